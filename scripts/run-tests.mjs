@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Runs every *.test.ts under the given folders (default: all test kinds) with
+// node's own test runner, TypeScript loaded through tsx. Node 20's --test does
+// not expand globs, so the files are listed here.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const roots = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const passThrough = process.argv.slice(2).filter((a) => a.startsWith('-'));
+const defaults = ['test/unit', 'test/vectors', 'test/scenario', 'test/integration', 'test/e2e'];
+
+function collect(path, out) {
+  let st;
+  try { st = statSync(path); } catch { return out; }
+  if (st.isFile()) { if (path.endsWith('.test.ts')) out.push(path); return out; }
+  for (const name of readdirSync(path).sort()) collect(join(path, name), out);
+  return out;
+}
+
+const files = (roots.length ? roots : defaults).flatMap((r) => collect(r, []));
+if (files.length === 0) {
+  console.error('no test files found');
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', ...passThrough, ...files],
+  { stdio: 'inherit' },
+);
+process.exit(result.status ?? 1);
