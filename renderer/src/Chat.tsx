@@ -1,0 +1,217 @@
+/**
+ * The conversation: history with day separators, runs of messages grouped by
+ * sender, stable sender colours, a placeholder for what this member could not
+ * decrypt, scroll-back ("load earlier" when scrolled to the top), and a composer
+ * that sends on Enter (Shift+Enter for a new line).
+ */
+import { Fragment, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import type { GroupSummary, Member } from '../../app/api/contract';
+import { errorText, useSession } from './context';
+import { PAGE, useFeed, type ChatItem, type FeedStore } from './feed';
+import { clockTime, dayLabel } from './format';
+import { hueOf, initials } from './identity';
+
+interface Props {
+  group: GroupSummary;
+  members: Member[];
+  store: FeedStore;
+  active: boolean;
+}
+
+const RUN_GAP_MS = 5 * 60_000;
+
+export function Chat({ group, members, store, active }: Props) {
+  const { client, selfPeerId, notify } = useSession();
+  const feed = useFeed(store, group.group);
+  const [draft, setDraft] = useState('');
+  const [sending, setSending] = useState(false);
+  const listRef = useRef<HTMLDivElement>(null);
+  const inputRef = useRef<HTMLTextAreaElement>(null);
+  const stickToBottom = useRef(true);
+  const restoreFrom = useRef<number | null>(null);
+  const loadingMore = useRef(false);
+  const canWrite = group.state === 'member';
+
+  useEffect(() => {
+    if (!feed.historyLoaded) store.loadHistory(group.group, PAGE).catch((err) => notify(`Could not load history: ${errorText(err)}`, 'error'));
+  }, [group.group, feed.historyLoaded, store, notify]);
+
+  // Reading the group clears its unread count.
+  const lastKey = feed.items.at(-1)?.key;
+  useEffect(() => {
+    if (active && group.unread > 0) client.call('group.read', { group: group.group }).catch(() => undefined);
+  }, [active, lastKey, group.group, group.unread, client]);
+
+  useEffect(() => {
+    if (active && canWrite) inputRef.current?.focus();
+  }, [active, canWrite, group.group]);
+
+  useLayoutEffect(() => {
+    const el = listRef.current;
+    if (!el) return;
+    if (restoreFrom.current !== null) {
+      el.scrollTop = el.scrollHeight - restoreFrom.current;
+      restoreFrom.current = null;
+    } else if (stickToBottom.current) {
+      el.scrollTop = el.scrollHeight;
+    }
+  }, [feed.items, active]);
+
+  const onScroll = () => {
+    const el = listRef.current;
+    if (!el) return;
+    stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    if (el.scrollTop < 30 && feed.hasMore && !loadingMore.current) void loadEarlier();
+  };
+
+  const loadEarlier = async () => {
+    const el = listRef.current;
+    loadingMore.current = true;
+    restoreFrom.current = el ? el.scrollHeight - el.scrollTop : null;
+    try {
+      await store.loadHistory(group.group, feed.historyLimit + PAGE);
+    } catch (err) {
+      restoreFrom.current = null;
+      notify(`Could not load earlier messages: ${errorText(err)}`, 'error');
+    } finally {
+      loadingMore.current = false;
+    }
+  };
+
+  const send = async () => {
+    const text = draft.trim();
+    if (!text || sending || !canWrite) return;
+    setSending(true);
+    try {
+      const message = await client.call('chat.send', { group: group.group, text });
+      store.addMessages(group.group, [message]);
+      setDraft('');
+      stickToBottom.current = true;
+    } catch (err) {
+      notify(`Not sent: ${errorText(err)}`, 'error');
+    } finally {
+      setSending(false);
+      inputRef.current?.focus();
+    }
+  };
+
+  const nameOf = (peer: string) => members.find((m) => m.peerId === peer)?.name ?? 'Unknown member';
+
+  return (
+    <section className="chat" aria-label="Chat">
+      <div className="chat-scroll" ref={listRef} onScroll={onScroll} data-testid="chat-list" tabIndex={0} aria-label="Messages">
+        {feed.hasMore && (
+          <div className="load-earlier">
+            <button type="button" className="ghost small" onClick={() => void loadEarlier()}>
+              Load earlier messages
+            </button>
+          </div>
+        )}
+        {feed.historyLoaded && feed.items.length === 0 && (
+          <div className="empty-state">
+            <div className="empty-icon">🔒</div>
+            <h3>No messages yet</h3>
+            <p className="muted">Messages are encrypted with the group key before they leave this device. Say hello!</p>
+          </div>
+        )}
+        <MessageRuns items={feed.items} selfPeerId={selfPeerId} nameOf={nameOf} />
+      </div>
+      <form
+        className="composer"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void send();
+        }}
+      >
+        <textarea
+          ref={inputRef}
+          data-testid="chat-input"
+          value={draft}
+          rows={1}
+          maxLength={16000}
+          disabled={!canWrite}
+          placeholder={canWrite ? `Message ${group.name}` : group.state === 'excluded' ? 'You were removed from this group' : 'Waiting for the group key…'}
+          aria-label="Message"
+          onChange={(e) => setDraft(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+              e.preventDefault();
+              void send();
+            }
+          }}
+        />
+        <button type="submit" className="primary send" data-testid="chat-send" disabled={!canWrite || sending || draft.trim() === ''} aria-label="Send">
+          <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden>
+            <path d="M3 11.5 20.5 3l-6.8 18-2.9-7.3L3 11.5Z" fill="currentColor" />
+          </svg>
+          <span>Send</span>
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function MessageRuns({ items, selfPeerId, nameOf }: { items: ChatItem[]; selfPeerId: string; nameOf(peer: string): string }) {
+  return (
+    <>
+      {items.map((item, i) => {
+        const prev = items[i - 1];
+        const newDay = !prev || dayLabel(prev.at) !== dayLabel(item.at);
+        const sender = item.kind === 'message' ? item.message.sender : item.sender;
+        const prevSender = prev ? (prev.kind === 'message' ? prev.message.sender : prev.sender) : null;
+        const startsRun = newDay || prevSender !== sender || item.at - prev!.at > RUN_GAP_MS || prev!.kind !== item.kind;
+        return (
+          <Fragment key={item.key}>
+            {newDay && (
+              <div className="day-sep" role="separator">
+                <span>{dayLabel(item.at)}</span>
+              </div>
+            )}
+            {item.kind === 'message' ? (
+              <MessageRow item={item} own={sender === selfPeerId} startsRun={startsRun} />
+            ) : (
+              <div className="msg undecryptable" data-testid="chat-undecryptable" data-sender={nameOf(sender)} data-sender-peer={sender}>
+                <span className="lock" aria-hidden>
+                  🔐
+                </span>
+                <span>
+                  <strong>{nameOf(sender)}</strong> sent a message this device cannot decrypt — it was encrypted with a group key you do not hold.
+                </span>
+                <time className="time">{clockTime(item.sentAt)}</time>
+              </div>
+            )}
+          </Fragment>
+        );
+      })}
+    </>
+  );
+}
+
+function MessageRow({ item, own, startsRun }: { item: Extract<ChatItem, { kind: 'message' }>; own: boolean; startsRun: boolean }) {
+  const m = item.message;
+  const hue = hueOf(m.sender);
+  return (
+    <div
+      className={`msg ${own ? 'own' : 'theirs'} ${startsRun ? 'run-start' : ''}`}
+      data-testid="chat-message"
+      data-sender={m.senderName}
+      data-sender-peer={m.sender}
+      style={{ ['--h' as string]: hue }}
+    >
+      {!own && (
+        <div className="avatar-slot" aria-hidden>
+          {startsRun && <span className="avatar">{initials(m.senderName)}</span>}
+        </div>
+      )}
+      <div className="bubble-wrap">
+        {startsRun && !own && <div className="sender">{m.senderName}</div>}
+        <div className="bubble">
+          <span className="text">{m.text}</span>
+          <time className="time" dateTime={new Date(m.sentAt).toISOString()} title={new Date(m.sentAt).toLocaleString()}>
+            {clockTime(m.sentAt)}
+          </time>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,309 @@
+/**
+ * The key debug panel: the group's flat key table made visible (003 FIG. 4).
+ * Rows are the W symbol positions, columns the V values; the cell (s, v) is the
+ * KEK held by every member whose participant ID has value v at position s. Each
+ * known slot is coloured by its current owner (the member that heartbeats it and
+ * replaces it on change) and shows version·revision, whether this device holds
+ * its bytes, and the age of the owner's last heartbeat. The TEK card shows which
+ * group key is in use and how it came to be (one creator, a fractional-key panel
+ * round, or a merge). The log is the engine's own record of joins, exclusions,
+ * merges, failovers and panel rounds.
+ */
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { GroupSummary, KeyEntry, KeysTable, Member } from '../../app/api/contract';
+import { errorText, useEvent, useSession } from './context';
+import { ageText, clockTime } from './format';
+import { hueOf, shortId, symbolsText } from './identity';
+
+type Kek = KeyEntry & { slot: { kind: 'kek'; symbol: number; value: number } };
+
+function isKek(e: KeyEntry): e is Kek {
+  return e.slot.kind === 'kek';
+}
+
+export function KeyPanel({ group, members }: { group: GroupSummary; members: Member[] }) {
+  const { client } = useSession();
+  const [table, setTable] = useState<KeysTable | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [selected, setSelected] = useState<Kek | null>(null);
+
+  const refresh = useCallback(() => {
+    client
+      .call('keys.table', { group: group.group })
+      .then((t) => {
+        setTable(t);
+        setError(null);
+      })
+      .catch((err) => setError(errorText(err)));
+  }, [client, group.group]);
+
+  useEffect(() => {
+    refresh();
+    const timer = setInterval(refresh, 1000); // heartbeat ages tick
+    return () => clearInterval(timer);
+  }, [refresh]);
+  useEvent(client, 'keys.changed', (e) => e.group === group.group && refresh());
+
+  const nameOf = useCallback(
+    (key: string | null) => {
+      if (key === null) return 'nobody';
+      if (table && key === table.self) return 'you';
+      return members.find((m) => m.peerId === key)?.name ?? shortId(key, 6, 4);
+    },
+    [members, table],
+  );
+
+  const cells = useMemo(() => {
+    const map = new Map<string, Kek>();
+    for (const s of table?.slots ?? []) if (isKek(s)) map.set(`${s.slot.symbol}:${s.slot.value}`, s);
+    return map;
+  }, [table]);
+
+  const owners = useMemo(() => {
+    const count = new Map<string, number>();
+    for (const s of cells.values()) if (s.owner) count.set(s.owner, (count.get(s.owner) ?? 0) + 1);
+    return [...count.entries()].sort((a, b) => b[1] - a[1]);
+  }, [cells]);
+
+  if (!table) {
+    return (
+      <section className="pane keys" data-testid="debug-panel" aria-label="Key table">
+        <p className="muted">{error ? `Key table unavailable: ${error}` : 'Loading the key table…'}</p>
+      </section>
+    );
+  }
+
+  const held = [...cells.values()].filter((s) => s.held).length;
+  const log = [...table.log].reverse();
+
+  return (
+    <section className="pane keys" data-testid="debug-panel" aria-label="Key table">
+      <header className="pane-head">
+        <div>
+          <h2>Key table</h2>
+          <p className="muted small">
+            W = {table.W} symbols × V = {table.V} values · {cells.size} of {table.W * table.V} slots known · you hold {held} · your participant ID{' '}
+            <span className="mono" data-testid="self-participant-id">
+              {symbolsText(table.selfId)}
+            </span>
+          </p>
+        </div>
+      </header>
+
+      <div className="keys-layout">
+        <div className="card grid-card">
+          <div className="key-grid" style={{ gridTemplateColumns: `3.2em repeat(${table.V}, minmax(3.6em, 1fr))` }} role="grid" aria-label="KEK slots by symbol and value">
+            <div className="corner muted small" role="columnheader">
+              s \ v
+            </div>
+            {Array.from({ length: table.V }, (_, v) => (
+              <div key={`h${v}`} className="col-head muted small" role="columnheader">
+                {v}
+              </div>
+            ))}
+            {Array.from({ length: table.W }, (_, s) => (
+              <KeyRow key={s} symbol={s} V={table.V} selfValue={table.selfId[s]} cells={cells} nameOf={nameOf} selfKey={table.self} onSelect={setSelected} />
+            ))}
+          </div>
+          <div className="legend">
+            {owners.map(([owner, n]) => (
+              <span key={owner} className="legend-item" style={{ ['--h' as string]: hueOf(owner) }}>
+                <span className="swatch-sm" />
+                {nameOf(owner)} <span className="muted">({n})</span>
+              </span>
+            ))}
+            <span className="legend-item">
+              <span className="swatch-sm held-mark">🔑</span> held by this device
+            </span>
+            <span className="legend-item">
+              <span className="swatch-sm own-mark" /> your participant ID
+            </span>
+          </div>
+          {selected && <SlotDetail slot={selected} nameOf={nameOf} onClose={() => setSelected(null)} />}
+        </div>
+
+        <div className="keys-side">
+          <TekCard tek={table.tek} nameOf={nameOf} />
+          {table.blocklist.length > 0 && (
+            <div className="card">
+              <h3>Blocklist</h3>
+              <ul className="plain">
+                {table.blocklist.map((b) => (
+                  <li key={b} className="mono small" title={b}>
+                    ⛔ {nameOf(b)}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
+          <div className="card log-card">
+            <h3>
+              Live log <span className="live-dot" aria-hidden />
+            </h3>
+            <ol className="key-log" data-testid="key-log" aria-live="polite">
+              {log.length === 0 && <li className="muted small">Nothing yet.</li>}
+              {log.map((entry, i) => (
+                <li key={`${entry.at}-${i}`} data-kind={entry.kind}>
+                  <time className="muted small mono">{clockTime(entry.at)}</time>
+                  <span className={`badge log-${entry.kind}`}>{entry.kind}</span>
+                  <span className="small">{entry.text}</span>
+                </li>
+              ))}
+            </ol>
+          </div>
+        </div>
+      </div>
+    </section>
+  );
+}
+
+interface RowProps {
+  symbol: number;
+  V: number;
+  selfValue: number | undefined;
+  selfKey: string;
+  cells: Map<string, Kek>;
+  nameOf(key: string | null): string;
+  onSelect(slot: Kek): void;
+}
+
+function KeyRow({ symbol, V, selfValue, selfKey, cells, nameOf, onSelect }: RowProps) {
+  return (
+    <>
+      <div className="row-head muted small" role="rowheader">
+        s{symbol}
+      </div>
+      {Array.from({ length: V }, (_, value) => {
+        const slot = cells.get(`${symbol}:${value}`);
+        const mine = value === selfValue;
+        if (!slot) {
+          return <div key={value} className={`key-cell empty ${mine ? 'mine' : ''}`} data-testid="key-slot-empty" data-symbol={symbol} data-value={value} title="No heartbeat heard for this slot" />;
+        }
+        return (
+          <button
+            type="button"
+            key={value}
+            className={`key-cell ${slot.held ? 'held' : ''} ${mine ? 'mine' : ''} ${slot.owner === selfKey ? 'owned' : ''}`}
+            style={slot.owner ? { ['--h' as string]: hueOf(slot.owner) } : undefined}
+            data-testid="key-slot"
+            data-symbol={symbol}
+            data-value={value}
+            data-owner={slot.owner ?? ''}
+            data-owner-name={nameOf(slot.owner)}
+            data-held={slot.held}
+            data-version={slot.version}
+            data-revision={slot.revision}
+            title={`KEK (${symbol}, ${value}) · v${slot.version}.r${slot.revision} · owner ${nameOf(slot.owner)} · heartbeat ${ageText(slot.heartbeatAgeMs)}${slot.held ? ' · held here' : ''}`}
+            onClick={() => onSelect(slot)}
+          >
+            <span className="vr mono">
+              v{slot.version}.{slot.revision}
+            </span>
+            <span className="cell-foot">
+              {slot.held && <span aria-label="held">🔑</span>}
+              <span className="age mono">{ageText(slot.heartbeatAgeMs)}</span>
+            </span>
+          </button>
+        );
+      })}
+    </>
+  );
+}
+
+function SlotDetail({ slot, nameOf, onClose }: { slot: Kek; nameOf(k: string | null): string; onClose(): void }) {
+  return (
+    <div className="slot-detail" data-testid="slot-detail">
+      <div className="row">
+        <strong>
+          KEK ({slot.slot.symbol}, {slot.slot.value})
+        </strong>
+        <button type="button" className="ghost icon-btn" onClick={onClose} aria-label="Close detail">
+          ✕
+        </button>
+      </div>
+      <dl className="kv compact">
+        <dt>Version · revision</dt>
+        <dd className="mono">
+          {slot.version} · {slot.revision}
+        </dd>
+        <dt>Held here</dt>
+        <dd>{slot.held ? 'yes' : 'no'}</dd>
+        <KeyFacts entry={slot} nameOf={nameOf} />
+      </dl>
+    </div>
+  );
+}
+
+function originText(tek: KeyEntry, nameOf: (k: string | null) => string): string {
+  const o = tek.origin;
+  if (!o) return 'unknown';
+  switch (o.kind) {
+    case 'single':
+      return `single creator: ${nameOf(o.creator)}`;
+    case 'panel':
+      return `fractional-key panel, round ${o.round} (${o.members.map(nameOf).join(', ')})`;
+    case 'merge':
+      return `merge of ${o.creators.map(nameOf).join(' + ')}`;
+  }
+}
+
+function TekCard({ tek, nameOf }: { tek: KeyEntry | null; nameOf(k: string | null): string }) {
+  return (
+    <div
+      className="card tek-card"
+      data-testid="tek-info"
+      data-version={tek?.version}
+      data-revision={tek?.revision}
+      data-owner={tek?.owner ?? ''}
+      data-origin={tek?.origin?.kind ?? ''}
+      style={tek?.owner ? { ['--h' as string]: hueOf(tek.owner) } : undefined}
+    >
+      <h3>Group key (TEK)</h3>
+      {!tek ? (
+        <p className="muted">No group key yet.</p>
+      ) : (
+        <>
+          <div className="tek-big">
+            <span className="mono">v{tek.version}</span>
+            <span className="muted">revision {tek.revision}</span>
+            {tek.held ? <span className="badge ok">held</span> : <span className="badge danger">not held</span>}
+          </div>
+          <dl className="kv compact">
+            <dt>Origin</dt>
+            <dd data-testid="tek-origin">{originText(tek, nameOf)}</dd>
+            <KeyFacts entry={tek} nameOf={nameOf} />
+          </dl>
+        </>
+      )}
+    </div>
+  );
+}
+
+/** The facts every key entry has: who made it, who keeps it alive, its bytes' fingerprint, its heartbeat, its predecessor. */
+function KeyFacts({ entry, nameOf }: { entry: KeyEntry; nameOf(k: string | null): string }) {
+  return (
+    <>
+      <dt>Creators</dt>
+      <dd>{entry.creators.map(nameOf).join(', ') || '—'}</dd>
+      <dt>Owner</dt>
+      <dd>
+        <span className="owner-chip" style={entry.owner ? { ['--h' as string]: hueOf(entry.owner) } : undefined}>
+          <span className="swatch-sm" />
+          {nameOf(entry.owner)}
+        </span>
+      </dd>
+      <dt>Fingerprint</dt>
+      <dd className="mono">{entry.fingerprint ?? '—'}</dd>
+      <dt>Heartbeat</dt>
+      <dd>{entry.heartbeatAgeMs === null ? 'never heard' : `${ageText(entry.heartbeatAgeMs)} ago`}</dd>
+      {entry.basedOn && (
+        <>
+          <dt>Based on</dt>
+          <dd className="mono">
+            v{entry.basedOn.version}.{entry.basedOn.revision}
+          </dd>
+        </>
+      )}
+    </>
+  );
+}

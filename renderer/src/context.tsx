@@ -1,0 +1,30 @@
+/** What every screen needs: the client, who we are, and a way to report errors. */
+import { createContext, useContext, useEffect, useRef } from 'react';
+import type { EventName, EventPayload } from '../../app/api/contract';
+import type { ConclaveClient } from './client';
+
+export interface Session {
+  client: ConclaveClient;
+  selfPeerId: string;
+  selfName: string;
+  notify(message: string, kind?: 'error' | 'info'): void;
+}
+
+export const SessionContext = createContext<Session | null>(null);
+
+export function useSession(): Session {
+  const s = useContext(SessionContext);
+  if (!s) throw new Error('useSession outside SessionContext');
+  return s;
+}
+
+/** Subscribes to a pushed event for the component's lifetime; the latest handler is always used. */
+export function useEvent<E extends EventName>(client: ConclaveClient, event: E, handler: (payload: EventPayload<E>) => void): void {
+  const ref = useRef(handler);
+  ref.current = handler;
+  useEffect(() => client.on(event, (p) => ref.current(p)), [client, event]);
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

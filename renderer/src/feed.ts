@@ -1,0 +1,111 @@
+/**
+ * Per-group chat and board state held outside React, fed by the peer's pushed
+ * events from the moment the app connects (so nothing is missed while a tab is
+ * hidden). Components read it through `useFeed` (useSyncExternalStore); every
+ * change replaces the group's arrays, so React sees new references.
+ */
+import { useSyncExternalStore } from 'react';
+import type { BoardStroke, ChatMessage, EventPayload } from '../../app/api/contract';
+import { applyStroke, emptyBoard, replay, type BoardView } from './board-model';
+import type { ConclaveClient } from './client';
+
+export type ChatItem =
+  | { kind: 'message'; key: string; at: number; message: ChatMessage }
+  | { kind: 'undecryptable'; key: string; at: number; sender: string; sentAt: number; receivedAt: number };
+
+export interface GroupFeed {
+  items: ChatItem[];
+  /** How many messages history was asked for; `hasMore` when it returned that many. */
+  historyLimit: number;
+  hasMore: boolean;
+  historyLoaded: boolean;
+  board: BoardView;
+  boardLoaded: boolean;
+}
+
+const EMPTY: GroupFeed = { items: [], historyLimit: 0, hasMore: false, historyLoaded: false, board: emptyBoard(), boardLoaded: false };
+export const PAGE = 100;
+
+function byTime(a: ChatItem, b: ChatItem): number {
+  return a.at - b.at;
+}
+
+export class FeedStore {
+  private readonly groups = new Map<string, GroupFeed>();
+  private readonly listeners = new Set<() => void>();
+  private readonly pendingStrokes = new Map<string, BoardStroke[]>();
+  private undecryptableSeq = 0;
+
+  constructor(private readonly client: ConclaveClient) {
+    client.on('chat.message', (m) => this.addMessages(m.group, [m]));
+    client.on('chat.undecryptable', (u) => this.addUndecryptable(u));
+    client.on('board.stroke', (s) => this.addStroke(s));
+  }
+
+  get(group: string): GroupFeed {
+    return this.groups.get(group) ?? EMPTY;
+  }
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  private set(group: string, next: GroupFeed) {
+    this.groups.set(group, next);
+    for (const l of [...this.listeners]) l();
+  }
+
+  addMessages(group: string, messages: ChatMessage[]) {
+    const feed = this.get(group);
+    const known = new Set(feed.items.map((i) => i.key));
+    const fresh = messages.filter((m) => !known.has(`m:${m.id}`));
+    if (fresh.length === 0) return;
+    const items = [...feed.items, ...fresh.map((m): ChatItem => ({ kind: 'message', key: `m:${m.id}`, at: m.sentAt, message: m }))].sort(byTime);
+    this.set(group, { ...feed, items });
+  }
+
+  private addUndecryptable(u: EventPayload<'chat.undecryptable'>) {
+    const feed = this.get(u.group);
+    const item: ChatItem = { kind: 'undecryptable', key: `u:${++this.undecryptableSeq}`, at: u.sentAt, sender: u.sender, sentAt: u.sentAt, receivedAt: u.receivedAt };
+    this.set(u.group, { ...feed, items: [...feed.items, item].sort(byTime) });
+  }
+
+  async loadHistory(group: string, limit: number): Promise<void> {
+    const history = await this.client.call('chat.history', { group, limit });
+    const feed = this.get(group);
+    const historyKeys = new Set(history.map((m) => `m:${m.id}`));
+    const kept = feed.items.filter((i) => !historyKeys.has(i.key));
+    const items = [...kept, ...history.map((m): ChatItem => ({ kind: 'message', key: `m:${m.id}`, at: m.sentAt, message: m }))].sort(byTime);
+    this.set(group, { ...feed, items, historyLimit: limit, hasMore: history.length >= limit, historyLoaded: true });
+  }
+
+  private addStroke(s: BoardStroke) {
+    const feed = this.get(s.group);
+    if (!feed.boardLoaded) {
+      const queued = this.pendingStrokes.get(s.group) ?? [];
+      queued.push(s);
+      this.pendingStrokes.set(s.group, queued);
+      return;
+    }
+    const board = applyStroke(feed.board, s);
+    if (board !== feed.board) this.set(s.group, { ...feed, board });
+  }
+
+  /** A stroke this client drew and the peer accepted: shown at once, deduplicated against its echo. */
+  addOwnStroke(s: BoardStroke) {
+    this.addStroke(s);
+  }
+
+  async loadBoard(group: string): Promise<void> {
+    const strokes = await this.client.call('board.state', { group });
+    let board = replay(strokes);
+    for (const s of this.pendingStrokes.get(group) ?? []) board = applyStroke(board, s);
+    this.pendingStrokes.delete(group);
+    this.set(group, { ...this.get(group), board, boardLoaded: true });
+  }
+}
+
+export function useFeed(store: FeedStore, group: string): GroupFeed {
+  return useSyncExternalStore(store.subscribe, () => store.get(group));
+}

@@ -1,0 +1,127 @@
+/**
+ * Browser-mode transport: JSON-RPC 2.0 over one WebSocket to the peer's
+ * `/api?token=...` endpoint. Requests carry increasing ids; responses settle
+ * them; notifications (no id) are the contract's pushed events. The socket is
+ * reopened with backoff when it drops, and calls in flight fail rather than hang.
+ */
+import type { EventName, MethodName, Params, Result } from '../../app/api/contract';
+import { Listeners, RpcError, type ConclaveClient, type LinkState } from './client';
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+interface WsClientOptions {
+  /** Full ws:// or wss:// URL including the token. */
+  url: string;
+  /** Injected for tests running outside a browser; defaults to the global WebSocket. */
+  WebSocketImpl?: typeof WebSocket;
+  /** Give up reconnecting after this many consecutive failures (default: never). */
+  maxRetries?: number;
+}
+
+export function apiUrlFromLocation(loc: { protocol: string; host: string }, token: string): string {
+  const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${loc.host}/api?token=${encodeURIComponent(token)}`;
+}
+
+export function wsClient(options: WsClientOptions): ConclaveClient & { close(): void } {
+  const Impl = options.WebSocketImpl ?? WebSocket;
+  const events = new Map<string, Listeners<unknown>>();
+  const linkListeners = new Listeners<LinkState>();
+  const pending = new Map<number, Pending>();
+  const queue: string[] = [];
+  let nextId = 1;
+  let socket: WebSocket | null = null;
+  let state: LinkState = 'connecting';
+  let failures = 0;
+  let closedByUser = false;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const setState = (next: LinkState) => {
+    if (next === state) return;
+    state = next;
+    linkListeners.emit(state);
+  };
+
+  const failPending = (why: string) => {
+    queue.length = 0;
+    for (const [id, p] of pending) {
+      pending.delete(id);
+      p.reject(new Error(why));
+    }
+  };
+
+  const onMessage = (data: unknown) => {
+    if (typeof data !== 'string') return;
+    let msg: { id?: number; method?: string; params?: unknown; result?: unknown; error?: { code: number; message: string } };
+    try {
+      msg = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (typeof msg.id === 'number' && pending.has(msg.id)) {
+      const p = pending.get(msg.id)!;
+      pending.delete(msg.id);
+      if (msg.error) p.reject(new RpcError(msg.error.code, msg.error.message));
+      else p.resolve(msg.result);
+    } else if (typeof msg.method === 'string' && msg.id === undefined) {
+      events.get(msg.method)?.emit(msg.params);
+    }
+  };
+
+  const open = () => {
+    setState('connecting');
+    const ws = new Impl(options.url);
+    socket = ws;
+    ws.onopen = () => {
+      failures = 0;
+      setState('open');
+      for (const frame of queue.splice(0)) ws.send(frame);
+    };
+    ws.onmessage = (ev: MessageEvent) => onMessage(ev.data);
+    ws.onclose = () => {
+      if (socket !== ws) return;
+      socket = null;
+      failPending('connection to the peer was lost');
+      setState('closed');
+      if (closedByUser) return;
+      failures += 1;
+      if (options.maxRetries !== undefined && failures > options.maxRetries) return;
+      const delay = Math.min(10_000, 250 * 2 ** Math.min(failures, 6));
+      retryTimer = setTimeout(open, delay);
+    };
+    ws.onerror = () => undefined; // onclose follows and handles it
+  };
+  open();
+
+  return {
+    transport: 'websocket',
+    call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
+      const id = nextId++;
+      const frame = JSON.stringify({ jsonrpc: '2.0', id, method, params: params ?? {} });
+      return new Promise<Result<M>>((resolve, reject) => {
+        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        if (socket && socket.readyState === Impl.OPEN) socket.send(frame);
+        else queue.push(frame);
+      });
+    },
+    on(event: EventName, listener: (payload: never) => void) {
+      let set = events.get(event);
+      if (!set) events.set(event, (set = new Listeners()));
+      return set.add(listener as (v: unknown) => void);
+    },
+    onJoinLink: () => () => undefined,
+    onLinkState(listener) {
+      listener(state);
+      return linkListeners.add(listener);
+    },
+    close() {
+      closedByUser = true;
+      clearTimeout(retryTimer);
+      socket?.close();
+      failPending('client closed');
+    },
+  } as ConclaveClient & { close(): void };
+}
