@@ -1,0 +1,173 @@
+/**
+ * @module api/server
+ * The control API over WebSocket: JSON-RPC 2.0 on `ws://127.0.0.1:PORT/api`,
+ * authenticated by a token given as `?token=` or by a first `auth` call. The same
+ * HTTP server hands every non-/api request to an optional `staticHandler` (the
+ * browser mode serves the built UI that way).
+ *
+ * Invariants:
+ * - Binds loopback only; a non-loopback host is refused at start.
+ * - Until a socket is authenticated it may call only `auth`; everything else is
+ *   answered `unauthorized`, and it receives no events.
+ * - Frames are bounded (1 MiB); a frame that is not a single JSON-RPC request is
+ *   answered with the matching JSON-RPC error, never a crash.
+ */
+import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ErrorCodes, type EventName } from './contract.js';
+import { ApiError, type ApiHandler } from './handler.js';
+
+export interface ServeOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port: number;
+  token: string;
+  staticHandler?: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+export interface ApiServer {
+  port: number;
+  url: string;
+  http: Server;
+  close(): Promise<void>;
+}
+
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+  constructor(readonly port: number) {
+    super(`port ${port} is already in use`);
+  }
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const MAX_FRAME = 1024 * 1024;
+
+function tokenMatches(expected: string, given: unknown): boolean {
+  if (typeof given !== 'string') return false;
+  const a = createHash('sha256').update(expected).digest();
+  const b = createHash('sha256').update(given).digest();
+  return timingSafeEqual(a, b);
+}
+
+type Id = string | number | null;
+
+function reply(ws: WebSocket, id: Id, body: { result: unknown } | { error: { code: number; message: string } }): void {
+  if (ws.readyState !== ws.OPEN) return;
+  ws.send(JSON.stringify({ jsonrpc: '2.0', id, ...body }));
+}
+
+export async function serveApi(handler: ApiHandler, options: ServeOptions): Promise<ApiServer> {
+  const host = options.host ?? '127.0.0.1';
+  if (!LOOPBACK.has(host)) throw new Error(`the control API listens on loopback only (got ${host})`);
+  const http = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/api' || path?.startsWith('/api/')) {
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only\n');
+      return;
+    }
+    if (options.staticHandler) {
+      options.staticHandler(req, res);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME });
+
+  http.on('upgrade', (req, socket, head) => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      socket.destroy();
+      return;
+    }
+    if (url.pathname !== '/api') {
+      socket.destroy();
+      return;
+    }
+    const preAuthed = tokenMatches(options.token, url.searchParams.get('token'));
+    wss.handleUpgrade(req, socket, head, (ws) => attach(ws, preAuthed));
+  });
+
+  function attach(ws: WebSocket, preAuthed: boolean): void {
+    let authed = preAuthed;
+    let unsubscribe: (() => void) | null = null;
+    const startEvents = (): void => {
+      unsubscribe ??= handler.subscribe((event: EventName, payload: unknown) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ jsonrpc: '2.0', method: event, params: payload }));
+      });
+    };
+    if (authed) startEvents();
+    ws.on('close', () => unsubscribe?.());
+    ws.on('error', () => unsubscribe?.());
+    ws.on('message', (data, isBinary) => {
+      void (async () => {
+        let msg: unknown;
+        try {
+          msg = isBinary ? undefined : JSON.parse(data.toString());
+        } catch {
+          reply(ws, null, { error: { code: ErrorCodes.parse, message: 'parse error' } });
+          return;
+        }
+        if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+          reply(ws, null, { error: { code: ErrorCodes.invalidRequest, message: 'expected one JSON-RPC 2.0 request object' } });
+          return;
+        }
+        const req = msg as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
+        const id: Id = typeof req.id === 'string' || typeof req.id === 'number' ? req.id : null;
+        const notification = !('id' in req);
+        if (req.jsonrpc !== '2.0' || typeof req.method !== 'string') {
+          reply(ws, id, { error: { code: ErrorCodes.invalidRequest, message: 'invalid JSON-RPC 2.0 request' } });
+          return;
+        }
+        if (req.method === 'auth') {
+          const token = (req.params as { token?: unknown } | undefined)?.token;
+          if (tokenMatches(options.token, token)) {
+            authed = true;
+            startEvents();
+            if (!notification) reply(ws, id, { result: { ok: true } });
+          } else {
+            if (!notification) reply(ws, id, { error: { code: ErrorCodes.unauthorized, message: 'bad token' } });
+          }
+          return;
+        }
+        if (!authed) {
+          if (!notification) reply(ws, id, { error: { code: ErrorCodes.unauthorized, message: 'not authenticated: pass ?token= or call auth first' } });
+          return;
+        }
+        try {
+          const result = await handler.call(req.method, req.params);
+          if (!notification) reply(ws, id, { result });
+        } catch (err) {
+          const error = err instanceof ApiError ? { code: err.code, message: err.message } : { code: ErrorCodes.internal, message: 'internal error' };
+          if (!notification) reply(ws, id, { error });
+        }
+      })();
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(options.port) : err);
+    };
+    http.once('error', onError);
+    http.listen(options.port, host, () => {
+      http.off('error', onError);
+      resolve();
+    });
+  });
+  const address = http.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    port,
+    url: `ws://${shownHost}:${port}/api`,
+    http,
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}

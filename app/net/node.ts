@@ -1,0 +1,121 @@
+/**
+ * @module net/node
+ * Builds the libp2p 2.x node every Conclave process runs: TCP and WebSocket
+ * transports plus the circuit relay v2 transport, Noise, Yamux, identify, ping,
+ * DCUtR, gossipsub with StrictSign, optional mDNS (LAN discovery) and an optional
+ * circuit relay v2 server (the `conclave relay` command) with the default
+ * 128 KiB / 2 min relayed-connection limit removed.
+ *
+ * Invariants:
+ * - The node's private key is the member's identity seed (net/ids), so peer IDs
+ *   and MemberKeys are the same identity.
+ * - Gossipsub signs every message and refuses unsigned ones (StrictSign): the
+ *   `from` of a message is authenticated before the engine sees it.
+ * - mDNS does not auto-dial in libp2p 2.x; the caller decides what to dial on
+ *   `peer:discovery` (see peer/network.ts).
+ */
+import './shim.js';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { tcp } from '@libp2p/tcp';
+import { webSockets } from '@libp2p/websockets';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { gossipsub, type GossipsubEvents } from '@chainsafe/libp2p-gossipsub';
+import { identify, type Identify } from '@libp2p/identify';
+import { ping, type PingService } from '@libp2p/ping';
+import { mdns } from '@libp2p/mdns';
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2';
+import { dcutr } from '@libp2p/dcutr';
+import type { Connection, PubSub } from '@libp2p/interface';
+import { libp2pKeyFromSeed } from './ids.js';
+
+export type ConclaveLibp2p = Libp2p<{
+  identify: Identify;
+  ping: PingService;
+  pubsub: PubSub<GossipsubEvents>;
+}>;
+
+export interface NodeOptions {
+  /** The member's 32-byte identity seed (also the libp2p key). */
+  seed: Uint8Array;
+  /** Multiaddrs to listen on; `…/p2p/RELAY/p2p-circuit` listens through a relay. */
+  listen: string[];
+  /** Discover LAN peers by mDNS (binds 0.0.0.0:5353). */
+  mdns: boolean;
+  /** mDNS query interval (ms). */
+  mdnsIntervalMs?: number;
+  /** Run a circuit relay v2 server (the `conclave relay` command). */
+  relayServer?: boolean;
+  /** Largest gossipsub message accepted (bytes). */
+  maxMessageBytes?: number;
+}
+
+export const MAX_PUBSUB_MESSAGE_BYTES = 1024 * 1024;
+
+export async function createConclaveNode(options: NodeOptions): Promise<ConclaveLibp2p> {
+  const privateKey = await libp2pKeyFromSeed(options.seed);
+  const peerDiscovery = options.mdns ? [mdns({ interval: options.mdnsIntervalMs ?? 2000 })] : [];
+  const services = {
+    identify: identify(),
+    ping: ping(),
+    dcutr: dcutr(),
+    pubsub: gossipsub({
+      globalSignaturePolicy: 'StrictSign',
+      allowPublishToZeroTopicPeers: true,
+      emitSelf: false,
+      // Small groups: keep every subscribed peer in the mesh quickly.
+      D: 6,
+      Dlo: 2,
+      Dhi: 12,
+      heartbeatInterval: 700,
+      floodPublish: true,
+      maxInboundDataLength: (options.maxMessageBytes ?? MAX_PUBSUB_MESSAGE_BYTES) + 64 * 1024,
+    }),
+    ...(options.relayServer
+      ? {
+          relay: circuitRelayServer({
+            reservations: { maxReservations: 512, applyDefaultLimit: false },
+          }),
+        }
+      : {}),
+  };
+  const node = await createLibp2p({
+    privateKey,
+    addresses: { listen: options.listen },
+    transports: [tcp(), webSockets(), circuitRelayTransport()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery,
+    connectionManager: { maxConnections: 400 },
+    services,
+  });
+  return node as unknown as ConclaveLibp2p;
+}
+
+export type ConnectionKind = 'lan' | 'direct' | 'relayed';
+
+/** Where a multiaddr points: through a relay, to a private/loopback address (LAN), or elsewhere. */
+export function classifyAddress(address: string): ConnectionKind {
+  if (address.includes('/p2p-circuit')) return 'relayed';
+  const ip4 = /\/ip4\/(\d+)\.(\d+)\.\d+\.\d+/.exec(address);
+  if (ip4) {
+    const a = Number(ip4[1]);
+    const b = Number(ip4[2]);
+    if (a === 10 || a === 127 || (a === 192 && b === 168) || (a === 172 && b >= 16 && b <= 31) || (a === 169 && b === 254)) {
+      return 'lan';
+    }
+    return 'direct';
+  }
+  const ip6 = /\/ip6\/([^/]+)/.exec(address);
+  if (ip6) {
+    const host = (ip6[1] ?? '').toLowerCase();
+    if (host === '::1' || host.startsWith('fe80') || host.startsWith('fc') || host.startsWith('fd')) return 'lan';
+    return 'direct';
+  }
+  if (/\/dns4?\/localhost|\/dns6\/localhost/.test(address)) return 'lan';
+  return 'direct';
+}
+
+export function classifyConnection(connection: Connection): ConnectionKind {
+  return classifyAddress(connection.remoteAddr.toString());
+}

@@ -1,0 +1,108 @@
+/**
+ * @module net/unicast
+ * Length-prefixed request/response streams for the `/conclave/...` protocols
+ * (admission, TEK fetch, merge and fractional-key messages ride on
+ * `/conclave/group/1.0.0`; catch-up and peer exchange have their own IDs).
+ *
+ * Invariants:
+ * - Every frame is bounded (`maxFrameBytes`) and every stream bounded in frame
+ *   count and time; a peer that exceeds a bound gets its stream aborted, and
+ *   nothing it sent reaches the caller.
+ * - The remote peer handed to a handler is the Noise-authenticated one
+ *   (`connection.remotePeer`), never a claim inside the bytes.
+ * - Handlers never throw out: an exception closes the stream and is logged
+ *   without payload bytes.
+ */
+import * as lp from 'it-length-prefixed';
+import type { PeerId, Stream } from '@libp2p/interface';
+import type { Uint8ArrayList } from 'uint8arraylist';
+import type { ConclaveLibp2p } from './node.js';
+
+export const PROTOCOL_GROUP = '/conclave/group/1.0.0';
+export const PROTOCOL_CATCHUP = '/conclave/catchup/1.0.0';
+export const PROTOCOL_PEERS = '/conclave/peers/1.0.0';
+
+export interface StreamLimits {
+  maxFrameBytes: number;
+  maxFrames: number;
+  timeoutMs: number;
+}
+
+export const GROUP_LIMITS: StreamLimits = { maxFrameBytes: 1024 * 1024, maxFrames: 1, timeoutMs: 10_000 };
+export const CATCHUP_REQUEST_LIMITS: StreamLimits = { maxFrameBytes: 4096, maxFrames: 1, timeoutMs: 10_000 };
+export const CATCHUP_RESPONSE_LIMITS: StreamLimits = { maxFrameBytes: 1024 * 1024 + 64, maxFrames: 5000, timeoutMs: 30_000 };
+export const PEERS_LIMITS: StreamLimits = { maxFrameBytes: 64 * 1024, maxFrames: 1, timeoutMs: 10_000 };
+
+export class StreamLimitError extends Error {
+  override readonly name = 'StreamLimitError';
+}
+
+function toBytes(chunk: Uint8ArrayList | Uint8Array): Uint8Array {
+  return chunk instanceof Uint8Array ? chunk : chunk.subarray();
+}
+
+async function readFrames(stream: Stream, limits: StreamLimits): Promise<Uint8Array[]> {
+  const frames: Uint8Array[] = [];
+  const timer = setTimeout(() => stream.abort(new StreamLimitError('stream timed out')), limits.timeoutMs);
+  try {
+    for await (const chunk of lp.decode(stream.source, { maxDataLength: limits.maxFrameBytes })) {
+      frames.push(toBytes(chunk));
+      if (frames.length > limits.maxFrames) {
+        stream.abort(new StreamLimitError('too many frames'));
+        throw new StreamLimitError('too many frames');
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return frames;
+}
+
+/** Send frames one way (no response). Resolves false when the peer could not be reached. */
+export async function sendFrames(node: ConclaveLibp2p, peer: PeerId, protocol: string, frames: Uint8Array[], limits: StreamLimits): Promise<boolean> {
+  let stream: Stream | undefined;
+  try {
+    stream = await node.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(limits.timeoutMs), runOnLimitedConnection: true });
+    await stream.sink(lp.encode(frames));
+    await stream.close({ signal: AbortSignal.timeout(limits.timeoutMs) });
+    return true;
+  } catch {
+    stream?.abort(new Error('send failed'));
+    return false;
+  }
+}
+
+/** Send one request frame and read the response frames. Null when unreachable or a limit was hit. */
+export async function request(node: ConclaveLibp2p, peer: PeerId, protocol: string, frame: Uint8Array, responseLimits: StreamLimits): Promise<Uint8Array[] | null> {
+  let stream: Stream | undefined;
+  try {
+    stream = await node.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(responseLimits.timeoutMs), runOnLimitedConnection: true });
+    await stream.sink(lp.encode([frame]));
+    return await readFrames(stream, responseLimits);
+  } catch {
+    stream?.abort(new Error('request failed'));
+    return null;
+  }
+}
+
+export type FrameHandler = (remote: PeerId, frames: Uint8Array[]) => Promise<Uint8Array[] | undefined> | Uint8Array[] | undefined;
+
+/** Serve a protocol: read the request frames (bounded), answer with the handler's frames if any. */
+export async function serve(node: ConclaveLibp2p, protocol: string, requestLimits: StreamLimits, handler: FrameHandler): Promise<void> {
+  await node.handle(
+    protocol,
+    ({ stream, connection }) => {
+      void (async () => {
+        try {
+          const frames = await readFrames(stream, requestLimits);
+          const response = await handler(connection.remotePeer, frames);
+          if (response && response.length > 0) await stream.sink(lp.encode(response));
+          await stream.close({ signal: AbortSignal.timeout(requestLimits.timeoutMs) });
+        } catch {
+          stream.abort(new Error('handler failed'));
+        }
+      })();
+    },
+    { maxInboundStreams: 256, runOnLimitedConnection: true },
+  );
+}

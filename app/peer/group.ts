@@ -1,0 +1,423 @@
+/**
+ * @module peer/group
+ * One group as a running peer holds it: its engine, driven sans-I/O style
+ * (STYLE §1, §5) — after every input drain `pollTransmit`, then `pollEvent`, then
+ * arm ONE timer at `nextDeadline` — plus the group's history, whiteboard, kept
+ * encrypted traffic (catch-up, issue 5 §7) and admission policy (seed 001).
+ *
+ * Invariants:
+ * - The engine sees only authenticated senders: the caller passes gossipsub's
+ *   signed `from` or the Noise-authenticated stream peer.
+ * - Chat and strokes are deduplicated by (sender, message ID), so live delivery,
+ *   re-delivery and catch-up never show a message twice.
+ * - Every received message is appended (fsynced) to the history log before its
+ *   event reaches clients; engine state is saved shortly after every change and
+ *   on stop.
+ * - Admission (001: only holders of an authenticated credential or listed peers
+ *   get keys): a valid, unexpired invite signed by a current member, for this
+ *   group, within its use limit as counted by this member; or an allowlisted key.
+ *   Blocklisted keys are always refused.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { GroupEngine, type AdmissionDecision, type AdmissionRequest, type EngineDeps } from '../core/engine.js';
+import type { EngineEvent, MemberKey, RejectReason } from '../core/types.js';
+import { nobleCrypto, systemRng } from '../crypto/noble.js';
+import type { BoardStroke, ChatMessage, Stroke } from '../api/contract.js';
+import type { EventSink } from '../api/handler.js';
+import type { GroupRecord, Profile } from '../store/profile.js';
+import { fromBase64, toBase64 } from '../store/seal.js';
+import { decodePayload, encodePayload } from './payload.js';
+import { parseInvite } from './invite.js';
+import { boardState } from './board.js';
+
+export interface GroupHost {
+  readonly selfKey: MemberKey;
+  readonly profile: Profile;
+  readonly events: EventSink;
+  now(): number;
+  displayName(): string;
+  publish(group: string, channel: 'control' | 'data', bytes: Uint8Array): void;
+  unicast(group: string, to: MemberKey, bytes: Uint8Array): void;
+  peerIdOf(key: MemberKey): string;
+  /** Called once the engine reports this member is in (catch-up, mesh). */
+  onMember(group: GroupRuntime): void;
+  log(line: string): void;
+}
+
+export interface TrafficItem {
+  from: MemberKey;
+  bytes: Uint8Array;
+  at: number;
+}
+
+export type Verdict = 'accept' | 'reject' | 'ignore';
+
+/** Reasons that mean the sender sent garbage (gossipsub Reject → peer score penalty). */
+const HARD_REJECT = new Set<RejectReason>(['decode', 'wire-version', 'wrong-group', 'bad-signature', 'invalid']);
+
+const MAX_PENDING = 2000;
+const SAVE_DELAY_MS = 150;
+const SELF_NAME_FALLBACK = 'anonymous';
+
+export type EngineFactory = (deps: EngineDeps) => GroupEngine;
+
+function parseTraffic(value: unknown): TrafficItem | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as { from?: unknown; b?: unknown; at?: unknown };
+  if (typeof v.from !== 'string' || !/^[0-9a-f]{64}$/.test(v.from) || typeof v.b !== 'string' || typeof v.at !== 'number') return null;
+  const bytes = fromBase64(v.b);
+  return bytes ? { from: v.from, bytes, at: v.at } : null;
+}
+
+type HistoryRecord = { kind: 'chat'; message: ChatMessage } | { kind: 'stroke'; stroke: BoardStroke };
+
+function parseHistory(value: unknown): HistoryRecord | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as { kind?: unknown };
+  if (v.kind === 'chat' || v.kind === 'stroke') return value as HistoryRecord;
+  return null;
+}
+
+export class GroupRuntime {
+  readonly engine: GroupEngine;
+  readonly group: string;
+  readonly history = new Map<string, ChatMessage>();
+  readonly strokes = new Map<string, BoardStroke>();
+  traffic: TrafficItem[] = [];
+  private readonly trafficSeen = new Set<string>();
+  private pending: TrafficItem[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private saveTimer: NodeJS.Timeout | null = null;
+  private retrying = false;
+  private stopped = false;
+  private wasMember: boolean;
+
+  constructor(
+    private readonly host: GroupHost,
+    readonly record: GroupRecord,
+    factory: EngineFactory,
+    private readonly keepTraffic: number,
+  ) {
+    const deps: EngineDeps = {
+      crypto: nobleCrypto,
+      rng: systemRng,
+      admission: { check: (request, now) => this.admit(request, now) },
+    };
+    this.engine = factory(deps);
+    this.group = this.engine.group;
+    this.record.group = this.group;
+    this.wasMember = this.engine.state() === 'member';
+    this.loadLogs();
+  }
+
+  // ── inputs ────────────────────────────────────────────────────────────────
+
+  /** Bytes from an authenticated peer; the verdict feeds gossipsub's validator. */
+  receive(from: MemberKey, channel: 'control' | 'data' | 'unicast', bytes: Uint8Array, fromCatchUp = false): Verdict {
+    if (this.stopped) return 'ignore';
+    if (this.record.blocklist.includes(from)) return 'ignore';
+    const now = this.host.now();
+    this.engine.receive(from, channel, bytes, now);
+    const events = this.drive();
+    let verdict: Verdict = 'accept';
+    for (const ev of events) {
+      if (ev.type === 'rejected' && ev.from === from) verdict = HARD_REJECT.has(ev.reason) ? 'reject' : 'ignore';
+    }
+    if (channel === 'data' && verdict === 'accept') {
+      const item = { from, bytes, at: fromCatchUp ? now : now };
+      this.keep(item);
+      if (events.some((ev) => ev.type === 'undecryptable') && this.pending.length < MAX_PENDING) this.pending.push(item);
+    }
+    return verdict;
+  }
+
+  sendChat(text: string): ChatMessage {
+    const id = randomBytes(16).toString('hex');
+    const now = this.host.now();
+    const name = this.host.displayName();
+    this.sendPayload(encodePayload({ v: 1, t: 'chat', id, text, name }), now);
+    const message: ChatMessage = { id, group: this.group, sender: this.host.peerIdOf(this.host.selfKey), senderName: name, text, sentAt: now, receivedAt: now };
+    this.recordChat(message);
+    return message;
+  }
+
+  draw(stroke: Stroke): void {
+    const id = randomBytes(16).toString('hex');
+    const now = this.host.now();
+    this.sendPayload(encodePayload({ v: 1, t: 'stroke', id, stroke }), now);
+    this.recordStroke(id, { group: this.group, sender: this.host.peerIdOf(this.host.selfKey), stroke, sentAt: now });
+  }
+
+  exclude(members: MemberKey[]): void {
+    this.engine.exclude(members, this.host.now());
+    this.drive();
+  }
+
+  leave(): void {
+    this.engine.leave(this.host.now());
+    this.drive();
+  }
+
+  addContacts(contacts: MemberKey[]): void {
+    if (this.engine.state() === 'joining' || this.engine.state() === 'listening') {
+      this.engine.addContacts(contacts, this.host.now());
+      this.drive();
+    }
+  }
+
+  private sendPayload(payload: Uint8Array, now: number): void {
+    this.engine.send(payload, now);
+    this.drive();
+  }
+
+  // ── the polling loop ──────────────────────────────────────────────────────
+
+  /** Drain transmits, then events, then arm the one timer. Returns the events seen. */
+  drive(): EngineEvent[] {
+    const now = this.host.now();
+    for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) {
+      if (t.kind === 'publish') {
+        this.host.publish(this.group, t.topic, t.bytes);
+        if (t.topic === 'data') this.keep({ from: this.host.selfKey, bytes: t.bytes, at: now });
+      } else {
+        this.host.unicast(this.group, t.to, t.bytes);
+      }
+    }
+    const events: EngineEvent[] = [];
+    for (let ev = this.engine.pollEvent(); ev; ev = this.engine.pollEvent()) {
+      events.push(ev);
+      this.onEvent(ev);
+    }
+    this.armTimer();
+    this.scheduleSave();
+    if (!this.wasMember && this.engine.state() === 'member') {
+      this.wasMember = true;
+      this.host.onMember(this);
+    }
+    return events;
+  }
+
+  private armTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.stopped) return;
+    const deadline = this.engine.nextDeadline();
+    if (deadline === undefined) return;
+    const delay = Math.min(Math.max(0, deadline - this.host.now()), 2 ** 31 - 1);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.stopped) return;
+      this.engine.tick(this.host.now());
+      this.drive();
+    }, delay);
+  }
+
+  private onEvent(ev: EngineEvent): void {
+    const sink = this.host.events;
+    const group = this.group;
+    switch (ev.type) {
+      case 'data':
+        this.onData(ev.from, ev.payload, ev.sentAt, ev.at);
+        break;
+      case 'undecryptable':
+        if (!this.retrying) {
+          sink.emit('chat.undecryptable', { group, sender: this.host.peerIdOf(ev.from), sentAt: ev.sentAt, receivedAt: ev.at });
+        }
+        break;
+      case 'member-admitted':
+        sink.emit('group.member', { group, peerId: this.host.peerIdOf(ev.member), change: 'joined' });
+        break;
+      case 'member-excluded':
+        for (const m of ev.members) sink.emit('group.member', { group, peerId: this.host.peerIdOf(m), change: 'excluded' });
+        break;
+      case 'member-left':
+        sink.emit('group.member', { group, peerId: this.host.peerIdOf(ev.member), change: 'left' });
+        break;
+      case 'self-excluded':
+        sink.emit('group.excluded', { group, by: this.host.peerIdOf(ev.by) });
+        this.pending = [];
+        break;
+      case 'key-changed':
+        sink.emit('keys.changed', { group, reason: ev.reason });
+        if (this.pending.length > 0) queueMicrotask(() => this.retryPending());
+        break;
+      case 'join-progress': {
+        const stage = ev.stage === 'listening' ? 'looking-lan' : ev.stage === 'requesting' ? 'reaching-peers' : ev.stage;
+        sink.emit('group.joinProgress', { group, stage });
+        break;
+      }
+      case 'joined':
+        sink.emit('group.joinProgress', { group, stage: 'keys-received' });
+        break;
+      case 'join-refused':
+        sink.emit('group.joinProgress', { group, stage: 'failed', detail: ev.reason.slice(0, 200) });
+        break;
+      case 'rejected':
+        this.host.log(`group ${group.slice(0, 8)}: rejected input from ${ev.from.slice(0, 12)}: ${ev.reason}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onData(from: MemberKey, bytes: Uint8Array, sentAt: number, at: number): void {
+    const payload = decodePayload(bytes);
+    if (!payload) {
+      this.host.log(`group ${this.group.slice(0, 8)}: undecodable application payload from ${from.slice(0, 12)}`);
+      return;
+    }
+    this.record.lastDataAt = Math.max(this.record.lastDataAt, sentAt);
+    const sender = this.host.peerIdOf(from);
+    if (payload.t === 'chat') {
+      const name = this.engine.members().find((m) => m.key === from)?.name || payload.name || SELF_NAME_FALLBACK;
+      this.recordChat({ id: payload.id, group: this.group, sender, senderName: name, text: payload.text, sentAt, receivedAt: at });
+    } else {
+      this.recordStroke(payload.id, { group: this.group, sender, stroke: payload.stroke, sentAt });
+    }
+  }
+
+  private recordChat(message: ChatMessage): void {
+    const key = `${message.sender}:${message.id}`;
+    if (this.history.has(key)) return;
+    this.history.set(key, message);
+    this.host.profile.append(this.group, 'history', { kind: 'chat', message });
+    this.host.events.emit('chat.message', message);
+  }
+
+  private recordStroke(id: string, stroke: BoardStroke): void {
+    const key = `${stroke.sender}:${id}`;
+    if (this.strokes.has(key)) return;
+    this.strokes.set(key, stroke);
+    this.host.profile.append(this.group, 'history', { kind: 'stroke', id, stroke });
+    this.host.events.emit('board.stroke', stroke);
+  }
+
+  /** Re-offer data that could not be decrypted once keys changed (TEK fetched, catch-up). */
+  private retryPending(): void {
+    if (this.stopped || this.pending.length === 0) return;
+    const items = this.pending;
+    this.pending = [];
+    this.retrying = true;
+    try {
+      for (const item of items) {
+        this.engine.receive(item.from, 'data', item.bytes, this.host.now());
+        const events = this.drive();
+        if (events.some((ev) => ev.type === 'undecryptable') && this.pending.length < MAX_PENDING) this.pending.push(item);
+      }
+    } finally {
+      this.retrying = false;
+    }
+  }
+
+  // ── catch-up traffic ─────────────────────────────────────────────────────
+
+  private keep(item: TrafficItem): void {
+    const digest = createHash('sha256').update(item.bytes).digest('base64');
+    if (this.trafficSeen.has(digest)) return;
+    this.trafficSeen.add(digest);
+    this.traffic.push(item);
+    this.host.profile.append(this.group, 'traffic', { from: item.from, b: toBase64(item.bytes), at: item.at });
+    if (this.traffic.length > this.keepTraffic * 2) {
+      this.traffic = this.traffic.slice(-this.keepTraffic);
+      this.trafficSeen.clear();
+      for (const t of this.traffic) this.trafficSeen.add(createHash('sha256').update(t.bytes).digest('base64'));
+      this.host.profile.rewrite(this.group, 'traffic', this.traffic.map((t) => ({ from: t.from, b: toBase64(t.bytes), at: t.at })));
+    }
+  }
+
+  /** Kept traffic received at or after `since`, oldest first, capped. */
+  trafficSince(since: number, max: number): TrafficItem[] {
+    const items = this.traffic.filter((t) => t.at >= since);
+    return items.slice(-max);
+  }
+
+  // ── admission (001) ──────────────────────────────────────────────────────
+
+  private admit(request: AdmissionRequest, now: number): AdmissionDecision {
+    if (this.record.blocklist.includes(request.member)) return { ok: false, reason: 'blocked' };
+    let invite;
+    try {
+      invite = parseInvite(new TextDecoder().decode(request.credential), now);
+    } catch (err) {
+      return { ok: false, reason: err instanceof Error ? err.message : 'bad invite' };
+    }
+    if (invite.group !== this.group) return { ok: false, reason: 'invite is for another group' };
+    const inviterIsMember =
+      invite.inviterKey === this.host.selfKey || this.engine.members().some((m) => m.key === invite.inviterKey && m.state === 'member');
+    if (!inviterIsMember) return { ok: false, reason: 'invite was not issued by a current member' };
+    const used = (this.record.inviteUses[invite.id] ??= []);
+    if (!used.includes(request.member)) {
+      if (used.length >= invite.uses) return { ok: false, reason: 'invite has been used up' };
+      used.push(request.member);
+      this.scheduleSave();
+    }
+    return { ok: true };
+  }
+
+  // ── views ────────────────────────────────────────────────────────────────
+
+  chatHistory(limit: number): ChatMessage[] {
+    const all = [...this.history.values()].sort((a, b) => a.sentAt - b.sentAt || a.receivedAt - b.receivedAt || (a.id < b.id ? -1 : 1));
+    return all.slice(-limit);
+  }
+
+  board(): BoardStroke[] {
+    return boardState(this.strokes.values());
+  }
+
+  unread(): number {
+    const self = this.host.peerIdOf(this.host.selfKey);
+    let n = 0;
+    for (const m of this.history.values()) if (m.sender !== self && m.receivedAt > this.record.lastReadAt) n++;
+    return n;
+  }
+
+  // ── persistence ──────────────────────────────────────────────────────────
+
+  private loadLogs(): void {
+    const history = this.host.profile.read(this.group, 'history', parseHistory);
+    for (const r of history.records) {
+      if (r.kind === 'chat') this.history.set(`${r.message.sender}:${r.message.id}`, r.message);
+      else {
+        const id = (r as unknown as { id?: string }).id ?? r.stroke.stroke.id;
+        this.strokes.set(`${r.stroke.sender}:${id}`, r.stroke);
+      }
+    }
+    const traffic = this.host.profile.read(this.group, 'traffic', parseTraffic);
+    this.traffic = traffic.records.slice(-this.keepTraffic);
+    for (const t of this.traffic) this.trafficSeen.add(createHash('sha256').update(t.bytes).digest('base64'));
+  }
+
+  private scheduleSave(): void {
+    if (this.saveTimer || this.stopped) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      this.save();
+    }, SAVE_DELAY_MS);
+  }
+
+  save(): void {
+    try {
+      this.record.snapshot = toBase64(this.engine.snapshot());
+      this.host.profile.saveGroup(this.record);
+    } catch (err) {
+      this.host.log(`group ${this.group.slice(0, 8)}: could not save state: ${err instanceof Error ? err.name : 'error'}`);
+    }
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    this.save();
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+export function newGroupRecord(group: string, name: string, now: number): GroupRecord {
+  return { group, name, joinedAt: now, lastReadAt: 0, inviteUses: {}, admittedAt: {}, lastDataAt: 0, blocklist: [], snapshot: null };
+}
+
+export { GroupEngine };

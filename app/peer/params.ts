@@ -1,0 +1,48 @@
+/**
+ * @module peer/params
+ * The group parameters a real peer creates groups with, and the schema that
+ * validates parameters arriving from outside (inside an invite). Bounds are wide
+ * enough for any sane group and tight enough that a hostile invite cannot make a
+ * peer allocate V·W slots by the million or spin a zero-interval timer.
+ */
+import { z } from 'zod';
+import type { ExclusionPolicy, GroupParams } from '../core/types.js';
+
+const MemberKeyHex = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const ExclusionPolicySchema = z.union([
+  z.object({ exclude: z.literal('any-member') }).strict(),
+  z.object({ exclude: z.literal('admins'), admins: z.array(MemberKeyHex).max(1000) }).strict(),
+]);
+
+export const GroupParamsSchema = z
+  .object({
+    W: z.number().int().min(1).max(64),
+    V: z.number().int().min(2).max(256).refine((v) => (v & (v - 1)) === 0, 'V must be a power of two'),
+    heartbeatMs: z.number().int().min(100).max(600_000),
+    graceMs: z.number().int().min(0).max(7 * 86_400_000),
+    listenMs: z.number().int().min(0).max(600_000),
+    refreshRevisionMs: z.number().int().min(0).max(30 * 86_400_000),
+    refreshVersionMs: z.number().int().min(0).max(30 * 86_400_000),
+    failoverIntervals: z.number().int().min(1).max(100),
+    fetchAfterMs: z.number().int().min(0).max(600_000),
+    panelSize: z.number().int().min(0).max(64),
+    policy: ExclusionPolicySchema,
+  })
+  .strict();
+
+export function defaultParams(policy: ExclusionPolicy): GroupParams {
+  return {
+    W: 16,
+    V: 16,
+    heartbeatMs: 1000,
+    graceMs: 120_000,
+    listenMs: 1500,
+    refreshRevisionMs: 0,
+    refreshVersionMs: 3_600_000,
+    failoverIntervals: 3,
+    fetchAfterMs: 2000,
+    panelSize: 0,
+    policy,
+  };
+}

@@ -1,0 +1,284 @@
+/**
+ * @module store/profile
+ * A profile directory: the identity key, each group's engine state with its
+ * bookkeeping, the append-only message/whiteboard history and the bounded
+ * catch-up traffic of every group.
+ *
+ *   DIR/profile.lock            pid of the process using the profile (O_EXCL)
+ *   DIR/storage.key             32-byte storage key, mode 0600 (headless only)
+ *   DIR/profile.json            sealed: identity seed and display name
+ *   DIR/groups/<gid>/state.json sealed: engine snapshot + group bookkeeping
+ *   DIR/groups/<gid>/history.log append-only, one sealed record per line
+ *   DIR/groups/<gid>/traffic.log kept encrypted traffic for catch-up (bounded)
+ *
+ * Invariants:
+ * - No secret touches the disk in the clear: everything but the lock and the key
+ *   file is sealed under the storage key (store/seal.ts). In Electron the key is
+ *   supplied by the caller (wrapped by safeStorage) and no key file is written.
+ * - Every whole-file write is atomic (store/files.ts); history is append-only.
+ * - Files carry a format version; `MIGRATIONS[v]` upgrades a record from v to
+ *   v+1 on load (OpenMLS/Signal style). A version newer than this build refuses
+ *   to load instead of guessing.
+ * - One process per profile: a live lock holder makes `open` throw
+ *   ProfileLockedError; a lock left by a dead process (kill -9) is taken over.
+ */
+import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, unlinkSync, writeSync, closeSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { AppendLog, readFileIfExists, writeFileAtomic } from './files.js';
+import { Sealer } from './seal.js';
+
+export const PROFILE_FORMAT_VERSION = 1;
+
+export class ProfileError extends Error {
+  override readonly name: string = 'ProfileError';
+}
+export class ProfileLockedError extends ProfileError {
+  override readonly name = 'ProfileLockedError';
+  constructor(readonly dir: string, readonly pid: number) {
+    super(`profile ${dir} is in use by another process (pid ${pid})`);
+  }
+}
+
+/** Upgrades of a decoded record from version v to v+1. Empty while the format is at 1. */
+export const MIGRATIONS: Record<number, (record: Record<string, unknown>) => Record<string, unknown>> = {};
+
+export function migrate(record: Record<string, unknown>, kind: string): Record<string, unknown> {
+  let current = record;
+  let version = typeof current.version === 'number' ? current.version : 0;
+  if (version > PROFILE_FORMAT_VERSION) {
+    throw new ProfileError(`${kind} has format version ${version}, newer than this build understands (${PROFILE_FORMAT_VERSION})`);
+  }
+  while (version < PROFILE_FORMAT_VERSION) {
+    const step = MIGRATIONS[version];
+    if (!step) throw new ProfileError(`${kind} has format version ${version} and no migration exists`);
+    current = { ...step(current), version: version + 1 };
+    version += 1;
+  }
+  return current;
+}
+
+export interface ProfileIdentity {
+  seed: Uint8Array;
+  name: string;
+}
+
+/** Group bookkeeping stored next to the engine snapshot. */
+export interface GroupRecord {
+  group: string;
+  name: string;
+  joinedAt: number;
+  /** Last time the user marked the group read. */
+  lastReadAt: number;
+  /** Uses counted by this member per invite ID it admitted with. */
+  inviteUses: Record<string, string[]>;
+  /** When this member learned each member was admitted (bounds what catch-up serves them). */
+  admittedAt: Record<string, number>;
+  /** Latest receive time of group data (catch-up asks from there). */
+  lastDataAt: number;
+  /** Peers (MemberKeys) this profile refuses to admit or hear in this group. */
+  blocklist: string[];
+  /** Last known dialable multiaddrs of fellow members (reconnect after restart). */
+  addresses?: Record<string, string[]>;
+  /** Engine snapshot, base64 (the whole record is sealed). Null while joining. */
+  snapshot: string | null;
+}
+
+export interface OpenOptions {
+  /** Electron: the storage key unwrapped with safeStorage. Headless: omitted, a 0600 key file is used. */
+  storageKey?: Uint8Array;
+}
+
+const GROUP_ID = /^[0-9a-f]{32}$/;
+
+export class Profile {
+  private readonly logs = new Map<string, AppendLog>();
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    private readonly sealer: Sealer,
+    private readonly lockPath: string,
+  ) {}
+
+  static open(dir: string, options: OpenOptions = {}): Profile {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const lockPath = join(dir, 'profile.lock');
+    acquireLock(dir, lockPath);
+    try {
+      const key = options.storageKey ?? loadOrCreateKeyFile(join(dir, 'storage.key'));
+      return new Profile(dir, new Sealer(key), lockPath);
+    } catch (err) {
+      releaseLock(lockPath);
+      throw err;
+    }
+  }
+
+  /** The identity (created on first use). */
+  identity(defaultName: string): ProfileIdentity {
+    const path = join(this.dir, 'profile.json');
+    const text = readFileIfExists(path);
+    if (text === null) {
+      const identity = { seed: new Uint8Array(randomBytes(32)), name: defaultName };
+      this.saveIdentity(identity);
+      return identity;
+    }
+    const record = this.openRecord(text, 'profile', 'profile.json');
+    const seedHex = record.seed;
+    const name = record.name;
+    if (typeof seedHex !== 'string' || !/^[0-9a-f]{64}$/.test(seedHex) || typeof name !== 'string') {
+      throw new ProfileError('profile.json is damaged (identity fields missing)');
+    }
+    return { seed: new Uint8Array(Buffer.from(seedHex, 'hex')), name };
+  }
+
+  saveIdentity(identity: ProfileIdentity): void {
+    const record = { version: PROFILE_FORMAT_VERSION, seed: Buffer.from(identity.seed).toString('hex'), name: identity.name };
+    writeFileAtomic(join(this.dir, 'profile.json'), this.sealRecord('profile', record));
+  }
+
+  groupIds(): string[] {
+    const dir = join(this.dir, 'groups');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir).filter((g) => GROUP_ID.test(g) && existsSync(join(dir, g, 'state.json'))).sort();
+  }
+
+  loadGroup(group: string): GroupRecord | null {
+    const text = readFileIfExists(this.groupPath(group, 'state.json'));
+    if (text === null) return null;
+    const record = this.openRecord(text, `group/${group}`, `groups/${group}/state.json`);
+    if (record.group !== group) throw new ProfileError(`groups/${group}/state.json belongs to another group`);
+    return record as unknown as GroupRecord;
+  }
+
+  saveGroup(record: GroupRecord): void {
+    this.assertOpen();
+    writeFileAtomic(this.groupPath(record.group, 'state.json'), this.sealRecord(`group/${record.group}`, { version: PROFILE_FORMAT_VERSION, ...record }));
+  }
+
+  /** Append one record to a group's log (`history` or `traffic`), sealed, fsynced. */
+  append(group: string, log: 'history' | 'traffic', record: unknown): void {
+    this.assertOpen();
+    this.log(group, log).append(this.sealer.sealJson(`log/${log}/${group}`, record));
+  }
+
+  read<T>(group: string, log: 'history' | 'traffic', parse: (value: unknown) => T | null): { records: T[]; skipped: number } {
+    const purpose = `log/${log}/${group}`;
+    return this.log(group, log).read((box) => {
+      const value = this.sealer.openJson(purpose, box);
+      return value === null ? null : parse(value);
+    });
+  }
+
+  /** Replace a log (only the bounded traffic log is ever rewritten). */
+  rewrite(group: string, log: 'traffic', records: unknown[]): void {
+    const purpose = `log/${log}/${group}`;
+    this.log(group, log).rewrite(records.map((r) => this.sealer.sealJson(purpose, r)));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const log of this.logs.values()) log.close();
+    this.logs.clear();
+    releaseLock(this.lockPath);
+  }
+
+  private log(group: string, name: string): AppendLog {
+    if (!GROUP_ID.test(group)) throw new ProfileError('bad group id');
+    const key = `${group}/${name}`;
+    let log = this.logs.get(key);
+    if (!log) {
+      log = new AppendLog(this.groupPath(group, `${name}.log`));
+      this.logs.set(key, log);
+    }
+    return log;
+  }
+
+  private groupPath(group: string, file: string): string {
+    if (!GROUP_ID.test(group)) throw new ProfileError('bad group id');
+    return join(this.dir, 'groups', group, file);
+  }
+
+  private sealRecord(purpose: string, record: Record<string, unknown>): string {
+    return JSON.stringify({ format: 'conclave-sealed', version: PROFILE_FORMAT_VERSION, box: this.sealer.sealJson(purpose, record) }) + '\n';
+  }
+
+  private openRecord(text: string, purpose: string, file: string): Record<string, unknown> {
+    let outer: unknown;
+    try {
+      outer = JSON.parse(text);
+    } catch {
+      throw new ProfileError(`${file} is not valid JSON`);
+    }
+    if (typeof outer !== 'object' || outer === null || (outer as { format?: unknown }).format !== 'conclave-sealed') {
+      throw new ProfileError(`${file} is not a Conclave profile file`);
+    }
+    const inner = this.sealer.openJson(purpose, (outer as { box?: unknown }).box);
+    if (typeof inner !== 'object' || inner === null) {
+      throw new ProfileError(`${file} cannot be decrypted with this profile's storage key`);
+    }
+    return migrate(inner as Record<string, unknown>, file);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ProfileError('profile is closed');
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function acquireLock(dir: string, lockPath: string): void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx', 0o600);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number.parseInt(readFileIfExists(lockPath) ?? '', 10);
+      if (pidAlive(pid) && pid !== process.pid) throw new ProfileLockedError(dir, pid);
+      if (pid === process.pid) throw new ProfileLockedError(dir, pid);
+      try {
+        unlinkSync(lockPath); // stale: its process is gone
+      } catch {
+        // another starter removed it first; retry
+      }
+    }
+  }
+  throw new ProfileError(`could not take the lock on profile ${dir}`);
+}
+
+function releaseLock(lockPath: string): void {
+  try {
+    const pid = Number.parseInt(readFileIfExists(lockPath) ?? '', 10);
+    if (pid === process.pid) unlinkSync(lockPath);
+  } catch {
+    // already gone
+  }
+}
+
+function loadOrCreateKeyFile(path: string): Uint8Array {
+  if (!existsSync(path)) {
+    const key = randomBytes(32);
+    writeFileAtomic(path, key.toString('hex') + '\n', 0o600);
+    chmodSync(path, 0o600);
+    return new Uint8Array(key);
+  }
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new ProfileError(`${path} is readable by other users (mode ${mode.toString(8)}); run: chmod 600 ${path}`);
+  }
+  const hex = readFileSync(path, 'utf8').trim();
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new ProfileError(`${path} is not a storage key`);
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
