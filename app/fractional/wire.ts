@@ -1,0 +1,293 @@
+/**
+ * @module fractional/wire
+ * The panel's messages, their binary codec and their envelope, defined once.
+ *
+ * Every message follows 004 §I's format {{T_i, M, j, Msg}K_i⁻¹}K_R: the inner
+ * record (timestamp, mode I/G/R, iteration, body, plus epoch, sender and
+ * recipient) is signed with the sender's Ed25519 key, then sealed to the
+ * recipient: an ephemeral X25519 key agreed with the recipient's X25519 key
+ * (mapped from its Ed25519 identity), HKDF-SHA256, XChaCha20-Poly1305.
+ *
+ * Invariants:
+ * - decoders never throw: every failure is a `PanelRejectReason`;
+ * - sizes are bounded before anything is parsed (MAX_ENVELOPE_BYTES, MAX_BODY_BYTES);
+ * - scalars must be canonical (< ℓ) and points canonical ristretto255 encodings;
+ * - a body kind belongs to exactly one mode; a header whose mode disagrees is refused.
+ *
+ * Seed: 004 §I (message format), §II.B steps 420/440/470/485, §III step 525,
+ * §IV steps 710/735, §VI (the commitment fields).
+ */
+import type { CryptoProvider, Rng } from '../core/crypto-provider.js';
+import type { MemberKey } from '../core/types.js';
+import type { Point, Scalar } from './arithmetic.js';
+import { decodePoint, decodeScalar, encodePoint, encodeScalar, POINT_BYTES, SCALAR_BYTES } from './arithmetic.js';
+import { ascii, concatBytes, fromHex, toHex } from './bytes.js';
+import type { PanelRejectReason } from './errors.js';
+
+export const WIRE_VERSION = 1;
+export const MAX_PANEL_SIZE = 32;
+export const EPOCH_BYTES = 16;
+export const DIGEST_BYTES = 32;
+const KEY_BYTES = 32;
+const SIGNATURE_BYTES = 64;
+const NONCE_BYTES = 24;
+const TAG_BYTES = 16;
+const HEADER_BYTES = 1 + 1 + 1 + EPOCH_BYTES + 4 + 8 + KEY_BYTES + KEY_BYTES + 2;
+/** The largest body: a handover carrying a full panel's pad commitments. */
+export const MAX_BODY_BYTES = 3 * SCALAR_BYTES + 1 + MAX_PANEL_SIZE * POINT_BYTES;
+export const MAX_INNER_BYTES = HEADER_BYTES + MAX_BODY_BYTES + SIGNATURE_BYTES;
+export const MAX_ENVELOPE_BYTES = 1 + 32 + NONCE_BYTES + MAX_INNER_BYTES + TAG_BYTES;
+
+export type Mode = 'I' | 'G' | 'R';
+
+/** One variant per message of the panel protocol (docs/fractional.md lists their fields). */
+export type PanelBody =
+  | { kind: 'ring'; delta: Scalar }
+  | { kind: 'ring-commit'; v: Point; d: Point; gamma: Point }
+  | { kind: 'theta'; theta: Scalar }
+  | { kind: 'commit'; f: Point; stateDigest: Uint8Array }
+  | { kind: 'reveal'; hfk: Scalar; commitDigest: Uint8Array }
+  | { kind: 'recovery-ring'; delta: Scalar; failed: MemberKey; replacement: MemberKey }
+  | { kind: 'xi'; xi: Scalar; failed: MemberKey; replacement: MemberKey }
+  | { kind: 'handover'; theta: Scalar; xi: Scalar; failed: MemberKey; pads: Point[] }
+  | { kind: 'share'; masked: Scalar; u: Point; d: Point; gamma: Point; stateDigest: Uint8Array }
+  | { kind: 'done'; stateDigest: Uint8Array };
+
+export type BodyKind = PanelBody['kind'];
+
+export interface PanelMessage {
+  mode: Mode;
+  epoch: Uint8Array;
+  iteration: number;
+  /** T_i: the sender's clock in milliseconds. */
+  timestamp: number;
+  sender: MemberKey;
+  recipient: MemberKey;
+  body: PanelBody;
+}
+
+const KINDS: readonly { kind: BodyKind; mode: Mode }[] = [
+  { kind: 'ring', mode: 'I' },
+  { kind: 'ring-commit', mode: 'I' },
+  { kind: 'theta', mode: 'I' },
+  { kind: 'commit', mode: 'G' },
+  { kind: 'reveal', mode: 'G' },
+  { kind: 'recovery-ring', mode: 'R' },
+  { kind: 'xi', mode: 'R' },
+  { kind: 'handover', mode: 'R' },
+  { kind: 'share', mode: 'R' },
+  { kind: 'done', mode: 'R' },
+];
+
+export const modeOf = (kind: BodyKind): Mode => KINDS.find((k) => k.kind === kind)!.mode;
+const MODE_BYTE: Record<Mode, number> = { I: 0x49, G: 0x47, R: 0x52 };
+const SIGN_DOMAIN = ascii('conclave/fractional/message/v1');
+const SEAL_INFO = ascii('conclave/fractional/seal/v1');
+
+// ---- body codec ----
+
+const keyBytes = (key: MemberKey): Uint8Array => fromHex(key)!;
+
+function encodeBody(body: PanelBody): Uint8Array {
+  const s = encodeScalar;
+  const p = encodePoint;
+  switch (body.kind) {
+    case 'ring':
+      return s(body.delta);
+    case 'ring-commit':
+      return concatBytes(p(body.v), p(body.d), p(body.gamma));
+    case 'theta':
+      return s(body.theta);
+    case 'commit':
+      return concatBytes(p(body.f), body.stateDigest);
+    case 'reveal':
+      return concatBytes(s(body.hfk), body.commitDigest);
+    case 'recovery-ring':
+      return concatBytes(s(body.delta), keyBytes(body.failed), keyBytes(body.replacement));
+    case 'xi':
+      return concatBytes(s(body.xi), keyBytes(body.failed), keyBytes(body.replacement));
+    case 'handover':
+      return concatBytes(s(body.theta), s(body.xi), keyBytes(body.failed), Uint8Array.of(body.pads.length), ...body.pads.map(p));
+    case 'share':
+      return concatBytes(s(body.masked), p(body.u), p(body.d), p(body.gamma), body.stateDigest);
+    case 'done':
+      return body.stateDigest;
+  }
+}
+
+class Malformed {
+  constructor(readonly reason: PanelRejectReason, readonly detail: string) {}
+}
+
+/** A cursor that refuses to read past its end or to accept non-canonical values. */
+class Reader {
+  private at = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+  take(n: number, what: string): Uint8Array {
+    if (this.at + n > this.bytes.length) throw new Malformed('decode', `truncated ${what}`);
+    const out = this.bytes.subarray(this.at, this.at + n);
+    this.at += n;
+    return out;
+  }
+  u8(what: string): number {
+    return this.take(1, what)[0]!;
+  }
+  scalar(what: string): Scalar {
+    const v = decodeScalar(this.take(SCALAR_BYTES, what));
+    if (v === null) throw new Malformed('decode', `non-canonical scalar ${what}`);
+    return v;
+  }
+  point(what: string): Point {
+    const v = decodePoint(this.take(POINT_BYTES, what));
+    if (v === null) throw new Malformed('decode', `invalid point ${what}`);
+    return v;
+  }
+  key(what: string): MemberKey {
+    return toHex(this.take(KEY_BYTES, what));
+  }
+  digest(what: string): Uint8Array {
+    return this.take(DIGEST_BYTES, what).slice();
+  }
+  remaining(): number {
+    return this.bytes.length - this.at;
+  }
+  end(what: string): void {
+    if (this.at !== this.bytes.length) throw new Malformed('decode', `trailing bytes after ${what}`);
+  }
+}
+
+function decodeBody(kind: BodyKind, r: Reader): PanelBody {
+  switch (kind) {
+    case 'ring':
+      return { kind, delta: r.scalar('δ') };
+    case 'ring-commit':
+      return { kind, v: r.point('V'), d: r.point('D'), gamma: r.point('Γ') };
+    case 'theta':
+      return { kind, theta: r.scalar('θ') };
+    case 'commit':
+      return { kind, f: r.point('F'), stateDigest: r.digest('state digest') };
+    case 'reveal':
+      return { kind, hfk: r.scalar('HFK'), commitDigest: r.digest('commit digest') };
+    case 'recovery-ring':
+      return { kind, delta: r.scalar('δ'), failed: r.key('failed'), replacement: r.key('replacement') };
+    case 'xi':
+      return { kind, xi: r.scalar('ξ'), failed: r.key('failed'), replacement: r.key('replacement') };
+    case 'handover': {
+      const theta = r.scalar('θ');
+      const xi = r.scalar('ξ');
+      const failed = r.key('failed');
+      const count = r.u8('pad count');
+      if (count < 4 || count > MAX_PANEL_SIZE) throw new Malformed('decode', `pad count ${count} out of range`);
+      const pads: Point[] = [];
+      for (let i = 0; i < count; i++) pads.push(r.point(`A[${i}]`));
+      return { kind, theta, xi, failed, pads };
+    }
+    case 'share':
+      return { kind, masked: r.scalar('masked pad'), u: r.point('U'), d: r.point('D'), gamma: r.point('Γ'), stateDigest: r.digest('state digest') };
+    case 'done':
+      return { kind, stateDigest: r.digest('state digest') };
+  }
+}
+
+// ---- the signed inner record ----
+
+function encodeHeader(m: PanelMessage, bodyLength: number): Uint8Array {
+  const h = new Uint8Array(HEADER_BYTES);
+  const view = new DataView(h.buffer);
+  h[0] = WIRE_VERSION;
+  h[1] = MODE_BYTE[m.mode];
+  h[2] = KINDS.findIndex((k) => k.kind === m.body.kind) + 1;
+  h.set(m.epoch, 3);
+  view.setUint32(3 + EPOCH_BYTES, m.iteration);
+  view.setUint32(7 + EPOCH_BYTES, Math.floor(m.timestamp / 2 ** 32));
+  view.setUint32(11 + EPOCH_BYTES, m.timestamp % 2 ** 32);
+  h.set(keyBytes(m.sender), 15 + EPOCH_BYTES);
+  h.set(keyBytes(m.recipient), 15 + EPOCH_BYTES + KEY_BYTES);
+  view.setUint16(HEADER_BYTES - 2, bodyLength);
+  return h;
+}
+
+/** The signed record {T, M, j, Msg}K⁻¹ (before sealing). */
+export function encodeSigned(crypto: CryptoProvider, seed: Uint8Array, m: PanelMessage): Uint8Array {
+  const body = encodeBody(m.body);
+  const unsigned = concatBytes(encodeHeader(m, body.length), body);
+  return concatBytes(unsigned, crypto.ed25519Sign(seed, concatBytes(SIGN_DOMAIN, unsigned)));
+}
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: PanelRejectReason; detail: string };
+
+/** Parses and checks the signature of a signed record (the signer is the record's own sender field). */
+export function decodeSigned(crypto: CryptoProvider, bytes: Uint8Array): Decoded<PanelMessage> {
+  if (bytes.length > MAX_INNER_BYTES) return { ok: false, reason: 'decode', detail: `record of ${bytes.length} bytes exceeds ${MAX_INNER_BYTES}` };
+  try {
+    const r = new Reader(bytes);
+    const version = r.u8('version');
+    if (version !== WIRE_VERSION) return { ok: false, reason: 'wire-version', detail: `version ${version}` };
+    const modeByte = r.u8('mode');
+    const mode = (Object.keys(MODE_BYTE) as Mode[]).find((k) => MODE_BYTE[k] === modeByte);
+    if (!mode) return { ok: false, reason: 'decode', detail: `unknown mode byte ${modeByte}` };
+    const kindEntry = KINDS[r.u8('kind') - 1];
+    if (!kindEntry) return { ok: false, reason: 'decode', detail: 'unknown kind' };
+    if (kindEntry.mode !== mode) return { ok: false, reason: 'wrong-mode', detail: `${kindEntry.kind} is not a mode ${mode} message` };
+    const epoch = r.take(EPOCH_BYTES, 'epoch').slice();
+    const head = new DataView(r.take(12, 'iteration and timestamp').slice().buffer);
+    const iteration = head.getUint32(0);
+    const timestamp = head.getUint32(4) * 2 ** 32 + head.getUint32(8);
+    const sender = r.key('sender');
+    const recipient = r.key('recipient');
+    const bodyLength = new DataView(r.take(2, 'body length').slice().buffer).getUint16(0);
+    if (bodyLength > MAX_BODY_BYTES) return { ok: false, reason: 'decode', detail: `body of ${bodyLength} bytes` };
+    const bodyReader = new Reader(r.take(bodyLength, 'body'));
+    const body = decodeBody(kindEntry.kind, bodyReader);
+    bodyReader.end(kindEntry.kind);
+    const signedPart = bytes.subarray(0, bytes.length - r.remaining());
+    const signature = r.take(SIGNATURE_BYTES, 'signature');
+    r.end('signature');
+    if (!Number.isSafeInteger(timestamp)) return { ok: false, reason: 'decode', detail: 'timestamp out of range' };
+    const senderKey = fromHex(sender)!;
+    if (!crypto.ed25519Verify(senderKey, concatBytes(SIGN_DOMAIN, signedPart), signature)) {
+      return { ok: false, reason: 'bad-signature', detail: `${kindEntry.kind} not signed by its sender` };
+    }
+    return { ok: true, value: { mode, epoch, iteration, timestamp, sender, recipient, body } };
+  } catch (e) {
+    if (e instanceof Malformed) return { ok: false, reason: e.reason, detail: e.detail };
+    throw e;
+  }
+}
+
+// ---- the envelope (sealed to the recipient) ----
+
+function sealKey(crypto: CryptoProvider, shared: Uint8Array, ephemeral: Uint8Array, recipientX: Uint8Array): Uint8Array {
+  return crypto.hkdf(shared, concatBytes(ephemeral, recipientX), SEAL_INFO, 32);
+}
+
+const sealAad = (recipient: MemberKey): Uint8Array => concatBytes(Uint8Array.of(WIRE_VERSION), SEAL_INFO, keyBytes(recipient));
+
+/** {record}K_R: version ‖ ephemeral X25519 key ‖ nonce ‖ ciphertext. */
+export function seal(crypto: CryptoProvider, rng: Rng, recipient: MemberKey, record: Uint8Array): Uint8Array {
+  const recipientX = crypto.x25519PublicFromEd25519(keyBytes(recipient));
+  if (!recipientX) throw new Error(`recipient ${recipient} has no X25519 key`);
+  const ephemeralSecret = rng(32);
+  const ephemeral = crypto.x25519PublicKey(ephemeralSecret);
+  const shared = crypto.x25519(ephemeralSecret, recipientX);
+  if (!shared) throw new Error('X25519 with the recipient failed');
+  const nonce = rng(NONCE_BYTES);
+  const ct = crypto.seal(sealKey(crypto, shared, ephemeral, recipientX), nonce, record, sealAad(recipient));
+  return concatBytes(Uint8Array.of(WIRE_VERSION), ephemeral, nonce, ct);
+}
+
+/** Opens an envelope addressed to the holder of `seed` (whose identity is `self`). */
+export function open(crypto: CryptoProvider, seed: Uint8Array, self: MemberKey, envelope: Uint8Array): Decoded<Uint8Array> {
+  if (envelope.length > MAX_ENVELOPE_BYTES) return { ok: false, reason: 'decode', detail: `envelope of ${envelope.length} bytes exceeds ${MAX_ENVELOPE_BYTES}` };
+  if (envelope.length < 1 + 32 + NONCE_BYTES + TAG_BYTES) return { ok: false, reason: 'decode', detail: 'truncated envelope' };
+  if (envelope[0] !== WIRE_VERSION) return { ok: false, reason: 'wire-version', detail: `envelope version ${envelope[0]}` };
+  const ephemeral = envelope.subarray(1, 33);
+  const nonce = envelope.subarray(33, 33 + NONCE_BYTES);
+  const secret = crypto.x25519SecretFromEd25519Seed(seed);
+  const shared = crypto.x25519(secret, ephemeral);
+  if (!shared) return { ok: false, reason: 'decrypt-failed', detail: 'bad ephemeral key' };
+  const key = sealKey(crypto, shared, ephemeral, crypto.x25519PublicKey(secret));
+  const record = crypto.open(key, nonce, envelope.subarray(33 + NONCE_BYTES), sealAad(self));
+  if (!record) return { ok: false, reason: 'decrypt-failed', detail: 'envelope does not open' };
+  return { ok: true, value: record };
+}
