@@ -1,0 +1,185 @@
+/**
+ * @module core/bytes
+ * Byte helpers and the bounded binary reader/writer every wire codec uses.
+ * Invariant: the Reader never reads past its buffer and never allocates more than
+ * the caller's stated limit; any violation is a RemoteProtocolError('decode').
+ */
+import { RemoteProtocolError } from './errors.js';
+
+export function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+export function fromHex(hex: string): Uint8Array {
+  if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(hex)) throw new RemoteProtocolError('decode', 'bad hex');
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}
+
+export function xorBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! ^ b[i]!;
+  return out;
+}
+
+/** UTF-8 encoding written out, because the engine compiles without DOM or Node globals (no TextEncoder). */
+export function utf8(s: string): Uint8Array {
+  const out: number[] = [];
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c < 0x80) out.push(c);
+    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+  }
+  return Uint8Array.from(out);
+}
+
+/** Strict UTF-8 decoding: returns null for malformed input (overlongs, surrogates, truncation). */
+export function fromUtf8(b: Uint8Array): string | null {
+  let s = '';
+  for (let i = 0; i < b.length; ) {
+    const c = b[i]!;
+    let cp: number;
+    let n: number;
+    if (c < 0x80) [cp, n] = [c, 0];
+    else if (c >= 0xc2 && c < 0xe0) [cp, n] = [c & 31, 1];
+    else if (c >= 0xe0 && c < 0xf0) [cp, n] = [c & 15, 2];
+    else if (c >= 0xf0 && c < 0xf5) [cp, n] = [c & 7, 3];
+    else return null;
+    for (let k = 1; k <= n; k++) {
+      const d = b[i + k];
+      if (d === undefined || (d & 0xc0) !== 0x80) return null;
+      cp = (cp << 6) | (d & 63);
+    }
+    if ((n === 2 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) || (n === 3 && (cp < 0x10000 || cp > 0x10ffff))) return null;
+    s += String.fromCodePoint(cp);
+    i += n + 1;
+  }
+  return s;
+}
+
+export class Writer {
+  private chunks: number[] = [];
+  private parts: Uint8Array[] = [];
+  private flush(): void {
+    if (this.chunks.length) {
+      this.parts.push(Uint8Array.from(this.chunks));
+      this.chunks = [];
+    }
+  }
+  u8(v: number): this {
+    this.chunks.push(v & 0xff);
+    return this;
+  }
+  u16(v: number): this {
+    this.chunks.push((v >>> 8) & 0xff, v & 0xff);
+    return this;
+  }
+  u32(v: number): this {
+    this.chunks.push((v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+    return this;
+  }
+  /** Unsigned integer up to 2^53, as 8 bytes big-endian. */
+  u64(v: number): this {
+    const hi = Math.floor(v / 2 ** 32);
+    return this.u32(hi).u32(v >>> 0);
+  }
+  raw(b: Uint8Array): this {
+    this.flush();
+    this.parts.push(b);
+    return this;
+  }
+  /** u32 length prefix, then bytes. */
+  bytes(b: Uint8Array): this {
+    return this.u32(b.length).raw(b);
+  }
+  str(s: string): this {
+    return this.bytes(utf8(s));
+  }
+  finish(): Uint8Array {
+    this.flush();
+    return concat(...this.parts);
+  }
+}
+
+export class Reader {
+  private off = 0;
+  constructor(private readonly buf: Uint8Array) {}
+  private need(n: number): void {
+    if (n < 0 || this.off + n > this.buf.length) throw new RemoteProtocolError('decode', 'truncated message');
+  }
+  u8(): number {
+    this.need(1);
+    return this.buf[this.off++]!;
+  }
+  u16(): number {
+    this.need(2);
+    const v = (this.buf[this.off]! << 8) | this.buf[this.off + 1]!;
+    this.off += 2;
+    return v;
+  }
+  u32(): number {
+    this.need(4);
+    const b = this.buf;
+    const o = this.off;
+    this.off += 4;
+    return ((b[o]! << 24) >>> 0) + (b[o + 1]! << 16) + (b[o + 2]! << 8) + b[o + 3]!;
+  }
+  u64(): number {
+    const hi = this.u32();
+    const lo = this.u32();
+    if (hi >= 2 ** 21) throw new RemoteProtocolError('decode', 'integer too large');
+    return hi * 2 ** 32 + lo;
+  }
+  raw(n: number): Uint8Array {
+    this.need(n);
+    const out = this.buf.slice(this.off, this.off + n);
+    this.off += n;
+    return out;
+  }
+  bytes(max: number): Uint8Array {
+    const n = this.u32();
+    if (n > max) throw new RemoteProtocolError('decode', `field of ${n} bytes exceeds limit ${max}`);
+    return this.raw(n);
+  }
+  str(max: number): string {
+    const s = fromUtf8(this.bytes(max));
+    if (s === null) throw new RemoteProtocolError('decode', 'invalid utf-8');
+    return s;
+  }
+  /** A count prefix (u16) bounded by `max`. */
+  count(max: number): number {
+    const n = this.u16();
+    if (n > max) throw new RemoteProtocolError('decode', `count ${n} exceeds limit ${max}`);
+    return n;
+  }
+  done(): void {
+    if (this.off !== this.buf.length) throw new RemoteProtocolError('decode', 'trailing bytes');
+  }
+  get offset(): number {
+    return this.off;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * @module core/state
+ * The member's state as plain data, and its snapshot codec (versioned JSON with
+ * hex bytes; the store encrypts it at rest). Nothing here performs protocol
+ * logic; the engine owns every mutation.
+ *
+ * Invariants:
+ * - `keks` holds at most W entries, one per symbol, each for the slot the own ID
+ *   selects (003 [0054]); with the TEK that is at most W + 1 keys.
+ * - Every held key records version, revision, creators (sorted), owner and what it
+ *   was based on (003 FIG. 4, [0083]).
+ * - `tekRecords` keeps superseded TEKs only until `retiredAt + graceMs` (003 [0071]).
+ */
+import { fromHex, fromUtf8, toHex, utf8 } from './bytes.js';
+import type { GroupParams, KeyOrigin, MemberKey } from './types.js';
+import { BugError } from './errors.js';
+
+export interface BasedOn {
+  version: number;
+  revision: number;
+  creators: MemberKey[];
+}
+
+export interface HeldKey {
+  slot: number;
+  version: number;
+  creators: MemberKey[];
+  revision: number;
+  key: Uint8Array;
+  basedOn: BasedOn | null;
+  origin: KeyOrigin;
+  owner: MemberKey | null;
+  /** Blocklist size this TEK version was created against (sealed coverage; issue 3). */
+  coverage?: MemberKey[];
+}
+
+/** A TEK version kept for reading packets: its key at `revision`, and earlier revisions until they expire. */
+export interface TekRecord {
+  version: number;
+  creators: MemberKey[];
+  revision: number;
+  key: Uint8Array;
+  older: { revision: number; key: Uint8Array; until: number }[];
+  /** When this version stopped being current (null while current). */
+  retiredAt: number | null;
+}
+
+export interface SlotInfo {
+  version: number;
+  revision: number;
+  creators: MemberKey[];
+  owner: MemberKey | null;
+}
+
+export interface RosterMember {
+  name: string;
+  admittedAt: number;
+  state: 'member' | 'excluded' | 'left';
+  /** The TEK version whose table blocked this member (for concurrent-table rules). */
+  blockedAtVersion?: number;
+}
+
+export interface PersistentState {
+  format: 1;
+  group: string;
+  groupName: string;
+  params: GroupParams;
+  state: 'listening' | 'joining' | 'member' | 'excluded' | 'left';
+  roster: Record<MemberKey, RosterMember>;
+  blocklist: MemberKey[];
+  tek: HeldKey | null;
+  keks: HeldKey[];
+  tekRecords: TekRecord[];
+  slotDir: Record<string, SlotInfo>;
+  admittedAt: number | null;
+  lastRevisionRefreshAt: number;
+  lastVersionRefreshAt: number;
+}
+
+// JSON with Uint8Array → {"$hex": "..."}
+function replacer(_k: string, v: unknown): unknown {
+  if (v instanceof Uint8Array) return { $hex: toHex(v) };
+  return v;
+}
+function reviver(_k: string, v: unknown): unknown {
+  if (v && typeof v === 'object' && '$hex' in v && typeof (v as { $hex: unknown }).$hex === 'string') {
+    return fromHex((v as { $hex: string }).$hex);
+  }
+  return v;
+}
+
+export function encodeState(s: PersistentState): Uint8Array {
+  return utf8(JSON.stringify(s, replacer));
+}
+
+export function decodeState(bytes: Uint8Array): PersistentState {
+  const text = fromUtf8(bytes);
+  if (text === null) throw new BugError('engine state is not UTF-8');
+  const s = JSON.parse(text, reviver) as PersistentState;
+  if (s.format !== 1) throw new BugError(`unknown engine state format ${String(s.format)}`);
+  return s;
+}
+
+export function sortedKeys(keys: Iterable<MemberKey>): MemberKey[] {
+  return [...new Set(keys)].sort();
+}
+
+export function sameCreators(a: readonly MemberKey[], b: readonly MemberKey[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

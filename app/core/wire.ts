@@ -1,0 +1,558 @@
+/**
+ * @module core/wire
+ * Every engine message, defined once: type codes, fields, codec and size limits
+ * (STYLE §6). The engine decodes with these functions only; anything that does not
+ * decode is a RemoteProtocolError('decode' | 'wire-version' | 'wrong-group') and
+ * never reaches protocol logic.
+ *
+ * Envelope: 'C' (0x43) ‖ wire version (1) ‖ type (u8) ‖ group ID (16 bytes) ‖ body.
+ * Integers are big-endian. Member keys are 32 raw bytes on the wire, hex in memory.
+ *
+ * This lives inside app/core (not app/wire) because the engine must decode what it
+ * receives and may import nothing outside app/core; app/wire holds transport framing.
+ */
+import { Reader, Writer, fromHex, toHex } from './bytes.js';
+import { RemoteProtocolError } from './errors.js';
+import type { ExclusionPolicy, GroupParams, MemberKey } from './types.js';
+
+export const WIRE_VERSION = 1;
+const MAGIC = 0x43;
+
+export const LIMITS = {
+  controlBytes: 512 * 1024,
+  unicastBytes: 4 * 1024 * 1024,
+  dataBytes: 128 * 1024,
+  payloadBytes: 64 * 1024,
+  creators: 64,
+  keyInfos: 1 + 256 * 256,
+  history: 16,
+  roster: 20_000,
+  blocklist: 20_000,
+  targets: 256,
+  entries: 4096,
+  name: 256,
+  credential: 8192,
+  admins: 1000,
+} as const;
+
+export const MsgType = {
+  Heartbeat: 1,
+  Revision: 2,
+  MemberAdmitted: 3,
+  JoinRequest: 4,
+  Admit: 5,
+  JoinRefused: 6,
+  KeyRequest: 7,
+  KeyGrant: 8,
+  Data: 9,
+  Table: 10,
+  FetchRequest: 11,
+  FetchReply: 12,
+  Leave: 13,
+} as const;
+export type MsgTypeCode = (typeof MsgType)[keyof typeof MsgType];
+
+/** A key's public description: slot, version, revision and the version's creators (003 FIG. 4). */
+export interface KeyInfo {
+  slot: number;
+  version: number;
+  revision: number;
+  creators: MemberKey[];
+}
+
+/** A key sealed for one reader (pairwise X25519 or a KEK). */
+export interface SealedKey {
+  info: KeyInfo;
+  /** For KEKs: the base the version was made from (003 [0083]). */
+  basedOn: { version: number; revision: number; creators: MemberKey[] } | null;
+  owner: MemberKey;
+  nonce: Uint8Array;
+  sealed: Uint8Array;
+}
+
+export interface Certificate {
+  admitter: MemberKey;
+  member: MemberKey;
+  admittedAt: number;
+  signature: Uint8Array;
+}
+
+export interface RosterEntry {
+  key: MemberKey;
+  name: string;
+  admittedAt: number;
+}
+
+export interface OwnerInfo extends KeyInfo {
+  owner: MemberKey;
+}
+
+export interface TableHeader {
+  kind: 'exclude' | 'refresh';
+  excluder: MemberKey;
+  targets: MemberKey[];
+  base: { version: number; creators: MemberKey[] };
+  newVersion: number;
+  createdAt: number;
+  /** The full blocklist after this change ([0075]: admission control changes with the key). */
+  blocklist: MemberKey[];
+  /** SHA-256 commitment to TEK' bound to this table; entries that decrypt to anything else are rejected. */
+  tekCommitment: Uint8Array;
+  /** Origin of TEK': a single creator or a fractional-key panel round (issue 4). */
+  panel: { round: number; members: MemberKey[] } | null;
+}
+
+export interface TableEntry {
+  kind: 'tek-under-kek' | 'new-kek';
+  slot: number;
+  kekVersion: number;
+  kekRevision: number;
+  /** new-kek only: the replacement's version (old version + 1). */
+  newVersion: number;
+  nonce: Uint8Array;
+  sealed: Uint8Array;
+}
+
+export interface Contribution {
+  author: MemberKey;
+  entries: TableEntry[];
+  signature: Uint8Array;
+}
+
+export type Message =
+  | { type: typeof MsgType.Heartbeat; sentAt: number; keys: KeyInfo[]; history: KeyInfo[]; blocklistCount: number; rosterCount: number }
+  | { type: typeof MsgType.Revision; keys: KeyInfo[] }
+  | { type: typeof MsgType.MemberAdmitted; member: MemberKey; name: string; admittedAt: number }
+  | { type: typeof MsgType.JoinRequest; name: string; credential: Uint8Array; sentAt: number }
+  | {
+      type: typeof MsgType.Admit;
+      groupName: string;
+      params: GroupParams;
+      roster: RosterEntry[];
+      blocklist: MemberKey[];
+      owners: OwnerInfo[];
+      grants: SealedKey[];
+      certificate: Certificate;
+    }
+  | { type: typeof MsgType.JoinRefused; reason: string }
+  | { type: typeof MsgType.KeyRequest; slots: number[]; certificate: Certificate }
+  | { type: typeof MsgType.KeyGrant; grants: SealedKey[] }
+  | {
+      type: typeof MsgType.Data;
+      senderId: Uint8Array;
+      tekVersion: number;
+      tekTag: Uint8Array;
+      revision: number;
+      sentAt: number;
+      nonce: Uint8Array;
+      ciphertext: Uint8Array;
+    }
+  | { type: typeof MsgType.Table; header: TableHeader; headerSignature: Uint8Array; contributions: Contribution[] }
+  | { type: typeof MsgType.FetchRequest; tekVersion: number; tekTag: Uint8Array }
+  | { type: typeof MsgType.FetchReply; table: Uint8Array | null; tek: SealedKey | null }
+  | { type: typeof MsgType.Leave; sentAt: number };
+
+// ---------------------------------------------------------------- primitives
+
+function wKey(w: Writer, k: MemberKey): void {
+  w.raw(fromHex(k.length === 64 ? k : '00'.repeat(32)));
+}
+function rKey(r: Reader): MemberKey {
+  return toHex(r.raw(32));
+}
+function wKeys(w: Writer, ks: readonly MemberKey[]): void {
+  w.u16(ks.length);
+  for (const k of ks) wKey(w, k);
+}
+function rKeys(r: Reader, max: number): MemberKey[] {
+  const n = r.count(max);
+  const out: MemberKey[] = [];
+  for (let i = 0; i < n; i++) out.push(rKey(r));
+  return out;
+}
+/** Larger lists (roster, blocklist) use a u32 count. */
+function wKeys32(w: Writer, ks: readonly MemberKey[]): void {
+  w.u32(ks.length);
+  for (const k of ks) wKey(w, k);
+}
+function rKeys32(r: Reader, max: number): MemberKey[] {
+  const n = r.u32();
+  if (n > max) throw new RemoteProtocolError('decode', `list of ${n} exceeds ${max}`);
+  const out: MemberKey[] = [];
+  for (let i = 0; i < n; i++) out.push(rKey(r));
+  return out;
+}
+function wInfo(w: Writer, k: KeyInfo): void {
+  w.u16(k.slot).u32(k.version).u32(k.revision);
+  wKeys(w, k.creators);
+}
+function rInfo(r: Reader): KeyInfo {
+  return { slot: r.u16(), version: r.u32(), revision: r.u32(), creators: rKeys(r, LIMITS.creators) };
+}
+function wInfos(w: Writer, ks: readonly KeyInfo[]): void {
+  w.u32(ks.length);
+  for (const k of ks) wInfo(w, k);
+}
+function rInfos(r: Reader, max: number): KeyInfo[] {
+  const n = r.u32();
+  if (n > max) throw new RemoteProtocolError('decode', `key list of ${n} exceeds ${max}`);
+  const out: KeyInfo[] = [];
+  for (let i = 0; i < n; i++) out.push(rInfo(r));
+  return out;
+}
+function wSealed(w: Writer, s: SealedKey): void {
+  wInfo(w, s.info);
+  if (s.basedOn) {
+    w.u8(1).u32(s.basedOn.version).u32(s.basedOn.revision);
+    wKeys(w, s.basedOn.creators);
+  } else w.u8(0);
+  wKey(w, s.owner);
+  w.raw(s.nonce).bytes(s.sealed);
+}
+function rSealed(r: Reader): SealedKey {
+  const info = rInfo(r);
+  const has = r.u8();
+  const basedOn = has ? { version: r.u32(), revision: r.u32(), creators: rKeys(r, LIMITS.creators) } : null;
+  return { info, basedOn, owner: rKey(r), nonce: r.raw(24), sealed: r.bytes(96) };
+}
+function wSealedList(w: Writer, l: readonly SealedKey[]): void {
+  w.u16(l.length);
+  for (const s of l) wSealed(w, s);
+}
+function rSealedList(r: Reader): SealedKey[] {
+  const n = r.count(257);
+  const out: SealedKey[] = [];
+  for (let i = 0; i < n; i++) out.push(rSealed(r));
+  return out;
+}
+function wCert(w: Writer, c: Certificate): void {
+  wKey(w, c.admitter);
+  wKey(w, c.member);
+  w.u64(c.admittedAt).raw(c.signature);
+}
+function rCert(r: Reader): Certificate {
+  return { admitter: rKey(r), member: rKey(r), admittedAt: r.u64(), signature: r.raw(64) };
+}
+function wPolicy(w: Writer, p: ExclusionPolicy): void {
+  if (p.exclude === 'any-member') w.u8(0);
+  else {
+    w.u8(1);
+    wKeys(w, p.admins);
+  }
+}
+function rPolicy(r: Reader): ExclusionPolicy {
+  const k = r.u8();
+  if (k === 0) return { exclude: 'any-member' };
+  if (k === 1) return { exclude: 'admins', admins: rKeys(r, LIMITS.admins) };
+  throw new RemoteProtocolError('decode', 'unknown policy');
+}
+
+export function encodeParams(w: Writer, p: GroupParams): void {
+  w.u16(p.W).u16(p.V).u32(p.heartbeatMs).u32(p.graceMs).u32(p.listenMs).u32(p.refreshRevisionMs).u32(p.refreshVersionMs);
+  w.u16(p.failoverIntervals).u32(p.fetchAfterMs).u16(p.panelSize);
+  wPolicy(w, p.policy);
+}
+export function decodeParams(r: Reader): GroupParams {
+  return {
+    W: r.u16(),
+    V: r.u16(),
+    heartbeatMs: r.u32(),
+    graceMs: r.u32(),
+    listenMs: r.u32(),
+    refreshRevisionMs: r.u32(),
+    refreshVersionMs: r.u32(),
+    failoverIntervals: r.u16(),
+    fetchAfterMs: r.u32(),
+    panelSize: r.u16(),
+    policy: rPolicy(r),
+  };
+}
+
+/** The bytes an excluder signs: the encoded header. */
+export function encodeTableHeader(h: TableHeader): Uint8Array {
+  const w = new Writer();
+  w.u8(h.kind === 'exclude' ? 0 : 1);
+  wKey(w, h.excluder);
+  wKeys(w, h.targets);
+  w.u32(h.base.version);
+  wKeys(w, h.base.creators);
+  w.u32(h.newVersion).u64(h.createdAt);
+  wKeys32(w, h.blocklist);
+  w.raw(h.tekCommitment);
+  if (h.panel) {
+    w.u8(1).u32(h.panel.round);
+    wKeys(w, h.panel.members);
+  } else w.u8(0);
+  return w.finish();
+}
+function decodeTableHeader(r: Reader): TableHeader {
+  const k = r.u8();
+  if (k > 1) throw new RemoteProtocolError('decode', 'unknown table kind');
+  const excluder = rKey(r);
+  const targets = rKeys(r, LIMITS.targets);
+  const baseVersion = r.u32();
+  const baseCreators = rKeys(r, LIMITS.creators);
+  const newVersion = r.u32();
+  const createdAt = r.u64();
+  const blocklist = rKeys32(r, LIMITS.blocklist);
+  const tekCommitment = r.raw(32);
+  const hasPanel = r.u8();
+  const panel = hasPanel ? { round: r.u32(), members: rKeys(r, 64) } : null;
+  return {
+    kind: k === 0 ? 'exclude' : 'refresh',
+    excluder,
+    targets,
+    base: { version: baseVersion, creators: baseCreators },
+    newVersion,
+    createdAt,
+    blocklist,
+    tekCommitment,
+    panel,
+  };
+}
+
+/** The bytes a contributor signs: table ID ‖ its entries. */
+export function encodeEntries(entries: readonly TableEntry[]): Uint8Array {
+  const w = new Writer();
+  w.u16(entries.length);
+  for (const e of entries) {
+    w.u8(e.kind === 'tek-under-kek' ? 1 : 2).u16(e.slot).u32(e.kekVersion).u32(e.kekRevision).u32(e.newVersion);
+    w.raw(e.nonce).bytes(e.sealed);
+  }
+  return w.finish();
+}
+function decodeEntries(r: Reader): TableEntry[] {
+  const n = r.count(LIMITS.entries);
+  const out: TableEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = r.u8();
+    if (k !== 1 && k !== 2) throw new RemoteProtocolError('decode', 'unknown entry kind');
+    out.push({
+      kind: k === 1 ? 'tek-under-kek' : 'new-kek',
+      slot: r.u16(),
+      kekVersion: r.u32(),
+      kekRevision: r.u32(),
+      newVersion: r.u32(),
+      nonce: r.raw(24),
+      sealed: r.bytes(96),
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- messages
+
+export function encodeMessage(group: Uint8Array, m: Message): Uint8Array {
+  const w = new Writer();
+  w.u8(MAGIC).u8(WIRE_VERSION).u8(m.type).raw(group);
+  switch (m.type) {
+    case MsgType.Heartbeat:
+      w.u64(m.sentAt);
+      wInfos(w, m.keys);
+      wInfos(w, m.history);
+      w.u32(m.blocklistCount).u32(m.rosterCount);
+      break;
+    case MsgType.Revision:
+      wInfos(w, m.keys);
+      break;
+    case MsgType.MemberAdmitted:
+      wKey(w, m.member);
+      w.str(m.name).u64(m.admittedAt);
+      break;
+    case MsgType.JoinRequest:
+      w.str(m.name).bytes(m.credential).u64(m.sentAt);
+      break;
+    case MsgType.Admit:
+      w.str(m.groupName);
+      encodeParams(w, m.params);
+      w.u32(m.roster.length);
+      for (const e of m.roster) {
+        wKey(w, e.key);
+        w.str(e.name).u64(e.admittedAt);
+      }
+      wKeys32(w, m.blocklist);
+      w.u32(m.owners.length);
+      for (const o of m.owners) {
+        wInfo(w, o);
+        wKey(w, o.owner);
+      }
+      wSealedList(w, m.grants);
+      wCert(w, m.certificate);
+      break;
+    case MsgType.JoinRefused:
+      w.str(m.reason);
+      break;
+    case MsgType.KeyRequest:
+      w.u16(m.slots.length);
+      for (const s of m.slots) w.u16(s);
+      wCert(w, m.certificate);
+      break;
+    case MsgType.KeyGrant:
+      wSealedList(w, m.grants);
+      break;
+    case MsgType.Data:
+      w.bytes(m.senderId).u32(m.tekVersion).raw(m.tekTag).u32(m.revision).u64(m.sentAt).raw(m.nonce).bytes(m.ciphertext);
+      break;
+    case MsgType.Table: {
+      w.bytes(encodeTableHeader(m.header)).raw(m.headerSignature);
+      w.u16(m.contributions.length);
+      for (const c of m.contributions) {
+        wKey(w, c.author);
+        w.bytes(encodeEntries(c.entries)).raw(c.signature);
+      }
+      break;
+    }
+    case MsgType.FetchRequest:
+      w.u32(m.tekVersion).raw(m.tekTag);
+      break;
+    case MsgType.FetchReply:
+      if (m.table) w.u8(1).bytes(m.table);
+      else w.u8(0);
+      if (m.tek) {
+        w.u8(1);
+        wSealed(w, m.tek);
+      } else w.u8(0);
+      break;
+    case MsgType.Leave:
+      w.u64(m.sentAt);
+      break;
+  }
+  return w.finish();
+}
+
+/** The header bytes of a data packet that are bound as associated data (003 FIG. 8). */
+export function dataAad(group: Uint8Array, m: Extract<Message, { type: typeof MsgType.Data }>): Uint8Array {
+  const w = new Writer();
+  w.u8(MAGIC).u8(WIRE_VERSION).u8(MsgType.Data).raw(group);
+  w.bytes(m.senderId).u32(m.tekVersion).raw(m.tekTag).u32(m.revision).u64(m.sentAt).raw(m.nonce);
+  return w.finish();
+}
+
+const channelLimit = { control: LIMITS.controlBytes, data: LIMITS.dataBytes, unicast: LIMITS.unicastBytes } as const;
+const allowedOn: Record<'control' | 'data' | 'unicast', ReadonlySet<number>> = {
+  control: new Set([MsgType.Heartbeat, MsgType.Revision, MsgType.MemberAdmitted, MsgType.Table, MsgType.Leave]),
+  data: new Set([MsgType.Data]),
+  unicast: new Set([
+    MsgType.JoinRequest,
+    MsgType.Admit,
+    MsgType.JoinRefused,
+    MsgType.KeyRequest,
+    MsgType.KeyGrant,
+    MsgType.FetchRequest,
+    MsgType.FetchReply,
+    MsgType.Table,
+  ]),
+};
+
+/** Decodes one message received on `channel` for `group`; throws RemoteProtocolError on anything wrong. */
+export function decodeMessage(group: Uint8Array, channel: 'control' | 'data' | 'unicast', bytes: Uint8Array): Message {
+  if (bytes.length > channelLimit[channel]) throw new RemoteProtocolError('decode', `message of ${bytes.length} bytes exceeds ${channelLimit[channel]}`);
+  const r = new Reader(bytes);
+  if (r.u8() !== MAGIC) throw new RemoteProtocolError('decode', 'not a Conclave message');
+  const version = r.u8();
+  if (version !== WIRE_VERSION) throw new RemoteProtocolError('wire-version', `wire version ${version} is not ${WIRE_VERSION}`);
+  const type = r.u8();
+  const g = r.raw(16);
+  for (let i = 0; i < 16; i++) if (g[i] !== group[i]) throw new RemoteProtocolError('wrong-group', 'message for another group');
+  if (!allowedOn[channel].has(type)) throw new RemoteProtocolError('decode', `message type ${type} not allowed on ${channel}`);
+  let m: Message;
+  switch (type) {
+    case MsgType.Heartbeat:
+      m = {
+        type,
+        sentAt: r.u64(),
+        keys: rInfos(r, LIMITS.keyInfos),
+        history: rInfos(r, LIMITS.history),
+        blocklistCount: r.u32(),
+        rosterCount: r.u32(),
+      };
+      break;
+    case MsgType.Revision:
+      m = { type, keys: rInfos(r, LIMITS.keyInfos) };
+      break;
+    case MsgType.MemberAdmitted:
+      m = { type, member: rKey(r), name: r.str(LIMITS.name), admittedAt: r.u64() };
+      break;
+    case MsgType.JoinRequest:
+      m = { type, name: r.str(LIMITS.name), credential: r.bytes(LIMITS.credential), sentAt: r.u64() };
+      break;
+    case MsgType.Admit: {
+      const groupName = r.str(LIMITS.name);
+      const params = decodeParams(r);
+      const n = r.u32();
+      if (n > LIMITS.roster) throw new RemoteProtocolError('decode', 'roster too large');
+      const roster: RosterEntry[] = [];
+      for (let i = 0; i < n; i++) roster.push({ key: rKey(r), name: r.str(LIMITS.name), admittedAt: r.u64() });
+      const blocklist = rKeys32(r, LIMITS.blocklist);
+      const no = r.u32();
+      if (no > LIMITS.keyInfos) throw new RemoteProtocolError('decode', 'owner table too large');
+      const owners: OwnerInfo[] = [];
+      for (let i = 0; i < no; i++) {
+        const info = rInfo(r);
+        owners.push({ ...info, owner: rKey(r) });
+      }
+      m = { type, groupName, params, roster, blocklist, owners, grants: rSealedList(r), certificate: rCert(r) };
+      break;
+    }
+    case MsgType.JoinRefused:
+      m = { type, reason: r.str(LIMITS.name) };
+      break;
+    case MsgType.KeyRequest: {
+      const n = r.count(257);
+      const slots: number[] = [];
+      for (let i = 0; i < n; i++) slots.push(r.u16());
+      m = { type, slots, certificate: rCert(r) };
+      break;
+    }
+    case MsgType.KeyGrant:
+      m = { type, grants: rSealedList(r) };
+      break;
+    case MsgType.Data:
+      m = {
+        type,
+        senderId: r.bytes(32),
+        tekVersion: r.u32(),
+        tekTag: r.raw(8),
+        revision: r.u32(),
+        sentAt: r.u64(),
+        nonce: r.raw(24),
+        ciphertext: r.bytes(LIMITS.payloadBytes + 16),
+      };
+      break;
+    case MsgType.Table: {
+      const headerBytes = r.bytes(LIMITS.controlBytes);
+      const hr = new Reader(headerBytes);
+      const header = decodeTableHeader(hr);
+      hr.done();
+      const headerSignature = r.raw(64);
+      const n = r.count(LIMITS.entries);
+      const contributions: Contribution[] = [];
+      for (let i = 0; i < n; i++) {
+        const author = rKey(r);
+        const er = new Reader(r.bytes(LIMITS.controlBytes));
+        const entries = decodeEntries(er);
+        er.done();
+        contributions.push({ author, entries, signature: r.raw(64) });
+      }
+      m = { type, header, headerSignature, contributions };
+      break;
+    }
+    case MsgType.FetchRequest:
+      m = { type, tekVersion: r.u32(), tekTag: r.raw(8) };
+      break;
+    case MsgType.FetchReply: {
+      const hasTable = r.u8();
+      const table = hasTable ? r.bytes(LIMITS.controlBytes) : null;
+      const hasTek = r.u8();
+      m = { type, table, tek: hasTek ? rSealed(r) : null };
+      break;
+    }
+    case MsgType.Leave:
+      m = { type, sentAt: r.u64() };
+      break;
+    default:
+      throw new RemoteProtocolError('decode', `unknown message type ${type}`);
+  }
+  r.done();
+  return m;
+}

@@ -1,0 +1,155 @@
+/**
+ * @module sim/oracle
+ * The secrecy oracle (docs/simulator.md "Oracle"). It is independent of the
+ * engine's decryption path: it decodes the recorded traffic with the wire codec,
+ * and tries keys with the key derivations directly, as an attacker would.
+ *
+ * Adversaries: every peer that was excluded or left (with every key it ever held),
+ * the coalition of all of them pooled, and an outside eavesdropper (no keys). Each
+ * reads every control and data message sent after it was removed, and learns what
+ * it can to a fixed point: TEK' under a KEK it knows, a replacement KEK under an
+ * old KEK and a TEK' it knows, revision steps forward of anything it knows.
+ */
+import type { CryptoProvider } from '../core/crypto-provider.js';
+import { MsgType, dataAad, decodeMessage, encodeTableHeader as encodeHeader, type Message, type TableHeader } from '../core/wire.js';
+import { advanceRevision, creatorsTag, dataKey, replaceKey, wrapKey } from '../core/keys.js';
+import { concat, equalBytes, toHex, utf8 } from '../core/bytes.js';
+import type { MemberKey } from '../core/types.js';
+
+export interface KnownKey {
+  slot: number;
+  version: number;
+  creators: MemberKey[];
+  revision: number;
+  key: Uint8Array;
+}
+
+export interface RecordedControl {
+  at: number;
+  bytes: Uint8Array;
+}
+
+export interface RecordedData {
+  index: number;
+  at: number;
+  from: string;
+  bytes: Uint8Array;
+  /** Members the sender had on its blocklist when it sent this (causal exclusion effect). */
+  senderBlocked: Set<MemberKey>;
+}
+
+/** What one adversary can do with what it knows. */
+export class Adversary {
+  private keys = new Map<string, KnownKey>(); // slot:version:tag → lowest revision known
+  private tableCache = new Map<string, { header: TableHeader; id: Uint8Array; entries: { author: string; e: DecodedEntry }[] }>();
+  readonly learnedTeks: { version: number; creators: MemberKey[] }[] = [];
+
+  constructor(
+    private readonly crypto: CryptoProvider,
+    private readonly group: Uint8Array,
+    initial: KnownKey[],
+  ) {
+    for (const k of initial) this.add(k, false);
+  }
+
+  private id(slot: number, version: number, creators: readonly string[]): string {
+    return `${slot}:${version}:${[...creators].sort().join(',')}`;
+  }
+
+  private add(k: KnownKey, learned: boolean): boolean {
+    const id = this.id(k.slot, k.version, k.creators);
+    const cur = this.keys.get(id);
+    if (cur && cur.revision <= k.revision) return false;
+    this.keys.set(id, { ...k, creators: [...k.creators].sort() });
+    if (learned && k.slot === 0 && !cur) this.learnedTeks.push({ version: k.version, creators: [...k.creators].sort() });
+    return true;
+  }
+
+  private keyAt(slot: number, version: number, creators: readonly string[] | null, revision: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const k of this.keys.values()) {
+      if (k.slot !== slot || k.version !== version || k.revision > revision) continue;
+      if (creators && this.id(slot, version, creators) !== this.id(k.slot, k.version, k.creators)) continue;
+      if (revision - k.revision > 10_000) continue;
+      out.push(advanceRevision(this.crypto, k.key, k.revision, revision));
+    }
+    return out;
+  }
+
+  /** Feeds the control messages sent after removal; learns to a fixed point. */
+  absorbControl(messages: RecordedControl[]): void {
+    for (const m of messages) {
+      let msg: Message;
+      try {
+        msg = decodeMessage(this.group, 'control', m.bytes);
+      } catch {
+        continue;
+      }
+      if (msg.type !== MsgType.Table) continue;
+      const headerBytesId = tableId(this.crypto, msg.header);
+      const key = toHex(headerBytesId);
+      let t = this.tableCache.get(key);
+      if (!t) {
+        t = { header: msg.header, id: headerBytesId, entries: [] };
+        this.tableCache.set(key, t);
+      }
+      for (const c of msg.contributions) for (const e of c.entries) t.entries.push({ author: c.author, e });
+    }
+    let progress = true;
+    while (progress) {
+      progress = false;
+      for (const t of this.tableCache.values()) if (this.tryTable(t)) progress = true;
+    }
+  }
+
+  private tryTable(t: { header: TableHeader; id: Uint8Array; entries: { author: string; e: DecodedEntry }[] }): boolean {
+    let learned = false;
+    const newCreators = t.header.panel ? [...t.header.panel.members].sort() : [t.header.excluder];
+    let tekPrime = this.keyAt(0, t.header.newVersion, newCreators, 0)[0] ?? null;
+    for (const { author, e } of t.entries) {
+      const aad = concat(utf8('conclave/v1/table-entry'), t.id, utf8(`${e.kind}:${e.slot}:${e.kekVersion}:${e.kekRevision}:${e.newVersion}`));
+      if (e.kind === 'tek-under-kek' && !tekPrime) {
+        for (const kek of this.keyAt(e.slot, e.kekVersion, null, e.kekRevision)) {
+          const pt = this.crypto.open(wrapKey(this.crypto, kek, t.id), e.nonce, e.sealed, aad);
+          if (pt) {
+            tekPrime = pt;
+            if (this.add({ slot: 0, version: t.header.newVersion, creators: newCreators, revision: 0, key: pt }, true)) learned = true;
+            break;
+          }
+        }
+      }
+      if (e.kind === 'new-kek' && tekPrime) {
+        for (const old of this.keyAt(e.slot, e.kekVersion, null, e.kekRevision)) {
+          const pt = this.crypto.open(replaceKey(this.crypto, old, tekPrime, t.id), e.nonce, e.sealed, aad);
+          if (pt && this.add({ slot: e.slot, version: e.newVersion, creators: [author], revision: 0, key: pt }, true)) learned = true;
+        }
+      }
+    }
+    return learned;
+  }
+
+  /** Tries to read one data packet with every TEK known. */
+  canRead(d: RecordedData): boolean {
+    let msg: Message;
+    try {
+      msg = decodeMessage(this.group, 'data', d.bytes);
+    } catch {
+      return false;
+    }
+    if (msg.type !== MsgType.Data) return false;
+    for (const k of this.keys.values()) {
+      if (k.slot !== 0 || k.version !== msg.tekVersion || k.revision > msg.revision) continue;
+      if (!equalBytes(creatorsTag(this.crypto, k.creators), msg.tekTag)) continue;
+      const key = advanceRevision(this.crypto, k.key, k.revision, msg.revision);
+      if (this.crypto.open(dataKey(this.crypto, key), msg.nonce, msg.ciphertext, dataAad(this.group, msg))) return true;
+    }
+    return false;
+  }
+}
+
+type DecodedEntry = Extract<Message, { type: typeof MsgType.Table }>['contributions'][number]['entries'][number];
+
+function tableId(crypto: CryptoProvider, header: TableHeader): Uint8Array {
+  // Same derivation as the engine's table ID, recomputed here from the public header.
+  return crypto.sha256(concat(utf8('conclave/v1/table-id'), encodeHeader(header))).slice(0, 16);
+}

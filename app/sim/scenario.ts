@@ -1,0 +1,75 @@
+/**
+ * @module sim/scenario
+ * The scenario file format (docs/simulator.md), validated with zod so that a bad
+ * scenario is a clear error naming the field, never a crash mid-run.
+ */
+import { z } from 'zod';
+
+const name = z.string().min(1).max(64);
+
+export const ScenarioEvent = z.discriminatedUnion('do', [
+  z.object({
+    at: z.number().min(0),
+    do: z.literal('create'),
+    peer: name,
+    policy: z.union([z.object({ exclude: z.literal('any-member') }), z.object({ exclude: z.literal('admins'), admins: z.array(name) })]).optional(),
+    listen: z.boolean().optional(),
+  }),
+  z.object({ at: z.number().min(0), do: z.literal('join'), peer: name, via: name }),
+  z.object({
+    at: z.number().min(0),
+    do: z.literal('joinMany'),
+    prefix: name,
+    count: z.number().int().min(1).max(20000),
+    via: z.union([name, z.array(name)]),
+    spreadMs: z.number().min(0).default(0),
+  }),
+  z.object({ at: z.number().min(0), do: z.literal('send'), peer: name, text: z.string().max(10000) }),
+  z.object({ at: z.number().min(0), do: z.literal('sendAll'), text: z.string().max(10000) }),
+  z.object({ at: z.number().min(0), do: z.literal('exclude'), peers: z.array(name).min(1), by: name }),
+  z.object({ at: z.number().min(0), do: z.literal('leave'), peer: name }),
+  z.object({ at: z.number().min(0), do: z.literal('loss'), rate: z.number().min(0).max(1) }),
+  z.object({ at: z.number().min(0), do: z.literal('crash'), peer: name }),
+  z.object({ at: z.number().min(0), do: z.literal('restart'), peer: name }),
+  z.object({ at: z.number().min(0), do: z.literal('partition'), groups: z.array(z.array(name)).min(2) }),
+  z.object({ at: z.number().min(0), do: z.literal('heal') }),
+]);
+export type ScenarioEvent = z.infer<typeof ScenarioEvent>;
+
+export const Scenario = z.object({
+  params: z
+    .object({
+      W: z.number().int().min(1).max(64).default(16),
+      V: z.number().int().min(2).max(256).default(16),
+      heartbeatMs: z.number().int().min(10).default(1000),
+      graceMs: z.number().int().min(100).default(120_000),
+      listenMs: z.number().int().min(10).optional(),
+      refreshRevisionMs: z.number().int().min(0).default(0),
+      refreshVersionMs: z.number().int().min(0).default(0),
+      failoverIntervals: z.number().int().min(1).default(3),
+      fetchAfterMs: z.number().int().min(10).optional(),
+      panelSize: z.number().int().min(0).max(64).default(0),
+    })
+    .default({}),
+  network: z
+    .object({
+      latencyMs: z.tuple([z.number().min(0), z.number().min(0)]).default([5, 40]),
+      loss: z.number().min(0).max(1).default(0),
+    })
+    .default({}),
+  peers: z.array(z.object({ name, id: z.string().regex(/^[0-9a-fA-F]+$/).optional() })).default([]),
+  events: z.array(ScenarioEvent),
+  until: z.number().min(0),
+  /** Settle window for the `missed` check (docs/simulator.md); default derived from params. */
+  settleMs: z.number().min(0).optional(),
+});
+export type Scenario = z.infer<typeof Scenario>;
+
+export function parseScenario(json: unknown): Scenario {
+  const r = Scenario.safeParse(json);
+  if (!r.success) {
+    const first = r.error.issues[0]!;
+    throw new Error(`invalid scenario at ${first.path.join('.') || '(root)'}: ${first.message}`);
+  }
+  return r.data;
+}
