@@ -14,6 +14,7 @@ import type { GroupSummary, KeyEntry, KeysTable, Member } from '../../app/api/co
 import { errorText, useEvent, useSession } from './context';
 import { ageText, clockTime } from './format';
 import { hueOf, shortId, symbolsText } from './identity';
+import { peerIdOfMemberKey } from './peer-id';
 
 type Kek = KeyEntry & { slot: { kind: 'kek'; symbol: number; value: number } };
 
@@ -48,7 +49,8 @@ export function KeyPanel({ group, members }: { group: GroupSummary; members: Mem
     (key: string | null) => {
       if (key === null) return 'nobody';
       if (table && key === table.self) return 'you';
-      return members.find((m) => m.peerId === key)?.name ?? shortId(key, 6, 4);
+      const peer = peerIdOfMemberKey(key);
+      return members.find((m) => m.peerId === peer)?.name ?? shortId(peer, 6, 4);
     },
     [members, table],
   );
@@ -107,7 +109,7 @@ export function KeyPanel({ group, members }: { group: GroupSummary; members: Mem
           </div>
           <div className="legend">
             {owners.map(([owner, n]) => (
-              <span key={owner} className="legend-item" style={{ ['--h' as string]: hueOf(owner) }}>
+              <span key={owner} className="legend-item" style={{ ['--h' as string]: hueOf(peerIdOfMemberKey(owner)) }}>
                 <span className="swatch-sm" />
                 {nameOf(owner)} <span className="muted">({n})</span>
               </span>
@@ -184,11 +186,12 @@ function KeyRow({ symbol, V, selfValue, selfKey, cells, nameOf, onSelect }: RowP
             type="button"
             key={value}
             className={`key-cell ${slot.held ? 'held' : ''} ${mine ? 'mine' : ''} ${slot.owner === selfKey ? 'owned' : ''}`}
-            style={slot.owner ? { ['--h' as string]: hueOf(slot.owner) } : undefined}
+            style={slot.owner ? { ['--h' as string]: hueOf(peerIdOfMemberKey(slot.owner)) } : undefined}
             data-testid="key-slot"
             data-symbol={symbol}
             data-value={value}
-            data-owner={slot.owner ?? ''}
+            data-owner={slot.owner ? peerIdOfMemberKey(slot.owner) : ''}
+            data-owner-key={slot.owner ?? ''}
             data-owner-name={nameOf(slot.owner)}
             data-held={slot.held}
             data-version={slot.version}
@@ -254,9 +257,9 @@ function TekCard({ tek, nameOf }: { tek: KeyEntry | null; nameOf(k: string | nul
       data-testid="tek-info"
       data-version={tek?.version}
       data-revision={tek?.revision}
-      data-owner={tek?.owner ?? ''}
+      data-owner={tek?.owner ? peerIdOfMemberKey(tek.owner) : ''}
       data-origin={tek?.origin?.kind ?? ''}
-      style={tek?.owner ? { ['--h' as string]: hueOf(tek.owner) } : undefined}
+      style={tek?.owner ? { ['--h' as string]: hueOf(peerIdOfMemberKey(tek.owner)) } : undefined}
     >
       <h3>Group key (TEK)</h3>
       {!tek ? (
@@ -287,7 +290,7 @@ function KeyFacts({ entry, nameOf }: { entry: KeyEntry; nameOf(k: string | null)
       <dd>{entry.creators.map(nameOf).join(', ') || '—'}</dd>
       <dt>Owner</dt>
       <dd>
-        <span className="owner-chip" style={entry.owner ? { ['--h' as string]: hueOf(entry.owner) } : undefined}>
+        <span className="owner-chip" style={entry.owner ? { ['--h' as string]: hueOf(peerIdOfMemberKey(entry.owner)) } : undefined}>
           <span className="swatch-sm" />
           {nameOf(entry.owner)}
         </span>

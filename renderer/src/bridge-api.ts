@@ -5,7 +5,7 @@
  * that crosses it against `app/api/contract.ts`; the renderer never sees a
  * secret or a Node API.
  */
-import type { EventName, EventPayload, MethodName, Params, Result } from '../../app/api/contract';
+import type { EventName, EventPayload, MethodName, Params, Result } from '../../app/api/contract.js';
 
 export interface ConclaveBridge {
   call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>>;
