@@ -19,7 +19,7 @@ import { decodeSigned, encodeSigned, open, seal } from '../../../app/fractional/
 /** SHA-256 in counter mode: the same label gives the same stream. */
 export function seededRng(label: string): Rng {
   let counter = 0;
-  let pool = new Uint8Array(0);
+  let pool: Uint8Array = new Uint8Array(0);
   return (n) => {
     while (pool.length < n) pool = concatBytes(pool, sha256(concatBytes(ascii(label), u32(counter++))));
     const out = pool.slice(0, n);
