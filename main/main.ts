@@ -10,6 +10,7 @@
  * Thin by design (STYLE §11): the pure parts live in the sibling modules and
  * are unit-tested without Electron.
  */
+import '../app/net/shim.js';
 import { app, BrowserWindow, dialog, ipcMain, Notification, protocol, safeStorage, session, shell, type IpcMainInvokeEvent } from 'electron';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';

@@ -1,0 +1,181 @@
+/**
+ * @module cli/web
+ * Browser mode: `npm run web -- --profile DIR [--port PORT]` starts a headless
+ * peer and serves the built UI (dist/renderer) on http://127.0.0.1:PORT/, the
+ * control API on ws://127.0.0.1:PORT/api on the same server. The page's URL
+ * carries a fresh random token (printed once); the UI moves it out of the
+ * address bar and authenticates its WebSocket with it. The UI is built first
+ * if no build is present.
+ *
+ * Invariants:
+ * - Loopback only (serveApi refuses other hosts); requests whose Host header is
+ *   not this loopback address and port are refused (DNS-rebinding guard).
+ * - Files are served from inside dist/renderer only, under a strict CSP whose
+ *   only network allowance is this server's own WebSocket.
+ * - No secret but the API token is printed; the token is never logged again.
+ */
+import '../net/shim.js';
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { COMMON_HEADERS, contentTypeOf, hasBuild, rendererDir, resolveRendererFile } from '../../main/renderer-files.js';
+import { webCsp } from '../../main/window-security.js';
+
+const APP_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+
+export const WEB_USAGE = `usage: npm run web -- --profile DIR [--port PORT] [--name NAME] [--listen MULTIADDR ...] [--no-mdns] [--verbose]
+  --profile DIR      the peer's profile directory (created if missing)
+  --port PORT        HTTP port on 127.0.0.1 for the UI and its API (default 7420; 0 picks a free one)
+  --name NAME        display name (you can also choose it in the UI)
+  --listen MULTIADDR libp2p listen address, repeatable (default /ip4/0.0.0.0/tcp/0)
+  --no-mdns          do not look for peers on the LAN
+  --verbose          print the peer's diagnostic lines`;
+
+export interface WebArgs {
+  profile: string;
+  port: number;
+  name?: string;
+  listen?: string[];
+  mdns: boolean;
+  verbose: boolean;
+}
+
+export function parseWebArgs(argv: string[]): WebArgs {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      profile: { type: 'string' },
+      port: { type: 'string' },
+      name: { type: 'string' },
+      listen: { type: 'string', multiple: true },
+      'no-mdns': { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) throw new Error(WEB_USAGE);
+  if (!values.profile) throw new Error(`--profile is required\n${WEB_USAGE}`);
+  const port = values.port === undefined ? 7420 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535\n${WEB_USAGE}`);
+  return {
+    profile: resolve(values.profile),
+    port,
+    ...(values.name ? { name: values.name } : {}),
+    ...(values.listen ? { listen: values.listen } : {}),
+    mdns: !values['no-mdns'],
+    verbose: values.verbose ?? false,
+  };
+}
+
+/** Hosts a browser may legitimately use to reach this server. */
+function allowedHosts(port: number): Set<string> {
+  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+}
+
+/** Serves the built UI from `root` to requests for this server's own loopback host. */
+export function createStaticHandler(root: string, portOf: () => number): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const host = req.headers.host ?? '';
+    if (!allowedHosts(portOf()).has(host)) {
+      res.writeHead(421, { 'content-type': 'text/plain' }).end('misdirected request\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    const file = resolveRendererFile(root, req.url ?? '/');
+    if (!file) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    const hashed = file.includes(`${root}/assets/`);
+    res.writeHead(200, {
+      'content-type': contentTypeOf(file),
+      'content-security-policy': webCsp(host),
+      'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-store',
+      ...COMMON_HEADERS,
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res);
+  };
+}
+
+/** Builds the renderer with Vite when dist/renderer has no index.html. */
+export async function ensureBuilt(appRoot: string, say: (line: string) => void): Promise<string> {
+  const dir = rendererDir(appRoot);
+  if (hasBuild(dir)) return dir;
+  say('No UI build found: building it (vite build) …');
+  const vite = await import('vite');
+  await vite.build({ configFile: resolve(appRoot, 'renderer', 'vite.config.ts'), logLevel: 'warn' });
+  if (!hasBuild(dir)) throw new Error(`the UI build did not produce ${dir}/index.html`);
+  return dir;
+}
+
+async function main(argv: string[]): Promise<void> {
+  let args: WebArgs;
+  try {
+    args = parseWebArgs(argv);
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exitCode = 2;
+    return;
+  }
+  const say = (line: string) => console.log(line);
+  const root = await ensureBuilt(APP_ROOT, say);
+  const { startPeer } = await import('../peer/peer.js');
+  const { serveApi, PortInUseError } = await import('../api/server.js');
+  const peer = await startPeer({
+    profile: args.profile,
+    ...(args.name ? { name: args.name } : {}),
+    ...(args.listen ? { listen: args.listen } : {}),
+    mdns: args.mdns,
+    ...(args.verbose ? { log: (line: string) => console.error(`[peer] ${line}`) } : {}),
+  });
+  const token = randomBytes(24).toString('base64url');
+  let port = args.port;
+  let server: Awaited<ReturnType<typeof serveApi>>;
+  try {
+    server = await serveApi(peer.api, { host: '127.0.0.1', port, token, staticHandler: createStaticHandler(root, () => port) });
+  } catch (err) {
+    await peer.stop();
+    if (err instanceof PortInUseError) {
+      console.error(`Port ${err.port} is in use. Choose another with --port (0 picks a free one).`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+  port = server.port;
+  say(`Conclave peer ${peer.peerId}`);
+  say(`Open the app in your browser:\n\n  http://127.0.0.1:${port}/?token=${token}\n`);
+  say('Press Ctrl+C to stop.');
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await server.close().catch(() => undefined);
+    await peer.stop().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main(process.argv.slice(2)).catch((err) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exit(1);
+  });
+}
