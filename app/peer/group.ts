@@ -8,6 +8,8 @@
  * Invariants:
  * - The engine sees only authenticated senders: the caller passes gossipsub's
  *   signed `from` or the Noise-authenticated stream peer.
+ * - Data the engine cannot decrypt yet is buffered by the engine itself and
+ *   re-tried when keys arrive; this module only turns the outcome into events.
  * - Chat and strokes are deduplicated by (sender, message ID), so live delivery,
  *   re-delivery and catch-up never show a message twice.
  * - Every received message is appended (fsynced) to the history log before its
@@ -55,7 +57,6 @@ export type Verdict = 'accept' | 'reject' | 'ignore';
 /** Reasons that mean the sender sent garbage (gossipsub Reject → peer score penalty). */
 const HARD_REJECT = new Set<RejectReason>(['decode', 'wire-version', 'wrong-group', 'bad-signature', 'invalid']);
 
-const MAX_PENDING = 2000;
 const SAVE_DELAY_MS = 150;
 const SELF_NAME_FALLBACK = 'anonymous';
 
@@ -85,10 +86,8 @@ export class GroupRuntime {
   readonly strokes = new Map<string, BoardStroke>();
   traffic: TrafficItem[] = [];
   private readonly trafficSeen = new Set<string>();
-  private pending: TrafficItem[] = [];
   private timer: NodeJS.Timeout | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
-  private retrying = false;
   private stopped = false;
   private wasMember: boolean;
 
@@ -123,11 +122,10 @@ export class GroupRuntime {
     for (const ev of events) {
       if (ev.type === 'rejected' && ev.from === from) verdict = HARD_REJECT.has(ev.reason) ? 'reject' : 'ignore';
     }
-    if (channel === 'data' && verdict === 'accept') {
-      const item = { from, bytes, at: fromCatchUp ? now : now };
-      this.keep(item);
-      if (events.some((ev) => ev.type === 'undecryptable') && this.pending.length < MAX_PENDING) this.pending.push(item);
-    }
+    // Kept for catch-up even when this member cannot read it: others may (issue 5 §7).
+    // Catch-up input is kept too, so a member that caught up can serve the next one.
+    if (channel === 'data' && verdict === 'accept') this.keep({ from, bytes, at: now });
+    void fromCatchUp;
     return verdict;
   }
 
@@ -220,9 +218,7 @@ export class GroupRuntime {
         this.onData(ev.from, ev.payload, ev.sentAt, ev.at);
         break;
       case 'undecryptable':
-        if (!this.retrying) {
-          sink.emit('chat.undecryptable', { group, sender: this.host.peerIdOf(ev.from), sentAt: ev.sentAt, receivedAt: ev.at });
-        }
+        sink.emit('chat.undecryptable', { group, sender: this.host.peerIdOf(ev.from), sentAt: ev.sentAt, receivedAt: ev.at });
         break;
       case 'member-admitted':
         sink.emit('group.member', { group, peerId: this.host.peerIdOf(ev.member), change: 'joined' });
@@ -235,11 +231,9 @@ export class GroupRuntime {
         break;
       case 'self-excluded':
         sink.emit('group.excluded', { group, by: this.host.peerIdOf(ev.by) });
-        this.pending = [];
         break;
       case 'key-changed':
         sink.emit('keys.changed', { group, reason: ev.reason });
-        if (this.pending.length > 0) queueMicrotask(() => this.retryPending());
         break;
       case 'join-progress': {
         const stage = ev.stage === 'listening' ? 'looking-lan' : ev.stage === 'requesting' ? 'reaching-peers' : ev.stage;
@@ -290,23 +284,6 @@ export class GroupRuntime {
     this.strokes.set(key, stroke);
     this.host.profile.append(this.group, 'history', { kind: 'stroke', id, stroke });
     this.host.events.emit('board.stroke', stroke);
-  }
-
-  /** Re-offer data that could not be decrypted once keys changed (TEK fetched, catch-up). */
-  private retryPending(): void {
-    if (this.stopped || this.pending.length === 0) return;
-    const items = this.pending;
-    this.pending = [];
-    this.retrying = true;
-    try {
-      for (const item of items) {
-        this.engine.receive(item.from, 'data', item.bytes, this.host.now());
-        const events = this.drive();
-        if (events.some((ev) => ev.type === 'undecryptable') && this.pending.length < MAX_PENDING) this.pending.push(item);
-      }
-    } finally {
-      this.retrying = false;
-    }
   }
 
   // ── catch-up traffic ─────────────────────────────────────────────────────

@@ -125,6 +125,8 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
   const lastCatchUp = new Map<string, number>();
   const nextDial = new Map<string, { at: number; backoff: number }>();
   const lastPeerExchange = new Map<string, number>();
+  /** Listen addresses peers announced through identify (all peers: a joiner becomes a member later). */
+  const addressBook = new Map<MemberKey, string[]>();
   let stopped = false;
 
   const peerIdOf = (key: MemberKey): string => peerOfMemberKey(key)?.toString() ?? key;
@@ -256,13 +258,13 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
 
   function addressesOf(rt: GroupRuntime, key: MemberKey): string[] {
     if (key === selfKey) return ownAddresses();
-    const fromRecord = rt.record.addresses?.[key] ?? [];
-    return fromRecord.slice(0, 16);
+    return (addressBook.get(key) ?? rt.record.addresses?.[key] ?? []).slice(0, 16);
   }
 
   function rememberAddresses(key: MemberKey, addrs: string[]): void {
     const usable = addrs.filter((a) => !a.includes('/ip4/0.0.0.0') && !a.includes('/ip6/::/')).slice(0, 16);
     if (usable.length === 0) return;
+    addressBook.set(key, usable);
     for (const rt of groups.values()) {
       if (!rt.engine.members().some((m) => m.key === key)) continue;
       rt.record.addresses ??= {};
@@ -382,7 +384,10 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
         const key = memberKeyOfPeer(e.peer);
         if (!key || key === selfKey || !rt.engine.members().some((x) => x.key === key)) continue;
         const addrs = e.addrs.filter((a): a is string => typeof a === 'string' && a.length < 600 && validMultiaddr(a));
-        if (addrs.length > 0 && addressesOf(rt, key).length === 0) rememberAddresses(key, addrs);
+        if (addrs.length > 0 && addressesOf(rt, key).length === 0) {
+          addressBook.set(key, addrs.slice(0, 16));
+          void dialMember(rt, key);
+        }
       }
     }
   }
@@ -394,7 +399,13 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
       if (state === 'excluded' || state === 'left') continue;
       let missing = false;
       for (const m of rt.engine.members()) {
-        if (m.key === selfKey || m.state !== 'member' || isConnected(m.key)) continue;
+        if (m.key === selfKey || m.state !== 'member') continue;
+        const known = addressBook.get(m.key);
+        if (known && rt.record.addresses?.[m.key]?.join() !== known.join()) {
+          rt.record.addresses ??= {};
+          rt.record.addresses[m.key] = known;
+        }
+        if (isConnected(m.key)) continue;
         missing = true;
         void dialMember(rt, m.key);
       }
@@ -541,7 +552,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
             (deps) =>
               GroupEngine.join(deps, { seed: identity.seed, name: identity.name }, {
                 group: invite.group,
-                name: identity.name,
+                name: invite.name,
                 params: invite.params,
                 credential: new TextEncoder().encode(invite.link),
                 contacts,

@@ -1,0 +1,185 @@
+/**
+ * Integration harness: real `conclave` processes (bin/conclave.js) driven through
+ * their real WebSocket control API. No mocks. Every process and temp dir a test
+ * creates is registered here and removed by `cleanup()`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import WebSocket from 'ws';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const BIN = join(ROOT, 'bin', 'conclave.js');
+
+const procs = new Set<ChildProcess>();
+const dirs = new Set<string>();
+
+export function tempDir(prefix = 'conclave-it-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.add(d);
+  return d;
+}
+
+export async function cleanup(): Promise<void> {
+  for (const p of procs) {
+    if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  }
+  await Promise.all([...procs].map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once('exit', r)) : null)));
+  procs.clear();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs.clear();
+}
+
+export async function until<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+}
+
+export interface Spawned {
+  proc: ChildProcess;
+  lines: Record<string, unknown>[];
+  stderr: string[];
+  exit: Promise<number | null>;
+}
+
+/** Spawn `conclave ...args` (optionally through a wrapper like `ip netns exec NS`). */
+export function spawnConclave(args: string[], wrapper: string[] = []): Spawned {
+  const cmd = wrapper.length > 0 ? wrapper[0]! : process.execPath;
+  const argv = wrapper.length > 0 ? [...wrapper.slice(1), process.execPath, BIN, ...args] : [BIN, ...args];
+  const proc = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  procs.add(proc);
+  const lines: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  createInterface({ input: proc.stdout! }).on('line', (l) => {
+    try {
+      lines.push(JSON.parse(l) as Record<string, unknown>);
+    } catch {
+      lines.push({ event: 'non-json', text: l });
+    }
+  });
+  createInterface({ input: proc.stderr! }).on('line', (l) => {
+    stderr.push(l);
+    if (process.env.CONCLAVE_IT_VERBOSE) process.stderr.write(`[child ${proc.pid}] ${l}\n`);
+  });
+  const exit = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  return { proc, lines, stderr, exit };
+}
+
+export interface Notification {
+  method: string;
+  params: Record<string, unknown>;
+}
+
+export class ApiClient {
+  readonly events: Notification[] = [];
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const msg = JSON.parse(data.toString()) as { id?: number; result?: unknown; error?: { code: number; message: string }; method?: string; params?: Record<string, unknown> };
+      if (msg.id !== undefined && msg.id !== null) {
+        const w = this.waiting.get(msg.id);
+        this.waiting.delete(msg.id);
+        if (!w) return;
+        if (msg.error) w.reject(Object.assign(new Error(msg.error.message), { code: msg.error.code }));
+        else w.resolve(msg.result);
+      } else if (msg.method) {
+        this.events.push({ method: msg.method, params: msg.params ?? {} });
+      }
+    });
+  }
+
+  static async connect(url: string, token?: string): Promise<ApiClient> {
+    const ws = new WebSocket(token ? `${url}?token=${encodeURIComponent(token)}` : url);
+    await new Promise<void>((res, rej) => {
+      ws.once('open', () => res());
+      ws.once('error', rej);
+    });
+    return new ApiClient(ws);
+  }
+
+  call<T = unknown>(method: string, params?: unknown): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) }));
+    });
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+export interface TestPeer {
+  name: string;
+  profile: string;
+  spawned: Spawned;
+  api: ApiClient;
+  peerId: string;
+  invite?: string;
+  group?: string;
+}
+
+export interface PeerSpec {
+  name: string;
+  profile?: string;
+  create?: string;
+  join?: string;
+  listen?: string[];
+  mdns?: boolean;
+  wrapper?: string[];
+}
+
+export async function startTestPeer(spec: PeerSpec): Promise<TestPeer> {
+  const profile = spec.profile ?? tempDir();
+  const args = ['peer', '--profile', profile, '--name', spec.name, '--listen', ...(spec.listen ?? ['/ip4/127.0.0.1/tcp/0'])];
+  if (spec.mdns !== true) args.push('--no-mdns');
+  if (spec.create) args.push('--create', spec.create);
+  if (spec.join) args.push('--join', spec.join);
+  if (process.env.CONCLAVE_IT_VERBOSE) args.push('--verbose');
+  const spawned = spawnConclave(args, spec.wrapper);
+  const ready = await until(`${spec.name} ready`, () => spawned.lines.find((l) => l.event === 'ready') ?? (spawned.proc.exitCode !== null ? Promise.reject(new Error(`${spec.name} exited: ${spawned.stderr.join(' | ')}`)) : undefined), 30_000);
+  const api = await ApiClient.connect(String(ready.api), String(ready.token));
+  const peer: TestPeer = { name: spec.name, profile, spawned, api, peerId: String(ready.peerId) };
+  if (spec.create) {
+    const inv = await until(`${spec.name} invite`, () => spawned.lines.find((l) => l.event === 'invite'), 20_000);
+    peer.invite = String(inv.invite);
+    peer.group = String(inv.group);
+  }
+  if (spec.join) {
+    const j = await until(`${spec.name} joining`, () => spawned.lines.find((l) => l.event === 'joining'), 20_000);
+    peer.group = String(j.group);
+  }
+  return peer;
+}
+
+export interface ChatMsg {
+  id: string;
+  sender: string;
+  text: string;
+}
+
+export async function history(peer: TestPeer, group: string): Promise<ChatMsg[]> {
+  return peer.api.call<ChatMsg[]>('chat.history', { group, limit: 10000 });
+}
+
+export async function waitMember(peer: TestPeer, group: string, timeoutMs = 40_000): Promise<void> {
+  await until(`${peer.name} to become a member`, async () => {
+    const list = await peer.api.call<{ group: string; state: string }[]>('group.list');
+    return list.find((g) => g.group === group && g.state === 'member');
+  }, timeoutMs);
+}
