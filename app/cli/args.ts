@@ -17,6 +17,7 @@ export interface PeerArgs {
   create?: string;
   join?: string;
   mdns: boolean;
+  inviteAddresses: 'all' | 'none';
   verbose: boolean;
 }
 
@@ -29,7 +30,7 @@ export interface RelayArgs {
 
 export const USAGE = `usage:
   conclave peer --profile DIR [--name NICK] [--listen MULTIADDR ...] [--api-port PORT]
-                [--create GROUPNAME | --join INVITE] [--no-mdns] [--verbose]
+                [--create GROUPNAME | --join INVITE] [--no-mdns] [--invite-addrs all|none] [--verbose]
   conclave relay --listen MULTIADDR ... [--key-file PATH] [--verbose]`;
 
 function takeValue(argv: string[], i: number, flag: string): string {
@@ -49,6 +50,7 @@ export function parseArgs(argv: string[]): PeerArgs | RelayArgs {
   let join: string | undefined;
   let keyFile: string | undefined;
   let mdns = true;
+  let inviteAddresses: 'all' | 'none' = 'all';
   let verbose = false;
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i]!;
@@ -82,6 +84,12 @@ export function parseArgs(argv: string[]): PeerArgs | RelayArgs {
       case '--no-mdns':
         mdns = false;
         break;
+      case '--invite-addrs': {
+        const v = takeValue(rest, i++, flag);
+        if (v !== 'all' && v !== 'none') throw new UsageError(`--invite-addrs must be all or none, got ${v}`);
+        inviteAddresses = v;
+        break;
+      }
       case '--verbose':
         verbose = true;
         break;
@@ -104,6 +112,7 @@ export function parseArgs(argv: string[]): PeerArgs | RelayArgs {
     ...(create ? { create } : {}),
     ...(join ? { join } : {}),
     mdns,
+    inviteAddresses,
     verbose,
   };
 }

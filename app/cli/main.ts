@@ -41,7 +41,7 @@ function describe(err: unknown): string {
 
 async function runPeer(args: PeerArgs): Promise<void> {
   const log = args.verbose ? (line: string) => process.stderr.write(`[peer] ${line}\n`) : undefined;
-  const peer = await startPeer({ profile: args.profile, ...(args.name ? { name: args.name } : {}), listen: args.listen, mdns: args.mdns, ...(log ? { log } : {}) });
+  const peer = await startPeer({ profile: args.profile, ...(args.name ? { name: args.name } : {}), listen: args.listen, mdns: args.mdns, inviteAddresses: args.inviteAddresses, ...(log ? { log } : {}) });
   let server;
   try {
     const token = randomBytes(24).toString('base64url');

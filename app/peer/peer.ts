@@ -65,6 +65,8 @@ export interface StartPeerOptions {
   keepTraffic?: number;
   /** Diagnostic lines (never secrets, never payloads). */
   log?: (line: string) => void;
+  /** 'none': invites carry no addresses (LAN-only sharing; mDNS finds the inviter). Default 'all'. */
+  inviteAddresses?: 'all' | 'none';
 }
 
 export interface RunningPeer {
@@ -463,7 +465,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
       params: rt.engine.params,
       inviterSeed: identity.seed,
       inviterPeerId: selfPeerId,
-      addrs: ownAddresses(),
+      addrs: options.inviteAddresses === 'none' ? [] : ownAddresses(),
       expiresAt,
       uses,
       secret: new Uint8Array(randomBytes(16)),

@@ -142,6 +142,9 @@ export interface PeerSpec {
   listen?: string[];
   mdns?: boolean;
   wrapper?: string[];
+  inviteAddresses?: 'all' | 'none';
+  /** Skip connecting a WebSocket client (the API is unreachable, e.g. inside a namespace). */
+  noApi?: boolean;
 }
 
 export async function startTestPeer(spec: PeerSpec): Promise<TestPeer> {
@@ -150,10 +153,11 @@ export async function startTestPeer(spec: PeerSpec): Promise<TestPeer> {
   if (spec.mdns !== true) args.push('--no-mdns');
   if (spec.create) args.push('--create', spec.create);
   if (spec.join) args.push('--join', spec.join);
+  if (spec.inviteAddresses) args.push('--invite-addrs', spec.inviteAddresses);
   if (process.env.CONCLAVE_IT_VERBOSE) args.push('--verbose');
   const spawned = spawnConclave(args, spec.wrapper);
   const ready = await until(`${spec.name} ready`, () => spawned.lines.find((l) => l.event === 'ready') ?? (spawned.proc.exitCode !== null ? Promise.reject(new Error(`${spec.name} exited: ${spawned.stderr.join(' | ')}`)) : undefined), 30_000);
-  const api = await ApiClient.connect(String(ready.api), String(ready.token));
+  const api = spec.noApi || spec.wrapper ? (null as unknown as ApiClient) : await ApiClient.connect(String(ready.api), String(ready.token));
   const peer: TestPeer = { name: spec.name, profile, spawned, api, peerId: String(ready.peerId) };
   if (spec.create) {
     const inv = await until(`${spec.name} invite`, () => spawned.lines.find((l) => l.event === 'invite'), 20_000);
