@@ -86,6 +86,8 @@ export interface CreateInviteInput {
 
 export function createInvite(input: CreateInviteInput): string {
   if (input.secret.length !== 16) throw new RangeError('invite secret must be 16 bytes');
+  const signerKey = Buffer.from(nobleCrypto.ed25519PublicKey(input.inviterSeed)).toString('hex');
+  if (memberKeyOfPeer(input.inviterPeerId) !== signerKey) throw new RangeError('inviter peer ID does not match the signing seed');
   const body: InviteBody = {
     v: 1,
     group: input.group,

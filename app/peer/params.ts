@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { ExclusionPolicy, GroupParams } from '../core/types.js';
+import { DEFAULT_PARAMS } from '../core/params.js';
 
 const MemberKeyHex = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -31,18 +32,7 @@ export const GroupParamsSchema = z
   })
   .strict();
 
+/** Core's defaults with a new TEK version every hour (002 key lifetimes) and the chosen policy. */
 export function defaultParams(policy: ExclusionPolicy): GroupParams {
-  return {
-    W: 16,
-    V: 16,
-    heartbeatMs: 1000,
-    graceMs: 120_000,
-    listenMs: 1500,
-    refreshRevisionMs: 0,
-    refreshVersionMs: 3_600_000,
-    failoverIntervals: 3,
-    fetchAfterMs: 2000,
-    panelSize: 0,
-    policy,
-  };
+  return { ...DEFAULT_PARAMS, refreshVersionMs: 3_600_000, policy };
 }

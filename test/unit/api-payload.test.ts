@@ -1,0 +1,46 @@
+/** Application payloads (peer/payload.ts) and whiteboard semantics (peer/board.ts) as the API exposes them. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { decodePayload, encodePayload, MAX_PAYLOAD_BYTES } from '../../app/peer/payload.js';
+import { boardState } from '../../app/peer/board.js';
+import type { BoardStroke, Stroke } from '../../app/api/contract.js';
+
+const id = 'ab'.repeat(16);
+const pen = (sid: string): Stroke => ({ id: sid, color: '#112233', width: 2, tool: 'pen', points: [{ x: 1, y: 2 }] });
+
+test('payloads round trip and anything malformed decodes to null', () => {
+  const chat = { v: 1 as const, t: 'chat' as const, id, text: 'hello', name: 'alice' };
+  assert.deepEqual(decodePayload(encodePayload(chat)), chat);
+  const stroke = { v: 1 as const, t: 'stroke' as const, id, stroke: pen('s') };
+  assert.deepEqual(decodePayload(encodePayload(stroke)), stroke);
+  const enc = new TextEncoder();
+  for (const bad of ['', 'null', '{}', '{"v":2,"t":"chat","id":"' + id + '","text":"x","name":""}', '{"v":1,"t":"chat","id":"short","text":"x","name":""}', JSON.stringify({ ...chat, extra: 1 }), JSON.stringify({ ...stroke, stroke: { ...pen('s'), color: 'red' } })]) {
+    assert.equal(decodePayload(enc.encode(bad)), null, bad);
+  }
+  assert.equal(decodePayload(new Uint8Array([0xff, 0xfe])), null);
+  assert.equal(decodePayload(new Uint8Array(MAX_PAYLOAD_BYTES + 1)), null);
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => decodePayload(bytes) === null || typeof decodePayload(bytes) === 'object'));
+});
+
+test('board: pen and erase add, undo removes its target, clear empties; order of arrival does not matter', () => {
+  const g = '00'.repeat(16);
+  const at = (stroke: Stroke, sentAt: number, sender = 'p1'): BoardStroke => ({ group: g, sender, stroke, sentAt });
+  const items = [
+    at(pen('a'), 1),
+    at(pen('b'), 2),
+    at({ ...pen('u'), tool: 'undo', points: [], target: 'a' }, 3),
+    at({ ...pen('c'), tool: 'clear', points: [] }, 4),
+    at(pen('d'), 5),
+    at({ ...pen('e'), tool: 'erase' }, 6, 'p2'),
+    at({ ...pen('u2'), tool: 'undo', points: [], target: 'nothing' }, 7),
+  ];
+  const ids = (b: BoardStroke[]) => b.map((s) => s.stroke.id);
+  assert.deepEqual(ids(boardState(items.slice(0, 3))), ['b']);
+  assert.deepEqual(ids(boardState(items)), ['d', 'e']);
+  fc.assert(
+    fc.property(fc.shuffledSubarray(items, { minLength: items.length, maxLength: items.length }), (shuffled) => {
+      assert.deepEqual(ids(boardState(shuffled)), ['d', 'e']);
+    }),
+  );
+});

@@ -1,0 +1,176 @@
+/** Control API: handler validation and dispatch (api/handler.ts), WebSocket transport and auth (api/server.ts). */
+import '../../app/net/shim.js';
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { ApiError, createApiHandler, type PeerMethods } from '../../app/api/handler.js';
+import { serveApi, PortInUseError } from '../../app/api/server.js';
+import { ErrorCodes } from '../../app/api/contract.js';
+import { startPeer } from '../../app/peer/peer.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+const peerId = '12D3KooWJFqZnCFzr3x3EEoKnswLCria9aqeygxG4hxuJ4WtmLtK';
+const group = '0123456789abcdef0123456789abcdef';
+
+function stubMethods(): PeerMethods {
+  const notImplemented = () => {
+    throw new ApiError(ErrorCodes.notAllowed, 'not in this stub');
+  };
+  return {
+    status: () => ({ peerId, name: 'stub', groups: 0, version: 'test' }),
+    'profile.setName': () => ({ ok: true as const }),
+    'group.create': () => {
+      throw new Error('secret internal detail');
+    },
+    'group.list': () => [],
+    'group.invite': notImplemented,
+    'group.join': notImplemented,
+    'group.leave': notImplemented,
+    'group.exclude': notImplemented,
+    'group.members': () => [{ peerId, name: 'x', participantId: [1], role: 'member', online: true, self: true, state: 'member' }],
+    'group.read': () => ({ ok: true as const }),
+    'chat.send': notImplemented,
+    'chat.history': () => ({ not: 'an array' }) as never,
+    'board.draw': notImplemented,
+    'board.state': () => [],
+    'keys.table': notImplemented,
+    'net.info': () => ({ peerId, addresses: [], connections: [] }),
+  };
+}
+
+async function codeOf(p: Promise<unknown>): Promise<number> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof ApiError);
+    return err.code;
+  }
+  return 0;
+}
+
+test('handler: params are validated, unknown methods refused, internal errors hidden, results checked', async () => {
+  const internal: string[] = [];
+  const api = createApiHandler(stubMethods(), (m) => internal.push(m));
+  assert.deepEqual(await api.call('status', undefined), { peerId, name: 'stub', groups: 0, version: 'test' });
+  assert.equal(await codeOf(api.call('nope', {})), ErrorCodes.methodNotFound);
+  assert.equal(await codeOf(api.call('auth', { token: 'x' })), ErrorCodes.methodNotFound);
+  assert.equal(await codeOf(api.call('__proto__', {})), ErrorCodes.methodNotFound);
+  assert.equal(await codeOf(api.call('group.members', { group: 'NOT-HEX' })), ErrorCodes.invalidParams);
+  assert.equal(await codeOf(api.call('chat.send', { group, text: '' })), ErrorCodes.invalidParams);
+  assert.equal(await codeOf(api.call('board.draw', { group, stroke: { id: 'a', color: 'red', width: 1, tool: 'pen', points: [] } })), ErrorCodes.invalidParams);
+  assert.equal(await codeOf(api.call('chat.send', { group, text: 'hi' })), ErrorCodes.notAllowed);
+  await assert.rejects(api.call('group.create', { name: 'g' }), (err: ApiError) => err.code === ErrorCodes.internal && !err.message.includes('secret'));
+  assert.equal(await codeOf(api.call('chat.history', { group })), ErrorCodes.internal);
+  assert.deepEqual(internal, ['group.create', 'chat.history']);
+});
+
+test('handler: events are validated before they reach subscribers', () => {
+  const api = createApiHandler(stubMethods(), () => {});
+  const got: string[] = [];
+  const off = api.subscribe((e) => got.push(e));
+  api.emit('keys.changed', { group, reason: 'test' });
+  api.emit('keys.changed', { group: 'bad', reason: 'test' } as never);
+  off();
+  api.emit('keys.changed', { group, reason: 'after unsubscribe' });
+  assert.deepEqual(got, ['keys.changed']);
+});
+
+function open(url: string): Promise<{ ws: WebSocket; next: () => Promise<Record<string, unknown>> }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const queue: Record<string, unknown>[] = [];
+    const waiters: ((m: Record<string, unknown>) => void)[] = [];
+    ws.on('message', (d) => {
+      const m = JSON.parse(d.toString()) as Record<string, unknown>;
+      const w = waiters.shift();
+      if (w) w(m);
+      else queue.push(m);
+    });
+    ws.once('open', () => resolve({ ws, next: () => (queue.length ? Promise.resolve(queue.shift()!) : new Promise((r) => waiters.push(r))) }));
+    ws.once('error', reject);
+  });
+}
+
+test('server: loopback only, token by query or auth call, unauthenticated calls refused, JSON-RPC errors', async () => {
+  const api = createApiHandler(stubMethods(), () => {});
+  await assert.rejects(serveApi(api, { host: '0.0.0.0', port: 0, token: 't' }), /loopback only/);
+  const server = await serveApi(api, {
+    port: 0,
+    token: 'sesame',
+    staticHandler: (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ui'),
+  });
+  cleanups.push(() => server.close());
+  assert.match(server.url, /^ws:\/\/127\.0\.0\.1:\d+\/api$/);
+  assert.equal(await (await fetch(`http://127.0.0.1:${server.port}/index.html`)).text(), 'ui');
+  assert.equal((await fetch(`http://127.0.0.1:${server.port}/api`)).status, 426);
+
+  const anon = await open(server.url);
+  anon.ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'status' }));
+  assert.deepEqual((await anon.next()).error, { code: ErrorCodes.unauthorized, message: 'not authenticated: pass ?token= or call auth first' });
+  api.emit('keys.changed', { group, reason: 'not for strangers' });
+  anon.ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'auth', params: { token: 'wrong' } }));
+  assert.equal(((await anon.next()).error as { code: number }).code, ErrorCodes.unauthorized);
+  anon.ws.send(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'auth', params: { token: 'sesame' } }));
+  assert.deepEqual(await anon.next(), { jsonrpc: '2.0', id: 3, result: { ok: true } });
+  anon.ws.send(JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'status' }));
+  assert.equal(((await anon.next()).result as { name: string }).name, 'stub');
+  anon.ws.close();
+
+  const client = await open(`${server.url}?token=sesame`);
+  client.ws.send('{not json');
+  assert.equal(((await client.next()).error as { code: number }).code, ErrorCodes.parse);
+  client.ws.send('[1,2]');
+  assert.equal(((await client.next()).error as { code: number }).code, ErrorCodes.invalidRequest);
+  client.ws.send(JSON.stringify({ jsonrpc: '2.0', id: 'x', method: 'group.members', params: { group: 'zz' } }));
+  const bad = await client.next();
+  assert.equal(bad.id, 'x');
+  assert.equal((bad.error as { code: number }).code, ErrorCodes.invalidParams);
+  api.emit('keys.changed', { group, reason: 'pushed' });
+  assert.deepEqual(await client.next(), { jsonrpc: '2.0', method: 'keys.changed', params: { group, reason: 'pushed' } });
+  client.ws.close();
+});
+
+test('server: a port in use is a PortInUseError', async () => {
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  cleanups.push(() => new Promise<void>((r) => blocker.close(() => r())));
+  const port = (blocker.address() as { port: number }).port;
+  await assert.rejects(serveApi(createApiHandler(stubMethods()), { port, token: 't' }), (err: Error) => err instanceof PortInUseError && err.message === `port ${port} is already in use`);
+});
+
+test('a real peer through its API: bad input is refused and changes nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conclave-api-'));
+  const peer = await startPeer({ profile: dir, name: 'unit', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+  cleanups.push(async () => {
+    await peer.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const api = peer.api;
+  assert.equal(await codeOf(api.call('group.join', { invite: 'conclave://join/AAAA' })), ErrorCodes.badInvite);
+  assert.equal(await codeOf(api.call('chat.send', { group, text: 'x' })), ErrorCodes.notFound);
+  assert.deepEqual(await api.call('group.list', undefined), []);
+  const created = (await api.call('group.create', { name: 'solo' })) as { group: string; invite: string };
+  assert.match(created.invite, /^conclave:\/\/join\//);
+  assert.equal(await codeOf(api.call('group.exclude', { group: created.group, peers: ['not a peer id'] })), ErrorCodes.invalidParams);
+  assert.equal(await codeOf(api.call('group.exclude', { group: created.group, peers: [peerId] })), ErrorCodes.notFound);
+  const sent = (await api.call('chat.send', { group: created.group, text: 'note to self' })) as { id: string; sender: string };
+  assert.equal(sent.sender, peer.peerId);
+  await api.call('board.draw', { group: created.group, stroke: { id: 's1', color: '#000000', width: 2, tool: 'pen', points: [{ x: 0, y: 0 }] } });
+  await api.call('board.draw', { group: created.group, stroke: { id: 's2', color: '#000000', width: 2, tool: 'pen', points: [{ x: 1, y: 1 }] } });
+  await api.call('board.draw', { group: created.group, stroke: { id: 'u1', color: '#000000', width: 1, tool: 'undo', points: [], target: 's1' } });
+  const board = (await api.call('board.state', { group: created.group })) as { stroke: { id: string } }[];
+  assert.deepEqual(board.map((b) => b.stroke.id), ['s2']);
+  const table = (await api.call('keys.table', { group: created.group })) as { W: number; V: number; tek: { version: number } };
+  assert.equal(table.W, 16);
+  assert.equal(table.tek.version, 1);
+  const list = (await api.call('group.list', undefined)) as { state: string; members: number }[];
+  assert.deepEqual(list.map((g) => [g.state, g.members]), [['member', 1]]);
+});

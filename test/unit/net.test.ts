@@ -1,0 +1,71 @@
+/** libp2p adapter pieces: identity conversion, topic names, address kinds, bounded unicast streams over real nodes. */
+import '../../app/net/shim.js';
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { multiaddr } from '@multiformats/multiaddr';
+import { nobleCrypto } from '../../app/crypto/noble.js';
+import { bytesToHex, memberKeyOfPeer, peerOfMemberKey, libp2pKeyFromSeed } from '../../app/net/ids.js';
+import { topicOf, topicsOf } from '../../app/net/topics.js';
+import { classifyAddress, createConclaveNode, type ConclaveLibp2p } from '../../app/net/node.js';
+import { request, sendFrames, serve, type StreamLimits } from '../../app/net/unicast.js';
+
+const nodes: ConclaveLibp2p[] = [];
+after(async () => {
+  for (const n of nodes) await n.stop();
+});
+
+test('the identity seed is the libp2p key: peer ID and MemberKey convert both ways', async () => {
+  const seed = randomBytes(32);
+  const memberKey = bytesToHex(nobleCrypto.ed25519PublicKey(seed));
+  const key = await libp2pKeyFromSeed(seed);
+  assert.equal(bytesToHex(key.publicKey.raw), memberKey);
+  const pid = peerOfMemberKey(memberKey)!;
+  assert.equal(memberKeyOfPeer(pid), memberKey);
+  assert.equal(memberKeyOfPeer(pid.toString()), memberKey);
+  assert.equal(memberKeyOfPeer('garbage'), null);
+  assert.equal(memberKeyOfPeer('QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N'), null, 'an RSA/sha256 peer ID is not a member');
+  assert.equal(peerOfMemberKey('00'), null);
+  assert.equal(peerOfMemberKey('zz'.repeat(32)), null);
+  await assert.rejects(libp2pKeyFromSeed(new Uint8Array(31)), RangeError);
+});
+
+test('topics derive from a hash of the group ID, never from the name or the ID itself', () => {
+  const g = 'aa'.repeat(16);
+  const t = topicsOf(g);
+  assert.notEqual(t.control, t.data);
+  assert.equal(topicOf(g, 'data'), t.data);
+  assert.ok(!t.control.includes(g) && !t.data.includes(g));
+  assert.notEqual(topicsOf('bb'.repeat(16)).data, t.data);
+  assert.match(t.data, /^\/conclave\/1\/data\/[0-9a-f]{40}$/);
+});
+
+test('address kinds: relayed, LAN (private and loopback) and direct', () => {
+  assert.equal(classifyAddress('/ip4/1.2.3.4/tcp/1/p2p/X/p2p-circuit/p2p/Y'), 'relayed');
+  for (const a of ['/ip4/127.0.0.1/tcp/1', '/ip4/10.1.2.3/tcp/1', '/ip4/192.168.1.2/tcp/1', '/ip4/172.20.0.1/tcp/1', '/ip6/::1/tcp/1', '/ip6/fe80::1/tcp/1']) {
+    assert.equal(classifyAddress(a), 'lan', a);
+  }
+  for (const a of ['/ip4/8.8.8.8/tcp/1', '/ip4/172.32.0.1/tcp/1', '/ip6/2001:db8::1/tcp/1']) assert.equal(classifyAddress(a), 'direct', a);
+});
+
+test('unicast streams over real libp2p: frames arrive with the authenticated sender; oversize and extra frames are dropped', async () => {
+  const a = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+  const b = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+  nodes.push(a, b);
+  const limits: StreamLimits = { maxFrameBytes: 1024, maxFrames: 2, timeoutMs: 5000 };
+  const received: { from: string; sizes: number[] }[] = [];
+  await serve(b, '/conclave/test/1.0.0', limits, (remote, frames) => {
+    received.push({ from: remote.toString(), sizes: frames.map((f) => f.length) });
+    return [new TextEncoder().encode(`got ${frames.length}`)];
+  });
+  await a.dial(multiaddr(b.getMultiaddrs()[0]!.toString()));
+  const reply = await request(a, b.peerId, '/conclave/test/1.0.0', new Uint8Array(10), limits);
+  assert.deepEqual(reply?.map((f) => new TextDecoder().decode(f)), ['got 1']);
+  assert.deepEqual(received, [{ from: a.peerId.toString(), sizes: [10] }]);
+
+  assert.equal(await sendFrames(a, b.peerId, '/conclave/test/1.0.0', [new Uint8Array(2048)], limits), true, 'the sender cannot tell');
+  assert.equal(await sendFrames(a, b.peerId, '/conclave/test/1.0.0', [new Uint8Array(1), new Uint8Array(1), new Uint8Array(1)], limits), true);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(received.length, 1, 'an oversize frame or too many frames never reach the handler');
+  assert.equal(await request(a, b.peerId, '/conclave/unknown/1.0.0', new Uint8Array(1), limits), null, 'an unsupported protocol is null, not a throw');
+});
