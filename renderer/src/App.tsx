@@ -4,13 +4,14 @@
  * board, members, invite, network, keys.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { GroupSummary, Member, Result } from '../../app/api/contract';
+import type { GroupSummary, Member, Result } from '../../app/api/contract.js';
 import { Board } from './Board';
 import { Chat } from './Chat';
 import type { ConclaveClient, LinkState } from './client';
 import { SessionContext, errorText, useEvent, type Session } from './context';
 import { FeedStore } from './feed';
 import { hueOf, initials, shortId } from './identity';
+import { Icon } from './Icon';
 import { Invite } from './Invite';
 import { KeyPanel } from './KeyPanel';
 import { Members } from './Members';
@@ -19,12 +20,12 @@ import { Logo, Onboarding } from './Onboarding';
 import { useTheme, ThemeToggle } from './theme';
 
 const TABS = [
-  { id: 'chat', label: 'Chat', icon: '💬' },
-  { id: 'board', label: 'Board', icon: '✎' },
-  { id: 'members', label: 'Members', icon: '👥' },
-  { id: 'invite', label: 'Invite', icon: '＋' },
-  { id: 'network', label: 'Network', icon: '⇄' },
-  { id: 'keys', label: 'Keys', icon: '🔑' },
+  { id: 'chat', label: 'Chat', icon: 'chat' },
+  { id: 'board', label: 'Board', icon: 'board' },
+  { id: 'members', label: 'Members', icon: 'members' },
+  { id: 'invite', label: 'Invite', icon: 'invite' },
+  { id: 'network', label: 'Network', icon: 'network' },
+  { id: 'keys', label: 'Keys', icon: 'key' },
 ] as const;
 type Tab = (typeof TABS)[number]['id'];
 
@@ -167,7 +168,7 @@ export function App({ client }: { client: ConclaveClient }) {
             <div className="sidebar-section">
               <span className="section-label">Groups</span>
               <button type="button" className="ghost icon-btn" onClick={() => setOnboarding(true)} title="New group or join" data-testid="new-group" aria-label="New group or join">
-                ＋
+                <Icon name="plus" />
               </button>
             </div>
             <nav className="group-list" aria-label="Groups" data-testid="group-list">
@@ -189,7 +190,7 @@ export function App({ client }: { client: ConclaveClient }) {
                       {g.state === 'member' ? `${g.members} ${g.members === 1 ? 'member' : 'members'}` : g.state}
                     </span>
                   </span>
-                  {g.unread > 0 && (
+                  {g.unread > 0 && !(g.group === selected && tab === 'chat') && (
                     <span className="unread" data-testid="group-unread" aria-label={`${g.unread} unread`}>
                       {g.unread > 99 ? '99+' : g.unread}
                     </span>
@@ -219,7 +220,9 @@ export function App({ client }: { client: ConclaveClient }) {
                   <div className="group-title">
                     <h1>{current.name}</h1>
                     <span className="muted small">
-                      <span className="e2e">🔒 End-to-end encrypted</span> · {current.members} {current.members === 1 ? 'member' : 'members'} · {members.filter((m) => m.online && m.state === 'member').length} online
+                      <span className="e2e">
+                        <Icon name="lock" size={12} /> End-to-end encrypted
+                      </span> · {current.members} {current.members === 1 ? 'member' : 'members'} · {members.filter((m) => m.online && m.state === 'member').length} online
                     </span>
                   </div>
                   <div className="tabs" role="tablist" aria-label="Group views">
@@ -241,9 +244,7 @@ export function App({ client }: { client: ConclaveClient }) {
                           }
                         }}
                       >
-                        <span aria-hidden className="tab-icon">
-                          {t.icon}
-                        </span>
+                        <Icon name={t.icon} size={15} className="tab-icon" />
                         {t.label}
                       </button>
                     ))}
@@ -260,7 +261,7 @@ export function App({ client }: { client: ConclaveClient }) {
                   </div>
                 )}
                 <div className="tab-body" role="tabpanel">
-                  {tab === 'chat' && <Chat group={current} members={members} store={store} active />}
+                  {tab === 'chat' && <Chat group={current} members={members} store={store} active onRead={soon} />}
                   {tab === 'board' && <Board group={current} store={store} active />}
                   {tab === 'members' && <Members group={current} members={members} onChanged={() => void refreshMembers()} />}
                   {tab === 'invite' && <Invite key={current.group} group={current} initialInvite={createdInvites[current.group]} />}

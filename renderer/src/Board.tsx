@@ -6,11 +6,12 @@
  * which is also how a late joiner sees what is already there.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { BoardStroke, GroupSummary, Stroke } from '../../app/api/contract';
+import type { BoardStroke, GroupSummary, Stroke } from '../../app/api/contract.js';
 import { BOARD_HEIGHT, BOARD_WIDTH, lastOwnMark } from './board-model';
 import { errorText, useSession } from './context';
 import { useFeed, type FeedStore } from './feed';
 import { Confirm } from './Confirm';
+import { Icon } from './Icon';
 
 const COLORS = ['#1f2937', '#e11d48', '#f59e0b', '#16a34a', '#0ea5e9', '#6366f1', '#a855f7', '#ec4899'];
 const WIDTHS = [{ label: 'Fine', value: 3 }, { label: 'Medium', value: 6 }, { label: 'Bold', value: 14 }];
@@ -168,10 +169,10 @@ export function Board({ group, store, active }: { group: GroupSummary; store: Fe
       <div className="board-toolbar" role="toolbar" aria-label="Drawing tools">
         <div className="seg" role="group" aria-label="Tool">
           <button type="button" className={tool === 'pen' ? 'on' : ''} aria-pressed={tool === 'pen'} onClick={() => setTool('pen')} title="Pen (P)" data-testid="board-pen">
-            ✎ Pen
+            <Icon name="board" size={14} /> Pen
           </button>
           <button type="button" className={tool === 'erase' ? 'on' : ''} aria-pressed={tool === 'erase'} onClick={() => setTool('erase')} title="Eraser (E)" data-testid="board-eraser">
-            ⌫ Eraser
+            <Icon name="eraser" size={14} /> Eraser
           </button>
         </div>
         <div className="swatches" role="group" aria-label="Colour">
@@ -203,7 +204,7 @@ export function Board({ group, store, active }: { group: GroupSummary; store: Fe
           <span data-testid="board-stroke-count">{feed.board.marks.length}</span> {feed.board.marks.length === 1 ? 'stroke' : 'strokes'}
         </span>
         <button type="button" className="ghost" onClick={undo} disabled={!canUndo} title="Undo your last stroke (Ctrl+Z)" data-testid="board-undo">
-          ↶ Undo
+          <Icon name="undo" size={14} /> Undo
         </button>
         <button type="button" className="ghost danger-text" onClick={() => setConfirmClear(true)} disabled={!canDraw || feed.board.marks.length === 0} data-testid="board-clear">
           Clear

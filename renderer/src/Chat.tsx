@@ -5,10 +5,11 @@
  * that sends on Enter (Shift+Enter for a new line).
  */
 import { Fragment, useEffect, useLayoutEffect, useRef, useState } from 'react';
-import type { GroupSummary, Member } from '../../app/api/contract';
+import type { GroupSummary, Member } from '../../app/api/contract.js';
 import { errorText, useSession } from './context';
 import { PAGE, useFeed, type ChatItem, type FeedStore } from './feed';
 import { clockTime, dayLabel } from './format';
+import { Icon } from './Icon';
 import { hueOf, initials } from './identity';
 
 interface Props {
@@ -16,11 +17,13 @@ interface Props {
   members: Member[];
   store: FeedStore;
   active: boolean;
+  /** Called once the peer has marked the group read (the list's unread count changed). */
+  onRead(): void;
 }
 
 const RUN_GAP_MS = 5 * 60_000;
 
-export function Chat({ group, members, store, active }: Props) {
+export function Chat({ group, members, store, active, onRead }: Props) {
   const { client, selfPeerId, notify } = useSession();
   const feed = useFeed(store, group.group);
   const [draft, setDraft] = useState('');
@@ -39,8 +42,12 @@ export function Chat({ group, members, store, active }: Props) {
   // Reading the group clears its unread count.
   const lastKey = feed.items.at(-1)?.key;
   useEffect(() => {
-    if (active && group.unread > 0) client.call('group.read', { group: group.group }).catch(() => undefined);
-  }, [active, lastKey, group.group, group.unread, client]);
+    if (active && group.unread > 0)
+      client
+        .call('group.read', { group: group.group })
+        .then(onRead)
+        .catch(() => undefined);
+  }, [active, lastKey, group.group, group.unread, client, onRead]);
 
   useEffect(() => {
     if (active && canWrite) inputRef.current?.focus();
@@ -109,7 +116,9 @@ export function Chat({ group, members, store, active }: Props) {
         )}
         {feed.historyLoaded && feed.items.length === 0 && (
           <div className="empty-state">
-            <div className="empty-icon">🔒</div>
+            <div className="empty-icon">
+              <Icon name="shield" size={36} />
+            </div>
             <h3>No messages yet</h3>
             <p className="muted">Messages are encrypted with the group key before they leave this device. Say hello!</p>
           </div>
@@ -171,9 +180,7 @@ function MessageRuns({ items, selfPeerId, nameOf }: { items: ChatItem[]; selfPee
               <MessageRow item={item} own={sender === selfPeerId} startsRun={startsRun} />
             ) : (
               <div className="msg undecryptable" data-testid="chat-undecryptable" data-sender={nameOf(sender)} data-sender-peer={sender}>
-                <span className="lock" aria-hidden>
-                  🔐
-                </span>
+                <Icon name="lock" size={15} className="lock" />
                 <span>
                   <strong>{nameOf(sender)}</strong> sent a message this device cannot decrypt — it was encrypted with a group key you do not hold.
                 </span>

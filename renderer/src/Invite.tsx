@@ -1,8 +1,9 @@
 /** Inviting someone: a fresh invite link to copy, and the same link as a QR code. */
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
-import type { GroupSummary } from '../../app/api/contract';
+import type { GroupSummary } from '../../app/api/contract.js';
 import { errorText, useSession } from './context';
+import { Icon } from './Icon';
 
 export function Invite({ group, initialInvite }: { group: GroupSummary; initialInvite?: string }) {
   const { client, notify } = useSession();
@@ -67,7 +68,7 @@ export function Invite({ group, initialInvite }: { group: GroupSummary; initialI
           </code>
           <div className="row">
             <button type="button" className="primary" onClick={() => void copy()} disabled={!invite} data-testid="invite-copy">
-              {copied ? '✓ Copied' : 'Copy link'}
+              <Icon name={copied ? 'check' : 'copy'} size={15} /> {copied ? 'Copied' : 'Copy link'}
             </button>
             <button type="button" className="ghost" onClick={() => void fresh()} disabled={loading}>
               New link

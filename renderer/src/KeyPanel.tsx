@@ -10,11 +10,12 @@
  * merges, failovers and panel rounds.
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { GroupSummary, KeyEntry, KeysTable, Member } from '../../app/api/contract';
+import type { GroupSummary, KeyEntry, KeysTable, Member } from '../../app/api/contract.js';
 import { errorText, useEvent, useSession } from './context';
-import { ageText, clockTime } from './format';
+import { ageText } from './format';
 import { hueOf, shortId, symbolsText } from './identity';
-import { peerIdOfMemberKey } from './peer-id';
+import { Icon } from './Icon';
+import { memberKeyOfPeerId, peerIdOfMemberKey } from './peer-id';
 
 type Kek = KeyEntry & { slot: { kind: 'kek'; symbol: number; value: number } };
 
@@ -61,6 +62,19 @@ export function KeyPanel({ group, members }: { group: GroupSummary; members: Mem
     return map;
   }, [table]);
 
+  /** Log lines name members by key prefix; show their names instead. */
+  const humanize = useCallback(
+    (text: string) => {
+      const keys: [string, string][] = members.flatMap((m) => {
+        const key = memberKeyOfPeerId(m.peerId);
+        return key ? [[key, m.self ? 'you' : m.name] as [string, string]] : [];
+      });
+      const named = text.replace(/\b[0-9a-f]{8,64}\b/g, (hex) => keys.find(([k]) => k.startsWith(hex))?.[1] ?? hex);
+      return named.replace(/(\S+) \(\1\)/g, '$1');
+    },
+    [members],
+  );
+
   const owners = useMemo(() => {
     const count = new Map<string, number>();
     for (const s of cells.values()) if (s.owner) count.set(s.owner, (count.get(s.owner) ?? 0) + 1);
@@ -83,20 +97,40 @@ export function KeyPanel({ group, members }: { group: GroupSummary; members: Mem
       <header className="pane-head">
         <div>
           <h2>Key table</h2>
-          <p className="muted small">
-            W = {table.W} symbols × V = {table.V} values · {cells.size} of {table.W * table.V} slots known · you hold {held} · your participant ID{' '}
+          <div className="key-stats">
+            <span className="stat-chip">
+              <b>W</b> {table.W} symbols
+            </span>
+            <span className="stat-chip">
+              <b>V</b> {table.V} values
+            </span>
+            <span className="stat-chip">
+              <b>{cells.size}</b> of {table.W * table.V} slots known
+            </span>
+            <span className="stat-chip">
+              <b>{held}</b> held here
+            </span>
+            {table.blocklist.length > 0 && (
+              <span className="stat-chip">
+                <b>{table.blocklist.length}</b> blocked
+              </span>
+            )}
+          </div>
+          <p className="muted small self-id">
+            Your participant ID{' '}
             <span className="mono" data-testid="self-participant-id">
               {symbolsText(table.selfId)}
-            </span>
+            </span>{' '}
+            selects one KEK per row (outlined).
           </p>
         </div>
       </header>
 
       <div className="keys-layout">
         <div className="card grid-card">
-          <div className="key-grid" style={{ gridTemplateColumns: `3.2em repeat(${table.V}, minmax(3.6em, 1fr))` }} role="grid" aria-label="KEK slots by symbol and value">
-            <div className="corner muted small" role="columnheader">
-              s \ v
+          <div className="key-grid" style={{ gridTemplateColumns: `2.4em repeat(${table.V}, minmax(2.1rem, 1fr))` }} role="grid" aria-label="KEK slots by symbol and value">
+            <div className="corner muted small" role="columnheader" title="rows: symbol position s; columns: value v">
+              s/v
             </div>
             {Array.from({ length: table.V }, (_, v) => (
               <div key={`h${v}`} className="col-head muted small" role="columnheader">
@@ -104,7 +138,7 @@ export function KeyPanel({ group, members }: { group: GroupSummary; members: Mem
               </div>
             ))}
             {Array.from({ length: table.W }, (_, s) => (
-              <KeyRow key={s} symbol={s} V={table.V} selfValue={table.selfId[s]} cells={cells} nameOf={nameOf} selfKey={table.self} onSelect={setSelected} />
+              <KeyRow key={s} symbol={s} V={table.V} selfValue={table.selfId[s]} cells={cells} nameOf={nameOf} selfKey={table.self} blocked={new Set(table.blocklist)} onSelect={setSelected} />
             ))}
           </div>
           <div className="legend">
@@ -115,11 +149,16 @@ export function KeyPanel({ group, members }: { group: GroupSummary; members: Mem
               </span>
             ))}
             <span className="legend-item">
-              <span className="swatch-sm held-mark">🔑</span> held by this device
+              <span className="swatch-sm held-mark" /> held by this device
             </span>
             <span className="legend-item">
               <span className="swatch-sm own-mark" /> your participant ID
             </span>
+            {[...cells.values()].some((s) => !s.owner) && (
+              <span className="legend-item" title="Its owner was excluded or left; the next key change replaces it">
+                <span className="swatch-sm orphan-mark" /> no owner
+              </span>
+            )}
           </div>
           {selected && <SlotDetail slot={selected} nameOf={nameOf} onClose={() => setSelected(null)} />}
         </div>
@@ -132,7 +171,7 @@ export function KeyPanel({ group, members }: { group: GroupSummary; members: Mem
               <ul className="plain">
                 {table.blocklist.map((b) => (
                   <li key={b} className="mono small" title={b}>
-                    ⛔ {nameOf(b)}
+                    {nameOf(b)}
                   </li>
                 ))}
               </ul>
@@ -146,9 +185,11 @@ export function KeyPanel({ group, members }: { group: GroupSummary; members: Mem
               {log.length === 0 && <li className="muted small">Nothing yet.</li>}
               {log.map((entry, i) => (
                 <li key={`${entry.at}-${i}`} data-kind={entry.kind}>
-                  <time className="muted small mono">{clockTime(entry.at)}</time>
+                  <time className="muted small mono" title={new Date(entry.at).toLocaleString()}>
+                    {logTime(entry.at)}
+                  </time>
                   <span className={`badge log-${entry.kind}`}>{entry.kind}</span>
-                  <span className="small">{entry.text}</span>
+                  <span className="small">{humanize(entry.text)}</span>
                 </li>
               ))}
             </ol>
@@ -164,12 +205,13 @@ interface RowProps {
   V: number;
   selfValue: number | undefined;
   selfKey: string;
+  blocked: Set<string>;
   cells: Map<string, Kek>;
   nameOf(key: string | null): string;
   onSelect(slot: Kek): void;
 }
 
-function KeyRow({ symbol, V, selfValue, selfKey, cells, nameOf, onSelect }: RowProps) {
+function KeyRow({ symbol, V, selfValue, selfKey, blocked, cells, nameOf, onSelect }: RowProps) {
   return (
     <>
       <div className="row-head muted small" role="rowheader">
@@ -185,7 +227,7 @@ function KeyRow({ symbol, V, selfValue, selfKey, cells, nameOf, onSelect }: RowP
           <button
             type="button"
             key={value}
-            className={`key-cell ${slot.held ? 'held' : ''} ${mine ? 'mine' : ''} ${slot.owner === selfKey ? 'owned' : ''}`}
+            className={`key-cell ${slot.held ? 'held' : ''} ${mine ? 'mine' : ''} ${slot.owner === selfKey ? 'owned' : ''} ${slot.owner && blocked.has(slot.owner) ? 'blocked' : ''} ${slot.owner ? '' : 'orphan'}`}
             style={slot.owner ? { ['--h' as string]: hueOf(peerIdOfMemberKey(slot.owner)) } : undefined}
             data-testid="key-slot"
             data-symbol={symbol}
@@ -203,7 +245,6 @@ function KeyRow({ symbol, V, selfValue, selfKey, cells, nameOf, onSelect }: RowP
               v{slot.version}.{slot.revision}
             </span>
             <span className="cell-foot">
-              {slot.held && <span aria-label="held">🔑</span>}
               <span className="age mono">{ageText(slot.heartbeatAgeMs)}</span>
             </span>
           </button>
@@ -221,7 +262,7 @@ function SlotDetail({ slot, nameOf, onClose }: { slot: Kek; nameOf(k: string | n
           KEK ({slot.slot.symbol}, {slot.slot.value})
         </strong>
         <button type="button" className="ghost icon-btn" onClick={onClose} aria-label="Close detail">
-          ✕
+          <Icon name="close" size={14} />
         </button>
       </div>
       <dl className="kv compact">
@@ -309,4 +350,8 @@ function KeyFacts({ entry, nameOf }: { entry: KeyEntry; nameOf(k: string | null)
       )}
     </>
   );
+}
+
+function logTime(ms: number): string {
+  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 }

@@ -4,7 +4,7 @@
  * member to — exclusion, behind a confirmation.
  */
 import { useState } from 'react';
-import type { GroupSummary, Member } from '../../app/api/contract';
+import type { GroupSummary, Member } from '../../app/api/contract.js';
 import { Confirm } from './Confirm';
 import { errorText, useSession } from './context';
 import { hueOf, initials, shortId, symbolsText } from './identity';

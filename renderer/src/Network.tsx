@@ -1,6 +1,6 @@
 /** This peer on the network: its addresses and every open connection, with how it is carried (LAN, direct, relayed). */
 import { useCallback, useEffect, useState } from 'react';
-import type { Connection, Member, Result } from '../../app/api/contract';
+import type { Connection, Member, Result } from '../../app/api/contract.js';
 import { errorText, useEvent, useSession } from './context';
 import { hueOf, shortId } from './identity';
 

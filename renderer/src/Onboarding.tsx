@@ -4,9 +4,10 @@
  * checklist (LAN discovery, reaching members, admission, keys).
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import type { EventPayload } from '../../app/api/contract';
+import type { EventPayload } from '../../app/api/contract.js';
 import type { ConclaveClient } from './client';
 import { errorText, useEvent } from './context';
+import { Icon } from './Icon';
 
 type Stage = EventPayload<'group.joinProgress'>['stage'];
 
@@ -151,7 +152,7 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
           </div>
           {onCancel && (
             <button type="button" className="ghost icon-btn" onClick={onCancel} aria-label="Close">
-              ✕
+              <Icon name="close" />
             </button>
           )}
         </header>
@@ -229,7 +230,7 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
               return (
                 <li key={s.stage} className={`step ${state}`} data-stage={s.stage} data-state={state}>
                   <span className="step-dot" aria-hidden>
-                    {state === 'done' ? '✓' : state === 'failed' ? '!' : i + 1}
+                    {state === 'done' ? <Icon name="check" size={14} /> : state === 'failed' ? '!' : i + 1}
                   </span>
                   <span>
                     <strong>{s.label}</strong>

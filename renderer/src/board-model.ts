@@ -6,7 +6,7 @@
  * and `erase` add a mark. Replaying is deterministic, so every member that has
  * the same strokes sees the same board.
  */
-import type { BoardStroke } from '../../app/api/contract';
+import type { BoardStroke } from '../../app/api/contract.js';
 
 export interface BoardView {
   /** Visible marks, oldest first (pen and erase). */

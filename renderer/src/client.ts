@@ -3,7 +3,7 @@
  * Electron preload bridge (`bridge-client.ts`) and JSON-RPC 2.0 over a
  * WebSocket (`ws-client.ts`, browser mode). Components only see this interface.
  */
-import type { EventName, EventPayload, MethodName, Params, Result } from '../../app/api/contract';
+import type { EventName, EventPayload, MethodName, Params, Result } from '../../app/api/contract.js';
 
 export type LinkState = 'connecting' | 'open' | 'closed';
 

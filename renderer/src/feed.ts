@@ -5,7 +5,7 @@
  * change replaces the group's arrays, so React sees new references.
  */
 import { useSyncExternalStore } from 'react';
-import type { BoardStroke, ChatMessage, EventPayload } from '../../app/api/contract';
+import type { BoardStroke, ChatMessage, EventPayload } from '../../app/api/contract.js';
 import { applyStroke, emptyBoard, replay, type BoardView } from './board-model';
 import type { ConclaveClient } from './client';
 

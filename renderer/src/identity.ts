@@ -1,14 +1,16 @@
 /** Stable per-person colours and short forms of long identifiers. */
 
-/** FNV-1a over the string: a stable hue for a peer, the same on every screen. */
+/** Well-separated hues: neighbours in a small group rarely look alike. */
+const HUES = [212, 148, 28, 276, 352, 186, 46, 112, 248, 318, 8, 164];
+
+/** FNV-1a over the string picks a stable hue for a peer, the same on every screen. */
 export function hueOf(id: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) {
     h ^= id.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  // Golden-angle spread keeps neighbouring hashes apart.
-  return Math.round(((h >>> 0) * 137.508) % 360);
+  return HUES[(h >>> 0) % HUES.length]!;
 }
 
 /** `12D3KooW…x9Qa`: enough to tell peers apart without a wall of base58. */

@@ -36,3 +36,31 @@ export function peerIdOfMemberKey(key: string): string {
   for (let i = 0; i < 64; i += 2) bytes.push(parseInt(key.slice(i, i + 2), 16));
   return base58(bytes);
 }
+
+/** The member key (hex) inside an Ed25519 libp2p peer ID, or null for anything else. */
+export function memberKeyOfPeerId(peerId: string): string | null {
+  const bytes: number[] = [0];
+  for (const ch of peerId) {
+    const digit = ALPHABET.indexOf(ch);
+    if (digit < 0) return null;
+    let carry = digit;
+    for (let i = 0; i < bytes.length; i++) {
+      carry += bytes[i]! * 58;
+      bytes[i] = carry & 0xff;
+      carry >>= 8;
+    }
+    while (carry > 0) {
+      bytes.push(carry & 0xff);
+      carry >>= 8;
+    }
+  }
+  for (let i = 0; i < peerId.length && peerId[i] === '1'; i++) bytes.push(0);
+  bytes.reverse();
+  // Drop the leading zero the accumulator started with, unless it was a real leading '1'.
+  while (bytes.length > PREFIX.length + 32 && bytes[0] === 0) bytes.shift();
+  if (bytes.length !== PREFIX.length + 32 || PREFIX.some((b, i) => bytes[i] !== b)) return null;
+  return bytes
+    .slice(PREFIX.length)
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join('');
+}

@@ -1,5 +1,6 @@
 /** Light and dark themes: follows the system until the user picks one, remembered per device. */
 import { useEffect, useState } from 'react';
+import { Icon } from './Icon';
 
 export type ThemeChoice = 'light' | 'dark';
 const KEY = 'conclave.theme';
@@ -34,7 +35,7 @@ export function ThemeToggle({ theme, setTheme }: { theme: ThemeChoice; setTheme(
   const next = theme === 'dark' ? 'light' : 'dark';
   return (
     <button type="button" className="ghost icon-btn" onClick={() => setTheme(next)} aria-label={`Switch to ${next} theme`} title={`Switch to ${next} theme`} data-testid="theme-toggle">
-      {theme === 'dark' ? '☀' : '☾'}
+      <Icon name={theme === 'dark' ? 'sun' : 'moon'} />
     </button>
   );
 }

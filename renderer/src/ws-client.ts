@@ -4,7 +4,7 @@
  * them; notifications (no id) are the contract's pushed events. The socket is
  * reopened with backoff when it drops, and calls in flight fail rather than hang.
  */
-import type { EventName, MethodName, Params, Result } from '../../app/api/contract';
+import type { EventName, MethodName, Params, Result } from '../../app/api/contract.js';
 import { Listeners, RpcError, type ConclaveClient, type LinkState } from './client';
 
 interface Pending {
