@@ -48,7 +48,8 @@ import { commitmentsDigest, stateDigest } from './digests.js';
 import type { PanelRejectReason } from './errors.js';
 import { BugError, LocalProtocolError } from './errors.js';
 import type { Mode, PanelBody, PanelMessage } from './wire.js';
-import { decodeSigned, EPOCH_BYTES, MAX_PANEL_SIZE, modeOf, open, seal, encodeSigned } from './wire.js';
+import type { OpeningKeys, SealTarget } from './wire.js';
+import { decodeSigned, encodeSigned, EPOCH_BYTES, MAX_PANEL_SIZE, modeOf, open, openingKeys, seal, sealTarget } from './wire.js';
 
 /** The smallest panel that resists the fractional attack (004 §V, corollary). */
 export const MIN_PANEL_SIZE = 4;
@@ -221,6 +222,9 @@ export class PanelSession {
   private deferred: PanelMessage[] = [];
   private readonly transmits: PanelTransmit[] = [];
   private readonly events: PanelEvent[] = [];
+  private readonly openKeys: OpeningKeys;
+  private readonly targets = new Map<MemberKey, SealTarget>();
+  private digestMemo: { stable: Stable; members: MemberKey[]; digest: Uint8Array } | null = null;
 
   constructor(
     private readonly deps: PanelDeps,
@@ -229,7 +233,8 @@ export class PanelSession {
     options: PanelOptions = {},
   ) {
     if (seed.length !== 32) throw new LocalProtocolError('bad-member', 'the identity seed must be 32 bytes');
-    this.self = toHex(deps.crypto.ed25519PublicKey(seed));
+    this.openKeys = openingKeys(deps.crypto, seed);
+    this.self = this.openKeys.key;
     this.members = checkPanel(deps.crypto, members);
     if (!this.members.includes(this.self)) throw new LocalProtocolError('not-in-panel', 'this member is not on the panel');
     this.initiator = options.initiator ?? this.members[0]!;
@@ -386,7 +391,7 @@ export class PanelSession {
 
   private authenticate(from: MemberKey, bytes: Uint8Array, now: number): { ok: true; value: PanelMessage } | { ok: false; reason: PanelRejectReason; detail: string } {
     if (!this.knownSenders().includes(from)) return { ok: false, reason: 'not-member', detail: 'sender is not on the panel' };
-    const record = open(this.deps.crypto, this.seed, this.self, bytes);
+    const record = open(this.deps.crypto, this.openKeys, bytes);
     if (!record.ok) return record;
     const decoded = decodeSigned(this.deps.crypto, record.value);
     if (!decoded.ok) return decoded;
@@ -834,7 +839,8 @@ export class PanelSession {
         return p.ring.filter((m) => lacking.has(m));
       }
       case 'round':
-        return others.filter((m) => !p.commitments.has(m) || !p.hidden.has(m));
+        // Before every commitment is in, nobody reveals: only the silent committers are missing.
+        return p.commitDigest ? others.filter((m) => !p.hidden.has(m)) : others.filter((m) => !p.commitments.has(m));
       case 'recovery':
         if (p.role === 'newcomer') return p.ring.filter((m) => !p.shares.has(m) || (m === p.ring[0] && !p.handover));
         if (!p.ringReceived) return [this.predecessor(p.ring, this.self)];
@@ -843,9 +849,14 @@ export class PanelSession {
     }
   }
 
+  /** Memoized: it is compared on every commit and share. */
   private currentStateDigest(): Uint8Array {
     const s = this.stable!;
-    return stateDigest(this.deps.crypto, s.epoch, this.members, s.theta, s.pads);
+    const memo = this.digestMemo;
+    if (memo && memo.stable === s && memo.members === this.members) return memo.digest;
+    const digest = stateDigest(this.deps.crypto, s.epoch, this.members, s.theta, s.pads);
+    this.digestMemo = { stable: s, members: this.members, digest };
+    return digest;
   }
 
   /** The members in ring order: the list rotated to start at the initiator (004 §II.B numbering). */
@@ -868,7 +879,13 @@ export class PanelSession {
 
   private send(to: MemberKey, mode: Mode, iteration: number, epoch: Uint8Array, body: PanelBody, now: number): void {
     const record = encodeSigned(this.deps.crypto, this.seed, { mode, epoch, iteration, timestamp: now, sender: this.self, recipient: to, body });
-    this.transmits.push({ to, bytes: seal(this.deps.crypto, this.deps.rng, to, record) });
+    let target = this.targets.get(to);
+    if (!target) {
+      target = sealTarget(this.deps.crypto, to) ?? undefined;
+      if (!target) throw new BugError(`member ${to} has no X25519 key`);
+      this.targets.set(to, target);
+    }
+    this.transmits.push({ to, bytes: seal(this.deps.crypto, this.deps.rng, target, record) });
   }
 
   private emit(event: PanelEvent): void {

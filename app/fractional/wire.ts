@@ -263,31 +263,50 @@ function sealKey(crypto: CryptoProvider, shared: Uint8Array, ephemeral: Uint8Arr
 
 const sealAad = (recipient: MemberKey): Uint8Array => concatBytes(Uint8Array.of(WIRE_VERSION), SEAL_INFO, keyBytes(recipient));
 
+/** The recipient as `seal` needs it: its identity and its X25519 key (mapped once from the Ed25519 key). */
+export interface SealTarget {
+  key: MemberKey;
+  x25519: Uint8Array;
+}
+
+/** What opening needs: the holder's identity and its X25519 key pair (derived once from the seed). */
+export interface OpeningKeys {
+  key: MemberKey;
+  secret: Uint8Array;
+  public: Uint8Array;
+}
+
+export function sealTarget(crypto: CryptoProvider, key: MemberKey): SealTarget | null {
+  const x25519 = crypto.x25519PublicFromEd25519(keyBytes(key));
+  return x25519 ? { key, x25519 } : null;
+}
+
+export function openingKeys(crypto: CryptoProvider, seed: Uint8Array): OpeningKeys {
+  const secret = crypto.x25519SecretFromEd25519Seed(seed);
+  return { key: toHex(crypto.ed25519PublicKey(seed)), secret, public: crypto.x25519PublicKey(secret) };
+}
+
 /** {record}K_R: version ‖ ephemeral X25519 key ‖ nonce ‖ ciphertext. */
-export function seal(crypto: CryptoProvider, rng: Rng, recipient: MemberKey, record: Uint8Array): Uint8Array {
-  const recipientX = crypto.x25519PublicFromEd25519(keyBytes(recipient));
-  if (!recipientX) throw new Error(`recipient ${recipient} has no X25519 key`);
+export function seal(crypto: CryptoProvider, rng: Rng, to: SealTarget, record: Uint8Array): Uint8Array {
   const ephemeralSecret = rng(32);
   const ephemeral = crypto.x25519PublicKey(ephemeralSecret);
-  const shared = crypto.x25519(ephemeralSecret, recipientX);
+  const shared = crypto.x25519(ephemeralSecret, to.x25519);
   if (!shared) throw new Error('X25519 with the recipient failed');
   const nonce = rng(NONCE_BYTES);
-  const ct = crypto.seal(sealKey(crypto, shared, ephemeral, recipientX), nonce, record, sealAad(recipient));
+  const ct = crypto.seal(sealKey(crypto, shared, ephemeral, to.x25519), nonce, record, sealAad(to.key));
   return concatBytes(Uint8Array.of(WIRE_VERSION), ephemeral, nonce, ct);
 }
 
-/** Opens an envelope addressed to the holder of `seed` (whose identity is `self`). */
-export function open(crypto: CryptoProvider, seed: Uint8Array, self: MemberKey, envelope: Uint8Array): Decoded<Uint8Array> {
+/** Opens an envelope addressed to the holder of `keys`. */
+export function open(crypto: CryptoProvider, keys: OpeningKeys, envelope: Uint8Array): Decoded<Uint8Array> {
   if (envelope.length > MAX_ENVELOPE_BYTES) return { ok: false, reason: 'decode', detail: `envelope of ${envelope.length} bytes exceeds ${MAX_ENVELOPE_BYTES}` };
   if (envelope.length < 1 + 32 + NONCE_BYTES + TAG_BYTES) return { ok: false, reason: 'decode', detail: 'truncated envelope' };
   if (envelope[0] !== WIRE_VERSION) return { ok: false, reason: 'wire-version', detail: `envelope version ${envelope[0]}` };
   const ephemeral = envelope.subarray(1, 33);
   const nonce = envelope.subarray(33, 33 + NONCE_BYTES);
-  const secret = crypto.x25519SecretFromEd25519Seed(seed);
-  const shared = crypto.x25519(secret, ephemeral);
+  const shared = crypto.x25519(keys.secret, ephemeral);
   if (!shared) return { ok: false, reason: 'decrypt-failed', detail: 'bad ephemeral key' };
-  const key = sealKey(crypto, shared, ephemeral, crypto.x25519PublicKey(secret));
-  const record = crypto.open(key, nonce, envelope.subarray(33 + NONCE_BYTES), sealAad(self));
+  const record = crypto.open(sealKey(crypto, shared, ephemeral, keys.public), nonce, envelope.subarray(33 + NONCE_BYTES), sealAad(keys.key));
   if (!record) return { ok: false, reason: 'decrypt-failed', detail: 'envelope does not open' };
   return { ok: true, value: record };
 }

@@ -13,8 +13,8 @@ import { nobleCrypto } from '../../../app/crypto/noble.js';
 import { concatBytes, toHex, u32, ascii } from '../../../app/fractional/bytes.js';
 import type { PanelEvent, PanelOptions } from '../../../app/fractional/session.js';
 import { PanelSession } from '../../../app/fractional/session.js';
-import type { PanelMessage } from '../../../app/fractional/wire.js';
-import { decodeSigned, encodeSigned, open, seal } from '../../../app/fractional/wire.js';
+import type { OpeningKeys, PanelMessage } from '../../../app/fractional/wire.js';
+import { decodeSigned, encodeSigned, open, openingKeys, seal, sealTarget } from '../../../app/fractional/wire.js';
 
 /** SHA-256 in counter mode: the same label gives the same stream. */
 export function seededRng(label: string): Rng {
@@ -59,6 +59,7 @@ export class PanelNet {
   /** Return null to drop a datagram, or other bytes to deliver instead. */
   intercept: ((m: Sent) => Uint8Array | null) | null = null;
   private readonly order: Rng | null;
+  private readonly opening = new Map<MemberKey, OpeningKeys>();
 
   constructor(
     readonly members: Identity[],
@@ -131,16 +132,16 @@ export class PanelNet {
 
   /** Opens and decodes a datagram with its recipient's seed (tests only: the harness knows every seed). */
   decode(m: Sent): PanelMessage {
-    const record = open(nobleCrypto, this.seeds.get(m.to)!, m.to, m.bytes);
-    if (!record.ok) throw new Error(`cannot open: ${record.detail}`);
-    const decoded = decodeSigned(nobleCrypto, record.value);
+    const decoded = decodeSigned(nobleCrypto, this.plaintext(m));
     if (!decoded.ok) throw new Error(`cannot decode: ${decoded.detail}`);
     return decoded.value;
   }
 
   /** The plaintext signed record of a datagram. */
   plaintext(m: Sent): Uint8Array {
-    const record = open(nobleCrypto, this.seeds.get(m.to)!, m.to, m.bytes);
+    let keys = this.opening.get(m.to);
+    if (!keys) this.opening.set(m.to, (keys = openingKeys(nobleCrypto, this.seeds.get(m.to)!)));
+    const record = open(nobleCrypto, keys, m.bytes);
     if (!record.ok) throw new Error(`cannot open: ${record.detail}`);
     return record.value;
   }
@@ -153,7 +154,7 @@ export class PanelNet {
   forge(m: Sent, change: (msg: PanelMessage) => PanelMessage, signer: MemberKey = m.from): Uint8Array {
     const edited = change(this.decode(m));
     const record = encodeSigned(nobleCrypto, this.seeds.get(signer)!, edited);
-    return seal(nobleCrypto, seededRng('forge'), m.to, record);
+    return seal(nobleCrypto, seededRng('forge'), sealTarget(nobleCrypto, m.to)!, record);
   }
 }
 

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { nobleCrypto } from '../../../app/crypto/noble.js';
 import { commit, GROUP_ORDER, IDENTITY } from '../../../app/fractional/arithmetic.js';
 import type { PanelBody, PanelMessage } from '../../../app/fractional/wire.js';
-import { decodeSigned, encodeSigned, MAX_ENVELOPE_BYTES, MAX_INNER_BYTES, modeOf, open, seal } from '../../../app/fractional/wire.js';
+import { decodeSigned, encodeSigned, MAX_ENVELOPE_BYTES, MAX_INNER_BYTES, modeOf, open, openingKeys, seal, sealTarget } from '../../../app/fractional/wire.js';
 import { identities, seededRng } from './harness.js';
 
 const [alice, bob, carol] = identities(3, 'wire');
@@ -41,9 +41,9 @@ const same = (a: PanelMessage, b: PanelMessage) =>
 test('every message kind round-trips through sign → seal → open → decode', () => {
   for (const body of bodies) {
     const m = message(body);
-    const envelope = seal(nobleCrypto, seededRng('w'), bob!.key, encodeSigned(nobleCrypto, alice!.seed, m));
+    const envelope = seal(nobleCrypto, seededRng('w'), sealTarget(nobleCrypto, bob!.key)!, encodeSigned(nobleCrypto, alice!.seed, m));
     assert.ok(envelope.length <= MAX_ENVELOPE_BYTES);
-    const record = open(nobleCrypto, bob!.seed, bob!.key, envelope);
+    const record = open(nobleCrypto, openingKeys(nobleCrypto, bob!.seed), envelope);
     assert.ok(record.ok);
     const decoded = decodeSigned(nobleCrypto, record.value);
     assert.ok(decoded.ok, body.kind);
@@ -52,8 +52,8 @@ test('every message kind round-trips through sign → seal → open → decode',
 });
 
 test('only the recipient opens an envelope', () => {
-  const envelope = seal(nobleCrypto, seededRng('w'), bob!.key, encodeSigned(nobleCrypto, alice!.seed, message(bodies[0]!)));
-  const r = open(nobleCrypto, carol!.seed, carol!.key, envelope);
+  const envelope = seal(nobleCrypto, seededRng('w'), sealTarget(nobleCrypto, bob!.key)!, encodeSigned(nobleCrypto, alice!.seed, message(bodies[0]!)));
+  const r = open(nobleCrypto, openingKeys(nobleCrypto, carol!.seed), envelope);
   assert.equal(r.ok, false);
   assert.equal(!r.ok && r.reason, 'decrypt-failed');
 });
@@ -71,7 +71,7 @@ test('property: every truncation and every random byte string is refused with a 
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
       assert.equal(decodeSigned(nobleCrypto, bytes).ok, false);
-      assert.equal(open(nobleCrypto, bob!.seed, bob!.key, bytes).ok, false);
+      assert.equal(open(nobleCrypto, openingKeys(nobleCrypto, bob!.seed), bytes).ok, false);
     }),
     { numRuns: 300 },
   );
@@ -81,7 +81,7 @@ test('sizes are bounded before parsing', () => {
   const big = new Uint8Array(MAX_INNER_BYTES + 1);
   const r = decodeSigned(nobleCrypto, big);
   assert.ok(!r.ok && r.reason === 'decode' && /exceeds/.test(r.detail));
-  const e = open(nobleCrypto, bob!.seed, bob!.key, new Uint8Array(MAX_ENVELOPE_BYTES + 1));
+  const e = open(nobleCrypto, openingKeys(nobleCrypto, bob!.seed), new Uint8Array(MAX_ENVELOPE_BYTES + 1));
   assert.ok(!e.ok && e.reason === 'decode');
 });
 
