@@ -81,6 +81,8 @@ async function runPeer(args: PeerArgs): Promise<void> {
     try {
       group = ((await peer.api.call('group.join', { invite: args.join })) as { group: string }).group;
       out({ event: 'joining', group });
+      const groups = (await peer.api.call('group.list', {})) as { group: string; state: string }[];
+      if (groups.some((g) => g.group === group && g.state === 'member')) out({ event: 'joined', group }); // already a member (restart)
     } catch (err) {
       unsubscribe();
       await server.close().catch(() => {});

@@ -164,8 +164,12 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
       frame.set(hexToBytes(group), 0);
       frame.set(bytes, 16);
       enqueue(`peer:${to}`, async () => {
-        const ok = await sendFrames(node, pid, PROTOCOL_GROUP, [frame], GROUP_LIMITS);
-        if (!ok) log(`unicast to ${pid.toString().slice(-8)} failed`);
+        // A member we never met (e.g. the owner of a KEK a newcomer needs): find it first.
+        for (let attempt = 0; attempt < 3 && !stopped; attempt++) {
+          if ((await reach(group, to)) && (await sendFrames(node, pid, PROTOCOL_GROUP, [frame], GROUP_LIMITS))) return;
+          await sleep(500 * (attempt + 1));
+        }
+        log(`unicast to ${pid.toString().slice(-8)} failed`);
       });
     },
     peerIdOf,
@@ -369,9 +373,29 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
     }
   }
 
-  async function exchangePeers(rt: GroupRuntime): Promise<void> {
+  /** Connected to `key`, dialling known addresses or ones learnt from fellow members. */
+  async function reach(group: string, key: MemberKey): Promise<boolean> {
+    const pid = peerOfMemberKey(key);
+    if (!pid) return false;
+    if (node.getConnections(pid).length > 0) return true;
+    const rt = groups.get(group);
+    let addrs = rt ? addressesOf(rt, key) : (addressBook.get(key) ?? []);
+    if (addrs.length === 0 && rt) {
+      await exchangePeers(rt, 1000);
+      addrs = addressesOf(rt, key);
+    }
+    try {
+      if (addrs.length > 0) await node.peerStore.merge(pid, { multiaddrs: addrs.map((a) => multiaddr(a)) });
+      await node.dial(pid, { signal: AbortSignal.timeout(5000) });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async function exchangePeers(rt: GroupRuntime, minIntervalMs = 5000): Promise<void> {
     const now = Date.now();
-    if (now - (lastPeerExchange.get(rt.group) ?? 0) < 5000) return;
+    if (now - (lastPeerExchange.get(rt.group) ?? 0) < minIntervalMs) return;
     lastPeerExchange.set(rt.group, now);
     const connected = rt.engine.members().filter((m) => m.key !== selfKey && m.state === 'member' && isConnected(m.key));
     for (const m of connected.slice(0, 3)) {
@@ -386,10 +410,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
         const key = memberKeyOfPeer(e.peer);
         if (!key || key === selfKey || !rt.engine.members().some((x) => x.key === key)) continue;
         const addrs = e.addrs.filter((a): a is string => typeof a === 'string' && a.length < 600 && validMultiaddr(a));
-        if (addrs.length > 0 && addressesOf(rt, key).length === 0) {
-          addressBook.set(key, addrs.slice(0, 16));
-          void dialMember(rt, key);
-        }
+        if (addrs.length > 0 && addressesOf(rt, key).length === 0) addressBook.set(key, addrs.slice(0, 16));
       }
     }
   }
@@ -411,7 +432,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
         missing = true;
         void dialMember(rt, m.key);
       }
-      if (missing && state === 'member') void exchangePeers(rt);
+      if (missing && (state === 'member' || state === 'joining')) void exchangePeers(rt);
     }
   }, MESH_INTERVAL_MS);
 
@@ -654,6 +675,10 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
       profile.close();
     },
   };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function parseJsonFrame(frame: Uint8Array | undefined): unknown {
