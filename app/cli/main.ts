@@ -39,8 +39,16 @@ function describe(err: unknown): string {
   return 'unexpected error';
 }
 
+/** A stray rejection inside a networking library must not take a running peer down. */
+function keepRunningOnStrayRejections(verbose: boolean): void {
+  process.on('unhandledRejection', (reason) => {
+    if (verbose) process.stderr.write(`[peer] ignored unhandled rejection: ${reason instanceof Error ? reason.name : typeof reason}\n`);
+  });
+}
+
 async function runPeer(args: PeerArgs): Promise<void> {
   const log = args.verbose ? (line: string) => process.stderr.write(`[peer] ${line}\n`) : undefined;
+  keepRunningOnStrayRejections(args.verbose);
   const peer = await startPeer({ profile: args.profile, ...(args.name ? { name: args.name } : {}), listen: args.listen, mdns: args.mdns, inviteAddresses: args.inviteAddresses, ...(log ? { log } : {}) });
   let server;
   try {
@@ -106,6 +114,7 @@ function loadRelaySeed(path: string | undefined): Uint8Array {
 }
 
 async function runRelay(args: RelayArgs): Promise<void> {
+  keepRunningOnStrayRejections(args.verbose);
   const node = await createConclaveNode({ seed: loadRelaySeed(args.keyFile), listen: args.listen, mdns: false, relayServer: true });
   out({ event: 'ready', peerId: node.peerId.toString(), addresses: node.getMultiaddrs().map((a) => a.toString()) });
   const stop = async (): Promise<void> => {

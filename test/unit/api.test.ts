@@ -171,6 +171,13 @@ test('a real peer through its API: bad input is refused and changes nothing', as
   const table = (await api.call('keys.table', { group: created.group })) as { W: number; V: number; tek: { version: number } };
   assert.equal(table.W, 16);
   assert.equal(table.tek.version, 1);
-  const list = (await api.call('group.list', undefined)) as { state: string; members: number }[];
-  assert.deepEqual(list.map((g) => [g.state, g.members]), [['member', 1]]);
+  const second = (await api.call('group.create', { name: 'another', policy: { exclude: 'admins', admins: [peer.peerId] } })) as { group: string };
+  const list = (await api.call('group.list', undefined)) as { group: string; name: string; state: string; members: number; canExclude: boolean }[];
+  assert.deepEqual(
+    list.map((g) => [g.name, g.state, g.members, g.canExclude]).sort(),
+    [['another', 'member', 1, true], ['solo', 'member', 1, true]],
+    'one profile holds several groups, each with its own engine',
+  );
+  assert.notEqual(second.group, created.group);
+  assert.deepEqual(await api.call('chat.history', { group: second.group }), []);
 });
