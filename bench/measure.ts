@@ -1,0 +1,83 @@
+/**
+ * @module bench/measure
+ * Timing helpers. CPU time is `process.cpuUsage()` (user + system, every thread
+ * of the process, so work that WebCrypto hands to the thread pool counts too),
+ * taken around each operation (getrusage resolves microseconds on Linux) and
+ * reported as the median of several runs; throughput is timed in batches.
+ */
+
+/** CPU milliseconds used by the process since `start` (a `process.cpuUsage()` value). */
+export function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1000;
+}
+
+export function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** The p-th percentile (0..100) by nearest rank. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const rank = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
+  return s[rank] as number;
+}
+
+/**
+ * Median CPU ms of `op` over `repeats` runs, each on a fresh input from `setup`
+ * (untimed), after one warm-up run. getrusage on Linux resolves microseconds,
+ * so one operation is timed at a time.
+ */
+export function cpuMedian<I>(setup: () => I, op: (input: I) => unknown, repeats = 7): number {
+  op(setup());
+  const samples: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const input = setup();
+    const start = process.cpuUsage();
+    op(input);
+    samples.push(cpuMsSince(start));
+  }
+  return median(samples);
+}
+
+/** The same for an asynchronous operation (awaited alone, nothing else running). */
+export async function cpuMedianAsync<I>(setup: () => I | Promise<I>, op: (input: I) => Promise<unknown>, repeats = 3): Promise<number> {
+  await op(await setup());
+  const samples: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const input = await setup();
+    const start = process.cpuUsage();
+    await op(input);
+    samples.push(cpuMsSince(start));
+  }
+  return median(samples);
+}
+
+/** Operations per CPU second of a tiny synchronous operation, timed in batches of at least `minBatchMs`. */
+export function opsPerCpuSecond(op: () => unknown, minBatchMs = 100, batches = 5): number {
+  for (let i = 0; i < 100; i++) op();
+  const rates: number[] = [];
+  let repeats = 100;
+  while (rates.length < batches) {
+    const start = process.cpuUsage();
+    for (let i = 0; i < repeats; i++) op();
+    const ms = cpuMsSince(start);
+    if (ms < minBatchMs) {
+      repeats *= 2;
+      continue;
+    }
+    rates.push((repeats * 1000) / ms);
+  }
+  return median(rates);
+}
+
+/** Rounds to 3 significant decimals for reporting (keeps small CPU times readable). */
+export function round(x: number, digits = 3): number {
+  if (!Number.isFinite(x)) return x;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

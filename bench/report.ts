@@ -1,0 +1,156 @@
+/**
+ * @module bench/report
+ * Turns a BenchResults object into the Markdown summary (bench/results/latest.md)
+ * and the SVG charts. Pure functions of the results: nothing here measures.
+ */
+import { renderChart, type Series } from './svg.js';
+import type { BenchResults, RekeyOp, RekeyRow, SchemeName } from './types.js';
+
+const SCHEMES: SchemeName[] = ['conclave', 'mls', 'lkh', 'pairwise'];
+const COLORS: Record<SchemeName, string> = { conclave: '#1f77b4', mls: '#d62728', lkh: '#2ca02c', pairwise: '#9467bd' };
+
+function fmt(v: number | null | undefined, digits = 2): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  if (Math.abs(v) >= 100) return Math.round(v).toLocaleString('en-US');
+  return Number(v.toFixed(digits)).toString();
+}
+
+function rowsOf(r: BenchResults, op: RekeyOp, scheme: SchemeName): RekeyRow[] {
+  return r.rekey.filter((x) => x.op === op && x.scheme === scheme).sort((a, b) => a.n - b.n);
+}
+
+function series(r: BenchResults, op: RekeyOp, pick: (row: RekeyRow) => number, dashed = false, suffix = ''): Series[] {
+  return SCHEMES.map((s) => ({ name: s + suffix, color: COLORS[s], dashed, points: rowsOf(r, op, s).map((row) => ({ x: row.n, y: pick(row) })) })).filter((s) => s.points.length > 0);
+}
+
+export function renderCharts(r: BenchResults): { file: string; svg: string; title: string }[] {
+  const charts: { file: string; svg: string; title: string }[] = [];
+  const add = (file: string, spec: Parameters<typeof renderChart>[0]) => charts.push({ file, svg: renderChart(spec), title: spec.title });
+  add('leave-bytes.svg', {
+    title: 'Leave (exclude one member): bytes on the wire',
+    xLabel: 'group size N',
+    yLabel: 'bytes',
+    xLog: true,
+    yLog: true,
+    series: series(r, 'leave', (x) => x.bytes),
+  });
+  add('leave-cpu.svg', {
+    title: 'Leave: CPU at the initiator (solid) and at the busiest receiver (dashed)',
+    xLabel: 'group size N',
+    yLabel: 'CPU ms',
+    xLog: true,
+    yLog: true,
+    series: [...series(r, 'leave', (x) => x.initiatorMs), ...series(r, 'leave', (x) => x.receiverMs, true, ' (receiver)')],
+  });
+  add('join-bytes-existing.svg', {
+    title: 'Join: bytes every existing member must receive',
+    xLabel: 'group size N',
+    yLabel: 'bytes',
+    xLog: true,
+    yLog: true,
+    series: series(r, 'join', (x) => x.bytesToExisting),
+  });
+  add('join-bytes-total.svg', {
+    title: 'Join: total bytes on the wire (MLS includes the Welcome with the tree)',
+    xLabel: 'group size N',
+    yLabel: 'bytes',
+    xLog: true,
+    yLog: true,
+    series: series(r, 'join', (x) => x.bytes),
+  });
+  const ks = [...new Set(r.convergence.map((c) => c.k))].sort((a, b) => a - b);
+  add('convergence.svg', {
+    title: 'Exclusion convergence (simulator, virtual time)',
+    xLabel: 'group size N',
+    yLabel: 'ms until every member has the new TEK',
+    xLog: true,
+    series: ks.map((k, i) => ({
+      name: `k = ${k}`,
+      color: ['#1f77b4', '#ff7f0e', '#2ca02c'][i % 3],
+      points: r.convergence.filter((c) => c.k === k && c.ms !== null).map((c) => ({ x: c.n, y: c.ms as number })),
+    })),
+  });
+  return charts;
+}
+
+function ratio(a: number | undefined, b: number | undefined): string {
+  if (a === undefined || b === undefined || !(b > 0) || !(a > 0)) return '—';
+  const q = a / b;
+  return q >= 1 ? `${fmt(q, 1)}×` : `1/${fmt(1 / q, 1)}`;
+}
+
+export function renderMarkdown(r: BenchResults, charts: { file: string; title: string }[]): string {
+  const m = r.machine;
+  const out: string[] = [];
+  out.push('# Benchmark results');
+  out.push('');
+  out.push(`Run ${m.date} (${m.quick ? '`--quick`' : 'full'}) on ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, ${m.os}, Node ${m.node}, ts-mls ${m.tsMls}, commit ${m.gitCommit}.`);
+  out.push('Every figure below was measured in this run. Method: docs/performance.md.');
+  out.push('');
+  const ops: RekeyOp[] = ['leave', 'join', 'refresh'];
+  for (const op of ops) {
+    out.push(`## ${op === 'leave' ? 'Leave (exclusion of one member)' : op === 'join' ? 'Join' : 'Periodic refresh'}`);
+    out.push('');
+    out.push('| scheme | N | bytes | to existing | messages | initiator CPU ms | receiver CPU ms | keys / member |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const s of SCHEMES) {
+      for (const x of rowsOf(r, op, s)) {
+        out.push(`| ${s} | ${x.n.toLocaleString('en-US')} | ${fmt(x.bytes)} | ${fmt(x.bytesToExisting)} | ${fmt(x.messages)} | ${fmt(x.initiatorMs, 3)} | ${fmt(x.receiverMs, 3)} | ${fmt(x.keysPerMember)} |`);
+      }
+    }
+    out.push('');
+  }
+  out.push('## Conclave against MLS, same N');
+  out.push('');
+  out.push('| op | N | bytes (conclave / mls) | initiator CPU (mls ÷ conclave) | receiver CPU (mls ÷ conclave) |');
+  out.push('|---|---:|---:|---:|---:|');
+  let compared = 0;
+  for (const op of ops) {
+    for (const c of rowsOf(r, op, 'conclave')) {
+      const mm = rowsOf(r, op, 'mls').find((x) => x.n === c.n);
+      if (!mm) continue;
+      compared++;
+      out.push(`| ${op} | ${c.n} | ${ratio(c.bytes, mm.bytes)} | ${ratio(mm.initiatorMs, c.initiatorMs)} | ${ratio(mm.receiverMs, c.receiverMs)} |`);
+    }
+  }
+  if (compared === 0) out.push('| — | — | no size measured for both schemes in this run | — | — |');
+  out.push('');
+  out.push('## Convergence at scale (simulator)');
+  out.push('');
+  if (r.convergence.length === 0) out.push('Not measured in this run.');
+  else {
+    out.push('| N | k simultaneous exclusions | ms until every member holds the new TEK |');
+    out.push('|---:|---:|---:|');
+    for (const c of r.convergence) out.push(`| ${c.n} | ${c.k} | ${c.ms === null ? 'did not converge within the 20 s window' : fmt(c.ms)} |`);
+  }
+  out.push('');
+  if (r.heartbeat && r.heartbeat.length > 0) {
+    out.push('Heartbeats in steady state (control bytes per member per minute):');
+    out.push('');
+    out.push('| N | sent per member | received per member |');
+    out.push('|---:|---:|---:|');
+    for (const h of r.heartbeat) out.push(`| ${h.n} | ${fmt(h.sentPerMemberPerMin)} | ${fmt(h.receivedPerMemberPerMin)} |`);
+    out.push('');
+  }
+  out.push('## Real network (headless peers on loopback)');
+  out.push('');
+  if (r.network === null) out.push('Not measured in this run (see the notes below).');
+  else {
+    const n = r.network;
+    out.push(`${n.peers} peers: chat p50 ${fmt(n.chatP50Ms)} ms, p95 ${fmt(n.chatP95Ms)} ms, max ${fmt(n.chatMaxMs)} ms; join to first decrypted message ${fmt(n.joinMs)} ms; exclusion converged in ${fmt(n.exclusionMs)} ms.`);
+  }
+  out.push('');
+  out.push('## Symmetric crypto throughput (1 KiB messages, XChaCha20-Poly1305, @noble)');
+  out.push('');
+  out.push(`Encrypt ${fmt(r.crypto.encryptPerSec)} /s, decrypt ${fmt(r.crypto.decryptPerSec)} /s (one core).`);
+  out.push('');
+  out.push('## Charts');
+  out.push('');
+  for (const c of charts) out.push(`- [${c.title}](${c.file})`);
+  out.push('');
+  out.push('## Notes (what was not measured, and how things were built)');
+  out.push('');
+  for (const n of r.notes) out.push(`- ${n}`);
+  out.push('');
+  return out.join('\n');
+}

@@ -1,0 +1,242 @@
+/**
+ * @module bench/schemes/conclave
+ * Conclave's own rows, measured on the real engine (app/core) driven by the
+ * deterministic simulator (app/sim) and its in-memory network, real crypto
+ * (the @noble provider). One scenario per group size N:
+ *
+ *   t=0 `a` creates the group; N−1 members join through `a`, spread over N·20 ms;
+ *   10 s to settle, then a quiet 10 s (heartbeats only: steady-state heartbeat
+ *   bytes); then ONE operation and a window of WINDOW_MS: refresh (the TEK
+ *   holder's periodic new TEK version, 003 [0057]), leave (`a` excludes one
+ *   member), join (one newcomer through `a`), or k = 4 / 16 simultaneous
+ *   exclusions, each by a different member. Each operation gets its own run
+ *   (a fresh group), in its own process with a time limit (bench/conclave-worker.ts).
+ *
+ * Accounting: every GroupEngine call is wrapped (prototype methods) to charge its
+ * CPU time (`process.cpuUsage`) to the calling engine and to the window its `now`
+ * falls in, and every transmit is recorded with its message type (byte 2 of the
+ * wire header). An operation's bytes and messages are the non-heartbeat transmits
+ * of its window (a publish counts once); initiator CPU is the initiating engine's
+ * total in the window; receiver CPU is the largest total of any other engine.
+ * Convergence is the simulator's: virtual ms from the operation until every live
+ * member holds the same TEK and blocklist.
+ */
+import { GroupEngine } from '../../app/core/engine.js';
+import { MsgType } from '../../app/core/wire.js';
+import { parseScenario } from '../../app/sim/scenario.js';
+import { Simulation, type SimReport } from '../../app/sim/simulation.js';
+import type { ConvergenceRow, RekeyOp, RekeyRow } from '../types.js';
+import { median } from '../measure.js';
+
+export const WINDOW_MS = 20_000;
+export const LATENCY_MS: [number, number] = [5, 40];
+const QUIET_MS = 10_000;
+
+interface Sent {
+  at: number;
+  from: string;
+  kind: 'publish' | 'unicast';
+  to: string | null;
+  type: number;
+  bytes: number;
+}
+
+/** Per-engine CPU and transmits, collected while the wrappers are installed. */
+class Recorder {
+  cpu = new Map<string, { at: number; ms: number }[]>();
+  sent: Sent[] = [];
+  private lastNow = new Map<GroupEngine, number>();
+
+  charge(engine: GroupEngine, now: number, ms: number): void {
+    this.lastNow.set(engine, now);
+    const list = this.cpu.get(engine.self) ?? [];
+    list.push({ at: now, ms });
+    this.cpu.set(engine.self, list);
+  }
+
+  transmit(engine: GroupEngine, t: { kind: 'publish' | 'unicast'; bytes: Uint8Array; to?: string }): void {
+    this.sent.push({
+      at: this.lastNow.get(engine) ?? 0,
+      from: engine.self,
+      kind: t.kind,
+      to: t.kind === 'unicast' ? (t.to ?? null) : null,
+      type: t.bytes[2] ?? 0,
+      bytes: t.bytes.length,
+    });
+  }
+
+  cpuIn(member: string, from: number, to: number): number {
+    return (this.cpu.get(member) ?? []).filter((c) => c.at >= from && c.at < to).reduce((s, c) => s + c.ms, 0);
+  }
+
+  sentIn(from: number, to: number): Sent[] {
+    return this.sent.filter((s) => s.at >= from && s.at < to);
+  }
+}
+
+type AnyFn = (...args: never[]) => unknown;
+
+/** Installs the CPU/transmit wrappers on GroupEngine; returns the uninstaller. */
+function instrument(rec: Recorder): () => void {
+  const proto = GroupEngine.prototype as unknown as Record<string, AnyFn>;
+  const saved: [string, AnyFn][] = [];
+  const nowArg: Record<string, number> = { receive: 3, tick: 0, exclude: 1, leave: 0, send: 1, addContacts: 1 };
+  for (const [name, index] of Object.entries(nowArg)) {
+    const original = proto[name] as AnyFn;
+    saved.push([name, original]);
+    proto[name] = function (this: GroupEngine, ...args: never[]) {
+      const start = process.cpuUsage();
+      try {
+        return original.apply(this, args);
+      } finally {
+        const d = process.cpuUsage(start);
+        rec.charge(this, args[index] as unknown as number, (d.user + d.system) / 1000);
+      }
+    };
+  }
+  const poll = proto.pollTransmit as AnyFn;
+  saved.push(['pollTransmit', poll]);
+  proto.pollTransmit = function (this: GroupEngine) {
+    const t = poll.apply(this, []) as { kind: 'publish' | 'unicast'; bytes: Uint8Array; to?: string } | undefined;
+    if (t) rec.transmit(this, t);
+    return t;
+  };
+  return () => {
+    for (const [name, fn] of saved) proto[name] = fn;
+  };
+}
+
+export type ConclaveOp = 'join' | 'leave' | 'refresh' | 'k4' | 'k16';
+export const CONCLAVE_OPS: ConclaveOp[] = ['join', 'leave', 'refresh', 'k4', 'k16'];
+
+export interface ConclaveOpResult {
+  n: number;
+  op: ConclaveOp;
+  row: RekeyRow | null;
+  convergence: ConvergenceRow | null;
+  heartbeat: { n: number; sentPerMemberPerMin: number; receivedPerMemberPerMin: number };
+  wallSeconds: number;
+  /** The operation window's transmits by message type name: count and bytes (heartbeats included). */
+  byType: Record<string, { count: number; bytes: number }>;
+  report: { ok: boolean; converged: boolean; errors: string[]; violations: string[] };
+}
+
+const TYPE_NAMES = new Map<number, string>(Object.entries(MsgType).map(([k, v]) => [v, k]));
+
+function byType(sent: Sent[]): Record<string, { count: number; bytes: number }> {
+  const out: Record<string, { count: number; bytes: number }> = {};
+  for (const s of sent) {
+    const k = `${TYPE_NAMES.get(s.type) ?? `type${s.type}`} ${s.kind}`;
+    const b = (out[k] ??= { count: 0, bytes: 0 });
+    b.count++;
+    b.bytes += s.bytes;
+  }
+  return out;
+}
+
+interface Plan {
+  opAt: number;
+  quietFrom: number;
+  until: number;
+}
+
+/** One scenario per operation, so that each is measured on a freshly built, settled group. */
+export function planFor(n: number, op: ConclaveOp): { scenario: unknown; plan: Plan } {
+  const joinEnd = 100 + n * 20;
+  const quietFrom = joinEnd + 10_000;
+  const opAt = quietFrom + QUIET_MS;
+  const p: Plan = { opAt, quietFrom, until: opAt + WINDOW_MS };
+  const m = (i: number) => `m${i}`;
+  const events: unknown[] = [
+    { at: 0, do: 'create', peer: 'a' },
+    { at: 100, do: 'joinMany', prefix: 'm', count: n - 1, via: 'a', spreadMs: n * 20 },
+  ];
+  // k simultaneous exclusions: excluders from the front of the roster, targets from the back.
+  const simultaneous = (k: number) => {
+    for (let i = 0; i < k; i++) events.push({ at: opAt, do: 'exclude', peers: [m(n - 2 - i)], by: m(1 + i) });
+  };
+  if (op === 'leave') events.push({ at: opAt, do: 'exclude', peers: [m(n - 2)], by: 'a' });
+  if (op === 'join') events.push({ at: opAt, do: 'join', peer: 'newcomer', via: 'a' });
+  if (op === 'k4') simultaneous(4);
+  if (op === 'k16') simultaneous(16);
+  return {
+    plan: p,
+    scenario: {
+      // The first version refresh fires refreshVersionMs after the TEK's creation at t=0.
+      params: op === 'refresh' ? { refreshVersionMs: opAt } : {},
+      network: { latencyMs: LATENCY_MS, loss: 0 },
+      events,
+      until: p.until,
+    },
+  };
+}
+
+/** Bytes/messages/CPU of the operation started at `at` by `initiator` (null: the first engine to publish a Table). */
+function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, initiator: string | null, joiner: string | null, keysPerMember: number): RekeyRow {
+  const sent = rec.sentIn(at, at + WINDOW_MS).filter((s) => s.type !== MsgType.Heartbeat);
+  const who = initiator ?? sent.find((s) => s.type === MsgType.Table)?.from ?? sent[0]?.from ?? '';
+  const toExisting = sent.filter((s) => s.from !== joiner && (s.kind === 'publish' || s.to !== joiner));
+  let receiverMs = 0;
+  for (const member of rec.cpu.keys()) {
+    if (member === who || member === joiner) continue;
+    receiverMs = Math.max(receiverMs, rec.cpuIn(member, at, at + WINDOW_MS));
+  }
+  return {
+    scheme: 'conclave',
+    op,
+    n,
+    bytes: sent.reduce((s, x) => s + x.bytes, 0),
+    bytesToExisting: toExisting.reduce((s, x) => s + x.bytes, 0),
+    messages: sent.length,
+    initiatorMs: rec.cpuIn(who, at, at + WINDOW_MS),
+    receiverMs,
+    keysPerMember,
+  };
+}
+
+export function measureConclaveOp(n: number, op: ConclaveOp, seed = 1): ConclaveOpResult {
+  const { scenario, plan: p } = planFor(n, op);
+  const rec = new Recorder();
+  const uninstall = instrument(rec);
+  const started = performance.now();
+  let sim: Simulation;
+  let report: SimReport;
+  try {
+    sim = new Simulation(parseScenario(scenario), { seed });
+    report = sim.run();
+  } finally {
+    uninstall();
+  }
+  const wallSeconds = (performance.now() - started) / 1000;
+  const keysPerMember = median(report.members.filter((m) => m.state === 'member').map((m) => m.keysHeld));
+  const a = sim.keyOf('a');
+  let row: RekeyRow | null = null;
+  if (op === 'join') row = opRow(rec, n, 'join', p.opAt, a, sim.keyOf('newcomer'), keysPerMember);
+  if (op === 'leave') row = opRow(rec, n, 'leave', p.opAt, a, null, keysPerMember);
+  if (op === 'refresh') row = opRow(rec, n, 'refresh', p.opAt, null, null, keysPerMember);
+  let convergence: ConvergenceRow | null = null;
+  if (op === 'leave' || op === 'k4' || op === 'k16') {
+    const started = report.stats.operations.filter((o) => o.op.startsWith('exclude') && o.at === p.opAt);
+    const ms = started.length === 0 || started.some((o) => o.convergeMs === null) ? null : Math.max(...started.map((o) => o.convergeMs as number));
+    convergence = { n, k: op === 'leave' ? 1 : op === 'k4' ? 4 : 16, ms };
+  }
+  const quiet = rec.sentIn(p.quietFrom, p.quietFrom + QUIET_MS).filter((s) => s.type === MsgType.Heartbeat);
+  const hbBytes = quiet.reduce((s, x) => s + x.bytes, 0);
+  const minutes = QUIET_MS / 60_000;
+  const v = report.violations;
+  return {
+    n,
+    op,
+    row,
+    convergence,
+    heartbeat: { n, sentPerMemberPerMin: hbBytes / n / minutes, receivedPerMemberPerMin: hbBytes / minutes },
+    wallSeconds,
+    byType: byType(rec.sentIn(p.opAt, p.opAt + WINDOW_MS)),
+    report: {
+      ok: report.ok,
+      converged: report.converged,
+      errors: report.errors.slice(0, 5),
+      violations: [...v.backward, ...v.forward, ...v.missed].slice(0, 5),
+    },
+  };
+}
