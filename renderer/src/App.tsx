@@ -5,19 +5,19 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { GroupSummary, Member, Result } from '../../app/api/contract.js';
-import { Board } from './Board';
-import { Chat } from './Chat';
-import type { ConclaveClient, LinkState } from './client';
-import { SessionContext, errorText, useEvent, type Session } from './context';
-import { FeedStore } from './feed';
-import { hueOf, initials, shortId } from './identity';
-import { Icon } from './Icon';
-import { Invite } from './Invite';
-import { KeyPanel } from './KeyPanel';
-import { Members } from './Members';
-import { Network } from './Network';
-import { Logo, Onboarding } from './Onboarding';
-import { useTheme, ThemeToggle } from './theme';
+import { Board } from './Board.js';
+import { Chat } from './Chat.js';
+import type { ConclaveClient, LinkState } from './client.js';
+import { SessionContext, errorText, useEvent, type Session } from './context.js';
+import { FeedStore } from './feed.js';
+import { hueOf, initials, shortId } from './identity.js';
+import { Icon } from './Icon.js';
+import { Invite } from './Invite.js';
+import { KeyPanel } from './KeyPanel.js';
+import { Members } from './Members.js';
+import { Network } from './Network.js';
+import { Logo, Onboarding } from './Onboarding.js';
+import { useTheme, ThemeToggle } from './theme.js';
 
 const TABS = [
   { id: 'chat', label: 'Chat', icon: 'chat' },

@@ -7,11 +7,11 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { BoardStroke, GroupSummary, Stroke } from '../../app/api/contract.js';
-import { BOARD_HEIGHT, BOARD_WIDTH, lastOwnMark } from './board-model';
-import { errorText, useSession } from './context';
-import { useFeed, type FeedStore } from './feed';
-import { Confirm } from './Confirm';
-import { Icon } from './Icon';
+import { BOARD_HEIGHT, BOARD_WIDTH, lastOwnMark } from './board-model.js';
+import { errorText, useSession } from './context.js';
+import { useFeed, type FeedStore } from './feed.js';
+import { Confirm } from './Confirm.js';
+import { Icon } from './Icon.js';
 
 const COLORS = ['#1f2937', '#e11d48', '#f59e0b', '#16a34a', '#0ea5e9', '#6366f1', '#a855f7', '#ec4899'];
 const WIDTHS = [{ label: 'Fine', value: 3 }, { label: 'Medium', value: 6 }, { label: 'Bold', value: 14 }];

@@ -6,11 +6,11 @@
  */
 import { Fragment, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { GroupSummary, Member } from '../../app/api/contract.js';
-import { errorText, useSession } from './context';
-import { PAGE, useFeed, type ChatItem, type FeedStore } from './feed';
-import { clockTime, dayLabel } from './format';
-import { Icon } from './Icon';
-import { hueOf, initials } from './identity';
+import { errorText, useSession } from './context.js';
+import { PAGE, useFeed, type ChatItem, type FeedStore } from './feed.js';
+import { clockTime, dayLabel } from './format.js';
+import { Icon } from './Icon.js';
+import { hueOf, initials } from './identity.js';
 
 interface Props {
   group: GroupSummary;

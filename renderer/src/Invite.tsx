@@ -2,8 +2,8 @@
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
 import type { GroupSummary } from '../../app/api/contract.js';
-import { errorText, useSession } from './context';
-import { Icon } from './Icon';
+import { errorText, useSession } from './context.js';
+import { Icon } from './Icon.js';
 
 export function Invite({ group, initialInvite }: { group: GroupSummary; initialInvite?: string }) {
   const { client, notify } = useSession();

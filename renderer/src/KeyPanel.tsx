@@ -11,11 +11,11 @@
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { GroupSummary, KeyEntry, KeysTable, Member } from '../../app/api/contract.js';
-import { errorText, useEvent, useSession } from './context';
-import { ageText } from './format';
-import { hueOf, shortId, symbolsText } from './identity';
-import { Icon } from './Icon';
-import { memberKeyOfPeerId, peerIdOfMemberKey } from './peer-id';
+import { errorText, useEvent, useSession } from './context.js';
+import { ageText } from './format.js';
+import { hueOf, shortId, symbolsText } from './identity.js';
+import { Icon } from './Icon.js';
+import { memberKeyOfPeerId, peerIdOfMemberKey } from './peer-id.js';
 
 type Kek = KeyEntry & { slot: { kind: 'kek'; symbol: number; value: number } };
 

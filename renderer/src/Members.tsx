@@ -5,9 +5,9 @@
  */
 import { useState } from 'react';
 import type { GroupSummary, Member } from '../../app/api/contract.js';
-import { Confirm } from './Confirm';
-import { errorText, useSession } from './context';
-import { hueOf, initials, shortId, symbolsText } from './identity';
+import { Confirm } from './Confirm.js';
+import { errorText, useSession } from './context.js';
+import { hueOf, initials, shortId, symbolsText } from './identity.js';
 
 interface Props {
   group: GroupSummary;

@@ -1,8 +1,8 @@
 /** This peer on the network: its addresses and every open connection, with how it is carried (LAN, direct, relayed). */
 import { useCallback, useEffect, useState } from 'react';
 import type { Connection, Member, Result } from '../../app/api/contract.js';
-import { errorText, useEvent, useSession } from './context';
-import { hueOf, shortId } from './identity';
+import { errorText, useEvent, useSession } from './context.js';
+import { hueOf, shortId } from './identity.js';
 
 const KIND_TEXT: Record<Connection['kind'], { label: string; hint: string }> = {
   lan: { label: 'LAN', hint: 'Same local network' },

@@ -5,9 +5,9 @@
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { EventPayload } from '../../app/api/contract.js';
-import type { ConclaveClient } from './client';
-import { errorText, useEvent } from './context';
-import { Icon } from './Icon';
+import type { ConclaveClient } from './client.js';
+import { errorText, useEvent } from './context.js';
+import { Icon } from './Icon.js';
 
 type Stage = EventPayload<'group.joinProgress'>['stage'];
 

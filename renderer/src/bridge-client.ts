@@ -1,6 +1,6 @@
 /** The desktop transport: the preload's `window.conclave` (see bridge-api.ts). */
-import type { ConclaveBridge } from './bridge-api';
-import type { ConclaveClient } from './client';
+import type { ConclaveBridge } from './bridge-api.js';
+import type { ConclaveClient } from './client.js';
 
 export function bridgeClient(bridge: ConclaveBridge): ConclaveClient {
   return {

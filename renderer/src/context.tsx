@@ -1,7 +1,7 @@
 /** What every screen needs: the client, who we are, and a way to report errors. */
 import { createContext, useContext, useEffect, useRef } from 'react';
 import type { EventName, EventPayload } from '../../app/api/contract.js';
-import type { ConclaveClient } from './client';
+import type { ConclaveClient } from './client.js';
 
 export interface Session {
   client: ConclaveClient;

@@ -6,8 +6,8 @@
  */
 import { useSyncExternalStore } from 'react';
 import type { BoardStroke, ChatMessage, EventPayload } from '../../app/api/contract.js';
-import { applyStroke, emptyBoard, replay, type BoardView } from './board-model';
-import type { ConclaveClient } from './client';
+import { applyStroke, emptyBoard, replay, type BoardView } from './board-model.js';
+import type { ConclaveClient } from './client.js';
 
 export type ChatItem =
   | { kind: 'message'; key: string; at: number; message: ChatMessage }

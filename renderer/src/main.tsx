@@ -5,11 +5,11 @@
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App';
-import type { ConclaveBridge } from './bridge-api';
-import { bridgeClient } from './bridge-client';
-import type { ConclaveClient } from './client';
-import { apiUrlFromLocation, wsClient } from './ws-client';
+import { App } from './App.js';
+import type { ConclaveBridge } from './bridge-api.js';
+import { bridgeClient } from './bridge-client.js';
+import type { ConclaveClient } from './client.js';
+import { apiUrlFromLocation, wsClient } from './ws-client.js';
 import './styles.css';
 
 declare global {

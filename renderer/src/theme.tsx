@@ -1,6 +1,6 @@
 /** Light and dark themes: follows the system until the user picks one, remembered per device. */
 import { useEffect, useState } from 'react';
-import { Icon } from './Icon';
+import { Icon } from './Icon.js';
 
 export type ThemeChoice = 'light' | 'dark';
 const KEY = 'conclave.theme';

@@ -5,7 +5,7 @@
  * reopened with backoff when it drops, and calls in flight fail rather than hang.
  */
 import type { EventName, MethodName, Params, Result } from '../../app/api/contract.js';
-import { Listeners, RpcError, type ConclaveClient, type LinkState } from './client';
+import { Listeners, RpcError, type ConclaveClient, type LinkState } from './client.js';
 
 interface Pending {
   resolve: (value: unknown) => void;
