@@ -174,13 +174,18 @@ function twin(pick: (net: PanelNet, m: Sent) => boolean, bad: (net: PanelNet, m:
   };
   const plain = build(false);
   const hit = build(true);
-  assert.deepEqual(
-    hit.sent.map((m) => toHex(m.bytes)),
-    plain.sent.map((m) => toHex(m.bytes)),
-  );
+  sameDatagrams(hit, plain);
   const quiet = (net: PanelNet) => [...net.events.values()].map((es) => es.filter((e) => e.type !== 'rejected' && e.type !== 'cheater'));
   assert.deepEqual(quiet(hit), quiet(plain));
   return hit;
+}
+
+/** Both nets sent exactly the same datagrams. */
+function sameDatagrams(a: PanelNet, b: PanelNet): void {
+  assert.deepEqual(
+    a.sent.map((m) => toHex(m.bytes)),
+    b.sent.map((m) => toHex(m.bytes)),
+  );
 }
 
 const isKind = (kind: PanelMessage['body']['kind']) => (net: PanelNet, m: Sent) => net.decode(m).body.kind === kind;
@@ -246,10 +251,7 @@ test('a reveal that contradicts its commitment names the cheater (004 §VI); the
   };
   const forged = lose(true);
   const dropped = lose(false);
-  assert.deepEqual(
-    forged.sent.map((m) => toHex(m.bytes)),
-    dropped.sent.map((m) => toHex(m.bytes)),
-  );
+  sameDatagrams(forged, dropped);
   for (const k of forged.live().filter((k) => k !== cheater)) {
     assert.deepEqual(rejections(forged, k), ['bad-commitment']);
     const named = forged.eventsOf(k, 'cheater');
