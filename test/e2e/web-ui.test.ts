@@ -24,7 +24,7 @@ async function shot(page: Page, name: string, forDocs = false): Promise<void> {
   // Pages in the background do not run transitions; bring this one forward and settle them.
   await page.bringToFront();
   await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
-  if (forDocs) copyFileSync(file, join(DOCS, `${name.replace(/^\d+-/, '')}.png`));
+  if (forDocs) copyFileSync(file, join(DOCS, `${name.replace(/^\d+[a-z]?-/, '')}.png`));
 }
 
 function page(name: string): Page {
@@ -210,7 +210,7 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
     await alice.getByTestId('confirm-ok').click();
     await carol.getByTestId('excluded-banner').waitFor({ timeout: WAIT });
     await openTab(carol, 'chat');
-    await shot(carol, '10-excluded', true);
+    await shot(carol, '10-excluded-banner');
     assert.equal(await carol.getByTestId('chat-input').isDisabled(), true);
 
     await sendChat(alice, 'Carol has left — new keys from here on.');
@@ -224,12 +224,48 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
     // The history from before stays readable.
     assert.ok((await carol.locator('[data-testid="chat-message"]', { hasText: 'Welcome both!' }).count()) > 0);
 
+    // What reached Carol after her exclusion is ciphertext under keys she no longer holds.
+    t.diagnostic(`Carol shows ${await carol.getByTestId('chat-undecryptable').count()} undecryptable placeholder(s)`);
+    await openTab(carol, 'chat');
+    await shot(carol, '10b-excluded', true);
+
     await openTab(alice, 'keys');
     await alice.getByTestId('key-log').waitFor();
     await shot(alice, '11-keys-after-exclusion');
   });
 
+  await t.test('a second group: joined from the sidebar, unread counts in the group list', async () => {
+    await alice.bringToFront();
+    await alice.getByTestId('new-group').click();
+    await alice.getByTestId('create-group-name').fill('Launch plan');
+    await alice.getByTestId('create-group').click();
+    await alice.locator('[data-testid="group-item"]', { hasText: 'Launch plan' }).waitFor({ timeout: WAIT });
+    await openTab(alice, 'invite');
+    const link = alice.getByTestId('invite-link');
+    await link.filter({ hasText: 'conclave://join/' }).waitFor({ timeout: WAIT });
+    const invite2 = (await link.textContent())!.trim();
+
+    await bob.bringToFront();
+    await bob.getByTestId('new-group').click();
+    await bob.getByTestId('join-invite').fill(invite2);
+    await bob.getByTestId('join-submit').click();
+    await bob.locator('[data-testid="group-item"]', { hasText: 'Launch plan' }).waitFor({ timeout: WAIT });
+    await bob.getByTestId('chat-input').and(bob.locator(':enabled')).waitFor({ timeout: WAIT });
+    // Bob reads the first group while Alice writes in the second.
+    await bob.locator('[data-testid="group-item"]', { hasText: 'Design review' }).click();
+    await openTab(alice, 'chat');
+    await sendChat(alice, 'Draft timeline is up, comments welcome.');
+    const unread = bob.locator('[data-testid="group-item"]', { hasText: 'Launch plan' }).getByTestId('group-unread');
+    await unread.filter({ hasText: /^1$/ }).waitFor({ timeout: WAIT });
+    await shot(bob, '14-groups-unread', true);
+    await bob.locator('[data-testid="group-item"]', { hasText: 'Launch plan' }).click();
+    await seesMessage(bob, 'Alice', 'Draft timeline is up');
+    await unread.waitFor({ state: 'detached', timeout: WAIT });
+  });
+
   await t.test('dark theme', async () => {
+    await bob.bringToFront();
+    await bob.locator('[data-testid="group-item"]', { hasText: 'Design review' }).click();
     await bob.getByTestId('theme-toggle').click();
     await openTab(bob, 'chat');
     await shot(bob, '12-chat-dark', true);
