@@ -2,7 +2,8 @@
 // libp2p on loopback) driven through the UI in three Chromium pages. Create a
 // group, copy its invite, join, chat both ways, draw, inspect the key table,
 // exclude a member who then sees it and reads nothing new. Each screen is
-// saved under test-results/e2e/ (and the README's under docs/screenshots/).
+// saved under test-results/e2e/ (and, with UPDATE_SCREENSHOTS=1, the README's
+// under docs/screenshots/).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
@@ -13,6 +14,8 @@ import { CHROMIUM, RESULTS, ROOT, prerequisites, startWebPeer, tempDir, type Web
 const missing = prerequisites();
 const WAIT = 90_000;
 const DOCS = join(ROOT, 'docs', 'screenshots');
+/** `UPDATE_SCREENSHOTS=1 npm test` refreshes the README's screenshots; a plain run leaves tracked files alone. */
+const UPDATE_DOCS = process.env.UPDATE_SCREENSHOTS === '1';
 
 let dirs: ReturnType<typeof tempDir>;
 let context: BrowserContext;
@@ -24,7 +27,7 @@ async function shot(page: Page, name: string, forDocs = false): Promise<void> {
   // Pages in the background do not run transitions; bring this one forward and settle them.
   await page.bringToFront();
   await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
-  if (forDocs) copyFileSync(file, join(DOCS, `${name.replace(/^\d+[a-z]?-/, '')}.png`));
+  if (forDocs && UPDATE_DOCS) copyFileSync(file, join(DOCS, `${name.replace(/^\d+[a-z]?-/, '')}.png`));
 }
 
 function page(name: string): Page {
