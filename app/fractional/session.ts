@@ -51,6 +51,9 @@ import type { Mode, PanelBody, PanelMessage } from './wire.js';
 import type { OpeningKeys, SealTarget } from './wire.js';
 import { decodeSigned, encodeSigned, EPOCH_BYTES, MAX_PANEL_SIZE, modeOf, open, openingKeys, seal, sealTarget } from './wire.js';
 
+/** Early messages kept per sender: more than one process's worth from one member is refused. */
+const DEFERRED_PER_SENDER = 6;
+
 /** The smallest panel that resists the fractional attack (004 §V, corollary). */
 export const MIN_PANEL_SIZE = 4;
 
@@ -322,12 +325,18 @@ export class PanelSession {
     this.drain(now);
   }
 
-  /** 004 §III: starts round `nextIteration`; the other members join when its commit reaches them. */
-  startRound(now: number): void {
+  /**
+   * 004 §III: starts round `nextIteration`; the other members join when its
+   * commit reaches them. Returns false (and does nothing) if a round is already
+   * running here, e.g. joined on another member's commit.
+   */
+  startRound(now: number): boolean {
     checkTime(now);
-    if (!this.stable || this.process) throw new LocalProtocolError('wrong-state', 'a round needs an initialized panel with no process running');
+    if (this.process?.kind === 'round') return false;
+    if (!this.stable || this.process) throw new LocalProtocolError('wrong-state', 'a round needs an initialized panel with no init or recovery running');
     this.beginRound(now);
     this.drain(now);
+    return true;
   }
 
   /**
@@ -414,7 +423,9 @@ export class PanelSession {
       if (!fresh) return;
       const same = this.deferred.some((d) => d.sender === m.sender && d.body.kind === m.body.kind && d.iteration === m.iteration);
       if (same) verdict = reject('replay', `a ${m.body.kind} from this member is already waiting`);
-      else if (this.deferred.length >= 4 * this.members.length) verdict = reject('buffer-full', 'too many early messages');
+      else if (this.deferred.filter((d) => d.sender === m.sender).length >= DEFERRED_PER_SENDER) {
+        verdict = reject('buffer-full', 'too many early messages from this member');
+      }
       else {
         this.deferred.push(m);
         return;
@@ -523,7 +534,7 @@ export class PanelSession {
         return this.finishInit(init, now);
       }
       case 'ring': {
-        if (init.ringReceived || (this.self !== this.initiator && init.secret !== null)) return reject('replay', 'second ring value');
+        if (init.ringReceived) return reject('replay', 'second ring value');
         if (m.sender !== this.predecessor(init.ring, this.self)) return reject('unexpected', 'ring value from a member that is not our predecessor');
         const published = init.links.get(m.sender);
         if (!published) return DEFER; // its ring-commit has not been checked yet

@@ -10,6 +10,9 @@ import {
   encodeScalar,
   GROUP_ORDER,
   lambda,
+  hideFraction,
+  nextBinding,
+  nextPad,
   recoverPad,
   remove,
   sumScalars,
@@ -133,5 +136,22 @@ test('a single member alone never learns another FK, for n = 3 too: its view fit
       assert.notEqual(other.fractions[1], run.fractions[1]);
     }),
     { numRuns: 30 },
+  );
+});
+
+test('what the panel sees: HFK_{i,j} − θ_j is FK_{i,j} − FK_{i,j−1}, so one secret (v_i) hides all of member i\'s FKs', () => {
+  fc.assert(
+    fc.property(scalar, scalars(4), scalars(4), scalars(4), (gamma, v, fk1, fk2) => {
+      const run = bareRun(gamma, v, fk1);
+      const hidden2 = run.pads2.map((a, i) => hideFraction(a, fk2[i]!));
+      const theta3 = nextBinding(run.theta2, hidden2);
+      assert.equal(theta3, sumScalars(fk2));
+      for (let i = 0; i < 4; i++) {
+        assert.equal(remove(hidden2[i]!, run.theta2), remove(fk2[i]!, fk1[i]!));
+        assert.equal(remove(run.hidden[i]!, run.theta1), remove(fk1[i]!, v[i]!));
+        assert.equal(nextPad(theta3, fk2[i]!), remove(theta3, fk2[i]!));
+      }
+    }),
+    { numRuns: 20 },
   );
 });

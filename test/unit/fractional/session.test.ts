@@ -339,10 +339,11 @@ test('snapshot/restore between processes resumes the same panel (the restored me
   assert.throws(() => PanelSession.restore(deps, ids5[3]!.seed, { ...snap, pad: snap.theta }), LocalProtocolError);
 });
 
-test('two members starting the same round at once make one round', () => {
+test('two members starting the same round at once make one round; starting it again is a no-op', () => {
   const net = initialized(new PanelNet(ids5, { label: 'both', shuffle: 'both' }));
-  net.session(keyOf(0)).startRound(net.now);
-  net.session(keyOf(3)).startRound(net.now);
+  assert.equal(net.session(keyOf(0)).startRound(net.now), true);
+  assert.equal(net.session(keyOf(3)).startRound(net.now), true);
+  assert.equal(net.session(keyOf(3)).startRound(net.now), false);
   net.run();
   assert.equal(new Set(roundKeys(net, 2)).size, 1);
   for (const k of net.live()) assert.deepEqual(rejections(net, k), []);
@@ -361,4 +362,17 @@ test('events carry the panel in its order', () => {
   assert.deepEqual(done.members, ids5.map((i) => i.key));
   assert.equal(done.round, 2);
   assert.equal(done.key.length, 32);
+});
+
+test('early messages wait in a bounded buffer: a seventh future message from one member is refused', () => {
+  const net = initialized(new PanelNet(ids5, { label: 'buffer' }));
+  net.session(keyOf(0)).startRound(net.now);
+  net.collectAll();
+  const commit = net.queue.find((m) => m.to === keyOf(1))!;
+  const target = net.session(keyOf(1));
+  const before = target.snapshot();
+  for (let k = 1; k <= 7; k++) target.receive(commit.from, net.forge(commit, (x) => ({ ...x, iteration: x.iteration + k })), net.now);
+  net.collect(keyOf(1));
+  assert.deepEqual(rejections(net, keyOf(1)), ['buffer-full']);
+  assert.deepEqual(target.snapshot(), before);
 });
