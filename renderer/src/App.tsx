@@ -255,6 +255,11 @@ export function App({ client }: { client: ConclaveClient }) {
                     <strong>You were removed from this group.</strong> Its keys were replaced: new messages and strokes can no longer reach you. History you already had stays readable here.
                   </div>
                 )}
+                {current.state === 'left' && (
+                  <div className="info-banner" role="status">
+                    You left this group. History you had stays readable here; you need a new invite to return.
+                  </div>
+                )}
                 {current.state === 'joining' && (
                   <div className="info-banner" role="status">
                     Joining — waiting for a member to admit you and hand over keys…
@@ -263,7 +268,16 @@ export function App({ client }: { client: ConclaveClient }) {
                 <div className="tab-body" role="tabpanel">
                   {tab === 'chat' && <Chat group={current} members={members} store={store} active onRead={soon} />}
                   {tab === 'board' && <Board group={current} store={store} active />}
-                  {tab === 'members' && <Members group={current} members={members} onChanged={() => void refreshMembers()} />}
+                  {tab === 'members' && (
+                    <Members
+                      group={current}
+                      members={members}
+                      onChanged={() => {
+                        void refreshMembers();
+                        soon();
+                      }}
+                    />
+                  )}
                   {tab === 'invite' && <Invite key={current.group} group={current} initialInvite={createdInvites[current.group]} />}
                   {tab === 'network' && <Network members={members} />}
                   {tab === 'keys' && <KeyPanel key={current.group} group={current} members={members} />}

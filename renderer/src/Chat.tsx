@@ -139,7 +139,7 @@ export function Chat({ group, members, store, active, onRead }: Props) {
           rows={1}
           maxLength={16000}
           disabled={!canWrite}
-          placeholder={canWrite ? `Message ${group.name}` : group.state === 'excluded' ? 'You were removed from this group' : 'Waiting for the group key…'}
+          placeholder={canWrite ? `Message ${group.name}` : group.state === 'excluded' ? 'You were removed from this group' : group.state === 'left' ? 'You left this group' : 'Waiting for the group key…'}
           aria-label="Message"
           onChange={(e) => setDraft(e.target.value)}
           onKeyDown={(e) => {

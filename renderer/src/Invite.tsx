@@ -32,7 +32,7 @@ export function Invite({ group, initialInvite }: { group: GroupSummary; initialI
   useEffect(() => {
     if (!invite) return;
     let live = true;
-    QRCode.toDataURL(invite.invite, { margin: 1, width: 480, errorCorrectionLevel: 'M', color: { dark: '#111827', light: '#ffffff' } })
+    QRCode.toDataURL(invite.invite, { margin: 1, width: 480, errorCorrectionLevel: 'L', color: { dark: '#111827', light: '#ffffff' } })
       .then((url) => live && setQr(url))
       .catch(() => live && setQr(null));
     return () => {

@@ -18,6 +18,7 @@ interface Props {
 export function Members({ group, members, onChanged }: Props) {
   const { client, notify } = useSession();
   const [target, setTarget] = useState<Member | null>(null);
+  const [leaving, setLeaving] = useState(false);
   const [busy, setBusy] = useState(false);
 
   const exclude = async (m: Member) => {
@@ -31,6 +32,17 @@ export function Members({ group, members, onChanged }: Props) {
       notify(`Could not exclude ${m.name}: ${errorText(err)}`, 'error');
     } finally {
       setBusy(false);
+    }
+  };
+
+  const leave = async () => {
+    setLeaving(false);
+    try {
+      await client.call('group.leave', { group: group.group });
+      notify(`You left ${group.name}.`, 'info');
+      onChanged();
+    } catch (err) {
+      notify(`Could not leave: ${errorText(err)}`, 'error');
     }
   };
 
@@ -49,6 +61,11 @@ export function Members({ group, members, onChanged }: Props) {
             {current.length} {current.length === 1 ? 'member' : 'members'} · {current.filter((m) => m.online).length} online · {policyText}
           </p>
         </div>
+        {group.state === 'member' && (
+          <button type="button" className="ghost danger-text" onClick={() => setLeaving(true)} data-testid="group-leave">
+            Leave group…
+          </button>
+        )}
       </header>
       <ul className="member-list" data-testid="members-list">
         {sorted.map((m) => (
@@ -99,6 +116,11 @@ export function Members({ group, members, onChanged }: Props) {
           </li>
         ))}
       </ul>
+      {leaving && (
+        <Confirm title={`Leave ${group.name}?`} confirmLabel="Leave group" danger onCancel={() => setLeaving(false)} onConfirm={() => void leave()}>
+          <p>The others replace the keys you hold; you will not receive new messages. You need a new invite to come back.</p>
+        </Confirm>
+      )}
       {target && (
         <Confirm title={`Exclude ${target.name}?`} confirmLabel="Exclude" danger onCancel={() => setTarget(null)} onConfirm={() => void exclude(target)}>
           <p>
