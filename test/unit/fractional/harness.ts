@@ -28,6 +28,15 @@ export function seededRng(label: string): Rng {
   };
 }
 
+/** Whether `needle` occurs anywhere in `haystack` (for scanning datagrams for secrets). */
+export function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
 export interface Identity {
   seed: Uint8Array;
   key: MemberKey;

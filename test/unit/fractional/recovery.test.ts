@@ -1,14 +1,15 @@
 // Recovery of a failed member's pad (004 §IV, process 700) on the in-memory harness.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { nobleCrypto } from '../../../app/crypto/noble.js';
 import type { Scalar } from '../../../app/fractional/arithmetic.js';
-import { decodeScalar, remove, sumScalars } from '../../../app/fractional/arithmetic.js';
+import { decodeScalar, encodeScalar, remove, sumScalars } from '../../../app/fractional/arithmetic.js';
 import { fromHex, toHex } from '../../../app/fractional/bytes.js';
 import { LocalProtocolError } from '../../../app/fractional/errors.js';
 import { open, openingKeys } from '../../../app/fractional/wire.js';
 import type { Identity } from './harness.js';
-import { identities, initialized, PanelNet } from './harness.js';
+import { contains, identities, initialized, PanelNet } from './harness.js';
 
 const scalarOf = (hex: string): Scalar => decodeScalar(fromHex(hex)!)!;
 
@@ -160,3 +161,35 @@ test('recovery commands are checked: the caller cannot replace itself, a strange
   assert.equal(codeOf(() => s.startRecovery(ids[2]!.key, ids[2]!.key, net.now)), 'bad-recovery');
   assert.equal(s.status, 'ready');
 });
+
+test('property: any member can be replaced under any delivery order; no pad or FK is sent, θ only in the handover', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 4, max: 5 }), fc.nat(4), fc.string({ minLength: 1, maxLength: 5 }), (n, which, label) => {
+      const ids = identities(n, `rec-prop/${label}`);
+      const net = initialized(new PanelNet(ids, { label, shuffle: label }));
+      net.session(ids[0]!.key).startRound(net.now);
+      net.run();
+      const snaps = ids.map((i) => net.session(i.key).snapshot());
+      const theta = scalarOf(snaps[0]!.theta);
+      const pads = snaps.map((s) => scalarOf(s.pad));
+      const secret = [...pads, ...pads.map((a) => remove(theta, a))].map(encodeScalar);
+      const failed = ids[which % n]!.key;
+      net.down.add(failed);
+      const from = net.sent.length;
+      const [newcomer] = identities(1, `rec-prop-new/${label}`);
+      replace(net, failed, newcomer!);
+      for (const k of net.live()) assert.equal(net.eventsOf(k, 'recovered').length, 1);
+      for (const m of net.sent.slice(from)) {
+        const plain = net.plaintext(m);
+        for (const s of secret) assert.ok(!contains(plain, s) && !contains(plain, s.slice().reverse()), 'a pad or FK in a recovery record');
+        if (contains(plain, encodeScalar(theta))) assert.equal(net.decode(m).body.kind, 'handover');
+      }
+      net.session(newcomer!.key).startRound(net.now);
+      net.run();
+      const keys = net.live().map((k) => toHex(net.eventsOf(k, 'round-complete').at(-1)!.key));
+      assert.equal(new Set(keys).size, 1);
+    }),
+    { numRuns: 3 },
+  );
+});
+

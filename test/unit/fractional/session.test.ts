@@ -13,7 +13,7 @@ import type { PanelEvent, PanelSnapshot } from '../../../app/fractional/session.
 import { PanelSession } from '../../../app/fractional/session.js';
 import type { PanelMessage } from '../../../app/fractional/wire.js';
 import type { Sent } from './harness.js';
-import { identities, initialized, PanelNet, seededRng } from './harness.js';
+import { contains, identities, initialized, PanelNet, seededRng } from './harness.js';
 
 const deps = { crypto: nobleCrypto, rng: seededRng('unit') };
 const scalarOf = (hex: string): Scalar => decodeScalar(fromHex(hex)!)!;
@@ -95,13 +95,6 @@ function encodings(s: Scalar): Uint8Array[] {
   return [le, le.slice().reverse()];
 }
 
-function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
-  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
-    return true;
-  }
-  return false;
-}
 
 test('property: θ_{j+1}, every FK and every pad never appear in a datagram nor in a decrypted record', () => {
   fc.assert(
