@@ -369,3 +369,40 @@ test('early messages wait in a bounded buffer: a seventh future message from one
   assert.deepEqual(rejections(net, keyOf(1)), ['buffer-full']);
   assert.deepEqual(target.snapshot(), before);
 });
+
+test('property: on a lossy network that drops, duplicates and reorders, nothing throws and no two members disagree on a key', () => {
+  fc.assert(
+    fc.property(fc.string({ minLength: 1, maxLength: 6 }), fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 15 }), (label, dropPct, dupPct) => {
+      const ids = identities(4, `lossy/${label}`);
+      const net = new PanelNet(ids, { label, shuffle: label, processTimeoutMs: 5_000 });
+      const dice = seededRng(`dice/${label}`);
+      net.intercept = (m) => {
+        const roll = dice(1)[0]! % 100;
+        if (roll < dropPct) return null;
+        if (roll < dropPct + dupPct) net.queue.push(m);
+        return m.bytes;
+      };
+      initialized(net);
+      net.advance(5_000);
+      for (let r = 0; r < 3; r++) {
+        const ready = net.live().filter((k) => net.session(k).status === 'ready');
+        if (ready.length === 0) break;
+        net.session(ready[0]!).startRound(net.now);
+        net.run();
+        net.advance(5_000);
+        net.run();
+      }
+      const byRound = new Map<number, Set<string>>();
+      for (const k of net.live()) {
+        for (const e of net.eventsOf(k, 'round-complete')) {
+          if (!byRound.has(e.round)) byRound.set(e.round, new Set());
+          byRound.get(e.round)!.add(toHex(e.key));
+        }
+        for (const e of net.eventsOf(k, 'rejected')) assert.ok(['replay', 'wrong-iteration', 'state-mismatch', 'wrong-mode', 'wrong-epoch'].includes(e.reason), e.reason);
+        assert.equal(net.eventsOf(k, 'cheater').length, 0, 'nobody is named a cheater for a network fault');
+      }
+      for (const [round, keys] of byRound) assert.equal(keys.size, 1, `round ${round}`);
+    }),
+    { numRuns: 6 },
+  );
+});
