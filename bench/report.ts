@@ -137,7 +137,10 @@ export function renderMarkdown(r: BenchResults, charts: { file: string; title: s
   if (r.network === null) out.push('Not measured in this run (see the notes below).');
   else {
     const n = r.network;
-    out.push(`${n.peers} peers: chat p50 ${fmt(n.chatP50Ms)} ms, p95 ${fmt(n.chatP95Ms)} ms, max ${fmt(n.chatMaxMs)} ms; join to first decrypted message ${fmt(n.joinMs)} ms; exclusion converged in ${fmt(n.exclusionMs)} ms.`);
+    const ok = (v: number | null | undefined) => v !== null && v !== undefined && Number.isFinite(v);
+    out.push('| peers | chat p50 ms | chat p95 ms | chat max ms | deliveries | join → first decrypted message ms | exclusion converged ms |');
+    out.push('|---:|---:|---:|---:|---:|---:|---:|');
+    out.push(`| ${n.peers} | ${fmt(n.chatP50Ms)} | ${fmt(n.chatP95Ms)} | ${fmt(n.chatMaxMs)} | ${fmt(n.chatSamples)} | ${ok(n.joinMs) ? fmt(n.joinMs) : 'no message within 60 s'} | ${ok(n.exclusionMs) ? fmt(n.exclusionMs) : 'not within 30 s'} |`);
   }
   out.push('');
   out.push('## Symmetric crypto throughput (1 KiB messages, XChaCha20-Poly1305, @noble)');

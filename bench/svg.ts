@@ -65,7 +65,9 @@ function axis(values: number[], log: boolean, extra: number[] = []): Axis {
     let hi10 = Math.ceil(Math.log10(hi));
     if (hi10 === lo10) hi10++;
     const ticks: number[] = [];
-    for (let e = lo10; e <= hi10; e++) ticks.push(10 ** e);
+    // Few decades: label 2× and 5× too, so the reader is not left with two ticks.
+    const steps = hi10 - lo10 <= 2 ? [1, 2, 5] : [1];
+    for (let e = lo10; e <= hi10; e++) for (const s of steps) if (s * 10 ** e <= 10 ** hi10) ticks.push(s * 10 ** e);
     return { lo: 10 ** lo10, hi: 10 ** hi10, log, ticks };
   }
   if (lo > 0) lo = 0;

@@ -46,6 +46,8 @@ export interface NetworkResult {
   chatMaxMs?: number;
   /** extra: how many chat deliveries the percentiles are over. */
   chatSamples?: number;
+  /** extra: deliveries expected but not seen within 15 s. */
+  chatMissing?: number;
 }
 
 export interface CryptoResult {
