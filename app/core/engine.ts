@@ -55,7 +55,6 @@ import {
   creatorsTag,
   dataKey,
   fingerprint,
-  mergeContributions,
   pairwiseKey,
   replaceKey,
   revisionStep,
@@ -232,7 +231,7 @@ export class GroupEngine {
   // --- transient (not persisted) ---
   private outbox: Transmit[] = [];
   private events: EngineEvent[] = [];
-  private heardAt = new Map<string, number>(); // `${slot}` → last heartbeat time of its owner
+  private heardAt = new Map<number, number>(); // slot → last heartbeat time of its owner
   private lastSeen = new Map<MemberKey, number>();
   private lastHeartbeatSentAt = new Map<MemberKey, number>();
   private nextHeartbeatAt: number | null = null;
@@ -301,7 +300,7 @@ export class GroupEngine {
       e.listenUntil = now + e.s.params.listenMs;
     }
     // Every owner we knew gets a fresh failover window from now.
-    for (const slot of Object.keys(e.s.slotDir)) e.heardAt.set(slot, now);
+    for (const slot of Object.keys(e.s.slotDir)) e.heardAt.set(Number(slot), now);
     return e;
   }
 
@@ -347,6 +346,11 @@ export class GroupEngine {
     if (!t) return null;
     return { version: t.version, revision: t.revision, creators: [...t.creators], fingerprint: fingerprint(this.crypto, t.key), origin: t.origin };
   }
+  /** Cheap equality key of (TEK version, revision, creators, blocklist) for convergence checks. */
+  convergenceSignature(): string {
+    const t = this.s.tek;
+    return t ? `${t.version}:${t.revision}:${t.creators.join(',')}|${this.s.blocklist.length}:${this.s.blocklist[this.s.blocklist.length - 1] ?? ''}` : 'none';
+  }
   rejectedCount(): Map<RejectReason, number> {
     return new Map(this.rejectedCounts);
   }
@@ -372,7 +376,7 @@ export class GroupEngine {
       this.listenUntil = null;
       this.createKeys(now);
     }
-    if (st === 'joining') this.joinTick(now);
+    if (this.join) this.joinTick(now); // also after 'joined': KEKs may still be on their way
     if (this.s.state === 'member') {
       this.tablesTick(now);
       this.failoverTick(now);
@@ -694,18 +698,18 @@ export class GroupEngine {
     const creators = sortedKeys(k.creators);
     const slotKey = String(k.slot);
     const dir = this.s.slotDir[slotKey];
-    const newer = !dir || k.version > dir.version || (k.version === dir.version && sameCreators(creators, dir.creators) && k.revision >= dir.revision);
+    const newer = !dir || this.wins({ version: k.version, creators }, dir) || (k.version === dir.version && sameCreators(creators, dir.creators) && k.revision >= dir.revision);
     const sameKeyOtherOwner = dir && k.version === dir.version && sameCreators(creators, dir.creators) && k.revision === dir.revision && dir.owner !== from;
     if (newer) {
       if (sameKeyOtherOwner && dir.owner !== null && cmpKey(dir.owner, from) < 0 && this.isOwnerAlive(k.slot, now)) {
         // Two holders announce the same key: the lower key keeps the role (003 [0069]).
       } else {
         this.s.slotDir[slotKey] = { version: k.version, revision: k.revision, creators, owner: from };
-        this.heardAt.set(slotKey, now);
+        this.heardAt.set(k.slot, now);
         this.claims.delete(k.slot);
       }
     } else if (dir && dir.owner === from) {
-      this.heardAt.set(slotKey, now);
+      this.heardAt.set(k.slot, now);
     }
     const held = this.heldKey(k.slot);
     if (!held || this.s.state !== 'member') return;
@@ -720,10 +724,10 @@ export class GroupEngine {
       } else if (held.owner !== from && this.s.slotDir[slotKey]?.owner === from) {
         held.owner = from;
       }
-    } else if (k.version > held.version || (k.version === held.version && !sameCreators(creators, held.creators))) {
-      // (b)/(c) a newer or concurrent version we do not have: find its table or fetch it.
-      if (!this.tableWillResolve(k.slot, k.version, creators)) this.scheduleFetch(k.slot, k.version, creators, from, now, this.s.params.fetchAfterMs);
-      if (held.owner === this.self && k.version > held.version) held.owner = from;
+    } else if (this.wins({ version: k.version, creators }, held)) {
+      // (b) a newer version, or (d) a concurrent one that wins the tie: find its table or fetch it.
+      if (!this.tableWillResolve(k.slot, k.version, creators)) this.scheduleFetch(k.slot, k.version, creators, from, now, k.version > held.version ? this.s.params.fetchAfterMs : 0);
+      if (held.owner === this.self) held.owner = from;
     }
   }
 
@@ -777,6 +781,7 @@ export class GroupEngine {
     if (!j) return;
     if (!j.certificate && now >= j.attemptAt) this.tryJoinContact(now);
     if (j.certificate) this.requestWantedKeys(now);
+    if (j.certificate && j.wanted.size === 0) this.join = null;
   }
 
   private onJoinRequest(from: MemberKey, m: Extract<Message, { type: typeof MsgType.JoinRequest }>, now: number): void {
@@ -801,15 +806,16 @@ export class GroupEngine {
 
     const known = this.s.roster[from];
     const admittedAt = known?.state === 'member' ? known.admittedAt : now;
-    if (!known || known.state !== 'member') {
-      this.s.roster[from] = { name: m.name.slice(0, 64), admittedAt, state: 'member' };
-      this.publish('control', { type: MsgType.MemberAdmitted, member: from, name: m.name.slice(0, 64), admittedAt });
-      this.emit({ type: 'member-admitted', member: from, by: this.self, name: m.name, at: now });
-      this.addLog(now, 'join', `admitted ${m.name || short(from)} (${pidStr})`);
-    }
     const certificate = this.certify(from, admittedAt);
     const wanted = [TEK_SLOT, ...slotsOf(pid, this.s.params.V)];
-    const grants = this.grantKeys(from, wanted, now, false);
+    const { grants, revisions } = this.grantKeys(from, wanted, now, false);
+    if (!known || known.state !== 'member') {
+      // One announcement carries both the new member and the TEK revision step made for it.
+      this.s.roster[from] = { name: m.name.slice(0, 64), admittedAt, state: 'member' };
+      this.publish('control', { type: MsgType.MemberAdmitted, member: from, name: m.name.slice(0, 64), admittedAt, revisions });
+      this.emit({ type: 'member-admitted', member: from, by: this.self, name: m.name, at: now });
+      this.addLog(now, 'join', `admitted ${m.name || short(from)} (${pidStr})`);
+    } else if (revisions.length) this.publish('control', { type: MsgType.Revision, keys: revisions });
     const owners: OwnerInfo[] = [];
     for (const [slotStr, d] of Object.entries(this.s.slotDir)) {
       if (d.owner) owners.push({ slot: Number(slotStr), version: d.version, revision: d.revision, creators: d.creators, owner: d.owner });
@@ -851,10 +857,10 @@ export class GroupEngine {
    * left behind), each stepped one revision first so the newcomer cannot read any
    * earlier traffic (003 [0064], backward secrecy).
    */
-  private grantKeys(member: MemberKey, slots: number[], now: number, fallback: boolean): SealedKey[] {
+  private grantKeys(member: MemberKey, slots: number[], now: number, fallback: boolean): { grants: SealedKey[]; revisions: KeyInfo[] } {
     const grants: SealedKey[] = [];
     const pk = this.pairwise(member);
-    if (!pk) return grants;
+    if (!pk) return { grants, revisions: [] };
     const bumpedTek: KeyInfo[] = [];
     for (const slot of slots) {
       const held = this.heldKey(slot);
@@ -866,8 +872,7 @@ export class GroupEngine {
       if (slot === TEK_SLOT) bumpedTek.push(this.info(held));
       grants.push(this.seal(member, pk, held, 'grant'));
     }
-    if (bumpedTek.length) this.publish('control', { type: MsgType.Revision, keys: bumpedTek });
-    return grants;
+    return { grants, revisions: bumpedTek };
   }
 
   private seal(member: MemberKey, pk: Uint8Array, held: HeldKey, purpose: string): SealedKey {
@@ -933,7 +938,7 @@ export class GroupEngine {
     }
     for (const o of m.owners) {
       this.s.slotDir[String(o.slot)] = { version: o.version, revision: o.revision, creators: sortedKeys(o.creators), owner: o.owner };
-      this.heardAt.set(String(o.slot), now);
+      this.heardAt.set(o.slot, now);
     }
     this.s.admittedAt = m.certificate.admittedAt;
     this.join.certificate = m.certificate;
@@ -1062,7 +1067,8 @@ export class GroupEngine {
       this.s.roster[from] = { name: '', admittedAt: m.certificate.admittedAt, state: 'member' };
     }
     this.lastSeen.set(from, now);
-    const grants = this.grantKeys(from, m.slots, now, true);
+    const { grants, revisions } = this.grantKeys(from, m.slots, now, true);
+    if (revisions.length) this.publish('control', { type: MsgType.Revision, keys: revisions });
     if (grants.length) this.unicast(from, { type: MsgType.KeyGrant, grants });
   }
 
@@ -1103,6 +1109,8 @@ export class GroupEngine {
     ensure(this.s.roster[from]?.state === 'member', 'not-member', 'admission announced by a non-member');
     ensure(!this.s.blocklist.includes(m.member), 'blocked', 'admission of an excluded member');
     this.lastSeen.set(from, now);
+    for (const k of m.revisions) this.checkInfo(k);
+    if (m.revisions.length) this.onRevision(from, m.revisions, now);
     const known = this.s.roster[m.member];
     if (known?.state === 'member') {
       if (!known.name) known.name = m.name;
@@ -1129,7 +1137,7 @@ export class GroupEngine {
       ciphertext: new Uint8Array(0),
     } as Extract<Message, { type: typeof MsgType.Data }>;
     const aad = dataAad(this.groupBytes, header);
-    header.ciphertext = this.crypto.seal(dataKey(this.crypto, tek.key), header.nonce, payload, aad);
+    header.ciphertext = this.crypto.seal(this.dataKeyOf(tek.key), header.nonce, payload, aad);
     this.publish('data', header);
   }
 
@@ -1179,7 +1187,7 @@ export class GroupEngine {
       if (!older) return 'too-old';
       key = advanceRevision(this.crypto, older.key, older.revision, m.revision);
     }
-    const pt = this.crypto.open(dataKey(this.crypto, key), m.nonce, m.ciphertext, dataAad(this.groupBytes, m));
+    const pt = this.crypto.open(this.dataKeyOf(key), m.nonce, m.ciphertext, dataAad(this.groupBytes, m));
     if (!pt) return 'failed';
     // A packet at a later revision of our current TEK tells us a join happened (003 [0070]).
     const tek = this.s.tek;
@@ -1189,6 +1197,14 @@ export class GroupEngine {
       this.recordTek(tek, -1);
     }
     return pt;
+  }
+
+  private dataKeyCache: { key: Uint8Array; derived: Uint8Array } | null = null;
+  private dataKeyOf(tek: Uint8Array): Uint8Array {
+    if (this.dataKeyCache && equalBytes(this.dataKeyCache.key, tek)) return this.dataKeyCache.derived;
+    const derived = dataKey(this.crypto, tek);
+    this.dataKeyCache = { key: tek, derived };
+    return derived;
   }
 
   private retryPendingData(now: number): void {
@@ -1315,11 +1331,24 @@ export class GroupEngine {
     };
   }
 
+  /**
+   * Slots whose KEK may not carry TEK': every slot of the targets AND of every member
+   * blocked earlier (the header's full blocklist). The seed (003 [0073]) replaces only
+   * the leaver's slots; but a replacement KEK is sealed under (old KEK, TEK'), so an
+   * earlier-excluded member who knew the old KEK and a later-excluded member who knew
+   * TEK' could pool them. Treating every blocked member's slots as unusable closes that
+   * (docs/protocol.md "Deviation: collusion across exclusions"). Cached per table.
+   */
   private unusableSlots(h: TableHeader): Set<number> {
+    const cached = this.unusableCache.get(h);
+    if (cached) return cached;
     const out = new Set<number>();
     for (const t of h.targets) for (const s of slotsOf(this.pidOf(t), this.s.params.V)) out.add(s);
+    for (const t of h.blocklist) for (const s of slotsOf(this.pidOf(t), this.s.params.V)) out.add(s);
+    this.unusableCache.set(h, out);
     return out;
   }
+  private unusableCache = new WeakMap<TableHeader, Set<number>>();
 
   /** Builds this member's completion of a table for the slots it holds that are still uncovered. */
   private makeContribution(t: TableState, now: number): Contribution | null {
@@ -1583,7 +1612,7 @@ export class GroupEngine {
     };
     this.recordTek(this.s.tek, now);
     this.s.slotDir[String(TEK_SLOT)] = { version: h.newVersion, revision: 0, creators, owner: h.excluder };
-    this.heardAt.set(String(TEK_SLOT), now);
+    this.heardAt.set(TEK_SLOT, now);
     t.applied = true;
     if (h.kind === 'refresh' || h.excluder === this.self) {
       this.s.lastVersionRefreshAt = now;
@@ -1646,7 +1675,7 @@ export class GroupEngine {
     this.s.keks = this.s.keks.filter((k) => k.slot !== slot);
     this.s.keks.push(held);
     this.s.slotDir[String(slot)] = { version, revision: 0, creators: [author], owner: author };
-    this.heardAt.set(String(slot), now);
+    this.heardAt.set(slot, now);
     this.keyChanged(slot, `replaced by the table of TEK v${t.header.newVersion}`, now);
   }
 
@@ -1656,8 +1685,10 @@ export class GroupEngine {
     const covered = this.coveredSlots(t);
     const mine = slotsOf(this.selfId, this.s.params.V).filter((s) => !covered.has(s));
     if (mine.length === 0) return;
+    // Greedy set cover: members that can fill more of the table answer sooner; jitter breaks ties.
     const spread = this.s.params.heartbeatMs;
-    t.rebroadcastAt = now + 1 + this.randomBelow(spread);
+    const share = 1 - mine.length / this.s.params.W;
+    t.rebroadcastAt = now + 1 + Math.floor((spread * share) / 2) + this.randomBelow(Math.max(2, Math.floor(spread / 4)));
   }
 
   private tablesTick(now: number): void {
@@ -1675,7 +1706,7 @@ export class GroupEngine {
         t.fetchTried.add(to);
         if (authors.length <= 1) t.fetchTried.clear();
         t.fetchAt = now + this.s.params.fetchAfterMs;
-        this.unicast(to, { type: MsgType.FetchRequest, tekVersion: t.header.newVersion, tekTag: creatorsTag(this.crypto, t.header.panel ? t.header.panel.members : [t.header.excluder]) });
+        this.unicast(to, { type: MsgType.FetchRequest, slot: TEK_SLOT, version: t.header.newVersion, tag: creatorsTag(this.crypto, t.header.panel ? t.header.panel.members : [t.header.excluder]) });
       }
     }
   }
@@ -1719,8 +1750,7 @@ export class GroupEngine {
       const to = f.tried.has(target.from) ? (this.possibleHolders(target.slot).find((m) => !f.tried.has(m)) ?? target.from) : target.from;
       f.tried.add(to);
       f.at = now + this.s.params.fetchAfterMs;
-      this.unicast(to, { type: MsgType.FetchRequest, tekVersion: target.version, tekTag: target.tag });
-      void target.slot;
+      this.unicast(to, { type: MsgType.FetchRequest, slot: target.slot, version: target.version, tag: target.tag });
     }
   }
 
@@ -1728,68 +1758,86 @@ export class GroupEngine {
     ensure(this.s.state === 'member', 'stale', 'fetch while not a member');
     ensure(!this.s.blocklist.includes(from), 'blocked', 'fetch from an excluded member');
     ensure(this.s.roster[from]?.state === 'member', 'not-member', 'fetch from a non-member');
+    const p = this.s.params;
+    ensure(m.slot <= p.V * p.W, 'invalid', `slot ${m.slot} outside the table`);
+    ensure(m.slot === TEK_SLOT || slotsOf(this.pidOf(from), p.V).includes(m.slot), 'not-authorized', `${slotName(m.slot, p.V)} is not selected by the requester's ID`);
     this.lastSeen.set(from, now);
-    const tek = this.s.tek!;
-    const table = [...this.tables.values()].find((t) => t.applied && t.header.newVersion === tek.version);
+    const held = this.heldKey(m.slot);
     const pk = this.pairwise(from);
-    const sealed = pk && tek.version >= m.tekVersion ? this.seal(from, pk, tek, 'fetch') : null;
-    // The requester's own slots, if the table replaced them and we can hand them over.
-    this.unicast(from, { type: MsgType.FetchReply, table: table ? this.tableMessageBytes(table) : null, tek: sealed });
-    if (pk) {
-      const theirs = new Set(slotsOf(this.pidOf(from), this.s.params.V));
-      const grants = this.s.keks.filter((k) => theirs.has(k.slot)).map((k) => this.seal(from, pk, k, 'grant'));
-      if (grants.length) this.unicast(from, { type: MsgType.KeyGrant, grants });
+    const sealed = held && pk && held.version >= m.version ? this.seal(from, pk, held, 'fetch') : null;
+    let table: Uint8Array | null = null;
+    if (m.slot === TEK_SLOT && held) {
+      const t = [...this.tables.values()].find((x) => x.applied && x.header.newVersion === held.version);
+      if (t) table = this.tableMessageBytes(t);
     }
+    this.unicast(from, { type: MsgType.FetchReply, table, key: sealed });
+  }
+
+  /** Which of two versions of one key stands: the higher version; on a tie, the lower smallest creator (docs/protocol.md). */
+  private wins(a: { version: number; creators: MemberKey[] }, b: { version: number; creators: MemberKey[] }): boolean {
+    if (a.version !== b.version) return a.version > b.version;
+    return cmpKey(a.creators[0] ?? '', b.creators[0] ?? '') < 0;
   }
 
   private onFetchReply(from: MemberKey, m: Extract<Message, { type: typeof MsgType.FetchReply }>, now: number): void {
     ensure(this.s.state === 'member', 'stale', 'fetch reply while not a member');
-    let tekKey: Uint8Array | null = null;
-    if (m.tek) {
-      ensure(m.tek.info.slot === TEK_SLOT, 'invalid', 'fetch reply carries a KEK where the TEK belongs');
-      tekKey = this.crypto.open(this.pairwise(from) ?? new Uint8Array(32), m.tek.nonce, m.tek.sealed, this.sealAad('fetch', this.self, m.tek.info));
-      ensure(tekKey, 'decrypt-failed', 'fetched TEK does not open');
+    let key: Uint8Array | null = null;
+    if (m.key) {
+      const slot = m.key.info.slot;
+      ensure(slot === TEK_SLOT || slotsOf(this.selfId, this.s.params.V).includes(slot), 'invalid', 'fetched a key this member does not hold');
+      key = this.crypto.open(this.pairwise(from) ?? new Uint8Array(32), m.key.nonce, m.key.sealed, this.sealAad('fetch', this.self, m.key.info));
+      ensure(key && key.length === KEY_BYTES, 'decrypt-failed', 'fetched key does not open');
     }
     if (m.table) this.receive(from, 'unicast', m.table, now);
-    if (m.tek && tekKey) {
-      const info = m.tek.info;
-      const creators = sortedKeys(info.creators);
-      // If a table for this version is known, its commitment must match.
+    if (!m.key || !key || this.s.state !== 'member') return;
+    const info = m.key.info;
+    const creators = sortedKeys(info.creators);
+    if (info.slot === TEK_SLOT) {
+      // If a table for this version is known, the fetched TEK' must match its commitment.
       const t = [...this.tables.values()].find((x) => x.header.newVersion === info.version && sameCreators(x.header.panel ? sortedKeys(x.header.panel.members) : [x.header.excluder], creators));
-      if (t && !t.tekPrime && info.revision === 0) {
-        if (equalBytes(this.commitTek(t.header, tekKey), t.header.tekCommitment)) {
-          t.tekPrime = tekKey;
-          this.progressTable(t, now);
-          return;
-        }
+      if (t && !t.tekPrime && info.revision === 0 && equalBytes(this.commitTek(t.header, key), t.header.tekCommitment)) {
+        t.tekPrime = key;
+        this.progressTable(t, now);
+        return;
       }
-      const cur = this.s.tek!;
-      if (info.version > cur.version || (info.version === cur.version && sameCreators(cur.creators, creators) && info.revision > cur.revision)) {
-        this.retireTek(now);
-        this.s.tek = {
-          slot: TEK_SLOT,
-          version: info.version,
-          creators,
-          revision: info.revision,
-          key: tekKey,
-          basedOn: m.tek.basedOn,
-          origin: creators.length > 1 ? { kind: 'merge', creators } : { kind: 'single', creator: creators[0]! },
-          owner: m.tek.owner,
-          coverage: t ? [...t.header.blocklist] : [...this.s.blocklist],
-        };
-        this.recordTek(this.s.tek, now);
-        this.s.slotDir[String(TEK_SLOT)] = { version: info.version, revision: info.revision, creators, owner: m.tek.owner };
-        this.keyChanged(TEK_SLOT, `fetched from ${short(from)}`, now);
-        this.retryPendingData(now);
-        this.flushHeldOutgoing(now);
-      }
+    }
+    const cur = this.heldKey(info.slot);
+    const better = !cur || this.wins({ version: info.version, creators }, cur) || (info.version === cur.version && sameCreators(cur.creators, creators) && info.revision > cur.revision);
+    if (!better) return;
+    const held: HeldKey = {
+      slot: info.slot,
+      version: info.version,
+      creators,
+      revision: info.revision,
+      key,
+      basedOn: m.key.basedOn,
+      origin: creators.length > 1 ? { kind: 'merge', creators } : { kind: 'single', creator: creators[0]! },
+      owner: m.key.owner,
+    };
+    if (info.slot === TEK_SLOT) {
+      const t = [...this.tables.values()].find((x) => x.header.newVersion === info.version);
+      held.coverage = t ? [...t.header.blocklist] : [...this.s.blocklist];
+      this.retireTek(now);
+      this.s.tek = held;
+      this.recordTek(held, now);
+    } else {
+      this.s.keks = this.s.keks.filter((k) => k.slot !== info.slot);
+      this.s.keks.push(held);
+    }
+    this.s.slotDir[String(info.slot)] = { version: info.version, revision: info.revision, creators, owner: m.key.owner };
+    this.heardAt.set(info.slot, now);
+    this.addLog(now, 'merge', `${slotName(info.slot, this.s.params.V)}: adopted v${info.version} by ${creators.map(short).join('+')} from ${short(from)}`);
+    this.keyChanged(info.slot, `fetched from ${short(from)}`, now);
+    if (info.slot === TEK_SLOT) {
+      this.retryPendingData(now);
+      this.flushHeldOutgoing(now);
     }
   }
 
   // ================================================================ failover (003 [0068]–[0069])
 
   private isOwnerAlive(slot: number, now: number): boolean {
-    const heard = this.heardAt.get(String(slot));
+    const heard = this.heardAt.get(slot);
     const dir = this.s.slotDir[String(slot)];
     if (!dir?.owner) return false;
     if (dir.owner === this.self) return true;
@@ -1801,9 +1849,12 @@ export class GroupEngine {
     let d: number | null = null;
     const limit = this.s.params.failoverIntervals * this.s.params.heartbeatMs;
     for (const k of this.heldKeys()) {
-      if (k.owner === this.self) continue;
-      const heard = this.heardAt.get(String(k.slot));
+      if (k.owner === this.self || this.claims.has(k.slot)) continue;
+      const dir = this.s.slotDir[String(k.slot)];
+      if (dir && !(dir.version === k.version && sameCreators(dir.creators, k.creators))) continue;
+      const heard = this.heardAt.get(k.slot);
       if (heard === undefined) continue;
+      // Only a live owner's expiry is a future event; a dead one already has a claim pending.
       const t = heard + limit + 1;
       if (d === null || t < d) d = t;
     }
@@ -1818,11 +1869,16 @@ export class GroupEngine {
       }
       const dir = this.s.slotDir[String(k.slot)];
       const sameKey = dir && dir.version === k.version && sameCreators(dir.creators, k.creators);
-      if (sameKey && this.isOwnerAlive(k.slot, now)) {
+      if (dir && !sameKey) {
+        // We are behind on this key: the fetch brings it; never claim a stale key.
         this.claims.delete(k.slot);
         continue;
       }
-      if (!this.heardAt.has(String(k.slot))) this.heardAt.set(String(k.slot), now);
+      if (!this.heardAt.has(k.slot)) this.heardAt.set(k.slot, now);
+      if (this.isOwnerAlive(k.slot, now)) {
+        this.claims.delete(k.slot);
+        continue;
+      }
       const claimAt = this.claims.get(k.slot);
       if (claimAt === undefined) {
         // Election without flooding: claim after a random pause; a lower-keyed claimant's heartbeat wins (003 [0068]).
@@ -1957,7 +2013,7 @@ export class GroupEngine {
   }
 
   private heartbeatAge(slot: number, now: number): number | null {
-    const h = this.heardAt.get(String(slot));
+    const h = this.heardAt.get(slot);
     return h === undefined ? null : Math.max(0, now - h);
   }
 

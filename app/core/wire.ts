@@ -122,7 +122,7 @@ export interface Contribution {
 export type Message =
   | { type: typeof MsgType.Heartbeat; sentAt: number; keys: KeyInfo[]; history: KeyInfo[]; blocklistCount: number; rosterCount: number }
   | { type: typeof MsgType.Revision; keys: KeyInfo[] }
-  | { type: typeof MsgType.MemberAdmitted; member: MemberKey; name: string; admittedAt: number }
+  | { type: typeof MsgType.MemberAdmitted; member: MemberKey; name: string; admittedAt: number; /** TEK revision step made for it (003 [0064]). */ revisions: KeyInfo[] }
   | { type: typeof MsgType.JoinRequest; name: string; credential: Uint8Array; sentAt: number }
   | {
       type: typeof MsgType.Admit;
@@ -148,8 +148,8 @@ export type Message =
       ciphertext: Uint8Array;
     }
   | { type: typeof MsgType.Table; header: TableHeader; headerSignature: Uint8Array; contributions: Contribution[] }
-  | { type: typeof MsgType.FetchRequest; tekVersion: number; tekTag: Uint8Array }
-  | { type: typeof MsgType.FetchReply; table: Uint8Array | null; tek: SealedKey | null }
+  | { type: typeof MsgType.FetchRequest; slot: number; version: number; tag: Uint8Array }
+  | { type: typeof MsgType.FetchReply; table: Uint8Array | null; key: SealedKey | null }
   | { type: typeof MsgType.Leave; sentAt: number };
 
 // ---------------------------------------------------------------- primitives
@@ -358,6 +358,7 @@ export function encodeMessage(group: Uint8Array, m: Message): Uint8Array {
     case MsgType.MemberAdmitted:
       wKey(w, m.member);
       w.str(m.name).u64(m.admittedAt);
+      wInfos(w, m.revisions);
       break;
     case MsgType.JoinRequest:
       w.str(m.name).bytes(m.credential).u64(m.sentAt);
@@ -403,14 +404,14 @@ export function encodeMessage(group: Uint8Array, m: Message): Uint8Array {
       break;
     }
     case MsgType.FetchRequest:
-      w.u32(m.tekVersion).raw(m.tekTag);
+      w.u16(m.slot).u32(m.version).raw(m.tag);
       break;
     case MsgType.FetchReply:
       if (m.table) w.u8(1).bytes(m.table);
       else w.u8(0);
-      if (m.tek) {
+      if (m.key) {
         w.u8(1);
-        wSealed(w, m.tek);
+        wSealed(w, m.key);
       } else w.u8(0);
       break;
     case MsgType.Leave:
@@ -471,7 +472,7 @@ export function decodeMessage(group: Uint8Array, channel: 'control' | 'data' | '
       m = { type, keys: rInfos(r, LIMITS.keyInfos) };
       break;
     case MsgType.MemberAdmitted:
-      m = { type, member: rKey(r), name: r.str(LIMITS.name), admittedAt: r.u64() };
+      m = { type, member: rKey(r), name: r.str(LIMITS.name), admittedAt: r.u64(), revisions: rInfos(r, 1) };
       break;
     case MsgType.JoinRequest:
       m = { type, name: r.str(LIMITS.name), credential: r.bytes(LIMITS.credential), sentAt: r.u64() };
@@ -538,13 +539,13 @@ export function decodeMessage(group: Uint8Array, channel: 'control' | 'data' | '
       break;
     }
     case MsgType.FetchRequest:
-      m = { type, tekVersion: r.u32(), tekTag: r.raw(8) };
+      m = { type, slot: r.u16(), version: r.u32(), tag: r.raw(8) };
       break;
     case MsgType.FetchReply: {
       const hasTable = r.u8();
       const table = hasTable ? r.bytes(LIMITS.controlBytes) : null;
-      const hasTek = r.u8();
-      m = { type, table, tek: hasTek ? rSealed(r) : null };
+      const hasKey = r.u8();
+      m = { type, table, key: hasKey ? rSealed(r) : null };
       break;
     }
     case MsgType.Leave:

@@ -1,0 +1,144 @@
+/**
+ * @module crypto/node
+ * The CryptoProvider on Node's native crypto (OpenSSL) where it is faster:
+ * SHA-256, HKDF, Ed25519, X25519 and ChaCha20-Poly1305. XChaCha20-Poly1305 is
+ * built from ChaCha20-Poly1305 and an HChaCha20 subkey (draft-irtf-cfrg-xchacha),
+ * HChaCha20 from @noble/ciphers. The Ed25519→X25519 maps reuse the noble provider.
+ * Invariant: byte-for-byte identical to `nobleCrypto` (test/unit/crypto.test.ts).
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  hkdfSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
+import { hchacha } from '@noble/ciphers/chacha.js';
+import type { CryptoProvider } from '../core/crypto-provider.js';
+import { nobleCrypto } from './noble.js';
+
+const ED_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
+const ED_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
+const X_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
+const X_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
+
+const edPrivate = new Map<string, KeyObject>();
+function edKey(seed: Uint8Array): KeyObject {
+  const id = Buffer.from(seed).toString('hex');
+  let k = edPrivate.get(id);
+  if (!k) {
+    k = createPrivateKey({ key: Buffer.concat([ED_PKCS8, seed]), format: 'der', type: 'pkcs8' });
+    if (edPrivate.size > 65536) edPrivate.clear();
+    edPrivate.set(id, k);
+  }
+  return k;
+}
+const edPublic = new Map<string, KeyObject>();
+function edPub(pk: Uint8Array): KeyObject {
+  const id = Buffer.from(pk).toString('hex');
+  let k = edPublic.get(id);
+  if (!k) {
+    k = createPublicKey({ key: Buffer.concat([ED_SPKI, pk]), format: 'der', type: 'spki' });
+    if (edPublic.size > 65536) edPublic.clear();
+    edPublic.set(id, k);
+  }
+  return k;
+}
+
+function u32(b: Uint8Array): Uint32Array {
+  const out = new Uint32Array(b.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = b[4 * i]! | (b[4 * i + 1]! << 8) | (b[4 * i + 2]! << 16) | (b[4 * i + 3]! << 24);
+  return out;
+}
+const SIGMA = u32(new TextEncoder().encode('expand 32-byte k'));
+
+/** XChaCha20 subkey and 12-byte nonce for ChaCha20-Poly1305. */
+function xSubkey(key: Uint8Array, nonce: Uint8Array): { k: Buffer; n: Buffer } {
+  const out = new Uint32Array(8);
+  hchacha(SIGMA, u32(key), u32(nonce.subarray(0, 16)), out);
+  const k = Buffer.alloc(32);
+  for (let i = 0; i < 8; i++) k.writeUInt32LE(out[i]!, 4 * i);
+  const n = Buffer.alloc(12);
+  n.set(nonce.subarray(16, 24), 4);
+  return { k, n };
+}
+
+const xPrivate = new Map<string, KeyObject>();
+function xKey(secret: Uint8Array): KeyObject {
+  const id = Buffer.from(secret).toString('hex');
+  let k = xPrivate.get(id);
+  if (!k) {
+    k = createPrivateKey({ key: Buffer.concat([X_PKCS8, secret]), format: 'der', type: 'pkcs8' });
+    if (xPrivate.size > 65536) xPrivate.clear();
+    xPrivate.set(id, k);
+  }
+  return k;
+}
+
+const xPublic = new Map<string, KeyObject>();
+function xPub(pk: Uint8Array): KeyObject {
+  const id = Buffer.from(pk).toString('hex');
+  let k = xPublic.get(id);
+  if (!k) {
+    k = createPublicKey({ key: Buffer.concat([X_SPKI, pk]), format: 'der', type: 'spki' });
+    if (xPublic.size > 65536) xPublic.clear();
+    xPublic.set(id, k);
+  }
+  return k;
+}
+
+export const nodeCrypto: CryptoProvider = {
+  name: 'node',
+  sha256: (data) => new Uint8Array(createHash('sha256').update(data).digest()),
+  hkdf: (ikm, salt, info, length) => new Uint8Array(hkdfSync('sha256', ikm, salt, info, length)),
+  seal(key, nonce, plaintext, aad) {
+    const { k, n } = xSubkey(key, nonce);
+    const c = createCipheriv('chacha20-poly1305', k, n, { authTagLength: 16 });
+    c.setAAD(aad, { plaintextLength: plaintext.length });
+    const body = Buffer.concat([c.update(plaintext), c.final()]);
+    return new Uint8Array(Buffer.concat([body, c.getAuthTag()]));
+  },
+  open(key, nonce, ciphertext, aad) {
+    if (key.length !== 32 || nonce.length !== 24 || ciphertext.length < 16) return null;
+    try {
+      const { k, n } = xSubkey(key, nonce);
+      const d = createDecipheriv('chacha20-poly1305', k, n, { authTagLength: 16 });
+      d.setAAD(aad, { plaintextLength: ciphertext.length - 16 });
+      d.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
+      return new Uint8Array(Buffer.concat([d.update(ciphertext.subarray(0, ciphertext.length - 16)), d.final()]));
+    } catch {
+      return null;
+    }
+  },
+  ed25519PublicKey: (seed) => nobleCrypto.ed25519PublicKey(seed),
+  ed25519Sign: (seed, message) => new Uint8Array(sign(null, message, edKey(seed))),
+  ed25519Verify(publicKey, message, signature) {
+    if (publicKey.length !== 32 || signature.length !== 64) return false;
+    try {
+      return verify(null, message, edPub(publicKey), signature);
+    } catch {
+      return false;
+    }
+  },
+  x25519SecretFromEd25519Seed: (seed) => nobleCrypto.x25519SecretFromEd25519Seed(seed),
+  x25519PublicFromEd25519: (pk) => nobleCrypto.x25519PublicFromEd25519(pk),
+  x25519PublicKey: (secret) => nobleCrypto.x25519PublicKey(secret),
+  x25519(secret, peerPublic) {
+    if (peerPublic.length !== 32) return null;
+    try {
+      const out = diffieHellman({
+        privateKey: xKey(secret),
+        publicKey: xPub(peerPublic),
+      });
+      if (out.every((b) => b === 0)) return null;
+      return new Uint8Array(out);
+    } catch {
+      return null;
+    }
+  },
+};
