@@ -35,7 +35,13 @@ function describe(err: unknown): string {
   if (err instanceof ApiError || err instanceof ProfileError || err instanceof PortInUseError || err instanceof UsageError) return err.message;
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'EADDRINUSE') return `listen address in use: ${e.message}`;
-  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  if (e instanceof Error && e.name === 'UnsupportedListenAddressesError') {
+    const failed = /(\/[^\s:]+): Error: listen (\w+)/.exec(e.message);
+    if (failed) return `cannot listen on ${failed[1]}: ${failed[2] === 'EADDRINUSE' ? 'address already in use' : failed[2]}`;
+    return 'cannot listen on the given --listen addresses';
+  }
+  if (e instanceof Error && (e.name === 'UnknownProtocolError' || /multiaddr/i.test(e.message))) return `invalid multiaddr: ${e.message}`;
+  if (e instanceof Error) return `${e.name}: ${e.message.split(/\s+at\s/)[0]}`;
   return 'unexpected error';
 }
 
