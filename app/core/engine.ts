@@ -244,6 +244,7 @@ export class GroupEngine {
   private seenNonces = new Map<string, number>();
   private leaveExclusions = new Map<MemberKey, number>(); // leaver → time to run its exclusion
   private resealAt: number | null = null;
+  private housekeepingAt: number | null = null;
   private fetches = new Map<string, { at: number; tried: Set<MemberKey> }>(); // `${slot}:${version}:${tag}` → retry
   private log: KeyLogEntry[] = [];
   private pidCache = new Map<MemberKey, number[]>();
@@ -379,7 +380,16 @@ export class GroupEngine {
     if (this.join) this.joinTick(now); // also after 'joined': KEKs may still be on their way
     if (this.s.state === 'member') {
       this.tablesTick(now);
-      this.failoverTick(now);
+      // Failover checks and grace-window expiry run on a housekeeping beat of half a
+      // heartbeat, not on exact per-key deadlines: cheap to arm, precise enough.
+      const claimDue = [...this.claims.values()].some((c) => c <= now);
+      if (this.housekeepingAt === null || now >= this.housekeepingAt || claimDue) {
+        if (this.housekeepingAt === null || now >= this.housekeepingAt) {
+          this.housekeepingAt = now + Math.max(1, Math.floor(this.s.params.heartbeatMs / 2));
+          this.expireTick(now);
+        }
+        this.failoverTick(now);
+      }
       this.fetchTick(now);
       this.leaveTick(now);
       this.resealTick(now);
@@ -387,8 +397,7 @@ export class GroupEngine {
       if (this.nextHeartbeatAt !== null && now >= this.nextHeartbeatAt) {
         this.sendHeartbeat(now);
       }
-    }
-    this.expireTick(now);
+    } else this.expireTick(now);
   }
 
   send(payload: Uint8Array, now: number): void {
@@ -462,14 +471,14 @@ export class GroupEngine {
       for (const f of this.fetches.values()) at(f.at);
       for (const l of this.leaveExclusions.values()) at(l);
       at(this.resealAt);
-      at(this.failoverCheckAt());
+      at(this.housekeepingAt);
       const p = this.s.params;
       if (this.ownsTek()) {
         if (p.refreshRevisionMs > 0) at(this.s.lastRevisionRefreshAt + p.refreshRevisionMs);
         if (p.refreshVersionMs > 0) at(this.s.lastVersionRefreshAt + p.refreshVersionMs);
       }
     }
-    at(this.expiryAt());
+    if (st !== 'member') at(this.expiryAt());
     return d === Infinity ? undefined : d;
   }
 
@@ -1843,22 +1852,6 @@ export class GroupEngine {
     if (dir.owner === this.self) return true;
     if (heard === undefined) return true;
     return now - heard <= this.s.params.failoverIntervals * this.s.params.heartbeatMs;
-  }
-
-  private failoverCheckAt(): number | null {
-    let d: number | null = null;
-    const limit = this.s.params.failoverIntervals * this.s.params.heartbeatMs;
-    for (const k of this.heldKeys()) {
-      if (k.owner === this.self || this.claims.has(k.slot)) continue;
-      const dir = this.s.slotDir[String(k.slot)];
-      if (dir && !(dir.version === k.version && sameCreators(dir.creators, k.creators))) continue;
-      const heard = this.heardAt.get(k.slot);
-      if (heard === undefined) continue;
-      // Only a live owner's expiry is a future event; a dead one already has a claim pending.
-      const t = heard + limit + 1;
-      if (d === null || t < d) d = t;
-    }
-    return d;
   }
 
   private failoverTick(now: number): void {

@@ -12,6 +12,8 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import type { CryptoProvider, Rng } from '../core/crypto-provider.js';
 
+const montgomeryCache = new Map<string, Uint8Array | null>();
+
 export const nobleCrypto: CryptoProvider = {
   name: 'noble',
   sha256: (data) => sha256(data),
@@ -35,11 +37,20 @@ export const nobleCrypto: CryptoProvider = {
   },
   x25519SecretFromEd25519Seed: (seed) => ed25519.utils.toMontgomerySecret(seed),
   x25519PublicFromEd25519(publicKey) {
+    // Memoized: a pure map on public data, costly (a field inversion and a point check) and asked often.
+    const id = publicKey.length === 32 ? String.fromCharCode(...publicKey) : null;
+    if (id !== null && montgomeryCache.has(id)) return montgomeryCache.get(id)!;
+    let out: Uint8Array | null;
     try {
-      return ed25519.utils.toMontgomery(publicKey);
+      out = ed25519.utils.toMontgomery(publicKey);
     } catch {
-      return null;
+      out = null;
     }
+    if (id !== null) {
+      if (montgomeryCache.size > 100_000) montgomeryCache.clear();
+      montgomeryCache.set(id, out);
+    }
+    return out;
   },
   x25519PublicKey: (secret) => x25519.getPublicKey(secret),
   x25519(secret, peerPublic) {
