@@ -348,9 +348,10 @@ export class GroupEngine {
     return { version: t.version, revision: t.revision, creators: [...t.creators], fingerprint: fingerprint(this.crypto, t.key), origin: t.origin };
   }
   /** Cheap equality key of (TEK version, revision, creators, blocklist) for convergence checks. */
-  convergenceSignature(): string {
+  convergenceSignature(withRevision = true): string {
     const t = this.s.tek;
-    return t ? `${t.version}:${t.revision}:${t.creators.join(',')}|${this.s.blocklist.length}:${this.s.blocklist[this.s.blocklist.length - 1] ?? ''}` : 'none';
+    if (!t) return 'none';
+    return `${t.version}:${withRevision ? t.revision : '*'}:${t.creators.join(',')}|${this.s.blocklist.length}:${this.s.blocklist[this.s.blocklist.length - 1] ?? ''}`;
   }
   rejectedCount(): Map<RejectReason, number> {
     return new Map(this.rejectedCounts);
@@ -1446,6 +1447,8 @@ export class GroupEngine {
       ensure(h.newVersion === h.base.version + 1, 'invalid', 'a table makes exactly the next version');
       if (this.s.tek && h.newVersion < this.s.tek.version - 1) throw new RemoteProtocolError('stale', `table for TEK v${h.newVersion}, current is v${this.s.tek.version}`);
       t = this.newTableState(h, headerBytes, m.headerSignature, now);
+    } else if (!equalBytes(t.headerSignature, m.headerSignature)) {
+      ensure(this.crypto.ed25519Verify(fromHex(h.excluder), concat(LABEL('table'), this.groupBytes, headerBytes), m.headerSignature), 'bad-signature', 'table header signature does not verify');
     }
     const fresh = m.contributions.filter((c) => {
       const known = t!.contributions.get(c.author);

@@ -26,6 +26,7 @@ export interface KnownKey {
 
 export interface RecordedControl {
   at: number;
+  from: string;
   bytes: Uint8Array;
 }
 

@@ -1,0 +1,124 @@
+// Lifecycles of the flat key table on the simulator (issue 2): every scenario
+// asserts convergence and no backward/forward/missed violations from the oracle.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SMALL, assertOk, member, readers, run } from './helpers.js';
+
+const joins = (names: string[], from = 1000, via = 'a') => names.map((p, i) => ({ at: from + 150 * i, do: 'join', peer: p, via }));
+
+test('joins: everyone reads everyone, a join costs existing members no key bytes', () => {
+  const { report } = run({
+    params: SMALL,
+    events: [{ at: 0, do: 'create', peer: 'a' }, ...joins(['b', 'c', 'd', 'e']), { at: 6000, do: 'sendAll', text: 'hi' }],
+    until: 12000,
+  });
+  assertOk(report);
+  for (const m of report.messages) assert.equal(m.readBy.length, 4, `${m.from}'s message read by all others`);
+  for (const n of ['a', 'b', 'c', 'd', 'e']) assert.equal(member(report, n).keysHeld, SMALL.W + 1, `${n} holds W+1 keys`);
+  const joinOps = report.stats.operations.filter((o) => o.op.startsWith('join'));
+  assert.equal(joinOps.length, 4);
+});
+
+test('exclusion of one member: the rest converge on a new TEK version the excluded cannot read', () => {
+  const { report } = run({
+    params: SMALL,
+    events: [
+      { at: 0, do: 'create', peer: 'a' },
+      ...joins(['b', 'c', 'd', 'e', 'f']),
+      { at: 5000, do: 'sendAll', text: 'before' },
+      { at: 7000, do: 'exclude', peers: ['c'], by: 'b' },
+      { at: 12000, do: 'sendAll', text: 'after' },
+    ],
+    until: 18000,
+  });
+  assertOk(report);
+  assert.equal(member(report, 'c').state, 'excluded');
+  assert.ok(readers(report, 'before').includes('c'));
+  assert.ok(!readers(report, 'after').includes('c'));
+  assert.equal(member(report, 'a').tek!.version, 2);
+});
+
+test('several colluding members excluded in one operation', () => {
+  const { report } = run({
+    params: SMALL,
+    events: [
+      { at: 0, do: 'create', peer: 'a' },
+      ...joins(['b', 'c', 'd', 'e', 'f', 'g', 'h']),
+      { at: 7000, do: 'exclude', peers: ['c', 'e', 'g'], by: 'a' },
+      { at: 13000, do: 'sendAll', text: 'after' },
+    ],
+    until: 19000,
+  });
+  assertOk(report);
+  for (const x of ['c', 'e', 'g']) assert.equal(member(report, x).state, 'excluded');
+  assert.deepEqual([...new Set(readers(report, 'after'))].sort(), ['a', 'b', 'd', 'f', 'h']);
+});
+
+test('two members whose IDs are complements of each other excluded together', () => {
+  const { report } = run({
+    params: SMALL,
+    peers: [
+      { name: 'x', id: '0f0f' },
+      { name: 'y', id: 'f0f0' },
+    ],
+    events: [
+      { at: 0, do: 'create', peer: 'a' },
+      ...joins(['b', 'x', 'y', 'c', 'd', 'e']),
+      { at: 7000, do: 'exclude', peers: ['x', 'y'], by: 'b' },
+      { at: 14000, do: 'sendAll', text: 'after' },
+    ],
+    until: 20000,
+  });
+  assertOk(report);
+  assert.equal(member(report, 'x').id, '00330033');
+  assert.equal(member(report, 'y').id, '33003300');
+  assert.ok(!readers(report, 'after').some((r) => r === 'x' || r === 'y'));
+});
+
+test('voluntary leave: a remaining member runs the exclusion', () => {
+  const { report } = run({
+    params: SMALL,
+    events: [{ at: 0, do: 'create', peer: 'a' }, ...joins(['b', 'c', 'd']), { at: 5000, do: 'leave', peer: 'c' }, { at: 11000, do: 'sendAll', text: 'after' }],
+    until: 16000,
+  });
+  assertOk(report);
+  assert.equal(member(report, 'c').state, 'left');
+  assert.equal(member(report, 'a').tek!.version, 2, 'the leave replaced the TEK');
+});
+
+test('the TEK holder leaving: another member runs the exclusion after a back-off', () => {
+  const { report } = run({
+    params: SMALL,
+    events: [{ at: 0, do: 'create', peer: 'a' }, ...joins(['b', 'c', 'd']), { at: 5000, do: 'leave', peer: 'a' }, { at: 13000, do: 'sendAll', text: 'after' }],
+    until: 18000,
+  });
+  assertOk(report);
+  assert.equal(member(report, 'b').tek!.version, 2);
+});
+
+test('periodic refresh bumps revisions and replaces the TEK version with no joins or leaves', () => {
+  const { report } = run({
+    params: { ...SMALL, refreshRevisionMs: 2000, refreshVersionMs: 7000 },
+    events: [{ at: 0, do: 'create', peer: 'a' }, ...joins(['b', 'c', 'd']), { at: 20000, do: 'sendAll', text: 'late' }],
+    until: 25000,
+  });
+  assertOk(report);
+  const tek = member(report, 'b').tek!;
+  assert.ok(tek.version >= 3, `version refreshed (v${tek.version})`);
+});
+
+test('10% control-message loss: heartbeats and fetches still bring everyone to the current keys', () => {
+  const { report } = run({
+    params: SMALL,
+    network: { latencyMs: [5, 40], loss: 0.1 },
+    events: [
+      { at: 0, do: 'create', peer: 'a' },
+      ...joins(['b', 'c', 'd', 'e', 'f', 'g']),
+      { at: 6000, do: 'exclude', peers: ['d'], by: 'a' },
+      { at: 9000, do: 'exclude', peers: ['f'], by: 'c' },
+      { at: 20000, do: 'sendAll', text: 'after' },
+    ],
+    until: 26000,
+  });
+  assertOk(report);
+});

@@ -1,0 +1,33 @@
+// Shared scenario plumbing for the scenario tests: run, and explain a failure.
+import assert from 'node:assert/strict';
+import { parseScenario } from '../../app/sim/scenario.js';
+import { Simulation, type SimReport } from '../../app/sim/simulation.js';
+
+export const SMALL = { W: 8, V: 4, heartbeatMs: 500, graceMs: 60000 };
+
+export function run(json: unknown, seed = 1): { report: SimReport; sim: Simulation } {
+  const sim = new Simulation(parseScenario(json), { seed });
+  const report = sim.run();
+  return { report, sim };
+}
+
+export function assertOk(report: SimReport, label = ''): void {
+  const why = [
+    ...report.errors.map((e) => `error: ${e}`),
+    ...report.violations.backward.map((v) => `backward: ${v}`),
+    ...report.violations.forward.map((v) => `forward: ${v}`),
+    ...report.violations.missed.map((v) => `missed: ${v}`),
+    report.converged ? '' : `not converged: ${report.members.filter((m) => m.state === 'member').map((m) => `${m.name}=v${m.tek?.version}r${m.tek?.revision}:${m.tek?.fingerprint}`).join(' ')}`,
+  ].filter(Boolean);
+  assert.ok(report.ok, `${label} ${why.slice(0, 8).join('\n')}`);
+}
+
+export function member(report: SimReport, name: string) {
+  const m = report.members.find((x) => x.name === name);
+  assert.ok(m, `no member ${name}`);
+  return m;
+}
+
+export function readers(report: SimReport, text: string): string[] {
+  return report.messages.filter((m) => m.text === text).flatMap((m) => m.readBy);
+}

@@ -1,0 +1,113 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { LIMITS, MsgType, WIRE_VERSION, decodeMessage, encodeMessage, type Message } from '../../app/core/wire.js';
+import { RemoteProtocolError } from '../../app/core/errors.js';
+import { DEFAULT_PARAMS } from '../../app/core/params.js';
+
+const group = Uint8Array.from({ length: 16 }, (_, i) => i);
+const key = (b: number) => b.toString(16).padStart(2, '0').repeat(32);
+const info = { slot: 3, version: 2, revision: 7, creators: [key(1), key(2)] };
+const sealed = { info, basedOn: { version: 1, revision: 4, creators: [key(3)] }, owner: key(4), nonce: new Uint8Array(24).fill(9), sealed: new Uint8Array(48).fill(5) };
+
+const samples: [Message, 'control' | 'data' | 'unicast'][] = [
+  [{ type: MsgType.Heartbeat, sentAt: 1234, keys: [info], history: [info], blocklistCount: 2, rosterCount: 9 }, 'control'],
+  [{ type: MsgType.Revision, keys: [info] }, 'control'],
+  [{ type: MsgType.MemberAdmitted, member: key(7), name: 'zoë ✓', admittedAt: 99, revisions: [info] }, 'control'],
+  [{ type: MsgType.JoinRequest, name: 'bob', credential: Uint8Array.from([1, 2, 3]), sentAt: 5 }, 'unicast'],
+  [
+    {
+      type: MsgType.Admit,
+      groupName: 'team',
+      params: { ...DEFAULT_PARAMS, policy: { exclude: 'admins', admins: [key(1)] } },
+      roster: [{ key: key(1), name: 'a', admittedAt: 1 }],
+      blocklist: [key(9)],
+      owners: [{ ...info, owner: key(1) }],
+      grants: [sealed],
+      certificate: { admitter: key(1), member: key(2), admittedAt: 3, signature: new Uint8Array(64).fill(1) },
+    },
+    'unicast',
+  ],
+  [{ type: MsgType.JoinRefused, reason: 'no' }, 'unicast'],
+  [{ type: MsgType.KeyRequest, slots: [0, 5], certificate: { admitter: key(1), member: key(2), admittedAt: 3, signature: new Uint8Array(64) } }, 'unicast'],
+  [{ type: MsgType.KeyGrant, grants: [sealed, { ...sealed, basedOn: null }] }, 'unicast'],
+  [{ type: MsgType.Data, senderId: Uint8Array.from([1, 2]), tekVersion: 3, tekTag: new Uint8Array(8).fill(2), revision: 4, sentAt: 77, nonce: new Uint8Array(24), ciphertext: new Uint8Array(40).fill(3) }, 'data'],
+  [
+    {
+      type: MsgType.Table,
+      header: { kind: 'exclude', excluder: key(1), targets: [key(2)], base: { version: 1, creators: [key(1)] }, newVersion: 2, createdAt: 10, blocklist: [key(2)], tekCommitment: new Uint8Array(32).fill(4), panel: { round: 3, members: [key(1), key(3)] } },
+      headerSignature: new Uint8Array(64).fill(6),
+      contributions: [{ author: key(1), entries: [{ kind: 'new-kek', slot: 4, kekVersion: 1, kekRevision: 2, newVersion: 2, nonce: new Uint8Array(24), sealed: new Uint8Array(48) }], signature: new Uint8Array(64) }],
+    },
+    'control',
+  ],
+  [{ type: MsgType.FetchRequest, slot: 0, version: 3, tag: new Uint8Array(8) }, 'unicast'],
+  [{ type: MsgType.FetchReply, table: Uint8Array.from([1, 2]), key: sealed }, 'unicast'],
+  [{ type: MsgType.Leave, sentAt: 3 }, 'control'],
+];
+
+test('every message type round-trips through the codec', () => {
+  for (const [m, channel] of samples) {
+    const bytes = encodeMessage(group, m);
+    assert.deepEqual(decodeMessage(group, channel, bytes), m, `type ${m.type}`);
+  }
+});
+
+function reason(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof RemoteProtocolError, `expected RemoteProtocolError, got ${String(e)}`);
+    return e.reason;
+  }
+  assert.fail('expected a rejection');
+}
+
+test('truncated, extended, wrong-version, wrong-group and misplaced messages are rejected with a reason', () => {
+  for (const [m, channel] of samples) {
+    const bytes = encodeMessage(group, m);
+    for (const cut of [1, 3, 10, bytes.length - 1]) if (cut < bytes.length) assert.equal(reason(() => decodeMessage(group, channel, bytes.slice(0, cut))), 'decode');
+    assert.equal(reason(() => decodeMessage(group, channel, Uint8Array.from([...bytes, 0]))), 'decode');
+    const v = Uint8Array.from(bytes);
+    v[1] = WIRE_VERSION + 1;
+    assert.equal(reason(() => decodeMessage(group, channel, v)), 'wire-version');
+    const other = Uint8Array.from(group);
+    other[0] = 99;
+    assert.equal(reason(() => decodeMessage(other, channel, bytes)), 'wrong-group');
+  }
+  const data = encodeMessage(group, samples[8]![0]);
+  assert.equal(reason(() => decodeMessage(group, 'control', data)), 'decode', 'data on the control topic');
+});
+
+test('oversized messages and fields are refused before parsing', () => {
+  assert.equal(reason(() => decodeMessage(group, 'data', new Uint8Array(LIMITS.dataBytes + 1))), 'decode');
+  const big = encodeMessage(group, { type: MsgType.JoinRequest, name: 'x'.repeat(LIMITS.name + 1), credential: new Uint8Array(0), sentAt: 0 });
+  assert.equal(reason(() => decodeMessage(group, 'unicast', big)), 'decode');
+});
+
+test('random bytes never throw anything but a RemoteProtocolError', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 400 }), fc.constantFrom('control', 'data', 'unicast'), (bytes, channel) => {
+      try {
+        decodeMessage(group, channel as 'control', bytes);
+      } catch (e) {
+        assert.ok(e instanceof RemoteProtocolError);
+      }
+    }),
+    { numRuns: 2000 },
+  );
+  // Valid prefix, then random tail: exercises the deeper decoders.
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 1, max: 13 }), (tail, type) => {
+      const bytes = Uint8Array.from([0x43, WIRE_VERSION, type, ...group, ...tail]);
+      for (const ch of ['control', 'data', 'unicast'] as const) {
+        try {
+          decodeMessage(group, ch, bytes);
+        } catch (e) {
+          assert.ok(e instanceof RemoteProtocolError);
+        }
+      }
+    }),
+    { numRuns: 2000 },
+  );
+});
