@@ -172,12 +172,13 @@ interface RecoveryProcess {
   secret: Scalar | null;
   blind: Scalar | null;
   ownRing: Scalar | null;
-  ringReceived: boolean;
+  /** The ring value received from the predecessor (for the recovery initiator: the closing one). */
+  ringIn: Scalar | null;
   xi: Scalar | null;
   shareSent: boolean;
   // newcomer
   handover: { theta: Scalar; xi: Scalar; pads: Point[] } | null;
-  shares: Map<MemberKey, { masked: Scalar; u: Point; d: Point; gamma: Point; stateDigest: Uint8Array }>;
+  shares: Map<MemberKey, { masked: Scalar; u: Point; prev: Point; d: Point; gamma: Point; stateDigest: Uint8Array }>;
 }
 
 type Process = InitProcess | RoundProcess | RecoveryProcess;
@@ -678,7 +679,7 @@ export class PanelSession {
       secret: null,
       blind: null,
       ownRing: null,
-      ringReceived: false,
+      ringIn: null,
       xi: null,
       shareSent: false,
       handover: null,
@@ -701,8 +702,8 @@ export class PanelSession {
       case 'recovery-ring': {
         if (body.failed !== r.failed || body.replacement !== r.replacement) return reject('unexpected', 'a recovery of another member');
         if (m.sender !== this.predecessor(r.ring, this.self)) return reject('unexpected', 'ring value from a member that is not our predecessor');
-        if (r.ringReceived) return reject('replay', 'second ring value');
-        r.ringReceived = true;
+        if (r.ringIn !== null) return reject('replay', 'second ring value');
+        r.ringIn = body.delta;
         if (!isInitiator) {
           this.recoveryRingForward(r, body.delta, now);
           return ACCEPTED;
@@ -754,6 +755,7 @@ export class PanelSession {
       kind: 'share',
       masked: hideFraction(stable.pad, beta),
       u: commit(r.secret!),
+      prev: commit(r.ringIn!),
       d: commit(r.ownRing!),
       gamma: r.ring[0] === this.self ? commit(r.blind!) : IDENTITY,
       stateDigest: this.currentStateDigest(),
@@ -808,13 +810,20 @@ export class PanelSession {
       this.emit({ type: 'rejected', from: disagreeing.member, reason: 'state-mismatch', detail: 'share for another panel state', at: now });
       return this.abort('verification', 'the remaining members disagree on the panel state', now);
     }
-    let previous = shares[0]!.gamma;
+    // Each member's own values must agree (D = previous D + U; only the recovery initiator has a Γ′) …
     for (const [i, s] of shares.entries()) {
-      if ((i > 0 && !s.gamma.equals(IDENTITY)) || !previous.add(s.u).equals(s.d)) return blame(s.member, 'D is not the previous D plus U');
-      previous = s.d;
+      const start = i === 0 ? s.gamma : s.prev;
+      if ((i > 0 && !s.gamma.equals(IDENTITY)) || !start.add(s.u).equals(s.d)) return blame(s.member, 'D is not its previous D plus U');
+    }
+    // … and with its neighbour's. A break here is one of two members lying, and we cannot tell which.
+    for (const [i, s] of shares.entries()) {
+      const before = shares[(i + shares.length - 1) % shares.length]!;
+      if (!s.prev.equals(before.d)) {
+        return this.abort('verification', `the ring values of ${before.member} and ${s.member} disagree`, now);
+      }
     }
     const xiPoint = commit(h.xi);
-    if (!previous.subtract(shares[0]!.gamma).equals(xiPoint)) return blame(initiator, 'ξ·B is not D_last − Γ');
+    if (!shares[0]!.prev.subtract(shares[0]!.gamma).equals(xiPoint)) return blame(initiator, 'ξ·B is not D_last − Γ′');
     for (const s of shares) {
       const expected = h.pads[r.before.indexOf(s.member)]!.add(xiPoint.subtract(s.u));
       if (!commit(s.masked).equals(expected)) return blame(s.member, 'masked pad·B is not A + ξ·B − U');
@@ -854,7 +863,7 @@ export class PanelSession {
         return p.commitDigest ? others.filter((m) => !p.hidden.has(m)) : others.filter((m) => !p.commitments.has(m));
       case 'recovery':
         if (p.role === 'newcomer') return p.ring.filter((m) => !p.shares.has(m) || (m === p.ring[0] && !p.handover));
-        if (!p.ringReceived) return [this.predecessor(p.ring, this.self)];
+        if (p.ringIn === null) return [this.predecessor(p.ring, this.self)];
         if (p.xi === null) return [p.ring[0]!];
         return [p.replacement];
     }

@@ -50,7 +50,7 @@ export type PanelBody =
   | { kind: 'recovery-ring'; delta: Scalar; failed: MemberKey; replacement: MemberKey }
   | { kind: 'xi'; xi: Scalar; failed: MemberKey; replacement: MemberKey }
   | { kind: 'handover'; theta: Scalar; xi: Scalar; failed: MemberKey; pads: Point[] }
-  | { kind: 'share'; masked: Scalar; u: Point; d: Point; gamma: Point; stateDigest: Uint8Array }
+  | { kind: 'share'; masked: Scalar; u: Point; prev: Point; d: Point; gamma: Point; stateDigest: Uint8Array }
   | { kind: 'done'; stateDigest: Uint8Array };
 
 export type BodyKind = PanelBody['kind'];
@@ -109,7 +109,7 @@ function encodeBody(body: PanelBody): Uint8Array {
     case 'handover':
       return concatBytes(s(body.theta), s(body.xi), keyBytes(body.failed), Uint8Array.of(body.pads.length), ...body.pads.map(p));
     case 'share':
-      return concatBytes(s(body.masked), p(body.u), p(body.d), p(body.gamma), body.stateDigest);
+      return concatBytes(s(body.masked), p(body.u), p(body.prev), p(body.d), p(body.gamma), body.stateDigest);
     case 'done':
       return body.stateDigest;
   }
@@ -183,7 +183,15 @@ function decodeBody(kind: BodyKind, r: Reader): PanelBody {
       return { kind, theta, xi, failed, pads };
     }
     case 'share':
-      return { kind, masked: r.scalar('masked pad'), u: r.point('U'), d: r.point('D'), gamma: r.point('Γ'), stateDigest: r.digest('state digest') };
+      return {
+        kind,
+        masked: r.scalar('masked pad'),
+        u: r.point('U'),
+        prev: r.point('previous D'),
+        d: r.point('D'),
+        gamma: r.point('Γ'),
+        stateDigest: r.digest('state digest'),
+      };
     case 'done':
       return { kind, stateDigest: r.digest('state digest') };
   }

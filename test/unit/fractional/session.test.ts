@@ -85,7 +85,7 @@ test('property: every member derives the same SK_j = f(θ_{j+1}), for any panel 
       }
       for (const id of ids) assert.deepEqual(rejections(net, id.key), []);
     }),
-    { numRuns: 5 },
+    { numRuns: 4 },
   );
 });
 
@@ -403,6 +403,6 @@ test('property: on a lossy network that drops, duplicates and reorders, nothing 
       }
       for (const [round, keys] of byRound) assert.equal(keys.size, 1, `round ${round}`);
     }),
-    { numRuns: 6 },
+    { numRuns: 4 },
   );
 });

@@ -20,7 +20,7 @@ const bodies: PanelBody[] = [
   { kind: 'recovery-ring', delta: 1n, failed: carol!.key, replacement: bob!.key },
   { kind: 'xi', xi: 2n, failed: carol!.key, replacement: bob!.key },
   { kind: 'handover', theta: 3n, xi: 4n, failed: carol!.key, pads: Array.from({ length: 32 }, (_, i) => commit(BigInt(i + 1))) },
-  { kind: 'share', masked: 6n, u: commit(7n), d: commit(8n), gamma: commit(9n), stateDigest: digest },
+  { kind: 'share', masked: 6n, u: commit(7n), prev: commit(5n), d: commit(8n), gamma: commit(9n), stateDigest: digest },
   { kind: 'done', stateDigest: digest },
 ];
 
