@@ -160,7 +160,7 @@ async function main(): Promise<void> {
         .join(', ');
       notes.push(`conclave N=${n} ${op}: transmits in the window (heartbeats left out): ${types || 'none'}.`);
       if (!r.report.ok) {
-        const why = [...r.report.errors, ...r.report.violations].join('; ');
+        const why = [...new Set([...r.report.errors, ...r.report.violations].map((e) => e.replace(/^t=\d+ /, '').replace(/\d+/g, '#')))].join('; ');
         notes.push(`conclave N=${n} ${op}: the simulator's report was not ok (converged: ${r.report.converged}${why ? `; ${why}` : ''}); figures are as measured.`);
       }
       log(`conclave N=${n} ${op}: ${r.wallSeconds.toFixed(1)} s${r.row ? `, ${r.row.bytes} B, ${r.row.messages} msgs` : ''}${r.convergence ? `, converged: ${r.convergence.ms ?? 'no'}` : ''}`);
@@ -191,7 +191,7 @@ async function main(): Promise<void> {
   notes.push(`conclave: engine via the simulator, latency uniform in [${LATENCY_MS[0]}, ${LATENCY_MS[1]}] ms per delivery, no loss, W=16, V=16, heartbeat 1 s; each operation measured in a ${WINDOW_MS / 1000} s window on a freshly built group of N members; receiver CPU is the busiest other member.`);
   // Real network: 10 headless peers as processes on loopback.
   try {
-    results.network = await measureNetwork(root, 10, quick ? 5 : 20, log);
+    results.network = await measureNetwork(10, quick ? 5 : 20, log);
     const n = results.network;
     notes.push(`network: ${n.peers} headless peers (bin/conclave.js peer) on 127.0.0.1 TCP without mDNS, driven through their WebSocket API; ${n.chatSamples} chat deliveries${n.chatMissing ? `, ${n.chatMissing} expected deliveries not seen within 15 s` : ''}; exclusion convergence polled by keys.table every ~30 ms${Number.isNaN(n.exclusionMs) ? ' — did not converge within 30 s' : ''}.`);
   } catch (err) {
