@@ -170,6 +170,7 @@ async function boot(): Promise<void> {
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
+  if (process.platform === 'win32') app.setAppUserModelId('org.conclave.desktop'); // notifications on Windows
   if (process.defaultApp && process.argv[1]) app.setAsDefaultProtocolClient(PROTOCOL, process.execPath, [resolve(process.argv[1])]);
   else app.setAsDefaultProtocolClient(PROTOCOL);
 

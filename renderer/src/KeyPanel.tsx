@@ -70,7 +70,7 @@ export function KeyPanel({ group, members }: { group: GroupSummary; members: Mem
         return key ? [[key, m.self ? 'you' : m.name] as [string, string]] : [];
       });
       const named = text.replace(/\b[0-9a-f]{8,64}\b/g, (hex) => keys.find(([k]) => k.startsWith(hex))?.[1] ?? hex);
-      return named.replace(/(\S+) \(\1\)/g, '$1');
+      return named.replace(/(\S+) \(\1\)/g, '$1').replace(/\byou's\b/g, 'your');
     },
     [members],
   );

@@ -26,7 +26,7 @@ export async function startWebPeer(name: string, baseDir: string): Promise<WebPe
   mkdirSync(profile, { recursive: true });
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'app', 'cli', 'web.ts'), '--profile', profile, '--port', '0', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'],
+    ['--import', 'tsx', join(ROOT, 'app', 'cli', 'web.ts'), '--profile', profile, '--port', '0', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--verbose'],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } },
   );
   let out = '';

@@ -6,7 +6,7 @@
 // under docs/screenshots/).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM, RESULTS, ROOT, prerequisites, startWebPeer, tempDir, type WebPeer } from './web-peers.js';
@@ -87,6 +87,9 @@ before(async () => {
 });
 
 after(async () => {
+  // Evidence for whoever reads a failure: every page as it ended, every peer's log.
+  for (const [name, p] of pages) await p.screenshot({ path: join(RESULTS, `zz-final-${name.toLowerCase()}.png`) }).catch(() => undefined);
+  for (const peer of peers) writeFileSync(join(RESULTS, `peer-${peer.name.toLowerCase()}.log`), peer.output().replace(/token=[\w-]+/g, 'token=…'));
   await context?.close().catch(() => undefined);
   await Promise.all(peers.map((p) => p.stop()));
   dirs?.remove();
@@ -206,6 +209,8 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
   });
 
   await t.test('Alice excludes Carol, who sees it and reads nothing new', async () => {
+    await openTab(alice, 'keys');
+    const tekBefore = Number(await alice.getByTestId('tek-info').getAttribute('data-version'));
     await openTab(alice, 'members');
     await alice.locator(`[data-testid="member"][data-peer="${carolPeer.peerId}"]`).getByTestId('member-exclude').click();
     await alice.getByTestId('confirm-dialog').waitFor();
@@ -232,8 +237,10 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
     await openTab(carol, 'chat');
     await shot(carol, '10b-excluded', true);
 
+    // The exclusion is visible in the key scheme: a new TEK version and an exclude entry in the log.
     await openTab(alice, 'keys');
-    await alice.getByTestId('key-log').waitFor();
+    await alice.locator('[data-testid="key-log"] li[data-kind="exclude"]').first().waitFor({ timeout: WAIT });
+    assert.ok(Number(await alice.getByTestId('tek-info').getAttribute('data-version')) > tekBefore, 'the TEK moved to a new version');
     await shot(alice, '11-keys-after-exclusion');
   });
 
