@@ -31,10 +31,8 @@ export type Point = InstanceType<typeof ristretto255.Point>;
 const Fn = ristretto255.Point.Fn;
 const BASE = ristretto255.Point.BASE;
 
-/** ℓ, the seed's prime p. */
+/** ℓ, the seed's prime p; keys are L = 253 bits (004 §I). */
 export const GROUP_ORDER: bigint = Fn.ORDER;
-/** L of 004 §I: bits per key. */
-export const KEY_BITS = 253;
 export const SCALAR_BYTES = 32;
 export const POINT_BYTES = 32;
 export const IDENTITY: Point = ristretto255.Point.ZERO;

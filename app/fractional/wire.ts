@@ -27,14 +27,14 @@ import type { PanelRejectReason } from './errors.js';
 export const WIRE_VERSION = 1;
 export const MAX_PANEL_SIZE = 32;
 export const EPOCH_BYTES = 16;
-export const DIGEST_BYTES = 32;
+const DIGEST_BYTES = 32;
 const KEY_BYTES = 32;
 const SIGNATURE_BYTES = 64;
 const NONCE_BYTES = 24;
 const TAG_BYTES = 16;
 const HEADER_BYTES = 1 + 1 + 1 + EPOCH_BYTES + 4 + 8 + KEY_BYTES + KEY_BYTES + 2;
 /** The largest body: a handover carrying a full panel's pad commitments. */
-export const MAX_BODY_BYTES = 3 * SCALAR_BYTES + 1 + MAX_PANEL_SIZE * POINT_BYTES;
+const MAX_BODY_BYTES = 3 * SCALAR_BYTES + 1 + MAX_PANEL_SIZE * POINT_BYTES;
 export const MAX_INNER_BYTES = HEADER_BYTES + MAX_BODY_BYTES + SIGNATURE_BYTES;
 export const MAX_ENVELOPE_BYTES = 1 + 32 + NONCE_BYTES + MAX_INNER_BYTES + TAG_BYTES;
 
@@ -53,7 +53,7 @@ export type PanelBody =
   | { kind: 'share'; masked: Scalar; u: Point; prev: Point; d: Point; gamma: Point; stateDigest: Uint8Array }
   | { kind: 'done'; stateDigest: Uint8Array };
 
-export type BodyKind = PanelBody['kind'];
+type BodyKind = PanelBody['kind'];
 
 export interface PanelMessage {
   mode: Mode;
