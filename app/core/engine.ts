@@ -685,7 +685,15 @@ export class GroupEngine {
       return;
     }
     if (this.s.state !== 'member' && this.s.state !== 'joining') return;
-    if (this.s.state === 'member') ensure(this.s.roster[from] !== undefined, 'not-member', 'heartbeat from a peer that is not a member');
+    if (this.s.state === 'member' && this.s.roster[from] === undefined) {
+      // A holder from another instance of this group (a creation race, 003 [0060]): if
+      // its TEK wins, join it through a unicast admission; otherwise it will join us.
+      const theirs = m.keys.find((k) => k.slot === TEK_SLOT);
+      ensure(theirs && this.s.tek && this.wins({ version: theirs.version, creators: sortedKeys(theirs.creators) }, this.s.tek), 'not-member', 'heartbeat from a peer that is not a member');
+      this.lastHeartbeatSentAt.set(from, m.sentAt);
+      this.startMergeJoin(from, now);
+      return;
+    }
     this.lastHeartbeatSentAt.set(from, m.sentAt);
     this.lastSeen.set(from, now);
     for (const k of m.keys) this.learnOwnership(from, k, now);
@@ -770,6 +778,17 @@ export class GroupEngine {
   }
 
   // ================================================================ join (003 [0061]–[0066]; 001)
+
+  /** Leaves our losing instance of the group and asks the winning one for admission (003 [0060]). */
+  private startMergeJoin(contact: MemberKey, now: number): void {
+    this.addLog(now, 'merge', `another instance of this group (holder ${short(contact)}) wins: joining it`);
+    this.retireTek(now);
+    this.s.tek = null;
+    this.s.state = 'joining';
+    this.nextHeartbeatAt = null;
+    this.join = { credential: new Uint8Array(0), contacts: [contact], next: 0, attemptAt: now, certificate: null, wanted: new Map() };
+    this.tryJoinContact(now);
+  }
 
   private tryJoinContact(now: number): void {
     const j = this.join;

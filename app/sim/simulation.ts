@@ -20,6 +20,7 @@ import { nodeCrypto } from '../crypto/node.js';
 import { SeededRandom } from './random.js';
 import type { Scenario, ScenarioEvent } from './scenario.js';
 import { MsgType, decodeMessage } from '../core/wire.js';
+import { decodeState, encodeState } from '../core/state.js';
 import { Adversary, type KnownKey, type RecordedControl, type RecordedData } from './oracle.js';
 
 export interface SimOptions {
@@ -345,8 +346,15 @@ export class Simulation {
         const by = this.peer(ev.by);
         this.startOperation(`exclude ${ev.peers.join(',')} by ${ev.by}`);
         this.disturb();
+        const targets = ev.peers.map((n) => this.peer(n).key);
+        if (by.engine && by.engine.state() === 'member' && !by.engine.canExclude()) {
+          // An unauthorized peer: emulate a malicious client that skips its own policy
+          // check, so every other member's authorization is what gets tested.
+          this.maliciousExclude(by, targets);
+          break;
+        }
         try {
-          by.engine?.exclude(ev.peers.map((n) => this.peer(n).key), this.now);
+          by.engine?.exclude(targets, this.now);
         } catch (e) {
           this.errors.push(`t=${this.now} exclude by ${ev.by} refused locally: ${(e as Error).message}`);
         }
@@ -399,6 +407,23 @@ export class Simulation {
         break;
     }
   }
+
+  private maliciousExclude(by: Peer, targets: MemberKey[]): void {
+    const state = decodeState(by.engine!.snapshot());
+    state.params = { ...state.params, policy: { exclude: 'any-member' } };
+    const forger = GroupEngine.restore(this.deps(by), { seed: by.seed, name: by.name }, encodeState(state), this.now);
+    forger.exclude(targets, this.now);
+    this.unauthorizedAttempts++;
+    for (let t = forger.pollTransmit(); t; t = forger.pollTransmit()) {
+      if (t.kind !== 'publish' || t.topic !== 'control') continue;
+      this.control.push({ at: this.now, from: by.name, bytes: t.bytes });
+      for (const q of this.peers.values()) {
+        if (q === by || !q.engine || q.crashed || !this.reachable(by.name, q.name)) continue;
+        this.push({ t: this.now + this.latency(), seq: 0, kind: 'deliver', to: q.name, from: by.key, channel: 'control', bytes: t.bytes });
+      }
+    }
+  }
+  private unauthorizedAttempts = 0;
 
   private disturb(): void {
     this.disturbances.push(this.now);

@@ -1,0 +1,132 @@
+// No central control (issue 3): concurrent changes, races, partitions and failover
+// converge to one TEK and one blocklist with no secrecy violation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SMALL, assertOk, member, readers, run } from './helpers.js';
+
+const joins = (names: string[], from = 1000, via = 'a') => names.map((p, i) => ({ at: from + 150 * i, do: 'join', peer: p, via }));
+const base = (extra: unknown[], until: number, params: object = SMALL, network?: object) => ({
+  params,
+  ...(network ? { network } : {}),
+  events: [{ at: 0, do: 'create', peer: 'a' }, ...joins(['b', 'c', 'd', 'e', 'f', 'g', 'h']), ...extra],
+  until,
+});
+
+test('five peers creating at once end in one group', () => {
+  const names = ['p1', 'p2', 'p3', 'p4', 'p5'];
+  const { report } = run({
+    params: SMALL,
+    events: [...names.map((p) => ({ at: 0, do: 'create', peer: p, listen: true })), { at: 12000, do: 'sendAll', text: 'one group' }],
+    until: 18000,
+  });
+  assertOk(report);
+  const fps = new Set(report.members.map((m) => m.tek?.fingerprint));
+  assert.equal(fps.size, 1);
+  for (const m of report.messages) assert.equal(m.readBy.length, 4);
+});
+
+test('two concurrent exclusions of different members by different excluders', () => {
+  const { report } = run(base([{ at: 6000, do: 'exclude', peers: ['c'], by: 'b' }, { at: 6000, do: 'exclude', peers: ['e'], by: 'f' }, { at: 16000, do: 'sendAll', text: 'after' }], 22000));
+  assertOk(report);
+  assert.ok(!readers(report, 'after').some((r) => r === 'c' || r === 'e'));
+  // Two sibling versions v2, then one reseal v3 that excludes both (docs/protocol.md "Concurrent tables").
+  assert.ok(member(report, 'a').tek!.version >= 3, `resealed: v${member(report, 'a').tek!.version}`);
+});
+
+test('two concurrent exclusions of the same member', () => {
+  const { report } = run(base([{ at: 6000, do: 'exclude', peers: ['d'], by: 'b' }, { at: 6001, do: 'exclude', peers: ['d'], by: 'g' }, { at: 14000, do: 'sendAll', text: 'after' }], 20000));
+  assertOk(report);
+  assert.equal(member(report, 'd').state, 'excluded');
+});
+
+test('a join racing an exclusion', () => {
+  const { report } = run(base([{ at: 6000, do: 'exclude', peers: ['c'], by: 'b' }, { at: 6000, do: 'join', peer: 'z', via: 'a' }, { at: 14000, do: 'sendAll', text: 'after' }], 20000));
+  assertOk(report);
+  assert.ok(readers(report, 'after').includes('z'));
+});
+
+test('partition, exclusions on both sides, heal: one TEK, one blocklist, both exclusions stay in force', () => {
+  const { report } = run(
+    base(
+      [
+        { at: 5000, do: 'partition', groups: [['a', 'b', 'c', 'd'], ['e', 'f', 'g', 'h']] },
+        { at: 6000, do: 'exclude', peers: ['c'], by: 'a' },
+        { at: 6500, do: 'exclude', peers: ['g'], by: 'e' },
+        { at: 12000, do: 'heal' },
+        { at: 26000, do: 'sendAll', text: 'healed' },
+      ],
+      32000,
+    ),
+  );
+  assertOk(report);
+  for (const n of ['a', 'b', 'd', 'e', 'f', 'h']) assert.deepEqual(member(report, n).state, 'member');
+  assert.ok(!readers(report, 'healed').some((r) => r === 'c' || r === 'g'));
+});
+
+test('TEK holder crash: failover, chat continues, the old holder restarts and catches up', () => {
+  const { report } = run(
+    base(
+      [
+        { at: 5000, do: 'crash', peer: 'a' },
+        { at: 6000, do: 'send', peer: 'b', text: 'during failover' },
+        { at: 12000, do: 'sendAll', text: 'after failover' },
+        { at: 15000, do: 'restart', peer: 'a' },
+        { at: 24000, do: 'sendAll', text: 'after restart' },
+      ],
+      30000,
+    ),
+  );
+  assertOk(report);
+  const owners = report.members.filter((m) => m.ownerOf.includes('TEK'));
+  assert.equal(owners.length, 1, `one TEK holder: ${owners.map((o) => o.name)}`);
+  assert.ok(readers(report, 'after restart').includes('a'));
+  assert.equal(readers(report, 'during failover').length, 6, 'nobody alive missed a message during the failover');
+});
+
+test('KEK holder crash: a member that knows the KEK takes it over', () => {
+  const { report, sim } = run(base([{ at: 5000, do: 'crash', peer: 'b' }, { at: 16000, do: 'sendAll', text: 'x' }], 20000));
+  assertOk(report);
+  const bKey = sim.keyOf('b');
+  for (const m of report.members.filter((x) => x.state === 'member')) {
+    const table = sim.engineOf(m.name)!.keyTable(20000);
+    for (const s of table.slots) if (s.held) assert.notEqual(s.owner, bKey, `${m.name}: slot still owned by the crashed b`);
+  }
+});
+
+test('20% control-message loss with churn', () => {
+  const { report } = run(
+    base(
+      [
+        { at: 5000, do: 'join', peer: 'i', via: 'b' },
+        { at: 7000, do: 'exclude', peers: ['d'], by: 'c' },
+        { at: 9000, do: 'leave', peer: 'f' },
+        { at: 11000, do: 'join', peer: 'j', via: 'e' },
+        { at: 30000, do: 'sendAll', text: 'lossy' },
+      ],
+      38000,
+      SMALL,
+      { latencyMs: [5, 40], loss: 0.2 },
+    ),
+  );
+  assertOk(report);
+});
+
+test("a non-admin's exclusion under the admins policy is rejected by every member", () => {
+  const { report } = run({
+    params: SMALL,
+    events: [
+      { at: 0, do: 'create', peer: 'a', policy: { exclude: 'admins', admins: ['a'] } },
+      ...joins(['b', 'c', 'd']),
+      { at: 5000, do: 'exclude', peers: ['c'], by: 'b' },
+      { at: 9000, do: 'sendAll', text: 'still here' },
+    ],
+    until: 14000,
+  });
+  assertOk(report);
+  assert.equal(member(report, 'c').state, 'member');
+  assert.ok(readers(report, 'still here').includes('c'));
+  for (const n of ['a', 'c', 'd']) {
+    const r = member(report, n).rejected.find((x) => x.reason === 'not-authorized');
+    assert.ok(r && r.count >= 1 && /not an admin/.test(r.examples[0]!), `${n} rejected b's exclusion: ${JSON.stringify(member(report, n).rejected)}`);
+  }
+});
