@@ -5,7 +5,7 @@
  * (the @noble provider). One scenario per group size N:
  *
  *   t=0 `a` creates the group; N−1 members join through `a`, spread over N·20 ms;
- *   10 s to settle, then a quiet 10 s (heartbeats only: steady-state heartbeat
+ *   3 s to settle, then a quiet 5 s (heartbeats only: steady-state heartbeat
  *   bytes); then ONE operation and a window of WINDOW_MS: refresh (the TEK
  *   holder's periodic new TEK version, 003 [0057]), leave (`a` excludes one
  *   member), join (one newcomer through `a`), or k = 4 / 16 simultaneous
@@ -28,9 +28,9 @@ import { Simulation, type SimReport } from '../../app/sim/simulation.js';
 import type { ConvergenceRow, RekeyOp, RekeyRow } from '../types.js';
 import { median } from '../measure.js';
 
-export const WINDOW_MS = 20_000;
+export const WINDOW_MS = 10_000;
 export const LATENCY_MS: [number, number] = [5, 40];
-const QUIET_MS = 10_000;
+const QUIET_MS = 5_000;
 
 interface Sent {
   at: number;
@@ -143,7 +143,7 @@ interface Plan {
 /** One scenario per operation, so that each is measured on a freshly built, settled group. */
 export function planFor(n: number, op: ConclaveOp): { scenario: unknown; plan: Plan } {
   const joinEnd = 100 + n * 20;
-  const quietFrom = joinEnd + 10_000;
+  const quietFrom = joinEnd + 3_000;
   const opAt = quietFrom + QUIET_MS;
   const p: Plan = { opAt, quietFrom, until: opAt + WINDOW_MS };
   const m = (i: number) => `m${i}`;
