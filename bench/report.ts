@@ -5,6 +5,7 @@
  */
 import { renderChart, type Series } from './svg.js';
 import type { BenchResults, RekeyOp, RekeyRow, SchemeName } from './types.js';
+import { WINDOW_MS } from './schemes/conclave.js';
 
 const SCHEMES: SchemeName[] = ['conclave', 'mls', 'lkh', 'pairwise'];
 const COLORS: Record<SchemeName, string> = { conclave: '#1f77b4', mls: '#d62728', lkh: '#2ca02c', pairwise: '#9467bd' };
@@ -121,7 +122,7 @@ export function renderMarkdown(r: BenchResults, charts: { file: string; title: s
   else {
     out.push('| N | k simultaneous exclusions | ms until every member holds the new TEK |');
     out.push('|---:|---:|---:|');
-    for (const c of r.convergence) out.push(`| ${c.n} | ${c.k} | ${c.ms === null ? 'did not converge within the 20 s window' : fmt(c.ms)} |`);
+    for (const c of r.convergence) out.push(`| ${c.n} | ${c.k} | ${c.ms === null ? `did not converge within the ${WINDOW_MS / 1000} s window` : fmt(c.ms)} |`);
   }
   out.push('');
   if (r.heartbeat && r.heartbeat.length > 0) {

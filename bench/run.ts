@@ -1,11 +1,12 @@
 /**
  * @module bench/run
- * `npm run bench [-- --quick] [-- --out DIR]`: measures rekey cost (conclave, mls,
+ * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only]`: measures rekey cost (conclave, mls,
  * lkh, pairwise), convergence at scale and crypto throughput, then writes
  * latest.json, latest.md and SVG charts to bench/results (docs/performance.md).
  * `--quick` runs a reduced set meant to finish in under 3 minutes on 2 cores.
  * Every number is measured in this run; what could not be measured is said in
- * `notes`, never filled in.
+ * `notes`, never filled in. `--render-only` redraws latest.md and the charts
+ * from an existing latest.json (after a change to the report), measuring nothing.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -99,7 +100,22 @@ function conclaveWorker(n: number, op: ConclaveOp, timeoutMs: number): Promise<C
   });
 }
 
+/** Writes latest.md and the charts from the latest.json already in outDir. */
+function write(results: BenchResults): void {
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  const charts = renderCharts(results);
+  for (const c of charts) writeFileSync(join(outDir, c.file), c.svg + '\n');
+  writeFileSync(join(outDir, 'latest.md'), renderMarkdown(results, charts));
+  log(`wrote ${join(outDir, 'latest.json')}, latest.md and ${charts.length} charts`);
+}
+
 async function main(): Promise<void> {
+  if (args.includes('--render-only')) {
+    // Re-renders the Markdown and charts of an existing latest.json; measures nothing.
+    write(JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchResults);
+    return;
+  }
   const notes: string[] = [];
   const rekey: RekeyRow[] = [];
   const results: BenchResults = { machine: machine(), rekey, convergence: [], network: null, crypto: { encryptPerSec: 0, decryptPerSec: 0 }, heartbeat: [], notes };
@@ -209,16 +225,11 @@ async function main(): Promise<void> {
   }
   notes.push(`load: the 1-minute load average at the end of the run was ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores (other work on the machine inflates CPU and latency figures).`);
 
-  mkdirSync(outDir, { recursive: true });
   for (const r of rekey) {
     r.initiatorMs = round(r.initiatorMs, 4);
     r.receiverMs = round(r.receiverMs, 4);
   }
-  writeFileSync(join(outDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
-  const charts = renderCharts(results);
-  for (const c of charts) writeFileSync(join(outDir, c.file), c.svg + '\n');
-  writeFileSync(join(outDir, 'latest.md'), renderMarkdown(results, charts));
-  log(`wrote ${join(outDir, 'latest.json')}, latest.md and ${charts.length} charts`);
+  write(results);
 }
 
 await main();
