@@ -58,6 +58,7 @@ export type Verdict = 'accept' | 'reject' | 'ignore';
 const HARD_REJECT = new Set<RejectReason>(['decode', 'wire-version', 'wrong-group', 'bad-signature', 'invalid']);
 
 const SAVE_DELAY_MS = 150;
+const MAX_EARLY_CONTROL = 512;
 const SELF_NAME_FALLBACK = 'anonymous';
 
 export type EngineFactory = (deps: EngineDeps) => GroupEngine;
@@ -86,6 +87,7 @@ export class GroupRuntime {
   readonly strokes = new Map<string, BoardStroke>();
   traffic: TrafficItem[] = [];
   private readonly trafficSeen = new Set<string>();
+  private earlyControl: TrafficItem[] = [];
   private timer: NodeJS.Timeout | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -116,6 +118,8 @@ export class GroupRuntime {
     if (this.stopped) return 'ignore';
     if (this.record.blocklist.includes(from)) return 'ignore';
     const now = this.host.now();
+    const joining = this.engine.state() === 'joining' || this.engine.state() === 'listening';
+    if (joining && channel === 'control' && this.earlyControl.length < MAX_EARLY_CONTROL) this.earlyControl.push({ from, bytes, at: now });
     this.engine.receive(from, channel, bytes, now);
     const events = this.drive();
     let verdict: Verdict = 'accept';
@@ -190,6 +194,7 @@ export class GroupRuntime {
     this.scheduleSave();
     if (!this.wasMember && this.engine.state() === 'member') {
       this.wasMember = true;
+      setImmediate(() => this.replayEarlyControl());
       this.host.onMember(this);
     }
     return events;
@@ -284,6 +289,23 @@ export class GroupRuntime {
     this.strokes.set(key, stroke);
     this.host.profile.append(this.group, 'history', { kind: 'stroke', id, stroke });
     this.host.events.emit('board.stroke', stroke);
+  }
+
+  /**
+   * Gossip and unicast streams are not ordered with respect to each other: an
+   * announcement (say, another newcomer's admission) can overtake this member's
+   * own Admit, and a joining engine drops it. Re-offer, in arrival order, the
+   * control messages seen while joining once the engine is a member; the engine
+   * ignores the ones it already applied.
+   */
+  private replayEarlyControl(): void {
+    const early = this.earlyControl;
+    this.earlyControl = [];
+    for (const item of early) {
+      if (this.stopped || this.engine.state() !== 'member') return;
+      this.engine.receive(item.from, 'control', item.bytes, this.host.now());
+      this.drive();
+    }
   }
 
   // ── catch-up traffic ─────────────────────────────────────────────────────
