@@ -68,7 +68,7 @@ export function renderCharts(r: BenchResults): { file: string; svg: string; titl
     series: ks.map((k, i) => ({
       name: `k = ${k}`,
       color: ['#1f77b4', '#ff7f0e', '#2ca02c'][i % 3],
-      points: r.convergence.filter((c) => c.k === k && c.ms !== null).map((c) => ({ x: c.n, y: c.ms as number })),
+      points: r.convergence.filter((c) => c.k === k).map((c) => ({ x: c.n, y: c.ms ?? Number.NaN })),
     })),
   });
   return charts;

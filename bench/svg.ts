@@ -3,8 +3,8 @@
  * A small line-chart renderer to SVG (no dependency): one or more series of
  * (x, y) points, linear or log10 axes, ticks at powers of ten (log) or at round
  * steps (linear), a legend, and a title. Text is escaped; points with a
- * non-finite or (on a log axis) non-positive value are left out of the line and
- * listed under the chart as "not shown".
+ * non-finite (no measurement) or, on a log axis, non-positive value are left out
+ * of the line and listed under the chart as "not shown".
  */
 
 export interface Series {
@@ -127,7 +127,7 @@ export function renderChart(spec: ChartSpec): string {
   spec.series.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length];
     const visible = s.points.filter((p) => xOk(p.x) && yOk(p.y)).sort((a, b) => a.x - b.x);
-    for (const p of s.points) if (!(xOk(p.x) && yOk(p.y))) hidden.push(`${s.name} at ${p.x}: ${p.y}`);
+    for (const p of s.points) if (!(xOk(p.x) && yOk(p.y))) hidden.push(`${s.name} at ${p.x}: ${Number.isFinite(p.y) ? p.y : 'no value'}`);
     if (visible.length > 1) {
       const d = visible.map((p, j) => `${j === 0 ? 'M' : 'L'}${X(p.x).toFixed(1)} ${Y(p.y).toFixed(1)}`).join(' ');
       out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2.2"${s.dashed ? ' stroke-dasharray="7 4"' : ''}/>`);

@@ -116,7 +116,7 @@ test('svg: valid document with every finite point, escaped labels, non-positive 
   assert.ok(!svg.includes('<b>'));
   const points = [...svg.matchAll(/data-series="([^"]+)" data-x="([^"]+)" data-y="([^"]+)"/g)].map((m) => `${m[1]}:${m[2]}:${m[3]}`);
   assert.deepEqual(points.sort(), ['s1:16:100', 's1:256:1600', 's1:64:400', 's2:64:2']);
-  assert.ok(svg.includes('not shown: s2 at 16: 0; s2 at 256: NaN'));
+  assert.ok(svg.includes('not shown: s2 at 16: 0; s2 at 256: no value'));
   // Tags balance (a cheap well-formedness check).
   const opens = (svg.match(/<(?!\/)[a-z]+[^>]*[^/]>/g) ?? []).length;
   const closes = (svg.match(/<\/[a-z]+>/g) ?? []).length;
