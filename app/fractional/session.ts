@@ -262,6 +262,7 @@ export class PanelSession {
     if (!Number.isSafeInteger(snapshot.nextIteration) || snapshot.nextIteration < 2) throw bad('iteration');
     session.stable = { epoch, theta, pad, pads: pads as Point[], nextIteration: snapshot.nextIteration };
     if (!commit(pad).equals(session.stable.pads[session.members.indexOf(session.self)]!)) throw bad('pad does not match its commitment');
+    if (!sumPoints(session.stable.pads).equals(timesPoint(pads.length - 1, commit(theta)))) throw bad('pads do not add up to (n − 1)·θ');
     return session;
   }
 

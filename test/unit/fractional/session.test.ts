@@ -6,12 +6,13 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { nobleCrypto } from '../../../app/crypto/noble.js';
 import type { Scalar } from '../../../app/fractional/arithmetic.js';
-import { decodeScalar, deriveSharedKey, encodeScalar, remove } from '../../../app/fractional/arithmetic.js';
+import { commit, decodeScalar, deriveSharedKey, encodeScalar, GROUP_ORDER, IDENTITY, remove } from '../../../app/fractional/arithmetic.js';
 import { fromHex, toHex } from '../../../app/fractional/bytes.js';
 import { LocalProtocolError } from '../../../app/fractional/errors.js';
 import type { PanelEvent, PanelSnapshot } from '../../../app/fractional/session.js';
 import { PanelSession } from '../../../app/fractional/session.js';
 import type { PanelMessage } from '../../../app/fractional/wire.js';
+import { modeOf } from '../../../app/fractional/wire.js';
 import type { Sent } from './harness.js';
 import { contains, identities, initialized, PanelNet, seededRng } from './harness.js';
 
@@ -330,6 +331,9 @@ test('snapshot/restore between processes resumes the same panel (the restored me
   net.run();
   assert.equal(new Set(roundKeys(net, 3)).size, 1);
   assert.throws(() => PanelSession.restore(deps, ids5[3]!.seed, { ...snap, pad: snap.theta }), LocalProtocolError);
+  const swapped = [...snap.padCommitments];
+  swapped[0] = swapped[3]!; // our own commitment stays, the sum breaks
+  assert.throws(() => PanelSession.restore(deps, ids5[3]!.seed, { ...snap, padCommitments: swapped }), /add up/);
 });
 
 test('two members starting the same round at once make one round; starting it again is a no-op', () => {
@@ -424,4 +428,51 @@ test('known limitation: a reveal lost on one link splits the panel, but no round
   net.run();
   assert.ok(rejections(net, a).includes('state-mismatch'));
   for (const k of [a, b, c, d]) assert.ok(net.eventsOf(k, 'round-complete').every((e) => e.round === 2));
+});
+
+test('property: well-signed messages with arbitrary bodies from panel members never make a session throw or disagree', () => {
+  const ids4 = identities(4, 'fuzz');
+  const probe = initialized(new PanelNet(ids4, { label: 'fuzz' }));
+  probe.session(ids4[0]!.key).startRound(probe.now);
+  probe.collectAll();
+  const realDigest = (probe.decode(probe.queue[0]!).body as { stateDigest: Uint8Array }).stateDigest;
+  const point = fc.oneof(fc.constant(IDENTITY), fc.bigInt({ min: 1n, max: 2n ** 64n }).map(commit));
+  const scal = fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: GROUP_ORDER - 1n }));
+  const digestArb = fc.oneof(fc.constant(realDigest), fc.uint8Array({ minLength: 32, maxLength: 32 }));
+  const member = fc.constantFrom(...ids4.map((i) => i.key));
+  const body: fc.Arbitrary<PanelMessage['body']> = fc.oneof(
+    fc.record({ kind: fc.constant('ring' as const), delta: scal }),
+    fc.record({ kind: fc.constant('ring-commit' as const), v: point, d: point, gamma: point }),
+    fc.record({ kind: fc.constant('theta' as const), theta: scal }),
+    fc.record({ kind: fc.constant('commit' as const), f: point, stateDigest: digestArb }),
+    fc.record({ kind: fc.constant('reveal' as const), hfk: scal, commitDigest: digestArb }),
+    fc.record({ kind: fc.constant('recovery-ring' as const), delta: scal, failed: member, replacement: member }),
+    fc.record({ kind: fc.constant('xi' as const), xi: scal, failed: member, replacement: member }),
+    fc.record({ kind: fc.constant('share' as const), masked: scal, u: point, prev: point, d: point, gamma: point, stateDigest: digestArb }),
+    fc.record({ kind: fc.constant('done' as const), stateDigest: digestArb }),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 43 }), body, fc.integer({ min: -1, max: 1 })), { minLength: 1, maxLength: 8 }), (forgeries) => {
+      // Forgeries go in at random points of initialization (19 datagrams) and the first round (24).
+      const net = new PanelNet(ids4, { label: 'fuzz', shuffle: 'fuzz' });
+      let delivered = 0;
+      net.intercept = (m) => {
+        delivered++;
+        for (const [at, b, shift] of forgeries) {
+          if (at !== delivered) continue;
+          const bytes = net.forge(m, (x) => ({ ...x, mode: modeOf(b.kind), iteration: Math.max(1, x.iteration + shift), body: b }));
+          net.session(m.to).receive(m.from, bytes, net.now);
+          net.collect(m.to);
+        }
+        return m.bytes;
+      };
+      initialized(net);
+      if (net.session(ids4[0]!.key).status === 'ready') net.session(ids4[0]!.key).startRound(net.now);
+      net.run();
+      net.advance(30_000);
+      const keys = new Set(net.live().flatMap((k) => net.eventsOf(k, 'round-complete').map((e) => toHex(e.key))));
+      assert.ok(keys.size <= 1);
+    }),
+    { numRuns: 6 },
+  );
 });
