@@ -476,3 +476,19 @@ test('property: well-signed messages with arbitrary bodies from panel members ne
     { numRuns: 6 },
   );
 });
+
+test('the fractional attack on a real panel of 4: a leaked pad plus one member\'s state give only the sum of the other two FKs', () => {
+  const ids = identities(4, 'attack');
+  const net = initialized(new PanelNet(ids, { label: 'attack' }));
+  net.session(ids[0]!.key).startRound(net.now);
+  net.run();
+  const { theta, pads, fractions } = secrets(net);
+  // Member 0 turns rogue and publishes its pad; member 1 combines it with its own state (004 §V).
+  const rogueFraction = remove(theta, pads[0]!);
+  const observerFraction = remove(theta, pads[1]!);
+  const rest = remove(remove(theta, rogueFraction), observerFraction);
+  assert.equal(rogueFraction, fractions[0]);
+  assert.equal(rest, (fractions[2]! + fractions[3]!) % GROUP_ORDER, 'what the attack yields: FK_2 + FK_3');
+  assert.notEqual(rest, fractions[2]);
+  assert.notEqual(rest, fractions[3]);
+});
