@@ -25,7 +25,8 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { TopicValidatorResult, type Message, type PeerId } from '@libp2p/interface';
 import { createConclaveNode, classifyAddress, type ConclaveLibp2p } from '../net/node.js';
 import { bytesToHex, hexToBytes, memberKeyOfPeer, peerOfMemberKey } from '../net/ids.js';
-import { topicsOf } from '../net/topics.js';
+import { groupTopicScoreParams, topicsOf } from '../net/topics.js';
+import type { GossipSub } from '@chainsafe/libp2p-gossipsub';
 import {
   CATCHUP_REQUEST_LIMITS,
   CATCHUP_RESPONSE_LIMITS,
@@ -76,6 +77,8 @@ export interface RunningPeer {
   memberKey: MemberKey;
   /** This peer's dialable multiaddrs (with /p2p/<peerId>). */
   addresses(): string[];
+  /** The libp2p node, for diagnostics and tests only: clients use `api`. */
+  node: ConclaveLibp2p;
   stop(): Promise<void>;
 }
 
@@ -181,6 +184,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
 
   // ── inbound: gossipsub ────────────────────────────────────────────────────
   const pubsub = node.services.pubsub;
+  const scoreTopics = (pubsub as unknown as GossipSub).score.params.topics;
   function validator(_propagator: PeerId, message: Message): TopicValidatorResult {
     const entry = topicIndex.get(message.topic);
     if (!entry) return TopicValidatorResult.Ignore;
@@ -202,6 +206,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
     for (const channel of ['control', 'data'] as const) {
       topicIndex.set(topics[channel], { rt, channel });
       pubsub.topicValidators.set(topics[channel], validator);
+      scoreTopics[topics[channel]] = groupTopicScoreParams();
       pubsub.subscribe(topics[channel]);
     }
   }
@@ -212,6 +217,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
       pubsub.unsubscribe(topics[channel]);
       pubsub.topicValidators.delete(topics[channel]);
       topicIndex.delete(topics[channel]);
+      delete scoreTopics[topics[channel]];
     }
   }
 
@@ -666,6 +672,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
     peerId: selfPeerId,
     memberKey: selfKey,
     addresses: ownAddresses,
+    node,
     async stop() {
       if (stopped) return;
       stopped = true;
