@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { GROUP_ORDER } from '../../app/fractional/arithmetic.js';
-import { computeVectors } from '../unit/fractional/vector-driver.js';
+import { nodeCrypto } from '../../app/crypto/node.js';
+import { computeVectors, sessionVectors } from '../unit/fractional/vector-driver.js';
 
 const vectors = JSON.parse(readFileSync(new URL('./fractional.json', import.meta.url), 'utf8'));
 const L = GROUP_ORDER;
@@ -19,6 +20,10 @@ const sum = (xs: bigint[]) => mod(xs.reduce((a, b) => a + b, 0n));
 
 test('the vector file is what the driver computes today', () => {
   assert.deepEqual(computeVectors(), vectors);
+});
+
+test('the node:crypto provider produces the same session bytes as the noble one', () => {
+  assert.deepEqual(sessionVectors(nodeCrypto), vectors.session);
 });
 
 test('the arithmetic vectors satisfy the seed\'s identities, checked with plain BigInt', () => {

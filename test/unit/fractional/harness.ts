@@ -7,7 +7,7 @@
  * after a change, as a cheating sender would).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { Rng } from '../../../app/core/crypto-provider.js';
+import type { CryptoProvider, Rng } from '../../../app/core/crypto-provider.js';
 import type { MemberKey } from '../../../app/core/types.js';
 import { nobleCrypto } from '../../../app/crypto/noble.js';
 import { concatBytes, toHex, u32, ascii } from '../../../app/fractional/bytes.js';
@@ -68,19 +68,21 @@ export class PanelNet {
   /** Return null to drop a datagram, or other bytes to deliver instead. */
   intercept: ((m: Sent) => Uint8Array | null) | null = null;
   private readonly order: Rng | null;
+  private readonly crypto: CryptoProvider;
   private readonly opening = new Map<MemberKey, OpeningKeys>();
 
   constructor(
     readonly members: Identity[],
-    options: PanelOptions & { label?: string; shuffle?: string } = {},
+    options: PanelOptions & { label?: string; shuffle?: string; crypto?: CryptoProvider } = {},
   ) {
+    this.crypto = options.crypto ?? nobleCrypto;
     const keys = members.map((m) => m.key);
     for (const m of members) this.add(m, keys, options);
     this.order = options.shuffle ? seededRng(options.shuffle) : null;
   }
 
   add(m: Identity, panel: MemberKey[], options: PanelOptions & { label?: string } = {}): PanelSession {
-    const session = new PanelSession({ crypto: nobleCrypto, rng: seededRng(`${options.label ?? 'net'}/${m.key}`) }, m.seed, panel, options);
+    const session = new PanelSession({ crypto: this.crypto, rng: seededRng(`${options.label ?? 'net'}/${m.key}`) }, m.seed, panel, options);
     this.sessions.set(m.key, session);
     this.seeds.set(m.key, m.seed);
     this.events.set(m.key, []);

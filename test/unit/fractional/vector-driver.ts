@@ -10,6 +10,7 @@
  * whole (sealed and opened), and the keys.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
+import type { CryptoProvider } from '../../../app/core/crypto-provider.js';
 import { nobleCrypto } from '../../../app/crypto/noble.js';
 import type { Scalar } from '../../../app/fractional/arithmetic.js';
 import {
@@ -104,10 +105,10 @@ function step(net: PanelNet, from: number) {
   };
 }
 
-function sessionVectors() {
+export function sessionVectors(crypto: CryptoProvider = nobleCrypto) {
   const ids = identities(4, 'vector');
   const [newcomer] = identities(1, 'vector-newcomer');
-  const net = new PanelNet(ids, { label: 'vector' });
+  const net = new PanelNet(ids, { label: 'vector', crypto });
   const key = (k: string, round: number) => toHex(net.eventsOf(k, 'round-complete').find((e) => e.round === round)!.key);
 
   initialized(net);
