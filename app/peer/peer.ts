@@ -47,7 +47,7 @@ import { LocalProtocolError } from '../core/errors.js';
 import type { ExclusionPolicy, MemberKey } from '../core/types.js';
 import { GroupEngine, GroupRuntime, newGroupRecord, type GroupHost } from './group.js';
 import { defaultParams } from './params.js';
-import { createInvite, InviteError, parseInvite } from './invite.js';
+import { createInvite, InviteError, parseInvite, type Invite } from './invite.js';
 
 export const PEER_VERSION = '0.1.0';
 
@@ -132,6 +132,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
   const lastPeerExchange = new Map<string, number>();
   /** Listen addresses peers announced through identify (all peers: a joiner becomes a member later). */
   const addressBook = new Map<MemberKey, string[]>();
+  const pendingJoins = new Set<string>();
   let stopped = false;
 
   const peerIdOf = (key: MemberKey): string => peerOfMemberKey(key)?.toString() ?? key;
@@ -511,6 +512,60 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
     return { exclude: 'admins', admins };
   }
 
+  async function joinWith(invite: Invite): Promise<{ group: string }> {
+    const inviterPid = peerOfMemberKey(invite.inviterKey)!;
+    const dialable = invite.addrs.filter(validMultiaddr);
+    if (dialable.length > 0) {
+      await node.peerStore.merge(inviterPid, { multiaddrs: dialable.map((a) => multiaddr(a)) }).catch(() => {});
+      await node.dial(inviterPid, { signal: AbortSignal.timeout(15_000) }).catch(() => log('inviter not reachable yet'));
+    }
+    // Subscribe before asking for admission, and give gossipsub a moment to graft us into the
+    // inviter's mesh: announcements made right after our admission must find us subscribed.
+    const topics = topicsOf(invite.group);
+    for (const topic of [topics.control, topics.data]) {
+      pubsub.topicValidators.set(topic, validator);
+      pubsub.subscribe(topic);
+    }
+    const gossip = pubsub as unknown as GossipSub;
+    const meshDeadline = Date.now() + 3000;
+    while (Date.now() < meshDeadline && isConnected(invite.inviterKey) && !gossip.getMeshPeers(topics.control).includes(inviterPid.toString())) {
+      await sleep(100);
+    }
+    const lanFirst = [...lanPeers].filter((k) => k !== invite.inviterKey && isConnected(k));
+    const contacts = [...lanFirst, invite.inviterKey];
+    const now = Date.now();
+    const record = newGroupRecord(invite.group, invite.name, now);
+    record.addresses = dialable.length > 0 ? { [invite.inviterKey]: dialable } : {};
+    let rt: GroupRuntime;
+    try {
+      rt = new GroupRuntime(
+        host,
+        record,
+        (deps) =>
+          GroupEngine.join(deps, { seed: identity.seed, name: identity.name }, {
+            group: invite.group,
+            name: invite.name,
+            params: invite.params,
+            credential: new TextEncoder().encode(invite.link),
+            contacts,
+            now,
+          }),
+        keepTraffic,
+      );
+    } catch (err) {
+      for (const topic of [topics.control, topics.data]) {
+        pubsub.unsubscribe(topic);
+        pubsub.topicValidators.delete(topic);
+      }
+      if (err instanceof LocalProtocolError) throw new ApiError(ErrorCodes.badInvite, `invite parameters refused: ${err.message}`);
+      throw err;
+    }
+    attach(rt);
+    rt.drive();
+    rt.save();
+    return { group: rt.group };
+  }
+
   const methods: PeerMethods = {
     status: () => ({ peerId: selfPeerId, name: identity.name, groups: groups.size, version: PEER_VERSION }),
     'profile.setName': ({ name }) => {
@@ -560,40 +615,14 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
         throw err;
       }
       const existing = groups.get(invite.group);
-      if (existing) return { group: existing.group };
+      if (existing || pendingJoins.has(invite.group)) return { group: invite.group };
       if (invite.inviterKey === selfKey) throw new ApiError(ErrorCodes.badInvite, 'this invite was issued by this peer');
-      const inviterPid = peerOfMemberKey(invite.inviterKey)!;
-      const dialable = invite.addrs.filter(validMultiaddr);
-      if (dialable.length > 0) {
-        await node.peerStore.merge(inviterPid, { multiaddrs: dialable.map((a) => multiaddr(a)) }).catch(() => {});
-        await node.dial(inviterPid, { signal: AbortSignal.timeout(15_000) }).catch(() => log('inviter not reachable yet'));
+      pendingJoins.add(invite.group);
+      try {
+        return await joinWith(invite);
+      } finally {
+        pendingJoins.delete(invite.group);
       }
-      const lanFirst = [...lanPeers].filter((k) => k !== invite.inviterKey && isConnected(k));
-      const contacts = [...lanFirst, invite.inviterKey];
-      const now = Date.now();
-      const record = newGroupRecord(invite.group, invite.name, now);
-      record.addresses = dialable.length > 0 ? { [invite.inviterKey]: dialable } : {};
-      const rt = engineCall(
-        () =>
-          new GroupRuntime(
-            host,
-            record,
-            (deps) =>
-              GroupEngine.join(deps, { seed: identity.seed, name: identity.name }, {
-                group: invite.group,
-                name: invite.name,
-                params: invite.params,
-                credential: new TextEncoder().encode(invite.link),
-                contacts,
-                now,
-              }),
-            keepTraffic,
-          ),
-      );
-      attach(rt);
-      rt.drive();
-      rt.save();
-      return { group: rt.group };
     },
     'group.leave': ({ group }) => {
       const rt = runtime(group);
