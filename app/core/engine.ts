@@ -206,6 +206,7 @@ interface JoinState {
 
 const LABEL = (s: string) => utf8(`conclave/v1/${s}`);
 const MAX_PENDING_DATA = 512;
+const NOT_A_MEMBER = 'not a member of this group';
 const MAX_LOG = 200;
 
 function cmpKey(a: MemberKey, b: MemberKey): number {
@@ -1117,6 +1118,12 @@ export class GroupEngine {
   }
 
   private onJoinRefused(from: MemberKey, reason: string, now: number): void {
+    if (this.s.state === 'member' && reason === NOT_A_MEMBER && this.s.roster[from]?.state === 'member') {
+      // The group does not know us (e.g. our admitter was excluded as it admitted us): ask again.
+      this.addLog(now, 'join', `${short(from)} does not know this member: asking for admission again`);
+      this.startMergeJoin(from, now);
+      return;
+    }
     ensure(this.s.state === 'joining' && this.join && !this.join.certificate, 'stale', 'refusal while not waiting for admission');
     this.emit({ type: 'join-refused', reason: `${short(from)}: ${reason}`, at: now });
     // Try the next contact after a pause; the user sees each refusal.
@@ -1498,7 +1505,8 @@ export class GroupEngine {
   private authorizeTable(h: TableHeader): void {
     const excluder = this.s.roster[h.excluder];
     const blockedConcurrently = excluder?.state === 'excluded' && (excluder.blockedAtVersion ?? 0) >= h.newVersion;
-    ensure(excluder && (excluder.state === 'member' || blockedConcurrently), 'not-member', 'table from a non-member');
+    // A member that announced its leave may still have made a table just before (concurrently).
+    ensure(excluder && (excluder.state === 'member' || excluder.state === 'left' || blockedConcurrently), 'not-member', 'table from a non-member');
     const p = this.s.params.policy;
     if (h.kind === 'exclude') {
       ensure(h.targets.length > 0, 'invalid', 'exclusion without targets');
@@ -1514,7 +1522,13 @@ export class GroupEngine {
 
   /** [0075]: the blocklist changes together with the key change. */
   private applyBlocklist(h: TableHeader, now: number): void {
-    const newly = h.targets.filter((t) => !this.s.blocklist.includes(t));
+    // The header carries the excluder's whole blocklist: taking the union heals a member
+    // that missed (or refused, in a race) an earlier table. Under the admins policy only
+    // an admin's list is taken beyond its own targets.
+    const p = this.s.params.policy;
+    const trusted = p.exclude === 'any-member' || p.admins.includes(h.excluder);
+    const wanted = trusted ? [...h.targets, ...h.blocklist] : h.targets;
+    const newly = [...new Set(wanted)].filter((t) => !this.s.blocklist.includes(t) && t !== h.excluder);
     if (newly.length === 0) return;
     for (const t of newly) {
       this.s.blocklist.push(t);
@@ -1785,10 +1799,18 @@ export class GroupEngine {
     }
   }
 
+  /** Tells a peer that believes it is a member that we do not know it as one (it then asks for admission again). */
+  private refuseNonMember(from: MemberKey, what: string): void {
+    if (this.s.blocklist.includes(from)) throw new RemoteProtocolError('blocked', `${what} from an excluded member`);
+    if (this.s.roster[from]?.state !== 'member') {
+      this.unicast(from, { type: MsgType.JoinRefused, reason: NOT_A_MEMBER });
+      throw new RemoteProtocolError('not-member', `${what} from a non-member`);
+    }
+  }
+
   private onFetchRequest(from: MemberKey, m: Extract<Message, { type: typeof MsgType.FetchRequest }>, now: number): void {
     ensure(this.s.state === 'member', 'stale', 'fetch while not a member');
-    ensure(!this.s.blocklist.includes(from), 'blocked', 'fetch from an excluded member');
-    ensure(this.s.roster[from]?.state === 'member', 'not-member', 'fetch from a non-member');
+    this.refuseNonMember(from, 'fetch');
     const p = this.s.params;
     ensure(m.slot <= p.V * p.W, 'invalid', `slot ${m.slot} outside the table`);
     ensure(m.slot === TEK_SLOT || slotsOf(this.pidOf(from), p.V).includes(m.slot), 'not-authorized', `${slotName(m.slot, p.V)} is not selected by the requester's ID`);

@@ -1,5 +1,6 @@
 // Shared scenario plumbing for the scenario tests: run, and explain a failure.
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseScenario } from '../../app/sim/scenario.js';
 import { Simulation, type SimReport } from '../../app/sim/simulation.js';
 
@@ -9,6 +10,14 @@ export function run(json: unknown, seed = 1): { report: SimReport; sim: Simulati
   const sim = new Simulation(parseScenario(json), { seed });
   const report = sim.run();
   return { report, sim };
+}
+
+/** Saves a failing scenario so it can be replayed: npm run sim -- --scenario FILE --seed N. */
+export function saveFailure(name: string, scenario: unknown, seed: number): string {
+  mkdirSync('test-results', { recursive: true });
+  const file = `test-results/${name}-seed${seed}.json`;
+  writeFileSync(file, JSON.stringify(scenario, null, 1));
+  return file;
 }
 
 export function assertOk(report: SimReport, label = ''): void {
