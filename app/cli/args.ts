@@ -18,6 +18,8 @@ export interface PeerArgs {
   join?: string;
   mdns: boolean;
   inviteAddresses: 'all' | 'none';
+  /** Encrypted messages kept per group for catch-up. */
+  keepMessages?: number;
   verbose: boolean;
 }
 
@@ -30,7 +32,7 @@ export interface RelayArgs {
 
 export const USAGE = `usage:
   conclave peer --profile DIR [--name NICK] [--listen MULTIADDR ...] [--api-port PORT]
-                [--create GROUPNAME | --join INVITE] [--no-mdns] [--invite-addrs all|none] [--verbose]
+                [--create GROUPNAME | --join INVITE] [--no-mdns] [--invite-addrs all|none] [--keep-messages N] [--verbose]
   conclave relay --listen MULTIADDR ... [--key-file PATH] [--verbose]`;
 
 function takeValue(argv: string[], i: number, flag: string): string {
@@ -51,6 +53,7 @@ export function parseArgs(argv: string[]): PeerArgs | RelayArgs {
   let keyFile: string | undefined;
   let mdns = true;
   let inviteAddresses: 'all' | 'none' = 'all';
+  let keepMessages: number | undefined;
   let verbose = false;
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i]!;
@@ -90,6 +93,12 @@ export function parseArgs(argv: string[]): PeerArgs | RelayArgs {
         inviteAddresses = v;
         break;
       }
+      case '--keep-messages': {
+        const v = takeValue(rest, i++, flag);
+        keepMessages = Number(v);
+        if (!/^\d+$/.test(v) || keepMessages < 1 || keepMessages > 1_000_000) throw new UsageError(`--keep-messages must be a number from 1 to 1000000, got ${v}`);
+        break;
+      }
       case '--verbose':
         verbose = true;
         break;
@@ -113,6 +122,7 @@ export function parseArgs(argv: string[]): PeerArgs | RelayArgs {
     ...(join ? { join } : {}),
     mdns,
     inviteAddresses,
+    ...(keepMessages ? { keepMessages } : {}),
     verbose,
   };
 }
