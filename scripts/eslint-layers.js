@@ -30,7 +30,8 @@ export const layersPlugin = {
           if (typeof spec !== 'string') return;
           let ok;
           if (spec.startsWith('.')) {
-            const target = resolve(dirname(file), spec);
+            // NodeNext imports name the compiled '.js'; the source is the '.ts' beside it.
+            const target = resolve(dirname(file), spec).replace(/\.js$/, '.ts');
             ok = layer.allowFolders.some((f) => inside(f, target));
           } else {
             ok = layer.allowPackages.some((p) => spec === p || spec.startsWith(p.endsWith('/') ? p : p + '/') || spec.startsWith(p));
