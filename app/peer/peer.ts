@@ -88,6 +88,7 @@ const MESH_INTERVAL_MS = 1500;
 const CATCHUP_THROTTLE_MS = 5000;
 const CATCHUP_MARGIN_MS = 5 * 60_000;
 const CATCHUP_MAX_ITEMS = 2000;
+const MAX_QUEUED_SENDS = 256;
 
 function notFound(group: string): ApiError {
   return new ApiError(ErrorCodes.notFound, `not in group ${group}`);
@@ -141,12 +142,23 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
     return pid ? node.getConnections(pid).length > 0 : false;
   };
 
-  // Serialise sends per destination so engine output keeps its order on the wire.
+  // Serialise sends per destination so engine output keeps its order on the wire; bound the
+  // backlog to an unreachable destination (the engine retries what matters).
+  const queueDepth = new Map<string, number>();
   function enqueue(key: string, job: () => Promise<unknown>): void {
+    const depth = queueDepth.get(key) ?? 0;
+    if (depth >= MAX_QUEUED_SENDS) {
+      log(`send queue full, dropping (${key.split(':')[0]})`);
+      return;
+    }
+    queueDepth.set(key, depth + 1);
     const prev = sendQueues.get(key) ?? Promise.resolve();
     const next = prev.then(job, job).catch(() => {});
     sendQueues.set(key, next);
     void next.then(() => {
+      const left = (queueDepth.get(key) ?? 1) - 1;
+      if (left <= 0) queueDepth.delete(key);
+      else queueDepth.set(key, left);
       if (sendQueues.get(key) === next) sendQueues.delete(key);
     });
   }
