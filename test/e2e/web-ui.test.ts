@@ -244,7 +244,7 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
     await shot(alice, '11-keys-after-exclusion');
   });
 
-  await t.test('a second group: joined from the sidebar, unread counts in the group list', async () => {
+  await t.test('a second group: Alice draws on it, Bob joins it from the sidebar', async () => {
     await alice.bringToFront();
     await alice.getByTestId('new-group').click();
     await alice.getByTestId('create-group-name').fill('Launch plan');
@@ -254,6 +254,14 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
     const link = alice.getByTestId('invite-link');
     await link.filter({ hasText: 'conclave://join/' }).waitFor({ timeout: WAIT });
     const invite2 = (await link.textContent())!.trim();
+    // Something on the board before Bob arrives: a late joiner must see it.
+    await openTab(alice, 'board');
+    const abox = (await alice.getByTestId('board-canvas').boundingBox())!;
+    await alice.mouse.move(abox.x + abox.width * 0.2, abox.y + abox.height * 0.3);
+    await alice.mouse.down();
+    for (let i = 1; i <= 20; i++) await alice.mouse.move(abox.x + abox.width * (0.2 + i * 0.02), abox.y + abox.height * 0.3);
+    await alice.mouse.up();
+    await alice.getByTestId('board-stroke-count').filter({ hasText: /^1$/ }).waitFor({ timeout: WAIT });
 
     await bob.bringToFront();
     await bob.getByTestId('new-group').click();
@@ -261,6 +269,18 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
     await bob.getByTestId('join-submit').click();
     await bob.locator('[data-testid="group-item"]', { hasText: 'Launch plan' }).waitFor({ timeout: WAIT });
     await bob.getByTestId('chat-input').and(bob.locator(':enabled')).waitFor({ timeout: WAIT });
+  });
+
+  await t.test(
+    'a late joiner sees the board as it is',
+    { todo: 'the peer does not yet give a member admitted after a stroke the board state (board.state is [] for the late joiner)' },
+    async () => {
+      await openTab(bob, 'board');
+      await bob.getByTestId('board-stroke-count').filter({ hasText: /^1$/ }).waitFor({ timeout: 30_000 });
+    },
+  );
+
+  await t.test('unread counts in the group list', async () => {
     // Bob reads the first group while Alice writes in the second.
     await bob.locator('[data-testid="group-item"]', { hasText: 'Design review' }).click();
     await openTab(alice, 'chat');
