@@ -34,6 +34,7 @@ import type {
   KeyOrigin,
   KeyTableView,
   MemberKey,
+  PanelHook,
   RejectReason,
   Transmit,
 } from './types.js';
@@ -123,15 +124,6 @@ export function allowlistAdmission(allowed: Iterable<MemberKey>): AdmissionPolic
   return {
     check: (r) => (set.has(r.member) ? { ok: true } : { ok: false, reason: 'not on the allowlist' }),
   };
-}
-
-/**
- * Hook for TEK versions generated jointly by a fractional-key panel (issue 4). The
- * engine asks for the next TEK when it creates a version; a hook that has a fresh
- * panel key returns it with its round, else null (single creator, visibly).
- */
-export interface PanelHook {
-  takeKey(purpose: 'refresh' | 'exclude', excluded: MemberKey[], now: number): { key: Uint8Array; round: number; members: MemberKey[] } | null;
 }
 
 /** The member's secret identity: a 32-byte Ed25519 seed (the same key libp2p uses as its peer key). */
@@ -369,6 +361,7 @@ export class GroupEngine {
       if (err instanceof RemoteProtocolError) this.reject(from, err.reason, err.message, now);
       else throw err;
     }
+    this.drivePanel(now);
   }
 
   tick(now: number): void {
@@ -400,6 +393,11 @@ export class GroupEngine {
         this.sendHeartbeat(now);
       }
     } else this.expireTick(now);
+    if (this.panel && this.s.state === 'member') {
+      const due = this.panel.nextDeadline();
+      if (due !== null && now >= due) this.panel.tick(now);
+    }
+    this.drivePanel(now);
   }
 
   send(payload: Uint8Array, now: number): void {
@@ -426,6 +424,7 @@ export class GroupEngine {
     const fresh = targets.filter((t) => !this.s.blocklist.includes(t));
     if (fresh.length === 0) throw new LocalProtocolError('already excluded');
     this.startTable('exclude', fresh, now);
+    this.drivePanel(now);
   }
 
   leave(now: number): void {
@@ -481,6 +480,7 @@ export class GroupEngine {
       }
     }
     if (st !== 'member') at(this.expiryAt());
+    if (this.panel && st === 'member') at(this.panel.nextDeadline());
     return d === Infinity ? undefined : d;
   }
 
@@ -600,6 +600,8 @@ export class GroupEngine {
         return this.onFetchReply(from, m, now);
       case MsgType.Leave:
         return this.onLeave(from, now);
+      case MsgType.Panel:
+        return this.onPanel(from, m.body, now);
     }
     void raw;
   }
@@ -1664,7 +1666,10 @@ export class GroupEngine {
       this.s.lastRevisionRefreshAt = now;
     }
     this.keyChanged(TEK_SLOT, h.kind === 'exclude' ? 'exclusion' : 'refresh', now);
-    if (h.panel) this.addLog(now, 'panel-round', `TEK v${h.newVersion} from panel round ${h.panel.round}`);
+    if (h.panel) {
+      this.addLog(now, 'panel-round', `TEK v${h.newVersion} from panel round ${h.panel.round}`);
+      this.panel?.consumed(h.panel.round, h.panel.members, now);
+    }
     this.retryPendingData(now);
     this.flushHeldOutgoing(now);
   }
@@ -2020,6 +2025,36 @@ export class GroupEngine {
       this.stepHeld(tek, tek.revision + 1, now, 'periodic revision refresh');
       this.publish('control', { type: MsgType.Revision, keys: [this.info(tek)] });
       this.addLog(now, 'refresh', `TEK revision ${tek.revision}`);
+    }
+  }
+
+  // ================================================================ fractional-key panel (004; issue 4 §7)
+
+  private onPanel(from: MemberKey, body: Uint8Array, now: number): void {
+    ensure(this.panel, 'invalid', 'this member runs no fractional-key panel');
+    ensure(this.s.state === 'member', 'stale', 'panel message while not a member');
+    this.refuseNonMember(from, 'panel message');
+    this.panel.receive(from, body, now);
+  }
+
+  private panelViewKey = '';
+
+  /** Feeds membership changes to the panel and carries its messages and log lines. */
+  private drivePanel(now: number): void {
+    const panel = this.panel;
+    if (!panel || this.s.params.panelSize < 4 || this.s.state !== 'member') return;
+    const members = Object.entries(this.s.roster)
+      .filter(([k, r]) => r.state === 'member' && !this.s.blocklist.includes(k))
+      .map(([key, r]) => ({ key, admittedAt: r.admittedAt }));
+    const viewKey = `${members.length}:${this.s.blocklist.length}:${members.map((m) => m.key.slice(0, 8)).sort().join('')}`;
+    if (viewKey !== this.panelViewKey) {
+      this.panelViewKey = viewKey;
+      panel.update({ self: this.self, members, blocked: [...this.s.blocklist], panelSize: this.s.params.panelSize }, now);
+    }
+    for (let t = panel.pollTransmit(); t; t = panel.pollTransmit()) this.unicast(t.to, { type: MsgType.Panel, body: t.bytes });
+    for (let e = panel.pollEvent(); e; e = panel.pollEvent()) {
+      if (e.kind === 'rejected') this.reject(e.from, 'invalid', `panel: ${e.text}`, now);
+      else this.addLog(now, e.kind, e.text);
     }
   }
 

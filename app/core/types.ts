@@ -133,3 +133,44 @@ export type EngineEvent =
   | { type: 'rejected'; from: MemberKey; reason: RejectReason; detail: string; at: number }
   | { type: 'panel-fallback'; reason: string; at: number }
   | { type: 'log'; entry: KeyLogEntry };
+
+/**
+ * What the engine tells a fractional-key panel about the group (004; issue 4 §7):
+ * the current members (not blocked) with their admission times, in no particular order.
+ */
+export interface PanelView {
+  self: MemberKey;
+  members: { key: MemberKey; admittedAt: number }[];
+  blocked: MemberKey[];
+  panelSize: number;
+}
+
+export type PanelHookEvent =
+  | { kind: 'panel-round'; text: string }
+  | { kind: 'panel-recovery'; text: string }
+  | { kind: 'fallback-single'; text: string }
+  | { kind: 'rejected'; from: MemberKey; text: string };
+
+/**
+ * A source of jointly generated TEKs (issue 4 §7), injected into the engine like the
+ * crypto provider. It is driven sans-I/O by the engine: its messages travel as the
+ * engine's `Panel` unicasts, its timers are part of the engine's deadline.
+ */
+export interface PanelHook {
+  /** Membership changed (or first call): (re)form the panel by the documented rule. */
+  update(view: PanelView, now: number): void;
+  /** A panel message from another member (already authenticated by the transport). */
+  receive(from: MemberKey, bytes: Uint8Array, now: number): void;
+  tick(now: number): void;
+  pollTransmit(): { to: MemberKey; bytes: Uint8Array } | undefined;
+  pollEvent(): PanelHookEvent | undefined;
+  nextDeadline(): number | null;
+  /**
+   * A fresh panel key for a new TEK version, or null (the engine then uses a single
+   * creator, visibly). Must return null if any of `excluded` knew the key (was on the
+   * panel of its round).
+   */
+  takeKey(purpose: 'refresh' | 'exclude', excluded: MemberKey[], now: number): { key: Uint8Array; round: number; members: MemberKey[] } | null;
+  /** A table made a TEK from panel round `round`: never hand that key out again. */
+  consumed(round: number, members: MemberKey[], now: number): void;
+}

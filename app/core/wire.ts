@@ -33,6 +33,7 @@ export const LIMITS = {
   name: 256,
   credential: 8192,
   admins: 1000,
+  panelBytes: 256 * 1024,
 } as const;
 
 export const MsgType = {
@@ -49,6 +50,7 @@ export const MsgType = {
   FetchRequest: 11,
   FetchReply: 12,
   Leave: 13,
+  Panel: 14,
 } as const;
 export type MsgTypeCode = (typeof MsgType)[keyof typeof MsgType];
 
@@ -150,7 +152,8 @@ export type Message =
   | { type: typeof MsgType.Table; header: TableHeader; headerSignature: Uint8Array; contributions: Contribution[] }
   | { type: typeof MsgType.FetchRequest; slot: number; version: number; tag: Uint8Array }
   | { type: typeof MsgType.FetchReply; table: Uint8Array | null; key: SealedKey | null }
-  | { type: typeof MsgType.Leave; sentAt: number };
+  | { type: typeof MsgType.Leave; sentAt: number }
+  | { type: typeof MsgType.Panel; body: Uint8Array };
 
 // ---------------------------------------------------------------- primitives
 
@@ -417,6 +420,9 @@ export function encodeMessage(group: Uint8Array, m: Message): Uint8Array {
     case MsgType.Leave:
       w.u64(m.sentAt);
       break;
+    case MsgType.Panel:
+      w.bytes(m.body);
+      break;
   }
   return w.finish();
 }
@@ -442,6 +448,7 @@ const allowedOn: Record<'control' | 'data' | 'unicast', ReadonlySet<number>> = {
     MsgType.FetchRequest,
     MsgType.FetchReply,
     MsgType.Table,
+    MsgType.Panel,
   ]),
 };
 
@@ -550,6 +557,9 @@ export function decodeMessage(group: Uint8Array, channel: 'control' | 'data' | '
     }
     case MsgType.Leave:
       m = { type, sentAt: r.u64() };
+      break;
+    case MsgType.Panel:
+      m = { type, body: r.bytes(LIMITS.panelBytes) };
       break;
     default:
       throw new RemoteProtocolError('decode', `unknown message type ${type}`);

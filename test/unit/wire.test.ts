@@ -44,6 +44,7 @@ const samples: [Message, 'control' | 'data' | 'unicast'][] = [
   [{ type: MsgType.FetchRequest, slot: 0, version: 3, tag: new Uint8Array(8) }, 'unicast'],
   [{ type: MsgType.FetchReply, table: Uint8Array.from([1, 2]), key: sealed }, 'unicast'],
   [{ type: MsgType.Leave, sentAt: 3 }, 'control'],
+  [{ type: MsgType.Panel, body: Uint8Array.from([7, 7, 7]) }, 'unicast'],
 ];
 
 test('every message type round-trips through the codec', () => {
@@ -98,7 +99,7 @@ test('random bytes never throw anything but a RemoteProtocolError', () => {
   );
   // Valid prefix, then random tail: exercises the deeper decoders.
   fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 1, max: 13 }), (tail, type) => {
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 1, max: 14 }), (tail, type) => {
       const bytes = Uint8Array.from([0x43, WIRE_VERSION, type, ...group, ...tail]);
       for (const ch of ['control', 'data', 'unicast'] as const) {
         try {
