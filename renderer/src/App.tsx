@@ -118,6 +118,12 @@ export function App({ client }: { client: ConclaveClient }) {
 
   const current = groups?.find((g) => g.group === selected) ?? null;
 
+  // The window (desktop) or tab (browser) title carries the unread total.
+  const unreadTotal = (groups ?? []).reduce((n, g) => n + (g.group === selected && tab === 'chat' ? 0 : g.unread), 0);
+  useEffect(() => {
+    document.title = unreadTotal > 0 ? `(${unreadTotal}) Conclave` : 'Conclave';
+  }, [unreadTotal]);
+
   const onKeyDown = (e: React.KeyboardEvent) => {
     if (e.altKey && /^[1-6]$/.test(e.key)) {
       e.preventDefault();

@@ -184,7 +184,10 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
     const selfId = (await bob.getByTestId('self-participant-id').textContent())!.split('·').map((s) => Number(s.trim()));
     const held = bob.locator('[data-testid="key-slot"][data-held="true"]');
     await held.nth(selfId.length - 1).waitFor({ timeout: WAIT });
-    const slots = await held.evaluateAll((els) => els.map((e) => ({ symbol: Number(e.getAttribute('data-symbol')), value: Number(e.getAttribute('data-value')), owner: e.getAttribute('data-owner') })));
+    const slots: { symbol: number; value: number; owner: string | null }[] = [];
+    for (const el of await held.all()) {
+      slots.push({ symbol: Number(await el.getAttribute('data-symbol')), value: Number(await el.getAttribute('data-value')), owner: await el.getAttribute('data-owner') });
+    }
     // A member holds exactly one KEK per symbol position: the one its participant ID selects.
     assert.deepEqual(
       slots.map((s) => [s.symbol, s.value]).sort((a, b) => a[0]! - b[0]!),
