@@ -17,6 +17,7 @@ import { KeyPanel } from './KeyPanel.js';
 import { Members } from './Members.js';
 import { Network } from './Network.js';
 import { Logo, Onboarding } from './Onboarding.js';
+import { NotificationToggle, showBrowserNotification } from './notifications.js';
 import { useTheme, ThemeToggle } from './theme.js';
 
 const TABS = [
@@ -98,7 +99,11 @@ export function App({ client }: { client: ConclaveClient }) {
     clearTimeout(refreshTimer.current);
     refreshTimer.current = setTimeout(() => void refreshGroups(), 120);
   }, [refreshGroups]);
-  useEvent(client, 'chat.message', soon);
+  useEvent(client, 'chat.message', (m) => {
+    soon();
+    // The desktop shell notifies from the main process; a browser tab does it itself.
+    if (client.transport === 'websocket' && document.hidden && m.sender !== status?.peerId) showBrowserNotification(m, groups);
+  });
   useEvent(client, 'group.joinProgress', soon);
   useEvent(client, 'group.member', (e) => {
     soon();
@@ -212,6 +217,7 @@ export function App({ client }: { client: ConclaveClient }) {
                   {shortId(session.selfPeerId)}
                 </span>
               </span>
+              {client.transport === 'websocket' && <NotificationToggle />}
               <ThemeToggle theme={theme} setTheme={setTheme} />
             </div>
             <div className="transport muted small">

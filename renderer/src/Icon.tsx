@@ -17,6 +17,7 @@ const PATHS = {
   alert: 'M12 9v4 M12 17h.01 M10.3 3.9 2.4 18a2 2 0 0 0 1.7 3h15.8a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0Z',
   copy: 'M9 9h11v11H9z M5 15H4V4h11v1',
   check: 'M5 12.5l4.5 4.5L19 7.5',
+  bell: 'M6 16V11a6 6 0 0 1 12 0v5l1.5 2h-15L6 16Z M10 20.5a2.2 2.2 0 0 0 4 0',
 } as const;
 
 export type IconName = keyof typeof PATHS;
