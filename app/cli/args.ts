@@ -20,6 +20,8 @@ export interface PeerArgs {
   inviteAddresses: 'all' | 'none';
   /** Encrypted messages kept per group for catch-up. */
   keepMessages?: number;
+  /** Peer IDs admitted without an invite. */
+  allow: string[];
   verbose: boolean;
 }
 
@@ -32,7 +34,7 @@ export interface RelayArgs {
 
 export const USAGE = `usage:
   conclave peer --profile DIR [--name NICK] [--listen MULTIADDR ...] [--api-port PORT]
-                [--create GROUPNAME | --join INVITE] [--no-mdns] [--invite-addrs all|none] [--keep-messages N] [--verbose]
+                [--create GROUPNAME | --join INVITE] [--no-mdns] [--invite-addrs all|none] [--keep-messages N] [--allow PEERID ...] [--verbose]
   conclave relay --listen MULTIADDR ... [--key-file PATH] [--verbose]`;
 
 function takeValue(argv: string[], i: number, flag: string): string {
@@ -54,6 +56,7 @@ export function parseArgs(argv: string[]): PeerArgs | RelayArgs {
   let mdns = true;
   let inviteAddresses: 'all' | 'none' = 'all';
   let keepMessages: number | undefined;
+  const allow: string[] = [];
   let verbose = false;
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i]!;
@@ -99,6 +102,10 @@ export function parseArgs(argv: string[]): PeerArgs | RelayArgs {
         if (!/^\d+$/.test(v) || keepMessages < 1 || keepMessages > 1_000_000) throw new UsageError(`--keep-messages must be a number from 1 to 1000000, got ${v}`);
         break;
       }
+      case '--allow':
+        allow.push(takeValue(rest, i++, flag));
+        while (rest[i + 1] !== undefined && !rest[i + 1]!.startsWith('--')) allow.push(rest[++i]!);
+        break;
       case '--verbose':
         verbose = true;
         break;
@@ -123,6 +130,7 @@ export function parseArgs(argv: string[]): PeerArgs | RelayArgs {
     mdns,
     inviteAddresses,
     ...(keepMessages ? { keepMessages } : {}),
+    allow,
     verbose,
   };
 }

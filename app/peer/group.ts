@@ -17,7 +17,8 @@
  *   on stop.
  * - Admission (001: only holders of an authenticated credential or listed peers
  *   get keys): a valid, unexpired invite signed by a current member, for this
- *   group, within its use limit as counted by this member; or an allowlisted key.
+ *   group, within its use limit as counted by this member; or an allowlisted key
+ *   (then any credential will do).
  *   Blocklisted keys are always refused.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -41,6 +42,8 @@ export interface GroupHost {
   publish(group: string, channel: 'control' | 'data', bytes: Uint8Array): void;
   unicast(group: string, to: MemberKey, bytes: Uint8Array): void;
   peerIdOf(key: MemberKey): string;
+  /** Identities this peer admits without an invite (001's access list). */
+  allowlisted(key: MemberKey): boolean;
   /** Called once the engine reports this member is in (catch-up, mesh). */
   onMember(group: GroupRuntime): void;
   log(line: string): void;
@@ -334,6 +337,7 @@ export class GroupRuntime {
 
   private admit(request: AdmissionRequest, now: number): AdmissionDecision {
     if (this.record.blocklist.includes(request.member)) return { ok: false, reason: 'blocked' };
+    if (this.host.allowlisted(request.member)) return { ok: true }; // 001: an authenticated list of permitted nodes
     let invite;
     try {
       invite = parseInvite(new TextDecoder().decode(request.credential), now);

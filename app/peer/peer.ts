@@ -66,6 +66,8 @@ export interface StartPeerOptions {
   keepTraffic?: number;
   /** Diagnostic lines (never secrets, never payloads). */
   log?: (line: string) => void;
+  /** Peer IDs admitted to this peer's groups without an invite (001's access list). */
+  allow?: string[];
   /** 'none': invites carry no addresses (LAN-only sharing; mDNS finds the inviter). Default 'all'. */
   inviteAddresses?: 'all' | 'none';
 }
@@ -134,6 +136,12 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
   /** Listen addresses peers announced through identify (all peers: a joiner becomes a member later). */
   const addressBook = new Map<MemberKey, string[]>();
   const pendingJoins = new Set<string>();
+  const allowlist = new Set<MemberKey>();
+  for (const id of options.allow ?? []) {
+    const key = memberKeyOfPeer(id);
+    if (!key) throw new Error(`allowlisted ${id.slice(0, 64)} is not an Ed25519 peer ID`);
+    allowlist.add(key);
+  }
   let stopped = false;
 
   const peerIdOf = (key: MemberKey): string => peerOfMemberKey(key)?.toString() ?? key;
@@ -189,6 +197,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
       });
     },
     peerIdOf,
+    allowlisted: (key) => allowlist.has(key),
     onMember(rt) {
       for (const m of rt.engine.members()) if (m.key !== selfKey && isConnected(m.key)) void catchUp(rt, m.key, true);
     },
