@@ -77,7 +77,6 @@ test('six peers: invites, chat, exclusion, kill -9 of the TEK holder, restart an
   const invites = await Promise.all(names.map(() => alice.api.call<{ invite: string }>('group.invite', { group, uses: 1 })));
   peers.push(...(await Promise.all(names.map((name, i) => startTestPeer({ name, join: invites[i]!.invite })))));
   for (const p of peers) await waitMember(p, group);
-  const t0 = Date.now();
   for (const p of peers) await until(`${p.name} to know 6 members`, async () => (await memberCount(p, group)) === 6, 60_000);
 
   // Chat from every peer reaches every other, in history and as events.
