@@ -17,6 +17,7 @@ import type { EngineEvent, GroupParams, MemberKey } from '../core/types.js';
 import { DEFAULT_PARAMS, idToString, symbolsFromBytes } from '../core/params.js';
 import { fromHex, toHex } from '../core/bytes.js';
 import { nodeCrypto } from '../crypto/node.js';
+import { FractionalPanel } from '../fractional/panel-hook.js';
 import { SeededRandom } from './random.js';
 import type { Scenario, ScenarioEvent } from './scenario.js';
 import { MsgType, decodeMessage } from '../core/wire.js';
@@ -233,6 +234,10 @@ export class Simulation {
 
   private deps(p: Peer): EngineDeps {
     const base: EngineDeps = { crypto: this.crypto, rng: p.rng.asRng(), admission: admitEveryone, participantIds: this.pinned };
+    // Fractional-key panel (issue 4 §7): same crypto, the peer's RNG; a process may take ten heartbeats.
+    if (this.params.panelSize >= 4) {
+      base.panel = new FractionalPanel({ crypto: this.crypto, rng: base.rng }, p.seed, { processTimeoutMs: 10 * this.params.heartbeatMs });
+    }
     return this.options.decorateDeps ? this.options.decorateDeps(p.name, base) : base;
   }
 

@@ -1,0 +1,505 @@
+/**
+ * @module fractional/panel-hook
+ * `FractionalPanel`: the engine's `PanelHook` (app/core/types.ts) on top of
+ * `PanelSession`. It feeds the flat key table's new TEK versions (003 [0057],
+ * [0072]: a periodic version refresh, an exclusion's TEK′) from fractional-key
+ * rounds (004 §III) when at least 4 members are present (004 §V), and keeps the
+ * panel alive through recovery (004 §IV). Issue 4 §7; docs/fractional.md
+ * "Integration with the flat table" states every rule below with its seed.
+ *
+ * Invariants:
+ * - the panel is the `panelSize` longest-standing current members (by
+ *   `admittedAt`, ties by key order), never fewer than 4; every member computes
+ *   the same list from the same view, and only the first member of that list
+ *   (the group initiator of 004 §II) forms a panel;
+ * - a key is handed out at most once here, and never if one of `excluded`, or a
+ *   member no longer in the group, was on the panel of its round;
+ * - while a panel is ready it runs one round ahead: a completed, unconsumed key
+ *   waits for the next TEK version;
+ * - at most one `PanelSession` at a time; a frame for another panel waits in a
+ *   bounded buffer; bad frames become `rejected` events, never throws;
+ * - no clock, no randomness of its own: `now` and the RNG are injected.
+ *
+ * Frames (inside the engine's `Panel` unicast): tag (1) ‖ panel id (8) ‖ time
+ * of formation in ms (u64) ‖ body. `form` (tag 1): n (1) ‖ n member keys, sent
+ * by the initiator to the panel it forms. `data` (tag 2): a `PanelSession`
+ * datagram. `recruit` (tag 3): failed key (32) ‖ n (1) ‖ n member keys, the
+ * panel with the replacement in the failed member's place, sent by each
+ * remaining member to the replacement (docs/fractional.md §2: the replacement
+ * needs the panel list before its session exists).
+ */
+import type { CryptoProvider, Rng } from '../core/crypto-provider.js';
+import type { MemberKey, PanelHook, PanelHookEvent, PanelView } from '../core/types.js';
+import { concatBytes, fromHex, toHex } from './bytes.js';
+import type { PanelEvent } from './session.js';
+import { MIN_PANEL_SIZE, PanelSession } from './session.js';
+import { MAX_PANEL_SIZE } from './wire.js';
+
+const TAG_FORM = 1;
+const TAG_DATA = 2;
+const TAG_RECRUIT = 3;
+const TAG_RECOVER = 4;
+const PANEL_ID_BYTES = 8;
+const HEAD_BYTES = 1 + PANEL_ID_BYTES + 8;
+const KEY_BYTES = 32;
+/** Frames for a panel this member does not run (yet) kept at most, oldest dropped first. */
+const MAX_WAITING_FRAMES = 128;
+/** Bound on a data frame: a session envelope is at most 1 355 bytes (docs/fractional.md §4). */
+const MAX_DATA_BYTES = 2048;
+
+export interface FractionalPanelDeps {
+  crypto: CryptoProvider;
+  rng: Rng;
+}
+
+export interface FractionalPanelOptions {
+  /** How long one panel process (init, round, recovery) may run before it fails. Default 30 000 ms. */
+  processTimeoutMs?: number;
+}
+
+type Frame =
+  | { tag: typeof TAG_FORM; panelId: string; at: number; members: MemberKey[] }
+  | { tag: typeof TAG_DATA; panelId: string; at: number; bytes: Uint8Array }
+  | { tag: typeof TAG_RECRUIT; panelId: string; at: number; failed: MemberKey; members: MemberKey[] }
+  | { tag: typeof TAG_RECOVER; panelId: string; at: number; failed: MemberKey; replacement: MemberKey };
+
+type Proposal = Extract<Frame, { tag: typeof TAG_FORM | typeof TAG_RECRUIT }> & { from: MemberKey };
+type RecoverOrder = Extract<Frame, { tag: typeof TAG_RECOVER }> & { from: MemberKey };
+
+interface ReadyKey {
+  round: number;
+  key: Uint8Array;
+  members: MemberKey[];
+}
+
+interface Running {
+  id: string;
+  formedAt: number;
+  session: PanelSession;
+  /** Rounds of this panel already used by a table (here or anywhere), as `round|sorted members`. */
+  used: Set<string>;
+  ready: ReadyKey | null;
+  /** The member this panel is replacing right now, if a recovery runs. */
+  replacing: MemberKey | null;
+}
+
+/** The longest-standing members first (by admission time, ties by key order). */
+function byStanding(a: { key: MemberKey; admittedAt: number }, b: { key: MemberKey; admittedAt: number }): number {
+  return a.admittedAt - b.admittedAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+const short = (k: MemberKey) => k.slice(0, 8);
+const names = (ks: readonly MemberKey[]) => ks.map(short).join(', ');
+const roundId = (round: number, members: readonly MemberKey[]) => `${round}|${[...members].sort().join(',')}`;
+
+/**
+ * One member's fractional-key panel, driven by the engine.
+ *
+ * Polling order (as `PanelSession`'s): after `update`, `receive`, `tick`,
+ * `takeKey` or `consumed`, drain `pollTransmit()`, then `pollEvent()`, then arm
+ * one timer at `nextDeadline()`.
+ *
+ * Who decides what: the panel's first member forms it (`form`); the first
+ * remaining member (the recovery initiator of 004 §IV step 710) decides a
+ * replacement and tells the others (`recover`) and the replacement (`recruit`).
+ * Every other member only checks and follows, so members that suspect
+ * different peers still run one recovery.
+ */
+export class FractionalPanel implements PanelHook {
+  readonly self: MemberKey;
+  private readonly timeoutMs: number;
+  private view: PanelView | null = null;
+  /** Current members (in the view and not blocked), longest-standing first. */
+  private standing: MemberKey[] = [];
+  private running: Running | null = null;
+  /** Members whose panel process timed out or who cheated here → until when they are left out of this member's choices. */
+  private readonly suspected = new Map<MemberKey, number>();
+  private readonly proposals = new Map<MemberKey, Proposal>();
+  private order: RecoverOrder | null = null;
+  private waiting: { from: MemberKey; panelId: string; bytes: Uint8Array }[] = [];
+  private inactiveReported = false;
+  private readonly transmits: { to: MemberKey; bytes: Uint8Array }[] = [];
+  private readonly events: PanelHookEvent[] = [];
+
+  constructor(
+    private readonly deps: FractionalPanelDeps,
+    private readonly seed: Uint8Array,
+    options: FractionalPanelOptions = {},
+  ) {
+    this.self = toHex(deps.crypto.ed25519PublicKey(seed));
+    this.timeoutMs = options.processTimeoutMs ?? 30_000;
+  }
+
+  // ---------------------------------------------------------------- state for tests and the debug panel
+
+  /** The panel this member runs (its current order), or null. */
+  get panel(): readonly MemberKey[] | null {
+    return this.running ? this.running.session.panel : null;
+  }
+
+  /** The round whose key waits for the next TEK version, if any. */
+  get readyRound(): number | null {
+    return this.running?.ready?.round ?? null;
+  }
+
+  /** Rule 1: the `panelSize` longest-standing current members not suspected here, or [] if fewer than 4. */
+  choosePanel(): MemberKey[] {
+    const size = Math.min(this.view?.panelSize ?? 0, MAX_PANEL_SIZE);
+    const candidates = this.standing.filter((m) => !this.suspected.has(m));
+    if (size < MIN_PANEL_SIZE || candidates.length < MIN_PANEL_SIZE) return [];
+    return candidates.slice(0, size);
+  }
+
+  // ---------------------------------------------------------------- PanelHook
+
+  update(view: PanelView, now: number): void {
+    if (view.self !== this.self) throw new Error('FractionalPanel: the view is for another member');
+    this.view = view;
+    const blocked = new Set(view.blocked);
+    this.standing = view.members
+      .filter((m) => !blocked.has(m.key))
+      .sort(byStanding)
+      .map((m) => m.key);
+    for (const [m, until] of [...this.suspected]) if (until <= now || !this.standing.includes(m)) this.suspected.delete(m);
+    if (view.panelSize < MIN_PANEL_SIZE || this.standing.length < MIN_PANEL_SIZE) {
+      this.running = null;
+      if (!this.inactiveReported) {
+        this.inactiveReported = true;
+        this.emit({ kind: 'fallback-single', text: `panel inactive: fewer than 4 members (${this.standing.length}); TEK versions have a single creator` });
+      }
+      return;
+    }
+    this.inactiveReported = false;
+    this.reconcile(now);
+    this.pump(now);
+  }
+
+  receive(from: MemberKey, bytes: Uint8Array, now: number): void {
+    const frame = decodeFrame(bytes);
+    if (!frame) {
+      this.emit({ kind: 'rejected', from, text: 'malformed panel frame' });
+      return;
+    }
+    if (frame.tag === TAG_DATA) {
+      if (this.running?.id === frame.panelId) this.running.session.receive(from, frame.bytes, now);
+      else this.wait(from, frame.panelId, frame.bytes);
+    } else if (frame.tag === TAG_RECOVER) {
+      this.order = { ...frame, from };
+    } else {
+      const problem = this.proposalProblem({ ...frame, from });
+      if (problem) this.emit({ kind: 'rejected', from, text: problem });
+      else this.proposals.set(from, { ...frame, from });
+    }
+    this.tryProposals(now);
+    this.tryOrder(now);
+    this.pump(now);
+  }
+
+  tick(now: number): void {
+    this.running?.session.tick(now);
+    this.pump(now);
+  }
+
+  pollTransmit(): { to: MemberKey; bytes: Uint8Array } | undefined {
+    return this.transmits.shift();
+  }
+
+  pollEvent(): PanelHookEvent | undefined {
+    return this.events.shift();
+  }
+
+  nextDeadline(): number | null {
+    return this.running ? this.running.session.nextDeadline() : null;
+  }
+
+  takeKey(_purpose: 'refresh' | 'exclude', excluded: MemberKey[], _now: number): { key: Uint8Array; round: number; members: MemberKey[] } | null {
+    const r = this.running;
+    const ready = r?.ready;
+    if (!r || !ready) return null;
+    // Everyone on the round's panel knows its key: none may be excluded now or gone already.
+    if (ready.members.some((m) => excluded.includes(m) || !this.standing.includes(m))) return null;
+    // Never twice: a used round never becomes `ready` again (see round-complete).
+    r.ready = null;
+    r.used.add(roundId(ready.round, ready.members));
+    return { key: ready.key, round: ready.round, members: [...ready.members] };
+  }
+
+  consumed(round: number, members: MemberKey[], now: number): void {
+    const r = this.running;
+    if (!r) return;
+    r.used.add(roundId(round, members));
+    if (r.ready && r.used.has(roundId(r.ready.round, r.ready.members))) r.ready = null;
+    this.roundAhead(now);
+    this.pump(now);
+  }
+
+  // ---------------------------------------------------------------- panel choice, formation, recovery
+
+  /** Brings the running panel in line with the view (rules 1 and 3). */
+  private reconcile(now: number): void {
+    const target = this.choosePanel();
+    const r = this.running;
+    if (!r) {
+      if (target[0] === this.self) this.form(target, now, null);
+    } else {
+      const panel = r.session.panel;
+      const gone = panel.filter((m) => !this.standing.includes(m));
+      const status = r.session.status;
+      if (gone.length === 0) {
+        const same = target.length === panel.length && target.every((m) => panel.includes(m));
+        if (!same && target[0] === this.self && status !== 'recovering') this.form(target, now, null);
+      } else if (gone.length === 1 && gone[0] === r.replacing) {
+        // already being replaced
+      } else if (gone.length === 1 && (status === 'ready' || status === 'round')) {
+        this.lead(gone[0]!, now, `${short(gone[0]!)} left the group`);
+      } else {
+        this.restart(`${names(gone)} left the group`, now);
+      }
+    }
+    this.tryProposals(now);
+    this.tryOrder(now);
+  }
+
+  /** The initiator forms a new panel: a new session, a `form` frame to every other member, initialization. */
+  private form(members: MemberKey[], now: number, reason: string | null): void {
+    const id = toHex(this.deps.rng(PANEL_ID_BYTES));
+    const session = new PanelSession(this.deps, this.seed, members, { processTimeoutMs: this.timeoutMs });
+    this.start(id, now, session);
+    const body = encodeFrame({ tag: TAG_FORM, panelId: id, at: now, members });
+    for (const m of members) if (m !== this.self) this.transmits.push({ to: m, bytes: body });
+    session.startInitialization(now);
+    if (reason) this.emit({ kind: 'panel-recovery', text: `new panel ${names(members)}: ${reason}` });
+  }
+
+  /** Drops the running panel (it cannot be repaired) and, if this member is the initiator of the new choice, forms one. */
+  private restart(reason: string, now: number): void {
+    this.running = null;
+    this.order = null;
+    const target = this.choosePanel();
+    if (target[0] === this.self) this.form(target, now, reason);
+  }
+
+  /**
+   * Rule 3: `failed` must go. The recovery initiator (the first remaining member,
+   * 004 §IV step 710) picks the next longest-standing member off the panel and
+   * orders the recovery; the others wait for its order. No replacement: a new panel.
+   */
+  private lead(failed: MemberKey, now: number, why: string): void {
+    const r = this.running!;
+    const panel = r.session.panel;
+    const leader = panel.find((m) => m !== failed);
+    if (leader !== this.self) return;
+    const replacement = this.standing.find((m) => !panel.includes(m) && !this.suspected.has(m));
+    if (!replacement) return this.restart(`${why} and nobody can replace it`, now);
+    r.ready = null; // the failed member knew it
+    r.replacing = failed;
+    const after = panel.map((m) => (m === failed ? replacement : m));
+    r.session.startRecovery(failed, replacement, now);
+    const order = encodeFrame({ tag: TAG_RECOVER, panelId: r.id, at: now, failed, replacement });
+    for (const m of panel) if (m !== failed && m !== this.self) this.transmits.push({ to: m, bytes: order });
+    this.transmits.push({ to: replacement, bytes: encodeFrame({ tag: TAG_RECRUIT, panelId: r.id, at: r.formedAt, failed, members: after }) });
+  }
+
+  /** A remaining member follows the recovery initiator's order once its own session can (a round in flight is abandoned). */
+  private tryOrder(now: number): void {
+    const o = this.order;
+    const r = this.running;
+    if (!o || !r) return;
+    const panel = r.session.panel;
+    const status = r.session.status;
+    const valid =
+      o.panelId === r.id &&
+      panel.includes(o.failed) &&
+      o.failed !== this.self &&
+      panel.find((m) => m !== o.failed) === o.from &&
+      !panel.includes(o.replacement) &&
+      this.standing.includes(o.replacement);
+    if (!valid) {
+      if (o.panelId === r.id && !panel.includes(o.replacement)) this.emit({ kind: 'rejected', from: o.from, text: 'recovery order that this member cannot follow' });
+      if (o.panelId === r.id) this.order = null;
+      return;
+    }
+    if (status !== 'ready' && status !== 'round') return;
+    this.order = null;
+    r.ready = null;
+    r.replacing = o.failed;
+    r.session.startRecovery(o.failed, o.replacement, now);
+  }
+
+  private start(id: string, formedAt: number, session: PanelSession): void {
+    this.running = { id, formedAt, session, used: new Set(), ready: null, replacing: null };
+    if (this.order && this.order.panelId !== id) this.order = null;
+    for (const p of [...this.proposals.values()]) if (p.at <= formedAt && p.panelId !== id) this.proposals.delete(p.from);
+  }
+
+  /** Why a `form`/`recruit` can never be accepted here (null: it may be, now or after a view change). */
+  private proposalProblem(p: Proposal): string | null {
+    if (p.members.length < MIN_PANEL_SIZE) return `panel of ${p.members.length} members (004 §V needs at least 4)`;
+    if (new Set(p.members).size !== p.members.length) return 'a member is listed twice';
+    if (!p.members.includes(this.self)) return `${p.tag === TAG_FORM ? 'form' : 'recruit'} for a panel without this member`;
+    if (p.tag === TAG_FORM && p.members[0] !== p.from) return 'only the first member of a panel forms it';
+    if (p.tag === TAG_RECRUIT && (!p.members.includes(p.from) || p.from === this.self || p.members.includes(p.failed))) return 'malformed recruit';
+    return null;
+  }
+
+  /** Accepts the newest proposal whose members are all current members here (others wait for a view change). */
+  private tryProposals(now: number): void {
+    const size = this.view?.panelSize ?? 0;
+    const usable = [...this.proposals.values()]
+      .filter((p) => p.members.length <= size && p.members.every((m) => this.standing.includes(m)))
+      .sort((a, b) => b.at - a.at);
+    for (const p of usable) {
+      const r = this.running;
+      this.proposals.delete(p.from);
+      if (r && (p.at < r.formedAt || (p.panelId === r.id && r.session.panel.includes(this.self)))) continue;
+      const session = new PanelSession(this.deps, this.seed, p.members, { processTimeoutMs: this.timeoutMs });
+      this.start(p.panelId, p.at, session);
+      if (p.tag === TAG_RECRUIT) {
+        this.running!.replacing = p.failed;
+        session.startRecovery(p.failed, this.self, now);
+      }
+      const mine = this.waiting.filter((w) => w.panelId === p.panelId);
+      this.waiting = this.waiting.filter((w) => w.panelId !== p.panelId);
+      for (const w of mine) session.receive(w.from, w.bytes, now);
+      return;
+    }
+  }
+
+  private wait(from: MemberKey, panelId: string, bytes: Uint8Array): void {
+    this.waiting.push({ from, panelId, bytes });
+    if (this.waiting.length > MAX_WAITING_FRAMES) this.waiting.shift();
+  }
+
+  // ---------------------------------------------------------------- rounds (rule 2)
+
+  /** Keeps one round ahead: a ready panel with no unconsumed key starts the next round. */
+  private roundAhead(now: number): void {
+    const r = this.running;
+    if (r && !r.ready && !this.order && r.session.status === 'ready') r.session.startRound(now);
+  }
+
+  /** Carries the session's datagrams out and turns its events into decisions and log lines. */
+  private pump(now: number): void {
+    for (;;) {
+      const r = this.running;
+      if (!r) return;
+      const t = r.session.pollTransmit();
+      if (t) {
+        this.transmits.push({ to: t.to, bytes: encodeFrame({ tag: TAG_DATA, panelId: r.id, at: r.formedAt, bytes: t.bytes }) });
+        continue;
+      }
+      const e = r.session.pollEvent();
+      if (!e) return;
+      this.onSessionEvent(r, e, now);
+    }
+  }
+
+  private onSessionEvent(r: Running, e: PanelEvent, now: number): void {
+    if (this.running !== r) return; // a decision above replaced the panel: its leftovers are moot
+    switch (e.type) {
+      case 'initialized':
+        this.roundAhead(now);
+        return;
+      case 'round-complete':
+        this.emit({ kind: 'panel-round', text: `round ${e.round} complete: panel ${names(e.members)}` });
+        if (!r.used.has(roundId(e.round, e.members))) r.ready = { round: e.round, key: e.key, members: [...e.members] };
+        this.roundAhead(now);
+        return;
+      case 'recovered':
+        this.emit({ kind: 'panel-recovery', text: `recovered: ${short(e.failed)} replaced by ${short(e.replacement)} (iteration ${e.iteration}; panel ${names(e.members)})` });
+        r.ready = null;
+        r.replacing = null;
+        this.roundAhead(now);
+        return;
+      case 'rejected':
+        this.emit({ kind: 'rejected', from: e.from, text: `${e.reason}: ${e.detail}` });
+        return;
+      case 'cheater':
+        this.suspect(e.member, now);
+        this.emit({ kind: 'rejected', from: e.member, text: `cheater in ${e.process} ${e.iteration}: ${e.detail}` });
+        return;
+      case 'failed':
+        this.onFailed(r, e, now);
+        return;
+    }
+  }
+
+  /** Rule 3: a round that timed out on one member is repaired by recovery; anything else starts a new panel. */
+  private onFailed(r: Running, e: Extract<PanelEvent, { type: 'failed' }>, now: number): void {
+    if (e.reason === 'superseded') return;
+    const lost = e.missing.filter((m) => m !== this.self);
+    if (e.reason === 'timeout') for (const m of lost) this.suspect(m, now);
+    const what = `${e.process} ${e.iteration} failed (${e.reason}${lost.length ? `, missing ${names(lost)}` : ''})`;
+    if (e.process === 'round' && e.reason === 'timeout' && lost.length === 1 && r.session.status === 'ready') {
+      this.lead(lost[0]!, now, what);
+      this.tryOrder(now);
+      return;
+    }
+    this.restart(what, now);
+  }
+
+  /** Left out of this member's panel choices for a while (a crashed member may come back). */
+  private suspect(member: MemberKey, now: number): void {
+    this.suspected.set(member, now + 10 * this.timeoutMs);
+  }
+
+  private emit(event: PanelHookEvent): void {
+    this.events.push(event);
+  }
+}
+
+// ---------------------------------------------------------------- frames
+
+function encodeKeys(members: readonly MemberKey[]): Uint8Array {
+  return concatBytes(Uint8Array.of(members.length), ...members.map((m) => fromHex(m)!));
+}
+
+function encodeFrame(f: Frame): Uint8Array {
+  const head = new Uint8Array(HEAD_BYTES);
+  head[0] = f.tag;
+  head.set(fromHex(f.panelId)!, 1);
+  new DataView(head.buffer).setBigUint64(1 + PANEL_ID_BYTES, BigInt(f.at));
+  if (f.tag === TAG_DATA) return concatBytes(head, f.bytes);
+  if (f.tag === TAG_FORM) return concatBytes(head, encodeKeys(f.members));
+  if (f.tag === TAG_RECOVER) return concatBytes(head, fromHex(f.failed)!, fromHex(f.replacement)!);
+  return concatBytes(head, fromHex(f.failed)!, encodeKeys(f.members));
+}
+
+function decodeKeys(bytes: Uint8Array, at: number): MemberKey[] | null {
+  const n = bytes[at];
+  if (n === undefined || n > MAX_PANEL_SIZE || bytes.length !== at + 1 + n * KEY_BYTES) return null;
+  const out: MemberKey[] = [];
+  for (let i = 0; i < n; i++) out.push(toHex(bytes.subarray(at + 1 + i * KEY_BYTES, at + 1 + (i + 1) * KEY_BYTES)));
+  return out;
+}
+
+/** Never throws: null for anything malformed. */
+function decodeFrame(bytes: Uint8Array): Frame | null {
+  if (bytes.length < HEAD_BYTES) return null;
+  const tag = bytes[0];
+  const panelId = toHex(bytes.subarray(1, 1 + PANEL_ID_BYTES));
+  const big = new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getBigUint64(1 + PANEL_ID_BYTES);
+  if (big > BigInt(Number.MAX_SAFE_INTEGER)) return null;
+  const at = Number(big);
+  if (tag === TAG_DATA) {
+    if (bytes.length === HEAD_BYTES || bytes.length > HEAD_BYTES + MAX_DATA_BYTES) return null;
+    return { tag, panelId, at, bytes: bytes.slice(HEAD_BYTES) };
+  }
+  if (tag === TAG_FORM) {
+    const members = decodeKeys(bytes, HEAD_BYTES);
+    return members ? { tag, panelId, at, members } : null;
+  }
+  if (tag === TAG_RECOVER) {
+    if (bytes.length !== HEAD_BYTES + 2 * KEY_BYTES) return null;
+    const failed = toHex(bytes.subarray(HEAD_BYTES, HEAD_BYTES + KEY_BYTES));
+    const replacement = toHex(bytes.subarray(HEAD_BYTES + KEY_BYTES));
+    return { tag, panelId, at, failed, replacement };
+  }
+  if (tag === TAG_RECRUIT) {
+    if (bytes.length < HEAD_BYTES + KEY_BYTES) return null;
+    const failed = toHex(bytes.subarray(HEAD_BYTES, HEAD_BYTES + KEY_BYTES));
+    const members = decodeKeys(bytes, HEAD_BYTES + KEY_BYTES);
+    return members ? { tag, panelId, at, failed, members } : null;
+  }
+  return null;
+}
