@@ -1619,12 +1619,15 @@ export class GroupEngine {
       const sibling = [...this.tables.values()].find((o) => o.applied && o.header.newVersion === h.newVersion && o !== t);
       if (sibling && sibling.undo && sameCreators(sortedKeys(sibling.header.base.creators), baseTag) && cmpKey(h.excluder, sibling.header.excluder) < 0) {
         // Rule: the table whose excluder has the lower key wins; the other is undone (docs/protocol.md "Concurrent tables").
+        const loser = this.s.tek!;
         this.undoTable(sibling, now);
         this.installTableTek(t, newCreators, now);
+        this.keepReadable(loser, now);
         this.addLog(now, 'merge', `concurrent TEK v${h.newVersion}: kept ${short(h.excluder)}'s table over ${short(sibling.header.excluder)}'s`);
         this.scheduleReseal(now);
       } else if (sibling) {
         this.addLog(now, 'merge', `concurrent TEK v${h.newVersion}: kept ${short(sibling.header.excluder)}'s table over ${short(h.excluder)}'s`);
+        this.keepReadable({ slot: TEK_SLOT, version: h.newVersion, creators: newCreators, revision: 0, key: t.tekPrime!, basedOn: null, origin: { kind: 'single', creator: h.excluder }, owner: h.excluder }, now);
         this.scheduleReseal(now);
       }
       return;
@@ -1672,6 +1675,13 @@ export class GroupEngine {
     }
     this.retryPendingData(now);
     this.flushHeldOutgoing(now);
+  }
+
+  /** A losing sibling's TEK′ still excludes its own targets: keep it readable for the grace window, never send under it. */
+  private keepReadable(k: HeldKey, now: number): void {
+    if (this.s.tekRecords.some((r) => r.version === k.version && sameCreators(r.creators, k.creators))) return;
+    this.s.tekRecords.push({ version: k.version, creators: [...k.creators], revision: k.revision, key: k.key, older: [], retiredAt: now });
+    this.retryPendingData(now);
   }
 
   private undoTable(t: TableState, now: number): void {
@@ -1987,7 +1997,8 @@ export class GroupEngine {
   }
 
   private resealTick(now: number): void {
-    if (!this.tekCoversBlocklist() && this.resealAt === null) this.scheduleReseal(now);
+    // A reseal is scheduled only when concurrent tables were resolved (applyTable): a TEK
+    // that merely lags behind the blocklist is waiting for a table that is on its way.
     if (this.resealAt === null || now < this.resealAt) return;
     this.resealAt = null;
     if (this.tekCoversBlocklist()) return;
