@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import WebSocket from 'ws';
 import { CHROMIUM, RESULTS, ROOT, prerequisites, startWebPeer, tempDir, type WebPeer } from './web-peers.js';
 
 const missing = prerequisites();
@@ -28,6 +29,32 @@ async function shot(page: Page, name: string, forDocs = false): Promise<void> {
   await page.bringToFront();
   await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
   if (forDocs && UPDATE_DOCS) copyFileSync(file, join(DOCS, `${name.replace(/^\d+[a-z]?-/, '')}.png`));
+}
+
+/** A JSON-RPC client on a web peer's own /api WebSocket (the token is in its page URL). */
+async function rpcSocket(pageUrl: string): Promise<{ call(method: string, params: unknown): Promise<unknown>; close(): void }> {
+  const url = new URL(pageUrl);
+  const ws = new WebSocket(`ws://${url.host}/api?token=${url.searchParams.get('token')}`);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  let next = 1;
+  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  ws.on('message', (data) => {
+    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: { message: string } };
+    const p = msg.id === undefined ? undefined : pending.get(msg.id);
+    if (!p) return;
+    pending.delete(msg.id!);
+    if (msg.error) p.reject(new Error(msg.error.message));
+    else p.resolve(msg.result);
+  });
+  return {
+    call: (method, params) =>
+      new Promise((resolve, reject) => {
+        const id = next++;
+        pending.set(id, { resolve, reject });
+        ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+      }),
+    close: () => ws.close(),
+  };
 }
 
 function page(name: string): Page {
@@ -294,6 +321,32 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
     await bob.locator('[data-testid="group-item"]', { hasText: 'Launch plan' }).click();
     await seesMessage(bob, 'Alice', 'Draft timeline is up');
     await unread.waitFor({ state: 'detached', timeout: WAIT });
+  });
+
+  await t.test('scroll-back loads earlier messages', async () => {
+    // 105 messages through Alice's own control API (the same WebSocket her page uses).
+    const [alicePeer] = peers as [WebPeer];
+    const api = await rpcSocket(alicePeer.url);
+    try {
+      const groups = (await api.call('group.list', {})) as { group: string; name: string }[];
+      const launch = groups.find((g) => g.name === 'Launch plan')!.group;
+      for (let i = 1; i <= 105; i++) await api.call('chat.send', { group: launch, text: `scroll-back ${String(i).padStart(3, '0')}` });
+    } finally {
+      api.close();
+    }
+    await seesMessage(bob, 'Alice', 'scroll-back 105');
+    await bob.reload(); // a fresh page loads one page of history
+    await bob.locator('[data-testid="group-item"]', { hasText: 'Launch plan' }).click();
+    await seesMessage(bob, 'Alice', 'scroll-back 105');
+    const first = bob.locator('[data-testid="chat-message"]', { hasText: 'scroll-back 001' });
+    assert.equal(await first.count(), 0, 'the oldest message is not in the first page');
+    // The user scrolls up to the top, as far as it goes, until the first message is there.
+    await bob.getByTestId('chat-list').hover();
+    for (let i = 0; i < 60 && (await first.count()) === 0; i++) {
+      await bob.mouse.wheel(0, -4000);
+      await bob.waitForTimeout(250);
+    }
+    await first.waitFor({ timeout: WAIT });
   });
 
   await t.test('dark theme', async () => {
