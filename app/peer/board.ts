@@ -8,11 +8,11 @@
  */
 import type { BoardStroke } from '../api/contract.js';
 
-export function boardState(strokes: Iterable<BoardStroke>): BoardStroke[] {
+export function boardState<T extends BoardStroke>(strokes: Iterable<T>): T[] {
   const ordered = [...strokes].sort(
     (a, b) => a.sentAt - b.sentAt || (a.sender < b.sender ? -1 : a.sender > b.sender ? 1 : 0) || (a.stroke.id < b.stroke.id ? -1 : a.stroke.id > b.stroke.id ? 1 : 0),
   );
-  let board: BoardStroke[] = [];
+  let board: T[] = [];
   for (const item of ordered) {
     switch (item.stroke.tool) {
       case 'pen':

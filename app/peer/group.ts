@@ -32,6 +32,7 @@ import { fromBase64, toBase64 } from '../store/seal.js';
 import { decodePayload, encodePayload } from './payload.js';
 import { parseInvite } from './invite.js';
 import { boardState } from './board.js';
+import { memberKeyOfPeer } from '../net/ids.js';
 
 export interface GroupHost {
   readonly selfKey: MemberKey;
@@ -62,6 +63,8 @@ const HARD_REJECT = new Set<RejectReason>(['decode', 'wire-version', 'wrong-grou
 
 const SAVE_DELAY_MS = 150;
 const MAX_EARLY_CONTROL = 512;
+const BOARD_SHARE_DELAY_MS = 1500;
+const BOARD_CHUNK_BYTES = 56 * 1024;
 const SELF_NAME_FALLBACK = 'anonymous';
 
 export type EngineFactory = (deps: EngineDeps) => GroupEngine;
@@ -87,7 +90,8 @@ export class GroupRuntime {
   readonly engine: GroupEngine;
   readonly group: string;
   readonly history = new Map<string, ChatMessage>();
-  readonly strokes = new Map<string, BoardStroke>();
+  /** (sender, message ID) → stroke; the message ID travels with re-shared boards. */
+  readonly strokes = new Map<string, BoardStroke & { mid: string }>();
   traffic: TrafficItem[] = [];
   private readonly trafficSeen = new Set<string>();
   private earlyControl: TrafficItem[] = [];
@@ -230,6 +234,7 @@ export class GroupRuntime {
         break;
       case 'member-admitted':
         sink.emit('group.member', { group, peerId: this.host.peerIdOf(ev.member), change: 'joined' });
+        if (ev.by === this.host.selfKey) setTimeout(() => this.shareBoard(), BOARD_SHARE_DELAY_MS);
         break;
       case 'member-excluded':
         for (const m of ev.members) sink.emit('group.member', { group, peerId: this.host.peerIdOf(m), change: 'excluded' });
@@ -273,8 +278,14 @@ export class GroupRuntime {
     if (payload.t === 'chat') {
       const name = this.engine.members().find((m) => m.key === from)?.name || payload.name || SELF_NAME_FALLBACK;
       this.recordChat({ id: payload.id, group: this.group, sender, senderName: name, text: payload.text, sentAt, receivedAt: at });
-    } else {
+    } else if (payload.t === 'stroke') {
       this.recordStroke(payload.id, { group: this.group, sender, stroke: payload.stroke, sentAt });
+    } else {
+      // A member re-shared the board for a newcomer: its strokes keep their authors and IDs.
+      for (const item of payload.items) {
+        if (memberKeyOfPeer(item.sender) === null) continue;
+        this.recordStroke(item.mid, { group: this.group, sender: item.sender, stroke: item.stroke, sentAt: item.sentAt });
+      }
     }
   }
 
@@ -289,7 +300,7 @@ export class GroupRuntime {
   private recordStroke(id: string, stroke: BoardStroke): void {
     const key = `${stroke.sender}:${id}`;
     if (this.strokes.has(key)) return;
-    this.strokes.set(key, stroke);
+    this.strokes.set(key, { ...stroke, mid: id });
     this.host.profile.append(this.group, 'history', { kind: 'stroke', id, stroke });
     this.host.events.emit('board.stroke', stroke);
   }
@@ -309,6 +320,37 @@ export class GroupRuntime {
       this.engine.receive(item.from, 'control', item.bytes, this.host.now());
       this.drive();
     }
+  }
+
+  /**
+   * A newcomer cannot read traffic from before its admission (the TEK revision
+   * steps on every join, 003 [0070]), yet it should see the current board. The
+   * member that admitted it re-shares the strokes now on the board, under the
+   * current key, in chunks that fit one payload. Chat history is not re-shared.
+   */
+  private shareBoard(): void {
+    if (this.stopped || this.engine.state() !== 'member') return;
+    const items = boardState(this.strokes.values()).map((s) => ({ mid: s.mid, sender: s.sender, sentAt: s.sentAt, stroke: s.stroke }));
+    let chunk: typeof items = [];
+    let size = 0;
+    const flush = (): void => {
+      if (chunk.length === 0) return;
+      try {
+        this.sendPayload(encodePayload({ v: 1, t: 'board', id: randomBytes(16).toString('hex'), items: chunk }), this.host.now());
+      } catch (err) {
+        this.host.log(`group ${this.group.slice(0, 8)}: board not re-shared: ${err instanceof Error ? err.message : 'error'}`);
+      }
+      chunk = [];
+      size = 0;
+    };
+    for (const item of items) {
+      const bytes = JSON.stringify(item).length + 1;
+      if (bytes > BOARD_CHUNK_BYTES) continue; // a single stroke too large to re-share
+      if (size + bytes > BOARD_CHUNK_BYTES) flush();
+      chunk.push(item);
+      size += bytes;
+    }
+    flush();
   }
 
   // ── catch-up traffic ─────────────────────────────────────────────────────
@@ -365,7 +407,7 @@ export class GroupRuntime {
   }
 
   board(): BoardStroke[] {
-    return boardState(this.strokes.values());
+    return boardState(this.strokes.values()).map(({ mid: _mid, ...stroke }) => stroke);
   }
 
   unread(): number {
@@ -383,7 +425,7 @@ export class GroupRuntime {
       if (r.kind === 'chat') this.history.set(`${r.message.sender}:${r.message.id}`, r.message);
       else {
         const id = (r as unknown as { id?: string }).id ?? r.stroke.stroke.id;
-        this.strokes.set(`${r.stroke.sender}:${id}`, r.stroke);
+        this.strokes.set(`${r.stroke.sender}:${id}`, { ...r.stroke, mid: id });
       }
     }
     const traffic = this.host.profile.read(this.group, 'traffic', parseTraffic);

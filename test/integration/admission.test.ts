@@ -2,7 +2,8 @@
  * Admission over real libp2p (seed 001's access control, issue 5 §3), with peers
  * started in this process: a single-use invite admits one newcomer and refuses
  * the next with "used up"; an allowlisted peer ID is admitted anyway; an admitted
- * member can itself invite and admit others.
+ * member can itself invite and admit others, and re-shares the current board
+ * with the newcomer it admitted.
  */
 import '../../app/net/shim.js';
 import { test, after } from 'node:test';
@@ -38,7 +39,7 @@ async function state(p: RunningPeer, group: string): Promise<string | undefined>
   return list.find((g) => g.group === group)?.state;
 }
 
-test('use limits, allowlisted peer IDs, and members admitting members', { timeout: 120_000 }, async () => {
+test('use limits, allowlisted peer IDs, members admitting members, the board for a newcomer', { timeout: 120_000 }, async () => {
   // The allowlisted identity is fixed in advance: pre-create its profile with a known seed's peer ID.
   const vipDir = mkdtempSync(join(tmpdir(), 'conclave-adm-'));
   dirs.push(vipDir);
@@ -67,11 +68,21 @@ test('use limits, allowlisted peer IDs, and members admitting members', { timeou
   await vip.peer.api.call('group.join', { invite });
   await until('the allowlisted peer to be admitted with a used-up invite', async () => (await state(vip.peer, group)) === 'member', 30_000);
 
+  // The board as it is now: two pens and an undo of the first.
+  const pen = (id: string) => ({ id, color: '#123456', width: 3, tool: 'pen', points: [{ x: 1, y: 1 }, { x: 2, y: 3 }] });
+  await host.peer.api.call('board.draw', { group, stroke: pen('p1') });
+  await host.peer.api.call('board.draw', { group, stroke: pen('p2') });
+  await host.peer.api.call('board.draw', { group, stroke: { id: 'u1', color: '#000000', width: 1, tool: 'undo', points: [], target: 'p1' } });
+  const boardIds = async (p: RunningPeer) => ((await p.api.call('board.state', { group })) as { stroke: { id: string } }[]).map((b) => b.stroke.id);
+  await until('first to see the board', async () => (await boardIds(first.peer)).join() === 'p2', 30_000);
+
   // An admitted member invites and admits the next newcomer itself.
   const { invite: fromFirst } = (await first.peer.api.call('group.invite', { group, uses: 1 })) as { invite: string };
   assert.equal(memberKeyOfPeer(first.peer.peerId), first.peer.memberKey);
   const third = await peer('third');
   await third.peer.api.call('group.join', { invite: fromFirst });
   await until('third to be admitted through a member invite', async () => (await state(third.peer, group)) === 'member', 30_000);
+  // The newcomer cannot read pre-admission traffic, but its admitter re-shares the current board.
+  await until('third to see the current board', async () => (await boardIds(third.peer)).join() === 'p2', 30_000);
   await until('host to list four members', async () => ((await host.peer.api.call('group.members', { group })) as unknown[]).length >= 4, 30_000);
 });

@@ -14,6 +14,9 @@ test('payloads round trip and anything malformed decodes to null', () => {
   assert.deepEqual(decodePayload(encodePayload(chat)), chat);
   const stroke = { v: 1 as const, t: 'stroke' as const, id, stroke: pen('s') };
   assert.deepEqual(decodePayload(encodePayload(stroke)), stroke);
+  const board = { v: 1 as const, t: 'board' as const, id, items: [{ mid: id, sender: '12D3KooWJFqZnCFzr3x3EEoKnswLCria9aqeygxG4hxuJ4WtmLtK', sentAt: 5, stroke: pen('s') }] };
+  assert.deepEqual(decodePayload(encodePayload(board)), board);
+  assert.equal(decodePayload(encodePayload({ ...board, items: [{ ...board.items[0]!, mid: 'x' }] })), null);
   const enc = new TextEncoder();
   for (const bad of ['', 'null', '{}', '{"v":2,"t":"chat","id":"' + id + '","text":"x","name":""}', '{"v":1,"t":"chat","id":"short","text":"x","name":""}', JSON.stringify({ ...chat, extra: 1 }), JSON.stringify({ ...stroke, stroke: { ...pen('s'), color: 'red' } })]) {
     assert.equal(decodePayload(enc.encode(bad)), null, bad);
