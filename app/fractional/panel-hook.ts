@@ -55,6 +55,11 @@ export interface FractionalPanelDeps {
 export interface FractionalPanelOptions {
   /** How long one panel process (init, round, recovery) may run before it fails. Default 30 000 ms. */
   processTimeoutMs?: number;
+  /**
+   * How long the initiator waits after a membership change before it forms a panel
+   * (joins in a burst make one panel; a member just admitted has time to learn it). Default 1 000 ms.
+   */
+  formDelayMs?: number;
 }
 
 type Frame =
@@ -108,6 +113,9 @@ const roundId = (round: number, members: readonly MemberKey[]) => `${round}|${[.
 export class FractionalPanel implements PanelHook {
   readonly self: MemberKey;
   private readonly timeoutMs: number;
+  private readonly formDelayMs: number;
+  /** The initiator forms a panel then (reason for the log, null for a first panel or a larger one). */
+  private formAt: { at: number; reason: string | null } | null = null;
   private view: PanelView | null = null;
   /** Current members (in the view and not blocked), longest-standing first. */
   private standing: MemberKey[] = [];
@@ -116,6 +124,8 @@ export class FractionalPanel implements PanelHook {
   private readonly suspected = new Map<MemberKey, number>();
   private readonly proposals = new Map<MemberKey, Proposal>();
   private order: RecoverOrder | null = null;
+  /** A member of the chosen panel without a session waits until then for the initiator's `form`. */
+  private formWaitUntil: number | null = null;
   private waiting: { from: MemberKey; panelId: string; bytes: Uint8Array }[] = [];
   private inactiveReported = false;
   private readonly transmits: { to: MemberKey; bytes: Uint8Array }[] = [];
@@ -128,6 +138,7 @@ export class FractionalPanel implements PanelHook {
   ) {
     this.self = toHex(deps.crypto.ed25519PublicKey(seed));
     this.timeoutMs = options.processTimeoutMs ?? 30_000;
+    this.formDelayMs = options.formDelayMs ?? 1_000;
   }
 
   // ---------------------------------------------------------------- state for tests and the debug panel
@@ -197,6 +208,16 @@ export class FractionalPanel implements PanelHook {
 
   tick(now: number): void {
     this.running?.session.tick(now);
+    this.formDue(now);
+    if (this.formWaitUntil !== null && now >= this.formWaitUntil) {
+      this.formWaitUntil = null;
+      const silent = this.choosePanel()[0];
+      if (!this.running && silent && silent !== this.self) {
+        // The initiator formed nothing in time: the next longest-standing member takes over.
+        this.suspect(silent, now);
+        this.restart(`${short(silent)} formed no panel`, now);
+      }
+    }
     this.pump(now);
   }
 
@@ -209,7 +230,8 @@ export class FractionalPanel implements PanelHook {
   }
 
   nextDeadline(): number | null {
-    return this.running ? this.running.session.nextDeadline() : null;
+    const times = [this.running?.session.nextDeadline() ?? null, this.formWaitUntil, this.formAt?.at ?? null].filter((t): t is number => t !== null);
+    return times.length === 0 ? null : Math.min(...times);
   }
 
   takeKey(_purpose: 'refresh' | 'exclude', excluded: MemberKey[], _now: number): { key: Uint8Array; round: number; members: MemberKey[] } | null {
@@ -240,14 +262,15 @@ export class FractionalPanel implements PanelHook {
     const target = this.choosePanel();
     const r = this.running;
     if (!r) {
-      if (target[0] === this.self) this.form(target, now, null);
+      if (target[0] === this.self) this.scheduleForm(now, null);
+      else if (target.includes(this.self)) this.formWaitUntil ??= now + 2 * this.timeoutMs;
     } else {
       const panel = r.session.panel;
       const gone = panel.filter((m) => !this.standing.includes(m));
       const status = r.session.status;
       if (gone.length === 0) {
         const same = target.length === panel.length && target.every((m) => panel.includes(m));
-        if (!same && target[0] === this.self && status !== 'recovering') this.form(target, now, null);
+        if (!same && target[0] === this.self && status !== 'recovering') this.scheduleForm(now, null);
       } else if (gone.length === 1 && gone[0] === r.replacing) {
         // already being replaced
       } else if (gone.length === 1 && (status === 'ready' || status === 'round')) {
@@ -258,6 +281,22 @@ export class FractionalPanel implements PanelHook {
     }
     this.tryProposals(now);
     this.tryOrder(now);
+  }
+
+  /** Debounced: every membership change moves the formation later (see `formDelayMs`). */
+  private scheduleForm(now: number, reason: string | null): void {
+    this.formAt = { at: now + this.formDelayMs, reason: reason ?? this.formAt?.reason ?? null };
+  }
+
+  /** At `formAt`: forms the panel the view now calls for, if this member is still its initiator and runs another. */
+  private formDue(now: number): void {
+    const due = this.formAt;
+    if (!due || now < due.at) return;
+    this.formAt = null;
+    const target = this.choosePanel();
+    const r = this.running;
+    const same = r !== null && r.session.panel.length === target.length && target.every((m) => r.session.panel.includes(m));
+    if (target[0] === this.self && !same && r?.session.status !== 'recovering') this.form(target, now, due.reason);
   }
 
   /** The initiator forms a new panel: a new session, a `form` frame to every other member, initialization. */
@@ -276,7 +315,8 @@ export class FractionalPanel implements PanelHook {
     this.running = null;
     this.order = null;
     const target = this.choosePanel();
-    if (target[0] === this.self) this.form(target, now, reason);
+    if (target[0] === this.self) this.scheduleForm(now, reason);
+    else if (target.includes(this.self)) this.formWaitUntil = now + 2 * this.timeoutMs;
   }
 
   /**
@@ -328,6 +368,7 @@ export class FractionalPanel implements PanelHook {
 
   private start(id: string, formedAt: number, session: PanelSession): void {
     this.running = { id, formedAt, session, used: new Set(), ready: null, replacing: null };
+    this.formWaitUntil = null;
     if (this.order && this.order.panelId !== id) this.order = null;
     for (const p of [...this.proposals.values()]) if (p.at <= formedAt && p.panelId !== id) this.proposals.delete(p.from);
   }
@@ -428,7 +469,12 @@ export class FractionalPanel implements PanelHook {
   private onFailed(r: Running, e: Extract<PanelEvent, { type: 'failed' }>, now: number): void {
     if (e.reason === 'superseded') return;
     const lost = e.missing.filter((m) => m !== this.self);
-    if (e.reason === 'timeout') for (const m of lost) this.suspect(m, now);
+    if (e.reason === 'timeout') {
+      // The initiator is left out only if it also fails to form a new panel (see tick): a member
+      // waiting for θ₁ names it, though another member is usually the one that stalled.
+      const initiator = this.choosePanel()[0];
+      for (const m of lost) if (m !== initiator) this.suspect(m, now);
+    }
     const what = `${e.process} ${e.iteration} failed (${e.reason}${lost.length ? `, missing ${names(lost)}` : ''})`;
     if (e.process === 'round' && e.reason === 'timeout' && lost.length === 1 && r.session.status === 'ready') {
       this.lead(lost[0]!, now, what);

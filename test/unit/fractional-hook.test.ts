@@ -10,6 +10,7 @@ import { FractionalPanel } from '../../app/fractional/panel-hook.js';
 import { identities, seededRng, type Identity } from './fractional/harness.js';
 
 const TIMEOUT = 5_000;
+const FORM_DELAY = 1_000;
 
 class HookNet {
   readonly hooks = new Map<MemberKey, FractionalPanel>();
@@ -29,7 +30,7 @@ class HookNet {
   ) {
     this.members = ids.map((m, i) => ({ key: m.key, admittedAt: admittedAt(i) }));
     for (const [i, m] of ids.entries()) {
-      this.hooks.set(m.key, new FractionalPanel({ crypto: nobleCrypto, rng: seededRng(`hook/${i}`) }, m.seed, { processTimeoutMs: TIMEOUT }));
+      this.hooks.set(m.key, new FractionalPanel({ crypto: nobleCrypto, rng: seededRng(`hook/${i}`) }, m.seed, { processTimeoutMs: TIMEOUT, formDelayMs: FORM_DELAY }));
       this.events.set(m.key, []);
     }
   }
@@ -121,7 +122,7 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 function started(n = 7, panelSize = 5, admittedAt?: (i: number) => number): HookNet {
   const net = new HookNet(identities(n, 'hook'), panelSize, admittedAt);
   net.updateAll();
-  net.settle();
+  net.advance(FORM_DELAY + 500);
   return net;
 }
 
@@ -227,7 +228,7 @@ test('two panel members gone at once: a fresh panel from the current view', () =
   const net = started();
   net.blocked = [net.key(1), net.key(2)];
   net.updateAll();
-  net.settle();
+  net.advance(FORM_DELAY + 500);
   const expected = [net.key(0), net.key(3), net.key(4), net.key(5), net.key(6)];
   for (const k of expected) assert.deepEqual(net.hooks.get(k)!.panel, expected);
   assert.ok(net.texts('panel-recovery').some((t) => t.startsWith('new panel ')), 'visible as a panel-recovery event');
@@ -252,6 +253,7 @@ test('fewer than 4 members: inactive, one visible fallback event, no panel traff
   assert.ok(big.hook(0).panel);
   big.blocked = [big.key(3), big.key(4)];
   big.updateAll();
+  big.advance(FORM_DELAY + 500);
   assert.equal(big.hook(0).panel, null);
   assert.equal(big.hook(0).takeKey('refresh', [], big.now), null);
   assert.ok(big.texts('fallback-single').length >= 3);
@@ -285,4 +287,37 @@ test('bad panel input becomes rejected events and changes nothing', () => {
   assert.deepEqual(h.panel, panel);
   assert.equal(h.readyRound, ready);
   assert.equal(h.pollTransmit(), undefined);
+});
+
+test('joins in a burst make one panel; a panel below panelSize grows when a member joins', () => {
+  const net = new HookNet(identities(5, 'hook'), 5);
+  const all = net.members;
+  net.members = all.slice(0, 4);
+  net.updateAll();
+  net.advance(FORM_DELAY + 500);
+  assert.deepEqual(net.hook(0).panel, all.slice(0, 4).map((m) => m.key), 'a panel of the 4 present');
+  assert.equal(net.readyRound(), 2);
+  net.members = all;
+  net.updateAll();
+  net.advance(FORM_DELAY + 500);
+  for (const [, h] of net.live()) assert.deepEqual(h.panel, all.map((m) => m.key), 'the fifth member is on the new panel');
+  const keys = [...net.takeAll().values()].filter((x) => x !== null);
+  assert.equal(keys.length, 5);
+  assert.equal(new Set(keys.map((k) => hex(k.key))).size, 1);
+  // Growth forms a new panel silently: panel-recovery lines are for failures.
+  const forms = [...net.events.values()].flat().filter((e) => e.kind === 'panel-recovery');
+  assert.deepEqual(forms, [], 'growing is not a recovery');
+});
+
+test('an initiator that never forms the panel is passed over by the next longest-standing member', () => {
+  const net = new HookNet(identities(6, 'hook'), 5);
+  net.down.add(net.key(0));
+  net.updateAll();
+  net.advance(2 * TIMEOUT + FORM_DELAY + 1000);
+  const expected = [1, 2, 3, 4, 5].map((i) => net.key(i));
+  for (const k of expected) assert.deepEqual(net.hooks.get(k)!.panel, expected);
+  assert.ok(net.texts('panel-recovery').some((t) => t.includes(`${net.key(0).slice(0, 8)} formed no panel`)));
+  const keys = [...net.takeAll().values()].filter((x) => x !== null);
+  assert.equal(keys.length, 5);
+  assert.equal(new Set(keys.map((k) => hex(k.key))).size, 1);
 });
