@@ -35,7 +35,7 @@ const log = (s: string) => console.log(`[bench ${((Date.now() - started) / 1000)
 const SIZES = quick ? [16, 64, 256] : [16, 64, 256, 1024, 4096, 10_000];
 /** MLS: tree filled by every odd leaf up to this N, by the targeted fill above it (bench/schemes/mls.ts). */
 const MLS_FULL_FILL_MAX = quick ? 64 : 256;
-const MLS_BUDGET_MS = quick ? 80_000 : 25 * 60_000;
+const MLS_BUDGET_MS = quick ? 80_000 : 22 * 60_000;
 const CONCLAVE_SIZES = quick ? [16, 64] : [16, 64, 256];
 const CONCLAVE_TIMEOUT_MS = quick ? 25_000 : 6 * 60_000;
 const CONCLAVE_BUDGET_MS = quick ? 50_000 : 30 * 60_000;
@@ -201,15 +201,23 @@ async function main(): Promise<void> {
       notes.push(`mls N=${n}: not measured (the run's MLS time budget of ${MLS_BUDGET_MS / 60_000} min was spent).`);
       continue;
     }
-    const r = await measureMls(n, mode, mlsDeadline);
+    let r: Awaited<ReturnType<typeof measureMls>>;
+    try {
+      r = await measureMls(n, mode, mlsDeadline, n >= 4096 ? 1 : 3);
+    } catch (err) {
+      notes.push(`mls N=${n}: not measured — ts-mls threw ${(err as Error).name}: ${(err as Error).message}.`);
+      log(`mls N=${n}: ${(err as Error).message}`);
+      continue;
+    }
     if ('stoppedAt' in r) {
       notes.push(`mls N=${n}: stopped during ${r.stoppedAt}.`);
       log(`mls N=${n}: stopped (${r.stoppedAt})`);
       continue;
     }
     rekey.push(...r.rows);
+    for (const f of r.failures) notes.push(`mls N=${n} ${f}.`);
     notes.push(`mls N=${n}: ${mode} tree fill, ${r.fillCommits} update commits, ${r.blankParents} blank parent nodes left; building took ${r.buildSeconds.toFixed(1)} s; Welcome with ratchet tree ${r.welcomeBytes} B.`);
-    log(`mls N=${n}: ${mode} fill in ${r.buildSeconds.toFixed(1)} s; leave commit ${r.rows[1]?.bytes} B`);
+    log(`mls N=${n}: ${mode} fill in ${r.buildSeconds.toFixed(1)} s; ${r.rows.map((x) => `${x.op} ${x.bytes} B`).join(', ')}${r.failures.length ? `; ${r.failures.join('; ')}` : ''}`);
   }
 
   notes.push(`mls: ${MLS_SUITE} through ts-mls ${results.machine.tsMls} with its @noble crypto provider (faster than its WebCrypto default here); commits as PrivateMessage; ts-mls imports @noble/hashes without declaring it (the project provides 2.0.1 at top level).`);

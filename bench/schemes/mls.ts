@@ -6,8 +6,8 @@
  *
  * How the tree is built (a *realistic* tree, not the fresh one a batch add leaves):
  * 1. Member 0 ("alice", the initiator) creates the group and adds N−1 members in
- *    one commit; member 1 ("bob", the measured receiver) joins from the Welcome
- *    (full tree validation, as a real joiner does).
+ *    commits of up to 1,000 adds; member 1 ("bob", the measured receiver) joins
+ *    from the first Welcome (tree validation, as a real joiner does).
  * 2. Every member at an odd leaf (1, 3, 5, …) then commits an empty commit with
  *    an UpdatePath. That fills every parent node of the tree, so each copath
  *    resolution is one node, as in a group where members have been updating.
@@ -41,6 +41,7 @@ import { cpuMedianAsync } from '../measure.js';
 import type { RekeyRow } from '../types.js';
 
 export const MLS_SUITE = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519';
+const ADD_BATCH = 1000;
 
 interface Member {
   publicPackage: KeyPackage;
@@ -128,12 +129,21 @@ export async function buildMlsGroup(n: number, mode: FillMode, deadline: number)
   const a = members[0] as Member;
   const b = members[1] as Member;
   const created = await createGroup(new TextEncoder().encode(`bench-${n}`), a.publicPackage, a.privatePackage, [], cs);
-  const adds: Proposal[] = members.slice(1).map((m) => ({ proposalType: 'add', add: { keyPackage: m.publicPackage } }));
-  const added = await createCommit({ state: created, cipherSuite: cs }, { extraProposals: adds, ratchetTreeExtension: true });
-  if (added.welcome === undefined) throw new Error('mls: no welcome for the batch add');
-  // Bob joins for real once: the full validation of an n-member tree.
-  const bobJoined = await joinGroup(added.welcome, b.publicPackage, b.privatePackage, emptyPskIndex, cs);
-  let epoch: ClientState = added.newState;
+  // Adds go in commits of at most ADD_BATCH: one commit of ~10,000 adds overflows
+  // the call stack of ts-mls's encoder. Bob joins from the first batch's Welcome.
+  let epoch: ClientState = created;
+  let bobJoined: ClientState | undefined;
+  for (let from = 1; from < n; from += ADD_BATCH) {
+    const adds: Proposal[] = members.slice(from, from + ADD_BATCH).map((m) => ({ proposalType: 'add', add: { keyPackage: m.publicPackage } }));
+    const added = await createCommit({ state: epoch, cipherSuite: cs }, { extraProposals: adds, ratchetTreeExtension: from === 1 });
+    if (from === 1) {
+      if (added.welcome === undefined) throw new Error('mls: no welcome for the batch add');
+      bobJoined = await joinGroup(added.welcome, b.publicPackage, b.privatePackage, emptyPskIndex, cs);
+    }
+    epoch = added.newState;
+  }
+  if (bobJoined === undefined) throw new Error('mls: bob did not join');
+  const afterAdds = epoch;
   const leafKeys = new Map<number, Uint8Array>([[1, b.privatePackage.hpkePrivateKey]]);
   const as = (leaf: number, base: ClientState): ClientState => {
     const m = members[leaf] as Member;
@@ -150,7 +160,7 @@ export async function buildMlsGroup(n: number, mode: FillMode, deadline: number)
     epoch = update.newState;
     fillCommits++;
   }
-  const alice = fillCommits > 0 ? as(0, epoch) : added.newState;
+  const alice = fillCommits > 0 ? as(0, epoch) : afterAdds;
   const bob = fillCommits > 0 ? as(1, epoch) : bobJoined;
   return { n, alice, bob, cs, buildSeconds: (performance.now() - started) / 1000, fillCommits };
 }
@@ -215,6 +225,8 @@ async function measureOp(
 
 export interface MlsSizeResult {
   rows: RekeyRow[];
+  /** Operations that could not be measured at this size, and why. */
+  failures: string[];
   buildSeconds: number;
   fillCommits: number;
   blankParents: number;
@@ -226,17 +238,31 @@ export async function measureMls(n: number, mode: FillMode, deadline: number, re
   const group = await buildMlsGroup(n, mode, deadline);
   if ('stoppedAt' in group) return group;
   const joiner = await newMember('joiner', group.cs);
-  const join = await measureOp(group, 'join', [{ proposalType: 'add', add: { keyPackage: joiner.publicPackage } }], repeats);
-  const leave = await measureOp(group, 'leave', [{ proposalType: 'remove', remove: { removed: n - 1 } }], repeats);
-  const refresh = await measureOp(group, 'refresh', [], repeats);
+  const failures: string[] = [];
+  const attempt = async (op: 'join' | 'leave' | 'refresh', proposals: Proposal[]): Promise<OpResult | null> => {
+    if (Date.now() > deadline) {
+      failures.push(`${op}: not measured (time budget spent)`);
+      return null;
+    }
+    try {
+      return await measureOp(group, op, proposals, repeats);
+    } catch (err) {
+      failures.push(`${op}: ts-mls threw ${(err as Error).name}: ${(err as Error).message}`);
+      return null;
+    }
+  };
+  const leave = await attempt('leave', [{ proposalType: 'remove', remove: { removed: n - 1 } }]);
+  const refresh = await attempt('refresh', []);
+  const join = await attempt('join', [{ proposalType: 'add', add: { keyPackage: joiner.publicPackage } }]);
   // An add-only commit carries no path, so Bob's key count after it says nothing
   // about what he holds: use the count after a commit with a path (leaf + path + signature).
-  join.row.keysPerMember = refresh.row.keysPerMember;
+  if (join && refresh) join.row.keysPerMember = refresh.row.keysPerMember;
   return {
-    rows: [join.row, leave.row, refresh.row],
+    failures,
+    rows: [join?.row, leave?.row, refresh?.row].filter((r): r is RekeyRow => r !== undefined),
     buildSeconds: group.buildSeconds,
     fillCommits: group.fillCommits,
     blankParents: blankParents(group.alice),
-    welcomeBytes: join.welcomeBytes,
+    welcomeBytes: join?.welcomeBytes ?? 0,
   };
 }
