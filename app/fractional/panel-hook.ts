@@ -9,9 +9,12 @@
  *
  * Invariants:
  * - the panel is the `panelSize` longest-standing current members (by
- *   `admittedAt`, ties by key order), never fewer than 4; every member computes
- *   the same list from the same view, and only the first member of that list
- *   (the group initiator of 004 §II) forms a panel;
+ *   `admittedAt`, ties by key order) that this member does not suspect, never
+ *   fewer than 4; only the first of that list (the group initiator of 004 §II)
+ *   forms a panel, and its `form` frame carries the list, so every member runs
+ *   the same ordered list even when their suspicions differ;
+ * - only the first remaining member (the recovery initiator of 004 §IV step
+ *   710) decides a replacement; the others follow its `recover` order;
  * - a key is handed out at most once here, and never if one of `excluded`, or a
  *   member no longer in the group, was on the panel of its round;
  * - while a panel is ready it runs one round ahead: a completed, unconsumed key
@@ -23,15 +26,21 @@
  * Frames (inside the engine's `Panel` unicast): tag (1) ‖ panel id (8) ‖ time
  * of formation in ms (u64) ‖ body. `form` (tag 1): n (1) ‖ n member keys, sent
  * by the initiator to the panel it forms. `data` (tag 2): a `PanelSession`
- * datagram. `recruit` (tag 3): failed key (32) ‖ n (1) ‖ n member keys, the
- * panel with the replacement in the failed member's place, sent by each
- * remaining member to the replacement (docs/fractional.md §2: the replacement
- * needs the panel list before its session exists).
+ * datagram (its own signature and encryption, docs/fractional.md §4).
+ * `recruit` (tag 3): failed key (32) ‖ n (1) ‖ n member keys, the panel with
+ * the replacement in the failed member's place, sent by the recovery initiator
+ * to the replacement (which needs the list before its session exists,
+ * docs/fractional.md §8). `recover` (tag 4): failed key (32) ‖ replacement key
+ * (32), the recovery initiator's order to the other remaining members; here the
+ * time field is when the order was given. The transport authenticates the
+ * sender of every frame; `form`, `recruit` and `recover` are not signed
+ * themselves and are checked against the view and the running panel.
  */
 import type { CryptoProvider, Rng } from '../core/crypto-provider.js';
 import type { MemberKey, PanelHook, PanelHookEvent, PanelView } from '../core/types.js';
 import { concatBytes, fromHex, toHex } from './bytes.js';
 import type { PanelEvent } from './session.js';
+import { LocalProtocolError } from './errors.js';
 import { MIN_PANEL_SIZE, PanelSession } from './session.js';
 import { MAX_PANEL_SIZE } from './wire.js';
 
@@ -126,6 +135,8 @@ export class FractionalPanel implements PanelHook {
   private order: RecoverOrder | null = null;
   /** A member of the chosen panel without a session waits until then for the initiator's `form`. */
   private formWaitUntil: number | null = null;
+  /** A remaining member waits until then for the recovery initiator's `recover` order. */
+  private orderWaitUntil: number | null = null;
   private waiting: { from: MemberKey; panelId: string; bytes: Uint8Array }[] = [];
   private inactiveReported = false;
   private readonly transmits: { to: MemberKey; bytes: Uint8Array }[] = [];
@@ -164,7 +175,7 @@ export class FractionalPanel implements PanelHook {
   // ---------------------------------------------------------------- PanelHook
 
   update(view: PanelView, now: number): void {
-    if (view.self !== this.self) throw new Error('FractionalPanel: the view is for another member');
+    if (view.self !== this.self) throw new LocalProtocolError('bad-member', 'the view is for another member');
     this.view = view;
     const blocked = new Set(view.blocked);
     this.standing = view.members
@@ -174,6 +185,10 @@ export class FractionalPanel implements PanelHook {
     for (const [m, until] of [...this.suspected]) if (until <= now || !this.standing.includes(m)) this.suspected.delete(m);
     if (view.panelSize < MIN_PANEL_SIZE || this.standing.length < MIN_PANEL_SIZE) {
       this.running = null;
+      this.order = null;
+      this.formAt = null;
+      this.formWaitUntil = null;
+      this.orderWaitUntil = null;
       if (!this.inactiveReported) {
         this.inactiveReported = true;
         this.emit({ kind: 'fallback-single', text: `panel inactive: fewer than 4 members (${this.standing.length}); TEK versions have a single creator` });
@@ -209,6 +224,10 @@ export class FractionalPanel implements PanelHook {
   tick(now: number): void {
     this.running?.session.tick(now);
     this.formDue(now);
+    if (this.orderWaitUntil !== null && now >= this.orderWaitUntil) {
+      this.orderWaitUntil = null;
+      if (this.running && this.running.replacing === null) this.restart('the recovery initiator gave no order', now);
+    }
     if (this.formWaitUntil !== null && now >= this.formWaitUntil) {
       this.formWaitUntil = null;
       const silent = this.choosePanel()[0];
@@ -230,7 +249,7 @@ export class FractionalPanel implements PanelHook {
   }
 
   nextDeadline(): number | null {
-    const times = [this.running?.session.nextDeadline() ?? null, this.formWaitUntil, this.formAt?.at ?? null].filter((t): t is number => t !== null);
+    const times = [this.running?.session.nextDeadline() ?? null, this.formWaitUntil, this.orderWaitUntil, this.formAt?.at ?? null].filter((t): t is number => t !== null);
     return times.length === 0 ? null : Math.min(...times);
   }
 
@@ -314,6 +333,7 @@ export class FractionalPanel implements PanelHook {
   private restart(reason: string, now: number): void {
     this.running = null;
     this.order = null;
+    this.orderWaitUntil = null;
     const target = this.choosePanel();
     if (target[0] === this.self) this.scheduleForm(now, reason);
     else if (target.includes(this.self)) this.formWaitUntil = now + 2 * this.timeoutMs;
@@ -328,7 +348,10 @@ export class FractionalPanel implements PanelHook {
     const r = this.running!;
     const panel = r.session.panel;
     const leader = panel.find((m) => m !== failed);
-    if (leader !== this.self) return;
+    if (leader !== this.self) {
+      this.orderWaitUntil ??= now + this.timeoutMs;
+      return;
+    }
     const replacement = this.standing.find((m) => !panel.includes(m) && !this.suspected.has(m));
     if (!replacement) return this.restart(`${why} and nobody can replace it`, now);
     r.ready = null; // the failed member knew it
@@ -345,22 +368,24 @@ export class FractionalPanel implements PanelHook {
     const o = this.order;
     const r = this.running;
     if (!o || !r) return;
-    const panel = r.session.panel;
-    const status = r.session.status;
-    const valid =
-      o.panelId === r.id &&
-      panel.includes(o.failed) &&
-      o.failed !== this.self &&
-      panel.find((m) => m !== o.failed) === o.from &&
-      !panel.includes(o.replacement) &&
-      this.standing.includes(o.replacement);
-    if (!valid) {
-      if (o.panelId === r.id && !panel.includes(o.replacement)) this.emit({ kind: 'rejected', from: o.from, text: 'recovery order that this member cannot follow' });
-      if (o.panelId === r.id) this.order = null;
+    if (o.panelId !== r.id) {
+      this.order = null; // for a panel this member no longer runs
       return;
     }
-    if (status !== 'ready' && status !== 'round') return;
+    const panel = r.session.panel;
+    if (panel.includes(o.replacement) && !panel.includes(o.failed)) {
+      this.order = null; // that recovery is done here already
+      return;
+    }
+    if (!panel.includes(o.failed) || o.failed === this.self || panel.find((m) => m !== o.failed) !== o.from || panel.includes(o.replacement)) {
+      this.order = null;
+      this.emit({ kind: 'rejected', from: o.from, text: 'recovery order from a member that is not the recovery initiator, or for members that do not fit the panel' });
+      return;
+    }
+    const status = r.session.status;
+    if (!this.standing.includes(o.replacement) || (status !== 'ready' && status !== 'round')) return; // wait for the view, or for the running process
     this.order = null;
+    this.orderWaitUntil = null;
     r.ready = null;
     r.replacing = o.failed;
     r.session.startRecovery(o.failed, o.replacement, now);
@@ -369,6 +394,7 @@ export class FractionalPanel implements PanelHook {
   private start(id: string, formedAt: number, session: PanelSession): void {
     this.running = { id, formedAt, session, used: new Set(), ready: null, replacing: null };
     this.formWaitUntil = null;
+    this.orderWaitUntil = null;
     if (this.order && this.order.panelId !== id) this.order = null;
     for (const p of [...this.proposals.values()]) if (p.at <= formedAt && p.panelId !== id) this.proposals.delete(p.from);
   }
