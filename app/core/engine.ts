@@ -716,9 +716,15 @@ export class GroupEngine {
 
   /** A holder announced a key it owns: update the directory, step revisions, detect superseding (003 [0085]). */
   private learnOwnership(from: MemberKey, k: KeyInfo, now: number): void {
-    const creators = sortedKeys(k.creators);
     const slotKey = String(k.slot);
     const dir = this.s.slotDir[slotKey];
+    // Fast path: the steady state, where a holder repeats what we already know (003 [0059]).
+    if (dir && dir.owner === from && dir.version === k.version && dir.revision === k.revision && sameCreators(dir.creators, k.creators)) {
+      this.heardAt.set(k.slot, now);
+      const held = this.heldKey(k.slot);
+      if (!held || (held.version === k.version && held.revision === k.revision && held.owner === from)) return;
+    }
+    const creators = sortedKeys(k.creators);
     const newer = !dir || this.wins({ version: k.version, creators }, dir) || (k.version === dir.version && sameCreators(creators, dir.creators) && k.revision >= dir.revision);
     const sameKeyOtherOwner = dir && k.version === dir.version && sameCreators(creators, dir.creators) && k.revision === dir.revision && dir.owner !== from;
     if (newer) {

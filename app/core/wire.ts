@@ -452,8 +452,30 @@ const allowedOn: Record<'control' | 'data' | 'unicast', ReadonlySet<number>> = {
   ]),
 };
 
+/**
+ * Published messages reach every member as the same bytes; decoding is a pure
+ * function, so its result is memoized per buffer (weakly: it goes with the buffer).
+ * Decoded messages are never mutated by the engine.
+ */
+const decoded = new WeakMap<Uint8Array, { group: Uint8Array; channel: string; message: Message }>();
+
 /** Decodes one message received on `channel` for `group`; throws RemoteProtocolError on anything wrong. */
 export function decodeMessage(group: Uint8Array, channel: 'control' | 'data' | 'unicast', bytes: Uint8Array): Message {
+  const hit = decoded.get(bytes);
+  if (hit && hit.channel === channel && sameGroup(hit.group, group)) return hit.message;
+  const message = decodeFresh(group, channel, bytes);
+  if (channel !== 'unicast') decoded.set(bytes, { group, channel, message });
+  return message;
+}
+
+function sameGroup(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function decodeFresh(group: Uint8Array, channel: 'control' | 'data' | 'unicast', bytes: Uint8Array): Message {
   if (bytes.length > channelLimit[channel]) throw new RemoteProtocolError('decode', `message of ${bytes.length} bytes exceeds ${channelLimit[channel]}`);
   const r = new Reader(bytes);
   if (r.u8() !== MAGIC) throw new RemoteProtocolError('decode', 'not a Conclave message');

@@ -52,7 +52,8 @@ interface Peer {
 type QueueItem =
   | { t: number; seq: number; kind: 'deliver'; to: string; from: MemberKey; channel: 'control' | 'data' | 'unicast'; bytes: Uint8Array }
   | { t: number; seq: number; kind: 'event'; ev: ScenarioEvent | { do: 'sendOne'; peer: string; text: string } | { do: 'joinOne'; peer: string; via: string[] } }
-  | { t: number; seq: number; kind: 'tick'; to: string };
+  | { t: number; seq: number; kind: 'tick'; to: string }
+  | { t: number; seq: number; kind: 'fanout'; from: MemberKey; channel: 'control' | 'data'; bytes: Uint8Array; recipients: { to: string; t: number }[]; next: number };
 
 class Heap {
   private a: QueueItem[] = [];
@@ -271,6 +272,20 @@ export class Simulation {
         case 'event':
           this.runEvent(next.ev);
           break;
+        case 'fanout': {
+          // One queue item per publication, re-queued at each recipient's arrival time.
+          const r = next.recipients[next.next++]!;
+          if (next.next < next.recipients.length) {
+            next.t = next.recipients[next.next]!.t;
+            this.push(next);
+          }
+          const p = this.peers.get(r.to);
+          if (!p || !p.engine || p.crashed || !this.reachable(this.byKey.get(next.from)?.name ?? '', r.to)) break;
+          this.stats.deliveries++;
+          p.engine.receive(next.from, next.channel, next.bytes, this.now);
+          this.drain(p);
+          break;
+        }
       }
       this.checkConvergence(false);
     }
@@ -489,10 +504,15 @@ export class Simulation {
             msgId: send?.msgId ?? '',
           });
         }
+        const recipients: { to: string; t: number }[] = [];
         for (const q of this.peers.values()) {
           if (q === p || !q.engine || q.crashed || !this.reachable(p.name, q.name)) continue;
           if (t.topic === 'control' && this.loss > 0 && this.net.next() < this.loss / 2) continue; // per-link loss
-          this.push({ t: this.now + this.latency(), seq: 0, kind: 'deliver', to: q.name, from: p.key, channel: t.topic, bytes: t.bytes });
+          recipients.push({ to: q.name, t: this.now + this.latency() });
+        }
+        if (recipients.length) {
+          recipients.sort((x, y) => x.t - y.t);
+          this.push({ t: recipients[0]!.t, seq: 0, kind: 'fanout', from: p.key, channel: t.topic, bytes: t.bytes, recipients, next: 0 });
         }
       } else {
         this.stats.unicastMessages++;
