@@ -42,7 +42,7 @@ import {
 import { Profile, type ProfileIdentity } from '../store/profile.js';
 import { fromBase64 } from '../store/seal.js';
 import { ErrorCodes, type GroupSummary, type KeysTable, type Member, type Params } from '../api/contract.js';
-import { ApiError, createApiHandler, type ApiHandler, type PeerMethods } from '../api/handler.js';
+import { ApiError, createApiHandler, type ApiHandler, type EventSink, type PeerMethods } from '../api/handler.js';
 import { LocalProtocolError } from '../core/errors.js';
 import type { ExclusionPolicy, MemberKey } from '../core/types.js';
 import { GroupEngine, GroupRuntime, newGroupRecord, type GroupHost } from './group.js';
@@ -136,6 +136,10 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
   /** Listen addresses peers announced through identify (all peers: a joiner becomes a member later). */
   const addressBook = new Map<MemberKey, string[]>();
   const pendingJoins = new Set<string>();
+  // Created once the methods exist (below); events raised earlier (restore, early
+  // connections) have no subscriber yet and are dropped.
+  let api: (ApiHandler & EventSink) | null = null;
+  const emit: EventSink['emit'] = (event, payload) => api?.emit(event, payload);
   const allowlist = new Set<MemberKey>();
   for (const id of options.allow ?? []) {
     const key = memberKeyOfPeer(id);
@@ -174,7 +178,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
   const host: GroupHost = {
     selfKey,
     profile,
-    events: undefined as unknown as GroupHost['events'],
+    events: { emit: (event, payload) => api?.emit(event, payload) },
     now: () => Date.now(),
     displayName: () => identity.name,
     publish(group, channel, bytes) {
@@ -333,14 +337,14 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
   node.addEventListener('connection:open', (evt) => {
     const conn = evt.detail;
     const address = conn.remoteAddr.toString();
-    api.emit('net.connection', { peerId: conn.remotePeer.toString(), address, kind: classifyAddress(address), open: true });
+    emit('net.connection', { peerId: conn.remotePeer.toString(), address, kind: classifyAddress(address), open: true });
     const key = memberKeyOfPeer(conn.remotePeer);
     if (!key) return;
     nextDial.delete(key);
     if (node.getConnections(conn.remotePeer).length === 1) {
       for (const rt of groups.values()) {
         if (rt.engine.members().some((m) => m.key === key && m.state === 'member')) {
-          api.emit('group.member', { group: rt.group, peerId: conn.remotePeer.toString(), change: 'online' });
+          emit('group.member', { group: rt.group, peerId: conn.remotePeer.toString(), change: 'online' });
         }
       }
     }
@@ -351,14 +355,14 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
   node.addEventListener('connection:close', (evt) => {
     const conn = evt.detail;
     const address = conn.remoteAddr.toString();
-    api.emit('net.connection', { peerId: conn.remotePeer.toString(), address, kind: classifyAddress(address), open: false });
+    emit('net.connection', { peerId: conn.remotePeer.toString(), address, kind: classifyAddress(address), open: false });
   });
   node.addEventListener('peer:disconnect', (evt) => {
     const key = memberKeyOfPeer(evt.detail);
     if (!key) return;
     for (const rt of groups.values()) {
       if (rt.engine.members().some((m) => m.key === key && m.state === 'member')) {
-        api.emit('group.member', { group: rt.group, peerId: evt.detail.toString(), change: 'offline' });
+        emit('group.member', { group: rt.group, peerId: evt.detail.toString(), change: 'offline' });
       }
     }
   });
@@ -714,11 +718,10 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
     }),
   };
 
-  const api = createApiHandler(methods, (method, err) => log(`api ${method}: ${err instanceof Error ? `${err.name}: ${err.message}` : 'error'}`));
-  (host as { events: GroupHost['events'] }).events = api;
+  api = createApiHandler(methods, (method, err) => log(`api ${method}: ${err instanceof Error ? `${err.name}: ${err.message}` : 'error'}`));
 
   return {
-    api,
+    api: api as ApiHandler,
     peerId: selfPeerId,
     memberKey: selfKey,
     addresses: ownAddresses,
