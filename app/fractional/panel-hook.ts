@@ -133,7 +133,7 @@ export class FractionalPanel implements PanelHook {
   private readonly suspected = new Map<MemberKey, number>();
   private readonly proposals = new Map<MemberKey, Proposal>();
   private order: RecoverOrder | null = null;
-  /** A member of the chosen panel without a session waits until then for the initiator's `form`. */
+  /** A member whose panel failed waits until then for the initiator's new `form`. */
   private formWaitUntil: number | null = null;
   /** A remaining member waits until then for the recovery initiator's `recover` order. */
   private orderWaitUntil: number | null = null;
@@ -281,8 +281,10 @@ export class FractionalPanel implements PanelHook {
     const target = this.choosePanel();
     const r = this.running;
     if (!r) {
+      // Not the initiator: wait for its `form`. Only a member whose own panel failed passes
+      // a silent initiator over (restart): a member back from a crash, whom the panel has
+      // replaced meanwhile, must not start a rival panel.
       if (target[0] === this.self) this.scheduleForm(now, null);
-      else if (target.includes(this.self)) this.formWaitUntil ??= now + 2 * this.timeoutMs;
     } else {
       const panel = r.session.panel;
       const gone = panel.filter((m) => !this.standing.includes(m));

@@ -309,15 +309,40 @@ test('joins in a burst make one panel; a panel below panelSize grows when a memb
   assert.deepEqual(forms, [], 'growing is not a recovery');
 });
 
-test('an initiator that never forms the panel is passed over by the next longest-standing member', () => {
+test('an initiator that crashes during initialization is passed over by the next longest-standing member', () => {
   const net = new HookNet(identities(6, 'hook'), 5);
-  net.down.add(net.key(0));
   net.updateAll();
-  net.advance(2 * TIMEOUT + FORM_DELAY + 1000);
+  net.now += FORM_DELAY;
+  net.hook(0).tick(net.now); // forms the panel and starts initialization …
+  net.collect();
+  net.down.add(net.key(0)); // … and crashes: its first frames arrive, nothing reaches it any more
+  net.settle();
+  assert.deepEqual(net.hook(1).panel, [0, 1, 2, 3, 4].map((i) => net.key(i)), 'the others joined its panel');
+  net.advance(4 * TIMEOUT + FORM_DELAY);
   const expected = [1, 2, 3, 4, 5].map((i) => net.key(i));
   for (const k of expected) assert.deepEqual(net.hooks.get(k)!.panel, expected);
-  assert.ok(net.texts('panel-recovery').some((t) => t.includes(`${net.key(0).slice(0, 8)} formed no panel`)));
+  assert.ok(net.texts('panel-recovery').some((t) => t.startsWith('new panel ') && t.includes(`${net.key(0).slice(0, 8)} formed no panel`)));
   const keys = [...net.takeAll().values()].filter((x) => x !== null);
   assert.equal(keys.length, 5);
   assert.equal(new Set(keys.map((k) => hex(k.key))).size, 1);
+});
+
+test('a member back from a crash, replaced meanwhile, does not start a rival panel', () => {
+  const net = started(6);
+  const first = net.hook(0).takeKey('refresh', [], net.now)!;
+  const c = net.key(2);
+  net.down.add(c);
+  net.consumeAll(first.round, first.members);
+  net.advance(2 * TIMEOUT);
+  const panel = net.hook(0).panel!;
+  assert.ok(!panel.includes(c));
+  // c comes back with a fresh hook (a restarted peer), in the view as before.
+  net.down.delete(c);
+  net.hooks.set(c, new FractionalPanel({ crypto: nobleCrypto, rng: seededRng('hook/restarted') }, net.ids[2]!.seed, { processTimeoutMs: TIMEOUT, formDelayMs: FORM_DELAY }));
+  net.hooks.get(c)!.update(net.view(c), net.now);
+  net.collect();
+  net.advance(10 * TIMEOUT);
+  assert.equal(net.hooks.get(c)!.panel, null, 'it waits for a form that the healthy panel has no reason to send');
+  assert.deepEqual(net.hook(0).panel, panel, 'the panel is untouched');
+  assert.ok(net.hook(0).readyRound !== null);
 });
