@@ -2,7 +2,8 @@
 // simulator: TEK versions carry their origin (panel round and members, or a
 // single creator), the oracle finds no secrecy violation, a crashed panel member
 // is replaced through recovery, an excluded one is never on the panel of a key
-// made after its exclusion, and fewer than 4 members fall back visibly.
+// made after its exclusion (one off the panel is excluded with a panel key),
+// and fewer than 4 members fall back visibly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KeyLogEntry } from '../../app/core/types.js';
@@ -107,4 +108,17 @@ test('fewer than 4 members: TEK versions have a single creator, and the key tabl
     assert.ok(fallbacks.some((l) => l.text.includes('fewer than 4 members')), `${n}: ${fallbacks.map((l) => l.text).join(' | ')}`);
   }
   assert.equal(report.stats.panelRounds, 0);
+});
+
+test('excluding a member off the panel: the exclusion TEK′ itself comes from a panel round', () => {
+  const json = scenario([{ at: 13000, do: 'exclude', peers: ['g'], by: 'a' }, { at: 15000, do: 'sendAll', text: 'after' }], 15500);
+  const { report, sim } = run(json);
+  assertOk(report);
+  assert.equal(member(report, 'g').state, 'excluded');
+  const live = NAMES.filter((n) => n !== 'g');
+  const o = panelOrigin(report, live);
+  assert.equal(member(report, 'a').tek!.version, 3, 'v2 from the refresh at 8 s, v3 from the exclusion');
+  assert.ok(!o.members.includes('g'));
+  assert.ok(!log(sim, 'a', 15500).some((l) => l.kind === 'fallback-single' && l.at >= 8000));
+  assert.ok(!readers(report, 'after').includes('g'));
 });
