@@ -64,6 +64,8 @@ const HARD_REJECT = new Set<RejectReason>(['decode', 'wire-version', 'wrong-grou
 const SAVE_DELAY_MS = 150;
 const MAX_EARLY_CONTROL = 512;
 const BOARD_SHARE_DELAY_MS = 1500;
+const BOARD_SHARE_SETTLE_MS = 700;
+const BOARD_SHARE_MAX_WAIT_MS = 6000;
 const BOARD_CHUNK_BYTES = 56 * 1024;
 const SELF_NAME_FALLBACK = 'anonymous';
 
@@ -95,6 +97,8 @@ export class GroupRuntime {
   traffic: TrafficItem[] = [];
   private readonly trafficSeen = new Set<string>();
   private earlyControl: TrafficItem[] = [];
+  private shareTimer: NodeJS.Timeout | null = null;
+  private shareDeadline = 0;
   private timer: NodeJS.Timeout | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -234,7 +238,7 @@ export class GroupRuntime {
         break;
       case 'member-admitted':
         sink.emit('group.member', { group, peerId: this.host.peerIdOf(ev.member), change: 'joined' });
-        if (ev.by === this.host.selfKey) setTimeout(() => this.shareBoard(), BOARD_SHARE_DELAY_MS);
+        if (ev.by === this.host.selfKey) this.scheduleBoardShare(BOARD_SHARE_DELAY_MS, true);
         break;
       case 'member-excluded':
         for (const m of ev.members) sink.emit('group.member', { group, peerId: this.host.peerIdOf(m), change: 'excluded' });
@@ -247,6 +251,8 @@ export class GroupRuntime {
         break;
       case 'key-changed':
         sink.emit('keys.changed', { group, reason: ev.reason });
+        // The TEK's holder steps its revision for the newcomer: share under the stepped key.
+        if (ev.slot.kind === 'tek' && this.shareTimer) this.scheduleBoardShare(BOARD_SHARE_SETTLE_MS, false);
         break;
       case 'join-progress': {
         const stage = ev.stage === 'listening' ? 'looking-lan' : ev.stage === 'requesting' ? 'reaching-peers' : ev.stage;
@@ -326,8 +332,21 @@ export class GroupRuntime {
    * A newcomer cannot read traffic from before its admission (the TEK revision
    * steps on every join, 003 [0070]), yet it should see the current board. The
    * member that admitted it re-shares the strokes now on the board, under the
-   * current key, in chunks that fit one payload. Chat history is not re-shared.
+   * current key, in chunks that fit one payload, once the TEK's revision step for
+   * the newcomer has reached this member (or after 6 s). Chat history is not
+   * re-shared.
    */
+  private scheduleBoardShare(delayMs: number, fresh: boolean): void {
+    const now = this.host.now();
+    if (fresh || this.shareDeadline === 0) this.shareDeadline = now + BOARD_SHARE_MAX_WAIT_MS;
+    if (this.shareTimer) clearTimeout(this.shareTimer);
+    this.shareTimer = setTimeout(() => {
+      this.shareTimer = null;
+      this.shareDeadline = 0;
+      this.shareBoard();
+    }, Math.max(0, Math.min(delayMs, this.shareDeadline - now)));
+  }
+
   private shareBoard(): void {
     if (this.stopped || this.engine.state() !== 'member') return;
     const items = boardState(this.strokes.values()).map((s) => ({ mid: s.mid, sender: s.sender, sentAt: s.sentAt, stroke: s.stroke }));
@@ -456,6 +475,7 @@ export class GroupRuntime {
     this.saveTimer = null;
     this.save();
     this.stopped = true;
+    if (this.shareTimer) clearTimeout(this.shareTimer);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }

@@ -203,7 +203,13 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
     peerIdOf,
     allowlisted: (key) => allowlist.has(key),
     onMember(rt) {
-      for (const m of rt.engine.members()) if (m.key !== selfKey && isConnected(m.key)) void catchUp(rt, m.key, true);
+      // Ask now, and once more a little later for what was published while we were still joining.
+      const ask = (): void => {
+        if (stopped) return;
+        for (const m of rt.engine.members()) if (m.key !== selfKey && isConnected(m.key)) void catchUp(rt, m.key, true);
+      };
+      ask();
+      setTimeout(ask, 4000);
     },
     log,
   };
