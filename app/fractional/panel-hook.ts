@@ -467,6 +467,7 @@ export class FractionalPanel implements PanelHook {
     if (this.running !== r) return; // a decision above replaced the panel: its leftovers are moot
     switch (e.type) {
       case 'initialized':
+        this.tryOrder(now);
         this.roundAhead(now);
         return;
       case 'round-complete':
@@ -478,6 +479,7 @@ export class FractionalPanel implements PanelHook {
         this.emit({ kind: 'panel-recovery', text: `recovered: ${short(e.failed)} replaced by ${short(e.replacement)} (iteration ${e.iteration}; panel ${names(e.members)})` });
         r.ready = null;
         r.replacing = null;
+        this.tryOrder(now); // an order that waited for this recovery to end
         this.roundAhead(now);
         return;
       case 'rejected':
