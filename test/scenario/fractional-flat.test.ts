@@ -6,7 +6,8 @@
 // and fewer than 4 members fall back visibly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KeyLogEntry } from '../../app/core/types.js';
+import type { EngineDeps } from '../../app/core/engine.js';
+import type { KeyLogEntry, PanelHook } from '../../app/core/types.js';
 import { parseScenario } from '../../app/sim/scenario.js';
 import { Simulation, type SimReport } from '../../app/sim/simulation.js';
 import { SMALL, assertOk, member, readers, run } from './helpers.js';
@@ -25,6 +26,32 @@ function origin(report: SimReport, name: string): Origin {
 
 function log(sim: Simulation, name: string, now: number): KeyLogEntry[] {
   return sim.engineOf(name)!.keyTable(now).log;
+}
+
+/** Wraps a peer's panel hook so that every frame it hands out is recorded with the time of the call that produced it. */
+function recordPanelFrames(deps: EngineDeps, into: { to: string; at: number }[]): EngineDeps {
+  const hook = deps.panel;
+  if (!hook) return deps;
+  let now = 0;
+  const seen = <A extends unknown[], R>(f: (...a: A) => R, at: (...a: A) => number) => (...a: A): R => {
+    now = at(...a);
+    return f(...a);
+  };
+  const panel: PanelHook = {
+    update: seen(hook.update.bind(hook), (_v, t) => t),
+    receive: seen(hook.receive.bind(hook), (_f, _b, t) => t),
+    tick: seen(hook.tick.bind(hook), (t) => t),
+    takeKey: seen(hook.takeKey.bind(hook), (_p, _e, t) => t),
+    consumed: seen(hook.consumed.bind(hook), (_r, _m, t) => t),
+    nextDeadline: () => hook.nextDeadline(),
+    pollEvent: () => hook.pollEvent(),
+    pollTransmit: () => {
+      const t = hook.pollTransmit();
+      if (t) into.push({ to: t.to, at: now });
+      return t;
+    },
+  };
+  return { ...deps, panel };
 }
 
 function scenario(extra: object[], until: number, names = NAMES, params: object = PARAMS) {
@@ -77,7 +104,9 @@ test('a panel member crashing mid-round is replaced through recovery; the next T
 test('an excluded panel member: its exclusion TEK′ has a single creator (visible), later versions come from a panel without it', () => {
   const json = scenario([{ at: 12000, do: 'sendAll', text: 'before' }, { at: 13000, do: 'exclude', peers: ['c'], by: 'a' }, { at: 26000, do: 'sendAll', text: 'after' }], 28000);
   const parsed = parseScenario(json);
-  const sim = new Simulation(parsed, { seed: 1 });
+  // Record every panel frame the hooks hand to the engine: who it is for, and when.
+  const sentTo: { to: string; at: number }[] = [];
+  const sim = new Simulation(parsed, { seed: 1, decorateDeps: (_name, deps) => recordPanelFrames(deps, sentTo) });
   sim.runUntil(13500);
   // c was on the panel (the 5 longest-standing members include it) and knew the ready key.
   const exclusionTek = sim.engineOf('b')!.tekInfo()!;
@@ -95,6 +124,10 @@ test('an excluded panel member: its exclusion TEK′ has a single creator (visib
   assert.ok(!readers(final, 'after').includes('c'));
   const cKey = sim.keyOf('c').slice(0, 8);
   assert.ok(log(sim, 'a', 28000).some((l) => l.kind === 'panel-recovery' && l.text.startsWith(`recovered: ${cKey} replaced by `)));
+  // Once its exclusion is known, no panel frame is addressed to c: it learns nothing of later rounds.
+  const excludedAt = 13000 + 500; // the exclusion table reaches every member within a few hops
+  assert.ok(sentTo.some((x) => x.to === sim.keyOf('c') && x.at < 13000), 'c was sent panel frames while on the panel');
+  assert.deepEqual(sentTo.filter((x) => x.to === sim.keyOf('c') && x.at > excludedAt), []);
 });
 
 test('fewer than 4 members: TEK versions have a single creator, and the key table says why', () => {
