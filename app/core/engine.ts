@@ -172,6 +172,9 @@ interface TableState {
   headerBytes: Uint8Array;
   headerSignature: Uint8Array;
   contributions: Map<MemberKey, Contribution>;
+  /** Entries indexed by slot, and the slots already covered: O(W) work per message, not O(table). */
+  bySlot: Map<number, { author: MemberKey; e: TableEntry }[]>;
+  covered: Set<number>;
   /** Contributions whose signature has been checked (lazily, only when used). */
   verified: Set<MemberKey>;
   tekPrime: Uint8Array | null;
@@ -1146,6 +1149,9 @@ export class GroupEngine {
     this.s.lastVersionRefreshAt = now;
     this.emit({ type: 'joined', group: this.group, at: now });
     this.retryPendingData(now);
+    const panel = this.pendingPanel;
+    this.pendingPanel = [];
+    if (this.panel) for (const p of panel) this.panel.receive(p.from, p.body, now);
   }
 
   private onMemberAdmitted(from: MemberKey, m: Extract<Message, { type: typeof MsgType.MemberAdmitted }>, now: number): void {
@@ -1272,8 +1278,12 @@ export class GroupEngine {
       return;
     }
     if (tek.revision > rec.revision) {
+      // Superseded revisions stay derivable from the oldest one kept, until a grace
+      // window after the latest step (003 [0071]); one entry suffices for all of them.
       const until = (now < 0 ? 0 : now) + this.s.params.graceMs;
-      rec.older.push({ revision: rec.revision, key: rec.key, until });
+      const oldest = rec.older[0];
+      if (oldest) oldest.until = Math.max(oldest.until, until);
+      else rec.older.push({ revision: rec.revision, key: rec.key, until });
       rec.revision = tek.revision;
       rec.key = tek.key;
     }
@@ -1321,7 +1331,7 @@ export class GroupEngine {
     const tekPrime = panelKey ? panelKey.key : this.rng(KEY_BYTES);
     if (!panelKey && this.s.params.panelSize >= 4 && this.panel) {
       this.emit({ type: 'panel-fallback', reason: 'no panel key available: this TEK version has a single creator', at: now });
-      this.addLog(now, 'fallback-single', 'TEK version from a single creator (panel not ready)');
+      this.addLog(now, 'fallback-single', 'TEK version from a single creator: no fresh panel key here (this member is off the panel, the panel is not ready, or a removed member knew its key)');
     }
     const blocklist = sortedKeys([...this.s.blocklist, ...targets]);
     const header: TableHeader = {
@@ -1363,6 +1373,8 @@ export class GroupEngine {
       headerBytes,
       headerSignature,
       contributions: new Map(),
+      bySlot: new Map(),
+      covered: new Set(),
       verified: new Set(),
       tekPrime: null,
       applied: false,
@@ -1435,7 +1447,7 @@ export class GroupEngine {
     const prev = t.contributions.get(this.self);
     if (prev) c.entries = [...prev.entries, ...entries];
     if (prev) c.signature = this.crypto.ed25519Sign(this.seed, concat(LABEL('contribution'), t.id, encodeEntries(c.entries)));
-    t.contributions.set(this.self, c);
+    this.addContribution(t, c);
     t.verified.add(this.self);
     return c;
   }
@@ -1445,14 +1457,20 @@ export class GroupEngine {
   }
 
   private coveredSlots(t: TableState): Set<number> {
+    return t.covered;
+  }
+
+  /** Stores a contribution and indexes the entries it adds (a longer one from the same author extends the earlier). */
+  private addContribution(t: TableState, c: Contribution): void {
+    const known = t.contributions.get(c.author)?.entries.length ?? 0;
+    t.contributions.set(c.author, c);
     const unusable = this.unusableSlots(t.header);
-    const out = new Set<number>();
-    for (const c of t.contributions.values()) {
-      for (const e of c.entries) {
-        if (unusable.has(e.slot) ? e.kind === 'new-kek' : e.kind === 'tek-under-kek') out.add(e.slot);
-      }
+    for (const e of c.entries.slice(known)) {
+      const list = t.bySlot.get(e.slot) ?? [];
+      list.push({ author: c.author, e });
+      t.bySlot.set(e.slot, list);
+      if (unusable.has(e.slot) ? e.kind === 'new-kek' : e.kind === 'tek-under-kek') t.covered.add(e.slot);
     }
-    return out;
   }
 
   private publishTable(t: TableState, contributions: Contribution[]): void {
@@ -1493,7 +1511,7 @@ export class GroupEngine {
     // Apply.
     if (!this.tables.has(id)) this.tables.set(id, t);
     for (const c of fresh) {
-      t.contributions.set(c.author, c);
+      this.addContribution(t, c);
       t.verified.delete(c.author);
     }
     this.lastSeen.set(from, now);
@@ -1578,14 +1596,15 @@ export class GroupEngine {
   }
 
   private readTekPrime(t: TableState): Uint8Array | null {
-    for (const [author, c] of t.contributions) {
-      for (const e of c.entries) {
+    for (const slot of slotsOf(this.selfId, this.s.params.V)) {
+      for (const { author, e } of t.bySlot.get(slot) ?? []) {
         if (e.kind !== 'tek-under-kek') continue;
         const kek = this.kekAt(t, e.slot, e.kekVersion, e.kekRevision);
         if (!kek) continue;
         const pt = this.crypto.open(wrapKey(this.crypto, kek, t.id), e.nonce, e.sealed, this.entryAad(t, e));
         if (!pt || !equalBytes(this.commitTek(t.header, pt), t.header.tekCommitment)) continue;
-        if (!this.verifyContribution(t, author, c)) continue;
+        const c = t.contributions.get(author);
+        if (!c || !this.verifyContribution(t, author, c)) continue;
         return pt;
       }
     }
@@ -1711,10 +1730,10 @@ export class GroupEngine {
       if (!unusable.has(slot)) continue;
       const base = t.oldKeks.get(slot);
       if (!base) continue;
-      const candidates = [...t.contributions.entries()]
-        .flatMap(([author, c]) => c.entries.filter((e) => e.kind === 'new-kek' && e.slot === slot).map((e) => ({ author, c, e })))
-        .sort((a, b) => cmpKey(a.author, b.author));
-      for (const { author, c, e } of candidates) {
+      const candidates = (t.bySlot.get(slot) ?? []).filter((x) => x.e.kind === 'new-kek').sort((a, b) => cmpKey(a.author, b.author));
+      for (const { author, e } of candidates) {
+        const c = t.contributions.get(author);
+        if (!c) continue;
         const cur = this.heldKey(slot);
         if (cur && cur.version === e.newVersion && cur.creators[0] !== undefined && cmpKey(cur.creators[0], author) <= 0 && cur.basedOn?.version === base.version) break;
         const oldKey = this.kekAt(t, slot, e.kekVersion, e.kekRevision);
@@ -2049,12 +2068,19 @@ export class GroupEngine {
 
   private onPanel(from: MemberKey, body: Uint8Array, now: number): void {
     ensure(this.panel, 'invalid', 'this member runs no fractional-key panel');
+    if (this.s.state === 'joining') {
+      // The admitter's panel may count us before our keys arrive: keep a few, replay on joining.
+      ensure(this.pendingPanel.length < 64, 'stale', 'too many panel messages while joining');
+      this.pendingPanel.push({ from, body });
+      return;
+    }
     ensure(this.s.state === 'member', 'stale', 'panel message while not a member');
     this.refuseNonMember(from, 'panel message');
     this.panel.receive(from, body, now);
   }
 
   private panelViewKey = '';
+  private pendingPanel: { from: MemberKey; body: Uint8Array }[] = [];
 
   /** Feeds membership changes to the panel and carries its messages and log lines. */
   private drivePanel(now: number): void {
@@ -2063,7 +2089,7 @@ export class GroupEngine {
     const members = Object.entries(this.s.roster)
       .filter(([k, r]) => r.state === 'member' && !this.s.blocklist.includes(k))
       .map(([key, r]) => ({ key, admittedAt: r.admittedAt }));
-    const viewKey = `${members.length}:${this.s.blocklist.length}:${members.map((m) => m.key.slice(0, 8)).sort().join('')}`;
+    const viewKey = `${members.length}:${this.s.blocklist.length}:${members.map((m) => m.key).sort().join('')}`;
     if (viewKey !== this.panelViewKey) {
       this.panelViewKey = viewKey;
       panel.update({ self: this.self, members, blocked: [...this.s.blocklist], panelSize: this.s.params.panelSize }, now);

@@ -458,6 +458,8 @@ export class Simulation {
     this.pendingSend = null;
   }
   private ticking: string | null = null;
+  private readonly panelRoundsSeen = new Set<string>();
+  private readonly panelRecoveriesSeen = new Set<string>();
   private lastRevisionStepAt = -Infinity;
   private pendingSend: { msgId: string; text: string; blocked: Set<MemberKey> } | null = null;
   private heldSends = new Map<string, { msgId: string; text: string }[]>();
@@ -580,10 +582,19 @@ export class Simulation {
       case 'rejected':
         p.rejected.push({ at: this.now, from: this.byKey.get(ev.from)?.name ?? ev.from.slice(0, 8), reason: ev.reason, detail: ev.detail });
         return false;
-      case 'log':
-        if (ev.entry.kind === 'panel-round') this.stats.panelRounds++;
-        if (ev.entry.kind === 'panel-recovery') this.stats.panelRecoveries++;
+      case 'log': {
+        // Every member logs the same round or recovery: count each once.
+        if (ev.entry.kind === 'panel-round') {
+          const round = /TEK v(\d+) from panel round (\d+)/.exec(ev.entry.text);
+          if (round) this.panelRoundsSeen.add(`${round[1]}:${round[2]}`);
+          this.stats.panelRounds = this.panelRoundsSeen.size;
+        }
+        if (ev.entry.kind === 'panel-recovery') {
+          this.panelRecoveriesSeen.add(ev.entry.text);
+          this.stats.panelRecoveries = this.panelRecoveriesSeen.size;
+        }
         return false;
+      }
       default:
         return false;
     }
