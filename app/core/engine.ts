@@ -1149,13 +1149,28 @@ export class GroupEngine {
     this.s.lastVersionRefreshAt = now;
     this.emit({ type: 'joined', group: this.group, at: now });
     this.retryPendingData(now);
+    const admitted = this.pendingAdmitted;
+    this.pendingAdmitted = [];
+    for (const a of admitted) {
+      try {
+        this.onMemberAdmitted(a.from, a.m, now);
+      } catch (err) {
+        if (err instanceof RemoteProtocolError) this.reject(a.from, err.reason, err.message, now);
+        else throw err;
+      }
+    }
     const panel = this.pendingPanel;
     this.pendingPanel = [];
     if (this.panel) for (const p of panel) this.panel.receive(p.from, p.body, now);
   }
 
   private onMemberAdmitted(from: MemberKey, m: Extract<Message, { type: typeof MsgType.MemberAdmitted }>, now: number): void {
-    if (this.s.state !== 'member') return; // a joiner gets the roster with its admission
+    if (this.s.state === 'joining') {
+      // Another newcomer's admission may overtake our own Admit: keep it for after joining.
+      if (this.pendingAdmitted.length < 512) this.pendingAdmitted.push({ from, m });
+      return;
+    }
+    if (this.s.state !== 'member') return;
     ensure(this.s.roster[from]?.state === 'member', 'not-member', 'admission announced by a non-member');
     ensure(!this.s.blocklist.includes(m.member), 'blocked', 'admission of an excluded member');
     this.lastSeen.set(from, now);
@@ -2079,6 +2094,7 @@ export class GroupEngine {
     this.panel.receive(from, body, now);
   }
 
+  private pendingAdmitted: { from: MemberKey; m: Extract<Message, { type: typeof MsgType.MemberAdmitted }> }[] = [];
   private panelViewKey = '';
   private pendingPanel: { from: MemberKey; body: Uint8Array }[] = [];
 
