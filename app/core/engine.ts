@@ -200,6 +200,7 @@ interface JoinState {
 }
 
 const LABEL = (s: string) => utf8(`conclave/v1/${s}`);
+const headerIds = new WeakMap<TableHeader, { headerBytes: Uint8Array; id: string }>();
 const MAX_PENDING_DATA = 512;
 const NOT_A_MEMBER = 'not a member of this group';
 const MAX_LOG = 200;
@@ -1504,8 +1505,7 @@ export class GroupEngine {
   private onTable(from: MemberKey, m: Extract<Message, { type: typeof MsgType.Table }>, now: number, channel: string): void {
     if (this.s.state !== 'member') return; // a joiner gets the current TEK with its admission
     const h = m.header;
-    const headerBytes = encodeTableHeader(h);
-    const id = toHex(this.crypto.sha256(concat(LABEL('table-id'), headerBytes)).slice(0, 16));
+    const { headerBytes, id } = this.headerId(h);
     let t = this.tables.get(id);
     if (!t) {
       // Validate everything about the header before any state changes.
@@ -1534,6 +1534,17 @@ export class GroupEngine {
     if (this.s.state !== 'member') return; // we were excluded by it
     this.progressTable(t, now);
     void channel;
+  }
+
+  /** Encoded header and table ID, memoized per decoded header (published tables reach every member as one object). */
+  private headerId(h: TableHeader): { headerBytes: Uint8Array; id: string } {
+    let v = headerIds.get(h);
+    if (!v) {
+      const headerBytes = encodeTableHeader(h);
+      v = { headerBytes, id: toHex(this.crypto.sha256(concat(LABEL('table-id'), headerBytes)).slice(0, 16)) };
+      headerIds.set(h, v);
+    }
+    return v;
   }
 
   private checkEntry(e: TableEntry): void {
