@@ -8,7 +8,7 @@ const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 
 const LAYERS = [
   { under: 'app/core', allowPackages: ['@noble/'], allowFolders: ['app/core'] },
-  { under: 'app/fractional', allowPackages: ['@noble/'], allowFolders: ['app/fractional', 'app/core/types.ts', 'app/core/crypto-provider.ts'] },
+  { under: 'app/fractional', allowPackages: ['@noble/'], allowFolders: ['app/fractional', 'app/core/types.ts', 'app/core/crypto-provider.ts', 'app/core/bytes.ts', 'app/core/errors.ts'] },
   { under: 'app/crypto', allowPackages: ['@noble/', 'node:crypto'], allowFolders: ['app/crypto', 'app/core'] },
   { under: 'renderer', allowPackages: ['react', 'react-dom', 'qrcode', 'vite', '@vitejs/'], allowFolders: ['renderer', 'app/api'] },
 ];

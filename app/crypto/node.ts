@@ -30,28 +30,24 @@ const ED_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
 const X_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const X_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
 
-const edPrivate = new Map<string, KeyObject>();
-function edKey(seed: Uint8Array): KeyObject {
-  const id = Buffer.from(seed).toString('hex');
-  let k = edPrivate.get(id);
-  if (!k) {
-    k = createPrivateKey({ key: Buffer.concat([ED_PKCS8, seed]), format: 'der', type: 'pkcs8' });
-    if (edPrivate.size > 65536) edPrivate.clear();
-    edPrivate.set(id, k);
-  }
-  return k;
+/** Node key objects are costly to build: one bounded memo per kind of key. */
+function keyMemo(make: (raw: Uint8Array) => KeyObject): (raw: Uint8Array) => KeyObject {
+  const memo = new Map<string, KeyObject>();
+  return (raw) => {
+    const id = Buffer.from(raw).toString('hex');
+    let k = memo.get(id);
+    if (!k) {
+      k = make(raw);
+      if (memo.size > 65536) memo.clear();
+      memo.set(id, k);
+    }
+    return k;
+  };
 }
-const edPublic = new Map<string, KeyObject>();
-function edPub(pk: Uint8Array): KeyObject {
-  const id = Buffer.from(pk).toString('hex');
-  let k = edPublic.get(id);
-  if (!k) {
-    k = createPublicKey({ key: Buffer.concat([ED_SPKI, pk]), format: 'der', type: 'spki' });
-    if (edPublic.size > 65536) edPublic.clear();
-    edPublic.set(id, k);
-  }
-  return k;
-}
+const edKey = keyMemo((seed) => createPrivateKey({ key: Buffer.concat([ED_PKCS8, seed]), format: 'der', type: 'pkcs8' }));
+const edPub = keyMemo((pk) => createPublicKey({ key: Buffer.concat([ED_SPKI, pk]), format: 'der', type: 'spki' }));
+const xKey = keyMemo((secret) => createPrivateKey({ key: Buffer.concat([X_PKCS8, secret]), format: 'der', type: 'pkcs8' }));
+const xPub = keyMemo((pk) => createPublicKey({ key: Buffer.concat([X_SPKI, pk]), format: 'der', type: 'spki' }));
 
 function u32(b: Uint8Array): Uint32Array {
   const out = new Uint32Array(b.length / 4);
@@ -69,30 +65,6 @@ function xSubkey(key: Uint8Array, nonce: Uint8Array): { k: Buffer; n: Buffer } {
   const n = Buffer.alloc(12);
   n.set(nonce.subarray(16, 24), 4);
   return { k, n };
-}
-
-const xPrivate = new Map<string, KeyObject>();
-function xKey(secret: Uint8Array): KeyObject {
-  const id = Buffer.from(secret).toString('hex');
-  let k = xPrivate.get(id);
-  if (!k) {
-    k = createPrivateKey({ key: Buffer.concat([X_PKCS8, secret]), format: 'der', type: 'pkcs8' });
-    if (xPrivate.size > 65536) xPrivate.clear();
-    xPrivate.set(id, k);
-  }
-  return k;
-}
-
-const xPublic = new Map<string, KeyObject>();
-function xPub(pk: Uint8Array): KeyObject {
-  const id = Buffer.from(pk).toString('hex');
-  let k = xPublic.get(id);
-  if (!k) {
-    k = createPublicKey({ key: Buffer.concat([X_SPKI, pk]), format: 'der', type: 'spki' });
-    if (xPublic.size > 65536) xPublic.clear();
-    xPublic.set(id, k);
-  }
-  return k;
 }
 
 export const nodeCrypto: CryptoProvider = {
