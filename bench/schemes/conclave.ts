@@ -16,8 +16,11 @@
  * CPU time (`process.cpuUsage`) to the calling engine and to the window its `now`
  * falls in, and every transmit is recorded with its message type (byte 2 of the
  * wire header). An operation's bytes and messages are the non-heartbeat transmits
- * of its window (a publish counts once); initiator CPU is the initiating engine's
- * total in the window; receiver CPU is the largest total of any other engine.
+ * of its window (a publish counts once). CPU of an engine for the operation: all
+ * its engine calls in the window except the processing of heartbeats, and its
+ * timer work beyond what it spent per second in the quiet stretch (heartbeat
+ * emission goes on regardless); initiator CPU is the initiating engine's, receiver
+ * CPU the largest of any other engine's.
  * Convergence is the simulator's: virtual ms from the operation until every live
  * member holds the same TEK and blocklist.
  */
@@ -42,15 +45,17 @@ interface Sent {
 }
 
 /** Per-engine CPU and transmits, collected while the wrappers are installed. */
+type CpuKind = 'heartbeat' | 'tick' | 'other';
+
 class Recorder {
-  cpu = new Map<string, { at: number; ms: number }[]>();
+  cpu = new Map<string, { at: number; ms: number; kind: CpuKind }[]>();
   sent: Sent[] = [];
   private lastNow = new Map<GroupEngine, number>();
 
-  charge(engine: GroupEngine, now: number, ms: number): void {
+  charge(engine: GroupEngine, now: number, ms: number, kind: CpuKind): void {
     this.lastNow.set(engine, now);
     const list = this.cpu.get(engine.self) ?? [];
-    list.push({ at: now, ms });
+    list.push({ at: now, ms, kind });
     this.cpu.set(engine.self, list);
   }
 
@@ -65,8 +70,20 @@ class Recorder {
     });
   }
 
-  cpuIn(member: string, from: number, to: number): number {
-    return (this.cpu.get(member) ?? []).filter((c) => c.at >= from && c.at < to).reduce((s, c) => s + c.ms, 0);
+  cpuIn(member: string, from: number, to: number, kinds: CpuKind[] = ['heartbeat', 'tick', 'other']): number {
+    return (this.cpu.get(member) ?? []).filter((c) => c.at >= from && c.at < to && kinds.includes(c.kind)).reduce((s, c) => s + c.ms, 0);
+  }
+
+  /**
+   * CPU an operation cost `member` in [at, at + WINDOW_MS): everything but the
+   * processing of heartbeats, minus the timer work (heartbeat emission) the
+   * member spends anyway, as measured in the quiet stretch and scaled to the window.
+   */
+  opCpu(member: string, at: number, quietFrom: number): number {
+    const other = this.cpuIn(member, at, at + WINDOW_MS, ['other']);
+    const ticks = this.cpuIn(member, at, at + WINDOW_MS, ['tick']);
+    const baseline = (this.cpuIn(member, quietFrom, quietFrom + QUIET_MS, ['tick']) * WINDOW_MS) / QUIET_MS;
+    return other + Math.max(0, ticks - baseline);
   }
 
   sentIn(from: number, to: number): Sent[] {
@@ -90,7 +107,9 @@ function instrument(rec: Recorder): () => void {
         return original.apply(this, args);
       } finally {
         const d = process.cpuUsage(start);
-        rec.charge(this, args[index] as unknown as number, (d.user + d.system) / 1000);
+        const bytes = name === 'receive' ? (args[2] as unknown as Uint8Array) : null;
+        const kind: CpuKind = name === 'tick' ? 'tick' : bytes && bytes[2] === MsgType.Heartbeat ? 'heartbeat' : 'other';
+        rec.charge(this, args[index] as unknown as number, (d.user + d.system) / 1000, kind);
       }
     };
   }
@@ -172,14 +191,14 @@ export function planFor(n: number, op: ConclaveOp): { scenario: unknown; plan: P
 }
 
 /** Bytes/messages/CPU of the operation started at `at` by `initiator` (null: the first engine to publish a Table). */
-function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, initiator: string | null, joiner: string | null, keysPerMember: number): RekeyRow {
+function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, quietFrom: number, initiator: string | null, joiner: string | null, keysPerMember: number): RekeyRow {
   const sent = rec.sentIn(at, at + WINDOW_MS).filter((s) => s.type !== MsgType.Heartbeat);
   const who = initiator ?? sent.find((s) => s.type === MsgType.Table)?.from ?? sent[0]?.from ?? '';
   const toExisting = sent.filter((s) => s.from !== joiner && (s.kind === 'publish' || s.to !== joiner));
   let receiverMs = 0;
   for (const member of rec.cpu.keys()) {
     if (member === who || member === joiner) continue;
-    receiverMs = Math.max(receiverMs, rec.cpuIn(member, at, at + WINDOW_MS));
+    receiverMs = Math.max(receiverMs, rec.opCpu(member, at, quietFrom));
   }
   return {
     scheme: 'conclave',
@@ -188,7 +207,7 @@ function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, initiator: str
     bytes: sent.reduce((s, x) => s + x.bytes, 0),
     bytesToExisting: toExisting.reduce((s, x) => s + x.bytes, 0),
     messages: sent.length,
-    initiatorMs: rec.cpuIn(who, at, at + WINDOW_MS),
+    initiatorMs: rec.opCpu(who, at, quietFrom),
     receiverMs,
     keysPerMember,
   };
@@ -211,9 +230,9 @@ export function measureConclaveOp(n: number, op: ConclaveOp, seed = 1): Conclave
   const keysPerMember = median(report.members.filter((m) => m.state === 'member').map((m) => m.keysHeld));
   const a = sim.keyOf('a');
   let row: RekeyRow | null = null;
-  if (op === 'join') row = opRow(rec, n, 'join', p.opAt, a, sim.keyOf('newcomer'), keysPerMember);
-  if (op === 'leave') row = opRow(rec, n, 'leave', p.opAt, a, null, keysPerMember);
-  if (op === 'refresh') row = opRow(rec, n, 'refresh', p.opAt, null, null, keysPerMember);
+  if (op === 'join') row = opRow(rec, n, 'join', p.opAt, p.quietFrom, a, sim.keyOf('newcomer'), keysPerMember);
+  if (op === 'leave') row = opRow(rec, n, 'leave', p.opAt, p.quietFrom, a, null, keysPerMember);
+  if (op === 'refresh') row = opRow(rec, n, 'refresh', p.opAt, p.quietFrom, null, null, keysPerMember);
   let convergence: ConvergenceRow | null = null;
   if (op === 'leave' || op === 'k4' || op === 'k16') {
     const started = report.stats.operations.filter((o) => o.op.startsWith('exclude') && o.at === p.opAt);
