@@ -1102,7 +1102,9 @@ export class GroupEngine {
   private onKeyRequest(from: MemberKey, m: Extract<Message, { type: typeof MsgType.KeyRequest }>, now: number): void {
     ensure(this.s.state === 'member', 'stale', 'key request while not a member');
     ensure(!this.s.blocklist.includes(from), 'blocked', 'key request from an excluded member');
-    this.verifyCertificate(m.certificate, from);
+    // A newcomer whose admission we already heard announced by its admitter is a member;
+    // otherwise its admitter's signed certificate must show it (one signature check).
+    if (this.s.roster[from]?.state !== 'member') this.verifyCertificate(m.certificate, from);
     const theirSlots = new Set([TEK_SLOT, ...slotsOf(this.pidOf(from), this.s.params.V)]);
     for (const s of m.slots) ensure(theirSlots.has(s), 'not-authorized', `${slotName(s, this.s.params.V)} is not selected by the requester's ID`);
     if (!this.s.roster[from]) {
@@ -1796,10 +1798,15 @@ export class GroupEngine {
     const covered = this.coveredSlots(t);
     const mine = slotsOf(this.selfId, this.s.params.V).filter((s) => !covered.has(s));
     if (mine.length === 0) return;
-    // Greedy set cover: members that can fill more of the table answer sooner; jitter breaks ties.
+    // Greedy set cover: members that can fill more of the table answer sooner. The random
+    // part widens with the group (about 4 ms per member, at most two heartbeats), so that
+    // in a large group few members fire within one network latency of each other and the
+    // rest find their slots covered (suppression).
     const spread = this.s.params.heartbeatMs;
     const share = 1 - mine.length / this.s.params.W;
-    t.rebroadcastAt = now + 1 + Math.floor((spread * share) / 2) + this.randomBelow(Math.max(2, Math.floor(spread / 4)));
+    const members = Object.keys(this.s.roster).length;
+    const jitter = Math.min(2 * spread, Math.max(Math.floor(spread / 4), 4 * members));
+    t.rebroadcastAt = now + 1 + Math.floor((spread * share) / 2) + this.randomBelow(Math.max(2, jitter));
   }
 
   private tablesTick(now: number): void {
