@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { hkdfSync } from 'node:crypto';
+import { createHash, hkdfSync } from 'node:crypto';
 import { nobleCrypto } from '../../app/crypto/noble.js';
 import { nodeCrypto } from '../../app/crypto/node.js';
 import { advanceRevision, creatorsTag, dataKey, fingerprint, mergeContributions, pairwiseKey, replaceKey, revisionStep, wrapKey } from '../../app/core/keys.js';
@@ -36,9 +36,11 @@ for (const c of [nobleCrypto, nodeCrypto]) {
   });
 }
 
-test('revision step is HKDF-SHA256(key, salt = empty, info = "conclave/v1/revision")', () => {
-  const independent = new Uint8Array(hkdfSync('sha256', k1, new Uint8Array(0), Buffer.from('conclave/v1/revision'), 32));
-  assert.equal(toHex(independent), v.revisionStep);
+test('revision step is SHA-256("conclave/v1/revision" ‖ key); wrapping is HKDF-SHA256 (independent implementations)', () => {
+  const independent = createHash('sha256').update('conclave/v1/revision').update(k1).digest('hex');
+  assert.equal(independent, v.revisionStep);
+  const wrap = new Uint8Array(hkdfSync('sha256', k1, ctx, Buffer.from('conclave/v1/wrap-tek'), 32));
+  assert.equal(toHex(wrap), v.wrap);
 });
 
 test('participant ID symbols are the hash bits, most significant first', () => {
