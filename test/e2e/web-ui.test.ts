@@ -303,7 +303,6 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
 
   await t.test(
     'a late joiner sees the board as it is',
-    { todo: 'the peer does not yet give a member admitted after a stroke the board state (board.state is [] for the late joiner)' },
     async () => {
       await openTab(bob, 'board');
       await bob.getByTestId('board-stroke-count').filter({ hasText: /^1$/ }).waitFor({ timeout: 30_000 });
