@@ -1817,6 +1817,10 @@ export class GroupEngine {
         const c = this.makeContribution(t, now);
         if (c) this.publishTable(t, [c]);
       }
+      if (t.fetchAt !== null && now >= t.fetchAt && this.tableIsMoot(t)) {
+        // A sibling with a lower excluder, or a newer version, makes this TEK' useless: no fetch.
+        t.fetchAt = null;
+      }
       if (t.fetchAt !== null && now >= t.fetchAt) {
         // Still no readable TEK': ask a member who has it, over a unicast (003 [0079]).
         const authors = [...t.contributions.keys(), t.header.excluder].filter((a) => a !== this.self && !this.s.blocklist.includes(a) && !t.fetchTried.has(a));
@@ -1827,6 +1831,19 @@ export class GroupEngine {
         this.unicast(to, { type: MsgType.FetchRequest, slot: TEK_SLOT, version: t.header.newVersion, tag: creatorsTag(this.crypto, t.header.panel ? t.header.panel.members : [t.header.excluder]) });
       }
     }
+  }
+
+  /** True when this table can no longer become our TEK: our TEK is newer, or a winning sibling exists. */
+  private tableIsMoot(t: TableState): boolean {
+    const tek = this.s.tek;
+    if (!tek) return false;
+    if (tek.version > t.header.newVersion) return true;
+    for (const o of this.tables.values()) {
+      if (o === t || o.header.newVersion !== t.header.newVersion) continue;
+      if (!sameCreators(sortedKeys(o.header.base.creators), sortedKeys(t.header.base.creators))) continue;
+      if (cmpKey(o.header.excluder, t.header.excluder) < 0) return true;
+    }
+    return false;
   }
 
   private tableWillResolve(slot: number, version: number, creators: MemberKey[]): boolean {
