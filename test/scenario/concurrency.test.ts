@@ -2,9 +2,8 @@
 // converge to one TEK and one blocklist with no secrecy violation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SMALL, assertOk, member, readers, run } from './helpers.js';
+import { SMALL, assertOk, joins, member, readers, run } from './helpers.js';
 
-const joins = (names: string[], from = 1000, via = 'a') => names.map((p, i) => ({ at: from + 150 * i, do: 'join', peer: p, via }));
 const base = (extra: unknown[], until: number, params: object = SMALL, network?: object) => ({
   params,
   ...(network ? { network } : {}),

@@ -2,9 +2,8 @@
 // asserts convergence and no backward/forward/missed violations from the oracle.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SMALL, assertOk, member, readers, run } from './helpers.js';
+import { SMALL, assertOk, joins, member, readers, run } from './helpers.js';
 
-const joins = (names: string[], from = 1000, via = 'a') => names.map((p, i) => ({ at: from + 150 * i, do: 'join', peer: p, via }));
 
 test('joins: everyone reads everyone, a join costs existing members no key bytes', () => {
   const { report } = run({

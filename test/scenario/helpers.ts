@@ -6,6 +6,9 @@ import { Simulation, type SimReport } from '../../app/sim/simulation.js';
 
 export const SMALL = { W: 8, V: 4, heartbeatMs: 500, graceMs: 60000 };
 
+/** Join events for `names`, 150 ms apart from `from`, all through `via`. */
+export const joins = (names: string[], from = 1000, via = 'a') => names.map((p, i) => ({ at: from + 150 * i, do: 'join', peer: p, via }));
+
 export function run(json: unknown, seed = 1): { report: SimReport; sim: Simulation } {
   const sim = new Simulation(parseScenario(json), { seed });
   const report = sim.run();
