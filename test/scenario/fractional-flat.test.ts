@@ -10,11 +10,10 @@ import type { EngineDeps } from '../../app/core/engine.js';
 import type { KeyLogEntry, PanelHook } from '../../app/core/types.js';
 import { parseScenario } from '../../app/sim/scenario.js';
 import { Simulation, type SimReport } from '../../app/sim/simulation.js';
-import { SMALL, assertOk, member, readers, run } from './helpers.js';
+import { SMALL, assertOk, joins, member, readers, run } from './helpers.js';
 
 const NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
 const PARAMS = { ...SMALL, panelSize: 5, refreshVersionMs: 8000 };
-const joins = (names: string[]) => names.map((p, i) => ({ at: 1000 + 150 * i, do: 'join', peer: p, via: 'a' }));
 
 type Origin = { kind: 'panel'; round: number; members: string[] } | { kind: 'single'; creator: string };
 
