@@ -86,7 +86,7 @@ test('property: every member derives the same SK_j = f(θ_{j+1}), for any panel 
       }
       for (const id of ids) assert.deepEqual(rejections(net, id.key), []);
     }),
-    { numRuns: 4 },
+    { numRuns: 4, seed: 20261121 },
   );
 });
 
@@ -122,7 +122,7 @@ test('property: θ_{j+1}, every FK and every pad never appear in a datagram nor 
         if (contains(plain, encodeScalar(theta1))) assert.equal(net.decode(m).body.kind, 'theta');
       }
     }),
-    { numRuns: 3 },
+    { numRuns: 3, seed: 20261121 },
   );
 });
 
@@ -402,12 +402,14 @@ test('property: on a lossy network that drops, duplicates and reorders, nothing 
           if (!byRound.has(e.round)) byRound.set(e.round, new Set());
           byRound.get(e.round)!.add(toHex(e.key));
         }
-        for (const e of net.eventsOf(k, 'rejected')) assert.ok(['replay', 'wrong-iteration', 'state-mismatch', 'wrong-mode', 'wrong-epoch'].includes(e.reason), e.reason);
+        // Network faults may also deliver a message at a stage that no longer expects it
+        // (e.g. a duplicated initialization message after the timeout): 'unexpected'.
+        for (const e of net.eventsOf(k, 'rejected')) assert.ok(['replay', 'wrong-iteration', 'state-mismatch', 'wrong-mode', 'wrong-epoch', 'unexpected'].includes(e.reason), e.reason);
         assert.equal(net.eventsOf(k, 'cheater').length, 0, 'nobody is named a cheater for a network fault');
       }
       for (const [round, keys] of byRound) assert.equal(keys.size, 1, `round ${round}`);
     }),
-    { numRuns: 4 },
+    { numRuns: 4, seed: 20261121 },
   );
 });
 
@@ -473,7 +475,7 @@ test('property: well-signed messages with arbitrary bodies from panel members ne
       const keys = new Set(net.live().flatMap((k) => net.eventsOf(k, 'round-complete').map((e) => toHex(e.key))));
       assert.ok(keys.size <= 1);
     }),
-    { numRuns: 6 },
+    { numRuns: 6, seed: 20261121 },
   );
 });
 
