@@ -378,6 +378,7 @@ export class GroupEngine {
     }
     if (this.join) this.joinTick(now); // also after 'joined': KEKs may still be on their way
     if (this.s.state === 'member') {
+      this.flushAnnouncements(now);
       this.tablesTick(now);
       // Failover checks and grace-window expiry run on a housekeeping beat of half a
       // heartbeat, not on exact per-key deadlines: cheap to arm, precise enough.
@@ -477,6 +478,7 @@ export class GroupEngine {
       for (const l of this.leaveExclusions.values()) at(l);
       at(this.resealAt);
       at(this.housekeepingAt);
+      at(this.announceAt);
       const p = this.s.params;
       if (this.ownsTek()) {
         if (p.refreshRevisionMs > 0) at(this.s.lastRevisionRefreshAt + p.refreshRevisionMs);
@@ -852,9 +854,11 @@ export class GroupEngine {
     const wanted = [TEK_SLOT, ...slotsOf(pid, this.s.params.V)];
     const { grants, revisions } = this.grantKeys(from, wanted, now, false);
     if (!known || known.state !== 'member') {
-      // One announcement carries both the new member and the TEK revision step made for it.
+      // One announcement carries the new members and the TEK revision step made for them;
+      // admissions within a short window share it (a burst of joins costs one message).
       this.s.roster[from] = { name: m.name.slice(0, 64), admittedAt, state: 'member' };
-      this.publish('control', { type: MsgType.MemberAdmitted, member: from, name: m.name.slice(0, 64), admittedAt, revisions });
+      this.announceQueue.push({ key: from, name: m.name.slice(0, 64), admittedAt });
+      if (this.announceAt === null) this.announceAt = now + Math.max(1, Math.min(250, Math.floor(this.s.params.heartbeatMs / 4)));
       this.emit({ type: 'member-admitted', member: from, by: this.self, name: m.name, at: now });
       this.addLog(now, 'join', `admitted ${m.name || short(from)} (${pidStr})`);
     } else if (revisions.length) this.publish('control', { type: MsgType.Revision, keys: revisions });
@@ -1167,6 +1171,18 @@ export class GroupEngine {
     if (this.panel) for (const p of panel) this.panel.receive(p.from, p.body, now);
   }
 
+  /** Publishes the batched admissions with the TEK's current public state. */
+  private flushAnnouncements(now: number): void {
+    if (this.announceAt === null || now < this.announceAt) return;
+    this.announceAt = null;
+    const members = this.announceQueue.splice(0, 1000);
+    if (members.length === 0) return;
+    const tek = this.s.tek;
+    const revisions = tek && tek.owner === this.self ? [this.info(tek)] : [];
+    this.publish('control', { type: MsgType.MemberAdmitted, members, revisions });
+    if (this.announceQueue.length) this.announceAt = now;
+  }
+
   private onMemberAdmitted(from: MemberKey, m: Extract<Message, { type: typeof MsgType.MemberAdmitted }>, now: number): void {
     if (this.s.state === 'joining') {
       // Another newcomer's admission may overtake our own Admit: keep it for after joining.
@@ -1175,18 +1191,21 @@ export class GroupEngine {
     }
     if (this.s.state !== 'member') return;
     ensure(this.s.roster[from]?.state === 'member', 'not-member', 'admission announced by a non-member');
-    ensure(!this.s.blocklist.includes(m.member), 'blocked', 'admission of an excluded member');
-    this.lastSeen.set(from, now);
     for (const k of m.revisions) this.checkInfo(k);
+    this.lastSeen.set(from, now);
     if (m.revisions.length) this.onRevision(from, m.revisions, now);
-    const known = this.s.roster[m.member];
-    if (known?.state === 'member') {
-      if (!known.name) known.name = m.name;
-      return;
+    for (const e of m.members) {
+      // An excluded identity is never re-added by an announcement ([0075]).
+      if (this.s.blocklist.includes(e.key)) continue;
+      const known = this.s.roster[e.key];
+      if (known?.state === 'member') {
+        if (!known.name) known.name = e.name;
+        continue;
+      }
+      this.s.roster[e.key] = { name: e.name, admittedAt: e.admittedAt, state: 'member' };
+      this.emit({ type: 'member-admitted', member: e.key, by: from, name: e.name, at: now });
+      this.addLog(now, 'join', `${short(from)} admitted ${e.name || short(e.key)}`);
     }
-    this.s.roster[m.member] = { name: m.name, admittedAt: m.admittedAt, state: 'member' };
-    this.emit({ type: 'member-admitted', member: m.member, by: from, name: m.name, at: now });
-    this.addLog(now, 'join', `${short(from)} admitted ${m.name || short(m.member)}`);
   }
 
   // ================================================================ data (003 [0070]–[0071], FIG. 8)
@@ -2129,6 +2148,8 @@ export class GroupEngine {
     this.panel.receive(from, body, now);
   }
 
+  private announceQueue: { key: MemberKey; name: string; admittedAt: number }[] = [];
+  private announceAt: number | null = null;
   private pendingAdmitted: { from: MemberKey; m: Extract<Message, { type: typeof MsgType.MemberAdmitted }> }[] = [];
   private panelViewKey = '';
   private pendingPanel: { from: MemberKey; body: Uint8Array }[] = [];

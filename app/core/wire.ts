@@ -34,6 +34,7 @@ export const LIMITS = {
   credential: 8192,
   admins: 1000,
   panelBytes: 256 * 1024,
+  announced: 1000,
 } as const;
 
 export const MsgType = {
@@ -124,7 +125,13 @@ export interface Contribution {
 export type Message =
   | { type: typeof MsgType.Heartbeat; sentAt: number; keys: KeyInfo[]; history: KeyInfo[]; blocklistCount: number; rosterCount: number }
   | { type: typeof MsgType.Revision; keys: KeyInfo[] }
-  | { type: typeof MsgType.MemberAdmitted; member: MemberKey; name: string; admittedAt: number; /** TEK revision step made for it (003 [0064]). */ revisions: KeyInfo[] }
+  | {
+      type: typeof MsgType.MemberAdmitted;
+      /** Newcomers admitted by the sender since its last announcement (batched). */
+      members: RosterEntry[];
+      /** The TEK revision the sender stepped to for them (003 [0064]). */
+      revisions: KeyInfo[];
+    }
   | { type: typeof MsgType.JoinRequest; name: string; credential: Uint8Array; sentAt: number }
   | {
       type: typeof MsgType.Admit;
@@ -359,8 +366,11 @@ export function encodeMessage(group: Uint8Array, m: Message): Uint8Array {
       wInfos(w, m.keys);
       break;
     case MsgType.MemberAdmitted:
-      wKey(w, m.member);
-      w.str(m.name).u64(m.admittedAt);
+      w.u16(m.members.length);
+      for (const e of m.members) {
+        wKey(w, e.key);
+        w.str(e.name).u64(e.admittedAt);
+      }
       wInfos(w, m.revisions);
       break;
     case MsgType.JoinRequest:
@@ -501,7 +511,12 @@ function decodeFresh(group: Uint8Array, channel: 'control' | 'data' | 'unicast',
       m = { type, keys: rInfos(r, LIMITS.keyInfos) };
       break;
     case MsgType.MemberAdmitted:
-      m = { type, member: rKey(r), name: r.str(LIMITS.name), admittedAt: r.u64(), revisions: rInfos(r, 1) };
+      {
+        const n = r.count(LIMITS.announced);
+        const members: RosterEntry[] = [];
+        for (let i = 0; i < n; i++) members.push({ key: rKey(r), name: r.str(LIMITS.name), admittedAt: r.u64() });
+        m = { type, members, revisions: rInfos(r, 1) };
+      }
       break;
     case MsgType.JoinRequest:
       m = { type, name: r.str(LIMITS.name), credential: r.bytes(LIMITS.credential), sentAt: r.u64() };
