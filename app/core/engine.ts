@@ -175,6 +175,8 @@ interface TableState {
   /** Entries indexed by slot, and the slots already covered: O(W) work per message, not O(table). */
   bySlot: Map<number, { author: MemberKey; e: TableEntry }[]>;
   covered: Set<number>;
+  /** How many entries for our own slots readReplacements has looked at. */
+  mineSeen: number;
   /** Contributions whose signature has been checked (lazily, only when used). */
   verified: Set<MemberKey>;
   tekPrime: Uint8Array | null;
@@ -1412,6 +1414,7 @@ export class GroupEngine {
       contributions: new Map(),
       bySlot: new Map(),
       covered: new Set(),
+      mineSeen: -1,
       verified: new Set(),
       tekPrime: null,
       applied: false,
@@ -1638,7 +1641,13 @@ export class GroupEngine {
     t.fetchAt = null;
     this.applyTable(t, now);
     if (!t.applied) return;
-    this.readReplacements(t, now);
+    // Replacements only need another look when new entries arrived for our own slots.
+    let mine = 0;
+    for (const slot of slotsOf(this.selfId, this.s.params.V)) mine += t.bySlot.get(slot)?.length ?? 0;
+    if (mine !== t.mineSeen) {
+      t.mineSeen = mine;
+      this.readReplacements(t, now);
+    }
     this.scheduleCompletion(t, now);
   }
 
@@ -1767,6 +1776,7 @@ export class GroupEngine {
     t.applied = false;
     t.undo = null;
     t.rebroadcastAt = null;
+    t.mineSeen = -1;
     this.keyChanged(TEK_SLOT, 'concurrent table lost', now);
   }
 
