@@ -362,7 +362,7 @@ export class GroupEngine {
     try {
       const msg = decodeMessage(this.groupBytes, channel, bytes);
       if (from === this.self) return; // our own publication echoed back
-      this.dispatch(from, channel, msg, bytes, now);
+      this.dispatch(from, msg, now);
     } catch (err) {
       if (err instanceof RemoteProtocolError) this.reject(from, err.reason, err.message, now);
       else throw err;
@@ -580,7 +580,7 @@ export class GroupEngine {
 
   // ================================================================ dispatch
 
-  private dispatch(from: MemberKey, channel: 'control' | 'data' | 'unicast', m: Message, raw: Uint8Array, now: number): void {
+  private dispatch(from: MemberKey, m: Message, now: number): void {
     switch (m.type) {
       case MsgType.Heartbeat:
         return this.onHeartbeat(from, m, now);
@@ -601,7 +601,7 @@ export class GroupEngine {
       case MsgType.Data:
         return this.onData(from, m, now);
       case MsgType.Table:
-        return this.onTable(from, m, now, channel);
+        return this.onTable(from, m, now);
       case MsgType.FetchRequest:
         return this.onFetchRequest(from, m, now);
       case MsgType.FetchReply:
@@ -611,7 +611,6 @@ export class GroupEngine {
       case MsgType.Panel:
         return this.onPanel(from, m.body, now);
     }
-    void raw;
   }
 
   // ================================================================ creation (003 [0059])
@@ -1526,7 +1525,7 @@ export class GroupEngine {
     });
   }
 
-  private onTable(from: MemberKey, m: Extract<Message, { type: typeof MsgType.Table }>, now: number, channel: string): void {
+  private onTable(from: MemberKey, m: Extract<Message, { type: typeof MsgType.Table }>, now: number): void {
     if (this.s.state !== 'member') return; // a joiner gets the current TEK with its admission
     const h = m.header;
     const { headerBytes, id } = this.headerId(h);
@@ -1557,7 +1556,6 @@ export class GroupEngine {
     this.applyBlocklist(h, now);
     if (this.s.state !== 'member') return; // we were excluded by it
     this.progressTable(t, now);
-    void channel;
   }
 
   /** Encoded header and table ID, memoized per decoded header (published tables reach every member as one object). */
