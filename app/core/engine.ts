@@ -58,7 +58,6 @@ import {
   fingerprint,
   pairwiseKey,
   replaceKey,
-  revisionStep,
   wrapKey,
 } from './keys.js';
 import {
@@ -84,9 +83,6 @@ import {
   sortedKeys,
   type HeldKey,
   type PersistentState,
-  type RosterMember,
-  type SlotInfo,
-  type TekRecord,
 } from './state.js';
 
 export interface EngineDeps {
@@ -2279,6 +2275,3 @@ function validateRemoteParams(p: GroupParams): void {
   }
 }
 
-/** Exposed for tests: one revision step (003 [0056]). */
-export const oneWayRevision = revisionStep;
-export type { RosterMember, SlotInfo, TekRecord };
