@@ -121,6 +121,16 @@ export class Writer {
     const hi = Math.floor(v / 2 ** 32);
     return this.u32(hi).u32(v >>> 0);
   }
+  /** Unsigned LEB128 integer below 2^32 (1–5 bytes): small counters stay small. */
+  varint(v: number): this {
+    let x = v >>> 0;
+    while (x >= 0x80) {
+      this.chunks.push((x & 0x7f) | 0x80);
+      x >>>= 7;
+    }
+    this.chunks.push(x);
+    return this;
+  }
   raw(b: Uint8Array): this {
     this.flush();
     this.parts.push(b);
@@ -167,6 +177,19 @@ export class Reader {
     const lo = this.u32();
     if (hi >= 2 ** 21) throw new RemoteProtocolError('decode', 'integer too large');
     return hi * 2 ** 32 + lo;
+  }
+  varint(): number {
+    let v = 0;
+    for (let i = 0; i < 5; i++) {
+      const b = this.u8();
+      v += (b & 0x7f) * 2 ** (7 * i);
+      if ((b & 0x80) === 0) {
+        if (v > 0xffffffff) throw new RemoteProtocolError('decode', 'varint too large');
+        if (i > 0 && b === 0) throw new RemoteProtocolError('decode', 'varint not minimal');
+        return v;
+      }
+    }
+    throw new RemoteProtocolError('decode', 'varint too long');
   }
   raw(n: number): Uint8Array {
     this.need(n);

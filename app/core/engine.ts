@@ -64,11 +64,13 @@ import {
   MsgType,
   dataAad,
   decodeMessage,
-  encodeEntries,
+  LIMITS,
   encodeMessage,
   encodeTableHeader,
   type Certificate,
-  type Contribution,
+  type PairwiseEntry,
+  type PlanStep,
+  type ReplacedKek,
   type KeyInfo,
   type Message,
   type OwnerInfo,
@@ -167,22 +169,25 @@ interface TableState {
   header: TableHeader;
   headerBytes: Uint8Array;
   headerSignature: Uint8Array;
-  contributions: Map<MemberKey, Contribution>;
-  /** Entries indexed by slot, and the slots already covered: O(W) work per message, not O(table). */
-  bySlot: Map<number, { author: MemberKey; e: TableEntry }[]>;
-  covered: Set<number>;
-  /** How many entries for our own slots readReplacements has looked at. */
-  mineSeen: number;
-  /** Contributions whose signature has been checked (lazily, only when used). */
-  verified: Set<MemberKey>;
+  /** Every entry seen, in arrival order, and indexed by slot: O(W) work per message, not O(table). */
+  entries: TableEntry[];
+  pairwise: PairwiseEntry[];
+  bySlot: Map<number, TableEntry[]>;
+  pairwiseMine: PairwiseEntry | null;
+  /** Entries that did not open to the committed TEK' (tried once). */
+  failed: Set<TableEntry>;
+  /** Members that published parts of this table: whom to fetch TEK' from. */
+  publishers: Set<MemberKey>;
   tekPrime: Uint8Array | null;
   applied: boolean;
   /** State before applying, to switch to a sibling table that wins (issue 3). */
   undo: { tek: HeldKey | null; keks: HeldKey[] } | null;
-  /** Old KEKs of my slots that this table replaces (needed to read replacement entries). */
-  oldKeks: Map<number, HeldKey>;
   firstSeen: number;
-  rebroadcastAt: number | null;
+  /** When this member adds its entries (planned completer, or after a fetch). */
+  completeAt: number | null;
+  completed: boolean;
+  /** TEK' came by unicast fetch: complete the table for others in the same position (003 [0079]). */
+  fetched: boolean;
   fetchAt: number | null;
   fetchTried: Set<MemberKey>;
 }
@@ -202,6 +207,57 @@ const headerIds = new WeakMap<TableHeader, { headerBytes: Uint8Array; id: string
 const MAX_PENDING_DATA = 512;
 const NOT_A_MEMBER = 'not a member of this group';
 const MAX_LOG = 200;
+/** Table entries seal under keys used once (see entryKey), so the nonce is constant. */
+const ZERO_NONCE = new Uint8Array(24);
+const ENTRY_AAD = LABEL('table-entry');
+
+/** A max-heap of candidates for the lazy greedy set cover in planCompletion. */
+class MaxHeap<T> {
+  private items: { value: T; gain: number }[] = [];
+  push(value: T, gain: number): void {
+    const a = this.items;
+    a.push({ value, gain });
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p]!.gain >= a[i]!.gain) break;
+      [a[p], a[i]] = [a[i]!, a[p]!];
+      i = p;
+    }
+  }
+  private pop(): { value: T; gain: number } | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l]!.gain > a[m]!.gain) m = l;
+        if (r < a.length && a[r]!.gain > a[m]!.gain) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i]!, a[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+  /** Pops the candidate with the highest current gain (> 0), re-scoring lazily; undefined if none. */
+  popBest(gainOf: (v: T) => number): T | undefined {
+    for (;;) {
+      const top = this.pop();
+      if (!top) return undefined;
+      const g = gainOf(top.value);
+      if (g <= 0) continue;
+      const next = this.items[0];
+      if (!next || g >= next.gain) return top.value;
+      this.push(top.value, g);
+    }
+  }
+}
 
 function cmpKey(a: MemberKey, b: MemberKey): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -211,6 +267,8 @@ export class GroupEngine {
   readonly group: GroupId;
   readonly self: MemberKey;
   readonly selfId: number[];
+  /** First 8 bytes of this member's key: how a table's plan names it. */
+  private readonly selfPrefix: Uint8Array;
   private readonly groupBytes: Uint8Array;
   private readonly crypto: CryptoProvider;
   private readonly rng: Rng;
@@ -245,6 +303,8 @@ export class GroupEngine {
   private pidCache = new Map<MemberKey, number[]>();
   private pairwiseCache = new Map<MemberKey, Uint8Array | null>();
   private rejectedCounts = new Map<RejectReason, number>();
+  /** KEKs replaced by a table, kept for the grace window to read sibling tables and late entries. */
+  private retiredKeks: { key: HeldKey; at: number }[] = [];
 
   private constructor(deps: EngineDeps, identity: Identity, state: PersistentState) {
     this.crypto = deps.crypto;
@@ -263,6 +323,7 @@ export class GroupEngine {
     this.groupBytes = fromHex(state.group);
     if (this.groupBytes.length !== 16) throw new LocalProtocolError('group ID must be 16 bytes of hex');
     this.selfId = this.pidOf(this.self);
+    this.selfPrefix = fromHex(this.self).slice(0, 8);
   }
 
   // ================================================================ construction
@@ -468,7 +529,7 @@ export class GroupEngine {
     if (st === 'member') {
       at(this.nextHeartbeatAt);
       for (const t of this.tables.values()) {
-        at(t.rebroadcastAt);
+        at(t.completeAt);
         at(t.fetchAt);
       }
       for (const c of this.claims.values()) at(c);
@@ -568,9 +629,7 @@ export class GroupEngine {
       for (const o of r.older) out.push({ slot: TEK_SLOT, version: r.version, creators: [...r.creators], revision: o.revision, key: o.key });
     }
     for (const k of this.s.keks) out.push({ slot: k.slot, version: k.version, creators: [...k.creators], revision: k.revision, key: k.key });
-    for (const t of this.tables.values()) {
-      for (const o of t.oldKeks.values()) out.push({ slot: o.slot, version: o.version, creators: [...o.creators], revision: o.revision, key: o.key });
-    }
+    for (const { key: o } of this.retiredKeks) out.push({ slot: o.slot, version: o.version, creators: [...o.creators], revision: o.revision, key: o.key });
     return out;
   }
 
@@ -677,6 +736,7 @@ export class GroupEngine {
   private onHeartbeat(from: MemberKey, m: Extract<Message, { type: typeof MsgType.Heartbeat }>, now: number): void {
     const last = this.lastHeartbeatSentAt.get(from);
     ensure(last === undefined || m.sentAt > last, 'replay', 'heartbeat not newer than the last one from this sender');
+    if (this.s.blocklist.includes(from)) this.tellExcluded(from, now);
     ensure(!this.s.blocklist.includes(from), 'blocked', 'heartbeat from an excluded member');
     for (const k of m.keys) this.checkInfo(k);
     if (this.s.state === 'listening') {
@@ -1353,7 +1413,8 @@ export class GroupEngine {
     }
     this.pendingData = keep;
     for (const [id, at] of this.seenNonces) if (at + g < now) this.seenNonces.delete(id);
-    for (const [id, t] of this.tables) if (t.applied && t.firstSeen + g < now && t.rebroadcastAt === null) this.tables.delete(id);
+    for (const [id, t] of this.tables) if (t.applied && t.firstSeen + g < now && t.completeAt === null) this.tables.delete(id);
+    if (this.retiredKeks.length > 0) this.retiredKeks = this.retiredKeks.filter((r) => r.at + g > now);
   }
 
   // ================================================================ exclusion tables (003 [0072]–[0079], Tables 1–4)
@@ -1378,7 +1439,13 @@ export class GroupEngine {
       blocklist,
       tekCommitment: new Uint8Array(32),
       panel: panelKey ? { round: panelKey.round, members: sortedKeys(panelKey.members) } : null,
+      replaced: this.replacedKeks(targets),
+      plan: [],
     };
+    const unusable = this.unusableSlots(header);
+    const ownUsable = slotsOf(this.selfId, this.s.params.V).filter((s) => !unusable.has(s) && this.heldKey(s));
+    const { plan, pairwiseFor } = this.planCompletion(blocklist, unusable, ownUsable);
+    header.plan = plan;
     header.tekCommitment = this.commitTek(header, tekPrime);
     const headerBytes = encodeTableHeader(header);
     const headerSignature = this.crypto.ed25519Sign(this.seed, concat(LABEL('table'), this.groupBytes, headerBytes));
@@ -1387,10 +1454,18 @@ export class GroupEngine {
     this.tables.set(t.idHex, t);
     this.applyBlocklist(header, now);
     this.applyTable(t, now);
-    const contribution = this.makeContribution(t, now);
-    this.publishTable(t, contribution ? [contribution] : []);
+    const entries = this.makeEntries(t, null);
+    const pairwise: PairwiseEntry[] = [];
+    for (const m of pairwiseFor.slice(0, LIMITS.pairwise)) {
+      const pk = this.pairwise(m);
+      if (pk) pairwise.push({ member: m, sealed: this.crypto.seal(this.pairwiseEntryKey(t, pk, m), ZERO_NONCE, tekPrime, ENTRY_AAD) });
+    }
+    this.addEntries(t, entries, pairwise);
+    t.completed = true;
+    this.publishTable(t, entries, pairwise);
     const what = kind === 'exclude' ? `excluded ${targets.map(short).join(', ')}` : 'refreshed the TEK version';
-    this.addLog(now, kind === 'exclude' ? 'exclude' : 'refresh', `${what}: TEK v${header.newVersion}`);
+    const extra = pairwise.length > 0 ? `, ${pairwise.length} pairwise` : '';
+    this.addLog(now, kind === 'exclude' ? 'exclude' : 'refresh', `${what}: TEK v${header.newVersion} (${entries.length} entries, ${plan.length} completers planned${extra})`);
   }
 
   /** The commitment binds TEK' to this table, so a forged or wrong TEK' is detected (issue 3 §5). */
@@ -1406,29 +1481,43 @@ export class GroupEngine {
       header,
       headerBytes,
       headerSignature,
-      contributions: new Map(),
+      entries: [],
+      pairwise: [],
       bySlot: new Map(),
-      covered: new Set(),
-      mineSeen: -1,
-      verified: new Set(),
+      pairwiseMine: null,
+      failed: new Set(),
+      publishers: new Set(),
       tekPrime: null,
       applied: false,
       undo: null,
-      oldKeks: new Map(),
       firstSeen: now,
-      rebroadcastAt: null,
+      completeAt: null,
+      completed: false,
+      fetched: false,
       fetchAt: null,
       fetchTried: new Set(),
     };
   }
 
+  /** The targets' KEKs at the version and revision this member knows (held, or from heartbeats). */
+  private replacedKeks(targets: MemberKey[]): ReplacedKek[] {
+    const slots = new Set<number>();
+    for (const m of targets) for (const s of slotsOf(this.pidOf(m), this.s.params.V)) slots.add(s);
+    const out: ReplacedKek[] = [];
+    for (const slot of [...slots].sort((a, b) => a - b)) {
+      const k = this.heldKey(slot) ?? this.s.slotDir[String(slot)];
+      if (k) out.push({ slot, version: k.version, revision: k.revision });
+    }
+    return out;
+  }
+
   /**
    * Slots whose KEK may not carry TEK': every slot of the targets AND of every member
-   * blocked earlier (the header's full blocklist). The seed (003 [0073]) replaces only
-   * the leaver's slots; but a replacement KEK is sealed under (old KEK, TEK'), so an
-   * earlier-excluded member who knew the old KEK and a later-excluded member who knew
-   * TEK' could pool them. Treating every blocked member's slots as unusable closes that
-   * (docs/protocol.md "Deviation: collusion across exclusions"). Cached per table.
+   * blocked earlier (the header's full blocklist). The seed (003 [0073]) excludes only
+   * the leaver's slots; but a replacement is derived from (old KEK, TEK'), so a member
+   * excluded earlier (who knew the old KEK) and one excluded later (who knew TEK') could
+   * pool them. A slot any blocked member ever held therefore never carries TEK' again
+   * (docs/protocol.md §7.1). Cached per table.
    */
   private unusableSlots(h: TableHeader): Set<number> {
     const cached = this.unusableCache.get(h);
@@ -1441,84 +1530,126 @@ export class GroupEngine {
   }
   private unusableCache = new WeakMap<TableHeader, Set<number>>();
 
-  /** Builds this member's completion of a table for the slots it holds that are still uncovered. */
-  private makeContribution(t: TableState, now: number): Contribution | null {
-    if (!t.tekPrime) return null;
-    const unusable = this.unusableSlots(t.header);
-    const covered = this.coveredSlots(t);
-    const entries: TableEntry[] = [];
-    for (const slot of slotsOf(this.selfId, this.s.params.V)) {
-      if (covered.has(slot)) continue;
-      const cur = t.oldKeks.get(slot) ?? this.heldKey(slot);
-      if (!cur) continue;
-      const nonce = this.rng(24);
-      if (unusable.has(slot)) {
-        const base = t.oldKeks.get(slot) ?? cur;
-        const fresh = this.rng(KEY_BYTES);
-        const wrap = replaceKey(this.crypto, base.key, t.tekPrime, t.id);
-        const entry: TableEntry = {
-          kind: 'new-kek',
-          slot,
-          kekVersion: base.version,
-          kekRevision: base.revision,
-          newVersion: base.version + 1,
-          nonce,
-          sealed: new Uint8Array(0),
-        };
-        entry.sealed = this.crypto.seal(wrap, nonce, fresh, this.entryAad(t, entry));
-        entries.push(entry);
-        if (!t.oldKeks.has(slot)) t.oldKeks.set(slot, { ...base });
-        this.installReplacement(t, slot, this.self, entry.newVersion, base, fresh, now);
-      } else {
-        const wrap = wrapKey(this.crypto, cur.key, t.id);
-        const entry: TableEntry = { kind: 'tek-under-kek', slot, kekVersion: cur.version, kekRevision: cur.revision, newVersion: 0, nonce, sealed: new Uint8Array(0) };
-        entry.sealed = this.crypto.seal(wrap, nonce, t.tekPrime, this.entryAad(t, entry));
-        entries.push(entry);
+  /**
+   * Greedy set cover of the remaining members (003 [0073], [0076]): starting from the
+   * excluder's own usable KEKs, repeatedly pick the member who can already read TEK'
+   * and whose usable KEKs reach the most members not yet reached, and the symbols of
+   * its that reach someone new. Members none of whose KEKs is usable get TEK' pairwise.
+   * Lazy greedy over a max-heap: a candidate's gain only shrinks, so a popped candidate
+   * whose recomputed gain still tops the heap is the best one.
+   */
+  private planCompletion(blocklist: MemberKey[], unusable: Set<number>, ownUsable: number[]): { plan: PlanStep[]; pairwiseFor: MemberKey[] } {
+    const V = this.s.params.V;
+    const blocked = new Set(blocklist);
+    const usableOf = new Map<MemberKey, number[]>();
+    const holders = new Map<number, MemberKey[]>();
+    const pairwiseFor: MemberKey[] = [];
+    for (const [key, r] of Object.entries(this.s.roster)) {
+      if (key === this.self || r.state !== 'member' || blocked.has(key)) continue;
+      const usable = slotsOf(this.pidOf(key), V).filter((s) => !unusable.has(s));
+      if (usable.length === 0) {
+        pairwiseFor.push(key);
+        continue;
+      }
+      usableOf.set(key, usable);
+      for (const s of usable) {
+        const list = holders.get(s);
+        if (list) list.push(key);
+        else holders.set(s, [key]);
       }
     }
-    if (entries.length === 0) return null;
-    const body = concat(LABEL('contribution'), t.id, encodeEntries(entries));
-    const c: Contribution = { author: this.self, entries, signature: this.crypto.ed25519Sign(this.seed, body) };
-    const prev = t.contributions.get(this.self);
-    if (prev) c.entries = [...prev.entries, ...entries];
-    if (prev) c.signature = this.crypto.ed25519Sign(this.seed, concat(LABEL('contribution'), t.id, encodeEntries(c.entries)));
-    this.addContribution(t, c);
-    t.verified.add(this.self);
-    return c;
-  }
-
-  private entryAad(t: TableState, e: Pick<TableEntry, 'kind' | 'slot' | 'kekVersion' | 'kekRevision' | 'newVersion'>): Uint8Array {
-    return concat(LABEL('table-entry'), t.id, utf8(`${e.kind}:${e.slot}:${e.kekVersion}:${e.kekRevision}:${e.newVersion}`));
-  }
-
-  private coveredSlots(t: TableState): Set<number> {
-    return t.covered;
-  }
-
-  /** Stores a contribution and indexes the entries it adds (a longer one from the same author extends the earlier). */
-  private addContribution(t: TableState, c: Contribution): void {
-    const known = t.contributions.get(c.author)?.entries.length ?? 0;
-    t.contributions.set(c.author, c);
-    const unusable = this.unusableSlots(t.header);
-    for (const e of c.entries.slice(known)) {
-      const list = t.bySlot.get(e.slot) ?? [];
-      list.push({ author: c.author, e });
-      t.bySlot.set(e.slot, list);
-      if (unusable.has(e.slot) ? e.kind === 'new-kek' : e.kind === 'tek-under-kek') t.covered.add(e.slot);
+    const uncovered = new Map<number, number>();
+    for (const [s, list] of holders) uncovered.set(s, list.length);
+    const filled = new Set<number>();
+    const reached = new Set<MemberKey>();
+    const heap = new MaxHeap<MemberKey>();
+    const gainOf = (m: MemberKey) => {
+      let g = 0;
+      for (const s of usableOf.get(m)!) if (!filled.has(s)) g += uncovered.get(s)!;
+      return g;
+    };
+    const fill = (s: number) => {
+      if (filled.has(s)) return;
+      filled.add(s);
+      for (const m of holders.get(s) ?? []) {
+        if (reached.has(m)) continue;
+        reached.add(m);
+        for (const s2 of usableOf.get(m)!) uncovered.set(s2, uncovered.get(s2)! - 1);
+        heap.push(m, gainOf(m));
+      }
+    };
+    for (const s of ownUsable) fill(s);
+    const plan: PlanStep[] = [];
+    while (reached.size < usableOf.size && plan.length < 255) {
+      const best = heap.popBest(gainOf);
+      if (best === undefined) break;
+      const slots = usableOf.get(best)!.filter((s) => !filled.has(s)).sort((a, b) => uncovered.get(b)! - uncovered.get(a)!);
+      const symbols: number[] = [];
+      for (const s of slots) {
+        if (uncovered.get(s)! <= 0) continue;
+        symbols.push(Math.floor((s - 1) / V));
+        fill(s);
+      }
+      if (symbols.length > 0) plan.push({ prefix: fromHex(best).slice(0, 8), symbols: symbols.sort((a, b) => a - b) });
     }
+    for (const m of usableOf.keys()) if (!reached.has(m)) pairwiseFor.push(m);
+    return { plan, pairwiseFor: pairwiseFor.sort() };
   }
 
-  private publishTable(t: TableState, contributions: Contribution[]): void {
-    this.publish('control', { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, contributions });
+  /** TEK' under each of this member's usable KEKs that no entry covers yet; `symbols` limits it to a plan step. */
+  private makeEntries(t: TableState, symbols: readonly number[] | null): TableEntry[] {
+    const unusable = this.unusableSlots(t.header);
+    const V = this.s.params.V;
+    const entries: TableEntry[] = [];
+    for (const sym of symbols ?? this.selfId.map((_, i) => i)) {
+      const value = this.selfId[sym];
+      if (value === undefined) continue;
+      const slot = kekSlot(sym, value, V);
+      if (unusable.has(slot) || t.bySlot.has(slot)) continue;
+      const k = this.heldKey(slot);
+      if (!k) continue;
+      const e: TableEntry = { slot, kekVersion: k.version, kekRevision: k.revision, sealed: new Uint8Array(0) };
+      e.sealed = this.crypto.seal(this.entryKey(t, e, k.key), ZERO_NONCE, t.tekPrime!, ENTRY_AAD);
+      entries.push(e);
+    }
+    return entries;
+  }
+
+  /** The wrap key of one entry is unique to (KEK, table, slot, version, revision): a zero nonce is safe. */
+  private entryKey(t: TableState, e: Pick<TableEntry, 'slot' | 'kekVersion' | 'kekRevision'>, kek: Uint8Array): Uint8Array {
+    return wrapKey(this.crypto, kek, concat(t.id, utf8(`${e.slot}:${e.kekVersion}:${e.kekRevision}`)));
+  }
+
+  private pairwiseEntryKey(t: TableState, pairwise: Uint8Array, member: MemberKey): Uint8Array {
+    return wrapKey(this.crypto, pairwise, concat(t.id, fromHex(member)));
+  }
+
+  /** Indexes new entries; returns how many were new. */
+  private addEntries(t: TableState, entries: readonly TableEntry[], pairwise: readonly PairwiseEntry[]): number {
+    let added = 0;
+    for (const e of entries) {
+      const list = t.bySlot.get(e.slot);
+      if (list?.some((x) => x.kekVersion === e.kekVersion && x.kekRevision === e.kekRevision)) continue;
+      if (list) list.push(e);
+      else t.bySlot.set(e.slot, [e]);
+      t.entries.push(e);
+      added++;
+    }
+    for (const p of pairwise) {
+      if (t.pairwise.some((x) => x.member === p.member)) continue;
+      t.pairwise.push(p);
+      if (p.member === this.self) t.pairwiseMine = p;
+      added++;
+    }
+    return added;
+  }
+
+  private publishTable(t: TableState, entries: TableEntry[], pairwise: PairwiseEntry[]): void {
+    this.publish('control', { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries, pairwise });
   }
 
   private tableMessageBytes(t: TableState): Uint8Array {
-    return encodeMessage(this.groupBytes, {
-      type: MsgType.Table,
-      header: t.header,
-      headerSignature: t.headerSignature,
-      contributions: [...t.contributions.values()],
-    });
+    return encodeMessage(this.groupBytes, { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries: t.entries, pairwise: t.pairwise });
   }
 
   private onTable(from: MemberKey, m: Extract<Message, { type: typeof MsgType.Table }>, now: number): void {
@@ -1532,26 +1663,56 @@ export class GroupEngine {
       this.authorizeTable(h);
       ensure(h.newVersion === h.base.version + 1, 'invalid', 'a table makes exactly the next version');
       if (this.s.tek && h.newVersion < this.s.tek.version - 1) throw new RemoteProtocolError('stale', `table for TEK v${h.newVersion}, current is v${this.s.tek.version}`);
+      this.checkReplaced(h);
       t = this.newTableState(h, headerBytes, m.headerSignature, now);
     } else if (!equalBytes(t.headerSignature, m.headerSignature)) {
       ensure(this.crypto.ed25519Verify(fromHex(h.excluder), concat(LABEL('table'), this.groupBytes, headerBytes), m.headerSignature), 'bad-signature', 'table header signature does not verify');
     }
-    const fresh = m.contributions.filter((c) => {
-      const known = t!.contributions.get(c.author);
-      return !known || c.entries.length > known.entries.length;
-    });
-    if (this.tables.has(id) && fresh.length === 0) throw new RemoteProtocolError('replay', 'table brings nothing new');
-    for (const c of fresh) for (const e of c.entries) this.checkEntry(e);
-    // Apply.
-    if (!this.tables.has(id)) this.tables.set(id, t);
-    for (const c of fresh) {
-      this.addContribution(t, c);
-      t.verified.delete(c.author);
+    const p = this.s.params;
+    const unusable = this.unusableSlots(h);
+    for (const e of m.entries) {
+      ensure(e.slot >= 1 && e.slot <= p.V * p.W, 'invalid', `entry for slot ${e.slot} outside the KEK table`);
+      ensure(!unusable.has(e.slot), 'invalid', `entry under ${slotName(e.slot, p.V)}, a KEK an excluded member knew`);
     }
+    const known = this.tables.get(id);
+    if (known) {
+      const fresh = m.entries.some((e) => !known.bySlot.get(e.slot)?.some((x) => x.kekVersion === e.kekVersion && x.kekRevision === e.kekRevision)) || m.pairwise.some((x) => !known.pairwise.some((y) => y.member === x.member));
+      if (!fresh) throw new RemoteProtocolError('replay', 'table brings nothing new');
+    }
+    // Apply.
+    if (!known) this.tables.set(id, t);
+    this.addEntries(t, m.entries, m.pairwise);
+    if (from !== this.self) t.publishers.add(from);
     this.lastSeen.set(from, now);
     this.applyBlocklist(h, now);
     if (this.s.state !== 'member') return; // we were excluded by it
     this.progressTable(t, now);
+  }
+
+  /**
+   * An excluded member that keeps talking missed every publication of its table: send it
+   * the signed header (no entries) so it learns of its exclusion (003 [0075]). At most
+   * once per heartbeat interval per member.
+   */
+  private tellExcluded(member: MemberKey, now: number): void {
+    const last = this.toldExcluded.get(member);
+    if (last !== undefined && now - last < this.s.params.heartbeatMs) return;
+    const t = [...this.tables.values()].find((x) => x.header.blocklist.includes(member));
+    if (!t) return;
+    this.toldExcluded.set(member, now);
+    this.unicast(member, { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries: [], pairwise: [] });
+  }
+  private toldExcluded = new Map<MemberKey, number>();
+
+  /** The header's replaced KEKs are the targets' slots, each once, in order. */
+  private checkReplaced(h: TableHeader): void {
+    const allowed = new Set<number>();
+    for (const m of h.targets) for (const s of slotsOf(this.pidOf(m), this.s.params.V)) allowed.add(s);
+    let last = 0;
+    for (const r of h.replaced) {
+      ensure(allowed.has(r.slot) && r.slot > last, 'invalid', 'a table may replace only its targets\' KEKs, each once, in order');
+      last = r.slot;
+    }
   }
 
   /** Encoded header and table ID, memoized per decoded header (published tables reach every member as one object). */
@@ -1563,12 +1724,6 @@ export class GroupEngine {
       headerIds.set(h, v);
     }
     return v;
-  }
-
-  private checkEntry(e: TableEntry): void {
-    const p = this.s.params;
-    ensure(e.slot >= 1 && e.slot <= p.V * p.W, 'invalid', `entry for slot ${e.slot} outside the KEK table`);
-    if (e.kind === 'new-kek') ensure(e.newVersion === e.kekVersion + 1, 'invalid', 'replacement KEK must be the next version');
   }
 
   /** Who may change keys (issue 3 §5): exclusions by the policy; refreshes by the TEK holder or an admin. */
@@ -1625,58 +1780,60 @@ export class GroupEngine {
     for (const k of this.s.keks) if (k.owner && newly.includes(k.owner)) k.owner = null;
   }
 
-  /** Reads TEK' if possible, applies the table, installs replacement KEKs, and schedules completion. */
+  /** Reads TEK' if possible, applies the table, and completes it when this member is planned or fetched it (003 [0079]). */
   private progressTable(t: TableState, now: number): void {
     if (!t.tekPrime) t.tekPrime = this.readTekPrime(t);
     if (!t.tekPrime) {
-      if (t.fetchAt === null) t.fetchAt = now + this.s.params.fetchAfterMs;
+      if (t.fetchAt === null) t.fetchAt = now + this.s.params.fetchAfterMs + this.randomBelow(Math.max(2, this.s.params.heartbeatMs));
       return;
     }
     t.fetchAt = null;
     this.applyTable(t, now);
-    if (!t.applied) return;
-    // Replacements only need another look when new entries arrived for our own slots.
-    let mine = 0;
-    for (const slot of slotsOf(this.selfId, this.s.params.V)) mine += t.bySlot.get(slot)?.length ?? 0;
-    if (mine !== t.mineSeen) {
-      t.mineSeen = mine;
-      this.readReplacements(t, now);
-    }
-    this.scheduleCompletion(t, now);
+    if (!t.applied || t.completed || t.completeAt !== null) return;
+    const planned = this.plannedSymbols(t);
+    if (planned) t.completeAt = now;
+    else if (t.fetched) t.completeAt = now + 1 + this.randomBelow(Math.max(2, this.s.params.heartbeatMs));
+  }
+
+  /** The symbols the excluder's plan asks this member to add, or null if it is not in the plan. */
+  private plannedSymbols(t: TableState): number[] | null {
+    const mine = this.selfPrefix;
+    for (const step of t.header.plan) if (equalBytes(step.prefix, mine)) return step.symbols;
+    return null;
   }
 
   private readTekPrime(t: TableState): Uint8Array | null {
+    const unusable = this.unusableSlots(t.header);
     for (const slot of slotsOf(this.selfId, this.s.params.V)) {
-      for (const { author, e } of t.bySlot.get(slot) ?? []) {
-        if (e.kind !== 'tek-under-kek') continue;
-        const kek = this.kekAt(t, e.slot, e.kekVersion, e.kekRevision);
+      if (unusable.has(slot)) continue;
+      for (const e of t.bySlot.get(slot) ?? []) {
+        if (t.failed.has(e)) continue;
+        const kek = this.kekAt(slot, e.kekVersion, e.kekRevision);
         if (!kek) continue;
-        const pt = this.crypto.open(wrapKey(this.crypto, kek, t.id), e.nonce, e.sealed, this.entryAad(t, e));
-        if (!pt || !equalBytes(this.commitTek(t.header, pt), t.header.tekCommitment)) continue;
-        const c = t.contributions.get(author);
-        if (!c || !this.verifyContribution(t, author, c)) continue;
-        return pt;
+        const pt = this.crypto.open(this.entryKey(t, e, kek), ZERO_NONCE, e.sealed, ENTRY_AAD);
+        if (pt && equalBytes(this.commitTek(t.header, pt), t.header.tekCommitment)) return pt;
+        t.failed.add(e);
+        this.reject(this.self, 'decrypt-failed', `table entry under ${slotName(slot, this.s.params.V)} does not open to the committed TEK'`, -1);
       }
+    }
+    const p = t.pairwiseMine;
+    if (p) {
+      const pk = this.pairwise(t.header.excluder);
+      const pt = pk ? this.crypto.open(this.pairwiseEntryKey(t, pk, this.self), ZERO_NONCE, p.sealed, ENTRY_AAD) : null;
+      if (pt && equalBytes(this.commitTek(t.header, pt), t.header.tekCommitment)) return pt;
+      t.pairwiseMine = null;
     }
     return null;
   }
 
-  private verifyContribution(t: TableState, author: MemberKey, c: Contribution): boolean {
-    if (t.verified.has(author)) return true;
-    const ok = this.crypto.ed25519Verify(fromHex(author), concat(LABEL('contribution'), t.id, encodeEntries(c.entries)), c.signature);
-    if (ok) t.verified.add(author);
-    else {
-      t.contributions.delete(author);
-      this.reject(author, 'bad-signature', 'table contribution signature does not verify', -1);
+  /** My KEK for `slot` at (version, revision), stepping forward if needed; a KEK replaced recently still counts. */
+  private kekAt(slot: number, version: number, revision: number): Uint8Array | null {
+    const candidates = [this.heldKey(slot), ...this.retiredKeks.filter((r) => r.key.slot === slot).map((r) => r.key)];
+    for (const k of candidates) {
+      if (!k || k.version !== version || k.revision > revision || revision - k.revision > 10_000) continue;
+      return advanceRevision(this.crypto, k.key, k.revision, revision);
     }
-    return ok;
-  }
-
-  /** My KEK for `slot` at (version, revision), stepping forward if needed; the pre-table KEK if this table replaced it. */
-  private kekAt(t: TableState, slot: number, version: number, revision: number): Uint8Array | null {
-    const k = t.oldKeks.get(slot) ?? this.heldKey(slot);
-    if (!k || k.version !== version || k.revision > revision || revision - k.revision > 10_000) return null;
-    return advanceRevision(this.crypto, k.key, k.revision, revision);
+    return null;
   }
 
   private applyTable(t: TableState, now: number): void {
@@ -1717,11 +1874,6 @@ export class GroupEngine {
     const h = t.header;
     const old = this.s.tek!;
     t.undo = { tek: { ...old }, keks: this.s.keks.map((k) => ({ ...k })) };
-    // Remember the KEKs this table replaces, to read replacement entries (003 Table 2).
-    for (const s of this.unusableSlots(h)) {
-      const k = this.heldKey(s);
-      if (k && !t.oldKeks.has(s)) t.oldKeks.set(s, { ...k });
-    }
     this.retireTek(now);
     const origin: KeyOrigin = h.panel ? { kind: 'panel', round: h.panel.round, members: creators } : { kind: 'single', creator: h.excluder };
     this.s.tek = {
@@ -1744,12 +1896,63 @@ export class GroupEngine {
       this.s.lastRevisionRefreshAt = now;
     }
     this.keyChanged(TEK_SLOT, h.kind === 'exclude' ? 'exclusion' : 'refresh', now);
+    this.deriveReplacements(t, now);
     if (h.panel) {
       this.addLog(now, 'panel-round', `TEK v${h.newVersion} from panel round ${h.panel.round}`);
       this.panel?.consumed(h.panel.round, h.panel.members, now);
     }
     this.retryPendingData(now);
     this.flushHeldOutgoing(now);
+  }
+
+  /**
+   * 003 [0073]: every KEK a target knew is replaced. The replacement is derived, not sent:
+   * HKDF(old KEK at the header's revision ‖ TEK', table ID), computable exactly by the
+   * members that hold the old KEK and can read TEK' (deviation: the seed seals a fresh
+   * KEK under the same two keys, which protects it no better and costs an entry per slot
+   * and completer). A holder that cannot step to the named revision fetches the new version.
+   */
+  private deriveReplacements(t: TableState, now: number): void {
+    const h = t.header;
+    const mine = new Set(slotsOf(this.selfId, this.s.params.V));
+    for (const r of h.replaced) {
+      if (!mine.has(r.slot)) continue;
+      const k = this.heldKey(r.slot);
+      const owner = this.replacementOwner(r.slot, h);
+      if (k && k.version === r.version && k.revision <= r.revision) {
+        const old = advanceRevision(this.crypto, k.key, k.revision, r.revision);
+        this.retiredKeks.push({ key: { ...k }, at: now });
+        const held: HeldKey = {
+          slot: r.slot,
+          version: r.version + 1,
+          creators: [h.excluder],
+          revision: 0,
+          key: replaceKey(this.crypto, old, t.tekPrime!, t.id),
+          basedOn: { version: r.version, revision: r.revision, creators: k.creators },
+          origin: { kind: 'single', creator: h.excluder },
+          owner,
+        };
+        this.s.keks = this.s.keks.filter((x) => x.slot !== r.slot);
+        this.s.keks.push(held);
+        this.s.slotDir[String(r.slot)] = { version: held.version, revision: 0, creators: [h.excluder], owner };
+        this.heardAt.set(r.slot, now);
+        this.keyChanged(r.slot, `replaced by the table of TEK v${h.newVersion}`, now);
+      } else if (!k || k.version <= r.version) {
+        if (owner && owner !== this.self) this.scheduleFetch(r.slot, r.version + 1, [h.excluder], owner, now, this.s.params.fetchAfterMs);
+      }
+    }
+  }
+
+  /** Owner of a derived replacement: the excluder if it holds the slot (003 [0073]), else the lowest-keyed member that does. */
+  private replacementOwner(slot: number, h: TableHeader): MemberKey | null {
+    const V = this.s.params.V;
+    if (slotsOf(this.pidOf(h.excluder), V).includes(slot)) return h.excluder;
+    let best: MemberKey | null = null;
+    for (const [key, r] of Object.entries(this.s.roster)) {
+      if (r.state !== 'member' || h.blocklist.includes(key)) continue;
+      if ((best === null || key < best) && slotsOf(this.pidOf(key), V).includes(slot)) best = key;
+    }
+    return best;
   }
 
   /** A losing sibling's TEK′ still excludes its own targets: keep it readable for the grace window, never send under it. */
@@ -1769,76 +1972,22 @@ export class GroupEngine {
     this.s.keks = t.undo.keks;
     t.applied = false;
     t.undo = null;
-    t.rebroadcastAt = null;
-    t.mineSeen = -1;
+    t.completeAt = null;
     this.keyChanged(TEK_SLOT, 'concurrent table lost', now);
-  }
-
-  /** Installs the winning replacement KEK for each of my slots this table replaces (lowest author wins, 003 [0077]–[0078]). */
-  private readReplacements(t: TableState, now: number): void {
-    const unusable = this.unusableSlots(t.header);
-    for (const slot of slotsOf(this.selfId, this.s.params.V)) {
-      if (!unusable.has(slot)) continue;
-      const base = t.oldKeks.get(slot);
-      if (!base) continue;
-      const candidates = (t.bySlot.get(slot) ?? []).filter((x) => x.e.kind === 'new-kek').sort((a, b) => cmpKey(a.author, b.author));
-      for (const { author, e } of candidates) {
-        const c = t.contributions.get(author);
-        if (!c) continue;
-        const cur = this.heldKey(slot);
-        if (cur && cur.version === e.newVersion && cur.creators[0] !== undefined && cmpKey(cur.creators[0], author) <= 0 && cur.basedOn?.version === base.version) break;
-        const oldKey = this.kekAt(t, slot, e.kekVersion, e.kekRevision);
-        if (!oldKey) continue;
-        const pt = this.crypto.open(replaceKey(this.crypto, oldKey, t.tekPrime!, t.id), e.nonce, e.sealed, this.entryAad(t, e));
-        if (!pt || !this.verifyContribution(t, author, c)) continue;
-        this.installReplacement(t, slot, author, e.newVersion, base, pt, now);
-        break;
-      }
-    }
-  }
-
-  private installReplacement(t: TableState, slot: number, author: MemberKey, version: number, base: HeldKey, key: Uint8Array, now: number): void {
-    const held: HeldKey = {
-      slot,
-      version,
-      creators: [author],
-      revision: 0,
-      key,
-      basedOn: { version: base.version, revision: base.revision, creators: base.creators },
-      origin: { kind: 'single', creator: author },
-      owner: author,
-    };
-    this.s.keks = this.s.keks.filter((k) => k.slot !== slot);
-    this.s.keks.push(held);
-    this.s.slotDir[String(slot)] = { version, revision: 0, creators: [author], owner: author };
-    this.heardAt.set(slot, now);
-    this.keyChanged(slot, `replaced by the table of TEK v${t.header.newVersion}`, now);
-  }
-
-  /** Randomized back-off with suppression: complete the table only with slots nobody covered yet (003 [0073]). */
-  private scheduleCompletion(t: TableState, now: number): void {
-    if (t.rebroadcastAt !== null) return;
-    const covered = this.coveredSlots(t);
-    const mine = slotsOf(this.selfId, this.s.params.V).filter((s) => !covered.has(s));
-    if (mine.length === 0) return;
-    // Greedy set cover: members that can fill more of the table answer sooner. The random
-    // part widens with the group (about 4 ms per member, at most two heartbeats), so that
-    // in a large group few members fire within one network latency of each other and the
-    // rest find their slots covered (suppression).
-    const spread = this.s.params.heartbeatMs;
-    const share = 1 - mine.length / this.s.params.W;
-    const members = Object.keys(this.s.roster).length;
-    const jitter = Math.min(2 * spread, Math.max(Math.floor(spread / 4), 4 * members));
-    t.rebroadcastAt = now + 1 + Math.floor((spread * share) / 2) + this.randomBelow(Math.max(2, jitter));
   }
 
   private tablesTick(now: number): void {
     for (const t of this.tables.values()) {
-      if (t.rebroadcastAt !== null && now >= t.rebroadcastAt) {
-        t.rebroadcastAt = null;
-        if (!t.applied) continue;
-        const c = this.makeContribution(t, now);
-        if (c) this.publishTable(t, [c]);
+      if (t.completeAt !== null && now >= t.completeAt) {
+        // Complete the table with the slots nobody covered yet (suppression), then rebroadcast (003 [0073], [0079]).
+        t.completeAt = null;
+        if (!t.applied || t.completed) continue;
+        t.completed = true;
+        const entries = this.makeEntries(t, this.plannedSymbols(t));
+        if (entries.length > 0) {
+          this.addEntries(t, entries, []);
+          this.publishTable(t, entries, []);
+        }
       }
       if (t.fetchAt !== null && now >= t.fetchAt && this.tableIsMoot(t)) {
         // A sibling with a lower excluder, or a newer version, makes this TEK' useless: no fetch.
@@ -1846,7 +1995,7 @@ export class GroupEngine {
       }
       if (t.fetchAt !== null && now >= t.fetchAt) {
         // Still no readable TEK': ask a member who has it, over a unicast (003 [0079]).
-        const authors = [...t.contributions.keys(), t.header.excluder].filter((a) => a !== this.self && !this.s.blocklist.includes(a) && !t.fetchTried.has(a));
+        const authors = [...t.publishers, t.header.excluder].filter((a) => a !== this.self && !this.s.blocklist.includes(a) && !t.fetchTried.has(a));
         const to = authors[0] ?? t.header.excluder;
         t.fetchTried.add(to);
         if (authors.length <= 1) t.fetchTried.clear();
@@ -1870,7 +2019,7 @@ export class GroupEngine {
   }
 
   private tableWillResolve(slot: number, version: number, creators: MemberKey[]): boolean {
-    if (slot !== TEK_SLOT) return [...this.tables.values()].some((t) => this.unusableSlots(t.header).has(slot));
+    if (slot !== TEK_SLOT) return [...this.tables.values()].some((t) => !t.applied && t.header.replaced.some((r) => r.slot === slot));
     return [...this.tables.values()].some((t) => t.header.newVersion === version && sameCreators(t.header.panel ? sortedKeys(t.header.panel.members) : [t.header.excluder], creators) && t.fetchAt !== null);
   }
 
@@ -1963,6 +2112,7 @@ export class GroupEngine {
       const t = [...this.tables.values()].find((x) => x.header.newVersion === info.version && sameCreators(x.header.panel ? sortedKeys(x.header.panel.members) : [x.header.excluder], creators));
       if (t && !t.tekPrime && info.revision === 0 && equalBytes(this.commitTek(t.header, key), t.header.tekCommitment)) {
         t.tekPrime = key;
+        t.fetched = true;
         this.progressTable(t, now);
         return;
       }

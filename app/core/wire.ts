@@ -29,7 +29,8 @@ export const LIMITS = {
   roster: 20_000,
   blocklist: 20_000,
   targets: 256,
-  entries: 4096,
+  entries: 8192,
+  pairwise: 4096,
   name: 256,
   credential: 8192,
   admins: 1000,
@@ -103,24 +104,43 @@ export interface TableHeader {
   tekCommitment: Uint8Array;
   /** Origin of TEK': a single creator or a fractional-key panel round (issue 4). */
   panel: { round: number; members: MemberKey[] } | null;
+  /**
+   * The targets' KEKs this table replaces (003 [0073]), at the version and revision the
+   * excluder knew: every holder derives the next version from that KEK and TEK'.
+   */
+  replaced: ReplacedKek[];
+  /** Designated completers, in greedy set-cover order (003 [0073], [0076]). */
+  plan: PlanStep[];
 }
 
+export interface ReplacedKek {
+  slot: number;
+  version: number;
+  revision: number;
+}
+
+/** One designated completer: the first 8 bytes of its key and the symbols whose KEKs it adds. */
+export interface PlanStep {
+  prefix: Uint8Array;
+  symbols: number[];
+}
+
+/** TEK' under one KEK (003 Table 2, "new TEK in old KEK"); the wrap key is unique per table and KEK, so no nonce travels. */
 export interface TableEntry {
-  kind: 'tek-under-kek' | 'new-kek';
   slot: number;
   kekVersion: number;
   kekRevision: number;
-  /** new-kek only: the replacement's version (old version + 1). */
-  newVersion: number;
-  nonce: Uint8Array;
   sealed: Uint8Array;
 }
 
-export interface Contribution {
-  author: MemberKey;
-  entries: TableEntry[];
-  signature: Uint8Array;
+/** TEK' sealed pairwise for a member whose every KEK is unusable (docs/protocol.md §7.1). */
+export interface PairwiseEntry {
+  member: MemberKey;
+  sealed: Uint8Array;
 }
+
+/** Bytes of a sealed 32-byte key: ciphertext and Poly1305 tag. */
+export const SEALED_KEY_BYTES = 48;
 
 export type Message =
   | { type: typeof MsgType.Heartbeat; sentAt: number; keys: KeyInfo[]; history: KeyInfo[]; blocklistCount: number; rosterCount: number }
@@ -156,7 +176,7 @@ export type Message =
       nonce: Uint8Array;
       ciphertext: Uint8Array;
     }
-  | { type: typeof MsgType.Table; header: TableHeader; headerSignature: Uint8Array; contributions: Contribution[] }
+  | { type: typeof MsgType.Table; header: TableHeader; headerSignature: Uint8Array; entries: TableEntry[]; pairwise: PairwiseEntry[] }
   | { type: typeof MsgType.FetchRequest; slot: number; version: number; tag: Uint8Array }
   | { type: typeof MsgType.FetchReply; table: Uint8Array | null; key: SealedKey | null }
   | { type: typeof MsgType.Leave; sentAt: number }
@@ -293,6 +313,13 @@ export function encodeTableHeader(h: TableHeader): Uint8Array {
     w.u8(1).u32(h.panel.round);
     wKeys(w, h.panel.members);
   } else w.u8(0);
+  w.varint(h.replaced.length);
+  for (const x of h.replaced) w.u16(x.slot).varint(x.version).varint(x.revision);
+  w.u8(h.plan.length);
+  for (const p of h.plan) {
+    w.raw(p.prefix).varint(p.symbols.length);
+    for (const sym of p.symbols) w.u8(sym);
+  }
   return w.finish();
 }
 function decodeTableHeader(r: Reader): TableHeader {
@@ -308,6 +335,20 @@ function decodeTableHeader(r: Reader): TableHeader {
   const tekCommitment = r.raw(32);
   const hasPanel = r.u8();
   const panel = hasPanel ? { round: r.u32(), members: rKeys(r, 64) } : null;
+  const nReplaced = r.varint();
+  if (nReplaced > LIMITS.entries) throw new RemoteProtocolError('decode', `${nReplaced} replaced KEKs exceed ${LIMITS.entries}`);
+  const replaced: ReplacedKek[] = [];
+  for (let i = 0; i < nReplaced; i++) replaced.push({ slot: r.u16(), version: r.varint(), revision: r.varint() });
+  const plan: PlanStep[] = [];
+  const nPlan = r.u8();
+  for (let i = 0; i < nPlan; i++) {
+    const prefix = r.raw(8);
+    const n = r.varint();
+    if (n > 256) throw new RemoteProtocolError('decode', 'plan step names more than 256 symbols');
+    const symbols: number[] = [];
+    for (let j = 0; j < n; j++) symbols.push(r.u8());
+    plan.push({ prefix, symbols });
+  }
   return {
     kind: k === 0 ? 'exclude' : 'refresh',
     excluder,
@@ -318,36 +359,30 @@ function decodeTableHeader(r: Reader): TableHeader {
     blocklist,
     tekCommitment,
     panel,
+    replaced,
+    plan,
   };
 }
 
-/** The bytes a contributor signs: table ID ‖ its entries. */
-export function encodeEntries(entries: readonly TableEntry[]): Uint8Array {
-  const w = new Writer();
-  w.u16(entries.length);
-  for (const e of entries) {
-    w.u8(e.kind === 'tek-under-kek' ? 1 : 2).u16(e.slot).u32(e.kekVersion).u32(e.kekRevision).u32(e.newVersion);
-    w.raw(e.nonce).bytes(e.sealed);
+function encodeEntries(w: Writer, entries: readonly TableEntry[], pairwise: readonly PairwiseEntry[]): void {
+  w.varint(entries.length);
+  for (const e of entries) w.u16(e.slot).varint(e.kekVersion).varint(e.kekRevision).raw(e.sealed);
+  w.varint(pairwise.length);
+  for (const p of pairwise) {
+    wKey(w, p.member);
+    w.raw(p.sealed);
   }
-  return w.finish();
 }
-function decodeEntries(r: Reader): TableEntry[] {
-  const n = r.count(LIMITS.entries);
-  const out: TableEntry[] = [];
-  for (let i = 0; i < n; i++) {
-    const k = r.u8();
-    if (k !== 1 && k !== 2) throw new RemoteProtocolError('decode', 'unknown entry kind');
-    out.push({
-      kind: k === 1 ? 'tek-under-kek' : 'new-kek',
-      slot: r.u16(),
-      kekVersion: r.u32(),
-      kekRevision: r.u32(),
-      newVersion: r.u32(),
-      nonce: r.raw(24),
-      sealed: r.bytes(96),
-    });
-  }
-  return out;
+function decodeEntries(r: Reader): { entries: TableEntry[]; pairwise: PairwiseEntry[] } {
+  const n = r.varint();
+  if (n > LIMITS.entries) throw new RemoteProtocolError('decode', `${n} table entries exceed ${LIMITS.entries}`);
+  const entries: TableEntry[] = [];
+  for (let i = 0; i < n; i++) entries.push({ slot: r.u16(), kekVersion: r.varint(), kekRevision: r.varint(), sealed: r.raw(SEALED_KEY_BYTES) });
+  const np = r.varint();
+  if (np > LIMITS.pairwise) throw new RemoteProtocolError('decode', `${np} pairwise entries exceed ${LIMITS.pairwise}`);
+  const pairwise: PairwiseEntry[] = [];
+  for (let i = 0; i < np; i++) pairwise.push({ member: rKey(r), sealed: r.raw(SEALED_KEY_BYTES) });
+  return { entries, pairwise };
 }
 
 // ---------------------------------------------------------------- messages
@@ -409,11 +444,7 @@ export function encodeMessage(group: Uint8Array, m: Message): Uint8Array {
       break;
     case MsgType.Table: {
       w.bytes(encodeTableHeader(m.header)).raw(m.headerSignature);
-      w.u16(m.contributions.length);
-      for (const c of m.contributions) {
-        wKey(w, c.author);
-        w.bytes(encodeEntries(c.entries)).raw(c.signature);
-      }
+      encodeEntries(w, m.entries, m.pairwise);
       break;
     }
     case MsgType.FetchRequest:
@@ -570,16 +601,7 @@ function decodeFresh(group: Uint8Array, channel: 'control' | 'data' | 'unicast',
       const header = decodeTableHeader(hr);
       hr.done();
       const headerSignature = r.raw(64);
-      const n = r.count(LIMITS.entries);
-      const contributions: Contribution[] = [];
-      for (let i = 0; i < n; i++) {
-        const author = rKey(r);
-        const er = new Reader(r.bytes(LIMITS.controlBytes));
-        const entries = decodeEntries(er);
-        er.done();
-        contributions.push({ author, entries, signature: r.raw(64) });
-      }
-      m = { type, header, headerSignature, contributions };
+      m = { type, header, headerSignature, ...decodeEntries(r) };
       break;
     }
     case MsgType.FetchRequest:

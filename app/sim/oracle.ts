@@ -11,7 +11,7 @@
  * old KEK and a TEK' it knows, revision steps forward of anything it knows.
  */
 import type { CryptoProvider } from '../core/crypto-provider.js';
-import { MsgType, dataAad, decodeMessage, encodeTableHeader as encodeHeader, type Message, type TableHeader } from '../core/wire.js';
+import { MsgType, dataAad, decodeMessage, encodeTableHeader as encodeHeader, type Message, type TableEntry, type TableHeader } from '../core/wire.js';
 import { advanceRevision, creatorsTag, dataKey, replaceKey, wrapKey } from '../core/keys.js';
 import { concat, equalBytes, toHex, utf8 } from '../core/bytes.js';
 import type { MemberKey } from '../core/types.js';
@@ -42,7 +42,7 @@ export interface RecordedData {
 /** What one adversary can do with what it knows. */
 export class Adversary {
   private keys = new Map<string, KnownKey>(); // slot:version:tag → lowest revision known
-  private tableCache = new Map<string, { header: TableHeader; id: Uint8Array; entries: { author: string; e: DecodedEntry }[] }>();
+  private tableCache = new Map<string, { header: TableHeader; id: Uint8Array; entries: TableEntry[] }>();
   readonly learnedTeks: { version: number; creators: MemberKey[] }[] = [];
 
   constructor(
@@ -94,7 +94,7 @@ export class Adversary {
         t = { header: msg.header, id: headerBytesId, entries: [] };
         this.tableCache.set(key, t);
       }
-      for (const c of msg.contributions) for (const e of c.entries) t.entries.push({ author: c.author, e });
+      t.entries.push(...msg.entries);
     }
     let progress = true;
     while (progress) {
@@ -103,27 +103,28 @@ export class Adversary {
     }
   }
 
-  private tryTable(t: { header: TableHeader; id: Uint8Array; entries: { author: string; e: DecodedEntry }[] }): boolean {
+  private tryTable(t: { header: TableHeader; id: Uint8Array; entries: TableEntry[] }): boolean {
     let learned = false;
     const newCreators = t.header.panel ? [...t.header.panel.members].sort() : [t.header.excluder];
     let tekPrime = this.keyAt(0, t.header.newVersion, newCreators, 0)[0] ?? null;
-    for (const { author, e } of t.entries) {
-      const aad = concat(utf8('conclave/v1/table-entry'), t.id, utf8(`${e.kind}:${e.slot}:${e.kekVersion}:${e.kekRevision}:${e.newVersion}`));
-      if (e.kind === 'tek-under-kek' && !tekPrime) {
-        for (const kek of this.keyAt(e.slot, e.kekVersion, null, e.kekRevision)) {
-          const pt = this.crypto.open(wrapKey(this.crypto, kek, t.id), e.nonce, e.sealed, aad);
-          if (pt) {
-            tekPrime = pt;
-            if (this.add({ slot: 0, version: t.header.newVersion, creators: newCreators, revision: 0, key: pt }, true)) learned = true;
-            break;
-          }
+    for (const e of t.entries) {
+      if (tekPrime) break;
+      for (const kek of this.keyAt(e.slot, e.kekVersion, null, e.kekRevision)) {
+        const wrap = wrapKey(this.crypto, kek, concat(t.id, utf8(`${e.slot}:${e.kekVersion}:${e.kekRevision}`)));
+        const pt = this.crypto.open(wrap, new Uint8Array(24), e.sealed, utf8('conclave/v1/table-entry'));
+        if (pt) {
+          tekPrime = pt;
+          if (this.add({ slot: 0, version: t.header.newVersion, creators: newCreators, revision: 0, key: pt }, true)) learned = true;
+          break;
         }
       }
-      if (e.kind === 'new-kek' && tekPrime) {
-        for (const old of this.keyAt(e.slot, e.kekVersion, null, e.kekRevision)) {
-          const pt = this.crypto.open(replaceKey(this.crypto, old, tekPrime, t.id), e.nonce, e.sealed, aad);
-          if (pt && this.add({ slot: e.slot, version: e.newVersion, creators: [author], revision: 0, key: pt }, true)) learned = true;
-        }
+    }
+    if (!tekPrime) return learned;
+    // Replacement KEKs are derived from the old KEK and TEK' (docs/protocol.md §7.1).
+    for (const r of t.header.replaced) {
+      for (const old of this.keyAt(r.slot, r.version, null, r.revision)) {
+        const key = replaceKey(this.crypto, old, tekPrime, t.id);
+        if (this.add({ slot: r.slot, version: r.version + 1, creators: [t.header.excluder], revision: 0, key }, true)) learned = true;
       }
     }
     return learned;
@@ -147,8 +148,6 @@ export class Adversary {
     return false;
   }
 }
-
-type DecodedEntry = Extract<Message, { type: typeof MsgType.Table }>['contributions'][number]['entries'][number];
 
 function tableId(crypto: CryptoProvider, header: TableHeader): Uint8Array {
   // Same derivation as the engine's table ID, recomputed here from the public header.

@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SMALL, assertOk, joins, member, readers, run } from './helpers.js';
+import { MsgType, decodeMessage, type Message } from '../../app/core/wire.js';
+import type { Simulation } from '../../app/sim/simulation.js';
 
 
 test('joins: everyone reads everyone, a join costs existing members no key bytes', () => {
@@ -120,4 +122,88 @@ test('10% control-message loss: heartbeats and fetches still bring everyone to t
     until: 26000,
   });
   assertOk(report);
+});
+
+const GROUP_BYTES = Uint8Array.from({ length: 16 }, (_, i) => (i === 15 ? 1 : 0));
+function tablesOf(sim: Simulation) {
+  const out: { from: string; m: Extract<Message, { type: typeof MsgType.Table }> }[] = [];
+  for (const c of sim.controlLog()) {
+    const m = decodeMessage(GROUP_BYTES, 'control', c.bytes);
+    if (m.type === MsgType.Table) out.push({ from: c.from, m });
+  }
+  return out;
+}
+
+test('a member none of whose KEKs is usable gets TEK′ sealed pairwise in the table, with no fetch', () => {
+  // x = 0000 holds (s, 0) for every symbol s; y and w together held all of them.
+  const { report, sim } = run({
+    params: SMALL,
+    peers: [
+      { name: 'x', id: '0000' },
+      { name: 'y', id: '000f' },
+      { name: 'w', id: 'f000' },
+    ],
+    events: [
+      { at: 0, do: 'create', peer: 'a' },
+      ...joins(['b', 'x', 'y', 'w', 'c', 'd']),
+      { at: 7000, do: 'exclude', peers: ['y', 'w'], by: 'a' },
+      { at: 12000, do: 'sendAll', text: 'after' },
+    ],
+    until: 18000,
+  });
+  assertOk(report);
+  const tables = tablesOf(sim).filter((t) => t.m.header.targets.length === 2);
+  const pairwise = tables.flatMap((t) => t.m.pairwise);
+  assert.deepEqual(pairwise.map((p) => p.member), [sim.keyOf('x')], 'exactly x gets a pairwise entry');
+  assert.ok(readers(report, 'after').includes('x'));
+  assert.equal(member(report, 'x').tek!.version, 2);
+});
+
+test('an exclusion table follows the excluder\'s set-cover plan: 1 + plan publications, every remaining member covered', () => {
+  const names = Array.from({ length: 40 }, (_, i) => `p${i}`);
+  const { report, sim } = run({
+    params: SMALL,
+    events: [
+      { at: 0, do: 'create', peer: 'a' },
+      ...names.map((p, i) => ({ at: 1000 + 60 * i, do: 'join', peer: p, via: 'a' })),
+      { at: 8000, do: 'exclude', peers: ['p7'], by: 'p3' },
+      { at: 12000, do: 'sendAll', text: 'after' },
+    ],
+    until: 18000,
+  });
+  assertOk(report);
+  const tables = tablesOf(sim);
+  assert.ok(tables.length >= 1);
+  const plan = tables[0]!.m.header.plan;
+  assert.equal(tables.length, 1 + plan.length, 'the excluder and each planned completer publish once');
+  const V = SMALL.V;
+  const covered = new Set(tables.flatMap((t) => t.m.entries.map((e) => e.slot)));
+  const pairwise = new Set(tables.flatMap((t) => t.m.pairwise.map((p) => p.member)));
+  for (const name of ['a', ...names].filter((n) => n !== 'p7' && n !== 'p3')) {
+    const id = member(report, name).id;
+    const slots = [...id].map((h, i) => [i, parseInt(h, 16)] as const).flatMap(([i, nib]) => [1 + (2 * i) * V + (nib >> 2), 1 + (2 * i + 1) * V + (nib & 3)]);
+    assert.ok(slots.some((s) => covered.has(s)) || pairwise.has(sim.keyOf(name)), `${name} can read TEK′ from the table`);
+  }
+});
+
+test('an excluded member that missed its table learns of the exclusion from the answer to its heartbeat', () => {
+  const { report } = run({
+    params: SMALL,
+    peers: [
+      { name: 'a', id: '0000' },
+      { name: 'c', id: 'ffff' },
+    ],
+    events: [
+      { at: 0, do: 'create', peer: 'a' },
+      { at: 1000, do: 'join', peer: 'c', via: 'a' },
+      ...joins(['b', 'd', 'e'], 2000),
+      { at: 5000, do: 'partition', groups: [['c'], ['a', 'b', 'd', 'e']] },
+      { at: 5500, do: 'exclude', peers: ['c'], by: 'a' },
+      { at: 8000, do: 'heal' },
+      { at: 10000, do: 'sendAll', text: 'after' },
+    ],
+    until: 16000,
+  });
+  assertOk(report);
+  assert.equal(member(report, 'c').state, 'excluded', 'c knows it was excluded');
 });

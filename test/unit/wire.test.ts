@@ -35,9 +35,10 @@ const samples: [Message, 'control' | 'data' | 'unicast'][] = [
   [
     {
       type: MsgType.Table,
-      header: { kind: 'exclude', excluder: key(1), targets: [key(2)], base: { version: 1, creators: [key(1)] }, newVersion: 2, createdAt: 10, blocklist: [key(2)], tekCommitment: new Uint8Array(32).fill(4), panel: { round: 3, members: [key(1), key(3)] } },
+      header: { kind: 'exclude', excluder: key(1), targets: [key(2)], base: { version: 1, creators: [key(1)] }, newVersion: 2, createdAt: 10, blocklist: [key(2)], tekCommitment: new Uint8Array(32).fill(4), panel: { round: 3, members: [key(1), key(3)] }, replaced: [{ slot: 4, version: 1, revision: 300 }], plan: [{ prefix: new Uint8Array(8).fill(9), symbols: [0, 3, 15] }] },
       headerSignature: new Uint8Array(64).fill(6),
-      contributions: [{ author: key(1), entries: [{ kind: 'new-kek', slot: 4, kekVersion: 1, kekRevision: 2, newVersion: 2, nonce: new Uint8Array(24), sealed: new Uint8Array(48) }], signature: new Uint8Array(64) }],
+      entries: [{ slot: 5, kekVersion: 1, kekRevision: 200_000, sealed: new Uint8Array(48).fill(1) }],
+      pairwise: [{ member: key(3), sealed: new Uint8Array(48).fill(2) }],
     },
     'control',
   ],
