@@ -179,6 +179,9 @@ interface TableState {
   /** Members that published parts of this table: whom to fetch TEK' from. */
   publishers: Set<MemberKey>;
   tekPrime: Uint8Array | null;
+  blocklistApplied: boolean;
+  /** False while the header is trusted only because its excluder sent it (transport-authenticated). */
+  signatureChecked: boolean;
   applied: boolean;
   /** State before applying, to switch to a sibling table that wins (issue 3). */
   undo: { tek: HeldKey | null; keks: HeldKey[] } | null;
@@ -204,6 +207,7 @@ interface JoinState {
 
 const LABEL = (s: string) => utf8(`conclave/v1/${s}`);
 const headerIds = new WeakMap<TableHeader, { headerBytes: Uint8Array; id: string }>();
+const sharedPids = new Map<string, number[]>();
 const MAX_PENDING_DATA = 512;
 const NOT_A_MEMBER = 'not a member of this group';
 const MAX_LOG = 200;
@@ -685,7 +689,7 @@ export class GroupEngine {
       owner: this.self,
     }));
     this.recordTek(this.s.tek, now);
-    this.s.roster[this.self] = { name: this.displayName, admittedAt: now, state: 'member' };
+    this.setRoster(this.self, { name: this.displayName, admittedAt: now, state: 'member' });
     this.s.admittedAt = now;
     this.s.state = 'member';
     this.s.lastRevisionRefreshAt = now;
@@ -784,6 +788,7 @@ export class GroupEngine {
     // Fast path: the steady state, where a holder repeats what we already know (003 [0059]).
     if (dir && dir.owner === from && dir.version === k.version && dir.revision === k.revision && sameCreators(dir.creators, k.creators)) {
       this.heardAt.set(k.slot, now);
+      if (k.slot !== TEK_SLOT && this.selfId[Math.floor((k.slot - 1) / this.s.params.V)] !== (k.slot - 1) % this.s.params.V) return;
       const held = this.heldKey(k.slot);
       if (!held || (held.version === k.version && held.revision === k.revision && held.owner === from)) return;
     }
@@ -913,7 +918,7 @@ export class GroupEngine {
     if (!known || known.state !== 'member') {
       // One announcement carries the new members and the TEK revision step made for them;
       // admissions within a short window share it (a burst of joins costs one message).
-      this.s.roster[from] = { name: m.name.slice(0, 64), admittedAt, state: 'member' };
+      this.setRoster(from, { name: m.name.slice(0, 64), admittedAt, state: 'member' });
       this.announceQueue.push({ key: from, name: m.name.slice(0, 64), admittedAt });
       if (this.announceAt === null) this.announceAt = now + Math.max(1, Math.min(250, Math.floor(this.s.params.heartbeatMs / 4)));
       this.emit({ type: 'member-admitted', member: from, by: this.self, name: m.name, at: now });
@@ -1031,9 +1036,9 @@ export class GroupEngine {
     this.s.params = cloneParams(m.params);
     this.s.groupName = m.groupName;
     for (const r of m.roster) {
-      if (!m.blocklist.includes(r.key)) this.s.roster[r.key] = { name: r.name, admittedAt: r.admittedAt, state: 'member' };
+      if (!m.blocklist.includes(r.key)) this.setRoster(r.key, { name: r.name, admittedAt: r.admittedAt, state: 'member' });
     }
-    this.s.roster[this.self] = { name: this.displayName, admittedAt: m.certificate.admittedAt, state: 'member' };
+    this.setRoster(this.self, { name: this.displayName, admittedAt: m.certificate.admittedAt, state: 'member' });
     for (const b of m.blocklist) {
       if (!this.s.blocklist.includes(b)) this.s.blocklist.push(b);
       const r = this.s.roster[b];
@@ -1169,7 +1174,7 @@ export class GroupEngine {
     const theirSlots = new Set([TEK_SLOT, ...slotsOf(this.pidOf(from), this.s.params.V)]);
     for (const s of m.slots) ensure(theirSlots.has(s), 'not-authorized', `${slotName(s, this.s.params.V)} is not selected by the requester's ID`);
     if (!this.s.roster[from]) {
-      this.s.roster[from] = { name: '', admittedAt: m.certificate.admittedAt, state: 'member' };
+      this.setRoster(from, { name: '', admittedAt: m.certificate.admittedAt, state: 'member' });
     }
     this.lastSeen.set(from, now);
     const { grants, revisions } = this.grantKeys(from, m.slots, now, true);
@@ -1259,7 +1264,7 @@ export class GroupEngine {
         if (!known.name) known.name = e.name;
         continue;
       }
-      this.s.roster[e.key] = { name: e.name, admittedAt: e.admittedAt, state: 'member' };
+      this.setRoster(e.key, { name: e.name, admittedAt: e.admittedAt, state: 'member' });
       this.emit({ type: 'member-admitted', member: e.key, by: from, name: e.name, at: now });
       this.addLog(now, 'join', `${short(from)} admitted ${e.name || short(e.key)}`);
     }
@@ -1452,6 +1457,7 @@ export class GroupEngine {
     const t = this.newTableState(header, headerBytes, headerSignature, now);
     t.tekPrime = tekPrime;
     this.tables.set(t.idHex, t);
+    t.blocklistApplied = true;
     this.applyBlocklist(header, now);
     this.applyTable(t, now);
     const entries = this.makeEntries(t, null);
@@ -1488,6 +1494,8 @@ export class GroupEngine {
       failed: new Set(),
       publishers: new Set(),
       tekPrime: null,
+      signatureChecked: true,
+      blocklistApplied: false,
       applied: false,
       undo: null,
       firstSeen: now,
@@ -1645,6 +1653,7 @@ export class GroupEngine {
   }
 
   private publishTable(t: TableState, entries: TableEntry[], pairwise: PairwiseEntry[]): void {
+    if (!this.relayable(t)) return;
     this.publish('control', { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries, pairwise });
   }
 
@@ -1658,18 +1667,22 @@ export class GroupEngine {
     const { headerBytes, id } = this.headerId(h);
     let t = this.tables.get(id);
     if (!t) {
-      // Validate everything about the header before any state changes.
-      ensure(this.crypto.ed25519Verify(fromHex(h.excluder), concat(LABEL('table'), this.groupBytes, headerBytes), m.headerSignature), 'bad-signature', 'table header signature does not verify');
+      // Validate everything about the header before any state changes. A header that
+      // comes from its excluder itself is authenticated by the transport (`from`); its
+      // signature is checked before this member relays it (relayable()).
+      const direct = from === h.excluder;
+      ensure(direct || this.headerSignatureOk(h, headerBytes, m.headerSignature), 'bad-signature', 'table header signature does not verify');
       this.authorizeTable(h);
       ensure(h.newVersion === h.base.version + 1, 'invalid', 'a table makes exactly the next version');
       if (this.s.tek && h.newVersion < this.s.tek.version - 1) throw new RemoteProtocolError('stale', `table for TEK v${h.newVersion}, current is v${this.s.tek.version}`);
       this.checkReplaced(h);
       t = this.newTableState(h, headerBytes, m.headerSignature, now);
+      t.signatureChecked = !direct;
     } else if (!equalBytes(t.headerSignature, m.headerSignature)) {
-      ensure(this.crypto.ed25519Verify(fromHex(h.excluder), concat(LABEL('table'), this.groupBytes, headerBytes), m.headerSignature), 'bad-signature', 'table header signature does not verify');
+      ensure(this.headerSignatureOk(h, headerBytes, m.headerSignature), 'bad-signature', 'table header signature does not verify');
     }
     const p = this.s.params;
-    const unusable = this.unusableSlots(h);
+    const unusable = this.unusableSlots(t.header);
     for (const e of m.entries) {
       ensure(e.slot >= 1 && e.slot <= p.V * p.W, 'invalid', `entry for slot ${e.slot} outside the KEK table`);
       ensure(!unusable.has(e.slot), 'invalid', `entry under ${slotName(e.slot, p.V)}, a KEK an excluded member knew`);
@@ -1684,7 +1697,10 @@ export class GroupEngine {
     this.addEntries(t, m.entries, m.pairwise);
     if (from !== this.self) t.publishers.add(from);
     this.lastSeen.set(from, now);
-    this.applyBlocklist(h, now);
+    if (!t.blocklistApplied) {
+      t.blocklistApplied = true;
+      this.applyBlocklist(t.header, now);
+    }
     if (this.s.state !== 'member') return; // we were excluded by it
     this.progressTable(t, now);
   }
@@ -1698,11 +1714,27 @@ export class GroupEngine {
     const last = this.toldExcluded.get(member);
     if (last !== undefined && now - last < this.s.params.heartbeatMs) return;
     const t = [...this.tables.values()].find((x) => x.header.blocklist.includes(member));
-    if (!t) return;
+    if (!t || !this.relayable(t)) return;
     this.toldExcluded.set(member, now);
     this.unicast(member, { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries: [], pairwise: [] });
   }
   private toldExcluded = new Map<MemberKey, number>();
+
+  private headerSignatureOk(h: TableHeader, headerBytes: Uint8Array, signature: Uint8Array): boolean {
+    return this.crypto.ed25519Verify(fromHex(h.excluder), concat(LABEL('table'), this.groupBytes, headerBytes), signature);
+  }
+
+  /** Before a header is passed on to others, its signature must verify (once per table). */
+  private relayable(t: TableState): boolean {
+    if (!t.signatureChecked) {
+      if (!this.headerSignatureOk(t.header, t.headerBytes, t.headerSignature)) {
+        this.reject(t.header.excluder, 'bad-signature', 'table header signature does not verify: not relayed', -1);
+        return false;
+      }
+      t.signatureChecked = true;
+    }
+    return true;
+  }
 
   /** The header's replaced KEKs are the targets' slots, each once, in order. */
   private checkReplaced(h: TableHeader): void {
@@ -1761,7 +1793,7 @@ export class GroupEngine {
       if (r) {
         r.state = r.state === 'left' ? 'left' : 'excluded';
         r.blockedAtVersion = h.newVersion;
-      } else this.s.roster[t] = { name: '', admittedAt: 0, state: 'excluded', blockedAtVersion: h.newVersion };
+      } else this.setRoster(t, { name: '', admittedAt: 0, state: 'excluded', blockedAtVersion: h.newVersion });
       this.leaveExclusions.delete(t);
     }
     this.s.blocklist.sort();
@@ -1946,13 +1978,26 @@ export class GroupEngine {
   /** Owner of a derived replacement: the excluder if it holds the slot (003 [0073]), else the lowest-keyed member that does. */
   private replacementOwner(slot: number, h: TableHeader): MemberKey | null {
     const V = this.s.params.V;
-    if (slotsOf(this.pidOf(h.excluder), V).includes(slot)) return h.excluder;
-    let best: MemberKey | null = null;
-    for (const [key, r] of Object.entries(this.s.roster)) {
-      if (r.state !== 'member' || h.blocklist.includes(key)) continue;
-      if ((best === null || key < best) && slotsOf(this.pidOf(key), V).includes(slot)) best = key;
+    const symbol = Math.floor((slot - 1) / V);
+    const value = (slot - 1) % V;
+    if (this.pidOf(h.excluder)[symbol] === value) return h.excluder;
+    for (const key of this.rosterInKeyOrder()) {
+      if (this.s.roster[key]?.state === 'member' && this.pidOf(key)[symbol] === value && !h.blocklist.includes(key)) return key;
     }
-    return best;
+    return null;
+  }
+
+  /** Roster keys in ascending order, re-sorted only when the roster grows or shrinks. */
+  private rosterInKeyOrder(): MemberKey[] {
+    if (!this.sortedRoster) this.sortedRoster = Object.keys(this.s.roster).sort();
+    return this.sortedRoster;
+  }
+  private sortedRoster: MemberKey[] | null = null;
+
+  /** Every roster write goes through here, so the sorted view can be dropped. */
+  private setRoster(key: MemberKey, entry: PersistentState['roster'][string]): void {
+    if (!(key in this.s.roster)) this.sortedRoster = null;
+    this.s.roster[key] = entry;
   }
 
   /** A losing sibling's TEK′ still excludes its own targets: keep it readable for the grace window, never send under it. */
@@ -2083,7 +2128,7 @@ export class GroupEngine {
     let table: Uint8Array | null = null;
     if (m.slot === TEK_SLOT && held) {
       const t = [...this.tables.values()].find((x) => x.applied && x.header.newVersion === held.version);
-      if (t) table = this.tableMessageBytes(t);
+      if (t && this.relayable(t)) table = this.tableMessageBytes(t);
     }
     this.unicast(from, { type: MsgType.FetchReply, table, key: sealed });
   }
@@ -2347,7 +2392,18 @@ export class GroupEngine {
   private pidOf(member: MemberKey): number[] {
     let id = this.pidCache.get(member);
     if (!id) {
-      id = this.pinnedIds?.get(member) ?? participantId(this.crypto, fromHex(member), this.s.params.W, this.s.params.V);
+      id = this.pinnedIds?.get(member);
+      if (!id) {
+        // A participant ID is a pure function of (key, W, V): engines in one process share the work.
+        const p = this.s.params;
+        const k = `${p.W}:${p.V}:${member}`;
+        id = sharedPids.get(k);
+        if (!id) {
+          id = participantId(this.crypto, fromHex(member), p.W, p.V);
+          if (sharedPids.size >= 100_000) sharedPids.clear();
+          sharedPids.set(k, id);
+        }
+      }
       this.pidCache.set(member, id);
     }
     return id;
