@@ -215,53 +215,8 @@ const MAX_LOG = 200;
 const ZERO_NONCE = new Uint8Array(24);
 const ENTRY_AAD = LABEL('table-entry');
 
-/** A max-heap of candidates for the lazy greedy set cover in planCompletion. */
-class MaxHeap<T> {
-  private items: { value: T; gain: number }[] = [];
-  push(value: T, gain: number): void {
-    const a = this.items;
-    a.push({ value, gain });
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (a[p]!.gain >= a[i]!.gain) break;
-      [a[p], a[i]] = [a[i]!, a[p]!];
-      i = p;
-    }
-  }
-  private pop(): { value: T; gain: number } | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && a[l]!.gain > a[m]!.gain) m = l;
-        if (r < a.length && a[r]!.gain > a[m]!.gain) m = r;
-        if (m === i) break;
-        [a[m], a[i]] = [a[i]!, a[m]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-  /** Pops the candidate with the highest current gain (> 0), re-scoring lazily; undefined if none. */
-  popBest(gainOf: (v: T) => number): T | undefined {
-    for (;;) {
-      const top = this.pop();
-      if (!top) return undefined;
-      const g = gainOf(top.value);
-      if (g <= 0) continue;
-      const next = this.items[0];
-      if (!next || g >= next.gain) return top.value;
-      this.push(top.value, g);
-    }
-  }
-}
+/** Candidates scored per step of the completion plan (planCompletion). */
+const PLAN_SAMPLE = 64;
 
 function cmpKey(a: MemberKey, b: MemberKey): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -353,7 +308,12 @@ export class GroupEngine {
   }
 
   static restore(deps: EngineDeps, identity: Identity, snapshot: Uint8Array, now: number): GroupEngine {
-    const e = new GroupEngine(deps, identity, decodeState(snapshot));
+    return GroupEngine.restoreState(deps, identity, decodeState(snapshot), now);
+  }
+
+  /** As restore, from a state object the caller hands over (and no longer touches). */
+  static restoreState(deps: EngineDeps, identity: Identity, state: PersistentState, now: number): GroupEngine {
+    const e = new GroupEngine(deps, identity, state);
     if (e.s.state === 'member') e.nextHeartbeatAt = now;
     if (e.s.state === 'joining' || e.s.state === 'listening') {
       // A join interrupted by a crash starts over from the listening stage.
@@ -555,6 +515,11 @@ export class GroupEngine {
 
   snapshot(): Uint8Array {
     return encodeState(this.s);
+  }
+
+  /** The participant ID of any member key under this group's parameters (003 [0048]). */
+  participantIdOf(member: MemberKey): number[] {
+    return [...this.pidOf(member)];
   }
 
   canExclude(): boolean {
@@ -1543,66 +1508,119 @@ export class GroupEngine {
    * excluder's own usable KEKs, repeatedly pick the member who can already read TEK'
    * and whose usable KEKs reach the most members not yet reached, and the symbols of
    * its that reach someone new. Members none of whose KEKs is usable get TEK' pairwise.
-   * Lazy greedy over a max-heap: a candidate's gain only shrinks, so a popped candidate
-   * whose recomputed gain still tops the heap is the best one.
+   * Each step scores a bounded, evenly spread sample of the candidates (PLAN_SAMPLE).
    */
   private planCompletion(blocklist: MemberKey[], unusable: Set<number>, ownUsable: number[]): { plan: PlanStep[]; pairwiseFor: MemberKey[] } {
-    const V = this.s.params.V;
+    const { V, W } = this.s.params;
+    const { keys, slots } = this.rosterSlots();
+    const n = keys.length;
+    const S = V * W + 1;
+    const bad = new Uint8Array(S);
+    for (const s of unusable) bad[s] = 1;
     const blocked = new Set(blocklist);
-    const usableOf = new Map<MemberKey, number[]>();
-    const holders = new Map<number, MemberKey[]>();
+    // Members to reach, and the usable-slot holder lists (CSR) over them.
+    const active = new Uint8Array(n);
+    const count = new Int32Array(S);
     const pairwiseFor: MemberKey[] = [];
-    for (const [key, r] of Object.entries(this.s.roster)) {
-      if (key === this.self || r.state !== 'member' || blocked.has(key)) continue;
-      const usable = slotsOf(this.pidOf(key), V).filter((s) => !unusable.has(s));
-      if (usable.length === 0) {
+    let toReach = 0;
+    for (let i = 0; i < n; i++) {
+      const key = keys[i]!;
+      if (key === this.self || this.s.roster[key]?.state !== 'member' || blocked.has(key)) continue;
+      let usable = 0;
+      for (let w = 0; w < W; w++) if (!bad[slots[i * W + w]!]) usable++;
+      if (usable === 0) {
         pairwiseFor.push(key);
         continue;
       }
-      usableOf.set(key, usable);
-      for (const s of usable) {
-        const list = holders.get(s);
-        if (list) list.push(key);
-        else holders.set(s, [key]);
+      active[i] = 1;
+      toReach++;
+      for (let w = 0; w < W; w++) if (!bad[slots[i * W + w]!]) count[slots[i * W + w]!]!++;
+    }
+    const start = new Int32Array(S + 1);
+    for (let s = 0; s < S; s++) start[s + 1] = start[s]! + count[s]!;
+    const holders = new Int32Array(start[S]!);
+    const fillAt = start.slice(0, S);
+    for (let i = 0; i < n; i++) {
+      if (!active[i]) continue;
+      for (let w = 0; w < W; w++) {
+        const sl = slots[i * W + w]!;
+        if (!bad[sl]) holders[fillAt[sl]!++] = i;
       }
     }
-    const uncovered = new Map<number, number>();
-    for (const [s, list] of holders) uncovered.set(s, list.length);
-    const filled = new Set<number>();
-    const reached = new Set<MemberKey>();
-    const heap = new MaxHeap<MemberKey>();
-    const gainOf = (m: MemberKey) => {
+    const uncovered = count; // members not yet reached, per slot
+    const filled = new Uint8Array(S);
+    const reached = new Uint8Array(n);
+    const candidates: number[] = [];
+    let reachedCount = 0;
+    const gainOf = (i: number) => {
       let g = 0;
-      for (const s of usableOf.get(m)!) if (!filled.has(s)) g += uncovered.get(s)!;
+      for (let w = 0; w < W; w++) {
+        const sl = slots[i * W + w]!;
+        if (!bad[sl] && !filled[sl]) g += uncovered[sl]!;
+      }
       return g;
     };
-    const fill = (s: number) => {
-      if (filled.has(s)) return;
-      filled.add(s);
-      for (const m of holders.get(s) ?? []) {
-        if (reached.has(m)) continue;
-        reached.add(m);
-        for (const s2 of usableOf.get(m)!) uncovered.set(s2, uncovered.get(s2)! - 1);
-        heap.push(m, gainOf(m));
+    const fill = (sl: number) => {
+      if (filled[sl]) return;
+      filled[sl] = 1;
+      for (let h = start[sl]!; h < start[sl + 1]!; h++) {
+        const j = holders[h]!;
+        if (reached[j]) continue;
+        reached[j] = 1;
+        reachedCount++;
+        candidates.push(j);
+        for (let w = 0; w < W; w++) uncovered[slots[j * W + w]!]!--;
       }
     };
-    for (const s of ownUsable) fill(s);
+    for (const sl of ownUsable) fill(sl);
     const plan: PlanStep[] = [];
-    while (reached.size < usableOf.size && plan.length < 255) {
-      const best = heap.popBest(gainOf);
-      if (best === undefined) break;
-      const slots = usableOf.get(best)!.filter((s) => !filled.has(s)).sort((a, b) => uncovered.get(b)! - uncovered.get(a)!);
-      const symbols: number[] = [];
-      for (const s of slots) {
-        if (uncovered.get(s)! <= 0) continue;
-        symbols.push(Math.floor((s - 1) / V));
-        fill(s);
+    const chosen = new Uint8Array(n);
+    while (reachedCount < toReach && plan.length < 255) {
+      // Score at most PLAN_SAMPLE candidates, spread evenly over those reached so far:
+      // a near-greedy choice at a bounded cost per step, whatever the group size.
+      const stride = Math.max(1, Math.floor(candidates.length / PLAN_SAMPLE));
+      let best = -1;
+      let bestGain = 0;
+      for (let c = 0; c < candidates.length; c += stride) {
+        const i = candidates[c]!;
+        if (chosen[i]) continue;
+        const g = gainOf(i);
+        if (g > bestGain) [best, bestGain] = [i, g];
       }
-      if (symbols.length > 0) plan.push({ prefix: fromHex(best).slice(0, 8), symbols: symbols.sort((a, b) => a - b) });
+      if (best < 0) break;
+      chosen[best] = 1;
+      const mine: number[] = [];
+      for (let w = 0; w < W; w++) {
+        const sl = slots[best * W + w]!;
+        if (!bad[sl] && !filled[sl]) mine.push(sl);
+      }
+      mine.sort((x, y) => uncovered[y]! - uncovered[x]!);
+      const symbols: number[] = [];
+      for (const sl of mine) {
+        if (uncovered[sl]! <= 0) continue;
+        symbols.push(Math.floor((sl - 1) / V));
+        fill(sl);
+      }
+      if (symbols.length > 0) plan.push({ prefix: fromHex(keys[best]!).slice(0, 8), symbols: symbols.sort((x, y) => x - y) });
     }
-    for (const m of usableOf.keys()) if (!reached.has(m)) pairwiseFor.push(m);
+    for (let i = 0; i < n; i++) if (active[i] && !reached[i]) pairwiseFor.push(keys[i]!);
     return { plan, pairwiseFor: pairwiseFor.sort() };
   }
+
+  /** Every roster key with the W slots its ID selects, as one flat array; rebuilt only when the roster grows. */
+  private rosterSlots(): { keys: MemberKey[]; slots: Uint16Array } {
+    if (this.rosterSlotsCache) return this.rosterSlotsCache;
+    const { V, W } = this.s.params;
+    const keys = Object.keys(this.s.roster);
+    const slots = new Uint16Array(keys.length * W);
+    keys.forEach((key, i) => {
+      const id = this.pidOf(key);
+      for (let w = 0; w < W; w++) slots[i * W + w] = kekSlot(w, id[w]!, V);
+    });
+    this.rosterSlotsCache = { keys, slots };
+    return this.rosterSlotsCache;
+  }
+  private rosterSlotsCache: { keys: MemberKey[]; slots: Uint16Array } | null = null;
 
   /** TEK' under each of this member's usable KEKs that no entry covers yet; `symbols` limits it to a plan step. */
   private makeEntries(t: TableState, symbols: readonly number[] | null): TableEntry[] {
@@ -1950,7 +1968,7 @@ export class GroupEngine {
     for (const r of h.replaced) {
       if (!mine.has(r.slot)) continue;
       const k = this.heldKey(r.slot);
-      const owner = this.replacementOwner(r.slot, h);
+      const owner = this.replacementOwner(r.slot, h, k?.owner ?? this.s.slotDir[String(r.slot)]?.owner ?? null);
       if (k && k.version === r.version && k.revision <= r.revision) {
         const old = advanceRevision(this.crypto, k.key, k.revision, r.revision);
         this.retiredKeks.push({ key: { ...k }, at: now });
@@ -1975,12 +1993,16 @@ export class GroupEngine {
     }
   }
 
-  /** Owner of a derived replacement: the excluder if it holds the slot (003 [0073]), else the lowest-keyed member that does. */
-  private replacementOwner(slot: number, h: TableHeader): MemberKey | null {
+  /**
+   * Owner of a derived replacement: the excluder if it holds the slot (003 [0073]);
+   * else the old version's owner if it stays; else the lowest-keyed member holding it.
+   */
+  private replacementOwner(slot: number, h: TableHeader, previous: MemberKey | null): MemberKey | null {
     const V = this.s.params.V;
     const symbol = Math.floor((slot - 1) / V);
     const value = (slot - 1) % V;
     if (this.pidOf(h.excluder)[symbol] === value) return h.excluder;
+    if (previous !== null && this.s.roster[previous]?.state === 'member' && !h.blocklist.includes(previous)) return previous;
     for (const key of this.rosterInKeyOrder()) {
       if (this.s.roster[key]?.state === 'member' && this.pidOf(key)[symbol] === value && !h.blocklist.includes(key)) return key;
     }
@@ -1996,7 +2018,10 @@ export class GroupEngine {
 
   /** Every roster write goes through here, so the sorted view can be dropped. */
   private setRoster(key: MemberKey, entry: PersistentState['roster'][string]): void {
-    if (!(key in this.s.roster)) this.sortedRoster = null;
+    if (!(key in this.s.roster)) {
+      this.sortedRoster = null;
+      this.rosterSlotsCache = null;
+    }
     this.s.roster[key] = entry;
   }
 

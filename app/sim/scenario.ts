@@ -24,6 +24,8 @@ export const ScenarioEvent = z.discriminatedUnion('do', [
     via: z.union([name, z.array(name)]),
     spreadMs: z.number().min(0).default(0),
   }),
+  /** A settled group of `creator` + `count` members built directly (app/sim/bootstrap.ts), no join traffic. */
+  z.object({ at: z.number().min(0), do: z.literal('bootstrap'), creator: name, prefix: name, count: z.number().int().min(1).max(20000) }),
   z.object({ at: z.number().min(0), do: z.literal('send'), peer: name, text: z.string().max(10000) }),
   z.object({ at: z.number().min(0), do: z.literal('sendAll'), text: z.string().max(10000) }),
   z.object({ at: z.number().min(0), do: z.literal('exclude'), peers: z.array(name).min(1), by: name }),

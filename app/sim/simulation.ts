@@ -17,6 +17,7 @@ import type { EngineEvent, GroupParams, MemberKey } from '../core/types.js';
 import { DEFAULT_PARAMS, idToString, symbolsFromBytes } from '../core/params.js';
 import { fromHex, toHex } from '../core/bytes.js';
 import { nodeCrypto } from '../crypto/node.js';
+import { settledGroupStates } from './bootstrap.js';
 import { FractionalPanel } from '../fractional/panel-hook.js';
 import { SeededRandom } from './random.js';
 import type { Scenario, ScenarioEvent } from './scenario.js';
@@ -346,6 +347,24 @@ export class Simulation {
       }
       case 'joinMany':
         break; // expanded at load time
+      case 'bootstrap': {
+        const peers = [ev.creator, ...Array.from({ length: ev.count }, (_, i) => `${ev.prefix}${i}`)].map((n) => this.peer(n));
+        const probe = GroupEngine.create(this.deps(peers[0]!), { seed: peers[0]!.seed, name: peers[0]!.name }, { group: GROUP, name: 'sim', params: this.params, now: this.now });
+        const members = peers.map((p) => ({ key: p.key, name: p.name, id: probe.participantIdOf(p.key) }));
+        // Engines consult the pinned map first: the IDs are computed once, not once per engine.
+        for (const m of members) if (!this.pinned.has(m.key)) this.pinned.set(m.key, m.id);
+        const states = settledGroupStates(GROUP, 'sim', this.params, members, peers[0]!.rng.asRng(), this.now);
+        this.startOperation(`bootstrap ${peers.length}`);
+        peers.forEach((p, i) => {
+          p.engine = GroupEngine.restoreState(this.deps(p), { seed: p.seed, name: p.name }, states[i]!, this.now);
+          p.state = 'member';
+          p.joinedAt = this.now;
+          p.admittedAt = this.now;
+          this.collectKeys(p);
+          this.drain(p);
+        });
+        break;
+      }
       case 'send':
         this.sendFrom(this.peer(ev.peer), ev.text);
         break;

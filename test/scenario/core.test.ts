@@ -207,3 +207,21 @@ test('an excluded member that missed its table learns of the exclusion from the 
   assertOk(report);
   assert.equal(member(report, 'c').state, 'excluded', 'c knows it was excluded');
 });
+
+test('bootstrap builds a settled group that behaves like a joined one: exclusion, then everyone else reads', () => {
+  const { report } = run({
+    params: SMALL,
+    events: [
+      { at: 0, do: 'bootstrap', creator: 'a', prefix: 'm', count: 60 },
+      { at: 1000, do: 'join', peer: 'late', via: 'm5' },
+      { at: 4000, do: 'exclude', peers: ['m7', 'm9'], by: 'm3' },
+      { at: 8000, do: 'sendAll', text: 'after' },
+    ],
+    until: 14000,
+  });
+  assertOk(report);
+  assert.equal(report.members.filter((m) => m.state === 'member').length, 60, '61 bootstrapped + 1 joined − 2 excluded');
+  assert.equal(new Set(report.members.filter((m) => m.state === 'member').map((m) => m.tek!.fingerprint)).size, 1);
+  assert.ok(readers(report, 'after').includes('late'));
+  assert.ok(!readers(report, 'after').includes('m7'));
+});
