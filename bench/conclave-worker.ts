@@ -4,13 +4,20 @@
  * one JSON line. bench/run.ts starts it as a child process with a time limit, so
  * a slow or stuck simulation is reported as such instead of stopping the bench.
  * Usage: node --import tsx bench/conclave-worker.ts N OP
+ *   OP: join | leave | refresh | k4 | k16 (whole group simulated), or
+ *       leave-large (the publishing engines run, the others are sampled:
+ *       bench/schemes/conclave-large.ts).
  */
 import { CONCLAVE_OPS, measureConclaveOp, type ConclaveOp } from './schemes/conclave.js';
+import { measureLargeLeave } from './schemes/conclave-large.js';
 
 const n = Number(process.argv[2]);
-const op = process.argv[3] as ConclaveOp;
-if (!Number.isInteger(n) || n < 4 || !CONCLAVE_OPS.includes(op)) {
-  console.error('usage: conclave-worker N join|leave|refresh|k4|k16');
+const op = process.argv[3] ?? '';
+if (!Number.isInteger(n) || n < 4 || !(CONCLAVE_OPS.includes(op as ConclaveOp) || op === 'leave-large')) {
+  console.error('usage: conclave-worker N join|leave|refresh|k4|k16|leave-large');
   process.exit(2);
 }
-process.stdout.write(JSON.stringify(measureConclaveOp(n, op)) + '\n');
+if (op === 'leave-large') {
+  measureLargeLeave(Math.min(n, 512), 2); // untimed warm-up, as for every other row
+  process.stdout.write(JSON.stringify(measureLargeLeave(n)) + '\n');
+} else process.stdout.write(JSON.stringify(measureConclaveOp(n, op as ConclaveOp)) + '\n');

@@ -189,6 +189,8 @@ interface TableState {
   /** When this member adds its entries (planned completer, or after a fetch). */
   completeAt: number | null;
   completed: boolean;
+  /** This member published part of the table (it answers a target that missed it). */
+  published: boolean;
   /** TEK' came by unicast fetch: complete the table for others in the same position (003 [0079]). */
   fetched: boolean;
   fetchAt: number | null;
@@ -1466,6 +1468,7 @@ export class GroupEngine {
       firstSeen: now,
       completeAt: null,
       completed: false,
+      published: false,
       fetched: false,
       fetchAt: null,
       fetchTried: new Set(),
@@ -1607,18 +1610,37 @@ export class GroupEngine {
     return { plan, pairwiseFor: pairwiseFor.sort() };
   }
 
-  /** Every roster key with the W slots its ID selects, as one flat array; rebuilt only when the roster grows. */
+  /**
+   * Every roster key with the W slots its ID selects, as one flat array. Built at the
+   * first exclusion (or by buildRosterIndex), then kept up to date as members are added.
+   */
   private rosterSlots(): { keys: MemberKey[]; slots: Uint16Array } {
     if (this.rosterSlotsCache) return this.rosterSlotsCache;
-    const { V, W } = this.s.params;
+    const W = this.s.params.W;
     const keys = Object.keys(this.s.roster);
-    const slots = new Uint16Array(keys.length * W);
-    keys.forEach((key, i) => {
-      const id = this.pidOf(key);
-      for (let w = 0; w < W; w++) slots[i * W + w] = kekSlot(w, id[w]!, V);
-    });
-    this.rosterSlotsCache = { keys, slots };
+    this.rosterSlotsCache = { keys: [], slots: new Uint16Array(Math.max(16, keys.length) * W) };
+    for (const key of keys) this.indexRosterKey(key);
     return this.rosterSlotsCache;
+  }
+
+  private indexRosterKey(key: MemberKey): void {
+    const c = this.rosterSlotsCache;
+    if (!c) return;
+    const { V, W } = this.s.params;
+    const i = c.keys.length;
+    if ((i + 1) * W > c.slots.length) {
+      const grown = new Uint16Array(c.slots.length * 2);
+      grown.set(c.slots);
+      c.slots = grown;
+    }
+    const id = this.pidOf(key);
+    for (let w = 0; w < W; w++) c.slots[i * W + w] = kekSlot(w, id[w]!, V);
+    c.keys.push(key);
+  }
+
+  /** Builds the roster index now rather than at the first exclusion (it is then kept up to date). */
+  buildRosterIndex(): void {
+    this.rosterSlots();
   }
   private rosterSlotsCache: { keys: MemberKey[]; slots: Uint16Array } | null = null;
 
@@ -1672,6 +1694,7 @@ export class GroupEngine {
 
   private publishTable(t: TableState, entries: TableEntry[], pairwise: PairwiseEntry[]): void {
     if (!this.relayable(t)) return;
+    t.published = true;
     this.publish('control', { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries, pairwise });
   }
 
@@ -1724,15 +1747,17 @@ export class GroupEngine {
   }
 
   /**
-   * An excluded member that keeps talking missed every publication of its table: send it
-   * the signed header (no entries) so it learns of its exclusion (003 [0075]). At most
-   * once per heartbeat interval per member.
+   * An excluded member still heartbeating two intervals after its table missed every
+   * publication of it: a member that published the table sends it the signed header (no
+   * entries) so it learns of its exclusion (003 [0075]). At most once per heartbeat
+   * interval per member; a heartbeat that merely crossed the table gets no answer.
    */
   private tellExcluded(member: MemberKey, now: number): void {
     const last = this.toldExcluded.get(member);
-    if (last !== undefined && now - last < this.s.params.heartbeatMs) return;
+    const hb = this.s.params.heartbeatMs;
+    if (last !== undefined && now - last < hb) return;
     const t = [...this.tables.values()].find((x) => x.header.blocklist.includes(member));
-    if (!t || !this.relayable(t)) return;
+    if (!t || !t.published || now - t.firstSeen < 2 * hb || !this.relayable(t)) return;
     this.toldExcluded.set(member, now);
     this.unicast(member, { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries: [], pairwise: [] });
   }
@@ -2018,11 +2043,12 @@ export class GroupEngine {
 
   /** Every roster write goes through here, so the sorted view can be dropped. */
   private setRoster(key: MemberKey, entry: PersistentState['roster'][string]): void {
-    if (!(key in this.s.roster)) {
-      this.sortedRoster = null;
-      this.rosterSlotsCache = null;
-    }
+    const added = !(key in this.s.roster);
     this.s.roster[key] = entry;
+    if (added) {
+      this.sortedRoster = null;
+      this.indexRosterKey(key);
+    }
   }
 
   /** A losing sibling's TEK′ still excludes its own targets: keep it readable for the grace window, never send under it. */

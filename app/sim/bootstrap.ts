@@ -25,6 +25,12 @@ export interface BootstrapMember {
 
 /** One PersistentState per member, in the order given; members[0] creates the TEK. */
 export function settledGroupStates(group: string, groupName: string, params: GroupParams, members: BootstrapMember[], rng: Rng, now: number): PersistentState[] {
+  const stateOf = settledGroup(group, groupName, params, members, rng, now);
+  return members.map((_, i) => stateOf(i));
+}
+
+/** The same, one member at a time (the keys are drawn once): for groups too large to hold every state at once. */
+export function settledGroup(group: string, groupName: string, params: GroupParams, members: BootstrapMember[], rng: Rng, now: number): (index: number) => PersistentState {
   const creator = members[0]!.key;
   const tek = rng(KEY_BYTES);
   const slotOwner = new Map<number, MemberKey>();
@@ -41,12 +47,13 @@ export function settledGroupStates(group: string, groupName: string, params: Gro
     version: 1,
     creators: [owner],
     revision: 0,
-    key,
+    key: key.slice(), // every engine owns its copy (an excluded engine zeroes its keys)
     basedOn: null,
     origin: { kind: 'single', creator: owner },
     owner,
   });
-  return members.map((m) => {
+  return (index: number): PersistentState => {
+    const m = members[index]!;
     const roster: PersistentState['roster'] = {};
     for (const x of members) roster[x.key] = { name: x.name, admittedAt: now, state: 'member' };
     const slotDir: Record<string, SlotInfo> = { [String(TEK_SLOT)]: { version: 1, revision: 0, creators: [creator], owner: creator } };
@@ -62,11 +69,11 @@ export function settledGroupStates(group: string, groupName: string, params: Gro
       blocklist: [],
       tek: tekHeld,
       keks: slotsOf(m.id, params.V).map((s) => held(s, slotKey.get(s)!, slotOwner.get(s)!)),
-      tekRecords: [{ version: 1, creators: [creator], revision: 0, key: tek, older: [], retiredAt: null }],
+      tekRecords: [{ version: 1, creators: [creator], revision: 0, key: tekHeld.key, older: [], retiredAt: null }],
       slotDir,
       admittedAt: now,
       lastRevisionRefreshAt: now,
       lastVersionRefreshAt: now,
     };
-  });
+  };
 }

@@ -792,9 +792,9 @@ export class Simulation {
     return this.data;
   }
   /** For tests: advance the run to `until` (can be called repeatedly with later times). */
-  runUntil(until: number): void {
+  runUntil(until: number): SimReport {
     (this.scenario as { until: number }).until = until;
-    this.run();
+    return this.run();
   }
   /** For tests: the engine of a peer. */
   engineOf(name: string): GroupEngine | null {

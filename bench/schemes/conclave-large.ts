@@ -1,0 +1,193 @@
+/**
+ * @module bench/schemes/conclave-large
+ * A leave (one exclusion) in a group too large to simulate member by member
+ * (N = 10,000: N engines each holding an N-member roster do not fit in memory).
+ *
+ * Method: the group is the simulator's settled group (app/sim/bootstrap.ts), built
+ * one member state at a time. The engines that put anything on the wire run for
+ * real: the excluder, then every completer its plan names, each fed the table
+ * publications that reached it, in arrival order, up to the moment it can read
+ * TEK′ (it publishes then, as in the simulator). Every other member is a receiver
+ * whose arrival times are drawn from the same latency model as the simulator's
+ * (uniform per delivery); it reads TEK′ at the first publication carrying an entry
+ * under one of its usable KEKs (or a pairwise entry for it). Convergence is the
+ * time the last remaining member can read TEK′. Receiver CPU is measured on real
+ * engines: every completer and a sample of plain receivers, each processing every
+ * publication; the median is reported, as in the simulator runs.
+ */
+import { GroupEngine, admitEveryone, type EngineDeps } from '../../app/core/engine.js';
+import { decodeMessage, MsgType, type Message } from '../../app/core/wire.js';
+import { DEFAULT_PARAMS, participantId, slotsOf } from '../../app/core/params.js';
+import { fromHex, toHex } from '../../app/core/bytes.js';
+import type { GroupParams, MemberKey } from '../../app/core/types.js';
+import { nodeCrypto } from '../../app/crypto/node.js';
+import { settledGroup } from '../../app/sim/bootstrap.js';
+import { SeededRandom } from '../../app/sim/random.js';
+import type { ConvergenceRow, RekeyRow } from '../types.js';
+import { LATENCY_MS } from './conclave.js';
+import { median } from '../measure.js';
+
+const GROUP = '00'.repeat(15) + '01';
+const SAMPLED_RECEIVERS = 24;
+const EXCLUDER_REPEATS = 25;
+const EXCLUDER_TIMED = 7;
+
+type TableMsg = Extract<Message, { type: typeof MsgType.Table }>;
+interface Publication {
+  at: number;
+  from: string;
+  bytes: Uint8Array;
+  msg: TableMsg;
+}
+
+export interface LargeLeaveResult {
+  row: RekeyRow;
+  convergence: ConvergenceRow;
+  completers: number;
+  pairwise: number;
+  wallSeconds: number;
+}
+
+function cpu<T>(f: () => T): { value: T; ms: number } {
+  const start = process.cpuUsage();
+  const value = f();
+  const d = process.cpuUsage(start);
+  return { value, ms: (d.user + d.system) / 1000 };
+}
+
+export function measureLargeLeave(n: number, seed = 1): LargeLeaveResult {
+  const started = performance.now();
+  const params: GroupParams = { ...DEFAULT_PARAMS };
+  const c = nodeCrypto;
+  const names = ['a', ...Array.from({ length: n - 1 }, (_, i) => `m${i}`)];
+  const seeds = names.map((name) => c.sha256(new TextEncoder().encode(`conclave-sim-identity:${seed}:${name}`)));
+  const keys = seeds.map((s) => toHex(c.ed25519PublicKey(s)));
+  const ids = keys.map((k) => participantId(c, fromHex(k), params.W, params.V));
+  const pinned = new Map<MemberKey, number[]>(keys.map((k, i) => [k, ids[i]!]));
+  const stateOf = settledGroup(GROUP, 'bench', params, names.map((name, i) => ({ key: keys[i]!, name, id: ids[i]! })), new SeededRandom(`${seed}:bootstrap`).asRng(), 0);
+  const engine = (i: number) => {
+    const deps: EngineDeps = { crypto: c, rng: new SeededRandom(`${seed}:peer:${names[i]}`).asRng(), admission: admitEveryone, participantIds: pinned };
+    const e = GroupEngine.restoreState(deps, { seed: seeds[i]!, name: names[i]! }, stateOf(i), 0);
+    for (let t = e.pollTransmit(); t; t = e.pollTransmit()); // drop the restart heartbeat
+    return e;
+  };
+  const net = new SeededRandom(`${seed}:network`);
+  const [lo, hi] = LATENCY_MS;
+  const latency = () => Math.round(lo + net.next() * (hi - lo));
+  const groupBytes = fromHex(GROUP);
+  const tables = (e: GroupEngine, at: number): Publication[] => {
+    const out: Publication[] = [];
+    for (let t = e.pollTransmit(); t; t = e.pollTransmit()) {
+      if (t.kind !== 'publish' || t.bytes[2] !== MsgType.Table) continue;
+      out.push({ at, from: e.self, bytes: t.bytes, msg: decodeMessage(groupBytes, 'control', t.bytes) as TableMsg });
+    }
+    return out;
+  };
+
+  // The excluder (003 [0073]): `a` excludes one member, as in the simulated runs.
+  const target = n - 2;
+  // Initiator CPU: the median of the last EXCLUDER_TIMED of EXCLUDER_REPEATS runs on fresh
+  // copies of the excluder, the earlier ones warming the JIT (bench/measure.ts times MLS
+  // and LKH after a warm-up too); the last copy goes on.
+  const runs: number[] = [];
+  let excluder = engine(0);
+  for (let i = 0; i < EXCLUDER_REPEATS; i++) {
+    excluder = engine(0);
+    // A running engine keeps its roster index up to date as members join; a restored one builds it once.
+    excluder.buildRosterIndex();
+    runs.push(cpu(() => excluder.exclude([keys[target]!], 1)).ms);
+  }
+  let initiatorMs = median(runs.slice(-EXCLUDER_TIMED));
+  const pubs: Publication[] = tables(excluder, 1);
+  const header = pubs[0]!.msg.header;
+  const unusable = new Set<number>();
+  for (const k of [...header.targets, ...header.blocklist]) for (const s of slotsOf(pinned.get(k)!, params.V)) unusable.add(s);
+  const usableOf = (i: number) => slotsOf(ids[i]!, params.V).filter((s) => !unusable.has(s));
+
+  // Arrival of every publication at every member, drawn lazily in publication order.
+  const arrivals: Float64Array[] = [];
+  const arrive = (p: number) => {
+    while (arrivals.length <= p) {
+      const a = new Float64Array(n);
+      for (let i = 0; i < n; i++) a[i] = pubs[arrivals.length]!.at + latency();
+      arrivals.push(a);
+    }
+    return arrivals[p]!;
+  };
+  const readsAt = (i: number): number => {
+    const mine = new Set(usableOf(i));
+    let best = Infinity;
+    pubs.forEach((p, pi) => {
+      const covers = p.msg.entries.some((e) => mine.has(e.slot)) || p.msg.pairwise.some((x) => x.member === keys[i]);
+      if (covers) best = Math.min(best, arrive(pi)[i]!);
+    });
+    return best;
+  };
+  const feed = (e: GroupEngine, i: number, until: number): number => {
+    let ms = 0;
+    const order = pubs.map((p, pi) => ({ p, at: arrive(pi)[i]! })).filter((x) => x.at <= until && x.p.from !== e.self).sort((x, y) => x.at - y.at);
+    for (const { p, at } of order) ms += cpu(() => e.receive(p.from, 'control', p.bytes, at)).ms;
+    return ms;
+  };
+
+  // The planned completers publish when they can read TEK′, each with what reached it by then.
+  const planned = new Map<string, number>();
+  for (let i = 1; i < n; i++) {
+    const prefix = keys[i]!.slice(0, 16);
+    if (header.plan.some((s) => toHex(s.prefix) === prefix)) planned.set(keys[i]!, i);
+  }
+  const done = new Set<number>();
+  const receiverCpu: number[] = [];
+  for (;;) {
+    let next = -1;
+    let nextAt = Infinity;
+    for (const i of planned.values()) {
+      if (done.has(i)) continue;
+      const at = readsAt(i);
+      if (at < nextAt) [next, nextAt] = [i, at];
+    }
+    if (next < 0) break;
+    done.add(next);
+    const e = engine(next);
+    receiverCpu.push(feed(e, next, nextAt));
+    e.tick(nextAt); // its completion is due at once (completeAt = now)
+    pubs.push(...tables(e, nextAt));
+  }
+  // The excluder also receives the completions.
+  initiatorMs += feed(excluder, 0, Infinity);
+
+  // Plain receivers: a sample runs for real; every member's reading time counts for convergence.
+  const sampleStride = Math.max(1, Math.floor(n / SAMPLED_RECEIVERS));
+  for (let i = 1; i < n; i += sampleStride) {
+    if (i === target || planned.has(keys[i]!)) continue;
+    const e = engine(i);
+    receiverCpu.push(feed(e, i, Infinity));
+    e.tick(1_000_000);
+  }
+  let last = 0;
+  let unreached = 0;
+  for (let i = 1; i < n; i++) {
+    if (i === target) continue;
+    const at = readsAt(i);
+    if (at === Infinity) unreached++;
+    else last = Math.max(last, at);
+  }
+  const bytes = pubs.reduce((s, p) => s + p.bytes.length, 0);
+  return {
+    row: {
+      scheme: 'conclave',
+      op: 'leave',
+      n,
+      bytes,
+      bytesToExisting: bytes,
+      messages: pubs.length,
+      initiatorMs,
+      receiverMs: median(receiverCpu),
+      keysPerMember: params.W + 1,
+    },
+    convergence: { n, k: 1, ms: unreached > 0 ? null : Math.round(last - 1) },
+    completers: planned.size,
+    pairwise: pubs.reduce((s, p) => s + p.msg.pairwise.length, 0),
+    wallSeconds: (performance.now() - started) / 1000,
+  };
+}
