@@ -1744,6 +1744,12 @@ export class GroupEngine {
     }
     if (this.s.state !== 'member') return; // we were excluded by it
     this.progressTable(t, now);
+    // A table older than our TEK (one that crossed ours), or a concurrent one that loses to
+    // ours, may have blocked members our TEK was not made against: reseal (docs/protocol.md
+    // §8.2). A concurrent one that would win is applied once readable instead.
+    const tek = this.s.tek;
+    const v = t.header.newVersion;
+    if (tek && !t.applied && (v < tek.version || (v === tek.version && cmpKey(t.header.excluder, tek.creators[0] ?? '') > 0))) this.scheduleReseal(now);
   }
 
   /**
@@ -2332,21 +2338,38 @@ export class GroupEngine {
   }
 
   /** After concurrent tables, the TEK may not exclude everyone blocked: run one more exclusion of the rest (issue 3). */
+  /**
+   * The creator of the current TEK reseals after a short window (a tenth of a heartbeat,
+   * at most 100 ms) in which the other concurrent tables reach it, so that one reseal
+   * covers them all; every other member only after 2–4 heartbeats, in case it is gone.
+   */
   private scheduleReseal(now: number): void {
     if (this.tekCoversBlocklist()) return;
     if (this.resealAt !== null) return;
-    const creators = this.s.tek?.creators ?? [];
-    const iAmFirst = this.canExclude() && (creators.includes(this.self) || this.lowestMember([]) === this.self);
-    this.resealAt = now + (iAmFirst ? 1 : 2 * this.s.params.heartbeatMs + this.randomBelow(2 * this.s.params.heartbeatMs));
+    const hb = this.s.params.heartbeatMs;
+    const first = this.isTekCreator();
+    this.resealAt = now + (first ? Math.max(1, Math.min(100, Math.floor(hb / 10))) : 2 * hb + this.randomBelow(2 * hb));
+    this.resealEarlyAt = first ? this.resealAt : null;
+  }
+  private resealEarlyAt: number | null = null;
+
+  private isTekCreator(): boolean {
+    return this.canExclude() && (this.s.tek?.creators ?? []).includes(this.self);
   }
 
   private resealTick(now: number): void {
     // A reseal is scheduled only when concurrent tables were resolved (applyTable): a TEK
     // that merely lags behind the blocklist is waiting for a table that is on its way.
     if (this.resealAt === null || now < this.resealAt) return;
+    const early = this.resealEarlyAt === this.resealAt;
     this.resealAt = null;
     if (this.tekCoversBlocklist()) return;
     if (!this.canExclude()) return;
+    if (early && !this.isTekCreator()) {
+      // Scheduled as the creator of a TEK that has since lost to a concurrent one: back off.
+      this.scheduleReseal(now);
+      return;
+    }
     const cov = this.s.tek!.coverage ?? [];
     const missing = this.s.blocklist.filter((b) => !cov.includes(b));
     // Re-exclude every member the concurrent tables blocked, so that no slot any of them knew stays in use.
