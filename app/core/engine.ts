@@ -744,14 +744,14 @@ export class GroupEngine {
 
   private checkInfo(k: KeyInfo): void {
     const p = this.s.params;
-    ensure(k.slot <= p.V * p.W, 'invalid', `slot ${k.slot} outside the table`);
-    ensure(k.creators.length > 0 && k.version > 0, 'invalid', 'key without version or creators');
+    // On the heartbeat path for every key: no message is built unless the check fails.
+    if (k.slot > p.V * p.W) throw new RemoteProtocolError('invalid', `slot ${k.slot} outside the table`);
+    if (k.creators.length === 0 || k.version <= 0) throw new RemoteProtocolError('invalid', 'key without version or creators');
   }
 
   /** A holder announced a key it owns: update the directory, step revisions, detect superseding (003 [0085]). */
   private learnOwnership(from: MemberKey, k: KeyInfo, now: number): void {
-    const slotKey = String(k.slot);
-    const dir = this.s.slotDir[slotKey];
+    const dir = this.s.slotDir[k.slot];
     // Fast path: the steady state, where a holder repeats what we already know (003 [0059]).
     if (dir && dir.owner === from && dir.version === k.version && dir.revision === k.revision && sameCreators(dir.creators, k.creators)) {
       this.heardAt.set(k.slot, now);
@@ -766,7 +766,7 @@ export class GroupEngine {
       if (sameKeyOtherOwner && dir.owner !== null && cmpKey(dir.owner, from) < 0 && this.isOwnerAlive(k.slot, now)) {
         // Two holders announce the same key: the lower key keeps the role (003 [0069]).
       } else {
-        this.s.slotDir[slotKey] = { version: k.version, revision: k.revision, creators, owner: from };
+        this.s.slotDir[k.slot] = { version: k.version, revision: k.revision, creators, owner: from };
         this.heardAt.set(k.slot, now);
         this.claims.delete(k.slot);
       }
@@ -783,7 +783,7 @@ export class GroupEngine {
           held.owner = from;
           this.addLog(now, 'failover', `${slotName(k.slot, this.s.params.V)}: ${short(from)} keeps the holder role`);
         }
-      } else if (held.owner !== from && this.s.slotDir[slotKey]?.owner === from) {
+      } else if (held.owner !== from && this.s.slotDir[k.slot]?.owner === from) {
         held.owner = from;
       }
     } else if (this.wins({ version: k.version, creators }, held)) {

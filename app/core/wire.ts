@@ -184,8 +184,16 @@ export type Message =
 
 // ---------------------------------------------------------------- primitives
 
+/** Member keys are written often (rosters, creators): their bytes are cached (never mutated: Writer copies). */
+const keyBytesCache = new Map<MemberKey, Uint8Array>();
 function wKey(w: Writer, k: MemberKey): void {
-  w.raw(fromHex(k.length === 64 ? k : '00'.repeat(32)));
+  let b = keyBytesCache.get(k);
+  if (!b) {
+    b = fromHex(k.length === 64 ? k : '00'.repeat(32));
+    if (keyBytesCache.size >= 50_000) keyBytesCache.clear();
+    keyBytesCache.set(k, b);
+  }
+  w.raw(b);
 }
 function rKey(r: Reader): MemberKey {
   return toHex(r.raw(32));
