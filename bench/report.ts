@@ -36,7 +36,7 @@ export function renderCharts(r: BenchResults): { file: string; svg: string; titl
     series: series(r, 'leave', (x) => x.bytes),
   });
   add('leave-cpu.svg', {
-    title: 'Leave: CPU at the initiator (solid) and at the busiest receiver (dashed)',
+    title: 'Leave: CPU at the initiator (solid) and at one receiver (dashed)',
     xLabel: 'group size N',
     yLabel: 'CPU ms',
     xLog: true,
