@@ -14,7 +14,8 @@
  *   re-delivery and catch-up never show a message twice.
  * - Every received message is appended (fsynced) to the history log before its
  *   event reaches clients; engine state is saved shortly after every change and
- *   on stop.
+ *   on stop — only when it changed: most inputs (heartbeats above all) leave it as
+ *   it was, and a change to nothing but `lastDataAt` is saved within 10 s.
  * - Admission (001: only holders of an authenticated credential or listed peers
  *   get keys): a valid, unexpired invite signed by a current member, for this
  *   group, within its use limit as counted by this member; or an allowlisted key
@@ -62,6 +63,12 @@ export type Verdict = 'accept' | 'reject' | 'ignore';
 const HARD_REJECT = new Set<RejectReason>(['decode', 'wire-version', 'wrong-group', 'bad-signature', 'invalid']);
 
 const SAVE_DELAY_MS = 150;
+/**
+ * `lastDataAt` moves with every data message; catch-up asks from five minutes
+ * before it, so a crash that loses its last few seconds loses nothing. Changes to
+ * it alone are saved this long after, not 150 ms after.
+ */
+const LAZY_SAVE_MS = 10_000;
 const MAX_EARLY_CONTROL = 512;
 const BOARD_SHARE_DELAY_MS = 1500;
 const BOARD_SHARE_SETTLE_MS = 700;
@@ -101,6 +108,9 @@ export class GroupRuntime {
   private shareDeadline = 0;
   private timer: NodeJS.Timeout | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
+  private lazySaveTimer: NodeJS.Timeout | null = null;
+  /** The record as last written, without `lastDataAt` (JSON), and that `lastDataAt`. */
+  private saved: { contents: string; lastDataAt: number } | null = null;
   private stopped = false;
   private wasMember: boolean;
 
@@ -456,14 +466,35 @@ export class GroupRuntime {
     if (this.saveTimer || this.stopped) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null;
-      this.save();
+      this.save(false);
     }, SAVE_DELAY_MS);
   }
 
-  save(): void {
+  /**
+   * Writes the group's state file (sealed, atomically, fsynced) if it changed
+   * since the last write. Called 150 ms after every input the engine was driven
+   * by: without the comparison, a member of a ten-member group rewrote and
+   * fsynced an unchanged file several times a second (every heartbeat), which
+   * stalled its event loop whenever the disk was busy. With `eager` false (the
+   * timer), a change to `lastDataAt` alone is left for the lazy save.
+   */
+  save(eager = true): void {
     try {
       this.record.snapshot = toBase64(this.engine.snapshot());
+      const { lastDataAt, ...rest } = this.record;
+      const contents = JSON.stringify(rest);
+      if (this.saved && this.saved.contents === contents) {
+        if (this.saved.lastDataAt === lastDataAt) return;
+        if (!eager) {
+          this.lazySaveTimer ??= setTimeout(() => {
+            this.lazySaveTimer = null;
+            if (!this.stopped) this.save();
+          }, LAZY_SAVE_MS);
+          return;
+        }
+      }
       this.host.profile.saveGroup(this.record);
+      this.saved = { contents, lastDataAt };
     } catch (err) {
       this.host.log(`group ${this.group.slice(0, 8)}: could not save state: ${err instanceof Error ? err.name : 'error'}`);
     }
@@ -473,6 +504,8 @@ export class GroupRuntime {
     if (this.stopped) return;
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = null;
+    if (this.lazySaveTimer) clearTimeout(this.lazySaveTimer);
+    this.lazySaveTimer = null;
     this.save();
     this.stopped = true;
     if (this.shareTimer) clearTimeout(this.shareTimer);
