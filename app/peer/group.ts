@@ -111,6 +111,8 @@ export class GroupRuntime {
   private lazySaveTimer: NodeJS.Timeout | null = null;
   /** The record as last written, without `lastDataAt` (JSON), and that `lastDataAt`. */
   private saved: { contents: string; lastDataAt: number } | null = null;
+  /** Persistence of what this member published in the current turn (afterPublish). */
+  private published: (() => void)[] = [];
   private stopped = false;
   private wasMember: boolean;
 
@@ -154,21 +156,52 @@ export class GroupRuntime {
     return verdict;
   }
 
-  sendChat(text: string): ChatMessage {
+  /** Publishes a chat message; resolves once it is in this member's history (fsynced). */
+  sendChat(text: string): Promise<ChatMessage> {
     const id = randomBytes(16).toString('hex');
     const now = this.host.now();
     const name = this.host.displayName();
     this.sendPayload(encodePayload({ v: 1, t: 'chat', id, text, name }), now);
     const message: ChatMessage = { id, group: this.group, sender: this.host.peerIdOf(this.host.selfKey), senderName: name, text, sentAt: now, receivedAt: now };
-    this.recordChat(message);
-    return message;
+    return this.afterPublish(() => {
+      this.recordChat(message);
+      return message;
+    });
   }
 
-  draw(stroke: Stroke): void {
+  /** Publishes a stroke; resolves once it is in this member's history (fsynced). */
+  draw(stroke: Stroke): Promise<void> {
     const id = randomBytes(16).toString('hex');
     const now = this.host.now();
     this.sendPayload(encodePayload({ v: 1, t: 'stroke', id, stroke }), now);
-    this.recordStroke(id, { group: this.group, sender: this.host.peerIdOf(this.host.selfKey), stroke, sentAt: now });
+    return this.afterPublish(() => this.recordStroke(id, { group: this.group, sender: this.host.peerIdOf(this.host.selfKey), stroke, sentAt: now }));
+  }
+
+  /**
+   * Runs `job` (persisting what this member just published) once the publish has
+   * reached the sockets: gossipsub signs, frames, encrypts and writes in promise
+   * continuations, which all run before a setImmediate callback. The history and
+   * traffic logs fsync every record; done before the publish, those flushes sat
+   * between a message's sentAt and the wire (two per message, tens of ms each
+   * when the disk is busy). Jobs left at stop() run there.
+   */
+  private afterPublish<T>(job: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.published.push(() => {
+        try {
+          resolve(job());
+        } catch (err) {
+          reject(err as Error);
+        }
+      });
+      if (this.published.length === 1) setImmediate(() => this.persistPublished());
+    });
+  }
+
+  private persistPublished(): void {
+    const jobs = this.published;
+    this.published = [];
+    for (const job of jobs) job();
   }
 
   exclude(members: MemberKey[]): void {
@@ -201,7 +234,10 @@ export class GroupRuntime {
     for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) {
       if (t.kind === 'publish') {
         this.host.publish(this.group, t.topic, t.bytes);
-        if (t.topic === 'data') this.keep({ from: this.host.selfKey, bytes: t.bytes, at: now });
+        if (t.topic === 'data') {
+          const item = { from: this.host.selfKey, bytes: t.bytes, at: now };
+          this.afterPublish(() => this.keep(item)).catch((err: unknown) => this.host.log(`group ${this.group.slice(0, 8)}: own data not kept: ${err instanceof Error ? err.name : 'error'}`));
+        }
       } else {
         this.host.unicast(this.group, t.to, t.bytes);
       }
@@ -502,6 +538,7 @@ export class GroupRuntime {
 
   stop(): void {
     if (this.stopped) return;
+    this.persistPublished();
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = null;
     if (this.lazySaveTimer) clearTimeout(this.lazySaveTimer);

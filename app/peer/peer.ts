@@ -703,10 +703,10 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
       return engineCall(() => rt.sendChat(text));
     },
     'chat.history': ({ group, limit }) => runtime(group).chatHistory(limit ?? 500),
-    'board.draw': ({ group, stroke }) => {
+    'board.draw': async ({ group, stroke }) => {
       const rt = runtime(group);
       if (rt.engine.state() !== 'member') throw new ApiError(ErrorCodes.notAllowed, `not a member of ${group} (state ${rt.engine.state()})`);
-      engineCall(() => rt.draw(stroke));
+      await engineCall(() => rt.draw(stroke));
       return { ok: true as const };
     },
     'board.state': ({ group }) => runtime(group).board(),
