@@ -10,6 +10,8 @@ import { escapeXml, formatTick, renderChart } from '../../bench/svg.js';
 import { median, percentile } from '../../bench/measure.js';
 import { renderCharts, renderMarkdown } from '../../bench/report.js';
 import type { BenchResults } from '../../bench/types.js';
+import { measureLargeLeave } from '../../bench/schemes/conclave-large.js';
+import { LATENCY_MS } from '../../bench/schemes/conclave.js';
 
 const crypto = nobleCrypto;
 const rng = systemRng;
@@ -149,4 +151,12 @@ test('measure and report helpers', () => {
   assert.ok(md.includes('did not converge'));
   assert.ok(md.includes('- a note'));
   assert.ok(charts.every((c) => c.svg.startsWith('<svg')));
+});
+
+test('conclave sampled leave: the excluder and its planned completers publish, every remaining member can read TEK′, and the figures add up', () => {
+  const r = measureLargeLeave(96, 3);
+  assert.equal(r.row.messages, 1 + r.completers, 'the excluder and each planned completer publish once');
+  assert.ok(r.row.bytes > 0 && r.row.bytes === r.row.bytesToExisting);
+  assert.notEqual(r.convergence.ms, null, 'every remaining member is reached');
+  assert.ok(r.convergence.ms! >= LATENCY_MS[0] && r.convergence.ms! <= (1 + r.completers) * LATENCY_MS[1], `converged in ${r.convergence.ms} ms`);
 });
