@@ -552,15 +552,24 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
     }
     // Subscribe before asking for admission, and give gossipsub a moment to graft us into the
     // inviter's mesh: announcements made right after our admission must find us subscribed.
+    // Subscribing grafts at once the peers gossipsub already knows on the topic (with an
+    // outbound stream); any other peer waits for the next gossipsub heartbeat (700 ms). So
+    // first wait, briefly, for the inviter's gossipsub stream and its subscriptions.
     const topics = topicsOf(invite.group);
+    const gossip = pubsub as unknown as GossipSub;
+    const inviterId = inviterPid.toString();
+    const meshDeadline = Date.now() + 3000;
+    const inviterKnown = (): boolean =>
+      gossip.streamsOutbound.has(inviterId) && [topics.control, topics.data].every((t) => gossip.getSubscribers(t).some((p) => p.toString() === inviterId));
+    while (Date.now() < meshDeadline - 1500 && isConnected(invite.inviterKey) && !inviterKnown()) {
+      await sleep(20);
+    }
     for (const topic of [topics.control, topics.data]) {
       pubsub.topicValidators.set(topic, validator);
       pubsub.subscribe(topic);
     }
-    const gossip = pubsub as unknown as GossipSub;
-    const meshDeadline = Date.now() + 3000;
-    while (Date.now() < meshDeadline && isConnected(invite.inviterKey) && !gossip.getMeshPeers(topics.control).includes(inviterPid.toString())) {
-      await sleep(100);
+    while (Date.now() < meshDeadline && isConnected(invite.inviterKey) && !gossip.getMeshPeers(topics.control).includes(inviterId)) {
+      await sleep(20);
     }
     const lanFirst = [...lanPeers].filter((k) => k !== invite.inviterKey && isConnected(k));
     const contacts = [...lanFirst, invite.inviterKey];
