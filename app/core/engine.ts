@@ -737,8 +737,9 @@ export class GroupEngine {
     if (this.s.state !== 'member') return;
     if (m.blocklistCount > this.s.blocklist.length && this.s.tek) {
       // The sender knows of an exclusion we missed: fetch the current TEK and its table (003 [0039], [0079]).
+      // Give tables in flight half a heartbeat to arrive first (concurrent exclusions).
       const tk = m.keys.find((k) => k.slot === TEK_SLOT) ?? m.history[m.history.length - 1];
-      if (tk) this.scheduleFetch(TEK_SLOT, tk.version, tk.creators, from, now, 0);
+      if (tk) this.scheduleFetch(TEK_SLOT, tk.version, tk.creators, from, now, this.shortFetchDelay());
     }
   }
 
@@ -788,7 +789,7 @@ export class GroupEngine {
       }
     } else if (this.wins({ version: k.version, creators }, held)) {
       // (b) a newer version, or (d) a concurrent one that wins the tie: find its table or fetch it.
-      if (!this.tableWillResolve(k.slot, k.version, creators)) this.scheduleFetch(k.slot, k.version, creators, from, now, k.version > held.version ? this.s.params.fetchAfterMs : 0);
+      if (!this.tableWillResolve(k.slot, k.version, creators)) this.scheduleFetch(k.slot, k.version, creators, from, now, k.version > held.version ? this.s.params.fetchAfterMs : this.shortFetchDelay());
       if (held.owner === this.self) held.owner = from;
     }
   }
@@ -1946,8 +1947,9 @@ export class GroupEngine {
       return;
     }
     if (tek.version < h.base.version) {
-      // We missed an earlier change: fetch the base, then come back to this table.
-      this.scheduleFetch(TEK_SLOT, h.newVersion, newCreators, h.excluder, now, 0);
+      // We missed an earlier change, or its table is still on its way (a reseal can overtake
+      // the completions of the table it builds on): give it half a heartbeat, then fetch.
+      this.scheduleFetch(TEK_SLOT, h.newVersion, newCreators, h.excluder, now, this.shortFetchDelay());
     }
   }
 
@@ -2135,6 +2137,11 @@ export class GroupEngine {
   }
 
   private fetchTargets = new Map<string, { slot: number; version: number; tag: Uint8Array; from: MemberKey }>();
+
+  /** Half a heartbeat (at most half the fetch delay): time for a table in flight to arrive before fetching. */
+  private shortFetchDelay(): number {
+    return Math.floor(Math.min(this.s.params.heartbeatMs, this.s.params.fetchAfterMs) / 2);
+  }
 
   private scheduleFetch(slot: number, version: number, creators: MemberKey[], from: MemberKey, now: number, delay: number): void {
     const tag = creatorsTag(this.crypto, creators);
