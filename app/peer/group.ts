@@ -284,7 +284,14 @@ export class GroupRuntime {
         break;
       case 'member-admitted':
         sink.emit('group.member', { group, peerId: this.host.peerIdOf(ev.member), change: 'joined' });
-        if (ev.by === this.host.selfKey) this.scheduleBoardShare(BOARD_SHARE_DELAY_MS, true);
+        if (ev.by === this.host.selfKey) {
+          // The newcomer reads only what is sealed under the TEK revision stepped for it. The
+          // TEK's holder stepped it while granting; any other admitter waits for the holder's
+          // step to reach it (key-changed, below), at most 6 s: after a fixed 1.5 s it shared
+          // the board under the old revision whenever the step took longer (a busy machine).
+          const holdsTek = this.engine.keyTable(this.host.now()).tek?.owner === this.host.selfKey;
+          this.scheduleBoardShare(holdsTek ? BOARD_SHARE_DELAY_MS : BOARD_SHARE_MAX_WAIT_MS, true);
+        }
         break;
       case 'member-excluded':
         for (const m of ev.members) sink.emit('group.member', { group, peerId: this.host.peerIdOf(m), change: 'excluded' });
