@@ -7,7 +7,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { nobleCrypto } from '../../app/crypto/noble.js';
 import { bytesToHex, memberKeyOfPeer, peerOfMemberKey, libp2pKeyFromSeed } from '../../app/net/ids.js';
 import { topicOf, topicsOf } from '../../app/net/topics.js';
-import { classifyAddress, createConclaveNode, type ConclaveLibp2p } from '../../app/net/node.js';
+import { classifyAddress, createConclaveNode, fastMessageId, type ConclaveLibp2p } from '../../app/net/node.js';
 import { request, sendFrames, serve, type StreamLimits } from '../../app/net/unicast.js';
 
 const nodes: ConclaveLibp2p[] = [];
@@ -38,6 +38,17 @@ test('topics derive from a hash of the group ID, never from the name or the ID i
   assert.ok(!t.control.includes(g) && !t.data.includes(g));
   assert.notEqual(topicsOf('bb'.repeat(16)).data, t.data);
   assert.match(t.data, /^\/conclave\/1\/data\/[0-9a-f]{40}$/);
+});
+
+test('the fast message ID (duplicates dropped before their signature is checked) is author and seqno', () => {
+  const from = randomBytes(38);
+  const seqno = randomBytes(8);
+  const id = fastMessageId({ from, seqno });
+  assert.equal(fastMessageId({ from: Uint8Array.from(from), seqno: Uint8Array.from(seqno) }), id, 'the same message from another mesh peer');
+  assert.notEqual(fastMessageId({ from, seqno: randomBytes(8) }), id, 'the next message of the same author');
+  assert.notEqual(fastMessageId({ from: randomBytes(38), seqno }), id, 'another author, same seqno');
+  assert.notEqual(fastMessageId({ from: from.subarray(0, 37), seqno: Buffer.concat([from.subarray(37), seqno]) }), id, 'the boundary is part of the ID');
+  assert.equal(fastMessageId({ seqno }), 'unsigned');
 });
 
 test('address kinds: relayed, LAN (private and loopback) and direct', () => {
