@@ -244,7 +244,8 @@ async function main(): Promise<void> {
   try {
     results.network = await measureNetwork(10, quick ? 5 : 20, log);
     const n = results.network;
-    notes.push(`network: ${n.peers} headless peers (bin/conclave.js peer) on 127.0.0.1 TCP without mDNS, driven through their WebSocket API; ${n.chatSamples} chat deliveries${n.chatMissing ? `, ${n.chatMissing} expected deliveries not seen within 15 s` : ''}; exclusion convergence polled by keys.table every ~30 ms${Number.isNaN(n.exclusionMs) ? ' — did not converge within 30 s' : ''}.`);
+    notes.push(`network: ${n.peers} headless peers (bin/conclave.js peer, each in a session of its own) on 127.0.0.1 TCP without mDNS, driven through their WebSocket API; ${n.chatSamples} chat deliveries${n.chatMissing ? `, ${n.chatMissing} expected deliveries not seen within 15 s` : ''}; exclusion convergence polled by keys.table every ~30 ms${Number.isNaN(n.exclusionMs) ? ' — did not converge within 30 s' : ''}.`);
+    if (n.chatCpu) notes.push(`network: CPU while the chat messages were sent: the peers ${n.chatCpu.peersCores} cores, other processes ${n.chatCpu.otherCores} cores, of ${n.chatCpu.cores} (other work on the machine delays every hop of a message).`);
   } catch (err) {
     notes.push(`network: not measured — ${(err as Error).message}.`);
     log(`network: ${(err as Error).message}`);

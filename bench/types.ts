@@ -48,6 +48,12 @@ export interface NetworkResult {
   chatSamples?: number;
   /** extra: deliveries expected but not seen within 15 s. */
   chatMissing?: number;
+  /**
+   * extra: CPU used while the chat messages were sent, in cores (1 = one core
+   * busy throughout): by the peers' processes, by everything else on the
+   * machine, and the machine's core count (Linux only).
+   */
+  chatCpu?: { peersCores: number; otherCores: number; cores: number };
 }
 
 export interface CryptoResult {

@@ -54,11 +54,17 @@ export interface Spawned {
   exit: Promise<number | null>;
 }
 
-/** Spawn `conclave ...args` (optionally through a wrapper like `ip netns exec NS`). */
-export function spawnConclave(args: string[], wrapper: string[] = []): Spawned {
+/**
+ * Spawn `conclave ...args` (optionally through a wrapper like `ip netns exec NS`).
+ * `ownSession`: the child gets a session of its own (setsid), so Linux's autogroup
+ * scheduler gives it its own share of the CPU, as a separately started program
+ * has; without it every child shares the one share of this process's session.
+ * `cleanup()` still kills it; a terminal's Ctrl-C no longer reaches it.
+ */
+export function spawnConclave(args: string[], wrapper: string[] = [], ownSession = false): Spawned {
   const cmd = wrapper.length > 0 ? wrapper[0]! : process.execPath;
   const argv = wrapper.length > 0 ? [...wrapper.slice(1), process.execPath, BIN, ...args] : [BIN, ...args];
-  const proc = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: ownSession });
   procs.add(proc);
   const lines: Record<string, unknown>[] = [];
   const stderr: string[] = [];
@@ -145,6 +151,8 @@ export interface PeerSpec {
   inviteAddresses?: 'all' | 'none';
   /** Skip connecting a WebSocket client (the API is unreachable, e.g. inside a namespace). */
   noApi?: boolean;
+  /** Run the peer in a session of its own (see spawnConclave). */
+  ownSession?: boolean;
 }
 
 export async function startTestPeer(spec: PeerSpec): Promise<TestPeer> {
@@ -155,7 +163,7 @@ export async function startTestPeer(spec: PeerSpec): Promise<TestPeer> {
   if (spec.join) args.push('--join', spec.join);
   if (spec.inviteAddresses) args.push('--invite-addrs', spec.inviteAddresses);
   if (process.env.CONCLAVE_IT_VERBOSE) args.push('--verbose');
-  const spawned = spawnConclave(args, spec.wrapper);
+  const spawned = spawnConclave(args, spec.wrapper, spec.ownSession);
   const ready = await until(`${spec.name} ready`, () => spawned.lines.find((l) => l.event === 'ready') ?? (spawned.proc.exitCode !== null ? Promise.reject(new Error(`${spec.name} exited: ${spawned.stderr.join(' | ')}`)) : undefined), 30_000);
   const api = spec.noApi || spec.wrapper ? (null as unknown as ApiClient) : await ApiClient.connect(String(ready.api), String(ready.token));
   const peer: TestPeer = { name: spec.name, profile, spawned, api, peerId: String(ready.peerId) };
