@@ -7,6 +7,7 @@ import { LocalProtocolError } from '../../app/core/errors.js';
 import { DEFAULT_PARAMS } from '../../app/core/params.js';
 import { MsgType, decodeMessage, encodeMessage } from '../../app/core/wire.js';
 import { fromHex, toHex } from '../../app/core/bytes.js';
+import { decodeState } from '../../app/core/state.js';
 import type { EngineEvent, MemberKey, Transmit } from '../../app/core/types.js';
 import { nodeCrypto } from '../../app/crypto/node.js';
 import { SeededRandom } from '../../app/sim/random.js';
@@ -197,9 +198,10 @@ test('an exclusion table from a non-admin is rejected by every member under the 
   sim.run();
   // b forges an exclusion of c with its own (valid) signature: the policy refuses it.
   const bEngine = sim.engineOf('b')!;
-  const forgedBy = GroupEngine.restore({ crypto: nodeCrypto, rng: new SeededRandom('x').asRng() }, { seed: nodeCrypto.sha256(new TextEncoder().encode('conclave-sim-identity:3:b')), name: 'b' }, bEngine.snapshot(), 2000);
-  // Bypass the local check to produce the bytes a malicious client would send.
-  (forgedBy as unknown as { s: { params: { policy: unknown } } }).s.params.policy = { exclude: 'any-member' };
+  // Bypass the local check to produce the bytes a malicious client would send: b's own state, policy rewritten.
+  const forgedState = decodeState(bEngine.snapshot());
+  forgedState.params.policy = { exclude: 'any-member' };
+  const forgedBy = GroupEngine.restoreState({ crypto: nodeCrypto, rng: new SeededRandom('x').asRng() }, { seed: nodeCrypto.sha256(new TextEncoder().encode('conclave-sim-identity:3:b')), name: 'b' }, forgedState, 2000);
   forgedBy.exclude([sim.keyOf('c')], 2000);
   const table = drain(forgedBy).out.find((t) => t.kind === 'publish' && t.topic === 'control')!.bytes;
   for (const name of ['a', 'c']) {

@@ -1,0 +1,398 @@
+/**
+ * @module core/engine/admission
+ * Creating a group and joining one (003 [0059]–[0066]; 001): the newcomer asks its
+ * contacts nearest first, an admitter checks the admission policy, certifies the
+ * newcomer, steps its keys one revision and grants them sealed pairwise; missing keys
+ * are requested from their holders (or created if nobody holds them); admissions are
+ * announced to the group in batches.
+ *
+ * Invariants: a newcomer only ever receives keys one revision after what the group
+ * used before (backward secrecy, 003 [0064]); an excluded identity is never re-added;
+ * a key request must carry a certificate unless the requester is known as a member.
+ * docs/protocol.md §4–§5.
+ */
+import { recordTek, retireTek, retryPendingData } from './tek-records.js';
+import { NOT_A_MEMBER, addLog, checkInfo, cloneParams, emit, heldKey, info, isOwnerAlive, keyChanged, pidOf, possibleHolders, publish, reject, setRoster, short, syncDirFromHeld, unicast, validateRemoteParams, type EngineCore } from './context.js';
+import { certBody, certify, openSealed, pairwise, seal, verifyCertificate } from './sealing.js';
+import { onRevision, stepHeld } from './revision.js';
+import { type KeyOrigin, type MemberKey, type RejectReason } from '../types.js';
+import { RemoteProtocolError, ensure } from '../errors.js';
+import { fromHex } from '../bytes.js';
+import { TEK_SLOT, idToString, slotName, slotsOf } from '../params.js';
+import { KEY_BYTES } from '../keys.js';
+import { MsgType, type KeyInfo, type Message, type OwnerInfo, type SealedKey } from '../wire.js';
+import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
+
+export function createKeys(core: EngineCore, now: number): void {
+  const creators = [core.self];
+  const origin: KeyOrigin = { kind: 'single', creator: core.self };
+  core.s.tek = { slot: TEK_SLOT, version: 1, creators, revision: 0, key: core.rng(KEY_BYTES), basedOn: null, origin, owner: core.self, coverage: [] };
+  core.s.keks = slotsOf(core.selfId, core.s.params.V).map((slot) => ({
+    slot,
+    version: 1,
+    creators,
+    revision: 0,
+    key: core.rng(KEY_BYTES),
+    basedOn: null,
+    origin,
+    owner: core.self,
+  }));
+  recordTek(core, core.s.tek, now);
+  setRoster(core, core.self, { name: core.displayName, admittedAt: now, state: 'member' });
+  core.s.admittedAt = now;
+  core.s.state = 'member';
+  core.s.lastRevisionRefreshAt = now;
+  core.s.lastVersionRefreshAt = now;
+  syncDirFromHeld(core);
+  core.timers.set('heartbeat', now);
+  emit(core, { type: 'group-created', group: core.group, at: now });
+  emit(core, { type: 'joined', group: core.group, at: now });
+  addLog(core, now, 'create', `created the group: TEK v1 and ${core.s.keks.length} KEKs`);
+  keyChanged(core, TEK_SLOT, 'created', now);
+}
+
+/** Leaves our losing instance of the group and asks the winning one for admission (003 [0060]). */
+export function startMergeJoin(core: EngineCore, contact: MemberKey, now: number): void {
+  addLog(core, now, 'merge', `another instance of this group (holder ${short(contact)}) wins: joining it`);
+  retireTek(core, now);
+  core.s.tek = null;
+  core.s.state = 'joining';
+  core.timers.set('heartbeat', null);
+  core.join = { credential: new Uint8Array(0), contacts: [contact], next: 0, attemptAt: now, certificate: null, wanted: new Map() };
+  tryJoinContact(core, now);
+}
+
+export function tryJoinContact(core: EngineCore, now: number): void {
+  const j = core.join;
+  if (!j || j.certificate) return;
+  const contacts = j.contacts.filter((c) => c !== core.self);
+  if (contacts.length === 0) {
+    j.attemptAt = now + core.s.params.heartbeatMs;
+    return;
+  }
+  const to = contacts[j.next % contacts.length]!;
+  j.next++;
+  j.attemptAt = now + 2 * core.s.params.heartbeatMs;
+  unicast(core, to, { type: MsgType.JoinRequest, name: core.displayName, credential: j.credential, sentAt: now });
+  emit(core, { type: 'join-progress', stage: 'waiting-admission', at: now });
+}
+
+export function joinTick(core: EngineCore, now: number): void {
+  const j = core.join;
+  if (!j) return;
+  if (!j.certificate && now >= j.attemptAt) tryJoinContact(core, now);
+  if (j.certificate) requestWantedKeys(core, now);
+  if (j.certificate && j.wanted.size === 0) core.join = null;
+}
+
+export function onJoinRequest(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.JoinRequest }>, now: number): void {
+  if (core.s.state !== 'member') {
+    unicast(core, from, { type: MsgType.JoinRefused, reason: 'not a member yet' });
+    return;
+  }
+  const refuse = (reason: string, code: RejectReason) => {
+    unicast(core, from, { type: MsgType.JoinRefused, reason });
+    throw new RemoteProtocolError(code, reason);
+  };
+  if (core.s.blocklist.includes(from)) refuse('this identity was excluded from the group', 'blocked');
+  const pid = pidOf(core, from);
+  const pidStr = idToString(pid);
+  for (const [key, mem] of Object.entries(core.s.roster)) {
+    if (key !== from && mem.state === 'member' && idToString(pidOf(core, key)) === pidStr) {
+      refuse(`participant ID ${pidStr} is already used by another member`, 'id-collision');
+    }
+  }
+  const decision = core.admission.check({ group: core.group, member: from, name: m.name, credential: m.credential }, now);
+  if (!decision.ok) refuse(`admission refused: ${decision.reason}`, 'admission-refused');
+
+  const known = core.s.roster[from];
+  const admittedAt = known?.state === 'member' ? known.admittedAt : now;
+  const certificate = certify(core, from, admittedAt);
+  const wanted = [TEK_SLOT, ...slotsOf(pid, core.s.params.V)];
+  const { grants, revisions } = grantKeys(core, from, wanted, now, false);
+  if (!known || known.state !== 'member') {
+    // One announcement carries the new members and the TEK revision step made for them;
+    // admissions within a short window share it (a burst of joins costs one message).
+    setRoster(core, from, { name: m.name.slice(0, 64), admittedAt, state: 'member' });
+    core.announceQueue.push({ key: from, name: m.name.slice(0, 64), admittedAt });
+    if (core.timers.get('announce') === null) core.timers.set('announce', now + Math.max(1, Math.min(250, Math.floor(core.s.params.heartbeatMs / 4))));
+    emit(core, { type: 'member-admitted', member: from, by: core.self, name: m.name, at: now });
+    addLog(core, now, 'join', `admitted ${m.name || short(from)} (${pidStr})`);
+  } else if (revisions.length) publish(core, 'control', { type: MsgType.Revision, keys: revisions });
+  const owners: OwnerInfo[] = [];
+  for (const [slotStr, d] of Object.entries(core.s.slotDir)) {
+    if (d.owner) owners.push({ slot: Number(slotStr), version: d.version, revision: d.revision, creators: d.creators, owner: d.owner });
+  }
+  const roster = Object.entries(core.s.roster)
+    .filter(([, r]) => r.state === 'member')
+    .map(([key, r]) => ({ key, name: r.name, admittedAt: r.admittedAt }));
+  unicast(core, from, {
+    type: MsgType.Admit,
+    groupName: core.s.groupName,
+    params: core.s.params,
+    roster,
+    blocklist: core.s.blocklist,
+    owners,
+    grants,
+    certificate,
+  });
+}
+
+/**
+ * Hands `member` the keys it needs that this member owns (or that a silent owner
+ * left behind), each stepped one revision first so the newcomer cannot read any
+ * earlier traffic (003 [0064], backward secrecy).
+ */
+export function grantKeys(core: EngineCore, member: MemberKey, slots: number[], now: number, fallback: boolean): { grants: SealedKey[]; revisions: KeyInfo[] } {
+  const grants: SealedKey[] = [];
+  const pk = pairwise(core, member);
+  if (!pk) return { grants, revisions: [] };
+  const bumpedTek: KeyInfo[] = [];
+  for (const slot of slots) {
+    const held = heldKey(core, slot);
+    if (!held) continue;
+    const mayAnswer = held.owner === core.self || (fallback && !isOwnerAlive(core, slot, now));
+    if (!mayAnswer) continue;
+    if (fallback && held.owner !== core.self) held.owner = core.self;
+    stepHeld(core, held, held.revision + 1, now, `revision step for newcomer ${short(member)}`);
+    if (slot === TEK_SLOT) bumpedTek.push(info(core, held));
+    grants.push(seal(core, member, pk, held, 'grant'));
+  }
+  return { grants, revisions: bumpedTek };
+}
+
+export function onAdmit(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.Admit }>, now: number): void {
+  ensure(core.s.state === 'joining' && core.join !== null, 'stale', 'admission while not joining');
+  ensure(m.certificate.admitter === from, 'invalid', 'certificate not from its sender');
+  ensure(m.certificate.member === core.self, 'invalid', 'certificate names another member');
+  ensure(core.crypto.ed25519Verify(fromHex(from), certBody(core, from, core.self, m.certificate.admittedAt), m.certificate.signature), 'bad-signature', 'admission certificate signature does not verify');
+  validateRemoteParams(m.params);
+  const opened = m.grants.map((g) => ({ g, key: openSealed(core, from, g, 'grant') }));
+  for (const { g } of opened) checkGrantFor(core, g);
+  // Validated: apply in one step (STYLE §8).
+  core.s.params = cloneParams(m.params);
+  core.s.groupName = m.groupName;
+  for (const r of m.roster) {
+    if (!m.blocklist.includes(r.key)) setRoster(core, r.key, { name: r.name, admittedAt: r.admittedAt, state: 'member' });
+  }
+  setRoster(core, core.self, { name: core.displayName, admittedAt: m.certificate.admittedAt, state: 'member' });
+  for (const b of m.blocklist) {
+    if (!core.s.blocklist.includes(b)) core.s.blocklist.push(b);
+    const r = core.s.roster[b];
+    if (r) r.state = 'excluded';
+  }
+  for (const o of m.owners) {
+    core.s.slotDir[String(o.slot)] = { version: o.version, revision: o.revision, creators: sortedKeys(o.creators), owner: o.owner };
+    core.heardAt.set(o.slot, now);
+  }
+  core.s.admittedAt = m.certificate.admittedAt;
+  core.join.certificate = m.certificate;
+  core.lastSeen.set(from, now);
+  for (const { g, key } of opened) installGrant(core, g, key, now, m.blocklist);
+  emit(core, { type: 'join-progress', stage: 'keys-received', at: now });
+  addLog(core, now, 'join', `admitted by ${short(from)}`);
+  // Ask the holders for every key still missing, and create slots nobody holds (003 [0062], [0066]).
+  const need = [TEK_SLOT, ...slotsOf(core.selfId, core.s.params.V)];
+  for (const slot of need) {
+    if (heldKey(core, slot)) continue;
+    const dir = core.s.slotDir[String(slot)];
+    if (!dir || !dir.owner || core.s.blocklist.includes(dir.owner)) {
+      if (slot === TEK_SLOT) core.join.wanted.set(slot, { asked: null, retryAt: now, tries: 0 });
+      else createSlot(core, slot, now);
+    } else {
+      core.join.wanted.set(slot, { asked: null, retryAt: now, tries: 0 });
+    }
+  }
+  requestWantedKeys(core, now);
+  maybeJoined(core, now);
+}
+
+export function checkGrantFor(core: EngineCore, g: SealedKey): void {
+  const ok = g.info.slot === TEK_SLOT || slotsOf(core.selfId, core.s.params.V).includes(g.info.slot);
+  ensure(ok, 'invalid', `granted ${slotName(g.info.slot, core.s.params.V)}, which this member does not hold`);
+}
+
+export function installGrant(core: EngineCore, g: SealedKey, key: Uint8Array, now: number, coverage: MemberKey[]): void {
+  const creators = sortedKeys(g.info.creators);
+  const held: HeldKey = {
+    slot: g.info.slot,
+    version: g.info.version,
+    creators,
+    revision: g.info.revision,
+    key,
+    basedOn: g.basedOn,
+    origin: creators.length > 1 ? { kind: 'merge', creators } : { kind: 'single', creator: creators[0]! },
+    owner: g.owner,
+  };
+  const existing = heldKey(core, g.info.slot);
+  if (existing && (existing.version > held.version || (existing.version === held.version && existing.revision >= held.revision && sameCreators(existing.creators, creators)))) return;
+  if (g.info.slot === TEK_SLOT) {
+    held.coverage = [...coverage];
+    if (core.s.tek) retireTek(core, now);
+    core.s.tek = held;
+    recordTek(core, held, now);
+  } else {
+    core.s.keks = core.s.keks.filter((k) => k.slot !== g.info.slot);
+    core.s.keks.push(held);
+  }
+  const dir = core.s.slotDir[String(g.info.slot)];
+  if (!dir || dir.version < held.version || (dir.version === held.version && dir.revision < held.revision)) {
+    core.s.slotDir[String(g.info.slot)] = { version: held.version, revision: held.revision, creators, owner: g.owner };
+  }
+  core.join?.wanted.delete(g.info.slot);
+  keyChanged(core, g.info.slot, 'received', now);
+}
+
+export function createSlot(core: EngineCore, slot: number, now: number): void {
+  const held: HeldKey = {
+    slot,
+    version: 1,
+    creators: [core.self],
+    revision: 0,
+    key: core.rng(KEY_BYTES),
+    basedOn: null,
+    origin: { kind: 'single', creator: core.self },
+    owner: core.self,
+  };
+  core.s.keks = core.s.keks.filter((k) => k.slot !== slot);
+  core.s.keks.push(held);
+  core.s.slotDir[String(slot)] = { version: 1, revision: 0, creators: [core.self], owner: core.self };
+  addLog(core, now, 'create', `created ${slotName(slot, core.s.params.V)} (nobody held it) and holds it`);
+  keyChanged(core, slot, 'created', now);
+  if (core.timers.get('heartbeat') === null) core.timers.set('heartbeat', now);
+}
+
+export function requestWantedKeys(core: EngineCore, now: number): void {
+  const j = core.join;
+  if (!j || !j.certificate) return;
+  const byOwner = new Map<MemberKey, number[]>();
+  for (const [slot, w] of j.wanted) {
+    if (w.retryAt > now) continue;
+    const dir = core.s.slotDir[String(slot)];
+    let to = dir?.owner && dir.owner !== core.self && !core.s.blocklist.includes(dir.owner) ? dir.owner : null;
+    // After repeated silence, ask any member that may hold the key (fallback, 003 [0063]).
+    if (w.tries >= core.s.params.failoverIntervals || !to) {
+      const holders = possibleHolders(core, slot);
+      if (holders.length === 0) {
+        if (slot !== TEK_SLOT) {
+          j.wanted.delete(slot);
+          createSlot(core, slot, now);
+        } else w.retryAt = now + 2 * core.s.params.heartbeatMs;
+        continue;
+      }
+      to = holders[w.tries % holders.length]!;
+    }
+    w.asked = to;
+    w.tries++;
+    w.retryAt = now + 2 * core.s.params.heartbeatMs;
+    const list = byOwner.get(to) ?? [];
+    list.push(slot);
+    byOwner.set(to, list);
+  }
+  for (const [to, slots] of byOwner) unicast(core, to, { type: MsgType.KeyRequest, slots, certificate: j.certificate });
+}
+
+export function onKeyRequest(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.KeyRequest }>, now: number): void {
+  ensure(core.s.state === 'member', 'stale', 'key request while not a member');
+  ensure(!core.s.blocklist.includes(from), 'blocked', 'key request from an excluded member');
+  // A newcomer whose admission we already heard announced by its admitter is a member;
+  // otherwise its admitter's signed certificate must show it (one signature check).
+  if (core.s.roster[from]?.state !== 'member') verifyCertificate(core, m.certificate, from);
+  const theirSlots = new Set([TEK_SLOT, ...slotsOf(pidOf(core, from), core.s.params.V)]);
+  for (const s of m.slots) ensure(theirSlots.has(s), 'not-authorized', `${slotName(s, core.s.params.V)} is not selected by the requester's ID`);
+  if (!core.s.roster[from]) {
+    setRoster(core, from, { name: '', admittedAt: m.certificate.admittedAt, state: 'member' });
+  }
+  core.lastSeen.set(from, now);
+  const { grants, revisions } = grantKeys(core, from, m.slots, now, true);
+  if (revisions.length) publish(core, 'control', { type: MsgType.Revision, keys: revisions });
+  if (grants.length) unicast(core, from, { type: MsgType.KeyGrant, grants });
+}
+
+export function onKeyGrant(core: EngineCore, from: MemberKey, grants: SealedKey[], now: number): void {
+  const fetching = core.s.state === 'member';
+  ensure(core.s.state === 'joining' || fetching, 'stale', 'key grant while not joining');
+  const opened = grants.map((g) => ({ g, key: openSealed(core, from, g, 'grant') }));
+  for (const { g } of opened) checkGrantFor(core, g);
+  for (const { g, key } of opened) {
+    const cur = heldKey(core, g.info.slot);
+    if (cur && cur.version === g.info.version && sameCreators(cur.creators, sortedKeys(g.info.creators)) && cur.revision >= g.info.revision) {
+      throw new RemoteProtocolError('replay', 'grant of a key already held');
+    }
+    installGrant(core, g, key, now, core.s.tek?.coverage ?? core.s.blocklist);
+  }
+  maybeJoined(core, now);
+}
+
+export function onJoinRefused(core: EngineCore, from: MemberKey, reason: string, now: number): void {
+  if (core.s.state === 'member' && reason === NOT_A_MEMBER && core.s.roster[from]?.state === 'member') {
+    // The group does not know us (e.g. our admitter was excluded as it admitted us): ask again.
+    addLog(core, now, 'join', `${short(from)} does not know this member: asking for admission again`);
+    startMergeJoin(core, from, now);
+    return;
+  }
+  ensure(core.s.state === 'joining' && core.join && !core.join.certificate, 'stale', 'refusal while not waiting for admission');
+  emit(core, { type: 'join-refused', reason: `${short(from)}: ${reason}`, at: now });
+  // Try the next contact after a pause; the user sees each refusal.
+  core.join.attemptAt = now + 2 * core.s.params.heartbeatMs;
+}
+
+export function maybeJoined(core: EngineCore, now: number): void {
+  if (core.s.state !== 'joining' || !core.s.tek) return;
+  core.s.state = 'member';
+  core.timers.set('heartbeat', now);
+  core.s.lastRevisionRefreshAt = now;
+  core.s.lastVersionRefreshAt = now;
+  emit(core, { type: 'joined', group: core.group, at: now });
+  retryPendingData(core, now);
+  const admitted = core.pendingAdmitted;
+  core.pendingAdmitted = [];
+  for (const a of admitted) {
+    try {
+      onMemberAdmitted(core, a.from, a.m, now);
+    } catch (err) {
+      if (err instanceof RemoteProtocolError) reject(core, a.from, err.reason, err.message, now);
+      else throw err;
+    }
+  }
+  const panel = core.pendingPanel;
+  core.pendingPanel = [];
+  if (core.panel) for (const p of panel) core.panel.receive(p.from, p.body, now);
+}
+
+/** Publishes the batched admissions with the TEK's current public state. */
+export function flushAnnouncements(core: EngineCore, now: number): void {
+  if (!core.timers.due('announce', now)) return;
+  core.timers.stop('announce');
+  const members = core.announceQueue.splice(0, 1000);
+  if (members.length === 0) return;
+  const tek = core.s.tek;
+  const revisions = tek && tek.owner === core.self ? [info(core, tek)] : [];
+  publish(core, 'control', { type: MsgType.MemberAdmitted, members, revisions });
+  if (core.announceQueue.length) core.timers.set('announce', now);
+}
+
+export function onMemberAdmitted(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.MemberAdmitted }>, now: number): void {
+  if (core.s.state === 'joining') {
+    // Another newcomer's admission may overtake our own Admit: keep it for after joining.
+    if (core.pendingAdmitted.length < 512) core.pendingAdmitted.push({ from, m });
+    return;
+  }
+  if (core.s.state !== 'member') return;
+  ensure(core.s.roster[from]?.state === 'member', 'not-member', 'admission announced by a non-member');
+  for (const k of m.revisions) checkInfo(core, k);
+  core.lastSeen.set(from, now);
+  if (m.revisions.length) onRevision(core, from, m.revisions, now);
+  for (const e of m.members) {
+    // An excluded identity is never re-added by an announcement ([0075]).
+    if (core.s.blocklist.includes(e.key)) continue;
+    const known = core.s.roster[e.key];
+    if (known?.state === 'member') {
+      if (!known.name) known.name = e.name;
+      continue;
+    }
+    setRoster(core, e.key, { name: e.name, admittedAt: e.admittedAt, state: 'member' });
+    emit(core, { type: 'member-admitted', member: e.key, by: from, name: e.name, at: now });
+    addLog(core, now, 'join', `${short(from)} admitted ${e.name || short(e.key)}`);
+  }
+}

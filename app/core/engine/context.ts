@@ -1,0 +1,460 @@
+/**
+ * @module core/engine/context
+ * The one roof: `EngineCore` holds everything one member knows about one group —
+ * the persistent state (`s`, app/core/state.ts), the injected dependencies, and the
+ * transient state that is rebuilt after a restart — and the small helpers every
+ * room uses (key lookup, participant IDs, outbox, events, the key log).
+ *
+ * Rooms (the other files of this folder) are plain functions over an EngineCore;
+ * none keeps state of its own. Invariants:
+ * - `s` is the single source of truth for what is persisted; transient maps are
+ *   caches or in-flight work that a restart may forget (docs/architecture.md).
+ * - Nothing here reads a clock or draws randomness: `now` is passed in and `rng`
+ *   is injected (STYLE §1).
+ * - Deadlines live in `timers` (one per kind) or, when there is one per item, in
+ *   the item itself (tables, claims, fetches, leave exclusions); `nextDeadline`
+ *   in engine.ts reads both.
+ *
+ * Seeds: 003 [0044]–[0086] (the key table), docs/protocol.md §1–§3.
+ */
+import type { CryptoProvider, Rng } from '../crypto-provider.js';
+import type { EngineEvent, GroupId, GroupParams, KeyEntryView, KeyLogEntry, MemberKey, PanelHook, RejectReason, Transmit } from '../types.js';
+import { LocalProtocolError, RemoteProtocolError } from '../errors.js';
+import { fromHex, toHex, utf8 } from '../bytes.js';
+import { TEK_SLOT, kekSlot, participantId, slotRef, slotsOf, validateParams } from '../params.js';
+import { creatorsTag } from '../keys.js';
+import { MsgType, encodeMessage, type Certificate, type KeyInfo, type Message, type PairwiseEntry, type TableEntry, type TableHeader } from '../wire.js';
+import type { HeldKey, PersistentState } from '../state.js';
+import { TimerTable } from './timers.js';
+
+export interface EngineDeps {
+  crypto: CryptoProvider;
+  rng: Rng;
+  /** Admission control hook (001; 003 [0063], [0067]): may this newcomer join? Default: refuse everyone. */
+  admission?: AdmissionPolicy;
+  /** Source of jointly generated TEKs (fractional-key panel, issue 4). Optional. */
+  panel?: PanelHook;
+  /**
+   * Pins participant IDs for chosen identities (scenarios that pick bit patterns,
+   * e.g. complementary IDs). Every member of a run must use the same map.
+   */
+  participantIds?: ReadonlyMap<MemberKey, number[]>;
+}
+
+/** The newcomer's request as the admission hook sees it. `credential` is opaque to the engine (an invite). */
+export interface AdmissionRequest {
+  group: GroupId;
+  member: MemberKey;
+  name: string;
+  credential: Uint8Array;
+}
+export type AdmissionDecision = { ok: true } | { ok: false; reason: string };
+export interface AdmissionPolicy {
+  check(request: AdmissionRequest, now: number): AdmissionDecision;
+}
+
+/** The member's secret identity: a 32-byte Ed25519 seed (the same key libp2p uses as its peer key). */
+export interface Identity {
+  seed: Uint8Array;
+  name: string;
+}
+
+/** One exclusion/refresh table as this member knows it (003 Tables 1–4). */
+export interface TableState {
+  id: Uint8Array;
+  idHex: string;
+  header: TableHeader;
+  headerBytes: Uint8Array;
+  headerSignature: Uint8Array;
+  /** Every entry seen, in arrival order, and indexed by slot: O(W) work per message, not O(table). */
+  entries: TableEntry[];
+  pairwise: PairwiseEntry[];
+  bySlot: Map<number, TableEntry[]>;
+  pairwiseMine: PairwiseEntry | null;
+  /** Entries that did not open to the committed TEK' (tried once). */
+  failed: Set<TableEntry>;
+  /** Members that published parts of this table: whom to fetch TEK' from. */
+  publishers: Set<MemberKey>;
+  tekPrime: Uint8Array | null;
+  blocklistApplied: boolean;
+  /** False while the header is trusted only because its excluder sent it (transport-authenticated). */
+  signatureChecked: boolean;
+  applied: boolean;
+  /** State before applying, to switch to a sibling table that wins (issue 3). */
+  undo: { tek: HeldKey | null; keks: HeldKey[] } | null;
+  firstSeen: number;
+  /** When this member adds its entries (planned completer, or after a fetch). */
+  completeAt: number | null;
+  completed: boolean;
+  /** This member published part of the table (it answers a target that missed it). */
+  published: boolean;
+  /** TEK' came by unicast fetch: complete the table for others in the same position (003 [0079]). */
+  fetched: boolean;
+  fetchAt: number | null;
+  fetchTried: Set<MemberKey>;
+}
+
+export interface MemberView {
+  key: MemberKey;
+  name: string;
+  participantId: number[];
+  admin: boolean;
+  state: 'member' | 'excluded' | 'left';
+  /** Last time anything was heard from this member (null: never). */
+  lastSeen: number | null;
+}
+
+export type EngineState = 'listening' | 'joining' | 'member' | 'excluded' | 'left';
+
+export interface JoinState {
+  credential: Uint8Array;
+  contacts: MemberKey[];
+  next: number;
+  attemptAt: number;
+  certificate: Certificate | null;
+  /** slot → { owner asked, next retry, tries } */
+  wanted: Map<number, { asked: MemberKey | null; retryAt: number; tries: number }>;
+}
+
+export type DataMessage = Extract<Message, { type: typeof MsgType.Data }>;
+
+export const LABEL = (s: string) => utf8(`conclave/v1/${s}`);
+export const headerIds = new WeakMap<TableHeader, { headerBytes: Uint8Array; id: string }>();
+const sharedPids = new Map<string, number[]>();
+export const MAX_PENDING_DATA = 512;
+export const NOT_A_MEMBER = 'not a member of this group';
+const MAX_LOG = 200;
+/** Table entries seal under keys used once (see entryKey), so the nonce is constant. */
+export const ZERO_NONCE = new Uint8Array(24);
+export const ENTRY_AAD = LABEL('table-entry');
+/** Candidates scored per step of the completion plan (planCompletion). */
+export const PLAN_SAMPLE = 64;
+
+export function cmpKey(a: MemberKey, b: MemberKey): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function short(k: MemberKey): string {
+  return k.slice(0, 8);
+}
+
+export function cloneParams(p: GroupParams): GroupParams {
+  return { ...p, policy: p.policy.exclude === 'admins' ? { exclude: 'admins', admins: [...p.policy.admins] } : { exclude: 'any-member' } };
+}
+
+export function validateRemoteParams(p: GroupParams): void {
+  try {
+    validateParams(p);
+  } catch (e) {
+    throw new RemoteProtocolError('invalid', `group parameters: ${(e as Error).message}`);
+  }
+}
+
+/** Everything one member knows about one group; the rooms read and write it. */
+export class EngineCore {
+  readonly group: GroupId;
+  readonly self: MemberKey;
+  readonly selfId: number[];
+  /** First 8 bytes of this member's key: how a table's plan names it. */
+  readonly selfPrefix: Uint8Array;
+  readonly groupBytes: Uint8Array;
+  readonly crypto: CryptoProvider;
+  readonly rng: Rng;
+  readonly admission: AdmissionPolicy;
+  readonly panel: PanelHook | undefined;
+  readonly pinnedIds: ReadonlyMap<MemberKey, number[]> | undefined;
+  readonly seed: Uint8Array;
+  readonly xSecret: Uint8Array;
+  readonly displayName: string;
+
+  /** The persistent state: the single source of truth (app/core/state.ts). */
+  s: PersistentState;
+
+  // --- transient (not persisted) ---
+  /** Scalar deadlines, one per kind (listen, heartbeat, reseal, housekeeping, announce). */
+  readonly timers = new TimerTable();
+  outbox: Transmit[] = [];
+  events: EngineEvent[] = [];
+  /** slot → last heartbeat time of its owner */
+  heardAt = new Map<number, number>();
+  lastSeen = new Map<MemberKey, number>();
+  lastHeartbeatSentAt = new Map<MemberKey, number>();
+  join: JoinState | null = null;
+  tables = new Map<string, TableState>();
+  /** slot → time this member takes over a silent holder's key */
+  claims = new Map<number, number>();
+  pendingData: { from: MemberKey; msg: DataMessage; at: number }[] = [];
+  heldOutgoing: { payload: Uint8Array; at: number }[] = [];
+  seenNonces = new Map<string, number>();
+  /** leaver → time to run its exclusion */
+  leaveExclusions = new Map<MemberKey, number>();
+  /** The reseal deadline was set as the TEK's creator (the early, short window). */
+  resealEarly = false;
+  /** `${slot}:${version}:${tag}` → next try, and whom it asked */
+  fetches = new Map<string, { at: number; tried: Set<MemberKey> }>();
+  fetchTargets = new Map<string, { slot: number; version: number; tag: Uint8Array; from: MemberKey }>();
+  log: KeyLogEntry[] = [];
+  pidCache = new Map<MemberKey, number[]>();
+  pairwiseCache = new Map<MemberKey, Uint8Array | null>();
+  rejectedCounts = new Map<RejectReason, number>();
+  /** KEKs replaced by a table, kept for the grace window to read sibling tables and late entries. */
+  retiredKeks: { key: HeldKey; at: number }[] = [];
+  dataKeyCache: { key: Uint8Array; derived: Uint8Array } | null = null;
+  unusableCache = new WeakMap<TableHeader, Set<number>>();
+  rosterSlotsCache: { keys: MemberKey[]; slots: Uint16Array } | null = null;
+  sortedRoster: MemberKey[] | null = null;
+  toldExcluded = new Map<MemberKey, number>();
+  announceQueue: { key: MemberKey; name: string; admittedAt: number }[] = [];
+  pendingAdmitted: { from: MemberKey; m: Extract<Message, { type: typeof MsgType.MemberAdmitted }> }[] = [];
+  panelViewKey = '';
+  pendingPanel: { from: MemberKey; body: Uint8Array }[] = [];
+
+  constructor(deps: EngineDeps, identity: Identity, state: PersistentState) {
+    this.crypto = deps.crypto;
+    this.rng = deps.rng;
+    this.admission = deps.admission ?? { check: () => ({ ok: false, reason: 'no admission policy configured' }) };
+    this.panel = deps.panel;
+    this.pinnedIds = deps.participantIds;
+    if (identity.seed.length !== 32) throw new LocalProtocolError('identity seed must be 32 bytes');
+    this.seed = identity.seed;
+    this.displayName = identity.name;
+    this.self = toHex(this.crypto.ed25519PublicKey(identity.seed));
+    this.xSecret = this.crypto.x25519SecretFromEd25519Seed(identity.seed);
+    validateParams(state.params);
+    this.s = state;
+    this.group = state.group;
+    this.groupBytes = fromHex(state.group);
+    if (this.groupBytes.length !== 16) throw new LocalProtocolError('group ID must be 16 bytes of hex');
+    this.selfId = pidOf(this, this.self);
+    this.selfPrefix = fromHex(this.self).slice(0, 8);
+  }
+}
+
+export function blocklist(core: EngineCore): MemberKey[] {
+  return [...core.s.blocklist].sort();
+}
+
+export function canExclude(core: EngineCore): boolean {
+  const p = core.s.params.policy;
+  return p.exclude === 'any-member' || p.admins.includes(core.self);
+}
+
+export function ownedKeys(core: EngineCore): HeldKey[] {
+  const out: HeldKey[] = [];
+  if (core.s.tek && core.s.tek.owner === core.self) out.push(core.s.tek);
+  for (const k of core.s.keks) if (k.owner === core.self) out.push(k);
+  return out;
+}
+
+export function ownsTek(core: EngineCore): boolean {
+  return core.s.tek?.owner === core.self;
+}
+
+export function info(core: EngineCore, k: HeldKey): KeyInfo {
+  return { slot: k.slot, version: k.version, revision: k.revision, creators: k.creators };
+}
+
+export function checkInfo(core: EngineCore, k: KeyInfo): void {
+  const p = core.s.params;
+  // On the heartbeat path for every key: no message is built unless the check fails.
+  if (k.slot > p.V * p.W) throw new RemoteProtocolError('invalid', `slot ${k.slot} outside the table`);
+  if (k.creators.length === 0 || k.version <= 0) throw new RemoteProtocolError('invalid', 'key without version or creators');
+}
+
+/** Members that, by their ID, know `slot` (every member knows the TEK). */
+export function possibleHolders(core: EngineCore, slot: number): MemberKey[] {
+  const out: MemberKey[] = [];
+  for (const [key, r] of Object.entries(core.s.roster)) {
+    if (key === core.self || r.state !== 'member') continue;
+    if (slot === TEK_SLOT || slotsOf(pidOf(core, key), core.s.params.V).includes(slot)) out.push(key);
+  }
+  return out.sort();
+}
+
+/**
+ * Every roster key with the W slots its ID selects, as one flat array. Built at the
+ * first exclusion (or by buildRosterIndex), then kept up to date as members are added.
+ */
+export function rosterSlots(core: EngineCore): { keys: MemberKey[]; slots: Uint16Array } {
+  if (core.rosterSlotsCache) return core.rosterSlotsCache;
+  const W = core.s.params.W;
+  const keys = Object.keys(core.s.roster);
+  core.rosterSlotsCache = { keys: [], slots: new Uint16Array(Math.max(16, keys.length) * W) };
+  for (const key of keys) indexRosterKey(core, key);
+  return core.rosterSlotsCache;
+}
+
+export function indexRosterKey(core: EngineCore, key: MemberKey): void {
+  const c = core.rosterSlotsCache;
+  if (!c) return;
+  const { V, W } = core.s.params;
+  const i = c.keys.length;
+  if ((i + 1) * W > c.slots.length) {
+    const grown = new Uint16Array(c.slots.length * 2);
+    grown.set(c.slots);
+    c.slots = grown;
+  }
+  const id = pidOf(core, key);
+  for (let w = 0; w < W; w++) c.slots[i * W + w] = kekSlot(w, id[w]!, V);
+  c.keys.push(key);
+}
+
+/** Roster keys in ascending order, re-sorted only when the roster grows or shrinks. */
+export function rosterInKeyOrder(core: EngineCore): MemberKey[] {
+  if (!core.sortedRoster) core.sortedRoster = Object.keys(core.s.roster).sort();
+  return core.sortedRoster;
+}
+
+/** Every roster write goes through here, so the sorted view can be dropped. */
+export function setRoster(core: EngineCore, key: MemberKey, entry: PersistentState['roster'][string]): void {
+  const added = !(key in core.s.roster);
+  core.s.roster[key] = entry;
+  if (added) {
+    core.sortedRoster = null;
+    indexRosterKey(core, key);
+  }
+}
+
+export function scheduleFetchByTag(core: EngineCore, version: number, tag: Uint8Array, from: MemberKey, now: number): void {
+  const id = `0:${version}:${toHex(tag)}`;
+  if (core.fetches.has(id)) return;
+  core.fetches.set(id, { at: now + core.s.params.fetchAfterMs, tried: new Set([from]) });
+  core.fetchTargets.set(id, { slot: TEK_SLOT, version, tag, from });
+}
+
+/** Half a heartbeat (at most half the fetch delay): time for a table in flight to arrive before fetching. */
+export function shortFetchDelay(core: EngineCore): number {
+  return Math.floor(Math.min(core.s.params.heartbeatMs, core.s.params.fetchAfterMs) / 2);
+}
+
+export function scheduleFetch(core: EngineCore, slot: number, version: number, creators: MemberKey[], from: MemberKey, now: number, delay: number): void {
+  const tag = creatorsTag(core.crypto, creators);
+  const id = `${slot}:${version}:${toHex(tag)}`;
+  if (core.fetches.has(id)) return;
+  core.fetches.set(id, { at: now + delay, tried: new Set() });
+  core.fetchTargets.set(id, { slot, version, tag, from });
+}
+
+/** Tells a peer that believes it is a member that we do not know it as one (it then asks for admission again). */
+export function refuseNonMember(core: EngineCore, from: MemberKey, what: string): void {
+  if (core.s.blocklist.includes(from)) throw new RemoteProtocolError('blocked', `${what} from an excluded member`);
+  if (core.s.roster[from]?.state !== 'member') {
+    unicast(core, from, { type: MsgType.JoinRefused, reason: NOT_A_MEMBER });
+    throw new RemoteProtocolError('not-member', `${what} from a non-member`);
+  }
+}
+
+/** Which of two versions of one key stands: the higher version; on a tie, the lower smallest creator (docs/protocol.md). */
+export function wins(core: EngineCore, a: { version: number; creators: MemberKey[] }, b: { version: number; creators: MemberKey[] }): boolean {
+  if (a.version !== b.version) return a.version > b.version;
+  return cmpKey(a.creators[0] ?? '', b.creators[0] ?? '') < 0;
+}
+
+export function isOwnerAlive(core: EngineCore, slot: number, now: number): boolean {
+  const heard = core.heardAt.get(slot);
+  const dir = core.s.slotDir[String(slot)];
+  if (!dir?.owner) return false;
+  if (dir.owner === core.self) return true;
+  if (heard === undefined) return true;
+  return now - heard <= core.s.params.failoverIntervals * core.s.params.heartbeatMs;
+}
+
+export function tekCoversBlocklist(core: EngineCore): boolean {
+  const cov = core.s.tek?.coverage;
+  if (!cov) return true;
+  return core.s.blocklist.every((b) => cov.includes(b));
+}
+
+export function isTekCreator(core: EngineCore): boolean {
+  return canExclude(core) && (core.s.tek?.creators ?? []).includes(core.self);
+}
+
+export function heldKey(core: EngineCore, slot: number): HeldKey | undefined {
+  if (slot === TEK_SLOT) return core.s.tek ?? undefined;
+  return core.s.keks.find((k) => k.slot === slot);
+}
+
+export function heldKeys(core: EngineCore): HeldKey[] {
+  return core.s.tek ? [core.s.tek, ...core.s.keks] : [...core.s.keks];
+}
+
+export function syncDirFromHeld(core: EngineCore): void {
+  for (const k of heldKeys(core)) {
+    core.s.slotDir[String(k.slot)] = { version: k.version, revision: k.revision, creators: k.creators, owner: k.owner };
+  }
+}
+
+export function pidOf(core: EngineCore, member: MemberKey): number[] {
+  let id = core.pidCache.get(member);
+  if (!id) {
+    id = core.pinnedIds?.get(member);
+    if (!id) {
+      // A participant ID is a pure function of (key, W, V): engines in one process share the work.
+      const p = core.s.params;
+      const k = `${p.W}:${p.V}:${member}`;
+      id = sharedPids.get(k);
+      if (!id) {
+        id = participantId(core.crypto, fromHex(member), p.W, p.V);
+        if (sharedPids.size >= 100_000) sharedPids.clear();
+        sharedPids.set(k, id);
+      }
+    }
+    core.pidCache.set(member, id);
+  }
+  return id;
+}
+
+export function heartbeatAge(core: EngineCore, slot: number, now: number): number | null {
+  const h = core.heardAt.get(slot);
+  return h === undefined ? null : Math.max(0, now - h);
+}
+
+export function slotIndex(core: EngineCore, v: KeyEntryView): number {
+  return v.slot.kind === 'tek' ? 0 : kekSlot(v.slot.symbol, v.slot.value, core.s.params.V);
+}
+
+export function randomBelow(core: EngineCore, n: number): number {
+  if (n <= 1) return 0;
+  const b = core.rng(4);
+  return (((b[0]! << 24) >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!) % n;
+}
+
+export function publish(core: EngineCore, topic: 'control' | 'data', m: Message): void {
+  core.outbox.push({ kind: 'publish', topic, bytes: encodeMessage(core.groupBytes, m) });
+}
+
+export function unicast(core: EngineCore, to: MemberKey, m: Message): void {
+  core.outbox.push({ kind: 'unicast', to, bytes: encodeMessage(core.groupBytes, m) });
+}
+
+export function emit(core: EngineCore, e: EngineEvent): void {
+  core.events.push(e);
+}
+
+export function keyChanged(core: EngineCore, slot: number, reason: string, now: number): void {
+  const k = heldKey(core, slot);
+  if (!k) return;
+  emit(core, { type: 'key-changed', slot: slotRef(slot, core.s.params.V), version: k.version, revision: k.revision, reason, at: now });
+}
+
+export function addLog(core: EngineCore, at: number, kind: KeyLogEntry['kind'], text: string): void {
+  const entry = { at, kind, text };
+  core.log.push(entry);
+  if (core.log.length > MAX_LOG) core.log.shift();
+  emit(core, { type: 'log', entry });
+}
+
+export function reject(core: EngineCore, from: MemberKey, reason: RejectReason, detail: string, now: number): void {
+  core.rejectedCounts.set(reason, (core.rejectedCounts.get(reason) ?? 0) + 1);
+  emit(core, { type: 'rejected', from, reason, detail, at: now });
+}
+
+export function eraseSecrets(core: EngineCore): void {
+  for (const k of heldKeys(core)) k.key.fill(0);
+  core.s.tek = null;
+  core.s.keks = [];
+  core.s.tekRecords = [];
+  core.tables.clear();
+  core.pendingData = [];
+  core.heldOutgoing = [];
+}

@@ -1,0 +1,76 @@
+/**
+ * @module core/engine/data
+ * Application data under the TEK: sealing a payload with the header of 003 FIG. 8
+ * (sender ID, TEK version and creators tag, revision), and opening received packets.
+ *
+ * Invariants: a packet is accepted once (nonce replay window = grace window); its
+ * header participant ID must be its sender's; data from an excluded member is refused;
+ * a member sends only under a TEK whose table covers its whole blocklist (otherwise the
+ * payload is held until the reseal lands). Seeds: 003 [0070]–[0071]. docs/protocol.md §6.
+ */
+import { dataKeyOf, decryptData } from './tek-records.js';
+import { MAX_PENDING_DATA, emit, pidOf, publish, scheduleFetchByTag, tekCoversBlocklist, type EngineCore } from './context.js';
+import { type MemberKey } from '../types.js';
+import { ensure } from '../errors.js';
+import { equalBytes, toHex } from '../bytes.js';
+import { creatorsTag } from '../keys.js';
+import { MsgType, dataAad, type Message } from '../wire.js';
+
+export function publishData(core: EngineCore, payload: Uint8Array, now: number): void {
+  const tek = core.s.tek!;
+  const senderId = Uint8Array.from(core.selfId);
+  const header = {
+    type: MsgType.Data,
+    senderId,
+    tekVersion: tek.version,
+    tekTag: creatorsTag(core.crypto, tek.creators),
+    revision: tek.revision,
+    sentAt: now,
+    nonce: core.rng(24),
+    ciphertext: new Uint8Array(0),
+  } as Extract<Message, { type: typeof MsgType.Data }>;
+  const aad = dataAad(core.groupBytes, header);
+  header.ciphertext = core.crypto.seal(dataKeyOf(core, tek.key), header.nonce, payload, aad);
+  publish(core, 'data', header);
+}
+
+export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.Data }>, now: number): void {
+  ensure(!core.s.blocklist.includes(from), 'blocked', 'data from an excluded member');
+  const nonceId = `${from}:${toHex(m.nonce)}`;
+  ensure(!core.seenNonces.has(nonceId), 'replay', 'data packet already received');
+  ensure(equalBytes(m.senderId, Uint8Array.from(pidOf(core, from))), 'invalid', 'header participant ID does not match the sender');
+  if (core.s.state !== 'member') {
+    if (core.s.state === 'excluded') emit(core, { type: 'undecryptable', from, sentAt: m.sentAt, tekVersion: m.tekVersion, at: now });
+    return;
+  }
+  const result = decryptData(core, m);
+  if (result === 'unknown') {
+    // A version we do not have yet: keep it until the table or a fetch brings the key.
+    core.seenNonces.set(nonceId, now);
+    core.pendingData.push({ from, msg: m, at: now });
+    if (core.pendingData.length > MAX_PENDING_DATA) {
+      const dropped = core.pendingData.shift()!;
+      emit(core, { type: 'undecryptable', from: dropped.from, sentAt: dropped.msg.sentAt, tekVersion: dropped.msg.tekVersion, at: now });
+    }
+    if (core.s.tek && m.tekVersion >= core.s.tek.version) {
+      scheduleFetchByTag(core, m.tekVersion, m.tekTag, from, now);
+    }
+    return;
+  }
+  ensure(result !== 'failed', 'decrypt-failed', 'data packet does not decrypt under its announced key');
+  if (result === 'too-old') {
+    core.seenNonces.set(nonceId, now);
+    emit(core, { type: 'undecryptable', from, sentAt: m.sentAt, tekVersion: m.tekVersion, at: now });
+    return;
+  }
+  core.seenNonces.set(nonceId, now);
+  core.lastSeen.set(from, now);
+  emit(core, { type: 'data', from, payload: result, sentAt: m.sentAt, tekVersion: m.tekVersion, at: now });
+}
+
+export function flushHeldOutgoing(core: EngineCore, now: number): void {
+  if (!tekCoversBlocklist(core)) return;
+  const held = core.heldOutgoing;
+  core.heldOutgoing = [];
+  for (const h of held) publishData(core, h.payload, now);
+}

@@ -1,0 +1,238 @@
+/**
+ * @module core/engine/exclusion
+ * Exclusion and refresh tables end to end: building and publishing one (startTable),
+ * taking one in (onTable: authenticate, authorize, check, then index), applying its
+ * blocklist, reading TEK', completing the table when the plan names this member, and
+ * fetching TEK' when nothing opens.
+ *
+ * Invariants: the blocklist changes together with the key (003 [0075]); a table is
+ * authorized by the group's policy before any state changes (authorizeTable); an
+ * excluded member erases its secrets at once. Seeds: 003 [0072]–[0079].
+ * docs/protocol.md §7, §9.
+ */
+import { ENTRY_AAD, LABEL, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, setRoster, short, unicast, type EngineCore, type TableState } from './context.js';
+import { addEntries, checkReplaced, commitTek, headerId, headerSignatureOk, makeEntries, newTableState, pairwiseEntryKey, plannedSymbols, publishTable, readTekPrime, relayable, replacedKeks, unusableSlots } from './tables.js';
+import { planCompletion } from './completion-plan.js';
+import { applyTable, scheduleReseal, tableIsMoot } from './table-apply.js';
+import { pairwise } from './sealing.js';
+import { type MemberKey } from '../types.js';
+import { RemoteProtocolError, ensure } from '../errors.js';
+import { concat, equalBytes } from '../bytes.js';
+import { TEK_SLOT, slotName, slotsOf } from '../params.js';
+import { KEY_BYTES, creatorsTag } from '../keys.js';
+import { LIMITS, MsgType, encodeTableHeader, type Message, type PairwiseEntry, type TableHeader } from '../wire.js';
+import { sortedKeys } from '../state.js';
+
+/** Starts an exclusion (targets ≠ []) or a periodic version refresh (targets = []). */
+export function startTable(core: EngineCore, kind: 'exclude' | 'refresh', targets: MemberKey[], now: number): void {
+  const tek = core.s.tek!;
+  const panelKey = core.panel?.takeKey(kind, targets, now) ?? null;
+  const tekPrime = panelKey ? panelKey.key : core.rng(KEY_BYTES);
+  if (!panelKey && core.s.params.panelSize >= 4 && core.panel) {
+    emit(core, { type: 'panel-fallback', reason: 'no panel key available: this TEK version has a single creator', at: now });
+    addLog(core, now, 'fallback-single', 'TEK version from a single creator: no fresh panel key here (this member is off the panel, the panel is not ready, or a removed member knew its key)');
+  }
+  const blocklist = sortedKeys([...core.s.blocklist, ...targets]);
+  const header: TableHeader = {
+    kind,
+    excluder: core.self,
+    targets,
+    base: { version: tek.version, creators: tek.creators },
+    newVersion: tek.version + 1,
+    createdAt: now,
+    blocklist,
+    tekCommitment: new Uint8Array(32),
+    panel: panelKey ? { round: panelKey.round, members: sortedKeys(panelKey.members) } : null,
+    replaced: replacedKeks(core, targets),
+    plan: [],
+  };
+  const unusable = unusableSlots(core, header);
+  const ownUsable = slotsOf(core.selfId, core.s.params.V).filter((s) => !unusable.has(s) && heldKey(core, s));
+  const { plan, pairwiseFor } = planCompletion(core, blocklist, unusable, ownUsable);
+  header.plan = plan;
+  header.tekCommitment = commitTek(core, header, tekPrime);
+  const headerBytes = encodeTableHeader(header);
+  const headerSignature = core.crypto.ed25519Sign(core.seed, concat(LABEL('table'), core.groupBytes, headerBytes));
+  const t = newTableState(core, header, headerBytes, headerSignature, now);
+  t.tekPrime = tekPrime;
+  core.tables.set(t.idHex, t);
+  t.blocklistApplied = true;
+  applyBlocklist(core, header, now);
+  applyTable(core, t, now);
+  const entries = makeEntries(core, t, null);
+  const pairwiseEntries: PairwiseEntry[] = [];
+  for (const m of pairwiseFor.slice(0, LIMITS.pairwise)) {
+    const pk = pairwise(core, m);
+    if (pk) pairwiseEntries.push({ member: m, sealed: core.crypto.seal(pairwiseEntryKey(core, t, pk, m), ZERO_NONCE, tekPrime, ENTRY_AAD) });
+  }
+  addEntries(core, t, entries, pairwiseEntries);
+  t.completed = true;
+  publishTable(core, t, entries, pairwiseEntries);
+  const what = kind === 'exclude' ? `excluded ${targets.map(short).join(', ')}` : 'refreshed the TEK version';
+  const extra = pairwiseEntries.length > 0 ? `, ${pairwiseEntries.length} pairwise` : '';
+  addLog(core, now, kind === 'exclude' ? 'exclude' : 'refresh', `${what}: TEK v${header.newVersion} (${entries.length} entries, ${plan.length} completers planned${extra})`);
+}
+
+export function onTable(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.Table }>, now: number): void {
+  if (core.s.state !== 'member') return; // a joiner gets the current TEK with its admission
+  const h = m.header;
+  const { headerBytes, id } = headerId(core, h);
+  let t = core.tables.get(id);
+  if (!t) {
+    // Validate everything about the header before any state changes. A header that
+    // comes from its excluder itself is authenticated by the transport (`from`); its
+    // signature is checked before this member relays it (relayable()).
+    const direct = from === h.excluder;
+    ensure(direct || headerSignatureOk(core, h, headerBytes, m.headerSignature), 'bad-signature', 'table header signature does not verify');
+    authorizeTable(core, h);
+    ensure(h.newVersion === h.base.version + 1, 'invalid', 'a table makes exactly the next version');
+    if (core.s.tek && h.newVersion < core.s.tek.version - 1) throw new RemoteProtocolError('stale', `table for TEK v${h.newVersion}, current is v${core.s.tek.version}`);
+    checkReplaced(core, h);
+    t = newTableState(core, h, headerBytes, m.headerSignature, now);
+    t.signatureChecked = !direct;
+  } else if (!equalBytes(t.headerSignature, m.headerSignature)) {
+    ensure(headerSignatureOk(core, h, headerBytes, m.headerSignature), 'bad-signature', 'table header signature does not verify');
+  }
+  const p = core.s.params;
+  const unusable = unusableSlots(core, t.header);
+  for (const e of m.entries) {
+    ensure(e.slot >= 1 && e.slot <= p.V * p.W, 'invalid', `entry for slot ${e.slot} outside the KEK table`);
+    ensure(!unusable.has(e.slot), 'invalid', `entry under ${slotName(e.slot, p.V)}, a KEK an excluded member knew`);
+  }
+  const known = core.tables.get(id);
+  if (known) {
+    const fresh = m.entries.some((e) => !known.bySlot.get(e.slot)?.some((x) => x.kekVersion === e.kekVersion && x.kekRevision === e.kekRevision)) || m.pairwise.some((x) => !known.pairwise.some((y) => y.member === x.member));
+    if (!fresh) throw new RemoteProtocolError('replay', 'table brings nothing new');
+  }
+  // Apply.
+  if (!known) core.tables.set(id, t);
+  addEntries(core, t, m.entries, m.pairwise);
+  if (from !== core.self) t.publishers.add(from);
+  core.lastSeen.set(from, now);
+  if (!t.blocklistApplied) {
+    t.blocklistApplied = true;
+    applyBlocklist(core, t.header, now);
+  }
+  if (core.s.state !== 'member') return; // we were excluded by it
+  progressTable(core, t, now);
+  // A table older than our TEK (one that crossed ours), or a concurrent one that loses to
+  // ours, may have blocked members our TEK was not made against: reseal (docs/protocol.md
+  // §8.2). A concurrent one that would win is applied once readable instead.
+  const tek = core.s.tek;
+  const v = t.header.newVersion;
+  if (tek && !t.applied && (v < tek.version || (v === tek.version && cmpKey(t.header.excluder, tek.creators[0] ?? '') > 0))) scheduleReseal(core, now);
+}
+
+/**
+ * An excluded member still heartbeating two intervals after its table missed every
+ * publication of it: a member that published the table sends it the signed header (no
+ * entries) so it learns of its exclusion (003 [0075]). At most once per heartbeat
+ * interval per member; a heartbeat that merely crossed the table gets no answer.
+ */
+export function tellExcluded(core: EngineCore, member: MemberKey, now: number): void {
+  const last = core.toldExcluded.get(member);
+  const hb = core.s.params.heartbeatMs;
+  if (last !== undefined && now - last < hb) return;
+  const t = [...core.tables.values()].find((x) => x.header.blocklist.includes(member));
+  if (!t || !t.published || now - t.firstSeen < 2 * hb || !relayable(core, t)) return;
+  core.toldExcluded.set(member, now);
+  unicast(core, member, { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries: [], pairwise: [] });
+}
+
+/** Who may change keys (issue 3 §5): exclusions by the policy; refreshes by the TEK holder or an admin. */
+export function authorizeTable(core: EngineCore, h: TableHeader): void {
+  const excluder = core.s.roster[h.excluder];
+  const blockedConcurrently = excluder?.state === 'excluded' && (excluder.blockedAtVersion ?? 0) >= h.newVersion;
+  // A member that announced its leave may still have made a table just before (concurrently).
+  ensure(excluder && (excluder.state === 'member' || excluder.state === 'left' || blockedConcurrently), 'not-member', 'table from a non-member');
+  const p = core.s.params.policy;
+  if (h.kind === 'exclude') {
+    ensure(h.targets.length > 0, 'invalid', 'exclusion without targets');
+    ensure(!h.targets.includes(h.excluder), 'invalid', 'a member cannot exclude itself');
+    ensure(p.exclude === 'any-member' || p.admins.includes(h.excluder), 'not-authorized', `${short(h.excluder)} is not an admin and the group lets only admins exclude`);
+  } else {
+    ensure(h.targets.length === 0, 'invalid', 'a refresh excludes nobody');
+    const tekOwner = core.s.slotDir[String(TEK_SLOT)]?.owner ?? core.s.tek?.owner;
+    const allowed = p.exclude === 'any-member' || p.admins.includes(h.excluder) || tekOwner === h.excluder;
+    ensure(allowed, 'not-authorized', `${short(h.excluder)} may not refresh the group key under this policy`);
+  }
+}
+
+/** [0075]: the blocklist changes together with the key change. */
+export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): void {
+  // The header carries the excluder's whole blocklist: taking the union heals a member
+  // that missed (or refused, in a race) an earlier table. Under the admins policy only
+  // an admin's list is taken beyond its own targets.
+  const p = core.s.params.policy;
+  const trusted = p.exclude === 'any-member' || p.admins.includes(h.excluder);
+  const wanted = trusted ? [...h.targets, ...h.blocklist] : h.targets;
+  const newly = [...new Set(wanted)].filter((t) => !core.s.blocklist.includes(t) && t !== h.excluder);
+  if (newly.length === 0) return;
+  for (const t of newly) {
+    core.s.blocklist.push(t);
+    const r = core.s.roster[t];
+    if (r) {
+      r.state = r.state === 'left' ? 'left' : 'excluded';
+      r.blockedAtVersion = h.newVersion;
+    } else setRoster(core, t, { name: '', admittedAt: 0, state: 'excluded', blockedAtVersion: h.newVersion });
+    core.leaveExclusions.delete(t);
+  }
+  core.s.blocklist.sort();
+  if (newly.includes(core.self)) {
+    core.s.state = 'excluded';
+    emit(core, { type: 'self-excluded', by: h.excluder, at: now });
+    addLog(core, now, 'exclude', `this member was excluded by ${short(h.excluder)}`);
+    eraseSecrets(core);
+    return;
+  }
+  emit(core, { type: 'member-excluded', members: newly, by: h.excluder, at: now });
+  if (h.excluder !== core.self) addLog(core, now, 'exclude', `${short(h.excluder)} excluded ${newly.map(short).join(', ')}`);
+  // Owners that were excluded no longer hold anything.
+  for (const d of Object.values(core.s.slotDir)) if (d.owner && newly.includes(d.owner)) d.owner = null;
+  if (core.s.tek && core.s.tek.owner && newly.includes(core.s.tek.owner)) core.s.tek.owner = null;
+  for (const k of core.s.keks) if (k.owner && newly.includes(k.owner)) k.owner = null;
+}
+
+/** Reads TEK' if possible, applies the table, and completes it when this member is planned or fetched it (003 [0079]). */
+export function progressTable(core: EngineCore, t: TableState, now: number): void {
+  if (!t.tekPrime) t.tekPrime = readTekPrime(core, t);
+  if (!t.tekPrime) {
+    if (t.fetchAt === null) t.fetchAt = now + core.s.params.fetchAfterMs + randomBelow(core, Math.max(2, core.s.params.heartbeatMs));
+    return;
+  }
+  t.fetchAt = null;
+  applyTable(core, t, now);
+  if (!t.applied || t.completed || t.completeAt !== null) return;
+  const planned = plannedSymbols(core, t);
+  if (planned) t.completeAt = now;
+  else if (t.fetched) t.completeAt = now + 1 + randomBelow(core, Math.max(2, core.s.params.heartbeatMs));
+}
+
+export function tablesTick(core: EngineCore, now: number): void {
+  for (const t of core.tables.values()) {
+    if (t.completeAt !== null && now >= t.completeAt) {
+      // Complete the table with the slots nobody covered yet (suppression), then rebroadcast (003 [0073], [0079]).
+      t.completeAt = null;
+      if (!t.applied || t.completed) continue;
+      t.completed = true;
+      const entries = makeEntries(core, t, plannedSymbols(core, t));
+      if (entries.length > 0) {
+        addEntries(core, t, entries, []);
+        publishTable(core, t, entries, []);
+      }
+    }
+    if (t.fetchAt !== null && now >= t.fetchAt && tableIsMoot(core, t)) {
+      // A sibling with a lower excluder, or a newer version, makes this TEK' useless: no fetch.
+      t.fetchAt = null;
+    }
+    if (t.fetchAt !== null && now >= t.fetchAt) {
+      // Still no readable TEK': ask a member who has it, over a unicast (003 [0079]).
+      const authors = [...t.publishers, t.header.excluder].filter((a) => a !== core.self && !core.s.blocklist.includes(a) && !t.fetchTried.has(a));
+      const to = authors[0] ?? t.header.excluder;
+      t.fetchTried.add(to);
+      if (authors.length <= 1) t.fetchTried.clear();
+      t.fetchAt = now + core.s.params.fetchAfterMs;
+      unicast(core, to, { type: MsgType.FetchRequest, slot: TEK_SLOT, version: t.header.newVersion, tag: creatorsTag(core.crypto, t.header.panel ? t.header.panel.members : [t.header.excluder]) });
+    }
+  }
+}

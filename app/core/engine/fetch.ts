@@ -1,0 +1,120 @@
+/**
+ * @module core/engine/fetch
+ * Unicast catch-up of keys (003 [0079], [0040]): a member that sees a newer key it
+ * cannot read asks a member who has it; the answer is sealed pairwise and, for a TEK,
+ * carries the table it came from. Fetches retry with other possible holders.
+ *
+ * Invariants: a fetched TEK' for a known table must match the table's commitment;
+ * only members are answered, and only for slots the requester's ID selects.
+ * docs/protocol.md §7.4.
+ */
+import { addLog, heldKey, keyChanged, pidOf, possibleHolders, refuseNonMember, short, unicast, wins, type EngineCore } from './context.js';
+import { pairwise, seal, sealAad } from './sealing.js';
+import { commitTek, relayable, tableMessageBytes } from './tables.js';
+import { progressTable } from './exclusion.js';
+import { recordTek, retireTek, retryPendingData } from './tek-records.js';
+import { flushHeldOutgoing } from './data.js';
+import { type MemberKey } from '../types.js';
+import { ensure } from '../errors.js';
+import { equalBytes } from '../bytes.js';
+import { TEK_SLOT, slotName, slotsOf } from '../params.js';
+import { KEY_BYTES, creatorsTag } from '../keys.js';
+import { MsgType, type Message, type SealedKey } from '../wire.js';
+import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
+
+export function fetchTick(core: EngineCore, now: number): void {
+  for (const [id, f] of core.fetches) {
+    if (now < f.at) continue;
+    const target = core.fetchTargets.get(id)!;
+    const held = heldKey(core, target.slot);
+    const satisfied =
+      held && (held.version > target.version || (held.version === target.version && equalBytes(creatorsTag(core.crypto, held.creators), target.tag)));
+    if (satisfied || f.tried.size > 8) {
+      core.fetches.delete(id);
+      core.fetchTargets.delete(id);
+      continue;
+    }
+    const to = f.tried.has(target.from) ? (possibleHolders(core, target.slot).find((m) => !f.tried.has(m)) ?? target.from) : target.from;
+    f.tried.add(to);
+    f.at = now + core.s.params.fetchAfterMs;
+    unicast(core, to, { type: MsgType.FetchRequest, slot: target.slot, version: target.version, tag: target.tag });
+  }
+}
+
+export function onFetchRequest(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.FetchRequest }>, now: number): void {
+  ensure(core.s.state === 'member', 'stale', 'fetch while not a member');
+  refuseNonMember(core, from, 'fetch');
+  const p = core.s.params;
+  ensure(m.slot <= p.V * p.W, 'invalid', `slot ${m.slot} outside the table`);
+  ensure(m.slot === TEK_SLOT || slotsOf(pidOf(core, from), p.V).includes(m.slot), 'not-authorized', `${slotName(m.slot, p.V)} is not selected by the requester's ID`);
+  core.lastSeen.set(from, now);
+  const held = heldKey(core, m.slot);
+  const pk = pairwise(core, from);
+  const sealed = held && pk && held.version >= m.version ? seal(core, from, pk, held, 'fetch') : null;
+  let table: Uint8Array | null = null;
+  if (m.slot === TEK_SLOT && held) {
+    const t = [...core.tables.values()].find((x) => x.applied && x.header.newVersion === held.version);
+    if (t && relayable(core, t)) table = tableMessageBytes(core, t);
+  }
+  unicast(core, from, { type: MsgType.FetchReply, table, key: sealed });
+}
+
+/** Checks a fetch reply and opens its key (null: it carries none). The gate then takes its table, then calls installFetched. */
+export function openFetchReply(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.FetchReply }>): Uint8Array | null {
+  ensure(core.s.state === 'member', 'stale', 'fetch reply while not a member');
+  if (!m.key) return null;
+  const slot = m.key.info.slot;
+  ensure(slot === TEK_SLOT || slotsOf(core.selfId, core.s.params.V).includes(slot), 'invalid', 'fetched a key this member does not hold');
+  const key = core.crypto.open(pairwise(core, from) ?? new Uint8Array(32), m.key.nonce, m.key.sealed, sealAad(core, 'fetch', core.self, m.key.info));
+  ensure(key && key.length === KEY_BYTES, 'decrypt-failed', 'fetched key does not open');
+  return key;
+}
+
+/** Installs a fetched key that wins over the one held, or completes a table's TEK' with it (003 [0079]). */
+export function installFetched(core: EngineCore, from: MemberKey, sealed: SealedKey, key: Uint8Array, now: number): void {
+  if (core.s.state !== 'member') return;
+  const m = { key: sealed };
+  const info = m.key.info;
+  const creators = sortedKeys(info.creators);
+  if (info.slot === TEK_SLOT) {
+    // If a table for this version is known, the fetched TEK' must match its commitment.
+    const t = [...core.tables.values()].find((x) => x.header.newVersion === info.version && sameCreators(x.header.panel ? sortedKeys(x.header.panel.members) : [x.header.excluder], creators));
+    if (t && !t.tekPrime && info.revision === 0 && equalBytes(commitTek(core, t.header, key), t.header.tekCommitment)) {
+      t.tekPrime = key;
+      t.fetched = true;
+      progressTable(core, t, now);
+      return;
+    }
+  }
+  const cur = heldKey(core, info.slot);
+  const better = !cur || wins(core, { version: info.version, creators }, cur) || (info.version === cur.version && sameCreators(cur.creators, creators) && info.revision > cur.revision);
+  if (!better) return;
+  const held: HeldKey = {
+    slot: info.slot,
+    version: info.version,
+    creators,
+    revision: info.revision,
+    key,
+    basedOn: m.key.basedOn,
+    origin: creators.length > 1 ? { kind: 'merge', creators } : { kind: 'single', creator: creators[0]! },
+    owner: m.key.owner,
+  };
+  if (info.slot === TEK_SLOT) {
+    const t = [...core.tables.values()].find((x) => x.header.newVersion === info.version);
+    held.coverage = t ? [...t.header.blocklist] : [...core.s.blocklist];
+    retireTek(core, now);
+    core.s.tek = held;
+    recordTek(core, held, now);
+  } else {
+    core.s.keks = core.s.keks.filter((k) => k.slot !== info.slot);
+    core.s.keks.push(held);
+  }
+  core.s.slotDir[String(info.slot)] = { version: info.version, revision: info.revision, creators, owner: m.key.owner };
+  core.heardAt.set(info.slot, now);
+  addLog(core, now, 'merge', `${slotName(info.slot, core.s.params.V)}: adopted v${info.version} by ${creators.map(short).join('+')} from ${short(from)}`);
+  keyChanged(core, info.slot, `fetched from ${short(from)}`, now);
+  if (info.slot === TEK_SLOT) {
+    retryPendingData(core, now);
+    flushHeldOutgoing(core, now);
+  }
+}

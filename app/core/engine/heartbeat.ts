@@ -1,0 +1,155 @@
+/**
+ * @module core/engine/heartbeat
+ * Soft state: each holder announces the keys it owns every heartbeat; members learn
+ * owners, step revisions, notice newer versions (and fetch them), and decide which of
+ * two holders of one key keeps the role (the lower key). A silent holder's key is
+ * claimed after a random pause (election without flooding).
+ *
+ * Where a heartbeat supersedes another: learnOwnership. Seeds: 003 [0059]–[0060],
+ * [0068]–[0069], [0085], claim 9. docs/protocol.md §4, §8.1, §8.4.
+ */
+import { addLog, checkInfo, cmpKey, heldKey, heldKeys, info, isOwnerAlive, keyChanged, ownedKeys, publish, randomBelow, scheduleFetch, short, shortFetchDelay, wins, type EngineCore } from './context.js';
+import { tellExcluded } from './exclusion.js';
+import { startMergeJoin, tryJoinContact } from './admission.js';
+import { stepHeld } from './revision.js';
+import { tableWillResolve } from './table-apply.js';
+import { type MemberKey } from '../types.js';
+import { ensure } from '../errors.js';
+import { TEK_SLOT, slotName } from '../params.js';
+import { MsgType, type KeyInfo, type Message } from '../wire.js';
+import { sameCreators, sortedKeys } from '../state.js';
+
+export function sendHeartbeat(core: EngineCore, now: number): void {
+  core.timers.set('heartbeat', now + core.s.params.heartbeatMs);
+  const owned = ownedKeys(core);
+  if (owned.length === 0) return;
+  const history = core.s.tekRecords
+    .filter((r) => r.retiredAt !== null)
+    .slice(-4)
+    .map((r) => ({ slot: TEK_SLOT, version: r.version, revision: r.revision, creators: r.creators }));
+  publish(core, 'control', {
+    type: MsgType.Heartbeat,
+    sentAt: now,
+    keys: owned.map((k) => info(core, k)),
+    history,
+    blocklistCount: core.s.blocklist.length,
+    rosterCount: Object.keys(core.s.roster).length,
+  });
+}
+
+export function onHeartbeat(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.Heartbeat }>, now: number): void {
+  const last = core.lastHeartbeatSentAt.get(from);
+  ensure(last === undefined || m.sentAt > last, 'replay', 'heartbeat not newer than the last one from this sender');
+  if (core.s.blocklist.includes(from)) tellExcluded(core, from, now);
+  ensure(!core.s.blocklist.includes(from), 'blocked', 'heartbeat from an excluded member');
+  for (const k of m.keys) checkInfo(core, k);
+  if (core.s.state === 'listening') {
+    // Someone already heads this group: join it instead of creating (003 [0059], [0061]).
+    core.lastHeartbeatSentAt.set(from, m.sentAt);
+    if (m.keys.some((k) => k.slot === TEK_SLOT)) {
+      core.timers.stop('listen');
+      core.s.state = 'joining';
+      core.join = { credential: new Uint8Array(0), contacts: [from], next: 0, attemptAt: now, certificate: null, wanted: new Map() };
+      tryJoinContact(core, now);
+    }
+    return;
+  }
+  if (core.s.state !== 'member' && core.s.state !== 'joining') return;
+  if (core.s.state === 'member' && core.s.roster[from] === undefined) {
+    // A holder from another instance of this group (a creation race, 003 [0060]): if
+    // its TEK wins, join it through a unicast admission; otherwise it will join us.
+    const theirs = m.keys.find((k) => k.slot === TEK_SLOT);
+    ensure(theirs && core.s.tek && wins(core, { version: theirs.version, creators: sortedKeys(theirs.creators) }, core.s.tek), 'not-member', 'heartbeat from a peer that is not a member');
+    core.lastHeartbeatSentAt.set(from, m.sentAt);
+    startMergeJoin(core, from, now);
+    return;
+  }
+  core.lastHeartbeatSentAt.set(from, m.sentAt);
+  core.lastSeen.set(from, now);
+  for (const k of m.keys) learnOwnership(core, from, k, now);
+  if (core.s.state !== 'member') return;
+  if (m.blocklistCount > core.s.blocklist.length && core.s.tek) {
+    // The sender knows of an exclusion we missed: fetch the current TEK and its table (003 [0039], [0079]).
+    // Give tables in flight half a heartbeat to arrive first (concurrent exclusions).
+    const tk = m.keys.find((k) => k.slot === TEK_SLOT) ?? m.history[m.history.length - 1];
+    if (tk) scheduleFetch(core, TEK_SLOT, tk.version, tk.creators, from, now, shortFetchDelay(core));
+  }
+}
+
+/** A holder announced a key it owns: update the directory, step revisions, detect superseding (003 [0085]). */
+export function learnOwnership(core: EngineCore, from: MemberKey, k: KeyInfo, now: number): void {
+  const dir = core.s.slotDir[k.slot];
+  // Fast path: the steady state, where a holder repeats what we already know (003 [0059]).
+  if (dir && dir.owner === from && dir.version === k.version && dir.revision === k.revision && sameCreators(dir.creators, k.creators)) {
+    core.heardAt.set(k.slot, now);
+    if (k.slot !== TEK_SLOT && core.selfId[Math.floor((k.slot - 1) / core.s.params.V)] !== (k.slot - 1) % core.s.params.V) return;
+    const held = heldKey(core, k.slot);
+    if (!held || (held.version === k.version && held.revision === k.revision && held.owner === from)) return;
+  }
+  const creators = sortedKeys(k.creators);
+  const newer = !dir || wins(core, { version: k.version, creators }, dir) || (k.version === dir.version && sameCreators(creators, dir.creators) && k.revision >= dir.revision);
+  const sameKeyOtherOwner = dir && k.version === dir.version && sameCreators(creators, dir.creators) && k.revision === dir.revision && dir.owner !== from;
+  if (newer) {
+    if (sameKeyOtherOwner && dir.owner !== null && cmpKey(dir.owner, from) < 0 && isOwnerAlive(core, k.slot, now)) {
+      // Two holders announce the same key: the lower key keeps the role (003 [0069]).
+    } else {
+      core.s.slotDir[k.slot] = { version: k.version, revision: k.revision, creators, owner: from };
+      core.heardAt.set(k.slot, now);
+      core.claims.delete(k.slot);
+    }
+  } else if (dir && dir.owner === from) {
+    core.heardAt.set(k.slot, now);
+  }
+  const held = heldKey(core, k.slot);
+  if (!held || core.s.state !== 'member') return;
+  if (k.version === held.version && sameCreators(creators, held.creators)) {
+    if (k.revision > held.revision) stepHeld(core, held, k.revision, now, 'revision announced by its holder');
+    if (held.owner === core.self && from !== core.self) {
+      // (a) a newer revision, or the same key announced by a lower-keyed holder: stop heartbeating it.
+      if (k.revision > held.revision || cmpKey(from, core.self) < 0) {
+        held.owner = from;
+        addLog(core, now, 'failover', `${slotName(k.slot, core.s.params.V)}: ${short(from)} keeps the holder role`);
+      }
+    } else if (held.owner !== from && core.s.slotDir[k.slot]?.owner === from) {
+      held.owner = from;
+    }
+  } else if (wins(core, { version: k.version, creators }, held)) {
+    // (b) a newer version, or (d) a concurrent one that wins the tie: find its table or fetch it.
+    if (!tableWillResolve(core, k.slot, k.version, creators)) scheduleFetch(core, k.slot, k.version, creators, from, now, k.version > held.version ? core.s.params.fetchAfterMs : shortFetchDelay(core));
+    if (held.owner === core.self) held.owner = from;
+  }
+}
+
+export function failoverTick(core: EngineCore, now: number): void {
+  for (const k of heldKeys(core)) {
+    if (k.owner === core.self) {
+      core.claims.delete(k.slot);
+      continue;
+    }
+    const dir = core.s.slotDir[String(k.slot)];
+    const sameKey = dir && dir.version === k.version && sameCreators(dir.creators, k.creators);
+    if (dir && !sameKey) {
+      // We are behind on this key: the fetch brings it; never claim a stale key.
+      core.claims.delete(k.slot);
+      continue;
+    }
+    if (!core.heardAt.has(k.slot)) core.heardAt.set(k.slot, now);
+    if (isOwnerAlive(core, k.slot, now)) {
+      core.claims.delete(k.slot);
+      continue;
+    }
+    const claimAt = core.claims.get(k.slot);
+    if (claimAt === undefined) {
+      // Election without flooding: claim after a random pause; a lower-keyed claimant's heartbeat wins (003 [0068]).
+      core.claims.set(k.slot, now + 1 + randomBelow(core, core.s.params.heartbeatMs));
+    } else if (now >= claimAt) {
+      core.claims.delete(k.slot);
+      const previous = k.owner;
+      k.owner = core.self;
+      core.s.slotDir[String(k.slot)] = { version: k.version, revision: k.revision, creators: k.creators, owner: core.self };
+      addLog(core, now, 'failover', `took over ${slotName(k.slot, core.s.params.V)} from silent holder ${previous ? short(previous) : 'none'}`);
+      keyChanged(core, k.slot, 'failover', now);
+      sendHeartbeat(core, now);
+    }
+  }
+}

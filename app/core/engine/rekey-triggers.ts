@@ -1,0 +1,89 @@
+/**
+ * @module core/engine/rekey-triggers
+ * What starts a new table besides an explicit exclusion: a member's Leave (the TEK
+ * holder excludes the leaver at once, others after a back-off), a reseal after
+ * concurrent tables, and the periodic refreshes of revision and version (002 key
+ * lifetimes). Seeds: 003 [0057], [0072]; 002. docs/protocol.md §7.5, §7.6, §8.2.
+ */
+import { addLog, canExclude, emit, info, isTekCreator, ownsTek, publish, randomBelow, short, tekCoversBlocklist, type EngineCore } from './context.js';
+import { startTable } from './exclusion.js';
+import { scheduleReseal } from './table-apply.js';
+import { stepHeld } from './revision.js';
+import { type MemberKey } from '../types.js';
+import { ensure } from '../errors.js';
+import { MsgType } from '../wire.js';
+import { sortedKeys } from '../state.js';
+
+export function onLeave(core: EngineCore, from: MemberKey, now: number): void {
+  const r = core.s.roster[from];
+  ensure(r?.state === 'member', 'not-member', 'leave from a non-member');
+  r.state = 'left';
+  emit(core, { type: 'member-left', member: from, at: now });
+  addLog(core, now, 'leave', `${r.name || short(from)} left`);
+  if (core.s.state !== 'member') return;
+  // A remaining member runs the exclusion: the TEK holder at once, others after a back-off (003 [0072]).
+  const tekOwner = core.s.tek?.owner;
+  const first = tekOwner && tekOwner !== from && core.s.roster[tekOwner]?.state === 'member' ? tekOwner : lowestMember(core, [from]);
+  const delay = first === core.self ? 0 : 3 * core.s.params.heartbeatMs + randomBelow(core, core.s.params.heartbeatMs * 2);
+  core.leaveExclusions.set(from, now + delay);
+}
+
+export function leaveTick(core: EngineCore, now: number): void {
+  for (const [leaver, at] of core.leaveExclusions) {
+    if (now < at) continue;
+    core.leaveExclusions.delete(leaver);
+    if (core.s.blocklist.includes(leaver)) continue;
+    const policy = core.s.params.policy;
+    if (policy.exclude === 'admins' && !policy.admins.includes(core.self)) continue;
+    startTable(core, 'exclude', [leaver], now);
+  }
+}
+
+export function lowestMember(core: EngineCore, except: MemberKey[]): MemberKey | undefined {
+  return Object.entries(core.s.roster)
+    .filter(([k, r]) => r.state === 'member' && !except.includes(k))
+    .map(([k]) => k)
+    .sort()[0];
+}
+
+export function resealTick(core: EngineCore, now: number): void {
+  // A reseal is scheduled only when concurrent tables were resolved (applyTable): a TEK
+  // that merely lags behind the blocklist is waiting for a table that is on its way.
+  if (!core.timers.due('reseal', now)) return;
+  const early = core.resealEarly;
+  core.timers.stop('reseal');
+  if (tekCoversBlocklist(core)) return;
+  if (!canExclude(core)) return;
+  if (early && !isTekCreator(core)) {
+    // Scheduled as the creator of a TEK that has since lost to a concurrent one: back off.
+    scheduleReseal(core, now);
+    return;
+  }
+  const cov = core.s.tek!.coverage ?? [];
+  const missing = core.s.blocklist.filter((b) => !cov.includes(b));
+  // Re-exclude every member the concurrent tables blocked, so that no slot any of them knew stays in use.
+  const concurrent = new Set(missing);
+  for (const t of core.tables.values()) if (t.header.newVersion === core.s.tek!.version) for (const x of t.header.targets) concurrent.add(x);
+  const targets = sortedKeys(concurrent);
+  startTable(core, 'exclude', targets, now);
+  addLog(core, now, 'merge', `resealed after concurrent exclusions of ${targets.map(short).join(', ')}`);
+}
+
+/** Periodic refresh (003 [0057], 002 key lifetimes): the TEK holder bumps revisions and makes new versions. */
+export function refreshTick(core: EngineCore, now: number): void {
+  if (!ownsTek(core)) return;
+  const p = core.s.params;
+  if (p.refreshVersionMs > 0 && now >= core.s.lastVersionRefreshAt + p.refreshVersionMs) {
+    core.s.lastVersionRefreshAt = now;
+    core.s.lastRevisionRefreshAt = now;
+    startTable(core, 'refresh', [], now);
+    return;
+  }
+  if (p.refreshRevisionMs > 0 && now >= core.s.lastRevisionRefreshAt + p.refreshRevisionMs) {
+    core.s.lastRevisionRefreshAt = now;
+    const tek = core.s.tek!;
+    stepHeld(core, tek, tek.revision + 1, now, 'periodic revision refresh');
+    publish(core, 'control', { type: MsgType.Revision, keys: [info(core, tek)] });
+    addLog(core, now, 'refresh', `TEK revision ${tek.revision}`);
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * @module core/engine/table-apply
+ * Where the TEK is replaced: a readable table on our current TEK installs TEK' and
+ * derives the replacement KEKs; a sibling table (same base, same new version, made
+ * concurrently) is resolved by the lower excluder key, undoing the loser; a TEK that
+ * does not cover the whole blocklist schedules a reseal.
+ *
+ * Invariants: exactly one TEK is current; the loser of a sibling race stays readable
+ * for the grace window but is never sent under; replacement KEKs are
+ * HKDF(old KEK at the named revision ‖ TEK', table ID). Seeds: 003 [0073], [0083].
+ * docs/protocol.md §7.1, §8.2.
+ */
+import { keepReadable, recordTek, retireTek, retryPendingData } from './tek-records.js';
+import { addLog, cmpKey, heldKey, isTekCreator, keyChanged, pidOf, randomBelow, rosterInKeyOrder, scheduleFetch, short, shortFetchDelay, tekCoversBlocklist, type EngineCore, type TableState } from './context.js';
+import { flushHeldOutgoing } from './data.js';
+import { type KeyOrigin, type MemberKey } from '../types.js';
+import { TEK_SLOT, slotsOf } from '../params.js';
+import { advanceRevision, replaceKey } from '../keys.js';
+import { type TableHeader } from '../wire.js';
+import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
+
+export function applyTable(core: EngineCore, t: TableState, now: number): void {
+  if (t.applied || !t.tekPrime) return;
+  const tek = core.s.tek!;
+  const h = t.header;
+  const baseTag = sortedKeys(h.base.creators);
+  const newCreators = h.panel ? sortedKeys(h.panel.members) : [h.excluder];
+  if (tek.version === h.base.version && sameCreators(tek.creators, baseTag)) {
+    installTableTek(core, t, newCreators, now);
+    return;
+  }
+  if (tek.version === h.newVersion && !sameCreators(tek.creators, newCreators)) {
+    // A sibling: another table made the same version from the same base concurrently (003 [0083]).
+    const sibling = [...core.tables.values()].find((o) => o.applied && o.header.newVersion === h.newVersion && o !== t);
+    if (sibling && sibling.undo && sameCreators(sortedKeys(sibling.header.base.creators), baseTag) && cmpKey(h.excluder, sibling.header.excluder) < 0) {
+      // Rule: the table whose excluder has the lower key wins; the other is undone (docs/protocol.md "Concurrent tables").
+      const loser = core.s.tek!;
+      undoTable(core, sibling, now);
+      installTableTek(core, t, newCreators, now);
+      keepReadable(core, loser, now);
+      addLog(core, now, 'merge', `concurrent TEK v${h.newVersion}: kept ${short(h.excluder)}'s table over ${short(sibling.header.excluder)}'s`);
+      scheduleReseal(core, now);
+    } else if (sibling) {
+      addLog(core, now, 'merge', `concurrent TEK v${h.newVersion}: kept ${short(sibling.header.excluder)}'s table over ${short(h.excluder)}'s`);
+      keepReadable(core, { slot: TEK_SLOT, version: h.newVersion, creators: newCreators, revision: 0, key: t.tekPrime!, basedOn: null, origin: { kind: 'single', creator: h.excluder }, owner: h.excluder }, now);
+      scheduleReseal(core, now);
+    }
+    return;
+  }
+  if (tek.version < h.base.version) {
+    // We missed an earlier change, or its table is still on its way (a reseal can overtake
+    // the completions of the table it builds on): give it half a heartbeat, then fetch.
+    scheduleFetch(core, TEK_SLOT, h.newVersion, newCreators, h.excluder, now, shortFetchDelay(core));
+  }
+}
+
+export function installTableTek(core: EngineCore, t: TableState, creators: MemberKey[], now: number): void {
+  const h = t.header;
+  const old = core.s.tek!;
+  t.undo = { tek: { ...old }, keks: core.s.keks.map((k) => ({ ...k })) };
+  retireTek(core, now);
+  const origin: KeyOrigin = h.panel ? { kind: 'panel', round: h.panel.round, members: creators } : { kind: 'single', creator: h.excluder };
+  core.s.tek = {
+    slot: TEK_SLOT,
+    version: h.newVersion,
+    creators,
+    revision: 0,
+    key: t.tekPrime!,
+    basedOn: { version: old.version, revision: old.revision, creators: old.creators },
+    origin,
+    owner: h.excluder,
+    coverage: [...h.blocklist],
+  };
+  recordTek(core, core.s.tek, now);
+  core.s.slotDir[String(TEK_SLOT)] = { version: h.newVersion, revision: 0, creators, owner: h.excluder };
+  core.heardAt.set(TEK_SLOT, now);
+  t.applied = true;
+  if (h.kind === 'refresh' || h.excluder === core.self) {
+    core.s.lastVersionRefreshAt = now;
+    core.s.lastRevisionRefreshAt = now;
+  }
+  keyChanged(core, TEK_SLOT, h.kind === 'exclude' ? 'exclusion' : 'refresh', now);
+  deriveReplacements(core, t, now);
+  if (h.panel) {
+    addLog(core, now, 'panel-round', `TEK v${h.newVersion} from panel round ${h.panel.round}`);
+    core.panel?.consumed(h.panel.round, h.panel.members, now);
+  }
+  retryPendingData(core, now);
+  flushHeldOutgoing(core, now);
+}
+
+/**
+ * 003 [0073]: every KEK a target knew is replaced. The replacement is derived, not sent:
+ * HKDF(old KEK at the header's revision ‖ TEK', table ID), computable exactly by the
+ * members that hold the old KEK and can read TEK' (deviation: the seed seals a fresh
+ * KEK under the same two keys, which protects it no better and costs an entry per slot
+ * and completer). A holder that cannot step to the named revision fetches the new version.
+ */
+export function deriveReplacements(core: EngineCore, t: TableState, now: number): void {
+  const h = t.header;
+  const mine = new Set(slotsOf(core.selfId, core.s.params.V));
+  for (const r of h.replaced) {
+    if (!mine.has(r.slot)) continue;
+    const k = heldKey(core, r.slot);
+    const owner = replacementOwner(core, r.slot, h, k?.owner ?? core.s.slotDir[String(r.slot)]?.owner ?? null);
+    if (k && k.version === r.version && k.revision <= r.revision) {
+      const old = advanceRevision(core.crypto, k.key, k.revision, r.revision);
+      core.retiredKeks.push({ key: { ...k }, at: now });
+      const held: HeldKey = {
+        slot: r.slot,
+        version: r.version + 1,
+        creators: [h.excluder],
+        revision: 0,
+        key: replaceKey(core.crypto, old, t.tekPrime!, t.id),
+        basedOn: { version: r.version, revision: r.revision, creators: k.creators },
+        origin: { kind: 'single', creator: h.excluder },
+        owner,
+      };
+      core.s.keks = core.s.keks.filter((x) => x.slot !== r.slot);
+      core.s.keks.push(held);
+      core.s.slotDir[String(r.slot)] = { version: held.version, revision: 0, creators: [h.excluder], owner };
+      core.heardAt.set(r.slot, now);
+      keyChanged(core, r.slot, `replaced by the table of TEK v${h.newVersion}`, now);
+    } else if (!k || k.version <= r.version) {
+      if (owner && owner !== core.self) scheduleFetch(core, r.slot, r.version + 1, [h.excluder], owner, now, core.s.params.fetchAfterMs);
+    }
+  }
+}
+
+/**
+ * Owner of a derived replacement: the excluder if it holds the slot (003 [0073]);
+ * else the old version's owner if it stays; else the lowest-keyed member holding it.
+ */
+export function replacementOwner(core: EngineCore, slot: number, h: TableHeader, previous: MemberKey | null): MemberKey | null {
+  const V = core.s.params.V;
+  const symbol = Math.floor((slot - 1) / V);
+  const value = (slot - 1) % V;
+  if (pidOf(core, h.excluder)[symbol] === value) return h.excluder;
+  if (previous !== null && core.s.roster[previous]?.state === 'member' && !h.blocklist.includes(previous)) return previous;
+  for (const key of rosterInKeyOrder(core)) {
+    if (core.s.roster[key]?.state === 'member' && pidOf(core, key)[symbol] === value && !h.blocklist.includes(key)) return key;
+  }
+  return null;
+}
+
+export function undoTable(core: EngineCore, t: TableState, now: number): void {
+  if (!t.undo) return;
+  const tekRecs = core.s.tekRecords.filter((r) => !(r.version === core.s.tek!.version && sameCreators(r.creators, core.s.tek!.creators)));
+  core.s.tekRecords = tekRecs;
+  core.s.tek = t.undo.tek;
+  const rec = core.s.tekRecords.find((r) => r.version === core.s.tek!.version && sameCreators(r.creators, core.s.tek!.creators));
+  if (rec) rec.retiredAt = null;
+  core.s.keks = t.undo.keks;
+  t.applied = false;
+  t.undo = null;
+  t.completeAt = null;
+  keyChanged(core, TEK_SLOT, 'concurrent table lost', now);
+}
+
+/** True when this table can no longer become our TEK: our TEK is newer, or a winning sibling exists. */
+export function tableIsMoot(core: EngineCore, t: TableState): boolean {
+  const tek = core.s.tek;
+  if (!tek) return false;
+  if (tek.version > t.header.newVersion) return true;
+  for (const o of core.tables.values()) {
+    if (o === t || o.header.newVersion !== t.header.newVersion) continue;
+    if (!sameCreators(sortedKeys(o.header.base.creators), sortedKeys(t.header.base.creators))) continue;
+    if (cmpKey(o.header.excluder, t.header.excluder) < 0) return true;
+  }
+  return false;
+}
+
+export function tableWillResolve(core: EngineCore, slot: number, version: number, creators: MemberKey[]): boolean {
+  if (slot !== TEK_SLOT) return [...core.tables.values()].some((t) => !t.applied && t.header.replaced.some((r) => r.slot === slot));
+  return [...core.tables.values()].some((t) => t.header.newVersion === version && sameCreators(t.header.panel ? sortedKeys(t.header.panel.members) : [t.header.excluder], creators) && t.fetchAt !== null);
+}
+
+/** After concurrent tables, the TEK may not exclude everyone blocked: run one more exclusion of the rest (issue 3). */
+/**
+ * The creator of the current TEK reseals after a short window (a tenth of a heartbeat,
+ * at most 100 ms) in which the other concurrent tables reach it, so that one reseal
+ * covers them all; every other member only after 2–4 heartbeats, in case it is gone.
+ */
+export function scheduleReseal(core: EngineCore, now: number): void {
+  if (tekCoversBlocklist(core)) return;
+  if (core.timers.get('reseal') !== null) return;
+  const hb = core.s.params.heartbeatMs;
+  const first = isTekCreator(core);
+  core.timers.set('reseal', now + (first ? Math.max(1, Math.min(100, Math.floor(hb / 10))) : 2 * hb + randomBelow(core, 2 * hb)));
+  core.resealEarly = first;
+}

@@ -1,0 +1,220 @@
+/**
+ * @module core/engine/tables
+ * One exclusion or refresh table as data (003 Tables 1–4): its ID, header encoding and
+ * signature check, the TEK' commitment, the entry keys (one per KEK, table, slot,
+ * version and revision: single-use, hence the zero nonce), indexing of entries, and
+ * reading TEK' out of the entries this member can open.
+ *
+ * Invariants: an entry counts only if it opens to the TEK' the signed header commits
+ * to; a header is relayed only after its signature verified; entries under a KEK any
+ * blocked member knew are never made nor read. docs/protocol.md §7.
+ */
+import { ENTRY_AAD, LABEL, ZERO_NONCE, headerIds, heldKey, pidOf, publish, reject, type EngineCore, type TableState } from './context.js';
+import { pairwise } from './sealing.js';
+import { type MemberKey } from '../types.js';
+import { ensure } from '../errors.js';
+import { concat, equalBytes, fromHex, toHex, utf8 } from '../bytes.js';
+import { kekSlot, slotName, slotsOf } from '../params.js';
+import { advanceRevision, wrapKey } from '../keys.js';
+import { MsgType, encodeMessage, encodeTableHeader, type PairwiseEntry, type ReplacedKek, type TableEntry, type TableHeader } from '../wire.js';
+
+/** The commitment binds TEK' to this table, so a forged or wrong TEK' is detected (issue 3 §5). */
+export function commitTek(core: EngineCore, header: Pick<TableHeader, 'excluder' | 'newVersion' | 'createdAt'>, tekPrime: Uint8Array): Uint8Array {
+  return core.crypto.sha256(concat(LABEL('tek-commitment'), core.groupBytes, fromHex(header.excluder), utf8(`${header.newVersion}:${header.createdAt}`), tekPrime));
+}
+
+export function newTableState(core: EngineCore, header: TableHeader, headerBytes: Uint8Array, headerSignature: Uint8Array, now: number): TableState {
+  const id = core.crypto.sha256(concat(LABEL('table-id'), headerBytes)).slice(0, 16);
+  return {
+    id,
+    idHex: toHex(id),
+    header,
+    headerBytes,
+    headerSignature,
+    entries: [],
+    pairwise: [],
+    bySlot: new Map(),
+    pairwiseMine: null,
+    failed: new Set(),
+    publishers: new Set(),
+    tekPrime: null,
+    signatureChecked: true,
+    blocklistApplied: false,
+    applied: false,
+    undo: null,
+    firstSeen: now,
+    completeAt: null,
+    completed: false,
+    published: false,
+    fetched: false,
+    fetchAt: null,
+    fetchTried: new Set(),
+  };
+}
+
+/** The targets' KEKs at the version and revision this member knows (held, or from heartbeats). */
+export function replacedKeks(core: EngineCore, targets: MemberKey[]): ReplacedKek[] {
+  const slots = new Set<number>();
+  for (const m of targets) for (const s of slotsOf(pidOf(core, m), core.s.params.V)) slots.add(s);
+  const out: ReplacedKek[] = [];
+  for (const slot of [...slots].sort((a, b) => a - b)) {
+    const k = heldKey(core, slot) ?? core.s.slotDir[String(slot)];
+    if (k) out.push({ slot, version: k.version, revision: k.revision });
+  }
+  return out;
+}
+
+/**
+ * Slots whose KEK may not carry TEK': every slot of the targets AND of every member
+ * blocked earlier (the header's full blocklist). The seed (003 [0073]) excludes only
+ * the leaver's slots; but a replacement is derived from (old KEK, TEK'), so a member
+ * excluded earlier (who knew the old KEK) and one excluded later (who knew TEK') could
+ * pool them. A slot any blocked member ever held therefore never carries TEK' again
+ * (docs/protocol.md §7.1). Cached per table.
+ */
+export function unusableSlots(core: EngineCore, h: TableHeader): Set<number> {
+  const cached = core.unusableCache.get(h);
+  if (cached) return cached;
+  const out = new Set<number>();
+  for (const t of h.targets) for (const s of slotsOf(pidOf(core, t), core.s.params.V)) out.add(s);
+  for (const t of h.blocklist) for (const s of slotsOf(pidOf(core, t), core.s.params.V)) out.add(s);
+  core.unusableCache.set(h, out);
+  return out;
+}
+
+/** TEK' under each of this member's usable KEKs that no entry covers yet; `symbols` limits it to a plan step. */
+export function makeEntries(core: EngineCore, t: TableState, symbols: readonly number[] | null): TableEntry[] {
+  const unusable = unusableSlots(core, t.header);
+  const V = core.s.params.V;
+  const entries: TableEntry[] = [];
+  for (const sym of symbols ?? core.selfId.map((_, i) => i)) {
+    const value = core.selfId[sym];
+    if (value === undefined) continue;
+    const slot = kekSlot(sym, value, V);
+    if (unusable.has(slot) || t.bySlot.has(slot)) continue;
+    const k = heldKey(core, slot);
+    if (!k) continue;
+    const e: TableEntry = { slot, kekVersion: k.version, kekRevision: k.revision, sealed: new Uint8Array(0) };
+    e.sealed = core.crypto.seal(entryKey(core, t, e, k.key), ZERO_NONCE, t.tekPrime!, ENTRY_AAD);
+    entries.push(e);
+  }
+  return entries;
+}
+
+/** The wrap key of one entry is unique to (KEK, table, slot, version, revision): a zero nonce is safe. */
+export function entryKey(core: EngineCore, t: TableState, e: Pick<TableEntry, 'slot' | 'kekVersion' | 'kekRevision'>, kek: Uint8Array): Uint8Array {
+  return wrapKey(core.crypto, kek, concat(t.id, utf8(`${e.slot}:${e.kekVersion}:${e.kekRevision}`)));
+}
+
+export function pairwiseEntryKey(core: EngineCore, t: TableState, pairwise: Uint8Array, member: MemberKey): Uint8Array {
+  return wrapKey(core.crypto, pairwise, concat(t.id, fromHex(member)));
+}
+
+/** Indexes new entries; returns how many were new. */
+export function addEntries(core: EngineCore, t: TableState, entries: readonly TableEntry[], pairwise: readonly PairwiseEntry[]): number {
+  let added = 0;
+  for (const e of entries) {
+    const list = t.bySlot.get(e.slot);
+    if (list?.some((x) => x.kekVersion === e.kekVersion && x.kekRevision === e.kekRevision)) continue;
+    if (list) list.push(e);
+    else t.bySlot.set(e.slot, [e]);
+    t.entries.push(e);
+    added++;
+  }
+  for (const p of pairwise) {
+    if (t.pairwise.some((x) => x.member === p.member)) continue;
+    t.pairwise.push(p);
+    if (p.member === core.self) t.pairwiseMine = p;
+    added++;
+  }
+  return added;
+}
+
+export function publishTable(core: EngineCore, t: TableState, entries: TableEntry[], pairwise: PairwiseEntry[]): void {
+  if (!relayable(core, t)) return;
+  t.published = true;
+  publish(core, 'control', { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries, pairwise });
+}
+
+export function tableMessageBytes(core: EngineCore, t: TableState): Uint8Array {
+  return encodeMessage(core.groupBytes, { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries: t.entries, pairwise: t.pairwise });
+}
+
+export function headerSignatureOk(core: EngineCore, h: TableHeader, headerBytes: Uint8Array, signature: Uint8Array): boolean {
+  return core.crypto.ed25519Verify(fromHex(h.excluder), concat(LABEL('table'), core.groupBytes, headerBytes), signature);
+}
+
+/** Before a header is passed on to others, its signature must verify (once per table). */
+export function relayable(core: EngineCore, t: TableState): boolean {
+  if (!t.signatureChecked) {
+    if (!headerSignatureOk(core, t.header, t.headerBytes, t.headerSignature)) {
+      reject(core, t.header.excluder, 'bad-signature', 'table header signature does not verify: not relayed', -1);
+      return false;
+    }
+    t.signatureChecked = true;
+  }
+  return true;
+}
+
+/** The header's replaced KEKs are the targets' slots, each once, in order. */
+export function checkReplaced(core: EngineCore, h: TableHeader): void {
+  const allowed = new Set<number>();
+  for (const m of h.targets) for (const s of slotsOf(pidOf(core, m), core.s.params.V)) allowed.add(s);
+  let last = 0;
+  for (const r of h.replaced) {
+    ensure(allowed.has(r.slot) && r.slot > last, 'invalid', 'a table may replace only its targets\' KEKs, each once, in order');
+    last = r.slot;
+  }
+}
+
+/** Encoded header and table ID, memoized per decoded header (published tables reach every member as one object). */
+export function headerId(core: EngineCore, h: TableHeader): { headerBytes: Uint8Array; id: string } {
+  let v = headerIds.get(h);
+  if (!v) {
+    const headerBytes = encodeTableHeader(h);
+    v = { headerBytes, id: toHex(core.crypto.sha256(concat(LABEL('table-id'), headerBytes)).slice(0, 16)) };
+    headerIds.set(h, v);
+  }
+  return v;
+}
+
+/** The symbols the excluder's plan asks this member to add, or null if it is not in the plan. */
+export function plannedSymbols(core: EngineCore, t: TableState): number[] | null {
+  const mine = core.selfPrefix;
+  for (const step of t.header.plan) if (equalBytes(step.prefix, mine)) return step.symbols;
+  return null;
+}
+
+export function readTekPrime(core: EngineCore, t: TableState): Uint8Array | null {
+  const unusable = unusableSlots(core, t.header);
+  for (const slot of slotsOf(core.selfId, core.s.params.V)) {
+    if (unusable.has(slot)) continue;
+    for (const e of t.bySlot.get(slot) ?? []) {
+      if (t.failed.has(e)) continue;
+      const kek = kekAt(core, slot, e.kekVersion, e.kekRevision);
+      if (!kek) continue;
+      const pt = core.crypto.open(entryKey(core, t, e, kek), ZERO_NONCE, e.sealed, ENTRY_AAD);
+      if (pt && equalBytes(commitTek(core, t.header, pt), t.header.tekCommitment)) return pt;
+      t.failed.add(e);
+      reject(core, core.self, 'decrypt-failed', `table entry under ${slotName(slot, core.s.params.V)} does not open to the committed TEK'`, -1);
+    }
+  }
+  const p = t.pairwiseMine;
+  if (p) {
+    const pk = pairwise(core, t.header.excluder);
+    const pt = pk ? core.crypto.open(pairwiseEntryKey(core, t, pk, core.self), ZERO_NONCE, p.sealed, ENTRY_AAD) : null;
+    if (pt && equalBytes(commitTek(core, t.header, pt), t.header.tekCommitment)) return pt;
+    t.pairwiseMine = null;
+  }
+  return null;
+}
+
+/** My KEK for `slot` at (version, revision), stepping forward if needed; a KEK replaced recently still counts. */
+export function kekAt(core: EngineCore, slot: number, version: number, revision: number): Uint8Array | null {
+  const candidates = [heldKey(core, slot), ...core.retiredKeks.filter((r) => r.key.slot === slot).map((r) => r.key)];
+  for (const k of candidates) {
+    if (!k || k.version !== version || k.revision > revision || revision - k.revision > 10_000) continue;
+    return advanceRevision(core.crypto, k.key, k.revision, revision);
+  }
+  return null;
+}

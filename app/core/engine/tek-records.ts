@@ -1,0 +1,120 @@
+/**
+ * @module core/engine/tek-records
+ * The TEKs this member can still read with: the current one at its latest revision,
+ * earlier revisions and versions until the grace window after they were superseded,
+ * and data packets waiting for a key that has not arrived yet.
+ *
+ * Invariants: a superseded key is erased `graceMs` after it stopped being current
+ * (003 [0071]); a revision is only ever stepped forward through the one-way function
+ * (003 [0056]); the pending-data buffer is bounded (MAX_PENDING_DATA).
+ * docs/protocol.md §5 (join revisions) and §6 (data).
+ */
+import { emit, type EngineCore } from './context.js';
+import { equalBytes } from '../bytes.js';
+import { advanceRevision, creatorsTag, dataKey } from '../keys.js';
+import { dataAad, type MsgType, type Message } from '../wire.js';
+import { sameCreators, type HeldKey } from '../state.js';
+
+export function decryptData(core: EngineCore, m: Extract<Message, { type: typeof MsgType.Data }>): Uint8Array | 'unknown' | 'failed' | 'too-old' {
+  const rec = core.s.tekRecords.find((r) => r.version === m.tekVersion && equalBytes(creatorsTag(core.crypto, r.creators), m.tekTag));
+  if (!rec) return 'unknown';
+  let key: Uint8Array | null = null;
+  if (m.revision >= rec.revision) {
+    if (m.revision - rec.revision > 10_000) return 'failed';
+    key = advanceRevision(core.crypto, rec.key, rec.revision, m.revision);
+  } else {
+    const older = rec.older.filter((o) => o.revision <= m.revision).sort((a, b) => b.revision - a.revision)[0];
+    if (!older) return 'too-old';
+    key = advanceRevision(core.crypto, older.key, older.revision, m.revision);
+  }
+  const pt = core.crypto.open(dataKeyOf(core, key), m.nonce, m.ciphertext, dataAad(core.groupBytes, m));
+  if (!pt) return 'failed';
+  // A packet at a later revision of our current TEK tells us a join happened (003 [0070]).
+  const tek = core.s.tek;
+  if (tek && tek.version === m.tekVersion && sameCreators(tek.creators, rec.creators) && m.revision > tek.revision) {
+    tek.key = key;
+    tek.revision = m.revision;
+    recordTek(core, tek, -1);
+  }
+  return pt;
+}
+
+export function dataKeyOf(core: EngineCore, tek: Uint8Array): Uint8Array {
+  if (core.dataKeyCache && equalBytes(core.dataKeyCache.key, tek)) return core.dataKeyCache.derived;
+  const derived = dataKey(core.crypto, tek);
+  core.dataKeyCache = { key: tek, derived };
+  return derived;
+}
+
+export function retryPendingData(core: EngineCore, now: number): void {
+  if (core.pendingData.length === 0 || core.s.state !== 'member') return;
+  const still: typeof core.pendingData = [];
+  for (const p of core.pendingData) {
+    const r = decryptData(core, p.msg);
+    if (r === 'unknown') still.push(p);
+    else if (r instanceof Uint8Array) emit(core, { type: 'data', from: p.from, payload: r, sentAt: p.msg.sentAt, tekVersion: p.msg.tekVersion, at: now });
+    else emit(core, { type: 'undecryptable', from: p.from, sentAt: p.msg.sentAt, tekVersion: p.msg.tekVersion, at: now });
+  }
+  core.pendingData = still;
+}
+
+/** Keeps the TEK's current revision readable; earlier revisions and versions expire after the grace window. */
+export function recordTek(core: EngineCore, tek: HeldKey, now: number): void {
+  let rec = core.s.tekRecords.find((r) => r.version === tek.version && sameCreators(r.creators, tek.creators));
+  if (!rec) {
+    rec = { version: tek.version, creators: [...tek.creators], revision: tek.revision, key: tek.key, older: [], retiredAt: null };
+    core.s.tekRecords.push(rec);
+    return;
+  }
+  if (tek.revision > rec.revision) {
+    // Superseded revisions stay derivable from the oldest one kept, until a grace
+    // window after the latest step (003 [0071]); one entry suffices for all of them.
+    const until = (now < 0 ? 0 : now) + core.s.params.graceMs;
+    const oldest = rec.older[0];
+    if (oldest) oldest.until = Math.max(oldest.until, until);
+    else rec.older.push({ revision: rec.revision, key: rec.key, until });
+    rec.revision = tek.revision;
+    rec.key = tek.key;
+  }
+}
+
+export function retireTek(core: EngineCore, now: number): void {
+  const t = core.s.tek;
+  if (!t) return;
+  const rec = core.s.tekRecords.find((r) => r.version === t.version && sameCreators(r.creators, t.creators));
+  if (rec && rec.retiredAt === null) rec.retiredAt = now;
+}
+
+export function expiryAt(core: EngineCore): number | null {
+  let d: number | null = null;
+  const g = core.s.params.graceMs;
+  for (const r of core.s.tekRecords) {
+    if (r.retiredAt !== null && (d === null || r.retiredAt + g < d)) d = r.retiredAt + g;
+    for (const o of r.older) if (d === null || o.until < d) d = o.until;
+  }
+  for (const p of core.pendingData) if (d === null || p.at + g < d) d = p.at + g;
+  return d;
+}
+
+/** Erases superseded keys after the grace window (003 [0071]) and drops stale buffers. */
+export function expireTick(core: EngineCore, now: number): void {
+  const g = core.s.params.graceMs;
+  core.s.tekRecords = core.s.tekRecords.filter((r) => r.retiredAt === null || r.retiredAt + g > now);
+  for (const r of core.s.tekRecords) r.older = r.older.filter((o) => o.until > now);
+  const keep: typeof core.pendingData = [];
+  for (const p of core.pendingData) {
+    if (p.at + g > now) keep.push(p);
+    else emit(core, { type: 'undecryptable', from: p.from, sentAt: p.msg.sentAt, tekVersion: p.msg.tekVersion, at: now });
+  }
+  core.pendingData = keep;
+  for (const [id, at] of core.seenNonces) if (at + g < now) core.seenNonces.delete(id);
+  for (const [id, t] of core.tables) if (t.applied && t.firstSeen + g < now && t.completeAt === null) core.tables.delete(id);
+  if (core.retiredKeks.length > 0) core.retiredKeks = core.retiredKeks.filter((r) => r.at + g > now);
+}
+
+/** A losing sibling's TEK′ still excludes its own targets: keep it readable for the grace window, never send under it. */
+export function keepReadable(core: EngineCore, k: HeldKey, now: number): void {
+  if (core.s.tekRecords.some((r) => r.version === k.version && sameCreators(r.creators, k.creators))) return;
+  core.s.tekRecords.push({ version: k.version, creators: [...k.creators], revision: k.revision, key: k.key, older: [], retiredAt: now });
+  retryPendingData(core, now);
+}

@@ -1,0 +1,51 @@
+/**
+ * @module core/engine/timers
+ * The engine's scalar deadlines as one table (quinn-proto's TimerTable): one kind,
+ * one deadline, no flags spread over the rooms. Deadlines that exist once per item
+ * (a table's completion, a claim on a silent holder's key, a fetch, a leaver's
+ * exclusion, a newcomer's key request) stay with their item and are read by
+ * `nextDeadline` in engine.ts.
+ *
+ * Invariant: a timer that is not armed is `null`; nothing here reads a clock.
+ */
+export type TimerKind =
+  /** end of the listening phase before creating a group (003 [0059]) */
+  | 'listen'
+  /** next heartbeat of the keys this member holds (003 [0059]) */
+  | 'heartbeat'
+  /** one more exclusion after concurrent tables (docs/protocol.md §8.2) */
+  | 'reseal'
+  /** failover checks and grace-window expiry, every half heartbeat */
+  | 'housekeeping'
+  /** batched MemberAdmitted announcement */
+  | 'announce';
+
+export const TIMER_KINDS: readonly TimerKind[] = ['listen', 'heartbeat', 'reseal', 'housekeeping', 'announce'];
+
+export class TimerTable {
+  private readonly at: Record<TimerKind, number | null> = { listen: null, heartbeat: null, reseal: null, housekeeping: null, announce: null };
+
+  get(kind: TimerKind): number | null {
+    return this.at[kind];
+  }
+  set(kind: TimerKind, deadline: number | null): void {
+    this.at[kind] = deadline;
+  }
+  stop(kind: TimerKind): void {
+    this.at[kind] = null;
+  }
+  /** Armed and due at `now`. */
+  due(kind: TimerKind, now: number): boolean {
+    const t = this.at[kind];
+    return t !== null && now >= t;
+  }
+  /** The earliest armed deadline, or null. */
+  earliest(): number | null {
+    let d: number | null = null;
+    for (const k of TIMER_KINDS) {
+      const t = this.at[k];
+      if (t !== null && (d === null || t < d)) d = t;
+    }
+    return d;
+  }
+}
