@@ -7,6 +7,9 @@
  *
  * Binary values (keys, ciphertexts) never cross this contract; peer IDs are
  * libp2p peer ID strings, groups are group IDs (hex), times are ms since epoch.
+ * The key table names members by member key (hex Ed25519 public key, the
+ * engine's name) and carries the peer ID of each key it names, so a client
+ * never converts between the two spellings itself.
  */
 import { z } from 'zod';
 
@@ -49,8 +52,12 @@ export const BoardStroke = z.object({
 });
 export type BoardStroke = z.infer<typeof BoardStroke>;
 
+export const MemberKeyString = z.string().regex(/^[0-9a-f]{64}$/, 'member key is 64 lowercase hex characters');
+
 export const Member = z.object({
   peerId: PeerIdString,
+  /** The member key `keys.table` names this member by. */
+  key: MemberKeyString,
   name: z.string(),
   /** Participant ID as its W symbols (003 [0048]). */
   participantId: z.array(z.number().int()),
@@ -95,6 +102,21 @@ export const KeyEntry = z.object({
 });
 export type KeyEntry = z.infer<typeof KeyEntry>;
 
+/**
+ * Inputs the engine refused (a typed `rejected` event: reason and sender), counted
+ * per (reason, sender) so a flood is one line with a count, not a flood of lines.
+ */
+export const Rejection = z.object({
+  reason: z.string(),
+  from: z.string(),
+  count: z.number().int(),
+  firstAt: z.number(),
+  lastAt: z.number(),
+  /** The latest refused input's detail. */
+  detail: z.string(),
+});
+export type Rejection = z.infer<typeof Rejection>;
+
 export const KeysTable = z.object({
   group: GroupIdString,
   W: z.number().int(),
@@ -105,6 +127,9 @@ export const KeysTable = z.object({
   slots: z.array(KeyEntry),
   blocklist: z.array(z.string()),
   log: z.array(z.object({ at: z.number(), kind: z.string(), text: z.string() })),
+  rejections: z.array(Rejection),
+  /** The peer ID of every member key this table names (self, owners, creators, blocklist, senders of rejections). */
+  peerIds: z.record(z.string(), PeerIdString),
 });
 export type KeysTable = z.infer<typeof KeysTable>;
 

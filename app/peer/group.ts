@@ -34,6 +34,7 @@ import { decodePayload, encodePayload } from './payload.js';
 import { parseInvite } from './invite.js';
 import { boardState } from './board.js';
 import { memberKeyOfPeer } from '../net/ids.js';
+import { RejectionLog } from './key-panel.js';
 
 export interface GroupHost {
   readonly selfKey: MemberKey;
@@ -101,6 +102,8 @@ export class GroupRuntime {
   readonly history = new Map<string, ChatMessage>();
   /** (sender, message ID) → stroke; the message ID travels with re-shared boards. */
   readonly strokes = new Map<string, BoardStroke & { mid: string }>();
+  /** Refused inputs, counted per (reason, sender), for the key panel's live log. */
+  readonly rejections = new RejectionLog();
   traffic: TrafficItem[] = [];
   private readonly trafficSeen = new Set<string>();
   private earlyControl: TrafficItem[] = [];
@@ -319,6 +322,7 @@ export class GroupRuntime {
         sink.emit('group.joinProgress', { group, stage: 'failed', detail: ev.reason.slice(0, 200) });
         break;
       case 'rejected':
+        this.rejections.note(ev);
         this.host.log(`group ${group.slice(0, 8)}: rejected input from ${ev.from.slice(0, 12)}: ${ev.reason}`);
         break;
       default:

@@ -41,11 +41,12 @@ import {
 } from '../net/unicast.js';
 import { Profile, type ProfileIdentity } from '../store/profile.js';
 import { fromBase64 } from '../store/seal.js';
-import { ErrorCodes, type GroupSummary, type KeysTable, type Member, type Params } from '../api/contract.js';
+import { ErrorCodes, type GroupSummary, type Member, type Params } from '../api/contract.js';
 import { ApiError, createApiHandler, type ApiHandler, type EventSink, type PeerMethods } from '../api/handler.js';
 import { LocalProtocolError } from '../core/errors.js';
 import type { ExclusionPolicy, MemberKey } from '../core/types.js';
 import { GroupEngine, GroupRuntime, newGroupRecord, type GroupHost } from './group.js';
+import { keysTableResult } from './key-panel.js';
 import { defaultParams } from './params.js';
 import { createInvite, InviteError, parseInvite, type Invite } from './invite.js';
 
@@ -692,6 +693,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
         .map(
           (m): Member => ({
             peerId: peerIdOf(m.key),
+            key: m.key,
             name: m.name,
             participantId: m.participantId,
             role: m.admin ? 'admin' : 'member',
@@ -720,8 +722,8 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identityIn: Profi
     },
     'board.state': ({ group }) => runtime(group).board(),
     'keys.table': ({ group }) => {
-      const view = runtime(group).engine.keyTable(Date.now());
-      return view as unknown as KeysTable;
+      const rt = runtime(group);
+      return keysTableResult(rt.engine.keyTable(Date.now()), rt.rejections.list(), peerIdOf);
     },
     'net.info': () => ({
       peerId: selfPeerId,

@@ -6,16 +6,19 @@
  * replaces it on change) and shows version·revision, whether this device holds
  * its bytes, and the age of the owner's last heartbeat. The TEK card shows which
  * group key is in use and how it came to be (one creator, a fractional-key panel
- * round, or a merge). The log is the engine's own record of joins, exclusions,
- * merges, failovers and panel rounds.
+ * round, or a merge). The live log is the engine's own record of joins,
+ * exclusions, merges, failovers and panel rounds, merged with the inputs the
+ * engine refused, counted per reason and sender (`key-log.ts`), so a user can
+ * watch an attack being refused. Members are named and coloured from the peer
+ * IDs the peer sends with the table: nothing here converts keys.
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { GroupSummary, KeyEntry, KeysTable, Member } from '../../app/api/contract.js';
 import { errorText, useEvent, useSession } from './context.js';
 import { ageText } from './format.js';
-import { hueOf, shortId, symbolsText } from './identity.js';
+import { hueOf, symbolsText } from './identity.js';
 import { Icon } from './Icon.js';
-import { memberKeyOfPeerId, peerIdOfMemberKey } from './peer-id.js';
+import { keyLogLines, keyNames, type KeyNames } from './key-log.js';
 
 type Kek = KeyEntry & { slot: { kind: 'kek'; symbol: number; value: number } };
 
@@ -46,34 +49,14 @@ export function KeyPanel({ group, members }: { group: GroupSummary; members: Mem
   }, [refresh]);
   useEvent(client, 'keys.changed', (e) => e.group === group.group && refresh());
 
-  const nameOf = useCallback(
-    (key: string | null) => {
-      if (key === null) return 'nobody';
-      if (table && key === table.self) return 'you';
-      const peer = peerIdOfMemberKey(key);
-      return members.find((m) => m.peerId === peer)?.name ?? shortId(peer, 6, 4);
-    },
-    [members, table],
-  );
+  const names = useMemo(() => keyNames(table ?? { self: '', peerIds: {} }, members), [table, members]);
+  const { nameOf } = names;
 
   const cells = useMemo(() => {
     const map = new Map<string, Kek>();
     for (const s of table?.slots ?? []) if (isKek(s)) map.set(`${s.slot.symbol}:${s.slot.value}`, s);
     return map;
   }, [table]);
-
-  /** Log lines name members by key prefix; show their names instead. */
-  const humanize = useCallback(
-    (text: string) => {
-      const keys: [string, string][] = members.flatMap((m) => {
-        const key = memberKeyOfPeerId(m.peerId);
-        return key ? [[key, m.self ? 'you' : m.name] as [string, string]] : [];
-      });
-      const named = text.replace(/\b[0-9a-f]{8,64}\b/g, (hex) => keys.find(([k]) => k.startsWith(hex))?.[1] ?? hex);
-      return named.replace(/(\S+) \(\1\)/g, '$1').replace(/\byou's\b/g, 'your');
-    },
-    [members],
-  );
 
   const owners = useMemo(() => {
     const count = new Map<string, number>();
@@ -90,7 +73,7 @@ export function KeyPanel({ group, members }: { group: GroupSummary; members: Mem
   }
 
   const held = [...cells.values()].filter((s) => s.held).length;
-  const log = [...table.log].reverse();
+  const log = keyLogLines(table, names);
 
   return (
     <section className="pane keys" data-testid="debug-panel" aria-label="Key table">
@@ -138,12 +121,12 @@ export function KeyPanel({ group, members }: { group: GroupSummary; members: Mem
               </div>
             ))}
             {Array.from({ length: table.W }, (_, s) => (
-              <KeyRow key={s} symbol={s} V={table.V} selfValue={table.selfId[s]} cells={cells} nameOf={nameOf} selfKey={table.self} blocked={new Set(table.blocklist)} onSelect={setSelected} />
+              <KeyRow key={s} symbol={s} V={table.V} selfValue={table.selfId[s]} cells={cells} names={names} selfKey={table.self} blocked={new Set(table.blocklist)} onSelect={setSelected} />
             ))}
           </div>
           <div className="legend">
             {owners.map(([owner, n]) => (
-              <span key={owner} className="legend-item" style={{ ['--h' as string]: hueOf(peerIdOfMemberKey(owner)) }}>
+              <span key={owner} className="legend-item" style={{ ['--h' as string]: hueOf(names.peerIdOf(owner)) }}>
                 <span className="swatch-sm" />
                 {nameOf(owner)} <span className="muted">({n})</span>
               </span>
@@ -160,11 +143,11 @@ export function KeyPanel({ group, members }: { group: GroupSummary; members: Mem
               </span>
             )}
           </div>
-          {selected && <SlotDetail slot={selected} nameOf={nameOf} onClose={() => setSelected(null)} />}
+          {selected && <SlotDetail slot={selected} names={names} onClose={() => setSelected(null)} />}
         </div>
 
         <div className="keys-side">
-          <TekCard tek={table.tek} nameOf={nameOf} />
+          <TekCard tek={table.tek} names={names} />
           {table.blocklist.length > 0 && (
             <div className="card">
               <h3>Blocklist</h3>
@@ -183,15 +166,33 @@ export function KeyPanel({ group, members }: { group: GroupSummary; members: Mem
             </h3>
             <ol className="key-log" data-testid="key-log" aria-live="polite">
               {log.length === 0 && <li className="muted small">Nothing yet.</li>}
-              {log.map((entry, i) => (
-                <li key={`${entry.at}-${i}`} data-kind={entry.kind}>
-                  <time className="muted small mono" title={new Date(entry.at).toLocaleString()}>
-                    {logTime(entry.at)}
-                  </time>
-                  <span className={`badge log-${entry.kind}`}>{entry.kind}</span>
-                  <span className="small">{humanize(entry.text)}</span>
-                </li>
-              ))}
+              {log.map((entry, i) =>
+                'count' in entry ? (
+                  <li key={`r-${entry.reason}-${entry.from}`} data-kind="rejected" data-testid="key-log-rejection" data-reason={entry.reason} data-from={entry.fromPeerId} data-count={entry.count} title={entry.detail}>
+                    <time className="muted small mono" title={new Date(entry.at).toLocaleString()}>
+                      {logTime(entry.at)}
+                    </time>
+                    <span className="badge log-rejected">rejected</span>
+                    <span className="small">
+                      Refused from{' '}
+                      <strong className="reject-from" style={{ ['--h' as string]: hueOf(entry.fromPeerId) }} title={entry.fromPeerId}>
+                        {entry.fromName}
+                      </strong>
+                      : {entry.reasonText}
+                      {entry.count > 1 && <span className="reject-count mono"> ×{entry.count}</span>}
+                      {entry.detail && <span className="muted reject-detail"> — {entry.detail}</span>}
+                    </span>
+                  </li>
+                ) : (
+                  <li key={`${entry.at}-${i}`} data-kind={entry.kind}>
+                    <time className="muted small mono" title={new Date(entry.at).toLocaleString()}>
+                      {logTime(entry.at)}
+                    </time>
+                    <span className={`badge log-${entry.kind}`}>{entry.kind}</span>
+                    <span className="small">{entry.text}</span>
+                  </li>
+                ),
+              )}
             </ol>
           </div>
         </div>
@@ -207,11 +208,12 @@ interface RowProps {
   selfKey: string;
   blocked: Set<string>;
   cells: Map<string, Kek>;
-  nameOf(key: string | null): string;
+  names: KeyNames;
   onSelect(slot: Kek): void;
 }
 
-function KeyRow({ symbol, V, selfValue, selfKey, blocked, cells, nameOf, onSelect }: RowProps) {
+function KeyRow({ symbol, V, selfValue, selfKey, blocked, cells, names, onSelect }: RowProps) {
+  const { nameOf, peerIdOf } = names;
   return (
     <>
       <div className="row-head muted small" role="rowheader">
@@ -228,11 +230,11 @@ function KeyRow({ symbol, V, selfValue, selfKey, blocked, cells, nameOf, onSelec
             type="button"
             key={value}
             className={`key-cell ${slot.held ? 'held' : ''} ${mine ? 'mine' : ''} ${slot.owner === selfKey ? 'owned' : ''} ${slot.owner && blocked.has(slot.owner) ? 'blocked' : ''} ${slot.owner ? '' : 'orphan'}`}
-            style={slot.owner ? { ['--h' as string]: hueOf(peerIdOfMemberKey(slot.owner)) } : undefined}
+            style={slot.owner ? { ['--h' as string]: hueOf(peerIdOf(slot.owner)) } : undefined}
             data-testid="key-slot"
             data-symbol={symbol}
             data-value={value}
-            data-owner={slot.owner ? peerIdOfMemberKey(slot.owner) : ''}
+            data-owner={slot.owner ? peerIdOf(slot.owner) : ''}
             data-owner-key={slot.owner ?? ''}
             data-owner-name={nameOf(slot.owner)}
             data-held={slot.held}
@@ -254,7 +256,7 @@ function KeyRow({ symbol, V, selfValue, selfKey, blocked, cells, nameOf, onSelec
   );
 }
 
-function SlotDetail({ slot, nameOf, onClose }: { slot: Kek; nameOf(k: string | null): string; onClose(): void }) {
+function SlotDetail({ slot, names, onClose }: { slot: Kek; names: KeyNames; onClose(): void }) {
   return (
     <div className="slot-detail" data-testid="slot-detail">
       <div className="row">
@@ -272,7 +274,7 @@ function SlotDetail({ slot, nameOf, onClose }: { slot: Kek; nameOf(k: string | n
         </dd>
         <dt>Held here</dt>
         <dd>{slot.held ? 'yes' : 'no'}</dd>
-        <KeyFacts entry={slot} nameOf={nameOf} />
+        <KeyFacts entry={slot} names={names} />
       </dl>
     </div>
   );
@@ -291,16 +293,17 @@ function originText(tek: KeyEntry, nameOf: (k: string | null) => string): string
   }
 }
 
-function TekCard({ tek, nameOf }: { tek: KeyEntry | null; nameOf(k: string | null): string }) {
+function TekCard({ tek, names }: { tek: KeyEntry | null; names: KeyNames }) {
+  const { nameOf, peerIdOf } = names;
   return (
     <div
       className="card tek-card"
       data-testid="tek-info"
       data-version={tek?.version}
       data-revision={tek?.revision}
-      data-owner={tek?.owner ? peerIdOfMemberKey(tek.owner) : ''}
+      data-owner={tek?.owner ? peerIdOf(tek.owner) : ''}
       data-origin={tek?.origin?.kind ?? ''}
-      style={tek?.owner ? { ['--h' as string]: hueOf(peerIdOfMemberKey(tek.owner)) } : undefined}
+      style={tek?.owner ? { ['--h' as string]: hueOf(peerIdOf(tek.owner)) } : undefined}
     >
       <h3>Group key (TEK)</h3>
       {!tek ? (
@@ -315,7 +318,7 @@ function TekCard({ tek, nameOf }: { tek: KeyEntry | null; nameOf(k: string | nul
           <dl className="kv compact">
             <dt>Origin</dt>
             <dd data-testid="tek-origin">{originText(tek, nameOf)}</dd>
-            <KeyFacts entry={tek} nameOf={nameOf} />
+            <KeyFacts entry={tek} names={names} />
           </dl>
         </>
       )}
@@ -324,14 +327,15 @@ function TekCard({ tek, nameOf }: { tek: KeyEntry | null; nameOf(k: string | nul
 }
 
 /** The facts every key entry has: who made it, who keeps it alive, its bytes' fingerprint, its heartbeat, its predecessor. */
-function KeyFacts({ entry, nameOf }: { entry: KeyEntry; nameOf(k: string | null): string }) {
+function KeyFacts({ entry, names }: { entry: KeyEntry; names: KeyNames }) {
+  const { nameOf, peerIdOf } = names;
   return (
     <>
       <dt>Creators</dt>
       <dd>{entry.creators.map(nameOf).join(', ') || '—'}</dd>
       <dt>Owner</dt>
       <dd>
-        <span className="owner-chip" style={entry.owner ? { ['--h' as string]: hueOf(peerIdOfMemberKey(entry.owner)) } : undefined}>
+        <span className="owner-chip" style={entry.owner ? { ['--h' as string]: hueOf(peerIdOf(entry.owner)) } : undefined}>
           <span className="swatch-sm" />
           {nameOf(entry.owner)}
         </span>

@@ -1,5 +1,5 @@
 /** What every screen needs: the client, who we are, and a way to report errors. */
-import { createContext, useContext, useEffect, useRef } from 'react';
+import { createContext, useContext, useEffect, useEffectEvent } from 'react';
 import type { EventName, EventPayload } from '../../app/api/contract.js';
 import type { ConclaveClient } from './client.js';
 
@@ -18,11 +18,14 @@ export function useSession(): Session {
   return s;
 }
 
-/** Subscribes to a pushed event for the component's lifetime; the latest handler is always used. */
+/**
+ * Subscribes to a pushed event for the component's lifetime; the latest handler is
+ * always used (React 19.2's `useEffectEvent`: the handler sees the latest props and
+ * state without re-subscribing when they change).
+ */
 export function useEvent<E extends EventName>(client: ConclaveClient, event: E, handler: (payload: EventPayload<E>) => void): void {
-  const ref = useRef(handler);
-  ref.current = handler;
-  useEffect(() => client.on(event, (p) => ref.current(p)), [client, event]);
+  const onEvent = useEffectEvent(handler);
+  useEffect(() => client.on(event, (p) => onEvent(p)), [client, event]);
 }
 
 export function errorText(err: unknown): string {

@@ -1,15 +1,21 @@
 // End to end, in a real browser: three web-mode peers (real processes, real
 // libp2p on loopback) driven through the UI in three Chromium pages. Create a
 // group, copy its invite, join, chat both ways, draw, inspect the key table,
-// exclude a member who then sees it and reads nothing new. Each screen is
+// exclude a member who then sees it and reads nothing new, watch a rogue peer's
+// forged messages being refused in the key panel's live log. Each screen is
 // saved under test-results/e2e/ (and, with UPDATE_SCREENSHOTS=1, the README's
 // under docs/screenshots/).
+import '../../app/net/shim.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import WebSocket from 'ws';
+import { multiaddr } from '@multiformats/multiaddr';
+import { createConclaveNode } from '../../app/net/node.js';
+import { topicsOf } from '../../app/net/topics.js';
 import { CHROMIUM, RESULTS, ROOT, prerequisites, startWebPeer, tempDir, type WebPeer } from './web-peers.js';
 
 const missing = prerequisites();
@@ -272,6 +278,37 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
     await alice.locator('[data-testid="key-log"] li[data-kind="exclude"]').first().waitFor({ timeout: WAIT });
     assert.ok(Number(await alice.getByTestId('tek-info').getAttribute('data-version')) > tekBefore, 'the TEK moved to a new version');
     await shot(alice, '11-keys-after-exclusion');
+  });
+
+  await t.test("a rogue peer's forged messages are refused, and Alice watches it in the live log", async () => {
+    // An outsider with nothing but the group ID (it is in every invite) and a key of its own.
+    const [alicePeer] = peers as [WebPeer];
+    const api = await rpcSocket(alicePeer.url);
+    const rogue = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+    try {
+      const groups = (await api.call('group.list', {})) as { group: string; name: string }[];
+      const group = groups.find((g) => g.name === 'Design review')!.group;
+      const { addresses } = (await api.call('net.info', {})) as { addresses: string[] };
+      const topic = topicsOf(group).control;
+      rogue.services.pubsub.subscribe(topic);
+      await rogue.dial(multiaddr(addresses.find((a) => a.includes('/tcp/'))!));
+      const deadline = Date.now() + WAIT;
+      while (!rogue.services.pubsub.getSubscribers(topic).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      // A flood of forged control messages: one line with a count, not one line each.
+      for (let i = 0; i < 20; i++) await rogue.services.pubsub.publish(topic, randomBytes(48 + i));
+
+      await openTab(alice, 'keys');
+      const line = alice.locator(`[data-testid="key-log-rejection"][data-from="${rogue.peerId.toString()}"]`);
+      await line.first().waitFor({ timeout: WAIT });
+      assert.equal(await line.count(), 1, 'one line for one reason from one sender');
+      assert.match((await line.textContent())!, /Refused from .+: /);
+      assert.ok((await line.getAttribute('data-reason'))!.length > 0);
+      t.diagnostic(`refused ${await line.getAttribute('data-count')} of 20 sent (gossipsub may stop validating a graylisted sender early): ${await line.textContent()}`);
+      await shot(alice, '11b-keys-refused');
+    } finally {
+      api.close();
+      await rogue.stop();
+    }
   });
 
   await t.test('a second group: Alice draws on it, Bob joins it from the sidebar', async () => {

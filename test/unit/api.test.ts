@@ -35,7 +35,7 @@ function stubMethods(): PeerMethods {
     'group.join': notImplemented,
     'group.leave': notImplemented,
     'group.exclude': notImplemented,
-    'group.members': () => [{ peerId, name: 'x', participantId: [1], role: 'member', online: true, self: true, state: 'member' }],
+    'group.members': () => [{ peerId, key: 'ab'.repeat(32), name: 'x', participantId: [1], role: 'member', online: true, self: true, state: 'member' }],
     'group.read': () => ({ ok: true as const }),
     'chat.send': notImplemented,
     'chat.history': () => ({ not: 'an array' }) as never,
