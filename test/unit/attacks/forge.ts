@@ -1,0 +1,422 @@
+// A "frankenstein" kit for hostile tests of the engine (STYLE §15): honest groups
+// built from real engines on a zero-latency in-memory network, and an attacker that
+// crafts every message type of app/core/wire.ts as a peer with nothing but the
+// group ID and an Ed25519 key of its own would (or, for an insider, with the keys
+// it legitimately held). Everything here speaks the engine's public API and the
+// wire codec only; the sealing and signing rules are re-derived from the protocol
+// (docs/protocol.md), not called through the engine's private methods.
+import assert from 'node:assert/strict';
+import { GroupEngine, type AdmissionPolicy, type EngineDeps } from '../../../app/core/engine.js';
+import { concat, fromHex, toHex, utf8 } from '../../../app/core/bytes.js';
+import type { CryptoProvider } from '../../../app/core/crypto-provider.js';
+import { DEFAULT_PARAMS, participantId } from '../../../app/core/params.js';
+import { KEY_BYTES, creatorsTag, pairwiseKey, wrapKey } from '../../../app/core/keys.js';
+import type { EngineEvent, GroupParams, MemberKey, Transmit } from '../../../app/core/types.js';
+import {
+  MsgType,
+  encodeMessage,
+  encodeTableHeader,
+  type Certificate,
+  type KeyInfo,
+  type Message,
+  type OwnerInfo,
+  type PairwiseEntry,
+  type RosterEntry,
+  type SealedKey,
+  type TableEntry,
+  type TableHeader,
+} from '../../../app/core/wire.js';
+import { nodeCrypto } from '../../../app/crypto/node.js';
+import { SeededRandom } from '../../../app/sim/random.js';
+
+export const GROUP = 'c0'.repeat(15) + '0e';
+export const groupBytes = fromHex(GROUP);
+export const PARAMS: GroupParams = { ...DEFAULT_PARAMS, W: 4, V: 4 };
+/** The reason text of a JoinRefused that makes a member rejoin (engine constant, also on the wire). */
+export const NOT_A_MEMBER = 'not a member of this group';
+
+const LABEL = (s: string) => utf8(`conclave/v1/${s}`);
+const ZERO_NONCE = new Uint8Array(24);
+
+// ---------------------------------------------------------------- identities, engines, network
+
+export interface Id {
+  seed: Uint8Array;
+  name: string;
+  key: MemberKey;
+}
+
+export function identity(name: string): Id {
+  const seed = nodeCrypto.sha256(utf8(`attack:${name}`));
+  return { seed, name, key: toHex(nodeCrypto.ed25519PublicKey(seed)) };
+}
+
+/** An identity whose key sorts below (or above) `than`: tie-breaks go by key order. */
+export function identitySorted(prefix: string, than: MemberKey, below: boolean): Id {
+  for (let i = 0; ; i++) {
+    const id = identity(`${prefix}${i}`);
+    if (below ? id.key < than : id.key > than) return id;
+  }
+}
+
+export function deps(name: string, extra: Partial<EngineDeps> = {}): EngineDeps {
+  return { crypto: nodeCrypto, rng: new SeededRandom(`attack:${name}`).asRng(), ...extra };
+}
+
+/** An admission hook that admits whoever is on its list; `lock()` empties the list once the group is built. */
+export class Gate implements AdmissionPolicy {
+  readonly allowed = new Set<MemberKey>();
+  check(r: { member: MemberKey }) {
+    return this.allowed.has(r.member) ? ({ ok: true } as const) : ({ ok: false, reason: 'not invited' } as const);
+  }
+  lock(): void {
+    this.allowed.clear();
+  }
+}
+
+/** A crypto provider that counts SHA-256 calls and throws once a budget is spent (to stop a hash bomb early). */
+export class HashBudgetExceeded extends Error {
+  override name = 'HashBudgetExceeded';
+}
+export function meteredCrypto(budget: { left: number }): CryptoProvider {
+  return {
+    ...nodeCrypto,
+    name: 'metered',
+    sha256(data: Uint8Array) {
+      if (--budget.left < 0) throw new HashBudgetExceeded('more SHA-256 calls than the budget allows for one message');
+      return nodeCrypto.sha256(data);
+    },
+  };
+}
+
+export interface Sent {
+  from: MemberKey;
+  t: Transmit;
+  at: number;
+}
+
+/**
+ * Zero-latency delivery between real engines. Every transmit is logged (a gossip
+ * attacker sees every publication and can replay it); `offline` members neither send
+ * nor receive.
+ */
+export class Net {
+  readonly engines = new Map<MemberKey, GroupEngine>();
+  readonly names = new Map<MemberKey, string>();
+  readonly log: Sent[] = [];
+  readonly events = new Map<MemberKey, EngineEvent[]>();
+  readonly offline = new Set<MemberKey>();
+  now = 0;
+
+  add(id: Id, e: GroupEngine): GroupEngine {
+    this.engines.set(id.key, e);
+    this.names.set(id.key, id.name);
+    return e;
+  }
+
+  eventsOf(key: MemberKey): EngineEvent[] {
+    let l = this.events.get(key);
+    if (!l) this.events.set(key, (l = []));
+    return l;
+  }
+
+  /** Delivers everything in flight until the network is quiet. */
+  settle(rounds = 200): void {
+    for (let i = 0; i < rounds; i++) {
+      let moved = false;
+      for (const [from, e] of this.engines) {
+        const out: Transmit[] = [];
+        for (let t = e.pollTransmit(); t; t = e.pollTransmit()) out.push(t);
+        for (let v = e.pollEvent(); v; v = e.pollEvent()) this.eventsOf(from).push(v);
+        if (this.offline.has(from)) continue;
+        for (const t of out) {
+          moved = true;
+          this.log.push({ from, t, at: this.now });
+          if (t.kind === 'unicast') {
+            if (!this.offline.has(t.to)) this.engines.get(t.to)?.receive(from, 'unicast', t.bytes, this.now);
+          } else {
+            for (const [k, o] of this.engines) if (k !== from && !this.offline.has(k)) o.receive(from, t.topic, t.bytes, this.now);
+          }
+        }
+      }
+      if (!moved) return;
+    }
+  }
+
+  /** Advances the clock to `until` in steps, ticking every online engine and delivering. */
+  run(until: number, step = 50): void {
+    while (this.now < until) {
+      this.now = Math.min(until, this.now + step);
+      for (const [k, e] of this.engines) if (!this.offline.has(k)) e.tick(this.now);
+      this.settle();
+    }
+  }
+
+  /** Publications seen on the wire from `from` of one message type (for replays). */
+  published(from: MemberKey, type: number): Uint8Array[] {
+    return this.log.filter((s) => s.from === from && s.t.kind === 'publish' && s.t.bytes[2] === type).map((s) => s.t.bytes);
+  }
+}
+
+export interface Group {
+  net: Net;
+  ids: Record<string, Id>;
+  e: Record<string, GroupEngine>;
+  gate: Gate;
+  params: GroupParams;
+}
+
+/**
+ * A settled group: `names[0]` creates it, every other name joins through it, one after
+ * another; afterwards the gate is locked (nobody else is admitted).
+ */
+export function honestGroup(names: string[], opts: { params?: GroupParams; ids?: Record<string, Id> } = {}): Group {
+  const params = opts.params ?? PARAMS;
+  const net = new Net();
+  const gate = new Gate();
+  const ids: Record<string, Id> = {};
+  const e: Record<string, GroupEngine> = {};
+  for (const n of names) {
+    ids[n] = opts.ids?.[n] ?? identity(n);
+    gate.allowed.add(ids[n].key);
+  }
+  const first = ids[names[0]!]!;
+  e[names[0]!] = net.add(first, GroupEngine.create(deps(first.name, { admission: gate }), first, { group: GROUP, name: 'g', params, now: 0 }));
+  for (const n of names.slice(1)) {
+    const id = ids[n]!;
+    e[n] = net.add(id, GroupEngine.join(deps(id.name, { admission: gate }), id, { group: GROUP, name: 'g', params, credential: new Uint8Array(), contacts: [first.key], now: net.now }));
+    net.settle();
+    net.run(net.now + params.heartbeatMs);
+  }
+  net.run(net.now + 3 * params.heartbeatMs);
+  for (const n of names) assert.equal(e[n]!.state(), 'member', `${n} is a member of the honest group`);
+  gate.lock();
+  return { net, ids, e, gate, params };
+}
+
+// ---------------------------------------------------------------- the invariant
+
+/** What a rejected input must leave untouched: the persistent state and the TEK. */
+export function fingerprintState(e: GroupEngine): { snapshot: string; tek: string } {
+  return { snapshot: toHex(e.snapshot()), tek: JSON.stringify(e.tekInfo()) };
+}
+
+export function drain(e: GroupEngine): { out: Transmit[]; events: EngineEvent[] } {
+  const out: Transmit[] = [];
+  const events: EngineEvent[] = [];
+  for (let t = e.pollTransmit(); t; t = e.pollTransmit()) out.push(t);
+  for (let v = e.pollEvent(); v; v = e.pollEvent()) events.push(v);
+  return { out, events };
+}
+
+/**
+ * "A rejected input changes nothing" (STYLE §8): runs `act` against `victim` and asserts
+ * a `rejected` event naming `from`, and snapshot bytes and tekInfo() equal before and after.
+ */
+export function assertRejectedUnchanged(victim: GroupEngine, from: MemberKey, act: () => void, what = 'input'): { out: Transmit[]; events: EngineEvent[] } {
+  drain(victim);
+  const before = fingerprintState(victim);
+  act();
+  const after = fingerprintState(victim);
+  const got = drain(victim);
+  assert.deepEqual(after.tek, before.tek, `${what}: the TEK must not change`);
+  assert.ok(after.snapshot === before.snapshot, `${what}: the persistent state must not change`);
+  assert.ok(
+    got.events.some((ev) => ev.type === 'rejected' && ev.from === from),
+    `${what}: a rejected event naming the sender is emitted (got ${got.events.map((ev) => ev.type).join(', ') || 'no events'})`,
+  );
+  return got;
+}
+
+// ---------------------------------------------------------------- the attacker
+
+export interface CraftedTable {
+  bytes: Uint8Array;
+  header: TableHeader;
+  headerSignature: Uint8Array;
+  tekPrime: Uint8Array;
+}
+
+/**
+ * One hostile identity. It knows the group ID and its own seed; as an insider it may also
+ * be given keys it once held. Every builder returns wire bytes ready for `receive`.
+ */
+export class Attacker {
+  readonly id: Id;
+  readonly key: MemberKey;
+  private readonly xSecret: Uint8Array;
+  private counter = 0;
+
+  constructor(id: Id) {
+    this.id = id;
+    this.key = id.key;
+    this.xSecret = nodeCrypto.x25519SecretFromEd25519Seed(id.seed);
+  }
+
+  /** Fresh deterministic bytes (nonces, attacker keys). */
+  bytes(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const h = nodeCrypto.sha256(utf8(`attacker-bytes:${this.key}:${this.counter++}`));
+      out.set(h.subarray(0, Math.min(32, n - filled)), filled);
+      filled += 32;
+    }
+    return out;
+  }
+
+  encode(m: Message): Uint8Array {
+    return encodeMessage(groupBytes, m);
+  }
+
+  /** The pairwise key the victim computes with this attacker (X25519 of the identities, HKDF, group-bound). */
+  pairwise(peer: MemberKey): Uint8Array {
+    const pub = nodeCrypto.x25519PublicFromEd25519(fromHex(peer));
+    assert.ok(pub);
+    const shared = nodeCrypto.x25519(this.xSecret, pub);
+    assert.ok(shared);
+    const [a, b] = [this.key, peer].sort() as [string, string];
+    return pairwiseKey(nodeCrypto, shared, concat(groupBytes, fromHex(a), fromHex(b)));
+  }
+
+  /** A key sealed pairwise for `peer` the way an owner seals a grant ('grant') or a fetch reply ('fetch'). */
+  sealFor(peer: MemberKey, purpose: 'grant' | 'fetch', info: KeyInfo, key: Uint8Array, owner: MemberKey = this.key): SealedKey {
+    const aad = concat(LABEL(`seal/${purpose}`), groupBytes, fromHex(peer), utf8(`${info.slot}:${info.version}:${info.revision}:${info.creators.join(',')}`));
+    const nonce = this.bytes(24);
+    return { info, basedOn: null, owner, nonce, sealed: nodeCrypto.seal(this.pairwise(peer), nonce, key, aad) };
+  }
+
+  /** Opens a key sealed for this attacker by `from` (to check that no key ever reaches it). */
+  openFrom(from: MemberKey, purpose: 'grant' | 'fetch', s: SealedKey): Uint8Array | null {
+    const aad = concat(LABEL(`seal/${purpose}`), groupBytes, fromHex(this.key), utf8(`${s.info.slot}:${s.info.version}:${s.info.revision}:${s.info.creators.join(',')}`));
+    return nodeCrypto.open(this.pairwise(from), s.nonce, s.sealed, aad);
+  }
+
+  certify(member: MemberKey, admittedAt: number): Certificate {
+    const body = concat(LABEL('admission'), groupBytes, fromHex(this.key), fromHex(member), utf8(String(admittedAt)));
+    return { admitter: this.key, member, admittedAt, signature: nodeCrypto.ed25519Sign(this.id.seed, body) };
+  }
+
+  // --- one builder per message type
+
+  heartbeat(o: { sentAt: number; keys: KeyInfo[]; history?: KeyInfo[]; blocklistCount?: number; rosterCount?: number }): Uint8Array {
+    return this.encode({ type: MsgType.Heartbeat, sentAt: o.sentAt, keys: o.keys, history: o.history ?? [], blocklistCount: o.blocklistCount ?? 0, rosterCount: o.rosterCount ?? 1 });
+  }
+  revision(keys: KeyInfo[]): Uint8Array {
+    return this.encode({ type: MsgType.Revision, keys });
+  }
+  memberAdmitted(members: RosterEntry[], revisions: KeyInfo[] = []): Uint8Array {
+    return this.encode({ type: MsgType.MemberAdmitted, members, revisions });
+  }
+  joinRequest(name = 'mallory', credential = new Uint8Array(), sentAt = 0): Uint8Array {
+    return this.encode({ type: MsgType.JoinRequest, name, credential, sentAt });
+  }
+  joinRefused(reason: string): Uint8Array {
+    return this.encode({ type: MsgType.JoinRefused, reason });
+  }
+  keyRequest(slots: number[], certificate: Certificate): Uint8Array {
+    return this.encode({ type: MsgType.KeyRequest, slots, certificate });
+  }
+  keyGrant(grants: SealedKey[]): Uint8Array {
+    return this.encode({ type: MsgType.KeyGrant, grants });
+  }
+  fetchRequest(slot: number, version: number, creators: MemberKey[]): Uint8Array {
+    return this.encode({ type: MsgType.FetchRequest, slot, version, tag: creatorsTag(nodeCrypto, creators) });
+  }
+  fetchReply(key: SealedKey | null, table: Uint8Array | null = null): Uint8Array {
+    return this.encode({ type: MsgType.FetchReply, table, key });
+  }
+  leave(sentAt: number): Uint8Array {
+    return this.encode({ type: MsgType.Leave, sentAt });
+  }
+  panel(body: Uint8Array): Uint8Array {
+    return this.encode({ type: MsgType.Panel, body });
+  }
+  admit(o: { victim: MemberKey; params: GroupParams; roster: RosterEntry[]; blocklist?: MemberKey[]; owners?: OwnerInfo[]; grants?: SealedKey[]; admittedAt: number }): Uint8Array {
+    return this.encode({
+      type: MsgType.Admit,
+      groupName: 'attacker group',
+      params: o.params,
+      roster: o.roster,
+      blocklist: o.blocklist ?? [],
+      owners: o.owners ?? [],
+      grants: o.grants ?? [],
+      certificate: this.certify(o.victim, o.admittedAt),
+    });
+  }
+
+  /** A data packet with the sender's real participant ID under an arbitrary (unknown) TEK version and tag. */
+  data(o: { params: GroupParams; tekVersion: number; tekTag?: Uint8Array; revision?: number; sentAt: number; ciphertextBytes?: number }): Uint8Array {
+    return this.encode({
+      type: MsgType.Data,
+      senderId: Uint8Array.from(participantId(nodeCrypto, fromHex(this.key), o.params.W, o.params.V)),
+      tekVersion: o.tekVersion,
+      tekTag: o.tekTag ?? this.bytes(8),
+      revision: o.revision ?? 0,
+      sentAt: o.sentAt,
+      nonce: this.bytes(24),
+      ciphertext: this.bytes(o.ciphertextBytes ?? 32),
+    });
+  }
+
+  /**
+   * An exclusion or refresh table signed by this attacker, carrying TEK' sealed pairwise
+   * for each of `recipients` (so they can read it without any KEK), with a matching
+   * commitment: everything a victim checks is consistent, only the authority is missing.
+   */
+  table(o: {
+    kind?: 'exclude' | 'refresh';
+    targets: MemberKey[];
+    base: { version: number; creators: MemberKey[] };
+    blocklist: MemberKey[];
+    recipients: MemberKey[];
+    createdAt: number;
+    panel?: { round: number; members: MemberKey[] } | null;
+    entries?: TableEntry[];
+    signature?: 'valid' | 'zero';
+  }): CraftedTable {
+    const tekPrime = this.bytes(KEY_BYTES);
+    const header: TableHeader = {
+      kind: o.kind ?? 'exclude',
+      excluder: this.key,
+      targets: [...o.targets].sort(),
+      base: { version: o.base.version, creators: [...o.base.creators] },
+      newVersion: o.base.version + 1,
+      createdAt: o.createdAt,
+      blocklist: [...new Set(o.blocklist)].sort(),
+      tekCommitment: commitTek(this.key, o.base.version + 1, o.createdAt, tekPrime),
+      panel: o.panel ?? null,
+      replaced: [],
+      plan: [],
+    };
+    const headerBytes = encodeTableHeader(header);
+    const headerSignature = o.signature === 'zero' ? new Uint8Array(64) : nodeCrypto.ed25519Sign(this.id.seed, concat(LABEL('table'), groupBytes, headerBytes));
+    const id = tableId(headerBytes);
+    const pairwise: PairwiseEntry[] = o.recipients.map((m) => ({
+      member: m,
+      sealed: nodeCrypto.seal(wrapKey(nodeCrypto, this.pairwise(m), concat(id, fromHex(m))), ZERO_NONCE, tekPrime, LABEL('table-entry')),
+    }));
+    const bytes = this.encode({ type: MsgType.Table, header, headerSignature, entries: o.entries ?? [], pairwise });
+    return { bytes, header, headerSignature, tekPrime };
+  }
+}
+
+export function tableId(headerBytes: Uint8Array): Uint8Array {
+  return nodeCrypto.sha256(concat(LABEL('table-id'), headerBytes)).slice(0, 16);
+}
+
+export function commitTek(excluder: MemberKey, newVersion: number, createdAt: number, tekPrime: Uint8Array): Uint8Array {
+  return nodeCrypto.sha256(concat(LABEL('tek-commitment'), groupBytes, fromHex(excluder), utf8(`${newVersion}:${createdAt}`), tekPrime));
+}
+
+/** The TEK as the victim announces it (public: version, revision, creators). */
+export function tekOf(e: GroupEngine): KeyInfo {
+  const t = e.tekInfo();
+  assert.ok(t, 'the victim holds a TEK');
+  return { slot: 0, version: t.version, revision: t.revision, creators: [...t.creators].sort() };
+}
+
+/** Unicasts in `out` addressed to `to` of message type `type`. */
+export function unicastsTo(out: readonly Transmit[], to: MemberKey, type?: number): Uint8Array[] {
+  return out.filter((t): t is Extract<Transmit, { kind: 'unicast' }> => t.kind === 'unicast' && t.to === to && (type === undefined || t.bytes[2] === type)).map((t) => t.bytes);
+}

@@ -1,0 +1,113 @@
+// Hostile tests, issue 14 "Why" §6 and "Also": admission is certified end to end,
+// signed gossip cannot be re-injected later, and a departed member keeps no keys.
+// Each test asserts the SECURE outcome; a `todo` marks an attack that still succeeds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GroupEngine } from '../../../app/core/engine.js';
+import { MsgType, decodeMessage } from '../../../app/core/wire.js';
+import { Attacker, GROUP, PARAMS, deps, drain, groupBytes, honestGroup, identity, unicastsTo, type Group } from './forge.js';
+
+/** Keys `att` can open from unicasts addressed to it in `out` (grants, fetch replies, admissions). */
+function keysReaching(att: Attacker, from: string, out: ReturnType<typeof drain>['out']): number {
+  let n = 0;
+  for (const bytes of unicastsTo(out, att.key)) {
+    const m = decodeMessage(groupBytes, 'unicast', bytes);
+    const sealed = m.type === MsgType.KeyGrant || m.type === MsgType.Admit ? m.grants.map((s) => ({ s, p: 'grant' as const })) : m.type === MsgType.FetchReply && m.key ? [{ s: m.key, p: 'fetch' as const }] : [];
+    for (const { s, p } of sealed) if (att.openFrom(from, p, s)) n++;
+  }
+  return n;
+}
+
+// Attack (uncertified members): a member announces an identity of its own in a
+// MemberAdmitted (no admission certificate; the sender picks admittedAt = 0); the
+// victim adds it to the roster, and the TEK owner then grants it keys on a KeyRequest
+// without checking its (garbage) certificate, because roster members skip that check.
+// The sybil survives its sponsor's exclusion. Secure: an identity without a valid
+// certificate from an admitter who was a member gets no key and no roster entry.
+test('member: a sybil announced without a certificate gets no keys and no roster entry', { todo: 'issue 14: MemberAdmitted without certificate (sybil gets keys)' }, () => {
+  const g = honestGroup(['a', 'b', 'm']);
+  const m = new Attacker(g.ids.m!);
+  const sybil = new Attacker(identity('sybil'));
+  const owner = g.e.a!; // created the group: owns the TEK
+  owner.receive(m.key, 'control', m.memberAdmitted([{ key: sybil.key, name: 'sybil', admittedAt: 0 }]), g.net.now);
+  drain(owner);
+  const garbage = { admitter: m.key, member: sybil.key, admittedAt: 0, signature: new Uint8Array(64) };
+  owner.receive(sybil.key, 'unicast', sybil.keyRequest([0, ...owner.participantIdOf(sybil.key).map((v, s) => 1 + s * g.params.V + v)], garbage), g.net.now);
+  const { out } = drain(owner);
+  assert.equal(keysReaching(sybil, g.ids.a!.key, out), 0, 'no key reaches the sybil');
+  assert.ok(!owner.members().some((x) => x.key === sybil.key && x.state === 'member'), 'the sybil is not a member');
+});
+
+/**
+ * Under the `admins` policy with the admin offline a leaver is not excluded, so it stays
+ * `left` (not blocked): the setting in which old signed gossip about it can be replayed.
+ */
+function leftWithoutExclusion(): { g: Group; leaveBytes: Uint8Array; admittedBytes: Uint8Array } {
+  const a = identity('a');
+  const params = { ...PARAMS, policy: { exclude: 'admins' as const, admins: [a.key] } };
+  const g = honestGroup(['a', 'b', 'c', 'l'], { params });
+  const lKey = g.ids.l!.key;
+  const admittedBytes = g.net.published(a.key, MsgType.MemberAdmitted).find((bytes) => {
+    const msg = decodeMessage(groupBytes, 'control', bytes);
+    return msg.type === MsgType.MemberAdmitted && msg.members.some((x) => x.key === lKey);
+  });
+  assert.ok(admittedBytes, 'a announced l');
+  g.net.offline.add(a.key);
+  g.e.l!.leave(g.net.now);
+  g.net.settle();
+  g.net.engines.delete(lKey);
+  const leaveBytes = g.net.published(lKey, MsgType.Leave)[0];
+  assert.ok(leaveBytes);
+  g.net.run(g.net.now + 2 * params.heartbeatMs);
+  return { g, leaveBytes, admittedBytes };
+}
+
+// Attack (replay of MemberAdmitted): MemberAdmitted has no freshness; re-injected after
+// gossip's dedup window, an old announcement makes a member that left a member again.
+// Secure: the stale announcement is rejected; the leaver stays departed.
+test('replay: an old MemberAdmitted re-injected after a leave does not re-add the leaver', { todo: 'issue 14: MemberAdmitted replay after the dedup window' }, () => {
+  const { g, admittedBytes } = leftWithoutExclusion();
+  const c = g.e.c!;
+  const lKey = g.ids.l!.key;
+  assert.equal(c.members().find((x) => x.key === lKey)?.state, 'left');
+  c.receive(g.ids.a!.key, 'control', admittedBytes, g.net.now + 600_000);
+  drain(c);
+  assert.equal(c.members().find((x) => x.key === lKey)?.state, 'left');
+});
+
+// Attack (replay of Leave): Leave has no freshness; after the leaver is re-admitted, its
+// old signed Leave re-injected later makes the members drop it again.
+// Secure: a Leave older than the sender's current admission is rejected as a replay.
+test('replay: an old Leave re-injected after the member rejoined is rejected', { todo: 'issue 14: Leave replay after the dedup window' }, () => {
+  const { g, leaveBytes } = leftWithoutExclusion();
+  const l = g.ids.l!;
+  g.gate.allowed.add(l.key);
+  g.net.run(g.net.now + 1000);
+  const rejoined = GroupEngine.join(deps('l-again', { admission: g.gate }), l, { group: GROUP, name: 'g', params: g.params, credential: new Uint8Array(), contacts: [g.ids.b!.key], now: g.net.now });
+  g.net.add(l, rejoined);
+  g.net.settle();
+  g.net.run(g.net.now + 3 * g.params.heartbeatMs);
+  const c = g.e.c!;
+  assert.equal(c.members().find((x) => x.key === l.key)?.state, 'member', 'precondition: l was admitted again');
+  c.receive(l.key, 'control', leaveBytes, g.net.now);
+  const { events } = drain(c);
+  assert.equal(c.members().find((x) => x.key === l.key)?.state, 'member');
+  assert.ok(events.some((e) => e.type === 'rejected' && e.from === l.key));
+});
+
+// Attack (secrets after leaving): eraseSecrets clears the TEK and KEKs but not the KEKs
+// retired by a table (kept for the grace window), so a member that left still holds key
+// material. Secure: after leave(), exportKeyMaterial() is empty.
+test('leave: no key material remains after leaving (retired KEKs included)', { todo: 'issue 14: retired KEKs stay in memory after eraseSecrets' }, () => {
+  const g = honestGroup(['a', 'b', 'c', 'd', 'x']);
+  g.e.a!.exclude([g.ids.x!.key], g.net.now);
+  g.net.settle();
+  g.net.run(g.net.now + 3 * g.params.heartbeatMs);
+  const xSlots = new Set(g.e.a!.participantIdOf(g.ids.x!.key).map((v, s) => `${s}:${v}`));
+  const sharing = ['a', 'b', 'c', 'd'].filter((n) => g.e[n]!.participantIdOf(g.ids[n]!.key).some((v, s) => xSlots.has(`${s}:${v}`)));
+  assert.ok(sharing.length > 0, 'precondition: a member shared a KEK with the excluded one');
+  for (const n of sharing) {
+    g.e[n]!.leave(g.net.now);
+    assert.deepEqual(g.e[n]!.exportKeyMaterial(), [], `${n} holds no key after leaving`);
+  }
+});
