@@ -21,6 +21,8 @@ import type { CryptoProvider, Rng } from '../core/crypto-provider.js';
 import type { MemberKey } from '../core/types.js';
 import type { Point, Scalar } from './arithmetic.js';
 import { decodePoint, decodeScalar, encodePoint, encodeScalar, POINT_BYTES, SCALAR_BYTES } from './arithmetic.js';
+import { Reader } from '../core/bytes.js';
+import { RemoteProtocolError } from '../core/errors.js';
 import { ascii, concatBytes, fromHex, toHex } from './bytes.js';
 import type { PanelRejectReason } from './errors.js';
 
@@ -115,85 +117,65 @@ function encodeBody(body: PanelBody): Uint8Array {
   }
 }
 
-class Malformed {
-  constructor(readonly reason: PanelRejectReason, readonly detail: string) {}
+/**
+ * Reads with the engine's bounded Reader (app/core/bytes.ts: never past its end;
+ * a violation is a RemoteProtocolError('decode')), plus the canonical-value checks
+ * the panel's fields need; `decodeSigned` turns any RemoteProtocolError into a
+ * `decode` refusal.
+ */
+function scalar(r: Reader, what: string): Scalar {
+  const v = decodeScalar(r.raw(SCALAR_BYTES));
+  if (v === null) throw new RemoteProtocolError('decode', `non-canonical scalar ${what}`);
+  return v;
 }
 
-/** A cursor that refuses to read past its end or to accept non-canonical values. */
-class Reader {
-  private at = 0;
-  constructor(private readonly bytes: Uint8Array) {}
-  take(n: number, what: string): Uint8Array {
-    if (this.at + n > this.bytes.length) throw new Malformed('decode', `truncated ${what}`);
-    const out = this.bytes.subarray(this.at, this.at + n);
-    this.at += n;
-    return out;
-  }
-  u8(what: string): number {
-    return this.take(1, what)[0]!;
-  }
-  scalar(what: string): Scalar {
-    const v = decodeScalar(this.take(SCALAR_BYTES, what));
-    if (v === null) throw new Malformed('decode', `non-canonical scalar ${what}`);
-    return v;
-  }
-  point(what: string): Point {
-    const v = decodePoint(this.take(POINT_BYTES, what));
-    if (v === null) throw new Malformed('decode', `invalid point ${what}`);
-    return v;
-  }
-  key(what: string): MemberKey {
-    return toHex(this.take(KEY_BYTES, what));
-  }
-  digest(what: string): Uint8Array {
-    return this.take(DIGEST_BYTES, what).slice();
-  }
-  remaining(): number {
-    return this.bytes.length - this.at;
-  }
-  end(what: string): void {
-    if (this.at !== this.bytes.length) throw new Malformed('decode', `trailing bytes after ${what}`);
-  }
+function point(r: Reader, what: string): Point {
+  const v = decodePoint(r.raw(POINT_BYTES));
+  if (v === null) throw new RemoteProtocolError('decode', `invalid point ${what}`);
+  return v;
 }
+
+const memberKey = (r: Reader): MemberKey => toHex(r.raw(KEY_BYTES));
+const digest = (r: Reader): Uint8Array => r.raw(DIGEST_BYTES);
 
 function decodeBody(kind: BodyKind, r: Reader): PanelBody {
   switch (kind) {
     case 'ring':
-      return { kind, delta: r.scalar('δ') };
+      return { kind, delta: scalar(r, 'δ') };
     case 'ring-commit':
-      return { kind, v: r.point('V'), d: r.point('D'), gamma: r.point('Γ') };
+      return { kind, v: point(r, 'V'), d: point(r, 'D'), gamma: point(r, 'Γ') };
     case 'theta':
-      return { kind, theta: r.scalar('θ') };
+      return { kind, theta: scalar(r, 'θ') };
     case 'commit':
-      return { kind, f: r.point('F'), stateDigest: r.digest('state digest') };
+      return { kind, f: point(r, 'F'), stateDigest: digest(r) };
     case 'reveal':
-      return { kind, hfk: r.scalar('HFK'), commitDigest: r.digest('commit digest') };
+      return { kind, hfk: scalar(r, 'HFK'), commitDigest: digest(r) };
     case 'recovery-ring':
-      return { kind, delta: r.scalar('δ'), failed: r.key('failed'), replacement: r.key('replacement') };
+      return { kind, delta: scalar(r, 'δ'), failed: memberKey(r), replacement: memberKey(r) };
     case 'xi':
-      return { kind, xi: r.scalar('ξ'), failed: r.key('failed'), replacement: r.key('replacement') };
+      return { kind, xi: scalar(r, 'ξ'), failed: memberKey(r), replacement: memberKey(r) };
     case 'handover': {
-      const theta = r.scalar('θ');
-      const xi = r.scalar('ξ');
-      const failed = r.key('failed');
-      const count = r.u8('pad count');
-      if (count < 4 || count > MAX_PANEL_SIZE) throw new Malformed('decode', `pad count ${count} out of range`);
+      const theta = scalar(r, 'θ');
+      const xi = scalar(r, 'ξ');
+      const failed = memberKey(r);
+      const count = r.u8();
+      if (count < 4 || count > MAX_PANEL_SIZE) throw new RemoteProtocolError('decode', `pad count ${count} out of range`);
       const pads: Point[] = [];
-      for (let i = 0; i < count; i++) pads.push(r.point(`A[${i}]`));
+      for (let i = 0; i < count; i++) pads.push(point(r, `A[${i}]`));
       return { kind, theta, xi, failed, pads };
     }
     case 'share':
       return {
         kind,
-        masked: r.scalar('masked pad'),
-        u: r.point('U'),
-        prev: r.point('previous D'),
-        d: r.point('D'),
-        gamma: r.point('Γ'),
-        stateDigest: r.digest('state digest'),
+        masked: scalar(r, 'masked pad'),
+        u: point(r, 'U'),
+        prev: point(r, 'previous D'),
+        d: point(r, 'D'),
+        gamma: point(r, 'Γ'),
+        stateDigest: digest(r),
       };
     case 'done':
-      return { kind, stateDigest: r.digest('state digest') };
+      return { kind, stateDigest: digest(r) };
   }
 }
 
@@ -229,28 +211,27 @@ export function decodeSigned(crypto: CryptoProvider, bytes: Uint8Array): Decoded
   if (bytes.length > MAX_INNER_BYTES) return { ok: false, reason: 'decode', detail: `record of ${bytes.length} bytes exceeds ${MAX_INNER_BYTES}` };
   try {
     const r = new Reader(bytes);
-    const version = r.u8('version');
+    const version = r.u8();
     if (version !== WIRE_VERSION) return { ok: false, reason: 'wire-version', detail: `version ${version}` };
-    const modeByte = r.u8('mode');
+    const modeByte = r.u8();
     const mode = (Object.keys(MODE_BYTE) as Mode[]).find((k) => MODE_BYTE[k] === modeByte);
     if (!mode) return { ok: false, reason: 'decode', detail: `unknown mode byte ${modeByte}` };
-    const kindEntry = KINDS[r.u8('kind') - 1];
+    const kindEntry = KINDS[r.u8() - 1];
     if (!kindEntry) return { ok: false, reason: 'decode', detail: 'unknown kind' };
     if (kindEntry.mode !== mode) return { ok: false, reason: 'wrong-mode', detail: `${kindEntry.kind} is not a mode ${mode} message` };
-    const epoch = r.take(EPOCH_BYTES, 'epoch').slice();
-    const head = new DataView(r.take(12, 'iteration and timestamp').slice().buffer);
-    const iteration = head.getUint32(0);
-    const timestamp = head.getUint32(4) * 2 ** 32 + head.getUint32(8);
-    const sender = r.key('sender');
-    const recipient = r.key('recipient');
-    const bodyLength = new DataView(r.take(2, 'body length').slice().buffer).getUint16(0);
+    const epoch = r.raw(EPOCH_BYTES);
+    const iteration = r.u32();
+    const timestamp = r.u32() * 2 ** 32 + r.u32();
+    const sender = memberKey(r);
+    const recipient = memberKey(r);
+    const bodyLength = r.u16();
     if (bodyLength > MAX_BODY_BYTES) return { ok: false, reason: 'decode', detail: `body of ${bodyLength} bytes` };
-    const bodyReader = new Reader(r.take(bodyLength, 'body'));
+    const bodyReader = new Reader(r.raw(bodyLength));
     const body = decodeBody(kindEntry.kind, bodyReader);
-    bodyReader.end(kindEntry.kind);
-    const signedPart = bytes.subarray(0, bytes.length - r.remaining());
-    const signature = r.take(SIGNATURE_BYTES, 'signature');
-    r.end('signature');
+    bodyReader.done();
+    const signedPart = bytes.subarray(0, r.offset);
+    const signature = r.raw(SIGNATURE_BYTES);
+    r.done();
     if (!Number.isSafeInteger(timestamp)) return { ok: false, reason: 'decode', detail: 'timestamp out of range' };
     const senderKey = fromHex(sender)!;
     if (!crypto.ed25519Verify(senderKey, concatBytes(SIGN_DOMAIN, signedPart), signature)) {
@@ -258,7 +239,7 @@ export function decodeSigned(crypto: CryptoProvider, bytes: Uint8Array): Decoded
     }
     return { ok: true, value: { mode, epoch, iteration, timestamp, sender, recipient, body } };
   } catch (e) {
-    if (e instanceof Malformed) return { ok: false, reason: e.reason, detail: e.detail };
+    if (e instanceof RemoteProtocolError) return { ok: false, reason: 'decode', detail: e.message };
     throw e;
   }
 }

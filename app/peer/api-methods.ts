@@ -1,0 +1,232 @@
+/**
+ * @module peer/api-methods
+ * The peer's side of the control API (docs/api.md): one function per method of
+ * `app/api/contract.ts`, turning a validated request into commands on this
+ * peer's group runtimes and answers built from their views. `api/handler.ts`
+ * validates parameters and results against the contract's schemas before and
+ * after these run; the transport (JSON-RPC over WebSocket, Electron IPC) is not
+ * known here.
+ *
+ * Invariants:
+ * - A caller's misuse becomes an `ApiError` with a contract error code, never
+ *   an engine exception: the engine's `LocalProtocolError` is `notAllowed`, an
+ *   unknown group `notFound`, a bad peer ID `invalidParams`, a bad invite
+ *   `badInvite` or `expiredInvite`.
+ * - Clients see peer IDs, never member keys; they never see secrets (seeds, keys).
+ * - Only a current member invites, sends, draws; a join for a group this peer is
+ *   in, or is already joining, answers with the group at once.
+ * - Invites default to 10 uses and 7 days (seed 001's authenticated credential).
+ */
+import { randomBytes } from 'node:crypto';
+import { classifyAddress } from '../net/node.js';
+import { memberKeyOfPeer } from '../net/ids.js';
+import { ErrorCodes, type GroupSummary, type Member, type Params } from '../api/contract.js';
+import { keysTableResult } from './key-panel.js';
+import { ApiError, type PeerMethods } from '../api/handler.js';
+import { LocalProtocolError } from '../core/errors.js';
+import type { ExclusionPolicy, MemberKey } from '../core/types.js';
+import { GroupEngine, GroupRuntime, newGroupRecord } from './group.js';
+import { defaultParams } from './params.js';
+import { createInvite, InviteError, parseInvite } from './invite.js';
+import { joinWithInvite, type JoinParts } from './join.js';
+import { isConnected, ownAddresses, peerIdOf } from './peer-context.js';
+
+const PEER_VERSION = '0.1.0';
+
+const DEFAULT_INVITE_USES = 10;
+const DEFAULT_INVITE_TTL_SEC = 7 * 86_400;
+/** A group left keeps its topics this long, so the leave announcement goes out. */
+const DETACH_AFTER_LEAVE_MS = 2000;
+
+export interface MethodOptions {
+  /** 'none': invites carry no addresses (LAN-only sharing; mDNS finds the inviter). */
+  inviteAddresses?: 'all' | 'none';
+}
+
+function notFound(group: string): ApiError {
+  return new ApiError(ErrorCodes.notFound, `not in group ${group}`);
+}
+
+function engineCall<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof LocalProtocolError) throw new ApiError(ErrorCodes.notAllowed, err.message);
+    throw err;
+  }
+}
+
+function policyOf(p: Params<'group.create'>['policy']): ExclusionPolicy {
+  if (!p || p.exclude === 'any-member') return { exclude: 'any-member' };
+  const admins: MemberKey[] = [];
+  for (const id of p.admins) {
+    const key = memberKeyOfPeer(id);
+    if (!key) throw new ApiError(ErrorCodes.invalidParams, `admin ${id.slice(0, 64)} is not an Ed25519 peer ID`);
+    admins.push(key);
+  }
+  return { exclude: 'admins', admins };
+}
+
+function summary(rt: GroupRuntime): GroupSummary {
+  const state = rt.engine.state();
+  const policy = rt.engine.params.policy;
+  return {
+    group: rt.group,
+    name: rt.engine.groupName,
+    state: state === 'listening' || state === 'joining' ? 'joining' : state,
+    members: rt.engine.members().filter((m) => m.state === 'member').length,
+    unread: rt.unread(),
+    policy: policy.exclude === 'admins' ? { exclude: 'admins', admins: policy.admins.map(peerIdOf) } : { exclude: 'any-member' },
+    canExclude: rt.engine.canExclude(),
+  };
+}
+
+function requireMember(rt: GroupRuntime, group: string): void {
+  if (rt.engine.state() !== 'member') throw new ApiError(ErrorCodes.notAllowed, `not a member of ${group} (state ${rt.engine.state()})`);
+}
+
+/**
+ * The method table. One object literal on purpose (over 80 lines): it reads as
+ * the list of methods of the contract, each a few lines that call one command.
+ */
+export function peerMethods(parts: JoinParts, options: MethodOptions): PeerMethods {
+  const { ctx, host, transport } = parts;
+  const { node, profile, groups, selfKey, selfPeerId, identity } = ctx;
+  const pendingJoins = new Set<string>();
+
+  function runtime(group: string): GroupRuntime {
+    const rt = groups.get(group);
+    if (!rt) throw notFound(group);
+    return rt;
+  }
+
+  function makeInvite(rt: GroupRuntime, uses: number, ttlSec: number): { invite: string; expiresAt: number } {
+    const expiresAt = Date.now() + ttlSec * 1000;
+    const invite = createInvite({
+      group: rt.group,
+      name: rt.engine.groupName,
+      params: rt.engine.params,
+      inviterSeed: identity.current.seed,
+      inviterPeerId: selfPeerId,
+      addrs: options.inviteAddresses === 'none' ? [] : ownAddresses(node),
+      expiresAt,
+      uses,
+      secret: new Uint8Array(randomBytes(16)),
+    });
+    return { invite, expiresAt };
+  }
+
+  return {
+    status: () => ({ peerId: selfPeerId, name: identity.current.name, groups: groups.size, version: PEER_VERSION }),
+    'profile.setName': ({ name }) => {
+      identity.current = { ...identity.current, name };
+      profile.saveIdentity(identity.current);
+      return { ok: true as const };
+    },
+    'group.create': ({ name, policy }) => {
+      const params = defaultParams(policyOf(policy));
+      const now = Date.now();
+      const self = identity.current;
+      const rt = engineCall(
+        () => new GroupRuntime(host, newGroupRecord('', name, now), (deps) => GroupEngine.create(deps, { seed: self.seed, name: self.name }, { name, params, now }), ctx.keepTraffic),
+      );
+      rt.record.name = name;
+      transport.attach(rt);
+      rt.drive();
+      rt.save();
+      return { group: rt.group, invite: makeInvite(rt, DEFAULT_INVITE_USES, DEFAULT_INVITE_TTL_SEC).invite };
+    },
+    'group.list': () => [...groups.values()].map(summary),
+    'group.invite': ({ group, uses, ttlSec }) => {
+      const rt = runtime(group);
+      if (rt.engine.state() !== 'member') throw new ApiError(ErrorCodes.notAllowed, 'only a current member can invite');
+      return makeInvite(rt, uses ?? DEFAULT_INVITE_USES, ttlSec ?? DEFAULT_INVITE_TTL_SEC);
+    },
+    'group.join': async ({ invite: link }) => {
+      let invite;
+      try {
+        invite = parseInvite(link, Date.now());
+      } catch (err) {
+        if (err instanceof InviteError) throw new ApiError(err.code === 'expired' ? ErrorCodes.expiredInvite : ErrorCodes.badInvite, err.message);
+        throw err;
+      }
+      const existing = groups.get(invite.group);
+      if (existing || pendingJoins.has(invite.group)) return { group: invite.group };
+      if (invite.inviterKey === selfKey) throw new ApiError(ErrorCodes.badInvite, 'this invite was issued by this peer');
+      pendingJoins.add(invite.group);
+      try {
+        return await joinWithInvite(parts, invite);
+      } finally {
+        pendingJoins.delete(invite.group);
+      }
+    },
+    'group.leave': ({ group }) => {
+      const rt = runtime(group);
+      engineCall(() => rt.leave());
+      rt.save();
+      setTimeout(() => {
+        if (!ctx.stopped()) transport.detachTopics(rt);
+      }, DETACH_AFTER_LEAVE_MS);
+      return { ok: true as const };
+    },
+    'group.exclude': ({ group, peers }) => {
+      const rt = runtime(group);
+      const keys = peers.map((p) => {
+        const key = memberKeyOfPeer(p);
+        if (!key) throw new ApiError(ErrorCodes.invalidParams, `${p.slice(0, 64)} is not an Ed25519 peer ID`);
+        return key;
+      });
+      for (const key of keys) {
+        if (!rt.engine.members().some((m) => m.key === key && m.state === 'member')) throw new ApiError(ErrorCodes.notFound, `${peerIdOf(key)} is not a member`);
+      }
+      engineCall(() => rt.exclude(keys));
+      return { ok: true as const };
+    },
+    'group.members': ({ group }) =>
+      runtime(group)
+        .engine.members()
+        .map(
+          (m): Member => ({
+            peerId: peerIdOf(m.key),
+            key: m.key,
+            name: m.name,
+            participantId: m.participantId,
+            role: m.admin ? 'admin' : 'member',
+            online: m.key === selfKey || isConnected(node, m.key),
+            self: m.key === selfKey,
+            state: m.state,
+          }),
+        ),
+    'group.read': ({ group }) => {
+      const rt = runtime(group);
+      rt.record.lastReadAt = Date.now();
+      rt.save();
+      return { ok: true as const };
+    },
+    'chat.send': ({ group, text }) => {
+      const rt = runtime(group);
+      requireMember(rt, group);
+      return engineCall(() => rt.sendChat(text));
+    },
+    'chat.history': ({ group, limit }) => runtime(group).chatHistory(limit ?? 500),
+    'board.draw': async ({ group, stroke }) => {
+      const rt = runtime(group);
+      requireMember(rt, group);
+      await engineCall(() => rt.draw(stroke));
+      return { ok: true as const };
+    },
+    'board.state': ({ group }) => runtime(group).board(),
+    'keys.table': ({ group }) => {
+      const rt = runtime(group);
+      return keysTableResult(rt.engine.keyTable(Date.now()), rt.rejections.list(), peerIdOf);
+    },
+    'net.info': () => ({
+      peerId: selfPeerId,
+      addresses: ownAddresses(node),
+      connections: node.getConnections().map((c) => {
+        const address = c.remoteAddr.toString();
+        return { peerId: c.remotePeer.toString(), address, kind: classifyAddress(address) };
+      }),
+    }),
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * @module peer/board-share
+ * Re-sharing the whiteboard with a newcomer. A newcomer cannot read traffic from
+ * before its admission (the TEK revision steps on every join, 003 [0070]), yet it
+ * should see the current board. The member that admitted it re-shares the
+ * strokes now on the board, under the current key, in chunks that fit one
+ * payload (`board` payloads; their strokes keep their authors and IDs). Chat
+ * history is not re-shared.
+ *
+ * When: the TEK's holder stepped the revision while granting, so it shares
+ * 1.5 s after the admission; any other admitter waits for the holder's step to
+ * reach it (`tekStepped`, then 0.7 s to settle), at most 6 s after the
+ * admission: after a fixed 1.5 s it shared the board under the old revision
+ * whenever the step took longer (a busy machine).
+ *
+ * Invariants:
+ * - One share timer per group; a later admission restarts the 6 s bound.
+ * - Nothing is shared by a member that is not (or no longer) a current member,
+ *   or once the group is stopped; a stroke too large for one chunk is skipped.
+ */
+import { randomBytes } from 'node:crypto';
+import { encodePayload } from './payload.js';
+import type { KeptStroke } from './history.js';
+
+const BOARD_SHARE_DELAY_MS = 1500;
+const BOARD_SHARE_SETTLE_MS = 700;
+const BOARD_SHARE_MAX_WAIT_MS = 6000;
+const BOARD_CHUNK_BYTES = 56 * 1024;
+
+export interface BoardShareHost {
+  now(): number;
+  /** True while this member may publish in the group (a current member, not stopped). */
+  canShare(): boolean;
+  strokes(): KeptStroke[];
+  /** Publishes one application payload on the group's data topic. */
+  send(payload: Uint8Array): void;
+  log(line: string): void;
+}
+
+export class BoardShare {
+  private timer: NodeJS.Timeout | null = null;
+  private deadline = 0;
+
+  constructor(private readonly host: BoardShareHost) {}
+
+  /** This member admitted a newcomer; `holdsTek`: it is the TEK's holder (it stepped the revision itself). */
+  admitted(holdsTek: boolean): void {
+    this.schedule(holdsTek ? BOARD_SHARE_DELAY_MS : BOARD_SHARE_MAX_WAIT_MS, true);
+  }
+
+  /** The TEK changed here: a share waiting for the holder's step goes out once it settles. */
+  tekStepped(): void {
+    if (this.timer) this.schedule(BOARD_SHARE_SETTLE_MS, false);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(delayMs: number, fresh: boolean): void {
+    const now = this.host.now();
+    if (fresh || this.deadline === 0) this.deadline = now + BOARD_SHARE_MAX_WAIT_MS;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.deadline = 0;
+      this.share();
+    }, Math.max(0, Math.min(delayMs, this.deadline - now)));
+  }
+
+  private share(): void {
+    if (!this.host.canShare()) return;
+    const items = this.host.strokes().map((s) => ({ mid: s.mid, sender: s.sender, sentAt: s.sentAt, stroke: s.stroke }));
+    let chunk: typeof items = [];
+    let size = 0;
+    const flush = (): void => {
+      if (chunk.length === 0) return;
+      try {
+        this.host.send(encodePayload({ v: 1, t: 'board', id: randomBytes(16).toString('hex'), items: chunk }));
+      } catch (err) {
+        this.host.log(`board not re-shared: ${err instanceof Error ? err.message : 'error'}`);
+      }
+      chunk = [];
+      size = 0;
+    };
+    for (const item of items) {
+      const bytes = JSON.stringify(item).length + 1;
+      if (bytes > BOARD_CHUNK_BYTES) continue; // a single stroke too large to re-share
+      if (size + bytes > BOARD_CHUNK_BYTES) flush();
+      chunk.push(item);
+      size += bytes;
+    }
+    flush();
+  }
+}

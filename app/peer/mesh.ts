@@ -1,0 +1,247 @@
+/**
+ * @module peer/mesh
+ * Keeping this peer connected to its fellow members (docs/architecture.md
+ * "Keeping the mesh", "Joining, nearest first"): the address book learnt from
+ * identify and from peer exchange (`/conclave/peers`), dialling with back-off,
+ * mDNS discovery of LAN peers, and the connection events clients see
+ * (`net.connection`, a member `online`/`offline`).
+ *
+ * Invariants:
+ * - Every 1.5 s, for each group this peer is in (not excluded, not left), every
+ *   current member that is not connected is dialled (back-off doubling from 2 s
+ *   to 30 s per member); if any is missing, up to three connected members are
+ *   asked for the addresses they know (at most once per 5 s per group).
+ * - Addresses are served only to current members of a group this peer is a
+ *   current member of, and only for current members; at most 64 entries of at
+ *   most 16 addresses each, every one a valid multiaddr, are taken in.
+ * - A newcomer asks the nearest members first (001, expanding ring): peers found
+ *   on the LAN by mDNS come before the inviter reached over the internet.
+ * - A member's addresses learnt here are copied into the group record (and so
+ *   persisted with it) for the next start.
+ */
+import { multiaddr } from '@multiformats/multiaddr';
+import { classifyAddress } from '../net/node.js';
+import { memberKeyOfPeer, peerOfMemberKey } from '../net/ids.js';
+import { PEERS_LIMITS, PROTOCOL_PEERS, request, serve } from '../net/unicast.js';
+import type { MemberKey } from '../core/types.js';
+import type { GroupRecord } from '../store/profile.js';
+import type { GroupRuntime } from './group.js';
+import { isConnected, isCurrentMember, ownAddresses, parseJsonFrame, peerIdOf, validMultiaddr, type PeerContext } from './peer-context.js';
+
+const MESH_INTERVAL_MS = 1500;
+/** After a connection to a member opens, it is asked for missed traffic this long after (identify, streams settle). */
+const CATCHUP_AFTER_CONNECT_MS = 300;
+
+export class Mesh {
+  /** Listen addresses peers announced through identify (all peers: a joiner becomes a member later). */
+  private readonly addressBook = new Map<MemberKey, string[]>();
+  /** Peers found on the LAN by mDNS (the nearest, 001). */
+  private readonly lanPeers = new Set<string>();
+  private readonly nextDial = new Map<string, { at: number; backoff: number }>();
+  private readonly lastPeerExchange = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly ctx: PeerContext,
+    /** A current member's connection opened (ask it for missed traffic). */
+    private readonly onMemberConnected: (rt: GroupRuntime, key: MemberKey) => void,
+  ) {}
+
+  /** Serves `/conclave/peers`: the addresses this peer knows for the group's other current members. */
+  async serve(): Promise<void> {
+    await serve(this.ctx.node, PROTOCOL_PEERS, PEERS_LIMITS, (remote, frames) => {
+      const req = parseJsonFrame(frames[0]) as { group?: unknown } | null;
+      const from = memberKeyOfPeer(remote);
+      if (!req || !from || typeof req.group !== 'string') return undefined;
+      const rt = this.ctx.groups.get(req.group);
+      if (!rt || !isCurrentMember(rt, from)) return undefined;
+      const list = rt.engine
+        .members()
+        .filter((m) => m.state === 'member' && m.key !== from)
+        .slice(0, 64)
+        .map((m) => ({ peer: peerIdOf(m.key), addrs: this.addressesOf(rt, m.key) }))
+        .filter((e) => e.addrs.length > 0);
+      return [new TextEncoder().encode(JSON.stringify(list))];
+    });
+  }
+
+  /** Subscribes to libp2p's connection, identify and discovery events. */
+  listen(): void {
+    const { node, groups, emit, selfKey } = this.ctx;
+    node.addEventListener('connection:open', (evt) => {
+      const conn = evt.detail;
+      const address = conn.remoteAddr.toString();
+      emit('net.connection', { peerId: conn.remotePeer.toString(), address, kind: classifyAddress(address), open: true });
+      const key = memberKeyOfPeer(conn.remotePeer);
+      if (!key) return;
+      this.nextDial.delete(key);
+      if (node.getConnections(conn.remotePeer).length === 1) {
+        for (const rt of groups.values()) {
+          if (rt.engine.members().some((m) => m.key === key && m.state === 'member')) {
+            emit('group.member', { group: rt.group, peerId: conn.remotePeer.toString(), change: 'online' });
+          }
+        }
+      }
+      setTimeout(() => {
+        for (const rt of groups.values()) if (!this.ctx.stopped() && isCurrentMember(rt, key)) this.onMemberConnected(rt, key);
+      }, CATCHUP_AFTER_CONNECT_MS);
+    });
+    node.addEventListener('connection:close', (evt) => {
+      const conn = evt.detail;
+      const address = conn.remoteAddr.toString();
+      emit('net.connection', { peerId: conn.remotePeer.toString(), address, kind: classifyAddress(address), open: false });
+    });
+    node.addEventListener('peer:disconnect', (evt) => {
+      const key = memberKeyOfPeer(evt.detail);
+      if (!key) return;
+      for (const rt of groups.values()) {
+        if (rt.engine.members().some((m) => m.key === key && m.state === 'member')) {
+          emit('group.member', { group: rt.group, peerId: evt.detail.toString(), change: 'offline' });
+        }
+      }
+    });
+    node.addEventListener('peer:identify', (evt) => {
+      const key = memberKeyOfPeer(evt.detail.peerId);
+      if (key) this.rememberAddresses(key, evt.detail.listenAddrs.map((a) => a.toString()));
+    });
+    node.addEventListener('peer:discovery', (evt) => {
+      // mDNS: LAN peers are the nearest (001); dial them, and offer them first to pending joins.
+      const pid = evt.detail.id;
+      const key = memberKeyOfPeer(pid);
+      if (!key || key === selfKey) return;
+      this.lanPeers.add(key);
+      if (node.getConnections(pid).length === 0) {
+        void node
+          .dial(pid, { signal: AbortSignal.timeout(10_000) })
+          .then(() => {
+            for (const rt of groups.values()) rt.addContacts([key]);
+          })
+          .catch(() => {});
+      } else {
+        for (const rt of groups.values()) rt.addContacts([key]);
+      }
+    });
+  }
+
+  /** Starts the periodic upkeep (see the invariants). */
+  start(): void {
+    this.timer = setInterval(() => this.upkeep(), MESH_INTERVAL_MS);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private upkeep(): void {
+    if (this.ctx.stopped()) return;
+    for (const rt of this.ctx.groups.values()) {
+      const state = rt.engine.state();
+      if (state === 'excluded' || state === 'left') continue;
+      let missing = false;
+      for (const m of rt.engine.members()) {
+        if (m.key === this.ctx.selfKey || m.state !== 'member') continue;
+        const known = this.addressBook.get(m.key);
+        if (known && rt.record.addresses?.[m.key]?.join() !== known.join()) {
+          rt.record.addresses ??= {};
+          rt.record.addresses[m.key] = known;
+        }
+        if (isConnected(this.ctx.node, m.key)) continue;
+        missing = true;
+        void this.dialMember(rt, m.key);
+      }
+      if (missing && (state === 'member' || state === 'joining')) void this.exchangePeers(rt);
+    }
+  }
+
+  /** Connected LAN peers, nearest first, for a join's contact list (001). */
+  lanContacts(except: MemberKey): MemberKey[] {
+    return [...this.lanPeers].filter((k) => k !== except && isConnected(this.ctx.node, k));
+  }
+
+  /** Puts a restored group's remembered member addresses into the peer store. */
+  async restoreAddresses(record: GroupRecord): Promise<void> {
+    for (const [key, addrs] of Object.entries(record.addresses ?? {})) {
+      const pid = peerOfMemberKey(key);
+      if (pid && addrs.length > 0) await this.ctx.node.peerStore.merge(pid, { multiaddrs: addrs.filter(validMultiaddr).map((a) => multiaddr(a)) }).catch(() => {});
+    }
+  }
+
+  private addressesOf(rt: GroupRuntime, key: MemberKey): string[] {
+    if (key === this.ctx.selfKey) return ownAddresses(this.ctx.node);
+    return (this.addressBook.get(key) ?? rt.record.addresses?.[key] ?? []).slice(0, 16);
+  }
+
+  private rememberAddresses(key: MemberKey, addrs: string[]): void {
+    const usable = addrs.filter((a) => !a.includes('/ip4/0.0.0.0') && !a.includes('/ip6/::/')).slice(0, 16);
+    if (usable.length === 0) return;
+    this.addressBook.set(key, usable);
+    for (const rt of this.ctx.groups.values()) {
+      if (!rt.engine.members().some((m) => m.key === key)) continue;
+      rt.record.addresses ??= {};
+      rt.record.addresses[key] = usable;
+    }
+  }
+
+  private async dialMember(rt: GroupRuntime, key: MemberKey): Promise<void> {
+    const now = Date.now();
+    const plan = this.nextDial.get(key);
+    if (plan && plan.at > now) return;
+    const backoff = Math.min((plan?.backoff ?? 1000) * 2, 30_000);
+    this.nextDial.set(key, { at: now + backoff, backoff });
+    const pid = peerOfMemberKey(key);
+    if (!pid) return;
+    const addrs = this.addressesOf(rt, key);
+    try {
+      if (addrs.length > 0) await this.ctx.node.peerStore.merge(pid, { multiaddrs: addrs.map((a) => multiaddr(a)) });
+      await this.ctx.node.dial(pid, { signal: AbortSignal.timeout(10_000) });
+    } catch {
+      // unreachable for now; peer exchange may find a better address
+    }
+  }
+
+  /** Connected to `key`, dialling known addresses or ones learnt from fellow members. */
+  readonly reach = async (group: string, key: MemberKey): Promise<boolean> => {
+    const pid = peerOfMemberKey(key);
+    if (!pid) return false;
+    const node = this.ctx.node;
+    if (node.getConnections(pid).length > 0) return true;
+    const rt = this.ctx.groups.get(group);
+    let addrs = rt ? this.addressesOf(rt, key) : (this.addressBook.get(key) ?? []);
+    if (addrs.length === 0 && rt) {
+      await this.exchangePeers(rt, 1000);
+      addrs = this.addressesOf(rt, key);
+    }
+    try {
+      if (addrs.length > 0) await node.peerStore.merge(pid, { multiaddrs: addrs.map((a) => multiaddr(a)) });
+      await node.dial(pid, { signal: AbortSignal.timeout(5000) });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  /** Asks up to three connected members for the addresses they know of the group's members. */
+  private async exchangePeers(rt: GroupRuntime, minIntervalMs = 5000): Promise<void> {
+    const now = Date.now();
+    if (now - (this.lastPeerExchange.get(rt.group) ?? 0) < minIntervalMs) return;
+    this.lastPeerExchange.set(rt.group, now);
+    const selfKey = this.ctx.selfKey;
+    const connected = rt.engine.members().filter((m) => m.key !== selfKey && m.state === 'member' && isConnected(this.ctx.node, m.key));
+    for (const m of connected.slice(0, 3)) {
+      const pid = peerOfMemberKey(m.key);
+      if (!pid) continue;
+      const frames = await request(this.ctx.node, pid, PROTOCOL_PEERS, new TextEncoder().encode(JSON.stringify({ group: rt.group })), PEERS_LIMITS);
+      const list = parseJsonFrame(frames?.[0]);
+      if (!Array.isArray(list)) continue;
+      for (const entry of list.slice(0, 64)) {
+        const e = entry as { peer?: unknown; addrs?: unknown };
+        if (typeof e.peer !== 'string' || !Array.isArray(e.addrs)) continue;
+        const key = memberKeyOfPeer(e.peer);
+        if (!key || key === selfKey || !rt.engine.members().some((x) => x.key === key)) continue;
+        const addrs = e.addrs.filter((a): a is string => typeof a === 'string' && a.length < 600 && validMultiaddr(a));
+        if (addrs.length > 0 && this.addressesOf(rt, key).length === 0) this.addressBook.set(key, addrs.slice(0, 16));
+      }
+    }
+  }
+}

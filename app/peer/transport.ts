@@ -1,0 +1,192 @@
+/**
+ * @module peer/transport
+ * Moves a group's bytes between libp2p and its `GroupRuntime` (STYLE §5, thin
+ * adapter): inbound, the gossipsub topic validators of the group's `control` and
+ * `data` topics and the `/conclave/group` unicast stream; outbound, publishing on
+ * those topics and unicast frames (group ID (16) ‖ engine bytes) to one member.
+ * docs/architecture.md "Topics and validators", "Unicast protocols".
+ *
+ * Invariants:
+ * - The engine's `from` is the gossipsub StrictSign author or the
+ *   Noise-authenticated stream peer, converted to a MemberKey (net/ids); an
+ *   unsigned message, or one whose author is not an Ed25519 key, is Rejected.
+ * - A validator answers Reject for what the engine rejects as malformed or forged
+ *   (peer scoring punishes the sender), Ignore for stale or unauthorised input
+ *   and for topics of no attached group, Accept otherwise. An engine that throws
+ *   is logged and the message Ignored: the transport never crashes on input.
+ * - Sends are serialised per destination (a topic, or a member), so engine output
+ *   keeps its order on the wire; at most MAX_QUEUED_SENDS wait per destination
+ *   (the engine retries what matters).
+ * - A unicast to a member this peer never met first reaches it (`reach`: known
+ *   addresses, then addresses learnt from fellow members), three tries at most.
+ */
+import { TopicValidatorResult, type Message, type PeerId } from '@libp2p/interface';
+import type { GossipSub } from '@chainsafe/libp2p-gossipsub';
+import { bytesToHex, hexToBytes, memberKeyOfPeer, peerOfMemberKey } from '../net/ids.js';
+import { groupTopicScoreParams, topicsOf } from '../net/topics.js';
+import { GROUP_LIMITS, PROTOCOL_GROUP, sendFrames, serve } from '../net/unicast.js';
+import type { MemberKey } from '../core/types.js';
+import type { GroupRuntime } from './group.js';
+import { isConnected, sleep, type PeerContext } from './peer-context.js';
+
+const MAX_QUEUED_SENDS = 256;
+/** How long a joiner waits, at most, to be in the inviter's gossipsub mesh before asking for admission. */
+const JOIN_MESH_WAIT_MS = 3000;
+
+/** Connected to `key` (dialling if needed) so that a unicast to it can go out. */
+export type Reach = (group: string, key: MemberKey) => Promise<boolean>;
+
+export class Transport {
+  private readonly topicIndex = new Map<string, { rt: GroupRuntime; channel: 'control' | 'data' }>();
+  private readonly sendQueues = new Map<string, Promise<unknown>>();
+  private readonly queueDepth = new Map<string, number>();
+  private readonly pubsub: PeerContext['node']['services']['pubsub'];
+  private readonly scoreTopics: GossipSub['score']['params']['topics'];
+
+  constructor(
+    private readonly ctx: PeerContext,
+    private readonly reach: Reach,
+  ) {
+    this.pubsub = ctx.node.services.pubsub;
+    this.scoreTopics = (this.pubsub as unknown as GossipSub).score.params.topics;
+  }
+
+  // ── outbound ──────────────────────────────────────────────────────────────
+
+  publish(group: string, channel: 'control' | 'data', bytes: Uint8Array): void {
+    const topic = topicsOf(group)[channel];
+    this.enqueue(`topic:${topic}`, () => this.pubsub.publish(topic, bytes).catch((err: Error) => this.ctx.log(`publish on ${channel} failed: ${err.name}`)));
+  }
+
+  unicast(group: string, to: MemberKey, bytes: Uint8Array): void {
+    const pid = peerOfMemberKey(to);
+    if (!pid) return;
+    const frame = new Uint8Array(16 + bytes.length);
+    frame.set(hexToBytes(group), 0);
+    frame.set(bytes, 16);
+    this.enqueue(`peer:${to}`, async () => {
+      // A member we never met (e.g. the owner of a KEK a newcomer needs): find it first.
+      for (let attempt = 0; attempt < 3 && !this.ctx.stopped(); attempt++) {
+        if ((await this.reach(group, to)) && (await sendFrames(this.ctx.node, pid, PROTOCOL_GROUP, [frame], GROUP_LIMITS))) return;
+        await sleep(500 * (attempt + 1));
+      }
+      this.ctx.log(`unicast to ${pid.toString().slice(-8)} failed`);
+    });
+  }
+
+  /** Serialises sends per destination; bounds the backlog to an unreachable one. */
+  private enqueue(key: string, job: () => Promise<unknown>): void {
+    const depth = this.queueDepth.get(key) ?? 0;
+    if (depth >= MAX_QUEUED_SENDS) {
+      this.ctx.log(`send queue full, dropping (${key.split(':')[0]})`);
+      return;
+    }
+    this.queueDepth.set(key, depth + 1);
+    const prev = this.sendQueues.get(key) ?? Promise.resolve();
+    const next = prev.then(job, job).catch(() => {});
+    this.sendQueues.set(key, next);
+    void next.then(() => {
+      const left = (this.queueDepth.get(key) ?? 1) - 1;
+      if (left <= 0) this.queueDepth.delete(key);
+      else this.queueDepth.set(key, left);
+      if (this.sendQueues.get(key) === next) this.sendQueues.delete(key);
+    });
+  }
+
+  // ── inbound: gossipsub ────────────────────────────────────────────────────
+
+  private readonly validator = (_propagator: PeerId, message: Message): TopicValidatorResult => {
+    const entry = this.topicIndex.get(message.topic);
+    if (!entry) return TopicValidatorResult.Ignore;
+    if (message.type !== 'signed') return TopicValidatorResult.Reject;
+    const from = memberKeyOfPeer(message.from);
+    if (!from) return TopicValidatorResult.Reject;
+    try {
+      const verdict = entry.rt.receive(from, entry.channel, message.data);
+      return verdict === 'accept' ? TopicValidatorResult.Accept : verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore;
+    } catch (err) {
+      this.ctx.log(`engine threw on ${entry.channel} input: ${err instanceof Error ? err.name : 'error'}`);
+      return TopicValidatorResult.Ignore;
+    }
+  };
+
+  /** Registers the group and subscribes its topics, validated and scored. */
+  attach(rt: GroupRuntime): void {
+    this.ctx.groups.set(rt.group, rt);
+    const topics = topicsOf(rt.group);
+    for (const channel of ['control', 'data'] as const) {
+      this.topicIndex.set(topics[channel], { rt, channel });
+      this.pubsub.topicValidators.set(topics[channel], this.validator);
+      this.scoreTopics[topics[channel]] = groupTopicScoreParams();
+      this.pubsub.subscribe(topics[channel]);
+    }
+  }
+
+  /** Unsubscribes a group's topics (after leaving); the runtime stays in `groups`. */
+  detachTopics(rt: GroupRuntime): void {
+    const topics = topicsOf(rt.group);
+    for (const channel of ['control', 'data'] as const) {
+      this.pubsub.unsubscribe(topics[channel]);
+      this.pubsub.topicValidators.delete(topics[channel]);
+      this.topicIndex.delete(topics[channel]);
+      delete this.scoreTopics[topics[channel]];
+    }
+  }
+
+  /**
+   * A joiner subscribes before asking for admission, and gives gossipsub a moment
+   * to graft it into the inviter's mesh: announcements made right after its
+   * admission must find it subscribed. Subscribing grafts at once the peers
+   * gossipsub already knows on the topic (with an outbound stream); any other peer
+   * waits for the next gossipsub heartbeat (700 ms). So first wait, briefly, for
+   * the inviter's gossipsub stream and its subscriptions; then subscribe; then
+   * wait, up to 3 s in all, for the inviter in the control topic's mesh.
+   */
+  async subscribeForJoin(group: string, inviterKey: MemberKey): Promise<void> {
+    const topics = topicsOf(group);
+    const gossip = this.pubsub as unknown as GossipSub;
+    const inviterId = peerOfMemberKey(inviterKey)!.toString();
+    const node = this.ctx.node;
+    const meshDeadline = Date.now() + JOIN_MESH_WAIT_MS;
+    const inviterKnown = (): boolean =>
+      gossip.streamsOutbound.has(inviterId) && [topics.control, topics.data].every((t) => gossip.getSubscribers(t).some((p) => p.toString() === inviterId));
+    while (Date.now() < meshDeadline - 1500 && isConnected(node, inviterKey) && !inviterKnown()) {
+      await sleep(20);
+    }
+    for (const topic of [topics.control, topics.data]) {
+      this.pubsub.topicValidators.set(topic, this.validator);
+      this.pubsub.subscribe(topic);
+    }
+    while (Date.now() < meshDeadline && isConnected(node, inviterKey) && !gossip.getMeshPeers(topics.control).includes(inviterId)) {
+      await sleep(20);
+    }
+  }
+
+  /** Undoes `subscribeForJoin` when the join could not even start. */
+  abandonJoin(group: string): void {
+    const topics = topicsOf(group);
+    for (const topic of [topics.control, topics.data]) {
+      this.pubsub.unsubscribe(topic);
+      this.pubsub.topicValidators.delete(topic);
+    }
+  }
+
+  // ── inbound: unicast streams ──────────────────────────────────────────────
+
+  /** Serves `/conclave/group`: one frame, group ID (16) ‖ engine bytes, from the Noise-authenticated peer. */
+  async serveGroupStream(): Promise<void> {
+    await serve(this.ctx.node, PROTOCOL_GROUP, GROUP_LIMITS, (remote, frames) => {
+      const frame = frames[0];
+      const from = memberKeyOfPeer(remote);
+      if (!frame || frame.length <= 16 || !from) return undefined;
+      const rt = this.ctx.groups.get(bytesToHex(frame.subarray(0, 16)));
+      if (!rt) return undefined;
+      try {
+        rt.receive(from, 'unicast', frame.slice(16));
+      } catch (err) {
+        this.ctx.log(`engine threw on unicast input: ${err instanceof Error ? err.name : 'error'}`);
+      }
+      return undefined;
+    });
+  }
+}
