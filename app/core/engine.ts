@@ -31,7 +31,7 @@ import { LocalProtocolError } from './errors.js';
 import { toHex } from './bytes.js';
 import { MsgType } from './wire.js';
 import { decodeState, encodeState, sortedKeys, type PersistentState } from './state.js';
-import { EngineCore, cloneParams, type EngineDeps, type EngineState, type Identity, type MemberView } from './engine/context.js';
+import { CREATION_RACE_HEARTBEATS, EngineCore, cloneParams, newJoin, type EngineDeps, type EngineState, type Identity, type MemberView } from './engine/context.js';
 import { addLog, blocklist, canExclude, emit, eraseSecrets, ownsTek, pidOf, publish, rosterSlots, tekCoversBlocklist } from './engine/context.js';
 import { receive, type Channel } from './engine/gate.js';
 import { createKeys, flushAnnouncements, joinTick, tryJoinContact } from './engine/admission.js';
@@ -98,6 +98,8 @@ export class GroupEngine {
     const e = new GroupEngine(deps, identity, GroupEngine.freshState(group, o.name, o.params, 'listening'));
     if (o.listenFirst) {
       e.core.timers.set('listen', o.now + o.params.listenMs);
+      // H3: a listen-first creator may merge into a winning instance only in its first moments.
+      e.core.creationRaceUntil = o.now + o.params.listenMs + CREATION_RACE_HEARTBEATS * o.params.heartbeatMs;
       emit(e.core, { type: 'join-progress', stage: 'listening', at: o.now });
     } else {
       createKeys(e.core, o.now);
@@ -107,7 +109,7 @@ export class GroupEngine {
 
   static join(deps: EngineDeps, identity: Identity, o: JoinOptions): GroupEngine {
     const e = new GroupEngine(deps, identity, GroupEngine.freshState(o.group, o.name, o.params, 'joining'));
-    e.core.join = { credential: o.credential, contacts: [...o.contacts], next: 0, attemptAt: o.now, certificate: null, wanted: new Map() };
+    e.core.join = newJoin(o.credential, [...o.contacts], o.now);
     emit(e.core, { type: 'join-progress', stage: 'requesting', at: o.now });
     tryJoinContact(e.core, o.now);
     return e;

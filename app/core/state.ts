@@ -58,6 +58,8 @@ export interface RosterMember {
   state: 'member' | 'excluded' | 'left';
   /** The TEK version whose table blocked this member (for concurrent-table rules). */
   blockedAtVersion?: number;
+  /** The TEK version current when this member's Leave was taken in: its last table may build on it (T1). */
+  leftAtVersion?: number;
 }
 
 export interface PersistentState {

@@ -15,7 +15,8 @@ import { Reader, Writer, fromHex, toHex } from './bytes.js';
 import { RemoteProtocolError } from './errors.js';
 import type { ExclusionPolicy, GroupParams, MemberKey } from './types.js';
 
-export const WIRE_VERSION = 1;
+/** 2: MemberAdmitted carries each newcomer's admission signature (issue 14). */
+export const WIRE_VERSION = 2;
 const MAGIC = 0x43;
 
 export const LIMITS = {
@@ -87,6 +88,11 @@ export interface RosterEntry {
   admittedAt: number;
 }
 
+/** A newcomer announced by its admitter (the sender), with the admitter's certificate signature over (member, admittedAt). */
+export interface AnnouncedMember extends RosterEntry {
+  signature: Uint8Array;
+}
+
 export interface OwnerInfo extends KeyInfo {
   owner: MemberKey;
 }
@@ -147,8 +153,8 @@ export type Message =
   | { type: typeof MsgType.Revision; keys: KeyInfo[] }
   | {
       type: typeof MsgType.MemberAdmitted;
-      /** Newcomers admitted by the sender since its last announcement (batched). */
-      members: RosterEntry[];
+      /** Newcomers admitted by the sender since its last announcement (batched), each with its certificate. */
+      members: AnnouncedMember[];
       /** The TEK revision the sender stepped to for them (003 [0064]). */
       revisions: KeyInfo[];
     }
@@ -412,7 +418,7 @@ export function encodeMessage(group: Uint8Array, m: Message): Uint8Array {
       w.u16(m.members.length);
       for (const e of m.members) {
         wKey(w, e.key);
-        w.str(e.name).u64(e.admittedAt);
+        w.str(e.name).u64(e.admittedAt).raw(e.signature);
       }
       wInfos(w, m.revisions);
       break;
@@ -552,8 +558,8 @@ function decodeFresh(group: Uint8Array, channel: 'control' | 'data' | 'unicast',
     case MsgType.MemberAdmitted:
       {
         const n = r.count(LIMITS.announced);
-        const members: RosterEntry[] = [];
-        for (let i = 0; i < n; i++) members.push({ key: rKey(r), name: r.str(LIMITS.name), admittedAt: r.u64() });
+        const members: AnnouncedMember[] = [];
+        for (let i = 0; i < n; i++) members.push({ key: rKey(r), name: r.str(LIMITS.name), admittedAt: r.u64(), signature: r.raw(64) });
         m = { type, members, revisions: rInfos(r, 1) };
       }
       break;

@@ -12,7 +12,7 @@
  * docs/protocol.md §4–§5.
  */
 import { recordTek, retireTek, retryPendingData } from './tek-records.js';
-import { NOT_A_MEMBER, addLog, checkInfo, cloneParams, emit, heldKey, info, isOwnerAlive, keyChanged, pidOf, possibleHolders, publish, reject, setRoster, short, syncDirFromHeld, unicast, validateRemoteParams, type EngineCore } from './context.js';
+import { addLog, checkInfo, cloneParams, emit, heldKey, info, isOwnerAlive, keyChanged, newJoin, pidOf, possibleHolders, publish, reject, setRoster, short, syncDirFromHeld, unicast, validateRemoteParams, type EngineCore } from './context.js';
 import { certBody, certify, openSealed, pairwise, seal, verifyCertificate } from './sealing.js';
 import { onRevision, stepHeld } from './revision.js';
 import { type KeyOrigin, type MemberKey, type RejectReason } from '../types.js';
@@ -22,6 +22,7 @@ import { TEK_SLOT, idToString, slotName, slotsOf } from '../params.js';
 import { KEY_BYTES } from '../keys.js';
 import { MsgType, type KeyInfo, type Message, type OwnerInfo, type SealedKey } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
+import { checkRevisionJump, mayOwnTek } from './authorization.js';
 
 export function createKeys(core: EngineCore, now: number): void {
   const creators = [core.self];
@@ -58,7 +59,7 @@ export function startMergeJoin(core: EngineCore, contact: MemberKey, now: number
   core.s.tek = null;
   core.s.state = 'joining';
   core.timers.set('heartbeat', null);
-  core.join = { credential: new Uint8Array(0), contacts: [contact], next: 0, attemptAt: now, certificate: null, wanted: new Map() };
+  core.join = newJoin(new Uint8Array(0), [contact], now);
   tryJoinContact(core, now);
 }
 
@@ -73,6 +74,7 @@ export function tryJoinContact(core: EngineCore, now: number): void {
   const to = contacts[j.next % contacts.length]!;
   j.next++;
   j.attemptAt = now + 2 * core.s.params.heartbeatMs;
+  j.asked.add(to);
   unicast(core, to, { type: MsgType.JoinRequest, name: core.displayName, credential: j.credential, sentAt: now });
   emit(core, { type: 'join-progress', stage: 'waiting-admission', at: now });
 }
@@ -114,7 +116,7 @@ export function onJoinRequest(core: EngineCore, from: MemberKey, m: Extract<Mess
     // One announcement carries the new members and the TEK revision step made for them;
     // admissions within a short window share it (a burst of joins costs one message).
     setRoster(core, from, { name: m.name.slice(0, 64), admittedAt, state: 'member' });
-    core.announceQueue.push({ key: from, name: m.name.slice(0, 64), admittedAt });
+    core.announceQueue.push({ key: from, name: m.name.slice(0, 64), admittedAt, signature: certificate.signature });
     if (core.timers.get('announce') === null) core.timers.set('announce', now + Math.max(1, Math.min(250, Math.floor(core.s.params.heartbeatMs / 4))));
     emit(core, { type: 'member-admitted', member: from, by: core.self, name: m.name, at: now });
     addLog(core, now, 'join', `admitted ${m.name || short(from)} (${pidStr})`);
@@ -153,7 +155,8 @@ export function grantKeys(core: EngineCore, member: MemberKey, slots: number[], 
     if (!held) continue;
     const mayAnswer = held.owner === core.self || (fallback && !isOwnerAlive(core, slot, now));
     if (!mayAnswer) continue;
-    if (fallback && held.owner !== core.self) held.owner = core.self;
+    // H2: a fallback answer takes the key's holder role, except the TEK for a non-admin under `admins`.
+    if (fallback && held.owner !== core.self && (slot !== TEK_SLOT || mayOwnTek(core, core.self))) held.owner = core.self;
     stepHeld(core, held, held.revision + 1, now, `revision step for newcomer ${short(member)}`);
     if (slot === TEK_SLOT) bumpedTek.push(info(core, held));
     grants.push(seal(core, member, pk, held, 'grant'));
@@ -163,6 +166,8 @@ export function grantKeys(core: EngineCore, member: MemberKey, slots: number[], 
 
 export function onAdmit(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.Admit }>, now: number): void {
   ensure(core.s.state === 'joining' && core.join !== null, 'stale', 'admission while not joining');
+  // A5: only a member this joiner asked may admit it (an outsider's Admit would pull it into a fake group).
+  ensure(core.join.asked.has(from), 'not-authorized', 'admission from a peer this joiner did not ask');
   ensure(m.certificate.admitter === from, 'invalid', 'certificate not from its sender');
   ensure(m.certificate.member === core.self, 'invalid', 'certificate names another member');
   ensure(core.crypto.ed25519Verify(fromHex(from), certBody(core, from, core.self, m.certificate.admittedAt), m.certificate.signature), 'bad-signature', 'admission certificate signature does not verify');
@@ -295,9 +300,9 @@ export function requestWantedKeys(core: EngineCore, now: number): void {
 export function onKeyRequest(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.KeyRequest }>, now: number): void {
   ensure(core.s.state === 'member', 'stale', 'key request while not a member');
   ensure(!core.s.blocklist.includes(from), 'blocked', 'key request from an excluded member');
-  // A newcomer whose admission we already heard announced by its admitter is a member;
-  // otherwise its admitter's signed certificate must show it (one signature check).
-  if (core.s.roster[from]?.state !== 'member') verifyCertificate(core, m.certificate, from);
+  // A7: every key request carries its admission certificate, checked even for a member
+  // this member already knows (a roster entry alone is an unauthenticated claim).
+  verifyCertificate(core, m.certificate, from);
   const theirSlots = new Set([TEK_SLOT, ...slotsOf(pidOf(core, from), core.s.params.V)]);
   for (const s of m.slots) ensure(theirSlots.has(s), 'not-authorized', `${slotName(s, core.s.params.V)} is not selected by the requester's ID`);
   if (!core.s.roster[from]) {
@@ -310,8 +315,10 @@ export function onKeyRequest(core: EngineCore, from: MemberKey, m: Extract<Messa
 }
 
 export function onKeyGrant(core: EngineCore, from: MemberKey, grants: SealedKey[], now: number): void {
-  const fetching = core.s.state === 'member';
-  ensure(core.s.state === 'joining' || fetching, 'stale', 'key grant while not joining');
+  const j = core.join;
+  ensure((core.s.state === 'joining' || core.s.state === 'member') && j?.certificate, 'stale', 'key grant while not requesting keys');
+  // A8: a grant answers a KeyRequest: only the member asked for that slot may grant it.
+  for (const g of grants) ensure(j.wanted.get(g.info.slot)?.asked === from, 'not-authorized', `grant of ${slotName(g.info.slot, core.s.params.V)} that was not asked of this sender`);
   const opened = grants.map((g) => ({ g, key: openSealed(core, from, g, 'grant') }));
   for (const { g } of opened) checkGrantFor(core, g);
   for (const { g, key } of opened) {
@@ -325,13 +332,10 @@ export function onKeyGrant(core: EngineCore, from: MemberKey, grants: SealedKey[
 }
 
 export function onJoinRefused(core: EngineCore, from: MemberKey, reason: string, now: number): void {
-  if (core.s.state === 'member' && reason === NOT_A_MEMBER && core.s.roster[from]?.state === 'member') {
-    // The group does not know us (e.g. our admitter was excluded as it admitted us): ask again.
-    addLog(core, now, 'join', `${short(from)} does not know this member: asking for admission again`);
-    startMergeJoin(core, from, now);
-    return;
-  }
-  ensure(core.s.state === 'joining' && core.join && !core.join.certificate, 'stale', 'refusal while not waiting for admission');
+  // A6: a refusal is only news to a joiner, and only from a contact it asked. A member never
+  // drops its TEK or rejoins because someone says "not a member" (an unauthenticated claim).
+  ensure(core.s.state === 'joining' && core.join && !core.join.certificate, 'stale', `refusal ("${reason.slice(0, 40)}") while not waiting for admission`);
+  ensure(core.join.asked.has(from), 'not-authorized', 'refusal from a peer this joiner did not ask');
   emit(core, { type: 'join-refused', reason: `${short(from)}: ${reason}`, at: now });
   // Try the next contact after a pause; the user sees each refusal.
   core.join.attemptAt = now + 2 * core.s.params.heartbeatMs;
@@ -381,6 +385,16 @@ export function onMemberAdmitted(core: EngineCore, from: MemberKey, m: Extract<M
   if (core.s.state !== 'member') return;
   ensure(core.s.roster[from]?.state === 'member', 'not-member', 'admission announced by a non-member');
   for (const k of m.revisions) checkInfo(core, k);
+  for (const k of m.revisions) checkRevisionJump(core, k);
+  // A9: each newcomer carries its admitter's certificate (the sender's signature over
+  // member and admission time), fresh within the grace window; nothing is applied before all verify.
+  for (const e of m.members) {
+    ensure(core.crypto.ed25519Verify(fromHex(from), certBody(core, from, e.key, e.admittedAt), e.signature), 'bad-signature', `admission of ${short(e.key)} without a valid certificate`);
+    const known = core.s.roster[e.key];
+    if (known?.state === 'member' || core.s.blocklist.includes(e.key)) continue;
+    ensure(Math.abs(now - e.admittedAt) <= core.s.params.graceMs, 'replay', `admission of ${short(e.key)} at ${e.admittedAt} is not fresh`);
+    ensure(!known || e.admittedAt > known.admittedAt, 'replay', `admission of ${short(e.key)} older than its departure`);
+  }
   core.lastSeen.set(from, now);
   if (m.revisions.length) onRevision(core, from, m.revisions, now);
   for (const e of m.members) {

@@ -112,6 +112,8 @@ export interface JoinState {
   next: number;
   attemptAt: number;
   certificate: Certificate | null;
+  /** Contacts this joiner sent a JoinRequest to: only they may admit or refuse it (A5, A6 in docs/protocol.md §12). */
+  asked: Set<MemberKey>;
   /** slot → { owner asked, next retry, tries } */
   wanted: Map<number, { asked: MemberKey | null; retryAt: number; tries: number }>;
 }
@@ -129,6 +131,20 @@ export const ZERO_NONCE = new Uint8Array(24);
 export const ENTRY_AAD = LABEL('table-entry');
 /** Candidates scored per step of the completion plan (planCompletion). */
 export const PLAN_SAMPLE = 64;
+/** Most revision steps one key may jump in one message (a revision step costs one hash; 003 [0056]). */
+export const MAX_REVISION_JUMP = 10_000;
+/** Most hash steps reading one table may cost (entries with spread-out KEK revisions). */
+export const MAX_TABLE_HASH_STEPS = 20_000;
+/** Fetches in flight, and data packets buffered per sender, at most. */
+export const MAX_FETCHES = 64;
+export const MAX_PENDING_PER_SENDER = 64;
+/** How long after its listening phase a listen-first creator may still merge into another instance (H3), in heartbeats. */
+export const CREATION_RACE_HEARTBEATS = 20;
+
+/** A fresh join attempt towards `contacts` (nearest first, 001). */
+export function newJoin(credential: Uint8Array, contacts: MemberKey[], now: number): JoinState {
+  return { credential, contacts, next: 0, attemptAt: now, certificate: null, asked: new Set(), wanted: new Map() };
+}
 
 export function cmpKey(a: MemberKey, b: MemberKey): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -142,12 +158,24 @@ export function cloneParams(p: GroupParams): GroupParams {
   return { ...p, policy: p.policy.exclude === 'admins' ? { exclude: 'admins', admins: [...p.policy.admins] } : { exclude: 'any-member' } };
 }
 
+/** A5: parameters an admitter hands over are valid and within sane bounds (a heartbeat of 0.001 ms would flood). */
 export function validateRemoteParams(p: GroupParams): void {
   try {
     validateParams(p);
   } catch (e) {
     throw new RemoteProtocolError('invalid', `group parameters: ${(e as Error).message}`);
   }
+  const hour = 3_600_000;
+  const within = (x: number, lo: number, hi: number) => Number.isInteger(x) && x >= lo && x <= hi;
+  const ok =
+    within(p.heartbeatMs, 10, hour) &&
+    within(p.graceMs, p.heartbeatMs, 7 * 24 * hour) &&
+    within(p.listenMs, 10, hour) &&
+    within(p.fetchAfterMs, 10, hour) &&
+    p.failoverIntervals <= 1000 &&
+    (p.refreshRevisionMs === 0 || within(p.refreshRevisionMs, p.heartbeatMs, 365 * 24 * hour)) &&
+    (p.refreshVersionMs === 0 || within(p.refreshVersionMs, p.heartbeatMs, 365 * 24 * hour));
+  if (!ok) throw new RemoteProtocolError('invalid', 'group parameters outside the accepted bounds (heartbeat 10 ms–1 h, grace ≥ heartbeat, refreshes 0 or ≥ heartbeat)');
 }
 
 /** Everything one member knows about one group; the rooms read and write it. */
@@ -204,7 +232,11 @@ export class EngineCore {
   rosterSlotsCache: { keys: MemberKey[]; slots: Uint16Array } | null = null;
   sortedRoster: MemberKey[] | null = null;
   toldExcluded = new Map<MemberKey, number>();
-  announceQueue: { key: MemberKey; name: string; admittedAt: number }[] = [];
+  announceQueue: { key: MemberKey; name: string; admittedAt: number; signature: Uint8Array }[] = [];
+  /** FetchRequests sent and not yet answered, per member asked: only they may send a FetchReply (F2). */
+  fetchAsked = new Map<MemberKey, number>();
+  /** Until when a listen-first creator may still merge into a winning instance of its group (H3; null: never). */
+  creationRaceUntil: number | null = null;
   pendingAdmitted: { from: MemberKey; m: Extract<Message, { type: typeof MsgType.MemberAdmitted }> }[] = [];
   panelViewKey = '';
   pendingPanel: { from: MemberKey; body: Uint8Array }[] = [];
@@ -317,7 +349,7 @@ export function setRoster(core: EngineCore, key: MemberKey, entry: PersistentSta
 
 export function scheduleFetchByTag(core: EngineCore, version: number, tag: Uint8Array, from: MemberKey, now: number): void {
   const id = `0:${version}:${toHex(tag)}`;
-  if (core.fetches.has(id)) return;
+  if (core.fetches.has(id) || core.fetches.size >= MAX_FETCHES) return;
   core.fetches.set(id, { at: now + core.s.params.fetchAfterMs, tried: new Set([from]) });
   core.fetchTargets.set(id, { slot: TEK_SLOT, version, tag, from });
 }
@@ -330,7 +362,7 @@ export function shortFetchDelay(core: EngineCore): number {
 export function scheduleFetch(core: EngineCore, slot: number, version: number, creators: MemberKey[], from: MemberKey, now: number, delay: number): void {
   const tag = creatorsTag(core.crypto, creators);
   const id = `${slot}:${version}:${toHex(tag)}`;
-  if (core.fetches.has(id)) return;
+  if (core.fetches.has(id) || core.fetches.size >= MAX_FETCHES) return;
   core.fetches.set(id, { at: now + delay, tried: new Set() });
   core.fetchTargets.set(id, { slot, version, tag, from });
 }
@@ -387,6 +419,7 @@ export function syncDirFromHeld(core: EngineCore): void {
 export function pidOf(core: EngineCore, member: MemberKey): number[] {
   let id = core.pidCache.get(member);
   if (!id) {
+    if (core.pidCache.size >= 100_000) core.pidCache.clear(); // bounded whatever senders claim
     id = core.pinnedIds?.get(member);
     if (!id) {
       // A participant ID is a pure function of (key, W, V): engines in one process share the work.
@@ -451,10 +484,28 @@ export function reject(core: EngineCore, from: MemberKey, reason: RejectReason, 
 
 export function eraseSecrets(core: EngineCore): void {
   for (const k of heldKeys(core)) k.key.fill(0);
+  for (const r of core.s.tekRecords) {
+    r.key.fill(0);
+    for (const o of r.older) o.key.fill(0);
+  }
+  for (const r of core.retiredKeks) r.key.key.fill(0);
+  for (const t of core.tables.values()) t.tekPrime?.fill(0);
+  core.dataKeyCache?.derived.fill(0);
+  for (const k of core.pairwiseCache.values()) k?.fill(0);
   core.s.tek = null;
   core.s.keks = [];
   core.s.tekRecords = [];
+  core.retiredKeks = [];
+  core.dataKeyCache = null;
+  core.pairwiseCache.clear();
   core.tables.clear();
   core.pendingData = [];
   core.heldOutgoing = [];
+  core.pendingPanel = [];
+}
+
+/** Asks `to` for a key (003 [0079]) and remembers the request: only an asked member may answer (F2). */
+export function sendFetchRequest(core: EngineCore, to: MemberKey, slot: number, version: number, tag: Uint8Array): void {
+  core.fetchAsked.set(to, (core.fetchAsked.get(to) ?? 0) + 1);
+  unicast(core, to, { type: MsgType.FetchRequest, slot, version, tag });
 }

@@ -9,7 +9,7 @@
  * payload is held until the reseal lands). Seeds: 003 [0070]–[0071]. docs/protocol.md §6.
  */
 import { dataKeyOf, decryptData } from './tek-records.js';
-import { MAX_PENDING_DATA, emit, pidOf, publish, scheduleFetchByTag, tekCoversBlocklist, type EngineCore } from './context.js';
+import { MAX_PENDING_DATA, MAX_PENDING_PER_SENDER, emit, pidOf, publish, scheduleFetchByTag, tekCoversBlocklist, type EngineCore } from './context.js';
 import { type MemberKey } from '../types.js';
 import { ensure } from '../errors.js';
 import { equalBytes, toHex } from '../bytes.js';
@@ -45,7 +45,13 @@ export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { 
   }
   const result = decryptData(core, m);
   if (result === 'unknown') {
-    // A version we do not have yet: keep it until the table or a fetch brings the key.
+    // D1: a version we do not have yet is kept (until the table or a fetch brings the key)
+    // only from a member, at most MAX_PENDING_PER_SENDER per sender: a flood from anyone
+    // else cannot push a genuine packet out, nor open fetches.
+    ensure(core.s.roster[from]?.state === 'member', 'not-member', 'data under an unknown key from a non-member');
+    let fromSender = 0;
+    for (const p of core.pendingData) if (p.from === from) fromSender++;
+    ensure(fromSender < MAX_PENDING_PER_SENDER, 'not-authorized', 'too many packets under unknown keys from this sender');
     core.seenNonces.set(nonceId, now);
     core.pendingData.push({ from, msg: m, at: now });
     if (core.pendingData.length > MAX_PENDING_DATA) {

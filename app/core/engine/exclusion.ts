@@ -10,9 +10,10 @@
  * excluded member erases its secrets at once. Seeds: 003 [0072]–[0079].
  * docs/protocol.md §7, §9.
  */
-import { ENTRY_AAD, LABEL, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, setRoster, short, unicast, type EngineCore, type TableState } from './context.js';
+import { ENTRY_AAD, LABEL, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, unicast, type EngineCore, type TableState } from './context.js';
 import { addEntries, checkReplaced, commitTek, headerId, headerSignatureOk, makeEntries, newTableState, pairwiseEntryKey, plannedSymbols, publishTable, readTekPrime, relayable, replacedKeks, unusableSlots } from './tables.js';
 import { planCompletion } from './completion-plan.js';
+import { authorizeTable } from './authorization.js';
 import { applyTable, scheduleReseal, tableIsMoot } from './table-apply.js';
 import { pairwise } from './sealing.js';
 import { type MemberKey } from '../types.js';
@@ -82,14 +83,14 @@ export function onTable(core: EngineCore, from: MemberKey, m: Extract<Message, {
     // Validate everything about the header before any state changes. A header that
     // comes from its excluder itself is authenticated by the transport (`from`); its
     // signature is checked before this member relays it (relayable()).
-    const direct = from === h.excluder;
-    ensure(direct || headerSignatureOk(core, h, headerBytes, m.headerSignature), 'bad-signature', 'table header signature does not verify');
+    // T1: the header's signature is checked on every first sight, whoever relayed it (gossip
+    // keeps the author, so "sent by its excluder" proves nothing about the header itself).
+    ensure(headerSignatureOk(core, h, headerBytes, m.headerSignature), 'bad-signature', 'table header signature does not verify');
     authorizeTable(core, h);
     ensure(h.newVersion === h.base.version + 1, 'invalid', 'a table makes exactly the next version');
     if (core.s.tek && h.newVersion < core.s.tek.version - 1) throw new RemoteProtocolError('stale', `table for TEK v${h.newVersion}, current is v${core.s.tek.version}`);
     checkReplaced(core, h);
     t = newTableState(core, h, headerBytes, m.headerSignature, now);
-    t.signatureChecked = !direct;
   } else if (!equalBytes(t.headerSignature, m.headerSignature)) {
     ensure(headerSignatureOk(core, h, headerBytes, m.headerSignature), 'bad-signature', 'table header signature does not verify');
   }
@@ -137,25 +138,6 @@ export function tellExcluded(core: EngineCore, member: MemberKey, now: number): 
   if (!t || !t.published || now - t.firstSeen < 2 * hb || !relayable(core, t)) return;
   core.toldExcluded.set(member, now);
   unicast(core, member, { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries: [], pairwise: [] });
-}
-
-/** Who may change keys (issue 3 §5): exclusions by the policy; refreshes by the TEK holder or an admin. */
-export function authorizeTable(core: EngineCore, h: TableHeader): void {
-  const excluder = core.s.roster[h.excluder];
-  const blockedConcurrently = excluder?.state === 'excluded' && (excluder.blockedAtVersion ?? 0) >= h.newVersion;
-  // A member that announced its leave may still have made a table just before (concurrently).
-  ensure(excluder && (excluder.state === 'member' || excluder.state === 'left' || blockedConcurrently), 'not-member', 'table from a non-member');
-  const p = core.s.params.policy;
-  if (h.kind === 'exclude') {
-    ensure(h.targets.length > 0, 'invalid', 'exclusion without targets');
-    ensure(!h.targets.includes(h.excluder), 'invalid', 'a member cannot exclude itself');
-    ensure(p.exclude === 'any-member' || p.admins.includes(h.excluder), 'not-authorized', `${short(h.excluder)} is not an admin and the group lets only admins exclude`);
-  } else {
-    ensure(h.targets.length === 0, 'invalid', 'a refresh excludes nobody');
-    const tekOwner = core.s.slotDir[String(TEK_SLOT)]?.owner ?? core.s.tek?.owner;
-    const allowed = p.exclude === 'any-member' || p.admins.includes(h.excluder) || tekOwner === h.excluder;
-    ensure(allowed, 'not-authorized', `${short(h.excluder)} may not refresh the group key under this policy`);
-  }
 }
 
 /** [0075]: the blocklist changes together with the key change. */
@@ -232,7 +214,7 @@ export function tablesTick(core: EngineCore, now: number): void {
       t.fetchTried.add(to);
       if (authors.length <= 1) t.fetchTried.clear();
       t.fetchAt = now + core.s.params.fetchAfterMs;
-      unicast(core, to, { type: MsgType.FetchRequest, slot: TEK_SLOT, version: t.header.newVersion, tag: creatorsTag(core.crypto, t.header.panel ? t.header.panel.members : [t.header.excluder]) });
+      sendFetchRequest(core, to, TEK_SLOT, t.header.newVersion, creatorsTag(core.crypto, t.header.panel ? t.header.panel.members : [t.header.excluder]));
     }
   }
 }

@@ -8,7 +8,7 @@
  * only members are answered, and only for slots the requester's ID selects.
  * docs/protocol.md §7.4.
  */
-import { addLog, heldKey, keyChanged, pidOf, possibleHolders, refuseNonMember, short, unicast, wins, type EngineCore } from './context.js';
+import { MAX_REVISION_JUMP, addLog, heldKey, keyChanged, pidOf, possibleHolders, refuseNonMember, sendFetchRequest, short, unicast, wins, type EngineCore } from './context.js';
 import { pairwise, seal, sealAad } from './sealing.js';
 import { commitTek, relayable, tableMessageBytes } from './tables.js';
 import { progressTable } from './exclusion.js';
@@ -18,7 +18,7 @@ import { type MemberKey } from '../types.js';
 import { ensure } from '../errors.js';
 import { equalBytes } from '../bytes.js';
 import { TEK_SLOT, slotName, slotsOf } from '../params.js';
-import { KEY_BYTES, creatorsTag } from '../keys.js';
+import { KEY_BYTES, advanceRevision, creatorsTag } from '../keys.js';
 import { MsgType, type Message, type SealedKey } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
 
@@ -37,7 +37,7 @@ export function fetchTick(core: EngineCore, now: number): void {
     const to = f.tried.has(target.from) ? (possibleHolders(core, target.slot).find((m) => !f.tried.has(m)) ?? target.from) : target.from;
     f.tried.add(to);
     f.at = now + core.s.params.fetchAfterMs;
-    unicast(core, to, { type: MsgType.FetchRequest, slot: target.slot, version: target.version, tag: target.tag });
+    sendFetchRequest(core, to, target.slot, target.version, target.tag);
   }
 }
 
@@ -62,6 +62,11 @@ export function onFetchRequest(core: EngineCore, from: MemberKey, m: Extract<Mes
 /** Checks a fetch reply and opens its key (null: it carries none). The gate then takes its table, then calls installFetched. */
 export function openFetchReply(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.FetchReply }>): Uint8Array | null {
   ensure(core.s.state === 'member', 'stale', 'fetch reply while not a member');
+  // F2: a reply answers a request this member sent to this member; each request is answered once.
+  const asked = core.fetchAsked.get(from) ?? 0;
+  ensure(asked > 0, 'not-authorized', 'fetch reply that answers no request to this sender');
+  if (asked > 1) core.fetchAsked.set(from, asked - 1);
+  else core.fetchAsked.delete(from);
   if (!m.key) return null;
   const slot = m.key.info.slot;
   ensure(slot === TEK_SLOT || slotsOf(core.selfId, core.s.params.V).includes(slot), 'invalid', 'fetched a key this member does not hold');
@@ -76,17 +81,32 @@ export function installFetched(core: EngineCore, from: MemberKey, sealed: Sealed
   const m = { key: sealed };
   const info = m.key.info;
   const creators = sortedKeys(info.creators);
+  const cur = heldKey(core, info.slot);
   if (info.slot === TEK_SLOT) {
-    // If a table for this version is known, the fetched TEK' must match its commitment.
+    // F2: a TEK comes with the signed, authorized table that commits to it (the reply's
+    // own table went through the gate just before), or is a revision step of ours.
     const t = [...core.tables.values()].find((x) => x.header.newVersion === info.version && sameCreators(x.header.panel ? sortedKeys(x.header.panel.members) : [x.header.excluder], creators));
-    if (t && !t.tekPrime && info.revision === 0 && equalBytes(commitTek(core, t.header, key), t.header.tekCommitment)) {
+    const committed = t !== undefined && info.revision === 0 && equalBytes(commitTek(core, t.header, key), t.header.tekCommitment);
+    if (t && !t.tekPrime && committed) {
       t.tekPrime = key;
       t.fetched = true;
       progressTable(core, t, now);
       return;
     }
+    const sameKey = cur && cur.version === info.version && sameCreators(cur.creators, creators);
+    const stepOfOurs = sameKey && info.revision > cur.revision && info.revision - cur.revision <= MAX_REVISION_JUMP && equalBytes(advanceRevision(core.crypto, cur.key, cur.revision, info.revision), key);
+    // A table whose TEK' this member read but did not apply (a sibling that lost here) still commits to its key.
+    const readButLost = t !== undefined && t.tekPrime !== null && info.revision <= MAX_REVISION_JUMP && equalBytes(advanceRevision(core.crypto, t.tekPrime, 0, info.revision), key);
+    // A table known but unread, at a revision past 0: its TEK' cannot be checked here; the member asked vouches (docs/protocol.md §12, F2).
+    const unreadTable = t !== undefined && t.tekPrime === null && info.revision > 0;
+    ensure(committed || stepOfOurs || readButLost || unreadTable, 'not-authorized', `fetched TEK v${info.version} matches no table this member holds`);
+  } else {
+    // F2: a KEK version this member learned from its holder's heartbeat or from a table that replaces the slot.
+    const dir = core.s.slotDir[String(info.slot)];
+    const announced = dir !== undefined && dir.version === info.version && sameCreators(dir.creators, creators);
+    const replaced = [...core.tables.values()].some((t) => t.header.replaced.some((r) => r.slot === info.slot && r.version + 1 === info.version) && sameCreators([t.header.excluder], creators));
+    ensure(announced || replaced, 'not-authorized', `fetched ${slotName(info.slot, core.s.params.V)} v${info.version} was never announced`);
   }
-  const cur = heldKey(core, info.slot);
   const better = !cur || wins(core, { version: info.version, creators }, cur) || (info.version === cur.version && sameCreators(cur.creators, creators) && info.revision > cur.revision);
   if (!better) return;
   const held: HeldKey = {

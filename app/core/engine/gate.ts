@@ -12,7 +12,8 @@
  * rekey-triggers; Panel → panel. docs/protocol.md §12 has the authorization table.
  */
 import type { MemberKey } from '../types.js';
-import { RemoteProtocolError } from '../errors.js';
+import { RemoteProtocolError, ensure } from '../errors.js';
+import { authorizeSender } from './authorization.js';
 import { MsgType, decodeMessage, type Message } from '../wire.js';
 import { reject, type EngineCore } from './context.js';
 import { onHeartbeat } from './heartbeat.js';
@@ -27,11 +28,13 @@ import { drivePanel, onPanel } from './panel.js';
 export type Channel = 'control' | 'data' | 'unicast';
 
 /** Decodes one input and routes it; a peer's fault becomes a `rejected` event. Then lets the panel act. */
-export function receive(core: EngineCore, from: MemberKey, channel: Channel, bytes: Uint8Array, now: number): void {
+export function receive(core: EngineCore, from: MemberKey, channel: Channel, bytes: Uint8Array, now: number, nested = false): void {
   if (core.s.state === 'left') return;
   try {
     const msg = decodeMessage(core.groupBytes, channel, bytes);
     if (from === core.self) return; // our own publication echoed back
+    if (nested) ensure(msg.type === MsgType.Table, 'invalid', 'a fetch reply may carry only a table');
+    authorizeSender(core, from, msg);
     dispatch(core, from, msg, now);
   } catch (err) {
     if (err instanceof RemoteProtocolError) reject(core, from, err.reason, err.message, now);
@@ -67,12 +70,13 @@ function dispatch(core: EngineCore, from: MemberKey, m: Message, now: number): v
     case MsgType.FetchReply: {
       // The reply's key is checked first; its table (a nested message) goes through this gate.
       const key = openFetchReply(core, from, m);
-      if (m.table) receive(core, from, 'unicast', m.table, now);
+      // F2: the nested message is one Table, never another FetchReply (no recursion).
+      if (m.table) receive(core, from, 'unicast', m.table, now, true);
       if (m.key && key) installFetched(core, from, m.key, key, now);
       return;
     }
     case MsgType.Leave:
-      return onLeave(core, from, now);
+      return onLeave(core, from, m.sentAt, now);
     case MsgType.Panel:
       return onPanel(core, from, m.body, now);
   }

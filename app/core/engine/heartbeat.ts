@@ -8,7 +8,7 @@
  * Where a heartbeat supersedes another: learnOwnership. Seeds: 003 [0059]–[0060],
  * [0068]–[0069], [0085], claim 9. docs/protocol.md §4, §8.1, §8.4.
  */
-import { addLog, checkInfo, cmpKey, heldKey, heldKeys, info, isOwnerAlive, keyChanged, ownedKeys, publish, randomBelow, scheduleFetch, short, shortFetchDelay, wins, type EngineCore } from './context.js';
+import { addLog, checkInfo, cmpKey, heldKey, heldKeys, info, isOwnerAlive, keyChanged, newJoin, ownedKeys, publish, randomBelow, scheduleFetch, short, shortFetchDelay, wins, type EngineCore } from './context.js';
 import { tellExcluded } from './exclusion.js';
 import { startMergeJoin, tryJoinContact } from './admission.js';
 import { stepHeld } from './revision.js';
@@ -18,6 +18,7 @@ import { ensure } from '../errors.js';
 import { TEK_SLOT, slotName } from '../params.js';
 import { MsgType, type KeyInfo, type Message } from '../wire.js';
 import { sameCreators, sortedKeys } from '../state.js';
+import { authorizeHeldKeys, mayOwnTek } from './authorization.js';
 
 export function sendHeartbeat(core: EngineCore, now: number): void {
   core.timers.set('heartbeat', now + core.s.params.heartbeatMs);
@@ -49,7 +50,7 @@ export function onHeartbeat(core: EngineCore, from: MemberKey, m: Extract<Messag
     if (m.keys.some((k) => k.slot === TEK_SLOT)) {
       core.timers.stop('listen');
       core.s.state = 'joining';
-      core.join = { credential: new Uint8Array(0), contacts: [from], next: 0, attemptAt: now, certificate: null, wanted: new Map() };
+      core.join = newJoin(new Uint8Array(0), [from], now);
       tryJoinContact(core, now);
     }
     return;
@@ -58,12 +59,17 @@ export function onHeartbeat(core: EngineCore, from: MemberKey, m: Extract<Messag
   if (core.s.state === 'member' && core.s.roster[from] === undefined) {
     // A holder from another instance of this group (a creation race, 003 [0060]): if
     // its TEK wins, join it through a unicast admission; otherwise it will join us.
+    // H3: only a listen-first creator, in the first moments of its instance, merges so;
+    // afterwards a heartbeat from a non-member is only that (docs/protocol.md §8.3).
+    const racing = core.creationRaceUntil !== null && now <= core.creationRaceUntil;
+    ensure(racing, 'not-member', 'heartbeat from a peer that is not a member');
     const theirs = m.keys.find((k) => k.slot === TEK_SLOT);
     ensure(theirs && core.s.tek && wins(core, { version: theirs.version, creators: sortedKeys(theirs.creators) }, core.s.tek), 'not-member', 'heartbeat from a peer that is not a member');
     core.lastHeartbeatSentAt.set(from, m.sentAt);
     startMergeJoin(core, from, now);
     return;
   }
+  authorizeHeldKeys(core, from, m.keys);
   core.lastHeartbeatSentAt.set(from, m.sentAt);
   core.lastSeen.set(from, now);
   for (const k of m.keys) learnOwnership(core, from, k, now);
@@ -122,7 +128,8 @@ export function learnOwnership(core: EngineCore, from: MemberKey, k: KeyInfo, no
 
 export function failoverTick(core: EngineCore, now: number): void {
   for (const k of heldKeys(core)) {
-    if (k.owner === core.self) {
+    // H2: under the admins policy a non-admin never takes the TEK over.
+    if (k.owner === core.self || (k.slot === TEK_SLOT && !mayOwnTek(core, core.self))) {
       core.claims.delete(k.slot);
       continue;
     }

@@ -14,10 +14,14 @@ import { ensure } from '../errors.js';
 import { MsgType } from '../wire.js';
 import { sortedKeys } from '../state.js';
 
-export function onLeave(core: EngineCore, from: MemberKey, now: number): void {
+export function onLeave(core: EngineCore, from: MemberKey, sentAt: number, now: number): void {
   const r = core.s.roster[from];
   ensure(r?.state === 'member', 'not-member', 'leave from a non-member');
+  // L1: a Leave is fresh: sent after the member's (latest) admission and within the grace
+  // window, so an old Leave replayed after gossip forgot it cannot remove a rejoined member.
+  ensure(sentAt > r.admittedAt && Math.abs(now - sentAt) <= core.s.params.graceMs, 'replay', 'leave older than the member\'s admission or outside the grace window');
   r.state = 'left';
+  r.leftAtVersion = core.s.tek?.version ?? 0;
   emit(core, { type: 'member-left', member: from, at: now });
   addLog(core, now, 'leave', `${r.name || short(from)} left`);
   if (core.s.state !== 'member') return;
@@ -33,8 +37,8 @@ export function leaveTick(core: EngineCore, now: number): void {
     if (now < at) continue;
     core.leaveExclusions.delete(leaver);
     if (core.s.blocklist.includes(leaver)) continue;
-    const policy = core.s.params.policy;
-    if (policy.exclude === 'admins' && !policy.admins.includes(core.self)) continue;
+    // Under `admins`, a non-admin may exclude a member that announced its own leave (T1), so a
+    // leave rekeys even with no admin online; the admin (TEK holder) goes first, others back off.
     startTable(core, 'exclude', [leaver], now);
   }
 }

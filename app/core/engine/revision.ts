@@ -15,11 +15,13 @@ import { TEK_SLOT } from '../params.js';
 import { advanceRevision } from '../keys.js';
 import { type KeyInfo } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
+import { checkRevisionJump } from './authorization.js';
 
 export function onRevision(core: EngineCore, from: MemberKey, keys: KeyInfo[], now: number): void {
   if (core.s.state !== 'member') return; // a joiner learns revisions with its keys
   ensure(core.s.roster[from]?.state === 'member', 'not-member', 'revision from a non-member');
   for (const k of keys) checkInfo(core, k);
+  for (const k of keys) checkRevisionJump(core, k);
   core.lastSeen.set(from, now);
   for (const k of keys) {
     const held = heldKey(core, k.slot);

@@ -9,7 +9,7 @@
  * to; a header is relayed only after its signature verified; entries under a KEK any
  * blocked member knew are never made nor read. docs/protocol.md §7.
  */
-import { ENTRY_AAD, LABEL, ZERO_NONCE, headerIds, heldKey, pidOf, publish, reject, type EngineCore, type TableState } from './context.js';
+import { ENTRY_AAD, LABEL, MAX_REVISION_JUMP, MAX_TABLE_HASH_STEPS, ZERO_NONCE, headerIds, heldKey, pidOf, publish, reject, type EngineCore, type TableState } from './context.js';
 import { pairwise } from './sealing.js';
 import { type MemberKey } from '../types.js';
 import { ensure } from '../errors.js';
@@ -187,11 +187,13 @@ export function plannedSymbols(core: EngineCore, t: TableState): number[] | null
 
 export function readTekPrime(core: EngineCore, t: TableState): Uint8Array | null {
   const unusable = unusableSlots(core, t.header);
+  // T1: reading one table costs at most MAX_TABLE_HASH_STEPS revision steps, however its entries spread their KEK revisions.
+  const budget = { steps: MAX_TABLE_HASH_STEPS };
   for (const slot of slotsOf(core.selfId, core.s.params.V)) {
     if (unusable.has(slot)) continue;
     for (const e of t.bySlot.get(slot) ?? []) {
       if (t.failed.has(e)) continue;
-      const kek = kekAt(core, slot, e.kekVersion, e.kekRevision);
+      const kek = kekAt(core, slot, e.kekVersion, e.kekRevision, budget);
       if (!kek) continue;
       const pt = core.crypto.open(entryKey(core, t, e, kek), ZERO_NONCE, e.sealed, ENTRY_AAD);
       if (pt && equalBytes(commitTek(core, t.header, pt), t.header.tekCommitment)) return pt;
@@ -210,10 +212,11 @@ export function readTekPrime(core: EngineCore, t: TableState): Uint8Array | null
 }
 
 /** My KEK for `slot` at (version, revision), stepping forward if needed; a KEK replaced recently still counts. */
-export function kekAt(core: EngineCore, slot: number, version: number, revision: number): Uint8Array | null {
+export function kekAt(core: EngineCore, slot: number, version: number, revision: number, budget: { steps: number }): Uint8Array | null {
   const candidates = [heldKey(core, slot), ...core.retiredKeks.filter((r) => r.key.slot === slot).map((r) => r.key)];
   for (const k of candidates) {
-    if (!k || k.version !== version || k.revision > revision || revision - k.revision > 10_000) continue;
+    if (!k || k.version !== version || k.revision > revision || revision - k.revision > Math.min(MAX_REVISION_JUMP, budget.steps)) continue;
+    budget.steps -= revision - k.revision;
     return advanceRevision(core.crypto, k.key, k.revision, revision);
   }
   return null;

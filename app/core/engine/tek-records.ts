@@ -13,7 +13,7 @@ import { emit, type EngineCore } from './context.js';
 import { equalBytes } from '../bytes.js';
 import { advanceRevision, creatorsTag, dataKey } from '../keys.js';
 import { dataAad, type MsgType, type Message } from '../wire.js';
-import { sameCreators, type HeldKey } from '../state.js';
+import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
 
 export function decryptData(core: EngineCore, m: Extract<Message, { type: typeof MsgType.Data }>): Uint8Array | 'unknown' | 'failed' | 'too-old' {
   const rec = core.s.tekRecords.find((r) => r.version === m.tekVersion && equalBytes(creatorsTag(core.crypto, r.creators), m.tekTag));
@@ -108,7 +108,14 @@ export function expireTick(core: EngineCore, now: number): void {
   }
   core.pendingData = keep;
   for (const [id, at] of core.seenNonces) if (at + g < now) core.seenNonces.delete(id);
-  for (const [id, t] of core.tables) if (t.applied && t.firstSeen + g < now && t.completeAt === null) core.tables.delete(id);
+  for (const [id, t] of core.tables) {
+    if (!t.applied || t.firstSeen + g >= now || t.completeAt !== null) continue;
+    // The table that made the current TEK stays (without its undo copies of older keys):
+    // a member that missed it fetches the TEK with it, and F2 installs no TEK without one.
+    const tek = core.s.tek;
+    if (tek && t.header.newVersion === tek.version && sameCreators(tek.creators, t.header.panel ? sortedKeys(t.header.panel.members) : [t.header.excluder])) t.undo = null;
+    else core.tables.delete(id);
+  }
   if (core.retiredKeks.length > 0) core.retiredKeks = core.retiredKeks.filter((r) => r.at + g > now);
 }
 

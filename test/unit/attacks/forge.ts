@@ -305,8 +305,9 @@ export class Attacker {
   revision(keys: KeyInfo[]): Uint8Array {
     return this.encode({ type: MsgType.Revision, keys });
   }
-  memberAdmitted(members: RosterEntry[], revisions: KeyInfo[] = []): Uint8Array {
-    return this.encode({ type: MsgType.MemberAdmitted, members, revisions });
+  /** Announced members carry a certificate signature; without one given, 64 zero bytes (a forgery). */
+  memberAdmitted(members: (RosterEntry & { signature?: Uint8Array })[], revisions: KeyInfo[] = []): Uint8Array {
+    return this.encode({ type: MsgType.MemberAdmitted, members: members.map((e) => ({ ...e, signature: e.signature ?? new Uint8Array(64) })), revisions });
   }
   joinRequest(name = 'mallory', credential = new Uint8Array(), sentAt = 0): Uint8Array {
     return this.encode({ type: MsgType.JoinRequest, name, credential, sentAt });

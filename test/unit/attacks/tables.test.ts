@@ -20,7 +20,7 @@ function others(g: Group, except: string[]): string[] {
 // entries for everyone, listing itself in the blocklist: authorizeTable accepts an
 // excluder in state 'left', so every member adopts the leaver's TEK' and excludes the
 // honest target. Secure: a departed identity authors nothing: rejected, unchanged.
-test('leaver: an exclusion table signed after leaving is not adopted', { todo: 'issue 14: a member that left signs tables forever' }, () => {
+test('leaver: an exclusion table signed after leaving is not adopted', () => {
   const g = honestGroup(['a', 'b', 'c', 'l']);
   const leaver = new Attacker(g.ids.l!);
   g.e.l!.leave(g.net.now);
@@ -46,7 +46,7 @@ test('leaver: an exclusion table signed after leaving is not adopted', { todo: '
 // excluder's, so it wins the sibling tie-break and its TEK' is installed, and its table
 // excludes an honest member (Quiet's "forged removal" by a removed member).
 // Secure: an excluded identity authors nothing: rejected, TEK unchanged, target kept.
-test('excluded: a "concurrent" table in the grace window does not win the tie-break', { todo: 'issue 14: an excluded member wins a concurrent table' }, () => {
+test('excluded: a "concurrent" table in the grace window does not win the tie-break', () => {
   const a = identity('a');
   const x = identitySorted('x', a.key, true);
   const g = honestGroup(['a', 'b', 'c', 'x'], { ids: { x } });
@@ -73,7 +73,7 @@ test('excluded: a "concurrent" table in the grace window does not win the tie-br
 // Attack (admins policy, Quiet #3431): a non-admin's heartbeat claiming the TEK at
 // revision+1 makes it the TEK owner at every member. Secure: a non-admin never becomes
 // the TEK owner at another member.
-test('admins policy: a non-admin claiming revision+1 does not become the TEK owner', { todo: 'issue 14: non-admin becomes TEK owner under admins' }, () => {
+test('admins policy: a non-admin claiming revision+1 does not become the TEK owner', () => {
   const a = identity('a');
   const params = { ...PARAMS, policy: { exclude: 'admins' as const, admins: [a.key] } };
   const g = honestGroup(['a', 'b', 'n'], { params });
@@ -88,7 +88,7 @@ test('admins policy: a non-admin claiming revision+1 does not become the TEK own
 // Attack, carried through: once the owner, the non-admin signs a refresh table, which
 // authorizeTable accepts from the TEK owner; every member adopts its TEK'.
 // Secure: under `admins`, only admins refresh: rejected, TEK unchanged.
-test('admins policy: a non-admin cannot refresh the group key', { todo: 'issue 14: non-admin refreshes under admins' }, () => {
+test('admins policy: a non-admin cannot refresh the group key', () => {
   const a = identity('a');
   const params = { ...PARAMS, policy: { exclude: 'admins' as const, admins: [a.key] } };
   const g = honestGroup(['a', 'b', 'n'], { params });
@@ -115,7 +115,7 @@ test('admins policy: a non-admin\'s exclusion table is refused', () => {
 
 // Attack (admins policy): when the admin is silent, failover hands a non-admin the TEK
 // owner role (and with it the right to refresh). Secure: a non-admin never takes the TEK.
-test('admins policy: failover does not hand a non-admin the TEK owner role', { todo: 'issue 14: failover hands non-admins the owner role' }, () => {
+test('admins policy: failover does not hand a non-admin the TEK owner role', () => {
   const a = identity('a');
   const params = { ...PARAMS, policy: { exclude: 'admins' as const, admins: [a.key] } };
   const g = honestGroup(['a', 'b', 'c'], { params });
@@ -130,7 +130,7 @@ test('admins policy: failover does not hand a non-admin the TEK owner role', { t
 // Attack (admins policy): a member's leave is followed by an exclusion only if an admin is
 // online; otherwise the leaver keeps the TEK (and its KEKs) forever.
 // Secure: the leave still rekeys (the remaining members stop using keys the leaver knew).
-test('admins policy: a leave rekeys even when no admin is online', { todo: 'issue 14: under admins a leave rekeys only if an admin is online' }, () => {
+test('admins policy: a leave rekeys even when no admin is online', () => {
   const a = identity('a');
   const params = { ...PARAMS, policy: { exclude: 'admins' as const, admins: [a.key] } };
   const g = honestGroup(['a', 'b', 'c', 'l'], { params });
@@ -148,7 +148,7 @@ test('admins policy: a leave rekeys even when no admin is online', { todo: 'issu
 // victim records a panel origin with creators of the attacker's choosing (the creators
 // decide concurrent tie-breaks). Secure: a header whose panel field cannot be verified is
 // rejected, unchanged.
-test('member: a table header with an unverifiable `panel` field is rejected', { todo: 'issue 14: table `panel` field unverified' }, () => {
+test('member: a table header with an unverifiable `panel` field is rejected', () => {
   const g = honestGroup(['a', 'b', 'c', 'm']);
   const m = new Attacker(g.ids.m!);
   const victim = g.e.b!;
@@ -168,7 +168,7 @@ test('member: a table header with an unverifiable `panel` field is rejected', { 
 // table whose `from` is its excluder is taken as "direct" and its header signature is
 // never checked. Secure: a header whose signature does not verify is rejected, whoever
 // delivers it.
-test('member: a table whose header signature does not verify is rejected even from its excluder', { todo: 'issue 14: direct-header rule skips the signature' }, () => {
+test('member: a table whose header signature does not verify is rejected even from its excluder', () => {
   const g = honestGroup(['a', 'b', 'c', 'm']);
   const m = new Attacker(g.ids.m!);
   const victim = g.e.b!;

@@ -1,0 +1,104 @@
+/**
+ * @module core/engine/authorization
+ * Who may say what: the rows of the authorization table (docs/protocol.md §12) that
+ * more than one room needs. The gate (gate.ts) applies the sender row of every message
+ * before its room sees it; the rooms apply the message-specific rows, citing their IDs.
+ *
+ * Invariants: every function here only reads state and throws a RemoteProtocolError
+ * (a typed rejection) when a rule is broken; none mutates anything, so a message that
+ * fails here changes nothing. Seeds: 003 [0067] (admission control), [0072]–[0075]
+ * (who excludes); issue 3 §5 (policies); issue 14.
+ */
+import type { MemberKey } from '../types.js';
+import { ensure } from '../errors.js';
+import { TEK_SLOT } from '../params.js';
+import { MsgType, type KeyInfo, type Message, type TableHeader } from '../wire.js';
+import { sameCreators, sortedKeys } from '../state.js';
+import { MAX_REVISION_JUMP, heldKey, short, type EngineCore } from './context.js';
+
+/** A current member: in the roster as a member and not blocked. */
+export function isMember(core: EngineCore, key: MemberKey): boolean {
+  return core.s.roster[key]?.state === 'member' && !core.s.blocklist.includes(key);
+}
+
+/**
+ * The sender row of each message type (§12, column "who"). Messages a newcomer or a
+ * joiner legitimately gets from peers it does not know as members yet are checked by
+ * their room instead (JoinRequest: the admission policy; Admit, JoinRefused: the contact
+ * asked; KeyRequest: the certificate; Data: the TEK itself).
+ */
+export function authorizeSender(core: EngineCore, from: MemberKey, m: Message): void {
+  // An excluded member's heartbeat goes on to its room, which answers it with the signed
+  // header of its exclusion (003 [0075]) and then rejects it; everything else stops here.
+  if (m.type !== MsgType.Heartbeat) ensure(!core.s.blocklist.includes(from), 'blocked', `${typeName(m)} from an excluded member`);
+  switch (m.type) {
+    case MsgType.Revision:
+    case MsgType.MemberAdmitted:
+    case MsgType.FetchRequest:
+    case MsgType.FetchReply:
+    case MsgType.Leave:
+      // R1, M1, F1, F2, L1: members only (a joiner ignores what it cannot check yet).
+      if (core.s.state === 'member') ensure(core.s.roster[from]?.state === 'member', 'not-member', `${typeName(m)} from a non-member`);
+      return;
+    default:
+      return;
+  }
+}
+
+/** H1, R1, M1: no key may jump more revision steps than MAX_REVISION_JUMP in one message (each step is a hash). */
+export function checkRevisionJump(core: EngineCore, k: KeyInfo): void {
+  const base = heldKey(core, k.slot) ?? core.s.slotDir[String(k.slot)];
+  if (!base || base.version !== k.version || !sameCreators(base.creators, sortedKeys(k.creators))) return;
+  ensure(k.revision - base.revision <= MAX_REVISION_JUMP, 'invalid', `revision ${k.revision} is more than ${MAX_REVISION_JUMP} steps past ${base.revision}`);
+}
+
+/** H2: who may own (heartbeat, step, refresh) the TEK: anyone under `any-member`, only admins under `admins`. */
+export function mayOwnTek(core: EngineCore, key: MemberKey): boolean {
+  const p = core.s.params.policy;
+  return p.exclude === 'any-member' || p.admins.includes(key);
+}
+
+/**
+ * T1: who may change keys by a table (issue 3 §5, issue 14). The excluder is a current
+ * member, or a member that left whose table builds on the TEK it knew when it left (made
+ * just before its Leave); an excluded identity authors nothing, "concurrent" or not.
+ * Exclusions follow the policy; under `admins` a non-admin may exclude only members that
+ * announced their own leave (so a leave rekeys with no admin online). Refreshes: any
+ * member under `any-member`, admins under `admins`. A header never lists its own excluder
+ * as blocked, and names a panel only in a group that runs one, with current members.
+ */
+export function authorizeTable(core: EngineCore, h: TableHeader): void {
+  const excluder = core.s.roster[h.excluder];
+  ensure(!core.s.blocklist.includes(h.excluder), 'blocked', 'table from an excluded member');
+  const leftJustBefore = excluder?.state === 'left' && excluder.leftAtVersion !== undefined && h.newVersion <= excluder.leftAtVersion + 1;
+  ensure(excluder && (excluder.state === 'member' || leftJustBefore), 'not-member', excluder?.state === 'left' ? 'table from a member that left' : 'table from a non-member');
+  ensure(!h.blocklist.includes(h.excluder), 'invalid', 'a table cannot list its own excluder as blocked');
+  const p = core.s.params.policy;
+  const admin = p.exclude === 'any-member' || p.admins.includes(h.excluder);
+  if (h.kind === 'exclude') {
+    ensure(h.targets.length > 0, 'invalid', 'exclusion without targets');
+    ensure(!h.targets.includes(h.excluder), 'invalid', 'a member cannot exclude itself');
+    const onlyLeavers = h.targets.every((t) => core.s.roster[t]?.state === 'left');
+    ensure(admin || onlyLeavers, 'not-authorized', `${short(h.excluder)} is not an admin and the group lets only admins exclude`);
+  } else {
+    ensure(h.targets.length === 0, 'invalid', 'a refresh excludes nobody');
+    ensure(admin, 'not-authorized', `${short(h.excluder)} may not refresh the group key under this policy`);
+  }
+  if (h.panel) {
+    ensure(core.s.params.panelSize >= 4 && core.panel !== undefined, 'invalid', 'a panel origin in a group that runs no panel');
+    for (const m of h.panel.members) ensure(m === core.self || isMember(core, m), 'invalid', `panel member ${short(m)} is not a member`);
+  }
+}
+
+/** H1 for the TEK entry of a heartbeat: under `admins`, only an admin announces itself as the TEK's holder. */
+export function authorizeHeldKeys(core: EngineCore, from: MemberKey, keys: readonly KeyInfo[]): void {
+  for (const k of keys) {
+    checkRevisionJump(core, k);
+    if (k.slot === TEK_SLOT) ensure(mayOwnTek(core, from), 'not-authorized', `${short(from)} is not an admin and may not hold the TEK under this policy`);
+  }
+}
+
+function typeName(m: Message): string {
+  const name = Object.entries(MsgType).find(([, v]) => v === m.type)?.[0] ?? 'message';
+  return name;
+}
