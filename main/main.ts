@@ -21,8 +21,9 @@ import type { IPC as IpcChannels } from '../renderer/src/bridge-api.js';
 import { checkCall, checkEvent, errorReply, type CallReply } from './ipc-validation.js';
 import { findJoinLink, parseJoinLink, PROTOCOL } from './join-link.js';
 import { loadOrCreateProfileKey } from './profile-key.js';
-import { COMMON_HEADERS, contentTypeOf, rendererDir, resolveRendererFile } from './renderer-files.js';
-import { APP_ENTRY, APP_HOST, APP_ORIGIN, APP_SCHEME, DESKTOP_CSP, isExternalLinkAllowed, isNavigationAllowed, isPermissionAllowed, secureWebPreferences } from './window-security.js';
+import { COMMON_HEADERS, contentTypeOf, rendererDir, resolveRendererFile } from '../app/ui-serving/renderer-files.js';
+import { DESKTOP_CSP } from '../app/ui-serving/csp.js';
+import { APP_ENTRY, APP_HOST, APP_ORIGIN, APP_SCHEME, isExternalLinkAllowed, isNavigationAllowed, isPermissionAllowed, secureWebPreferences } from './window-security.js';
 
 const IPC: typeof IpcChannels = { call: 'conclave:call', event: 'conclave:event', joinLink: 'conclave:join-link', ready: 'conclave:ready' };
 
