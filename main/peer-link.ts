@@ -20,7 +20,7 @@ import type { CallReply } from './ipc-validation.js';
 import { parseFromPeer, type ToPeer } from './peer-protocol.js';
 
 /** The part of Electron's `UtilityProcess` used here. */
-export interface ForkedProcess {
+interface ForkedProcess {
   postMessage(message: ToPeer): void;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   on(event: 'exit', listener: (code: number) => void): unknown;
@@ -40,7 +40,7 @@ export interface PeerLink {
 }
 
 const STOP_GRACE_MS = 10_000;
-export const PEER_SERVICE_NAME = 'Conclave peer';
+const PEER_SERVICE_NAME = 'Conclave peer';
 
 /** Forks the peer process and resolves once its peer is running (rejects with its start error). */
 export function startPeerProcess(fork: Fork, entry: string, options: { profile: string; storageKey: Uint8Array }): Promise<PeerLink> {

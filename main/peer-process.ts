@@ -20,7 +20,7 @@ import { errorReply } from './ipc-validation.js';
 import { parseToPeer, type FromPeer } from './peer-protocol.js';
 
 /** The part of Electron's `process.parentPort` used here. */
-export interface ParentPortLike {
+interface ParentPortLike {
   on(event: 'message', listener: (event: { data: unknown }) => void): unknown;
   postMessage(message: FromPeer): void;
 }

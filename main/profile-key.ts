@@ -56,7 +56,7 @@ function weakKeychainAdvice(backend: string): string {
 }
 
 /** Throws WeakKeychainError unless the keychain on `platform` wraps keys under a secret of its own. */
-export function assertStrongKeychain(wrapper: KeyWrapper, platform: NodeJS.Platform): void {
+function assertStrongKeychain(wrapper: KeyWrapper, platform: NodeJS.Platform): void {
   if (platform !== 'linux' || !wrapper.getSelectedStorageBackend) return;
   const backend = wrapper.getSelectedStorageBackend();
   if (!STRONG_LINUX_BACKENDS.includes(backend)) throw new WeakKeychainError(backend);
