@@ -2,6 +2,7 @@
  * The window's security settings in one place (STYLE §11; Electron's security
  * checklist): isolated, sandboxed, no Node in the page, a strict CSP on the
  * app's own scheme, and no navigation or new windows. Pure, unit-tested.
+ * The CSP itself lives in app/ui-serving/csp.ts (browser mode serves the same UI).
  */
 
 /** The UI is served from this privileged standard scheme, never from file://. */
@@ -9,25 +10,6 @@ export const APP_SCHEME = 'app';
 export const APP_HOST = 'conclave';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_ENTRY = `${APP_ORIGIN}/index.html`;
-
-/** The desktop page talks to its peer only through the preload: no network at all. */
-export const DESKTOP_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'none'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-/** The browser-mode page reaches its peer over a WebSocket on the same host and port. */
-export function webCsp(host: string): string {
-  return DESKTOP_CSP.replace("connect-src 'none'", `connect-src ws://${host}`);
-}
 
 export interface SecureWebPreferences {
   preload: string;

@@ -11,8 +11,15 @@
  *   answered `unauthorized`, and it receives no events.
  * - Frames are bounded (1 MiB); a frame that is not a single JSON-RPC request is
  *   answered with the matching JSON-RPC error, never a crash.
+ * - A WebSocket upgrade is refused before any frame unless its `Host` names
+ *   this loopback port (127.0.0.1, localhost or [::1], the port it listens
+ *   on: 421, the DNS-rebinding guard) and its `Origin` is absent (a program,
+ *   not a browser page) or this server's own page, http://127.0.0.1:PORT or
+ *   http://localhost:PORT (403). A page on any other origin cannot even try
+ *   a token.
  */
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCodes, type EventName } from './contract.js';
@@ -42,6 +49,27 @@ export class PortInUseError extends Error {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const MAX_FRAME = 1024 * 1024;
+
+/** `host:port` names a browser or client may use for this loopback server. */
+function loopbackHosts(port: number): Set<string> {
+  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+}
+
+/** Why an upgrade is refused, or null: Host must be this loopback port; Origin absent or our own page. */
+function upgradeRefusal(headers: { host?: string | undefined; origin?: string | undefined }, port: number): { status: 403 | 421; reason: string } | null {
+  const hosts = loopbackHosts(port);
+  if (!headers.host || !hosts.has(headers.host.toLowerCase())) return { status: 421, reason: 'Host is not this loopback address and port' };
+  if (headers.origin === undefined) return null;
+  const origins = new Set([...hosts].map((h) => `http://${h}`));
+  if (!origins.has(headers.origin.toLowerCase())) return { status: 403, reason: 'Origin is not this peer\'s own web UI' };
+  return null;
+}
+
+function refuseUpgrade(socket: Duplex, status: 403 | 421, reason: string): void {
+  const text = status === 403 ? 'Forbidden' : 'Misdirected Request';
+  socket.once('error', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason) + 1}\r\n\r\n${reason}\n`);
+}
 
 function tokenMatches(expected: string, given: unknown): boolean {
   if (typeof given !== 'string') return false;
@@ -84,6 +112,12 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
     }
     if (url.pathname !== '/api') {
       socket.destroy();
+      return;
+    }
+    const address = http.address();
+    const refusal = upgradeRefusal(req.headers, typeof address === 'object' && address ? address.port : options.port);
+    if (refusal) {
+      refuseUpgrade(socket, refusal.status, refusal.reason);
       return;
     }
     const preAuthed = tokenMatches(options.token, url.searchParams.get('token'));

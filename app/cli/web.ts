@@ -21,8 +21,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { COMMON_HEADERS, contentTypeOf, hasBuild, rendererDir, resolveRendererFile } from '../../main/renderer-files.js';
-import { webCsp } from '../../main/window-security.js';
+import { COMMON_HEADERS, contentTypeOf, hasBuild, rendererDir, resolveRendererFile } from '../ui-serving/renderer-files.js';
+import { webCsp } from '../ui-serving/csp.js';
 
 const APP_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 

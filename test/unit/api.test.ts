@@ -138,6 +138,48 @@ test('server: loopback only, token by query or auth call, unauthenticated calls 
   client.ws.close();
 });
 
+/** The status a WebSocket upgrade gets with these headers: 101 when it opens. */
+function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+      ws.terminate();
+    });
+    ws.once('error', reject);
+  });
+}
+
+test('server: an upgrade from another Origin or to another Host is refused (cross-site page, DNS rebinding)', async () => {
+  const server = await serveApi(createApiHandler(stubMethods()), { port: 0, token: 'sesame' });
+  cleanups.push(() => server.close());
+  const port = server.port;
+  const url = `${server.url}?token=sesame`;
+  // A program (no Origin) and the peer's own web UI may connect.
+  assert.equal(await upgradeStatus(url, {}), 101);
+  assert.equal(await upgradeStatus(url, { Origin: `http://127.0.0.1:${port}` }), 101);
+  assert.equal(await upgradeStatus(url, { Origin: `http://localhost:${port}`, Host: `localhost:${port}` }), 101);
+  // Any other page, even on loopback at another port, or with an opaque origin, may not.
+  for (const origin of ['https://evil.example', `http://evil.example:${port}`, 'http://127.0.0.1:1', `https://127.0.0.1:${port}`, 'null', 'file://']) {
+    assert.equal(await upgradeStatus(url, { Origin: origin }), 403, origin);
+  }
+  // A name that resolves to 127.0.0.1 (DNS rebinding) or another port: the Host is not ours.
+  for (const host of [`evil.example:${port}`, `127.0.0.1:${port + 1 === 65536 ? 1 : port + 1}`, '127.0.0.1', `127.0.0.1.nip.io:${port}`]) {
+    assert.equal(await upgradeStatus(url, { Host: host }), 421, host);
+  }
+  assert.equal(await upgradeStatus(url, { Host: `evil.example:${port}`, Origin: `http://evil.example:${port}` }), 421);
+  // The refused sockets never reached the API: an accepted one still works.
+  const client = await open(url);
+  client.ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'status' }));
+  assert.equal(((await client.next()).result as { name: string }).name, 'stub');
+  client.ws.close();
+});
+
 test('server: a port in use is a PortInUseError', async () => {
   const blocker = createServer();
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));

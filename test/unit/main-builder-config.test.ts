@@ -15,6 +15,7 @@ test('electron-builder.yml is valid and packages what the app needs', async () =
     validateConfiguration(cfg: unknown, log: { warn(m: string): void; info(m: string): void }): Promise<void>;
   };
   type Config = {
+    files: string[];
     extraMetadata: { main: string };
     protocols: { schemes: string[] }[];
     linux: { target: string[] };
@@ -25,6 +26,9 @@ test('electron-builder.yml is valid and packages what the app needs', async () =
   const cfg = yaml.load(readFileSync(file, 'utf8')) as unknown as Config;
   await validateConfiguration(cfg, { warn: () => undefined, info: () => undefined });
   assert.equal(cfg.extraMetadata.main, 'dist/main/main/main.js');
+  // main.js forks dist/main/main/peer-process.js (and it imports dist/main/app/...): all under dist/main.
+  assert.ok(cfg.files.includes('dist/main/**/*'));
+  assert.ok(cfg.files.includes('dist/renderer/**/*'));
   assert.deepEqual(cfg.protocols[0]?.schemes, ['conclave']);
   assert.deepEqual(cfg.linux.target, ['AppImage', 'deb']);
   assert.equal(cfg.mac.target, 'dmg');

@@ -1,11 +1,8 @@
-// The window's security settings (main/window-security.ts) and file serving (main/renderer-files.ts).
+// The window's security settings (main/window-security.ts). The CSP and the file
+// serving it shares with browser mode are tested in ui-serving.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { APP_ENTRY, DESKTOP_CSP, isExternalLinkAllowed, isNavigationAllowed, isPermissionAllowed, secureWebPreferences, webCsp } from '../../main/window-security.js';
-import { contentTypeOf, resolveRendererFile } from '../../main/renderer-files.js';
+import { APP_ENTRY, isExternalLinkAllowed, isNavigationAllowed, isPermissionAllowed, secureWebPreferences } from '../../main/window-security.js';
 
 test('the window is isolated, sandboxed and has no Node integration', () => {
   const p = secureWebPreferences('/x/preload.cjs');
@@ -19,26 +16,6 @@ test('the window is isolated, sandboxed and has no Node integration', () => {
   assert.equal(p.preload, '/x/preload.cjs');
 });
 
-function directives(csp: string): Map<string, string> {
-  return new Map(csp.split(';').map((d) => d.trim().split(/\s+(.*)/) as [string, string]));
-}
-
-test('the desktop CSP allows no inline script, no eval, no network', () => {
-  const d = directives(DESKTOP_CSP);
-  assert.equal(d.get('default-src'), "'none'");
-  assert.equal(d.get('script-src'), "'self'");
-  assert.equal(d.get('connect-src'), "'none'");
-  assert.equal(d.get('object-src'), "'none'");
-  assert.equal(d.get('frame-ancestors'), "'none'");
-  assert.doesNotMatch(DESKTOP_CSP, /unsafe-inline|unsafe-eval|\*/);
-});
-
-test('the browser-mode CSP adds only its own WebSocket', () => {
-  const d = directives(webCsp('127.0.0.1:4321'));
-  assert.equal(d.get('connect-src'), 'ws://127.0.0.1:4321');
-  assert.equal(d.get('script-src'), "'self'");
-});
-
 test('navigation stays on the app origin; external links only over https', () => {
   assert.equal(isNavigationAllowed(APP_ENTRY), true);
   assert.equal(isNavigationAllowed('app://conclave/index.html#x'), true);
@@ -50,27 +27,4 @@ test('navigation stays on the app origin; external links only over https', () =>
 test('only the clipboard write permission is granted', () => {
   assert.equal(isPermissionAllowed('clipboard-sanitized-write'), true);
   for (const p of ['media', 'geolocation', 'notifications', 'openExternal', 'clipboard-read']) assert.equal(isPermissionAllowed(p), false, p);
-});
-
-test('renderer files resolve inside the build only; routes fall back to index.html', () => {
-  const root = mkdtempSync(join(tmpdir(), 'conclave-ui-'));
-  try {
-    mkdirSync(join(root, 'assets'));
-    writeFileSync(join(root, 'index.html'), '<!doctype html>');
-    writeFileSync(join(root, 'assets', 'app.js'), '');
-    writeFileSync(join(root, '..', `${root.split('/').pop()}-secret.txt`), 'secret');
-    assert.equal(resolveRendererFile(root, '/'), join(root, 'index.html'));
-    assert.equal(resolveRendererFile(root, '/assets/app.js?v=1'), join(root, 'assets', 'app.js'));
-    assert.equal(resolveRendererFile(root, '/groups/abc'), join(root, 'index.html'));
-    assert.equal(resolveRendererFile(root, '/assets/missing.js'), null);
-    for (const evil of ['/../secret.txt', '/..%2f..%2fetc%2fpasswd', '/%2e%2e/x.txt', `/../${root.split('/').pop()}-secret.txt`, '/assets/%00.js', '/%E0%A4%A']) {
-      const r = resolveRendererFile(root, evil);
-      assert.ok(r === null || r === join(root, 'index.html'), `${evil} -> ${r}`);
-    }
-    assert.equal(contentTypeOf('a.js'), 'text/javascript; charset=utf-8');
-    assert.equal(contentTypeOf('a.bin'), 'application/octet-stream');
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-    rmSync(join(root, '..', `${root.split('/').pop()}-secret.txt`), { force: true });
-  }
 });

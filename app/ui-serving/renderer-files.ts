@@ -1,8 +1,15 @@
 /**
+ * @module ui-serving/renderer-files
  * Where the built UI lives and how a request path maps to a file in it, shared
- * by the desktop `app://` protocol handler and the browser mode's HTTP server.
- * Paths are resolved inside the root only (no `..`, no absolute escapes);
- * unknown paths without an extension fall back to index.html. Pure Node.
+ * by the desktop `app://` protocol handler (main/) and the browser mode's HTTP
+ * server (cli/web.ts): both import it from here, so no arrow runs from app/
+ * into the Electron shell.
+ *
+ * Invariants:
+ * - Paths are resolved inside the root only (no `..`, no absolute escapes, no NUL).
+ * - Unknown paths without an extension fall back to index.html (client routes).
+ * - Every served file carries COMMON_HEADERS besides its CSP (ui-serving/csp.ts).
+ * Pure Node (fs and path only).
  */
 import { existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
