@@ -11,6 +11,7 @@
  * - `exclude` by a member the policy does not allow emulates a malicious client that
  *   skips its own check: a copy of its engine with the policy relaxed signs the
  *   table, and only the other members' authorization stands in the way.
+ * - `attack` hands the event to the attack runner (attacks.ts).
  * - A step that throws (a local refusal) becomes a report error, never a crash.
  *
  * Invariants: the driver only calls the engines' public API and drains their
@@ -24,6 +25,7 @@ import { SIM_GROUP, collectKeys, type SimPeer } from './peers.js';
 import type { DriverEvent, EventQueue } from './queue.js';
 import type { SimNetwork } from './network.js';
 import type { Recorder } from './report.js';
+import type { AttackRunner } from './attacks.js';
 import type { ScenarioEvent } from './scenario.js';
 
 /** What the driver needs from the simulation that runs it. */
@@ -36,6 +38,7 @@ export interface DriverHost {
   readonly queue: EventQueue;
   readonly network: SimNetwork;
   readonly recorder: Recorder;
+  readonly attacks: AttackRunner;
   /** The peer of that name, created on first mention. */
   peer(name: string): SimPeer;
   deps(p: SimPeer): EngineDeps;
@@ -144,6 +147,10 @@ export class ScenarioDriver {
       case 'heal':
         h.network.heal();
         this.operation('heal', true);
+        return;
+      case 'attack':
+        // Not an operation and no disturbance: the group must stay settled through it.
+        h.attacks.run(ev);
         return;
     }
   }

@@ -102,11 +102,14 @@ export class SimNetwork {
     this.queue.push({ t: now + this.latency(), seq: 0, kind: 'deliver', to: to.name, from: from.key, channel: 'unicast', bytes });
   }
 
-  /** Bytes no engine published, delivered as if `from` had sent them on `channel`. */
-  inject(now: number, from: Endpoint, channel: Channel, bytes: Uint8Array, peers: Iterable<Endpoint>): void {
+  /**
+   * Bytes no engine published, delivered as if `from` had sent them on `channel`, to
+   * every running peer reachable from it but itself (`attack`: the attack they belong to).
+   */
+  inject(now: number, from: Endpoint, channel: Channel, bytes: Uint8Array, peers: Iterable<Endpoint>, attack?: number): void {
     for (const q of peers) {
-      if (q === from || !this.up(q) || !this.reachable(from.name, q.name)) continue;
-      this.queue.push({ t: now + this.latency(), seq: 0, kind: 'deliver', to: q.name, from: from.key, channel, bytes });
+      if (q.key === from.key || !this.up(q) || !this.reachable(from.name, q.name)) continue;
+      this.queue.push({ t: now + this.latency(), seq: 0, kind: 'deliver', to: q.name, from: from.key, channel, bytes, ...(attack === undefined ? {} : { attack }) });
     }
   }
 

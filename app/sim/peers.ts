@@ -45,8 +45,9 @@ export function identitySeed(seed: number, name: string): Uint8Array {
   return sha256(new TextEncoder().encode(`conclave-sim-identity:${seed}:${name}`));
 }
 
-export function newPeer(crypto: CryptoProvider, seed: number, name: string): SimPeer {
-  const idSeed = identitySeed(seed, name);
+/** A peer record; `label` (default: the name) is what its identity derives from. */
+export function newPeer(crypto: CryptoProvider, seed: number, name: string, label = name): SimPeer {
+  const idSeed = identitySeed(seed, label);
   return {
     name,
     seed: idSeed,

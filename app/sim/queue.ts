@@ -18,7 +18,7 @@ export type DriverEvent = ScenarioEvent | { do: 'sendOne'; peer: string; text: s
 export type Channel = 'control' | 'data' | 'unicast';
 
 export type QueueItem =
-  | { t: number; seq: number; kind: 'deliver'; to: string; from: MemberKey; channel: Channel; bytes: Uint8Array }
+  | { t: number; seq: number; kind: 'deliver'; to: string; from: MemberKey; channel: Channel; bytes: Uint8Array; /** index of the attack that sent it */ attack?: number }
   | { t: number; seq: number; kind: 'event'; ev: DriverEvent }
   | { t: number; seq: number; kind: 'tick'; to: string }
   | { t: number; seq: number; kind: 'fanout'; from: MemberKey; fromName: string; channel: 'control' | 'data'; bytes: Uint8Array; recipients: { to: string; t: number }[]; next: number };

@@ -24,7 +24,10 @@ import type { RecordedControl, RecordedData } from './oracle.js';
 import { secrecyViolations, type Violations } from './oracle.js';
 import type { SimNetwork } from './network.js';
 import type { SimPeer } from './peers.js';
-import type { Scenario } from './scenario.js';
+import type { Scenario, ATTACK_KINDS, ATTACK_ROLES } from './scenario.js';
+
+type AttackKind = (typeof ATTACK_KINDS)[number];
+type AttackRole = (typeof ATTACK_ROLES)[number];
 
 export interface Operation {
   op: string;
@@ -33,6 +36,32 @@ export interface Operation {
   controlBytes: number;
   convergedAt: number | null;
   convergeMs: number | null;
+}
+
+/** One attack's outcome (app/sim/attacks.ts; docs/simulator.md "Attack report"). */
+export interface AttackReport {
+  label: string;
+  kind: AttackKind;
+  role: AttackRole;
+  attacker: string;
+  at: number;
+  /** Members a crafted message reached, and those that rejected it. */
+  reached: number;
+  rejected: number;
+  /** Members whose state the attack changed (what changed), and exceptions out of `receive`. */
+  changed: string[];
+  threw: string[];
+  /** Every member reached rejected it; none changed or threw. */
+  refused: boolean;
+  /** No attack check of the oracle names this attack. */
+  unharmed: boolean;
+  harm: string[];
+}
+
+export interface AttackViolations {
+  attackerRead: string[];
+  unauthorizedExclusion: string[];
+  unreadable: string[];
 }
 
 export interface SimReport {
@@ -51,7 +80,10 @@ export interface SimReport {
     rejected: { reason: string; count: number; examples: string[] }[];
   }[];
   messages: { from: string; at: number; text: string; readBy: string[] }[];
-  violations: Violations;
+  /** The secrecy checks; with attacks in the scenario, also the attack checks. */
+  violations: Violations & Partial<AttackViolations>;
+  /** Present only when the scenario has attack events. */
+  attacks?: AttackReport[];
   stats: {
     controlMessages: number;
     controlBytes: number;
@@ -264,7 +296,7 @@ export class Recorder {
   }
 
   /** A message sent at `t` counts for `missed` only when the group was settled around it. */
-  private settledAt(t: number): boolean {
+  settledAt(t: number): boolean {
     const settle = this.settleMs();
     return this.disturbances.every((x) => t - x >= settle || x - t >= settle) && t + settle <= this.run.scenario.until;
   }

@@ -10,6 +10,8 @@
  * - `driver`  scenario events → engine calls;
  * - `report`  traffic, operations, convergence, and the report;
  * - `oracle`  the secrecy checks over the recorded traffic;
+ * - `attacks` active adversaries: attack events, what they did, the attack checks
+ *             (crafting in `adversary`);
  * - `peers`   each peer's identity and what the oracle needs about it.
  *
  * The loop pops the next item, sets the clock to its time, hands it to its room,
@@ -36,6 +38,7 @@ import { SimNetwork } from './network.js';
 import { ScenarioDriver } from './driver.js';
 import { Recorder, type SimReport } from './report.js';
 import { SIM_GROUP, collectKeys, newPeer, type SimPeer } from './peers.js';
+import { AttackRunner } from './attacks.js';
 
 export type { Operation, SimReport } from './report.js';
 
@@ -58,6 +61,7 @@ export class Simulation {
   readonly network: SimNetwork;
   readonly recorder: Recorder;
   private readonly driver: ScenarioDriver;
+  readonly attacks: AttackRunner;
   now = 0;
   /** The peer whose tick is being drained (the deadline check). */
   private ticking: string | null = null;
@@ -86,8 +90,9 @@ export class Simulation {
     this.network = new SimNetwork(scenario.network, options.seed, this.queue);
     this.recorder = new Recorder(this);
     this.driver = new ScenarioDriver(this);
+    this.attacks = new AttackRunner(this);
     for (const sp of scenario.peers) {
-      const peer = this.peer(sp.name);
+      const peer = sp.keyBelow ? this.peerKeyBelow(sp.name, this.peer(sp.keyBelow).key) : this.peer(sp.name);
       if (sp.id) this.pinned.set(peer.key, symbolsFromBytes(fromHex(sp.id.toLowerCase().padEnd(Math.ceil((p.W * Math.log2(p.V)) / 4), '0')), p.W, p.V));
     }
     this.driver.schedule(scenario.events);
@@ -101,6 +106,18 @@ export class Simulation {
     this.peers.set(name, p);
     this.byKey.set(p.key, p);
     return p;
+  }
+
+  /** A peer whose identity key sorts below `than`: the first of name, name#1, name#2… derivations that does. */
+  private peerKeyBelow(name: string, than: MemberKey): SimPeer {
+    for (let i = 0; ; i++) {
+      const p = newPeer(this.crypto, this.options.seed, name, i === 0 ? name : `${name}#${i}`);
+      if (p.key < than) {
+        this.peers.set(name, p);
+        this.byKey.set(p.key, p);
+        return p;
+      }
+    }
   }
 
   nameOf(key: MemberKey): string | undefined {
@@ -126,7 +143,7 @@ export class Simulation {
       this.now = next.t;
       switch (next.kind) {
         case 'deliver':
-          this.deliver(next.to, next.from, next.channel, next.bytes);
+          this.deliver(next.to, next.from, next.channel, next.bytes, next.attack);
           break;
         case 'fanout': {
           const to = this.network.arrive(next);
@@ -152,16 +169,29 @@ export class Simulation {
     this.now = until;
     this.recorder.checkConvergence(this.now, true);
     const report = this.recorder.report(this.now);
+    if (this.attacks.active) this.attacks.amend(report);
     report.stats.wallMs = Date.now() - started;
     return report;
   }
 
-  private deliver(to: string, from: MemberKey, channel: 'control' | 'data' | 'unicast', bytes: Uint8Array): void {
+  private deliver(to: string, from: MemberKey, channel: 'control' | 'data' | 'unicast', bytes: Uint8Array, attack?: number): void {
     const p = this.peers.get(to);
     if (!p || !p.engine || p.crashed) return;
     this.recorder.stats.deliveries++;
-    p.engine.receive(from, channel, bytes, this.now);
-    this.drain(p);
+    const run = (): Error | null => {
+      let err: Error | null = null;
+      try {
+        p.engine!.receive(from, channel, bytes, this.now);
+      } catch (e) {
+        // Nothing may throw out of the engine (STYLE §7): a report error, not a crash of the run.
+        err = e instanceof Error ? e : new Error(String(e));
+        this.recorder.errors.push(`t=${this.now} ${p.name}: receive threw ${err.name}: ${err.message.slice(0, 200)}`);
+      }
+      this.drain(p);
+      return err;
+    };
+    if (attack === undefined) run();
+    else this.attacks.observe(p, from, attack, run);
   }
 
   /** Moves an engine's output to the network and the recorder, and arms its timer. */
@@ -175,6 +205,7 @@ export class Simulation {
         this.network.publish(this.now, p, t.topic, t.bytes, this.peers.values());
       } else {
         this.recorder.unicastSent(t.bytes);
+        if (this.attacks.active && this.attacks.isAttacker(t.to)) this.attacks.unicastTo(p.key, t.to, t.bytes);
         this.network.unicast(this.now, p, this.byKey.get(t.to), t.bytes);
       }
     }
