@@ -23,7 +23,7 @@
 import type { CryptoProvider } from '../core/crypto-provider.js';
 import type { GroupParams, MemberKey } from '../core/types.js';
 import { concat, fromHex, toHex, utf8 } from '../core/bytes.js';
-import { KEY_BYTES, creatorsTag, pairwiseKey, wrapKey } from '../core/keys.js';
+import { KEY_BYTES, pairwiseKey, wrapKey } from '../core/keys.js';
 import {
   MsgType,
   decodeMessage,
@@ -211,10 +211,5 @@ export class Attacker {
       if (pk) pairwise.push({ member: m, sealed: this.crypto.seal(wrapKey(this.crypto, pk, concat(id, fromHex(m))), ZERO_NONCE, tekPrime, LABEL('table-entry')) });
     }
     return this.encode({ type: MsgType.Table, header, headerSignature, entries: [], pairwise });
-  }
-
-  /** The 8-byte tag of a creator set, as data headers carry it. */
-  tag(creators: MemberKey[]): Uint8Array {
-    return creatorsTag(this.crypto, creators);
   }
 }

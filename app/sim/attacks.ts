@@ -193,27 +193,8 @@ export class AttackRunner {
       }
       case 'revision':
         return { messages: [{ channel: 'control', bytes: kit.revision([{ ...current, revision: current.revision + ev.jump }]) }] };
-      case 'table': {
-        const base = ev.base === 'held' ? this.heldTek(id) : current;
-        if (!base) return 'the attacker never held a TEK';
-        const self = ev.role === 'excluded' || ev.role === 'leaver' ? [kit.key] : [];
-        return {
-          messages: [
-            {
-              channel: 'control',
-              bytes: kit.table({
-                kind: ev.tableKind,
-                targets: (ev.targets ?? []).map((n) => h.peer(n).key),
-                base: { version: base.version, creators: base.creators },
-                blocklist: [...ref.blocklist(), ...self],
-                recipients: victims.map((v) => v.key),
-                createdAt: h.now,
-                signature: ev.signature,
-              }),
-            },
-          ],
-        };
-      }
+      case 'table':
+        return this.craftTable(ev, id, victims, ref, current);
       case 'admit': {
         const key = this.madeKey(id, next) ?? kit.newKey(TEK_SLOT, next.version, next.creators);
         return each((v) => kit.admit({ victim: v.key, params, roster: [{ key: kit.key, name: id.peer.name, admittedAt: 0 }, { key: v.key, name: v.name, admittedAt: h.now }], grants: [kit.sealFor(v.key, 'grant', next, key)], admittedAt: h.now }));
@@ -257,6 +238,24 @@ export class AttackRunner {
         return { messages: [{ channel: 'control', bytes: old.bytes }], author: author.key };
       }
     }
+  }
+
+  /** A table signed by the attacker, TEK' of its own sealed pairwise for every victim. */
+  private craftTable(ev: AttackEvent, id: Identity, victims: SimPeer[], ref: GroupEngine, current: KeyInfo): { messages: { channel: 'control'; bytes: Uint8Array }[] } | string {
+    const h = this.host;
+    const base = ev.base === 'held' ? this.heldTek(id) : current;
+    if (!base) return 'the attacker never held a TEK';
+    const self = ev.role === 'excluded' || ev.role === 'leaver' ? [id.kit.key] : [];
+    const bytes = id.kit.table({
+      kind: ev.tableKind,
+      targets: (ev.targets ?? []).map((n) => h.peer(n).key),
+      base: { version: base.version, creators: base.creators },
+      blocklist: [...ref.blocklist(), ...self],
+      recipients: victims.map((v) => v.key),
+      createdAt: h.now,
+      signature: ev.signature,
+    });
+    return { messages: [{ channel: 'control', bytes }] };
   }
 
   private madeKey(id: Identity, k: KeyInfo): Uint8Array | null {
