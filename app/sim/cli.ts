@@ -51,5 +51,13 @@ if (json) {
   console.log(`control: ${s.controlMessages} messages, ${s.controlBytes} bytes; unicast ${s.unicastMessages}; data ${s.dataMessages}; ${s.deliveries} deliveries in ${s.wallMs} ms`);
   for (const o of s.operations.slice(0, 40)) console.log(`  ${o.op} at ${Math.round(o.at)}: ${o.controlMessages} msgs ${o.controlBytes} B, converged ${o.convergeMs === null ? 'never' : Math.round(o.convergeMs) + ' ms'}`);
   for (const e of report.errors.slice(0, 10)) console.log(`  error: ${e}`);
+  for (const k of ['attackerRead', 'unauthorizedExclusion', 'unreadable'] as const) for (const v of (report.violations[k] ?? []).slice(0, 5)) console.log(`  ${k}: ${v}`);
+  for (const a of report.attacks ?? []) {
+    const verdict = a.refused && a.unharmed ? 'REFUSED, group unharmed' : a.refused ? 'refused, but the group was harmed' : 'SUCCEEDED';
+    console.log(`attack "${a.label}" (${a.role} ${a.attacker}, t=${Math.round(a.at)}): ${verdict}; reached ${a.reached}, rejected by ${a.rejected}`);
+    for (const c of a.changed.slice(0, 6)) console.log(`  changed ${c}`);
+    for (const t of a.threw.slice(0, 3)) console.log(`  threw at ${t}`);
+    for (const h of a.harm.slice(0, 6)) console.log(`  harm: ${h}`);
+  }
 }
 process.exit(report.ok ? 0 : 1);

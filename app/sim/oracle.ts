@@ -9,12 +9,18 @@
  * reads every control and data message sent after it was removed, and learns what
  * it can to a fixed point: TEK' under a KEK it knows, a replacement KEK under an
  * old KEK and a TEK' it knows, revision steps forward of anything it knows.
+ *
+ * `secrecyViolations` turns what they learn into the report's violations:
+ * forward (a removed peer reads what was sent after its exclusion took effect),
+ * backward (a peer reads what was sent before its admission), missed (a settled
+ * member did not read what it should have).
  */
 import type { CryptoProvider } from '../core/crypto-provider.js';
 import { MsgType, dataAad, decodeMessage, encodeTableHeader as encodeHeader, type Message, type TableEntry, type TableHeader } from '../core/wire.js';
 import { advanceRevision, creatorsTag, dataKey, replaceKey, wrapKey } from '../core/keys.js';
 import { concat, equalBytes, toHex, utf8 } from '../core/bytes.js';
 import type { MemberKey } from '../core/types.js';
+import type { SimPeer } from './peers.js';
 
 export interface KnownKey {
   slot: number;
@@ -152,4 +158,87 @@ export class Adversary {
 function tableId(crypto: CryptoProvider, header: TableHeader): Uint8Array {
   // Same derivation as the engine's table ID, recomputed here from the public header.
   return crypto.sha256(concat(utf8('conclave/v1/table-id'), encodeHeader(header))).slice(0, 16);
+}
+
+export interface Violations {
+  backward: string[];
+  forward: string[];
+  missed: string[];
+}
+
+/** What the secrecy checks read of a finished run. */
+export interface SecrecyInput {
+  crypto: CryptoProvider;
+  groupBytes: Uint8Array;
+  peers: readonly SimPeer[];
+  control: readonly RecordedControl[];
+  data: readonly (RecordedData & { text: string; readBy: Set<string>; msgId: string })[];
+  reachable(a: string, b: string): boolean;
+  settleMs: number;
+  /** No disturbance within the settle window around `t`, and `t` not within it of the end. */
+  settled(t: number): boolean;
+}
+
+/** The forward, backward and missed checks of docs/simulator.md "The secrecy oracle". */
+export function secrecyViolations(run: SecrecyInput): Violations {
+  const v: Violations = { backward: [], forward: [], missed: [] };
+  const removed = run.peers.filter((p) => p.removedAt !== null);
+  const created = tekCreations(run.groupBytes, run.control);
+  const check = (label: string, members: SimPeer[], keys: KnownKey[]) => {
+    const since = Math.min(...members.map((m) => m.removedAt!));
+    const adv = new Adversary(run.crypto, run.groupBytes, keys);
+    adv.absorbControl(run.control.filter((c) => c.at >= since));
+    const memberKeys = members.map((m) => m.key);
+    for (const d of run.data) {
+      if (d.at < since) continue;
+      const after = memberKeys.every((k) => d.senderBlocked.has(k));
+      if (after && adv.canRead(d)) v.forward.push(`${label} read "${d.text}" sent by ${d.from} at ${Math.round(d.at)} after its exclusion`);
+    }
+    for (const tk of adv.learnedTeks) {
+      const bl = created.get(`${tk.version}:${tk.creators.join(',')}`);
+      if (bl && memberKeys.every((k) => bl.has(k))) v.forward.push(`${label} learned TEK v${tk.version} created after its exclusion`);
+    }
+  };
+  for (const p of removed) check(p.name, [p], [...p.everKeys.values()]);
+  if (removed.length > 1) check(`coalition(${removed.map((p) => p.name).join('+')})`, removed, removed.flatMap((p) => [...p.everKeys.values()]));
+  // The outside eavesdropper: no keys, all traffic.
+  const eve = new Adversary(run.crypto, run.groupBytes, []);
+  eve.absorbControl([...run.control]);
+  for (const d of run.data) if (eve.canRead(d)) v.forward.push(`eavesdropper read "${d.text}"`);
+
+  // Backward secrecy: nobody reads what was sent before its admission.
+  for (const p of run.peers) {
+    if (p.admittedAt === null) continue;
+    const adv = new Adversary(run.crypto, run.groupBytes, [...p.everKeys.values()]);
+    for (const d of run.data) if (d.at < p.admittedAt && d.from !== p.name && adv.canRead(d)) v.backward.push(`${p.name} (admitted at ${Math.round(p.admittedAt)}) can read "${d.text}" sent at ${Math.round(d.at)}`);
+  }
+
+  // Missed: a settled member that should have read a message did not.
+  for (const d of run.data) {
+    if (!d.msgId || !run.settled(d.at)) continue;
+    for (const p of run.peers) {
+      if (p.name === d.from || p.crashed || p.state !== 'member' || p.joinedAt === null || p.joinedAt > d.at - run.settleMs) continue;
+      if (p.engine?.state() !== 'member') continue;
+      if (!run.reachable(d.from, p.name)) continue;
+      if (!d.readBy.has(p.name)) v.missed.push(`${p.name} did not read "${d.text}" from ${d.from} at ${Math.round(d.at)}`);
+    }
+  }
+  return v;
+}
+
+/** TEK (version, creators) → the blocklist its table was created against (from the public headers). */
+function tekCreations(group: Uint8Array, control: readonly RecordedControl[]): Map<string, Set<MemberKey>> {
+  const out = new Map<string, Set<MemberKey>>();
+  for (const c of control) {
+    try {
+      const m = decodeMessage(group, 'control', c.bytes);
+      if (m.type !== MsgType.Table) continue;
+      const creators = m.header.panel ? [...m.header.panel.members].sort() : [m.header.excluder];
+      const id = `${m.header.newVersion}:${creators.join(',')}`;
+      if (!out.has(id)) out.set(id, new Set(m.header.blocklist));
+    } catch {
+      /* not a table */
+    }
+  }
+  return out;
 }

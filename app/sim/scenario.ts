@@ -7,6 +7,25 @@ import { z } from 'zod';
 
 const name = z.string().min(1).max(64);
 
+/** Who the attacker is (docs/simulator.md "Attacks"). */
+export const ATTACK_ROLES = ['outsider', 'excluded', 'leaver', 'member', 'sybil'] as const;
+/** What it sends. */
+export const ATTACK_KINDS = [
+  'heartbeat',
+  'revision',
+  'table',
+  'admit',
+  'key-grant',
+  'fetch-reply',
+  'fetch-reply-nested',
+  'join-refused',
+  'panel',
+  'member-admitted',
+  'key-request',
+  'data',
+  'replay',
+] as const;
+
 export const ScenarioEvent = z.discriminatedUnion('do', [
   z.object({
     at: z.number().min(0),
@@ -35,10 +54,40 @@ export const ScenarioEvent = z.discriminatedUnion('do', [
   z.object({ at: z.number().min(0), do: z.literal('restart'), peer: name }),
   z.object({ at: z.number().min(0), do: z.literal('partition'), groups: z.array(z.array(name)).min(2) }),
   z.object({ at: z.number().min(0), do: z.literal('heal') }),
+  /** An active adversary sends crafted messages (docs/simulator.md "Attacks"; app/sim/attacks.ts). */
+  z.object({
+    at: z.number().min(0),
+    do: z.literal('attack'),
+    /** Names the attack in the report; default "<kind> by <attacker>". */
+    label: z.string().max(200).optional(),
+    attacker: name,
+    role: z.enum(ATTACK_ROLES),
+    kind: z.enum(ATTACK_KINDS),
+    /** Who receives unicast attacks (default: every honest member); published attacks reach everyone reachable. */
+    victims: z.array(name).optional(),
+    /** table: the honest members the table excludes. */
+    targets: z.array(name).optional(),
+    /** table: the TEK it claims to replace: the current one, or the last one the attacker held. */
+    base: z.enum(['current', 'held']).default('current'),
+    /** table: a valid header signature, or 64 zero bytes. */
+    signature: z.enum(['valid', 'invalid']).default('valid'),
+    tableKind: z.enum(['exclude', 'refresh']).default('exclude'),
+    /** heartbeat: the TEK it claims: the next version, or the current version at a later revision. */
+    claim: z.enum(['next-version', 'next-revision']).default('next-version'),
+    /** revision: how far the claimed TEK revision jumps (the real bomb is 2^32 - 1; see docs). */
+    jump: z.number().int().min(1).max(2 ** 32 - 1).default(100_000),
+    /** member-admitted: the sybil identities announced; data: how many packets; fetch-reply-nested: depth. */
+    sybils: z.array(name).optional(),
+    count: z.number().int().min(1).max(100_000).default(1),
+    /** replay: the type of publication re-injected and its original author. */
+    replay: z.object({ type: z.enum(['Heartbeat', 'Revision', 'MemberAdmitted', 'Table', 'Leave']), from: name }).optional(),
+  }),
 ]);
 export type ScenarioEvent = z.infer<typeof ScenarioEvent>;
 
 export const Scenario = z.object({
+  /** What the scenario shows (free text, not used by the run). */
+  description: z.string().max(2000).optional(),
   params: z
     .object({
       W: z.number().int().min(1).max(64).default(16),
@@ -59,7 +108,16 @@ export const Scenario = z.object({
       loss: z.number().min(0).max(1).default(0),
     })
     .default({}),
-  peers: z.array(z.object({ name, id: z.string().regex(/^[0-9a-fA-F]+$/).optional() })).default([]),
+  peers: z
+    .array(
+      z.object({
+        name,
+        id: z.string().regex(/^[0-9a-fA-F]+$/).optional(),
+        /** The identity key sorts below this (earlier-listed) peer's key: key-order tie-breaks become part of the scenario. */
+        keyBelow: name.optional(),
+      }),
+    )
+    .default([]),
   events: z.array(ScenarioEvent),
   until: z.number().min(0),
   /** Settle window for the `missed` check (docs/simulator.md); default derived from params. */
