@@ -41,6 +41,13 @@ export default defineConfig(
   },
   {
     files: ['renderer/**/*.{ts,tsx}'],
+    ignores: ['renderer/vite.config.ts'],
     languageOptions: { globals: { ...globals.browser } },
+  },
+  {
+    // The Vite config is build tooling that runs in Node (tsconfig.node.json), not
+    // renderer code: the renderer's import layer does not apply to it.
+    files: ['renderer/vite.config.ts'],
+    rules: { 'layers/imports': 'off' },
   },
 );
