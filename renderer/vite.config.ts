@@ -4,6 +4,7 @@
  * No inline scripts or styles are emitted (the pages run under a strict CSP).
  * After writing, prints the bundle size (raw and gzip as Vite measured it).
  */
+import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
 
@@ -28,11 +29,11 @@ function reportBundleSize(): Plugin {
 }
 
 export default defineConfig({
-  root: new URL('.', import.meta.url).pathname,
+  root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
   plugins: [react(), reportBundleSize()],
   build: {
-    outDir: new URL('../dist/renderer', import.meta.url).pathname,
+    outDir: fileURLToPath(new URL('../dist/renderer', import.meta.url)),
     emptyOutDir: true,
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },

@@ -1,8 +1,10 @@
 /**
  * @module cli/args
  * Command-line parsing for `conclave peer` and `conclave relay`: a small, strict
- * parser (unknown flags and missing values are usage errors, never ignored).
+ * parser (unknown flags and missing values are usage errors, never ignored) over
+ * node:util's parseArgs tokens.
  */
+import { parseArgs as parseTokens } from 'node:util';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -37,86 +39,76 @@ export const USAGE = `usage:
                 [--create GROUPNAME | --join INVITE] [--no-mdns] [--invite-addrs all|none] [--keep-messages N] [--allow PEERID ...] [--verbose]
   conclave relay --listen MULTIADDR ... [--key-file PATH] [--verbose]`;
 
-function takeValue(argv: string[], i: number, flag: string): string {
-  const v = argv[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
-  return v;
-}
+/** The flags. --listen and --allow also take the words after their value, up to the next `--flag`. */
+const OPTIONS = {
+  profile: { type: 'string' },
+  name: { type: 'string' },
+  listen: { type: 'string' },
+  'api-port': { type: 'string' },
+  create: { type: 'string' },
+  join: { type: 'string' },
+  'key-file': { type: 'string' },
+  'no-mdns': { type: 'boolean' },
+  'invite-addrs': { type: 'string' },
+  'keep-messages': { type: 'string' },
+  allow: { type: 'string' },
+  verbose: { type: 'boolean' },
+} as const satisfies Record<string, { type: 'string' | 'boolean' }>;
 
+type Flag = keyof typeof OPTIONS;
+
+/**
+ * Splits argv with node:util's parseArgs (non-strict, so that this module words
+ * the errors and a value may start with a single dash), then walks its tokens in
+ * order, so the first problem in the command line is the one reported.
+ */
 export function parseArgs(argv: string[]): PeerArgs | RelayArgs {
   const [command, ...rest] = argv;
   if (command !== 'peer' && command !== 'relay') throw new UsageError(command ? `unknown command ${command}` : 'missing command');
-  const listen: string[] = [];
-  let profile: string | undefined;
-  let name: string | undefined;
-  let apiPort = 0;
-  let create: string | undefined;
-  let join: string | undefined;
-  let keyFile: string | undefined;
-  let mdns = true;
-  let inviteAddresses: 'all' | 'none' = 'all';
-  let keepMessages: number | undefined;
-  const allow: string[] = [];
-  let verbose = false;
-  for (let i = 0; i < rest.length; i++) {
-    const flag = rest[i]!;
-    switch (flag) {
-      case '--profile':
-        profile = takeValue(rest, i++, flag);
-        break;
-      case '--name':
-        name = takeValue(rest, i++, flag);
-        if (name.length < 1 || name.length > 64) throw new UsageError('--name must be 1 to 64 characters');
-        break;
-      case '--listen':
-        listen.push(takeValue(rest, i++, flag));
-        while (rest[i + 1] !== undefined && !rest[i + 1]!.startsWith('--')) listen.push(rest[++i]!);
-        break;
-      case '--api-port': {
-        const v = takeValue(rest, i++, flag);
-        apiPort = Number(v);
-        if (!/^\d+$/.test(v) || apiPort > 65535) throw new UsageError(`--api-port must be a port number, got ${v}`);
-        break;
-      }
-      case '--create':
-        create = takeValue(rest, i++, flag);
-        break;
-      case '--join':
-        join = takeValue(rest, i++, flag);
-        break;
-      case '--key-file':
-        keyFile = takeValue(rest, i++, flag);
-        break;
-      case '--no-mdns':
-        mdns = false;
-        break;
-      case '--invite-addrs': {
-        const v = takeValue(rest, i++, flag);
-        if (v !== 'all' && v !== 'none') throw new UsageError(`--invite-addrs must be all or none, got ${v}`);
-        inviteAddresses = v;
-        break;
-      }
-      case '--keep-messages': {
-        const v = takeValue(rest, i++, flag);
-        keepMessages = Number(v);
-        if (!/^\d+$/.test(v) || keepMessages < 1 || keepMessages > 1_000_000) throw new UsageError(`--keep-messages must be a number from 1 to 1000000, got ${v}`);
-        break;
-      }
-      case '--allow':
-        allow.push(takeValue(rest, i++, flag));
-        while (rest[i + 1] !== undefined && !rest[i + 1]!.startsWith('--')) allow.push(rest[++i]!);
-        break;
-      case '--verbose':
-        verbose = true;
-        break;
-      default:
-        throw new UsageError(`unknown option ${flag}`);
+  const { tokens } = parseTokens({ args: rest, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  const strings = new Map<Flag, string>();
+  const lists = { listen: [] as string[], allow: [] as string[] };
+  const flags = new Set<Flag>();
+  let several: string[] | null = null; // the list that takes the next words, after --listen or --allow
+  let lastIndex = -1;
+  for (const token of tokens) {
+    const raw = rest[token.index]!;
+    if (token.index === lastIndex) continue; // -ab: one word, several short-option tokens
+    lastIndex = token.index;
+    if (several && !raw.startsWith('--')) {
+      several.push(raw);
+      continue;
+    }
+    several = null;
+    if (token.kind !== 'option' || !Object.hasOwn(OPTIONS, token.name)) throw new UsageError(`unknown option ${raw}`);
+    const flag = token.name as Flag;
+    if (OPTIONS[flag].type === 'boolean') {
+      if (token.value !== undefined) throw new UsageError(`unknown option ${raw}`);
+      flags.add(flag);
+      continue;
+    }
+    const value = token.value;
+    if (value === undefined || (!token.inlineValue && value.startsWith('--'))) throw new UsageError(`--${flag} needs a value`);
+    checkValue(flag, value);
+    if (flag === 'listen' || flag === 'allow') {
+      several = lists[flag];
+      several.push(value);
+    } else {
+      strings.set(flag, value);
     }
   }
+  const verbose = flags.has('verbose');
+  const listen = lists.listen;
   if (command === 'relay') {
     if (listen.length === 0) throw new UsageError('relay needs at least one --listen MULTIADDR');
+    const keyFile = strings.get('key-file');
     return { command, listen, ...(keyFile ? { keyFile } : {}), verbose };
   }
+  const profile = strings.get('profile');
+  const name = strings.get('name');
+  const create = strings.get('create');
+  const join = strings.get('join');
+  const keepMessages = strings.has('keep-messages') ? Number(strings.get('keep-messages')) : undefined;
   if (!profile) throw new UsageError('peer needs --profile DIR');
   if (create && join) throw new UsageError('use --create or --join, not both');
   return {
@@ -124,13 +116,33 @@ export function parseArgs(argv: string[]): PeerArgs | RelayArgs {
     profile,
     ...(name ? { name } : {}),
     listen: listen.length > 0 ? listen : ['/ip4/0.0.0.0/tcp/0'],
-    apiPort,
+    apiPort: Number(strings.get('api-port') ?? 0),
     ...(create ? { create } : {}),
     ...(join ? { join } : {}),
-    mdns,
-    inviteAddresses,
+    mdns: !flags.has('no-mdns'),
+    inviteAddresses: strings.get('invite-addrs') === 'none' ? 'none' : 'all',
     ...(keepMessages ? { keepMessages } : {}),
-    allow,
+    allow: lists.allow,
     verbose,
   };
+}
+
+/** The value checks, made where the flag appears. */
+function checkValue(flag: Flag, v: string): void {
+  switch (flag) {
+    case 'name':
+      if (v.length < 1 || v.length > 64) throw new UsageError('--name must be 1 to 64 characters');
+      break;
+    case 'api-port':
+      if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`--api-port must be a port number, got ${v}`);
+      break;
+    case 'invite-addrs':
+      if (v !== 'all' && v !== 'none') throw new UsageError(`--invite-addrs must be all or none, got ${v}`);
+      break;
+    case 'keep-messages':
+      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 1_000_000) throw new UsageError(`--keep-messages must be a number from 1 to 1000000, got ${v}`);
+      break;
+    default:
+      break;
+  }
 }

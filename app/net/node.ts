@@ -15,6 +15,7 @@
  *   `peer:discovery` (see peer/network.ts).
  */
 import './shim.js';
+import { BlockList } from 'node:net';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { tcp } from '@libp2p/tcp';
 import { webSockets } from '@libp2p/websockets';
@@ -27,6 +28,9 @@ import { mdns } from '@libp2p/mdns';
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import { dcutr } from '@libp2p/dcutr';
 import type { Connection, PubSub } from '@libp2p/interface';
+import { isLinkLocal } from '@libp2p/utils/multiaddr/is-link-local';
+import { isLoopback } from '@libp2p/utils/multiaddr/is-loopback';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { libp2pKeyFromSeed } from './ids.js';
 
 export type ConclaveLibp2p = Libp2p<{
@@ -106,25 +110,31 @@ export function fastMessageId(msg: { from?: Uint8Array; seqno?: Uint8Array }): s
 
 export type ConnectionKind = 'lan' | 'direct' | 'relayed';
 
-/** Where a multiaddr points: through a relay, to a private/loopback address (LAN), or elsewhere. */
+/**
+ * RFC 1918 private IPv4 networks and IPv6 unique local addresses (fc00::/7): the
+ * LAN ranges that are neither loopback nor link-local (@libp2p/utils checks those).
+ */
+const PRIVATE_NETWORKS = new BlockList();
+PRIVATE_NETWORKS.addSubnet('10.0.0.0', 8, 'ipv4');
+PRIVATE_NETWORKS.addSubnet('172.16.0.0', 12, 'ipv4');
+PRIVATE_NETWORKS.addSubnet('192.168.0.0', 16, 'ipv4');
+PRIVATE_NETWORKS.addSubnet('fc00::', 7, 'ipv6');
+
+/** Where a multiaddr points: through a relay, to a private/loopback/link-local address or localhost (LAN), or elsewhere. */
 export function classifyAddress(address: string): ConnectionKind {
-  if (address.includes('/p2p-circuit')) return 'relayed';
-  const ip4 = /\/ip4\/(\d+)\.(\d+)\.\d+\.\d+/.exec(address);
-  if (ip4) {
-    const a = Number(ip4[1]);
-    const b = Number(ip4[2]);
-    if (a === 10 || a === 127 || (a === 192 && b === 168) || (a === 172 && b >= 16 && b <= 31) || (a === 169 && b === 254)) {
-      return 'lan';
-    }
+  let ma: Multiaddr;
+  try {
+    ma = multiaddr(address);
+  } catch {
     return 'direct';
   }
-  const ip6 = /\/ip6\/([^/]+)/.exec(address);
-  if (ip6) {
-    const host = (ip6[1] ?? '').toLowerCase();
-    if (host === '::1' || host.startsWith('fe80') || host.startsWith('fc') || host.startsWith('fd')) return 'lan';
-    return 'direct';
-  }
-  if (/\/dns4?\/localhost|\/dns6\/localhost/.test(address)) return 'lan';
+  const components = ma.getComponents();
+  if (components.some((c) => c.name === 'p2p-circuit')) return 'relayed';
+  if (isLoopback(ma) || isLinkLocal(ma)) return 'lan';
+  const first = components[0];
+  if (!first?.value) return 'direct';
+  if (first.name === 'ip4' || first.name === 'ip6') return PRIVATE_NETWORKS.check(first.value, first.name === 'ip4' ? 'ipv4' : 'ipv6') ? 'lan' : 'direct';
+  if ((first.name === 'dns' || first.name === 'dns4' || first.name === 'dns6') && first.value === 'localhost') return 'lan';
   return 'direct';
 }
 

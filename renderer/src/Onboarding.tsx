@@ -65,7 +65,7 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
   // A join may resolve before admission: watch the group list until we are a member.
   useEffect(() => {
     if (busy !== 'join') return;
-    const timer = setInterval(async () => {
+    const poll = async () => {
       const g = joiningGroup.current;
       if (!g) return;
       try {
@@ -77,7 +77,8 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
       } catch {
         /* the next tick retries */
       }
-    }, 1000);
+    };
+    const timer = setInterval(() => void poll(), 1000); // poll() handles its own errors
     return () => clearInterval(timer);
   }, [busy, client]);
 
@@ -171,7 +172,7 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
         </label>
 
         <div className="onboarding-choices">
-          <form className="choice" onSubmit={create}>
+          <form className="choice" onSubmit={(e) => void create(e)}>
             <h2>Start a new group</h2>
             <p className="muted small">You create the first keys and can invite others.</p>
             <label className="field">
@@ -190,7 +191,7 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
             </button>
           </form>
 
-          <form className="choice" onSubmit={join}>
+          <form className="choice" onSubmit={(e) => void join(e)}>
             <h2>Join with an invite</h2>
             <p className="muted small">Paste the link a member shared with you.</p>
             <label className="field">

@@ -59,6 +59,13 @@ test('address kinds: relayed, LAN (private and loopback) and direct', () => {
   for (const a of ['/ip4/8.8.8.8/tcp/1', '/ip4/172.32.0.1/tcp/1', '/ip6/2001:db8::1/tcp/1']) assert.equal(classifyAddress(a), 'direct', a);
 });
 
+test('address kinds: link-local, unique local, IPv4-mapped private, localhost names and range edges', () => {
+  for (const a of ['/ip4/169.254.3.3/tcp/1', '/ip6/fd12:3456::1/tcp/1', '/ip6/::ffff:10.0.0.1/tcp/1', '/dns4/localhost/tcp/1', '/ip4/192.168.1.2/tcp/1/ws', '/ip4/172.31.255.1/tcp/1']) {
+    assert.equal(classifyAddress(a), 'lan', a);
+  }
+  for (const a of ['/ip4/172.15.0.1/tcp/1', '/ip4/100.64.0.1/tcp/1', '/dns4/example.com/tcp/1', 'not a multiaddr']) assert.equal(classifyAddress(a), 'direct', a);
+});
+
 test('unicast streams over real libp2p: frames arrive with the authenticated sender; oversize and extra frames are dropped', async () => {
   const a = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
   const b = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
