@@ -133,8 +133,9 @@ export class Attacker {
     return this.encode({ type: MsgType.Revision, keys });
   }
 
-  memberAdmitted(members: RosterEntry[], revisions: KeyInfo[] = []): Uint8Array {
-    return this.encode({ type: MsgType.MemberAdmitted, members, revisions });
+  /** Announced members carry a certificate signature; a sybil's is 64 zero bytes unless one is given. */
+  memberAdmitted(members: (RosterEntry & { signature?: Uint8Array })[], revisions: KeyInfo[] = []): Uint8Array {
+    return this.encode({ type: MsgType.MemberAdmitted, members: members.map((e) => ({ ...e, signature: e.signature ?? new Uint8Array(64) })), revisions });
   }
 
   joinRefused(reason: string): Uint8Array {
