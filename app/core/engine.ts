@@ -39,7 +39,7 @@ import { failoverTick, sendHeartbeat } from './engine/heartbeat.js';
 import { expireTick, expiryAt } from './engine/tek-records.js';
 import { startTable, tablesTick } from './engine/exclusion.js';
 import { fetchTick } from './engine/fetch.js';
-import { leaveTick, refreshTick, resealTick } from './engine/rekey-triggers.js';
+import { leaveTick, refreshTick, rescheduleLeaveExclusions, resealTick } from './engine/rekey-triggers.js';
 import { publishData } from './engine/data.js';
 import { drivePanel } from './engine/panel.js';
 import { convergenceSignature, exportKeyMaterial, keyTable, members, tekInfo } from './engine/views.js';
@@ -131,6 +131,9 @@ export class GroupEngine {
     }
     // Every owner we knew gets a fresh failover window from now.
     for (const slot of Object.keys(core.s.slotDir)) core.heardAt.set(Number(slot), now);
+    // A leave not yet turned into an exclusion is derived from the roster, not kept apart:
+    // a member that left and is not blocked is excluded again after the usual back-off.
+    if (core.s.state === 'member') rescheduleLeaveExclusions(core, now);
     return e;
   }
 

@@ -32,6 +32,14 @@ export function onLeave(core: EngineCore, from: MemberKey, sentAt: number, now: 
   core.leaveExclusions.set(from, now + delay);
 }
 
+/** After a restart: every member that left and is not yet blocked gets its exclusion scheduled again (issue 14: pending leave exclusions survive a crash). */
+export function rescheduleLeaveExclusions(core: EngineCore, now: number): void {
+  for (const [key, r] of Object.entries(core.s.roster)) {
+    if (r.state !== 'left' || core.s.blocklist.includes(key) || key === core.self) continue;
+    core.leaveExclusions.set(key, now + 3 * core.s.params.heartbeatMs + randomBelow(core, core.s.params.heartbeatMs * 2));
+  }
+}
+
 export function leaveTick(core: EngineCore, now: number): void {
   for (const [leaver, at] of core.leaveExclusions) {
     if (now < at) continue;

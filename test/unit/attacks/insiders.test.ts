@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MsgType, decodeMessage } from '../../../app/core/wire.js';
-import { Attacker, PARAMS, assertRejectedUnchanged, drain, groupBytes, honestGroup, identity, unicastsTo, type Group } from './forge.js';
+import { GroupEngine } from '../../../app/core/engine.js';
+import { Attacker, PARAMS, assertRejectedUnchanged, deps, drain, groupBytes, honestGroup, identity, tekOf, unicastsTo, type Group } from './forge.js';
 
 /** Keys `att` can open from unicasts addressed to it in `out` (grants, fetch replies, admissions). */
 function keysReaching(att: Attacker, from: string, out: ReturnType<typeof drain>['out']): number {
@@ -105,5 +106,27 @@ test('leave: no key material remains after leaving (retired KEKs included)', () 
   for (const n of sharing) {
     g.e[n]!.leave(g.net.now);
     assert.deepEqual(g.e[n]!.exportKeyMaterial(), [], `${n} holds no key after leaving`);
+  }
+});
+
+// Issue 14 "Also": pending leave exclusions were not saved. A member that left must still
+// be excluded if every member that would run its exclusion crashes and restarts before
+// doing so. Secure: the exclusion is derived from the roster after a restart.
+test('leave: a pending leave exclusion survives a crash of every member', () => {
+  const g = honestGroup(['a', 'b', 'c', 'l']);
+  const before = tekOf(g.e.a!);
+  g.e.l!.leave(g.net.now);
+  g.net.settle();
+  g.net.engines.delete(g.ids.l!.key);
+  // Everyone crashes before any exclusion ran (no tick since the Leave), then restarts.
+  for (const n of ['a', 'b', 'c']) {
+    const snap = g.e[n]!.snapshot();
+    g.e[n] = g.net.add(g.ids[n]!, GroupEngine.restore(deps(`${n}-again`), g.ids[n]!, snap, g.net.now));
+    assert.equal(g.e[n]!.blocklist().includes(g.ids.l!.key), false, `${n}: not excluded before the restart`);
+  }
+  g.net.run(g.net.now + 10 * g.params.heartbeatMs);
+  for (const n of ['a', 'b', 'c']) {
+    assert.ok(g.e[n]!.blocklist().includes(g.ids.l!.key), `${n}: the leaver is excluded after the restart`);
+    assert.ok(tekOf(g.e[n]!).version > before.version, `${n}: on a TEK the leaver never knew`);
   }
 });
