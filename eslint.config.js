@@ -8,6 +8,7 @@ import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 import { layersPlugin } from './scripts/eslint-layers.js';
 
 const TS = ['**/*.ts', '**/*.tsx', '**/*.cts', '**/*.mts'];
@@ -43,6 +44,9 @@ export default defineConfig(
     files: ['renderer/**/*.{ts,tsx}'],
     ignores: ['renderer/vite.config.ts'],
     languageOptions: { globals: { ...globals.browser } },
+    // React's rules of hooks (hooks called unconditionally, complete effect dependencies).
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
   },
   {
     // The Vite config is build tooling that runs in Node (tsconfig.node.json), not

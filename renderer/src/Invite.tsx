@@ -1,6 +1,6 @@
 /** Inviting someone: a fresh invite link to copy, and the same link as a QR code. */
 import QRCode from 'qrcode';
-import { useEffect, useState } from 'react';
+import { useEffect, useEffectEvent, useState } from 'react';
 import type { GroupSummary } from '../../app/api/contract.js';
 import { errorText, useSession } from './context.js';
 import { Icon } from './Icon.js';
@@ -24,10 +24,11 @@ export function Invite({ group, initialInvite }: { group: GroupSummary; initialI
     }
   };
 
-  useEffect(() => {
+  // Only when the group changes: the event sees the latest invite and `fresh` without re-running the effect.
+  const onGroupShown = useEffectEvent(() => {
     if (!invite) void fresh();
-    // Only when the group changes; `fresh` is recreated every render.
-  }, [group.group]);
+  });
+  useEffect(() => onGroupShown(), [group.group]);
 
   useEffect(() => {
     if (!invite) return;

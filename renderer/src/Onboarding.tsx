@@ -3,7 +3,7 @@
  * an invite. While joining, the peer's `group.joinProgress` events drive a
  * checklist (LAN discovery, reaching members, admission, keys).
  */
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useEffectEvent, useRef, useState, type FormEvent } from 'react';
 import type { EventPayload } from '../../app/api/contract.js';
 import type { ConclaveClient } from './client.js';
 import { errorText, useEvent } from './context.js';
@@ -63,6 +63,8 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
   });
 
   // A join may resolve before admission: watch the group list until we are a member.
+  // `finish` through an effect event: the poll sees the latest one without restarting.
+  const finishJoined = useEffectEvent((g: string) => finish(g));
   useEffect(() => {
     if (busy !== 'join') return;
     const poll = async () => {
@@ -72,7 +74,7 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
         const list = await client.call('group.list', {});
         if (list.find((x) => x.group === g)?.state === 'member') {
           setReached('keys-received');
-          finish(g);
+          finishJoined(g);
         }
       } catch {
         /* the next tick retries */
