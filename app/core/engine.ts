@@ -41,6 +41,7 @@ import { startTable, tablesTick } from './engine/exclusion.js';
 import { fetchTick } from './engine/fetch.js';
 import { leaveTick, refreshTick, rescheduleLeaveExclusions, resealTick } from './engine/rekey-triggers.js';
 import { publishData } from './engine/data.js';
+import { leaveBody } from './engine/sealing.js';
 import { drivePanel } from './engine/panel.js';
 import { convergenceSignature, exportKeyMaterial, keyTable, members, tekInfo } from './engine/views.js';
 
@@ -96,6 +97,8 @@ export class GroupEngine {
   static create(deps: EngineDeps, identity: Identity, o: CreateOptions): GroupEngine {
     const group = o.group ?? toHex(deps.rng(16));
     const e = new GroupEngine(deps, identity, GroupEngine.freshState(group, o.name, o.params, 'listening'));
+    // H2: the creator holds the TEK first, so under `admins` it must be one of them.
+    if (o.params.policy.exclude === 'admins' && !o.params.policy.admins.includes(e.self)) throw new LocalProtocolError('under the admins policy the creator must be one of the admins');
     if (o.listenFirst) {
       e.core.timers.set('listen', o.now + o.params.listenMs);
       // H3: a listen-first creator may merge into a winning instance only in its first moments.
@@ -259,7 +262,7 @@ export class GroupEngine {
   leave(now: number): void {
     now = Math.floor(now);
     const core = this.core;
-    if (core.s.state === 'member') publish(core, 'control', { type: MsgType.Leave, sentAt: now });
+    if (core.s.state === 'member') publish(core, 'control', { type: MsgType.Leave, sentAt: now, signature: core.crypto.ed25519Sign(core.seed, leaveBody(core, core.self, now)) });
     core.s.state = 'left';
     addLog(core, now, 'leave', 'left the group');
     eraseSecrets(core);

@@ -60,6 +60,8 @@ export interface RosterMember {
   blockedAtVersion?: number;
   /** The TEK version current when this member's Leave was taken in: its last table may build on it (T1). */
   leftAtVersion?: number;
+  /** The member's own signature over its Leave: a non-admin's exclusion of it carries it (T1). */
+  leaveProof?: { sentAt: number; signature: Uint8Array };
 }
 
 export interface PersistentState {

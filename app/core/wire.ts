@@ -117,6 +117,18 @@ export interface TableHeader {
   replaced: ReplacedKek[];
   /** Designated completers, in greedy set-cover order (003 [0073], [0076]). */
   plan: PlanStep[];
+  /**
+   * The targets' own signed Leaves, when a non-admin excludes them under the `admins`
+   * policy (T1 in docs/protocol.md §12): members that missed a Leave can check it here.
+   */
+  leaves?: LeaveProof[];
+}
+
+/** A member's signature over its own Leave (group, member, sentAt). */
+export interface LeaveProof {
+  member: MemberKey;
+  sentAt: number;
+  signature: Uint8Array;
 }
 
 export interface ReplacedKek {
@@ -185,7 +197,7 @@ export type Message =
   | { type: typeof MsgType.Table; header: TableHeader; headerSignature: Uint8Array; entries: TableEntry[]; pairwise: PairwiseEntry[] }
   | { type: typeof MsgType.FetchRequest; slot: number; version: number; tag: Uint8Array }
   | { type: typeof MsgType.FetchReply; table: Uint8Array | null; key: SealedKey | null }
-  | { type: typeof MsgType.Leave; sentAt: number }
+  | { type: typeof MsgType.Leave; sentAt: number; signature: Uint8Array }
   | { type: typeof MsgType.Panel; body: Uint8Array };
 
 // ---------------------------------------------------------------- primitives
@@ -334,6 +346,12 @@ export function encodeTableHeader(h: TableHeader): Uint8Array {
     w.raw(p.prefix).varint(p.symbols.length);
     for (const sym of p.symbols) w.u8(sym);
   }
+  const leaves = h.leaves ?? [];
+  w.u8(leaves.length);
+  for (const l of leaves) {
+    wKey(w, l.member);
+    w.u64(l.sentAt).raw(l.signature);
+  }
   return w.finish();
 }
 function decodeTableHeader(r: Reader): TableHeader {
@@ -363,7 +381,12 @@ function decodeTableHeader(r: Reader): TableHeader {
     for (let j = 0; j < n; j++) symbols.push(r.u8());
     plan.push({ prefix, symbols });
   }
+  const nLeaves = r.u8();
+  if (nLeaves > LIMITS.targets) throw new RemoteProtocolError('decode', `${nLeaves} leave proofs exceed ${LIMITS.targets}`);
+  const leaves: LeaveProof[] = [];
+  for (let i = 0; i < nLeaves; i++) leaves.push({ member: rKey(r), sentAt: r.u64(), signature: r.raw(64) });
   return {
+    ...(leaves.length > 0 ? { leaves } : {}),
     kind: k === 0 ? 'exclude' : 'refresh',
     excluder,
     targets,
@@ -473,7 +496,7 @@ export function encodeMessage(group: Uint8Array, m: Message): Uint8Array {
       } else w.u8(0);
       break;
     case MsgType.Leave:
-      w.u64(m.sentAt);
+      w.u64(m.sentAt).raw(m.signature);
       break;
     case MsgType.Panel:
       w.bytes(m.body);
@@ -629,7 +652,7 @@ function decodeFresh(group: Uint8Array, channel: 'control' | 'data' | 'unicast',
       break;
     }
     case MsgType.Leave:
-      m = { type, sentAt: r.u64() };
+      m = { type, sentAt: r.u64(), signature: r.raw(64) };
       break;
     case MsgType.Panel:
       m = { type, body: r.bytes(LIMITS.panelBytes) };

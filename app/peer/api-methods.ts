@@ -56,13 +56,14 @@ function engineCall<T>(fn: () => T): T {
   }
 }
 
-function policyOf(p: Params<'group.create'>['policy']): ExclusionPolicy {
+/** The group's exclusion policy; under `admins` the creator is always one (it holds the TEK first: docs/protocol.md §9). */
+function policyOf(p: Params<'group.create'>['policy'], creator: MemberKey): ExclusionPolicy {
   if (!p || p.exclude === 'any-member') return { exclude: 'any-member' };
-  const admins: MemberKey[] = [];
+  const admins: MemberKey[] = [creator];
   for (const id of p.admins) {
     const key = memberKeyOfPeer(id);
     if (!key) throw new ApiError(ErrorCodes.invalidParams, `admin ${id.slice(0, 64)} is not an Ed25519 peer ID`);
-    admins.push(key);
+    if (!admins.includes(key)) admins.push(key);
   }
   return { exclude: 'admins', admins };
 }
@@ -124,9 +125,9 @@ export function peerMethods(parts: JoinParts, options: MethodOptions): PeerMetho
       return { ok: true as const };
     },
     'group.create': ({ name, policy }) => {
-      const params = defaultParams(policyOf(policy));
-      const now = Date.now();
       const self = identity.current;
+      const params = defaultParams(policyOf(policy, ctx.selfKey));
+      const now = Date.now();
       const rt = engineCall(
         () => new GroupRuntime(host, newGroupRecord('', name, now), (deps) => GroupEngine.create(deps, { seed: self.seed, name: self.name }, { name, params, now }), ctx.keepTraffic),
       );

@@ -153,7 +153,7 @@ export function messageArb(c: Ctx): fc.Arbitrary<Message> {
     }),
     fc.record({ type: fc.constant(MsgType.FetchRequest), slot: slotArb(c), version: versionArb(c), tag: bytes(8, 8) }),
     fc.record({ type: fc.constant(MsgType.FetchReply), table: fc.option(bytes(0, 40), { nil: null }), key: fc.option(sealedArb(c), { nil: null }) }),
-    fc.record({ type: fc.constant(MsgType.Leave), sentAt: time }),
+    fc.record({ type: fc.constant(MsgType.Leave), sentAt: time, signature: bytes(64, 64) }),
     fc.record({ type: fc.constant(MsgType.Panel), body: bytes(0, 64) }),
   ) as fc.Arbitrary<Message>;
 }

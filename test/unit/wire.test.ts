@@ -44,7 +44,7 @@ const samples: [Message, 'control' | 'data' | 'unicast'][] = [
   ],
   [{ type: MsgType.FetchRequest, slot: 0, version: 3, tag: new Uint8Array(8) }, 'unicast'],
   [{ type: MsgType.FetchReply, table: Uint8Array.from([1, 2]), key: sealed }, 'unicast'],
-  [{ type: MsgType.Leave, sentAt: 3 }, 'control'],
+  [{ type: MsgType.Leave, sentAt: 3, signature: new Uint8Array(64).fill(6) }, 'control'],
   [{ type: MsgType.Panel, body: Uint8Array.from([7, 7, 7]) }, 'unicast'],
 ];
 

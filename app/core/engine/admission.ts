@@ -22,7 +22,7 @@ import { TEK_SLOT, idToString, slotName, slotsOf } from '../params.js';
 import { KEY_BYTES } from '../keys.js';
 import { MsgType, type KeyInfo, type Message, type OwnerInfo, type SealedKey } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
-import { checkRevisionJump, mayOwnTek } from './authorization.js';
+import { checkRevisionJump, claimedOwner, mayOwnTek } from './authorization.js';
 
 export function createKeys(core: EngineCore, now: number): void {
   const creators = [core.self];
@@ -187,7 +187,7 @@ export function onAdmit(core: EngineCore, from: MemberKey, m: Extract<Message, {
     if (r) r.state = 'excluded';
   }
   for (const o of m.owners) {
-    core.s.slotDir[String(o.slot)] = { version: o.version, revision: o.revision, creators: sortedKeys(o.creators), owner: o.owner };
+    core.s.slotDir[String(o.slot)] = { version: o.version, revision: o.revision, creators: sortedKeys(o.creators), owner: claimedOwner(core, o.slot, o.owner) };
     core.heardAt.set(o.slot, now);
   }
   core.s.admittedAt = m.certificate.admittedAt;
@@ -227,7 +227,7 @@ export function installGrant(core: EngineCore, g: SealedKey, key: Uint8Array, no
     key,
     basedOn: g.basedOn,
     origin: creators.length > 1 ? { kind: 'merge', creators } : { kind: 'single', creator: creators[0]! },
-    owner: g.owner,
+    owner: claimedOwner(core, g.info.slot, g.owner),
   };
   const existing = heldKey(core, g.info.slot);
   if (existing && (existing.version > held.version || (existing.version === held.version && existing.revision >= held.revision && sameCreators(existing.creators, creators)))) return;
@@ -242,7 +242,7 @@ export function installGrant(core: EngineCore, g: SealedKey, key: Uint8Array, no
   }
   const dir = core.s.slotDir[String(g.info.slot)];
   if (!dir || dir.version < held.version || (dir.version === held.version && dir.revision < held.revision)) {
-    core.s.slotDir[String(g.info.slot)] = { version: held.version, revision: held.revision, creators, owner: g.owner };
+    core.s.slotDir[String(g.info.slot)] = { version: held.version, revision: held.revision, creators, owner: held.owner };
   }
   core.join?.wanted.delete(g.info.slot);
   keyChanged(core, g.info.slot, 'received', now);

@@ -15,6 +15,8 @@ import { TEK_SLOT } from '../params.js';
 import { MsgType, type KeyInfo, type Message, type TableHeader } from '../wire.js';
 import { sameCreators, sortedKeys } from '../state.js';
 import { MAX_REVISION_JUMP, heldKey, short, type EngineCore } from './context.js';
+import { leaveBody } from './sealing.js';
+import { fromHex } from '../bytes.js';
 
 /** A current member: in the roster as a member and not blocked. */
 export function isMember(core: EngineCore, key: MemberKey): boolean {
@@ -78,7 +80,9 @@ export function authorizeTable(core: EngineCore, h: TableHeader): void {
   if (h.kind === 'exclude') {
     ensure(h.targets.length > 0, 'invalid', 'exclusion without targets');
     ensure(!h.targets.includes(h.excluder), 'invalid', 'a member cannot exclude itself');
-    const onlyLeavers = h.targets.every((t) => core.s.roster[t]?.state === 'left');
+    // A leaver this member saw leave, or whose own signed Leave the header carries.
+    const proven = (t: MemberKey) => h.leaves?.some((l) => l.member === t && core.crypto.ed25519Verify(fromHex(t), leaveBody(core, t, l.sentAt), l.signature)) ?? false;
+    const onlyLeavers = admin || h.targets.every((t) => core.s.roster[t]?.state === 'left' || proven(t));
     ensure(admin || onlyLeavers, 'not-authorized', `${short(h.excluder)} is not an admin and the group lets only admins exclude`);
   } else {
     ensure(h.targets.length === 0, 'invalid', 'a refresh excludes nobody');
@@ -88,6 +92,11 @@ export function authorizeTable(core: EngineCore, h: TableHeader): void {
     ensure(core.s.params.panelSize >= 4 && core.panel !== undefined, 'invalid', 'a panel origin in a group that runs no panel');
     for (const m of h.panel.members) ensure(m === core.self || isMember(core, m), 'invalid', `panel member ${short(m)} is not a member`);
   }
+}
+
+/** H2: the holder a peer names for a key, kept only if it may hold it (under `admins`, the TEK's holder is an admin or nobody). */
+export function claimedOwner(core: EngineCore, slot: number, owner: MemberKey | null): MemberKey | null {
+  return slot === TEK_SLOT && owner !== null && !mayOwnTek(core, owner) ? null : owner;
 }
 
 /** H1 for the TEK entry of a heartbeat: under `admins`, only an admin announces itself as the TEK's holder. */

@@ -13,7 +13,7 @@
 import { ENTRY_AAD, LABEL, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, unicast, type EngineCore, type TableState } from './context.js';
 import { addEntries, checkReplaced, commitTek, headerId, headerSignatureOk, makeEntries, newTableState, pairwiseEntryKey, plannedSymbols, publishTable, readTekPrime, relayable, replacedKeks, unusableSlots } from './tables.js';
 import { planCompletion } from './completion-plan.js';
-import { authorizeTable } from './authorization.js';
+import { authorizeTable, mayOwnTek } from './authorization.js';
 import { applyTable, scheduleReseal, tableIsMoot } from './table-apply.js';
 import { pairwise } from './sealing.js';
 import { type MemberKey } from '../types.js';
@@ -21,7 +21,7 @@ import { RemoteProtocolError, ensure } from '../errors.js';
 import { concat, equalBytes } from '../bytes.js';
 import { TEK_SLOT, slotName, slotsOf } from '../params.js';
 import { KEY_BYTES, creatorsTag } from '../keys.js';
-import { LIMITS, MsgType, encodeTableHeader, type Message, type PairwiseEntry, type TableHeader } from '../wire.js';
+import { LIMITS, MsgType, encodeTableHeader, type Message, type LeaveProof, type PairwiseEntry, type TableHeader } from '../wire.js';
 import { sortedKeys } from '../state.js';
 
 /** Starts an exclusion (targets ≠ []) or a periodic version refresh (targets = []). */
@@ -46,6 +46,7 @@ export function startTable(core: EngineCore, kind: 'exclude' | 'refresh', target
     panel: panelKey ? { round: panelKey.round, members: sortedKeys(panelKey.members) } : null,
     replaced: replacedKeks(core, targets),
     plan: [],
+    ...leaveProofsFor(core, kind, targets),
   };
   const unusable = unusableSlots(core, header);
   const ownUsable = slotsOf(core.selfId, core.s.params.V).filter((s) => !unusable.has(s) && heldKey(core, s));
@@ -138,6 +139,17 @@ export function tellExcluded(core: EngineCore, member: MemberKey, now: number): 
   if (!t || !t.published || now - t.firstSeen < 2 * hb || !relayable(core, t)) return;
   core.toldExcluded.set(member, now);
   unicast(core, member, { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries: [], pairwise: [] });
+}
+
+/** T1: a non-admin excluding leavers under `admins` carries their signed Leaves, for members that missed them. */
+function leaveProofsFor(core: EngineCore, kind: 'exclude' | 'refresh', targets: MemberKey[]): { leaves?: LeaveProof[] } {
+  if (kind !== 'exclude' || mayOwnTek(core, core.self)) return {};
+  const leaves: LeaveProof[] = [];
+  for (const t of targets) {
+    const p = core.s.roster[t]?.leaveProof;
+    if (p) leaves.push({ member: t, sentAt: p.sentAt, signature: p.signature });
+  }
+  return leaves.length > 0 ? { leaves } : {};
 }
 
 /** [0075]: the blocklist changes together with the key change. */

@@ -21,14 +21,17 @@ import { TEK_SLOT, slotName, slotsOf } from '../params.js';
 import { KEY_BYTES, advanceRevision, creatorsTag } from '../keys.js';
 import { MsgType, type Message, type SealedKey } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
+import { claimedOwner } from './authorization.js';
 
 export function fetchTick(core: EngineCore, now: number): void {
   for (const [id, f] of core.fetches) {
     if (now < f.at) continue;
     const target = core.fetchTargets.get(id)!;
     const held = heldKey(core, target.slot);
+    // An empty creator list asks for any version from target.version on.
+    const anyCreators = equalBytes(target.tag, creatorsTag(core.crypto, []));
     const satisfied =
-      held && (held.version > target.version || (held.version === target.version && equalBytes(creatorsTag(core.crypto, held.creators), target.tag)));
+      held && (held.version > target.version || (held.version === target.version && (anyCreators || equalBytes(creatorsTag(core.crypto, held.creators), target.tag))));
     if (satisfied || f.tried.size > 8) {
       core.fetches.delete(id);
       core.fetchTargets.delete(id);
@@ -117,7 +120,7 @@ export function installFetched(core: EngineCore, from: MemberKey, sealed: Sealed
     key,
     basedOn: m.key.basedOn,
     origin: creators.length > 1 ? { kind: 'merge', creators } : { kind: 'single', creator: creators[0]! },
-    owner: m.key.owner,
+    owner: claimedOwner(core, info.slot, m.key.owner),
   };
   if (info.slot === TEK_SLOT) {
     const t = [...core.tables.values()].find((x) => x.header.newVersion === info.version);
@@ -129,7 +132,7 @@ export function installFetched(core: EngineCore, from: MemberKey, sealed: Sealed
     core.s.keks = core.s.keks.filter((k) => k.slot !== info.slot);
     core.s.keks.push(held);
   }
-  core.s.slotDir[String(info.slot)] = { version: info.version, revision: info.revision, creators, owner: m.key.owner };
+  core.s.slotDir[String(info.slot)] = { version: info.version, revision: info.revision, creators, owner: held.owner };
   core.heardAt.set(info.slot, now);
   addLog(core, now, 'merge', `${slotName(info.slot, core.s.params.V)}: adopted v${info.version} by ${creators.map(short).join('+')} from ${short(from)}`);
   keyChanged(core, info.slot, `fetched from ${short(from)}`, now);

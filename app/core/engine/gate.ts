@@ -76,7 +76,7 @@ function dispatch(core: EngineCore, from: MemberKey, m: Message, now: number): v
       return;
     }
     case MsgType.Leave:
-      return onLeave(core, from, m.sentAt, now);
+      return onLeave(core, from, m.sentAt, m.signature, now);
     case MsgType.Panel:
       return onPanel(core, from, m.body, now);
   }

@@ -78,7 +78,10 @@ export function onHeartbeat(core: EngineCore, from: MemberKey, m: Extract<Messag
     // The sender knows of an exclusion we missed: fetch the current TEK and its table (003 [0039], [0079]).
     // Give tables in flight half a heartbeat to arrive first (concurrent exclusions).
     const tk = m.keys.find((k) => k.slot === TEK_SLOT) ?? m.history[m.history.length - 1];
-    if (tk) scheduleFetch(core, TEK_SLOT, tk.version, tk.creators, from, now, shortFetchDelay(core));
+    if (tk && tk.version > core.s.tek.version) scheduleFetch(core, TEK_SLOT, tk.version, tk.creators, from, now, shortFetchDelay(core));
+    // The sender names no newer TEK (under `admins` a non-admin's table leaves the TEK with
+    // no holder to announce it): ask it for whatever TEK newer than ours it has (F2 checks it).
+    else scheduleFetch(core, TEK_SLOT, core.s.tek.version + 1, [], from, now, shortFetchDelay(core));
   }
 }
 

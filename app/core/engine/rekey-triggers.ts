@@ -13,15 +13,19 @@ import { type MemberKey } from '../types.js';
 import { ensure } from '../errors.js';
 import { MsgType } from '../wire.js';
 import { sortedKeys } from '../state.js';
+import { fromHex } from '../bytes.js';
+import { leaveBody } from './sealing.js';
 
-export function onLeave(core: EngineCore, from: MemberKey, sentAt: number, now: number): void {
+export function onLeave(core: EngineCore, from: MemberKey, sentAt: number, signature: Uint8Array, now: number): void {
   const r = core.s.roster[from];
   ensure(r?.state === 'member', 'not-member', 'leave from a non-member');
   // L1: a Leave is fresh: sent after the member's (latest) admission and within the grace
   // window, so an old Leave replayed after gossip forgot it cannot remove a rejoined member.
   ensure(sentAt > r.admittedAt && Math.abs(now - sentAt) <= core.s.params.graceMs, 'replay', 'leave older than the member\'s admission or outside the grace window');
+  ensure(core.crypto.ed25519Verify(fromHex(from), leaveBody(core, from, sentAt), signature), 'bad-signature', 'leave signature does not verify');
   r.state = 'left';
   r.leftAtVersion = core.s.tek?.version ?? 0;
+  r.leaveProof = { sentAt, signature };
   emit(core, { type: 'member-left', member: from, at: now });
   addLog(core, now, 'leave', `${r.name || short(from)} left`);
   if (core.s.state !== 'member') return;

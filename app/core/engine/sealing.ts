@@ -47,6 +47,11 @@ export function seal(core: EngineCore, member: MemberKey, pk: Uint8Array, held: 
   };
 }
 
+/** What a member signs to leave: group, its key and the time (L1). */
+export function leaveBody(core: EngineCore, member: MemberKey, sentAt: number): Uint8Array {
+  return concat(LABEL('leave'), core.groupBytes, fromHex(member), utf8(String(sentAt)));
+}
+
 export function sealAad(core: EngineCore, purpose: string, member: MemberKey, info: KeyInfo): Uint8Array {
   return concat(LABEL(`seal/${purpose}`), core.groupBytes, fromHex(member), utf8(`${info.slot}:${info.version}:${info.revision}:${info.creators.join(',')}`));
 }

@@ -18,6 +18,7 @@ import { TEK_SLOT, slotsOf } from '../params.js';
 import { advanceRevision, replaceKey } from '../keys.js';
 import { type TableHeader } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
+import { claimedOwner } from './authorization.js';
 
 export function applyTable(core: EngineCore, t: TableState, now: number): void {
   if (t.applied || !t.tekPrime) return;
@@ -68,11 +69,11 @@ export function installTableTek(core: EngineCore, t: TableState, creators: Membe
     key: t.tekPrime!,
     basedOn: { version: old.version, revision: old.revision, creators: old.creators },
     origin,
-    owner: h.excluder,
+    owner: claimedOwner(core, TEK_SLOT, h.excluder),
     coverage: [...h.blocklist],
   };
   recordTek(core, core.s.tek, now);
-  core.s.slotDir[String(TEK_SLOT)] = { version: h.newVersion, revision: 0, creators, owner: h.excluder };
+  core.s.slotDir[String(TEK_SLOT)] = { version: h.newVersion, revision: 0, creators, owner: claimedOwner(core, TEK_SLOT, h.excluder) };
   core.heardAt.set(TEK_SLOT, now);
   t.applied = true;
   if (h.kind === 'refresh' || h.excluder === core.self) {

@@ -327,8 +327,10 @@ export class Attacker {
   fetchReply(key: SealedKey | null, table: Uint8Array | null = null): Uint8Array {
     return this.encode({ type: MsgType.FetchReply, table, key });
   }
+  /** A Leave signed by this identity (as an honest leaver signs it). */
   leave(sentAt: number): Uint8Array {
-    return this.encode({ type: MsgType.Leave, sentAt });
+    const body = concat(LABEL('leave'), groupBytes, fromHex(this.key), utf8(String(sentAt)));
+    return this.encode({ type: MsgType.Leave, sentAt, signature: nodeCrypto.ed25519Sign(this.id.seed, body) });
   }
   panel(body: Uint8Array): Uint8Array {
     return this.encode({ type: MsgType.Panel, body });

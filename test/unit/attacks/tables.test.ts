@@ -3,9 +3,9 @@
 // test asserts the SECURE outcome; a `todo` marks an attack that still succeeds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { GroupEngine } from '../../../app/core/engine.js';
+import { GroupEngine } from '../../../app/core/engine.js';
 import type { MemberKey } from '../../../app/core/types.js';
-import { Attacker, PARAMS, assertRejectedUnchanged, drain, honestGroup, identity, identitySorted, tekOf, type Group } from './forge.js';
+import { Attacker, GROUP, PARAMS, assertRejectedUnchanged, deps, drain, honestGroup, identity, identitySorted, tekOf, type Group } from './forge.js';
 
 function blocked(e: GroupEngine, k: MemberKey): boolean {
   return e.isBlocked(k);
@@ -191,4 +191,35 @@ test('member: a relayed table whose header signature does not verify is rejected
   const t = m.table({ targets: [g.ids.c!.key], base: tekOf(victim), blocklist: [g.ids.c!.key], recipients: [g.ids.a!.key, g.ids.b!.key], createdAt: g.net.now, signature: 'zero' });
   const relay = g.ids.a!.key;
   assertRejectedUnchanged(victim, relay, () => victim.receive(relay, 'control', t.bytes, g.net.now), 'relayed table with a bad signature');
+});
+
+// H2 with T1: a non-admin that runs a leaver's exclusion (no admin online) must not become
+// the TEK's holder under `admins`: otherwise every member would reject its heartbeats and
+// its periodic refreshes (a non-admin may not refresh), and the group would split.
+test('admins policy: a non-admin that excludes a leaver does not hold the TEK afterwards', () => {
+  const a = identity('a');
+  const params = { ...PARAMS, policy: { exclude: 'admins' as const, admins: [a.key] } };
+  const g = honestGroup(['a', 'b', 'c', 'l'], { params });
+  g.net.offline.add(a.key);
+  g.e.l!.leave(g.net.now);
+  g.net.settle();
+  g.net.engines.delete(g.ids.l!.key);
+  g.net.run(g.net.now + 20 * params.heartbeatMs);
+  for (const n of ['b', 'c']) {
+    const owner = g.e[n]!.keyTable(g.net.now).tek?.owner ?? null;
+    assert.ok(owner === null || owner === a.key, `${n}: the TEK's holder is an admin or nobody, not ${owner}`);
+    assert.equal(g.e[n]!.rejectedCount().get('not-authorized') ?? 0, 0, `${n}: no honest heartbeat was refused`);
+  }
+  // The admin comes back and takes the TEK over; everyone stays on one TEK.
+  g.net.offline.delete(a.key);
+  g.net.run(g.net.now + 10 * params.heartbeatMs);
+  const teks = new Set(['a', 'b', 'c'].map((n) => g.e[n]!.tekInfo()?.fingerprint));
+  assert.equal(teks.size, 1, 'one TEK');
+});
+
+test('admins policy: a group is created only by one of its admins', () => {
+  const a = identity('a');
+  const b = identity('b');
+  const params = { ...PARAMS, policy: { exclude: 'admins' as const, admins: [a.key] } };
+  assert.throws(() => GroupEngine.create(deps('b'), b, { group: GROUP, name: 'g', params, now: 0 }), /creator must be one of the admins/);
 });
