@@ -16,6 +16,8 @@ import type { MemberKey, Transmit } from '../../../app/core/types.js';
 import { nodeCrypto } from '../../../app/crypto/node.js';
 import {
   Attacker,
+  GROUP,
+  PARAMS,
   commitTek,
   deps,
   drain,
@@ -252,4 +254,159 @@ test('member: a sybil certified "admitted at 0" does not enter the roster throug
   const roster = decodeState(owner.snapshot()).roster;
   const entry = roster[sybil.key];
   assert.ok(entry === undefined || Math.abs(g.net.now - entry.admittedAt) <= g.params.graceMs, `the sybil is in the roster admitted at ${entry?.admittedAt}`);
+});
+
+// ============================================================================ joiners
+
+/** A joiner that asked `contacts` and whose request nobody answered yet (its messages dropped), restored from its snapshot. */
+function restoredJoiner(g: Group, name: string): { id: Id; joiner: GroupEngine } {
+  const id = identity(name);
+  const first = GroupEngine.join(deps(name), id, { group: GROUP, name: 'g', params: g.params, credential: new Uint8Array(), contacts: [g.ids.a!.key], now: g.net.now });
+  drain(first);
+  const joiner = GroupEngine.restore(deps(`${name}-restored`), id, first.snapshot(), g.net.now);
+  drain(joiner);
+  return { id, joiner };
+}
+
+// Hole (rows H1, H3, A5; docs/protocol.md §8.3 says "the app creates every group at once,
+// so an outsider who knows an ID can never pull a member into another instance"). The
+// app saves a joining group's snapshot too (app/peer/state-file.ts); restoreState turns a
+// `joining` state into `listening`, i.e. a listen-first creator without a creation
+// window. In that state ANY heartbeat that names a TEK makes it ask its sender for
+// admission, and A5 then accepts the sender's Admit because it was asked: an outsider
+// with the group ID moves a restarted joiner into its own instance and installs its TEK.
+// Secure: a restored joiner resumes joining through its own contacts (and its credential);
+// a stranger's heartbeat is rejected and its Admit installs nothing.
+test('outsider: a joiner restored mid-join does not adopt the group of whoever heartbeats first', { todo: 'review: restore turns joining into listening; any heartbeat then hijacks the joiner (H1/A5)' }, () => {
+  const g = honestGroup(['a', 'b']);
+  const { id, joiner } = restoredJoiner(g, 'newcomer-restored');
+  const mallory = new Attacker(identity('mallory-review'));
+  const tek = { slot: 0, version: 9, revision: 0, creators: [mallory.key] };
+  joiner.receive(mallory.key, 'control', mallory.heartbeat({ sentAt: g.net.now, keys: [tek] }), g.net.now);
+  drain(joiner);
+  const admit = mallory.admit({
+    victim: id.key,
+    params: g.params,
+    roster: [{ key: mallory.key, name: 'mallory', admittedAt: 0 }],
+    owners: [{ ...tek, owner: mallory.key }],
+    grants: [mallory.sealFor(id.key, 'grant', tek, mallory.bytes(32))],
+    admittedAt: g.net.now,
+  });
+  joiner.receive(mallory.key, 'unicast', admit, g.net.now);
+  drain(joiner);
+  assert.notDeepEqual(joiner.tekInfo()?.creators, [mallory.key], 'the joiner does not hold the outsider\'s TEK');
+  assert.notEqual(joiner.state(), 'member', 'the joiner is not a member of the outsider\'s instance');
+});
+
+// Honest behaviour too strict / lost (same cause). A joiner restarted before its admission
+// came back is restored as a listen-first creator: if nobody heartbeats within listenMs it
+// CREATES a second instance of the group under the same ID, and since restored engines
+// have no creation-race window (H3) that split never heals.
+// Secure: a restored joiner keeps joining (retries its contacts) and never creates.
+test('honest: a joiner restored mid-join never creates a second instance of the group', { todo: 'review: a restored joiner creates its own instance after listenMs (split that H3 never heals)' }, () => {
+  const g = honestGroup(['a', 'b']);
+  const { id, joiner } = restoredJoiner(g, 'newcomer-split');
+  g.net.add(id, joiner);
+  g.net.offline.add(g.ids.a!.key); // its contact is away for a moment
+  g.net.offline.add(g.ids.b!.key);
+  g.net.run(g.net.now + g.params.listenMs + 2 * g.params.heartbeatMs);
+  const created = (g.net.events.get(id.key) ?? []).some((e) => e.type === 'group-created');
+  assert.equal(created, false, 'the restored joiner did not create its own group');
+});
+
+// Honest behaviour too strict (row A7: "the certificate is always checked (admitter a
+// member, not blocked)"). A newcomer N is admitted by B, which does not own the TEK; B
+// leaves right after (before its batched MemberAdmitted went out). N's KeyRequests to the
+// TEK owner carry B's certificate; B is now `left` (then blocked), so every holder refuses
+// them forever: N never gets the TEK and stays `joining` with a certificate, so it never
+// asks for admission again either (and a member it is unknown to answers its fetches with
+// a JoinRefused that A6 makes it ignore). Secure: a certificate from an admitter that was
+// a member when it signed still counts (e.g. admittedAt before the admitter's departure),
+// or a joiner whose requests are refused starts its admission over with other contacts;
+// either way N becomes a member within a bounded time.
+test('honest: a newcomer whose admitter leaves right after admitting it still becomes a member', { todo: 'review: KeyRequest certificate from an admitter that left is refused forever (A7 too strict); the joiner never retries' }, () => {
+  const g = honestGroup(['a', 'b', 'c']);
+  const n = identity('newcomer-orphan');
+  g.gate.allowed.add(n.key);
+  const joiner = GroupEngine.join(deps(n.name), n, { group: GROUP, name: 'g', params: g.params, credential: new Uint8Array(), contacts: [g.ids.b!.key, g.ids.a!.key], now: g.net.now });
+  const req = drain(joiner).out.find((t) => t.kind === 'unicast' && t.to === g.ids.b!.key);
+  assert.ok(req);
+  g.e.b!.receive(n.key, 'unicast', req.bytes, g.net.now); // b admits n (its Admit is in b's outbox)
+  g.e.b!.leave(g.net.now); // and leaves at once
+  g.net.add(n, joiner);
+  g.net.settle();
+  g.net.run(g.net.now + 40 * g.params.heartbeatMs);
+  assert.equal(joiner.state(), 'member', 'the newcomer became a member');
+});
+
+// ============================================================================ (e) tables that never expire
+
+/** The engine's transient table map (not visible through the public API). */
+function tableCount(e: GroupEngine): number {
+  return (e as unknown as { core: { tables: Map<string, unknown> } }).core.tables.size;
+}
+
+// Hole (rows T1, F1; "bounds everywhere: per-sender state"). expireTick drops only
+// APPLIED tables; a table that is never read (no entries) stays in `core.tables` forever,
+// and while the group stays on the same TEK version each one re-sends a FetchRequest to
+// its author every fetchAfterMs. Under `any-member`, a member M publishes N distinct
+// refresh tables on the current base (authorized; each costs one signature): the victim
+// keeps N tables and sends N FetchRequests per fetchAfterMs for as long as the TEK does
+// not move (memory and traffic linear in what M sends, at no cost to M). Honest losing
+// siblings (undone tables) leak the same way.
+// Secure: tables not applied are dropped after the grace window (and at most a few per
+// excluder are kept); fetches for them stop.
+test('member: unread tables do not accumulate past the grace window', { todo: 'review: unapplied tables never expire and keep fetching (per-sender memory/traffic unbounded)' }, () => {
+  const g = honestGroup(['a', 'b', 'm']);
+  const mId = g.ids.m!;
+  const m = new Attacker(mId);
+  g.net.engines.delete(mId.key);
+  const victim = g.e.b!;
+  const base = tableCount(victim);
+  const N = 50;
+  for (let i = 0; i < N; i++) {
+    const t = m.table({ kind: 'refresh', targets: [], base: tekOf(victim), blocklist: victim.blocklist(), recipients: [], createdAt: g.net.now + i });
+    victim.receive(mId.key, 'control', t.bytes, g.net.now);
+  }
+  drain(victim);
+  g.net.run(g.net.now + g.params.graceMs + 4 * g.params.fetchAfterMs, 500);
+  const since = g.net.log.length;
+  g.net.run(g.net.now + 4 * g.params.fetchAfterMs, 500);
+  const requests = unicastsLogged(g, g.ids.b!.key, mId.key, MsgType.FetchRequest, since).length;
+  assert.ok(tableCount(victim) <= base + 4, `the victim still keeps ${tableCount(victim) - base} of M's unread tables after the grace window`);
+  assert.ok(requests <= 4, `the victim still sends ${requests} FetchRequests to M for them`);
+});
+
+// ============================================================================ (c) an admitter's blocklist
+
+// Hole (row A5; T1 "under `admins` only an admin's header blocklist is merged"). Under
+// the `admins` policy an ordinary member M may admit (the admission hook is local), and
+// the Admit it sends carries a roster and a blocklist the newcomer adopts unchecked. M
+// lists the admin as blocked: the newcomer now rejects everything from the admin,
+// including its exclusion tables (`blocked`), i.e. a non-admin changed a member's
+// blocklist and put it outside the admins' control. Secure: a newcomer takes a
+// blocklist entry only with evidence (the signed header of the authorized table that
+// blocked it), or at least never blocks an admin / a member it then hears from;
+// under `admins`, a non-admin's Admit cannot block anyone.
+test('admins policy: a non-admin admitter cannot block the admin at its newcomer', { todo: 'review: Admit blocklist adopted unchecked (a non-admin blocks the admin at a newcomer)' }, () => {
+  const aId = identity('a');
+  const params = { ...PARAMS, policy: { exclude: 'admins' as const, admins: [aId.key] } };
+  const g = honestGroup(['a', 'b', 'm'], { params });
+  const mId = g.ids.m!;
+  const m = new Attacker(mId);
+  const n = identity('newcomer-of-m');
+  const joiner = GroupEngine.join(deps(n.name), n, { group: GROUP, name: 'g', params, credential: new Uint8Array(), contacts: [mId.key], now: g.net.now });
+  drain(joiner);
+  const victimTek = { ...tekOf(g.e.b!), revision: tekOf(g.e.b!).revision + 1 };
+  const admit = m.admit({
+    victim: n.key,
+    params,
+    roster: [mId.key, g.ids.b!.key].map((key) => ({ key, name: '', admittedAt: 0 })),
+    blocklist: [aId.key],
+    grants: [m.sealFor(n.key, 'grant', victimTek, m.bytes(32))],
+    admittedAt: g.net.now,
+  });
+  joiner.receive(mId.key, 'unicast', admit, g.net.now);
+  drain(joiner);
+  assert.equal(joiner.isBlocked(aId.key), false, 'the newcomer does not block the admin on a non-admin\'s word');
 });
