@@ -16,6 +16,7 @@ import type { MemberKey, Transmit } from '../../../app/core/types.js';
 import { nodeCrypto } from '../../../app/crypto/node.js';
 import {
   Attacker,
+  assertRejectedUnchanged,
   GROUP,
   PARAMS,
   commitTek,
@@ -249,11 +250,12 @@ test('member: a sybil certified "admitted at 0" does not enter the roster throug
   const m = new Attacker(g.ids.m!);
   const sybil = new Attacker(identity('sybil-review'));
   const owner = g.e.a!;
-  owner.receive(sybil.key, 'unicast', sybil.keyRequest([0], m.certify(sybil.key, 0)), g.net.now + 1);
+  const now = g.net.now + 2 * g.params.graceMs; // the group has run for a while: 0 is long past
+  owner.receive(sybil.key, 'unicast', sybil.keyRequest([0], m.certify(sybil.key, 0)), now);
   drain(owner);
   const roster = decodeState(owner.snapshot()).roster;
   const entry = roster[sybil.key];
-  assert.ok(entry === undefined || Math.abs(g.net.now - entry.admittedAt) <= g.params.graceMs, `the sybil is in the roster admitted at ${entry?.admittedAt}`);
+  assert.ok(entry === undefined || Math.abs(now - entry.admittedAt) <= g.params.graceMs, `the sybil is in the roster admitted at ${entry?.admittedAt} (now ${now})`);
 });
 
 // ============================================================================ joiners
@@ -409,4 +411,57 @@ test('admins policy: a non-admin admitter cannot block the admin at its newcomer
   joiner.receive(mId.key, 'unicast', admit, g.net.now);
   drain(joiner);
   assert.equal(joiner.isBlocked(aId.key), false, 'the newcomer does not block the admin on a non-admin\'s word');
+});
+
+// ============================================================================ regressions (refused today)
+
+// Checked, holds (row T1, (h) replays): the excluder's own signed Table, replayed after it
+// was applied (and after the group moved on by another exclusion), changes nothing.
+test('replay: an applied exclusion table re-injected later is rejected and changes nothing', () => {
+  const g = honestGroup(['a', 'b', 'c', 'x', 'y']);
+  const since = g.net.log.length;
+  g.e.a!.exclude([g.ids.x!.key], g.net.now);
+  g.net.settle();
+  g.net.run(g.net.now + 3 * g.params.heartbeatMs);
+  const first = g.net.log.slice(since).find((s) => s.from === g.ids.a!.key && s.t.kind === 'publish' && s.t.bytes[2] === MsgType.Table);
+  assert.ok(first);
+  g.e.a!.exclude([g.ids.y!.key], g.net.now);
+  g.net.settle();
+  g.net.run(g.net.now + 3 * g.params.heartbeatMs);
+  for (const when of [g.net.now, g.net.now + 10 * g.params.graceMs]) {
+    assertRejectedUnchanged(g.e.b!, g.ids.a!.key, () => g.e.b!.receive(g.ids.a!.key, 'control', first.t.bytes, when), `old table replayed at ${when}`);
+  }
+});
+
+// Checked, holds (row F2): a member's FetchReply that answers no request of ours is
+// rejected, even for a TEK version it announced itself; and a heartbeat that is not newer
+// than the sender's last one is a replay.
+test('member: an unsolicited FetchReply and a replayed heartbeat change nothing', () => {
+  const g = honestGroup(['a', 'b', 'm']);
+  const m = new Attacker(g.ids.m!);
+  const victim = g.e.b!;
+  const cur = tekOf(victim);
+  const info = { ...cur, revision: cur.revision + 1 };
+  const reply = m.fetchReply(m.sealFor(g.ids.b!.key, 'fetch', info, m.bytes(32)));
+  assertRejectedUnchanged(victim, m.key, () => victim.receive(m.key, 'unicast', reply, g.net.now), 'unsolicited FetchReply');
+  const hb = m.heartbeat({ sentAt: g.net.now + 5, keys: [] });
+  victim.receive(m.key, 'control', hb, g.net.now);
+  drain(victim);
+  assertRejectedUnchanged(victim, m.key, () => victim.receive(m.key, 'control', hb, g.net.now), 'replayed heartbeat');
+});
+
+// Checked, holds (rows A7, D1): an excluded member keeps its genuine admission
+// certificate, but a KeyRequest with it gets no key, and its data is refused.
+test('excluded: a KeyRequest with its genuine old certificate gets no key', () => {
+  const g = honestGroup(['a', 'b', 'x']);
+  const xId = g.ids.x!;
+  const x = new Attacker(xId);
+  const cert = x.certify(xId.key, 0); // any certificate it could hold; the admitter check is moot once blocked
+  g.e.a!.exclude([xId.key], g.net.now);
+  g.net.settle();
+  g.net.engines.delete(xId.key);
+  const victim = g.e.a!;
+  const got = assertRejectedUnchanged(victim, xId.key, () => victim.receive(xId.key, 'unicast', x.keyRequest([0], cert), g.net.now), 'KeyRequest from an excluded member');
+  assert.equal(got.out.filter((t) => t.kind === 'unicast' && t.to === xId.key && (t.bytes[2] === MsgType.KeyGrant || t.bytes[2] === MsgType.FetchReply)).length, 0);
+  assertRejectedUnchanged(victim, xId.key, () => victim.receive(xId.key, 'data', x.data({ params: g.params, tekVersion: tekOf(victim).version, sentAt: g.net.now }), g.net.now), 'data from an excluded member');
 });
