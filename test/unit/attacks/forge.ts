@@ -21,6 +21,7 @@ import {
   type Message,
   type OwnerInfo,
   type PairwiseEntry,
+  type ReplacedKek,
   type RosterEntry,
   type SealedKey,
   type TableEntry,
@@ -377,6 +378,8 @@ export class Attacker {
     panel?: { round: number; members: MemberKey[] } | null;
     entries?: TableEntry[];
     signature?: 'valid' | 'zero';
+    /** The targets' KEKs the header says it replaces (slot, version, revision as the excluder knew them). */
+    replaced?: ReplacedKek[];
   }): CraftedTable {
     const tekPrime = this.bytes(KEY_BYTES);
     const header: TableHeader = {
@@ -389,7 +392,7 @@ export class Attacker {
       blocklist: [...new Set(o.blocklist)].sort(),
       tekCommitment: commitTek(this.key, o.base.version + 1, o.createdAt, tekPrime),
       panel: o.panel ?? null,
-      replaced: [],
+      replaced: o.replaced ?? [],
       plan: [],
     };
     const headerBytes = encodeTableHeader(header);
