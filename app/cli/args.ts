@@ -16,7 +16,7 @@ export interface PeerArgs {
   name?: string;
   listen: string[];
   /** Relays to reserve a slot on when behind a NAT (a bootstrap list; more are learnt from invites). */
-  relays: string[];
+  relays?: string[];
   apiPort: number;
   create?: string;
   join?: string;
@@ -119,7 +119,7 @@ export function parseArgs(argv: string[]): PeerArgs | RelayArgs {
     profile,
     ...(name ? { name } : {}),
     listen: listen.length > 0 ? listen : ['/ip4/0.0.0.0/tcp/0'],
-    relays: lists.relay,
+    ...(lists.relay.length > 0 ? { relays: lists.relay } : {}),
     apiPort: Number(strings.get('api-port') ?? 0),
     ...(create ? { create } : {}),
     ...(join ? { join } : {}),
