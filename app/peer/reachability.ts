@@ -40,7 +40,7 @@ const RESERVATION_RETRY_MS = 3000;
 const PUNCH_FIRST_MS = 1000;
 const PUNCH_RETRY_MS = 2000;
 const PUNCH_MAX_BACKOFF_MS = 60_000;
-const PROBE_TIMEOUT_MS = 3000;
+const PROBE_TIMEOUT_MS = 2000;
 const PING_PROTOCOL = '/ipfs/ping/1.0.0';
 
 /** The relay part of a relayed address (`…/p2p/RELAY/p2p-circuit/…` → `…/p2p/RELAY`), or null. */

@@ -47,6 +47,7 @@ export class NatTestbed {
   readonly internet = `cvnI${this.tag}`;
   private readonly made: string[] = [];
   private readonly bridges: ChildProcess[] = [];
+  private readonly sockets: string[] = [];
   netem = false;
 
   router(k: number): string {
@@ -199,6 +200,7 @@ export class NatTestbed {
     rmSync(path, { force: true });
     const child = spawn('ip', ['netns', 'exec', ns, process.execPath, join(ROOT, 'test/nat/unix-forward.mjs'), path, port], { stdio: ['ignore', 'pipe', 'inherit'] });
     this.bridges.push(child);
+    this.sockets.push(path);
     await new Promise<void>((resolve, reject) => {
       child.stdout!.once('data', () => resolve());
       child.once('exit', () => reject(new Error(`API forwarder in ${ns} exited`)));
@@ -208,6 +210,7 @@ export class NatTestbed {
 
   teardown(): void {
     for (const b of this.bridges) if (b.exitCode === null) b.kill('SIGKILL');
+    for (const path of this.sockets) rmSync(path, { force: true });
     for (const ns of this.made.reverse()) {
       try {
         this.ip('netns', 'del', ns);
