@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const passThrough = process.argv.slice(2).filter((a) => a.startsWith('-'));
-const defaults = ['test/unit', 'test/vectors', 'test/fuzz', 'test/scenario', 'test/integration', 'test/e2e'];
+const defaults = ['test/unit', 'test/vectors', 'test/fuzz', 'test/scenario', 'test/integration', 'test/nat', 'test/e2e'];
 
 function collect(path, out) {
   let st;

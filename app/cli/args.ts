@@ -15,6 +15,8 @@ export interface PeerArgs {
   profile: string;
   name?: string;
   listen: string[];
+  /** Relays to reserve a slot on when behind a NAT (a bootstrap list; more are learnt from invites). */
+  relays?: string[];
   apiPort: number;
   create?: string;
   join?: string;
@@ -35,15 +37,16 @@ export interface RelayArgs {
 }
 
 export const USAGE = `usage:
-  conclave peer --profile DIR [--name NICK] [--listen MULTIADDR ...] [--api-port PORT]
+  conclave peer --profile DIR [--name NICK] [--listen MULTIADDR ...] [--relay MULTIADDR ...] [--api-port PORT]
                 [--create GROUPNAME | --join INVITE] [--no-mdns] [--invite-addrs all|none] [--keep-messages N] [--allow PEERID ...] [--verbose]
   conclave relay --listen MULTIADDR ... [--key-file PATH] [--verbose]`;
 
-/** The flags. --listen and --allow also take the words after their value, up to the next `--flag`. */
+/** The flags. --listen, --relay and --allow also take the words after their value, up to the next `--flag`. */
 const OPTIONS = {
   profile: { type: 'string' },
   name: { type: 'string' },
   listen: { type: 'string' },
+  relay: { type: 'string' },
   'api-port': { type: 'string' },
   create: { type: 'string' },
   join: { type: 'string' },
@@ -67,9 +70,9 @@ export function parseArgs(argv: string[]): PeerArgs | RelayArgs {
   if (command !== 'peer' && command !== 'relay') throw new UsageError(command ? `unknown command ${command}` : 'missing command');
   const { tokens } = parseTokens({ args: rest, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
   const strings = new Map<Flag, string>();
-  const lists = { listen: [] as string[], allow: [] as string[] };
+  const lists = { listen: [] as string[], relay: [] as string[], allow: [] as string[] };
   const flags = new Set<Flag>();
-  let several: string[] | null = null; // the list that takes the next words, after --listen or --allow
+  let several: string[] | null = null; // the list that takes the next words, after --listen, --relay or --allow
   let lastIndex = -1;
   for (const token of tokens) {
     const raw = rest[token.index]!;
@@ -90,7 +93,7 @@ export function parseArgs(argv: string[]): PeerArgs | RelayArgs {
     const value = token.value;
     if (value === undefined || (!token.inlineValue && value.startsWith('--'))) throw new UsageError(`--${flag} needs a value`);
     checkValue(flag, value);
-    if (flag === 'listen' || flag === 'allow') {
+    if (flag === 'listen' || flag === 'relay' || flag === 'allow') {
       several = lists[flag];
       several.push(value);
     } else {
@@ -116,6 +119,7 @@ export function parseArgs(argv: string[]): PeerArgs | RelayArgs {
     profile,
     ...(name ? { name } : {}),
     listen: listen.length > 0 ? listen : ['/ip4/0.0.0.0/tcp/0'],
+    ...(lists.relay.length > 0 ? { relays: lists.relay } : {}),
     apiPort: Number(strings.get('api-port') ?? 0),
     ...(create ? { create } : {}),
     ...(join ? { join } : {}),
@@ -135,6 +139,9 @@ function checkValue(flag: Flag, v: string): void {
       break;
     case 'api-port':
       if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`--api-port must be a port number, got ${v}`);
+      break;
+    case 'relay':
+      if (!/^\/(ip4|ip6|dns|dns4|dns6)\/[^/]+\/tcp\/\d+(\/ws)?\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/.test(v)) throw new UsageError(`--relay must be a relay's multiaddr ending in /p2p/PEERID, got ${v}`);
       break;
     case 'invite-addrs':
       if (v !== 'all' && v !== 'none') throw new UsageError(`--invite-addrs must be all or none, got ${v}`);

@@ -2,7 +2,9 @@
  * @module net/node
  * Builds the libp2p 2.x node every Conclave process runs: TCP and WebSocket
  * transports plus the circuit relay v2 transport, Noise, Yamux, identify, ping,
- * DCUtR, gossipsub with StrictSign, optional mDNS (LAN discovery) and an optional
+ * DCUtR, gossipsub with StrictSign, the `nat` handle on two components for
+ * Conclave's own TCP hole punch and relay reservations (net/punch,
+ * peer/reachability), optional mDNS (LAN discovery) and an optional
  * circuit relay v2 server (the `conclave relay` command) with the default
  * 128 KiB / 2 min relayed-connection limit removed.
  *
@@ -33,10 +35,24 @@ import { isLoopback } from '@libp2p/utils/multiaddr/is-loopback';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { libp2pKeyFromSeed } from './ids.js';
 
+/**
+ * The two libp2p components NAT traversal needs beyond the public API (net/punch,
+ * peer/reachability): the transport manager, to dial a hole-punch address from a
+ * chosen local port (the connection manager drops per-dial transport options),
+ * and to listen through a relay found at run time (a reservation).
+ */
+export interface NatAccess {
+  transportManager: {
+    dial(ma: Multiaddr, options: { signal: AbortSignal; localPort?: number; initiator?: boolean }): Promise<Connection>;
+    listen(addrs: Multiaddr[]): Promise<void>;
+  };
+}
+
 export type ConclaveLibp2p = Libp2p<{
   identify: Identify;
   ping: PingService;
   pubsub: PubSub<GossipsubEvents>;
+  nat: NatAccess;
 }>;
 
 export interface NodeOptions {
@@ -63,6 +79,7 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
     identify: identify(),
     ping: ping(),
     dcutr: dcutr(),
+    nat: (components: NatAccess): NatAccess => ({ transportManager: components.transportManager }),
     pubsub: gossipsub({
       globalSignaturePolicy: 'StrictSign',
       allowPublishToZeroTopicPeers: true,

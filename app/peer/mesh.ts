@@ -18,6 +18,9 @@
  *   on the LAN by mDNS come before the inviter reached over the internet.
  * - A member's addresses learnt here are copied into the group record (and so
  *   persisted with it) for the next start.
+ * - Relayed addresses seen here (members', the invite's through the join's
+ *   relayed connection) tell peer/reachability where to reserve; a change of
+ *   network clears the dial back-offs and redials every member at once.
  */
 import { multiaddr } from '@multiformats/multiaddr';
 import { classifyAddress } from '../net/node.js';
@@ -27,6 +30,7 @@ import type { MemberKey } from '../core/types.js';
 import type { GroupRecord } from '../store/profile.js';
 import type { GroupRuntime } from './group.js';
 import { isConnected, isCurrentMember, ownAddresses, parseJsonFrame, peerIdOf, validMultiaddr, type PeerContext } from './peer-context.js';
+import { Reachability } from './reachability.js';
 
 const MESH_INTERVAL_MS = 1500;
 /** After a connection to a member opens, it is asked for missed traffic this long after (identify, streams settle). */
@@ -40,15 +44,27 @@ export class Mesh {
   private readonly nextDial = new Map<string, { at: number; backoff: number }>();
   private readonly lastPeerExchange = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
+  /** Public address, relay reservations, hole punching, roaming (peer/reachability). */
+  readonly reachability: Reachability;
 
   constructor(
     private readonly ctx: PeerContext,
     /** A current member's connection opened (ask it for missed traffic). */
     private readonly onMemberConnected: (rt: GroupRuntime, key: MemberKey) => void,
-  ) {}
+    /** Relays to reserve a slot on when behind a NAT (`--relay`); more are learnt from invites and members. */
+    relays: readonly string[] = [],
+  ) {
+    this.reachability = new Reachability(ctx, relays, () => {
+      // Moved to another network: every member is worth a dial right now.
+      this.nextDial.clear();
+      this.lastPeerExchange.clear();
+      this.upkeep();
+    });
+  }
 
   /** Serves `/conclave/peers`: the addresses this peer knows for the group's other current members. */
   async serve(): Promise<void> {
+    await this.reachability.serve();
     await serve(this.ctx.node, PROTOCOL_PEERS, PEERS_LIMITS, (remote, frames) => {
       const req = parseJsonFrame(frames[0]) as { group?: unknown } | null;
       const from = memberKeyOfPeer(remote);
@@ -68,6 +84,7 @@ export class Mesh {
   /** Subscribes to libp2p's connection, identify and discovery events. */
   listen(): void {
     const { node, groups, emit, selfKey } = this.ctx;
+    this.reachability.listen();
     node.addEventListener('connection:open', (evt) => {
       const conn = evt.detail;
       const address = conn.remoteAddr.toString();
@@ -126,9 +143,11 @@ export class Mesh {
   /** Starts the periodic upkeep (see the invariants). */
   start(): void {
     this.timer = setInterval(() => this.upkeep(), MESH_INTERVAL_MS);
+    this.reachability.start();
   }
 
   stop(): void {
+    this.reachability.stop();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }

@@ -47,6 +47,8 @@ export interface StartPeerOptions {
   name?: string;
   /** libp2p listen multiaddrs. Default: TCP on all interfaces, random port. */
   listen?: string[];
+  /** Relays (multiaddr ending in /p2p/ID) to reserve a slot on when behind a NAT (issue 16). */
+  relays?: string[];
   /** LAN discovery by mDNS. Default true. */
   mdns?: boolean;
   /** Electron: the profile storage key (unwrapped with safeStorage). Headless: omit. */
@@ -129,7 +131,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identity: Profile
   };
 
   const catchUp = new CatchUp(ctx);
-  const mesh = new Mesh(ctx, (rt, key) => void catchUp.ask(rt, key));
+  const mesh = new Mesh(ctx, (rt, key) => void catchUp.ask(rt, key), options.relays ?? []);
   const transport = new Transport(ctx, mesh.reach);
   const host: GroupHost = {
     selfKey: ctx.selfKey,

@@ -117,6 +117,20 @@ export class ApiClient {
     return new ApiClient(ws);
   }
 
+  /**
+   * Connects through a Unix socket that forwards to a peer's loopback API (see
+   * test/nat/testbed.ts `exposeApi`); the Host header names that loopback port.
+   */
+  static async connectUnix(socketPath: string, apiUrl: string, token: string): Promise<ApiClient> {
+    const { port, pathname } = new URL(apiUrl);
+    const ws = new WebSocket(`ws+unix://${socketPath}:${pathname}?token=${encodeURIComponent(token)}`, { headers: { host: `127.0.0.1:${port}` } });
+    await new Promise<void>((res, rej) => {
+      ws.once('open', () => res());
+      ws.once('error', rej);
+    });
+    return new ApiClient(ws);
+  }
+
   call<T = unknown>(method: string, params?: unknown): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -153,6 +167,8 @@ export interface PeerSpec {
   noApi?: boolean;
   /** Run the peer in a session of its own (see spawnConclave). */
   ownSession?: boolean;
+  /** More command-line arguments for `conclave peer`. */
+  extraArgs?: string[];
 }
 
 export async function startTestPeer(spec: PeerSpec): Promise<TestPeer> {
@@ -162,6 +178,7 @@ export async function startTestPeer(spec: PeerSpec): Promise<TestPeer> {
   if (spec.create) args.push('--create', spec.create);
   if (spec.join) args.push('--join', spec.join);
   if (spec.inviteAddresses) args.push('--invite-addrs', spec.inviteAddresses);
+  if (spec.extraArgs) args.push(...spec.extraArgs);
   if (process.env.CONCLAVE_IT_VERBOSE) args.push('--verbose');
   const spawned = spawnConclave(args, spec.wrapper, spec.ownSession);
   const ready = await until(`${spec.name} ready`, () => spawned.lines.find((l) => l.event === 'ready') ?? (spawned.proc.exitCode !== null ? Promise.reject(new Error(`${spec.name} exited: ${spawned.stderr.join(' | ')}`)) : undefined), 30_000);

@@ -82,3 +82,12 @@ test('usage errors, each with its message', () => {
   usage(['relay', '--bogus', '--listen', 'a'], 'unknown option --bogus');
   usage(['peer', '--api-port', 'x', '--bogus'], '--api-port must be a port number, got x');
 });
+
+test('peer: --relay takes relay multiaddrs (a bootstrap list) and checks each given after the flag', () => {
+  const r1 = '/ip4/198.51.100.2/tcp/4001/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN';
+  const r2 = '/dns4/relay.example/tcp/443/ws/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN';
+  const args = parseArgs(['peer', '--profile', 'p', '--relay', r1, r2]);
+  assert.ok(args.command === 'peer');
+  assert.deepEqual(args.relays, [r1, r2]);
+  usage(['peer', '--profile', 'p', '--relay', '/ip4/198.51.100.2/tcp/4001'], '--relay must be a relay\'s multiaddr ending in /p2p/PEERID, got /ip4/198.51.100.2/tcp/4001');
+});

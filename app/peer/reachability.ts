@@ -1,0 +1,236 @@
+/**
+ * @module peer/reachability
+ * Being reachable from the internet (issue 16 §3, §4, §7; seed 002 "a member
+ * that changes network"; docs/network.md "Paths", "Roaming"): this peer's
+ * public address, its relay reservations, the upgrade of relayed connections
+ * to direct ones (net/punch) and healing after a change of network.
+ *
+ * Invariants:
+ * - Relays come from a configured bootstrap list (`--relay`) and from every
+ *   relayed address seen: the invite's (the join dials it), members' announced
+ *   ones and relayed connections. Never more than MAX_RELAYS are kept.
+ * - This peer's public IPv4 address is the one public peers observe (identify's
+ *   observed address, learnt from the relay and from members). It counts as
+ *   publicly reachable only when that address is one of its own interfaces;
+ *   otherwise (behind a NAT, or not known yet) it keeps a reservation on up to
+ *   two known relays, renewed whenever its relayed address disappears.
+ * - Of two peers connected only through a relay, the one with the smaller peer
+ *   ID asks for a hole punch: first after PUNCH_FIRST_MS, then after each
+ *   failure waits PUNCH_RETRY_MS, doubling up to PUNCH_MAX_BACKOFF_MS. The relay stays the path until a punch succeeds.
+ * - Interfaces are polled every TICK_MS: when this host's addresses change (a
+ *   move to another LAN or NAT, a new lease), every connection is aborted (they
+ *   were bound to the old address), the public address is forgotten, the
+ *   reservation redone and the mesh redials at once. No group state changes: the
+ *   group does not rekey for a move (002).
+ * - When a second connection to a peer opens, the older ones are pinged; one
+ *   that does not answer within PROBE_TIMEOUT_MS is aborted and gossipsub moved
+ *   to the live one (the far side of a move).
+ */
+import { networkInterfaces } from 'node:os';
+import type { Connection, PeerId } from '@libp2p/interface';
+import { multiaddr } from '@multiformats/multiaddr';
+import { classifyAddress } from '../net/node.js';
+import { memberKeyOfPeer } from '../net/ids.js';
+import { HolePuncher, rebindGossip } from '../net/punch.js';
+import { validMultiaddr, type PeerContext } from './peer-context.js';
+
+const TICK_MS = 1000;
+const MAX_RELAYS = 8;
+const RESERVATION_RETRY_MS = 3000;
+const PUNCH_FIRST_MS = 1000;
+const PUNCH_RETRY_MS = 2000;
+const PUNCH_MAX_BACKOFF_MS = 60_000;
+const PROBE_TIMEOUT_MS = 2000;
+const PING_PROTOCOL = '/ipfs/ping/1.0.0';
+
+/** The relay part of a relayed address (`…/p2p/RELAY/p2p-circuit/…` → `…/p2p/RELAY`), or null. */
+export function relayOf(address: string): string | null {
+  const at = address.indexOf('/p2p-circuit');
+  if (at <= 0) return null;
+  const relay = address.slice(0, at);
+  return /\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/.test(relay) && validMultiaddr(relay) ? relay : null;
+}
+
+function interfaceAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((i): i is NonNullable<typeof i> => !!i && !i.internal)
+    .map((i) => i.address)
+    .sort();
+}
+
+export class Reachability {
+  private readonly relays = new Set<string>();
+  private publicIp: string | null = null;
+  private interfaces = interfaceAddresses().join(',');
+  private reserving = false;
+  private nextReservation = 0;
+  private readonly punchPlan = new Map<string, { at: number; backoff: number; running: boolean }>();
+  private timer: NodeJS.Timeout | null = null;
+  readonly puncher: HolePuncher;
+
+  constructor(
+    private readonly ctx: PeerContext,
+    bootstrapRelays: readonly string[],
+    /** The network changed: redial members now. */
+    private readonly onMoved: () => void,
+  ) {
+    for (const r of bootstrapRelays) this.learnRelay(r.replace(/\/p2p-circuit$/, ''));
+    this.puncher = new HolePuncher(ctx.node, () => this.publicIp, ctx.log);
+  }
+
+  async serve(): Promise<void> {
+    await this.puncher.serve();
+  }
+
+  listen(): void {
+    const node = this.ctx.node;
+    node.addEventListener('peer:identify', (evt) => {
+      for (const a of evt.detail.listenAddrs) this.learnFromAddress(a.toString());
+      const observed = evt.detail.observedAddr?.toString();
+      const remote = evt.detail.connection.remoteAddr.toString();
+      if (!observed || classifyAddress(remote) !== 'direct') return; // only a public peer sees our public side
+      const m = /^\/ip4\/(\d+\.\d+\.\d+\.\d+)\//.exec(observed);
+      if (m && classifyAddress(observed) === 'direct' && m[1] !== this.publicIp) {
+        this.publicIp = m[1]!;
+        this.ctx.log(`public address ${this.publicIp} (${this.behindNat() ? 'behind a NAT' : 'reachable'})`);
+      }
+    });
+    node.addEventListener('connection:open', (evt) => {
+      const conn = evt.detail;
+      this.learnFromAddress(conn.remoteAddr.toString());
+      const older = node.getConnections(conn.remotePeer).filter((c) => c !== conn);
+      if (older.length > 0) void this.probeOlder(conn, older);
+    });
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.tick();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Behind a NAT (or not known yet): our public address is none of our interfaces'. */
+  behindNat(): boolean {
+    return this.publicIp === null || !this.interfaces.split(',').includes(this.publicIp);
+  }
+
+  learnFromAddress(address: string): void {
+    const relay = relayOf(address);
+    if (relay) this.learnRelay(relay);
+  }
+
+  private learnRelay(relay: string): void {
+    if (this.relays.has(relay) || this.relays.size >= MAX_RELAYS || !validMultiaddr(relay)) return;
+    if (relay.endsWith(`/p2p/${this.ctx.selfPeerId}`)) return;
+    this.relays.add(relay);
+    this.nextReservation = 0;
+  }
+
+  private tick(): void {
+    if (this.ctx.stopped()) return;
+    const now = interfaceAddresses().join(',');
+    if (now !== this.interfaces) {
+      this.interfaces = now;
+      this.moved();
+    }
+    void this.reserve();
+    this.schedulePunches();
+  }
+
+  /** The host's addresses changed: drop what was bound to the old ones, start over (see the invariants). */
+  private moved(): void {
+    this.ctx.log('network changed: reconnecting');
+    this.publicIp = null;
+    this.nextReservation = 0;
+    this.punchPlan.clear();
+    for (const c of this.ctx.node.getConnections()) c.abort(new Error('network changed'));
+    this.onMoved();
+  }
+
+  private async reserve(): Promise<void> {
+    if (this.reserving || Date.now() < this.nextReservation || this.relays.size === 0 || !this.behindNat()) return;
+    const own = this.ctx.node.getMultiaddrs().map((a) => a.toString());
+    const held = [...this.relays].filter((r) => own.some((a) => a.startsWith(`${r}/p2p-circuit`)));
+    if (held.length >= Math.min(2, this.relays.size)) return;
+    const wanted = [...this.relays].filter((r) => !held.includes(r)).slice(0, 2 - held.length);
+    this.reserving = true;
+    this.nextReservation = Date.now() + RESERVATION_RETRY_MS;
+    try {
+      await this.ctx.node.services.nat.transportManager.listen(wanted.map((r) => multiaddr(`${r}/p2p-circuit`)));
+      this.ctx.log(`relay reservation requested on ${wanted.length} relay(s)`);
+    } catch (err) {
+      this.ctx.log(`relay reservation failed: ${err instanceof Error ? err.message.slice(0, 120) : 'error'}`);
+    } finally {
+      this.reserving = false;
+    }
+  }
+
+  /** Peers reached only through a relay: the smaller peer ID asks for a punch (see the invariants). */
+  private schedulePunches(): void {
+    if (!this.publicIp) return;
+    const node = this.ctx.node;
+    const now = Date.now();
+    const seen = new Set<string>();
+    for (const conn of node.getConnections()) {
+      const id = conn.remotePeer.toString();
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (!memberKeyOfPeer(conn.remotePeer) || this.ctx.selfPeerId > id) continue;
+      const conns = node.getConnections(conn.remotePeer);
+      if (!conns.every((c) => classifyAddress(c.remoteAddr.toString()) === 'relayed')) continue;
+      const plan = this.punchPlan.get(id) ?? { at: now + PUNCH_FIRST_MS, backoff: PUNCH_RETRY_MS, running: false };
+      this.punchPlan.set(id, plan);
+      if (plan.running || plan.at > now) continue;
+      plan.running = true;
+      void this.puncher.punch(conn.remotePeer).then((ok) => {
+        plan.running = false;
+        plan.backoff = Math.min(plan.backoff * 2, PUNCH_MAX_BACKOFF_MS);
+        plan.at = Date.now() + plan.backoff;
+        if (ok) this.punchPlan.delete(id);
+      });
+    }
+    for (const id of this.punchPlan.keys()) if (!seen.has(id)) this.punchPlan.delete(id);
+  }
+
+  /** Pings the older connections to a peer; aborts those that do not answer and moves gossipsub to a live one. */
+  private async probeOlder(fresh: Connection, older: Connection[]): Promise<void> {
+    const alive = await Promise.all(older.map((c) => probe(c)));
+    const dead = older.filter((_, i) => !alive[i]);
+    if (dead.length === 0) return;
+    for (const c of dead) c.abort(new Error('connection did not answer a ping'));
+    const peer: PeerId = fresh.remotePeer;
+    const live = this.ctx.node.getConnections(peer).find((c) => c.status === 'open');
+    if (live) rebindGossip(this.ctx.node, peer, live);
+    this.ctx.log(`dropped ${dead.length} dead connection(s) to ${peer.toString().slice(-8)}`);
+  }
+}
+
+/** One libp2p ping (32 bytes echoed) on this very connection, within PROBE_TIMEOUT_MS. */
+async function probe(conn: Connection): Promise<boolean> {
+  if (conn.status !== 'open') return false;
+  const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
+  try {
+    const stream = await conn.newStream(PING_PROTOCOL, { signal, runOnLimitedConnection: true });
+    const out = crypto.getRandomValues(new Uint8Array(32));
+    void stream.sink([out]).catch(() => {});
+    let got = 0;
+    const timer = setTimeout(() => stream.abort(new Error('ping timed out')), PROBE_TIMEOUT_MS);
+    try {
+      for await (const chunk of stream.source) {
+        got += chunk.byteLength;
+        if (got >= 32) break;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    await stream.close().catch(() => {});
+    return got >= 32;
+  } catch {
+    return false;
+  }
+}
