@@ -118,7 +118,13 @@ export async function serve(node: ConclaveLibp2p, protocol: string, requestLimit
     protocol,
     ({ stream, connection }) => {
       const gate = gates.get(node);
-      if (gate && !gate(connection.remotePeer, addressKey(connection), protocol)) {
+      let admitted = true;
+      try {
+        admitted = !gate || gate(connection.remotePeer, addressKey(connection), protocol);
+      } catch {
+        admitted = false;
+      }
+      if (!admitted) {
         stream.abort(new StreamLimitError('refused'));
         return;
       }
