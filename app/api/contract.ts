@@ -140,6 +140,16 @@ export const Connection = z.object({
 });
 export type Connection = z.infer<typeof Connection>;
 
+/** A peer blocked at the peer layer for repeatedly sending what the authorization table forbids (issue 15 §1). */
+export const BlockedPeer = z.object({
+  peerId: PeerIdString,
+  /** When the block lapses (ms since the epoch). */
+  until: z.number(),
+  /** The last offence before the block. */
+  reason: z.string().max(200),
+});
+export type BlockedPeer = z.infer<typeof BlockedPeer>;
+
 /** Every method: params schema and result schema. */
 export const Methods = {
   auth: { params: z.object({ token: z.string() }), result: z.object({ ok: z.literal(true) }) },
@@ -175,7 +185,7 @@ export const Methods = {
   'keys.table': { params: z.object({ group: GroupIdString }), result: KeysTable },
   'net.info': {
     params: z.object({}).optional(),
-    result: z.object({ peerId: PeerIdString, addresses: z.array(z.string()), connections: z.array(Connection) }),
+    result: z.object({ peerId: PeerIdString, addresses: z.array(z.string()), connections: z.array(Connection), blocked: z.array(BlockedPeer).optional() }),
   },
 } as const;
 

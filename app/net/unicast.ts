@@ -12,9 +12,12 @@
  *   (`connection.remotePeer`), never a claim inside the bytes.
  * - Handlers never throw out: an exception closes the stream and is logged
  *   without payload bytes.
+ * - A node's stream gate (`setStreamGate`), if any, sees every inbound stream of
+ *   every protocol served here before a byte is read; a stream it refuses is
+ *   aborted at once (issue 15 §1: blocked peers, rate limits for non-members).
  */
 import * as lp from 'it-length-prefixed';
-import type { PeerId, Stream } from '@libp2p/interface';
+import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import type { Uint8ArrayList } from 'uint8arraylist';
 import type { ConclaveLibp2p } from './node.js';
 
@@ -85,6 +88,28 @@ export async function request(node: ConclaveLibp2p, peer: PeerId, protocol: stri
   }
 }
 
+/** Decides, before reading, whether an inbound stream is served at all. */
+export type StreamGate = (remote: PeerId, address: string, protocol: string) => boolean;
+
+const gates = new WeakMap<ConclaveLibp2p, StreamGate>();
+
+/** Installs the gate every `serve`d protocol of `node` consults (one per node; the last one set wins). */
+export function setStreamGate(node: ConclaveLibp2p, gate: StreamGate): void {
+  gates.set(node, gate);
+}
+
+/**
+ * What a rate limit per remote address keys on: the first component of a direct
+ * connection's address (`ip4/…`, `ip6/…`, `dns…/…`); a relayed connection has no
+ * address of its own that we see, so it is keyed by its peer.
+ */
+export function addressKey(connection: Pick<Connection, 'remoteAddr' | 'remotePeer'>): string {
+  const components = connection.remoteAddr.getComponents();
+  if (components.some((c) => c.name === 'p2p-circuit')) return `circuit/${connection.remotePeer.toString()}`;
+  const first = components[0];
+  return first ? `${first.name}/${first.value ?? ''}` : `peer/${connection.remotePeer.toString()}`;
+}
+
 export type FrameHandler = (remote: PeerId, frames: Uint8Array[]) => Promise<Uint8Array[] | undefined> | Uint8Array[] | undefined;
 
 /** Serve a protocol: read the request frames (bounded), answer with the handler's frames if any. */
@@ -92,6 +117,17 @@ export async function serve(node: ConclaveLibp2p, protocol: string, requestLimit
   await node.handle(
     protocol,
     ({ stream, connection }) => {
+      const gate = gates.get(node);
+      let admitted = true;
+      try {
+        admitted = !gate || gate(connection.remotePeer, addressKey(connection), protocol);
+      } catch {
+        admitted = false;
+      }
+      if (!admitted) {
+        stream.abort(new StreamLimitError('refused'));
+        return;
+      }
       void (async () => {
         try {
           const frames = await readFrames(stream, requestLimits);

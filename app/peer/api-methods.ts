@@ -228,6 +228,7 @@ export function peerMethods(parts: JoinParts, options: MethodOptions): PeerMetho
         const address = c.remoteAddr.toString();
         return { peerId: c.remotePeer.toString(), address, kind: classifyAddress(address) };
       }),
+      blocked: transport.guard.blocked(Date.now()),
     }),
   };
 }

@@ -80,6 +80,8 @@ export class GroupRuntime {
   private published: (() => void)[] = [];
   private stopped = false;
   private wasMember: boolean;
+  /** The last `receive` opened a data message of its sender (row D1's proof; the transport's membership check reads it). */
+  lastInputOpened = false;
 
   constructor(
     private readonly host: GroupHost,
@@ -134,6 +136,7 @@ export class GroupRuntime {
     this.engine.receive(from, channel, bytes, now);
     const events = this.drive();
     let verdict: Verdict = 'accept';
+    this.lastInputOpened = events.some((ev) => ev.type === 'data' && ev.from === from);
     for (const ev of events) {
       if (ev.type === 'rejected' && ev.from === from) verdict = HARD_REJECT.has(ev.reason) ? 'reject' : 'ignore';
     }

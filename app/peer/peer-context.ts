@@ -55,6 +55,23 @@ export function isCurrentMember(rt: GroupRuntime, key: MemberKey): boolean {
   return rt.engine.state() === 'member' && rt.engine.members().some((m) => m.key === key && m.state === 'member');
 }
 
+/** `key` in the group's roster (any engine state): member, left, excluded, or null if never. */
+export function rosterStateOf(rt: GroupRuntime, key: MemberKey): 'member' | 'left' | 'excluded' | null {
+  return rt.engine.members().find((m) => m.key === key)?.state ?? null;
+}
+
+/** `key` is in no roster of any group this peer runs (not even as left or excluded): a stranger. */
+export function isStranger(groups: Map<string, GroupRuntime>, key: MemberKey): boolean {
+  for (const rt of groups.values()) if (rosterStateOf(rt, key) !== null) return false;
+  return true;
+}
+
+/** `key` is listed as a member in some group this peer runs. */
+export function isMemberAnywhere(groups: Map<string, GroupRuntime>, key: MemberKey): boolean {
+  for (const rt of groups.values()) if (rosterStateOf(rt, key) === 'member') return true;
+  return false;
+}
+
 /** This peer's dialable addresses (not the wildcard listen addresses). */
 export function ownAddresses(node: ConclaveLibp2p): string[] {
   return node

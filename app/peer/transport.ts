@@ -19,15 +19,28 @@
  *   (the engine retries what matters).
  * - A unicast to a member this peer never met first reaches it (`reach`: known
  *   addresses, then addresses learnt from fellow members), three tries at most.
+ * - Membership at the network layer (issue 15 §1; `membership-gate.ts`, docs/network.md):
+ *   once this peer is a member, a non-member's input reaches the engine only where
+ *   the authorization table lets a non-member in; the rest is dropped here, noted
+ *   in the group's rejection log, and answered Reject — when the non-member sent
+ *   it itself. A message relayed by a third peer is only Ignored: the relay may
+ *   have learnt of a join or an exclusion before us, and must not be punished.
+ * - Strangers (in no roster of ours) that send what the table forbids collect
+ *   strikes in the `PeerGuard`; enough of them block the peer for a while: its
+ *   connections are closed and refused, its gossip and streams dropped. Streams
+ *   from peers that are members of none of our groups are rate-limited per peer
+ *   and per address; catch-up and peer exchange refuse them outright.
  */
 import { TopicValidatorResult, type Message, type PeerId } from '@libp2p/interface';
 import type { GossipSub } from '@chainsafe/libp2p-gossipsub';
 import { bytesToHex, hexToBytes, memberKeyOfPeer, peerOfMemberKey } from '../net/ids.js';
 import { groupTopicScoreParams, topicsOf } from '../net/topics.js';
-import { GROUP_LIMITS, PROTOCOL_GROUP, sendFrames, serve } from '../net/unicast.js';
-import type { MemberKey } from '../core/types.js';
+import { GROUP_LIMITS, PROTOCOL_CATCHUP, PROTOCOL_GROUP, PROTOCOL_PEERS, sendFrames, serve, setStreamGate } from '../net/unicast.js';
+import type { MemberKey, RejectReason } from '../core/types.js';
 import type { GroupRuntime } from './group.js';
-import { isConnected, sleep, type PeerContext } from './peer-context.js';
+import { admitGossip, admitUnicast, type Admission } from './membership-gate.js';
+import { PeerGuard, type GuardOptions } from './peer-guard.js';
+import { isConnected, isMemberAnywhere, isStranger, rosterStateOf, sleep, type PeerContext } from './peer-context.js';
 
 const MAX_QUEUED_SENDS = 256;
 /** How long a joiner waits, at most, to be in the inviter's gossipsub mesh before asking for admission. */
@@ -42,13 +55,22 @@ export class Transport {
   private readonly queueDepth = new Map<string, number>();
   private readonly pubsub: PeerContext['node']['services']['pubsub'];
   private readonly scoreTopics: GossipSub['score']['params']['topics'];
+  /** Rate limits for non-members' streams and the blocklist of offending strangers. */
+  readonly guard: PeerGuard;
 
   constructor(
     private readonly ctx: PeerContext,
     private readonly reach: Reach,
+    guardOptions: Partial<GuardOptions> = {},
   ) {
     this.pubsub = ctx.node.services.pubsub;
     this.scoreTopics = (this.pubsub as unknown as GossipSub).score.params.topics;
+    this.guard = new PeerGuard(guardOptions, (peerId) => this.disconnect(peerId, 'blocked'));
+    ctx.node.addEventListener('connection:open', (evt) => {
+      const id = evt.detail.remotePeer.toString();
+      if (this.guard.isBlocked(id, Date.now())) this.disconnect(id, 'refused a blocked peer');
+    });
+    setStreamGate(ctx.node, (remote, address, protocol) => this.streamGate(remote, address, protocol));
   }
 
   // ── outbound ──────────────────────────────────────────────────────────────
@@ -95,20 +117,82 @@ export class Transport {
 
   // ── inbound: gossipsub ────────────────────────────────────────────────────
 
-  private readonly validator = (_propagator: PeerId, message: Message): TopicValidatorResult => {
+  private readonly validator = (propagator: PeerId, message: Message): TopicValidatorResult => {
     const entry = this.topicIndex.get(message.topic);
     if (!entry) return TopicValidatorResult.Ignore;
     if (message.type !== 'signed') return TopicValidatorResult.Reject;
     const from = memberKeyOfPeer(message.from);
     if (!from) return TopicValidatorResult.Reject;
+    // Its author sent it to us itself: a forbidden message is its fault (Reject); relayed, maybe not.
+    const direct = propagator.equals(message.from);
+    const forbidden = direct ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore;
+    if (this.guard.isBlocked(message.from.toString(), Date.now())) return forbidden;
+    const { rt, channel } = entry;
     try {
-      const verdict = entry.rt.receive(from, entry.channel, message.data);
-      return verdict === 'accept' ? TopicValidatorResult.Accept : verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore;
+      const admission = admitGossip(rt.engine.state(), rosterStateOf(rt, from), channel, message.data);
+      if (!admission.pass) {
+        this.refuse(rt, from, admission, direct);
+        return admission.reason === 'decode' ? TopicValidatorResult.Reject : forbidden;
+      }
+      const verdict = rt.receive(from, channel, message.data);
+      if (verdict === 'reject') this.offence(from, `${channel} input rejected by the engine`, direct);
+      if (verdict !== 'accept') return verdict === 'reject' ? TopicValidatorResult.Reject : admission.check === 'none' ? TopicValidatorResult.Ignore : forbidden;
+      if (admission.check === 'opened' && !rt.lastInputOpened) {
+        // D1: a non-member's data is let in only if it opens under a key we hold.
+        this.refuse(rt, from, { pass: false, reason: 'not-member', detail: 'network: data from a non-member that opens under no key we hold' }, direct);
+        return forbidden;
+      }
+      return TopicValidatorResult.Accept;
     } catch (err) {
-      this.ctx.log(`engine threw on ${entry.channel} input: ${err instanceof Error ? err.name : 'error'}`);
+      this.ctx.log(`engine threw on ${channel} input: ${err instanceof Error ? err.name : 'error'}`);
       return TopicValidatorResult.Ignore;
     }
   };
+
+  /** A non-member's input stopped here: noted in the group's rejection log; a stranger's own is an offence. */
+  private refuse(rt: GroupRuntime, from: MemberKey, admission: Extract<Admission, { pass: false }>, direct: boolean): void {
+    const reason: RejectReason = admission.reason;
+    rt.rejections.note({ type: 'rejected', from, reason, detail: admission.detail, at: Date.now() });
+    this.offence(from, admission.detail, direct);
+  }
+
+  /** One strike for a stranger that sent something forbidden itself (members are never blocked here). */
+  private offence(from: MemberKey, what: string, direct: boolean): void {
+    if (!direct || !isStranger(this.ctx.groups, from)) return;
+    const pid = peerOfMemberKey(from);
+    if (pid && this.guard.strike(pid.toString(), what, Date.now())) this.ctx.log(`blocked ${pid.toString().slice(-8)} for ${Math.round(this.guard.options.blockMs / 60_000)} min: ${what}`);
+  }
+
+  /** Closes every connection to a peer (blocked, or refused because it is). */
+  private disconnect(peerId: string, why: string): void {
+    const conns = this.ctx.node.getConnections().filter((c) => c.remotePeer.toString() === peerId);
+    for (const c of conns) void c.close().catch(() => c.abort(new Error(why)));
+  }
+
+  /**
+   * Every inbound stream, before a byte is read (net/unicast `setStreamGate`):
+   * blocked peers get nothing; members of any of our groups pass; catch-up and peer
+   * exchange serve only members (the handlers check the group), so others are
+   * refused with a strike; while one of our groups is joining, others pass (a joiner
+   * hears first from members it does not know yet); anyone else spends a token of
+   * its peer's and its address's bucket.
+   */
+  private streamGate(remote: PeerId, address: string, protocol: string): boolean {
+    const id = remote.toString();
+    const now = Date.now();
+    if (this.guard.isBlocked(id, now)) return false;
+    const key = memberKeyOfPeer(remote);
+    if (!key) return false;
+    if (isMemberAnywhere(this.ctx.groups, key)) return true;
+    if (protocol === PROTOCOL_CATCHUP || protocol === PROTOCOL_PEERS) {
+      this.offence(key, `${protocol} from a non-member`, true);
+      return false;
+    }
+    for (const rt of this.ctx.groups.values()) if (rt.engine.state() === 'joining' || rt.engine.state() === 'listening') return true;
+    if (this.guard.allowStream(id, address, now)) return true;
+    this.offence(key, `too many streams (${protocol})`, true);
+    return false;
+  }
 
   /** Registers the group and subscribes its topics, validated and scored. */
   attach(rt: GroupRuntime): void {
@@ -173,16 +257,29 @@ export class Transport {
 
   // ── inbound: unicast streams ──────────────────────────────────────────────
 
-  /** Serves `/conclave/group`: one frame, group ID (16) ‖ engine bytes, from the Noise-authenticated peer. */
+  /**
+   * Serves `/conclave/group`: one frame, group ID (16) ‖ engine bytes, from the
+   * Noise-authenticated peer. A non-member of a group this peer is a member of is
+   * heard only for what `admitUnicast` lets through (JoinRequest, KeyRequest).
+   */
   async serveGroupStream(): Promise<void> {
     await serve(this.ctx.node, PROTOCOL_GROUP, GROUP_LIMITS, (remote, frames) => {
       const frame = frames[0];
       const from = memberKeyOfPeer(remote);
       if (!frame || frame.length <= 16 || !from) return undefined;
       const rt = this.ctx.groups.get(bytesToHex(frame.subarray(0, 16)));
-      if (!rt) return undefined;
+      if (!rt) {
+        this.offence(from, 'unicast for a group this peer is not in', true);
+        return undefined;
+      }
+      const bytes = frame.slice(16);
       try {
-        rt.receive(from, 'unicast', frame.slice(16));
+        const admission = admitUnicast(rt.engine.state(), rosterStateOf(rt, from), bytes);
+        if (!admission.pass) {
+          this.refuse(rt, from, admission, true);
+          return undefined;
+        }
+        if (rt.receive(from, 'unicast', bytes) === 'reject') this.offence(from, 'unicast input rejected by the engine', true);
       } catch (err) {
         this.ctx.log(`engine threw on unicast input: ${err instanceof Error ? err.name : 'error'}`);
       }

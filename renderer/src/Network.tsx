@@ -1,4 +1,8 @@
-/** This peer on the network: its addresses and every open connection, with how it is carried (LAN, direct, relayed). */
+/**
+ * This peer on the network: its addresses, every open connection with how it is
+ * carried (LAN, direct, relayed), and the peers blocked at the peer layer for
+ * repeatedly sending what the group's authorization table forbids (issue 15 §1).
+ */
 import { useCallback, useEffect, useState } from 'react';
 import type { Connection, Member, Result } from '../../app/api/contract.js';
 import { errorText, useEvent, useSession } from './context.js';
@@ -96,6 +100,31 @@ export function Network({ members }: { members: Member[] }) {
                       {KIND_TEXT[c.kind].label}
                     </span>
                   </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+      <div className="card">
+        <h3>Blocked peers</h3>
+        {!info?.blocked || info.blocked.length === 0 ? (
+          <p className="muted">No peer is blocked. A peer that keeps sending what the group does not allow from it is disconnected and refused for a while.</p>
+        ) : (
+          <table className="conn-table">
+            <thead>
+              <tr>
+                <th>Peer</th>
+                <th>Why</th>
+                <th>Until</th>
+              </tr>
+            </thead>
+            <tbody>
+              {info.blocked.map((b) => (
+                <tr key={b.peerId} data-testid="net-blocked" data-peer={b.peerId}>
+                  <td className="mono">{shortId(b.peerId, 8, 6)}</td>
+                  <td className="small break">{b.reason}</td>
+                  <td className="small">{new Date(b.until).toLocaleTimeString()}</td>
                 </tr>
               ))}
             </tbody>

@@ -1,0 +1,67 @@
+/**
+ * @module peer/membership-gate
+ * What of a sender's input the network layer lets reach the engine, by the
+ * sender's place in the group's roster (issue 15 §1; docs/network.md; the rows of
+ * docs/protocol.md §12). Pure: the transport passes the engine's state, the
+ * sender's roster state and the bytes; nothing here decodes more than the
+ * message's three-byte prefix.
+ *
+ * The rule: while this member is not a member (listening, joining, excluded, left)
+ * the engine sees everything, since a joiner learns its roster from strangers. As
+ * a member, a current member's input goes to the engine; a non-member's goes only
+ * where the table lets a non-member in:
+ * - H1, H3: a Heartbeat (an excluded member is answered with its exclusion; a
+ *   creator in its creation window may merge) — it must then be accepted;
+ * - D1: Data (holding the TEK is the proof) — it must then open under a key;
+ * - T1: a Table from a member that left (its last table);
+ * - J1, A7 (unicast): a JoinRequest, a KeyRequest (its certificate is checked).
+ * Everything else is dropped here as `not-member`, unparseable bytes as `decode`.
+ */
+import { MsgType, WIRE_VERSION } from '../core/wire.js';
+
+/** The engine's own state in the group. */
+export type OwnState = 'listening' | 'joining' | 'member' | 'excluded' | 'left';
+/** The sender in the group's roster; null for an identity the roster never had. */
+export type RosterState = 'member' | 'left' | 'excluded' | null;
+
+export type Admission =
+  /** To the engine; `check`: what the engine must make of it, short of which the table forbids it. */
+  | { pass: true; check: 'none' | 'accepted' | 'opened' }
+  | { pass: false; reason: 'decode' | 'not-member'; detail: string };
+
+/** The first byte of every Conclave message (app/core/wire.ts). */
+const MAGIC = 0x43;
+
+const NAMES = new Map<number, string>(Object.entries(MsgType).map(([name, code]) => [code, name]));
+
+/** The message type of `bytes`, or null when they are not a Conclave message of this wire version. */
+export function peekType(bytes: Uint8Array): number | null {
+  if (bytes.length < 3 || bytes[0] !== MAGIC || bytes[1] !== WIRE_VERSION) return null;
+  return NAMES.has(bytes[2]!) ? bytes[2]! : null;
+}
+
+export function typeName(type: number | null): string {
+  return (type !== null && NAMES.get(type)) || 'message';
+}
+
+const PASS: Admission = { pass: true, check: 'none' };
+
+/** Gossip on the group's control or data topic. */
+export function admitGossip(own: OwnState, sender: RosterState, channel: 'control' | 'data', bytes: Uint8Array): Admission {
+  if (own !== 'member' || sender === 'member') return PASS;
+  const type = peekType(bytes);
+  if (type === null) return { pass: false, reason: 'decode', detail: 'network: not a Conclave message from a non-member' };
+  if (channel === 'data' && type === MsgType.Data) return { pass: true, check: 'opened' };
+  if (channel === 'control' && type === MsgType.Heartbeat) return { pass: true, check: 'accepted' };
+  if (channel === 'control' && type === MsgType.Table && sender === 'left') return { pass: true, check: 'none' };
+  return { pass: false, reason: 'not-member', detail: `network: ${typeName(type)} on ${channel} from a non-member` };
+}
+
+/** An engine message on the `/conclave/group` stream (the 16-byte group prefix removed). */
+export function admitUnicast(own: OwnState, sender: RosterState, bytes: Uint8Array): Admission {
+  if (own !== 'member' || sender === 'member') return PASS;
+  const type = peekType(bytes);
+  if (type === null) return { pass: false, reason: 'decode', detail: 'network: not a Conclave message from a non-member' };
+  if (type === MsgType.JoinRequest || type === MsgType.KeyRequest) return PASS;
+  return { pass: false, reason: 'not-member', detail: `network: unicast ${typeName(type)} from a non-member` };
+}
