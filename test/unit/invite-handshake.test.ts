@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { GroupEngine, admitEveryone } from '../../app/core/engine.js';
-import { nobleCrypto, systemRng } from '../../app/crypto/noble.js';
+import { nobleCrypto } from '../../app/crypto/noble.js';
 import { bytesToHex, peerIdStringOfMemberKey } from '../../app/net/ids.js';
 import { Profile } from '../../app/store/profile.js';
 import { GroupRuntime, newGroupRecord, type GroupHost } from '../../app/peer/group.js';
