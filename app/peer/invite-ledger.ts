@@ -111,6 +111,13 @@ export function prune(record: GroupRecord, now: number): boolean {
       changed = true;
     }
   }
+  // Use sets of invites the ledger does not hold (older records, version 1 invites) go too.
+  for (const id of Object.keys(record.inviteUses)) {
+    if (!entries(record)[id]) {
+      delete record.inviteUses[id];
+      changed = true;
+    }
+  }
   return changed;
 }
 

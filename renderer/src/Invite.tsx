@@ -8,7 +8,7 @@ import { useEffect, useState } from 'react';
 import type { GroupSummary, InviteSummary } from '../../app/api/contract.js';
 import { errorText, useSession } from './context.js';
 import { Icon } from './Icon.js';
-import { CREATE_DEFAULTS, LIFETIME_CHOICES, USE_CHOICES, describeInvite, sentence } from './invite-text.js';
+import { CREATE_DEFAULTS, LIFETIME_CHOICES, USE_CHOICES, describeInvite, peekInvite, sentence } from './invite-text.js';
 
 interface Shown {
   invite: string;
@@ -20,7 +20,11 @@ interface Shown {
 
 export function Invite({ group, initialInvite }: { group: GroupSummary; initialInvite?: string }) {
   const { client, notify } = useSession();
-  const [invite, setInvite] = useState<Shown | null>(initialInvite ? { invite: initialInvite, expiresAt: null, id: null, uses: CREATE_DEFAULTS.uses } : null);
+  const [invite, setInvite] = useState<Shown | null>(() => {
+    if (!initialInvite) return null;
+    const peek = peekInvite(initialInvite);
+    return { invite: initialInvite, expiresAt: peek?.expiresAt ?? null, id: peek?.id ?? null, uses: peek?.uses ?? CREATE_DEFAULTS.uses };
+  });
   const [uses, setUses] = useState<number>(10);
   const [ttlSec, setTtlSec] = useState<number>(7 * 86_400);
   const [qr, setQr] = useState<string | null>(null);

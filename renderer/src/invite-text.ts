@@ -36,6 +36,25 @@ export function describeInvite(uses: number, expiresAt: number, now: number, use
   return `This link lets ${people} join${usedText}; ${expiry}.`;
 }
 
+/**
+ * The invite ID, use limit and expiry a link states, read without verifying it
+ * (display only: the link shown right after `group.create`; the peer verifies
+ * every invite it is given). Null if the link is not a readable v2 invite.
+ */
+export function peekInvite(link: string): { id: string; uses: number; expiresAt: number } | null {
+  try {
+    const encoded = link.trim().replace(/^conclave:\/\/join\//, '');
+    const binary = atob(encoded.replace(/-/g, '+').replace(/_/g, '/'));
+    const length = (binary.charCodeAt(0) << 8) | binary.charCodeAt(1);
+    const bytes = Uint8Array.from(binary.slice(2, 2 + length), (c) => c.charCodeAt(0));
+    const body = JSON.parse(new TextDecoder().decode(bytes)) as { id?: unknown; uses?: unknown; expiresAt?: unknown };
+    if (typeof body.id !== 'string' || typeof body.uses !== 'number' || typeof body.expiresAt !== 'number') return null;
+    return { id: body.id, uses: body.uses, expiresAt: body.expiresAt };
+  } catch {
+    return null;
+  }
+}
+
 /** A peer's error message as a sentence for the UI: capitalised, with a final stop. */
 export function sentence(message: string): string {
   const text = message.trim();

@@ -4,8 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describeInvite, sentence, timeLeft, USE_CHOICES, LIFETIME_CHOICES } from '../../renderer/src/invite-text.js';
-import { InviteError, parseInvite } from '../../app/peer/invite.js';
+import { describeInvite, peekInvite, sentence, timeLeft, USE_CHOICES, LIFETIME_CHOICES } from '../../renderer/src/invite-text.js';
+import { createInvite, InviteError, parseInvite } from '../../app/peer/invite.js';
+import { defaultParams } from '../../app/peer/params.js';
+import { nobleCrypto } from '../../app/crypto/noble.js';
+import { bytesToHex, peerIdStringOfMemberKey } from '../../app/net/ids.js';
 
 const now = 1_800_000_000_000;
 const DAY = 86_400_000;
@@ -50,4 +53,13 @@ test('bad invites give sentences a user can act on, not parser text', () => {
   assert.match(message('https://example.com/join'), /starts with conclave:\/\/join\//);
   assert.match(message('conclave://join/AAAA'), /ask for the link again/);
   assert.equal(sentence('invite has been used up'), 'Invite has been used up.');
+});
+
+test('the link made with a group is described from what it states', () => {
+  const seed = new Uint8Array(32).fill(3);
+  const inviterPeerId = peerIdStringOfMemberKey(bytesToHex(nobleCrypto.ed25519PublicKey(seed)))!;
+  const link = createInvite({ group: '0123456789abcdef0123456789abcdef', name: 'g', params: defaultParams({ exclude: 'any-member' }), inviterSeed: seed, inviterPeerId, addrs: [], expiresAt: now + 7 * DAY, uses: 10, secret: new Uint8Array(16).fill(9) });
+  assert.deepEqual(peekInvite(link), { id: parseInvite(link, now).id, uses: 10, expiresAt: now + 7 * DAY });
+  assert.equal(peekInvite('conclave://join/!!'), null);
+  assert.equal(peekInvite('hello'), null);
 });
