@@ -150,6 +150,22 @@ export const BlockedPeer = z.object({
 });
 export type BlockedPeer = z.infer<typeof BlockedPeer>;
 
+/** An invite's ID (16 hex): names it for revocation and use counting; reveals nothing of its secret. */
+export const InviteId = z.string().regex(/^[0-9a-f]{16}$/, 'invite id is 16 lowercase hex characters');
+
+/** An invite as this member's ledger knows it (issue 15 §2): uses counted group-wide as far as announced. */
+export const InviteSummary = z.object({
+  id: InviteId,
+  uses: z.number().int(),
+  used: z.number().int(),
+  expiresAt: z.number(),
+  revoked: z.boolean(),
+  inviter: PeerIdString,
+  /** This peer made it (only the inviter can revoke it). */
+  mine: z.boolean(),
+});
+export type InviteSummary = z.infer<typeof InviteSummary>;
+
 /** Every method: params schema and result schema. */
 export const Methods = {
   auth: { params: z.object({ token: z.string() }), result: z.object({ ok: z.literal(true) }) },
@@ -165,8 +181,10 @@ export const Methods = {
   'group.list': { params: z.object({}).optional(), result: z.array(GroupSummary) },
   'group.invite': {
     params: z.object({ group: GroupIdString, uses: z.number().int().min(1).max(1000).optional(), ttlSec: z.number().int().min(60).max(30 * 86400).optional() }),
-    result: z.object({ invite: z.string(), expiresAt: z.number() }),
+    result: z.object({ invite: z.string(), expiresAt: z.number(), id: InviteId, uses: z.number().int() }),
   },
+  'invite.list': { params: z.object({ group: GroupIdString }), result: z.array(InviteSummary) },
+  'invite.revoke': { params: z.object({ group: GroupIdString, id: InviteId }), result: z.object({ ok: z.literal(true) }) },
   'group.join': { params: z.object({ invite: z.string().min(1).max(8192) }), result: z.object({ group: GroupIdString }) },
   'group.leave': { params: z.object({ group: GroupIdString }), result: z.object({ ok: z.literal(true) }) },
   'group.exclude': {

@@ -15,7 +15,8 @@
  * - Clients see peer IDs, never member keys; they never see secrets (seeds, keys).
  * - Only a current member invites, sends, draws; a join for a group this peer is
  *   in, or is already joining, answers with the group at once.
- * - Invites default to 10 uses and 7 days (seed 001's authenticated credential).
+ * - Invites default to 10 uses and 7 days (seed 001's authenticated credential);
+ *   the inviter keeps each in the group's invite ledger and alone may revoke it.
  */
 import { randomBytes } from 'node:crypto';
 import { classifyAddress } from '../net/node.js';
@@ -29,6 +30,7 @@ import { GroupEngine, GroupRuntime, newGroupRecord } from './group.js';
 import { defaultParams } from './params.js';
 import { createInvite, InviteError, parseInvite } from './invite.js';
 import { joinWithInvite, type JoinParts } from './join.js';
+import { inviteViews } from './invite-ledger.js';
 import { isConnected, ownAddresses, peerIdOf } from './peer-context.js';
 
 const PEER_VERSION = '0.1.0';
@@ -101,9 +103,9 @@ export function peerMethods(parts: JoinParts, options: MethodOptions): PeerMetho
     return rt;
   }
 
-  function makeInvite(rt: GroupRuntime, uses: number, ttlSec: number): { invite: string; expiresAt: number } {
+  function makeInvite(rt: GroupRuntime, uses: number, ttlSec: number): { invite: string; expiresAt: number; id: string; uses: number } {
     const expiresAt = Date.now() + ttlSec * 1000;
-    const invite = createInvite({
+    const link = createInvite({
       group: rt.group,
       name: rt.engine.groupName,
       params: rt.engine.params,
@@ -114,7 +116,10 @@ export function peerMethods(parts: JoinParts, options: MethodOptions): PeerMetho
       uses,
       secret: new Uint8Array(randomBytes(16)),
     });
-    return { invite, expiresAt };
+    // Kept in the ledger with its member proof key, and shared with fellow members (issue 15 §2).
+    const invite = parseInvite(link, Date.now());
+    parts.invites.issued(rt, invite);
+    return { invite: link, expiresAt, id: invite.id, uses };
   }
 
   return {
@@ -142,6 +147,15 @@ export function peerMethods(parts: JoinParts, options: MethodOptions): PeerMetho
       const rt = runtime(group);
       if (rt.engine.state() !== 'member') throw new ApiError(ErrorCodes.notAllowed, 'only a current member can invite');
       return makeInvite(rt, uses ?? DEFAULT_INVITE_USES, ttlSec ?? DEFAULT_INVITE_TTL_SEC);
+    },
+    'invite.list': ({ group }) => {
+      const rt = runtime(group);
+      return inviteViews(rt.record, Date.now()).map((v) => ({ ...v, mine: v.inviter === selfPeerId }));
+    },
+    'invite.revoke': ({ group, id }) => {
+      const rt = runtime(group);
+      if (!parts.invites.revoke(rt, id)) throw new ApiError(ErrorCodes.notFound, 'no invite of yours with this ID in this group (only the member who made an invite can revoke it)');
+      return { ok: true as const };
     },
     'group.join': async ({ invite: link }) => {
       let invite;

@@ -50,8 +50,10 @@ export interface GroupHost {
   peerIdOf(key: MemberKey): string;
   /** Identities this peer admits without an invite (001's access list). */
   allowlisted(key: MemberKey): boolean;
-  /** Called once the engine reports this member is in (catch-up, mesh). */
+  /** Called once the engine reports this member is in (catch-up, mesh, invite ledger). */
   onMember(group: GroupRuntime): void;
+  /** The group's invite ledger changed here (an admission counted a use): tell fellow members (issue 15 §2). */
+  invitesChanged?(group: GroupRuntime): void;
   log(line: string): void;
 }
 
@@ -101,7 +103,10 @@ export class GroupRuntime {
               selfKey: this.host.selfKey,
               allowlisted: (key) => this.host.allowlisted(key),
               isCurrentMember: (key) => this.engine.members().some((m) => m.key === key && m.state === 'member'),
-              changed: () => this.stateFile.schedule(),
+              changed: () => {
+                this.stateFile.schedule();
+                this.host.invitesChanged?.(this);
+              },
             },
             request,
             now,
@@ -205,10 +210,28 @@ export class GroupRuntime {
     this.drive();
   }
 
+  /**
+   * Set by a join with an invite (peer/join): a contact reaches the engine, which
+   * then sends it the credential, only once this resolves true — the invite's
+   * join handshake (issue 15 §2). Unset: contacts go to the engine at once.
+   */
+  contactCheck: ((key: MemberKey) => Promise<boolean>) | null = null;
+
   addContacts(contacts: MemberKey[]): void {
-    if (this.engine.state() === 'joining' || this.engine.state() === 'listening') {
+    if (this.engine.state() !== 'joining' && this.engine.state() !== 'listening') return;
+    const check = this.contactCheck;
+    if (!check) {
       this.engine.addContacts(contacts, this.host.now());
       this.drive();
+      return;
+    }
+    for (const key of contacts) {
+      void check(key).then((ok) => {
+        if (ok && !this.stopped && this.engine.state() === 'joining') {
+          this.engine.addContacts([key], this.host.now());
+          this.drive();
+        }
+      });
     }
   }
 

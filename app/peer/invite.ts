@@ -1,73 +1,124 @@
 /**
  * @module peer/invite
  * Invites (seed 001's access control: only nodes on an authenticated list, or
- * holding an authenticated credential, receive keys). An invite is
- * `conclave://join/<base64url>` carrying the group ID and parameters, the group's
- * human name, the inviter's peer ID, the inviter's reachable addresses (LAN and
- * relay; possibly none, then mDNS finds it), an expiry, a use limit and a random
- * secret, signed with the inviter's identity key.
+ * holding an authenticated credential, receive keys; docs/protocol.md §5 "Invites
+ * and the join handshake", issue 15 §2). An invite is `conclave://join/<base64url>`
+ * of `len (2) ‖ ticket body ‖ signature (64) ‖ secret (16)`:
+ * - the **ticket** (body + the inviter's Ed25519 signature) names the group, its
+ *   name and parameters, the inviter, its addresses, an expiry, a use limit, the
+ *   invite ID and two commitments to the secret: `joinKey` (the public key of an
+ *   Ed25519 key derived from it) and `proofCheck` (SHA-256 of the member proof key
+ *   derived from it). Members hold tickets; a ticket admits nobody by itself.
+ * - the **secret** never leaves the newcomer. From it come the join key, with which
+ *   the newcomer signs a credential bound to its own identity and the group (so a
+ *   credential is worth nothing to anyone else), and the member proof key, which
+ *   the inviter shares with fellow members (peer/invite-ledger) so that any member
+ *   can prove, before the newcomer says anything, that it belongs to the group.
  *
  * Invariants:
- * - `parseInvite` either returns a fully verified invite or throws an InviteError
- *   with a code (`malformed`, `bad-signature`, `expired`); it never throws anything
- *   else for any input string.
+ * - `parseInvite` either returns a fully verified invite (signature, secret matching
+ *   the signed commitments, expiry) or throws an InviteError with a code and a
+ *   sentence a user can act on; it never throws anything else for any input string.
  * - The signature covers the exact body bytes under a domain-separation label, so
  *   changing any field (including the addresses) breaks it.
- * - The use limit is enforced by each admitting member for the admissions it
- *   performs (there is no global counter in a serverless group; documented).
+ * - `checkCredential` accepts a credential only for the identity that signed it
+ *   with the join key the inviter committed to, for the group the ticket names.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { nobleCrypto } from '../crypto/noble.js';
 import type { GroupParams } from '../core/types.js';
-import { memberKeyOfPeer, hexToBytes } from '../net/ids.js';
+import { memberKeyOfPeer, hexToBytes, bytesToHex } from '../net/ids.js';
 import { GroupParamsSchema } from './params.js';
 
 export const INVITE_PREFIX = 'conclave://join/';
 export const MAX_INVITE_CHARS = 8192;
-const SIGN_LABEL = new TextEncoder().encode('conclave/invite/v1\0');
+const SECRET_BYTES = 16;
+const SIG_BYTES = 64;
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+const SIGN_LABEL = utf8('conclave/invite/v2\0');
+const CREDENTIAL_LABEL = utf8('conclave/invite/credential/v2\0');
+const PROOF_LABEL = utf8('conclave/invite/member-proof/v2\0');
+const REVOKE_LABEL = utf8('conclave/invite/revoke/v2\0');
+/** A credential: 'C2' ‖ ticket length (2) ‖ ticket ‖ join-key signature (64). */
+const CREDENTIAL_MAGIC = [0x43, 0x32];
 
 export type InviteErrorCode = 'malformed' | 'bad-signature' | 'expired' | 'used-up' | 'wrong-group' | 'not-member';
 
 export class InviteError extends Error {
   override readonly name = 'InviteError';
-  constructor(readonly code: InviteErrorCode, message: string) {
+  constructor(
+    readonly code: InviteErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
 
-const InviteBodySchema = z
+const Hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
+
+const TicketBodySchema = z
   .object({
-    v: z.literal(1),
-    group: z.string().regex(/^[0-9a-f]{32}$/),
+    v: z.literal(2),
+    group: Hex(32),
     name: z.string().min(1).max(100),
     params: GroupParamsSchema,
     inviter: z.string().min(1).max(200),
     addrs: z.array(z.string().min(1).max(600)).max(32),
     expiresAt: z.number().int().positive(),
     uses: z.number().int().min(1).max(1000),
-    secret: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
+    /** The invite's ID (use counting, revocation, the handshake): 16 hex, derived from the secret. */
+    id: Hex(16),
+    /** Ed25519 public key derived from the secret: verifies the newcomer's credential. */
+    joinKey: Hex(64),
+    /** SHA-256 of the member proof key derived from the secret. */
+    proofCheck: Hex(64),
   })
   .strict();
 
-export type InviteBody = z.infer<typeof InviteBodySchema> & { params: GroupParams };
+export type TicketBody = z.infer<typeof TicketBodySchema> & { params: GroupParams };
 
-export interface Invite extends InviteBody {
-  /** Stable ID of this invite (for use counting): hex of SHA-256 over the secret, 16 chars. */
-  id: string;
+/** What every member may hold: the signed public part of an invite. */
+export interface Ticket extends TicketBody {
   /** MemberKey of the inviter (the signer). */
   inviterKey: string;
-  /** The invite link exactly as given. */
+  /** The ticket's bytes: len (2) ‖ body ‖ signature. */
+  bytes: Uint8Array;
+}
+
+/** What only the newcomer holds: the ticket plus the secret. */
+export interface Invite extends Ticket {
+  /** The invite link exactly as given (trimmed). */
   link: string;
+  secret: Uint8Array;
+}
+
+export interface InviteKeys {
+  id: string;
+  joinSeed: Uint8Array;
+  joinKey: string;
+  proofKey: Uint8Array;
+}
+
+/** Everything derived from an invite's secret. */
+export function inviteKeys(secret: Uint8Array): InviteKeys {
+  const derive = (info: string) => nobleCrypto.hkdf(secret, utf8('conclave/invite/v2'), utf8(info), 32);
+  const joinSeed = derive('join-key');
+  const proofKey = derive('member-proof');
+  return { id: bytesToHex(derive('id')).slice(0, 16), joinSeed, joinKey: bytesToHex(nobleCrypto.ed25519PublicKey(joinSeed)), proofKey };
 }
 
 function b64url(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -85,11 +136,12 @@ export interface CreateInviteInput {
 }
 
 export function createInvite(input: CreateInviteInput): string {
-  if (input.secret.length !== 16) throw new RangeError('invite secret must be 16 bytes');
-  const signerKey = Buffer.from(nobleCrypto.ed25519PublicKey(input.inviterSeed)).toString('hex');
+  if (input.secret.length !== SECRET_BYTES) throw new RangeError('invite secret must be 16 bytes');
+  const signerKey = bytesToHex(nobleCrypto.ed25519PublicKey(input.inviterSeed));
   if (memberKeyOfPeer(input.inviterPeerId) !== signerKey) throw new RangeError('inviter peer ID does not match the signing seed');
-  const body: InviteBody = {
-    v: 1,
+  const keys = inviteKeys(input.secret);
+  const body: TicketBody = {
+    v: 2,
     group: input.group,
     name: input.name,
     params: input.params,
@@ -97,53 +149,127 @@ export function createInvite(input: CreateInviteInput): string {
     addrs: input.addrs.slice(0, 32),
     expiresAt: input.expiresAt,
     uses: input.uses,
-    secret: b64url(input.secret),
+    id: keys.id,
+    joinKey: keys.joinKey,
+    proofCheck: bytesToHex(nobleCrypto.sha256(keys.proofKey)),
   };
-  InviteBodySchema.parse(body);
-  const bodyBytes = new TextEncoder().encode(JSON.stringify(body));
+  TicketBodySchema.parse(body);
+  const bodyBytes = utf8(JSON.stringify(body));
   const signature = nobleCrypto.ed25519Sign(input.inviterSeed, concat(SIGN_LABEL, bodyBytes));
-  // Wire form: 2-byte body length ‖ body ‖ 64-byte signature, base64url.
-  const out = new Uint8Array(2 + bodyBytes.length + signature.length);
-  out[0] = bodyBytes.length >> 8;
-  out[1] = bodyBytes.length & 0xff;
-  out.set(bodyBytes, 2);
-  out.set(signature, 2 + bodyBytes.length);
-  return INVITE_PREFIX + b64url(out);
+  return INVITE_PREFIX + b64url(concat(new Uint8Array([bodyBytes.length >> 8, bodyBytes.length & 0xff]), bodyBytes, signature, input.secret));
 }
 
-/** Decode and verify an invite link. `now` is checked against the expiry. */
-export function parseInvite(link: string, now: number): Invite {
-  if (typeof link !== 'string' || link.length > MAX_INVITE_CHARS) throw new InviteError('malformed', 'invite is too long');
-  const trimmed = link.trim();
-  if (!trimmed.startsWith(INVITE_PREFIX)) throw new InviteError('malformed', `invite must start with ${INVITE_PREFIX}`);
-  const encoded = trimmed.slice(INVITE_PREFIX.length);
-  if (!/^[A-Za-z0-9_-]+$/.test(encoded)) throw new InviteError('malformed', 'invite is not base64url');
-  const raw = new Uint8Array(Buffer.from(encoded, 'base64url'));
-  if (raw.length < 2 + 64 + 2) throw new InviteError('malformed', 'invite is truncated');
+const DAMAGED = 'invite is incomplete or damaged (was part of the link cut off when it was copied?); ask for the link again';
+
+/** Decodes and verifies a ticket (len ‖ body ‖ signature, nothing after). Expiry is checked against `now`. */
+export function parseTicket(raw: Uint8Array, now: number): Ticket {
+  if (raw.length < 2 + SIG_BYTES + 2) throw new InviteError('malformed', DAMAGED);
   const bodyLength = ((raw[0] ?? 0) << 8) | (raw[1] ?? 0);
-  if (raw.length !== 2 + bodyLength + 64) throw new InviteError('malformed', 'invite length does not match its contents');
+  if (raw.length !== 2 + bodyLength + SIG_BYTES) throw new InviteError('malformed', DAMAGED);
   const bodyBytes = raw.subarray(2, 2 + bodyLength);
   const signature = raw.subarray(2 + bodyLength);
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bodyBytes));
   } catch {
-    throw new InviteError('malformed', 'invite body is not valid JSON');
+    throw new InviteError('malformed', DAMAGED);
   }
-  const parsed = InviteBodySchema.safeParse(json);
+  if (json && typeof json === 'object' && (json as { v?: unknown }).v === 1) {
+    throw new InviteError('malformed', 'this invite was made by an older version of Conclave, which gave the invite away to whoever answered first; ask for a new link');
+  }
+  const parsed = TicketBodySchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InviteError('malformed', `invite field ${issue?.path.join('.') || '?'}: ${issue?.message ?? 'invalid'}`);
+    const field = parsed.error.issues[0]?.path.join('.') || 'its contents';
+    throw new InviteError('malformed', `invite carries settings this version of Conclave does not accept (${field}); ask for a new link`);
   }
-  const body = parsed.data as InviteBody;
+  const body = parsed.data as TicketBody;
   const inviterKey = memberKeyOfPeer(body.inviter);
-  if (!inviterKey) throw new InviteError('malformed', 'inviter is not an Ed25519 peer ID');
+  if (!inviterKey) throw new InviteError('malformed', 'invite names an inviter that is not a Conclave peer; ask for a new link');
   if (!nobleCrypto.ed25519Verify(hexToBytes(inviterKey), concat(SIGN_LABEL, bodyBytes), signature)) {
-    throw new InviteError('bad-signature', 'invite signature does not verify (tampered or corrupted)');
+    throw new InviteError('bad-signature', 'invite signature does not verify: the link was altered or damaged after it was made; ask the inviter for a new one');
   }
   if (body.expiresAt <= now) {
-    throw new InviteError('expired', `invite expired at ${new Date(body.expiresAt).toISOString()}`);
+    throw new InviteError('expired', `invite expired at ${new Date(body.expiresAt).toISOString()}; ask the inviter for a new link`);
   }
-  const id = Buffer.from(nobleCrypto.sha256(new TextEncoder().encode(body.secret))).toString('hex').slice(0, 16);
-  return { ...body, id, inviterKey, link: trimmed };
+  return { ...body, inviterKey, bytes: raw.slice() };
+}
+
+/** Decode and verify an invite link. `now` is checked against the expiry. */
+export function parseInvite(link: string, now: number): Invite {
+  if (typeof link !== 'string' || link.length > MAX_INVITE_CHARS) throw new InviteError('malformed', 'this is too long to be a Conclave invite; copy the link again');
+  const trimmed = link.trim();
+  if (!trimmed.startsWith(INVITE_PREFIX)) throw new InviteError('malformed', `this is not a Conclave invite: an invite link starts with ${INVITE_PREFIX}`);
+  const encoded = trimmed.slice(INVITE_PREFIX.length);
+  if (!/^[A-Za-z0-9_-]+$/.test(encoded)) throw new InviteError('malformed', `${DAMAGED} (it holds characters an invite never has)`);
+  const raw = new Uint8Array(Buffer.from(encoded, 'base64url'));
+  if (raw.length < SECRET_BYTES + 2) throw new InviteError('malformed', DAMAGED);
+  const ticket = parseTicket(raw.subarray(0, raw.length - SECRET_BYTES), now);
+  const secret = raw.slice(raw.length - SECRET_BYTES);
+  const keys = inviteKeys(secret);
+  if (keys.id !== ticket.id || keys.joinKey !== ticket.joinKey || bytesToHex(nobleCrypto.sha256(keys.proofKey)) !== ticket.proofCheck) {
+    throw new InviteError('bad-signature', 'invite signature does not verify: its secret does not match what the inviter signed (the link was altered or damaged)');
+  }
+  return { ...ticket, link: trimmed, secret };
+}
+
+// ── the credential a newcomer sends (JoinRequest.credential) ────────────────
+
+function credentialBody(ticket: Ticket, joiner: string): Uint8Array {
+  return concat(CREDENTIAL_LABEL, hexToBytes(ticket.group), utf8(ticket.id), hexToBytes(joiner));
+}
+
+/** The credential `joiner` sends: the ticket and its signature, with the join key, over group, invite ID and its own key. */
+export function joinCredential(invite: Invite, joiner: string): Uint8Array {
+  const signature = nobleCrypto.ed25519Sign(inviteKeys(invite.secret).joinSeed, credentialBody(invite, joiner));
+  const t = invite.bytes;
+  return concat(new Uint8Array([...CREDENTIAL_MAGIC, t.length >> 8, t.length & 0xff]), t, signature);
+}
+
+/** Verifies a credential presented by the Noise-authenticated `member`; returns its ticket or throws an InviteError. */
+export function checkCredential(bytes: Uint8Array, member: string, now: number): Ticket {
+  if (bytes.length < 4 + SIG_BYTES || bytes[0] !== CREDENTIAL_MAGIC[0] || bytes[1] !== CREDENTIAL_MAGIC[1]) {
+    throw new InviteError('malformed', 'the credential is not an invite of this version of Conclave');
+  }
+  const length = ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0);
+  if (bytes.length !== 4 + length + SIG_BYTES) throw new InviteError('malformed', 'the credential is truncated');
+  const ticket = parseTicket(bytes.subarray(4, 4 + length), now);
+  if (!/^[0-9a-f]{64}$/.test(member) || !nobleCrypto.ed25519Verify(hexToBytes(ticket.joinKey), credentialBody(ticket, member), bytes.subarray(4 + length))) {
+    throw new InviteError('bad-signature', 'the credential was not made with this invite for this identity');
+  }
+  return ticket;
+}
+
+// ── the contact's proof of membership (the join handshake) ──────────────────
+
+export interface ProofContext {
+  group: string;
+  id: string;
+  joiner: string;
+  contact: string;
+  nonce: Uint8Array;
+}
+
+/** HMAC-SHA-256 under the member proof key over the group, invite ID, both identities and the newcomer's nonce. */
+export function memberProof(proofKey: Uint8Array, c: ProofContext): Uint8Array {
+  const data = concat(PROOF_LABEL, hexToBytes(c.group), utf8(c.id), hexToBytes(c.joiner), hexToBytes(c.contact), c.nonce);
+  return new Uint8Array(createHmac('sha256', proofKey).update(data).digest());
+}
+
+export function proofMatches(proofKey: Uint8Array, c: ProofContext, proof: Uint8Array): boolean {
+  const expected = memberProof(proofKey, c);
+  return proof.length === expected.length && timingSafeEqual(proof, expected);
+}
+
+// ── revocation (signed by the inviter, checked by every member) ─────────────
+
+export function revocationBody(group: string, id: string): Uint8Array {
+  return concat(REVOKE_LABEL, hexToBytes(group), utf8(id));
+}
+
+export function signRevocation(inviterSeed: Uint8Array, group: string, id: string): Uint8Array {
+  return nobleCrypto.ed25519Sign(inviterSeed, revocationBody(group, id));
+}
+
+export function revocationValid(ticket: Ticket, signature: Uint8Array): boolean {
+  return signature.length === SIG_BYTES && nobleCrypto.ed25519Verify(hexToBytes(ticket.inviterKey), revocationBody(ticket.group, ticket.id), signature);
 }

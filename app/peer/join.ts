@@ -7,8 +7,15 @@
  * and the inviter last (the expanding ring of 001).
  *
  * Invariants:
- * - The invite was parsed and checked (signature, expiry) by the caller; the
- *   engine carries it, as bytes, as the credential every admitter checks.
+ * - The invite was parsed and checked (signature, secret, expiry) by the caller.
+ *   The engine carries, as its credential, the ticket and a signature with the
+ *   invite's join key bound to this identity and the group (peer/invite): never
+ *   the secret, and worth nothing to another identity.
+ * - No contact is offered to the engine (which would send it the credential, and
+ *   accept an Admit from it) before it has answered this newcomer's challenge with
+ *   a proof of membership (docs/protocol.md §5 "Invites and the join handshake",
+ *   issue 15 §2): the inviter, LAN peers found by mDNS, and any peer offered later
+ *   alike. A contact whose proof is wrong is never asked again during this join.
  * - If the engine refuses the invite's parameters, the topics subscribed for the
  *   join are unsubscribed again and the caller gets `badInvite`; nothing is saved.
  * - Once the engine exists, the group is attached, driven and saved at once.
@@ -20,20 +27,26 @@ import { ApiError } from '../api/handler.js';
 import { LocalProtocolError } from '../core/errors.js';
 import { GroupEngine, GroupRuntime, newGroupRecord } from './group.js';
 import type { GroupHost } from './group.js';
-import type { Invite } from './invite.js';
+import { joinCredential, type Invite } from './invite.js';
+import type { InviteExchange } from './invite-exchange.js';
 import type { Mesh } from './mesh.js';
 import type { Transport } from './transport.js';
-import { validMultiaddr, type PeerContext } from './peer-context.js';
+import { sleep, validMultiaddr, type PeerContext } from './peer-context.js';
+import type { MemberKey } from '../core/types.js';
 
-/** What a join needs besides the context: the mesh (LAN contacts), the transport (topics) and the runtimes' host. */
+/** How far apart a contact that did not answer (yet) is challenged again: 1.5 s, growing to 6 s. */
+const CHECK_RETRY_MS = 1500;
+
+/** What a join needs besides the context: the mesh (LAN contacts), the transport (topics), the invite exchange and the runtimes' host. */
 export interface JoinParts {
   readonly ctx: PeerContext;
   readonly host: GroupHost;
   readonly mesh: Mesh;
   readonly transport: Transport;
+  readonly invites: InviteExchange;
 }
 
-export async function joinWithInvite({ ctx, host, mesh, transport }: JoinParts, invite: Invite): Promise<{ group: string }> {
+export async function joinWithInvite({ ctx, host, mesh, transport, invites }: JoinParts, invite: Invite): Promise<{ group: string }> {
   const { node, log } = ctx;
   const inviterPid = peerOfMemberKey(invite.inviterKey)!;
   const dialable = invite.addrs.filter(validMultiaddr);
@@ -42,7 +55,6 @@ export async function joinWithInvite({ ctx, host, mesh, transport }: JoinParts, 
     await node.dial(inviterPid, { signal: AbortSignal.timeout(15_000) }).catch(() => log('inviter not reachable yet'));
   }
   await transport.subscribeForJoin(invite.group, invite.inviterKey);
-  const contacts = [...mesh.lanContacts(invite.inviterKey), invite.inviterKey];
   const now = Date.now();
   const record = newGroupRecord(invite.group, invite.name, now);
   record.addresses = dialable.length > 0 ? { [invite.inviterKey]: dialable } : {};
@@ -57,8 +69,8 @@ export async function joinWithInvite({ ctx, host, mesh, transport }: JoinParts, 
           group: invite.group,
           name: invite.name,
           params: invite.params,
-          credential: new TextEncoder().encode(invite.link),
-          contacts,
+          credential: joinCredential(invite, ctx.selfKey),
+          contacts: [],
           now,
         }),
       ctx.keepTraffic,
@@ -68,8 +80,55 @@ export async function joinWithInvite({ ctx, host, mesh, transport }: JoinParts, 
     if (err instanceof LocalProtocolError) throw new ApiError(ErrorCodes.badInvite, `invite parameters refused: ${err.message}`);
     throw err;
   }
+  rt.contactCheck = contactChecker(ctx, invites, rt, invite);
   transport.attach(rt);
   rt.drive();
   rt.save();
+  // Nearest first (001): LAN peers, then the inviter; each must prove membership first.
+  rt.addContacts([...mesh.lanContacts(invite.inviterKey), invite.inviterKey]);
   return { group: rt.group };
+}
+
+/**
+ * The join handshake's gate for one join: challenges each contact, one challenge
+ * at a time per contact; retries, while the join lasts, one that could not be
+ * reached or had no proof yet (a member not yet told of the invite); refuses for
+ * good one whose proof was wrong.
+ */
+function contactChecker(ctx: PeerContext, invites: InviteExchange, rt: GroupRuntime, invite: Invite): (key: MemberKey) => Promise<boolean> {
+  const inFlight = new Map<MemberKey, Promise<boolean>>();
+  const refused = new Set<MemberKey>();
+  const passed = new Set<MemberKey>();
+  const joining = () => !ctx.stopped() && rt.engine.state() === 'joining';
+  const who = (key: MemberKey) => `contact ${peerOfMemberKey(key)?.toString().slice(-8) ?? '?'}`;
+  const vet = async (key: MemberKey): Promise<boolean> => {
+    for (let attempt = 0; joining(); attempt++) {
+      const verdict = await invites.checkContact(invite, key);
+      if (verdict === 'member') {
+        passed.add(key);
+        return true;
+      }
+      if (verdict === 'forged') {
+        ctx.log(`${who(key)} failed the invite handshake (not a member of the invited group): it is not asked`);
+        refused.add(key);
+        return false;
+      }
+      if (verdict === 'revoked') {
+        ctx.emit('group.joinProgress', { group: invite.group, stage: 'failed', detail: 'this invite was revoked by the member who made it; ask for a new one' });
+        refused.add(key);
+        return false;
+      }
+      await sleep(CHECK_RETRY_MS * Math.min(attempt + 1, 4));
+    }
+    return false;
+  };
+  return (key) => {
+    if (refused.has(key) || passed.has(key)) return Promise.resolve(passed.has(key));
+    let p = inFlight.get(key);
+    if (!p) {
+      p = vet(key).finally(() => inFlight.delete(key));
+      inFlight.set(key, p);
+    }
+    return p;
+  };
 }

@@ -35,6 +35,7 @@ import { createApiHandler, type ApiHandler, type EventSink } from '../api/handle
 import type { MemberKey } from '../core/types.js';
 import { GroupEngine, GroupRuntime, type GroupHost } from './group.js';
 import { Transport } from './transport.js';
+import { InviteExchange } from './invite-exchange.js';
 import { Mesh } from './mesh.js';
 import { CatchUp } from './catch-up.js';
 import { peerMethods } from './api-methods.js';
@@ -133,6 +134,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identity: Profile
   const catchUp = new CatchUp(ctx);
   const mesh = new Mesh(ctx, (rt, key) => void catchUp.ask(rt, key), options.relays ?? []);
   const transport = new Transport(ctx, mesh.reach);
+  const invites = new InviteExchange(ctx);
   const host: GroupHost = {
     selfKey: ctx.selfKey,
     profile,
@@ -143,15 +145,21 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identity: Profile
     unicast: (group, to, bytes) => transport.unicast(group, to, bytes),
     peerIdOf,
     allowlisted: (key) => allowlist.has(key),
-    onMember: (rt) => catchUp.onMember(rt),
+    onMember: (rt) => {
+      catchUp.onMember(rt);
+      invites.onMember(rt);
+    },
+    invitesChanged: (rt) => invites.announce(rt),
     log,
   };
 
   await transport.serveGroupStream();
   await catchUp.serve();
   await mesh.serve();
+  await invites.serve();
   mesh.listen();
   mesh.start();
+  invites.start();
 
   // ── restore groups from the profile ───────────────────────────────────────
   for (const gid of profile.groupIds()) {
@@ -170,7 +178,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identity: Profile
     }
   }
 
-  const methods = peerMethods({ ctx, host, mesh, transport }, { inviteAddresses: options.inviteAddresses });
+  const methods = peerMethods({ ctx, host, mesh, transport, invites }, { inviteAddresses: options.inviteAddresses });
   api = createApiHandler(methods, (method, err) => log(`api ${method}: ${err instanceof Error ? `${err.name}: ${err.message}` : 'error'}`));
 
   return {
@@ -183,6 +191,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identity: Profile
       if (stopped) return;
       stopped = true;
       mesh.stop();
+      invites.stop();
       for (const rt of ctx.groups.values()) rt.stop();
       await Promise.resolve(node.stop()).catch(() => {});
       profile.close();

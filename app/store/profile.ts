@@ -63,6 +63,13 @@ export interface ProfileIdentity {
   name: string;
 }
 
+/** One invite in a group's ledger (base64url): its signed ticket, the member proof key, the inviter's revocation. */
+export interface InviteLedgerEntry {
+  ticket: string;
+  proofKey?: string;
+  revocation?: string;
+}
+
 /** Group bookkeeping stored next to the engine snapshot. */
 export interface GroupRecord {
   group: string;
@@ -70,8 +77,10 @@ export interface GroupRecord {
   joinedAt: number;
   /** Last time the user marked the group read. */
   lastReadAt: number;
-  /** Uses counted by this member per invite ID it admitted with. */
+  /** Identities admitted per invite ID, as this member knows them (its own admissions and its fellow members'). */
   inviteUses: Record<string, string[]>;
+  /** Invites known to this member, by ID (peer/invite-ledger; issue 15 §2). Absent in older records. */
+  invites?: Record<string, InviteLedgerEntry>;
   /** When this member learned each member was admitted (bounds what catch-up serves them). */
   admittedAt: Record<string, number>;
   /** Latest receive time of group data (catch-up asks from there). */

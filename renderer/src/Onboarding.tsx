@@ -7,6 +7,7 @@ import { useEffect, useEffectEvent, useRef, useState, type FormEvent } from 'rea
 import type { EventPayload } from '../../app/api/contract.js';
 import type { ConclaveClient } from './client.js';
 import { errorText, useEvent } from './context.js';
+import { sentence } from './invite-text.js';
 import { Icon } from './Icon.js';
 
 type Stage = EventPayload<'group.joinProgress'>['stage'];
@@ -136,7 +137,7 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
         finish(res.group);
       }
     } catch (err) {
-      setError(errorText(err));
+      setError(sentence(errorText(err)));
       setBusy(null);
     }
   };

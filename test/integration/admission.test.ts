@@ -15,6 +15,8 @@ import { startPeer, type RunningPeer } from '../../app/peer/peer.js';
 import { Profile } from '../../app/store/profile.js';
 import { memberKeyOfPeer, peerIdStringOfMemberKey, bytesToHex } from '../../app/net/ids.js';
 import { nobleCrypto } from '../../app/crypto/noble.js';
+import { PROTOCOL_GROUP, serve } from '../../app/net/unicast.js';
+import { PROTOCOL_INVITE } from '../../app/peer/invite-exchange.js';
 import { until } from './harness.js';
 
 const running: RunningPeer[] = [];
@@ -85,4 +87,63 @@ test('use limits, allowlisted peer IDs, members admitting members, the board for
   // The newcomer cannot read pre-admission traffic, but its admitter re-shares the current board.
   await until('third to see the current board', async () => (await boardIds(third.peer)).join() === 'p2', 30_000);
   await until('host to list four members', async () => ((await host.peer.api.call('group.members', { group })) as unknown[]).length >= 4, 30_000);
+});
+
+/**
+ * Issue 15 §2 over real libp2p: a hostile peer on the "LAN" (offered to the
+ * newcomer as mDNS would, before the inviter) answers the join handshake with a
+ * made-up proof and records every group frame it is sent: the newcomer sends it
+ * nothing but a challenge and is admitted by the inviter. Then a revocation made
+ * by the inviter reaches a fellow member, which answers a later newcomer with it.
+ */
+test('join handshake against a hostile LAN peer; a revocation holds group-wide', { timeout: 120_000 }, async () => {
+  const host = await peer('host');
+  const { group } = (await host.peer.api.call('group.create', { name: 'den' })) as { group: string };
+  const { invite, id: first } = (await host.peer.api.call('group.invite', { group, uses: 2, ttlSec: 600 })) as { invite: string; id: string };
+
+  const thief = await peer('thief');
+  const heard: { protocol: string; bytes: string }[] = [];
+  const listen = async (protocol: string, answer: (frame: Uint8Array) => Uint8Array[] | undefined) => {
+    await thief.peer.node.unhandle(protocol);
+    await serve(thief.peer.node, protocol, { maxFrameBytes: 1024 * 1024, maxFrames: 1, timeoutMs: 10_000 }, (_remote, frames) => {
+      heard.push({ protocol, bytes: Buffer.from(frames[0] ?? []).toString('latin1') });
+      return frames[0] ? answer(frames[0]) : undefined;
+    });
+  };
+  await listen(PROTOCOL_INVITE, () => [new TextEncoder().encode(JSON.stringify({ t: 'proof', proof: Buffer.alloc(32, 7).toString('base64url') }))]);
+  await listen(PROTOCOL_GROUP, () => undefined);
+
+  const newcomer = await peer('newcomer');
+  await newcomer.peer.node.dial(thief.peer.node.getMultiaddrs()[0]!);
+  // As mDNS would: the thief is a LAN peer, offered to joins before the inviter.
+  newcomer.peer.node.dispatchEvent(new CustomEvent('peer:discovery', { detail: { id: thief.peer.node.peerId, multiaddrs: thief.peer.node.getMultiaddrs() } }));
+  await newcomer.peer.api.call('group.join', { invite });
+  await until('the newcomer to be admitted by the inviter', async () => (await state(newcomer.peer, group)) === 'member', 30_000);
+  assert.ok(heard.some((h) => h.protocol === PROTOCOL_INVITE), 'the thief was challenged');
+  assert.deepEqual(heard.filter((h) => h.protocol === PROTOCOL_GROUP), [], 'the thief was sent no join request');
+  const secretPart = invite.slice(-20);
+  assert.ok(heard.every((h) => !h.bytes.includes(group) && !h.bytes.includes(secretPart)), 'the thief heard neither the group ID nor the invite');
+
+  // The newcomer learnt the group's invites (its ledger) and sees the use counted group-wide.
+  await until('the newcomer to know the invite and its use', async () => {
+    const list = (await newcomer.peer.api.call('invite.list', { group })) as { id: string; used: number; mine: boolean }[];
+    const mine = list.find((x) => x.id === first);
+    return mine && mine.used === 1 && !mine.mine;
+  }, 30_000);
+
+  // Revoked by the inviter: the newcomer (a member now) learns it; a later joiner that only reaches the newcomer is told so.
+  const { invite: second, id } = (await host.peer.api.call('group.invite', { group, uses: 5, ttlSec: 600 })) as { invite: string; id: string };
+  await assert.rejects(newcomer.peer.api.call('invite.revoke', { group, id }), /only the member who made an invite/);
+  await host.peer.api.call('invite.revoke', { group, id });
+  await until('the revocation to reach the other member', async () => {
+    const list = (await newcomer.peer.api.call('invite.list', { group })) as { id: string; revoked: boolean }[];
+    return list.find((x) => x.id === id)?.revoked;
+  }, 30_000);
+  await host.peer.stop();
+  const late = await peer('late');
+  await late.peer.node.dial(newcomer.peer.node.getMultiaddrs()[0]!);
+  late.peer.node.dispatchEvent(new CustomEvent('peer:discovery', { detail: { id: newcomer.peer.node.peerId, multiaddrs: newcomer.peer.node.getMultiaddrs() } }));
+  await late.peer.api.call('group.join', { invite: second });
+  await until('the late joiner to be told the invite was revoked', () => late.events.find((x) => x.e === 'group.joinProgress' && x.p.stage === 'failed' && /revoked/.test(String(x.p.detail))), 30_000);
+  assert.notEqual(await state(late.peer, group), 'member');
 });

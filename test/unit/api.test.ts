@@ -32,6 +32,8 @@ function stubMethods(): PeerMethods {
     },
     'group.list': () => [],
     'group.invite': notImplemented,
+    'invite.list': () => [],
+    'invite.revoke': notImplemented,
     'group.join': notImplemented,
     'group.leave': notImplemented,
     'group.exclude': notImplemented,

@@ -67,7 +67,8 @@ test('a tampered body fails the signature; a signature by another key on this bo
   const forgedRaw = Buffer.from(forged.slice(INVITE_PREFIX.length), 'base64url');
   const forgedLen = forgedRaw.readUInt16BE(0);
   const genuine = Buffer.from(make().slice(INVITE_PREFIX.length), 'base64url');
-  const spliced = Buffer.concat([genuine.subarray(0, genuine.length - 64), forgedRaw.subarray(2 + forgedLen)]);
+  // Wire form: len ‖ body ‖ signature (64) ‖ secret (16): the forged signature on the genuine body.
+  const spliced = Buffer.concat([genuine.subarray(0, genuine.length - 80), forgedRaw.subarray(2 + forgedLen)]);
   assert.equal(code(() => parseInvite(INVITE_PREFIX + spliced.toString('base64url'), now)), 'bad-signature');
   assert.equal(parseInvite(forged, now).inviter, peerIdStringOfMemberKey(bytesToHex(nobleCrypto.ed25519PublicKey(other))), 'a stranger can sign its own invite; admission checks the inviter is a member');
 });
@@ -82,13 +83,13 @@ test('malformed input: prefix, alphabet, truncation, size, inviter type', () => 
 
 test('parameters out of bounds are refused even when correctly signed', () => {
   const body = JSON.stringify({
-    v: 1, group: '0123456789abcdef0123456789abcdef', name: 'x',
+    v: 2, group: '0123456789abcdef0123456789abcdef', name: 'x',
     params: { ...defaultParams({ exclude: 'any-member' }), V: 3 },
-    inviter: peerId, addrs: [], expiresAt: now + 1000, uses: 1, secret: 'AQEBAQEBAQEBAQEBAQEBAQ',
+    inviter: peerId, addrs: [], expiresAt: now + 1000, uses: 1, id: '0123456789abcdef', joinKey: 'ab'.repeat(32), proofCheck: 'cd'.repeat(32),
   });
   const bodyBytes = Buffer.from(body);
-  const sig = nobleCrypto.ed25519Sign(seed, Buffer.concat([Buffer.from('conclave/invite/v1\0'), bodyBytes]));
-  const out = Buffer.concat([Buffer.from([bodyBytes.length >> 8, bodyBytes.length & 0xff]), bodyBytes, Buffer.from(sig)]);
+  const sig = nobleCrypto.ed25519Sign(seed, Buffer.concat([Buffer.from('conclave/invite/v2\0'), bodyBytes]));
+  const out = Buffer.concat([Buffer.from([bodyBytes.length >> 8, bodyBytes.length & 0xff]), bodyBytes, Buffer.from(sig), Buffer.alloc(16, 1)]);
   const err = (() => {
     try {
       parseInvite(INVITE_PREFIX + out.toString('base64url'), now);

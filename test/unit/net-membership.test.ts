@@ -69,7 +69,7 @@ test('a non-member is dropped before the engine, rejected by gossipsub, logged, 
   const forged = [
     attacker.revision([tekInfo]),
     attacker.memberAdmitted([{ key: attacker.key, name: 'sybil', admittedAt: Date.now() }]),
-    attacker.encode({ type: MsgType.Leave, sentAt: Date.now() }),
+    attacker.encode({ type: MsgType.Leave, sentAt: Date.now(), signature: new Uint8Array(64) }),
   ];
   for (const bytes of forged) await rogue.services.pubsub.publish(topics.control, bytes);
 
@@ -97,7 +97,7 @@ test('a non-member is dropped before the engine, rejected by gossipsub, logged, 
   );
 
   // Repeated offences: the rogue is blocked at the peer layer and disconnected.
-  for (let i = 0; i < 12; i++) await rogue.services.pubsub.publish(topics.control, attacker.encode({ type: MsgType.Leave, sentAt: Date.now() + i }));
+  for (let i = 0; i < 12; i++) await rogue.services.pubsub.publish(topics.control, attacker.encode({ type: MsgType.Leave, sentAt: Date.now() + i, signature: new Uint8Array(64) }));
   const info = await until('the rogue to be listed as blocked', async () => {
     const r = (await peer.api.call('net.info', {})) as { blocked: { peerId: string; until: number; reason: string }[] };
     return r.blocked.some((b) => b.peerId === rogue.peerId.toString()) && r;

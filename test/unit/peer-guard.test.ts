@@ -55,7 +55,7 @@ test('the blocklist is bounded: a full list drops the block that ends first', ()
 
 const GROUP = new Uint8Array(16).fill(7);
 const heartbeat = encodeMessage(GROUP, { type: MsgType.Heartbeat, sentAt: 1, keys: [], history: [], blocklistCount: 0, rosterCount: 1 });
-const leave = encodeMessage(GROUP, { type: MsgType.Leave, sentAt: 1 });
+const leave = encodeMessage(GROUP, { type: MsgType.Leave, sentAt: 1, signature: new Uint8Array(64) });
 const joinRequest = encodeMessage(GROUP, { type: MsgType.JoinRequest, name: 'n', credential: new Uint8Array(0), sentAt: 1 });
 const data = encodeMessage(GROUP, {
   type: MsgType.Data,

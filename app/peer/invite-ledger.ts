@@ -1,0 +1,188 @@
+/**
+ * @module peer/invite-ledger
+ * What a group's members know about the invites issued for it (issue 15 §2,
+ * docs/protocol.md §5 "Invites and the join handshake"): per invite its signed
+ * ticket, the member proof key (when the inviter shared it), the set of
+ * identities admitted with it and the inviter's revocation, if any. Kept in the
+ * group record (`invites`, `inviteUses`) and merged from fellow members.
+ *
+ * The ledger is a join-semilattice: entries are keyed by invite ID, use sets
+ * only grow (union), a revocation once valid stays; merging in any order gives
+ * the same ledger, so members that have talked to each other count the same uses.
+ *
+ * Invariants:
+ * - Nothing enters the ledger unverified: a ticket must carry the inviter's valid
+ *   signature and name this group; a proof key must hash to the ticket's
+ *   `proofCheck`; a revocation must be the inviter's signature over (group, ID).
+ * - Expired entries are dropped when the ledger is merged or sent.
+ * - Bounded: at most MAX_ENTRIES invites and `uses + USE_SLACK` identities per invite.
+ * Pure functions over the record: no I/O (peer/invite-exchange moves the bytes).
+ */
+import { z } from 'zod';
+import { nobleCrypto } from '../crypto/noble.js';
+import { bytesToHex } from '../net/ids.js';
+import type { GroupRecord, InviteLedgerEntry } from '../store/profile.js';
+import { parseTicket, revocationValid, type Invite, type Ticket } from './invite.js';
+
+export const MAX_ENTRIES = 256;
+/** Uses announced past the limit are kept (a race between admitters), up to this many more. */
+const USE_SLACK = 32;
+
+const B64 = (max: number) => z.string().regex(/^[A-Za-z0-9_-]*$/).max(max);
+const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const LedgerEntryWire = z
+  .object({
+    ticket: B64(4096),
+    proofKey: B64(64).optional(),
+    revocation: B64(128).optional(),
+    used: z.array(Hex64).max(1000 + USE_SLACK),
+  })
+  .strict();
+export type LedgerEntryWire = z.infer<typeof LedgerEntryWire>;
+
+const fromB64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64url'));
+const toB64 = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
+
+function entries(record: GroupRecord): Record<string, InviteLedgerEntry> {
+  return (record.invites ??= {});
+}
+
+function ticketOf(entry: InviteLedgerEntry, now: number): Ticket | null {
+  try {
+    return parseTicket(fromB64(entry.ticket), now);
+  } catch {
+    return null;
+  }
+}
+
+/** The inviter records an invite it just made (with its proof key: it will share it with members). */
+export function recordIssued(record: GroupRecord, invite: Invite, proofKey: Uint8Array): void {
+  entries(record)[invite.id] = { ticket: toB64(invite.bytes), proofKey: toB64(proofKey) };
+  record.inviteUses[invite.id] ??= [];
+}
+
+/** An admitter records an invite it saw only as a newcomer's credential (no proof key). */
+export function recordSeen(record: GroupRecord, ticket: Ticket): void {
+  const all = entries(record);
+  if (!all[ticket.id]) all[ticket.id] = { ticket: toB64(ticket.bytes) };
+}
+
+export function recordRevocation(record: GroupRecord, ticket: Ticket, signature: Uint8Array): void {
+  const all = entries(record);
+  const entry = (all[ticket.id] ??= { ticket: toB64(ticket.bytes) });
+  entry.revocation = toB64(signature);
+}
+
+export function isRevoked(record: GroupRecord, id: string): boolean {
+  return Boolean(record.invites?.[id]?.revocation);
+}
+
+export function revocationOf(record: GroupRecord, id: string): Uint8Array | null {
+  const r = record.invites?.[id]?.revocation;
+  return r ? fromB64(r) : null;
+}
+
+export function proofKeyOf(record: GroupRecord, id: string): Uint8Array | null {
+  const k = record.invites?.[id]?.proofKey;
+  return k ? fromB64(k) : null;
+}
+
+export function ticketFor(record: GroupRecord, id: string, now: number): Ticket | null {
+  const entry = record.invites?.[id];
+  return entry ? ticketOf(entry, now) : null;
+}
+
+/** Counts `member` as admitted with invite `id`; true if it was not counted before. */
+export function countUse(record: GroupRecord, id: string, member: string): boolean {
+  const used = (record.inviteUses[id] ??= []);
+  if (used.includes(member)) return false;
+  used.push(member);
+  return true;
+}
+
+/** Drops expired invites (their uses go with them: an expired invite admits nobody). */
+export function prune(record: GroupRecord, now: number): boolean {
+  let changed = false;
+  for (const [id, entry] of Object.entries(entries(record))) {
+    if (!ticketOf(entry, now)) {
+      delete entries(record)[id];
+      delete record.inviteUses[id];
+      changed = true;
+    }
+  }
+  // Use sets of invites the ledger does not hold (older records, version 1 invites) go too.
+  for (const id of Object.keys(record.inviteUses)) {
+    if (!entries(record)[id]) {
+      delete record.inviteUses[id];
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/** This member's ledger as sent to a fellow member. */
+export function ledgerOf(record: GroupRecord, now: number): LedgerEntryWire[] {
+  prune(record, now);
+  return Object.entries(entries(record))
+    .slice(0, MAX_ENTRIES)
+    .map(([id, e]) => ({
+      ticket: e.ticket,
+      ...(e.proofKey ? { proofKey: e.proofKey } : {}),
+      ...(e.revocation ? { revocation: e.revocation } : {}),
+      used: (record.inviteUses[id] ?? []).slice(0, 1000 + USE_SLACK),
+    }));
+}
+
+/** Merges a fellow member's ledger into ours; every part is verified first. Returns true if ours changed. */
+export function mergeLedger(record: GroupRecord, group: string, incoming: readonly LedgerEntryWire[], now: number): boolean {
+  let changed = false;
+  const all = entries(record);
+  for (const e of incoming.slice(0, MAX_ENTRIES)) {
+    const ticket = ticketOf({ ticket: e.ticket }, now);
+    if (!ticket || ticket.group !== group) continue;
+    let entry = all[ticket.id];
+    if (!entry) {
+      if (Object.keys(all).length >= MAX_ENTRIES) continue;
+      entry = all[ticket.id] = { ticket: toB64(ticket.bytes) };
+      changed = true;
+    }
+    if (!entry.proofKey && e.proofKey && bytesToHex(nobleCrypto.sha256(fromB64(e.proofKey))) === ticket.proofCheck) {
+      entry.proofKey = e.proofKey;
+      changed = true;
+    }
+    if (!entry.revocation && e.revocation && revocationValid(ticket, fromB64(e.revocation))) {
+      entry.revocation = e.revocation;
+      changed = true;
+    }
+    const used = (record.inviteUses[ticket.id] ??= []);
+    for (const member of e.used) {
+      if (used.length >= ticket.uses + USE_SLACK) break;
+      if (!used.includes(member)) {
+        used.push(member);
+        changed = true;
+      }
+    }
+  }
+  return changed;
+}
+
+export interface InviteView {
+  id: string;
+  uses: number;
+  used: number;
+  expiresAt: number;
+  revoked: boolean;
+  /** The inviter's peer ID. */
+  inviter: string;
+}
+
+export function inviteViews(record: GroupRecord, now: number): InviteView[] {
+  const out: InviteView[] = [];
+  for (const [id, entry] of Object.entries(entries(record))) {
+    const t = ticketOf(entry, now);
+    if (!t) continue;
+    out.push({ id, uses: t.uses, used: (record.inviteUses[id] ?? []).length, expiresAt: t.expiresAt, revoked: Boolean(entry.revocation), inviter: t.inviter });
+  }
+  return out.sort((a, b) => b.expiresAt - a.expiresAt);
+}
