@@ -37,6 +37,7 @@ import { GroupEngine, GroupRuntime, type GroupHost } from './group.js';
 import { Transport } from './transport.js';
 import { Mesh } from './mesh.js';
 import { CatchUp } from './catch-up.js';
+import { nodeCrypto } from '../crypto/node.js';
 import { peerMethods } from './api-methods.js';
 import { ownAddresses, peerIdOf, type PeerContext } from './peer-context.js';
 
@@ -141,6 +142,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identity: Profile
     unicast: (group, to, bytes) => transport.unicast(group, to, bytes),
     peerIdOf,
     allowlisted: (key) => allowlist.has(key),
+    sign: (message) => nodeCrypto.ed25519Sign(ctx.identity.current.seed, message),
     onMember: (rt) => catchUp.onMember(rt),
     log,
   };
@@ -181,6 +183,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identity: Profile
       if (stopped) return;
       stopped = true;
       mesh.stop();
+      catchUp.stop();
       for (const rt of ctx.groups.values()) rt.stop();
       await Promise.resolve(node.stop()).catch(() => {});
       profile.close();
