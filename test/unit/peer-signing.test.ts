@@ -180,3 +180,27 @@ test('traffic: select answers a summary with what is lacking, within count and b
   assert.equal(t.select({}, 2, 0, 100, 1e6).items.length, 21, 'nothing under a TEK the asker cannot read');
   p.close();
 });
+
+test('catch-up frames are checked by schema; summaries are bounded', async () => {
+  const { CatchUpRequest, CatchUpHeader, boundedSummary } = await import('../../app/peer/catch-up.js');
+  const ok = { v: 2, group: G, have: { [alice.key]: [[1, 5]] }, minTek: 0, cursor: 0 };
+  assert.equal(CatchUpRequest.safeParse(ok).success, true);
+  for (const bad of [
+    { ...ok, v: 1 },
+    { ...ok, since: 0 },
+    { ...ok, have: { [alice.key]: [[5, 1]] } },
+    { ...ok, have: { [alice.key]: [[0, 1]] } },
+    { ...ok, have: { nothex: [[1, 1]] } },
+    { ...ok, cursor: -1 },
+    { group: G, since: 0 },
+  ]) {
+    assert.equal(CatchUpRequest.safeParse(bad).success, false, JSON.stringify(bad));
+  }
+  assert.equal(CatchUpHeader.safeParse({ v: 2, ok: true, epoch: 'ab'.repeat(8), next: 3, total: 9 }).success, true);
+  assert.equal(CatchUpHeader.safeParse({ v: 2, refused: 'rate', retryAfterMs: 100 }).success, true);
+  assert.equal(CatchUpHeader.safeParse({ v: 2, refused: 'because' }).success, false);
+  const many: Record<string, [number, number][]> = { [alice.key]: Array.from({ length: 3000 }, (_, i): [number, number] => [2 * i + 1, 2 * i + 1]) };
+  const b = boundedSummary(many, 1500);
+  assert.equal(b[alice.key]!.length, 1500);
+  assert.deepEqual(b[alice.key]!.at(-1), [5999, 5999], 'the most recent ranges are kept');
+});
