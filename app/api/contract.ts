@@ -216,6 +216,8 @@ export const Events = {
   'chat.message': ChatMessage,
   'chat.undecryptable': z.object({ group: GroupIdString, sender: PeerIdString, sentAt: z.number(), receivedAt: z.number() }),
   'board.stroke': BoardStroke,
+  /** Reconciliation is bringing back missing messages (issue 19 §4): `received` of `total`; `done` once the session ends. */
+  'chat.catchUp': z.object({ group: GroupIdString, received: z.number().int().min(0), total: z.number().int().min(0), done: z.boolean() }),
   'group.member': z.object({
     group: GroupIdString,
     peerId: PeerIdString,

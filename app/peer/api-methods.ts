@@ -233,7 +233,7 @@ export function peerMethods(parts: JoinParts, options: MethodOptions): PeerMetho
     'board.state': ({ group }) => runtime(group).board(),
     'keys.table': ({ group }) => {
       const rt = runtime(group);
-      return keysTableResult(rt.engine.keyTable(Date.now()), rt.rejections.list(), peerIdOf);
+      return keysTableResult(rt.engine.keyTable(Date.now()), rt.rejections.list(), peerIdOf, rt.syncLog);
     },
     'net.info': () => ({
       peerId: selfPeerId,

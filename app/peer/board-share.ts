@@ -13,13 +13,16 @@
  * admission: after a fixed 1.5 s it shared the board under the old revision
  * whenever the step took longer (a busy machine).
  *
+ * Each stroke goes out as its author signed it (payload.ts): the receiver checks
+ * every author's signature, so the sharer cannot add, alter or re-date a stroke.
+ * Strokes kept unsigned (profiles older than signing) are not re-shared.
+ *
  * Invariants:
  * - One share timer per group; a later admission restarts the 6 s bound.
  * - Nothing is shared by a member that is not (or no longer) a current member,
  *   or once the group is stopped; a stroke too large for one chunk is skipped.
  */
-import { randomBytes } from 'node:crypto';
-import { encodePayload } from './payload.js';
+import { encodePayload, type SignedMessage } from './payload.js';
 import type { KeptStroke } from './history.js';
 
 const BOARD_SHARE_DELAY_MS = 1500;
@@ -70,13 +73,13 @@ export class BoardShare {
 
   private share(): void {
     if (!this.host.canShare()) return;
-    const items = this.host.strokes().map((s) => ({ mid: s.mid, sender: s.sender, sentAt: s.sentAt, stroke: s.stroke }));
-    let chunk: typeof items = [];
+    const items = this.host.strokes().flatMap((s) => (s.signed ? [s.signed] : []));
+    let chunk: SignedMessage[] = [];
     let size = 0;
     const flush = (): void => {
       if (chunk.length === 0) return;
       try {
-        this.host.send(encodePayload({ v: 1, t: 'board', id: randomBytes(16).toString('hex'), items: chunk }));
+        this.host.send(encodePayload({ v: 2, t: 'board', items: chunk }));
       } catch (err) {
         this.host.log(`board not re-shared: ${err instanceof Error ? err.message : 'error'}`);
       }

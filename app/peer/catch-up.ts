@@ -1,78 +1,316 @@
 /**
  * @module peer/catch-up
- * Catch-up after being offline (issue 5 §7; docs/architecture.md "Catch-up after
- * being offline"), both sides of `/conclave/catchup`: a member asks a fellow
- * member for the encrypted data messages it kept since a time, and feeds them to
- * its engine as if they had just arrived on the data topic.
+ * Reconciliation of history (issue 19; docs/architecture.md "Reconciliation"),
+ * both sides of `/conclave/catchup`: a member sends a fellow member a summary of
+ * what it holds (per author, the ranges of sequence numbers) and gets back,
+ * as the encrypted packets that travelled, exactly what it lacks — in rounds,
+ * resumed from a cursor, retried with backoff while a gap remains — and feeds
+ * them to its engine as if they had just arrived on the data topic.
  *
- * Request: JSON `{ group, since }`. Response: one frame per kept message,
- * author's member key (32) ‖ the message as published.
+ * Request (one JSON frame, `CatchUpRequest`): `{ v: 2, group, have, minTek,
+ * cursor, epoch }`. Reply: a JSON header frame (`CatchUpHeader`: `{ v: 2, ok,
+ * epoch, next, total }` or a typed refusal `{ v: 2, refused, retryAfterMs }`),
+ * then one frame per packet, author's member key (32) ‖ the packet as published.
+ * Every frame is checked by schema (zod), never cast.
+ *
+ * Bounds (`CATCHUP_BOUNDS`): a reply carries at most `replyItems` packets and
+ * `replyBytes` bytes; a server answers a peer at most `peerRequests` times per
+ * `peerWindowMs` and `peerBytes` bytes per window, and `concurrent` requests at
+ * once, refusing the rest with `rate` or `busy`; an asker runs at most
+ * `sessionRounds` rounds per session, one session per group at a time.
  *
  * Invariants:
- * - Only current members are served, and only by a current member; the requester
- *   reads only what its own keys decrypt (the engine decides, not this module).
- * - A member asks from five minutes before the last data message it saw, so a
- *   crash that lost its last seconds of state loses nothing; duplicates are
- *   dropped by the runtime (by message ID) and by the engine.
- * - One request per (group, member) per 5 s, unless forced (on becoming a member).
+ * - Only current members are served, and only by a current member; the asker
+ *   reads only what its own keys decrypt (the engine decides, not this module),
+ *   and keeps only what its author signed (group.ts, authorship.ts).
+ * - While history has a gap (group.ts `gaps`), a session is retried with backoff
+ *   (1 s doubling to 30 s) against the next connected member; without one, a
+ *   member still reconciles every `periodMs` from where it stopped (the server's
+ *   cursor, valid for the server's `epoch`), so the last messages before a crash
+ *   or a partition come back even when no later message shows the gap.
  */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { bytesToHex, hexToBytes, memberKeyOfPeer, peerOfMemberKey } from '../net/ids.js';
-import { CATCHUP_REQUEST_LIMITS, CATCHUP_RESPONSE_LIMITS, PROTOCOL_CATCHUP, request, serve } from '../net/unicast.js';
+import { CATCHUP_REQUEST_LIMITS, PROTOCOL_CATCHUP, request, serve, type StreamLimits } from '../net/unicast.js';
+import { LIMITS } from '../core/wire.js';
 import type { MemberKey } from '../core/types.js';
 import type { GroupRuntime } from './group.js';
+import { SeqRanges, type Range } from './seq-ranges.js';
 import { isConnected, isCurrentMember, parseJsonFrame, type PeerContext } from './peer-context.js';
 
-const CATCHUP_THROTTLE_MS = 5000;
-const CATCHUP_MARGIN_MS = 5 * 60_000;
-const CATCHUP_MAX_ITEMS = 2000;
-/** A newly admitted member asks again this long after, for what was published while it was still joining. */
-const SECOND_ASK_MS = 4000;
+export const CATCHUP_BOUNDS = {
+  replyItems: 500,
+  replyBytes: 4 * 1024 * 1024,
+  peerRequests: 20,
+  peerBytes: 32 * 1024 * 1024,
+  peerWindowMs: 10_000,
+  concurrent: 4,
+  sessionRounds: 20,
+  summaryAuthors: 256,
+  summaryRanges: 2000,
+  periodMs: 5000,
+  backoffMinMs: 1000,
+  backoffMaxMs: 30_000,
+  /** A catch-up shown to the user ("catching up: n of m") when at least this many are missing. */
+  progressFrom: 20,
+} as const;
+
+const MAX_REQUEST_BYTES = 60 * 1024;
+const RESPONSE_LIMITS: StreamLimits = { maxFrameBytes: LIMITS.dataBytes + 32, maxFrames: CATCHUP_BOUNDS.replyItems + 1, timeoutMs: 30_000 };
+
+const Hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
+const Int = z.number().int().min(0).max(2 ** 48);
+const RangeSchema = z.tuple([Int, Int]).refine(([lo, hi]) => lo >= 1 && lo <= hi, 'range');
+
+export const CatchUpRequest = z
+  .object({
+    v: z.literal(2),
+    group: Hex(32),
+    have: z.record(Hex(64), z.array(RangeSchema).max(CATCHUP_BOUNDS.summaryRanges)),
+    minTek: Int,
+    cursor: Int,
+    epoch: Hex(16).optional(),
+  })
+  .strict()
+  .refine((r) => Object.keys(r.have).length <= CATCHUP_BOUNDS.summaryAuthors, 'too many authors')
+  .refine((r) => Object.values(r.have).reduce((n, a) => n + a.length, 0) <= CATCHUP_BOUNDS.summaryRanges, 'too many ranges');
+export type CatchUpRequest = z.infer<typeof CatchUpRequest>;
+
+export const CatchUpRefusal = z.enum(['bad-request', 'not-member', 'rate', 'busy']);
+export type CatchUpRefusal = z.infer<typeof CatchUpRefusal>;
+export const CatchUpHeader = z.union([
+  z.object({ v: z.literal(2), ok: z.literal(true), epoch: Hex(16), next: Int, total: Int }).strict(),
+  z.object({ v: z.literal(2), refused: CatchUpRefusal, retryAfterMs: Int.optional() }).strict(),
+]);
+export type CatchUpHeader = z.infer<typeof CatchUpHeader>;
+
+const encodeJson = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+
+/** A summary that fits one request frame: per author its ranges, the oldest merged away when too many (claiming less is safe: it costs re-sent packets, never a lost one). */
+export function boundedSummary(summary: Record<MemberKey, Range[]>, maxRanges: number): Record<MemberKey, Range[]> {
+  const authors = Object.keys(summary).slice(0, CATCHUP_BOUNDS.summaryAuthors);
+  const perAuthor = Math.max(1, Math.floor(maxRanges / Math.max(1, authors.length)));
+  const out: Record<MemberKey, Range[]> = {};
+  for (const a of authors) {
+    const r = summary[a]!;
+    out[a] = r.length <= perAuthor ? r : r.slice(r.length - perAuthor);
+  }
+  return out;
+}
+
+/** Per-peer request and byte budget of a server (one window at a time). */
+class PeerBudget {
+  private readonly windows = new Map<string, { start: number; requests: number; bytes: number }>();
+
+  take(peer: string, now: number): { ok: true } | { ok: false; retryAfterMs: number } {
+    let w = this.windows.get(peer);
+    if (!w || now - w.start >= CATCHUP_BOUNDS.peerWindowMs) {
+      if (this.windows.size > 1024) this.windows.clear();
+      w = { start: now, requests: 0, bytes: 0 };
+      this.windows.set(peer, w);
+    }
+    if (w.requests >= CATCHUP_BOUNDS.peerRequests || w.bytes >= CATCHUP_BOUNDS.peerBytes) return { ok: false, retryAfterMs: w.start + CATCHUP_BOUNDS.peerWindowMs - now };
+    w.requests++;
+    return { ok: true };
+  }
+
+  spent(peer: string, bytes: number): void {
+    const w = this.windows.get(peer);
+    if (w) w.bytes += bytes;
+  }
+}
+
+interface GroupSync {
+  running: boolean;
+  again: boolean;
+  full: boolean;
+  timer: NodeJS.Timeout | null;
+  backoffMs: number;
+  /** Per server: its epoch and where the last session stopped. */
+  cursors: Map<MemberKey, { epoch: string; next: number }>;
+  nextPeer: number;
+  hadGaps: boolean;
+}
 
 export class CatchUp {
-  private readonly lastAsked = new Map<string, number>();
+  private readonly budget = new PeerBudget();
+  private serving = 0;
+  private readonly epoch = randomBytes(8).toString('hex');
+  private readonly syncs = new Map<string, GroupSync>();
 
   constructor(private readonly ctx: PeerContext) {}
 
   /** Serves `/conclave/catchup` from the groups' kept traffic. */
   async serve(): Promise<void> {
-    await serve(this.ctx.node, PROTOCOL_CATCHUP, CATCHUP_REQUEST_LIMITS, (remote, frames) => {
-      const req = parseJsonFrame(frames[0]) as { group?: unknown; since?: unknown } | null;
+    await serve(this.ctx.node, PROTOCOL_CATCHUP, { ...CATCHUP_REQUEST_LIMITS, maxFrameBytes: MAX_REQUEST_BYTES }, (remote, frames) => {
       const from = memberKeyOfPeer(remote);
-      if (!req || !from || typeof req.group !== 'string' || typeof req.since !== 'number') return undefined;
+      const refuse = (refused: CatchUpRefusal, retryAfterMs?: number): Uint8Array[] => [encodeJson(retryAfterMs === undefined ? { v: 2, refused } : { v: 2, refused, retryAfterMs })];
+      const parsed = CatchUpRequest.safeParse(parseJsonFrame(frames[0]));
+      if (!from || !parsed.success) return refuse('bad-request');
+      const req = parsed.data;
       const rt = this.ctx.groups.get(req.group);
-      if (!rt || !isCurrentMember(rt, from)) return undefined; // only current members are served (issue 5 §7)
-      return rt.trafficSince(req.since, CATCHUP_MAX_ITEMS).map((item) => {
-        const out = new Uint8Array(32 + item.bytes.length);
-        out.set(hexToBytes(item.from), 0);
-        out.set(item.bytes, 32);
+      if (!rt || !isCurrentMember(rt, from)) return refuse('not-member'); // only current members are served (issue 5 §7)
+      const allowed = this.budget.take(from, Date.now());
+      if (!allowed.ok) return refuse('rate', Math.max(0, allowed.retryAfterMs));
+      if (this.serving >= CATCHUP_BOUNDS.concurrent) return refuse('busy', 500);
+      this.serving++;
+      try {
+        const cursor = req.epoch === this.epoch ? req.cursor : 0;
+        const sel = rt.trafficLog.select(req.have, req.minTek, cursor, CATCHUP_BOUNDS.replyItems, CATCHUP_BOUNDS.replyBytes);
+        const out = [encodeJson({ v: 2, ok: true, epoch: this.epoch, next: sel.next, total: sel.total })];
+        let bytes = 0;
+        for (const item of sel.items) {
+          const frame = new Uint8Array(32 + item.bytes.length);
+          frame.set(hexToBytes(item.from), 0);
+          frame.set(item.bytes, 32);
+          out.push(frame);
+          bytes += frame.length;
+        }
+        this.budget.spent(from, bytes);
         return out;
-      });
+      } finally {
+        this.serving--;
+      }
     });
   }
 
-  /** This member was just admitted: ask every connected member now, and once more a little later. */
+  /** This member was just admitted: reconcile now, from the start. */
   onMember(rt: GroupRuntime): void {
-    const ask = (): void => {
-      if (this.ctx.stopped()) return;
-      for (const m of rt.engine.members()) if (m.key !== this.ctx.selfKey && isConnected(this.ctx.node, m.key)) void this.ask(rt, m.key, true);
-    };
-    ask();
-    setTimeout(ask, SECOND_ASK_MS);
+    this.sync(rt, true);
   }
 
-  /** Asks `from` for the group's traffic since shortly before the last data this member saw. */
-  async ask(rt: GroupRuntime, from: MemberKey, force = false): Promise<void> {
-    const key = `${rt.group}:${from}`;
-    const now = Date.now();
-    if (!force && now - (this.lastAsked.get(key) ?? 0) < CATCHUP_THROTTLE_MS) return;
-    this.lastAsked.set(key, now);
-    const pid = peerOfMemberKey(from);
-    if (!pid || rt.engine.state() !== 'member') return;
-    const since = rt.record.lastDataAt > 0 ? rt.record.lastDataAt - CATCHUP_MARGIN_MS : 0;
-    const frames = await request(this.ctx.node, pid, PROTOCOL_CATCHUP, new TextEncoder().encode(JSON.stringify({ group: rt.group, since })), CATCHUP_RESPONSE_LIMITS);
-    if (!frames || this.ctx.stopped()) return;
-    for (const frame of frames) {
+  /** A connection to member `from` opened (mesh): reconcile with it first. */
+  ask(rt: GroupRuntime, from: MemberKey): Promise<void> {
+    const s = this.stateOf(rt);
+    const peers = this.peers(rt);
+    const at = peers.indexOf(from);
+    if (at >= 0) s.nextPeer = at;
+    this.sync(rt, false);
+    return Promise.resolve();
+  }
+
+  /** Stops every retry timer (the peer is stopping). */
+  stop(): void {
+    for (const s of this.syncs.values()) if (s.timer) clearTimeout(s.timer);
+  }
+
+  private stateOf(rt: GroupRuntime): GroupSync {
+    let s = this.syncs.get(rt.group);
+    if (!s) {
+      s = { running: false, again: false, full: true, timer: null, backoffMs: CATCHUP_BOUNDS.backoffMinMs, cursors: new Map(), nextPeer: 0, hadGaps: false };
+      this.syncs.set(rt.group, s);
+      rt.onSyncNeeded = (reason) => this.sync(rt, reason === 'gap' || reason === 'keys');
+      this.later(rt, s, CATCHUP_BOUNDS.periodMs);
+    }
+    return s;
+  }
+
+  private peers(rt: GroupRuntime): MemberKey[] {
+    return rt.engine
+      .members()
+      .filter((m) => m.state === 'member' && m.key !== this.ctx.selfKey && isConnected(this.ctx.node, m.key))
+      .map((m) => m.key);
+  }
+
+  /** Starts a session now (or marks one to follow the running one); `full`: from every server's start. */
+  private sync(rt: GroupRuntime, full: boolean): void {
+    const s = this.stateOf(rt);
+    s.full ||= full;
+    if (s.running) {
+      s.again = true;
+      return;
+    }
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = null;
+    s.running = true;
+    void this.session(rt, s).finally(() => {
+      s.running = false;
+      if (this.ctx.stopped() || this.ctx.groups.get(rt.group) !== rt) return;
+      const gaps = rt.held.gaps();
+      const missing = gaps.reduce((n, g) => n + SeqRanges.count(g.missing), 0);
+      if (missing > 0) {
+        if (!s.hadGaps) rt.noteSync(Date.now(), `gap open: ${missing} message(s) of ${gaps.length} author(s) missing`);
+        s.hadGaps = true;
+        s.full = true;
+        this.later(rt, s, s.backoffMs);
+        s.backoffMs = Math.min(s.backoffMs * 2, CATCHUP_BOUNDS.backoffMaxMs);
+        return;
+      }
+      if (s.hadGaps) rt.noteSync(Date.now(), 'gaps closed: nothing missing');
+      s.hadGaps = false;
+      s.backoffMs = CATCHUP_BOUNDS.backoffMinMs;
+      if (s.again) {
+        s.again = false;
+        this.later(rt, s, 200);
+      } else this.later(rt, s, CATCHUP_BOUNDS.periodMs * (0.8 + Math.random() * 0.4));
+    });
+  }
+
+  private later(rt: GroupRuntime, s: GroupSync, ms: number): void {
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = setTimeout(() => {
+      s.timer = null;
+      if (!this.ctx.stopped() && this.ctx.groups.get(rt.group) === rt) this.sync(rt, false);
+    }, ms);
+    s.timer.unref?.();
+  }
+
+  /** One session: rounds against one connected member until it has nothing more (bounded). */
+  private async session(rt: GroupRuntime, s: GroupSync): Promise<void> {
+    if (rt.engine.state() !== 'member') return;
+    const peers = this.peers(rt);
+    if (peers.length === 0) return;
+    const peer = peers[s.nextPeer % peers.length]!;
+    s.nextPeer = (s.nextPeer + 1) % Math.max(1, peers.length);
+    const full = s.full;
+    s.full = false;
+    const known = full ? undefined : s.cursors.get(peer);
+    let received = 0;
+    let total = 0;
+    try {
+      await this.rounds(rt, s, peer, known, (count, all) => {
+        if (total === 0) total = all;
+        received += count;
+        if (total >= CATCHUP_BOUNDS.progressFrom) this.ctx.emit('chat.catchUp', { group: rt.group, received: Math.min(received, total), total, done: false });
+      });
+    } finally {
+      if (total >= CATCHUP_BOUNDS.progressFrom) this.ctx.emit('chat.catchUp', { group: rt.group, received: Math.min(received, total), total, done: true });
+    }
+  }
+
+  private async rounds(rt: GroupRuntime, s: GroupSync, peer: MemberKey, known: { epoch: string; next: number } | undefined, progress: (count: number, total: number) => void): Promise<void> {
+    for (let round = 0; round < CATCHUP_BOUNDS.sessionRounds && !this.ctx.stopped(); round++) {
+      const header = await this.round(rt, peer, known);
+      if (!header) return;
+      if ('refused' in header) {
+        this.ctx.log(`group ${rt.group.slice(0, 8)}: catch-up refused by ${peer.slice(0, 12)}: ${header.refused}`);
+        return;
+      }
+      progress(header.count, header.total);
+      known = { epoch: header.epoch, next: header.next };
+      s.cursors.set(peer, known);
+      if (header.count >= header.total || header.count === 0) return;
+    }
+  }
+
+  /** One request and its reply fed to the engine; the header (with the count fed), or null. */
+  private async round(rt: GroupRuntime, peer: MemberKey, known: { epoch: string; next: number } | undefined): Promise<(CatchUpHeader & { count: number }) | null> {
+    const pid = peerOfMemberKey(peer);
+    if (!pid) return null;
+    const req: CatchUpRequest = { v: 2, group: rt.group, have: boundedSummary(rt.held.summary(), 1500), minTek: rt.held.readableFrom(), cursor: known?.next ?? 0, ...(known ? { epoch: known.epoch } : {}) };
+    const frames = await request(this.ctx.node, pid, PROTOCOL_CATCHUP, encodeJson(req), RESPONSE_LIMITS);
+    if (!frames || frames.length === 0 || this.ctx.stopped()) return null;
+    const header = CatchUpHeader.safeParse(parseJsonFrame(frames[0]));
+    if (!header.success) {
+      this.ctx.log(`group ${rt.group.slice(0, 8)}: malformed catch-up reply from ${peer.slice(0, 12)}`);
+      return null;
+    }
+    if ('refused' in header.data) return { ...header.data, count: 0 };
+    let count = 0;
+    for (const frame of frames.slice(1)) {
       if (frame.length <= 32) continue;
+      count++;
       const sender = bytesToHex(frame.subarray(0, 32));
       if (sender === this.ctx.selfKey && rt.trafficKept() === 0) continue;
       try {
@@ -81,5 +319,6 @@ export class CatchUp {
         this.ctx.log(`engine threw on catch-up input: ${err instanceof Error ? err.name : 'error'}`);
       }
     }
+    return { ...header.data, count };
   }
 }

@@ -22,21 +22,28 @@
  *   publish has reached the sockets (`afterPublish`), and at stop at the latest.
  * - Control messages seen while joining are re-offered, in arrival order, once
  *   the engine is a member (gossip can overtake this member's own Admit).
+ * - Every application message is signed by its author (payload.ts) and checked
+ *   (authorship.ts) before it is kept; a refused one is dropped, counted in the
+ *   rejection log with its reason and carrier, and never shown.
+ * - Every kept data packet is tagged, where known, with the (author, number, TEK
+ *   version) of the message inside it: reconciliation (catch-up.ts) serves by tag.
  */
 import { randomBytes } from 'node:crypto';
 import { GroupEngine, type EngineDeps } from '../core/engine.js';
 import type { EngineEvent, MemberKey, RejectReason } from '../core/types.js';
 import { nobleCrypto, systemRng } from '../crypto/noble.js';
+import { nodeCrypto } from '../crypto/node.js';
+import { LocalProtocolError } from '../core/errors.js';
 import type { BoardStroke, ChatMessage, Stroke } from '../api/contract.js';
 import type { EventSink } from '../api/handler.js';
 import type { GroupRecord, Profile } from '../store/profile.js';
-import { memberKeyOfPeer } from '../net/ids.js';
-import { decodePayload, encodePayload } from './payload.js';
+import { decodePayload, encodePayload, MAX_BODY_CHARS, signMessage, type Body, type SignedMessage } from './payload.js';
+import { checkAuthorship, type AuthorshipContext } from './authorship.js';
 import { admit } from './admission.js';
 import { BoardShare } from './board-share.js';
 import { GroupHistory } from './history.js';
 import { StateFile } from './state-file.js';
-import { TrafficLog, type TrafficItem } from './traffic.js';
+import { TrafficLog, type TrafficItem, type TrafficTag } from './traffic.js';
 import { RejectionLog } from './key-panel.js';
 
 export interface GroupHost {
@@ -50,6 +57,8 @@ export interface GroupHost {
   peerIdOf(key: MemberKey): string;
   /** Identities this peer admits without an invite (001's access list). */
   allowlisted(key: MemberKey): boolean;
+  /** Signs with this member's identity key (Ed25519; its member key is the public half). */
+  sign(message: Uint8Array): Uint8Array;
   /** Called once the engine reports this member is in (catch-up, mesh, invite ledger). */
   onMember(group: GroupRuntime): void;
   /** The group's invite ledger changed here (an admission counted a use): tell fellow members (issue 15 §2). */
@@ -84,6 +93,16 @@ export class GroupRuntime {
   private wasMember: boolean;
   /** The last `receive` opened a data message of its sender (row D1's proof; the transport's membership check reads it). */
   lastInputOpened = false;
+  /** Tags of the payloads handed to the engine, in order: each data publish takes the first. */
+  private sendTags: (TrafficTag | null)[] = [];
+  /** The tag of the message the current `receive` delivered, if any. */
+  private received: { from: MemberKey; tag: TrafficTag } | null = null;
+  /** True while catch-up input is fed: its replays are expected, not refusals. */
+  private feedingCatchUp = false;
+  /** Reconciliation's entries for the key panel's log (gaps found and closed), newest last. */
+  readonly syncLog: { at: number; kind: string; text: string }[] = [];
+  /** Set by catch-up.ts: this group wants a reconciliation round (a gap was seen, keys arrived). */
+  onSyncNeeded: ((reason: 'gap' | 'keys') => void) | null = null;
 
   constructor(
     private readonly host: GroupHost,
@@ -117,7 +136,7 @@ export class GroupRuntime {
     this.group = this.engine.group;
     this.record.group = this.group;
     this.wasMember = this.engine.state() === 'member';
-    this.history = new GroupHistory(host.profile, this.group, host.events);
+    this.history = new GroupHistory(host.profile, this.group, host.selfKey, host.events);
     this.traffic = new TrafficLog(host.profile, this.group, keepTraffic);
     this.stateFile = new StateFile(host.profile, record, () => this.engine.snapshot(), (line) => host.log(line));
     this.boardShare = new BoardShare({
@@ -137,9 +156,16 @@ export class GroupRuntime {
     if (this.record.blocklist.includes(from)) return 'ignore';
     const now = this.host.now();
     const joining = this.engine.state() === 'joining' || this.engine.state() === 'listening';
-    if (joining && channel === 'control' && this.earlyControl.length < MAX_EARLY_CONTROL) this.earlyControl.push({ from, bytes, at: now });
-    this.engine.receive(from, channel, bytes, now);
-    const events = this.drive();
+    if (joining && channel === 'control' && this.earlyControl.length < MAX_EARLY_CONTROL) this.earlyControl.push({ from, bytes, at: now, tag: null });
+    this.received = null;
+    this.feedingCatchUp = fromCatchUp;
+    let events: EngineEvent[];
+    try {
+      this.engine.receive(from, channel, bytes, now);
+      events = this.drive();
+    } finally {
+      this.feedingCatchUp = false;
+    }
     let verdict: Verdict = 'accept';
     this.lastInputOpened = events.some((ev) => ev.type === 'data' && ev.from === from);
     for (const ev of events) {
@@ -147,30 +173,43 @@ export class GroupRuntime {
     }
     // Kept for catch-up even when this member cannot read it: others may (issue 5 §7).
     // Catch-up input is kept too, so a member that caught up can serve the next one.
-    if (channel === 'data' && verdict === 'accept') this.traffic.keep({ from, bytes, at: now });
-    void fromCatchUp;
+    const got = this.received as { from: MemberKey; tag: TrafficTag } | null; // set by onData during drive()
+    const tag = got?.from === from ? got.tag : null;
+    if (channel === 'data' && verdict === 'accept') this.traffic.keep({ from, bytes, at: now, tag });
+    this.received = null;
     return verdict;
   }
 
   /** Publishes a chat message; resolves once it is in this member's history (fsynced). */
   sendChat(text: string): Promise<ChatMessage> {
-    const id = randomBytes(16).toString('hex');
-    const now = this.host.now();
     const name = this.host.displayName();
-    this.sendPayload(encodePayload({ v: 1, t: 'chat', id, text, name }), now);
-    const message: ChatMessage = { id, group: this.group, sender: this.host.peerIdOf(this.host.selfKey), senderName: name, text, sentAt: now, receivedAt: now };
+    const m = this.sendSigned({ t: 'chat', text, name });
+    const sender = this.host.peerIdOf(this.host.selfKey);
     return this.afterPublish(() => {
-      this.history.recordChat(message);
-      return message;
+      this.history.keep(m, sender, name, m.at);
+      return { id: m.id, group: this.group, sender, senderName: name, text, sentAt: m.at, receivedAt: m.at };
     });
   }
 
-  /** Publishes a stroke; resolves once it is in this member's history (fsynced). */
+  /** Publishes a stroke; resolves once it is in this member's history (fsynced). A clear names what it has seen. */
   draw(stroke: Stroke): Promise<void> {
-    const id = randomBytes(16).toString('hex');
-    const now = this.host.now();
-    this.sendPayload(encodePayload({ v: 1, t: 'stroke', id, stroke }), now);
-    return this.afterPublish(() => this.history.recordStroke(id, { group: this.group, sender: this.host.peerIdOf(this.host.selfKey), stroke, sentAt: now }));
+    const body: Body = stroke.tool === 'clear' ? { t: 'stroke', stroke, seen: this.history.lastSeen() } : { t: 'stroke', stroke };
+    const m = this.sendSigned(body);
+    return this.afterPublish(() => void this.history.keep(m, this.host.peerIdOf(this.host.selfKey), this.host.displayName(), m.at));
+  }
+
+  /** Signs `body` as this member's next message and hands it to the engine. */
+  private sendSigned(body: Body): SignedMessage {
+    const state = this.engine.state();
+    const tek = this.engine.tekInfo();
+    if (state !== 'member' || !tek) throw new LocalProtocolError(`cannot send while ${state}`);
+    if (JSON.stringify(body).length > MAX_BODY_CHARS) throw new LocalProtocolError('message larger than 60 KiB');
+    const now = Math.floor(this.host.now());
+    const self = this.host.selfKey;
+    const seq = this.history.takeOwnSeq();
+    const m = signMessage(this.group, { key: self, sign: (bytes) => this.host.sign(bytes) }, { ...seq, k: tek.version, at: now, id: randomBytes(16).toString('hex') }, body);
+    this.sendPayload(encodePayload({ v: 2, t: 'msg', m }), now, { a: self, s: m.s, k: m.k });
+    return m;
   }
 
   /**
@@ -235,8 +274,14 @@ export class GroupRuntime {
     }
   }
 
-  private sendPayload(payload: Uint8Array, now: number): void {
-    this.engine.send(payload, now);
+  private sendPayload(payload: Uint8Array, now: number, tag: TrafficTag | null = null): void {
+    this.sendTags.push(tag);
+    try {
+      this.engine.send(payload, now);
+    } catch (err) {
+      this.sendTags.pop();
+      throw err;
+    }
     this.drive();
   }
 
@@ -249,7 +294,7 @@ export class GroupRuntime {
       if (t.kind === 'publish') {
         this.host.publish(this.group, t.topic, t.bytes);
         if (t.topic === 'data') {
-          const item = { from: this.host.selfKey, bytes: t.bytes, at: now };
+          const item = { from: this.host.selfKey, bytes: t.bytes, at: now, tag: this.sendTags.shift() ?? null };
           this.afterPublish(() => this.traffic.keep(item)).catch((err: unknown) => this.host.log(`group ${this.group.slice(0, 8)}: own data not kept: ${err instanceof Error ? err.name : 'error'}`));
         }
       } else {
@@ -265,6 +310,8 @@ export class GroupRuntime {
     this.stateFile.schedule();
     if (!this.wasMember && this.engine.state() === 'member') {
       this.wasMember = true;
+      const tek = this.engine.tekInfo();
+      if (tek) this.history.joinedTek(tek.version);
       setImmediate(() => this.replayEarlyControl());
       this.host.onMember(this);
     }
@@ -292,7 +339,7 @@ export class GroupRuntime {
     const group = this.group;
     switch (ev.type) {
       case 'data':
-        this.onData(ev.from, ev.payload, ev.sentAt, ev.at);
+        this.onData(ev.from, ev.payload, ev.sentAt, ev.tekVersion, ev.at);
         break;
       case 'undecryptable':
         sink.emit('chat.undecryptable', { group, sender: this.host.peerIdOf(ev.from), sentAt: ev.sentAt, receivedAt: ev.at });
@@ -314,6 +361,8 @@ export class GroupRuntime {
         sink.emit('keys.changed', { group, reason: ev.reason });
         // The TEK's holder steps its revision for the newcomer: share under the stepped key.
         if (ev.slot.kind === 'tek') this.boardShare.tekStepped();
+        // Messages under a TEK this member lacked are still missing: reconcile again.
+        this.onSyncNeeded?.('keys');
         break;
       case 'join-progress': {
         const stage = ev.stage === 'listening' ? 'looking-lan' : ev.stage === 'requesting' ? 'reaching-peers' : ev.stage;
@@ -327,6 +376,7 @@ export class GroupRuntime {
         sink.emit('group.joinProgress', { group, stage: 'failed', detail: ev.reason.slice(0, 200) });
         break;
       case 'rejected':
+        if (this.feedingCatchUp && ev.reason === 'replay') break; // reconciliation re-sends what is held
         this.rejections.note(ev);
         this.host.log(`group ${group.slice(0, 8)}: rejected input from ${ev.from.slice(0, 12)}: ${ev.reason}`);
         break;
@@ -335,26 +385,56 @@ export class GroupRuntime {
     }
   }
 
-  private onData(from: MemberKey, bytes: Uint8Array, sentAt: number, at: number): void {
+  private onData(from: MemberKey, bytes: Uint8Array, sentAt: number, tekVersion: number, at: number): void {
     const payload = decodePayload(bytes);
     if (!payload) {
-      this.host.log(`group ${this.group.slice(0, 8)}: undecodable application payload from ${from.slice(0, 12)}`);
+      this.refuse(from, 'decode', 'undecodable or unsigned application payload', at);
       return;
     }
     this.record.lastDataAt = Math.max(this.record.lastDataAt, sentAt);
-    const sender = this.host.peerIdOf(from);
-    if (payload.t === 'chat') {
-      const name = this.engine.members().find((m) => m.key === from)?.name || payload.name || SELF_NAME_FALLBACK;
-      this.history.recordChat({ id: payload.id, group: this.group, sender, senderName: name, text: payload.text, sentAt, receivedAt: at });
-    } else if (payload.t === 'stroke') {
-      this.history.recordStroke(payload.id, { group: this.group, sender, stroke: payload.stroke, sentAt });
-    } else {
-      // A member re-shared the board for a newcomer: its strokes keep their authors and IDs.
-      for (const item of payload.items) {
-        if (memberKeyOfPeer(item.sender) === null) continue;
-        this.history.recordStroke(item.mid, { group: this.group, sender: item.sender, stroke: item.stroke, sentAt: item.sentAt });
-      }
+    const roster = new Map(this.engine.members().map((m) => [m.key, m] as const));
+    const ctx: AuthorshipContext = { group: this.group, crypto: nodeCrypto, rosterState: (key) => roster.get(key)?.state, now: at };
+    if (payload.t === 'msg') {
+      const verdict = checkAuthorship(ctx, payload.m, { from, tekVersion, boardShare: false });
+      if (!verdict.ok) return this.refuse(from, verdict.reason, verdict.detail, at);
+      const name = roster.get(from)?.name || (verdict.body.t === 'chat' ? verdict.body.name : '') || SELF_NAME_FALLBACK;
+      this.keepReceived(payload.m, from, name, at);
+      this.received = { from, tag: { a: payload.m.a, s: payload.m.s, k: tekVersion } };
+      return;
     }
+    // A member re-shared the board for a newcomer: each stroke as its author signed it.
+    for (const m of payload.items) {
+      const verdict = checkAuthorship(ctx, m, { from, tekVersion, boardShare: true });
+      if (!verdict.ok) {
+        this.refuse(from, verdict.reason, `re-shared stroke: ${verdict.detail}`, at);
+        continue;
+      }
+      this.keepReceived(m, from, roster.get(m.a)?.name ?? '', at);
+    }
+  }
+
+  private keepReceived(m: SignedMessage, from: MemberKey, name: string, at: number): void {
+    const lastHeld = this.history.lastOf(m.a);
+    const result = this.history.keep(m, this.host.peerIdOf(m.a), name, at);
+    if (result === 'equivocation') return this.refuse(from, 'invalid', `a second message under ${m.a.slice(0, 12)}'s number ${m.s}`, at);
+    // A number beyond the next expected one (less what its author declared skipped) shows a gap.
+    const expected = m.skip && m.skip[0] <= lastHeld + 1 ? Math.max(lastHeld + 1, m.skip[1] + 1) : lastHeld + 1;
+    if (result === 'kept' && lastHeld > 0 && m.s > expected && !this.feedingCatchUp) {
+      this.noteSync(at, `gap found: ${m.a.slice(0, 12)} ${m.s - expected} message(s) before number ${m.s}`);
+      this.onSyncNeeded?.('gap');
+    }
+  }
+
+  /** A refused application message: dropped, counted in the rejection log, logged; never shown. */
+  private refuse(from: MemberKey, reason: RejectReason, detail: string, at: number): void {
+    this.rejections.note({ type: 'rejected', from, reason, detail, at });
+    this.host.log(`group ${this.group.slice(0, 8)}: refused application message from ${from.slice(0, 12)}: ${reason}: ${detail}`);
+  }
+
+  /** An entry for the key panel's log (reconciliation: gaps found and closed). */
+  noteSync(at: number, text: string): void {
+    this.syncLog.push({ at, kind: 'catch-up', text });
+    if (this.syncLog.length > 50) this.syncLog.shift();
   }
 
   /**
@@ -376,9 +456,14 @@ export class GroupRuntime {
 
   // ── catch-up and views ───────────────────────────────────────────────────
 
-  /** Kept traffic received at or after `since`, oldest first, capped (catch-up serves it). */
-  trafficSince(since: number, max: number): TrafficItem[] {
-    return this.traffic.since(since, max);
+  /** The kept traffic (catch-up serves from it). */
+  get trafficLog(): TrafficLog {
+    return this.traffic;
+  }
+
+  /** What this member holds and lacks, per author (reconciliation). */
+  get held(): GroupHistory {
+    return this.history;
   }
 
   /** How many data messages are kept for catch-up. */
@@ -408,6 +493,7 @@ export class GroupRuntime {
   stop(): void {
     if (this.stopped) return;
     this.persistPublished();
+    this.history.releaseOwnSeqs();
     this.stateFile.stop();
     this.stopped = true;
     this.boardShare.stop();

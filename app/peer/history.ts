@@ -3,66 +3,209 @@
  * What one group shows its user: the chat messages and whiteboard strokes this
  * member received or sent, kept in the group's append-only history log
  * (`profile.append(group, 'history', …)`, sealed and fsynced per record), and
- * the views built from them (chat history, the board, the unread count).
+ * the views built from them (chat history, the board, the unread count), plus
+ * what reconciliation needs (issue 19): per author, the sequence numbers held,
+ * those its author declared unused (`skip`), and this member's own numbering.
+ *
+ * Records: `msg` (a signed message as received, payload.ts, with its arrival
+ * time and the name shown), `seq` (this member reserved its own numbers up to
+ * `upTo`; `exact`: and used exactly those, written at a clean stop), `joined`
+ * (the TEK version under which this member first became one); `chat` and
+ * `stroke` are the unsigned records of older profiles, still shown.
  *
  * Invariants:
- * - Chat and strokes are deduplicated by (sender, message ID), so live delivery,
- *   re-delivery, catch-up and a re-shared board never show a message twice.
- * - A record is appended (fsynced) to the log before its event reaches clients.
+ * - A message is kept once: by (author, sequence number) and by (sender, ID), so
+ *   live delivery, re-delivery, reconciliation and a re-shared board never show
+ *   it twice; a second, different message under a held (author, number) is an
+ *   equivocation and is not kept (the caller reports it).
+ * - A record is appended (fsynced) to the log before its event reaches clients:
+ *   a message counts as delivered only once it is on disk.
+ * - Own numbers are reserved on disk before use (`SEQ_RESERVE` at a time), so a
+ *   kill -9 never makes this member sign two messages under one number; after
+ *   one, the numbers reserved but maybe unused are declared in `skip`.
  * - The board is a pure function of the strokes (`board.ts`): order-independent.
  */
 import type { BoardStroke, ChatMessage } from '../api/contract.js';
 import type { EventSink } from '../api/handler.js';
+import type { MemberKey } from '../core/types.js';
 import type { Profile } from '../store/profile.js';
-import { boardState } from './board.js';
+import { boardState, type BoardItem } from './board.js';
+import { ChatBody, SignedMessage, StrokeBody, type Body } from './payload.js';
+import { SeqRanges, type Range } from './seq-ranges.js';
 
-type HistoryRecord = { kind: 'chat'; message: ChatMessage } | { kind: 'stroke'; stroke: BoardStroke };
+const SEQ_RESERVE = 64;
+
+type HistoryRecord =
+  | { kind: 'chat'; message: ChatMessage }
+  | { kind: 'stroke'; id?: string; stroke: BoardStroke }
+  | { kind: 'msg'; m: SignedMessage; sender: string; name: string; receivedAt: number }
+  | { kind: 'seq'; upTo: number; exact?: boolean }
+  | { kind: 'joined'; tek: number };
 
 function parseHistory(value: unknown): HistoryRecord | null {
   if (typeof value !== 'object' || value === null) return null;
-  const v = value as { kind?: unknown };
+  const v = value as { kind?: unknown; m?: unknown; upTo?: unknown; tek?: unknown };
   if (v.kind === 'chat' || v.kind === 'stroke') return value as HistoryRecord;
+  if (v.kind === 'msg') return SignedMessage.safeParse(v.m).success ? (value as HistoryRecord) : null;
+  if (v.kind === 'seq') return Number.isSafeInteger(v.upTo) ? (value as HistoryRecord) : null;
+  if (v.kind === 'joined') return Number.isSafeInteger(v.tek) ? (value as HistoryRecord) : null;
   return null;
 }
 
-/** A stroke as kept: with the message ID that carried it (it travels with re-shared boards). */
-export type KeptStroke = BoardStroke & { mid: string };
+/** The body of a held signed message (it was verified before it was kept). */
+function bodyOf(m: SignedMessage): Body | null {
+  try {
+    const raw = JSON.parse(m.b) as { t?: unknown };
+    const parsed = raw.t === 'chat' ? ChatBody.safeParse(raw) : StrokeBody.safeParse(raw);
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A stroke as kept: with the message ID that carried it and, when signed, the signed message (re-shared as is). */
+export type KeptStroke = BoardItem & { mid: string; signed?: SignedMessage };
+
+export type KeepResult = 'kept' | 'duplicate' | 'equivocation';
 
 export class GroupHistory {
   /** (sender, message ID) → message. */
   private readonly chat = new Map<string, ChatMessage>();
   /** (sender, message ID) → stroke. */
   private readonly strokes = new Map<string, KeptStroke>();
+  /** (author, sequence number) → signature of the message held under it. */
+  private readonly bySeq = new Map<string, string>();
+  private readonly held = new Map<MemberKey, SeqRanges>();
+  private readonly skipped = new Map<MemberKey, SeqRanges>();
+  private reservedUpTo = 0;
+  private nextOwn = 1;
+  private skipNext: [number, number] | undefined;
+  private joinedTekVersion: number | null = null;
 
   constructor(
     private readonly profile: Profile,
     private readonly group: string,
+    private readonly self: MemberKey,
     private readonly events: EventSink,
   ) {
     const history = profile.read(group, 'history', parseHistory);
+    let lastSeq = null as { upTo: number; exact?: boolean } | null;
     for (const r of history.records) {
       if (r.kind === 'chat') this.chat.set(`${r.message.sender}:${r.message.id}`, r.message);
-      else {
-        const id = (r as unknown as { id?: string }).id ?? r.stroke.stroke.id;
+      else if (r.kind === 'stroke') {
+        const id = r.id ?? r.stroke.stroke.id;
         this.strokes.set(`${r.stroke.sender}:${id}`, { ...r.stroke, mid: id });
-      }
+      } else if (r.kind === 'msg') this.index(r.m, r.sender, r.name, r.receivedAt);
+      else if (r.kind === 'seq') lastSeq = r; // reservations only grow; an exact one is the last before a clean stop
+      else this.joinedTekVersion ??= r.tek;
+    }
+    const usedUpTo = this.held.get(self)?.max ?? 0;
+    this.reservedUpTo = Math.max(lastSeq?.upTo ?? 0, usedUpTo);
+    this.nextOwn = this.reservedUpTo + 1;
+    // After a crash, numbers reserved beyond the last one on disk may or may not have gone out.
+    if (lastSeq && !lastSeq.exact && lastSeq.upTo > usedUpTo) this.skipNext = [usedUpTo + 1, lastSeq.upTo];
+  }
+
+  /** Sequence number (and skip declaration) for this member's next message; reserves on disk first. */
+  takeOwnSeq(): { s: number; skip?: [number, number] } {
+    const s = this.nextOwn++;
+    if (s > this.reservedUpTo) {
+      this.reservedUpTo = s + SEQ_RESERVE - 1;
+      this.profile.append(this.group, 'history', { kind: 'seq', upTo: this.reservedUpTo });
+    }
+    const skip = this.skipNext;
+    this.skipNext = undefined;
+    return skip ? { s, skip } : { s };
+  }
+
+  /** At a clean stop: every reserved number beyond the last used is free again. */
+  releaseOwnSeqs(): void {
+    const used = this.nextOwn - 1;
+    if (used < this.reservedUpTo && this.skipNext === undefined) {
+      this.profile.append(this.group, 'history', { kind: 'seq', upTo: used, exact: true });
+      this.reservedUpTo = used;
     }
   }
 
-  recordChat(message: ChatMessage): void {
-    const key = `${message.sender}:${message.id}`;
-    if (this.chat.has(key)) return;
-    this.chat.set(key, message);
-    this.profile.append(this.group, 'history', { kind: 'chat', message });
-    this.events.emit('chat.message', message);
+  /** The TEK version under which this member first became one (recorded once). */
+  joinedTek(version: number): void {
+    if (this.joinedTekVersion !== null) return;
+    this.joinedTekVersion = version;
+    this.profile.append(this.group, 'history', { kind: 'joined', tek: version });
   }
 
-  recordStroke(id: string, stroke: BoardStroke): void {
-    const key = `${stroke.sender}:${id}`;
-    if (this.strokes.has(key)) return;
-    this.strokes.set(key, { ...stroke, mid: id });
-    this.profile.append(this.group, 'history', { kind: 'stroke', id, stroke });
-    this.events.emit('board.stroke', stroke);
+  /** The lowest TEK version this member can read: what it asks reconciliation for. */
+  readableFrom(): number {
+    return this.joinedTekVersion ?? 0;
+  }
+
+  /** Keeps a verified signed message (fsynced), then tells clients. */
+  keep(m: SignedMessage, sender: string, name: string, receivedAt: number): KeepResult {
+    const prior = this.bySeq.get(`${m.a}:${m.s}`);
+    if (prior !== undefined) return prior === m.sig ? 'duplicate' : 'equivocation';
+    if (this.chat.has(`${sender}:${m.id}`) || this.strokes.has(`${sender}:${m.id}`)) return 'duplicate';
+    const shown = this.index(m, sender, name, receivedAt);
+    if (!shown) return 'duplicate';
+    this.profile.append(this.group, 'history', { kind: 'msg', m, sender, name, receivedAt });
+    if (shown.kind === 'chat') this.events.emit('chat.message', shown.message);
+    else this.events.emit('board.stroke', shown.stroke);
+    return 'kept';
+  }
+
+  private index(m: SignedMessage, sender: string, name: string, receivedAt: number): { kind: 'chat'; message: ChatMessage } | { kind: 'stroke'; stroke: BoardStroke } | null {
+    this.bySeq.set(`${m.a}:${m.s}`, m.sig);
+    let held = this.held.get(m.a);
+    if (!held) this.held.set(m.a, (held = new SeqRanges()));
+    held.add(m.s);
+    if (m.skip) {
+      let skipped = this.skipped.get(m.a);
+      if (!skipped) this.skipped.set(m.a, (skipped = new SeqRanges()));
+      skipped.addRange(m.skip[0], Math.min(m.skip[1], m.s - 1));
+    }
+    const body = bodyOf(m);
+    if (!body) return null;
+    if (body.t === 'chat') {
+      const message: ChatMessage = { id: m.id, group: this.group, sender, senderName: name || body.name, text: body.text, sentAt: m.at, receivedAt };
+      this.chat.set(`${sender}:${m.id}`, message);
+      return { kind: 'chat', message };
+    }
+    const stroke: BoardStroke = { group: this.group, sender, stroke: body.stroke, sentAt: m.at };
+    this.strokes.set(`${sender}:${m.id}`, { ...stroke, mid: m.id, author: m.a, seq: m.s, seen: body.seen, signed: m });
+    return { kind: 'stroke', stroke };
+  }
+
+  /** Per author, the numbers held, as ranges (the reconciliation summary). */
+  summary(): Record<MemberKey, Range[]> {
+    const out: Record<MemberKey, Range[]> = {};
+    for (const [author, r] of this.held) out[author] = r.list();
+    return out;
+  }
+
+  /** Per author, the last number held: what a `clear` names as seen. */
+  lastSeen(): Record<MemberKey, number> {
+    const out: Record<MemberKey, number> = {};
+    for (const [author, r] of this.held) out[author] = r.max;
+    return out;
+  }
+
+  /** Numbers missing between the first and the last held of each author, less those its author skipped. */
+  gaps(limitPerAuthor = 64): { author: MemberKey; missing: Range[] }[] {
+    const out: { author: MemberKey; missing: Range[] }[] = [];
+    for (const [author, r] of this.held) {
+      const missing = r.missing(r.max, this.skipped.get(author), limitPerAuthor + 1).filter(([, hi]) => hi >= r.min);
+      const inside = missing.map(([lo, hi]): Range => [Math.max(lo, r.min), hi]).filter(([lo, hi]) => lo <= hi);
+      if (inside.length > 0) out.push({ author, missing: inside.slice(0, limitPerAuthor) });
+    }
+    return out;
+  }
+
+  /** The last number held of `author` (0: none). */
+  lastOf(author: MemberKey): number {
+    return this.held.get(author)?.max ?? 0;
+  }
+
+  has(author: MemberKey, seq: number): boolean {
+    return this.held.get(author)?.has(seq) ?? false;
   }
 
   /** The last `limit` messages, oldest first (by sentAt, then receivedAt, then ID). */
@@ -71,13 +214,13 @@ export class GroupHistory {
     return all.slice(-limit);
   }
 
-  /** The strokes on the board now, with their message IDs (for re-sharing). */
+  /** The strokes on the board now, with their message IDs and signed forms (for re-sharing). */
   boardStrokes(): KeptStroke[] {
     return boardState(this.strokes.values());
   }
 
   board(): BoardStroke[] {
-    return this.boardStrokes().map(({ mid: _mid, ...stroke }) => stroke);
+    return this.boardStrokes().map((s) => ({ group: s.group, sender: s.sender, stroke: s.stroke, sentAt: s.sentAt }));
   }
 
   /** Messages from others received after `lastReadAt`. */

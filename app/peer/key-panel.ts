@@ -8,6 +8,9 @@
  * are kept as aggregates per (reason, sender): a flood of refused inputs from one
  * sender is one entry with a count, never a flood of entries.
  *
+ * The log is the engine's, with the peer's own entries merged in by time
+ * (reconciliation's gaps found and closed, catch-up.ts).
+ *
  * Invariants:
  * - At most MAX_REJECTION_KINDS aggregates are kept; a new (reason, sender) pair
  *   beyond that evicts the one heard from least recently. Memory per group is
@@ -47,7 +50,7 @@ export class RejectionLog {
 }
 
 /** The `keys.table` result: the engine's view, the rejections, and a peer ID for every key named. */
-export function keysTableResult(view: KeyTableView, rejections: Rejection[], peerIdOf: (key: MemberKey) => string): KeysTable {
+export function keysTableResult(view: KeyTableView, rejections: Rejection[], peerIdOf: (key: MemberKey) => string, extraLog: KeysTable['log'] = []): KeysTable {
   const keys = new Set<MemberKey>([view.self, ...view.blocklist, ...rejections.map((r) => r.from)]);
   for (const entry of view.tek ? [view.tek, ...view.slots] : view.slots) {
     if (entry.owner) keys.add(entry.owner);
@@ -60,5 +63,6 @@ export function keysTableResult(view: KeyTableView, rejections: Rejection[], pee
   }
   const peerIds: Record<string, string> = {};
   for (const key of keys) peerIds[key] = peerIdOf(key);
-  return { ...view, rejections, peerIds };
+  const log = extraLog.length === 0 ? view.log : [...view.log, ...extraLog].sort((x, y) => x.at - y.at);
+  return { ...view, log, rejections, peerIds };
 }

@@ -1,29 +1,65 @@
 /**
  * @module peer/payload
- * The application payload the engine carries opaquely inside group data: a chat
- * message, a whiteboard stroke, or a re-shared board (for newcomers), each with a
- * sender-chosen message ID (the key that makes catch-up and re-delivery
- * idempotent).
+ * The application payload the engine carries opaquely inside group data (docs/
+ * protocol.md §13 "Signed application messages"): one signed message (chat or a
+ * whiteboard stroke), or a re-shared board (signed strokes of several authors,
+ * for a newcomer). The engine authenticates who *carried* a packet; the signature
+ * here says who *wrote* it, so a message keeps its author when a catch-up
+ * server, a board re-share or any other member forwards it.
  *
- * Invariants: `decodePayload` validates size, UTF-8, JSON shape and the stroke
- * schema of the API contract; anything else comes back as null (a peer's bad
- * payload is dropped and never crashes or reaches history).
+ * A signed message `{ a, s, k, at, id, skip?, b, sig }`: author's member key
+ * (the Ed25519 identity key), its per-author per-group sequence number (issue 19
+ * §1), the TEK version it held when it signed, its clock, the message ID, the
+ * numbers it declares unused after a crash (`skip`, inclusive), the body as JSON
+ * text, and the Ed25519 signature over `signingBytes` (domain, group and all of
+ * the above). The body is verified as bytes and parsed after: no canonical JSON.
+ *
+ * Invariants:
+ * - `decodePayload` validates size, UTF-8, JSON shape and the body schemas of the
+ *   API contract; anything else comes back as null (dropped, never a throw).
+ * - `verifyMessage` checks the signature against `a` before anything of the body
+ *   is believed; unsigned (v1) payloads from the network are refused.
  */
 import { z } from 'zod';
 import { Stroke } from '../api/contract.js';
+import type { CryptoProvider } from '../core/crypto-provider.js';
 
 /** The engine seals at most 64 KiB of payload per data message (core/wire LIMITS.payloadBytes). */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
+/** A body's JSON text; leaves room in one payload for the envelope. */
+export const MAX_BODY_CHARS = 60 * 1024;
+const DOMAIN = new TextEncoder().encode('conclave/app-message/v2\0');
 
-const MessageId = z.string().regex(/^[0-9a-f]{32}$/);
+const Hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
+const MessageId = Hex(32);
+const MemberKeyHex = Hex(64);
+const Seq = z.number().int().min(1).max(2 ** 48);
 
-const ChatPayload = z.object({ v: z.literal(1), t: z.literal('chat'), id: MessageId, text: z.string().min(1).max(16000), name: z.string().max(64) }).strict();
-const StrokePayload = z.object({ v: z.literal(1), t: z.literal('stroke'), id: MessageId, stroke: Stroke }).strict();
-/** The current board, re-shared by the admitting member for a newcomer (who cannot read older traffic). */
-const BoardItem = z.object({ mid: MessageId, sender: z.string().min(1).max(200), sentAt: z.number().finite(), stroke: Stroke }).strict();
-const BoardPayload = z.object({ v: z.literal(1), t: z.literal('board'), id: MessageId, items: z.array(BoardItem).max(2000) }).strict();
-export type BoardItem = z.infer<typeof BoardItem>;
-const AppPayload = z.union([ChatPayload, StrokePayload, BoardPayload]);
+/** The `seen` of a clear: per author (member key), the last sequence number its author had seen. */
+const Seen = z.record(MemberKeyHex, Seq).refine((r) => Object.keys(r).length <= 1000, 'too many authors');
+export const ChatBody = z.object({ t: z.literal('chat'), text: z.string().min(1).max(16000), name: z.string().max(64) }).strict();
+export const StrokeBody = z.object({ t: z.literal('stroke'), stroke: Stroke, seen: Seen.optional() }).strict();
+const Body = z.discriminatedUnion('t', [ChatBody, StrokeBody]);
+export type Body = z.infer<typeof Body>;
+
+export const SignedMessage = z
+  .object({
+    a: MemberKeyHex,
+    s: Seq,
+    k: z.number().int().min(0).max(2 ** 32 - 1),
+    at: z.number().int().min(0).max(2 ** 53 - 1),
+    id: MessageId,
+    skip: z.tuple([Seq, Seq]).optional(),
+    b: z.string().min(2).max(MAX_BODY_CHARS),
+    sig: Hex(128),
+  })
+  .strict();
+export type SignedMessage = z.infer<typeof SignedMessage>;
+
+const MsgPayload = z.object({ v: z.literal(2), t: z.literal('msg'), m: SignedMessage }).strict();
+/** The current board, re-shared for a newcomer (who cannot read older traffic): each stroke as its author signed it. */
+const BoardPayload = z.object({ v: z.literal(2), t: z.literal('board'), items: z.array(SignedMessage).max(2000) }).strict();
+const AppPayload = z.discriminatedUnion('t', [MsgPayload, BoardPayload]);
 export type AppPayload = z.infer<typeof AppPayload>;
 
 export function encodePayload(payload: AppPayload): Uint8Array {
@@ -37,5 +73,66 @@ export function decodePayload(bytes: Uint8Array): AppPayload | null {
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
+  }
+}
+
+function u64(w: DataView, at: number, n: number): void {
+  w.setUint32(at, Math.floor(n / 2 ** 32));
+  w.setUint32(at + 4, n >>> 0);
+}
+
+/** What the author signs: domain ‖ group (16) ‖ author (32) ‖ seq ‖ TEK version ‖ time ‖ ID (16) ‖ skip ‖ body. */
+export function signingBytes(group: string, m: Omit<SignedMessage, 'sig'>): Uint8Array {
+  const body = new TextEncoder().encode(m.b);
+  const head = new Uint8Array(DOMAIN.length + 16 + 32 + 8 + 4 + 8 + 16 + 16);
+  const w = new DataView(head.buffer);
+  let o = 0;
+  head.set(DOMAIN, o);
+  o += DOMAIN.length;
+  head.set(Buffer.from(group, 'hex').subarray(0, 16), o);
+  o += 16;
+  head.set(Buffer.from(m.a, 'hex'), o);
+  o += 32;
+  u64(w, o, m.s);
+  w.setUint32(o + 8, m.k);
+  u64(w, o + 12, m.at);
+  o += 20;
+  head.set(Buffer.from(m.id, 'hex'), o);
+  o += 16;
+  u64(w, o, m.skip?.[0] ?? 0);
+  u64(w, o + 8, m.skip?.[1] ?? 0);
+  const out = new Uint8Array(head.length + body.length);
+  out.set(head, 0);
+  out.set(body, head.length);
+  return out;
+}
+
+export interface Signer {
+  readonly key: string;
+  sign(message: Uint8Array): Uint8Array;
+}
+
+/** Signs `body` as the next message of `signer` in `group`. */
+export function signMessage(group: string, signer: Signer, fields: { s: number; k: number; at: number; id: string; skip?: [number, number] }, body: Body): SignedMessage {
+  const unsigned = { a: signer.key, ...fields, b: JSON.stringify(body) };
+  if (unsigned.b.length > MAX_BODY_CHARS) throw new RangeError('message body too large');
+  const sig = Buffer.from(signer.sign(signingBytes(group, unsigned))).toString('hex');
+  return { ...unsigned, sig };
+}
+
+export type Verified = { ok: true; body: Body } | { ok: false; reason: 'bad-signature' | 'decode'; detail: string };
+
+/** Checks the signature against the author's key, then parses the body (never throws). */
+export function verifyMessage(crypto: Pick<CryptoProvider, 'ed25519Verify'>, group: string, m: SignedMessage): Verified {
+  const { sig, ...unsigned } = m;
+  if (m.skip && m.skip[0] > m.skip[1]) return { ok: false, reason: 'decode', detail: 'skip range is reversed' };
+  if (!crypto.ed25519Verify(Buffer.from(m.a, 'hex'), signingBytes(group, unsigned), Buffer.from(sig, 'hex'))) {
+    return { ok: false, reason: 'bad-signature', detail: `message ${m.id.slice(0, 8)} seq ${m.s}: signature does not verify` };
+  }
+  try {
+    const body = Body.safeParse(JSON.parse(m.b));
+    return body.success ? { ok: true, body: body.data } : { ok: false, reason: 'decode', detail: 'signed body does not match its schema' };
+  } catch {
+    return { ok: false, reason: 'decode', detail: 'signed body is not JSON' };
   }
 }

@@ -38,6 +38,7 @@ import { Transport } from './transport.js';
 import { InviteExchange } from './invite-exchange.js';
 import { Mesh } from './mesh.js';
 import { CatchUp } from './catch-up.js';
+import { nodeCrypto } from '../crypto/node.js';
 import { peerMethods } from './api-methods.js';
 import { ownAddresses, peerIdOf, type PeerContext } from './peer-context.js';
 
@@ -145,6 +146,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identity: Profile
     unicast: (group, to, bytes) => transport.unicast(group, to, bytes),
     peerIdOf,
     allowlisted: (key) => allowlist.has(key),
+    sign: (message) => nodeCrypto.ed25519Sign(ctx.identity.current.seed, message),
     onMember: (rt) => {
       catchUp.onMember(rt);
       invites.onMember(rt);
@@ -192,6 +194,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identity: Profile
       stopped = true;
       mesh.stop();
       invites.stop();
+      catchUp.stop();
       for (const rt of ctx.groups.values()) rt.stop();
       await Promise.resolve(node.stop()).catch(() => {});
       profile.close();

@@ -10,9 +10,10 @@
  *   comparison, a member of a ten-member group rewrote and fsynced an unchanged
  *   file several times a second, which stalled its event loop whenever the disk
  *   was busy.
- * - `lastDataAt` moves with every data message; catch-up asks from five minutes
- *   before it, so a crash that loses its last few seconds loses nothing. A change
- *   to it alone is saved within 10 s, not 150 ms after.
+ * - `lastDataAt` moves with every data message (shown to clients; reconciliation,
+ *   catch-up.ts, no longer depends on it: it asks by per-author sequence numbers
+ *   kept in the history log). A change to it alone is saved within 10 s, not
+ *   150 ms after.
  * - A failed write is logged, never thrown: the next change tries again.
  */
 import type { GroupRecord, Profile } from '../store/profile.js';

@@ -1,39 +1,85 @@
 /**
  * @module peer/traffic
- * The encrypted data messages one group keeps for catch-up (issue 5 §7;
+ * The encrypted data messages one group keeps for catch-up (issue 5 §7, issue 19;
  * `catch-up.ts` serves them): every data message accepted from the topic or
  * published here, as it travelled, with its author and arrival time, kept in the
- * group's traffic log (`profile.append(group, 'traffic', …)`).
+ * group's traffic log (`profile.append(group, 'traffic', …)`), and where known
+ * its tag: the author, per-author number and TEK version of the signed message
+ * inside (group.ts learns it when the engine opens the packet).
  *
  * Invariants:
- * - Kept even when this member cannot read it: others may.
+ * - Kept even when this member cannot read it: others may (untagged then).
  * - One copy per message (by SHA-256 of its bytes), also across restarts.
  * - Bounded: once more than twice `keep` are held, the oldest are dropped down
  *   to `keep` and the log is rewritten with what is left.
+ * - `select` answers a reconciliation summary with what the asker lacks, in
+ *   arrival order from a cursor, within a count and a byte budget, and says how
+ *   many it would have sent in all (the asker's progress).
  */
 import { createHash } from 'node:crypto';
 import type { MemberKey } from '../core/types.js';
 import type { Profile } from '../store/profile.js';
 import { fromBase64, toBase64 } from '../store/seal.js';
+import type { Range } from './seq-ranges.js';
+
+/** The signed message inside a packet: author, its number, the TEK version the packet came under. */
+export interface TrafficTag {
+  a: MemberKey;
+  s: number;
+  k: number;
+}
 
 export interface TrafficItem {
   from: MemberKey;
   bytes: Uint8Array;
   at: number;
+  tag: TrafficTag | null;
+}
+
+function parseTag(v: unknown): TrafficTag | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const t = v as { a?: unknown; s?: unknown; k?: unknown };
+  if (typeof t.a !== 'string' || !/^[0-9a-f]{64}$/.test(t.a) || !Number.isSafeInteger(t.s) || !Number.isSafeInteger(t.k)) return null;
+  return { a: t.a, s: t.s as number, k: t.k as number };
 }
 
 function parseTraffic(value: unknown): TrafficItem | null {
   if (typeof value !== 'object' || value === null) return null;
-  const v = value as { from?: unknown; b?: unknown; at?: unknown };
+  const v = value as { from?: unknown; b?: unknown; at?: unknown; tag?: unknown };
   if (typeof v.from !== 'string' || !/^[0-9a-f]{64}$/.test(v.from) || typeof v.b !== 'string' || typeof v.at !== 'number') return null;
   const bytes = fromBase64(v.b);
-  return bytes ? { from: v.from, bytes, at: v.at } : null;
+  return bytes ? { from: v.from, bytes, at: v.at, tag: parseTag(v.tag) } : null;
 }
 
 const digestOf = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('base64');
+const recordOf = (t: TrafficItem) => ({ from: t.from, b: toBase64(t.bytes), at: t.at, ...(t.tag ? { tag: t.tag } : {}) });
+
+function covered(ranges: readonly Range[] | undefined, n: number): boolean {
+  if (!ranges) return false;
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const [a, b] = ranges[mid]!;
+    if (n < a) hi = mid - 1;
+    else if (n > b) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+export interface Selection {
+  items: TrafficItem[];
+  /** The cursor to resume from (the position after the last item looked at). */
+  next: number;
+  /** Items at or after the cursor the asker lacks, in all (this reply's and later ones). */
+  total: number;
+}
 
 export class TrafficLog {
   private items: TrafficItem[] = [];
+  /** Position of `items[0]` in this session's numbering (cursors stay valid across compaction). */
+  private base = 0;
   private readonly seen = new Set<string>();
 
   constructor(
@@ -55,18 +101,41 @@ export class TrafficLog {
     if (this.seen.has(digest)) return;
     this.seen.add(digest);
     this.items.push(item);
-    this.profile.append(this.group, 'traffic', { from: item.from, b: toBase64(item.bytes), at: item.at });
+    this.profile.append(this.group, 'traffic', recordOf(item));
     if (this.items.length > this.keepCount * 2) {
-      this.items = this.items.slice(-this.keepCount);
+      const drop = this.items.length - this.keepCount;
+      this.items = this.items.slice(drop);
+      this.base += drop;
       this.seen.clear();
       for (const t of this.items) this.seen.add(digestOf(t.bytes));
-      this.profile.rewrite(this.group, 'traffic', this.items.map((t) => ({ from: t.from, b: toBase64(t.bytes), at: t.at })));
+      this.profile.rewrite(this.group, 'traffic', this.items.map(recordOf));
     }
   }
 
-  /** Kept traffic received at or after `since`, oldest first, capped. */
-  since(since: number, max: number): TrafficItem[] {
-    const items = this.items.filter((t) => t.at >= since);
-    return items.slice(-max);
+  /**
+   * What an asker holding `have` (per author, ranges of numbers) lacks, from
+   * position `cursor` on: tagged packets whose (author, number) it does not hold
+   * and whose TEK version it can read (`minTek`), and untagged packets (this
+   * member could not read them; the asker may).
+   */
+  select(have: Readonly<Record<MemberKey, readonly Range[]>>, minTek: number, cursor: number, maxItems: number, maxBytes: number): Selection {
+    const items: TrafficItem[] = [];
+    let bytes = 0;
+    let next = this.base + this.items.length;
+    let total = 0;
+    for (let i = Math.max(0, cursor - this.base); i < this.items.length; i++) {
+      const t = this.items[i]!;
+      const wanted = t.tag ? t.tag.k >= minTek && !covered(have[t.tag.a], t.tag.s) : true;
+      if (!wanted) continue;
+      total++;
+      if (next !== this.base + this.items.length) continue;
+      if (items.length >= maxItems || bytes + t.bytes.length > maxBytes) {
+        next = this.base + i;
+        continue;
+      }
+      items.push(t);
+      bytes += t.bytes.length;
+    }
+    return { items, next, total };
   }
 }

@@ -6,7 +6,7 @@
  */
 import { Fragment, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { GroupSummary, Member } from '../../app/api/contract.js';
-import { errorText, useSession } from './context.js';
+import { errorText, useEvent, useSession } from './context.js';
 import { PAGE, useFeed, type ChatItem, type FeedStore } from './feed.js';
 import { clockTime, dayLabel } from './format.js';
 import { Icon } from './Icon.js';
@@ -34,6 +34,9 @@ export function Chat({ group, members, store, active, onRead }: Props) {
   const restoreFrom = useRef<number | null>(null);
   const loadingMore = useRef(false);
   const canWrite = group.state === 'member';
+  // Reconciliation bringing back a large gap (issue 19 §4): "catching up: 120 of 308".
+  const [catchUp, setCatchUp] = useState<{ received: number; total: number } | null>(null);
+  useEvent(client, 'chat.catchUp', (p) => p.group === group.group && setCatchUp(p.done ? null : { received: p.received, total: p.total }));
 
   useEffect(() => {
     if (!feed.historyLoaded) store.loadHistory(group.group, PAGE).catch((err) => notify(`Could not load history: ${errorText(err)}`, 'error'));
@@ -106,6 +109,11 @@ export function Chat({ group, members, store, active, onRead }: Props) {
 
   return (
     <section className="chat" aria-label="Chat">
+      {catchUp && (
+        <div className="catch-up" role="status" data-testid="chat-catching-up">
+          catching up: {catchUp.received} of {catchUp.total}
+        </div>
+      )}
       <div className="chat-scroll" ref={listRef} onScroll={onScroll} data-testid="chat-list" tabIndex={0} aria-label="Messages">
         {feed.hasMore && (
           <div className="load-earlier">

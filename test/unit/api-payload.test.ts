@@ -9,16 +9,16 @@ import type { BoardStroke, Stroke } from '../../app/api/contract.js';
 const id = 'ab'.repeat(16);
 const pen = (sid: string): Stroke => ({ id: sid, color: '#112233', width: 2, tool: 'pen', points: [{ x: 1, y: 2 }] });
 
-test('payloads round trip and anything malformed decodes to null', () => {
-  const chat = { v: 1 as const, t: 'chat' as const, id, text: 'hello', name: 'alice' };
-  assert.deepEqual(decodePayload(encodePayload(chat)), chat);
-  const stroke = { v: 1 as const, t: 'stroke' as const, id, stroke: pen('s') };
-  assert.deepEqual(decodePayload(encodePayload(stroke)), stroke);
-  const board = { v: 1 as const, t: 'board' as const, id, items: [{ mid: id, sender: '12D3KooWJFqZnCFzr3x3EEoKnswLCria9aqeygxG4hxuJ4WtmLtK', sentAt: 5, stroke: pen('s') }] };
+test('payloads round trip and anything malformed or unsigned decodes to null', () => {
+  const m = { a: 'cd'.repeat(32), s: 1, k: 0, at: 5, id, b: JSON.stringify({ t: 'chat', text: 'hello', name: 'alice' }), sig: 'ef'.repeat(64) };
+  const msg = { v: 2 as const, t: 'msg' as const, m };
+  assert.deepEqual(decodePayload(encodePayload(msg)), msg);
+  const board = { v: 2 as const, t: 'board' as const, items: [m] };
   assert.deepEqual(decodePayload(encodePayload(board)), board);
-  assert.equal(decodePayload(encodePayload({ ...board, items: [{ ...board.items[0]!, mid: 'x' }] })), null);
+  assert.equal(decodePayload(encodePayload({ ...board, items: [{ ...m, id: 'x' }] })), null);
   const enc = new TextEncoder();
-  for (const bad of ['', 'null', '{}', '{"v":2,"t":"chat","id":"' + id + '","text":"x","name":""}', '{"v":1,"t":"chat","id":"short","text":"x","name":""}', JSON.stringify({ ...chat, extra: 1 }), JSON.stringify({ ...stroke, stroke: { ...pen('s'), color: 'red' } })]) {
+  const v1chat = { v: 1, t: 'chat', id, text: 'x', name: '' };
+  for (const bad of ['', 'null', '{}', JSON.stringify(v1chat), JSON.stringify({ ...msg, extra: 1 }), JSON.stringify({ ...msg, m: { ...m, sig: 'ab' } }), JSON.stringify({ ...msg, m: { ...m, s: 0 } })]) {
     assert.equal(decodePayload(enc.encode(bad)), null, bad);
   }
   assert.equal(decodePayload(new Uint8Array([0xff, 0xfe])), null);

@@ -71,6 +71,7 @@ class Net {
     return {
       selfKey: self.key,
       profile,
+      sign: (message) => nobleCrypto.ed25519Sign(self.seed, message),
       events: { emit: () => {} },
       now: () => Date.now(),
       displayName: () => self.peerId.slice(-4),

@@ -1,0 +1,51 @@
+/**
+ * @module peer/authorship
+ * Who wrote an application message (issue 15 §3; docs/protocol.md §13): the
+ * checks a signed message (payload.ts) passes before anything of it is kept or
+ * shown, whether it came live, through reconciliation, or inside a re-shared
+ * board. Pure: the caller passes the roster, the clock and the crypto.
+ *
+ * The rules, in order (the first that fails is the refusal's reason):
+ * 1. carried by its author: a `msg` payload's author is the engine-authenticated
+ *    sender of the packet (gossipsub's signer, or the sender the engine checked
+ *    against the packet header); a board re-share may carry others' strokes;
+ * 2. the author is in the roster as a member or a leaver (never excluded, never
+ *    unknown: `not-member`);
+ * 3. the signature verifies against the author's member key (its Ed25519
+ *    identity key) over group, author, number, TEK version, time, ID, skip and
+ *    body (`bad-signature`);
+ * 4. the TEK version signed is not above the one the packet came under (a
+ *    message held for a reseal goes out under a later one, never an earlier);
+ *    for a re-shared stroke, not above the current one (`invalid`);
+ * 5. its time is not more than MAX_FUTURE_MS ahead of the receiver's clock
+ *    (`invalid`): a message dated in the future is refused, not shown first
+ *    forever. The board compares no times at all (board.ts).
+ * 6. a board re-share carries strokes only (`invalid`).
+ */
+import type { CryptoProvider } from '../core/crypto-provider.js';
+import type { MemberKey, RejectReason } from '../core/types.js';
+import { verifyMessage, type Body, type SignedMessage } from './payload.js';
+
+export const MAX_FUTURE_MS = 2 * 60_000;
+
+export interface AuthorshipContext {
+  group: string;
+  crypto: Pick<CryptoProvider, 'ed25519Verify'>;
+  /** The roster state of `key` (undefined: not in the roster). */
+  rosterState(key: MemberKey): 'member' | 'excluded' | 'left' | undefined;
+  now: number;
+}
+
+export type AuthorshipVerdict = { ok: true; body: Body } | { ok: false; reason: RejectReason; detail: string };
+
+export function checkAuthorship(ctx: AuthorshipContext, m: SignedMessage, carrier: { from: MemberKey; tekVersion: number; boardShare: boolean }): AuthorshipVerdict {
+  if (!carrier.boardShare && m.a !== carrier.from) return { ok: false, reason: 'invalid', detail: `message signed by ${m.a.slice(0, 12)} carried as its own by another member` };
+  const state = ctx.rosterState(m.a);
+  if (state !== 'member' && state !== 'left') return { ok: false, reason: 'not-member', detail: `author ${m.a.slice(0, 12)} is ${state ?? 'not in the roster'}` };
+  const verified = verifyMessage(ctx.crypto, ctx.group, m);
+  if (!verified.ok) return { ok: false, reason: verified.reason, detail: verified.detail };
+  if (m.k > carrier.tekVersion) return { ok: false, reason: 'invalid', detail: `signed under TEK version ${m.k}, above the packet's ${carrier.tekVersion}` };
+  if (m.at > ctx.now + MAX_FUTURE_MS) return { ok: false, reason: 'invalid', detail: `dated ${Math.round((m.at - ctx.now) / 1000)} s in the future` };
+  if (carrier.boardShare && verified.body.t !== 'stroke') return { ok: false, reason: 'invalid', detail: 'a board re-share carries strokes only' };
+  return verified;
+}
