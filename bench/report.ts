@@ -92,7 +92,7 @@ export function renderCharts(r: BenchResults): { file: string; svg: string; titl
     series: ks.map((k, i) => ({
       name: `k = ${k}`,
       color: ['#1f77b4', '#ff7f0e', '#2ca02c'][i % 3],
-      points: r.convergence.filter((c) => c.k === k).map((c) => ({ x: c.n, y: c.ms ?? Number.NaN })),
+      points: r.convergence.filter((c) => c.k === k).sort((a, b) => a.n - b.n).map((c) => ({ x: c.n, y: c.ms ?? Number.NaN })),
     })),
   });
   return charts;
@@ -160,7 +160,7 @@ export function renderMarkdown(r: BenchResults, charts: { file: string; title: s
     out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const s of SCHEMES) {
       for (const x of rowsOf(r, op, s)) {
-        out.push(`| ${s} | ${x.n.toLocaleString('en-US')} | ${fmt(x.bytes)} | ${fmt(x.bytesToExisting)} | ${fmt(x.messages)} | ${fmt(x.initiatorMs, 3)} | ${fmt(x.receiverMs, 3)} | ${fmt(x.keysPerMember)} |`);
+        out.push(`| ${s}${x.method === 'sampled' ? ' (sampled)' : ''} | ${x.n.toLocaleString('en-US')} | ${fmt(x.bytes)} | ${fmt(x.bytesToExisting)} | ${fmt(x.messages)} | ${fmt(x.initiatorMs, 3)} | ${fmt(x.receiverMs, 3)} | ${fmt(x.keysPerMember)} |`);
       }
     }
     out.push('');
@@ -187,7 +187,7 @@ export function renderMarkdown(r: BenchResults, charts: { file: string; title: s
   else {
     out.push('| N | k simultaneous exclusions | ms until every member holds the new TEK |');
     out.push('|---:|---:|---:|');
-    for (const c of r.convergence) out.push(`| ${c.n} | ${c.k} | ${c.ms === null ? `did not converge within the ${WINDOW_MS / 1000} s window` : fmt(c.ms)} |`);
+    for (const c of [...r.convergence].sort((a, b) => a.n - b.n || a.k - b.k)) out.push(`| ${c.n} | ${c.k} | ${c.ms === null ? `did not converge within the ${WINDOW_MS / 1000} s window` : fmt(c.ms)} |`);
   }
   out.push('');
   if (r.heartbeat && r.heartbeat.length > 0) {
