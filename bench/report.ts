@@ -4,7 +4,7 @@
  * and the SVG charts. Pure functions of the results: nothing here measures.
  */
 import { renderChart, type Series } from './svg.js';
-import type { BenchResults, RekeyOp, RekeyRow, SchemeName } from './types.js';
+import type { BenchResults, RekeyOp, RekeyRow, RoleCost, SchemeName } from './types.js';
 import { WINDOW_MS } from './schemes/conclave.js';
 
 const SCHEMES: SchemeName[] = ['conclave', 'mls', 'lkh', 'pairwise'];
@@ -16,8 +16,15 @@ function fmt(v: number | null | undefined, digits = 2): string {
   return Number(v.toFixed(digits)).toString();
 }
 
+/** One row per N: where Conclave's leave was measured both ways, the simulated row. */
 function rowsOf(r: BenchResults, op: RekeyOp, scheme: SchemeName): RekeyRow[] {
-  return r.rekey.filter((x) => x.op === op && x.scheme === scheme).sort((a, b) => a.n - b.n);
+  const rows = r.rekey.filter((x) => x.op === op && x.scheme === scheme);
+  return rows.filter((x) => x.method !== 'sampled' || !rows.some((y) => y.n === x.n && y.method !== 'sampled')).sort((a, b) => a.n - b.n);
+}
+
+/** Conclave's leave rows of one method. */
+function methodRows(r: BenchResults, method: 'simulated' | 'sampled'): RekeyRow[] {
+  return r.rekey.filter((x) => x.scheme === 'conclave' && x.op === 'leave' && (x.method ?? 'simulated') === method).sort((a, b) => a.n - b.n);
 }
 
 function series(r: BenchResults, op: RekeyOp, pick: (row: RekeyRow) => number, dashed = false, suffix = ''): Series[] {
@@ -59,6 +66,23 @@ export function renderCharts(r: BenchResults): { file: string; svg: string; titl
     yLog: true,
     series: series(r, 'join', (x) => x.bytes),
   });
+  const sim = methodRows(r, 'simulated');
+  const sam = methodRows(r, 'sampled');
+  if (sam.length > 0) {
+    add('leave-methods.svg', {
+      title: 'Conclave leave CPU, two methods: whole group simulated (solid) and sampled (dashed)',
+      xLabel: 'group size N',
+      yLabel: 'CPU ms',
+      xLog: true,
+      yLog: true,
+      series: [
+        { name: 'excluder, simulated', color: '#1f77b4', points: sim.map((x) => ({ x: x.n, y: x.initiatorMs })) },
+        { name: 'receiver, simulated', color: '#ff7f0e', points: sim.map((x) => ({ x: x.n, y: x.receiverMs })) },
+        { name: 'excluder, sampled', color: '#1f77b4', dashed: true, points: sam.map((x) => ({ x: x.n, y: x.initiatorMs })) },
+        { name: 'receiver, sampled', color: '#ff7f0e', dashed: true, points: sam.map((x) => ({ x: x.n, y: x.receiverMs })) },
+      ].filter((x) => x.points.length > 0),
+    });
+  }
   const ks = [...new Set(r.convergence.map((c) => c.k))].sort((a, b) => a - b);
   add('convergence.svg', {
     title: 'Exclusion convergence (simulator, virtual time)',
@@ -68,7 +92,7 @@ export function renderCharts(r: BenchResults): { file: string; svg: string; titl
     series: ks.map((k, i) => ({
       name: `k = ${k}`,
       color: ['#1f77b4', '#ff7f0e', '#2ca02c'][i % 3],
-      points: r.convergence.filter((c) => c.k === k).map((c) => ({ x: c.n, y: c.ms ?? Number.NaN })),
+      points: r.convergence.filter((c) => c.k === k).sort((a, b) => a.n - b.n).map((c) => ({ x: c.n, y: c.ms ?? Number.NaN })),
     })),
   });
   return charts;
@@ -78,6 +102,46 @@ function ratio(a: number | undefined, b: number | undefined): string {
   if (a === undefined || b === undefined || !(b > 0) || !(a > 0)) return '—';
   const q = a / b;
   return q >= 1 ? `${fmt(q, 1)}×` : `1/${fmt(1 / q, 1)}`;
+}
+
+/** Issue 17 item 1: the leave measured both ways where the sizes overlap. */
+function methodsSection(r: BenchResults): string[] {
+  const sam = methodRows(r, 'sampled');
+  const both = methodRows(r, 'simulated').filter((x) => sam.some((y) => y.n === x.n));
+  if (both.length === 0) return [];
+  const out = ['## Conclave leave: the two methods where they overlap', '', '| N | excluder ms simulated / sampled | receiver ms simulated / sampled | bytes simulated / sampled |', '|---:|---:|---:|---:|'];
+  for (const x of both) {
+    const y = sam.find((z) => z.n === x.n) as RekeyRow;
+    out.push(`| ${x.n.toLocaleString('en-US')} | ${fmt(x.initiatorMs, 3)} / ${fmt(y.initiatorMs, 3)} (${ratio(x.initiatorMs, y.initiatorMs)}) | ${fmt(x.receiverMs, 3)} / ${fmt(y.receiverMs, 3)} (${ratio(x.receiverMs, y.receiverMs)}) | ${fmt(x.bytes)} / ${fmt(y.bytes)} |`);
+  }
+  out.push('');
+  return out;
+}
+
+/** Issue 17 item 2: every member's CPU and received bytes, summed. */
+function groupSection(r: BenchResults): string[] {
+  const rows = r.rekey.filter((x) => x.groupCpuMs !== undefined).sort((a, b) => a.op.localeCompare(b.op) || a.n - b.n || (a.method ?? '').localeCompare(b.method ?? ''));
+  if (rows.length === 0) return [];
+  const out = ['## The whole group (every member summed)', '', '| scheme | op | N | method | group CPU ms | group bytes received |', '|---|---|---:|---|---:|---:|'];
+  for (const x of rows) out.push(`| ${x.scheme} | ${x.op} | ${x.n.toLocaleString('en-US')} | ${x.method ?? '—'} | ${fmt(x.groupCpuMs, 2)} | ${fmt(x.groupBytesIn)} |`);
+  out.push('');
+  return out;
+}
+
+/** Issue 14: what the authorization checks cost, measured through the engine. */
+function securitySection(r: BenchResults): string[] {
+  if (!r.security || r.security.length === 0) return [];
+  const out = ['## Security checks (issue 14)', ''];
+  if (r.ed25519) out.push(`One Ed25519 verify costs ${fmt(r.ed25519.verifyUs, 1)} µs of CPU here, one signature ${fmt(r.ed25519.signUs, 1)} µs (the engine's node provider).`, '');
+  out.push('Per received message (mean over every receipt by every member in the join and leave runs):', '');
+  out.push('| N | message | receipts | CPU µs each | Ed25519 verifies each |', '|---:|---|---:|---:|---:|');
+  for (const s of r.security) for (const [type, v] of Object.entries(s.perMessage)) out.push(`| ${s.n} | ${type} | ${fmt(v.count)} | ${fmt(v.cpuUs, 1)} | ${fmt(v.verifies, 3)} |`);
+  out.push('', 'Per operation (CPU ms / Ed25519 verifies / signatures; the receiver and the existing member are the median member):', '');
+  out.push('| N | admitter | newcomer | existing member | excluder | receiver of an exclusion |', '|---:|---:|---:|---:|---:|---:|');
+  const c = (x: RoleCost | undefined) => (x ? `${fmt(x.ms, 3)} / ${x.verifies} / ${x.signs}` : '—');
+  for (const s of r.security) out.push(`| ${s.n} | ${c(s.admission?.admitter)} | ${c(s.admission?.newcomer)} | ${c(s.admission?.existing)} | ${c(s.exclusion?.excluder)} | ${c(s.exclusion?.receiver)} |`);
+  out.push('');
+  return out;
 }
 
 export function renderMarkdown(r: BenchResults, charts: { file: string; title: string }[]): string {
@@ -96,11 +160,12 @@ export function renderMarkdown(r: BenchResults, charts: { file: string; title: s
     out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const s of SCHEMES) {
       for (const x of rowsOf(r, op, s)) {
-        out.push(`| ${s} | ${x.n.toLocaleString('en-US')} | ${fmt(x.bytes)} | ${fmt(x.bytesToExisting)} | ${fmt(x.messages)} | ${fmt(x.initiatorMs, 3)} | ${fmt(x.receiverMs, 3)} | ${fmt(x.keysPerMember)} |`);
+        out.push(`| ${s}${x.method === 'sampled' ? ' (sampled)' : ''} | ${x.n.toLocaleString('en-US')} | ${fmt(x.bytes)} | ${fmt(x.bytesToExisting)} | ${fmt(x.messages)} | ${fmt(x.initiatorMs, 3)} | ${fmt(x.receiverMs, 3)} | ${fmt(x.keysPerMember)} |`);
       }
     }
     out.push('');
   }
+  out.push(...methodsSection(r), ...groupSection(r), ...securitySection(r));
   out.push('## Conclave against MLS, same N');
   out.push('');
   out.push('| op | N | bytes (conclave / mls) | initiator CPU (mls ÷ conclave) | receiver CPU (mls ÷ conclave) |');
@@ -122,7 +187,7 @@ export function renderMarkdown(r: BenchResults, charts: { file: string; title: s
   else {
     out.push('| N | k simultaneous exclusions | ms until every member holds the new TEK |');
     out.push('|---:|---:|---:|');
-    for (const c of r.convergence) out.push(`| ${c.n} | ${c.k} | ${c.ms === null ? `did not converge within the ${WINDOW_MS / 1000} s window` : fmt(c.ms)} |`);
+    for (const c of [...r.convergence].sort((a, b) => a.n - b.n || a.k - b.k)) out.push(`| ${c.n} | ${c.k} | ${c.ms === null ? `did not converge within the ${WINDOW_MS / 1000} s window` : fmt(c.ms)} |`);
   }
   out.push('');
   if (r.heartbeat && r.heartbeat.length > 0) {

@@ -14,6 +14,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nobleCrypto, systemRng } from '../app/crypto/noble.js';
+import { nodeCrypto } from '../app/crypto/node.js';
 import { opsPerCpuSecond, round } from './measure.js';
 import { measureNetwork } from './network.js';
 import { measureLkh, measurePairwise } from './reference.js';
@@ -21,7 +22,7 @@ import { renderCharts, renderMarkdown } from './report.js';
 import { LATENCY_MS, WINDOW_MS, type ConclaveOp, type ConclaveOpResult } from './schemes/conclave.js';
 import type { LargeLeaveResult } from './schemes/conclave-large.js';
 import { MLS_SUITE, measureMls } from './schemes/mls.js';
-import type { BenchResults, CryptoResult, MachineInfo, RekeyRow } from './types.js';
+import type { BenchResults, CryptoResult, MachineInfo, RekeyRow, RoleCost, SecurityMessages, SecurityRow } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -37,9 +38,21 @@ const SIZES = quick ? [16, 64, 256] : [16, 64, 256, 1024, 4096, 10_000];
 /** MLS: tree filled by every odd leaf up to this N, by the targeted fill above it (bench/schemes/mls.ts). */
 const MLS_FULL_FILL_MAX = quick ? 64 : 256;
 const MLS_BUDGET_MS = quick ? 80_000 : 22 * 60_000;
-const CONCLAVE_SIZES = quick ? [16, 64, 256] : [16, 64, 256, 1024, 4096];
-const CONCLAVE_TIMEOUT_MS = quick ? 25_000 : 6 * 60_000;
-const CONCLAVE_BUDGET_MS = quick ? 50_000 : 30 * 60_000;
+const CONCLAVE_SIZES = quick ? [16, 64, 256, 1024] : [16, 64, 256, 1024, 4096];
+/** Sizes simulated whole for the leave only (quick: N = 1,024, where the sampled method runs too). */
+const LEAVE_ONLY = quick ? [1024] : [];
+/** The sampled leave (bench/schemes/conclave-large.ts) runs at these sizes; where they overlap the simulated sizes, both methods are compared (issue 17). */
+const SAMPLED_SIZES = [256, 1024, 10_000];
+/**
+ * Time limits are wall-clock: on a machine shared with other work (load average above the
+ * core count) they are stretched by the load at the start of the run, so that a size is not
+ * dropped only because the machine was busy. The factor is in the notes.
+ */
+const LOAD_FACTOR = Math.min(4, Math.max(1, (os.loadavg()[0] ?? 0) / os.cpus().length));
+const CONCLAVE_TIMEOUT_MS = (quick ? 25_000 : 6 * 60_000) * LOAD_FACTOR;
+/** The simulated leave at N = 1,024 in a quick run. */
+const LEAVE_ONLY_TIMEOUT_MS = 150_000 * LOAD_FACTOR;
+const CONCLAVE_BUDGET_MS = (quick ? 50_000 : 30 * 60_000) * LOAD_FACTOR + (quick ? LEAVE_ONLY_TIMEOUT_MS : 0);
 
 function machine(): MachineInfo {
   let gitCommit = 'unknown';
@@ -78,6 +91,54 @@ function cryptoThroughput(): CryptoResult {
     encryptPerSec: Math.round(opsPerCpuSecond(() => nobleCrypto.seal(key, nonce, msg, aad))),
     decryptPerSec: Math.round(opsPerCpuSecond(() => nobleCrypto.open(key, nonce, sealed, aad))),
   };
+}
+
+/** One Ed25519 verify and sign through the engine's provider (nodeCrypto), CPU µs. */
+function ed25519Cost(): { verifyUs: number; signUs: number } {
+  const seed = systemRng(32);
+  const pub = nodeCrypto.ed25519PublicKey(seed);
+  const msg = systemRng(300); // about a table header
+  const sig = nodeCrypto.ed25519Sign(seed, msg);
+  return {
+    verifyUs: round(1e6 / opsPerCpuSecond(() => nodeCrypto.ed25519Verify(pub, msg, sig)), 1),
+    signUs: round(1e6 / opsPerCpuSecond(() => nodeCrypto.ed25519Sign(seed, msg)), 1),
+  };
+}
+
+/**
+ * The security section (issue 14): per N, every receive of the join and leave runs by
+ * message type, and the roles of the admission and the exclusion.
+ */
+class SecurityCollector {
+  private byN = new Map<number, { receives: SecurityMessages; admission: SecurityRow['admission']; exclusion: SecurityRow['exclusion'] }>();
+
+  add(n: number, op: ConclaveOp, s: ConclaveOpResult['security']): void {
+    if (op !== 'join' && op !== 'leave') return;
+    const row = this.byN.get(n) ?? { receives: {}, admission: null, exclusion: null };
+    this.byN.set(n, row);
+    for (const [type, v] of Object.entries(s.receives)) {
+      const b = (row.receives[type] ??= { count: 0, cpuMs: 0, verifies: 0 });
+      b.count += v.count;
+      b.cpuMs += v.cpuMs;
+      b.verifies += v.verifies;
+    }
+    const r = (c: RoleCost): RoleCost => ({ ms: round(c.ms, 3), verifies: c.verifies, signs: c.signs });
+    if (op === 'join' && s.initiator && s.newcomer) row.admission = { admitter: r(s.initiator), newcomer: r(s.newcomer), existing: r(s.receiver) };
+    if (op === 'leave' && s.initiator) row.exclusion = { excluder: r(s.initiator), receiver: r(s.receiver) };
+  }
+
+  rows(): SecurityRow[] {
+    return [...this.byN.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([n, x]) => ({
+        n,
+        perMessage: Object.fromEntries(
+          Object.entries(x.receives).map(([type, v]) => [type, { count: v.count, cpuUs: round((v.cpuMs * 1000) / v.count, 1), verifies: round(v.verifies / v.count, 3) }]),
+        ),
+        admission: x.admission,
+        exclusion: x.exclusion,
+      }));
+  }
 }
 
 /** Runs one Conclave measurement in a child process with a time limit. */
@@ -120,10 +181,15 @@ async function main(): Promise<void> {
   }
   const notes: string[] = [];
   const rekey: RekeyRow[] = [];
+  const security = new SecurityCollector();
   const results: BenchResults = { machine: machine(), rekey, convergence: [], network: null, crypto: { encryptPerSec: 0, decryptPerSec: 0 }, heartbeat: [], notes };
   log(`machine: ${results.machine.cpu} ×${results.machine.cores}; ${quick ? 'quick' : 'full'} run`);
+  const loadAtStart = os.loadavg()[0] ?? 0;
+  notes.push(`load: the 1-minute load average at the start of the run was ${loadAtStart.toFixed(1)} on ${os.cpus().length} cores; the Conclave time limits were stretched ×${LOAD_FACTOR.toFixed(1)} for it.`);
 
   results.crypto = cryptoThroughput();
+  results.ed25519 = ed25519Cost();
+  log(`ed25519: verify ${results.ed25519.verifyUs} µs, sign ${results.ed25519.signUs} µs`);
   log(`crypto: ${results.crypto.encryptPerSec} enc/s, ${results.crypto.decryptPerSec} dec/s`);
 
   for (const n of SIZES) {
@@ -141,12 +207,13 @@ async function main(): Promise<void> {
     // Simulating every member costs ~N·(heartbeats + tables) deliveries and N² roster entries: skip a size that cannot finish in time.
     // (From the leave run at the previous size; the worker's time limit still applies.)
     const predicted = lastN > 0 ? lastWall * (n / lastN) ** 1.5 : 0;
-    if (predicted * 1000 > 2 * CONCLAVE_TIMEOUT_MS) {
+    const timeoutMs = LEAVE_ONLY.includes(n) ? LEAVE_ONLY_TIMEOUT_MS : CONCLAVE_TIMEOUT_MS;
+    if (predicted * 1000 > 2 * timeoutMs) {
       notes.push(`conclave N=${n}: not simulated whole (predicted ${Math.round(predicted)} s per operation at N^1.5 scaling from N=${lastN}, over the ${CONCLAVE_TIMEOUT_MS / 1000} s limit).`);
       continue;
     }
     conclaveTried.add(n);
-    const ops: ConclaveOp[] = ['leave', 'join', 'refresh', 'k4', ...(n >= 64 ? (['k16'] as ConclaveOp[]) : [])];
+    const ops: ConclaveOp[] = LEAVE_ONLY.includes(n) ? ['leave'] : ['leave', 'join', 'refresh', 'k4', ...(n >= 64 ? (['k16'] as ConclaveOp[]) : [])];
     let hbDone = false;
     let timedOut = false;
     for (const op of ops) {
@@ -159,7 +226,7 @@ async function main(): Promise<void> {
         notes.push(`conclave N=${n} ${op}: not measured (the run's Conclave time budget of ${CONCLAVE_BUDGET_MS / 1000} s was spent).`);
         continue;
       }
-      const r = await conclaveWorker(n, op, Math.min(CONCLAVE_TIMEOUT_MS, left));
+      const r = await conclaveWorker(n, op, Math.min(timeoutMs, left));
       if ('error' in r) {
         timedOut = r.error.startsWith('no result within');
         notes.push(`conclave N=${n} ${op}: not measured — ${r.error}.`);
@@ -172,6 +239,7 @@ async function main(): Promise<void> {
       }
       if (r.row) rekey.push(r.row);
       if (r.convergence) results.convergence.push(r.convergence);
+      security.add(n, op, r.security);
       if (!hbDone) {
         results.heartbeat?.push({
           n,
@@ -193,26 +261,27 @@ async function main(): Promise<void> {
       log(`conclave N=${n} ${op}: ${r.wallSeconds.toFixed(1)} s${r.row ? `, ${r.row.bytes} B, ${r.row.messages} msgs` : ''}${r.convergence ? `, converged: ${r.convergence.ms ?? 'no'}` : ''}`);
     }
   }
-  // Larger groups: a leave with the publishing engines real and the other members sampled.
-  for (const n of quick ? [...SIZES, 1024, 10_000] : SIZES) {
-    if (conclaveTried.has(n) && rekey.some((r) => r.scheme === 'conclave' && r.op === 'leave' && r.n === n)) continue;
+  // The sampled leave: the publishing engines real, the other members sampled. Where a size was
+  // also simulated whole, both rows are kept (method) and compared (issue 17 item 1).
+  for (const n of [...new Set([...SAMPLED_SIZES, ...SIZES.filter((x) => !conclaveTried.has(x))])].sort((x, y) => x - y)) {
     const r = await conclaveWorker<LargeLeaveResult>(n, 'leave-large', CONCLAVE_TIMEOUT_MS);
     if ('error' in r) {
       notes.push(`conclave N=${n} leave (sampled receivers): not measured — ${r.error}.`);
       continue;
     }
+    const simulated = rekey.some((x) => x.scheme === 'conclave' && x.op === 'leave' && x.n === n);
     conclaveTried.add(n);
     rekey.push(r.row);
-    results.convergence.push(r.convergence);
+    if (!simulated) results.convergence.push(r.convergence);
     notes.push(
-      `conclave N=${n} leave: measured with the excluder and its ${r.completers} planned completers running as engines and the other members' arrival times drawn from the latency model (bench/schemes/conclave-large.ts; the whole group does not fit in memory as engines); ${r.row.messages} table publications, ${r.pairwise} pairwise entries; receiver CPU is the median of the completers and a sample of receivers. Join, refresh and k > 1 are not measured at this size.`,
+      `conclave N=${n} leave (sampled): the excluder and its ${r.completers} planned completers running as engines and the other members' arrival times drawn from the latency model (bench/schemes/conclave-large.ts); ${r.row.messages} table publications, ${r.pairwise} pairwise entries; receiver CPU is the median of the completers and a sample of receivers; convergence ${r.convergence.ms ?? 'not reached'} ms.${simulated ? ' The whole group was simulated at this size too: both rows are in latest.json (method), the tables show the simulated one.' : ' Join, refresh and k > 1 are not measured at this size.'}`,
     );
     log(`conclave N=${n} leave (sampled): ${r.wallSeconds.toFixed(1)} s, ${r.row.bytes} B, ${r.row.messages} msgs, converged: ${r.convergence.ms ?? 'no'}`);
   }
   for (const n of SIZES) if (!conclaveTried.has(n) && !notes.some((x) => x.startsWith(`conclave N=${n}:`))) notes.push(`conclave N=${n}: not measured in ${quick ? 'a --quick run' : 'this run'} (sizes simulated: ${CONCLAVE_SIZES.join(', ')}).`);
 
   // MLS through ts-mls.
-  const mlsDeadline = Date.now() + MLS_BUDGET_MS;
+  const mlsDeadline = Date.now() + MLS_BUDGET_MS * LOAD_FACTOR;
   for (const n of SIZES) {
     const mode = n <= MLS_FULL_FILL_MAX ? 'full' : 'targeted';
     if (Date.now() > mlsDeadline) {
@@ -255,7 +324,9 @@ async function main(): Promise<void> {
   for (const r of rekey) {
     r.initiatorMs = round(r.initiatorMs, 4);
     r.receiverMs = round(r.receiverMs, 4);
+    if (r.groupCpuMs !== undefined) r.groupCpuMs = round(r.groupCpuMs, 2);
   }
+  results.security = security.rows();
   write(results);
 }
 

@@ -26,6 +26,41 @@ export interface RekeyRow {
   receiverMs: number;
   /** Secret keys a member stores for the group after the operation. */
   keysPerMember: number;
+  /** issue 17: CPU ms of the operation summed over every member (initiator included). */
+  groupCpuMs?: number;
+  /** issue 17: bytes received for the operation summed over every member (a multicast counted at each receiver). */
+  groupBytesIn?: number;
+  /** extra (conclave): 'simulated' (every member an engine) or 'sampled' (bench/schemes/conclave-large.ts). */
+  method?: 'simulated' | 'sampled';
+}
+
+/** CPU ms and Ed25519 operations of one member for one operation. */
+export interface RoleCost {
+  ms: number;
+  verifies: number;
+  signs: number;
+}
+
+/** Receives by message type name: how many, CPU ms summed, Ed25519 verifies summed. */
+export type SecurityMessages = Record<string, { count: number; cpuMs: number; verifies: number }>;
+
+/** One received message type: mean CPU µs per message and Ed25519 verifies per message. */
+export interface PerMessageCost {
+  count: number;
+  cpuUs: number;
+  verifies: number;
+}
+
+/**
+ * extra (issue 14): what the engine's authorization checks cost, per group size, measured
+ * through the real engine in the simulator runs of the join and the leave.
+ */
+export interface SecurityRow {
+  n: number;
+  /** Per received message, by type name (Heartbeat, Data, Table, MemberAdmitted, …). */
+  perMessage: Record<string, PerMessageCost>;
+  admission: { admitter: RoleCost; newcomer: RoleCost; existing: RoleCost } | null;
+  exclusion: { excluder: RoleCost; receiver: RoleCost } | null;
 }
 
 export interface ConvergenceRow {
@@ -85,6 +120,10 @@ export interface BenchResults {
    * group); `sentPerMemberPerMin` the average a member sends.
    */
   heartbeat?: { n: number; bytesPerMemberPerMin: number; sentPerMemberPerMin: number; receivedPerMemberPerMin: number }[];
+  /** extra (issue 14): the cost of the security checks, per N. */
+  security?: SecurityRow[];
+  /** extra (issue 14): one Ed25519 operation through the engine's provider, CPU µs. */
+  ed25519?: { verifyUs: number; signUs: number };
   /** extra: what was not measured in this run, and why; and how things were measured. */
   notes: string[];
 }

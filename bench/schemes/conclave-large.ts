@@ -138,6 +138,7 @@ export function measureLargeLeave(n: number, seed = 1): LargeLeaveResult {
   }
   const done = new Set<number>();
   const receiverCpu: number[] = [];
+  let completersCpu = 0;
   for (;;) {
     let next = -1;
     let nextAt = Infinity;
@@ -149,8 +150,11 @@ export function measureLargeLeave(n: number, seed = 1): LargeLeaveResult {
     if (next < 0) break;
     done.add(next);
     const e = engine(next);
+    const before = process.cpuUsage();
     receiverCpu.push(feed(e, next, nextAt));
     e.tick(nextAt); // its completion is due at once (completeAt = now)
+    const d = process.cpuUsage(before);
+    completersCpu += (d.user + d.system) / 1000;
     pubs.push(...tables(e, nextAt));
   }
   // The excluder also receives the completions.
@@ -158,12 +162,14 @@ export function measureLargeLeave(n: number, seed = 1): LargeLeaveResult {
 
   // Plain receivers: a sample runs for real; every member's reading time counts for convergence.
   const sampleStride = Math.max(1, Math.floor(n / SAMPLED_RECEIVERS));
+  const plainCpu: number[] = [];
   for (let i = 1; i < n; i += sampleStride) {
     if (i === target || planned.has(keys[i]!)) continue;
     const e = engine(i);
-    receiverCpu.push(feed(e, i, Infinity));
+    plainCpu.push(feed(e, i, Infinity));
     e.tick(1_000_000);
   }
+  receiverCpu.push(...plainCpu);
   let last = 0;
   let unreached = 0;
   for (let i = 1; i < n; i++) {
@@ -173,6 +179,12 @@ export function measureLargeLeave(n: number, seed = 1): LargeLeaveResult {
     else last = Math.max(last, at);
   }
   const bytes = pubs.reduce((s, p) => s + p.bytes.length, 0);
+  // The whole group (issue 17): the excluder and every completer as run; the plain receivers
+  // (every member but those and the target) at the sampled median each. Every publication
+  // reaches every member but its publisher and the target.
+  const plain = n - 2 - planned.size;
+  const groupCpuMs = initiatorMs + completersCpu + plain * median(plainCpu);
+  const groupBytesIn = pubs.reduce((s, p) => s + p.bytes.length * (n - 2), 0);
   return {
     row: {
       scheme: 'conclave',
@@ -184,6 +196,9 @@ export function measureLargeLeave(n: number, seed = 1): LargeLeaveResult {
       initiatorMs,
       receiverMs: median(receiverCpu),
       keysPerMember: params.W + 1,
+      groupCpuMs,
+      groupBytesIn,
+      method: 'sampled',
     },
     convergence: { n, k: 1, ms: unreached > 0 ? null : Math.round(last - 1) },
     completers: planned.size,

@@ -28,13 +28,14 @@
  * member holds the same TEK and blocklist.
  */
 import { GroupEngine, admitEveryone } from '../../app/core/engine.js';
+import type { CryptoProvider } from '../../app/core/crypto-provider.js';
 import { nodeCrypto } from '../../app/crypto/node.js';
 import { SeededRandom } from '../../app/sim/random.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { identitySeed } from '../../app/sim/peers.js';
 import { MsgType } from '../../app/core/wire.js';
 import { parseScenario } from '../../app/sim/scenario.js';
 import { Simulation, type SimReport } from '../../app/sim/simulation.js';
-import type { ConvergenceRow, RekeyOp, RekeyRow } from '../types.js';
+import type { ConvergenceRow, RekeyOp, RekeyRow, RoleCost, SecurityMessages } from '../types.js';
 import { median } from '../measure.js';
 
 export const WINDOW_MS = 10_000;
@@ -42,6 +43,29 @@ export const LATENCY_MS: [number, number] = [5, 40];
 const QUIET_MS = 5_000;
 const WARMUP_N = 512;
 const WARMUP_EXCLUSIONS = 20;
+const EXCLUDER_TIMED = 7;
+/** Chat messages sent in the quiet stretch, so that the receipt of a data packet is measured too. */
+const QUIET_SENDS = 4;
+
+/** Ed25519 operations through the provider, counted per engine call by the wrappers below. */
+export const ed25519Counts = { verify: 0, sign: 0 };
+
+/** The given provider with its Ed25519 verify and sign counted (same results, same bytes). */
+export function countingCrypto(base: CryptoProvider): CryptoProvider {
+  return {
+    ...base,
+    name: `${base.name}+counted`,
+    ed25519Verify(publicKey, message, signature) {
+      ed25519Counts.verify++;
+      return base.ed25519Verify(publicKey, message, signature);
+    },
+    ed25519Sign(seed, message) {
+      ed25519Counts.sign++;
+      return base.ed25519Sign(seed, message);
+    },
+  };
+}
+const crypto = countingCrypto(nodeCrypto);
 
 interface Sent {
   at: number;
@@ -54,18 +78,33 @@ interface Sent {
 
 /** Per-engine CPU and transmits, collected while the wrappers are installed. */
 type CpuKind = 'heartbeat' | 'tick' | 'other';
+/** One engine call: when (virtual ms), its CPU, what it was (a message type name or the method), its Ed25519 work, the bytes it received. */
+interface Call {
+  at: number;
+  ms: number;
+  kind: CpuKind;
+  what: string;
+  /** A receive (`what` is then the message type's name). */
+  received: boolean;
+  verifies: number;
+  signs: number;
+  bytesIn: number;
+}
 
 class Recorder {
-  cpu = new Map<string, { at: number; ms: number; kind: CpuKind }[]>();
+  cpu = new Map<string, Call[]>();
+  /** While set, engine calls are not recorded (the timed copies of the initiator, outside the simulation). */
+  paused = false;
   sent: Sent[] = [];
   /** When each engine last changed its TEK (virtual ms): convergence to the millisecond. */
   tekChangedAt = new Map<string, number>();
   private lastNow = new Map<GroupEngine, number>();
 
-  charge(engine: GroupEngine, now: number, ms: number, kind: CpuKind): void {
-    this.lastNow.set(engine, now);
+  charge(engine: GroupEngine, call: Call): void {
+    if (this.paused) return;
+    this.lastNow.set(engine, call.at);
     const list = this.cpu.get(engine.self) ?? [];
-    list.push({ at: now, ms, kind });
+    list.push(call);
     this.cpu.set(engine.self, list);
   }
 
@@ -96,6 +135,16 @@ class Recorder {
     return other + Math.max(0, ticks - baseline);
   }
 
+  /** Ed25519 work and bytes received by `member` for the operation in [at, at + WINDOW_MS) (heartbeats left out). */
+  opCounts(member: string, at: number): { verifies: number; signs: number; bytesIn: number } {
+    const calls = (this.cpu.get(member) ?? []).filter((c) => c.at >= at && c.at < at + WINDOW_MS && c.kind !== 'heartbeat');
+    return {
+      verifies: calls.reduce((s, c) => s + c.verifies, 0),
+      signs: calls.reduce((s, c) => s + c.signs, 0),
+      bytesIn: calls.reduce((s, c) => s + c.bytesIn, 0),
+    };
+  }
+
   sentIn(from: number, to: number): Sent[] {
     return this.sent.filter((s) => s.at >= from && s.at < to);
   }
@@ -112,6 +161,8 @@ function instrument(rec: Recorder): () => void {
     const original = proto[name] as AnyFn;
     saved.push([name, original]);
     proto[name] = function (this: GroupEngine, ...args: never[]) {
+      const verifies = ed25519Counts.verify;
+      const signs = ed25519Counts.sign;
       const start = process.cpuUsage();
       try {
         return original.apply(this, args);
@@ -119,10 +170,32 @@ function instrument(rec: Recorder): () => void {
         const d = process.cpuUsage(start);
         const bytes = name === 'receive' ? (args[2] as unknown as Uint8Array) : null;
         const kind: CpuKind = name === 'tick' ? 'tick' : bytes && bytes[2] === MsgType.Heartbeat ? 'heartbeat' : 'other';
-        rec.charge(this, args[index] as unknown as number, (d.user + d.system) / 1000, kind);
+        rec.charge(this, {
+          at: args[index] as unknown as number,
+          ms: (d.user + d.system) / 1000,
+          kind,
+          what: bytes ? (TYPE_NAMES.get(bytes[2] ?? 0) ?? 'unknown') : name,
+          received: bytes !== null,
+          verifies: ed25519Counts.verify - verifies,
+          signs: ed25519Counts.sign - signs,
+          bytesIn: bytes && kind !== 'heartbeat' ? bytes.length : 0,
+        });
       }
     };
   }
+  // A newcomer's engine is made by GroupEngine.join (it sends the JoinRequest): charged to the new engine.
+  const statics = GroupEngine as unknown as Record<string, AnyFn>;
+  const join = statics.join as AnyFn;
+  statics.join = function (...args: never[]) {
+    const verifies = ed25519Counts.verify;
+    const signs = ed25519Counts.sign;
+    const start = process.cpuUsage();
+    const e = join.apply(GroupEngine, args) as GroupEngine;
+    const d = process.cpuUsage(start);
+    const at = (args[2] as unknown as { now: number }).now;
+    rec.charge(e, { at, ms: (d.user + d.system) / 1000, kind: 'other', what: 'join', received: false, verifies: ed25519Counts.verify - verifies, signs: ed25519Counts.sign - signs, bytesIn: 0 });
+    return e;
+  };
   const pollEvent = proto.pollEvent as AnyFn;
   saved.push(['pollEvent', pollEvent]);
   proto.pollEvent = function (this: GroupEngine) {
@@ -139,6 +212,7 @@ function instrument(rec: Recorder): () => void {
   };
   return () => {
     for (const [name, fn] of saved) proto[name] = fn;
+    statics.join = join;
   };
 }
 
@@ -155,6 +229,15 @@ export interface ConclaveOpResult {
   /** The operation window's transmits by message type name: count and bytes (heartbeats included). */
   byType: Record<string, { count: number; bytes: number }>;
   report: { ok: boolean; converged: boolean; errors: string[]; violations: string[] };
+  /** The security checks' cost in this run (docs/performance.md, "Security checks"). */
+  security: {
+    /** Every receive of the run by every member, by message type: count, CPU summed, Ed25519 verifies summed. */
+    receives: SecurityMessages;
+    initiator: RoleCost | null;
+    /** The median other member (CPU, verifies and signs each the median). */
+    receiver: RoleCost;
+    newcomer: RoleCost | null;
+  };
 }
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(MsgType).map(([k, v]) => [v, k]));
@@ -177,20 +260,31 @@ interface Plan {
 }
 
 /**
- * Warms the JIT for the measured exclusion: WARMUP_EXCLUSIONS exclusions on copies of
- * the initiator restored from its snapshot (outside the simulation; their output is
- * dropped), as the MLS and LKH rows are timed after warm-up runs.
+ * The exclude() call of the initiator, warm and repeated (issue 17 item 1: the same
+ * definition as the sampled method, bench/schemes/conclave-large.ts): WARMUP_EXCLUSIONS
+ * untimed exclusions, then EXCLUDER_TIMED timed ones, each on a fresh copy of the
+ * initiator restored from its snapshot (outside the simulation; their output is dropped).
+ * Returns the median CPU and the Ed25519 work of one call.
  */
-function warmUpExclusions(sim: Simulation, initiator: string, target: string, now: number): void {
+function timedExclusions(rec: Recorder, sim: Simulation, simSeed: number, initiator: string, target: string, now: number): RoleCost | null {
   const e = sim.engineOf(initiator);
-  if (!e) return;
+  if (!e) return null;
   const snapshot = e.snapshot();
-  const seed = sha256(new TextEncoder().encode(`conclave-sim-identity:warm-up:${initiator}`));
-  for (let i = 0; i < WARMUP_EXCLUSIONS; i++) {
-    const copy = GroupEngine.restore({ crypto: nodeCrypto, rng: new SeededRandom(`warm-up:${i}`).asRng(), admission: admitEveryone }, { seed, name: initiator }, snapshot, now);
+  const seed = identitySeed(simSeed, initiator);
+  const runs: RoleCost[] = [];
+  rec.paused = true;
+  for (let i = 0; i < WARMUP_EXCLUSIONS + EXCLUDER_TIMED; i++) {
+    const copy = GroupEngine.restore({ crypto, rng: new SeededRandom(`warm-up:${i}`).asRng(), admission: admitEveryone }, { seed, name: initiator }, snapshot, now);
     copy.buildRosterIndex();
+    const verifies = ed25519Counts.verify;
+    const signs = ed25519Counts.sign;
+    const start = process.cpuUsage();
     copy.exclude([sim.keyOf(target)], now);
+    const d = process.cpuUsage(start);
+    if (i >= WARMUP_EXCLUSIONS) runs.push({ ms: (d.user + d.system) / 1000, verifies: ed25519Counts.verify - verifies, signs: ed25519Counts.sign - signs });
   }
+  rec.paused = false;
+  return { ms: median(runs.map((r) => r.ms)), verifies: median(runs.map((r) => r.verifies)), signs: median(runs.map((r) => r.signs)) };
 }
 
 /** The members that start the operation (see planFor). */
@@ -208,6 +302,8 @@ export function planFor(n: number, op: ConclaveOp): { scenario: unknown; plan: P
   const events: unknown[] = [
     { at: 0, do: 'create', peer: 'a' },
     { at: 0, do: 'bootstrap', creator: 'a', prefix: 'm', count: n - 1 },
+    // A few chat messages in the quiet stretch: what receiving a data packet costs.
+    ...Array.from({ length: QUIET_SENDS }, (_, i) => ({ at: quietFrom + 1_000 + 500 * i, do: 'send', peer: i % 2 ? 'm1' : 'a', text: `quiet ${i}` })),
   ];
   // k simultaneous exclusions: excluders from the front of the roster, targets from the back.
   const simultaneous = (k: number) => {
@@ -229,19 +325,29 @@ export function planFor(n: number, op: ConclaveOp): { scenario: unknown; plan: P
   };
 }
 
-/** Bytes/messages/CPU of the operation started at `at` by `initiator` (null: the first engine to publish a Table). */
-function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, quietFrom: number, initiator: string | null, joiner: string | null, keysPerMember: number): RekeyRow {
+/**
+ * Bytes/messages/CPU of the operation started at `at` by `initiator` (null: the first engine
+ * to publish a Table). `exclusion`: the initiator's exclude() call measured warm and
+ * repeated (timedExclusions), which replaces the one call made in the simulation.
+ */
+function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, quietFrom: number, initiator: string | null, joiner: string | null, keysPerMember: number, exclusion: RoleCost | null): RekeyRow {
   const sent = rec.sentIn(at, at + WINDOW_MS).filter((s) => s.type !== MsgType.Heartbeat);
   const who = initiator ?? sent.find((s) => s.type === MsgType.Table)?.from ?? sent[0]?.from ?? '';
   const toExisting = sent.filter((s) => s.from !== joiner && (s.kind === 'publish' || s.to !== joiner));
   // One receiving member: the median over every other member (a max over thousands of
   // members would report whichever one a garbage-collection pause happened to land on).
   const others: number[] = [];
+  let groupCpuMs = 0;
+  let groupBytesIn = 0;
   for (const member of rec.cpu.keys()) {
+    const ms = rec.opCpu(member, at, quietFrom);
+    groupCpuMs += member === who && exclusion ? ms - simulatedExclude(rec, who, at) + exclusion.ms : ms;
+    groupBytesIn += rec.opCounts(member, at).bytesIn;
     if (member === who || member === joiner) continue;
-    others.push(rec.opCpu(member, at, quietFrom));
+    others.push(ms);
   }
   const receiverMs = others.length > 0 ? median(others) : 0;
+  const initiatorMs = rec.opCpu(who, at, quietFrom) + (exclusion ? exclusion.ms - simulatedExclude(rec, who, at) : 0);
   return {
     scheme: 'conclave',
     op,
@@ -249,10 +355,38 @@ function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, quietFrom: num
     bytes: sent.reduce((s, x) => s + x.bytes, 0),
     bytesToExisting: toExisting.reduce((s, x) => s + x.bytes, 0),
     messages: sent.length,
-    initiatorMs: rec.opCpu(who, at, quietFrom),
+    initiatorMs,
     receiverMs,
     keysPerMember,
+    groupCpuMs,
+    groupBytesIn,
+    method: 'simulated',
   };
+}
+
+/** CPU of the exclude() call the member made in the simulation at `at`. */
+function simulatedExclude(rec: Recorder, member: string, at: number): number {
+  return (rec.cpu.get(member) ?? []).filter((c) => c.at === at && c.what === 'exclude').reduce((s, c) => s + c.ms, 0);
+}
+
+/** Every receive from `from` on, by message type, over every member. */
+function receivesByType(rec: Recorder, from: number, to: number): SecurityMessages {
+  const out: SecurityMessages = {};
+  for (const calls of rec.cpu.values()) {
+    for (const c of calls) {
+      if (c.at < from || c.at >= to || !c.received) continue;
+      const b = (out[c.what] ??= { count: 0, cpuMs: 0, verifies: 0 });
+      b.count++;
+      b.cpuMs += c.ms;
+      b.verifies += c.verifies;
+    }
+  }
+  return out;
+}
+
+function roleCost(rec: Recorder, member: string, at: number, quietFrom: number): RoleCost {
+  const c = rec.opCounts(member, at);
+  return { ms: rec.opCpu(member, at, quietFrom), verifies: c.verifies, signs: c.signs };
 }
 
 export function measureConclaveOp(n: number, op: ConclaveOp, seed = 1): ConclaveOpResult {
@@ -267,13 +401,14 @@ export function measureConclaveOp(n: number, op: ConclaveOp, seed = 1): Conclave
   const started = performance.now();
   let sim: Simulation;
   let report: SimReport;
+  let exclusion: RoleCost | null = null;
   try {
-    sim = new Simulation(parseScenario(scenario), { seed });
+    sim = new Simulation(parseScenario(scenario), { seed, crypto });
     // The initiators' roster index is kept up to date by a running engine as members join;
     // the bootstrapped engines build it before the operation, outside the measured window.
     sim.runUntil(p.opAt - 1);
     for (const name of initiatorsOf(n, op)) sim.engineOf(name)?.buildRosterIndex();
-    if (op !== 'join') warmUpExclusions(sim, initiatorsOf(n, op)[0]!, `m${n - 2}`, p.opAt);
+    if (op !== 'join') exclusion = timedExclusions(rec, sim, seed, initiatorsOf(n, op)[0]!, `m${n - 2}`, p.opAt);
     report = sim.runUntil(p.until);
   } finally {
     uninstall();
@@ -282,9 +417,21 @@ export function measureConclaveOp(n: number, op: ConclaveOp, seed = 1): Conclave
   const keysPerMember = median(report.members.filter((m) => m.state === 'member').map((m) => m.keysHeld));
   const a = sim.keyOf('a');
   let row: RekeyRow | null = null;
-  if (op === 'join') row = opRow(rec, n, 'join', p.opAt, p.quietFrom, a, sim.keyOf('newcomer'), keysPerMember);
-  if (op === 'leave') row = opRow(rec, n, 'leave', p.opAt, p.quietFrom, a, null, keysPerMember);
-  if (op === 'refresh') row = opRow(rec, n, 'refresh', p.opAt, p.quietFrom, null, null, keysPerMember);
+  const newcomer = op === 'join' ? sim.keyOf('newcomer') : null;
+  if (op === 'join') row = opRow(rec, n, 'join', p.opAt, p.quietFrom, a, newcomer, keysPerMember, null);
+  if (op === 'leave') row = opRow(rec, n, 'leave', p.opAt, p.quietFrom, a, null, keysPerMember, exclusion);
+  if (op === 'refresh') row = opRow(rec, n, 'refresh', p.opAt, p.quietFrom, null, null, keysPerMember, null);
+  // Security checks: the initiator's and the median receiver's Ed25519 work, every receive by type.
+  const initiator = op === 'join' || op === 'leave' ? a : null;
+  const others = [...rec.cpu.keys()].filter((k) => k !== initiator && k !== newcomer).map((k) => roleCost(rec, k, p.opAt, p.quietFrom));
+  let initiatorCost = initiator ? roleCost(rec, initiator, p.opAt, p.quietFrom) : null;
+  if (initiatorCost && exclusion) initiatorCost = { ms: row?.initiatorMs ?? initiatorCost.ms, verifies: initiatorCost.verifies, signs: initiatorCost.signs };
+  const security = {
+    receives: receivesByType(rec, p.quietFrom, p.until),
+    initiator: initiatorCost,
+    receiver: { ms: median(others.map((o) => o.ms)), verifies: median(others.map((o) => o.verifies)), signs: median(others.map((o) => o.signs)) },
+    newcomer: newcomer ? roleCost(rec, newcomer, p.opAt, p.quietFrom) : null,
+  };
   let convergence: ConvergenceRow | null = null;
   if (op === 'leave' || op === 'k4' || op === 'k16') {
     // Converged (the simulator's check: same TEK and blocklist everywhere); the time is
@@ -313,5 +460,6 @@ export function measureConclaveOp(n: number, op: ConclaveOp, seed = 1): Conclave
       errors: report.errors.slice(0, 5),
       violations: [...v.backward, ...v.forward, ...v.missed].slice(0, 5),
     },
+    security,
   };
 }
