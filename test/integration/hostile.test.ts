@@ -103,8 +103,18 @@ test('a hostile peer that knows the group ID changes nothing, shows nothing, and
   }
   await until('the hostile to see the honest peers on the topics', () => honest.every((p) => hostile.services.pubsub.getSubscribers(topics.control).some((s) => s.toString() === p.peerId)), 20_000);
   await until('the observer to be in the honest mesh', () => (observer.services.pubsub as unknown as GossipSub).getMeshPeers(topics.data).length > 0, 20_000);
-  await alice.api.call('chat.send', { group, text: 'overheard' });
-  await until('the hostile to capture group traffic', () => captured.some((m) => m.topic === topics.data) && captured.some((m) => m.topic === topics.control), 20_000);
+  // Chat until the hostile has overheard some: a fresh subscriber may miss the first
+  // publication while the honest peers' gossipsub still learns its subscription.
+  let overheard = 0;
+  await until(
+    'the hostile to capture group traffic',
+    async () => {
+      if (!captured.some((m) => m.topic === topics.data)) await alice.api.call('chat.send', { group, text: `overheard ${overheard++}` });
+      return captured.some((m) => m.topic === topics.data) && captured.some((m) => m.topic === topics.control);
+    },
+    30_000,
+    1000,
+  );
 
   // ── the attack ────────────────────────────────────────────────────────────
   const now = Date.now();
