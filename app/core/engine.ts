@@ -113,6 +113,7 @@ export class GroupEngine {
   static join(deps: EngineDeps, identity: Identity, o: JoinOptions): GroupEngine {
     const e = new GroupEngine(deps, identity, GroupEngine.freshState(o.group, o.name, o.params, 'joining'));
     e.core.join = newJoin(o.credential, [...o.contacts], o.now);
+    e.core.s.joining = { credential: o.credential, contacts: [...o.contacts] };
     emit(e.core, { type: 'join-progress', stage: 'requesting', at: o.now });
     tryJoinContact(e.core, o.now);
     return e;
@@ -127,9 +128,13 @@ export class GroupEngine {
     const e = new GroupEngine(deps, identity, state);
     const core = e.core;
     if (core.s.state === 'member') core.timers.set('heartbeat', now);
-    if (core.s.state === 'joining' || core.s.state === 'listening') {
-      // A join interrupted by a crash starts over from the listening stage.
-      core.s.state = 'listening';
+    if (core.s.state === 'joining') {
+      // H3: a join interrupted by a crash resumes as the same join (its contacts, its
+      // credential); it never turns into listening, where any heartbeat could claim it.
+      const saved = core.s.joining;
+      core.join = newJoin(saved?.credential ?? new Uint8Array(0), [...(saved?.contacts ?? [])], now);
+    } else if (core.s.state === 'listening') {
+      // A listen-first creator interrupted before creating listens again.
       core.timers.set('listen', now + core.s.params.listenMs);
     }
     // Every owner we knew gets a fresh failover window from now.

@@ -78,6 +78,8 @@ export interface PersistentState {
   slotDir: Record<string, SlotInfo>;
   admittedAt: number | null;
   lastRevisionRefreshAt: number;
+  /** While joining: the credential and the contacts asked (a restart resumes the same join, never listens). */
+  joining?: { credential: Uint8Array; contacts: MemberKey[] };
   lastVersionRefreshAt: number;
 }
 

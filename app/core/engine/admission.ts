@@ -22,7 +22,7 @@ import { TEK_SLOT, idToString, slotName, slotsOf } from '../params.js';
 import { KEY_BYTES } from '../keys.js';
 import { MsgType, type KeyInfo, type Message, type OwnerInfo, type SealedKey } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
-import { checkRevisionJump, claimedOwner, mayOwnTek } from './authorization.js';
+import { checkRevisionJump, claimedOwner, mayOwnTek, selects } from './authorization.js';
 
 export function createKeys(core: EngineCore, now: number): void {
   const creators = [core.self];
@@ -172,16 +172,20 @@ export function onAdmit(core: EngineCore, from: MemberKey, m: Extract<Message, {
   ensure(m.certificate.member === core.self, 'invalid', 'certificate names another member');
   ensure(core.crypto.ed25519Verify(fromHex(from), certBody(core, from, core.self, m.certificate.admittedAt), m.certificate.signature), 'bad-signature', 'admission certificate signature does not verify');
   validateRemoteParams(m.params);
+  for (const g of m.grants) checkGranter(core, from, g);
   const opened = m.grants.map((g) => ({ g, key: openSealed(core, from, g, 'grant') }));
   for (const { g } of opened) checkGrantFor(core, g);
   // Validated: apply in one step (STYLE §8).
   core.s.params = cloneParams(m.params);
+  // A5: under `admins`, only an admin can have excluded an admin: a non-admin admitter's
+  // word that an admin is blocked is not taken (the real table, if any, arrives by itself).
+  const blocklist = mayOwnTek(core, from) ? m.blocklist : m.blocklist.filter((b) => !mayOwnTek(core, b));
   core.s.groupName = m.groupName;
   for (const r of m.roster) {
-    if (!m.blocklist.includes(r.key)) setRoster(core, r.key, { name: r.name, admittedAt: r.admittedAt, state: 'member' });
+    if (!blocklist.includes(r.key)) setRoster(core, r.key, { name: r.name, admittedAt: r.admittedAt, state: 'member' });
   }
   setRoster(core, core.self, { name: core.displayName, admittedAt: m.certificate.admittedAt, state: 'member' });
-  for (const b of m.blocklist) {
+  for (const b of blocklist) {
     if (!core.s.blocklist.includes(b)) core.s.blocklist.push(b);
     const r = core.s.roster[b];
     if (r) r.state = 'excluded';
@@ -193,7 +197,7 @@ export function onAdmit(core: EngineCore, from: MemberKey, m: Extract<Message, {
   core.s.admittedAt = m.certificate.admittedAt;
   core.join.certificate = m.certificate;
   core.lastSeen.set(from, now);
-  for (const { g, key } of opened) installGrant(core, g, key, now, m.blocklist);
+  for (const { g, key } of opened) installGrant(core, g, key, now, blocklist);
   emit(core, { type: 'join-progress', stage: 'keys-received', at: now });
   addLog(core, now, 'join', `admitted by ${short(from)}`);
   // Ask the holders for every key still missing, and create slots nobody holds (003 [0062], [0066]).
@@ -210,6 +214,11 @@ export function onAdmit(core: EngineCore, from: MemberKey, m: Extract<Message, {
   }
   requestWantedKeys(core, now);
   maybeJoined(core, now);
+}
+
+/** A grant of a KEK comes from a member whose ID selects that slot (H4): only such a member holds it. */
+function checkGranter(core: EngineCore, from: MemberKey, g: SealedKey): void {
+  ensure(selects(core, from, g.info.slot), 'not-authorized', `grant of ${slotName(g.info.slot, core.s.params.V)} from a member whose ID does not select it`);
 }
 
 export function checkGrantFor(core: EngineCore, g: SealedKey): void {
@@ -305,7 +314,9 @@ export function onKeyRequest(core: EngineCore, from: MemberKey, m: Extract<Messa
   verifyCertificate(core, m.certificate, from);
   const theirSlots = new Set([TEK_SLOT, ...slotsOf(pidOf(core, from), core.s.params.V)]);
   for (const s of m.slots) ensure(theirSlots.has(s), 'not-authorized', `${slotName(s, core.s.params.V)} is not selected by the requester's ID`);
-  if (!core.s.roster[from]) {
+  // M1 holds here too: a certified newcomer whose announcement has not arrived enters the
+  // roster only with a fresh admission time (keys are granted either way).
+  if (!core.s.roster[from] && Math.abs(now - m.certificate.admittedAt) <= core.s.params.graceMs) {
     setRoster(core, from, { name: '', admittedAt: m.certificate.admittedAt, state: 'member' });
   }
   core.lastSeen.set(from, now);
@@ -319,6 +330,7 @@ export function onKeyGrant(core: EngineCore, from: MemberKey, grants: SealedKey[
   ensure((core.s.state === 'joining' || core.s.state === 'member') && j?.certificate, 'stale', 'key grant while not requesting keys');
   // A8: a grant answers a KeyRequest: only the member asked for that slot may grant it.
   for (const g of grants) ensure(j.wanted.get(g.info.slot)?.asked === from, 'not-authorized', `grant of ${slotName(g.info.slot, core.s.params.V)} that was not asked of this sender`);
+  for (const g of grants) checkGranter(core, from, g);
   const opened = grants.map((g) => ({ g, key: openSealed(core, from, g, 'grant') }));
   for (const { g } of opened) checkGrantFor(core, g);
   for (const { g, key } of opened) {
@@ -344,6 +356,7 @@ export function onJoinRefused(core: EngineCore, from: MemberKey, reason: string,
 export function maybeJoined(core: EngineCore, now: number): void {
   if (core.s.state !== 'joining' || !core.s.tek) return;
   core.s.state = 'member';
+  delete core.s.joining;
   core.timers.set('heartbeat', now);
   core.s.lastRevisionRefreshAt = now;
   core.s.lastVersionRefreshAt = now;

@@ -14,7 +14,7 @@ import { ensure } from '../errors.js';
 import { TEK_SLOT } from '../params.js';
 import { MsgType, type KeyInfo, type Message, type TableHeader } from '../wire.js';
 import { sameCreators, sortedKeys } from '../state.js';
-import { MAX_REVISION_JUMP, heldKey, short, type EngineCore } from './context.js';
+import { MAX_REVISION_JUMP, heldKey, pidOf, short, type EngineCore } from './context.js';
 import { leaveBody } from './sealing.js';
 import { fromHex } from '../bytes.js';
 
@@ -94,9 +94,21 @@ export function authorizeTable(core: EngineCore, h: TableHeader): void {
   }
 }
 
-/** H2: the holder a peer names for a key, kept only if it may hold it (under `admins`, the TEK's holder is an admin or nobody). */
+/** Whether `key`'s participant ID selects `slot` (everyone holds the TEK; a KEK only its W holders by ID, 003 [0054]). */
+export function selects(core: EngineCore, key: MemberKey, slot: number): boolean {
+  if (slot === TEK_SLOT) return true;
+  const V = core.s.params.V;
+  return pidOf(core, key)[Math.floor((slot - 1) / V)] === (slot - 1) % V;
+}
+
+/**
+ * H2, H4: the holder a peer names for a key, kept only if it may hold it: a KEK's holder
+ * is a member whose ID selects the slot; under `admins`, the TEK's holder is an admin.
+ */
 export function claimedOwner(core: EngineCore, slot: number, owner: MemberKey | null): MemberKey | null {
-  return slot === TEK_SLOT && owner !== null && !mayOwnTek(core, owner) ? null : owner;
+  if (owner === null) return null;
+  if (slot === TEK_SLOT) return mayOwnTek(core, owner) ? owner : null;
+  return selects(core, owner, slot) ? owner : null;
 }
 
 /** H1 for the TEK entry of a heartbeat: under `admins`, only an admin announces itself as the TEK's holder. */
@@ -104,6 +116,8 @@ export function authorizeHeldKeys(core: EngineCore, from: MemberKey, keys: reado
   for (const k of keys) {
     checkRevisionJump(core, k);
     if (k.slot === TEK_SLOT) ensure(mayOwnTek(core, from), 'not-authorized', `${short(from)} is not an admin and may not hold the TEK under this policy`);
+    // H4: only a member whose ID selects a KEK slot can hold that KEK, so only it announces one.
+    else ensure(selects(core, from, k.slot), 'not-authorized', `${short(from)} announces a KEK slot its ID does not select`);
   }
 }
 

@@ -133,6 +133,10 @@ export const ENTRY_AAD = LABEL('table-entry');
 export const PLAN_SAMPLE = 64;
 /** Most revision steps one key may jump in one message (a revision step costs one hash; 003 [0056]). */
 export const MAX_REVISION_JUMP = 10_000;
+/** Most versions a table may be ahead of the TEK this member holds (T1). */
+export const MAX_VERSION_AHEAD = 1024;
+/** Tables of one excluder kept at once (applied, in flight or unread). */
+export const MAX_TABLES_PER_EXCLUDER = 64;
 /** Most hash steps reading one table may cost (entries with spread-out KEK revisions). */
 export const MAX_TABLE_HASH_STEPS = 20_000;
 /** Fetches in flight, and data packets buffered per sender, at most. */

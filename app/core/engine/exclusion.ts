@@ -10,7 +10,7 @@
  * excluded member erases its secrets at once. Seeds: 003 [0072]–[0079].
  * docs/protocol.md §7, §9.
  */
-import { ENTRY_AAD, LABEL, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, unicast, type EngineCore, type TableState } from './context.js';
+import { ENTRY_AAD, LABEL, MAX_TABLES_PER_EXCLUDER, MAX_VERSION_AHEAD, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, unicast, type EngineCore, type TableState } from './context.js';
 import { addEntries, checkReplaced, commitTek, headerId, headerSignatureOk, makeEntries, newTableState, pairwiseEntryKey, plannedSymbols, publishTable, readTekPrime, relayable, replacedKeks, unusableSlots } from './tables.js';
 import { planCompletion } from './completion-plan.js';
 import { authorizeTable, mayOwnTek } from './authorization.js';
@@ -89,8 +89,24 @@ export function onTable(core: EngineCore, from: MemberKey, m: Extract<Message, {
     ensure(headerSignatureOk(core, h, headerBytes, m.headerSignature), 'bad-signature', 'table header signature does not verify');
     authorizeTable(core, h);
     ensure(h.newVersion === h.base.version + 1, 'invalid', 'a table makes exactly the next version');
-    if (core.s.tek && h.newVersion < core.s.tek.version - 1) throw new RemoteProtocolError('stale', `table for TEK v${h.newVersion}, current is v${core.s.tek.version}`);
+    // T1: a table far ahead of our TEK is refused (versions are the signer's choice: no jump to 2^32).
+    if (core.s.tek) ensure(h.newVersion <= core.s.tek.version + MAX_VERSION_AHEAD, 'invalid', `table for TEK v${h.newVersion}, more than ${MAX_VERSION_AHEAD} versions past v${core.s.tek.version}`);
+    if (core.s.tek && h.newVersion < core.s.tek.version - 1) {
+      // An old table brings no key, but its signed, authorized blocklist still counts: a member
+      // that jumped past it (a fetched newer TEK) still learns whom it excluded, and then
+      // sends nothing under a TEK that does not exclude them (it reseals first).
+      const before = core.s.blocklist.length;
+      applyBlocklist(core, h, now);
+      if (core.s.blocklist.length === before) throw new RemoteProtocolError('stale', `table for TEK v${h.newVersion}, current is v${core.s.tek.version}`);
+      addLog(core, now, 'merge', `old table of TEK v${h.newVersion} by ${short(h.excluder)}: its exclusions taken, its key ignored`);
+      if (core.s.state === 'member') scheduleReseal(core, now);
+      return;
+    }
     checkReplaced(core, h);
+    // Bounded per author: at most MAX_TABLES_PER_EXCLUDER tables of one excluder kept at once.
+    let kept = 0;
+    for (const x of core.tables.values()) if (x.header.excluder === h.excluder) kept++;
+    ensure(kept < MAX_TABLES_PER_EXCLUDER, 'not-authorized', `${short(h.excluder)} has ${kept} tables in flight already`);
     t = newTableState(core, h, headerBytes, m.headerSignature, now);
   } else if (!equalBytes(t.headerSignature, m.headerSignature)) {
     ensure(headerSignatureOk(core, h, headerBytes, m.headerSignature), 'bad-signature', 'table header signature does not verify');

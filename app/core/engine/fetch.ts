@@ -21,7 +21,7 @@ import { TEK_SLOT, slotName, slotsOf } from '../params.js';
 import { KEY_BYTES, advanceRevision, creatorsTag } from '../keys.js';
 import { MsgType, type Message, type SealedKey } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
-import { claimedOwner } from './authorization.js';
+import { claimedOwner, selects } from './authorization.js';
 
 export function fetchTick(core: EngineCore, now: number): void {
   for (const [id, f] of core.fetches) {
@@ -53,12 +53,18 @@ export function onFetchRequest(core: EngineCore, from: MemberKey, m: Extract<Mes
   core.lastSeen.set(from, now);
   const held = heldKey(core, m.slot);
   const pk = pairwise(core, from);
-  const sealed = held && pk && held.version >= m.version ? seal(core, from, pk, held, 'fetch') : null;
   let table: Uint8Array | null = null;
+  let answer = held;
   if (m.slot === TEK_SLOT && held) {
     const t = [...core.tables.values()].find((x) => x.applied && x.header.newVersion === held.version);
-    if (t && relayable(core, t)) table = tableMessageBytes(core, t);
+    if (t && relayable(core, t)) {
+      table = tableMessageBytes(core, t);
+      // F2: the TEK goes out at revision 0 with its table, so the asker can check it against
+      // the table's commitment (it steps the revision itself, from heartbeats and data).
+      if (t.tekPrime) answer = { ...held, revision: 0, key: t.tekPrime };
+    }
   }
+  const sealed = answer && pk && answer.version >= m.version ? seal(core, from, pk, answer, 'fetch') : null;
   unicast(core, from, { type: MsgType.FetchReply, table, key: sealed });
 }
 
@@ -98,15 +104,16 @@ export function installFetched(core: EngineCore, from: MemberKey, sealed: Sealed
     }
     const sameKey = cur && cur.version === info.version && sameCreators(cur.creators, creators);
     const stepOfOurs = sameKey && info.revision > cur.revision && info.revision - cur.revision <= MAX_REVISION_JUMP && equalBytes(advanceRevision(core.crypto, cur.key, cur.revision, info.revision), key);
-    // A table whose TEK' this member read but did not apply (a sibling that lost here) still commits to its key.
-    const readButLost = t !== undefined && t.tekPrime !== null && info.revision <= MAX_REVISION_JUMP && equalBytes(advanceRevision(core.crypto, t.tekPrime, 0, info.revision), key);
-    // A table known but unread, at a revision past 0: its TEK' cannot be checked here; the member asked vouches (docs/protocol.md §12, F2).
-    const unreadTable = t !== undefined && t.tekPrime === null && info.revision > 0;
-    ensure(committed || stepOfOurs || readButLost || unreadTable, 'not-authorized', `fetched TEK v${info.version} matches no table this member holds`);
+    // A table whose TEK' this member read (a sibling of ours that lost here, or one whose base
+    // it lacks) commits to the key at every revision: step the committed TEK' and compare.
+    const readCommitted = t !== undefined && t.tekPrime !== null && info.revision <= MAX_REVISION_JUMP && equalBytes(advanceRevision(core.crypto, t.tekPrime, 0, info.revision), key);
+    ensure(committed || stepOfOurs || readCommitted, 'not-authorized', `fetched TEK v${info.version} matches no table this member read`);
   } else {
     // F2: a KEK version this member learned from its holder's heartbeat or from a table that replaces the slot.
+    // H4: only a member whose ID selects the slot holds that KEK, so only it can hand it over.
+    ensure(selects(core, from, info.slot), 'not-authorized', `${slotName(info.slot, core.s.params.V)} from a member whose ID does not select it`);
     const dir = core.s.slotDir[String(info.slot)];
-    const announced = dir !== undefined && dir.version === info.version && sameCreators(dir.creators, creators);
+    const announced = dir !== undefined && dir.version === info.version && sameCreators(dir.creators, creators) && dir.owner !== null && selects(core, dir.owner, info.slot);
     const replaced = [...core.tables.values()].some((t) => t.header.replaced.some((r) => r.slot === info.slot && r.version + 1 === info.version) && sameCreators([t.header.excluder], creators));
     ensure(announced || replaced, 'not-authorized', `fetched ${slotName(info.slot, core.s.params.V)} v${info.version} was never announced`);
   }

@@ -44,6 +44,7 @@ export function onHeartbeat(core: EngineCore, from: MemberKey, m: Extract<Messag
   if (core.s.blocklist.includes(from)) tellExcluded(core, from, now);
   ensure(!core.s.blocklist.includes(from), 'blocked', 'heartbeat from an excluded member');
   for (const k of m.keys) checkInfo(core, k);
+  for (const k of m.history) checkInfo(core, k);
   if (core.s.state === 'listening') {
     // Someone already heads this group: join it instead of creating (003 [0059], [0061]).
     core.lastHeartbeatSentAt.set(from, m.sentAt);

@@ -29,8 +29,11 @@ export function certBody(core: EngineCore, admitter: MemberKey, member: MemberKe
 export function verifyCertificate(core: EngineCore, c: Certificate, member: MemberKey): void {
   ensure(c.member === member, 'invalid', 'certificate names another member');
   const admitter = core.s.roster[c.admitter];
-  ensure(c.admitter === core.self || (admitter && admitter.state === 'member') || core.s.state !== 'member', 'not-member', 'certificate from a non-member');
-  ensure(!core.s.blocklist.includes(c.admitter), 'blocked', 'certificate from an excluded member');
+  // A7: the admitter was a member when it signed: a current member, or one that left (its own
+  // signed Leave, L1) after the admission time; an excluded admitter certifies nothing.
+  const leftAfter = admitter?.state === 'left' && admitter.leaveProof !== undefined && c.admittedAt <= admitter.leaveProof.sentAt;
+  ensure(c.admitter === core.self || (admitter && admitter.state === 'member') || leftAfter || core.s.state !== 'member', 'not-member', 'certificate from a non-member');
+  ensure(leftAfter || !core.s.blocklist.includes(c.admitter), 'blocked', 'certificate from an excluded member');
   ensure(core.crypto.ed25519Verify(fromHex(c.admitter), certBody(core, c.admitter, member, c.admittedAt), c.signature), 'bad-signature', 'admission certificate signature does not verify');
 }
 

@@ -163,6 +163,9 @@ export function checkReplaced(core: EngineCore, h: TableHeader): void {
   let last = 0;
   for (const r of h.replaced) {
     ensure(allowed.has(r.slot) && r.slot > last, 'invalid', 'a table may replace only its targets\' KEKs, each once, in order');
+    // T1: deriving a replacement steps the old KEK to the named revision: at most MAX_REVISION_JUMP steps.
+    const known = heldKey(core, r.slot) ?? core.s.slotDir[String(r.slot)];
+    if (known && known.version === r.version) ensure(r.revision - known.revision <= MAX_REVISION_JUMP, 'invalid', `replaced ${slotName(r.slot, core.s.params.V)} at revision ${r.revision}, more than ${MAX_REVISION_JUMP} steps past ${known.revision}`);
     last = r.slot;
   }
 }

@@ -109,7 +109,12 @@ export function expireTick(core: EngineCore, now: number): void {
   core.pendingData = keep;
   for (const [id, at] of core.seenNonces) if (at + g < now) core.seenNonces.delete(id);
   for (const [id, t] of core.tables) {
-    if (!t.applied || t.firstSeen + g >= now || t.completeAt !== null) continue;
+    if (t.firstSeen + g >= now || t.completeAt !== null) continue;
+    // A table never applied (unreadable, a lost sibling, junk) goes after the grace window.
+    if (!t.applied) {
+      core.tables.delete(id);
+      continue;
+    }
     // The table that made the current TEK stays (without its undo copies of older keys):
     // a member that missed it fetches the TEK with it, and F2 installs no TEK without one.
     const tek = core.s.tek;
