@@ -4,13 +4,13 @@
  * decrypt, scroll-back ("load earlier" when scrolled to the top), and a composer
  * that sends on Enter (Shift+Enter for a new line).
  */
-import { Fragment, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { GroupSummary, Member } from '../../app/api/contract.js';
 import { errorText, useSession } from './context.js';
 import { PAGE, useFeed, type ChatItem, type FeedStore } from './feed.js';
 import { clockTime, dayLabel } from './format.js';
 import { Icon } from './Icon.js';
-import { hueOf, initials } from './identity.js';
+import { hueAmong, initials, memberHues } from './identity.js';
 
 interface Props {
   group: GroupSummary;
@@ -103,6 +103,7 @@ export function Chat({ group, members, store, active, onRead }: Props) {
   };
 
   const nameOf = (peer: string) => members.find((m) => m.peerId === peer)?.name ?? 'Unknown member';
+  const hues = useMemo(() => memberHues(members.map((m) => m.peerId)), [members]);
 
   return (
     <section className="chat" aria-label="Chat">
@@ -123,7 +124,7 @@ export function Chat({ group, members, store, active, onRead }: Props) {
             <p className="muted">Messages are encrypted with the group key before they leave this device. Say hello!</p>
           </div>
         )}
-        <MessageRuns items={feed.items} selfPeerId={selfPeerId} nameOf={nameOf} />
+        <MessageRuns items={feed.items} selfPeerId={selfPeerId} nameOf={nameOf} hues={hues} />
       </div>
       <form
         className="composer"
@@ -160,7 +161,7 @@ export function Chat({ group, members, store, active, onRead }: Props) {
   );
 }
 
-function MessageRuns({ items, selfPeerId, nameOf }: { items: ChatItem[]; selfPeerId: string; nameOf(peer: string): string }) {
+function MessageRuns({ items, selfPeerId, nameOf, hues }: { items: ChatItem[]; selfPeerId: string; nameOf(peer: string): string; hues: ReadonlyMap<string, number> }) {
   return (
     <>
       {items.map((item, i) => {
@@ -177,7 +178,7 @@ function MessageRuns({ items, selfPeerId, nameOf }: { items: ChatItem[]; selfPee
               </div>
             )}
             {item.kind === 'message' ? (
-              <MessageRow item={item} own={sender === selfPeerId} startsRun={startsRun} />
+              <MessageRow item={item} own={sender === selfPeerId} startsRun={startsRun} hue={hueAmong(hues, sender)} />
             ) : (
               <div className="msg undecryptable" data-testid="chat-undecryptable" data-sender={nameOf(sender)} data-sender-peer={sender}>
                 <Icon name="lock" size={15} className="lock" />
@@ -194,9 +195,8 @@ function MessageRuns({ items, selfPeerId, nameOf }: { items: ChatItem[]; selfPee
   );
 }
 
-function MessageRow({ item, own, startsRun }: { item: Extract<ChatItem, { kind: 'message' }>; own: boolean; startsRun: boolean }) {
+function MessageRow({ item, own, startsRun, hue }: { item: Extract<ChatItem, { kind: 'message' }>; own: boolean; startsRun: boolean; hue: number }) {
   const m = item.message;
-  const hue = hueOf(m.sender);
   return (
     <div
       className={`msg ${own ? 'own' : 'theirs'} ${startsRun ? 'run-start' : ''}`}
@@ -213,7 +213,9 @@ function MessageRow({ item, own, startsRun }: { item: Extract<ChatItem, { kind: 
       <div className="bubble-wrap">
         {startsRun && !own && <div className="sender">{m.senderName}</div>}
         <div className="bubble">
-          <span className="text">{m.text}</span>
+          <span className="text" dir="auto" data-testid="message-text">
+            {m.text}
+          </span>
           <time className="time" dateTime={new Date(m.sentAt).toISOString()} title={new Date(m.sentAt).toLocaleString()}>
             {clockTime(m.sentAt)}
           </time>

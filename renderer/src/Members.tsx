@@ -3,11 +3,11 @@
  * (it selects the member's key slots), and — when the group's policy allows this
  * member to — exclusion, behind a confirmation.
  */
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { GroupSummary, Member } from '../../app/api/contract.js';
 import { Confirm } from './Confirm.js';
 import { errorText, useSession } from './context.js';
-import { hueOf, initials, shortId, symbolsText } from './identity.js';
+import { hueAmong, initials, memberHues, shortId, symbolsText } from './identity.js';
 
 interface Props {
   group: GroupSummary;
@@ -20,6 +20,7 @@ export function Members({ group, members, onChanged }: Props) {
   const [target, setTarget] = useState<Member | null>(null);
   const [leaving, setLeaving] = useState(false);
   const [busy, setBusy] = useState(false);
+  const hues = useMemo(() => memberHues(members.map((m) => m.peerId)), [members]);
 
   const exclude = async (m: Member) => {
     setTarget(null);
@@ -77,7 +78,7 @@ export function Members({ group, members, onChanged }: Props) {
             data-name={m.name}
             data-state={m.state}
             data-online={m.online}
-            style={{ ['--h' as string]: hueOf(m.peerId) }}
+            style={{ ['--h' as string]: hueAmong(hues, m.peerId) }}
           >
             <span className="avatar lg">
               {initials(m.name)}
