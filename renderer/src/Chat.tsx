@@ -11,6 +11,7 @@ import { PAGE, useFeed, type ChatItem, type FeedStore } from './feed.js';
 import { clockTime, dayLabel } from './format.js';
 import { Icon } from './Icon.js';
 import { hueAmong, initials, memberHues } from './identity.js';
+import { LIMITS, limitState } from './limits.js';
 
 interface Props {
   group: GroupSummary;
@@ -85,9 +86,10 @@ export function Chat({ group, members, store, active, onRead }: Props) {
     }
   };
 
+  const limit = limitState(draft.trim(), LIMITS.message);
   const send = async () => {
     const text = draft.trim();
-    if (!text || sending || !canWrite) return;
+    if (!text || sending || !canWrite || limit.over) return;
     setSending(true);
     try {
       const message = await client.call('chat.send', { group: group.group, text });
@@ -138,8 +140,9 @@ export function Chat({ group, members, store, active, onRead }: Props) {
           data-testid="chat-input"
           value={draft}
           rows={1}
-          maxLength={16000}
           disabled={!canWrite}
+          aria-invalid={limit.over}
+          aria-describedby={limit.text ? 'chat-limit' : undefined}
           placeholder={canWrite ? `Message ${group.name}` : group.state === 'excluded' ? 'You were removed from this group' : group.state === 'left' ? 'You left this group' : 'Waiting for the group key…'}
           aria-label="Message"
           onChange={(e) => setDraft(e.target.value)}
@@ -150,12 +153,17 @@ export function Chat({ group, members, store, active, onRead }: Props) {
             }
           }}
         />
-        <button type="submit" className="primary send" data-testid="chat-send" disabled={!canWrite || sending || draft.trim() === ''} aria-label="Send">
+        <button type="submit" className="primary send" data-testid="chat-send" disabled={!canWrite || sending || draft.trim() === '' || limit.over} aria-label="Send">
           <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden>
             <path d="M3 11.5 20.5 3l-6.8 18-2.9-7.3L3 11.5Z" fill="currentColor" />
           </svg>
           <span>Send</span>
         </button>
+        {limit.text && (
+          <p id="chat-limit" className={`limit-note ${limit.over ? 'over' : ''}`} data-testid="chat-limit" data-over={limit.over} role={limit.over ? 'alert' : undefined}>
+            {limit.text}
+          </p>
+        )}
       </form>
     </section>
   );

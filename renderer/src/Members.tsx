@@ -7,6 +7,7 @@ import { useMemo, useState } from 'react';
 import type { GroupSummary, Member } from '../../app/api/contract.js';
 import { Confirm } from './Confirm.js';
 import { errorText, useSession } from './context.js';
+import { NotAMember } from './Departed.js';
 import { hueAmong, initials, memberHues, shortId, symbolsText } from './identity.js';
 
 interface Props {
@@ -68,6 +69,7 @@ export function Members({ group, members, onChanged }: Props) {
           </button>
         )}
       </header>
+      <NotAMember state={group.state} cannot="invite or exclude members" />
       <ul className="member-list" data-testid="members-list">
         {sorted.map((m) => (
           <li
@@ -109,7 +111,7 @@ export function Members({ group, members, onChanged }: Props) {
                 ))}
               </span>
             </div>
-            {group.canExclude && !m.self && m.state === 'member' && (
+            {group.canExclude && group.state === 'member' && !m.self && m.state === 'member' && (
               <button type="button" className="ghost danger-text" disabled={busy} onClick={() => setTarget(m)} data-testid="member-exclude">
                 Exclude…
               </button>
@@ -119,7 +121,7 @@ export function Members({ group, members, onChanged }: Props) {
       </ul>
       {leaving && (
         <Confirm title={`Leave ${group.name}?`} confirmLabel="Leave group" danger onCancel={() => setLeaving(false)} onConfirm={() => void leave()}>
-          <p>The others replace the keys you hold; you will not receive new messages. You need a new invite to come back.</p>
+          <p>The others replace the keys you hold; you will not receive new messages. This identity cannot be admitted to the group again: coming back takes a new invite opened in another profile.</p>
         </Confirm>
       )}
       {target && (
