@@ -511,6 +511,23 @@ test('trip-ups: profile in use, refused tokens, limits, emoji and RTL, leaving a
     assert.equal(new Set(hues).size, hues.length, `hues ${hues.join(', ')}`);
   });
 
+  await t.test('both members see the same safety number, and a match can be marked verified', async () => {
+    const numberSeenBy = async (p: Page, other: WebPeer) => {
+      await openTab(p, 'members');
+      await p.locator(`[data-testid="member"][data-peer="${other.peerId}"]`).getByTestId('member-verify').click();
+      const n = p.getByTestId('safety-number');
+      await n.filter({ hasText: /^(\d{5}){12}$/ }).waitFor({ timeout: WAIT });
+      return (await n.textContent())!;
+    };
+    const byErin = await numberSeenBy(ep, dave);
+    await ep.keyboard.press('Escape');
+    const byDave = await numberSeenBy(dp, erin);
+    assert.equal(byDave, byErin);
+    await shot(dp, '22b-safety-number', true);
+    await dp.getByTestId('verify-mark').click();
+    await dp.locator(`[data-testid="member"][data-peer="${erin.peerId}"]`).getByTestId('member-verified').waitFor();
+  });
+
   await t.test('after leaving: no Invite or Exclude, what one can still do, and a new invite explains why it cannot work here', async () => {
     await openTab(ep, 'members');
     await ep.getByTestId('group-leave').click();
