@@ -12,6 +12,7 @@ import { clockTime, dayLabel } from './format.js';
 import { Icon } from './Icon.js';
 import { hueAmong, initials, memberHues } from './identity.js';
 import { LIMITS, limitState } from './limits.js';
+import { RichText } from './RichText.js';
 
 interface Props {
   group: GroupSummary;
@@ -222,7 +223,7 @@ function MessageRow({ item, own, startsRun, hue }: { item: Extract<ChatItem, { k
         {startsRun && !own && <div className="sender">{m.senderName}</div>}
         <div className="bubble">
           <span className="text" dir="auto" data-testid="message-text">
-            {m.text}
+            <RichText text={m.text} />
           </span>
           <time className="time" dateTime={new Date(m.sentAt).toISOString()} title={new Date(m.sentAt).toLocaleString()}>
             {clockTime(m.sentAt)}

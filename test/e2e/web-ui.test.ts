@@ -498,6 +498,18 @@ test('trip-ups: profile in use, refused tokens, limits, emoji and RTL, leaving a
     await seesMessage(ep, '🦊 Dave', 'שלום לכולם');
     const text = ep.locator('[data-testid="chat-message"]', { hasText: 'שלום לכולם' }).getByTestId('message-text');
     assert.equal(await text.getAttribute('dir'), 'auto');
+    // Rendered without its markup, so not through sendChat (which waits for the raw text).
+    await dp.getByTestId('chat-input').fill('Notes: https://example.org/notes. Run `npm start` **now**; javascript:alert(1) stays text');
+    await dp.getByTestId('chat-input').press('Enter');
+    const rich = ep.locator('[data-testid="chat-message"]', { hasText: 'Notes:' });
+    await rich.waitFor({ timeout: WAIT });
+    const link = rich.getByTestId('message-link');
+    assert.equal(await link.count(), 1);
+    assert.equal(await link.getAttribute('href'), 'https://example.org/notes');
+    assert.equal(await link.getAttribute('rel'), 'noopener noreferrer');
+    assert.equal(await rich.locator('code').textContent(), 'npm start');
+    assert.equal(await rich.locator('strong').textContent(), 'now');
+    await shot(ep, '22a-rich-text', true);
     const av = (await ep.locator('[data-testid="chat-message"] .avatar').first().textContent())!;
     assert.ok(!lone(av), `avatar ${JSON.stringify(av)} has no half emoji`);
   });
