@@ -13,10 +13,16 @@
  * - Files are served from inside dist/renderer only, under a strict CSP whose
  *   only network allowance is this server's own WebSocket.
  * - No secret but the API token is printed; the token is never logged again.
+ *   `--open` (what `npm start` passes when Electron cannot run, scripts/start.mjs)
+ *   hands the URL to the desktop's opener (xdg-open, open, start) only where one
+ *   exists and, on Linux, a display is set; otherwise the printed URL is all.
+ * - A profile already in use by another process ends in one line naming that
+ *   process, never a stack trace (issue 18 §6).
  */
 import '../net/shim.js';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -32,6 +38,7 @@ export const WEB_USAGE = `usage: npm run web -- --profile DIR [--port PORT] [--n
   --name NAME        display name (you can also choose it in the UI)
   --listen MULTIADDR libp2p listen address, repeatable (default /ip4/0.0.0.0/tcp/0)
   --no-mdns          do not look for peers on the LAN
+  --open             open the URL in the desktop's browser, where there is one
   --verbose          print the peer's diagnostic lines`;
 
 export interface WebArgs {
@@ -40,6 +47,7 @@ export interface WebArgs {
   name?: string;
   listen?: string[];
   mdns: boolean;
+  open: boolean;
   verbose: boolean;
 }
 
@@ -54,6 +62,7 @@ export function parseWebArgs(argv: string[]): WebArgs {
       name: { type: 'string' },
       listen: { type: 'string', multiple: true },
       'no-mdns': { type: 'boolean' },
+      open: { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -68,8 +77,41 @@ export function parseWebArgs(argv: string[]): WebArgs {
     ...(values.name ? { name: values.name } : {}),
     ...(values.listen ? { listen: values.listen } : {}),
     mdns: !values['no-mdns'],
+    open: values.open ?? false,
     verbose: values.verbose ?? false,
   };
+}
+
+/**
+ * The command that opens a URL in the desktop's browser, or null where there is
+ * none: Linux needs xdg-open on the PATH and a display; macOS has `open`;
+ * Windows `cmd /c start`.
+ */
+export function browserOpener(
+  platform: string,
+  env: Record<string, string | undefined>,
+  exists: (path: string) => boolean = existsSync,
+): { cmd: string; args: string[] } | null {
+  if (platform === 'darwin') return { cmd: 'open', args: [] };
+  if (platform === 'win32') return { cmd: 'cmd', args: ['/c', 'start', '""'] };
+  if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return null;
+  const dir = (env.PATH ?? '').split(':').find((d) => d && exists(`${d}/xdg-open`));
+  return dir ? { cmd: `${dir}/xdg-open`, args: [] } : null;
+}
+
+function openInBrowser(url: string, say: (line: string) => void): void {
+  const opener = browserOpener(process.platform, process.env);
+  if (!opener) {
+    say('No desktop browser was found here: open the URL above in a browser on this machine.');
+    return;
+  }
+  try {
+    const child = spawn(opener.cmd, [...opener.args, url], { stdio: 'ignore', detached: true });
+    child.on('error', () => say('Could not open a browser: open the URL above yourself.'));
+    child.unref();
+  } catch {
+    say('Could not open a browser: open the URL above yourself.');
+  }
 }
 
 /** Hosts a browser may legitimately use to reach this server. */
@@ -135,13 +177,22 @@ async function main(argv: string[]): Promise<void> {
   const root = await ensureBuilt(APP_ROOT, say);
   const { startPeer } = await import('../peer/peer.js');
   const { serveApi, PortInUseError } = await import('../api/server.js');
-  const peer = await startPeer({
-    profile: args.profile,
-    ...(args.name ? { name: args.name } : {}),
-    ...(args.listen ? { listen: args.listen } : {}),
-    mdns: args.mdns,
-    ...(args.verbose ? { log: (line: string) => console.error(`[peer] ${line}`) } : {}),
-  });
+  const { ProfileLockedError } = await import('../store/profile.js');
+  let peer: Awaited<ReturnType<typeof startPeer>>;
+  try {
+    peer = await startPeer({
+      profile: args.profile,
+      ...(args.name ? { name: args.name } : {}),
+      ...(args.listen ? { listen: args.listen } : {}),
+      mdns: args.mdns,
+      ...(args.verbose ? { log: (line: string) => console.error(`[peer] ${line}`) } : {}),
+    });
+  } catch (err) {
+    if (!(err instanceof ProfileLockedError)) throw err;
+    console.error(`Profile ${err.dir} is already open in another Conclave process (pid ${err.pid}): use that one, stop it, or choose another --profile.`);
+    process.exitCode = 1;
+    return;
+  }
   const token = randomBytes(24).toString('base64url');
   let port = args.port;
   let server: Awaited<ReturnType<typeof serveApi>>;
@@ -158,7 +209,9 @@ async function main(argv: string[]): Promise<void> {
   }
   port = server.port;
   say(`Conclave peer ${peer.peerId}`);
-  say(`Open the app in your browser:\n\n  http://127.0.0.1:${port}/?token=${token}\n`);
+  const url = `http://127.0.0.1:${port}/?token=${token}`;
+  say(`Open the app in your browser:\n\n  ${url}\n`);
+  if (args.open) openInBrowser(url, say);
   say('Press Ctrl+C to stop.');
 
   let stopping = false;

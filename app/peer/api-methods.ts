@@ -14,7 +14,11 @@
  *   `badInvite` or `expiredInvite`.
  * - Clients see peer IDs, never member keys; they never see secrets (seeds, keys).
  * - Only a current member invites, sends, draws; a join for a group this peer is
- *   in, or is already joining, answers with the group at once.
+ *   in, or is already joining, answers with the group at once. A join for a
+ *   group this identity left or was excluded from is refused with the reason
+ *   (`notAllowed`): every member refuses a blocked identity for good
+ *   (docs/protocol.md §12), so only another profile, a new identity, can come
+ *   back (docs/ui.md "Coming back to a group"; issue 18 §6).
  * - Invites default to 10 uses and 7 days (seed 001's authenticated credential);
  *   the inviter keeps each in the group's invite ledger and alone may revoke it.
  */
@@ -82,6 +86,12 @@ function summary(rt: GroupRuntime): GroupSummary {
     policy: policy.exclude === 'admins' ? { exclude: 'admins', admins: policy.admins.map(peerIdOf) } : { exclude: 'any-member' },
     canExclude: rt.engine.canExclude(),
   };
+}
+
+/** Why a departed or excluded identity cannot use a new invite, and what it can do instead. */
+function rejoinRefusal(state: 'left' | 'excluded'): string {
+  const why = state === 'left' ? 'You left this group' : 'You were excluded from this group';
+  return `${why}, and its members refuse this identity for good. To come back, join with this invite from another profile (a new identity).`;
 }
 
 function requireMember(rt: GroupRuntime, group: string): void {
@@ -166,6 +176,8 @@ export function peerMethods(parts: JoinParts, options: MethodOptions): PeerMetho
         throw err;
       }
       const existing = groups.get(invite.group);
+      const gone = existing?.engine.state();
+      if (gone === 'left' || gone === 'excluded') throw new ApiError(ErrorCodes.notAllowed, rejoinRefusal(gone));
       if (existing || pendingJoins.has(invite.group)) return { group: invite.group };
       if (invite.inviterKey === selfKey) throw new ApiError(ErrorCodes.badInvite, 'this invite was issued by this peer');
       pendingJoins.add(invite.group);

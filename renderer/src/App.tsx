@@ -41,6 +41,8 @@ export function App({ client }: { client: ConclaveClient }) {
     document.title = unreadTotal > 0 ? `(${unreadTotal}) Conclave` : 'Conclave';
   }, [unreadTotal]);
 
+  if (link === 'refused') return <TokenRefused restarted={session !== null} />;
+
   if (!session || groups === null) {
     return (
       <div className="app-loading" data-theme-ready>
@@ -114,5 +116,25 @@ export function App({ client }: { client: ConclaveClient }) {
       )}
       <Toasts toasts={toasts} />
     </SessionContext.Provider>
+  );
+}
+
+/**
+ * The peer refused this page's token: after a restart (the tab was connected
+ * before) or with a wrong token. Both recover the same way: the URL the peer
+ * printed last.
+ */
+function TokenRefused({ restarted }: { restarted: boolean }) {
+  return (
+    <div className="app-loading" data-theme-ready data-testid="link-refused" role="alert">
+      <Logo size={56} />
+      <h2>{restarted ? 'Your peer restarted' : 'Your peer did not accept this link'}</h2>
+      <p className="muted">
+        {restarted
+          ? 'This tab still holds the access token of its previous run, and every start makes a new one.'
+          : 'The access token in this page’s address is not the one your peer printed.'}{' '}
+        Open the URL your peer printed when it started last (<code>http://127.0.0.1:PORT/?token=…</code>); this tab cannot reconnect by itself.
+      </p>
+    </div>
   );
 }

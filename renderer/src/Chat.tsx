@@ -4,13 +4,15 @@
  * decrypt, scroll-back ("load earlier" when scrolled to the top), and a composer
  * that sends on Enter (Shift+Enter for a new line).
  */
-import { Fragment, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { GroupSummary, Member } from '../../app/api/contract.js';
 import { errorText, useEvent, useSession } from './context.js';
 import { PAGE, useFeed, type ChatItem, type FeedStore } from './feed.js';
 import { clockTime, dayLabel } from './format.js';
 import { Icon } from './Icon.js';
-import { hueOf, initials } from './identity.js';
+import { hueAmong, initials, memberHues } from './identity.js';
+import { LIMITS, limitState } from './limits.js';
+import { RichText } from './RichText.js';
 
 interface Props {
   group: GroupSummary;
@@ -88,9 +90,10 @@ export function Chat({ group, members, store, active, onRead }: Props) {
     }
   };
 
+  const limit = limitState(draft.trim(), LIMITS.message);
   const send = async () => {
     const text = draft.trim();
-    if (!text || sending || !canWrite) return;
+    if (!text || sending || !canWrite || limit.over) return;
     setSending(true);
     try {
       const message = await client.call('chat.send', { group: group.group, text });
@@ -106,6 +109,7 @@ export function Chat({ group, members, store, active, onRead }: Props) {
   };
 
   const nameOf = (peer: string) => members.find((m) => m.peerId === peer)?.name ?? 'Unknown member';
+  const hues = useMemo(() => memberHues(members.map((m) => m.peerId)), [members]);
 
   return (
     <section className="chat" aria-label="Chat">
@@ -131,7 +135,7 @@ export function Chat({ group, members, store, active, onRead }: Props) {
             <p className="muted">Messages are encrypted with the group key before they leave this device. Say hello!</p>
           </div>
         )}
-        <MessageRuns items={feed.items} selfPeerId={selfPeerId} nameOf={nameOf} />
+        <MessageRuns items={feed.items} selfPeerId={selfPeerId} nameOf={nameOf} hues={hues} />
       </div>
       <form
         className="composer"
@@ -145,8 +149,9 @@ export function Chat({ group, members, store, active, onRead }: Props) {
           data-testid="chat-input"
           value={draft}
           rows={1}
-          maxLength={16000}
           disabled={!canWrite}
+          aria-invalid={limit.over}
+          aria-describedby={limit.text ? 'chat-limit' : undefined}
           placeholder={canWrite ? `Message ${group.name}` : group.state === 'excluded' ? 'You were removed from this group' : group.state === 'left' ? 'You left this group' : 'Waiting for the group key…'}
           aria-label="Message"
           onChange={(e) => setDraft(e.target.value)}
@@ -157,18 +162,23 @@ export function Chat({ group, members, store, active, onRead }: Props) {
             }
           }}
         />
-        <button type="submit" className="primary send" data-testid="chat-send" disabled={!canWrite || sending || draft.trim() === ''} aria-label="Send">
+        <button type="submit" className="primary send" data-testid="chat-send" disabled={!canWrite || sending || draft.trim() === '' || limit.over} aria-label="Send">
           <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden>
             <path d="M3 11.5 20.5 3l-6.8 18-2.9-7.3L3 11.5Z" fill="currentColor" />
           </svg>
           <span>Send</span>
         </button>
+        {limit.text && (
+          <p id="chat-limit" className={`limit-note ${limit.over ? 'over' : ''}`} data-testid="chat-limit" data-over={limit.over} role={limit.over ? 'alert' : undefined}>
+            {limit.text}
+          </p>
+        )}
       </form>
     </section>
   );
 }
 
-function MessageRuns({ items, selfPeerId, nameOf }: { items: ChatItem[]; selfPeerId: string; nameOf(peer: string): string }) {
+function MessageRuns({ items, selfPeerId, nameOf, hues }: { items: ChatItem[]; selfPeerId: string; nameOf(peer: string): string; hues: ReadonlyMap<string, number> }) {
   return (
     <>
       {items.map((item, i) => {
@@ -185,7 +195,7 @@ function MessageRuns({ items, selfPeerId, nameOf }: { items: ChatItem[]; selfPee
               </div>
             )}
             {item.kind === 'message' ? (
-              <MessageRow item={item} own={sender === selfPeerId} startsRun={startsRun} />
+              <MessageRow item={item} own={sender === selfPeerId} startsRun={startsRun} hue={hueAmong(hues, sender)} />
             ) : (
               <div className="msg undecryptable" data-testid="chat-undecryptable" data-sender={nameOf(sender)} data-sender-peer={sender}>
                 <Icon name="lock" size={15} className="lock" />
@@ -202,9 +212,8 @@ function MessageRuns({ items, selfPeerId, nameOf }: { items: ChatItem[]; selfPee
   );
 }
 
-function MessageRow({ item, own, startsRun }: { item: Extract<ChatItem, { kind: 'message' }>; own: boolean; startsRun: boolean }) {
+function MessageRow({ item, own, startsRun, hue }: { item: Extract<ChatItem, { kind: 'message' }>; own: boolean; startsRun: boolean; hue: number }) {
   const m = item.message;
-  const hue = hueOf(m.sender);
   return (
     <div
       className={`msg ${own ? 'own' : 'theirs'} ${startsRun ? 'run-start' : ''}`}
@@ -221,7 +230,9 @@ function MessageRow({ item, own, startsRun }: { item: Extract<ChatItem, { kind: 
       <div className="bubble-wrap">
         {startsRun && !own && <div className="sender">{m.senderName}</div>}
         <div className="bubble">
-          <span className="text">{m.text}</span>
+          <span className="text" dir="auto" data-testid="message-text">
+            <RichText text={m.text} />
+          </span>
           <time className="time" dateTime={new Date(m.sentAt).toISOString()} title={new Date(m.sentAt).toLocaleString()}>
             {clockTime(m.sentAt)}
           </time>

@@ -6,6 +6,7 @@
 import type { GroupSummary, Member } from '../../app/api/contract.js';
 import { Board } from './Board.js';
 import { Chat } from './Chat.js';
+import { NotAMember } from './Departed.js';
 import type { FeedStore } from './feed.js';
 import { Icon } from './Icon.js';
 import { Invite } from './Invite.js';
@@ -56,7 +57,12 @@ export function GroupView({ group, members, store, tab, setTab, createdInvite, o
             }}
           />
         )}
-        {tab === 'invite' && <Invite key={group.group} group={group} initialInvite={createdInvite} />}
+        {tab === 'invite' &&
+          (group.state === 'member' ? <Invite key={group.group} group={group} initialInvite={createdInvite} /> : (
+            <section className="pane" aria-label="Invite">
+              <NotAMember state={group.state} cannot="invite others" />
+            </section>
+          ))}
         {tab === 'network' && <Network members={members} />}
         {tab === 'keys' && <KeyPanel key={group.group} group={group} members={members} />}
       </div>
@@ -104,7 +110,7 @@ function GroupBanner({ state }: { state: GroupSummary['state'] }) {
     case 'left':
       return (
         <div className="info-banner" role="status">
-          You left this group. History you had stays readable here; you need a new invite to return.
+          You left this group. History you had stays readable here. This identity cannot be admitted to it again: see Members for how to come back.
         </div>
       );
     case 'joining':

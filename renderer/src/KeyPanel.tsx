@@ -15,7 +15,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { GroupSummary, KeyEntry, KeysTable, Member } from '../../app/api/contract.js';
 import { errorText, useEvent, useSession } from './context.js';
-import { ageText } from './format.js';
+import { ageText, agoText } from './format.js';
 import { hueOf, symbolsText } from './identity.js';
 import { Icon } from './Icon.js';
 import { keyLogLines, keyNames, type KeyNames } from './key-log.js';
@@ -126,7 +126,7 @@ export function KeyPanel({ group, members }: { group: GroupSummary; members: Mem
           </div>
           <div className="legend">
             {owners.map(([owner, n]) => (
-              <span key={owner} className="legend-item" style={{ ['--h' as string]: hueOf(names.peerIdOf(owner)) }}>
+              <span key={owner} className="legend-item" style={{ ['--h' as string]: names.hueOfKey(owner) }}>
                 <span className="swatch-sm" />
                 {nameOf(owner)} <span className="muted">({n})</span>
               </span>
@@ -230,7 +230,7 @@ function KeyRow({ symbol, V, selfValue, selfKey, blocked, cells, names, onSelect
             type="button"
             key={value}
             className={`key-cell ${slot.held ? 'held' : ''} ${mine ? 'mine' : ''} ${slot.owner === selfKey ? 'owned' : ''} ${slot.owner && blocked.has(slot.owner) ? 'blocked' : ''} ${slot.owner ? '' : 'orphan'}`}
-            style={slot.owner ? { ['--h' as string]: hueOf(peerIdOf(slot.owner)) } : undefined}
+            style={slot.owner ? { ['--h' as string]: names.hueOfKey(slot.owner) } : undefined}
             data-testid="key-slot"
             data-symbol={symbol}
             data-value={value}
@@ -303,7 +303,7 @@ function TekCard({ tek, names }: { tek: KeyEntry | null; names: KeyNames }) {
       data-revision={tek?.revision}
       data-owner={tek?.owner ? peerIdOf(tek.owner) : ''}
       data-origin={tek?.origin?.kind ?? ''}
-      style={tek?.owner ? { ['--h' as string]: hueOf(peerIdOf(tek.owner)) } : undefined}
+      style={tek?.owner ? { ['--h' as string]: names.hueOfKey(tek.owner) } : undefined}
     >
       <h3>Group key (TEK)</h3>
       {!tek ? (
@@ -328,14 +328,14 @@ function TekCard({ tek, names }: { tek: KeyEntry | null; names: KeyNames }) {
 
 /** The facts every key entry has: who made it, who keeps it alive, its bytes' fingerprint, its heartbeat, its predecessor. */
 function KeyFacts({ entry, names }: { entry: KeyEntry; names: KeyNames }) {
-  const { nameOf, peerIdOf } = names;
+  const { nameOf } = names;
   return (
     <>
       <dt>Creators</dt>
       <dd>{entry.creators.map(nameOf).join(', ') || '—'}</dd>
       <dt>Owner</dt>
       <dd>
-        <span className="owner-chip" style={entry.owner ? { ['--h' as string]: hueOf(peerIdOf(entry.owner)) } : undefined}>
+        <span className="owner-chip" style={entry.owner ? { ['--h' as string]: names.hueOfKey(entry.owner) } : undefined}>
           <span className="swatch-sm" />
           {nameOf(entry.owner)}
         </span>
@@ -343,7 +343,7 @@ function KeyFacts({ entry, names }: { entry: KeyEntry; names: KeyNames }) {
       <dt>Fingerprint</dt>
       <dd className="mono">{entry.fingerprint ?? '—'}</dd>
       <dt>Heartbeat</dt>
-      <dd>{entry.heartbeatAgeMs === null ? 'never heard' : `${ageText(entry.heartbeatAgeMs)} ago`}</dd>
+      <dd>{entry.heartbeatAgeMs === null ? 'never heard' : agoText(entry.heartbeatAgeMs)}</dd>
       {entry.basedOn && (
         <>
           <dt>Based on</dt>

@@ -1,13 +1,16 @@
 /**
  * Who is in the group: online status, role, the participant ID as its W symbols
  * (it selects the member's key slots), and — when the group's policy allows this
- * member to — exclusion, behind a confirmation.
+ * member to — exclusion, behind a confirmation; for every other member, the
+ * safety number to compare (Verify.tsx).
  */
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { GroupSummary, Member } from '../../app/api/contract.js';
 import { Confirm } from './Confirm.js';
 import { errorText, useSession } from './context.js';
-import { hueOf, initials, shortId, symbolsText } from './identity.js';
+import { NotAMember } from './Departed.js';
+import { useSafetyNumbers, VerifyDialog } from './Verify.js';
+import { hueAmong, initials, memberHues, shortId, symbolsText } from './identity.js';
 
 interface Props {
   group: GroupSummary;
@@ -20,6 +23,9 @@ export function Members({ group, members, onChanged }: Props) {
   const [target, setTarget] = useState<Member | null>(null);
   const [leaving, setLeaving] = useState(false);
   const [busy, setBusy] = useState(false);
+  const hues = useMemo(() => memberHues(members.map((m) => m.peerId)), [members]);
+  const safety = useSafetyNumbers(members);
+  const [verifying, setVerifying] = useState<Member | null>(null);
 
   const exclude = async (m: Member) => {
     setTarget(null);
@@ -67,6 +73,7 @@ export function Members({ group, members, onChanged }: Props) {
           </button>
         )}
       </header>
+      <NotAMember state={group.state} cannot="invite or exclude members" />
       <ul className="member-list" data-testid="members-list">
         {sorted.map((m) => (
           <li
@@ -77,7 +84,7 @@ export function Members({ group, members, onChanged }: Props) {
             data-name={m.name}
             data-state={m.state}
             data-online={m.online}
-            style={{ ['--h' as string]: hueOf(m.peerId) }}
+            style={{ ['--h' as string]: hueAmong(hues, m.peerId) }}
           >
             <span className="avatar lg">
               {initials(m.name)}
@@ -89,6 +96,11 @@ export function Members({ group, members, onChanged }: Props) {
                 {m.self && <span className="tag">you</span>}
                 {m.role === 'admin' && <span className="tag accent">admin</span>}
                 {m.state !== 'member' && <span className="tag danger">{m.state}</span>}
+                {!m.self && safety.verified(m) && (
+                  <span className="tag verified" data-testid="member-verified" title="You compared safety numbers with this member">
+                    verified
+                  </span>
+                )}
               </div>
               <div className="member-meta muted small">
                 <span title={m.peerId} className="mono">
@@ -108,7 +120,12 @@ export function Members({ group, members, onChanged }: Props) {
                 ))}
               </span>
             </div>
-            {group.canExclude && !m.self && m.state === 'member' && (
+            {!m.self && (
+              <button type="button" className="ghost" onClick={() => setVerifying(m)} data-testid="member-verify">
+                Verify…
+              </button>
+            )}
+            {group.canExclude && group.state === 'member' && !m.self && m.state === 'member' && (
               <button type="button" className="ghost danger-text" disabled={busy} onClick={() => setTarget(m)} data-testid="member-exclude">
                 Exclude…
               </button>
@@ -116,9 +133,19 @@ export function Members({ group, members, onChanged }: Props) {
           </li>
         ))}
       </ul>
+      {verifying && (
+        <VerifyDialog
+          member={verifying}
+          number={safety.numbers.get(verifying.key)}
+          onClose={() => {
+            setVerifying(null);
+            safety.refresh();
+          }}
+        />
+      )}
       {leaving && (
         <Confirm title={`Leave ${group.name}?`} confirmLabel="Leave group" danger onCancel={() => setLeaving(false)} onConfirm={() => void leave()}>
-          <p>The others replace the keys you hold; you will not receive new messages. You need a new invite to come back.</p>
+          <p>The others replace the keys you hold; you will not receive new messages. This identity cannot be admitted to the group again: coming back takes a new invite opened in another profile.</p>
         </Confirm>
       )}
       {target && (

@@ -9,6 +9,7 @@ import type { ConclaveClient } from './client.js';
 import { errorText, useEvent } from './context.js';
 import { sentence } from './invite-text.js';
 import { Icon } from './Icon.js';
+import { LIMITS, limitState } from './limits.js';
 
 type Stage = EventPayload<'group.joinProgress'>['stage'];
 
@@ -87,6 +88,11 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
 
   const saveName = async () => {
     const trimmed = name.trim();
+    if (trimmed.length > LIMITS.displayName) {
+      setError(`Your name is ${trimmed.length} characters long; at most ${LIMITS.displayName} fit. Shorten it first.`);
+      nameRef.current?.focus();
+      return false;
+    }
     if (!trimmed) {
       setError('Choose a name first: it is how the others see you.');
       nameRef.current?.focus();
@@ -103,6 +109,10 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
     setBusy('create');
     try {
       if (!(await saveName())) return;
+      if (groupName.trim().length > LIMITS.groupName) {
+        setError(`The group name is ${groupName.trim().length} characters long; at most ${LIMITS.groupName} fit. Shorten it first.`);
+        return;
+      }
       const res = await client.call('group.create', { name: groupName.trim() || `${name.trim()}'s group` });
       finish(res.group, res.invite);
     } catch (err) {
@@ -142,6 +152,8 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
     }
   };
 
+  const nameLimit = limitState(name.trim(), LIMITS.displayName);
+  const groupLimit = limitState(groupName.trim(), LIMITS.groupName);
   const reachedIndex = reached ? STAGES.findIndex((s) => s.stage === reached) : -1;
   const joining = busy === 'join' || failure !== null;
 
@@ -167,11 +179,16 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
             ref={nameRef}
             data-testid="onboarding-name"
             value={name}
-            maxLength={64}
             placeholder="How others will see you"
             onChange={(e) => setName(e.target.value)}
             disabled={busy !== null}
+            aria-invalid={nameLimit.over}
           />
+          {nameLimit.text && (
+            <small className={`limit-note ${nameLimit.over ? 'over' : ''}`} data-testid="name-limit" data-over={nameLimit.over}>
+              {nameLimit.text}
+            </small>
+          )}
         </label>
 
         <div className="onboarding-choices">
@@ -183,13 +200,18 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
               <input
                 data-testid="create-group-name"
                 value={groupName}
-                maxLength={100}
                 placeholder={name.trim() ? `${name.trim()}'s group` : 'Project room'}
                 onChange={(e) => setGroupName(e.target.value)}
                 disabled={busy !== null}
+                aria-invalid={groupLimit.over}
               />
+              {groupLimit.text && (
+                <small className={`limit-note ${groupLimit.over ? 'over' : ''}`} data-testid="group-name-limit" data-over={groupLimit.over}>
+                  {groupLimit.text}
+                </small>
+              )}
             </label>
-            <button type="submit" className="primary" data-testid="create-group" disabled={busy !== null}>
+            <button type="submit" className="primary" data-testid="create-group" disabled={busy !== null || groupLimit.over || nameLimit.over}>
               {busy === 'create' ? 'Creating keys…' : 'Create group'}
             </button>
           </form>
@@ -215,14 +237,14 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
                 disabled={busy !== null}
               />
             </label>
-            <button type="submit" className="secondary" data-testid="join-submit" disabled={busy !== null}>
+            <button type="submit" className="secondary" data-testid="join-submit" disabled={busy !== null || nameLimit.over}>
               {busy === 'join' ? 'Joining…' : 'Join group'}
             </button>
           </form>
         </div>
 
         {error && (
-          <p className="form-error" role="alert">
+          <p className="form-error" role="alert" data-testid="onboarding-error">
             {error}
           </p>
         )}

@@ -5,7 +5,12 @@
  */
 import type { EventName, EventPayload, MethodName, Params, Result } from '../../app/api/contract.js';
 
-export type LinkState = 'connecting' | 'open' | 'closed';
+/**
+ * `refused`: the peer answered but did not accept this page's access token (a
+ * wrong token, or a peer restarted since: each start prints a new one). Final:
+ * the transport stops retrying.
+ */
+export type LinkState = 'connecting' | 'open' | 'closed' | 'refused';
 
 export interface ConclaveClient {
   call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>>;

@@ -21,3 +21,8 @@ export function ageText(ms: number | null): string {
   if (ms < 3_600_000) return `${Math.round(ms / 60_000)}m`;
   return `${Math.round(ms / 3_600_000)}h`;
 }
+
+/** "12s ago", but "just now" (never "now ago") under a second. */
+export function agoText(ms: number): string {
+  return ms < 1000 ? 'just now' : `${ageText(ms)} ago`;
+}

@@ -15,7 +15,7 @@
  * MAX_REJECTION_LINES of them are shown.
  */
 import type { KeysTable, Member } from '../../app/api/contract.js';
-import { shortId } from './identity.js';
+import { hueAmong, memberHues, shortId } from './identity.js';
 
 export const MAX_REJECTION_LINES = 12;
 
@@ -25,6 +25,8 @@ export interface KeyNames {
   nameOf(key: string | null): string;
   /** A log text with member key prefixes replaced by names. */
   humanize(text: string): string;
+  /** The member's colour, distinct within the group (identity.ts `memberHues`). */
+  hueOfKey(key: string): number;
 }
 
 export function keyNames(table: Pick<KeysTable, 'self' | 'peerIds'>, members: readonly Member[]): KeyNames {
@@ -41,7 +43,9 @@ export function keyNames(table: Pick<KeysTable, 'self' | 'peerIds'>, members: re
     });
     return named.replace(/(\S+) \(\1\)/g, '$1').replace(/\byou's\b/g, 'your');
   };
-  return { peerIdOf, nameOf, humanize };
+  const hues = memberHues(members.map((m) => m.peerId));
+  const hueOfKey = (key: string) => hueAmong(hues, peerIdOf(key));
+  return { peerIdOf, nameOf, humanize, hueOfKey };
 }
 
 const REASON_TEXT: Record<string, string> = {

@@ -38,7 +38,12 @@ function connect(): ConclaveClient | null {
   if (window.conclave) return bridgeClient(window.conclave);
   const token = browserToken();
   if (!token) return null;
-  return wsClient({ url: apiUrlFromLocation(location, token) });
+  const client = wsClient({ url: apiUrlFromLocation(location, token) });
+  // A refused token is useless from now on: forget it, so a reload says to open the printed URL.
+  client.onLinkState((state) => {
+    if (state === 'refused') sessionStorage.removeItem(TOKEN_KEY);
+  });
+  return client;
 }
 
 const root = createRoot(document.getElementById('root')!);

@@ -3,6 +3,13 @@
  * `/api?token=...` endpoint. Requests carry increasing ids; responses settle
  * them; notifications (no id) are the contract's pushed events. The socket is
  * reopened with backoff when it drops, and calls in flight fail rather than hang.
+ *
+ * Every socket first proves its token with an `auth` call; only then is the
+ * link `open` and queued calls go out. A refused token (a wrong one, or the
+ * token of a peer that has since restarted: each start makes a new one) makes
+ * the link `refused` for good: no retries, every call fails with the reason,
+ * and the UI says how to recover (issue 18 §6). Without this the socket opened,
+ * the link said "connected", and every call failed with "not authenticated".
  */
 import type { EventName, MethodName, Params, Result } from '../../app/api/contract.js';
 import { Listeners, RpcError, type ConclaveClient, type LinkState } from './client.js';
@@ -37,6 +44,8 @@ export function wsClient(options: WsClientOptions): ConclaveClient & { close(): 
   let state: LinkState = 'connecting';
   let failures = 0;
   let closedByUser = false;
+  let refused: RpcError | null = null;
+  const token = new URL(options.url).searchParams.get('token') ?? '';
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   const setState = (next: LinkState) => {
@@ -45,12 +54,37 @@ export function wsClient(options: WsClientOptions): ConclaveClient & { close(): 
     linkListeners.emit(state);
   };
 
-  const failPending = (why: string) => {
+  const failPending = (why: string | Error) => {
     queue.length = 0;
     for (const [id, p] of pending) {
       pending.delete(id);
-      p.reject(new Error(why));
+      p.reject(typeof why === 'string' ? new Error(why) : why);
     }
+  };
+
+  const refuse = (ws: WebSocket, err: RpcError) => {
+    refused = new RpcError(err.code, `the peer refused this page's access token (${err.message})`);
+    socket = null;
+    clearTimeout(retryTimer);
+    ws.close();
+    failPending(refused);
+    setState('refused');
+  };
+
+  /** The first frame on every socket: `auth` with the token; the link opens on its answer. */
+  const AUTH_ID = 0;
+  const authenticate = (ws: WebSocket) => {
+    pending.set(AUTH_ID, {
+      resolve: () => {
+        failures = 0;
+        setState('open');
+        for (const frame of queue.splice(0)) ws.send(frame);
+      },
+      reject: (err) => {
+        if (err instanceof RpcError) refuse(ws, err);
+      },
+    });
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: AUTH_ID, method: 'auth', params: { token } }));
   };
 
   const onMessage = (data: unknown) => {
@@ -75,15 +109,12 @@ export function wsClient(options: WsClientOptions): ConclaveClient & { close(): 
     setState('connecting');
     const ws = new Impl(options.url);
     socket = ws;
-    ws.onopen = () => {
-      failures = 0;
-      setState('open');
-      for (const frame of queue.splice(0)) ws.send(frame);
-    };
+    ws.onopen = () => authenticate(ws);
     ws.onmessage = (ev: MessageEvent) => onMessage(ev.data);
     ws.onclose = () => {
       if (socket !== ws) return;
       socket = null;
+      pending.delete(AUTH_ID);
       failPending('connection to the peer was lost');
       setState('closed');
       if (closedByUser) return;
@@ -99,11 +130,12 @@ export function wsClient(options: WsClientOptions): ConclaveClient & { close(): 
   return {
     transport: 'websocket',
     call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
+      if (refused) return Promise.reject(refused);
       const id = nextId++;
       const frame = JSON.stringify({ jsonrpc: '2.0', id, method, params: params ?? {} });
       return new Promise<Result<M>>((resolve, reject) => {
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        if (socket && socket.readyState === Impl.OPEN) socket.send(frame);
+        if (socket && socket.readyState === Impl.OPEN && state === 'open') socket.send(frame);
         else queue.push(frame);
       });
     },

@@ -20,13 +20,13 @@ export interface WebPeer {
   stop(): Promise<void>;
 }
 
-/** Starts `npm run web` for a fresh profile; resolves once it printed its URL. */
-export async function startWebPeer(name: string, baseDir: string): Promise<WebPeer> {
+/** Starts `npm run web` for a fresh profile; resolves once it printed its URL. `port` 0 picks a free one. */
+export async function startWebPeer(name: string, baseDir: string, port = 0): Promise<WebPeer> {
   const profile = join(baseDir, name.toLowerCase());
   mkdirSync(profile, { recursive: true });
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'app', 'cli', 'web.ts'), '--profile', profile, '--port', '0', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--verbose'],
+    ['--import', 'tsx', join(ROOT, 'app', 'cli', 'web.ts'), '--profile', profile, '--port', String(port), '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--verbose'],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } },
   );
   let out = '';

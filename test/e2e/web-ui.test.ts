@@ -396,3 +396,187 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
     await shot(bob, '13-keys-dark', true);
   });
 });
+
+// What a new user tripped over (issue 18 §6), on two fresh peers in the same
+// browser: every check here failed before its fix.
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolvePort(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function runToExit(args: string[]): Promise<{ code: number | null; out: string }> {
+  const { spawn } = await import('node:child_process');
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'app', 'cli', 'web.ts'), ...args], { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      done({ code, out });
+    });
+  });
+}
+
+const lone = (s: string) => /[\uD800-\uDFFF]/.test(s.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''));
+
+test('trip-ups: profile in use, refused tokens, limits, emoji and RTL, leaving and coming back, peer restart', { skip: missing ?? false, timeout: 400_000 }, async (t) => {
+  const base = join(dirs.path, 'trip-ups');
+  const davePort = await freePort();
+  let dave = await startWebPeer('Dave', base, davePort);
+  const erin = await startWebPeer('Erin', base);
+  peers.push(dave, erin);
+  const dp = await context.newPage();
+  const ep = await context.newPage();
+  pages.set('Dave', dp);
+  pages.set('Erin', ep);
+  await dp.goto(dave.url);
+  await ep.goto(erin.url);
+
+  await t.test('a second process on a profile ends in one line', async () => {
+    const { code, out } = await runToExit(['--profile', join(base, 'dave'), '--port', '0', '--no-mdns']);
+    assert.equal(code, 1, out);
+    assert.match(out, /Profile .*dave is already open in another Conclave process \(pid \d+\)/);
+    assert.doesNotMatch(out, /\n\s+at /, `no stack trace:\n${out}`);
+  });
+
+  await t.test('a wrong token says so instead of "Connecting…" forever', async () => {
+    const p = await context.newPage();
+    try {
+      const url = new URL(erin.url);
+      url.searchParams.set('token', 'not-the-token');
+      await p.goto(url.toString());
+      await p.getByTestId('link-refused').filter({ hasText: 'did not accept' }).waitFor({ timeout: 15_000 });
+      await shot(p, '20-wrong-token');
+    } finally {
+      await p.close();
+    }
+  });
+
+  let invite = '';
+  await t.test('long names are refused with the limit shown, never cut; an emoji name keeps its avatar whole', async () => {
+    await dp.bringToFront();
+    await dp.getByTestId('onboarding-name').fill('🦊 Dave');
+    const long = 'Quarterly planning '.repeat(27).slice(0, 500);
+    await dp.getByTestId('create-group-name').fill(long);
+    assert.equal((await dp.getByTestId('create-group-name').inputValue()).length, 500, 'all 500 characters stay in the field');
+    await dp.getByTestId('group-name-limit').filter({ hasText: '500 / 100' }).waitFor();
+    assert.equal(await dp.getByTestId('create-group').isDisabled(), true);
+    await shot(dp, '21-name-limit', true);
+    await dp.getByTestId('create-group-name').fill('Trip-ups');
+    await dp.getByTestId('create-group').click();
+    await dp.getByTestId('chat-input').and(dp.locator(':enabled')).waitFor({ timeout: WAIT });
+    const avatar = (await dp.locator('.me .avatar').textContent())!;
+    assert.equal(avatar, '🦊D');
+    assert.ok(!lone(avatar));
+    await openTab(dp, 'invite');
+    const link = dp.getByTestId('invite-link');
+    await link.filter({ hasText: 'conclave://join/' }).waitFor({ timeout: WAIT });
+    invite = (await link.textContent())!.trim();
+    await joinGroup(ep, 'Erin', invite);
+  });
+
+  await t.test('a 20,000-character message shows the limit and is not sent or cut; RTL text gets dir=auto', async () => {
+    await openTab(dp, 'chat');
+    const input = dp.getByTestId('chat-input');
+    await input.fill('x'.repeat(20_000));
+    await dp.getByTestId('chat-limit').filter({ hasText: '20,000 / 16,000' }).waitFor();
+    assert.equal(await dp.getByTestId('chat-send').isDisabled(), true);
+    await input.press('Enter');
+    assert.equal((await input.inputValue()).length, 20_000, 'nothing was cut');
+    assert.equal(await dp.getByTestId('chat-message').count(), 0, 'nothing was sent');
+    await shot(dp, '22-message-limit', true);
+    await input.fill('');
+    await sendChat(dp, 'שלום לכולם, ברוכים הבאים');
+    await seesMessage(ep, '🦊 Dave', 'שלום לכולם');
+    const text = ep.locator('[data-testid="chat-message"]', { hasText: 'שלום לכולם' }).getByTestId('message-text');
+    assert.equal(await text.getAttribute('dir'), 'auto');
+    // Rendered without its markup, so not through sendChat (which waits for the raw text).
+    await dp.getByTestId('chat-input').fill('Notes: https://example.org/notes. Run `npm start` **now**; javascript:alert(1) stays text');
+    await dp.getByTestId('chat-input').press('Enter');
+    const rich = ep.locator('[data-testid="chat-message"]', { hasText: 'Notes:' });
+    await rich.waitFor({ timeout: WAIT });
+    const link = rich.getByTestId('message-link');
+    assert.equal(await link.count(), 1);
+    assert.equal(await link.getAttribute('href'), 'https://example.org/notes');
+    assert.equal(await link.getAttribute('rel'), 'noopener noreferrer');
+    assert.equal(await rich.locator('code').textContent(), 'npm start');
+    assert.equal(await rich.locator('strong').textContent(), 'now');
+    await shot(ep, '22a-rich-text', true);
+    const av = (await ep.locator('[data-testid="chat-message"] .avatar').first().textContent())!;
+    assert.ok(!lone(av), `avatar ${JSON.stringify(av)} has no half emoji`);
+  });
+
+  await t.test('members of the group have different colours', async () => {
+    await openTab(ep, 'members');
+    const rows = ep.getByTestId('members-list').getByTestId('member');
+    await rows.nth(1).waitFor({ timeout: WAIT });
+    const hues: string[] = [];
+    for (const row of await rows.all()) hues.push(/--h:\s*([\d.]+)/.exec((await row.getAttribute('style')) ?? '')?.[1] ?? '');
+    assert.equal(new Set(hues).size, hues.length, `hues ${hues.join(', ')}`);
+  });
+
+  await t.test('both members see the same safety number, and a match can be marked verified', async () => {
+    const numberSeenBy = async (p: Page, other: WebPeer) => {
+      await openTab(p, 'members');
+      await p.locator(`[data-testid="member"][data-peer="${other.peerId}"]`).getByTestId('member-verify').click();
+      const n = p.getByTestId('safety-number');
+      await n.filter({ hasText: /^(\d{5}){12}$/ }).waitFor({ timeout: WAIT });
+      return (await n.textContent())!;
+    };
+    const byErin = await numberSeenBy(ep, dave);
+    await ep.keyboard.press('Escape');
+    const byDave = await numberSeenBy(dp, erin);
+    assert.equal(byDave, byErin);
+    await shot(dp, '22b-safety-number', true);
+    await dp.getByTestId('verify-mark').click();
+    await dp.locator(`[data-testid="member"][data-peer="${erin.peerId}"]`).getByTestId('member-verified').waitFor();
+  });
+
+  await t.test('after leaving: no Invite or Exclude, what one can still do, and a new invite explains why it cannot work here', async () => {
+    await openTab(ep, 'members');
+    await ep.getByTestId('group-leave').click();
+    await ep.getByTestId('confirm-ok').click();
+    await ep.getByTestId('not-member').filter({ hasText: 'You left this group' }).waitFor({ timeout: WAIT });
+    assert.equal(await ep.getByTestId('member-exclude').count(), 0);
+    await shot(ep, '23-left-members', true);
+    await openTab(ep, 'invite');
+    await ep.getByTestId('not-member').waitFor();
+    assert.equal(await ep.getByTestId('invite-link').count(), 0);
+
+    await openTab(dp, 'invite');
+    const { invite: fresh } = await (async () => {
+      const api = await rpcSocket(dave.url);
+      try {
+        const list = (await api.call('group.list', {})) as { group: string }[];
+        return (await api.call('group.invite', { group: list[0]!.group })) as { invite: string };
+      } finally {
+        api.close();
+      }
+    })();
+    await ep.getByTestId('new-group').click();
+    await ep.getByTestId('join-invite').fill(fresh);
+    await ep.getByTestId('join-submit').click();
+    await ep.getByTestId('onboarding-error').filter({ hasText: 'You left this group' }).waitFor({ timeout: 15_000 });
+    await shot(ep, '24-rejoin-refused', true);
+  });
+
+  await t.test('a tab left open across a peer restart says the peer restarted', async () => {
+    await dave.stop();
+    peers.splice(peers.indexOf(dave), 1);
+    dave = await startWebPeer('Dave', base, davePort);
+    peers.push(dave);
+    await dp.bringToFront();
+    await dp.getByTestId('link-refused').filter({ hasText: 'Your peer restarted' }).waitFor({ timeout: WAIT });
+    await shot(dp, '25-peer-restarted', true);
+    await dp.goto(dave.url);
+    await dp.getByTestId('chat-input').waitFor({ timeout: WAIT });
+  });
+});

@@ -28,9 +28,9 @@ function methods(): PeerMethods {
   });
 }
 
-async function withServer(fn: (server: ApiServer, emit: ReturnType<typeof createApiHandler>['emit']) => Promise<void>, port = 0) {
+async function withServer(fn: (server: ApiServer, emit: ReturnType<typeof createApiHandler>['emit']) => Promise<void>, port = 0, token = TOKEN) {
   const handler = createApiHandler(methods());
-  const server = await serveApi(handler, { port, token: TOKEN });
+  const server = await serveApi(handler, { port, token });
   try {
     await fn(server, handler.emit.bind(handler));
   } finally {
@@ -38,8 +38,12 @@ async function withServer(fn: (server: ApiServer, emit: ReturnType<typeof create
   }
 }
 
-const until = async (cond: () => boolean) => {
-  while (!cond()) await new Promise((r) => setTimeout(r, 10));
+const until = async (cond: () => boolean, ms = 5000) => {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
 };
 
 test('calls resolve with results, queued until the socket opens', async () => {
@@ -77,6 +81,50 @@ test('a wrong token is refused', async () => {
       client.close();
     }
   });
+});
+
+test('a wrong token makes the link refused, not "connecting" forever, and stops retrying', async () => {
+  await withServer(async (server) => {
+    const states: LinkState[] = [];
+    const client = wsClient({ url: `${server.url}?token=wrong`, WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket });
+    client.onLinkState((s) => states.push(s));
+    try {
+      await until(() => states.at(-1) === 'refused');
+      assert.ok(!states.includes('open'), `never open: ${states.join(' → ')}`);
+      await assert.rejects(client.call('status', {}), (err: unknown) => err instanceof RpcError && err.code === ErrorCodes.unauthorized && /refused this page's access token/.test(err.message));
+      await new Promise((r) => setTimeout(r, 600)); // past the first retry delay
+      assert.equal(states.at(-1), 'refused');
+    } finally {
+      client.close();
+    }
+  });
+});
+
+test('a tab left open across a peer restart (new token) ends refused, not "connected" with failing calls', async () => {
+  let port = 0;
+  const states: LinkState[] = [];
+  let client: ReturnType<typeof wsClient> | undefined;
+  try {
+    await withServer(async (server) => {
+      port = server.port;
+      client = wsClient({ url: `${server.url}?token=${TOKEN}`, WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket });
+      client.onLinkState((s) => states.push(s));
+      await client.call('status', {});
+    });
+    await until(() => states.at(-1) === 'closed');
+    await withServer(
+      async () => {
+        await until(() => states.at(-1) === 'refused');
+        const afterRestart = states.slice(states.indexOf('closed'));
+        assert.ok(!afterRestart.includes('open'), `not "connected" after the restart: ${afterRestart.join(' → ')}`);
+        await assert.rejects(client!.call('status', {}), (err: unknown) => err instanceof RpcError && err.code === ErrorCodes.unauthorized);
+      },
+      port,
+      'the-new-token',
+    );
+  } finally {
+    client?.close();
+  }
 });
 
 test('pushed events reach their subscribers only', async () => {

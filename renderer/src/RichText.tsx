@@ -1,0 +1,28 @@
+/** Renders `rich-text.ts` parts as React elements: text stays text, links are http(s) only. */
+import type { ReactNode } from 'react';
+import { richParts, type RichPart } from './rich-text.js';
+
+function render(parts: RichPart[]): ReactNode[] {
+  return parts.map((p, i) => {
+    switch (p.kind) {
+      case 'text':
+        return p.text;
+      case 'code':
+        return <code key={i}>{p.text}</code>;
+      case 'bold':
+        return <strong key={i}>{render(p.parts)}</strong>;
+      case 'italic':
+        return <em key={i}>{render(p.parts)}</em>;
+      case 'link':
+        return (
+          <a key={i} href={p.href} target="_blank" rel="noopener noreferrer" data-testid="message-link">
+            {p.text}
+          </a>
+        );
+    }
+  });
+}
+
+export function RichText({ text }: { text: string }) {
+  return <>{render(richParts(text))}</>;
+}
