@@ -85,6 +85,11 @@ function reply(ws: WebSocket, id: Id, body: { result: unknown } | { error: { cod
   ws.send(JSON.stringify({ jsonrpc: '2.0', id, ...body }));
 }
 
+/**
+ * Starts the API server. Over 80 lines on purpose: the HTTP routes, the WebSocket upgrade
+ * checks (Host, Origin, token) and the connection handlers share one closure over the
+ * server's state, and read in the order a request meets them.
+ */
 export async function serveApi(handler: ApiHandler, options: ServeOptions): Promise<ApiServer> {
   const host = options.host ?? '127.0.0.1';
   if (!LOOPBACK.has(host)) throw new Error(`the control API listens on loopback only (got ${host})`);

@@ -553,6 +553,10 @@ function sameGroup(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * The decoder: one bounded `case` per message type, beside the encoder's (over 80 lines
+ * on purpose: split, the two lists of fields would drift apart).
+ */
 function decodeFresh(group: Uint8Array, channel: 'control' | 'data' | 'unicast', bytes: Uint8Array): Message {
   if (bytes.length > channelLimit[channel]) throw new RemoteProtocolError('decode', `message of ${bytes.length} bytes exceeds ${channelLimit[channel]}`);
   const r = new Reader(bytes);
