@@ -135,13 +135,15 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
     };
     const t = Date.now();
     const creator = await start(0);
-    const { group, invite } = await creator.host.call<{ group: string; invite: string }>(creator.index, 'group.create', { name: 'bench' });
+    const { group } = await creator.host.call<{ group: string; invite: string }>(creator.index, 'group.create', { name: 'bench' });
+    // The invite group.create returns admits 10 (api-methods DEFAULT_INVITE_USES): one with a use for every peer.
+    const { invite } = await creator.host.call<{ invite: string }>(creator.index, 'group.invite', { group, uses: peers });
     const members: Peer[] = [creator];
     for (let first = 1; first <= peers - 2; first += batch) {
       const ids = Array.from({ length: Math.min(batch, peers - 1 - first) }, (_, k) => first + k);
       const started = await Promise.all(ids.map(start));
       await Promise.all(started.map((p) => p.host.call(p.index, 'group.join', { invite })));
-      await Promise.all(started.map((p) => until(`p${p.index} to become a member`, () => isMember(p, group), 120_000, 300)));
+      await Promise.all(started.map((p, k) => until(`p${ids[k]} to become a member`, () => isMember(p, group), 120_000, 300)));
       members.push(...started);
     }
     log(`network: ${members.length} peers are members (${((Date.now() - t) / 1000).toFixed(1)} s, ${hostCount} host processes)`);

@@ -96,7 +96,9 @@ export class PeerHost {
   /** Starts a host process in a session of its own; resolves once it answers. */
   static async launch(): Promise<PeerHost> {
     const file = fileURLToPath(import.meta.url);
-    const proc = spawn(process.execPath, ['--import', 'tsx', file, '--peer-host'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true, serialization: 'json' });
+    // BENCH_HOST_CPU_PROF=DIR: each host writes a V8 CPU profile into DIR when it stops.
+    const prof = process.env.BENCH_HOST_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_HOST_CPU_PROF}`] : [];
+    const proc = spawn(process.execPath, [...prof, '--import', 'tsx', file, '--peer-host'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true, serialization: 'json' });
     const host = new PeerHost(proc);
     await host.request({ op: 'stats' });
     return host;
