@@ -1,44 +1,46 @@
 /**
  * @module bench/network
- * The real-network section: `peers` headless Conclave peers (bin/conclave.js
- * `peer`), each its own process, on loopback TCP (no mDNS), driven through their
- * JSON-RPC WebSocket control API (docs/api.md).
+ * The real-network section (issue 17 item 5): `peers` real Conclave peers on
+ * loopback TCP (no mDNS), several to a Node process (bench/peers-in-process.ts:
+ * each peer its own `startPeer` with its own profile, identity, libp2p node,
+ * sockets, engines and store), spread round-robin over `hosts` processes, each
+ * in a session of its own. Driven through each peer's API handler (the same
+ * `api.call` the WebSocket server wraps, docs/api.md).
  *
- * 1. Peer 0 creates the group; peers 1…peers−2 join with its invite and wait to be members.
- * 2. join: the last peer calls `group.join`; peer 0 sends a chat message every 100 ms;
- *    joinMs = from the call until the joiner's first `chat.message` from another peer.
- * 3. chat: every peer sends `rounds` messages, one message every 100 ms in all (peers interleaved);
- *    latency = receivedAt − sentAt of every delivery (same machine, same clock).
- * 4. exclusion: peer 0 excludes the last peer; exclusionMs = until every remaining
- *    peer's `keys.table` shows one new TEK (version and fingerprint) and the peer
- *    blocked (its blocklist one longer), polled every ~30 ms.
- * Processes, API clients and temp directories come from the integration-test
- * harness (test/integration/harness.ts), which removes them all at the end.
+ * 1. Peer 0 creates the group; peers 1…peers−2 join with its invite, a batch at
+ *    a time, and wait to be members.
+ * 2. join: the last peer calls `group.join`; peer 0 sends a chat message every
+ *    100 ms; joinMs = from the call until the joiner's first decrypted
+ *    `chat.message` from another peer.
+ * 3. idle: after a pause, the CPU of every host process over `idleMs`, per peer
+ *    (idleCpuPct, % of one core), and the hosts' resident memory per peer (rssMB;
+ *    rssPerExtraPeerMB leaves out the empty host's runtime).
+ * 4. chat: every peer sends `rounds` messages, one message every 100 ms in all
+ *    (peers interleaved); latency = receivedAt − sentAt of every delivery to
+ *    every other peer (same machine, same clock): p50, p95, max over all pairs.
+ * 5. exclusion: peer 0 excludes the last peer; exclusionMs = until every
+ *    remaining peer holds one new TEK (same fingerprint, not the old one) and
+ *    has the peer blocked (its blocklist one longer). Each peer's key table is
+ *    read the moment it raises `keys.changed`, and every 250 ms besides.
  *
- * Each peer runs in a session of its own, as separately started programs (or
- * separate machines) do. Started from this process's session they would all
- * share its one autogroup (Linux schedules sessions fairly against each other,
- * CONFIG_SCHED_AUTOGROUP): on a machine busy with other sessions, the ten peers
- * together got one session's share of the two cores, and chat p95 measured
- * 200–530 ms where the same code measured 26–114 ms with a session per peer
- * under the same load (and 23–28 ms with the ten peers' session favoured).
- * The CPU the peers and everything else used during the chat phase is
- * recorded with the result, so a reader can tell a busy machine from a slow peer.
+ * Why sessions of their own: started from this process's session, every host
+ * would share its one autogroup (Linux schedules sessions fairly against each
+ * other, CONFIG_SCHED_AUTOGROUP); on a machine busy with other sessions, ten
+ * peers together got one session's share of the two cores, and chat p95
+ * measured 200–530 ms where the same code measured 26–114 ms with a session per
+ * peer under the same load. The CPU the peers and everything else used during
+ * the chat phase is recorded with the result, so a reader can tell a busy
+ * machine from a slow peer.
  */
-import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { cleanup, startTestPeer, until, waitMember, type PeerSpec, type TestPeer } from '../test/integration/harness.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { percentile } from './measure.js';
+import { PeerHost, type ChatEvent } from './peers-in-process.js';
 import type { NetworkResult } from './types.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface ChatEvent {
-  sender: string;
-  text: string;
-  sentAt: number;
-  receivedAt: number;
-}
+const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** Busy and total CPU time of the whole machine (all cores), in clock ticks (/proc/stat). */
 function machineTicks(): { busy: number; total: number } {
@@ -55,20 +57,19 @@ function processTicks(pid: number | undefined): number {
 
 /**
  * Measures the CPU used from now until the returned function is called: by the
- * peers' processes and by everything else on the machine, in cores (1 = one core
+ * host processes and by everything else on the machine, in cores (1 = one core
  * busy all the time). Null where /proc is not there (not Linux).
  */
-function cpuMeter(peers: TestPeer[]): () => { peersCores: number; otherCores: number; cores: number } | null {
+function cpuMeter(pids: (number | undefined)[]): () => { peersCores: number; otherCores: number; cores: number } | null {
   try {
     const m0 = machineTicks();
-    const p0 = peers.map((p) => processTicks(p.spawned.proc.pid));
+    const p0 = pids.map(processTicks);
     return () => {
       try {
         const m1 = machineTicks();
-        const used = peers.reduce((sum, p, i) => sum + processTicks(p.spawned.proc.pid) - (p0[i] as number), 0);
+        const used = pids.reduce<number>((sum, pid, i) => sum + processTicks(pid) - (p0[i] as number), 0);
         const cores = cpus().length;
         const perTick = cores / Math.max(1, m1.total - m0.total); // cores per tick of machine time
-        const round2 = (x: number) => Math.round(x * 100) / 100;
         return { peersCores: round2(used * perTick), otherCores: round2(Math.max(0, m1.busy - m0.busy - used) * perTick), cores };
       } catch {
         return null;
@@ -79,65 +80,130 @@ function cpuMeter(peers: TestPeer[]): () => { peersCores: number; otherCores: nu
   }
 }
 
-/** The chat messages a peer has been pushed so far (its API client records every event). */
-function chats(peer: TestPeer): ChatEvent[] {
-  return peer.api.events.filter((e) => e.method === 'chat.message').map((e) => e.params as unknown as ChatEvent);
+/** One peer: the host it runs in, its index there, its peer ID. */
+interface Peer {
+  host: PeerHost;
+  index: number;
+  peerId: string;
 }
 
-export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) => void = () => {}): Promise<NetworkResult> {
-  // Peers in sessions of their own do not get a terminal's Ctrl-C: stop them here.
-  const onSignal = (): void => void cleanup().finally(() => process.exit(130));
+async function until<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs: number, everyMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await Promise.resolve(fn()).catch(() => undefined);
+    if (v) return v;
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function isMember(p: Peer, group: string): Promise<boolean> {
+  const list = await p.host.call<{ group: string; state: string }[]>(p.index, 'group.list', {});
+  return list.some((g) => g.group === group && g.state === 'member');
+}
+
+export interface NetworkOptions {
+  /** Host processes the peers are spread over (default: min(peers, 5)). */
+  hosts?: number;
+  /** Length of the idle CPU window, ms (default 20 s). */
+  idleMs?: number;
+  /** Joins started at once while the group forms (default 8). */
+  joinBatch?: number;
+}
+
+export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) => void = () => {}, options: NetworkOptions = {}): Promise<NetworkResult> {
+  const hostCount = Math.max(1, Math.min(peers, options.hosts ?? 5));
+  const idleMs = options.idleMs ?? 20_000;
+  const batch = options.joinBatch ?? 8;
+  const root = mkdtempSync(join(tmpdir(), 'conclave-bench-net-'));
+  const hosts: PeerHost[] = [];
+  const killAll = (): void => hosts.forEach((h) => h.kill());
+  // Hosts in sessions of their own do not get a terminal's Ctrl-C: stop them here.
+  const onSignal = (): void => {
+    killAll();
+    process.exit(130);
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const start = (spec: PeerSpec): Promise<TestPeer> => startTestPeer({ ...spec, ownSession: true });
   try {
-    const creator = await start({ name: 'p0', create: 'bench' });
-    const invite = creator.invite as string;
-    const group = creator.group as string;
-    // One at a time: eight Node processes starting at once on two cores miss the harness's start timeout.
-    const joining: TestPeer[] = [];
-    for (let i = 1; i <= peers - 2; i++) joining.push(await start({ name: `p${i}`, join: invite }));
-    for (const p of joining) await waitMember(p, group, 90_000);
-    const members = [creator, ...joining];
-    log(`network: ${members.length} peers are members`);
+    for (let h = 0; h < hostCount; h++) hosts.push(await PeerHost.launch());
+    const base = await Promise.all(hosts.map((h) => h.stats()));
+    const start = async (i: number): Promise<Peer> => {
+      const host = hosts[i % hostCount] as PeerHost;
+      const { index, peerId } = await host.startPeer(`p${i}`, mkdtempSync(join(root, `p${i}-`)));
+      return { host, index, peerId };
+    };
+    const t = Date.now();
+    const creator = await start(0);
+    const { group } = await creator.host.call<{ group: string; invite: string }>(creator.index, 'group.create', { name: 'bench' });
+    // The invite group.create returns admits 10 (api-methods DEFAULT_INVITE_USES): one with a use for every peer.
+    const { invite } = await creator.host.call<{ invite: string }>(creator.index, 'group.invite', { group, uses: peers });
+    const members: Peer[] = [creator];
+    for (let first = 1; first <= peers - 2; first += batch) {
+      const ids = Array.from({ length: Math.min(batch, peers - 1 - first) }, (_, k) => first + k);
+      const started = await Promise.all(ids.map(start));
+      await Promise.all(started.map((p) => p.host.call(p.index, 'group.join', { invite })));
+      await Promise.all(started.map((p, k) => until(`p${ids[k]} to become a member`, () => isMember(p, group), 120_000, 300)));
+      members.push(...started);
+    }
+    log(`network: ${members.length} peers are members (${((Date.now() - t) / 1000).toFixed(1)} s, ${hostCount} host processes)`);
 
     // join → first decrypted message
-    const joiner = await start({ name: `p${peers - 1}` });
+    const joiner = await start(peers - 1);
     await sleep(1000);
     let ticking = true;
     let seq = 0;
     const ticker = (async () => {
       while (ticking) {
-        await creator.api.call('chat.send', { group, text: `tick ${seq++}` }).catch(() => undefined);
+        await creator.host.call(creator.index, 'chat.send', { group, text: `tick ${seq++}` }).catch(() => undefined);
         await sleep(100);
       }
     })();
+    const joinerChats = (): ChatEvent[] => joiner.host.chats.filter((c) => c.peer === joiner.index && c.sender !== joiner.peerId);
     const t0 = Date.now();
-    await joiner.api.call('group.join', { invite });
-    const first = await until('the joiner to decrypt a message', () => chats(joiner).find((c) => c.sender !== joiner.peerId), 60_000, 20).catch(() => null);
+    await joiner.host.call(joiner.index, 'group.join', { invite });
+    const first = await until('the joiner to decrypt a message', () => joinerChats()[0], 60_000, 20).catch(() => null);
     ticking = false;
     await ticker;
     const joinMs = first ? first.receivedAt - t0 : Number.NaN;
-    await waitMember(joiner, group, 30_000);
+    await until('the joiner to become a member', () => isMember(joiner, group), 30_000, 300);
     members.push(joiner);
     log(`network: join to first decrypted message ${joinMs} ms`);
 
+    // idle CPU and memory, every peer a member
+    await sleep(3000);
+    const idle0 = await Promise.all(hosts.map((h) => h.stats()));
+    const w0 = Date.now();
+    await sleep(idleMs);
+    const idle1 = await Promise.all(hosts.map((h) => h.stats()));
+    const wall = Date.now() - w0;
+    const idleCpuUs = idle1.reduce((s, x, i) => s + x.cpuUs - (idle0[i]?.cpuUs ?? 0), 0);
+    const idleCpuPct = round2((idleCpuUs / 1000 / wall / members.length) * 100);
+    const rssTotal = idle1.reduce((s, x) => s + x.rssBytes, 0);
+    const rssBase = base.reduce((s, x) => s + x.rssBytes, 0);
+    const rssMB = round2(rssTotal / 2 ** 20 / members.length);
+    const rssPerExtraPeerMB = round2((rssTotal - rssBase) / 2 ** 20 / members.length);
+    const rssHostBaseMB = round2(rssBase / 2 ** 20 / hostCount);
+    log(`network: idle ${idleCpuPct} % of a core per peer over ${(wall / 1000).toFixed(0)} s; ${rssMB} MB resident per peer (${rssPerExtraPeerMB} MB beyond the empty hosts)`);
+
     // chat latency: one message every 100 ms, senders interleaved
-    await sleep(1500);
-    const cpuDuringChat = cpuMeter(members);
+    await sleep(1000);
+    const cpuDuringChat = cpuMeter(hosts.map((h) => h.pid));
     const texts: string[] = [];
     for (let r = 0; r < rounds; r++) {
       for (const [i, p] of members.entries()) {
         const text = `bench ${r}:${i}`;
         texts.push(text);
-        void p.api.call('chat.send', { group, text }).catch(() => undefined);
+        void p.host.call(p.index, 'chat.send', { group, text }).catch(() => undefined);
         await sleep(100);
       }
     }
     const chatCpu = cpuDuringChat();
     if (chatCpu) log(`network: CPU during the chat phase: peers ${chatCpu.peersCores} cores, everything else ${chatCpu.otherCores} cores, of ${chatCpu.cores}`);
     const wanted = new Set(texts);
-    const deliveries = () => members.flatMap((p) => chats(p).filter((c) => c.sender !== p.peerId && wanted.has(c.text)));
+    const ids = new Map(members.map((p) => [p.host, new Map<number, string>()]));
+    for (const p of members) ids.get(p.host)?.set(p.index, p.peerId);
+    const deliveries = () => hosts.flatMap((h) => h.chats.filter((c) => wanted.has(c.text) && c.sender !== ids.get(h)?.get(c.peer)));
     const expected = texts.length * (members.length - 1);
     await until('chat deliveries', () => deliveries().length >= expected, 15_000, 100).catch(() => undefined);
     const latencies = deliveries().map((c) => c.receivedAt - c.sentAt);
@@ -145,26 +211,30 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
     log(`network: ${latencies.length} chat deliveries measured, ${missing} missing`);
 
     // exclusion convergence
-    const target = members[members.length - 1] as TestPeer;
+    const target = members[members.length - 1] as Peer;
     const rest = members.slice(0, -1);
     type Table = { tek: { version: number; fingerprint: string | null } | null; blocklist: string[] };
-    const before = await creator.api.call<Table>('keys.table', { group });
+    const before = await creator.host.call<Table>(creator.index, 'keys.table', { group });
     const x0 = Date.now();
-    await creator.api.call('group.exclude', { group, peers: [target.peerId] });
+    await creator.host.call(creator.index, 'group.exclude', { group, peers: [target.peerId] });
+    /** The time each remaining peer first showed `fp` with the peer blocked, or null. */
+    const reached = (p: Peer, fp: string): number | null => p.host.keys.find((k) => k.peer === p.index && k.at >= x0 && k.fingerprint === fp && k.blocked > before.blocklist.length)?.at ?? null;
+    const latest = (p: Peer) => p.host.keys.filter((k) => k.peer === p.index && k.at >= x0).at(-1);
     let exclusionMs = Number.NaN;
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      const tables = await Promise.all(rest.map((p) => p.api.call<Table>('keys.table', { group }).catch(() => null)));
-      const now = Date.now();
-      const fp = tables[0]?.tek?.fingerprint;
-      if (tables.every((t) => t && t.tek && t.tek.fingerprint === fp && fp !== before.tek?.fingerprint && t.blocklist.length > before.blocklist.length)) {
-        exclusionMs = now - x0;
-        break;
+      const fp = latest(creator)?.fingerprint;
+      if (fp && fp !== before.tek?.fingerprint && rest.every((p) => latest(p)?.fingerprint === fp)) {
+        const at = rest.map((p) => reached(p, fp));
+        if (at.every((x) => x !== null)) {
+          exclusionMs = Math.max(...(at as number[])) - x0;
+          break;
+        }
       }
-      await sleep(30);
+      await Promise.all(rest.map((p) => p.host.readKeys(p.index, group).catch(() => undefined)));
+      await sleep(250);
     }
     log(`network: exclusion converged in ${exclusionMs} ms`);
-    for (const p of members) p.api.close();
     return {
       peers: members.length,
       chatP50Ms: percentile(latencies, 50),
@@ -174,11 +244,60 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
       chatMissing: missing,
       joinMs,
       exclusionMs,
+      idleCpuPct,
+      rssMB,
+      rssPerExtraPeerMB,
+      rssHostBaseMB,
+      hosts: hostCount,
+      idleWindowMs: wall,
       ...(chatCpu ? { chatCpu } : {}),
     };
   } finally {
-    await cleanup();
+    await Promise.all(hosts.map((h) => h.close().catch(() => h.kill())));
+    rmSync(root, { recursive: true, force: true });
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** The real-network runs of one bench: sizes, chat rounds and idle window (issue 17: 10 and 50 peers). */
+export const NETWORK_RUNS = {
+  quick: [
+    { peers: 10, rounds: 5, idleMs: 10_000 },
+    { peers: 50, rounds: 2, idleMs: 10_000 },
+  ],
+  full: [
+    { peers: 10, rounds: 20, idleMs: 30_000 },
+    { peers: 50, rounds: 6, idleMs: 30_000 },
+  ],
+};
+
+/**
+ * Every real-network run of a bench, one after the other, with the notes that say
+ * how each was measured and what it missed. `network` is the largest size measured.
+ */
+export async function networkSection(quick: boolean, log: (s: string) => void): Promise<{ network: NetworkResult | null; networkSizes: NetworkResult[]; notes: string[] }> {
+  const notes: string[] = [];
+  const sizes: NetworkResult[] = [];
+  for (const run of quick ? NETWORK_RUNS.quick : NETWORK_RUNS.full) {
+    try {
+      const n = await measureNetwork(run.peers, run.rounds, log, { idleMs: run.idleMs });
+      sizes.push(n);
+      const load = ` load average ${loadAverage()} (1, 5, 15 min) on ${cpus().length} cores at its end`;
+      notes.push(
+        `network ${n.peers} peers: real peers (startPeer, each with its own profile, libp2p node, TCP socket and engines) in ${n.hosts} Node processes (bench/peers-in-process.ts, each in a session of its own) on 127.0.0.1 TCP without mDNS, driven through their API handlers; ${n.chatSamples} chat deliveries over ${run.rounds} rounds${n.chatMissing ? `, ${n.chatMissing} expected deliveries not seen within 15 s` : ''}; exclusion convergence from each peer's key table read on \`keys.changed\` and every 250 ms${Number.isNaN(n.exclusionMs) ? ' — did not converge within 30 s' : ''}; idle CPU over ${Math.round((n.idleWindowMs ?? 0) / 1000)} s;${load}.`,
+      );
+      if (n.chatCpu) notes.push(`network ${n.peers} peers: CPU while the chat messages were sent: the peers ${n.chatCpu.peersCores} cores, other processes ${n.chatCpu.otherCores} cores, of ${n.chatCpu.cores} (other work on the machine delays every hop of a message).`);
+    } catch (err) {
+      notes.push(`network ${run.peers} peers: not measured — ${(err as Error).message}.`);
+      log(`network ${run.peers} peers: ${(err as Error).message}`);
+    }
+  }
+  return { network: sizes.at(-1) ?? null, networkSizes: sizes, notes };
+}
+
+function loadAverage(): string {
+  return loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' / ');
 }

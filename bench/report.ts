@@ -198,15 +198,18 @@ export function renderMarkdown(r: BenchResults, charts: { file: string; title: s
     for (const h of r.heartbeat) out.push(`| ${h.n} | ${fmt(h.sentPerMemberPerMin)} | ${fmt(h.receivedPerMemberPerMin)} |`);
     out.push('');
   }
-  out.push('## Real network (headless peers on loopback)');
+  out.push('## Real network (real peers on loopback)');
   out.push('');
-  if (r.network === null) out.push('Not measured in this run (see the notes below).');
+  const runs = r.networkSizes && r.networkSizes.length > 0 ? r.networkSizes : r.network ? [r.network] : [];
+  if (runs.length === 0) out.push('Not measured in this run (see the notes below).');
   else {
-    const n = r.network;
     const ok = (v: number | null | undefined) => v !== null && v !== undefined && Number.isFinite(v);
-    out.push('| peers | chat p50 ms | chat p95 ms | chat max ms | deliveries | join → first decrypted message ms | exclusion converged ms |');
-    out.push('|---:|---:|---:|---:|---:|---:|---:|');
-    out.push(`| ${n.peers} | ${fmt(n.chatP50Ms)} | ${fmt(n.chatP95Ms)} | ${fmt(n.chatMaxMs)} | ${fmt(n.chatSamples)} | ${ok(n.joinMs) ? fmt(n.joinMs) : 'no message within 60 s'} | ${ok(n.exclusionMs) ? fmt(n.exclusionMs) : 'not within 30 s'} |`);
+    const opt = (v: number | undefined) => (v === undefined ? '—' : fmt(v));
+    out.push('| peers | chat p50 ms | chat p95 ms | chat max ms | deliveries | join → first decrypted message ms | exclusion converged ms | idle CPU % per peer | RSS MB per peer |');
+    out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const n of runs) {
+      out.push(`| ${n.peers} | ${fmt(n.chatP50Ms)} | ${fmt(n.chatP95Ms)} | ${fmt(n.chatMaxMs)} | ${fmt(n.chatSamples)} | ${ok(n.joinMs) ? fmt(n.joinMs) : 'no message within 60 s'} | ${ok(n.exclusionMs) ? fmt(n.exclusionMs) : 'not within 30 s'} | ${opt(n.idleCpuPct)} | ${opt(n.rssMB)} |`);
+    }
   }
   out.push('');
   out.push('## Symmetric crypto throughput (1 KiB messages, XChaCha20-Poly1305, @noble)');

@@ -1,12 +1,14 @@
 /**
  * @module bench/run
- * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only]`: measures rekey cost (conclave, mls,
+ * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only] [-- --network-only]`: measures rekey cost (conclave, mls,
  * lkh, pairwise), convergence at scale and crypto throughput, then writes
  * latest.json, latest.md and SVG charts to bench/results (docs/performance.md).
  * `--quick` runs a reduced set meant to finish in under 3 minutes on 2 cores.
  * Every number is measured in this run; what could not be measured is said in
  * `notes`, never filled in. `--render-only` redraws latest.md and the charts
  * from an existing latest.json (after a change to the report), measuring nothing.
+ * `--network-only` runs the real-network section alone (10 and 50 peers) and writes
+ * network.json beside latest.json, leaving latest.json as it is.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { nobleCrypto, systemRng } from '../app/crypto/noble.js';
 import { nodeCrypto } from '../app/crypto/node.js';
 import { opsPerCpuSecond, round } from './measure.js';
-import { measureNetwork } from './network.js';
+import { networkSection } from './network.js';
 import { measureLkh, measurePairwise } from './reference.js';
 import { renderCharts, renderMarkdown } from './report.js';
 import { LATENCY_MS, WINDOW_MS, type ConclaveOp, type ConclaveOpResult } from './schemes/conclave.js';
@@ -174,6 +176,15 @@ function write(results: BenchResults): void {
 }
 
 async function main(): Promise<void> {
+  if (args.includes('--network-only')) {
+    // The real-network section alone, into network.json (latest.json is left as it is).
+    const net = await networkSection(quick, log);
+    const loadNote = `load: the 1-minute load average at the end of the run was ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores.`;
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, 'network.json'), `${JSON.stringify({ machine: machine(), network: net.network, networkSizes: net.networkSizes, notes: [...net.notes, loadNote] }, null, 2)}\n`);
+    log(`wrote ${join(outDir, 'network.json')}`);
+    return;
+  }
   if (args.includes('--render-only')) {
     // Re-renders the Markdown and charts of an existing latest.json; measures nothing.
     write(JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchResults);
@@ -309,16 +320,11 @@ async function main(): Promise<void> {
 
   notes.push(`mls: ${MLS_SUITE} through ts-mls ${results.machine.tsMls} with its @noble crypto provider (faster than its WebCrypto default here); commits as PrivateMessage; ts-mls imports @noble/hashes without declaring it (the project provides 2.0.1 at top level).`);
   notes.push(`conclave: engine via the simulator, latency uniform in [${LATENCY_MS[0]}, ${LATENCY_MS[1]}] ms per delivery, no loss, W=16, V=16, heartbeat 1 s; each operation measured in a ${WINDOW_MS / 1000} s window on a freshly built group of N members; receiver CPU is the median other member.`);
-  // Real network: 10 headless peers as processes on loopback.
-  try {
-    results.network = await measureNetwork(10, quick ? 5 : 20, log);
-    const n = results.network;
-    notes.push(`network: ${n.peers} headless peers (bin/conclave.js peer, each in a session of its own) on 127.0.0.1 TCP without mDNS, driven through their WebSocket API; ${n.chatSamples} chat deliveries${n.chatMissing ? `, ${n.chatMissing} expected deliveries not seen within 15 s` : ''}; exclusion convergence polled by keys.table every ~30 ms${Number.isNaN(n.exclusionMs) ? ' — did not converge within 30 s' : ''}.`);
-    if (n.chatCpu) notes.push(`network: CPU while the chat messages were sent: the peers ${n.chatCpu.peersCores} cores, other processes ${n.chatCpu.otherCores} cores, of ${n.chatCpu.cores} (other work on the machine delays every hop of a message).`);
-  } catch (err) {
-    notes.push(`network: not measured — ${(err as Error).message}.`);
-    log(`network: ${(err as Error).message}`);
-  }
+  // Real network: 10 and 50 peers on loopback (bench/network.ts).
+  const net = await networkSection(quick, log);
+  results.network = net.network;
+  results.networkSizes = net.networkSizes;
+  notes.push(...net.notes);
   notes.push(`load: the 1-minute load average at the end of the run was ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores (other work on the machine inflates CPU and latency figures).`);
 
   for (const r of rekey) {

@@ -89,6 +89,18 @@ export interface NetworkResult {
    * machine, and the machine's core count (Linux only).
    */
   chatCpu?: { peersCores: number; otherCores: number; cores: number };
+  /** CPU of the peers' processes while the group is idle (heartbeats only), % of one core per peer. */
+  idleCpuPct?: number;
+  /** Resident memory of the peers' processes per peer, MB (the runtime of each host process included). */
+  rssMB?: number;
+  /** extra: resident memory per peer beyond that of the empty host processes, MB. */
+  rssPerExtraPeerMB?: number;
+  /** extra: resident memory of one host process before any peer starts in it, MB. */
+  rssHostBaseMB?: number;
+  /** extra: Node processes the peers ran in (bench/peers-in-process.ts). */
+  hosts?: number;
+  /** extra: length of the idle CPU window, ms. */
+  idleWindowMs?: number;
 }
 
 export interface CryptoResult {
@@ -112,7 +124,10 @@ export interface BenchResults {
   machine: MachineInfo;
   rekey: RekeyRow[];
   convergence: ConvergenceRow[];
+  /** The largest real-network run (50 peers; 10 where only that ran). */
   network: NetworkResult | null;
+  /** extra (issue 17 item 5): every real-network run of this bench, smallest first (10 and 50 peers). */
+  networkSizes?: NetworkResult[];
   crypto: CryptoResult;
   /**
    * extra: heartbeat control bytes per member per minute in steady state, per N:

@@ -1,0 +1,221 @@
+/**
+ * @module bench/peers-in-process
+ * Many real Conclave peers per Node process, for the network benchmark
+ * (bench/network.ts, issue 17 item 5). Fifty peers as fifty Node processes
+ * would each carry a whole runtime (tens of MB, a JIT, a GC); here a *host*
+ * process runs several peers, each started by `startPeer` (app/peer/peer.ts)
+ * with its own profile directory, identity, libp2p node, TCP listener on
+ * 127.0.0.1, engines and store. Nothing is shared between them but the event
+ * loop and the heap: no mDNS (it would bind the one UDP port 5353), and
+ * gossipsub, the engine and the profile keep their state per instance.
+ *
+ * Two halves in one file:
+ * - the host (run as `node --import tsx bench/peers-in-process.ts --peer-host`,
+ *   with an IPC channel): starts peers on request, runs API calls on them,
+ *   forwards the events the benchmark needs, and reports its own CPU and RSS;
+ * - `PeerHost`, the benchmark's handle on one host process.
+ *
+ * Each host is started in a session of its own (see bench/network.ts on
+ * Linux's autogroup scheduler), as separately started programs are.
+ *
+ * Protocol (JSON over the Node IPC channel):
+ *   parent → host  `{ id, op: 'start', name, profile }` → `{ id, ok: { index, peerId } }`
+ *                  `{ id, op: 'call', peer, method, params }` → `{ id, ok }` or `{ id, err }`
+ *                  `{ id, op: 'keys', peer, group }` → `{ id, ok }` (and a `keys` event)
+ *                  `{ id, op: 'stats' }` → `{ id, ok: { cpuUs, rssBytes, peers } }`
+ *                  `{ id, op: 'stop' }` → `{ id, ok }` (every peer stopped)
+ *   host → parent  `{ ev: 'chat', peer, sender, text, sentAt, receivedAt }`
+ *                  `{ ev: 'keys', peer, at, fingerprint, version, blocked }`
+ *                  (after each `keys.changed` of a peer: its `keys.table`, stamped)
+ * Invariant: the host holds no secret it sends; events carry only what the
+ * benchmark measures (plaintext of bench messages it wrote itself).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** One chat delivery as a peer reported it. */
+export interface ChatEvent {
+  peer: number;
+  sender: string;
+  text: string;
+  sentAt: number;
+  receivedAt: number;
+}
+
+/** A peer's key state, read right after it changed (or when asked). */
+export interface KeysEvent {
+  peer: number;
+  at: number;
+  fingerprint: string | null;
+  version: number | null;
+  blocked: number;
+}
+
+export interface HostStats {
+  /** User + system CPU of the whole host process since it started, µs. */
+  cpuUs: number;
+  rssBytes: number;
+  peers: number;
+}
+
+type Reply = { id: number; ok?: unknown; err?: string };
+type HostEvent = ({ ev: 'chat' } & ChatEvent) | ({ ev: 'keys' } & KeysEvent);
+type KeysTable = { tek: { version: number; fingerprint: string | null } | null; blocklist: string[] };
+
+// ── the parent's side ────────────────────────────────────────────────────────
+
+/** The benchmark's handle on one host process; `chats` and `keys` collect its peers' events. */
+export class PeerHost {
+  readonly chats: ChatEvent[] = [];
+  readonly keys: KeysEvent[] = [];
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly exited: Promise<void>;
+
+  private constructor(readonly proc: ChildProcess) {
+    proc.on('message', (m: Reply | HostEvent) => {
+      if ('ev' in m) {
+        const { ev, ...rest } = m;
+        if (ev === 'chat') this.chats.push(rest as ChatEvent);
+        else this.keys.push(rest as KeysEvent);
+        return;
+      }
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      if (!w) return;
+      if (m.err !== undefined) w.reject(new Error(m.err));
+      else w.resolve(m.ok);
+    });
+    this.exited = new Promise((r) => proc.once('exit', () => r()));
+    void this.exited.then(() => {
+      for (const w of this.waiting.values()) w.reject(new Error('peer host exited'));
+      this.waiting.clear();
+    });
+  }
+
+  /** Starts a host process in a session of its own; resolves once it answers. */
+  static async launch(): Promise<PeerHost> {
+    const file = fileURLToPath(import.meta.url);
+    // BENCH_HOST_CPU_PROF=DIR: each host writes a V8 CPU profile into DIR when it stops.
+    const prof = process.env.BENCH_HOST_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_HOST_CPU_PROF}`] : [];
+    const proc = spawn(process.execPath, [...prof, '--import', 'tsx', file, '--peer-host'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true, serialization: 'json' });
+    const host = new PeerHost(proc);
+    await host.request({ op: 'stats' });
+    return host;
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  request<T = unknown>(msg: Record<string, unknown>): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.proc.send({ id, ...msg }, (err) => {
+        if (err) {
+          this.waiting.delete(id);
+          reject(err);
+        }
+      });
+    });
+  }
+
+  startPeer(name: string, profile: string): Promise<{ index: number; peerId: string }> {
+    return this.request({ op: 'start', name, profile });
+  }
+
+  call<T = unknown>(peer: number, method: string, params?: unknown): Promise<T> {
+    return this.request<T>({ op: 'call', peer, method, params });
+  }
+
+  /** Reads a peer's key state now; it also arrives as a `keys` event. */
+  readKeys(peer: number, group: string): Promise<void> {
+    return this.request({ op: 'keys', peer, group });
+  }
+
+  stats(): Promise<HostStats> {
+    return this.request<HostStats>({ op: 'stats' });
+  }
+
+  /** Stops every peer (each saves its state), then the process; kills it after `graceMs`. */
+  async close(graceMs = 10_000): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
+    await this.request({ op: 'stop' }).catch(() => undefined);
+    this.proc.disconnect?.();
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  kill(): void {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
+  }
+}
+
+// ── the host's side ──────────────────────────────────────────────────────────
+
+async function runHost(): Promise<void> {
+  const { startPeer } = await import('../app/peer/peer.js');
+  type Running = Awaited<ReturnType<typeof startPeer>>;
+  const peers: Running[] = [];
+  const send = (m: Reply | HostEvent): void => {
+    if (process.connected) process.send?.(m);
+  };
+  // A stray rejection inside a networking library must not take every peer of the host down.
+  process.on('unhandledRejection', () => undefined);
+
+  const readKeys = async (index: number, group: string): Promise<void> => {
+    const peer = peers[index];
+    if (!peer) throw new Error(`no peer ${index}`);
+    const t = (await peer.api.call('keys.table', { group })) as KeysTable;
+    send({ ev: 'keys', peer: index, at: Date.now(), fingerprint: t.tek?.fingerprint ?? null, version: t.tek?.version ?? null, blocked: t.blocklist.length });
+  };
+
+  const handle = async (m: Record<string, unknown>): Promise<unknown> => {
+    switch (m.op) {
+      case 'start': {
+        const peer = await startPeer({ profile: String(m.profile), name: String(m.name), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+        const index = peers.push(peer) - 1;
+        peer.api.subscribe((event, payload) => {
+          if (event === 'chat.message') {
+            const c = payload as { sender: string; text: string; sentAt: number; receivedAt: number };
+            send({ ev: 'chat', peer: index, sender: c.sender, text: c.text, sentAt: c.sentAt, receivedAt: c.receivedAt });
+          } else if (event === 'keys.changed') {
+            void readKeys(index, (payload as { group: string }).group).catch(() => undefined);
+          }
+        });
+        return { index, peerId: peer.peerId };
+      }
+      case 'call': {
+        const peer = peers[Number(m.peer)];
+        if (!peer) throw new Error(`no peer ${String(m.peer)}`);
+        return await peer.api.call(String(m.method), m.params);
+      }
+      case 'keys':
+        return await readKeys(Number(m.peer), String(m.group));
+      case 'stats': {
+        const u = process.cpuUsage();
+        return { cpuUs: u.user + u.system, rssBytes: process.memoryUsage().rss, peers: peers.length };
+      }
+      case 'stop':
+        await Promise.all(peers.map((p) => p.stop().catch(() => undefined)));
+        setImmediate(() => process.exit(0));
+        return null;
+      default:
+        throw new Error(`unknown op ${String(m.op)}`);
+    }
+  };
+
+  process.on('message', (m: Record<string, unknown>) => {
+    const id = Number(m.id);
+    handle(m).then(
+      (ok) => send({ id, ok: ok ?? null }),
+      (err: unknown) => send({ id, err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }),
+    );
+  });
+  // The parent went away (crash, Ctrl-C): nothing should outlive it.
+  process.on('disconnect', () => process.exit(0));
+}
+
+if (process.argv.includes('--peer-host')) await runHost();
