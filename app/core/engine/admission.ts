@@ -379,6 +379,14 @@ export function maybeJoined(core: EngineCore, now: number): void {
 
 /** Publishes the batched admissions with the TEK's current public state. */
 export function flushAnnouncements(core: EngineCore, now: number): void {
+  if (core.timers.due('reannounce', now)) {
+    // The same newcomers once more, a few heartbeats later, for members that were not yet
+    // listening the first time (other newcomers admitted at the same moment): no
+    // revisions this time, and members that know them already skip them (M1).
+    core.timers.stop('reannounce');
+    const again = core.reannounceQueue.splice(0, 1000);
+    if (again.length > 0) publish(core, 'control', { type: MsgType.MemberAdmitted, members: again, revisions: [] });
+  }
   if (!core.timers.due('announce', now)) return;
   core.timers.stop('announce');
   const members = core.announceQueue.splice(0, 1000);
@@ -386,6 +394,8 @@ export function flushAnnouncements(core: EngineCore, now: number): void {
   const tek = core.s.tek;
   const revisions = tek && tek.owner === core.self ? [info(core, tek)] : [];
   publish(core, 'control', { type: MsgType.MemberAdmitted, members, revisions });
+  core.reannounceQueue.push(...members);
+  if (core.timers.get('reannounce') === null) core.timers.set('reannounce', now + 3 * core.s.params.heartbeatMs);
   if (core.announceQueue.length) core.timers.set('announce', now);
 }
 

@@ -18,12 +18,14 @@ export type TimerKind =
   /** failover checks and grace-window expiry, every half heartbeat */
   | 'housekeeping'
   /** batched MemberAdmitted announcement */
-  | 'announce';
+  | 'announce'
+  /** the same announcement once more, a few heartbeats later */
+  | 'reannounce';
 
-export const TIMER_KINDS: readonly TimerKind[] = ['listen', 'heartbeat', 'reseal', 'housekeeping', 'announce'];
+export const TIMER_KINDS: readonly TimerKind[] = ['listen', 'heartbeat', 'reseal', 'housekeeping', 'announce', 'reannounce'];
 
 export class TimerTable {
-  private readonly at: Record<TimerKind, number | null> = { listen: null, heartbeat: null, reseal: null, housekeeping: null, announce: null };
+  private readonly at: Record<TimerKind, number | null> = { listen: null, heartbeat: null, reseal: null, housekeeping: null, announce: null, reannounce: null };
 
   get(kind: TimerKind): number | null {
     return this.at[kind];
