@@ -15,7 +15,7 @@ import { Reader, Writer, fromHex, toHex } from './bytes.js';
 import { RemoteProtocolError } from './errors.js';
 import type { ExclusionPolicy, GroupParams, MemberKey } from './types.js';
 
-/** 2: MemberAdmitted carries each newcomer's admission signature (issue 14). */
+/** 2: MemberAdmitted carries its admitter's signature over the batch; Leave is signed by the leaver (issue 14). */
 export const WIRE_VERSION = 2;
 const MAGIC = 0x43;
 
@@ -86,11 +86,6 @@ export interface RosterEntry {
   key: MemberKey;
   name: string;
   admittedAt: number;
-}
-
-/** A newcomer announced by its admitter (the sender), with the admitter's certificate signature over (member, admittedAt). */
-export interface AnnouncedMember extends RosterEntry {
-  signature: Uint8Array;
 }
 
 export interface OwnerInfo extends KeyInfo {
@@ -165,10 +160,12 @@ export type Message =
   | { type: typeof MsgType.Revision; keys: KeyInfo[] }
   | {
       type: typeof MsgType.MemberAdmitted;
-      /** Newcomers admitted by the sender since its last announcement (batched), each with its certificate. */
-      members: AnnouncedMember[];
+      /** Newcomers admitted by the sender since its last announcement (batched). */
+      members: RosterEntry[];
       /** The TEK revision the sender stepped to for them (003 [0064]). */
       revisions: KeyInfo[];
+      /** The admitter's signature over the batch (group, each member and its admission time): one check per batch (M1). */
+      signature: Uint8Array;
     }
   | { type: typeof MsgType.JoinRequest; name: string; credential: Uint8Array; sentAt: number }
   | {
@@ -441,9 +438,10 @@ export function encodeMessage(group: Uint8Array, m: Message): Uint8Array {
       w.u16(m.members.length);
       for (const e of m.members) {
         wKey(w, e.key);
-        w.str(e.name).u64(e.admittedAt).raw(e.signature);
+        w.str(e.name).u64(e.admittedAt);
       }
       wInfos(w, m.revisions);
+      w.raw(m.signature);
       break;
     case MsgType.JoinRequest:
       w.str(m.name).bytes(m.credential).u64(m.sentAt);
@@ -585,9 +583,9 @@ function decodeFresh(group: Uint8Array, channel: 'control' | 'data' | 'unicast',
     case MsgType.MemberAdmitted:
       {
         const n = r.count(LIMITS.announced);
-        const members: AnnouncedMember[] = [];
-        for (let i = 0; i < n; i++) members.push({ key: rKey(r), name: r.str(LIMITS.name), admittedAt: r.u64(), signature: r.raw(64) });
-        m = { type, members, revisions: rInfos(r, 1) };
+        const members: RosterEntry[] = [];
+        for (let i = 0; i < n; i++) members.push({ key: rKey(r), name: r.str(LIMITS.name), admittedAt: r.u64() });
+        m = { type, members, revisions: rInfos(r, 1), signature: r.raw(64) };
       }
       break;
     case MsgType.JoinRequest:

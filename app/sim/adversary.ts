@@ -133,9 +133,9 @@ export class Attacker {
     return this.encode({ type: MsgType.Revision, keys });
   }
 
-  /** Announced members carry a certificate signature; a sybil's is 64 zero bytes unless one is given. */
-  memberAdmitted(members: (RosterEntry & { signature?: Uint8Array })[], revisions: KeyInfo[] = []): Uint8Array {
-    return this.encode({ type: MsgType.MemberAdmitted, members: members.map((e) => ({ ...e, signature: e.signature ?? new Uint8Array(64) })), revisions });
+  /** An announcement with a forged (all-zero) admitter signature. */
+  memberAdmitted(members: RosterEntry[], revisions: KeyInfo[] = []): Uint8Array {
+    return this.encode({ type: MsgType.MemberAdmitted, members, revisions, signature: new Uint8Array(64) });
   }
 
   joinRefused(reason: string): Uint8Array {

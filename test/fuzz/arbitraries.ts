@@ -115,11 +115,10 @@ function entryArb(c: Ctx): fc.Arbitrary<TableEntry> {
 export function messageArb(c: Ctx): fc.Arbitrary<Message> {
   const infos = (n: number) => fc.array(keyInfoArb(c), { maxLength: n });
   const roster = fc.array(fc.record({ key: keyArb(c), name, admittedAt: time }), { maxLength: 3 });
-  const announced = fc.array(fc.record({ key: keyArb(c), name, admittedAt: time, signature: bytes(64, 64) }), { maxLength: 3 });
   return fc.oneof(
     fc.record({ type: fc.constant(MsgType.Heartbeat), sentAt: time, keys: infos(4), history: infos(3), blocklistCount: fc.integer({ min: 0, max: 8 }), rosterCount: fc.integer({ min: 0, max: 8 }) }),
     fc.record({ type: fc.constant(MsgType.Revision), keys: infos(3) }),
-    fc.record({ type: fc.constant(MsgType.MemberAdmitted), members: announced, revisions: infos(1) }),
+    fc.record({ type: fc.constant(MsgType.MemberAdmitted), members: roster, revisions: infos(1), signature: bytes(64, 64) }),
     fc.record({ type: fc.constant(MsgType.JoinRequest), name, credential: bytes(0, 16), sentAt: time }),
     fc.record({
       type: fc.constant(MsgType.Admit),

@@ -13,7 +13,7 @@
  */
 import { recordTek, retireTek, retryPendingData } from './tek-records.js';
 import { addLog, checkInfo, cloneParams, emit, heldKey, info, isOwnerAlive, keyChanged, newJoin, pidOf, possibleHolders, publish, reject, setRoster, short, syncDirFromHeld, unicast, validateRemoteParams, type EngineCore } from './context.js';
-import { certBody, certify, openSealed, pairwise, seal, verifyCertificate } from './sealing.js';
+import { announceBody, certBody, certify, openSealed, pairwise, seal, verifyCertificate } from './sealing.js';
 import { onRevision, stepHeld } from './revision.js';
 import { type KeyOrigin, type MemberKey, type RejectReason } from '../types.js';
 import { RemoteProtocolError, ensure } from '../errors.js';
@@ -116,7 +116,7 @@ export function onJoinRequest(core: EngineCore, from: MemberKey, m: Extract<Mess
     // One announcement carries the new members and the TEK revision step made for them;
     // admissions within a short window share it (a burst of joins costs one message).
     setRoster(core, from, { name: m.name.slice(0, 64), admittedAt, state: 'member' });
-    core.announceQueue.push({ key: from, name: m.name.slice(0, 64), admittedAt, signature: certificate.signature });
+    core.announceQueue.push({ key: from, name: m.name.slice(0, 64), admittedAt });
     if (core.timers.get('announce') === null) core.timers.set('announce', now + Math.max(1, Math.min(250, Math.floor(core.s.params.heartbeatMs / 4))));
     emit(core, { type: 'member-admitted', member: from, by: core.self, name: m.name, at: now });
     addLog(core, now, 'join', `admitted ${m.name || short(from)} (${pidStr})`);
@@ -385,7 +385,7 @@ export function flushAnnouncements(core: EngineCore, now: number): void {
     // revisions this time, and members that know them already skip them (M1).
     core.timers.stop('reannounce');
     const again = core.reannounceQueue.splice(0, 1000);
-    if (again.length > 0) publish(core, 'control', { type: MsgType.MemberAdmitted, members: again, revisions: [] });
+    if (again.length > 0) publish(core, 'control', { type: MsgType.MemberAdmitted, members: again, revisions: [], signature: core.crypto.ed25519Sign(core.seed, announceBody(core, again)) });
   }
   if (!core.timers.due('announce', now)) return;
   core.timers.stop('announce');
@@ -393,7 +393,7 @@ export function flushAnnouncements(core: EngineCore, now: number): void {
   if (members.length === 0) return;
   const tek = core.s.tek;
   const revisions = tek && tek.owner === core.self ? [info(core, tek)] : [];
-  publish(core, 'control', { type: MsgType.MemberAdmitted, members, revisions });
+  publish(core, 'control', { type: MsgType.MemberAdmitted, members, revisions, signature: core.crypto.ed25519Sign(core.seed, announceBody(core, members)) });
   core.reannounceQueue.push(...members);
   if (core.timers.get('reannounce') === null) core.timers.set('reannounce', now + 3 * core.s.params.heartbeatMs);
   if (core.announceQueue.length) core.timers.set('announce', now);
@@ -409,12 +409,13 @@ export function onMemberAdmitted(core: EngineCore, from: MemberKey, m: Extract<M
   ensure(core.s.roster[from]?.state === 'member', 'not-member', 'admission announced by a non-member');
   for (const k of m.revisions) checkInfo(core, k);
   for (const k of m.revisions) checkRevisionJump(core, k);
-  // A9: each newcomer carries its admitter's certificate (the sender's signature over
-  // member and admission time), fresh within the grace window; nothing is applied before all verify.
-  for (const e of m.members) {
-    ensure(core.crypto.ed25519Verify(fromHex(from), certBody(core, from, e.key, e.admittedAt), e.signature), 'bad-signature', `admission of ${short(e.key)} without a valid certificate`);
+  // M1: the batch carries its admitter's signature over every newcomer and admission time,
+  // checked once, and only if it names someone new to this member (a second announcement
+  // of known members costs nothing); each new admission is fresh within the grace window.
+  const fresh = m.members.filter((e) => core.s.roster[e.key]?.state !== 'member' && !core.s.blocklist.includes(e.key));
+  if (fresh.length > 0) ensure(core.crypto.ed25519Verify(fromHex(from), announceBody(core, m.members), m.signature), 'bad-signature', `announcement of ${short(fresh[0]!.key)} without a valid admitter signature`);
+  for (const e of fresh) {
     const known = core.s.roster[e.key];
-    if (known?.state === 'member' || core.s.blocklist.includes(e.key)) continue;
     ensure(Math.abs(now - e.admittedAt) <= core.s.params.graceMs, 'replay', `admission of ${short(e.key)} at ${e.admittedAt} is not fresh`);
     ensure(!known || e.admittedAt > known.admittedAt, 'replay', `admission of ${short(e.key)} older than its departure`);
   }

@@ -236,9 +236,9 @@ export class EngineCore {
   rosterSlotsCache: { keys: MemberKey[]; slots: Uint16Array } | null = null;
   sortedRoster: MemberKey[] | null = null;
   toldExcluded = new Map<MemberKey, number>();
-  announceQueue: { key: MemberKey; name: string; admittedAt: number; signature: Uint8Array }[] = [];
+  announceQueue: { key: MemberKey; name: string; admittedAt: number }[] = [];
   /** Newcomers announced once, announced again a few heartbeats later (for members that joined alongside). */
-  reannounceQueue: { key: MemberKey; name: string; admittedAt: number; signature: Uint8Array }[] = [];
+  reannounceQueue: { key: MemberKey; name: string; admittedAt: number }[] = [];
   /** FetchRequests sent and not yet answered, per member asked: only they may send a FetchReply (F2). */
   fetchAsked = new Map<MemberKey, number>();
   /** Until when a listen-first creator may still merge into a winning instance of its group (H3; null: never). */

@@ -50,6 +50,11 @@ export function seal(core: EngineCore, member: MemberKey, pk: Uint8Array, held: 
   };
 }
 
+/** What an admitter signs to announce a batch of newcomers (M1): group, then each member key and admission time. */
+export function announceBody(core: EngineCore, members: readonly { key: MemberKey; admittedAt: number }[]): Uint8Array {
+  return concat(LABEL('announce'), core.groupBytes, ...members.map((e) => concat(fromHex(e.key), utf8(`:${e.admittedAt};`))));
+}
+
 /** What a member signs to leave: group, its key and the time (L1). */
 export function leaveBody(core: EngineCore, member: MemberKey, sentAt: number): Uint8Array {
   return concat(LABEL('leave'), core.groupBytes, fromHex(member), utf8(String(sentAt)));

@@ -306,9 +306,11 @@ export class Attacker {
   revision(keys: KeyInfo[]): Uint8Array {
     return this.encode({ type: MsgType.Revision, keys });
   }
-  /** Announced members carry a certificate signature; without one given, 64 zero bytes (a forgery). */
-  memberAdmitted(members: (RosterEntry & { signature?: Uint8Array })[], revisions: KeyInfo[] = []): Uint8Array {
-    return this.encode({ type: MsgType.MemberAdmitted, members: members.map((e) => ({ ...e, signature: e.signature ?? new Uint8Array(64) })), revisions });
+  /** An announcement signed by this identity as an admitter signs it (`forged`: 64 zero bytes instead). */
+  memberAdmitted(members: RosterEntry[], revisions: KeyInfo[] = [], forged = false): Uint8Array {
+    const body = concat(LABEL('announce'), groupBytes, ...members.map((e) => concat(fromHex(e.key), utf8(`:${e.admittedAt};`))));
+    const signature = forged ? new Uint8Array(64) : nodeCrypto.ed25519Sign(this.id.seed, body);
+    return this.encode({ type: MsgType.MemberAdmitted, members, revisions, signature });
   }
   joinRequest(name = 'mallory', credential = new Uint8Array(), sentAt = 0): Uint8Array {
     return this.encode({ type: MsgType.JoinRequest, name, credential, sentAt });

@@ -29,7 +29,7 @@ test('member: a sybil announced without a certificate gets no keys and no roster
   const m = new Attacker(g.ids.m!);
   const sybil = new Attacker(identity('sybil'));
   const owner = g.e.a!; // created the group: owns the TEK
-  owner.receive(m.key, 'control', m.memberAdmitted([{ key: sybil.key, name: 'sybil', admittedAt: 0 }]), g.net.now);
+  owner.receive(m.key, 'control', m.memberAdmitted([{ key: sybil.key, name: 'sybil', admittedAt: 0 }], [], true), g.net.now);
   drain(owner);
   const garbage = { admitter: m.key, member: sybil.key, admittedAt: 0, signature: new Uint8Array(64) };
   owner.receive(sybil.key, 'unicast', sybil.keyRequest([0, ...owner.participantIdOf(sybil.key).map((v, s) => 1 + s * g.params.V + v)], garbage), g.net.now);
