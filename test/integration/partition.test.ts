@@ -137,6 +137,7 @@ test('partition: a member cut off for 60 s while the others send 1,000 messages 
   assert.equal(acked.filter((x) => during.has(x)).length, 0, 'nothing reached erin during the cut');
 
   heal();
+  console.log(`DEBUG heal at ${Date.now() % 1000000}`);
   const healAt = Date.now();
   const progress: string[] = [];
   const lacking = async (): Promise<string[]> => {
