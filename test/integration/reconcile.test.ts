@@ -112,6 +112,8 @@ test('reconciliation: burst of 1,000+ messages, two members killed (kill -9) and
       const l = await lacking(p);
       console.log(`${p.name} lacks ${l.length}: ${l.slice(0, 8).join(', ')}`);
     }
+    const late = await until('every acknowledged message everywhere, late', async () => (await Promise.all(remaining.map(lacking))).every((l) => l.length === 0), 30_000, 500).then(() => `${Date.now() - burstEnd} ms`, () => 'not within 40 s');
+    console.log(`# every acknowledged message everywhere: ${late} after the burst`);
     throw err;
   }
   console.log(`# reconciled ${expected.length} messages (erin killed at the start and carol in the middle (after ${carolAt}), both restarted, frank excluded) ${Date.now() - burstEnd} ms after the burst`);
