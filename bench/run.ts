@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { nobleCrypto, systemRng } from '../app/crypto/noble.js';
 import { nodeCrypto } from '../app/crypto/node.js';
 import { opsPerCpuSecond, round } from './measure.js';
+import { measureCatchUp } from './catchup.js';
 import { networkSection } from './network.js';
 import { measureLkh, measurePairwise } from './reference.js';
 import { renderCharts, renderMarkdown } from './report.js';
@@ -325,6 +326,16 @@ async function main(): Promise<void> {
   results.network = net.network;
   results.networkSizes = net.networkSizes;
   notes.push(...net.notes);
+  // Catch-up of a member that missed messages (bench/catchup.ts, issue 19).
+  if (results.network) {
+    try {
+      const c = await measureCatchUp(quick ? 1000 : 5000, log);
+      Object.assign(results.network, { catchupMs: c.catchupMs, catchupMsgsPerSec: c.catchupMsgsPerSec, catchupMissed: c.missed });
+      notes.push(`network: catch-up (bench/catchup.ts): 3 peers; one stopped while the other two sent ${c.missed} messages (in ${c.sendMs} ms), then started again (${c.startMs} ms to ready); it held all ${c.missed} ${c.catchupMs} ms after it was ready (${c.catchupMsgsPerSec} messages/s).`);
+    } catch (err) {
+      notes.push(`network: catch-up not measured — ${(err as Error).message}.`);
+    }
+  }
   notes.push(`load: the 1-minute load average at the end of the run was ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores (other work on the machine inflates CPU and latency figures).`);
 
   for (const r of rekey) {

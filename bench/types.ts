@@ -101,6 +101,12 @@ export interface NetworkResult {
   hosts?: number;
   /** extra: length of the idle CPU window, ms. */
   idleWindowMs?: number;
+  /** issue 19 (bench/catchup.ts): ms from a restarted member's start until it holds all `catchupMissed` messages it missed. */
+  catchupMs?: number;
+  /** issue 19: catchupMissed / catchupMs, messages per second. */
+  catchupMsgsPerSec?: number;
+  /** issue 19: how many messages the member missed. */
+  catchupMissed?: number;
 }
 
 export interface CryptoResult {

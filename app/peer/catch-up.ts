@@ -52,6 +52,8 @@ export const CATCHUP_BOUNDS = {
   periodMs: 5000,
   backoffMinMs: 1000,
   backoffMaxMs: 30_000,
+  /** A round in flight longer than this is abandoned when a connection to a member opens. */
+  supersedeAfterMs: 1000,
   /** A catch-up shown to the user ("catching up: n of m") when at least this many are missing. */
   progressFrom: 20,
 } as const;
@@ -131,6 +133,9 @@ interface GroupSync {
   cursors: Map<MemberKey, { epoch: string; next: number }>;
   nextPeer: number;
   hadGaps: boolean;
+  /** Ends the round in flight (its request answered null), and when it started. */
+  cancel: (() => void) | null;
+  roundAt: number;
 }
 
 export class CatchUp {
@@ -186,6 +191,10 @@ export class CatchUp {
     const peers = this.peers(rt);
     const at = peers.indexOf(from);
     if (at >= 0) s.nextPeer = at;
+    // A round waiting over a connection that died in a partition would hold the session
+    // until its request times out (30 s): a new connection ends it, and the next session
+    // starts with this member.
+    if (s.running && s.cancel && Date.now() - s.roundAt > CATCHUP_BOUNDS.supersedeAfterMs) s.cancel();
     this.sync(rt, false);
     return Promise.resolve();
   }
@@ -198,7 +207,7 @@ export class CatchUp {
   private stateOf(rt: GroupRuntime): GroupSync {
     let s = this.syncs.get(rt.group);
     if (!s) {
-      s = { running: false, again: false, full: true, timer: null, backoffMs: CATCHUP_BOUNDS.backoffMinMs, cursors: new Map(), nextPeer: 0, hadGaps: false };
+      s = { running: false, again: false, full: true, timer: null, backoffMs: CATCHUP_BOUNDS.backoffMinMs, cursors: new Map(), nextPeer: 0, hadGaps: false, cancel: null, roundAt: 0 };
       this.syncs.set(rt.group, s);
       rt.onSyncNeeded = (reason) => this.sync(rt, reason === 'gap' || reason === 'keys');
       this.later(rt, s, CATCHUP_BOUNDS.periodMs);
@@ -281,7 +290,7 @@ export class CatchUp {
 
   private async rounds(rt: GroupRuntime, s: GroupSync, peer: MemberKey, known: { epoch: string; next: number } | undefined, progress: (count: number, total: number) => void): Promise<void> {
     for (let round = 0; round < CATCHUP_BOUNDS.sessionRounds && !this.ctx.stopped(); round++) {
-      const header = await this.round(rt, peer, known);
+      const header = await this.round(rt, s, peer, known);
       if (!header) return;
       if ('refused' in header) {
         this.ctx.log(`group ${rt.group.slice(0, 8)}: catch-up refused by ${peer.slice(0, 12)}: ${header.refused}`);
@@ -295,11 +304,14 @@ export class CatchUp {
   }
 
   /** One request and its reply fed to the engine; the header (with the count fed), or null. */
-  private async round(rt: GroupRuntime, peer: MemberKey, known: { epoch: string; next: number } | undefined): Promise<(CatchUpHeader & { count: number }) | null> {
+  private async round(rt: GroupRuntime, s: GroupSync, peer: MemberKey, known: { epoch: string; next: number } | undefined): Promise<(CatchUpHeader & { count: number }) | null> {
     const pid = peerOfMemberKey(peer);
     if (!pid) return null;
     const req: CatchUpRequest = { v: 2, group: rt.group, have: boundedSummary(rt.held.summary(), 1500), minTek: rt.held.readableFrom(), cursor: known?.next ?? 0, ...(known ? { epoch: known.epoch } : {}) };
-    const frames = await request(this.ctx.node, pid, PROTOCOL_CATCHUP, encodeJson(req), RESPONSE_LIMITS);
+    const superseded = new Promise<null>((resolve) => (s.cancel = () => resolve(null)));
+    s.roundAt = Date.now();
+    const frames = await Promise.race([request(this.ctx.node, pid, PROTOCOL_CATCHUP, encodeJson(req), RESPONSE_LIMITS), superseded]);
+    s.cancel = null;
     if (!frames || frames.length === 0 || this.ctx.stopped()) return null;
     const header = CatchUpHeader.safeParse(parseJsonFrame(frames[0]));
     if (!header.success) {

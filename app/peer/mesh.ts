@@ -33,6 +33,12 @@ import { isConnected, isCurrentMember, ownAddresses, parseJsonFrame, peerIdOf, v
 import { Reachability } from './reachability.js';
 
 const MESH_INTERVAL_MS = 1500;
+/**
+ * A member that cannot be dialled is tried again after 2 s, doubling up to this
+ * (was 30 s). It bounds how long a healed partition goes unnoticed (issue 19:
+ * every message within 15 s of the heal, test/integration/partition.test.ts).
+ */
+const MEMBER_DIAL_BACKOFF_MAX_MS = 8000;
 /** After a connection to a member opens, it is asked for missed traffic this long after (identify, streams settle). */
 const CATCHUP_AFTER_CONNECT_MS = 300;
 
@@ -206,7 +212,7 @@ export class Mesh {
     const now = Date.now();
     const plan = this.nextDial.get(key);
     if (plan && plan.at > now) return;
-    const backoff = Math.min((plan?.backoff ?? 1000) * 2, 30_000);
+    const backoff = Math.min((plan?.backoff ?? 1000) * 2, MEMBER_DIAL_BACKOFF_MAX_MS);
     this.nextDial.set(key, { at: now + backoff, backoff });
     const pid = peerOfMemberKey(key);
     if (!pid) return;

@@ -10,6 +10,9 @@
  * Invariants:
  * - Kept even when this member cannot read it: others may (untagged then).
  * - One copy per message (by SHA-256 of its bytes), also across restarts.
+ * - Written without fsync (the history log is the durable record; a packet
+ *   lost to a machine crash is still kept by the other members): catching up
+ *   on n messages costs n fsyncs, not 2n.
  * - Bounded: once more than twice `keep` are held, the oldest are dropped down
  *   to `keep` and the log is rewritten with what is left.
  * - `select` answers a reconciliation summary with what the asker lacks, in
@@ -101,7 +104,8 @@ export class TrafficLog {
     if (this.seen.has(digest)) return;
     this.seen.add(digest);
     this.items.push(item);
-    this.profile.append(this.group, 'traffic', recordOf(item));
+    // Not fsynced: a kill -9 loses no written line, and a packet a machine crash loses is still kept by the other members.
+    this.profile.append(this.group, 'traffic', recordOf(item), false);
     if (this.items.length > this.keepCount * 2) {
       const drop = this.items.length - this.keepCount;
       this.items = this.items.slice(drop);

@@ -165,10 +165,10 @@ export class Profile {
     writeFileAtomic(this.groupPath(record.group, 'state.json'), this.sealRecord(`group/${record.group}`, { version: PROFILE_FORMAT_VERSION, ...record }));
   }
 
-  /** Append one record to a group's log (`history` or `traffic`), sealed, fsynced. */
-  append(group: string, log: 'history' | 'traffic', record: unknown): void {
+  /** Append one record to a group's log (`history` or `traffic`), sealed, fsynced unless `sync` is false. */
+  append(group: string, log: 'history' | 'traffic', record: unknown, sync = true): void {
     this.assertOpen();
-    this.log(group, log).append(this.sealer.sealJson(`log/${log}/${group}`, record));
+    this.log(group, log).append(this.sealer.sealJson(`log/${log}/${group}`, record), sync);
   }
 
   read<T>(group: string, log: 'history' | 'traffic', parse: (value: unknown) => T | null): { records: T[]; skipped: number } {
