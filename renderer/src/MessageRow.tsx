@@ -9,6 +9,7 @@
 import { useState } from 'react';
 import type { ChatMessage } from '../../app/api/contract.js';
 import { clockTime } from './format.js';
+import { Icon } from './Icon.js';
 import { initials } from './identity.js';
 import { RichText } from './RichText.js';
 
@@ -122,18 +123,18 @@ export function MessageRow({ message: m, own, startsRun, hue, selfPeerId, canWri
       {!m.deleted && canWrite && (
         <div className="msg-actions" role="toolbar" aria-label="Message actions">
           <button type="button" className="ghost small" data-testid="message-reply" title="Reply" aria-label="Reply" onClick={() => actions.reply(m)}>
-            ↩
+            <Icon name="undo" />
           </button>
           <button type="button" className="ghost small" data-testid="message-react" title="React" aria-label="React" aria-expanded={picking} onClick={() => setPicking((v) => !v)}>
-            ☺
+            <Icon name="smile" />
           </button>
           {own && (
             <>
               <button type="button" className="ghost small" data-testid="message-edit" title="Edit" aria-label="Edit" onClick={() => actions.edit(m)}>
-                ✎
+                <Icon name="board" />
               </button>
               <button type="button" className="ghost small" data-testid="message-delete" title="Delete" aria-label="Delete" onClick={() => actions.remove(m)}>
-                🗑
+                <Icon name="trash" />
               </button>
             </>
           )}
