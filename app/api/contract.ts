@@ -33,14 +33,34 @@ export const Stroke = z.object({
 });
 export type Stroke = z.infer<typeof Stroke>;
 
+export const MessageIdString = z.string().regex(/^[0-9a-f]{32}$/, 'message id is 32 lowercase hex characters');
+
+/** The message a reply quotes: its ID always; sender and an excerpt when this peer holds it. */
+export const ReplyQuote = z.object({
+  id: MessageIdString,
+  sender: PeerIdString.optional(),
+  senderName: z.string().optional(),
+  excerpt: z.string().max(200).optional(),
+  deleted: z.boolean().optional(),
+});
+/** One emoji on a message and who put it there (peer IDs, in the order they reacted). */
+export const Reaction = z.object({ emoji: z.string().min(1).max(16), by: z.array(PeerIdString) });
+
 export const ChatMessage = z.object({
   id: z.string(),
   group: GroupIdString,
   sender: PeerIdString,
   senderName: z.string(),
+  /** The current text (after its author's last edit); empty once deleted. */
   text: z.string(),
   sentAt: z.number(),
   receivedAt: z.number(),
+  replyTo: ReplyQuote.optional(),
+  reactions: z.array(Reaction).optional(),
+  /** When its author last edited it (the edit's signed time). */
+  editedAt: z.number().optional(),
+  /** Deleted by its author: a tombstone (text empty, no reactions). */
+  deleted: z.boolean().optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
@@ -193,7 +213,16 @@ export const Methods = {
   },
   'group.members': { params: z.object({ group: GroupIdString }), result: z.array(Member) },
   'group.read': { params: z.object({ group: GroupIdString }), result: z.object({ ok: z.literal(true) }) },
-  'chat.send': { params: z.object({ group: GroupIdString, text: z.string().min(1).max(16000) }), result: ChatMessage },
+  'chat.send': { params: z.object({ group: GroupIdString, text: z.string().min(1).max(16000), replyTo: MessageIdString.optional() }), result: ChatMessage },
+  /** Adds (`on`, the default) or withdraws this member's reaction `emoji` on message `id`. */
+  'chat.react': {
+    params: z.object({ group: GroupIdString, id: MessageIdString, emoji: z.string().min(1).max(16), on: z.boolean().optional() }),
+    result: z.object({ ok: z.literal(true) }),
+  },
+  /** Replaces the text of one of this member's own messages. */
+  'chat.edit': { params: z.object({ group: GroupIdString, id: MessageIdString, text: z.string().min(1).max(16000) }), result: ChatMessage },
+  /** Deletes one of this member's own messages on every member (a tombstone stays). */
+  'chat.delete': { params: z.object({ group: GroupIdString, id: MessageIdString }), result: z.object({ ok: z.literal(true) }) },
   'chat.history': {
     params: z.object({ group: GroupIdString, limit: z.number().int().min(1).max(10000).optional() }),
     result: z.array(ChatMessage),
@@ -214,6 +243,8 @@ export type Result<M extends MethodName> = z.infer<(typeof Methods)[M]['result']
 /** Events a peer pushes to its clients (JSON-RPC notifications, method = event name). */
 export const Events = {
   'chat.message': ChatMessage,
+  /** A message shown before changed: a reaction, its author's edit or delete, or its reply's parent arrived. */
+  'chat.update': ChatMessage,
   'chat.undecryptable': z.object({ group: GroupIdString, sender: PeerIdString, sentAt: z.number(), receivedAt: z.number() }),
   'board.stroke': BoardStroke,
   /** Reconciliation is bringing back missing messages (issue 19 §4): `received` of `total`; `done` once the session ends. */

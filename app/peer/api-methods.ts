@@ -27,6 +27,7 @@ import { classifyAddress } from '../net/node.js';
 import { memberKeyOfPeer } from '../net/ids.js';
 import { ErrorCodes, type GroupSummary, type Member, type Params } from '../api/contract.js';
 import { keysTableResult } from './key-panel.js';
+import { Emoji } from './payload.js';
 import { ApiError, type PeerMethods } from '../api/handler.js';
 import { LocalProtocolError } from '../core/errors.js';
 import type { ExclusionPolicy, MemberKey } from '../core/types.js';
@@ -230,10 +231,35 @@ export function peerMethods(parts: JoinParts, options: MethodOptions): PeerMetho
       rt.save();
       return { ok: true as const };
     },
-    'chat.send': ({ group, text }) => {
+    'chat.send': ({ group, text, replyTo }) => {
       const rt = runtime(group);
       requireMember(rt, group);
-      return engineCall(() => rt.sendChat(text));
+      if (replyTo && !rt.heldMessage(replyTo)) throw new ApiError(ErrorCodes.notFound, 'no such message to reply to');
+      return engineCall(() => rt.sendChat(text, replyTo));
+    },
+    'chat.react': async ({ group, id, emoji, on }) => {
+      const rt = runtime(group);
+      requireMember(rt, group);
+      const target = rt.heldMessage(id);
+      if (!target || target.deleted) throw new ApiError(ErrorCodes.notFound, 'no such message to react to');
+      if (!Emoji.safeParse(emoji).success) throw new ApiError(ErrorCodes.invalidParams, 'a reaction is one emoji');
+      await engineCall(() => rt.sendChatAction({ t: 'react', target: id, emoji, on: on ?? true }));
+      return { ok: true as const };
+    },
+    'chat.edit': async ({ group, id, text }) => {
+      const rt = runtime(group);
+      requireMember(rt, group);
+      if (!rt.ownMessage(id)) throw new ApiError(ErrorCodes.notAllowed, 'only the author of a message can edit it, and not once deleted');
+      const shown = await engineCall(() => rt.sendChatAction({ t: 'edit', target: id, text }));
+      if (!shown) throw new ApiError(ErrorCodes.internal, 'edited message not held');
+      return shown;
+    },
+    'chat.delete': async ({ group, id }) => {
+      const rt = runtime(group);
+      requireMember(rt, group);
+      if (!rt.ownMessage(id)) throw new ApiError(ErrorCodes.notAllowed, 'only the author of a message can delete it');
+      await engineCall(() => rt.sendChatAction({ t: 'delete', target: id }));
+      return { ok: true as const };
     },
     'chat.history': ({ group, limit }) => runtime(group).chatHistory(limit ?? 500),
     'board.draw': async ({ group, stroke }) => {

@@ -24,7 +24,7 @@
  */
 import type { CryptoProvider } from '../core/crypto-provider.js';
 import type { MemberKey, RejectReason } from '../core/types.js';
-import { verifyMessage, type Body, type SignedMessage } from './payload.js';
+import { verifyMessage, type ReceivedBody, type SignedMessage } from './payload.js';
 
 export const MAX_FUTURE_MS = 2 * 60_000;
 
@@ -36,7 +36,7 @@ export interface AuthorshipContext {
   now: number;
 }
 
-export type AuthorshipVerdict = { ok: true; body: Body } | { ok: false; reason: RejectReason; detail: string };
+export type AuthorshipVerdict = { ok: true; body: ReceivedBody } | { ok: false; reason: RejectReason; detail: string };
 
 export function checkAuthorship(ctx: AuthorshipContext, m: SignedMessage, carrier: { from: MemberKey; tekVersion: number; boardShare: boolean }): AuthorshipVerdict {
   if (!carrier.boardShare && m.a !== carrier.from) return { ok: false, reason: 'invalid', detail: `message signed by ${m.a.slice(0, 12)} carried as its own by another member` };

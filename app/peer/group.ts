@@ -37,7 +37,7 @@ import { LocalProtocolError } from '../core/errors.js';
 import type { BoardStroke, ChatMessage, Stroke } from '../api/contract.js';
 import type { EventSink } from '../api/handler.js';
 import type { GroupRecord, Profile } from '../store/profile.js';
-import { decodePayload, encodePayload, MAX_BODY_CHARS, signMessage, type Body, type SignedMessage } from './payload.js';
+import { decodePayload, encodePayload, MAX_BODY_CHARS, signMessage, type ChatAction, type Body, type SignedMessage } from './payload.js';
 import { checkAuthorship, type AuthorshipContext } from './authorship.js';
 import { admit } from './admission.js';
 import { BoardShare } from './board-share.js';
@@ -181,14 +181,32 @@ export class GroupRuntime {
   }
 
   /** Publishes a chat message; resolves once it is in this member's history (fsynced). */
-  sendChat(text: string): Promise<ChatMessage> {
+  sendChat(text: string, replyTo?: string): Promise<ChatMessage> {
     const name = this.host.displayName();
-    const m = this.sendSigned({ t: 'chat', text, name });
+    const m = this.sendSigned(replyTo ? { t: 'chat', text, name, re: replyTo } : { t: 'chat', text, name });
     const sender = this.host.peerIdOf(this.host.selfKey);
     return this.afterPublish(() => {
       this.history.keep(m, sender, name, m.at);
-      return { id: m.id, group: this.group, sender, senderName: name, text, sentAt: m.at, receivedAt: m.at };
+      return this.history.message(m.id) ?? { id: m.id, group: this.group, sender, senderName: name, text, sentAt: m.at, receivedAt: m.at };
     });
+  }
+
+  /** Publishes a reaction, edit or delete (issue 18 §2); resolves with the target as shown after it. */
+  sendChatAction(body: ChatAction): Promise<ChatMessage | null> {
+    const m = this.sendSigned(body);
+    return this.afterPublish(() => {
+      this.history.keep(m, this.host.peerIdOf(this.host.selfKey), this.host.displayName(), m.at);
+      return this.history.message(body.target);
+    });
+  }
+
+  /** This member's own message `id` as shown now (null: none, or deleted). */
+  ownMessage(id: string): ChatMessage | null {
+    return this.history.ownMessage(this.host.peerIdOf(this.host.selfKey), id);
+  }
+
+  heldMessage(id: string): ChatMessage | null {
+    return this.history.message(id);
   }
 
   /** Publishes a stroke; resolves once it is in this member's history (fsynced). A clear names what it has seen. */
@@ -417,6 +435,7 @@ export class GroupRuntime {
     const lastHeld = this.history.lastOf(m.a);
     const result = this.history.keep(m, this.host.peerIdOf(m.a), name, at);
     if (result === 'equivocation') return this.refuse(from, 'invalid', `a second message under ${m.a.slice(0, 12)}'s number ${m.s}`, at);
+    if (result === 'not-author') this.refuse(from, 'invalid', `${m.a.slice(0, 12)} edits or deletes a message it did not write (held for numbering, not applied)`, at);
     // A number beyond the next expected one (less what its author declared skipped) shows a gap.
     const expected = m.skip && m.skip[0] <= lastHeld + 1 ? Math.max(lastHeld + 1, m.skip[1] + 1) : lastHeld + 1;
     if (result === 'kept' && lastHeld > 0 && m.s > expected && !this.feedingCatchUp) {

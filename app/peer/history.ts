@@ -11,7 +11,10 @@
  * time and the name shown), `seq` (this member reserved its own numbers up to
  * `upTo`; `exact`: and used exactly those, written at a clean stop), `joined`
  * (the TEK version under which this member first became one); `chat` and
- * `stroke` are the unsigned records of older profiles, still shown.
+ * `stroke` are the unsigned records of older profiles, still shown. Replies,
+ * reactions, edits and deletes (issue 18 §2) are signed messages too; their
+ * effect on the chat is kept by `chat-annotations.ts` and composed into every
+ * message shown (`chat.message`, `chat.history`), changes as `chat.update`.
  *
  * Invariants:
  * - A message is kept once: by (author, sequence number) and by (sender, ID), so
@@ -30,8 +33,9 @@ import type { EventSink } from '../api/handler.js';
 import type { MemberKey } from '../core/types.js';
 import type { Profile } from '../store/profile.js';
 import { boardState, type BoardItem } from './board.js';
-import { ChatBody, SignedMessage, StrokeBody, type Body } from './payload.js';
+import { parseBody, SignedMessage } from './payload.js';
 import { SeqRanges, type Range } from './seq-ranges.js';
+import { ChatAnnotations } from './chat-annotations.js';
 
 const SEQ_RESERVE = 64;
 
@@ -52,25 +56,19 @@ function parseHistory(value: unknown): HistoryRecord | null {
   return null;
 }
 
-/** The body of a held signed message (it was verified before it was kept). */
-function bodyOf(m: SignedMessage): Body | null {
-  try {
-    const raw = JSON.parse(m.b) as { t?: unknown };
-    const parsed = raw.t === 'chat' ? ChatBody.safeParse(raw) : StrokeBody.safeParse(raw);
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
-
 /** A stroke as kept: with the message ID that carried it and, when signed, the signed message (re-shared as is). */
 export type KeptStroke = BoardItem & { mid: string; signed?: SignedMessage };
 
-export type KeepResult = 'kept' | 'duplicate' | 'equivocation';
+/** `not-author`: an edit or delete of a message held under another author (held for numbering, no effect). */
+export type KeepResult = 'kept' | 'duplicate' | 'equivocation' | 'not-author';
+
+type Indexed = { kind: 'chat'; message: ChatMessage } | { kind: 'stroke'; stroke: BoardStroke } | { kind: 'update'; ids: string[] } | { kind: 'none'; notAuthor?: boolean };
 
 export class GroupHistory {
   /** (sender, message ID) → message. */
   private readonly chat = new Map<string, ChatMessage>();
+  /** Replies, reactions, edits and deletes over `chat` (chat-annotations.ts). */
+  private readonly notes = new ChatAnnotations((key) => this.chat.get(key));
   /** (sender, message ID) → stroke. */
   private readonly strokes = new Map<string, KeptStroke>();
   /** (author, sequence number) → signature of the message held under it. */
@@ -91,7 +89,10 @@ export class GroupHistory {
     const history = profile.read(group, 'history', parseHistory);
     let lastSeq = null as { upTo: number; exact?: boolean } | null;
     for (const r of history.records) {
-      if (r.kind === 'chat') this.chat.set(`${r.message.sender}:${r.message.id}`, r.message);
+      if (r.kind === 'chat') {
+        this.chat.set(`${r.message.sender}:${r.message.id}`, r.message);
+        this.notes.chat(r.message.sender, r.message.id, undefined);
+      }
       else if (r.kind === 'stroke') {
         const id = r.id ?? r.stroke.stroke.id;
         this.strokes.set(`${r.stroke.sender}:${id}`, { ...r.stroke, mid: id });
@@ -144,15 +145,24 @@ export class GroupHistory {
     const prior = this.bySeq.get(`${m.a}:${m.s}`);
     if (prior !== undefined) return prior === m.sig ? 'duplicate' : 'equivocation';
     if (this.chat.has(`${sender}:${m.id}`) || this.strokes.has(`${sender}:${m.id}`)) return 'duplicate';
+    if (this.notes.hasAction(sender, m.id)) return 'duplicate';
     const shown = this.index(m, sender, name, receivedAt);
     if (!shown) return 'duplicate';
     this.profile.append(this.group, 'history', { kind: 'msg', m, sender, name, receivedAt });
-    if (shown.kind === 'chat') this.events.emit('chat.message', shown.message);
-    else this.events.emit('board.stroke', shown.stroke);
-    return 'kept';
+    if (shown.kind === 'chat') this.events.emit('chat.message', this.notes.view(shown.message));
+    else if (shown.kind === 'stroke') this.events.emit('board.stroke', shown.stroke);
+    if (shown.kind === 'chat' || shown.kind === 'update') {
+      // Messages shown before that this one changes: replies that now find their parent, or the target of an action.
+      const ids = shown.kind === 'chat' ? this.notes.repliesTo(shown.message.id) : shown.ids;
+      for (const key of ids) {
+        const message = this.chat.get(key);
+        if (message) this.events.emit('chat.update', this.notes.view(message));
+      }
+    }
+    return shown.kind === 'none' && shown.notAuthor ? 'not-author' : 'kept';
   }
 
-  private index(m: SignedMessage, sender: string, name: string, receivedAt: number): { kind: 'chat'; message: ChatMessage } | { kind: 'stroke'; stroke: BoardStroke } | null {
+  private index(m: SignedMessage, sender: string, name: string, receivedAt: number): Indexed | null {
     this.bySeq.set(`${m.a}:${m.s}`, m.sig);
     let held = this.held.get(m.a);
     if (!held) this.held.set(m.a, (held = new SeqRanges()));
@@ -162,12 +172,18 @@ export class GroupHistory {
       if (!skipped) this.skipped.set(m.a, (skipped = new SeqRanges()));
       skipped.addRange(m.skip[0], Math.min(m.skip[1], m.s - 1));
     }
-    const body = bodyOf(m);
+    const body = parseBody(m.b);
     if (!body) return null;
     if (body.t === 'chat') {
       const message: ChatMessage = { id: m.id, group: this.group, sender, senderName: name || body.name, text: body.text, sentAt: m.at, receivedAt };
       this.chat.set(`${sender}:${m.id}`, message);
+      this.notes.chat(sender, m.id, body.re);
       return { kind: 'chat', message };
+    }
+    if (body.t === 'unknown') return { kind: 'none' };
+    if (body.t !== 'stroke') {
+      const action = this.notes.act(sender, m.id, m.s, m.at, body);
+      return action.ids.length > 0 ? { kind: 'update', ids: action.ids } : { kind: 'none', notAuthor: action.notAuthor };
     }
     const stroke: BoardStroke = { group: this.group, sender, stroke: body.stroke, sentAt: m.at };
     this.strokes.set(`${sender}:${m.id}`, { ...stroke, mid: m.id, author: m.a, seq: m.s, seen: body.seen, signed: m });
@@ -210,7 +226,7 @@ export class GroupHistory {
 
   /** The last `limit` messages, oldest first (by sentAt, then receivedAt, then ID). */
   chatHistory(limit: number): ChatMessage[] {
-    const all = [...this.chat.values()].sort((a, b) => a.sentAt - b.sentAt || a.receivedAt - b.receivedAt || (a.id < b.id ? -1 : 1));
+    const all = [...this.chat.values()].map((m) => this.notes.view(m)).sort((a, b) => a.sentAt - b.sentAt || a.receivedAt - b.receivedAt || (a.id < b.id ? -1 : 1));
     return all.slice(-limit);
   }
 
@@ -221,6 +237,20 @@ export class GroupHistory {
 
   board(): BoardStroke[] {
     return this.boardStrokes().map((s) => ({ group: s.group, sender: s.sender, stroke: s.stroke, sentAt: s.sentAt }));
+  }
+
+  /** This member's own message `id` as shown now (null: none such, or deleted): what an edit or delete may target. */
+  ownMessage(selfSender: string, id: string): ChatMessage | null {
+    const m = this.chat.get(`${selfSender}:${id}`);
+    const shown = m ? this.notes.view(m) : null;
+    return shown && !shown.deleted ? shown : null;
+  }
+
+  /** Any message `id` as shown now (null: not held). */
+  message(id: string): ChatMessage | null {
+    const key = this.notes.keyOf(id);
+    const m = key ? this.chat.get(key) : undefined;
+    return m ? this.notes.view(m) : null;
   }
 
   /** Messages from others received after `lastReadAt`. */

@@ -14,6 +14,10 @@
  * text, and the Ed25519 signature over `signingBytes` (domain, group and all of
  * the above). The body is verified as bytes and parsed after: no canonical JSON.
  *
+ * Body kinds (`t`) are versioned by `BODY_KINDS`: 2.0 chat and stroke; 2.1 adds
+ * react, edit, delete and a chat's `re` (reply). A kind this peer does not know
+ * is held for numbering and not shown (issue 18 §2).
+ *
  * Invariants:
  * - `decodePayload` validates size, UTF-8, JSON shape and the body schemas of the
  *   API contract; anything else comes back as null (dropped, never a throw).
@@ -37,10 +41,37 @@ const Seq = z.number().int().min(1).max(2 ** 48);
 
 /** The `seen` of a clear: per author (member key), the last sequence number its author had seen. */
 const Seen = z.record(MemberKeyHex, Seq).refine((r) => Object.keys(r).length <= 1000, 'too many authors');
-export const ChatBody = z.object({ t: z.literal('chat'), text: z.string().min(1).max(16000), name: z.string().max(64) }).strict();
+/** A chat message; `re`: the message ID of the message it replies to (body version 2.1). */
+export const ChatBody = z.object({ t: z.literal('chat'), text: z.string().min(1).max(16000), name: z.string().max(64), re: MessageId.optional() }).strict();
 export const StrokeBody = z.object({ t: z.literal('stroke'), stroke: Stroke, seen: Seen.optional() }).strict();
-const Body = z.discriminatedUnion('t', [ChatBody, StrokeBody]);
+/** One emoji (a grapheme of at most 16 UTF-16 units, no spaces, no ASCII letters or digits). */
+export const Emoji = z
+  .string()
+  .min(1)
+  .max(16)
+  .regex(/^[^\s\p{L}\p{N}\p{P}]+$/u, 'an emoji');
+/** Adds (`on`) or withdraws this author's `emoji` on message `target` (body version 2.1). */
+export const ReactBody = z.object({ t: z.literal('react'), target: MessageId, emoji: Emoji, on: z.boolean() }).strict();
+/** Replaces the text of `target`; only its author's edit counts (body version 2.1). */
+export const EditBody = z.object({ t: z.literal('edit'), target: MessageId, text: z.string().min(1).max(16000) }).strict();
+/** Deletes `target` for good, leaving a tombstone; only its author's delete counts (body version 2.1). */
+export const DeleteBody = z.object({ t: z.literal('delete'), target: MessageId }).strict();
+/**
+ * A body of a kind this peer does not know (a newer peer's): verified and kept for
+ * its author's numbering, so reconciliation sees no gap, but never shown.
+ */
+export interface UnknownBody {
+  t: 'unknown';
+  kind: string;
+}
+/** Body kinds by the version of this message format that introduced them (docs/protocol.md §13). */
+export const BODY_KINDS = { chat: '2.0', stroke: '2.0', react: '2.1', edit: '2.1', delete: '2.1' } as const;
+const Body = z.discriminatedUnion('t', [ChatBody, StrokeBody, ReactBody, EditBody, DeleteBody]);
+/** A body this peer writes and understands. */
 export type Body = z.infer<typeof Body>;
+/** A body as verified on receipt: a known one or an unknown kind. */
+export type ReceivedBody = Body | UnknownBody;
+export type ChatAction = z.infer<typeof ReactBody> | z.infer<typeof EditBody> | z.infer<typeof DeleteBody>;
 
 export const SignedMessage = z
   .object({
@@ -120,7 +151,7 @@ export function signMessage(group: string, signer: Signer, fields: { s: number; 
   return { ...unsigned, sig };
 }
 
-export type Verified = { ok: true; body: Body } | { ok: false; reason: 'bad-signature' | 'decode'; detail: string };
+export type Verified = { ok: true; body: ReceivedBody } | { ok: false; reason: 'bad-signature' | 'decode'; detail: string };
 
 /** Checks the signature against the author's key, then parses the body (never throws). */
 export function verifyMessage(crypto: Pick<CryptoProvider, 'ed25519Verify'>, group: string, m: SignedMessage): Verified {
@@ -129,10 +160,25 @@ export function verifyMessage(crypto: Pick<CryptoProvider, 'ed25519Verify'>, gro
   if (!crypto.ed25519Verify(Buffer.from(m.a, 'hex'), signingBytes(group, unsigned), Buffer.from(sig, 'hex'))) {
     return { ok: false, reason: 'bad-signature', detail: `message ${m.id.slice(0, 8)} seq ${m.s}: signature does not verify` };
   }
+  const body = parseBody(m.b);
+  return body ? { ok: true, body } : { ok: false, reason: 'decode', detail: 'signed body does not match its schema' };
+}
+
+/**
+ * A body from its JSON text: a known kind that matches its schema, or an
+ * unknown kind (a lowercase name not in `BODY_KINDS`) as `UnknownBody`; a
+ * known kind that does not match, or anything else, is null.
+ */
+export function parseBody(text: string): ReceivedBody | null {
+  let raw: unknown;
   try {
-    const body = Body.safeParse(JSON.parse(m.b));
-    return body.success ? { ok: true, body: body.data } : { ok: false, reason: 'decode', detail: 'signed body does not match its schema' };
+    raw = JSON.parse(text);
   } catch {
-    return { ok: false, reason: 'decode', detail: 'signed body is not JSON' };
+    return null;
   }
+  const known = Body.safeParse(raw);
+  if (known.success) return known.data;
+  const t = typeof raw === 'object' && raw !== null ? (raw as { t?: unknown }).t : undefined;
+  if (typeof t === 'string' && /^[a-z][a-z0-9-]{0,31}$/.test(t) && !Object.hasOwn(BODY_KINDS, t)) return { t: 'unknown', kind: t };
+  return null;
 }

@@ -1,18 +1,21 @@
 /**
  * The conversation: history with day separators, runs of messages grouped by
  * sender, stable sender colours, a placeholder for what this member could not
- * decrypt, scroll-back ("load earlier" when scrolled to the top), and a composer
- * that sends on Enter (Shift+Enter for a new line).
+ * decrypt, scroll-back ("load earlier" when scrolled to the top), notices of
+ * members joining, leaving or being excluded, and a composer that sends on Enter
+ * (Shift+Enter for a new line), replies to a chosen message or edits one's own.
+ * Each message, with its reactions and actions, is `MessageRow.tsx`.
  */
 import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import type { GroupSummary, Member } from '../../app/api/contract.js';
+import type { ChatMessage, GroupSummary, Member } from '../../app/api/contract.js';
+import { Confirm } from './Confirm.js';
+import { MessageRow, type MessageActions } from './MessageRow.js';
 import { errorText, useEvent, useSession } from './context.js';
 import { PAGE, useFeed, type ChatItem, type FeedStore } from './feed.js';
 import { clockTime, dayLabel } from './format.js';
 import { Icon } from './Icon.js';
-import { hueAmong, initials, memberHues } from './identity.js';
+import { hueAmong, memberHues } from './identity.js';
 import { LIMITS, limitState } from './limits.js';
-import { RichText } from './RichText.js';
 
 interface Props {
   group: GroupSummary;
@@ -30,6 +33,10 @@ export function Chat({ group, members, store, active, onRead }: Props) {
   const feed = useFeed(store, group.group);
   const [draft, setDraft] = useState('');
   const [sending, setSending] = useState(false);
+  /** The message the composer replies to, or edits (one's own); null: a new message. */
+  const [replyTo, setReplyTo] = useState<ChatMessage | null>(null);
+  const [editing, setEditing] = useState<ChatMessage | null>(null);
+  const [deleting, setDeleting] = useState<ChatMessage | null>(null);
   const listRef = useRef<HTMLDivElement>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const stickToBottom = useRef(true);
@@ -96,20 +103,60 @@ export function Chat({ group, members, store, active, onRead }: Props) {
     if (!text || sending || !canWrite || limit.over) return;
     setSending(true);
     try {
-      const message = await client.call('chat.send', { group: group.group, text });
-      store.addMessages(group.group, [message]);
+      if (editing) {
+        store.updateMessage(await client.call('chat.edit', { group: group.group, id: editing.id, text }));
+        setEditing(null);
+      } else {
+        const message = await client.call('chat.send', replyTo ? { group: group.group, text, replyTo: replyTo.id } : { group: group.group, text });
+        store.addMessages(group.group, [message]);
+        setReplyTo(null);
+        stickToBottom.current = true;
+      }
       setDraft('');
-      stickToBottom.current = true;
     } catch (err) {
-      notify(`Not sent: ${errorText(err)}`, 'error');
+      notify(`${editing ? 'Not edited' : 'Not sent'}: ${errorText(err)}`, 'error');
     } finally {
       setSending(false);
       inputRef.current?.focus();
     }
   };
 
-  const nameOf = (peer: string) => members.find((m) => m.peerId === peer)?.name ?? 'Unknown member';
+  const nameOf = (peer: string) => (peer === selfPeerId ? 'You' : (members.find((m) => m.peerId === peer)?.name ?? 'Unknown member'));
   const hues = useMemo(() => memberHues(members.map((m) => m.peerId)), [members]);
+
+  const actions: MessageActions = {
+    reply: (m) => {
+      setEditing(null);
+      setReplyTo(m);
+      inputRef.current?.focus();
+    },
+    react: (m, emoji, on) => {
+      client.call('chat.react', { group: group.group, id: m.id, emoji, on }).catch((err) => notify(`Reaction not sent: ${errorText(err)}`, 'error'));
+    },
+    edit: (m) => {
+      setReplyTo(null);
+      setEditing(m);
+      setDraft(m.text);
+      inputRef.current?.focus();
+    },
+    remove: (m) => setDeleting(m),
+    jumpTo: (id) => {
+      const el = document.getElementById(`msg-${id}`);
+      if (!el) return notify('That message is not loaded here: load earlier messages to see it.', 'info');
+      el.scrollIntoView({ block: 'center', behavior: 'smooth' });
+      el.classList.remove('flash');
+      void el.offsetWidth;
+      el.classList.add('flash');
+    },
+  };
+  const confirmDelete = async (m: ChatMessage) => {
+    setDeleting(null);
+    try {
+      await client.call('chat.delete', { group: group.group, id: m.id });
+    } catch (err) {
+      notify(`Not deleted: ${errorText(err)}`, 'error');
+    }
+  };
 
   return (
     <section className="chat" aria-label="Chat">
@@ -135,7 +182,7 @@ export function Chat({ group, members, store, active, onRead }: Props) {
             <p className="muted">Messages are encrypted with the group key before they leave this device. Say hello!</p>
           </div>
         )}
-        <MessageRuns items={feed.items} selfPeerId={selfPeerId} nameOf={nameOf} hues={hues} />
+        <MessageRuns items={feed.items} selfPeerId={selfPeerId} nameOf={nameOf} hues={hues} canWrite={canWrite} actions={actions} />
       </div>
       <form
         className="composer"
@@ -144,6 +191,26 @@ export function Chat({ group, members, store, active, onRead }: Props) {
           void send();
         }}
       >
+        {(replyTo ?? editing) && (
+          <div className="composer-context" data-testid={editing ? 'composer-editing' : 'composer-reply'}>
+            <span>
+              {editing ? 'Editing your message' : <>Replying to <strong>{replyTo!.senderName}</strong>: </>}
+              {!editing && <span className="muted">{replyTo!.text.slice(0, 80)}</span>}
+            </span>
+            <button
+              type="button"
+              className="ghost small"
+              aria-label="Cancel"
+              onClick={() => {
+                if (editing) setDraft('');
+                setReplyTo(null);
+                setEditing(null);
+              }}
+            >
+              ✕
+            </button>
+          </div>
+        )}
         <textarea
           ref={inputRef}
           data-testid="chat-input"
@@ -156,6 +223,11 @@ export function Chat({ group, members, store, active, onRead }: Props) {
           aria-label="Message"
           onChange={(e) => setDraft(e.target.value)}
           onKeyDown={(e) => {
+            if (e.key === 'Escape' && (replyTo ?? editing)) {
+              if (editing) setDraft('');
+              setReplyTo(null);
+              setEditing(null);
+            }
             if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
               e.preventDefault();
               void send();
@@ -166,7 +238,7 @@ export function Chat({ group, members, store, active, onRead }: Props) {
           <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden>
             <path d="M3 11.5 20.5 3l-6.8 18-2.9-7.3L3 11.5Z" fill="currentColor" />
           </svg>
-          <span>Send</span>
+          <span>{editing ? 'Save' : 'Send'}</span>
         </button>
         {limit.text && (
           <p id="chat-limit" className={`limit-note ${limit.over ? 'over' : ''}`} data-testid="chat-limit" data-over={limit.over} role={limit.over ? 'alert' : undefined}>
@@ -174,18 +246,38 @@ export function Chat({ group, members, store, active, onRead }: Props) {
           </p>
         )}
       </form>
+      {deleting && (
+        <Confirm title="Delete this message?" confirmLabel="Delete for everyone" danger onCancel={() => setDeleting(null)} onConfirm={() => void confirmDelete(deleting)}>
+          <p>It is replaced by “This message was deleted” on every member’s screen. This cannot be undone.</p>
+        </Confirm>
+      )}
     </section>
   );
 }
 
-function MessageRuns({ items, selfPeerId, nameOf, hues }: { items: ChatItem[]; selfPeerId: string; nameOf(peer: string): string; hues: ReadonlyMap<string, number> }) {
+interface RunsProps {
+  items: ChatItem[];
+  selfPeerId: string;
+  nameOf(peer: string): string;
+  hues: ReadonlyMap<string, number>;
+  canWrite: boolean;
+  actions: MessageActions;
+}
+
+const NOTICE_TEXT = { joined: 'joined the group', left: 'left the group', excluded: 'was removed from the group' } as const;
+
+function senderOf(item: ChatItem): string {
+  return item.kind === 'message' ? item.message.sender : item.kind === 'notice' ? item.peerId : item.sender;
+}
+
+function MessageRuns({ items, selfPeerId, nameOf, hues, canWrite, actions }: RunsProps) {
   return (
     <>
       {items.map((item, i) => {
         const prev = items[i - 1];
         const newDay = !prev || dayLabel(prev.at) !== dayLabel(item.at);
-        const sender = item.kind === 'message' ? item.message.sender : item.sender;
-        const prevSender = prev ? (prev.kind === 'message' ? prev.message.sender : prev.sender) : null;
+        const sender = senderOf(item);
+        const prevSender = prev ? senderOf(prev) : null;
         const startsRun = newDay || prevSender !== sender || item.at - prev!.at > RUN_GAP_MS || prev!.kind !== item.kind;
         return (
           <Fragment key={item.key}>
@@ -195,7 +287,21 @@ function MessageRuns({ items, selfPeerId, nameOf, hues }: { items: ChatItem[]; s
               </div>
             )}
             {item.kind === 'message' ? (
-              <MessageRow item={item} own={sender === selfPeerId} startsRun={startsRun} hue={hueAmong(hues, sender)} />
+              <MessageRow
+                message={item.message}
+                own={sender === selfPeerId}
+                startsRun={startsRun}
+                hue={hueAmong(hues, sender)}
+                selfPeerId={selfPeerId}
+                canWrite={canWrite}
+                nameOf={nameOf}
+                actions={actions}
+              />
+            ) : item.kind === 'notice' ? (
+              <div className="notice" role="status" data-testid="chat-notice" data-change={item.change} data-peer={item.peerId}>
+                <strong>{nameOf(item.peerId)}</strong> {NOTICE_TEXT[item.change]}
+                <time className="time">{clockTime(item.at)}</time>
+              </div>
             ) : (
               <div className="msg undecryptable" data-testid="chat-undecryptable" data-sender={nameOf(sender)} data-sender-peer={sender}>
                 <Icon name="lock" size={15} className="lock" />
@@ -209,35 +315,5 @@ function MessageRuns({ items, selfPeerId, nameOf, hues }: { items: ChatItem[]; s
         );
       })}
     </>
-  );
-}
-
-function MessageRow({ item, own, startsRun, hue }: { item: Extract<ChatItem, { kind: 'message' }>; own: boolean; startsRun: boolean; hue: number }) {
-  const m = item.message;
-  return (
-    <div
-      className={`msg ${own ? 'own' : 'theirs'} ${startsRun ? 'run-start' : ''}`}
-      data-testid="chat-message"
-      data-sender={m.senderName}
-      data-sender-peer={m.sender}
-      style={{ ['--h' as string]: hue }}
-    >
-      {!own && (
-        <div className="avatar-slot" aria-hidden>
-          {startsRun && <span className="avatar">{initials(m.senderName)}</span>}
-        </div>
-      )}
-      <div className="bubble-wrap">
-        {startsRun && !own && <div className="sender">{m.senderName}</div>}
-        <div className="bubble">
-          <span className="text" dir="auto" data-testid="message-text">
-            <RichText text={m.text} />
-          </span>
-          <time className="time" dateTime={new Date(m.sentAt).toISOString()} title={new Date(m.sentAt).toLocaleString()}>
-            {clockTime(m.sentAt)}
-          </time>
-        </div>
-      </div>
-    </div>
   );
 }

@@ -11,7 +11,9 @@ import type { ConclaveClient } from './client.js';
 
 export type ChatItem =
   | { kind: 'message'; key: string; at: number; message: ChatMessage }
-  | { kind: 'undecryptable'; key: string; at: number; sender: string; sentAt: number; receivedAt: number };
+  | { kind: 'undecryptable'; key: string; at: number; sender: string; sentAt: number; receivedAt: number }
+  /** A member joined, left or was excluded, seen while this client was connected (issue 18 §7). */
+  | { kind: 'notice'; key: string; at: number; peerId: string; change: 'joined' | 'left' | 'excluded' };
 
 export interface GroupFeed {
   items: ChatItem[];
@@ -38,7 +40,11 @@ export class FeedStore {
 
   constructor(private readonly client: ConclaveClient) {
     client.on('chat.message', (m) => this.addMessages(m.group, [m]));
+    client.on('chat.update', (m) => this.updateMessage(m));
     client.on('chat.undecryptable', (u) => this.addUndecryptable(u));
+    client.on('group.member', (e) => {
+      if (e.change === 'joined' || e.change === 'left' || e.change === 'excluded') this.addNotice(e.group, e.peerId, e.change);
+    });
     client.on('board.stroke', (s) => this.addStroke(s));
   }
 
@@ -63,6 +69,21 @@ export class FeedStore {
     if (fresh.length === 0) return;
     const items = [...feed.items, ...fresh.map((m): ChatItem => ({ kind: 'message', key: `m:${m.id}`, at: m.sentAt, message: m }))].sort(byTime);
     this.set(group, { ...feed, items });
+  }
+
+  /** A message shown before, changed (reaction, edit, delete, its parent arrived): replaced in place. */
+  updateMessage(m: ChatMessage) {
+    const feed = this.get(m.group);
+    const key = `m:${m.id}`;
+    if (!feed.items.some((i) => i.key === key)) return this.addMessages(m.group, [m]);
+    this.set(m.group, { ...feed, items: feed.items.map((i) => (i.key === key ? { ...i, message: m } : i)) });
+  }
+
+  private addNotice(group: string, peerId: string, change: 'joined' | 'left' | 'excluded') {
+    const feed = this.get(group);
+    const at = Date.now();
+    const item: ChatItem = { kind: 'notice', key: `n:${++this.undecryptableSeq}`, at, peerId, change };
+    this.set(group, { ...feed, items: [...feed.items, item].sort(byTime) });
   }
 
   private addUndecryptable(u: EventPayload<'chat.undecryptable'>) {

@@ -177,6 +177,88 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
     await shot(bob, '04-chat', true);
   });
 
+  await t.test('join notices, a reply, two reactions, an edit and a delete show on every peer', async () => {
+    const everyone = [alice, bob, carol];
+    const byId = (p: Page, id: string) => p.locator(`[data-testid="chat-message"][data-message-id="${id}"]`);
+    // Alice's page was open while the others joined: the chat says so.
+    await openTab(alice, 'chat');
+    await alice.locator(`[data-testid="chat-notice"][data-change="joined"][data-peer="${bobPeer.peerId}"]`).waitFor({ timeout: WAIT });
+    await alice.locator(`[data-testid="chat-notice"][data-change="joined"][data-peer="${carolPeer.peerId}"]`).waitFor({ timeout: WAIT });
+
+    // Bob replies to Alice's welcome: every peer shows the quote.
+    await openTab(bob, 'chat');
+    const welcome = bob.locator('[data-testid="chat-message"][data-sender="Alice"]', { hasText: 'Welcome both!' }).first();
+    const welcomeId = (await welcome.getAttribute('data-message-id'))!;
+    await welcome.hover();
+    await welcome.getByTestId('message-reply').click();
+    await bob.getByTestId('composer-reply').waitFor();
+    await sendChat(bob, 'Replying: the agenda looks right to me.');
+    for (const p of everyone) {
+      await openTab(p, 'chat');
+      const reply = p.locator('[data-testid="chat-message"]', { hasText: 'Replying: the agenda' }).first();
+      await reply.locator(`[data-testid="reply-quote"][data-reply-to="${welcomeId}"]`, { hasText: 'Welcome both!' }).waitFor({ timeout: WAIT });
+    }
+
+    // Two reactions on the welcome: 👍 from Bob and Carol, 🎉 from Alice.
+    const react = async (p: Page, emoji: string) => {
+      await openTab(p, 'chat');
+      const row = byId(p, welcomeId);
+      await row.hover();
+      await row.getByTestId('message-react').click();
+      await row.locator(`[data-testid="react-pick"][data-emoji="${emoji}"]`).click();
+    };
+    await react(bob, '👍');
+    await react(carol, '👍');
+    await react(alice, '🎉');
+    for (const p of everyone) {
+      await openTab(p, 'chat');
+      await byId(p, welcomeId).locator('[data-testid="reaction"][data-emoji="👍"][data-count="2"]').waitFor({ timeout: WAIT });
+      await byId(p, welcomeId).locator('[data-testid="reaction"][data-emoji="🎉"][data-count="1"]').waitFor({ timeout: WAIT });
+    }
+
+    // Carol edits her message: "edited" on every peer.
+    await openTab(carol, 'chat');
+    const carols = carol.locator('[data-testid="chat-message"][data-sender="Carol"]', { hasText: 'key table is fascinating' }).first();
+    const carolsId = (await carols.getAttribute('data-message-id'))!;
+    await carols.hover();
+    await carols.getByTestId('message-edit').click();
+    await carol.getByTestId('composer-editing').waitFor();
+    await carol.getByTestId('chat-input').fill('Hi all, the key table is truly fascinating.');
+    await carol.getByTestId('chat-input').press('Enter');
+    for (const p of everyone) {
+      await openTab(p, 'chat');
+      const edited = byId(p, carolsId).and(p.locator('[data-edited="true"]'));
+      await edited.filter({ hasText: 'truly fascinating' }).getByTestId('message-edited').waitFor({ timeout: WAIT });
+    }
+
+    // Alice deletes a message she regrets: a tombstone on every peer; others have no edit or delete on her messages.
+    await sendChat(alice, 'Oops, that was meant for another group.');
+    const oops = alice.locator('[data-testid="chat-message"]', { hasText: 'Oops, that was meant' }).first();
+    const oopsId = (await oops.getAttribute('data-message-id'))!;
+    await seesMessage(bob, 'Alice', 'Oops, that was meant');
+    await seesMessage(carol, 'Alice', 'Oops, that was meant');
+    assert.equal(await byId(bob, oopsId).getByTestId('message-edit').count(), 0, "no edit on another member's message");
+    assert.equal(await byId(bob, oopsId).getByTestId('message-delete').count(), 0, "no delete on another member's message");
+    await openTab(alice, 'chat');
+    await oops.hover();
+    await oops.getByTestId('message-delete').click();
+    await alice.getByTestId('confirm-ok').click();
+    for (const p of everyone) {
+      await openTab(p, 'chat');
+      await byId(p, oopsId).and(p.locator('[data-deleted="true"]')).filter({ hasText: 'This message was deleted' }).waitFor({ timeout: WAIT });
+      assert.equal(await p.locator('[data-testid="chat-message"]', { hasText: 'Oops, that was meant' }).count(), 0);
+    }
+
+    // A click on a quote jumps to its parent.
+    await openTab(alice, 'chat');
+    await alice.locator('[data-testid="chat-message"]', { hasText: 'Replying: the agenda' }).getByTestId('reply-quote').click();
+    await byId(alice, welcomeId).and(alice.locator('.flash')).waitFor({ timeout: WAIT });
+    await alice.waitForTimeout(1300);
+    await shot(alice, '04b-chat-reply-react-edit-delete', true);
+    await openTab(bob, 'chat');
+    await shot(bob, '04c-chat-features-bob');
+  });
+
   await t.test('a stroke drawn by Alice appears on the other boards', async () => {
     await openTab(alice, 'board');
     const canvas = alice.getByTestId('board-canvas');
@@ -253,6 +335,9 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
     await shot(alice, '09-exclude-confirm');
     await alice.getByTestId('confirm-ok').click();
     await carol.getByTestId('excluded-banner').waitFor({ timeout: WAIT });
+    // The others' chats say so.
+    await openTab(bob, 'chat');
+    await bob.locator(`[data-testid="chat-notice"][data-change="excluded"][data-peer="${carolPeer.peerId}"]`).waitFor({ timeout: WAIT });
     await openTab(carol, 'chat');
     await shot(carol, '10-excluded-banner');
     assert.equal(await carol.getByTestId('chat-input').isDisabled(), true);

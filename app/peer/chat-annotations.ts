@@ -1,0 +1,136 @@
+/**
+ * @module peer/chat-annotations
+ * What replies, reactions, edits and deletes (issue 18 §2; docs/protocol.md §13
+ * "Replies, reactions, edits, deletes") do to the chat a member sees. The
+ * history (`history.ts`) keeps the signed messages; this keeps their effect and
+ * composes it into each message shown (`view`).
+ *
+ * Messages are named by `sender:id` (sender: the author's peer ID, the key the
+ * history keeps chat under), actions name their target by message ID.
+ *
+ * Invariants (each the same on every member whatever the arrival order):
+ * - An edit or delete counts only for the target its own author wrote: it is
+ *   kept under `author:target`, so another member's edit never matches a message
+ *   (the signature proves the author: payload.ts), even when it arrives before
+ *   the message it names.
+ * - Of one author's edits of one message the one with the highest sequence
+ *   number wins; a delete wins over every edit and is final (a tombstone).
+ * - A reaction is per (target, emoji, reactor): the reactor's action with the
+ *   highest sequence number says whether it is on; counts are the reactors on.
+ * - Nothing here reads a clock; arrival order changes only the display order
+ *   of emojis and reactors, never what is shown.
+ */
+import type { ChatMessage } from '../api/contract.js';
+import type { ChatAction } from './payload.js';
+
+const EXCERPT_CHARS = 200;
+
+export class ChatAnnotations {
+  /** Reply key → the message ID it quotes. */
+  private readonly parentOf = new Map<string, string>();
+  /** Message ID → keys of the replies that quote it. */
+  private readonly children = new Map<string, Set<string>>();
+  /** Message ID → the key it is held under (the first author seen with that ID). */
+  private readonly keys = new Map<string, string>();
+  /** `author:target` → the author's latest edit. */
+  private readonly edits = new Map<string, { s: number; at: number; text: string }>();
+  /** `author:target` of every delete. */
+  private readonly deletes = new Set<string>();
+  /** Target ID → emoji → reactor → its latest reaction. */
+  private readonly reactions = new Map<string, Map<string, Map<string, { s: number; on: boolean }>>>();
+  /** `sender:id` of every action held (deduplication). */
+  private readonly actions = new Set<string>();
+
+  constructor(private readonly lookup: (key: string) => ChatMessage | undefined) {}
+
+  /** A chat message `sender:id` was kept; `re`: the message it replies to. */
+  chat(sender: string, id: string, re: string | undefined): void {
+    const key = `${sender}:${id}`;
+    if (!this.keys.has(id)) this.keys.set(id, key);
+    if (!re) return;
+    this.parentOf.set(key, re);
+    let set = this.children.get(re);
+    if (!set) this.children.set(re, (set = new Set()));
+    set.add(key);
+  }
+
+  keyOf(id: string): string | undefined {
+    return this.keys.get(id);
+  }
+
+  hasAction(sender: string, id: string): boolean {
+    return this.actions.has(`${sender}:${id}`);
+  }
+
+  /** Keys of the replies held that quote message `id`. */
+  repliesTo(id: string): string[] {
+    return [...(this.children.get(id) ?? [])];
+  }
+
+  /**
+   * Applies action `id` (sequence number `s`, signed time `at`) of `sender`.
+   * Returns the keys of held messages whose view changed, and `notAuthor` when
+   * it is an edit or delete of a message held under another author (no effect).
+   */
+  act(sender: string, id: string, s: number, at: number, body: ChatAction): { ids: string[]; notAuthor: boolean } {
+    this.actions.add(`${sender}:${id}`);
+    const held = this.keys.get(body.target);
+    if (body.t === 'react') {
+      let byEmoji = this.reactions.get(body.target);
+      if (!byEmoji) this.reactions.set(body.target, (byEmoji = new Map()));
+      let byReactor = byEmoji.get(body.emoji);
+      if (!byReactor) byEmoji.set(body.emoji, (byReactor = new Map()));
+      const prior = byReactor.get(sender);
+      if (prior && prior.s >= s) return { ids: [], notAuthor: false };
+      byReactor.set(sender, { s, on: body.on });
+      return { ids: held ? [held] : [], notAuthor: false };
+    }
+    const own = `${sender}:${body.target}`;
+    const notAuthor = held !== undefined && !this.lookup(own);
+    if (body.t === 'edit') {
+      const prior = this.edits.get(own);
+      if (prior && prior.s >= s) return { ids: [], notAuthor };
+      this.edits.set(own, { s, at, text: body.text });
+    } else {
+      if (this.deletes.has(own)) return { ids: [], notAuthor };
+      this.deletes.add(own);
+    }
+    if (!this.lookup(own)) return { ids: [], notAuthor };
+    return { ids: [own, ...this.repliesTo(body.target)], notAuthor: false };
+  }
+
+  /** `m` as shown now: its author's last edit, a tombstone once deleted, its reactions and the quote of its parent. */
+  view(m: ChatMessage): ChatMessage {
+    const key = `${m.sender}:${m.id}`;
+    if (this.deletes.has(key)) return { ...m, text: '', deleted: true };
+    const out: ChatMessage = { ...m };
+    const edit = this.edits.get(key);
+    if (edit) {
+      out.text = edit.text;
+      out.editedAt = edit.at;
+    }
+    const reactions = this.reactionsOf(m.id);
+    if (reactions.length > 0) out.reactions = reactions;
+    const parent = this.parentOf.get(key);
+    if (parent) out.replyTo = this.quote(parent);
+    return out;
+  }
+
+  private reactionsOf(id: string): { emoji: string; by: string[] }[] {
+    const out: { emoji: string; by: string[] }[] = [];
+    for (const [emoji, byReactor] of this.reactions.get(id) ?? []) {
+      const by = [...byReactor].filter(([, r]) => r.on).map(([reactor]) => reactor);
+      if (by.length > 0) out.push({ emoji, by });
+    }
+    return out;
+  }
+
+  private quote(id: string): NonNullable<ChatMessage['replyTo']> {
+    const key = this.keys.get(id);
+    const parent = key ? this.lookup(key) : undefined;
+    if (!key || !parent) return { id };
+    if (this.deletes.has(key)) return { id, sender: parent.sender, senderName: parent.senderName, deleted: true };
+    const text = this.edits.get(key)?.text ?? parent.text;
+    return { id, sender: parent.sender, senderName: parent.senderName, excerpt: text.slice(0, EXCERPT_CHARS) };
+  }
+}
