@@ -10,7 +10,7 @@ import { GroupEngine, type AdmissionPolicy, type EngineDeps } from '../../../app
 import { concat, fromHex, toHex, utf8 } from '../../../app/core/bytes.js';
 import type { CryptoProvider } from '../../../app/core/crypto-provider.js';
 import { DEFAULT_PARAMS, participantId } from '../../../app/core/params.js';
-import { KEY_BYTES, creatorsTag, pairwiseKey, wrapKey } from '../../../app/core/keys.js';
+import { KEY_BYTES, creatorsTag, wrapKey } from '../../../app/core/keys.js';
 import type { EngineEvent, GroupParams, MemberKey, Transmit } from '../../../app/core/types.js';
 import {
   MsgType,
@@ -29,6 +29,7 @@ import {
 } from '../../../app/core/wire.js';
 import { nodeCrypto } from '../../../app/crypto/node.js';
 import { SeededRandom } from '../../../app/sim/random.js';
+import { Attacker as SimAttacker } from '../../../app/sim/adversary.js';
 
 export const GROUP = 'c0'.repeat(15) + '0e';
 export const groupBytes = fromHex(GROUP);
@@ -245,13 +246,15 @@ export interface CraftedTable {
 export class Attacker {
   readonly id: Id;
   readonly key: MemberKey;
-  private readonly xSecret: Uint8Array;
   private counter = 0;
+
+  /** The simulator's crafting kit (app/sim/adversary.ts) does the sealing and signing: one implementation for both. */
+  private readonly kit: SimAttacker;
 
   constructor(id: Id) {
     this.id = id;
     this.key = id.key;
-    this.xSecret = nodeCrypto.x25519SecretFromEd25519Seed(id.seed);
+    this.kit = new SimAttacker(nodeCrypto, groupBytes, id.seed, new SeededRandom(`forge:${id.name}`));
   }
 
   /** Fresh deterministic bytes (nonces, attacker keys). */
@@ -272,30 +275,23 @@ export class Attacker {
 
   /** The pairwise key the victim computes with this attacker (X25519 of the identities, HKDF, group-bound). */
   pairwise(peer: MemberKey): Uint8Array {
-    const pub = nodeCrypto.x25519PublicFromEd25519(fromHex(peer));
-    assert.ok(pub);
-    const shared = nodeCrypto.x25519(this.xSecret, pub);
-    assert.ok(shared);
-    const [a, b] = [this.key, peer].sort() as [string, string];
-    return pairwiseKey(nodeCrypto, shared, concat(groupBytes, fromHex(a), fromHex(b)));
+    const pk = this.kit.pairwise(peer);
+    assert.ok(pk);
+    return pk;
   }
 
   /** A key sealed pairwise for `peer` the way an owner seals a grant ('grant') or a fetch reply ('fetch'). */
   sealFor(peer: MemberKey, purpose: 'grant' | 'fetch', info: KeyInfo, key: Uint8Array, owner: MemberKey = this.key): SealedKey {
-    const aad = concat(LABEL(`seal/${purpose}`), groupBytes, fromHex(peer), utf8(`${info.slot}:${info.version}:${info.revision}:${info.creators.join(',')}`));
-    const nonce = this.bytes(24);
-    return { info, basedOn: null, owner, nonce, sealed: nodeCrypto.seal(this.pairwise(peer), nonce, key, aad) };
+    return this.kit.sealFor(peer, purpose, info, key, owner);
   }
 
   /** Opens a key sealed for this attacker by `from` (to check that no key ever reaches it). */
   openFrom(from: MemberKey, purpose: 'grant' | 'fetch', s: SealedKey): Uint8Array | null {
-    const aad = concat(LABEL(`seal/${purpose}`), groupBytes, fromHex(this.key), utf8(`${s.info.slot}:${s.info.version}:${s.info.revision}:${s.info.creators.join(',')}`));
-    return nodeCrypto.open(this.pairwise(from), s.nonce, s.sealed, aad);
+    return this.kit.openFrom(from, purpose, s)?.key ?? null;
   }
 
   certify(member: MemberKey, admittedAt: number): Certificate {
-    const body = concat(LABEL('admission'), groupBytes, fromHex(this.key), fromHex(member), utf8(String(admittedAt)));
-    return { admitter: this.key, member, admittedAt, signature: nodeCrypto.ed25519Sign(this.id.seed, body) };
+    return this.kit.certify(member, admittedAt);
   }
 
   // --- one builder per message type
