@@ -10,7 +10,7 @@
  * (who excludes); issue 3 §5 (policies); issue 14.
  */
 import type { MemberKey } from '../types.js';
-import { ensure } from '../errors.js';
+import { RemoteProtocolError, ensure } from '../errors.js';
 import { TEK_SLOT } from '../params.js';
 import { MsgType, type KeyInfo, type Message, type TableHeader } from '../wire.js';
 import { sameCreators, sortedKeys } from '../state.js';
@@ -32,7 +32,8 @@ export function isMember(core: EngineCore, key: MemberKey): boolean {
 export function authorizeSender(core: EngineCore, from: MemberKey, m: Message): void {
   // An excluded member's heartbeat goes on to its room, which answers it with the signed
   // header of its exclusion (003 [0075]) and then rejects it; everything else stops here.
-  if (m.type !== MsgType.Heartbeat) ensure(!core.s.blocklist.includes(from), 'blocked', `${typeName(m)} from an excluded member`);
+  // The detail text is built only for a rejection: this runs for every message.
+  if (m.type !== MsgType.Heartbeat && core.s.blocklist.includes(from)) throw new RemoteProtocolError('blocked', `${typeName(m)} from an excluded member`);
   switch (m.type) {
     case MsgType.Revision:
     case MsgType.MemberAdmitted:
@@ -40,7 +41,7 @@ export function authorizeSender(core: EngineCore, from: MemberKey, m: Message): 
     case MsgType.FetchReply:
     case MsgType.Leave:
       // R1, M1, F1, F2, L1: members only (a joiner ignores what it cannot check yet).
-      if (core.s.state === 'member') ensure(core.s.roster[from]?.state === 'member', 'not-member', `${typeName(m)} from a non-member`);
+      if (core.s.state === 'member' && core.s.roster[from]?.state !== 'member') throw new RemoteProtocolError('not-member', `${typeName(m)} from a non-member`);
       return;
     default:
       return;
