@@ -63,6 +63,8 @@ export interface GroupHost {
   onMember(group: GroupRuntime): void;
   /** The group's invite ledger changed here (an admission counted a use): tell fellow members (issue 15 §2). */
   invitesChanged?(group: GroupRuntime): void;
+  /** A member left or was excluded (the invites it knew must go: docs/protocol.md §5). */
+  memberDeparted?(group: GroupRuntime): void;
   log(line: string): void;
 }
 
@@ -368,9 +370,11 @@ export class GroupRuntime {
         break;
       case 'member-excluded':
         for (const m of ev.members) sink.emit('group.member', { group, peerId: this.host.peerIdOf(m), change: 'excluded' });
+        this.host.memberDeparted?.(this);
         break;
       case 'member-left':
         sink.emit('group.member', { group, peerId: this.host.peerIdOf(ev.member), change: 'left' });
+        this.host.memberDeparted?.(this);
         break;
       case 'self-excluded':
         sink.emit('group.excluded', { group, by: this.host.peerIdOf(ev.by) });

@@ -29,7 +29,7 @@ import { request, serve, type StreamLimits } from '../net/unicast.js';
 import type { MemberKey } from '../core/types.js';
 import type { GroupRuntime } from './group.js';
 import { memberProof, proofMatches, revocationValid, inviteKeys, signRevocation, type Invite } from './invite.js';
-import { LedgerEntryWire, ledgerOf, mergeLedger, proofKeyOf, recordIssued, recordRevocation, revocationOf, ticketFor } from './invite-ledger.js';
+import { LedgerEntryWire, inviteViews, ledgerOf, mergeLedger, proofKeyOf, recordIssued, recordRevocation, revocationOf, ticketFor } from './invite-ledger.js';
 import { isConnected, isCurrentMember, type PeerContext } from './peer-context.js';
 
 export const PROTOCOL_INVITE = '/conclave/invite/1.0.0';
@@ -128,6 +128,18 @@ export class InviteExchange {
     rt.save();
     this.announce(rt);
     return true;
+  }
+
+  /**
+   * A member left or was excluded: it held the proof key of every invite in the
+   * ledger while it was a member, so it could pass a newcomer's challenge with it
+   * (docs/protocol.md §5). This peer revokes every live invite it issued, as an
+   * exclusion replaces every key the leaver knew (003 [0072]); returns how many.
+   */
+  revokeIssuedOnDeparture(rt: GroupRuntime): number {
+    let revoked = 0;
+    for (const view of inviteViews(rt.record, Date.now())) if (!view.revoked && this.revoke(rt, view.id)) revoked++;
+    return revoked;
   }
 
   /** The ledger changed here (a use counted, an invite issued or revoked): tell every connected member, soon. */

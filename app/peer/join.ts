@@ -28,10 +28,10 @@ import { LocalProtocolError } from '../core/errors.js';
 import { GroupEngine, GroupRuntime, newGroupRecord } from './group.js';
 import type { GroupHost } from './group.js';
 import { joinCredential, type Invite } from './invite.js';
-import type { InviteExchange } from './invite-exchange.js';
+import type { ContactCheck, InviteExchange } from './invite-exchange.js';
 import type { Mesh } from './mesh.js';
 import type { Transport } from './transport.js';
-import { sleep, validMultiaddr, type PeerContext } from './peer-context.js';
+import { isConnected, sleep, validMultiaddr, type PeerContext } from './peer-context.js';
 import type { MemberKey } from '../core/types.js';
 
 /** How far apart a contact that did not answer (yet) is challenged again: 1.5 s, growing to 6 s. */
@@ -101,10 +101,25 @@ function contactChecker(ctx: PeerContext, invites: InviteExchange, rt: GroupRunt
   const passed = new Set<MemberKey>();
   const joining = () => !ctx.stopped() && rt.engine.state() === 'joining';
   const who = (key: MemberKey) => `contact ${peerOfMemberKey(key)?.toString().slice(-8) ?? '?'}`;
+  const revoked = (key: MemberKey): false => {
+    ctx.emit('group.joinProgress', { group: invite.group, stage: 'failed', detail: 'this invite was revoked by the member who made it; ask for a new one' });
+    refused.add(key);
+    return false;
+  };
+  // The inviter's word comes first: while it is reachable, a proof from anyone else
+  // counts only once the inviter has not said "revoked" (docs/protocol.md §5).
+  let inviterAsked: Promise<ContactCheck> | null = null;
+  const inviterWord = async (): Promise<ContactCheck> => {
+    inviterAsked ??= invites.checkContact(invite, invite.inviterKey);
+    const word = await inviterAsked;
+    if (word === 'unreachable' || word === 'no-proof') inviterAsked = null;
+    return word;
+  };
   const vet = async (key: MemberKey): Promise<boolean> => {
     for (let attempt = 0; joining(); attempt++) {
-      const verdict = await invites.checkContact(invite, key);
+      const verdict = key === invite.inviterKey ? await inviterWord() : await invites.checkContact(invite, key);
       if (verdict === 'member') {
+        if (key !== invite.inviterKey && isConnected(ctx.node, invite.inviterKey) && (await inviterWord()) === 'revoked') return revoked(key);
         passed.add(key);
         return true;
       }
@@ -113,11 +128,7 @@ function contactChecker(ctx: PeerContext, invites: InviteExchange, rt: GroupRunt
         refused.add(key);
         return false;
       }
-      if (verdict === 'revoked') {
-        ctx.emit('group.joinProgress', { group: invite.group, stage: 'failed', detail: 'this invite was revoked by the member who made it; ask for a new one' });
-        refused.add(key);
-        return false;
-      }
+      if (verdict === 'revoked') return revoked(key);
       await sleep(CHECK_RETRY_MS * Math.min(attempt + 1, 4));
     }
     return false;

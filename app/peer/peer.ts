@@ -152,6 +152,10 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identity: Profile
       invites.onMember(rt);
     },
     invitesChanged: (rt) => invites.announce(rt),
+    memberDeparted: (rt) => {
+      const revoked = invites.revokeIssuedOnDeparture(rt);
+      if (revoked > 0) log(`group ${rt.group.slice(0, 8)}: revoked ${revoked} open invite(s) of mine: a departed member knew them`);
+    },
     log,
   };
 
