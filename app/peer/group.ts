@@ -34,7 +34,7 @@ import type { EngineEvent, MemberKey, RejectReason } from '../core/types.js';
 import { nobleCrypto, systemRng } from '../crypto/noble.js';
 import { nodeCrypto } from '../crypto/node.js';
 import { LocalProtocolError } from '../core/errors.js';
-import type { BoardStroke, ChatMessage, Stroke } from '../api/contract.js';
+import type { BoardEntry, BoardStroke, ChatMessage, ShapeOp, Stroke } from '../api/contract.js';
 import type { EventSink } from '../api/handler.js';
 import type { GroupRecord, Profile } from '../store/profile.js';
 import { decodePayload, encodePayload, MAX_BODY_CHARS, signMessage, type ChatAction, type Body, type SignedMessage } from './payload.js';
@@ -213,6 +213,12 @@ export class GroupRuntime {
   draw(stroke: Stroke): Promise<void> {
     const body: Body = stroke.tool === 'clear' ? { t: 'stroke', stroke, seen: this.history.lastSeen() } : { t: 'stroke', stroke };
     const m = this.sendSigned(body);
+    return this.afterPublish(() => void this.history.keep(m, this.host.peerIdOf(this.host.selfKey), this.host.displayName(), m.at));
+  }
+
+  /** Publishes one version of a whiteboard object (created by this member when `op.by` is absent); resolves once kept. */
+  drawShape(op: ShapeOp): Promise<void> {
+    const m = this.sendSigned({ t: 'shape', op: { ...op, by: op.by ?? this.host.selfKey } });
     return this.afterPublish(() => void this.history.keep(m, this.host.peerIdOf(this.host.selfKey), this.host.displayName(), m.at));
   }
 
@@ -496,6 +502,10 @@ export class GroupRuntime {
 
   board(): BoardStroke[] {
     return this.history.board();
+  }
+
+  boardEntries(): BoardEntry[] {
+    return this.history.boardEntries();
   }
 
   unread(): number {
