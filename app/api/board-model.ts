@@ -23,8 +23,9 @@
  *    winner (`seen[author] >= seq`): a clear reaches only what its author saw,
  *    and a version written after it (unseen) keeps the object.
  * 6. Unsigned strokes (profiles older than signing) replay in (sentAt, sender,
- *    id) order as before: 'clear' empties, 'undo' removes; a signed clear removes
- *    those sent before it, a signed undo the one it names.
+ *    id) order as before: 'clear' empties, 'undo' removes its sender's stroke; a
+ *    signed clear removes those sent before it, a signed undo of its sender the
+ *    one it names.
  * 7. Paint order: `z` (legacy strokes are 0), then time, then key. Time only
  *    orders objects of equal `z`; it never decides what is on the board.
  */
@@ -114,7 +115,7 @@ function legacyStrokes(entries: BoardEntry[]): BoardEntry[] {
     const s = e.stroke!;
     if (s.tool === 'pen' || s.tool === 'erase') board.push(e);
     else if (s.tool === 'clear') board = [];
-    else if (s.tool === 'undo') board = board.filter((x) => x.stroke!.id !== s.target);
+    else if (s.tool === 'undo') board = board.filter((x) => !(x.stroke!.id === s.target && x.sender === e.sender));
   }
   return board;
 }
@@ -162,11 +163,11 @@ function compute(all: Iterable<BoardEntry>): Computed {
   const clears = signed.filter((e) => e.stroke?.tool === 'clear');
   const undos = signed.filter((e) => e.stroke?.tool === 'undo' && e.stroke.target !== undefined);
   const undoneBy = new Set(undos.map((e) => `${e.author}/${e.stroke!.target!}`));
-  const undoneAny = new Set(undos.map((e) => e.stroke!.target!));
+  const undoneLegacy = new Set(undos.map((e) => `~${e.sender}/${e.stroke!.target!}`));
   const lastSignedClearAt = clears.reduce((t, c) => Math.max(t, c.sentAt), -Infinity);
   const objects: BoardObject[] = [];
   for (const e of legacyStrokes(entries)) {
-    if (e.sentAt <= lastSignedClearAt || undoneAny.has(e.stroke!.id)) continue;
+    if (e.sentAt <= lastSignedClearAt || undoneLegacy.has(`~${e.sender}/${e.stroke!.id}`)) continue;
     const op = strokeAsOp(e.stroke!, undefined);
     objects.push({ ...objectOf(op, op, e.sender, e.sentAt, `~${e.sender}/${op.id}`, null), kind: e.stroke!.tool === 'erase' ? 'erase' : 'ink' });
   }
