@@ -143,7 +143,8 @@ export class GroupRuntime {
       now: () => host.now(),
       canShare: () => !this.stopped && this.engine.state() === 'member',
       strokes: () => this.history.boardStrokes(),
-      send: (payload) => this.sendPayload(payload, host.now()),
+      // Kept for catch-up only for the newcomers (traffic.ts): no other asker can use it.
+      send: (payload, newcomers) => this.sendPayload(payload, host.now(), { a: host.selfKey, s: 0, k: this.engine.tekInfo()?.version ?? 0, for: newcomers }),
       log: (line) => host.log(`group ${this.group.slice(0, 8)}: ${line}`),
     });
   }
@@ -370,7 +371,7 @@ export class GroupRuntime {
         break;
       case 'member-admitted':
         sink.emit('group.member', { group, peerId: this.host.peerIdOf(ev.member), change: 'joined' });
-        if (ev.by === this.host.selfKey) this.boardShare.admitted(this.engine.keyTable(this.host.now()).tek?.owner === this.host.selfKey);
+        if (ev.by === this.host.selfKey) this.boardShare.admitted(this.engine.keyTable(this.host.now()).tek?.owner === this.host.selfKey, ev.member);
         break;
       case 'member-excluded':
         for (const m of ev.members) sink.emit('group.member', { group, peerId: this.host.peerIdOf(m), change: 'excluded' });
@@ -435,6 +436,8 @@ export class GroupRuntime {
       }
       this.keepReceived(m, from, roster.get(m.a)?.name ?? '', at);
     }
+    // Kept, but never served by catch-up: its newcomers ask the sharer (traffic.ts `for`).
+    this.received = { from, tag: { a: from, s: 0, k: tekVersion, for: [] } };
   }
 
   private keepReceived(m: SignedMessage, from: MemberKey, name: string, at: number): void {
