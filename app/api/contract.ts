@@ -74,6 +74,60 @@ export type BoardStroke = z.infer<typeof BoardStroke>;
 
 export const MemberKeyString = z.string().regex(/^[0-9a-f]{64}$/, 'member key is 64 lowercase hex characters');
 
+/**
+ * A whiteboard object's kind (issue 18 §4): shapes, text, sticky notes and
+ * freehand ink. Legacy pen strokes show as 'ink', legacy erase strokes as 'erase'.
+ */
+export const ShapeKind = z.enum(['rect', 'ellipse', 'arrow', 'text', 'note', 'ink']);
+export type ShapeKind = z.infer<typeof ShapeKind>;
+const BoardCoord = z.number().finite().min(-1e6).max(1e6);
+/**
+ * One version of a whiteboard object, as its writer sends it (docs/ui.md "The
+ * whiteboard"): the object `id` created by member `by`, its version `v` and
+ * version nonce `n` (Excalidraw's rule: higher version wins, then lower nonce,
+ * then lower author key), its box (x, y, w, h; an arrow runs from (x, y) to
+ * (x + w, y + h)), stacking order `z`, style and text; `del` deletes it. `kind`
+ * and ink `points` are set by version 1 only and never change. `by` may be left
+ * out by a client creating an object (the peer fills its own member key).
+ */
+export const ShapeOp = z.object({
+  id: z.string().regex(/^[0-9a-zA-Z_-]{1,64}$/),
+  by: MemberKeyString.optional(),
+  v: z.number().int().min(1).max(2 ** 31 - 1),
+  n: z.number().int().min(0).max(2 ** 31 - 1),
+  kind: ShapeKind.optional(),
+  points: z.array(Point).max(5000).optional(),
+  x: BoardCoord,
+  y: BoardCoord,
+  w: BoardCoord,
+  h: BoardCoord,
+  z: z.number().finite().min(-1e9).max(1e9),
+  color: z.string().regex(/^#[0-9a-fA-F]{6}$/),
+  fill: z.string().regex(/^#[0-9a-fA-F]{6}$/).optional(),
+  width: z.number().min(0.5).max(64),
+  text: z.string().max(4000).optional(),
+  del: z.boolean().optional(),
+});
+export type ShapeOp = z.infer<typeof ShapeOp>;
+/**
+ * One thing kept on a board, as the peer holds it: a stroke (pen, erase, clear,
+ * undo; older clients) or an object version (`shape`), with its sender and time
+ * and, when signed, its author's member key, sequence number and (a clear) what
+ * it had seen. The board shown is a pure function of these (app/api/board-model.ts).
+ */
+export const BoardEntry = z.object({
+  group: GroupIdString,
+  sender: PeerIdString,
+  sentAt: z.number(),
+  author: MemberKeyString.optional(),
+  seq: z.number().int().min(1).optional(),
+  seen: z.record(MemberKeyString, z.number().int()).optional(),
+  stroke: Stroke.optional(),
+  shape: ShapeOp.optional(),
+});
+export type BoardEntry = z.infer<typeof BoardEntry>;
+
+
 export const Member = z.object({
   peerId: PeerIdString,
   /** The member key `keys.table` names this member by. */
@@ -229,6 +283,10 @@ export const Methods = {
   },
   'board.draw': { params: z.object({ group: GroupIdString, stroke: Stroke }), result: z.object({ ok: z.literal(true) }) },
   'board.state': { params: z.object({ group: GroupIdString }), result: z.array(BoardStroke) },
+  /** Writes one version of a whiteboard object (issue 18 §4): create, move, resize, restyle, delete. */
+  'board.shape': { params: z.object({ group: GroupIdString, op: ShapeOp }), result: z.object({ ok: z.literal(true) }) },
+  /** Everything kept on the board, signed or not: the client computes the board with app/api/board-model.ts. */
+  'board.entries': { params: z.object({ group: GroupIdString }), result: z.array(BoardEntry) },
   'keys.table': { params: z.object({ group: GroupIdString }), result: KeysTable },
   'net.info': {
     params: z.object({}).optional(),
@@ -247,6 +305,8 @@ export const Events = {
   'chat.update': ChatMessage,
   'chat.undecryptable': z.object({ group: GroupIdString, sender: PeerIdString, sentAt: z.number(), receivedAt: z.number() }),
   'board.stroke': BoardStroke,
+  /** A board entry was kept (a stroke or an object version, own ones too). */
+  'board.entry': BoardEntry,
   /** Reconciliation is bringing back missing messages (issue 19 §4): `received` of `total`; `done` once the session ends. */
   'chat.catchUp': z.object({ group: GroupIdString, received: z.number().int().min(0), total: z.number().int().min(0), done: z.boolean() }),
   'group.member': z.object({

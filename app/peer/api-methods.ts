@@ -269,6 +269,14 @@ export function peerMethods(parts: JoinParts, options: MethodOptions): PeerMetho
       return { ok: true as const };
     },
     'board.state': ({ group }) => runtime(group).board(),
+    'board.shape': async ({ group, op }) => {
+      const rt = runtime(group);
+      requireMember(rt, group);
+      if (op.v === 1 && !op.kind) throw new ApiError(ErrorCodes.invalidParams, 'a new object (version 1) names its kind');
+      await engineCall(() => rt.drawShape(op));
+      return { ok: true as const };
+    },
+    'board.entries': ({ group }) => runtime(group).boardEntries(),
     'keys.table': ({ group }) => {
       const rt = runtime(group);
       return keysTableResult(rt.engine.keyTable(Date.now()), rt.rejections.list(), peerIdOf, rt.syncLog);

@@ -20,7 +20,7 @@
  * 5. its time is not more than MAX_FUTURE_MS ahead of the receiver's clock
  *    (`invalid`): a message dated in the future is refused, not shown first
  *    forever. The board compares no times at all (board.ts).
- * 6. a board re-share carries strokes only (`invalid`).
+ * 6. a board re-share carries strokes and object versions only (`invalid`).
  */
 import type { CryptoProvider } from '../core/crypto-provider.js';
 import type { MemberKey, RejectReason } from '../core/types.js';
@@ -46,6 +46,6 @@ export function checkAuthorship(ctx: AuthorshipContext, m: SignedMessage, carrie
   if (!verified.ok) return { ok: false, reason: verified.reason, detail: verified.detail };
   if (m.k > carrier.tekVersion) return { ok: false, reason: 'invalid', detail: `signed under TEK version ${m.k}, above the packet's ${carrier.tekVersion}` };
   if (m.at > ctx.now + MAX_FUTURE_MS) return { ok: false, reason: 'invalid', detail: `dated ${Math.round((m.at - ctx.now) / 1000)} s in the future` };
-  if (carrier.boardShare && verified.body.t !== 'stroke') return { ok: false, reason: 'invalid', detail: 'a board re-share carries strokes only' };
+  if (carrier.boardShare && verified.body.t !== 'stroke' && verified.body.t !== 'shape') return { ok: false, reason: 'invalid', detail: 'a board re-share carries strokes and object versions only' };
   return verified;
 }

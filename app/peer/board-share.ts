@@ -15,7 +15,17 @@
  *
  * Each stroke goes out as its author signed it (payload.ts): the receiver checks
  * every author's signature, so the sharer cannot add, alter or re-date a stroke.
- * Strokes kept unsigned (profiles older than signing) are not re-shared.
+ * Strokes kept unsigned (profiles older than signing) are not re-shared. What is
+ * shared is the board's support (app/api/board-model.ts `boardSupport`): every
+ * counting version of every object on the board, so the newcomer computes the
+ * same board.
+ *
+ * Kept for catch-up only for the newcomers it was made for (traffic.ts `for`):
+ * served to every asker, as it was, a share reached members who joined later
+ * (sealed under an older revision: "too old") or who had erased its key since
+ * (after a leave stepped the TEK, the old one expires; a restart re-asks from
+ * the start), and each showed a "this device cannot decrypt" placeholder from
+ * the sharer (issue 18 §6).
  *
  * Invariants:
  * - One share timer per group; a later admission restarts the 6 s bound.
@@ -24,6 +34,7 @@
  */
 import { encodePayload, type SignedMessage } from './payload.js';
 import type { KeptStroke } from './history.js';
+import type { MemberKey } from '../core/types.js';
 
 const BOARD_SHARE_DELAY_MS = 1500;
 const BOARD_SHARE_SETTLE_MS = 700;
@@ -35,19 +46,22 @@ export interface BoardShareHost {
   /** True while this member may publish in the group (a current member, not stopped). */
   canShare(): boolean;
   strokes(): KeptStroke[];
-  /** Publishes one application payload on the group's data topic. */
-  send(payload: Uint8Array): void;
+  /** Publishes one re-share payload on the group's data topic, kept for catch-up only for `newcomers`. */
+  send(payload: Uint8Array, newcomers: MemberKey[]): void;
   log(line: string): void;
 }
 
 export class BoardShare {
   private timer: NodeJS.Timeout | null = null;
   private deadline = 0;
+  /** Admitted since the last share: the members this share is for. */
+  private newcomers: MemberKey[] = [];
 
   constructor(private readonly host: BoardShareHost) {}
 
-  /** This member admitted a newcomer; `holdsTek`: it is the TEK's holder (it stepped the revision itself). */
-  admitted(holdsTek: boolean): void {
+  /** This member admitted `newcomer`; `holdsTek`: it is the TEK's holder (it stepped the revision itself). */
+  admitted(holdsTek: boolean, newcomer: MemberKey): void {
+    if (!this.newcomers.includes(newcomer)) this.newcomers.push(newcomer);
     this.schedule(holdsTek ? BOARD_SHARE_DELAY_MS : BOARD_SHARE_MAX_WAIT_MS, true);
   }
 
@@ -72,6 +86,8 @@ export class BoardShare {
   }
 
   private share(): void {
+    const newcomers = this.newcomers;
+    this.newcomers = [];
     if (!this.host.canShare()) return;
     const items = this.host.strokes().flatMap((s) => (s.signed ? [s.signed] : []));
     let chunk: SignedMessage[] = [];
@@ -79,7 +95,7 @@ export class BoardShare {
     const flush = (): void => {
       if (chunk.length === 0) return;
       try {
-        this.host.send(encodePayload({ v: 2, t: 'board', items: chunk }));
+        this.host.send(encodePayload({ v: 2, t: 'board', items: chunk }), newcomers);
       } catch (err) {
         this.host.log(`board not re-shared: ${err instanceof Error ? err.message : 'error'}`);
       }

@@ -162,7 +162,7 @@ export class CatchUp {
       this.serving++;
       try {
         const cursor = req.epoch === this.epoch ? req.cursor : 0;
-        const sel = rt.trafficLog.select(req.have, req.minTek, cursor, CATCHUP_BOUNDS.replyItems, CATCHUP_BOUNDS.replyBytes);
+        const sel = rt.trafficLog.select(req.have, req.minTek, cursor, CATCHUP_BOUNDS.replyItems, CATCHUP_BOUNDS.replyBytes, from);
         const out = [encodeJson({ v: 2, ok: true, epoch: this.epoch, next: sel.next, total: sel.total })];
         let bytes = 0;
         for (const item of sel.items) {

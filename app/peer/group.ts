@@ -34,7 +34,7 @@ import type { EngineEvent, MemberKey, RejectReason } from '../core/types.js';
 import { nobleCrypto, systemRng } from '../crypto/noble.js';
 import { nodeCrypto } from '../crypto/node.js';
 import { LocalProtocolError } from '../core/errors.js';
-import type { BoardStroke, ChatMessage, Stroke } from '../api/contract.js';
+import type { BoardEntry, BoardStroke, ChatMessage, ShapeOp, Stroke } from '../api/contract.js';
 import type { EventSink } from '../api/handler.js';
 import type { GroupRecord, Profile } from '../store/profile.js';
 import { decodePayload, encodePayload, MAX_BODY_CHARS, signMessage, type ChatAction, type Body, type SignedMessage } from './payload.js';
@@ -145,7 +145,8 @@ export class GroupRuntime {
       now: () => host.now(),
       canShare: () => !this.stopped && this.engine.state() === 'member',
       strokes: () => this.history.boardStrokes(),
-      send: (payload) => this.sendPayload(payload, host.now()),
+      // Kept for catch-up only for the newcomers (traffic.ts): no other asker can use it.
+      send: (payload, newcomers) => this.sendPayload(payload, host.now(), { a: host.selfKey, s: 0, k: this.engine.tekInfo()?.version ?? 0, for: newcomers }),
       log: (line) => host.log(`group ${this.group.slice(0, 8)}: ${line}`),
     });
   }
@@ -215,6 +216,12 @@ export class GroupRuntime {
   draw(stroke: Stroke): Promise<void> {
     const body: Body = stroke.tool === 'clear' ? { t: 'stroke', stroke, seen: this.history.lastSeen() } : { t: 'stroke', stroke };
     const m = this.sendSigned(body);
+    return this.afterPublish(() => void this.history.keep(m, this.host.peerIdOf(this.host.selfKey), this.host.displayName(), m.at));
+  }
+
+  /** Publishes one version of a whiteboard object (created by this member when `op.by` is absent); resolves once kept. */
+  drawShape(op: ShapeOp): Promise<void> {
+    const m = this.sendSigned({ t: 'shape', op: { ...op, by: op.by ?? this.host.selfKey } });
     return this.afterPublish(() => void this.history.keep(m, this.host.peerIdOf(this.host.selfKey), this.host.displayName(), m.at));
   }
 
@@ -366,7 +373,7 @@ export class GroupRuntime {
         break;
       case 'member-admitted':
         sink.emit('group.member', { group, peerId: this.host.peerIdOf(ev.member), change: 'joined' });
-        if (ev.by === this.host.selfKey) this.boardShare.admitted(this.engine.keyTable(this.host.now()).tek?.owner === this.host.selfKey);
+        if (ev.by === this.host.selfKey) this.boardShare.admitted(this.engine.keyTable(this.host.now()).tek?.owner === this.host.selfKey, ev.member);
         break;
       case 'member-excluded':
         for (const m of ev.members) sink.emit('group.member', { group, peerId: this.host.peerIdOf(m), change: 'excluded' });
@@ -433,6 +440,8 @@ export class GroupRuntime {
       }
       this.keepReceived(m, from, roster.get(m.a)?.name ?? '', at);
     }
+    // Kept, but never served by catch-up: its newcomers ask the sharer (traffic.ts `for`).
+    this.received = { from, tag: { a: from, s: 0, k: tekVersion, for: [] } };
   }
 
   private keepReceived(m: SignedMessage, from: MemberKey, name: string, at: number): void {
@@ -500,6 +509,10 @@ export class GroupRuntime {
 
   board(): BoardStroke[] {
     return this.history.board();
+  }
+
+  boardEntries(): BoardEntry[] {
+    return this.history.boardEntries();
   }
 
   unread(): number {

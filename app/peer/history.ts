@@ -26,13 +26,15 @@
  * - Own numbers are reserved on disk before use (`SEQ_RESERVE` at a time), so a
  *   kill -9 never makes this member sign two messages under one number; after
  *   one, the numbers reserved but maybe unused are declared in `skip`.
- * - The board is a pure function of the strokes (`board.ts`): order-independent.
+ * - The board is a pure function of its entries (app/api/board-model.ts, the
+ *   model the UI uses too): order-independent.
  */
-import type { BoardStroke, ChatMessage } from '../api/contract.js';
+import type { BoardEntry, BoardStroke, ChatMessage } from '../api/contract.js';
 import type { EventSink } from '../api/handler.js';
 import type { MemberKey } from '../core/types.js';
 import type { Profile } from '../store/profile.js';
-import { boardState, type BoardItem } from './board.js';
+import { boardSupport } from '../api/board-model.js';
+import { boardState } from './board.js';
 import { parseBody, SignedMessage } from './payload.js';
 import { SeqRanges, type Range } from './seq-ranges.js';
 import { ChatAnnotations } from './chat-annotations.js';
@@ -56,20 +58,20 @@ function parseHistory(value: unknown): HistoryRecord | null {
   return null;
 }
 
-/** A stroke as kept: with the message ID that carried it and, when signed, the signed message (re-shared as is). */
-export type KeptStroke = BoardItem & { mid: string; signed?: SignedMessage };
+/** A board entry as kept: with the message ID that carried it and, when signed, the signed message (re-shared as is). */
+export type KeptStroke = BoardEntry & { mid: string; signed?: SignedMessage };
 
 /** `not-author`: an edit or delete of a message held under another author (held for numbering, no effect). */
 export type KeepResult = 'kept' | 'duplicate' | 'equivocation' | 'not-author';
 
-type Indexed = { kind: 'chat'; message: ChatMessage } | { kind: 'stroke'; stroke: BoardStroke } | { kind: 'update'; ids: string[] } | { kind: 'none'; notAuthor?: boolean };
+type Indexed = { kind: 'chat'; message: ChatMessage } | { kind: 'stroke'; entry: BoardEntry; stroke?: BoardStroke } | { kind: 'update'; ids: string[] } | { kind: 'none'; notAuthor?: boolean };
 
 export class GroupHistory {
   /** (sender, message ID) → message. */
   private readonly chat = new Map<string, ChatMessage>();
   /** Replies, reactions, edits and deletes over `chat` (chat-annotations.ts). */
   private readonly notes = new ChatAnnotations((key) => this.chat.get(key));
-  /** (sender, message ID) → stroke. */
+  /** (sender, message ID) → stroke or object version. */
   private readonly strokes = new Map<string, KeptStroke>();
   /** (author, sequence number) → signature of the message held under it. */
   private readonly bySeq = new Map<string, string>();
@@ -95,7 +97,7 @@ export class GroupHistory {
       }
       else if (r.kind === 'stroke') {
         const id = r.id ?? r.stroke.stroke.id;
-        this.strokes.set(`${r.stroke.sender}:${id}`, { ...r.stroke, mid: id });
+        this.strokes.set(`${r.stroke.sender}:${id}`, { group: r.stroke.group, sender: r.stroke.sender, sentAt: r.stroke.sentAt, stroke: r.stroke.stroke, mid: id });
       } else if (r.kind === 'msg') this.index(r.m, r.sender, r.name, r.receivedAt);
       else if (r.kind === 'seq') lastSeq = r; // reservations only grow; an exact one is the last before a clean stop
       else this.joinedTekVersion ??= r.tek;
@@ -150,7 +152,10 @@ export class GroupHistory {
     if (!shown) return 'duplicate';
     this.profile.append(this.group, 'history', { kind: 'msg', m, sender, name, receivedAt });
     if (shown.kind === 'chat') this.events.emit('chat.message', this.notes.view(shown.message));
-    else if (shown.kind === 'stroke') this.events.emit('board.stroke', shown.stroke);
+    else if (shown.kind === 'stroke') {
+      if (shown.stroke) this.events.emit('board.stroke', shown.stroke);
+      this.events.emit('board.entry', shown.entry);
+    }
     if (shown.kind === 'chat' || shown.kind === 'update') {
       // Messages shown before that this one changes: replies that now find their parent, or the target of an action.
       const ids = shown.kind === 'chat' ? this.notes.repliesTo(shown.message.id) : shown.ids;
@@ -181,13 +186,19 @@ export class GroupHistory {
       return { kind: 'chat', message };
     }
     if (body.t === 'unknown') return { kind: 'none' };
+    if (body.t === 'shape') {
+      const entry: BoardEntry = { group: this.group, sender, sentAt: m.at, author: m.a, seq: m.s, shape: body.op };
+      this.strokes.set(`${sender}:${m.id}`, { ...entry, mid: m.id, signed: m });
+      return { kind: 'stroke', entry };
+    }
     if (body.t !== 'stroke') {
       const action = this.notes.act(sender, m.id, m.s, m.at, body);
       return action.ids.length > 0 ? { kind: 'update', ids: action.ids } : { kind: 'none', notAuthor: action.notAuthor };
     }
     const stroke: BoardStroke = { group: this.group, sender, stroke: body.stroke, sentAt: m.at };
-    this.strokes.set(`${sender}:${m.id}`, { ...stroke, mid: m.id, author: m.a, seq: m.s, seen: body.seen, signed: m });
-    return { kind: 'stroke', stroke };
+    const entry: BoardEntry = { ...stroke, author: m.a, seq: m.s, ...(body.seen ? { seen: body.seen } : {}) };
+    this.strokes.set(`${sender}:${m.id}`, { ...entry, mid: m.id, signed: m });
+    return { kind: 'stroke', entry, stroke };
   }
 
   /** Per author, the numbers held, as ranges (the reconciliation summary). */
@@ -230,13 +241,19 @@ export class GroupHistory {
     return all.slice(-limit);
   }
 
-  /** The strokes on the board now, with their message IDs and signed forms (for re-sharing). */
+  /** The signed entries the board now rests on, with their signed forms (re-shared with a newcomer). */
   boardStrokes(): KeptStroke[] {
-    return boardState(this.strokes.values());
+    return boardSupport(this.strokes.values()) as KeptStroke[];
   }
 
+  /** The pen and erase strokes still on the board (the stroke-only API). */
   board(): BoardStroke[] {
-    return this.boardStrokes().map((s) => ({ group: s.group, sender: s.sender, stroke: s.stroke, sentAt: s.sentAt }));
+    return boardState(this.strokes.values()).map((s) => ({ group: s.group, sender: s.sender, stroke: s.stroke!, sentAt: s.sentAt }));
+  }
+
+  /** Everything kept on the board (clients compute it with app/api/board-model.ts). */
+  boardEntries(): BoardEntry[] {
+    return [...this.strokes.values()].map(({ mid: _mid, signed: _signed, ...entry }) => entry);
   }
 
   /** This member's own message `id` as shown now (null: none such, or deleted): what an edit or delete may target. */

@@ -15,7 +15,8 @@
  * the above). The body is verified as bytes and parsed after: no canonical JSON.
  *
  * Body kinds (`t`) are versioned by `BODY_KINDS`: 2.0 chat and stroke; 2.1 adds
- * react, edit, delete and a chat's `re` (reply). A kind this peer does not know
+ * react, edit, delete and a chat's `re` (reply); 2.2 adds shape (a whiteboard
+ * object's version, app/api/board-model.ts). A kind this peer does not know
  * is held for numbering and not shown (issue 18 §2).
  *
  * Invariants:
@@ -25,7 +26,7 @@
  *   is believed; unsigned (v1) payloads from the network are refused.
  */
 import { z } from 'zod';
-import { Stroke } from '../api/contract.js';
+import { ShapeOp, Stroke } from '../api/contract.js';
 import type { CryptoProvider } from '../core/crypto-provider.js';
 
 /** The engine seals at most 64 KiB of payload per data message (core/wire LIMITS.payloadBytes). */
@@ -44,6 +45,8 @@ const Seen = z.record(MemberKeyHex, Seq).refine((r) => Object.keys(r).length <= 
 /** A chat message; `re`: the message ID of the message it replies to (body version 2.1). */
 export const ChatBody = z.object({ t: z.literal('chat'), text: z.string().min(1).max(16000), name: z.string().max(64), re: MessageId.optional() }).strict();
 export const StrokeBody = z.object({ t: z.literal('stroke'), stroke: Stroke, seen: Seen.optional() }).strict();
+/** One version of a whiteboard object (body version 2.2): signed with its creator named (`by`), never left out. */
+export const ShapeBody = z.object({ t: z.literal('shape'), op: ShapeOp.extend({ by: MemberKeyHex }).strict() }).strict();
 /** One emoji (a grapheme of at most 16 UTF-16 units, no spaces, no ASCII letters or digits). */
 export const Emoji = z
   .string()
@@ -65,8 +68,8 @@ export interface UnknownBody {
   kind: string;
 }
 /** Body kinds by the version of this message format that introduced them (docs/protocol.md §13). */
-export const BODY_KINDS = { chat: '2.0', stroke: '2.0', react: '2.1', edit: '2.1', delete: '2.1' } as const;
-const Body = z.discriminatedUnion('t', [ChatBody, StrokeBody, ReactBody, EditBody, DeleteBody]);
+export const BODY_KINDS = { chat: '2.0', stroke: '2.0', react: '2.1', edit: '2.1', delete: '2.1', shape: '2.2' } as const;
+const Body = z.discriminatedUnion('t', [ChatBody, StrokeBody, ReactBody, EditBody, DeleteBody, ShapeBody]);
 /** A body this peer writes and understands. */
 export type Body = z.infer<typeof Body>;
 /** A body as verified on receipt: a known one or an unknown kind. */
@@ -88,7 +91,7 @@ export const SignedMessage = z
 export type SignedMessage = z.infer<typeof SignedMessage>;
 
 const MsgPayload = z.object({ v: z.literal(2), t: z.literal('msg'), m: SignedMessage }).strict();
-/** The current board, re-shared for a newcomer (who cannot read older traffic): each stroke as its author signed it. */
+/** The current board, re-shared for a newcomer (who cannot read older traffic): each stroke or object version as its author signed it. */
 const BoardPayload = z.object({ v: z.literal(2), t: z.literal('board'), items: z.array(SignedMessage).max(2000) }).strict();
 const AppPayload = z.discriminatedUnion('t', [MsgPayload, BoardPayload]);
 export type AppPayload = z.infer<typeof AppPayload>;

@@ -25,11 +25,17 @@ import type { Profile } from '../store/profile.js';
 import { fromBase64, toBase64 } from '../store/seal.js';
 import type { Range } from './seq-ranges.js';
 
-/** The signed message inside a packet: author, its number, the TEK version the packet came under. */
+/**
+ * The signed message inside a packet: author, its number, the TEK version the
+ * packet came under. A board re-share (board-share.ts) is tagged with its
+ * sharer, number 0 and `for`: the newcomers it was made for (empty when this
+ * member received it), the only askers it is served to.
+ */
 export interface TrafficTag {
   a: MemberKey;
   s: number;
   k: number;
+  for?: MemberKey[];
 }
 
 export interface TrafficItem {
@@ -41,9 +47,11 @@ export interface TrafficItem {
 
 function parseTag(v: unknown): TrafficTag | null {
   if (typeof v !== 'object' || v === null) return null;
-  const t = v as { a?: unknown; s?: unknown; k?: unknown };
+  const t = v as { a?: unknown; s?: unknown; k?: unknown; for?: unknown };
   if (typeof t.a !== 'string' || !/^[0-9a-f]{64}$/.test(t.a) || !Number.isSafeInteger(t.s) || !Number.isSafeInteger(t.k)) return null;
-  return { a: t.a, s: t.s as number, k: t.k as number };
+  const tag: TrafficTag = { a: t.a, s: t.s as number, k: t.k as number };
+  if (t.for !== undefined) tag.for = Array.isArray(t.for) ? t.for.filter((k): k is string => typeof k === 'string' && /^[0-9a-f]{64}$/.test(k)) : [];
+  return tag;
 }
 
 function parseTraffic(value: unknown): TrafficItem | null {
@@ -120,16 +128,19 @@ export class TrafficLog {
    * What an asker holding `have` (per author, ranges of numbers) lacks, from
    * position `cursor` on: tagged packets whose (author, number) it does not hold
    * and whose TEK version it can read (`minTek`), and untagged packets (this
-   * member could not read them; the asker may).
+   * member could not read them; the asker may). A board re-share goes only to
+   * the newcomers it was made for: anyone else already holds its strokes or
+   * cannot read it (sealed under a key from before it joined, or one erased
+   * since), and an unreadable packet shows as "cannot decrypt".
    */
-  select(have: Readonly<Record<MemberKey, readonly Range[]>>, minTek: number, cursor: number, maxItems: number, maxBytes: number): Selection {
+  select(have: Readonly<Record<MemberKey, readonly Range[]>>, minTek: number, cursor: number, maxItems: number, maxBytes: number, asker?: MemberKey): Selection {
     const items: TrafficItem[] = [];
     let bytes = 0;
     let next = this.base + this.items.length;
     let total = 0;
     for (let i = Math.max(0, cursor - this.base); i < this.items.length; i++) {
       const t = this.items[i]!;
-      const wanted = t.tag ? t.tag.k >= minTek && !covered(have[t.tag.a], t.tag.s) : true;
+      const wanted = !t.tag ? true : t.tag.for ? asker !== undefined && t.tag.for.includes(asker) && t.tag.k >= minTek : t.tag.k >= minTek && !covered(have[t.tag.a], t.tag.s);
       if (!wanted) continue;
       total++;
       if (next !== this.base + this.items.length) continue;

@@ -1,54 +1,44 @@
 /**
- * The whiteboard as data: strokes arrive in order (from `board.state`, then
- * `board.stroke` events) and are replayed into what is visible. `clear` empties
- * the board, `undo` removes its `target` stroke (only the sender's own strokes
- * may be undone; others' undo requests for foreign strokes are ignored), `pen`
- * and `erase` add a mark. Replaying is deterministic, so every member that has
- * the same strokes sees the same board.
+ * The whiteboard as the UI holds it: every board entry this client has seen
+ * (from `board.entries`, then `board.entry` events), deduplicated, and the
+ * objects they make, computed by the one board model the peer uses too
+ * (app/api/board-model.ts). Arrival order does not matter: two screens that
+ * hold the same entries draw the same board.
  */
-import type { BoardStroke } from '../../app/api/contract.js';
+import type { BoardEntry } from '../../app/api/contract.js';
+import { boardObjects, entryKey, type BoardObject } from '../../app/api/board-model.js';
 
 export interface BoardView {
-  /** Visible marks, oldest first (pen and erase). */
-  marks: BoardStroke[];
-  /** Every stroke id seen, to drop duplicates (own echo, history overlap). */
-  seen: Set<string>;
+  /** Every entry seen, by `entryKey` (own echo and history overlap count once). */
+  entries: ReadonlyMap<string, BoardEntry>;
+  /** What is on the board, bottom first. */
+  objects: BoardObject[];
 }
 
 export function emptyBoard(): BoardView {
-  return { marks: [], seen: new Set() };
+  return { entries: new Map(), objects: [] };
 }
 
-/** Applies one stroke; returns the same object when it changes nothing. */
-export function applyStroke(board: BoardView, s: BoardStroke): BoardView {
-  if (board.seen.has(s.stroke.id)) return board;
-  const seen = new Set(board.seen);
-  seen.add(s.stroke.id);
-  switch (s.stroke.tool) {
-    case 'clear':
-      return { marks: [], seen };
-    case 'undo': {
-      const target = s.stroke.target;
-      const marks = board.marks.filter((m) => !(m.stroke.id === target && m.sender === s.sender));
-      return { marks, seen };
-    }
-    default:
-      return { marks: [...board.marks, s], seen };
-  }
+/** Adds entries; returns the same object when none is new. */
+export function applyEntries(board: BoardView, entries: readonly BoardEntry[]): BoardView {
+  const fresh = entries.filter((e) => !board.entries.has(entryKey(e)));
+  if (fresh.length === 0) return board;
+  const all = new Map(board.entries);
+  for (const e of fresh) all.set(entryKey(e), e);
+  return { entries: all, objects: boardObjects(all.values()) };
 }
 
-export function replay(strokes: readonly BoardStroke[]): BoardView {
-  return strokes.reduce(applyStroke, emptyBoard());
+export function replay(entries: readonly BoardEntry[]): BoardView {
+  return applyEntries(emptyBoard(), entries);
 }
 
-/** The newest visible pen/erase mark drawn by `self`, the one "Undo" removes. */
-export function lastOwnMark(board: BoardView, self: string): BoardStroke | undefined {
-  for (let i = board.marks.length - 1; i >= 0; i--) {
-    if (board.marks[i]!.sender === self) return board.marks[i];
-  }
-  return undefined;
+/** The newest object on the board created by `self` (peer ID): what the stroke-era Undo removed. */
+export function lastOwnObject(board: BoardView, self: string): BoardObject | undefined {
+  let best: BoardObject | undefined;
+  for (const o of board.objects) if (o.sender === self && o.by !== null && (!best || o.createdAt >= best.createdAt)) best = o;
+  return best;
 }
 
-/** Logical board size: strokes are in this coordinate space on every screen. */
+/** Logical board size of the stroke era: the first view shows this area. */
 export const BOARD_WIDTH = 1600;
 export const BOARD_HEIGHT = 1000;

@@ -5,8 +5,8 @@
  * change replaces the group's arrays, so React sees new references.
  */
 import { useSyncExternalStore } from 'react';
-import type { BoardStroke, ChatMessage, EventPayload } from '../../app/api/contract.js';
-import { applyStroke, emptyBoard, replay, type BoardView } from './board-model.js';
+import type { BoardEntry, ChatMessage, EventPayload } from '../../app/api/contract.js';
+import { applyEntries, emptyBoard, replay, type BoardView } from './board-model.js';
 import type { ConclaveClient } from './client.js';
 
 export type ChatItem =
@@ -35,7 +35,7 @@ function byTime(a: ChatItem, b: ChatItem): number {
 export class FeedStore {
   private readonly groups = new Map<string, GroupFeed>();
   private readonly listeners = new Set<() => void>();
-  private readonly pendingStrokes = new Map<string, BoardStroke[]>();
+  private readonly pendingEntries = new Map<string, BoardEntry[]>();
   private undecryptableSeq = 0;
 
   constructor(private readonly client: ConclaveClient) {
@@ -45,7 +45,7 @@ export class FeedStore {
     client.on('group.member', (e) => {
       if (e.change === 'joined' || e.change === 'left' || e.change === 'excluded') this.addNotice(e.group, e.peerId, e.change);
     });
-    client.on('board.stroke', (s) => this.addStroke(s));
+    client.on('board.entry', (e) => this.addEntry(e));
   }
 
   get(group: string): GroupFeed {
@@ -101,28 +101,23 @@ export class FeedStore {
     this.set(group, { ...feed, items, historyLimit: limit, hasMore: history.length >= limit, historyLoaded: true });
   }
 
-  private addStroke(s: BoardStroke) {
-    const feed = this.get(s.group);
+  private addEntry(e: BoardEntry) {
+    const feed = this.get(e.group);
     if (!feed.boardLoaded) {
-      const queued = this.pendingStrokes.get(s.group) ?? [];
-      queued.push(s);
-      this.pendingStrokes.set(s.group, queued);
+      const queued = this.pendingEntries.get(e.group) ?? [];
+      queued.push(e);
+      this.pendingEntries.set(e.group, queued);
       return;
     }
-    const board = applyStroke(feed.board, s);
-    if (board !== feed.board) this.set(s.group, { ...feed, board });
+    const board = applyEntries(feed.board, [e]);
+    if (board !== feed.board) this.set(e.group, { ...feed, board });
   }
 
-  /** A stroke this client drew and the peer accepted: shown at once, deduplicated against its echo. */
-  addOwnStroke(s: BoardStroke) {
-    this.addStroke(s);
-  }
-
+  /** Loads everything kept on the board; entries pushed meanwhile are applied too (order does not matter). */
   async loadBoard(group: string): Promise<void> {
-    const strokes = await this.client.call('board.state', { group });
-    let board = replay(strokes);
-    for (const s of this.pendingStrokes.get(group) ?? []) board = applyStroke(board, s);
-    this.pendingStrokes.delete(group);
+    const entries = await this.client.call('board.entries', { group });
+    const board = replay([...entries, ...(this.pendingEntries.get(group) ?? [])]);
+    this.pendingEntries.delete(group);
     this.set(group, { ...this.get(group), board, boardLoaded: true });
   }
 }

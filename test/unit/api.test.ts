@@ -46,6 +46,8 @@ function stubMethods(): PeerMethods {
     'chat.history': () => ({ not: 'an array' }) as never,
     'board.draw': notImplemented,
     'board.state': () => [],
+    'board.shape': notImplemented,
+    'board.entries': () => [],
     'keys.table': notImplemented,
     'net.info': () => ({ peerId, addresses: [], connections: [] }),
   };

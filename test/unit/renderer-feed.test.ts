@@ -45,18 +45,18 @@ test('history and live messages merge once each, oldest first, with undecryptabl
 
 test('strokes pushed while the board loads are applied after its state', async () => {
   let release!: (v: BoardStroke[]) => void;
-  const peer = scripted({ 'board.state': () => new Promise((r) => (release = r)) });
+  const peer = scripted({ 'board.entries': () => new Promise((r) => (release = r)) });
   const store = new FeedStore(peer.client);
   const loading = store.loadBoard(G);
-  peer.push('board.stroke', stroke('late'));
+  peer.push('board.entry', stroke('late'));
   release([stroke('early'), stroke('late')]);
   await loading;
   assert.deepEqual(
-    store.get(G).board.marks.map((m) => m.stroke.id),
+    store.get(G).board.objects.map((m) => m.id),
     ['early', 'late'],
   );
-  peer.push('board.stroke', stroke('next'));
-  assert.equal(store.get(G).board.marks.length, 3);
+  peer.push('board.entry', stroke('next'));
+  assert.equal(store.get(G).board.objects.length, 3);
 });
 
 test('subscribers hear every change and a group they never saw reads as empty', () => {
