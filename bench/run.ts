@@ -24,6 +24,7 @@ import { measureLkh, measurePairwise } from './reference.js';
 import { renderCharts, renderMarkdown } from './report.js';
 import { LATENCY_MS, WINDOW_MS, type ConclaveOp, type ConclaveOpResult } from './schemes/conclave.js';
 import type { LargeLeaveResult } from './schemes/conclave-large.js';
+import type { PartitionHealResult } from './schemes/conclave-partition.js';
 import { MLS_SUITE, measureMls } from './schemes/mls.js';
 import type { BenchResults, CryptoResult, MachineInfo, RekeyRow, RoleCost, SecurityMessages, SecurityRow } from './types.js';
 
@@ -46,6 +47,8 @@ const CONCLAVE_SIZES = quick ? [16, 64, 256, 1024] : [16, 64, 256, 1024, 4096];
 const LEAVE_ONLY = quick ? [1024] : [];
 /** The sampled leave (bench/schemes/conclave-large.ts) runs at these sizes; where they overlap the simulated sizes, both methods are compared (issue 17). */
 const SAMPLED_SIZES = [256, 1024, 10_000];
+/** Partition heal (issue 17 item 3): 4 partitions at these sizes. */
+const PARTITION_SIZES = [128, 1024];
 /**
  * Time limits are wall-clock: on a machine shared with other work (load average above the
  * core count) they are stretched by the load at the start of the run, so that a size is not
@@ -55,6 +58,7 @@ const LOAD_FACTOR = Math.min(4, Math.max(1, (os.loadavg()[0] ?? 0) / os.cpus().l
 const CONCLAVE_TIMEOUT_MS = (quick ? 25_000 : 6 * 60_000) * LOAD_FACTOR;
 /** The simulated leave at N = 1,024 in a quick run. */
 const LEAVE_ONLY_TIMEOUT_MS = 150_000 * LOAD_FACTOR;
+const PARTITION_TIMEOUT_MS = 240_000 * LOAD_FACTOR;
 const CONCLAVE_BUDGET_MS = (quick ? 50_000 : 30 * 60_000) * LOAD_FACTOR + (quick ? LEAVE_ONLY_TIMEOUT_MS : 0);
 
 function machine(): MachineInfo {
@@ -145,7 +149,7 @@ class SecurityCollector {
 }
 
 /** Runs one Conclave measurement in a child process with a time limit. */
-function conclaveWorker<R = ConclaveOpResult>(n: number, op: ConclaveOp | 'leave-large', timeoutMs: number): Promise<R | { error: string }> {
+function conclaveWorker<R = ConclaveOpResult>(n: number, op: ConclaveOp | 'leave-large' | 'heal4', timeoutMs: number): Promise<R | { error: string }> {
   return new Promise((done) => {
     const flags = ['--max-semi-space-size=64', '--max-old-space-size=12000', '--import', 'tsx'];
     const child = spawn(process.execPath, [...flags, join(here, 'conclave-worker.ts'), String(n), op], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -289,6 +293,22 @@ async function main(): Promise<void> {
       `conclave N=${n} leave (sampled): the excluder and its ${r.completers} planned completers running as engines and the other members' arrival times drawn from the latency model (bench/schemes/conclave-large.ts); ${r.row.messages} table publications, ${r.pairwise} pairwise entries; receiver CPU is the median of the completers and a sample of receivers; convergence ${r.convergence.ms ?? 'not reached'} ms.${simulated ? ' The whole group was simulated at this size too: both rows are in latest.json (method), the tables show the simulated one.' : ' Join, refresh and k > 1 are not measured at this size.'}`,
     );
     log(`conclave N=${n} leave (sampled): ${r.wallSeconds.toFixed(1)} s, ${r.row.bytes} B, ${r.row.messages} msgs, converged: ${r.convergence.ms ?? 'no'}`);
+  }
+  // Partitions healed (issue 17 item 3): 4 partitions, one exclusion in each.
+  results.partitionHeal = [];
+  for (const n of PARTITION_SIZES) {
+    const r = await conclaveWorker<PartitionHealResult>(n, 'heal4', PARTITION_TIMEOUT_MS);
+    if ('error' in r) {
+      notes.push(`conclave partition heal N=${n}: not measured — ${r.error}.`);
+      log(`conclave partition heal N=${n}: ${r.error}`);
+      continue;
+    }
+    results.partitionHeal.push(r.row);
+    const types = Object.entries(r.row.byType).map(([k, v]) => `${k} ${v.count} msgs / ${v.bytes} B`).join(', ');
+    notes.push(
+      `conclave partition heal N=${n}: ${r.row.parts} partitions of consecutive members, one exclusion in each at ${4} s, healed at 8 s (bench/schemes/conclave-partition.ts); ${r.row.ms === null ? 'not converged within 15 s of the heal' : `one TEK everywhere ${r.row.ms} ms after the heal`}; bytes until then (heartbeats left out, ${r.row.heartbeatBytes} B of them): ${types || 'none'}.`,
+    );
+    log(`conclave partition heal N=${n}: ${r.wallSeconds.toFixed(1)} s, ${r.row.bytes} B, converged: ${r.row.ms ?? 'no'}`);
   }
   for (const n of SIZES) if (!conclaveTried.has(n) && !notes.some((x) => x.startsWith(`conclave N=${n}:`))) notes.push(`conclave N=${n}: not measured in ${quick ? 'a --quick run' : 'this run'} (sizes simulated: ${CONCLAVE_SIZES.join(', ')}).`);
 
