@@ -1,6 +1,6 @@
 /**
  * @module bench/run
- * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only] [-- --network-only]`: measures rekey cost (conclave, mls,
+ * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only] [-- --network-only] [-- --conclave-only]`: measures rekey cost (conclave, mls,
  * lkh, pairwise), convergence at scale and crypto throughput, then writes
  * latest.json, latest.md and SVG charts to bench/results (docs/performance.md).
  * `--quick` runs a reduced set meant to finish in under 3 minutes on 2 cores.
@@ -8,7 +8,8 @@
  * `notes`, never filled in. `--render-only` redraws latest.md and the charts
  * from an existing latest.json (after a change to the report), measuring nothing.
  * `--network-only` runs the real-network section alone (10 and 50 peers) and writes
- * network.json beside latest.json, leaving latest.json as it is.
+ * network.json beside latest.json, leaving latest.json as it is. `--conclave-only` measures
+ * Conclave, LKH and pairwise (rekey, convergence, partitions) and skips MLS and the real network.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ const root = resolve(here, '..');
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const conclaveOnly = args.includes('--conclave-only');
 const outIndex = args.indexOf('--out');
 const outDir = outIndex >= 0 && args[outIndex + 1] ? resolve(args[outIndex + 1] as string) : join(here, 'results');
 const started = Date.now();
@@ -313,8 +315,9 @@ async function main(): Promise<void> {
   for (const n of SIZES) if (!conclaveTried.has(n) && !notes.some((x) => x.startsWith(`conclave N=${n}:`))) notes.push(`conclave N=${n}: not measured in ${quick ? 'a --quick run' : 'this run'} (sizes simulated: ${CONCLAVE_SIZES.join(', ')}).`);
 
   // MLS through ts-mls.
+  if (conclaveOnly) notes.push('--conclave-only: MLS, the real network and catch-up were not measured in this run.');
   const mlsDeadline = Date.now() + MLS_BUDGET_MS * LOAD_FACTOR;
-  for (const n of SIZES) {
+  for (const n of conclaveOnly ? [] : SIZES) {
     const mode = n <= MLS_FULL_FILL_MAX ? 'full' : 'targeted';
     if (Date.now() > mlsDeadline) {
       notes.push(`mls N=${n}: not measured (the run's MLS time budget of ${MLS_BUDGET_MS / 60_000} min was spent).`);
@@ -342,7 +345,7 @@ async function main(): Promise<void> {
   notes.push(`mls: ${MLS_SUITE} through ts-mls ${results.machine.tsMls} with its @noble crypto provider (faster than its WebCrypto default here); commits as PrivateMessage; ts-mls imports @noble/hashes without declaring it (the project provides 2.0.1 at top level).`);
   notes.push(`conclave: engine via the simulator, latency uniform in [${LATENCY_MS[0]}, ${LATENCY_MS[1]}] ms per delivery, no loss, W=16, V=16, heartbeat 1 s; each operation measured in a ${WINDOW_MS / 1000} s window on a freshly built group of N members; receiver CPU is the median other member.`);
   // Real network: 10 and 50 peers on loopback (bench/network.ts).
-  const net = await networkSection(quick, log);
+  const net = conclaveOnly ? { network: null, networkSizes: [], notes: [] } : await networkSection(quick, log);
   results.network = net.network;
   results.networkSizes = net.networkSizes;
   notes.push(...net.notes);
