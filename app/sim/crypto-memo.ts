@@ -12,7 +12,7 @@
  * signature, compared byte for byte (no hash of them stands in); the memo is
  * bounded (cleared at MAX_ENTRIES). Only the simulator uses it: the bench measures
  * CPU with a provider of its own, so every verify is paid there (docs/performance.md).
- * docs/simulator.md "Speed".
+ * docs/performance.md "Round three" (the simulator).
  */
 import type { CryptoProvider } from '../core/crypto-provider.js';
 import { equalBytes, toHex } from '../core/bytes.js';
