@@ -190,6 +190,14 @@ export function renderMarkdown(r: BenchResults, charts: { file: string; title: s
     for (const c of [...r.convergence].sort((a, b) => a.n - b.n || a.k - b.k)) out.push(`| ${c.n} | ${c.k} | ${c.ms === null ? `did not converge within the ${WINDOW_MS / 1000} s window` : fmt(c.ms)} |`);
   }
   out.push('');
+  if (r.partitionHeal && r.partitionHeal.length > 0) {
+    out.push('Partitions healed (issue 17 item 3): the group split into partitions, one exclusion in each, then healed; from the heal until every member holds one TEK (heartbeats left out of the bytes):');
+    out.push('');
+    out.push('| N | partitions | ms after the heal | bytes sent | bytes received (all members) | heartbeat bytes meanwhile |');
+    out.push('|---:|---:|---:|---:|---:|---:|');
+    for (const h of r.partitionHeal) out.push(`| ${h.n} | ${h.parts} | ${h.ms === null ? 'not converged within 15 s' : fmt(h.ms)} | ${fmt(h.bytes)} | ${fmt(h.bytesIn)} | ${fmt(h.heartbeatBytes)} |`);
+    out.push('');
+  }
   if (r.heartbeat && r.heartbeat.length > 0) {
     out.push('Heartbeats in steady state (control bytes per member per minute):');
     out.push('');

@@ -1,6 +1,6 @@
 /**
  * @module bench/run
- * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only] [-- --network-only]`: measures rekey cost (conclave, mls,
+ * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only] [-- --network-only] [-- --conclave-only]`: measures rekey cost (conclave, mls,
  * lkh, pairwise), convergence at scale and crypto throughput, then writes
  * latest.json, latest.md and SVG charts to bench/results (docs/performance.md).
  * `--quick` runs a reduced set meant to finish in under 3 minutes on 2 cores.
@@ -8,7 +8,8 @@
  * `notes`, never filled in. `--render-only` redraws latest.md and the charts
  * from an existing latest.json (after a change to the report), measuring nothing.
  * `--network-only` runs the real-network section alone (10 and 50 peers) and writes
- * network.json beside latest.json, leaving latest.json as it is.
+ * network.json beside latest.json, leaving latest.json as it is. `--conclave-only` measures
+ * Conclave, LKH and pairwise (rekey, convergence, partitions) and skips MLS and the real network.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { measureLkh, measurePairwise } from './reference.js';
 import { renderCharts, renderMarkdown } from './report.js';
 import { LATENCY_MS, WINDOW_MS, type ConclaveOp, type ConclaveOpResult } from './schemes/conclave.js';
 import type { LargeLeaveResult } from './schemes/conclave-large.js';
+import type { PartitionHealResult } from './schemes/conclave-partition.js';
 import { MLS_SUITE, measureMls } from './schemes/mls.js';
 import type { BenchResults, CryptoResult, MachineInfo, RekeyRow, RoleCost, SecurityMessages, SecurityRow } from './types.js';
 
@@ -32,6 +34,7 @@ const root = resolve(here, '..');
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const conclaveOnly = args.includes('--conclave-only');
 const outIndex = args.indexOf('--out');
 const outDir = outIndex >= 0 && args[outIndex + 1] ? resolve(args[outIndex + 1] as string) : join(here, 'results');
 const started = Date.now();
@@ -46,6 +49,8 @@ const CONCLAVE_SIZES = quick ? [16, 64, 256, 1024] : [16, 64, 256, 1024, 4096];
 const LEAVE_ONLY = quick ? [1024] : [];
 /** The sampled leave (bench/schemes/conclave-large.ts) runs at these sizes; where they overlap the simulated sizes, both methods are compared (issue 17). */
 const SAMPLED_SIZES = [256, 1024, 10_000];
+/** Partition heal (issue 17 item 3): 4 partitions at these sizes. */
+const PARTITION_SIZES = [128, 1024];
 /**
  * Time limits are wall-clock: on a machine shared with other work (load average above the
  * core count) they are stretched by the load at the start of the run, so that a size is not
@@ -55,6 +60,7 @@ const LOAD_FACTOR = Math.min(4, Math.max(1, (os.loadavg()[0] ?? 0) / os.cpus().l
 const CONCLAVE_TIMEOUT_MS = (quick ? 25_000 : 6 * 60_000) * LOAD_FACTOR;
 /** The simulated leave at N = 1,024 in a quick run. */
 const LEAVE_ONLY_TIMEOUT_MS = 150_000 * LOAD_FACTOR;
+const PARTITION_TIMEOUT_MS = 240_000 * LOAD_FACTOR;
 const CONCLAVE_BUDGET_MS = (quick ? 50_000 : 30 * 60_000) * LOAD_FACTOR + (quick ? LEAVE_ONLY_TIMEOUT_MS : 0);
 
 function machine(): MachineInfo {
@@ -145,7 +151,7 @@ class SecurityCollector {
 }
 
 /** Runs one Conclave measurement in a child process with a time limit. */
-function conclaveWorker<R = ConclaveOpResult>(n: number, op: ConclaveOp | 'leave-large', timeoutMs: number): Promise<R | { error: string }> {
+function conclaveWorker<R = ConclaveOpResult>(n: number, op: ConclaveOp | 'leave-large' | 'heal4', timeoutMs: number): Promise<R | { error: string }> {
   return new Promise((done) => {
     const flags = ['--max-semi-space-size=64', '--max-old-space-size=12000', '--import', 'tsx'];
     const child = spawn(process.execPath, [...flags, join(here, 'conclave-worker.ts'), String(n), op], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -290,11 +296,28 @@ async function main(): Promise<void> {
     );
     log(`conclave N=${n} leave (sampled): ${r.wallSeconds.toFixed(1)} s, ${r.row.bytes} B, ${r.row.messages} msgs, converged: ${r.convergence.ms ?? 'no'}`);
   }
+  // Partitions healed (issue 17 item 3): 4 partitions, one exclusion in each.
+  results.partitionHeal = [];
+  for (const n of PARTITION_SIZES) {
+    const r = await conclaveWorker<PartitionHealResult>(n, 'heal4', PARTITION_TIMEOUT_MS);
+    if ('error' in r) {
+      notes.push(`conclave partition heal N=${n}: not measured — ${r.error}.`);
+      log(`conclave partition heal N=${n}: ${r.error}`);
+      continue;
+    }
+    results.partitionHeal.push(r.row);
+    const types = Object.entries(r.row.byType).map(([k, v]) => `${k} ${v.count} msgs / ${v.bytes} B`).join(', ');
+    notes.push(
+      `conclave partition heal N=${n}: ${r.row.parts} partitions of consecutive members, one exclusion in each at ${4} s, healed at 8 s (bench/schemes/conclave-partition.ts); ${r.row.ms === null ? 'not converged within 15 s of the heal' : `one TEK everywhere ${r.row.ms} ms after the heal`}; bytes until then (heartbeats left out, ${r.row.heartbeatBytes} B of them): ${types || 'none'}.`,
+    );
+    log(`conclave partition heal N=${n}: ${r.wallSeconds.toFixed(1)} s, ${r.row.bytes} B, converged: ${r.row.ms ?? 'no'}`);
+  }
   for (const n of SIZES) if (!conclaveTried.has(n) && !notes.some((x) => x.startsWith(`conclave N=${n}:`))) notes.push(`conclave N=${n}: not measured in ${quick ? 'a --quick run' : 'this run'} (sizes simulated: ${CONCLAVE_SIZES.join(', ')}).`);
 
   // MLS through ts-mls.
+  if (conclaveOnly) notes.push('--conclave-only: MLS, the real network and catch-up were not measured in this run.');
   const mlsDeadline = Date.now() + MLS_BUDGET_MS * LOAD_FACTOR;
-  for (const n of SIZES) {
+  for (const n of conclaveOnly ? [] : SIZES) {
     const mode = n <= MLS_FULL_FILL_MAX ? 'full' : 'targeted';
     if (Date.now() > mlsDeadline) {
       notes.push(`mls N=${n}: not measured (the run's MLS time budget of ${MLS_BUDGET_MS / 60_000} min was spent).`);
@@ -322,7 +345,7 @@ async function main(): Promise<void> {
   notes.push(`mls: ${MLS_SUITE} through ts-mls ${results.machine.tsMls} with its @noble crypto provider (faster than its WebCrypto default here); commits as PrivateMessage; ts-mls imports @noble/hashes without declaring it (the project provides 2.0.1 at top level).`);
   notes.push(`conclave: engine via the simulator, latency uniform in [${LATENCY_MS[0]}, ${LATENCY_MS[1]}] ms per delivery, no loss, W=16, V=16, heartbeat 1 s; each operation measured in a ${WINDOW_MS / 1000} s window on a freshly built group of N members; receiver CPU is the median other member.`);
   // Real network: 10 and 50 peers on loopback (bench/network.ts).
-  const net = await networkSection(quick, log);
+  const net = conclaveOnly ? { network: null, networkSizes: [], notes: [] } : await networkSection(quick, log);
   results.network = net.network;
   results.networkSizes = net.networkSizes;
   notes.push(...net.notes);

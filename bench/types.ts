@@ -71,6 +71,22 @@ export interface ConvergenceRow {
   ms: number | null;
 }
 
+/** Issue 17 item 3: a group split into `parts` partitions, one exclusion in each, then healed. */
+export interface PartitionHealRow {
+  n: number;
+  parts: number;
+  /** Bytes put on the wire from the heal until every member holds one TEK (heartbeats left out; a multicast counts once). */
+  bytes: number;
+  /** The same bytes counted at every member that received them. */
+  bytesIn: number;
+  /** Virtual ms from the heal until every remaining member holds the same TEK and blocklist (null: not within the window). */
+  ms: number | null;
+  /** Heartbeat bytes sent in the same interval (they go on regardless; not in `bytes`). */
+  heartbeatBytes: number;
+  /** Non-heartbeat messages in the interval, by type. */
+  byType: Record<string, { count: number; bytes: number }>;
+}
+
 export interface NetworkResult {
   peers: number;
   chatP50Ms: number;
@@ -130,6 +146,8 @@ export interface BenchResults {
   machine: MachineInfo;
   rekey: RekeyRow[];
   convergence: ConvergenceRow[];
+  /** extra (issue 17 item 3): partitions healed. */
+  partitionHeal?: PartitionHealRow[];
   /** The largest real-network run (50 peers; 10 where only that ran). */
   network: NetworkResult | null;
   /** extra (issue 17 item 5): every real-network run of this bench, smallest first (10 and 50 peers). */

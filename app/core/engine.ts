@@ -292,32 +292,30 @@ export class GroupEngine {
     const core = this.core;
     const st = core.s.state;
     if (st === 'left' || st === 'excluded') return undefined;
+    // Called after every input in the simulator: no closure per call (earlier() is module-level).
     let d = Infinity;
-    const at = (t: number | null | undefined) => {
-      if (t !== null && t !== undefined && t < d) d = t;
-    };
-    at(core.timers.get('listen'));
+    d = earlier(d, core.timers.get('listen'));
     if (core.join) {
-      if (core.join.certificate === null) at(core.join.attemptAt);
-      for (const w of core.join.wanted.values()) at(w.retryAt);
+      if (core.join.certificate === null) d = earlier(d, core.join.attemptAt);
+      for (const w of core.join.wanted.values()) d = earlier(d, w.retryAt);
     }
     if (st === 'member') {
-      at(core.timers.earliest());
+      d = earlier(d, core.timers.earliest());
       for (const t of core.tables.values()) {
-        at(t.completeAt);
-        at(t.fetchAt);
+        d = earlier(d, t.completeAt);
+        d = earlier(d, t.fetchAt);
       }
-      for (const c of core.claims.values()) at(c);
-      for (const f of core.fetches.values()) at(f.at);
-      for (const l of core.leaveExclusions.values()) at(l);
+      for (const c of core.claims.values()) d = earlier(d, c);
+      for (const f of core.fetches.values()) d = earlier(d, f.at);
+      for (const l of core.leaveExclusions.values()) d = earlier(d, l);
       const p = core.s.params;
       if (ownsTek(core)) {
-        if (p.refreshRevisionMs > 0) at(core.s.lastRevisionRefreshAt + p.refreshRevisionMs);
-        if (p.refreshVersionMs > 0) at(core.s.lastVersionRefreshAt + p.refreshVersionMs);
+        if (p.refreshRevisionMs > 0) d = earlier(d, core.s.lastRevisionRefreshAt + p.refreshRevisionMs);
+        if (p.refreshVersionMs > 0) d = earlier(d, core.s.lastVersionRefreshAt + p.refreshVersionMs);
       }
     }
-    if (st !== 'member') at(expiryAt(core));
-    if (core.panel && st === 'member') at(core.panel.nextDeadline());
+    if (st !== 'member') d = earlier(d, expiryAt(core));
+    if (core.panel && st === 'member') d = earlier(d, core.panel.nextDeadline());
     return d === Infinity ? undefined : d;
   }
 
@@ -351,4 +349,9 @@ export class GroupEngine {
   buildRosterIndex(): void {
     rosterSlots(this.core);
   }
+}
+
+/** The earlier of a deadline and an optional time. */
+function earlier(d: number, t: number | null | undefined): number {
+  return t !== null && t !== undefined && t < d ? t : d;
 }

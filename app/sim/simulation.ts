@@ -30,6 +30,7 @@ import type { EngineEvent, GroupParams, MemberKey } from '../core/types.js';
 import { DEFAULT_PARAMS, symbolsFromBytes } from '../core/params.js';
 import { fromHex } from '../core/bytes.js';
 import { nodeCrypto } from '../crypto/node.js';
+import { memoizedVerify } from './crypto-memo.js';
 import { FractionalPanel } from '../fractional/panel-hook.js';
 import type { Scenario } from './scenario.js';
 import type { RecordedControl } from './oracle.js';
@@ -86,7 +87,8 @@ export class Simulation {
       policy: { exclude: 'any-member' },
     };
     this.seed = options.seed;
-    this.crypto = options.crypto ?? nodeCrypto;
+    // Default: Node's crypto with verifies remembered across members (same answers; sim/crypto-memo.ts).
+    this.crypto = options.crypto ?? memoizedVerify(nodeCrypto);
     this.network = new SimNetwork(scenario.network, options.seed, this.queue);
     this.recorder = new Recorder(this);
     this.driver = new ScenarioDriver(this);

@@ -67,7 +67,7 @@ export function countingCrypto(base: CryptoProvider): CryptoProvider {
 }
 const crypto = countingCrypto(nodeCrypto);
 
-interface Sent {
+export interface Sent {
   at: number;
   from: string;
   kind: 'publish' | 'unicast';
@@ -91,7 +91,7 @@ interface Call {
   bytesIn: number;
 }
 
-class Recorder {
+export class Recorder {
   cpu = new Map<string, Call[]>();
   /** While set, engine calls are not recorded (the timed copies of the initiator, outside the simulation). */
   paused = false;
@@ -153,7 +153,7 @@ class Recorder {
 type AnyFn = (...args: never[]) => unknown;
 
 /** Installs the CPU/transmit wrappers on GroupEngine; returns the uninstaller. */
-function instrument(rec: Recorder): () => void {
+export function instrument(rec: Recorder): () => void {
   const proto = GroupEngine.prototype as unknown as Record<string, AnyFn>;
   const saved: [string, AnyFn][] = [];
   const nowArg: Record<string, number> = { receive: 3, tick: 0, exclude: 1, leave: 0, send: 1, addContacts: 1 };
@@ -242,7 +242,7 @@ export interface ConclaveOpResult {
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(MsgType).map(([k, v]) => [v, k]));
 
-function byType(sent: Sent[]): Record<string, { count: number; bytes: number }> {
+export function byType(sent: Sent[]): Record<string, { count: number; bytes: number }> {
   const out: Record<string, { count: number; bytes: number }> = {};
   for (const s of sent) {
     const k = `${TYPE_NAMES.get(s.type) ?? `type${s.type}`} ${s.kind}`;

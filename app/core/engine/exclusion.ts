@@ -107,15 +107,16 @@ export function onTable(core: EngineCore, from: MemberKey, m: Extract<Message, {
     let kept = 0;
     for (const x of core.tables.values()) if (x.header.excluder === h.excluder) kept++;
     ensure(kept < MAX_TABLES_PER_EXCLUDER, 'not-authorized', `${short(h.excluder)} has ${kept} tables in flight already`);
-    t = newTableState(core, h, headerBytes, m.headerSignature, now);
+    t = newTableState(core, h, headerBytes, m.headerSignature, now, id);
   } else if (!equalBytes(t.headerSignature, m.headerSignature)) {
     ensure(headerSignatureOk(core, h, headerBytes, m.headerSignature), 'bad-signature', 'table header signature does not verify');
   }
   const p = core.s.params;
   const unusable = unusableSlots(core, t.header);
   for (const e of m.entries) {
-    ensure(e.slot >= 1 && e.slot <= p.V * p.W, 'invalid', `entry for slot ${e.slot} outside the KEK table`);
-    ensure(!unusable.has(e.slot), 'invalid', `entry under ${slotName(e.slot, p.V)}, a KEK an excluded member knew`);
+    // The detail text is built only for a rejection (this runs for every entry of every publication).
+    if (e.slot < 1 || e.slot > p.V * p.W) throw new RemoteProtocolError('invalid', `entry for slot ${e.slot} outside the KEK table`);
+    if (unusable.has(e.slot)) throw new RemoteProtocolError('invalid', `entry under ${slotName(e.slot, p.V)}, a KEK an excluded member knew`);
   }
   const known = core.tables.get(id);
   if (known) {

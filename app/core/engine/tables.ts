@@ -12,7 +12,7 @@
 import { ENTRY_AAD, LABEL, MAX_REVISION_JUMP, MAX_TABLE_HASH_STEPS, ZERO_NONCE, headerIds, heldKey, pidOf, publish, reject, type EngineCore, type TableState } from './context.js';
 import { pairwise } from './sealing.js';
 import { type MemberKey } from '../types.js';
-import { ensure } from '../errors.js';
+import { RemoteProtocolError, ensure } from '../errors.js';
 import { concat, equalBytes, fromHex, toHex, utf8 } from '../bytes.js';
 import { kekSlot, slotName, slotsOf } from '../params.js';
 import { advanceRevision, wrapKey } from '../keys.js';
@@ -23,11 +23,12 @@ export function commitTek(core: EngineCore, header: Pick<TableHeader, 'excluder'
   return core.crypto.sha256(concat(LABEL('tek-commitment'), core.groupBytes, fromHex(header.excluder), utf8(`${header.newVersion}:${header.createdAt}`), tekPrime));
 }
 
-export function newTableState(core: EngineCore, header: TableHeader, headerBytes: Uint8Array, headerSignature: Uint8Array, now: number): TableState {
-  const id = core.crypto.sha256(concat(LABEL('table-id'), headerBytes)).slice(0, 16);
+/** `idHex`: the table ID when the caller has it already (headerId), so it is not hashed twice. */
+export function newTableState(core: EngineCore, header: TableHeader, headerBytes: Uint8Array, headerSignature: Uint8Array, now: number, idHex?: string): TableState {
+  const id = idHex !== undefined ? fromHex(idHex) : core.crypto.sha256(concat(LABEL('table-id'), headerBytes)).slice(0, 16);
   return {
     id,
-    idHex: toHex(id),
+    idHex: idHex ?? toHex(id),
     header,
     headerBytes,
     headerSignature,
@@ -165,7 +166,9 @@ export function checkReplaced(core: EngineCore, h: TableHeader): void {
     ensure(allowed.has(r.slot) && r.slot > last, 'invalid', 'a table may replace only its targets\' KEKs, each once, in order');
     // T1: deriving a replacement steps the old KEK to the named revision: at most MAX_REVISION_JUMP steps.
     const known = heldKey(core, r.slot) ?? core.s.slotDir[String(r.slot)];
-    if (known && known.version === r.version) ensure(r.revision - known.revision <= MAX_REVISION_JUMP, 'invalid', `replaced ${slotName(r.slot, core.s.params.V)} at revision ${r.revision}, more than ${MAX_REVISION_JUMP} steps past ${known.revision}`);
+    if (known && known.version === r.version && r.revision - known.revision > MAX_REVISION_JUMP) {
+      throw new RemoteProtocolError('invalid', `replaced ${slotName(r.slot, core.s.params.V)} at revision ${r.revision}, more than ${MAX_REVISION_JUMP} steps past ${known.revision}`);
+    }
     last = r.slot;
   }
 }
