@@ -76,7 +76,7 @@ export function Attachment({ group, file }: { group: string; file: FileAttachmen
 
   const state = ready ? 'ready' : status?.state === 'failed' ? 'failed' : 'sending';
   return (
-    <div className={`attachment ${picture ? 'picture' : 'card'} ${state}`} data-testid="attachment" data-name={file.name} data-size={file.size} data-state={state} data-file-id={file.id} data-sha256={file.sha256}>
+    <div className={`attachment ${picture ? 'picture' : 'file-card'} ${state}`} data-testid="attachment" data-name={file.name} data-size={file.size} data-state={state} data-file-id={file.id} data-sha256={file.sha256}>
       {picture && (full ?? file.thumb) && <img src={full ?? file.thumb} alt={file.name} className={full ? 'full' : 'thumb'} data-testid="attachment-image" data-full={full ? 'true' : undefined} />}
       <div className="attachment-meta">
         {!picture && <FileGlyph />}
@@ -104,7 +104,7 @@ export function Attachment({ group, file }: { group: string; file: FileAttachmen
 /** A file this client is still sending: its message does not exist yet. */
 export function PendingAttachment({ upload, onDismiss }: { upload: PendingUpload; onDismiss(): void }) {
   return (
-    <div className={`attachment card ${upload.state}`} data-testid="attachment" data-name={upload.name} data-size={upload.size} data-state={upload.state} data-pending="true">
+    <div className={`attachment file-card ${upload.state}`} data-testid="attachment" data-name={upload.name} data-size={upload.size} data-state={upload.state} data-pending="true">
       <div className="attachment-meta">
         <FileGlyph />
         <div className="attachment-text">

@@ -84,7 +84,7 @@ export function Chat({ group, members, store, active, onRead }: Props) {
     } else if (stickToBottom.current) {
       el.scrollTop = el.scrollHeight;
     }
-  }, [feed.items, active]);
+  }, [feed.items, active, uploads.length]);
 
   const onScroll = () => {
     const el = listRef.current;
