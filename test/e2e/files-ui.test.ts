@@ -125,13 +125,8 @@ before(async () => {
   rmSync(join(ROOT, 'dist', 'renderer'), { recursive: true, force: true });
   await ensureBuilt(ROOT, () => undefined);
   for (const name of ['Alice', 'Bob', 'Carol', 'Dave']) peers.set(name, await startWebPeer(name, join(dirs.path, 'profiles')));
-  context = await chromium.launchPersistentContext(join(dirs.path, 'chromium'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 860 },
-    colorScheme: 'light',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const flags = ['no-sandbox', 'disable-gpu', 'disable-background-networking', 'disable-component-update', 'disable-sync', 'no-first-run'].map((f) => `--${f}`);
+  context = await chromium.launchPersistentContext(join(dirs.path, 'chromium'), { executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 860 }, colorScheme: 'light', args: flags });
 });
 
 after(async () => {
