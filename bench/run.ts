@@ -20,6 +20,7 @@ import { nobleCrypto, systemRng } from '../app/crypto/noble.js';
 import { nodeCrypto } from '../app/crypto/node.js';
 import { opsPerCpuSecond, round } from './measure.js';
 import { measureCatchUp } from './catchup.js';
+import { measureFiles } from './files.js';
 import { networkSection } from './network.js';
 import { measureLkh, measurePairwise } from './reference.js';
 import { renderCharts, renderMarkdown } from './report.js';
@@ -358,6 +359,14 @@ async function main(): Promise<void> {
     } catch (err) {
       notes.push(`network: catch-up not measured — ${(err as Error).message}.`);
     }
+  }
+  // File transfer between two peers, and chat latency while it runs (bench/files.ts, issue 18 §1).
+  try {
+    const f = await measureFiles(quick ? 20 : 50, log);
+    results.files = { throughputMBps: f.throughputMBps, chatP95DuringMs: f.chatP95DuringMs, sizeMB: f.sizeMB };
+    notes.push(`files (bench/files.ts): ${f.sizeMB} MiB from one peer process to another on loopback at ${f.throughputMBps} MiB/s (fetch, hash check and store of every chunk); chat p95 during it ${f.chatP95DuringMs} ms over ${f.chatSamples} messages.`);
+  } catch (err) {
+    notes.push(`files: not measured — ${(err as Error).message}.`);
   }
   notes.push(`load: the 1-minute load average at the end of the run was ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores (other work on the machine inflates CPU and latency figures).`);
 

@@ -144,6 +144,8 @@ export interface MachineInfo {
 
 export interface BenchResults {
   machine: MachineInfo;
+  /** issue 18 §1 (bench/files.ts): one file between two peers on loopback, MiB/s, and chat p95 (ms) while it goes. */
+  files?: { throughputMBps: number; chatP95DuringMs: number; sizeMB: number };
   rekey: RekeyRow[];
   convergence: ConvergenceRow[];
   /** extra (issue 17 item 3): partitions healed. */

@@ -46,6 +46,38 @@ export const ReplyQuote = z.object({
 /** One emoji on a message and who put it there (peer IDs, in the order they reacted). */
 export const Reaction = z.object({ emoji: z.string().min(1).max(16), by: z.array(PeerIdString) });
 
+/**
+ * A file or picture a message carries (issue 18 §1): what a client shows before
+ * the content is here. The content key never reaches a client; the content is
+ * read with `file.read` once `file.status` (or `file.progress`) says `ready`.
+ */
+export const FileAttachment = z.object({
+  /** The file's ID (32 hex): names it in `file.*` calls and events. */
+  id: MessageIdString,
+  name: z.string().max(255),
+  size: z.number().int().min(0),
+  mime: z.string().max(127),
+  /** SHA-256 of the content, hex. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** A picture's thumbnail as a data URL (JPEG, PNG or WebP), made by the sender. */
+  thumb: z.string().max(24 * 1024).optional(),
+});
+export type FileAttachment = z.infer<typeof FileAttachment>;
+
+/** Where a file's content stands on this device. */
+export const FileState = z.enum(['fetching', 'ready', 'failed']);
+export const FileStatus = z.object({
+  group: GroupIdString,
+  file: MessageIdString,
+  state: FileState,
+  /** Bytes of content held on this device (sealed chunks, counted as plaintext). */
+  have: z.number().int().min(0),
+  size: z.number().int().min(0),
+  /** Why it failed, or why it is waiting (no member online that holds it, over the size limit). */
+  detail: z.string().max(300).optional(),
+});
+export type FileStatus = z.infer<typeof FileStatus>;
+
 export const ChatMessage = z.object({
   id: z.string(),
   group: GroupIdString,
@@ -61,6 +93,8 @@ export const ChatMessage = z.object({
   editedAt: z.number().optional(),
   /** Deleted by its author: a tombstone (text empty, no reactions). */
   deleted: z.boolean().optional(),
+  /** A file message (issue 18 §1): `text` is its name. */
+  file: FileAttachment.optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
@@ -281,6 +315,34 @@ export const Methods = {
     params: z.object({ group: GroupIdString, limit: z.number().int().min(1).max(10000).optional() }),
     result: z.array(ChatMessage),
   },
+  /** Search this device's decrypted history of the group (issue 18 §3): newest first. */
+  'chat.search': {
+    params: z.object({ group: GroupIdString, query: z.string().min(1).max(200), limit: z.number().int().min(1).max(500).optional() }),
+    result: z.array(ChatMessage),
+  },
+  /**
+   * Sending a file from a client (issue 18 §1): `begin` with its name, size and type
+   * (refused past this peer's size limit, code `tooLarge`), `chunk` its bytes in
+   * order (base64, at most 512 KiB each, `offset` the bytes sent before), `finish`
+   * to send the file message; `cancel` drops an upload. An upload idle 5 minutes is dropped.
+   */
+  'file.begin': {
+    params: z.object({ group: GroupIdString, name: z.string().min(1).max(255), size: z.number().int().min(0), mime: z.string().max(127).optional(), thumb: z.string().max(24 * 1024).optional() }),
+    result: z.object({ upload: MessageIdString, maxBytes: z.number().int() }),
+  },
+  'file.chunk': {
+    params: z.object({ upload: MessageIdString, offset: z.number().int().min(0), data: z.string().max(700_000) }),
+    result: z.object({ received: z.number().int() }),
+  },
+  'file.finish': { params: z.object({ upload: MessageIdString }), result: ChatMessage },
+  'file.cancel': { params: z.object({ upload: MessageIdString }), result: z.object({ ok: z.literal(true) }) },
+  /** Where a received (or sent) file stands on this device. */
+  'file.status': { params: z.object({ group: GroupIdString, file: MessageIdString }), result: FileStatus },
+  /** Bytes of a file held whole on this device (`ready`), base64, at most 512 KiB per call. */
+  'file.read': {
+    params: z.object({ group: GroupIdString, file: MessageIdString, offset: z.number().int().min(0), length: z.number().int().min(1).max(512 * 1024) }),
+    result: z.object({ data: z.string(), size: z.number().int() }),
+  },
   'board.draw': { params: z.object({ group: GroupIdString, stroke: Stroke }), result: z.object({ ok: z.literal(true) }) },
   'board.state': { params: z.object({ group: GroupIdString }), result: z.array(BoardStroke) },
   /** Writes one version of a whiteboard object (issue 18 §4): create, move, resize, restyle, delete. */
@@ -307,6 +369,8 @@ export const Events = {
   'board.stroke': BoardStroke,
   /** A board entry was kept (a stroke or an object version, own ones too). */
   'board.entry': BoardEntry,
+  /** A file's content is arriving (or arrived, or failed) on this device. */
+  'file.progress': FileStatus,
   /** Reconciliation is bringing back missing messages (issue 19 §4): `received` of `total`; `done` once the session ends. */
   'chat.catchUp': z.object({ group: GroupIdString, received: z.number().int().min(0), total: z.number().int().min(0), done: z.boolean() }),
   'group.member': z.object({
@@ -339,4 +403,6 @@ export const ErrorCodes = {
   notAllowed: -32003,
   badInvite: -32004,
   expiredInvite: -32005,
+  /** A file over this peer's size limit (issue 18 §1). */
+  tooLarge: -32006,
 } as const;

@@ -28,6 +28,8 @@ import { memberKeyOfPeer } from '../net/ids.js';
 import { ErrorCodes, type GroupSummary, type Member, type Params } from '../api/contract.js';
 import { keysTableResult } from './key-panel.js';
 import { Emoji } from './payload.js';
+import { searchMessages } from './search.js';
+import type { FileMethodName } from './files-api.js';
 import { ApiError, type PeerMethods } from '../api/handler.js';
 import { LocalProtocolError } from '../core/errors.js';
 import type { ExclusionPolicy, MemberKey } from '../core/types.js';
@@ -103,7 +105,7 @@ function requireMember(rt: GroupRuntime, group: string): void {
  * The method table. One object literal on purpose (over 80 lines): it reads as
  * the list of methods of the contract, each a few lines that call one command.
  */
-export function peerMethods(parts: JoinParts, options: MethodOptions): PeerMethods {
+export function peerMethods(parts: JoinParts, options: MethodOptions): Omit<PeerMethods, FileMethodName> {
   const { ctx, host, transport } = parts;
   const { node, profile, groups, selfKey, selfPeerId, identity } = ctx;
   const pendingJoins = new Set<string>();
@@ -262,6 +264,7 @@ export function peerMethods(parts: JoinParts, options: MethodOptions): PeerMetho
       return { ok: true as const };
     },
     'chat.history': ({ group, limit }) => runtime(group).chatHistory(limit ?? 500),
+    'chat.search': ({ group, query, limit }) => searchMessages(runtime(group).chatHistory(Number.MAX_SAFE_INTEGER), query, limit ?? 50),
     'board.draw': async ({ group, stroke }) => {
       const rt = runtime(group);
       requireMember(rt, group);

@@ -37,7 +37,7 @@ import { LocalProtocolError } from '../core/errors.js';
 import type { BoardEntry, BoardStroke, ChatMessage, ShapeOp, Stroke } from '../api/contract.js';
 import type { EventSink } from '../api/handler.js';
 import type { GroupRecord, Profile } from '../store/profile.js';
-import { decodePayload, encodePayload, MAX_BODY_CHARS, signMessage, type ChatAction, type Body, type SignedMessage } from './payload.js';
+import { decodePayload, encodePayload, MAX_BODY_CHARS, signMessage, type ChatAction, type Body, type FileBody, type SignedMessage } from './payload.js';
 import { checkAuthorship, type AuthorshipContext } from './authorship.js';
 import { admit } from './admission.js';
 import { BoardShare } from './board-share.js';
@@ -191,6 +191,17 @@ export class GroupRuntime {
     return this.afterPublish(() => {
       this.history.keep(m, sender, name, m.at);
       return this.history.message(m.id) ?? { id: m.id, group: this.group, sender, senderName: name, text, sentAt: m.at, receivedAt: m.at };
+    });
+  }
+
+  /** Publishes a file message (issue 18 §1; its chunks are already on disk: files.ts); resolves once it is in this member's history. */
+  sendFile(body: FileBody): Promise<ChatMessage> {
+    const name = this.host.displayName();
+    const m = this.sendSigned(body);
+    const sender = this.host.peerIdOf(this.host.selfKey);
+    return this.afterPublish(() => {
+      this.history.keep(m, sender, name, m.at);
+      return this.history.message(m.id) ?? { id: m.id, group: this.group, sender, senderName: name, text: body.name, sentAt: m.at, receivedAt: m.at };
     });
   }
 

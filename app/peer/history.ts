@@ -35,7 +35,7 @@ import type { MemberKey } from '../core/types.js';
 import type { Profile } from '../store/profile.js';
 import { boardSupport } from '../api/board-model.js';
 import { boardState } from './board.js';
-import { parseBody, SignedMessage } from './payload.js';
+import { parseBody, SignedMessage, type FileBody } from './payload.js';
 import { SeqRanges, type Range } from './seq-ranges.js';
 import { ChatAnnotations } from './chat-annotations.js';
 
@@ -81,6 +81,10 @@ export class GroupHistory {
   private nextOwn = 1;
   private skipNext: [number, number] | undefined;
   private joinedTekVersion: number | null = null;
+  /** File messages (issue 18 §1) by file ID: the body with its content key, for files.ts. */
+  private readonly fileBodies = new Map<string, { body: FileBody; author: MemberKey }>();
+  /** Set by files.ts: a file message was kept (live, caught up or replayed). */
+  onFile: ((file: FileBody, author: MemberKey) => void) | null = null;
 
   constructor(
     private readonly profile: Profile,
@@ -179,10 +183,15 @@ export class GroupHistory {
     }
     const body = parseBody(m.b);
     if (!body) return null;
-    if (body.t === 'chat') {
-      const message: ChatMessage = { id: m.id, group: this.group, sender, senderName: name || body.name, text: body.text, sentAt: m.at, receivedAt };
+    if (body.t === 'chat' || body.t === 'file') {
+      const message: ChatMessage = { id: m.id, group: this.group, sender, senderName: name || (body.t === 'chat' ? body.name : ''), text: body.t === 'chat' ? body.text : body.name, sentAt: m.at, receivedAt };
+      if (body.t === 'file') {
+        message.file = { id: body.fid, name: body.name, size: body.size, mime: body.mime, sha256: body.sha256, ...(body.thumb ? { thumb: body.thumb } : {}) };
+        if (!this.fileBodies.has(body.fid)) this.fileBodies.set(body.fid, { body, author: m.a });
+        this.onFile?.(body, m.a);
+      }
       this.chat.set(`${sender}:${m.id}`, message);
-      this.notes.chat(sender, m.id, body.re);
+      this.notes.chat(sender, m.id, body.t === 'chat' ? body.re : undefined);
       return { kind: 'chat', message };
     }
     if (body.t === 'unknown') return { kind: 'none' };
@@ -268,6 +277,11 @@ export class GroupHistory {
     const key = this.notes.keyOf(id);
     const m = key ? this.chat.get(key) : undefined;
     return m ? this.notes.view(m) : null;
+  }
+
+  /** Every file message held: its body (with the content key) and author (files.ts). */
+  files(): { body: FileBody; author: MemberKey }[] {
+    return [...this.fileBodies.values()];
   }
 
   /** Messages from others received after `lastReadAt`. */

@@ -16,8 +16,10 @@
  *
  * Body kinds (`t`) are versioned by `BODY_KINDS`: 2.0 chat and stroke; 2.1 adds
  * react, edit, delete and a chat's `re` (reply); 2.2 adds shape (a whiteboard
- * object's version, app/api/board-model.ts). A kind this peer does not know
- * is held for numbering and not shown (issue 18 §2).
+ * object's version, app/api/board-model.ts) and file (issue 18 §1: a file's
+ * name, size, type, hashes and content key; its chunks travel apart, see
+ * files-chunks.ts). A kind this peer does not know is held for numbering and not
+ * shown (issue 18 §2).
  *
  * Invariants:
  * - `decodePayload` validates size, UTF-8, JSON shape and the body schemas of the
@@ -59,6 +61,40 @@ export const ReactBody = z.object({ t: z.literal('react'), target: MessageId, em
 export const EditBody = z.object({ t: z.literal('edit'), target: MessageId, text: z.string().min(1).max(16000) }).strict();
 /** Deletes `target` for good, leaving a tombstone; only its author's delete counts (body version 2.1). */
 export const DeleteBody = z.object({ t: z.literal('delete'), target: MessageId }).strict();
+/** A picture's thumbnail, inline: a small JPEG, PNG or WebP as a data URL. */
+export const MAX_THUMB_CHARS = 24 * 1024;
+const Thumb = z.string().max(MAX_THUMB_CHARS).regex(/^data:image\/(jpeg|png|webp);base64,[A-Za-z0-9+/]+={0,2}$/);
+/** Bounds of a file message (body version 2.2; files-chunks.ts plans the chunks). */
+export const FILE_BOUNDS = { maxBytes: 2 ** 31, minChunk: 64 * 1024, maxChunk: 8 * 1024 * 1024, maxChunks: 512 } as const;
+/**
+ * A file (issue 18 §1): `fid` names its chunks, `key` is the fresh content key they
+ * are sealed under (here, inside the TEK-sealed message, so only a member that
+ * could read this message can read the file), `sha256` the plaintext's hash,
+ * `hashes` the SHA-256 of each sealed chunk, concatenated, base64.
+ */
+export const FileBody = z
+  .object({
+    t: z.literal('file'),
+    fid: MessageId,
+    name: z.string().min(1).max(255),
+    size: z.number().int().min(0).max(FILE_BOUNDS.maxBytes),
+    mime: z.string().max(127).regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i),
+    sha256: Hex(64),
+    key: Hex(64),
+    chunk: z.number().int().min(FILE_BOUNDS.minChunk).max(FILE_BOUNDS.maxChunk),
+    count: z.number().int().min(0).max(FILE_BOUNDS.maxChunks),
+    hashes: z.string().max(Math.ceil((FILE_BOUNDS.maxChunks * 32) / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/),
+    thumb: Thumb.optional(),
+  })
+  .strict();
+export type FileBody = z.infer<typeof FileBody>;
+
+/** A file body's numbers agree: `count` chunks of `chunk` bytes cover `size`, one hash each. */
+export function fileBodyConsistent(f: FileBody): boolean {
+  if (f.count !== Math.ceil(f.size / f.chunk)) return false;
+  return Buffer.from(f.hashes, 'base64').length === f.count * 32 && Buffer.from(f.hashes, 'base64').toString('base64') === f.hashes;
+}
+
 /**
  * A body of a kind this peer does not know (a newer peer's): verified and kept for
  * its author's numbering, so reconciliation sees no gap, but never shown.
@@ -68,8 +104,8 @@ export interface UnknownBody {
   kind: string;
 }
 /** Body kinds by the version of this message format that introduced them (docs/protocol.md §13). */
-export const BODY_KINDS = { chat: '2.0', stroke: '2.0', react: '2.1', edit: '2.1', delete: '2.1', shape: '2.2' } as const;
-const Body = z.discriminatedUnion('t', [ChatBody, StrokeBody, ReactBody, EditBody, DeleteBody, ShapeBody]);
+export const BODY_KINDS = { chat: '2.0', stroke: '2.0', react: '2.1', edit: '2.1', delete: '2.1', shape: '2.2', file: '2.2' } as const;
+const Body = z.discriminatedUnion('t', [ChatBody, StrokeBody, ReactBody, EditBody, DeleteBody, ShapeBody, FileBody]);
 /** A body this peer writes and understands. */
 export type Body = z.infer<typeof Body>;
 /** A body as verified on receipt: a known one or an unknown kind. */
@@ -180,7 +216,7 @@ export function parseBody(text: string): ReceivedBody | null {
     return null;
   }
   const known = Body.safeParse(raw);
-  if (known.success) return known.data;
+  if (known.success) return known.data.t === 'file' && !fileBodyConsistent(known.data) ? null : known.data;
   const t = typeof raw === 'object' && raw !== null ? (raw as { t?: unknown }).t : undefined;
   if (typeof t === 'string' && /^[a-z][a-z0-9-]{0,31}$/.test(t) && !Object.hasOwn(BODY_KINDS, t)) return { t: 'unknown', kind: t };
   return null;

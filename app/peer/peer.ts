@@ -10,6 +10,7 @@
  *   per-destination send queues (bytes ↔ `GroupRuntime`);
  * - `mesh.ts`: addresses, dialling, peer exchange, mDNS, connection events;
  * - `catch-up.ts`: serving and asking for kept traffic (issue 5 §7);
+ * - `files.ts` (with `files-api.ts`): file chunks over `/conclave/file` (issue 18 §1);
  * - `join.ts` and `api-methods.ts`: the API's methods as peer commands;
  * - `group.ts` (with `history.ts`, `traffic.ts`, `state-file.ts`,
  *   `board-share.ts`, `admission.ts`): one group's engine and what it keeps.
@@ -18,7 +19,7 @@
  * validator or stream handler → GroupRuntime.receive → engine → events → API.
  *
  * Invariants:
- * - Start-up order: the three stream protocols are served and the connection
+ * - Start-up order: the stream protocols are served and the connection
  *   listeners and mesh timer run before any group is restored from the profile,
  *   and the API exists only after the restore; events raised before it (restore,
  *   early connections) have no subscriber and are dropped.
@@ -40,6 +41,8 @@ import { Mesh } from './mesh.js';
 import { CatchUp } from './catch-up.js';
 import { nodeCrypto } from '../crypto/node.js';
 import { peerMethods } from './api-methods.js';
+import { DEFAULT_MAX_FILE_BYTES, Files } from './files.js';
+import { fileMethods } from './files-api.js';
 import { ownAddresses, peerIdOf, type PeerContext } from './peer-context.js';
 
 export interface StartPeerOptions {
@@ -63,6 +66,8 @@ export interface StartPeerOptions {
   allow?: string[];
   /** 'none': invites carry no addresses (LAN-only sharing; mDNS finds the inviter). Default 'all'. */
   inviteAddresses?: 'all' | 'none';
+  /** The largest file this peer sends or fetches (issue 18 §1). Default 100 MiB. */
+  maxFileBytes?: number;
 }
 
 export interface RunningPeer {
@@ -136,6 +141,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identity: Profile
   const mesh = new Mesh(ctx, (rt, key) => void catchUp.ask(rt, key), options.relays ?? []);
   const transport = new Transport(ctx, mesh.reach);
   const invites = new InviteExchange(ctx);
+  const files = new Files(ctx, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
   const host: GroupHost = {
     selfKey: ctx.selfKey,
     profile,
@@ -150,6 +156,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identity: Profile
     onMember: (rt) => {
       catchUp.onMember(rt);
       invites.onMember(rt);
+      files.attach(rt);
     },
     invitesChanged: (rt) => invites.announce(rt),
     memberDeparted: (rt) => {
@@ -163,9 +170,11 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identity: Profile
   await catchUp.serve();
   await mesh.serve();
   await invites.serve();
+  await files.serve();
   mesh.listen();
   mesh.start();
   invites.start();
+  files.start();
 
   // ── restore groups from the profile ───────────────────────────────────────
   for (const gid of profile.groupIds()) {
@@ -184,7 +193,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identity: Profile
     }
   }
 
-  const methods = peerMethods({ ctx, host, mesh, transport, invites }, { inviteAddresses: options.inviteAddresses });
+  const methods = { ...peerMethods({ ctx, host, mesh, transport, invites }, { inviteAddresses: options.inviteAddresses }), ...fileMethods(ctx, files) };
   api = createApiHandler(methods, (method, err) => log(`api ${method}: ${err instanceof Error ? `${err.name}: ${err.message}` : 'error'}`));
 
   return {
@@ -199,6 +208,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identity: Profile
       mesh.stop();
       invites.stop();
       catchUp.stop();
+      files.stop();
       for (const rt of ctx.groups.values()) rt.stop();
       await Promise.resolve(node.stop()).catch(() => {});
       profile.close();

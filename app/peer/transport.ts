@@ -40,6 +40,7 @@ import type { MemberKey, RejectReason } from '../core/types.js';
 import type { GroupRuntime } from './group.js';
 import { admitGossip, admitUnicast, type Admission } from './membership-gate.js';
 import { PeerGuard, type GuardOptions } from './peer-guard.js';
+import { PROTOCOL_FILE } from './files-chunks.js';
 import { isConnected, isMemberAnywhere, isStranger, rosterStateOf, sleep, type PeerContext } from './peer-context.js';
 
 const MAX_QUEUED_SENDS = 256;
@@ -172,7 +173,7 @@ export class Transport {
   /**
    * Every inbound stream, before a byte is read (net/unicast `setStreamGate`):
    * blocked peers get nothing; members of any of our groups pass; catch-up and peer
-   * exchange serve only members (the handlers check the group), so others are
+   * exchange and file chunks serve only members (the handlers check the group), so others are
    * refused with a strike; while one of our groups is joining, others pass (a joiner
    * hears first from members it does not know yet); anyone else spends a token of
    * its peer's and its address's bucket.
@@ -184,7 +185,7 @@ export class Transport {
     const key = memberKeyOfPeer(remote);
     if (!key) return false;
     if (isMemberAnywhere(this.ctx.groups, key)) return true;
-    if (protocol === PROTOCOL_CATCHUP || protocol === PROTOCOL_PEERS) {
+    if (protocol === PROTOCOL_CATCHUP || protocol === PROTOCOL_PEERS || protocol === PROTOCOL_FILE) {
       this.offence(key, `${protocol} from a non-member`, true);
       return false;
     }

@@ -3,7 +3,10 @@
  * sender, stable sender colours, a placeholder for what this member could not
  * decrypt, scroll-back ("load earlier" when scrolled to the top), notices of
  * members joining, leaving or being excluded, and a composer that sends on Enter
- * (Shift+Enter for a new line), replies to a chosen message or edits one's own.
+ * (Shift+Enter for a new line), replies to a chosen message or edits one's own,
+ * and takes files and pictures by its attach button, by drag and drop onto the
+ * chat or by paste (issue 18 §1; sent by `attachments.ts`); search of this
+ * device's history sits above the conversation (`Search.tsx`).
  * Each message, with its reactions and actions, is `MessageRow.tsx`.
  */
 import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
@@ -16,6 +19,9 @@ import { clockTime, dayLabel } from './format.js';
 import { Icon } from './Icon.js';
 import { hueAmong, memberHues } from './identity.js';
 import { LIMITS, limitState } from './limits.js';
+import { PendingAttachment } from './Attachment.js';
+import { fileStatesOf, usePendingUploads } from './attachments.js';
+import { Search } from './Search.js';
 
 interface Props {
   group: GroupSummary;
@@ -45,6 +51,10 @@ export function Chat({ group, members, store, active, onRead }: Props) {
   const canWrite = group.state === 'member';
   // Reconciliation bringing back a large gap (issue 19 §4): "catching up: 120 of 308".
   const [catchUp, setCatchUp] = useState<{ received: number; total: number } | null>(null);
+  const fileStates = fileStatesOf(client);
+  const uploads = usePendingUploads(fileStates, group.group);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const [dragging, setDragging] = useState(false);
   useEvent(client, 'chat.catchUp', (p) => p.group === group.group && setCatchUp(p.done ? null : { received: p.received, total: p.total }));
 
   useEffect(() => {
@@ -74,7 +84,7 @@ export function Chat({ group, members, store, active, onRead }: Props) {
     } else if (stickToBottom.current) {
       el.scrollTop = el.scrollHeight;
     }
-  }, [feed.items, active]);
+  }, [feed.items, active, uploads.length]);
 
   const onScroll = () => {
     const el = listRef.current;
@@ -121,6 +131,23 @@ export function Chat({ group, members, store, active, onRead }: Props) {
     }
   };
 
+  const sendFiles = (files: File[]) => {
+    if (!canWrite) return;
+    stickToBottom.current = true;
+    for (const file of files) {
+      fileStates
+        .send(group.group, file)
+        .then((message) => store.addMessages(group.group, [message]))
+        .catch((err) => notify(`${file.name || 'File'} not sent: ${errorText(err)}`, 'error'));
+    }
+  };
+
+  /** Shows a message found by search, loading the whole history first when it is not loaded. */
+  const showFound = async (m: ChatMessage) => {
+    if (!document.getElementById(`msg-${m.id}`)) await store.loadHistory(group.group, 10_000).catch(() => undefined);
+    setTimeout(() => actions.jumpTo(m.id), 50);
+  };
+
   const nameOf = (peer: string) => (peer === selfPeerId ? 'You' : (members.find((m) => m.peerId === peer)?.name ?? 'Unknown member'));
   const hues = useMemo(() => memberHues(members.map((m) => m.peerId)), [members]);
 
@@ -159,7 +186,25 @@ export function Chat({ group, members, store, active, onRead }: Props) {
   };
 
   return (
-    <section className="chat" aria-label="Chat">
+    <section
+      className={`chat ${dragging ? 'dragging' : ''}`}
+      aria-label="Chat"
+      onDragOver={(e) => {
+        if (!canWrite || !e.dataTransfer.types.includes('Files')) return;
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target) setDragging(false);
+      }}
+      onDrop={(e) => {
+        setDragging(false);
+        if (!canWrite || e.dataTransfer.files.length === 0) return;
+        e.preventDefault();
+        sendFiles([...e.dataTransfer.files]);
+      }}
+    >
+      <Search group={group.group} onPick={(m) => void showFound(m)} />
       {catchUp && (
         <div className="catch-up" role="status" data-testid="chat-catching-up">
           catching up: {catchUp.received} of {catchUp.total}
@@ -183,6 +228,13 @@ export function Chat({ group, members, store, active, onRead }: Props) {
           </div>
         )}
         <MessageRuns items={feed.items} selfPeerId={selfPeerId} nameOf={nameOf} hues={hues} canWrite={canWrite} actions={actions} />
+        {uploads.length > 0 && (
+          <div className="pending-uploads" aria-label="Files being sent">
+            {uploads.map((u) => (
+              <PendingAttachment key={u.key} upload={u} onDismiss={() => fileStates.dismiss(u.key)} />
+            ))}
+          </div>
+        )}
       </div>
       <form
         className="composer"
@@ -211,6 +263,22 @@ export function Chat({ group, members, store, active, onRead }: Props) {
             </button>
           </div>
         )}
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          hidden
+          data-testid="attach-file"
+          onChange={(e) => {
+            sendFiles([...(e.target.files ?? [])]);
+            e.target.value = '';
+          }}
+        />
+        <button type="button" className="ghost attach" data-testid="attach-button" disabled={!canWrite} aria-label="Attach a file or picture" title="Attach a file or picture (or drop it here, or paste it)" onClick={() => fileInput.current?.click()}>
+          <svg viewBox="0 0 24 24" width="18" height="18" fill="none" stroke="currentColor" strokeWidth={1.9} strokeLinecap="round" strokeLinejoin="round" aria-hidden>
+            <path d="M20 11.5 12.2 19.3a5 5 0 0 1-7.1-7.1l8-8a3.3 3.3 0 0 1 4.7 4.7l-8 8a1.7 1.7 0 0 1-2.4-2.4l7.3-7.3" />
+          </svg>
+        </button>
         <textarea
           ref={inputRef}
           data-testid="chat-input"
@@ -222,6 +290,12 @@ export function Chat({ group, members, store, active, onRead }: Props) {
           placeholder={canWrite ? `Message ${group.name}` : group.state === 'excluded' ? 'You were removed from this group' : group.state === 'left' ? 'You left this group' : 'Waiting for the group key…'}
           aria-label="Message"
           onChange={(e) => setDraft(e.target.value)}
+          onPaste={(e) => {
+            const files = [...e.clipboardData.files];
+            if (files.length === 0) return;
+            e.preventDefault();
+            sendFiles(files);
+          }}
           onKeyDown={(e) => {
             if (e.key === 'Escape' && (replyTo ?? editing)) {
               if (editing) setDraft('');

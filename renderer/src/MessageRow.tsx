@@ -3,7 +3,8 @@
  * to jump there), its text or a tombstone once its author deleted it, "edited",
  * the reaction bar (one chip per emoji with its count and who reacted; click to
  * toggle one's own), and the actions on hover or focus: reply, react, and for
- * one's own messages edit and delete. What is shown comes from the peer
+ * one's own messages edit and delete; a file message shows its attachment
+ * (`Attachment.tsx`) in place of text. What is shown comes from the peer
  * (`chat.message`, `chat.update`); this component only asks for changes.
  */
 import { useState } from 'react';
@@ -12,6 +13,7 @@ import { clockTime } from './format.js';
 import { Icon } from './Icon.js';
 import { initials } from './identity.js';
 import { RichText } from './RichText.js';
+import { Attachment } from './Attachment.js';
 
 /** The reactions offered in the picker. */
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '🙏'] as const;
@@ -62,6 +64,8 @@ export function MessageRow({ message: m, own, startsRun, hue, selfPeerId, canWri
             <span className="text tombstone" data-testid="message-text">
               This message was deleted
             </span>
+          ) : m.file ? (
+            <Attachment group={m.group} file={m.file} />
           ) : (
             <span className="text" dir="auto" data-testid="message-text">
               <RichText text={m.text} />
@@ -128,7 +132,7 @@ export function MessageRow({ message: m, own, startsRun, hue, selfPeerId, canWri
           <button type="button" className="ghost small" data-testid="message-react" title="React" aria-label="React" aria-expanded={picking} onClick={() => setPicking((v) => !v)}>
             <Icon name="smile" />
           </button>
-          {own && (
+          {own && !m.file && (
             <>
               <button type="button" className="ghost small" data-testid="message-edit" title="Edit" aria-label="Edit" onClick={() => actions.edit(m)}>
                 <Icon name="board" />

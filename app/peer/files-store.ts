@@ -1,0 +1,89 @@
+/**
+ * @module peer/files-store
+ * Where a file's sealed chunks live on this device (issue 18 §1):
+ * `<profile>/groups/<group>/files/<fid>.enc`, chunk i at byte i × (chunk + 16),
+ * as it travelled — sealed under the file's content key, which is kept only in
+ * the sealed history log (inside the file message). `<fid>.done` marks a file
+ * whose every chunk and whose plaintext hash were checked.
+ *
+ * Invariants:
+ * - What is held is what authenticates: after a restart or a crash mid-write, the
+ *   chunks held are found again by checking each slot against the hash its
+ *   author signed (`scan`); a torn or never-written slot is simply missing, and
+ *   is fetched again (resumable without a journal).
+ * - Nothing here is in the clear: a chunk is written sealed, read sealed.
+ */
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FileBody } from './payload.js';
+import { chunkHash, plainLength, sameBytes, TAG_BYTES } from './files-chunks.js';
+
+const FID = /^[0-9a-f]{32}$/;
+
+export class FileStore {
+  constructor(private readonly dir: string) {}
+
+  private path(fid: string, ext: 'enc' | 'done'): string {
+    if (!FID.test(fid)) throw new RangeError('bad file id');
+    return join(this.dir, `${fid}.${ext}`);
+  }
+
+  isDone(fid: string): boolean {
+    return existsSync(this.path(fid, 'done'));
+  }
+
+  markDone(fid: string): void {
+    writeFileSync(this.path(fid, 'done'), '');
+  }
+
+  write(f: Pick<FileBody, 'fid' | 'chunk'>, index: number, sealed: Uint8Array): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const fd = openSync(this.path(f.fid, 'enc'), existsSync(this.path(f.fid, 'enc')) ? 'r+' : 'w+', 0o600);
+    try {
+      writeSync(fd, sealed, 0, sealed.length, index * (f.chunk + TAG_BYTES));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The sealed chunk `index` as stored (not checked), or null when the file is short of it. */
+  read(f: Pick<FileBody, 'fid' | 'chunk' | 'size'>, index: number): Uint8Array | null {
+    const path = this.path(f.fid, 'enc');
+    if (!existsSync(path)) return null;
+    const length = plainLength(f, index) + TAG_BYTES;
+    const out = new Uint8Array(length);
+    const fd = openSync(path, 'r');
+    try {
+      const n = readSync(fd, out, 0, length, index * (f.chunk + TAG_BYTES));
+      return n === length ? out : null;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The chunks held, each checked against its signed hash. */
+  scan(f: FileBody, hashes: Uint8Array, sha256: (b: Uint8Array) => Uint8Array): boolean[] {
+    const held = new Array<boolean>(f.count).fill(false);
+    const path = this.path(f.fid, 'enc');
+    if (!existsSync(path)) return held;
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      for (let i = 0; i < f.count; i++) {
+        const at = i * (f.chunk + TAG_BYTES);
+        const length = plainLength(f, i) + TAG_BYTES;
+        if (at + length > size) break;
+        const buf = new Uint8Array(length);
+        if (readSync(fd, buf, 0, length, at) === length) held[i] = sameBytes(sha256(buf), chunkHash(hashes, i));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return held;
+  }
+
+  remove(fid: string): void {
+    rmSync(this.path(fid, 'enc'), { force: true });
+    rmSync(this.path(fid, 'done'), { force: true });
+  }
+}
