@@ -20,6 +20,7 @@ import { nodeCrypto } from '../app/crypto/node.js';
 import { opsPerCpuSecond, round } from './measure.js';
 import { measureCatchUp } from './catchup.js';
 import { networkSection } from './network.js';
+import { natSection } from './nat.js';
 import { measureLkh, measurePairwise } from './reference.js';
 import { renderCharts, renderMarkdown } from './report.js';
 import { LATENCY_MS, WINDOW_MS, type ConclaveOp, type ConclaveOpResult } from './schemes/conclave.js';
@@ -336,6 +337,10 @@ async function main(): Promise<void> {
       notes.push(`network: catch-up not measured — ${(err as Error).message}.`);
     }
   }
+  // NAT traversal in the testbed (bench/nat.ts, issue 16): root and network namespaces, else skipped with the reason.
+  const nat = await natSection(log);
+  if (results.network && nat.result) Object.assign(results.network, nat.result);
+  notes.push(nat.note);
   notes.push(`load: the 1-minute load average at the end of the run was ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores (other work on the machine inflates CPU and latency figures).`);
 
   for (const r of rekey) {
