@@ -87,7 +87,8 @@ async function runPeer(args: PeerArgs): Promise<void> {
     let group: string;
     const unsubscribe = peer.api.subscribe((event, payload) => {
       if (event === 'group.joinProgress') {
-        const p = payload as { group: string; stage: string; detail?: string };
+        const p = payload as { group: string; stage: string; detail?: string; path?: string };
+        if (p.path) out({ event: 'join-path', group: p.group, path: p.path });
         if (p.stage === 'keys-received') out({ event: 'joined', group: p.group });
         if (p.stage === 'failed') out({ event: 'join-failed', group: p.group, detail: p.detail ?? '' });
       }

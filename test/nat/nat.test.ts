@@ -76,6 +76,7 @@ test('NAT testbed: join through the relay, go direct, roam to a third NAT', { ti
   const relayBytes = (bed.counters(1).relay ?? 0) - relayBytesBefore;
   t.diagnostic(`join+first reads ${joinMs} ms; relayed at join: ${viaRelay}; relay → router 1 during the bulk: ${relayBytes} bytes`);
   assert.ok(viaRelay, 'bob reached alice through the relay');
+  assert.ok(bob.spawned.lines.some((l) => l.event === 'join-path' && l.path === 'relayed'), 'bob\'s join progress said: through a relay');
   assert.ok(relayBytes > 128 * 1024, `more than 128 KiB came through the relay (${relayBytes})`);
 
   // Direct within 30 s of the join, once a direct path is possible.
