@@ -22,6 +22,7 @@ import { opsPerCpuSecond, round } from './measure.js';
 import { measureCatchUp } from './catchup.js';
 import { measureFiles } from './files.js';
 import { networkSection } from './network.js';
+import { natSection } from './nat.js';
 import { measureLkh, measurePairwise } from './reference.js';
 import { renderCharts, renderMarkdown } from './report.js';
 import { LATENCY_MS, WINDOW_MS, type ConclaveOp, type ConclaveOpResult } from './schemes/conclave.js';
@@ -316,7 +317,7 @@ async function main(): Promise<void> {
   for (const n of SIZES) if (!conclaveTried.has(n) && !notes.some((x) => x.startsWith(`conclave N=${n}:`))) notes.push(`conclave N=${n}: not measured in ${quick ? 'a --quick run' : 'this run'} (sizes simulated: ${CONCLAVE_SIZES.join(', ')}).`);
 
   // MLS through ts-mls.
-  if (conclaveOnly) notes.push('--conclave-only: MLS, the real network and catch-up were not measured in this run.');
+  if (conclaveOnly) notes.push('--conclave-only: MLS, the real network, catch-up, files and NAT were not measured in this run.');
   const mlsDeadline = Date.now() + MLS_BUDGET_MS * LOAD_FACTOR;
   for (const n of conclaveOnly ? [] : SIZES) {
     const mode = n <= MLS_FULL_FILL_MAX ? 'full' : 'targeted';
@@ -361,12 +362,18 @@ async function main(): Promise<void> {
     }
   }
   // File transfer between two peers, and chat latency while it runs (bench/files.ts, issue 18 §1).
-  try {
+  if (!conclaveOnly) try {
     const f = await measureFiles(quick ? 20 : 50, log);
     results.files = { throughputMBps: f.throughputMBps, chatP95DuringMs: f.chatP95DuringMs, sizeMB: f.sizeMB };
     notes.push(`files (bench/files.ts): ${f.sizeMB} MiB from one peer process to another on loopback at ${f.throughputMBps} MiB/s (fetch, hash check and store of every chunk); chat p95 during it ${f.chatP95DuringMs} ms over ${f.chatSamples} messages.`);
   } catch (err) {
     notes.push(`files: not measured — ${(err as Error).message}.`);
+  }
+  // NAT traversal in the testbed (bench/nat.ts, issue 16): root and network namespaces, else skipped with the reason.
+  if (!conclaveOnly) {
+    const nat = await natSection(log);
+    if (results.network && nat.result) Object.assign(results.network, nat.result);
+    notes.push(nat.note);
   }
   notes.push(`load: the 1-minute load average at the end of the run was ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores (other work on the machine inflates CPU and latency figures).`);
 

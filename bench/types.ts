@@ -105,6 +105,12 @@ export interface NetworkResult {
    * machine, and the machine's core count (Linux only).
    */
   chatCpu?: { peersCores: number; otherCores: number; cores: number };
+  /** NAT testbed (bench/nat.ts, issue 16): join across two NATs until both read each other, ms. */
+  natJoinMs?: number;
+  /** NAT testbed: from the joiner's start until its connection to the inviter is direct (hole punch), ms. */
+  directAfterMs?: number;
+  /** NAT testbed: from a move to a third NAT (same process) until both read each other again, ms. */
+  roamMs?: number;
   /** CPU of the peers' processes while the group is idle (heartbeats only), % of one core per peer. */
   idleCpuPct?: number;
   /** Resident memory of the peers' processes per peer, MB (the runtime of each host process included). */

@@ -383,6 +383,8 @@ export const Events = {
     group: GroupIdString,
     stage: z.enum(['looking-lan', 'reaching-peers', 'waiting-admission', 'keys-received', 'failed']),
     detail: z.string().optional(),
+    /** How the joiner reaches the inviter (issue 16 §8): sent when a connection opens, and again when the path changes. */
+    path: z.enum(['lan', 'direct', 'relayed']).optional(),
   }),
   'keys.changed': z.object({ group: GroupIdString, reason: z.string() }),
   'net.connection': z.object({ peerId: PeerIdString, address: z.string(), kind: z.enum(['lan', 'direct', 'relayed']), open: z.boolean() }),

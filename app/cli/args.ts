@@ -21,6 +21,8 @@ export interface PeerArgs {
   create?: string;
   join?: string;
   mdns: boolean;
+  /** false: do not relay for the groups' members even when publicly reachable (issue 16 §5; default on). */
+  memberRelay?: false;
   inviteAddresses: 'all' | 'none';
   /** Encrypted messages kept per group for catch-up. */
   keepMessages?: number;
@@ -38,7 +40,7 @@ export interface RelayArgs {
 
 export const USAGE = `usage:
   conclave peer --profile DIR [--name NICK] [--listen MULTIADDR ...] [--relay MULTIADDR ...] [--api-port PORT]
-                [--create GROUPNAME | --join INVITE] [--no-mdns] [--invite-addrs all|none] [--keep-messages N] [--allow PEERID ...] [--verbose]
+                [--create GROUPNAME | --join INVITE] [--no-mdns] [--no-member-relay] [--invite-addrs all|none] [--keep-messages N] [--allow PEERID ...] [--verbose]
   conclave relay --listen MULTIADDR ... [--key-file PATH] [--verbose]`;
 
 /** The flags. --listen, --relay and --allow also take the words after their value, up to the next `--flag`. */
@@ -52,6 +54,7 @@ const OPTIONS = {
   join: { type: 'string' },
   'key-file': { type: 'string' },
   'no-mdns': { type: 'boolean' },
+  'no-member-relay': { type: 'boolean' },
   'invite-addrs': { type: 'string' },
   'keep-messages': { type: 'string' },
   allow: { type: 'string' },
@@ -124,6 +127,7 @@ export function parseArgs(argv: string[]): PeerArgs | RelayArgs {
     ...(create ? { create } : {}),
     ...(join ? { join } : {}),
     mdns: !flags.has('no-mdns'),
+    ...(flags.has('no-member-relay') ? { memberRelay: false as const } : {}),
     inviteAddresses: strings.get('invite-addrs') === 'none' ? 'none' : 'all',
     ...(keepMessages ? { keepMessages } : {}),
     allow: lists.allow,

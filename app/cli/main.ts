@@ -55,7 +55,7 @@ function keepRunningOnStrayRejections(verbose: boolean): void {
 async function runPeer(args: PeerArgs): Promise<void> {
   const log = args.verbose ? (line: string) => process.stderr.write(`[peer] ${line}\n`) : undefined;
   keepRunningOnStrayRejections(args.verbose);
-  const peer = await startPeer({ profile: args.profile, ...(args.name ? { name: args.name } : {}), listen: args.listen, ...(args.relays ? { relays: args.relays } : {}), mdns: args.mdns, inviteAddresses: args.inviteAddresses, ...(args.keepMessages ? { keepTraffic: args.keepMessages } : {}), allow: args.allow, ...(log ? { log } : {}) });
+  const peer = await startPeer({ profile: args.profile, ...(args.name ? { name: args.name } : {}), listen: args.listen, ...(args.relays ? { relays: args.relays } : {}), mdns: args.mdns, ...(args.memberRelay === false ? { memberRelay: false } : {}), inviteAddresses: args.inviteAddresses, ...(args.keepMessages ? { keepTraffic: args.keepMessages } : {}), allow: args.allow, ...(log ? { log } : {}) });
   let server;
   try {
     const token = randomBytes(24).toString('base64url');
@@ -87,7 +87,8 @@ async function runPeer(args: PeerArgs): Promise<void> {
     let group: string;
     const unsubscribe = peer.api.subscribe((event, payload) => {
       if (event === 'group.joinProgress') {
-        const p = payload as { group: string; stage: string; detail?: string };
+        const p = payload as { group: string; stage: string; detail?: string; path?: string };
+        if (p.path) out({ event: 'join-path', group: p.group, path: p.path });
         if (p.stage === 'keys-received') out({ event: 'joined', group: p.group });
         if (p.stage === 'failed') out({ event: 'join-failed', group: p.group, detail: p.detail ?? '' });
       }

@@ -15,6 +15,10 @@
  *   `from` of a message is authenticated before the engine sees it.
  * - mDNS does not auto-dial in libp2p 2.x; the caller decides what to dial on
  *   `peer:discovery` (see peer/network.ts).
+ * - A member relay refuses every reservation and relayed connection until a
+ *   gate is installed (`setRelayGate`), and then whatever the gate refuses.
+ * - Gossipsub runs on limited (member-relayed) connections too: a relayed path
+ *   is the group's path until a hole punch replaces it.
  */
 import './shim.js';
 import { BlockList } from 'node:net';
@@ -29,7 +33,7 @@ import { ping, type PingService } from '@libp2p/ping';
 import { mdns } from '@libp2p/mdns';
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import { dcutr } from '@libp2p/dcutr';
-import type { Connection, PubSub } from '@libp2p/interface';
+import type { Connection, PeerId, PubSub } from '@libp2p/interface';
 import { isLinkLocal } from '@libp2p/utils/multiaddr/is-link-local';
 import { isLoopback } from '@libp2p/utils/multiaddr/is-loopback';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
@@ -64,13 +68,45 @@ export interface NodeOptions {
   mdns: boolean;
   /** mDNS query interval (ms). */
   mdnsIntervalMs?: number;
-  /** Run a circuit relay v2 server (the `conclave relay` command). */
+  /** Run a circuit relay v2 server open to anyone, unlimited (the `conclave relay` command). */
   relayServer?: boolean;
+  /** Run a member relay: a circuit relay v2 server behind a `RelayGate`, bounded (issue 16 §5). */
+  memberRelay?: boolean;
   /** Largest gossipsub message accepted (bytes). */
   maxMessageBytes?: number;
 }
 
 export const MAX_PUBSUB_MESSAGE_BYTES = 1024 * 1024;
+
+/**
+ * Bounds of a member relay. Relay v2's defaults (128 KiB and 2 min per relayed
+ * connection) are for a hole punch's handshake; a chat's relayed path carries
+ * the join, catch-up and messages until a punch succeeds, or for ever behind a
+ * symmetric NAT. 32 MiB (about 30 of the largest messages, thousands of chat
+ * lines) and 30 min per relayed connection; when either runs out the
+ * connection closes and the mesh redials (a fresh relayed connection). At most
+ * 64 reservations, each for an hour and renewed by its holder.
+ */
+export const MEMBER_RELAY_LIMITS = { dataBytes: 32n * 1024n * 1024n, durationMs: 30 * 60_000, maxReservations: 64, reservationTtlMs: 60 * 60_000 } as const;
+
+/** The libp2p protocol a relay serves (identify lists it): how members spot a member relay. */
+export const RELAY_HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop';
+
+/** Who a member relay serves (peer/reachability builds it from the peer's rosters). */
+export interface RelayGate {
+  /** `peer` may hold a reservation here. */
+  reserve(peer: PeerId): boolean;
+  /** `source` may be relayed to `destination` (which holds a reservation here). */
+  connect(source: PeerId, destination: PeerId): boolean;
+}
+
+const relayGates = new WeakMap<object, { gate: RelayGate | null }>();
+
+/** Installs the gate of a node built with `memberRelay` (the last one set wins). */
+export function setRelayGate(node: ConclaveLibp2p, gate: RelayGate): void {
+  const holder = relayGates.get(node);
+  if (holder) holder.gate = gate;
+}
 
 export async function createConclaveNode(options: NodeOptions): Promise<ConclaveLibp2p> {
   const privateKey = await libp2pKeyFromSeed(options.seed);
@@ -96,6 +132,7 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
       // ten-member group); this is the same identity its message ID uses under StrictSign
       // (author ‖ seqno), and it is remembered only for messages whose signature verified.
       fastMsgIdFn: fastMessageId,
+      runOnLimitedConnection: true,
       maxInboundDataLength: (options.maxMessageBytes ?? MAX_PUBSUB_MESSAGE_BYTES) + 64 * 1024,
     }),
     ...(options.relayServer
@@ -104,8 +141,28 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
             reservations: { maxReservations: 512, applyDefaultLimit: false },
           }),
         }
-      : {}),
+      : options.memberRelay
+        ? {
+            relay: circuitRelayServer({
+              reservations: {
+                maxReservations: MEMBER_RELAY_LIMITS.maxReservations,
+                reservationTtl: MEMBER_RELAY_LIMITS.reservationTtlMs,
+                applyDefaultLimit: true,
+                defaultDataLimit: MEMBER_RELAY_LIMITS.dataBytes,
+                defaultDurationLimit: MEMBER_RELAY_LIMITS.durationMs,
+              },
+            }),
+          }
+        : {}),
   };
+  // Consulted by the relay server only (a member relay's reservations and connections).
+  const relayHolder: { gate: RelayGate | null } = { gate: null };
+  const connectionGater = options.memberRelay
+    ? {
+        denyInboundRelayReservation: (peer: PeerId) => !(relayHolder.gate?.reserve(peer) ?? false),
+        denyOutboundRelayedConnection: (source: PeerId, destination: PeerId) => !(relayHolder.gate?.connect(source, destination) ?? false),
+      }
+    : {};
   const node = await createLibp2p({
     privateKey,
     addresses: { listen: options.listen },
@@ -114,8 +171,10 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
     streamMuxers: [yamux()],
     peerDiscovery,
     connectionManager: { maxConnections: 400 },
+    connectionGater,
     services,
   });
+  relayGates.set(node, relayHolder);
   return node as unknown as ConclaveLibp2p;
 }
 

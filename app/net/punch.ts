@@ -21,7 +21,8 @@
  * one TCP connection gets one initiator.
  *
  * Invariants: only IPv4 literals that classify as public are ever dialled; a
- * punch attempt is bounded by PUNCH_TIMEOUT_MS; a failure leaves the relayed
+ * punch attempt is bounded by PUNCH_TIMEOUT_MS (its dial only: the
+ * connection it makes outlives it); a failure leaves the relayed
  * connection untouched. On success the relayed connections to that peer are
  * closed and gossipsub is moved onto the direct one (`rebindGossip`).
  */
@@ -107,12 +108,19 @@ export class HolePuncher {
 
   private async dial(peer: PeerId, to: Endpoint, localPort: number, initiator: boolean): Promise<boolean> {
     const ma = multiaddr(`/ip4/${to.ip}/tcp/${to.port}/p2p/${peer.toString()}`);
+    // The transport keeps the dial's signal for the socket's life: a timeout signal would
+    // abort the direct connection PUNCH_TIMEOUT_MS after the punch (it did: a direct path
+    // lasted 5 s, then fell back to the relay). Abort only while the dial is pending.
+    const dialing = new AbortController();
+    const timer = setTimeout(() => dialing.abort(new Error('hole punch timed out')), PUNCH_TIMEOUT_MS);
     try {
-      const conn = await this.node.services.nat.transportManager.dial(ma, { signal: AbortSignal.timeout(PUNCH_TIMEOUT_MS), localPort, initiator });
+      const conn = await this.node.services.nat.transportManager.dial(ma, { signal: dialing.signal, localPort, initiator });
+      clearTimeout(timer);
       this.log(`hole punch to ${peer.toString().slice(-8)} succeeded (${to.ip}:${to.port})`);
       await this.retireRelayed(peer, conn);
       return true;
     } catch (err) {
+      clearTimeout(timer);
       this.log(`hole punch to ${peer.toString().slice(-8)} failed: ${err instanceof Error ? err.message.slice(0, 120) : 'error'}`);
       return false;
     }

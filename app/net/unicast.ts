@@ -61,11 +61,24 @@ async function readFrames(stream: Stream, limits: StreamLimits): Promise<Uint8Ar
   return frames;
 }
 
+/**
+ * A stream to `peer` on an open connection if there is one (an unlimited one
+ * first), else on a new connection. libp2p's own `dialProtocol` dials again
+ * when the only connection is limited (a member relay's, issue 16 §5): every
+ * unicast would open another relayed connection.
+ */
+async function openStream(node: ConclaveLibp2p, peer: PeerId, protocol: string, signal: AbortSignal): Promise<Stream> {
+  const open = node.getConnections(peer).filter((c) => c.status === 'open');
+  const conn = open.find((c) => c.limits == null) ?? open[0];
+  if (conn) return conn.newStream(protocol, { signal, runOnLimitedConnection: true });
+  return node.dialProtocol(peer, protocol, { signal, runOnLimitedConnection: true });
+}
+
 /** Send frames one way (no response). Resolves false when the peer could not be reached. */
 export async function sendFrames(node: ConclaveLibp2p, peer: PeerId, protocol: string, frames: Uint8Array[], limits: StreamLimits): Promise<boolean> {
   let stream: Stream | undefined;
   try {
-    stream = await node.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(limits.timeoutMs), runOnLimitedConnection: true });
+    stream = await openStream(node, peer, protocol, AbortSignal.timeout(limits.timeoutMs));
     await stream.sink(lp.encode(frames));
     await stream.close({ signal: AbortSignal.timeout(limits.timeoutMs) });
     return true;
@@ -79,7 +92,7 @@ export async function sendFrames(node: ConclaveLibp2p, peer: PeerId, protocol: s
 export async function request(node: ConclaveLibp2p, peer: PeerId, protocol: string, frame: Uint8Array, responseLimits: StreamLimits): Promise<Uint8Array[] | null> {
   let stream: Stream | undefined;
   try {
-    stream = await node.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(responseLimits.timeoutMs), runOnLimitedConnection: true });
+    stream = await openStream(node, peer, protocol, AbortSignal.timeout(responseLimits.timeoutMs));
     await stream.sink(lp.encode([frame]));
     return await readFrames(stream, responseLimits);
   } catch {

@@ -19,8 +19,15 @@
  * - If the engine refuses the invite's parameters, the topics subscribed for the
  *   join are unsubscribed again and the caller gets `badInvite`; nothing is saved.
  * - Once the engine exists, the group is attached, driven and saved at once.
+ * - Join progress carries the path to the inviter (issue 16 §8, `watchInviterPath`):
+ *   a `reaching-peers` event with `path` when the first connection to it opens
+ *   (`relayed`: "reaching the inviter through a relay"), and again whenever the
+ *   best open path changes (a hole punch: `direct`), until the join ends or
+ *   PATH_WATCH_MS pass.
  */
 import { multiaddr } from '@multiformats/multiaddr';
+import type { PeerId } from '@libp2p/interface';
+import { classifyConnection, type ConnectionKind } from '../net/node.js';
 import { peerOfMemberKey } from '../net/ids.js';
 import { ErrorCodes } from '../api/contract.js';
 import { ApiError } from '../api/handler.js';
@@ -36,6 +43,8 @@ import type { MemberKey } from '../core/types.js';
 
 /** How far apart a contact that did not answer (yet) is challenged again: 1.5 s, growing to 6 s. */
 const CHECK_RETRY_MS = 1500;
+/** How long the path to the inviter is reported during a join, at most. */
+const PATH_WATCH_MS = 120_000;
 
 /** What a join needs besides the context: the mesh (LAN contacts), the transport (topics), the invite exchange and the runtimes' host. */
 export interface JoinParts {
@@ -50,6 +59,9 @@ export async function joinWithInvite({ ctx, host, mesh, transport, invites }: Jo
   const { node, log } = ctx;
   const inviterPid = peerOfMemberKey(invite.inviterKey)!;
   const dialable = invite.addrs.filter(validMultiaddr);
+  let joinRuntime: GroupRuntime | null = null;
+  let abandoned = false;
+  watchInviterPath(ctx, invite.group, inviterPid, () => !abandoned && (joinRuntime === null || joinRuntime.engine.state() === 'joining'));
   if (dialable.length > 0) {
     await node.peerStore.merge(inviterPid, { multiaddrs: dialable.map((a) => multiaddr(a)) }).catch(() => {});
     await node.dial(inviterPid, { signal: AbortSignal.timeout(15_000) }).catch(() => log('inviter not reachable yet'));
@@ -76,10 +88,12 @@ export async function joinWithInvite({ ctx, host, mesh, transport, invites }: Jo
       ctx.keepTraffic,
     );
   } catch (err) {
+    abandoned = true;
     transport.abandonJoin(invite.group);
     if (err instanceof LocalProtocolError) throw new ApiError(ErrorCodes.badInvite, `invite parameters refused: ${err.message}`);
     throw err;
   }
+  joinRuntime = rt;
   rt.contactCheck = contactChecker(ctx, invites, rt, invite);
   transport.attach(rt);
   rt.drive();
@@ -142,4 +156,34 @@ function contactChecker(ctx: PeerContext, invites: InviteExchange, rt: GroupRunt
     }
     return p;
   };
+}
+
+/** The best open path to `peer`: a LAN or direct connection before a relayed one; null when none is open. */
+function bestPath(ctx: PeerContext, peer: PeerId): ConnectionKind | null {
+  const kinds = ctx.node.getConnections(peer).filter((c) => c.status === 'open').map(classifyConnection);
+  return kinds.find((k) => k === 'lan') ?? kinds.find((k) => k === 'direct') ?? kinds[0] ?? null;
+}
+
+/** Reports the path to the inviter as join progress while `joining()` holds (see the invariants). */
+function watchInviterPath(ctx: PeerContext, group: string, inviter: PeerId, joining: () => boolean): void {
+  const node = ctx.node;
+  let reported: ConnectionKind | null = null;
+  const deadline = Date.now() + PATH_WATCH_MS;
+  const check = (): void => {
+    if (ctx.stopped() || !joining() || Date.now() > deadline) {
+      node.removeEventListener('connection:open', onChange);
+      node.removeEventListener('connection:close', onChange);
+      return;
+    }
+    const path = bestPath(ctx, inviter);
+    if (!path || path === reported) return;
+    reported = path;
+    ctx.emit('group.joinProgress', { group, stage: 'reaching-peers', path });
+  };
+  const onChange = (evt: CustomEvent<{ remotePeer: PeerId }>): void => {
+    if (evt.detail.remotePeer.equals(inviter)) setTimeout(check, 0); // after libp2p has listed the connection
+  };
+  node.addEventListener('connection:open', onChange);
+  node.addEventListener('connection:close', onChange);
+  setTimeout(check, 0);
 }

@@ -265,7 +265,8 @@ export class Mesh {
         const key = memberKeyOfPeer(e.peer);
         if (!key || key === selfKey || !rt.engine.members().some((x) => x.key === key)) continue;
         const addrs = e.addrs.filter((a): a is string => typeof a === 'string' && a.length < 600 && validMultiaddr(a));
-        if (addrs.length > 0 && this.addressesOf(rt, key).length === 0) this.addressBook.set(key, addrs.slice(0, 16));
+        // What we know of a member we are not connected to may be stale (learnt before it held a relay reservation).
+        if (addrs.length > 0 && (this.addressesOf(rt, key).length === 0 || !isConnected(this.ctx.node, key))) this.addressBook.set(key, addrs.slice(0, 16));
       }
     }
   }

@@ -28,7 +28,7 @@
  * - A failure during start-up stops the node and closes the profile.
  */
 import '../net/shim.js';
-import { createConclaveNode, type ConclaveLibp2p } from '../net/node.js';
+import { createConclaveNode, setRelayGate, type ConclaveLibp2p } from '../net/node.js';
 import { bytesToHex, memberKeyOfPeer } from '../net/ids.js';
 import { Profile, type ProfileIdentity } from '../store/profile.js';
 import { fromBase64 } from '../store/seal.js';
@@ -54,6 +54,8 @@ export interface StartPeerOptions {
   listen?: string[];
   /** Relays (multiaddr ending in /p2p/ID) to reserve a slot on when behind a NAT (issue 16). */
   relays?: string[];
+  /** Relay for this peer's groups' members while publicly reachable (issue 16 §5). Default true. */
+  memberRelay?: boolean;
   /** LAN discovery by mDNS. Default true. */
   mdns?: boolean;
   /** Electron: the profile storage key (unwrapped with safeStorage). Headless: omit. */
@@ -93,7 +95,7 @@ export async function startPeer(options: StartPeerOptions): Promise<RunningPeer>
       identity = { ...identity, name: options.name };
       profile.saveIdentity(identity);
     }
-    node = await createConclaveNode({ seed: identity.seed, listen: options.listen ?? ['/ip4/0.0.0.0/tcp/0'], mdns: options.mdns ?? true });
+    node = await createConclaveNode({ seed: identity.seed, listen: options.listen ?? ['/ip4/0.0.0.0/tcp/0'], mdns: options.mdns ?? true, memberRelay: options.memberRelay ?? true });
   } catch (err) {
     profile.close();
     throw err;
@@ -140,6 +142,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identity: Profile
   const catchUp = new CatchUp(ctx);
   const mesh = new Mesh(ctx, (rt, key) => void catchUp.ask(rt, key), options.relays ?? []);
   const transport = new Transport(ctx, mesh.reach);
+  if (options.memberRelay ?? true) setRelayGate(node, mesh.reachability.relayGate(transport.guard));
   const invites = new InviteExchange(ctx);
   const files = new Files(ctx, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
   const host: GroupHost = {

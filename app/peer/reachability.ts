@@ -6,9 +6,17 @@
  * to direct ones (net/punch) and healing after a change of network.
  *
  * Invariants:
- * - Relays come from a configured bootstrap list (`--relay`) and from every
- *   relayed address seen: the invite's (the join dials it), members' announced
- *   ones and relayed connections. Never more than MAX_RELAYS are kept.
+ * - Relays come from a configured bootstrap list (`--relay`), from every
+ *   relayed address seen (the invite's (the join dials it), members' announced
+ *   ones and relayed connections) and from member relays: a current member of
+ *   one of our groups whose identify lists the relay hop protocol and a public
+ *   listen address. Never more than MAX_RELAYS are kept.
+ * - Member relay (issue 16 §5, `relayGate`): while this peer is publicly
+ *   reachable it relays for its groups' current members only: a reservation
+ *   only for a current member of one of its groups; a relayed connection only
+ *   to such a member, from another, or from a peer in no roster (a joiner
+ *   reaching its inviter) within a shared rate budget; never for a peer the
+ *   guard has blocked. Each relayed connection is bounded (MEMBER_RELAY_LIMITS).
  * - This peer's public IPv4 address is the one public peers observe (identify's
  *   observed address, learnt from the relay and from members). It counts as
  *   publicly reachable only when that address is one of its own interfaces;
@@ -29,13 +37,17 @@
 import { networkInterfaces } from 'node:os';
 import type { Connection, PeerId } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
-import { classifyAddress } from '../net/node.js';
+import { classifyAddress, RELAY_HOP_PROTOCOL, type RelayGate } from '../net/node.js';
 import { memberKeyOfPeer } from '../net/ids.js';
 import { HolePuncher, rebindGossip } from '../net/punch.js';
-import { validMultiaddr, type PeerContext } from './peer-context.js';
+import { isMemberAnywhere, isStranger, validMultiaddr, type PeerContext } from './peer-context.js';
+import type { PeerGuard } from './peer-guard.js';
 
 const TICK_MS = 1000;
 const MAX_RELAYS = 8;
+const MAX_RELAY_CANDIDATES = 64;
+/** The rate bucket all strangers relayed through this member share (the guard's per-address bucket). */
+const STRANGERS_RELAYED = 'member-relay/strangers';
 const RESERVATION_RETRY_MS = 3000;
 const PUNCH_FIRST_MS = 1000;
 const PUNCH_RETRY_MS = 2000;
@@ -51,6 +63,19 @@ export function relayOf(address: string): string | null {
   return /\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/.test(relay) && validMultiaddr(relay) ? relay : null;
 }
 
+/**
+ * A member relay's address from what identify told of a peer (`…/tcp/P/p2p/ID`):
+ * it serves the relay hop protocol and listens on a public TCP address. Null otherwise.
+ */
+export function memberRelayAddress(peer: { peerId: PeerId; protocols: readonly string[]; listenAddrs: readonly { toString(): string }[] }): string | null {
+  if (!peer.protocols.includes(RELAY_HOP_PROTOCOL)) return null;
+  for (const a of peer.listenAddrs) {
+    const address = a.toString().replace(/\/p2p\/[^/]+$/, '');
+    if (/^\/ip[46]\/[^/]+\/tcp\/\d+$/.test(address) && classifyAddress(address) === 'direct') return `${address}/p2p/${peer.peerId.toString()}`;
+  }
+  return null;
+}
+
 function interfaceAddresses(): string[] {
   return Object.values(networkInterfaces())
     .flat()
@@ -61,6 +86,8 @@ function interfaceAddresses(): string[] {
 
 export class Reachability {
   private readonly relays = new Set<string>();
+  /** Peers seen to serve as a relay on a public address, by peer ID; relays once they are members. */
+  private readonly relayCandidates = new Map<string, string>();
   private publicIp: string | null = null;
   private interfaces = interfaceAddresses().join(',');
   private reserving = false;
@@ -87,13 +114,15 @@ export class Reachability {
     const node = this.ctx.node;
     node.addEventListener('peer:identify', (evt) => {
       for (const a of evt.detail.listenAddrs) this.learnFromAddress(a.toString());
+      const relay = memberRelayAddress(evt.detail);
+      if (relay && this.relayCandidates.size < MAX_RELAY_CANDIDATES) this.relayCandidates.set(evt.detail.peerId.toString(), relay);
       const observed = evt.detail.observedAddr?.toString();
       const remote = evt.detail.connection.remoteAddr.toString();
       if (!observed || classifyAddress(remote) !== 'direct') return; // only a public peer sees our public side
       const m = /^\/ip4\/(\d+\.\d+\.\d+\.\d+)\//.exec(observed);
       if (m && classifyAddress(observed) === 'direct' && m[1] !== this.publicIp) {
         this.publicIp = m[1]!;
-        this.ctx.log(`public address ${this.publicIp} (${this.behindNat() ? 'behind a NAT' : 'reachable'})`);
+        this.ctx.log(`public address ${this.publicIp} (${this.behindNat() ? 'behind a NAT' : 'reachable: relaying for members'})`);
       }
     });
     node.addEventListener('connection:open', (evt) => {
@@ -138,8 +167,37 @@ export class Reachability {
       this.interfaces = now;
       this.moved();
     }
+    this.promoteMemberRelays();
     void this.reserve();
     this.schedulePunches();
+  }
+
+  /** Relay candidates that are now current members of one of our groups become relays. */
+  private promoteMemberRelays(): void {
+    for (const [id, relay] of this.relayCandidates) {
+      const key = memberKeyOfPeer(id);
+      if (!key || !isMemberAnywhere(this.ctx.groups, key)) continue;
+      this.relayCandidates.delete(id);
+      this.learnRelay(relay);
+    }
+  }
+
+  /** The member relay's gate (see the invariants). */
+  relayGate(guard: Pick<PeerGuard, 'isBlocked' | 'allowStream'>): RelayGate {
+    const member = (peer: PeerId): boolean => {
+      const key = memberKeyOfPeer(peer);
+      return !!key && isMemberAnywhere(this.ctx.groups, key);
+    };
+    const open = (peer: PeerId): boolean => !this.ctx.stopped() && !this.behindNat() && !guard.isBlocked(peer.toString(), Date.now());
+    return {
+      reserve: (peer) => open(peer) && member(peer),
+      connect: (source, destination) => {
+        if (!open(source) || !member(destination)) return false;
+        if (member(source)) return true;
+        const key = memberKeyOfPeer(source);
+        return !!key && isStranger(this.ctx.groups, key) && guard.allowStream(source.toString(), STRANGERS_RELAYED, Date.now());
+      },
+    };
   }
 
   /** The host's addresses changed: drop what was bound to the old ones, start over (see the invariants). */

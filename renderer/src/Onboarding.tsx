@@ -1,7 +1,8 @@
 /**
  * First run and "new group": pick a display name, then create a group or paste
  * an invite. While joining, the peer's `group.joinProgress` events drive a
- * checklist (LAN discovery, reaching members, admission, keys).
+ * checklist (LAN discovery, reaching members — through a relay, direct or on the
+ * LAN once the path to the inviter is known —, admission, keys).
  */
 import { useEffect, useEffectEvent, useRef, useState, type FormEvent } from 'react';
 import type { EventPayload } from '../../app/api/contract.js';
@@ -12,6 +13,14 @@ import { Icon } from './Icon.js';
 import { LIMITS, limitState } from './limits.js';
 
 type Stage = EventPayload<'group.joinProgress'>['stage'];
+type Path = NonNullable<EventPayload<'group.joinProgress'>['path']>;
+
+/** What "reaching members" says once the path to the inviter is known (issue 16 §8). */
+const PATH_TEXT: Record<Path, { label: string; hint: string }> = {
+  relayed: { label: 'Reaching the inviter through a relay…', hint: 'Connected through a relay; trying for a direct connection' },
+  direct: { label: 'Direct connection established', hint: 'Connected to the inviter over the internet, no relay in between' },
+  lan: { label: 'Connected on the local network', hint: 'The inviter is on this network' },
+};
 
 const STAGES: { stage: Exclude<Stage, 'failed'>; label: string; hint: string }[] = [
   { stage: 'looking-lan', label: 'Looking on the local network', hint: 'Asking nearby peers (mDNS)' },
@@ -37,6 +46,7 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
   const [error, setError] = useState<string | null>(null);
   const [reached, setReached] = useState<Stage | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
+  const [path, setPath] = useState<Path | null>(null);
   const joiningGroup = useRef<string | null>(null);
   const finished = useRef(false);
   const nameRef = useRef<HTMLInputElement>(null);
@@ -60,6 +70,7 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
       setBusy(null);
       return;
     }
+    if (p.path) setPath(p.path);
     setReached((prev) => (prev && STAGES.findIndex((s) => s.stage === prev) > STAGES.findIndex((s) => s.stage === p.stage) ? prev : p.stage));
     if (p.stage === 'keys-received') finish(p.group);
   });
@@ -129,6 +140,7 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
     setError(null);
     setFailure(null);
     setReached(null);
+    setPath(null);
     if (!text) {
       setError('Paste the invite link you were sent.');
       return;
@@ -253,14 +265,15 @@ export function Onboarding({ client, initialName, initialInvite, onCancel, onDon
           <ol className="join-progress" data-testid="join-progress" aria-live="polite">
             {STAGES.map((s, i) => {
               const state = i <= reachedIndex ? 'done' : i === reachedIndex + 1 && !failure ? 'active' : failure && i === reachedIndex + 1 ? 'failed' : 'todo';
+              const text = s.stage === 'reaching-peers' && path ? PATH_TEXT[path] : s;
               return (
-                <li key={s.stage} className={`step ${state}`} data-stage={s.stage} data-state={state}>
+                <li key={s.stage} className={`step ${state}`} data-stage={s.stage} data-state={state} {...(s.stage === 'reaching-peers' && path ? { 'data-path': path } : {})}>
                   <span className="step-dot" aria-hidden>
                     {state === 'done' ? <Icon name="check" size={14} /> : state === 'failed' ? '!' : i + 1}
                   </span>
                   <span>
-                    <strong>{s.label}</strong>
-                    <small className="muted">{state === 'failed' ? failure : s.hint}</small>
+                    <strong>{text.label}</strong>
+                    <small className="muted">{state === 'failed' ? failure : text.hint}</small>
                   </span>
                 </li>
               );

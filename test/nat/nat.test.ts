@@ -15,7 +15,8 @@
 import '../../app/net/shim.js';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiClient, cleanup, spawnConclave, startTestPeer, until, type TestPeer } from '../integration/harness.js';
+import { cleanup, spawnConclave, until, type startTestPeer, type TestPeer } from '../integration/harness.js';
+import { has, peerIn, tekVersion, type NetInfo } from './peers.js';
 import { canBuildTestbed, NatTestbed, RELAY_IP } from './testbed.js';
 
 const bed = new NatTestbed();
@@ -25,27 +26,8 @@ after(async () => {
   bed.teardown();
 });
 
-interface NetInfo {
-  addresses: string[];
-  connections: { peerId: string; address: string; kind: string }[];
-}
-
 async function natPeer(name: string, home: number, extra: Partial<Parameters<typeof startTestPeer>[0]>, args: string[] = []): Promise<TestPeer> {
-  const peer = await startTestPeer({ name, listen: ['/ip4/0.0.0.0/tcp/0'], wrapper: ['ip', 'netns', 'exec', bed.home(home)], ownSession: true, extraArgs: args, ...extra });
-  const ready = peer.spawned.lines.find((l) => l.event === 'ready')!;
-  const sock = await bed.exposeApi(bed.home(home), String(ready.api));
-  peer.api = await ApiClient.connectUnix(sock, String(ready.api), String(ready.token));
-  return peer;
-}
-
-async function has(peer: TestPeer, group: string, text: string): Promise<boolean> {
-  const h = await peer.api.call<{ text: string }[]>('chat.history', { group, limit: 10000 });
-  return h.some((m) => m.text === text);
-}
-
-async function tekVersion(peer: TestPeer, group: string): Promise<number | null> {
-  const t = await peer.api.call<{ tek: { version: number } | null }>('keys.table', { group });
-  return t.tek?.version ?? null;
+  return peerIn(bed, bed.home(home), name, extra, args);
 }
 
 test('NAT testbed: join through the relay, go direct, roam to a third NAT', { timeout: 240_000 }, async (t) => {
@@ -94,6 +76,7 @@ test('NAT testbed: join through the relay, go direct, roam to a third NAT', { ti
   const relayBytes = (bed.counters(1).relay ?? 0) - relayBytesBefore;
   t.diagnostic(`join+first reads ${joinMs} ms; relayed at join: ${viaRelay}; relay → router 1 during the bulk: ${relayBytes} bytes`);
   assert.ok(viaRelay, 'bob reached alice through the relay');
+  assert.ok(bob.spawned.lines.some((l) => l.event === 'join-path' && l.path === 'relayed'), 'bob\'s join progress said: through a relay');
   assert.ok(relayBytes > 128 * 1024, `more than 128 KiB came through the relay (${relayBytes})`);
 
   // Direct within 30 s of the join, once a direct path is possible.

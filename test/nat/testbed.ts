@@ -12,6 +12,14 @@
  *                   router itself drops (not refuses) unsolicited packets
  *   home k       ── `eth0` 192.168.k.2/24, default route via its router
  *
+ * Router kinds (`NatKind`, issue 16 §2): `eim` as above (Linux MASQUERADE:
+ * endpoint-independent, port-preserving mapping; conntrack lets in only replies
+ * from the remote endpoint a mapping was made for); `symmetric`, MASQUERADE
+ * `--random-fully` (a fresh random port per remote endpoint: address-and-port-
+ * dependent mapping); `strict`, `eim` that also drops every TCP SYN coming in
+ * from the WAN, even one that matches a mapping (no inbound connection attempt
+ * ever passes, so TCP simultaneous open cannot be completed from this side).
+ *
  * Delays (tc netem, when the kernel has it): 100 ms on each router's WAN
  * egress, 25 ms on the internet namespace's egress (the relay's), as in the
  * interop tests. Each router has a counting chain `cvcount` hit by every packet
@@ -29,6 +37,8 @@ import { ROOT } from '../integration/harness.js';
 
 export const INTERNET_NET = '198.51.100';
 export const RELAY_IP = `${INTERNET_NET}.2`;
+
+export type NatKind = 'eim' | 'symmetric' | 'strict';
 
 export function routerWanIp(k: number): string {
   return `${INTERNET_NET}.1${k}`;
@@ -73,16 +83,17 @@ export class NatTestbed {
   }
 
   /**
-   * Builds the internet segment, `routers` NAT routers (1..routers) and a home
-   * behind each of the first `homes` of them. Throws if namespaces cannot be made.
+   * Builds the internet segment, `routers` NAT routers (1..routers; router k of
+   * kind `kinds[k - 1]`, `eim` by default) and a home behind each of the first
+   * `homes` of them. Throws if namespaces cannot be made.
    */
-  build(routers: number, homes: number): void {
+  build(routers: number, homes: number, kinds: readonly NatKind[] = []): void {
     this.addNs(this.internet);
     this.ip('-n', this.internet, 'link', 'add', 'br0', 'type', 'bridge');
     this.ip('-n', this.internet, 'addr', 'add', `${RELAY_IP}/24`, 'dev', 'br0');
     this.ip('-n', this.internet, 'link', 'set', 'br0', 'up');
     this.netem = this.tryNetem(this.internet, 'br0', '25ms');
-    for (let k = 1; k <= routers; k++) this.addRouter(k);
+    for (let k = 1; k <= routers; k++) this.addRouter(k, kinds[k - 1] ?? 'eim');
     for (let k = 1; k <= homes; k++) this.plugHome(k, k, true);
   }
 
@@ -95,7 +106,7 @@ export class NatTestbed {
     }
   }
 
-  private addRouter(k: number): void {
+  private addRouter(k: number, kind: NatKind): void {
     const r = this.router(k);
     this.addNs(r);
     const wanOut = `cvw${k}x${this.tag}`;
@@ -110,7 +121,7 @@ export class NatTestbed {
     this.nsExec(r, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1');
     if (this.netem) this.tryNetem(r, 'wan', '100ms');
     const ipt = (...args: string[]): string => this.nsExec(r, 'iptables', ...args);
-    ipt('-t', 'nat', '-A', 'POSTROUTING', '-o', 'wan', '-j', 'MASQUERADE');
+    ipt('-t', 'nat', '-A', 'POSTROUTING', '-o', 'wan', '-j', 'MASQUERADE', ...(kind === 'symmetric' ? ['--random-fully'] : []));
     // A home router is silent to unsolicited packets (no RST, no port unreachable): a
     // refused SYN would also leave a conntrack entry that makes MASQUERADE pick
     // another port for the hole punch's own SYN.
@@ -122,6 +133,7 @@ export class NatTestbed {
     ipt('-A', 'cvcount', '-s', RELAY_IP);
     for (let j = 1; j <= 9; j++) if (j !== k) ipt('-A', 'cvcount', '-s', routerWanIp(j));
     ipt('-A', 'FORWARD', '-i', 'wan', '-j', 'cvcount');
+    if (kind === 'strict') ipt('-A', 'FORWARD', '-i', 'wan', '-p', 'tcp', '--syn', '-j', 'DROP');
     ipt('-A', 'FORWARD', '-i', 'lan', '-o', 'wan', '-j', 'ACCEPT');
     ipt('-A', 'FORWARD', '-i', 'wan', '-o', 'lan', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT');
   }

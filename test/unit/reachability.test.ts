@@ -2,7 +2,7 @@
 import '../../app/net/shim.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { relayOf } from '../../app/peer/reachability.js';
+import { memberRelayAddress, relayOf } from '../../app/peer/reachability.js';
 
 const RELAY = '/ip4/198.51.100.2/tcp/4001/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN';
 const PEER = '12D3KooWSfAfFFyHr98LoRmZ5GeYh6CpoPMC3CZKBJy6Vznc5ntM';
@@ -13,4 +13,15 @@ test('relayOf: the relay part of a relayed address, null for any other', () => {
   assert.equal(relayOf(`/ip4/198.51.100.11/tcp/1/p2p/${PEER}`), null);
   assert.equal(relayOf('/p2p-circuit/p2p/x'), null, 'no relay address before the circuit');
   assert.equal(relayOf('/ip4/198.51.100.2/tcp/4001/p2p-circuit'), null, 'a relay must be named by its peer ID');
+});
+
+test('memberRelayAddress: a peer serving the relay hop protocol on a public TCP address is a member relay', async () => {
+  const { peerIdFromString } = await import('@libp2p/peer-id');
+  const peerId = peerIdFromString(PEER);
+  const hop = '/libp2p/circuit/relay/0.2.0/hop';
+  const addrs = (...a: string[]) => a.map((s) => ({ toString: () => s }));
+  assert.equal(memberRelayAddress({ peerId, protocols: [hop], listenAddrs: addrs('/ip4/192.168.1.2/tcp/4001', '/ip4/198.51.100.3/tcp/4001') }), `/ip4/198.51.100.3/tcp/4001/p2p/${PEER}`);
+  assert.equal(memberRelayAddress({ peerId, protocols: [hop], listenAddrs: addrs(`/ip4/198.51.100.3/tcp/4001/p2p/${PEER}`) }), `/ip4/198.51.100.3/tcp/4001/p2p/${PEER}`);
+  assert.equal(memberRelayAddress({ peerId, protocols: ['/ipfs/id/1.0.0'], listenAddrs: addrs('/ip4/198.51.100.3/tcp/4001') }), null, 'no hop protocol');
+  assert.equal(memberRelayAddress({ peerId, protocols: [hop], listenAddrs: addrs('/ip4/192.168.1.2/tcp/4001', `${RELAY}/p2p-circuit`) }), null, 'behind a NAT: only private and relayed addresses');
 });
