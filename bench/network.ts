@@ -14,10 +14,16 @@
  *    `chat.message` from another peer.
  * 3. idle: after a pause, the CPU of every host process over `idleMs`, per peer
  *    (idleCpuPct, % of one core), and the hosts' resident memory per peer (rssMB;
- *    rssPerExtraPeerMB leaves out the empty host's runtime).
+ *    rssPerExtraPeerMB leaves out the empty host's runtime); gossipsub messages
+ *    per peer per second and connections opened in the window say what the CPU
+ *    went on. BENCH_IDLE_PROF=DIR writes a V8 CPU profile of each host over the
+ *    window; BENCH_PEER_LOG=DIR each peer's diagnostic lines
+ *    (bench/peers-in-process.ts).
  * 4. chat: every peer sends `rounds` messages, one message every 100 ms in all
- *    (peers interleaved); latency = receivedAt − sentAt of every delivery to
- *    every other peer (same machine, same clock): p50, p95, max over all pairs.
+ *    (peers interleaved); latency = shownAt − sentAt of every delivery to every
+ *    other peer (same machine, same clock; shownAt: the `chat.message` event,
+ *    raised once the message is fsynced in the receiver's history, where the
+ *    payload's receivedAt is its arrival): p50, p95, max over all pairs.
  * 5. exclusion: peer 0 excludes the last peer; exclusionMs = until every
  *    remaining peer holds one new TEK (same fingerprint, not the old one) and
  *    has the peer blocked (its blocklist one longer). Each peer's key table is
@@ -36,7 +42,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentile } from './measure.js';
-import { PeerHost, type ChatEvent } from './peers-in-process.js';
+import { PeerHost, type ChatEvent, type HostStats } from './peers-in-process.js';
 import type { NetworkResult } from './types.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -145,8 +151,10 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
       await Promise.all(started.map((p) => p.host.call(p.index, 'group.join', { invite })));
       await Promise.all(started.map((p, k) => until(`p${ids[k]} to become a member`, () => isMember(p, group), 120_000, 300)));
       members.push(...started);
+      log(`network: ${members.length} members after ${((Date.now() - t) / 1000).toFixed(1)} s`);
     }
-    log(`network: ${members.length} peers are members (${((Date.now() - t) / 1000).toFixed(1)} s, ${hostCount} host processes)`);
+    const formMs = Date.now() - t;
+    log(`network: ${members.length} peers are members (${(formMs / 1000).toFixed(1)} s, ${hostCount} host processes)`);
 
     // join → first decrypted message
     const joiner = await start(peers - 1);
@@ -165,17 +173,21 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
     const first = await until('the joiner to decrypt a message', () => joinerChats()[0], 60_000, 20).catch(() => null);
     ticking = false;
     await ticker;
-    const joinMs = first ? first.receivedAt - t0 : Number.NaN;
+    const joinMs = first ? first.shownAt - t0 : Number.NaN;
     await until('the joiner to become a member', () => isMember(joiner, group), 30_000, 300);
     members.push(joiner);
     log(`network: join to first decrypted message ${joinMs} ms`);
 
     // idle CPU and memory, every peer a member
     await sleep(3000);
+    // BENCH_IDLE_PROF=DIR: a V8 CPU profile of each host over the idle window, into DIR.
+    const profDir = process.env.BENCH_IDLE_PROF;
+    if (profDir) await Promise.all(hosts.map((h) => h.profileStart()));
     const idle0 = await Promise.all(hosts.map((h) => h.stats()));
     const w0 = Date.now();
     await sleep(idleMs);
     const idle1 = await Promise.all(hosts.map((h) => h.stats()));
+    if (profDir) await Promise.all(hosts.map((h, i) => h.profileStop(join(profDir, `idle-${peers}-host${i}.cpuprofile`))));
     const wall = Date.now() - w0;
     const idleCpuUs = idle1.reduce((s, x, i) => s + x.cpuUs - (idle0[i]?.cpuUs ?? 0), 0);
     const idleCpuPct = round2((idleCpuUs / 1000 / wall / members.length) * 100);
@@ -184,7 +196,11 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
     const rssMB = round2(rssTotal / 2 ** 20 / members.length);
     const rssPerExtraPeerMB = round2((rssTotal - rssBase) / 2 ** 20 / members.length);
     const rssHostBaseMB = round2(rssBase / 2 ** 20 / hostCount);
-    log(`network: idle ${idleCpuPct} % of a core per peer over ${(wall / 1000).toFixed(0)} s; ${rssMB} MB resident per peer (${rssPerExtraPeerMB} MB beyond the empty hosts)`);
+    const sum = (xs: HostStats[], f: (x: HostStats) => number): number => xs.reduce((a, x) => a + f(x), 0);
+    const idleMsgsPerPeerSec = round2((sum(idle1, (x) => x.pubsubMessages) - sum(idle0, (x) => x.pubsubMessages)) / members.length / (wall / 1000));
+    const idleDials = sum(idle1, (x) => x.connectionsOpened) - sum(idle0, (x) => x.connectionsOpened);
+    const connectionsPerPeer = round2(sum(idle1, (x) => x.connections) / members.length);
+    log(`network: idle ${idleCpuPct} % of a core per peer over ${(wall / 1000).toFixed(0)} s; ${rssMB} MB resident per peer (${rssPerExtraPeerMB} MB beyond the empty hosts); ${idleMsgsPerPeerSec} gossipsub messages/s per peer, ${connectionsPerPeer} connections per peer, ${idleDials} opened while idle`);
 
     // chat latency: one message every 100 ms, senders interleaved
     await sleep(1000);
@@ -206,7 +222,8 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
     const deliveries = () => hosts.flatMap((h) => h.chats.filter((c) => wanted.has(c.text) && c.sender !== ids.get(h)?.get(c.peer)));
     const expected = texts.length * (members.length - 1);
     await until('chat deliveries', () => deliveries().length >= expected, 15_000, 100).catch(() => undefined);
-    const latencies = deliveries().map((c) => c.receivedAt - c.sentAt);
+    // As a client sees it: from the send until the event that shows the message (after its history fsync).
+    const latencies = deliveries().map((c) => c.shownAt - c.sentAt);
     const missing = expected - latencies.length;
     log(`network: ${latencies.length} chat deliveries measured, ${missing} missing`);
 
@@ -250,6 +267,10 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
       rssHostBaseMB,
       hosts: hostCount,
       idleWindowMs: wall,
+      idleMsgsPerPeerSec,
+      connectionsPerPeer,
+      idleConnectionsOpened: idleDials,
+      formMs,
       ...(chatCpu ? { chatCpu } : {}),
     };
   } finally {
