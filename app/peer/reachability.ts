@@ -18,8 +18,8 @@
  *   ID asks for a hole punch: first after PUNCH_FIRST_MS, then after each
  *   failure waits PUNCH_RETRY_MS, doubling up to PUNCH_MAX_BACKOFF_MS. The relay stays the path until a punch succeeds.
  * - Interfaces are polled every TICK_MS: when this host's addresses change (a
- *   move to another LAN or NAT, a new lease), every connection is aborted (they
- *   were bound to the old address), the public address is forgotten, the
+ *   move to another LAN or NAT, a new lease), every connection but loopback ones
+ *   is aborted (they were bound to the old address), the public address is forgotten, the
  *   reservation redone and the mesh redials at once. No group state changes: the
  *   group does not rekey for a move (002).
  * - When a second connection to a peer opens, the older ones are pinged; one
@@ -35,6 +35,7 @@ import { HolePuncher, rebindGossip } from '../net/punch.js';
 import { validMultiaddr, type PeerContext } from './peer-context.js';
 
 const TICK_MS = 1000;
+const LOOPBACK = /^\/ip4\/127\.|^\/ip6\/::1\//;
 const MAX_RELAYS = 8;
 const RESERVATION_RETRY_MS = 3000;
 const PUNCH_FIRST_MS = 1000;
@@ -148,7 +149,9 @@ export class Reachability {
     this.publicIp = null;
     this.nextReservation = 0;
     this.punchPlan.clear();
-    for (const c of this.ctx.node.getConnections()) c.abort(new Error('network changed'));
+    // Loopback connections are bound to no interface that can change (another program's virtual
+    // interface coming and going made every peer of a machine drop all of them).
+    for (const c of this.ctx.node.getConnections()) if (!LOOPBACK.test(c.remoteAddr.toString())) c.abort(new Error('network changed'));
     this.onMoved();
   }
 
