@@ -7,8 +7,9 @@
  * in a session of its own. Driven through each peer's API handler (the same
  * `api.call` the WebSocket server wraps, docs/api.md).
  *
- * 1. Peer 0 creates the group; peers 1…peers−2 join with its invite, a batch at
- *    a time, and wait to be members.
+ * 1. Peer 0 creates the group; peers 1…peers−2 join a batch at a time, each with
+ *    an invite of its own from a member (round-robin over the members), and wait
+ *    to be members.
  * 2. join: the last peer calls `group.join`; peer 0 sends a chat message every
  *    100 ms; joinMs = from the call until the joiner's first decrypted
  *    `chat.message` from another peer.
@@ -148,7 +149,11 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
     for (let first = 1; first <= peers - 2; first += batch) {
       const ids = Array.from({ length: Math.min(batch, peers - 1 - first) }, (_, k) => first + k);
       const started = await Promise.all(ids.map(start));
-      await Promise.all(started.map((p) => p.host.call(p.index, 'group.join', { invite })));
+      // Each joiner gets an invite of its own from a different member (round-robin): with one
+      // inviter for all, that member admitted every newcomer and its host fell behind.
+      const inviters = started.map((_, k) => members[(first + k) % members.length] as Peer);
+      const invites = await Promise.all(inviters.map((m) => m.host.call<{ invite: string }>(m.index, 'group.invite', { group, uses: 1 })));
+      await Promise.all(started.map((p, k) => p.host.call(p.index, 'group.join', { invite: invites[k]?.invite })));
       await Promise.all(started.map((p, k) => until(`p${ids[k]} to become a member`, () => isMember(p, group), 120_000, 300)));
       members.push(...started);
       log(`network: ${members.length} members after ${((Date.now() - t) / 1000).toFixed(1)} s`);
