@@ -195,7 +195,7 @@ async function main(): Promise<void> {
     const kept = Object.fromEntries(Object.entries(results.network ?? {}).filter(([k]) => k.startsWith('catchup'))); // catch-up's fields (bench/catchup.ts)
     results.network = net.network ? { ...net.network, ...kept } : results.network;
     results.networkSizes = net.networkSizes;
-    results.notes = [...results.notes.filter((n) => !/^network \d+ peers:/.test(n)), ...net.notes];
+    results.notes = [...results.notes.filter((n) => !/^network( \d+ peers:|: \d+ headless peers)/.test(n)), ...net.notes];
     write(results);
     return;
   }
