@@ -23,14 +23,19 @@
  *                  `{ id, op: 'call', peer, method, params }` → `{ id, ok }` or `{ id, err }`
  *                  `{ id, op: 'keys', peer, group }` → `{ id, ok }` (and a `keys` event)
  *                  `{ id, op: 'stats' }` → `{ id, ok: { cpuUs, rssBytes, peers } }`
+ *                  `{ id, op: 'profile-start' }`, `{ id, op: 'profile-stop', file }` → `{ id, ok }`
+ *                  (a V8 CPU profile of the host between the two, written to `file`)
  *                  `{ id, op: 'stop' }` → `{ id, ok }` (every peer stopped)
- *   host → parent  `{ ev: 'chat', peer, sender, text, sentAt, receivedAt }`
+ *   host → parent  `{ ev: 'chat', peer, sender, text, sentAt, receivedAt, shownAt }`
  *                  `{ ev: 'keys', peer, at, fingerprint, version, blocked }`
  *                  (after each `keys.changed` of a peer: its `keys.table`, stamped)
  * Invariant: the host holds no secret it sends; events carry only what the
  * benchmark measures (plaintext of bench messages it wrote itself).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 
 /** One chat delivery as a peer reported it. */
@@ -40,6 +45,8 @@ export interface ChatEvent {
   text: string;
   sentAt: number;
   receivedAt: number;
+  /** When the host saw the peer's `chat.message` event (after the message's history fsync). */
+  shownAt: number;
 }
 
 /** A peer's key state, read right after it changed (or when asked). */
@@ -56,6 +63,11 @@ export interface HostStats {
   cpuUs: number;
   rssBytes: number;
   peers: number;
+  /** Connections its peers hold now, and opened since the host started (both ends count). */
+  connections: number;
+  connectionsOpened: number;
+  /** Gossipsub messages its peers accepted from others since the host started (each once). */
+  pubsubMessages: number;
 }
 
 type Reply = { id: number; ok?: unknown; err?: string };
@@ -134,6 +146,15 @@ export class PeerHost {
     return this.request({ op: 'keys', peer, group });
   }
 
+  /** Starts a V8 CPU profile of the host (node:inspector); `profileStop` writes it to `file` (.cpuprofile). */
+  profileStart(): Promise<void> {
+    return this.request({ op: 'profile-start' });
+  }
+
+  profileStop(file: string): Promise<void> {
+    return this.request({ op: 'profile-stop', file });
+  }
+
   stats(): Promise<HostStats> {
     return this.request<HostStats>({ op: 'stats' });
   }
@@ -159,6 +180,8 @@ async function runHost(): Promise<void> {
   const { startPeer } = await import('../app/peer/peer.js');
   type Running = Awaited<ReturnType<typeof startPeer>>;
   const peers: Running[] = [];
+  const traffic = { connectionsOpened: 0, pubsubMessages: 0 };
+  let profiler: Session | null = null;
   const send = (m: Reply | HostEvent): void => {
     if (process.connected) process.send?.(m);
   };
@@ -175,12 +198,22 @@ async function runHost(): Promise<void> {
   const handle = async (m: Record<string, unknown>): Promise<unknown> => {
     switch (m.op) {
       case 'start': {
-        const peer = await startPeer({ profile: String(m.profile), name: String(m.name), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+        // BENCH_PEER_LOG=DIR: each peer's diagnostic lines (never secrets) into DIR/NAME.log.
+        const logDir = process.env.BENCH_PEER_LOG;
+        const logFile = logDir ? join(logDir, `${String(m.name)}.log`) : null;
+        const log = logFile ? (line: string) => appendFileSync(logFile, `${new Date().toISOString().slice(11, 23)} ${line}\n`) : undefined;
+        const peer = await startPeer({ profile: String(m.profile), name: String(m.name), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, ...(log ? { log } : {}) });
         const index = peers.push(peer) - 1;
+        peer.node.addEventListener('connection:open', (e) => {
+          traffic.connectionsOpened++;
+          log?.(`[bench] connection open ${e.detail.direction} ${e.detail.remotePeer.toString().slice(-8)} ${e.detail.remoteAddr.toString()}`);
+        });
+        peer.node.addEventListener('connection:close', (e) => log?.(`[bench] connection close ${e.detail.direction} ${e.detail.remotePeer.toString().slice(-8)} after ${Date.now() - e.detail.timeline.open} ms`));
+        peer.node.services.pubsub.addEventListener('gossipsub:message', () => traffic.pubsubMessages++);
         peer.api.subscribe((event, payload) => {
           if (event === 'chat.message') {
             const c = payload as { sender: string; text: string; sentAt: number; receivedAt: number };
-            send({ ev: 'chat', peer: index, sender: c.sender, text: c.text, sentAt: c.sentAt, receivedAt: c.receivedAt });
+            send({ ev: 'chat', peer: index, sender: c.sender, text: c.text, sentAt: c.sentAt, receivedAt: c.receivedAt, shownAt: Date.now() });
           } else if (event === 'keys.changed') {
             void readKeys(index, (payload as { group: string }).group).catch(() => undefined);
           }
@@ -196,7 +229,21 @@ async function runHost(): Promise<void> {
         return await readKeys(Number(m.peer), String(m.group));
       case 'stats': {
         const u = process.cpuUsage();
-        return { cpuUs: u.user + u.system, rssBytes: process.memoryUsage().rss, peers: peers.length };
+        const connections = peers.reduce((n, p) => n + p.node.getConnections().length, 0);
+        return { cpuUs: u.user + u.system, rssBytes: process.memoryUsage().rss, peers: peers.length, connections, ...traffic };
+      }
+      case 'profile-start':
+        profiler ??= new Session();
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.start');
+        return null;
+      case 'profile-stop': {
+        if (!profiler) throw new Error('no profile running');
+        const { profile } = await profiler.post('Profiler.stop');
+        profiler.disconnect();
+        writeFileSync(String(m.file), JSON.stringify(profile));
+        return null;
       }
       case 'stop':
         await Promise.all(peers.map((p) => p.stop().catch(() => undefined)));

@@ -1,6 +1,6 @@
 /**
  * @module bench/run
- * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only] [-- --network-only] [-- --conclave-only]`: measures rekey cost (conclave, mls,
+ * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only] [-- --network-only | --network-into-latest] [-- --conclave-only]`: measures rekey cost (conclave, mls,
  * lkh, pairwise), convergence at scale and crypto throughput, then writes
  * latest.json, latest.md and SVG charts to bench/results (docs/performance.md).
  * `--quick` runs a reduced set meant to finish in under 3 minutes on 2 cores.
@@ -8,8 +8,11 @@
  * `notes`, never filled in. `--render-only` redraws latest.md and the charts
  * from an existing latest.json (after a change to the report), measuring nothing.
  * `--network-only` runs the real-network section alone (10 and 50 peers) and writes
- * network.json beside latest.json, leaving latest.json as it is. `--conclave-only` measures
- * Conclave, LKH and pairwise (rekey, convergence, partitions) and skips MLS and the real network.
+ * network.json beside latest.json, leaving latest.json as it is; `--network-into-latest`
+ * runs it alone and puts its fields (`network`, `networkSizes`, its notes) into the
+ * latest.json already there, keeping every other field.
+ * `--conclave-only` measures Conclave, LKH and pairwise (rekey, convergence, partitions)
+ * and skips MLS, the real network, catch-up, files and NAT.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -192,6 +195,17 @@ async function main(): Promise<void> {
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, 'network.json'), `${JSON.stringify({ machine: machine(), network: net.network, networkSizes: net.networkSizes, notes: [...net.notes, loadNote] }, null, 2)}\n`);
     log(`wrote ${join(outDir, 'network.json')}`);
+    return;
+  }
+  if (args.includes('--network-into-latest')) {
+    // The real-network section alone, merged into the latest.json already in outDir (its other fields kept).
+    const results = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchResults;
+    const net = await networkSection(quick, log);
+    const kept = Object.fromEntries(Object.entries(results.network ?? {}).filter(([k]) => k.startsWith('catchup'))); // catch-up's fields (bench/catchup.ts)
+    results.network = net.network ? { ...net.network, ...kept } : results.network;
+    results.networkSizes = net.networkSizes;
+    results.notes = [...results.notes.filter((n) => !/^network( \d+ peers:|: \d+ headless peers)/.test(n)), ...net.notes];
+    write(results);
     return;
   }
   if (args.includes('--render-only')) {

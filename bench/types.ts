@@ -123,6 +123,12 @@ export interface NetworkResult {
   hosts?: number;
   /** extra: length of the idle CPU window, ms. */
   idleWindowMs?: number;
+  /** extra: gossipsub messages each peer accepted per second while idle (heartbeats), connections per peer, connections opened while idle. */
+  idleMsgsPerPeerSec?: number;
+  connectionsPerPeer?: number;
+  idleConnectionsOpened?: number;
+  /** extra: ms from the first join until every peer but the last was a member. */
+  formMs?: number;
   /** issue 19 (bench/catchup.ts): ms from a restarted member's start until it holds all `catchupMissed` messages it missed. */
   catchupMs?: number;
   /** issue 19: catchupMissed / catchupMs, messages per second. */

@@ -170,7 +170,11 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,
-    connectionManager: { maxConnections: 400 },
+    // Every member dials every other: a burst of joins makes each member take a connection from
+    // each newcomer at once, all from one address when they share a host or a NAT. libp2p's
+    // defaults (5 new inbound connections a second per address, 10 in their handshake) refused
+    // them, and a fifty-member group never formed on loopback (docs/performance.md).
+    connectionManager: { maxConnections: 400, inboundConnectionThreshold: 64, maxIncomingPendingConnections: 64 },
     connectionGater,
     services,
   });

@@ -31,7 +31,7 @@
 import { randomBytes } from 'node:crypto';
 import { GroupEngine, type EngineDeps } from '../core/engine.js';
 import type { EngineEvent, MemberKey, RejectReason } from '../core/types.js';
-import { nobleCrypto, systemRng } from '../crypto/noble.js';
+import { systemRng } from '../crypto/noble.js';
 import { nodeCrypto } from '../crypto/node.js';
 import { LocalProtocolError } from '../core/errors.js';
 import type { BoardEntry, BoardStroke, ChatMessage, ShapeOp, Stroke } from '../api/contract.js';
@@ -74,6 +74,8 @@ export type Verdict = 'accept' | 'reject' | 'ignore';
 const HARD_REJECT = new Set<RejectReason>(['decode', 'wire-version', 'wrong-group', 'bad-signature', 'invalid']);
 
 const MAX_EARLY_CONTROL = 512;
+/** Engine events that leave its persistent state as it was. */
+const QUIET_EVENTS = new Set<EngineEvent['type']>(['data', 'undecryptable', 'rejected']);
 const SELF_NAME_FALLBACK = 'anonymous';
 
 export type EngineFactory = (deps: EngineDeps) => GroupEngine;
@@ -113,7 +115,7 @@ export class GroupRuntime {
     keepTraffic: number,
   ) {
     const deps: EngineDeps = {
-      crypto: nobleCrypto,
+      crypto: nodeCrypto,
       rng: systemRng,
       admission: {
         check: (request, now) =>
@@ -138,7 +140,7 @@ export class GroupRuntime {
     this.group = this.engine.group;
     this.record.group = this.group;
     this.wasMember = this.engine.state() === 'member';
-    this.history = new GroupHistory(host.profile, this.group, host.selfKey, host.events);
+    this.history = new GroupHistory(host.profile, this.group, host.selfKey, host.events, (line) => host.log(line));
     this.traffic = new TrafficLog(host.profile, this.group, keepTraffic);
     this.stateFile = new StateFile(host.profile, record, () => this.engine.snapshot(), (line) => host.log(line));
     this.boardShare = new BoardShare({
@@ -188,8 +190,9 @@ export class GroupRuntime {
     const name = this.host.displayName();
     const m = this.sendSigned(replyTo ? { t: 'chat', text, name, re: replyTo } : { t: 'chat', text, name });
     const sender = this.host.peerIdOf(this.host.selfKey);
-    return this.afterPublish(() => {
+    return this.afterPublish(async () => {
       this.history.keep(m, sender, name, m.at);
+      await this.history.durable();
       return this.history.message(m.id) ?? { id: m.id, group: this.group, sender, senderName: name, text, sentAt: m.at, receivedAt: m.at };
     });
   }
@@ -208,8 +211,9 @@ export class GroupRuntime {
   /** Publishes a reaction, edit or delete (issue 18 §2); resolves with the target as shown after it. */
   sendChatAction(body: ChatAction): Promise<ChatMessage | null> {
     const m = this.sendSigned(body);
-    return this.afterPublish(() => {
+    return this.afterPublish(async () => {
       this.history.keep(m, this.host.peerIdOf(this.host.selfKey), this.host.displayName(), m.at);
+      await this.history.durable();
       return this.history.message(body.target);
     });
   }
@@ -227,7 +231,10 @@ export class GroupRuntime {
   draw(stroke: Stroke): Promise<void> {
     const body: Body = stroke.tool === 'clear' ? { t: 'stroke', stroke, seen: this.history.lastSeen() } : { t: 'stroke', stroke };
     const m = this.sendSigned(body);
-    return this.afterPublish(() => void this.history.keep(m, this.host.peerIdOf(this.host.selfKey), this.host.displayName(), m.at));
+    return this.afterPublish(async () => {
+      this.history.keep(m, this.host.peerIdOf(this.host.selfKey), this.host.displayName(), m.at);
+      await this.history.durable();
+    });
   }
 
   /** Publishes one version of a whiteboard object (created by this member when `op.by` is absent); resolves once kept. */
@@ -258,7 +265,7 @@ export class GroupRuntime {
    * between a message's sentAt and the wire (two per message, tens of ms each
    * when the disk is busy). Jobs left at stop() run there.
    */
-  private afterPublish<T>(job: () => T): Promise<T> {
+  private afterPublish<T>(job: () => T | Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.published.push(() => {
         try {
@@ -345,7 +352,9 @@ export class GroupRuntime {
       this.onEvent(ev);
     }
     this.armTimer();
-    this.stateFile.schedule();
+    // Data and refusals change no engine state: only other events are saved promptly (state-file.ts).
+    if (events.some((ev) => !QUIET_EVENTS.has(ev.type))) this.stateFile.schedule();
+    else this.stateFile.touch();
     if (!this.wasMember && this.engine.state() === 'member') {
       this.wasMember = true;
       const tek = this.engine.tekInfo();

@@ -2,7 +2,7 @@
  * @module peer/history
  * What one group shows its user: the chat messages and whiteboard strokes this
  * member received or sent, kept in the group's append-only history log
- * (`profile.append(group, 'history', …)`, sealed and fsynced per record), and
+ * (`profile.append(group, 'history', …)`, sealed and fsynced), and
  * the views built from them (chat history, the board, the unread count), plus
  * what reconciliation needs (issue 19): per author, the sequence numbers held,
  * those its author declared unused (`skip`), and this member's own numbering.
@@ -21,8 +21,13 @@
  *   live delivery, re-delivery, reconciliation and a re-shared board never show
  *   it twice; a second, different message under a held (author, number) is an
  *   equivocation and is not kept (the caller reports it).
- * - A record is appended (fsynced) to the log before its event reaches clients:
- *   a message counts as delivered only once it is on disk.
+ * - A message is appended to the log at once and its event reaches clients only
+ *   once the record is fsynced (`profile.appendDurable`: group commit, one fsync
+ *   shared by the messages kept together, run off the event loop): a message
+ *   counts as delivered only once it is on disk. `durable()` resolves when every
+ *   message kept so far is; a failed fsync shows nothing and is logged. Indexes
+ *   (duplicates, numbers held) change at once, so a copy arriving meanwhile is a
+ *   duplicate.
  * - Own numbers are reserved on disk before use (`SEQ_RESERVE` at a time), so a
  *   kill -9 never makes this member sign two messages under one number; after
  *   one, the numbers reserved but maybe unused are declared in `skip`.
@@ -85,12 +90,15 @@ export class GroupHistory {
   private readonly fileBodies = new Map<string, { body: FileBody; author: MemberKey }>();
   /** Set by files.ts: a file message was kept (live, caught up or replayed). */
   onFile: ((file: FileBody, author: MemberKey) => void) | null = null;
+  /** The last message record's fsync (group commit resolves in append order). */
+  private lastWrite: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly profile: Profile,
     private readonly group: string,
     private readonly self: MemberKey,
     private readonly events: EventSink,
+    private readonly log: (line: string) => void = () => undefined,
   ) {
     const history = profile.read(group, 'history', parseHistory);
     let lastSeq = null as { upTo: number; exact?: boolean } | null;
@@ -146,7 +154,7 @@ export class GroupHistory {
     return this.joinedTekVersion ?? 0;
   }
 
-  /** Keeps a verified signed message (fsynced), then tells clients. */
+  /** Keeps a verified signed message; tells clients once it is fsynced (`durable`). */
   keep(m: SignedMessage, sender: string, name: string, receivedAt: number): KeepResult {
     const prior = this.bySeq.get(`${m.a}:${m.s}`);
     if (prior !== undefined) return prior === m.sig ? 'duplicate' : 'equivocation';
@@ -154,7 +162,22 @@ export class GroupHistory {
     if (this.notes.hasAction(sender, m.id)) return 'duplicate';
     const shown = this.index(m, sender, name, receivedAt);
     if (!shown) return 'duplicate';
-    this.profile.append(this.group, 'history', { kind: 'msg', m, sender, name, receivedAt });
+    const written = this.profile.appendDurable(this.group, 'history', { kind: 'msg', m, sender, name, receivedAt });
+    this.lastWrite = written;
+    written.then(
+      () => this.show(shown),
+      (err: unknown) => this.log(`group ${this.group.slice(0, 8)}: message ${m.id.slice(0, 8)} not kept (fsync failed: ${err instanceof Error ? err.message : 'error'}); not shown`),
+    );
+    return shown.kind === 'none' && shown.notAuthor ? 'not-author' : 'kept';
+  }
+
+  /** Resolves once every message kept so far is on disk (rejects if its fsync failed). */
+  durable(): Promise<void> {
+    return this.lastWrite;
+  }
+
+  /** A kept message, now on disk, reaches clients (with the messages it changes). */
+  private show(shown: Indexed): void {
     if (shown.kind === 'chat') this.events.emit('chat.message', this.notes.view(shown.message));
     else if (shown.kind === 'stroke') {
       if (shown.stroke) this.events.emit('board.stroke', shown.stroke);
@@ -168,7 +191,6 @@ export class GroupHistory {
         if (message) this.events.emit('chat.update', this.notes.view(message));
       }
     }
-    return shown.kind === 'none' && shown.notAuthor ? 'not-author' : 'kept';
   }
 
   private index(m: SignedMessage, sender: string, name: string, receivedAt: number): Indexed | null {

@@ -26,7 +26,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { nobleCrypto } from '../crypto/noble.js';
+import { nodeCrypto } from '../crypto/node.js';
 import type { GroupParams } from '../core/types.js';
 import { memberKeyOfPeer, hexToBytes, bytesToHex } from '../net/ids.js';
 import { GroupParamsSchema } from './params.js';
@@ -102,10 +102,10 @@ export interface InviteKeys {
 
 /** Everything derived from an invite's secret. */
 export function inviteKeys(secret: Uint8Array): InviteKeys {
-  const derive = (info: string) => nobleCrypto.hkdf(secret, utf8('conclave/invite/v2'), utf8(info), 32);
+  const derive = (info: string) => nodeCrypto.hkdf(secret, utf8('conclave/invite/v2'), utf8(info), 32);
   const joinSeed = derive('join-key');
   const proofKey = derive('member-proof');
-  return { id: bytesToHex(derive('id')).slice(0, 16), joinSeed, joinKey: bytesToHex(nobleCrypto.ed25519PublicKey(joinSeed)), proofKey };
+  return { id: bytesToHex(derive('id')).slice(0, 16), joinSeed, joinKey: bytesToHex(nodeCrypto.ed25519PublicKey(joinSeed)), proofKey };
 }
 
 function b64url(bytes: Uint8Array): string {
@@ -137,7 +137,7 @@ export interface CreateInviteInput {
 
 export function createInvite(input: CreateInviteInput): string {
   if (input.secret.length !== SECRET_BYTES) throw new RangeError('invite secret must be 16 bytes');
-  const signerKey = bytesToHex(nobleCrypto.ed25519PublicKey(input.inviterSeed));
+  const signerKey = bytesToHex(nodeCrypto.ed25519PublicKey(input.inviterSeed));
   if (memberKeyOfPeer(input.inviterPeerId) !== signerKey) throw new RangeError('inviter peer ID does not match the signing seed');
   const keys = inviteKeys(input.secret);
   const body: TicketBody = {
@@ -151,11 +151,11 @@ export function createInvite(input: CreateInviteInput): string {
     uses: input.uses,
     id: keys.id,
     joinKey: keys.joinKey,
-    proofCheck: bytesToHex(nobleCrypto.sha256(keys.proofKey)),
+    proofCheck: bytesToHex(nodeCrypto.sha256(keys.proofKey)),
   };
   TicketBodySchema.parse(body);
   const bodyBytes = utf8(JSON.stringify(body));
-  const signature = nobleCrypto.ed25519Sign(input.inviterSeed, concat(SIGN_LABEL, bodyBytes));
+  const signature = nodeCrypto.ed25519Sign(input.inviterSeed, concat(SIGN_LABEL, bodyBytes));
   return INVITE_PREFIX + b64url(concat(new Uint8Array([bodyBytes.length >> 8, bodyBytes.length & 0xff]), bodyBytes, signature, input.secret));
 }
 
@@ -185,7 +185,7 @@ export function parseTicket(raw: Uint8Array, now: number): Ticket {
   const body = parsed.data as TicketBody;
   const inviterKey = memberKeyOfPeer(body.inviter);
   if (!inviterKey) throw new InviteError('malformed', 'invite names an inviter that is not a Conclave peer; ask for a new link');
-  if (!nobleCrypto.ed25519Verify(hexToBytes(inviterKey), concat(SIGN_LABEL, bodyBytes), signature)) {
+  if (!nodeCrypto.ed25519Verify(hexToBytes(inviterKey), concat(SIGN_LABEL, bodyBytes), signature)) {
     throw new InviteError('bad-signature', 'invite signature does not verify: the link was altered or damaged after it was made; ask the inviter for a new one');
   }
   if (body.expiresAt <= now) {
@@ -206,7 +206,7 @@ export function parseInvite(link: string, now: number): Invite {
   const ticket = parseTicket(raw.subarray(0, raw.length - SECRET_BYTES), now);
   const secret = raw.slice(raw.length - SECRET_BYTES);
   const keys = inviteKeys(secret);
-  if (keys.id !== ticket.id || keys.joinKey !== ticket.joinKey || bytesToHex(nobleCrypto.sha256(keys.proofKey)) !== ticket.proofCheck) {
+  if (keys.id !== ticket.id || keys.joinKey !== ticket.joinKey || bytesToHex(nodeCrypto.sha256(keys.proofKey)) !== ticket.proofCheck) {
     throw new InviteError('bad-signature', 'invite signature does not verify: its secret does not match what the inviter signed (the link was altered or damaged)');
   }
   return { ...ticket, link: trimmed, secret };
@@ -220,7 +220,7 @@ function credentialBody(ticket: Ticket, joiner: string): Uint8Array {
 
 /** The credential `joiner` sends: the ticket and its signature, with the join key, over group, invite ID and its own key. */
 export function joinCredential(invite: Invite, joiner: string): Uint8Array {
-  const signature = nobleCrypto.ed25519Sign(inviteKeys(invite.secret).joinSeed, credentialBody(invite, joiner));
+  const signature = nodeCrypto.ed25519Sign(inviteKeys(invite.secret).joinSeed, credentialBody(invite, joiner));
   const t = invite.bytes;
   return concat(new Uint8Array([...CREDENTIAL_MAGIC, t.length >> 8, t.length & 0xff]), t, signature);
 }
@@ -233,7 +233,7 @@ export function checkCredential(bytes: Uint8Array, member: string, now: number):
   const length = ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0);
   if (bytes.length !== 4 + length + SIG_BYTES) throw new InviteError('malformed', 'the credential is truncated');
   const ticket = parseTicket(bytes.subarray(4, 4 + length), now);
-  if (!/^[0-9a-f]{64}$/.test(member) || !nobleCrypto.ed25519Verify(hexToBytes(ticket.joinKey), credentialBody(ticket, member), bytes.subarray(4 + length))) {
+  if (!/^[0-9a-f]{64}$/.test(member) || !nodeCrypto.ed25519Verify(hexToBytes(ticket.joinKey), credentialBody(ticket, member), bytes.subarray(4 + length))) {
     throw new InviteError('bad-signature', 'the credential was not made with this invite for this identity');
   }
   return ticket;
@@ -267,9 +267,9 @@ export function revocationBody(group: string, id: string): Uint8Array {
 }
 
 export function signRevocation(inviterSeed: Uint8Array, group: string, id: string): Uint8Array {
-  return nobleCrypto.ed25519Sign(inviterSeed, revocationBody(group, id));
+  return nodeCrypto.ed25519Sign(inviterSeed, revocationBody(group, id));
 }
 
 export function revocationValid(ticket: Ticket, signature: Uint8Array): boolean {
-  return signature.length === SIG_BYTES && nobleCrypto.ed25519Verify(hexToBytes(ticket.inviterKey), revocationBody(ticket.group, ticket.id), signature);
+  return signature.length === SIG_BYTES && nodeCrypto.ed25519Verify(hexToBytes(ticket.inviterKey), revocationBody(ticket.group, ticket.id), signature);
 }

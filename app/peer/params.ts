@@ -32,7 +32,18 @@ export const GroupParamsSchema = z
   })
   .strict();
 
-/** Core's defaults with a new TEK version every hour (002 key lifetimes) and the chosen policy. */
+/**
+ * A real peer's heartbeat: every 5 s. Every key holder heartbeats, and in a group
+ * of N most members hold a key, so each member receives about N heartbeats per
+ * interval, each relayed over several connections: at 1 s (core's default, kept
+ * by the simulator) an idle ten-member group cost each member about 6 % of a
+ * core, 2 % at 5 s, and fifty members could not form a group on two cores
+ * (docs/performance.md "Fifty real peers"). The price: a silent holder is taken
+ * over after failoverIntervals × 5 s = 15 s instead of 3 s.
+ */
+const PEER_HEARTBEAT_MS = 5000;
+
+/** Core's defaults with a 5 s heartbeat, a new TEK version every hour (002 key lifetimes) and the chosen policy. */
 export function defaultParams(policy: ExclusionPolicy): GroupParams {
-  return { ...DEFAULT_PARAMS, refreshVersionMs: 3_600_000, policy };
+  return { ...DEFAULT_PARAMS, heartbeatMs: PEER_HEARTBEAT_MS, refreshVersionMs: 3_600_000, policy };
 }

@@ -26,8 +26,8 @@
  *   ID asks for a hole punch: first after PUNCH_FIRST_MS, then after each
  *   failure waits PUNCH_RETRY_MS, doubling up to PUNCH_MAX_BACKOFF_MS. The relay stays the path until a punch succeeds.
  * - Interfaces are polled every TICK_MS: when this host's addresses change (a
- *   move to another LAN or NAT, a new lease), every connection is aborted (they
- *   were bound to the old address), the public address is forgotten, the
+ *   move to another LAN or NAT, a new lease), every connection but loopback ones
+ *   is aborted (they were bound to the old address), the public address is forgotten, the
  *   reservation redone and the mesh redials at once. No group state changes: the
  *   group does not rekey for a move (002).
  * - When a second connection to a peer opens, the older ones are pinged; one
@@ -44,6 +44,7 @@ import { isMemberAnywhere, isStranger, validMultiaddr, type PeerContext } from '
 import type { PeerGuard } from './peer-guard.js';
 
 const TICK_MS = 1000;
+const LOOPBACK = /^\/ip4\/127\.|^\/ip6\/::1\//;
 const MAX_RELAYS = 8;
 const MAX_RELAY_CANDIDATES = 64;
 /** The rate bucket all strangers relayed through this member share (the guard's per-address bucket). */
@@ -206,7 +207,9 @@ export class Reachability {
     this.publicIp = null;
     this.nextReservation = 0;
     this.punchPlan.clear();
-    for (const c of this.ctx.node.getConnections()) c.abort(new Error('network changed'));
+    // Loopback connections are bound to no interface that can change (another program's virtual
+    // interface coming and going made every peer of a machine drop all of them).
+    for (const c of this.ctx.node.getConnections()) if (!LOOPBACK.test(c.remoteAddr.toString())) c.abort(new Error('network changed'));
     this.onMoved();
   }
 

@@ -5,15 +5,22 @@
  * fsynced by `profile.saveGroup`.
  *
  * Invariants:
- * - Engine state is saved 150 ms after every change and on stop — only when it
- *   changed: most inputs (heartbeats above all) leave it as it was. Without the
- *   comparison, a member of a ten-member group rewrote and fsynced an unchanged
- *   file several times a second, which stalled its event loop whenever the disk
- *   was busy.
+ * - Nothing is written unless the record changed since the last write (the
+ *   snapshot and the bookkeeping are compared as JSON): most inputs (heartbeats
+ *   above all) leave it as it was.
+ * - A change that shows (`schedule`: an engine event other than data or a
+ *   refusal, an admission, an API change) is saved 150 ms later, several changes
+ *   in one write. An input that showed nothing (`touch`: a heartbeat, which at
+ *   most moves soft state that the next heartbeats restore) is compared, and
+ *   saved if it changed, within 10 s. Comparing costs a whole snapshot of the
+ *   engine, so it is not done after every input: in an idle ten-member group
+ *   every member gets about ten heartbeats a second, and a comparison 150 ms
+ *   after each was most of the CPU its state file cost.
  * - `lastDataAt` moves with every data message (shown to clients; reconciliation,
  *   catch-up.ts, no longer depends on it: it asks by per-author sequence numbers
  *   kept in the history log). A change to it alone is saved within 10 s, not
  *   150 ms after.
+ * - `save()` (API changes, stop) writes at once if anything changed.
  * - A failed write is logged, never thrown: the next change tries again.
  */
 import type { GroupRecord, Profile } from '../store/profile.js';
@@ -28,6 +35,8 @@ export class StateFile {
   /** The record as last written, without `lastDataAt` (JSON), and that `lastDataAt`. */
   private saved: { contents: string; lastDataAt: number } | null = null;
   private stopped = false;
+  /** Snapshots taken to compare (written or not): for tests and benchmarks. */
+  snapshots = 0;
 
   constructor(
     private readonly profile: Profile,
@@ -36,7 +45,7 @@ export class StateFile {
     private readonly log: (line: string) => void,
   ) {}
 
-  /** A save 150 ms from now, unless one is already due. */
+  /** A change that shows: a save 150 ms from now, unless one is already due. */
   schedule(): void {
     if (this.saveTimer || this.stopped) return;
     this.saveTimer = setTimeout(() => {
@@ -45,24 +54,33 @@ export class StateFile {
     }, SAVE_DELAY_MS);
   }
 
+  /** An input that showed nothing: compared (and saved if it changed) within 10 s. */
+  touch(): void {
+    this.lazy();
+  }
+
+  private lazy(): void {
+    if (this.lazySaveTimer || this.stopped) return;
+    this.lazySaveTimer = setTimeout(() => {
+      this.lazySaveTimer = null;
+      if (!this.stopped) this.save();
+    }, LAZY_SAVE_MS);
+    this.lazySaveTimer.unref?.();
+  }
+
   /**
    * Writes the state file if it changed since the last write. With `eager`
-   * false (the timer), a change to `lastDataAt` alone is left for the lazy save.
+   * false (the 150 ms timer), a change to `lastDataAt` alone is left for the lazy save.
    */
   save(eager = true): void {
     try {
+      this.snapshots++;
       this.record.snapshot = toBase64(this.snapshot());
       const { lastDataAt, ...rest } = this.record;
       const contents = JSON.stringify(rest);
       if (this.saved && this.saved.contents === contents) {
         if (this.saved.lastDataAt === lastDataAt) return;
-        if (!eager) {
-          this.lazySaveTimer ??= setTimeout(() => {
-            this.lazySaveTimer = null;
-            if (!this.stopped) this.save();
-          }, LAZY_SAVE_MS);
-          return;
-        }
+        if (!eager) return this.lazy();
       }
       this.profile.saveGroup(this.record);
       this.saved = { contents, lastDataAt };

@@ -15,7 +15,10 @@
  * - No secret touches the disk in the clear: everything but the lock and the key
  *   file is sealed under the storage key (store/seal.ts). In Electron the key is
  *   supplied by the caller (wrapped by safeStorage) and no key file is written.
- * - Every whole-file write is atomic (store/files.ts); history is append-only.
+ * - Every whole-file write is atomic (store/files.ts); history is append-only,
+ *   and a history record counts as kept only once fsynced (`append` with sync,
+ *   or the promise of `appendDurable`, which shares one fsync between the records
+ *   appended together).
  * - Files carry a format version; `MIGRATIONS[v]` upgrades a record from v to
  *   v+1 on load (OpenMLS/Signal style). A version newer than this build refuses
  *   to load instead of guessing.
@@ -169,6 +172,16 @@ export class Profile {
   append(group: string, log: 'history' | 'traffic', record: unknown, sync = true): void {
     this.assertOpen();
     this.log(group, log).append(this.sealer.sealJson(`log/${log}/${group}`, record), sync);
+  }
+
+  /**
+   * Append one record to a group's log, sealed, written now; resolves once it is
+   * fsynced, one fsync shared by every record appended meanwhile (group commit,
+   * store/files.ts).
+   */
+  appendDurable(group: string, log: 'history', record: unknown): Promise<void> {
+    this.assertOpen();
+    return this.log(group, log).appendDurable(this.sealer.sealJson(`log/${log}/${group}`, record));
   }
 
   read<T>(group: string, log: 'history' | 'traffic', parse: (value: unknown) => T | null): { records: T[]; skipped: number } {

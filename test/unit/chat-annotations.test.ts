@@ -81,8 +81,8 @@ test('attack: an edit or delete by someone other than the author is dropped, in 
   assert.equal(second.shown(later.id)?.deleted, undefined);
 });
 
-test('an edit by the author shows "edited" (its last one wins, any order); a delete leaves a tombstone and is final', () => {
-  const { keep, shown, got, reopen } = fresh();
+test('an edit by the author shows "edited" (its last one wins, any order); a delete leaves a tombstone and is final', async () => {
+  const { history, keep, shown, got, reopen } = fresh();
   const m = sign(bob, chat('first'));
   const e1 = sign(bob, { t: 'edit', target: m.id, text: 'second' }, 2000);
   const e2 = sign(bob, { t: 'edit', target: m.id, text: 'third' }, 3000);
@@ -91,10 +91,12 @@ test('an edit by the author shows "edited" (its last one wins, any order); a del
   keep(e1);
   assert.equal(shown(m.id)?.text, 'third');
   assert.equal(shown(m.id)?.editedAt, 3000);
+  await history.durable(); // clients hear of a message once it is on disk
   assert.equal(got.find((e) => e.event === 'chat.message')?.payload.text, 'third', 'the message reaches clients already edited');
   const del = sign(bob, { t: 'delete', target: m.id });
   keep(del);
   assert.deepEqual({ text: shown(m.id)?.text, deleted: shown(m.id)?.deleted }, { text: '', deleted: true });
+  await history.durable();
   assert.equal(got.at(-1)?.event, 'chat.update');
   assert.equal(got.at(-1)?.payload.deleted, true);
   keep(sign(bob, { t: 'edit', target: m.id, text: 'back' }));
@@ -122,14 +124,15 @@ test('reactions aggregate per emoji with who reacted; toggling off withdraws; on
   assert.deepEqual(shown(m.id)?.reactions, [{ emoji: '👍', by: [peer(bob), peer(carol)] }]);
 });
 
-test('a reply quotes its parent (edited, deleted, or not yet held) and is updated when the parent arrives', () => {
-  const { keep, shown, got } = fresh();
+test('a reply quotes its parent (edited, deleted, or not yet held) and is updated when the parent arrives', async () => {
+  const { history, keep, shown, got } = fresh();
   const parent = sign(alice, chat('the question'));
   const reply = sign(bob, chat('the answer', parent.id));
   keep(reply);
   assert.deepEqual(shown(reply.id)?.replyTo, { id: parent.id });
   keep(parent);
   assert.deepEqual(shown(reply.id)?.replyTo, { id: parent.id, sender: peer(alice), senderName: 'Name', excerpt: 'the question' });
+  await history.durable();
   assert.ok(got.some((e) => e.event === 'chat.update' && e.payload.id === reply.id && e.payload.replyTo?.excerpt === 'the question'));
   keep(sign(alice, { t: 'edit', target: parent.id, text: 'the real question' }));
   assert.equal(shown(reply.id)?.replyTo?.excerpt, 'the real question');

@@ -129,7 +129,7 @@ const sink = () => {
   return { got, emit: (event: string, payload: unknown) => void got.push({ event, payload }) };
 };
 
-test('history: kept once, equivocation refused, gaps seen, a crash declares what it may have skipped', () => {
+test('history: kept once, equivocation refused, gaps seen, a crash declares what it may have skipped', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'conclave-hist-'));
   let p = Profile.open(dir);
   const events = sink();
@@ -142,6 +142,7 @@ test('history: kept once, equivocation refused, gaps seen, a crash declares what
   assert.equal(h.keep(sign(bob, 1, chat('other')), 'bob', 'Bob', 6), 'equivocation');
   assert.equal(h.keep(sign(bob, 4, chat('four')), 'bob', 'Bob', 7), 'kept');
   assert.deepEqual(h.gaps(), [{ author: bob.key, missing: [[2, 3]] }]);
+  await h.durable(); // clients hear of a message once it is on disk
   assert.equal(events.got.filter((e) => e.event === 'chat.message').length, 2, 'refused and duplicate messages never reach clients');
   // Bob crashed after 4 and declares 5–9 maybe unused: no gap there.
   assert.equal(h.keep(sign(bob, 10, chat('ten'), { skip: [5, 9] }), 'bob', 'Bob', 8), 'kept');
