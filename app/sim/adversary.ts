@@ -93,12 +93,14 @@ export class Attacker {
   }
 
   /** `m` sealed as a member seals it; `claim` names the TEK to make up when none is held. */
-  control(m: ControlMessage, claim: { version: number; creators: MemberKey[] } = { version: 1, creators: [this.key] }): Uint8Array {
+  control(m: ControlMessage, claim: { version: number; creators: MemberKey[]; revision?: number } = { version: 1, creators: [this.key] }): Uint8Array {
     let tek = this.sealing;
     if (!tek) {
       const creators = [...claim.creators].sort();
       const made = this.made.find((k) => k.slot === 0 && k.version === claim.version && k.creators.join() === creators.join());
-      tek = made ?? { slot: 0, version: claim.version, creators, revision: 0, key: this.newKey(0, claim.version, creators) };
+      tek = { slot: 0, version: claim.version, creators, revision: 0, key: made?.key ?? this.newKey(0, claim.version, creators) };
+      // Named at the revision it claims (a made-up key steps like any other).
+      if (claim.revision) tek = { ...tek, revision: claim.revision };
     }
     return sealControlWith(this.crypto, this.group, tek, this.bytes(24), m);
   }

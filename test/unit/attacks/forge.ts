@@ -31,7 +31,7 @@ import {
 import { nodeCrypto } from '../../../app/crypto/node.js';
 import { SeededRandom } from '../../../app/sim/random.js';
 import { Attacker as SimAttacker } from '../../../app/sim/adversary.js';
-import { ControlOpener } from '../../../app/sim/sealed-control.js';
+import { ControlOpener, sealControlWith, type TekKnown } from '../../../app/sim/sealed-control.js';
 
 export const GROUP = 'c0'.repeat(15) + '0e';
 export const groupBytes = fromHex(GROUP);
@@ -303,10 +303,16 @@ export class Attacker {
    * named as `claim` (an outsider cannot make a member open it).
    */
   control(m: ControlMessage, claim?: { version: number; creators: MemberKey[] }): Uint8Array {
-    const tek = insiders.get(this.key)?.exportKeyMaterial().find((k) => k.slot === 0) ?? null;
-    this.kit.hold(tek);
+    const own = insiders.get(this.key);
+    this.kit.hold(this.sealing ?? (own ? currentTek(own) : null));
     return this.kit.control(m, claim);
   }
+
+  /** Seals every control message under `tek` (e.g. the victim's own: a fuzzer's strongest insider), or as before (null). */
+  sealUnder(tek: TekKnown | null): void {
+    this.sealing = tek;
+  }
+  private sealing: TekKnown | null = null;
 
   /** The pairwise key the victim computes with this attacker (X25519 of the identities, HKDF, group-bound). */
   pairwise(peer: MemberKey): Uint8Array {
@@ -447,6 +453,23 @@ export function tableId(headerBytes: Uint8Array): Uint8Array {
 
 export function commitTek(excluder: MemberKey, newVersion: number, createdAt: number, tekPrime: Uint8Array): Uint8Array {
   return nodeCrypto.sha256(concat(LABEL('tek-commitment'), groupBytes, fromHex(excluder), utf8(`${newVersion}:${createdAt}`), tekPrime));
+}
+
+/** The TEK `e` sends under now, with its key (an insider's view). */
+export function currentTek(e: GroupEngine): TekKnown | null {
+  const t = e.tekInfo();
+  if (!t) return null;
+  const same = e.exportKeyMaterial().filter((k) => k.slot === 0 && k.version === t.version && k.creators.join() === [...t.creators].sort().join());
+  return same.sort((a, b) => b.revision - a.revision)[0] ?? null;
+}
+
+const CONTROL_TYPES: ReadonlySet<number> = new Set([MsgType.Heartbeat, MsgType.Revision, MsgType.MemberAdmitted, MsgType.Table, MsgType.Leave]);
+
+/** `m` as it travels to `victim`: a control message sealed under the victim's current TEK (the strongest insider), anything else as is. */
+export function encodeFor(victim: GroupEngine, m: Message, channel: 'control' | 'data' | 'unicast'): Uint8Array {
+  const tek = currentTek(victim);
+  if (channel !== 'control' || !CONTROL_TYPES.has(m.type) || !tek) return encodeMessage(groupBytes, m);
+  return sealControlWith(nodeCrypto, groupBytes, tek, new Uint8Array(24).fill(m.type), m as ControlMessage);
 }
 
 /** The TEK as the victim announces it (public: version, revision, creators). */
