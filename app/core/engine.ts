@@ -234,7 +234,7 @@ export class GroupEngine {
       if (due !== null && now >= due) core.panel.tick(now);
     }
     drivePanel(core, now);
-    if (core.pendingSealed.length > 0 && core.s.tek) openPendingSealed(core, now);
+    openPendingSealed(core, now);
   }
 
   send(payload: Uint8Array, now: number): void {

@@ -234,8 +234,10 @@ export class EngineCore {
   dataKeyCache: { key: Uint8Array; derived: Uint8Array } | null = null;
   /** Control keys (engine/control-seal.ts) by `version:tag:revision`; dropped when a kept TEK expires. */
   controlKeys = new Map<string, Uint8Array>();
-  /** Sealed control messages a joiner could not open yet (it holds no TEK): opened once it is a member. */
+  /** Sealed control messages under a TEK this member lacks (a joiner's; a member's from someone ahead): offered again when its TEK changes. */
   pendingSealed: { from: MemberKey; bytes: Uint8Array; at: number }[] = [];
+  /** The TEK (version:creators) pendingSealed was last offered under. */
+  pendingSealedTek = '';
   unusableCache = new WeakMap<TableHeader, Set<number>>();
   rosterSlotsCache: { keys: MemberKey[]; slots: Uint16Array } | null = null;
   sortedRoster: MemberKey[] | null = null;

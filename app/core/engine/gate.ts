@@ -50,7 +50,7 @@ export function receive(core: EngineCore, from: MemberKey, channel: Channel, byt
     else throw err;
   }
   drivePanel(core, now);
-  if (core.pendingSealed.length > 0 && core.s.tek) openPendingSealed(core, now);
+  openPendingSealed(core, now);
 }
 
 /** The inner message of a SealedControl, or null when only its clear header could be used. */
@@ -67,8 +67,17 @@ function unseal(core: EngineCore, from: MemberKey, env: SealedControlMessage, by
   return null;
 }
 
-/** A joiner that now holds a TEK opens what it kept (in arrival order; older than the grace window: dropped). */
+/**
+ * Sealed control messages kept under a TEK this member lacked (a joiner's, or a member's from
+ * someone ahead) are offered again, in arrival order, each time its TEK changes (older than
+ * the grace window: dropped).
+ */
 export function openPendingSealed(core: EngineCore, now: number): void {
+  const tek = core.s.tek;
+  if (core.pendingSealed.length === 0 || !tek) return;
+  const at = `${tek.version}:${tek.creators.join(',')}`;
+  if (core.pendingSealedTek === at) return;
+  core.pendingSealedTek = at;
   const pending = core.pendingSealed;
   core.pendingSealed = [];
   for (const p of pending) if (p.at + core.s.params.graceMs >= now) receive(core, p.from, 'control', p.bytes, now);

@@ -11,7 +11,7 @@
  * Where a heartbeat supersedes another: learnOwnership. Seeds: 003 [0059]–[0060],
  * [0068]–[0069], [0085], claim 9. docs/protocol.md §4, §8.1, §8.4.
  */
-import { MAX_VERSION_AHEAD, addLog, checkInfo, cmpKey, heldKey, heldKeys, info, isOwnerAlive, keyChanged, newJoin, ownedKeys, randomBelow, scheduleFetch, scheduleFetchByTag, short, shortFetchDelay, wins, type EngineCore } from './context.js';
+import { MAX_PENDING_PER_SENDER, MAX_VERSION_AHEAD, addLog, checkInfo, cmpKey, heldKey, heldKeys, info, isOwnerAlive, keyChanged, newJoin, ownedKeys, randomBelow, scheduleFetch, scheduleFetchByTag, short, shortFetchDelay, wins, type EngineCore } from './context.js';
 import { tellExcluded } from './exclusion.js';
 import { publishControl } from './control-seal.js';
 import { startMergeJoin, tryJoinContact } from './admission.js';
@@ -54,7 +54,8 @@ export function sendHeartbeat(core: EngineCore, now: number): void {
  * - joining without a TEK: kept (at most MAX_PENDING_SEALED) and opened once a member;
  * - a member, from a member, naming a TEK version ahead of ours (at most MAX_VERSION_AHEAD)
  *   or a concurrent one: someone is ahead of us: find its table or fetch the TEK by tag
- *   (003 [0079], [0085] (b)/(d));
+ *   (003 [0079], [0085] (b)/(d)); the message is kept and opened when our TEK changes;
+ * - excluded: ignored (it reads nothing new);
  * - a member, from a non-member, within a listen-first creator's race window, naming a
  *   TEK that wins ours (its creators are known only when the tag is the sender's own):
  *   merge (H3, §8.3);
@@ -73,6 +74,8 @@ export function onUnopenedControl(core: EngineCore, from: MemberKey, env: Sealed
     if (core.pendingSealed.length < MAX_PENDING_SEALED) core.pendingSealed.push({ from, bytes, at: now });
     return;
   }
+  // An excluded member reads nothing new; that is no one's fault (it used to ignore heartbeats too).
+  if (st === 'excluded') return;
   const tek = core.s.tek;
   ensure(st === 'member' && tek, 'unopenable-control', `sealed control message under TEK v${env.tekVersion} while ${st}`);
   const ownTag = equalBytes(env.tekTag, creatorsTag(core.crypto, [from]));
@@ -86,6 +89,11 @@ export function onUnopenedControl(core: EngineCore, from: MemberKey, env: Sealed
   ensure(env.tekVersion >= tek.version, 'stale', `control message under TEK v${env.tekVersion}, no longer kept here`);
   ensure(env.tekVersion - tek.version <= MAX_VERSION_AHEAD, 'invalid', `TEK v${env.tekVersion} is more than ${MAX_VERSION_AHEAD} versions past ours`);
   core.lastSeen.set(from, now);
+  // Kept until our TEK changes (a table one version ahead opens once we read the one before it),
+  // at most MAX_PENDING_PER_SENDER per sender, as D1 keeps data under unknown keys.
+  let fromSender = 0;
+  for (const p of core.pendingSealed) if (p.from === from) fromSender++;
+  if (fromSender < MAX_PENDING_PER_SENDER && core.pendingSealed.length < MAX_PENDING_SEALED) core.pendingSealed.push({ from, bytes, at: now });
   const table = [...core.tables.values()].find((t) => t.header.newVersion === env.tekVersion && equalBytes(creatorsTag(core.crypto, tableCreators(t.header)), env.tekTag));
   if (table) {
     const creators = tableCreators(table.header);
