@@ -7,9 +7,11 @@
  *   node --import tsx scripts/gen-key-vectors.ts > test/vectors/keys.json
  */
 import { nobleCrypto as c } from '../app/crypto/noble.js';
-import { advanceRevision, creatorsTag, dataKey, fingerprint, mergeContributions, pairwiseKey, replaceKey, revisionStep, wrapKey } from '../app/core/keys.js';
+import { advanceRevision, controlKey, creatorsTag, dataKey, fingerprint, mergeContributions, pairwiseKey, replaceKey, revisionStep, wrapKey } from '../app/core/keys.js';
 import { participantId } from '../app/core/params.js';
 import { toHex } from '../app/core/bytes.js';
+import { sealControlWith } from '../app/sim/sealed-control.js';
+import { MsgType } from '../app/core/wire.js';
 
 const pattern = (start: number, n = 32) => Uint8Array.from({ length: n }, (_, i) => (start + i) & 0xff);
 const k1 = pattern(0x00);
@@ -27,6 +29,16 @@ const out = {
   wrap: toHex(wrapKey(c, k1, ctx)),
   replace: toHex(replaceKey(c, k1, k2, ctx)),
   data: toHex(dataKey(c, k1)),
+  control: toHex(controlKey(c, k1)),
+  // A Leave (sentAt 7, signature 64 × 0x55) sealed under k1 (TEK v3 by creator k2, revision 2)
+  // for group `context`, nonce 24 × 0x24: the whole SealedControl as it goes on the control topic.
+  sealedLeave: toHex(
+    sealControlWith(c, ctx, { slot: 0, version: 3, creators: [toHex(k2)], revision: 2, key: advanceRevision(c, k1, 0, 2) }, new Uint8Array(24).fill(0x24), {
+      type: MsgType.Leave,
+      sentAt: 7,
+      signature: new Uint8Array(64).fill(0x55),
+    }),
+  ),
   pairwise: toHex(pairwiseKey(c, k2, ctx)),
   fingerprint: fingerprint(c, k1),
   creatorsTag: toHex(creatorsTag(c, [toHex(k2), toHex(k1)])),

@@ -32,8 +32,8 @@ import { toHex } from './bytes.js';
 import { MsgType } from './wire.js';
 import { decodeState, encodeState, sortedKeys, type PersistentState } from './state.js';
 import { CREATION_RACE_HEARTBEATS, EngineCore, cloneParams, newJoin, type EngineDeps, type EngineState, type Identity, type MemberView } from './engine/context.js';
-import { addLog, blocklist, canExclude, emit, eraseSecrets, ownsTek, pidOf, publish, rosterSlots, tekCoversBlocklist } from './engine/context.js';
-import { receive, type Channel } from './engine/gate.js';
+import { addLog, blocklist, canExclude, emit, eraseSecrets, ownsTek, pidOf, rosterSlots, tekCoversBlocklist } from './engine/context.js';
+import { openPendingSealed, receive, type Channel } from './engine/gate.js';
 import { createKeys, flushAnnouncements, joinTick, tryJoinContact } from './engine/admission.js';
 import { failoverTick, sendHeartbeat } from './engine/heartbeat.js';
 import { expireTick, expiryAt } from './engine/tek-records.js';
@@ -41,6 +41,7 @@ import { startTable, tablesTick } from './engine/exclusion.js';
 import { fetchTick } from './engine/fetch.js';
 import { leaveTick, refreshTick, rescheduleLeaveExclusions, resealTick } from './engine/rekey-triggers.js';
 import { publishData } from './engine/data.js';
+import { publishControl } from './engine/control-seal.js';
 import { leaveBody } from './engine/sealing.js';
 import { drivePanel } from './engine/panel.js';
 import { convergenceSignature, exportKeyMaterial, keyTable, members, tekInfo } from './engine/views.js';
@@ -233,6 +234,7 @@ export class GroupEngine {
       if (due !== null && now >= due) core.panel.tick(now);
     }
     drivePanel(core, now);
+    openPendingSealed(core, now);
   }
 
   send(payload: Uint8Array, now: number): void {
@@ -267,7 +269,7 @@ export class GroupEngine {
   leave(now: number): void {
     now = Math.floor(now);
     const core = this.core;
-    if (core.s.state === 'member') publish(core, 'control', { type: MsgType.Leave, sentAt: now, signature: core.crypto.ed25519Sign(core.seed, leaveBody(core, core.self, now)) });
+    if (core.s.state === 'member') publishControl(core, { type: MsgType.Leave, sentAt: now, signature: core.crypto.ed25519Sign(core.seed, leaveBody(core, core.self, now)) });
     core.s.state = 'left';
     addLog(core, now, 'leave', 'left the group');
     eraseSecrets(core);

@@ -10,6 +10,8 @@
  * - wrapKey / replaceKey (003 [0073], Table 2): TEK' travels under a KEK; a
  *   replacement KEK travels under a key bound to both the old KEK and TEK'.
  * - dataKey: the AEAD key for application packets under a TEK (003 [0070]).
+ * - controlKey: the AEAD key sealing control messages under a TEK (issue 15 §4;
+ *   docs/protocol.md §14): a sibling of dataKey under its own label.
  */
 import type { CryptoProvider } from './crypto-provider.js';
 import { concat, toHex, utf8, xorBytes } from './bytes.js';
@@ -48,6 +50,10 @@ export function replaceKey(c: CryptoProvider, oldKek: Uint8Array, tekPrime: Uint
 
 export function dataKey(c: CryptoProvider, tek: Uint8Array): Uint8Array {
   return c.hkdf(tek, EMPTY, L('data'), KEY_BYTES);
+}
+
+export function controlKey(c: CryptoProvider, tek: Uint8Array): Uint8Array {
+  return c.hkdf(tek, EMPTY, L('control'), KEY_BYTES);
 }
 
 /** Pairwise sealing key between two identities for one context (admission, fetch). */

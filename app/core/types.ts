@@ -113,6 +113,7 @@ export type RejectReason =
   | 'not-authorized'
   | 'unknown-key'
   | 'decrypt-failed'
+  | 'unopenable-control' // a sealed control message that does not open under the TEK its header names
   | 'id-collision'
   | 'admission-refused'
   | 'stale'

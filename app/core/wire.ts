@@ -8,6 +8,11 @@
  * Envelope: 'C' (0x43) ‖ wire version (1) ‖ type (u8) ‖ group ID (16 bytes) ‖ body.
  * Integers are big-endian. Member keys are 32 raw bytes on the wire, hex in memory.
  *
+ * The control topic carries one type only, SealedControl: a clear header (TEK version,
+ * creators tag, revision, nonce) and, sealed under a key derived from that TEK, the
+ * inner message (type ‖ body) of a Heartbeat, Revision, MemberAdmitted, Table or Leave
+ * (docs/protocol.md §3, §14). This module only frames it; engine/control-seal.ts seals.
+ *
  * This lives inside app/core (not app/wire) because the engine must decode what it
  * receives and may import nothing outside app/core; app/wire holds transport framing.
  */
@@ -15,8 +20,11 @@ import { Reader, Writer, fromHex, toHex } from './bytes.js';
 import { RemoteProtocolError } from './errors.js';
 import type { ExclusionPolicy, GroupParams, MemberKey } from './types.js';
 
-/** 2: MemberAdmitted carries its admitter's signature over the batch; Leave is signed by the leaver (issue 14). */
-export const WIRE_VERSION = 2;
+/**
+ * 2: MemberAdmitted carries its admitter's signature over the batch; Leave is signed by the leaver (issue 14).
+ * 3: control messages travel sealed under the TEK (SealedControl, issue 15 §4).
+ */
+export const WIRE_VERSION = 3;
 const MAGIC = 0x43;
 
 export const LIMITS = {
@@ -54,6 +62,7 @@ export const MsgType = {
   FetchReply: 12,
   Leave: 13,
   Panel: 14,
+  SealedControl: 15,
 } as const;
 export type MsgTypeCode = (typeof MsgType)[keyof typeof MsgType];
 
@@ -195,7 +204,25 @@ export type Message =
   | { type: typeof MsgType.FetchRequest; slot: number; version: number; tag: Uint8Array }
   | { type: typeof MsgType.FetchReply; table: Uint8Array | null; key: SealedKey | null }
   | { type: typeof MsgType.Leave; sentAt: number; signature: Uint8Array }
-  | { type: typeof MsgType.Panel; body: Uint8Array };
+  | { type: typeof MsgType.Panel; body: Uint8Array }
+  | {
+      type: typeof MsgType.SealedControl;
+      /** The TEK the inner message is sealed under: version, creators tag, revision (003 FIG. 8 style). */
+      tekVersion: number;
+      tekTag: Uint8Array;
+      revision: number;
+      nonce: Uint8Array;
+      /** AEAD(control key, inner type ‖ inner body), the clear header as associated data. */
+      ciphertext: Uint8Array;
+    };
+
+/** The messages that travel inside a SealedControl on the control topic. */
+export type ControlMessage = Extract<
+  Message,
+  { type: typeof MsgType.Heartbeat | typeof MsgType.Revision | typeof MsgType.MemberAdmitted | typeof MsgType.Table | typeof MsgType.Leave }
+>;
+export type SealedControlMessage = Extract<Message, { type: typeof MsgType.SealedControl }>;
+const CONTROL_INNER: ReadonlySet<number> = new Set([MsgType.Heartbeat, MsgType.Revision, MsgType.MemberAdmitted, MsgType.Table, MsgType.Leave]);
 
 // ---------------------------------------------------------------- primitives
 
@@ -424,6 +451,31 @@ function decodeEntries(r: Reader): { entries: TableEntry[]; pairwise: PairwiseEn
 export function encodeMessage(group: Uint8Array, m: Message): Uint8Array {
   const w = new Writer();
   w.u8(MAGIC).u8(WIRE_VERSION).u8(m.type).raw(group);
+  encodeBody(w, m);
+  return w.finish();
+}
+
+/** The plaintext of a SealedControl: inner type ‖ inner body. */
+export function encodeControlInner(m: ControlMessage): Uint8Array {
+  const w = new Writer();
+  w.u8(m.type);
+  encodeBody(w, m);
+  return w.finish();
+}
+
+/** Decodes the plaintext of a SealedControl (bounded like any message); throws RemoteProtocolError('decode'). */
+export function decodeControlInner(bytes: Uint8Array): ControlMessage {
+  if (bytes.length > LIMITS.controlBytes) throw new RemoteProtocolError('decode', `sealed control message of ${bytes.length} bytes exceeds ${LIMITS.controlBytes}`);
+  const r = new Reader(bytes);
+  const type = r.u8();
+  if (!CONTROL_INNER.has(type)) throw new RemoteProtocolError('decode', `message type ${type} not allowed inside a sealed control message`);
+  const m = decodeBody(r, type);
+  r.done();
+  return m as ControlMessage;
+}
+
+/** One `case` per message type, beside the decoder's (over 80 lines on purpose: split, the two lists of fields would drift apart). */
+function encodeBody(w: Writer, m: Message): void {
   switch (m.type) {
     case MsgType.Heartbeat:
       w.u64(m.sentAt);
@@ -499,7 +551,22 @@ export function encodeMessage(group: Uint8Array, m: Message): Uint8Array {
     case MsgType.Panel:
       w.bytes(m.body);
       break;
+    case MsgType.SealedControl:
+      writeSealedHeader(w, m);
+      w.bytes(m.ciphertext);
+      break;
   }
+}
+
+function writeSealedHeader(w: Writer, m: SealedControlMessage): void {
+  w.u32(m.tekVersion).raw(m.tekTag).u32(m.revision).raw(m.nonce);
+}
+
+/** The clear header of a SealedControl, bound as associated data: everything before the ciphertext. */
+export function controlAad(group: Uint8Array, m: SealedControlMessage): Uint8Array {
+  const w = new Writer();
+  w.u8(MAGIC).u8(WIRE_VERSION).u8(MsgType.SealedControl).raw(group);
+  writeSealedHeader(w, m);
   return w.finish();
 }
 
@@ -513,7 +580,7 @@ export function dataAad(group: Uint8Array, m: Extract<Message, { type: typeof Ms
 
 const channelLimit = { control: LIMITS.controlBytes, data: LIMITS.dataBytes, unicast: LIMITS.unicastBytes } as const;
 const allowedOn: Record<'control' | 'data' | 'unicast', ReadonlySet<number>> = {
-  control: new Set([MsgType.Heartbeat, MsgType.Revision, MsgType.MemberAdmitted, MsgType.Table, MsgType.Leave]),
+  control: new Set([MsgType.SealedControl]),
   data: new Set([MsgType.Data]),
   unicast: new Set([
     MsgType.JoinRequest,
@@ -551,10 +618,7 @@ function sameGroup(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/**
- * The decoder: one bounded `case` per message type, beside the encoder's (over 80 lines
- * on purpose: split, the two lists of fields would drift apart).
- */
+/** The decoder: envelope, channel and size checks, then the body. */
 function decodeFresh(group: Uint8Array, channel: 'control' | 'data' | 'unicast', bytes: Uint8Array): Message {
   if (bytes.length > channelLimit[channel]) throw new RemoteProtocolError('decode', `message of ${bytes.length} bytes exceeds ${channelLimit[channel]}`);
   const r = new Reader(bytes);
@@ -565,6 +629,13 @@ function decodeFresh(group: Uint8Array, channel: 'control' | 'data' | 'unicast',
   const g = r.raw(16);
   for (let i = 0; i < 16; i++) if (g[i] !== group[i]) throw new RemoteProtocolError('wrong-group', 'message for another group');
   if (!allowedOn[channel].has(type)) throw new RemoteProtocolError('decode', `message type ${type} not allowed on ${channel}`);
+  const m = decodeBody(r, type);
+  r.done();
+  return m;
+}
+
+/** One bounded `case` per message type, beside the encoder's (over 80 lines on purpose, as decodeFresh was). */
+function decodeBody(r: Reader, type: number): Message {
   let m: Message;
   switch (type) {
     case MsgType.Heartbeat:
@@ -659,9 +730,11 @@ function decodeFresh(group: Uint8Array, channel: 'control' | 'data' | 'unicast',
     case MsgType.Panel:
       m = { type, body: r.bytes(LIMITS.panelBytes) };
       break;
+    case MsgType.SealedControl:
+      m = { type, tekVersion: r.u32(), tekTag: r.raw(8), revision: r.u32(), nonce: r.raw(24), ciphertext: r.bytes(LIMITS.controlBytes) };
+      break;
     default:
       throw new RemoteProtocolError('decode', `unknown message type ${type}`);
   }
-  r.done();
   return m;
 }

@@ -9,11 +9,14 @@
  * The rule: while this member is not a member (listening, joining, excluded, left)
  * the engine sees everything, since a joiner learns its roster from strangers. As
  * a member, a current member's input goes to the engine; a non-member's goes only
- * where the table lets a non-member in:
- * - H1, H3: a Heartbeat (an excluded member is answered with its exclusion; a
- *   creator in its creation window may merge) — it must then be accepted;
+ * where the table lets a non-member in. Control messages are sealed (wire 3,
+ * docs/protocol.md §14): this layer sees no inner type, only who sent it, so
+ * - H1: a SealedControl from an excluded member (it is answered with its
+ *   exclusion) — it must then be accepted;
+ * - T1: a SealedControl from a member that left (its last table);
+ * - H3 (a listen-first creator merging into another instance) is not let through:
+ *   the app creates every group at once under a fresh ID and never listens first;
  * - D1: Data (holding the TEK is the proof) — it must then open under a key;
- * - T1: a Table from a member that left (its last table);
  * - J1, A7 (unicast): a JoinRequest, a KeyRequest (its certificate is checked).
  * Everything else is dropped here as `not-member`, unparseable bytes as `decode`.
  */
@@ -52,8 +55,8 @@ export function admitGossip(own: OwnState, sender: RosterState, channel: 'contro
   const type = peekType(bytes);
   if (type === null) return { pass: false, reason: 'decode', detail: 'network: not a Conclave message from a non-member' };
   if (channel === 'data' && type === MsgType.Data) return { pass: true, check: 'opened' };
-  if (channel === 'control' && type === MsgType.Heartbeat) return { pass: true, check: 'accepted' };
-  if (channel === 'control' && type === MsgType.Table && sender === 'left') return { pass: true, check: 'none' };
+  if (channel === 'control' && type === MsgType.SealedControl && sender === 'excluded') return { pass: true, check: 'accepted' };
+  if (channel === 'control' && type === MsgType.SealedControl && sender === 'left') return { pass: true, check: 'none' };
   return { pass: false, reason: 'not-member', detail: `network: ${typeName(type)} on ${channel} from a non-member` };
 }
 

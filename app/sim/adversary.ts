@@ -16,6 +16,9 @@
  *   wrapKey(pairwise, tableId ‖ member).
  * - Every key the attacker makes is kept in `made`, so the oracle can try it on the
  *   traffic (an attacker reads whatever it made the group use).
+ * - Control messages go out sealed (docs/protocol.md §14) under the TEK the attacker
+ *   holds (`hold`: an insider's current TEK, a removed member's last one); an attacker
+ *   that holds none seals under a TEK of its own making, named as the TEK it claims.
  *
  * Invariants: deterministic (nonces and keys come from the attacker's seeded stream);
  * nothing here touches an engine.
@@ -24,12 +27,14 @@ import type { CryptoProvider } from '../core/crypto-provider.js';
 import type { GroupParams, MemberKey } from '../core/types.js';
 import { concat, fromHex, toHex, utf8 } from '../core/bytes.js';
 import { KEY_BYTES, pairwiseKey, wrapKey } from '../core/keys.js';
+import { sealControlWith, type TekKnown } from './sealed-control.js';
 import {
   MsgType,
   decodeMessage,
   encodeMessage,
   encodeTableHeader,
   type Certificate,
+  type ControlMessage,
   type KeyInfo,
   type Message,
   type PairwiseEntry,
@@ -52,6 +57,8 @@ export class Attacker {
   /** Keys this attacker made (and so knows): the oracle tries them on the traffic. */
   readonly made: KnownKey[] = [];
   private readonly xSecret: Uint8Array;
+  /** The TEK control messages are sealed under (null: one of the attacker's own making). */
+  private sealing: TekKnown | null = null;
 
   constructor(
     private readonly crypto: CryptoProvider,
@@ -78,6 +85,24 @@ export class Attacker {
 
   encode(m: Message): Uint8Array {
     return encodeMessage(this.group, m);
+  }
+
+  /** Seals control messages under `tek` from now on (null: under a TEK of the attacker's own). */
+  hold(tek: TekKnown | null): void {
+    this.sealing = tek;
+  }
+
+  /** `m` sealed as a member seals it; `claim` names the TEK to make up when none is held. */
+  control(m: ControlMessage, claim: { version: number; creators: MemberKey[]; revision?: number } = { version: 1, creators: [this.key] }): Uint8Array {
+    let tek = this.sealing;
+    if (!tek) {
+      const creators = [...claim.creators].sort();
+      const made = this.made.find((k) => k.slot === 0 && k.version === claim.version && k.creators.join() === creators.join());
+      tek = { slot: 0, version: claim.version, creators, revision: 0, key: made?.key ?? this.newKey(0, claim.version, creators) };
+      // Named at the revision it claims (a made-up key steps like any other).
+      if (claim.revision) tek = { ...tek, revision: claim.revision };
+    }
+    return sealControlWith(this.crypto, this.group, tek, this.bytes(24), m);
   }
 
   pairwise(peer: MemberKey): Uint8Array | null {
@@ -126,16 +151,16 @@ export class Attacker {
   // ------------------------------------------------------------ one builder per message
 
   heartbeat(sentAt: number, keys: KeyInfo[], blocklistCount = 0, rosterCount = 1): Uint8Array {
-    return this.encode({ type: MsgType.Heartbeat, sentAt, keys, history: [], blocklistCount, rosterCount });
+    return this.control({ type: MsgType.Heartbeat, sentAt, keys, history: [], blocklistCount, rosterCount }, keys.find((k) => k.slot === 0));
   }
 
   revision(keys: KeyInfo[]): Uint8Array {
-    return this.encode({ type: MsgType.Revision, keys });
+    return this.control({ type: MsgType.Revision, keys }, keys.find((k) => k.slot === 0));
   }
 
   /** An announcement with a forged (all-zero) admitter signature. */
   memberAdmitted(members: RosterEntry[], revisions: KeyInfo[] = []): Uint8Array {
-    return this.encode({ type: MsgType.MemberAdmitted, members, revisions, signature: new Uint8Array(64) });
+    return this.control({ type: MsgType.MemberAdmitted, members, revisions, signature: new Uint8Array(64) });
   }
 
   joinRefused(reason: string): Uint8Array {
@@ -211,6 +236,6 @@ export class Attacker {
       const pk = this.pairwise(m);
       if (pk) pairwise.push({ member: m, sealed: this.crypto.seal(wrapKey(this.crypto, pk, concat(id, fromHex(m))), ZERO_NONCE, tekPrime, LABEL('table-entry')) });
     }
-    return this.encode({ type: MsgType.Table, header, headerSignature, entries: [], pairwise });
+    return this.control({ type: MsgType.Table, header, headerSignature, entries: [], pairwise }, header.base);
   }
 }

@@ -33,9 +33,10 @@ import type { GroupEngine } from '../core/engine.js';
 import type { GroupParams, MemberKey } from '../core/types.js';
 import { fromHex, toHex } from '../core/bytes.js';
 import { TEK_SLOT, participantId, slotsOf } from '../core/params.js';
-import { MsgType, decodeMessage, type KeyInfo } from '../core/wire.js';
+import { MsgType, type KeyInfo } from '../core/wire.js';
 import { Attacker, NOT_A_MEMBER } from './adversary.js';
-import { Adversary, type KnownKey } from './oracle.js';
+import { Adversary, allSeeing, type KnownKey } from './oracle.js';
+import type { TekKnown } from './sealed-control.js';
 import type { SimNetwork } from './network.js';
 import type { SimPeer } from './peers.js';
 import type { AttackReport, AttackViolations, Recorder, SimReport } from './report.js';
@@ -155,6 +156,7 @@ export class AttackRunner {
     const identities = [ev.attacker];
     const report: AttackReport = { label, kind: ev.kind, role: ev.role, attacker: ev.attacker, at: h.now, reached: 0, rejected: 0, changed: [], threw: [], refused: false, unharmed: false, harm: [] };
     this.records.push({ report, reached: new Set(), rejected: new Set(), identities });
+    id.kit.hold(this.tekHeld(id));
     const crafted = this.craft(ev, id, victims, ref, identities);
     if (typeof crafted === 'string') {
       h.recorder.errors.push(`t=${h.now} attack "${label}": ${crafted}`);
@@ -233,7 +235,8 @@ export class AttackRunner {
         if (!ev.replay) return 'a replay names what it replays';
         const author = h.peer(ev.replay.from);
         const type = REPLAY_TYPES[ev.replay.type];
-        const old = [...h.recorder.control].reverse().find((c) => c.from === author.name && c.bytes[2] === type && c.at < h.now);
+        const opener = allSeeing(h.crypto, h.groupBytes, h.peers.values());
+        const old = [...h.recorder.control].reverse().find((c) => c.from === author.name && c.at < h.now && opener.typeOf(c.bytes) === type);
         if (!old) return `no ${ev.replay.type} from ${author.name} to replay`;
         return { messages: [{ channel: 'control', bytes: old.bytes }], author: author.key };
       }
@@ -264,6 +267,16 @@ export class AttackRunner {
 
   private pid(key: MemberKey, params: GroupParams): number[] {
     return this.host.pinned.get(key) ?? participantId(this.host.crypto, fromHex(key), params.W, params.V);
+  }
+
+  /** The TEK an attacker seals control messages under: a member's current one, else the newest it ever held (none: an outsider). */
+  private tekHeld(id: Identity): TekKnown | null {
+    const e = id.peer.engine;
+    const live = e?.state() === 'member' ? e.exportKeyMaterial().find((k) => k.slot === TEK_SLOT) : undefined;
+    if (live) return live;
+    let best: KnownKey | null = null;
+    for (const k of id.peer.everKeys.values()) if (k.slot === TEK_SLOT && (!best || k.version > best.version)) best = k;
+    return best;
   }
 
   /** The newest TEK version a removed attacker held. */
@@ -344,7 +357,7 @@ export class AttackRunner {
       const since = removed ? (id.peer.removedAt ?? id.firstAttackAt) : -Infinity;
       const keys = [...(removed ? id.peer.everKeys.values() : []), ...id.kit.made, ...id.received];
       const adv = new Adversary(h.crypto, h.groupBytes, keys);
-      adv.absorbControl(h.recorder.control.filter((c) => c.at >= since));
+      adv.absorbControl(h.recorder.control.filter((c) => c.at >= since), allSeeing(h.crypto, h.groupBytes, h.peers.values()));
       for (const d of h.recorder.data) {
         if (!d.msgId || d.at < since || this.attackerName(d.from)) continue;
         if (removed && !d.senderBlocked.has(id.peer.key)) continue; // its removal had not reached the sender yet
@@ -385,14 +398,10 @@ export class AttackRunner {
   private excluders(target: MemberKey): string[] {
     const h = this.host;
     const out = new Set<string>();
+    const opener = allSeeing(h.crypto, h.groupBytes, h.peers.values());
     for (const c of h.recorder.control) {
-      if (c.bytes[2] !== MsgType.Table) continue;
-      try {
-        const m = decodeMessage(h.groupBytes, 'control', c.bytes);
-        if (m.type === MsgType.Table && m.header.targets.includes(target)) out.add(h.nameOf(m.header.excluder) ?? m.header.excluder.slice(0, 8));
-      } catch {
-        /* not decodable: not a table anyone applied */
-      }
+      const m = opener.open(c.bytes);
+      if (m?.type === MsgType.Table && m.header.targets.includes(target)) out.add(h.nameOf(m.header.excluder) ?? m.header.excluder.slice(0, 8));
     }
     return [...out];
   }

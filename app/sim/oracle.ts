@@ -4,6 +4,11 @@
  * engine's decryption path: it decodes the recorded traffic with the wire codec,
  * and tries keys with the key derivations directly, as an attacker would.
  *
+ * Control messages travel sealed (docs/protocol.md §14); the oracle opens them with
+ * every TEK any peer ever held (`ControlOpener`), so each adversary reads every table
+ * as if control traffic were in clear: the key tree's secrecy is checked without
+ * credit for the sealing.
+ *
  * Adversaries: every peer that was excluded or left (with every key it ever held),
  * the coalition of all of them pooled, and an outside eavesdropper (no keys). Each
  * reads every control and data message sent after it was removed, and learns what
@@ -21,6 +26,7 @@ import { advanceRevision, creatorsTag, dataKey, replaceKey, wrapKey } from '../c
 import { concat, equalBytes, toHex, utf8 } from '../core/bytes.js';
 import type { MemberKey } from '../core/types.js';
 import type { SimPeer } from './peers.js';
+import { ControlOpener } from './sealed-control.js';
 
 export interface KnownKey {
   slot: number;
@@ -83,16 +89,11 @@ export class Adversary {
     return out;
   }
 
-  /** Feeds the control messages sent after removal; learns to a fixed point. */
-  absorbControl(messages: RecordedControl[]): void {
+  /** Feeds the control messages sent after removal (opened by `opener`); learns to a fixed point. */
+  absorbControl(messages: RecordedControl[], opener: ControlOpener): void {
     for (const m of messages) {
-      let msg: Message;
-      try {
-        msg = decodeMessage(this.group, 'control', m.bytes);
-      } catch {
-        continue;
-      }
-      if (msg.type !== MsgType.Table) continue;
+      const msg = opener.open(m.bytes);
+      if (msg?.type !== MsgType.Table) continue;
       const headerBytesId = tableId(this.crypto, msg.header);
       const key = toHex(headerBytesId);
       let t = this.tableCache.get(key);
@@ -183,11 +184,12 @@ export interface SecrecyInput {
 export function secrecyViolations(run: SecrecyInput): Violations {
   const v: Violations = { backward: [], forward: [], missed: [] };
   const removed = run.peers.filter((p) => p.removedAt !== null);
-  const created = tekCreations(run.groupBytes, run.control);
+  const opener = allSeeing(run.crypto, run.groupBytes, run.peers);
+  const created = tekCreations(run.control, opener);
   const check = (label: string, members: SimPeer[], keys: KnownKey[]) => {
     const since = Math.min(...members.map((m) => m.removedAt!));
     const adv = new Adversary(run.crypto, run.groupBytes, keys);
-    adv.absorbControl(run.control.filter((c) => c.at >= since));
+    adv.absorbControl(run.control.filter((c) => c.at >= since), opener);
     const memberKeys = members.map((m) => m.key);
     for (const d of run.data) {
       if (d.at < since) continue;
@@ -203,7 +205,7 @@ export function secrecyViolations(run: SecrecyInput): Violations {
   if (removed.length > 1) check(`coalition(${removed.map((p) => p.name).join('+')})`, removed, removed.flatMap((p) => [...p.everKeys.values()]));
   // The outside eavesdropper: no keys, all traffic.
   const eve = new Adversary(run.crypto, run.groupBytes, []);
-  eve.absorbControl([...run.control]);
+  eve.absorbControl([...run.control], opener);
   for (const d of run.data) if (eve.canRead(d)) v.forward.push(`eavesdropper read "${d.text}"`);
 
   // Backward secrecy: nobody reads what was sent before its admission.
@@ -226,13 +228,20 @@ export function secrecyViolations(run: SecrecyInput): Violations {
   return v;
 }
 
-/** TEK (version, creators) → the blocklist its table was created against (from the public headers). */
-function tekCreations(group: Uint8Array, control: readonly RecordedControl[]): Map<string, Set<MemberKey>> {
+/** Opens control traffic with every TEK any peer ever held: the oracle's view, not an attacker's. */
+export function allSeeing(crypto: CryptoProvider, group: Uint8Array, peers: Iterable<SimPeer>): ControlOpener {
+  const opener = new ControlOpener(crypto, group);
+  for (const p of peers) for (const k of p.everKeys.values()) opener.add(k);
+  return opener;
+}
+
+/** TEK (version, creators) → the blocklist its table was created against (from the opened headers). */
+function tekCreations(control: readonly RecordedControl[], opener: ControlOpener): Map<string, Set<MemberKey>> {
   const out = new Map<string, Set<MemberKey>>();
   for (const c of control) {
     try {
-      const m = decodeMessage(group, 'control', c.bytes);
-      if (m.type !== MsgType.Table) continue;
+      const m = opener.open(c.bytes);
+      if (m?.type !== MsgType.Table) continue;
       const creators = m.header.panel ? [...m.header.panel.members].sort() : [m.header.excluder];
       const id = `${m.header.newVersion}:${creators.join(',')}`;
       if (!out.has(id)) out.set(id, new Set(m.header.blocklist));

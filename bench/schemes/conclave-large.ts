@@ -16,7 +16,8 @@
  * publication; the median is reported, as in the simulator runs.
  */
 import { GroupEngine, admitEveryone, type EngineDeps } from '../../app/core/engine.js';
-import { decodeMessage, MsgType, type Message } from '../../app/core/wire.js';
+import { MsgType, type Message } from '../../app/core/wire.js';
+import { ControlOpener } from '../../app/sim/sealed-control.js';
 import { DEFAULT_PARAMS, participantId, slotsOf } from '../../app/core/params.js';
 import { fromHex, toHex } from '../../app/core/bytes.js';
 import type { GroupParams, MemberKey } from '../../app/core/types.js';
@@ -75,11 +76,14 @@ export function measureLargeLeave(n: number, seed = 1): LargeLeaveResult {
   const [lo, hi] = LATENCY_MS;
   const latency = () => Math.round(lo + net.next() * (hi - lo));
   const groupBytes = fromHex(GROUP);
+  // Tables travel sealed under the TEK they replace (docs/protocol.md §14): open them with it.
+  const opener = new ControlOpener(c, groupBytes, engine(0).exportKeyMaterial());
   const tables = (e: GroupEngine, at: number): Publication[] => {
     const out: Publication[] = [];
     for (let t = e.pollTransmit(); t; t = e.pollTransmit()) {
-      if (t.kind !== 'publish' || t.bytes[2] !== MsgType.Table) continue;
-      out.push({ at, from: e.self, bytes: t.bytes, msg: decodeMessage(groupBytes, 'control', t.bytes) as TableMsg });
+      const msg = t.kind === 'publish' && t.topic === 'control' ? opener.open(t.bytes) : null;
+      if (msg?.type !== MsgType.Table) continue;
+      out.push({ at, from: e.self, bytes: t.bytes, msg });
     }
     return out;
   };

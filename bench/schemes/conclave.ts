@@ -31,7 +31,9 @@ import { GroupEngine, admitEveryone } from '../../app/core/engine.js';
 import type { CryptoProvider } from '../../app/core/crypto-provider.js';
 import { nodeCrypto } from '../../app/crypto/node.js';
 import { SeededRandom } from '../../app/sim/random.js';
-import { identitySeed } from '../../app/sim/peers.js';
+import { SIM_GROUP, identitySeed } from '../../app/sim/peers.js';
+import { ControlOpener } from '../../app/sim/sealed-control.js';
+import { fromHex } from '../../app/core/bytes.js';
 import { MsgType } from '../../app/core/wire.js';
 import { parseScenario } from '../../app/sim/scenario.js';
 import { Simulation, type SimReport } from '../../app/sim/simulation.js';
@@ -114,9 +116,17 @@ export class Recorder {
       from: engine.self,
       kind: t.kind,
       to: t.kind === 'unicast' ? (t.to ?? null) : null,
-      type: t.bytes[2] ?? 0,
+      type: this.typeOf(engine, t.bytes),
       bytes: t.bytes.length,
     });
+  }
+
+  /** Control messages travel sealed (docs/protocol.md §14): their inner type, opened with the TEKs the engines held. */
+  private readonly opener = new ControlOpener(nodeCrypto, fromHex(SIM_GROUP));
+  typeOf(engine: GroupEngine, bytes: Uint8Array): number {
+    if (bytes[2] !== MsgType.SealedControl) return bytes[2] ?? 0;
+    for (const k of engine.exportKeyMaterial()) this.opener.add(k);
+    return this.opener.typeOf(bytes) ?? MsgType.SealedControl;
   }
 
   cpuIn(member: string, from: number, to: number, kinds: CpuKind[] = ['heartbeat', 'tick', 'other']): number {
@@ -169,12 +179,13 @@ export function instrument(rec: Recorder): () => void {
       } finally {
         const d = process.cpuUsage(start);
         const bytes = name === 'receive' ? (args[2] as unknown as Uint8Array) : null;
-        const kind: CpuKind = name === 'tick' ? 'tick' : bytes && bytes[2] === MsgType.Heartbeat ? 'heartbeat' : 'other';
+        const type = bytes ? rec.typeOf(this, bytes) : 0;
+        const kind: CpuKind = name === 'tick' ? 'tick' : type === MsgType.Heartbeat ? 'heartbeat' : 'other';
         rec.charge(this, {
           at: args[index] as unknown as number,
           ms: (d.user + d.system) / 1000,
           kind,
-          what: bytes ? (TYPE_NAMES.get(bytes[2] ?? 0) ?? 'unknown') : name,
+          what: bytes ? (TYPE_NAMES.get(type) ?? 'unknown') : name,
           received: bytes !== null,
           verifies: ed25519Counts.verify - verifies,
           signs: ed25519Counts.sign - signs,

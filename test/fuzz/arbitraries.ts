@@ -154,12 +154,21 @@ export function messageArb(c: Ctx): fc.Arbitrary<Message> {
     fc.record({ type: fc.constant(MsgType.FetchReply), table: fc.option(bytes(0, 40), { nil: null }), key: fc.option(sealedArb(c), { nil: null }) }),
     fc.record({ type: fc.constant(MsgType.Leave), sentAt: time, signature: bytes(64, 64) }),
     fc.record({ type: fc.constant(MsgType.Panel), body: bytes(0, 64) }),
+    fc.record({
+      type: fc.constant(MsgType.SealedControl),
+      tekVersion: versionArb(c),
+      tekTag: bytes(8, 8),
+      revision: revisionArb(c),
+      nonce: bytes(24, 24),
+      ciphertext: bytes(0, 80),
+    }),
   ) as fc.Arbitrary<Message>;
 }
 
-/** The channel a message type travels on (Table also travels by unicast). */
+/** The channel a message type travels on (Table also travels by unicast); control types travel inside a SealedControl. */
 export function channelOf(m: Message): 'control' | 'data' | 'unicast' {
   switch (m.type) {
+    case MsgType.SealedControl:
     case MsgType.Heartbeat:
     case MsgType.Revision:
     case MsgType.MemberAdmitted:

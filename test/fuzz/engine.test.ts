@@ -15,7 +15,9 @@ import {
   Attacker,
   Gate,
   NOT_A_MEMBER,
+  currentTek,
   deps,
+  encodeFor,
   drain,
   fingerprintState,
   groupBytes,
@@ -116,7 +118,8 @@ test('engine: for bounded structured messages from every role, nothing throws, a
         const att = attackers[a.role];
         const before = fingerprintState(victim);
         try {
-          victim.receive(att.key, a.channel ?? channelOf(a.msg), encodeMessage(groupBytes, a.msg), now);
+          const channel = a.channel ?? channelOf(a.msg);
+          victim.receive(att.key, channel, encodeFor(victim, a.msg, channel), now);
         } catch (err) {
           assert.fail(`receive() threw ${describe(err)} on type ${a.msg.type} from the ${a.role}`);
         }
@@ -194,6 +197,8 @@ test(
         const tek = JSON.stringify(victim.tekInfo());
         const members = membership(victim);
         for (const s of steps) {
+          // The strongest attacker: it seals under the victim's own current TEK (docs/protocol.md §14).
+          attackers[s.role].sealUnder(currentTek(victim));
           const { bytes: b, channel } = craft(attackers[s.role], victim, victimKey, s.recipe, T0);
           victim.receive(attackers[s.role].key, channel, b, T0);
           drain(victim);
@@ -216,8 +221,8 @@ test(
     // counterexample prints as { depth } rather than 50 KB of bytes).
     const nested = fc.integer({ min: 1, max: 3000 }).map((depth) => ({ depth }));
     const plain = messageArb(ctx(0xffffffff));
-    const build = (m: Message | { depth: number }): { bytes: Uint8Array; channel: 'control' | 'data' | 'unicast' } => {
-      if (!('depth' in m)) return { bytes: encodeMessage(groupBytes, m), channel: channelOf(m) };
+    const build = (victim: GroupEngine, m: Message | { depth: number }): { bytes: Uint8Array; channel: 'control' | 'data' | 'unicast' } => {
+      if (!('depth' in m)) return { bytes: encodeFor(victim, m, channelOf(m)), channel: channelOf(m) };
       let b = encodeMessage(groupBytes, { type: MsgType.FetchReply, table: null, key: null });
       for (let i = 0; i < m.depth; i++) b = encodeMessage(groupBytes, { type: MsgType.FetchReply, table: b, key: null });
       return { bytes: b, channel: 'unicast' };
@@ -226,7 +231,7 @@ test(
       fc.property(fc.integer({ min: 0, max: victims.length - 1 }), fc.constantFrom(...ROLES), fc.array(fc.oneof(plain, nested), { minLength: 1, maxLength: 4 }), (v, role, msgs) => {
         const victim = restore(v, crypto);
         for (const d of msgs) {
-          const m = build(d);
+          const m = build(victim, d);
           budget.left = 200_000;
           try {
             victim.receive(attackers[role].key, m.channel, m.bytes, T0);

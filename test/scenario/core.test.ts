@@ -3,7 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SMALL, assertOk, joins, member, readers, run } from './helpers.js';
-import { MsgType, decodeMessage, type Message } from '../../app/core/wire.js';
+import { MsgType, type Message } from '../../app/core/wire.js';
+import { allSeeing } from '../../app/sim/oracle.js';
+import { nodeCrypto } from '../../app/crypto/node.js';
 import type { Simulation } from '../../app/sim/simulation.js';
 
 
@@ -125,11 +127,13 @@ test('10% control-message loss: heartbeats and fetches still bring everyone to t
 });
 
 const GROUP_BYTES = Uint8Array.from({ length: 16 }, (_, i) => (i === 15 ? 1 : 0));
+/** Tables published on the control topic, opened (they travel sealed, docs/protocol.md §14) with the keys the peers held. */
 function tablesOf(sim: Simulation) {
   const out: { from: string; m: Extract<Message, { type: typeof MsgType.Table }> }[] = [];
+  const opener = allSeeing(nodeCrypto, GROUP_BYTES, sim.peers.values());
   for (const c of sim.controlLog()) {
-    const m = decodeMessage(GROUP_BYTES, 'control', c.bytes);
-    if (m.type === MsgType.Table) out.push({ from: c.from, m });
+    const m = opener.open(c.bytes);
+    if (m?.type === MsgType.Table) out.push({ from: c.from, m });
   }
   return out;
 }

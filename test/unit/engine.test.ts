@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { GroupEngine, allowlistAdmission, type EngineDeps } from '../../app/core/engine.js';
 import { LocalProtocolError } from '../../app/core/errors.js';
 import { DEFAULT_PARAMS } from '../../app/core/params.js';
-import { MsgType, decodeMessage, encodeMessage } from '../../app/core/wire.js';
+import { MsgType } from '../../app/core/wire.js';
 import { fromHex, toHex } from '../../app/core/bytes.js';
 import { decodeState } from '../../app/core/state.js';
 import type { EngineEvent, MemberKey, Transmit } from '../../app/core/types.js';
@@ -13,6 +13,7 @@ import { nodeCrypto } from '../../app/crypto/node.js';
 import { SeededRandom } from '../../app/sim/random.js';
 import { parseScenario } from '../../app/sim/scenario.js';
 import { Simulation } from '../../app/sim/simulation.js';
+import { allSeeing } from '../../app/sim/oracle.js';
 
 const GROUP = '00'.repeat(15) + '01';
 const groupBytes = fromHex(GROUP);
@@ -142,16 +143,17 @@ test('truncated, oversized, wrong-version, forged, replayed and unauthorized mes
   const b = sim.engineOf('b')!;
   const aKey = sim.keyOf('a');
   const cKey = sim.keyOf('c');
-  const table = sim.controlLog().find((c) => c.bytes[2] === MsgType.Table)!.bytes;
+  const opener = allSeeing(nodeCrypto, groupBytes, sim.peers.values());
+  const table = sim.controlLog().find((c) => opener.typeOf(c.bytes) === MsgType.Table)!.bytes;
   const data = sim.dataLog()[0]!.bytes;
-  const heartbeat = [...sim.controlLog()].reverse().find((c) => c.bytes[2] === MsgType.Heartbeat && c.from === 'a')!.bytes;
+  const heartbeat = [...sim.controlLog()].reverse().find((c) => opener.typeOf(c.bytes) === MsgType.Heartbeat && c.from === 'a')!.bytes;
 
   const forged = (() => {
-    const m = decodeMessage(groupBytes, 'control', table);
-    if (m.type !== MsgType.Table) throw new Error('not a table');
+    const m = opener.open(table);
+    if (m?.type !== MsgType.Table) throw new Error('not a table');
     const sig = Uint8Array.from(m.headerSignature);
     sig[0] = sig[0]! ^ 1;
-    return encodeMessage(groupBytes, { ...m, headerSignature: sig });
+    return opener.reseal(table, { ...m, headerSignature: sig }, new Uint8Array(24).fill(7))!;
   })();
   const wrongVersion = Uint8Array.from(heartbeat);
   wrongVersion[1] = 9;

@@ -54,7 +54,8 @@ test('the blocklist is bounded: a full list drops the block that ends first', ()
 });
 
 const GROUP = new Uint8Array(16).fill(7);
-const heartbeat = encodeMessage(GROUP, { type: MsgType.Heartbeat, sentAt: 1, keys: [], history: [], blocklistCount: 0, rosterCount: 1 });
+/** Every control message travels as a SealedControl (wire 3): the gate sees no inner type. */
+const sealedControl = encodeMessage(GROUP, { type: MsgType.SealedControl, tekVersion: 1, tekTag: new Uint8Array(8), revision: 0, nonce: new Uint8Array(24), ciphertext: new Uint8Array(40) });
 const leave = encodeMessage(GROUP, { type: MsgType.Leave, sentAt: 1, signature: new Uint8Array(64) });
 const joinRequest = encodeMessage(GROUP, { type: MsgType.JoinRequest, name: 'n', credential: new Uint8Array(0), sentAt: 1 });
 const data = encodeMessage(GROUP, {
@@ -83,8 +84,9 @@ test('membership gate: a member, and anyone while this peer is not a member, rea
 });
 
 test('membership gate: a non-member reaches the engine only where §12 lets it in', () => {
-  assert.deepEqual(admitGossip('member', null, 'control', heartbeat), { pass: true, check: 'accepted' }, 'H1/H3');
-  assert.deepEqual(admitGossip('member', 'excluded', 'control', heartbeat), { pass: true, check: 'accepted' }, 'H1: answered');
+  assert.deepEqual(admitGossip('member', 'excluded', 'control', sealedControl), { pass: true, check: 'accepted' }, 'H1: answered');
+  assert.deepEqual(admitGossip('member', 'left', 'control', sealedControl), { pass: true, check: 'none' }, 'T1: a leaver\'s last table');
+  assert.equal(admitGossip('member', null, 'control', sealedControl).pass, false, 'H3 is not let through: the app never creates listen-first');
   assert.deepEqual(admitGossip('member', null, 'data', data), { pass: true, check: 'opened' }, 'D1');
   assert.equal(admitGossip('member', null, 'control', leave).pass, false, 'L1');
   assert.equal(admitGossip('member', 'left', 'control', leave).pass, false, 'L1 from a leaver');

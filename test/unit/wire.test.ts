@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { LIMITS, MsgType, WIRE_VERSION, decodeMessage, encodeMessage, type Message } from '../../app/core/wire.js';
+import { LIMITS, MsgType, WIRE_VERSION, decodeControlInner, decodeMessage, encodeControlInner, encodeMessage, type ControlMessage, type Message } from '../../app/core/wire.js';
 import { RemoteProtocolError } from '../../app/core/errors.js';
 import { DEFAULT_PARAMS } from '../../app/core/params.js';
 
@@ -10,10 +10,11 @@ const key = (b: number) => b.toString(16).padStart(2, '0').repeat(32);
 const info = { slot: 3, version: 2, revision: 7, creators: [key(1), key(2)] };
 const sealed = { info, basedOn: { version: 1, revision: 4, creators: [key(3)] }, owner: key(4), nonce: new Uint8Array(24).fill(9), sealed: new Uint8Array(48).fill(5) };
 
-const samples: [Message, 'control' | 'data' | 'unicast'][] = [
-  [{ type: MsgType.Heartbeat, sentAt: 1234, keys: [info], history: [info], blocklistCount: 2, rosterCount: 9 }, 'control'],
-  [{ type: MsgType.Revision, keys: [info] }, 'control'],
-  [{ type: MsgType.MemberAdmitted, members: [{ key: key(7), name: 'zoë ✓', admittedAt: 99 }, { key: key(8), name: '', admittedAt: 100 }], revisions: [info], signature: new Uint8Array(64).fill(3) }, 'control'],
+/** 'sealed': the message travels inside a SealedControl on the control topic (its inner type ‖ body). */
+const samples: [Message, 'control' | 'data' | 'unicast' | 'sealed'][] = [
+  [{ type: MsgType.Heartbeat, sentAt: 1234, keys: [info], history: [info], blocklistCount: 2, rosterCount: 9 }, 'sealed'],
+  [{ type: MsgType.Revision, keys: [info] }, 'sealed'],
+  [{ type: MsgType.MemberAdmitted, members: [{ key: key(7), name: 'zoë ✓', admittedAt: 99 }, { key: key(8), name: '', admittedAt: 100 }], revisions: [info], signature: new Uint8Array(64).fill(3) }, 'sealed'],
   [{ type: MsgType.JoinRequest, name: 'bob', credential: Uint8Array.from([1, 2, 3]), sentAt: 5 }, 'unicast'],
   [
     {
@@ -40,18 +41,40 @@ const samples: [Message, 'control' | 'data' | 'unicast'][] = [
       entries: [{ slot: 5, kekVersion: 1, kekRevision: 200_000, sealed: new Uint8Array(48).fill(1) }],
       pairwise: [{ member: key(3), sealed: new Uint8Array(48).fill(2) }],
     },
-    'control',
+    'sealed',
   ],
   [{ type: MsgType.FetchRequest, slot: 0, version: 3, tag: new Uint8Array(8) }, 'unicast'],
   [{ type: MsgType.FetchReply, table: Uint8Array.from([1, 2]), key: sealed }, 'unicast'],
-  [{ type: MsgType.Leave, sentAt: 3, signature: new Uint8Array(64).fill(6) }, 'control'],
+  [{ type: MsgType.Leave, sentAt: 3, signature: new Uint8Array(64).fill(6) }, 'sealed'],
   [{ type: MsgType.Panel, body: Uint8Array.from([7, 7, 7]) }, 'unicast'],
+  [{ type: MsgType.SealedControl, tekVersion: 4, tekTag: new Uint8Array(8).fill(8), revision: 12, nonce: new Uint8Array(24).fill(1), ciphertext: new Uint8Array(70).fill(2) }, 'control'],
 ];
 
 test('every message type round-trips through the codec', () => {
   for (const [m, channel] of samples) {
+    if (channel === 'sealed') {
+      assert.deepEqual(decodeControlInner(encodeControlInner(m as ControlMessage)), m, `type ${m.type} inside a SealedControl`);
+      assert.equal(reason(() => decodeMessage(group, 'control', encodeMessage(group, m))), 'decode', `type ${m.type} in clear on the control topic`);
+      continue;
+    }
     const bytes = encodeMessage(group, m);
     assert.deepEqual(decodeMessage(group, channel, bytes), m, `type ${m.type}`);
+  }
+  // A Table also travels in clear inside unicast (fetch replies, exclusion notices).
+  const table = samples.find(([m]) => m.type === MsgType.Table)![0];
+  assert.deepEqual(decodeMessage(group, 'unicast', encodeMessage(group, table)), table);
+});
+
+test('a sealed control body refuses types that do not ride the control topic, and truncation', () => {
+  for (const [m, channel] of samples) {
+    if (channel === 'sealed') {
+      const inner = encodeControlInner(m as ControlMessage);
+      for (const cut of [0, 1, inner.length - 1]) assert.equal(reason(() => decodeControlInner(inner.slice(0, cut))), 'decode');
+      assert.equal(reason(() => decodeControlInner(Uint8Array.from([...inner, 0]))), 'decode');
+    } else {
+      const body = encodeMessage(group, m).slice(3 + 16);
+      assert.equal(reason(() => decodeControlInner(Uint8Array.from([m.type, ...body]))), 'decode', `type ${m.type} inside a SealedControl`);
+    }
   }
 });
 
@@ -67,6 +90,7 @@ function reason(fn: () => unknown): string {
 
 test('truncated, extended, wrong-version, wrong-group and misplaced messages are rejected with a reason', () => {
   for (const [m, channel] of samples) {
+    if (channel === 'sealed') continue;
     const bytes = encodeMessage(group, m);
     for (const cut of [1, 3, 10, bytes.length - 1]) if (cut < bytes.length) assert.equal(reason(() => decodeMessage(group, channel, bytes.slice(0, cut))), 'decode');
     assert.equal(reason(() => decodeMessage(group, channel, Uint8Array.from([...bytes, 0]))), 'decode');
@@ -100,7 +124,7 @@ test('random bytes never throw anything but a RemoteProtocolError', () => {
   );
   // Valid prefix, then random tail: exercises the deeper decoders.
   fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 1, max: 14 }), (tail, type) => {
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 1, max: 15 }), (tail, type) => {
       const bytes = Uint8Array.from([0x43, WIRE_VERSION, type, ...group, ...tail]);
       for (const ch of ['control', 'data', 'unicast'] as const) {
         try {

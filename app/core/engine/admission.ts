@@ -12,7 +12,8 @@
  * docs/protocol.md §4–§5.
  */
 import { recordTek, retireTek, retryPendingData } from './tek-records.js';
-import { addLog, checkInfo, cloneParams, emit, heldKey, info, isOwnerAlive, keyChanged, newJoin, pidOf, possibleHolders, publish, reject, setRoster, short, syncDirFromHeld, unicast, validateRemoteParams, type EngineCore } from './context.js';
+import { publishControl } from './control-seal.js';
+import { addLog, checkInfo, cloneParams, emit, heldKey, info, isOwnerAlive, keyChanged, newJoin, pidOf, possibleHolders, reject, setRoster, short, syncDirFromHeld, unicast, validateRemoteParams, type EngineCore } from './context.js';
 import { announceBody, certBody, certify, openSealed, pairwise, seal, verifyCertificate } from './sealing.js';
 import { onRevision, stepHeld } from './revision.js';
 import { type KeyOrigin, type MemberKey, type RejectReason } from '../types.js';
@@ -120,7 +121,7 @@ export function onJoinRequest(core: EngineCore, from: MemberKey, m: Extract<Mess
     if (core.timers.get('announce') === null) core.timers.set('announce', now + Math.max(1, Math.min(250, Math.floor(core.s.params.heartbeatMs / 4))));
     emit(core, { type: 'member-admitted', member: from, by: core.self, name: m.name, at: now });
     addLog(core, now, 'join', `admitted ${m.name || short(from)} (${pidStr})`);
-  } else if (revisions.length) publish(core, 'control', { type: MsgType.Revision, keys: revisions });
+  } else if (revisions.length) publishControl(core, { type: MsgType.Revision, keys: revisions });
   const owners: OwnerInfo[] = [];
   for (const [slotStr, d] of Object.entries(core.s.slotDir)) {
     if (d.owner) owners.push({ slot: Number(slotStr), version: d.version, revision: d.revision, creators: d.creators, owner: d.owner });
@@ -321,7 +322,7 @@ export function onKeyRequest(core: EngineCore, from: MemberKey, m: Extract<Messa
   }
   core.lastSeen.set(from, now);
   const { grants, revisions } = grantKeys(core, from, m.slots, now, true);
-  if (revisions.length) publish(core, 'control', { type: MsgType.Revision, keys: revisions });
+  if (revisions.length) publishControl(core, { type: MsgType.Revision, keys: revisions });
   if (grants.length) unicast(core, from, { type: MsgType.KeyGrant, grants });
 }
 
@@ -385,7 +386,7 @@ export function flushAnnouncements(core: EngineCore, now: number): void {
     // revisions this time, and members that know them already skip them (M1).
     core.timers.stop('reannounce');
     const again = core.reannounceQueue.splice(0, 1000);
-    if (again.length > 0) publish(core, 'control', { type: MsgType.MemberAdmitted, members: again, revisions: [], signature: core.crypto.ed25519Sign(core.seed, announceBody(core, again)) });
+    if (again.length > 0) publishControl(core, { type: MsgType.MemberAdmitted, members: again, revisions: [], signature: core.crypto.ed25519Sign(core.seed, announceBody(core, again)) });
   }
   if (!core.timers.due('announce', now)) return;
   core.timers.stop('announce');
@@ -393,7 +394,7 @@ export function flushAnnouncements(core: EngineCore, now: number): void {
   if (members.length === 0) return;
   const tek = core.s.tek;
   const revisions = tek && tek.owner === core.self ? [info(core, tek)] : [];
-  publish(core, 'control', { type: MsgType.MemberAdmitted, members, revisions, signature: core.crypto.ed25519Sign(core.seed, announceBody(core, members)) });
+  publishControl(core, { type: MsgType.MemberAdmitted, members, revisions, signature: core.crypto.ed25519Sign(core.seed, announceBody(core, members)) });
   core.reannounceQueue.push(...members);
   if (core.timers.get('reannounce') === null) core.timers.set('reannounce', now + 3 * core.s.params.heartbeatMs);
   if (core.announceQueue.length) core.timers.set('announce', now);

@@ -232,6 +232,12 @@ export class EngineCore {
   /** KEKs replaced by a table, kept for the grace window to read sibling tables and late entries. */
   retiredKeks: { key: HeldKey; at: number }[] = [];
   dataKeyCache: { key: Uint8Array; derived: Uint8Array } | null = null;
+  /** Control keys (engine/control-seal.ts) by `version:tag:revision`; dropped when a kept TEK expires. */
+  controlKeys = new Map<string, Uint8Array>();
+  /** Sealed control messages under a TEK this member lacks (a joiner's; a member's from someone ahead): offered again when its TEK changes. */
+  pendingSealed: { from: MemberKey; bytes: Uint8Array; at: number }[] = [];
+  /** The TEK (version:creators) pendingSealed was last offered under. */
+  pendingSealedTek = '';
   unusableCache = new WeakMap<TableHeader, Set<number>>();
   rosterSlotsCache: { keys: MemberKey[]; slots: Uint16Array } | null = null;
   sortedRoster: MemberKey[] | null = null;
@@ -353,10 +359,10 @@ export function setRoster(core: EngineCore, key: MemberKey, entry: PersistentSta
   }
 }
 
-export function scheduleFetchByTag(core: EngineCore, version: number, tag: Uint8Array, from: MemberKey, now: number): void {
+export function scheduleFetchByTag(core: EngineCore, version: number, tag: Uint8Array, from: MemberKey, now: number, delay = core.s.params.fetchAfterMs): void {
   const id = `0:${version}:${toHex(tag)}`;
   if (core.fetches.has(id) || core.fetches.size >= MAX_FETCHES) return;
-  core.fetches.set(id, { at: now + core.s.params.fetchAfterMs, tried: new Set([from]) });
+  core.fetches.set(id, { at: now + delay, tried: new Set([from]) });
   core.fetchTargets.set(id, { slot: TEK_SLOT, version, tag, from });
 }
 
@@ -458,7 +464,8 @@ export function randomBelow(core: EngineCore, n: number): number {
   return (((b[0]! << 24) >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!) % n;
 }
 
-export function publish(core: EngineCore, topic: 'control' | 'data', m: Message): void {
+/** Data only: control messages are sealed first (engine/control-seal.ts publishControl). */
+export function publish(core: EngineCore, topic: 'data', m: Message): void {
   core.outbox.push({ kind: 'publish', topic, bytes: encodeMessage(core.groupBytes, m) });
 }
 
@@ -497,6 +504,9 @@ export function eraseSecrets(core: EngineCore): void {
   for (const r of core.retiredKeks) r.key.key.fill(0);
   for (const t of core.tables.values()) t.tekPrime?.fill(0);
   core.dataKeyCache?.derived.fill(0);
+  for (const k of core.controlKeys.values()) k.fill(0);
+  core.controlKeys.clear();
+  core.pendingSealed = [];
   for (const k of core.pairwiseCache.values()) k?.fill(0);
   core.s.tek = null;
   core.s.keks = [];

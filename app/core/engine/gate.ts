@@ -6,6 +6,11 @@
  * typed `rejected` event (STYLE §7); the rooms validate before they mutate, so a
  * rejected input leaves the state as it was (STYLE §8, test/unit/engine.test.ts).
  *
+ * A SealedControl (the only type on the control topic) is opened first
+ * (engine/control-seal.ts) and its inner message routed like any other; one this member
+ * cannot open goes to heartbeat.onUnopenedControl, which reads only its clear header;
+ * from an excluded member it is answered with its exclusion (003 [0075]) and rejected.
+ *
  * Message type → room: Heartbeat → heartbeat; Revision → revision; JoinRequest,
  * Admit, JoinRefused, KeyRequest, KeyGrant, MemberAdmitted → admission; Data →
  * data; Table → exclusion; FetchRequest, FetchReply → fetch; Leave →
@@ -14,13 +19,14 @@
 import type { MemberKey } from '../types.js';
 import { RemoteProtocolError, ensure } from '../errors.js';
 import { authorizeSender } from './authorization.js';
-import { MsgType, decodeMessage, type Message } from '../wire.js';
+import { MsgType, decodeMessage, type Message, type SealedControlMessage } from '../wire.js';
+import { openControl } from './control-seal.js';
 import { reject, type EngineCore } from './context.js';
-import { onHeartbeat } from './heartbeat.js';
+import { onHeartbeat, onUnopenedControl } from './heartbeat.js';
 import { onRevision } from './revision.js';
 import { onAdmit, onJoinRefused, onJoinRequest, onKeyGrant, onKeyRequest, onMemberAdmitted } from './admission.js';
 import { onData } from './data.js';
-import { onTable } from './exclusion.js';
+import { onTable, tellExcluded } from './exclusion.js';
 import { installFetched, onFetchRequest, openFetchReply } from './fetch.js';
 import { onLeave } from './rekey-triggers.js';
 import { drivePanel, onPanel } from './panel.js';
@@ -31,16 +37,50 @@ export type Channel = 'control' | 'data' | 'unicast';
 export function receive(core: EngineCore, from: MemberKey, channel: Channel, bytes: Uint8Array, now: number, nested = false): void {
   if (core.s.state === 'left') return;
   try {
-    const msg = decodeMessage(core.groupBytes, channel, bytes);
+    let msg: Message | null = decodeMessage(core.groupBytes, channel, bytes);
     if (from === core.self) return; // our own publication echoed back
-    if (nested) ensure(msg.type === MsgType.Table, 'invalid', 'a fetch reply may carry only a table');
-    authorizeSender(core, from, msg);
-    dispatch(core, from, msg, now);
+    if (msg.type === MsgType.SealedControl) msg = unseal(core, from, msg, bytes, now);
+    if (msg) {
+      if (nested) ensure(msg.type === MsgType.Table, 'invalid', 'a fetch reply may carry only a table');
+      authorizeSender(core, from, msg);
+      dispatch(core, from, msg, now);
+    }
   } catch (err) {
     if (err instanceof RemoteProtocolError) reject(core, from, err.reason, err.message, now);
     else throw err;
   }
   drivePanel(core, now);
+  openPendingSealed(core, now);
+}
+
+/** The inner message of a SealedControl, or null when only its clear header could be used. */
+function unseal(core: EngineCore, from: MemberKey, env: SealedControlMessage, bytes: Uint8Array, now: number): Message | null {
+  if (core.s.blocklist.includes(from)) {
+    tellExcluded(core, from, now);
+    throw new RemoteProtocolError('blocked', 'control message from an excluded member');
+  }
+  const opened = openControl(core, env, bytes);
+  if (opened.kind === 'opened') return opened.message;
+  if (opened.kind === 'failed') throw new RemoteProtocolError('unopenable-control', `sealed control message ${opened.detail}`);
+  if (opened.kind === 'too-old') throw new RemoteProtocolError('stale', `sealed control message under TEK v${env.tekVersion} revision ${env.revision}, no longer kept here`);
+  onUnopenedControl(core, from, env, bytes, now);
+  return null;
+}
+
+/**
+ * Sealed control messages kept under a TEK this member lacked (a joiner's, or a member's from
+ * someone ahead) are offered again, in arrival order, each time its TEK changes (older than
+ * the grace window: dropped).
+ */
+export function openPendingSealed(core: EngineCore, now: number): void {
+  const tek = core.s.tek;
+  if (core.pendingSealed.length === 0 || !tek) return;
+  const at = `${tek.version}:${tek.creators.join(',')}`;
+  if (core.pendingSealedTek === at) return;
+  core.pendingSealedTek = at;
+  const pending = core.pendingSealed;
+  core.pendingSealed = [];
+  for (const p of pending) if (p.at + core.s.params.graceMs >= now) receive(core, p.from, 'control', p.bytes, now);
 }
 
 function dispatch(core: EngineCore, from: MemberKey, m: Message, now: number): void {

@@ -5,18 +5,27 @@
  * two holders of one key keeps the role (the lower key). A silent holder's key is
  * claimed after a random pause (election without flooding).
  *
+ * A sealed control message this member cannot open (onUnopenedControl) gives the same
+ * signal from its clear header alone: which TEK version someone is on (§14).
+ *
  * Where a heartbeat supersedes another: learnOwnership. Seeds: 003 [0059]–[0060],
  * [0068]–[0069], [0085], claim 9. docs/protocol.md §4, §8.1, §8.4.
  */
-import { addLog, checkInfo, cmpKey, heldKey, heldKeys, info, isOwnerAlive, keyChanged, newJoin, ownedKeys, publish, randomBelow, scheduleFetch, short, shortFetchDelay, wins, type EngineCore } from './context.js';
+import { MAX_PENDING_PER_SENDER, MAX_VERSION_AHEAD, addLog, checkInfo, cmpKey, heldKey, heldKeys, info, isOwnerAlive, keyChanged, newJoin, ownedKeys, randomBelow, scheduleFetch, scheduleFetchByTag, short, shortFetchDelay, wins, type EngineCore } from './context.js';
 import { tellExcluded } from './exclusion.js';
+import { publishControl } from './control-seal.js';
 import { startMergeJoin, tryJoinContact } from './admission.js';
 import { stepHeld } from './revision.js';
 import { tableWillResolve } from './table-apply.js';
 import { type MemberKey } from '../types.js';
 import { ensure } from '../errors.js';
 import { TEK_SLOT, slotName } from '../params.js';
-import { MsgType, type KeyInfo, type Message } from '../wire.js';
+import { MsgType, type KeyInfo, type Message, type SealedControlMessage, type TableHeader } from '../wire.js';
+import { equalBytes } from '../bytes.js';
+import { creatorsTag } from '../keys.js';
+
+/** Sealed control messages a joiner keeps until it holds a TEK (the peer layer keeps its own copy too). */
+export const MAX_PENDING_SEALED = 512;
 import { sameCreators, sortedKeys } from '../state.js';
 import { authorizeHeldKeys, mayOwnTek } from './authorization.js';
 
@@ -28,7 +37,7 @@ export function sendHeartbeat(core: EngineCore, now: number): void {
     .filter((r) => r.retiredAt !== null)
     .slice(-4)
     .map((r) => ({ slot: TEK_SLOT, version: r.version, revision: r.revision, creators: r.creators }));
-  publish(core, 'control', {
+  publishControl(core, {
     type: MsgType.Heartbeat,
     sentAt: now,
     keys: owned.map((k) => info(core, k)),
@@ -36,6 +45,66 @@ export function sendHeartbeat(core: EngineCore, now: number): void {
     blocklistCount: core.s.blocklist.length,
     rosterCount: Object.keys(core.s.roster).length,
   });
+}
+
+/**
+ * A sealed control message under a TEK this member does not keep (docs/protocol.md §14):
+ * its clear header is the only thing read, and it says what a heartbeat's TEK said before.
+ * - listening: someone already heads this group: join it (003 [0059], [0061]);
+ * - joining without a TEK: kept (at most MAX_PENDING_SEALED) and opened once a member;
+ * - a member, from a member, naming a TEK version ahead of ours (at most MAX_VERSION_AHEAD)
+ *   or a concurrent one: someone is ahead of us: find its table or fetch the TEK by tag
+ *   (003 [0079], [0085] (b)/(d)); the message is kept and opened when our TEK changes;
+ * - excluded: ignored (it reads nothing new);
+ * - a member, from a non-member, within a listen-first creator's race window, naming a
+ *   TEK that wins ours (its creators are known only when the tag is the sender's own):
+ *   merge (H3, §8.3);
+ * - anything else: a typed rejection, nothing changed.
+ */
+export function onUnopenedControl(core: EngineCore, from: MemberKey, env: SealedControlMessage, bytes: Uint8Array, now: number): void {
+  const st = core.s.state;
+  if (st === 'listening') {
+    core.timers.stop('listen');
+    core.s.state = 'joining';
+    core.join = newJoin(new Uint8Array(0), [from], now);
+    tryJoinContact(core, now);
+    return;
+  }
+  if (st === 'joining' && !core.s.tek) {
+    if (core.pendingSealed.length < MAX_PENDING_SEALED) core.pendingSealed.push({ from, bytes, at: now });
+    return;
+  }
+  // An excluded member reads nothing new; that is no one's fault (it used to ignore heartbeats too).
+  if (st === 'excluded') return;
+  const tek = core.s.tek;
+  ensure(st === 'member' && tek, 'unopenable-control', `sealed control message under TEK v${env.tekVersion} while ${st}`);
+  const ownTag = equalBytes(env.tekTag, creatorsTag(core.crypto, [from]));
+  if (core.s.roster[from] === undefined) {
+    const racing = core.creationRaceUntil !== null && now <= core.creationRaceUntil;
+    ensure(racing && ownTag && wins(core, { version: env.tekVersion, creators: [from] }, tek), 'not-member', 'control message from a peer that is not a member');
+    startMergeJoin(core, from, now);
+    return;
+  }
+  ensure(core.s.roster[from]?.state === 'member', 'not-member', 'control message under an unknown TEK from a non-member');
+  ensure(env.tekVersion >= tek.version, 'stale', `control message under TEK v${env.tekVersion}, no longer kept here`);
+  ensure(env.tekVersion - tek.version <= MAX_VERSION_AHEAD, 'invalid', `TEK v${env.tekVersion} is more than ${MAX_VERSION_AHEAD} versions past ours`);
+  core.lastSeen.set(from, now);
+  // Kept until our TEK changes (a table one version ahead opens once we read the one before it),
+  // at most MAX_PENDING_PER_SENDER per sender, as D1 keeps data under unknown keys.
+  let fromSender = 0;
+  for (const p of core.pendingSealed) if (p.from === from) fromSender++;
+  if (fromSender < MAX_PENDING_PER_SENDER && core.pendingSealed.length < MAX_PENDING_SEALED) core.pendingSealed.push({ from, bytes, at: now });
+  const table = [...core.tables.values()].find((t) => t.header.newVersion === env.tekVersion && equalBytes(creatorsTag(core.crypto, tableCreators(t.header)), env.tekTag));
+  if (table) {
+    const creators = tableCreators(table.header);
+    if (wins(core, { version: env.tekVersion, creators }, tek) && !tableWillResolve(core, TEK_SLOT, env.tekVersion, creators)) {
+      scheduleFetch(core, TEK_SLOT, env.tekVersion, creators, from, now, env.tekVersion > tek.version ? core.s.params.fetchAfterMs : shortFetchDelay(core));
+    }
+  } else scheduleFetchByTag(core, env.tekVersion, env.tekTag, from, now, env.tekVersion > tek.version ? core.s.params.fetchAfterMs : shortFetchDelay(core));
+}
+
+function tableCreators(h: TableHeader): MemberKey[] {
+  return h.panel ? sortedKeys(h.panel.members) : [h.excluder];
 }
 
 export function onHeartbeat(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.Heartbeat }>, now: number): void {
@@ -139,7 +208,9 @@ export function failoverTick(core: EngineCore, now: number): void {
     }
     const dir = core.s.slotDir[String(k.slot)];
     const sameKey = dir && dir.version === k.version && sameCreators(dir.creators, k.creators);
-    if (dir && !sameKey) {
+    // A sealed message under a TEK we lack (onUnopenedControl) says we are behind without updating the directory.
+    const fetchingTek = k.slot === TEK_SLOT && [...core.fetchTargets.values()].some((f) => f.slot === TEK_SLOT);
+    if ((dir && !sameKey) || fetchingTek) {
       // We are behind on this key: the fetch brings it; never claim a stale key.
       core.claims.delete(k.slot);
       continue;

@@ -5,7 +5,8 @@
  * concurrent tables, and the periodic refreshes of revision and version (002 key
  * lifetimes). Seeds: 003 [0057], [0072]; 002. docs/protocol.md §7.5, §7.6, §8.2.
  */
-import { addLog, canExclude, emit, info, isTekCreator, ownsTek, publish, randomBelow, short, tekCoversBlocklist, type EngineCore } from './context.js';
+import { publishControl } from './control-seal.js';
+import { addLog, canExclude, emit, info, isTekCreator, ownsTek, randomBelow, short, tekCoversBlocklist, type EngineCore } from './context.js';
 import { startTable } from './exclusion.js';
 import { scheduleReseal } from './table-apply.js';
 import { stepHeld } from './revision.js';
@@ -99,7 +100,7 @@ export function refreshTick(core: EngineCore, now: number): void {
     core.s.lastRevisionRefreshAt = now;
     const tek = core.s.tek!;
     stepHeld(core, tek, tek.revision + 1, now, 'periodic revision refresh');
-    publish(core, 'control', { type: MsgType.Revision, keys: [info(core, tek)] });
+    publishControl(core, { type: MsgType.Revision, keys: [info(core, tek)] });
     addLog(core, now, 'refresh', `TEK revision ${tek.revision}`);
   }
 }

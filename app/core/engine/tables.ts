@@ -9,8 +9,9 @@
  * to; a header is relayed only after its signature verified; entries under a KEK any
  * blocked member knew are never made nor read. docs/protocol.md §7.
  */
-import { ENTRY_AAD, LABEL, MAX_REVISION_JUMP, MAX_TABLE_HASH_STEPS, ZERO_NONCE, headerIds, heldKey, pidOf, publish, reject, type EngineCore, type TableState } from './context.js';
+import { ENTRY_AAD, LABEL, MAX_REVISION_JUMP, MAX_TABLE_HASH_STEPS, ZERO_NONCE, headerIds, heldKey, pidOf, reject, type EngineCore, type TableState } from './context.js';
 import { pairwise } from './sealing.js';
+import { publishControl } from './control-seal.js';
 import { type MemberKey } from '../types.js';
 import { RemoteProtocolError, ensure } from '../errors.js';
 import { concat, equalBytes, fromHex, toHex, utf8 } from '../bytes.js';
@@ -134,7 +135,7 @@ export function addEntries(core: EngineCore, t: TableState, entries: readonly Ta
 export function publishTable(core: EngineCore, t: TableState, entries: TableEntry[], pairwise: PairwiseEntry[]): void {
   if (!relayable(core, t)) return;
   t.published = true;
-  publish(core, 'control', { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries, pairwise });
+  publishControl(core, { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries, pairwise });
 }
 
 export function tableMessageBytes(core: EngineCore, t: TableState): Uint8Array {

@@ -9,24 +9,44 @@
  * (003 [0056]); the pending-data buffer is bounded (MAX_PENDING_DATA).
  * docs/protocol.md §5 (join revisions) and §6 (data).
  */
-import { emit, type EngineCore } from './context.js';
+import { MAX_REVISION_JUMP, emit, type EngineCore } from './context.js';
 import { equalBytes } from '../bytes.js';
 import { advanceRevision, creatorsTag, dataKey } from '../keys.js';
 import { dataAad, type MsgType, type Message } from '../wire.js';
-import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
+import { sameCreators, sortedKeys, type HeldKey, type TekRecord } from '../state.js';
+
+/** The kept record of a TEK version named by (version, creators tag), as packet and control headers name it. */
+export function findTekRecord(core: EngineCore, version: number, tag: Uint8Array): TekRecord | undefined {
+  return core.s.tekRecords.find((r) => r.version === version && equalBytes(tagOf(core, r.creators), tag));
+}
+
+/** Creators tags, computed once per creators list (records keep theirs). */
+const tags = new WeakMap<readonly string[], Uint8Array>();
+function tagOf(core: EngineCore, creators: readonly string[]): Uint8Array {
+  let t = tags.get(creators);
+  if (!t) tags.set(creators, (t = creatorsTag(core.crypto, creators)));
+  return t;
+}
+
+/**
+ * A kept TEK at `revision`: stepped forward from the record (at most MAX_REVISION_JUMP steps,
+ * else 'failed'), or from an earlier revision still kept for the grace window (else 'too-old').
+ */
+export function tekAtRevision(core: EngineCore, rec: TekRecord, revision: number): Uint8Array | 'failed' | 'too-old' {
+  if (revision >= rec.revision) {
+    if (revision - rec.revision > MAX_REVISION_JUMP) return 'failed';
+    return advanceRevision(core.crypto, rec.key, rec.revision, revision);
+  }
+  const older = rec.older.filter((o) => o.revision <= revision).sort((a, b) => b.revision - a.revision)[0];
+  if (!older) return 'too-old';
+  return advanceRevision(core.crypto, older.key, older.revision, revision);
+}
 
 export function decryptData(core: EngineCore, m: Extract<Message, { type: typeof MsgType.Data }>): Uint8Array | 'unknown' | 'failed' | 'too-old' {
-  const rec = core.s.tekRecords.find((r) => r.version === m.tekVersion && equalBytes(creatorsTag(core.crypto, r.creators), m.tekTag));
+  const rec = findTekRecord(core, m.tekVersion, m.tekTag);
   if (!rec) return 'unknown';
-  let key: Uint8Array | null = null;
-  if (m.revision >= rec.revision) {
-    if (m.revision - rec.revision > 10_000) return 'failed';
-    key = advanceRevision(core.crypto, rec.key, rec.revision, m.revision);
-  } else {
-    const older = rec.older.filter((o) => o.revision <= m.revision).sort((a, b) => b.revision - a.revision)[0];
-    if (!older) return 'too-old';
-    key = advanceRevision(core.crypto, older.key, older.revision, m.revision);
-  }
+  const key = tekAtRevision(core, rec, m.revision);
+  if (!(key instanceof Uint8Array)) return key;
   const pt = core.crypto.open(dataKeyOf(core, key), m.nonce, m.ciphertext, dataAad(core.groupBytes, m));
   if (!pt) return 'failed';
   // A packet at a later revision of our current TEK tells us a join happened (003 [0070]).
@@ -37,6 +57,12 @@ export function decryptData(core: EngineCore, m: Extract<Message, { type: typeof
     recordTek(core, tek, -1);
   }
   return pt;
+}
+
+/** Control keys derived from superseded TEKs go with them (003 [0071]). */
+export function dropControlKeys(core: EngineCore): void {
+  for (const k of core.controlKeys.values()) k.fill(0);
+  core.controlKeys.clear();
 }
 
 export function dataKeyOf(core: EngineCore, tek: Uint8Array): Uint8Array {
@@ -99,8 +125,14 @@ export function expiryAt(core: EngineCore): number | null {
 /** Erases superseded keys after the grace window (003 [0071]) and drops stale buffers. */
 export function expireTick(core: EngineCore, now: number): void {
   const g = core.s.params.graceMs;
+  const kept = core.s.tekRecords.length;
   core.s.tekRecords = core.s.tekRecords.filter((r) => r.retiredAt === null || r.retiredAt + g > now);
-  for (const r of core.s.tekRecords) r.older = r.older.filter((o) => o.until > now);
+  if (core.s.tekRecords.length !== kept) dropControlKeys(core);
+  for (const r of core.s.tekRecords) {
+    const before = r.older.length;
+    r.older = r.older.filter((o) => o.until > now);
+    if (r.older.length !== before) dropControlKeys(core);
+  }
   const keep: typeof core.pendingData = [];
   for (const p of core.pendingData) {
     if (p.at + g > now) keep.push(p);

@@ -17,6 +17,7 @@ import {
   encodeMessage,
   encodeTableHeader,
   type Certificate,
+  type ControlMessage,
   type KeyInfo,
   type Message,
   type OwnerInfo,
@@ -30,6 +31,7 @@ import {
 import { nodeCrypto } from '../../../app/crypto/node.js';
 import { SeededRandom } from '../../../app/sim/random.js';
 import { Attacker as SimAttacker } from '../../../app/sim/adversary.js';
+import { ControlOpener, sealControlWith, type TekKnown } from '../../../app/sim/sealed-control.js';
 
 export const GROUP = 'c0'.repeat(15) + '0e';
 export const groupBytes = fromHex(GROUP);
@@ -91,6 +93,9 @@ export function meteredCrypto(budget: { left: number }): CryptoProvider {
   };
 }
 
+/** Engines by member key: an attacker that has one seals control messages under the TEK it holds (an insider). */
+const insiders = new Map<MemberKey, GroupEngine>();
+
 export interface Sent {
   from: MemberKey;
   t: Transmit;
@@ -108,12 +113,25 @@ export class Net {
   readonly log: Sent[] = [];
   readonly events = new Map<MemberKey, EngineEvent[]>();
   readonly offline = new Set<MemberKey>();
+  /** Opens control traffic with every TEK an engine of this net held (the tests look inside as insiders). */
+  readonly opener = new ControlOpener(nodeCrypto, groupBytes);
   now = 0;
 
   add(id: Id, e: GroupEngine): GroupEngine {
     this.engines.set(id.key, e);
     this.names.set(id.key, id.name);
+    insiders.set(id.key, e);
+    this.collectTeks(e);
     return e;
+  }
+
+  private collectTeks(e: GroupEngine): void {
+    for (const k of e.exportKeyMaterial()) this.opener.add(k);
+  }
+
+  /** The inner message of a control publication (null when no TEK of this net opens it). */
+  open(bytes: Uint8Array): ControlMessage | null {
+    return this.opener.open(bytes);
   }
 
   eventsOf(key: MemberKey): EngineEvent[] {
@@ -127,6 +145,7 @@ export class Net {
     for (let i = 0; i < rounds; i++) {
       let moved = false;
       for (const [from, e] of this.engines) {
+        this.collectTeks(e);
         const out: Transmit[] = [];
         for (let t = e.pollTransmit(); t; t = e.pollTransmit()) out.push(t);
         for (let v = e.pollEvent(); v; v = e.pollEvent()) this.eventsOf(from).push(v);
@@ -154,9 +173,11 @@ export class Net {
     }
   }
 
-  /** Publications seen on the wire from `from` of one message type (for replays). */
+  /** Publications seen on the wire from `from` of one message type, control ones by their sealed inner type (for replays). */
   published(from: MemberKey, type: number): Uint8Array[] {
-    return this.log.filter((s) => s.from === from && s.t.kind === 'publish' && s.t.bytes[2] === type).map((s) => s.t.bytes);
+    return this.log
+      .filter((s) => s.from === from && s.t.kind === 'publish' && (s.t.topic === 'control' ? this.opener.typeOf(s.t.bytes) === type : s.t.bytes[2] === type))
+      .map((s) => s.t.bytes);
   }
 }
 
@@ -233,7 +254,10 @@ export function assertRejectedUnchanged(victim: GroupEngine, from: MemberKey, ac
 // ---------------------------------------------------------------- the attacker
 
 export interface CraftedTable {
+  /** Sealed for the control topic. */
   bytes: Uint8Array;
+  /** The same table as a unicast carries it (a fetch reply, an exclusion notice). */
+  unicast: Uint8Array;
   header: TableHeader;
   headerSignature: Uint8Array;
   tekPrime: Uint8Array;
@@ -273,6 +297,23 @@ export class Attacker {
     return encodeMessage(groupBytes, m);
   }
 
+  /**
+   * A control message sealed as a member seals it (docs/protocol.md §14): under the TEK this
+   * identity's own engine holds if it has one (an insider), else under a TEK it makes up,
+   * named as `claim` (an outsider cannot make a member open it).
+   */
+  control(m: ControlMessage, claim?: { version: number; creators: MemberKey[] }): Uint8Array {
+    const own = insiders.get(this.key);
+    this.kit.hold(this.sealing ?? (own ? currentTek(own) : null));
+    return this.kit.control(m, claim);
+  }
+
+  /** Seals every control message under `tek` (e.g. the victim's own: a fuzzer's strongest insider), or as before (null). */
+  sealUnder(tek: TekKnown | null): void {
+    this.sealing = tek;
+  }
+  private sealing: TekKnown | null = null;
+
   /** The pairwise key the victim computes with this attacker (X25519 of the identities, HKDF, group-bound). */
   pairwise(peer: MemberKey): Uint8Array {
     const pk = this.kit.pairwise(peer);
@@ -297,16 +338,17 @@ export class Attacker {
   // --- one builder per message type
 
   heartbeat(o: { sentAt: number; keys: KeyInfo[]; history?: KeyInfo[]; blocklistCount?: number; rosterCount?: number }): Uint8Array {
-    return this.encode({ type: MsgType.Heartbeat, sentAt: o.sentAt, keys: o.keys, history: o.history ?? [], blocklistCount: o.blocklistCount ?? 0, rosterCount: o.rosterCount ?? 1 });
+    const claim = o.keys.find((k) => k.slot === 0);
+    return this.control({ type: MsgType.Heartbeat, sentAt: o.sentAt, keys: o.keys, history: o.history ?? [], blocklistCount: o.blocklistCount ?? 0, rosterCount: o.rosterCount ?? 1 }, claim);
   }
   revision(keys: KeyInfo[]): Uint8Array {
-    return this.encode({ type: MsgType.Revision, keys });
+    return this.control({ type: MsgType.Revision, keys }, keys.find((k) => k.slot === 0));
   }
   /** An announcement signed by this identity as an admitter signs it (`forged`: 64 zero bytes instead). */
   memberAdmitted(members: RosterEntry[], revisions: KeyInfo[] = [], forged = false): Uint8Array {
     const body = concat(LABEL('announce'), groupBytes, ...members.map((e) => concat(fromHex(e.key), utf8(`:${e.admittedAt};`))));
     const signature = forged ? new Uint8Array(64) : nodeCrypto.ed25519Sign(this.id.seed, body);
-    return this.encode({ type: MsgType.MemberAdmitted, members, revisions, signature });
+    return this.control({ type: MsgType.MemberAdmitted, members, revisions, signature });
   }
   joinRequest(name = 'mallory', credential = new Uint8Array(), sentAt = 0): Uint8Array {
     return this.encode({ type: MsgType.JoinRequest, name, credential, sentAt });
@@ -329,7 +371,7 @@ export class Attacker {
   /** A Leave signed by this identity (as an honest leaver signs it). */
   leave(sentAt: number): Uint8Array {
     const body = concat(LABEL('leave'), groupBytes, fromHex(this.key), utf8(String(sentAt)));
-    return this.encode({ type: MsgType.Leave, sentAt, signature: nodeCrypto.ed25519Sign(this.id.seed, body) });
+    return this.control({ type: MsgType.Leave, sentAt, signature: nodeCrypto.ed25519Sign(this.id.seed, body) });
   }
   panel(body: Uint8Array): Uint8Array {
     return this.encode({ type: MsgType.Panel, body });
@@ -400,8 +442,8 @@ export class Attacker {
       member: m,
       sealed: nodeCrypto.seal(wrapKey(nodeCrypto, this.pairwise(m), concat(id, fromHex(m))), ZERO_NONCE, tekPrime, LABEL('table-entry')),
     }));
-    const bytes = this.encode({ type: MsgType.Table, header, headerSignature, entries: o.entries ?? [], pairwise });
-    return { bytes, header, headerSignature, tekPrime };
+    const message = { type: MsgType.Table, header, headerSignature, entries: o.entries ?? [], pairwise } as const;
+    return { bytes: this.control(message, header.base), unicast: this.encode(message), header, headerSignature, tekPrime };
   }
 }
 
@@ -411,6 +453,23 @@ export function tableId(headerBytes: Uint8Array): Uint8Array {
 
 export function commitTek(excluder: MemberKey, newVersion: number, createdAt: number, tekPrime: Uint8Array): Uint8Array {
   return nodeCrypto.sha256(concat(LABEL('tek-commitment'), groupBytes, fromHex(excluder), utf8(`${newVersion}:${createdAt}`), tekPrime));
+}
+
+/** The TEK `e` sends under now, with its key (an insider's view). */
+export function currentTek(e: GroupEngine): TekKnown | null {
+  const t = e.tekInfo();
+  if (!t) return null;
+  const same = e.exportKeyMaterial().filter((k) => k.slot === 0 && k.version === t.version && k.creators.join() === [...t.creators].sort().join());
+  return same.sort((a, b) => b.revision - a.revision)[0] ?? null;
+}
+
+const CONTROL_TYPES: ReadonlySet<number> = new Set([MsgType.Heartbeat, MsgType.Revision, MsgType.MemberAdmitted, MsgType.Table, MsgType.Leave]);
+
+/** `m` as it travels to `victim`: a control message sealed under the victim's current TEK (the strongest insider), anything else as is. */
+export function encodeFor(victim: GroupEngine, m: Message, channel: 'control' | 'data' | 'unicast'): Uint8Array {
+  const tek = currentTek(victim);
+  if (channel !== 'control' || !CONTROL_TYPES.has(m.type) || !tek) return encodeMessage(groupBytes, m);
+  return sealControlWith(nodeCrypto, groupBytes, tek, new Uint8Array(24).fill(m.type), m as ControlMessage);
 }
 
 /** The TEK as the victim announces it (public: version, revision, creators). */

@@ -48,8 +48,8 @@ function leftWithoutExclusion(): { g: Group; leaveBytes: Uint8Array; admittedByt
   const g = honestGroup(['a', 'b', 'c', 'l'], { params });
   const lKey = g.ids.l!.key;
   const admittedBytes = g.net.published(a.key, MsgType.MemberAdmitted).find((bytes) => {
-    const msg = decodeMessage(groupBytes, 'control', bytes);
-    return msg.type === MsgType.MemberAdmitted && msg.members.some((x) => x.key === lKey);
+    const msg = g.net.open(bytes);
+    return msg?.type === MsgType.MemberAdmitted && msg.members.some((x) => x.key === lKey);
   });
   assert.ok(admittedBytes, 'a announced l');
   g.net.offline.add(a.key);

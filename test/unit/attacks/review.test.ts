@@ -57,8 +57,8 @@ function heldKekVersion(g: Group, e: GroupEngine, slot: number): { version: numb
 function tablesPublished(g: Group, from: MemberKey, since = 0): TableMsg[] {
   return g.net.log
     .slice(since)
-    .filter((s) => s.from === from && s.t.kind === 'publish' && s.t.bytes[2] === MsgType.Table)
-    .map((s) => decodeMessage(groupBytes, 'control', s.t.bytes) as TableMsg);
+    .filter((s) => s.from === from && s.t.kind === 'publish' && s.t.topic === 'control' && g.net.opener.typeOf(s.t.bytes) === MsgType.Table)
+    .map((s) => g.net.open(s.t.bytes) as TableMsg);
 }
 
 /** TEK' out of a table publication for someone who holds `kek` for `slot` at (version, revision); null if no entry opens. */
@@ -422,7 +422,7 @@ test('replay: an applied exclusion table re-injected later is rejected and chang
   g.e.a!.exclude([g.ids.x!.key], g.net.now);
   g.net.settle();
   g.net.run(g.net.now + 3 * g.params.heartbeatMs);
-  const first = g.net.log.slice(since).find((s) => s.from === g.ids.a!.key && s.t.kind === 'publish' && s.t.bytes[2] === MsgType.Table);
+  const first = g.net.log.slice(since).find((s) => s.from === g.ids.a!.key && s.t.kind === 'publish' && s.t.topic === 'control' && g.net.opener.typeOf(s.t.bytes) === MsgType.Table);
   assert.ok(first);
   g.e.a!.exclude([g.ids.y!.key], g.net.now);
   g.net.settle();

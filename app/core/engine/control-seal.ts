@@ -1,0 +1,106 @@
+/**
+ * @module core/engine/control-seal
+ * Control messages sealed under the TEK (issue 15 §4; docs/protocol.md §3, §14): every
+ * Heartbeat, Revision, MemberAdmitted, Table and Leave goes out on the control topic
+ * as a SealedControl whose clear header names only the TEK it is sealed under
+ * (version, creators tag, revision) and a nonce; the inner type and body are
+ * AEAD-sealed under controlKey(TEK at that revision), the clear header as associated
+ * data. An outsider who knows the group ID but holds no current TEK reads no
+ * display name, blocklist, target, owned key or message type.
+ *
+ * Which TEK seals: a Table under the TEK it replaces (its base), so members one
+ * rekey behind still read it (003 [0073], [0079]: further behind, they fetch);
+ * every other message under the sender's current TEK at its current revision.
+ * Opening: the receiver finds the kept TEK the header names (current, or superseded
+ * and still inside the grace window, 003 [0071]) and steps a copy of it forward to the
+ * header's revision, at most MAX_REVISION_JUMP steps and never backward (003 [0056]);
+ * opening changes no state (the room that takes the inner message does that).
+ *
+ * Invariants: no randomness but the injected RNG (the nonce); derived keys are cached
+ * per (version, tag, revision) and dropped with the TEK they came from; a buffer that
+ * opened under a key is re-opened by another engine only if that engine derives the
+ * same key (the cache proves nothing it could not compute itself).
+ */
+import { toHex, equalBytes } from '../bytes.js';
+import { controlKey, creatorsTag } from '../keys.js';
+import { MsgType, controlAad, decodeControlInner, encodeControlInner, encodeMessage, type ControlMessage, type SealedControlMessage } from '../wire.js';
+import { sameCreators, sortedKeys } from '../state.js';
+import { findTekRecord, tekAtRevision } from './tek-records.js';
+import type { EngineCore } from './context.js';
+
+const MAX_CONTROL_KEYS = 32;
+
+/** Seals `m` under the TEK its rule names and publishes it on the control topic. Without a TEK, nothing is sent: no member could read it. */
+export function publishControl(core: EngineCore, m: ControlMessage): void {
+  const under = sealingTek(core, m);
+  if (!under) return;
+  const env: SealedControlMessage = {
+    type: MsgType.SealedControl,
+    tekVersion: under.version,
+    tekTag: creatorsTag(core.crypto, under.creators),
+    revision: under.revision,
+    nonce: core.rng(24),
+    ciphertext: new Uint8Array(0),
+  };
+  const key = controlKeyAt(core, env, under.key);
+  env.ciphertext = core.crypto.seal(key, env.nonce, encodeControlInner(m), controlAad(core.groupBytes, env));
+  core.outbox.push({ kind: 'publish', topic: 'control', bytes: encodeMessage(core.groupBytes, env) });
+}
+
+/** A Table: its base TEK, if still kept (else the current TEK: any holder of that is a member); anything else: the current TEK. */
+function sealingTek(core: EngineCore, m: ControlMessage): { version: number; creators: string[]; revision: number; key: Uint8Array } | null {
+  if (m.type === MsgType.Table) {
+    const base = m.header.base;
+    const creators = sortedKeys(base.creators);
+    const rec = core.s.tekRecords.find((r) => r.version === base.version && sameCreators(r.creators, creators));
+    if (rec) return rec;
+  }
+  return core.s.tek;
+}
+
+export type Opened =
+  | { kind: 'opened'; message: ControlMessage }
+  /** This member keeps no TEK of that version and tag. */
+  | { kind: 'unknown' }
+  /** The TEK is kept, but not that (earlier) revision any more. */
+  | { kind: 'too-old' }
+  | { kind: 'failed'; detail: string };
+
+/** Opened buffers: published bytes reach every member as one buffer (the simulator, gossip's cache). */
+const openedCache = new WeakMap<Uint8Array, { key: Uint8Array; message: ControlMessage }>();
+
+/** Opens a SealedControl with the TEK its header names; reads state, changes none. Throws RemoteProtocolError('decode') on a bad inner body. */
+export function openControl(core: EngineCore, env: SealedControlMessage, bytes: Uint8Array): Opened {
+  const rec = findTekRecord(core, env.tekVersion, env.tekTag);
+  if (!rec) return { kind: 'unknown' };
+  const id = `${env.tekVersion}:${toHex(env.tekTag)}:${env.revision}`;
+  let key = core.controlKeys.get(id);
+  if (!key) {
+    const tek = tekAtRevision(core, rec, env.revision);
+    if (tek === 'too-old') return { kind: 'too-old' };
+    if (tek === 'failed') return { kind: 'failed', detail: `revision ${env.revision} is too far past the ${rec.revision} this member holds` };
+    key = controlKeyAt(core, env, tek);
+  }
+  // A cached key is as good as a derived one: every expiry of a kept TEK or revision drops the cache.
+  const hit = openedCache.get(bytes);
+  if (hit && equalBytes(hit.key, key)) return { kind: 'opened', message: hit.message };
+  const plain = core.crypto.open(key, env.nonce, env.ciphertext, controlAad(core.groupBytes, env));
+  if (!plain) return { kind: 'failed', detail: `does not open under TEK v${env.tekVersion} revision ${env.revision}` };
+  const message = decodeControlInner(plain);
+  openedCache.set(bytes, { key, message });
+  return { kind: 'opened', message };
+}
+
+function controlKeyAt(core: EngineCore, env: SealedControlMessage, tek: Uint8Array): Uint8Array {
+  const id = `${env.tekVersion}:${toHex(env.tekTag)}:${env.revision}`;
+  let key = core.controlKeys.get(id);
+  if (!key) {
+    if (core.controlKeys.size >= MAX_CONTROL_KEYS) {
+      for (const k of core.controlKeys.values()) k.fill(0);
+      core.controlKeys.clear();
+    }
+    key = controlKey(core.crypto, tek);
+    core.controlKeys.set(id, key);
+  }
+  return key;
+}
