@@ -1,6 +1,6 @@
 /**
  * @module bench/run
- * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only] [-- --network-only]`: measures rekey cost (conclave, mls,
+ * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only] [-- --network-only] [-- --catchup-only]`: measures rekey cost (conclave, mls,
  * lkh, pairwise), convergence at scale and crypto throughput, then writes
  * latest.json, latest.md and SVG charts to bench/results (docs/performance.md).
  * `--quick` runs a reduced set meant to finish in under 3 minutes on 2 cores.
@@ -9,6 +9,9 @@
  * from an existing latest.json (after a change to the report), measuring nothing.
  * `--network-only` runs the real-network section alone (10 and 50 peers) and writes
  * network.json beside latest.json, leaving latest.json as it is.
+ * `--catchup-only` runs the catch-up measure alone (bench/catchup.ts: 5,000 missed
+ * messages, 1,000 with `--quick`) and updates only its fields (`network.catchupMs`,
+ * `catchupMsgsPerSec`, `catchupMissed`) and its note in an existing latest.json.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -176,6 +179,17 @@ function write(results: BenchResults): void {
   log(`wrote ${join(outDir, 'latest.json')}, latest.md and ${charts.length} charts`);
 }
 
+/** Catch-up of a member that missed messages (bench/catchup.ts, issue 19): into `network` and one note. */
+async function catchUpSection(network: NonNullable<BenchResults['network']>, notes: string[], context = ''): Promise<void> {
+  try {
+    const c = await measureCatchUp(quick ? 1000 : 5000, log);
+    Object.assign(network, { catchupMs: c.catchupMs, catchupMsgsPerSec: c.catchupMsgsPerSec, catchupMissed: c.missed });
+    notes.push(`network: catch-up (bench/catchup.ts): 3 peers; one stopped while the other two sent ${c.missed} messages (in ${c.sendMs} ms), then started again (${c.startMs} ms to ready); it held all ${c.missed} ${c.catchupMs} ms after it was ready (${c.catchupMsgsPerSec} messages/s)${context}.`);
+  } catch (err) {
+    notes.push(`network: catch-up not measured — ${(err as Error).message}.`);
+  }
+}
+
 async function main(): Promise<void> {
   if (args.includes('--network-only')) {
     // The real-network section alone, into network.json (latest.json is left as it is).
@@ -184,6 +198,15 @@ async function main(): Promise<void> {
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, 'network.json'), `${JSON.stringify({ machine: machine(), network: net.network, networkSizes: net.networkSizes, notes: [...net.notes, loadNote] }, null, 2)}\n`);
     log(`wrote ${join(outDir, 'network.json')}`);
+    return;
+  }
+  if (args.includes('--catchup-only')) {
+    // The catch-up measure alone, into the catch-up fields and note of an existing latest.json.
+    const results = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchResults;
+    if (!results.network) throw new Error(`${join(outDir, 'latest.json')} has no network section to add the catch-up to`);
+    results.notes = results.notes.filter((n) => !n.startsWith('network: catch-up'));
+    await catchUpSection(results.network, results.notes, `; the 1-minute load average was ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores at its start`);
+    write(results);
     return;
   }
   if (args.includes('--render-only')) {
@@ -327,15 +350,7 @@ async function main(): Promise<void> {
   results.networkSizes = net.networkSizes;
   notes.push(...net.notes);
   // Catch-up of a member that missed messages (bench/catchup.ts, issue 19).
-  if (results.network) {
-    try {
-      const c = await measureCatchUp(quick ? 1000 : 5000, log);
-      Object.assign(results.network, { catchupMs: c.catchupMs, catchupMsgsPerSec: c.catchupMsgsPerSec, catchupMissed: c.missed });
-      notes.push(`network: catch-up (bench/catchup.ts): 3 peers; one stopped while the other two sent ${c.missed} messages (in ${c.sendMs} ms), then started again (${c.startMs} ms to ready); it held all ${c.missed} ${c.catchupMs} ms after it was ready (${c.catchupMsgsPerSec} messages/s).`);
-    } catch (err) {
-      notes.push(`network: catch-up not measured — ${(err as Error).message}.`);
-    }
-  }
+  if (results.network) await catchUpSection(results.network, notes);
   notes.push(`load: the 1-minute load average at the end of the run was ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores (other work on the machine inflates CPU and latency figures).`);
 
   for (const r of rekey) {
