@@ -17,7 +17,9 @@
  * `replyBytes` bytes; a server answers a peer at most `peerRequests` times per
  * `peerWindowMs` and `peerBytes` bytes per window, and `concurrent` requests at
  * once, refusing the rest with `rate` or `busy`; an asker runs at most
- * `sessionRounds` rounds per session, one session per group at a time.
+ * `sessionRounds` rounds per session, one session per group at a time, and
+ * holds at most two replies at once (rounds are pipelined: the next is asked for
+ * while the last is fed to the engine, `feedSlice` packets between yields).
  *
  * Invariants:
  * - Only current members are served, and only by a current member; the asker
