@@ -146,13 +146,17 @@ test('partition: a member cut off for 60 s while the others send 5,000 messages 
   // that watching costs erin nothing; her history is checked once at the end.
   const wanted = new Set(acked);
   const shown = new Set<string>();
-  let read = 0;
+  let read = erin.api.events.length;
   let noted = 0;
+  let firstConnection: number | null = null;
+  const rounds: string[] = [];
   const progress: string[] = [];
   const lacking = (): number => {
     for (; read < erin.api.events.length; read++) {
       const e = erin.api.events[read]!;
       if (e.method === 'chat.message' && typeof e.params.text === 'string' && wanted.has(e.params.text)) shown.add(e.params.text);
+      else if (e.method === 'net.connection' && e.params.open === true && firstConnection === null) firstConnection = Date.now() - healAt;
+      else if (e.method === 'chat.catchUp') rounds.push(`${Date.now() - healAt}: ${String(e.params.received)}/${String(e.params.total)}`);
     }
     const l = wanted.size - shown.size;
     if (l === 0 || Date.now() - noted >= 1000) {
@@ -164,11 +168,11 @@ test('partition: a member cut off for 60 s while the others send 5,000 messages 
   try {
     await until('erin to hold every message sent during the cut', () => lacking() === 0, DEADLINE_MS, 100);
   } catch (err) {
-    console.log(`erin lacks ${lacking()} of ${acked.length}; lacking after the heal: ${progress.join(', ')}`);
+    console.log(`erin lacks ${lacking()} of ${acked.length}; her first connection ${firstConnection ?? 'none'} ms after the heal; catch-up progress (ms: received/total) ${rounds.join(', ')}; lacking after the heal: ${progress.join(', ')}`);
     throw err;
   }
   const heldIn = Date.now() - healAt;
   const held = new Set((await erin.api.call<{ text: string }[]>('chat.history', { group, limit: 10000 })).map((m) => m.text));
   assert.deepEqual(acked.filter((x) => !held.has(x)), [], 'erin\'s history holds every message sent during the cut');
-  console.log(`# erin, cut off for ${healAt - cutAt} ms while ${acked.length} messages were sent (in ${sentIn} ms), held every one ${heldIn} ms after the heal (lacking: ${progress.join(', ')})`);
+  console.log(`# erin, cut off for ${healAt - cutAt} ms while ${acked.length} messages were sent (in ${sentIn} ms), held every one ${heldIn} ms after the heal (first connection after ${firstConnection ?? 'none'} ms; lacking: ${progress.join(', ')})`);
 });
