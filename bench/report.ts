@@ -219,6 +219,11 @@ export function renderMarkdown(r: BenchResults, charts: { file: string; title: s
       out.push(`| ${n.peers} | ${fmt(n.chatP50Ms)} | ${fmt(n.chatP95Ms)} | ${fmt(n.chatMaxMs)} | ${fmt(n.chatSamples)} | ${ok(n.joinMs) ? fmt(n.joinMs) : 'no message within 60 s'} | ${ok(n.exclusionMs) ? fmt(n.exclusionMs) : 'not within 30 s'} | ${opt(n.idleCpuPct)} | ${opt(n.rssMB)} |`);
     }
   }
+  const c = r.network;
+  if (c?.catchupMs !== undefined && c.catchupMsgsPerSec !== undefined) {
+    out.push('');
+    out.push(`Catch-up (bench/catchup.ts, issue 19): a member that missed ${fmt(c.catchupMissed ?? 0)} messages held every one ${fmt(c.catchupMs)} ms after it was ready again (${fmt(c.catchupMsgsPerSec)} messages/s).`);
+  }
   out.push('');
   out.push('## Symmetric crypto throughput (1 KiB messages, XChaCha20-Poly1305, @noble)');
   out.push('');

@@ -1,6 +1,6 @@
 /**
  * @module bench/run
- * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only] [-- --network-only | --network-into-latest] [-- --conclave-only]`: measures rekey cost (conclave, mls,
+ * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only] [-- --network-only | --network-into-latest] [-- --catchup-only] [-- --conclave-only]`: measures rekey cost (conclave, mls,
  * lkh, pairwise), convergence at scale and crypto throughput, then writes
  * latest.json, latest.md and SVG charts to bench/results (docs/performance.md).
  * `--quick` runs a reduced set meant to finish in under 3 minutes on 2 cores.
@@ -13,6 +13,9 @@
  * latest.json already there, keeping every other field.
  * `--conclave-only` measures Conclave, LKH and pairwise (rekey, convergence, partitions)
  * and skips MLS, the real network, catch-up, files and NAT.
+ * `--catchup-only` runs the catch-up measure alone (bench/catchup.ts: 5,000 missed
+ * messages, 1,000 with `--quick`) and updates only its fields (`network.catchupMs`,
+ * `catchupMsgsPerSec`, `catchupMissed`) and its note in an existing latest.json.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -187,6 +190,17 @@ function write(results: BenchResults): void {
   log(`wrote ${join(outDir, 'latest.json')}, latest.md and ${charts.length} charts`);
 }
 
+/** Catch-up of a member that missed messages (bench/catchup.ts, issue 19): into `network` and one note. */
+async function catchUpSection(network: NonNullable<BenchResults['network']>, notes: string[], context = ''): Promise<void> {
+  try {
+    const c = await measureCatchUp(quick ? 1000 : 5000, log);
+    Object.assign(network, { catchupMs: c.catchupMs, catchupMsgsPerSec: c.catchupMsgsPerSec, catchupMissed: c.missed });
+    notes.push(`network: catch-up (bench/catchup.ts): 3 peers; one stopped while the other two sent ${c.missed} messages (in ${c.sendMs} ms), then started again (${c.startMs} ms to ready); it held all ${c.missed} ${c.catchupMs} ms after it was ready (${c.catchupMsgsPerSec} messages/s)${context}.`);
+  } catch (err) {
+    notes.push(`network: catch-up not measured — ${(err as Error).message}.`);
+  }
+}
+
 async function main(): Promise<void> {
   if (args.includes('--network-only')) {
     // The real-network section alone, into network.json (latest.json is left as it is).
@@ -205,6 +219,15 @@ async function main(): Promise<void> {
     results.network = net.network ? { ...net.network, ...kept } : results.network;
     results.networkSizes = net.networkSizes;
     results.notes = [...results.notes.filter((n) => !/^network( \d+ peers:|: \d+ headless peers)/.test(n)), ...net.notes];
+    write(results);
+    return;
+  }
+  if (args.includes('--catchup-only')) {
+    // The catch-up measure alone, into the catch-up fields and note of an existing latest.json.
+    const results = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchResults;
+    if (!results.network) throw new Error(`${join(outDir, 'latest.json')} has no network section to add the catch-up to`);
+    results.notes = results.notes.filter((n) => !n.startsWith('network: catch-up'));
+    await catchUpSection(results.network, results.notes, `; the 1-minute load average was ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores at its start`);
     write(results);
     return;
   }
@@ -366,15 +389,7 @@ async function main(): Promise<void> {
   results.networkSizes = net.networkSizes;
   notes.push(...net.notes);
   // Catch-up of a member that missed messages (bench/catchup.ts, issue 19).
-  if (results.network) {
-    try {
-      const c = await measureCatchUp(quick ? 1000 : 5000, log);
-      Object.assign(results.network, { catchupMs: c.catchupMs, catchupMsgsPerSec: c.catchupMsgsPerSec, catchupMissed: c.missed });
-      notes.push(`network: catch-up (bench/catchup.ts): 3 peers; one stopped while the other two sent ${c.missed} messages (in ${c.sendMs} ms), then started again (${c.startMs} ms to ready); it held all ${c.missed} ${c.catchupMs} ms after it was ready (${c.catchupMsgsPerSec} messages/s).`);
-    } catch (err) {
-      notes.push(`network: catch-up not measured — ${(err as Error).message}.`);
-    }
-  }
+  if (results.network) await catchUpSection(results.network, notes);
   // File transfer between two peers, and chat latency while it runs (bench/files.ts, issue 18 §1).
   if (!conclaveOnly) try {
     const f = await measureFiles(quick ? 20 : 50, log);

@@ -17,7 +17,9 @@
  * `replyBytes` bytes; a server answers a peer at most `peerRequests` times per
  * `peerWindowMs` and `peerBytes` bytes per window, and `concurrent` requests at
  * once, refusing the rest with `rate` or `busy`; an asker runs at most
- * `sessionRounds` rounds per session, one session per group at a time.
+ * `sessionRounds` rounds per session, one session per group at a time, and
+ * holds at most two replies at once (rounds are pipelined: the next is asked for
+ * while the last is fed to the engine, `feedSlice` packets between yields).
  *
  * Invariants:
  * - Only current members are served, and only by a current member; the asker
@@ -56,6 +58,8 @@ export const CATCHUP_BOUNDS = {
   supersedeAfterMs: 1000,
   /** A catch-up shown to the user ("catching up: n of m") when at least this many are missing. */
   progressFrom: 20,
+  /** Packets fed to the engine between two yields to the event loop (the next round's request and reply move meanwhile). */
+  feedSlice: 50,
 } as const;
 
 const MAX_REQUEST_BYTES = 60 * 1024;
@@ -121,6 +125,12 @@ class PeerBudget {
     const w = this.windows.get(peer);
     if (w) w.bytes += bytes;
   }
+}
+
+/** A reply: its header and its packets (author's member key ‖ packet), not yet fed. */
+interface Reply {
+  header: CatchUpHeader;
+  packets: Uint8Array[];
 }
 
 interface GroupSync {
@@ -288,23 +298,37 @@ export class CatchUp {
     }
   }
 
+  /**
+   * Rounds against `peer` until it has nothing more (at most `sessionRounds`).
+   * Pipelined: the next round is asked for (from the cursor the last reply gave)
+   * before the last reply is fed to the engine, and feeding yields to the event
+   * loop every `feedSlice` packets, so the server prepares the next reply while
+   * this member opens the last one. The next round's summary is taken before the
+   * last reply is fed: it may claim too little, which costs re-sent packets
+   * (dropped as duplicates), never a lost one.
+   */
   private async rounds(rt: GroupRuntime, s: GroupSync, peer: MemberKey, known: { epoch: string; next: number } | undefined, progress: (count: number, total: number) => void): Promise<void> {
-    for (let round = 0; round < CATCHUP_BOUNDS.sessionRounds && !this.ctx.stopped(); round++) {
-      const header = await this.round(rt, s, peer, known);
-      if (!header) return;
+    let pending: Promise<Reply | null> | null = this.fetch(rt, s, peer, known);
+    for (let round = 0; pending && !this.ctx.stopped(); round++) {
+      const reply: Reply | null = await pending;
+      pending = null;
+      if (!reply) return;
+      const { header, packets } = reply;
       if ('refused' in header) {
         this.ctx.log(`group ${rt.group.slice(0, 8)}: catch-up refused by ${peer.slice(0, 12)}: ${header.refused}`);
         return;
       }
-      progress(header.count, header.total);
       known = { epoch: header.epoch, next: header.next };
       s.cursors.set(peer, known);
-      if (header.count >= header.total || header.count === 0) return;
+      const more = packets.length > 0 && packets.length < header.total && round + 1 < CATCHUP_BOUNDS.sessionRounds;
+      if (more) pending = this.fetch(rt, s, peer, known);
+      await this.feed(rt, packets);
+      progress(packets.length, header.total);
     }
   }
 
-  /** One request and its reply fed to the engine; the header (with the count fed), or null. */
-  private async round(rt: GroupRuntime, s: GroupSync, peer: MemberKey, known: { epoch: string; next: number } | undefined): Promise<(CatchUpHeader & { count: number }) | null> {
+  /** One request; its reply's header and packets (not yet fed), or null (unreachable, timed out, superseded, malformed). */
+  private async fetch(rt: GroupRuntime, s: GroupSync, peer: MemberKey, known: { epoch: string; next: number } | undefined): Promise<Reply | null> {
     const pid = peerOfMemberKey(peer);
     if (!pid) return null;
     const req: CatchUpRequest = { v: 2, group: rt.group, have: boundedSummary(rt.held.summary(), 1500), minTek: rt.held.readableFrom(), cursor: known?.next ?? 0, ...(known ? { epoch: known.epoch } : {}) };
@@ -318,11 +342,15 @@ export class CatchUp {
       this.ctx.log(`group ${rt.group.slice(0, 8)}: malformed catch-up reply from ${peer.slice(0, 12)}`);
       return null;
     }
-    if ('refused' in header.data) return { ...header.data, count: 0 };
-    let count = 0;
-    for (const frame of frames.slice(1)) {
-      if (frame.length <= 32) continue;
-      count++;
+    return { header: header.data, packets: frames.slice(1).filter((f) => f.length > 32) };
+  }
+
+  /** Feeds a reply's packets to the engine as if they had arrived on the data topic, yielding every `feedSlice`. */
+  private async feed(rt: GroupRuntime, packets: Uint8Array[]): Promise<void> {
+    for (let i = 0; i < packets.length; i++) {
+      if (i > 0 && i % CATCHUP_BOUNDS.feedSlice === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.ctx.stopped() || this.ctx.groups.get(rt.group) !== rt) return;
+      const frame = packets[i]!;
       const sender = bytesToHex(frame.subarray(0, 32));
       if (sender === this.ctx.selfKey && rt.trafficKept() === 0) continue;
       try {
@@ -331,6 +359,5 @@ export class CatchUp {
         this.ctx.log(`engine threw on catch-up input: ${err instanceof Error ? err.name : 'error'}`);
       }
     }
-    return { ...header.data, count };
   }
 }

@@ -8,8 +8,11 @@
  *
  * Invariants:
  * - Every 1.5 s, for each group this peer is in (not excluded, not left), every
- *   current member that is not connected is dialled (back-off doubling from 2 s
- *   to 30 s per member); if any is missing, up to three connected members are
+ *   current member that is not connected is dialled: one attempt per member at a
+ *   time, the next one after a back-off counted from the failed attempt's end
+ *   (2 s doubling to 8 s; 1 s for a member whose connection closed in the last
+ *   10 minutes, with attempts of at most 4 s: a healed partition is noticed
+ *   within seconds); if any is missing, up to three connected members are
  *   asked for the addresses they know (at most once per 5 s per group).
  * - Addresses are served only to current members of a group this peer is a
  *   current member of, and only for current members; at most 64 entries of at
@@ -29,16 +32,33 @@ import { PEERS_LIMITS, PROTOCOL_PEERS, request, serve } from '../net/unicast.js'
 import type { MemberKey } from '../core/types.js';
 import type { GroupRecord } from '../store/profile.js';
 import type { GroupRuntime } from './group.js';
-import { isConnected, isCurrentMember, ownAddresses, parseJsonFrame, peerIdOf, validMultiaddr, type PeerContext } from './peer-context.js';
+import { isConnected, isCurrentMember, isMemberAnywhere, ownAddresses, parseJsonFrame, peerIdOf, validMultiaddr, type PeerContext } from './peer-context.js';
 import { Reachability } from './reachability.js';
 
 const MESH_INTERVAL_MS = 1500;
 /**
  * A member that cannot be dialled is tried again after 2 s, doubling up to this
- * (was 30 s). It bounds how long a healed partition goes unnoticed (issue 19:
- * every message within 15 s of the heal, test/integration/partition.test.ts).
+ * (was 30 s), counted from the end of the failed attempt.
  */
 const MEMBER_DIAL_BACKOFF_MAX_MS = 8000;
+/** A dial attempt to a member is given this long (one attempt per member at a time). */
+const MEMBER_DIAL_TIMEOUT_MS = 10_000;
+/**
+ * A member whose connection closed less than `RECENTLY_LOST_MS` ago (a partition,
+ * a roaming laptop, a restart) is redialled sooner: attempts of at most
+ * `RECENT_DIAL_TIMEOUT_MS`, 1 s apart (at most one attempt per member per
+ * upkeep tick). It bounds how long a healed partition goes unnoticed (issue 19:
+ * every message within 15 s of the heal, test/integration/partition.test.ts):
+ * one TCP connect that spans a cut has its SYN resent by the kernel after 1, 2,
+ * 4, 8, 16, 32 s, so a heal waited up to half a minute for the next SYN while
+ * the member dials of every upkeep joined that same connect (libp2p joins a dial
+ * to a peer already being dialled). A fresh, short attempt sends a SYN within
+ * about 3.5 s of any instant; the cost is one SYN a second per recently lost
+ * member, for at most `RECENTLY_LOST_MS`.
+ */
+const RECENTLY_LOST_MS = 10 * 60_000;
+const RECENT_DIAL_TIMEOUT_MS = 4000;
+const RECENT_DIAL_BACKOFF_MAX_MS = 1000;
 /** After a connection to a member opens, it is asked for missed traffic this long after (identify, streams settle). */
 const CATCHUP_AFTER_CONNECT_MS = 300;
 
@@ -48,6 +68,10 @@ export class Mesh {
   /** Peers found on the LAN by mDNS (the nearest, 001). */
   private readonly lanPeers = new Set<string>();
   private readonly nextDial = new Map<string, { at: number; backoff: number }>();
+  /** Members being dialled now (one attempt at a time each). */
+  private readonly dialing = new Set<MemberKey>();
+  /** When the last connection to a member closed (see RECENTLY_LOST_MS); bounded by the members of this peer's groups. */
+  private readonly lostAt = new Map<MemberKey, number>();
   private readonly lastPeerExchange = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   /** Public address, relay reservations, hole punching, roaming (peer/reachability). */
@@ -117,6 +141,7 @@ export class Mesh {
     node.addEventListener('peer:disconnect', (evt) => {
       const key = memberKeyOfPeer(evt.detail);
       if (!key) return;
+      if (isMemberAnywhere(groups, key)) this.lostAt.set(key, Date.now());
       for (const rt of groups.values()) {
         if (rt.engine.members().some((m) => m.key === key && m.state === 'member')) {
           emit('group.member', { group: rt.group, peerId: evt.detail.toString(), change: 'offline' });
@@ -209,19 +234,22 @@ export class Mesh {
   }
 
   private async dialMember(rt: GroupRuntime, key: MemberKey): Promise<void> {
-    const now = Date.now();
     const plan = this.nextDial.get(key);
-    if (plan && plan.at > now) return;
-    const backoff = Math.min((plan?.backoff ?? 1000) * 2, MEMBER_DIAL_BACKOFF_MAX_MS);
-    this.nextDial.set(key, { at: now + backoff, backoff });
+    if (this.dialing.has(key) || (plan && plan.at > Date.now())) return;
     const pid = peerOfMemberKey(key);
     if (!pid) return;
+    const recent = Date.now() - (this.lostAt.get(key) ?? -Infinity) < RECENTLY_LOST_MS;
+    const backoff = Math.min((plan?.backoff ?? 1000) * 2, recent ? RECENT_DIAL_BACKOFF_MAX_MS : MEMBER_DIAL_BACKOFF_MAX_MS);
     const addrs = this.addressesOf(rt, key);
+    this.dialing.add(key);
     try {
       if (addrs.length > 0) await this.ctx.node.peerStore.merge(pid, { multiaddrs: addrs.map((a) => multiaddr(a)) });
-      await this.ctx.node.dial(pid, { signal: AbortSignal.timeout(10_000) });
+      await this.ctx.node.dial(pid, { signal: AbortSignal.timeout(recent ? RECENT_DIAL_TIMEOUT_MS : MEMBER_DIAL_TIMEOUT_MS) });
     } catch {
       // unreachable for now; peer exchange may find a better address
+      this.nextDial.set(key, { at: Date.now() + backoff, backoff });
+    } finally {
+      this.dialing.delete(key);
     }
   }
 
