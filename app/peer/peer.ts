@@ -133,7 +133,7 @@ async function compose(node: ConclaveLibp2p, profile: Profile, identity: Profile
     selfPeerId: node.peerId.toString(),
     identity: { current: identity },
     groups: new Map<string, GroupRuntime>(),
-    keepTraffic: options.keepTraffic ?? 2000,
+    keepTraffic: options.keepTraffic ?? 10_000,
     emit: (event, payload) => api?.emit(event, payload),
     log,
     stopped: () => stopped,

@@ -4,9 +4,8 @@
  * veth pair, the others on the host. The partition is real: iptables in erin's
  * namespace drops every packet in and out of the veth for 60 s (no connection
  * is closed, none can be opened: what a pulled cable does), while the three
- * others send 5,000 chat messages (every peer keeps 6,000 encrypted messages,
- * `--keep-messages`, as bench/catchup.ts does: the default keepTraffic of 2,000
- * would keep only part of such a gap). The cut lasts until the last send. After
+ * others send 5,000 chat messages (every peer keeps its default 10,000 encrypted
+ * messages per group, `keepTraffic`, enough for the whole gap). The cut lasts until the last send. After
  * the heal, erin must hold every acknowledged message within 15 s
  * (CONCLAVE_IT_PARTITION_MS widens it on a loaded machine; the time is printed,
  * CONCLAVE_IT_PARTITION_MESSAGES scales the count down).
@@ -33,8 +32,8 @@ let created = false;
 let forwarder: ChildProcess | null = null;
 
 const TOTAL = Number(process.env.CONCLAVE_IT_PARTITION_MESSAGES ?? 5000);
-/** Every peer keeps enough encrypted messages to serve the whole gap (the default keepTraffic is 2,000). */
-const KEEP = ['--keep-messages', String(Math.max(2000, TOTAL + 1000))];
+/** A larger count than the default keepTraffic (10,000) needs every peer to keep more. */
+const KEEP = TOTAL + 1000 > 10_000 ? ['--keep-messages', String(TOTAL + 1000)] : [];
 const CUT_MS = Number(process.env.CONCLAVE_IT_PARTITION_CUT_MS ?? 60_000);
 const DEADLINE_MS = Number(process.env.CONCLAVE_IT_PARTITION_MS ?? 15_000);
 
