@@ -224,6 +224,14 @@ export function renderMarkdown(r: BenchResults, charts: { file: string; title: s
     out.push('');
     out.push(`Catch-up (bench/catchup.ts, issue 19): a member that missed ${fmt(c.catchupMissed ?? 0)} messages held every one ${fmt(c.catchupMs)} ms after it was ready again (${fmt(c.catchupMsgsPerSec)} messages/s).`);
   }
+  if (c?.natJoinMs !== undefined && c.directAfterMs !== undefined && c.roamMs !== undefined) {
+    out.push('');
+    out.push(`NAT testbed (bench/nat.ts, issue 16): join across two NATs until both read each other ${fmt(c.natJoinMs)} ms; direct path ${fmt(c.directAfterMs)} ms after the joiner started; after moving to a third NAT, both read again ${fmt(c.roamMs)} ms later.`);
+  }
+  if (r.files) {
+    out.push('');
+    out.push(`Files (bench/files.ts, issue 18): ${fmt(r.files.sizeMB)} MiB between two peers on loopback at ${r.files.throughputMBps} MiB/s; chat p95 while it went ${fmt(r.files.chatP95DuringMs)} ms.`);
+  }
   out.push('');
   out.push('## Symmetric crypto throughput (1 KiB messages, XChaCha20-Poly1305, @noble)');
   out.push('');

@@ -1,6 +1,6 @@
 /**
  * @module bench/run
- * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only] [-- --network-only | --network-into-latest] [-- --catchup-only] [-- --conclave-only]`: measures rekey cost (conclave, mls,
+ * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only] [-- --network-only | --network-into-latest] [-- --catchup-only] [-- --nat-only] [-- --files-only] [-- --conclave-only]`: measures rekey cost (conclave, mls,
  * lkh, pairwise), convergence at scale and crypto throughput, then writes
  * latest.json, latest.md and SVG charts to bench/results (docs/performance.md).
  * `--quick` runs a reduced set meant to finish in under 3 minutes on 2 cores.
@@ -15,7 +15,9 @@
  * and skips MLS, the real network, catch-up, files and NAT.
  * `--catchup-only` runs the catch-up measure alone (bench/catchup.ts: 5,000 missed
  * messages, 1,000 with `--quick`) and updates only its fields (`network.catchupMs`,
- * `catchupMsgsPerSec`, `catchupMissed`) and its note in an existing latest.json.
+ * `catchupMsgsPerSec`, `catchupMissed`) and its note in an existing latest.json;
+ * `--nat-only` and `--files-only` do the same for the NAT testbed's fields (bench/nat.ts)
+ * and the file transfer's (bench/files.ts).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -201,6 +203,10 @@ async function catchUpSection(network: NonNullable<BenchResults['network']>, not
   }
 }
 
+function filesNote(f: Awaited<ReturnType<typeof measureFiles>>): string {
+  return `files (bench/files.ts): ${f.sizeMB} MiB from one peer process to another on loopback at ${f.throughputMBps} MiB/s (fetch, hash check and store of every chunk); chat p95 during it ${f.chatP95DuringMs} ms over ${f.chatSamples} messages.`;
+}
+
 async function main(): Promise<void> {
   if (args.includes('--network-only')) {
     // The real-network section alone, into network.json (latest.json is left as it is).
@@ -228,6 +234,25 @@ async function main(): Promise<void> {
     if (!results.network) throw new Error(`${join(outDir, 'latest.json')} has no network section to add the catch-up to`);
     results.notes = results.notes.filter((n) => !n.startsWith('network: catch-up'));
     await catchUpSection(results.network, results.notes, `; the 1-minute load average was ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores at its start`);
+    write(results);
+    return;
+  }
+  if (args.includes('--nat-only')) {
+    // The NAT testbed alone, into the network.nat* fields and NAT note of an existing latest.json.
+    const results = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchResults;
+    if (!results.network) throw new Error(`${join(outDir, 'latest.json')} has no network section to add the NAT figures to`);
+    const nat = await natSection(log);
+    if (nat.result) Object.assign(results.network, nat.result);
+    results.notes = [...results.notes.filter((n) => !n.startsWith('network: NAT')), nat.note];
+    write(results);
+    return;
+  }
+  if (args.includes('--files-only')) {
+    // The file transfer measure alone, into the `files` field and note of an existing latest.json.
+    const results = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchResults;
+    const f = await measureFiles(quick ? 20 : 50, log);
+    results.files = { throughputMBps: f.throughputMBps, chatP95DuringMs: f.chatP95DuringMs, sizeMB: f.sizeMB };
+    results.notes = [...results.notes.filter((n) => !n.startsWith('files')), filesNote(f)];
     write(results);
     return;
   }
@@ -394,7 +419,7 @@ async function main(): Promise<void> {
   if (!conclaveOnly) try {
     const f = await measureFiles(quick ? 20 : 50, log);
     results.files = { throughputMBps: f.throughputMBps, chatP95DuringMs: f.chatP95DuringMs, sizeMB: f.sizeMB };
-    notes.push(`files (bench/files.ts): ${f.sizeMB} MiB from one peer process to another on loopback at ${f.throughputMBps} MiB/s (fetch, hash check and store of every chunk); chat p95 during it ${f.chatP95DuringMs} ms over ${f.chatSamples} messages.`);
+    notes.push(filesNote(f));
   } catch (err) {
     notes.push(`files: not measured — ${(err as Error).message}.`);
   }
