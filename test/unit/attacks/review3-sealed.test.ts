@@ -35,3 +35,35 @@ test('review3: an outsider cannot crowd a joiner\'s kept sealed messages out (no
   assert.equal(joiner.state(), 'member');
   assert.ok(joiner.members().some((m) => m.key === e.key && m.state === 'member'), "b's announcement, kept while joining, is opened after joining despite mallory's flood");
 });
+
+function tekOwnerTakenOver(g: ReturnType<typeof honestGroup>, silent: string, junk: boolean): string | null {
+  const m = new Attacker(g.ids.m!);
+  const cur = g.e.b!.tekInfo()!;
+  g.net.offline.add(g.ids.m!.key); // mallory's own engine stays quiet; she speaks only through what she crafts below
+  g.net.offline.add(silent);
+  const until = g.net.now + 20 * g.params.heartbeatMs + 10 * g.params.fetchAfterMs;
+  let i = 0;
+  while (g.net.now < until) {
+    if (junk) {
+      // A fresh made-up TEK "one version ahead" every heartbeat: a new fetch target each time.
+      m.sealUnder({ slot: 0, version: cur.version + 1, creators: [m.key], revision: 0, key: nodeCrypto.sha256(new Uint8Array([i++, 1, 2, 3])) });
+      const hb = m.heartbeat({ sentAt: g.net.now, keys: [] });
+      for (const who of ['b', 'c']) g.e[who]!.receive(m.key, 'control', hb, g.net.now);
+      m.sealUnder(null);
+    }
+    g.net.run(g.net.now + g.params.heartbeatMs);
+  }
+  const owners = ['b', 'c'].map((w) => g.e[w]!.keyTable(g.net.now).tek?.owner ?? null);
+  return owners.find((o) => o === g.ids.b!.key || o === g.ids.c!.key) ?? null;
+}
+
+test('review3: a member cannot stop every other member from taking over a silent TEK holder with unopenable headers', () => {
+  // Control: without mallory's headers, b or c takes the TEK over from silent a.
+  const control = honestGroup(['a', 'b', 'c', 'm']);
+  assert.ok(tekOwnerTakenOver(control, control.ids.a!.key, false), 'control run: the silent holder is taken over');
+  // Hole: each SealedControl under a made-up TEK "ahead" from a member schedules a fetch by tag
+  // (heartbeat.ts onUnopenedControl), and failoverTick never claims the TEK while any TEK fetch
+  // is pending (heartbeat.ts:212): one member keeps the group without a TEK holder for as long as it likes.
+  const g = honestGroup(['a', 'b', 'c', 'm']);
+  assert.ok(tekOwnerTakenOver(g, g.ids.a!.key, true), 'the silent holder is taken over despite a member\'s made-up headers');
+});
