@@ -2,6 +2,8 @@
 // converge to one TEK and one blocklist with no secrecy violation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { SMALL, assertOk, joins, member, readers, run } from './helpers.js';
 
 const base = (extra: unknown[], until: number, params: object = SMALL, network?: object) => ({
@@ -60,6 +62,22 @@ test('partition, exclusions on both sides, heal: one TEK, one blocklist, both ex
   assertOk(report);
   for (const n of ['a', 'b', 'd', 'e', 'f', 'h']) assert.deepEqual(member(report, n).state, 'member');
   assert.ok(!readers(report, 'healed').some((r) => r === 'c' || r === 'g'));
+});
+
+test('four partitions, one exclusion in each, heal: every member ends on one TEK (scenarios/partition-4way-heal.json)', () => {
+  // Seeds 8 and 13 once left the creator of a losing rival TEK on it for good: it had handed
+  // its holder role to the winner's announcer, and the heartbeat fast path then took the
+  // winner's announcements for its own key and never fetched (docs/protocol.md §8.1).
+  // The shape of bench/schemes/conclave-partition.ts as it stands: bootstrap names its
+  // members m0…m30, so m0 is in no partition and the fourth exclusion names no member.
+  const json: unknown = JSON.parse(readFileSync(fileURLToPath(new URL('../../scenarios/partition-4way-heal.json', import.meta.url)), 'utf8'));
+  for (const seed of [7, 8, 13]) {
+    const { report } = run(json, seed);
+    assertOk(report, `seed ${seed}`);
+    const live = report.members.filter((m) => m.state === 'member');
+    assert.equal(live.length, 29, `seed ${seed}: 29 members remain`);
+    assert.equal(new Set(live.map((m) => m.tek?.fingerprint)).size, 1, `seed ${seed}: one TEK`);
+  }
 });
 
 test('TEK holder crash: failover, chat continues, the old holder restarts and catches up', () => {

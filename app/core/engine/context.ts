@@ -224,7 +224,8 @@ export class EngineCore {
   resealEarly = false;
   /** `${slot}:${version}:${tag}` → next try, and whom it asked */
   fetches = new Map<string, { at: number; tried: Set<MemberKey> }>();
-  fetchTargets = new Map<string, { slot: number; version: number; tag: Uint8Array; from: MemberKey }>();
+  /** `creators`: the wanted version's creators, when known (a fetch by tag alone has none). */
+  fetchTargets = new Map<string, { slot: number; version: number; tag: Uint8Array; from: MemberKey; creators?: MemberKey[] }>();
   log: KeyLogEntry[] = [];
   pidCache = new Map<MemberKey, number[]>();
   pairwiseCache = new Map<MemberKey, Uint8Array | null>();
@@ -376,7 +377,7 @@ export function scheduleFetch(core: EngineCore, slot: number, version: number, c
   const id = `${slot}:${version}:${toHex(tag)}`;
   if (core.fetches.has(id) || core.fetches.size >= MAX_FETCHES) return;
   core.fetches.set(id, { at: now + delay, tried: new Set() });
-  core.fetchTargets.set(id, { slot, version, tag, from });
+  core.fetchTargets.set(id, { slot, version, tag, from, creators: [...creators].sort() });
 }
 
 /** Tells a peer that believes it is a member that we do not know it as one (it then asks for admission again). */

@@ -32,7 +32,10 @@ export function fetchTick(core: EngineCore, now: number): void {
     const anyCreators = equalBytes(target.tag, creatorsTag(core.crypto, []));
     const satisfied =
       held && (held.version > target.version || (held.version === target.version && (anyCreators || equalBytes(creatorsTag(core.crypto, held.creators), target.tag))));
-    if (satisfied || f.tried.size > 8) {
+    // §8.1: what we hold already wins the tie against the wanted version (it lost a race
+    // since the fetch was scheduled): no reply could replace it, so stop asking.
+    const outranked = held && !satisfied && target.creators !== undefined && target.creators.length > 0 && held.version === target.version && !wins(core, { version: target.version, creators: target.creators }, held);
+    if (satisfied || outranked || f.tried.size > 8) {
       core.fetches.delete(id);
       core.fetchTargets.delete(id);
       continue;

@@ -163,7 +163,9 @@ export function learnOwnership(core: EngineCore, from: MemberKey, k: KeyInfo, no
     core.heardAt.set(k.slot, now);
     if (k.slot !== TEK_SLOT && core.selfId[Math.floor((k.slot - 1) / core.s.params.V)] !== (k.slot - 1) % core.s.params.V) return;
     const held = heldKey(core, k.slot);
-    if (!held || (held.version === k.version && held.revision === k.revision && held.owner === from)) return;
+    // The held key must be the announced one (creators too): a member whose own TEK lost a tie
+    // handed its owner role to the winner's holder, and must still fetch the winner (§8.1).
+    if (!held || (held.version === k.version && held.revision === k.revision && held.owner === from && sameCreators(held.creators, k.creators))) return;
   }
   const creators = sortedKeys(k.creators);
   const newer = !dir || wins(core, { version: k.version, creators }, dir) || (k.version === dir.version && sameCreators(creators, dir.creators) && k.revision >= dir.revision);
