@@ -30,7 +30,7 @@ export interface PartitionHealResult {
 }
 
 function scenarioFor(n: number, parts: number): unknown {
-  const names = ['a', ...Array.from({ length: n - 1 }, (_, i) => `m${i + 1}`)];
+  const names = ['a', ...Array.from({ length: n - 1 }, (_, i) => `m${i}`)]; // bootstrap names m0…m(n−2)
   const size = Math.ceil(n / parts);
   const groups = Array.from({ length: parts }, (_, i) => names.slice(i * size, (i + 1) * size));
   return {
