@@ -159,7 +159,10 @@ test('three browsers: shapes, text and arrows drawn by one member appear, move a
     await bob.mouse.up();
     await bob.getByTestId('board-selection').waitFor();
     const moved = object(bob, 'rect');
-    const after = { x: Number(await moved.getAttribute('data-x')), y: Number(await moved.getAttribute('data-y')) };
+    const position = async () => ({ x: Number(await moved.getAttribute('data-x')), y: Number(await moved.getAttribute('data-y')) });
+    let after = await position();
+    // The move is shown once the peer has the new version (a render or two after the pointer is released).
+    for (const until = Date.now() + WAIT; !(after.x > before.x + 20 && after.y > before.y + 10) && Date.now() < until; after = await position()) await bob.waitForTimeout(100);
     assert.ok(after.x > before.x + 20 && after.y > before.y + 10, `moved from ${JSON.stringify(before)} to ${JSON.stringify(after)}`);
     const text = bob.locator('[data-testid="board-object"][data-kind="text"]');
     const tb = (await text.boundingBox())!;
