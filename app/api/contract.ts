@@ -78,6 +78,9 @@ export const FileStatus = z.object({
 });
 export type FileStatus = z.infer<typeof FileStatus>;
 
+export const Delivery = z.object({ state: z.enum(['sent', 'delivered']), delivered: z.number().int().min(0), members: z.number().int().min(0) });
+export type Delivery = z.infer<typeof Delivery>;
+
 export const ChatMessage = z.object({
   id: z.string(),
   group: GroupIdString,
@@ -95,6 +98,12 @@ export const ChatMessage = z.object({
   deleted: z.boolean().optional(),
   /** A file message (issue 18 §1): `text` is its name. */
   file: FileAttachment.optional(),
+  /**
+   * Own messages only (issue 18 §7): `sent` once on this device's disk and
+   * published; `delivered` once `delivered` of the `members` it was sent to hold
+   * it in their history on disk (docs/protocol.md §13.2).
+   */
+  delivery: Delivery.optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
@@ -363,7 +372,7 @@ export type Result<M extends MethodName> = z.infer<(typeof Methods)[M]['result']
 /** Events a peer pushes to its clients (JSON-RPC notifications, method = event name). */
 export const Events = {
   'chat.message': ChatMessage,
-  /** A message shown before changed: a reaction, its author's edit or delete, or its reply's parent arrived. */
+  /** A message shown before changed: a reaction, its author's edit or delete, its reply's parent arrived, or (own messages) its delivery count rose. */
   'chat.update': ChatMessage,
   'chat.undecryptable': z.object({ group: GroupIdString, sender: PeerIdString, sentAt: z.number(), receivedAt: z.number() }),
   'board.stroke': BoardStroke,

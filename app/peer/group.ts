@@ -27,6 +27,9 @@
  *   rejection log with its reason and carrier, and never shown.
  * - Every kept data packet is tagged, where known, with the (author, number, TEK
  *   version) of the message inside it: reconciliation (catch-up.ts) serves by tag.
+ * - Delivery receipts (receipts.ts, docs/protocol.md §13.2) go out at most one per
+ *   RECEIPT_LIMITS.intervalMs once something new is on disk here; sent or
+ *   received, a receipt is never kept in the traffic log (it is ephemeral).
  */
 import { randomBytes } from 'node:crypto';
 import { GroupEngine, type EngineDeps } from '../core/engine.js';
@@ -45,6 +48,7 @@ import { GroupHistory } from './history.js';
 import { StateFile } from './state-file.js';
 import { TrafficLog, type TrafficItem, type TrafficTag } from './traffic.js';
 import { RejectionLog } from './key-panel.js';
+import { checkReceipt, ReceiptClock, signReceipt } from './receipts.js';
 
 export interface GroupHost {
   readonly selfKey: MemberKey;
@@ -97,8 +101,11 @@ export class GroupRuntime {
   private wasMember: boolean;
   /** The last `receive` opened a data message of its sender (row D1's proof; the transport's membership check reads it). */
   lastInputOpened = false;
-  /** Tags of the payloads handed to the engine, in order: each data publish takes the first. */
-  private sendTags: (TrafficTag | null)[] = [];
+  /** Tags of the payloads handed to the engine, in order: each data publish takes the first ('ephemeral': not kept). */
+  private sendTags: (TrafficTag | null | 'ephemeral')[] = [];
+  /** The last `receive` opened a receipt (not kept for catch-up). */
+  private receivedEphemeral = false;
+  private readonly receipts: ReceiptClock;
   /** The tag of the message the current `receive` delivered, if any. */
   private received: { from: MemberKey; tag: TrafficTag } | null = null;
   /** True while catch-up input is fed: its replays are expected, not refusals. */
@@ -142,6 +149,9 @@ export class GroupRuntime {
     this.wasMember = this.engine.state() === 'member';
     this.history = new GroupHistory(host.profile, this.group, host.selfKey, host.events, (line) => host.log(line));
     this.traffic = new TrafficLog(host.profile, this.group, keepTraffic);
+    this.receipts = new ReceiptClock({ now: () => host.now(), send: () => this.sendReceipt() });
+    this.history.onDurable = () => this.receipts.poke();
+    this.history.isMember = (key) => this.engine.members().some((m) => m.key === key && m.state === 'member');
     this.stateFile = new StateFile(host.profile, record, () => this.engine.snapshot(), (line) => host.log(line));
     this.boardShare = new BoardShare({
       now: () => host.now(),
@@ -163,6 +173,7 @@ export class GroupRuntime {
     const joining = this.engine.state() === 'joining' || this.engine.state() === 'listening';
     if (joining && channel === 'control' && this.earlyControl.length < MAX_EARLY_CONTROL) this.earlyControl.push({ from, bytes, at: now, tag: null });
     this.received = null;
+    this.receivedEphemeral = false;
     this.feedingCatchUp = fromCatchUp;
     let events: EngineEvent[];
     try {
@@ -180,7 +191,7 @@ export class GroupRuntime {
     // Catch-up input is kept too, so a member that caught up can serve the next one.
     const got = this.received as { from: MemberKey; tag: TrafficTag } | null; // set by onData during drive()
     const tag = got?.from === from ? got.tag : null;
-    if (channel === 'data' && verdict === 'accept') this.traffic.keep({ from, bytes, at: now, tag });
+    if (channel === 'data' && verdict === 'accept' && !this.receivedEphemeral) this.traffic.keep({ from, bytes, at: now, tag });
     this.received = null;
     return verdict;
   }
@@ -190,8 +201,9 @@ export class GroupRuntime {
     const name = this.host.displayName();
     const m = this.sendSigned(replyTo ? { t: 'chat', text, name, re: replyTo } : { t: 'chat', text, name });
     const sender = this.host.peerIdOf(this.host.selfKey);
+    const to = this.otherMembers();
     return this.afterPublish(async () => {
-      this.history.keep(m, sender, name, m.at);
+      this.history.keep(m, sender, name, m.at, to);
       await this.history.durable();
       return this.history.message(m.id) ?? { id: m.id, group: this.group, sender, senderName: name, text, sentAt: m.at, receivedAt: m.at };
     });
@@ -202,8 +214,9 @@ export class GroupRuntime {
     const name = this.host.displayName();
     const m = this.sendSigned(body);
     const sender = this.host.peerIdOf(this.host.selfKey);
+    const to = this.otherMembers();
     return this.afterPublish(() => {
-      this.history.keep(m, sender, name, m.at);
+      this.history.keep(m, sender, name, m.at, to);
       return this.history.message(m.id) ?? { id: m.id, group: this.group, sender, senderName: name, text: body.name, sentAt: m.at, receivedAt: m.at };
     });
   }
@@ -241,6 +254,25 @@ export class GroupRuntime {
   drawShape(op: ShapeOp): Promise<void> {
     const m = this.sendSigned({ t: 'shape', op: { ...op, by: op.by ?? this.host.selfKey } });
     return this.afterPublish(() => void this.history.keep(m, this.host.peerIdOf(this.host.selfKey), this.host.displayName(), m.at));
+  }
+
+  /** The current members but this one: whom an own message is sent to (its delivery counts them). */
+  private otherMembers(): MemberKey[] {
+    return this.engine
+      .members()
+      .filter((m) => m.state === 'member' && m.key !== this.host.selfKey)
+      .map((m) => m.key);
+  }
+
+  /** A delivery receipt for what became durable here since the last one (receipts.ts); none while not a member. */
+  private sendReceipt(): void {
+    const tek = this.engine.tekInfo();
+    if (this.stopped || this.engine.state() !== 'member' || !tek) return;
+    const entries = this.history.reporter.take();
+    if (entries.length === 0) return;
+    const r = signReceipt(this.group, { key: this.host.selfKey, sign: (bytes) => this.host.sign(bytes) }, Math.floor(this.host.now()), entries);
+    this.sendPayload(encodePayload({ v: 2, t: 'rcpt', r }), this.host.now(), 'ephemeral');
+    if (this.history.reporter.pending) this.receipts.poke();
   }
 
   /** Signs `body` as this member's next message and hands it to the engine. */
@@ -319,7 +351,7 @@ export class GroupRuntime {
     }
   }
 
-  private sendPayload(payload: Uint8Array, now: number, tag: TrafficTag | null = null): void {
+  private sendPayload(payload: Uint8Array, now: number, tag: TrafficTag | null | 'ephemeral' = null): void {
     this.sendTags.push(tag);
     try {
       this.engine.send(payload, now);
@@ -338,8 +370,9 @@ export class GroupRuntime {
     for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) {
       if (t.kind === 'publish') {
         this.host.publish(this.group, t.topic, t.bytes);
-        if (t.topic === 'data') {
-          const item = { from: this.host.selfKey, bytes: t.bytes, at: now, tag: this.sendTags.shift() ?? null };
+        const tag = t.topic === 'data' ? this.sendTags.shift() ?? null : null;
+        if (t.topic === 'data' && tag !== 'ephemeral') {
+          const item = { from: this.host.selfKey, bytes: t.bytes, at: now, tag };
           this.afterPublish(() => this.traffic.keep(item)).catch((err: unknown) => this.host.log(`group ${this.group.slice(0, 8)}: own data not kept: ${err instanceof Error ? err.name : 'error'}`));
         }
       } else {
@@ -443,6 +476,13 @@ export class GroupRuntime {
     this.record.lastDataAt = Math.max(this.record.lastDataAt, sentAt);
     const roster = new Map(this.engine.members().map((m) => [m.key, m] as const));
     const ctx: AuthorshipContext = { group: this.group, crypto: nodeCrypto, rosterState: (key) => roster.get(key)?.state, now: at };
+    if (payload.t === 'rcpt') {
+      this.receivedEphemeral = true;
+      const verdict = checkReceipt(ctx, payload.r, from);
+      if (!verdict.ok) return this.refuse(from, verdict.reason, verdict.detail, at);
+      this.history.confirmed(from, verdict.entries);
+      return;
+    }
     if (payload.t === 'msg') {
       const verdict = checkAuthorship(ctx, payload.m, { from, tekVersion, boardShare: false });
       if (!verdict.ok) return this.refuse(from, verdict.reason, verdict.detail, at);
@@ -552,6 +592,7 @@ export class GroupRuntime {
     this.history.releaseOwnSeqs();
     this.stateFile.stop();
     this.stopped = true;
+    this.receipts.stop();
     this.boardShare.stop();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;

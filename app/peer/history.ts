@@ -34,7 +34,7 @@
  * - The board is a pure function of its entries (app/api/board-model.ts, the
  *   model the UI uses too): order-independent.
  */
-import type { BoardEntry, BoardStroke, ChatMessage } from '../api/contract.js';
+import type { BoardEntry, BoardStroke, ChatMessage, Delivery } from '../api/contract.js';
 import type { EventSink } from '../api/handler.js';
 import type { MemberKey } from '../core/types.js';
 import type { Profile } from '../store/profile.js';
@@ -43,13 +43,15 @@ import { boardState } from './board.js';
 import { parseBody, SignedMessage, type FileBody } from './payload.js';
 import { SeqRanges, type Range } from './seq-ranges.js';
 import { ChatAnnotations } from './chat-annotations.js';
+import { DeliveryLedger, ReceiptReporter, type ReceiptEntry } from './receipts.js';
 
 const SEQ_RESERVE = 64;
 
 type HistoryRecord =
   | { kind: 'chat'; message: ChatMessage }
   | { kind: 'stroke'; id?: string; stroke: BoardStroke }
-  | { kind: 'msg'; m: SignedMessage; sender: string; name: string; receivedAt: number }
+  | { kind: 'msg'; m: SignedMessage; sender: string; name: string; receivedAt: number; to?: MemberKey[] }
+  | { kind: 'dlv'; by: MemberKey; lo: number; hi: number }
   | { kind: 'seq'; upTo: number; exact?: boolean }
   | { kind: 'joined'; tek: number };
 
@@ -60,6 +62,10 @@ function parseHistory(value: unknown): HistoryRecord | null {
   if (v.kind === 'msg') return SignedMessage.safeParse(v.m).success ? (value as HistoryRecord) : null;
   if (v.kind === 'seq') return Number.isSafeInteger(v.upTo) ? (value as HistoryRecord) : null;
   if (v.kind === 'joined') return Number.isSafeInteger(v.tek) ? (value as HistoryRecord) : null;
+  if (v.kind === 'dlv') {
+    const d = value as { by?: unknown; lo?: unknown; hi?: unknown };
+    return typeof d.by === 'string' && Number.isSafeInteger(d.lo) && Number.isSafeInteger(d.hi) ? (value as HistoryRecord) : null;
+  }
   return null;
 }
 
@@ -92,6 +98,17 @@ export class GroupHistory {
   onFile: ((file: FileBody, author: MemberKey) => void) | null = null;
   /** The last message record's fsync (group commit resolves in append order). */
   private lastWrite: Promise<void> = Promise.resolve();
+  /** What is on disk here, per author, for this member's receipts (receipts.ts). */
+  readonly reporter: ReceiptReporter;
+  /** Who holds this member's own chat and file messages (receipts.ts). */
+  private readonly ledger = new DeliveryLedger();
+  /** Own chat and file messages: number → chat key, and message ID → number. */
+  private readonly ownBySeq = new Map<number, string>();
+  private readonly ownSeqOf = new Map<string, number>();
+  /** Set by group.ts: a message became durable here (a receipt is due). */
+  onDurable: (() => void) | null = null;
+  /** Set by group.ts: `key` is a current member (a recipient gone since counts only if it confirmed). */
+  isMember: (key: MemberKey) => boolean = () => true;
 
   constructor(
     private readonly profile: Profile,
@@ -102,6 +119,7 @@ export class GroupHistory {
   ) {
     const history = profile.read(group, 'history', parseHistory);
     let lastSeq = null as { upTo: number; exact?: boolean } | null;
+    const confirmations: { by: MemberKey; lo: number; hi: number }[] = [];
     for (const r of history.records) {
       if (r.kind === 'chat') {
         this.chat.set(`${r.message.sender}:${r.message.id}`, r.message);
@@ -110,7 +128,8 @@ export class GroupHistory {
       else if (r.kind === 'stroke') {
         const id = r.id ?? r.stroke.stroke.id;
         this.strokes.set(`${r.stroke.sender}:${id}`, { group: r.stroke.group, sender: r.stroke.sender, sentAt: r.stroke.sentAt, stroke: r.stroke.stroke, mid: id });
-      } else if (r.kind === 'msg') this.index(r.m, r.sender, r.name, r.receivedAt);
+      } else if (r.kind === 'msg') this.index(r.m, r.sender, r.name, r.receivedAt, r.to);
+      else if (r.kind === 'dlv') confirmations.push(r);
       else if (r.kind === 'seq') lastSeq = r; // reservations only grow; an exact one is the last before a clean stop
       else this.joinedTekVersion ??= r.tek;
     }
@@ -119,6 +138,14 @@ export class GroupHistory {
     this.nextOwn = this.reservedUpTo + 1;
     // After a crash, numbers reserved beyond the last one on disk may or may not have gone out.
     if (lastSeq && !lastSeq.exact && lastSeq.upTo > usedUpTo) this.skipNext = [usedUpTo + 1, lastSeq.upTo];
+    // Everything read back is on disk: known to the reporter, not new.
+    this.reporter = new ReceiptReporter(self);
+    for (const [author, held] of this.held) {
+      const covered = SeqRanges.of(held.list());
+      for (const r of this.skipped.get(author)?.list() ?? []) covered.addRange(r[0], r[1]);
+      this.reporter.seed(author, covered);
+    }
+    for (const c of confirmations) this.ledger.confirm(c.by, c.lo, c.hi);
   }
 
   /** Sequence number (and skip declaration) for this member's next message; reserves on disk first. */
@@ -154,18 +181,22 @@ export class GroupHistory {
     return this.joinedTekVersion ?? 0;
   }
 
-  /** Keeps a verified signed message; tells clients once it is fsynced (`durable`). */
-  keep(m: SignedMessage, sender: string, name: string, receivedAt: number): KeepResult {
+  /** Keeps a verified signed message; tells clients once it is fsynced (`durable`). `to`: for an own message, the members it was sent to. */
+  keep(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[]): KeepResult {
     const prior = this.bySeq.get(`${m.a}:${m.s}`);
     if (prior !== undefined) return prior === m.sig ? 'duplicate' : 'equivocation';
     if (this.chat.has(`${sender}:${m.id}`) || this.strokes.has(`${sender}:${m.id}`)) return 'duplicate';
     if (this.notes.hasAction(sender, m.id)) return 'duplicate';
-    const shown = this.index(m, sender, name, receivedAt);
+    const shown = this.index(m, sender, name, receivedAt, to);
     if (!shown) return 'duplicate';
-    const written = this.profile.appendDurable(this.group, 'history', { kind: 'msg', m, sender, name, receivedAt });
+    const written = this.profile.appendDurable(this.group, 'history', { kind: 'msg', m, sender, name, receivedAt, ...(to ? { to } : {}) });
     this.lastWrite = written;
     written.then(
-      () => this.show(shown),
+      () => {
+        this.reporter.durable(m.a, m.s, m.skip);
+        this.show(shown);
+        this.onDurable?.();
+      },
       (err: unknown) => this.log(`group ${this.group.slice(0, 8)}: message ${m.id.slice(0, 8)} not kept (fsync failed: ${err instanceof Error ? err.message : 'error'}); not shown`),
     );
     return shown.kind === 'none' && shown.notAuthor ? 'not-author' : 'kept';
@@ -178,7 +209,7 @@ export class GroupHistory {
 
   /** A kept message, now on disk, reaches clients (with the messages it changes). */
   private show(shown: Indexed): void {
-    if (shown.kind === 'chat') this.events.emit('chat.message', this.notes.view(shown.message));
+    if (shown.kind === 'chat') this.events.emit('chat.message', this.view(shown.message));
     else if (shown.kind === 'stroke') {
       if (shown.stroke) this.events.emit('board.stroke', shown.stroke);
       this.events.emit('board.entry', shown.entry);
@@ -188,12 +219,12 @@ export class GroupHistory {
       const ids = shown.kind === 'chat' ? this.notes.repliesTo(shown.message.id) : shown.ids;
       for (const key of ids) {
         const message = this.chat.get(key);
-        if (message) this.events.emit('chat.update', this.notes.view(message));
+        if (message) this.events.emit('chat.update', this.view(message));
       }
     }
   }
 
-  private index(m: SignedMessage, sender: string, name: string, receivedAt: number): Indexed | null {
+  private index(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[]): Indexed | null {
     this.bySeq.set(`${m.a}:${m.s}`, m.sig);
     let held = this.held.get(m.a);
     if (!held) this.held.set(m.a, (held = new SeqRanges()));
@@ -214,6 +245,11 @@ export class GroupHistory {
       }
       this.chat.set(`${sender}:${m.id}`, message);
       this.notes.chat(sender, m.id, body.t === 'chat' ? body.re : undefined);
+      if (m.a === this.self && to) {
+        this.ledger.sent(m.s, to);
+        this.ownBySeq.set(m.s, `${sender}:${m.id}`);
+        this.ownSeqOf.set(m.id, m.s);
+      }
       return { kind: 'chat', message };
     }
     if (body.t === 'unknown') return { kind: 'none' };
@@ -230,6 +266,33 @@ export class GroupHistory {
     const entry: BoardEntry = { ...stroke, author: m.a, seq: m.s, ...(body.seen ? { seen: body.seen } : {}) };
     this.strokes.set(`${sender}:${m.id}`, { ...entry, mid: m.id, signed: m });
     return { kind: 'stroke', entry, stroke };
+  }
+
+  /** A chat message as shown: its annotations and, for an own one, its delivery state. */
+  private view(m: ChatMessage): ChatMessage {
+    const shown = this.notes.view(m);
+    const s = this.ownSeqOf.get(m.id);
+    const delivery: Delivery | undefined = s === undefined ? undefined : this.ledger.delivery(s, (key) => this.isMember(key));
+    return delivery ? { ...shown, delivery } : shown;
+  }
+
+  /**
+   * A checked receipt from member `by` (receipts.ts): its entries about this
+   * member's own messages raise their counts (never lower them); each message
+   * whose count rose goes to clients as `chat.update`, and the confirmation is
+   * kept in the history log (unsynced: a lost one comes back with a later receipt).
+   */
+  confirmed(by: MemberKey, entries: readonly ReceiptEntry[]): void {
+    for (const [author, lo, hi] of entries) {
+      if (author !== this.self) continue;
+      const raised = this.ledger.confirm(by, lo, hi);
+      if (raised.length === 0) continue;
+      this.profile.append(this.group, 'history', { kind: 'dlv', by, lo, hi: Math.min(hi, this.ledger.top) }, false);
+      for (const s of raised) {
+        const message = this.chat.get(this.ownBySeq.get(s) ?? '');
+        if (message) this.events.emit('chat.update', this.view(message));
+      }
+    }
   }
 
   /** Per author, the numbers held, as ranges (the reconciliation summary). */
@@ -268,7 +331,7 @@ export class GroupHistory {
 
   /** The last `limit` messages, oldest first (by sentAt, then receivedAt, then ID). */
   chatHistory(limit: number): ChatMessage[] {
-    const all = [...this.chat.values()].map((m) => this.notes.view(m)).sort((a, b) => a.sentAt - b.sentAt || a.receivedAt - b.receivedAt || (a.id < b.id ? -1 : 1));
+    const all = [...this.chat.values()].map((m) => this.view(m)).sort((a, b) => a.sentAt - b.sentAt || a.receivedAt - b.receivedAt || (a.id < b.id ? -1 : 1));
     return all.slice(-limit);
   }
 
@@ -290,7 +353,7 @@ export class GroupHistory {
   /** This member's own message `id` as shown now (null: none such, or deleted): what an edit or delete may target. */
   ownMessage(selfSender: string, id: string): ChatMessage | null {
     const m = this.chat.get(`${selfSender}:${id}`);
-    const shown = m ? this.notes.view(m) : null;
+    const shown = m ? this.view(m) : null;
     return shown && !shown.deleted ? shown : null;
   }
 
@@ -298,7 +361,7 @@ export class GroupHistory {
   message(id: string): ChatMessage | null {
     const key = this.notes.keyOf(id);
     const m = key ? this.chat.get(key) : undefined;
-    return m ? this.notes.view(m) : null;
+    return m ? this.view(m) : null;
   }
 
   /** Every file message held: its body (with the content key) and author (files.ts). */

@@ -5,7 +5,9 @@
  * whiteboard stroke), or a re-shared board (signed strokes of several authors,
  * for a newcomer). The engine authenticates who *carried* a packet; the signature
  * here says who *wrote* it, so a message keeps its author when a catch-up
- * server, a board re-share or any other member forwards it.
+ * server, a board re-share or any other member forwards it. A third payload,
+ * `rcpt`, carries a delivery receipt (receipts.ts, §13.2): signed too, but with
+ * no sequence number, and never kept.
  *
  * A signed message `{ a, s, k, at, id, skip?, b, sig }`: author's member key
  * (the Ed25519 identity key), its per-author per-group sequence number (issue 19
@@ -30,6 +32,7 @@
 import { z } from 'zod';
 import { ShapeOp, Stroke } from '../api/contract.js';
 import type { CryptoProvider } from '../core/crypto-provider.js';
+import { Receipt } from './receipts.js';
 
 /** The engine seals at most 64 KiB of payload per data message (core/wire LIMITS.payloadBytes). */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
@@ -129,7 +132,9 @@ export type SignedMessage = z.infer<typeof SignedMessage>;
 const MsgPayload = z.object({ v: z.literal(2), t: z.literal('msg'), m: SignedMessage }).strict();
 /** The current board, re-shared for a newcomer (who cannot read older traffic): each stroke or object version as its author signed it. */
 const BoardPayload = z.object({ v: z.literal(2), t: z.literal('board'), items: z.array(SignedMessage).max(2000) }).strict();
-const AppPayload = z.discriminatedUnion('t', [MsgPayload, BoardPayload]);
+/** A delivery receipt (receipts.ts, §13.2): ephemeral, signed, no sequence number, never kept. */
+const RcptPayload = z.object({ v: z.literal(2), t: z.literal('rcpt'), r: Receipt }).strict();
+const AppPayload = z.discriminatedUnion('t', [MsgPayload, BoardPayload, RcptPayload]);
 export type AppPayload = z.infer<typeof AppPayload>;
 
 export function encodePayload(payload: AppPayload): Uint8Array {

@@ -4,7 +4,9 @@
  * the reaction bar (one chip per emoji with its count and who reacted; click to
  * toggle one's own), and the actions on hover or focus: reply, react, and for
  * one's own messages edit and delete; a file message shows its attachment
- * (`Attachment.tsx`) in place of text. What is shown comes from the peer
+ * (`Attachment.tsx`) in place of text. On one's own messages, the delivery
+ * state (issue 18 §7): "sent", then "delivered to n of m" as members confirm
+ * they hold it on disk (docs/ui.md). What is shown comes from the peer
  * (`chat.message`, `chat.update`); this component only asks for changes.
  */
 import { useState } from 'react';
@@ -79,6 +81,7 @@ export function MessageRow({ message: m, own, startsRun, hue, selfPeerId, canWri
           <time className="time" dateTime={new Date(m.sentAt).toISOString()} title={new Date(m.sentAt).toLocaleString()}>
             {clockTime(m.sentAt)}
           </time>
+          {own && m.delivery && !m.deleted && <DeliveryMark delivery={m.delivery} />}
         </div>
         {!m.deleted && m.reactions && m.reactions.length > 0 && (
           <div className="reactions" aria-label="Reactions">
@@ -155,5 +158,17 @@ function ReplyQuote({ quote, onJump }: { quote: NonNullable<ChatMessage['replyTo
       {quote.senderName && <strong>{quote.senderName}</strong>}
       <span dir="auto">{body}</span>
     </button>
+  );
+}
+
+/** "sent" (on this device's disk and published) or "delivered to n of m" (members holding it on disk). */
+function DeliveryMark({ delivery: d }: { delivery: NonNullable<ChatMessage['delivery']> }) {
+  const all = d.state === 'delivered' && d.delivered >= d.members;
+  const label = d.state === 'sent' ? 'sent' : `delivered to ${d.delivered} of ${d.members}`;
+  const title = d.state === 'sent' ? 'On this device and sent; no member has confirmed it yet' : `${d.delivered} of ${d.members} members hold this message on their device`;
+  return (
+    <span className={`delivery ${d.state} ${all ? 'all' : ''}`} data-testid="delivery" data-state={d.state} data-delivered={d.delivered} data-members={d.members} title={title}>
+      <span aria-hidden>{d.state === 'sent' ? '✓' : '✓✓'}</span> {label}
+    </span>
   );
 }

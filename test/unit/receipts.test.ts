@@ -1,0 +1,155 @@
+/**
+ * Delivery receipts (issue 18 §7, issue 19 §3; app/peer/receipts.ts, docs/
+ * protocol.md §13.2): the wire form and its checks, the reporter (only what is
+ * on disk, only what is new), the author's ledger (only ever raised; forged,
+ * replayed and non-member receipts change nothing), and the history's delivery
+ * state across a restart.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nodeCrypto } from '../../app/crypto/node.js';
+import { checkReceipt, DeliveryLedger, Receipt, RECEIPT_LIMITS, ReceiptReporter, signReceipt, type ReceiptContext, type ReceiptEntry } from '../../app/peer/receipts.js';
+import { decodePayload, encodePayload, signMessage } from '../../app/peer/payload.js';
+import { SeqRanges } from '../../app/peer/seq-ranges.js';
+import { GroupHistory } from '../../app/peer/history.js';
+import { Profile } from '../../app/store/profile.js';
+import type { ChatMessage } from '../../app/api/contract.js';
+
+const G = '22'.repeat(16);
+const signer = (n: number) => {
+  const seed = new Uint8Array(32).fill(n);
+  return { key: Buffer.from(nodeCrypto.ed25519PublicKey(seed)).toString('hex'), sign: (m: Uint8Array) => nodeCrypto.ed25519Sign(seed, m) };
+};
+const alice = signer(1);
+const bob = signer(2);
+const carol = signer(3);
+const mallory = signer(4);
+const roster: Record<string, 'member' | 'excluded' | 'left'> = { [alice.key]: 'member', [bob.key]: 'member', [carol.key]: 'member', [mallory.key]: 'excluded' };
+const ctx: ReceiptContext = { group: G, crypto: nodeCrypto, rosterState: (k) => roster[k] };
+
+test('receipt: signed, round-trips through the payload codec, and verifies', () => {
+  const r = signReceipt(G, bob, 1000, [[alice.key, 1, 5]]);
+  const decoded = decodePayload(encodePayload({ v: 2, t: 'rcpt', r }));
+  assert.ok(decoded && decoded.t === 'rcpt');
+  assert.deepEqual(checkReceipt(ctx, decoded.r, bob.key), { ok: true, entries: [[alice.key, 1, 5]] });
+});
+
+test('receipt: hostile input gets a typed rejection', () => {
+  const r = signReceipt(G, bob, 1000, [[alice.key, 1, 5]]);
+  // forged: a raised range under bob's old signature
+  assert.equal(checkReceipt(ctx, { ...r, h: [[alice.key, 1, 50]] }, bob.key).ok, false);
+  const forged = checkReceipt(ctx, { ...r, h: [[alice.key, 1, 50]] }, bob.key);
+  assert.equal(!forged.ok && forged.reason, 'bad-signature');
+  // another group's receipt
+  const other = checkReceipt({ ...ctx, group: '33'.repeat(16) }, r, bob.key);
+  assert.equal(!other.ok && other.reason, 'bad-signature');
+  // carried by someone else than its signer
+  const carried = checkReceipt(ctx, r, carol.key);
+  assert.equal(!carried.ok && carried.reason, 'invalid');
+  // an excluded member, an unknown key
+  const excluded = checkReceipt(ctx, signReceipt(G, mallory, 1000, [[alice.key, 1, 5]]), mallory.key);
+  assert.equal(!excluded.ok && excluded.reason, 'not-member');
+  const stranger = signer(9);
+  const unknown = checkReceipt(ctx, signReceipt(G, stranger, 1000, [[alice.key, 1, 5]]), stranger.key);
+  assert.equal(!unknown.ok && unknown.reason, 'not-member');
+  // reversed range, an author twice
+  const reversed = checkReceipt(ctx, signReceipt(G, bob, 1000, [[alice.key, 5, 1]]), bob.key);
+  assert.equal(!reversed.ok && reversed.reason, 'invalid');
+  const twice = checkReceipt(ctx, signReceipt(G, bob, 1000, [[alice.key, 1, 2], [alice.key, 4, 5]]), bob.key);
+  assert.equal(!twice.ok && twice.reason, 'invalid');
+  // bounds: the schema refuses more than 256 authors, empty receipts, numbers out of range
+  const many: ReceiptEntry[] = Array.from({ length: RECEIPT_LIMITS.authors + 1 }, (_, i) => [i.toString(16).padStart(64, '0'), 1, 1]);
+  assert.throws(() => signReceipt(G, bob, 1000, many), RangeError);
+  assert.equal(Receipt.safeParse({ ...r, h: many }).success, false);
+  assert.equal(Receipt.safeParse({ ...r, h: [] }).success, false);
+  assert.equal(Receipt.safeParse({ ...r, h: [[alice.key, 0, 1]] }).success, false);
+  assert.equal(Receipt.safeParse({ ...r, h: [[alice.key, 1, 2 ** 49]] }).success, false);
+  assert.equal(Receipt.safeParse({ ...r, extra: 1 }).success, false);
+});
+
+test('reporter: only what is on disk and new, one run per author (the one holding the highest number), at most the limit', () => {
+  const rep = new ReceiptReporter(bob.key);
+  rep.seed(alice.key, SeqRanges.of([[1, 3]]));
+  assert.equal(rep.pending, false, 'what was read back at start is not new');
+  rep.durable(bob.key, 1);
+  assert.equal(rep.pending, false, 'own messages are not reported');
+  rep.durable(alice.key, 5);
+  assert.deepEqual(rep.take(), [[alice.key, 5, 5]], 'a gap at 4: only the run holding the highest is claimed');
+  assert.equal(rep.pending, false);
+  rep.durable(alice.key, 4);
+  assert.deepEqual(rep.take(), [[alice.key, 1, 5]]);
+  rep.durable(carol.key, 9, [1, 8]); // carol declared 1..8 unused
+  rep.durable(alice.key, 6);
+  assert.deepEqual(rep.take(1).length, 1);
+  assert.equal(rep.pending, true, 'what did not fit waits for the next receipt');
+  assert.equal(rep.take().length, 1);
+  const rep2 = new ReceiptReporter(bob.key);
+  rep2.durable(carol.key, 9, [1, 8]);
+  assert.deepEqual(rep2.take(), [[carol.key, 1, 9]]);
+});
+
+test('ledger: counts only ever rise; replays, claims beyond what was sent and non-recipients change nothing; bounded', () => {
+  const l = new DeliveryLedger();
+  l.sent(1, [bob.key, carol.key]);
+  l.sent(2, [bob.key, carol.key]);
+  const member = () => true;
+  assert.deepEqual(l.delivery(1, member), { state: 'sent', delivered: 0, members: 2 });
+  assert.deepEqual(l.confirm(bob.key, 1, 1), [1]);
+  assert.deepEqual(l.delivery(1, member), { state: 'delivered', delivered: 1, members: 2 });
+  assert.deepEqual(l.confirm(bob.key, 1, 1), [], 'a replay raises nothing');
+  assert.deepEqual(l.confirm(bob.key, 1, 99), [2], 'claims beyond the highest sent are cut there');
+  l.sent(3, [bob.key, carol.key]);
+  assert.deepEqual(l.delivery(3, member), { state: 'sent', delivered: 0, members: 2 }, 'the cut claim does not cover a later message');
+  assert.deepEqual(l.confirm(mallory.key, 1, 3), [], 'not a recipient');
+  assert.deepEqual(l.confirm(carol.key, 1, 2), [1, 2]);
+  assert.deepEqual(l.delivery(2, member), { state: 'delivered', delivered: 2, members: 2 });
+  // an older, smaller receipt arriving late lowers nothing
+  assert.deepEqual(l.confirm(carol.key, 1, 1), []);
+  assert.deepEqual(l.delivery(2, member), { state: 'delivered', delivered: 2, members: 2 });
+  // a recipient that left and never confirmed stops counting in `members`
+  assert.deepEqual(l.delivery(3, (k) => k !== carol.key), { state: 'sent', delivered: 0, members: 1 });
+  // a lying member fragments its confirmations: kept to maxRanges
+  for (let s = 4; s < 400; s++) l.sent(s, [mallory.key]);
+  for (let s = 4; s < 400; s += 2) l.confirm(mallory.key, s, s);
+  assert.ok(l.ranges(mallory.key).length <= RECEIPT_LIMITS.maxRanges);
+});
+
+const sink = () => {
+  const got: { event: string; payload: unknown }[] = [];
+  return { got, emit: (event: string, payload: unknown) => void got.push({ event, payload }) };
+};
+
+test('history: own messages carry their delivery; receipts raise it with chat.update; kept across a restart', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conclave-rcpt-'));
+  let p = Profile.open(dir);
+  const events = sink();
+  let h = new GroupHistory(p, G, alice.key, events);
+  let durable = 0;
+  h.onDurable = () => void durable++;
+  const s = h.takeOwnSeq().s;
+  const m = signMessage(G, alice, { s, k: 1, at: 1000, id: 'ab'.repeat(16) }, { t: 'chat', text: 'hi', name: 'Alice' });
+  h.keep(m, 'alice-peer', 'Alice', 1000, [bob.key, carol.key]);
+  await h.durable();
+  assert.equal(durable, 1);
+  assert.deepEqual(h.message(m.id)?.delivery, { state: 'sent', delivered: 0, members: 2 });
+  h.confirmed(bob.key, [[bob.key, 1, 4], [alice.key, s, s]]);
+  const updates = events.got.filter((e) => e.event === 'chat.update').map((e) => e.payload as ChatMessage);
+  assert.deepEqual(updates.at(-1)?.delivery, { state: 'delivered', delivered: 1, members: 2 });
+  h.confirmed(bob.key, [[alice.key, s, s]]);
+  assert.equal(events.got.filter((e) => e.event === 'chat.update').length, 1, 'a replayed receipt emits nothing');
+  // Others' messages carry no delivery state.
+  const b = signMessage(G, bob, { s: 1, k: 1, at: 1001, id: 'cd'.repeat(16) }, { t: 'chat', text: 'yo', name: 'Bob' });
+  h.keep(b, 'bob-peer', 'Bob', 1001);
+  await h.durable();
+  assert.equal(h.message(b.id)?.delivery, undefined);
+  h.releaseOwnSeqs();
+  p.close();
+  p = Profile.open(dir);
+  h = new GroupHistory(p, G, alice.key, sink());
+  assert.deepEqual(h.message(m.id)?.delivery, { state: 'delivered', delivered: 1, members: 2 }, 'recipients and confirmations come back from disk');
+  assert.equal(h.reporter.pending, false);
+  p.close();
+});
