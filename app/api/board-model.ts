@@ -20,8 +20,12 @@
  * 4. `kind` and ink `points` come from the winning version 1 and never change.
  * 5. An object is gone when its winner says `del`, when its creator signed an
  *    `undo` of it (legacy strokes), or when a signed `clear` had seen its
- *    winner (`seen[author] >= seq`): a clear reaches only what its author saw,
- *    and a version written after it (unseen) keeps the object.
+ *    winner (`seen[author] >= seq`) and the winner is not dated after the clear
+ *    (`sentAt <= clear's sentAt`): a clear reaches only what its author saw and
+ *    what was written before it, and a version written after it (unseen, or
+ *    later) keeps the object. The peer refuses signed messages dated more than
+ *    MAX_FUTURE_MS ahead at receipt (peer/authorship.ts), so a clear's date
+ *    cannot reach far past its sending.
  * 6. Unsigned strokes (profiles older than signing) replay in (sentAt, sender,
  *    id) order as before: 'clear' empties, 'undo' removes its sender's stroke; a
  *    signed clear removes those sent before it, a signed undo of its sender the
@@ -145,6 +149,15 @@ function countingVersions(signed: (BoardEntry & { author: string; seq: number })
   return out;
 }
 
+/**
+ * Rule 5: a signed clear reaches a version its author had seen (`seen[author] >= seq`)
+ * and that is not dated after the clear. `seen` is the clearer's own word, so the date
+ * bounds it: a clear naming numbers far ahead reaches nothing written after it.
+ */
+function reaches(clear: BoardEntry, win: Version): boolean {
+  return (clear.seen?.[win.author] ?? 0) >= win.seq && win.sentAt <= clear.sentAt;
+}
+
 function winnerOf(list: Version[]): Version {
   let best = list[0]!;
   for (const c of list) if (beats(c, best)) best = c;
@@ -177,7 +190,7 @@ function compute(all: Iterable<BoardEntry>): Computed {
     const created = winnerOf(list.filter((c) => c.v === 1));
     if (win.op.del) continue;
     if (created.entry.stroke && undoneBy.has(`${created.author}/${created.op.id}`)) continue;
-    if (clears.some((c) => (c.seen?.[win.author] ?? 0) >= win.seq)) continue;
+    if (clears.some((c) => reaches(c, win))) continue;
     const obj = objectOf(created.op, win.op, created.sender, created.sentAt, key, created.author);
     if (created.entry.stroke?.tool === 'erase') obj.kind = 'erase';
     objects.push(obj);

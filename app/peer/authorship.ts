@@ -19,7 +19,8 @@
  *    for a re-shared stroke, not above the current one (`invalid`);
  * 5. its time is not more than MAX_FUTURE_MS ahead of the receiver's clock
  *    (`invalid`): a message dated in the future is refused, not shown first
- *    forever. The board compares no times at all (board.ts).
+ *    forever; it also bounds how far a board `clear` reaches (a clear covers
+ *    no version dated after it, app/api/board-model.ts rule 5).
  * 6. a board re-share carries strokes and object versions only (`invalid`).
  */
 import type { CryptoProvider } from '../core/crypto-provider.js';

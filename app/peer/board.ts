@@ -8,8 +8,9 @@
  * This module only adapts that model to what the peer serves: the strokes still
  * visible, for clients of the stroke-only API (`board.state`), and the signed
  * entries a newcomer needs to rebuild the board (`boardSupport`, re-shared by
- * board-share.ts). No clock is compared anywhere: a clear reaches only what its
- * author had seen, an undo counts only from the stroke's author.
+ * board-share.ts). A clear reaches only what its author had seen and what is
+ * not dated after it (board-model.ts rule 5); an undo counts only from the
+ * stroke's author.
  */
 import type { BoardEntry, BoardStroke } from '../api/contract.js';
 import { boardObjects } from '../api/board-model.js';

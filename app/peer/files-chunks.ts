@@ -22,6 +22,7 @@
  * - Every frame of the stream protocol is parsed by schema or by its fixed
  *   layout, bounded in size and count; anything else is a typed refusal or null.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { CryptoProvider } from '../core/crypto-provider.js';
 import { FILE_BOUNDS, type FileBody } from './payload.js';
@@ -91,6 +92,26 @@ export function sealChunk(crypto: Seal, key: Uint8Array, fid: Uint8Array, index:
 /** The chunk's plaintext, or null when it does not authenticate (wrong key, index, file or count; tampered). */
 export function openChunk(crypto: Seal, key: Uint8Array, fid: Uint8Array, index: number, count: number, sealed: Uint8Array): Uint8Array | null {
   return crypto.open(key, nonceOf(fid, index), sealed, aadOf(fid, index, count));
+}
+
+const HANDLE_DOMAIN = 'conclave/file-handle/v1\0';
+
+/**
+ * The name this peer gives the file of one file message (docs/protocol.md §13.1):
+ * the first 16 bytes of SHA-256(domain ‖ author key ‖ fid), hex. A file ID is
+ * whatever its author wrote, so two authors may use one (review 3: a member
+ * re-sending another's `fid` with its own key and content); the handle binds it
+ * to its signer, so each file card resolves to its own message's body. Used for
+ * the API (`file` of file.status/file.read, the card's `file.id`), the transfer
+ * protocol's `file`, and the on-disk name `<handle>.enc` (hex only). The chunks'
+ * nonce and associated data still use the signed `fid`.
+ */
+export function fileHandle(author: string, fid: string): string {
+  const h = createHash('sha256');
+  h.update(HANDLE_DOMAIN);
+  h.update(Buffer.from(author, 'hex'));
+  h.update(Buffer.from(fid, 'hex'));
+  return h.digest('hex').slice(0, 32);
 }
 
 /** The SHA-256 the file message names for sealed chunk `index` (32 bytes). */

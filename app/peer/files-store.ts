@@ -1,7 +1,9 @@
 /**
  * @module peer/files-store
  * Where a file's sealed chunks live on this device (issue 18 §1):
- * `<profile>/groups/<group>/files/<fid>.enc`, chunk i at byte i × (chunk + 16),
+ * `<profile>/groups/<group>/files/<handle>.enc` (the file message's handle,
+ * files-chunks.ts `fileHandle`; the `fid` parameters below are handles), chunk
+ * i at byte i × (chunk + 16),
  * as it travelled — sealed under the file's content key, which is kept only in
  * the sealed history log (inside the file message). `<fid>.done` marks a file
  * whose every chunk and whose plaintext hash were checked.

@@ -34,6 +34,8 @@ interface Upload {
   group: string;
   meta: { name: string; size: number; mime: string; thumb?: string };
   fid: string;
+  /** The on-disk name: the handle of this peer's file message (author + fid). */
+  handle: string;
   fidBytes: Uint8Array;
   key: Uint8Array;
   chunk: number;
@@ -52,6 +54,8 @@ export interface UploadHost {
   maxBytes: number;
   store(group: string): FileStore;
   seal(key: Uint8Array, fid: Uint8Array, index: number, count: number, plain: Uint8Array): Uint8Array;
+  /** The handle this peer's file message with file ID `fid` will have (files-chunks.ts `fileHandle`): the chunks' on-disk name. */
+  handle(fid: string): string;
 }
 
 export class FileUploads {
@@ -66,10 +70,12 @@ export class FileUploads {
     const chunk = chunkSizeFor(meta.size);
     const count = chunkCount(meta.size, chunk);
     const fidBytes = new Uint8Array(randomBytes(16));
+    const fid = Buffer.from(fidBytes).toString('hex');
     this.uploads.set(id, {
       group,
       meta,
-      fid: Buffer.from(fidBytes).toString('hex'),
+      fid,
+      handle: this.host.handle(fid),
       fidBytes,
       key: new Uint8Array(randomBytes(32)),
       chunk,
@@ -108,7 +114,7 @@ export class FileUploads {
 
   private sealNext(u: Upload, length: number): void {
     const sealed = this.host.seal(u.key, u.fidBytes, u.index, u.count, u.buffer.subarray(0, length));
-    u.store.write({ fid: u.fid, chunk: u.chunk }, u.index, sealed);
+    u.store.write({ fid: u.handle, chunk: u.chunk }, u.index, sealed);
     u.hashes.set(createHash('sha256').update(sealed).digest(), u.index * 32);
     u.index++;
     u.filled = 0;
@@ -119,7 +125,7 @@ export class FileUploads {
     const u = this.get(id);
     if (u.received !== u.meta.size) throw new UploadError('incomplete', `${u.received} of ${u.meta.size} bytes received`);
     this.uploads.delete(id);
-    u.store.markDone(u.fid);
+    u.store.markDone(u.handle);
     const body: FileBody = {
       t: 'file',
       fid: u.fid,
@@ -140,7 +146,7 @@ export class FileUploads {
     const u = this.uploads.get(id);
     if (!u) return;
     this.uploads.delete(id);
-    u.store.remove(u.fid);
+    u.store.remove(u.handle);
   }
 
   expire(now: number): void {

@@ -42,6 +42,7 @@ import {
   FILE_TRANSFER_BOUNDS as B,
   FileReplyHeader,
   FileRequest,
+  fileHandle,
   openChunk,
   parseChunkFrame,
   plainLength,
@@ -60,8 +61,10 @@ const json = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify
 
 interface Transfer {
   group: string;
+  /** The file message's body, `fid` its handle (history.ts): transfers, store and API name files by it. */
   body: FileBody;
   key: Uint8Array;
+  /** The file ID its author signed: the chunks' nonces and associated data. */
   fid: Uint8Array;
   hashes: Uint8Array;
   held: boolean[];
@@ -108,6 +111,7 @@ export class Files {
   ) {
     this.uploads = new FileUploads({
       maxBytes,
+      handle: (fid) => fileHandle(this.ctx.selfKey, fid),
       store: (group) => this.store(group),
       seal: (key, fid, index, count, plain) => sealChunk(nodeCrypto, key, fid, index, count, plain),
     });
@@ -136,8 +140,8 @@ export class Files {
   attach(rt: GroupRuntime): void {
     if (this.hooked.has(rt)) return;
     this.hooked.add(rt);
-    rt.held.onFile = (body) => this.offer(rt.group, body);
-    for (const { body } of rt.held.files()) this.offer(rt.group, body);
+    rt.held.onFile = (body, _author, chunkFid) => this.offer(rt.group, body, chunkFid);
+    for (const { body, chunkFid } of rt.held.files()) this.offer(rt.group, body, chunkFid);
   }
 
   private tick(): void {
@@ -147,15 +151,15 @@ export class Files {
     this.uploads.expire(Date.now());
   }
 
-  /** A file message kept: find what of it this device holds, fetch the rest. */
-  private offer(group: string, body: FileBody): void {
+  /** A file message kept (`body.fid`: its handle, `chunkFid`: the fid signed): find what of it this device holds, fetch the rest. */
+  private offer(group: string, body: FileBody, chunkFid: string): void {
     const id = `${group}:${body.fid}`;
     if (this.transfers.has(id)) return;
     const t: Transfer = {
       group,
       body,
       key: Buffer.from(body.key, 'hex'),
-      fid: Buffer.from(body.fid, 'hex'),
+      fid: Buffer.from(chunkFid, 'hex'),
       hashes: Buffer.from(body.hashes, 'base64'),
       held: [],
       heldCount: 0,

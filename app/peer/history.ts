@@ -41,6 +41,7 @@ import type { Profile } from '../store/profile.js';
 import { boardSupport } from '../api/board-model.js';
 import { boardState } from './board.js';
 import { parseBody, SignedMessage, type FileBody } from './payload.js';
+import { fileHandle } from './files-chunks.js';
 import { SeqRanges, type Range } from './seq-ranges.js';
 import { ChatAnnotations } from './chat-annotations.js';
 import { DeliveryLedger, ReceiptReporter, type ReceiptEntry } from './receipts.js';
@@ -69,6 +70,13 @@ function parseHistory(value: unknown): HistoryRecord | null {
   return null;
 }
 
+/** A file message as held: `body.fid` is its handle (author + file ID); `chunkFid` the file ID its author signed. */
+export interface HeldFile {
+  body: FileBody;
+  author: MemberKey;
+  chunkFid: string;
+}
+
 /** A board entry as kept: with the message ID that carried it and, when signed, the signed message (re-shared as is). */
 export type KeptStroke = BoardEntry & { mid: string; signed?: SignedMessage };
 
@@ -92,10 +100,14 @@ export class GroupHistory {
   private nextOwn = 1;
   private skipNext: [number, number] | undefined;
   private joinedTekVersion: number | null = null;
-  /** File messages (issue 18 §1) by file ID: the body with its content key, for files.ts. */
-  private readonly fileBodies = new Map<string, { body: FileBody; author: MemberKey }>();
-  /** Set by files.ts: a file message was kept (live, caught up or replayed). */
-  onFile: ((file: FileBody, author: MemberKey) => void) | null = null;
+  /**
+   * File messages (issue 18 §1) by handle (files-chunks.ts `fileHandle`: author + file
+   * ID), for files.ts: the body with its content key, its `fid` set to the handle, and
+   * the file ID its author signed (`chunkFid`: the chunks' nonces).
+   */
+  private readonly fileBodies = new Map<string, HeldFile>();
+  /** Set by files.ts: a file message was kept (live, caught up or replayed); `body.fid` is its handle. */
+  onFile: ((file: FileBody, author: MemberKey, chunkFid: string) => void) | null = null;
   /** The last message record's fsync (group commit resolves in append order). */
   private lastWrite: Promise<void> = Promise.resolve();
   /** What is on disk here, per author, for this member's receipts (receipts.ts). */
@@ -239,9 +251,11 @@ export class GroupHistory {
     if (body.t === 'chat' || body.t === 'file') {
       const message: ChatMessage = { id: m.id, group: this.group, sender, senderName: name || (body.t === 'chat' ? body.name : ''), text: body.t === 'chat' ? body.text : body.name, sentAt: m.at, receivedAt };
       if (body.t === 'file') {
-        message.file = { id: body.fid, name: body.name, size: body.size, mime: body.mime, sha256: body.sha256, ...(body.thumb ? { thumb: body.thumb } : {}) };
-        if (!this.fileBodies.has(body.fid)) this.fileBodies.set(body.fid, { body, author: m.a });
-        this.onFile?.(body, m.a);
+        const handle = fileHandle(m.a, body.fid);
+        message.file = { id: handle, name: body.name, size: body.size, mime: body.mime, sha256: body.sha256, ...(body.thumb ? { thumb: body.thumb } : {}) };
+        const held: HeldFile = { body: { ...body, fid: handle }, author: m.a, chunkFid: body.fid };
+        if (!this.fileBodies.has(handle)) this.fileBodies.set(handle, held);
+        this.onFile?.(held.body, m.a, body.fid);
       }
       this.chat.set(`${sender}:${m.id}`, message);
       this.notes.chat(sender, m.id, body.t === 'chat' ? body.re : undefined);
@@ -364,8 +378,8 @@ export class GroupHistory {
     return m ? this.view(m) : null;
   }
 
-  /** Every file message held: its body (with the content key) and author (files.ts). */
-  files(): { body: FileBody; author: MemberKey }[] {
+  /** Every file message held: its body (with the content key; `fid`: its handle) and author (files.ts). */
+  files(): HeldFile[] {
     return [...this.fileBodies.values()];
   }
 

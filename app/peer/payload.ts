@@ -45,8 +45,12 @@ const MessageId = Hex(32);
 const MemberKeyHex = Hex(64);
 const Seq = z.number().int().min(1).max(2 ** 48);
 
+/** Bounds of a clear's `seen`: a number seen is at most 2^32, and at most this many authors are named. */
+export const SEEN_BOUNDS = { maxSeq: 2 ** 32, maxAuthors: 1000 } as const;
 /** The `seen` of a clear: per author (member key), the last sequence number its author had seen. */
-const Seen = z.record(MemberKeyHex, Seq).refine((r) => Object.keys(r).length <= 1000, 'too many authors');
+const Seen = z
+  .record(MemberKeyHex, z.number().int().min(1).max(SEEN_BOUNDS.maxSeq))
+  .refine((r) => Object.keys(r).length <= SEEN_BOUNDS.maxAuthors, 'too many authors');
 /** A chat message; `re`: the message ID of the message it replies to (body version 2.1). */
 export const ChatBody = z.object({ t: z.literal('chat'), text: z.string().min(1).max(16000), name: z.string().max(64), re: MessageId.optional() }).strict();
 export const StrokeBody = z.object({ t: z.literal('stroke'), stroke: Stroke, seen: Seen.optional() }).strict();

@@ -68,8 +68,11 @@ test('a delete is a version; a clear reaches only what its author had seen', () 
   const move = shape(A, 2, { ...rect('r', A), v: 2, n: 1, x: 77 });
   assert.deepEqual(view([base, clear]), []);
   assert.deepEqual(view([base, clear, move]), ['r@2:77,10']);
-  // A clear that saw the move removes it too, whatever its date.
-  assert.deepEqual(view([base, move, { ...clear, sentAt: 0, seen: { [A]: 2 } }]), []);
+  // A clear that saw the move removes it too, when dated at or after it (review 3: the date bounds `seen`).
+  assert.deepEqual(view([base, move, { ...clear, sentAt: 2, seen: { [A]: 2 } }]), []);
+  // One dated before the move does not reach it, whatever it claims to have seen.
+  assert.deepEqual(view([base, move, { ...clear, sentAt: 1, seen: { [A]: 2 } }]), ['r@2:77,10']);
+  assert.deepEqual(view([base, move, { ...clear, sentAt: 1, seen: { [A]: 2 ** 52 } }]), ['r@2:77,10']);
 });
 
 test('legacy strokes still show: signed pen/erase/undo/clear and unsigned replay', () => {

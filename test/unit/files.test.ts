@@ -76,7 +76,7 @@ test('hostile frames: requests and reply headers by schema, chunk frames by inde
 });
 
 function uploads(dir: string, maxBytes = 10 * 1024 * 1024): FileUploads {
-  return new FileUploads({ maxBytes, store: () => new FileStore(dir), seal: (k, fid, i, n, p) => sealChunk(nodeCrypto, k, fid, i, n, p) });
+  return new FileUploads({ maxBytes, store: () => new FileStore(dir), seal: (k, fid, i, n, p) => sealChunk(nodeCrypto, k, fid, i, n, p), handle: (fid) => fid });
 }
 
 test('uploads: in order only, never past the declared size or the limit; the body describes what was stored', () => {

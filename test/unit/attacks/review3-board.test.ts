@@ -6,6 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { boardObjects } from '../../../app/api/board-model.js';
 import type { BoardEntry, ShapeOp } from '../../../app/api/contract.js';
+import { nodeCrypto } from '../../../app/crypto/node.js';
+import { parseBody, signMessage } from '../../../app/peer/payload.js';
+import { checkAuthorship, MAX_FUTURE_MS } from '../../../app/peer/authorship.js';
 
 const G = '0123456789abcdef0123456789abcdef';
 const A = 'a'.repeat(64); // the victim
@@ -34,4 +37,21 @@ test('review3: a clear cannot reach objects its author could not have seen (seen
   const board = boardObjects([...before, evil, later, carol]).map((o) => o.id);
   assert.ok(board.includes('after'), `Alice's object drawn after the clear must stay on the board (board: ${JSON.stringify(board)})`);
   assert.ok(board.includes('carols'), `Carol's object drawn after the clear must stay on the board (board: ${JSON.stringify(board)})`);
+});
+
+test('review3: a clear dated ahead is refused at receipt (live or re-shared); seen is bounded by schema', () => {
+  const seed = new Uint8Array(32).fill(4);
+  const me = { key: Buffer.from(nodeCrypto.ed25519PublicKey(seed)).toString('hex'), sign: (m: Uint8Array) => nodeCrypto.ed25519Sign(seed, m) };
+  const ctx = { group: G, crypto: nodeCrypto, rosterState: () => 'member' as const, now: 1_000_000 };
+  const body = { t: 'stroke' as const, stroke: { id: 'clr', tool: 'clear' as const, color: '#000000', width: 2, points: [] }, seen: { [A]: 3 } };
+  const at = (t: number, id: string) => signMessage(G, me, { s: 1, k: 1, at: t, id }, body);
+  for (const boardShare of [false, true]) {
+    const ahead = checkAuthorship(ctx, at(ctx.now + MAX_FUTURE_MS + 1, '1'.repeat(32)), { from: me.key, tekVersion: 1, boardShare });
+    assert.equal(!ahead.ok && ahead.reason, 'invalid');
+    assert.equal(checkAuthorship(ctx, at(ctx.now + MAX_FUTURE_MS, '2'.repeat(32)), { from: me.key, tekVersion: 1, boardShare }).ok, true);
+  }
+  assert.ok(parseBody(JSON.stringify({ ...body, seen: { [A]: 2 ** 32 } })), 'seen up to 2^32');
+  assert.equal(parseBody(JSON.stringify({ ...body, seen: { [A]: 2 ** 32 + 1 } })), null, 'seen above 2^32');
+  const many = Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [i.toString(16).padStart(64, '0'), 1]));
+  assert.equal(parseBody(JSON.stringify({ ...body, seen: many })), null, 'more than 1000 authors');
 });
