@@ -53,6 +53,8 @@ export const CATCHUP_BOUNDS = {
   summaryRanges: 2000,
   periodMs: 5000,
   backoffMinMs: 1000,
+  /** While a gap is open and some connected member has not been asked yet: the pause before asking the next. */
+  gapNextMs: 100,
   backoffMaxMs: 30_000,
   /** A round in flight longer than this is abandoned when a connection to a member opens. */
   supersedeAfterMs: 1000,
@@ -143,6 +145,8 @@ interface GroupSync {
   cursors: Map<MemberKey, { epoch: string; next: number }>;
   nextPeer: number;
   hadGaps: boolean;
+  /** Sessions run since a gap was found (reset when none is left): the first ones go to the gaps' authors and every member in turn without waiting. */
+  gapTries: number;
   /** Ends the round in flight (its request answered null), and when it started. */
   cancel: (() => void) | null;
   roundAt: number;
@@ -217,7 +221,7 @@ export class CatchUp {
   private stateOf(rt: GroupRuntime): GroupSync {
     let s = this.syncs.get(rt.group);
     if (!s) {
-      s = { running: false, again: false, full: true, timer: null, backoffMs: CATCHUP_BOUNDS.backoffMinMs, cursors: new Map(), nextPeer: 0, hadGaps: false, cancel: null, roundAt: 0 };
+      s = { running: false, again: false, full: true, timer: null, backoffMs: CATCHUP_BOUNDS.backoffMinMs, cursors: new Map(), nextPeer: 0, hadGaps: false, gapTries: 0, cancel: null, roundAt: 0 };
       this.syncs.set(rt.group, s);
       rt.onSyncNeeded = (reason) => this.sync(rt, reason === 'gap' || reason === 'keys');
       this.later(rt, s, CATCHUP_BOUNDS.periodMs);
@@ -252,12 +256,16 @@ export class CatchUp {
         if (!s.hadGaps) rt.noteSync(Date.now(), `gap open: ${missing} message(s) of ${gaps.length} author(s) missing`);
         s.hadGaps = true;
         s.full = true;
+        s.gapTries++;
+        // Until every connected member has been asked once (the gaps' authors first), ask the next at once; then back off.
+        if (s.gapTries <= this.peers(rt).length) return this.later(rt, s, CATCHUP_BOUNDS.gapNextMs);
         this.later(rt, s, s.backoffMs);
         s.backoffMs = Math.min(s.backoffMs * 2, CATCHUP_BOUNDS.backoffMaxMs);
         return;
       }
       if (s.hadGaps) rt.noteSync(Date.now(), 'gaps closed: nothing missing');
       s.hadGaps = false;
+      s.gapTries = 0;
       s.backoffMs = CATCHUP_BOUNDS.backoffMinMs;
       if (s.again) {
         s.again = false;
@@ -275,13 +283,27 @@ export class CatchUp {
     s.timer.unref?.();
   }
 
+  /**
+   * The member a session asks: while a gap is open, every other try goes to a
+   * connected author of missing messages (an author holds what it sent), the
+   * others to every member in turn; otherwise the next member in turn.
+   */
+  private pickPeer(rt: GroupRuntime, s: GroupSync, peers: MemberKey[]): MemberKey {
+    if (s.hadGaps && s.gapTries % 2 === 1) {
+      const authors = rt.held.gaps().map((g) => g.author).filter((a) => peers.includes(a));
+      if (authors.length > 0) return authors[Math.floor(s.gapTries / 2) % authors.length]!;
+    }
+    const peer = peers[s.nextPeer % peers.length]!;
+    s.nextPeer = (s.nextPeer + 1) % Math.max(1, peers.length);
+    return peer;
+  }
+
   /** One session: rounds against one connected member until it has nothing more (bounded). */
   private async session(rt: GroupRuntime, s: GroupSync): Promise<void> {
     if (rt.engine.state() !== 'member') return;
     const peers = this.peers(rt);
     if (peers.length === 0) return;
-    const peer = peers[s.nextPeer % peers.length]!;
-    s.nextPeer = (s.nextPeer + 1) % Math.max(1, peers.length);
+    const peer = this.pickPeer(rt, s, peers);
     const full = s.full;
     s.full = false;
     const known = full ? undefined : s.cursors.get(peer);

@@ -20,7 +20,7 @@
 import type { CryptoProvider, Rng } from '../crypto-provider.js';
 import type { EngineEvent, GroupId, GroupParams, KeyEntryView, KeyLogEntry, MemberKey, PanelHook, RejectReason, Transmit } from '../types.js';
 import { LocalProtocolError, RemoteProtocolError } from '../errors.js';
-import { fromHex, toHex, utf8 } from '../bytes.js';
+import { equalBytes, fromHex, toHex, utf8 } from '../bytes.js';
 import { TEK_SLOT, kekSlot, participantId, slotRef, slotsOf, validateParams } from '../params.js';
 import { creatorsTag } from '../keys.js';
 import { MsgType, encodeMessage, type Certificate, type KeyInfo, type Message, type PairwiseEntry, type TableEntry, type TableHeader } from '../wire.js';
@@ -224,8 +224,10 @@ export class EngineCore {
   resealEarly = false;
   /** `${slot}:${version}:${tag}` → next try, and whom it asked */
   fetches = new Map<string, { at: number; tried: Set<MemberKey> }>();
-  /** `creators`: the wanted version's creators, when known (a fetch by tag alone has none). */
-  fetchTargets = new Map<string, { slot: number; version: number; tag: Uint8Array; from: MemberKey; creators?: MemberKey[] }>();
+  /** What each fetch is after. `creators`: the wanted version's creators, when known (a fetch by tag alone has none); `tagOnly` when learnt only from an unopenable header (S1), with the end of its first round. */
+  fetchTargets = new Map<string, { slot: number; version: number; tag: Uint8Array; from: MemberKey; creators?: MemberKey[]; tagOnly?: { firstRoundUntil: number } }>();
+  /** S1: per member, its one unresolved tag-only fetch, or the rest after one failed (bounded by the roster). */
+  tagFetches = new Map<MemberKey, { id: string; version: number; tag: Uint8Array; restUntil: number | null }>();
   log: KeyLogEntry[] = [];
   pidCache = new Map<MemberKey, number[]>();
   pairwiseCache = new Map<MemberKey, Uint8Array | null>();
@@ -360,11 +362,48 @@ export function setRoster(core: EngineCore, key: MemberKey, entry: PersistentSta
   }
 }
 
+/**
+ * A fetch of the TEK learnt only from a clear header (a SealedControl or Data packet this
+ * member cannot open): nothing vouches for that version, so (S1, docs/protocol.md §12, §14)
+ * each member has at most one such fetch unresolved; once one fails, its further "ahead"
+ * headers start none for TAG_FETCH_REST_ROUNDS fetch rounds; and failoverTick waits on it
+ * for its first round only. A member naming made-up TEKs so costs the group one fetch
+ * round now and then, never its TEK holder.
+ */
 export function scheduleFetchByTag(core: EngineCore, version: number, tag: Uint8Array, from: MemberKey, now: number, delay = core.s.params.fetchAfterMs): void {
   const id = `0:${version}:${toHex(tag)}`;
-  if (core.fetches.has(id) || core.fetches.size >= MAX_FETCHES) return;
+  if (core.fetches.has(id) || core.fetches.size >= MAX_FETCHES || !mayFetchByTag(core, from, now)) return;
   core.fetches.set(id, { at: now + delay, tried: new Set([from]) });
-  core.fetchTargets.set(id, { slot: TEK_SLOT, version, tag, from });
+  core.fetchTargets.set(id, { slot: TEK_SLOT, version, tag, from, tagOnly: { firstRoundUntil: now + delay + core.s.params.fetchAfterMs } });
+  if (core.tagFetches.size >= MAX_TAG_FETCH_SENDERS) core.tagFetches.clear();
+  core.tagFetches.set(from, { id, version, tag, restUntil: null });
+}
+
+/** Fetch rounds a member's headers start no tag-only fetch after one of its tag-only fetches failed (S1). */
+export const TAG_FETCH_REST_ROUNDS = 10;
+/** Members whose tag-only fetch state is kept at once (beyond: forgotten, S1's bounded memory). */
+const MAX_TAG_FETCH_SENDERS = 1024;
+
+function mayFetchByTag(core: EngineCore, from: MemberKey, now: number): boolean {
+  const last = core.tagFetches.get(from);
+  if (!last) return true;
+  if (core.fetches.has(last.id)) return false; // one unresolved tag-only fetch per member
+  if (last.restUntil === null) {
+    const tek = core.s.tek;
+    const resolved = tek && (tek.version > last.version || (tek.version === last.version && equalBytes(creatorsTag(core.crypto, tek.creators), last.tag)));
+    if (!resolved) {
+      last.restUntil = now + TAG_FETCH_REST_ROUNDS * core.s.params.fetchAfterMs;
+      return false;
+    }
+  } else if (now < last.restUntil) return false;
+  core.tagFetches.delete(from);
+  return true;
+}
+
+/** failoverTick's question (S1): is a fetch of the TEK under way that says this member is behind? A tag-only one counts for its first round only. */
+export function fetchingTek(core: EngineCore, now: number): boolean {
+  for (const f of core.fetchTargets.values()) if (f.slot === TEK_SLOT && (!f.tagOnly || now < f.tagOnly.firstRoundUntil)) return true;
+  return false;
 }
 
 /** Half a heartbeat (at most half the fetch delay): time for a table in flight to arrive before fetching. */
@@ -375,6 +414,8 @@ export function shortFetchDelay(core: EngineCore): number {
 export function scheduleFetch(core: EngineCore, slot: number, version: number, creators: MemberKey[], from: MemberKey, now: number, delay: number): void {
   const tag = creatorsTag(core.crypto, creators);
   const id = `${slot}:${version}:${toHex(tag)}`;
+  // A tag-only fetch of the same key is now vouched for (a table or a heartbeat names it): it blocks failover again.
+  if (core.fetches.has(id)) delete core.fetchTargets.get(id)!.tagOnly;
   if (core.fetches.has(id) || core.fetches.size >= MAX_FETCHES) return;
   core.fetches.set(id, { at: now + delay, tried: new Set() });
   core.fetchTargets.set(id, { slot, version, tag, from, creators: [...creators].sort() });

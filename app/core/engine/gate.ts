@@ -20,7 +20,7 @@ import type { MemberKey } from '../types.js';
 import { RemoteProtocolError, ensure } from '../errors.js';
 import { authorizeSender } from './authorization.js';
 import { MsgType, decodeMessage, type Message, type SealedControlMessage } from '../wire.js';
-import { openControl } from './control-seal.js';
+import { NON_MEMBER_REVISION_JUMP, openControl } from './control-seal.js';
 import { reject, type EngineCore } from './context.js';
 import { onHeartbeat, onUnopenedControl } from './heartbeat.js';
 import { onRevision } from './revision.js';
@@ -59,7 +59,8 @@ function unseal(core: EngineCore, from: MemberKey, env: SealedControlMessage, by
     tellExcluded(core, from, now);
     throw new RemoteProtocolError('blocked', 'control message from an excluded member');
   }
-  const opened = openControl(core, env, bytes);
+  // S1: a sender that is not a current member (a leaver) may cost a few revision steps, not 10,000.
+  const opened = openControl(core, env, bytes, core.s.roster[from]?.state === 'member' ? undefined : NON_MEMBER_REVISION_JUMP);
   if (opened.kind === 'opened') return opened.message;
   if (opened.kind === 'failed') throw new RemoteProtocolError('unopenable-control', `sealed control message ${opened.detail}`);
   if (opened.kind === 'too-old') throw new RemoteProtocolError('stale', `sealed control message under TEK v${env.tekVersion} revision ${env.revision}, no longer kept here`);

@@ -11,7 +11,7 @@
  * Where a heartbeat supersedes another: learnOwnership. Seeds: 003 [0059]–[0060],
  * [0068]–[0069], [0085], claim 9. docs/protocol.md §4, §8.1, §8.4.
  */
-import { MAX_PENDING_PER_SENDER, MAX_VERSION_AHEAD, addLog, checkInfo, cmpKey, heldKey, heldKeys, info, isOwnerAlive, keyChanged, newJoin, ownedKeys, randomBelow, scheduleFetch, scheduleFetchByTag, short, shortFetchDelay, wins, type EngineCore } from './context.js';
+import { MAX_PENDING_PER_SENDER, MAX_VERSION_AHEAD, addLog, checkInfo, cmpKey, fetchingTek, heldKey, heldKeys, info, isOwnerAlive, keyChanged, newJoin, ownedKeys, randomBelow, scheduleFetch, scheduleFetchByTag, short, shortFetchDelay, wins, type EngineCore } from './context.js';
 import { tellExcluded } from './exclusion.js';
 import { publishControl } from './control-seal.js';
 import { startMergeJoin, tryJoinContact } from './admission.js';
@@ -51,10 +51,12 @@ export function sendHeartbeat(core: EngineCore, now: number): void {
  * A sealed control message under a TEK this member does not keep (docs/protocol.md §14):
  * its clear header is the only thing read, and it says what a heartbeat's TEK said before.
  * - listening: someone already heads this group: join it (003 [0059], [0061]);
- * - joining without a TEK: kept (at most MAX_PENDING_SEALED) and opened once a member;
+ * - joining without a TEK: kept (at most MAX_PENDING_PER_SENDER per sender, MAX_PENDING_SEALED in
+ *   all, contacts and roster members first) and opened once a member;
  * - a member, from a member, naming a TEK version ahead of ours (at most MAX_VERSION_AHEAD)
  *   or a concurrent one: someone is ahead of us: find its table or fetch the TEK by tag
- *   (003 [0079], [0085] (b)/(d)); the message is kept and opened when our TEK changes;
+ *   (003 [0079], [0085] (b)/(d)); the message is kept and opened when our TEK changes; a fetch by
+ *   tag alone is bounded per sender and holds failover back one round only (S1, scheduleFetchByTag);
  * - excluded: ignored (it reads nothing new);
  * - a member, from a non-member, within a listen-first creator's race window, naming a
  *   TEK that wins ours (its creators are known only when the tag is the sender's own):
@@ -71,7 +73,7 @@ export function onUnopenedControl(core: EngineCore, from: MemberKey, env: Sealed
     return;
   }
   if (st === 'joining' && !core.s.tek) {
-    if (core.pendingSealed.length < MAX_PENDING_SEALED) core.pendingSealed.push({ from, bytes, at: now });
+    keepWhileJoining(core, from, bytes, now);
     return;
   }
   // An excluded member reads nothing new; that is no one's fault (it used to ignore heartbeats too).
@@ -101,6 +103,26 @@ export function onUnopenedControl(core: EngineCore, from: MemberKey, env: Sealed
       scheduleFetch(core, TEK_SLOT, env.tekVersion, creators, from, now, env.tekVersion > tek.version ? core.s.params.fetchAfterMs : shortFetchDelay(core));
     }
   } else scheduleFetchByTag(core, env.tekVersion, env.tekTag, from, now, env.tekVersion > tek.version ? core.s.params.fetchAfterMs : shortFetchDelay(core));
+}
+
+/**
+ * S1: a joiner without a TEK keeps at most MAX_PENDING_PER_SENDER sealed messages per sender
+ * (MAX_PENDING_SEALED in all), so one stranger's flood cannot push a member's announcement out;
+ * when the buffer is full, a message from a contact or a roster member it knows of replaces the
+ * oldest one from anyone else (a few strangers' keys cannot crowd the members out either).
+ */
+function keepWhileJoining(core: EngineCore, from: MemberKey, bytes: Uint8Array, now: number): void {
+  let fromSender = 0;
+  for (const p of core.pendingSealed) if (p.from === from) fromSender++;
+  if (fromSender >= MAX_PENDING_PER_SENDER) return;
+  if (core.pendingSealed.length >= MAX_PENDING_SEALED) {
+    const known = (k: MemberKey) => core.s.roster[k] !== undefined || (core.join?.contacts.includes(k) ?? false);
+    if (!known(from)) return;
+    const stranger = core.pendingSealed.findIndex((p) => !known(p.from));
+    if (stranger < 0) return;
+    core.pendingSealed.splice(stranger, 1);
+  }
+  core.pendingSealed.push({ from, bytes, at: now });
 }
 
 function tableCreators(h: TableHeader): MemberKey[] {
@@ -210,9 +232,9 @@ export function failoverTick(core: EngineCore, now: number): void {
     }
     const dir = core.s.slotDir[String(k.slot)];
     const sameKey = dir && dir.version === k.version && sameCreators(dir.creators, k.creators);
-    // A sealed message under a TEK we lack (onUnopenedControl) says we are behind without updating the directory.
-    const fetchingTek = k.slot === TEK_SLOT && [...core.fetchTargets.values()].some((f) => f.slot === TEK_SLOT);
-    if ((dir && !sameKey) || fetchingTek) {
+    // A sealed message under a TEK we lack (onUnopenedControl) says we are behind without updating the
+    // directory; nothing vouches for such a header, so its fetch holds a claim back one round only (S1).
+    if ((dir && !sameKey) || (k.slot === TEK_SLOT && fetchingTek(core, now))) {
       // We are behind on this key: the fetch brings it; never claim a stale key.
       core.claims.delete(k.slot);
       continue;
