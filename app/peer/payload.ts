@@ -29,6 +29,7 @@
  * - `verifyMessage` checks the signature against `a` before anything of the body
  *   is believed; unsigned (v1) payloads from the network are refused.
  */
+import { signedHead, u64 } from './signed-bytes.js';
 import { z } from 'zod';
 import { ShapeOp, Stroke } from '../api/contract.js';
 import type { CryptoProvider } from '../core/crypto-provider.js';
@@ -155,34 +156,17 @@ export function decodePayload(bytes: Uint8Array): AppPayload | null {
   }
 }
 
-function u64(w: DataView, at: number, n: number): void {
-  w.setUint32(at, Math.floor(n / 2 ** 32));
-  w.setUint32(at + 4, n >>> 0);
-}
-
 /** What the author signs: domain ‖ group (16) ‖ author (32) ‖ seq ‖ TEK version ‖ time ‖ ID (16) ‖ skip ‖ body. */
 export function signingBytes(group: string, m: Omit<SignedMessage, 'sig'>): Uint8Array {
   const body = new TextEncoder().encode(m.b);
-  const head = new Uint8Array(DOMAIN.length + 16 + 32 + 8 + 4 + 8 + 16 + 16);
-  const w = new DataView(head.buffer);
-  let o = 0;
-  head.set(DOMAIN, o);
-  o += DOMAIN.length;
-  head.set(Buffer.from(group, 'hex').subarray(0, 16), o);
-  o += 16;
-  head.set(Buffer.from(m.a, 'hex'), o);
-  o += 32;
-  u64(w, o, m.s);
-  w.setUint32(o + 8, m.k);
-  u64(w, o + 12, m.at);
-  o += 20;
-  head.set(Buffer.from(m.id, 'hex'), o);
-  o += 16;
-  u64(w, o, m.skip?.[0] ?? 0);
-  u64(w, o + 8, m.skip?.[1] ?? 0);
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head, 0);
-  out.set(body, head.length);
+  const { bytes: out, view: w, at } = signedHead(DOMAIN, group, m.a, 8 + 4 + 8 + 16 + 16 + body.length);
+  u64(w, at, m.s);
+  w.setUint32(at + 8, m.k);
+  u64(w, at + 12, m.at);
+  out.set(Buffer.from(m.id, 'hex'), at + 20);
+  u64(w, at + 36, m.skip?.[0] ?? 0);
+  u64(w, at + 44, m.skip?.[1] ?? 0);
+  out.set(body, at + 52);
   return out;
 }
 

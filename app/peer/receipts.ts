@@ -31,6 +31,7 @@
  *
  * Pure except `ReceiptClock`, which takes its timer functions injected.
  */
+import { signedHead, u64 } from './signed-bytes.js';
 import { z } from 'zod';
 import type { Delivery } from '../api/contract.js';
 import type { CryptoProvider } from '../core/crypto-provider.js';
@@ -65,25 +66,12 @@ export const Receipt = z
 export type Receipt = z.infer<typeof Receipt>;
 export type ReceiptEntry = [MemberKey, number, number];
 
-function u64(w: DataView, at: number, n: number): void {
-  w.setUint32(at, Math.floor(n / 2 ** 32));
-  w.setUint32(at + 4, n >>> 0);
-}
-
 /** What the member signs: domain ‖ group (16) ‖ signer (32) ‖ time (8) ‖ count (4) ‖ per entry author (32) ‖ lo (8) ‖ hi (8). */
 export function receiptSigningBytes(group: string, r: Omit<Receipt, 'sig'>): Uint8Array {
-  const out = new Uint8Array(DOMAIN.length + 16 + 32 + 8 + 4 + r.h.length * 48);
-  const w = new DataView(out.buffer);
-  let o = 0;
-  out.set(DOMAIN, o);
-  o += DOMAIN.length;
-  out.set(Buffer.from(group, 'hex').subarray(0, 16), o);
-  o += 16;
-  out.set(Buffer.from(r.a, 'hex'), o);
-  o += 32;
-  u64(w, o, r.at);
-  w.setUint32(o + 8, r.h.length);
-  o += 12;
+  const { bytes: out, view: w, at } = signedHead(DOMAIN, group, r.a, 8 + 4 + r.h.length * 48);
+  u64(w, at, r.at);
+  w.setUint32(at + 8, r.h.length);
+  let o = at + 12;
   for (const [author, lo, hi] of r.h) {
     out.set(Buffer.from(author, 'hex'), o);
     u64(w, o + 32, lo);
