@@ -13,9 +13,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { CHROMIUM, RESULTS, ROOT, prerequisites, startWebPeer, tempDir, type WebPeer } from './web-peers.js';
+import { RESULTS, ROOT, buildUiFresh, launchChromium, prerequisites, startWebPeer, tempDir, type WebPeer } from './web-peers.js';
 
 const missing = prerequisites();
 const WAIT = 180_000;
@@ -120,13 +120,9 @@ before(async () => {
   if (missing) return;
   mkdirSync(RESULTS, { recursive: true });
   dirs = tempDir('conclave-e2e-files-');
-  const { ensureBuilt } = await import('../../app/cli/web.js');
-  const { rmSync } = await import('node:fs');
-  rmSync(join(ROOT, 'dist', 'renderer'), { recursive: true, force: true });
-  await ensureBuilt(ROOT, () => undefined);
+  await buildUiFresh();
   for (const name of ['Alice', 'Bob', 'Carol', 'Dave']) peers.set(name, await startWebPeer(name, join(dirs.path, 'profiles')));
-  const flags = ['no-sandbox', 'disable-gpu', 'disable-background-networking', 'disable-component-update', 'disable-sync', 'no-first-run'].map((f) => `--${f}`);
-  context = await chromium.launchPersistentContext(join(dirs.path, 'chromium'), { executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 860 }, colorScheme: 'light', args: flags });
+  context = await launchChromium(dirs.path, { height: 860 });
 });
 
 after(async () => {

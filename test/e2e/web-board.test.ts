@@ -9,8 +9,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM, RESULTS, ROOT, prerequisites, startWebPeer, tempDir, type WebPeer } from './web-peers.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { RESULTS, ROOT, buildUiFresh, launchChromium, openPeerPages, prerequisites, startWebPeer, tempDir, type WebPeer } from './web-peers.js';
 
 const missing = prerequisites();
 const WAIT = 90_000;
@@ -40,25 +40,10 @@ before(async () => {
   mkdirSync(RESULTS, { recursive: true });
   mkdirSync(DOCS, { recursive: true });
   dirs = tempDir('conclave-e2e-board-');
-  const { ensureBuilt } = await import('../../app/cli/web.js');
-  const { rmSync } = await import('node:fs');
-  rmSync(join(ROOT, 'dist', 'renderer'), { recursive: true, force: true });
-  await ensureBuilt(ROOT, () => undefined);
+  await buildUiFresh();
   for (const name of ['Alice', 'Bob', 'Carol']) peers.push(await startWebPeer(name, join(dirs.path, 'profiles')));
-  context = await chromium.launchPersistentContext(join(dirs.path, 'chromium'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    acceptDownloads: true,
-    viewport: { width: 1280, height: 800 },
-    colorScheme: 'light',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  for (const peer of peers) {
-    const p = await context.newPage();
-    p.on('pageerror', (err) => console.error(`[${peer.name} page] ${err.message}`));
-    await p.goto(peer.url);
-    pages.set(peer.name, p);
-  }
+  context = await launchChromium(dirs.path, { acceptDownloads: true });
+  await openPeerPages(context, peers, pages);
 });
 
 after(async () => {

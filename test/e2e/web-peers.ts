@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 export const CHROMIUM = '/usr/bin/chromium';
@@ -68,4 +69,34 @@ export function prerequisites(): string | null {
   if (!existsSync(CHROMIUM)) return `Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
   if (!existsSync(PEER_ENTRY)) return `the headless peer (${PEER_ENTRY}) has not landed yet`;
   return null;
+}
+
+/** Builds the UI as it is in the tree now (the peers serve dist/renderer): never a stale bundle. */
+export async function buildUiFresh(): Promise<void> {
+  const { ensureBuilt } = await import('../../app/cli/web.js');
+  rmSync(join(ROOT, 'dist', 'renderer'), { recursive: true, force: true });
+  await ensureBuilt(ROOT, () => undefined);
+}
+
+/** Debian's Chromium, headless, with a profile of its own under `dir` (the same flags for every e2e test). */
+export async function launchChromium(dir: string, options: { height?: number; acceptDownloads?: boolean } = {}): Promise<BrowserContext> {
+  const flags = ['no-sandbox', 'disable-gpu', 'disable-background-networking', 'disable-component-update', 'disable-sync', 'no-first-run'].map((f) => `--${f}`);
+  return chromium.launchPersistentContext(join(dir, 'chromium'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    ...(options.acceptDownloads ? { acceptDownloads: true } : {}),
+    viewport: { width: 1280, height: options.height ?? 800 },
+    colorScheme: 'light',
+    args: flags,
+  });
+}
+
+/** One page per peer at its URL, its page errors on stderr. */
+export async function openPeerPages(context: BrowserContext, peers: readonly WebPeer[], pages: Map<string, Page>): Promise<void> {
+  for (const peer of peers) {
+    const p = await context.newPage();
+    p.on('pageerror', (err) => console.error(`[${peer.name} page] ${err.message}`));
+    await p.goto(peer.url);
+    pages.set(peer.name, p);
+  }
 }

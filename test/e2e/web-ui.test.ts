@@ -11,12 +11,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createConclaveNode } from '../../app/net/node.js';
 import { topicsOf } from '../../app/net/topics.js';
-import { CHROMIUM, RESULTS, ROOT, prerequisites, startWebPeer, tempDir, type WebPeer } from './web-peers.js';
+import { RESULTS, ROOT, buildUiFresh, launchChromium, openPeerPages, prerequisites, startWebPeer, tempDir, type WebPeer } from './web-peers.js';
 
 const missing = prerequisites();
 const WAIT = 90_000;
@@ -99,24 +99,10 @@ before(async () => {
   mkdirSync(DOCS, { recursive: true });
   dirs = tempDir('conclave-e2e-');
   // Test the UI as it is in the tree now: build it before the peers serve it.
-  const { ensureBuilt } = await import('../../app/cli/web.js');
-  const { rmSync } = await import('node:fs');
-  rmSync(join(ROOT, 'dist', 'renderer'), { recursive: true, force: true });
-  await ensureBuilt(ROOT, () => undefined);
+  await buildUiFresh();
   for (const name of ['Alice', 'Bob', 'Carol']) peers.push(await startWebPeer(name, join(dirs.path, 'profiles')));
-  context = await chromium.launchPersistentContext(join(dirs.path, 'chromium'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    colorScheme: 'light',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  for (const peer of peers) {
-    const p = await context.newPage();
-    p.on('pageerror', (err) => console.error(`[${peer.name} page] ${err.message}`));
-    await p.goto(peer.url);
-    pages.set(peer.name, p);
-  }
+  context = await launchChromium(dirs.path);
+  await openPeerPages(context, peers, pages);
 });
 
 after(async () => {
