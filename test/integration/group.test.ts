@@ -84,8 +84,10 @@ test('six peers: invites, chat, exclusion, kill -9 of the TEK holder, restart an
   for (const p of peers) await p.api.call('chat.send', { group, text: `hello from ${p.name}` });
   await everyoneSees(peers, group, round1, 'round 1');
   for (const p of peers) {
-    const seen = p.api.events.filter((e) => e.method === 'chat.message').map((e) => e.params.text);
-    for (const q of peers) if (q !== p) assert.ok(seen.includes(`hello from ${q.name}`), `${p.name} got an event for ${q.name}'s message`);
+    // An event follows the history record once its fsync is done (group commit): wait for it briefly.
+    const seen = () => p.api.events.filter((e) => e.method === 'chat.message').map((e) => e.params.text);
+    await until(`${p.name} to get an event for every message`, () => peers.every((q) => q === p || seen().includes(`hello from ${q.name}`)), 10_000).catch(() => undefined);
+    for (const q of peers) if (q !== p) assert.ok(seen().includes(`hello from ${q.name}`), `${p.name} got an event for ${q.name}'s message`);
   }
 
   // Exclusion: frank is excluded by bob; later messages never reach frank as text.
