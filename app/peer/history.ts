@@ -21,8 +21,8 @@
  *   live delivery, re-delivery, reconciliation and a re-shared board never show
  *   it twice; a second, different message under a held (author, number) is an
  *   equivocation and is not kept (the caller reports it).
- * - A message is appended to the log at once and its event reaches clients only
- *   once the record is fsynced (`profile.appendDurable`: group commit, one fsync
+ * - A message is appended to the log at once; its event reaches clients, and
+ *   `chatHistory` lists it, only once the record is fsynced (`profile.appendDurable`: group commit, one fsync
  *   shared by the messages kept together, run off the event loop): a message
  *   counts as delivered only once it is on disk. `durable()` resolves when every
  *   message kept so far is; a failed fsync shows nothing and is logged. Indexes
@@ -108,6 +108,8 @@ export class GroupHistory {
   private readonly fileBodies = new Map<string, HeldFile>();
   /** Set by files.ts: a file message was kept (live, caught up or replayed); `body.fid` is its handle. */
   onFile: ((file: FileBody, author: MemberKey, chunkFid: string) => void) | null = null;
+  /** Chat keys (sender, message ID) whose record is written but not yet fsynced: not listed until it is. */
+  private readonly notYetDurable = new Set<string>();
   /** The last message record's fsync (group commit resolves in append order). */
   private lastWrite: Promise<void> = Promise.resolve();
   /** What is on disk here, per author, for this member's receipts (receipts.ts). */
@@ -203,8 +205,11 @@ export class GroupHistory {
     if (!shown) return 'duplicate';
     const written = this.profile.appendDurable(this.group, 'history', { kind: 'msg', m, sender, name, receivedAt, ...(to ? { to } : {}) });
     this.lastWrite = written;
+    const chatKey = shown.kind === 'chat' ? `${sender}:${m.id}` : null;
+    if (chatKey) this.notYetDurable.add(chatKey);
     written.then(
       () => {
+        if (chatKey) this.notYetDurable.delete(chatKey);
         this.reporter.durable(m.a, m.s, m.skip);
         this.show(shown);
         this.onDurable?.();
@@ -343,9 +348,10 @@ export class GroupHistory {
     return this.held.get(author)?.has(seq) ?? false;
   }
 
-  /** The last `limit` messages, oldest first (by sentAt, then receivedAt, then ID). */
+  /** The last `limit` messages on disk here, oldest first (by sentAt, then receivedAt, then ID): as the client events show them. */
   chatHistory(limit: number): ChatMessage[] {
-    const all = [...this.chat.values()].map((m) => this.view(m)).sort((a, b) => a.sentAt - b.sentAt || a.receivedAt - b.receivedAt || (a.id < b.id ? -1 : 1));
+    const onDisk = this.notYetDurable.size === 0 ? [...this.chat.values()] : [...this.chat].filter(([key]) => !this.notYetDurable.has(key)).map(([, m]) => m);
+    const all = onDisk.map((m) => this.view(m)).sort((a, b) => a.sentAt - b.sentAt || a.receivedAt - b.receivedAt || (a.id < b.id ? -1 : 1));
     return all.slice(-limit);
   }
 

@@ -97,8 +97,10 @@ test('a message reaches clients only after its fsync; durable() waits for it', a
   assert.equal(h.keep(m, 'peer-a', 'A', 1001), 'kept');
   assert.equal(h.keep(m, 'peer-a', 'A', 1002), 'duplicate', 'indexed at once: a second copy meanwhile is a duplicate');
   assert.deepEqual(seen, [], 'not shown before the fsync');
+  assert.deepEqual(h.chatHistory(10), [], 'not listed before the fsync either');
   await h.durable();
   assert.deepEqual(seen, ['chat.message']);
+  assert.deepEqual(h.chatHistory(10).map((x) => x.text), ['x'], 'listed once on disk');
   profile.close();
   rmSync(dir, { recursive: true, force: true });
 });
