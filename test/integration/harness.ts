@@ -181,7 +181,7 @@ export async function startTestPeer(spec: PeerSpec): Promise<TestPeer> {
   if (spec.extraArgs) args.push(...spec.extraArgs);
   if (process.env.CONCLAVE_IT_VERBOSE) args.push('--verbose');
   const spawned = spawnConclave(args, spec.wrapper, spec.ownSession);
-  const ready = await until(`${spec.name} ready`, () => spawned.lines.find((l) => l.event === 'ready') ?? (spawned.proc.exitCode !== null ? Promise.reject(new Error(`${spec.name} exited: ${spawned.stderr.join(' | ')}`)) : undefined), 30_000);
+  const ready = await until(`${spec.name} ready`, () => spawned.lines.find((l) => l.event === 'ready') ?? (spawned.proc.exitCode !== null ? Promise.reject(new Error(`${spec.name} exited: ${spawned.stderr.join(' | ')}`)) : undefined), 60_000); // a loaded machine starts Node slowly
   const api = spec.noApi || spec.wrapper ? (null as unknown as ApiClient) : await ApiClient.connect(String(ready.api), String(ready.token));
   const peer: TestPeer = { name: spec.name, profile, spawned, api, peerId: String(ready.peerId) };
   if (spec.create) {
