@@ -481,6 +481,12 @@ export class GroupRuntime {
       const verdict = checkReceipt(ctx, payload.r, from);
       if (!verdict.ok) return this.refuse(from, verdict.reason, verdict.detail, at);
       this.history.confirmed(from, verdict.entries);
+      // A fellow member holds what this one lacks and no later message may show it: a gap.
+      const revealed = verdict.entries.filter(([author, , hi]) => this.history.hint(author, hi, at));
+      if (revealed.length > 0 && !this.feedingCatchUp) {
+        this.noteSync(at, `gap found: a receipt from ${from.slice(0, 12)} shows messages of ${revealed.length} author(s) after the last held here`);
+        this.onSyncNeeded?.('gap');
+      }
       return;
     }
     if (payload.t === 'msg') {

@@ -47,6 +47,10 @@ import { ChatAnnotations } from './chat-annotations.js';
 import { DeliveryLedger, ReceiptReporter, type ReceiptEntry } from './receipts.js';
 
 const SEQ_RESERVE = 64;
+/** How long a receipt's hint of missing messages stays a gap, how far past the last held it reaches, and for how many authors at once. */
+const HINT_MS = 30_000;
+const HINT_AHEAD = 10_000;
+const HINT_AUTHORS = 256;
 
 type HistoryRecord =
   | { kind: 'chat'; message: ChatMessage }
@@ -96,6 +100,12 @@ export class GroupHistory {
   private readonly bySeq = new Map<string, string>();
   private readonly held = new Map<MemberKey, SeqRanges>();
   private readonly skipped = new Map<MemberKey, SeqRanges>();
+  /**
+   * Per author, the highest number a fellow member's receipt says it holds on disk,
+   * beyond the last held here (`hint`): a gap no later message may ever show (the
+   * last messages before an author's crash or a partition). Until `until`.
+   */
+  private readonly hints = new Map<MemberKey, { hi: number; until: number }>();
   private reservedUpTo = 0;
   private nextOwn = 1;
   private skipNext: [number, number] | undefined;
@@ -328,11 +338,36 @@ export class GroupHistory {
     return out;
   }
 
-  /** Numbers missing between the first and the last held of each author, less those its author skipped. */
-  gaps(limitPerAuthor = 64): { author: MemberKey; missing: Range[] }[] {
+  /**
+   * A fellow member's receipt (verified) says it holds `author`'s numbers up to `hi`:
+   * true when that shows a gap not known before. Only for an author some of whose
+   * messages are held here (a member holds nothing from before its admission, so a
+   * receipt cannot tell it what it could never read) and never for this member.
+   * A hint widens the gaps for `HINT_MS` and reaches at most `HINT_AHEAD` numbers
+   * past the last held: a lying member costs bounded catch-up rounds, never more.
+   */
+  hint(author: MemberKey, hi: number, now: number): boolean {
+    const r = this.held.get(author);
+    if (author === this.self || !r || hi <= r.max) return false;
+    const upTo = Math.min(hi, r.max + HINT_AHEAD);
+    const prior = this.hints.get(author);
+    if (prior && prior.until > now && prior.hi >= upTo) return false;
+    if (!prior && this.hints.size >= HINT_AUTHORS) return false;
+    this.hints.set(author, { hi: upTo, until: now + HINT_MS });
+    return true;
+  }
+
+  /**
+   * Numbers missing between the first and the last held of each author (or the
+   * last a receipt named, `hint`, until it expires), less those its author skipped.
+   */
+  gaps(limitPerAuthor = 64, now = Date.now()): { author: MemberKey; missing: Range[] }[] {
     const out: { author: MemberKey; missing: Range[] }[] = [];
     for (const [author, r] of this.held) {
-      const missing = r.missing(r.max, this.skipped.get(author), limitPerAuthor + 1).filter(([, hi]) => hi >= r.min);
+      const hint = this.hints.get(author);
+      if (hint && (hint.until <= now || hint.hi <= r.max)) this.hints.delete(author);
+      const upTo = hint && hint.until > now ? Math.max(r.max, hint.hi) : r.max;
+      const missing = r.missing(upTo, this.skipped.get(author), limitPerAuthor + 1).filter(([, hi]) => hi >= r.min);
       const inside = missing.map(([lo, hi]): Range => [Math.max(lo, r.min), hi]).filter(([lo, hi]) => lo <= hi);
       if (inside.length > 0) out.push({ author, missing: inside.slice(0, limitPerAuthor) });
     }

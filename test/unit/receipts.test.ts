@@ -153,3 +153,30 @@ test('history: own messages carry their delivery; receipts raise it with chat.up
   assert.equal(h.reporter.pending, false);
   p.close();
 });
+
+test('history: a receipt naming messages past the last held opens a gap (bounded, expiring); nothing for this member or an author none of whose messages is held', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conclave-hint-'));
+  const p = Profile.open(dir);
+  const h = new GroupHistory(p, G, alice.key, sink());
+  const keep = (who: typeof bob, s: number, skip?: [number, number]) =>
+    h.keep(signMessage(G, who, { s, k: 1, at: 1000 + s, id: s.toString(16).padStart(32, who === bob ? 'b' : 'c'), ...(skip ? { skip } : {}) }, { t: 'chat', text: `m${s}`, name: 'x' }), 'peer', 'X', 2000 + s);
+  for (const s of [1, 2, 3]) keep(bob, s);
+  await h.durable();
+  const now = 10_000;
+  assert.deepEqual(h.gaps(64, now), [], 'no later message shows bob 4..6');
+  assert.equal(h.hint(bob.key, 6, now), true, 'a receipt from a fellow member shows them');
+  assert.deepEqual(h.gaps(64, now), [{ author: bob.key, missing: [[4, 6]] }]);
+  assert.equal(h.hint(bob.key, 5, now), false, 'a lower or equal claim adds nothing');
+  assert.equal(h.hint(alice.key, 9, now), false, "never about this member's own numbers");
+  assert.equal(h.hint(carol.key, 9, now), false, 'nor an author none of whose messages is held (all may predate the admission)');
+  assert.deepEqual(h.gaps(64, now + 30_001), [], 'a hint nobody fills expires');
+  assert.equal(h.hint(bob.key, 2 ** 40, now), true);
+  assert.equal(SeqRanges.count(h.gaps(64, now)[0]!.missing), 10_000, 'a lying receipt reaches at most 10,000 numbers past the last held');
+  // Filled: the gap closes.
+  keep(bob, 4);
+  keep(bob, 5);
+  keep(bob, 6, [5, 6]);
+  assert.equal(h.hint(bob.key, 6, now + 40_000), false, 'held now');
+  await h.durable();
+  p.close();
+});
