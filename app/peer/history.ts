@@ -70,11 +70,18 @@ function parseHistory(value: unknown): HistoryRecord | null {
   return null;
 }
 
-/** A file message as held: `body.fid` is its handle (author + file ID); `chunkFid` the file ID its author signed. */
+/**
+ * A file message as held: `body.fid` is its handle (author + file ID); `chunkFid` the file ID
+ * its author signed; `signed` the message as signed (re-shared with a newcomer as is);
+ * `deleted` (from `files()`): its author deleted it, so its chunks go too.
+ */
 export interface HeldFile {
   body: FileBody;
   author: MemberKey;
   chunkFid: string;
+  sender: string;
+  signed: SignedMessage;
+  deleted?: boolean;
 }
 
 /** A board entry as kept: with the message ID that carried it and, when signed, the signed message (re-shared as is). */
@@ -108,6 +115,8 @@ export class GroupHistory {
   private readonly fileBodies = new Map<string, HeldFile>();
   /** Set by files.ts: a file message was kept (live, caught up or replayed); `body.fid` is its handle. */
   onFile: ((file: FileBody, author: MemberKey, chunkFid: string) => void) | null = null;
+  /** Set by files.ts: file `handle`'s author deleted its message (a tombstone): its chunks go. */
+  onFileDeleted: ((handle: string) => void) | null = null;
   /** The last message record's fsync (group commit resolves in append order). */
   private lastWrite: Promise<void> = Promise.resolve();
   /** What is on disk here, per author, for this member's receipts (receipts.ts). */
@@ -253,12 +262,16 @@ export class GroupHistory {
       if (body.t === 'file') {
         const handle = fileHandle(m.a, body.fid);
         message.file = { id: handle, name: body.name, size: body.size, mime: body.mime, sha256: body.sha256, ...(body.thumb ? { thumb: body.thumb } : {}) };
-        const held: HeldFile = { body: { ...body, fid: handle }, author: m.a, chunkFid: body.fid };
+        const held: HeldFile = { body: { ...body, fid: handle }, author: m.a, chunkFid: body.fid, sender, signed: m };
         if (!this.fileBodies.has(handle)) this.fileBodies.set(handle, held);
-        this.onFile?.(held.body, m.a, body.fid);
       }
       this.chat.set(`${sender}:${m.id}`, message);
       this.notes.chat(sender, m.id, body.t === 'chat' ? body.re : undefined);
+      if (message.file) {
+        // Its author's delete may have come first: then the file is never fetched.
+        if (this.notes.view(message).deleted) this.onFileDeleted?.(message.file.id);
+        else this.onFile?.(this.fileBodies.get(message.file.id)!.body, m.a, (body as FileBody).fid);
+      }
       if (m.a === this.self && to) {
         this.ledger.sent(m.s, to);
         this.ownBySeq.set(m.s, `${sender}:${m.id}`);
@@ -274,6 +287,8 @@ export class GroupHistory {
     }
     if (body.t !== 'stroke') {
       const action = this.notes.act(sender, m.id, m.s, m.at, body);
+      const target = body.t === 'delete' ? this.chat.get(`${sender}:${body.target}`)?.file : undefined;
+      if (target) this.onFileDeleted?.(target.id);
       return action.ids.length > 0 ? { kind: 'update', ids: action.ids } : { kind: 'none', notAuthor: action.notAuthor };
     }
     const stroke: BoardStroke = { group: this.group, sender, stroke: body.stroke, sentAt: m.at };
@@ -378,9 +393,21 @@ export class GroupHistory {
     return m ? this.view(m) : null;
   }
 
-  /** Every file message held: its body (with the content key; `fid`: its handle) and author (files.ts). */
+  /** Every file message held: its body (with the content key; `fid`: its handle), author, and whether deleted (files.ts). */
   files(): HeldFile[] {
-    return [...this.fileBodies.values()];
+    return [...this.fileBodies.values()].map((f) => (this.fileDeleted(f) ? { ...f, deleted: true } : f));
+  }
+
+  /** The newest `limit` file messages not deleted, oldest first, as their authors signed them (board-share.ts). */
+  shareableFiles(limit: number): SignedMessage[] {
+    const live = [...this.fileBodies.values()].filter((f) => !this.fileDeleted(f)).map((f) => f.signed);
+    live.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
+    return live.slice(-limit);
+  }
+
+  private fileDeleted(f: HeldFile): boolean {
+    const message = this.chat.get(`${f.sender}:${f.signed.id}`);
+    return message !== undefined && this.notes.view(message).deleted === true;
   }
 
   /** Messages from others received after `lastReadAt`. */
