@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { inkPath } from '../../renderer/src/ink.js';
-import { boardBounds, boardSvg, hits, normal, objectBox, objectNodes, topAt, wrap, NOTE_FILL } from '../../renderer/src/board-draw.js';
+import { boardBounds, boardSvg, fillFor, hits, isFilled, normal, objectBox, objectNodes, topAt, wrap, NOTE_FILL } from '../../renderer/src/board-draw.js';
 import type { BoardObject } from '../../app/api/board-model.js';
 
 type P = { x: number; y: number };
@@ -159,4 +159,19 @@ test('wrap: no line longer than its width unless one word is; no word lost', () 
       assert.equal(lines.join(' ').split(' ').filter(Boolean).join(' '), words.join(' '));
     }),
   );
+});
+
+test('fill: the current colour for shapes, a pale tint of it for notes (readable text); a note’s default yellow is not a fill', () => {
+  assert.equal(fillFor('rect', '#e11d48'), '#e11d48');
+  assert.equal(fillFor('ellipse', '#16a34a'), '#16a34a');
+  const tint = fillFor('note', '#1f2937');
+  assert.match(tint, /^#[0-9a-f]{6}$/);
+  const lum = (hex: string) => [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).reduce((a, b) => a + b, 0) / 3;
+  assert.ok(lum(tint) > 180, `a note filled from a dark colour stays light (${tint})`);
+  assert.equal(fillFor('note', '#ffffff'), '#ffffff');
+  assert.equal(isFilled(obj('note', 0, 0, 1, 1, { fill: NOTE_FILL })), false);
+  assert.equal(isFilled(obj('note', 0, 0, 1, 1, { fill: tint })), true);
+  assert.equal(isFilled(obj('rect', 0, 0, 1, 1)), false);
+  assert.equal(isFilled(obj('rect', 0, 0, 1, 1, { fill: '#e11d48' })), true);
+  assert.equal(isFilled(obj('arrow', 0, 0, 1, 1, { fill: '#e11d48' })), false, 'arrows are never filled');
 });
