@@ -507,7 +507,7 @@ export class GroupRuntime {
   }
 
   private keepReceived(m: SignedMessage, from: MemberKey, name: string, at: number): void {
-    const lastHeld = this.history.lastOf(m.a);
+    const lastHeld = this.history.lastReadableOf(m.a); // re-shared numbers from before this member's admission open no gap
     const result = this.history.keep(m, this.host.peerIdOf(m.a), name, at);
     if (result === 'equivocation') return this.refuse(from, 'invalid', `a second message under ${m.a.slice(0, 12)}'s number ${m.s}`, at);
     if (result === 'not-author') this.refuse(from, 'invalid', `${m.a.slice(0, 12)} edits or deletes a message it did not write (held for numbering, not applied)`, at);

@@ -103,6 +103,12 @@ export class GroupHistory {
   private readonly bySeq = new Map<string, string>();
   private readonly held = new Map<MemberKey, SeqRanges>();
   private readonly skipped = new Map<MemberKey, SeqRanges>();
+  /**
+   * Per author, its lowest number held that was signed under a TEK this member can
+   * read (≥ `readableFrom`). Numbers below it are from before this member's
+   * admission (a re-shared stroke or file message): never a gap to close.
+   */
+  private readonly readableMin = new Map<MemberKey, number>();
   private reservedUpTo = 0;
   private nextOwn = 1;
   private skipNext: [number, number] | undefined;
@@ -250,6 +256,7 @@ export class GroupHistory {
     let held = this.held.get(m.a);
     if (!held) this.held.set(m.a, (held = new SeqRanges()));
     held.add(m.s);
+    if (m.k >= (this.joinedTekVersion ?? 0) && m.s < (this.readableMin.get(m.a) ?? Infinity)) this.readableMin.set(m.a, m.s);
     if (m.skip) {
       let skipped = this.skipped.get(m.a);
       if (!skipped) this.skipped.set(m.a, (skipped = new SeqRanges()));
@@ -338,12 +345,19 @@ export class GroupHistory {
     return out;
   }
 
-  /** Numbers missing between the first and the last held of each author, less those its author skipped. */
+  /**
+   * Numbers missing between the first readable and the last held of each author,
+   * less those its author skipped (numbers before this member's admission that a
+   * re-share brought are not the start: the ones between can never be read here).
+   */
   gaps(limitPerAuthor = 64): { author: MemberKey; missing: Range[] }[] {
     const out: { author: MemberKey; missing: Range[] }[] = [];
     for (const [author, r] of this.held) {
-      const missing = r.missing(r.max, this.skipped.get(author), limitPerAuthor + 1).filter(([, hi]) => hi >= r.min);
-      const inside = missing.map(([lo, hi]): Range => [Math.max(lo, r.min), hi]).filter(([lo, hi]) => lo <= hi);
+      const min = this.readableMin.get(author);
+      if (min === undefined) continue;
+      const notExpected = SeqRanges.of(this.skipped.get(author)?.list() ?? []);
+      if (min > 1) notExpected.addRange(1, min - 1);
+      const inside = r.missing(r.max, notExpected, limitPerAuthor);
       if (inside.length > 0) out.push({ author, missing: inside.slice(0, limitPerAuthor) });
     }
     return out;
@@ -352,6 +366,11 @@ export class GroupHistory {
   /** The last number held of `author` (0: none). */
   lastOf(author: MemberKey): number {
     return this.held.get(author)?.max ?? 0;
+  }
+
+  /** The last number held of `author`, 0 while every one held is from before this member's admission (re-shared). */
+  lastReadableOf(author: MemberKey): number {
+    return this.readableMin.has(author) ? this.lastOf(author) : 0;
   }
 
   has(author: MemberKey, seq: number): boolean {

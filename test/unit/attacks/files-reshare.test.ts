@@ -116,3 +116,21 @@ test('the sharer offers its newest 50 file messages, never one deleted by its au
   assert.ok(shared.every((m, i) => m.sig === sent[9 + i]!.sig), 'as their author signed them');
   profile.close();
 });
+
+test('re-shared messages from before the admission open no gap: reconciliation does not chase numbers this member can never read', () => {
+  const profile = Profile.open(mkdtempSync(join(tmpdir(), 'conclave-fshare-gap-')));
+  const history = new GroupHistory(profile, G, bob.key, { emit: () => undefined });
+  history.joinedTek(5);
+  const at = (s: number, k: number, body: Body) => signMessage(G, alice, { s, k, at: 1000 + s, id: s.toString(16).padStart(32, '0') }, body);
+  // Re-shared: alice's files 3 and 9, signed under TEK 1 and 2, before bob's admission (TEK 5).
+  history.keep(at(3, 1, file('3')), 'peer-alice', 'Alice', 1);
+  history.keep(at(9, 2, file('9')), 'peer-alice', 'Alice', 1);
+  assert.deepEqual(history.gaps(), [], 'only old numbers held: nothing to chase');
+  assert.equal(history.lastReadableOf(alice.key), 0, 'the next live message opens no gap either');
+  // Live: 40 and 43, under TEK 5: 41–42 are a real gap; 1–39 are not.
+  history.keep(at(40, 5, { t: 'chat', text: 'hi', name: 'Alice' }), 'peer-alice', 'Alice', 2);
+  history.keep(at(43, 5, { t: 'chat', text: 'again', name: 'Alice' }), 'peer-alice', 'Alice', 3);
+  assert.deepEqual(history.gaps(), [{ author: alice.key, missing: [[41, 42]] }]);
+  assert.equal(history.lastReadableOf(alice.key), 43);
+  profile.close();
+});
