@@ -8,7 +8,8 @@
  * The rules, in order (the first that fails is the refusal's reason):
  * 1. carried by its author: a `msg` payload's author is the engine-authenticated
  *    sender of the packet (gossipsub's signer, or the sender the engine checked
- *    against the packet header); a board re-share may carry others' strokes;
+ *    against the packet header); a board re-share may carry others' strokes, a
+ *    file re-share others' file messages;
  * 2. the author is in the roster as a member or a leaver (never excluded, never
  *    unknown: `not-member`);
  * 3. the signature verifies against the author's member key (its Ed25519
@@ -21,7 +22,8 @@
  *    (`invalid`): a message dated in the future is refused, not shown first
  *    forever; it also bounds how far a board `clear` reaches (a clear covers
  *    no version dated after it, app/api/board-model.ts rule 5).
- * 6. a board re-share carries strokes and object versions only (`invalid`).
+ * 6. a board re-share carries strokes and object versions only, a file re-share
+ *    file messages only (`invalid`): chat is never re-shared.
  */
 import type { CryptoProvider } from '../core/crypto-provider.js';
 import type { MemberKey, RejectReason } from '../core/types.js';
@@ -39,8 +41,8 @@ export interface AuthorshipContext {
 
 export type AuthorshipVerdict = { ok: true; body: ReceivedBody } | { ok: false; reason: RejectReason; detail: string };
 
-export function checkAuthorship(ctx: AuthorshipContext, m: SignedMessage, carrier: { from: MemberKey; tekVersion: number; boardShare: boolean }): AuthorshipVerdict {
-  if (!carrier.boardShare && m.a !== carrier.from) return { ok: false, reason: 'invalid', detail: `message signed by ${m.a.slice(0, 12)} carried as its own by another member` };
+export function checkAuthorship(ctx: AuthorshipContext, m: SignedMessage, carrier: { from: MemberKey; tekVersion: number; boardShare: boolean; fileShare?: boolean }): AuthorshipVerdict {
+  if (!carrier.boardShare && !carrier.fileShare && m.a !== carrier.from) return { ok: false, reason: 'invalid', detail: `message signed by ${m.a.slice(0, 12)} carried as its own by another member` };
   const state = ctx.rosterState(m.a);
   if (state !== 'member' && state !== 'left') return { ok: false, reason: 'not-member', detail: `author ${m.a.slice(0, 12)} is ${state ?? 'not in the roster'}` };
   const verified = verifyMessage(ctx.crypto, ctx.group, m);
@@ -48,5 +50,6 @@ export function checkAuthorship(ctx: AuthorshipContext, m: SignedMessage, carrie
   if (m.k > carrier.tekVersion) return { ok: false, reason: 'invalid', detail: `signed under TEK version ${m.k}, above the packet's ${carrier.tekVersion}` };
   if (m.at > ctx.now + MAX_FUTURE_MS) return { ok: false, reason: 'invalid', detail: `dated ${Math.round((m.at - ctx.now) / 1000)} s in the future` };
   if (carrier.boardShare && verified.body.t !== 'stroke' && verified.body.t !== 'shape') return { ok: false, reason: 'invalid', detail: 'a board re-share carries strokes and object versions only' };
+  if (carrier.fileShare && verified.body.t !== 'file') return { ok: false, reason: 'invalid', detail: 'a file re-share carries file messages only' };
   return verified;
 }

@@ -1,11 +1,15 @@
 /**
  * @module peer/board-share
- * Re-sharing the whiteboard with a newcomer. A newcomer cannot read traffic from
- * before its admission (the TEK revision steps on every join, 003 [0070]), yet it
- * should see the current board. The member that admitted it re-shares the
- * strokes now on the board, under the current key, in chunks that fit one
- * payload (`board` payloads; their strokes keep their authors and IDs). Chat
- * history is not re-shared.
+ * Re-sharing the whiteboard and the latest files with a newcomer. A newcomer
+ * cannot read traffic from before its admission (the TEK revision steps on every
+ * join, 003 [0070]), yet it should see the current board and the pictures and
+ * files shared before it came (issue 18 §1). The member that admitted it
+ * re-shares the strokes now on the board, then the group's newest
+ * FILE_SHARE_MAX file messages not deleted by their authors, under the current
+ * key, in chunks that fit one payload (`board` and `files` payloads; their
+ * messages keep their authors and IDs). Chat text is not re-shared. A file
+ * message carries its content key, so the newcomer can then fetch and open its
+ * chunks from any current member (files.ts serves current members).
  *
  * When: the TEK's holder stepped the revision while granting, so it shares
  * 1.5 s after the admission; any other admitter waits for the holder's step to
@@ -13,8 +17,9 @@
  * admission: after a fixed 1.5 s it shared the board under the old revision
  * whenever the step took longer (a busy machine).
  *
- * Each stroke goes out as its author signed it (payload.ts): the receiver checks
- * every author's signature, so the sharer cannot add, alter or re-date a stroke.
+ * Each stroke and file message goes out as its author signed it (payload.ts):
+ * the receiver checks every author's signature, so the sharer cannot add, alter
+ * or re-date one (nor change a file's key, ID or hashes).
  * Strokes kept unsigned (profiles older than signing) are not re-shared. What is
  * shared is the board's support (app/api/board-model.ts `boardSupport`): every
  * counting version of every object on the board, so the newcomer computes the
@@ -30,9 +35,9 @@
  * Invariants:
  * - One share timer per group; a later admission restarts the 6 s bound.
  * - Nothing is shared by a member that is not (or no longer) a current member,
- *   or once the group is stopped; a stroke too large for one chunk is skipped.
+ *   or once the group is stopped; an item too large for one chunk is skipped.
  */
-import { encodePayload, type SignedMessage } from './payload.js';
+import { encodePayload, FILE_SHARE_MAX, type SignedMessage } from './payload.js';
 import type { KeptStroke } from './history.js';
 import type { MemberKey } from '../core/types.js';
 
@@ -46,6 +51,8 @@ export interface BoardShareHost {
   /** True while this member may publish in the group (a current member, not stopped). */
   canShare(): boolean;
   strokes(): KeptStroke[];
+  /** The newest file messages not deleted (at most FILE_SHARE_MAX), oldest first, as signed. */
+  files?(): SignedMessage[];
   /** Publishes one re-share payload on the group's data topic, kept for catch-up only for `newcomers`. */
   send(payload: Uint8Array, newcomers: MemberKey[]): void;
   log(line: string): void;
@@ -89,23 +96,29 @@ export class BoardShare {
     const newcomers = this.newcomers;
     this.newcomers = [];
     if (!this.host.canShare()) return;
-    const items = this.host.strokes().flatMap((s) => (s.signed ? [s.signed] : []));
+    this.sendChunked('board', this.host.strokes().flatMap((s) => (s.signed ? [s.signed] : [])), newcomers);
+    this.sendChunked('files', (this.host.files?.() ?? []).slice(-FILE_SHARE_MAX), newcomers);
+  }
+
+  /** `items` in payloads of at most BOARD_CHUNK_BYTES (and FILE_SHARE_MAX files) each. */
+  private sendChunked(t: 'board' | 'files', items: SignedMessage[], newcomers: MemberKey[]): void {
+    const maxItems = t === 'files' ? FILE_SHARE_MAX : Infinity;
     let chunk: SignedMessage[] = [];
     let size = 0;
     const flush = (): void => {
       if (chunk.length === 0) return;
       try {
-        this.host.send(encodePayload({ v: 2, t: 'board', items: chunk }), newcomers);
+        this.host.send(encodePayload({ v: 2, t, items: chunk }), newcomers);
       } catch (err) {
-        this.host.log(`board not re-shared: ${err instanceof Error ? err.message : 'error'}`);
+        this.host.log(`${t} not re-shared: ${err instanceof Error ? err.message : 'error'}`);
       }
       chunk = [];
       size = 0;
     };
     for (const item of items) {
-      const bytes = JSON.stringify(item).length + 1;
-      if (bytes > BOARD_CHUNK_BYTES) continue; // a single stroke too large to re-share
-      if (size + bytes > BOARD_CHUNK_BYTES) flush();
+      const bytes = Buffer.byteLength(JSON.stringify(item)) + 1;
+      if (bytes > BOARD_CHUNK_BYTES) continue; // a single item too large to re-share
+      if (size + bytes > BOARD_CHUNK_BYTES || chunk.length >= maxItems) flush();
       chunk.push(item);
       size += bytes;
     }

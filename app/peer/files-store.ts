@@ -14,6 +14,8 @@
  *   author signed (`scan`); a torn or never-written slot is simply missing, and
  *   is fetched again (resumable without a journal).
  * - Nothing here is in the clear: a chunk is written sealed, read sealed.
+ * - Removed with its message: `remove` when its author deletes the file message,
+ *   `removeAll` when this member leaves the group or is excluded (files.ts).
  */
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -87,5 +89,10 @@ export class FileStore {
   remove(fid: string): void {
     rmSync(this.path(fid, 'enc'), { force: true });
     rmSync(this.path(fid, 'done'), { force: true });
+  }
+
+  /** Every file of the group (this member left it or was excluded). */
+  removeAll(): void {
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -22,6 +22,12 @@
  *   window, requests served at once; refusals are typed.
  * - Resumable: a tick every second retries what is missing from whoever holds
  *   it; after a restart the held chunks are found again by hash (store `scan`).
+ * - Never kept longer than its message: a file whose author deleted its message
+ *   (a tombstone, live or found at start) loses its chunks and is no longer
+ *   served; a group this member left or was excluded from loses all its files
+ *   (the tick finds it; its history stays as it is).
+ * - A newcomer gets the latest file messages re-shared by its admitter
+ *   (board-share.ts) and fetches their chunks like any member.
  * - A file over this device's size limit is never fetched (`failed`, with why).
  * - An upload from a client is sealed chunk by chunk as its bytes arrive (one
  *   chunk in memory at a time); the file message goes out only once every chunk
@@ -100,6 +106,8 @@ class Budget {
 export class Files {
   private readonly transfers = new Map<string, Transfer>();
   private readonly hooked = new WeakSet<GroupRuntime>();
+  /** Groups this member left or was excluded from whose files are gone. */
+  private readonly dropped = new Set<string>();
   private readonly budget = new Budget();
   private serving = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -141,12 +149,41 @@ export class Files {
     if (this.hooked.has(rt)) return;
     this.hooked.add(rt);
     rt.held.onFile = (body, _author, chunkFid) => this.offer(rt.group, body, chunkFid);
-    for (const { body, chunkFid } of rt.held.files()) this.offer(rt.group, body, chunkFid);
+    rt.held.onFileDeleted = (handle) => this.forget(rt.group, handle);
+    for (const { body, chunkFid, deleted } of rt.held.files()) {
+      if (deleted) this.forget(rt.group, body.fid);
+      else this.offer(rt.group, body, chunkFid);
+    }
+  }
+
+  /** File `handle`'s author deleted it: its chunks go, and it is no longer fetched or served. */
+  private forget(group: string, handle: string): void {
+    const t = this.transfers.get(`${group}:${handle}`);
+    if (t) t.state = 'failed'; // a fetch in flight stores nothing more (see fetch)
+    this.transfers.delete(`${group}:${handle}`);
+    this.store(group).remove(handle);
+  }
+
+  /** This member left `group` or was excluded: every file of it goes from this device. */
+  private dropGroup(group: string): void {
+    if (this.dropped.has(group)) return;
+    this.dropped.add(group);
+    for (const [id, t] of this.transfers) {
+      if (t.group !== group) continue;
+      t.state = 'failed';
+      this.transfers.delete(id);
+    }
+    this.store(group).removeAll();
+    this.ctx.log(`group ${group.slice(0, 8)}: left or excluded; its files are deleted from this device`);
   }
 
   private tick(): void {
     if (this.ctx.stopped()) return;
-    for (const rt of this.ctx.groups.values()) this.attach(rt);
+    for (const rt of this.ctx.groups.values()) {
+      const state = rt.engine.state();
+      if (state === 'left' || state === 'excluded') this.dropGroup(rt.group);
+      else this.attach(rt);
+    }
     for (const t of this.transfers.values()) if (t.state === 'fetching') this.pump(t);
     this.uploads.expire(Date.now());
   }
@@ -230,6 +267,7 @@ export class Files {
       return;
     }
     if (header.data.missing.length > 0) t.lacking.set(peer, Date.now() + B.lackRetryMs);
+    if (this.transfers.get(`${t.group}:${t.body.fid}`) !== t) return; // deleted or dropped meanwhile
     const store = this.store(t.group);
     for (const frame of frames.slice(1)) {
       const chunk = parseChunkFrame(frame, t.body, t.hashes, chunks, sha256);

@@ -6,7 +6,7 @@
  * the group keeps and what clients see. What it keeps lives beside it:
  * `history.ts` (chat and board), `traffic.ts` (kept ciphertexts for catch-up,
  * issue 5 §7), `state-file.ts` (when the state is saved), `board-share.ts` (the
- * board for a newcomer) and `admission.ts` (who gets in, seed 001).
+ * board and the latest file messages for a newcomer) and `admission.ts` (who gets in, seed 001).
  *
  * Invariants:
  * - The engine sees only authenticated senders: the caller passes gossipsub's
@@ -40,7 +40,7 @@ import { LocalProtocolError } from '../core/errors.js';
 import type { BoardEntry, BoardStroke, ChatMessage, ShapeOp, Stroke } from '../api/contract.js';
 import type { EventSink } from '../api/handler.js';
 import type { GroupRecord, Profile } from '../store/profile.js';
-import { decodePayload, encodePayload, MAX_BODY_CHARS, signMessage, type ChatAction, type Body, type FileBody, type SignedMessage } from './payload.js';
+import { decodePayload, encodePayload, FILE_SHARE_MAX, MAX_BODY_CHARS, signMessage, type ChatAction, type Body, type FileBody, type SignedMessage } from './payload.js';
 import { checkAuthorship, type AuthorshipContext } from './authorship.js';
 import { admit } from './admission.js';
 import { BoardShare } from './board-share.js';
@@ -157,6 +157,7 @@ export class GroupRuntime {
       now: () => host.now(),
       canShare: () => !this.stopped && this.engine.state() === 'member',
       strokes: () => this.history.boardStrokes(),
+      files: () => this.history.shareableFiles(FILE_SHARE_MAX),
       // Kept for catch-up only for the newcomers (traffic.ts): no other asker can use it.
       send: (payload, newcomers) => this.sendPayload(payload, host.now(), { a: host.selfKey, s: 0, k: this.engine.tekInfo()?.version ?? 0, for: newcomers }),
       log: (line) => host.log(`group ${this.group.slice(0, 8)}: ${line}`),
@@ -497,11 +498,12 @@ export class GroupRuntime {
       this.received = { from, tag: { a: payload.m.a, s: payload.m.s, k: tekVersion } };
       return;
     }
-    // A member re-shared the board for a newcomer: each stroke as its author signed it.
+    // A member re-shared the board or the latest files for a newcomer: each item as its author signed it.
+    const files = payload.t === 'files';
     for (const m of payload.items) {
-      const verdict = checkAuthorship(ctx, m, { from, tekVersion, boardShare: true });
+      const verdict = checkAuthorship(ctx, m, { from, tekVersion, boardShare: !files, fileShare: files });
       if (!verdict.ok) {
-        this.refuse(from, verdict.reason, `re-shared stroke: ${verdict.detail}`, at);
+        this.refuse(from, verdict.reason, `re-shared ${files ? 'file message' : 'stroke'}: ${verdict.detail}`, at);
         continue;
       }
       this.keepReceived(m, from, roster.get(m.a)?.name ?? '', at);
@@ -511,7 +513,7 @@ export class GroupRuntime {
   }
 
   private keepReceived(m: SignedMessage, from: MemberKey, name: string, at: number): void {
-    const lastHeld = this.history.lastOf(m.a);
+    const lastHeld = this.history.lastReadableOf(m.a); // re-shared numbers from before this member's admission open no gap
     const result = this.history.keep(m, this.host.peerIdOf(m.a), name, at);
     if (result === 'equivocation') return this.refuse(from, 'invalid', `a second message under ${m.a.slice(0, 12)}'s number ${m.s}`, at);
     if (result === 'not-author') this.refuse(from, 'invalid', `${m.a.slice(0, 12)} edits or deletes a message it did not write (held for numbering, not applied)`, at);

@@ -74,11 +74,18 @@ function parseHistory(value: unknown): HistoryRecord | null {
   return null;
 }
 
-/** A file message as held: `body.fid` is its handle (author + file ID); `chunkFid` the file ID its author signed. */
+/**
+ * A file message as held: `body.fid` is its handle (author + file ID); `chunkFid` the file ID
+ * its author signed; `signed` the message as signed (re-shared with a newcomer as is);
+ * `deleted` (from `files()`): its author deleted it, so its chunks go too.
+ */
 export interface HeldFile {
   body: FileBody;
   author: MemberKey;
   chunkFid: string;
+  sender: string;
+  signed: SignedMessage;
+  deleted?: boolean;
 }
 
 /** A board entry as kept: with the message ID that carried it and, when signed, the signed message (re-shared as is). */
@@ -106,6 +113,12 @@ export class GroupHistory {
    * last messages before an author's crash or a partition). Until `until`.
    */
   private readonly hints = new Map<MemberKey, { hi: number; until: number }>();
+  /**
+   * Per author, its lowest number held that was signed under a TEK this member can
+   * read (≥ `readableFrom`). Numbers below it are from before this member's
+   * admission (a re-shared stroke or file message): never a gap to close.
+   */
+  private readonly readableMin = new Map<MemberKey, number>();
   private reservedUpTo = 0;
   private nextOwn = 1;
   private skipNext: [number, number] | undefined;
@@ -120,6 +133,8 @@ export class GroupHistory {
   onFile: ((file: FileBody, author: MemberKey, chunkFid: string) => void) | null = null;
   /** Chat keys (sender, message ID) whose record is written but not yet fsynced: not listed until it is. */
   private readonly notYetDurable = new Set<string>();
+  /** Set by files.ts: file `handle`'s author deleted its message (a tombstone): its chunks go. */
+  onFileDeleted: ((handle: string) => void) | null = null;
   /** The last message record's fsync (group commit resolves in append order). */
   private lastWrite: Promise<void> = Promise.resolve();
   /** What is on disk here, per author, for this member's receipts (receipts.ts). */
@@ -256,6 +271,7 @@ export class GroupHistory {
     let held = this.held.get(m.a);
     if (!held) this.held.set(m.a, (held = new SeqRanges()));
     held.add(m.s);
+    if (m.k >= (this.joinedTekVersion ?? 0) && m.s < (this.readableMin.get(m.a) ?? Infinity)) this.readableMin.set(m.a, m.s);
     if (m.skip) {
       let skipped = this.skipped.get(m.a);
       if (!skipped) this.skipped.set(m.a, (skipped = new SeqRanges()));
@@ -268,12 +284,16 @@ export class GroupHistory {
       if (body.t === 'file') {
         const handle = fileHandle(m.a, body.fid);
         message.file = { id: handle, name: body.name, size: body.size, mime: body.mime, sha256: body.sha256, ...(body.thumb ? { thumb: body.thumb } : {}) };
-        const held: HeldFile = { body: { ...body, fid: handle }, author: m.a, chunkFid: body.fid };
+        const held: HeldFile = { body: { ...body, fid: handle }, author: m.a, chunkFid: body.fid, sender, signed: m };
         if (!this.fileBodies.has(handle)) this.fileBodies.set(handle, held);
-        this.onFile?.(held.body, m.a, body.fid);
       }
       this.chat.set(`${sender}:${m.id}`, message);
       this.notes.chat(sender, m.id, body.t === 'chat' ? body.re : undefined);
+      if (message.file) {
+        // Its author's delete may have come first: then the file is never fetched.
+        if (this.notes.view(message).deleted) this.onFileDeleted?.(message.file.id);
+        else this.onFile?.(this.fileBodies.get(message.file.id)!.body, m.a, (body as FileBody).fid);
+      }
       if (m.a === this.self && to) {
         this.ledger.sent(m.s, to);
         this.ownBySeq.set(m.s, `${sender}:${m.id}`);
@@ -289,6 +309,8 @@ export class GroupHistory {
     }
     if (body.t !== 'stroke') {
       const action = this.notes.act(sender, m.id, m.s, m.at, body);
+      const target = body.t === 'delete' ? this.chat.get(`${sender}:${body.target}`)?.file : undefined;
+      if (target) this.onFileDeleted?.(target.id);
       return action.ids.length > 0 ? { kind: 'update', ids: action.ids } : { kind: 'none', notAuthor: action.notAuthor };
     }
     const stroke: BoardStroke = { group: this.group, sender, stroke: body.stroke, sentAt: m.at };
@@ -341,14 +363,15 @@ export class GroupHistory {
   /**
    * A fellow member's receipt (verified) says it holds `author`'s numbers up to `hi`:
    * true when that shows a gap not known before. Only for an author some of whose
-   * messages are held here (a member holds nothing from before its admission, so a
-   * receipt cannot tell it what it could never read) and never for this member.
-   * A hint widens the gaps for `HINT_MS` and reaches at most `HINT_AHEAD` numbers
-   * past the last held: a lying member costs bounded catch-up rounds, never more.
+   * messages readable here are held (a member holds nothing from before its
+   * admission, so a receipt cannot tell it what it could never read) and never for
+   * this member. A hint widens the gaps for `HINT_MS` and reaches at most
+   * `HINT_AHEAD` numbers past the last held: a lying member costs bounded
+   * catch-up rounds, never more.
    */
   hint(author: MemberKey, hi: number, now: number): boolean {
     const r = this.held.get(author);
-    if (author === this.self || !r || hi <= r.max) return false;
+    if (author === this.self || !r || !this.readableMin.has(author) || hi <= r.max) return false;
     const upTo = Math.min(hi, r.max + HINT_AHEAD);
     const prior = this.hints.get(author);
     if (prior && prior.until > now && prior.hi >= upTo) return false;
@@ -358,17 +381,22 @@ export class GroupHistory {
   }
 
   /**
-   * Numbers missing between the first and the last held of each author (or the
-   * last a receipt named, `hint`, until it expires), less those its author skipped.
+   * Numbers missing between the first readable and the last held of each author
+   * (or the last a receipt named, `hint`, until it expires), less those its author
+   * skipped (numbers before this member's admission that a re-share brought are
+   * not the start: the ones between can never be read here).
    */
   gaps(limitPerAuthor = 64, now = Date.now()): { author: MemberKey; missing: Range[] }[] {
     const out: { author: MemberKey; missing: Range[] }[] = [];
     for (const [author, r] of this.held) {
+      const min = this.readableMin.get(author);
+      if (min === undefined) continue;
       const hint = this.hints.get(author);
       if (hint && (hint.until <= now || hint.hi <= r.max)) this.hints.delete(author);
       const upTo = hint && hint.until > now ? Math.max(r.max, hint.hi) : r.max;
-      const missing = r.missing(upTo, this.skipped.get(author), limitPerAuthor + 1).filter(([, hi]) => hi >= r.min);
-      const inside = missing.map(([lo, hi]): Range => [Math.max(lo, r.min), hi]).filter(([lo, hi]) => lo <= hi);
+      const notExpected = SeqRanges.of(this.skipped.get(author)?.list() ?? []);
+      if (min > 1) notExpected.addRange(1, min - 1);
+      const inside = r.missing(upTo, notExpected, limitPerAuthor);
       if (inside.length > 0) out.push({ author, missing: inside.slice(0, limitPerAuthor) });
     }
     return out;
@@ -377,6 +405,11 @@ export class GroupHistory {
   /** The last number held of `author` (0: none). */
   lastOf(author: MemberKey): number {
     return this.held.get(author)?.max ?? 0;
+  }
+
+  /** The last number held of `author`, 0 while every one held is from before this member's admission (re-shared). */
+  lastReadableOf(author: MemberKey): number {
+    return this.readableMin.has(author) ? this.lastOf(author) : 0;
   }
 
   has(author: MemberKey, seq: number): boolean {
@@ -419,9 +452,21 @@ export class GroupHistory {
     return m ? this.view(m) : null;
   }
 
-  /** Every file message held: its body (with the content key; `fid`: its handle) and author (files.ts). */
+  /** Every file message held: its body (with the content key; `fid`: its handle), author, and whether deleted (files.ts). */
   files(): HeldFile[] {
-    return [...this.fileBodies.values()];
+    return [...this.fileBodies.values()].map((f) => (this.fileDeleted(f) ? { ...f, deleted: true } : f));
+  }
+
+  /** The newest `limit` file messages not deleted, oldest first, as their authors signed them (board-share.ts). */
+  shareableFiles(limit: number): SignedMessage[] {
+    const live = [...this.fileBodies.values()].filter((f) => !this.fileDeleted(f)).map((f) => f.signed);
+    live.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
+    return live.slice(-limit);
+  }
+
+  private fileDeleted(f: HeldFile): boolean {
+    const message = this.chat.get(`${f.sender}:${f.signed.id}`);
+    return message !== undefined && this.notes.view(message).deleted === true;
   }
 
   /** Messages from others received after `lastReadAt`. */

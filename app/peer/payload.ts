@@ -2,8 +2,9 @@
  * @module peer/payload
  * The application payload the engine carries opaquely inside group data (docs/
  * protocol.md §13 "Signed application messages"): one signed message (chat or a
- * whiteboard stroke), or a re-shared board (signed strokes of several authors,
- * for a newcomer). The engine authenticates who *carried* a packet; the signature
+ * whiteboard stroke), a re-shared board (signed strokes of several authors,
+ * for a newcomer), or the group's latest file messages re-shared for a newcomer
+ * (`files`, at most FILE_SHARE_MAX). The engine authenticates who *carried* a packet; the signature
  * here says who *wrote* it, so a message keeps its author when a catch-up
  * server, a board re-share or any other member forwards it. A third payload,
  * `rcpt`, carries a delivery receipt (receipts.ts, §13.2): signed too, but with
@@ -139,7 +140,11 @@ const MsgPayload = z.object({ v: z.literal(2), t: z.literal('msg'), m: SignedMes
 const BoardPayload = z.object({ v: z.literal(2), t: z.literal('board'), items: z.array(SignedMessage).max(2000) }).strict();
 /** A delivery receipt (receipts.ts, §13.2): ephemeral, signed, no sequence number, never kept. */
 const RcptPayload = z.object({ v: z.literal(2), t: z.literal('rcpt'), r: Receipt }).strict();
-const AppPayload = z.discriminatedUnion('t', [MsgPayload, BoardPayload, RcptPayload]);
+/** At most this many file messages are re-shared with a newcomer (board-share.ts), and at most this many ride one payload. */
+export const FILE_SHARE_MAX = 50;
+/** The group's latest file messages, re-shared for a newcomer (issue 18 §1): each as its author signed it. */
+const FilesPayload = z.object({ v: z.literal(2), t: z.literal('files'), items: z.array(SignedMessage).max(FILE_SHARE_MAX) }).strict();
+const AppPayload = z.discriminatedUnion('t', [MsgPayload, BoardPayload, FilesPayload, RcptPayload]);
 export type AppPayload = z.infer<typeof AppPayload>;
 
 export function encodePayload(payload: AppPayload): Uint8Array {

@@ -18,7 +18,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { GroupSummary, ShapeOp, Stroke } from '../../app/api/contract.js';
 import { nextVersion, type BoardObject } from '../../app/api/board-model.js';
 import { BOARD_HEIGHT, BOARD_WIDTH } from './board-model.js';
-import { NOTE_FILL, NOTE_FONT, normal, objectBox, textBox, textFont, topAt, type Box } from './board-draw.js';
+import { FILLABLE, fillFor, isFilled, NOTE_FILL, NOTE_FONT, normal, objectBox, textBox, textFont, topAt, type Box } from './board-draw.js';
 import { BoardToolbar, COLORS, WIDTHS, type Tool } from './BoardToolbar.js';
 import { BoardObjects } from './BoardObjects.js';
 import { exportBoard } from './board-export.js';
@@ -68,6 +68,8 @@ export function Board({ group, store, active }: { group: GroupSummary; store: Fe
   const [tool, setTool] = useState<Tool>('pen');
   const [color, setColor] = useState(COLORS[5]!);
   const [width, setWidth] = useState(WIDTHS[1]!.value);
+  /** Fill for new rectangles, ellipses and notes: none, or the current colour (board-draw.ts `fillFor`). */
+  const [filled, setFilled] = useState(false);
   const [selected, setSelected] = useState<string | null>(null);
   const [gesture, setGesture] = useState<Gesture | null>(null);
   const [editing, setEditing] = useState<Editing | null>(null);
@@ -160,8 +162,8 @@ export function Board({ group, store, active }: { group: GroupSummary; store: Fe
     if (!last.before) return change(now!, { del: true }, false);
     // Restore the previous state as a new version (deleted objects come back too).
     const base = now ?? last.before;
-    const { x, y, w, h, z, color: c, width: wd } = last.before;
-    change({ ...base, v: Math.max(base.v, last.before.v) }, { x, y, w, h, z, color: c, width: wd, ...(last.before.text !== undefined ? { text: last.before.text } : {}), del: false }, false);
+    const { x, y, w, h, z, color: c, width: wd, fill } = last.before;
+    change({ ...base, v: Math.max(base.v, last.before.v) }, { x, y, w, h, z, color: c, width: wd, fill, ...(last.before.text !== undefined ? { text: last.before.text } : {}), del: false }, false);
   };
 
   const sendStroke = async (stroke: Stroke) => {
@@ -192,7 +194,7 @@ export function Board({ group, store, active }: { group: GroupSummary; store: Fe
       const box = textBox(text, 12 + width * 2);
       setSelected(create({ kind: 'text', x: ed.at.x, y: ed.at.y, ...box, color, width, text }));
     } else {
-      setSelected(create({ kind: 'note', x: ed.at.x, y: ed.at.y, w: 220, h: 160, color: '#1f2937', fill: NOTE_FILL, width: 1, text }));
+      setSelected(create({ kind: 'note', x: ed.at.x, y: ed.at.y, w: 220, h: 160, color: '#1f2937', fill: filled ? fillFor('note', color) : NOTE_FILL, width: 1, text }));
     }
   };
 
@@ -269,7 +271,7 @@ export function Board({ group, store, active }: { group: GroupSummary; store: Fe
       let box = { x: g.from.x, y: g.from.y, w: g.to.x - g.from.x, h: g.to.y - g.from.y };
       if (Math.hypot(box.w, box.h) * camera.zoom < 6) box = { ...box, w: 160, h: g.tool === 'arrow' ? 0 : 100 };
       if (g.tool !== 'arrow') box = normal(box);
-      setSelected(create({ kind: g.tool, ...box, color, width }));
+      setSelected(create({ kind: g.tool, ...box, color, width, ...(filled && g.tool !== 'arrow' ? { fill: fillFor(g.tool, color) } : {}) }));
       setTool('select');
     } else if (g.kind === 'move' || g.kind === 'resize') {
       const box = changedBox(g, g.obj);
@@ -339,9 +341,15 @@ export function Board({ group, store, active }: { group: GroupSummary; store: Fe
     gesture?.kind === 'ink'
       ? { key: 'draft', id: 'draft', by: null, sender: selfPeerId, kind: 'ink', z: 0, color, width, v: 0, n: 0, createdAt: 0, points: gesture.points, ...boxOf(gesture.points) }
       : gesture?.kind === 'shape'
-        ? { key: 'draft', id: 'draft', by: null, sender: selfPeerId, kind: gesture.tool, x: gesture.from.x, y: gesture.from.y, w: gesture.to.x - gesture.from.x, h: gesture.to.y - gesture.from.y, z: 0, color, width, v: 0, n: 0, createdAt: 0 }
+        ? { key: 'draft', id: 'draft', by: null, sender: selfPeerId, kind: gesture.tool, x: gesture.from.x, y: gesture.from.y, w: gesture.to.x - gesture.from.x, h: gesture.to.y - gesture.from.y, z: 0, color, width, v: 0, n: 0, createdAt: 0, ...(filled && gesture.tool !== 'arrow' ? { fill: fillFor(gesture.tool, color) } : {}) }
         : null;
   const sel = shownObjects.find((o) => o.id === selected) ?? null;
+  const fillable = sel && canDraw && sel.by !== null && FILLABLE.has(sel.kind) ? sel : null;
+  /** The fill control: a selected rectangle, ellipse or note's own fill, else the one for what comes next. */
+  const setFill = (on: boolean) => {
+    setFilled(on);
+    if (fillable) change(fillable, { fill: on ? fillFor(fillable.kind, color) : fillable.kind === 'note' ? NOTE_FILL : undefined });
+  };
 
   return (
     <section className="board" aria-label="Whiteboard" onKeyDown={onKeyDown} onKeyUp={(e) => e.key === ' ' && (spaceDown.current = false)}>
@@ -354,8 +362,10 @@ export function Board({ group, store, active }: { group: GroupSummary; store: Fe
         color={color}
         setColor={(c) => {
           setColor(c);
-          if (sel && canDraw && sel.kind !== 'erase') change(sel, { color: c });
+          if (sel && canDraw && sel.kind !== 'erase') change(sel, { color: c, ...(isFilled(sel) ? { fill: fillFor(sel.kind, c) } : {}) });
         }}
+        fill={fillable ? isFilled(fillable) : filled}
+        setFill={setFill}
         width={width}
         setWidth={setWidth}
         count={objects.filter((o) => o.kind !== 'erase').length}

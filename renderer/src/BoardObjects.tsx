@@ -28,7 +28,7 @@ function Node({ node }: { node: SvgNode }) {
 
 const ObjectView = memo(function ObjectView({ o, hidden }: { o: BoardObject; hidden: boolean }) {
   return (
-    <g data-testid={o.kind === 'erase' ? 'board-erase-mark' : 'board-object'} data-kind={o.kind === 'note' ? 'note' : o.kind} data-id={o.id} data-text={o.text} data-x={Math.round(o.x)} data-y={Math.round(o.y)} opacity={hidden ? 0.25 : 1}>
+    <g data-testid={o.kind === 'erase' ? 'board-erase-mark' : 'board-object'} data-kind={o.kind === 'note' ? 'note' : o.kind} data-fill={o.fill ?? 'none'} data-id={o.id} data-text={o.text} data-x={Math.round(o.x)} data-y={Math.round(o.y)} opacity={hidden ? 0.25 : 1}>
       {objectNodes(o, PAPER).map((n, i) => (
         <Node key={i} node={n} />
       ))}

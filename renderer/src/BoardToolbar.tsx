@@ -1,6 +1,7 @@
 /**
  * The whiteboard's toolbar: tools (select, pen, shapes, text, note, eraser,
- * pan), colour and width, undo, delete, clear, zoom and export. Stateless: the
+ * pan), colour, fill (none or the current colour: rectangles, ellipses and
+ * notes) and width, undo, delete, clear, zoom and export. Stateless: the
  * board owns every value and passes the setters.
  */
 import { Icon } from './Icon.js';
@@ -27,6 +28,9 @@ export interface BoardToolbarProps {
   setTool(t: Tool): void;
   color: string;
   setColor(c: string): void;
+  /** Fill on: new rectangles, ellipses and notes (and a selected one) are filled with the current colour. */
+  fill: boolean;
+  setFill(on: boolean): void;
   width: number;
   setWidth(w: number): void;
   count: number;
@@ -57,6 +61,11 @@ export function BoardToolbar(p: BoardToolbarProps) {
         {COLORS.map((c, i) => (
           <button key={c} type="button" className={`swatch ${c === p.color ? 'on' : ''}`} style={{ background: c }} aria-label={`Colour ${i + 1}`} aria-pressed={c === p.color} title={`Colour (${i + 1})`} onClick={() => p.setColor(c)} />
         ))}
+      </div>
+      <div className="seg" role="group" aria-label="Fill">
+        <button type="button" className={p.fill ? 'on' : ''} aria-pressed={p.fill} onClick={() => p.setFill(!p.fill)} title={p.fill ? 'Fill: the current colour' : 'Fill: none'} aria-label="Fill with the current colour" data-testid="board-fill" data-fill={p.fill ? 'color' : 'none'} disabled={!p.canDraw}>
+          <span className="fill-mark" style={{ borderColor: p.color, background: p.fill ? p.color : 'transparent' }} aria-hidden="true" />
+        </button>
       </div>
       <div className="seg" role="group" aria-label="Width">
         {WIDTHS.map((w) => (

@@ -24,6 +24,25 @@ type P = { x: number; y: number };
 
 export const NOTE_FILL = '#fde68a';
 export const NOTE_FONT = 18;
+/** Kinds the fill control applies to (the toolbar's `board-fill`). */
+export const FILLABLE: ReadonlySet<BoardObject['kind']> = new Set(['rect', 'ellipse', 'note']);
+
+/**
+ * The fill "the current colour" gives an object of `kind`: the colour itself for a
+ * rectangle or an ellipse, a pale tint of it for a sticky note (its text stays
+ * readable). No fill: none for shapes, the default yellow (NOTE_FILL) for notes.
+ */
+export function fillFor(kind: BoardObject['kind'], color: string): string {
+  if (kind !== 'note') return color;
+  const c = Number.parseInt(color.slice(1), 16);
+  const tint = (v: number) => Math.round(v + (255 - v) * 0.72);
+  return `#${[(c >> 16) & 255, (c >> 8) & 255, c & 255].map((v) => tint(v).toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** Whether `o` is filled by choice (a note's default yellow is not). */
+export function isFilled(o: Pick<BoardObject, 'kind' | 'fill'>): boolean {
+  return FILLABLE.has(o.kind) && o.fill !== undefined && !(o.kind === 'note' && o.fill === NOTE_FILL);
+}
 const FONT = 'Inter, system-ui, sans-serif';
 
 /** The box with positive width and height. */

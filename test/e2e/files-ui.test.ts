@@ -4,6 +4,9 @@
 // with progress, the picture inline, and the bytes he holds hash to what Alice
 // sent; Carol, excluded before, gets neither; Dave, a member who was offline
 // while they were sent, gets the picture once back (catch-up, then chunks);
+// Erin, who joins by a fresh invite after they were sent (and so cannot read
+// anything sealed before her admission), gets the picture too: Alice re-shares
+// the group's latest file messages with her, as signed (app/peer/board-share.ts);
 // search finds an old message. Screens are saved under test-results/e2e/ (and,
 // with UPDATE_SCREENSHOTS=1, under docs/screenshots/).
 import '../../app/net/shim.js';
@@ -223,6 +226,25 @@ test('files and pictures between three browsers; an excluded member gets nothing
     await dave.locator('[data-testid="attachment-image"][data-full="true"]').first().waitFor({ timeout: WAIT });
     await dave.getByTestId('chat-list').evaluate((el) => void ((el as unknown as { scrollTop: number }).scrollTop = 1e9));
     await shot(dave, 'f05-files-late-member');
+  });
+
+  await t.test('Erin, who joins by a fresh invite after they were sent, gets the picture', async () => {
+    const { invite: fresh } = (await A.call('group.invite', { group, uses: 1 })) as { invite: string };
+    peers.set('Erin', await startWebPeer('Erin', join(dirs.path, 'profiles')));
+    const E = await rpc(peers.get('Erin')!);
+    api.set('Erin', E);
+    await E.call('profile.setName', { name: 'Erin' });
+    await E.call('group.join', { invite: fresh });
+    await until('Erin to be admitted', () => joined('Erin'));
+    const erin = await openPage('Erin');
+    await erin.locator('[data-testid="attachment"][data-name="harbour.png"][data-state="ready"]').waitFor({ timeout: WAIT });
+    const id = (await erin.locator('[data-testid="attachment"][data-name="harbour.png"]').getAttribute('data-file-id'))!;
+    assert.equal(sha(await readAll(E, group, id, picture.length)), sha(picture), 'the picture arrived intact at Erin');
+    await erin.locator('[data-testid="attachment-image"][data-full="true"]').first().waitFor({ timeout: WAIT });
+    const history = (await E.call('chat.history', { group, limit: 1000 })) as { text: string }[];
+    assert.ok(!history.some((m) => m.text.includes('lighthouse')), 'chat text from before her admission is not re-shared');
+    await erin.getByTestId('chat-list').evaluate((el) => void ((el as unknown as { scrollTop: number }).scrollTop = 1e9));
+    await shot(erin, 'f07-files-late-joiner');
   });
 
   await t.test('search finds an old message and shows it', async () => {

@@ -194,4 +194,34 @@ test('three browsers: shapes, text and arrows drawn by one member appear, move a
     await carol.getByTestId('board-stroke-count').filter({ hasText: /^6$/ }).waitFor();
     for (const p of everyone) assert.equal(await p.getByTestId('board-stroke-count').textContent(), '6');
   });
+
+  await t.test('Bob fills the ellipse with the current colour and draws a filled rectangle; Alice and Carol see both filled', async () => {
+    await openBoard(bob);
+    await bob.getByTestId('board-zoom-fit').click();
+    await bob.getByTestId('board-select').click();
+    const e = (await object(bob, 'ellipse').boundingBox())!;
+    await bob.mouse.click(e.x + e.width / 2, e.y + e.height / 2);
+    await bob.getByTestId('board-selection').waitFor();
+    await bob.getByRole('button', { name: 'Colour 4' }).click();
+    const fill = bob.getByTestId('board-fill');
+    assert.equal(await fill.getAttribute('data-fill'), 'none');
+    await fill.click();
+    await bob.locator('[data-testid="board-object"][data-kind="ellipse"][data-fill="#16a34a"]').waitFor({ timeout: WAIT });
+    assert.equal(await fill.getAttribute('data-fill'), 'color');
+    // Fill stays on for what comes next: a new rectangle is filled with the current colour.
+    await bob.getByTestId('board-rect').click();
+    const box = (await bob.getByTestId('board-canvas').boundingBox())!;
+    const from = { x: box.x + box.width * 0.4, y: box.y + box.height * 0.75 };
+    await bob.mouse.move(from.x, from.y);
+    await bob.mouse.down();
+    for (let i = 1; i <= 8; i++) await bob.mouse.move(from.x + i * 12, from.y + i * 6);
+    await bob.mouse.up();
+    for (const p of everyone) {
+      await openBoard(p);
+      await p.locator('[data-testid="board-object"][data-kind="ellipse"][data-fill="#16a34a"]').waitFor({ timeout: WAIT });
+      await p.locator('[data-testid="board-object"][data-kind="rect"][data-fill="#16a34a"]').waitFor({ timeout: WAIT });
+      await p.locator('[data-testid="board-object"][data-kind="rect"][data-fill="none"]').waitFor({ timeout: WAIT });
+    }
+    await shot(alice, 'board-fill');
+  });
 });

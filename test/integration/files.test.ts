@@ -9,7 +9,7 @@ import '../../app/net/shim.js';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPeer, type RunningPeer } from '../../app/peer/peer.js';
@@ -110,4 +110,52 @@ test('a file reaches every member whole; an excluded member gets nothing; a rest
   await until('bob to resume and finish', async () => (await fileState(bob2.peer, group, sent3.file.id)) === 'ready', 90_000);
   assert.equal(sha(await readAll(bob2.peer, group, sent3.file.id)), sha(third));
   assert.equal(await fileState(bob2.peer, group, sent.file.id), 'ready', 'the first file is still whole after the restart');
+});
+
+// Issue 18 §1 "a late joiner gets the picture by catch-up": a newcomer cannot read traffic
+// from before its admission, so its admitter re-shares the group's latest file messages
+// (each as its author signed it: app/peer/board-share.ts) and the newcomer fetches the
+// chunks from the members that hold them. Chat text is not re-shared. A file its author
+// deletes loses its chunks on every member; a member that leaves loses all of the group's.
+test('a late joiner gets a picture sent before its admission; a deleted file and a left group leave no chunks on disk', { timeout: 240_000 }, async () => {
+  const alice = await peer('alice');
+  const { group } = (await alice.peer.api.call('group.create', { name: 'late' })) as { group: string };
+  const invite = async () => ((await alice.peer.api.call('group.invite', { group })) as { invite: string }).invite;
+  const bob = await peer('bob');
+  await bob.peer.api.call('group.join', { invite: await invite() });
+  await until('bob admitted', async () => (await state(bob.peer, group)) === 'member', 60_000);
+
+  await alice.peer.api.call('chat.send', { group, text: 'chat before dave: never re-shared' });
+  const picture = new Uint8Array(randomBytes(700 * 1024));
+  const pic = await sendFile(alice.peer, group, 'cat.png', picture, 'image/png');
+  const doomed = await sendFile(bob.peer, group, 'draft.txt', new TextEncoder().encode('a draft bob will delete'), 'text/plain');
+  await until('bob to hold the picture', async () => (await fileState(bob.peer, group, pic.file.id)) === 'ready', 60_000);
+  await until('alice to hold the draft', async () => (await fileState(alice.peer, group, doomed.file.id)) === 'ready', 60_000);
+  const chunksOf = (dir: string, handle: string) => existsSync(join(dir, 'groups', group, 'files', `${handle}.enc`));
+  assert.ok(chunksOf(alice.dir, doomed.file.id) && chunksOf(bob.dir, doomed.file.id), 'the draft is on both disks');
+
+  // Bob deletes his draft: its chunks go from every member, the picture stays.
+  await bob.peer.api.call('chat.delete', { group, id: doomed.id });
+  await until('the draft gone from both disks', async () => !chunksOf(alice.dir, doomed.file.id) && !chunksOf(bob.dir, doomed.file.id), 30_000);
+  assert.equal(await fileState(alice.peer, group, doomed.file.id), undefined, 'no longer served or shown');
+  assert.ok(chunksOf(alice.dir, pic.file.id));
+
+  // Dave joins by a fresh invite after both were sent.
+  const dave = await peer('dave');
+  await dave.peer.api.call('group.join', { invite: await invite() });
+  await until('dave admitted', async () => (await state(dave.peer, group)) === 'member', 60_000);
+  await until('dave to get the picture', async () => (await fileState(dave.peer, group, pic.file.id)) === 'ready', 90_000);
+  assert.equal(sha(await readAll(dave.peer, group, pic.file.id)), sha(picture), 'intact');
+  const history = (await dave.peer.api.call('chat.history', { group })) as { id: string; text: string; file?: { id: string } }[];
+  const card = history.find((m) => m.id === pic.id);
+  assert.equal(card?.file?.id, pic.file.id, "the picture shows on alice's signed card");
+  assert.ok(!history.some((m) => m.text.includes('never re-shared')), 'chat text from before dave is not re-shared');
+  assert.ok(!history.some((m) => m.id === doomed.id), 'a deleted file is not re-shared');
+  assert.equal(await fileState(dave.peer, group, doomed.file.id), undefined);
+
+  // Bob leaves: every file of the group goes from his disk; his history stays.
+  await bob.peer.api.call('group.leave', { group });
+  await until('bob to drop the group files', async () => !existsSync(join(bob.dir, 'groups', group, 'files')), 30_000);
+  assert.ok(readdirSync(join(bob.dir, 'groups', group)).length > 0, 'the rest of the group stays');
+  assert.ok(((await bob.peer.api.call('chat.history', { group })) as { id: string }[]).some((m) => m.id === pic.id), 'his history still shows the picture message');
 });

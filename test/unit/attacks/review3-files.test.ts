@@ -52,7 +52,7 @@ test("review3: a member cannot take over another member's file ID (the body behi
   // Mallory serves catch-up: her copy first, bob's after.
   history.keep(mallorys, 'peer-mallory', 'Mallory', 5);
   history.keep(bobs, 'peer-bob', 'Bob', 6);
-  const bobCard = history.chatHistory(10).find((m) => m.id === bobs.id);
+  const bobCard = history.message(bobs.id);
   assert.ok(bobCard?.file, "bob's file card is shown");
   const behind = history.files().filter((f) => f.body.fid === bobCard.file!.id);
   assert.deepEqual(
