@@ -115,7 +115,9 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
   const peerDiscovery = options.mdns ? [mdns({ interval: options.mdnsIntervalMs ?? 2000 })] : [];
   const services = {
     identify: identify(),
-    ping: ping(),
+    // Two pings may run at once on a connection (libp2p's allows one out, two in): peer/reachability's
+    // liveness ping and its probe of an older connection, each from both ends.
+    ping: ping({ maxOutboundStreams: 2, maxInboundStreams: 4 }),
     dcutr: dcutr(),
     nat: (components: NatAccess): NatAccess => ({ transportManager: components.transportManager }),
     pubsub: gossipsub({
@@ -186,6 +188,11 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
     // them, and a fifty-member group never formed on loopback (docs/performance.md).
     connectionManager: { maxConnections: 400, inboundConnectionThreshold: 64, maxIncomingPendingConnections: 64 },
     connectionGater,
+    // libp2p's connection monitor aborts a connection whose one ping (every 10 s) has not answered
+    // within 5 s: on a busy host a live one. Each abort made both sides redial, handshake and catch
+    // up, which kept them busy: fifty peers on two cores aborted over a thousand connections while
+    // forming. peer/reachability judges connections instead (three silent pings in a row).
+    connectionMonitor: { enabled: false },
     services,
   });
   relayGates.set(node, relayHolder);
