@@ -156,7 +156,9 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
       await Promise.all(started.map((p, k) => p.host.call(p.index, 'group.join', { invite: invites[k]?.invite })));
       await Promise.all(started.map((p, k) => until(`p${ids[k]} to become a member`, () => isMember(p, group), 120_000, 300)));
       members.push(...started);
-      log(`network: ${members.length} members after ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      const st = await Promise.all(hosts.map((h) => h.stats()));
+      const conns = st.reduce((a, x) => a + x.connections, 0);
+      log(`network: ${members.length} members after ${((Date.now() - t) / 1000).toFixed(1)} s; ${conns} connections, ${st.reduce((a, x) => a + x.connectionsOpened, 0)} opened so far; event loops late by up to ${Math.max(...st.map((x) => x.loopDelayMaxMs))} ms`);
     }
     const formMs = Date.now() - t;
     log(`network: ${members.length} peers are members (${(formMs / 1000).toFixed(1)} s, ${hostCount} host processes)`);
@@ -205,7 +207,7 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
     const idleMsgsPerPeerSec = round2((sum(idle1, (x) => x.pubsubMessages) - sum(idle0, (x) => x.pubsubMessages)) / members.length / (wall / 1000));
     const idleDials = sum(idle1, (x) => x.connectionsOpened) - sum(idle0, (x) => x.connectionsOpened);
     const connectionsPerPeer = round2(sum(idle1, (x) => x.connections) / members.length);
-    log(`network: idle ${idleCpuPct} % of a core per peer over ${(wall / 1000).toFixed(0)} s; ${rssMB} MB resident per peer (${rssPerExtraPeerMB} MB beyond the empty hosts); ${idleMsgsPerPeerSec} gossipsub messages/s per peer, ${connectionsPerPeer} connections per peer, ${idleDials} opened while idle`);
+    log(`network: idle ${idleCpuPct} % of a core per peer over ${(wall / 1000).toFixed(0)} s; ${rssMB} MB resident per peer (${rssPerExtraPeerMB} MB beyond the empty hosts); ${idleMsgsPerPeerSec} gossipsub messages/s per peer, ${connectionsPerPeer} connections per peer, ${idleDials} opened while idle; event loops late by up to ${Math.max(...idle1.map((x) => x.loopDelayMaxMs))} ms`);
 
     // chat latency: one message every 100 ms, senders interleaved
     await sleep(1000);

@@ -22,7 +22,7 @@
  *   parent → host  `{ id, op: 'start', name, profile }` → `{ id, ok: { index, peerId } }`
  *                  `{ id, op: 'call', peer, method, params }` → `{ id, ok }` or `{ id, err }`
  *                  `{ id, op: 'keys', peer, group }` → `{ id, ok }` (and a `keys` event)
- *                  `{ id, op: 'stats' }` → `{ id, ok: { cpuUs, rssBytes, peers } }`
+ *                  `{ id, op: 'stats' }` → `{ id, ok: HostStats }` (event-loop delay since the last `stats`)
  *                  `{ id, op: 'profile-start' }`, `{ id, op: 'profile-stop', file }` → `{ id, ok }`
  *                  (a V8 CPU profile of the host between the two, written to `file`)
  *                  `{ id, op: 'stop' }` → `{ id, ok }` (every peer stopped)
@@ -36,6 +36,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 /** One chat delivery as a peer reported it. */
@@ -68,6 +69,9 @@ export interface HostStats {
   connectionsOpened: number;
   /** Gossipsub messages its peers accepted from others since the host started (each once). */
   pubsubMessages: number;
+  /** How late the host's event loop ran since the previous `stats` (99th percentile and worst), ms. */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
 }
 
 type Reply = { id: number; ok?: unknown; err?: string };
@@ -176,12 +180,40 @@ export class PeerHost {
 
 // ── the host's side ──────────────────────────────────────────────────────────
 
+/**
+ * With BENCH_PEER_LOG: which code of this peer closes or aborts a connection (the
+ * first frames of the call's stack outside node's internals), so a log tells a
+ * connection this side dropped — and why — from one the far side closed.
+ */
+function traceCloser(conn: { close: (...a: never[]) => Promise<void>; abort: (err: Error) => void; remotePeer: { toString(): string } }, log: (line: string) => void): void {
+  const where = (): string =>
+    (new Error().stack ?? '')
+      .split('\n')
+      .slice(3)
+      .filter((l) => !l.includes('node:internal') && !l.includes('traceCloser'))
+      .slice(0, 4)
+      .map((l) => l.trim().replace(/^at /, '').replace(/\(?(file:\/\/)?\/[^)]*\/(node_modules|app|bench)\//, '($2/'))
+      .join(' < ');
+  const peer = conn.remotePeer.toString().slice(-8);
+  const { close, abort } = conn;
+  conn.close = (...a: never[]) => {
+    log(`[bench] closing ${peer} from ${where()}`);
+    return close.apply(conn, a);
+  };
+  conn.abort = (err: Error) => {
+    log(`[bench] aborting ${peer} (${err?.message?.slice(0, 60)}) from ${where()}`);
+    abort.call(conn, err);
+  };
+}
+
 async function runHost(): Promise<void> {
   const { startPeer } = await import('../app/peer/peer.js');
   type Running = Awaited<ReturnType<typeof startPeer>>;
   const peers: Running[] = [];
   const traffic = { connectionsOpened: 0, pubsubMessages: 0 };
   let profiler: Session | null = null;
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const send = (m: Reply | HostEvent): void => {
     if (process.connected) process.send?.(m);
   };
@@ -207,6 +239,7 @@ async function runHost(): Promise<void> {
         peer.node.addEventListener('connection:open', (e) => {
           traffic.connectionsOpened++;
           log?.(`[bench] connection open ${e.detail.direction} ${e.detail.remotePeer.toString().slice(-8)} ${e.detail.remoteAddr.toString()}`);
+          if (log) traceCloser(e.detail, log);
         });
         peer.node.addEventListener('connection:close', (e) => log?.(`[bench] connection close ${e.detail.direction} ${e.detail.remotePeer.toString().slice(-8)} after ${Date.now() - e.detail.timeline.open} ms`));
         peer.node.services.pubsub.addEventListener('gossipsub:message', () => traffic.pubsubMessages++);
@@ -230,7 +263,9 @@ async function runHost(): Promise<void> {
       case 'stats': {
         const u = process.cpuUsage();
         const connections = peers.reduce((n, p) => n + p.node.getConnections().length, 0);
-        return { cpuUs: u.user + u.system, rssBytes: process.memoryUsage().rss, peers: peers.length, connections, ...traffic };
+        const loop = { loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e6), loopDelayMaxMs: Math.round(loopDelay.max / 1e6) };
+        loopDelay.reset();
+        return { cpuUs: u.user + u.system, rssBytes: process.memoryUsage().rss, peers: peers.length, connections, ...traffic, ...loop };
       }
       case 'profile-start':
         profiler ??= new Session();

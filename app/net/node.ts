@@ -19,6 +19,8 @@
  *   gate is installed (`setRelayGate`), and then whatever the gate refuses.
  * - Gossipsub runs on limited (member-relayed) connections too: a relayed path
  *   is the group's path until a hole punch replaces it.
+ * - Gossipsub scores no peer down for sharing an IP address with others (a NAT,
+ *   a relay, one host): only invalid messages lower a score (net/topics).
  */
 import './shim.js';
 import { BlockList } from 'node:net';
@@ -113,7 +115,9 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
   const peerDiscovery = options.mdns ? [mdns({ interval: options.mdnsIntervalMs ?? 2000 })] : [];
   const services = {
     identify: identify(),
-    ping: ping(),
+    // Two pings may run at once on a connection (libp2p's allows one out, two in): peer/reachability's
+    // liveness ping and its probe of an older connection, each from both ends.
+    ping: ping({ maxOutboundStreams: 2, maxInboundStreams: 4 }),
     dcutr: dcutr(),
     nat: (components: NatAccess): NatAccess => ({ transportManager: components.transportManager }),
     pubsub: gossipsub({
@@ -133,6 +137,14 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
       // (author ‖ seqno), and it is remembered only for messages whose signature verified.
       fastMsgIdFn: fastMessageId,
       runOnLimitedConnection: true,
+      // No IP colocation penalty (gossipsub's P6, default −5 × (peers on one IP − 10)²): members
+      // share addresses legitimately — an office behind one NAT, every peer relayed through one
+      // relay (a relayed address carries the relay's IP), peers on one host — and from the
+      // fifteenth on they scored below the graylist (−80): gossipsub ignored every RPC from them
+      // and published nothing to them, so a group of 15+ on one address got no message at all.
+      // Who may speak on a group topic is decided by membership (peer/membership-gate), not by
+      // address; strangers' offences are counted per peer (peer/peer-guard).
+      scoreParams: { IPColocationFactorWeight: 0 },
       maxInboundDataLength: (options.maxMessageBytes ?? MAX_PUBSUB_MESSAGE_BYTES) + 64 * 1024,
     }),
     ...(options.relayServer
@@ -176,6 +188,11 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
     // them, and a fifty-member group never formed on loopback (docs/performance.md).
     connectionManager: { maxConnections: 400, inboundConnectionThreshold: 64, maxIncomingPendingConnections: 64 },
     connectionGater,
+    // libp2p's connection monitor aborts a connection whose one ping (every 10 s) has not answered
+    // within 5 s: on a busy host a live one. Each abort made both sides redial, handshake and catch
+    // up, which kept them busy: fifty peers on two cores aborted over a thousand connections while
+    // forming. peer/reachability judges connections instead (three silent pings in a row).
+    connectionMonitor: { enabled: false },
     services,
   });
   relayGates.set(node, relayHolder);

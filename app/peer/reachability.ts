@@ -30,12 +30,16 @@
  *   is aborted (they were bound to the old address), the public address is forgotten, the
  *   reservation redone and the mesh redials at once. No group state changes: the
  *   group does not rekey for a move (002).
- * - When a second connection to a peer opens, the older ones are pinged; one
- *   that does not answer within PROBE_TIMEOUT_MS is aborted and gossipsub moved
- *   to the live one (the far side of a move).
+ * - Every connection is pinged every LIVENESS_INTERVAL_MS; one silent for
+ *   LIVENESS_STRIKES pings in a row is aborted (a dead path: the mesh redials).
+ * - When a second connection to a peer opens, it and the older ones are pinged
+ *   together; an older one that has not answered PROBE_GRACE_MS after the fresh
+ *   one did is aborted and gossipsub moved to the live one (the far side of a
+ *   move). A fresh connection that does not answer within PROBE_TIMEOUT_MS says
+ *   the far side is busy: nothing is aborted (a busy host is slow on every path).
  */
 import { networkInterfaces } from 'node:os';
-import type { Connection, PeerId } from '@libp2p/interface';
+import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import { classifyAddress, RELAY_HOP_PROTOCOL, type RelayGate } from '../net/node.js';
 import { memberKeyOfPeer } from '../net/ids.js';
@@ -53,7 +57,22 @@ const RESERVATION_RETRY_MS = 3000;
 const PUNCH_FIRST_MS = 1000;
 const PUNCH_RETRY_MS = 2000;
 const PUNCH_MAX_BACKOFF_MS = 60_000;
-const PROBE_TIMEOUT_MS = 2000;
+/** How long the fresh connection's ping may take; without an answer nothing is judged. */
+const PROBE_TIMEOUT_MS = 15_000;
+/** How long after the fresh connection answered an older one may still answer. */
+const PROBE_GRACE_MS = 2000;
+/**
+ * Liveness: each connection is pinged every LIVENESS_INTERVAL_MS, a ping given
+ * LIVENESS_TIMEOUT_MS; LIVENESS_STRIKES silent pings in a row abort it. A dead
+ * path (a pulled cable, a partition) is dropped within about 40 s — inside the
+ * 60 s cut of test/integration/partition.test.ts, so the mesh redials it as a
+ * recently lost member and the heal is seen within seconds. A live connection of
+ * a host that is busy for a few seconds is kept (libp2p's own monitor, which cut
+ * after one 5 s ping, is off: net/node).
+ */
+const LIVENESS_INTERVAL_MS = 10_000;
+const LIVENESS_TIMEOUT_MS = 10_000;
+const LIVENESS_STRIKES = 3;
 const PING_PROTOCOL = '/ipfs/ping/1.0.0';
 
 /** The relay part of a relayed address (`…/p2p/RELAY/p2p-circuit/…` → `…/p2p/RELAY`), or null. */
@@ -94,6 +113,8 @@ export class Reachability {
   private reserving = false;
   private nextReservation = 0;
   private readonly punchPlan = new Map<string, { at: number; backoff: number; running: boolean }>();
+  /** Liveness pings of each connection (see `checkLiveness`). */
+  private readonly liveness = new WeakMap<Connection, { silent: number; running: boolean; next: number }>();
   private timer: NodeJS.Timeout | null = null;
   readonly puncher: HolePuncher;
 
@@ -171,6 +192,31 @@ export class Reachability {
     this.promoteMemberRelays();
     void this.reserve();
     this.schedulePunches();
+    this.checkLiveness();
+  }
+
+  /**
+   * Every LIVENESS_INTERVAL_MS each connection is pinged (one ping at a time per
+   * connection); one that stays silent LIVENESS_STRIKES times in a row is aborted
+   * (see the invariants). An answer clears its strikes.
+   */
+  private checkLiveness(): void {
+    const now = Date.now();
+    for (const conn of this.ctx.node.getConnections()) {
+      const state = this.liveness.get(conn) ?? { silent: 0, running: false, next: now + LIVENESS_INTERVAL_MS };
+      this.liveness.set(conn, state);
+      if (state.running || state.next > now) continue;
+      state.running = true;
+      void probe(conn, AbortSignal.timeout(LIVENESS_TIMEOUT_MS)).then((result) => {
+        state.running = false;
+        state.next = Date.now() + LIVENESS_INTERVAL_MS;
+        if (result === 'answered') state.silent = 0;
+        else if (result === 'silent' && conn.status === 'open' && ++state.silent >= LIVENESS_STRIKES) {
+          this.ctx.log(`connection to ${conn.remotePeer.toString().slice(-8)} silent for ${state.silent} pings: dropped`);
+          conn.abort(new Error('connection did not answer pings'));
+        }
+      });
+    }
   }
 
   /** Relay candidates that are now current members of one of our groups become relays. */
@@ -258,10 +304,26 @@ export class Reachability {
     for (const id of this.punchPlan.keys()) if (!seen.has(id)) this.punchPlan.delete(id);
   }
 
-  /** Pings the older connections to a peer; aborts those that do not answer and moves gossipsub to a live one. */
+  /**
+   * Pings the fresh connection and the older ones to the same peer together (see the
+   * invariants): an older one still silent PROBE_GRACE_MS after the fresh one answered is
+   * aborted and gossipsub moved to a live one. If the fresh one does not answer either, the
+   * far side is busy (or gone) and nothing is aborted: a fixed 2 s deadline used to cut live
+   * connections of busy hosts, and every cut made both sides redial and probe again.
+   */
   private async probeOlder(fresh: Connection, older: Connection[]): Promise<void> {
-    const alive = await Promise.all(older.map((c) => probe(c)));
-    const dead = older.filter((_, i) => !alive[i]);
+    const cut = new AbortController();
+    const probes = older.map((c) => probe(c, cut.signal));
+    const freshAnswered = (await probe(fresh, AbortSignal.timeout(PROBE_TIMEOUT_MS))) === 'answered';
+    if (!freshAnswered) {
+      cut.abort();
+      await Promise.all(probes);
+      return;
+    }
+    const grace = setTimeout(() => cut.abort(), PROBE_GRACE_MS);
+    const results = await Promise.all(probes);
+    clearTimeout(grace);
+    const dead = older.filter((_, i) => results[i] === 'silent');
     if (dead.length === 0) return;
     for (const c of dead) c.abort(new Error('connection did not answer a ping'));
     const peer: PeerId = fresh.remotePeer;
@@ -271,27 +333,37 @@ export class Reachability {
   }
 }
 
-/** One libp2p ping (32 bytes echoed) on this very connection, within PROBE_TIMEOUT_MS. */
-async function probe(conn: Connection): Promise<boolean> {
-  if (conn.status !== 'open') return false;
-  const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
+/**
+ * One libp2p ping (32 bytes echoed) on this very connection, until `signal` ends it:
+ * `answered` (an echo, or a refusal of the protocol: the far side spoke), `silent` (no
+ * echo, or the connection failed), or `unknown` when the ping could not be sent for a
+ * reason that says nothing of the path (too many pings at once).
+ */
+export async function probe(conn: Connection, signal: AbortSignal): Promise<'answered' | 'silent' | 'unknown'> {
+  if (conn.status !== 'open') return 'silent';
+  let stream: Stream;
   try {
-    const stream = await conn.newStream(PING_PROTOCOL, { signal, runOnLimitedConnection: true });
-    const out = crypto.getRandomValues(new Uint8Array(32));
-    void stream.sink([out]).catch(() => {});
+    stream = await conn.newStream(PING_PROTOCOL, { signal, runOnLimitedConnection: true });
+  } catch (err) {
+    const name = err instanceof Error ? err.name : '';
+    if (name === 'UnsupportedProtocolError') return 'answered';
+    return name === 'TooManyOutboundProtocolStreamsError' && !signal.aborted ? 'unknown' : 'silent';
+  }
+  const stop = (): void => stream.abort(new Error('ping timed out'));
+  if (signal.aborted) stop();
+  else signal.addEventListener('abort', stop, { once: true });
+  try {
+    void stream.sink([crypto.getRandomValues(new Uint8Array(32))]).catch(() => {});
     let got = 0;
-    const timer = setTimeout(() => stream.abort(new Error('ping timed out')), PROBE_TIMEOUT_MS);
-    try {
-      for await (const chunk of stream.source) {
-        got += chunk.byteLength;
-        if (got >= 32) break;
-      }
-    } finally {
-      clearTimeout(timer);
+    for await (const chunk of stream.source) {
+      got += chunk.byteLength;
+      if (got >= 32) break;
     }
     await stream.close().catch(() => {});
-    return got >= 32;
+    return got >= 32 ? 'answered' : 'silent';
   } catch {
-    return false;
+    return 'silent';
+  } finally {
+    signal.removeEventListener('abort', stop);
   }
 }

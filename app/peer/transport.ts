@@ -27,7 +27,8 @@
  *   have learnt of a join or an exclusion before us, and must not be punished.
  * - Strangers (in no roster of ours) that send what the table forbids collect
  *   strikes in the `PeerGuard`; enough of them block the peer for a while: its
- *   connections are closed and refused, its gossip and streams dropped. Streams
+ *   connections are closed and refused, its gossip and streams dropped — while it
+ *   is a stranger: once in one of our rosters the membership gate judges it. Streams
  *   from peers that are members of none of our groups are rate-limited per peer
  *   and per address; catch-up and peer exchange refuse them outright.
  */
@@ -69,7 +70,7 @@ export class Transport {
     this.guard = new PeerGuard(guardOptions, (peerId) => this.disconnect(peerId, 'blocked'));
     ctx.node.addEventListener('connection:open', (evt) => {
       const id = evt.detail.remotePeer.toString();
-      if (this.guard.isBlocked(id, Date.now())) this.disconnect(id, 'refused a blocked peer');
+      if (this.isBlocked(id, Date.now())) this.disconnect(id, 'refused a blocked peer');
     });
     setStreamGate(ctx.node, (remote, address, protocol) => this.streamGate(remote, address, protocol));
   }
@@ -127,7 +128,7 @@ export class Transport {
     // Its author sent it to us itself: a forbidden message is its fault (Reject); relayed, maybe not.
     const direct = propagator.equals(message.from);
     const forbidden = direct ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore;
-    if (this.guard.isBlocked(message.from.toString(), Date.now())) return forbidden;
+    if (this.isBlocked(message.from.toString(), Date.now())) return forbidden;
     const { rt, channel } = entry;
     try {
       const admission = admitGossip(rt.engine.state(), rosterStateOf(rt, from), channel, message.data);
@@ -164,6 +165,18 @@ export class Transport {
     if (pid && this.guard.strike(pid.toString(), what, Date.now())) this.ctx.log(`blocked ${pid.toString().slice(-8)} for ${Math.round(this.guard.options.blockMs / 60_000)} min: ${what}`);
   }
 
+  /**
+   * Blocked by the guard and a stranger still. A block is earned only as a stranger;
+   * a peer admitted since (by a member whose news had not reached us: a newcomer
+   * speaks at once, often before we hear of its admission) is judged by the
+   * membership gate like any other member, and members are never blocked.
+   */
+  private isBlocked(peerId: string, now: number): boolean {
+    if (!this.guard.isBlocked(peerId, now)) return false;
+    const key = memberKeyOfPeer(peerId);
+    return !key || isStranger(this.ctx.groups, key);
+  }
+
   /** Closes every connection to a peer (blocked, or refused because it is). */
   private disconnect(peerId: string, why: string): void {
     const conns = this.ctx.node.getConnections().filter((c) => c.remotePeer.toString() === peerId);
@@ -181,7 +194,7 @@ export class Transport {
   private streamGate(remote: PeerId, address: string, protocol: string): boolean {
     const id = remote.toString();
     const now = Date.now();
-    if (this.guard.isBlocked(id, now)) return false;
+    if (this.isBlocked(id, now)) return false;
     const key = memberKeyOfPeer(remote);
     if (!key) return false;
     if (isMemberAnywhere(this.ctx.groups, key)) return true;

@@ -24,7 +24,7 @@ import { hexToBytes } from '../../app/net/ids.js';
 import { nobleCrypto } from '../../app/crypto/noble.js';
 import { Attacker } from '../../app/sim/adversary.js';
 import { SeededRandom } from '../../app/sim/random.js';
-import { MsgType } from '../../app/core/wire.js';
+import { MsgType, WIRE_VERSION } from '../../app/core/wire.js';
 import { TEK_SLOT } from '../../app/core/params.js';
 import type { KeysTable } from '../../app/api/contract.js';
 
@@ -109,4 +109,43 @@ test('a non-member is dropped before the engine, rejected by gossipsub, logged, 
   assert.equal(peer.node.getConnections(rogue.peerId).length, 0, 'a blocked peer cannot reconnect');
 
   assert.equal((await table()).tek!.fingerprint, before.fingerprint, 'key state unchanged');
+});
+
+test('a peer blocked while a stranger is heard again once admitted by another member (it spoke before we knew)', async () => {
+  const start = async (name: string) => {
+    const dir = mkdtempSync(join(tmpdir(), `conclave-membership-${name}-`));
+    const p = await startPeer({ profile: dir, name, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+    cleanups.push(async () => {
+      await p.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    return p;
+  };
+  const alice = await start('alice');
+  const carol = await start('carol');
+  const bob = await start('bob');
+  const { group } = (await alice.api.call('group.create', { name: 'g' })) as { group: string };
+  const member = async (p: typeof alice) => ((await p.api.call('group.list', {})) as { group: string; state: string }[]).some((g) => g.group === group && g.state === 'member');
+  const { invite: forCarol } = (await alice.api.call('group.invite', { group, uses: 1 })) as { invite: string };
+  await carol.api.call('group.join', { invite: forCarol });
+  await until('carol to be a member', () => member(carol));
+
+  // Bob, still a stranger to alice, sends her what the table forbids from a non-member
+  // (as a newcomer does when it speaks before its admission has reached her): she blocks him.
+  await bob.node.dial(multiaddr(alice.addresses()[0]!));
+  const topics = topicsOf(group);
+  await until('bob to see alice on the topic', () => bob.node.services.pubsub.getSubscribers(topics.control).some((p) => p.equals(alice.node.peerId)));
+  for (let i = 0; i < 12; i++) await bob.node.services.pubsub.publish(topics.control, Uint8Array.of(0x43, WIRE_VERSION, MsgType.Leave, i));
+  await until('alice to block bob', async () => ((await alice.api.call('net.info', {})) as { blocked: { peerId: string }[] }).blocked.some((b) => b.peerId === bob.peerId));
+
+  // Carol admits bob. Once alice knows he is a member, she keeps a connection to him again.
+  const { invite: forBob } = (await carol.api.call('group.invite', { group, uses: 1 })) as { invite: string };
+  await bob.api.call('group.join', { invite: forBob });
+  await until('bob to be a member', () => member(bob));
+  await until('alice to list bob as a member', async () => ((await alice.api.call('group.members', { group })) as { peerId: string; state: string }[]).some((m) => m.peerId === bob.peerId && m.state === 'member'));
+  await until('alice and bob to stay connected', async () => {
+    if (alice.node.getConnections(bob.node.peerId).length === 0) return false;
+    await new Promise((r) => setTimeout(r, 1500));
+    return alice.node.getConnections(bob.node.peerId).length > 0;
+  }, 30_000);
 });

@@ -9,6 +9,7 @@ import { bytesToHex, memberKeyOfPeer, peerOfMemberKey, libp2pKeyFromSeed } from 
 import { topicOf, topicsOf } from '../../app/net/topics.js';
 import { classifyAddress, createConclaveNode, fastMessageId, type ConclaveLibp2p } from '../../app/net/node.js';
 import { request, sendFrames, serve, type StreamLimits } from '../../app/net/unicast.js';
+import type { GossipSub } from '@chainsafe/libp2p-gossipsub';
 
 const nodes: ConclaveLibp2p[] = [];
 after(async () => {
@@ -86,4 +87,18 @@ test('unicast streams over real libp2p: frames arrive with the authenticated sen
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(received.length, 1, 'an oversize frame or too many frames never reach the handler');
   assert.equal(await request(a, b.peerId, '/conclave/unknown/1.0.0', new Uint8Array(1), limits), null, 'an unsupported protocol is null, not a throw');
+});
+
+test('many members behind one address (a NAT, a relay, one host) are not graylisted by gossipsub', async () => {
+  const node = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+  nodes.push(node);
+  const gossip = node.services.pubsub as unknown as GossipSub;
+  // gossipsub's default IP colocation penalty is -5 × (peers on one IP − 10)²: fifteen peers on one
+  // address scored −125, below the graylist (−80), and every RPC of theirs was ignored.
+  const ids = Array.from({ length: 49 }, (_, i) => `peer-${i}`);
+  for (const id of ids) {
+    gossip.score.addPeer(id);
+    gossip.score.addIP(id, '127.0.0.1');
+  }
+  for (const id of ids) assert.ok(gossip.score.score(id) >= 0, `${id} scores ${gossip.score.score(id)}`);
 });
