@@ -48,11 +48,40 @@ export function applyTable(core: EngineCore, t: TableState, now: number): void {
     }
     return;
   }
+  if (tek.version + 1 >= h.base.version && jumpOverUnreadBase(core, t, now)) return;
   if (tek.version < h.base.version) {
     // We missed an earlier change, or its table is still on its way (a reseal can overtake
     // the completions of the table it builds on): give it half a heartbeat, then fetch.
     scheduleFetch(core, TEK_SLOT, h.newVersion, newCreators, h.excluder, now, shortFetchDelay(core));
   }
+}
+
+/**
+ * A table one step past a base we cannot read yet (a reseal that overtook the completions
+ * of the winner it builds on, §8.2), whose targets include the base's (so it replaces every
+ * KEK the base did): we take it at once, skipping its base, instead of fetching the base.
+ * Allowed from the TEK the base replaced, or from a sibling of the base that loses to it
+ * (undone first). The base's replacement KEKs named at a version we lack are fetched from
+ * their owners (deriveReplacements).
+ */
+function jumpOverUnreadBase(core: EngineCore, t: TableState, now: number): boolean {
+  const tek = core.s.tek!;
+  const made = (o: TableState) => (o.header.panel ? sortedKeys(o.header.panel.members) : [o.header.excluder]);
+  const baseTable = [...core.tables.values()].find((o) => o.header.newVersion === t.header.base.version && sameCreators(made(o), sortedKeys(t.header.base.creators)));
+  if (!baseTable || baseTable.applied || !baseTable.header.targets.every((x) => t.header.targets.includes(x))) return false;
+  const bb = baseTable.header.base;
+  const onBaseOfBase = tek.version === bb.version && sameCreators(tek.creators, sortedKeys(bb.creators));
+  const ours = [...core.tables.values()].find((o) => o.applied && o.undo && o.header.newVersion === tek.version && sameCreators(tek.creators, made(o)));
+  const losingSibling = ours !== undefined && tek.version === baseTable.header.newVersion && ours.header.base.version === bb.version && sameCreators(sortedKeys(ours.header.base.creators), sortedKeys(bb.creators)) && cmpKey(baseTable.header.excluder, ours.header.excluder) < 0;
+  if (!onBaseOfBase && !losingSibling) return false;
+  const from = core.s.tek!;
+  if (losingSibling) {
+    undoTable(core, ours, now);
+    keepReadable(core, from, now);
+  }
+  installTableTek(core, t, made(t), now);
+  addLog(core, now, 'merge', `TEK v${t.header.newVersion} by ${short(t.header.excluder)} taken from v${from.version}, over ${short(baseTable.header.excluder)}'s unread v${baseTable.header.newVersion}`);
+  return true;
 }
 
 export function installTableTek(core: EngineCore, t: TableState, creators: MemberKey[], now: number): void {
