@@ -5,8 +5,8 @@
  * arrays with a bounded sample of candidates per step, plus the members that only a
  * pairwise entry can reach. docs/protocol.md §7.1–§7.2.
  *
- * Invariant: the plan names at most 255 completers and covers every member that has
- * a usable KEK; it depends only on the roster and the header, not on timing.
+ * Invariant: the plan names at most 255 completers; with the pairwise list it covers
+ * every remaining member; it depends only on the roster and the header, not on timing.
  */
 import { PLAN_SAMPLE, rosterSlots, type EngineCore } from './context.js';
 import { type MemberKey } from '../types.js';
@@ -19,8 +19,10 @@ import { type PlanStep } from '../wire.js';
  * and whose usable KEKs reach the most members not yet reached, and the symbols of
  * its that reach someone new. Members none of whose KEKs is usable get TEK' pairwise.
  * Each step scores a bounded, evenly spread sample of the candidates (PLAN_SAMPLE).
+ * `maxSteps` = 0: no completers; every member the excluder's own KEKs miss gets TEK'
+ * pairwise (a reseal that lands in one publication, docs/protocol.md §8.2).
  */
-export function planCompletion(core: EngineCore, blocklist: MemberKey[], unusable: Set<number>, ownUsable: number[]): { plan: PlanStep[]; pairwiseFor: MemberKey[] } {
+export function planCompletion(core: EngineCore, blocklist: MemberKey[], unusable: Set<number>, ownUsable: number[], maxSteps = 255): { plan: PlanStep[]; pairwiseFor: MemberKey[] } {
   const { V, W } = core.s.params;
   const { keys, slots } = rosterSlots(core);
   const n = keys.length;
@@ -85,7 +87,7 @@ export function planCompletion(core: EngineCore, blocklist: MemberKey[], unusabl
   for (const sl of ownUsable) fill(sl);
   const plan: PlanStep[] = [];
   const chosen = new Uint8Array(n);
-  while (reachedCount < toReach && plan.length < 255) {
+  while (reachedCount < toReach && plan.length < maxSteps) {
     // Score at most PLAN_SAMPLE candidates, spread evenly over those reached so far:
     // a near-greedy choice at a bounded cost per step, whatever the group size.
     const stride = Math.max(1, Math.floor(candidates.length / PLAN_SAMPLE));

@@ -129,6 +129,14 @@ const MAX_LOG = 200;
 /** Table entries seal under keys used once (see entryKey), so the nonce is constant. */
 export const ZERO_NONCE = new Uint8Array(24);
 export const ENTRY_AAD = LABEL('table-entry');
+/**
+ * How long the creator of a TEK that concurrent tables raced waits for the rest of them
+ * before it reseals (at most a tenth of a heartbeat): one expected delivery delay of a
+ * table. A sibling later than that costs one more reseal, never safety (docs/protocol.md §8.2).
+ */
+export const RESEAL_WINDOW_MS = 40;
+/** A reseal reaches every member in one publication (pairwise where its KEKs do not) up to this many pairwise entries; past it, a completion plan (§8.2). */
+export const RESEAL_PAIRWISE_MAX = 1024;
 /** Candidates scored per step of the completion plan (planCompletion). */
 export const PLAN_SAMPLE = 64;
 /** Most revision steps one key may jump in one message (a revision step costs one hash; 003 [0056]). */

@@ -9,7 +9,8 @@
  * display name, blocklist, target, owned key or message type.
  *
  * Which TEK seals: a Table under the TEK it replaces (its base), so members one
- * rekey behind still read it (003 [0073], [0079]: further behind, they fetch);
+ * rekey behind still read it (003 [0073], [0079]: further behind, they fetch); a reseal
+ * after concurrent tables under the TEK those tables replaced (§8.2);
  * every other message under the sender's current TEK at its current revision.
  * Opening: the receiver finds the kept TEK the header names (current, or superseded
  * and still inside the grace window, 003 [0071]) and steps a copy of it forward to the
@@ -26,7 +27,7 @@ import { controlKey, creatorsTag } from '../keys.js';
 import { MsgType, controlAad, decodeControlInner, encodeControlInner, encodeMessage, type ControlMessage, type SealedControlMessage } from '../wire.js';
 import { sameCreators, sortedKeys } from '../state.js';
 import { findTekRecord, tekAtRevision } from './tek-records.js';
-import { MAX_REVISION_JUMP, type EngineCore } from './context.js';
+import { MAX_REVISION_JUMP, type EngineCore, type TableState } from './context.js';
 
 const MAX_CONTROL_KEYS = 32;
 
@@ -47,13 +48,25 @@ export function publishControl(core: EngineCore, m: ControlMessage): void {
   core.outbox.push({ kind: 'publish', topic: 'control', bytes: encodeMessage(core.groupBytes, env) });
 }
 
-/** A Table: its base TEK, if still kept (else the current TEK: any holder of that is a member); anything else: the current TEK. */
+/**
+ * A Table: its base TEK, if still kept (else the current TEK: any holder of that is a member);
+ * anything else: the current TEK. A table built on the winner of concurrent tables (a reseal,
+ * §8.2) goes under the TEK those tables replaced, if still kept: members still on a losing
+ * sibling, or not yet on the winner, read it in the same hop (every target knew that TEK too,
+ * as every target of a plain exclusion knows its base; the entries are what they cannot read).
+ */
 function sealingTek(core: EngineCore, m: ControlMessage): { version: number; creators: string[]; revision: number; key: Uint8Array } | null {
   if (m.type === MsgType.Table) {
     const base = m.header.base;
     const creators = sortedKeys(base.creators);
-    const rec = core.s.tekRecords.find((r) => r.version === base.version && sameCreators(r.creators, creators));
-    if (rec) return rec;
+    const made = (o: TableState) => (o.header.panel ? sortedKeys(o.header.panel.members) : [o.header.excluder]);
+    const baseTable = [...core.tables.values()].find((o) => o.header.newVersion === base.version && sameCreators(made(o), creators));
+    const raced = baseTable && [...core.tables.values()].some((o) => o !== baseTable && o.header.newVersion === base.version && o.header.base.version === baseTable.header.base.version);
+    const under = raced ? [baseTable.header.base, base] : [base];
+    for (const u of under) {
+      const rec = core.s.tekRecords.find((r) => r.version === u.version && sameCreators(r.creators, sortedKeys(u.creators)));
+      if (rec) return rec;
+    }
   }
   return core.s.tek;
 }

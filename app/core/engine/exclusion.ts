@@ -10,7 +10,7 @@
  * excluded member erases its secrets at once. Seeds: 003 [0072]–[0079].
  * docs/protocol.md §7, §9.
  */
-import { ENTRY_AAD, LABEL, MAX_TABLES_PER_EXCLUDER, MAX_VERSION_AHEAD, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, unicast, type EngineCore, type TableState } from './context.js';
+import { ENTRY_AAD, LABEL, MAX_TABLES_PER_EXCLUDER, RESEAL_PAIRWISE_MAX, MAX_VERSION_AHEAD, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, unicast, type EngineCore, type TableState } from './context.js';
 import { addEntries, checkReplaced, commitTek, headerId, headerSignatureOk, makeEntries, newTableState, pairwiseEntryKey, plannedSymbols, publishTable, readTekPrime, relayable, replacedKeks, unusableSlots } from './tables.js';
 import { planCompletion } from './completion-plan.js';
 import { authorizeTable, mayOwnTek } from './authorization.js';
@@ -22,10 +22,14 @@ import { concat, equalBytes } from '../bytes.js';
 import { TEK_SLOT, slotName, slotsOf } from '../params.js';
 import { KEY_BYTES, creatorsTag } from '../keys.js';
 import { LIMITS, MsgType, encodeTableHeader, type Message, type LeaveProof, type PairwiseEntry, type TableHeader } from '../wire.js';
-import { sortedKeys } from '../state.js';
+import { sameCreators, sortedKeys } from '../state.js';
 
-/** Starts an exclusion (targets ≠ []) or a periodic version refresh (targets = []). */
-export function startTable(core: EngineCore, kind: 'exclude' | 'refresh', targets: MemberKey[], now: number): void {
+/**
+ * Starts an exclusion (targets ≠ []) or a periodic version refresh (targets = []).
+ * `oneHop` (a reseal, docs/protocol.md §8.2): no completion plan; every member the
+ * excluder's usable KEKs miss gets TEK' pairwise, up to RESEAL_PAIRWISE_MAX of them.
+ */
+export function startTable(core: EngineCore, kind: 'exclude' | 'refresh', targets: MemberKey[], now: number, oneHop = false): void {
   const tek = core.s.tek!;
   const panelKey = core.panel?.takeKey(kind, targets, now) ?? null;
   const tekPrime = panelKey ? panelKey.key : core.rng(KEY_BYTES);
@@ -50,7 +54,8 @@ export function startTable(core: EngineCore, kind: 'exclude' | 'refresh', target
   };
   const unusable = unusableSlots(core, header);
   const ownUsable = slotsOf(core.selfId, core.s.params.V).filter((s) => !unusable.has(s) && heldKey(core, s));
-  const { plan, pairwiseFor } = planCompletion(core, blocklist, unusable, ownUsable);
+  let { plan, pairwiseFor } = planCompletion(core, blocklist, unusable, ownUsable, oneHop ? 0 : undefined);
+  if (oneHop && pairwiseFor.length > RESEAL_PAIRWISE_MAX) ({ plan, pairwiseFor } = planCompletion(core, blocklist, unusable, ownUsable));
   header.plan = plan;
   header.tekCommitment = commitTek(core, header, tekPrime);
   const headerBytes = encodeTableHeader(header);
@@ -212,11 +217,24 @@ export function progressTable(core: EngineCore, t: TableState, now: number): voi
     return;
   }
   t.fetchAt = null;
+  const wasApplied = t.applied;
   applyTable(core, t, now);
+  if (t.applied && !wasApplied) applyWaiting(core, now);
   if (!t.applied || t.completed || t.completeAt !== null) return;
   const planned = plannedSymbols(core, t);
   if (planned) t.completeAt = now;
   else if (t.fetched) t.completeAt = now + 1 + randomBelow(core, Math.max(2, core.s.params.heartbeatMs));
+}
+
+/**
+ * Tables read before the TEK they build on was ours (a reseal lands in one hop and can
+ * overtake the completions of the table it builds on, §8.2) are applied as soon as it
+ * is, instead of fetched. Siblings among them resolve in applyTable.
+ */
+function applyWaiting(core: EngineCore, now: number): void {
+  const tek = core.s.tek!;
+  const waiting = [...core.tables.values()].filter((o) => !o.applied && o.tekPrime && o.header.base.version === tek.version && sameCreators(sortedKeys(o.header.base.creators), tek.creators));
+  for (const o of waiting) progressTable(core, o, now);
 }
 
 export function tablesTick(core: EngineCore, now: number): void {

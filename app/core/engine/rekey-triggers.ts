@@ -6,9 +6,9 @@
  * lifetimes). Seeds: 003 [0057], [0072]; 002. docs/protocol.md §7.5, §7.6, §8.2.
  */
 import { publishControl } from './control-seal.js';
-import { addLog, canExclude, emit, info, isTekCreator, ownsTek, randomBelow, short, tekCoversBlocklist, type EngineCore } from './context.js';
+import { addLog, canExclude, emit, info, ownsTek, randomBelow, short, tekCoversBlocklist, type EngineCore } from './context.js';
 import { startTable } from './exclusion.js';
-import { scheduleReseal } from './table-apply.js';
+import { createsWinningTek, scheduleReseal } from './table-apply.js';
 import { stepHeld } from './revision.js';
 import { type MemberKey } from '../types.js';
 import { ensure } from '../errors.js';
@@ -71,8 +71,8 @@ export function resealTick(core: EngineCore, now: number): void {
   core.timers.stop('reseal');
   if (tekCoversBlocklist(core)) return;
   if (!canExclude(core)) return;
-  if (early && !isTekCreator(core)) {
-    // Scheduled as the creator of a TEK that has since lost to a concurrent one: back off.
+  if (early && !createsWinningTek(core)) {
+    // Scheduled as the creator of a TEK that has since lost (or is known to lose) to a concurrent one: back off.
     scheduleReseal(core, now);
     return;
   }
@@ -82,7 +82,7 @@ export function resealTick(core: EngineCore, now: number): void {
   const concurrent = new Set(missing);
   for (const t of core.tables.values()) if (t.header.newVersion === core.s.tek!.version) for (const x of t.header.targets) concurrent.add(x);
   const targets = sortedKeys(concurrent);
-  startTable(core, 'exclude', targets, now);
+  startTable(core, 'exclude', targets, now, true);
   addLog(core, now, 'merge', `resealed after concurrent exclusions of ${targets.map(short).join(', ')}`);
 }
 

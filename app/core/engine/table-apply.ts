@@ -11,7 +11,7 @@
  * docs/protocol.md §7.1, §8.2.
  */
 import { keepReadable, recordTek, retireTek, retryPendingData } from './tek-records.js';
-import { addLog, cmpKey, heldKey, isTekCreator, keyChanged, pidOf, randomBelow, rosterInKeyOrder, scheduleFetch, short, shortFetchDelay, tekCoversBlocklist, type EngineCore, type TableState } from './context.js';
+import { RESEAL_WINDOW_MS, addLog, cmpKey, heldKey, isTekCreator, keyChanged, pidOf, randomBelow, rosterInKeyOrder, scheduleFetch, short, shortFetchDelay, tekCoversBlocklist, type EngineCore, type TableState } from './context.js';
 import { flushHeldOutgoing } from './data.js';
 import { type KeyOrigin, type MemberKey } from '../types.js';
 import { TEK_SLOT, slotsOf } from '../params.js';
@@ -48,11 +48,40 @@ export function applyTable(core: EngineCore, t: TableState, now: number): void {
     }
     return;
   }
+  if (tek.version + 1 >= h.base.version && jumpOverUnreadBase(core, t, now)) return;
   if (tek.version < h.base.version) {
     // We missed an earlier change, or its table is still on its way (a reseal can overtake
     // the completions of the table it builds on): give it half a heartbeat, then fetch.
     scheduleFetch(core, TEK_SLOT, h.newVersion, newCreators, h.excluder, now, shortFetchDelay(core));
   }
+}
+
+/**
+ * A table one step past a base we cannot read yet (a reseal that overtook the completions
+ * of the winner it builds on, §8.2), whose targets include the base's (so it replaces every
+ * KEK the base did): we take it at once, skipping its base, instead of fetching the base.
+ * Allowed from the TEK the base replaced, or from a sibling of the base that loses to it
+ * (undone first). The base's replacement KEKs named at a version we lack are fetched from
+ * their owners (deriveReplacements).
+ */
+function jumpOverUnreadBase(core: EngineCore, t: TableState, now: number): boolean {
+  const tek = core.s.tek!;
+  const made = (o: TableState) => (o.header.panel ? sortedKeys(o.header.panel.members) : [o.header.excluder]);
+  const baseTable = [...core.tables.values()].find((o) => o.header.newVersion === t.header.base.version && sameCreators(made(o), sortedKeys(t.header.base.creators)));
+  if (!baseTable || baseTable.applied || !baseTable.header.targets.every((x) => t.header.targets.includes(x))) return false;
+  const bb = baseTable.header.base;
+  const onBaseOfBase = tek.version === bb.version && sameCreators(tek.creators, sortedKeys(bb.creators));
+  const ours = [...core.tables.values()].find((o) => o.applied && o.undo && o.header.newVersion === tek.version && sameCreators(tek.creators, made(o)));
+  const losingSibling = ours !== undefined && tek.version === baseTable.header.newVersion && ours.header.base.version === bb.version && sameCreators(sortedKeys(ours.header.base.creators), sortedKeys(bb.creators)) && cmpKey(baseTable.header.excluder, ours.header.excluder) < 0;
+  if (!onBaseOfBase && !losingSibling) return false;
+  const from = core.s.tek!;
+  if (losingSibling) {
+    undoTable(core, ours, now);
+    keepReadable(core, from, now);
+  }
+  installTableTek(core, t, made(t), now);
+  addLog(core, now, 'merge', `TEK v${t.header.newVersion} by ${short(t.header.excluder)} taken from v${from.version}, over ${short(baseTable.header.excluder)}'s unread v${baseTable.header.newVersion}`);
+  return true;
 }
 
 export function installTableTek(core: EngineCore, t: TableState, creators: MemberKey[], now: number): void {
@@ -176,17 +205,29 @@ export function tableWillResolve(core: EngineCore, slot: number, version: number
   return [...core.tables.values()].some((t) => t.header.newVersion === version && sameCreators(t.header.panel ? sortedKeys(t.header.panel.members) : [t.header.excluder], creators) && t.fetchAt !== null);
 }
 
-/** After concurrent tables, the TEK may not exclude everyone blocked: run one more exclusion of the rest (issue 3). */
 /**
- * The creator of the current TEK reseals after a short window (a tenth of a heartbeat,
- * at most 100 ms) in which the other concurrent tables reach it, so that one reseal
- * covers them all; every other member only after 2–4 heartbeats, in case it is gone.
+ * The creator of the current TEK, if no known sibling beats it, reseals after a short
+ * window (RESEAL_WINDOW_MS: one expected delivery delay of a table) in which the other
+ * concurrent tables reach it, so that one reseal covers them all; every other member
+ * only after 2–4 heartbeats, in case the creator is gone. docs/protocol.md §8.2.
  */
 export function scheduleReseal(core: EngineCore, now: number): void {
   if (tekCoversBlocklist(core)) return;
   if (core.timers.get('reseal') !== null) return;
   const hb = core.s.params.heartbeatMs;
-  const first = isTekCreator(core);
-  core.timers.set('reseal', now + (first ? Math.max(1, Math.min(100, Math.floor(hb / 10))) : 2 * hb + randomBelow(core, 2 * hb)));
+  const first = createsWinningTek(core);
+  core.timers.set('reseal', now + (first ? Math.max(1, Math.min(RESEAL_WINDOW_MS, Math.floor(hb / 10))) : 2 * hb + randomBelow(core, 2 * hb)));
   core.resealEarly = first;
+}
+
+/**
+ * This member made the current TEK and no known sibling table beats it (§8.2: the lower
+ * excluder wins). A sibling is known from its signed header alone, before its TEK' is
+ * readable here, so a creator whose table is about to lose does not reseal on top of it.
+ */
+export function createsWinningTek(core: EngineCore): boolean {
+  if (!isTekCreator(core)) return false;
+  const tek = core.s.tek!;
+  const ours = [...core.tables.values()].find((t) => t.applied && t.header.newVersion === tek.version && t.header.excluder === core.self);
+  return !ours || !tableIsMoot(core, ours);
 }
