@@ -55,7 +55,7 @@ const HINT_AUTHORS = 256;
 type HistoryRecord =
   | { kind: 'chat'; message: ChatMessage }
   | { kind: 'stroke'; id?: string; stroke: BoardStroke }
-  | { kind: 'msg'; m: SignedMessage; sender: string; name: string; receivedAt: number; to?: MemberKey[] }
+  | { kind: 'msg'; m: SignedMessage; sender: string; name: string; receivedAt: number; to?: MemberKey[]; shared?: true }
   | { kind: 'dlv'; by: MemberKey; lo: number; hi: number }
   | { kind: 'seq'; upTo: number; exact?: boolean }
   | { kind: 'joined'; tek: number };
@@ -115,8 +115,10 @@ export class GroupHistory {
   private readonly hints = new Map<MemberKey, { hi: number; until: number }>();
   /**
    * Per author, its lowest number held that was signed under a TEK this member can
-   * read (≥ `readableFrom`). Numbers below it are from before this member's
-   * admission (a re-shared stroke or file message): never a gap to close.
+   * read (≥ `readableFrom`) and did not come in a re-share (a join steps the TEK's
+   * revision, not its version, so a re-shared message under the version this member
+   * joined at may still be from before its admission). Numbers below it are from
+   * before this member's admission: never a gap to close.
    */
   private readonly readableMin = new Map<MemberKey, number>();
   private reservedUpTo = 0;
@@ -167,7 +169,7 @@ export class GroupHistory {
       else if (r.kind === 'stroke') {
         const id = r.id ?? r.stroke.stroke.id;
         this.strokes.set(`${r.stroke.sender}:${id}`, { group: r.stroke.group, sender: r.stroke.sender, sentAt: r.stroke.sentAt, stroke: r.stroke.stroke, mid: id });
-      } else if (r.kind === 'msg') this.index(r.m, r.sender, r.name, r.receivedAt, r.to);
+      } else if (r.kind === 'msg') this.index(r.m, r.sender, r.name, r.receivedAt, r.to, r.shared === true);
       else if (r.kind === 'dlv') confirmations.push(r);
       else if (r.kind === 'seq') lastSeq = r; // reservations only grow; an exact one is the last before a clean stop
       else this.joinedTekVersion ??= r.tek;
@@ -220,15 +222,19 @@ export class GroupHistory {
     return this.joinedTekVersion ?? 0;
   }
 
-  /** Keeps a verified signed message; tells clients once it is fsynced (`durable`). `to`: for an own message, the members it was sent to. */
-  keep(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[]): KeepResult {
+  /**
+   * Keeps a verified signed message; tells clients once it is fsynced (`durable`). `to`: for an own
+   * message, the members it was sent to; `shared`: it came in a board or file re-share (never where
+   * its author's readable numbers start, `readableMin`).
+   */
+  keep(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[], shared = false): KeepResult {
     const prior = this.bySeq.get(`${m.a}:${m.s}`);
     if (prior !== undefined) return prior === m.sig ? 'duplicate' : 'equivocation';
     if (this.chat.has(`${sender}:${m.id}`) || this.strokes.has(`${sender}:${m.id}`)) return 'duplicate';
     if (this.notes.hasAction(sender, m.id)) return 'duplicate';
-    const shown = this.index(m, sender, name, receivedAt, to);
+    const shown = this.index(m, sender, name, receivedAt, to, shared);
     if (!shown) return 'duplicate';
-    const written = this.profile.appendDurable(this.group, 'history', { kind: 'msg', m, sender, name, receivedAt, ...(to ? { to } : {}) });
+    const written = this.profile.appendDurable(this.group, 'history', { kind: 'msg', m, sender, name, receivedAt, ...(to ? { to } : {}), ...(shared ? { shared: true } : {}) });
     this.lastWrite = written;
     const chatKey = shown.kind === 'chat' ? `${sender}:${m.id}` : null;
     if (chatKey) this.notYetDurable.add(chatKey);
@@ -266,12 +272,14 @@ export class GroupHistory {
     }
   }
 
-  private index(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[]): Indexed | null {
+  private index(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[], shared = false): Indexed | null {
     this.bySeq.set(`${m.a}:${m.s}`, m.sig);
     let held = this.held.get(m.a);
     if (!held) this.held.set(m.a, (held = new SeqRanges()));
     held.add(m.s);
-    if (m.k >= (this.joinedTekVersion ?? 0) && m.s < (this.readableMin.get(m.a) ?? Infinity)) this.readableMin.set(m.a, m.s);
+    // A re-shared message may be from before this member's admission even under the TEK version it
+    // joined at (a join steps the revision only): it never starts the readable numbers (review 4).
+    if (!shared && m.k >= (this.joinedTekVersion ?? 0) && m.s < (this.readableMin.get(m.a) ?? Infinity)) this.readableMin.set(m.a, m.s);
     if (m.skip) {
       let skipped = this.skipped.get(m.a);
       if (!skipped) this.skipped.set(m.a, (skipped = new SeqRanges()));
