@@ -374,15 +374,21 @@ export class GroupHistory {
    * messages readable here are held (a member holds nothing from before its
    * admission, so a receipt cannot tell it what it could never read) and never for
    * this member. A hint widens the gaps for `HINT_MS` and reaches at most
-   * `HINT_AHEAD` numbers past the last held: a lying member costs bounded
-   * catch-up rounds, never more.
+   * `HINT_AHEAD` numbers past the last held; while it lives, a higher claim widens
+   * it without being new: a lying member starts at most one catch-up session per
+   * author per `HINT_MS`, never more.
    */
   hint(author: MemberKey, hi: number, now: number): boolean {
     const r = this.held.get(author);
     if (author === this.self || !r || !this.readableMin.has(author) || hi <= r.max) return false;
     const upTo = Math.min(hi, r.max + HINT_AHEAD);
     const prior = this.hints.get(author);
-    if (prior && prior.until > now && prior.hi >= upTo) return false;
+    if (prior && prior.until > now && prior.hi > r.max) {
+      // A live hint: a higher claim widens it, but starts no other session and never
+      // outlives it (a liar naming one more number per receipt forced a session each, review 4).
+      prior.hi = Math.max(prior.hi, upTo);
+      return false;
+    }
     if (!prior && this.hints.size >= HINT_AUTHORS) return false;
     this.hints.set(author, { hi: upTo, until: now + HINT_MS });
     return true;
