@@ -299,8 +299,9 @@ export class GroupHistory {
       this.notes.chat(sender, m.id, body.t === 'chat' ? body.re : undefined);
       if (message.file) {
         // Its author's delete may have come first: then the file is never fetched.
-        if (this.notes.view(message).deleted) this.onFileDeleted?.(message.file.id);
-        else this.onFile?.(this.fileBodies.get(message.file.id)!.body, m.a, (body as FileBody).fid);
+        const file = message.file;
+        if (this.notes.view(message).deleted) this.fileHook(() => this.onFileDeleted?.(file.id));
+        else this.fileHook(() => this.onFile?.(this.fileBodies.get(file.id)!.body, m.a, (body as FileBody).fid));
       }
       if (m.a === this.self && to) {
         this.ledger.sent(m.s, to);
@@ -318,13 +319,25 @@ export class GroupHistory {
     if (body.t !== 'stroke') {
       const action = this.notes.act(sender, m.id, m.s, m.at, body);
       const target = body.t === 'delete' ? this.chat.get(`${sender}:${body.target}`)?.file : undefined;
-      if (target) this.onFileDeleted?.(target.id);
+      if (target) this.fileHook(() => this.onFileDeleted?.(target.id));
       return action.ids.length > 0 ? { kind: 'update', ids: action.ids } : { kind: 'none', notAuthor: action.notAuthor };
     }
     const stroke: BoardStroke = { group: this.group, sender, stroke: body.stroke, sentAt: m.at };
     const entry: BoardEntry = { ...stroke, author: m.a, seq: m.s, ...(body.seen ? { seen: body.seen } : {}) };
     this.strokes.set(`${sender}:${m.id}`, { ...entry, mid: m.id, signed: m });
     return { kind: 'stroke', entry, stroke };
+  }
+
+  /**
+   * Runs a files.ts hook: its failure (a disk error) is logged, never thrown out of `index`,
+   * which would leave a message indexed (a duplicate ever after) but never written.
+   */
+  private fileHook(run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      this.log(`group ${this.group.slice(0, 8)}: file not followed: ${err instanceof Error ? err.message : 'error'}`);
+    }
   }
 
   /** A chat message as shown: its annotations and, for an own one, its delivery state. */
