@@ -9,10 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { nodeCrypto } from '../../../app/crypto/node.js';
 import { signMessage, type Body, type SignedMessage } from '../../../app/peer/payload.js';
 import { GroupHistory } from '../../../app/peer/history.js';
 import { Files } from '../../../app/peer/files.js';
@@ -20,17 +18,13 @@ import { fileHandle } from '../../../app/peer/files-chunks.js';
 import { Profile } from '../../../app/store/profile.js';
 import type { PeerContext } from '../../../app/peer/peer-context.js';
 import type { GroupRuntime } from '../../../app/peer/group.js';
+import { freshHistory, G, signer, type Signer } from './review4-fixtures.js';
 
-const G = '11'.repeat(16);
-const signer = (n: number) => {
-  const seed = new Uint8Array(32).fill(n);
-  return { key: Buffer.from(nodeCrypto.ed25519PublicKey(seed)).toString('hex'), sign: (m: Uint8Array) => nodeCrypto.ed25519Sign(seed, m) };
-};
 const alice = signer(1);
 const bob = signer(2);
 const erin = signer(5);
 let n = 0;
-const sign = (who: ReturnType<typeof signer>, body: Body): SignedMessage => {
+const sign = (who: Signer, body: Body): SignedMessage => {
   n++;
   return signMessage(G, who, { s: n, k: 1, at: 1000 + n, id: n.toString(16).padStart(32, '0') }, body);
 };
@@ -38,9 +32,7 @@ const empty: Body = { t: 'file', fid: 'e'.repeat(32), name: 'empty.txt', size: 0
 
 /** Real Files and GroupHistory on a fresh profile; the context carries only what offer/forget use. */
 function setup() {
-  const dir = mkdtempSync(join(tmpdir(), 'conclave-r4-files-'));
-  const profile = Profile.open(dir);
-  const history = new GroupHistory(profile, G, erin.key, { emit: () => undefined });
+  const { dir, profile, history } = freshHistory(erin.key, 'conclave-r4-files-');
   const ctx = { profile, groups: new Map(), selfKey: erin.key, emit: () => undefined, log: () => undefined, stopped: () => false } as unknown as PeerContext;
   const files = new Files(ctx);
   files.attach({ group: G, held: history } as unknown as GroupRuntime);

@@ -9,26 +9,15 @@
 // lacking anyway) and never outlives the first claim's 30 s.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { nodeCrypto } from '../../../app/crypto/node.js';
 import { signMessage } from '../../../app/peer/payload.js';
-import { GroupHistory } from '../../../app/peer/history.js';
 import { SeqRanges } from '../../../app/peer/seq-ranges.js';
-import { Profile } from '../../../app/store/profile.js';
+import { freshHistory, G, signer } from './review4-fixtures.js';
 
-const G = '11'.repeat(16);
-const signer = (n: number) => {
-  const seed = new Uint8Array(32).fill(n);
-  return { key: Buffer.from(nodeCrypto.ed25519PublicKey(seed)).toString('hex'), sign: (m: Uint8Array) => nodeCrypto.ed25519Sign(seed, m) };
-};
 const alice = signer(1);
 const bob = signer(2);
 
 test('review4: a lying receipt per 100 ms, each one number higher, starts one catch-up per 30 s, not one per receipt, and its gap expires', async () => {
-  const profile = Profile.open(mkdtempSync(join(tmpdir(), 'conclave-r4-hint-')));
-  const h = new GroupHistory(profile, G, alice.key, { emit: () => undefined });
+  const { profile, history: h } = freshHistory(alice.key, 'conclave-r4-hint-');
   for (const s of [1, 2, 3]) h.keep(signMessage(G, bob, { s, k: 1, at: 1000 + s, id: s.toString(16).padStart(32, 'b') }, { t: 'chat', text: `m${s}`, name: 'Bob' }), 'peer-bob', 'Bob', 2000 + s);
   await h.durable();
   const t0 = 100_000;

@@ -9,19 +9,11 @@
 // numbers start, whatever its TEK version.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { nodeCrypto } from '../../../app/crypto/node.js';
 import { signMessage, type Body } from '../../../app/peer/payload.js';
 import { GroupHistory } from '../../../app/peer/history.js';
 import { Profile } from '../../../app/store/profile.js';
+import { freshHistory, G, signer } from './review4-fixtures.js';
 
-const G = '11'.repeat(16);
-const signer = (n: number) => {
-  const seed = new Uint8Array(32).fill(n);
-  return { key: Buffer.from(nodeCrypto.ed25519PublicKey(seed)).toString('hex'), sign: (m: Uint8Array) => nodeCrypto.ed25519Sign(seed, m) };
-};
 const alice = signer(1); // an author from before the admission
 const erin = signer(5); // the newcomer
 const file = (n: number): Body => ({
@@ -39,9 +31,8 @@ const file = (n: number): Body => ({
 const at = (s: number, k: number, body: Body) => signMessage(G, alice, { s, k, at: 1000 + s, id: s.toString(16).padStart(32, '0') }, body);
 
 test('review4: a re-shared file message signed under the TEK version the newcomer joined at opens no gap (joins step the revision, not the version)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'conclave-r4-gap-'));
-  let profile = Profile.open(dir);
-  let history = new GroupHistory(profile, G, erin.key, { emit: () => undefined });
+  const fresh = freshHistory(erin.key, 'conclave-r4-gap-');
+  let { profile, history } = fresh;
   history.joinedTek(1); // no exclusion since the group began: every message is under TEK version 1
   // The admitter re-shares alice's files 3 and 9 (signed before erin came, revision 0 of version 1).
   history.keep(at(3, 1, file(3)), 'peer-alice', 'Alice', 1, undefined, true);
@@ -55,7 +46,7 @@ test('review4: a re-shared file message signed under the TEK version the newcome
   await history.durable();
   // After a restart, the same (the history log says which messages came in a re-share).
   profile.close();
-  profile = Profile.open(dir);
+  profile = Profile.open(fresh.dir);
   history = new GroupHistory(profile, G, erin.key, { emit: () => undefined });
   assert.deepEqual(history.gaps(), [{ author: alice.key, missing: [[41, 42]] }]);
   profile.close();
