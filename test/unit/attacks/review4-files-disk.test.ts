@@ -73,3 +73,20 @@ test('review4: a delete by another member removes none of the file; its author\'
   await history.durable();
   profile.close();
 });
+
+test('review4: once this member left the group, its files folder is gone and a late file message writes nothing there again', async () => {
+  const { profile, history, files, filesDir } = setup();
+  let state = 'member';
+  const rt = { group: G, held: history, engine: { state: () => state } } as unknown as GroupRuntime;
+  (files as unknown as { ctx: PeerContext }).ctx.groups.set(G, rt);
+  history.keep(sign(alice, { ...empty, fid: '1'.repeat(32) }), 'peer-alice', 'Alice', 1);
+  assert.ok(existsSync(filesDir));
+  state = 'left';
+  (files as unknown as { tick(): void }).tick(); // the once-a-second tick finds it
+  assert.equal(existsSync(filesDir), false, 'every file of the group is deleted from this device');
+  // A message of the group still arriving (an old packet, a replay) is not followed any more.
+  history.keep(sign(alice, { ...empty, fid: '2'.repeat(32) }), 'peer-alice', 'Alice', 2);
+  assert.equal(existsSync(filesDir), false, 'nothing written for a group left');
+  await history.durable();
+  profile.close();
+});
