@@ -11,23 +11,19 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { signMessage, type Body, type SignedMessage } from '../../../app/peer/payload.js';
+import type { Body } from '../../../app/peer/payload.js';
 import { GroupHistory } from '../../../app/peer/history.js';
 import { Files } from '../../../app/peer/files.js';
 import { fileHandle } from '../../../app/peer/files-chunks.js';
 import { Profile } from '../../../app/store/profile.js';
 import type { PeerContext } from '../../../app/peer/peer-context.js';
 import type { GroupRuntime } from '../../../app/peer/group.js';
-import { freshHistory, G, signer, type Signer } from './review4-fixtures.js';
+import { counterSigner, freshHistory, G, signer } from './review4-fixtures.js';
 
 const alice = signer(1);
 const bob = signer(2);
 const erin = signer(5);
-let n = 0;
-const sign = (who: Signer, body: Body): SignedMessage => {
-  n++;
-  return signMessage(G, who, { s: n, k: 1, at: 1000 + n, id: n.toString(16).padStart(32, '0') }, body);
-};
+const sign = counterSigner();
 const empty: Body = { t: 'file', fid: 'e'.repeat(32), name: 'empty.txt', size: 0, mime: 'text/plain', sha256: createHash('sha256').digest('hex'), key: 'a'.repeat(64), chunk: 256 * 1024, count: 0, hashes: '' };
 
 /** Real Files and GroupHistory on a fresh profile; the context carries only what offer/forget use. */
