@@ -37,6 +37,8 @@ export class FileStore {
   }
 
   markDone(fid: string): void {
+    // A 0-byte file is whole before any chunk was written: its folder may not exist yet (review 4).
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     writeFileSync(this.path(fid, 'done'), '');
   }
 

@@ -191,7 +191,7 @@ export class Files {
   /** A file message kept (`body.fid`: its handle, `chunkFid`: the fid signed): find what of it this device holds, fetch the rest. */
   private offer(group: string, body: FileBody, chunkFid: string): void {
     const id = `${group}:${body.fid}`;
-    if (this.transfers.has(id)) return;
+    if (this.transfers.has(id) || this.dropped.has(group)) return; // a group left keeps no file (review 4)
     const t: Transfer = {
       group,
       body,

@@ -506,15 +506,16 @@ export class GroupRuntime {
         this.refuse(from, verdict.reason, `re-shared ${files ? 'file message' : 'stroke'}: ${verdict.detail}`, at);
         continue;
       }
-      this.keepReceived(m, from, roster.get(m.a)?.name ?? '', at);
+      this.keepReceived(m, from, roster.get(m.a)?.name ?? '', at, true);
     }
     // Kept, but never served by catch-up: its newcomers ask the sharer (traffic.ts `for`).
     this.received = { from, tag: { a: from, s: 0, k: tekVersion, for: [] } };
   }
 
-  private keepReceived(m: SignedMessage, from: MemberKey, name: string, at: number): void {
+  /** `shared`: it came in a board or file re-share (from before this member's admission, maybe: opens no gap). */
+  private keepReceived(m: SignedMessage, from: MemberKey, name: string, at: number, shared = false): void {
     const lastHeld = this.history.lastReadableOf(m.a); // re-shared numbers from before this member's admission open no gap
-    const result = this.history.keep(m, this.host.peerIdOf(m.a), name, at);
+    const result = this.history.keep(m, this.host.peerIdOf(m.a), name, at, undefined, shared);
     if (result === 'equivocation') return this.refuse(from, 'invalid', `a second message under ${m.a.slice(0, 12)}'s number ${m.s}`, at);
     if (result === 'not-author') this.refuse(from, 'invalid', `${m.a.slice(0, 12)} edits or deletes a message it did not write (held for numbering, not applied)`, at);
     // A number beyond the next expected one (less what its author declared skipped) shows a gap.

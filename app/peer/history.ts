@@ -55,7 +55,7 @@ const HINT_AUTHORS = 256;
 type HistoryRecord =
   | { kind: 'chat'; message: ChatMessage }
   | { kind: 'stroke'; id?: string; stroke: BoardStroke }
-  | { kind: 'msg'; m: SignedMessage; sender: string; name: string; receivedAt: number; to?: MemberKey[] }
+  | { kind: 'msg'; m: SignedMessage; sender: string; name: string; receivedAt: number; to?: MemberKey[]; shared?: true }
   | { kind: 'dlv'; by: MemberKey; lo: number; hi: number }
   | { kind: 'seq'; upTo: number; exact?: boolean }
   | { kind: 'joined'; tek: number };
@@ -115,8 +115,10 @@ export class GroupHistory {
   private readonly hints = new Map<MemberKey, { hi: number; until: number }>();
   /**
    * Per author, its lowest number held that was signed under a TEK this member can
-   * read (≥ `readableFrom`). Numbers below it are from before this member's
-   * admission (a re-shared stroke or file message): never a gap to close.
+   * read (≥ `readableFrom`) and did not come in a re-share (a join steps the TEK's
+   * revision, not its version, so a re-shared message under the version this member
+   * joined at may still be from before its admission). Numbers below it are from
+   * before this member's admission: never a gap to close.
    */
   private readonly readableMin = new Map<MemberKey, number>();
   private reservedUpTo = 0;
@@ -167,7 +169,7 @@ export class GroupHistory {
       else if (r.kind === 'stroke') {
         const id = r.id ?? r.stroke.stroke.id;
         this.strokes.set(`${r.stroke.sender}:${id}`, { group: r.stroke.group, sender: r.stroke.sender, sentAt: r.stroke.sentAt, stroke: r.stroke.stroke, mid: id });
-      } else if (r.kind === 'msg') this.index(r.m, r.sender, r.name, r.receivedAt, r.to);
+      } else if (r.kind === 'msg') this.index(r.m, r.sender, r.name, r.receivedAt, r.to, r.shared === true);
       else if (r.kind === 'dlv') confirmations.push(r);
       else if (r.kind === 'seq') lastSeq = r; // reservations only grow; an exact one is the last before a clean stop
       else this.joinedTekVersion ??= r.tek;
@@ -220,15 +222,19 @@ export class GroupHistory {
     return this.joinedTekVersion ?? 0;
   }
 
-  /** Keeps a verified signed message; tells clients once it is fsynced (`durable`). `to`: for an own message, the members it was sent to. */
-  keep(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[]): KeepResult {
+  /**
+   * Keeps a verified signed message; tells clients once it is fsynced (`durable`). `to`: for an own
+   * message, the members it was sent to; `shared`: it came in a board or file re-share (never where
+   * its author's readable numbers start, `readableMin`).
+   */
+  keep(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[], shared = false): KeepResult {
     const prior = this.bySeq.get(`${m.a}:${m.s}`);
     if (prior !== undefined) return prior === m.sig ? 'duplicate' : 'equivocation';
     if (this.chat.has(`${sender}:${m.id}`) || this.strokes.has(`${sender}:${m.id}`)) return 'duplicate';
     if (this.notes.hasAction(sender, m.id)) return 'duplicate';
-    const shown = this.index(m, sender, name, receivedAt, to);
+    const shown = this.index(m, sender, name, receivedAt, to, shared);
     if (!shown) return 'duplicate';
-    const written = this.profile.appendDurable(this.group, 'history', { kind: 'msg', m, sender, name, receivedAt, ...(to ? { to } : {}) });
+    const written = this.profile.appendDurable(this.group, 'history', { kind: 'msg', m, sender, name, receivedAt, ...(to ? { to } : {}), ...(shared ? { shared: true } : {}) });
     this.lastWrite = written;
     const chatKey = shown.kind === 'chat' ? `${sender}:${m.id}` : null;
     if (chatKey) this.notYetDurable.add(chatKey);
@@ -266,12 +272,14 @@ export class GroupHistory {
     }
   }
 
-  private index(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[]): Indexed | null {
+  private index(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[], shared = false): Indexed | null {
     this.bySeq.set(`${m.a}:${m.s}`, m.sig);
     let held = this.held.get(m.a);
     if (!held) this.held.set(m.a, (held = new SeqRanges()));
     held.add(m.s);
-    if (m.k >= (this.joinedTekVersion ?? 0) && m.s < (this.readableMin.get(m.a) ?? Infinity)) this.readableMin.set(m.a, m.s);
+    // A re-shared message may be from before this member's admission even under the TEK version it
+    // joined at (a join steps the revision only): it never starts the readable numbers (review 4).
+    if (!shared && m.k >= (this.joinedTekVersion ?? 0) && m.s < (this.readableMin.get(m.a) ?? Infinity)) this.readableMin.set(m.a, m.s);
     if (m.skip) {
       let skipped = this.skipped.get(m.a);
       if (!skipped) this.skipped.set(m.a, (skipped = new SeqRanges()));
@@ -291,8 +299,9 @@ export class GroupHistory {
       this.notes.chat(sender, m.id, body.t === 'chat' ? body.re : undefined);
       if (message.file) {
         // Its author's delete may have come first: then the file is never fetched.
-        if (this.notes.view(message).deleted) this.onFileDeleted?.(message.file.id);
-        else this.onFile?.(this.fileBodies.get(message.file.id)!.body, m.a, (body as FileBody).fid);
+        const file = message.file;
+        if (this.notes.view(message).deleted) this.fileHook(() => this.onFileDeleted?.(file.id));
+        else this.fileHook(() => this.onFile?.(this.fileBodies.get(file.id)!.body, m.a, (body as FileBody).fid));
       }
       if (m.a === this.self && to) {
         this.ledger.sent(m.s, to);
@@ -310,13 +319,25 @@ export class GroupHistory {
     if (body.t !== 'stroke') {
       const action = this.notes.act(sender, m.id, m.s, m.at, body);
       const target = body.t === 'delete' ? this.chat.get(`${sender}:${body.target}`)?.file : undefined;
-      if (target) this.onFileDeleted?.(target.id);
+      if (target) this.fileHook(() => this.onFileDeleted?.(target.id));
       return action.ids.length > 0 ? { kind: 'update', ids: action.ids } : { kind: 'none', notAuthor: action.notAuthor };
     }
     const stroke: BoardStroke = { group: this.group, sender, stroke: body.stroke, sentAt: m.at };
     const entry: BoardEntry = { ...stroke, author: m.a, seq: m.s, ...(body.seen ? { seen: body.seen } : {}) };
     this.strokes.set(`${sender}:${m.id}`, { ...entry, mid: m.id, signed: m });
     return { kind: 'stroke', entry, stroke };
+  }
+
+  /**
+   * Runs a files.ts hook: its failure (a disk error) is logged, never thrown out of `index`,
+   * which would leave a message indexed (a duplicate ever after) but never written.
+   */
+  private fileHook(run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      this.log(`group ${this.group.slice(0, 8)}: file not followed: ${err instanceof Error ? err.message : 'error'}`);
+    }
   }
 
   /** A chat message as shown: its annotations and, for an own one, its delivery state. */
@@ -366,15 +387,21 @@ export class GroupHistory {
    * messages readable here are held (a member holds nothing from before its
    * admission, so a receipt cannot tell it what it could never read) and never for
    * this member. A hint widens the gaps for `HINT_MS` and reaches at most
-   * `HINT_AHEAD` numbers past the last held: a lying member costs bounded
-   * catch-up rounds, never more.
+   * `HINT_AHEAD` numbers past the last held; while it lives, a higher claim widens
+   * it without being new: a lying member starts at most one catch-up session per
+   * author per `HINT_MS`, never more.
    */
   hint(author: MemberKey, hi: number, now: number): boolean {
     const r = this.held.get(author);
     if (author === this.self || !r || !this.readableMin.has(author) || hi <= r.max) return false;
     const upTo = Math.min(hi, r.max + HINT_AHEAD);
     const prior = this.hints.get(author);
-    if (prior && prior.until > now && prior.hi >= upTo) return false;
+    if (prior && prior.until > now && prior.hi > r.max) {
+      // A live hint: a higher claim widens it, but starts no other session and never
+      // outlives it (a liar naming one more number per receipt forced a session each, review 4).
+      prior.hi = Math.max(prior.hi, upTo);
+      return false;
+    }
     if (!prior && this.hints.size >= HINT_AUTHORS) return false;
     this.hints.set(author, { hi: upTo, until: now + HINT_MS });
     return true;

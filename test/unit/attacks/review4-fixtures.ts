@@ -1,0 +1,34 @@
+// Shared by the review 4 attack tests: a group ID, deterministic signers, a fresh history.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nodeCrypto } from '../../../app/crypto/node.js';
+import { GroupHistory } from '../../../app/peer/history.js';
+import { signMessage, type Body, type SignedMessage } from '../../../app/peer/payload.js';
+import { Profile } from '../../../app/store/profile.js';
+
+export const G = '11'.repeat(16);
+
+export type Signer = { key: string; sign(m: Uint8Array): Uint8Array };
+
+/** The signer whose seed is 32 bytes of `n`. */
+export function signer(n: number): Signer {
+  const seed = new Uint8Array(32).fill(n);
+  return { key: Buffer.from(nodeCrypto.ed25519PublicKey(seed)).toString('hex'), sign: (m) => nodeCrypto.ed25519Sign(seed, m) };
+}
+
+/** A history of group G kept by `self` in a fresh profile (its folder: `dir`). */
+export function freshHistory(self: string, prefix: string): { dir: string; profile: Profile; history: GroupHistory } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const profile = Profile.open(dir);
+  return { dir, profile, history: new GroupHistory(profile, G, self, { emit: () => undefined }) };
+}
+
+/** Signs under one counter shared by every author (number, time and ID all follow it), TEK version 1. */
+export function counterSigner(): (who: Signer, body: Body) => SignedMessage {
+  let n = 0;
+  return (who, body) => {
+    n++;
+    return signMessage(G, who, { s: n, k: 1, at: 1000 + n, id: n.toString(16).padStart(32, '0') }, body);
+  };
+}
