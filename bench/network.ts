@@ -207,7 +207,8 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
     const idleMsgsPerPeerSec = round2((sum(idle1, (x) => x.pubsubMessages) - sum(idle0, (x) => x.pubsubMessages)) / members.length / (wall / 1000));
     const idleDials = sum(idle1, (x) => x.connectionsOpened) - sum(idle0, (x) => x.connectionsOpened);
     const connectionsPerPeer = round2(sum(idle1, (x) => x.connections) / members.length);
-    log(`network: idle ${idleCpuPct} % of a core per peer over ${(wall / 1000).toFixed(0)} s; ${rssMB} MB resident per peer (${rssPerExtraPeerMB} MB beyond the empty hosts); ${idleMsgsPerPeerSec} gossipsub messages/s per peer, ${connectionsPerPeer} connections per peer, ${idleDials} opened while idle; event loops late by up to ${Math.max(...idle1.map((x) => x.loopDelayMaxMs))} ms`);
+    const meshPeersPerPeer = round2(sum(idle1, (x) => x.meshPeers) / members.length);
+    log(`network: idle ${idleCpuPct} % of a core per peer over ${(wall / 1000).toFixed(0)} s; ${rssMB} MB resident per peer (${rssPerExtraPeerMB} MB beyond the empty hosts); ${idleMsgsPerPeerSec} gossipsub messages/s per peer, ${connectionsPerPeer} connections per peer, ${meshPeersPerPeer} gossipsub mesh peers per peer (both topics), ${idleDials} opened while idle; event loops late by up to ${Math.max(...idle1.map((x) => x.loopDelayMaxMs))} ms`);
 
     // chat latency: one message every 100 ms, senders interleaved
     await sleep(1000);
