@@ -116,6 +116,12 @@ export interface NetworkOptions {
   idleMs?: number;
   /** Joins started at once while the group forms (default 8). */
   joinBatch?: number;
+  /**
+   * Pause between the last join and the idle window, ms (default 3 s). The group is
+   * still settling then (revision steps for the newcomer, their heartbeats, catch-up
+   * with it); a longer pause measures a settled group.
+   */
+  idleAfterMs?: number;
 }
 
 export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) => void = () => {}, options: NetworkOptions = {}): Promise<NetworkResult> {
@@ -186,7 +192,7 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
     log(`network: join to first decrypted message ${joinMs} ms`);
 
     // idle CPU and memory, every peer a member
-    await sleep(3000);
+    await sleep(options.idleAfterMs ?? 3000);
     // BENCH_IDLE_PROF=DIR: a V8 CPU profile of each host over the idle window, into DIR.
     const profDir = process.env.BENCH_IDLE_PROF;
     if (profDir) await Promise.all(hosts.map((h) => h.profileStart()));
@@ -207,7 +213,8 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
     const idleMsgsPerPeerSec = round2((sum(idle1, (x) => x.pubsubMessages) - sum(idle0, (x) => x.pubsubMessages)) / members.length / (wall / 1000));
     const idleDials = sum(idle1, (x) => x.connectionsOpened) - sum(idle0, (x) => x.connectionsOpened);
     const connectionsPerPeer = round2(sum(idle1, (x) => x.connections) / members.length);
-    log(`network: idle ${idleCpuPct} % of a core per peer over ${(wall / 1000).toFixed(0)} s; ${rssMB} MB resident per peer (${rssPerExtraPeerMB} MB beyond the empty hosts); ${idleMsgsPerPeerSec} gossipsub messages/s per peer, ${connectionsPerPeer} connections per peer, ${idleDials} opened while idle; event loops late by up to ${Math.max(...idle1.map((x) => x.loopDelayMaxMs))} ms`);
+    const meshPeersPerPeer = round2(sum(idle1, (x) => x.meshPeers) / members.length);
+    log(`network: idle ${idleCpuPct} % of a core per peer over ${(wall / 1000).toFixed(0)} s; ${rssMB} MB resident per peer (${rssPerExtraPeerMB} MB beyond the empty hosts); ${idleMsgsPerPeerSec} gossipsub messages/s per peer, ${connectionsPerPeer} connections per peer, ${meshPeersPerPeer} gossipsub mesh peers per peer (both topics), ${idleDials} opened while idle; event loops late by up to ${Math.max(...idle1.map((x) => x.loopDelayMaxMs))} ms`);
 
     // chat latency: one message every 100 ms, senders interleaved
     await sleep(1000);

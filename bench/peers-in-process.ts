@@ -69,6 +69,8 @@ export interface HostStats {
   connectionsOpened: number;
   /** Gossipsub messages its peers accepted from others since the host started (each once). */
   pubsubMessages: number;
+  /** Gossipsub mesh peers its peers hold, summed over their topics (each copy of a message is forwarded to these). */
+  meshPeers: number;
   /** How late the host's event loop ran since the previous `stats` (99th percentile and worst), ms. */
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
@@ -263,9 +265,10 @@ async function runHost(): Promise<void> {
       case 'stats': {
         const u = process.cpuUsage();
         const connections = peers.reduce((n, p) => n + p.node.getConnections().length, 0);
+        const meshPeers = peers.reduce((n, p) => n + p.node.services.pubsub.getTopics().reduce((m, t) => m + (p.node.services.pubsub as unknown as { getMeshPeers(t: string): string[] }).getMeshPeers(t).length, 0), 0);
         const loop = { loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e6), loopDelayMaxMs: Math.round(loopDelay.max / 1e6) };
         loopDelay.reset();
-        return { cpuUs: u.user + u.system, rssBytes: process.memoryUsage().rss, peers: peers.length, connections, ...traffic, ...loop };
+        return { cpuUs: u.user + u.system, rssBytes: process.memoryUsage().rss, peers: peers.length, connections, meshPeers, ...traffic, ...loop };
       }
       case 'profile-start':
         profiler ??= new Session();

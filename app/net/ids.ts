@@ -39,11 +39,26 @@ export function memberKeyOfPeer(peer: PeerId | string): MemberKeyHex | null {
   }
 }
 
+/**
+ * Peer IDs of member keys already converted (a PeerId is immutable; its string form,
+ * the connection manager's key, is computed once per object). The mesh asks whether
+ * each fellow member is connected every 1.5 s and catch-up on every session: each
+ * question built a PeerId and base58-encoded it again. Bounded: emptied past
+ * PEER_ID_CACHE entries (members of this peer's groups, and strangers).
+ */
+const peerIds = new Map<MemberKeyHex, PeerId>();
+const PEER_ID_CACHE = 4096;
+
 /** Peer ID of a MemberKey; null when the key is not 64 hex characters of a valid Ed25519 key. */
 export function peerOfMemberKey(member: MemberKeyHex): PeerId | null {
+  const known = peerIds.get(member);
+  if (known) return known;
   if (!HEX_KEY.test(member)) return null;
   try {
-    return peerIdFromPublicKey(publicKeyFromRaw(hexToBytes(member)));
+    const pid = peerIdFromPublicKey(publicKeyFromRaw(hexToBytes(member)));
+    if (peerIds.size >= PEER_ID_CACHE) peerIds.clear();
+    peerIds.set(member, pid);
+    return pid;
   } catch {
     return null;
   }

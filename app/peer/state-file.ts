@@ -20,6 +20,14 @@
  *   catch-up.ts, no longer depends on it: it asks by per-author sequence numbers
  *   kept in the history log). A change to it alone is saved within 10 s, not
  *   150 ms after.
+ * - Soft state alone is not written by a timer: when the only difference from
+ *   the last write is in the engine's slot directory (`slotDir`: who holds which
+ *   other slot at which version and revision, learnt from heartbeats and restored
+ *   by the next heartbeats after a restart), the timers leave the file as it is;
+ *   the directory rides along with the next write that something else causes, and
+ *   with `save()`. Measured: after a join, a thirty-member group's idle members
+ *   rewrote and fsynced their state files about once every 8 s each for the
+ *   revisions other members' slots stepped to (docs/performance.md "Idle CPU").
  * - `save()` (API changes, stop) writes at once if anything changed.
  * - A failed write is logged, never thrown: the next change tries again.
  */
@@ -27,13 +35,30 @@ import type { GroupRecord, Profile } from '../store/profile.js';
 import { toBase64 } from '../store/seal.js';
 
 const SAVE_DELAY_MS = 150;
+/** The engine snapshot's soft part (core/state.ts `PersistentState`), not worth a write of its own. */
+const SOFT_FIELDS = ['slotDir'] as const;
+
+/**
+ * The record (without `lastDataAt`) as JSON with the snapshot's soft fields left
+ * out. The snapshot is core/state.ts's JSON; one that does not parse is compared whole.
+ */
+function withoutSoftState(rest: Omit<GroupRecord, 'lastDataAt'>, snapshot: Uint8Array): string {
+  let engine: unknown;
+  try {
+    engine = JSON.parse(new TextDecoder().decode(snapshot));
+  } catch {
+    return JSON.stringify(rest);
+  }
+  if (engine && typeof engine === 'object') for (const f of SOFT_FIELDS) delete (engine as Record<string, unknown>)[f];
+  return JSON.stringify({ ...rest, snapshot: engine });
+}
 const LAZY_SAVE_MS = 10_000;
 
 export class StateFile {
   private saveTimer: NodeJS.Timeout | null = null;
   private lazySaveTimer: NodeJS.Timeout | null = null;
-  /** The record as last written, without `lastDataAt` (JSON), and that `lastDataAt`. */
-  private saved: { contents: string; lastDataAt: number } | null = null;
+  /** The record as last written, without `lastDataAt` (JSON), the same without soft state, and that `lastDataAt`. */
+  private saved: { contents: string; hard: string; lastDataAt: number } | null = null;
   private stopped = false;
   /** Snapshots taken to compare (written or not): for tests and benchmarks. */
   snapshots = 0;
@@ -50,7 +75,7 @@ export class StateFile {
     if (this.saveTimer || this.stopped) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null;
-      this.save(false);
+      this.save('timer');
     }, SAVE_DELAY_MS);
   }
 
@@ -63,27 +88,30 @@ export class StateFile {
     if (this.lazySaveTimer || this.stopped) return;
     this.lazySaveTimer = setTimeout(() => {
       this.lazySaveTimer = null;
-      if (!this.stopped) this.save();
+      if (!this.stopped) this.save('lazy');
     }, LAZY_SAVE_MS);
     this.lazySaveTimer.unref?.();
   }
 
   /**
-   * Writes the state file if it changed since the last write. With `eager`
-   * false (the 150 ms timer), a change to `lastDataAt` alone is left for the lazy save.
+   * Writes the state file if it changed since the last write. From a timer, a
+   * change to soft state alone is not written, and from the 150 ms timer a change
+   * to `lastDataAt` alone is left for the lazy save.
    */
-  save(eager = true): void {
+  save(from: 'now' | 'timer' | 'lazy' = 'now'): void {
     try {
       this.snapshots++;
-      this.record.snapshot = toBase64(this.snapshot());
+      const snapshot = this.snapshot();
+      this.record.snapshot = toBase64(snapshot);
       const { lastDataAt, ...rest } = this.record;
       const contents = JSON.stringify(rest);
-      if (this.saved && this.saved.contents === contents) {
+      const hard = withoutSoftState(rest, snapshot);
+      if (this.saved && (from === 'now' ? this.saved.contents === contents : this.saved.hard === hard)) {
         if (this.saved.lastDataAt === lastDataAt) return;
-        if (!eager) return this.lazy();
+        if (from === 'timer') return this.lazy();
       }
       this.profile.saveGroup(this.record);
-      this.saved = { contents, lastDataAt };
+      this.saved = { contents, hard, lastDataAt };
     } catch (err) {
       this.log(`group ${this.record.group.slice(0, 8)}: could not save state: ${err instanceof Error ? err.name : 'error'}`);
     }
