@@ -145,6 +145,27 @@ export class Recorder {
     return other + Math.max(0, ticks - baseline);
   }
 
+  /**
+   * The same over every member at once: the timer work is compared with the group's
+   * baseline, not member by member. A member's ticks in the window vary around its
+   * baseline (a garbage-collection pause lands on one tick or another); clipping each
+   * member's difference at zero (opCpu) keeps every upward swing and drops every
+   * downward one, which summed over 256 members added 10–37 ms (N = 64: 6–31 ms) that
+   * no operation caused (three runs each, docs/performance.md). One receiver's figure
+   * keeps opCpu (a median is little affected by it).
+   */
+  groupOpCpu(at: number, quietFrom: number): number {
+    let other = 0;
+    let ticks = 0;
+    let baseline = 0;
+    for (const member of this.cpu.keys()) {
+      other += this.cpuIn(member, at, at + WINDOW_MS, ['other']);
+      ticks += this.cpuIn(member, at, at + WINDOW_MS, ['tick']);
+      baseline += (this.cpuIn(member, quietFrom, quietFrom + QUIET_MS, ['tick']) * WINDOW_MS) / QUIET_MS;
+    }
+    return other + Math.max(0, ticks - baseline);
+  }
+
   /** Ed25519 work and bytes received by `member` for the operation in [at, at + WINDOW_MS) (heartbeats left out). */
   opCounts(member: string, at: number): { verifies: number; signs: number; bytesIn: number } {
     const calls = (this.cpu.get(member) ?? []).filter((c) => c.at >= at && c.at < at + WINDOW_MS && c.kind !== 'heartbeat');
@@ -348,11 +369,11 @@ function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, quietFrom: num
   // One receiving member: the median over every other member (a max over thousands of
   // members would report whichever one a garbage-collection pause happened to land on).
   const others: number[] = [];
-  let groupCpuMs = 0;
+  // The initiator's exclude() call in the simulation is replaced by the one timed warm (timedExclusions).
+  const groupCpuMs = rec.groupOpCpu(at, quietFrom) + (exclusion ? exclusion.ms - simulatedExclude(rec, who, at) : 0);
   let groupBytesIn = 0;
   for (const member of rec.cpu.keys()) {
     const ms = rec.opCpu(member, at, quietFrom);
-    groupCpuMs += member === who && exclusion ? ms - simulatedExclude(rec, who, at) + exclusion.ms : ms;
     groupBytesIn += rec.opCounts(member, at).bytesIn;
     if (member === who || member === joiner) continue;
     others.push(ms);
