@@ -81,6 +81,9 @@ function jumpOverUnreadBase(core: EngineCore, t: TableState, now: number): boole
   }
   installTableTek(core, t, made(t), now);
   addLog(core, now, 'merge', `TEK v${t.header.newVersion} by ${short(t.header.excluder)} taken from v${from.version}, over ${short(baseTable.header.excluder)}'s unread v${baseTable.header.newVersion}`);
+  // A reseal made before a sibling reached its maker may miss that sibling's targets: as after
+  // any resolved race, this member reseals after the back-off if nobody else does (§8.2).
+  scheduleReseal(core, now);
   return true;
 }
 

@@ -1,0 +1,131 @@
+// Red-team review 5 of the one-hop reseal (docs/protocol.md §8.2; commits 2a2e282, 5f5aa44):
+// who reseals, a reseal taken over an unread winner ("jump"), the race's base as sealing TEK,
+// and a table applied once its base is. Each test asserts the SECURE (or live) outcome.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Attacker, assertRejectedUnchanged, drain, honestGroup, identity, tekOf, type Id } from './forge.js';
+
+/** Six members; roles by key order: `lo` has the lowest key of all (it wins every tie-break), `hi` the next. */
+function raceGroup() {
+  const names = ['s1', 's2', 's3', 's4', 's5', 's6'];
+  const sorted = names.map((n) => identity(n)).sort((x, y) => (x.key < y.key ? -1 : 1));
+  const [lo, hi, m, e1, e2, c] = sorted as [Id, Id, Id, Id, Id, Id];
+  const ids: Record<string, Id> = { lo, hi, m, e1, e2, c };
+  const g = honestGroup(['c', 'lo', 'hi', 'm', 'e1', 'e2'], { ids });
+  return { g, lo, hi, m, e1, e2, c };
+}
+
+// A member on a losing sibling L (by `hi`, excluding e2) takes a reseal t over the unread
+// winner W (by `lo`, excluding e1), as §8.2 allows. t was made before L reached its maker, so
+// it does not exclude e2: the member holds its data and must reseal itself after the back-off
+// when the creator is gone ("every other member only after 2–4 heartbeats, in case it is
+// gone"). Attack/bug: the jump path schedules no reseal, so the member holds its data for good.
+test('jump over an unread winner: a reseal that misses the losing sibling\'s target is resealed here after the back-off', () => {
+  const { g, lo, hi, m, e1, e2 } = raceGroup();
+  const victim = g.e.m!;
+  const bb = tekOf(victim);
+  for (const k of Object.keys(g.e)) if (k !== 'm') g.net.offline.add(g.ids[k]!.key);
+  const A = new Attacker(lo);
+  const B = new Attacker(hi);
+  const now = g.net.now;
+  const L = B.table({ targets: [e2.key], base: bb, blocklist: [e2.key], recipients: [m.key], createdAt: now });
+  const W = A.table({ targets: [e1.key], base: bb, blocklist: [e1.key], recipients: [], createdAt: now });
+  const t = A.table({ targets: [e1.key], base: { version: bb.version + 1, creators: [lo.key] }, blocklist: [e1.key], recipients: [m.key], createdAt: now + 40 });
+  victim.receive(hi.key, 'unicast', L.unicast, now);
+  assert.equal(tekOf(victim).version, bb.version + 1, 'L applied');
+  victim.receive(lo.key, 'unicast', W.unicast, now + 1);
+  victim.receive(lo.key, 'unicast', t.unicast, now + 2);
+  const at = tekOf(victim);
+  assert.equal(at.version, bb.version + 2, 'the reseal is taken over the unread winner');
+  assert.deepEqual(at.creators, [lo.key]);
+  assert.ok(victim.isBlocked(e1.key) && victim.isBlocked(e2.key), 'both exclusions stand');
+  drain(victim);
+  victim.send(new Uint8Array([1, 2, 3]), now + 3);
+  let published = 0;
+  let resealed = false;
+  for (let now2 = now + 10; now2 <= now + 6 * g.params.heartbeatMs; now2 += 10) {
+    victim.tick(now2);
+    for (const o of drain(victim).out) {
+      if (o.kind === 'publish' && o.topic === 'data') published++;
+    }
+    if (tekOf(victim).version > bb.version + 2) resealed = true;
+  }
+  assert.ok(resealed, 'the member reseals (an exclusion of e2 on top of the reseal) after 2–4 heartbeats');
+  assert.ok(published > 0, 'its held message goes out under a TEK that excludes e1 and e2');
+});
+
+/** Runs `victim` alone for `ms`; returns how many data packets it published and its last TEK version. */
+function runAlone(victim: ReturnType<typeof raceGroup>['g']['e'][string], from: number, ms: number): { published: number } {
+  let published = 0;
+  for (let now = from + 10; now <= from + ms; now += 10) {
+    victim.tick(now);
+    for (const o of drain(victim).out) if (o.kind === 'publish' && o.topic === 'data') published++;
+  }
+  return { published };
+}
+
+// Excluded member: e1, excluded by W, knows the race's base TEK (every reseal is sealed under
+// it, §8.2) and W's header; it signs a "reseal" on top of W naming W's targets' superset and
+// carrying TEK' pairwise for the victim. Secure: an excluded identity authors nothing.
+test('excluded: a "reseal" signed by a member the winner excluded is rejected and changes nothing', () => {
+  const { g, lo, m, e1, e2 } = raceGroup();
+  const victim = g.e.m!;
+  const bb = tekOf(victim);
+  for (const k of Object.keys(g.e)) if (k !== 'm') g.net.offline.add(g.ids[k]!.key);
+  const now = g.net.now;
+  const W = new Attacker(lo).table({ targets: [e1.key], base: bb, blocklist: [e1.key], recipients: [m.key], createdAt: now });
+  victim.receive(lo.key, 'unicast', W.unicast, now);
+  assert.equal(tekOf(victim).version, bb.version + 1);
+  const fake = new Attacker(e1).table({ targets: [e2.key], base: { version: bb.version + 1, creators: [lo.key] }, blocklist: [], recipients: [m.key], createdAt: now + 1 });
+  assertRejectedUnchanged(victim, e1.key, () => victim.receive(e1.key, 'unicast', fake.unicast, now + 2), 'a reseal from an excluded member');
+});
+
+// Insider with a HIGHER key than the table the victim is on: a fake base sibling (header only)
+// and a readable "reseal" on it. Secure: the fake base loses the tie-break, so the victim does
+// not undo its table to take the reseal (§8.2: only from a sibling that loses to the base).
+test('member: a reseal over a fake sibling that loses the tie-break does not undo the victim\'s table', () => {
+  const { g, hi, m, e1, e2, c } = raceGroup();
+  const victim = g.e.m!;
+  const bb = tekOf(victim);
+  for (const k of Object.keys(g.e)) if (k !== 'm') g.net.offline.add(g.ids[k]!.key);
+  const now = g.net.now;
+  const X = new Attacker(hi).table({ targets: [e1.key], base: bb, blocklist: [e1.key], recipients: [m.key], createdAt: now });
+  victim.receive(hi.key, 'unicast', X.unicast, now);
+  const onX = tekOf(victim);
+  assert.deepEqual(onX.creators, [hi.key]);
+  const C = new Attacker(c);
+  const Y = C.table({ targets: [e2.key], base: bb, blocklist: [e2.key], recipients: [], createdAt: now });
+  const t = C.table({ targets: [e2.key], base: { version: bb.version + 1, creators: [c.key] }, blocklist: [e2.key], recipients: [m.key], createdAt: now + 1 });
+  victim.receive(c.key, 'unicast', Y.unicast, now + 1);
+  victim.receive(c.key, 'unicast', t.unicast, now + 2);
+  assert.deepEqual(tekOf(victim), onX, 'still on the winning table');
+  assert.ok(victim.isBlocked(e1.key));
+});
+
+// Insider with the LOWEST key (it wins every tie-break by the rule, §8.2): a fake base sibling
+// excluding e2 (header only) and a readable "reseal" on it that ignores e1. The victim takes
+// it (the rule allows it), but undoing its table un-blocks nobody: e1 stays blocked, nothing
+// is sent under the insider's TEK (it does not exclude e1), and the victim reseals.
+test('member: undoing a losing sibling for a reseal keeps every exclusion; data waits for a TEK that excludes them all', () => {
+  const { g, lo, hi, m, e1, e2 } = raceGroup();
+  const victim = g.e.m!;
+  const bb = tekOf(victim);
+  for (const k of Object.keys(g.e)) if (k !== 'm') g.net.offline.add(g.ids[k]!.key);
+  const now = g.net.now;
+  const X = new Attacker(hi).table({ targets: [e1.key], base: bb, blocklist: [e1.key], recipients: [m.key], createdAt: now });
+  victim.receive(hi.key, 'unicast', X.unicast, now);
+  const L = new Attacker(lo);
+  const Y = L.table({ targets: [e2.key], base: bb, blocklist: [e2.key], recipients: [], createdAt: now });
+  const t = L.table({ targets: [e2.key], base: { version: bb.version + 1, creators: [lo.key] }, blocklist: [e2.key], recipients: [m.key], createdAt: now + 1 });
+  victim.receive(lo.key, 'unicast', Y.unicast, now + 1);
+  victim.receive(lo.key, 'unicast', t.unicast, now + 2);
+  assert.equal(tekOf(victim).version, bb.version + 2);
+  assert.ok(victim.isBlocked(e1.key) && victim.isBlocked(e2.key), 'no exclusion is dropped by the undo');
+  assert.equal(victim.members().find((x) => x.key === e1.key)?.state, 'excluded');
+  drain(victim);
+  victim.send(new Uint8Array([7]), now + 3);
+  assert.equal(drain(victim).out.filter((o) => o.kind === 'publish' && o.topic === 'data').length, 0, 'held: the TEK does not exclude e1');
+  const { published } = runAlone(victim, now + 3, 6 * g.params.heartbeatMs);
+  assert.ok(tekOf(victim).version >= bb.version + 3, 'resealed');
+  assert.equal(published, 1, 'sent once, after the reseal');
+});
