@@ -22,6 +22,9 @@ import { claimedOwner } from './authorization.js';
 
 export function applyTable(core: EngineCore, t: TableState, now: number): void {
   if (t.applied || !t.tekPrime) return;
+  // T1 holds at every install, not only on arrival: a table whose excluder is blocked since
+  // (read before, or delivered again by anyone) never becomes our TEK (review 5).
+  if (core.s.blocklist.includes(t.header.excluder)) return;
   const tek = core.s.tek!;
   const h = t.header;
   const baseTag = sortedKeys(h.base.creators);

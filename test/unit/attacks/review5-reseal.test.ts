@@ -3,6 +3,7 @@
 // and a table applied once its base is. Each test asserts the SECURE (or live) outcome.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { MsgType } from '../../../app/core/wire.js';
 import { Attacker, assertRejectedUnchanged, drain, honestGroup, identity, tekOf, type Id } from './forge.js';
 
 /** Six members; roles by key order: `lo` has the lowest key of all (it wins every tie-break), `hi` the next. */
@@ -128,4 +129,68 @@ test('member: undoing a losing sibling for a reseal keeps every exclusion; data 
   const { published } = runAlone(victim, now + 3, 6 * g.params.heartbeatMs);
   assert.ok(tekOf(victim).version >= bb.version + 3, 'resealed');
   assert.equal(published, 1, 'sent once, after the reseal');
+});
+
+// Member about to be excluded: while still a member, e1 signs a refresh "on top of" hi's next
+// TEK (base = v+1 by hi, which does not exist yet) and seals its TEK' pairwise for the victim.
+// The victim reads it and keeps it waiting for its base. hi then excludes e1, making v+1 by hi;
+// with "a table read before its base TEK is applied once the base is" (§8.2), the victim
+// installed e1's TEK v+2 on top of the exclusion of e1. Secure: a table waits only for a base
+// whose exclusions it already names (a table made on that base knows them); a table made
+// before its base existed, or by a member blocked since, is never applied from the wait.
+test('excluded: a table pre-positioned on the TEK that excludes its author is not installed when that TEK arrives', () => {
+  const { g, hi, m, e1 } = raceGroup();
+  const victim = g.e.m!;
+  const bb = tekOf(victim);
+  for (const k of Object.keys(g.e)) if (k !== 'm') g.net.offline.add(g.ids[k]!.key);
+  const now = g.net.now;
+  const planted = new Attacker(e1).table({ kind: 'refresh', targets: [], base: { version: bb.version + 1, creators: [hi.key] }, blocklist: [], recipients: [m.key], createdAt: now });
+  victim.receive(e1.key, 'unicast', planted.unicast, now);
+  assert.deepEqual(tekOf(victim), bb, 'nothing applied yet: its base is not here');
+  const X = new Attacker(hi).table({ targets: [e1.key], base: bb, blocklist: [e1.key], recipients: [m.key], createdAt: now + 1 });
+  victim.receive(hi.key, 'unicast', X.unicast, now + 2);
+  assert.ok(victim.isBlocked(e1.key));
+  const tek = tekOf(victim);
+  assert.notDeepEqual(tek.creators, [e1.key], `the victim is on a TEK made by the member it just excluded (v${tek.version})`);
+  assert.deepEqual(tek, { slot: 0, version: bb.version + 1, revision: 0, creators: [hi.key] });
+});
+
+// The same planted table from a member that stays (an insider riding on hi's exclusion of e2):
+// made before its base existed, it does not name e2; applied, it would leave the victim on a
+// TEK that does not exclude e2, with no reseal scheduled. Secure: not applied from the wait.
+test('member: a table planted on another member\'s next TEK is not applied on top of that member\'s exclusion', () => {
+  const { g, hi, m, e1, e2 } = raceGroup();
+  const victim = g.e.m!;
+  const bb = tekOf(victim);
+  for (const k of Object.keys(g.e)) if (k !== 'm') g.net.offline.add(g.ids[k]!.key);
+  const now = g.net.now;
+  const planted = new Attacker(e1).table({ kind: 'refresh', targets: [], base: { version: bb.version + 1, creators: [hi.key] }, blocklist: [], recipients: [m.key], createdAt: now });
+  victim.receive(e1.key, 'unicast', planted.unicast, now);
+  const X = new Attacker(hi).table({ targets: [e2.key], base: bb, blocklist: [e2.key], recipients: [m.key], createdAt: now + 1 });
+  victim.receive(hi.key, 'unicast', X.unicast, now + 2);
+  assert.deepEqual(tekOf(victim).creators, [hi.key], 'still on the TEK that excludes e2');
+});
+
+// The planted table again, now re-delivered after its base arrived: over a unicast, by
+// anyone (a fresh identity of e1 is an outsider), with one junk entry so it counts as new.
+// A readable table on our TEK was installed whoever signed it. Secure: a table whose excluder
+// is blocked here is never installed (its author is excluded; T1 refuses it on arrival too).
+test('excluded: the planted table re-delivered by an outsider after its base arrived is not installed', () => {
+  const { g, hi, m, e1 } = raceGroup();
+  const victim = g.e.m!;
+  const bb = tekOf(victim);
+  for (const k of Object.keys(g.e)) if (k !== 'm') g.net.offline.add(g.ids[k]!.key);
+  const now = g.net.now;
+  const E = new Attacker(e1);
+  const base = { version: bb.version + 1, creators: [hi.key] };
+  const planted = E.table({ kind: 'refresh', targets: [], base, blocklist: [], recipients: [m.key], createdAt: now });
+  victim.receive(e1.key, 'unicast', planted.unicast, now);
+  const X = new Attacker(hi).table({ targets: [e1.key], base: bb, blocklist: [e1.key], recipients: [m.key], createdAt: now + 1 });
+  victim.receive(hi.key, 'unicast', X.unicast, now + 2);
+  const onX = tekOf(victim);
+  const junk = { slot: 1, kekVersion: 99, kekRevision: 0, sealed: new Uint8Array(48) };
+  const outsider = new Attacker(identity('e1-second-identity'));
+  const bytes = outsider.encode({ type: MsgType.Table, header: planted.header, headerSignature: planted.headerSignature, entries: [junk], pairwise: [] });
+  victim.receive(outsider.key, 'unicast', bytes, now + 3);
+  assert.deepEqual(tekOf(victim), onX, 'still on the TEK that excludes e1');
 });
