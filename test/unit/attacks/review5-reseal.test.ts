@@ -4,6 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MsgType } from '../../../app/core/wire.js';
+import { creatorsTag } from '../../../app/core/keys.js';
+import { nodeCrypto } from '../../../app/crypto/node.js';
 import { Attacker, assertRejectedUnchanged, drain, honestGroup, identity, tekOf, type Id } from './forge.js';
 
 /** Six members; roles by key order: `lo` has the lowest key of all (it wins every tie-break), `hi` the next. */
@@ -193,4 +195,39 @@ test('excluded: the planted table re-delivered by an outsider after its base arr
   const bytes = outsider.encode({ type: MsgType.Table, header: planted.header, headerSignature: planted.headerSignature, entries: [junk], pairwise: [] });
   victim.receive(outsider.key, 'unicast', bytes, now + 3);
   assert.deepEqual(tekOf(victim), onX, 'still on the TEK that excludes e1');
+});
+
+// The fetch path around the check above. e1 (lowest key) made a table concurrently with its
+// own exclusion by hi; the victim holds e1's header, not its TEK', and is on hi's table. A
+// fellow member c that took e1's table before it heard of the exclusion sent data under it,
+// so the victim fetches that TEK from c (by its tag) and gets the TEK' e1's table commits to.
+// Secure: a TEK whose table's excluder is blocked here is never installed, fetched or not,
+// first reply or later ones (before: the first was refused by applyTable, a later one
+// installed it as "a winner of the tie-break this member read").
+test('excluded: a fetched TEK made by a blocked member is never installed, however often it is served', () => {
+  const { g, lo, hi, m, c } = raceGroup();
+  const victim = g.e.m!;
+  const bb = tekOf(victim);
+  for (const k of Object.keys(g.e)) if (k !== 'm') g.net.offline.add(g.ids[k]!.key);
+  const now = g.net.now;
+  const planted = new Attacker(lo).table({ kind: 'refresh', targets: [], base: bb, blocklist: [], recipients: [], createdAt: now });
+  victim.receive(lo.key, 'unicast', planted.unicast, now);
+  const X = new Attacker(hi).table({ targets: [lo.key], base: bb, blocklist: [lo.key], recipients: [m.key], createdAt: now + 1 });
+  victim.receive(hi.key, 'unicast', X.unicast, now + 2);
+  const onX = tekOf(victim);
+  assert.deepEqual(onX.creators, [hi.key]);
+  const C = new Attacker(c);
+  const info = { slot: 0, version: bb.version + 1, revision: 0, creators: [lo.key] };
+  victim.receive(c.key, 'data', C.data({ params: g.params, tekVersion: info.version, tekTag: creatorsTag(nodeCrypto, [lo.key]), sentAt: now + 3 }), now + 3);
+  let served = 0;
+  for (let t = now + 10; t <= now + 20 * g.params.heartbeatMs; t += 10) {
+    victim.tick(t);
+    for (const o of drain(victim).out) {
+      if (o.kind !== 'unicast' || o.to !== c.key || o.bytes[2] !== MsgType.FetchRequest) continue;
+      served++;
+      victim.receive(c.key, 'unicast', C.fetchReply(C.sealFor(m.key, 'fetch', info, planted.tekPrime), planted.unicast), t);
+    }
+  }
+  assert.ok(served >= 1, 'the victim asked for the TEK');
+  assert.notDeepEqual(tekOf(victim).creators, [lo.key], `installed the blocked member's TEK after ${served} replies`);
 });
