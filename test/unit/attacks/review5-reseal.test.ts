@@ -15,7 +15,11 @@ function raceGroup() {
   const [lo, hi, m, e1, e2, c] = sorted as [Id, Id, Id, Id, Id, Id];
   const ids: Record<string, Id> = { lo, hi, m, e1, e2, c };
   const g = honestGroup(['c', 'lo', 'hi', 'm', 'e1', 'e2'], { ids });
-  return { g, lo, hi, m, e1, e2, c };
+  // Only the victim `m` runs from here on; the tests speak for the others with their keys.
+  const victim = g.e.m!;
+  const bb = tekOf(victim);
+  for (const k of Object.keys(g.e)) if (k !== 'm') g.net.offline.add(g.ids[k]!.key);
+  return { g, victim, bb, now: g.net.now, lo, hi, m, e1, e2, c };
 }
 
 // A member on a losing sibling L (by `hi`, excluding e2) takes a reseal t over the unread
@@ -24,13 +28,9 @@ function raceGroup() {
 // when the creator is gone ("every other member only after 2–4 heartbeats, in case it is
 // gone"). Attack/bug: the jump path schedules no reseal, so the member holds its data for good.
 test('jump over an unread winner: a reseal that misses the losing sibling\'s target is resealed here after the back-off', () => {
-  const { g, lo, hi, m, e1, e2 } = raceGroup();
-  const victim = g.e.m!;
-  const bb = tekOf(victim);
-  for (const k of Object.keys(g.e)) if (k !== 'm') g.net.offline.add(g.ids[k]!.key);
+  const { g, lo, hi, m, e1, e2, victim, bb, now } = raceGroup();
   const A = new Attacker(lo);
   const B = new Attacker(hi);
-  const now = g.net.now;
   const L = B.table({ targets: [e2.key], base: bb, blocklist: [e2.key], recipients: [m.key], createdAt: now });
   const W = A.table({ targets: [e1.key], base: bb, blocklist: [e1.key], recipients: [], createdAt: now });
   const t = A.table({ targets: [e1.key], base: { version: bb.version + 1, creators: [lo.key] }, blocklist: [e1.key], recipients: [m.key], createdAt: now + 40 });
@@ -71,11 +71,7 @@ function runAlone(victim: ReturnType<typeof raceGroup>['g']['e'][string], from: 
 // it, §8.2) and W's header; it signs a "reseal" on top of W naming W's targets' superset and
 // carrying TEK' pairwise for the victim. Secure: an excluded identity authors nothing.
 test('excluded: a "reseal" signed by a member the winner excluded is rejected and changes nothing', () => {
-  const { g, lo, m, e1, e2 } = raceGroup();
-  const victim = g.e.m!;
-  const bb = tekOf(victim);
-  for (const k of Object.keys(g.e)) if (k !== 'm') g.net.offline.add(g.ids[k]!.key);
-  const now = g.net.now;
+  const { lo, m, e1, e2, victim, bb, now } = raceGroup();
   const W = new Attacker(lo).table({ targets: [e1.key], base: bb, blocklist: [e1.key], recipients: [m.key], createdAt: now });
   victim.receive(lo.key, 'unicast', W.unicast, now);
   assert.equal(tekOf(victim).version, bb.version + 1);
@@ -87,11 +83,7 @@ test('excluded: a "reseal" signed by a member the winner excluded is rejected an
 // and a readable "reseal" on it. Secure: the fake base loses the tie-break, so the victim does
 // not undo its table to take the reseal (§8.2: only from a sibling that loses to the base).
 test('member: a reseal over a fake sibling that loses the tie-break does not undo the victim\'s table', () => {
-  const { g, hi, m, e1, e2, c } = raceGroup();
-  const victim = g.e.m!;
-  const bb = tekOf(victim);
-  for (const k of Object.keys(g.e)) if (k !== 'm') g.net.offline.add(g.ids[k]!.key);
-  const now = g.net.now;
+  const { hi, m, e1, e2, c, victim, bb, now } = raceGroup();
   const X = new Attacker(hi).table({ targets: [e1.key], base: bb, blocklist: [e1.key], recipients: [m.key], createdAt: now });
   victim.receive(hi.key, 'unicast', X.unicast, now);
   const onX = tekOf(victim);
@@ -110,11 +102,7 @@ test('member: a reseal over a fake sibling that loses the tie-break does not und
 // it (the rule allows it), but undoing its table un-blocks nobody: e1 stays blocked, nothing
 // is sent under the insider's TEK (it does not exclude e1), and the victim reseals.
 test('member: undoing a losing sibling for a reseal keeps every exclusion; data waits for a TEK that excludes them all', () => {
-  const { g, lo, hi, m, e1, e2 } = raceGroup();
-  const victim = g.e.m!;
-  const bb = tekOf(victim);
-  for (const k of Object.keys(g.e)) if (k !== 'm') g.net.offline.add(g.ids[k]!.key);
-  const now = g.net.now;
+  const { g, lo, hi, m, e1, e2, victim, bb, now } = raceGroup();
   const X = new Attacker(hi).table({ targets: [e1.key], base: bb, blocklist: [e1.key], recipients: [m.key], createdAt: now });
   victim.receive(hi.key, 'unicast', X.unicast, now);
   const L = new Attacker(lo);
@@ -141,11 +129,7 @@ test('member: undoing a losing sibling for a reseal keeps every exclusion; data 
 // whose exclusions it already names (a table made on that base knows them); a table made
 // before its base existed, or by a member blocked since, is never applied from the wait.
 test('excluded: a table pre-positioned on the TEK that excludes its author is not installed when that TEK arrives', () => {
-  const { g, hi, m, e1 } = raceGroup();
-  const victim = g.e.m!;
-  const bb = tekOf(victim);
-  for (const k of Object.keys(g.e)) if (k !== 'm') g.net.offline.add(g.ids[k]!.key);
-  const now = g.net.now;
+  const { hi, m, e1, victim, bb, now } = raceGroup();
   const planted = new Attacker(e1).table({ kind: 'refresh', targets: [], base: { version: bb.version + 1, creators: [hi.key] }, blocklist: [], recipients: [m.key], createdAt: now });
   victim.receive(e1.key, 'unicast', planted.unicast, now);
   assert.deepEqual(tekOf(victim), bb, 'nothing applied yet: its base is not here');
@@ -161,11 +145,7 @@ test('excluded: a table pre-positioned on the TEK that excludes its author is no
 // made before its base existed, it does not name e2; applied, it would leave the victim on a
 // TEK that does not exclude e2, with no reseal scheduled. Secure: not applied from the wait.
 test('member: a table planted on another member\'s next TEK is not applied on top of that member\'s exclusion', () => {
-  const { g, hi, m, e1, e2 } = raceGroup();
-  const victim = g.e.m!;
-  const bb = tekOf(victim);
-  for (const k of Object.keys(g.e)) if (k !== 'm') g.net.offline.add(g.ids[k]!.key);
-  const now = g.net.now;
+  const { hi, m, e1, e2, victim, bb, now } = raceGroup();
   const planted = new Attacker(e1).table({ kind: 'refresh', targets: [], base: { version: bb.version + 1, creators: [hi.key] }, blocklist: [], recipients: [m.key], createdAt: now });
   victim.receive(e1.key, 'unicast', planted.unicast, now);
   const X = new Attacker(hi).table({ targets: [e2.key], base: bb, blocklist: [e2.key], recipients: [m.key], createdAt: now + 1 });
@@ -178,11 +158,7 @@ test('member: a table planted on another member\'s next TEK is not applied on to
 // A readable table on our TEK was installed whoever signed it. Secure: a table whose excluder
 // is blocked here is never installed (its author is excluded; T1 refuses it on arrival too).
 test('excluded: the planted table re-delivered by an outsider after its base arrived is not installed', () => {
-  const { g, hi, m, e1 } = raceGroup();
-  const victim = g.e.m!;
-  const bb = tekOf(victim);
-  for (const k of Object.keys(g.e)) if (k !== 'm') g.net.offline.add(g.ids[k]!.key);
-  const now = g.net.now;
+  const { hi, m, e1, victim, bb, now } = raceGroup();
   const E = new Attacker(e1);
   const base = { version: bb.version + 1, creators: [hi.key] };
   const planted = E.table({ kind: 'refresh', targets: [], base, blocklist: [], recipients: [m.key], createdAt: now });
@@ -205,11 +181,7 @@ test('excluded: the planted table re-delivered by an outsider after its base arr
 // first reply or later ones (before: the first was refused by applyTable, a later one
 // installed it as "a winner of the tie-break this member read").
 test('excluded: a fetched TEK made by a blocked member is never installed, however often it is served', () => {
-  const { g, lo, hi, m, c } = raceGroup();
-  const victim = g.e.m!;
-  const bb = tekOf(victim);
-  for (const k of Object.keys(g.e)) if (k !== 'm') g.net.offline.add(g.ids[k]!.key);
-  const now = g.net.now;
+  const { g, lo, hi, m, c, victim, bb, now } = raceGroup();
   const planted = new Attacker(lo).table({ kind: 'refresh', targets: [], base: bb, blocklist: [], recipients: [], createdAt: now });
   victim.receive(lo.key, 'unicast', planted.unicast, now);
   const X = new Attacker(hi).table({ targets: [lo.key], base: bb, blocklist: [lo.key], recipients: [m.key], createdAt: now + 1 });
