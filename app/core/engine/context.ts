@@ -249,6 +249,8 @@ export class EngineCore {
   pendingSealed: { from: MemberKey; bytes: Uint8Array; at: number }[] = [];
   /** The TEK (version:creators) pendingSealed was last offered under. */
   pendingSealedTek = '';
+  /** > 0 while openPendingSealed offers them: held data waits until they are read (data.ts flushHeldOutgoing). */
+  openingSealed = 0;
   unusableCache = new WeakMap<TableHeader, Set<number>>();
   rosterSlotsCache: { keys: MemberKey[]; slots: Uint16Array } | null = null;
   sortedRoster: MemberKey[] | null = null;

@@ -76,6 +76,10 @@ export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { 
 
 export function flushHeldOutgoing(core: EngineCore, now: number): void {
   if (!tekCoversBlocklist(core)) return;
+  // Control messages that came sealed under this TEK before we held it (a table excluding
+  // someone, §14) are read first: openPendingSealed flushes once it has offered them.
+  const tek = core.s.tek;
+  if (core.openingSealed > 0 || (tek && core.pendingSealed.length > 0 && core.pendingSealedTek !== `${tek.version}:${tek.creators.join(',')}`)) return;
   const held = core.heldOutgoing;
   core.heldOutgoing = [];
   for (const h of held) publishData(core, h.payload, now);

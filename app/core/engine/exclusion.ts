@@ -219,7 +219,7 @@ export function progressTable(core: EngineCore, t: TableState, now: number): voi
   t.fetchAt = null;
   const wasApplied = t.applied;
   applyTable(core, t, now);
-  if (t.applied && !wasApplied) applyWaiting(core, now);
+  if (t.applied && !wasApplied) applyWaiting(core, t, now);
   if (!t.applied || t.completed || t.completeAt !== null) return;
   const planned = plannedSymbols(core, t);
   if (planned) t.completeAt = now;
@@ -230,10 +230,15 @@ export function progressTable(core: EngineCore, t: TableState, now: number): voi
  * Tables read before the TEK they build on was ours (a reseal lands in one hop and can
  * overtake the completions of the table it builds on, §8.2) are applied as soon as it
  * is, instead of fetched. Siblings among them resolve in applyTable.
+ * Only a table made on that TEK: its blocklist names every target of the table `base`
+ * that made it (its maker had applied it), and its excluder is not blocked since. A table
+ * signed before its base existed (planted on a member's next TEK, say by the member that
+ * TEK excludes) waits for a fetch as before, and is never installed on top of it (review 5).
  */
-function applyWaiting(core: EngineCore, now: number): void {
+function applyWaiting(core: EngineCore, base: TableState, now: number): void {
   const tek = core.s.tek!;
-  const waiting = [...core.tables.values()].filter((o) => !o.applied && o.tekPrime && o.header.base.version === tek.version && sameCreators(sortedKeys(o.header.base.creators), tek.creators));
+  const madeOnBase = (o: TableState) => base.header.targets.every((x) => o.header.blocklist.includes(x)) && !core.s.blocklist.includes(o.header.excluder);
+  const waiting = [...core.tables.values()].filter((o) => !o.applied && o.tekPrime && o.header.base.version === tek.version && sameCreators(sortedKeys(o.header.base.creators), tek.creators) && madeOnBase(o));
   for (const o of waiting) progressTable(core, o, now);
 }
 

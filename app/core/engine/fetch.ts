@@ -98,6 +98,8 @@ export function installFetched(core: EngineCore, from: MemberKey, sealed: Sealed
     // F2: a TEK comes with the signed, authorized table that commits to it (the reply's
     // own table went through the gate just before), or is a revision step of ours.
     const t = [...core.tables.values()].find((x) => x.header.newVersion === info.version && sameCreators(x.header.panel ? sortedKeys(x.header.panel.members) : [x.header.excluder], creators));
+    // T1 at every install: a TEK whose table a member blocked here made is never taken, fetched or not (review 5).
+    ensure(!t || !core.s.blocklist.includes(t.header.excluder), 'blocked', `fetched TEK v${info.version} was made by an excluded member`);
     const committed = t !== undefined && info.revision === 0 && equalBytes(commitTek(core, t.header, key), t.header.tekCommitment);
     if (t && !t.tekPrime && committed) {
       t.tekPrime = key;
@@ -133,8 +135,10 @@ export function installFetched(core: EngineCore, from: MemberKey, sealed: Sealed
     owner: claimedOwner(core, info.slot, m.key.owner),
   };
   if (info.slot === TEK_SLOT) {
-    const t = [...core.tables.values()].find((x) => x.header.newVersion === info.version);
-    held.coverage = t ? [...t.header.blocklist] : [...core.s.blocklist];
+    // The coverage of the table that made this very TEK, not of a sibling of the same version (review 5).
+    const t = [...core.tables.values()].find((x) => x.header.newVersion === info.version && sameCreators(x.header.panel ? sortedKeys(x.header.panel.members) : [x.header.excluder], creators));
+    const ours = cur && cur.version === info.version && sameCreators(cur.creators, creators) ? cur.coverage : undefined;
+    held.coverage = t ? [...t.header.blocklist] : ours ? [...ours] : [...core.s.blocklist];
     retireTek(core, now);
     core.s.tek = held;
     recordTek(core, held, now);

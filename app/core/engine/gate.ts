@@ -25,7 +25,7 @@ import { reject, type EngineCore } from './context.js';
 import { onHeartbeat, onUnopenedControl } from './heartbeat.js';
 import { onRevision } from './revision.js';
 import { onAdmit, onJoinRefused, onJoinRequest, onKeyGrant, onKeyRequest, onMemberAdmitted } from './admission.js';
-import { onData } from './data.js';
+import { flushHeldOutgoing, onData } from './data.js';
 import { onTable, tellExcluded } from './exclusion.js';
 import { installFetched, onFetchRequest, openFetchReply } from './fetch.js';
 import { onLeave } from './rekey-triggers.js';
@@ -71,7 +71,8 @@ function unseal(core: EngineCore, from: MemberKey, env: SealedControlMessage, by
 /**
  * Sealed control messages kept under a TEK this member lacked (a joiner's, or a member's from
  * someone ahead) are offered again, in arrival order, each time its TEK changes (older than
- * the grace window: dropped).
+ * the grace window: dropped). Data held until a TEK excluded everyone blocked goes out only
+ * after them: one of them may exclude someone that TEK does not (review 5).
  */
 export function openPendingSealed(core: EngineCore, now: number): void {
   const tek = core.s.tek;
@@ -81,7 +82,14 @@ export function openPendingSealed(core: EngineCore, now: number): void {
   core.pendingSealedTek = at;
   const pending = core.pendingSealed;
   core.pendingSealed = [];
-  for (const p of pending) if (p.at + core.s.params.graceMs >= now) receive(core, p.from, 'control', p.bytes, now);
+  core.openingSealed++;
+  try {
+    for (const p of pending) if (p.at + core.s.params.graceMs >= now) receive(core, p.from, 'control', p.bytes, now);
+  } finally {
+    core.openingSealed--;
+  }
+  // Data held for this TEK goes out only now that the exclusions waiting for it were read.
+  flushHeldOutgoing(core, now);
 }
 
 function dispatch(core: EngineCore, from: MemberKey, m: Message, now: number): void {

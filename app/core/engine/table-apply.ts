@@ -22,6 +22,9 @@ import { claimedOwner } from './authorization.js';
 
 export function applyTable(core: EngineCore, t: TableState, now: number): void {
   if (t.applied || !t.tekPrime) return;
+  // T1 holds at every install, not only on arrival: a table whose excluder is blocked since
+  // (read before, or delivered again by anyone) never becomes our TEK (review 5).
+  if (core.s.blocklist.includes(t.header.excluder)) return;
   const tek = core.s.tek!;
   const h = t.header;
   const baseTag = sortedKeys(h.base.creators);
@@ -81,6 +84,9 @@ function jumpOverUnreadBase(core: EngineCore, t: TableState, now: number): boole
   }
   installTableTek(core, t, made(t), now);
   addLog(core, now, 'merge', `TEK v${t.header.newVersion} by ${short(t.header.excluder)} taken from v${from.version}, over ${short(baseTable.header.excluder)}'s unread v${baseTable.header.newVersion}`);
+  // A reseal made before a sibling reached its maker may miss that sibling's targets: as after
+  // any resolved race, this member reseals after the back-off if nobody else does (§8.2).
+  scheduleReseal(core, now);
   return true;
 }
 
