@@ -220,8 +220,8 @@ export class CatchUp {
   /** A connection to member `from` opened (mesh): reconcile with it first. */
   ask(rt: GroupRuntime, from: MemberKey): Promise<void> {
     const s = this.stateOf(rt);
-    // Asked out of turn, the turn kept: when the turn moved to the member that had just
-    // connected, every member's turn went on from the same few (newest) members.
+    // Out of turn, and the turn order kept: moved to the index of the member that had just
+    // connected, every member's turn went on from the same few members (the newest ones).
     s.preferred = from;
     // A round waiting over a connection that died in a partition would hold the session
     // until its request times out (30 s): a new connection ends it, and the next session
