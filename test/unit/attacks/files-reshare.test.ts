@@ -2,9 +2,10 @@
 // newcomer re-shares the group's file messages with it (app/peer/board-share.ts), each as
 // its author signed it. The sharer is a member the newcomer must not have to trust: it
 // could alter a file message (its content key, its file ID, its hashes) to make the
-// newcomer fetch and show other content on the author's card, pass chat along, or pass
-// a message the author deleted. Each attack is refused by the receiver's checks
-// (app/peer/authorship.ts, payload.ts), the sharer's own bounds by the sharer.
+// newcomer fetch and show other content on the author's card, or pass chat along. Each
+// of these is refused by the receiver's checks (app/peer/authorship.ts, payload.ts). An
+// honest sharer never offers a message its author deleted (tested here); a malicious one
+// can, and the newcomer cannot tell (review4-open.test.ts, a todo).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
