@@ -151,11 +151,21 @@ test('three browsers: shapes, text and arrows drawn by one member appear, move a
     assert.ok(after.x > before.x + 20 && after.y > before.y + 10, `moved from ${JSON.stringify(before)} to ${JSON.stringify(after)}`);
     const text = bob.locator('[data-testid="board-object"][data-kind="text"]');
     const tb = (await text.boundingBox())!;
+    const textBefore = Number(await text.getAttribute('data-y'));
     await bob.mouse.move(tb.x + tb.width / 2, tb.y + tb.height / 2);
     await bob.mouse.down();
     for (let i = 1; i <= 6; i++) await bob.mouse.move(tb.x + tb.width / 2, tb.y + tb.height / 2 + i * 10);
     await bob.mouse.up();
-    const textY = Number(await text.getAttribute('data-y'));
+    // As for the rectangle: the position that counts is the one shown once the peer has the
+    // new version; read it only when it has moved and held still for a moment.
+    let textY = Number(await text.getAttribute('data-y'));
+    for (let still = 0, until = Date.now() + WAIT; still < 3 && Date.now() < until; ) {
+      await bob.waitForTimeout(150);
+      const y = Number(await text.getAttribute('data-y'));
+      still = y === textY && y > textBefore ? still + 1 : 0;
+      textY = y;
+    }
+    assert.ok(textY > textBefore, `text moved down from ${textBefore} to ${textY}`);
     for (const p of [alice, carol]) {
       await openBoard(p);
       await p.locator(`[data-testid="board-object"][data-kind="rect"][data-x="${after.x}"][data-y="${after.y}"]`).waitFor({ timeout: WAIT });
