@@ -13,12 +13,9 @@ import { parseBody, signMessage, verifyMessage, type Body, type SignedMessage } 
 import { GroupHistory } from '../../app/peer/history.js';
 import { Profile } from '../../app/store/profile.js';
 import type { ChatMessage } from '../../app/api/contract.js';
+import { signer } from './signers.js';
 
 const G = '11'.repeat(16);
-const signer = (n: number) => {
-  const seed = new Uint8Array(32).fill(n);
-  return { key: Buffer.from(nodeCrypto.ed25519PublicKey(seed)).toString('hex'), sign: (m: Uint8Array) => nodeCrypto.ed25519Sign(seed, m) };
-};
 const alice = signer(1);
 const bob = signer(2);
 const carol = signer(3);

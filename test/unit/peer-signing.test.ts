@@ -19,13 +19,9 @@ import { GroupHistory } from '../../app/peer/history.js';
 import { TrafficLog } from '../../app/peer/traffic.js';
 import { Profile } from '../../app/store/profile.js';
 import type { Stroke } from '../../app/api/contract.js';
+import { signer } from './signers.js';
 
 const G = '11'.repeat(16);
-const seedOf = (n: number) => new Uint8Array(32).fill(n);
-const signer = (n: number) => {
-  const seed = seedOf(n);
-  return { key: Buffer.from(nodeCrypto.ed25519PublicKey(seed)).toString('hex'), sign: (m: Uint8Array) => nodeCrypto.ed25519Sign(seed, m) };
-};
 const alice = signer(1);
 const bob = signer(2);
 const mallory = signer(3);

@@ -16,12 +16,9 @@ import { decodePayload, encodePayload, signMessage, type Body, type SignedMessag
 import { checkAuthorship, type AuthorshipContext } from '../../../app/peer/authorship.js';
 import { GroupHistory } from '../../../app/peer/history.js';
 import { Profile } from '../../../app/store/profile.js';
+import { signer } from '../signers.js';
 
 const G = '11'.repeat(16);
-const signer = (n: number) => {
-  const seed = new Uint8Array(32).fill(n);
-  return { key: Buffer.from(nodeCrypto.ed25519PublicKey(seed)).toString('hex'), sign: (m: Uint8Array) => nodeCrypto.ed25519Sign(seed, m) };
-};
 const alice = signer(1); // the author
 const bob = signer(2); // the sharer
 const mallory = signer(3); // excluded

@@ -8,16 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeCrypto } from '../../../app/crypto/node.js';
 import { signMessage, type Body, type SignedMessage } from '../../../app/peer/payload.js';
 import { GroupHistory } from '../../../app/peer/history.js';
 import { Profile } from '../../../app/store/profile.js';
+import { signer } from '../signers.js';
 
 const G = '11'.repeat(16);
-const signer = (n: number) => {
-  const seed = new Uint8Array(32).fill(n);
-  return { key: Buffer.from(nodeCrypto.ed25519PublicKey(seed)).toString('hex'), sign: (m: Uint8Array) => nodeCrypto.ed25519Sign(seed, m) };
-};
 const alice = signer(1); // the one keeping both
 const bob = signer(2); // the victim
 const mallory = signer(3); // a member

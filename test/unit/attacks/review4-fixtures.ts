@@ -2,20 +2,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeCrypto } from '../../../app/crypto/node.js';
 import { GroupHistory } from '../../../app/peer/history.js';
 import { signMessage, type Body, type SignedMessage } from '../../../app/peer/payload.js';
 import { Profile } from '../../../app/store/profile.js';
 
 export const G = '11'.repeat(16);
 
-export type Signer = { key: string; sign(m: Uint8Array): Uint8Array };
-
-/** The signer whose seed is 32 bytes of `n`. */
-export function signer(n: number): Signer {
-  const seed = new Uint8Array(32).fill(n);
-  return { key: Buffer.from(nodeCrypto.ed25519PublicKey(seed)).toString('hex'), sign: (m) => nodeCrypto.ed25519Sign(seed, m) };
-}
+import { type Signer } from '../signers.js';
+export { signer, type Signer } from '../signers.js';
 
 /** A history of group G kept by `self` in a fresh profile (its folder: `dir`). */
 export function freshHistory(self: string, prefix: string): { dir: string; profile: Profile; history: GroupHistory } {
