@@ -19,6 +19,9 @@
  *   gate is installed (`setRelayGate`), and then whatever the gate refuses.
  * - Gossipsub runs on limited (member-relayed) connections too: a relayed path
  *   is the group's path until a hole punch replaces it.
+ * - Identify runs on every new connection and identify-push on every change of
+ *   this node's addresses, so connected peers always hold its current ones
+ *   (its relayed address included, once it holds a reservation).
  * - Gossipsub scores no peer down for sharing an IP address with others (a NAT,
  *   a relay, one host): only invalid messages lower a score (net/topics).
  */
@@ -30,7 +33,7 @@ import { webSockets } from '@libp2p/websockets';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { gossipsub, type GossipsubEvents } from '@chainsafe/libp2p-gossipsub';
-import { identify, type Identify } from '@libp2p/identify';
+import { identify, identifyPush, type Identify, type IdentifyPush } from '@libp2p/identify';
 import { ping, type PingService } from '@libp2p/ping';
 import { mdns } from '@libp2p/mdns';
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2';
@@ -56,6 +59,7 @@ export interface NatAccess {
 
 export type ConclaveLibp2p = Libp2p<{
   identify: Identify;
+  identifyPush: IdentifyPush;
   ping: PingService;
   pubsub: PubSub<GossipsubEvents>;
   nat: NatAccess;
@@ -115,6 +119,11 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
   const peerDiscovery = options.mdns ? [mdns({ interval: options.mdnsIntervalMs ?? 2000 })] : [];
   const services = {
     identify: identify(),
+    // A peer's addresses change after it connects (a relay reservation, a new network): the push
+    // tells its connected peers, who serve them to fellow members over /conclave/peers. Without it
+    // two members behind symmetric NATs learnt each other's pre-reservation addresses only and
+    // never met (a failed CI run of the NAT matrix).
+    identifyPush: identifyPush(),
     // Two pings may run at once on a connection (libp2p's allows one out, two in): peer/reachability's
     // liveness ping and its probe of an older connection, each from both ends.
     ping: ping({ maxOutboundStreams: 2, maxInboundStreams: 4 }),

@@ -36,7 +36,7 @@ import { GroupEngine, GroupRuntime, newGroupRecord } from './group.js';
 import type { GroupHost } from './group.js';
 import { joinCredential, type Invite } from './invite.js';
 import type { ContactCheck, InviteExchange } from './invite-exchange.js';
-import type { Mesh } from './mesh.js';
+import { dialDirectThenRelayed, type Mesh } from './mesh.js';
 import type { Transport } from './transport.js';
 import { isConnected, sleep, validMultiaddr, type PeerContext } from './peer-context.js';
 import type { MemberKey } from '../core/types.js';
@@ -64,7 +64,7 @@ export async function joinWithInvite({ ctx, host, mesh, transport, invites }: Jo
   watchInviterPath(ctx, invite.group, inviterPid, () => !abandoned && (joinRuntime === null || joinRuntime.engine.state() === 'joining'));
   if (dialable.length > 0) {
     await node.peerStore.merge(inviterPid, { multiaddrs: dialable.map((a) => multiaddr(a)) }).catch(() => {});
-    await node.dial(inviterPid, { signal: AbortSignal.timeout(15_000) }).catch(() => log('inviter not reachable yet'));
+    await dialDirectThenRelayed(node, inviterPid, dialable, 15_000).catch(() => log('inviter not reachable yet'));
   }
   await transport.subscribeForJoin(invite.group, invite.inviterKey);
   const now = Date.now();

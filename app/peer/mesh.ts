@@ -25,7 +25,8 @@
  *   relayed connection) tell peer/reachability where to reserve; a change of
  *   network clears the dial back-offs and redials every member at once.
  */
-import { multiaddr } from '@multiformats/multiaddr';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import type { PeerId } from '@libp2p/interface';
 import { classifyAddress } from '../net/node.js';
 import { memberKeyOfPeer, peerOfMemberKey } from '../net/ids.js';
 import { PEERS_LIMITS, PROTOCOL_PEERS, request, serve } from '../net/unicast.js';
@@ -61,6 +62,34 @@ const RECENT_DIAL_TIMEOUT_MS = 4000;
 const RECENT_DIAL_BACKOFF_MAX_MS = 1000;
 /** After a connection to a member opens, it is asked for missed traffic this long after (identify, streams settle). */
 const CATCHUP_AFTER_CONNECT_MS = 300;
+
+/** With relayed addresses to fall back on, the direct ones get at most this long first. */
+const DIRECT_FIRST_MS = 3000;
+
+/**
+ * Dials a member at the addresses known for it: the direct ones first, then,
+ * if those fail, the relayed ones on their own. libp2p's dial queue tries a
+ * peer's addresses one after another under a single deadline, relayed ones
+ * last; a direct address whose SYNs a NAT silently drops holds the whole
+ * deadline, so a member reachable only through a relay (both ends behind
+ * symmetric NATs) was never reached (the NAT matrix's failed CI run, stop 22).
+ * With no addresses known, libp2p's peer store supplies them.
+ */
+export async function dialDirectThenRelayed(node: PeerContext['node'], pid: PeerId, addrs: string[], timeoutMs: number): Promise<void> {
+  const own = (a: string): Multiaddr => multiaddr(a.endsWith(`/p2p/${pid.toString()}`) ? a : `${a}/p2p/${pid.toString()}`);
+  const relayed = addrs.filter((a) => a.includes('/p2p-circuit')).map(own);
+  const direct = addrs.filter((a) => !a.includes('/p2p-circuit')).map(own);
+  if (relayed.length === 0 || direct.length === 0) {
+    await node.dial(addrs.length === 0 ? pid : [...direct, ...relayed], { signal: AbortSignal.timeout(timeoutMs) });
+    return;
+  }
+  const started = Date.now();
+  try {
+    await node.dial(direct, { signal: AbortSignal.timeout(Math.min(DIRECT_FIRST_MS, timeoutMs / 2)) });
+  } catch {
+    await node.dial(relayed, { signal: AbortSignal.timeout(Math.max(1000, timeoutMs - (Date.now() - started))) });
+  }
+}
 
 export class Mesh {
   /** Listen addresses peers announced through identify (all peers: a joiner becomes a member later). */
@@ -244,7 +273,7 @@ export class Mesh {
     this.dialing.add(key);
     try {
       if (addrs.length > 0) await this.ctx.node.peerStore.merge(pid, { multiaddrs: addrs.map((a) => multiaddr(a)) });
-      await this.ctx.node.dial(pid, { signal: AbortSignal.timeout(recent ? RECENT_DIAL_TIMEOUT_MS : MEMBER_DIAL_TIMEOUT_MS) });
+      await dialDirectThenRelayed(this.ctx.node, pid, addrs, recent ? RECENT_DIAL_TIMEOUT_MS : MEMBER_DIAL_TIMEOUT_MS);
     } catch {
       // unreachable for now; peer exchange may find a better address
       this.nextDial.set(key, { at: Date.now() + backoff, backoff });
@@ -267,7 +296,7 @@ export class Mesh {
     }
     try {
       if (addrs.length > 0) await node.peerStore.merge(pid, { multiaddrs: addrs.map((a) => multiaddr(a)) });
-      await node.dial(pid, { signal: AbortSignal.timeout(5000) });
+      await dialDirectThenRelayed(node, pid, addrs, 5000);
       return true;
     } catch {
       return false;

@@ -102,3 +102,25 @@ test('many members behind one address (a NAT, a relay, one host) are not graylis
   }
   for (const id of ids) assert.ok(gossip.score.score(id) >= 0, `${id} scores ${gossip.score.score(id)}`);
 });
+
+test('a relayed address a peer gains after connecting reaches the peers already connected to it (identify-push)', async () => {
+  const make = (relayServer = false) => createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, relayServer });
+  const [relay, a, b] = await Promise.all([make(true), make(), make()]);
+  nodes.push(relay, a, b);
+  await a.dial(b.getMultiaddrs()[0]!);
+  await a.dial(relay.getMultiaddrs()[0]!);
+  await b.dial(relay.getMultiaddrs()[0]!);
+  const learnt = new Promise<string[]>((resolve) => {
+    a.addEventListener('peer:identify', (evt) => {
+      const addrs = evt.detail.listenAddrs.map((x) => x.toString());
+      if (evt.detail.peerId.equals(b.peerId) && addrs.some((x) => x.includes('/p2p-circuit'))) resolve(addrs);
+    });
+  });
+  // b takes a reservation after a already identified it: before identify-push, a kept b's
+  // pre-reservation addresses for good and served them to fellow members.
+  await b.services.nat.transportManager.listen([multiaddr(`${relay.getMultiaddrs()[0]!.toString()}/p2p-circuit`)]);
+  const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), 10_000).unref());
+  const addrs = await Promise.race([learnt, timeout]);
+  assert.ok(addrs, 'a never heard of the relayed address b gained');
+  assert.ok(addrs.some((x) => x.startsWith(relay.getMultiaddrs()[0]!.toString())), 'the relayed address names the relay');
+});
