@@ -10,7 +10,8 @@
  *   relayed address seen (the invite's (the join dials it), members' announced
  *   ones and relayed connections) and from member relays: a current member of
  *   one of our groups whose identify lists the relay hop protocol and a public
- *   listen address. Never more than MAX_RELAYS are kept.
+ *   listen address. Which of them it asks, with a back-off for each that fails
+ *   and room made by forgetting one that keeps failing: peer/relay-choice.
  * - Member relay (issue 16 §5, `relayGate`): while this peer is publicly
  *   reachable it relays for its groups' current members only: a reservation
  *   only for a current member of one of its groups; a relayed connection only
@@ -46,10 +47,10 @@ import { memberKeyOfPeer } from '../net/ids.js';
 import { HolePuncher, rebindGossip } from '../net/punch.js';
 import { isMemberAnywhere, isStranger, validMultiaddr, type PeerContext } from './peer-context.js';
 import type { PeerGuard } from './peer-guard.js';
+import { RelayChoice } from './relay-choice.js';
 
 const TICK_MS = 1000;
 const LOOPBACK = /^\/ip4\/127\.|^\/ip6\/::1\//;
-const MAX_RELAYS = 8;
 const MAX_RELAY_CANDIDATES = 64;
 /** The rate bucket all strangers relayed through this member share (the guard's per-address bucket). */
 const STRANGERS_RELAYED = 'member-relay/strangers';
@@ -105,7 +106,7 @@ function interfaceAddresses(): string[] {
 }
 
 export class Reachability {
-  private readonly relays = new Set<string>();
+  private readonly relays = new RelayChoice();
   /** Peers seen to serve as a relay on a public address, by peer ID; relays once they are members. */
   private readonly relayCandidates = new Map<string, string>();
   private publicIp: string | null = null;
@@ -124,7 +125,7 @@ export class Reachability {
     /** The network changed: redial members now. */
     private readonly onMoved: () => void,
   ) {
-    for (const r of bootstrapRelays) this.learnRelay(r.replace(/\/p2p-circuit$/, ''));
+    for (const r of bootstrapRelays) this.learnRelay(r.replace(/\/p2p-circuit$/, ''), true);
     this.puncher = new HolePuncher(ctx.node, () => this.publicIp, ctx.log);
   }
 
@@ -175,11 +176,9 @@ export class Reachability {
     if (relay) this.learnRelay(relay);
   }
 
-  private learnRelay(relay: string): void {
-    if (this.relays.has(relay) || this.relays.size >= MAX_RELAYS || !validMultiaddr(relay)) return;
-    if (relay.endsWith(`/p2p/${this.ctx.selfPeerId}`)) return;
-    this.relays.add(relay);
-    this.nextReservation = 0;
+  private learnRelay(relay: string, pinned = false): void {
+    if (!validMultiaddr(relay) || relay.endsWith(`/p2p/${this.ctx.selfPeerId}`)) return;
+    if (this.relays.learn(relay, pinned)) this.nextReservation = 0;
   }
 
   private tick(): void {
@@ -252,6 +251,7 @@ export class Reachability {
     this.ctx.log('network changed: reconnecting');
     this.publicIp = null;
     this.nextReservation = 0;
+    this.relays.clearBackoff();
     this.punchPlan.clear();
     // Loopback connections are bound to no interface that can change (another program's virtual
     // interface coming and going made every peer of a machine drop all of them).
@@ -262,16 +262,25 @@ export class Reachability {
   private async reserve(): Promise<void> {
     if (this.reserving || Date.now() < this.nextReservation || this.relays.size === 0 || !this.behindNat()) return;
     const own = this.ctx.node.getMultiaddrs().map((a) => a.toString());
-    const held = [...this.relays].filter((r) => own.some((a) => a.startsWith(`${r}/p2p-circuit`)));
+    const held = this.relays.all().filter((r) => own.some((a) => a.startsWith(`${r}/p2p-circuit`)));
     if (held.length >= Math.min(2, this.relays.size)) return;
-    const wanted = [...this.relays].filter((r) => !held.includes(r)).slice(0, 2 - held.length);
+    const wanted = this.relays.pick(Date.now(), held, 2 - held.length);
+    if (wanted.length === 0) return;
     this.reserving = true;
     this.nextReservation = Date.now() + RESERVATION_RETRY_MS;
     try {
-      await this.ctx.node.services.nat.transportManager.listen(wanted.map((r) => multiaddr(`${r}/p2p-circuit`)));
+      // One listen per relay, so a refusal is charged to the relay that refused.
+      const results = await Promise.allSettled(wanted.map((r) => this.ctx.node.services.nat.transportManager.listen([multiaddr(`${r}/p2p-circuit`)])));
+      for (const [i, result] of results.entries()) {
+        const relay = wanted[i]!;
+        if (result.status === 'fulfilled') this.relays.succeeded(relay);
+        else {
+          this.relays.failed(relay, Date.now());
+          const err: unknown = result.reason;
+          this.ctx.log(`relay reservation failed: ${err instanceof Error ? err.message.slice(0, 120) : 'error'}`);
+        }
+      }
       this.ctx.log(`relay reservation requested on ${wanted.length} relay(s)`);
-    } catch (err) {
-      this.ctx.log(`relay reservation failed: ${err instanceof Error ? err.message.slice(0, 120) : 'error'}`);
     } finally {
       this.reserving = false;
     }

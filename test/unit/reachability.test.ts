@@ -1,6 +1,7 @@
 // peer/reachability: which relay a relayed address goes through; a ping on one connection (probe).
 import '../../app/net/shim.js';
 import { test } from 'node:test';
+import { RelayChoice } from '../../app/peer/relay-choice.js';
 import assert from 'node:assert/strict';
 import { memberRelayAddress, probe, relayOf } from '../../app/peer/reachability.js';
 
@@ -46,4 +47,39 @@ test('probe: a ping on one connection is answered, or silent when the far side d
     await a.stop();
     await b.stop();
   }
+});
+
+test('relay choice: a refusing relay is backed off and does not shadow the relays after it', () => {
+  const choice = new RelayChoice({ max: 3, retryMs: 1000, maxBackoffMs: 8000, evictAfter: 4 });
+  for (const r of ['/r/dead1', '/r/dead2', '/r/good']) assert.ok(choice.learn(r));
+  assert.equal(choice.learn('/r/fourth'), false, 'the list is full');
+  assert.deepEqual(choice.pick(0, [], 2), ['/r/dead1', '/r/dead2']);
+  choice.failed('/r/dead1', 0);
+  choice.failed('/r/dead2', 0);
+  assert.deepEqual(choice.pick(10, [], 2), ['/r/good'], 'the third relay is asked while the first two wait');
+  assert.deepEqual(choice.pick(10, ['/r/good'], 1), [], 'nothing else to ask during the back-off');
+  assert.deepEqual(choice.pick(1000, ['/r/good'], 1), ['/r/dead1'], 'asked again once the back-off is over');
+  // Back-off doubles per failure in a row: 1, 2, 4 s; capped at maxBackoffMs.
+  choice.failed('/r/dead1', 1000);
+  assert.deepEqual(choice.pick(2999, ['/r/good'], 2), ['/r/dead2']);
+  assert.deepEqual(choice.pick(3000, ['/r/good'], 2), ['/r/dead1', '/r/dead2']);
+  choice.succeeded('/r/dead2');
+  choice.failed('/r/dead2', 3000);
+  assert.deepEqual(choice.pick(4000, ['/r/good'], 2), ['/r/dead1', '/r/dead2'], 'a success cleared its run of failures');
+});
+
+test('relay choice: a relay that keeps failing is forgotten to make room; a bootstrap relay is only backed off', () => {
+  const choice = new RelayChoice({ max: 2, retryMs: 1000, maxBackoffMs: 4000, evictAfter: 3 });
+  choice.learn('/r/bootstrap', true);
+  choice.learn('/r/stale-invite');
+  for (let i = 0; i < 3; i++) {
+    choice.failed('/r/bootstrap', i * 10_000);
+    choice.failed('/r/stale-invite', i * 10_000);
+  }
+  assert.deepEqual(choice.all(), ['/r/bootstrap'], 'the stale relay is forgotten, the pinned one kept');
+  assert.ok(choice.learn('/r/new'), 'room for a relay learnt later');
+  assert.deepEqual(choice.pick(20_000, [], 2), ['/r/new'], 'the bootstrap relay is still backed off (capped at 4 s after its third failure)');
+  assert.deepEqual(choice.pick(24_000, [], 2), ['/r/bootstrap', '/r/new']);
+  choice.failed('/r/unknown', 0); // a relay never learnt: nothing to do
+  assert.equal(choice.size, 2);
 });

@@ -1,0 +1,85 @@
+/**
+ * @module peer/relay-choice
+ * Which relays a peer behind a NAT asks for a reservation (issue 16 §3;
+ * docs/network.md "Relays"): the relays it knows, in the order it learnt them,
+ * each with its run of failed reservations. It reads no clock: every call that
+ * needs the time takes `now`.
+ *
+ * Invariants:
+ * - At most `max` relays are known. One that failed `evictAfter` reservations in
+ *   a row is forgotten (an old invite's relay that is gone, one that refuses, a
+ *   dead one a member announced), so it cannot hold a place a working relay
+ *   learnt later needs. A bootstrap relay (`--relay`, pinned) is never
+ *   forgotten, only backed off.
+ * - A relay whose reservation failed is not offered again for `retryMs`,
+ *   doubling with each failure in a row up to `maxBackoffMs`; a success clears
+ *   its record. `pick` never offers a relay in back-off, so one that refuses
+ *   does not shadow the ones after it (it used to be asked every 3 s for ever,
+ *   and the relays after the first two were never asked).
+ */
+
+export interface RelayChoiceOptions {
+  max: number;
+  retryMs: number;
+  maxBackoffMs: number;
+  evictAfter: number;
+}
+
+export const DEFAULT_RELAY_CHOICE: RelayChoiceOptions = { max: 8, retryMs: 3000, maxBackoffMs: 5 * 60_000, evictAfter: 6 };
+
+interface RelayRecord {
+  failures: number;
+  retryAt: number;
+  pinned: boolean;
+}
+
+export class RelayChoice {
+  private readonly relays = new Map<string, RelayRecord>();
+
+  constructor(private readonly options: RelayChoiceOptions = DEFAULT_RELAY_CHOICE) {}
+
+  /** Adds a relay (its address up to `/p2p/RELAY`); false when known already or the list is full. */
+  learn(relay: string, pinned = false): boolean {
+    if (this.relays.has(relay) || this.relays.size >= this.options.max) return false;
+    this.relays.set(relay, { failures: 0, retryAt: 0, pinned });
+    return true;
+  }
+
+  get size(): number {
+    return this.relays.size;
+  }
+
+  all(): string[] {
+    return [...this.relays.keys()];
+  }
+
+  /** Up to `want` relays to ask now: not held already, not in back-off, in the order learnt. */
+  pick(now: number, held: readonly string[], want: number): string[] {
+    if (want <= 0) return [];
+    return [...this.relays].filter(([r, rec]) => !held.includes(r) && rec.retryAt <= now).slice(0, want).map(([r]) => r);
+  }
+
+  failed(relay: string, now: number): void {
+    const rec = this.relays.get(relay);
+    if (!rec) return;
+    rec.failures += 1;
+    if (!rec.pinned && rec.failures >= this.options.evictAfter) {
+      this.relays.delete(relay);
+      return;
+    }
+    rec.retryAt = now + Math.min(this.options.retryMs * 2 ** (rec.failures - 1), this.options.maxBackoffMs);
+  }
+
+  succeeded(relay: string): void {
+    const rec = this.relays.get(relay);
+    if (rec) {
+      rec.failures = 0;
+      rec.retryAt = 0;
+    }
+  }
+
+  /** A change of network: every relay may be worth asking again at once. */
+  clearBackoff(): void {
+    for (const rec of this.relays.values()) rec.retryAt = 0;
+  }
+}
