@@ -19,6 +19,11 @@
  *   highest sequence number says whether it is on; counts are the reactors on.
  * - Nothing here reads a clock; arrival order changes only the display order
  *   of emojis and reactors, never what is shown.
+ * - An action is a duplicate from the moment it is received (`receive`) but
+ *   changes what is shown only once its record is on disk (history.ts calls
+ *   `apply` after its fsync; issue 19 §3): a kill -9 never loses an edit, a
+ *   delete or a reaction some client was shown. The rules above are order-
+ *   independent, so applying later changes nothing but when.
  */
 import type { ChatMessage } from '../api/contract.js';
 import type { ChatAction } from './payload.js';
@@ -40,6 +45,8 @@ export class ChatAnnotations {
   private readonly reactions = new Map<string, Map<string, Map<string, { s: number; on: boolean }>>>();
   /** `sender:id` of every action held (deduplication). */
   private readonly actions = new Set<string>();
+  /** `author:target` of every delete received, applied or not yet (on disk). */
+  private readonly deletesReceived = new Set<string>();
 
   constructor(private readonly lookup: (key: string) => ChatMessage | undefined) {}
 
@@ -68,35 +75,53 @@ export class ChatAnnotations {
   }
 
   /**
-   * Applies action `id` (sequence number `s`, signed time `at`) of `sender`.
-   * Returns the keys of held messages whose view changed, and `notAuthor` when
-   * it is an edit or delete of a message held under another author (no effect).
+   * Action `id` of `sender` was received (its record maybe not on disk yet): a
+   * duplicate from now on, but no effect until `apply`. True when it is an edit or
+   * delete of a message held under another author (it will never have an effect).
    */
-  act(sender: string, id: string, s: number, at: number, body: ChatAction): { ids: string[]; notAuthor: boolean } {
+  receive(sender: string, id: string, body: ChatAction): boolean {
     this.actions.add(`${sender}:${id}`);
-    const held = this.keys.get(body.target);
+    if (body.t === 'react') return false;
+    if (body.t === 'delete') this.deletesReceived.add(`${sender}:${body.target}`);
+    return this.keys.has(body.target) && !this.lookup(`${sender}:${body.target}`);
+  }
+
+  /**
+   * Applies an action of `sender` (sequence number `s`, signed time `at`) that
+   * `receive` saw and whose record is now on disk. Returns the keys of held
+   * messages whose view changed.
+   */
+  apply(sender: string, s: number, at: number, body: ChatAction): string[] {
     if (body.t === 'react') {
       let byEmoji = this.reactions.get(body.target);
       if (!byEmoji) this.reactions.set(body.target, (byEmoji = new Map()));
       let byReactor = byEmoji.get(body.emoji);
       if (!byReactor) byEmoji.set(body.emoji, (byReactor = new Map()));
       const prior = byReactor.get(sender);
-      if (prior && prior.s >= s) return { ids: [], notAuthor: false };
+      if (prior && prior.s >= s) return [];
       byReactor.set(sender, { s, on: body.on });
-      return { ids: held ? [held] : [], notAuthor: false };
+      const held = this.keys.get(body.target);
+      return held ? [held] : [];
     }
     const own = `${sender}:${body.target}`;
-    const notAuthor = held !== undefined && !this.lookup(own);
     if (body.t === 'edit') {
       const prior = this.edits.get(own);
-      if (prior && prior.s >= s) return { ids: [], notAuthor };
+      if (prior && prior.s >= s) return [];
       this.edits.set(own, { s, at, text: body.text });
     } else {
-      if (this.deletes.has(own)) return { ids: [], notAuthor };
+      if (this.deletes.has(own)) return [];
       this.deletes.add(own);
     }
-    if (!this.lookup(own)) return { ids: [], notAuthor };
-    return { ids: [own, ...this.repliesTo(body.target)], notAuthor: false };
+    if (!this.lookup(own)) return [];
+    return [own, ...this.repliesTo(body.target)];
+  }
+
+  /**
+   * Its author's delete of message `key` was received, maybe not yet applied: a file it
+   * names is neither fetched nor re-shared (dropping its chunks waits for `apply`).
+   */
+  deleteReceived(key: string): boolean {
+    return this.deletesReceived.has(key);
   }
 
   /** `m` as shown now: its author's last edit, a tombstone once deleted, its reactions and the quote of its parent. */

@@ -27,7 +27,10 @@
  *   counts as delivered only once it is on disk. `durable()` resolves when every
  *   message kept so far is; a failed fsync shows nothing and is logged. Indexes
  *   (duplicates, numbers held) change at once, so a copy arriving meanwhile is a
- *   duplicate.
+ *   duplicate. An edit, delete or reaction changes what is shown (`chat.history`,
+ *   `message`, a deleted file's chunks) only once on disk too: one a kill -9 loses
+ *   was never shown, and reconciliation brings it back (its number is not held
+ *   after the restart). Its not-author verdict is given at once.
  * - Own numbers are reserved on disk before use (`SEQ_RESERVE` at a time), so a
  *   kill -9 never makes this member sign two messages under one number; after
  *   one, the numbers reserved but maybe unused are declared in `skip`.
@@ -40,7 +43,7 @@ import type { MemberKey } from '../core/types.js';
 import type { Profile } from '../store/profile.js';
 import { boardSupport } from '../api/board-model.js';
 import { boardState } from './board.js';
-import { parseBody, SignedMessage, type FileBody } from './payload.js';
+import { parseBody, SignedMessage, type ChatAction, type FileBody } from './payload.js';
 import { fileHandle } from './files-chunks.js';
 import { SeqRanges, type Range } from './seq-ranges.js';
 import { ChatAnnotations } from './chat-annotations.js';
@@ -94,7 +97,12 @@ export type KeptStroke = BoardEntry & { mid: string; signed?: SignedMessage };
 /** `not-author`: an edit or delete of a message held under another author (held for numbering, no effect). */
 export type KeepResult = 'kept' | 'duplicate' | 'equivocation' | 'not-author';
 
-type Indexed = { kind: 'chat'; message: ChatMessage } | { kind: 'stroke'; entry: BoardEntry; stroke?: BoardStroke } | { kind: 'update'; ids: string[] } | { kind: 'none'; notAuthor?: boolean };
+/** What `index` did with a message; an `action` (edit, delete, reaction) takes effect only once on disk (`applyAction`). */
+type Indexed =
+  | { kind: 'chat'; message: ChatMessage }
+  | { kind: 'stroke'; entry: BoardEntry; stroke?: BoardStroke }
+  | { kind: 'action'; sender: string; s: number; at: number; body: ChatAction; notAuthor: boolean }
+  | { kind: 'none' };
 
 export class GroupHistory {
   /** (sender, message ID) → message. */
@@ -169,7 +177,10 @@ export class GroupHistory {
       else if (r.kind === 'stroke') {
         const id = r.id ?? r.stroke.stroke.id;
         this.strokes.set(`${r.stroke.sender}:${id}`, { group: r.stroke.group, sender: r.stroke.sender, sentAt: r.stroke.sentAt, stroke: r.stroke.stroke, mid: id });
-      } else if (r.kind === 'msg') this.index(r.m, r.sender, r.name, r.receivedAt, r.to, r.shared === true);
+      } else if (r.kind === 'msg') {
+        const indexed = this.index(r.m, r.sender, r.name, r.receivedAt, r.to, r.shared === true);
+        if (indexed?.kind === 'action') this.applyAction(indexed); // read back from disk: durable
+      }
       else if (r.kind === 'dlv') confirmations.push(r);
       else if (r.kind === 'seq') lastSeq = r; // reservations only grow; an exact one is the last before a clean stop
       else this.joinedTekVersion ??= r.tek;
@@ -247,7 +258,7 @@ export class GroupHistory {
       },
       (err: unknown) => this.log(`group ${this.group.slice(0, 8)}: message ${m.id.slice(0, 8)} not kept (fsync failed: ${err instanceof Error ? err.message : 'error'}); not shown`),
     );
-    return shown.kind === 'none' && shown.notAuthor ? 'not-author' : 'kept';
+    return shown.kind === 'action' && shown.notAuthor ? 'not-author' : 'kept';
   }
 
   /** Resolves once every message kept so far is on disk (rejects if its fsync failed). */
@@ -262,9 +273,9 @@ export class GroupHistory {
       if (shown.stroke) this.events.emit('board.stroke', shown.stroke);
       this.events.emit('board.entry', shown.entry);
     }
-    if (shown.kind === 'chat' || shown.kind === 'update') {
+    if (shown.kind === 'chat' || shown.kind === 'action') {
       // Messages shown before that this one changes: replies that now find their parent, or the target of an action.
-      const ids = shown.kind === 'chat' ? this.notes.repliesTo(shown.message.id) : shown.ids;
+      const ids = shown.kind === 'chat' ? this.notes.repliesTo(shown.message.id) : this.applyAction(shown);
       for (const key of ids) {
         const message = this.chat.get(key);
         if (message) this.events.emit('chat.update', this.view(message));
@@ -298,9 +309,9 @@ export class GroupHistory {
       this.chat.set(`${sender}:${m.id}`, message);
       this.notes.chat(sender, m.id, body.t === 'chat' ? body.re : undefined);
       if (message.file) {
-        // Its author's delete may have come first: then the file is never fetched.
+        // Its author's delete may have come first (on disk or not yet): then the file is never fetched.
         const file = message.file;
-        if (this.notes.view(message).deleted) this.fileHook(() => this.onFileDeleted?.(file.id));
+        if (this.notes.deleteReceived(`${sender}:${m.id}`)) this.fileHook(() => this.onFileDeleted?.(file.id));
         else this.fileHook(() => this.onFile?.(this.fileBodies.get(file.id)!.body, m.a, (body as FileBody).fid));
       }
       if (m.a === this.self && to) {
@@ -317,15 +328,26 @@ export class GroupHistory {
       return { kind: 'stroke', entry };
     }
     if (body.t !== 'stroke') {
-      const action = this.notes.act(sender, m.id, m.s, m.at, body);
-      const target = body.t === 'delete' ? this.chat.get(`${sender}:${body.target}`)?.file : undefined;
-      if (target) this.fileHook(() => this.onFileDeleted?.(target.id));
-      return action.ids.length > 0 ? { kind: 'update', ids: action.ids } : { kind: 'none', notAuthor: action.notAuthor };
+      // A duplicate from now on, and judged now; its effect waits for its fsync (`show`).
+      const notAuthor = this.notes.receive(sender, m.id, body);
+      return { kind: 'action', sender, s: m.s, at: m.at, body, notAuthor };
     }
     const stroke: BoardStroke = { group: this.group, sender, stroke: body.stroke, sentAt: m.at };
     const entry: BoardEntry = { ...stroke, author: m.a, seq: m.s, ...(body.seen ? { seen: body.seen } : {}) };
     this.strokes.set(`${sender}:${m.id}`, { ...entry, mid: m.id, signed: m });
     return { kind: 'stroke', entry, stroke };
+  }
+
+  /**
+   * An edit, delete or reaction, now on disk, takes effect (a deleted file's chunks go):
+   * the keys of the messages whose view changed.
+   */
+  private applyAction(a: Extract<Indexed, { kind: 'action' }>): string[] {
+    const ids = this.notes.apply(a.sender, a.s, a.at, a.body);
+    const body = a.body;
+    const target = body.t === 'delete' ? this.chat.get(`${a.sender}:${body.target}`)?.file : undefined;
+    if (target) this.fileHook(() => this.onFileDeleted?.(target.id));
+    return ids;
   }
 
   /**
@@ -486,7 +508,8 @@ export class GroupHistory {
 
   /** The newest `limit` file messages not deleted, oldest first, as their authors signed them (board-share.ts). */
   shareableFiles(limit: number): SignedMessage[] {
-    const live = [...this.fileBodies.values()].filter((f) => !this.fileDeleted(f)).map((f) => f.signed);
+    // A delete not yet on disk counts already: re-sharing less is safe.
+    const live = [...this.fileBodies.values()].filter((f) => !this.notes.deleteReceived(`${f.sender}:${f.signed.id}`)).map((f) => f.signed);
     live.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
     return live.slice(-limit);
   }

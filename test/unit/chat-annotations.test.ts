@@ -37,7 +37,8 @@ function fresh() {
   const events = { emit: (event: string, payload: unknown) => void got.push({ event, payload: payload as ChatMessage }) };
   const history = new GroupHistory(profile, G, alice.key, events);
   const keep = (m: SignedMessage, at = 5) => history.keep(m, peer({ key: m.a }), 'Name', at);
-  // As shown now (chat.history lists it only once on disk: durability.test.ts).
+  // As shown now (chat.history lists a message only once on disk: durability.test.ts; an
+  // action changes what is shown only once on disk: review4-open.test.ts).
   const shown = (id: string) => history.message(id) ?? undefined;
   return { dir, profile, history, got, keep, shown, reopen: () => (profile.close(), new GroupHistory(Profile.open(dir), G, alice.key, { emit: () => undefined })) };
 }
@@ -59,12 +60,13 @@ test('body kinds: react, edit, delete and a reply verify; a malformed one is ref
   assert.equal(got.length, 0);
 });
 
-test('attack: an edit or delete by someone other than the author is dropped, in either arrival order', () => {
-  const { keep, shown } = fresh();
+test('attack: an edit or delete by someone other than the author is dropped, in either arrival order', async () => {
+  const { history, keep, shown } = fresh();
   const original = sign(alice, chat('hello'));
   assert.equal(keep(original), 'kept');
   assert.equal(keep(sign(bob, { t: 'edit', target: original.id, text: 'pwned' })), 'not-author');
   assert.equal(keep(sign(bob, { t: 'delete', target: original.id })), 'not-author');
+  await history.durable(); // an action takes effect once on disk: none here, even then
   assert.equal(shown(original.id)?.text, 'hello');
   assert.equal(shown(original.id)?.deleted, undefined);
   assert.equal(shown(original.id)?.editedAt, undefined);
@@ -75,6 +77,7 @@ test('attack: an edit or delete by someone other than the author is dropped, in 
   assert.equal(second.keep(sign(carol, { t: 'edit', target: later.id, text: 'forged' })), 'kept');
   assert.equal(second.keep(sign(carol, { t: 'delete', target: later.id })), 'kept');
   assert.equal(second.keep(later), 'kept');
+  await second.history.durable();
   assert.equal(second.shown(later.id)?.text, 'original');
   assert.equal(second.shown(later.id)?.deleted, undefined);
 });
@@ -87,17 +90,18 @@ test('an edit by the author shows "edited" (its last one wins, any order); a del
   keep(e2); // arrives before its parent and before the earlier edit
   keep(m);
   keep(e1);
+  await history.durable(); // clients hear of a message, and an action takes effect, once it is on disk
   assert.equal(shown(m.id)?.text, 'third');
   assert.equal(shown(m.id)?.editedAt, 3000);
-  await history.durable(); // clients hear of a message once it is on disk
   assert.equal(got.find((e) => e.event === 'chat.message')?.payload.text, 'third', 'the message reaches clients already edited');
   const del = sign(bob, { t: 'delete', target: m.id });
   keep(del);
-  assert.deepEqual({ text: shown(m.id)?.text, deleted: shown(m.id)?.deleted }, { text: '', deleted: true });
   await history.durable();
+  assert.deepEqual({ text: shown(m.id)?.text, deleted: shown(m.id)?.deleted }, { text: '', deleted: true });
   assert.equal(got.at(-1)?.event, 'chat.update');
   assert.equal(got.at(-1)?.payload.deleted, true);
   keep(sign(bob, { t: 'edit', target: m.id, text: 'back' }));
+  await history.durable();
   assert.equal(shown(m.id)?.deleted, true, 'an edit after a delete changes nothing');
   assert.equal(keep(del), 'duplicate');
   // The same state after a restart (rebuilt from the log).
@@ -106,8 +110,8 @@ test('an edit by the author shows "edited" (its last one wins, any order); a del
   assert.deepEqual({ text: afterRestart?.text, deleted: afterRestart?.deleted }, { text: '', deleted: true });
 });
 
-test('reactions aggregate per emoji with who reacted; toggling off withdraws; only the latest of a reactor counts', () => {
-  const { keep, shown } = fresh();
+test('reactions aggregate per emoji with who reacted; toggling off withdraws; only the latest of a reactor counts', async () => {
+  const { history, keep, shown } = fresh();
   const m = sign(alice, chat('vote'));
   keep(m);
   keep(sign(bob, { t: 'react', target: m.id, emoji: '👍', on: true }));
@@ -119,6 +123,7 @@ test('reactions aggregate per emoji with who reacted; toggling off withdraws; on
   keep(off);
   keep(staleOff);
   keep(stale); // an older number arriving late does not turn it back on
+  await history.durable();
   assert.deepEqual(shown(m.id)?.reactions, [{ emoji: '👍', by: [peer(bob), peer(carol)] }]);
 });
 
@@ -133,8 +138,10 @@ test('a reply quotes its parent (edited, deleted, or not yet held) and is update
   await history.durable();
   assert.ok(got.some((e) => e.event === 'chat.update' && e.payload.id === reply.id && e.payload.replyTo?.excerpt === 'the question'));
   keep(sign(alice, { t: 'edit', target: parent.id, text: 'the real question' }));
+  await history.durable();
   assert.equal(shown(reply.id)?.replyTo?.excerpt, 'the real question');
   keep(sign(alice, { t: 'delete', target: parent.id }));
+  await history.durable();
   assert.equal(shown(reply.id)?.replyTo?.deleted, true);
   assert.equal(shown(reply.id)?.replyTo?.excerpt, undefined);
 });

@@ -59,6 +59,7 @@ test('review4: a delete by another member removes none of the file; its author\'
   assert.equal(files.status(G, handle)?.state, 'ready', "bob's delete of alice's file does nothing");
   assert.ok(existsSync(join(filesDir, `${handle}.done`)));
   history.keep(sign(alice, { t: 'delete', target: m.id }), 'peer-alice', 'Alice', 3);
+  await history.durable(); // the chunks go once the delete is on disk (history.ts)
   assert.equal(files.status(G, handle), null, "alice's delete: no longer fetched nor served");
   assert.equal(existsSync(join(filesDir, `${handle}.done`)), false, 'and gone from disk');
   // Alice's own delete, arriving before another file message of hers.
