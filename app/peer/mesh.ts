@@ -35,6 +35,7 @@ import type { GroupRecord } from '../store/profile.js';
 import type { GroupRuntime } from './group.js';
 import { isConnected, isCurrentMember, isMemberAnywhere, ownAddresses, parseJsonFrame, peerIdOf, validMultiaddr, type PeerContext } from './peer-context.js';
 import { Reachability } from './reachability.js';
+import { AddressBook } from './address-book.js';
 
 const MESH_INTERVAL_MS = 1500;
 /**
@@ -93,7 +94,7 @@ export async function dialDirectThenRelayed(node: PeerContext['node'], pid: Peer
 
 export class Mesh {
   /** Listen addresses peers announced through identify (all peers: a joiner becomes a member later). */
-  private readonly addressBook = new Map<MemberKey, string[]>();
+  private readonly addressBook: AddressBook;
   /** Peers found on the LAN by mDNS (the nearest, 001). */
   private readonly lanPeers = new Set<string>();
   private readonly nextDial = new Map<string, { at: number; backoff: number }>();
@@ -113,6 +114,7 @@ export class Mesh {
     /** Relays to reserve a slot on when behind a NAT (`--relay`); more are learnt from invites and members. */
     relays: readonly string[] = [],
   ) {
+    this.addressBook = new AddressBook((key) => isMemberAnywhere(ctx.groups, key));
     this.reachability = new Reachability(ctx, relays, () => {
       // Moved to another network: every member is worth a dial right now.
       this.nextDial.clear();
