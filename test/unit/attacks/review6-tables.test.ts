@@ -1,0 +1,80 @@
+// Red-team review 6 of how a member takes key TABLES (docs/protocol.md §12 T1, §8.2):
+// a table delivered by unicast from a sender that is not a member, a current member's
+// table planted on a TEK it does not cover, and tables too large for the wire.
+// Each test asserts the SECURE (or live) outcome.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { GroupEngine } from '../../../app/core/engine.js';
+import { MsgType } from '../../../app/core/wire.js';
+import { Attacker, drain, honestGroup, tekOf, type Group } from './forge.js';
+
+/** Five members; only the victim `v` runs from here on: the tests speak for the others with their keys. */
+function victimAlone(): { g: Group; victim: GroupEngine; now: number } {
+  const g = honestGroup(['a', 'b', 'm', 'x', 'v']);
+  for (const k of Object.keys(g.e)) if (k !== 'v') g.net.offline.add(g.ids[k]!.key);
+  return { g, victim: g.e.v!, now: g.net.now };
+}
+
+/** Runs `victim` alone for `ms`; counts the data packets it publishes. */
+function runAlone(victim: GroupEngine, from: number, ms: number): { published: number } {
+  let published = 0;
+  for (let now = from + 10; now <= from + ms; now += 10) {
+    victim.tick(now);
+    for (const o of drain(victim).out) if (o.kind === 'publish' && o.topic === 'data') published++;
+  }
+  return { published };
+}
+
+/** `a` excludes `x`: the victim installs TEK v+1 by `a` from its table (read through a pairwise entry). */
+function excludeX(g: Group, victim: GroupEngine, now: number) {
+  const bb = tekOf(victim);
+  const X = new Attacker(g.ids.a!).table({ targets: [g.ids.x!.key], base: bb, blocklist: [g.ids.x!.key], recipients: [g.ids.v!.key], createdAt: now });
+  victim.receive(g.ids.a!.key, 'unicast', X.unicast, now);
+  assert.ok(victim.isBlocked(g.ids.x!.key));
+  assert.deepEqual(tekOf(victim).creators, [g.ids.a!.key]);
+  return { bb, onX: tekOf(victim) };
+}
+
+// Lead 2 (review 5): a current member `m` signs a refresh on the TEK that excludes x, with a
+// blocklist that omits x, and delivers it. Its TEK does not exclude x, so the victim holds its
+// data (it sends only under a TEK that covers its blocklist). Attack: nothing schedules a
+// reseal on this path, so the data is held for good. Live: after 2–4 heartbeats the victim
+// reseals (the creator is the planter, so nobody reseals early) and its data goes out.
+test('member: a refresh on the current TEK that omits an exclusion is resealed after the back-off; held data goes out', () => {
+  const { g, victim, now } = victimAlone();
+  const { onX } = excludeX(g, victim, now);
+  const plant = new Attacker(g.ids.m!).table({ kind: 'refresh', targets: [], base: onX, blocklist: [], recipients: [g.ids.v!.key], createdAt: now + 1 });
+  victim.receive(g.ids.m!.key, 'unicast', plant.unicast, now + 1);
+  assert.deepEqual(tekOf(victim).creators, [g.ids.m!.key], 'the refresh is a member\'s: taken');
+  drain(victim);
+  victim.send(new Uint8Array([1]), now + 2);
+  assert.equal(drain(victim).out.filter((o) => o.kind === 'publish' && o.topic === 'data').length, 0, 'held: the TEK does not exclude x');
+  const { published } = runAlone(victim, now + 2, 6 * g.params.heartbeatMs);
+  assert.ok(tekOf(victim).version > onX.version + 1, 'resealed on top of the plant');
+  assert.ok(victim.isBlocked(g.ids.x!.key));
+  assert.equal(published, 1, 'the held message goes out once, under the reseal');
+});
+
+// Lead 2 as reported: `m` signs the refresh BEFORE its base exists (it guesses that `a` makes
+// v+1), the victim keeps it waiting (review 5: it is not applied from the wait, its blocklist
+// does not name x); once v+1 is here, `m` sends the same table again with one new entry and
+// the victim installs it. Live: the same bound as above (reseal after the back-off).
+test('member: a table planted before its base and re-sent after it is resealed after the back-off', () => {
+  const { g, victim, now } = victimAlone();
+  const bb = tekOf(victim);
+  const M = new Attacker(g.ids.m!);
+  const plant = M.table({ kind: 'refresh', targets: [], base: { version: bb.version + 1, creators: [g.ids.a!.key] }, blocklist: [], recipients: [g.ids.v!.key], createdAt: now });
+  victim.receive(g.ids.m!.key, 'unicast', plant.unicast, now);
+  assert.deepEqual(tekOf(victim), bb, 'waiting for its base');
+  const { onX } = excludeX(g, victim, now + 1);
+  assert.deepEqual(tekOf(victim), onX, 'not applied from the wait (review 5)');
+  // The same signed header again, with one more (junk) pairwise entry so it counts as new.
+  const again = M.encode({ type: MsgType.Table, header: plant.header, headerSignature: plant.headerSignature, entries: [], pairwise: [{ member: g.ids.b!.key, sealed: M.bytes(48) }] });
+  victim.receive(g.ids.m!.key, 'unicast', again, now + 2);
+  drain(victim);
+  victim.send(new Uint8Array([2]), now + 3);
+  const { published } = runAlone(victim, now + 3, 6 * g.params.heartbeatMs);
+  assert.ok(victim.isBlocked(g.ids.x!.key));
+  assert.equal(published, 1, 'the held message goes out once the victim holds a TEK that excludes x');
+});
+
