@@ -25,11 +25,26 @@ import { LIMITS, MsgType, encodeTableHeader, type Message, type LeaveProof, type
 import { sameCreators, sortedKeys } from '../state.js';
 
 /**
+ * Most targets one table names: the wire's LIMITS.targets, and 255 because a header counts
+ * its leave proofs (one per target at most) in one byte. A receiver refuses a longer list.
+ */
+const TARGETS_PER_TABLE = Math.min(LIMITS.targets, 255);
+
+/**
  * Starts an exclusion (targets ≠ []) or a periodic version refresh (targets = []).
  * `oneHop` (a reseal, docs/protocol.md §8.2): no completion plan; every member the
  * excluder's usable KEKs miss gets TEK' pairwise, up to RESEAL_PAIRWISE_MAX of them.
+ * More targets than one table may name (an exclusion of many, a reseal after large
+ * concurrent exclusions) go out as a chain of tables, each on the TEK the one before made
+ * here, each naming at most TARGETS_PER_TABLE (review 6: a longer header is refused by
+ * every receiver, so the exclusion would never land).
  */
 export function startTable(core: EngineCore, kind: 'exclude' | 'refresh', targets: MemberKey[], now: number, oneHop = false): void {
+  if (targets.length <= TARGETS_PER_TABLE) return startOneTable(core, kind, targets, now, oneHop);
+  for (let i = 0; i < targets.length && core.s.state === 'member'; i += TARGETS_PER_TABLE) startOneTable(core, kind, targets.slice(i, i + TARGETS_PER_TABLE), now, oneHop);
+}
+
+function startOneTable(core: EngineCore, kind: 'exclude' | 'refresh', targets: MemberKey[], now: number, oneHop: boolean): void {
   const tek = core.s.tek!;
   const panelKey = core.panel?.takeKey(kind, targets, now) ?? null;
   const tekPrime = panelKey ? panelKey.key : core.rng(KEY_BYTES);

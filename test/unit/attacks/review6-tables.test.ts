@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GroupEngine } from '../../../app/core/engine.js';
-import { MsgType } from '../../../app/core/wire.js';
-import { Attacker, drain, honestGroup, tekOf, type Group } from './forge.js';
+import { LIMITS, MsgType } from '../../../app/core/wire.js';
+import { Attacker, drain, honestGroup, identity, tekOf, type Group } from './forge.js';
 
 /** Five members; only the victim `v` runs from here on: the tests speak for the others with their keys. */
 function victimAlone(): { g: Group; victim: GroupEngine; now: number } {
@@ -78,3 +78,55 @@ test('member: a table planted before its base and re-sent after it is resealed a
   assert.equal(published, 1, 'the held message goes out once the victim holds a TEK that excludes x');
 });
 
+/** `n` keys of identities that were never members (exclusions may name anyone: a pre-emptive block). */
+function strangers(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => identity(`stranger-${i}`).key).sort();
+}
+
+/** Every reason a `rejected` event of `e` gave so far (events already collected by the net). */
+function rejections(g: Group, name: string): string[] {
+  return g.net.eventsOf(g.ids[name]!.key).flatMap((ev) => (ev.type === 'rejected' ? [ev.reason] : []));
+}
+
+// Lead 3: a header names at most LIMITS.targets (256) targets; every receiver refuses a
+// longer one at decode. Liveness bug: an honest exclusion of more members than that (one
+// call, a reseal after large concurrent exclusions) produced one such table, so it never
+// landed anywhere. Live: the excluder splits it into a chain of tables that all decode.
+test('honest: an exclusion of more than LIMITS.targets members reaches every member', () => {
+  const g = honestGroup(['a', 'b', 'c', 'x']);
+  const many = [...strangers(LIMITS.targets + 44), g.ids.x!.key];
+  g.e.a!.exclude(many, g.net.now);
+  g.net.settle();
+  g.net.run(g.net.now + 4 * g.params.heartbeatMs);
+  for (const n of ['b', 'c']) {
+    assert.ok(!rejections(g, n).includes('decode'), `${n} decoded every table`);
+    assert.equal(g.e[n]!.blocklist().length, many.length, `${n} blocks all ${many.length}`);
+    assert.deepEqual(tekOf(g.e[n]!).creators, tekOf(g.e.a!).creators);
+    assert.equal(tekOf(g.e[n]!).version, tekOf(g.e.a!).version, `${n} is on the excluder's TEK`);
+  }
+  assert.ok(tekOf(g.e.a!).version >= 3, 'more than one table');
+});
+
+// Lead 3, the reseal: the victim blocks more than LIMITS.targets members its TEK does not
+// exclude (here a member's refresh that omits them, as in lead 2); its reseal re-excludes
+// them all. Every table it publishes must decode.
+test('honest: a reseal that re-excludes more than LIMITS.targets members publishes only tables that decode', () => {
+  const { g, victim, now } = victimAlone();
+  const bb = tekOf(victim);
+  const many = strangers(LIMITS.targets + 20);
+  const X = new Attacker(g.ids.a!).table({ targets: [g.ids.x!.key], base: bb, blocklist: [g.ids.x!.key, ...many], recipients: [g.ids.v!.key], createdAt: now });
+  victim.receive(g.ids.a!.key, 'unicast', X.unicast, now);
+  assert.equal(victim.blocklist().length, many.length + 1);
+  const plant = new Attacker(g.ids.m!).table({ kind: 'refresh', targets: [], base: tekOf(victim), blocklist: [], recipients: [g.ids.v!.key], createdAt: now + 1 });
+  victim.receive(g.ids.m!.key, 'unicast', plant.unicast, now + 1);
+  drain(victim);
+  const tables: Uint8Array[] = [];
+  for (let t = now + 10; t <= now + 6 * g.params.heartbeatMs; t += 10) {
+    victim.tick(t);
+    for (const k of victim.exportKeyMaterial()) g.net.opener.add(k);
+    for (const o of drain(victim).out) if (o.kind === 'publish' && o.topic === 'control' && g.net.opener.typeOf(o.bytes) !== MsgType.Heartbeat) tables.push(o.bytes);
+  }
+  assert.ok(tekOf(victim).version > bb.version + 2, 'resealed');
+  assert.ok(tables.length >= 1, 'the reseal went out');
+  for (const b of tables) assert.equal(g.net.opener.typeOf(b), MsgType.Table, 'a table every member can decode');
+});
