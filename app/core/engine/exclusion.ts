@@ -13,7 +13,7 @@
 import { ENTRY_AAD, LABEL, MAX_TABLES_PER_EXCLUDER, RESEAL_PAIRWISE_MAX, MAX_VERSION_AHEAD, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, unicast, type EngineCore, type TableState } from './context.js';
 import { addEntries, checkReplaced, commitTek, headerId, headerSignatureOk, makeEntries, newTableState, pairwiseEntryKey, plannedSymbols, publishTable, readTekPrime, relayable, replacedKeks, unusableSlots } from './tables.js';
 import { planCompletion } from './completion-plan.js';
-import { authorizeTable, mayOwnTek } from './authorization.js';
+import { authorizeTable, isMember, mayOwnTek } from './authorization.js';
 import { applyTable, scheduleReseal, tableIsMoot } from './table-apply.js';
 import { pairwise } from './sealing.js';
 import { type MemberKey } from '../types.js';
@@ -146,7 +146,8 @@ export function onTable(core: EngineCore, from: MemberKey, m: Extract<Message, {
   // Apply.
   if (!known) core.tables.set(id, t);
   addEntries(core, t, m.entries, m.pairwise);
-  if (from !== core.self) t.publishers.add(from);
+  // Publishers are whom a fetch of TEK′ asks first: current members only (a leaver's table still counts, review 6).
+  if (from !== core.self && isMember(core, from)) t.publishers.add(from);
   core.lastSeen.set(from, now);
   if (!t.blocklistApplied) {
     t.blocklistApplied = true;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GroupEngine } from '../../../app/core/engine.js';
 import { LIMITS, MsgType } from '../../../app/core/wire.js';
-import { Attacker, drain, honestGroup, identity, tekOf, type Group } from './forge.js';
+import { Attacker, assertRejectedUnchanged, drain, honestGroup, identity, tekOf, type Group } from './forge.js';
 
 /** Five members; only the victim `v` runs from here on: the tests speak for the others with their keys. */
 function victimAlone(): { g: Group; victim: GroupEngine; now: number } {
@@ -32,7 +32,7 @@ function excludeX(g: Group, victim: GroupEngine, now: number) {
   victim.receive(g.ids.a!.key, 'unicast', X.unicast, now);
   assert.ok(victim.isBlocked(g.ids.x!.key));
   assert.deepEqual(tekOf(victim).creators, [g.ids.a!.key]);
-  return { bb, onX: tekOf(victim) };
+  return { bb, onX: tekOf(victim), X };
 }
 
 // Lead 2 (review 5): a current member `m` signs a refresh on the TEK that excludes x, with a
@@ -129,4 +129,77 @@ test('honest: a reseal that re-excludes more than LIMITS.targets members publish
   assert.ok(tekOf(victim).version > bb.version + 2, 'resealed');
   assert.ok(tables.length >= 1, 'the reseal went out');
   for (const b of tables) assert.equal(g.net.opener.typeOf(b), MsgType.Table, 'a table every member can decode');
+});
+
+/** Unicasts of `victim` in `out` that are FetchRequests, by addressee. */
+function fetchesTo(out: ReturnType<typeof drain>['out']): string[] {
+  return out.flatMap((o) => (o.kind === 'unicast' && o.bytes[2] === MsgType.FetchRequest ? [o.to] : []));
+}
+
+// Lead 1: a Table by unicast from a sender that is not a member. The header is signed by its
+// excluder, so forwarding a genuine one cannot forge a key; but the receiver recorded the
+// forwarder as a publisher of the table (its first choice to fetch TEK′ from, ahead of the
+// excluder), marked it seen, and kept the unsigned entries it added. Attack: three strangers
+// forward a genuine table the victim cannot read; its fetches go to them, one round each,
+// before it asks the excluder. Secure: a unicast table comes from a current member (a fetch
+// reply, F2) or is this member's own exclusion notice; anything else is rejected unchanged.
+test('outsider: a genuine table forwarded by unicast from non-members is rejected and steers no fetch', () => {
+  const { g, victim, now } = victimAlone();
+  const bb = tekOf(victim);
+  const T = new Attacker(g.ids.a!).table({ targets: [g.ids.x!.key], base: bb, blocklist: [g.ids.x!.key], recipients: [], createdAt: now });
+  const outsiders = ['o1', 'o2', 'o3'].map((n) => new Attacker(identity(n)));
+  for (const [i, o] of outsiders.entries()) {
+    // Each forward adds one junk pairwise entry (for a member), so it is not a mere replay.
+    const bytes = o.encode({ type: MsgType.Table, header: T.header, headerSignature: T.headerSignature, entries: [], pairwise: [{ member: g.ids.b!.key, sealed: o.bytes(48 + i) }] });
+    assertRejectedUnchanged(victim, o.key, () => victim.receive(o.key, 'unicast', bytes, now + i), `a table forwarded by outsider ${o.id.name}`);
+  }
+  victim.receive(g.ids.a!.key, 'control', new Attacker(g.ids.a!).control({ type: MsgType.Table, header: T.header, headerSignature: T.headerSignature, entries: [], pairwise: [] }, bb), now + 5);
+  const asked: string[] = [];
+  for (let t = now + 10; t <= now + 4 * g.params.fetchAfterMs; t += 10) {
+    victim.tick(t);
+    asked.push(...fetchesTo(drain(victim).out));
+  }
+  assert.ok(asked.length > 0, 'the victim fetches TEK′ it cannot read');
+  assert.deepEqual([...new Set(asked)], [g.ids.a!.key], 'only from the excluder, never from an outsider');
+});
+
+// Lead 1, the exception: an excluded member learns of its exclusion from the signed header
+// alone (003 [0075], tellExcluded), possibly sent by a member it does not know yet. Harmless
+// from anyone: it is checked like any table (signature, authority) and only says what its
+// authorized excluder signed.
+test('outsider: forwarding a member its own genuine exclusion only tells it the truth', () => {
+  const { g, victim, now } = victimAlone();
+  const T = new Attacker(g.ids.a!).table({ targets: [g.ids.v!.key], base: tekOf(victim), blocklist: [g.ids.v!.key], recipients: [], createdAt: now });
+  const o = new Attacker(identity('o1'));
+  victim.receive(o.key, 'unicast', T.unicast, now);
+  assert.equal(victim.state(), 'excluded');
+  // The exception opens no door: a notice that does not verify is rejected as any table.
+  const fresh = g.e.b!;
+  const forged = new Attacker(g.ids.x!).table({ targets: [g.ids.b!.key], base: tekOf(fresh), blocklist: [g.ids.b!.key], recipients: [], createdAt: now, signature: 'zero' });
+  assertRejectedUnchanged(fresh, o.key, () => fresh.receive(o.key, 'unicast', forged.unicast, now), 'a forged exclusion notice');
+});
+
+// Lead 1 (a), for the senders that remain (members relay and answer fetches with tables): a
+// superseded genuine table sent again after the grace window dropped it changes no key,
+// schedules no fetch and no reseal. (An older one only adds its signed, authorized exclusions.)
+test('member: a superseded table re-sent after the grace window rolls nothing back and starts no work', () => {
+  const { g, victim, now } = victimAlone();
+  const { onX, X } = excludeX(g, victim, now);
+  const R = new Attacker(g.ids.a!).table({ kind: 'refresh', targets: [], base: onX, blocklist: [g.ids.x!.key], recipients: [g.ids.v!.key], createdAt: now + 1 });
+  victim.receive(g.ids.a!.key, 'unicast', R.unicast, now + 1);
+  const cur = tekOf(victim);
+  assert.equal(cur.version, onX.version + 1);
+  const later = now + g.params.graceMs + 10 * g.params.heartbeatMs;
+  runAlone(victim, now + 1, later - now);
+  drain(victim);
+  victim.receive(g.ids.b!.key, 'unicast', X.unicast, later);
+  let out: ReturnType<typeof drain>['out'] = [];
+  for (let t = later + 10; t <= later + 4 * g.params.fetchAfterMs; t += 10) {
+    victim.tick(t);
+    out = out.concat(drain(victim).out);
+  }
+  assert.equal(tekOf(victim).version, cur.version, 'no roll-back');
+  assert.deepEqual(tekOf(victim).creators, cur.creators);
+  assert.deepEqual(fetchesTo(out), [], 'no fetch');
+  assert.equal(out.filter((o) => o.kind === 'publish' && o.topic === 'control' && g.net.opener.typeOf(o.bytes) === MsgType.Table).length, 0, 'no reseal');
 });
