@@ -48,6 +48,18 @@ export function authorizeSender(core: EngineCore, from: MemberKey, m: Message): 
   }
 }
 
+/**
+ * T1 for a Table sent by unicast on its own (a fetch reply's table is F2's): only a current
+ * member sends one, or it is this member's own exclusion notice (003 [0075], tellExcluded),
+ * which anyone may pass on: it only says what its authorized excluder signed. Otherwise a
+ * non-member forwarding a genuine table became a "publisher" of it, the first member asked
+ * for its TEK′, and could add unsigned entries to it (review 6, lead 1).
+ */
+export function authorizeUnicastTable(core: EngineCore, from: MemberKey, blocklist: readonly MemberKey[]): void {
+  if (core.s.state !== 'member' || isMember(core, from) || blocklist.includes(core.self)) return;
+  throw new RemoteProtocolError('not-member', 'table by unicast from a non-member');
+}
+
 /** H1, R1, M1: no key may jump more revision steps than MAX_REVISION_JUMP in one message (each step is a hash). */
 export function checkRevisionJump(core: EngineCore, k: KeyInfo): void {
   const base = heldKey(core, k.slot) ?? core.s.slotDir[String(k.slot)];

@@ -13,7 +13,7 @@
 import { ENTRY_AAD, LABEL, MAX_TABLES_PER_EXCLUDER, RESEAL_PAIRWISE_MAX, MAX_VERSION_AHEAD, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, unicast, type EngineCore, type TableState } from './context.js';
 import { addEntries, checkReplaced, commitTek, headerId, headerSignatureOk, makeEntries, newTableState, pairwiseEntryKey, plannedSymbols, publishTable, readTekPrime, relayable, replacedKeks, unusableSlots } from './tables.js';
 import { planCompletion } from './completion-plan.js';
-import { authorizeTable, mayOwnTek } from './authorization.js';
+import { authorizeTable, isMember, mayOwnTek } from './authorization.js';
 import { applyTable, scheduleReseal, tableIsMoot } from './table-apply.js';
 import { pairwise } from './sealing.js';
 import { type MemberKey } from '../types.js';
@@ -25,11 +25,26 @@ import { LIMITS, MsgType, encodeTableHeader, type Message, type LeaveProof, type
 import { sameCreators, sortedKeys } from '../state.js';
 
 /**
+ * Most targets one table names: the wire's LIMITS.targets, and 255 because a header counts
+ * its leave proofs (one per target at most) in one byte. A receiver refuses a longer list.
+ */
+const TARGETS_PER_TABLE = Math.min(LIMITS.targets, 255);
+
+/**
  * Starts an exclusion (targets ≠ []) or a periodic version refresh (targets = []).
  * `oneHop` (a reseal, docs/protocol.md §8.2): no completion plan; every member the
  * excluder's usable KEKs miss gets TEK' pairwise, up to RESEAL_PAIRWISE_MAX of them.
+ * More targets than one table may name (an exclusion of many, a reseal after large
+ * concurrent exclusions) go out as a chain of tables, each on the TEK the one before made
+ * here, each naming at most TARGETS_PER_TABLE (review 6: a longer header is refused by
+ * every receiver, so the exclusion would never land).
  */
 export function startTable(core: EngineCore, kind: 'exclude' | 'refresh', targets: MemberKey[], now: number, oneHop = false): void {
+  if (targets.length <= TARGETS_PER_TABLE) return startOneTable(core, kind, targets, now, oneHop);
+  for (let i = 0; i < targets.length && core.s.state === 'member'; i += TARGETS_PER_TABLE) startOneTable(core, kind, targets.slice(i, i + TARGETS_PER_TABLE), now, oneHop);
+}
+
+function startOneTable(core: EngineCore, kind: 'exclude' | 'refresh', targets: MemberKey[], now: number, oneHop: boolean): void {
   const tek = core.s.tek!;
   const panelKey = core.panel?.takeKey(kind, targets, now) ?? null;
   const tekPrime = panelKey ? panelKey.key : core.rng(KEY_BYTES);
@@ -131,7 +146,8 @@ export function onTable(core: EngineCore, from: MemberKey, m: Extract<Message, {
   // Apply.
   if (!known) core.tables.set(id, t);
   addEntries(core, t, m.entries, m.pairwise);
-  if (from !== core.self) t.publishers.add(from);
+  // Publishers are whom a fetch of TEK′ asks first: current members only (a leaver's table still counts, review 6).
+  if (from !== core.self && isMember(core, from)) t.publishers.add(from);
   core.lastSeen.set(from, now);
   if (!t.blocklistApplied) {
     t.blocklistApplied = true;

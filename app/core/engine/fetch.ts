@@ -12,6 +12,7 @@ import { MAX_REVISION_JUMP, addLog, heldKey, keyChanged, pidOf, possibleHolders,
 import { pairwise, seal, sealAad } from './sealing.js';
 import { commitTek, relayable, tableMessageBytes } from './tables.js';
 import { progressTable } from './exclusion.js';
+import { scheduleReseal } from './table-apply.js';
 import { recordTek, retireTek, retryPendingData } from './tek-records.js';
 import { flushHeldOutgoing } from './data.js';
 import { type MemberKey } from '../types.js';
@@ -153,5 +154,7 @@ export function installFetched(core: EngineCore, from: MemberKey, sealed: Sealed
   if (info.slot === TEK_SLOT) {
     retryPendingData(core, now);
     flushHeldOutgoing(core, now);
+    // As at a table's install: a fetched TEK that misses some of our exclusions is resealed (review 6).
+    scheduleReseal(core, now);
   }
 }

@@ -15,10 +15,12 @@
  * Admit, JoinRefused, KeyRequest, KeyGrant, MemberAdmitted → admission; Data →
  * data; Table → exclusion; FetchRequest, FetchReply → fetch; Leave →
  * rekey-triggers; Panel → panel. docs/protocol.md §12 has the authorization table.
+ * A Table by unicast on its own (not inside a FetchReply) is taken only from a current
+ * member, or as this member's own exclusion notice (T1, authorizeUnicastTable; review 6).
  */
 import type { MemberKey } from '../types.js';
 import { RemoteProtocolError, ensure } from '../errors.js';
-import { authorizeSender } from './authorization.js';
+import { authorizeSender, authorizeUnicastTable } from './authorization.js';
 import { MsgType, decodeMessage, type Message, type SealedControlMessage } from '../wire.js';
 import { NON_MEMBER_REVISION_JUMP, openControl } from './control-seal.js';
 import { reject, type EngineCore } from './context.js';
@@ -43,6 +45,7 @@ export function receive(core: EngineCore, from: MemberKey, channel: Channel, byt
     if (msg) {
       if (nested) ensure(msg.type === MsgType.Table, 'invalid', 'a fetch reply may carry only a table');
       authorizeSender(core, from, msg);
+      if (channel === 'unicast' && !nested && msg.type === MsgType.Table) authorizeUnicastTable(core, from, msg.header.blocklist);
       dispatch(core, from, msg, now);
     }
   } catch (err) {

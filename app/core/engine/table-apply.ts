@@ -123,6 +123,10 @@ export function installTableTek(core: EngineCore, t: TableState, creators: Membe
   }
   retryPendingData(core, now);
   flushHeldOutgoing(core, now);
+  // A TEK that does not exclude everyone this member blocked (a table whose blocklist omits
+  // some, e.g. planted by a member on the TEK that excluded them) holds our data until a
+  // reseal: schedule it here, on every install path, so the hold is bounded (review 6).
+  scheduleReseal(core, now);
 }
 
 /**
