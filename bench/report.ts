@@ -124,6 +124,10 @@ function groupSection(r: BenchResults): string[] {
   if (rows.length === 0) return [];
   const out = ['## The whole group (every member summed)', '', '| scheme | op | N | method | group CPU ms | group bytes received |', '|---|---|---:|---|---:|---:|'];
   for (const x of rows) out.push(`| ${x.scheme} | ${x.op} | ${x.n.toLocaleString('en-US')} | ${x.method ?? '—'} | ${fmt(x.groupCpuMs, 2)} | ${fmt(x.groupBytesIn)} |`);
+  // MLS beside them where it ran at the same size: ts-mls runs one member at a time, so its sum is
+  // derived, the committer plus N − 1 times the median receiver (no bytes column: not measured per member).
+  const mls = r.rekey.filter((x) => x.scheme === 'mls' && rows.some((y) => y.op === x.op && y.n === x.n)).sort((a, b) => a.op.localeCompare(b.op) || a.n - b.n);
+  for (const x of mls) out.push(`| mls (ts-mls) | ${x.op} | ${x.n.toLocaleString('en-US')} | derived: committer + (N − 1) × receiver | ${fmt(x.initiatorMs + (x.n - 1) * x.receiverMs, 2)} | — |`);
   out.push('');
   return out;
 }

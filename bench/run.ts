@@ -207,6 +207,53 @@ function filesNote(f: Awaited<ReturnType<typeof measureFiles>>): string {
   return `files (bench/files.ts): ${f.sizeMB} MiB from one peer process to another on loopback at ${f.throughputMBps} MiB/s (fetch, hash check and store of every chunk); chat p95 during it ${f.chatP95DuringMs} ms over ${f.chatSamples} messages.`;
 }
 
+/** Replaces (or adds) the row of the same scheme, operation, size and method. */
+function putRow(rows: RekeyRow[], row: RekeyRow): void {
+  const at = rows.findIndex((x) => x.scheme === row.scheme && x.op === row.op && x.n === row.n && x.method === row.method);
+  if (at >= 0) rows[at] = row;
+  else rows.push(row);
+}
+
+/**
+ * `--sizes-into-latest 128,512`: Conclave's leave, join and refresh simulated whole and MLS at
+ * these sizes, merged into the latest.json already in outDir (issue 17 item 2 asks the whole
+ * group's cost at N = 128 and 512 too, which the full run's sizes skip). Rows of the same scheme,
+ * operation, size and method are replaced; everything else is kept.
+ */
+async function sizesIntoLatest(): Promise<void> {
+  const sizes = (args[args.indexOf('--sizes-into-latest') + 1] ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 4 && n <= 4096);
+  if (sizes.length === 0) throw new Error('--sizes-into-latest takes sizes such as 128,512 (4 to 4,096)');
+  const results = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchResults;
+  const security = new SecurityCollector();
+  const notes = results.notes.filter((x) => !sizes.some((n) => x.startsWith(`conclave N=${n} `) || x.startsWith(`mls N=${n}:`)));
+  for (const n of sizes) {
+    for (const op of ['leave', 'join', 'refresh'] as ConclaveOp[]) {
+      const r = await conclaveWorker(n, op, CONCLAVE_TIMEOUT_MS);
+      if ('error' in r) {
+        notes.push(`conclave N=${n} ${op}: not measured — ${r.error}.`);
+        continue;
+      }
+      if (r.row) putRow(results.rekey, { ...r.row, initiatorMs: round(r.row.initiatorMs, 4), receiverMs: round(r.row.receiverMs, 4), ...(r.row.groupCpuMs !== undefined ? { groupCpuMs: round(r.row.groupCpuMs, 2) } : {}) });
+      security.add(n, op, r.security);
+      notes.push(`conclave N=${n} ${op}: measured by --sizes-into-latest after the main run (load ${os.loadavg()[0]?.toFixed(1)}).`);
+      log(`conclave N=${n} ${op}: ${r.wallSeconds.toFixed(1)} s`);
+    }
+    const r = await measureMls(n, n <= MLS_FULL_FILL_MAX ? 'full' : 'targeted', Date.now() + MLS_BUDGET_MS * LOAD_FACTOR, 3).catch((err: Error) => err);
+    if (r instanceof Error || 'stoppedAt' in r) {
+      notes.push(`mls N=${n}: not measured — ${r instanceof Error ? r.message : `stopped during ${r.stoppedAt}`}.`);
+      continue;
+    }
+    for (const row of r.rows) putRow(results.rekey, row);
+    notes.push(`mls N=${n}: ${r.fillCommits} update commits to fill the tree, measured by --sizes-into-latest after the main run.`);
+    log(`mls N=${n}: ${r.rows.map((x) => `${x.op} ${x.bytes} B`).join(', ')}`);
+  }
+  const bySize = new Map((results.security ?? []).map((x) => [x.n, x]));
+  for (const row of security.rows()) bySize.set(row.n, row);
+  results.security = [...bySize.values()].sort((a, b) => a.n - b.n);
+  results.notes = notes;
+  write(results);
+}
+
 async function main(): Promise<void> {
   if (args.includes('--network-only')) {
     // The real-network section alone, into network.json (latest.json is left as it is).
@@ -226,6 +273,10 @@ async function main(): Promise<void> {
     results.networkSizes = net.networkSizes;
     results.notes = [...results.notes.filter((n) => !/^network( \d+ peers:|: \d+ headless peers)/.test(n)), ...net.notes];
     write(results);
+    return;
+  }
+  if (args.includes('--sizes-into-latest')) {
+    await sizesIntoLatest();
     return;
   }
   if (args.includes('--catchup-only')) {
