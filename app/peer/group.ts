@@ -210,14 +210,15 @@ export class GroupRuntime {
     });
   }
 
-  /** Publishes a file message (issue 18 §1; its chunks are already on disk: files.ts); resolves once it is in this member's history. */
+  /** Publishes a file message (issue 18 §1; its chunks are already on disk: files.ts); resolves once it is in this member's history (fsynced). */
   sendFile(body: FileBody): Promise<ChatMessage> {
     const name = this.host.displayName();
     const m = this.sendSigned(body);
     const sender = this.host.peerIdOf(this.host.selfKey);
     const to = this.otherMembers();
-    return this.afterPublish(() => {
+    return this.afterPublish(async () => {
       this.history.keep(m, sender, name, m.at, to);
+      await this.history.durable();
       return this.history.message(m.id) ?? { id: m.id, group: this.group, sender, senderName: name, text: body.name, sentAt: m.at, receivedAt: m.at };
     });
   }

@@ -25,7 +25,9 @@
  *   `chatHistory` lists it, only once the record is fsynced (`profile.appendDurable`: group commit, one fsync
  *   shared by the messages kept together, run off the event loop): a message
  *   counts as delivered only once it is on disk. `durable()` resolves when every
- *   message kept so far is; a failed fsync shows nothing and is logged. Indexes
+ *   message kept so far is; a failed fsync shows nothing and is logged, and its
+ *   number stops being held (not claimed, a gap: reconciliation brings a copy, which
+ *   is written again; `unsaved`). Indexes
  *   (duplicates, numbers held) change at once, so a copy arriving meanwhile is a
  *   duplicate. An edit, delete or reaction changes what is shown (`chat.history`,
  *   `message`, a deleted file's chunks) only once on disk too: one a kill -9 loses
@@ -104,6 +106,13 @@ type Indexed =
   | { kind: 'action'; sender: string; s: number; at: number; body: ChatAction; notAuthor: boolean }
   | { kind: 'none' };
 
+/** A kept message's record, and what it shows once on disk. */
+interface Unsaved {
+  record: HistoryRecord;
+  shown: Indexed;
+  chatKey: string | null;
+}
+
 export class GroupHistory {
   /** (sender, message ID) → message. */
   private readonly chat = new Map<string, ChatMessage>();
@@ -141,6 +150,11 @@ export class GroupHistory {
   private readonly fileBodies = new Map<string, HeldFile>();
   /** Set by files.ts: a file message was kept (live, caught up or replayed); `body.fid` is its handle. */
   onFile: ((file: FileBody, author: MemberKey, chunkFid: string) => void) | null = null;
+  /**
+   * Per author, by number: messages indexed whose record's fsync failed. Not held (neither
+   * claimed nor shown; a gap), yet a copy is no equivocation: `keep` writes it again.
+   */
+  private readonly unsaved = new Map<MemberKey, Map<number, Unsaved>>();
   /** Chat keys (sender, message ID) whose record is written but not yet fsynced: not listed until it is. */
   private readonly notYetDurable = new Set<string>();
   /** Set by files.ts: file `handle`'s author deleted its message (a tombstone): its chunks go. */
@@ -178,6 +192,7 @@ export class GroupHistory {
         const id = r.id ?? r.stroke.stroke.id;
         this.strokes.set(`${r.stroke.sender}:${id}`, { group: r.stroke.group, sender: r.stroke.sender, sentAt: r.stroke.sentAt, stroke: r.stroke.stroke, mid: id });
       } else if (r.kind === 'msg') {
+        if (this.bySeq.has(`${r.m.a}:${r.m.s}`)) continue; // written again after a failed fsync: one message
         const indexed = this.index(r.m, r.sender, r.name, r.receivedAt, r.to, r.shared === true);
         if (indexed?.kind === 'action') this.applyAction(indexed); // read back from disk: durable
       }
@@ -240,25 +255,49 @@ export class GroupHistory {
    */
   keep(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[], shared = false): KeepResult {
     const prior = this.bySeq.get(`${m.a}:${m.s}`);
-    if (prior !== undefined) return prior === m.sig ? 'duplicate' : 'equivocation';
+    if (prior !== undefined) {
+      if (prior !== m.sig) return 'equivocation';
+      // A copy of one whose record did not reach disk (reconciliation brought it back): written again.
+      const lost = this.unsaved.get(m.a)?.get(m.s);
+      if (!lost) return 'duplicate';
+      this.unsaved.get(m.a)!.delete(m.s);
+      this.held.get(m.a)!.add(m.s);
+      this.write(m, lost);
+      return 'kept';
+    }
     if (this.chat.has(`${sender}:${m.id}`) || this.strokes.has(`${sender}:${m.id}`)) return 'duplicate';
     if (this.notes.hasAction(sender, m.id)) return 'duplicate';
     const shown = this.index(m, sender, name, receivedAt, to, shared);
     if (!shown) return 'duplicate';
-    const written = this.profile.appendDurable(this.group, 'history', { kind: 'msg', m, sender, name, receivedAt, ...(to ? { to } : {}), ...(shared ? { shared: true } : {}) });
+    const record: HistoryRecord = { kind: 'msg', m, sender, name, receivedAt, ...(to ? { to } : {}), ...(shared ? { shared: true } : {}) };
+    this.write(m, { record, shown, chatKey: shown.kind === 'chat' ? `${sender}:${m.id}` : null });
+    return shown.kind === 'action' && shown.notAuthor ? 'not-author' : 'kept';
+  }
+
+  /**
+   * Appends a kept message's record; once fsynced, it reaches clients. If the fsync fails,
+   * its number is no longer held (not claimed in the summary, a gap), so reconciliation
+   * brings a copy, which `keep` writes again.
+   */
+  private write(m: SignedMessage, w: Unsaved): void {
+    const written = this.profile.appendDurable(this.group, 'history', w.record);
     this.lastWrite = written;
-    const chatKey = shown.kind === 'chat' ? `${sender}:${m.id}` : null;
-    if (chatKey) this.notYetDurable.add(chatKey);
+    if (w.chatKey) this.notYetDurable.add(w.chatKey);
     written.then(
       () => {
-        if (chatKey) this.notYetDurable.delete(chatKey);
+        if (w.chatKey) this.notYetDurable.delete(w.chatKey);
         this.reporter.durable(m.a, m.s, m.skip);
-        this.show(shown);
+        this.show(w.shown);
         this.onDurable?.();
       },
-      (err: unknown) => this.log(`group ${this.group.slice(0, 8)}: message ${m.id.slice(0, 8)} not kept (fsync failed: ${err instanceof Error ? err.message : 'error'}); not shown`),
+      (err: unknown) => {
+        this.held.get(m.a)?.remove(m.s);
+        let lost = this.unsaved.get(m.a);
+        if (!lost) this.unsaved.set(m.a, (lost = new Map()));
+        lost.set(m.s, w);
+        this.log(`group ${this.group.slice(0, 8)}: message ${m.id.slice(0, 8)} not kept (fsync failed: ${err instanceof Error ? err.message : 'error'}); not shown, asked for again`);
+      },
     );
-    return shown.kind === 'action' && shown.notAuthor ? 'not-author' : 'kept';
   }
 
   /** Resolves once every message kept so far is on disk (rejects if its fsync failed). */
@@ -439,13 +478,20 @@ export class GroupHistory {
     const out: { author: MemberKey; missing: Range[] }[] = [];
     for (const [author, r] of this.held) {
       const min = this.readableMin.get(author);
-      if (min === undefined) continue;
+      const lost = this.unsaved.get(author);
+      if (min === undefined && !lost?.size) continue;
       const hint = this.hints.get(author);
       if (hint && (hint.until <= now || hint.hi <= r.max)) this.hints.delete(author);
       const upTo = hint && hint.until > now ? Math.max(r.max, hint.hi) : r.max;
       const notExpected = SeqRanges.of(this.skipped.get(author)?.list() ?? []);
-      if (min > 1) notExpected.addRange(1, min - 1);
-      const inside = r.missing(upTo, notExpected, limitPerAuthor);
+      if (min !== undefined && min > 1) notExpected.addRange(1, min - 1);
+      let inside = min === undefined ? [] : r.missing(upTo, notExpected, limitPerAuthor);
+      if (lost?.size) {
+        // Not on disk here (its fsync failed): missing wherever it lies, even past the last held.
+        const all = SeqRanges.of(inside);
+        for (const s of lost.keys()) all.add(s);
+        inside = all.list();
+      }
       if (inside.length > 0) out.push({ author, missing: inside.slice(0, limitPerAuthor) });
     }
     return out;
@@ -519,10 +565,10 @@ export class GroupHistory {
     return message !== undefined && this.notes.view(message).deleted === true;
   }
 
-  /** Messages from others received after `lastReadAt`. */
+  /** Messages from others received after `lastReadAt` and on disk (as `chatHistory` lists them). */
   unread(self: string, lastReadAt: number): number {
     let n = 0;
-    for (const m of this.chat.values()) if (m.sender !== self && m.receivedAt > lastReadAt) n++;
+    for (const [key, m] of this.chat) if (m.sender !== self && m.receivedAt > lastReadAt && !this.notYetDurable.has(key)) n++;
     return n;
   }
 }

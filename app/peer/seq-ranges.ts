@@ -66,6 +66,18 @@ export class SeqRanges {
     this.ranges = out;
   }
 
+  remove(n: number): void {
+    const out: Range[] = [];
+    for (const [lo, hi] of this.ranges) {
+      if (n < lo || n > hi) out.push([lo, hi]);
+      else {
+        if (lo < n) out.push([lo, n - 1]);
+        if (n < hi) out.push([n + 1, hi]);
+      }
+    }
+    this.ranges = out;
+  }
+
   /** Numbers in [1, upTo] in neither this set nor `also`, as ranges, at most `limit` of them. */
   missing(upTo: number, also: SeqRanges | undefined, limit: number): Range[] {
     const covered = SeqRanges.of(this.ranges);

@@ -567,9 +567,15 @@ export function eraseSecrets(core: EngineCore): void {
   core.dataKeyCache = null;
   core.pairwiseCache.clear();
   core.tables.clear();
+  for (const p of core.pendingData) core.seenNonces.delete(dataNonceId(p.from, p.msg.nonce)); // never opened: not seen
   core.pendingData = [];
   core.heldOutgoing = [];
   core.pendingPanel = [];
+}
+
+/** A data packet's key in `seenNonces` (the replay window): its sender and nonce. */
+export function dataNonceId(from: MemberKey, nonce: Uint8Array): string {
+  return `${from}:${toHex(nonce)}`;
 }
 
 /** Asks `to` for a key (003 [0079]) and remembers the request: only an asked member may answer (F2). */

@@ -3,16 +3,19 @@
  * Application data under the TEK: sealing a payload with the header of 003 FIG. 8
  * (sender ID, TEK version and creators tag, revision), and opening received packets.
  *
- * Invariants: a packet is accepted once (nonce replay window = grace window); its
- * header participant ID must be its sender's; data from an excluded member is refused;
+ * Invariants: a packet is accepted once (nonce replay window = grace window): its
+ * nonce counts as seen from when it is delivered or buffered for a key not held yet,
+ * and never for one dropped unopened or too old to open (a copy that reconciliation
+ * sends later must be read, issue 19; tek-records.ts `dropPending`); its header
+ * participant ID must be its sender's; data from an excluded member is refused;
  * a member sends only under a TEK whose table covers its whole blocklist (otherwise the
  * payload is held until the reseal lands). Seeds: 003 [0070]–[0071]. docs/protocol.md §6.
  */
-import { dataKeyOf, decryptData } from './tek-records.js';
-import { MAX_PENDING_DATA, MAX_PENDING_PER_SENDER, emit, pidOf, publish, scheduleFetchByTag, tekCoversBlocklist, type EngineCore } from './context.js';
+import { dataKeyOf, decryptData, dropPending } from './tek-records.js';
+import { MAX_PENDING_DATA, MAX_PENDING_PER_SENDER, dataNonceId, emit, pidOf, publish, scheduleFetchByTag, tekCoversBlocklist, type EngineCore } from './context.js';
 import { type MemberKey } from '../types.js';
 import { ensure } from '../errors.js';
-import { equalBytes, toHex } from '../bytes.js';
+import { equalBytes } from '../bytes.js';
 import { creatorsTag } from '../keys.js';
 import { MsgType, dataAad, type Message } from '../wire.js';
 
@@ -36,7 +39,7 @@ export function publishData(core: EngineCore, payload: Uint8Array, now: number):
 
 export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.Data }>, now: number): void {
   ensure(!core.s.blocklist.includes(from), 'blocked', 'data from an excluded member');
-  const nonceId = `${from}:${toHex(m.nonce)}`;
+  const nonceId = dataNonceId(from, m.nonce);
   ensure(!core.seenNonces.has(nonceId), 'replay', 'data packet already received');
   ensure(equalBytes(m.senderId, Uint8Array.from(pidOf(core, from))), 'invalid', 'header participant ID does not match the sender');
   if (core.s.state !== 'member') {
@@ -54,10 +57,7 @@ export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { 
     ensure(fromSender < MAX_PENDING_PER_SENDER, 'not-authorized', 'too many packets under unknown keys from this sender');
     core.seenNonces.set(nonceId, now);
     core.pendingData.push({ from, msg: m, at: now });
-    if (core.pendingData.length > MAX_PENDING_DATA) {
-      const dropped = core.pendingData.shift()!;
-      emit(core, { type: 'undecryptable', from: dropped.from, sentAt: dropped.msg.sentAt, tekVersion: dropped.msg.tekVersion, at: now });
-    }
+    if (core.pendingData.length > MAX_PENDING_DATA) dropPending(core, core.pendingData.shift()!, now);
     if (core.s.tek && m.tekVersion >= core.s.tek.version) {
       scheduleFetchByTag(core, m.tekVersion, m.tekTag, from, now);
     }
@@ -65,7 +65,8 @@ export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { 
   }
   ensure(result !== 'failed', 'decrypt-failed', 'data packet does not decrypt under its announced key');
   if (result === 'too-old') {
-    core.seenNonces.set(nonceId, now);
+    // Not seen: the header alone says too old (nothing was opened), and a copy that names
+    // the same nonce from a catch-up server may be a forgery that would shadow the genuine one.
     emit(core, { type: 'undecryptable', from, sentAt: m.sentAt, tekVersion: m.tekVersion, at: now });
     return;
   }

@@ -6,10 +6,12 @@
  *
  * Invariants: a superseded key is erased `graceMs` after it stopped being current
  * (003 [0071]); a revision is only ever stepped forward through the one-way function
- * (003 [0056]); the pending-data buffer is bounded (MAX_PENDING_DATA).
+ * (003 [0056]); the pending-data buffer is bounded (MAX_PENDING_DATA); a packet that
+ * leaves it unopened (pushed out, expired, or not opening under the key that came)
+ * no longer counts as seen, and one read from it counts as seen from its delivery.
  * docs/protocol.md §5 (join revisions) and §6 (data).
  */
-import { MAX_REVISION_JUMP, emit, type EngineCore } from './context.js';
+import { MAX_REVISION_JUMP, dataNonceId, emit, type EngineCore } from './context.js';
 import { equalBytes } from '../bytes.js';
 import { advanceRevision, creatorsTag, dataKey } from '../keys.js';
 import { dataAad, type MsgType, type Message } from '../wire.js';
@@ -78,10 +80,25 @@ export function retryPendingData(core: EngineCore, now: number): void {
   for (const p of core.pendingData) {
     const r = decryptData(core, p.msg);
     if (r === 'unknown') still.push(p);
-    else if (r instanceof Uint8Array) emit(core, { type: 'data', from: p.from, payload: r, sentAt: p.msg.sentAt, tekVersion: p.msg.tekVersion, at: now });
-    else emit(core, { type: 'undecryptable', from: p.from, sentAt: p.msg.sentAt, tekVersion: p.msg.tekVersion, at: now });
+    else if (r instanceof Uint8Array) {
+      // A replay for the grace window from its delivery, not from when it was buffered.
+      core.seenNonces.set(dataNonceId(p.from, p.msg.nonce), now);
+      emit(core, { type: 'data', from: p.from, payload: r, sentAt: p.msg.sentAt, tekVersion: p.msg.tekVersion, at: now });
+    } else dropPending(core, p, now);
   }
   core.pendingData = still;
+}
+
+type PendingData = EngineCore['pendingData'][number];
+
+/**
+ * A buffered packet leaves unopened: `undecryptable`, and its nonce is forgotten, so a
+ * copy sent again (reconciliation, issue 19) is read, not refused as a replay; it was
+ * never delivered, so nothing can be delivered twice.
+ */
+export function dropPending(core: EngineCore, p: PendingData, now: number): void {
+  core.seenNonces.delete(dataNonceId(p.from, p.msg.nonce));
+  emit(core, { type: 'undecryptable', from: p.from, sentAt: p.msg.sentAt, tekVersion: p.msg.tekVersion, at: now });
 }
 
 /** Keeps the TEK's current revision readable; earlier revisions and versions expire after the grace window. */
@@ -136,7 +153,7 @@ export function expireTick(core: EngineCore, now: number): void {
   const keep: typeof core.pendingData = [];
   for (const p of core.pendingData) {
     if (p.at + g > now) keep.push(p);
-    else emit(core, { type: 'undecryptable', from: p.from, sentAt: p.msg.sentAt, tekVersion: p.msg.tekVersion, at: now });
+    else dropPending(core, p, now);
   }
   core.pendingData = keep;
   for (const [id, at] of core.seenNonces) if (at + g < now) core.seenNonces.delete(id);
