@@ -73,6 +73,10 @@ export interface TableState {
   pairwiseMine: PairwiseEntry | null;
   /** Entries that did not open to the committed TEK' (tried once). */
   failed: Set<TableEntry>;
+  /** `author:slot` of every entry a member published itself (at most one per slot it selects, §8.5). */
+  authored: Set<string>;
+  /** Entries taken from fetch replies (bounded by relayedEntryCap, §8.5). */
+  relayed: number;
   /** Members that published parts of this table: whom to fetch TEK' from. */
   publishers: Set<MemberKey>;
   tekPrime: Uint8Array | null;

@@ -46,7 +46,7 @@ export function receive(core: EngineCore, from: MemberKey, channel: Channel, byt
       if (nested) ensure(msg.type === MsgType.Table, 'invalid', 'a fetch reply may carry only a table');
       authorizeSender(core, from, msg);
       if (channel === 'unicast' && !nested && msg.type === MsgType.Table) authorizeUnicastTable(core, from, msg.header.blocklist);
-      dispatch(core, from, msg, now);
+      dispatch(core, from, msg, now, nested);
     }
   } catch (err) {
     if (err instanceof RemoteProtocolError) reject(core, from, err.reason, err.message, now);
@@ -95,7 +95,7 @@ export function openPendingSealed(core: EngineCore, now: number): void {
   flushHeldOutgoing(core, now);
 }
 
-function dispatch(core: EngineCore, from: MemberKey, m: Message, now: number): void {
+function dispatch(core: EngineCore, from: MemberKey, m: Message, now: number, nested: boolean): void {
   switch (m.type) {
     case MsgType.Heartbeat:
       return onHeartbeat(core, from, m, now);
@@ -116,7 +116,7 @@ function dispatch(core: EngineCore, from: MemberKey, m: Message, now: number): v
     case MsgType.Data:
       return onData(core, from, m, now);
     case MsgType.Table:
-      return onTable(core, from, m, now);
+      return onTable(core, from, m, now, nested);
     case MsgType.FetchRequest:
       return onFetchRequest(core, from, m, now);
     case MsgType.FetchReply: {
