@@ -66,7 +66,7 @@ export interface TableState {
   header: TableHeader;
   headerBytes: Uint8Array;
   headerSignature: Uint8Array;
-  /** Every entry seen, in arrival order, and indexed by slot: O(W) work per message, not O(table). */
+  /** Every entry kept (up to ENTRY_CANDIDATES per coordinates, §8.5), in arrival order, and indexed by slot: O(W) work per message, not O(table). */
   entries: TableEntry[];
   pairwise: PairwiseEntry[];
   bySlot: Map<number, TableEntry[]>;

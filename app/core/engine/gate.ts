@@ -17,6 +17,8 @@
  * rekey-triggers; Panel → panel. docs/protocol.md §12 has the authorization table.
  * A Table by unicast on its own (not inside a FetchReply) is taken only from a current
  * member, or as this member's own exclusion notice (T1, authorizeUnicastTable; review 6).
+ * A fetch reply's table goes to the exclusion room marked `nested`: its entries are
+ * anyone's, bounded as relayed entries (docs/protocol.md §8.5).
  */
 import type { MemberKey } from '../types.js';
 import { RemoteProtocolError, ensure } from '../errors.js';

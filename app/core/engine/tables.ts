@@ -7,7 +7,11 @@
  *
  * Invariants: an entry counts only if it opens to the TEK' the signed header commits
  * to; a header is relayed only after its signature verified; entries under a KEK any
- * blocked member knew are never made nor read. docs/protocol.md §7.
+ * blocked member knew are never made nor read. Entries are unsigned, so takeEntries
+ * bounds them before anything changes (a member adds one per slot its ID selects; fetch
+ * replies at most relayedEntryCap; ENTRY_CANDIDATES per coordinates not proved junk) and
+ * a completer counts a slot covered only by an entry that opens (genuineEntryAt).
+ * docs/protocol.md §7, §8.5.
  */
 import { ENTRY_AAD, LABEL, MAX_REVISION_JUMP, MAX_TABLE_HASH_STEPS, ZERO_NONCE, headerIds, heldKey, pidOf, reject, type EngineCore, type TableState } from './context.js';
 import { pairwise } from './sealing.js';
@@ -178,8 +182,15 @@ export function takeEntries(core: EngineCore, t: TableState, from: MemberKey, re
     ensure(from === t.header.excluder || isMember(core, from), 'not-member', 'table entries from a non-member');
     ensure(m.pairwise.length === 0 || from === t.header.excluder, 'not-authorized', 'pairwise entries from a member that did not make the table');
   }
+  // Early bounds, so the loop below runs over few entries: a member adds one per own slot (W); a reply at most the cap.
+  const cap = relayed ? relayedEntryCap(core) : p.W;
+  if (m.entries.length > cap) throw new RemoteProtocolError(relayed ? 'invalid' : 'not-authorized', `${m.entries.length} table entries in one ${relayed ? 'fetch reply' : 'publication'}, more than ${cap}`);
   const entries: TableEntry[] = [];
   const slots = new Set<number>();
+  // Candidates by coordinates, kept and taken here; built once per slot touched (O(message + those slots' entries)).
+  const byCoord = new Map<string, { kept: TableEntry[]; taking: TableEntry[] }>();
+  const indexed = new Set<number>();
+  const coord = (e: TableEntry) => `${e.slot}:${e.kekVersion}:${e.kekRevision}`;
   for (const e of m.entries) {
     // The detail text is built only for a rejection (this runs for every entry of every publication).
     if (e.slot < 1 || e.slot > p.V * p.W) throw new RemoteProtocolError('invalid', `entry for slot ${e.slot} outside the KEK table`);
@@ -189,16 +200,23 @@ export function takeEntries(core: EngineCore, t: TableState, from: MemberKey, re
       if (slots.has(e.slot)) throw new RemoteProtocolError('invalid', `two entries under ${slotName(e.slot, p.V)} from one member`);
       slots.add(e.slot);
     }
-    const same = (x: TableEntry) => x.slot === e.slot && x.kekVersion === e.kekVersion && x.kekRevision === e.kekRevision;
-    const known = (t.bySlot.get(e.slot) ?? []).filter(same);
-    const taking = entries.filter(same);
-    if (known.some((x) => equalBytes(x.sealed, e.sealed)) || taking.some((x) => equalBytes(x.sealed, e.sealed))) continue;
+    if (!indexed.has(e.slot)) {
+      indexed.add(e.slot);
+      for (const x of t.bySlot.get(e.slot) ?? []) {
+        const c = byCoord.get(coord(x)) ?? { kept: [], taking: [] };
+        c.kept.push(x);
+        byCoord.set(coord(x), c);
+      }
+    }
+    const c = byCoord.get(coord(e)) ?? { kept: [], taking: [] };
+    byCoord.set(coord(e), c);
+    if (c.kept.some((x) => equalBytes(x.sealed, e.sealed)) || c.taking.some((x) => equalBytes(x.sealed, e.sealed))) continue;
     if (own && t.authored.has(`${from}:${e.slot}`)) throw new RemoteProtocolError('not-authorized', `a second entry under ${slotName(e.slot, p.V)} from one member`);
-    if (known.filter((x) => !t.failed.has(x)).length + taking.length >= ENTRY_CANDIDATES) continue;
+    if (c.kept.filter((x) => !t.failed.has(x)).length + c.taking.length >= ENTRY_CANDIDATES) continue;
+    c.taking.push(e);
     entries.push(e);
   }
   if (relayed && entries.length > 0) {
-    const cap = relayedEntryCap(core);
     if (t.relayed + entries.length > cap) throw new RemoteProtocolError('invalid', `fetch reply brings the table to ${t.relayed + entries.length} relayed entries, more than ${cap}`);
   }
   const pairwise: PairwiseEntry[] = [];
