@@ -220,12 +220,15 @@ export function takeEntries(core: EngineCore, t: TableState, from: MemberKey, re
     if (t.relayed + entries.length > cap) throw new RemoteProtocolError('invalid', `fetch reply brings the table to ${t.relayed + entries.length} relayed entries, more than ${cap}`);
   }
   const pairwise: PairwiseEntry[] = [];
+  const held = m.pairwise.length === 0 ? null : new Map(t.pairwise.map((y) => [y.member, y.sealed]));
+  const taking = new Set<MemberKey>();
   for (const x of m.pairwise) {
     // Only the member named can read one, and only a member is answered a fetch: others' are kept by nobody.
-    if (x.member !== core.self && !isMember(core, x.member)) continue;
-    const held = t.pairwise.find((y) => y.member === x.member);
+    if (taking.has(x.member) || (x.member !== core.self && !isMember(core, x.member))) continue;
+    const kept = held!.get(x.member);
     // The excluder's own entry replaces one a fetch reply brought first (it made them; §8.5).
-    if ((held && (relayed || equalBytes(held.sealed, x.sealed))) || pairwise.some((y) => y.member === x.member)) continue;
+    if (kept && (relayed || equalBytes(kept, x.sealed))) continue;
+    taking.add(x.member);
     pairwise.push(x);
   }
   return { entries, pairwise };
