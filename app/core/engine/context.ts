@@ -66,13 +66,17 @@ export interface TableState {
   header: TableHeader;
   headerBytes: Uint8Array;
   headerSignature: Uint8Array;
-  /** Every entry seen, in arrival order, and indexed by slot: O(W) work per message, not O(table). */
+  /** Every entry kept (up to ENTRY_CANDIDATES per coordinates, §8.5), in arrival order, and indexed by slot: O(W) work per message, not O(table). */
   entries: TableEntry[];
   pairwise: PairwiseEntry[];
   bySlot: Map<number, TableEntry[]>;
   pairwiseMine: PairwiseEntry | null;
   /** Entries that did not open to the committed TEK' (tried once). */
   failed: Set<TableEntry>;
+  /** `author:slot` of every entry a member published itself (at most one per slot it selects, §8.5). */
+  authored: Set<string>;
+  /** Entries taken from fetch replies (bounded by relayedEntryCap, §8.5). */
+  relayed: number;
   /** Members that published parts of this table: whom to fetch TEK' from. */
   publishers: Set<MemberKey>;
   tekPrime: Uint8Array | null;

@@ -11,7 +11,7 @@
  * docs/protocol.md §7, §9.
  */
 import { ENTRY_AAD, LABEL, MAX_TABLES_PER_EXCLUDER, RESEAL_PAIRWISE_MAX, MAX_VERSION_AHEAD, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, unicast, type EngineCore, type TableState } from './context.js';
-import { addEntries, checkReplaced, commitTek, headerId, headerSignatureOk, makeEntries, newTableState, pairwiseEntryKey, plannedSymbols, publishTable, readTekPrime, relayable, replacedKeks, unusableSlots } from './tables.js';
+import { addEntries, checkReplaced, commitTek, headerId, headerSignatureOk, makeEntries, newTableState, pairwiseEntryKey, plannedSymbols, publishTable, readTekPrime, relayable, replacedKeks, takeEntries, unusableSlots } from './tables.js';
 import { planCompletion } from './completion-plan.js';
 import { authorizeTable, isMember, mayOwnTek } from './authorization.js';
 import { applyTable, scheduleReseal, tableIsMoot } from './table-apply.js';
@@ -19,7 +19,7 @@ import { pairwise } from './sealing.js';
 import { type MemberKey } from '../types.js';
 import { RemoteProtocolError, ensure } from '../errors.js';
 import { concat, equalBytes } from '../bytes.js';
-import { TEK_SLOT, slotName, slotsOf } from '../params.js';
+import { TEK_SLOT, slotsOf } from '../params.js';
 import { KEY_BYTES, creatorsTag } from '../keys.js';
 import { LIMITS, MsgType, encodeTableHeader, type Message, type LeaveProof, type PairwiseEntry, type TableHeader } from '../wire.js';
 import { sameCreators, sortedKeys } from '../state.js';
@@ -87,7 +87,7 @@ function startOneTable(core: EngineCore, kind: 'exclude' | 'refresh', targets: M
     const pk = pairwise(core, m);
     if (pk) pairwiseEntries.push({ member: m, sealed: core.crypto.seal(pairwiseEntryKey(core, t, pk, m), ZERO_NONCE, tekPrime, ENTRY_AAD) });
   }
-  addEntries(core, t, entries, pairwiseEntries);
+  addEntries(core, t, { entries, pairwise: pairwiseEntries }, core.self);
   t.completed = true;
   publishTable(core, t, entries, pairwiseEntries);
   const what = kind === 'exclude' ? `excluded ${targets.map(short).join(', ')}` : 'refreshed the TEK version';
@@ -95,7 +95,8 @@ function startOneTable(core: EngineCore, kind: 'exclude' | 'refresh', targets: M
   addLog(core, now, kind === 'exclude' ? 'exclude' : 'refresh', `${what}: TEK v${header.newVersion} (${entries.length} entries, ${plan.length} completers planned${extra})`);
 }
 
-export function onTable(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.Table }>, now: number): void {
+/** `relayed`: the table came inside a fetch reply (its entries are anyone's, §8.5). */
+export function onTable(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.Table }>, now: number, relayed = false): void {
   if (core.s.state !== 'member') return; // a joiner gets the current TEK with its admission
   const h = m.header;
   const { headerBytes, id } = headerId(core, h);
@@ -131,21 +132,13 @@ export function onTable(core: EngineCore, from: MemberKey, m: Extract<Message, {
   } else if (!equalBytes(t.headerSignature, m.headerSignature)) {
     ensure(headerSignatureOk(core, h, headerBytes, m.headerSignature), 'bad-signature', 'table header signature does not verify');
   }
-  const p = core.s.params;
-  const unusable = unusableSlots(core, t.header);
-  for (const e of m.entries) {
-    // The detail text is built only for a rejection (this runs for every entry of every publication).
-    if (e.slot < 1 || e.slot > p.V * p.W) throw new RemoteProtocolError('invalid', `entry for slot ${e.slot} outside the KEK table`);
-    if (unusable.has(e.slot)) throw new RemoteProtocolError('invalid', `entry under ${slotName(e.slot, p.V)}, a KEK an excluded member knew`);
-  }
+  // T1 for the entries (§8.5): who may add which, how many; throws before anything changes.
+  const taken = takeEntries(core, t, from, relayed, m);
   const known = core.tables.get(id);
-  if (known) {
-    const fresh = m.entries.some((e) => !known.bySlot.get(e.slot)?.some((x) => x.kekVersion === e.kekVersion && x.kekRevision === e.kekRevision)) || m.pairwise.some((x) => !known.pairwise.some((y) => y.member === x.member));
-    if (!fresh) throw new RemoteProtocolError('replay', 'table brings nothing new');
-  }
+  if (known && taken.entries.length === 0 && taken.pairwise.length === 0) throw new RemoteProtocolError('replay', 'table brings nothing new');
   // Apply.
   if (!known) core.tables.set(id, t);
-  addEntries(core, t, m.entries, m.pairwise);
+  addEntries(core, t, taken, relayed ? null : from);
   // Publishers are whom a fetch of TEK′ asks first: current members only (a leaver's table still counts, review 6).
   if (from !== core.self && isMember(core, from)) t.publishers.add(from);
   core.lastSeen.set(from, now);
@@ -267,7 +260,7 @@ export function tablesTick(core: EngineCore, now: number): void {
       t.completed = true;
       const entries = makeEntries(core, t, plannedSymbols(core, t));
       if (entries.length > 0) {
-        addEntries(core, t, entries, []);
+        addEntries(core, t, { entries, pairwise: [] }, core.self);
         publishTable(core, t, entries, []);
       }
     }

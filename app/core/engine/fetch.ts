@@ -60,7 +60,11 @@ export function onFetchRequest(core: EngineCore, from: MemberKey, m: Extract<Mes
   let table: Uint8Array | null = null;
   let answer = held;
   if (m.slot === TEK_SLOT && held) {
-    const t = [...core.tables.values()].find((x) => x.applied && x.header.newVersion === held.version);
+    // The table that made the TEK held (its creators), applied here or not: a member that
+    // adopted the TEK by fetch, its table unapplied (its base was not ours), answers with it
+    // too; before, only the table's appliers could, and an asker that lacked the table
+    // refused every other member's reply (review 7: ~12 s behind after four exclusions).
+    const t = [...core.tables.values()].find((x) => x.header.newVersion === held.version && x.tekPrime !== null && sameCreators(x.header.panel ? sortedKeys(x.header.panel.members) : [x.header.excluder], held.creators));
     if (t && relayable(core, t)) {
       table = tableMessageBytes(core, t);
       // F2: the TEK goes out at revision 0 with its table, so the asker can check it against
@@ -106,7 +110,9 @@ export function installFetched(core: EngineCore, from: MemberKey, sealed: Sealed
       t.tekPrime = key;
       t.fetched = true;
       progressTable(core, t, now);
-      return;
+      // A table on a base this member does not hold is not applied: the TEK it commits to is
+      // adopted below if it wins, as when TEK' was read from the table (review 7).
+      if (t.applied) return;
     }
     const sameKey = cur && cur.version === info.version && sameCreators(cur.creators, creators);
     const stepOfOurs = sameKey && info.revision > cur.revision && info.revision - cur.revision <= MAX_REVISION_JUMP && equalBytes(advanceRevision(core.crypto, cur.key, cur.revision, info.revision), key);

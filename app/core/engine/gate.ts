@@ -17,6 +17,8 @@
  * rekey-triggers; Panel → panel. docs/protocol.md §12 has the authorization table.
  * A Table by unicast on its own (not inside a FetchReply) is taken only from a current
  * member, or as this member's own exclusion notice (T1, authorizeUnicastTable; review 6).
+ * A fetch reply's table goes to the exclusion room marked `nested`: its entries are
+ * anyone's, bounded as relayed entries (docs/protocol.md §8.5).
  */
 import type { MemberKey } from '../types.js';
 import { RemoteProtocolError, ensure } from '../errors.js';
@@ -46,7 +48,7 @@ export function receive(core: EngineCore, from: MemberKey, channel: Channel, byt
       if (nested) ensure(msg.type === MsgType.Table, 'invalid', 'a fetch reply may carry only a table');
       authorizeSender(core, from, msg);
       if (channel === 'unicast' && !nested && msg.type === MsgType.Table) authorizeUnicastTable(core, from, msg.header.blocklist);
-      dispatch(core, from, msg, now);
+      dispatch(core, from, msg, now, nested);
     }
   } catch (err) {
     if (err instanceof RemoteProtocolError) reject(core, from, err.reason, err.message, now);
@@ -95,7 +97,7 @@ export function openPendingSealed(core: EngineCore, now: number): void {
   flushHeldOutgoing(core, now);
 }
 
-function dispatch(core: EngineCore, from: MemberKey, m: Message, now: number): void {
+function dispatch(core: EngineCore, from: MemberKey, m: Message, now: number, nested: boolean): void {
   switch (m.type) {
     case MsgType.Heartbeat:
       return onHeartbeat(core, from, m, now);
@@ -116,7 +118,7 @@ function dispatch(core: EngineCore, from: MemberKey, m: Message, now: number): v
     case MsgType.Data:
       return onData(core, from, m, now);
     case MsgType.Table:
-      return onTable(core, from, m, now);
+      return onTable(core, from, m, now, nested);
     case MsgType.FetchRequest:
       return onFetchRequest(core, from, m, now);
     case MsgType.FetchReply: {

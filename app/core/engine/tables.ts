@@ -7,11 +7,16 @@
  *
  * Invariants: an entry counts only if it opens to the TEK' the signed header commits
  * to; a header is relayed only after its signature verified; entries under a KEK any
- * blocked member knew are never made nor read. docs/protocol.md §7.
+ * blocked member knew are never made nor read. Entries are unsigned, so takeEntries
+ * bounds them before anything changes (a member adds one per slot its ID selects; fetch
+ * replies at most relayedEntryCap; ENTRY_CANDIDATES per coordinates not proved junk) and
+ * a completer counts a slot covered only by an entry that opens (genuineEntryAt).
+ * docs/protocol.md §7, §8.5.
  */
 import { ENTRY_AAD, LABEL, MAX_REVISION_JUMP, MAX_TABLE_HASH_STEPS, ZERO_NONCE, headerIds, heldKey, pidOf, reject, type EngineCore, type TableState } from './context.js';
 import { pairwise } from './sealing.js';
 import { publishControl } from './control-seal.js';
+import { isMember, selects } from './authorization.js';
 import { type MemberKey } from '../types.js';
 import { RemoteProtocolError, ensure } from '../errors.js';
 import { concat, equalBytes, fromHex, toHex, utf8 } from '../bytes.js';
@@ -38,6 +43,8 @@ export function newTableState(core: EngineCore, header: TableHeader, headerBytes
     bySlot: new Map(),
     pairwiseMine: null,
     failed: new Set(),
+    authored: new Set(),
+    relayed: 0,
     publishers: new Set(),
     tekPrime: null,
     signatureChecked: true,
@@ -89,18 +96,37 @@ export function makeEntries(core: EngineCore, t: TableState, symbols: readonly n
   const unusable = unusableSlots(core, t.header);
   const V = core.s.params.V;
   const entries: TableEntry[] = [];
+  const budget = { steps: MAX_TABLE_HASH_STEPS };
   for (const sym of symbols ?? core.selfId.map((_, i) => i)) {
     const value = core.selfId[sym];
     if (value === undefined) continue;
     const slot = kekSlot(sym, value, V);
-    if (unusable.has(slot) || t.bySlot.has(slot)) continue;
+    if (unusable.has(slot)) continue;
     const k = heldKey(core, slot);
-    if (!k) continue;
+    if (!k || genuineEntryAt(core, t, slot, budget)) continue;
     const e: TableEntry = { slot, kekVersion: k.version, kekRevision: k.revision, sealed: new Uint8Array(0) };
     e.sealed = core.crypto.seal(entryKey(core, t, e, k.key), ZERO_NONCE, t.tekPrime!, ENTRY_AAD);
     entries.push(e);
   }
   return entries;
+}
+
+/**
+ * Whether an entry under `slot` opens, under this member's KEK, to the committed TEK': the
+ * slot is covered, its completion suppressed (003 [0079]). Before review 7 any entry
+ * covered it, so a member's junk under a slot it shares kept the genuine entry from being
+ * made; one at coordinates this member cannot step to covers nothing here either.
+ */
+function genuineEntryAt(core: EngineCore, t: TableState, slot: number, budget: { steps: number }): boolean {
+  for (const e of t.bySlot.get(slot) ?? []) {
+    if (t.failed.has(e)) continue;
+    const kek = kekAt(core, slot, e.kekVersion, e.kekRevision, budget);
+    if (!kek) continue;
+    const pt = core.crypto.open(entryKey(core, t, e, kek), ZERO_NONCE, e.sealed, ENTRY_AAD);
+    if (pt && equalBytes(pt, t.tekPrime!)) return true;
+    t.failed.add(e);
+  }
+  return false;
 }
 
 /** The wrap key of one entry is unique to (KEK, table, slot, version, revision): a zero nonce is safe. */
@@ -112,24 +138,118 @@ export function pairwiseEntryKey(core: EngineCore, t: TableState, pairwise: Uint
   return wrapKey(core.crypto, pairwise, concat(t.id, fromHex(member)));
 }
 
-/** Indexes new entries; returns how many were new. */
-export function addEntries(core: EngineCore, t: TableState, entries: readonly TableEntry[], pairwise: readonly PairwiseEntry[]): number {
-  let added = 0;
-  for (const e of entries) {
+/**
+ * Candidates kept per entry coordinates (slot, KEK version, revision), not counting those
+ * this member proved junk. The genuine entry at a coordinate is one byte string (every
+ * holder seals the same TEK' under the same single-use key), so a junk entry sent first
+ * takes one place, not the coordinate; a member adds one entry per slot (takeEntries), so
+ * it takes at most one place at each: the genuine entry is kept unless this many members
+ * whose IDs select the same slot collude (§8.5).
+ */
+export const ENTRY_CANDIDATES = 4;
+
+/**
+ * Most entries one table takes from fetch replies: twice the most an honest group adds to
+ * a table (every member at most one entry per slot its ID selects, W, once; the excluder
+ * too): 2·W·(members + 1). The factor 2 covers a responder that knows more members than we
+ * do (joins in flight). Entries its members publish are bounded by their slots (W each).
+ */
+export function relayedEntryCap(core: EngineCore): number {
+  let members = 0;
+  for (const key in core.s.roster) if (core.s.roster[key]!.state === 'member') members++;
+  return 2 * core.s.params.W * (members + 1);
+}
+
+export interface TakenEntries {
+  entries: TableEntry[];
+  pairwise: PairwiseEntry[];
+}
+
+/**
+ * T1 for the entries of one Table message, before anything changes: throws on a violation,
+ * else returns what is new here (§8.5). Published by a member itself (`relayed` false: on
+ * the control topic, or by unicast): a current member or the table's excluder, entries only
+ * under slots its ID selects (only it holds their KEKs), one per slot per table, pairwise
+ * entries only from the excluder (only it made them). Carried in a fetch reply (`relayed`):
+ * anyone's entries, at most relayedEntryCap in all. Everywhere: at most ENTRY_CANDIDATES
+ * unproved candidates per coordinates (more are dropped), pairwise entries only for members.
+ */
+export function takeEntries(core: EngineCore, t: TableState, from: MemberKey, relayed: boolean, m: TakenEntries): TakenEntries {
+  const p = core.s.params;
+  const unusable = unusableSlots(core, t.header);
+  const own = !relayed && (m.entries.length > 0 || m.pairwise.length > 0);
+  if (own) {
+    ensure(from === t.header.excluder || isMember(core, from), 'not-member', 'table entries from a non-member');
+    ensure(m.pairwise.length === 0 || from === t.header.excluder, 'not-authorized', 'pairwise entries from a member that did not make the table');
+  }
+  // Early bounds, so the loop below runs over few entries: a member adds one per own slot (W); a reply at most the cap.
+  const cap = relayed ? relayedEntryCap(core) : p.W;
+  if (m.entries.length > cap) throw new RemoteProtocolError(relayed ? 'invalid' : 'not-authorized', `${m.entries.length} table entries in one ${relayed ? 'fetch reply' : 'publication'}, more than ${cap}`);
+  const entries: TableEntry[] = [];
+  const slots = new Set<number>();
+  // Candidates by coordinates, kept and taken here; built once per slot touched (O(message + those slots' entries)).
+  const byCoord = new Map<string, { kept: TableEntry[]; taking: TableEntry[] }>();
+  const indexed = new Set<number>();
+  const coord = (e: TableEntry) => `${e.slot}:${e.kekVersion}:${e.kekRevision}`;
+  for (const e of m.entries) {
+    // The detail text is built only for a rejection (this runs for every entry of every publication).
+    if (e.slot < 1 || e.slot > p.V * p.W) throw new RemoteProtocolError('invalid', `entry for slot ${e.slot} outside the KEK table`);
+    if (unusable.has(e.slot)) throw new RemoteProtocolError('invalid', `entry under ${slotName(e.slot, p.V)}, a KEK an excluded member knew`);
+    if (own) {
+      if (!selects(core, from, e.slot)) throw new RemoteProtocolError('not-authorized', `entry under ${slotName(e.slot, p.V)}, a KEK the sender's ID does not select`);
+      if (slots.has(e.slot)) throw new RemoteProtocolError('invalid', `two entries under ${slotName(e.slot, p.V)} from one member`);
+      slots.add(e.slot);
+    }
+    if (!indexed.has(e.slot)) {
+      indexed.add(e.slot);
+      for (const x of t.bySlot.get(e.slot) ?? []) {
+        const c = byCoord.get(coord(x)) ?? { kept: [], taking: [] };
+        c.kept.push(x);
+        byCoord.set(coord(x), c);
+      }
+    }
+    const c = byCoord.get(coord(e)) ?? { kept: [], taking: [] };
+    byCoord.set(coord(e), c);
+    if (c.kept.some((x) => equalBytes(x.sealed, e.sealed)) || c.taking.some((x) => equalBytes(x.sealed, e.sealed))) continue;
+    if (own && t.authored.has(`${from}:${e.slot}`)) throw new RemoteProtocolError('not-authorized', `a second entry under ${slotName(e.slot, p.V)} from one member`);
+    if (c.kept.filter((x) => !t.failed.has(x)).length + c.taking.length >= ENTRY_CANDIDATES) continue;
+    c.taking.push(e);
+    entries.push(e);
+  }
+  if (relayed && entries.length > 0) {
+    if (t.relayed + entries.length > cap) throw new RemoteProtocolError('invalid', `fetch reply brings the table to ${t.relayed + entries.length} relayed entries, more than ${cap}`);
+  }
+  const pairwise: PairwiseEntry[] = [];
+  const held = m.pairwise.length === 0 ? null : new Map(t.pairwise.map((y) => [y.member, y.sealed]));
+  const taking = new Set<MemberKey>();
+  for (const x of m.pairwise) {
+    // Only the member named can read one, and only a member is answered a fetch: others' are kept by nobody.
+    if (taking.has(x.member) || (x.member !== core.self && !isMember(core, x.member))) continue;
+    const kept = held!.get(x.member);
+    // The excluder's own entry replaces one a fetch reply brought first (it made them; §8.5).
+    if (kept && (relayed || equalBytes(kept, x.sealed))) continue;
+    taking.add(x.member);
+    pairwise.push(x);
+  }
+  return { entries, pairwise };
+}
+
+/** Indexes entries takeEntries returned (or this member made: `author` self); `author` null: from a fetch reply. */
+export function addEntries(core: EngineCore, t: TableState, taken: TakenEntries, author: MemberKey | null): void {
+  for (const e of taken.entries) {
     const list = t.bySlot.get(e.slot);
-    if (list?.some((x) => x.kekVersion === e.kekVersion && x.kekRevision === e.kekRevision)) continue;
     if (list) list.push(e);
     else t.bySlot.set(e.slot, [e]);
     t.entries.push(e);
-    added++;
+    if (author === null) t.relayed++;
+    else t.authored.add(`${author}:${e.slot}`);
   }
-  for (const p of pairwise) {
-    if (t.pairwise.some((x) => x.member === p.member)) continue;
-    t.pairwise.push(p);
+  for (const p of taken.pairwise) {
+    const i = t.pairwise.findIndex((x) => x.member === p.member);
+    if (i >= 0) t.pairwise[i] = p;
+    else t.pairwise.push(p);
     if (p.member === core.self) t.pairwiseMine = p;
-    added++;
   }
-  return added;
 }
 
 export function publishTable(core: EngineCore, t: TableState, entries: TableEntry[], pairwise: PairwiseEntry[]): void {
@@ -139,7 +259,9 @@ export function publishTable(core: EngineCore, t: TableState, entries: TableEntr
 }
 
 export function tableMessageBytes(core: EngineCore, t: TableState): Uint8Array {
-  return encodeMessage(core.groupBytes, { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries: t.entries, pairwise: t.pairwise });
+  // Entries this member proved junk are not passed on (§8.5).
+  const entries = t.failed.size === 0 ? t.entries : t.entries.filter((e) => !t.failed.has(e));
+  return encodeMessage(core.groupBytes, { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries, pairwise: t.pairwise });
 }
 
 export function headerSignatureOk(core: EngineCore, h: TableHeader, headerBytes: Uint8Array, signature: Uint8Array): boolean {
