@@ -243,6 +243,8 @@ export class EngineCore {
   /** KEKs replaced by a table, kept for the grace window to read sibling tables and late entries. */
   retiredKeks: { key: HeldKey; at: number }[] = [];
   dataKeyCache: { key: Uint8Array; derived: Uint8Array } | null = null;
+  /** The last forward step of a kept TEK (tek-records.ts advanceHeld): taken over by the held key's own step. */
+  lastStep: { from: Uint8Array; fromRevision: number; toRevision: number; key: Uint8Array } | null = null;
   /** Control keys (engine/control-seal.ts) by `version:tag:revision`; dropped when a kept TEK expires. */
   controlKeys = new Map<string, Uint8Array>();
   /** Sealed control messages under a TEK this member lacks (a joiner's; a member's from someone ahead): offered again when its TEK changes. */
@@ -556,6 +558,8 @@ export function eraseSecrets(core: EngineCore): void {
   for (const r of core.retiredKeks) r.key.key.fill(0);
   for (const t of core.tables.values()) t.tekPrime?.fill(0);
   core.dataKeyCache?.derived.fill(0);
+  core.lastStep?.key.fill(0);
+  core.lastStep = null;
   for (const k of core.controlKeys.values()) k.fill(0);
   core.controlKeys.clear();
   core.pendingSealed = [];

@@ -96,7 +96,7 @@ export const NON_MEMBER_REVISION_JUMP = 256;
 export function openControl(core: EngineCore, env: SealedControlMessage, bytes: Uint8Array, maxJump = MAX_REVISION_JUMP): Opened {
   const rec = findTekRecord(core, env.tekVersion, env.tekTag);
   if (!rec) return { kind: 'unknown' };
-  const id = `${env.tekVersion}:${toHex(env.tekTag)}:${env.revision}`;
+  const id = controlKeyId(env);
   let key = core.controlKeys.get(id);
   if (!key) {
     if (env.revision - rec.revision > maxJump) return { kind: 'failed', detail: `revision ${env.revision} is more than ${maxJump} steps past the ${rec.revision} this member holds` };
@@ -115,8 +115,21 @@ export function openControl(core: EngineCore, env: SealedControlMessage, bytes: 
   return { kind: 'opened', message };
 }
 
+/** Control key ids by header: a published header is decoded once and read by every member (wire.ts memo). */
+const keyIds = new WeakMap<SealedControlMessage, string>();
+
+/** `version:tag:revision`, the controlKeys index of the key a header names. */
+function controlKeyId(env: SealedControlMessage): string {
+  let id = keyIds.get(env);
+  if (id === undefined) {
+    id = `${env.tekVersion}:${toHex(env.tekTag)}:${env.revision}`;
+    keyIds.set(env, id);
+  }
+  return id;
+}
+
 function controlKeyAt(core: EngineCore, env: SealedControlMessage, tek: Uint8Array): Uint8Array {
-  const id = `${env.tekVersion}:${toHex(env.tekTag)}:${env.revision}`;
+  const id = controlKeyId(env);
   let key = core.controlKeys.get(id);
   if (!key) {
     if (core.controlKeys.size >= MAX_CONTROL_KEYS) {
