@@ -122,7 +122,8 @@ export type DataMessage = Extract<Message, { type: typeof MsgType.Data }>;
 
 export const LABEL = (s: string) => utf8(`conclave/v1/${s}`);
 export const headerIds = new WeakMap<TableHeader, { headerBytes: Uint8Array; id: string }>();
-const sharedPids = new Map<string, number[]>();
+/** Participant IDs by (W:V), then by member key (pidOf). */
+const sharedPids = new Map<string, Map<MemberKey, number[]>>();
 export const MAX_PENDING_DATA = 512;
 export const NOT_A_MEMBER = 'not a member of this group';
 const MAX_LOG = 200;
@@ -237,7 +238,10 @@ export class EngineCore {
   /** S1: per member, its one unresolved tag-only fetch, or the rest after one failed (bounded by the roster). */
   tagFetches = new Map<MemberKey, { id: string; version: number; tag: Uint8Array; restUntil: number | null }>();
   log: KeyLogEntry[] = [];
-  pidCache = new Map<MemberKey, number[]>();
+  /** This engine's (W, V) index of participant IDs, shared by every engine of the same shape (pidOf). */
+  pidIndex: Map<MemberKey, number[]> | null = null;
+  pidIndexW = 0;
+  pidIndexV = 0;
   pairwiseCache = new Map<MemberKey, Uint8Array | null>();
   rejectedCounts = new Map<RejectReason, number>();
   /** KEKs replaced by a table, kept for the grace window to read sibling tables and late entries. */
@@ -469,7 +473,10 @@ export function isTekCreator(core: EngineCore): boolean {
 
 export function heldKey(core: EngineCore, slot: number): HeldKey | undefined {
   if (slot === TEK_SLOT) return core.s.tek ?? undefined;
-  return core.s.keks.find((k) => k.slot === slot);
+  // Runs for every key of every heartbeat: a plain loop.
+  const keks = core.s.keks;
+  for (let i = 0; i < keks.length; i++) if (keks[i]!.slot === slot) return keks[i];
+  return undefined;
 }
 
 export function heldKeys(core: EngineCore): HeldKey[] {
@@ -483,22 +490,28 @@ export function syncDirFromHeld(core: EngineCore): void {
 }
 
 export function pidOf(core: EngineCore, member: MemberKey): number[] {
-  let id = core.pidCache.get(member);
+  const pinned = core.pinnedIds;
+  if (pinned !== undefined && pinned.size > 0) {
+    const id = pinned.get(member);
+    if (id) return id;
+  }
+  // A participant ID is a pure function of (key, W, V): engines in one process share one index
+  // per (W, V), with no copy per engine (a thousand engines of a thousand members each).
+  const p = core.s.params;
+  let byKey = core.pidIndex;
+  if (byKey === null || core.pidIndexW !== p.W || core.pidIndexV !== p.V) {
+    const shape = `${p.W}:${p.V}`;
+    byKey = sharedPids.get(shape) ?? null;
+    if (byKey === null) sharedPids.set(shape, (byKey = new Map()));
+    core.pidIndex = byKey;
+    core.pidIndexW = p.W;
+    core.pidIndexV = p.V;
+  }
+  let id = byKey.get(member);
   if (!id) {
-    if (core.pidCache.size >= 100_000) core.pidCache.clear(); // bounded whatever senders claim
-    id = core.pinnedIds?.get(member);
-    if (!id) {
-      // A participant ID is a pure function of (key, W, V): engines in one process share the work.
-      const p = core.s.params;
-      const k = `${p.W}:${p.V}:${member}`;
-      id = sharedPids.get(k);
-      if (!id) {
-        id = participantId(core.crypto, fromHex(member), p.W, p.V);
-        if (sharedPids.size >= 100_000) sharedPids.clear();
-        sharedPids.set(k, id);
-      }
-    }
-    core.pidCache.set(member, id);
+    id = participantId(core.crypto, fromHex(member), p.W, p.V);
+    if (byKey.size >= 100_000) byKey.clear(); // bounded whatever senders claim
+    byKey.set(member, id);
   }
   return id;
 }

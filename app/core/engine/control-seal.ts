@@ -80,7 +80,7 @@ export type Opened =
   | { kind: 'failed'; detail: string };
 
 /** Opened buffers: published bytes reach every member as one buffer (the simulator, gossip's cache). */
-const openedCache = new WeakMap<Uint8Array, { key: Uint8Array; message: ControlMessage }>();
+const openedCache = new WeakMap<Uint8Array, { key: Uint8Array; opened: Opened & { kind: 'opened' } }>();
 
 /**
  * Most revision steps a SealedControl from a sender that is not a current member may cost
@@ -107,12 +107,12 @@ export function openControl(core: EngineCore, env: SealedControlMessage, bytes: 
   }
   // A cached key is as good as a derived one: every expiry of a kept TEK or revision drops the cache.
   const hit = openedCache.get(bytes);
-  if (hit && equalBytes(hit.key, key)) return { kind: 'opened', message: hit.message };
+  if (hit && equalBytes(hit.key, key)) return hit.opened;
   const plain = core.crypto.open(key, env.nonce, env.ciphertext, controlAad(core.groupBytes, env));
   if (!plain) return { kind: 'failed', detail: `does not open under TEK v${env.tekVersion} revision ${env.revision}` };
-  const message = decodeControlInner(plain);
-  openedCache.set(bytes, { key, message });
-  return { kind: 'opened', message };
+  const opened = { kind: 'opened', message: decodeControlInner(plain) } as const;
+  openedCache.set(bytes, { key, opened });
+  return opened;
 }
 
 /** Control key ids by header: a published header is decoded once and read by every member (wire.ts memo). */
