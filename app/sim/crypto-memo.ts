@@ -53,7 +53,7 @@ export function memoizedVerify(base: CryptoProvider): CryptoProvider {
         if (hashes.size >= MAX_ENTRIES) hashes.clear();
         hashes.set(id, out);
       }
-      return Uint8Array.from(out);
+      return out.slice();
     },
     hkdf(ikm, salt, info, length) {
       if (ikm.length + salt.length + info.length > MAX_MEMO_INPUT) return base.hkdf(ikm, salt, info, length);
@@ -65,7 +65,7 @@ export function memoizedVerify(base: CryptoProvider): CryptoProvider {
         if (derived.size >= MAX_ENTRIES) derived.clear();
         derived.set(id, out);
       }
-      return Uint8Array.from(out);
+      return out.slice();
     },
     x25519PublicFromEd25519(publicKey) {
       // The key is the whole input in hex: the same string only for the same bytes.
@@ -76,7 +76,7 @@ export function memoizedVerify(base: CryptoProvider): CryptoProvider {
         if (xPublics.size >= MAX_ENTRIES) xPublics.clear();
         xPublics.set(id, pub);
       }
-      return pub && Uint8Array.from(pub);
+      return pub && pub.slice();
     },
     ed25519Verify(publicKey, message, signature) {
       const id = toHex(signature);

@@ -238,6 +238,8 @@ export class EngineCore {
   /** S1: per member, its one unresolved tag-only fetch, or the rest after one failed (bounded by the roster). */
   tagFetches = new Map<MemberKey, { id: string; version: number; tag: Uint8Array; restUntil: number | null }>();
   log: KeyLogEntry[] = [];
+  /** Where each held KEK sits in `s.keks` (heldKey), for one array object at one length. */
+  kekIndex: { keks: HeldKey[]; length: number; at: number[] | null } | null = null;
   /** This engine's (W, V) index of participant IDs, shared by every engine of the same shape (pidOf). */
   pidIndex: Map<MemberKey, number[]> | null = null;
   pidIndexW = 0;
@@ -473,10 +475,29 @@ export function isTekCreator(core: EngineCore): boolean {
 
 export function heldKey(core: EngineCore, slot: number): HeldKey | undefined {
   if (slot === TEK_SLOT) return core.s.tek ?? undefined;
-  // Runs for every key of every heartbeat: a plain loop.
+  // Runs for every key of every heartbeat (and reads one KEK, not all W of them, in the index).
   const keks = core.s.keks;
-  for (let i = 0; i < keks.length; i++) if (keks[i]!.slot === slot) return keks[i];
-  return undefined;
+  let ix = core.kekIndex;
+  if (ix === null || ix.keks !== keks || ix.length !== keks.length) ix = core.kekIndex = indexKeks(keks);
+  if (ix.at === null) return keks.find((k) => k.slot === slot);
+  const i = Number.isInteger(slot) && slot >= 0 && slot < ix.at.length ? ix.at[slot]! : -1;
+  return i >= 0 && keks[i]!.slot === slot ? keks[i] : undefined;
+}
+
+/**
+ * Position of the first KEK of each slot in `keks`. Valid while the array is the same object
+ * of the same length: KEKs are only ever pushed, or the array replaced (filtered, restored),
+ * never overwritten in place or re-slotted. `at` is null when a slot is not a small integer.
+ */
+function indexKeks(keks: HeldKey[]): NonNullable<EngineCore['kekIndex']> {
+  let max = -1;
+  for (const k of keks) {
+    if (!Number.isInteger(k.slot) || k.slot < 0 || k.slot > 0xffff) return { keks, length: keks.length, at: null };
+    if (k.slot > max) max = k.slot;
+  }
+  const at = new Array<number>(max + 1).fill(-1);
+  for (let i = keks.length - 1; i >= 0; i--) at[keks[i]!.slot] = i;
+  return { keks, length: keks.length, at };
 }
 
 export function heldKeys(core: EngineCore): HeldKey[] {
