@@ -10,6 +10,7 @@ import { RemoteProtocolError } from './errors.js';
 const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 /** Bytes converted per String.fromCharCode call (its arguments are bounded). */
 const HEX_CHUNK = 4096;
+const HEX_SCRATCH = new Uint8Array(2 * HEX_CHUNK);
 
 /**
  * Lower-case hex. Built from char codes in one call per chunk, so the result is one flat
@@ -22,13 +23,14 @@ export function toHex(bytes: Uint8Array): string {
     for (let o = 0; o < bytes.length; o += HEX_CHUNK) s += toHex(bytes.subarray(o, o + HEX_CHUNK));
     return s;
   }
-  const codes = new Array<number>(2 * bytes.length);
+  // One scratch buffer for the char codes (no array per call); fromCharCode copies them out.
+  const codes = HEX_SCRATCH.subarray(0, 2 * bytes.length);
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
     codes[2 * i] = HEX_CODES[b >> 4]!;
     codes[2 * i + 1] = HEX_CODES[b & 15]!;
   }
-  return String.fromCharCode.apply(null, codes);
+  return String.fromCharCode.apply(null, codes as unknown as number[]);
 }
 
 function nibble(c: number): number {

@@ -12,7 +12,7 @@
  *
  * Invariants: an answer is reused only for the same input bytes: a verify compares public
  * key, message and signature byte for byte (no hash of them stands in); SHA-256, HKDF and
- * the X25519 map are keyed by their whole input in hex (with the lengths that split it),
+ * the X25519 map are keyed by their whole input, one char per byte (with the lengths that split it),
  * and only inputs up to MAX_MEMO_INPUT bytes are remembered; every remembered key is
  * handed out as a fresh copy (members erase their keys in place); each memo is bounded
  * (cleared at MAX_ENTRIES). Only the simulator uses it: the bench measures CPU with a
@@ -25,6 +25,22 @@ import { equalBytes, toHex } from '../core/bytes.js';
 const MAX_ENTRIES = 200_000;
 /** Inputs remembered by SHA-256 and HKDF at most (a revision step is 52 bytes, a control key 53). */
 const MAX_MEMO_INPUT = 128;
+
+/** The bytes as a string of as many chars (one per byte, 0–255): equal strings only for equal bytes. */
+function bytesKey(b: Uint8Array): string {
+  return String.fromCharCode.apply(null, b as unknown as number[]);
+}
+
+/** The answer remembered under `id`, computed (and remembered, the memo bounded) on a miss. */
+function remember<T>(memo: Map<string, T>, id: string, compute: () => T): T {
+  let v = memo.get(id);
+  if (v === undefined) {
+    v = compute();
+    if (memo.size >= MAX_ENTRIES) memo.clear();
+    memo.set(id, v);
+  }
+  return v;
+}
 
 interface Answer {
   publicKey: Uint8Array;
@@ -46,37 +62,17 @@ export function memoizedVerify(base: CryptoProvider): CryptoProvider {
     name: `${base.name}+verify-memo`,
     sha256(data) {
       if (data.length > MAX_MEMO_INPUT) return base.sha256(data);
-      const id = toHex(data);
-      let out = hashes.get(id);
-      if (out === undefined) {
-        out = base.sha256(data);
-        if (hashes.size >= MAX_ENTRIES) hashes.clear();
-        hashes.set(id, out);
-      }
-      return out.slice();
+      return remember(hashes, bytesKey(data), () => base.sha256(data)).slice();
     },
     hkdf(ikm, salt, info, length) {
       if (ikm.length + salt.length + info.length > MAX_MEMO_INPUT) return base.hkdf(ikm, salt, info, length);
       // Lengths first, then the bytes: one string for one (ikm, salt, info, length) only.
-      const id = `${length}:${ikm.length}:${salt.length}:${toHex(ikm)}${toHex(salt)}${toHex(info)}`;
-      let out = derived.get(id);
-      if (out === undefined) {
-        out = base.hkdf(ikm, salt, info, length);
-        if (derived.size >= MAX_ENTRIES) derived.clear();
-        derived.set(id, out);
-      }
-      return out.slice();
+      const id = `${length}:${ikm.length}:${salt.length}:${bytesKey(ikm)}${bytesKey(salt)}${bytesKey(info)}`;
+      return remember(derived, id, () => base.hkdf(ikm, salt, info, length)).slice();
     },
     x25519PublicFromEd25519(publicKey) {
-      // The key is the whole input in hex: the same string only for the same bytes.
-      const id = toHex(publicKey);
-      let pub = xPublics.get(id);
-      if (pub === undefined) {
-        pub = base.x25519PublicFromEd25519(publicKey);
-        if (xPublics.size >= MAX_ENTRIES) xPublics.clear();
-        xPublics.set(id, pub);
-      }
-      return pub && pub.slice();
+      // The key is the whole input: the same string only for the same bytes.
+      return remember(xPublics, bytesKey(publicKey), () => base.x25519PublicFromEd25519(publicKey))?.slice() ?? null;
     },
     ed25519Verify(publicKey, message, signature) {
       const id = toHex(signature);
