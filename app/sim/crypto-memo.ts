@@ -31,15 +31,11 @@ function bytesKey(b: Uint8Array): string {
   return String.fromCharCode.apply(null, b as unknown as number[]);
 }
 
-/** The answer remembered under `id`, computed (and remembered, the memo bounded) on a miss. */
-function remember<T>(memo: Map<string, T>, id: string, compute: () => T): T {
-  let v = memo.get(id);
-  if (v === undefined) {
-    v = compute();
-    if (memo.size >= MAX_ENTRIES) memo.clear();
-    memo.set(id, v);
-  }
-  return v;
+/** Remembers `value` under `id` (the memo bounded: cleared when full) and returns it. */
+function remember<T>(memo: Map<string, T>, id: string, value: T): T {
+  if (memo.size >= MAX_ENTRIES) memo.clear();
+  memo.set(id, value);
+  return value;
 }
 
 interface Answer {
@@ -62,17 +58,20 @@ export function memoizedVerify(base: CryptoProvider): CryptoProvider {
     name: `${base.name}+verify-memo`,
     sha256(data) {
       if (data.length > MAX_MEMO_INPUT) return base.sha256(data);
-      return remember(hashes, bytesKey(data), () => base.sha256(data)).slice();
+      const id = bytesKey(data);
+      return (hashes.get(id) ?? remember(hashes, id, base.sha256(data))).slice();
     },
     hkdf(ikm, salt, info, length) {
       if (ikm.length + salt.length + info.length > MAX_MEMO_INPUT) return base.hkdf(ikm, salt, info, length);
       // Lengths first, then the bytes: one string for one (ikm, salt, info, length) only.
       const id = `${length}:${ikm.length}:${salt.length}:${bytesKey(ikm)}${bytesKey(salt)}${bytesKey(info)}`;
-      return remember(derived, id, () => base.hkdf(ikm, salt, info, length)).slice();
+      return (derived.get(id) ?? remember(derived, id, base.hkdf(ikm, salt, info, length))).slice();
     },
     x25519PublicFromEd25519(publicKey) {
       // The key is the whole input: the same string only for the same bytes.
-      return remember(xPublics, bytesKey(publicKey), () => base.x25519PublicFromEd25519(publicKey))?.slice() ?? null;
+      const id = bytesKey(publicKey);
+      const pub = xPublics.has(id) ? xPublics.get(id)! : remember(xPublics, id, base.x25519PublicFromEd25519(publicKey));
+      return pub?.slice() ?? null;
     },
     ed25519Verify(publicKey, message, signature) {
       const id = toHex(signature);
