@@ -6,12 +6,31 @@
  */
 import { RemoteProtocolError } from './errors.js';
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** Char codes of '0'–'9', 'a'–'f'. */
+const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+/** Bytes converted per String.fromCharCode call (its arguments are bounded). */
+const HEX_CHUNK = 4096;
+const HEX_SCRATCH = new Uint8Array(2 * HEX_CHUNK);
 
+/**
+ * Lower-case hex. Built from char codes in one call per chunk, so the result is one flat
+ * string: a string grown by `+=` is a rope of 2n pieces that every later Map lookup or
+ * comparison must flatten first (member keys are looked up on every message).
+ */
 export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!];
-  return s;
+  if (bytes.length > HEX_CHUNK) {
+    let s = '';
+    for (let o = 0; o < bytes.length; o += HEX_CHUNK) s += toHex(bytes.subarray(o, o + HEX_CHUNK));
+    return s;
+  }
+  // One scratch buffer for the char codes (no array per call); fromCharCode copies them out.
+  const codes = HEX_SCRATCH.subarray(0, 2 * bytes.length);
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    codes[2 * i] = HEX_CODES[b >> 4]!;
+    codes[2 * i + 1] = HEX_CODES[b & 15]!;
+  }
+  return String.fromCharCode.apply(null, codes as unknown as number[]);
 }
 
 function nibble(c: number): number {
@@ -60,6 +79,14 @@ export function xorBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 /** UTF-8 encoding written out, because the engine compiles without DOM or Node globals (no TextEncoder). */
 export function utf8(s: string): Uint8Array {
+  // ASCII (labels, keys in hex, most names): one pass, no intermediate array.
+  let ascii = true;
+  for (let i = 0; i < s.length && ascii; i++) ascii = s.charCodeAt(i) < 0x80;
+  if (ascii) {
+    const a = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i);
+    return a;
+  }
   const out: number[] = [];
   for (const ch of s) {
     const c = ch.codePointAt(0)!;

@@ -23,9 +23,16 @@ const L = (s: string): Uint8Array => utf8(`conclave/v1/${s}`);
 export function revisionStep(c: CryptoProvider, key: Uint8Array): Uint8Array {
   // One SHA-256 over a domain label and the key: one-way, and cheap enough that every
   // member can step the TEK on every join of a 1,000-member group.
-  return c.sha256(concat(REVISION_LABEL, key));
+  if (key.length !== KEY_BYTES) return c.sha256(concat(REVISION_LABEL, key));
+  // The input is built in one scratch buffer (providers are synchronous and keep nothing),
+  // and wiped after: no allocation per step, no key bytes left behind.
+  REVISION_INPUT.set(key, REVISION_LABEL.length);
+  const next = c.sha256(REVISION_INPUT);
+  REVISION_INPUT.fill(0, REVISION_LABEL.length);
+  return next;
 }
 const REVISION_LABEL = L('revision');
+const REVISION_INPUT = concat(REVISION_LABEL, new Uint8Array(KEY_BYTES));
 
 /** Steps `key` from revision `from` to revision `to` (to ≥ from). */
 export function advanceRevision(c: CryptoProvider, key: Uint8Array, from: number, to: number): Uint8Array {

@@ -9,11 +9,10 @@
 import {
   createCipheriv,
   createDecipheriv,
-  createHash,
-  createHmac,
   createPrivateKey,
   createPublicKey,
   diffieHellman,
+  hash,
   hkdfSync,
   sign,
   verify,
@@ -25,10 +24,6 @@ import { nobleCrypto } from './noble.js';
 
 const ZERO_SALT = Buffer.alloc(32);
 const ONE = Buffer.from([1]);
-const ED_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
-const ED_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
-const X_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const X_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
 
 /** Node key objects are costly to build: one bounded memo per kind of key. */
 function keyMemo(make: (raw: Uint8Array) => KeyObject): (raw: Uint8Array) => KeyObject {
@@ -44,10 +39,18 @@ function keyMemo(make: (raw: Uint8Array) => KeyObject): (raw: Uint8Array) => Key
     return k;
   };
 }
-const edKey = keyMemo((seed) => createPrivateKey({ key: Buffer.concat([ED_PKCS8, seed]), format: 'der', type: 'pkcs8' }));
-const edPub = keyMemo((pk) => createPublicKey({ key: Buffer.concat([ED_SPKI, pk]), format: 'der', type: 'spki' }));
-const xKey = keyMemo((secret) => createPrivateKey({ key: Buffer.concat([X_PKCS8, secret]), format: 'der', type: 'pkcs8' }));
-const xPub = keyMemo((pk) => createPublicKey({ key: Buffer.concat([X_SPKI, pk]), format: 'der', type: 'spki' }));
+/**
+ * Raw keys go in as JWK: Node builds an OKP key from `d` (private) or `x` (public) alone, the
+ * raw bytes, as a raw import does (its DER import runs OpenSSL's decoder: about ten times slower,
+ * ~0.4 ms per private key). A private JWK must carry `x` as a string; it is not read.
+ */
+const b64 = (raw: Uint8Array) => Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64url');
+const okpPrivate = (crv: 'Ed25519' | 'X25519') => (raw: Uint8Array) => createPrivateKey({ key: { kty: 'OKP', crv, d: b64(raw), x: '' }, format: 'jwk' });
+const okpPublic = (crv: 'Ed25519' | 'X25519') => (raw: Uint8Array) => createPublicKey({ key: { kty: 'OKP', crv, x: b64(raw) }, format: 'jwk' });
+const edKey = keyMemo(okpPrivate('Ed25519'));
+const edPub = keyMemo(okpPublic('Ed25519'));
+const xKey = keyMemo(okpPrivate('X25519'));
+const xPub = keyMemo(okpPublic('X25519'));
 
 function u32(b: Uint8Array): Uint32Array {
   const out = new Uint32Array(b.length / 4);
@@ -67,16 +70,43 @@ function xSubkey(key: Uint8Array, nonce: Uint8Array): { k: Buffer; n: Buffer } {
   return { k, n };
 }
 
+/** SHA-256 in one call (no Hash object): the revision chain runs it on every join. */
+function sha256(data: Uint8Array): Uint8Array {
+  const d = hash('sha256', data, 'buffer') as unknown as Buffer;
+  return new Uint8Array(d.buffer, d.byteOffset, 32);
+}
+
+const HMAC_BLOCK = 64;
+/**
+ * HMAC-SHA256 (RFC 2104) over one-shot hashes: H((K ^ opad) ‖ H((K ^ ipad) ‖ m1 ‖ m2)).
+ * A key longer than the block is hashed first, as RFC 2104 says. Same bytes as createHmac
+ * (test/unit/crypto.test.ts), at about a third of its cost for the short inputs of HKDF.
+ */
+function hmacSha256(key: Uint8Array, m1: Uint8Array, m2?: Uint8Array): Uint8Array {
+  const k = key.length > HMAC_BLOCK ? sha256(key) : key;
+  const inner = new Uint8Array(HMAC_BLOCK + m1.length + (m2?.length ?? 0));
+  const outer = new Uint8Array(HMAC_BLOCK + 32);
+  for (let i = 0; i < HMAC_BLOCK; i++) {
+    const b = i < k.length ? k[i]! : 0;
+    inner[i] = b ^ 0x36;
+    outer[i] = b ^ 0x5c;
+  }
+  inner.set(m1, HMAC_BLOCK);
+  if (m2) inner.set(m2, HMAC_BLOCK + m1.length);
+  outer.set(sha256(inner), HMAC_BLOCK);
+  return sha256(outer);
+}
+
 export const nodeCrypto: CryptoProvider = {
   name: 'node',
-  sha256: (data) => new Uint8Array(createHash('sha256').update(data).digest()),
+  sha256: (data) => sha256(data),
   hkdf(ikm, salt, info, length) {
-    // RFC 5869 written with createHmac: for short outputs it is several times faster
-    // than hkdfSync, which builds key objects on every call.
+    // RFC 5869 over hmacSha256 (one-shot hashes): for short outputs several times faster
+    // than hkdfSync, which builds key objects on every call, and than createHmac.
     if (length > 32) return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
-    const prk = createHmac('sha256', salt.length ? salt : ZERO_SALT).update(ikm).digest();
-    const okm = createHmac('sha256', prk).update(info).update(ONE).digest();
-    return new Uint8Array(okm.buffer, okm.byteOffset, length).slice();
+    const prk = hmacSha256(salt.length ? salt : ZERO_SALT, ikm);
+    const okm = hmacSha256(prk, info, ONE);
+    return length === 32 ? okm : okm.slice(0, length);
   },
   seal(key, nonce, plaintext, aad) {
     const { k, n } = xSubkey(key, nonce);

@@ -1,23 +1,42 @@
 /**
  * @module sim/crypto-memo
- * The simulator's default crypto provider: Node's, with Ed25519 verification
- * remembered across the whole simulation. In a simulated group every member
- * verifies the same signatures (a table header, a MemberAdmitted batch, an
- * admission certificate): N members, N identical verifies, each ~0.1 ms. A verify
- * is a pure function of (public key, message, signature), so the second and later
- * members get the first one's answer; every member still asks, every check still
- * runs and decides exactly as before, and the reports are byte for byte the same.
+ * The simulator's default crypto provider: Node's, with the pure functions that every
+ * member computes on the same inputs remembered across the whole simulation. In a
+ * simulated group every member verifies the same signatures (a table header, a
+ * MemberAdmitted batch, an admission certificate), steps the same revision chains
+ * (SHA-256), derives the same control keys from them (HKDF) and maps the same member
+ * keys to X25519: N members, N identical computations. Each is a pure function of its
+ * input, so the second and later members get the first one's answer; every member still
+ * asks, every check still runs and decides exactly as before, and the reports are byte
+ * for byte the same.
  *
- * Invariants: an answer is reused only for the same public key, message and
- * signature, compared byte for byte (no hash of them stands in); the memo is
- * bounded (cleared at MAX_ENTRIES). Only the simulator uses it: the bench measures
- * CPU with a provider of its own, so every verify is paid there (docs/performance.md).
- * docs/performance.md "Round three" (the simulator).
+ * Invariants: an answer is reused only for the same input bytes: a verify compares public
+ * key, message and signature byte for byte (no hash of them stands in); SHA-256, HKDF and
+ * the X25519 map are keyed by their whole input, one char per byte (with the lengths that split it),
+ * and only inputs up to MAX_MEMO_INPUT bytes are remembered; every remembered key is
+ * handed out as a fresh copy (members erase their keys in place); each memo is bounded
+ * (cleared at MAX_ENTRIES). Only the simulator uses it: the bench measures CPU with a
+ * provider of its own, so every computation is paid there (docs/performance.md).
+ * docs/performance.md "Round three" and "The simulator".
  */
 import type { CryptoProvider } from '../core/crypto-provider.js';
 import { equalBytes, toHex } from '../core/bytes.js';
 
 const MAX_ENTRIES = 200_000;
+/** Inputs remembered by SHA-256 and HKDF at most (a revision step is 52 bytes, a control key 53). */
+const MAX_MEMO_INPUT = 128;
+
+/** The bytes as a string of as many chars (one per byte, 0–255): equal strings only for equal bytes. */
+function bytesKey(b: Uint8Array): string {
+  return String.fromCharCode.apply(null, b as unknown as number[]);
+}
+
+/** Remembers `value` under `id` (the memo bounded: cleared when full) and returns it. */
+function remember<T>(memo: Map<string, T>, id: string, value: T): T {
+  if (memo.size >= MAX_ENTRIES) memo.clear();
+  memo.set(id, value);
+  return value;
+}
 
 interface Answer {
   publicKey: Uint8Array;
@@ -25,13 +44,35 @@ interface Answer {
   ok: boolean;
 }
 
-/** `base` with its Ed25519 verify remembered (same answers, same bytes). */
+/** `base` with its Ed25519 verify, SHA-256, HKDF and Ed25519→X25519 map remembered (same answers, same bytes). */
 export function memoizedVerify(base: CryptoProvider): CryptoProvider {
   const memo = new Map<string, Answer[]>();
   let entries = 0;
+  // The birational map of a member key (~0.1 ms in JS): every grantor and joiner asks it of the same keys.
+  const xPublics = new Map<string, Uint8Array | null>();
+  // Every member steps the same revision chains and derives the same control keys from them.
+  const hashes = new Map<string, Uint8Array>();
+  const derived = new Map<string, Uint8Array>();
   return {
     ...base,
     name: `${base.name}+verify-memo`,
+    sha256(data) {
+      if (data.length > MAX_MEMO_INPUT) return base.sha256(data);
+      const id = bytesKey(data);
+      return (hashes.get(id) ?? remember(hashes, id, base.sha256(data))).slice();
+    },
+    hkdf(ikm, salt, info, length) {
+      if (ikm.length + salt.length + info.length > MAX_MEMO_INPUT) return base.hkdf(ikm, salt, info, length);
+      // Lengths first, then the bytes: one string for one (ikm, salt, info, length) only.
+      const id = `${length}:${ikm.length}:${salt.length}:${bytesKey(ikm)}${bytesKey(salt)}${bytesKey(info)}`;
+      return (derived.get(id) ?? remember(derived, id, base.hkdf(ikm, salt, info, length))).slice();
+    },
+    x25519PublicFromEd25519(publicKey) {
+      // The key is the whole input: the same string only for the same bytes.
+      const id = bytesKey(publicKey);
+      const pub = xPublics.has(id) ? xPublics.get(id)! : remember(xPublics, id, base.x25519PublicFromEd25519(publicKey));
+      return pub?.slice() ?? null;
+    },
     ed25519Verify(publicKey, message, signature) {
       const id = toHex(signature);
       const seen = memo.get(id);

@@ -180,20 +180,22 @@ export class Simulation {
     const p = this.peers.get(to);
     if (!p || !p.engine || p.crashed) return;
     this.recorder.stats.deliveries++;
-    const run = (): Error | null => {
-      let err: Error | null = null;
-      try {
-        p.engine!.receive(from, channel, bytes, this.now);
-      } catch (e) {
-        // Nothing may throw out of the engine (STYLE §7): a report error, not a crash of the run.
-        err = e instanceof Error ? e : new Error(String(e));
-        this.recorder.errors.push(`t=${this.now} ${p.name}: receive threw ${err.name}: ${err.message.slice(0, 200)}`);
-      }
-      this.drain(p);
-      return err;
-    };
-    if (attack === undefined) run();
-    else this.attacks.observe(p, from, attack, run);
+    // No closure per delivery (three quarters of a million in the 1,000-member scenario): only attacks observe one.
+    if (attack === undefined) this.receiveAndDrain(p, from, channel, bytes);
+    else this.attacks.observe(p, from, attack, () => this.receiveAndDrain(p, from, channel, bytes));
+  }
+
+  private receiveAndDrain(p: SimPeer, from: MemberKey, channel: 'control' | 'data' | 'unicast', bytes: Uint8Array): Error | null {
+    let err: Error | null = null;
+    try {
+      p.engine!.receive(from, channel, bytes, this.now);
+    } catch (e) {
+      // Nothing may throw out of the engine (STYLE §7): a report error, not a crash of the run.
+      err = e instanceof Error ? e : new Error(String(e));
+      this.recorder.errors.push(`t=${this.now} ${p.name}: receive threw ${err.name}: ${err.message.slice(0, 200)}`);
+    }
+    this.drain(p);
+    return err;
   }
 
   /** Moves an engine's output to the network and the recorder, and arms its timer. */

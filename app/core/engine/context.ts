@@ -126,7 +126,8 @@ export type DataMessage = Extract<Message, { type: typeof MsgType.Data }>;
 
 export const LABEL = (s: string) => utf8(`conclave/v1/${s}`);
 export const headerIds = new WeakMap<TableHeader, { headerBytes: Uint8Array; id: string }>();
-const sharedPids = new Map<string, number[]>();
+/** Participant IDs by (W:V), then by member key (pidOf). */
+const sharedPids = new Map<string, Map<MemberKey, number[]>>();
 export const MAX_PENDING_DATA = 512;
 export const NOT_A_MEMBER = 'not a member of this group';
 const MAX_LOG = 200;
@@ -241,12 +242,19 @@ export class EngineCore {
   /** S1: per member, its one unresolved tag-only fetch, or the rest after one failed (bounded by the roster). */
   tagFetches = new Map<MemberKey, { id: string; version: number; tag: Uint8Array; restUntil: number | null }>();
   log: KeyLogEntry[] = [];
-  pidCache = new Map<MemberKey, number[]>();
+  /** Where each held KEK sits in `s.keks` (heldKey), for one array object at one length. */
+  kekIndex: { keks: HeldKey[]; length: number; at: number[] | null } | null = null;
+  /** This engine's (W, V) index of participant IDs, shared by every engine of the same shape (pidOf). */
+  pidIndex: Map<MemberKey, number[]> | null = null;
+  pidIndexW = 0;
+  pidIndexV = 0;
   pairwiseCache = new Map<MemberKey, Uint8Array | null>();
   rejectedCounts = new Map<RejectReason, number>();
   /** KEKs replaced by a table, kept for the grace window to read sibling tables and late entries. */
   retiredKeks: { key: HeldKey; at: number }[] = [];
   dataKeyCache: { key: Uint8Array; derived: Uint8Array } | null = null;
+  /** The last forward step of a kept TEK (tek-records.ts advanceHeld): taken over by the held key's own step. */
+  lastStep: { from: Uint8Array; fromRevision: number; toRevision: number; key: Uint8Array } | null = null;
   /** Control keys (engine/control-seal.ts) by `version:tag:revision`; dropped when a kept TEK expires. */
   controlKeys = new Map<string, Uint8Array>();
   /** Sealed control messages under a TEK this member lacks (a joiner's; a member's from someone ahead): offered again when its TEK changes. */
@@ -471,7 +479,29 @@ export function isTekCreator(core: EngineCore): boolean {
 
 export function heldKey(core: EngineCore, slot: number): HeldKey | undefined {
   if (slot === TEK_SLOT) return core.s.tek ?? undefined;
-  return core.s.keks.find((k) => k.slot === slot);
+  // Runs for every key of every heartbeat (and reads one KEK, not all W of them, in the index).
+  const keks = core.s.keks;
+  let ix = core.kekIndex;
+  if (ix === null || ix.keks !== keks || ix.length !== keks.length) ix = core.kekIndex = indexKeks(keks);
+  if (ix.at === null) return keks.find((k) => k.slot === slot);
+  const i = Number.isInteger(slot) && slot >= 0 && slot < ix.at.length ? ix.at[slot]! : -1;
+  return i >= 0 && keks[i]!.slot === slot ? keks[i] : undefined;
+}
+
+/**
+ * Position of the first KEK of each slot in `keks`. Valid while the array is the same object
+ * of the same length: KEKs are only ever pushed, or the array replaced (filtered, restored),
+ * never overwritten in place or re-slotted. `at` is null when a slot is not a small integer.
+ */
+function indexKeks(keks: HeldKey[]): NonNullable<EngineCore['kekIndex']> {
+  let max = -1;
+  for (const k of keks) {
+    if (!Number.isInteger(k.slot) || k.slot < 0 || k.slot > 0xffff) return { keks, length: keks.length, at: null };
+    if (k.slot > max) max = k.slot;
+  }
+  const at = new Array<number>(max + 1).fill(-1);
+  for (let i = keks.length - 1; i >= 0; i--) at[keks[i]!.slot] = i;
+  return { keks, length: keks.length, at };
 }
 
 export function heldKeys(core: EngineCore): HeldKey[] {
@@ -485,22 +515,28 @@ export function syncDirFromHeld(core: EngineCore): void {
 }
 
 export function pidOf(core: EngineCore, member: MemberKey): number[] {
-  let id = core.pidCache.get(member);
+  const pinned = core.pinnedIds;
+  if (pinned !== undefined && pinned.size > 0) {
+    const id = pinned.get(member);
+    if (id) return id;
+  }
+  // A participant ID is a pure function of (key, W, V): engines in one process share one index
+  // per (W, V), with no copy per engine (a thousand engines of a thousand members each).
+  const p = core.s.params;
+  let byKey = core.pidIndex;
+  if (byKey === null || core.pidIndexW !== p.W || core.pidIndexV !== p.V) {
+    const shape = `${p.W}:${p.V}`;
+    byKey = sharedPids.get(shape) ?? null;
+    if (byKey === null) sharedPids.set(shape, (byKey = new Map()));
+    core.pidIndex = byKey;
+    core.pidIndexW = p.W;
+    core.pidIndexV = p.V;
+  }
+  let id = byKey.get(member);
   if (!id) {
-    if (core.pidCache.size >= 100_000) core.pidCache.clear(); // bounded whatever senders claim
-    id = core.pinnedIds?.get(member);
-    if (!id) {
-      // A participant ID is a pure function of (key, W, V): engines in one process share the work.
-      const p = core.s.params;
-      const k = `${p.W}:${p.V}:${member}`;
-      id = sharedPids.get(k);
-      if (!id) {
-        id = participantId(core.crypto, fromHex(member), p.W, p.V);
-        if (sharedPids.size >= 100_000) sharedPids.clear();
-        sharedPids.set(k, id);
-      }
-    }
-    core.pidCache.set(member, id);
+    id = participantId(core.crypto, fromHex(member), p.W, p.V);
+    if (byKey.size >= 100_000) byKey.clear(); // bounded whatever senders claim
+    byKey.set(member, id);
   }
   return id;
 }
@@ -560,6 +596,8 @@ export function eraseSecrets(core: EngineCore): void {
   for (const r of core.retiredKeks) r.key.key.fill(0);
   for (const t of core.tables.values()) t.tekPrime?.fill(0);
   core.dataKeyCache?.derived.fill(0);
+  core.lastStep?.key.fill(0);
+  core.lastStep = null;
   for (const k of core.controlKeys.values()) k.fill(0);
   core.controlKeys.clear();
   core.pendingSealed = [];

@@ -80,7 +80,7 @@ export type Opened =
   | { kind: 'failed'; detail: string };
 
 /** Opened buffers: published bytes reach every member as one buffer (the simulator, gossip's cache). */
-const openedCache = new WeakMap<Uint8Array, { key: Uint8Array; message: ControlMessage }>();
+const openedCache = new WeakMap<Uint8Array, { key: Uint8Array; opened: Opened & { kind: 'opened' } }>();
 
 /**
  * Most revision steps a SealedControl from a sender that is not a current member may cost
@@ -96,7 +96,7 @@ export const NON_MEMBER_REVISION_JUMP = 256;
 export function openControl(core: EngineCore, env: SealedControlMessage, bytes: Uint8Array, maxJump = MAX_REVISION_JUMP): Opened {
   const rec = findTekRecord(core, env.tekVersion, env.tekTag);
   if (!rec) return { kind: 'unknown' };
-  const id = `${env.tekVersion}:${toHex(env.tekTag)}:${env.revision}`;
+  const id = controlKeyId(env);
   let key = core.controlKeys.get(id);
   if (!key) {
     if (env.revision - rec.revision > maxJump) return { kind: 'failed', detail: `revision ${env.revision} is more than ${maxJump} steps past the ${rec.revision} this member holds` };
@@ -107,16 +107,29 @@ export function openControl(core: EngineCore, env: SealedControlMessage, bytes: 
   }
   // A cached key is as good as a derived one: every expiry of a kept TEK or revision drops the cache.
   const hit = openedCache.get(bytes);
-  if (hit && equalBytes(hit.key, key)) return { kind: 'opened', message: hit.message };
+  if (hit && equalBytes(hit.key, key)) return hit.opened;
   const plain = core.crypto.open(key, env.nonce, env.ciphertext, controlAad(core.groupBytes, env));
   if (!plain) return { kind: 'failed', detail: `does not open under TEK v${env.tekVersion} revision ${env.revision}` };
-  const message = decodeControlInner(plain);
-  openedCache.set(bytes, { key, message });
-  return { kind: 'opened', message };
+  const opened = { kind: 'opened', message: decodeControlInner(plain) } as const;
+  openedCache.set(bytes, { key, opened });
+  return opened;
+}
+
+/** Control key ids by header: a published header is decoded once and read by every member (wire.ts memo). */
+const keyIds = new WeakMap<SealedControlMessage, string>();
+
+/** `version:tag:revision`, the controlKeys index of the key a header names. */
+function controlKeyId(env: SealedControlMessage): string {
+  let id = keyIds.get(env);
+  if (id === undefined) {
+    id = `${env.tekVersion}:${toHex(env.tekTag)}:${env.revision}`;
+    keyIds.set(env, id);
+  }
+  return id;
 }
 
 function controlKeyAt(core: EngineCore, env: SealedControlMessage, tek: Uint8Array): Uint8Array {
-  const id = `${env.tekVersion}:${toHex(env.tekTag)}:${env.revision}`;
+  const id = controlKeyId(env);
   let key = core.controlKeys.get(id);
   if (!key) {
     if (core.controlKeys.size >= MAX_CONTROL_KEYS) {

@@ -8,11 +8,10 @@
  * Invariant: revisions only move forward; only members' announcements count.
  */
 import { checkInfo, heldKey, keyChanged, short, type EngineCore } from './context.js';
-import { recordTek, retryPendingData } from './tek-records.js';
+import { advanceHeld, recordTek, retryPendingData } from './tek-records.js';
 import { type MemberKey } from '../types.js';
 import { ensure } from '../errors.js';
 import { TEK_SLOT } from '../params.js';
-import { advanceRevision } from '../keys.js';
 import { type KeyInfo } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
 import { checkRevisionJump } from './authorization.js';
@@ -37,7 +36,7 @@ export function onRevision(core: EngineCore, from: MemberKey, keys: KeyInfo[], n
 /** Steps a held key forward through the one-way function (003 [0056], [0071]). */
 export function stepHeld(core: EngineCore, held: HeldKey, toRevision: number, now: number, why: string): void {
   if (toRevision <= held.revision) return;
-  held.key = advanceRevision(core.crypto, held.key, held.revision, toRevision);
+  held.key = advanceHeld(core, held.key, held.revision, toRevision);
   held.revision = toRevision;
   if (held.slot === TEK_SLOT) recordTek(core, held, now);
   const dir = core.s.slotDir[String(held.slot)];

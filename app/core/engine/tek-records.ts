@@ -37,11 +37,26 @@ function tagOf(core: EngineCore, creators: readonly string[]): Uint8Array {
 export function tekAtRevision(core: EngineCore, rec: TekRecord, revision: number): Uint8Array | 'failed' | 'too-old' {
   if (revision >= rec.revision) {
     if (revision - rec.revision > MAX_REVISION_JUMP) return 'failed';
-    return advanceRevision(core.crypto, rec.key, rec.revision, revision);
+    const key = advanceRevision(core.crypto, rec.key, rec.revision, revision);
+    // The usual case: a control message sealed one join ahead, whose step the member takes next.
+    if (revision > rec.revision) core.lastStep = { from: rec.key, fromRevision: rec.revision, toRevision: revision, key };
+    return key;
   }
   const older = rec.older.filter((o) => o.revision <= revision).sort((a, b) => b.revision - a.revision)[0];
   if (!older) return 'too-old';
   return advanceRevision(core.crypto, older.key, older.revision, revision);
+}
+
+/**
+ * `key` at revision `from` stepped to `to`: the step tekAtRevision just took from the same
+ * key object (opening a message sealed at the next revision) is taken over, not hashed again.
+ * Taken once: the memo is cleared, so the result has a single owner (erasure stays per key).
+ */
+export function advanceHeld(core: EngineCore, key: Uint8Array, from: number, to: number): Uint8Array {
+  const m = core.lastStep;
+  core.lastStep = null;
+  if (m && m.from === key && m.fromRevision === from && m.toRevision === to) return m.key;
+  return advanceRevision(core.crypto, key, from, to);
 }
 
 export function decryptData(core: EngineCore, m: Extract<Message, { type: typeof MsgType.Data }>): Uint8Array | 'unknown' | 'failed' | 'too-old' {
