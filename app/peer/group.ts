@@ -27,6 +27,9 @@
  *   rejection log with its reason and carrier, and never shown.
  * - Every kept data packet is tagged, where known, with the (author, number, TEK
  *   version) of the message inside it: reconciliation (catch-up.ts) serves by tag.
+ * - What remote input makes visible is bounded (event-limit.ts): `chat.undecryptable`
+ *   placeholders and log lines of rejected input pass a per-minute limit, per sender
+ *   and in all; the key panel (key-panel.ts) still counts every refusal.
  * - Delivery receipts (receipts.ts, docs/protocol.md §13.2) go out at most one per
  *   RECEIPT_LIMITS.intervalMs once something new is on disk here; sent or
  *   received, a receipt is never kept in the traffic log (it is ephemeral).
@@ -48,6 +51,7 @@ import { GroupHistory } from './history.js';
 import { StateFile } from './state-file.js';
 import { TrafficLog, type TrafficItem, type TrafficTag } from './traffic.js';
 import { RejectionLog } from './key-panel.js';
+import { REJECTED_LOG_LIMITS, UNDECRYPTABLE_LIMITS, WindowLimit, type Admission } from './event-limit.js';
 import { checkReceipt, ReceiptClock, signReceipt } from './receipts.js';
 
 export interface GroupHost {
@@ -89,6 +93,9 @@ export class GroupRuntime {
   readonly group: string;
   /** Refused inputs, counted per (reason, sender), for the key panel's live log. */
   readonly rejections = new RejectionLog();
+  /** How many undecryptable placeholders reach the clients, and refusals the log (event-limit.ts). */
+  private readonly undecryptableLimit = new WindowLimit(UNDECRYPTABLE_LIMITS);
+  private readonly rejectedLogLimit = new WindowLimit(REJECTED_LOG_LIMITS);
   private readonly history: GroupHistory;
   private readonly traffic: TrafficLog;
   private readonly stateFile: StateFile;
@@ -423,9 +430,12 @@ export class GroupRuntime {
       case 'data':
         this.onData(ev.from, ev.payload, ev.sentAt, ev.tekVersion, ev.at);
         break;
-      case 'undecryptable':
-        sink.emit('chat.undecryptable', { group, sender: this.host.peerIdOf(ev.from), sentAt: ev.sentAt, receivedAt: ev.at });
+      case 'undecryptable': {
+        const a = this.undecryptableLimit.admit(ev.from, ev.sentAt, this.host.now());
+        this.noteHeldBack(a, 'undecryptable packet placeholders');
+        if (a.show) sink.emit('chat.undecryptable', { group, sender: this.host.peerIdOf(ev.from), sentAt: ev.sentAt, receivedAt: ev.at });
         break;
+      }
       case 'member-admitted':
         sink.emit('group.member', { group, peerId: this.host.peerIdOf(ev.member), change: 'joined' });
         if (ev.by === this.host.selfKey) this.boardShare.admitted(this.engine.keyTable(this.host.now()).tek?.owner === this.host.selfKey, ev.member);
@@ -459,14 +469,24 @@ export class GroupRuntime {
       case 'join-refused':
         sink.emit('group.joinProgress', { group, stage: 'failed', detail: ev.reason.slice(0, 200) });
         break;
-      case 'rejected':
+      case 'rejected': {
         if (this.feedingCatchUp && ev.reason === 'replay') break; // reconciliation re-sends what is held
         this.rejections.note(ev);
-        this.host.log(`group ${group.slice(0, 8)}: rejected input from ${ev.from.slice(0, 12)}: ${ev.reason}`);
+        const a = this.rejectedLogLimit.admit(`${ev.reason} ${ev.from}`, null, this.host.now());
+        this.noteHeldBack(a, 'log lines of rejected input (the key panel counts them all)');
+        if (a.show) this.host.log(`group ${group.slice(0, 8)}: rejected input from ${ev.from.slice(0, 12)}: ${ev.reason}`);
         break;
+      }
       default:
         break;
     }
+  }
+
+  /** One log line when a window first holds something back, one with the count when the next opens. */
+  private noteHeldBack(a: Admission, what: string): void {
+    const g = this.group.slice(0, 8);
+    if (a.closed) this.host.log(`group ${g}: ${a.closed.hidden} ${what} held back last minute (from ${a.closed.keysAtLeast ? 'over ' : ''}${a.closed.keys} source(s))`);
+    if (a.firstHidden) this.host.log(`group ${g}: too many ${what} this minute: the rest are held back`);
   }
 
   private onData(from: MemberKey, bytes: Uint8Array, sentAt: number, tekVersion: number, at: number): void {

@@ -609,13 +609,12 @@ export function eraseSecrets(core: EngineCore): void {
   core.dataKeyCache = null;
   core.pairwiseCache.clear();
   core.tables.clear();
-  for (const p of core.pendingData) core.seenNonces.delete(dataNonceId(p.from, p.msg.nonce)); // never opened: not seen
   core.pendingData = [];
   core.heldOutgoing = [];
   core.pendingPanel = [];
 }
 
-/** A data packet's key in `seenNonces` (the replay window): its sender and nonce. */
+/** A delivered data packet's key in `seenNonces` (the replay window): its sender and nonce, so no other copy is delivered whatever its bytes. */
 export function dataNonceId(from: MemberKey, nonce: Uint8Array): string {
   return `${from}:${toHex(nonce)}`;
 }

@@ -3,15 +3,18 @@
  * Application data under the TEK: sealing a payload with the header of 003 FIG. 8
  * (sender ID, TEK version and creators tag, revision), and opening received packets.
  *
- * Invariants: a packet is accepted once (nonce replay window = grace window): its
- * nonce counts as seen from when it is delivered or buffered for a key not held yet,
- * and never for one dropped unopened or too old to open (a copy that reconciliation
- * sends later must be read, issue 19; tek-records.ts `dropPending`); its header
+ * Invariants: a packet is delivered once (replay window = grace window): its sender and
+ * nonce count as seen from when it is delivered, for every copy whatever its bytes; one
+ * buffered for a key not held yet refuses only a copy identical to it byte for byte (a
+ * catch-up server names the author, so a forgery under a made-up key carrying a genuine
+ * packet's nonce must not shadow the genuine one, review 7), and nothing is seen of a
+ * packet dropped unopened or too old to open (a copy that reconciliation sends later
+ * must be read, issue 19; tek-records.ts `dropPending`); its header
  * participant ID must be its sender's; data from an excluded member is refused;
  * a member sends only under a TEK whose table covers its whole blocklist (otherwise the
  * payload is held until the reseal lands). Seeds: 003 [0070]–[0071]. docs/protocol.md §6.
  */
-import { dataKeyOf, decryptData, dropPending } from './tek-records.js';
+import { dataKeyOf, decryptData, dropPending, forgetCopies, samePacket } from './tek-records.js';
 import { MAX_PENDING_DATA, MAX_PENDING_PER_SENDER, dataNonceId, emit, pidOf, publish, scheduleFetchByTag, tekCoversBlocklist, type EngineCore } from './context.js';
 import { type MemberKey } from '../types.js';
 import { ensure } from '../errors.js';
@@ -51,11 +54,16 @@ export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { 
     // D1: a version we do not have yet is kept (until the table or a fetch brings the key)
     // only from a member, at most MAX_PENDING_PER_SENDER per sender: a flood from anyone
     // else cannot push a genuine packet out, nor open fetches.
+    // Only an identical copy of a buffered packet is a replay: a different one with its
+    // nonce (a forgery the author never sent) waits beside it, and the one that opens wins.
     ensure(core.s.roster[from]?.state === 'member', 'not-member', 'data under an unknown key from a non-member');
     let fromSender = 0;
-    for (const p of core.pendingData) if (p.from === from) fromSender++;
+    for (const p of core.pendingData) {
+      if (p.from !== from) continue;
+      ensure(!samePacket(p.msg, m), 'replay', 'data packet already buffered');
+      fromSender++;
+    }
     ensure(fromSender < MAX_PENDING_PER_SENDER, 'not-authorized', 'too many packets under unknown keys from this sender');
-    core.seenNonces.set(nonceId, now);
     core.pendingData.push({ from, msg: m, at: now });
     if (core.pendingData.length > MAX_PENDING_DATA) dropPending(core, core.pendingData.shift()!, now);
     if (core.s.tek && m.tekVersion >= core.s.tek.version) {
@@ -71,6 +79,7 @@ export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { 
     return;
   }
   core.seenNonces.set(nonceId, now);
+  forgetCopies(core, from, m.nonce);
   core.lastSeen.set(from, now);
   emit(core, { type: 'data', from, payload: result, sentAt: m.sentAt, tekVersion: m.tekVersion, at: now });
 }

@@ -6,9 +6,10 @@
  *
  * Invariants: a superseded key is erased `graceMs` after it stopped being current
  * (003 [0071]); a revision is only ever stepped forward through the one-way function
- * (003 [0056]); the pending-data buffer is bounded (MAX_PENDING_DATA); a packet that
- * leaves it unopened (pushed out, expired, or not opening under the key that came)
- * no longer counts as seen, and one read from it counts as seen from its delivery.
+ * (003 [0056]); the pending-data buffer is bounded (MAX_PENDING_DATA); a buffered
+ * packet never counts as seen (only an identical copy of it is refused, data.ts), one
+ * read from it counts as seen from its delivery, and the copies with its sender and
+ * nonce leave the buffer then (they can never be delivered).
  * docs/protocol.md §5 (join revisions) and §6 (data).
  */
 import { MAX_REVISION_JUMP, dataNonceId, emit, type EngineCore } from './context.js';
@@ -16,6 +17,7 @@ import { equalBytes } from '../bytes.js';
 import { advanceRevision, creatorsTag, dataKey } from '../keys.js';
 import { dataAad, type MsgType, type Message } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey, type TekRecord } from '../state.js';
+import type { MemberKey } from '../types.js';
 
 /** The kept record of a TEK version named by (version, creators tag), as packet and control headers name it. */
 export function findTekRecord(core: EngineCore, version: number, tag: Uint8Array): TekRecord | undefined {
@@ -93,6 +95,8 @@ export function retryPendingData(core: EngineCore, now: number): void {
   if (core.pendingData.length === 0 || core.s.state !== 'member') return;
   const still: typeof core.pendingData = [];
   for (const p of core.pendingData) {
+    // Another copy with its sender and nonce was delivered meanwhile: a replay (or a forgery).
+    if (core.seenNonces.has(dataNonceId(p.from, p.msg.nonce))) continue;
     const r = decryptData(core, p.msg);
     if (r === 'unknown') still.push(p);
     else if (r instanceof Uint8Array) {
@@ -105,15 +109,34 @@ export function retryPendingData(core: EngineCore, now: number): void {
 }
 
 type PendingData = EngineCore['pendingData'][number];
+type DataMessage = Extract<Message, { type: typeof MsgType.Data }>;
 
 /**
- * A buffered packet leaves unopened: `undecryptable`, and its nonce is forgotten, so a
- * copy sent again (reconciliation, issue 19) is read, not refused as a replay; it was
- * never delivered, so nothing can be delivered twice.
+ * A buffered packet leaves unopened: `undecryptable`. Its nonce was never counted as
+ * seen (only delivery does that), so a copy sent again (reconciliation, issue 19) is
+ * read, not refused as a replay; it was never delivered, so nothing is delivered twice.
  */
 export function dropPending(core: EngineCore, p: PendingData, now: number): void {
-  core.seenNonces.delete(dataNonceId(p.from, p.msg.nonce));
   emit(core, { type: 'undecryptable', from: p.from, sentAt: p.msg.sentAt, tekVersion: p.msg.tekVersion, at: now });
+}
+
+/** Buffered copies of a packet just delivered (same sender and nonce) can never be delivered: they leave, and free their sender's share. */
+export function forgetCopies(core: EngineCore, from: MemberKey, nonce: Uint8Array): void {
+  if (!core.pendingData.some((p) => p.from === from && equalBytes(p.msg.nonce, nonce))) return;
+  core.pendingData = core.pendingData.filter((p) => p.from !== from || !equalBytes(p.msg.nonce, nonce));
+}
+
+/** Two data packets identical byte for byte (every header field the AAD covers, and the ciphertext). */
+export function samePacket(a: DataMessage, b: DataMessage): boolean {
+  return (
+    equalBytes(a.nonce, b.nonce) &&
+    a.tekVersion === b.tekVersion &&
+    a.revision === b.revision &&
+    a.sentAt === b.sentAt &&
+    equalBytes(a.tekTag, b.tekTag) &&
+    equalBytes(a.senderId, b.senderId) &&
+    equalBytes(a.ciphertext, b.ciphertext)
+  );
 }
 
 /** Keeps the TEK's current revision readable; earlier revisions and versions expire after the grace window. */

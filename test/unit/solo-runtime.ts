@@ -1,0 +1,52 @@
+/**
+ * A GroupRuntime of one member over a fresh profile (group-send-durable, event-limit):
+ * the host's clock, client events and log are the caller's.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { nobleCrypto } from '../../app/crypto/noble.js';
+import { bytesToHex, peerIdStringOfMemberKey } from '../../app/net/ids.js';
+import { GroupEngine } from '../../app/core/engine.js';
+import type { EventSink } from '../../app/api/handler.js';
+import { Profile } from '../../app/store/profile.js';
+import { GroupRuntime, newGroupRecord } from '../../app/peer/group.js';
+import { defaultParams } from '../../app/peer/params.js';
+
+export function soloRuntime(host: { now: () => number; emit: EventSink['emit']; log?: (line: string) => void }): { rt: GroupRuntime; key: string; done: () => void } {
+  const seed = new Uint8Array(randomBytes(32));
+  const key = bytesToHex(nobleCrypto.ed25519PublicKey(seed));
+  const dir = mkdtempSync(join(tmpdir(), 'conclave-solo-'));
+  const profile = Profile.open(dir);
+  const now = host.now();
+  const rt = new GroupRuntime(
+    {
+      selfKey: key,
+      profile,
+      sign: (message) => nobleCrypto.ed25519Sign(seed, message),
+      events: { emit: host.emit },
+      now: host.now,
+      displayName: () => 'me',
+      publish: () => {},
+      unicast: () => {},
+      peerIdOf: (k) => peerIdStringOfMemberKey(k) ?? k,
+      allowlisted: () => false,
+      onMember: () => {},
+      log: host.log ?? (() => {}),
+    },
+    newGroupRecord('', 'solo', now),
+    (deps) => GroupEngine.create(deps, { seed, name: 'me' }, { name: 'solo', params: defaultParams({ exclude: 'any-member' }), now }),
+    100,
+  );
+  rt.drive();
+  return {
+    rt,
+    key,
+    done: () => {
+      rt.stop();
+      profile.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
