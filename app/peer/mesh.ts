@@ -16,7 +16,9 @@
  *   asked for the addresses they know (at most once per 5 s per group).
  * - Addresses are served only to current members of a group this peer is a
  *   current member of, and only for current members; at most 64 entries of at
- *   most 16 addresses each, every one a valid multiaddr, are taken in.
+ *   most 16 addresses each, every one a valid multiaddr, are taken in. What a
+ *   member announced itself is never replaced by what others say of it
+ *   (peer/address-book): hearsay is dialled after it.
  * - A newcomer asks the nearest members first (001, expanding ring): peers found
  *   on the LAN by mDNS come before the inviter reached over the internet.
  * - A member's addresses learnt here are copied into the group record (and so
@@ -35,7 +37,7 @@ import type { GroupRecord } from '../store/profile.js';
 import type { GroupRuntime } from './group.js';
 import { isConnected, isCurrentMember, isMemberAnywhere, ownAddresses, parseJsonFrame, peerIdOf, validMultiaddr, type PeerContext } from './peer-context.js';
 import { Reachability } from './reachability.js';
-import { AddressBook } from './address-book.js';
+import { AddressBook, MAX_ADDRESSES_PER_PEER } from './address-book.js';
 
 const MESH_INTERVAL_MS = 1500;
 /**
@@ -63,6 +65,12 @@ const RECENT_DIAL_TIMEOUT_MS = 4000;
 const RECENT_DIAL_BACKOFF_MAX_MS = 1000;
 /** After a connection to a member opens, it is asked for missed traffic this long after (identify, streams settle). */
 const CATCHUP_AFTER_CONNECT_MS = 300;
+
+/**
+ * Most addresses one dial names: a member's own (16) and then what fellow members said of it,
+ * within libp2p's 25 addresses a dial (`maxPeerAddrsToDial`).
+ */
+const MAX_DIAL_ADDRESSES = 24;
 
 /** With relayed addresses to fall back on, the direct ones get at most this long first. */
 const DIRECT_FIRST_MS = 3000;
@@ -136,7 +144,7 @@ export class Mesh {
         .members()
         .filter((m) => m.state === 'member' && m.key !== from)
         .slice(0, 64)
-        .map((m) => ({ peer: peerIdOf(m.key), addrs: this.addressesOf(rt, m.key) }))
+        .map((m) => ({ peer: peerIdOf(m.key), addrs: this.addressesOf(rt, m.key).slice(0, MAX_ADDRESSES_PER_PEER) }))
         .filter((e) => e.addrs.length > 0);
       return [new TextEncoder().encode(JSON.stringify(list))];
     });
@@ -250,7 +258,7 @@ export class Mesh {
 
   private addressesOf(rt: GroupRuntime, key: MemberKey): string[] {
     if (key === this.ctx.selfKey) return ownAddresses(this.ctx.node);
-    return (this.addressBook.get(key) ?? rt.record.addresses?.[key] ?? []).slice(0, 16);
+    return (this.addressBook.get(key) ?? rt.record.addresses?.[key] ?? []).slice(0, MAX_DIAL_ADDRESSES);
   }
 
   private rememberAddresses(key: MemberKey, addrs: string[]): void {
@@ -324,8 +332,10 @@ export class Mesh {
         const key = memberKeyOfPeer(e.peer);
         if (!key || key === selfKey || !rt.engine.members().some((x) => x.key === key)) continue;
         const addrs = e.addrs.filter((a): a is string => typeof a === 'string' && a.length < 600 && validMultiaddr(a));
-        // What we know of a member we are not connected to may be stale (learnt before it held a relay reservation).
-        if (addrs.length > 0 && (this.addressesOf(rt, key).length === 0 || !isConnected(this.ctx.node, key))) this.addressBook.set(key, addrs.slice(0, 16));
+        // What we know of a member we are not connected to may be stale (learnt before it held a relay
+        // reservation): what fellow members say is added after what the member announced itself, never
+        // in its place (a lying member would otherwise keep us from reaching it; review 7).
+        if (addrs.length > 0 && (this.addressesOf(rt, key).length === 0 || !isConnected(this.ctx.node, key))) this.addressBook.hear(key, addrs);
       }
     }
   }
