@@ -21,7 +21,9 @@
  *   is the group's path until a hole punch replaces it.
  * - Identify runs on every new connection and identify-push on every change of
  *   this node's addresses, so connected peers always hold its current ones
- *   (its relayed address included, once it holds a reservation).
+ *   (its relayed address included, once it holds a reservation). A connection
+ *   may push at most PUSH_BURST messages at once and one per PUSH_INTERVAL_MS
+ *   after; the rest are aborted unread (any peer may push, stranger or not).
  * - Gossipsub scores no peer down for sharing an IP address with others (a NAT,
  *   a relay, one host): only invalid messages lower a score (net/topics).
  */
@@ -114,6 +116,43 @@ export function setRelayGate(node: ConclaveLibp2p, gate: RelayGate): void {
   if (holder) holder.gate = gate;
 }
 
+/** Identify-push messages one connection may send at once, and the interval that earns one more. */
+const PUSH_BURST = 4;
+const PUSH_INTERVAL_MS = 2000;
+
+type IdentifyPushFactory = ReturnType<typeof identifyPush>;
+
+/**
+ * libp2p's identify-push, rate-limited per connection (see the invariants). A push is parsed
+ * (up to 8 KiB of addresses), written to the peer store and handed to every `peer:identify`
+ * listener; any connected peer could send them back to back (review 7: 400 addresses a push
+ * cost the receiver about 9 ms each). libp2p's own pushes are debounced to one a second and
+ * sent only when addresses change, so the budget never holds back a genuine one for long.
+ */
+function rateLimitedIdentifyPush(): IdentifyPushFactory {
+  const make = identifyPush();
+  return (components) => {
+    const service = make(components);
+    const inner = service as unknown as { handleProtocol(data: { connection: Connection; stream: { abort(err: Error): void } }): Promise<void> };
+    const handle = inner.handleProtocol.bind(service);
+    const budgets = new WeakMap<Connection, { tokens: number; at: number }>();
+    inner.handleProtocol = async (data) => {
+      const now = Date.now();
+      const budget = budgets.get(data.connection) ?? { tokens: PUSH_BURST, at: now };
+      budget.tokens = Math.min(PUSH_BURST, budget.tokens + (now - budget.at) / PUSH_INTERVAL_MS);
+      budget.at = now;
+      budgets.set(data.connection, budget);
+      if (budget.tokens < 1) {
+        data.stream.abort(new Error('identify-push: too many from this connection'));
+        return;
+      }
+      budget.tokens -= 1;
+      await handle(data);
+    };
+    return service;
+  };
+}
+
 export async function createConclaveNode(options: NodeOptions): Promise<ConclaveLibp2p> {
   const privateKey = await libp2pKeyFromSeed(options.seed);
   const peerDiscovery = options.mdns ? [mdns({ interval: options.mdnsIntervalMs ?? 2000 })] : [];
@@ -123,7 +162,7 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
     // tells its connected peers, who serve them to fellow members over /conclave/peers. Without it
     // two members behind symmetric NATs learnt each other's pre-reservation addresses only and
     // never met (a failed CI run of the NAT matrix).
-    identifyPush: identifyPush(),
+    identifyPush: rateLimitedIdentifyPush(),
     // Two pings may run at once on a connection (libp2p's allows one out, two in): peer/reachability's
     // liveness ping and its probe of an older connection, each from both ends.
     ping: ping({ maxOutboundStreams: 2, maxInboundStreams: 4 }),

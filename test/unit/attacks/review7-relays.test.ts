@@ -174,3 +174,23 @@ test("review7: a member serving /conclave/peers cannot replace the addresses a m
   assert.ok(dialled.includes(genuine), `the member's own address is still dialled: ${dialled.join(' ')}`);
   assert.equal(dialled[0], genuine, 'and first');
 });
+
+test('review7: identify-push is rate-limited per connection (a stranger used to push as fast as it liked, each one parsed, stored and handled)', async () => {
+  const [victim, stranger] = await Promise.all([newNode(), newNode()]);
+  let heard = 0;
+  victim.addEventListener('peer:identify', (evt) => {
+    if (evt.detail.peerId.equals(stranger.peerId)) heard++;
+  });
+  const conn = await stranger.dial(victim.getMultiaddrs()[0]!);
+  await until(() => heard === 1); // identify on connecting
+  // 400 addresses a push: about 9 ms of the victim's CPU each (peer store, handlers), 4 kB of the attacker's bytes.
+  const many = Array.from({ length: 400 }, (_, i) => `/ip4/10.0.${i >> 8}.${i & 255}/tcp/${1000 + i}`);
+  for (let i = 0; i < 30; i++) await push(conn, many).catch(() => {});
+  await new Promise((r) => setTimeout(r, 500));
+  assert.ok(heard - 1 <= 5, `${heard - 1} pushes of 30 were taken in`);
+  // The budget comes back: a genuine change of address a few seconds later is heard.
+  await new Promise((r) => setTimeout(r, 2500));
+  const before = heard;
+  await push(conn, ['/ip4/192.0.2.7/tcp/4001']);
+  assert.ok(await until(() => heard > before), 'a push after the interval is heard');
+});
