@@ -24,7 +24,10 @@
  *   reaching its inviter) within a shared rate budget; never for a peer the
  *   guard has blocked. Each relayed connection is bounded (MEMBER_RELAY_LIMITS).
  * - This peer's public IPv4 address is the one public peers observe (identify's
- *   observed address, learnt from the relay and from members). It counts as
+ *   observed address), taken only from a current member of one of our groups
+ *   or a relay this peer knows, the most recent such observation winning; a
+ *   stranger's is kept aside (the last MAX_RELAY_CANDIDATES observers) until it
+ *   is one (review 7: any peer could push one at will). It counts as
  *   publicly reachable only when that address is one of its own interfaces;
  *   otherwise (behind a NAT, or not known yet) it keeps a reservation on up to
  *   two known relays, renewed whenever its relayed address disappears.
@@ -112,6 +115,8 @@ function interfaceAddresses(): string[] {
 
 export class Reachability {
   private readonly relays = new RelayChoice();
+  /** Our public IPv4 address as each public peer observed it, by peer ID, least recent first. */
+  private readonly observations = new Map<string, string>();
   /** Relays strangers announced, by peer ID, least recently heard first; learnt once they are members. */
   private readonly relayCandidates = new Map<string, string[]>();
   private publicIp: string | null = null;
@@ -146,10 +151,15 @@ export class Reachability {
       const remote = evt.detail.connection.remoteAddr.toString();
       if (!observed || classifyAddress(remote) !== 'direct') return; // only a public peer sees our public side
       const m = /^\/ip4\/(\d+\.\d+\.\d+\.\d+)\//.exec(observed);
-      if (m && classifyAddress(observed) === 'direct' && m[1] !== this.publicIp) {
-        this.publicIp = m[1]!;
-        this.ctx.log(`public address ${this.publicIp} (${this.behindNat() ? 'behind a NAT' : 'reachable: relaying for members'})`);
+      if (!m || classifyAddress(observed) !== 'direct') return;
+      const id = evt.detail.peerId.toString();
+      this.observations.delete(id);
+      this.observations.set(id, m[1]!);
+      for (const oldest of this.observations.keys()) {
+        if (this.observations.size <= MAX_RELAY_CANDIDATES) break;
+        this.observations.delete(oldest);
       }
+      this.adoptObserved();
     });
     node.addEventListener('connection:open', (evt) => {
       const conn = evt.detail;
@@ -199,6 +209,24 @@ export class Reachability {
     }
   }
 
+  /**
+   * The most recent observation of our public address by a current member or a relay this
+   * peer knows becomes its public address (see the invariants); a stranger's waits until it
+   * is one (a relay learnt just after its identify, a joiner admitted).
+   */
+  private adoptObserved(): void {
+    for (const [id, ip] of [...this.observations].reverse()) {
+      const key = memberKeyOfPeer(id);
+      const trusted = (key !== null && isMemberAnywhere(this.ctx.groups, key)) || this.relays.all().some((r) => r.endsWith(`/p2p/${id}`));
+      if (!trusted) continue;
+      if (ip !== this.publicIp) {
+        this.publicIp = ip;
+        this.ctx.log(`public address ${ip} (${this.behindNat() ? 'behind a NAT' : 'reachable: relaying for members'})`);
+      }
+      return;
+    }
+  }
+
   private learnRelay(relay: string, pinned = false, source?: string): void {
     if (!validMultiaddr(relay) || relay.endsWith(`/p2p/${this.ctx.selfPeerId}`)) return;
     if (this.relays.learn(relay, pinned, source)) this.nextReservation = 0;
@@ -212,6 +240,7 @@ export class Reachability {
       this.moved();
     }
     this.promoteMemberRelays();
+    this.adoptObserved();
     void this.reserve();
     this.schedulePunches();
     this.checkLiveness();
@@ -273,6 +302,7 @@ export class Reachability {
   private moved(): void {
     this.ctx.log('network changed: reconnecting');
     this.publicIp = null;
+    this.observations.clear();
     this.nextReservation = 0;
     this.relays.clearBackoff();
     this.punchPlan.clear();

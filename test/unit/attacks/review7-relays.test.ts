@@ -194,3 +194,25 @@ test('review7: identify-push is rate-limited per connection (a stranger used to 
   await push(conn, ['/ip4/192.0.2.7/tcp/4001']);
   assert.ok(await until(() => heard > before), 'a push after the interval is heard');
 });
+
+test('review7: our public address is taken from what a member or a known relay observed, never from a stranger (whose push could name any)', async () => {
+  const victim = await newNode();
+  const [stranger, member, relay] = await Promise.all([newPeer(), newPeer(), newPeer()]);
+  const relayAddress = `/ip4/198.51.100.9/tcp/4001/p2p/${relay.toString()}`;
+  const reach = new Reachability(context(victim, runtime([victim.peerId, member])), [relayAddress], () => {});
+  reach.listen();
+  const publicIp = (): string | null => (reach as unknown as { publicIp: string | null }).publicIp;
+  const observed = (peerId: PeerId, ip: string): void => {
+    const detail = { peerId, protocols: [], listenAddrs: [], observedAddr: multiaddr(`/ip4/${ip}/tcp/5555`), connection: { remoteAddr: multiaddr('/ip4/198.51.100.50/tcp/4001') } };
+    victim.safeDispatchEvent('peer:identify', { detail } as never);
+    (reach as unknown as { adoptObserved?(): void }).adoptObserved?.();
+  };
+  observed(relay, '203.0.113.10');
+  assert.equal(publicIp(), '203.0.113.10', 'the bootstrap relay saw us there');
+  // A stranger on a public address pushes identify naming another address, as often as it likes:
+  // it used to become this peer's public address (told to hole-punch partners; a wrong one makes every punch fail).
+  observed(stranger, '203.0.113.66');
+  assert.equal(publicIp(), '203.0.113.10', "a stranger's observation is not taken");
+  observed(member, '203.0.113.11');
+  assert.equal(publicIp(), '203.0.113.11', "a member's observation is");
+});
