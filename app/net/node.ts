@@ -116,6 +116,44 @@ export function setRelayGate(node: ConclaveLibp2p, gate: RelayGate): void {
   if (holder) holder.gate = gate;
 }
 
+/** Peers each node's mDNS found, by peer ID, least recently found first (at most MAX_MDNS_FINDS). */
+const mdnsFinds = new WeakMap<object, Set<string>>();
+const MAX_MDNS_FINDS = 256;
+
+/**
+ * Whether `peer` was found by this node's mDNS (on the LAN). libp2p's `peer:discovery` event
+ * also fires for every peer added to the peer store, so for any peer that connects or is
+ * dialled: it does not say a peer is on the LAN (review 7).
+ */
+export function foundByMdns(node: ConclaveLibp2p, peer: PeerId): boolean {
+  return mdnsFinds.get(node)?.has(peer.toString()) ?? false;
+}
+
+/** Notes that mDNS found `peer` (the tests' stand-in for a LAN, too). */
+export function noteMdnsFind(node: ConclaveLibp2p, peer: PeerId): void {
+  const finds = mdnsFinds.get(node);
+  if (finds) remember(finds, peer.toString());
+}
+
+function remember(finds: Set<string>, id: string): void {
+  finds.delete(id);
+  finds.add(id);
+  for (const oldest of finds) {
+    if (finds.size <= MAX_MDNS_FINDS) break;
+    finds.delete(oldest);
+  }
+}
+
+type MdnsFactory = ReturnType<typeof mdns>;
+
+function mdnsNoting(make: MdnsFactory, finds: Set<string>): MdnsFactory {
+  return (components) => {
+    const discovery = make(components);
+    discovery.addEventListener('peer', (evt) => remember(finds, evt.detail.id.toString()));
+    return discovery;
+  };
+}
+
 /** Identify-push messages one connection may send at once, and the interval that earns one more. */
 const PUSH_BURST = 4;
 const PUSH_INTERVAL_MS = 2000;
@@ -155,7 +193,8 @@ function rateLimitedIdentifyPush(): IdentifyPushFactory {
 
 export async function createConclaveNode(options: NodeOptions): Promise<ConclaveLibp2p> {
   const privateKey = await libp2pKeyFromSeed(options.seed);
-  const peerDiscovery = options.mdns ? [mdns({ interval: options.mdnsIntervalMs ?? 2000 })] : [];
+  const lanFinds = new Set<string>();
+  const peerDiscovery = options.mdns ? [mdnsNoting(mdns({ interval: options.mdnsIntervalMs ?? 2000 }), lanFinds)] : [];
   const services = {
     identify: identify(),
     // A peer's addresses change after it connects (a relay reservation, a new network): the push
@@ -244,6 +283,7 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
     services,
   });
   relayGates.set(node, relayHolder);
+  mdnsFinds.set(node, lanFinds);
   return node as unknown as ConclaveLibp2p;
 }
 

@@ -216,3 +216,35 @@ test('review7: our public address is taken from what a member or a known relay o
   observed(member, '203.0.113.11');
   assert.equal(publicIp(), '203.0.113.11', "a member's observation is");
 });
+
+test('review7: a stranger cannot make this peer dial hosts of its choosing by announcing them (a reply to it used to dial every address it pushed)', async () => {
+  const { createServer } = await import('node:net');
+  const touched: string[] = [];
+  // A service inside the victim's network, never meant to be reached by a peer.
+  const internal = createServer((socket) => {
+    touched.push(String(socket.remotePort));
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => internal.listen(0, '127.0.0.1', resolve));
+  const port = (internal.address() as { port: number }).port;
+  try {
+    const [victim, stranger] = await Promise.all([newNode(), newNode()]);
+    const rt = runtime([victim.peerId]);
+    const mesh = new Mesh(context(victim, rt), () => {});
+    mesh.listen();
+    const conn = await stranger.dial(victim.getMultiaddrs()[0]!);
+    await push(conn, [`/ip4/127.0.0.1/tcp/${port}`]);
+    await new Promise((r) => setTimeout(r, 300));
+    // libp2p's peer:discovery fires for any new peer: a stranger that connects is no LAN peer (001's nearest first).
+    assert.deepEqual(mesh.lanContacts('none'), [], 'a connected stranger counts as a peer found on the LAN');
+    await conn.close();
+    await stranger.stop();
+    await until(() => victim.getConnections(stranger.peerId).length === 0);
+    // The engine answers a stranger's request (a JoinRefused) by unicast, which reaches it first.
+    const reached = await mesh.reach('g', memberKeyOfPeer(stranger.peerId)!);
+    assert.equal(reached, false);
+    assert.deepEqual(touched, [], 'the internal service was dialled');
+  } finally {
+    internal.close();
+  }
+});
