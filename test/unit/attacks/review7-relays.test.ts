@@ -185,9 +185,11 @@ test('review7: identify-push is rate-limited per connection (a stranger used to 
   await until(() => heard === 1); // identify on connecting
   // 400 addresses a push: about 9 ms of the victim's CPU each (peer store, handlers), 4 kB of the attacker's bytes.
   const many = Array.from({ length: 400 }, (_, i) => `/ip4/10.0.${i >> 8}.${i & 255}/tcp/${1000 + i}`);
+  const started = Date.now();
   for (let i = 0; i < 30; i++) await push(conn, many).catch(() => {});
+  const earned = Math.ceil((Date.now() - started) / 2000); // one more every 2 s (a loaded machine pushes slowly)
   await new Promise((r) => setTimeout(r, 500));
-  assert.ok(heard - 1 <= 5, `${heard - 1} pushes of 30 were taken in`);
+  assert.ok(heard - 1 <= 4 + earned + 1, `${heard - 1} pushes of 30 were taken in (budget ${4 + earned})`);
   // The budget comes back: a genuine change of address a few seconds later is heard.
   await new Promise((r) => setTimeout(r, 2500));
   const before = heard;
