@@ -4,7 +4,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeMessage, encodeMessage, type MsgType, type Message } from '../../../app/core/wire.js';
-import { drain, groupBytes, honestGroup } from './forge.js';
+import type { GroupEngine } from '../../../app/core/engine.js';
+import { Attacker, drain, groupBytes, honestGroup, tekOf } from './forge.js';
+
+type DataMessage = Extract<Message, { type: typeof MsgType.Data }>;
+
+/** The data packet `author` publishes for one payload, decoded. */
+function publishedData(author: GroupEngine, now: number): DataMessage {
+  author.send(new TextEncoder().encode('genuine'), now);
+  for (const o of drain(author).out) if (o.kind === 'publish' && o.topic === 'data') return decodeMessage(groupBytes, 'data', o.bytes) as DataMessage;
+  throw new Error('nothing published');
+}
 
 test(
   'review7: forged too-old data packets raise one undecryptable each, without bound',
@@ -22,10 +32,7 @@ test(
   () => {
     const g = honestGroup(['a', 'b', 'c']);
     const b = g.e.b!;
-    g.e.a!.send(new TextEncoder().encode('genuine'), g.net.now);
-    const out = drain(g.e.a!).out.find((t) => t.kind === 'publish' && t.topic === 'data');
-    assert.ok(out && out.kind === 'publish');
-    const genuine = decodeMessage(groupBytes, 'data', out.bytes) as Extract<Message, { type: typeof MsgType.Data }>;
+    const genuine = publishedData(g.e.a!, g.net.now);
     drain(b);
     // A member serving catch-up to b: 100 packets "from a", revision 0 (too old), each a fresh nonce or the same one.
     for (let i = 0; i < 100; i++) {
@@ -38,5 +45,44 @@ test(
     const refused = events.filter((e) => e.type === 'rejected').length;
     assert.ok(undecryptable <= 1, `${undecryptable} undecryptable events from 100 forged packets`);
     assert.equal(refused + undecryptable, 100, 'every other one refused (not kept as traffic)');
+  },
+);
+
+test(
+  'review7: a member that plants a refresh omitting an exclusion after every reseal holds the group\'s data for good',
+  {
+    todo:
+      'core/engine (review 6 lead 2, table-apply.ts scheduleReseal): each plant (a refresh on the current TEK whose ' +
+      'blocklist omits an exclusion) is taken, holds every member\'s outgoing data 2–4 heartbeats, then one member reseals; ' +
+      'the planter plants again on the reseal\'s TEK at once, one small table per cycle, for ever: every message waits 2–4 ' +
+      'heartbeats and the group rekeys every few heartbeats (docs/protocol.md §8.2 says each plant costs one reseal, not ' +
+      'that plants repeat). Wanted: a table whose blocklist omits an exclusion its own base TEK already covers is no honest ' +
+      'lag (that base was made by the exclusion, or by a reseal covering it): refuse it (`invalid`, unchanged), so only ' +
+      'the first kind of plant (before its base existed) is left, and it too once its base arrives. (To check first: a ' +
+      'member that fetched the base TEK without its table must know the base\'s blocklist, or its honest refresh is refused.)',
+  },
+  () => {
+    const g = honestGroup(['a', 'b', 'm', 'x', 'v']);
+    for (const k of Object.keys(g.e)) if (k !== 'v') g.net.offline.add(g.ids[k]!.key);
+    const victim = g.e.v!;
+    const hb = g.params.heartbeatMs;
+    let now = g.net.now;
+    const X = new Attacker(g.ids.a!).table({ targets: [g.ids.x!.key], base: tekOf(victim), blocklist: [g.ids.x!.key], recipients: [g.ids.v!.key], createdAt: now });
+    victim.receive(g.ids.a!.key, 'unicast', X.unicast, now);
+    assert.ok(victim.isBlocked(g.ids.x!.key));
+    let held = 0;
+    for (let round = 0; round < 4; round++) {
+      const plant = new Attacker(g.ids.m!).table({ kind: 'refresh', targets: [], base: tekOf(victim), blocklist: [], recipients: [g.ids.v!.key], createdAt: now + 1 });
+      victim.receive(g.ids.m!.key, 'unicast', plant.unicast, now + 1);
+      drain(victim);
+      victim.send(new Uint8Array([round]), now + 2);
+      if (!drain(victim).out.some((o) => o.kind === 'publish' && o.topic === 'data')) held++;
+      for (let t = now + 10; t <= now + 6 * hb; t += 10) {
+        victim.tick(t);
+        drain(victim);
+      }
+      now += 6 * hb;
+    }
+    assert.ok(held <= 1, `${held} of 4 messages held by a plant`);
   },
 );
