@@ -21,7 +21,9 @@
  *   is the group's path until a hole punch replaces it.
  * - Identify runs on every new connection and identify-push on every change of
  *   this node's addresses, so connected peers always hold its current ones
- *   (its relayed address included, once it holds a reservation).
+ *   (its relayed address included, once it holds a reservation). A connection
+ *   may push at most PUSH_BURST messages at once and one per PUSH_INTERVAL_MS
+ *   after; the rest are aborted unread (any peer may push, stranger or not).
  * - Gossipsub scores no peer down for sharing an IP address with others (a NAT,
  *   a relay, one host): only invalid messages lower a score (net/topics).
  */
@@ -114,16 +116,92 @@ export function setRelayGate(node: ConclaveLibp2p, gate: RelayGate): void {
   if (holder) holder.gate = gate;
 }
 
+/** Peers each node's mDNS found, by peer ID, least recently found first (at most MAX_MDNS_FINDS). */
+const mdnsFinds = new WeakMap<object, Set<string>>();
+const MAX_MDNS_FINDS = 256;
+
+/**
+ * Whether `peer` was found by this node's mDNS (on the LAN). libp2p's `peer:discovery` event
+ * also fires for every peer added to the peer store, so for any peer that connects or is
+ * dialled: it does not say a peer is on the LAN (review 7).
+ */
+export function foundByMdns(node: ConclaveLibp2p, peer: PeerId): boolean {
+  return mdnsFinds.get(node)?.has(peer.toString()) ?? false;
+}
+
+/** Notes that mDNS found `peer` (the tests' stand-in for a LAN, too). */
+export function noteMdnsFind(node: ConclaveLibp2p, peer: PeerId): void {
+  const finds = mdnsFinds.get(node);
+  if (finds) remember(finds, peer.toString());
+}
+
+function remember(finds: Set<string>, id: string): void {
+  finds.delete(id);
+  finds.add(id);
+  for (const oldest of finds) {
+    if (finds.size <= MAX_MDNS_FINDS) break;
+    finds.delete(oldest);
+  }
+}
+
+type MdnsFactory = ReturnType<typeof mdns>;
+
+function mdnsNoting(make: MdnsFactory, finds: Set<string>): MdnsFactory {
+  return (components) => {
+    const discovery = make(components);
+    discovery.addEventListener('peer', (evt) => remember(finds, evt.detail.id.toString()));
+    return discovery;
+  };
+}
+
+/** Identify-push messages one connection may send at once, and the interval that earns one more. */
+const PUSH_BURST = 4;
+const PUSH_INTERVAL_MS = 2000;
+
+type IdentifyPushFactory = ReturnType<typeof identifyPush>;
+
+/**
+ * libp2p's identify-push, rate-limited per connection (see the invariants). A push is parsed
+ * (up to 8 KiB of addresses), written to the peer store and handed to every `peer:identify`
+ * listener; any connected peer could send them back to back (review 7: 400 addresses a push
+ * cost the receiver about 9 ms each). libp2p's own pushes are debounced to one a second and
+ * sent only when addresses change, so the budget never holds back a genuine one for long.
+ */
+function rateLimitedIdentifyPush(): IdentifyPushFactory {
+  const make = identifyPush();
+  return (components) => {
+    const service = make(components);
+    const inner = service as unknown as { handleProtocol(data: { connection: Connection; stream: { abort(err: Error): void } }): Promise<void> };
+    const handle = inner.handleProtocol.bind(service);
+    const budgets = new WeakMap<Connection, { tokens: number; at: number }>();
+    inner.handleProtocol = async (data) => {
+      const now = Date.now();
+      const budget = budgets.get(data.connection) ?? { tokens: PUSH_BURST, at: now };
+      budget.tokens = Math.min(PUSH_BURST, budget.tokens + (now - budget.at) / PUSH_INTERVAL_MS);
+      budget.at = now;
+      budgets.set(data.connection, budget);
+      if (budget.tokens < 1) {
+        data.stream.abort(new Error('identify-push: too many from this connection'));
+        return;
+      }
+      budget.tokens -= 1;
+      await handle(data);
+    };
+    return service;
+  };
+}
+
 export async function createConclaveNode(options: NodeOptions): Promise<ConclaveLibp2p> {
   const privateKey = await libp2pKeyFromSeed(options.seed);
-  const peerDiscovery = options.mdns ? [mdns({ interval: options.mdnsIntervalMs ?? 2000 })] : [];
+  const lanFinds = new Set<string>();
+  const peerDiscovery = options.mdns ? [mdnsNoting(mdns({ interval: options.mdnsIntervalMs ?? 2000 }), lanFinds)] : [];
   const services = {
     identify: identify(),
     // A peer's addresses change after it connects (a relay reservation, a new network): the push
     // tells its connected peers, who serve them to fellow members over /conclave/peers. Without it
     // two members behind symmetric NATs learnt each other's pre-reservation addresses only and
     // never met (a failed CI run of the NAT matrix).
-    identifyPush: identifyPush(),
+    identifyPush: rateLimitedIdentifyPush(),
     // Two pings may run at once on a connection (libp2p's allows one out, two in): peer/reachability's
     // liveness ping and its probe of an older connection, each from both ends.
     ping: ping({ maxOutboundStreams: 2, maxInboundStreams: 4 }),
@@ -205,6 +283,7 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
     services,
   });
   relayGates.set(node, relayHolder);
+  mdnsFinds.set(node, lanFinds);
   return node as unknown as ConclaveLibp2p;
 }
 

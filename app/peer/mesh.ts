@@ -16,9 +16,15 @@
  *   asked for the addresses they know (at most once per 5 s per group).
  * - Addresses are served only to current members of a group this peer is a
  *   current member of, and only for current members; at most 64 entries of at
- *   most 16 addresses each, every one a valid multiaddr, are taken in.
+ *   most 16 addresses each, every one a valid multiaddr, are taken in. What a
+ *   member announced itself is never replaced by what others say of it
+ *   (peer/address-book): hearsay is dialled after it.
  * - A newcomer asks the nearest members first (001, expanding ring): peers found
- *   on the LAN by mDNS come before the inviter reached over the internet.
+ *   on the LAN by mDNS (only those: libp2p's discovery event names every new
+ *   peer; at most MAX_LAN_PEERS) come before the inviter reached over the
+ *   internet.
+ * - A peer in no roster is dialled only at the addresses its invite gave, or,
+ *   found by mDNS, as libp2p knows it: never at addresses it announced itself.
  * - A member's addresses learnt here are copied into the group record (and so
  *   persisted with it) for the next start.
  * - Relayed addresses seen here (members', the invite's through the join's
@@ -27,15 +33,15 @@
  */
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { PeerId } from '@libp2p/interface';
-import { classifyAddress } from '../net/node.js';
+import { classifyAddress, foundByMdns } from '../net/node.js';
 import { memberKeyOfPeer, peerOfMemberKey } from '../net/ids.js';
 import { PEERS_LIMITS, PROTOCOL_PEERS, request, serve } from '../net/unicast.js';
 import type { MemberKey } from '../core/types.js';
 import type { GroupRecord } from '../store/profile.js';
 import type { GroupRuntime } from './group.js';
-import { isConnected, isCurrentMember, isMemberAnywhere, ownAddresses, parseJsonFrame, peerIdOf, validMultiaddr, type PeerContext } from './peer-context.js';
+import { isConnected, isCurrentMember, isMemberAnywhere, isStranger, ownAddresses, parseJsonFrame, peerIdOf, validMultiaddr, type PeerContext } from './peer-context.js';
 import { Reachability } from './reachability.js';
-import { AddressBook } from './address-book.js';
+import { AddressBook, MAX_ADDRESSES_PER_PEER } from './address-book.js';
 
 const MESH_INTERVAL_MS = 1500;
 /**
@@ -63,6 +69,15 @@ const RECENT_DIAL_TIMEOUT_MS = 4000;
 const RECENT_DIAL_BACKOFF_MAX_MS = 1000;
 /** After a connection to a member opens, it is asked for missed traffic this long after (identify, streams settle). */
 const CATCHUP_AFTER_CONNECT_MS = 300;
+
+/**
+ * Most addresses one dial names: a member's own (16) and then what fellow members said of it,
+ * within libp2p's 25 addresses a dial (`maxPeerAddrsToDial`).
+ */
+const MAX_DIAL_ADDRESSES = 24;
+
+/** LAN peers remembered (mDNS finds; the least recently found forgotten first). */
+const MAX_LAN_PEERS = 64;
 
 /** With relayed addresses to fall back on, the direct ones get at most this long first. */
 const DIRECT_FIRST_MS = 3000;
@@ -95,7 +110,7 @@ export async function dialDirectThenRelayed(node: PeerContext['node'], pid: Peer
 export class Mesh {
   /** Listen addresses peers announced through identify (all peers: a joiner becomes a member later). */
   private readonly addressBook: AddressBook;
-  /** Peers found on the LAN by mDNS (the nearest, 001). */
+  /** Peers found on the LAN by mDNS (the nearest, 001), least recently found first. */
   private readonly lanPeers = new Set<string>();
   private readonly nextDial = new Map<string, { at: number; backoff: number }>();
   /** Members being dialled now (one attempt at a time each). */
@@ -136,7 +151,7 @@ export class Mesh {
         .members()
         .filter((m) => m.state === 'member' && m.key !== from)
         .slice(0, 64)
-        .map((m) => ({ peer: peerIdOf(m.key), addrs: this.addressesOf(rt, m.key) }))
+        .map((m) => ({ peer: peerIdOf(m.key), addrs: this.addressesOf(rt, m.key).slice(0, MAX_ADDRESSES_PER_PEER) }))
         .filter((e) => e.addrs.length > 0);
       return [new TextEncoder().encode(JSON.stringify(list))];
     });
@@ -185,10 +200,17 @@ export class Mesh {
     });
     node.addEventListener('peer:discovery', (evt) => {
       // mDNS: LAN peers are the nearest (001); dial them, and offer them first to pending joins.
+      // libp2p fires this event for every new peer in its peer store (any that connects): only
+      // mDNS's finds are LAN peers (review 7: every stranger that connected counted, for good).
       const pid = evt.detail.id;
       const key = memberKeyOfPeer(pid);
-      if (!key || key === selfKey) return;
+      if (!key || key === selfKey || !foundByMdns(node, pid)) return;
+      this.lanPeers.delete(key);
       this.lanPeers.add(key);
+      for (const oldest of this.lanPeers) {
+        if (this.lanPeers.size <= MAX_LAN_PEERS) break;
+        this.lanPeers.delete(oldest);
+      }
       if (node.getConnections(pid).length === 0) {
         void node
           .dial(pid, { signal: AbortSignal.timeout(10_000) })
@@ -250,7 +272,7 @@ export class Mesh {
 
   private addressesOf(rt: GroupRuntime, key: MemberKey): string[] {
     if (key === this.ctx.selfKey) return ownAddresses(this.ctx.node);
-    return (this.addressBook.get(key) ?? rt.record.addresses?.[key] ?? []).slice(0, 16);
+    return (this.addressBook.get(key) ?? rt.record.addresses?.[key] ?? []).slice(0, MAX_DIAL_ADDRESSES);
   }
 
   private rememberAddresses(key: MemberKey, addrs: string[]): void {
@@ -291,6 +313,7 @@ export class Mesh {
     const node = this.ctx.node;
     if (node.getConnections(pid).length > 0) return true;
     const rt = this.ctx.groups.get(group);
+    if (isStranger(this.ctx.groups, key)) return this.reachStranger(rt, pid, key);
     let addrs = rt ? this.addressesOf(rt, key) : (this.addressBook.get(key) ?? []);
     if (addrs.length === 0 && rt) {
       await this.exchangePeers(rt, 1000);
@@ -304,6 +327,24 @@ export class Mesh {
       return false;
     }
   };
+
+  /**
+   * A peer in no roster of ours (a joiner we answer, the inviter we join through, a LAN peer):
+   * dialled only at the addresses its invite gave (the group record) or, found by mDNS, as
+   * libp2p knows it; never at the addresses it announced itself (review 7: a stranger that
+   * announced any host:port, a LAN service included, then sent one request and left, made this
+   * peer dial them all, three times over, to send its answer).
+   */
+  private async reachStranger(rt: GroupRuntime | undefined, pid: PeerId, key: MemberKey): Promise<boolean> {
+    const invited = rt?.record.addresses?.[key] ?? [];
+    if (invited.length === 0 && !this.lanPeers.has(key)) return false;
+    try {
+      await dialDirectThenRelayed(this.ctx.node, pid, invited, 5000);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 
   /** Asks up to three connected members for the addresses they know of the group's members. */
   private async exchangePeers(rt: GroupRuntime, minIntervalMs = 5000): Promise<void> {
@@ -324,8 +365,10 @@ export class Mesh {
         const key = memberKeyOfPeer(e.peer);
         if (!key || key === selfKey || !rt.engine.members().some((x) => x.key === key)) continue;
         const addrs = e.addrs.filter((a): a is string => typeof a === 'string' && a.length < 600 && validMultiaddr(a));
-        // What we know of a member we are not connected to may be stale (learnt before it held a relay reservation).
-        if (addrs.length > 0 && (this.addressesOf(rt, key).length === 0 || !isConnected(this.ctx.node, key))) this.addressBook.set(key, addrs.slice(0, 16));
+        // What we know of a member we are not connected to may be stale (learnt before it held a relay
+        // reservation): what fellow members say is added after what the member announced itself, never
+        // in its place (a lying member would otherwise keep us from reaching it; review 7).
+        if (addrs.length > 0 && (this.addressesOf(rt, key).length === 0 || !isConnected(this.ctx.node, key))) this.addressBook.hear(key, addrs);
       }
     }
   }

@@ -6,12 +6,17 @@
  * to direct ones (net/punch) and healing after a change of network.
  *
  * Invariants:
- * - Relays come from a configured bootstrap list (`--relay`), from every
- *   relayed address seen (the invite's (the join dials it), members' announced
- *   ones and relayed connections) and from member relays: a current member of
- *   one of our groups whose identify lists the relay hop protocol and a public
- *   listen address. Which of them it asks, with a back-off for each that fails
- *   and room made by forgetting one that keeps failing: peer/relay-choice.
+ * - Relays come from a configured bootstrap list (`--relay`), from the relayed
+ *   connections this peer dialled (the invite's: the join dials it), and from
+ *   what current members of one of our groups announce (identify and
+ *   identify-push): their relayed addresses, and their own relay service when
+ *   identify lists the relay hop protocol and a public listen address. A
+ *   stranger's announcement teaches no relay (any peer may connect and push
+ *   identify at will, unsigned: review 7); the relays of the last
+ *   MAX_RELAY_CANDIDATES strangers heard are kept aside and learnt if they are
+ *   admitted. Which relays it asks, at most two taught by one member, with a
+ *   back-off for each that fails and room made by forgetting one that keeps
+ *   failing: peer/relay-choice.
  * - Member relay (issue 16 §5, `relayGate`): while this peer is publicly
  *   reachable it relays for its groups' current members only: a reservation
  *   only for a current member of one of its groups; a relayed connection only
@@ -19,7 +24,10 @@
  *   reaching its inviter) within a shared rate budget; never for a peer the
  *   guard has blocked. Each relayed connection is bounded (MEMBER_RELAY_LIMITS).
  * - This peer's public IPv4 address is the one public peers observe (identify's
- *   observed address, learnt from the relay and from members). It counts as
+ *   observed address), taken only from a current member of one of our groups
+ *   or a relay this peer knows, the most recent such observation winning; a
+ *   stranger's is kept aside (the last MAX_RELAY_CANDIDATES observers) until it
+ *   is one (review 7: any peer could push one at will). It counts as
  *   publicly reachable only when that address is one of its own interfaces;
  *   otherwise (behind a NAT, or not known yet) it keeps a reservation on up to
  *   two known relays, renewed whenever its relayed address disappears.
@@ -107,8 +115,10 @@ function interfaceAddresses(): string[] {
 
 export class Reachability {
   private readonly relays = new RelayChoice();
-  /** Peers seen to serve as a relay on a public address, by peer ID; relays once they are members. */
-  private readonly relayCandidates = new Map<string, string>();
+  /** Our public IPv4 address as each public peer observed it, by peer ID, least recent first. */
+  private readonly observations = new Map<string, string>();
+  /** Relays strangers announced, by peer ID, least recently heard first; learnt once they are members. */
+  private readonly relayCandidates = new Map<string, string[]>();
   private publicIp: string | null = null;
   private interfaces = interfaceAddresses().join(',');
   private reserving = false;
@@ -136,21 +146,26 @@ export class Reachability {
   listen(): void {
     const node = this.ctx.node;
     node.addEventListener('peer:identify', (evt) => {
-      for (const a of evt.detail.listenAddrs) this.learnFromAddress(a.toString());
-      const relay = memberRelayAddress(evt.detail);
-      if (relay && this.relayCandidates.size < MAX_RELAY_CANDIDATES) this.relayCandidates.set(evt.detail.peerId.toString(), relay);
+      this.heardRelays(evt.detail.peerId, [memberRelayAddress(evt.detail), ...evt.detail.listenAddrs.map((a) => relayOf(a.toString()))]);
       const observed = evt.detail.observedAddr?.toString();
       const remote = evt.detail.connection.remoteAddr.toString();
       if (!observed || classifyAddress(remote) !== 'direct') return; // only a public peer sees our public side
       const m = /^\/ip4\/(\d+\.\d+\.\d+\.\d+)\//.exec(observed);
-      if (m && classifyAddress(observed) === 'direct' && m[1] !== this.publicIp) {
-        this.publicIp = m[1]!;
-        this.ctx.log(`public address ${this.publicIp} (${this.behindNat() ? 'behind a NAT' : 'reachable: relaying for members'})`);
+      if (!m || classifyAddress(observed) !== 'direct') return;
+      const id = evt.detail.peerId.toString();
+      this.observations.delete(id);
+      this.observations.set(id, m[1]!);
+      for (const oldest of this.observations.keys()) {
+        if (this.observations.size <= MAX_RELAY_CANDIDATES) break;
+        this.observations.delete(oldest);
       }
+      this.adoptObserved();
     });
     node.addEventListener('connection:open', (evt) => {
       const conn = evt.detail;
-      this.learnFromAddress(conn.remoteAddr.toString());
+      // A relay this peer dialled through (the invite's); an inbound relayed connection came
+      // through a relay it holds a reservation on (libp2p refuses others), known already.
+      if (conn.direction === 'outbound') this.learnFromAddress(conn.remoteAddr.toString());
       const older = node.getConnections(conn.remotePeer).filter((c) => c !== conn);
       if (older.length > 0) void this.probeOlder(conn, older);
     });
@@ -176,9 +191,45 @@ export class Reachability {
     if (relay) this.learnRelay(relay);
   }
 
-  private learnRelay(relay: string, pinned = false): void {
+  /** Relays a peer announced (see the invariants): learnt from a member, kept aside from a stranger. */
+  private heardRelays(peer: PeerId, heard: readonly (string | null)[]): void {
+    const relays = [...new Set(heard.filter((r): r is string => r !== null))].slice(0, 4);
+    const id = peer.toString();
+    const key = memberKeyOfPeer(peer);
+    if (key && isMemberAnywhere(this.ctx.groups, key)) {
+      for (const r of relays) this.learnRelay(r, false, id);
+      return;
+    }
+    this.relayCandidates.delete(id);
+    if (relays.length === 0) return;
+    this.relayCandidates.set(id, relays);
+    for (const oldest of this.relayCandidates.keys()) {
+      if (this.relayCandidates.size <= MAX_RELAY_CANDIDATES) break;
+      this.relayCandidates.delete(oldest);
+    }
+  }
+
+  /**
+   * The most recent observation of our public address by a current member or a relay this
+   * peer knows becomes its public address (see the invariants); a stranger's waits until it
+   * is one (a relay learnt just after its identify, a joiner admitted).
+   */
+  private adoptObserved(): void {
+    for (const [id, ip] of [...this.observations].reverse()) {
+      const key = memberKeyOfPeer(id);
+      const trusted = (key !== null && isMemberAnywhere(this.ctx.groups, key)) || this.relays.all().some((r) => r.endsWith(`/p2p/${id}`));
+      if (!trusted) continue;
+      if (ip !== this.publicIp) {
+        this.publicIp = ip;
+        this.ctx.log(`public address ${ip} (${this.behindNat() ? 'behind a NAT' : 'reachable: relaying for members'})`);
+      }
+      return;
+    }
+  }
+
+  private learnRelay(relay: string, pinned = false, source?: string): void {
     if (!validMultiaddr(relay) || relay.endsWith(`/p2p/${this.ctx.selfPeerId}`)) return;
-    if (this.relays.learn(relay, pinned)) this.nextReservation = 0;
+    if (this.relays.learn(relay, pinned, source)) this.nextReservation = 0;
   }
 
   private tick(): void {
@@ -189,6 +240,7 @@ export class Reachability {
       this.moved();
     }
     this.promoteMemberRelays();
+    this.adoptObserved();
     void this.reserve();
     this.schedulePunches();
     this.checkLiveness();
@@ -218,13 +270,13 @@ export class Reachability {
     }
   }
 
-  /** Relay candidates that are now current members of one of our groups become relays. */
+  /** Relays heard from strangers that are now current members of one of our groups are learnt. */
   private promoteMemberRelays(): void {
-    for (const [id, relay] of this.relayCandidates) {
+    for (const [id, relays] of this.relayCandidates) {
       const key = memberKeyOfPeer(id);
       if (!key || !isMemberAnywhere(this.ctx.groups, key)) continue;
       this.relayCandidates.delete(id);
-      this.learnRelay(relay);
+      for (const r of relays) this.learnRelay(r, false, id);
     }
   }
 
@@ -250,6 +302,7 @@ export class Reachability {
   private moved(): void {
     this.ctx.log('network changed: reconnecting');
     this.publicIp = null;
+    this.observations.clear();
     this.nextReservation = 0;
     this.relays.clearBackoff();
     this.punchPlan.clear();

@@ -7,10 +7,16 @@
  *
  * Invariants:
  * - At most `max` relays are known. One that failed `evictAfter` reservations in
- *   a row is forgotten (an old invite's relay that is gone, one that refuses, a
- *   dead one a member announced), so it cannot hold a place a working relay
- *   learnt later needs. A bootstrap relay (`--relay`, pinned) is never
+ *   a row (an old invite's relay that is gone, one that refuses, a dead one a
+ *   member announced) gives its place to a relay learnt while the list is full,
+ *   so it cannot hold a place a working relay needs; while nothing needs the
+ *   place it stays known, backed off (review 7: an outsider who exhausted a
+ *   public relay's reservations for two minutes made every member forget the
+ *   invite's relay for good). A bootstrap relay (`--relay`, pinned) is never
  *   forgotten, only backed off.
+ * - At most `perSource` relays are known from one announcing peer (a member's
+ *   relayed addresses, its own relay service): one member cannot fill the list
+ *   (review 7). peer/reachability learns relays from members only.
  * - A relay whose reservation failed is not offered again for `retryMs`,
  *   doubling with each failure in a row up to `maxBackoffMs`; a success clears
  *   its record. `pick` never offers a relay in back-off, so one that refuses
@@ -23,25 +29,42 @@ export interface RelayChoiceOptions {
   retryMs: number;
   maxBackoffMs: number;
   evictAfter: number;
+  perSource: number;
 }
 
-export const DEFAULT_RELAY_CHOICE: RelayChoiceOptions = { max: 8, retryMs: 3000, maxBackoffMs: 5 * 60_000, evictAfter: 6 };
+export const DEFAULT_RELAY_CHOICE: RelayChoiceOptions = { max: 8, retryMs: 3000, maxBackoffMs: 5 * 60_000, evictAfter: 6, perSource: 2 };
 
 interface RelayRecord {
   failures: number;
   retryAt: number;
   pinned: boolean;
+  /** The peer whose announcement taught it (none: configured, or a relay this peer dialled through). */
+  source: string | undefined;
 }
 
 export class RelayChoice {
   private readonly relays = new Map<string, RelayRecord>();
 
-  constructor(private readonly options: RelayChoiceOptions = DEFAULT_RELAY_CHOICE) {}
+  private readonly options: RelayChoiceOptions;
 
-  /** Adds a relay (its address up to `/p2p/RELAY`); false when known already or the list is full. */
-  learn(relay: string, pinned = false): boolean {
-    if (this.relays.has(relay) || this.relays.size >= this.options.max) return false;
-    this.relays.set(relay, { failures: 0, retryAt: 0, pinned });
+  constructor(options: Partial<RelayChoiceOptions> = {}) {
+    this.options = { ...DEFAULT_RELAY_CHOICE, ...options };
+  }
+
+  /**
+   * Adds a relay (its address up to `/p2p/RELAY`), in place of one that keeps failing if the
+   * list is full; false when known already, when `source` taught `perSource` already, or when
+   * the list is full of relays that do not keep failing.
+   */
+  learn(relay: string, pinned = false, source?: string): boolean {
+    if (this.relays.has(relay)) return false;
+    if (source !== undefined && [...this.relays.values()].filter((r) => r.source === source).length >= this.options.perSource) return false;
+    if (this.relays.size >= this.options.max) {
+      const failing = [...this.relays].filter(([, r]) => !r.pinned && r.failures >= this.options.evictAfter).sort(([, a], [, b]) => b.failures - a.failures)[0];
+      if (!failing) return false;
+      this.relays.delete(failing[0]);
+    }
+    this.relays.set(relay, { failures: 0, retryAt: 0, pinned, source });
     return true;
   }
 
@@ -63,10 +86,6 @@ export class RelayChoice {
     const rec = this.relays.get(relay);
     if (!rec) return;
     rec.failures += 1;
-    if (!rec.pinned && rec.failures >= this.options.evictAfter) {
-      this.relays.delete(relay);
-      return;
-    }
     rec.retryAt = now + Math.min(this.options.retryMs * 2 ** (rec.failures - 1), this.options.maxBackoffMs);
   }
 

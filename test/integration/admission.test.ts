@@ -16,6 +16,7 @@ import { Profile } from '../../app/store/profile.js';
 import { memberKeyOfPeer, peerIdStringOfMemberKey, bytesToHex } from '../../app/net/ids.js';
 import { nobleCrypto } from '../../app/crypto/noble.js';
 import { PROTOCOL_GROUP, serve } from '../../app/net/unicast.js';
+import { noteMdnsFind } from '../../app/net/node.js';
 import { PROTOCOL_INVITE } from '../../app/peer/invite-exchange.js';
 import { inviteKeys, memberProof, parseInvite } from '../../app/peer/invite.js';
 import { until } from './harness.js';
@@ -117,6 +118,7 @@ test('join handshake against a hostile LAN peer; a revocation holds group-wide',
   const newcomer = await peer('newcomer');
   await newcomer.peer.node.dial(thief.peer.node.getMultiaddrs()[0]!);
   // As mDNS would: the thief is a LAN peer, offered to joins before the inviter.
+  noteMdnsFind(newcomer.peer.node, thief.peer.node.peerId);
   newcomer.peer.node.dispatchEvent(new CustomEvent('peer:discovery', { detail: { id: thief.peer.node.peerId, multiaddrs: thief.peer.node.getMultiaddrs() } }));
   await newcomer.peer.api.call('group.join', { invite });
   await until('the newcomer to be admitted by the inviter', async () => (await state(newcomer.peer, group)) === 'member', 30_000);
@@ -143,6 +145,7 @@ test('join handshake against a hostile LAN peer; a revocation holds group-wide',
   await host.peer.stop();
   const late = await peer('late');
   await late.peer.node.dial(newcomer.peer.node.getMultiaddrs()[0]!);
+  noteMdnsFind(late.peer.node, newcomer.peer.node.peerId);
   late.peer.node.dispatchEvent(new CustomEvent('peer:discovery', { detail: { id: newcomer.peer.node.peerId, multiaddrs: newcomer.peer.node.getMultiaddrs() } }));
   await late.peer.api.call('group.join', { invite: second });
   await until('the late joiner to be told the invite was revoked', () => late.events.find((x) => x.e === 'group.joinProgress' && x.p.stage === 'failed' && /revoked/.test(String(x.p.detail))), 30_000);

@@ -1,0 +1,88 @@
+// Review 7 (data path, red team; not fixed here: core/engine/data.ts and the peer's catch-up feed
+// are other helpers' files). Each `todo` runs its attack and asserts the behaviour wanted: it
+// fails today, which node:test reports without failing the run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeMessage, encodeMessage, type MsgType, type Message } from '../../../app/core/wire.js';
+import type { GroupEngine } from '../../../app/core/engine.js';
+import { Attacker, drain, groupBytes, honestGroup, tekOf } from './forge.js';
+
+type DataMessage = Extract<Message, { type: typeof MsgType.Data }>;
+
+/** The data packet `author` publishes for one payload, decoded. */
+function publishedData(author: GroupEngine, now: number): DataMessage {
+  author.send(new TextEncoder().encode('genuine'), now);
+  for (const o of drain(author).out) if (o.kind === 'publish' && o.topic === 'data') return decodeMessage(groupBytes, 'data', o.bytes) as DataMessage;
+  throw new Error('nothing published');
+}
+
+test(
+  'review7: forged too-old data packets raise one undecryptable each, without bound',
+  {
+    todo:
+      "core/engine/data.ts onData: a packet whose revision is older than any kept (too-old) is judged from its header alone, " +
+      'so anyone who can hand the engine a data packet under a member\'s name can forge them for free: a catch-up server (any ' +
+      'member; catch-up.ts feed passes up to 5000 packets a reply, under whatever sender each frame names, and rounds repeat) ' +
+      'or a replayer. Each raises an `undecryptable` event naming the forged author (chat.undecryptable: one feed item each in ' +
+      'the renderer), is no rejection (GroupRuntime.receive keeps it as traffic, served on to others and pushing genuine packets ' +
+      'out of the bounded store), and since 578783f a replay of the very same packet is not even seen once per grace window. ' +
+      'Wanted: too-old input is a quiet rejection (`too-old`, not kept as traffic), and at most one undecryptable per author and ' +
+      'TEK version within the grace window.',
+  },
+  () => {
+    const g = honestGroup(['a', 'b', 'c']);
+    const b = g.e.b!;
+    const genuine = publishedData(g.e.a!, g.net.now);
+    drain(b);
+    // A member serving catch-up to b: 100 packets "from a", revision 0 (too old), each a fresh nonce or the same one.
+    for (let i = 0; i < 100; i++) {
+      const nonce = Uint8Array.from(genuine.nonce);
+      if (i % 2 === 0) nonce[0] = i;
+      b.receive(g.ids.a!.key, 'data', encodeMessage(groupBytes, { ...genuine, revision: 0, nonce }), g.net.now + i);
+    }
+    const events = drain(b).events;
+    const undecryptable = events.filter((e) => e.type === 'undecryptable').length;
+    const refused = events.filter((e) => e.type === 'rejected').length;
+    assert.ok(undecryptable <= 1, `${undecryptable} undecryptable events from 100 forged packets`);
+    assert.equal(refused + undecryptable, 100, 'every other one refused (not kept as traffic)');
+  },
+);
+
+test(
+  'review7: a member that plants a refresh omitting an exclusion after every reseal holds the group\'s data for good',
+  {
+    todo:
+      'core/engine (review 6 lead 2, table-apply.ts scheduleReseal): each plant (a refresh on the current TEK whose ' +
+      'blocklist omits an exclusion) is taken, holds every member\'s outgoing data 2–4 heartbeats, then one member reseals; ' +
+      'the planter plants again on the reseal\'s TEK at once, one small table per cycle, for ever: every message waits 2–4 ' +
+      'heartbeats and the group rekeys every few heartbeats (docs/protocol.md §8.2 says each plant costs one reseal, not ' +
+      'that plants repeat). Wanted: a table whose blocklist omits an exclusion its own base TEK already covers is no honest ' +
+      'lag (that base was made by the exclusion, or by a reseal covering it): refuse it (`invalid`, unchanged), so only ' +
+      'the first kind of plant (before its base existed) is left, and it too once its base arrives. (To check first: a ' +
+      'member that fetched the base TEK without its table must know the base\'s blocklist, or its honest refresh is refused.)',
+  },
+  () => {
+    const g = honestGroup(['a', 'b', 'm', 'x', 'v']);
+    for (const k of Object.keys(g.e)) if (k !== 'v') g.net.offline.add(g.ids[k]!.key);
+    const victim = g.e.v!;
+    const hb = g.params.heartbeatMs;
+    let now = g.net.now;
+    const X = new Attacker(g.ids.a!).table({ targets: [g.ids.x!.key], base: tekOf(victim), blocklist: [g.ids.x!.key], recipients: [g.ids.v!.key], createdAt: now });
+    victim.receive(g.ids.a!.key, 'unicast', X.unicast, now);
+    assert.ok(victim.isBlocked(g.ids.x!.key));
+    let held = 0;
+    for (let round = 0; round < 4; round++) {
+      const plant = new Attacker(g.ids.m!).table({ kind: 'refresh', targets: [], base: tekOf(victim), blocklist: [], recipients: [g.ids.v!.key], createdAt: now + 1 });
+      victim.receive(g.ids.m!.key, 'unicast', plant.unicast, now + 1);
+      drain(victim);
+      victim.send(new Uint8Array([round]), now + 2);
+      if (!drain(victim).out.some((o) => o.kind === 'publish' && o.topic === 'data')) held++;
+      for (let t = now + 10; t <= now + 6 * hb; t += 10) {
+        victim.tick(t);
+        drain(victim);
+      }
+      now += 6 * hb;
+    }
+    assert.ok(held <= 1, `${held} of 4 messages held by a plant`);
+  },
+);

@@ -1,0 +1,252 @@
+// Review 7 (network, red team): what a stranger or a member gains from identify-push, the relays a
+// peer learns, and the addresses fellow members serve over /conclave/peers. Each test shows an
+// attack that succeeded against main at 3afa694 (see the failing runs in the review's report).
+import '../../../app/net/shim.js';
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
+import type { Connection, PeerId } from '@libp2p/interface';
+import { createConclaveNode, RELAY_HOP_PROTOCOL, type ConclaveLibp2p } from '../../../app/net/node.js';
+import { memberKeyOfPeer } from '../../../app/net/ids.js';
+import { PEERS_LIMITS, PROTOCOL_PEERS, serve } from '../../../app/net/unicast.js';
+import { Reachability } from '../../../app/peer/reachability.js';
+import { RelayChoice } from '../../../app/peer/relay-choice.js';
+import { Mesh } from '../../../app/peer/mesh.js';
+import type { PeerContext } from '../../../app/peer/peer-context.js';
+import type { GroupRuntime } from '../../../app/peer/group.js';
+
+const nodes: ConclaveLibp2p[] = [];
+after(async () => {
+  for (const n of nodes) await n.stop();
+});
+
+async function newPeer(): Promise<PeerId> {
+  return peerIdFromPrivateKey(await generateKeyPair('Ed25519'));
+}
+
+async function newNode(): Promise<ConclaveLibp2p> {
+  const node = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+  nodes.push(node);
+  return node;
+}
+
+/** A group runtime as the network layer sees it: a roster and this peer's state. */
+function runtime(members: PeerId[]): GroupRuntime {
+  const roster = members.map((p) => ({ key: memberKeyOfPeer(p)!, state: 'member' }));
+  return { group: 'g', record: {}, addContacts: () => {}, engine: { members: () => roster, state: () => 'member' } } as unknown as GroupRuntime;
+}
+
+function context(node: ConclaveLibp2p, rt: GroupRuntime): PeerContext {
+  return {
+    node,
+    groups: new Map([['g', rt]]),
+    selfKey: memberKeyOfPeer(node.peerId)!,
+    selfPeerId: node.peerId.toString(),
+    stopped: () => false,
+    log: () => {},
+    emit: () => {},
+  } as unknown as PeerContext;
+}
+
+function knownRelays(reach: Reachability): string[] {
+  return (reach as unknown as { relays: RelayChoice }).relays.all();
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return out;
+}
+
+/** An identify-push message (identify.proto: listenAddrs = 2, protocols = 3), length-prefixed, unsigned. */
+function identifyPush(listenAddrs: string[], protocols: string[] = []): Uint8Array {
+  const body: number[] = [];
+  for (const a of listenAddrs) {
+    const bytes = multiaddr(a).bytes;
+    body.push(0x12, ...varint(bytes.length), ...bytes);
+  }
+  for (const p of protocols) {
+    const bytes = new TextEncoder().encode(p);
+    body.push(0x1a, ...varint(bytes.length), ...bytes);
+  }
+  return Uint8Array.from([...varint(body.length), ...body]);
+}
+
+async function push(conn: Connection, listenAddrs: string[]): Promise<void> {
+  const stream = await conn.newStream('/ipfs/id/push/1.0.0');
+  await stream.sink([identifyPush(listenAddrs)]);
+}
+
+async function until(check: () => boolean, ms = 5000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (check()) return true;
+  return check();
+}
+
+/** Relayed listen addresses through `count` relays that do not exist (documentation addresses). */
+async function fakeRelayed(count: number, self: PeerId): Promise<string[]> {
+  const relays = await Promise.all(Array.from({ length: count }, () => newPeer()));
+  return relays.map((r, i) => `/ip4/203.0.113.${i + 1}/tcp/4001/p2p/${r.toString()}/p2p-circuit/p2p/${self.toString()}`);
+}
+
+test('review7: a stranger pushing identify cannot fill the relays this peer reserves on (it used to take all eight slots)', async () => {
+  const [victim, stranger, member] = await Promise.all([newNode(), newNode(), newNode()]);
+  const reach = new Reachability(context(victim, runtime([victim.peerId, member.peerId])), [], () => {});
+  reach.listen();
+  const conn = await stranger.dial(victim.getMultiaddrs()[0]!);
+  const pushed = await fakeRelayed(16, stranger.peerId);
+  // Any connected peer may push, unsigned and as often as it likes: each push is a peer:identify.
+  for (let i = 0; i < 3; i++) await push(conn, pushed);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(knownRelays(reach), [], "a stranger's announced relays are not this peer's relays");
+
+  // A current member's announced relays are learnt (its relayed address), but at most two of them:
+  // one member cannot take every slot either.
+  const mconn = await member.dial(victim.getMultiaddrs()[0]!);
+  await push(mconn, await fakeRelayed(16, member.peerId));
+  assert.ok(await until(() => knownRelays(reach).length > 0), "a member's relayed address teaches its relay");
+  await push(mconn, await fakeRelayed(16, member.peerId));
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(knownRelays(reach).length, 2, 'at most two relays from one member');
+});
+
+test('review7: strangers announcing the relay hop protocol cannot crowd out a member relay', async () => {
+  const victim = await newNode();
+  const memberRelay = await newPeer();
+  const joiner = await newPeer();
+  const rt = runtime([victim.peerId, memberRelay]);
+  const reach = new Reachability(context(victim, rt), [], () => {});
+  reach.listen();
+  const identify = (peerId: PeerId, ip: string): void => {
+    const detail = { peerId, protocols: [RELAY_HOP_PROTOCOL], listenAddrs: [multiaddr(`/ip4/${ip}/tcp/4001`)], connection: { remoteAddr: multiaddr('/ip4/127.0.0.1/tcp/1') } };
+    victim.safeDispatchEvent('peer:identify', { detail } as never);
+  };
+  // 64 peer IDs cost nothing: each connects once with a public address and the hop protocol.
+  for (let i = 0; i < 64; i++) identify(await newPeer(), `198.51.100.${i + 1}`);
+  identify(joiner, '198.51.100.200');
+  identify(memberRelay, '198.51.100.201');
+  (reach as unknown as { promoteMemberRelays(): void }).promoteMemberRelays();
+  assert.deepEqual(knownRelays(reach), [`/ip4/198.51.100.201/tcp/4001/p2p/${memberRelay.toString()}`], 'the member relay is learnt');
+  // The joiner heard just before is admitted: its relay is learnt too.
+  (rt.engine.members() as { key: string; state: string }[]).push({ key: memberKeyOfPeer(joiner)!, state: 'member' });
+  (reach as unknown as { promoteMemberRelays(): void }).promoteMemberRelays();
+  assert.ok(knownRelays(reach).includes(`/ip4/198.51.100.200/tcp/4001/p2p/${joiner.toString()}`), 'a joiner heard recently is a relay once admitted');
+});
+
+test('review7: a relay that refuses for a while (its reservations exhausted by an outsider) is not forgotten while nothing needs its place', () => {
+  const choice = new RelayChoice();
+  choice.learn('/r/invite'); // the relay every member learnt from the invite (not pinned)
+  let now = 0;
+  // An outsider holds all the relay's reservations for a few minutes: every request fails.
+  for (let i = 0; i < 6; i++) {
+    choice.failed('/r/invite', now);
+    now += 5 * 60_000;
+  }
+  assert.deepEqual(choice.all(), ['/r/invite'], 'still known: asked again once the outsider is gone');
+  assert.deepEqual(choice.pick(now, [], 2), ['/r/invite']);
+  for (let i = 0; i < 7; i++) choice.learn(`/r/other${i}`);
+  assert.ok(choice.learn('/r/new'), 'a relay learnt when the list is full takes the place of one that keeps failing');
+  assert.ok(!choice.all().includes('/r/invite'));
+});
+
+test("review7: a member serving /conclave/peers cannot replace the addresses a member announced itself (today's dial used only the served ones)", async () => {
+  const [victim, liar] = await Promise.all([newNode(), newNode()]);
+  const absent = await newPeer();
+  const rt = runtime([victim.peerId, liar.peerId, absent]);
+  const mesh = new Mesh(context(victim, rt), () => {});
+  mesh.listen();
+  const genuine = '/ip4/192.0.2.10/tcp/4001';
+  // The absent member told the victim its address itself (identify on an earlier connection).
+  const detail = { peerId: absent, protocols: [], listenAddrs: [multiaddr(genuine)], connection: { remoteAddr: multiaddr('/ip4/192.0.2.10/tcp/4001') } };
+  victim.safeDispatchEvent('peer:identify', { detail } as never);
+  // The liar serves black holes for it.
+  const lies = Array.from({ length: 16 }, (_, i) => `/ip4/10.255.255.${i + 1}/tcp/9`);
+  await serve(liar, PROTOCOL_PEERS, PEERS_LIMITS, () => [new TextEncoder().encode(JSON.stringify([{ peer: absent.toString(), addrs: lies }]))]);
+  await victim.dial(liar.getMultiaddrs()[0]!);
+  await (mesh as unknown as { exchangePeers(rt: GroupRuntime, min: number): Promise<void> }).exchangePeers(rt, 0);
+  const dialled = (mesh as unknown as { addressesOf(rt: GroupRuntime, key: string): string[] }).addressesOf(rt, memberKeyOfPeer(absent)!);
+  assert.ok(dialled.includes(genuine), `the member's own address is still dialled: ${dialled.join(' ')}`);
+  assert.equal(dialled[0], genuine, 'and first');
+});
+
+test('review7: identify-push is rate-limited per connection (a stranger used to push as fast as it liked, each one parsed, stored and handled)', async () => {
+  const [victim, stranger] = await Promise.all([newNode(), newNode()]);
+  let heard = 0;
+  victim.addEventListener('peer:identify', (evt) => {
+    if (evt.detail.peerId.equals(stranger.peerId)) heard++;
+  });
+  const conn = await stranger.dial(victim.getMultiaddrs()[0]!);
+  await until(() => heard === 1); // identify on connecting
+  // 400 addresses a push: about 9 ms of the victim's CPU each (peer store, handlers), 4 kB of the attacker's bytes.
+  const many = Array.from({ length: 400 }, (_, i) => `/ip4/10.0.${i >> 8}.${i & 255}/tcp/${1000 + i}`);
+  const started = Date.now();
+  for (let i = 0; i < 30; i++) await push(conn, many).catch(() => {});
+  const earned = Math.ceil((Date.now() - started) / 2000); // one more every 2 s (a loaded machine pushes slowly)
+  await new Promise((r) => setTimeout(r, 500));
+  assert.ok(heard - 1 <= 4 + earned + 1, `${heard - 1} pushes of 30 were taken in (budget ${4 + earned})`);
+  // The budget comes back: a genuine change of address a few seconds later is heard.
+  await new Promise((r) => setTimeout(r, 2500));
+  const before = heard;
+  await push(conn, ['/ip4/192.0.2.7/tcp/4001']);
+  assert.ok(await until(() => heard > before), 'a push after the interval is heard');
+});
+
+test('review7: our public address is taken from what a member or a known relay observed, never from a stranger (whose push could name any)', async () => {
+  const victim = await newNode();
+  const [stranger, member, relay] = await Promise.all([newPeer(), newPeer(), newPeer()]);
+  const relayAddress = `/ip4/198.51.100.9/tcp/4001/p2p/${relay.toString()}`;
+  const reach = new Reachability(context(victim, runtime([victim.peerId, member])), [relayAddress], () => {});
+  reach.listen();
+  const publicIp = (): string | null => (reach as unknown as { publicIp: string | null }).publicIp;
+  const observed = (peerId: PeerId, ip: string): void => {
+    const detail = { peerId, protocols: [], listenAddrs: [], observedAddr: multiaddr(`/ip4/${ip}/tcp/5555`), connection: { remoteAddr: multiaddr('/ip4/198.51.100.50/tcp/4001') } };
+    victim.safeDispatchEvent('peer:identify', { detail } as never);
+    (reach as unknown as { adoptObserved?(): void }).adoptObserved?.();
+  };
+  observed(relay, '203.0.113.10');
+  assert.equal(publicIp(), '203.0.113.10', 'the bootstrap relay saw us there');
+  // A stranger on a public address pushes identify naming another address, as often as it likes:
+  // it used to become this peer's public address (told to hole-punch partners; a wrong one makes every punch fail).
+  observed(stranger, '203.0.113.66');
+  assert.equal(publicIp(), '203.0.113.10', "a stranger's observation is not taken");
+  observed(member, '203.0.113.11');
+  assert.equal(publicIp(), '203.0.113.11', "a member's observation is");
+});
+
+test('review7: a stranger cannot make this peer dial hosts of its choosing by announcing them (a reply to it used to dial every address it pushed)', async () => {
+  const { createServer } = await import('node:net');
+  const touched: string[] = [];
+  // A service inside the victim's network, never meant to be reached by a peer.
+  const internal = createServer((socket) => {
+    touched.push(String(socket.remotePort));
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => internal.listen(0, '127.0.0.1', resolve));
+  const port = (internal.address() as { port: number }).port;
+  try {
+    const [victim, stranger] = await Promise.all([newNode(), newNode()]);
+    const rt = runtime([victim.peerId]);
+    const mesh = new Mesh(context(victim, rt), () => {});
+    mesh.listen();
+    const conn = await stranger.dial(victim.getMultiaddrs()[0]!);
+    await push(conn, [`/ip4/127.0.0.1/tcp/${port}`]);
+    await new Promise((r) => setTimeout(r, 300));
+    // libp2p's peer:discovery fires for any new peer: a stranger that connects is no LAN peer (001's nearest first).
+    assert.deepEqual(mesh.lanContacts('none'), [], 'a connected stranger counts as a peer found on the LAN');
+    await conn.close();
+    await stranger.stop();
+    await until(() => victim.getConnections(stranger.peerId).length === 0);
+    // The engine answers a stranger's request (a JoinRefused) by unicast, which reaches it first.
+    const reached = await mesh.reach('g', memberKeyOfPeer(stranger.peerId)!);
+    assert.equal(reached, false);
+    assert.deepEqual(touched, [], 'the internal service was dialled');
+  } finally {
+    internal.close();
+  }
+});
