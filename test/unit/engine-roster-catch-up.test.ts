@@ -83,11 +83,15 @@ test("a newcomer's control message that opens under the current TEK is rejected 
   assert.ok(x?.type === 'rejected' && x.opened === undefined, 'an outsider holds no key');
 });
 
-/** b asks c (c's heartbeat counts more roster entries); returns the request b sent. */
+/** b asks c (c's heartbeats count more roster entries than b's roster for 4 heartbeats). */
 function bAsksC(g: Group): void {
   const b = g.e.b!;
+  const c = new Attacker(g.ids.c!);
+  const later = g.net.now + 4 * g.params.heartbeatMs;
   drain(b);
-  b.receive(g.ids.c!.key, 'control', new Attacker(g.ids.c!).heartbeat({ sentAt: g.net.now + 7, keys: [], rosterCount: 99 }), g.net.now);
+  b.receive(g.ids.c!.key, 'control', c.heartbeat({ sentAt: g.net.now + 7, keys: [], rosterCount: 99 }), g.net.now);
+  assert.equal(unicastsTo(drain(b).out, g.ids.c!.key, MsgType.RosterRequest).length, 0, 'not at once: an announcement may be on its way');
+  b.receive(g.ids.c!.key, 'control', c.heartbeat({ sentAt: later, keys: [], rosterCount: 99 }), later);
   assert.equal(unicastsTo(drain(b).out, g.ids.c!.key, MsgType.RosterRequest).length, 1, 'b asks c');
 }
 

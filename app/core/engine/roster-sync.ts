@@ -45,6 +45,8 @@ const ASK_INTERVAL_HEARTBEATS = 4;
 const MAX_BACKOFF = 32;
 /** A responder answers one member at most this often (an honest asker asks it every ASK_INTERVAL_HEARTBEATS at most). */
 const ANSWER_INTERVAL_HEARTBEATS = 2;
+/** How long heartbeats must count more roster entries than ours (our roster not growing) before we ask: past the second announcement. */
+const BEHIND_HEARTBEATS = 4;
 /** Peers whose request timing is remembered (beyond: the table starts afresh). */
 const MAX_TRACKED_PEERS = 1024;
 
@@ -56,13 +58,15 @@ interface SyncState {
   next: Map<MemberKey, { at: number; backoff: number }>;
   lastAskAt: number;
   answeredAt: Map<MemberKey, number>;
+  /** Since when a heartbeat has counted more roster entries than ours, at our roster size then (null: not behind). */
+  behind: { since: number; size: number } | null;
 }
 
 const states = new WeakMap<EngineCore, SyncState>();
 
 function sync(core: EngineCore): SyncState {
   let st = states.get(core);
-  if (!st) states.set(core, (st = { proofs: new Map(), inFlight: new Map(), next: new Map(), lastAskAt: -Infinity, answeredAt: new Map() }));
+  if (!st) states.set(core, (st = { proofs: new Map(), inFlight: new Map(), next: new Map(), lastAskAt: -Infinity, answeredAt: new Map(), behind: null }));
   return st;
 }
 
@@ -72,9 +76,17 @@ export function recordProof(core: EngineCore, member: MemberKey, proof: Admissio
   if (!proofs.has(member) && proofs.size < LIMITS.roster) proofs.set(member, proof);
 }
 
-/** A member's heartbeat counts `count` roster entries: more than ours, and we missed an admission. */
+/**
+ * A member's heartbeat counts `count` roster entries: more than ours for BEHIND_HEARTBEATS
+ * while our roster did not grow, and we missed an admission (an admitter counts its newcomer
+ * before its announcement, up to a quarter heartbeat later, reaches us: no request for that).
+ */
 export function noteRosterCount(core: EngineCore, from: MemberKey, count: number, now: number): void {
-  if (count > rosterInKeyOrder(core).length) requestRoster(core, from, now);
+  const size = rosterInKeyOrder(core).length;
+  if (count <= size) return;
+  const st = sync(core);
+  if (!st.behind || st.behind.size !== size) st.behind = { since: now, size };
+  else if (now - st.behind.since >= BEHIND_HEARTBEATS * core.s.params.heartbeatMs) requestRoster(core, from, now);
 }
 
 /**
