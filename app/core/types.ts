@@ -131,7 +131,15 @@ export type EngineEvent =
   | { type: 'key-changed'; slot: SlotRef; version: number; revision: number; reason: string; at: number }
   | { type: 'data'; from: MemberKey; payload: Uint8Array; sentAt: number; tekVersion: number; at: number }
   | { type: 'undecryptable'; from: MemberKey; sentAt: number; tekVersion: number; at: number }
-  | { type: 'rejected'; from: MemberKey; reason: RejectReason; detail: string; at: number }
+  | {
+      type: 'rejected';
+      from: MemberKey;
+      reason: RejectReason;
+      detail: string;
+      at: number;
+      /** A control message from a peer with no roster entry that opened under the current TEK: it holds the key (a member not heard of yet; roster catch-up asks it). */
+      opened?: true;
+    }
   | { type: 'panel-fallback'; reason: string; at: number }
   | { type: 'log'; entry: KeyLogEntry };
 

@@ -45,6 +45,8 @@ export const LIMITS = {
   admins: 1000,
   panelBytes: 256 * 1024,
   announced: 1000,
+  /** Admission proofs in one RosterReply (each costs the asker one signature check), and roster keys a RosterRequest lists. */
+  rosterProofs: 32,
 } as const;
 
 export const MsgType = {
@@ -63,6 +65,8 @@ export const MsgType = {
   Leave: 13,
   Panel: 14,
   SealedControl: 15,
+  RosterRequest: 16,
+  RosterReply: 17,
 } as const;
 export type MsgTypeCode = (typeof MsgType)[keyof typeof MsgType];
 
@@ -96,6 +100,15 @@ export interface RosterEntry {
   name: string;
   admittedAt: number;
 }
+
+/**
+ * What shows that an admitter admitted a member (M1, docs/protocol.md §5): the admitter's
+ * signed announcement batch (every member of the batch is needed to check it; names are
+ * not signed), or the certificate it gave the newcomer. A RosterReply carries these again.
+ */
+export type AdmissionProof =
+  | { kind: 'announcement'; admitter: MemberKey; members: RosterEntry[]; signature: Uint8Array }
+  | { kind: 'certificate'; certificate: Certificate; name: string };
 
 export interface OwnerInfo extends KeyInfo {
   owner: MemberKey;
@@ -205,6 +218,10 @@ export type Message =
   | { type: typeof MsgType.FetchReply; table: Uint8Array | null; key: SealedKey | null }
   | { type: typeof MsgType.Leave; sentAt: number; signature: Uint8Array }
   | { type: typeof MsgType.Panel; body: Uint8Array }
+  /** The first 8 bytes of every roster key the asker has (any state): the responder sends proofs of the members missing there. */
+  | { type: typeof MsgType.RosterRequest; known: Uint8Array[] }
+  /** Proofs of admission, oldest first (an admitter's own proof before those it signed). */
+  | { type: typeof MsgType.RosterReply; proofs: AdmissionProof[] }
   | {
       type: typeof MsgType.SealedControl;
       /** The TEK the inner message is sealed under: version, creators tag, revision (003 FIG. 8 style). */
@@ -487,11 +504,7 @@ function encodeBody(w: Writer, m: Message): void {
       wInfos(w, m.keys);
       break;
     case MsgType.MemberAdmitted:
-      w.u16(m.members.length);
-      for (const e of m.members) {
-        wKey(w, e.key);
-        w.str(e.name).u64(e.admittedAt);
-      }
+      wEntries(w, m.members);
       wInfos(w, m.revisions);
       w.raw(m.signature);
       break;
@@ -555,7 +568,61 @@ function encodeBody(w: Writer, m: Message): void {
       writeSealedHeader(w, m);
       w.bytes(m.ciphertext);
       break;
+    case MsgType.RosterRequest:
+      w.u32(m.known.length);
+      for (const k of m.known) w.raw(k);
+      break;
+    case MsgType.RosterReply:
+      w.u8(m.proofs.length);
+      for (const p of m.proofs) wProof(w, p);
+      break;
   }
+}
+
+function wEntries(w: Writer, members: readonly RosterEntry[]): void {
+  w.u16(members.length);
+  for (const e of members) {
+    wKey(w, e.key);
+    w.str(e.name).u64(e.admittedAt);
+  }
+}
+function rEntries(r: Reader, max: number): RosterEntry[] {
+  const n = r.count(max);
+  const members: RosterEntry[] = [];
+  for (let i = 0; i < n; i++) members.push({ key: rKey(r), name: r.str(LIMITS.name), admittedAt: r.u64() });
+  return members;
+}
+function wProof(w: Writer, p: AdmissionProof): void {
+  if (p.kind === 'announcement') {
+    w.u8(0);
+    wKey(w, p.admitter);
+    wEntries(w, p.members);
+    w.raw(p.signature);
+  } else {
+    w.u8(1);
+    wCert(w, p.certificate);
+    w.str(p.name);
+  }
+}
+/** A RosterReply's proofs: at most LIMITS.rosterProofs, naming at most LIMITS.announced members in all. */
+function rProofs(r: Reader): AdmissionProof[] {
+  const n = r.u8();
+  if (n > LIMITS.rosterProofs) throw new RemoteProtocolError('decode', `${n} admission proofs exceed ${LIMITS.rosterProofs}`);
+  const proofs: AdmissionProof[] = [];
+  let named = 0;
+  for (let i = 0; i < n; i++) {
+    const kind = r.u8();
+    if (kind === 0) {
+      const admitter = rKey(r);
+      const members = rEntries(r, LIMITS.announced - named);
+      named += members.length;
+      proofs.push({ kind: 'announcement', admitter, members, signature: r.raw(64) });
+    } else if (kind === 1) {
+      if (++named > LIMITS.announced) throw new RemoteProtocolError('decode', `admission proofs name more than ${LIMITS.announced} members`);
+      proofs.push({ kind: 'certificate', certificate: rCert(r), name: r.str(LIMITS.name) });
+    } else throw new RemoteProtocolError('decode', `unknown admission proof kind ${kind}`);
+  }
+  return proofs;
 }
 
 function writeSealedHeader(w: Writer, m: SealedControlMessage): void {
@@ -592,6 +659,8 @@ const allowedOn: Record<'control' | 'data' | 'unicast', ReadonlySet<number>> = {
     MsgType.FetchReply,
     MsgType.Table,
     MsgType.Panel,
+    MsgType.RosterRequest,
+    MsgType.RosterReply,
   ]),
 };
 
@@ -652,12 +721,7 @@ function decodeBody(r: Reader, type: number): Message {
       m = { type, keys: rInfos(r, LIMITS.keyInfos) };
       break;
     case MsgType.MemberAdmitted:
-      {
-        const n = r.count(LIMITS.announced);
-        const members: RosterEntry[] = [];
-        for (let i = 0; i < n; i++) members.push({ key: rKey(r), name: r.str(LIMITS.name), admittedAt: r.u64() });
-        m = { type, members, revisions: rInfos(r, 1), signature: r.raw(64) };
-      }
+      m = { type, members: rEntries(r, LIMITS.announced), revisions: rInfos(r, 1), signature: r.raw(64) };
       break;
     case MsgType.JoinRequest:
       m = { type, name: r.str(LIMITS.name), credential: r.bytes(LIMITS.credential), sentAt: r.u64() };
@@ -732,6 +796,17 @@ function decodeBody(r: Reader, type: number): Message {
       break;
     case MsgType.SealedControl:
       m = { type, tekVersion: r.u32(), tekTag: r.raw(8), revision: r.u32(), nonce: r.raw(24), ciphertext: r.bytes(LIMITS.controlBytes) };
+      break;
+    case MsgType.RosterRequest: {
+      const n = r.u32();
+      if (n > LIMITS.roster) throw new RemoteProtocolError('decode', `roster request listing ${n} keys exceeds ${LIMITS.roster}`);
+      const known: Uint8Array[] = [];
+      for (let i = 0; i < n; i++) known.push(r.raw(8));
+      m = { type, known };
+      break;
+    }
+    case MsgType.RosterReply:
+      m = { type, proofs: rProofs(r) };
       break;
     default:
       throw new RemoteProtocolError('decode', `unknown message type ${type}`);

@@ -191,7 +191,7 @@ export class GroupRuntime {
       this.feedingCatchUp = false;
     }
     let verdict: Verdict = 'accept';
-    this.lastInputOpened = events.some((ev) => ev.type === 'data' && ev.from === from);
+    this.lastInputOpened = events.some((ev) => (ev.type === 'data' || (ev.type === 'rejected' && ev.opened === true)) && ev.from === from);
     for (const ev of events) {
       if (ev.type === 'rejected' && ev.from === from) verdict = HARD_REJECT.has(ev.reason) ? 'reject' : 'ignore';
     }

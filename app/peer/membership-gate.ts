@@ -14,10 +14,14 @@
  * - H1: a SealedControl from an excluded member (it is answered with its
  *   exclusion) — it must then be accepted;
  * - T1: a SealedControl from a member that left (its last table);
- * - H3 (a listen-first creator merging into another instance) is not let through:
- *   the app creates every group at once under a fresh ID and never listens first;
+ * - M2 (roster catch-up): a SealedControl from a peer the roster never had — it must
+ *   then open under the current TEK (its sender holds the key: a member whose admission
+ *   we missed; the engine asks it for the proof, docs/protocol.md §5). H3 (a listen-first
+ *   creator merging into another instance) is not a reason to let it in: the app creates
+ *   every group at once under a fresh ID and never listens first;
  * - D1: Data (holding the TEK is the proof) — it must then open under a key;
- * - J1, A7 (unicast): a JoinRequest, a KeyRequest (its certificate is checked).
+ * - J1, A7 (unicast): a JoinRequest, a KeyRequest (its certificate is checked);
+ * - M3 (unicast): a RosterReply (the engine takes it only from a peer it asked).
  * Everything else is dropped here as `not-member`, unparseable bytes as `decode`.
  */
 import { MsgType, WIRE_VERSION } from '../core/wire.js';
@@ -57,6 +61,7 @@ export function admitGossip(own: OwnState, sender: RosterState, channel: 'contro
   if (channel === 'data' && type === MsgType.Data) return { pass: true, check: 'opened' };
   if (channel === 'control' && type === MsgType.SealedControl && sender === 'excluded') return { pass: true, check: 'accepted' };
   if (channel === 'control' && type === MsgType.SealedControl && sender === 'left') return { pass: true, check: 'none' };
+  if (channel === 'control' && type === MsgType.SealedControl && sender === null) return { pass: true, check: 'opened' };
   return { pass: false, reason: 'not-member', detail: `network: ${typeName(type)} on ${channel} from a non-member` };
 }
 
@@ -65,6 +70,35 @@ export function admitUnicast(own: OwnState, sender: RosterState, bytes: Uint8Arr
   if (own !== 'member' || sender === 'member') return PASS;
   const type = peekType(bytes);
   if (type === null) return { pass: false, reason: 'decode', detail: 'network: not a Conclave message from a non-member' };
-  if (type === MsgType.JoinRequest || type === MsgType.KeyRequest) return PASS;
+  if (type === MsgType.JoinRequest || type === MsgType.KeyRequest || type === MsgType.RosterReply) return PASS;
   return { pass: false, reason: 'not-member', detail: `network: unicast ${typeName(type)} from a non-member` };
+}
+
+/** What the transport makes of gossip the gate let in, once the engine has seen it. */
+export interface Outcome {
+  /** `forbidden`: Reject when its author sent it itself, Ignore when relayed. */
+  result: 'accept' | 'ignore' | 'forbidden' | 'reject';
+  /** Set when the gate's condition (`check`) failed: a non-member's refusal, the sender's offence if a stranger. */
+  refused: string | null;
+}
+
+/**
+ * The engine's verdict on gossip, against the gate's `check` (`opened`: the engine's
+ * last input opened under a key it holds; group.ts `lastInputOpened`):
+ * - reject (garbage, forgery): rejected, an offence;
+ * - ignore: Ignored when the gate set no condition; a non-member's control message that
+ *   opened under our current TEK is Ignored too and is no offence (M2: its sender holds
+ *   the key, a member whose admission we missed — the engine asks it how it got in); one
+ *   that opened under nothing is refused; anything else is forbidden;
+ * - accept: a non-member's data must have opened (D1), else it is refused.
+ */
+export function judgeVerdict(channel: 'control' | 'data', check: 'none' | 'accepted' | 'opened', verdict: 'accept' | 'ignore' | 'reject', opened: boolean): Outcome {
+  if (verdict === 'reject') return { result: 'reject', refused: null };
+  if (verdict === 'ignore') {
+    if (check === 'none' || (channel === 'control' && check === 'opened' && opened)) return { result: 'ignore', refused: null };
+    if (channel === 'control' && check === 'opened') return { result: 'forbidden', refused: 'network: control message from a non-member that opens under no key we hold' };
+    return { result: 'forbidden', refused: null };
+  }
+  if (channel === 'data' && check === 'opened' && !opened) return { result: 'forbidden', refused: 'network: data from a non-member that opens under no key we hold' };
+  return { result: 'accept', refused: null };
 }

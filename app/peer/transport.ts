@@ -39,7 +39,7 @@ import { groupTopicScoreParams, topicsOf } from '../net/topics.js';
 import { GROUP_LIMITS, PROTOCOL_CATCHUP, PROTOCOL_GROUP, PROTOCOL_PEERS, sendFrames, serve, setStreamGate } from '../net/unicast.js';
 import type { MemberKey, RejectReason } from '../core/types.js';
 import type { GroupRuntime } from './group.js';
-import { admitGossip, admitUnicast, type Admission } from './membership-gate.js';
+import { admitGossip, admitUnicast, judgeVerdict, type Admission } from './membership-gate.js';
 import { PeerGuard, type GuardOptions } from './peer-guard.js';
 import { PROTOCOL_FILE } from './files-chunks.js';
 import { isConnected, isMemberAnywhere, isStranger, rosterStateOf, sleep, type PeerContext } from './peer-context.js';
@@ -137,14 +137,12 @@ export class Transport {
         return admission.reason === 'decode' ? TopicValidatorResult.Reject : forbidden;
       }
       const verdict = rt.receive(from, channel, message.data);
-      if (verdict === 'reject') this.offence(from, `${channel} input rejected by the engine`, direct);
-      if (verdict !== 'accept') return verdict === 'reject' ? TopicValidatorResult.Reject : admission.check === 'none' ? TopicValidatorResult.Ignore : forbidden;
-      if (admission.check === 'opened' && !rt.lastInputOpened) {
-        // D1: a non-member's data is let in only if it opens under a key we hold.
-        this.refuse(rt, from, { pass: false, reason: 'not-member', detail: 'network: data from a non-member that opens under no key we hold' }, direct);
-        return forbidden;
-      }
-      return TopicValidatorResult.Accept;
+      const outcome = judgeVerdict(channel, admission.check, verdict, rt.lastInputOpened);
+      if (outcome.result === 'reject') this.offence(from, `${channel} input rejected by the engine`, direct);
+      else if (outcome.refused) this.refuse(rt, from, { pass: false, reason: 'not-member', detail: outcome.refused }, direct);
+      if (outcome.result === 'accept') return TopicValidatorResult.Accept;
+      if (outcome.result === 'ignore') return TopicValidatorResult.Ignore;
+      return outcome.result === 'reject' ? TopicValidatorResult.Reject : forbidden;
     } catch (err) {
       this.ctx.log(`engine threw on ${channel} input: ${err instanceof Error ? err.name : 'error'}`);
       return TopicValidatorResult.Ignore;

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PeerGuard, TokenBuckets } from '../../app/peer/peer-guard.js';
-import { admitGossip, admitUnicast, peekType } from '../../app/peer/membership-gate.js';
+import { admitGossip, admitUnicast, judgeVerdict, peekType } from '../../app/peer/membership-gate.js';
 import { MsgType, encodeMessage } from '../../app/core/wire.js';
 
 test('a token bucket allows its burst, then its rate, and forgets the least recent key when full', () => {
@@ -86,7 +86,9 @@ test('membership gate: a member, and anyone while this peer is not a member, rea
 test('membership gate: a non-member reaches the engine only where §12 lets it in', () => {
   assert.deepEqual(admitGossip('member', 'excluded', 'control', sealedControl), { pass: true, check: 'accepted' }, 'H1: answered');
   assert.deepEqual(admitGossip('member', 'left', 'control', sealedControl), { pass: true, check: 'none' }, 'T1: a leaver\'s last table');
-  assert.equal(admitGossip('member', null, 'control', sealedControl).pass, false, 'H3 is not let through: the app never creates listen-first');
+  // Was refused here (H3 is still no reason: the app never creates listen-first); M2 lets it
+  // in on condition that it opens under our current TEK (judgeVerdict below).
+  assert.deepEqual(admitGossip('member', null, 'control', sealedControl), { pass: true, check: 'opened' }, 'M2: a member whose admission we missed');
   assert.deepEqual(admitGossip('member', null, 'data', data), { pass: true, check: 'opened' }, 'D1');
   assert.equal(admitGossip('member', null, 'control', leave).pass, false, 'L1');
   assert.equal(admitGossip('member', 'left', 'control', leave).pass, false, 'L1 from a leaver');
@@ -95,4 +97,26 @@ test('membership gate: a non-member reaches the engine only where §12 lets it i
   assert.equal(admitUnicast('member', null, joinRequest).pass, true, 'J1');
   assert.equal(admitUnicast('member', null, leave).pass, false);
   assert.equal(admitUnicast('member', 'member', leave).pass, true);
+  const rosterReply = encodeMessage(GROUP, { type: MsgType.RosterReply, proofs: [] });
+  assert.equal(admitUnicast('member', null, rosterReply).pass, true, 'M3: the engine takes it only from a peer it asked');
+  const rosterRequest = encodeMessage(GROUP, { type: MsgType.RosterRequest, known: [] });
+  assert.equal(admitUnicast('member', null, rosterRequest).pass, false, 'M2: only members ask');
+});
+
+test('after the engine: a stranger whose control message opened under our TEK is no offence (M2); one whose did not is', () => {
+  // Refused as not-member by the engine, but it opened: Ignored, no refusal, no strike.
+  assert.deepEqual(judgeVerdict('control', 'opened', 'ignore', true), { result: 'ignore', refused: null });
+  // It opened under nothing: refused (a stranger's strike), as when the gate dropped it.
+  const closed = judgeVerdict('control', 'opened', 'ignore', false);
+  assert.equal(closed.result, 'forbidden');
+  assert.match(closed.refused ?? '', /non-member/);
+  assert.deepEqual(judgeVerdict('control', 'opened', 'accept', true), { result: 'accept', refused: null });
+  assert.deepEqual(judgeVerdict('control', 'opened', 'reject', true), { result: 'reject', refused: null }, 'garbage stays an offence');
+  // D1 and the other rows as before.
+  assert.deepEqual(judgeVerdict('data', 'opened', 'accept', true), { result: 'accept', refused: null });
+  assert.equal(judgeVerdict('data', 'opened', 'accept', false).refused !== null, true);
+  assert.deepEqual(judgeVerdict('data', 'opened', 'ignore', false), { result: 'forbidden', refused: null });
+  assert.deepEqual(judgeVerdict('data', 'opened', 'ignore', true), { result: 'forbidden', refused: null });
+  assert.deepEqual(judgeVerdict('control', 'accepted', 'ignore', false), { result: 'forbidden', refused: null });
+  assert.deepEqual(judgeVerdict('control', 'none', 'ignore', false), { result: 'ignore', refused: null });
 });

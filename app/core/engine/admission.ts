@@ -24,6 +24,7 @@ import { KEY_BYTES } from '../keys.js';
 import { MsgType, type KeyInfo, type Message, type OwnerInfo, type SealedKey } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
 import { checkRevisionJump, claimedOwner, mayOwnTek, selects } from './authorization.js';
+import { recordProof } from './roster-sync.js';
 
 export function createKeys(core: EngineCore, now: number): void {
   const creators = [core.self];
@@ -111,6 +112,7 @@ export function onJoinRequest(core: EngineCore, from: MemberKey, m: Extract<Mess
   const known = core.s.roster[from];
   const admittedAt = known?.state === 'member' ? known.admittedAt : now;
   const certificate = certify(core, from, admittedAt);
+  recordProof(core, from, { kind: 'certificate', certificate, name: m.name.slice(0, 64) });
   const wanted = [TEK_SLOT, ...slotsOf(pid, core.s.params.V)];
   const { grants, revisions } = grantKeys(core, from, wanted, now, false);
   if (!known || known.state !== 'member') {
@@ -197,6 +199,7 @@ export function onAdmit(core: EngineCore, from: MemberKey, m: Extract<Message, {
   }
   core.s.admittedAt = m.certificate.admittedAt;
   core.join.certificate = m.certificate;
+  recordProof(core, core.self, { kind: 'certificate', certificate: m.certificate, name: core.displayName });
   core.lastSeen.set(from, now);
   for (const { g, key } of opened) installGrant(core, g, key, now, blocklist);
   emit(core, { type: 'join-progress', stage: 'keys-received', at: now });
@@ -313,6 +316,7 @@ export function onKeyRequest(core: EngineCore, from: MemberKey, m: Extract<Messa
   // A7: every key request carries its admission certificate, checked even for a member
   // this member already knows (a roster entry alone is an unauthenticated claim).
   verifyCertificate(core, m.certificate, from);
+  recordProof(core, from, { kind: 'certificate', certificate: m.certificate, name: core.s.roster[from]?.name ?? '' });
   const theirSlots = new Set([TEK_SLOT, ...slotsOf(pidOf(core, from), core.s.params.V)]);
   for (const s of m.slots) ensure(theirSlots.has(s), 'not-authorized', `${slotName(s, core.s.params.V)} is not selected by the requester's ID`);
   // M1 holds here too: a certified newcomer whose announcement has not arrived enters the
@@ -431,6 +435,7 @@ export function onMemberAdmitted(core: EngineCore, from: MemberKey, m: Extract<M
       continue;
     }
     setRoster(core, e.key, { name: e.name, admittedAt: e.admittedAt, state: 'member' });
+    recordProof(core, e.key, { kind: 'announcement', admitter: from, members: m.members, signature: m.signature });
     emit(core, { type: 'member-admitted', member: e.key, by: from, name: e.name, at: now });
     addLog(core, now, 'join', `${short(from)} admitted ${e.name || short(e.key)}`);
   }

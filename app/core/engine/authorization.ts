@@ -40,7 +40,9 @@ export function authorizeSender(core: EngineCore, from: MemberKey, m: Message): 
     case MsgType.FetchRequest:
     case MsgType.FetchReply:
     case MsgType.Leave:
-      // R1, M1, F1, F2, L1: members only (a joiner ignores what it cannot check yet).
+    case MsgType.RosterRequest:
+      // R1, M1, F1, F2, L1, M2: members only (a joiner ignores what it cannot check yet).
+      // M3 (RosterReply) is the asked peer's, member or not: checked in roster-sync.ts.
       if (core.s.state === 'member' && core.s.roster[from]?.state !== 'member') throw new RemoteProtocolError('not-member', `${typeName(m)} from a non-member`);
       return;
     default:

@@ -14,7 +14,11 @@
  * Message type → room: Heartbeat → heartbeat; Revision → revision; JoinRequest,
  * Admit, JoinRefused, KeyRequest, KeyGrant, MemberAdmitted → admission; Data →
  * data; Table → exclusion; FetchRequest, FetchReply → fetch; Leave →
- * rekey-triggers; Panel → panel. docs/protocol.md §12 has the authorization table.
+ * rekey-triggers; Panel → panel; RosterRequest, RosterReply → roster-sync.
+ * docs/protocol.md §12 has the authorization table.
+ * A control message that opens under our current TEK from a peer with no roster entry here
+ * starts a roster catch-up (roster-sync.ts); if it is then rejected, the rejection says
+ * `opened`: the peer layer does not count it as a stranger's offence (it holds the key).
  * A Table by unicast on its own (not inside a FetchReply) is taken only from a current
  * member, or as this member's own exclusion notice (T1, authorizeUnicastTable; review 6).
  * A fetch reply's table goes to the exclusion room marked `nested`: its entries are
@@ -34,16 +38,22 @@ import { onTable, tellExcluded } from './exclusion.js';
 import { installFetched, onFetchRequest, openFetchReply } from './fetch.js';
 import { onLeave } from './rekey-triggers.js';
 import { drivePanel, onPanel } from './panel.js';
+import { noteStrangerWithTek, onRosterReply, onRosterRequest } from './roster-sync.js';
 
 export type Channel = 'control' | 'data' | 'unicast';
 
 /** Decodes one input and routes it; a peer's fault becomes a `rejected` event. Then lets the panel act. */
 export function receive(core: EngineCore, from: MemberKey, channel: Channel, bytes: Uint8Array, now: number, nested = false): void {
   if (core.s.state === 'left') return;
+  let holdsTek = false;
   try {
     let msg: Message | null = decodeMessage(core.groupBytes, channel, bytes);
     if (from === core.self) return; // our own publication echoed back
-    if (msg.type === MsgType.SealedControl) msg = unseal(core, from, msg, bytes, now);
+    if (msg.type === MsgType.SealedControl) {
+      const env = msg;
+      msg = unseal(core, from, env, bytes, now);
+      holdsTek = msg !== null && core.s.roster[from] === undefined && noteStrangerWithTek(core, from, env, now);
+    }
     if (msg) {
       if (nested) ensure(msg.type === MsgType.Table, 'invalid', 'a fetch reply may carry only a table');
       authorizeSender(core, from, msg);
@@ -51,8 +61,12 @@ export function receive(core: EngineCore, from: MemberKey, channel: Channel, byt
       dispatch(core, from, msg, now, nested);
     }
   } catch (err) {
-    if (err instanceof RemoteProtocolError) reject(core, from, err.reason, err.message, now);
-    else throw err;
+    if (!(err instanceof RemoteProtocolError)) throw err;
+    reject(core, from, err.reason, err.message, now);
+    // The peer layer reads this (transport.ts): the sender holds our current TEK, so it is a
+    // member we have not heard of yet, not a stranger to strike.
+    const ev = core.events[core.events.length - 1];
+    if (holdsTek && ev?.type === 'rejected') ev.opened = true;
   }
   drivePanel(core, now);
   openPendingSealed(core, now);
@@ -133,5 +147,9 @@ function dispatch(core: EngineCore, from: MemberKey, m: Message, now: number, ne
       return onLeave(core, from, m.sentAt, m.signature, now);
     case MsgType.Panel:
       return onPanel(core, from, m.body, now);
+    case MsgType.RosterRequest:
+      return onRosterRequest(core, from, m, now);
+    case MsgType.RosterReply:
+      return onRosterReply(core, from, m, now);
   }
 }

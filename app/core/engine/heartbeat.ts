@@ -28,6 +28,7 @@ import { creatorsTag } from '../keys.js';
 export const MAX_PENDING_SEALED = 512;
 import { sameCreators, sortedKeys } from '../state.js';
 import { authorizeHeldKeys, mayOwnTek } from './authorization.js';
+import { noteRosterCount } from './roster-sync.js';
 
 export function sendHeartbeat(core: EngineCore, now: number): void {
   core.timers.set('heartbeat', now + core.s.params.heartbeatMs);
@@ -166,6 +167,7 @@ export function onHeartbeat(core: EngineCore, from: MemberKey, m: Extract<Messag
   core.lastSeen.set(from, now);
   for (const k of m.keys) learnOwnership(core, from, k, now);
   if (core.s.state !== 'member') return;
+  noteRosterCount(core, from, m.rosterCount, now);
   if (m.blocklistCount > core.s.blocklist.length && core.s.tek) {
     // The sender knows of an exclusion we missed: fetch the current TEK and its table (003 [0039], [0079]).
     // Give tables in flight half a heartbeat to arrive first (concurrent exclusions).
