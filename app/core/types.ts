@@ -14,6 +14,7 @@
  *   KEK slots.
  * - Times are milliseconds on the caller's clock; the engine never reads one.
  */
+import type { Message, MsgType } from './wire.js';
 
 /** Lowercase hex of a member's 32-byte Ed25519 public key. */
 export type MemberKey = string;
@@ -119,6 +120,13 @@ export type RejectReason =
   | 'stale'
   | 'invalid';
 
+/**
+ * A data packet as decoded (003 FIG. 8 header and ciphertext): what a `data` event
+ * opened, so its host can tell which of the copies it received was delivered (the
+ * peer keeps a packet for catch-up only once it opened, app/peer/traffic.ts).
+ */
+export type DataPacket = Omit<Extract<Message, { type: typeof MsgType.Data }>, 'type'>;
+
 export type EngineEvent =
   | { type: 'group-created'; group: GroupId; at: number }
   | { type: 'joined'; group: GroupId; at: number }
@@ -129,7 +137,7 @@ export type EngineEvent =
   | { type: 'member-left'; member: MemberKey; at: number }
   | { type: 'self-excluded'; by: MemberKey; at: number }
   | { type: 'key-changed'; slot: SlotRef; version: number; revision: number; reason: string; at: number }
-  | { type: 'data'; from: MemberKey; payload: Uint8Array; sentAt: number; tekVersion: number; at: number }
+  | { type: 'data'; from: MemberKey; payload: Uint8Array; sentAt: number; tekVersion: number; at: number; packet: DataPacket }
   | { type: 'undecryptable'; from: MemberKey; sentAt: number; tekVersion: number; at: number }
   | {
       type: 'rejected';

@@ -36,7 +36,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GroupEngine, type EngineDeps } from '../core/engine.js';
-import type { EngineEvent, MemberKey, RejectReason } from '../core/types.js';
+import type { DataPacket, EngineEvent, MemberKey, RejectReason } from '../core/types.js';
+import { samePacket } from '../core/engine/tek-records.js';
 import { systemRng } from '../crypto/noble.js';
 import { nodeCrypto } from '../crypto/node.js';
 import { LocalProtocolError } from '../core/errors.js';
@@ -49,7 +50,7 @@ import { admit } from './admission.js';
 import { BoardShare } from './board-share.js';
 import { GroupHistory } from './history.js';
 import { StateFile } from './state-file.js';
-import { TrafficLog, type TrafficItem, type TrafficTag } from './traffic.js';
+import { dataPacketOf, TrafficLog, UnopenedTraffic, type TrafficItem, type TrafficTag } from './traffic.js';
 import { RejectionLog } from './key-panel.js';
 import { REJECTED_LOG_LIMITS, UNDECRYPTABLE_LIMITS, WindowLimit, type Admission } from './event-limit.js';
 import { checkReceipt, ReceiptClock, signReceipt } from './receipts.js';
@@ -91,6 +92,7 @@ export type EngineFactory = (deps: EngineDeps) => GroupEngine;
 export class GroupRuntime {
   readonly engine: GroupEngine;
   readonly group: string;
+  private readonly groupBytes: Uint8Array;
   /** Refused inputs, counted per (reason, sender), for the key panel's live log. */
   readonly rejections = new RejectionLog();
   /** How many undecryptable placeholders reach the clients, and refusals the log (event-limit.ts). */
@@ -98,6 +100,10 @@ export class GroupRuntime {
   private readonly rejectedLogLimit = new WindowLimit(REJECTED_LOG_LIMITS);
   private readonly history: GroupHistory;
   private readonly traffic: TrafficLog;
+  /** Received packets the engine buffered unopened: kept for catch-up only once they open (traffic.ts). */
+  private readonly unopened = new UnopenedTraffic();
+  /** The data packet the current `receive` brought (its sender, bytes, decoded). */
+  private input: { from: MemberKey; bytes: Uint8Array; packet: DataPacket | null } | null = null;
   private readonly stateFile: StateFile;
   private readonly boardShare: BoardShare;
   private earlyControl: TrafficItem[] = [];
@@ -152,10 +158,11 @@ export class GroupRuntime {
     };
     this.engine = factory(deps);
     this.group = this.engine.group;
+    this.groupBytes = Buffer.from(this.group, 'hex');
     this.record.group = this.group;
     this.wasMember = this.engine.state() === 'member';
     this.history = new GroupHistory(host.profile, this.group, host.selfKey, host.events, (line) => host.log(line));
-    this.traffic = new TrafficLog(host.profile, this.group, keepTraffic);
+    this.traffic = new TrafficLog(host.profile, this.group, keepTraffic, host.selfKey);
     this.receipts = new ReceiptClock({ now: () => host.now(), send: () => this.sendReceipt() });
     this.history.onDurable = () => this.receipts.poke();
     this.history.isMember = (key) => this.engine.members().some((m) => m.key === key && m.state === 'member');
@@ -182,6 +189,7 @@ export class GroupRuntime {
     if (joining && channel === 'control' && this.earlyControl.length < MAX_EARLY_CONTROL) this.earlyControl.push({ from, bytes, at: now, tag: null });
     this.received = null;
     this.receivedEphemeral = false;
+    this.input = channel === 'data' ? { from, bytes, packet: dataPacketOf(this.groupBytes, bytes) } : null;
     this.feedingCatchUp = fromCatchUp;
     let events: EngineEvent[];
     try {
@@ -195,13 +203,34 @@ export class GroupRuntime {
     for (const ev of events) {
       if (ev.type === 'rejected' && ev.from === from) verdict = HARD_REJECT.has(ev.reason) ? 'reject' : 'ignore';
     }
-    // Kept for catch-up even when this member cannot read it: others may (issue 5 §7).
-    // Catch-up input is kept too, so a member that caught up can serve the next one.
+    // Kept for catch-up once it opened here (catch-up input too, so a member that caught up
+    // can serve the next one); buffered for a key not held yet: apart, until it opens.
     const got = this.received as { from: MemberKey; tag: TrafficTag } | null; // set by onData during drive()
     const tag = got?.from === from ? got.tag : null;
-    if (channel === 'data' && verdict === 'accept' && !this.receivedEphemeral) this.traffic.keep({ from, bytes, at: now, tag });
+    if (channel === 'data' && verdict === 'accept' && !this.receivedEphemeral) {
+      if (tag) this.traffic.keep({ from, bytes, at: now, tag });
+      // Neither opened, refused nor dropped: the engine buffered it (its key is not held yet).
+      const buffered = this.engine.state() === 'member' && !events.some((ev) => 'from' in ev && ev.from === from);
+      if (buffered && this.input?.packet) this.unopened.hold({ from, bytes, at: now, tag: null }, this.input.packet);
+    }
     this.received = null;
+    this.input = null;
     return verdict;
+  }
+
+  /**
+   * A packet from `from` opened and its contents were accepted (`tag`): the current input's
+   * tag, or, one buffered before and opened now (its key came), kept for catch-up at last.
+   * Never anything else: a forgery beside it, even with its nonce, is another packet.
+   */
+  private opened(from: MemberKey, packet: DataPacket, tag: TrafficTag): void {
+    const input = this.input;
+    if (input?.packet && input.from === from && samePacket(input.packet, packet)) {
+      this.received = { from, tag };
+      return;
+    }
+    const held = this.unopened.take(from, packet);
+    if (held) this.traffic.keep({ ...held, tag });
   }
 
   /** Publishes a chat message; resolves once it is in this member's history (fsynced). */
@@ -428,7 +457,7 @@ export class GroupRuntime {
     const group = this.group;
     switch (ev.type) {
       case 'data':
-        this.onData(ev.from, ev.payload, ev.sentAt, ev.tekVersion, ev.at);
+        this.onData(ev.from, ev.payload, ev.sentAt, ev.tekVersion, ev.at, ev.packet);
         break;
       case 'undecryptable': {
         const a = this.undecryptableLimit.admit(ev.from, ev.sentAt, this.host.now());
@@ -489,7 +518,7 @@ export class GroupRuntime {
     if (a.firstHidden) this.host.log(`group ${g}: too many ${what} this minute: the rest are held back`);
   }
 
-  private onData(from: MemberKey, bytes: Uint8Array, sentAt: number, tekVersion: number, at: number): void {
+  private onData(from: MemberKey, bytes: Uint8Array, sentAt: number, tekVersion: number, at: number, packet: DataPacket): void {
     const payload = decodePayload(bytes);
     if (!payload) {
       this.refuse(from, 'decode', 'undecodable or unsigned application payload', at);
@@ -516,7 +545,7 @@ export class GroupRuntime {
       if (!verdict.ok) return this.refuse(from, verdict.reason, verdict.detail, at);
       const name = roster.get(from)?.name || (verdict.body.t === 'chat' ? verdict.body.name : '') || SELF_NAME_FALLBACK;
       this.keepReceived(payload.m, from, name, at);
-      this.received = { from, tag: { a: payload.m.a, s: payload.m.s, k: tekVersion } };
+      this.opened(from, packet, { a: payload.m.a, s: payload.m.s, k: tekVersion });
       return;
     }
     // A member re-shared the board or the latest files for a newcomer: each item as its author signed it.
@@ -530,7 +559,7 @@ export class GroupRuntime {
       this.keepReceived(m, from, roster.get(m.a)?.name ?? '', at, true);
     }
     // Kept, but never served by catch-up: its newcomers ask the sharer (traffic.ts `for`).
-    this.received = { from, tag: { a: from, s: 0, k: tekVersion, for: [] } };
+    this.opened(from, packet, { a: from, s: 0, k: tekVersion, for: [] });
   }
 
   /** `shared`: it came in a board or file re-share (from before this member's admission, maybe: opens no gap). */

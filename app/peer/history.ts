@@ -22,7 +22,8 @@
  *   it twice; a second, different message under a held (author, number) is an
  *   equivocation and is not kept (the caller reports it).
  * - A message is appended to the log at once; its event reaches clients, and
- *   `chatHistory` lists it, only once the record is fsynced (`profile.appendDurable`: group commit, one fsync
+ *   `chatHistory` (a stroke or shape: `board`, `boardEntries`, and the board
+ *   re-shared to a newcomer, `boardStrokes`) lists it, only once the record is fsynced (`profile.appendDurable`: group commit, one fsync
  *   shared by the messages kept together, run off the event loop): a message
  *   counts as delivered only once it is on disk. `durable()` resolves when every
  *   message kept so far is; a failed fsync shows nothing and is logged, and its
@@ -106,11 +107,11 @@ type Indexed =
   | { kind: 'action'; sender: string; s: number; at: number; body: ChatAction; notAuthor: boolean }
   | { kind: 'none' };
 
-/** A kept message's record, and what it shows once on disk. */
+/** A kept message's record, and what it shows once on disk; `listKey`: its key in `chat` or `strokes` (listed once on disk). */
 interface Unsaved {
   record: HistoryRecord;
   shown: Indexed;
-  chatKey: string | null;
+  listKey: string | null;
 }
 
 export class GroupHistory {
@@ -155,7 +156,7 @@ export class GroupHistory {
    * claimed nor shown; a gap), yet a copy is no equivocation: `keep` writes it again.
    */
   private readonly unsaved = new Map<MemberKey, Map<number, Unsaved>>();
-  /** Chat keys (sender, message ID) whose record is written but not yet fsynced: not listed until it is. */
+  /** Chat and board keys (sender, message ID) whose record is written but not yet fsynced: not listed (nor re-shared) until it is. */
   private readonly notYetDurable = new Set<string>();
   /** Set by files.ts: file `handle`'s author deleted its message (a tombstone): its chunks go. */
   onFileDeleted: ((handle: string) => void) | null = null;
@@ -270,7 +271,7 @@ export class GroupHistory {
     const shown = this.index(m, sender, name, receivedAt, to, shared);
     if (!shown) return 'duplicate';
     const record: HistoryRecord = { kind: 'msg', m, sender, name, receivedAt, ...(to ? { to } : {}), ...(shared ? { shared: true } : {}) };
-    this.write(m, { record, shown, chatKey: shown.kind === 'chat' ? `${sender}:${m.id}` : null });
+    this.write(m, { record, shown, listKey: shown.kind === 'chat' || shown.kind === 'stroke' ? `${sender}:${m.id}` : null });
     return shown.kind === 'action' && shown.notAuthor ? 'not-author' : 'kept';
   }
 
@@ -282,10 +283,10 @@ export class GroupHistory {
   private write(m: SignedMessage, w: Unsaved): void {
     const written = this.profile.appendDurable(this.group, 'history', w.record);
     this.lastWrite = written;
-    if (w.chatKey) this.notYetDurable.add(w.chatKey);
+    if (w.listKey) this.notYetDurable.add(w.listKey);
     written.then(
       () => {
-        if (w.chatKey) this.notYetDurable.delete(w.chatKey);
+        if (w.listKey) this.notYetDurable.delete(w.listKey);
         this.reporter.durable(m.a, m.s, m.skip);
         this.show(w.shown);
         this.onDurable?.();
@@ -518,19 +519,25 @@ export class GroupHistory {
     return all.slice(-limit);
   }
 
-  /** The signed entries the board now rests on, with their signed forms (re-shared with a newcomer). */
+  /** The board's entries on disk here (as `board.entry` events show them): the board is computed from these only. */
+  private durableStrokes(): KeptStroke[] {
+    if (this.notYetDurable.size === 0) return [...this.strokes.values()];
+    return [...this.strokes].filter(([key]) => !this.notYetDurable.has(key)).map(([, s]) => s);
+  }
+
+  /** The signed entries on disk the board now rests on, with their signed forms (re-shared with a newcomer). */
   boardStrokes(): KeptStroke[] {
-    return boardSupport(this.strokes.values()) as KeptStroke[];
+    return boardSupport(this.durableStrokes()) as KeptStroke[];
   }
 
-  /** The pen and erase strokes still on the board (the stroke-only API). */
+  /** The pen and erase strokes on disk still on the board (the stroke-only API). */
   board(): BoardStroke[] {
-    return boardState(this.strokes.values()).map((s) => ({ group: s.group, sender: s.sender, stroke: s.stroke!, sentAt: s.sentAt }));
+    return boardState(this.durableStrokes()).map((s) => ({ group: s.group, sender: s.sender, stroke: s.stroke!, sentAt: s.sentAt }));
   }
 
-  /** Everything kept on the board (clients compute it with app/api/board-model.ts). */
+  /** Everything kept on the board and on disk (clients compute it with app/api/board-model.ts). */
   boardEntries(): BoardEntry[] {
-    return [...this.strokes.values()].map(({ mid: _mid, signed: _signed, ...entry }) => entry);
+    return this.durableStrokes().map(({ mid: _mid, signed: _signed, ...entry }) => entry);
   }
 
   /** This member's own message `id` as shown now (null: none such, or deleted): what an edit or delete may target. */

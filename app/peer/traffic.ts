@@ -1,14 +1,21 @@
 /**
  * @module peer/traffic
  * The encrypted data messages one group keeps for catch-up (issue 5 §7, issue 19;
- * `catch-up.ts` serves them): every data message accepted from the topic or
- * published here, as it travelled, with its author and arrival time, kept in the
- * group's traffic log (`profile.append(group, 'traffic', …)`), and where known
- * its tag: the author, per-author number and TEK version of the signed message
- * inside (group.ts learns it when the engine opens the packet).
+ * `catch-up.ts` serves them): every data message published here, and every one
+ * received that opened here and whose signed contents were accepted, as it
+ * travelled, with its author and arrival time, kept in the group's traffic log
+ * (`profile.append(group, 'traffic', …)`), with its tag: the author, per-author
+ * number and TEK version of the signed message inside (group.ts learns it when
+ * the engine opens the packet).
  *
  * Invariants:
- * - Kept even when this member cannot read it: others may (untagged then).
+ * - A received packet is kept only once it opened here (tagged): a catch-up
+ *   server names each packet's author itself, so one this member cannot open may
+ *   be a forgery credited to anyone, and is never served on (review 7). One the
+ *   engine buffered for a key not held yet waits apart, in memory
+ *   (`UnopenedTraffic`), and is kept when it opens; its author and the members
+ *   that opened it serve it meanwhile. Untagged records from others read back
+ *   from an older profile (which kept what it could not open) are dropped.
  * - One copy per message (by SHA-256 of its bytes), also across restarts.
  * - Written without fsync (the history log is the durable record; a packet
  *   lost to a machine crash is still kept by the other members): catching up
@@ -20,7 +27,9 @@
  *   many it would have sent in all (the asker's progress).
  */
 import { createHash } from 'node:crypto';
-import type { MemberKey } from '../core/types.js';
+import type { DataPacket, MemberKey } from '../core/types.js';
+import { samePacket } from '../core/engine/tek-records.js';
+import { decodeMessage, MsgType } from '../core/wire.js';
 import type { Profile } from '../store/profile.js';
 import { fromBase64, toBase64 } from '../store/seal.js';
 import type { Range } from './seq-ranges.js';
@@ -93,13 +102,16 @@ export class TrafficLog {
   private base = 0;
   private readonly seen = new Set<string>();
 
+  /** `self`: this member; given, untagged records of others (kept by an older version: never opened here) are dropped. */
   constructor(
     private readonly profile: Profile,
     private readonly group: string,
     private readonly keepCount: number,
+    self?: MemberKey,
   ) {
     const traffic = profile.read(group, 'traffic', parseTraffic);
-    this.items = traffic.records.slice(-keepCount);
+    const records = self === undefined ? traffic.records : traffic.records.filter((t) => t.tag !== null || t.from === self);
+    this.items = records.slice(-keepCount);
     for (const t of this.items) this.seen.add(digestOf(t.bytes));
   }
 
@@ -127,8 +139,8 @@ export class TrafficLog {
   /**
    * What an asker holding `have` (per author, ranges of numbers) lacks, from
    * position `cursor` on: tagged packets whose (author, number) it does not hold
-   * and whose TEK version it can read (`minTek`), and untagged packets (this
-   * member could not read them; the asker may). A board re-share goes only to
+   * and whose TEK version it can read (`minTek`), and untagged packets (only
+   * this member's own can be: a received one is kept once it opened, tagged). A board re-share goes only to
    * the newcomers it was made for: anyone else already holds its strokes or
    * cannot read it (sealed under a key from before it joined, or one erased
    * since), and an unreadable packet shows as "cannot decrypt".
@@ -152,5 +164,51 @@ export class TrafficLog {
       bytes += t.bytes.length;
     }
     return { items, next, total };
+  }
+}
+
+/** At most this many packets (and bytes) wait unopened: the engine buffers at most 512 (core/engine/context.ts MAX_PENDING_DATA). */
+const UNOPENED_MAX = 512;
+const UNOPENED_BYTES = 16 * 1024 * 1024;
+
+/** The data packet `bytes` decode to (null: none; the engine refused it then). */
+export function dataPacketOf(group: Uint8Array, bytes: Uint8Array): DataPacket | null {
+  try {
+    const m = decodeMessage(group, 'data', bytes);
+    return m.type === MsgType.Data ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Packets received that the engine buffered unopened (under a key not held yet),
+ * kept apart in memory and never served: `take` hands one back once a `data`
+ * event names it as opened (the same packet field for field, `samePacket`: a
+ * forgery beside it, even one carrying its nonce, is never taken for it). The
+ * oldest go past UNOPENED_MAX packets or UNOPENED_BYTES; one lost so is only not
+ * served by this member (its author and the members that opened it have it).
+ */
+export class UnopenedTraffic {
+  private held: { item: TrafficItem; packet: DataPacket }[] = [];
+  private bytes = 0;
+
+  get size(): number {
+    return this.held.length;
+  }
+
+  hold(item: TrafficItem, packet: DataPacket): void {
+    this.held.push({ item, packet });
+    this.bytes += item.bytes.length;
+    while (this.held.length > UNOPENED_MAX || this.bytes > UNOPENED_BYTES) this.bytes -= this.held.shift()!.item.bytes.length;
+  }
+
+  /** The packet from `from` that opened as `packet`, if it waits here (it leaves). */
+  take(from: MemberKey, packet: DataPacket): TrafficItem | null {
+    const i = this.held.findIndex((h) => h.item.from === from && samePacket(h.packet, packet));
+    if (i < 0) return null;
+    const [h] = this.held.splice(i, 1);
+    this.bytes -= h!.item.bytes.length;
+    return h!.item;
   }
 }

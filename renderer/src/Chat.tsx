@@ -377,12 +377,12 @@ function MessageRuns({ items, selfPeerId, nameOf, hues, canWrite, actions }: Run
                 <time className="time">{clockTime(item.at)}</time>
               </div>
             ) : (
-              <div className="msg undecryptable" data-testid="chat-undecryptable" data-sender={nameOf(sender)} data-sender-peer={sender}>
+              <div className="msg undecryptable" data-testid="chat-undecryptable" data-sender={nameOf(sender)} data-sender-peer={sender} data-count={item.count}>
                 <Icon name="lock" size={15} className="lock" />
                 <span>
-                  <strong>{nameOf(sender)}</strong> sent a message this device cannot decrypt — it was encrypted with a group key you do not hold.
+                  <strong>{nameOf(sender)}</strong> sent {item.count > 1 ? `${item.count} messages` : 'a message'} this device cannot decrypt — {item.count > 1 ? 'they were' : 'it was'} encrypted with a group key you do not hold.
                 </span>
-                <time className="time">{clockTime(item.sentAt)}</time>
+                <time className="time">{item.count > 1 && clockTime(item.lastSentAt) !== clockTime(item.sentAt) ? `${clockTime(item.sentAt)}–${clockTime(item.lastSentAt)}` : clockTime(item.sentAt)}</time>
               </div>
             )}
           </Fragment>

@@ -3,6 +3,13 @@
  * events from the moment the app connects (so nothing is missed while a tab is
  * hidden). Components read it through `useFeed` (useSyncExternalStore); every
  * change replaces the group's arrays, so React sees new references.
+ *
+ * Invariant: "cannot decrypt" placeholders stay bounded for a session of any
+ * length (the peer caps them per minute, app/peer/event-limit.ts; this caps what
+ * the UI keeps): consecutive ones from one sender (no other item between them in
+ * time order) are one row with a count and the span of their send times, and at
+ * most MAX_PLACEHOLDER_ROWS rows are kept per group, the newest (`withPlaceholder`).
+ * Messages and notices are never dropped by it.
  */
 import { useSyncExternalStore } from 'react';
 import type { BoardEntry, ChatMessage, EventPayload } from '../../app/api/contract.js';
@@ -11,7 +18,8 @@ import type { ConclaveClient } from './client.js';
 
 export type ChatItem =
   | { kind: 'message'; key: string; at: number; message: ChatMessage }
-  | { kind: 'undecryptable'; key: string; at: number; sender: string; sentAt: number; receivedAt: number }
+  /** `count` placeholders from `sender` in a row, sent from `sentAt` to `lastSentAt`. */
+  | { kind: 'undecryptable'; key: string; at: number; sender: string; sentAt: number; lastSentAt: number; receivedAt: number; count: number }
   /** A member joined, left or was excluded, seen while this client was connected (issue 18 §7). */
   | { kind: 'notice'; key: string; at: number; peerId: string; change: 'joined' | 'left' | 'excluded' };
 
@@ -27,6 +35,30 @@ export interface GroupFeed {
 
 const EMPTY: GroupFeed = { items: [], historyLimit: 0, hasMore: false, historyLoaded: false, board: emptyBoard(), boardLoaded: false };
 export const PAGE = 100;
+/** The most "cannot decrypt" rows one group keeps (each may stand for many placeholders). */
+export const MAX_PLACEHOLDER_ROWS = 100;
+
+type Placeholder = Extract<ChatItem, { kind: 'undecryptable' }>;
+
+/**
+ * `items` (in time order) with placeholder `u` added: merged into the row of its
+ * sender it lands next to, if any, else a new row keyed `key()`; then the oldest
+ * placeholder rows beyond MAX_PLACEHOLDER_ROWS go.
+ */
+export function withPlaceholder(items: readonly ChatItem[], u: EventPayload<'chat.undecryptable'>, key: () => string): ChatItem[] {
+  let at = items.length;
+  while (at > 0 && items[at - 1]!.at > u.sentAt) at--; // after items of equal time, as a stable sort puts it
+  const out = [...items];
+  const sameSender = (i: ChatItem | undefined): i is Placeholder => i?.kind === 'undecryptable' && i.sender === u.sender;
+  const before = out[at - 1];
+  const after = out[at];
+  if (sameSender(before)) out[at - 1] = { ...before, count: before.count + 1, lastSentAt: Math.max(before.lastSentAt, u.sentAt), receivedAt: Math.max(before.receivedAt, u.receivedAt) };
+  else if (sameSender(after)) out[at] = { ...after, at: u.sentAt, sentAt: u.sentAt, count: after.count + 1, receivedAt: Math.max(after.receivedAt, u.receivedAt) };
+  else out.splice(at, 0, { kind: 'undecryptable', key: key(), at: u.sentAt, sender: u.sender, sentAt: u.sentAt, lastSentAt: u.sentAt, receivedAt: u.receivedAt, count: 1 });
+  let excess = out.filter((i) => i.kind === 'undecryptable').length - MAX_PLACEHOLDER_ROWS;
+  if (excess <= 0) return out;
+  return out.filter((i) => i.kind !== 'undecryptable' || excess-- <= 0);
+}
 
 function byTime(a: ChatItem, b: ChatItem): number {
   return a.at - b.at;
@@ -88,8 +120,7 @@ export class FeedStore {
 
   private addUndecryptable(u: EventPayload<'chat.undecryptable'>) {
     const feed = this.get(u.group);
-    const item: ChatItem = { kind: 'undecryptable', key: `u:${++this.undecryptableSeq}`, at: u.sentAt, sender: u.sender, sentAt: u.sentAt, receivedAt: u.receivedAt };
-    this.set(u.group, { ...feed, items: [...feed.items, item].sort(byTime) });
+    this.set(u.group, { ...feed, items: withPlaceholder(feed.items, u, () => `u:${++this.undecryptableSeq}`) });
   }
 
   async loadHistory(group: string, limit: number): Promise<void> {

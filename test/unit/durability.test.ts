@@ -104,3 +104,30 @@ test('a message reaches clients only after its fsync; durable() waits for it', a
   profile.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('a received stroke or shape is listed on the board (and re-shared) only after its fsync, like chat', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conclave-dur-board-'));
+  const profile = Profile.open(dir);
+  const seen: string[] = [];
+  const seed = new Uint8Array(32).fill(11);
+  const author = { key: Buffer.from(nodeCrypto.ed25519PublicKey(seed)).toString('hex'), sign: (m: Uint8Array) => nodeCrypto.ed25519Sign(seed, m) };
+  const h = new GroupHistory(profile, G, 'ee'.repeat(32), { emit: (event) => void seen.push(event) });
+  const stroke = { id: 's1', color: '#112233', width: 2, tool: 'pen' as const, points: [{ x: 1, y: 2 }] };
+  const shape = { id: 'o1', by: author.key, v: 1, n: 0, kind: 'rect' as const, x: 0, y: 0, w: 10, h: 10, z: 1, color: '#000000', width: 1 };
+  const m1 = signMessage(G, author, { s: 1, k: 1, at: 1000, id: '1'.padStart(32, '0') }, { t: 'stroke', stroke });
+  const m2 = signMessage(G, author, { s: 2, k: 1, at: 1001, id: '2'.padStart(32, '0') }, { t: 'shape', op: shape });
+  assert.equal(h.keep(m1, 'peer-a', 'A', 1001), 'kept');
+  assert.equal(h.keep(m2, 'peer-a', 'A', 1002), 'kept');
+  assert.equal(h.keep(m1, 'peer-a', 'A', 1003), 'duplicate', 'indexed at once: a second copy meanwhile is a duplicate');
+  assert.deepEqual(seen, [], 'no board event before the fsync');
+  assert.deepEqual(h.board(), [], 'board.state lists nothing before the fsync');
+  assert.deepEqual(h.boardEntries(), [], 'board.entries lists nothing before the fsync');
+  assert.deepEqual(h.boardStrokes(), [], 'nothing re-shared to a newcomer before the fsync');
+  await h.durable();
+  assert.deepEqual(seen, ['board.stroke', 'board.entry', 'board.entry']);
+  assert.equal(h.board().length, 1);
+  assert.equal(h.boardEntries().length, 2);
+  assert.equal(h.boardStrokes().length, 2);
+  profile.close();
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -70,3 +70,46 @@ test('subscribers hear every change and a group they never saw reads as empty', 
   peer.push('chat.message', msg('y', 2));
   assert.equal(changes, 1);
 });
+
+const locked = (sender: string, sentAt: number) => ({ group: G, sender, sentAt, receivedAt: sentAt });
+type Row = { kind: string; sender?: string; count?: number; sentAt?: number; lastSentAt?: number };
+
+test('undecryptable placeholders: consecutive ones from one sender collapse into one row with a count', () => {
+  const peer = scripted({});
+  const store = new FeedStore(peer.client);
+  for (let i = 0; i < 2000; i++) peer.push('chat.undecryptable', locked('q', 1000 + i));
+  const rows = store.get(G).items as Row[];
+  assert.equal(rows.length, 1, `2,000 placeholders from one sender: ${rows.length} rows`);
+  assert.equal(rows[0]!.count, 2000);
+  assert.equal(rows[0]!.sentAt, 1000);
+  assert.equal(rows[0]!.lastSentAt, 2999);
+  // A message between them splits the run; one before the run's first is merged into it.
+  peer.push('chat.message', msg('m', 5000));
+  peer.push('chat.undecryptable', locked('q', 6000));
+  peer.push('chat.undecryptable', locked('q', 500));
+  peer.push('chat.undecryptable', locked('r', 6001));
+  const after = store.get(G).items as Row[];
+  assert.deepEqual(
+    after.map((r) => [r.kind, r.sender ?? '', r.count ?? 0]),
+    [
+      ['undecryptable', 'q', 2001],
+      ['message', '', 0],
+      ['undecryptable', 'q', 1],
+      ['undecryptable', 'r', 1],
+    ],
+  );
+});
+
+test('undecryptable placeholders: at most 100 rows are kept per group, the newest', () => {
+  const peer = scripted({});
+  const store = new FeedStore(peer.client);
+  // Alternating senders never collapse: the cap alone bounds them.
+  for (let i = 0; i < 5000; i++) peer.push('chat.undecryptable', locked(i % 2 === 0 ? 'q' : 'r', 1000 + i));
+  const rows = store.get(G).items as Row[];
+  assert.ok(rows.length <= 100, `5,000 alternating placeholders: ${rows.length} rows`);
+  assert.equal(rows.at(-1)!.sentAt, 5999, 'the newest is kept');
+  // Messages are never dropped by the cap.
+  peer.push('chat.message', msg('m', 1));
+  for (let i = 0; i < 300; i++) peer.push('chat.undecryptable', locked(i % 2 === 0 ? 'q' : 'r', 7000 + i));
+  assert.ok((store.get(G).items as Row[]).some((r) => r.kind === 'message'));
+});

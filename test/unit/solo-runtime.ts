@@ -1,5 +1,6 @@
 /**
- * A GroupRuntime of one member over a fresh profile (group-send-durable, event-limit):
+ * A GroupRuntime of one member over a fresh profile (group-send-durable, event-limit,
+ * attacks/review7-traffic):
  * the host's clock, client events and log are the caller's.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { Profile } from '../../app/store/profile.js';
 import { GroupRuntime, newGroupRecord } from '../../app/peer/group.js';
 import { defaultParams } from '../../app/peer/params.js';
 
-export function soloRuntime(host: { now: () => number; emit: EventSink['emit']; log?: (line: string) => void }): { rt: GroupRuntime; key: string; done: () => void } {
+export function soloRuntime(host: { now: () => number; emit: EventSink['emit']; log?: (line: string) => void }): { rt: GroupRuntime; key: string; sign: (message: Uint8Array) => Uint8Array; done: () => void } {
   const seed = new Uint8Array(randomBytes(32));
   const key = bytesToHex(nobleCrypto.ed25519PublicKey(seed));
   const dir = mkdtempSync(join(tmpdir(), 'conclave-solo-'));
@@ -43,6 +44,7 @@ export function soloRuntime(host: { now: () => number; emit: EventSink['emit']; 
   return {
     rt,
     key,
+    sign: (message) => nobleCrypto.ed25519Sign(seed, message),
     done: () => {
       rt.stop();
       profile.close();

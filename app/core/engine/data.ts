@@ -12,7 +12,9 @@
  * must be read, issue 19; tek-records.ts `dropPending`); its header
  * participant ID must be its sender's; data from an excluded member is refused;
  * a member sends only under a TEK whose table covers its whole blocklist (otherwise the
- * payload is held until the reseal lands). Seeds: 003 [0070]–[0071]. docs/protocol.md §6.
+ * payload is held until the reseal lands). A `data` event names the packet it opened
+ * (`packet`: the host keeps for catch-up only that one, app/peer/traffic.ts).
+ * Seeds: 003 [0070]–[0071]. docs/protocol.md §6.
  */
 import { dataKeyOf, decryptData, dropPending, forgetCopies, samePacket } from './tek-records.js';
 import { MAX_PENDING_DATA, MAX_PENDING_PER_SENDER, dataNonceId, emit, pidOf, publish, scheduleFetchByTag, tekCoversBlocklist, type EngineCore } from './context.js';
@@ -81,7 +83,7 @@ export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { 
   core.seenNonces.set(nonceId, now);
   forgetCopies(core, from, m.nonce);
   core.lastSeen.set(from, now);
-  emit(core, { type: 'data', from, payload: result, sentAt: m.sentAt, tekVersion: m.tekVersion, at: now });
+  emit(core, { type: 'data', from, payload: result, sentAt: m.sentAt, tekVersion: m.tekVersion, at: now, packet: m });
 }
 
 export function flushHeldOutgoing(core: EngineCore, now: number): void {

@@ -17,7 +17,7 @@ import { equalBytes } from '../bytes.js';
 import { advanceRevision, creatorsTag, dataKey } from '../keys.js';
 import { dataAad, type MsgType, type Message } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey, type TekRecord } from '../state.js';
-import type { MemberKey } from '../types.js';
+import type { DataPacket, MemberKey } from '../types.js';
 
 /** The kept record of a TEK version named by (version, creators tag), as packet and control headers name it. */
 export function findTekRecord(core: EngineCore, version: number, tag: Uint8Array): TekRecord | undefined {
@@ -102,14 +102,13 @@ export function retryPendingData(core: EngineCore, now: number): void {
     else if (r instanceof Uint8Array) {
       // A replay for the grace window from its delivery, not from when it was buffered.
       core.seenNonces.set(dataNonceId(p.from, p.msg.nonce), now);
-      emit(core, { type: 'data', from: p.from, payload: r, sentAt: p.msg.sentAt, tekVersion: p.msg.tekVersion, at: now });
+      emit(core, { type: 'data', from: p.from, payload: r, sentAt: p.msg.sentAt, tekVersion: p.msg.tekVersion, at: now, packet: p.msg });
     } else dropPending(core, p, now);
   }
   core.pendingData = still;
 }
 
 type PendingData = EngineCore['pendingData'][number];
-type DataMessage = Extract<Message, { type: typeof MsgType.Data }>;
 
 /**
  * A buffered packet leaves unopened: `undecryptable`. Its nonce was never counted as
@@ -127,7 +126,7 @@ export function forgetCopies(core: EngineCore, from: MemberKey, nonce: Uint8Arra
 }
 
 /** Two data packets identical byte for byte (every header field the AAD covers, and the ciphertext). */
-export function samePacket(a: DataMessage, b: DataMessage): boolean {
+export function samePacket(a: DataPacket, b: DataPacket): boolean {
   return (
     equalBytes(a.nonce, b.nonce) &&
     a.tekVersion === b.tekVersion &&
