@@ -48,19 +48,13 @@ test(
   },
 );
 
+// Fixed in review 8 (T1, docs/protocol.md §8.2): each plant (a refresh on the current TEK whose
+// blocklist omits an exclusion) was taken, held every member's outgoing data 2–4 heartbeats until
+// one member resealed, and the planter planted again on the reseal's TEK, for ever (4 of 4
+// messages held before the fix). A table whose blocklist omits an exclusion its own base TEK
+// covers is no honest lag (its maker took that base with its table): refused, unchanged.
 test(
   'review7: a member that plants a refresh omitting an exclusion after every reseal holds the group\'s data for good',
-  {
-    todo:
-      'core/engine (review 6 lead 2, table-apply.ts scheduleReseal): each plant (a refresh on the current TEK whose ' +
-      'blocklist omits an exclusion) is taken, holds every member\'s outgoing data 2–4 heartbeats, then one member reseals; ' +
-      'the planter plants again on the reseal\'s TEK at once, one small table per cycle, for ever: every message waits 2–4 ' +
-      'heartbeats and the group rekeys every few heartbeats (docs/protocol.md §8.2 says each plant costs one reseal, not ' +
-      'that plants repeat). Wanted: a table whose blocklist omits an exclusion its own base TEK already covers is no honest ' +
-      'lag (that base was made by the exclusion, or by a reseal covering it): refuse it (`invalid`, unchanged), so only ' +
-      'the first kind of plant (before its base existed) is left, and it too once its base arrives. (To check first: a ' +
-      'member that fetched the base TEK without its table must know the base\'s blocklist, or its honest refresh is refused.)',
-  },
   () => {
     const g = honestGroup(['a', 'b', 'm', 'x', 'v']);
     for (const k of Object.keys(g.e)) if (k !== 'v') g.net.offline.add(g.ids[k]!.key);
