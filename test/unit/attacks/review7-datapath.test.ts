@@ -1,6 +1,5 @@
-// Review 7 (data path, red team; not fixed here: core/engine/data.ts and the peer's catch-up feed
-// are other helpers' files). Each `todo` runs its attack and asserts the behaviour wanted: it
-// fails today, which node:test reports without failing the run.
+// Review 7 (data path, red team). Each test runs its attack and asserts the behaviour wanted;
+// both were `todo` (failing) until review 8 fixed them in core/engine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeMessage, encodeMessage, type MsgType, type Message } from '../../../app/core/wire.js';
@@ -16,19 +15,13 @@ function publishedData(author: GroupEngine, now: number): DataMessage {
   throw new Error('nothing published');
 }
 
+// Fixed in review 8 (data.ts tooOld, D1): a packet whose revision is older than any kept is
+// judged from its header alone, so a catch-up server (any member) or a replayer forged them
+// for free, each raising an `undecryptable` naming the author and kept as traffic (100 of 100
+// before the fix). Now: one undecryptable per author and key version in the grace window, the
+// rest refused quietly (`stale`: not kept as traffic, no penalty).
 test(
   'review7: forged too-old data packets raise one undecryptable each, without bound',
-  {
-    todo:
-      "core/engine/data.ts onData: a packet whose revision is older than any kept (too-old) is judged from its header alone, " +
-      'so anyone who can hand the engine a data packet under a member\'s name can forge them for free: a catch-up server (any ' +
-      'member; catch-up.ts feed passes up to 5000 packets a reply, under whatever sender each frame names, and rounds repeat) ' +
-      'or a replayer. Each raises an `undecryptable` event naming the forged author (chat.undecryptable: one feed item each in ' +
-      'the renderer), is no rejection (GroupRuntime.receive keeps it as traffic, served on to others and pushing genuine packets ' +
-      'out of the bounded store), and since 578783f a replay of the very same packet is not even seen once per grace window. ' +
-      'Wanted: too-old input is a quiet rejection (`too-old`, not kept as traffic), and at most one undecryptable per author and ' +
-      'TEK version within the grace window.',
-  },
   () => {
     const g = honestGroup(['a', 'b', 'c']);
     const b = g.e.b!;
