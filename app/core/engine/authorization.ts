@@ -120,11 +120,13 @@ export function authorizeTable(core: EngineCore, h: TableHeader): void {
  */
 export function omittedBaseExclusion(core: EngineCore, h: TableHeader): MemberKey | null {
   const baseCreators = sortedKeys(h.base.creators);
+  let listed: Set<MemberKey> | null = null;
   for (const o of core.tables.values()) {
     const b = o.header;
     if (!o.applied || b.newVersion !== h.base.version || !sameCreators(b.panel ? sortedKeys(b.panel.members) : [b.excluder], baseCreators)) continue;
     const known = mayOwnTek(core, b.excluder) ? [...b.targets, ...b.blocklist] : b.targets;
-    const missing = known.find((x) => !h.blocklist.includes(x));
+    const has = (listed ??= new Set(h.blocklist));
+    const missing = known.find((x) => !has.has(x));
     if (missing !== undefined) return missing;
   }
   return null;
