@@ -111,6 +111,29 @@ export function authorizeTable(core: EngineCore, h: TableHeader): void {
   }
 }
 
+/**
+ * T1 (review 7): an exclusion the table's own base TEK is known here to cover, which the table's
+ * blocklist omits; null if none. The base is known by the table that made it, applied here (so
+ * it made a TEK this member held); its exclusions are those every member that holds the base
+ * learned with it: applyBlocklist takes a table's targets, and its whole blocklist when its
+ * excluder is trusted. A member holds a TEK only with its table (installed from it, or fetched
+ * with it: F2), so an honest table on that base lists them all; one that omits any is planted
+ * (it would hold every member's data until a reseal, and again after each reseal, §8.2).
+ */
+export function omittedBaseExclusion(core: EngineCore, h: TableHeader): MemberKey | null {
+  const baseCreators = sortedKeys(h.base.creators);
+  let listed: Set<MemberKey> | null = null;
+  for (const o of core.tables.values()) {
+    const b = o.header;
+    if (!o.applied || b.newVersion !== h.base.version || !sameCreators(b.panel ? sortedKeys(b.panel.members) : [b.excluder], baseCreators)) continue;
+    const known = mayOwnTek(core, b.excluder) ? [...b.targets, ...b.blocklist] : b.targets;
+    const has = (listed ??= new Set(h.blocklist));
+    const missing = known.find((x) => !has.has(x));
+    if (missing !== undefined) return missing;
+  }
+  return null;
+}
+
 /** Whether `key`'s participant ID selects `slot` (everyone holds the TEK; a KEK only its W holders by ID, 003 [0054]). */
 export function selects(core: EngineCore, key: MemberKey, slot: number): boolean {
   if (slot === TEK_SLOT) return true;

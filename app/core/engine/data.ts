@@ -9,7 +9,9 @@
  * catch-up server names the author, so a forgery under a made-up key carrying a genuine
  * packet's nonce must not shadow the genuine one, review 7), and nothing is seen of a
  * packet dropped unopened or too old to open (a copy that reconciliation sends later
- * must be read, issue 19; tek-records.ts `dropPending`); its header
+ * must be read, issue 19; tek-records.ts `dropPending`); a too-old one raises at most one
+ * `undecryptable` per author and key version in the grace window, the rest are refused
+ * (`stale`, review 7); its header
  * participant ID must be its sender's; data from an excluded member is refused;
  * a member sends only under a TEK whose table covers its whole blocklist (otherwise the
  * payload is held until the reseal lands). A `data` event names the packet it opened
@@ -19,8 +21,8 @@
 import { dataKeyOf, decryptData, dropPending, forgetCopies, samePacket } from './tek-records.js';
 import { MAX_PENDING_DATA, MAX_PENDING_PER_SENDER, dataNonceId, emit, pidOf, publish, scheduleFetchByTag, tekCoversBlocklist, type EngineCore } from './context.js';
 import { type MemberKey } from '../types.js';
-import { ensure } from '../errors.js';
-import { equalBytes } from '../bytes.js';
+import { RemoteProtocolError, ensure } from '../errors.js';
+import { equalBytes, toHex } from '../bytes.js';
 import { creatorsTag } from '../keys.js';
 import { MsgType, dataAad, type Message } from '../wire.js';
 
@@ -75,15 +77,31 @@ export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { 
   }
   ensure(result !== 'failed', 'decrypt-failed', 'data packet does not decrypt under its announced key');
   if (result === 'too-old') {
-    // Not seen: the header alone says too old (nothing was opened), and a copy that names
-    // the same nonce from a catch-up server may be a forgery that would shadow the genuine one.
-    emit(core, { type: 'undecryptable', from, sentAt: m.sentAt, tekVersion: m.tekVersion, at: now });
+    tooOld(core, from, m, now);
     return;
   }
   core.seenNonces.set(nonceId, now);
   forgetCopies(core, from, m.nonce);
   core.lastSeen.set(from, now);
   emit(core, { type: 'data', from, payload: result, sentAt: m.sentAt, tekVersion: m.tekVersion, at: now, packet: m });
+}
+
+/**
+ * A packet under a kept TEK at a revision older than any kept (D1, review 7): judged from its
+ * header alone, nothing opened, so anyone that hands us packets under a member's name (a
+ * catch-up server, a replayer) can make them. Its nonce is not seen (a forgery naming a genuine
+ * packet's nonce must not shadow it). Its author, if in the roster, gets one `undecryptable` per
+ * TEK version and creators within the grace window, remembered in `seenNonces` under a key no
+ * nonce has (swept with them at the grace window); every other one is a quiet rejection
+ * (`stale`: not kept as traffic, no penalty). Before, each one raised an event, without bound.
+ */
+function tooOld(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.Data }>, now: number): void {
+  const noted = `too-old:${from}:${m.tekVersion}:${toHex(m.tekTag)}`;
+  if (core.s.roster[from] === undefined || core.seenNonces.has(noted)) {
+    throw new RemoteProtocolError('stale', `data under TEK v${m.tekVersion} revision ${m.revision}, older than any kept here`);
+  }
+  core.seenNonces.set(noted, now);
+  emit(core, { type: 'undecryptable', from, sentAt: m.sentAt, tekVersion: m.tekVersion, at: now });
 }
 
 export function flushHeldOutgoing(core: EngineCore, now: number): void {

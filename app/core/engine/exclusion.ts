@@ -13,7 +13,7 @@
 import { ENTRY_AAD, LABEL, MAX_TABLES_PER_EXCLUDER, RESEAL_PAIRWISE_MAX, MAX_VERSION_AHEAD, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, unicast, type EngineCore, type TableState } from './context.js';
 import { addEntries, checkReplaced, commitTek, headerId, headerSignatureOk, makeEntries, newTableState, pairwiseEntryKey, plannedSymbols, publishTable, readTekPrime, relayable, replacedKeks, takeEntries, unusableSlots } from './tables.js';
 import { planCompletion } from './completion-plan.js';
-import { authorizeTable, isMember, mayOwnTek } from './authorization.js';
+import { authorizeTable, isMember, mayOwnTek, omittedBaseExclusion } from './authorization.js';
 import { applyTable, scheduleReseal, tableIsMoot } from './table-apply.js';
 import { pairwise } from './sealing.js';
 import { type MemberKey } from '../types.js';
@@ -124,6 +124,9 @@ export function onTable(core: EngineCore, from: MemberKey, m: Extract<Message, {
       return;
     }
     checkReplaced(core, h);
+    // T1: no honest lag omits an exclusion its own base TEK covers (review 7, §8.2).
+    const omitted = omittedBaseExclusion(core, h);
+    if (omitted !== null) throw new RemoteProtocolError('invalid', `table on TEK v${h.base.version} omits ${short(omitted)}, whom that TEK's table excluded`);
     // Bounded per author: at most MAX_TABLES_PER_EXCLUDER tables of one excluder kept at once.
     let kept = 0;
     for (const x of core.tables.values()) if (x.header.excluder === h.excluder) kept++;

@@ -22,7 +22,7 @@ import { TEK_SLOT, slotName, slotsOf } from '../params.js';
 import { KEY_BYTES, advanceRevision, creatorsTag } from '../keys.js';
 import { MsgType, type Message, type SealedKey } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
-import { claimedOwner, selects } from './authorization.js';
+import { claimedOwner, omittedBaseExclusion, selects } from './authorization.js';
 
 export function fetchTick(core: EngineCore, now: number): void {
   for (const [id, f] of core.fetches) {
@@ -105,6 +105,7 @@ export function installFetched(core: EngineCore, from: MemberKey, sealed: Sealed
     const t = [...core.tables.values()].find((x) => x.header.newVersion === info.version && sameCreators(x.header.panel ? sortedKeys(x.header.panel.members) : [x.header.excluder], creators));
     // T1 at every install: a TEK whose table a member blocked here made is never taken, fetched or not (review 5).
     ensure(!t || !core.s.blocklist.includes(t.header.excluder), 'blocked', `fetched TEK v${info.version} was made by an excluded member`);
+    ensure(!t || omittedBaseExclusion(core, t.header) === null, 'invalid', `fetched TEK v${info.version}: its table omits an exclusion its base covers`);
     const committed = t !== undefined && info.revision === 0 && equalBytes(commitTek(core, t.header, key), t.header.tekCommitment);
     if (t && !t.tekPrime && committed) {
       t.tekPrime = key;

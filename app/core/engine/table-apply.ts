@@ -18,13 +18,15 @@ import { TEK_SLOT, slotsOf } from '../params.js';
 import { advanceRevision, replaceKey } from '../keys.js';
 import { type TableHeader } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
-import { claimedOwner } from './authorization.js';
+import { claimedOwner, omittedBaseExclusion } from './authorization.js';
 
 export function applyTable(core: EngineCore, t: TableState, now: number): void {
   if (t.applied || !t.tekPrime) return;
   // T1 holds at every install, not only on arrival: a table whose excluder is blocked since
   // (read before, or delivered again by anyone) never becomes our TEK (review 5).
   if (core.s.blocklist.includes(t.header.excluder)) return;
+  // Nor one that omits an exclusion its base covers, taken before that base was ours (review 7).
+  if (omittedBaseExclusion(core, t.header) !== null) return;
   const tek = core.s.tek!;
   const h = t.header;
   const baseTag = sortedKeys(h.base.creators);

@@ -36,23 +36,22 @@ function excludeX(g: Group, victim: GroupEngine, now: number) {
 }
 
 // Lead 2 (review 5): a current member `m` signs a refresh on the TEK that excludes x, with a
-// blocklist that omits x, and delivers it. Its TEK does not exclude x, so the victim holds its
-// data (it sends only under a TEK that covers its blocklist). Attack: nothing schedules a
-// reseal on this path, so the data is held for good. Live: after 2–4 heartbeats the victim
-// reseals (the creator is the planter, so nobody reseals early) and its data goes out.
-test('member: a refresh on the current TEK that omits an exclusion is resealed after the back-off; held data goes out', () => {
+// blocklist that omits x, and delivers it. Its TEK does not exclude x, so the victim would hold
+// its data (it sends only under a TEK that covers its blocklist). Review 6 bounded the hold by a
+// reseal after the back-off; review 7 found `m` plants again after every reseal. Live since
+// review 7: the table omits an exclusion its own base covers, which no honest lag does (T1):
+// refused, unchanged, and the victim's data goes out at once under the TEK that excludes x.
+test('member: a refresh on the current TEK that omits an exclusion is refused; data goes out at once', () => {
   const { g, victim, now } = victimAlone();
   const { onX } = excludeX(g, victim, now);
   const plant = new Attacker(g.ids.m!).table({ kind: 'refresh', targets: [], base: onX, blocklist: [], recipients: [g.ids.v!.key], createdAt: now + 1 });
-  victim.receive(g.ids.m!.key, 'unicast', plant.unicast, now + 1);
-  assert.deepEqual(tekOf(victim).creators, [g.ids.m!.key], 'the refresh is a member\'s: taken');
-  drain(victim);
+  const got = assertRejectedUnchanged(victim, g.ids.m!.key, () => victim.receive(g.ids.m!.key, 'unicast', plant.unicast, now + 1), 'plant');
+  assert.ok(got.events.some((ev) => ev.type === 'rejected' && ev.reason === 'invalid'), 'refused as invalid');
+  assert.deepEqual(tekOf(victim), onX);
   victim.send(new Uint8Array([1]), now + 2);
-  assert.equal(drain(victim).out.filter((o) => o.kind === 'publish' && o.topic === 'data').length, 0, 'held: the TEK does not exclude x');
-  const { published } = runAlone(victim, now + 2, 6 * g.params.heartbeatMs);
-  assert.ok(tekOf(victim).version > onX.version + 1, 'resealed on top of the plant');
-  assert.ok(victim.isBlocked(g.ids.x!.key));
-  assert.equal(published, 1, 'the held message goes out once, under the reseal');
+  assert.equal(drain(victim).out.filter((o) => o.kind === 'publish' && o.topic === 'data').length, 1, 'sent at once under the TEK that excludes x');
+  runAlone(victim, now + 2, 6 * g.params.heartbeatMs);
+  assert.equal(tekOf(victim).version, onX.version, 'nothing to reseal');
 });
 
 // Lead 2 as reported: `m` signs the refresh BEFORE its base exists (it guesses that `a` makes
@@ -72,6 +71,7 @@ test('member: a table planted before its base and re-sent after it is resealed a
   const again = M.encode({ type: MsgType.Table, header: plant.header, headerSignature: plant.headerSignature, entries: [], pairwise: [{ member: g.ids.b!.key, sealed: M.bytes(48) }] });
   victim.receive(g.ids.m!.key, 'unicast', again, now + 2);
   drain(victim);
+  assert.deepEqual(tekOf(victim), onX, 'not installed once its base is here either: it omits x, whom its base excluded (review 7)');
   victim.send(new Uint8Array([2]), now + 3);
   const { published } = runAlone(victim, now + 3, 6 * g.params.heartbeatMs);
   assert.ok(victim.isBlocked(g.ids.x!.key));
@@ -108,17 +108,23 @@ test('honest: an exclusion of more than LIMITS.targets members reaches every mem
 });
 
 // Lead 3, the reseal: the victim blocks more than LIMITS.targets members its TEK does not
-// exclude (here a member's refresh that omits them, as in lead 2); its reseal re-excludes
-// them all. Every table it publishes must decode.
+// exclude (here a concurrent exclusion that loses to the one the victim took, whose blocklist
+// names them; before review 7, a member's refresh that omits them, now refused); its reseal
+// re-excludes them all. Every table it publishes must decode.
 test('honest: a reseal that re-excludes more than LIMITS.targets members publishes only tables that decode', () => {
   const { g, victim, now } = victimAlone();
   const bb = tekOf(victim);
   const many = strangers(LIMITS.targets + 20);
-  const X = new Attacker(g.ids.a!).table({ targets: [g.ids.x!.key], base: bb, blocklist: [g.ids.x!.key, ...many], recipients: [g.ids.v!.key], createdAt: now });
-  victim.receive(g.ids.a!.key, 'unicast', X.unicast, now);
+  // The lowest-keyed of a, b, m excludes x; the highest makes a sibling (same base and version), which loses here.
+  const [lo, , hi] = ['a', 'b', 'm'].map((n) => g.ids[n]!).sort((p, q) => (p.key < q.key ? -1 : 1));
+  const X = new Attacker(lo!).table({ targets: [g.ids.x!.key], base: bb, blocklist: [g.ids.x!.key], recipients: [g.ids.v!.key], createdAt: now });
+  victim.receive(lo!.key, 'unicast', X.unicast, now);
+  const onX = tekOf(victim);
+  assert.deepEqual(onX.creators, [lo!.key]);
+  const sibling = new Attacker(hi!).table({ targets: [many[0]!], base: bb, blocklist: many, recipients: [g.ids.v!.key], createdAt: now + 1 });
+  victim.receive(hi!.key, 'unicast', sibling.unicast, now + 1);
   assert.equal(victim.blocklist().length, many.length + 1);
-  const plant = new Attacker(g.ids.m!).table({ kind: 'refresh', targets: [], base: tekOf(victim), blocklist: [], recipients: [g.ids.v!.key], createdAt: now + 1 });
-  victim.receive(g.ids.m!.key, 'unicast', plant.unicast, now + 1);
+  assert.deepEqual(tekOf(victim), onX, 'the sibling loses to the lower excluder\'s table');
   drain(victim);
   const tables: Uint8Array[] = [];
   for (let t = now + 10; t <= now + 6 * g.params.heartbeatMs; t += 10) {

@@ -1,6 +1,5 @@
-// Review 7 (data path, red team; not fixed here: core/engine/data.ts and the peer's catch-up feed
-// are other helpers' files). Each `todo` runs its attack and asserts the behaviour wanted: it
-// fails today, which node:test reports without failing the run.
+// Review 7 (data path, red team). Each test runs its attack and asserts the behaviour wanted;
+// both were `todo` (failing) until review 8 fixed them in core/engine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeMessage, encodeMessage, type MsgType, type Message } from '../../../app/core/wire.js';
@@ -16,19 +15,13 @@ function publishedData(author: GroupEngine, now: number): DataMessage {
   throw new Error('nothing published');
 }
 
+// Fixed in review 8 (data.ts tooOld, D1): a packet whose revision is older than any kept is
+// judged from its header alone, so a catch-up server (any member) or a replayer forged them
+// for free, each raising an `undecryptable` naming the author and kept as traffic (100 of 100
+// before the fix). Now: one undecryptable per author and key version in the grace window, the
+// rest refused quietly (`stale`: not kept as traffic, no penalty).
 test(
   'review7: forged too-old data packets raise one undecryptable each, without bound',
-  {
-    todo:
-      "core/engine/data.ts onData: a packet whose revision is older than any kept (too-old) is judged from its header alone, " +
-      'so anyone who can hand the engine a data packet under a member\'s name can forge them for free: a catch-up server (any ' +
-      'member; catch-up.ts feed passes up to 5000 packets a reply, under whatever sender each frame names, and rounds repeat) ' +
-      'or a replayer. Each raises an `undecryptable` event naming the forged author (chat.undecryptable: one feed item each in ' +
-      'the renderer), is no rejection (GroupRuntime.receive keeps it as traffic, served on to others and pushing genuine packets ' +
-      'out of the bounded store), and since 578783f a replay of the very same packet is not even seen once per grace window. ' +
-      'Wanted: too-old input is a quiet rejection (`too-old`, not kept as traffic), and at most one undecryptable per author and ' +
-      'TEK version within the grace window.',
-  },
   () => {
     const g = honestGroup(['a', 'b', 'c']);
     const b = g.e.b!;
@@ -48,19 +41,13 @@ test(
   },
 );
 
+// Fixed in review 8 (T1, docs/protocol.md §8.2): each plant (a refresh on the current TEK whose
+// blocklist omits an exclusion) was taken, held every member's outgoing data 2–4 heartbeats until
+// one member resealed, and the planter planted again on the reseal's TEK, for ever (4 of 4
+// messages held before the fix). A table whose blocklist omits an exclusion its own base TEK
+// covers is no honest lag (its maker took that base with its table): refused, unchanged.
 test(
   'review7: a member that plants a refresh omitting an exclusion after every reseal holds the group\'s data for good',
-  {
-    todo:
-      'core/engine (review 6 lead 2, table-apply.ts scheduleReseal): each plant (a refresh on the current TEK whose ' +
-      'blocklist omits an exclusion) is taken, holds every member\'s outgoing data 2–4 heartbeats, then one member reseals; ' +
-      'the planter plants again on the reseal\'s TEK at once, one small table per cycle, for ever: every message waits 2–4 ' +
-      'heartbeats and the group rekeys every few heartbeats (docs/protocol.md §8.2 says each plant costs one reseal, not ' +
-      'that plants repeat). Wanted: a table whose blocklist omits an exclusion its own base TEK already covers is no honest ' +
-      'lag (that base was made by the exclusion, or by a reseal covering it): refuse it (`invalid`, unchanged), so only ' +
-      'the first kind of plant (before its base existed) is left, and it too once its base arrives. (To check first: a ' +
-      'member that fetched the base TEK without its table must know the base\'s blocklist, or its honest refresh is refused.)',
-  },
   () => {
     const g = honestGroup(['a', 'b', 'm', 'x', 'v']);
     for (const k of Object.keys(g.e)) if (k !== 'v') g.net.offline.add(g.ids[k]!.key);
