@@ -231,6 +231,8 @@ export class EngineCore {
   pendingData: { from: MemberKey; msg: DataMessage; at: number }[] = [];
   heldOutgoing: { payload: Uint8Array; at: number }[] = [];
   seenNonces = new Map<string, number>();
+  /** (author, TEK version, creators) whose too-old packet already raised an `undecryptable` in this grace window (data.ts tooOld). */
+  tooOldNoted = new Map<string, number>();
   /** leaver → time to run its exclusion */
   leaveExclusions = new Map<MemberKey, number>();
   /** The reseal deadline was set as the TEK's creator (the early, short window). */

@@ -91,16 +91,16 @@ export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { 
  * header alone, nothing opened, so anyone that hands us packets under a member's name (a
  * catch-up server, a replayer) can make them. Its nonce is not seen (a forgery naming a genuine
  * packet's nonce must not shadow it). Its author, if in the roster, gets one `undecryptable` per
- * TEK version and creators within the grace window, remembered in `seenNonces` under a key no
- * nonce has (swept with them at the grace window); every other one is a quiet rejection
+ * TEK version and creators within the grace window (`tooOldNoted`, swept with the nonces at
+ * the grace window); every other one is a quiet rejection
  * (`stale`: not kept as traffic, no penalty). Before, each one raised an event, without bound.
  */
 function tooOld(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.Data }>, now: number): void {
   const noted = `too-old:${from}:${m.tekVersion}:${toHex(m.tekTag)}`;
-  if (core.s.roster[from] === undefined || core.seenNonces.has(noted)) {
+  if (core.s.roster[from] === undefined || core.tooOldNoted.has(noted)) {
     throw new RemoteProtocolError('stale', `data under TEK v${m.tekVersion} revision ${m.revision}, older than any kept here`);
   }
-  core.seenNonces.set(noted, now);
+  core.tooOldNoted.set(noted, now);
   emit(core, { type: 'undecryptable', from, sentAt: m.sentAt, tekVersion: m.tekVersion, at: now });
 }
 

@@ -25,8 +25,8 @@
  *   most LIMITS.rosterProofs proofs (one signature check each) naming at most
  *   LIMITS.announced members (wire.ts). A responder answers each member at most once per
  *   ANSWER_INTERVAL_HEARTBEATS.
- * - Transient: proofs and request state live beside the EngineCore (a WeakMap: context.ts
- *   is another room's), forgotten at a restart; a restarted member still proves its own
+ * - Transient: proofs and request state live beside the EngineCore (a WeakMap keyed by
+ *   it, read by this room only), forgotten at a restart; a restarted member still proves its own
  *   admission from the next Admit, and is told the others by any peer that kept them.
  */
 import { addLog, emit, rosterInKeyOrder, setRoster, short, unicast, type EngineCore } from './context.js';

@@ -194,6 +194,7 @@ export function expireTick(core: EngineCore, now: number): void {
   }
   core.pendingData = keep;
   for (const [id, at] of core.seenNonces) if (at + g < now) core.seenNonces.delete(id);
+  for (const [id, at] of core.tooOldNoted) if (at + g < now) core.tooOldNoted.delete(id);
   for (const [id, t] of core.tables) {
     if (t.firstSeen + g >= now || t.completeAt !== null) continue;
     // A table never applied (unreadable, a lost sibling, junk) goes after the grace window.
