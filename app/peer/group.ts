@@ -288,10 +288,17 @@ export class GroupRuntime {
     });
   }
 
-  /** Publishes one version of a whiteboard object (created by this member when `op.by` is absent); resolves once kept. */
+  /**
+   * Publishes one version of a whiteboard object (created by this member when `op.by` is absent);
+   * resolves once it is in this member's history (fsynced), as `draw` does: the board lists an
+   * entry only once it is on disk, so a board read right after the call shows it.
+   */
   drawShape(op: ShapeOp): Promise<void> {
     const m = this.sendSigned({ t: 'shape', op: { ...op, by: op.by ?? this.host.selfKey } });
-    return this.afterPublish(() => void this.history.keep(m, this.host.peerIdOf(this.host.selfKey), this.host.displayName(), m.at));
+    return this.afterPublish(async () => {
+      this.history.keep(m, this.host.peerIdOf(this.host.selfKey), this.host.displayName(), m.at);
+      await this.history.durable();
+    });
   }
 
   /** The current members but this one: whom an own message is sent to (its delivery counts them). */
