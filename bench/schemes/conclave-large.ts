@@ -14,6 +14,10 @@
  * time the last remaining member can read TEK′. Receiver CPU is measured on real
  * engines: every completer and a sample of plain receivers, each processing every
  * publication; the median is reported, as in the simulator runs.
+ * Excluder and sampled receivers follow the one definition of bench/schemes/conclave.ts
+ * (issue 17 item 1): the exclude() call warm, median of repeated runs (warmExclusion), then
+ * the receipts and the timer work the exclusion adds beside a copy that saw none
+ * (afterExclusion), the excluder's the median of repeated copies.
  */
 import { GroupEngine, admitEveryone, type EngineDeps } from '../../app/core/engine.js';
 import { MsgType, type Message } from '../../app/core/wire.js';
@@ -21,17 +25,16 @@ import { ControlOpener } from '../../app/sim/sealed-control.js';
 import { DEFAULT_PARAMS, participantId, slotsOf } from '../../app/core/params.js';
 import { fromHex, toHex } from '../../app/core/bytes.js';
 import type { GroupParams, MemberKey } from '../../app/core/types.js';
-import { nodeCrypto } from '../../app/crypto/node.js';
 import { settledGroup } from '../../app/sim/bootstrap.js';
 import { SeededRandom } from '../../app/sim/random.js';
 import type { ConvergenceRow, RekeyRow } from '../types.js';
-import { LATENCY_MS } from './conclave.js';
+import { EXCLUDER_TIMED, LATENCY_MS, afterExclusion, benchCrypto, timerSpanOf, warmExclusion } from './conclave.js';
 import { median } from '../measure.js';
 
 const GROUP = '00'.repeat(15) + '01';
 const SAMPLED_RECEIVERS = 24;
-const EXCLUDER_REPEATS = 25;
-const EXCLUDER_TIMED = 7;
+/** Untimed runs of the excluder's receipts and timers before the timed ones (the exclusion's are warmed by warmExclusion). */
+const TIMER_WARMUP = 5;
 
 type TableMsg = Extract<Message, { type: typeof MsgType.Table }>;
 interface Publication {
@@ -59,7 +62,8 @@ function cpu<T>(f: () => T): { value: T; ms: number } {
 export function measureLargeLeave(n: number, seed = 1): LargeLeaveResult {
   const started = performance.now();
   const params: GroupParams = { ...DEFAULT_PARAMS };
-  const c = nodeCrypto;
+  const timerSpanMs = timerSpanOf(params);
+  const c = benchCrypto;
   const names = ['a', ...Array.from({ length: n - 1 }, (_, i) => `m${i}`)];
   const seeds = names.map((name) => c.sha256(new TextEncoder().encode(`conclave-sim-identity:${seed}:${name}`)));
   const keys = seeds.map((s) => toHex(c.ed25519PublicKey(s)));
@@ -90,18 +94,13 @@ export function measureLargeLeave(n: number, seed = 1): LargeLeaveResult {
 
   // The excluder (003 [0073]): `a` excludes one member, as in the simulated runs.
   const target = n - 2;
-  // Initiator CPU: the median of the last EXCLUDER_TIMED of EXCLUDER_REPEATS runs on fresh
-  // copies of the excluder, the earlier ones warming the JIT (bench/measure.ts times MLS
-  // and LKH after a warm-up too); the last copy goes on.
-  const runs: number[] = [];
-  let excluder = engine(0);
-  for (let i = 0; i < EXCLUDER_REPEATS; i++) {
-    excluder = engine(0);
-    // A running engine keeps its roster index up to date as members join; a restored one builds it once.
-    excluder.buildRosterIndex();
-    runs.push(cpu(() => excluder.exclude([keys[target]!], 1)).ms);
-  }
-  let initiatorMs = median(runs.slice(-EXCLUDER_TIMED));
+  // Initiator CPU: the exclude() call warm, median of repeated runs on fresh copies of the
+  // excluder (warmExclusion, the simulated runs' definition too); one more copy goes on
+  // (each copy draws the same randomness, so each makes the same table).
+  let initiatorMs = warmExclusion(() => engine(0), keys[target]!, 1).ms;
+  const excluder = engine(0);
+  excluder.buildRosterIndex();
+  excluder.exclude([keys[target]!], 1);
   const pubs: Publication[] = tables(excluder, 1);
   const header = pubs[0]!.msg.header;
   const unusable = new Set<number>();
@@ -127,12 +126,16 @@ export function measureLargeLeave(n: number, seed = 1): LargeLeaveResult {
     });
     return best;
   };
+  const arrivalsAt = (e: GroupEngine, i: number, until: number) =>
+    pubs.map((p, pi) => ({ p, at: arrive(pi)[i]! })).filter((x) => x.at <= until && x.p.from !== e.self).sort((x, y) => x.at - y.at);
   const feed = (e: GroupEngine, i: number, until: number): number => {
     let ms = 0;
-    const order = pubs.map((p, pi) => ({ p, at: arrive(pi)[i]! })).filter((x) => x.at <= until && x.p.from !== e.self).sort((x, y) => x.at - y.at);
-    for (const { p, at } of order) ms += cpu(() => e.receive(p.from, 'control', p.bytes, at)).ms;
+    for (const { p, at } of arrivalsAt(e, i, until)) ms += cpu(() => e.receive(p.from, 'control', p.bytes, at)).ms;
     return ms;
   };
+  /** Member `i` after the exclusion beside a copy of it that saw none (afterExclusion). */
+  const drive = (e: GroupEngine, i: number) =>
+    afterExclusion(e, engine(i), arrivalsAt(e, i, Infinity).map(({ p, at }) => ({ from: p.from, bytes: p.bytes, at })), 0, timerSpanMs);
 
   // The planned completers publish when they can read TEK′, each with what reached it by then.
   const planned = new Map<string, number>();
@@ -162,7 +165,22 @@ export function measureLargeLeave(n: number, seed = 1): LargeLeaveResult {
     pubs.push(...tables(e, nextAt));
   }
   // The excluder also receives the completions.
-  initiatorMs += feed(excluder, 0, Infinity);
+  // The excluder receives the completions and runs its timers: the median over repeated
+  // copies (each makes the same table, so each takes the completions), after untimed ones.
+  const after: { receiveMs: number; timerMs: number }[] = [];
+  for (let k = 0; k < TIMER_WARMUP + EXCLUDER_TIMED; k++) {
+    const copy = k === 0 ? excluder : engine(0);
+    if (k > 0) {
+      copy.buildRosterIndex();
+      copy.exclude([keys[target]!], 1);
+      for (let t = copy.pollTransmit(); t; t = copy.pollTransmit());
+    }
+    const d = drive(copy, 0);
+    if (k >= TIMER_WARMUP) after.push(d);
+  }
+  const excluderReceiveMs = median(after.map((x) => x.receiveMs));
+  const excluderTimerMs = median(after.map((x) => x.timerMs));
+  initiatorMs += excluderReceiveMs + excluderTimerMs;
 
   // Plain receivers: a sample runs for real; every member's reading time counts for convergence.
   const sampleStride = Math.max(1, Math.floor(n / SAMPLED_RECEIVERS));
@@ -170,8 +188,8 @@ export function measureLargeLeave(n: number, seed = 1): LargeLeaveResult {
   for (let i = 1; i < n; i += sampleStride) {
     if (i === target || planned.has(keys[i]!)) continue;
     const e = engine(i);
-    plainCpu.push(feed(e, i, Infinity));
-    e.tick(1_000_000);
+    const d = drive(e, i);
+    plainCpu.push(d.receiveMs + d.timerMs);
   }
   receiverCpu.push(...plainCpu);
   let last = 0;

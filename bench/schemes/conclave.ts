@@ -23,29 +23,32 @@
  * its engine calls in the window except the processing of heartbeats, and its
  * timer work beyond what it spent per second in the quiet stretch (heartbeat
  * emission goes on regardless); initiator CPU is the initiating engine's, receiver
- * CPU the median of the other engines'.
+ * CPU the median of the other engines'. The excluder of a leave is measured instead by the
+ * definition the sampled method shares (issue 17 item 1, replayExcluder): copies restored
+ * from its snapshot just before the exclusion, which draw the simulation's randomness, run
+ * the exclusion warm (warmExclusion), then take the completions it received and run its
+ * timers beside a copy that saw no exclusion (afterExclusion); medians of repeated runs.
  * Convergence is the simulator's: virtual ms from the operation until every live
  * member holds the same TEK and blocklist.
  */
-import { GroupEngine, admitEveryone } from '../../app/core/engine.js';
-import type { CryptoProvider } from '../../app/core/crypto-provider.js';
+import { GroupEngine, admitEveryone, type EngineDeps } from '../../app/core/engine.js';
+import type { CryptoProvider, Rng } from '../../app/core/crypto-provider.js';
+import type { GroupParams, MemberKey } from '../../app/core/types.js';
 import { nodeCrypto } from '../../app/crypto/node.js';
 import { SeededRandom } from '../../app/sim/random.js';
 import { SIM_GROUP, identitySeed } from '../../app/sim/peers.js';
 import { ControlOpener } from '../../app/sim/sealed-control.js';
-import { fromHex } from '../../app/core/bytes.js';
+import { fromHex, toHex } from '../../app/core/bytes.js';
 import { MsgType } from '../../app/core/wire.js';
 import { parseScenario } from '../../app/sim/scenario.js';
 import { Simulation, type SimReport } from '../../app/sim/simulation.js';
 import type { ConvergenceRow, RekeyOp, RekeyRow, RoleCost, SecurityMessages } from '../types.js';
-import { median } from '../measure.js';
+import { cpuMsSince, median } from '../measure.js';
 
 export const WINDOW_MS = 10_000;
 export const LATENCY_MS: [number, number] = [5, 40];
 const QUIET_MS = 5_000;
 const WARMUP_N = 512;
-const WARMUP_EXCLUSIONS = 20;
-const EXCLUDER_TIMED = 7;
 /** Chat messages sent in the quiet stretch, so that the receipt of a data packet is measured too. */
 const QUIET_SENDS = 4;
 
@@ -67,7 +70,8 @@ export function countingCrypto(base: CryptoProvider): CryptoProvider {
     },
   };
 }
-const crypto = countingCrypto(nodeCrypto);
+/** The engines' provider in every Conclave bench run, simulated or sampled: node:crypto as in production, Ed25519 counted. */
+export const benchCrypto = countingCrypto(nodeCrypto);
 
 export interface Sent {
   at: number;
@@ -98,6 +102,10 @@ export class Recorder {
   /** While set, engine calls are not recorded (the timed copies of the initiator, outside the simulation). */
   paused = false;
   sent: Sent[] = [];
+  /** The member whose control receipts (heartbeats left out) and transmits are kept with their bytes (the excluder, for its replay). */
+  watch: MemberKey | null = null;
+  receipts: Receipt[] = [];
+  watchedSent: { at: number; bytes: Uint8Array }[] = [];
   /** When each engine last changed its TEK (virtual ms): convergence to the millisecond. */
   tekChangedAt = new Map<string, number>();
   private lastNow = new Map<GroupEngine, number>();
@@ -111,6 +119,7 @@ export class Recorder {
   }
 
   transmit(engine: GroupEngine, t: { kind: 'publish' | 'unicast'; bytes: Uint8Array; to?: string }): void {
+    if (engine.self === this.watch) this.watchedSent.push({ at: this.lastNow.get(engine) ?? 0, bytes: t.bytes });
     this.sent.push({
       at: this.lastNow.get(engine) ?? 0,
       from: engine.self,
@@ -202,6 +211,7 @@ export function instrument(rec: Recorder): () => void {
         const bytes = name === 'receive' ? (args[2] as unknown as Uint8Array) : null;
         const type = bytes ? rec.typeOf(this, bytes) : 0;
         const kind: CpuKind = name === 'tick' ? 'tick' : type === MsgType.Heartbeat ? 'heartbeat' : 'other';
+        if (bytes && kind === 'other' && this.self === rec.watch && !rec.paused && args[1] === ('control' as never)) rec.receipts.push({ from: args[0] as unknown as MemberKey, bytes, at: args[3] as unknown as number });
         rec.charge(this, {
           at: args[index] as unknown as number,
           ms: (d.user + d.system) / 1000,
@@ -291,32 +301,122 @@ interface Plan {
   until: number;
 }
 
+/** Untimed exclude() calls before the timed ones: the optimizing compiler has finished with the exclusion code after 40–50 calls (N = 256 and 1,024 alike; docs/performance.md, "One method"). */
+export const EXCLUDER_WARMUP = 60;
+/** Timed exclude() calls after the warm-up; their median is the figure. */
+export const EXCLUDER_TIMED = 15;
+
 /**
- * The exclude() call of the initiator, warm and repeated (issue 17 item 1: the same
- * definition as the sampled method, bench/schemes/conclave-large.ts): WARMUP_EXCLUSIONS
- * untimed exclusions, then EXCLUDER_TIMED timed ones, each on a fresh copy of the
- * initiator restored from its snapshot (outside the simulation; their output is dropped).
- * Returns the median CPU and the Ed25519 work of one call.
+ * The excluder's exclude() call, warm, median of repeated runs: THE definition both methods use
+ * (issue 17 item 1; this file's simulated runs and bench/schemes/conclave-large.ts's sampled ones).
+ * Each run is on a fresh copy of the excluder (`copy(i)`, made and indexed outside the timed
+ * region, as a running engine keeps its roster index up to date); EXCLUDER_WARMUP untimed
+ * runs, then EXCLUDER_TIMED timed ones. Returns the median CPU and Ed25519 work of one call
+ * (the copy's provider must be `benchCrypto` for the Ed25519 counts).
  */
-function timedExclusions(rec: Recorder, sim: Simulation, simSeed: number, initiator: string, target: string, now: number): RoleCost | null {
-  const e = sim.engineOf(initiator);
-  if (!e) return null;
-  const snapshot = e.snapshot();
-  const seed = identitySeed(simSeed, initiator);
+export function warmExclusion(copy: (i: number) => GroupEngine, target: MemberKey, now: number): RoleCost {
   const runs: RoleCost[] = [];
-  rec.paused = true;
-  for (let i = 0; i < WARMUP_EXCLUSIONS + EXCLUDER_TIMED; i++) {
-    const copy = GroupEngine.restore({ crypto, rng: new SeededRandom(`warm-up:${i}`).asRng(), admission: admitEveryone }, { seed, name: initiator }, snapshot, now);
-    copy.buildRosterIndex();
+  for (let i = 0; i < EXCLUDER_WARMUP + EXCLUDER_TIMED; i++) {
+    const e = copy(i);
+    e.buildRosterIndex();
     const verifies = ed25519Counts.verify;
     const signs = ed25519Counts.sign;
     const start = process.cpuUsage();
-    copy.exclude([sim.keyOf(target)], now);
+    e.exclude([target], now);
     const d = process.cpuUsage(start);
-    if (i >= WARMUP_EXCLUSIONS) runs.push({ ms: (d.user + d.system) / 1000, verifies: ed25519Counts.verify - verifies, signs: ed25519Counts.sign - signs });
+    if (i >= EXCLUDER_WARMUP) runs.push({ ms: (d.user + d.system) / 1000, verifies: ed25519Counts.verify - verifies, signs: ed25519Counts.sign - signs });
   }
-  rec.paused = false;
   return { ms: median(runs.map((r) => r.ms)), verifies: median(runs.map((r) => r.verifies)), signs: median(runs.map((r) => r.signs)) };
+}
+
+/** One control message a member received: who sent it, its bytes, when (virtual ms). */
+export interface Receipt {
+  from: MemberKey;
+  bytes: Uint8Array;
+  at: number;
+}
+
+/** Timer work is compared over the stretch before a copy that hears no heartbeats would start failover (003 [0059]). */
+export function timerSpanOf(p: GroupParams): number {
+  return p.failoverIntervals * p.heartbeatMs;
+}
+
+/** Drives `e` from `from` to `until` as a running peer is driven: each receipt at its time, its timers at its own deadlines. CPU of each kind. */
+function drive(e: GroupEngine, receipts: Receipt[], from: number, until: number): { receiveMs: number; tickMs: number } {
+  let receiveMs = 0;
+  let tickMs = 0;
+  let last = from;
+  let r = 0;
+  for (;;) {
+    const due = e.nextDeadline();
+    const next = receipts[r];
+    if (next && (due === undefined || next.at <= due || due > until)) {
+      const start = process.cpuUsage();
+      e.receive(next.from, 'control', next.bytes, next.at);
+      receiveMs += cpuMsSince(start);
+      r++;
+      continue;
+    }
+    if (due === undefined || due > until) break;
+    last = Math.max(last + 1, due);
+    const start = process.cpuUsage();
+    e.tick(last);
+    tickMs += cpuMsSince(start);
+  }
+  return { receiveMs, tickMs };
+}
+
+/**
+ * What an exclusion costs a member after the exclusion itself (THE definition both methods
+ * use): `withOp` (a copy that took part in the exclusion) receives the operation's messages
+ * and runs its timers up to `from + spanMs`; `without` (a copy of the same member that saw
+ * no exclusion) runs its timers over the same stretch. Returns the receipts' CPU and the timer
+ * work the exclusion added (heartbeat emission and housekeeping go on in both and cancel),
+ * scaled to the simulated runs' window (WINDOW_MS).
+ */
+export function afterExclusion(withOp: GroupEngine, without: GroupEngine, receipts: Receipt[], from: number, spanMs: number): { receiveMs: number; timerMs: number } {
+  const a = drive(withOp, receipts, from, from + spanMs);
+  const b = drive(without, [], from, from + spanMs);
+  return { receiveMs: a.receiveMs, timerMs: (Math.max(0, a.tickMs - b.tickMs) * WINDOW_MS) / spanMs };
+}
+
+/** Untimed runs of the excluder's receipts and timers before the timed ones (its exclude() calls are warmed by warmExclusion). */
+export const AFTER_WARMUP = 5;
+
+/** The excluder's cost by the one definition: its exclude() call (warmExclusion), then its receipts and timer work (afterExclusion), each the median of repeated runs. */
+export interface ExcluderCost {
+  exclusion: RoleCost;
+  receiveMs: number;
+  timerMs: number;
+}
+
+/** The randomness the excluder draws from its exclusion on, in the simulation and in every copy: each copy makes the simulation's table, so the completions the excluder received fit it. */
+const exclusionRng = (seed: number) => new SeededRandom(`exclusion:${seed}`).asRng();
+
+/**
+ * The simulation's excluder measured by the one definition on copies restored from its
+ * snapshot just before the exclusion (outside the simulation, the wrappers removed): the
+ * exclude() call warm (warmExclusion), then each copy takes the completions the excluder
+ * received in the simulation and runs its timers (afterExclusion). Null when a copy's table
+ * is not the simulation's (the replay would not be the same exclusion).
+ */
+function replayExcluder(rec: Recorder, sim: Simulation, simSeed: number, initiator: string, snapshot: Uint8Array, target: MemberKey, now: number): ExcluderCost | null {
+  const identity = { seed: identitySeed(simSeed, initiator), name: initiator };
+  const restore = (rng: Rng) => GroupEngine.restore({ crypto: benchCrypto, rng, admission: admitEveryone }, identity, snapshot, now);
+  const exclusion = warmExclusion((i) => restore(new SeededRandom(`warm-up:${i}`).asRng()), target, now);
+  const simTable = rec.watchedSent.find((t) => t.at === now)?.bytes;
+  const after: { receiveMs: number; timerMs: number }[] = [];
+  for (let k = 0; k < AFTER_WARMUP + EXCLUDER_TIMED; k++) {
+    const copy = restore(exclusionRng(simSeed));
+    copy.buildRosterIndex();
+    copy.exclude([target], now);
+    const first = copy.pollTransmit();
+    if (!simTable || !first || toHex(first.bytes) !== toHex(simTable)) return null;
+    for (let t = copy.pollTransmit(); t; t = copy.pollTransmit());
+    const d = afterExclusion(copy, restore(new SeededRandom(`control:${k}`).asRng()), rec.receipts, now, timerSpanOf(copy.params));
+    if (k >= AFTER_WARMUP) after.push(d);
+  }
+  return { exclusion, receiveMs: median(after.map((x) => x.receiveMs)), timerMs: median(after.map((x) => x.timerMs)) };
 }
 
 /** The members that start the operation (see planFor). */
@@ -362,7 +462,8 @@ export function planFor(n: number, op: ConclaveOp): { scenario: unknown; plan: P
  * to publish a Table). `exclusion`: the initiator's exclude() call measured warm and
  * repeated (timedExclusions), which replaces the one call made in the simulation.
  */
-function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, quietFrom: number, initiator: string | null, joiner: string | null, keysPerMember: number, exclusion: RoleCost | null): RekeyRow {
+function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, quietFrom: number, initiator: string | null, joiner: string | null, keysPerMember: number, excluder: ExcluderCost | null): RekeyRow {
+  const exclusion = excluder?.exclusion ?? null;
   const sent = rec.sentIn(at, at + WINDOW_MS).filter((s) => s.type !== MsgType.Heartbeat);
   const who = initiator ?? sent.find((s) => s.type === MsgType.Table)?.from ?? sent[0]?.from ?? '';
   const toExisting = sent.filter((s) => s.from !== joiner && (s.kind === 'publish' || s.to !== joiner));
@@ -379,7 +480,8 @@ function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, quietFrom: num
     others.push(ms);
   }
   const receiverMs = others.length > 0 ? median(others) : 0;
-  const initiatorMs = rec.opCpu(who, at, quietFrom) + (exclusion ? exclusion.ms - simulatedExclude(rec, who, at) : 0);
+  // The excluder by the one definition (replayExcluder); any other initiator from the simulation itself.
+  const initiatorMs = excluder ? excluder.exclusion.ms + excluder.receiveMs + excluder.timerMs : rec.opCpu(who, at, quietFrom);
   return {
     scheme: 'conclave',
     op,
@@ -426,38 +528,47 @@ export function measureConclaveOp(n: number, op: ConclaveOp, seed = 1): Conclave
   // N = 1,024, else up to 64), so that the
   // measured run is not charged for compiling the code (the MLS and LKH rows get a
   // warm-up run too, bench/measure.ts).
-  new Simulation(parseScenario(planFor(n >= 1024 ? WARMUP_N : Math.min(n, 64), op).scenario), { seed: seed + 1 }).run();
+  new Simulation(parseScenario(planFor(n >= 1024 ? WARMUP_N : Math.min(n, 64), op).scenario), { seed: seed + 1, crypto: benchCrypto }).run();
   const { scenario, plan: p } = planFor(n, op);
   const rec = new Recorder();
   const uninstall = instrument(rec);
   const started = performance.now();
   let sim: Simulation;
   let report: SimReport;
-  let exclusion: RoleCost | null = null;
+  let snapshot: Uint8Array | null = null;
+  // The excluder draws its randomness from exclusionRng from the exclusion on (replayExcluder).
+  let excluderRng: Rng | null = null;
+  const decorateDeps = (name: string, deps: EngineDeps): EngineDeps => (op === 'leave' && name === 'a' ? { ...deps, rng: (k) => (excluderRng ?? deps.rng)(k) } : deps);
   try {
-    sim = new Simulation(parseScenario(scenario), { seed, crypto });
+    sim = new Simulation(parseScenario(scenario), { seed, crypto: benchCrypto, decorateDeps });
     // The initiators' roster index is kept up to date by a running engine as members join;
     // the bootstrapped engines build it before the operation, outside the measured window.
     sim.runUntil(p.opAt - 1);
     for (const name of initiatorsOf(n, op)) sim.engineOf(name)?.buildRosterIndex();
-    if (op !== 'join') exclusion = timedExclusions(rec, sim, seed, initiatorsOf(n, op)[0]!, `m${n - 2}`, p.opAt);
+    if (op === 'leave') {
+      snapshot = sim.engineOf('a')?.snapshot() ?? null;
+      rec.watch = sim.keyOf('a');
+      excluderRng = exclusionRng(seed);
+    }
     report = sim.runUntil(p.until);
   } finally {
     uninstall();
   }
+  // The simulation's wall time (bench/run.ts predicts the next size from it); the excluder's replay is outside it.
   const wallSeconds = (performance.now() - started) / 1000;
+  const excluder = snapshot ? replayExcluder(rec, sim, seed, 'a', snapshot, sim.keyOf(`m${n - 2}`), p.opAt) : null;
   const keysPerMember = median(report.members.filter((m) => m.state === 'member').map((m) => m.keysHeld));
   const a = sim.keyOf('a');
   let row: RekeyRow | null = null;
   const newcomer = op === 'join' ? sim.keyOf('newcomer') : null;
   if (op === 'join') row = opRow(rec, n, 'join', p.opAt, p.quietFrom, a, newcomer, keysPerMember, null);
-  if (op === 'leave') row = opRow(rec, n, 'leave', p.opAt, p.quietFrom, a, null, keysPerMember, exclusion);
+  if (op === 'leave') row = opRow(rec, n, 'leave', p.opAt, p.quietFrom, a, null, keysPerMember, excluder);
   if (op === 'refresh') row = opRow(rec, n, 'refresh', p.opAt, p.quietFrom, null, null, keysPerMember, null);
   // Security checks: the initiator's and the median receiver's Ed25519 work, every receive by type.
   const initiator = op === 'join' || op === 'leave' ? a : null;
   const others = [...rec.cpu.keys()].filter((k) => k !== initiator && k !== newcomer).map((k) => roleCost(rec, k, p.opAt, p.quietFrom));
   let initiatorCost = initiator ? roleCost(rec, initiator, p.opAt, p.quietFrom) : null;
-  if (initiatorCost && exclusion) initiatorCost = { ms: row?.initiatorMs ?? initiatorCost.ms, verifies: initiatorCost.verifies, signs: initiatorCost.signs };
+  if (initiatorCost && excluder) initiatorCost = { ms: row?.initiatorMs ?? initiatorCost.ms, verifies: initiatorCost.verifies, signs: initiatorCost.signs };
   const security = {
     receives: receivesByType(rec, p.quietFrom, p.until),
     initiator: initiatorCost,
