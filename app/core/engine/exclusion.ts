@@ -216,10 +216,7 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
   emit(core, { type: 'member-excluded', members: newly, by: h.excluder, at: now });
   if (h.excluder !== core.self) addLog(core, now, 'exclude', `${short(h.excluder)} excluded ${newly.map(short).join(', ')}`);
   // Owners that were excluded no longer hold anything.
-  for (const slot in core.s.slotDir) {
-    const d = core.s.slotDir[slot]!;
-    if (d.owner && newly.includes(d.owner)) d.owner = null;
-  }
+  for (const d of Object.values(core.s.slotDir)) if (d.owner && newly.includes(d.owner)) d.owner = null;
   if (core.s.tek && core.s.tek.owner && newly.includes(core.s.tek.owner)) core.s.tek.owner = null;
   for (const k of core.s.keks) if (k.owner && newly.includes(k.owner)) k.owner = null;
 }
