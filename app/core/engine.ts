@@ -44,7 +44,7 @@ import { publishData } from './engine/data.js';
 import { publishControl } from './engine/control-seal.js';
 import { leaveBody } from './engine/sealing.js';
 import { drivePanel } from './engine/panel.js';
-import { convergenceSignature, exportKeyMaterial, keyTable, members, tekInfo } from './engine/views.js';
+import { convergenceSignature, exportKeyMaterial, heldOwners, keyTable, members, tekInfo } from './engine/views.js';
 
 export type { AdmissionDecision, AdmissionPolicy, AdmissionRequest, EngineDeps, EngineState, Identity, MemberView } from './engine/context.js';
 import type { AdmissionPolicy } from './engine/context.js';
@@ -340,6 +340,11 @@ export class GroupEngine {
 
   keyTable(now: number): KeyTableView {
     return keyTable(this.core, now);
+  }
+
+  /** Slot and owner of every key held (TEK first, then KEKs by slot): keyTable's held entries, cheaply (the simulator's report). */
+  heldOwners(): { slot: number; owner: MemberKey | null }[] {
+    return heldOwners(this.core);
   }
 
   /** Every key this member currently holds, with its bytes. For the simulator's secrecy oracle only. */

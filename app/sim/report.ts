@@ -19,7 +19,7 @@
  */
 import type { CryptoProvider } from '../core/crypto-provider.js';
 import type { EngineEvent, GroupParams, MemberKey } from '../core/types.js';
-import { idToString } from '../core/params.js';
+import { idToString, slotRef } from '../core/params.js';
 import type { RecordedControl, RecordedData } from './oracle.js';
 import { secrecyViolations, type Violations } from './oracle.js';
 import type { SimNetwork } from './network.js';
@@ -280,7 +280,7 @@ export class Recorder {
       settled: (t) => this.settledAt(t),
     });
     const converged = this.agreement(now);
-    const members = [...run.peers.values()].filter((p) => p.engine || p.state !== 'none').map((p) => this.memberReport(p, now));
+    const members = [...run.peers.values()].filter((p) => p.engine || p.state !== 'none').map((p) => this.memberReport(p));
     const ok = converged && violations.backward.length === 0 && violations.forward.length === 0 && violations.missed.length === 0 && this.errors.length === 0;
     return {
       ok,
@@ -301,13 +301,15 @@ export class Recorder {
     return this.disturbances.every((x) => t - x >= settle || x - t >= settle) && t + settle <= this.run.scenario.until;
   }
 
-  private memberReport(p: SimPeer, now: number): SimReport['members'][number] {
+  private memberReport(p: SimPeer): SimReport['members'][number] {
     const name = (k: MemberKey) => this.run.nameOf(k) ?? k;
     const e = p.engine;
     const state = p.crashed ? 'crashed' : p.state === 'excluded' || p.state === 'left' ? p.state : e?.state() === 'member' ? 'member' : e?.state() === 'excluded' ? 'excluded' : 'joining';
     const t = e?.tekInfo() ?? null;
-    const table = e && e.state() === 'member' ? e.keyTable(now) : null;
-    const ownerOf = table ? [...(table.tek && table.tek.owner === p.key ? [table.tek] : []), ...table.slots.filter((s) => s.held && s.owner === p.key)].map((s) => (s.slot.kind === 'tek' ? 'TEK' : `KEK(${s.slot.symbol},${s.slot.value})`)) : [];
+    // The held keys as the key table lists them (TEK, then KEKs by slot), without building the whole table.
+    const held = e && e.state() === 'member' ? e.heldOwners() : null;
+    const V = this.run.params.V;
+    const ownerOf = held ? held.filter((k) => k.owner === p.key).map((k) => slotRef(k.slot, V)).map((s) => (s.kind === 'tek' ? 'TEK' : `KEK(${s.symbol},${s.value})`)) : [];
     const byReason = new Map<string, { count: number; examples: string[] }>();
     for (const r of p.rejected) {
       const b = byReason.get(r.reason) ?? { count: 0, examples: [] };
@@ -322,7 +324,7 @@ export class Recorder {
       key: p.key,
       state: state as SimReport['members'][number]['state'],
       tek: t ? { version: t.version, revision: t.revision, fingerprint: t.fingerprint, origin } : null,
-      keysHeld: table ? (table.tek ? 1 : 0) + table.slots.filter((s) => s.held).length : 0,
+      keysHeld: held ? held.length : 0,
       ownerOf,
       rejected: [...byReason.entries()].map(([reason, b]) => ({ reason, ...b })),
     };

@@ -89,6 +89,17 @@ export function joinTick(core: EngineCore, now: number): void {
   if (j.certificate && j.wanted.size === 0) core.join = null;
 }
 
+/**
+ * idToString of a participant ID, remembered per ID array: pidOf hands out one shared,
+ * never-changed array per member, and a join compares the newcomer's ID with every member's.
+ */
+const pidStrings = new WeakMap<readonly number[], string>();
+function pidString(id: readonly number[]): string {
+  let s = pidStrings.get(id);
+  if (s === undefined) pidStrings.set(id, (s = idToString(id)));
+  return s;
+}
+
 export function onJoinRequest(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.JoinRequest }>, now: number): void {
   if (core.s.state !== 'member') {
     unicast(core, from, { type: MsgType.JoinRefused, reason: 'not a member yet' });
@@ -100,9 +111,9 @@ export function onJoinRequest(core: EngineCore, from: MemberKey, m: Extract<Mess
   };
   if (core.s.blocklist.includes(from)) refuse('this identity was excluded from the group', 'blocked');
   const pid = pidOf(core, from);
-  const pidStr = idToString(pid);
-  for (const [key, mem] of Object.entries(core.s.roster)) {
-    if (key !== from && mem.state === 'member' && idToString(pidOf(core, key)) === pidStr) {
+  const pidStr = pidString(pid);
+  for (const key in core.s.roster) {
+    if (key !== from && core.s.roster[key]!.state === 'member' && pidString(pidOf(core, key)) === pidStr) {
       refuse(`participant ID ${pidStr} is already used by another member`, 'id-collision');
     }
   }

@@ -73,8 +73,8 @@ export interface TableState {
   pairwiseMine: PairwiseEntry | null;
   /** Entries that did not open to the committed TEK' (tried once). */
   failed: Set<TableEntry>;
-  /** `author:slot` of every entry a member published itself (at most one per slot it selects, §8.5). */
-  authored: Set<string>;
+  /** Per author, the slots of the entries it published itself (at most one per slot it selects, §8.5). */
+  authored: Map<MemberKey, Set<number>>;
   /** Entries taken from fetch replies (bounded by relayedEntryCap, §8.5). */
   relayed: number;
   /** Members that published parts of this table: whom to fetch TEK' from. */
@@ -268,6 +268,8 @@ export class EngineCore {
   unusableCache = new WeakMap<TableHeader, Set<number>>();
   rosterSlotsCache: { keys: MemberKey[]; slots: Uint16Array } | null = null;
   sortedRoster: MemberKey[] | null = null;
+  /** Entries in `s.roster` (only setRoster adds one, none is ever removed): read on every heartbeat. */
+  rosterSize: number;
   toldExcluded = new Map<MemberKey, number>();
   announceQueue: { key: MemberKey; name: string; admittedAt: number }[] = [];
   /** Newcomers announced once, announced again a few heartbeats later (for members that joined alongside). */
@@ -293,6 +295,7 @@ export class EngineCore {
     this.xSecret = this.crypto.x25519SecretFromEd25519Seed(identity.seed);
     validateParams(state.params);
     this.s = state;
+    this.rosterSize = Object.keys(state.roster).length;
     this.group = state.group;
     this.groupBytes = fromHex(state.group);
     if (this.groupBytes.length !== 16) throw new LocalProtocolError('group ID must be 16 bytes of hex');
@@ -381,6 +384,7 @@ export function setRoster(core: EngineCore, key: MemberKey, entry: PersistentSta
   const added = !(key in core.s.roster);
   core.s.roster[key] = entry;
   if (added) {
+    core.rosterSize++;
     core.sortedRoster = null;
     indexRosterKey(core, key);
   }

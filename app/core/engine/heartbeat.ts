@@ -44,7 +44,7 @@ export function sendHeartbeat(core: EngineCore, now: number): void {
     keys: owned.map((k) => info(core, k)),
     history,
     blocklistCount: core.s.blocklist.length,
-    rosterCount: Object.keys(core.s.roster).length,
+    rosterCount: core.rosterSize,
   });
 }
 

@@ -82,7 +82,7 @@ export function recordProof(core: EngineCore, member: MemberKey, proof: Admissio
  * before its announcement, up to a quarter heartbeat later, reaches us: no request for that).
  */
 export function noteRosterCount(core: EngineCore, from: MemberKey, count: number, now: number): void {
-  const size = rosterInKeyOrder(core).length;
+  const size = core.rosterSize;
   if (count <= size) return;
   const st = sync(core);
   if (!st.behind || st.behind.size !== size) st.behind = { since: now, size };

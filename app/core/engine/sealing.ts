@@ -12,7 +12,7 @@
 import { LABEL, info, type EngineCore } from './context.js';
 import { type MemberKey } from '../types.js';
 import { ensure } from '../errors.js';
-import { concat, fromHex, utf8 } from '../bytes.js';
+import { concat, equalBytes, fromHex, utf8 } from '../bytes.js';
 import { KEY_BYTES, pairwiseKey } from '../keys.js';
 import { type Certificate, type KeyInfo, type SealedKey } from '../wire.js';
 import { type HeldKey } from '../state.js';
@@ -52,8 +52,20 @@ export function seal(core: EngineCore, member: MemberKey, pk: Uint8Array, held: 
 
 /** What an admitter signs to announce a batch of newcomers (M1): group, then each member key and admission time. */
 export function announceBody(core: EngineCore, members: readonly { key: MemberKey; admittedAt: number }[]): Uint8Array {
-  return concat(LABEL('announce'), core.groupBytes, ...members.map((e) => concat(fromHex(e.key), utf8(`:${e.admittedAt};`))));
+  const known = announceBodies.get(members);
+  if (known && equalBytes(known.group, core.groupBytes)) return known.body;
+  const body = concat(LABEL('announce'), core.groupBytes, ...members.map((e) => concat(fromHex(e.key), utf8(`:${e.admittedAt};`))));
+  announceBodies.set(members, { group: core.groupBytes, body });
+  return body;
 }
+
+/**
+ * Signed announcement bodies by member list: a published MemberAdmitted is decoded once and
+ * read by every member (wire.ts memo), so the same bytes are not rebuilt per member. A pure
+ * function of (group, list); the list of a decoded message is never changed, and the body is
+ * only read (signed or verified).
+ */
+const announceBodies = new WeakMap<readonly { key: MemberKey; admittedAt: number }[], { group: Uint8Array; body: Uint8Array }>();
 
 /** What a member signs to leave: group, its key and the time (L1). */
 export function leaveBody(core: EngineCore, member: MemberKey, sentAt: number): Uint8Array {

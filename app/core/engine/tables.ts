@@ -43,7 +43,7 @@ export function newTableState(core: EngineCore, header: TableHeader, headerBytes
     bySlot: new Map(),
     pairwiseMine: null,
     failed: new Set(),
-    authored: new Set(),
+    authored: new Map(),
     relayed: 0,
     publishers: new Set(),
     tekPrime: null,
@@ -187,10 +187,9 @@ export function takeEntries(core: EngineCore, t: TableState, from: MemberKey, re
   if (m.entries.length > cap) throw new RemoteProtocolError(relayed ? 'invalid' : 'not-authorized', `${m.entries.length} table entries in one ${relayed ? 'fetch reply' : 'publication'}, more than ${cap}`);
   const entries: TableEntry[] = [];
   const slots = new Set<number>();
-  // Candidates by coordinates, kept and taken here; built once per slot touched (O(message + those slots' entries)).
-  const byCoord = new Map<string, { kept: TableEntry[]; taking: TableEntry[] }>();
-  const indexed = new Set<number>();
-  const coord = (e: TableEntry) => `${e.slot}:${e.kekVersion}:${e.kekRevision}`;
+  // Entries taken from this message, by slot; those kept are t.bySlot's. O(message + those slots' entries), no strings built.
+  const takingBySlot = new Map<number, TableEntry[]>();
+  const authored = own ? t.authored.get(from) : undefined;
   for (const e of m.entries) {
     // The detail text is built only for a rejection (this runs for every entry of every publication).
     if (e.slot < 1 || e.slot > p.V * p.W) throw new RemoteProtocolError('invalid', `entry for slot ${e.slot} outside the KEK table`);
@@ -200,20 +199,16 @@ export function takeEntries(core: EngineCore, t: TableState, from: MemberKey, re
       if (slots.has(e.slot)) throw new RemoteProtocolError('invalid', `two entries under ${slotName(e.slot, p.V)} from one member`);
       slots.add(e.slot);
     }
-    if (!indexed.has(e.slot)) {
-      indexed.add(e.slot);
-      for (const x of t.bySlot.get(e.slot) ?? []) {
-        const c = byCoord.get(coord(x)) ?? { kept: [], taking: [] };
-        c.kept.push(x);
-        byCoord.set(coord(x), c);
-      }
-    }
-    const c = byCoord.get(coord(e)) ?? { kept: [], taking: [] };
-    byCoord.set(coord(e), c);
-    if (c.kept.some((x) => equalBytes(x.sealed, e.sealed)) || c.taking.some((x) => equalBytes(x.sealed, e.sealed))) continue;
-    if (own && t.authored.has(`${from}:${e.slot}`)) throw new RemoteProtocolError('not-authorized', `a second entry under ${slotName(e.slot, p.V)} from one member`);
-    if (c.kept.filter((x) => !t.failed.has(x)).length + c.taking.length >= ENTRY_CANDIDATES) continue;
-    c.taking.push(e);
+    const taking = takingBySlot.get(e.slot);
+    // Candidates at e's coordinates: kept ones not proved junk, and those taken from this message.
+    const kept = candidatesAt(t.bySlot.get(e.slot), e, t.failed);
+    if (kept < 0) continue; // the same bytes are kept already
+    const taken = candidatesAt(taking, e, null);
+    if (taken < 0) continue;
+    if (authored?.has(e.slot)) throw new RemoteProtocolError('not-authorized', `a second entry under ${slotName(e.slot, p.V)} from one member`);
+    if (kept + taken >= ENTRY_CANDIDATES) continue;
+    if (taking) taking.push(e);
+    else takingBySlot.set(e.slot, [e]);
     entries.push(e);
   }
   if (relayed && entries.length > 0) {
@@ -234,6 +229,21 @@ export function takeEntries(core: EngineCore, t: TableState, from: MemberKey, re
   return { entries, pairwise };
 }
 
+/**
+ * Entries of `list` at e's coordinates (slot, KEK version, revision) not in `failed`, or -1 when
+ * one of them holds e's very bytes (then e brings nothing new).
+ */
+function candidatesAt(list: readonly TableEntry[] | undefined, e: TableEntry, failed: ReadonlySet<TableEntry> | null): number {
+  let n = 0;
+  if (!list) return 0;
+  for (const x of list) {
+    if (x.slot !== e.slot || x.kekVersion !== e.kekVersion || x.kekRevision !== e.kekRevision) continue;
+    if (equalBytes(x.sealed, e.sealed)) return -1;
+    if (!failed?.has(x)) n++;
+  }
+  return n;
+}
+
 /** Indexes entries takeEntries returned (or this member made: `author` self); `author` null: from a fetch reply. */
 export function addEntries(core: EngineCore, t: TableState, taken: TakenEntries, author: MemberKey | null): void {
   for (const e of taken.entries) {
@@ -242,7 +252,11 @@ export function addEntries(core: EngineCore, t: TableState, taken: TakenEntries,
     else t.bySlot.set(e.slot, [e]);
     t.entries.push(e);
     if (author === null) t.relayed++;
-    else t.authored.add(`${author}:${e.slot}`);
+    else {
+      const own = t.authored.get(author);
+      if (own) own.add(e.slot);
+      else t.authored.set(author, new Set([e.slot]));
+    }
   }
   for (const p of taken.pairwise) {
     const i = t.pairwise.findIndex((x) => x.member === p.member);

@@ -88,6 +88,18 @@ export function keyTable(core: EngineCore, now: number): KeyTableView {
   };
 }
 
+/**
+ * Slot and owner of every key held: the TEK first, then the KEKs in the order keyTable lists
+ * them (by slot). What keyTable says of them, without its fingerprints and heartbeat ages.
+ */
+export function heldOwners(core: EngineCore): { slot: number; owner: MemberKey | null }[] {
+  const out: { slot: number; owner: MemberKey | null }[] = [];
+  if (core.s.tek) out.push({ slot: TEK_SLOT, owner: core.s.tek.owner });
+  const keks = core.s.keks.map((k) => ({ slot: k.slot, owner: k.owner }));
+  keks.sort((a, b) => a.slot - b.slot);
+  return out.concat(keks);
+}
+
 /** Every key this member currently holds, with its bytes. For the simulator's secrecy oracle only. */
 export function exportKeyMaterial(core: EngineCore): { slot: number; version: number; creators: MemberKey[]; revision: number; key: Uint8Array }[] {
   const out = [];
