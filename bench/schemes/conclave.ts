@@ -23,11 +23,13 @@
  * its engine calls in the window except the processing of heartbeats, and its
  * timer work beyond what it spent per second in the quiet stretch (heartbeat
  * emission goes on regardless); initiator CPU is the initiating engine's, receiver
- * CPU the median of the other engines'. The excluder of a leave is measured instead by the
- * definition the sampled method shares (issue 17 item 1, replayExcluder): copies restored
- * from its snapshot just before the exclusion, which draw the simulation's randomness, run
- * the exclusion warm (warmExclusion), then take the completions it received and run its
- * timers beside a copy that saw no exclusion (afterExclusion); medians of repeated runs.
+ * CPU the median of the other engines'. A leave's excluder and receivers are measured instead by
+ * the definition the sampled method shares (issue 17 item 1, timeReplay), in a fresh process
+ * (bench/conclave-worker.ts leave-replay): copies restored from snapshots taken just before the
+ * exclusion (the excluder's draw the simulation's randomness) run the exclusion warm
+ * (warmExclusion), then take the control messages each received and run their timers beside a
+ * copy that saw no exclusion (afterExclusion); medians of repeated runs. The receiver is the
+ * median of every completer and REPLAY_RECEIVERS other members.
  * Convergence is the simulator's: virtual ms from the operation until every live
  * member holds the same TEK and blocklist.
  */
@@ -542,8 +544,9 @@ export function planFor(n: number, op: ConclaveOp): { scenario: unknown; plan: P
 
 /**
  * Bytes/messages/CPU of the operation started at `at` by `initiator` (null: the first engine
- * to publish a Table). `exclusion`: the initiator's exclude() call measured warm and
- * repeated (timedExclusions), which replaces the one call made in the simulation.
+ * to publish a Table). `excluder`: the leave's excluder by the one definition (timeReplay),
+ * whose exclude() call replaces the one made in the simulation; `replayedReceivers`: the leave's
+ * sampled receivers by the same (their median is the receiver figure).
  */
 function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, quietFrom: number, initiator: string | null, joiner: string | null, keysPerMember: number, excluder: ExcluderCost | null, replayedReceivers: number[] = []): RekeyRow {
   const exclusion = excluder?.exclusion ?? null;
@@ -553,7 +556,7 @@ function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, quietFrom: num
   // One receiving member: the median over every other member (a max over thousands of
   // members would report whichever one a garbage-collection pause happened to land on).
   const others: number[] = [];
-  // The initiator's exclude() call in the simulation is replaced by the one timed warm (timedExclusions).
+  // The initiator's exclude() call in the simulation is replaced by the one timed warm (timeReplay).
   const groupCpuMs = rec.groupOpCpu(at, quietFrom) + (exclusion ? exclusion.ms - simulatedExclude(rec, who, at) : 0);
   let groupBytesIn = 0;
   for (const member of rec.cpu.keys()) {
