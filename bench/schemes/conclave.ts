@@ -567,7 +567,7 @@ function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, quietFrom: num
   }
   // A leave's receiver: the median of the receivers replayed by the one definition (timeReplay), else of every other member here.
   const receiverMs = replayedReceivers.length > 0 ? median(replayedReceivers) : others.length > 0 ? median(others) : 0;
-  // The excluder by the one definition (replayExcluder); any other initiator from the simulation itself.
+  // The excluder by the one definition (timeReplay); any other initiator from the simulation itself.
   const initiatorMs = excluder ? excluder.exclusion.ms + excluder.receiveMs + excluder.timerMs : rec.opCpu(who, at, quietFrom);
   return {
     scheme: 'conclave',
@@ -629,7 +629,7 @@ export function measureConclaveOp(n: number, op: ConclaveOp, seed = 1, replay: (
   let report: SimReport;
   // A leave's members just before the exclusion (the replay's copies are restored from them).
   let snapshots: Map<string, Uint8Array> | null = null;
-  // The excluder draws its randomness from exclusionRng from the exclusion on (replayExcluder).
+  // The excluder draws its randomness from exclusionRng from the exclusion on (timeReplay).
   let excluderRng: Rng | null = null;
   const decorateDeps = (name: string, deps: EngineDeps): EngineDeps => (op === 'leave' && name === 'a' ? { ...deps, rng: (k) => (excluderRng ?? deps.rng)(k) } : deps);
   try {
