@@ -112,7 +112,7 @@ function methodsSection(r: BenchResults): string[] {
   const out = [
     '## Conclave leave: the two methods where they overlap',
     '',
-    'One definition in both (docs/performance.md, "What is measured"): the excluder\'s `exclude()` warm, median of repeated runs, plus the completions it receives and the timer work the exclusion adds; the receiver, the median member. Issue 17 asks agreement within 2×.',
+    'One definition in both (docs/performance.md, "One method at every N"): the excluder\'s `exclude()` warm, median of repeated runs, plus the completions it receives and the timer work the exclusion adds beside a copy that saw no exclusion; the receiver, the median of the completers and 24 other members, each its receipts plus the timer work the exclusion adds (a completer its receipts). Both time engines restored from state bytes in a process that holds no simulation: the simulated method replays what its simulation recorded (snapshots just before the exclusion, the receipts after it) in a fresh process. Issue 17 asks agreement within 2×.',
     '',
     '| N | excluder ms simulated / sampled | receiver ms simulated / sampled | within 2× | bytes simulated / sampled |',
     '|---:|---:|---:|:---:|---:|',

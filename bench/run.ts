@@ -235,6 +235,7 @@ async function sizesIntoLatest(): Promise<void> {
       }
       if (r.row) putRow(results.rekey, { ...r.row, initiatorMs: round(r.row.initiatorMs, 4), receiverMs: round(r.row.receiverMs, 4), ...(r.row.groupCpuMs !== undefined ? { groupCpuMs: round(r.row.groupCpuMs, 2) } : {}) });
       security.add(n, op, r.security);
+      for (const x of r.notes ?? []) notes.push(`conclave N=${n} ${op}: ${x}.`);
       notes.push(`conclave N=${n} ${op}: measured by --sizes-into-latest after the main run (load ${os.loadavg()[0]?.toFixed(1)}).`);
       log(`conclave N=${n} ${op}: ${r.wallSeconds.toFixed(1)} s`);
     }
@@ -373,6 +374,7 @@ async function main(): Promise<void> {
       if (r.row) rekey.push(r.row);
       if (r.convergence) results.convergence.push(r.convergence);
       security.add(n, op, r.security);
+      for (const x of r.notes ?? []) notes.push(`conclave N=${n} ${op}: ${x}.`);
       if (!hbDone) {
         results.heartbeat?.push({
           n,

@@ -23,11 +23,13 @@
  * its engine calls in the window except the processing of heartbeats, and its
  * timer work beyond what it spent per second in the quiet stretch (heartbeat
  * emission goes on regardless); initiator CPU is the initiating engine's, receiver
- * CPU the median of the other engines'. The excluder of a leave is measured instead by the
- * definition the sampled method shares (issue 17 item 1, replayExcluder): copies restored
- * from its snapshot just before the exclusion, which draw the simulation's randomness, run
- * the exclusion warm (warmExclusion), then take the completions it received and run its
- * timers beside a copy that saw no exclusion (afterExclusion); medians of repeated runs.
+ * CPU the median of the other engines'. A leave's excluder and receivers are measured instead by
+ * the definition the sampled method shares (issue 17 item 1, timeReplay), in a fresh process
+ * (bench/conclave-worker.ts leave-replay): copies restored from snapshots taken just before the
+ * exclusion (the excluder's draw the simulation's randomness) run the exclusion warm
+ * (warmExclusion), then take the control messages each received and run their timers beside a
+ * copy that saw no exclusion (afterExclusion); medians of repeated runs. The receiver is the
+ * median of every completer and REPLAY_RECEIVERS other members.
  * Convergence is the simulator's: virtual ms from the operation until every live
  * member holds the same TEK and blocklist.
  */
@@ -102,10 +104,12 @@ export class Recorder {
   /** While set, engine calls are not recorded (the timed copies of the initiator, outside the simulation). */
   paused = false;
   sent: Sent[] = [];
-  /** The member whose control receipts (heartbeats left out) and transmits are kept with their bytes (the excluder, for its replay). */
+  /** The member whose transmits are kept with their bytes (the excluder: its table, for its replay). */
   watch: MemberKey | null = null;
-  receipts: Receipt[] = [];
   watchedSent: { at: number; bytes: Uint8Array }[] = [];
+  /** While set, every member's control receipts (heartbeats left out) are kept with their bytes (the leave's replay). */
+  keepReceipts = false;
+  receipts = new Map<MemberKey, Receipt[]>();
   /** When each engine last changed its TEK (virtual ms): convergence to the millisecond. */
   tekChangedAt = new Map<string, number>();
   private lastNow = new Map<GroupEngine, number>();
@@ -211,7 +215,11 @@ export function instrument(rec: Recorder): () => void {
         const bytes = name === 'receive' ? (args[2] as unknown as Uint8Array) : null;
         const type = bytes ? rec.typeOf(this, bytes) : 0;
         const kind: CpuKind = name === 'tick' ? 'tick' : type === MsgType.Heartbeat ? 'heartbeat' : 'other';
-        if (bytes && kind === 'other' && this.self === rec.watch && !rec.paused && args[1] === ('control' as never)) rec.receipts.push({ from: args[0] as unknown as MemberKey, bytes, at: args[3] as unknown as number });
+        if (bytes && kind === 'other' && rec.keepReceipts && !rec.paused && args[1] === ('control' as never)) {
+          const list = rec.receipts.get(this.self) ?? [];
+          list.push({ from: args[0] as unknown as MemberKey, bytes, at: args[3] as unknown as number });
+          rec.receipts.set(this.self, list);
+        }
         rec.charge(this, {
           at: args[index] as unknown as number,
           ms: (d.user + d.system) / 1000,
@@ -280,6 +288,8 @@ export interface ConclaveOpResult {
     receiver: RoleCost;
     newcomer: RoleCost | null;
   };
+  /** What the results must say about this run's method (e.g. a replay that could not be the same exclusion). */
+  notes: string[];
 }
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(MsgType).map(([k, v]) => [v, k]));
@@ -393,30 +403,105 @@ export interface ExcluderCost {
 /** The randomness the excluder draws from its exclusion on, in the simulation and in every copy: each copy makes the simulation's table, so the completions the excluder received fit it. */
 const exclusionRng = (seed: number) => new SeededRandom(`exclusion:${seed}`).asRng();
 
+/** Receivers timed by the one definition in the leave's replay: every completer and this many plain members (as the sampled method). */
+export const REPLAY_RECEIVERS = 24;
+
+/** A receipt as it travels to the replay process (bytes in hex). */
+interface WireReceipt {
+  from: MemberKey;
+  bytes: string;
+  at: number;
+}
+
+/** One member's copy in the replay: its snapshot just before the exclusion and the control messages it received from the exclusion on. */
+interface ReplayMember {
+  name: string;
+  snapshot: string;
+  receipts: WireReceipt[];
+  /** It published a completion in the simulation (the sampled method counts a completer's receipts only). */
+  completer: boolean;
+}
+
 /**
- * The simulation's excluder measured by the one definition on copies restored from its
- * snapshot just before the exclusion (outside the simulation, the wrappers removed): the
- * exclude() call warm (warmExclusion), then each copy takes the completions the excluder
- * received in the simulation and runs its timers (afterExclusion). Null when a copy's table
- * is not the simulation's (the replay would not be the same exclusion).
+ * Everything the leave's replay needs, taken from the simulation (issue 17 item 1): the
+ * excluder's and a sample of receivers' snapshots just before the exclusion, what each
+ * received after it, the table the simulated excluder published (the byte-for-byte check)
+ * and the seed its randomness is drawn from (exclusionRng). Plain JSON: the replay runs in a
+ * fresh process (bench/conclave-worker.ts `leave-replay`), not beside the simulation's N
+ * engines and its recorded calls, so that exclude() is timed in the same kind of process,
+ * with a heap of the same size, as the sampled method's.
  */
-function replayExcluder(rec: Recorder, sim: Simulation, simSeed: number, initiator: string, snapshot: Uint8Array, target: MemberKey, now: number): ExcluderCost | null {
-  const identity = { seed: identitySeed(simSeed, initiator), name: initiator };
-  const restore = (rng: Rng) => GroupEngine.restore({ crypto: benchCrypto, rng, admission: admitEveryone }, identity, snapshot, now);
-  const exclusion = warmExclusion((i) => restore(new SeededRandom(`warm-up:${i}`).asRng()), target, now);
-  const simTable = rec.watchedSent.find((t) => t.at === now)?.bytes;
+export interface ReplayInput {
+  seed: number;
+  at: number;
+  target: MemberKey;
+  excluder: ReplayMember;
+  table: string | null;
+  receivers: ReplayMember[];
+}
+
+/** The replay's figures: the excluder by the one definition (null when its copies' table is not the simulation's), each sampled receiver's CPU, and notes for the results. */
+export interface ReplayResult {
+  excluder: ExcluderCost | null;
+  receivers: number[];
+  notes: string[];
+}
+
+/** The replay input of a leave: the snapshots were taken just before the exclusion; the receipts are the recorder's. */
+function replayInput(rec: Recorder, sim: Simulation, seed: number, at: number, target: MemberKey, snapshots: Map<string, Uint8Array>): ReplayInput {
+  const wire = (key: MemberKey) => (rec.receipts.get(key) ?? []).filter((r) => r.at >= at).map((r) => ({ from: r.from, bytes: toHex(r.bytes), at: r.at }));
+  const completers = new Set(rec.sentIn(at, at + WINDOW_MS).filter((s) => s.type === MsgType.Table && s.from !== sim.keyOf('a')).map((s) => s.from));
+  const member = (name: string): ReplayMember => {
+    const key = sim.keyOf(name);
+    return { name, snapshot: toHex(snapshots.get(name) ?? new Uint8Array()), receipts: wire(key), completer: completers.has(key) };
+  };
+  const others = [...snapshots.keys()].filter((name) => name !== 'a' && sim.keyOf(name) !== target);
+  const stride = Math.max(1, Math.floor(others.length / REPLAY_RECEIVERS));
+  const chosen = others.filter((name, i) => completers.has(sim.keyOf(name)) || (i % stride === 0 && i / stride < REPLAY_RECEIVERS));
+  return { seed, at, target, excluder: member('a'), table: toHex(rec.watchedSent.find((t) => t.at === at)?.bytes ?? new Uint8Array()) || null, receivers: chosen.map(member) };
+}
+
+/**
+ * The leave's replay (run by bench/conclave-worker.ts in a fresh process): the excluder by the
+ * one definition on copies restored from its snapshot, which draw the simulation's randomness
+ * (warmExclusion, then afterExclusion with the completions it received), and each sampled
+ * receiver driven as the sampled method drives its own (afterExclusion beside a copy that saw
+ * no exclusion; a completer's receipts only), one untimed pass before the timed one.
+ * The excluder is null, with a note, when a copy's table is not the simulation's (the replay
+ * would not be the same exclusion).
+ */
+export function timeReplay(input: ReplayInput): ReplayResult {
+  const { seed, at, target } = input;
+  const notes: string[] = [];
+  const restore = (m: ReplayMember, rng: Rng) => GroupEngine.restore({ crypto: benchCrypto, rng, admission: admitEveryone }, { seed: identitySeed(seed, m.name), name: m.name }, fromHex(m.snapshot), at);
+  const receiptsOf = (m: ReplayMember): Receipt[] => m.receipts.map((r) => ({ from: r.from, bytes: fromHex(r.bytes), at: r.at }));
+  const x = input.excluder;
+  const exclusion = warmExclusion((i) => restore(x, new SeededRandom(`warm-up:${i}`).asRng()), target, at);
   const after: { receiveMs: number; timerMs: number }[] = [];
   for (let k = 0; k < AFTER_WARMUP + EXCLUDER_TIMED; k++) {
-    const copy = restore(exclusionRng(simSeed));
+    const copy = restore(x, exclusionRng(seed));
     copy.buildRosterIndex();
-    copy.exclude([target], now);
+    copy.exclude([target], at);
     const first = copy.pollTransmit();
-    if (!simTable || !first || toHex(first.bytes) !== toHex(simTable)) return null;
+    if (!input.table || !first || toHex(first.bytes) !== input.table) {
+      notes.push(`the excluder's copies did not make the simulation's table byte for byte (${input.table ? 'a different table' : 'no table recorded'}), so its replay was not the same exclusion: its figure is the simulation's own (its exclude() call and everything else it did in the window, one sample)`);
+      after.length = 0;
+      break;
+    }
     for (let t = copy.pollTransmit(); t; t = copy.pollTransmit());
-    const d = afterExclusion(copy, restore(new SeededRandom(`control:${k}`).asRng()), rec.receipts, now, timerSpanOf(copy.params));
+    const d = afterExclusion(copy, restore(x, new SeededRandom(`control:${k}`).asRng()), receiptsOf(x), at, timerSpanOf(copy.params));
     if (k >= AFTER_WARMUP) after.push(d);
   }
-  return { exclusion, receiveMs: median(after.map((x) => x.receiveMs)), timerMs: median(after.map((x) => x.timerMs)) };
+  const excluder = after.length > 0 ? { exclusion, receiveMs: median(after.map((d) => d.receiveMs)), timerMs: median(after.map((d) => d.timerMs)) } : null;
+  let receivers: number[] = [];
+  for (let pass = 0; pass < 2; pass++) {
+    receivers = input.receivers.map((m, i) => {
+      const copy = restore(m, new SeededRandom(`receiver:${i}`).asRng());
+      const d = afterExclusion(copy, restore(m, new SeededRandom(`control:${i}`).asRng()), receiptsOf(m), at, timerSpanOf(copy.params));
+      return m.completer ? d.receiveMs : d.receiveMs + d.timerMs;
+    });
+  }
+  return { excluder, receivers, notes };
 }
 
 /** The members that start the operation (see planFor). */
@@ -459,10 +544,11 @@ export function planFor(n: number, op: ConclaveOp): { scenario: unknown; plan: P
 
 /**
  * Bytes/messages/CPU of the operation started at `at` by `initiator` (null: the first engine
- * to publish a Table). `exclusion`: the initiator's exclude() call measured warm and
- * repeated (timedExclusions), which replaces the one call made in the simulation.
+ * to publish a Table). `excluder`: the leave's excluder by the one definition (timeReplay),
+ * whose exclude() call replaces the one made in the simulation; `replayedReceivers`: the leave's
+ * sampled receivers by the same (their median is the receiver figure).
  */
-function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, quietFrom: number, initiator: string | null, joiner: string | null, keysPerMember: number, excluder: ExcluderCost | null): RekeyRow {
+function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, quietFrom: number, initiator: string | null, joiner: string | null, keysPerMember: number, excluder: ExcluderCost | null, replayedReceivers: number[] = []): RekeyRow {
   const exclusion = excluder?.exclusion ?? null;
   const sent = rec.sentIn(at, at + WINDOW_MS).filter((s) => s.type !== MsgType.Heartbeat);
   const who = initiator ?? sent.find((s) => s.type === MsgType.Table)?.from ?? sent[0]?.from ?? '';
@@ -470,7 +556,7 @@ function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, quietFrom: num
   // One receiving member: the median over every other member (a max over thousands of
   // members would report whichever one a garbage-collection pause happened to land on).
   const others: number[] = [];
-  // The initiator's exclude() call in the simulation is replaced by the one timed warm (timedExclusions).
+  // The initiator's exclude() call in the simulation is replaced by the one timed warm (timeReplay).
   const groupCpuMs = rec.groupOpCpu(at, quietFrom) + (exclusion ? exclusion.ms - simulatedExclude(rec, who, at) : 0);
   let groupBytesIn = 0;
   for (const member of rec.cpu.keys()) {
@@ -479,8 +565,9 @@ function opRow(rec: Recorder, n: number, op: RekeyOp, at: number, quietFrom: num
     if (member === who || member === joiner) continue;
     others.push(ms);
   }
-  const receiverMs = others.length > 0 ? median(others) : 0;
-  // The excluder by the one definition (replayExcluder); any other initiator from the simulation itself.
+  // A leave's receiver: the median of the receivers replayed by the one definition (timeReplay), else of every other member here.
+  const receiverMs = replayedReceivers.length > 0 ? median(replayedReceivers) : others.length > 0 ? median(others) : 0;
+  // The excluder by the one definition (timeReplay); any other initiator from the simulation itself.
   const initiatorMs = excluder ? excluder.exclusion.ms + excluder.receiveMs + excluder.timerMs : rec.opCpu(who, at, quietFrom);
   return {
     scheme: 'conclave',
@@ -523,7 +610,12 @@ function roleCost(rec: Recorder, member: string, at: number, quietFrom: number):
   return { ms: rec.opCpu(member, at, quietFrom), verifies: c.verifies, signs: c.signs };
 }
 
-export function measureConclaveOp(n: number, op: ConclaveOp, seed = 1): ConclaveOpResult {
+/**
+ * One operation at size N (see the header). `replay` times a leave's excluder and sampled
+ * receivers from what the simulation recorded (timeReplay, in this process by default;
+ * bench/conclave-worker.ts passes one that runs it in a fresh process).
+ */
+export function measureConclaveOp(n: number, op: ConclaveOp, seed = 1, replay: (input: ReplayInput) => ReplayResult = timeReplay): ConclaveOpResult {
   // One untimed warm-up run of the same operation on a small group (512 members from
   // N = 1,024, else up to 64), so that the
   // measured run is not charged for compiling the code (the MLS and LKH rows get a
@@ -535,8 +627,9 @@ export function measureConclaveOp(n: number, op: ConclaveOp, seed = 1): Conclave
   const started = performance.now();
   let sim: Simulation;
   let report: SimReport;
-  let snapshot: Uint8Array | null = null;
-  // The excluder draws its randomness from exclusionRng from the exclusion on (replayExcluder).
+  // A leave's members just before the exclusion (the replay's copies are restored from them).
+  let snapshots: Map<string, Uint8Array> | null = null;
+  // The excluder draws its randomness from exclusionRng from the exclusion on (timeReplay).
   let excluderRng: Rng | null = null;
   const decorateDeps = (name: string, deps: EngineDeps): EngineDeps => (op === 'leave' && name === 'a' ? { ...deps, rng: (k) => (excluderRng ?? deps.rng)(k) } : deps);
   try {
@@ -546,8 +639,13 @@ export function measureConclaveOp(n: number, op: ConclaveOp, seed = 1): Conclave
     sim.runUntil(p.opAt - 1);
     for (const name of initiatorsOf(n, op)) sim.engineOf(name)?.buildRosterIndex();
     if (op === 'leave') {
-      snapshot = sim.engineOf('a')?.snapshot() ?? null;
+      snapshots = new Map<string, Uint8Array>();
+      for (const name of sim.peers.keys()) {
+        const e = sim.engineOf(name);
+        if (e) snapshots.set(name, e.snapshot());
+      }
       rec.watch = sim.keyOf('a');
+      rec.keepReceipts = true;
       excluderRng = exclusionRng(seed);
     }
     report = sim.runUntil(p.until);
@@ -556,13 +654,15 @@ export function measureConclaveOp(n: number, op: ConclaveOp, seed = 1): Conclave
   }
   // The simulation's wall time (bench/run.ts predicts the next size from it); the excluder's replay is outside it.
   const wallSeconds = (performance.now() - started) / 1000;
-  const excluder = snapshot ? replayExcluder(rec, sim, seed, 'a', snapshot, sim.keyOf(`m${n - 2}`), p.opAt) : null;
+  const replayed = snapshots ? replay(replayInput(rec, sim, seed, p.opAt, sim.keyOf(`m${n - 2}`), snapshots)) : null;
+  snapshots = null;
+  const excluder = replayed?.excluder ?? null;
   const keysPerMember = median(report.members.filter((m) => m.state === 'member').map((m) => m.keysHeld));
   const a = sim.keyOf('a');
   let row: RekeyRow | null = null;
   const newcomer = op === 'join' ? sim.keyOf('newcomer') : null;
   if (op === 'join') row = opRow(rec, n, 'join', p.opAt, p.quietFrom, a, newcomer, keysPerMember, null);
-  if (op === 'leave') row = opRow(rec, n, 'leave', p.opAt, p.quietFrom, a, null, keysPerMember, excluder);
+  if (op === 'leave') row = opRow(rec, n, 'leave', p.opAt, p.quietFrom, a, null, keysPerMember, excluder, replayed?.receivers);
   if (op === 'refresh') row = opRow(rec, n, 'refresh', p.opAt, p.quietFrom, null, null, keysPerMember, null);
   // Security checks: the initiator's and the median receiver's Ed25519 work, every receive by type.
   const initiator = op === 'join' || op === 'leave' ? a : null;
@@ -572,7 +672,7 @@ export function measureConclaveOp(n: number, op: ConclaveOp, seed = 1): Conclave
   const security = {
     receives: receivesByType(rec, p.quietFrom, p.until),
     initiator: initiatorCost,
-    receiver: { ms: median(others.map((o) => o.ms)), verifies: median(others.map((o) => o.verifies)), signs: median(others.map((o) => o.signs)) },
+    receiver: { ms: row && replayed && replayed.receivers.length > 0 ? row.receiverMs : median(others.map((o) => o.ms)), verifies: median(others.map((o) => o.verifies)), signs: median(others.map((o) => o.signs)) },
     newcomer: newcomer ? roleCost(rec, newcomer, p.opAt, p.quietFrom) : null,
   };
   let convergence: ConvergenceRow | null = null;
@@ -604,5 +704,6 @@ export function measureConclaveOp(n: number, op: ConclaveOp, seed = 1): Conclave
       violations: [...v.backward, ...v.forward, ...v.missed].slice(0, 5),
     },
     security,
+    notes: replayed?.notes ?? [],
   };
 }
