@@ -303,12 +303,14 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
 /**
  * The idle window starts this long after the last join. A join's own work goes on for
  * seconds after the joiner reads its first message (owners step their KEK revisions for
- * it and announce them, catch-up and receipts with the newcomer, its first heartbeats):
- * 3 s after it, ten peers measured 2.0–2.4 % of a core each, 20 s after it 1.2–1.6 %
- * (single runs, load 3–7, 5 Dec). That work belongs to the join; idle is a group where
- * nothing happens but its upkeep.
+ * it and announce them, catch-up and receipts with the newcomer, its first heartbeats),
+ * and V8 runs two or three full "memory reducer" collections 10–30 s after a process
+ * stops allocating. Ten peers, 30 s windows: 2.0–2.4 % of a core each 3 s after the
+ * join, 1.2–1.6 % 20 s after, 1.0–1.2 % 45 s after, 0.9–1.05 % 60 s after (single
+ * runs, load 2–7, 5 Dec). That work belongs to the join; idle is a group where nothing
+ * has happened for a while but its upkeep.
  */
-const IDLE_AFTER_JOIN_MS = 15_000;
+const IDLE_AFTER_JOIN_MS = 45_000;
 
 export const NETWORK_RUNS = {
   quick: [
