@@ -27,6 +27,8 @@
  *   found by mDNS, as libp2p knows it: never at addresses it announced itself.
  * - A member's addresses learnt here are copied into the group record (and so
  *   persisted with it) for the next start.
+ * - Every PEER_STORE_SWEEP_MS, libp2p's peer store is swept of disconnected
+ *   strangers (peer/peer-store-trim), LAN finds and known relays kept.
  * - Relayed addresses seen here (members', the invite's through the join's
  *   relayed connection) tell peer/reachability where to reserve; a change of
  *   network clears the dial back-offs and redials every member at once.
@@ -42,6 +44,7 @@ import type { GroupRuntime } from './group.js';
 import { isConnected, isCurrentMember, isMemberAnywhere, isStranger, ownAddresses, parseJsonFrame, peerIdOf, validMultiaddr, type PeerContext } from './peer-context.js';
 import { Reachability } from './reachability.js';
 import { AddressBook, MAX_ADDRESSES_PER_PEER } from './address-book.js';
+import { PEER_STORE_SWEEP_MS, trimPeerStore } from './peer-store-trim.js';
 
 const MESH_INTERVAL_MS = 1500;
 /**
@@ -119,6 +122,8 @@ export class Mesh {
   private readonly lostAt = new Map<MemberKey, number>();
   private readonly lastPeerExchange = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
+  /** When libp2p's peer store was last swept of disconnected strangers (peer/peer-store-trim). */
+  private lastSweep = Date.now();
   /** Public address, relay reservations, hole punching, roaming (peer/reachability). */
   readonly reachability: Reachability;
 
@@ -238,6 +243,10 @@ export class Mesh {
 
   private upkeep(): void {
     if (this.ctx.stopped()) return;
+    if (Date.now() - this.lastSweep >= PEER_STORE_SWEEP_MS) {
+      this.lastSweep = Date.now();
+      void this.sweepPeerStore().catch(() => {});
+    }
     for (const rt of this.ctx.groups.values()) {
       const state = rt.engine.state();
       if (state === 'excluded' || state === 'left') continue;
@@ -255,6 +264,14 @@ export class Mesh {
       }
       if (missing && (state === 'member' || state === 'joining')) void this.exchangePeers(rt);
     }
+  }
+
+  /** Drops disconnected strangers from libp2p's peer store, keeping LAN finds and known relays; returns how many went. */
+  sweepPeerStore(): Promise<number> {
+    return trimPeerStore(this.ctx, (peer) => {
+      const key = memberKeyOfPeer(peer);
+      return (key !== null && (this.lanPeers.has(key) || this.dialing.has(key))) || this.reachability.knowsRelay(peer.toString());
+    });
   }
 
   /** Connected LAN peers, nearest first, for a join's contact list (001). */

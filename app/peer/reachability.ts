@@ -189,6 +189,11 @@ export class Reachability {
     this.timer = null;
   }
 
+  /** `peerId` is a relay this peer knows (bootstrap, the invite's, or a member's). */
+  knowsRelay(peerId: string): boolean {
+    return this.relays.all().some((r) => r.endsWith(`/p2p/${peerId}`));
+  }
+
   /** Behind a NAT (or not known yet): our public address is none of our interfaces'. */
   behindNat(): boolean {
     return this.publicIp === null || !this.interfaces.split(',').includes(this.publicIp);
