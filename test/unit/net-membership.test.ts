@@ -33,7 +33,7 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function until<T>(what: string, fn: () => T | undefined | false | null | Promise<T | undefined | false | null>, ms = 20_000): Promise<T> {
+async function until<T>(what: string, fn: () => T | undefined | false | null | Promise<T | undefined | false | null>, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const v = await fn();
