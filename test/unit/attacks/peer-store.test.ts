@@ -15,7 +15,7 @@ import type { GroupRuntime } from '../../../app/peer/group.js';
 
 const nodes: ConclaveLibp2p[] = [];
 after(async () => {
-  for (const n of nodes) await n.stop().catch(() => {});
+  for (const n of nodes) await Promise.resolve(n.stop()).catch(() => {});
 });
 
 async function newNode(): Promise<ConclaveLibp2p> {
