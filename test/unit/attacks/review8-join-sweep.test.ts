@@ -7,30 +7,17 @@
 // empty): a stranger, and the sweep deleted its entry 30 s into the join, so a join whose
 // inviter came online later never reached it.
 import '../../../app/net/shim.js';
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { multiaddr } from '@multiformats/multiaddr';
-import { createConclaveNode, type ConclaveLibp2p } from '../../../app/net/node.js';
 import { memberKeyOfPeer } from '../../../app/net/ids.js';
 import { request, serve } from '../../../app/net/unicast.js';
 import { Mesh } from '../../../app/peer/mesh.js';
-import type { PeerContext } from '../../../app/peer/peer-context.js';
 import type { GroupRuntime } from '../../../app/peer/group.js';
+import { contextOf, newNode } from './review8-fixtures.js';
 
 const PROTOCOL = '/review8/echo/1.0.0';
 const LIMITS = { maxFrameBytes: 1024, maxFrames: 1, timeoutMs: 5000 };
-
-const nodes: ConclaveLibp2p[] = [];
-after(async () => {
-  for (const n of nodes) await Promise.resolve(n.stop()).catch(() => {});
-});
-
-async function newNode(): Promise<ConclaveLibp2p> {
-  const node = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
-  nodes.push(node);
-  return node;
-}
 
 test('a pending join keeps its inviter reachable: the sweep does not delete the addresses the invite gave', { timeout: 60_000 }, async () => {
   const joiner = await newNode();
@@ -48,16 +35,7 @@ test('a pending join keeps its inviter reachable: the sweep does not delete the 
     addContacts: () => {},
     engine: { members: () => [], state: () => 'joining' },
   } as unknown as GroupRuntime;
-  const ctx = {
-    node: joiner,
-    groups: new Map([['g', rt]]),
-    selfKey: memberKeyOfPeer(joiner.peerId)!,
-    selfPeerId: joiner.peerId.toString(),
-    stopped: () => false,
-    log: () => {},
-    emit: () => {},
-  } as unknown as PeerContext;
-  const mesh = new Mesh(ctx, () => {});
+  const mesh = new Mesh(contextOf(joiner, new Map([['g', rt]])), () => {});
 
   // The first dial failed ("inviter not reachable yet"): no connection. The sweep runs.
   assert.equal(joiner.getConnections(inviter.peerId).length, 0);
