@@ -28,7 +28,8 @@
  * - A member's addresses learnt here are copied into the group record (and so
  *   persisted with it) for the next start.
  * - Every PEER_STORE_SWEEP_MS, libp2p's peer store is swept of disconnected
- *   strangers (peer/peer-store-trim), LAN finds and known relays kept.
+ *   strangers (peer/peer-store-trim), LAN finds, known relays and peers a group
+ *   record has addresses for (a pending join's inviter) kept.
  * - Relayed addresses seen here (members', the invite's through the join's
  *   relayed connection) tell peer/reachability where to reserve; a change of
  *   network clears the dial back-offs and redials every member at once.
@@ -266,11 +267,16 @@ export class Mesh {
     }
   }
 
-  /** Drops disconnected strangers from libp2p's peer store, keeping LAN finds and known relays; returns how many went. */
+  /**
+   * Drops disconnected strangers from libp2p's peer store, keeping LAN finds, known relays and
+   * peers a group record gives addresses for (a pending join's inviter: the invite handshake's
+   * retries dial its bare peer ID, at the addresses peer/join put in the store); returns how many went.
+   */
   sweepPeerStore(): Promise<number> {
+    const recorded = (key: MemberKey): boolean => [...this.ctx.groups.values()].some((rt) => (rt.record.addresses?.[key]?.length ?? 0) > 0);
     return trimPeerStore(this.ctx, (peer) => {
       const key = memberKeyOfPeer(peer);
-      return (key !== null && (this.lanPeers.has(key) || this.dialing.has(key))) || this.reachability.knowsRelay(peer.toString());
+      return (key !== null && (this.lanPeers.has(key) || this.dialing.has(key) || recorded(key))) || this.reachability.knowsRelay(peer.toString());
     });
   }
 

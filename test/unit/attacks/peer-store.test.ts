@@ -3,42 +3,18 @@
 // five). The mesh's sweep (peer/peer-store-trim) drops disconnected strangers and keeps members,
 // connected peers and known relays.
 import '../../../app/net/shim.js';
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import type { PeerId } from '@libp2p/interface';
-import { createConclaveNode, type ConclaveLibp2p } from '../../../app/net/node.js';
+import type { ConclaveLibp2p } from '../../../app/net/node.js';
 import { memberKeyOfPeer } from '../../../app/net/ids.js';
 import { Mesh } from '../../../app/peer/mesh.js';
-import type { PeerContext } from '../../../app/peer/peer-context.js';
 import type { GroupRuntime } from '../../../app/peer/group.js';
-
-const nodes: ConclaveLibp2p[] = [];
-after(async () => {
-  for (const n of nodes) await n.stop();
-});
-
-async function newNode(): Promise<ConclaveLibp2p> {
-  const node = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
-  nodes.push(node);
-  return node;
-}
+import { contextOf, newNode } from './review8-fixtures.js';
 
 function runtime(members: PeerId[]): GroupRuntime {
   const roster = members.map((p) => ({ key: memberKeyOfPeer(p)!, state: 'member' }));
   return { group: 'g', record: {}, addContacts: () => {}, engine: { members: () => roster, state: () => 'member' } } as unknown as GroupRuntime;
-}
-
-function context(node: ConclaveLibp2p, rt: GroupRuntime): PeerContext {
-  return {
-    node,
-    groups: new Map([['g', rt]]),
-    selfKey: memberKeyOfPeer(node.peerId)!,
-    selfPeerId: node.peerId.toString(),
-    stopped: () => false,
-    log: () => {},
-    emit: () => {},
-  } as unknown as PeerContext;
 }
 
 async function storeHas(node: ConclaveLibp2p, peer: PeerId): Promise<boolean> {
@@ -58,7 +34,7 @@ async function connectAndIdentify(from: ConclaveLibp2p, to: ConclaveLibp2p): Pro
 test('strangers that connected and left under fresh peer IDs are swept from the peer store; members and connected peers stay', { timeout: 120_000 }, async () => {
   const victim = await newNode();
   const member = await newNode();
-  const mesh = new Mesh(context(victim, runtime([victim.peerId, member.peerId])), () => {});
+  const mesh = new Mesh(contextOf(victim, new Map([['g', runtime([victim.peerId, member.peerId])]])), () => {});
 
   // A member that went offline: its entry (addresses for the redial) must stay.
   await connectAndIdentify(member, victim);

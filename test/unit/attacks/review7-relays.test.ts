@@ -2,14 +2,13 @@
 // peer learns, and the addresses fellow members serve over /conclave/peers. Each test shows an
 // attack that succeeded against main at 3afa694 (see the failing runs in the review's report).
 import '../../../app/net/shim.js';
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Connection, PeerId } from '@libp2p/interface';
-import { createConclaveNode, RELAY_HOP_PROTOCOL, type ConclaveLibp2p } from '../../../app/net/node.js';
+import { RELAY_HOP_PROTOCOL, type ConclaveLibp2p } from '../../../app/net/node.js';
 import { memberKeyOfPeer } from '../../../app/net/ids.js';
 import { PEERS_LIMITS, PROTOCOL_PEERS, serve } from '../../../app/net/unicast.js';
 import { Reachability } from '../../../app/peer/reachability.js';
@@ -17,20 +16,10 @@ import { RelayChoice } from '../../../app/peer/relay-choice.js';
 import { Mesh } from '../../../app/peer/mesh.js';
 import type { PeerContext } from '../../../app/peer/peer-context.js';
 import type { GroupRuntime } from '../../../app/peer/group.js';
-
-const nodes: ConclaveLibp2p[] = [];
-after(async () => {
-  for (const n of nodes) await n.stop();
-});
+import { contextOf, newNode } from './review8-fixtures.js';
 
 async function newPeer(): Promise<PeerId> {
   return peerIdFromPrivateKey(await generateKeyPair('Ed25519'));
-}
-
-async function newNode(): Promise<ConclaveLibp2p> {
-  const node = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
-  nodes.push(node);
-  return node;
 }
 
 /** A group runtime as the network layer sees it: a roster and this peer's state. */
@@ -40,15 +29,7 @@ function runtime(members: PeerId[]): GroupRuntime {
 }
 
 function context(node: ConclaveLibp2p, rt: GroupRuntime): PeerContext {
-  return {
-    node,
-    groups: new Map([['g', rt]]),
-    selfKey: memberKeyOfPeer(node.peerId)!,
-    selfPeerId: node.peerId.toString(),
-    stopped: () => false,
-    log: () => {},
-    emit: () => {},
-  } as unknown as PeerContext;
+  return contextOf(node, new Map([['g', rt]]));
 }
 
 function knownRelays(reach: Reachability): string[] {

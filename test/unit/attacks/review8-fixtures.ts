@@ -1,0 +1,41 @@
+// Shared by the review-8 attack tests: real libp2p nodes on loopback (stopped after the file's
+// tests) and a PeerContext around one of them with the groups a test gives.
+import { after } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { createConclaveNode, type ConclaveLibp2p } from '../../../app/net/node.js';
+import { memberKeyOfPeer } from '../../../app/net/ids.js';
+import type { PeerContext } from '../../../app/peer/peer-context.js';
+import type { GroupRuntime } from '../../../app/peer/group.js';
+
+const nodes: ConclaveLibp2p[] = [];
+after(async () => {
+  for (const n of nodes) await Promise.resolve(n.stop()).catch(() => {});
+});
+
+export async function newNode(): Promise<ConclaveLibp2p> {
+  const node = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+  nodes.push(node);
+  return node;
+}
+
+/** A PeerContext of `node` running the group runtimes `groups` (by group ID). */
+export function contextOf(node: ConclaveLibp2p, groups: Map<string, GroupRuntime>): PeerContext {
+  return {
+    node,
+    groups,
+    selfKey: memberKeyOfPeer(node.peerId)!,
+    selfPeerId: node.peerId.toString(),
+    stopped: () => false,
+    log: () => {},
+    emit: () => {},
+  } as unknown as PeerContext;
+}
+
+/** Polls `cond` every 20 ms until it holds; throws after `ms`. */
+export async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
