@@ -2,7 +2,8 @@
  * @module core/engine/fetch
  * Unicast catch-up of keys (003 [0079], [0040]): a member that sees a newer key it
  * cannot read asks a member who has it; the answer is sealed pairwise and, for a TEK,
- * carries the table it came from. Fetches retry with other possible holders.
+ * carries the table it came from: its signed header and only the requester's entries
+ * (tables.ts tableMessageFor). Fetches retry with other possible holders.
  *
  * Invariants: a fetched TEK' for a known table must match the table's commitment;
  * only members are answered, and only for slots the requester's ID selects.
@@ -10,7 +11,7 @@
  */
 import { MAX_REVISION_JUMP, addLog, heldKey, keyChanged, pidOf, possibleHolders, refuseNonMember, sendFetchRequest, short, unicast, wins, type EngineCore } from './context.js';
 import { pairwise, seal, sealAad } from './sealing.js';
-import { commitTek, relayable, tableMessageBytes } from './tables.js';
+import { commitTek, relayable, tableMessageFor } from './tables.js';
 import { progressTable } from './exclusion.js';
 import { scheduleReseal } from './table-apply.js';
 import { recordTek, retireTek, retryPendingData } from './tek-records.js';
@@ -66,7 +67,7 @@ export function onFetchRequest(core: EngineCore, from: MemberKey, m: Extract<Mes
     // refused every other member's reply (review 7: ~12 s behind after four exclusions).
     const t = [...core.tables.values()].find((x) => x.header.newVersion === held.version && x.tekPrime !== null && sameCreators(x.header.panel ? sortedKeys(x.header.panel.members) : [x.header.excluder], held.creators));
     if (t && relayable(core, t)) {
-      table = tableMessageBytes(core, t);
+      table = tableMessageFor(core, t, from);
       // F2: the TEK goes out at revision 0 with its table, so the asker can check it against
       // the table's commitment (it steps the revision itself, from heartbeats and data).
       if (t.tekPrime) answer = { ...held, revision: 0, key: t.tekPrime };

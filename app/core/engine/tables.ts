@@ -9,7 +9,8 @@
  * to; a header is relayed only after its signature verified; entries under a KEK any
  * blocked member knew are never made nor read. Entries are unsigned, so takeEntries
  * bounds them before anything changes (a member adds one per slot its ID selects; fetch
- * replies at most relayedEntryCap; ENTRY_CANDIDATES per coordinates not proved junk) and
+ * replies at most relayedEntryCap, and only under the requester's slots, which is all a
+ * responder sends, tableMessageFor; ENTRY_CANDIDATES per coordinates not proved junk) and
  * a completer counts a slot covered only by an entry that opens (genuineEntryAt).
  * docs/protocol.md §7, §8.5.
  */
@@ -190,9 +191,13 @@ export function takeEntries(core: EngineCore, t: TableState, from: MemberKey, re
   // Entries taken from this message, by slot; those kept are t.bySlot's. O(message + those slots' entries), no strings built.
   const takingBySlot = new Map<number, TableEntry[]>();
   const authored = own ? t.authored.get(from) : undefined;
+  // §8.5 rule 2: a fetch reply carries only what its requester can use (entries under slots
+  // its ID selects, its own pairwise entry); anything else is someone else's to fetch.
+  const mine = relayed ? slotsOf(core.selfId, p.V) : null;
   for (const e of m.entries) {
     // The detail text is built only for a rejection (this runs for every entry of every publication).
     if (e.slot < 1 || e.slot > p.V * p.W) throw new RemoteProtocolError('invalid', `entry for slot ${e.slot} outside the KEK table`);
+    if (mine && !mine.includes(e.slot)) throw new RemoteProtocolError('invalid', `fetch reply with an entry under ${slotName(e.slot, p.V)}, a KEK this member's ID does not select`);
     if (unusable.has(e.slot)) throw new RemoteProtocolError('invalid', `entry under ${slotName(e.slot, p.V)}, a KEK an excluded member knew`);
     if (own) {
       if (!selects(core, from, e.slot)) throw new RemoteProtocolError('not-authorized', `entry under ${slotName(e.slot, p.V)}, a KEK the sender's ID does not select`);
@@ -217,6 +222,7 @@ export function takeEntries(core: EngineCore, t: TableState, from: MemberKey, re
   const pairwise: PairwiseEntry[] = [];
   const held = m.pairwise.length === 0 ? null : new Map(t.pairwise.map((y) => [y.member, y.sealed]));
   const taking = new Set<MemberKey>();
+  if (relayed && m.pairwise.some((x) => x.member !== core.self)) throw new RemoteProtocolError('invalid', 'fetch reply with a pairwise entry for another member');
   for (const x of m.pairwise) {
     // Only the member named can read one, and only a member is answered a fetch: others' are kept by nobody.
     if (taking.has(x.member) || (x.member !== core.self && !isMember(core, x.member))) continue;
@@ -272,10 +278,17 @@ export function publishTable(core: EngineCore, t: TableState, entries: TableEntr
   publishControl(core, { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries, pairwise });
 }
 
-export function tableMessageBytes(core: EngineCore, t: TableState): Uint8Array {
-  // Entries this member proved junk are not passed on (§8.5).
-  const entries = t.failed.size === 0 ? t.entries : t.entries.filter((e) => !t.failed.has(e));
-  return encodeMessage(core.groupBytes, { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries, pairwise: t.pairwise });
+/**
+ * The table as a fetch reply carries it to `requester` (§7.4, §8.5 rule 2): the signed header
+ * and only the entries it can use, those under slots its ID selects and its own pairwise
+ * entry; entries this member proved junk are not passed on. The reply seals TEK' for the
+ * requester anyway; the entries under its slots tell it which of them are covered (completion).
+ */
+export function tableMessageFor(core: EngineCore, t: TableState, requester: MemberKey): Uint8Array {
+  const entries: TableEntry[] = [];
+  for (const slot of slotsOf(pidOf(core, requester), core.s.params.V)) for (const e of t.bySlot.get(slot) ?? []) if (!t.failed.has(e)) entries.push(e);
+  const pairwise = t.pairwise.filter((x) => x.member === requester);
+  return encodeMessage(core.groupBytes, { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries, pairwise });
 }
 
 export function headerSignatureOk(core: EngineCore, h: TableHeader, headerBytes: Uint8Array, signature: Uint8Array): boolean {

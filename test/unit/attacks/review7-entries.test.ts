@@ -10,9 +10,9 @@ import type { GroupEngine } from '../../../app/core/engine.js';
 import { fromHex } from '../../../app/core/bytes.js';
 import { participantId, slotsOf } from '../../../app/core/params.js';
 import { nodeCrypto } from '../../../app/crypto/node.js';
-import { MsgType, type TableEntry, type TableHeader } from '../../../app/core/wire.js';
+import { MsgType, decodeMessage, type TableEntry, type TableHeader } from '../../../app/core/wire.js';
 import type { MemberKey } from '../../../app/core/types.js';
-import { Attacker, PARAMS, assertRejectedUnchanged, currentTek, drain, honestGroup, identity, tekOf, type Group, type Id } from './forge.js';
+import { Attacker, PARAMS, assertRejectedUnchanged, currentTek, drain, groupBytes, honestGroup, identity, tekOf, unicastsTo, type Group, type Id } from './forge.js';
 
 type TableMsg = { type: typeof MsgType.Table; header: TableHeader; headerSignature: Uint8Array; entries: TableEntry[]; pairwise: { member: MemberKey; sealed: Uint8Array }[] };
 
@@ -196,4 +196,55 @@ test('member: junk under a shared slot does not suppress the genuine entry a com
     }
   }
   for (const s of shared) assert.ok(completed.some((e) => e.slot === s), `the victim completes slot ${s} although m's junk is there`);
+});
+
+// Issue 17 item 3: a fetch reply's table carries only what its requester can use, the
+// entries under slots its ID selects and its own pairwise entry (§7.4, §8.5 rule 2); TEK'
+// comes sealed pairwise anyway. Before, a reply carried every entry the responder held
+// (6 KB of 6.1 KB per reply at N = 128) and the requester kept anyone's entries from it.
+// Now an entry under another slot, or another member's pairwise entry, is refused and the
+// table is left as it was: m cannot fill the victim's memory with entries it never reads.
+test('member: a fetch reply with entries under slots the requester does not hold, or another member\'s pairwise entry, is refused', () => {
+  const { g, victim, msg, oldTek } = exclusionWhileAway();
+  const M = new Attacker(g.ids.m!);
+  M.sealUnder(oldTek);
+  victim.receive(g.ids.m!.key, 'control', M.control({ ...msg, entries: [], pairwise: [] }, msg.header.base), g.net.now);
+  const table = [...tablesOf(victim).values()][0]!;
+  const reply = (m: TableMsg) => M.fetchReply(null, M.encode(m));
+  const foreign = msg.entries.filter((e) => !slots(g.ids.v!.key).includes(e.slot));
+  assert.ok(foreign.length > 0, 'a\'s table has entries under slots the victim does not hold');
+  let now = untilFetchTo(victim, g.ids.m!.key, g.net.now);
+  assertRejectedUnchanged(victim, g.ids.m!.key, () => victim.receive(g.ids.m!.key, 'unicast', reply({ ...msg, entries: foreign, pairwise: [] }), now), 'entries for someone else');
+  assert.equal(table.entries.length, 0, 'none of them kept');
+  now = untilFetchTo(victim, g.ids.m!.key, now);
+  const theirs = { member: g.ids.b!.key, sealed: M.bytes(48) };
+  assertRejectedUnchanged(victim, g.ids.m!.key, () => victim.receive(g.ids.m!.key, 'unicast', reply({ ...msg, entries: [], pairwise: [theirs] }), now), 'another member\'s pairwise entry');
+  assert.equal((table as unknown as { pairwise: unknown[] }).pairwise.length, 0, 'not kept');
+});
+
+// The honest side: a responder sends the requester the signed header, the entries under
+// the requester's slots and TEK' sealed pairwise, and the requester installs it.
+test('honest: a fetch reply carries the requester\'s entries only, and the requester takes TEK\' from it', () => {
+  const g = honestGroup(['a', 'm', 'x', 'b', 'v'], { ids: pickIds() });
+  const victim = g.e.v!;
+  g.net.offline.add(g.ids.v!.key);
+  g.e.a!.exclude([g.ids.x!.key], g.net.now);
+  g.net.settle();
+  const full = g.net.open(g.net.published(g.ids.a!.key, MsgType.Table)[0]!) as TableMsg;
+  const b = g.e.b!;
+  drain(b);
+  const V = new Attacker(g.ids.v!);
+  b.receive(g.ids.v!.key, 'unicast', V.fetchRequest(0, full.header.newVersion, [g.ids.a!.key]), g.net.now);
+  const out = unicastsTo(drain(b).out, g.ids.v!.key, MsgType.FetchReply);
+  assert.equal(out.length, 1);
+  const rep = decodeMessage(groupBytes, 'unicast', out[0]!) as { type: typeof MsgType.FetchReply; table: Uint8Array | null };
+  const inner = decodeMessage(groupBytes, 'unicast', rep.table!) as TableMsg;
+  const mine = slots(g.ids.v!.key);
+  assert.ok(inner.entries.length > 0 && inner.entries.every((e) => mine.includes(e.slot)), 'only entries under the requester\'s slots');
+  assert.ok(inner.entries.length < full.entries.length, 'fewer than the table holds');
+  assert.ok(inner.pairwise.every((x) => x.member === g.ids.v!.key));
+  const base = tekOf(victim).version;
+  g.net.offline.delete(g.ids.v!.key);
+  g.net.run(g.net.now + 30_000);
+  assert.equal(tekOf(victim).version, base + 1, 'the victim fetched TEK\' with the trimmed table');
 });
