@@ -401,7 +401,8 @@ export function setRoster(core: EngineCore, key: MemberKey, entry: PersistentSta
 export function scheduleFetchByTag(core: EngineCore, version: number, tag: Uint8Array, from: MemberKey, now: number, delay = core.s.params.fetchAfterMs): void {
   const id = `0:${version}:${toHex(tag)}`;
   if (core.fetches.has(id) || core.fetches.size >= MAX_FETCHES || !mayFetchByTag(core, from, now)) return;
-  core.fetches.set(id, { at: now + delay, tried: new Set([from]) });
+  // The sender that named the key is asked first (it holds that very key; §7.4), then other holders.
+  core.fetches.set(id, { at: now + delay, tried: new Set() });
   core.fetchTargets.set(id, { slot: TEK_SLOT, version, tag, from, tagOnly: { firstRoundUntil: now + delay + core.s.params.fetchAfterMs } });
   if (core.tagFetches.size >= MAX_TAG_FETCH_SENDERS) core.tagFetches.clear();
   core.tagFetches.set(from, { id, version, tag, restUntil: null });
@@ -445,6 +446,7 @@ export function scheduleFetch(core: EngineCore, slot: number, version: number, c
   // A tag-only fetch of the same key is now vouched for (a table or a heartbeat names it): it blocks failover again.
   if (core.fetches.has(id)) delete core.fetchTargets.get(id)!.tagOnly;
   if (core.fetches.has(id) || core.fetches.size >= MAX_FETCHES) return;
+  // The sender that named the key is asked first (it holds that very key; §7.4), then other holders.
   core.fetches.set(id, { at: now + delay, tried: new Set() });
   core.fetchTargets.set(id, { slot, version, tag, from, creators: [...creators].sort() });
 }

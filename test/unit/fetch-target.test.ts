@@ -1,0 +1,41 @@
+// Whom a fetch asks first (docs/protocol.md §7.4; issue 17 item 3). A member that gets a
+// packet under a TEK whose table it never saw (a fetch by tag alone, D1/S1) asks the
+// member that sent it, who holds that very key, before any other possible holder. Before,
+// it skipped the sender and asked the lowest roster key first: after a 4-partition heal at
+// N = 128 every member asked the same few members, most of whom held another sibling of
+// that version (889 requests for 124 members; now 398, one per foreign sibling).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MsgType } from '../../app/core/wire.js';
+import { drain, honestGroup, identity, identitySorted, tekOf } from './attacks/forge.js';
+
+test('a fetch by tag alone asks the member whose packet named the key first', () => {
+  const a = identity('ft-a');
+  const x = identity('ft-x');
+  const v = identity('ft-v');
+  // b sorts above every other member, so "the lowest other holder" is never b.
+  const b = identitySorted('ft-b', [a.key, x.key, v.key].sort().at(-1)!, false);
+  const g = honestGroup(['a', 'x', 'b', 'v'], { ids: { a, x, b, v } });
+  const victim = g.e.v!;
+  g.net.offline.add(v.key);
+  g.e.a!.exclude([x.key], g.net.now);
+  g.net.settle();
+  g.net.run(g.net.now + 10 * g.params.heartbeatMs);
+  const base = tekOf(victim).version;
+  assert.equal(tekOf(g.e.b!).version, base + 1, 'precondition: b holds the new TEK');
+  drain(g.e.b!);
+  g.e.b!.send(new Uint8Array([1, 2, 3]), g.net.now);
+  const packets = drain(g.e.b!).out.filter((o) => o.kind === 'publish' && o.topic === 'data');
+  assert.equal(packets.length, 1, 'precondition: b sent one packet under the new TEK');
+  drain(victim);
+  victim.receive(b.key, 'data', packets[0]!.bytes, g.net.now);
+  for (let now = g.net.now + 10; now < g.net.now + 60_000; now += 10) {
+    victim.tick(now);
+    const asked = drain(victim).out.flatMap((o) => (o.kind === 'unicast' && o.bytes[2] === MsgType.FetchRequest ? [o.to] : []));
+    if (asked.length === 0) continue;
+    assert.deepEqual(asked, [b.key], 'the first FetchRequest goes to the packet\'s sender');
+    assert.equal(tekOf(victim).version, base);
+    return;
+  }
+  assert.fail('no FetchRequest');
+});
