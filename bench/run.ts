@@ -1,6 +1,6 @@
 /**
  * @module bench/run
- * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only] [-- --network-only | --network-into-latest] [-- --catchup-only] [-- --nat-only] [-- --files-only] [-- --conclave-only]`: measures rekey cost (conclave, mls,
+ * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only] [-- --network-only | --network-into-latest] [-- --catchup-only] [-- --nat-only] [-- --files-only] [-- --scale-only] [-- --conclave-only]`: measures rekey cost (conclave, mls,
  * lkh, pairwise), convergence at scale and crypto throughput, then writes
  * latest.json, latest.md and SVG charts to bench/results (docs/performance.md).
  * `--quick` runs a reduced set meant to finish in under 3 minutes on 2 cores.
@@ -18,6 +18,10 @@
  * `catchupMsgsPerSec`, `catchupMissed`) and its note in an existing latest.json;
  * `--nat-only` and `--files-only` do the same for the NAT testbed's fields (bench/nat.ts)
  * and the file transfer's (bench/files.ts).
+ * `--scale-only` runs the scale scenario alone (bench/scale.ts, issue 17 item 6: N = 10,000
+ * by bootstrap, 20 exclusions with churn; N = 500 and 10 with `--quick`) into `scale10k` and
+ * its note of the latest.json in the output folder, or of a bare one when there is none.
+ * The full run measures it after the partition heal, with `--conclave-only` too.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +33,7 @@ import { nodeCrypto } from '../app/crypto/node.js';
 import { opsPerCpuSecond, round } from './measure.js';
 import { measureCatchUp } from './catchup.js';
 import { measureFiles } from './files.js';
+import { measureScale } from './scale.js';
 import { networkSection } from './network.js';
 import { natSection } from './nat.js';
 import { measureLkh, measurePairwise } from './reference.js';
@@ -71,6 +76,9 @@ const CONCLAVE_TIMEOUT_MS = (quick ? 25_000 : 6 * 60_000) * LOAD_FACTOR;
 /** The simulated leave at N = 1,024 in a quick run. */
 const LEAVE_ONLY_TIMEOUT_MS = 150_000 * LOAD_FACTOR;
 const PARTITION_TIMEOUT_MS = 240_000 * LOAD_FACTOR;
+/** The scale scenario (bench/scale.ts, issue 17 item 6): N members by bootstrap, then exclusions with churn. */
+const SCALE = quick ? { n: 500, exclusions: 10 } : { n: 10_000, exclusions: 20 };
+const SCALE_TIMEOUT_MS = (quick ? 90_000 : 20 * 60_000) * LOAD_FACTOR;
 const CONCLAVE_BUDGET_MS = (quick ? 50_000 : 30 * 60_000) * LOAD_FACTOR + (quick ? LEAVE_ONLY_TIMEOUT_MS : 0);
 
 function machine(): MachineInfo {
@@ -192,6 +200,26 @@ function write(results: BenchResults): void {
   log(`wrote ${join(outDir, 'latest.json')}, latest.md and ${charts.length} charts`);
 }
 
+/** The scale scenario (bench/scale.ts): into `scale10k` and one note starting "scale:". */
+async function scaleSection(results: BenchResults, notes: string[]): Promise<void> {
+  const { n, exclusions } = SCALE;
+  const load = `the 1-minute load average was ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores at its start`;
+  log(`scale: ${n} members by bootstrap, ${exclusions} exclusions with churn…`);
+  const r = await measureScale(n, exclusions, SCALE_TIMEOUT_MS);
+  if ('error' in r) {
+    results.scale10k = { n, exclusions, error: r.error };
+    notes.push(`scale: N=${n}, ${exclusions} exclusions: not measured — ${r.error}; ${load}.`);
+    log(`scale: ${r.error}`);
+    return;
+  }
+  results.scale10k = r;
+  const verdict = r.converged ? `converged: all ${r.live} live members hold one TEK that no removed member ever held` : `NOT converged (TEK agreed: ${r.tekAgreed}; unknown to the removed: ${r.tekUnknownToRemoved}; violations ${r.violations}; errors: ${r.errors.slice(0, 2).join(' / ') || 'none'})`;
+  notes.push(
+    `scale (app/sim/scale.ts, bench/scale.ts): N=${n} by bootstrap, ${r.exclusions} exclusions 3 s apart, ${r.crashes} members offline 25 s and back, ${r.leaves} leaves, simulated whole with every check on; ${verdict}; ${r.simMs ?? '—'} ms simulated from the first exclusion to the last agreement (worst exclusion ${r.worstExcludeMs ?? '—'} ms); ${r.wallMs} ms wall, ${r.cpuMs} ms CPU, peak RSS ${r.peakRssMB} MiB; ${load}.`,
+  );
+  log(`scale: N=${n} converged ${r.converged}, sim ${r.simMs} ms, wall ${r.wallMs} ms, cpu ${r.cpuMs} ms, rss ${r.peakRssMB} MiB`);
+}
+
 /** Catch-up of a member that missed messages (bench/catchup.ts, issue 19): into `network` and one note. */
 async function catchUpSection(network: NonNullable<BenchResults['network']>, notes: string[], context = ''): Promise<void> {
   try {
@@ -305,6 +333,19 @@ async function main(): Promise<void> {
     const f = await measureFiles(quick ? 20 : 50, log);
     results.files = { throughputMBps: f.throughputMBps, chatP95DuringMs: f.chatP95DuringMs, sizeMB: f.sizeMB };
     results.notes = [...results.notes.filter((n) => !n.startsWith('files')), filesNote(f)];
+    write(results);
+    return;
+  }
+  if (args.includes('--scale-only')) {
+    // The scale scenario alone, into `scale10k` and its note of the latest.json in outDir (a bare one if there is none).
+    let results: BenchResults;
+    try {
+      results = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchResults;
+    } catch {
+      results = { machine: machine(), rekey: [], convergence: [], network: null, crypto: { encryptPerSec: 0, decryptPerSec: 0 }, notes: ['--scale-only into an empty results file: only the scale scenario was measured.'] };
+    }
+    results.notes = results.notes.filter((n) => !n.startsWith('scale'));
+    await scaleSection(results, results.notes);
     write(results);
     return;
   }
@@ -429,6 +470,7 @@ async function main(): Promise<void> {
     );
     log(`conclave partition heal N=${n}: ${r.wallSeconds.toFixed(1)} s, ${r.row.bytes} B, converged: ${r.row.ms ?? 'no'}`);
   }
+  await scaleSection(results, notes);
   for (const n of SIZES) if (!conclaveTried.has(n) && !notes.some((x) => x.startsWith(`conclave N=${n}:`))) notes.push(`conclave N=${n}: not measured in ${quick ? 'a --quick run' : 'this run'} (sizes simulated: ${CONCLAVE_SIZES.join(', ')}).`);
 
   // MLS through ts-mls.

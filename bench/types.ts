@@ -154,12 +154,45 @@ export interface MachineInfo {
   gitCommit: string;
 }
 
+/** issue 17 item 6 (bench/scale.ts, app/sim/scale.ts): N members by bootstrap, exclusions with churn, simulated whole. */
+export interface ScaleRow {
+  n: number;
+  exclusions: number;
+  /** Members that went offline during the exclusions and came back. */
+  crashes: number;
+  leaves: number;
+  /** Members online and in the group at the end. */
+  live: number;
+  /** Every live member holds the same TEK, no removed member ever held it, the oracle is clean and the run logged no error. */
+  converged: boolean;
+  tekAgreed: boolean;
+  tekUnknownToRemoved: boolean;
+  violations: number;
+  errors: string[];
+  /** Virtual ms from the first exclusion until the group last came into agreement. */
+  simMs: number | null;
+  worstExcludeMs: number | null;
+  /** The slowest operation, a member back from offline included. */
+  worstOpMs: number | null;
+  /** The run (building the group included): wall and CPU (user + system) ms, the child's peak RSS. */
+  wallMs: number;
+  cpuMs: number;
+  peakRssMB: number;
+  controlMessages: number;
+  controlBytes: number;
+  unicastMessages: number;
+  unicastBytes: number;
+  deliveries: number;
+}
+
 export interface BenchResults {
   machine: MachineInfo;
   /** issue 18 §1 (bench/files.ts): one file between two peers on loopback, MiB/s, and chat p95 (ms) while it goes. */
   files?: { throughputMBps: number; chatP95DuringMs: number; sizeMB: number };
   rekey: RekeyRow[];
   convergence: ConvergenceRow[];
+  /** extra (issue 17 item 6): the scale scenario (N = 10,000; 500 in a --quick run). */
+  scale10k?: ScaleRow | { n: number; exclusions: number; error: string };
   /** extra (issue 17 item 3): partitions healed. */
   partitionHeal?: PartitionHealRow[];
   /** The largest real-network run (50 peers; 10 where only that ran). */
