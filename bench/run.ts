@@ -19,8 +19,11 @@
  * `--nat-only` and `--files-only` do the same for the NAT testbed's fields (bench/nat.ts)
  * and the file transfer's (bench/files.ts).
  * `--scale-only` runs the scale scenario alone (bench/scale.ts, issue 17 item 6: N = 10,000
- * by bootstrap, 20 exclusions with churn; N = 500 and 10 with `--quick`) into `scale10k` and
+ * by bootstrap, 20 exclusions with churn; N = 500 and 10 with `--quick`; `--scale-n N` and
+ * `--scale-exclusions E` choose others) into `scale10k` and
  * its note of the latest.json in the output folder, or of a bare one when there is none.
+ * A size whose predicted memory the machine's free memory cannot hold is not started
+ * (a note says so) unless `--scale-force` is given.
  * The full run measures it after the partition heal, with `--conclave-only` too.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -33,7 +36,7 @@ import { nodeCrypto } from '../app/crypto/node.js';
 import { opsPerCpuSecond, round } from './measure.js';
 import { measureCatchUp } from './catchup.js';
 import { measureFiles } from './files.js';
-import { measureScale } from './scale.js';
+import { SCALE_HEAP_MB, measureScale, predictedScaleMB } from './scale.js';
 import { networkSection } from './network.js';
 import { natSection } from './nat.js';
 import { measureLkh, measurePairwise } from './reference.js';
@@ -53,6 +56,12 @@ const conclaveOnly = args.includes('--conclave-only');
 const outIndex = args.indexOf('--out');
 const outDir = outIndex >= 0 && args[outIndex + 1] ? resolve(args[outIndex + 1] as string) : join(here, 'results');
 const started = Date.now();
+/** The integer after a flag (`--scale-n 2000`), or undefined. */
+function numberArg(flag: string): number | undefined {
+  const i = args.indexOf(flag);
+  const v = i >= 0 ? Number(args[i + 1]) : NaN;
+  return Number.isInteger(v) && v > 0 ? v : undefined;
+}
 const log = (s: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${s}`);
 
 const SIZES = quick ? [16, 64, 256] : [16, 64, 256, 1024, 4096, 10_000];
@@ -77,7 +86,12 @@ const CONCLAVE_TIMEOUT_MS = (quick ? 25_000 : 6 * 60_000) * LOAD_FACTOR;
 const LEAVE_ONLY_TIMEOUT_MS = 150_000 * LOAD_FACTOR;
 const PARTITION_TIMEOUT_MS = 240_000 * LOAD_FACTOR;
 /** The scale scenario (bench/scale.ts, issue 17 item 6): N members by bootstrap, then exclusions with churn. */
-const SCALE = quick ? { n: 500, exclusions: 10 } : { n: 10_000, exclusions: 20 };
+const SCALE = {
+  n: numberArg('--scale-n') ?? (quick ? 500 : 10_000),
+  exclusions: numberArg('--scale-exclusions') ?? (quick ? 10 : 20),
+};
+/** Full run: sizes tried, largest first, when the asked one does not fit in memory. */
+const SCALE_FALLBACK = quick ? [] : [4000, 2000];
 const SCALE_TIMEOUT_MS = (quick ? 90_000 : 20 * 60_000) * LOAD_FACTOR;
 const CONCLAVE_BUDGET_MS = (quick ? 50_000 : 30 * 60_000) * LOAD_FACTOR + (quick ? LEAVE_ONLY_TIMEOUT_MS : 0);
 
@@ -202,9 +216,22 @@ function write(results: BenchResults): void {
 
 /** The scale scenario (bench/scale.ts): into `scale10k` and one note starting "scale:". */
 async function scaleSection(results: BenchResults, notes: string[]): Promise<void> {
-  const { n, exclusions } = SCALE;
+  const { exclusions } = SCALE;
   const load = `the 1-minute load average was ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores at its start`;
-  log(`scale: ${n} members by bootstrap, ${exclusions} exclusions with churn…`);
+  // The size asked for, else (full run) the largest of the fallbacks whose predicted memory fits.
+  const fits = (size: number) => args.includes('--scale-force') || predictedScaleMB(size) <= Math.min(os.freemem() / 2 ** 20, SCALE_HEAP_MB);
+  const n = [SCALE.n, ...SCALE_FALLBACK.filter((x) => x < SCALE.n)].find(fits);
+  const freeMB = Math.round(os.freemem() / 2 ** 20);
+  if (n !== SCALE.n) {
+    const why = `N=${SCALE.n} is predicted to need about ${predictedScaleMB(SCALE.n)} MiB of memory (bench/scale.ts predictedScaleMB), more than the ${Math.min(freeMB, SCALE_HEAP_MB)} MiB it may use (${freeMB} MiB free, heap limit ${SCALE_HEAP_MB} MiB): not started (--scale-force starts it anyway)`;
+    notes.push(`scale: ${why}${n === undefined ? '' : `; N=${n} was run instead`}.`);
+    log(`scale: ${why}`);
+    if (n === undefined) {
+      results.scale10k = { n: SCALE.n, exclusions, error: why };
+      return;
+    }
+  }
+  log(`scale: ${n} members by bootstrap, ${exclusions} exclusions with churn (about ${predictedScaleMB(n)} MiB predicted)…`);
   const r = await measureScale(n, exclusions, SCALE_TIMEOUT_MS);
   if ('error' in r) {
     results.scale10k = { n, exclusions, error: r.error };

@@ -22,6 +22,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Heap limit of the child, MiB (the N² rosters of 10,000 engines; see the header). */
 export const SCALE_HEAP_MB = 16_000;
 
+/**
+ * Peak resident memory a run is expected to need, MiB: a·N + b·N², fitted to the peak RSS
+ * of N = 2,000 and 4,000 runs on this machine (docs/performance.md "Round seven"). The
+ * bench does not start a run the machine's free memory cannot hold (it would be killed,
+ * or push other work out): it says so instead.
+ */
+export function predictedScaleMB(n: number): number {
+  return Math.round((SCALE_LINEAR_BYTES * n + SCALE_PAIR_BYTES * n * n) / 2 ** 20);
+}
+const SCALE_LINEAR_BYTES = 970_000;
+const SCALE_PAIR_BYTES = 117;
+
 function toRow(r: ScaleResult & { peakRssMB: number }): ScaleRow {
   return {
     n: r.n,

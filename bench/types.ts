@@ -191,7 +191,7 @@ export interface BenchResults {
   files?: { throughputMBps: number; chatP95DuringMs: number; sizeMB: number };
   rekey: RekeyRow[];
   convergence: ConvergenceRow[];
-  /** extra (issue 17 item 6): the scale scenario (N = 10,000; 500 in a --quick run). */
+  /** extra (issue 17 item 6): the scale scenario (N = 10,000, or the largest fallback that fits in memory; 500 in a --quick run). */
   scale10k?: ScaleRow | { n: number; exclusions: number; error: string };
   /** extra (issue 17 item 3): partitions healed. */
   partitionHeal?: PartitionHealRow[];
