@@ -26,14 +26,14 @@
  * (a note says so) unless `--scale-force` is given.
  * The full run measures it after the partition heal, with `--conclave-only` too.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nobleCrypto, systemRng } from '../app/crypto/noble.js';
 import { nodeCrypto } from '../app/crypto/node.js';
-import { opsPerCpuSecond, round } from './measure.js';
+import { jsonChild, opsPerCpuSecond, round } from './measure.js';
 import { measureCatchUp } from './catchup.js';
 import { measureFiles } from './files.js';
 import { SCALE_HEAP_MB, measureScale, predictedScaleMB } from './scale.js';
@@ -184,24 +184,7 @@ class SecurityCollector {
 
 /** Runs one Conclave measurement in a child process with a time limit. */
 function conclaveWorker<R = ConclaveOpResult>(n: number, op: ConclaveOp | 'leave-large' | 'heal4', timeoutMs: number): Promise<R | { error: string }> {
-  return new Promise((done) => {
-    const flags = ['--max-semi-space-size=64', '--max-old-space-size=12000', '--import', 'tsx'];
-    const child = spawn(process.execPath, [...flags, join(here, 'conclave-worker.ts'), String(n), op], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (signal === 'SIGKILL') return done({ error: `no result within ${Math.round(timeoutMs / 1000)} s (simulation still running; stopped)` });
-      try {
-        done(JSON.parse(out.trim().split('\n').pop() ?? '') as R);
-      } catch {
-        done({ error: `worker exited ${code}: ${err.trim().split('\n').slice(-3).join(' / ')}` });
-      }
-    });
-  });
+  return jsonChild<R>(join(here, 'conclave-worker.ts'), [String(n), op], { cwd: root, timeoutMs, heapMB: 12000 });
 }
 
 /** Writes latest.md and the charts from the latest.json already in outDir. */

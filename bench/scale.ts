@@ -11,10 +11,10 @@
  * (docs/performance.md "The 10,000-member scenario"). The child reports its own CPU
  * time (user + system) and wall time for the run; building the group is included.
  */
-import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runScale, type ScaleResult } from '../app/sim/scale.js';
+import { runScale } from '../app/sim/scale.js';
+import { jsonChild } from './measure.js';
 import type { ScaleRow } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,52 +34,9 @@ export function predictedScaleMB(n: number): number {
 const SCALE_LINEAR_BYTES = 970_000;
 const SCALE_PAIR_BYTES = 117;
 
-function toRow(r: ScaleResult & { peakRssMB: number }): ScaleRow {
-  return {
-    n: r.n,
-    exclusions: r.exclusions,
-    crashes: r.crashes,
-    leaves: r.leaves,
-    live: r.live,
-    converged: r.converged,
-    tekAgreed: r.tekAgreed,
-    tekUnknownToRemoved: r.tekUnknownToRemoved,
-    violations: r.violations,
-    errors: r.errors,
-    simMs: r.simMs,
-    worstExcludeMs: r.worstExcludeMs,
-    worstOpMs: r.worstOpMs,
-    wallMs: r.wallMs,
-    cpuMs: r.cpuMs,
-    peakRssMB: r.peakRssMB,
-    controlMessages: r.controlMessages,
-    controlBytes: r.controlBytes,
-    unicastMessages: r.unicastMessages,
-    unicastBytes: r.unicastBytes,
-    deliveries: r.deliveries,
-  };
-}
-
 /** Runs the scale scenario in a child process; an error (time limit, memory) is returned, never thrown. */
 export function measureScale(n: number, exclusions: number, timeoutMs: number): Promise<ScaleRow | { error: string }> {
-  return new Promise((done) => {
-    const flags = ['--max-semi-space-size=64', `--max-old-space-size=${SCALE_HEAP_MB}`, '--import', 'tsx'];
-    const child = spawn(process.execPath, [...flags, join(here, 'scale.ts'), 'worker', String(n), String(exclusions)], { cwd: resolve(here, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (signal === 'SIGKILL') return done({ error: `no result within ${Math.round(timeoutMs / 1000)} s (stopped)` });
-      try {
-        done(toRow(JSON.parse(out.trim().split('\n').pop() ?? '') as ScaleResult & { peakRssMB: number }));
-      } catch {
-        done({ error: `worker exited ${code ?? signal}: ${err.trim().split('\n').slice(-3).join(' / ')}` });
-      }
-    });
-  });
+  return jsonChild<ScaleRow>(join(here, 'scale.ts'), ['worker', String(n), String(exclusions)], { cwd: resolve(here, '..'), timeoutMs, heapMB: SCALE_HEAP_MB });
 }
 
 if (process.argv[2] === 'worker') {

@@ -5,6 +5,7 @@
  * measurements the issue asks for that its JSON shape has no field for, and are
  * marked as extras.
  */
+import type { ScaleResult } from '../app/sim/scale.js';
 
 export type SchemeName = 'conclave' | 'mls' | 'lkh' | 'pairwise';
 export type RekeyOp = 'join' | 'leave' | 'refresh';
@@ -154,36 +155,8 @@ export interface MachineInfo {
   gitCommit: string;
 }
 
-/** issue 17 item 6 (bench/scale.ts, app/sim/scale.ts): N members by bootstrap, exclusions with churn, simulated whole. */
-export interface ScaleRow {
-  n: number;
-  exclusions: number;
-  /** Members that went offline during the exclusions and came back. */
-  crashes: number;
-  leaves: number;
-  /** Members online and in the group at the end. */
-  live: number;
-  /** Every live member holds the same TEK, no removed member ever held it, the oracle is clean and the run logged no error. */
-  converged: boolean;
-  tekAgreed: boolean;
-  tekUnknownToRemoved: boolean;
-  violations: number;
-  errors: string[];
-  /** Virtual ms from the first exclusion until the group last came into agreement. */
-  simMs: number | null;
-  worstExcludeMs: number | null;
-  /** The slowest operation, a member back from offline included. */
-  worstOpMs: number | null;
-  /** The run (building the group included): wall and CPU (user + system) ms, the child's peak RSS. */
-  wallMs: number;
-  cpuMs: number;
-  peakRssMB: number;
-  controlMessages: number;
-  controlBytes: number;
-  unicastMessages: number;
-  unicastBytes: number;
-  deliveries: number;
-}
+/** issue 17 item 6 (bench/scale.ts, app/sim/scale.ts: the fields are documented there), with the child's peak RSS. */
+export type ScaleRow = ScaleResult & { peakRssMB: number };
 
 export interface BenchResults {
   machine: MachineInfo;

@@ -57,6 +57,7 @@ export interface ScaleResult {
   worstOpMs: number | null;
   /** The slowest exclusion's convergence, virtual ms. */
   worstExcludeMs: number | null;
+  /** The run, building the group included: wall ms, and CPU ms (user + system) of this process. */
   wallMs: number;
   cpuMs: number;
   controlMessages: number;
