@@ -168,9 +168,9 @@ function scaleSection(r: BenchResults): string[] {
     '',
     '| converged | live members | simulated ms, first exclusion → last agreement | worst exclusion, ms | wall ms | CPU ms | peak RSS MiB | control msgs | control bytes | unicast bytes | deliveries |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    `| ${s.converged ? 'yes' : `**no** (TEK agreed ${s.tekAgreed}, unknown to the removed ${s.tekUnknownToRemoved}, violations ${s.violations}, errors ${s.errors.length})`} | ${fmt(s.live)} | ${fmt(s.simMs)} | ${fmt(s.worstExcludeMs)} | ${fmt(s.wallMs)} | ${fmt(s.cpuMs)} | ${fmt(s.peakRssMB)} | ${fmt(s.controlMessages)} | ${fmt(s.controlBytes)} | ${fmt(s.unicastBytes)} | ${fmt(s.deliveries)} |`,
+    `| ${s.converged ? 'yes' : `**no** (TEK agreed ${s.tekAgreed}, unknown to the removed ${s.tekUnknownToRemoved}, last message read ${s.lastMessageRead}, violations ${s.violations}, errors ${s.errors.length})`} | ${fmt(s.live)} | ${fmt(s.simMs)} | ${fmt(s.worstExcludeMs)} | ${fmt(s.wallMs)} | ${fmt(s.cpuMs)} | ${fmt(s.peakRssMB)} | ${fmt(s.controlMessages)} | ${fmt(s.controlBytes)} | ${fmt(s.unicastBytes)} | ${fmt(s.deliveries)} |`,
     '',
-    'Converged: every live member holds the same TEK (version, creators, revision, key bytes), no excluded or departed member ever held it, the secrecy oracle found no violation and the run logged no error.',
+    'Converged: every live member holds the same TEK (version, creators, revision, key bytes), no excluded or departed member ever held it, every live member read a message sent after the last event and no removed member did, the secrecy oracle found no violation and the run logged no error.',
     '',
   );
   return out;

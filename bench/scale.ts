@@ -8,7 +8,7 @@
  *
  * It runs in a child process (this file, with `worker N E`) with a time limit and a
  * large heap: each of the N engines holds the whole roster, so memory grows as N²
- * (docs/performance.md "The 10,000-member scenario"). The child reports its own CPU
+ * (docs/performance.md "Round seven: the scale scenario"). The child reports its own CPU
  * time (user + system) and wall time for the run; building the group is included.
  */
 import { dirname, join, resolve } from 'node:path';

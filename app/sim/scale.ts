@@ -1,7 +1,7 @@
 /**
  * @module sim/scale
- * The scale scenario (issue 17 item 6; docs/performance.md "The 10,000-member
- * scenario"): a group of N members established by `bootstrap` (app/sim/bootstrap.ts:
+ * The scale scenario (issue 17 item 6; docs/performance.md "Round seven: the
+ * scale scenario"): a group of N members established by `bootstrap` (app/sim/bootstrap.ts:
  * every member's engine restored from a built settled state, no join traffic), then
  * E exclusions spread over time with churn, every message through the real engines'
  * receive path with every check on (the simulator's crypto: Node's, with identical
@@ -15,13 +15,15 @@
  *   its state saved) for 25 s, missing two or more exclusions, and come back (restart
  *   from the saved state: they must catch up); ⌈E/5⌉ members leave while exclusions
  *   are in flight.
- * - the run ends 90 s after the last event.
+ * - 60 s after the last of these, `a` sends one message; the run ends 30 s later.
  *
  * Convergence (`converged`): every live member (not excluded, not left, online)
  * holds one and the same TEK (version, creators, revision and key bytes), and that
- * TEK is in no excluded or departed member's key set (every key it ever held); the
- * simulator's own agreement check and its secrecy oracle (forward, backward) agree,
- * and the run logged no error. `simMs`: virtual time from the first exclusion to the
+ * TEK is in no excluded or departed member's key set (every key it ever held); every
+ * live member read the last message and no removed member did; the simulator's own
+ * agreement check and its secrecy oracle (forward: no removed member, alone or in
+ * coalition, learns a later TEK from the control traffic; backward) agree, and the
+ * run logged no error. `simMs`: virtual time from the first exclusion to the
  * moment the group last became in agreement; `wallMs`/`cpuMs`: the run itself.
  */
 import { cpuUsage } from 'node:process';
@@ -48,6 +50,8 @@ export interface ScaleResult {
   tekAgreed: boolean;
   /** No excluded or departed member ever held that TEK. */
   tekUnknownToRemoved: boolean;
+  /** The last message was read by every live member but its sender, and by no removed member. */
+  lastMessageRead: boolean;
   /** Oracle violations (forward + backward) and run errors. */
   violations: number;
   errors: string[];
@@ -71,6 +75,8 @@ const START_MS = 10_000;
 const EVERY_MS = 3_000;
 const OFFLINE_MS = 25_000;
 const SETTLE_MS = 90_000;
+const LAST_MESSAGE_MS = 60_000;
+const LAST_MESSAGE = 'after the exclusions';
 
 /** The scenario itself (deterministic in n and exclusions). */
 export function scaleScenario(o: ScaleOptions): Scenario {
@@ -94,6 +100,7 @@ export function scaleScenario(o: ScaleOptions): Scenario {
     events.push({ at: START_MS + 1_200 + Math.floor((j * span) / Math.max(1, leaves)), do: 'leave', peer: m(n - 2 - crashes - j) });
   }
   const last = Math.max(...events.map((x) => x.at));
+  events.push({ at: last + LAST_MESSAGE_MS, do: 'send', peer: 'a', text: LAST_MESSAGE });
   return parseScenario({
     description: `scale: ${n} members by bootstrap, ${e} exclusions every ${EVERY_MS} ms, ${crashes} offline ${OFFLINE_MS} ms, ${leaves} leaves`,
     params: { W: 16, V: 16, heartbeatMs: 10_000, graceMs: 120_000 },
@@ -134,6 +141,8 @@ export function scaleVerdict(sim: Simulation, report: SimReport, n: number): Omi
   // A removed member that held this TEK version (any revision: later ones derive from it) could know it.
   const refId = ref ? `0:${ref.version}:${ref.creators.join(',')}` : '';
   const tekUnknownToRemoved = ref !== null && removed.every((p) => !p.everKeys.has(refId) && ![...p.everKeys.values()].some((k) => Buffer.compare(k.key, ref.key) === 0));
+  const readers = new Set(report.messages.find((m) => m.text === LAST_MESSAGE)?.readBy ?? []);
+  const lastMessageRead = live.every((p) => p.name === 'a' || readers.has(p.name)) && removed.every((p) => !readers.has(p.name));
   const violations = report.violations.forward.length + report.violations.backward.length;
   const excl = report.stats.operations.filter((op) => op.op.startsWith('exclude'));
   const ops = report.stats.operations.filter((op) => op.at >= START_MS);
@@ -146,9 +155,10 @@ export function scaleVerdict(sim: Simulation, report: SimReport, n: number): Omi
     crashes: report.stats.operations.filter((op) => op.op.startsWith('crash')).length,
     leaves: report.stats.operations.filter((op) => op.op.startsWith('leave')).length,
     live: live.length,
-    converged: report.converged && tekAgreed && tekUnknownToRemoved && violations === 0 && report.errors.length === 0 && lastAgree !== null,
+    converged: report.converged && tekAgreed && tekUnknownToRemoved && lastMessageRead && violations === 0 && report.errors.length === 0 && lastAgree !== null,
     tekAgreed,
     tekUnknownToRemoved,
+    lastMessageRead,
     violations,
     errors: report.errors.slice(0, 10),
     simMs: lastAgree === null ? null : lastAgree - START_MS,

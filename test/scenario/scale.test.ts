@@ -19,6 +19,7 @@ test('scale scenario, 200 members, 3 exclusions with churn: every live member ag
   assert.equal(r.live, 200 - 3 - 1, 'everyone but the excluded and the leaver is live at the end');
   assert.ok(r.tekAgreed, 'every live member holds the same TEK');
   assert.ok(r.tekUnknownToRemoved, 'no excluded or departed member ever held it');
+  assert.ok(r.lastMessageRead, 'every live member read the last message, no removed member did');
   assert.equal(r.violations, 0);
   assert.ok(r.converged);
   assert.ok(r.simMs !== null && r.worstExcludeMs !== null && r.worstExcludeMs < 20_000, `exclusions converged (worst ${r.worstExcludeMs} ms)`);
