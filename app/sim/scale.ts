@@ -71,11 +71,14 @@ export interface ScaleResult {
   deliveries: number;
 }
 
+/** The first exclusion, and the time between two. */
 const START_MS = 10_000;
 const EVERY_MS = 3_000;
+/** How long a member that goes offline stays away (two and a half heartbeats). */
 const OFFLINE_MS = 25_000;
-const SETTLE_MS = 90_000;
+/** After the last event: the last message, then the end of the run 30 s later. */
 const LAST_MESSAGE_MS = 60_000;
+const SETTLE_MS = 90_000;
 const LAST_MESSAGE = 'after the exclusions';
 
 /** The scenario itself (deterministic in n and exclusions). */
