@@ -71,14 +71,12 @@ export interface ScaleResult {
   deliveries: number;
 }
 
-/** The first exclusion, and the time between two. */
-const START_MS = 10_000;
-const EVERY_MS = 3_000;
-/** How long a member that goes offline stays away (two and a half heartbeats). */
-const OFFLINE_MS = 25_000;
-/** After the last event: the last message, then the end of the run 30 s later. */
-const LAST_MESSAGE_MS = 60_000;
-const SETTLE_MS = 90_000;
+/**
+ * The timeline, ms: the first exclusion and the time between two; how long a member that
+ * goes offline stays away (two and a half heartbeats); after the last event, the last
+ * message, and the end of the run.
+ */
+const T = { start: 10_000, every: 3_000, offline: 25_000, lastMessage: 60_000, end: 90_000 } as const;
 const LAST_MESSAGE = 'after the exclusions';
 
 /** The scenario itself (deterministic in n and exclusions). */
@@ -91,25 +89,25 @@ export function scaleScenario(o: ScaleOptions): Scenario {
   const leaves = Math.ceil(e / 5);
   // Targets from the low indices, excluders from the middle, churn from the top: disjoint.
   for (let k = 0; k < e; k++) {
-    const at = START_MS + k * EVERY_MS;
+    const at = T.start + k * T.every;
     events.push({ at, do: 'exclude', peers: [m(3 + 5 * k)], by: k % 2 === 0 ? 'a' : m(Math.floor(n / 2) + k) });
   }
-  const span = (e - 1) * EVERY_MS;
+  const span = (e - 1) * T.every;
   for (let j = 0; j < crashes; j++) {
-    const at = START_MS + 500 + Math.floor((j * span) / Math.max(1, crashes));
-    events.push({ at, do: 'crash', peer: m(n - 2 - j) }, { at: at + OFFLINE_MS, do: 'restart', peer: m(n - 2 - j) });
+    const at = T.start + 500 + Math.floor((j * span) / Math.max(1, crashes));
+    events.push({ at, do: 'crash', peer: m(n - 2 - j) }, { at: at + T.offline, do: 'restart', peer: m(n - 2 - j) });
   }
   for (let j = 0; j < leaves; j++) {
-    events.push({ at: START_MS + 1_200 + Math.floor((j * span) / Math.max(1, leaves)), do: 'leave', peer: m(n - 2 - crashes - j) });
+    events.push({ at: T.start + 1_200 + Math.floor((j * span) / Math.max(1, leaves)), do: 'leave', peer: m(n - 2 - crashes - j) });
   }
   const last = Math.max(...events.map((x) => x.at));
-  events.push({ at: last + LAST_MESSAGE_MS, do: 'send', peer: 'a', text: LAST_MESSAGE });
+  events.push({ at: last + T.lastMessage, do: 'send', peer: 'a', text: LAST_MESSAGE });
   return parseScenario({
-    description: `scale: ${n} members by bootstrap, ${e} exclusions every ${EVERY_MS} ms, ${crashes} offline ${OFFLINE_MS} ms, ${leaves} leaves`,
+    description: `scale: ${n} members by bootstrap, ${e} exclusions every ${T.every} ms, ${crashes} offline ${T.offline} ms, ${leaves} leaves`,
     params: { W: 16, V: 16, heartbeatMs: 10_000, graceMs: 120_000 },
     network: { latencyMs: [5, 40], loss: 0 },
     events: events.sort((x, y) => x.at - y.at),
-    until: last + SETTLE_MS,
+    until: last + T.end,
   });
 }
 
@@ -148,7 +146,7 @@ export function scaleVerdict(sim: Simulation, report: SimReport, n: number): Omi
   const lastMessageRead = live.every((p) => p.name === 'a' || readers.has(p.name)) && removed.every((p) => !readers.has(p.name));
   const violations = report.violations.forward.length + report.violations.backward.length;
   const excl = report.stats.operations.filter((op) => op.op.startsWith('exclude'));
-  const ops = report.stats.operations.filter((op) => op.at >= START_MS);
+  const ops = report.stats.operations.filter((op) => op.at >= T.start);
   const lastAgree = ops.length && ops.every((op) => op.convergedAt !== null) ? Math.max(...ops.map((op) => op.convergedAt!)) : null;
   const worstOf = (list: typeof ops) => (list.length && list.every((op) => op.convergeMs !== null) ? Math.max(...list.map((op) => op.convergeMs!)) : null);
   const s = report.stats;
@@ -164,7 +162,7 @@ export function scaleVerdict(sim: Simulation, report: SimReport, n: number): Omi
     lastMessageRead,
     violations,
     errors: report.errors.slice(0, 10),
-    simMs: lastAgree === null ? null : lastAgree - START_MS,
+    simMs: lastAgree === null ? null : lastAgree - T.start,
     worstOpMs: worstOf(ops),
     worstExcludeMs: worstOf(excl),
     controlMessages: s.controlMessages,
