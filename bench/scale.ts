@@ -31,8 +31,8 @@ export const SCALE_HEAP_MB = 16_000;
 export function predictedScaleMB(n: number): number {
   return Math.round((SCALE_LINEAR_BYTES * n + SCALE_PAIR_BYTES * n * n) / 2 ** 20);
 }
-const SCALE_LINEAR_BYTES = 970_000;
-const SCALE_PAIR_BYTES = 117;
+const SCALE_LINEAR_BYTES = 862_000;
+const SCALE_PAIR_BYTES = 142;
 
 /** Runs the scale scenario in a child process; an error (time limit, memory) is returned, never thrown. */
 export function measureScale(n: number, exclusions: number, timeoutMs: number): Promise<ScaleRow | { error: string }> {
