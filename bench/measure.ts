@@ -4,7 +4,9 @@
  * of the process, so work that WebCrypto hands to the thread pool counts too),
  * taken around each operation (getrusage resolves microseconds on Linux) and
  * reported as the median of several runs; throughput is timed in batches.
+ * `jsonChild` runs a measurement in a child process with a time limit and a heap limit.
  */
+import { spawn } from 'node:child_process';
 
 /** CPU milliseconds used by the process since `start` (a `process.cpuUsage()` value). */
 export function cpuMsSince(start: NodeJS.CpuUsage): number {
@@ -80,4 +82,29 @@ export function round(x: number, digits = 3): number {
   if (!Number.isFinite(x)) return x;
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+/**
+ * Runs `node --import tsx script ...argv` with a heap limit and a time limit, and returns the
+ * JSON object on the last line of its output, or an error (never throws).
+ */
+export function jsonChild<R>(script: string, argv: string[], o: { cwd: string; timeoutMs: number; heapMB: number }): Promise<R | { error: string }> {
+  return new Promise((done) => {
+    const flags = ['--max-semi-space-size=64', `--max-old-space-size=${o.heapMB}`, '--import', 'tsx'];
+    const child = spawn(process.execPath, [...flags, script, ...argv], { cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (signal === 'SIGKILL') return done({ error: `no result within ${Math.round(o.timeoutMs / 1000)} s (simulation still running; stopped)` });
+      try {
+        done(JSON.parse(out.trim().split('\n').pop() ?? '') as R);
+      } catch {
+        done({ error: `worker exited ${code ?? signal}: ${err.trim().split('\n').slice(-3).join(' / ')}` });
+      }
+    });
+  });
 }

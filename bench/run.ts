@@ -1,6 +1,6 @@
 /**
  * @module bench/run
- * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only] [-- --network-only | --network-into-latest] [-- --catchup-only] [-- --nat-only] [-- --files-only] [-- --conclave-only]`: measures rekey cost (conclave, mls,
+ * `npm run bench [-- --quick] [-- --out DIR] [-- --render-only] [-- --network-only | --network-into-latest] [-- --catchup-only] [-- --nat-only] [-- --files-only] [-- --scale-only] [-- --conclave-only]`: measures rekey cost (conclave, mls,
  * lkh, pairwise), convergence at scale and crypto throughput, then writes
  * latest.json, latest.md and SVG charts to bench/results (docs/performance.md).
  * `--quick` runs a reduced set meant to finish in under 3 minutes on 2 cores.
@@ -18,17 +18,25 @@
  * `catchupMsgsPerSec`, `catchupMissed`) and its note in an existing latest.json;
  * `--nat-only` and `--files-only` do the same for the NAT testbed's fields (bench/nat.ts)
  * and the file transfer's (bench/files.ts).
+ * `--scale-only` runs the scale scenario alone (bench/scale.ts, issue 17 item 6: N = 10,000
+ * by bootstrap, 20 exclusions with churn; N = 500 and 10 with `--quick`; `--scale-n N` and
+ * `--scale-exclusions E` choose others) into `scale10k` and
+ * its note of the latest.json in the output folder, or of a bare one when there is none.
+ * A size whose predicted memory the machine's free memory cannot hold is not started
+ * (a note says so) unless `--scale-force` is given.
+ * The full run measures it after the partition heal, with `--conclave-only` too.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nobleCrypto, systemRng } from '../app/crypto/noble.js';
 import { nodeCrypto } from '../app/crypto/node.js';
-import { opsPerCpuSecond, round } from './measure.js';
+import { jsonChild, opsPerCpuSecond, round } from './measure.js';
 import { measureCatchUp } from './catchup.js';
 import { measureFiles } from './files.js';
+import { SCALE_HEAP_MB, measureScale, predictedScaleMB } from './scale.js';
 import { networkSection } from './network.js';
 import { natSection } from './nat.js';
 import { measureLkh, measurePairwise } from './reference.js';
@@ -48,6 +56,12 @@ const conclaveOnly = args.includes('--conclave-only');
 const outIndex = args.indexOf('--out');
 const outDir = outIndex >= 0 && args[outIndex + 1] ? resolve(args[outIndex + 1] as string) : join(here, 'results');
 const started = Date.now();
+/** The integer after a flag (`--scale-n 2000`), or undefined. */
+function numberArg(flag: string): number | undefined {
+  const i = args.indexOf(flag);
+  const v = i >= 0 ? Number(args[i + 1]) : NaN;
+  return Number.isInteger(v) && v > 0 ? v : undefined;
+}
 const log = (s: string) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${s}`);
 
 const SIZES = quick ? [16, 64, 256] : [16, 64, 256, 1024, 4096, 10_000];
@@ -71,6 +85,14 @@ const CONCLAVE_TIMEOUT_MS = (quick ? 25_000 : 6 * 60_000) * LOAD_FACTOR;
 /** The simulated leave at N = 1,024 in a quick run. */
 const LEAVE_ONLY_TIMEOUT_MS = 150_000 * LOAD_FACTOR;
 const PARTITION_TIMEOUT_MS = 240_000 * LOAD_FACTOR;
+/** The scale scenario (bench/scale.ts, issue 17 item 6): N members by bootstrap, then exclusions with churn. */
+const SCALE = {
+  n: numberArg('--scale-n') ?? (quick ? 500 : 10_000),
+  exclusions: numberArg('--scale-exclusions') ?? (quick ? 10 : 20),
+};
+/** Full run: sizes tried, largest first, when the asked one does not fit in memory. */
+const SCALE_FALLBACK = quick ? [] : [4000, 2000];
+const SCALE_TIMEOUT_MS = (quick ? 90_000 : 20 * 60_000) * LOAD_FACTOR;
 const CONCLAVE_BUDGET_MS = (quick ? 50_000 : 30 * 60_000) * LOAD_FACTOR + (quick ? LEAVE_ONLY_TIMEOUT_MS : 0);
 
 function machine(): MachineInfo {
@@ -162,24 +184,7 @@ class SecurityCollector {
 
 /** Runs one Conclave measurement in a child process with a time limit. */
 function conclaveWorker<R = ConclaveOpResult>(n: number, op: ConclaveOp | 'leave-large' | 'heal4', timeoutMs: number): Promise<R | { error: string }> {
-  return new Promise((done) => {
-    const flags = ['--max-semi-space-size=64', '--max-old-space-size=12000', '--import', 'tsx'];
-    const child = spawn(process.execPath, [...flags, join(here, 'conclave-worker.ts'), String(n), op], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (signal === 'SIGKILL') return done({ error: `no result within ${Math.round(timeoutMs / 1000)} s (simulation still running; stopped)` });
-      try {
-        done(JSON.parse(out.trim().split('\n').pop() ?? '') as R);
-      } catch {
-        done({ error: `worker exited ${code}: ${err.trim().split('\n').slice(-3).join(' / ')}` });
-      }
-    });
-  });
+  return jsonChild<R>(join(here, 'conclave-worker.ts'), [String(n), op], { cwd: root, timeoutMs, heapMB: 12000 });
 }
 
 /** Writes latest.md and the charts from the latest.json already in outDir. */
@@ -190,6 +195,39 @@ function write(results: BenchResults): void {
   for (const c of charts) writeFileSync(join(outDir, c.file), c.svg + '\n');
   writeFileSync(join(outDir, 'latest.md'), renderMarkdown(results, charts));
   log(`wrote ${join(outDir, 'latest.json')}, latest.md and ${charts.length} charts`);
+}
+
+/** The scale scenario (bench/scale.ts): into `scale10k` and one note starting "scale:". */
+async function scaleSection(results: BenchResults, notes: string[]): Promise<void> {
+  const { exclusions } = SCALE;
+  const load = `the 1-minute load average was ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores at its start`;
+  // The size asked for, else (full run) the largest of the fallbacks whose predicted memory fits.
+  const fits = (size: number) => args.includes('--scale-force') || predictedScaleMB(size) <= Math.min(os.freemem() / 2 ** 20, SCALE_HEAP_MB);
+  const n = [SCALE.n, ...SCALE_FALLBACK.filter((x) => x < SCALE.n)].find(fits);
+  const freeMB = Math.round(os.freemem() / 2 ** 20);
+  if (n !== SCALE.n) {
+    const why = `N=${SCALE.n} is predicted to need about ${predictedScaleMB(SCALE.n)} MiB of memory (bench/scale.ts predictedScaleMB), more than the ${Math.min(freeMB, SCALE_HEAP_MB)} MiB it may use (${freeMB} MiB free, heap limit ${SCALE_HEAP_MB} MiB): not started (--scale-force starts it anyway)`;
+    notes.push(`scale: ${why}${n === undefined ? '' : `; N=${n} was run instead`}.`);
+    log(`scale: ${why}`);
+    if (n === undefined) {
+      results.scale10k = { n: SCALE.n, exclusions, error: why };
+      return;
+    }
+  }
+  log(`scale: ${n} members by bootstrap, ${exclusions} exclusions with churn (about ${predictedScaleMB(n)} MiB predicted)…`);
+  const r = await measureScale(n, exclusions, SCALE_TIMEOUT_MS);
+  if ('error' in r) {
+    results.scale10k = { n, exclusions, error: r.error };
+    notes.push(`scale: N=${n}, ${exclusions} exclusions: not measured — ${r.error}; ${load}.`);
+    log(`scale: ${r.error}`);
+    return;
+  }
+  results.scale10k = r;
+  const verdict = r.converged ? `converged: all ${r.live} live members hold one TEK that no removed member ever held` : `NOT converged (TEK agreed: ${r.tekAgreed}; unknown to the removed: ${r.tekUnknownToRemoved}; violations ${r.violations}; errors: ${r.errors.slice(0, 2).join(' / ') || 'none'})`;
+  notes.push(
+    `scale (app/sim/scale.ts, bench/scale.ts): N=${n} by bootstrap, ${r.exclusions} exclusions 3 s apart, ${r.crashes} members offline 25 s and back, ${r.leaves} leaves, simulated whole with every check on; ${verdict}; ${r.simMs ?? '—'} ms simulated from the first exclusion to the last agreement (worst exclusion ${r.worstExcludeMs ?? '—'} ms); ${r.wallMs} ms wall, ${r.cpuMs} ms CPU, peak RSS ${r.peakRssMB} MiB; ${load}.`,
+  );
+  log(`scale: N=${n} converged ${r.converged}, sim ${r.simMs} ms, wall ${r.wallMs} ms, cpu ${r.cpuMs} ms, rss ${r.peakRssMB} MiB`);
 }
 
 /** Catch-up of a member that missed messages (bench/catchup.ts, issue 19): into `network` and one note. */
@@ -305,6 +343,19 @@ async function main(): Promise<void> {
     const f = await measureFiles(quick ? 20 : 50, log);
     results.files = { throughputMBps: f.throughputMBps, chatP95DuringMs: f.chatP95DuringMs, sizeMB: f.sizeMB };
     results.notes = [...results.notes.filter((n) => !n.startsWith('files')), filesNote(f)];
+    write(results);
+    return;
+  }
+  if (args.includes('--scale-only')) {
+    // The scale scenario alone, into `scale10k` and its note of the latest.json in outDir (a bare one if there is none).
+    let results: BenchResults;
+    try {
+      results = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchResults;
+    } catch {
+      results = { machine: machine(), rekey: [], convergence: [], network: null, crypto: { encryptPerSec: 0, decryptPerSec: 0 }, notes: ['--scale-only into an empty results file: only the scale scenario was measured.'] };
+    }
+    results.notes = results.notes.filter((n) => !n.startsWith('scale'));
+    await scaleSection(results, results.notes);
     write(results);
     return;
   }
@@ -429,6 +480,7 @@ async function main(): Promise<void> {
     );
     log(`conclave partition heal N=${n}: ${r.wallSeconds.toFixed(1)} s, ${r.row.bytes} B, converged: ${r.row.ms ?? 'no'}`);
   }
+  await scaleSection(results, notes);
   for (const n of SIZES) if (!conclaveTried.has(n) && !notes.some((x) => x.startsWith(`conclave N=${n}:`))) notes.push(`conclave N=${n}: not measured in ${quick ? 'a --quick run' : 'this run'} (sizes simulated: ${CONCLAVE_SIZES.join(', ')}).`);
 
   // MLS through ts-mls.

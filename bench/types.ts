@@ -5,6 +5,7 @@
  * measurements the issue asks for that its JSON shape has no field for, and are
  * marked as extras.
  */
+import type { ScaleResult } from '../app/sim/scale.js';
 
 export type SchemeName = 'conclave' | 'mls' | 'lkh' | 'pairwise';
 export type RekeyOp = 'join' | 'leave' | 'refresh';
@@ -154,12 +155,17 @@ export interface MachineInfo {
   gitCommit: string;
 }
 
+/** issue 17 item 6 (bench/scale.ts, app/sim/scale.ts: the fields are documented there), with the child's peak RSS. */
+export type ScaleRow = ScaleResult & { peakRssMB: number };
+
 export interface BenchResults {
   machine: MachineInfo;
   /** issue 18 §1 (bench/files.ts): one file between two peers on loopback, MiB/s, and chat p95 (ms) while it goes. */
   files?: { throughputMBps: number; chatP95DuringMs: number; sizeMB: number };
   rekey: RekeyRow[];
   convergence: ConvergenceRow[];
+  /** extra (issue 17 item 6): the scale scenario (N = 10,000, or the largest fallback that fits in memory; 500 in a --quick run). */
+  scale10k?: ScaleRow | { n: number; exclusions: number; error: string };
   /** extra (issue 17 item 3): partitions healed. */
   partitionHeal?: PartitionHealRow[];
   /** The largest real-network run (50 peers; 10 where only that ran). */
