@@ -85,6 +85,8 @@ const HARD_REJECT = new Set<RejectReason>(['decode', 'wire-version', 'wrong-grou
 const MAX_EARLY_CONTROL = 512;
 /** Engine events that leave its persistent state as it was. */
 const QUIET_EVENTS = new Set<EngineEvent['type']>(['data', 'undecryptable', 'rejected']);
+/** Events that change who is a member: written at once (state-file.ts `save`). */
+const ROSTER_EVENTS = new Set<EngineEvent['type']>(['member-admitted', 'member-excluded', 'member-left', 'self-excluded']);
 const SELF_NAME_FALLBACK = 'anonymous';
 
 export type EngineFactory = (deps: EngineDeps) => GroupEngine;
@@ -425,9 +427,18 @@ export class GroupRuntime {
       }
     }
     const events: EngineEvent[] = [];
-    for (let ev = this.engine.pollEvent(); ev; ev = this.engine.pollEvent()) {
-      events.push(ev);
-      this.onEvent(ev);
+    for (;;) {
+      const batch: EngineEvent[] = [];
+      for (let ev = this.engine.pollEvent(); ev; ev = this.engine.pollEvent()) batch.push(ev);
+      if (batch.length === 0) break;
+      // A roster change is on disk before any client is told of it: a member a client saw must
+      // survive a kill -9 (a restarted member that forgot one refuses its messages, and the
+      // admission proofs roster catch-up needs are in memory only: test/integration/roster-durable).
+      if (batch.some((ev) => ROSTER_EVENTS.has(ev.type))) this.stateFile.save();
+      for (const ev of batch) {
+        events.push(ev);
+        this.onEvent(ev);
+      }
     }
     this.armTimer();
     // Data and refusals change no engine state: only other events are saved promptly (state-file.ts).

@@ -28,7 +28,8 @@
  *   with `save()`. Measured: after a join, a thirty-member group's idle members
  *   rewrote and fsynced their state files about once every 8 s each for the
  *   revisions other members' slots stepped to (docs/performance.md "Idle CPU").
- * - `save()` (API changes, stop) writes at once if anything changed.
+ * - `save()` (API changes, stop, and a roster change before any client is told
+ *   of it: peer/group.ts) writes at once if anything changed.
  * - A failed write is logged, never thrown: the next change tries again.
  */
 import type { GroupRecord, Profile } from '../store/profile.js';

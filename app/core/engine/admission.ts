@@ -334,6 +334,9 @@ export function onKeyRequest(core: EngineCore, from: MemberKey, m: Extract<Messa
   // roster only with a fresh admission time (keys are granted either way).
   if (!core.s.roster[from] && Math.abs(now - m.certificate.admittedAt) <= core.s.params.graceMs) {
     setRoster(core, from, { name: '', admittedAt: m.certificate.admittedAt, state: 'member' });
+    // Every roster entry is told (the announcement that follows finds it known and stays
+    // silent): a host saves roster changes at once and shows them (peer/group.ts).
+    emit(core, { type: 'member-admitted', member: from, by: m.certificate.admitter, name: '', at: now });
   }
   core.lastSeen.set(from, now);
   const { grants, revisions } = grantKeys(core, from, m.slots, now, true);
