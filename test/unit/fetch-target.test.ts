@@ -39,3 +39,34 @@ test('a fetch by tag alone asks the member whose packet named the key first', ()
   }
   assert.fail('no FetchRequest');
 });
+
+// §7.4: a fetch stops after at most 9 tries. Once every possible holder had been asked, a
+// fetch asked the member that named the key again and again: its tried set stopped growing,
+// so the stop never came, and a key nobody could give was asked for every fetchAfterMs for
+// as long as the member ran (55 such fetches in the N = 128 partition heal).
+test('a fetch nobody answers stops after at most 9 requests, even with fewer than 9 possible holders', () => {
+  const a = identity('fs-a');
+  const x = identity('fs-x');
+  const b = identity('fs-b');
+  const v = identity('fs-v');
+  const g = honestGroup(['a', 'x', 'b', 'v'], { ids: { a, x, b, v } });
+  const victim = g.e.v!;
+  g.net.offline.add(v.key);
+  g.e.a!.exclude([x.key], g.net.now);
+  g.net.settle();
+  g.net.run(g.net.now + 10 * g.params.heartbeatMs);
+  drain(g.e.b!);
+  g.e.b!.send(new Uint8Array([1, 2, 3]), g.net.now);
+  const packets = drain(g.e.b!).out.filter((o) => o.kind === 'publish' && o.topic === 'data');
+  assert.equal(packets.length, 1, 'precondition: b sent one packet under the new TEK');
+  drain(victim);
+  victim.receive(b.key, 'data', packets[0]!.bytes, g.net.now);
+  // No reply ever reaches the victim (it is cut off): count what it asks over five minutes.
+  let requests = 0;
+  for (let now = g.net.now + 10; now < g.net.now + 300_000; now += 100) {
+    victim.tick(now);
+    requests += drain(victim).out.filter((o) => o.kind === 'unicast' && o.bytes[2] === MsgType.FetchRequest).length;
+  }
+  assert.ok(requests >= 1, 'precondition: the victim fetched');
+  assert.ok(requests <= 9, `${requests} FetchRequests for one key nobody answered (at most 9)`);
+});

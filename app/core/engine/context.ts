@@ -238,7 +238,8 @@ export class EngineCore {
   /** The reseal deadline was set as the TEK's creator (the early, short window). */
   resealEarly = false;
   /** `${slot}:${version}:${tag}` → next try, and whom it asked */
-  fetches = new Map<string, { at: number; tried: Set<MemberKey> }>();
+  /** Fetches in progress: when the next request is due, whom they asked, how many requests went out (at most MAX_FETCH_TRIES). */
+  fetches = new Map<string, { at: number; tried: Set<MemberKey>; tries: number }>();
   /** What each fetch is after. `creators`: the wanted version's creators, when known (a fetch by tag alone has none); `tagOnly` when learnt only from an unopenable header (S1), with the end of its first round. */
   fetchTargets = new Map<string, { slot: number; version: number; tag: Uint8Array; from: MemberKey; creators?: MemberKey[]; tagOnly?: { firstRoundUntil: number } }>();
   /** S1: per member, its one unresolved tag-only fetch, or the rest after one failed (bounded by the roster). */
@@ -402,7 +403,7 @@ export function scheduleFetchByTag(core: EngineCore, version: number, tag: Uint8
   const id = `0:${version}:${toHex(tag)}`;
   if (core.fetches.has(id) || core.fetches.size >= MAX_FETCHES || !mayFetchByTag(core, from, now)) return;
   // The sender that named the key is asked first (it holds that very key; §7.4), then other holders.
-  core.fetches.set(id, { at: now + delay, tried: new Set() });
+  core.fetches.set(id, { at: now + delay, tried: new Set(), tries: 0 });
   core.fetchTargets.set(id, { slot: TEK_SLOT, version, tag, from, tagOnly: { firstRoundUntil: now + delay + core.s.params.fetchAfterMs } });
   if (core.tagFetches.size >= MAX_TAG_FETCH_SENDERS) core.tagFetches.clear();
   core.tagFetches.set(from, { id, version, tag, restUntil: null });
@@ -447,7 +448,7 @@ export function scheduleFetch(core: EngineCore, slot: number, version: number, c
   if (core.fetches.has(id)) delete core.fetchTargets.get(id)!.tagOnly;
   if (core.fetches.has(id) || core.fetches.size >= MAX_FETCHES) return;
   // The sender that named the key is asked first (it holds that very key; §7.4), then other holders.
-  core.fetches.set(id, { at: now + delay, tried: new Set() });
+  core.fetches.set(id, { at: now + delay, tried: new Set(), tries: 0 });
   core.fetchTargets.set(id, { slot, version, tag, from, creators: [...creators].sort() });
 }
 

@@ -25,6 +25,9 @@ import { MsgType, type Message, type SealedKey } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
 import { claimedOwner, omittedBaseExclusion, selects } from './authorization.js';
 
+/** A fetch stops after this many requests (§7.4). */
+const MAX_FETCH_TRIES = 9;
+
 export function fetchTick(core: EngineCore, now: number): void {
   for (const [id, f] of core.fetches) {
     if (now < f.at) continue;
@@ -37,13 +40,16 @@ export function fetchTick(core: EngineCore, now: number): void {
     // §8.1: what we hold already wins the tie against the wanted version (it lost a race
     // since the fetch was scheduled): no reply could replace it, so stop asking.
     const outranked = held && !satisfied && target.creators !== undefined && target.creators.length > 0 && held.version === target.version && !wins(core, { version: target.version, creators: target.creators }, held);
-    if (satisfied || outranked || f.tried.size > 8) {
+    // §7.4: at most MAX_FETCH_TRIES requests. Counted apart from `tried`: with fewer possible
+    // holders than that, the sender that named the key is asked again, and `tried` stops growing.
+    if (satisfied || outranked || f.tries >= MAX_FETCH_TRIES) {
       core.fetches.delete(id);
       core.fetchTargets.delete(id);
       continue;
     }
     const to = f.tried.has(target.from) ? (possibleHolders(core, target.slot).find((m) => !f.tried.has(m)) ?? target.from) : target.from;
     f.tried.add(to);
+    f.tries++;
     f.at = now + core.s.params.fetchAfterMs;
     sendFetchRequest(core, to, target.slot, target.version, target.tag);
   }
