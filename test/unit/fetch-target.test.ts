@@ -9,12 +9,16 @@ import assert from 'node:assert/strict';
 import { MsgType } from '../../app/core/wire.js';
 import { drain, honestGroup, identity, identitySorted, tekOf } from './attacks/forge.js';
 
-test('a fetch by tag alone asks the member whose packet named the key first', () => {
-  const a = identity('ft-a');
-  const x = identity('ft-x');
-  const v = identity('ft-v');
-  // b sorts above every other member, so "the lowest other holder" is never b.
-  const b = identitySorted('ft-b', [a.key, x.key, v.key].sort().at(-1)!, false);
+/**
+ * a, x, b and v; v is cut off while a excludes x, then b (sorting above every other member,
+ * so "the lowest other holder" is never b) sends one packet under the new TEK, and the
+ * cut-off v receives it: v must fetch that TEK by its tag alone.
+ */
+function victimWithPacketUnderNewTek(prefix: string) {
+  const a = identity(`${prefix}-a`);
+  const x = identity(`${prefix}-x`);
+  const v = identity(`${prefix}-v`);
+  const b = identitySorted(`${prefix}-b`, [a.key, x.key, v.key].sort().at(-1)!, false);
   const g = honestGroup(['a', 'x', 'b', 'v'], { ids: { a, x, b, v } });
   const victim = g.e.v!;
   g.net.offline.add(v.key);
@@ -29,6 +33,11 @@ test('a fetch by tag alone asks the member whose packet named the key first', ()
   assert.equal(packets.length, 1, 'precondition: b sent one packet under the new TEK');
   drain(victim);
   victim.receive(b.key, 'data', packets[0]!.bytes, g.net.now);
+  return { g, victim, b, base };
+}
+
+test('a fetch by tag alone asks the member whose packet named the key first', () => {
+  const { g, victim, b, base } = victimWithPacketUnderNewTek('ft');
   for (let now = g.net.now + 10; now < g.net.now + 60_000; now += 10) {
     victim.tick(now);
     const asked = drain(victim).out.flatMap((o) => (o.kind === 'unicast' && o.bytes[2] === MsgType.FetchRequest ? [o.to] : []));
@@ -45,22 +54,7 @@ test('a fetch by tag alone asks the member whose packet named the key first', ()
 // so the stop never came, and a key nobody could give was asked for every fetchAfterMs for
 // as long as the member ran (55 such fetches in the N = 128 partition heal).
 test('a fetch nobody answers stops after at most 9 requests, even with fewer than 9 possible holders', () => {
-  const a = identity('fs-a');
-  const x = identity('fs-x');
-  const b = identity('fs-b');
-  const v = identity('fs-v');
-  const g = honestGroup(['a', 'x', 'b', 'v'], { ids: { a, x, b, v } });
-  const victim = g.e.v!;
-  g.net.offline.add(v.key);
-  g.e.a!.exclude([x.key], g.net.now);
-  g.net.settle();
-  g.net.run(g.net.now + 10 * g.params.heartbeatMs);
-  drain(g.e.b!);
-  g.e.b!.send(new Uint8Array([1, 2, 3]), g.net.now);
-  const packets = drain(g.e.b!).out.filter((o) => o.kind === 'publish' && o.topic === 'data');
-  assert.equal(packets.length, 1, 'precondition: b sent one packet under the new TEK');
-  drain(victim);
-  victim.receive(b.key, 'data', packets[0]!.bytes, g.net.now);
+  const { g, victim } = victimWithPacketUnderNewTek('fs');
   // No reply ever reaches the victim (it is cut off): count what it asks over five minutes.
   let requests = 0;
   for (let now = g.net.now + 10; now < g.net.now + 300_000; now += 100) {
