@@ -36,6 +36,7 @@ import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { gossipsub, type GossipsubEvents } from '@chainsafe/libp2p-gossipsub';
 import { identify, identifyPush, type Identify, type IdentifyPush } from '@libp2p/identify';
+import { installHalfWindowUpdates } from './yamux-window.js';
 import { ping, type PingService } from '@libp2p/ping';
 import { mdns } from '@libp2p/mdns';
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2';
@@ -192,6 +193,8 @@ function rateLimitedIdentifyPush(): IdentifyPushFactory {
 }
 
 export async function createConclaveNode(options: NodeOptions): Promise<ConclaveLibp2p> {
+  // Flow-control frames at half a window, not after every frame read (net/yamux-window).
+  installHalfWindowUpdates();
   const privateKey = await libp2pKeyFromSeed(options.seed);
   const lanFinds = new Set<string>();
   const peerDiscovery = options.mdns ? [mdnsNoting(mdns({ interval: options.mdnsIntervalMs ?? 2000 }), lanFinds)] : [];
