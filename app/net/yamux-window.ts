@@ -20,6 +20,11 @@
  *   window as it does). The far side can therefore always send at least half
  *   a window without waiting, and a stream never stalls: whatever it sent is
  *   read, and the read that crosses the half sends the update.
+ * - Only for a stream whose receive window starts at the protocol's 256 KiB
+ *   (the far side's starting send window, fixed by the spec): with a larger
+ *   `initialStreamWindowSize` the far side runs out of window while more than
+ *   half of ours looks free, and waiting would stall the stream for good
+ *   (review 8); such a stream keeps the library's rule.
  * - Installed once per process, before any connection (net/node), and only on
  *   the class the package exports (`@chainsafe/libp2p-yamux/stream`); a
  *   version whose stream lacks the fields it reads keeps the library's method
@@ -32,7 +37,11 @@ interface WindowState {
   state: StreamState;
   recvWindow: number;
   recvWindowCapacity: number;
+  config?: { initialStreamWindowSize?: number };
 }
+
+/** The window each side of a yamux stream starts with (the protocol's, not a setting). */
+const SPEC_INITIAL_WINDOW = 256 * 1024;
 
 type SendWindowUpdate = (this: WindowState) => void;
 
@@ -64,6 +73,8 @@ export function installHalfWindowUpdates(): 'half' | 'library' {
   proto.sendWindowUpdate = function sendWindowUpdateAtHalf(this: WindowState): void {
     // A version whose stream keeps its window elsewhere: the library decides.
     if (typeof this.recvWindow !== 'number' || typeof this.recvWindowCapacity !== 'number') return library.call(this);
+    // A receive window that starts above the far side's send window: the library decides.
+    if (this.config?.initialStreamWindowSize !== SPEC_INITIAL_WINDOW) return library.call(this);
     if (updateCanWait(this)) return;
     library.call(this);
   };
