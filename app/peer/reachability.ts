@@ -41,6 +41,9 @@
  *   group does not rekey for a move (002).
  * - Every connection is pinged every LIVENESS_INTERVAL_MS; one silent for
  *   LIVENESS_STRIKES pings in a row is aborted (a dead path: the mesh redials).
+ *   A peer's only connection that brought a gossipsub message in the last
+ *   interval is not pinged: it is alive (in a group every member heartbeats
+ *   every 5 s, so an idle member's pings were most of its stream openings).
  * - When a second connection to a peer opens, it and the older ones are pinged
  *   together; an older one that has not answered PROBE_GRACE_MS after the fresh
  *   one did is aborted and gossipsub moved to the live one (the far side of a
@@ -126,6 +129,8 @@ export class Reachability {
   private readonly punchPlan = new Map<string, { at: number; backoff: number; running: boolean }>();
   /** Liveness pings of each connection (see `checkLiveness`). */
   private readonly liveness = new WeakMap<Connection, { silent: number; running: boolean; next: number }>();
+  /** When a gossipsub message last came in from each connected peer (its first copy, from that peer): a live path needs no ping. */
+  private readonly gossipHeard = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   readonly puncher: HolePuncher;
 
@@ -145,6 +150,9 @@ export class Reachability {
 
   listen(): void {
     const node = this.ctx.node;
+    node.services.pubsub.addEventListener('gossipsub:message', (evt) => {
+      this.gossipHeard.set(evt.detail.propagationSource.toString(), Date.now());
+    });
     node.addEventListener('peer:identify', (evt) => {
       this.heardRelays(evt.detail.peerId, [memberRelayAddress(evt.detail), ...evt.detail.listenAddrs.map((a) => relayOf(a.toString()))]);
       const observed = evt.detail.observedAddr?.toString();
@@ -258,10 +266,18 @@ export class Reachability {
    */
   private checkLiveness(): void {
     const now = Date.now();
-    for (const conn of this.ctx.node.getConnections()) {
+    const connections = this.ctx.node.getConnections();
+    const connectedPeers = new Set(connections.map((c) => c.remotePeer.toString()));
+    for (const id of this.gossipHeard.keys()) if (!connectedPeers.has(id)) this.gossipHeard.delete(id);
+    for (const conn of connections) {
       const state = this.liveness.get(conn) ?? { silent: 0, running: false, next: now + LIVENESS_INTERVAL_MS };
       this.liveness.set(conn, state);
       if (state.running || state.next > now) continue;
+      if (this.carriedGossip(conn, now)) {
+        state.silent = 0;
+        state.next = now + LIVENESS_INTERVAL_MS;
+        continue;
+      }
       state.running = true;
       void probe(conn, AbortSignal.timeout(LIVENESS_TIMEOUT_MS)).then((result) => {
         state.running = false;
@@ -273,6 +289,18 @@ export class Reachability {
         }
       });
     }
+  }
+
+  /**
+   * The peer's only open connection brought a gossipsub message within the last
+   * LIVENESS_INTERVAL_MS: that path is alive and its ping would say nothing new. With
+   * two connections to the peer, which one carried it is not known: each is pinged.
+   */
+  private carriedGossip(conn: Connection, now: number): boolean {
+    const id = conn.remotePeer.toString();
+    const heard = this.gossipHeard.get(id);
+    if (heard === undefined || now - heard >= LIVENESS_INTERVAL_MS) return false;
+    return this.ctx.node.getConnections(conn.remotePeer).filter((c) => c.status === 'open').length === 1;
   }
 
   /** Relays heard from strangers that are now current members of one of our groups are learnt. */
