@@ -43,7 +43,9 @@
  *   LIVENESS_STRIKES pings in a row is aborted (a dead path: the mesh redials).
  *   A peer's only connection that brought a gossipsub message in the last
  *   interval is not pinged: it is alive (in a group every member heartbeats
- *   every 5 s, so an idle member's pings were most of its stream openings).
+ *   every 5 s, so an idle member's pings were most of its stream openings); it
+ *   is checked again when that message is an interval old, so a path that dies
+ *   is pinged an interval after its last message, as if it had been pinged.
  * - When a second connection to a peer opens, it and the older ones are pinged
  *   together; an older one that has not answered PROBE_GRACE_MS after the fresh
  *   one did is aborted and gossipsub moved to the live one (the far side of a
@@ -273,9 +275,12 @@ export class Reachability {
       const state = this.liveness.get(conn) ?? { silent: 0, running: false, next: now + LIVENESS_INTERVAL_MS };
       this.liveness.set(conn, state);
       if (state.running || state.next > now) continue;
-      if (this.carriedGossip(conn, now)) {
+      const heard = this.carriedGossip(conn, now);
+      if (heard !== null) {
+        // Due again when that gossip is an interval old, not an interval from now (review 8:
+        // a path that died after its last gossip went unpinged for up to two intervals).
         state.silent = 0;
-        state.next = now + LIVENESS_INTERVAL_MS;
+        state.next = heard + LIVENESS_INTERVAL_MS;
         continue;
       }
       state.running = true;
@@ -292,15 +297,15 @@ export class Reachability {
   }
 
   /**
-   * The peer's only open connection brought a gossipsub message within the last
-   * LIVENESS_INTERVAL_MS: that path is alive and its ping would say nothing new. With
-   * two connections to the peer, which one carried it is not known: each is pinged.
+   * When the peer's only open connection brought a gossipsub message within the last
+   * LIVENESS_INTERVAL_MS (that path is alive and its ping would say nothing new), else null.
+   * With two connections to the peer, which one carried it is not known: each is pinged.
    */
-  private carriedGossip(conn: Connection, now: number): boolean {
+  private carriedGossip(conn: Connection, now: number): number | null {
     const id = conn.remotePeer.toString();
     const heard = this.gossipHeard.get(id);
-    if (heard === undefined || now - heard >= LIVENESS_INTERVAL_MS) return false;
-    return this.ctx.node.getConnections(conn.remotePeer).filter((c) => c.status === 'open').length === 1;
+    if (heard === undefined || now - heard >= LIVENESS_INTERVAL_MS) return null;
+    return this.ctx.node.getConnections(conn.remotePeer).filter((c) => c.status === 'open').length === 1 ? heard : null;
   }
 
   /** Relays heard from strangers that are now current members of one of our groups are learnt. */
