@@ -31,7 +31,7 @@
  *   placeholders and log lines of rejected input pass a per-minute limit, per sender
  *   and in all; the key panel (key-panel.ts) still counts every refusal.
  * - Delivery receipts (receipts.ts, docs/protocol.md §13.2) go out at most one per
- *   RECEIPT_LIMITS.intervalMs once something new is on disk here; sent or
+ *   receiptIntervalMs(current members) once something new is on disk here; sent or
  *   received, a receipt is never kept in the traffic log (it is ephemeral).
  */
 import { randomBytes } from 'node:crypto';
@@ -53,7 +53,7 @@ import { StateFile } from './state-file.js';
 import { dataPacketOf, TrafficLog, UnopenedTraffic, type TrafficItem, type TrafficTag } from './traffic.js';
 import { RejectionLog } from './key-panel.js';
 import { REJECTED_LOG_LIMITS, UNDECRYPTABLE_LIMITS, WindowLimit, type Admission } from './event-limit.js';
-import { checkReceipt, ReceiptClock, signReceipt } from './receipts.js';
+import { checkReceipt, ReceiptClock, receiptIntervalMs, signReceipt } from './receipts.js';
 
 export interface GroupHost {
   readonly selfKey: MemberKey;
@@ -165,7 +165,11 @@ export class GroupRuntime {
     this.wasMember = this.engine.state() === 'member';
     this.history = new GroupHistory(host.profile, this.group, host.selfKey, host.events, (line) => host.log(line));
     this.traffic = new TrafficLog(host.profile, this.group, keepTraffic, host.selfKey);
-    this.receipts = new ReceiptClock({ now: () => host.now(), send: () => this.sendReceipt() });
+    this.receipts = new ReceiptClock({
+      now: () => host.now(),
+      send: () => this.sendReceipt(),
+      intervalMs: () => receiptIntervalMs(this.engine.members().filter((m) => m.state === 'member').length),
+    });
     this.history.onDurable = () => this.receipts.poke();
     this.history.isMember = (key) => this.engine.members().some((m) => m.key === key && m.state === 'member');
     this.stateFile = new StateFile(host.profile, record, () => this.engine.snapshot(), (line) => host.log(line));

@@ -27,7 +27,12 @@
  *   grow (a union of true claims: a message on disk stays there), so a replayed
  *   or reordered receipt does nothing; bounded per member (`maxRanges`).
  * - `ReceiptClock` paces the sending: at most one receipt per group every
- *   `RECEIPT_LIMITS.intervalMs`, and only when something new became durable.
+ *   `receiptIntervalMs(members)`, and only when something new became durable.
+ *   The interval grows with the group (`perMemberMs` per member, never below
+ *   `intervalMs`) so that all members' receipts together stay near ten a second:
+ *   each receipt reaches every member, so a fixed interval made receipts grow
+ *   with N² (fifty members: 25 a second, 1,225 deliveries a second, two and a
+ *   half times the chat they confirmed; docs/performance.md "Round eight").
  *
  * Pure except `ReceiptClock`, which takes its timer functions injected.
  */
@@ -41,8 +46,10 @@ import { SeqRanges } from './seq-ranges.js';
 export const RECEIPT_LIMITS = {
   /** Authors named in one receipt. */
   authors: 256,
-  /** A group's receipts are at least this far apart. */
+  /** A member's receipts are at least this far apart, in any group. */
   intervalMs: 2_000,
+  /** ...and at least this much per current member apart (50 members: 5 s). */
+  perMemberMs: 100,
   /** Confirmed ranges kept per member (a lying member cannot grow the ledger past it). */
   maxRanges: 64,
   /** Members an own message's delivery is counted for. */
@@ -209,19 +216,24 @@ export class DeliveryLedger {
   }
 }
 
-/** Paces one group's receipts: at most one per `intervalMs`, and only while the reporter has something new. */
+/** How far apart one member's receipts are in a group of `members` current members. */
+export function receiptIntervalMs(members: number): number {
+  return Math.max(RECEIPT_LIMITS.intervalMs, Math.ceil(members) * RECEIPT_LIMITS.perMemberMs);
+}
+
+/** Paces one group's receipts: at most one per `intervalMs()` (read at each poke), and only while the reporter has something new. */
 export class ReceiptClock {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private lastAt = -Infinity;
 
   constructor(
-    private readonly deps: { now(): number; send(): void; intervalMs?: number },
+    private readonly deps: { now(): number; send(): void; intervalMs?: () => number },
   ) {}
 
   /** Something new became durable: a receipt goes out at the next allowed moment. */
   poke(): void {
     if (this.timer) return;
-    const interval = this.deps.intervalMs ?? RECEIPT_LIMITS.intervalMs;
+    const interval = this.deps.intervalMs?.() ?? RECEIPT_LIMITS.intervalMs;
     const delay = Math.max(0, this.lastAt + interval - this.deps.now());
     this.timer = setTimeout(() => {
       this.timer = null;

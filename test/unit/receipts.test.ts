@@ -11,7 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeCrypto } from '../../app/crypto/node.js';
-import { checkReceipt, DeliveryLedger, Receipt, RECEIPT_LIMITS, ReceiptReporter, signReceipt, type ReceiptContext, type ReceiptEntry } from '../../app/peer/receipts.js';
+import { checkReceipt, DeliveryLedger, Receipt, RECEIPT_LIMITS, ReceiptClock, receiptIntervalMs, ReceiptReporter, signReceipt, type ReceiptContext, type ReceiptEntry } from '../../app/peer/receipts.js';
 import { decodePayload, encodePayload, signMessage } from '../../app/peer/payload.js';
 import { SeqRanges } from '../../app/peer/seq-ranges.js';
 import { GroupHistory } from '../../app/peer/history.js';
@@ -176,4 +176,35 @@ test('history: a receipt naming messages past the last held opens a gap (bounded
   assert.equal(h.hint(bob.key, 6, now + 40_000), false, 'held now');
   await h.durable();
   p.close();
+});
+
+test('clock: a member sends at most one receipt per max(2 s, 100 ms × members), so a group of fifty sends about ten a second in all', (t) => {
+  assert.equal(receiptIntervalMs(2), 2000);
+  assert.equal(receiptIntervalMs(20), 2000);
+  assert.equal(receiptIntervalMs(50), 5000);
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let now = 0;
+  let members = 50;
+  const sent: number[] = [];
+  const clock = new ReceiptClock({ now: () => now, send: () => sent.push(now), intervalMs: () => receiptIntervalMs(members) });
+  const advance = (ms: number) => {
+    now += ms;
+    t.mock.timers.tick(ms);
+  };
+  clock.poke();
+  advance(0);
+  assert.deepEqual(sent, [0], 'the first receipt goes at once');
+  advance(100);
+  clock.poke();
+  advance(2000);
+  assert.deepEqual(sent, [0], 'fifty members: not 2 s after the last one');
+  advance(2900);
+  assert.deepEqual(sent, [0, 5000], 'fifty members: 5 s after the last one');
+  members = 10;
+  clock.poke();
+  advance(1999);
+  assert.deepEqual(sent, [0, 5000]);
+  advance(1);
+  assert.deepEqual(sent, [0, 5000, 7000], 'ten members: 2 s, read at the poke');
+  clock.stop();
 });
