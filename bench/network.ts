@@ -219,6 +219,9 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
     // chat latency: one message every 100 ms, senders interleaved
     await sleep(1000);
     const cpuDuringChat = cpuMeter(hosts.map((h) => h.pid));
+    // BENCH_CHAT_PROF=DIR: a V8 CPU profile of each host over the chat phase, into DIR.
+    const chatProfDir = process.env.BENCH_CHAT_PROF;
+    if (chatProfDir) await Promise.all(hosts.map((h) => h.profileStart()));
     const texts: string[] = [];
     for (let r = 0; r < rounds; r++) {
       for (const [i, p] of members.entries()) {
@@ -229,6 +232,7 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
       }
     }
     const chatCpu = cpuDuringChat();
+    if (chatProfDir) await Promise.all(hosts.map((h, i) => h.profileStop(join(chatProfDir, `chat-${peers}-host${i}.cpuprofile`))));
     if (chatCpu) log(`network: CPU during the chat phase: peers ${chatCpu.peersCores} cores, everything else ${chatCpu.otherCores} cores, of ${chatCpu.cores}`);
     const wanted = new Set(texts);
     const ids = new Map(members.map((p) => [p.host, new Map<number, string>()]));
