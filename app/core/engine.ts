@@ -338,6 +338,27 @@ export class GroupEngine {
     return members(this.core);
   }
 
+  /**
+   * One roster entry's state, or null for a key the roster does not list: what
+   * `members().find(…)?.state` gives, without building every member's view
+   * (the peer layer asks this for every message it receives).
+   */
+  rosterState(key: MemberKey): 'member' | 'left' | 'excluded' | null {
+    return Object.hasOwn(this.core.s.roster, key) ? (this.core.s.roster[key]?.state ?? null) : null;
+  }
+
+  /** The display name a roster entry carries ('' for a key the roster does not list). */
+  rosterName(key: MemberKey): string {
+    return Object.hasOwn(this.core.s.roster, key) ? (this.core.s.roster[key]?.name ?? '') : '';
+  }
+
+  /** How many roster entries are current members. */
+  memberCount(): number {
+    let n = 0;
+    for (const m of Object.values(this.core.s.roster)) if (m.state === 'member') n++;
+    return n;
+  }
+
   keyTable(now: number): KeyTableView {
     return keyTable(this.core, now);
   }

@@ -84,7 +84,7 @@ function summary(rt: GroupRuntime): GroupSummary {
     group: rt.group,
     name: rt.engine.groupName,
     state: state === 'listening' || state === 'joining' ? 'joining' : state,
-    members: rt.engine.members().filter((m) => m.state === 'member').length,
+    members: rt.engine.memberCount(),
     unread: rt.unread(),
     policy: policy.exclude === 'admins' ? { exclude: 'admins', admins: policy.admins.map(peerIdOf) } : { exclude: 'any-member' },
     canExclude: rt.engine.canExclude(),
@@ -207,7 +207,7 @@ export function peerMethods(parts: JoinParts, options: MethodOptions): Omit<Peer
         return key;
       });
       for (const key of keys) {
-        if (!rt.engine.members().some((m) => m.key === key && m.state === 'member')) throw new ApiError(ErrorCodes.notFound, `${peerIdOf(key)} is not a member`);
+        if (rt.engine.rosterState(key) !== 'member') throw new ApiError(ErrorCodes.notFound, `${peerIdOf(key)} is not a member`);
       }
       engineCall(() => rt.exclude(keys));
       return { ok: true as const };

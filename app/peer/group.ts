@@ -147,7 +147,7 @@ export class GroupRuntime {
               record: this.record,
               selfKey: this.host.selfKey,
               allowlisted: (key) => this.host.allowlisted(key),
-              isCurrentMember: (key) => this.engine.members().some((m) => m.key === key && m.state === 'member'),
+              isCurrentMember: (key) => this.engine.rosterState(key) === 'member',
               changed: () => {
                 this.stateFile.schedule();
                 this.host.invitesChanged?.(this);
@@ -168,10 +168,10 @@ export class GroupRuntime {
     this.receipts = new ReceiptClock({
       now: () => host.now(),
       send: () => this.sendReceipt(),
-      intervalMs: () => receiptIntervalMs(this.engine.members().filter((m) => m.state === 'member').length),
+      intervalMs: () => receiptIntervalMs(this.engine.memberCount()),
     });
     this.history.onDurable = () => this.receipts.poke();
-    this.history.isMember = (key) => this.engine.members().some((m) => m.key === key && m.state === 'member');
+    this.history.isMember = (key) => this.engine.rosterState(key) === 'member';
     this.stateFile = new StateFile(host.profile, record, () => this.engine.snapshot(), (line) => host.log(line));
     this.boardShare = new BoardShare({
       now: () => host.now(),
@@ -547,8 +547,7 @@ export class GroupRuntime {
       return;
     }
     this.record.lastDataAt = Math.max(this.record.lastDataAt, sentAt);
-    const roster = new Map(this.engine.members().map((m) => [m.key, m] as const));
-    const ctx: AuthorshipContext = { group: this.group, crypto: nodeCrypto, rosterState: (key) => roster.get(key)?.state, now: at };
+    const ctx: AuthorshipContext = { group: this.group, crypto: nodeCrypto, rosterState: (key) => this.engine.rosterState(key) ?? undefined, now: at };
     if (payload.t === 'rcpt') {
       this.receivedEphemeral = true;
       const verdict = checkReceipt(ctx, payload.r, from);
@@ -565,7 +564,7 @@ export class GroupRuntime {
     if (payload.t === 'msg') {
       const verdict = checkAuthorship(ctx, payload.m, { from, tekVersion, boardShare: false });
       if (!verdict.ok) return this.refuse(from, verdict.reason, verdict.detail, at);
-      const name = roster.get(from)?.name || (verdict.body.t === 'chat' ? verdict.body.name : '') || SELF_NAME_FALLBACK;
+      const name = this.engine.rosterName(from) || (verdict.body.t === 'chat' ? verdict.body.name : '') || SELF_NAME_FALLBACK;
       this.keepReceived(payload.m, from, name, at);
       this.opened(from, packet, { a: payload.m.a, s: payload.m.s, k: tekVersion });
       return;
@@ -578,7 +577,7 @@ export class GroupRuntime {
         this.refuse(from, verdict.reason, `re-shared ${files ? 'file message' : 'stroke'}: ${verdict.detail}`, at);
         continue;
       }
-      this.keepReceived(m, from, roster.get(m.a)?.name ?? '', at, true);
+      this.keepReceived(m, from, this.engine.rosterName(m.a), at, true);
     }
     // Kept, but never served by catch-up: its newcomers ask the sharer (traffic.ts `for`).
     this.opened(from, packet, { a: from, s: 0, k: tekVersion, for: [] });

@@ -176,7 +176,7 @@ export class Mesh {
       this.nextDial.delete(key);
       if (node.getConnections(conn.remotePeer).length === 1) {
         for (const rt of groups.values()) {
-          if (rt.engine.members().some((m) => m.key === key && m.state === 'member')) {
+          if (rt.engine.rosterState(key) === 'member') {
             emit('group.member', { group: rt.group, peerId: conn.remotePeer.toString(), change: 'online' });
           }
         }
@@ -195,7 +195,7 @@ export class Mesh {
       if (!key) return;
       if (isMemberAnywhere(groups, key)) this.lostAt.set(key, Date.now());
       for (const rt of groups.values()) {
-        if (rt.engine.members().some((m) => m.key === key && m.state === 'member')) {
+        if (rt.engine.rosterState(key) === 'member') {
           emit('group.member', { group: rt.group, peerId: evt.detail.toString(), change: 'offline' });
         }
       }
@@ -303,7 +303,7 @@ export class Mesh {
     if (usable.length === 0) return;
     this.addressBook.set(key, usable);
     for (const rt of this.ctx.groups.values()) {
-      if (!rt.engine.members().some((m) => m.key === key)) continue;
+      if (rt.engine.rosterState(key) === null) continue;
       rt.record.addresses ??= {};
       rt.record.addresses[key] = usable;
     }
@@ -386,7 +386,7 @@ export class Mesh {
         const e = entry as { peer?: unknown; addrs?: unknown };
         if (typeof e.peer !== 'string' || !Array.isArray(e.addrs)) continue;
         const key = memberKeyOfPeer(e.peer);
-        if (!key || key === selfKey || !rt.engine.members().some((x) => x.key === key)) continue;
+        if (!key || key === selfKey || rt.engine.rosterState(key) === null) continue;
         const addrs = e.addrs.filter((a): a is string => typeof a === 'string' && a.length < 600 && validMultiaddr(a));
         // What we know of a member we are not connected to may be stale (learnt before it held a relay
         // reservation): what fellow members say is added after what the member announced itself, never

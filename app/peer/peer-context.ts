@@ -52,12 +52,12 @@ export function isConnected(node: ConclaveLibp2p, key: MemberKey): boolean {
 
 /** `key` is a current member of the group and this peer is one too: only then is it served history or addresses. */
 export function isCurrentMember(rt: GroupRuntime, key: MemberKey): boolean {
-  return rt.engine.state() === 'member' && rt.engine.members().some((m) => m.key === key && m.state === 'member');
+  return rt.engine.state() === 'member' && rt.engine.rosterState(key) === 'member';
 }
 
 /** `key` in the group's roster (any engine state): member, left, excluded, or null if never. */
 export function rosterStateOf(rt: GroupRuntime, key: MemberKey): 'member' | 'left' | 'excluded' | null {
-  return rt.engine.members().find((m) => m.key === key)?.state ?? null;
+  return rt.engine.rosterState(key);
 }
 
 /** `key` is in no roster of any group this peer runs (not even as left or excluded): a stranger. */

@@ -29,3 +29,22 @@ test('a member that missed a newcomer\'s announcement learns it from the second 
   });
   assert.equal(announcements.length, 2, 'announced once, then once more');
 });
+
+test('rosterState, rosterName and memberCount answer what members() lists, for members, an excluded one and a stranger', () => {
+  const g = honestGroup(['a', 'b', 'c', 'e']);
+  g.e.a!.exclude([g.ids.e!.key], g.net.now);
+  g.net.settle();
+  g.net.run(g.net.now + 3 * g.params.heartbeatMs);
+  const b = g.e.b!;
+  const listed = b.members();
+  assert.equal(listed.find((m) => m.key === g.ids.e!.key)?.state, 'excluded');
+  for (const m of listed) {
+    assert.equal(b.rosterState(m.key), m.state, m.key);
+    assert.equal(b.rosterName(m.key), m.name, m.key);
+  }
+  assert.equal(b.rosterName(identity('stranger').key), '');
+  assert.equal(b.rosterState(identity('stranger').key), null);
+  assert.equal(b.rosterState('__proto__'), null, 'a key that names an Object property is no roster entry');
+  assert.equal(b.memberCount(), listed.filter((m) => m.state === 'member').length);
+  assert.equal(b.memberCount(), 3);
+});

@@ -24,7 +24,7 @@ test('member relay gate: closed behind a NAT; open to current members only, stra
     { key: memberKeyOfPeer(other)!, state: 'member' },
     { key: memberKeyOfPeer(left)!, state: 'left' },
   ];
-  const rt = { group: 'g', engine: { members: () => roster, state: () => 'member' } } as unknown as GroupRuntime;
+  const rt = { group: 'g', engine: { members: () => roster, rosterState: (k: string) => roster.find((m) => m.key === k)?.state ?? null, state: () => 'member' } } as unknown as GroupRuntime;
   const ctx = { node: {}, groups: new Map([['g', rt]]), selfPeerId: 'self', stopped: () => false, log: () => {} } as unknown as PeerContext;
   const reach = new Reachability(ctx, [], () => {});
   const guard = new PeerGuard({ peerBurst: 2 });

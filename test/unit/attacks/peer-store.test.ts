@@ -14,7 +14,7 @@ import { contextOf, newNode } from './review8-fixtures.js';
 
 function runtime(members: PeerId[]): GroupRuntime {
   const roster = members.map((p) => ({ key: memberKeyOfPeer(p)!, state: 'member' }));
-  return { group: 'g', record: {}, addContacts: () => {}, engine: { members: () => roster, state: () => 'member' } } as unknown as GroupRuntime;
+  return { group: 'g', record: {}, addContacts: () => {}, engine: { members: () => roster, rosterState: (k: string) => roster.find((m) => m.key === k)?.state ?? null, state: () => 'member' } } as unknown as GroupRuntime;
 }
 
 async function storeHas(node: ConclaveLibp2p, peer: PeerId): Promise<boolean> {

@@ -25,7 +25,7 @@ async function newPeer(): Promise<PeerId> {
 /** A group runtime as the network layer sees it: a roster and this peer's state. */
 function runtime(members: PeerId[]): GroupRuntime {
   const roster = members.map((p) => ({ key: memberKeyOfPeer(p)!, state: 'member' }));
-  return { group: 'g', record: {}, addContacts: () => {}, engine: { members: () => roster, state: () => 'member' } } as unknown as GroupRuntime;
+  return { group: 'g', record: {}, addContacts: () => {}, engine: { members: () => roster, rosterState: (k: string) => roster.find((m) => m.key === k)?.state ?? null, state: () => 'member' } } as unknown as GroupRuntime;
 }
 
 function context(node: ConclaveLibp2p, rt: GroupRuntime): PeerContext {

@@ -22,7 +22,7 @@ test("strangers that connected and left do not stay in gossipsub's score table; 
     group: 'g',
     record: {},
     addContacts: () => {},
-    engine: { members: () => roster, state: () => 'member' },
+    engine: { members: () => roster, rosterState: (k: string) => roster.find((m) => m.key === k)?.state ?? null, state: () => 'member' },
   } as unknown as GroupRuntime;
   const mesh = new Mesh(contextOf(victim, new Map([['g', rt]])), () => {});
   const scored = (p: PeerId): boolean => (victim.services.pubsub as unknown as { score: { peerStats: Map<string, unknown> } }).score.peerStats.has(p.toString());

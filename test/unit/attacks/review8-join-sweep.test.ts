@@ -33,7 +33,7 @@ test('a pending join keeps its inviter reachable: the sweep does not delete the 
     group: 'g',
     record: { addresses: { [inviterKey]: dialable } },
     addContacts: () => {},
-    engine: { members: () => [], state: () => 'joining' },
+    engine: { members: () => [], rosterState: () => null, state: () => 'joining' },
   } as unknown as GroupRuntime;
   const mesh = new Mesh(contextOf(joiner, new Map([['g', rt]])), () => {});
 
