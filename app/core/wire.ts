@@ -41,7 +41,7 @@ function wKey(w: Writer, k: MemberKey): void {
   w.raw(b);
 }
 function rKey(r: Reader): MemberKey {
-  return toHex(r.raw(32));
+  return toHex(r.view(32));
 }
 function wKeys(w: Writer, ks: readonly MemberKey[]): void {
   w.u16(ks.length);

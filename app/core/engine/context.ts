@@ -266,7 +266,6 @@ export class EngineCore {
   pendingSealedTek = '';
   /** > 0 while openPendingSealed offers them: held data waits until they are read (data.ts flushHeldOutgoing). */
   openingSealed = 0;
-  unusableCache = new WeakMap<TableHeader, Set<number>>();
   rosterSlotsCache: { keys: MemberKey[]; slots: Uint16Array } | null = null;
   sortedRoster: MemberKey[] | null = null;
   /** Entries in `s.roster` (only setRoster adds one, none is ever removed): read on every heartbeat. */

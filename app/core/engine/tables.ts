@@ -82,15 +82,20 @@ export function replacedKeks(core: EngineCore, targets: MemberKey[]): ReplacedKe
  * pool them. A slot any blocked member ever held therefore never carries TEK' again
  * (docs/protocol.md §7.1). Cached per table.
  */
-export function unusableSlots(core: EngineCore, h: TableHeader): Set<number> {
-  const cached = core.unusableCache.get(h);
-  if (cached) return cached;
+export function unusableSlots(core: EngineCore, h: TableHeader): ReadonlySet<number> {
+  const { W, V } = core.s.params;
+  // The set is a pure function of the header, (W, V) and the pinned IDs (pidOf): engines that
+  // share them share it (a published header reaches every member as one object). Never mutated.
+  const pinned = core.pinnedIds;
+  const cached = unusableCache.get(h);
+  if (cached && cached.W === W && cached.V === V && cached.pinned === pinned) return cached.slots;
   const out = new Set<number>();
-  for (const t of h.targets) for (const s of slotsOf(pidOf(core, t), core.s.params.V)) out.add(s);
-  for (const t of h.blocklist) for (const s of slotsOf(pidOf(core, t), core.s.params.V)) out.add(s);
-  core.unusableCache.set(h, out);
+  for (const t of h.targets) for (const s of slotsOf(pidOf(core, t), V)) out.add(s);
+  for (const t of h.blocklist) for (const s of slotsOf(pidOf(core, t), V)) out.add(s);
+  unusableCache.set(h, { W, V, pinned, slots: out });
   return out;
 }
+const unusableCache = new WeakMap<TableHeader, { W: number; V: number; pinned: EngineCore['pinnedIds']; slots: ReadonlySet<number> }>();
 
 /** TEK' under each of this member's usable KEKs that no entry covers yet; `symbols` limits it to a plan step. */
 export function makeEntries(core: EngineCore, t: TableState, symbols: readonly number[] | null): TableEntry[] {
