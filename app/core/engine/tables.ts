@@ -33,6 +33,10 @@ export function commitTek(core: EngineCore, header: Pick<TableHeader, 'excluder'
 /** `idHex`: the table ID when the caller has it already (headerId), so it is not hashed twice. */
 export function newTableState(core: EngineCore, header: TableHeader, headerBytes: Uint8Array, headerSignature: Uint8Array, now: number, idHex?: string): TableState {
   const id = idHex !== undefined ? fromHex(idHex) : core.crypto.sha256(concat(LABEL('table-id'), headerBytes)).slice(0, 16);
+  // The two deadlines are read through accessors: a change tells the table map (TableMap.earliest).
+  const tables = core.tables;
+  let completeAt: number | null = null;
+  let fetchAt: number | null = null;
   return {
     id,
     idHex: idHex ?? toHex(id),
@@ -53,11 +57,23 @@ export function newTableState(core: EngineCore, header: TableHeader, headerBytes
     applied: false,
     undo: null,
     firstSeen: now,
-    completeAt: null,
+    get completeAt() {
+      return completeAt;
+    },
+    set completeAt(at: number | null) {
+      if (at !== completeAt) tables.earliest = undefined;
+      completeAt = at;
+    },
     completed: false,
     published: false,
     fetched: false,
-    fetchAt: null,
+    get fetchAt() {
+      return fetchAt;
+    },
+    set fetchAt(at: number | null) {
+      if (at !== fetchAt) tables.earliest = undefined;
+      fetchAt = at;
+    },
     fetchTried: new Set(),
   };
 }
