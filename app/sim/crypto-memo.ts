@@ -5,7 +5,8 @@
  * simulated group every member verifies the same signatures (a table header, a
  * MemberAdmitted batch, an admission certificate), steps the same revision chains
  * (SHA-256), derives the same control keys from them (HKDF) and maps the same member
- * keys to X25519: N members, N identical computations. Each is a pure function of its
+ * keys to X25519: N members, N identical computations (and each peer's public key is
+ * derived twice, by the simulator and by its engine). Each is a pure function of its
  * input, so the second and later members get the first one's answer; every member still
  * asks, every check still runs and decides exactly as before, and the reports are byte
  * for byte the same.
@@ -44,7 +45,7 @@ interface Answer {
   ok: boolean;
 }
 
-/** `base` with its Ed25519 verify, SHA-256, HKDF and Ed25519→X25519 map remembered (same answers, same bytes). */
+/** `base` with its Ed25519 verify and public key, SHA-256, HKDF and Ed25519→X25519 map remembered (same answers, same bytes). */
 export function memoizedVerify(base: CryptoProvider): CryptoProvider {
   const memo = new Map<string, Answer[]>();
   let entries = 0;
@@ -53,6 +54,8 @@ export function memoizedVerify(base: CryptoProvider): CryptoProvider {
   // Every member steps the same revision chains and derives the same control keys from them.
   const hashes = new Map<string, Uint8Array>();
   const derived = new Map<string, Uint8Array>();
+  // A member's public key from its seed: the simulator derives it for the peer, its engine again.
+  const publics = new Map<string, Uint8Array>();
   return {
     ...base,
     name: `${base.name}+verify-memo`,
@@ -66,6 +69,10 @@ export function memoizedVerify(base: CryptoProvider): CryptoProvider {
       // Lengths first, then the bytes: one string for one (ikm, salt, info, length) only.
       const id = `${length}:${ikm.length}:${salt.length}:${bytesKey(ikm)}${bytesKey(salt)}${bytesKey(info)}`;
       return (derived.get(id) ?? remember(derived, id, base.hkdf(ikm, salt, info, length))).slice();
+    },
+    ed25519PublicKey(seed) {
+      const id = bytesKey(seed);
+      return (publics.get(id) ?? remember(publics, id, base.ed25519PublicKey(seed))).slice();
     },
     x25519PublicFromEd25519(publicKey) {
       // The key is the whole input: the same string only for the same bytes.

@@ -208,9 +208,10 @@ export function takeEntries(core: EngineCore, t: TableState, from: MemberKey, re
   const cap = relayed ? relayedEntryCap(core) : p.W;
   if (m.entries.length > cap) throw new RemoteProtocolError(relayed ? 'invalid' : 'not-authorized', `${m.entries.length} table entries in one ${relayed ? 'fetch reply' : 'publication'}, more than ${cap}`);
   const entries: TableEntry[] = [];
-  const slots = new Set<number>();
+  // Made on first use (most messages bring a few entries, many none).
+  let slots: Set<number> | null = null;
   // Entries taken from this message, by slot; those kept are t.bySlot's. O(message + those slots' entries), no strings built.
-  const takingBySlot = new Map<number, TableEntry[]>();
+  let takingBySlot: Map<number, TableEntry[]> | null = null;
   const authored = own ? t.authored.get(from) : undefined;
   // §8.5 rule 2: a fetch reply carries only what its requester can use (entries under slots
   // its ID selects, its own pairwise entry); anything else is someone else's to fetch.
@@ -222,10 +223,11 @@ export function takeEntries(core: EngineCore, t: TableState, from: MemberKey, re
     if (unusable.has(e.slot)) throw new RemoteProtocolError('invalid', `entry under ${slotName(e.slot, p.V)}, a KEK an excluded member knew`);
     if (own) {
       if (!selects(core, from, e.slot)) throw new RemoteProtocolError('not-authorized', `entry under ${slotName(e.slot, p.V)}, a KEK the sender's ID does not select`);
+      slots ??= new Set();
       if (slots.has(e.slot)) throw new RemoteProtocolError('invalid', `two entries under ${slotName(e.slot, p.V)} from one member`);
       slots.add(e.slot);
     }
-    const taking = takingBySlot.get(e.slot);
+    const taking = takingBySlot?.get(e.slot);
     // Candidates at e's coordinates: kept ones not proved junk, and those taken from this message.
     const kept = candidatesAt(t.bySlot.get(e.slot), e, t.failed);
     if (kept < 0) continue; // the same bytes are kept already
@@ -234,20 +236,21 @@ export function takeEntries(core: EngineCore, t: TableState, from: MemberKey, re
     if (authored?.has(e.slot)) throw new RemoteProtocolError('not-authorized', `a second entry under ${slotName(e.slot, p.V)} from one member`);
     if (kept + taken >= ENTRY_CANDIDATES) continue;
     if (taking) taking.push(e);
-    else takingBySlot.set(e.slot, [e]);
+    else (takingBySlot ??= new Map()).set(e.slot, [e]);
     entries.push(e);
   }
   if (relayed && entries.length > 0) {
     if (t.relayed + entries.length > cap) throw new RemoteProtocolError('invalid', `fetch reply brings the table to ${t.relayed + entries.length} relayed entries, more than ${cap}`);
   }
   const pairwise: PairwiseEntry[] = [];
-  const held = m.pairwise.length === 0 ? null : new Map(t.pairwise.map((y) => [y.member, y.sealed]));
+  if (m.pairwise.length === 0) return { entries, pairwise };
+  const held = new Map(t.pairwise.map((y) => [y.member, y.sealed]));
   const taking = new Set<MemberKey>();
   if (relayed && m.pairwise.some((x) => x.member !== core.self)) throw new RemoteProtocolError('invalid', 'fetch reply with a pairwise entry for another member');
   for (const x of m.pairwise) {
     // Only the member named can read one, and only a member is answered a fetch: others' are kept by nobody.
     if (taking.has(x.member) || (x.member !== core.self && !isMember(core, x.member))) continue;
-    const kept = held!.get(x.member);
+    const kept = held.get(x.member);
     // The excluder's own entry replaces one a fetch reply brought first (it made them; §8.5).
     if (kept && (relayed || equalBytes(kept, x.sealed))) continue;
     taking.add(x.member);
