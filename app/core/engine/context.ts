@@ -25,7 +25,7 @@ import { TEK_SLOT, kekSlot, participantId, slotRef, slotsOf, validateParams } fr
 import { creatorsTag } from '../keys.js';
 import { MsgType, encodeMessage, type Certificate, type KeyInfo, type Message, type PairwiseEntry, type TableEntry, type TableHeader } from '../wire.js';
 import type { HeldKey, PersistentState } from '../state.js';
-import { SlotTimes, TimerTable } from './timers.js';
+import { KeyTimes, SlotTimes, TimerTable } from './timers.js';
 
 export interface EngineDeps {
   crypto: CryptoProvider;
@@ -255,8 +255,8 @@ export class EngineCore {
   events: EngineEvent[] = [];
   /** slot → last heartbeat time of its owner */
   heardAt = new SlotTimes();
-  lastSeen = new Map<MemberKey, number>();
-  lastHeartbeatSentAt = new Map<MemberKey, number>();
+  lastSeen = new KeyTimes();
+  lastHeartbeatSentAt = new KeyTimes();
   join: JoinState | null = null;
   readonly tables = new TableMap();
   /** slot → time this member takes over a silent holder's key */

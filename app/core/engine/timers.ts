@@ -95,3 +95,33 @@ const SLOT_TIMES_MAX = 8193;
 function inArray(slot: number): boolean {
   return Number.isInteger(slot) && slot >= 0 && slot < SLOT_TIMES_MAX;
 }
+
+/**
+ * Per member key, a time (EngineCore.lastSeen, lastHeartbeatSentAt): a Map<MemberKey, number>'s
+ * get/set, the times kept in one Float64Array and the Map holding only each key's place in it
+ * (a small integer), so storing a time allocates nothing. Grows as the Map would: one place
+ * per key ever set.
+ */
+export class KeyTimes {
+  private readonly place = new Map<string, number>();
+  private at = new Float64Array(16);
+
+  get(key: string): number | undefined {
+    const i = this.place.get(key);
+    return i === undefined ? undefined : this.at[i];
+  }
+  set(key: string, t: number): this {
+    let i = this.place.get(key);
+    if (i === undefined) {
+      i = this.place.size;
+      if (i >= this.at.length) {
+        const grown = new Float64Array(2 * this.at.length);
+        grown.set(this.at);
+        this.at = grown;
+      }
+      this.place.set(key, i);
+    }
+    this.at[i] = t;
+    return this;
+  }
+}
