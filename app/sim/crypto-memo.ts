@@ -5,17 +5,20 @@
  * simulated group every member verifies the same signatures (a table header, a
  * MemberAdmitted batch, an admission certificate), steps the same revision chains
  * (SHA-256), derives the same control keys from them (HKDF) and maps the same member
- * keys to X25519: N members, N identical computations (and each peer's public key is
- * derived twice, by the simulator and by its engine). Each is a pure function of its
+ * keys to X25519, and every holder of a KEK opens the same TEK' sealed under it (a table
+ * entry): N members, N identical computations (and each peer's public key is derived
+ * twice, by the simulator and by its engine). Each is a pure function of its
  * input, so the second and later members get the first one's answer; every member still
  * asks, every check still runs and decides exactly as before, and the reports are byte
  * for byte the same.
  *
  * Invariants: an answer is reused only for the same input bytes: a verify compares public
- * key, message and signature byte for byte (no hash of them stands in); SHA-256, HKDF and
+ * key, message and signature byte for byte (no hash of them stands in), and an AEAD open
+ * compares key, nonce, ciphertext and associated data byte for byte; SHA-256, HKDF and
  * the X25519 map are keyed by their whole input, one char per byte (with the lengths that split it),
  * and only inputs up to MAX_MEMO_INPUT bytes are remembered; every remembered key is
- * handed out as a fresh copy (members erase their keys in place); each memo is bounded
+ * handed out as a fresh copy (members erase their keys in place), an opened plaintext too;
+ * each memo is bounded
  * (cleared at MAX_ENTRIES). Only the simulator uses it: the bench measures CPU with a
  * provider of its own, so every computation is paid there (docs/performance.md).
  * docs/performance.md "Round three" and "The simulator".
@@ -39,6 +42,19 @@ function remember<T>(memo: Map<string, T>, id: string, value: T): T {
   return value;
 }
 
+/** Byte equality through Node's memcmp (a table's ciphertext is kilobytes; no secret is timed here). */
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+}
+
+interface Opening {
+  key: Uint8Array;
+  nonce: Uint8Array;
+  ciphertext: Uint8Array;
+  aad: Uint8Array;
+  plain: Uint8Array | null;
+}
+
 interface Answer {
   publicKey: Uint8Array;
   message: Uint8Array;
@@ -56,6 +72,9 @@ export function memoizedVerify(base: CryptoProvider): CryptoProvider {
   const derived = new Map<string, Uint8Array>();
   // A member's public key from its seed: the simulator derives it for the peer, its engine again.
   const publics = new Map<string, Uint8Array>();
+  // Every holder of a KEK opens the same sealed TEK' (a table entry): by tag, then the whole input.
+  const openings = new Map<string, Opening[]>();
+  let opened = 0;
   return {
     ...base,
     name: `${base.name}+verify-memo`,
@@ -79,6 +98,22 @@ export function memoizedVerify(base: CryptoProvider): CryptoProvider {
       const id = bytesKey(publicKey);
       const pub = xPublics.has(id) ? xPublics.get(id)! : remember(xPublics, id, base.x25519PublicFromEd25519(publicKey));
       return pub?.slice() ?? null;
+    },
+    open(key, nonce, ciphertext, aad) {
+      if (ciphertext.length < 16) return base.open(key, nonce, ciphertext, aad);
+      const id = bytesKey(ciphertext.subarray(ciphertext.length - 16));
+      const seen = openings.get(id);
+      if (seen) for (const o of seen) if (same(o.ciphertext, ciphertext) && same(o.key, key) && same(o.nonce, nonce) && same(o.aad, aad)) return o.plain?.slice() ?? null;
+      const plain = base.open(key, nonce, ciphertext, aad);
+      if (opened >= MAX_ENTRIES) {
+        openings.clear();
+        opened = 0;
+      }
+      const o = { key: key.slice(), nonce: nonce.slice(), ciphertext: ciphertext.slice(), aad: aad.slice(), plain: plain?.slice() ?? null };
+      if (seen) seen.push(o);
+      else openings.set(id, [o]);
+      opened++;
+      return plain;
     },
     ed25519Verify(publicKey, message, signature) {
       const id = toHex(signature);
