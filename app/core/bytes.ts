@@ -11,6 +11,9 @@ const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 /** Bytes converted per String.fromCharCode call (its arguments are bounded). */
 const HEX_CHUNK = 4096;
 const HEX_SCRATCH = new Uint8Array(2 * HEX_CHUNK);
+/** Char-code buffers of exactly 2n codes for short inputs (a member key's 64 most often): no view per call. */
+const HEX_SHORT = 64;
+const HEX_SCRATCH_SHORT: Uint8Array[] = [];
 
 /**
  * Lower-case hex. Built from char codes in one call per chunk, so the result is one flat
@@ -23,10 +26,15 @@ export function toHex(bytes: Uint8Array): string {
     for (let o = 0; o < bytes.length; o += HEX_CHUNK) s += toHex(bytes.subarray(o, o + HEX_CHUNK));
     return s;
   }
+  return hexAt(bytes, 0, bytes.length);
+}
+
+/** Hex of the `n` bytes of `bytes` from `from` (n ≤ HEX_CHUNK, in bounds: the caller checked), as toHex. */
+function hexAt(bytes: Uint8Array, from: number, n: number): string {
   // One scratch buffer for the char codes (no array per call); fromCharCode copies them out.
-  const codes = HEX_SCRATCH.subarray(0, 2 * bytes.length);
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
+  const codes = n <= HEX_SHORT ? (HEX_SCRATCH_SHORT[n] ??= new Uint8Array(2 * n)) : HEX_SCRATCH.subarray(0, 2 * n);
+  for (let i = 0; i < n; i++) {
+    const b = bytes[from + i]!;
     codes[2 * i] = HEX_CODES[b >> 4]!;
     codes[2 * i + 1] = HEX_CODES[b & 15]!;
   }
@@ -260,6 +268,13 @@ export class Reader {
     const out = this.buf.subarray(this.off, this.off + n);
     this.off += n;
     return out;
+  }
+  /** The next `n` bytes (n ≤ 4,096) as lower-case hex, read in place (no view: a member key per roster entry). */
+  hex(n: number): string {
+    this.need(n);
+    const s = hexAt(this.buf, this.off, n);
+    this.off += n;
+    return s;
   }
   str(max: number): string {
     const n = this.u32();
