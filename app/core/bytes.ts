@@ -251,11 +251,16 @@ export class Reader {
     }
     throw new RemoteProtocolError('decode', 'varint too long');
   }
-  raw(n: number): Uint8Array {
+  /** Takes the next `n` bytes (bounds checked) and returns where they start. */
+  private take(n: number): number {
     this.need(n);
-    const out = this.buf.slice(this.off, this.off + n);
+    const at = this.off;
     this.off += n;
-    return out;
+    return at;
+  }
+  raw(n: number): Uint8Array {
+    const at = this.take(n);
+    return this.buf.slice(at, at + n);
   }
   bytes(max: number): Uint8Array {
     const n = this.u32();
@@ -264,17 +269,12 @@ export class Reader {
   }
   /** The next `n` bytes without a copy: only for reads that keep nothing of them (hex, text). */
   view(n: number): Uint8Array {
-    this.need(n);
-    const out = this.buf.subarray(this.off, this.off + n);
-    this.off += n;
-    return out;
+    const at = this.take(n);
+    return this.buf.subarray(at, at + n);
   }
-  /** The next `n` bytes (n ≤ 4,096) as lower-case hex, read in place (no view: a member key per roster entry). */
+  /** The next `n` bytes as lower-case hex, read in place (no view: a member key per roster entry). */
   hex(n: number): string {
-    this.need(n);
-    const s = hexAt(this.buf, this.off, n);
-    this.off += n;
-    return s;
+    return n <= HEX_CHUNK ? hexAt(this.buf, this.take(n), n) : toHex(this.view(n));
   }
   str(max: number): string {
     const n = this.u32();
