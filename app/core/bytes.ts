@@ -11,6 +11,9 @@ const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 /** Bytes converted per String.fromCharCode call (its arguments are bounded). */
 const HEX_CHUNK = 4096;
 const HEX_SCRATCH = new Uint8Array(2 * HEX_CHUNK);
+/** Char-code buffers of exactly 2n codes for short inputs (a member key's 64 most often): no view per call. */
+const HEX_SHORT = 64;
+const HEX_SCRATCH_SHORT: Uint8Array[] = [];
 
 /**
  * Lower-case hex. Built from char codes in one call per chunk, so the result is one flat
@@ -23,10 +26,15 @@ export function toHex(bytes: Uint8Array): string {
     for (let o = 0; o < bytes.length; o += HEX_CHUNK) s += toHex(bytes.subarray(o, o + HEX_CHUNK));
     return s;
   }
+  return hexAt(bytes, 0, bytes.length);
+}
+
+/** Hex of the `n` bytes of `bytes` from `from` (n ≤ HEX_CHUNK, in bounds: the caller checked), as toHex. */
+function hexAt(bytes: Uint8Array, from: number, n: number): string {
   // One scratch buffer for the char codes (no array per call); fromCharCode copies them out.
-  const codes = HEX_SCRATCH.subarray(0, 2 * bytes.length);
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
+  const codes = n <= HEX_SHORT ? (HEX_SCRATCH_SHORT[n] ??= new Uint8Array(2 * n)) : HEX_SCRATCH.subarray(0, 2 * n);
+  for (let i = 0; i < n; i++) {
+    const b = bytes[from + i]!;
     codes[2 * i] = HEX_CODES[b >> 4]!;
     codes[2 * i + 1] = HEX_CODES[b & 15]!;
   }
@@ -100,6 +108,12 @@ export function utf8(s: string): Uint8Array {
 
 /** Strict UTF-8 decoding: returns null for malformed input (overlongs, surrogates, truncation). */
 export function fromUtf8(b: Uint8Array): string | null {
+  // ASCII (most names and texts): one flat string from the char codes, as below would build.
+  if (b.length <= HEX_CHUNK) {
+    let ascii = true;
+    for (let i = 0; i < b.length && ascii; i++) ascii = b[i]! < 0x80;
+    if (ascii) return String.fromCharCode.apply(null, b as unknown as number[]);
+  }
   let s = '';
   for (let i = 0; i < b.length; ) {
     const c = b[i]!;
@@ -122,25 +136,40 @@ export function fromUtf8(b: Uint8Array): string | null {
   return s;
 }
 
+/**
+ * Writes into one growing buffer (doubled when full): one allocation per few hundred bytes
+ * and one copy out at `finish`, not a number array and a Uint8Array per field run (a
+ * 1,000-member Admit made ~3,000 of each). `raw` copies its bytes in at once.
+ */
 export class Writer {
-  private chunks: number[] = [];
-  private parts: Uint8Array[] = [];
-  private flush(): void {
-    if (this.chunks.length) {
-      this.parts.push(Uint8Array.from(this.chunks));
-      this.chunks = [];
+  private buf = new Uint8Array(256);
+  private len = 0;
+  private room(n: number): Uint8Array {
+    if (this.len + n > this.buf.length) {
+      let cap = this.buf.length * 2;
+      while (cap < this.len + n) cap *= 2;
+      const grown = new Uint8Array(cap);
+      grown.set(this.buf.subarray(0, this.len));
+      this.buf = grown;
     }
+    return this.buf;
   }
   u8(v: number): this {
-    this.chunks.push(v & 0xff);
+    this.room(1)[this.len++] = v & 0xff;
     return this;
   }
   u16(v: number): this {
-    this.chunks.push((v >>> 8) & 0xff, v & 0xff);
+    const b = this.room(2);
+    b[this.len++] = (v >>> 8) & 0xff;
+    b[this.len++] = v & 0xff;
     return this;
   }
   u32(v: number): this {
-    this.chunks.push((v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+    const b = this.room(4);
+    b[this.len++] = (v >>> 24) & 0xff;
+    b[this.len++] = (v >>> 16) & 0xff;
+    b[this.len++] = (v >>> 8) & 0xff;
+    b[this.len++] = v & 0xff;
     return this;
   }
   /** Unsigned integer up to 2^53, as 8 bytes big-endian. */
@@ -152,15 +181,14 @@ export class Writer {
   varint(v: number): this {
     let x = v >>> 0;
     while (x >= 0x80) {
-      this.chunks.push((x & 0x7f) | 0x80);
+      this.u8((x & 0x7f) | 0x80);
       x >>>= 7;
     }
-    this.chunks.push(x);
-    return this;
+    return this.u8(x);
   }
   raw(b: Uint8Array): this {
-    this.flush();
-    this.parts.push(b);
+    this.room(b.length).set(b, this.len);
+    this.len += b.length;
     return this;
   }
   /** u32 length prefix, then bytes. */
@@ -168,11 +196,16 @@ export class Writer {
     return this.u32(b.length).raw(b);
   }
   str(s: string): this {
-    return this.bytes(utf8(s));
+    // ASCII (names, labels): written in place, no intermediate array; the same bytes as utf8(s).
+    let ascii = true;
+    for (let i = 0; i < s.length && ascii; i++) ascii = s.charCodeAt(i) < 0x80;
+    if (!ascii) return this.bytes(utf8(s));
+    const b = this.u32(s.length).room(s.length);
+    for (let i = 0; i < s.length; i++) b[this.len++] = s.charCodeAt(i);
+    return this;
   }
   finish(): Uint8Array {
-    this.flush();
-    return concat(...this.parts);
+    return this.buf.slice(0, this.len);
   }
 }
 
@@ -218,19 +251,35 @@ export class Reader {
     }
     throw new RemoteProtocolError('decode', 'varint too long');
   }
-  raw(n: number): Uint8Array {
+  /** Takes the next `n` bytes (bounds checked) and returns where they start. */
+  private take(n: number): number {
     this.need(n);
-    const out = this.buf.slice(this.off, this.off + n);
+    const at = this.off;
     this.off += n;
-    return out;
+    return at;
+  }
+  raw(n: number): Uint8Array {
+    const at = this.take(n);
+    return this.buf.slice(at, at + n);
   }
   bytes(max: number): Uint8Array {
     const n = this.u32();
     if (n > max) throw new RemoteProtocolError('decode', `field of ${n} bytes exceeds limit ${max}`);
     return this.raw(n);
   }
+  /** The next `n` bytes without a copy: only for reads that keep nothing of them (hex, text). */
+  view(n: number): Uint8Array {
+    const at = this.take(n);
+    return this.buf.subarray(at, at + n);
+  }
+  /** The next `n` bytes as lower-case hex, read in place (no view: a member key per roster entry). */
+  hex(n: number): string {
+    return n <= HEX_CHUNK ? hexAt(this.buf, this.take(n), n) : toHex(this.view(n));
+  }
   str(max: number): string {
-    const s = fromUtf8(this.bytes(max));
+    const n = this.u32();
+    if (n > max) throw new RemoteProtocolError('decode', `field of ${n} bytes exceeds limit ${max}`);
+    const s = fromUtf8(this.view(n));
     if (s === null) throw new RemoteProtocolError('decode', 'invalid utf-8');
     return s;
   }

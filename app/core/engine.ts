@@ -303,10 +303,7 @@ export class GroupEngine {
     }
     if (st === 'member') {
       d = earlier(d, core.timers.earliest());
-      for (const t of core.tables.values()) {
-        d = earlier(d, t.completeAt);
-        d = earlier(d, t.fetchAt);
-      }
+      d = earlier(d, core.tables.earliestDeadline());
       for (const c of core.claims.values()) d = earlier(d, c);
       for (const f of core.fetches.values()) d = earlier(d, f.at);
       for (const l of core.leaveExclusions.values()) d = earlier(d, l);

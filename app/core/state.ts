@@ -108,6 +108,13 @@ export function decodeState(bytes: Uint8Array): PersistentState {
 }
 
 export function sortedKeys(keys: Iterable<MemberKey>): MemberKey[] {
+  // Usually already sorted and distinct (creators lists as sent): then a copy is the same answer.
+  if (Array.isArray(keys)) {
+    const a = keys as readonly MemberKey[];
+    let ascending = true;
+    for (let i = 1; i < a.length && ascending; i++) ascending = a[i - 1]! < a[i]!;
+    if (ascending) return a.slice();
+  }
   return [...new Set(keys)].sort();
 }
 

@@ -17,7 +17,7 @@
  * receives and may import nothing outside app/core; app/wire holds transport framing.
  * The message types, type codes and limits are in core/wire-types, re-exported here.
  */
-import { Reader, Writer, fromHex, toHex } from './bytes.js';
+import { Reader, Writer, fromHex } from './bytes.js';
 import { RemoteProtocolError } from './errors.js';
 import type { ExclusionPolicy, GroupParams, MemberKey } from './types.js';
 
@@ -41,7 +41,7 @@ function wKey(w: Writer, k: MemberKey): void {
   w.raw(b);
 }
 function rKey(r: Reader): MemberKey {
-  return toHex(r.raw(32));
+  return r.hex(32);
 }
 function wKeys(w: Writer, ks: readonly MemberKey[]): void {
   w.u16(ks.length);

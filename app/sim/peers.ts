@@ -16,6 +16,7 @@ import type { GroupEngine } from '../core/engine.js';
 import type { CryptoProvider } from '../core/crypto-provider.js';
 import type { MemberKey } from '../core/types.js';
 import { toHex } from '../core/bytes.js';
+import { sameCreators } from '../core/state.js';
 import { SeededRandom } from './random.js';
 import type { KnownKey } from './oracle.js';
 
@@ -34,6 +35,8 @@ export interface SimPeer {
   admittedAt: number | null;
   removedAt: number | null;
   everKeys: Map<string, KnownKey>;
+  /** Per key bytes object handed out, the coordinates collectKeys last recorded it at (collectKeys). */
+  keyMarks: WeakMap<Uint8Array, { slot: number; version: number; creators: readonly MemberKey[]; revision: number }>;
   versionsSeen: Set<string>;
   rng: SeededRandom;
   rejected: { at: number; from: string; reason: string; detail: string }[];
@@ -60,6 +63,7 @@ export function newPeer(crypto: CryptoProvider, seed: number, name: string, labe
     admittedAt: null,
     removedAt: null,
     everKeys: new Map(),
+    keyMarks: new WeakMap(),
     versionsSeen: new Set(),
     rng: new SeededRandom(`${seed}:peer:${name}`),
     rejected: [],
@@ -71,9 +75,14 @@ export function newPeer(crypto: CryptoProvider, seed: number, name: string, labe
 export function collectKeys(p: SimPeer): void {
   if (!p.engine || p.state === 'excluded' || p.state === 'left') return;
   for (const k of p.engine.exportKeyMaterial()) {
+    // The same key object at the same coordinates and a revision no lower than last time:
+    // everKeys holds that version at that revision or lower already (nothing to do).
+    const mark = p.keyMarks.get(k.key);
+    if (mark && mark.slot === k.slot && mark.version === k.version && mark.revision <= k.revision && sameCreators(mark.creators, k.creators)) continue;
     // Keep the lowest revision of each key version: later ones are derivable from it.
     const id = `${k.slot}:${k.version}:${k.creators.join(',')}`;
     const cur = p.everKeys.get(id);
     if (!cur || cur.revision > k.revision) p.everKeys.set(id, { ...k, key: Uint8Array.from(k.key) });
+    p.keyMarks.set(k.key, { slot: k.slot, version: k.version, creators: k.creators, revision: k.revision });
   }
 }

@@ -78,10 +78,13 @@ export class ControlOpener {
   /** `m` sealed under the TEK (and revision) that opens `bytes`: an insider forging a variant of what it read. */
   reseal(bytes: Uint8Array, m: ControlMessage, nonce: Uint8Array): Uint8Array | null {
     const o = this.opened(bytes);
-    return o ? sealControlWith(this.crypto, this.group, o.tek, nonce, m) : null;
+    if (!o) return null;
+    const tek = { ...o.tek, revision: o.revision, key: advanceRevision(this.crypto, o.tek.key, o.tek.revision, o.revision) };
+    return sealControlWith(this.crypto, this.group, tek, nonce, m);
   }
 
-  private opened(bytes: Uint8Array): { message: ControlMessage; tek: TekKnown } | null {
+  /** The inner message and the known TEK that opened it, and the revision it was stepped to (the stepped key only when resealing). */
+  private opened(bytes: Uint8Array): { message: ControlMessage; tek: TekKnown; revision: number } | null {
     const env = this.header(bytes);
     if (!env) return null;
     for (const { k, tag } of this.teks) {
@@ -95,7 +98,7 @@ export class ControlOpener {
       const plain = this.crypto.open(ck, env.nonce, env.ciphertext, controlAad(this.group, env));
       if (!plain) continue;
       try {
-        return { message: decodeControlInner(plain), tek: { ...k, revision: env.revision, key: advanceRevision(this.crypto, k.key, k.revision, env.revision) } };
+        return { message: decodeControlInner(plain), tek: k, revision: env.revision };
       } catch {
         return null;
       }

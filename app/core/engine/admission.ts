@@ -21,7 +21,7 @@ import { RemoteProtocolError, ensure } from '../errors.js';
 import { fromHex } from '../bytes.js';
 import { TEK_SLOT, idToString, slotName, slotsOf } from '../params.js';
 import { KEY_BYTES } from '../keys.js';
-import { MsgType, type KeyInfo, type Message, type OwnerInfo, type SealedKey } from '../wire.js';
+import { MsgType, type KeyInfo, type Message, type OwnerInfo, type RosterEntry, type SealedKey } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
 import { checkRevisionJump, claimedOwner, mayOwnTek, selects } from './authorization.js';
 import { recordProof } from './roster-sync.js';
@@ -139,9 +139,12 @@ export function onJoinRequest(core: EngineCore, from: MemberKey, m: Extract<Mess
   for (const [slotStr, d] of Object.entries(core.s.slotDir)) {
     if (d.owner) owners.push({ slot: Number(slotStr), version: d.version, revision: d.revision, creators: d.creators, owner: d.owner });
   }
-  const roster = Object.entries(core.s.roster)
-    .filter(([, r]) => r.state === 'member')
-    .map(([key, r]) => ({ key, name: r.name, admittedAt: r.admittedAt }));
+  // In roster order, as Object.entries lists it (no pair array per member: a join reads them all).
+  const roster: RosterEntry[] = [];
+  for (const key of Object.keys(core.s.roster)) {
+    const r = core.s.roster[key]!;
+    if (r.state === 'member') roster.push({ key, name: r.name, admittedAt: r.admittedAt });
+  }
   unicast(core, from, {
     type: MsgType.Admit,
     groupName: core.s.groupName,

@@ -22,7 +22,7 @@ import { type PlanStep } from '../wire.js';
  * `maxSteps` = 0: no completers; every member the excluder's own KEKs miss gets TEK'
  * pairwise (a reseal that lands in one publication, docs/protocol.md §8.2).
  */
-export function planCompletion(core: EngineCore, blocklist: MemberKey[], unusable: Set<number>, ownUsable: number[], maxSteps = 255): { plan: PlanStep[]; pairwiseFor: MemberKey[] } {
+export function planCompletion(core: EngineCore, blocklist: MemberKey[], unusable: ReadonlySet<number>, ownUsable: number[], maxSteps = 255): { plan: PlanStep[]; pairwiseFor: MemberKey[] } {
   const { V, W } = core.s.params;
   const { keys, slots } = rosterSlots(core);
   const n = keys.length;

@@ -25,7 +25,7 @@ import { TEK_SLOT, kekSlot, participantId, slotRef, slotsOf, validateParams } fr
 import { creatorsTag } from '../keys.js';
 import { MsgType, encodeMessage, type Certificate, type KeyInfo, type Message, type PairwiseEntry, type TableEntry, type TableHeader } from '../wire.js';
 import type { HeldKey, PersistentState } from '../state.js';
-import { TimerTable } from './timers.js';
+import { KeyTimes, SlotTimes, TimerTable } from './timers.js';
 
 export interface EngineDeps {
   crypto: CryptoProvider;
@@ -195,6 +195,39 @@ export function validateRemoteParams(p: GroupParams): void {
   if (!ok) throw new RemoteProtocolError('invalid', 'group parameters outside the accepted bounds (heartbeat 10 ms–1 h, grace ≥ heartbeat, refreshes 0 or ≥ heartbeat)');
 }
 
+/**
+ * The tables by ID, with the earliest of their deadlines (completeAt, fetchAt) remembered for
+ * nextDeadline, which runs after every input: `earliest` is undefined (recomputed on the next
+ * read) after any change of membership here and any change of a table's deadline (its
+ * setters, newTableState), so it cannot disagree with the tables.
+ */
+export class TableMap extends Map<string, TableState> {
+  earliest: number | null | undefined = undefined;
+  override set(id: string, t: TableState): this {
+    this.earliest = undefined;
+    return super.set(id, t);
+  }
+  override delete(id: string): boolean {
+    this.earliest = undefined;
+    return super.delete(id);
+  }
+  override clear(): void {
+    this.earliest = undefined;
+    super.clear();
+  }
+  /** The earliest completeAt or fetchAt of any table (null: none). */
+  earliestDeadline(): number | null {
+    if (this.earliest !== undefined) return this.earliest;
+    let d: number | null = null;
+    for (const t of this.values()) {
+      if (t.completeAt !== null && (d === null || t.completeAt < d)) d = t.completeAt;
+      if (t.fetchAt !== null && (d === null || t.fetchAt < d)) d = t.fetchAt;
+    }
+    this.earliest = d;
+    return d;
+  }
+}
+
 /** Everything one member knows about one group; the rooms read and write it. */
 export class EngineCore {
   readonly group: GroupId;
@@ -221,11 +254,11 @@ export class EngineCore {
   outbox: Transmit[] = [];
   events: EngineEvent[] = [];
   /** slot → last heartbeat time of its owner */
-  heardAt = new Map<number, number>();
-  lastSeen = new Map<MemberKey, number>();
-  lastHeartbeatSentAt = new Map<MemberKey, number>();
+  heardAt = new SlotTimes();
+  lastSeen = new KeyTimes();
+  lastHeartbeatSentAt = new KeyTimes();
   join: JoinState | null = null;
-  tables = new Map<string, TableState>();
+  readonly tables = new TableMap();
   /** slot → time this member takes over a silent holder's key */
   claims = new Map<number, number>();
   pendingData: { from: MemberKey; msg: DataMessage; at: number }[] = [];
@@ -266,7 +299,6 @@ export class EngineCore {
   pendingSealedTek = '';
   /** > 0 while openPendingSealed offers them: held data waits until they are read (data.ts flushHeldOutgoing). */
   openingSealed = 0;
-  unusableCache = new WeakMap<TableHeader, Set<number>>();
   rosterSlotsCache: { keys: MemberKey[]; slots: Uint16Array } | null = null;
   sortedRoster: MemberKey[] | null = null;
   /** Entries in `s.roster` (only setRoster adds one, none is ever removed): read on every heartbeat. */

@@ -255,6 +255,9 @@ function applyWaiting(core: EngineCore, base: TableState, now: number): void {
 }
 
 export function tablesTick(core: EngineCore, now: number): void {
+  // Nothing below acts on a table before one of its deadlines: none due, nothing to do.
+  const due = core.tables.earliestDeadline();
+  if (due === null || now < due) return;
   for (const t of core.tables.values()) {
     if (t.completeAt !== null && now >= t.completeAt) {
       // Complete the table with the slots nobody covered yet (suppression), then rebroadcast (003 [0073], [0079]).

@@ -33,6 +33,10 @@ export function commitTek(core: EngineCore, header: Pick<TableHeader, 'excluder'
 /** `idHex`: the table ID when the caller has it already (headerId), so it is not hashed twice. */
 export function newTableState(core: EngineCore, header: TableHeader, headerBytes: Uint8Array, headerSignature: Uint8Array, now: number, idHex?: string): TableState {
   const id = idHex !== undefined ? fromHex(idHex) : core.crypto.sha256(concat(LABEL('table-id'), headerBytes)).slice(0, 16);
+  // The two deadlines are read through accessors: a change tells the table map (TableMap.earliest).
+  const tables = core.tables;
+  let completeAt: number | null = null;
+  let fetchAt: number | null = null;
   return {
     id,
     idHex: idHex ?? toHex(id),
@@ -53,11 +57,23 @@ export function newTableState(core: EngineCore, header: TableHeader, headerBytes
     applied: false,
     undo: null,
     firstSeen: now,
-    completeAt: null,
+    get completeAt() {
+      return completeAt;
+    },
+    set completeAt(at: number | null) {
+      if (at !== completeAt) tables.earliest = undefined;
+      completeAt = at;
+    },
     completed: false,
     published: false,
     fetched: false,
-    fetchAt: null,
+    get fetchAt() {
+      return fetchAt;
+    },
+    set fetchAt(at: number | null) {
+      if (at !== fetchAt) tables.earliest = undefined;
+      fetchAt = at;
+    },
     fetchTried: new Set(),
   };
 }
@@ -82,15 +98,20 @@ export function replacedKeks(core: EngineCore, targets: MemberKey[]): ReplacedKe
  * pool them. A slot any blocked member ever held therefore never carries TEK' again
  * (docs/protocol.md §7.1). Cached per table.
  */
-export function unusableSlots(core: EngineCore, h: TableHeader): Set<number> {
-  const cached = core.unusableCache.get(h);
-  if (cached) return cached;
+export function unusableSlots(core: EngineCore, h: TableHeader): ReadonlySet<number> {
+  const { W, V } = core.s.params;
+  // The set is a pure function of the header, (W, V) and the pinned IDs (pidOf): engines that
+  // share them share it (a published header reaches every member as one object). Never mutated.
+  const pinned = core.pinnedIds;
+  const cached = unusableCache.get(h);
+  if (cached && cached.W === W && cached.V === V && cached.pinned === pinned) return cached.slots;
   const out = new Set<number>();
-  for (const t of h.targets) for (const s of slotsOf(pidOf(core, t), core.s.params.V)) out.add(s);
-  for (const t of h.blocklist) for (const s of slotsOf(pidOf(core, t), core.s.params.V)) out.add(s);
-  core.unusableCache.set(h, out);
+  for (const t of h.targets) for (const s of slotsOf(pidOf(core, t), V)) out.add(s);
+  for (const t of h.blocklist) for (const s of slotsOf(pidOf(core, t), V)) out.add(s);
+  unusableCache.set(h, { W, V, pinned, slots: out });
   return out;
 }
+const unusableCache = new WeakMap<TableHeader, { W: number; V: number; pinned: EngineCore['pinnedIds']; slots: ReadonlySet<number> }>();
 
 /** TEK' under each of this member's usable KEKs that no entry covers yet; `symbols` limits it to a plan step. */
 export function makeEntries(core: EngineCore, t: TableState, symbols: readonly number[] | null): TableEntry[] {
@@ -187,9 +208,10 @@ export function takeEntries(core: EngineCore, t: TableState, from: MemberKey, re
   const cap = relayed ? relayedEntryCap(core) : p.W;
   if (m.entries.length > cap) throw new RemoteProtocolError(relayed ? 'invalid' : 'not-authorized', `${m.entries.length} table entries in one ${relayed ? 'fetch reply' : 'publication'}, more than ${cap}`);
   const entries: TableEntry[] = [];
-  const slots = new Set<number>();
+  // Made on first use (most messages bring a few entries, many none).
+  let slots: Set<number> | null = null;
   // Entries taken from this message, by slot; those kept are t.bySlot's. O(message + those slots' entries), no strings built.
-  const takingBySlot = new Map<number, TableEntry[]>();
+  let takingBySlot: Map<number, TableEntry[]> | null = null;
   const authored = own ? t.authored.get(from) : undefined;
   // §8.5 rule 2: a fetch reply carries only what its requester can use (entries under slots
   // its ID selects, its own pairwise entry); anything else is someone else's to fetch.
@@ -201,10 +223,11 @@ export function takeEntries(core: EngineCore, t: TableState, from: MemberKey, re
     if (unusable.has(e.slot)) throw new RemoteProtocolError('invalid', `entry under ${slotName(e.slot, p.V)}, a KEK an excluded member knew`);
     if (own) {
       if (!selects(core, from, e.slot)) throw new RemoteProtocolError('not-authorized', `entry under ${slotName(e.slot, p.V)}, a KEK the sender's ID does not select`);
+      slots ??= new Set();
       if (slots.has(e.slot)) throw new RemoteProtocolError('invalid', `two entries under ${slotName(e.slot, p.V)} from one member`);
       slots.add(e.slot);
     }
-    const taking = takingBySlot.get(e.slot);
+    const taking = takingBySlot?.get(e.slot);
     // Candidates at e's coordinates: kept ones not proved junk, and those taken from this message.
     const kept = candidatesAt(t.bySlot.get(e.slot), e, t.failed);
     if (kept < 0) continue; // the same bytes are kept already
@@ -213,20 +236,21 @@ export function takeEntries(core: EngineCore, t: TableState, from: MemberKey, re
     if (authored?.has(e.slot)) throw new RemoteProtocolError('not-authorized', `a second entry under ${slotName(e.slot, p.V)} from one member`);
     if (kept + taken >= ENTRY_CANDIDATES) continue;
     if (taking) taking.push(e);
-    else takingBySlot.set(e.slot, [e]);
+    else (takingBySlot ??= new Map()).set(e.slot, [e]);
     entries.push(e);
   }
   if (relayed && entries.length > 0) {
     if (t.relayed + entries.length > cap) throw new RemoteProtocolError('invalid', `fetch reply brings the table to ${t.relayed + entries.length} relayed entries, more than ${cap}`);
   }
   const pairwise: PairwiseEntry[] = [];
-  const held = m.pairwise.length === 0 ? null : new Map(t.pairwise.map((y) => [y.member, y.sealed]));
+  if (m.pairwise.length === 0) return { entries, pairwise };
+  const held = new Map(t.pairwise.map((y) => [y.member, y.sealed]));
   const taking = new Set<MemberKey>();
   if (relayed && m.pairwise.some((x) => x.member !== core.self)) throw new RemoteProtocolError('invalid', 'fetch reply with a pairwise entry for another member');
   for (const x of m.pairwise) {
     // Only the member named can read one, and only a member is answered a fetch: others' are kept by nobody.
     if (taking.has(x.member) || (x.member !== core.self && !isMember(core, x.member))) continue;
-    const kept = held!.get(x.member);
+    const kept = held.get(x.member);
     // The excluder's own entry replaces one a fetch reply brought first (it made them; §8.5).
     if (kept && (relayed || equalBytes(kept, x.sealed))) continue;
     taking.add(x.member);
