@@ -214,12 +214,31 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
       globalSignaturePolicy: 'StrictSign',
       allowPublishToZeroTopicPeers: true,
       emitSelf: false,
-      // Small groups: keep every subscribed peer in the mesh quickly.
-      D: 6,
+      // Every message is flood-published: its author sends it to every subscribed peer it is
+      // connected to, and the mesh keeps every member connected to every other, so the first copy
+      // nearly always comes from the author and each mesh forward is a spare copy (it covers a
+      // member the author has no connection to). Forwards were over half of an idle peer's gossipsub
+      // sends at thirty members (D 6: about 5.6 mesh peers a topic, each message forwarded to each);
+      // D 3 halves them (docs/performance.md "Idle CPU"). Dhi stays 12 so that a joiner's graft to
+      // its inviter is taken (transport.ts waits for it), Dout and Dscore follow D (Dout ≤ D/2).
+      D: 3,
       Dlo: 2,
       Dhi: 12,
+      Dout: 1,
+      Dscore: 2,
+      // Gossip (IHAVE) to max(Dlazy, gossipFactor × the peers outside the mesh) per topic each
+      // heartbeat: a repair path for a peer that missed a message, which flood publishing on a
+      // fully connected group rarely needs; defaults 6 and 0.25 made it a fifth of an idle
+      // thirty-member peer's sends.
+      Dlazy: 3,
+      gossipFactor: 0.1,
       heartbeatInterval: 700,
       floodPublish: true,
+      // IDONTWANT (gossipsub 1.2) only for large messages: a member gets the author's copy at
+      // about the moment its mesh peers forward theirs, so for a small message (a heartbeat, a
+      // chat line) the IDONTWANT to every mesh peer costs a send and rarely saves one; for a file
+      // chunk or a board share the saved copies are worth it.
+      idontwantMinDataSize: 16 * 1024,
       // Drop copies of a message already accepted before checking their signature again.
       // gossipsub verifies every copy it receives before looking at its seen-cache, and in a
       // group every message arrives from several mesh peers (about 5 copies each in a
