@@ -30,6 +30,14 @@
  *   member still reconciles every `periodMs` from where it stopped (the server's
  *   cursor, valid for the server's `epoch`), so the last messages before a crash
  *   or a partition come back even when no later message shows the gap.
+ * - A session asks ONE member; members are taken in turn, each member's turn
+ *   order starting after itself (`turnOrder`), and a member whose connection just
+ *   opened is asked out of turn without moving the turn. So an idle member serves
+ *   about one periodic session per `periodMs` whatever the group's size, and
+ *   sessions that start at every member at once (a key change) spread over the
+ *   members. (Before: one roster order for all, and the turn moved to each newly
+ *   connected member; in an idle thirty-member group a few members served 12–27
+ *   sessions in 15 s while most served none.)
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -107,6 +115,13 @@ export function boundedSummary(summary: Record<MemberKey, Range[]>, maxRanges: n
   return out;
 }
 
+/** `keys` without `self`, sorted, beginning with the first key after `self` and wrapping around. */
+export function turnOrder(keys: readonly MemberKey[], self: MemberKey): MemberKey[] {
+  const sorted = keys.filter((k) => k !== self).sort();
+  const after = sorted.findIndex((k) => k > self);
+  return after <= 0 ? sorted : [...sorted.slice(after), ...sorted.slice(0, after)];
+}
+
 /** Per-peer request and byte budget of a server (one window at a time). */
 class PeerBudget {
   private readonly windows = new Map<string, { start: number; requests: number; bytes: number }>();
@@ -143,7 +158,10 @@ interface GroupSync {
   backoffMs: number;
   /** Per server: its epoch and where the last session stopped. */
   cursors: Map<MemberKey, { epoch: string; next: number }>;
+  /** Index of the next member in turn (`peers`), advanced by periodic sessions only. */
   nextPeer: number;
+  /** A member whose connection just opened: the next session asks it, once, out of turn. */
+  preferred: MemberKey | null;
   hadGaps: boolean;
   /** Sessions run since a gap was found (reset when none is left): the first ones go to the gaps' authors and every member in turn without waiting. */
   gapTries: number;
@@ -202,9 +220,9 @@ export class CatchUp {
   /** A connection to member `from` opened (mesh): reconcile with it first. */
   ask(rt: GroupRuntime, from: MemberKey): Promise<void> {
     const s = this.stateOf(rt);
-    const peers = this.peers(rt);
-    const at = peers.indexOf(from);
-    if (at >= 0) s.nextPeer = at;
+    // Out of turn, and the turn order kept: moved to the index of the member that had just
+    // connected, every member's turn went on from the same few members (the newest ones).
+    s.preferred = from;
     // A round waiting over a connection that died in a partition would hold the session
     // until its request times out (30 s): a new connection ends it, and the next session
     // starts with this member.
@@ -221,7 +239,7 @@ export class CatchUp {
   private stateOf(rt: GroupRuntime): GroupSync {
     let s = this.syncs.get(rt.group);
     if (!s) {
-      s = { running: false, again: false, full: true, timer: null, backoffMs: CATCHUP_BOUNDS.backoffMinMs, cursors: new Map(), nextPeer: 0, hadGaps: false, gapTries: 0, cancel: null, roundAt: 0 };
+      s = { running: false, again: false, full: true, timer: null, backoffMs: CATCHUP_BOUNDS.backoffMinMs, cursors: new Map(), nextPeer: 0, preferred: null, hadGaps: false, gapTries: 0, cancel: null, roundAt: 0 };
       this.syncs.set(rt.group, s);
       rt.onSyncNeeded = (reason) => this.sync(rt, reason === 'gap' || reason === 'keys');
       this.later(rt, s, CATCHUP_BOUNDS.periodMs);
@@ -229,11 +247,19 @@ export class CatchUp {
     return s;
   }
 
+  /**
+   * The connected fellow members, in the order sessions take them: by member key,
+   * starting after this member's own (`turnOrder`). Every member sorts the same
+   * roster the same way, so members whose sessions run in step (a key change starts
+   * one at every member at once; periods are alike) each ask a different member
+   * instead of all asking the same one.
+   */
   private peers(rt: GroupRuntime): MemberKey[] {
-    return rt.engine
+    const keys = rt.engine
       .members()
-      .filter((m) => m.state === 'member' && m.key !== this.ctx.selfKey && isConnected(this.ctx.node, m.key))
+      .filter((m) => m.state === 'member' && (m.key === this.ctx.selfKey || isConnected(this.ctx.node, m.key)))
       .map((m) => m.key);
+    return turnOrder(keys, this.ctx.selfKey);
   }
 
   /** Starts a session now (or marks one to follow the running one); `full`: from every server's start. */
@@ -286,13 +312,17 @@ export class CatchUp {
   /**
    * The member a session asks: while a gap is open, every other try goes to a
    * connected author of missing messages (an author holds what it sent), the
-   * others to every member in turn; otherwise the next member in turn.
+   * others to every member in turn; otherwise a member whose connection just
+   * opened (`ask`), once, or else the next member in turn.
    */
   private pickPeer(rt: GroupRuntime, s: GroupSync, peers: MemberKey[]): MemberKey {
     if (s.hadGaps && s.gapTries % 2 === 1) {
       const authors = rt.held.gaps().map((g) => g.author).filter((a) => peers.includes(a));
       if (authors.length > 0) return authors[Math.floor(s.gapTries / 2) % authors.length]!;
     }
+    const preferred = s.preferred;
+    s.preferred = null;
+    if (preferred && peers.includes(preferred)) return preferred;
     const peer = peers[s.nextPeer % peers.length]!;
     s.nextPeer = (s.nextPeer + 1) % Math.max(1, peers.length);
     return peer;
