@@ -3,10 +3,11 @@
  * The excluder's plan of who completes a table (003 [0073], [0076]): a greedy set
  * cover of the remaining members over the KEKs still usable, computed on flat typed
  * arrays with a bounded sample of candidates per step, plus the members that only a
- * pairwise entry can reach. docs/protocol.md §7.1–§7.2.
+ * pairwise entry can reach. docs/protocol.md §7.1–§7.2; a reseal's plan (directOnly): §8.2.
  *
  * Invariant: the plan names at most 255 completers; with the pairwise list it covers
- * every remaining member; it depends only on the roster and the header, not on timing.
+ * every remaining member; it depends only on the roster and the header, not on timing;
+ * with `directOnly`, every completer holds one of the excluder's usable KEKs.
  */
 import { PLAN_SAMPLE, rosterSlots, type EngineCore } from './context.js';
 import { type MemberKey } from '../types.js';
@@ -21,8 +22,11 @@ import { type PlanStep } from '../wire.js';
  * Each step scores a bounded, evenly spread sample of the candidates (PLAN_SAMPLE).
  * `maxSteps` = 0: no completers; every member the excluder's own KEKs miss gets TEK'
  * pairwise (a reseal that lands in one publication, docs/protocol.md §8.2).
+ * `directOnly`: completers only among the members the excluder's own KEKs reach, so every
+ * member reads TEK' at most two deliveries after the table (a reseal too large for one hop,
+ * §8.2); members no such completer reaches get TEK' pairwise.
  */
-export function planCompletion(core: EngineCore, blocklist: MemberKey[], unusable: ReadonlySet<number>, ownUsable: number[], maxSteps = 255): { plan: PlanStep[]; pairwiseFor: MemberKey[] } {
+export function planCompletion(core: EngineCore, blocklist: MemberKey[], unusable: ReadonlySet<number>, ownUsable: number[], maxSteps = 255, directOnly = false): { plan: PlanStep[]; pairwiseFor: MemberKey[] } {
   const { V, W } = core.s.params;
   const { keys, slots } = rosterSlots(core);
   const n = keys.length;
@@ -80,11 +84,14 @@ export function planCompletion(core: EngineCore, blocklist: MemberKey[], unusabl
       if (reached[j]) continue;
       reached[j] = 1;
       reachedCount++;
-      candidates.push(j);
+      if (!directOnly || direct) candidates.push(j);
       for (let w = 0; w < W; w++) uncovered[slots[j * W + w]!]!--;
     }
   };
+  // Members reached by the excluder's own KEKs read TEK' in the first delivery (`direct`).
+  let direct = true;
   for (const sl of ownUsable) fill(sl);
+  direct = false;
   const plan: PlanStep[] = [];
   const chosen = new Uint8Array(n);
   while (reachedCount < toReach && plan.length < maxSteps) {

@@ -140,7 +140,7 @@ export const ENTRY_AAD = LABEL('table-entry');
  * table. A sibling later than that costs one more reseal, never safety (docs/protocol.md §8.2).
  */
 export const RESEAL_WINDOW_MS = 40;
-/** A reseal reaches every member in one publication (pairwise where its KEKs do not) up to this many pairwise entries; past it, a completion plan (§8.2). */
+/** A reseal reaches every member in one publication (pairwise where its KEKs do not) up to this many pairwise entries; past it, a completion plan whose completers the resealer reaches itself (§8.2). */
 export const RESEAL_PAIRWISE_MAX = 1024;
 /** Candidates scored per step of the completion plan (planCompletion). */
 export const PLAN_SAMPLE = 64;

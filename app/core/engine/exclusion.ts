@@ -33,7 +33,8 @@ const TARGETS_PER_TABLE = Math.min(LIMITS.targets, 255);
 /**
  * Starts an exclusion (targets ≠ []) or a periodic version refresh (targets = []).
  * `oneHop` (a reseal, docs/protocol.md §8.2): no completion plan; every member the
- * excluder's usable KEKs miss gets TEK' pairwise, up to RESEAL_PAIRWISE_MAX of them.
+ * excluder's usable KEKs miss gets TEK' pairwise, up to RESEAL_PAIRWISE_MAX of them; past
+ * that, a plan whose completers the resealer reaches itself (two deliveries at most).
  * More targets than one table may name (an exclusion of many, a reseal after large
  * concurrent exclusions) go out as a chain of tables, each on the TEK the one before made
  * here, each naming at most TARGETS_PER_TABLE (review 6: a longer header is refused by
@@ -70,7 +71,7 @@ function startOneTable(core: EngineCore, kind: 'exclude' | 'refresh', targets: M
   const unusable = unusableSlots(core, header);
   const ownUsable = slotsOf(core.selfId, core.s.params.V).filter((s) => !unusable.has(s) && heldKey(core, s));
   let { plan, pairwiseFor } = planCompletion(core, blocklist, unusable, ownUsable, oneHop ? 0 : undefined);
-  if (oneHop && pairwiseFor.length > RESEAL_PAIRWISE_MAX) ({ plan, pairwiseFor } = planCompletion(core, blocklist, unusable, ownUsable));
+  if (oneHop && pairwiseFor.length > RESEAL_PAIRWISE_MAX) ({ plan, pairwiseFor } = planCompletion(core, blocklist, unusable, ownUsable, 255, true));
   header.plan = plan;
   header.tekCommitment = commitTek(core, header, tekPrime);
   const headerBytes = encodeTableHeader(header);

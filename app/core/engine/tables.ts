@@ -288,10 +288,16 @@ export function addEntries(core: EngineCore, t: TableState, taken: TakenEntries,
       else t.authored.set(author, new Set([e.slot]));
     }
   }
+  if (taken.pairwise.length === 0) return;
+  // One index per call, not a search per entry: a reseal carries up to RESEAL_PAIRWISE_MAX of them (§8.2).
+  const at = new Map(t.pairwise.map((x, i) => [x.member, i]));
   for (const p of taken.pairwise) {
-    const i = t.pairwise.findIndex((x) => x.member === p.member);
-    if (i >= 0) t.pairwise[i] = p;
-    else t.pairwise.push(p);
+    const i = at.get(p.member);
+    if (i !== undefined) t.pairwise[i] = p;
+    else {
+      at.set(p.member, t.pairwise.length);
+      t.pairwise.push(p);
+    }
     if (p.member === core.self) t.pairwiseMine = p;
   }
 }
