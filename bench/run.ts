@@ -307,7 +307,9 @@ async function main(): Promise<void> {
     // The real-network section alone, merged into the latest.json already in outDir (its other fields kept).
     const results = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchResults;
     const net = await networkSection(quick, log);
-    const kept = Object.fromEntries(Object.entries(results.network ?? {}).filter(([k]) => k.startsWith('catchup'))); // catch-up's fields (bench/catchup.ts)
+    // Fields of other parts of the bench: catch-up's (bench/catchup.ts) and the NAT testbed's (bench/nat.ts).
+    const otherParts = new Set(['natJoinMs', 'directAfterMs', 'roamMs']);
+    const kept = Object.fromEntries(Object.entries(results.network ?? {}).filter(([k]) => k.startsWith('catchup') || otherParts.has(k)));
     results.network = net.network ? { ...net.network, ...kept } : results.network;
     results.networkSizes = net.networkSizes;
     results.notes = [...results.notes.filter((n) => !/^network( \d+ peers:|: \d+ headless peers)/.test(n)), ...net.notes];
