@@ -147,7 +147,7 @@ export class GroupRuntime {
               record: this.record,
               selfKey: this.host.selfKey,
               allowlisted: (key) => this.host.allowlisted(key),
-              isCurrentMember: (key) => this.engine.rosterState(key) === 'member',
+              isCurrentMember: (key) => this.isCurrentMember(key),
               changed: () => {
                 this.stateFile.schedule();
                 this.host.invitesChanged?.(this);
@@ -171,7 +171,7 @@ export class GroupRuntime {
       intervalMs: () => receiptIntervalMs(this.engine.memberCount()),
     });
     this.history.onDurable = () => this.receipts.poke();
-    this.history.isMember = (key) => this.engine.rosterState(key) === 'member';
+    this.history.isMember = (key) => this.isCurrentMember(key);
     this.stateFile = new StateFile(host.profile, record, () => this.engine.snapshot(), (line) => host.log(line));
     this.boardShare = new BoardShare({
       now: () => host.now(),
@@ -313,6 +313,11 @@ export class GroupRuntime {
       .members()
       .filter((m) => m.state === 'member' && m.key !== this.host.selfKey)
       .map((m) => m.key);
+  }
+
+  /** `key` is a current member in this group's roster. */
+  private isCurrentMember(key: MemberKey): boolean {
+    return this.engine.rosterState(key) === 'member';
   }
 
   /** A delivery receipt for what became durable here since the last one (receipts.ts); none while not a member. */

@@ -270,8 +270,7 @@ export class EngineCore {
   leaveExclusions = new Map<MemberKey, number>();
   /** The reseal deadline was set as the TEK's creator (the early, short window). */
   resealEarly = false;
-  /** `${slot}:${version}:${tag}` → next try, and whom it asked */
-  /** Fetches in progress: when the next request is due, whom they asked, how many requests went out (at most MAX_FETCH_TRIES). */
+  /** Fetches in progress, by `${slot}:${version}:${tag}`: when the next request is due, whom they asked, how many requests went out (at most MAX_FETCH_TRIES). */
   fetches = new Map<string, { at: number; tried: Set<MemberKey>; tries: number }>();
   /** What each fetch is after. `creators`: the wanted version's creators, when known (a fetch by tag alone has none); `tagOnly` when learnt only from an unopenable header (S1), with the end of its first round. */
   fetchTargets = new Map<string, { slot: number; version: number; tag: Uint8Array; from: MemberKey; creators?: MemberKey[]; tagOnly?: { firstRoundUntil: number } }>();
