@@ -219,13 +219,18 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
       // nearly always comes from the author and each mesh forward is a spare copy (it covers a
       // member the author has no connection to). Forwards were over half of an idle peer's gossipsub
       // sends at thirty members (D 6: about 5.6 mesh peers a topic, each message forwarded to each);
-      // D 3 halves them (docs/performance.md "Idle CPU"). Dhi stays 12 so that a joiner's graft to
-      // its inviter is taken (transport.ts waits for it), Dout and Dscore follow D (Dout ≤ D/2).
-      D: 3,
-      Dlo: 2,
+      // D 3 halved them (docs/performance.md "Idle CPU"), D 1 halves them again: about two mesh
+      // peers a topic (one grafted, one grafting), so every member still has a peer that forwards
+      // it everything, for a member its author is not connected to. Fifty peers on two cores:
+      // idle 1.90–2.07 % per peer against 2.33–2.55 %, chat p50 1.6–2.4 s against 3.2–4.5 s; the
+      // chaos and partition tests pass alike (docs/performance.md "Round nine"). Dhi stays 12 so
+      // that a joiner's graft to its inviter is taken (transport.ts waits for it), Dout and Dscore
+      // follow D (Dout ≤ D/2).
+      D: 1,
+      Dlo: 1,
       Dhi: 12,
-      Dout: 1,
-      Dscore: 2,
+      Dout: 0,
+      Dscore: 1,
       // Gossip (IHAVE) to max(Dlazy, gossipFactor × the peers outside the mesh) per topic each
       // heartbeat: a repair path for a peer that missed a message, which flood publishing on a
       // fully connected group rarely needs; defaults 6 and 0.25 made it a fifth of an idle
