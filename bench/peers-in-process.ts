@@ -116,7 +116,9 @@ export class PeerHost {
     const file = fileURLToPath(import.meta.url);
     // BENCH_HOST_CPU_PROF=DIR: each host writes a V8 CPU profile into DIR when it stops.
     const prof = process.env.BENCH_HOST_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_HOST_CPU_PROF}`] : [];
-    const proc = spawn(process.execPath, [...prof, '--import', 'tsx', file, '--peer-host'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true, serialization: 'json' });
+    // BENCH_HOST_NODE_FLAGS="--flag …": more Node/V8 flags for every host (those NODE_OPTIONS refuses, e.g. GC flags).
+    const extra = (process.env.BENCH_HOST_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+    const proc = spawn(process.execPath, [...extra, ...prof, '--import', 'tsx', file, '--peer-host'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true, serialization: 'json' });
     const host = new PeerHost(proc);
     await host.request({ op: 'stats' });
     return host;

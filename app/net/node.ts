@@ -234,9 +234,14 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
       // Gossip (IHAVE) to max(Dlazy, gossipFactor × the peers outside the mesh) per topic each
       // heartbeat: a repair path for a peer that missed a message, which flood publishing on a
       // fully connected group rarely needs; defaults 6 and 0.25 made it a fifth of an idle
-      // thirty-member peer's sends.
-      Dlazy: 3,
-      gossipFactor: 0.1,
+      // thirty-member peer's sends. With Dlazy 3 and gossipFactor 0.1 a fifty-member peer still
+      // sent IHAVE to about five peers a topic every heartbeat (some thirteen a second, more than
+      // the messages it received); now one. Fifty peers: idle 1.83–1.84 % per peer against
+      // 2.32–2.43 %, chat p50 0.9–1.1 s against 2.9–3.8 s (docs/performance.md "Round nine").
+      // Behind flood publishing and the mesh forward, catch-up (peer/catch-up) is the repair path
+      // that matters for history.
+      Dlazy: 1,
+      gossipFactor: 0.02,
       heartbeatInterval: 700,
       floodPublish: true,
       // IDONTWANT (gossipsub 1.2) only for large messages: a member gets the author's copy at
