@@ -221,9 +221,10 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
       // sends at thirty members (D 6: about 5.6 mesh peers a topic, each message forwarded to each);
       // D 3 halved them (docs/performance.md "Idle CPU"), D 1 halves them again: about two mesh
       // peers a topic (one grafted, one grafting), so every member still has a peer that forwards
-      // it everything, for a member its author is not connected to. Fifty peers on two cores:
-      // idle 1.90–2.07 % per peer against 2.33–2.55 %, chat p50 1.6–2.4 s against 3.2–4.5 s; the
-      // chaos and partition tests pass alike (docs/performance.md "Round nine"). Dhi stays 12 so
+      // it everything, for a member its author is not connected to. Fifty peers on two cores,
+      // 20 s after the joins: idle 1.90–2.43 % per peer against 2.33–2.55 %, chat p50 1.6–3.8 s
+      // against 3.2–4.5 s (five runs against three); the chaos and partition tests pass alike
+      // (docs/performance.md "Round nine"). Dhi stays 12 so
       // that a joiner's graft to its inviter is taken (transport.ts waits for it), Dout and Dscore
       // follow D (Dout ≤ D/2).
       D: 1,
