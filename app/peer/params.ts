@@ -34,12 +34,11 @@ export const GroupParamsSchema = z
 
 /**
  * A real peer's heartbeat: every 5 s. Every key holder heartbeats, and in a group
- * of N most members hold a key, so each member receives about N heartbeats per
- * interval, each relayed over several connections: at 1 s (core's default, kept
- * by the simulator) an idle ten-member group cost each member about 6 % of a
- * core, 2 % at 5 s, and fifty members could not form a group on two cores
+ * of N most members hold a key: at 1 s (core's default, kept by the simulator) an
+ * idle ten-member group cost each member about 6 % of a core, 2 % at 5 s
  * (docs/performance.md "Fifty real peers"). The price: a silent holder is taken
- * over after failoverIntervals × 5 s = 15 s instead of 3 s.
+ * over after failoverIntervals × 5 s = 15 s instead of 3 s. Beyond sixteen members
+ * the core stretches KEK owners' intervals further (heartbeatStretch, §4).
  */
 const PEER_HEARTBEAT_MS = 5000;
 

@@ -255,6 +255,10 @@ export class EngineCore {
   events: EngineEvent[] = [];
   /** slot → last heartbeat time of its owner */
   heardAt = new SlotTimes();
+  /** owner → the interval its last heartbeat promised before the next one (heartbeatIntervalMs of its rosterCount and keys) */
+  heartbeatEvery = new KeyTimes();
+  /** When this member last sent a heartbeat (heartbeatWithinBase). */
+  lastOwnHeartbeatAt = -Infinity;
   lastSeen = new KeyTimes();
   lastHeartbeatSentAt = new KeyTimes();
   join: JoinState | null = null;
@@ -504,7 +508,31 @@ export function isOwnerAlive(core: EngineCore, slot: number, now: number): boole
   if (!dir?.owner) return false;
   if (dir.owner === core.self) return true;
   if (heard === undefined) return true;
-  return now - heard <= core.s.params.failoverIntervals * core.s.params.heartbeatMs;
+  // An owner not heard since this member started or was admitted may be on any interval a
+  // group half again the size of ours would give it (its roster may be ahead of ours).
+  const every = core.heartbeatEvery.get(dir.owner) ?? core.s.params.heartbeatMs * heartbeatStretch(Math.ceil(1.5 * core.rosterSize));
+  return now - heard <= core.s.params.failoverIntervals * every;
+}
+
+/**
+ * Heartbeats that do not grow with the group (docs/protocol.md §4): in a group of N nearly
+ * every member owns a KEK, so each member would receive about N heartbeats per interval. An
+ * owner that does not own the TEK heartbeats every heartbeatMs × heartbeatStretch(its roster
+ * size) instead: one interval up to MEMBERS_PER_HEARTBEAT_STRETCH members, at most
+ * MAX_HEARTBEAT_STRETCH. The TEK's owner keeps heartbeatMs. Every heartbeat carries the
+ * sender's roster count and owned keys, so a judge computes the very interval the owner set
+ * its timer to (heartbeatIntervalMs) and waits failoverIntervals of those before a claim.
+ */
+export const MEMBERS_PER_HEARTBEAT_STRETCH = 16;
+export const MAX_HEARTBEAT_STRETCH = 4;
+
+export function heartbeatStretch(rosterCount: number): number {
+  return Math.min(MAX_HEARTBEAT_STRETCH, Math.max(1, Math.ceil(rosterCount / MEMBERS_PER_HEARTBEAT_STRETCH)));
+}
+
+/** The interval after a heartbeat from an owner of a roster of `rosterCount` announcing `keys`. */
+export function heartbeatIntervalMs(heartbeatMs: number, rosterCount: number, keys: readonly { slot: number }[]): number {
+  return keys.some((k) => k.slot === TEK_SLOT) ? heartbeatMs : heartbeatMs * heartbeatStretch(rosterCount);
 }
 
 export function tekCoversBlocklist(core: EngineCore): boolean {
@@ -613,6 +641,20 @@ export function keyChanged(core: EngineCore, slot: number, reason: string, now: 
   const k = heldKey(core, slot);
   if (!k) return;
   emit(core, { type: 'key-changed', slot: slotRef(slot, core.s.params.V), version: k.version, revision: k.revision, reason, at: now });
+  if (k.owner === core.self) heartbeatWithinBase(core, now);
+}
+
+/**
+ * §4: a stretched interval is for keys that did not change. An owner whose key changed (a
+ * revision step for a newcomer, a new version, a takeover) heartbeats heartbeatMs after its
+ * last heartbeat, as without the stretch: holders learn KEK revision steps from it (§5 step 5),
+ * and a table sealed under a revision its holders passed cannot be opened. Earlier than
+ * announced is always allowed: a judge only needs the next heartbeat no later.
+ */
+function heartbeatWithinBase(core: EngineCore, now: number): void {
+  const due = Math.max(now, core.lastOwnHeartbeatAt + core.s.params.heartbeatMs);
+  const at = core.timers.get('heartbeat');
+  if (at !== null && at > due) core.timers.set('heartbeat', due);
 }
 
 export function addLog(core: EngineCore, at: number, kind: KeyLogEntry['kind'], text: string): void {

@@ -11,7 +11,7 @@
  * Where a heartbeat supersedes another: learnOwnership. Seeds: 003 [0059]–[0060],
  * [0068]–[0069], [0085], claim 9. docs/protocol.md §4, §8.1, §8.4.
  */
-import { MAX_PENDING_PER_SENDER, MAX_VERSION_AHEAD, addLog, checkInfo, cmpKey, fetchingTek, heldKey, heldKeys, info, isOwnerAlive, keyChanged, newJoin, ownedKeys, randomBelow, scheduleFetch, scheduleFetchByTag, short, shortFetchDelay, wins, type EngineCore } from './context.js';
+import { MAX_PENDING_PER_SENDER, MAX_VERSION_AHEAD, addLog, checkInfo, cmpKey, fetchingTek, heartbeatIntervalMs, heldKey, heldKeys, info, isOwnerAlive, keyChanged, newJoin, ownedKeys, randomBelow, scheduleFetch, scheduleFetchByTag, short, shortFetchDelay, wins, type EngineCore } from './context.js';
 import { tellExcluded } from './exclusion.js';
 import { publishControl } from './control-seal.js';
 import { startMergeJoin, tryJoinContact } from './admission.js';
@@ -31,9 +31,11 @@ import { authorizeHeldKeys, mayOwnTek } from './authorization.js';
 import { noteRosterCount } from './roster-sync.js';
 
 export function sendHeartbeat(core: EngineCore, now: number): void {
-  core.timers.set('heartbeat', now + core.s.params.heartbeatMs);
   const owned = ownedKeys(core);
+  // The next one comes within the interval this heartbeat's roster count and keys announce (§4).
+  core.timers.set('heartbeat', now + heartbeatIntervalMs(core.s.params.heartbeatMs, core.rosterSize, owned));
   if (owned.length === 0) return;
+  core.lastOwnHeartbeatAt = now;
   const history = core.s.tekRecords
     .filter((r) => r.retiredAt !== null)
     .slice(-4)
@@ -164,6 +166,7 @@ export function onHeartbeat(core: EngineCore, from: MemberKey, m: Extract<Messag
   }
   authorizeHeldKeys(core, from, m.keys);
   core.lastHeartbeatSentAt.set(from, m.sentAt);
+  core.heartbeatEvery.set(from, heartbeatIntervalMs(core.s.params.heartbeatMs, m.rosterCount, m.keys));
   core.lastSeen.set(from, now);
   for (const k of m.keys) learnOwnership(core, from, k, now);
   if (core.s.state !== 'member') return;
