@@ -80,10 +80,62 @@ test('forty members: a crashed KEK owner is taken over after its own stretched w
     for (const e of table.log) if (e.kind === 'failover' && e.at >= crashAt && e.text.startsWith('took over')) takeovers.push(e.at);
   }
   assert.ok(takeovers.length > 0, `${victimName} owned a KEK and someone took it over`);
-  // The victim was last heard at most one stretched interval (3 × HB) before the crash; a judge
-  // waits failoverIntervals (3) of those: never before crash + 3 × 3 × HB − 3 × HB.
+  // A judge waits failoverIntervals (3) stretched intervals (3 × HB) from the victim's last
+  // heartbeat, then claims within one more HB (a random pause, ticks every half heartbeat).
+  const opener = allSeeing(nodeCrypto, sim.groupBytes, sim.peers.values());
+  const lastBeat = Math.max(...sim.controlLog().filter((c) => c.from === victimName && c.at <= crashAt && opener.typeOf(c.bytes) === MsgType.Heartbeat).map((c) => c.at));
   const earliest = Math.min(...takeovers);
-  assert.ok(earliest >= crashAt + 6 * HB, `taken over ${earliest - crashAt} ms after the crash`);
+  assert.ok(earliest >= lastBeat + 9 * HB, `taken over ${earliest - lastBeat} ms after its last heartbeat: before its stretched window`);
+  assert.ok(earliest <= lastBeat + 9 * HB + 2 * HB, `taken over ${earliest - lastBeat} ms after its last heartbeat: long after its stretched window`);
+});
+
+test('fifty members: an owner that stops owning the TEK is judged by its stretched interval even when its first heartbeat after the change is lost', () => {
+  const bootstrap = [{ at: 0, do: 'bootstrap', creator: 'a', prefix: 'm', count: 49 }];
+  const names = ['a', ...Array.from({ length: 49 }, (_, i) => `m${i}`)]; // bootstrap names m0 … m48
+  const sim = (extra: unknown[], until: number) => run({ params: PARAMS, events: [...bootstrap, ...extra], until });
+  const firstAt = 4000;
+  const handoffAt = 8000;
+  // O, an owner of KEKs only, excludes a member (and so owns the TEK); at handoffAt E excludes
+  // another and takes the TEK over from O, whose interval grows from 1 to 4 heartbeats.
+  const settled = sim([], firstAt).report;
+  const O = settled.members.find((m) => m.name !== 'a' && m.ownerOf.length >= 2 && !m.ownerOf.includes('TEK'))!.name;
+  const firstVictim = names.find((n) => n !== O && n !== 'a')!;
+  const first = [{ at: firstAt, do: 'exclude', peers: [firstVictim], by: O }];
+  const before = sim(first, handoffAt);
+  assert.ok(before.report.members.find((m) => m.name === O)!.ownerOf.includes('TEK'), `${O} owns the TEK it made`);
+  const oKey = before.sim.keyOf(O);
+  const live = names.filter((n) => n !== firstVictim && n !== O);
+  // J, a judge, holds a KEK that O owns; V, the second member excluded, does not hold it (so it survives).
+  const pid = (n: string) => before.sim.engineOf('a')!.participantIdOf(before.sim.keyOf(n));
+  let J = '';
+  let V = '';
+  for (const v of live) {
+    J = live.find((j) => j !== v && before.sim.engineOf(j)!.keyTable(handoffAt).slots.some((s) => s.held && s.owner === oKey && s.slot.kind === 'kek' && pid(v)[s.slot.symbol] !== s.slot.value)) ?? '';
+    if (J) {
+      V = v;
+      break;
+    }
+  }
+  assert.ok(J, 'some member holds a KEK that O owns');
+  const E = live.find((n) => n !== J && n !== V)!;
+  const others = names.filter((n) => n !== J);
+  const { sim: after } = sim(
+    [...first, { at: handoffAt, do: 'exclude', peers: [V], by: E }, { at: handoffAt + 60, do: 'partition', groups: [[J], others] }, { at: handoffAt + 620, do: 'heal' }],
+    handoffAt + 6000,
+  );
+  const opener = allSeeing(nodeCrypto, after.groupBytes, after.peers.values());
+  const beats = after.controlLog().filter((c) => c.from === O && c.at >= handoffAt && opener.typeOf(c.bytes) === MsgType.Heartbeat).map((c) => c.at);
+  assert.ok(beats.some((t) => t > handoffAt + 60 && t < handoffAt + 620), `J missed a heartbeat of O's (O's heartbeats: ${beats.join(', ')})`);
+  assert.ok(!after.engineOf(O)!.keyTable(handoffAt + 6000).slots.some((s) => s.slot.kind === 'tek' && s.owner === oKey), 'O no longer owns the TEK');
+  let judges = 0;
+  for (const n of names.filter((x) => x !== firstVictim && x !== V)) {
+    const engine = after.engineOf(n);
+    if (!engine) continue;
+    judges++;
+    const taken = engine.keyTable(handoffAt + 6000).log.filter((e) => e.kind === 'failover' && e.at >= handoffAt && e.text.startsWith('took over'));
+    assert.deepEqual(taken.map((e) => `${e.at} ${e.text}`), [], `${n} took over a key of a live owner`);
+  }
+  assert.equal(judges, names.length - 2);
 });
 
 test('forty members: a KEK owner that steps its key for a newcomer heartbeats within one base interval, and every holder steps with it', () => {

@@ -255,8 +255,8 @@ export class EngineCore {
   events: EngineEvent[] = [];
   /** slot → last heartbeat time of its owner */
   heardAt = new SlotTimes();
-  /** owner → the interval its last heartbeat promised before the next one (heartbeatIntervalMs of its rosterCount and keys) */
-  heartbeatEvery = new KeyTimes();
+  /** owner → the roster count its last heartbeat carried (isOwnerAlive stretches its KEKs' window by it) */
+  heartbeatRoster = new KeyTimes();
   /** When this member last sent a heartbeat (heartbeatWithinBase). */
   lastOwnHeartbeatAt = -Infinity;
   lastSeen = new KeyTimes();
@@ -508,20 +508,32 @@ export function isOwnerAlive(core: EngineCore, slot: number, now: number): boole
   if (!dir?.owner) return false;
   if (dir.owner === core.self) return true;
   if (heard === undefined) return true;
-  // An owner not heard since this member started or was admitted may be on any interval a
-  // group half again the size of ours would give it (its roster may be ahead of ours).
-  const every = core.heartbeatEvery.get(dir.owner) ?? core.s.params.heartbeatMs * heartbeatStretch(Math.ceil(1.5 * core.rosterSize));
-  return now - heard <= core.s.params.failoverIntervals * every;
+  return now - heard <= core.s.params.failoverIntervals * judgedIntervalMs(core, slot, dir.owner);
+}
+
+/**
+ * The interval a judge allows an owner between heartbeats for one slot (§4, §8.4). The TEK's
+ * owner heartbeats every heartbeatMs. A KEK's owner may be stretched by the roster count of its
+ * last heartbeat heard, whether or not that heartbeat also named the TEK: an owner that just
+ * stopped owning the TEK is judged by its stretched interval even if the first heartbeat after
+ * the change was lost. An owner not heard since this member started may be on any interval a
+ * roster half again the size of ours would give it (its roster may be ahead of ours).
+ */
+function judgedIntervalMs(core: EngineCore, slot: number, owner: MemberKey): number {
+  const hb = core.s.params.heartbeatMs;
+  if (slot === TEK_SLOT) return hb;
+  return hb * heartbeatStretch(core.heartbeatRoster.get(owner) ?? Math.ceil(1.5 * core.rosterSize));
 }
 
 /**
  * Heartbeats that do not grow with the group (docs/protocol.md §4): in a group of N nearly
  * every member owns a KEK, so each member would receive about N heartbeats per interval. An
  * owner that does not own the TEK heartbeats every heartbeatMs × heartbeatStretch(its roster
- * size) instead: one interval up to MEMBERS_PER_HEARTBEAT_STRETCH members, at most
+ * count) instead: one interval up to MEMBERS_PER_HEARTBEAT_STRETCH roster entries (every entry
+ * ever, members who left or were excluded too: the count heartbeats carry), at most
  * MAX_HEARTBEAT_STRETCH. The TEK's owner keeps heartbeatMs. Every heartbeat carries the
- * sender's roster count and owned keys, so a judge computes the very interval the owner set
- * its timer to (heartbeatIntervalMs) and waits failoverIntervals of those before a claim.
+ * sender's roster count, so a judge allows the owner of a KEK the interval that count gives
+ * (judgedIntervalMs) and waits failoverIntervals of those before a claim.
  */
 export const MEMBERS_PER_HEARTBEAT_STRETCH = 16;
 export const MAX_HEARTBEAT_STRETCH = 4;

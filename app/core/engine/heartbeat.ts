@@ -35,7 +35,6 @@ export function sendHeartbeat(core: EngineCore, now: number): void {
   // The next one comes within the interval this heartbeat's roster count and keys announce (§4).
   core.timers.set('heartbeat', now + heartbeatIntervalMs(core.s.params.heartbeatMs, core.rosterSize, owned));
   if (owned.length === 0) return;
-  core.lastOwnHeartbeatAt = now;
   const history = core.s.tekRecords
     .filter((r) => r.retiredAt !== null)
     .slice(-4)
@@ -48,6 +47,7 @@ export function sendHeartbeat(core: EngineCore, now: number): void {
     blocklistCount: core.s.blocklist.length,
     rosterCount: core.rosterSize,
   });
+  core.lastOwnHeartbeatAt = now;
 }
 
 /**
@@ -166,7 +166,7 @@ export function onHeartbeat(core: EngineCore, from: MemberKey, m: Extract<Messag
   }
   authorizeHeldKeys(core, from, m.keys);
   core.lastHeartbeatSentAt.set(from, m.sentAt);
-  core.heartbeatEvery.set(from, heartbeatIntervalMs(core.s.params.heartbeatMs, m.rosterCount, m.keys));
+  core.heartbeatRoster.set(from, m.rosterCount);
   core.lastSeen.set(from, now);
   for (const k of m.keys) learnOwnership(core, from, k, now);
   if (core.s.state !== 'member') return;
@@ -229,6 +229,8 @@ export function learnOwnership(core: EngineCore, from: MemberKey, k: KeyInfo, no
 }
 
 export function failoverTick(core: EngineCore, now: number): void {
+  // One heartbeat for every key taken over in this tick: a second one at the same `now` would be dropped as a replay.
+  let tookOver = false;
   for (const k of heldKeys(core)) {
     // H2: under the admins policy a non-admin never takes the TEK over.
     if (k.owner === core.self || (k.slot === TEK_SLOT && !mayOwnTek(core, core.self))) {
@@ -260,7 +262,8 @@ export function failoverTick(core: EngineCore, now: number): void {
       core.s.slotDir[String(k.slot)] = { version: k.version, revision: k.revision, creators: k.creators, owner: core.self };
       addLog(core, now, 'failover', `took over ${slotName(k.slot, core.s.params.V)} from silent holder ${previous ? short(previous) : 'none'}`);
       keyChanged(core, k.slot, 'failover', now);
-      sendHeartbeat(core, now);
+      tookOver = true;
     }
   }
+  if (tookOver) sendHeartbeat(core, now);
 }
