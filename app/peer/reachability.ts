@@ -55,12 +55,14 @@
 import { networkInterfaces } from 'node:os';
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
+import { byteStream, type ByteStream } from 'it-byte-stream';
 import { classifyAddress, RELAY_HOP_PROTOCOL, type RelayGate } from '../net/node.js';
 import { memberKeyOfPeer } from '../net/ids.js';
 import { HolePuncher, rebindGossip } from '../net/punch.js';
 import { isMemberAnywhere, isStranger, validMultiaddr, type PeerContext } from './peer-context.js';
 import type { PeerGuard } from './peer-guard.js';
 import { RelayChoice } from './relay-choice.js';
+import { equalBytes } from '../core/bytes.js';
 
 const TICK_MS = 1000;
 const LOOPBACK = /^\/ip4\/127\.|^\/ip6\/::1\//;
@@ -131,6 +133,8 @@ export class Reachability {
   private readonly punchPlan = new Map<string, { at: number; backoff: number; running: boolean }>();
   /** Liveness pings of each connection (see `checkLiveness`). */
   private readonly liveness = new WeakMap<Connection, { silent: number; running: boolean; next: number }>();
+  /** The ping stream each connection's liveness pings reuse (`pingOnKeptStream`). */
+  private readonly keptPings: KeptPings = new WeakMap();
   /** When a gossipsub message last came in from each connected peer (its first copy, from that peer): a live path needs no ping. */
   private readonly gossipHeard = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
@@ -284,7 +288,7 @@ export class Reachability {
         continue;
       }
       state.running = true;
-      void probe(conn, AbortSignal.timeout(LIVENESS_TIMEOUT_MS)).then((result) => {
+      void pingOnKeptStream(conn, this.keptPings, AbortSignal.timeout(LIVENESS_TIMEOUT_MS)).then((result) => {
         state.running = false;
         state.next = Date.now() + LIVENESS_INTERVAL_MS;
         if (result === 'answered') state.silent = 0;
@@ -433,6 +437,53 @@ export class Reachability {
   }
 }
 
+/** Per connection, its open liveness ping stream. */
+export type KeptPings = WeakMap<Connection, { stream: Stream; bytes: ByteStream<Stream> }>;
+
+/**
+ * A liveness ping (32 bytes echoed) on the connection's kept ping stream, opened on first
+ * use and again whenever the kept one has failed or the far side closed it (it does after
+ * PING_STREAM_IDLE_MS without a ping, net/node): a stream per ping cost an idle peer of a
+ * fifty-member group about as much as everything else it did (its negotiation, frames and
+ * handler per ping; docs/performance.md "Round ten"). Results as `probe`'s. A kept stream
+ * that fails is dropped and the ping tried once more on a fresh stream, so a stream the far
+ * side closed between pings is no strike against the path.
+ */
+export async function pingOnKeptStream(conn: Connection, kept: KeptPings, signal: AbortSignal): Promise<'answered' | 'silent' | 'unknown'> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if (conn.status !== 'open') return 'silent';
+    let k = kept.get(conn);
+    const reused = k !== undefined && k.stream.status === 'open';
+    if (!reused) {
+      try {
+        const stream = await conn.newStream(PING_PROTOCOL, { signal, runOnLimitedConnection: true });
+        k = { stream, bytes: byteStream(stream) };
+        kept.set(conn, k);
+      } catch (err) {
+        return openFailure(err, signal);
+      }
+    }
+    const data = crypto.getRandomValues(new Uint8Array(32));
+    try {
+      await k!.bytes.write(data, { signal });
+      const echo = await k!.bytes.read({ bytes: 32, signal });
+      if (equalBytes(echo.subarray(), data)) return 'answered';
+    } catch {
+      // The stream failed: dropped below.
+    }
+    kept.delete(conn);
+    k!.stream.abort(new Error('liveness ping failed'));
+    if (!reused || signal.aborted) return 'silent';
+  }
+  return 'silent';
+}
+
+function openFailure(err: unknown, signal: AbortSignal): 'answered' | 'silent' | 'unknown' {
+  const name = err instanceof Error ? err.name : '';
+  if (name === 'UnsupportedProtocolError') return 'answered';
+  return name === 'TooManyOutboundProtocolStreamsError' && !signal.aborted ? 'unknown' : 'silent';
+}
+
 /**
  * One libp2p ping (32 bytes echoed) on this very connection, until `signal` ends it:
  * `answered` (an echo, or a refusal of the protocol: the far side spoke), `silent` (no
@@ -445,9 +496,7 @@ export async function probe(conn: Connection, signal: AbortSignal): Promise<'ans
   try {
     stream = await conn.newStream(PING_PROTOCOL, { signal, runOnLimitedConnection: true });
   } catch (err) {
-    const name = err instanceof Error ? err.name : '';
-    if (name === 'UnsupportedProtocolError') return 'answered';
-    return name === 'TooManyOutboundProtocolStreamsError' && !signal.aborted ? 'unknown' : 'silent';
+    return openFailure(err, signal);
   }
   const stop = (): void => stream.abort(new Error('ping timed out'));
   if (signal.aborted) stop();

@@ -3,7 +3,7 @@ import '../../app/net/shim.js';
 import { test } from 'node:test';
 import { RelayChoice } from '../../app/peer/relay-choice.js';
 import assert from 'node:assert/strict';
-import { memberRelayAddress, probe, relayOf } from '../../app/peer/reachability.js';
+import { memberRelayAddress, pingOnKeptStream, probe, relayOf, type KeptPings } from '../../app/peer/reachability.js';
 
 const RELAY = '/ip4/198.51.100.2/tcp/4001/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN';
 const PEER = '12D3KooWSfAfFFyHr98LoRmZ5GeYh6CpoPMC3CZKBJy6Vznc5ntM';
@@ -43,6 +43,43 @@ test('probe: a ping on one connection is answered, or silent when the far side d
     assert.equal(await probe(conn, AbortSignal.timeout(5000)), 'answered', 'a refusal of the protocol is an answer: the path is alive');
     await conn.close();
     assert.equal(await probe(conn, AbortSignal.timeout(500)), 'silent', 'a closed connection');
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
+
+test('liveness pings reuse one stream per connection, open a fresh one when the far side closed it, and are silent when nothing echoes', async () => {
+  const { randomBytes } = await import('node:crypto');
+  const { createConclaveNode } = await import('../../app/net/node.js');
+  const a = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+  const b = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+  try {
+    const conn = await a.dial(b.getMultiaddrs()[0]!);
+    let opened = 0;
+    const newStream = conn.newStream.bind(conn);
+    conn.newStream = ((...args: Parameters<typeof newStream>) => {
+      if (String(args[0]) === '/ipfs/ping/1.0.0') opened++; // identify and gossipsub open theirs too
+      return newStream(...args);
+    }) as typeof conn.newStream;
+    const kept: KeptPings = new WeakMap();
+    for (let i = 0; i < 5; i++) assert.equal(await pingOnKeptStream(conn, kept, AbortSignal.timeout(5000)), 'answered', `ping ${i + 1}`);
+    assert.equal(opened, 1, 'five pings, one stream');
+    // The answering side closes the stream between pings (it does after PING_STREAM_IDLE_MS idle):
+    // the next ping is still answered, on a fresh stream, and is no strike against the path.
+    const farSide = b.getConnections(a.peerId)[0]!;
+    for (const st of farSide.streams.filter((x) => x.protocol === '/ipfs/ping/1.0.0')) await st.close();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await pingOnKeptStream(conn, kept, AbortSignal.timeout(5000)), 'answered', 'after the far side closed the stream');
+    assert.equal(opened, 2);
+    // The far side's host is stuck: a fresh stream opens but nothing comes back.
+    await b.unhandle('/ipfs/ping/1.0.0');
+    await b.handle('/ipfs/ping/1.0.0', () => {}, { maxInboundStreams: 4 });
+    for (const st of farSide.streams.filter((x) => x.protocol === '/ipfs/ping/1.0.0')) st.abort(new Error('test'));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await pingOnKeptStream(conn, kept, AbortSignal.timeout(500)), 'silent');
+    await conn.close();
+    assert.equal(await pingOnKeptStream(conn, kept, AbortSignal.timeout(500)), 'silent', 'a closed connection');
   } finally {
     await a.stop();
     await b.stop();
