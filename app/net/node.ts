@@ -37,7 +37,7 @@ import { yamux } from '@chainsafe/libp2p-yamux';
 import { gossipsub, type GossipsubEvents } from '@chainsafe/libp2p-gossipsub';
 import { identify, identifyPush, type Identify, type IdentifyPush } from '@libp2p/identify';
 import { installHalfWindowUpdates } from './yamux-window.js';
-import { ping, type PingService } from '@libp2p/ping';
+import { pingAnswer, type PingAnswer } from './ping-answer.js';
 import { mdns } from '@libp2p/mdns';
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import { dcutr } from '@libp2p/dcutr';
@@ -63,7 +63,7 @@ export interface NatAccess {
 export type ConclaveLibp2p = Libp2p<{
   identify: Identify;
   identifyPush: IdentifyPush;
-  ping: PingService;
+  ping: PingAnswer;
   pubsub: PubSub<GossipsubEvents>;
   nat: NatAccess;
 }>;
@@ -99,14 +99,6 @@ export const MAX_PUBSUB_MESSAGE_BYTES = 1024 * 1024;
 export const MEMBER_RELAY_LIMITS = { dataBytes: 32n * 1024n * 1024n, durationMs: 30 * 60_000, maxReservations: 64, reservationTtlMs: 60 * 60_000 } as const;
 
 /** The libp2p protocol a relay serves (identify lists it): how members spot a member relay. */
-/**
- * How long a ping stream may stay open without a ping before the answering side closes it:
- * three liveness intervals (peer/reachability keeps one ping stream per connection and pings
- * on it every 10 s at most; a new stream per ping cost an idle fifty-member peer about as much
- * CPU as everything else it did, docs/performance.md "Round ten").
- */
-export const PING_STREAM_IDLE_MS = 30_000;
-
 export const RELAY_HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop';
 
 /** Who a member relay serves (peer/reachability builds it from the peer's rosters). */
@@ -213,11 +205,9 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
     // two members behind symmetric NATs learnt each other's pre-reservation addresses only and
     // never met (a failed CI run of the NAT matrix).
     identifyPush: rateLimitedIdentifyPush(),
-    // Two pings may run at once on a connection (libp2p's allows one out, two in): peer/reachability's
-    // liveness ping and its probe of an older connection, each from both ends. The liveness ping
-    // keeps its stream open between pings; the answering side waits up to PING_STREAM_IDLE_MS
-    // for the next one before it closes the stream (libp2p's 10 s is the liveness interval itself).
-    ping: ping({ maxOutboundStreams: 2, maxInboundStreams: 4, timeout: PING_STREAM_IDLE_MS }),
+    // Pings are answered by net/ping-answer (libp2p's ping protocol, its own answerer: it keeps a
+    // ping stream open between pings and remembers which connections the far side pings).
+    ping: pingAnswer(),
     dcutr: dcutr(),
     nat: (components: NatAccess): NatAccess => ({ transportManager: components.transportManager }),
     pubsub: gossipsub({

@@ -41,6 +41,9 @@
  *   group does not rekey for a move (002).
  * - Every connection is pinged every LIVENESS_INTERVAL_MS; one silent for
  *   LIVENESS_STRIKES pings in a row is aborted (a dead path: the mesh redials).
+ *   The pings reuse one stream per connection (`pingOnKeptStream`), and a
+ *   connection the far side pinged within the interval is not pinged from this
+ *   side (net/ping-answer's `answeredAt`): one end pings each connection.
  *   A peer's only connection that brought a gossipsub message in the last
  *   interval is not pinged: it is alive (in a group every member heartbeats
  *   every 5 s, so an idle member's pings were most of its stream openings); it
@@ -57,6 +60,7 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import { byteStream, type ByteStream } from 'it-byte-stream';
 import { classifyAddress, RELAY_HOP_PROTOCOL, type RelayGate } from '../net/node.js';
+import { PING_PROTOCOL } from '../net/ping-answer.js';
 import { memberKeyOfPeer } from '../net/ids.js';
 import { HolePuncher, rebindGossip } from '../net/punch.js';
 import { isMemberAnywhere, isStranger, validMultiaddr, type PeerContext } from './peer-context.js';
@@ -89,7 +93,6 @@ const PROBE_GRACE_MS = 2000;
 const LIVENESS_INTERVAL_MS = 10_000;
 const LIVENESS_TIMEOUT_MS = 10_000;
 const LIVENESS_STRIKES = 3;
-const PING_PROTOCOL = '/ipfs/ping/1.0.0';
 
 /** The relay part of a relayed address (`…/p2p/RELAY/p2p-circuit/…` → `…/p2p/RELAY`), or null. */
 export function relayOf(address: string): string | null {
@@ -279,7 +282,7 @@ export class Reachability {
       const state = this.liveness.get(conn) ?? { silent: 0, running: false, next: now + LIVENESS_INTERVAL_MS };
       this.liveness.set(conn, state);
       if (state.running || state.next > now) continue;
-      const heard = this.carriedGossip(conn, now);
+      const heard = this.carriedGossip(conn, now) ?? this.pingedByFarSide(conn, now);
       if (heard !== null) {
         // Due again when that gossip is an interval old, not an interval from now (review 8:
         // a path that died after its last gossip went unpinged for up to two intervals).
@@ -310,6 +313,17 @@ export class Reachability {
     const heard = this.gossipHeard.get(id);
     if (heard === undefined || now - heard >= LIVENESS_INTERVAL_MS) return null;
     return this.ctx.node.getConnections(conn.remotePeer).filter((c) => c.status === 'open').length === 1 ? heard : null;
+  }
+
+  /**
+   * When the far side pinged us on this very connection within the last LIVENESS_INTERVAL_MS
+   * and we answered (net/ping-answer), else null. It is checking the path, and the answer went
+   * back on it; if the path dies its pings stop, and this side pings once the last one is an
+   * interval old. Each connection is so pinged from one end, whichever checked first.
+   */
+  private pingedByFarSide(conn: Connection, now: number): number | null {
+    const at = this.ctx.node.services.ping?.answeredAt(conn);
+    return at !== undefined && now - at < LIVENESS_INTERVAL_MS ? at : null;
   }
 
   /** Relays heard from strangers that are now current members of one of our groups are learnt. */
@@ -443,7 +457,7 @@ export type KeptPings = WeakMap<Connection, { stream: Stream; bytes: ByteStream<
 /**
  * A liveness ping (32 bytes echoed) on the connection's kept ping stream, opened on first
  * use and again whenever the kept one has failed or the far side closed it (it does after
- * PING_STREAM_IDLE_MS without a ping, net/node): a stream per ping cost an idle peer of a
+ * PING_STREAM_IDLE_MS without a ping, net/ping-answer): a stream per ping cost an idle peer of a
  * fifty-member group about as much as everything else it did (its negotiation, frames and
  * handler per ping; docs/performance.md "Round ten"). Results as `probe`'s. A kept stream
  * that fails is dropped and the ping tried once more on a fresh stream, so a stream the far

@@ -27,13 +27,18 @@ test('memberRelayAddress: a peer serving the relay hop protocol on a public TCP 
   assert.equal(memberRelayAddress({ peerId, protocols: [hop], listenAddrs: addrs('/ip4/192.168.1.2/tcp/4001', `${RELAY}/p2p-circuit`) }), null, 'behind a NAT: only private and relayed addresses');
 });
 
-test('probe: a ping on one connection is answered, or silent when the far side does not echo within the deadline', async () => {
+/** Two libp2p nodes on loopback, the first dialled to the second. */
+async function twoNodes() {
   const { randomBytes } = await import('node:crypto');
   const { createConclaveNode } = await import('../../app/net/node.js');
   const a = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
   const b = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+  return { a, b, conn: await a.dial(b.getMultiaddrs()[0]!) };
+}
+
+test('probe: a ping on one connection is answered, or silent when the far side does not echo within the deadline', async () => {
+  const { a, b, conn } = await twoNodes();
   try {
-    const conn = await a.dial(b.getMultiaddrs()[0]!);
     assert.equal(await probe(conn, AbortSignal.timeout(5000)), 'answered');
     // The far side's host is stuck: the ping stream opens but nothing comes back.
     await b.unhandle('/ipfs/ping/1.0.0');
@@ -50,12 +55,8 @@ test('probe: a ping on one connection is answered, or silent when the far side d
 });
 
 test('liveness pings reuse one stream per connection, open a fresh one when the far side closed it, and are silent when nothing echoes', async () => {
-  const { randomBytes } = await import('node:crypto');
-  const { createConclaveNode } = await import('../../app/net/node.js');
-  const a = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
-  const b = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+  const { a, b, conn } = await twoNodes();
   try {
-    const conn = await a.dial(b.getMultiaddrs()[0]!);
     let opened = 0;
     const newStream = conn.newStream.bind(conn);
     conn.newStream = ((...args: Parameters<typeof newStream>) => {
@@ -63,11 +64,14 @@ test('liveness pings reuse one stream per connection, open a fresh one when the 
       return newStream(...args);
     }) as typeof conn.newStream;
     const kept: KeptPings = new WeakMap();
+    const before = Date.now();
     for (let i = 0; i < 5; i++) assert.equal(await pingOnKeptStream(conn, kept, AbortSignal.timeout(5000)), 'answered', `ping ${i + 1}`);
     assert.equal(opened, 1, 'five pings, one stream');
+    const farSide = b.getConnections(a.peerId)[0]!; // registered there once the dial completed on both sides
+    assert.ok((b.services.ping.answeredAt(farSide) ?? 0) >= before, 'the answering side remembers when it answered on that connection');
+    assert.equal(a.services.ping.answeredAt(conn), undefined, 'the asking side answered nothing');
     // The answering side closes the stream between pings (it does after PING_STREAM_IDLE_MS idle):
     // the next ping is still answered, on a fresh stream, and is no strike against the path.
-    const farSide = b.getConnections(a.peerId)[0]!;
     for (const st of farSide.streams.filter((x) => x.protocol === '/ipfs/ping/1.0.0')) await st.close();
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(await pingOnKeptStream(conn, kept, AbortSignal.timeout(5000)), 'answered', 'after the far side closed the stream');

@@ -12,21 +12,22 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { Reachability } from '../../../app/peer/reachability.js';
 import type { PeerContext } from '../../../app/peer/peer-context.js';
 
-test('a connection whose last gossip is one liveness interval old is pinged at the next tick', async () => {
+/** A Reachability over one fake connection whose pings never answer; `pings` counts them. */
+async function oneSilentConnection(answeredAt: (c: unknown) => number | undefined = () => undefined) {
   const peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'));
-  let pings = 0;
+  const counter = { pings: 0 };
   const conn = {
     remotePeer: peer,
     status: 'open',
     remoteAddr: { toString: () => '/ip4/192.0.2.1/tcp/4001' },
     newStream: () => {
-      pings++;
+      counter.pings++;
       return Promise.reject(new Error('no answer'));
     },
   };
   let onGossip: (evt: { detail: { propagationSource: typeof peer } }) => void = () => {};
   const node = {
-    services: { pubsub: { addEventListener: (_: string, fn: typeof onGossip) => (onGossip = fn) } },
+    services: { pubsub: { addEventListener: (_: string, fn: typeof onGossip) => (onGossip = fn) }, ping: { answeredAt } },
     addEventListener: () => {},
     getConnections: () => [conn],
   };
@@ -34,14 +35,18 @@ test('a connection whose last gossip is one liveness interval old is pinged at t
   const reach = new Reachability(ctx, [], () => {});
   reach.listen();
   const check = (reach as unknown as { checkLiveness(): void }).checkLiveness.bind(reach);
+  return { peer, conn, counter, check, gossip: () => onGossip({ detail: { propagationSource: peer } }) };
+}
 
+test('a connection whose last gossip is one liveness interval old is pinged at the next tick', async () => {
+  const { counter, check, gossip } = await oneSilentConnection();
   const realNow = Date.now;
   let t = 1_000_000;
   Date.now = () => t;
   try {
     check(); // the connection is first seen: its first check is an interval later
     t += 500;
-    onGossip({ detail: { propagationSource: peer } }); // the last gossip; the path dies just after
+    gossip(); // the last gossip; the path dies just after
     for (let s = 1; s <= 11; s++) {
       t = 1_000_000 + s * 1000;
       check();
@@ -49,5 +54,31 @@ test('a connection whose last gossip is one liveness interval old is pinged at t
   } finally {
     Date.now = realNow;
   }
-  assert.ok(pings >= 1, `silent for 10.5 s of the 10 s interval, pinged by the tick after: ${pings} pings`);
+  assert.ok(counter.pings >= 1, `silent for 10.5 s of the 10 s interval, pinged by the tick after: ${counter.pings} pings`);
+});
+
+test('a connection the far side pinged within the interval is not pinged from this side; once its pings stop, it is', async () => {
+  let farSidePingedAt: number | undefined;
+  const { conn, counter, check } = await oneSilentConnection((c) => (c === conn ? farSidePingedAt : undefined));
+  const realNow = Date.now;
+  let t = 2_000_000;
+  Date.now = () => t;
+  try {
+    check(); // first seen: due an interval later
+    // The far side pings every 10 s, a little before this side's check would fall due.
+    for (let s = 1; s <= 60; s++) {
+      t = 2_000_000 + s * 1000;
+      if (s % 10 === 9) farSidePingedAt = t;
+      check();
+    }
+    assert.equal(counter.pings, 0, 'the far side pings this connection: this side does not');
+    // The far side's pings stop (the path died): this side pings within an interval and a tick.
+    for (let s = 61; s <= 71; s++) {
+      t = 2_000_000 + s * 1000;
+      check();
+    }
+  } finally {
+    Date.now = realNow;
+  }
+  assert.ok(counter.pings >= 1, `the far side silent for ${71 - 59} s: ${counter.pings} pings from this side`);
 });
