@@ -39,7 +39,7 @@
  *   is aborted (they were bound to the old address), the public address is forgotten, the
  *   reservation redone and the mesh redials at once. No group state changes: the
  *   group does not rekey for a move (002).
- * - Every connection is pinged every LIVENESS_INTERVAL_MS; one silent for
+ * - Every connection is checked every LIVENESS_INTERVAL_MS; one silent for
  *   LIVENESS_STRIKES pings in a row is aborted (a dead path: the mesh redials).
  *   The pings reuse one stream per connection (`pingOnKeptStream`), and a
  *   connection the far side pinged within the interval is not pinged from this
@@ -269,9 +269,10 @@ export class Reachability {
   }
 
   /**
-   * Every LIVENESS_INTERVAL_MS each connection is pinged (one ping at a time per
-   * connection); one that stays silent LIVENESS_STRIKES times in a row is aborted
-   * (see the invariants). An answer clears its strikes.
+   * Every LIVENESS_INTERVAL_MS each connection that carried no gossip and no ping from
+   * the far side in that time is pinged (one ping at a time per connection); one that
+   * stays silent LIVENESS_STRIKES times in a row is aborted (see the invariants). An
+   * answer, gossip or the far side's ping clears its strikes.
    */
   private checkLiveness(): void {
     const now = Date.now();
@@ -317,9 +318,9 @@ export class Reachability {
 
   /**
    * When the far side pinged us on this very connection within the last LIVENESS_INTERVAL_MS
-   * and we answered (net/ping-answer), else null. It is checking the path, and the answer went
-   * back on it; if the path dies its pings stop, and this side pings once the last one is an
-   * interval old. Each connection is so pinged from one end, whichever checked first.
+   * (net/ping-answer echoes it), else null. It is checking the path, and drops it if our echoes
+   * stop reaching it; if the path dies its pings stop, and this side pings once the last one is
+   * an interval old. Each connection is so pinged from one end, whichever checked first.
    */
   private pingedByFarSide(conn: Connection, now: number): number | null {
     const at = this.ctx.node.services.ping?.answeredAt(conn);
@@ -467,7 +468,8 @@ export async function pingOnKeptStream(conn: Connection, kept: KeptPings, signal
   for (let attempt = 0; attempt < 2; attempt++) {
     if (conn.status !== 'open') return 'silent';
     let k = kept.get(conn);
-    const reused = k !== undefined && k.stream.status === 'open';
+    // A stream the far side closed still reads `open` until its read end is found closed.
+    const reused = k !== undefined && k.stream.status === 'open' && k.stream.readStatus === 'ready';
     if (!reused) {
       try {
         const stream = await conn.newStream(PING_PROTOCOL, { signal, runOnLimitedConnection: true });

@@ -90,6 +90,32 @@ test('liveness pings reuse one stream per connection, open a fresh one when the 
   }
 });
 
+test('the ping answerer echoes at most five pings a stream in ten seconds and then aborts the stream', async () => {
+  const { byteStream } = await import('it-byte-stream');
+  const { a, b, conn } = await twoNodes();
+  try {
+    const stream = await conn.newStream('/ipfs/ping/1.0.0');
+    const bytes = byteStream(stream);
+    let echoed = 0;
+    try {
+      for (let i = 0; i < 8; i++) {
+        const ping = Uint8Array.from({ length: 32 }, (_, j) => (i * 32 + j) % 256);
+        await bytes.write(ping, { signal: AbortSignal.timeout(2000) });
+        const echo = await bytes.read({ bytes: 32, signal: AbortSignal.timeout(2000) });
+        assert.deepEqual(Uint8Array.from(echo.subarray()), ping);
+        echoed++;
+      }
+    } catch (err) {
+      if (err instanceof assert.AssertionError) throw err; // else the answerer aborted the stream
+    }
+    assert.equal(echoed, 5, 'five echoes, then the stream is gone');
+    assert.ok(b.services.ping.answeredAt(b.getConnections(a.peerId)[0]!) !== undefined);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
+
 test('relay choice: a refusing relay is backed off and does not shadow the relays after it', () => {
   const choice = new RelayChoice({ max: 3, retryMs: 1000, maxBackoffMs: 8000, evictAfter: 4 });
   for (const r of ['/r/dead1', '/r/dead2', '/r/good']) assert.ok(choice.learn(r));
