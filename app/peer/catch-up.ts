@@ -29,7 +29,11 @@
  *   (1 s doubling to 30 s) against the next connected member; without one, a
  *   member still reconciles every `periodMs` from where it stopped (the server's
  *   cursor, valid for the server's `epoch`), so the last messages before a crash
- *   or a partition come back even when no later message shows the gap.
+ *   or a partition come back even when no later message shows the gap. While its
+ *   history does not grow and sessions bring nothing, the spacing doubles up to
+ *   `idlePeriodMaxMs` (`idlePeriodAfter`); a message kept or brought resets it.
+ *   (Receipts show a fellow member's latest numbers too: a gap they reveal starts
+ *   a session at once, whatever the spacing.)
  * - A session asks ONE member; members are taken in turn, each member's turn
  *   order starting after itself (`turnOrder`), and a member whose connection just
  *   opened is asked out of turn without moving the turn. So an idle member serves
@@ -60,6 +64,8 @@ export const CATCHUP_BOUNDS = {
   summaryAuthors: 256,
   summaryRanges: 2000,
   periodMs: 5000,
+  /** While the group's history does not grow, the periodic session backs off, doubling up to this (`idlePeriodAfter`). */
+  idlePeriodMaxMs: 40_000,
   backoffMinMs: 1000,
   /** While a gap is open and some connected member has not been asked yet: the pause before asking the next. */
   gapNextMs: 100,
@@ -168,6 +174,27 @@ interface GroupSync {
   /** Ends the round in flight (its request answered null), and when it started. */
   cancel: (() => void) | null;
   roundAt: number;
+  /** The periodic session's current spacing (`idlePeriodAfter`), and when the last session ended with how many messages held. */
+  idlePeriodMs: number;
+  lastSessionAt: number;
+  keptAtSession: number;
+}
+
+/**
+ * The spacing of periodic sessions after one ends without a gap: `periodMs` again when it
+ * brought something or the history grew since the session before (a group that talks may
+ * lose a message with nothing after it to show it), else twice the last spacing, at most
+ * `idlePeriodMaxMs`. An idle group so reconciles every 40 s, not every 5 s (each session is
+ * a stream, a summary and a reply at both ends: about 0.2 % of a core per idle peer of ten).
+ */
+export function idlePeriodAfter(lastPeriodMs: number, broughtOrGrew: boolean): number {
+  if (broughtOrGrew) return CATCHUP_BOUNDS.periodMs;
+  return Math.min(2 * lastPeriodMs, CATCHUP_BOUNDS.idlePeriodMaxMs);
+}
+
+/** A periodic tick runs a session when the history grew since the last one, or the idle spacing has passed. */
+export function periodicDue(s: { idlePeriodMs: number; lastSessionAt: number; keptAtSession: number }, keptNow: number, now: number): boolean {
+  return keptNow !== s.keptAtSession || now - s.lastSessionAt >= s.idlePeriodMs;
 }
 
 export class CatchUp {
@@ -239,10 +266,10 @@ export class CatchUp {
   private stateOf(rt: GroupRuntime): GroupSync {
     let s = this.syncs.get(rt.group);
     if (!s) {
-      s = { running: false, again: false, full: true, timer: null, backoffMs: CATCHUP_BOUNDS.backoffMinMs, cursors: new Map(), nextPeer: 0, preferred: null, hadGaps: false, gapTries: 0, cancel: null, roundAt: 0 };
+      s = { running: false, again: false, full: true, timer: null, backoffMs: CATCHUP_BOUNDS.backoffMinMs, cursors: new Map(), nextPeer: 0, preferred: null, hadGaps: false, gapTries: 0, cancel: null, roundAt: 0, idlePeriodMs: CATCHUP_BOUNDS.periodMs, lastSessionAt: 0, keptAtSession: -1 };
       this.syncs.set(rt.group, s);
       rt.onSyncNeeded = (reason) => this.sync(rt, reason === 'gap' || reason === 'keys');
-      this.later(rt, s, CATCHUP_BOUNDS.periodMs);
+      this.periodic(rt, s);
     }
     return s;
   }
@@ -273,38 +300,51 @@ export class CatchUp {
     if (s.timer) clearTimeout(s.timer);
     s.timer = null;
     s.running = true;
-    void this.session(rt, s).finally(() => {
-      s.running = false;
-      if (this.ctx.stopped() || this.ctx.groups.get(rt.group) !== rt) return;
-      const gaps = rt.held.gaps();
-      const missing = gaps.reduce((n, g) => n + SeqRanges.count(g.missing), 0);
-      if (missing > 0) {
-        if (!s.hadGaps) rt.noteSync(Date.now(), `gap open: ${missing} message(s) of ${gaps.length} author(s) missing`);
-        s.hadGaps = true;
-        s.full = true;
-        s.gapTries++;
-        // Until every connected member has been asked once (the gaps' authors first), ask the next at once; then back off.
-        if (s.gapTries <= this.peers(rt).length) return this.later(rt, s, CATCHUP_BOUNDS.gapNextMs);
-        this.later(rt, s, s.backoffMs);
-        s.backoffMs = Math.min(s.backoffMs * 2, CATCHUP_BOUNDS.backoffMaxMs);
-        return;
-      }
-      if (s.hadGaps) rt.noteSync(Date.now(), 'gaps closed: nothing missing');
-      s.hadGaps = false;
-      s.gapTries = 0;
-      s.backoffMs = CATCHUP_BOUNDS.backoffMinMs;
-      if (s.again) {
-        s.again = false;
-        this.later(rt, s, 200);
-      } else this.later(rt, s, CATCHUP_BOUNDS.periodMs * (0.8 + Math.random() * 0.4));
-    });
+    void this.session(rt, s)
+      .catch(() => 0)
+      .then((brought) => {
+        s.running = false;
+        if (this.ctx.stopped() || this.ctx.groups.get(rt.group) !== rt) return;
+        const gaps = rt.held.gaps();
+        const missing = gaps.reduce((n, g) => n + SeqRanges.count(g.missing), 0);
+        if (missing > 0) {
+          if (!s.hadGaps) rt.noteSync(Date.now(), `gap open: ${missing} message(s) of ${gaps.length} author(s) missing`);
+          s.hadGaps = true;
+          s.full = true;
+          s.gapTries++;
+          // Until every connected member has been asked once (the gaps' authors first), ask the next at once; then back off.
+          if (s.gapTries <= this.peers(rt).length) return this.later(rt, s, CATCHUP_BOUNDS.gapNextMs);
+          this.later(rt, s, s.backoffMs);
+          s.backoffMs = Math.min(s.backoffMs * 2, CATCHUP_BOUNDS.backoffMaxMs);
+          return;
+        }
+        if (s.hadGaps) rt.noteSync(Date.now(), 'gaps closed: nothing missing');
+        s.hadGaps = false;
+        s.gapTries = 0;
+        s.backoffMs = CATCHUP_BOUNDS.backoffMinMs;
+        const kept = rt.held.keptCount();
+        s.idlePeriodMs = idlePeriodAfter(s.idlePeriodMs, brought > 0 || kept !== s.keptAtSession);
+        s.keptAtSession = kept;
+        s.lastSessionAt = Date.now();
+        if (s.again) {
+          s.again = false;
+          this.later(rt, s, 200);
+        } else this.periodic(rt, s);
+      });
   }
 
-  private later(rt: GroupRuntime, s: GroupSync, ms: number): void {
+  /** The periodic tick, every `periodMs` ± 20 %: a session when `periodicDue`, else the next tick. */
+  private periodic(rt: GroupRuntime, s: GroupSync): void {
+    this.later(rt, s, CATCHUP_BOUNDS.periodMs * (0.8 + Math.random() * 0.4), true);
+  }
+
+  private later(rt: GroupRuntime, s: GroupSync, ms: number, periodic = false): void {
     if (s.timer) clearTimeout(s.timer);
     s.timer = setTimeout(() => {
       s.timer = null;
-      if (!this.ctx.stopped() && this.ctx.groups.get(rt.group) === rt) this.sync(rt, false);
+      if (this.ctx.stopped() || this.ctx.groups.get(rt.group) !== rt) return;
+      if (periodic && !periodicDue(s, rt.held.keptCount(), Date.now())) this.periodic(rt, s);
+      else this.sync(rt, false);
     }, ms);
     s.timer.unref?.();
   }
@@ -329,10 +369,11 @@ export class CatchUp {
   }
 
   /** One session: rounds against one connected member until it has nothing more (bounded). */
-  private async session(rt: GroupRuntime, s: GroupSync): Promise<void> {
-    if (rt.engine.state() !== 'member') return;
+  /** One session; how many packets it brought. */
+  private async session(rt: GroupRuntime, s: GroupSync): Promise<number> {
+    if (rt.engine.state() !== 'member') return 0;
     const peers = this.peers(rt);
-    if (peers.length === 0) return;
+    if (peers.length === 0) return 0;
     const peer = this.pickPeer(rt, s, peers);
     const full = s.full;
     s.full = false;
@@ -348,6 +389,7 @@ export class CatchUp {
     } finally {
       if (total >= CATCHUP_BOUNDS.progressFrom) this.ctx.emit('chat.catchUp', { group: rt.group, received: Math.min(received, total), total, done: true });
     }
+    return received;
   }
 
   /**

@@ -166,6 +166,7 @@ export class GroupHistory {
   readonly reporter: ReceiptReporter;
   /** Who holds this member's own chat and file messages (receipts.ts). */
   private readonly ledger = new DeliveryLedger();
+  private keptTotal = 0;
   /** Own chat and file messages: number → chat key, and message ID → number. */
   private readonly ownBySeq = new Map<number, string>();
   private readonly ownSeqOf = new Map<string, number>();
@@ -281,6 +282,7 @@ export class GroupHistory {
    * brings a copy, which `keep` writes again.
    */
   private write(m: SignedMessage, w: Unsaved): void {
+    this.keptTotal++;
     const written = this.profile.appendDurable(this.group, 'history', w.record);
     this.lastWrite = written;
     if (w.listKey) this.notYetDurable.add(w.listKey);
@@ -299,6 +301,11 @@ export class GroupHistory {
         this.log(`group ${this.group.slice(0, 8)}: message ${m.id.slice(0, 8)} not kept (fsync failed: ${err instanceof Error ? err.message : 'error'}); not shown, asked for again`);
       },
     );
+  }
+
+  /** How many messages were kept since the peer started (catch-up's idle spacing watches it grow). */
+  keptCount(): number {
+    return this.keptTotal;
   }
 
   /** Resolves once every message kept so far is on disk (rejects if its fsync failed). */
