@@ -30,14 +30,14 @@
  *   member still reconciles every `periodMs` from where it stopped (the server's
  *   cursor, valid for the server's `epoch`), so the last messages before a crash
  *   or a partition come back even when no later message shows the gap. While its
- *   history does not grow and sessions bring nothing, the spacing doubles up to
- *   `idlePeriodMaxMs` (`idlePeriodAfter`); a message kept or brought resets it.
- *   (Receipts show a fellow member's latest numbers too: a gap they reveal starts
- *   a session at once, whatever the spacing.)
+ *   history does not grow and answered sessions bring nothing, the spacing doubles
+ *   up to `idlePeriodMaxMs` (`idlePeriodAfter`); a message kept or brought resets it.
+ *   (A receipt that reveals a gap starts a session at once, whatever the spacing;
+ *   a loss nothing reveals waits for the spacing.)
  * - A session asks ONE member; members are taken in turn, each member's turn
  *   order starting after itself (`turnOrder`), and a member whose connection just
  *   opened is asked out of turn without moving the turn. So an idle member serves
- *   about one periodic session per `periodMs` whatever the group's size, and
+ *   about one periodic session per spacing whatever the group's size, and
  *   sessions that start at every member at once (a key change) spread over the
  *   members. (Before: one roster order for all, and the turn moved to each newly
  *   connected member; in an idle thirty-member group a few members served 12–27
@@ -64,8 +64,8 @@ export const CATCHUP_BOUNDS = {
   summaryAuthors: 256,
   summaryRanges: 2000,
   periodMs: 5000,
-  /** While the group's history does not grow, the periodic session backs off, doubling up to this (`idlePeriodAfter`). */
-  idlePeriodMaxMs: 40_000,
+  /** While this member's history does not grow, the periodic session backs off, doubling up to this (`idlePeriodAfter`). */
+  idlePeriodMaxMs: 20_000,
   backoffMinMs: 1000,
   /** While a gap is open and some connected member has not been asked yet: the pause before asking the next. */
   gapNextMs: 100,
@@ -174,25 +174,31 @@ interface GroupSync {
   /** Ends the round in flight (its request answered null), and when it started. */
   cancel: (() => void) | null;
   roundAt: number;
-  /** The periodic session's current spacing (`idlePeriodAfter`), and when the last session ended with how many messages held. */
+  /** The periodic session's current spacing (`idlePeriodAfter`), and when (performance.now()) the last answered session ended with how many messages kept. */
   idlePeriodMs: number;
   lastSessionAt: number;
   keptAtSession: number;
 }
 
 /**
- * The spacing of periodic sessions after one ends without a gap: `periodMs` again when it
- * brought something or the history grew since the session before (a group that talks may
- * lose a message with nothing after it to show it), else twice the last spacing, at most
- * `idlePeriodMaxMs`. An idle group so reconciles every 40 s, not every 5 s (each session is
- * a stream, a summary and a reply at both ends: about 0.2 % of a core per idle peer of ten).
+ * The spacing of periodic sessions after one that a member answered ends without a gap:
+ * `periodMs` again when it brought something or this member kept a message since the session
+ * before (a group that talks may lose a message with nothing after it to show it), else twice
+ * the last spacing, at most `idlePeriodMaxMs`. A quiet member so reconciles every 20 s, not
+ * every 5 s (each session is a stream, a summary and a reply at both ends: about 0.2 % of a
+ * core per idle peer of ten). The price: a message lost with nothing after it to reveal it (no
+ * later message of its author, no receipt of a third member: a two-member group, say) comes
+ * back within about 26 s of a quiet stretch instead of about 6 s.
  */
 export function idlePeriodAfter(lastPeriodMs: number, broughtOrGrew: boolean): number {
   if (broughtOrGrew) return CATCHUP_BOUNDS.periodMs;
   return Math.min(2 * lastPeriodMs, CATCHUP_BOUNDS.idlePeriodMaxMs);
 }
 
-/** A periodic tick runs a session when the history grew since the last one, or the idle spacing has passed. */
+/** A periodic tick runs a session when a message was kept since the last one, or the spacing has passed (times from performance.now(): a wall-clock step cannot stall it). */
+/** What `session` returns when no member answered it. */
+const NOT_ANSWERED = -1;
+
 export function periodicDue(s: { idlePeriodMs: number; lastSessionAt: number; keptAtSession: number }, keptNow: number, now: number): boolean {
   return keptNow !== s.keptAtSession || now - s.lastSessionAt >= s.idlePeriodMs;
 }
@@ -266,7 +272,7 @@ export class CatchUp {
   private stateOf(rt: GroupRuntime): GroupSync {
     let s = this.syncs.get(rt.group);
     if (!s) {
-      s = { running: false, again: false, full: true, timer: null, backoffMs: CATCHUP_BOUNDS.backoffMinMs, cursors: new Map(), nextPeer: 0, preferred: null, hadGaps: false, gapTries: 0, cancel: null, roundAt: 0, idlePeriodMs: CATCHUP_BOUNDS.periodMs, lastSessionAt: 0, keptAtSession: -1 };
+      s = { running: false, again: false, full: true, timer: null, backoffMs: CATCHUP_BOUNDS.backoffMinMs, cursors: new Map(), nextPeer: 0, preferred: null, hadGaps: false, gapTries: 0, cancel: null, roundAt: 0, idlePeriodMs: CATCHUP_BOUNDS.periodMs, lastSessionAt: -Infinity, keptAtSession: -1 };
       this.syncs.set(rt.group, s);
       rt.onSyncNeeded = (reason) => this.sync(rt, reason === 'gap' || reason === 'keys');
       this.periodic(rt, s);
@@ -301,7 +307,10 @@ export class CatchUp {
     s.timer = null;
     s.running = true;
     void this.session(rt, s)
-      .catch(() => 0)
+      .catch((err: unknown) => {
+        this.ctx.log(`group ${rt.group.slice(0, 8)}: catch-up session failed: ${err instanceof Error ? err.name : 'error'}`);
+        return NOT_ANSWERED;
+      })
       .then((brought) => {
         s.running = false;
         if (this.ctx.stopped() || this.ctx.groups.get(rt.group) !== rt) return;
@@ -322,10 +331,13 @@ export class CatchUp {
         s.hadGaps = false;
         s.gapTries = 0;
         s.backoffMs = CATCHUP_BOUNDS.backoffMinMs;
-        const kept = rt.held.keptCount();
-        s.idlePeriodMs = idlePeriodAfter(s.idlePeriodMs, brought > 0 || kept !== s.keptAtSession);
-        s.keptAtSession = kept;
-        s.lastSessionAt = Date.now();
+        // A session no member answered (refused, unreachable, no one connected) says nothing of idleness.
+        if (brought !== NOT_ANSWERED) {
+          const kept = rt.held.keptCount();
+          s.idlePeriodMs = idlePeriodAfter(s.idlePeriodMs, brought > 0 || kept !== s.keptAtSession);
+          s.keptAtSession = kept;
+          s.lastSessionAt = performance.now();
+        }
         if (s.again) {
           s.again = false;
           this.later(rt, s, 200);
@@ -343,7 +355,7 @@ export class CatchUp {
     s.timer = setTimeout(() => {
       s.timer = null;
       if (this.ctx.stopped() || this.ctx.groups.get(rt.group) !== rt) return;
-      if (periodic && !periodicDue(s, rt.held.keptCount(), Date.now())) this.periodic(rt, s);
+      if (periodic && !periodicDue(s, rt.held.keptCount(), performance.now())) this.periodic(rt, s);
       else this.sync(rt, false);
     }, ms);
     s.timer.unref?.();
@@ -368,20 +380,20 @@ export class CatchUp {
     return peer;
   }
 
-  /** One session: rounds against one connected member until it has nothing more (bounded). */
-  /** One session; how many packets it brought. */
+  /** One session: rounds against one connected member until it has nothing more (bounded); how many packets it brought, or NOT_ANSWERED. */
   private async session(rt: GroupRuntime, s: GroupSync): Promise<number> {
-    if (rt.engine.state() !== 'member') return 0;
+    if (rt.engine.state() !== 'member') return NOT_ANSWERED;
     const peers = this.peers(rt);
-    if (peers.length === 0) return 0;
+    if (peers.length === 0) return NOT_ANSWERED;
     const peer = this.pickPeer(rt, s, peers);
     const full = s.full;
     s.full = false;
     const known = full ? undefined : s.cursors.get(peer);
     let received = 0;
     let total = 0;
+    let answered = false;
     try {
-      await this.rounds(rt, s, peer, known, (count, all) => {
+      answered = await this.rounds(rt, s, peer, known, (count, all) => {
         if (total === 0) total = all;
         received += count;
         if (total >= CATCHUP_BOUNDS.progressFrom) this.ctx.emit('chat.catchUp', { group: rt.group, received: Math.min(received, total), total, done: false });
@@ -389,7 +401,7 @@ export class CatchUp {
     } finally {
       if (total >= CATCHUP_BOUNDS.progressFrom) this.ctx.emit('chat.catchUp', { group: rt.group, received: Math.min(received, total), total, done: true });
     }
-    return received;
+    return answered ? received : NOT_ANSWERED;
   }
 
   /**
@@ -401,17 +413,19 @@ export class CatchUp {
    * last reply is fed: it may claim too little, which costs re-sent packets
    * (dropped as duplicates), never a lost one.
    */
-  private async rounds(rt: GroupRuntime, s: GroupSync, peer: MemberKey, known: { epoch: string; next: number } | undefined, progress: (count: number, total: number) => void): Promise<void> {
+  private async rounds(rt: GroupRuntime, s: GroupSync, peer: MemberKey, known: { epoch: string; next: number } | undefined, progress: (count: number, total: number) => void): Promise<boolean> {
+    let answered = false;
     let pending: Promise<Reply | null> | null = this.fetch(rt, s, peer, known);
     for (let round = 0; pending && !this.ctx.stopped(); round++) {
       const reply: Reply | null = await pending;
       pending = null;
-      if (!reply) return;
+      if (!reply) return answered;
       const { header, packets } = reply;
       if ('refused' in header) {
         this.ctx.log(`group ${rt.group.slice(0, 8)}: catch-up refused by ${peer.slice(0, 12)}: ${header.refused}`);
-        return;
+        return answered;
       }
+      answered = true;
       known = { epoch: header.epoch, next: header.next };
       s.cursors.set(peer, known);
       const more = packets.length > 0 && packets.length < header.total && round + 1 < CATCHUP_BOUNDS.sessionRounds;
@@ -419,6 +433,7 @@ export class CatchUp {
       await this.feed(rt, packets);
       progress(packets.length, header.total);
     }
+    return answered;
   }
 
   /** One request; its reply's header and packets (not yet fed), or null (unreachable, timed out, superseded, malformed). */
