@@ -147,3 +147,36 @@ test("a non-admin's exclusion under the admins policy is rejected by every membe
     assert.ok(r && r.count >= 1 && /not an admin/.test(r.examples[0]!), `${n} rejected b's exclusion: ${JSON.stringify(member(report, n).rejected)}`);
   }
 });
+
+test('four partitions of 128, one exclusion in each, heal: the winning creator reseals once over all four, no back-off reseal (bench partition heal)', () => {
+  // Each losing excluder undoes its own table when the winner reaches it; the winner's creator
+  // learnt the loser's table only from messages sealed under the loser's TEK, which stop as soon
+  // as that partition moves to the winner. Missing one, it resealed over three targets, and
+  // 2–4 heartbeats later several members resealed at once (N = 128 and 1,024: 2.6 s, not 0.6 s).
+  const n = 128;
+  const names = ['a', ...Array.from({ length: n - 1 }, (_, i) => `m${i}`)];
+  const size = n / 4;
+  const groups = Array.from({ length: 4 }, (_, i) => names.slice(i * size, (i + 1) * size));
+  const scenario = {
+    params: {},
+    network: { latencyMs: [5, 40], loss: 0 },
+    events: [
+      { at: 0, do: 'create', peer: 'a' },
+      { at: 0, do: 'bootstrap', creator: 'a', prefix: 'm', count: n - 1 },
+      { at: 3000, do: 'partition', groups },
+      ...groups.map((g) => ({ at: 4000, do: 'exclude', peers: [g[g.length - 1]], by: g[0] })),
+      { at: 8000, do: 'heal' },
+    ],
+    until: 14000,
+  };
+  for (const seed of [1, 2, 3]) {
+    const { report, sim } = run(scenario, seed);
+    assertOk(report, `seed ${seed}`);
+    const heal = report.stats.operations.find((o) => o.op === 'heal');
+    const heartbeatMs = sim.engineOf('a')!.params.heartbeatMs;
+    const reseals = report.members.flatMap((m) => sim.engineOf(m.name)!.keyTable(14000).log.filter((e) => e.at >= 8000 && /^resealed after/.test(e.text)).map((e) => `${m.name}: ${e.text}`));
+    assert.equal(reseals.length, 1, `seed ${seed}: one reseal, by the winner's creator: ${reseals.join('; ')}`);
+    assert.ok(groups.every((g) => reseals[0]!.includes(sim.keyOf(g[g.length - 1]!).slice(0, 8))), `seed ${seed}: the reseal covers all four targets: ${reseals[0]}`);
+    assert.ok(heal?.convergeMs !== null && heal!.convergeMs < 2 * heartbeatMs, `seed ${seed}: one TEK everywhere ${heal?.convergeMs} ms after the heal, before any back-off reseal (2 heartbeats)`);
+  }
+});

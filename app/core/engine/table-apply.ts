@@ -11,12 +11,12 @@
  * docs/protocol.md §7.1, §8.2.
  */
 import { keepReadable, recordTek, retireTek, retryPendingData } from './tek-records.js';
-import { RESEAL_WINDOW_MS, addLog, cmpKey, heldKey, isTekCreator, keyChanged, pidOf, randomBelow, rosterInKeyOrder, scheduleFetch, short, shortFetchDelay, tekCoversBlocklist, type EngineCore, type TableState } from './context.js';
+import { RESEAL_WINDOW_MS, addLog, cmpKey, heldKey, isTekCreator, keyChanged, pidOf, randomBelow, rosterInKeyOrder, scheduleFetch, short, shortFetchDelay, tekCoversBlocklist, unicast, type EngineCore, type TableState } from './context.js';
 import { flushHeldOutgoing } from './data.js';
 import { type KeyOrigin, type MemberKey } from '../types.js';
 import { TEK_SLOT, slotsOf } from '../params.js';
 import { advanceRevision, replaceKey } from '../keys.js';
-import { type TableHeader } from '../wire.js';
+import { MsgType, type TableHeader } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
 import { claimedOwner, omittedBaseExclusion } from './authorization.js';
 
@@ -44,6 +44,8 @@ export function applyTable(core: EngineCore, t: TableState, now: number): void {
       undoTable(core, sibling, now);
       installTableTek(core, t, newCreators, now);
       keepReadable(core, loser, now);
+      // Ours may have lost earlier, to the sibling this one now beats: its creator was told, not this one.
+      handOurLosingTable(core, [...core.tables.values()].find((o) => o.header.excluder === core.self && o.header.newVersion === h.newVersion && o !== t && sameCreators(sortedKeys(o.header.base.creators), baseTag)), t);
       addLog(core, now, 'merge', `concurrent TEK v${h.newVersion}: kept ${short(h.excluder)}'s table over ${short(sibling.header.excluder)}'s`);
       scheduleReseal(core, now);
     } else if (sibling) {
@@ -85,11 +87,29 @@ function jumpOverUnreadBase(core: EngineCore, t: TableState, now: number): boole
     keepReadable(core, from, now);
   }
   installTableTek(core, t, made(t), now);
+  if (losingSibling) handOurLosingTable(core, ours, t);
   addLog(core, now, 'merge', `TEK v${t.header.newVersion} by ${short(t.header.excluder)} taken from v${from.version}, over ${short(baseTable.header.excluder)}'s unread v${baseTable.header.newVersion}`);
   // A reseal made before a sibling reached its maker may miss that sibling's targets: as after
   // any resolved race, this member reseals after the back-off if nobody else does (§8.2).
   scheduleReseal(core, now);
   return true;
+}
+
+/**
+ * Our own table just lost a race to `winner` (§8.2). The winner's creator reseals over every
+ * sibling it knows of, but it learns of ours only from messages sealed under our TEK, and
+ * those stop as soon as the members around us move to the winner: after a partition heal it
+ * often never heard of ours, resealed without our targets, and 2–4 heartbeats later several
+ * members resealed at once. So the excluder of a losing table hands it to the creators of
+ * each TEK that beats it here (the first winner may lose in turn): its signed header alone, which names the targets (a unicast
+ * table from a current member, T1; entries would be refused, §8.5: only their authors send
+ * them, and the winner needs none of them to reseal).
+ */
+function handOurLosingTable(core: EngineCore, ours: TableState | undefined, winner: TableState): void {
+  if (!ours || ours.header.excluder !== core.self) return;
+  if (ours.header.targets.every((m) => winner.header.blocklist.includes(m))) return;
+  const creators = winner.header.panel ? winner.header.panel.members : [winner.header.excluder];
+  for (const c of creators) if (c !== core.self) unicast(core, c, { type: MsgType.Table, header: ours.header, headerSignature: ours.headerSignature, entries: [], pairwise: [] });
 }
 
 export function installTableTek(core: EngineCore, t: TableState, creators: MemberKey[], now: number): void {
