@@ -293,6 +293,25 @@ async function sizesIntoLatest(): Promise<void> {
   write(results);
 }
 
+/** Partitions healed (issue 17 item 3): 4 partitions, one exclusion in each, at every PARTITION_SIZES size. */
+async function partitionSection(results: BenchResults, notes: string[]): Promise<void> {
+  results.partitionHeal = [];
+  for (const n of PARTITION_SIZES) {
+    const r = await conclaveWorker<PartitionHealResult>(n, 'heal4', PARTITION_TIMEOUT_MS);
+    if ('error' in r) {
+      notes.push(`conclave partition heal N=${n}: not measured — ${r.error}.`);
+      log(`conclave partition heal N=${n}: ${r.error}`);
+      continue;
+    }
+    results.partitionHeal.push(r.row);
+    const types = Object.entries(r.row.byType).map(([k, v]) => `${k} ${v.count} msgs / ${v.bytes} B`).join(', ');
+    notes.push(
+      `conclave partition heal N=${n}: ${r.row.parts} partitions of consecutive members, one exclusion in each at ${4} s, healed at 8 s (bench/schemes/conclave-partition.ts); ${r.row.ms === null ? 'not converged within 15 s of the heal' : `one TEK everywhere ${r.row.ms} ms after the heal`}; bytes until then (heartbeats left out, ${r.row.heartbeatBytes} B of them): ${types || 'none'}.`,
+    );
+    log(`conclave partition heal N=${n}: ${r.wallSeconds.toFixed(1)} s, ${r.row.bytes} B, converged: ${r.row.ms ?? 'no'}`);
+  }
+}
+
 async function main(): Promise<void> {
   if (args.includes('--network-only')) {
     // The real-network section alone, into network.json (latest.json is left as it is).
@@ -318,6 +337,16 @@ async function main(): Promise<void> {
   }
   if (args.includes('--sizes-into-latest')) {
     await sizesIntoLatest();
+    return;
+  }
+  if (args.includes('--partition-into-latest')) {
+    // The partition heals alone, into the partitionHeal rows and notes of an existing latest.json.
+    const results = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchResults;
+    const notes = results.notes.filter((n) => !n.startsWith('conclave partition heal'));
+    await partitionSection(results, notes);
+    notes.push(`conclave partition heal: measured by --partition-into-latest at ${machine().gitCommit}, after the main run (whose commit latest.json names).`);
+    results.notes = notes;
+    write(results);
     return;
   }
   if (args.includes('--catchup-only')) {
@@ -466,22 +495,7 @@ async function main(): Promise<void> {
     );
     log(`conclave N=${n} leave (sampled): ${r.wallSeconds.toFixed(1)} s, ${r.row.bytes} B, ${r.row.messages} msgs, converged: ${r.convergence.ms ?? 'no'}`);
   }
-  // Partitions healed (issue 17 item 3): 4 partitions, one exclusion in each.
-  results.partitionHeal = [];
-  for (const n of PARTITION_SIZES) {
-    const r = await conclaveWorker<PartitionHealResult>(n, 'heal4', PARTITION_TIMEOUT_MS);
-    if ('error' in r) {
-      notes.push(`conclave partition heal N=${n}: not measured — ${r.error}.`);
-      log(`conclave partition heal N=${n}: ${r.error}`);
-      continue;
-    }
-    results.partitionHeal.push(r.row);
-    const types = Object.entries(r.row.byType).map(([k, v]) => `${k} ${v.count} msgs / ${v.bytes} B`).join(', ');
-    notes.push(
-      `conclave partition heal N=${n}: ${r.row.parts} partitions of consecutive members, one exclusion in each at ${4} s, healed at 8 s (bench/schemes/conclave-partition.ts); ${r.row.ms === null ? 'not converged within 15 s of the heal' : `one TEK everywhere ${r.row.ms} ms after the heal`}; bytes until then (heartbeats left out, ${r.row.heartbeatBytes} B of them): ${types || 'none'}.`,
-    );
-    log(`conclave partition heal N=${n}: ${r.wallSeconds.toFixed(1)} s, ${r.row.bytes} B, converged: ${r.row.ms ?? 'no'}`);
-  }
+  await partitionSection(results, notes);
   await scaleSection(results, notes);
   for (const n of SIZES) if (!conclaveTried.has(n) && !notes.some((x) => x.startsWith(`conclave N=${n}:`))) notes.push(`conclave N=${n}: not measured in ${quick ? 'a --quick run' : 'this run'} (sizes simulated: ${CONCLAVE_SIZES.join(', ')}).`);
 
