@@ -53,7 +53,7 @@ import { StateFile } from './state-file.js';
 import { dataPacketOf, TrafficLog, UnopenedTraffic, type TrafficItem, type TrafficTag } from './traffic.js';
 import { RejectionLog } from './key-panel.js';
 import { REJECTED_LOG_LIMITS, UNDECRYPTABLE_LIMITS, WindowLimit, type Admission } from './event-limit.js';
-import { checkReceipt, ReceiptClock, receiptIntervalMs, signReceipt } from './receipts.js';
+import { checkReceipt, makeReceipt, ReceiptClock, receiptIntervalMs } from './receipts.js';
 
 export interface GroupHost {
   readonly selfKey: MemberKey;
@@ -326,7 +326,7 @@ export class GroupRuntime {
     if (this.stopped || this.engine.state() !== 'member' || !tek) return;
     const entries = this.history.reporter.take();
     if (entries.length === 0) return;
-    const r = signReceipt(this.group, { key: this.host.selfKey, sign: (bytes) => this.host.sign(bytes) }, Math.floor(this.host.now()), entries);
+    const r = makeReceipt(this.host.selfKey, Math.floor(this.host.now()), entries);
     this.sendPayload(encodePayload({ v: 2, t: 'rcpt', r }), this.host.now(), 'ephemeral');
     if (this.history.reporter.pending) this.receipts.poke();
   }
@@ -555,7 +555,7 @@ export class GroupRuntime {
     const ctx: AuthorshipContext = { group: this.group, crypto: nodeCrypto, rosterState: (key) => this.engine.rosterState(key) ?? undefined, now: at };
     if (payload.t === 'rcpt') {
       this.receivedEphemeral = true;
-      const verdict = checkReceipt(ctx, payload.r, from);
+      const verdict = checkReceipt(ctx, payload.r, from, this.feedingCatchUp ? 'catch-up' : 'live');
       if (!verdict.ok) return this.refuse(from, verdict.reason, verdict.detail, at);
       this.history.confirmed(from, verdict.entries);
       // A fellow member holds what this one lacks and no later message may show it: a gap.

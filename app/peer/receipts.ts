@@ -5,19 +5,22 @@
  * DISK, and an author counts, for each of its own chat and file messages, the
  * members that confirmed it ("delivered to n of m").
  *
- * A receipt `{ a, at, h: [[author, lo, hi], …], sig }` says: "I, `a`, hold every
+ * A receipt `{ a, at, h: [[author, lo, hi], …] }` says: "I, `a`, hold every
  * message of `author` numbered `lo`..`hi` (or its author declared the number
- * unused) in my history on disk". It is signed by `a` (its Ed25519 identity key,
- * like an application message, under its own domain) and sealed under the TEK
- * like chat (data topic), but it is EPHEMERAL: it takes no per-author sequence
- * number, is never kept in the history or the traffic log, and reconciliation
- * never serves it.
+ * unused) in my history on disk". It is sealed under the TEK like chat (data
+ * topic), but it is EPHEMERAL: it takes no per-author sequence number, is never
+ * kept in the history or the traffic log, and reconciliation never serves it. So
+ * it carries no signature of its own: the transport authenticates its carrier
+ * (gossipsub's StrictSign signature, by the same identity key, or the Noise
+ * stream), and it must be carried by `a`. A receipt fed by catch-up, whose sender
+ * is the server's word, is refused (one signature check per receipt per member was
+ * 4 % of fifty peers' CPU while chatting; docs/performance.md "Round eleven").
  *
  * Three parts:
- * - the wire form (`Receipt`, `signReceipt`, `checkReceipt`): bounded (at most
+ * - the wire form (`Receipt`, `makeReceipt`, `checkReceipt`): bounded (at most
  *   `RECEIPT_LIMITS.authors` entries, one per author), checked before anything
- *   of it is believed: carried by its signer, signer a current member, signature
- *   good; any failure is a typed rejection that changes nothing;
+ *   of it is believed: live (not fed by catch-up), carried by its reporter, the
+ *   reporter a current member; any failure is a typed rejection that changes nothing;
  * - `ReceiptReporter` (the receiving side): per author, the numbers durable here
  *   (history.ts calls `durable` once a message's fsync is done), and the authors
  *   with something new since the last receipt; `take` reports, per author, the
@@ -36,10 +39,8 @@
  *
  * Pure except `ReceiptClock`, which takes its timer functions injected.
  */
-import { signedHead, u64 } from './signed-bytes.js';
 import { z } from 'zod';
 import type { Delivery } from '../api/contract.js';
-import type { CryptoProvider } from '../core/crypto-provider.js';
 import type { MemberKey, RejectReason } from '../core/types.js';
 import { SeqRanges } from './seq-ranges.js';
 
@@ -56,7 +57,6 @@ export const RECEIPT_LIMITS = {
   maxRecipients: 1000,
 } as const;
 
-const DOMAIN = new TextEncoder().encode('conclave/receipt/v1\0');
 const MemberKeyHex = z.string().regex(/^[0-9a-f]{64}$/);
 const Seq = z.number().int().min(1).max(2 ** 48);
 
@@ -67,44 +67,30 @@ export const Receipt = z
     a: MemberKeyHex,
     at: z.number().int().min(0).max(2 ** 53 - 1),
     h: z.array(Entry).min(1).max(RECEIPT_LIMITS.authors),
-    sig: z.string().regex(/^[0-9a-f]{128}$/),
   })
   .strict();
 export type Receipt = z.infer<typeof Receipt>;
 export type ReceiptEntry = [MemberKey, number, number];
 
-/** What the member signs: domain ‖ group (16) ‖ signer (32) ‖ time (8) ‖ count (4) ‖ per entry author (32) ‖ lo (8) ‖ hi (8). */
-export function receiptSigningBytes(group: string, r: Omit<Receipt, 'sig'>): Uint8Array {
-  const { bytes: out, view: w, at } = signedHead(DOMAIN, group, r.a, 8 + 4 + r.h.length * 48);
-  u64(w, at, r.at);
-  w.setUint32(at + 8, r.h.length);
-  let o = at + 12;
-  for (const [author, lo, hi] of r.h) {
-    out.set(Buffer.from(author, 'hex'), o);
-    u64(w, o + 32, lo);
-    u64(w, o + 40, hi);
-    o += 48;
-  }
-  return out;
-}
-
-export function signReceipt(group: string, signer: { key: MemberKey; sign(message: Uint8Array): Uint8Array }, at: number, h: ReceiptEntry[]): Receipt {
+/** This member's receipt: `a` is the reporter, who must carry it itself. */
+export function makeReceipt(self: MemberKey, at: number, h: ReceiptEntry[]): Receipt {
   if (h.length === 0 || h.length > RECEIPT_LIMITS.authors) throw new RangeError(`a receipt names 1 to ${RECEIPT_LIMITS.authors} authors`);
-  const unsigned = { a: signer.key, at, h };
-  return { ...unsigned, sig: Buffer.from(signer.sign(receiptSigningBytes(group, unsigned))).toString('hex') };
+  return { a: self, at, h };
 }
 
 export interface ReceiptContext {
-  group: string;
-  crypto: Pick<CryptoProvider, 'ed25519Verify'>;
   rosterState(key: MemberKey): 'member' | 'excluded' | 'left' | undefined;
 }
 
 export type ReceiptVerdict = { ok: true; entries: ReceiptEntry[] } | { ok: false; reason: RejectReason; detail: string };
 
-/** The checks, in order: carried by its signer; the signer a current member; entries well formed; signature good. */
-export function checkReceipt(ctx: ReceiptContext, r: Receipt, carrier: MemberKey): ReceiptVerdict {
-  if (r.a !== carrier) return { ok: false, reason: 'invalid', detail: `receipt signed by ${r.a.slice(0, 12)} carried by another member` };
+/**
+ * The checks, in order: live (`carrier` authenticated by the transport, not named by a
+ * catch-up server); carried by its reporter; the reporter a current member; entries well formed.
+ */
+export function checkReceipt(ctx: ReceiptContext, r: Receipt, carrier: MemberKey, via: 'live' | 'catch-up'): ReceiptVerdict {
+  if (via === 'catch-up') return { ok: false, reason: 'not-authorized', detail: `receipt credited to ${carrier.slice(0, 12)} by a catch-up reply: reconciliation never serves receipts` };
+  if (r.a !== carrier) return { ok: false, reason: 'invalid', detail: `receipt of ${r.a.slice(0, 12)} carried by another member` };
   const state = ctx.rosterState(r.a);
   if (state !== 'member') return { ok: false, reason: 'not-member', detail: `receipt from ${r.a.slice(0, 12)}, who is ${state ?? 'not in the roster'}` };
   const authors = new Set<string>();
@@ -112,9 +98,6 @@ export function checkReceipt(ctx: ReceiptContext, r: Receipt, carrier: MemberKey
     if (lo > hi) return { ok: false, reason: 'invalid', detail: 'receipt range is reversed' };
     if (authors.has(author)) return { ok: false, reason: 'invalid', detail: 'receipt names an author twice' };
     authors.add(author);
-  }
-  if (!ctx.crypto.ed25519Verify(Buffer.from(r.a, 'hex'), receiptSigningBytes(ctx.group, r), Buffer.from(r.sig, 'hex'))) {
-    return { ok: false, reason: 'bad-signature', detail: `receipt from ${r.a.slice(0, 12)}: signature does not verify` };
   }
   return { ok: true, entries: r.h.map(([a, lo, hi]): ReceiptEntry => [a, lo, hi]) };
 }

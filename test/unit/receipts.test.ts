@@ -10,14 +10,18 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeCrypto } from '../../app/crypto/node.js';
-import { checkReceipt, DeliveryLedger, Receipt, RECEIPT_LIMITS, ReceiptClock, receiptIntervalMs, ReceiptReporter, signReceipt, type ReceiptContext, type ReceiptEntry } from '../../app/peer/receipts.js';
+import { checkReceipt, DeliveryLedger, Receipt, RECEIPT_LIMITS, ReceiptClock, receiptIntervalMs, ReceiptReporter, makeReceipt, type ReceiptContext, type ReceiptEntry } from '../../app/peer/receipts.js';
 import { decodePayload, encodePayload, signMessage } from '../../app/peer/payload.js';
 import { SeqRanges } from '../../app/peer/seq-ranges.js';
 import { GroupHistory } from '../../app/peer/history.js';
 import { Profile } from '../../app/store/profile.js';
 import type { ChatMessage } from '../../app/api/contract.js';
 import { signer } from './signers.js';
+import { soloRuntime } from './solo-runtime.js';
+import { decodeMessage, type Message, type MsgType } from '../../app/core/wire.js';
+import type { EngineEvent } from '../../app/core/types.js';
+
+type DataPacketEvent = Extract<Message, { type: typeof MsgType.Data }>;
 
 const G = '22'.repeat(16);
 const alice = signer(1);
@@ -25,41 +29,37 @@ const bob = signer(2);
 const carol = signer(3);
 const mallory = signer(4);
 const roster: Record<string, 'member' | 'excluded' | 'left'> = { [alice.key]: 'member', [bob.key]: 'member', [carol.key]: 'member', [mallory.key]: 'excluded' };
-const ctx: ReceiptContext = { group: G, crypto: nodeCrypto, rosterState: (k) => roster[k] };
+const ctx: ReceiptContext = { rosterState: (k) => roster[k] };
 
-test('receipt: signed, round-trips through the payload codec, and verifies', () => {
-  const r = signReceipt(G, bob, 1000, [[alice.key, 1, 5]]);
+test('receipt: round-trips through the payload codec and is taken live from its reporter', () => {
+  const r = makeReceipt(bob.key, 1000, [[alice.key, 1, 5]]);
   const decoded = decodePayload(encodePayload({ v: 2, t: 'rcpt', r }));
   assert.ok(decoded && decoded.t === 'rcpt');
-  assert.deepEqual(checkReceipt(ctx, decoded.r, bob.key), { ok: true, entries: [[alice.key, 1, 5]] });
+  assert.deepEqual(checkReceipt(ctx, decoded.r, bob.key, 'live'), { ok: true, entries: [[alice.key, 1, 5]] });
 });
 
 test('receipt: hostile input gets a typed rejection', () => {
-  const r = signReceipt(G, bob, 1000, [[alice.key, 1, 5]]);
-  // forged: a raised range under bob's old signature
-  assert.equal(checkReceipt(ctx, { ...r, h: [[alice.key, 1, 50]] }, bob.key).ok, false);
-  const forged = checkReceipt(ctx, { ...r, h: [[alice.key, 1, 50]] }, bob.key);
-  assert.equal(!forged.ok && forged.reason, 'bad-signature');
-  // another group's receipt
-  const other = checkReceipt({ ...ctx, group: '33'.repeat(16) }, r, bob.key);
-  assert.equal(!other.ok && other.reason, 'bad-signature');
-  // carried by someone else than its signer
-  const carried = checkReceipt(ctx, r, carol.key);
+  const r = makeReceipt(bob.key, 1000, [[alice.key, 1, 5]]);
+  // carried by someone else than its reporter (the transport authenticated carol, not bob)
+  const carried = checkReceipt(ctx, r, carol.key, 'live');
   assert.equal(!carried.ok && carried.reason, 'invalid');
+  // credited to bob by a catch-up server: never a receipt's path
+  const served = checkReceipt(ctx, r, bob.key, 'catch-up');
+  assert.equal(!served.ok && served.reason, 'not-authorized');
   // an excluded member, an unknown key
-  const excluded = checkReceipt(ctx, signReceipt(G, mallory, 1000, [[alice.key, 1, 5]]), mallory.key);
+  const excluded = checkReceipt(ctx, makeReceipt(mallory.key, 1000, [[alice.key, 1, 5]]), mallory.key, 'live');
   assert.equal(!excluded.ok && excluded.reason, 'not-member');
   const stranger = signer(9);
-  const unknown = checkReceipt(ctx, signReceipt(G, stranger, 1000, [[alice.key, 1, 5]]), stranger.key);
+  const unknown = checkReceipt(ctx, makeReceipt(stranger.key, 1000, [[alice.key, 1, 5]]), stranger.key, 'live');
   assert.equal(!unknown.ok && unknown.reason, 'not-member');
   // reversed range, an author twice
-  const reversed = checkReceipt(ctx, signReceipt(G, bob, 1000, [[alice.key, 5, 1]]), bob.key);
+  const reversed = checkReceipt(ctx, makeReceipt(bob.key, 1000, [[alice.key, 5, 1]]), bob.key, 'live');
   assert.equal(!reversed.ok && reversed.reason, 'invalid');
-  const twice = checkReceipt(ctx, signReceipt(G, bob, 1000, [[alice.key, 1, 2], [alice.key, 4, 5]]), bob.key);
+  const twice = checkReceipt(ctx, makeReceipt(bob.key, 1000, [[alice.key, 1, 2], [alice.key, 4, 5]]), bob.key, 'live');
   assert.equal(!twice.ok && twice.reason, 'invalid');
-  // bounds: the schema refuses more than 256 authors, empty receipts, numbers out of range
+  // bounds: the schema refuses more than 256 authors, empty receipts, numbers out of range, a signature field (none exists)
   const many: ReceiptEntry[] = Array.from({ length: RECEIPT_LIMITS.authors + 1 }, (_, i) => [i.toString(16).padStart(64, '0'), 1, 1]);
-  assert.throws(() => signReceipt(G, bob, 1000, many), RangeError);
+  assert.throws(() => makeReceipt(bob.key, 1000, many), RangeError);
   assert.equal(Receipt.safeParse({ ...r, h: many }).success, false);
   assert.equal(Receipt.safeParse({ ...r, h: [] }).success, false);
   assert.equal(Receipt.safeParse({ ...r, h: [[alice.key, 0, 1]] }).success, false);
@@ -207,4 +207,30 @@ test('clock: a member sends at most one receipt per max(2 s, 100 ms × members),
   advance(1);
   assert.deepEqual(sent, [0, 5000, 7000], 'ten members: 2 s, read at the poke');
   clock.stop();
+});
+
+test('a receipt fed by catch-up is refused: a catch-up server names each packet\'s sender itself, so only the live transport authenticates a receipt', async () => {
+  // Receipts carry no signature of their own (§13.2): gossipsub's StrictSign signature, by
+  // the same identity key, or the Noise stream authenticates the member that carried one.
+  // Catch-up input is the exception (catch-up.ts feed: the sender is the server's word), and
+  // reconciliation never serves a receipt, so one arriving that way is a forgery.
+  const clock = { now: 1_700_000_000_000 };
+  const { rt, key, done } = soloRuntime({ now: () => clock.now, emit: () => undefined });
+  try {
+    await rt.sendChat('own');
+    const groupBytes = Buffer.from(rt.group, 'hex');
+    const packet = rt.trafficLog.select({}, 0, 0, 10, 1e9).items[0]!.bytes;
+    const r = { a: key, at: clock.now, h: [[key, 1, 1]] as ReceiptEntry[] };
+    const payload = encodePayload({ v: 2, t: 'rcpt', r: makeReceipt(r.a, r.at, r.h) });
+    const receiptEvent = (): EngineEvent => ({ type: 'data', from: key, payload, sentAt: clock.now, tekVersion: 1, at: clock.now, packet: decodeMessage(groupBytes, 'data', packet) as DataPacketEvent });
+    const poll = rt.engine.pollEvent.bind(rt.engine);
+    const refusals = () => rt.rejections.list().filter((x) => /receipt/.test(x.detail)).reduce((s, x) => s + x.count, 0);
+    const queued: EngineEvent[] = [receiptEvent()];
+    rt.engine.pollEvent = () => queued.shift() ?? poll();
+    rt.receive(key, 'data', packet, true);
+    assert.equal(refusals(), 1, 'the receipt fed by catch-up is refused');
+    assert.ok(rt.rejections.list().some((x) => /catch-up/.test(x.detail)), 'and the refusal says why');
+  } finally {
+    done();
+  }
 });

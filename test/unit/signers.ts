@@ -1,4 +1,4 @@
-// Deterministic Ed25519 signers for tests that sign application messages or receipts:
+// Deterministic Ed25519 signers for tests that sign application messages:
 // signer(n) has the seed of 32 bytes of `n`, so tests get stable member keys.
 import { nodeCrypto } from '../../app/crypto/node.js';
 
