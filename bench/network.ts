@@ -270,6 +270,17 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
       await sleep(250);
     }
     log(`network: exclusion converged in ${exclusionMs} ms`);
+    // BENCH_EXCL_TRACE=1: when each peer reached the new TEK, and the key log of the slowest three.
+    if (process.env.BENCH_EXCL_TRACE && !Number.isNaN(exclusionMs)) {
+      const fp = latest(creator)?.fingerprint ?? '';
+      const times = rest.map((p) => ({ p, ms: (reached(p, fp) ?? Number.NaN) - x0 })).sort((a, b) => a.ms - b.ms);
+      log(`network: exclusion reached, ms after the call: ${times.map((x) => x.ms).join(' ')}`);
+      type KeyLog = { log: { at: number; kind: string; text: string }[] };
+      for (const { p, ms } of times.slice(-3)) {
+        const t = await p.host.call<KeyLog>(p.index, 'keys.table', { group }).catch(() => null);
+        for (const e of t?.log.filter((x) => x.at >= x0) ?? []) log(`network:   peer ${p.index} (${ms} ms): +${e.at - x0} ms ${e.kind}: ${e.text}`);
+      }
+    }
     return {
       peers: members.length,
       chatP50Ms: percentile(latencies, 50),

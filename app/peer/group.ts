@@ -224,14 +224,19 @@ export class GroupRuntime {
     return verdict;
   }
 
+  /** `packet` from `from` is the input this turn delivered (not one buffered before and opened now). */
+  private isCurrentInput(from: MemberKey, packet: DataPacket): boolean {
+    const input = this.input;
+    return input?.packet != null && input.from === from && samePacket(input.packet, packet);
+  }
+
   /**
    * A packet from `from` opened and its contents were accepted (`tag`): the current input's
    * tag, or, one buffered before and opened now (its key came), kept for catch-up at last.
    * Never anything else: a forgery beside it, even with its nonce, is another packet.
    */
   private opened(from: MemberKey, packet: DataPacket, tag: TrafficTag): void {
-    const input = this.input;
-    if (input?.packet && input.from === from && samePacket(input.packet, packet)) {
+    if (this.isCurrentInput(from, packet)) {
       this.received = { from, tag };
       return;
     }
@@ -555,7 +560,7 @@ export class GroupRuntime {
     const ctx: AuthorshipContext = { group: this.group, crypto: nodeCrypto, rosterState: (key) => this.engine.rosterState(key) ?? undefined, now: at };
     if (payload.t === 'rcpt') {
       this.receivedEphemeral = true;
-      const verdict = checkReceipt(ctx, payload.r, from, this.feedingCatchUp ? 'catch-up' : 'live');
+      const verdict = checkReceipt(ctx, payload.r, from, this.feedingCatchUp ? 'catch-up' : this.isCurrentInput(from, packet) ? 'live' : 'buffered');
       if (!verdict.ok) return this.refuse(from, verdict.reason, verdict.detail, at);
       this.history.confirmed(from, verdict.entries);
       // A fellow member holds what this one lacks and no later message may show it: a gap.

@@ -11,9 +11,10 @@
  * topic), but it is EPHEMERAL: it takes no per-author sequence number, is never
  * kept in the history or the traffic log, and reconciliation never serves it. So
  * it carries no signature of its own: the transport authenticates its carrier
- * (gossipsub's StrictSign signature, by the same identity key, or the Noise
- * stream), and it must be carried by `a`. A receipt fed by catch-up, whose sender
- * is the server's word, is refused (one signature check per receipt per member was
+ * (gossipsub's StrictSign signature, by the same identity key; data never travels
+ * by unicast), and it must be carried by `a`, in the turn that delivered it. A
+ * receipt fed by catch-up, whose sender is the server's word, is refused, and so is
+ * one buffered under a key not held yet and opened later (it may have come that way) (one signature check per receipt per member was
  * 4 % of fifty peers' CPU while chatting; docs/performance.md "Round eleven").
  *
  * Three parts:
@@ -87,11 +88,15 @@ export interface ReceiptContext {
 export type ReceiptVerdict = { ok: true; entries: ReceiptEntry[] } | { ok: false; reason: RejectReason; detail: string };
 
 /**
- * The checks, in order: live (`carrier` authenticated by the transport, not named by a
- * catch-up server); carried by its reporter; the reporter a current member; entries well formed.
+ * The checks, in order: live (`carrier` authenticated by the transport in the turn that
+ * delivered the receipt: not named by a catch-up server, not buffered and opened later);
+ * carried by its reporter; the reporter a current member; entries well formed.
  */
-export function checkReceipt(ctx: ReceiptContext, r: Receipt, carrier: MemberKey, via: 'live' | 'catch-up'): ReceiptVerdict {
+export function checkReceipt(ctx: ReceiptContext, r: Receipt, carrier: MemberKey, via: 'live' | 'catch-up' | 'buffered'): ReceiptVerdict {
   if (via === 'catch-up') return { ok: false, reason: 'not-authorized', detail: `receipt credited to ${carrier.slice(0, 12)} by a catch-up reply: reconciliation never serves receipts` };
+  // Buffered under a key not held then and opened in a later turn: its sender may have been a
+  // catch-up server's word (review 11). Receipts are ephemeral; a genuine one costs nothing to drop.
+  if (via === 'buffered') return { ok: false, reason: 'stale', detail: `receipt credited to ${carrier.slice(0, 12)} opened after its key came: only a receipt read as it arrives is believed` };
   if (r.a !== carrier) return { ok: false, reason: 'invalid', detail: `receipt of ${r.a.slice(0, 12)} carried by another member` };
   const state = ctx.rosterState(r.a);
   if (state !== 'member') return { ok: false, reason: 'not-member', detail: `receipt from ${r.a.slice(0, 12)}, who is ${state ?? 'not in the roster'}` };
