@@ -15,6 +15,24 @@ import { Profile } from '../../app/store/profile.js';
 import { GroupRuntime, newGroupRecord } from '../../app/peer/group.js';
 import { defaultParams } from '../../app/peer/params.js';
 
+/** A GroupRuntime host that sends nothing: its clock, events and log are the caller's. */
+export function offlineHost(o: { selfKey: string; profile: Profile; seed: Uint8Array; now: () => number; emit?: EventSink['emit']; log?: (line: string) => void; name?: string }): ConstructorParameters<typeof GroupRuntime>[0] {
+  return {
+    selfKey: o.selfKey,
+    profile: o.profile,
+    sign: (message) => nobleCrypto.ed25519Sign(o.seed, message),
+    events: { emit: o.emit ?? (() => undefined) },
+    now: o.now,
+    displayName: () => o.name ?? 'me',
+    publish: () => {},
+    unicast: () => {},
+    peerIdOf: (k) => peerIdStringOfMemberKey(k) ?? k,
+    allowlisted: () => false,
+    onMember: () => {},
+    log: o.log ?? (() => {}),
+  };
+}
+
 export function soloRuntime(host: { now: () => number; emit: EventSink['emit']; log?: (line: string) => void }): { rt: GroupRuntime; key: string; sign: (message: Uint8Array) => Uint8Array; done: () => void } {
   const seed = new Uint8Array(randomBytes(32));
   const key = bytesToHex(nobleCrypto.ed25519PublicKey(seed));
@@ -22,20 +40,7 @@ export function soloRuntime(host: { now: () => number; emit: EventSink['emit']; 
   const profile = Profile.open(dir);
   const now = host.now();
   const rt = new GroupRuntime(
-    {
-      selfKey: key,
-      profile,
-      sign: (message) => nobleCrypto.ed25519Sign(seed, message),
-      events: { emit: host.emit },
-      now: host.now,
-      displayName: () => 'me',
-      publish: () => {},
-      unicast: () => {},
-      peerIdOf: (k) => peerIdStringOfMemberKey(k) ?? k,
-      allowlisted: () => false,
-      onMember: () => {},
-      log: host.log ?? (() => {}),
-    },
+    offlineHost({ selfKey: key, profile, seed, now: host.now, emit: host.emit, log: host.log }),
     newGroupRecord('', 'solo', now),
     (deps) => GroupEngine.create(deps, { seed, name: 'me' }, { name: 'solo', params: defaultParams({ exclude: 'any-member' }), now }),
     100,

@@ -17,7 +17,7 @@ import { currentTek, drain, groupBytes } from './forge.js';
 import { GroupRuntime, newGroupRecord } from '../../../app/peer/group.js';
 import { Profile } from '../../../app/store/profile.js';
 import { nodeCrypto } from '../../../app/crypto/node.js';
-import { peerIdStringOfMemberKey } from '../../../app/net/ids.js';
+import { offlineHost } from '../solo-runtime.js';
 import { creatorsTag, dataKey } from '../../../app/core/keys.js';
 import { MsgType, dataAad, encodeMessage, type Message } from '../../../app/core/wire.js';
 import { participantId } from '../../../app/core/params.js';
@@ -38,20 +38,7 @@ test('review11: a receipt a catch-up server credits to another member under a ke
   const profile = Profile.open(dir);
   let clock = g.net.now;
   const rt = new GroupRuntime(
-    {
-      selfKey: B,
-      profile,
-      sign: (message) => nodeCrypto.ed25519Sign(g.ids.b!.seed, message),
-      events: { emit: () => undefined },
-      now: () => clock,
-      displayName: () => 'b',
-      publish: () => {},
-      unicast: () => {},
-      peerIdOf: (k) => peerIdStringOfMemberKey(k) ?? k,
-      allowlisted: () => false,
-      onMember: () => {},
-      log: () => {},
-    },
+    offlineHost({ selfKey: B, profile, seed: g.ids.b!.seed, now: () => clock, name: 'b' }),
     newGroupRecord('', 'g', clock),
     () => b,
     100,
