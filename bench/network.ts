@@ -276,6 +276,10 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
       const times = rest.map((p) => ({ p, ms: (reached(p, fp) ?? Number.NaN) - x0 })).sort((a, b) => a.ms - b.ms);
       log(`network: exclusion reached, ms after the call: ${times.map((x) => x.ms).join(' ')}`);
       type KeyLog = { log: { at: number; kind: string; text: string }[] };
+      for (const p of [creator, ...times.slice(-3).map((x) => x.p)]) {
+        const seen = p.host.keys.filter((k) => k.peer === p.index && k.at >= x0).map((k) => `+${k.at - x0} v${k.version} ${k.fingerprint?.slice(0, 6)} blocked ${k.blocked}`);
+        log(`network:   peer ${p.index} key states: ${seen.join(', ')}`);
+      }
       for (const { p, ms } of times.slice(-3)) {
         const t = await p.host.call<KeyLog>(p.index, 'keys.table', { group }).catch(() => null);
         for (const e of t?.log.filter((x) => x.at >= x0) ?? []) log(`network:   peer ${p.index} (${ms} ms): +${e.at - x0} ms ${e.kind}: ${e.text}`);

@@ -142,6 +142,18 @@ export const ENTRY_AAD = LABEL('table-entry');
 export const RESEAL_WINDOW_MS = 40;
 /** A reseal reaches every member in one publication (pairwise where its KEKs do not) up to this many pairwise entries; past it, a completion plan whose completers the resealer reaches itself (§8.2). */
 export const RESEAL_PAIRWISE_MAX = 1024;
+/**
+ * A plain exclusion (or refresh) reaches every member in one publication, TEK′ sealed
+ * pairwise for each member the excluder's usable KEKs miss, while that is at most this many
+ * members; past it, a completion plan (§7.1). Tried only in rosters of at most
+ * ONE_HOP_ROSTER_MAX entries (beyond, the miss is larger anyway: about a third of N with
+ * W = V = 16), so a large group's excluder plans once, as before. Each pairwise entry costs
+ * the excluder one X25519 the first time (cached per member) and every receiver 80 B:
+ * at N = 64 the excluder's CPU rose 0.8 → 1.9 ms in the bench's cold copies, the last
+ * member read TEK′ at 40 ms, not 68 (docs/performance.md "Round eleven").
+ */
+export const ONE_HOP_PAIRWISE_MAX = 32;
+export const ONE_HOP_ROSTER_MAX = 96;
 /** Candidates scored per step of the completion plan (planCompletion). */
 export const PLAN_SAMPLE = 64;
 /** Most revision steps one key may jump in one message (a revision step costs one hash; 003 [0056]). */

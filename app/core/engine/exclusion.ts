@@ -10,7 +10,7 @@
  * excluded member erases its secrets at once. Seeds: 003 [0072]–[0079].
  * docs/protocol.md §7, §9.
  */
-import { ENTRY_AAD, LABEL, MAX_TABLES_PER_EXCLUDER, RESEAL_PAIRWISE_MAX, MAX_VERSION_AHEAD, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, unicast, type EngineCore, type TableState } from './context.js';
+import { ENTRY_AAD, LABEL, MAX_TABLES_PER_EXCLUDER, ONE_HOP_PAIRWISE_MAX, ONE_HOP_ROSTER_MAX, RESEAL_PAIRWISE_MAX, MAX_VERSION_AHEAD, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, unicast, type EngineCore, type TableState } from './context.js';
 import { addEntries, checkReplaced, commitTek, headerId, headerSignatureOk, makeEntries, newTableState, pairwiseEntryKey, plannedSymbols, publishTable, readTekPrime, relayable, replacedKeks, takeEntries, unusableSlots } from './tables.js';
 import { planCompletion } from './completion-plan.js';
 import { authorizeTable, isMember, mayOwnTek, omittedBaseExclusion } from './authorization.js';
@@ -70,8 +70,12 @@ function startOneTable(core: EngineCore, kind: 'exclude' | 'refresh', targets: M
   };
   const unusable = unusableSlots(core, header);
   const ownUsable = slotsOf(core.selfId, core.s.params.V).filter((s) => !unusable.has(s) && heldKey(core, s));
-  let { plan, pairwiseFor } = planCompletion(core, blocklist, unusable, ownUsable, oneHop ? 0 : undefined);
+  // One hop where it is cheap (§7.1): a completer's publication is a second delivery, and on
+  // loaded peers each delivery costs most of a second (fifty real peers: 2-4 s, not 0.3 s).
+  const tryOneHop = oneHop || core.rosterSize <= ONE_HOP_ROSTER_MAX;
+  let { plan, pairwiseFor } = planCompletion(core, blocklist, unusable, ownUsable, tryOneHop ? 0 : undefined);
   if (oneHop && pairwiseFor.length > RESEAL_PAIRWISE_MAX) ({ plan, pairwiseFor } = planCompletion(core, blocklist, unusable, ownUsable, 255, true));
+  else if (!oneHop && tryOneHop && pairwiseFor.length > ONE_HOP_PAIRWISE_MAX) ({ plan, pairwiseFor } = planCompletion(core, blocklist, unusable, ownUsable));
   header.plan = plan;
   header.tekCommitment = commitTek(core, header, tekPrime);
   const headerBytes = encodeTableHeader(header);
