@@ -190,6 +190,12 @@ export async function measureNetwork(peers = 10, rounds = 10, log: (s: string) =
     await until('the joiner to become a member', () => isMember(joiner, group), 30_000, 300);
     members.push(joiner);
     log(`network: join to first decrypted message ${joinMs} ms`);
+    // BENCH_JOIN_TRACE=1: when the joiner reached each stage of its join, ms after the call.
+    if (process.env.BENCH_JOIN_TRACE) {
+      const stages = joiner.host.progress.filter((x) => x.peer === joiner.index && x.at >= t0).map((x) => `${x.stage} +${x.at - t0}`);
+      const firstKeys = joiner.host.keys.find((k) => k.peer === joiner.index && k.at >= t0 && k.fingerprint !== null);
+      log(`network: join stages: ${stages.join(', ')}; first key state +${firstKeys ? firstKeys.at - t0 : '?'}; first message shown +${joinMs} (sent ${first ? first.sentAt - t0 : '?'})`);
+    }
 
     // idle CPU and memory, every peer a member
     await sleep(options.idleAfterMs ?? 3000);

@@ -29,6 +29,7 @@
  *   host → parent  `{ ev: 'chat', peer, sender, text, sentAt, receivedAt, shownAt }`
  *                  `{ ev: 'keys', peer, at, fingerprint, version, blocked }`
  *                  (after each `keys.changed` of a peer: its `keys.table`, stamped)
+ *                  `{ ev: 'progress', peer, stage, at }` (each `group.joinProgress`)
  * Invariant: the host holds no secret it sends; events carry only what the
  * benchmark measures (plaintext of bench messages it wrote itself).
  */
@@ -77,7 +78,13 @@ export interface HostStats {
 }
 
 type Reply = { id: number; ok?: unknown; err?: string };
-type HostEvent = ({ ev: 'chat' } & ChatEvent) | ({ ev: 'keys' } & KeysEvent);
+/** A `group.joinProgress` of a peer, stamped when it fired (join tracing, bench/network.ts). */
+export interface ProgressEvent {
+  peer: number;
+  stage: string;
+  at: number;
+}
+type HostEvent = ({ ev: 'chat' } & ChatEvent) | ({ ev: 'keys' } & KeysEvent) | ({ ev: 'progress' } & ProgressEvent);
 type KeysTable = { tek: { version: number; fingerprint: string | null } | null; blocklist: string[] };
 
 // ── the parent's side ────────────────────────────────────────────────────────
@@ -86,6 +93,7 @@ type KeysTable = { tek: { version: number; fingerprint: string | null } | null; 
 export class PeerHost {
   readonly chats: ChatEvent[] = [];
   readonly keys: KeysEvent[] = [];
+  readonly progress: ProgressEvent[] = [];
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly exited: Promise<void>;
@@ -95,6 +103,7 @@ export class PeerHost {
       if ('ev' in m) {
         const { ev, ...rest } = m;
         if (ev === 'chat') this.chats.push(rest as ChatEvent);
+        else if (ev === 'progress') this.progress.push(rest as ProgressEvent);
         else this.keys.push(rest as KeysEvent);
         return;
       }
@@ -260,6 +269,8 @@ async function runHost(): Promise<void> {
           if (event === 'chat.message') {
             const c = payload as { sender: string; text: string; sentAt: number; receivedAt: number };
             send({ ev: 'chat', peer: index, sender: c.sender, text: c.text, sentAt: c.sentAt, receivedAt: c.receivedAt, shownAt: Date.now() });
+          } else if (event === 'group.joinProgress') {
+            send({ ev: 'progress', peer: index, stage: (payload as { stage: string }).stage, at: Date.now() });
           } else if (event === 'keys.changed') {
             void readKeys(index, (payload as { group: string }).group, Date.now()).catch(() => undefined);
           }
