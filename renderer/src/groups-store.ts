@@ -73,7 +73,13 @@ export function useGroupsStore(client: ConclaveClient, link: LinkState, notify: 
     // The desktop shell notifies from the main process; a browser tab does it itself.
     if (client.transport === 'websocket' && document.hidden && m.sender !== status?.peerId) showBrowserNotification(m, groups);
   });
-  useEvent(client, 'group.joinProgress', soon);
+  // A join's last stage brings the roster: the member list fetched while joining showed this
+  // member alone, and no group.member event need follow (its fellow members were admitted
+  // before it, and its connection to them may be open already).
+  useEvent(client, 'group.joinProgress', (e) => {
+    soon();
+    if (e.group === selected && e.stage === 'keys-received') void refreshMembers();
+  });
   useEvent(client, 'group.member', (e) => {
     soon();
     if (e.group === selected) void refreshMembers();
