@@ -10,7 +10,7 @@
  * excluded member erases its secrets at once. Seeds: 003 [0072]–[0079].
  * docs/protocol.md §7, §9.
  */
-import { ENTRY_AAD, LABEL, MAX_TABLES_PER_EXCLUDER, ONE_HOP_PAIRWISE_MAX, ONE_HOP_ROSTER_MAX, RESEAL_PAIRWISE_MAX, MAX_VERSION_AHEAD, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, unicast, type EngineCore, type TableState } from './context.js';
+import { ENTRY_AAD, LABEL, MAX_TABLES_PER_EXCLUDER, ONE_HOP_PAIRWISE_MAX, ONE_HOP_ROSTER_MAX, RESEAL_PAIRWISE_MAX, possibleHolders, rosterInKeyOrder, MAX_VERSION_AHEAD, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, unicast, type EngineCore, type TableState } from './context.js';
 import { addEntries, checkReplaced, commitTek, headerId, headerSignatureOk, makeEntries, newTableState, pairwiseEntryKey, plannedSymbols, publishTable, readTekPrime, relayable, replacedKeks, takeEntries, unusableSlots } from './tables.js';
 import { planCompletion } from './completion-plan.js';
 import { authorizeTable, isMember, mayOwnTek, omittedBaseExclusion } from './authorization.js';
@@ -174,10 +174,25 @@ export function tellExcluded(core: EngineCore, member: MemberKey, now: number): 
   const last = core.toldExcluded.get(member);
   const hb = core.s.params.heartbeatMs;
   if (last !== undefined && now - last < hb) return;
-  const t = [...core.tables.values()].find((x) => x.header.blocklist.includes(member));
-  if (!t || !t.published || now - t.firstSeen < 2 * hb || !relayable(core, t)) return;
+  // A table this member published, else one it applied, if it is one of the three lowest-keyed
+  // current members: a small group's exclusion has one publisher, the excluder (§7.1), and a
+  // target it could not tell itself would stay a member for good (review 12).
+  const tables = [...core.tables.values()].filter((x) => x.header.blocklist.includes(member));
+  const t = tables.find((x) => x.published) ?? (isDesignatedTeller(core) ? tables.find((x) => x.applied) : undefined);
+  if (!t || now - t.firstSeen < 2 * hb || !relayable(core, t)) return;
   core.toldExcluded.set(member, now);
   unicast(core, member, { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries: [], pairwise: [] });
+}
+
+/** This member is one of the three lowest-keyed current members (blocked ones left out). */
+function isDesignatedTeller(core: EngineCore): boolean {
+  let seen = 0;
+  for (const key of rosterInKeyOrder(core)) {
+    if (core.s.roster[key]?.state !== 'member' || core.s.blocklist.includes(key)) continue;
+    if (key === core.self) return true;
+    if (++seen >= 3) return false;
+  }
+  return false;
 }
 
 /** T1: a non-admin excluding leavers under `admins` carries their signed Leaves, for members that missed them. */
@@ -280,8 +295,11 @@ export function tablesTick(core: EngineCore, now: number): void {
       t.fetchAt = null;
     }
     if (t.fetchAt !== null && now >= t.fetchAt) {
-      // Still no readable TEK': ask a member who has it, over a unicast (003 [0079]).
-      const authors = [...t.publishers, t.header.excluder].filter((a) => a !== core.self && !core.s.blocklist.includes(a) && !t.fetchTried.has(a));
+      // Still no readable TEK': ask a member who has it, over a unicast (003 [0079]): its
+      // publishers first, then any member (any keyed member may answer, 001). A small group's
+      // exclusion has one publisher, its excluder (§7.1); if it went down, a member its table
+      // did not cover waited for the grace window (review 12).
+      const authors = [...new Set([...t.publishers, t.header.excluder, ...possibleHolders(core, TEK_SLOT)])].filter((a) => a !== core.self && !core.s.blocklist.includes(a) && !t.fetchTried.has(a));
       const to = authors[0] ?? t.header.excluder;
       t.fetchTried.add(to);
       if (authors.length <= 1) t.fetchTried.clear();
