@@ -10,8 +10,8 @@
  * excluded member erases its secrets at once. Seeds: 003 [0072]–[0079].
  * docs/protocol.md §7, §9.
  */
-import { ENTRY_AAD, LABEL, MAX_TABLES_PER_EXCLUDER, ONE_HOP_PAIRWISE_MAX, ONE_HOP_ROSTER_MAX, RESEAL_PAIRWISE_MAX, possibleHolders, rosterInKeyOrder, MAX_VERSION_AHEAD, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, unicast, type EngineCore, type TableState } from './context.js';
-import { addEntries, checkReplaced, commitTek, headerId, headerSignatureOk, makeEntries, newTableState, pairwiseEntryKey, plannedSymbols, publishTable, readTekPrime, relayable, replacedKeks, takeEntries, unusableSlots } from './tables.js';
+import { ENTRY_AAD, LABEL, MAX_TABLES_PER_EXCLUDER, ONE_HOP_PAIRWISE_MAX, ONE_HOP_ROSTER_MAX, RESEAL_PAIRWISE_MAX, possibleHolders, rosterInKeyOrder, MAX_VERSION_AHEAD, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, type EngineCore, type TableState } from './context.js';
+import { addEntries, unicastHeader, checkReplaced, commitTek, headerId, headerSignatureOk, makeEntries, newTableState, pairwiseEntryKey, plannedSymbols, publishTable, readTekPrime, relayable, replacedKeks, takeEntries, unusableSlots } from './tables.js';
 import { planCompletion } from './completion-plan.js';
 import { authorizeTable, isMember, mayOwnTek, omittedBaseExclusion } from './authorization.js';
 import { applyTable, scheduleReseal, tableIsMoot } from './table-apply.js';
@@ -21,7 +21,7 @@ import { RemoteProtocolError, ensure } from '../errors.js';
 import { concat, equalBytes } from '../bytes.js';
 import { TEK_SLOT, slotsOf } from '../params.js';
 import { KEY_BYTES, creatorsTag } from '../keys.js';
-import { LIMITS, MsgType, encodeTableHeader, type Message, type LeaveProof, type PairwiseEntry, type TableHeader } from '../wire.js';
+import { LIMITS, type MsgType, encodeTableHeader, type Message, type LeaveProof, type PairwiseEntry, type TableHeader } from '../wire.js';
 import { sameCreators, sortedKeys } from '../state.js';
 
 /**
@@ -181,7 +181,7 @@ export function tellExcluded(core: EngineCore, member: MemberKey, now: number): 
   const t = tables.find((x) => x.published) ?? (isDesignatedTeller(core) ? tables.find((x) => x.applied) : undefined);
   if (!t || now - t.firstSeen < 2 * hb || !relayable(core, t)) return;
   core.toldExcluded.set(member, now);
-  unicast(core, member, { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries: [], pairwise: [] });
+  unicastHeader(core, member, t);
 }
 
 /** This member is one of the three lowest-keyed current members (blocked ones left out). */

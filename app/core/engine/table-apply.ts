@@ -11,12 +11,13 @@
  * docs/protocol.md §7.1, §8.2.
  */
 import { keepReadable, recordTek, retireTek, retryPendingData } from './tek-records.js';
-import { RESEAL_WINDOW_MS, addLog, cmpKey, heldKey, isTekCreator, keyChanged, pidOf, randomBelow, rosterInKeyOrder, scheduleFetch, short, shortFetchDelay, tekCoversBlocklist, unicast, type EngineCore, type TableState } from './context.js';
+import { RESEAL_WINDOW_MS, addLog, cmpKey, heldKey, isTekCreator, keyChanged, pidOf, randomBelow, rosterInKeyOrder, scheduleFetch, short, shortFetchDelay, tekCoversBlocklist, type EngineCore, type TableState } from './context.js';
 import { flushHeldOutgoing } from './data.js';
 import { type KeyOrigin, type MemberKey } from '../types.js';
 import { TEK_SLOT, slotsOf } from '../params.js';
 import { advanceRevision, replaceKey } from '../keys.js';
-import { MsgType, type TableHeader } from '../wire.js';
+import { type TableHeader } from '../wire.js';
+import { unicastHeader } from './tables.js';
 import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
 import { claimedOwner, omittedBaseExclusion } from './authorization.js';
 
@@ -101,15 +102,15 @@ function jumpOverUnreadBase(core: EngineCore, t: TableState, now: number): boole
  * those stop as soon as the members around us move to the winner: after a partition heal it
  * often never heard of ours, resealed without our targets, and 2–4 heartbeats later several
  * members resealed at once. So the excluder of a losing table hands it to the creators of
- * each TEK that beats it here (the first winner may lose in turn): its signed header alone, which names the targets (a unicast
- * table from a current member, T1; entries would be refused, §8.5: only their authors send
- * them, and the winner needs none of them to reseal).
+ * each TEK that beats it here (the first winner may lose in turn): its signed header alone,
+ * which names the targets (a unicast table from a current member, T1; entries would be
+ * refused, §8.5: only their authors send them, and the winner needs none to reseal).
  */
 function handOurLosingTable(core: EngineCore, ours: TableState | undefined, winner: TableState): void {
   if (!ours || ours.header.excluder !== core.self) return;
   if (ours.header.targets.every((m) => winner.header.blocklist.includes(m))) return;
   const creators = winner.header.panel ? winner.header.panel.members : [winner.header.excluder];
-  for (const c of creators) if (c !== core.self) unicast(core, c, { type: MsgType.Table, header: ours.header, headerSignature: ours.headerSignature, entries: [], pairwise: [] });
+  for (const c of creators) if (c !== core.self) unicastHeader(core, c, ours);
 }
 
 export function installTableTek(core: EngineCore, t: TableState, creators: MemberKey[], now: number): void {

@@ -14,7 +14,7 @@
  * a completer counts a slot covered only by an entry that opens (genuineEntryAt).
  * docs/protocol.md §7, §8.5.
  */
-import { ENTRY_AAD, LABEL, MAX_REVISION_JUMP, MAX_TABLE_HASH_STEPS, ZERO_NONCE, headerIds, heldKey, pidOf, reject, type EngineCore, type TableState } from './context.js';
+import { ENTRY_AAD, LABEL, MAX_REVISION_JUMP, MAX_TABLE_HASH_STEPS, ZERO_NONCE, headerIds, heldKey, pidOf, reject, unicast, type EngineCore, type TableState } from './context.js';
 import { pairwise } from './sealing.js';
 import { publishControl } from './control-seal.js';
 import { isMember, selects } from './authorization.js';
@@ -300,6 +300,11 @@ export function addEntries(core: EngineCore, t: TableState, taken: TakenEntries,
     }
     if (p.member === core.self) t.pairwiseMine = p;
   }
+}
+
+/** A table's signed header alone, by unicast (an exclusion notice to a target, a losing excluder's hand-off to the winner). */
+export function unicastHeader(core: EngineCore, to: MemberKey, t: TableState): void {
+  unicast(core, to, { type: MsgType.Table, header: t.header, headerSignature: t.headerSignature, entries: [], pairwise: [] });
 }
 
 export function publishTable(core: EngineCore, t: TableState, entries: TableEntry[], pairwise: PairwiseEntry[]): void {
