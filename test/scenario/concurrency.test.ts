@@ -4,12 +4,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { RESEAL_WINDOW_MS } from '../../app/core/engine/context.js';
 import { SMALL, assertOk, joins, member, readers, run } from './helpers.js';
 
 const base = (extra: unknown[], until: number, params: object = SMALL, network?: object) => ({
   params,
   ...(network ? { network } : {}),
   events: [{ at: 0, do: 'create', peer: 'a' }, ...joins(['b', 'c', 'd', 'e', 'f', 'g', 'h']), ...extra],
+  until,
+});
+
+/** `a` and the n − 1 members `m0…` it bootstraps, as the bench's groups. */
+const bootstrapNames = (n: number) => ['a', ...Array.from({ length: n - 1 }, (_, i) => `m${i}`)];
+const bootstrapped = (n: number, extra: unknown[], until: number) => ({
+  params: {},
+  network: { latencyMs: [5, 40], loss: 0 },
+  events: [{ at: 0, do: 'create', peer: 'a' }, { at: 0, do: 'bootstrap', creator: 'a', prefix: 'm', count: n - 1 }, ...extra],
   until,
 });
 
@@ -154,21 +164,10 @@ test('four partitions of 128, one exclusion in each, heal: the winning creator r
   // as that partition moves to the winner. Missing one, it resealed over three targets, and
   // 2–4 heartbeats later several members resealed at once (N = 128 and 1,024: 2.6 s, not 0.6 s).
   const n = 128;
-  const names = ['a', ...Array.from({ length: n - 1 }, (_, i) => `m${i}`)];
+  const names = bootstrapNames(n);
   const size = n / 4;
   const groups = Array.from({ length: 4 }, (_, i) => names.slice(i * size, (i + 1) * size));
-  const scenario = {
-    params: {},
-    network: { latencyMs: [5, 40], loss: 0 },
-    events: [
-      { at: 0, do: 'create', peer: 'a' },
-      { at: 0, do: 'bootstrap', creator: 'a', prefix: 'm', count: n - 1 },
-      { at: 3000, do: 'partition', groups },
-      ...groups.map((g) => ({ at: 4000, do: 'exclude', peers: [g[g.length - 1]], by: g[0] })),
-      { at: 8000, do: 'heal' },
-    ],
-    until: 14000,
-  };
+  const scenario = bootstrapped(n, [{ at: 3000, do: 'partition', groups }, ...groups.map((g) => ({ at: 4000, do: 'exclude', peers: [g[g.length - 1]], by: g[0] })), { at: 8000, do: 'heal' }], 14000);
   for (const seed of [1, 2, 3]) {
     const { report, sim } = run(scenario, seed);
     assertOk(report, `seed ${seed}`);
@@ -178,5 +177,22 @@ test('four partitions of 128, one exclusion in each, heal: the winning creator r
     assert.equal(reseals.length, 1, `seed ${seed}: one reseal, by the winner's creator: ${reseals.join('; ')}`);
     assert.ok(groups.every((g) => reseals[0]!.includes(sim.keyOf(g[g.length - 1]!).slice(0, 8))), `seed ${seed}: the reseal covers all four targets: ${reseals[0]}`);
     assert.ok(heal?.convergeMs !== null && heal!.convergeMs < 2 * heartbeatMs, `seed ${seed}: one TEK everywhere ${heal?.convergeMs} ms after the heal, before any back-off reseal (2 heartbeats)`);
+  }
+});
+
+test('four simultaneous exclusions in 64: the winning creator reseals once, one window after its own table, not one window after the first sibling (bench convergence k = 4)', () => {
+  // Siblings published at about the same time as the creator's own table reach it within
+  // one delivery of that table; waiting a window from the first sibling's arrival added up
+  // to one more delivery (k = 4 at N = 4,096: 1.55× the time of one exclusion, target 1.5×).
+  const n = 64;
+  const names = bootstrapNames(n);
+  const scenario = bootstrapped(n, [0, 1, 2, 3].map((i) => ({ at: 4000, do: 'exclude', peers: [names[n - 1 - i]], by: names[1 + i] })), 9000);
+  for (const seed of [1, 2, 3]) {
+    const { report, sim } = run(scenario, seed);
+    assertOk(report, `seed ${seed}`);
+    const reseals = report.members.flatMap((m) => sim.engineOf(m.name)!.keyTable(9000).log.filter((e) => e.at >= 4000 && /^resealed after/.test(e.text)).map((e) => ({ by: m.name, at: e.at, text: e.text })));
+    assert.equal(reseals.length, 1, `seed ${seed}: one reseal: ${JSON.stringify(reseals)}`);
+    assert.equal(reseals[0]!.at, 4000 + RESEAL_WINDOW_MS + 1, `seed ${seed}: the reseal one window after the simultaneous tables: ${JSON.stringify(reseals[0])}`);
+    for (const i of [0, 1, 2, 3]) assert.ok(reseals[0]!.text.includes(sim.keyOf(names[n - 1 - i]!).slice(0, 8)), `seed ${seed}: the reseal covers every target`);
   }
 });

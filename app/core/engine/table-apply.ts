@@ -239,18 +239,35 @@ export function tableWillResolve(core: EngineCore, slot: number, version: number
 }
 
 /**
- * The creator of the current TEK, if no known sibling beats it, reseals after a short
- * window (RESEAL_WINDOW_MS: one expected delivery delay of a table) in which the other
- * concurrent tables reach it, so that one reseal covers them all; every other member
- * only after 2–4 heartbeats, in case the creator is gone. docs/protocol.md §8.2.
+ * The creator of the current TEK, if no known sibling beats it, reseals once a short
+ * window (RESEAL_WINDOW_MS: one expected delivery delay of a table) has passed, so that
+ * one reseal covers every concurrent table. If a sibling comes while its own table is
+ * fresh (published less than a window ago: simultaneous exclusions), the window runs from
+ * that publication, since siblings published at about the same time reach it within one
+ * delivery of it (before: from the first sibling's arrival, up to one delivery later than
+ * needed); otherwise (a partition heals) it runs from the sibling's arrival, as the other
+ * partitions' tables come together. Every other member reseals only after 2–4
+ * heartbeats, in case the creator is gone. docs/protocol.md §8.2.
  */
 export function scheduleReseal(core: EngineCore, now: number): void {
   if (tekCoversBlocklist(core)) return;
   if (core.timers.get('reseal') !== null) return;
   const hb = core.s.params.heartbeatMs;
   const first = createsWinningTek(core);
-  core.timers.set('reseal', now + (first ? Math.max(1, Math.min(RESEAL_WINDOW_MS, Math.floor(hb / 10))) : 2 * hb + randomBelow(core, 2 * hb)));
+  const window = Math.max(1, Math.min(RESEAL_WINDOW_MS, Math.floor(hb / 10)));
+  const ours = first ? ourCurrentTable(core) : undefined;
+  const fresh = ours !== undefined && now < ours.firstSeen + window;
+  // "+ 1": a table sent with the own one and delayed a full window arrives in the same millisecond.
+  const at = !first ? now + 2 * hb + randomBelow(core, 2 * hb) : fresh ? ours.firstSeen + window + 1 : now + window;
+  core.timers.set('reseal', at);
   core.resealEarly = first;
+}
+
+/** The table by which this member made the current TEK, if it did so by an exclusion of its own. */
+function ourCurrentTable(core: EngineCore): TableState | undefined {
+  const tek = core.s.tek;
+  if (!tek) return undefined;
+  return [...core.tables.values()].find((t) => t.applied && t.header.newVersion === tek.version && t.header.excluder === core.self);
 }
 
 /**
@@ -260,7 +277,6 @@ export function scheduleReseal(core: EngineCore, now: number): void {
  */
 export function createsWinningTek(core: EngineCore): boolean {
   if (!isTekCreator(core)) return false;
-  const tek = core.s.tek!;
-  const ours = [...core.tables.values()].find((t) => t.applied && t.header.newVersion === tek.version && t.header.excluder === core.self);
+  const ours = ourCurrentTable(core);
   return !ours || !tableIsMoot(core, ours);
 }
