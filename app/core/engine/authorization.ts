@@ -84,7 +84,8 @@ export function mayOwnTek(core: EngineCore, key: MemberKey): boolean {
  * Exclusions follow the policy; under `admins` a non-admin may exclude only members that
  * announced their own leave (so a leave rekeys with no admin online). Refreshes: any
  * member under `any-member`, admins under `admins`. A header never lists its own excluder
- * as blocked, and names a panel only in a group that runs one, with current members.
+ * as blocked, and names a panel only in a group that runs one: at most panelSize distinct
+ * current members, its excluder among them.
  */
 export function authorizeTable(core: EngineCore, h: TableHeader): void {
   const excluder = core.s.roster[h.excluder];
@@ -107,6 +108,11 @@ export function authorizeTable(core: EngineCore, h: TableHeader): void {
   }
   if (h.panel) {
     ensure(core.s.params.panelSize >= 4 && core.panel !== undefined, 'invalid', 'a panel origin in a group that runs no panel');
+    // A panel is at most panelSize members, its table signed by one of them (004 section V);
+    // a wider list would make every losing excluder hand its header to each (§8.2, review 12).
+    const listed = new Set(h.panel.members);
+    ensure(h.panel.members.length <= core.s.params.panelSize && listed.size === h.panel.members.length, 'invalid', `a panel of ${h.panel.members.length} listed (${listed.size} distinct) where the panel has at most ${core.s.params.panelSize}`);
+    ensure(listed.has(h.excluder), 'invalid', 'a panel table signed by a member off its panel');
     for (const m of h.panel.members) ensure(m === core.self || isMember(core, m), 'invalid', `panel member ${short(m)} is not a member`);
   }
 }

@@ -11,7 +11,7 @@ import { concat, fromHex, toHex, utf8 } from '../../../app/core/bytes.js';
 import type { CryptoProvider } from '../../../app/core/crypto-provider.js';
 import { DEFAULT_PARAMS, participantId } from '../../../app/core/params.js';
 import { KEY_BYTES, creatorsTag, wrapKey } from '../../../app/core/keys.js';
-import type { EngineEvent, GroupParams, MemberKey, Transmit } from '../../../app/core/types.js';
+import type { EngineEvent, GroupParams, MemberKey, PanelHook, Transmit } from '../../../app/core/types.js';
 import {
   MsgType,
   encodeMessage,
@@ -193,7 +193,7 @@ export interface Group {
  * A settled group: `names[0]` creates it, every other name joins through it, one after
  * another; afterwards the gate is locked (nobody else is admitted).
  */
-export function honestGroup(names: string[], opts: { params?: GroupParams; ids?: Record<string, Id> } = {}): Group {
+export function honestGroup(names: string[], opts: { params?: GroupParams; ids?: Record<string, Id>; panel?: (id: Id) => PanelHook } = {}): Group {
   const params = opts.params ?? PARAMS;
   const net = new Net();
   const gate = new Gate();
@@ -204,10 +204,11 @@ export function honestGroup(names: string[], opts: { params?: GroupParams; ids?:
     gate.allowed.add(ids[n].key);
   }
   const first = ids[names[0]!]!;
-  e[names[0]!] = net.add(first, GroupEngine.create(deps(first.name, { admission: gate }), first, { group: GROUP, name: 'g', params, now: 0 }));
+  const depsOf = (id: Id) => deps(id.name, { admission: gate, ...(opts.panel ? { panel: opts.panel(id) } : {}) });
+  e[names[0]!] = net.add(first, GroupEngine.create(depsOf(first), first, { group: GROUP, name: 'g', params, now: 0 }));
   for (const n of names.slice(1)) {
     const id = ids[n]!;
-    e[n] = net.add(id, GroupEngine.join(deps(id.name, { admission: gate }), id, { group: GROUP, name: 'g', params, credential: new Uint8Array(), contacts: [first.key], now: net.now }));
+    e[n] = net.add(id, GroupEngine.join(depsOf(id), id, { group: GROUP, name: 'g', params, credential: new Uint8Array(), contacts: [first.key], now: net.now }));
     net.settle();
     net.run(net.now + params.heartbeatMs);
   }

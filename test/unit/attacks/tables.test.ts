@@ -5,6 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GroupEngine } from '../../../app/core/engine.js';
 import type { MemberKey } from '../../../app/core/types.js';
+import { nodeCrypto } from '../../../app/crypto/node.js';
+import { FractionalPanel } from '../../../app/fractional/panel-hook.js';
+import { SeededRandom } from '../../../app/sim/random.js';
 import { Attacker, GROUP, PARAMS, assertRejectedUnchanged, deps, drain, honestGroup, identity, identitySorted, tekOf, type Group } from './forge.js';
 
 function blocked(e: GroupEngine, k: MemberKey): boolean {
@@ -14,6 +17,18 @@ function blocked(e: GroupEngine, k: MemberKey): boolean {
 /** Honest members of `g` other than `except`. */
 function others(g: Group, except: string[]): string[] {
   return Object.keys(g.e).filter((n) => !except.includes(n));
+}
+
+/** The attacker `m`'s exclusion of `c` on the victim's TEK, claiming a panel origin. */
+function panelExclusionOfC(g: Group, m: Attacker, victim: GroupEngine, panel: { round: number; members: MemberKey[] }) {
+  return m.table({
+    targets: [g.ids.c!.key],
+    base: tekOf(victim),
+    blocklist: [g.ids.c!.key],
+    recipients: others(g, ['c', 'm']).map((n) => g.ids[n]!.key),
+    createdAt: g.net.now,
+    panel,
+  });
 }
 
 // Attack: a member that left signs an exclusion table on the current base with pairwise
@@ -153,14 +168,7 @@ test('member: a table header with an unverifiable `panel` field is rejected', ()
   const m = new Attacker(g.ids.m!);
   const victim = g.e.b!;
   const members = ['a', 'b', 'c', 'm'].map((n) => g.ids[n]!.key).sort();
-  const t = m.table({
-    targets: [g.ids.c!.key],
-    base: tekOf(victim),
-    blocklist: [g.ids.c!.key],
-    recipients: others(g, ['c', 'm']).map((n) => g.ids[n]!.key),
-    createdAt: g.net.now,
-    panel: { round: 42, members },
-  });
+  const t = panelExclusionOfC(g, m, victim, { round: 42, members });
   assertRejectedUnchanged(victim, m.key, () => victim.receive(m.key, 'control', t.bytes, g.net.now), 'table with a forged panel origin');
 });
 
@@ -222,4 +230,29 @@ test('admins policy: a group is created only by one of its admins', () => {
   const b = identity('b');
   const params = { ...PARAMS, policy: { exclude: 'admins' as const, admins: [a.key] } };
   assert.throws(() => GroupEngine.create(deps('b'), b, { group: GROUP, name: 'g', params, now: 0 }), /creator must be one of the admins/);
+});
+
+// Attack (review 12): in a group that runs a fractional-key panel, a member signs a table
+// whose `panel` names every current member (up to 64 on the wire) as the TEK's creators,
+// where the panel is at most `panelSize`. Creators decide tie-breaks (§8.2), and a
+// losing excluder hands its header to each creator of the TEK that beats it, so a wide
+// creator list buys one unicast per listed member from every losing excluder. Secure: a
+// panel origin that lists more members than the panel has, repeats one, or omits the
+// table's own excluder (a panel member signs its panel's table) is rejected, unchanged.
+test('member: a panel table whose creator list the panel cannot have is rejected', () => {
+  const names = ['a', 'b', 'c', 'd', 'e', 'f', 'm'];
+  const params = { ...PARAMS, panelSize: 4 };
+  const g = honestGroup(names, { params, panel: (id) => new FractionalPanel({ crypto: nodeCrypto, rng: new SeededRandom(`panel:${id.name}`).asRng() }, id.seed, { processTimeoutMs: 10 * params.heartbeatMs }) });
+  const m = new Attacker(g.ids.m!);
+  const victim = g.e.b!;
+  const keys = (ns: string[]) => ns.map((n) => g.ids[n]!.key).sort();
+  const forged: Array<[string, MemberKey[]]> = [
+    ['every member listed', keys(names)],
+    ['a member listed twice', [...keys(['a', 'b', 'm']), g.ids.a!.key].sort()],
+    ['the excluder not listed', keys(['a', 'b', 'c', 'd'])],
+  ];
+  for (const [what, members] of forged) {
+    const t = panelExclusionOfC(g, m, victim, { round: 3, members });
+    assertRejectedUnchanged(victim, m.key, () => victim.receive(m.key, 'control', t.bytes, g.net.now), `panel table: ${what}`);
+  }
 });
