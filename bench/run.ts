@@ -11,6 +11,7 @@
  * network.json beside latest.json, leaving latest.json as it is; `--network-into-latest`
  * runs it alone and puts its fields (`network`, `networkSizes`, its notes) into the
  * latest.json already there, keeping every other field.
+ * `--convergence-into-latest` re-measures only the convergence rows (k = 1, 4, 16) into latest.json.
  * `--conclave-only` measures Conclave, LKH and pairwise (rekey, convergence, partitions)
  * and skips MLS, the real network, catch-up, files and NAT.
  * `--catchup-only` runs the catch-up measure alone (bench/catchup.ts: 5,000 missed
@@ -293,6 +294,32 @@ async function sizesIntoLatest(): Promise<void> {
   write(results);
 }
 
+/**
+ * `--convergence-into-latest`: Conclave's one, four and sixteen simultaneous exclusions simulated
+ * whole at every CONCLAVE_SIZES size, merged into the convergence rows of the latest.json already
+ * in outDir (issue 17 item 4); rows of the same size and k are replaced, everything else is kept
+ * (the rekey rows of those runs too: a convergence change leaves their CPU as it was).
+ */
+async function convergenceIntoLatest(): Promise<void> {
+  const results = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchResults;
+  const notes = results.notes.filter((x) => !x.startsWith('conclave convergence:'));
+  for (const n of CONCLAVE_SIZES) {
+    for (const op of ['leave', 'k4', ...(n >= 64 ? ['k16'] : [])] as ConclaveOp[]) {
+      const r = await conclaveWorker(n, op, CONCLAVE_TIMEOUT_MS);
+      if ('error' in r || !r.convergence) {
+        notes.push(`conclave convergence: N=${n} ${op} not measured — ${'error' in r ? r.error : 'no convergence row'}.`);
+        continue;
+      }
+      const row = r.convergence;
+      results.convergence = [...results.convergence.filter((c) => !(c.n === row.n && c.k === row.k)), row].sort((a, b) => a.n - b.n || a.k - b.k);
+      log(`conclave N=${n} ${op}: converged ${row.ms ?? 'no'} ms (${r.wallSeconds.toFixed(1)} s)`);
+    }
+  }
+  notes.push(`conclave convergence: measured by --convergence-into-latest at ${machine().gitCommit}, after the main run (whose commit latest.json names).`);
+  results.notes = notes;
+  write(results);
+}
+
 /** Partitions healed (issue 17 item 3): 4 partitions, one exclusion in each, at every PARTITION_SIZES size. */
 async function partitionSection(results: BenchResults, notes: string[]): Promise<void> {
   results.partitionHeal = [];
@@ -337,6 +364,10 @@ async function main(): Promise<void> {
   }
   if (args.includes('--sizes-into-latest')) {
     await sizesIntoLatest();
+    return;
+  }
+  if (args.includes('--convergence-into-latest')) {
+    await convergenceIntoLatest();
     return;
   }
   if (args.includes('--partition-into-latest')) {
