@@ -492,8 +492,14 @@ export function scheduleFetch(core: EngineCore, slot: number, version: number, c
   const tag = creatorsTag(core.crypto, creators);
   const id = `${slot}:${version}:${toHex(tag)}`;
   // A tag-only fetch of the same key is now vouched for (a table or a heartbeat names it): it blocks failover again.
-  if (core.fetches.has(id)) delete core.fetchTargets.get(id)!.tagOnly;
-  if (core.fetches.has(id) || core.fetches.size >= MAX_FETCHES) return;
+  const pending = core.fetches.get(id);
+  if (pending) {
+    delete core.fetchTargets.get(id)!.tagOnly;
+    // A reason to ask sooner (a table that cannot be taken without this key) brings a first attempt forward.
+    if (pending.tries === 0 && now + delay < pending.at) pending.at = now + delay;
+    return;
+  }
+  if (core.fetches.size >= MAX_FETCHES) return;
   // The sender that named the key is asked first (it holds that very key; §7.4), then other holders.
   core.fetches.set(id, { at: now + delay, tried: new Set(), tries: 0 });
   core.fetchTargets.set(id, { slot, version, tag, from, creators: [...creators].sort() });

@@ -11,7 +11,9 @@
  * Which TEK seals: a Table under the TEK it replaces (its base), so members one
  * rekey behind still read it (003 [0073], [0079]: further behind, they fetch); a reseal
  * after concurrent tables under the TEK those tables replaced (§8.2);
- * every other message under the sender's current TEK at its current revision.
+ * every other message under the sender's current TEK at its current revision. A table
+ * whose base raced also goes under up to SIBLING_COPIES of the base's siblings
+ * (siblingsOfBase).
  * Opening: the receiver finds the kept TEK the header names (current, or superseded
  * and still inside the grace window, 003 [0071]) and steps a copy of it forward to the
  * header's revision, at most MAX_REVISION_JUMP steps and never backward (003 [0056]);
@@ -31,10 +33,26 @@ import { MAX_REVISION_JUMP, type EngineCore, type TableState } from './context.j
 
 const MAX_CONTROL_KEYS = 32;
 
-/** Seals `m` under the TEK its rule names and publishes it on the control topic. Without a TEK, nothing is sent: no member could read it. */
+/**
+ * Seals `m` under the TEK its rule names and publishes it on the control topic; a table
+ * built on a base that raced also under the base's siblings this member holds (see
+ * siblingsOfBase). Without a TEK, nothing is sent: no member could read it.
+ */
 export function publishControl(core: EngineCore, m: ControlMessage): void {
   const under = sealingTek(core, m);
   if (!under) return;
+  const inner = encodeControlInner(m);
+  publishSealed(core, inner, under);
+  if (m.type === MsgType.Table && inner.length <= SIBLING_COPY_MAX_BYTES) for (const sibling of siblingsOfBase(core, m.header.base, under)) publishSealed(core, inner, sibling);
+}
+
+/** A table goes out under at most this many siblings of its base besides its own TEK, and only while it is at most SIBLING_COPY_MAX_BYTES (§8.2). */
+export const SIBLING_COPIES = 3;
+export const SIBLING_COPY_MAX_BYTES = 16 * 1024;
+
+type SealingTek = { version: number; creators: string[]; revision: number; key: Uint8Array };
+
+function publishSealed(core: EngineCore, inner: Uint8Array, under: SealingTek): void {
   const env: SealedControlMessage = {
     type: MsgType.SealedControl,
     tekVersion: under.version,
@@ -44,7 +62,7 @@ export function publishControl(core: EngineCore, m: ControlMessage): void {
     ciphertext: new Uint8Array(0),
   };
   const key = controlKeyAt(core, env, under.key);
-  env.ciphertext = core.crypto.seal(key, env.nonce, encodeControlInner(m), controlAad(core.groupBytes, env));
+  env.ciphertext = core.crypto.seal(key, env.nonce, inner, controlAad(core.groupBytes, env));
   core.outbox.push({ kind: 'publish', topic: 'control', bytes: encodeMessage(core.groupBytes, env) });
 }
 
@@ -55,7 +73,7 @@ export function publishControl(core: EngineCore, m: ControlMessage): void {
  * sibling, or not yet on the winner, read it in the same hop (every target knew that TEK too,
  * as every target of a plain exclusion knows its base; the entries are what they cannot read).
  */
-function sealingTek(core: EngineCore, m: ControlMessage): { version: number; creators: string[]; revision: number; key: Uint8Array } | null {
+function sealingTek(core: EngineCore, m: ControlMessage): SealingTek | null {
   if (m.type === MsgType.Table) {
     const base = m.header.base;
     const creators = sortedKeys(base.creators);
@@ -69,6 +87,36 @@ function sealingTek(core: EngineCore, m: ControlMessage): { version: number; cre
     }
   }
   return core.s.tek;
+}
+
+/**
+ * Races in a row (§8.2): creators reseal at once, each on its own view of an earlier race,
+ * and members reach a winner by jumping over a base or by fetch, so not every member holds
+ * the TEK a reseal is sealed under (the one its base replaced). Such a member refused it as
+ * stale and waited 2–4 heartbeats for a fetch or a reseal of its own (a 32-member four-way
+ * heal: 1.6–2.0 s on two seeds of eight; four exclusions 20 ms apart in 64: up to 3.2 s).
+ * So a table whose base raced goes out under the base's siblings this member holds too,
+ * those on another base first (a double race), at most SIBLING_COPIES: each member is on one
+ * of them and reads it in the same hop. Only the header is readable to whoever holds such a
+ * TEK, as under the replaced TEK (every target knew one or the other); the entries are what
+ * they cannot read. Copies only of tables up to SIBLING_COPY_MAX_BYTES: in a large group a
+ * reseal is tens of kilobytes and a late member fetches (k = 16 at N = 1,024: 3.6× the
+ * bytes for 11 ms).
+ */
+function siblingsOfBase(core: EngineCore, base: { version: number; creators: string[] }, primary: SealingTek): SealingTek[] {
+  const made = (o: TableState) => (o.header.panel ? sortedKeys(o.header.panel.members) : [o.header.excluder]);
+  const baseTable = [...core.tables.values()].find((o) => o.header.newVersion === base.version && sameCreators(made(o), sortedKeys(base.creators)));
+  if (!baseTable) return [];
+  const sameBase = (o: TableState) => o.header.base.version === baseTable.header.base.version && sameCreators(sortedKeys(o.header.base.creators), sortedKeys(baseTable.header.base.creators));
+  const siblings = [...core.tables.values()].filter((o) => o !== baseTable && o.header.newVersion === base.version).sort((a, b) => Number(sameBase(a)) - Number(sameBase(b)));
+  const out: SealingTek[] = [];
+  for (const o of siblings) {
+    const rec = core.s.tekRecords.find((r) => r.version === base.version && sameCreators(r.creators, made(o)));
+    if (!rec || (rec.version === primary.version && sameCreators(rec.creators, primary.creators)) || out.includes(rec)) continue;
+    out.push(rec);
+    if (out.length === SIBLING_COPIES) break;
+  }
+  return out;
 }
 
 export type Opened =

@@ -11,7 +11,7 @@
  * docs/protocol.md §7.1, §8.2.
  */
 import { keepReadable, recordTek, retireTek, retryPendingData } from './tek-records.js';
-import { RESEAL_WINDOW_MS, addLog, cmpKey, heldKey, isTekCreator, keyChanged, pidOf, randomBelow, rosterInKeyOrder, scheduleFetch, short, shortFetchDelay, tekCoversBlocklist, type EngineCore, type TableState } from './context.js';
+import { RESEAL_WINDOW_MS, addLog, cmpKey, heldKey, isTekCreator, keyChanged, pidOf, randomBelow, rosterInKeyOrder, scheduleFetch, short, shortFetchDelay, tekCoversBlocklist, wins, type EngineCore, type TableState } from './context.js';
 import { flushHeldOutgoing } from './data.js';
 import { type KeyOrigin, type MemberKey } from '../types.js';
 import { TEK_SLOT, slotsOf } from '../params.js';
@@ -52,11 +52,21 @@ export function applyTable(core: EngineCore, t: TableState, now: number): void {
     } else if (sibling) {
       addLog(core, now, 'merge', `concurrent TEK v${h.newVersion}: kept ${short(sibling.header.excluder)}'s table over ${short(h.excluder)}'s`);
       keepReadable(core, { slot: TEK_SLOT, version: h.newVersion, creators: newCreators, revision: 0, key: t.tekPrime!, basedOn: null, origin: { kind: 'single', creator: h.excluder }, owner: h.excluder }, now);
+      // A winning sibling on another base (a double race, §8.2) cannot replace ours from here
+      // (its KEKs derive from a base we never held): fetch it now rather than after a heartbeat.
+      if (wins(core, { version: h.newVersion, creators: newCreators }, tek)) scheduleFetch(core, TEK_SLOT, h.newVersion, newCreators, h.excluder, now, shortFetchDelay(core));
       scheduleReseal(core, now);
     }
     return;
   }
   if (tek.version + 1 >= h.base.version && jumpOverUnreadBase(core, t, now)) return;
+  if (tek.version === h.base.version) {
+    // A double race (§8.2): our TEK is another sibling of this table's base (it won or lost
+    // against it, on the same base or not), so the table, one version past ours, cannot be
+    // taken from here, and nothing else brings its TEK before a heartbeat under it, seconds
+    // later (four exclusions 20 ms apart in 64 members: 2.8–3.2 s on two seeds of ten): fetch it.
+    scheduleFetch(core, TEK_SLOT, h.newVersion, newCreators, h.excluder, now, shortFetchDelay(core));
+  }
   if (tek.version < h.base.version) {
     // We missed an earlier change, or its table is still on its way (a reseal can overtake
     // the completions of the table it builds on): give it half a heartbeat, then fetch.
@@ -239,27 +249,20 @@ export function tableWillResolve(core: EngineCore, slot: number, version: number
 }
 
 /**
- * The creator of the current TEK, if no known sibling beats it, reseals once a short
- * window (RESEAL_WINDOW_MS: one expected delivery delay of a table) has passed, so that
- * one reseal covers every concurrent table. If a sibling comes while its own table is
- * fresh (published less than a window ago: simultaneous exclusions), the window runs from
- * that publication, since siblings published at about the same time reach it within one
- * delivery of it (before: from the first sibling's arrival, up to one delivery later than
- * needed); otherwise (a partition heals) it runs from the sibling's arrival, as the other
- * partitions' tables come together. Every other member reseals only after 2–4
- * heartbeats, in case the creator is gone. docs/protocol.md §8.2.
+ * The creator of the current TEK, if no known sibling beats it, reseals after a short
+ * window (RESEAL_WINDOW_MS: one expected delivery delay of a table) from the first
+ * sibling's arrival, in which the other concurrent tables reach it, so that one reseal
+ * covers them all; every other member only after 2–4 heartbeats, in case the creator is
+ * gone. docs/protocol.md §8.2. (Counting the window from the creator's own publication
+ * instead was faster for exactly simultaneous exclusions but resealed too early for ones a
+ * few milliseconds apart, whose siblings arrive up to two deliveries after ours: review 13.)
  */
 export function scheduleReseal(core: EngineCore, now: number): void {
   if (tekCoversBlocklist(core)) return;
   if (core.timers.get('reseal') !== null) return;
   const hb = core.s.params.heartbeatMs;
   const first = createsWinningTek(core);
-  const window = Math.max(1, Math.min(RESEAL_WINDOW_MS, Math.floor(hb / 10)));
-  const ours = first ? ourCurrentTable(core) : undefined;
-  const fresh = ours !== undefined && now < ours.firstSeen + window;
-  // "+ 1": a table sent with the own one and delayed a full window arrives in the same millisecond.
-  const at = !first ? now + 2 * hb + randomBelow(core, 2 * hb) : fresh ? ours.firstSeen + window + 1 : now + window;
-  core.timers.set('reseal', at);
+  core.timers.set('reseal', now + (first ? Math.max(1, Math.min(RESEAL_WINDOW_MS, Math.floor(hb / 10))) : 2 * hb + randomBelow(core, 2 * hb)));
   core.resealEarly = first;
 }
 
