@@ -53,8 +53,12 @@ export function applyTable(core: EngineCore, t: TableState, now: number): void {
       addLog(core, now, 'merge', `concurrent TEK v${h.newVersion}: kept ${short(sibling.header.excluder)}'s table over ${short(h.excluder)}'s`);
       keepReadable(core, { slot: TEK_SLOT, version: h.newVersion, creators: newCreators, revision: 0, key: t.tekPrime!, basedOn: null, origin: { kind: 'single', creator: h.excluder }, owner: h.excluder }, now);
       // A winning sibling on another base (a double race, §8.2) cannot replace ours from here
-      // (its KEKs derive from a base we never held): fetch it now rather than after a heartbeat.
-      if (wins(core, { version: h.newVersion, creators: newCreators }, tek)) scheduleFetch(core, TEK_SLOT, h.newVersion, newCreators, h.excluder, now, shortFetchDelay(core));
+      // (its KEKs derive from a base we never held): fetch it now rather than after a heartbeat,
+      // and if the table we keep is our own, hand it to the winner's creator, who reseals.
+      if (wins(core, { version: h.newVersion, creators: newCreators }, tek)) {
+        scheduleFetch(core, TEK_SLOT, h.newVersion, newCreators, h.excluder, now, shortFetchDelay(core));
+        handOurLosingTable(core, sibling, t);
+      }
       scheduleReseal(core, now);
     }
     return;
@@ -259,10 +263,14 @@ export function tableWillResolve(core: EngineCore, slot: number, version: number
  */
 export function scheduleReseal(core: EngineCore, now: number): void {
   if (tekCoversBlocklist(core)) return;
-  if (core.timers.get('reseal') !== null) return;
   const hb = core.s.params.heartbeatMs;
+  const pending = core.timers.get('reseal');
   const first = createsWinningTek(core);
-  core.timers.set('reseal', now + (first ? Math.max(1, Math.min(RESEAL_WINDOW_MS, Math.floor(hb / 10))) : 2 * hb + randomBelow(core, 2 * hb)));
+  // A back-off set while someone else's TEK was current gives way when this member has since
+  // made the current TEK itself (an exclusion of its own after a race: §8.2 "Races in a row").
+  const early = now + Math.max(1, Math.min(RESEAL_WINDOW_MS, Math.floor(hb / 10)));
+  if (pending !== null && !(first && !core.resealEarly && early < pending)) return;
+  core.timers.set('reseal', first ? early : now + 2 * hb + randomBelow(core, 2 * hb));
   core.resealEarly = first;
 }
 
@@ -275,11 +283,18 @@ function ourCurrentTable(core: EngineCore): TableState | undefined {
 
 /**
  * This member made the current TEK and no known sibling table beats it (§8.2: the lower
- * excluder wins). A sibling is known from its signed header alone, before its TEK' is
- * readable here, so a creator whose table is about to lose does not reseal on top of it.
+ * excluder wins), on our base or on another (races in a row: two creators on different
+ * bases each resealed, each over the exclusions it knew). A sibling is known from its
+ * signed header alone, before its TEK' is readable here, so a creator whose table is about
+ * to lose does not reseal on top of it.
  */
 export function createsWinningTek(core: EngineCore): boolean {
   if (!isTekCreator(core)) return false;
   const ours = ourCurrentTable(core);
-  return !ours || !tableIsMoot(core, ours);
+  if (!ours) return true;
+  if (tableIsMoot(core, ours)) return false;
+  // A sibling on another base that the same rule ranks first: its creator reseals (§8.2 "Races in a row").
+  const made = (o: TableState) => (o.header.panel ? sortedKeys(o.header.panel.members) : [o.header.excluder]);
+  const v = ours.header.newVersion;
+  return ![...core.tables.values()].some((o) => o !== ours && o.header.newVersion === v && wins(core, { version: v, creators: made(o) }, { version: v, creators: made(ours) }));
 }
