@@ -26,7 +26,7 @@
  */
 import { toHex, equalBytes } from '../bytes.js';
 import { controlKey, creatorsTag } from '../keys.js';
-import { MsgType, controlAad, decodeControlInner, encodeControlInner, encodeMessage, type ControlMessage, type SealedControlMessage } from '../wire.js';
+import { MsgType, controlAad, decodeControlInner, encodeControlInner, encodeMessage, type ControlMessage, type SealedControlMessage, type TableHeader } from '../wire.js';
 import { sameCreators, sortedKeys } from '../state.js';
 import { findTekRecord, tekAtRevision } from './tek-records.js';
 import { MAX_REVISION_JUMP, type EngineCore, type TableState } from './context.js';
@@ -43,7 +43,7 @@ export function publishControl(core: EngineCore, m: ControlMessage): void {
   if (!under) return;
   const inner = encodeControlInner(m);
   publishSealed(core, inner, under);
-  if (m.type === MsgType.Table && inner.length <= SIBLING_COPY_MAX_BYTES) for (const sibling of siblingsOfBase(core, m.header.base, under)) publishSealed(core, inner, sibling);
+  if (m.type === MsgType.Table && inner.length <= SIBLING_COPY_MAX_BYTES) for (const sibling of siblingsOfBase(core, m.header, under)) publishSealed(core, inner, sibling);
 }
 
 /** A table goes out under at most this many siblings of its base besides its own TEK, and only while it is at most SIBLING_COPY_MAX_BYTES (§8.2). */
@@ -97,22 +97,32 @@ function sealingTek(core: EngineCore, m: ControlMessage): SealingTek | null {
  * heal: 1.6–2.0 s on two seeds of eight; four exclusions 20 ms apart in 64: up to 3.2 s).
  * So a table whose base raced goes out under the base's siblings this member holds too,
  * those on another base first (a double race), at most SIBLING_COPIES: each member is on one
- * of them and reads it in the same hop. Only the header is readable to whoever holds such a
- * TEK, as under the replaced TEK (every target knew one or the other); the entries are what
- * they cannot read. Copies only of tables up to SIBLING_COPY_MAX_BYTES: in a large group a
+ * of them and reads it in the same hop. A copy goes under a sibling only if every member the
+ * table blocks that may hold the sibling (its table did not block it) may hold the primary
+ * TEK too: a member excluded in the race could hold a sibling made before its exclusion was
+ * known and read, through the copy, a header it could not read otherwise (review 14); so a
+ * copy shows nobody blocked a header it could not already read, and no entry opens for
+ * them. Copies only of tables up to SIBLING_COPY_MAX_BYTES: in a large group a
  * reseal is tens of kilobytes and a late member fetches (k = 16 at N = 1,024: 3.6× the
  * bytes for 11 ms).
  */
-function siblingsOfBase(core: EngineCore, base: { version: number; creators: string[] }, primary: SealingTek): SealingTek[] {
+function siblingsOfBase(core: EngineCore, header: TableHeader, primary: SealingTek): SealingTek[] {
+  const base = header.base;
   const made = (o: TableState) => (o.header.panel ? sortedKeys(o.header.panel.members) : [o.header.excluder]);
-  const baseTable = [...core.tables.values()].find((o) => o.header.newVersion === base.version && sameCreators(made(o), sortedKeys(base.creators)));
-  if (!baseTable) return [];
+  const tableOf = (version: number, creators: string[]) => [...core.tables.values()].find((o) => o.header.newVersion === version && sameCreators(made(o), sortedKeys(creators)));
+  const baseTable = tableOf(base.version, base.creators);
+  // Who may hold a TEK among the members this table blocks: those its own table did not block.
+  const primaryTable = tableOf(primary.version, primary.creators);
+  if (!baseTable || !primaryTable) return [];
+  const readPrimary = new Set(header.blocklist.filter((b) => !primaryTable.header.blocklist.includes(b)));
   const sameBase = (o: TableState) => o.header.base.version === baseTable.header.base.version && sameCreators(sortedKeys(o.header.base.creators), sortedKeys(baseTable.header.base.creators));
   const siblings = [...core.tables.values()].filter((o) => o !== baseTable && o.header.newVersion === base.version).sort((a, b) => Number(sameBase(a)) - Number(sameBase(b)));
   const out: SealingTek[] = [];
   for (const o of siblings) {
     const rec = core.s.tekRecords.find((r) => r.version === base.version && sameCreators(r.creators, made(o)));
     if (!rec || (rec.version === primary.version && sameCreators(rec.creators, primary.creators)) || out.includes(rec)) continue;
+    // No member this table blocks may read it under the sibling unless it could under the primary seal (review 14).
+    if (header.blocklist.some((b) => !o.header.blocklist.includes(b) && !readPrimary.has(b))) continue;
     out.push(rec);
     if (out.length === SIBLING_COPIES) break;
   }

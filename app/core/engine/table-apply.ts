@@ -64,11 +64,13 @@ export function applyTable(core: EngineCore, t: TableState, now: number): void {
     return;
   }
   if (tek.version + 1 >= h.base.version && jumpOverUnreadBase(core, t, now)) return;
-  if (tek.version === h.base.version) {
-    // A double race (§8.2): our TEK is another sibling of this table's base (it won or lost
-    // against it, on the same base or not), so the table, one version past ours, cannot be
-    // taken from here, and nothing else brings its TEK before a heartbeat under it, seconds
-    // later (four exclusions 20 ms apart in 64 members: 2.8–3.2 s on two seeds of ten): fetch it.
+  if (tek.version === h.base.version && wins(core, { version: h.base.version, creators: baseTag }, tek)) {
+    // A double race (§8.2): our TEK is a sibling of this table's base that loses to it, so the
+    // table, one version past ours, cannot be taken from here, and nothing else brings its TEK
+    // before a heartbeat under it, seconds later (four exclusions 20 ms apart in 64 members:
+    // 2.8–3.2 s on two seeds of ten): fetch it. Not when our TEK wins: a table on a losing
+    // base may come from an excluder others have excluded (chained exclusions), and adopting
+    // it split the group for good (review 14).
     scheduleFetch(core, TEK_SLOT, h.newVersion, newCreators, h.excluder, now, shortFetchDelay(core));
   }
   if (tek.version < h.base.version) {
