@@ -24,7 +24,7 @@ import { equalBytes, fromHex, toHex, utf8 } from '../bytes.js';
 import { TEK_SLOT, kekSlot, participantId, slotRef, slotsOf, validateParams } from '../params.js';
 import { creatorsTag } from '../keys.js';
 import { MsgType, encodeMessage, type Certificate, type KeyInfo, type Message, type PairwiseEntry, type TableEntry, type TableHeader } from '../wire.js';
-import type { HeldKey, PersistentState } from '../state.js';
+import { sortedKeys, type HeldKey, type PersistentState } from '../state.js';
 import { KeyTimes, SlotTimes, TimerTable } from './timers.js';
 
 export interface EngineDeps {
@@ -563,6 +563,11 @@ export function heartbeatStretch(rosterCount: number): number {
 /** The interval after a heartbeat from an owner of a roster of `rosterCount` announcing `keys`. */
 export function heartbeatIntervalMs(heartbeatMs: number, rosterCount: number, keys: readonly { slot: number }[]): number {
   return keys.some((k) => k.slot === TEK_SLOT) ? heartbeatMs : heartbeatMs * heartbeatStretch(rosterCount);
+}
+
+/** The creators a table names for the TEK it makes: its panel (sorted), or its excluder. */
+export function tableCreators(h: TableHeader): MemberKey[] {
+  return h.panel ? sortedKeys(h.panel.members) : [h.excluder];
 }
 
 export function tekCoversBlocklist(core: EngineCore): boolean {

@@ -29,7 +29,7 @@ import { controlKey, creatorsTag } from '../keys.js';
 import { MsgType, controlAad, decodeControlInner, encodeControlInner, encodeMessage, type ControlMessage, type SealedControlMessage, type TableHeader } from '../wire.js';
 import { sameCreators, sortedKeys } from '../state.js';
 import { findTekRecord, tekAtRevision } from './tek-records.js';
-import { MAX_REVISION_JUMP, type EngineCore, type TableState } from './context.js';
+import { MAX_REVISION_JUMP, tableCreators, type EngineCore, type TableState } from './context.js';
 
 const MAX_CONTROL_KEYS = 32;
 
@@ -77,7 +77,7 @@ function sealingTek(core: EngineCore, m: ControlMessage): SealingTek | null {
   if (m.type === MsgType.Table) {
     const base = m.header.base;
     const creators = sortedKeys(base.creators);
-    const made = (o: TableState) => (o.header.panel ? sortedKeys(o.header.panel.members) : [o.header.excluder]);
+    const made = (o: TableState) => tableCreators(o.header);
     const baseTable = [...core.tables.values()].find((o) => o.header.newVersion === base.version && sameCreators(made(o), creators));
     const raced = baseTable && [...core.tables.values()].some((o) => o !== baseTable && o.header.newVersion === base.version && o.header.base.version === baseTable.header.base.version);
     const under = raced ? [baseTable.header.base, base] : [base];
@@ -108,7 +108,7 @@ function sealingTek(core: EngineCore, m: ControlMessage): SealingTek | null {
  */
 function siblingsOfBase(core: EngineCore, header: TableHeader, primary: SealingTek): SealingTek[] {
   const base = header.base;
-  const made = (o: TableState) => (o.header.panel ? sortedKeys(o.header.panel.members) : [o.header.excluder]);
+  const made = (o: TableState) => tableCreators(o.header);
   const tableOf = (version: number, creators: string[]) => [...core.tables.values()].find((o) => o.header.newVersion === version && sameCreators(made(o), sortedKeys(creators)));
   const baseTable = tableOf(base.version, base.creators);
   // Who may hold a TEK among the members this table blocks: those its own table did not block.

@@ -11,7 +11,7 @@
  * Where a heartbeat supersedes another: learnOwnership. Seeds: 003 [0059]–[0060],
  * [0068]–[0069], [0085], claim 9. docs/protocol.md §4, §8.1, §8.4.
  */
-import { MAX_PENDING_PER_SENDER, MAX_VERSION_AHEAD, addLog, checkInfo, cmpKey, fetchingTek, heartbeatIntervalMs, heldKey, heldKeys, info, isOwnerAlive, keyChanged, newJoin, ownedKeys, randomBelow, scheduleFetch, scheduleFetchByTag, short, shortFetchDelay, wins, type EngineCore } from './context.js';
+import { MAX_PENDING_PER_SENDER, MAX_VERSION_AHEAD, addLog, checkInfo, cmpKey, fetchingTek, heartbeatIntervalMs, heldKey, heldKeys, info, isOwnerAlive, keyChanged, newJoin, ownedKeys, randomBelow, scheduleFetch, scheduleFetchByTag, short, shortFetchDelay, tableCreators, wins, type EngineCore } from './context.js';
 import { tellExcluded } from './exclusion.js';
 import { publishControl } from './control-seal.js';
 import { startMergeJoin, tryJoinContact } from './admission.js';
@@ -20,7 +20,7 @@ import { tableWillResolve } from './table-apply.js';
 import { type MemberKey } from '../types.js';
 import { ensure } from '../errors.js';
 import { TEK_SLOT, slotName } from '../params.js';
-import { MsgType, type KeyInfo, type Message, type SealedControlMessage, type TableHeader } from '../wire.js';
+import { MsgType, type KeyInfo, type Message, type SealedControlMessage } from '../wire.js';
 import { equalBytes } from '../bytes.js';
 import { creatorsTag } from '../keys.js';
 
@@ -128,9 +128,6 @@ function keepWhileJoining(core: EngineCore, from: MemberKey, bytes: Uint8Array, 
   core.pendingSealed.push({ from, bytes, at: now });
 }
 
-function tableCreators(h: TableHeader): MemberKey[] {
-  return h.panel ? sortedKeys(h.panel.members) : [h.excluder];
-}
 
 export function onHeartbeat(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.Heartbeat }>, now: number): void {
   const last = core.lastHeartbeatSentAt.get(from);

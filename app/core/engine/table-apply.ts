@@ -11,7 +11,7 @@
  * docs/protocol.md §7.1, §8.2.
  */
 import { keepReadable, recordTek, retireTek, retryPendingData } from './tek-records.js';
-import { RESEAL_WINDOW_MS, addLog, cmpKey, heldKey, isTekCreator, keyChanged, pidOf, randomBelow, rosterInKeyOrder, scheduleFetch, short, shortFetchDelay, tekCoversBlocklist, wins, type EngineCore, type TableState } from './context.js';
+import { RESEAL_WINDOW_MS, addLog, cmpKey, heldKey, isTekCreator, keyChanged, pidOf, randomBelow, rosterInKeyOrder, scheduleFetch, short, shortFetchDelay, tableCreators, tekCoversBlocklist, wins, type EngineCore, type TableState } from './context.js';
 import { flushHeldOutgoing } from './data.js';
 import { type KeyOrigin, type MemberKey } from '../types.js';
 import { TEK_SLOT, slotsOf } from '../params.js';
@@ -31,7 +31,7 @@ export function applyTable(core: EngineCore, t: TableState, now: number): void {
   const tek = core.s.tek!;
   const h = t.header;
   const baseTag = sortedKeys(h.base.creators);
-  const newCreators = h.panel ? sortedKeys(h.panel.members) : [h.excluder];
+  const newCreators = tableCreators(h);
   if (tek.version === h.base.version && sameCreators(tek.creators, baseTag)) {
     installTableTek(core, t, newCreators, now);
     return;
@@ -90,7 +90,7 @@ export function applyTable(core: EngineCore, t: TableState, now: number): void {
  */
 function jumpOverUnreadBase(core: EngineCore, t: TableState, now: number): boolean {
   const tek = core.s.tek!;
-  const made = (o: TableState) => (o.header.panel ? sortedKeys(o.header.panel.members) : [o.header.excluder]);
+  const made = (o: TableState) => tableCreators(o.header);
   const baseTable = [...core.tables.values()].find((o) => o.header.newVersion === t.header.base.version && sameCreators(made(o), sortedKeys(t.header.base.creators)));
   if (!baseTable || baseTable.applied || !baseTable.header.targets.every((x) => t.header.targets.includes(x))) return false;
   const bb = baseTable.header.base;
@@ -296,7 +296,7 @@ export function createsWinningTek(core: EngineCore): boolean {
   if (!ours) return true;
   if (tableIsMoot(core, ours)) return false;
   // A sibling on another base that the same rule ranks first: its creator reseals (§8.2 "Races in a row").
-  const made = (o: TableState) => (o.header.panel ? sortedKeys(o.header.panel.members) : [o.header.excluder]);
+  const made = (o: TableState) => tableCreators(o.header);
   const v = ours.header.newVersion;
   return ![...core.tables.values()].some((o) => o !== ours && o.header.newVersion === v && wins(core, { version: v, creators: made(o) }, { version: v, creators: made(ours) }));
 }
