@@ -24,7 +24,7 @@ import { equalBytes, fromHex, toHex, utf8 } from '../bytes.js';
 import { TEK_SLOT, kekSlot, participantId, slotRef, slotsOf, validateParams } from '../params.js';
 import { creatorsTag } from '../keys.js';
 import { MsgType, encodeMessage, type Certificate, type KeyInfo, type Message, type PairwiseEntry, type TableEntry, type TableHeader } from '../wire.js';
-import { sortedKeys, type HeldKey, type PersistentState } from '../state.js';
+import { sameCreators, sortedKeys, type HeldKey, type PersistentState } from '../state.js';
 import { KeyTimes, SlotTimes, TimerTable } from './timers.js';
 
 export interface EngineDeps {
@@ -568,6 +568,12 @@ export function heartbeatIntervalMs(heartbeatMs: number, rosterCount: number, ke
 /** The creators a table names for the TEK it makes: its panel (sorted), or its excluder. */
 export function tableCreators(h: TableHeader): MemberKey[] {
   return h.panel ? sortedKeys(h.panel.members) : [h.excluder];
+}
+
+/** The table this member knows that made TEK `version` with these creators (any order), if any. */
+export function tableThatMade(core: EngineCore, version: number, creators: readonly MemberKey[]): TableState | undefined {
+  const sorted = sortedKeys([...creators]);
+  return [...core.tables.values()].find((o) => o.header.newVersion === version && sameCreators(tableCreators(o.header), sorted));
 }
 
 export function tekCoversBlocklist(core: EngineCore): boolean {

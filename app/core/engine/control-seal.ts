@@ -29,7 +29,7 @@ import { controlKey, creatorsTag } from '../keys.js';
 import { MsgType, controlAad, decodeControlInner, encodeControlInner, encodeMessage, type ControlMessage, type SealedControlMessage, type TableHeader } from '../wire.js';
 import { sameCreators, sortedKeys } from '../state.js';
 import { findTekRecord, tekAtRevision } from './tek-records.js';
-import { MAX_REVISION_JUMP, tableCreators, type EngineCore, type TableState } from './context.js';
+import { MAX_REVISION_JUMP, tableCreators, tableThatMade, type EngineCore, type TableState } from './context.js';
 
 const MAX_CONTROL_KEYS = 32;
 
@@ -76,9 +76,7 @@ function publishSealed(core: EngineCore, inner: Uint8Array, under: SealingTek): 
 function sealingTek(core: EngineCore, m: ControlMessage): SealingTek | null {
   if (m.type === MsgType.Table) {
     const base = m.header.base;
-    const creators = sortedKeys(base.creators);
-    const made = (o: TableState) => tableCreators(o.header);
-    const baseTable = [...core.tables.values()].find((o) => o.header.newVersion === base.version && sameCreators(made(o), creators));
+    const baseTable = tableThatMade(core, base.version, base.creators);
     const raced = baseTable && [...core.tables.values()].some((o) => o !== baseTable && o.header.newVersion === base.version && o.header.base.version === baseTable.header.base.version);
     const under = raced ? [baseTable.header.base, base] : [base];
     for (const u of under) {
@@ -109,10 +107,9 @@ function sealingTek(core: EngineCore, m: ControlMessage): SealingTek | null {
 function siblingsOfBase(core: EngineCore, header: TableHeader, primary: SealingTek): SealingTek[] {
   const base = header.base;
   const made = (o: TableState) => tableCreators(o.header);
-  const tableOf = (version: number, creators: string[]) => [...core.tables.values()].find((o) => o.header.newVersion === version && sameCreators(made(o), sortedKeys(creators)));
-  const baseTable = tableOf(base.version, base.creators);
+  const baseTable = tableThatMade(core, base.version, base.creators);
   // Who may hold a TEK among the members this table blocks: those its own table did not block.
-  const primaryTable = tableOf(primary.version, primary.creators);
+  const primaryTable = tableThatMade(core, primary.version, primary.creators);
   if (!baseTable || !primaryTable) return [];
   const readPrimary = new Set(header.blocklist.filter((b) => !primaryTable.header.blocklist.includes(b)));
   const sameBase = (o: TableState) => o.header.base.version === baseTable.header.base.version && sameCreators(sortedKeys(o.header.base.creators), sortedKeys(baseTable.header.base.creators));

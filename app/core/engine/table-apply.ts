@@ -11,7 +11,7 @@
  * docs/protocol.md §7.1, §8.2.
  */
 import { keepReadable, recordTek, retireTek, retryPendingData } from './tek-records.js';
-import { RESEAL_WINDOW_MS, addLog, cmpKey, heldKey, isTekCreator, keyChanged, pidOf, randomBelow, rosterInKeyOrder, scheduleFetch, short, shortFetchDelay, tableCreators, tekCoversBlocklist, wins, type EngineCore, type TableState } from './context.js';
+import { RESEAL_WINDOW_MS, addLog, cmpKey, heldKey, isTekCreator, keyChanged, pidOf, randomBelow, rosterInKeyOrder, scheduleFetch, short, shortFetchDelay, tableCreators, tableThatMade, tekCoversBlocklist, wins, type EngineCore, type TableState } from './context.js';
 import { flushHeldOutgoing } from './data.js';
 import { type KeyOrigin, type MemberKey } from '../types.js';
 import { TEK_SLOT, slotsOf } from '../params.js';
@@ -91,7 +91,7 @@ export function applyTable(core: EngineCore, t: TableState, now: number): void {
 function jumpOverUnreadBase(core: EngineCore, t: TableState, now: number): boolean {
   const tek = core.s.tek!;
   const made = (o: TableState) => tableCreators(o.header);
-  const baseTable = [...core.tables.values()].find((o) => o.header.newVersion === t.header.base.version && sameCreators(made(o), sortedKeys(t.header.base.creators)));
+  const baseTable = tableThatMade(core, t.header.base.version, t.header.base.creators);
   if (!baseTable || baseTable.applied || !baseTable.header.targets.every((x) => t.header.targets.includes(x))) return false;
   const bb = baseTable.header.base;
   const onBaseOfBase = tek.version === bb.version && sameCreators(tek.creators, sortedKeys(bb.creators));
