@@ -10,13 +10,22 @@
  * gossipsub, the engine and the profile keep their state per instance.
  *
  * Two halves in one file:
- * - the host (run as `node --import tsx bench/peers-in-process.ts --peer-host`,
- *   with an IPC channel): starts peers on request, runs API calls on them,
- *   forwards the events the benchmark needs, and reports its own CPU and RSS;
+ * - the host (run as `node <build>/bench/peers-in-process.js --peer-host`, with
+ *   an IPC channel): starts peers on request, runs API calls on them, forwards
+ *   the events the benchmark needs, and reports its own CPU and RSS;
  * - `PeerHost`, the benchmark's handle on one host process.
  *
  * Each host is started in a session of its own (see bench/network.ts on
  * Linux's autogroup scheduler), as separately started programs are.
+ *
+ * Each host runs JavaScript, as an installed peer does (bin/conclave.js on
+ * dist/cli, the Electron app on its build): the first launch emits this file
+ * and the app/ code it imports with tsc (bench/tsconfig.host.json) into a
+ * fresh directory under dist/ (inside the checkout, so that node_modules
+ * resolves), removed when the bench process exits. Under tsx's loader an idle
+ * Node process uses about 0.3 % of a core (its hook thread; 0.002 % without),
+ * which the idle window would count as the peers'. BENCH_HOST_TSX=1 runs the
+ * TypeScript through tsx as before.
  *
  * Protocol (JSON over the Node IPC channel):
  *   parent → host  `{ id, op: 'start', name, profile }` → `{ id, ok: { index, peerId } }`
@@ -33,9 +42,9 @@
  * Invariant: the host holds no secret it sends; events carry only what the
  * benchmark measures (plaintext of bench messages it wrote itself).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -122,12 +131,13 @@ export class PeerHost {
 
   /** Starts a host process in a session of its own; resolves once it answers. */
   static async launch(): Promise<PeerHost> {
-    const file = fileURLToPath(import.meta.url);
+    const file = process.env.BENCH_HOST_TSX ? fileURLToPath(import.meta.url) : builtHost();
+    const loader = process.env.BENCH_HOST_TSX ? ['--import', 'tsx'] : [];
     // BENCH_HOST_CPU_PROF=DIR: each host writes a V8 CPU profile into DIR when it stops.
     const prof = process.env.BENCH_HOST_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_HOST_CPU_PROF}`] : [];
     // BENCH_HOST_NODE_FLAGS="--flag …": more Node/V8 flags for every host (those NODE_OPTIONS refuses, e.g. GC flags).
     const extra = (process.env.BENCH_HOST_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-    const proc = spawn(process.execPath, [...extra, ...prof, '--import', 'tsx', file, '--peer-host'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true, serialization: 'json' });
+    const proc = spawn(process.execPath, [...extra, ...prof, ...loader, file, '--peer-host'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true, serialization: 'json' });
     const host = new PeerHost(proc);
     await host.request({ op: 'stats' });
     return host;
@@ -189,6 +199,26 @@ export class PeerHost {
   kill(): void {
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
   }
+}
+
+let hostBuild: string | null = null;
+
+/**
+ * The host as JavaScript: emitted once per bench process (tsc, about 5 s) into a
+ * fresh directory under dist/, removed at exit. Returns the built copy of this file.
+ */
+function builtHost(): string {
+  if (hostBuild) return hostBuild;
+  const source = fileURLToPath(import.meta.url);
+  const root = join(dirname(source), '..');
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  const outDir = mkdtempSync(join(root, 'dist', 'bench-host-'));
+  process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'bench', 'tsconfig.host.json'), '--outDir', outDir], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`building the bench's peer host failed (tsc exit ${r.status}): ${(r.stdout + r.stderr).slice(0, 2000)}`);
+  hostBuild = join(outDir, relative(root, source).replace(/\.ts$/, '.js'));
+  return hostBuild;
 }
 
 // ── the host's side ──────────────────────────────────────────────────────────
