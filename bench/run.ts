@@ -358,7 +358,11 @@ async function main(): Promise<void> {
     const kept = Object.fromEntries(Object.entries(results.network ?? {}).filter(([k]) => k.startsWith('catchup') || otherParts.has(k)));
     results.network = net.network ? { ...net.network, ...kept } : results.network;
     results.networkSizes = net.networkSizes;
-    results.notes = [...results.notes.filter((n) => !/^network( \d+ peers:|: \d+ headless peers)/.test(n)), ...net.notes];
+    results.notes = [
+      ...results.notes.filter((n) => !/^network( \d+ peers:|: \d+ headless peers| 10 and 50 peers: measured again| sizes: measured by --network-into-latest)/.test(n)),
+      ...net.notes,
+      `network sizes: measured by --network-into-latest at ${machine().gitCommit}, after the main run (whose commit latest.json names).`,
+    ];
     write(results);
     return;
   }
