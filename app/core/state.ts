@@ -52,16 +52,21 @@ export interface SlotInfo {
   owner: MemberKey | null;
 }
 
+/**
+ * One roster entry. Never changed in place: every change writes a new entry through
+ * `setRoster` (engine/context.ts), so an entry object may be shared between engines
+ * (the simulator's bootstrap gives every engine the same object per member).
+ */
 export interface RosterMember {
-  name: string;
-  admittedAt: number;
-  state: 'member' | 'excluded' | 'left';
+  readonly name: string;
+  readonly admittedAt: number;
+  readonly state: 'member' | 'excluded' | 'left';
   /** The TEK version whose table blocked this member (for concurrent-table rules). */
-  blockedAtVersion?: number;
+  readonly blockedAtVersion?: number;
   /** The TEK version current when this member's Leave was taken in: its last table may build on it (T1). */
-  leftAtVersion?: number;
+  readonly leftAtVersion?: number;
   /** The member's own signature over its Leave: a non-admin's exclusion of it carries it (T1). */
-  leaveProof?: { sentAt: number; signature: Uint8Array };
+  readonly leaveProof?: { readonly sentAt: number; readonly signature: Uint8Array };
 }
 
 export interface PersistentState {

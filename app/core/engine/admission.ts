@@ -205,7 +205,7 @@ export function onAdmit(core: EngineCore, from: MemberKey, m: Extract<Message, {
   for (const b of blocklist) {
     if (!core.s.blocklist.includes(b)) core.s.blocklist.push(b);
     const r = core.s.roster[b];
-    if (r) r.state = 'excluded';
+    if (r) setRoster(core, b, { ...r, state: 'excluded' });
   }
   for (const o of m.owners) {
     core.s.slotDir[String(o.slot)] = { version: o.version, revision: o.revision, creators: sortedKeys(o.creators), owner: claimedOwner(core, o.slot, o.owner) };
@@ -448,7 +448,7 @@ export function onMemberAdmitted(core: EngineCore, from: MemberKey, m: Extract<M
     if (core.s.blocklist.includes(e.key)) continue;
     const known = core.s.roster[e.key];
     if (known?.state === 'member') {
-      if (!known.name) known.name = e.name;
+      if (!known.name) setRoster(core, e.key, { ...known, name: e.name });
       continue;
     }
     setRoster(core, e.key, { name: e.name, admittedAt: e.admittedAt, state: 'member' });

@@ -219,10 +219,8 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
   for (const t of newly) {
     core.s.blocklist.push(t);
     const r = core.s.roster[t];
-    if (r) {
-      r.state = r.state === 'left' ? 'left' : 'excluded';
-      r.blockedAtVersion = h.newVersion;
-    } else setRoster(core, t, { name: '', admittedAt: 0, state: 'excluded', blockedAtVersion: h.newVersion });
+    if (r) setRoster(core, t, { ...r, state: r.state === 'left' ? 'left' : 'excluded', blockedAtVersion: h.newVersion });
+    else setRoster(core, t, { name: '', admittedAt: 0, state: 'excluded', blockedAtVersion: h.newVersion });
     core.leaveExclusions.delete(t);
   }
   core.s.blocklist.sort();

@@ -6,7 +6,7 @@
  * lifetimes). Seeds: 003 [0057], [0072]; 002. docs/protocol.md §7.5, §7.6, §8.2.
  */
 import { publishControl } from './control-seal.js';
-import { addLog, canExclude, emit, info, ownsTek, randomBelow, short, tekCoversBlocklist, type EngineCore } from './context.js';
+import { addLog, canExclude, emit, info, ownsTek, randomBelow, setRoster, short, tekCoversBlocklist, type EngineCore } from './context.js';
 import { startTable } from './exclusion.js';
 import { createsWinningTek, scheduleReseal } from './table-apply.js';
 import { stepHeld } from './revision.js';
@@ -24,9 +24,7 @@ export function onLeave(core: EngineCore, from: MemberKey, sentAt: number, signa
   // window, so an old Leave replayed after gossip forgot it cannot remove a rejoined member.
   ensure(sentAt > r.admittedAt && Math.abs(now - sentAt) <= core.s.params.graceMs, 'replay', 'leave older than the member\'s admission or outside the grace window');
   ensure(core.crypto.ed25519Verify(fromHex(from), leaveBody(core, from, sentAt), signature), 'bad-signature', 'leave signature does not verify');
-  r.state = 'left';
-  r.leftAtVersion = core.s.tek?.version ?? 0;
-  r.leaveProof = { sentAt, signature };
+  setRoster(core, from, { ...r, state: 'left', leftAtVersion: core.s.tek?.version ?? 0, leaveProof: { sentAt, signature } });
   emit(core, { type: 'member-left', member: from, at: now });
   addLog(core, now, 'leave', `${r.name || short(from)} left`);
   if (core.s.state !== 'member') return;
