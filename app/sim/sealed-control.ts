@@ -10,7 +10,8 @@
  * control key = HKDF(TEK at the header's revision, "conclave/v1/control"); AEAD
  * XChaCha20-Poly1305 over inner type ‖ body, the clear header as associated data.
  *
- * Invariants: pure given its inputs; derived keys are cached per (key, revision) only.
+ * Invariants: pure given its inputs; derived keys are cached per (known key, revision) only;
+ * two different keys under one version and creators are both kept and both tried.
  */
 import type { CryptoProvider } from '../core/crypto-provider.js';
 import { equalBytes } from '../core/bytes.js';
@@ -55,7 +56,13 @@ export class ControlOpener {
   add(k: TekKnown): void {
     if (k.slot !== 0) return;
     const tag = creatorsTag(this.crypto, k.creators);
-    if (this.teks.some((t) => t.k.version === k.version && equalBytes(t.tag, tag) && t.k.revision <= k.revision)) return;
+    // Known already: the same key at this or an earlier revision (the one-way step gives this one).
+    // Another key of the same version and creators is kept beside it: after a `bootstrap`, the
+    // creator held the v1 its `create` made and then the group's (review 14 found the oracle had
+    // kept only the first, and so opened none of the group's v1 traffic).
+    const derivable = (t: { k: TekKnown; tag: Uint8Array }) =>
+      t.k.version === k.version && equalBytes(t.tag, tag) && t.k.revision <= k.revision && k.revision - t.k.revision <= MAX_STEPS && equalBytes(advanceRevision(this.crypto, t.k.key, t.k.revision, k.revision), k.key);
+    if (this.teks.some(derivable)) return;
     // A copy: an engine erases the keys it exports when it leaves.
     this.teks.push({ k: { ...k, creators: [...k.creators], key: Uint8Array.from(k.key) }, tag });
   }
@@ -87,9 +94,9 @@ export class ControlOpener {
   private opened(bytes: Uint8Array): { message: ControlMessage; tek: TekKnown; revision: number } | null {
     const env = this.header(bytes);
     if (!env) return null;
-    for (const { k, tag } of this.teks) {
+    for (const [i, { k, tag }] of this.teks.entries()) {
       if (k.version !== env.tekVersion || k.revision > env.revision || env.revision - k.revision > MAX_STEPS || !equalBytes(tag, env.tekTag)) continue;
-      const id = `${k.version}:${k.creators.join(',')}:${k.revision}:${env.revision}`;
+      const id = `${i}:${env.revision}`;
       let ck = this.derived.get(id);
       if (!ck) {
         ck = controlKey(this.crypto, advanceRevision(this.crypto, k.key, k.revision, env.revision));
