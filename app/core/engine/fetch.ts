@@ -9,7 +9,7 @@
  * only members are answered, and only for slots the requester's ID selects.
  * docs/protocol.md §7.4.
  */
-import { MAX_REVISION_JUMP, addLog, heldKey, keyChanged, pidOf, possibleHolders, refuseNonMember, sendFetchRequest, short, unicast, wins, type EngineCore } from './context.js';
+import { MAX_REVISION_JUMP, addLog, heldKey, keyChanged, pidOf, possibleHolders, refuseNonMember, sendFetchRequest, short, tableCreators, tableThatMade, unicast, wins, type EngineCore } from './context.js';
 import { pairwise, seal, sealAad } from './sealing.js';
 import { commitTek, relayable, tableMessageFor } from './tables.js';
 import { progressTable } from './exclusion.js';
@@ -71,7 +71,7 @@ export function onFetchRequest(core: EngineCore, from: MemberKey, m: Extract<Mes
     // adopted the TEK by fetch, its table unapplied (its base was not ours), answers with it
     // too; before, only the table's appliers could, and an asker that lacked the table
     // refused every other member's reply (review 7: ~12 s behind after four exclusions).
-    const t = [...core.tables.values()].find((x) => x.header.newVersion === held.version && x.tekPrime !== null && sameCreators(x.header.panel ? sortedKeys(x.header.panel.members) : [x.header.excluder], held.creators));
+    const t = [...core.tables.values()].find((x) => x.header.newVersion === held.version && x.tekPrime !== null && sameCreators(tableCreators(x.header), held.creators));
     if (t && relayable(core, t)) {
       table = tableMessageFor(core, t, from);
       // F2: the TEK goes out at revision 0 with its table, so the asker can check it against
@@ -109,7 +109,7 @@ export function installFetched(core: EngineCore, from: MemberKey, sealed: Sealed
   if (info.slot === TEK_SLOT) {
     // F2: a TEK comes with the signed, authorized table that commits to it (the reply's
     // own table went through the gate just before), or is a revision step of ours.
-    const t = [...core.tables.values()].find((x) => x.header.newVersion === info.version && sameCreators(x.header.panel ? sortedKeys(x.header.panel.members) : [x.header.excluder], creators));
+    const t = tableThatMade(core, info.version, creators);
     // T1 at every install: a TEK whose table a member blocked here made is never taken, fetched or not (review 5).
     ensure(!t || !core.s.blocklist.includes(t.header.excluder), 'blocked', `fetched TEK v${info.version} was made by an excluded member`);
     ensure(!t || omittedBaseExclusion(core, t.header) === null, 'invalid', `fetched TEK v${info.version}: its table omits an exclusion its base covers`);
@@ -151,7 +151,7 @@ export function installFetched(core: EngineCore, from: MemberKey, sealed: Sealed
   };
   if (info.slot === TEK_SLOT) {
     // The coverage of the table that made this very TEK, not of a sibling of the same version (review 5).
-    const t = [...core.tables.values()].find((x) => x.header.newVersion === info.version && sameCreators(x.header.panel ? sortedKeys(x.header.panel.members) : [x.header.excluder], creators));
+    const t = tableThatMade(core, info.version, creators);
     const ours = cur && cur.version === info.version && sameCreators(cur.creators, creators) ? cur.coverage : undefined;
     held.coverage = t ? [...t.header.blocklist] : ours ? [...ours] : [...core.s.blocklist];
     retireTek(core, now);
