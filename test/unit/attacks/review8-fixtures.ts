@@ -1,5 +1,8 @@
 // Shared by the review-8 attack tests: real libp2p nodes on loopback (stopped after the file's
 // tests) and a PeerContext around one of them with the groups a test gives.
+// A node whose graceful stop has not ended within STOP_GRACE_MS has its connections aborted:
+// on a loaded machine one connection's close once never ended, every test of review7-relays
+// had passed, and its process stayed up until the suite's runner was killed (7 minutes).
 import { after } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { createConclaveNode, type ConclaveLibp2p } from '../../../app/net/node.js';
@@ -8,8 +11,17 @@ import type { PeerContext } from '../../../app/peer/peer-context.js';
 import type { GroupRuntime } from '../../../app/peer/group.js';
 
 const nodes: ConclaveLibp2p[] = [];
+const STOP_GRACE_MS = 5000;
 after(async () => {
-  for (const n of nodes) await Promise.resolve(n.stop()).catch(() => {});
+  await Promise.all(
+    nodes.map(async (n) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_GRACE_MS)));
+      const stopped = Promise.resolve(n.stop()).catch(() => {});
+      if ((await Promise.race([stopped, late])) === 'late') for (const c of n.getConnections()) c.abort(new Error('test file ended'));
+      clearTimeout(timer);
+    }),
+  );
 });
 
 export async function newNode(): Promise<ConclaveLibp2p> {
