@@ -18,6 +18,7 @@
  * output through the host; it draws no randomness of its own.
  */
 import { GroupEngine, type EngineDeps } from '../core/engine.js';
+import type { CryptoProvider } from '../core/crypto-provider.js';
 import type { GroupParams, MemberKey } from '../core/types.js';
 import { decodeState, encodeState } from '../core/state.js';
 import { settledGroupStates } from './bootstrap.js';
@@ -39,6 +40,7 @@ export interface DriverHost {
   readonly network: SimNetwork;
   readonly recorder: Recorder;
   readonly attacks: AttackRunner;
+  readonly crypto: CryptoProvider;
   /** The peer of that name, created on first mention. */
   peer(name: string): SimPeer;
   deps(p: SimPeer): EngineDeps;
@@ -114,7 +116,7 @@ export class ScenarioDriver {
       case 'leave': {
         const p = h.peer(ev.peer);
         this.operation(`leave ${ev.peer}`, true);
-        collectKeys(p);
+        collectKeys(p, h.crypto);
         p.engine?.leave(h.now);
         p.state = 'left';
         p.removedAt = h.now;
@@ -182,7 +184,7 @@ export class ScenarioDriver {
       p.state = 'member';
       p.joinedAt = h.now;
       p.admittedAt = h.now;
-      collectKeys(p);
+      collectKeys(p, h.crypto);
       h.drain(p);
     });
   }

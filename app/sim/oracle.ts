@@ -69,13 +69,26 @@ export class Adversary {
     return `${slot}:${version}:${[...creators].sort().join(',')}`;
   }
 
+  /**
+   * Per (slot, version, creators) one entry per line of keys, at its lowest revision: a key
+   * one revision step joins to a known one adds nothing (or lowers it); any other is a line
+   * of its own (review 15: keeping only the first key of those coordinates hid the group's v1
+   * from a creator that had held another v1 before a bootstrap).
+   */
   private add(k: KnownKey, learned: boolean): boolean {
-    const id = this.id(k.slot, k.version, k.creators);
-    const cur = this.keys.get(id);
-    if (cur && cur.revision <= k.revision) return false;
-    this.keys.set(id, { ...k, creators: [...k.creators].sort() });
-    if (learned && k.slot === 0 && !cur) this.learnedTeks.push({ version: k.version, creators: [...k.creators].sort() });
-    return true;
+    const base = this.id(k.slot, k.version, k.creators);
+    const step = (from: KnownKey, to: KnownKey) => to.revision - from.revision <= 10_000 && equalBytes(advanceRevision(this.crypto, from.key, from.revision, to.revision), to.key);
+    let fresh = true;
+    for (let n = 0; ; n++) {
+      const id = n === 0 ? base : `${base}#${n}`;
+      const cur = this.keys.get(id);
+      if (cur) fresh = false;
+      if (cur && (cur.revision <= k.revision ? !step(cur, k) : !step(k, cur))) continue;
+      if (cur && cur.revision <= k.revision) return false;
+      this.keys.set(id, { ...k, creators: [...k.creators].sort() });
+      if (learned && k.slot === 0 && fresh) this.learnedTeks.push({ version: k.version, creators: [...k.creators].sort() });
+      return true;
+    }
   }
 
   private keyAt(slot: number, version: number, creators: readonly string[] | null, revision: number): Uint8Array[] {

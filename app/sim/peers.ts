@@ -15,7 +15,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import type { GroupEngine } from '../core/engine.js';
 import type { CryptoProvider } from '../core/crypto-provider.js';
 import type { MemberKey } from '../core/types.js';
-import { toHex } from '../core/bytes.js';
+import { equalBytes, toHex } from '../core/bytes.js';
+import { advanceRevision } from '../core/keys.js';
 import { sameCreators } from '../core/state.js';
 import { SeededRandom } from './random.js';
 import type { KnownKey } from './oracle.js';
@@ -35,6 +36,8 @@ export interface SimPeer {
   admittedAt: number | null;
   removedAt: number | null;
   everKeys: Map<string, KnownKey>;
+  /** Per everKeys entry (a line of keys), the highest revision recorded and its key: collectKeys steps from it. */
+  keyLatest: Map<string, { revision: number; key: Uint8Array }>;
   /** Per key bytes object handed out, the coordinates collectKeys last recorded it at (collectKeys). */
   keyMarks: WeakMap<Uint8Array, { slot: number; version: number; creators: readonly MemberKey[]; revision: number }>;
   versionsSeen: Set<string>;
@@ -63,6 +66,7 @@ export function newPeer(crypto: CryptoProvider, seed: number, name: string, labe
     admittedAt: null,
     removedAt: null,
     everKeys: new Map(),
+    keyLatest: new Map(),
     keyMarks: new WeakMap(),
     versionsSeen: new Set(),
     rng: new SeededRandom(`${seed}:peer:${name}`),
@@ -71,18 +75,47 @@ export function newPeer(crypto: CryptoProvider, seed: number, name: string, labe
   };
 }
 
-/** Records every key this peer holds now: a removed peer keeps them all (oracle input). */
-export function collectKeys(p: SimPeer): void {
+/** Most revision steps tried when telling whether two keys are one line (the engine's MAX_REVISION_JUMP). */
+const MAX_LINE_STEPS = 10_000;
+
+/**
+ * Records every key this peer holds now: a removed peer keeps them all (oracle input).
+ * Per (slot, version, creators), one entry per *line* of keys, at the lowest revision seen:
+ * later revisions step from it. Two keys of the same coordinates that no step joins are two
+ * lines, both kept (after `create` then `bootstrap`, the creator held the v1 its create made
+ * and then the group's; keeping only the first hid the group's v1 from the oracle, review 15).
+ */
+export function collectKeys(p: SimPeer, crypto: CryptoProvider): void {
   if (!p.engine || p.state === 'excluded' || p.state === 'left') return;
   for (const k of p.engine.exportKeyMaterial()) {
     // The same key object at the same coordinates and a revision no lower than last time:
     // everKeys holds that version at that revision or lower already (nothing to do).
     const mark = p.keyMarks.get(k.key);
     if (mark && mark.slot === k.slot && mark.version === k.version && mark.revision <= k.revision && sameCreators(mark.creators, k.creators)) continue;
-    // Keep the lowest revision of each key version: later ones are derivable from it.
-    const id = `${k.slot}:${k.version}:${k.creators.join(',')}`;
-    const cur = p.everKeys.get(id);
-    if (!cur || cur.revision > k.revision) p.everKeys.set(id, { ...k, key: Uint8Array.from(k.key) });
+    const base = `${k.slot}:${k.version}:${k.creators.join(',')}`;
+    for (let n = 0; ; n++) {
+      const id = n === 0 ? base : `${base}#${n}`;
+      const lowest = p.everKeys.get(id);
+      if (!lowest) {
+        p.everKeys.set(id, { ...k, key: Uint8Array.from(k.key) });
+        p.keyLatest.set(id, { revision: k.revision, key: Uint8Array.from(k.key) });
+        break;
+      }
+      const latest = p.keyLatest.get(id) ?? lowest;
+      if (!oneLine(crypto, lowest, latest, k)) continue;
+      if (k.revision < lowest.revision) p.everKeys.set(id, { ...k, key: Uint8Array.from(k.key) });
+      if (k.revision > latest.revision) p.keyLatest.set(id, { revision: k.revision, key: Uint8Array.from(k.key) });
+      break;
+    }
     p.keyMarks.set(k.key, { slot: k.slot, version: k.version, creators: k.creators, revision: k.revision });
   }
+}
+
+/** Whether `k` is on the line whose lowest and latest recorded keys are given (one steps to the other). */
+function oneLine(crypto: CryptoProvider, lowest: KnownKey, latest: { revision: number; key: Uint8Array }, k: KnownKey): boolean {
+  const steps = (from: { revision: number; key: Uint8Array }, to: { revision: number; key: Uint8Array }) =>
+    to.revision - from.revision <= MAX_LINE_STEPS && equalBytes(advanceRevision(crypto, from.key, from.revision, to.revision), to.key);
+  if (k.revision >= latest.revision) return steps(latest, k);
+  if (k.revision >= lowest.revision) return steps(lowest, k);
+  return steps(k, lowest);
 }

@@ -217,7 +217,7 @@ export class Simulation {
     for (let ev = e.pollEvent(); ev; ev = e.pollEvent()) {
       if (this.onEvent(p, ev)) keysChanged = true;
     }
-    if (keysChanged) collectKeys(p);
+    if (keysChanged) collectKeys(p, this.crypto);
     let d = e.nextDeadline();
     if (d !== undefined && d <= this.now && this.ticking === p.name) {
       // The engine asked to be woken at a time that has already passed right after a tick: a bug.
