@@ -427,10 +427,14 @@ export function rosterInKeyOrder(core: EngineCore): MemberKey[] {
   return core.sortedRoster;
 }
 
-/** Every roster write goes through here, so the sorted view can be dropped. */
+/**
+ * Every roster write goes through here, so the sorted view can be dropped. Entries are
+ * frozen: one is never changed in place (state.ts RosterMember), and a write that tried
+ * would throw here in every test, not only where the simulator shares entries.
+ */
 export function setRoster(core: EngineCore, key: MemberKey, entry: PersistentState['roster'][string]): void {
   const added = !(key in core.s.roster);
-  core.s.roster[key] = entry;
+  core.s.roster[key] = Object.freeze(entry);
   if (added) {
     core.rosterSize++;
     core.sortedRoster = null;
