@@ -22,7 +22,8 @@
  * dist/cli, the Electron app on its build): the first launch emits this file
  * and the app/ code it imports with tsc (bench/tsconfig.host.json) into a
  * fresh directory under dist/ (inside the checkout, so that node_modules
- * resolves), removed when the bench process exits. Under tsx's loader an idle
+ * resolves), removed when the bench process exits (and by the next bench, if a
+ * signal ended this one first). Under tsx's loader an idle
  * Node process uses about 0.3 % of a core (its hook thread; 0.002 % without),
  * which the idle window would count as the peers'. BENCH_HOST_TSX=1 runs the
  * TypeScript through tsx as before.
@@ -43,7 +44,7 @@
  * benchmark measures (plaintext of bench messages it wrote itself).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -211,14 +212,30 @@ function builtHost(): string {
   if (hostBuild) return hostBuild;
   const source = fileURLToPath(import.meta.url);
   const root = join(dirname(source), '..');
-  mkdirSync(join(root, 'dist'), { recursive: true });
-  const outDir = mkdtempSync(join(root, 'dist', 'bench-host-'));
+  const dist = join(root, 'dist');
+  mkdirSync(dist, { recursive: true });
+  // A build left by a bench that did not exit normally (SIGINT outside the network section, SIGKILL): its pid is in the name.
+  for (const name of readdirSync(dist)) {
+    const pid = /^bench-host-(\d+)-/.exec(name)?.[1];
+    if (pid && !processAlive(Number(pid))) rmSync(join(dist, name), { recursive: true, force: true });
+  }
+  const outDir = mkdtempSync(join(dist, `bench-host-${process.pid}-`));
   process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'bench', 'tsconfig.host.json'), '--outDir', outDir], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`building the bench's peer host failed (tsc exit ${r.status}): ${(r.stdout + r.stderr).slice(0, 2000)}`);
   hostBuild = join(outDir, relative(root, source).replace(/\.ts$/, '.js'));
+  // Exit 2: type errors, every file emitted anyway (type-checking is npm run typecheck's job).
+  if ((r.status !== 0 && r.status !== 2) || !existsSync(hostBuild)) throw new Error(`building the bench's peer host failed (tsc exit ${r.status}): ${(r.stdout + r.stderr).slice(0, 2000)}`);
   return hostBuild;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 // ── the host's side ──────────────────────────────────────────────────────────

@@ -203,11 +203,12 @@ async function scaleSection(results: BenchResults, notes: string[]): Promise<voi
   const { exclusions } = SCALE;
   const load = `the 1-minute load average was ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores at its start`;
   // The size asked for, else (full run) the largest of the fallbacks whose predicted memory fits.
-  const fits = (size: number) => args.includes('--scale-force') || predictedScaleMB(size) <= Math.min(os.freemem() / 2 ** 20, SCALE_HEAP_MB);
+  // A fifth to spare: the prediction is a fit through two runs, and a run it underestimates is killed.
+  const fits = (size: number) => args.includes('--scale-force') || predictedScaleMB(size) * 1.2 <= Math.min(os.freemem() / 2 ** 20, SCALE_HEAP_MB);
   const n = [SCALE.n, ...SCALE_FALLBACK.filter((x) => x < SCALE.n)].find(fits);
   const freeMB = Math.round(os.freemem() / 2 ** 20);
   if (n !== SCALE.n) {
-    const why = `N=${SCALE.n} is predicted to need about ${predictedScaleMB(SCALE.n)} MiB of memory (bench/scale.ts predictedScaleMB), more than the ${Math.min(freeMB, SCALE_HEAP_MB)} MiB it may use (${freeMB} MiB free, heap limit ${SCALE_HEAP_MB} MiB): not started (--scale-force starts it anyway)`;
+    const why = `N=${SCALE.n} is predicted to need about ${predictedScaleMB(SCALE.n)} MiB of memory (bench/scale.ts predictedScaleMB), more than the ${Math.min(freeMB, SCALE_HEAP_MB)} MiB it may use with a fifth to spare (${freeMB} MiB free, heap limit ${SCALE_HEAP_MB} MiB): not started (--scale-force starts it anyway)`;
     notes.push(`scale: ${why}${n === undefined ? '' : `; N=${n} was run instead`}.`);
     log(`scale: ${why}`);
     if (n === undefined) {

@@ -26,8 +26,10 @@ export const SCALE_HEAP_MB = 16_000;
  * Peak resident memory a run is expected to need, MiB: a·N + b·N², fitted to the peak RSS
  * of N = 4,000 and 10,000 runs on this machine (4,313 and 11,784 MiB; 2,000: 1,900, the fit
  * says 2,090) since the bootstrapped engines share their roster entries (docs/performance.md
- * "Round thirteen"). The bench does not start a run the machine's free memory cannot hold
- * (it would be killed, or push other work out): it says so instead.
+ * "Round thirteen"). A two-point fit of peak RSS, not a model of the heap: it holds between
+ * 4,000 and 10,000 only (b is far below the heap's bytes per pair, which a absorbs). The bench
+ * does not start a run the machine's free memory cannot hold with a fifth to spare (it would
+ * be killed, or push other work out): it says so instead.
  */
 export function predictedScaleMB(n: number): number {
   return Math.round((SCALE_LINEAR_BYTES * n + SCALE_PAIR_BYTES * n * n) / 2 ** 20);
