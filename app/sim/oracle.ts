@@ -26,7 +26,7 @@ import { advanceRevision, creatorsTag, dataKey, replaceKey, wrapKey } from '../c
 import { concat, equalBytes, toHex, utf8 } from '../core/bytes.js';
 import type { MemberKey } from '../core/types.js';
 import type { SimPeer } from './peers.js';
-import { ControlOpener } from './sealed-control.js';
+import { ControlOpener, steppedTo } from './sealed-control.js';
 
 export interface KnownKey {
   slot: number;
@@ -77,13 +77,12 @@ export class Adversary {
    */
   private add(k: KnownKey, learned: boolean): boolean {
     const base = this.id(k.slot, k.version, k.creators);
-    const step = (from: KnownKey, to: KnownKey) => to.revision - from.revision <= 10_000 && equalBytes(advanceRevision(this.crypto, from.key, from.revision, to.revision), to.key);
     let fresh = true;
     for (let n = 0; ; n++) {
       const id = n === 0 ? base : `${base}#${n}`;
       const cur = this.keys.get(id);
       if (cur) fresh = false;
-      if (cur && (cur.revision <= k.revision ? !step(cur, k) : !step(k, cur))) continue;
+      if (cur && !steppedTo(this.crypto, cur, k) && !steppedTo(this.crypto, k, cur)) continue;
       if (cur && cur.revision <= k.revision) return false;
       this.keys.set(id, { ...k, creators: [...k.creators].sort() });
       if (learned && k.slot === 0 && fresh) this.learnedTeks.push({ version: k.version, creators: [...k.creators].sort() });

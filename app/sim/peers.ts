@@ -15,11 +15,11 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import type { GroupEngine } from '../core/engine.js';
 import type { CryptoProvider } from '../core/crypto-provider.js';
 import type { MemberKey } from '../core/types.js';
-import { equalBytes, toHex } from '../core/bytes.js';
-import { advanceRevision } from '../core/keys.js';
+import { toHex } from '../core/bytes.js';
 import { sameCreators } from '../core/state.js';
 import { SeededRandom } from './random.js';
 import type { KnownKey } from './oracle.js';
+import { steppedTo } from './sealed-control.js';
 
 /** Every simulated group has this ID (hex, 16 bytes). */
 export const SIM_GROUP = '00'.repeat(15) + '01';
@@ -75,9 +75,6 @@ export function newPeer(crypto: CryptoProvider, seed: number, name: string, labe
   };
 }
 
-/** Most revision steps tried when telling whether two keys are one line (the engine's MAX_REVISION_JUMP). */
-const MAX_LINE_STEPS = 10_000;
-
 /**
  * Records every key this peer holds now: a removed peer keeps them all (oracle input).
  * Per (slot, version, creators), one entry per *line* of keys, at the lowest revision seen:
@@ -111,11 +108,9 @@ export function collectKeys(p: SimPeer, crypto: CryptoProvider): void {
   }
 }
 
-/** Whether `k` is on the line whose lowest and latest recorded keys are given (one steps to the other). */
+/** Whether `k` is on the line whose lowest and latest recorded keys are given (stepping from the nearest one below it, or to the lowest). */
 function oneLine(crypto: CryptoProvider, lowest: KnownKey, latest: { revision: number; key: Uint8Array }, k: KnownKey): boolean {
-  const steps = (from: { revision: number; key: Uint8Array }, to: { revision: number; key: Uint8Array }) =>
-    to.revision - from.revision <= MAX_LINE_STEPS && equalBytes(advanceRevision(crypto, from.key, from.revision, to.revision), to.key);
-  if (k.revision >= latest.revision) return steps(latest, k);
-  if (k.revision >= lowest.revision) return steps(lowest, k);
-  return steps(k, lowest);
+  if (k.revision >= latest.revision) return steppedTo(crypto, latest, k);
+  if (k.revision >= lowest.revision) return steppedTo(crypto, lowest, k);
+  return steppedTo(crypto, k, lowest);
 }

@@ -40,6 +40,11 @@ export interface TekKnown {
 /** Most revision steps tried from a known key (the engine's MAX_REVISION_JUMP). */
 const MAX_STEPS = 10_000;
 
+/** Whether key `to` is key `from` stepped forward by the one-way revision step (at most MAX_STEPS): one line of keys. */
+export function steppedTo(crypto: CryptoProvider, from: { revision: number; key: Uint8Array }, to: { revision: number; key: Uint8Array }): boolean {
+  return from.revision <= to.revision && to.revision - from.revision <= MAX_STEPS && equalBytes(advanceRevision(crypto, from.key, from.revision, to.revision), to.key);
+}
+
 /** Opens sealed control messages with a set of known TEKs (slot 0 entries of `keys`; others are ignored). */
 export class ControlOpener {
   private readonly teks: { k: TekKnown; tag: Uint8Array }[] = [];
@@ -60,9 +65,7 @@ export class ControlOpener {
     // Another key of the same version and creators is kept beside it: after a `bootstrap`, the
     // creator held the v1 its `create` made and then the group's (review 14 found the oracle had
     // kept only the first, and so opened none of the group's v1 traffic).
-    const derivable = (t: { k: TekKnown; tag: Uint8Array }) =>
-      t.k.version === k.version && equalBytes(t.tag, tag) && t.k.revision <= k.revision && k.revision - t.k.revision <= MAX_STEPS && equalBytes(advanceRevision(this.crypto, t.k.key, t.k.revision, k.revision), k.key);
-    if (this.teks.some(derivable)) return;
+    if (this.teks.some((t) => t.k.version === k.version && equalBytes(t.tag, tag) && steppedTo(this.crypto, t.k, k))) return;
     // A copy: an engine erases the keys it exports when it leaves.
     this.teks.push({ k: { ...k, creators: [...k.creators], key: Uint8Array.from(k.key) }, tag });
   }
