@@ -319,6 +319,16 @@ export class EngineCore {
   /** Entries in `s.roster` (only setRoster adds one, none is ever removed): read on every heartbeat. */
   rosterSize: number;
   toldExcluded = new Map<MemberKey, number>();
+  /**
+   * Contested TEKs (§8.2): a blocked creator → the highest TEK version of its making that a
+   * current member was seen sealing under, and those members. Set by onUnopenedControl,
+   * emptied by the reseal it schedules (resealTick).
+   */
+  contested = new Map<MemberKey, { version: number; seenFrom: Set<MemberKey> }>();
+  /** Blocked creators that already gave this member one contested reseal: at most one each. */
+  contestedResealed = new Set<MemberKey>();
+  /** creatorsTag (hex) of each blocked member alone, for the blocklist length it was built at. */
+  blockedTags: { length: number; byTag: Map<string, MemberKey> } | null = null;
   announceQueue: { key: MemberKey; name: string; admittedAt: number }[] = [];
   /** Newcomers announced once, announced again a few heartbeats later (for members that joined alongside). */
   reannounceQueue: { key: MemberKey; name: string; admittedAt: number }[] = [];

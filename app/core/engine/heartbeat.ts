@@ -29,6 +29,7 @@ export const MAX_PENDING_SEALED = 512;
 import { sameCreators, sortedKeys } from '../state.js';
 import { authorizeHeldKeys, mayOwnTek } from './authorization.js';
 import { noteRosterCount } from './roster-sync.js';
+import { noteContestedTek } from './rekey-triggers.js';
 
 export function sendHeartbeat(core: EngineCore, now: number): void {
   const owned = ownedKeys(core);
@@ -94,6 +95,8 @@ export function onUnopenedControl(core: EngineCore, from: MemberKey, env: Sealed
   ensure(env.tekVersion >= tek.version, 'stale', `control message under TEK v${env.tekVersion}, no longer kept here`);
   ensure(env.tekVersion - tek.version <= MAX_VERSION_AHEAD, 'invalid', `TEK v${env.tekVersion} is more than ${MAX_VERSION_AHEAD} versions past ours`);
   core.lastSeen.set(from, now);
+  // A current member on a TEK made by a member we blocked: two camps after chained exclusions (§8.2).
+  noteContestedTek(core, from, env.tekVersion, env.tekTag, now);
   // Kept until our TEK changes (a table one version ahead opens once we read the one before it),
   // at most MAX_PENDING_PER_SENDER per sender, as D1 keeps data under unknown keys.
   let fromSender = 0;

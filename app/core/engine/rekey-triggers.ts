@@ -6,8 +6,12 @@
  * lifetimes). Seeds: 003 [0057], [0072]; 002. docs/protocol.md §7.5, §7.6, §8.2.
  */
 import { publishControl } from './control-seal.js';
-import { addLog, canExclude, emit, info, ownsTek, randomBelow, setRoster, short, tekCoversBlocklist, type EngineCore } from './context.js';
+import { addLog, canExclude, emit, info, ownsTek, randomBelow, setRoster, short, tekCoversBlocklist, type EngineCore, type TableState } from './context.js';
 import { startTable } from './exclusion.js';
+import { isMember } from './authorization.js';
+import { unicastHeader } from './tables.js';
+import { creatorsTag } from '../keys.js';
+import { toHex } from '../bytes.js';
 import { createsWinningTek, scheduleReseal } from './table-apply.js';
 import { stepHeld } from './revision.js';
 import { type MemberKey } from '../types.js';
@@ -62,16 +66,19 @@ export function lowestMember(core: EngineCore, except: MemberKey[]): MemberKey |
 }
 
 export function resealTick(core: EngineCore, now: number): void {
-  // A reseal is scheduled only when concurrent tables were resolved (applyTable): a TEK
-  // that merely lags behind the blocklist is waiting for a table that is on its way.
+  // A reseal is scheduled only when concurrent tables were resolved (applyTable), or a
+  // member was seen on a contested TEK (noteContestedTek): a TEK that merely lags behind
+  // the blocklist is waiting for a table that is on its way.
   if (!core.timers.due('reseal', now)) return;
   const early = core.resealEarly;
   core.timers.stop('reseal');
-  if (tekCoversBlocklist(core)) return;
+  const contested = stillContested(core);
+  if (tekCoversBlocklist(core) && contested.length === 0) return;
   if (!canExclude(core)) return;
   if (early && !createsWinningTek(core)) {
     // Scheduled as the creator of a TEK that has since lost (or is known to lose) to a concurrent one: back off.
     scheduleReseal(core, now);
+    if (contested.length > 0) scheduleContestedReseal(core, now);
     return;
   }
   const cov = core.s.tek!.coverage ?? [];
@@ -79,9 +86,78 @@ export function resealTick(core: EngineCore, now: number): void {
   // Re-exclude every member the concurrent tables blocked, so that no slot any of them knew stays in use.
   const concurrent = new Set(missing);
   for (const t of core.tables.values()) if (t.header.newVersion === core.s.tek!.version) for (const x of t.header.targets) concurrent.add(x);
+  // And the creators of contested TEKs: the members seen on one get this table's signed header.
+  const seenOnContested = new Set<MemberKey>();
+  for (const c of contested) {
+    concurrent.add(c);
+    for (const m of core.contested.get(c)!.seenFrom) seenOnContested.add(m);
+    core.contested.delete(c);
+    core.contestedResealed.add(c);
+  }
   const targets = sortedKeys(concurrent);
   startTable(core, 'exclude', targets, now, true);
   addLog(core, now, 'merge', `resealed after concurrent exclusions of ${targets.map(short).join(', ')}`);
+  if (seenOnContested.size === 0 || core.s.state !== 'member') return;
+  const tek = core.s.tek!;
+  const ours = [...core.tables.values()].find((t: TableState) => t.applied && t.header.excluder === core.self && t.header.newVersion === tek.version);
+  if (!ours) return;
+  for (const m of seenOnContested) if (m !== core.self && isMember(core, m)) unicastHeader(core, m, ours);
+  addLog(core, now, 'merge', `told ${seenOnContested.size} member(s) on a TEK made by ${contested.map(short).join(', ')}, excluded here, of TEK v${tek.version}`);
+}
+
+/**
+ * Contested TEKs (docs/protocol.md §8.2). T1 refuses every table of an excluded member, so
+ * when exclusions chain (each excluder the target of the one before, made before it knew),
+ * a member that blocked an excluder before its table arrived refuses it, and one that took
+ * the table first has since blocked the author of the other: two camps, each on a TEK made
+ * by a member the other camp blocked, each TEK covering its own camp's blocklist. Neither
+ * camp reads the other's control messages (sealed under TEKs it refuses), nobody reseals,
+ * and the group stayed split for good (10 of 60 seeds of four chained exclusions 10 ms apart
+ * in 32). The sign is a current member's sealed control message under a TEK, at our version
+ * or later, whose creators tag is that of a member this member blocked: it then reseals once
+ * (after 4–6 heartbeats, so that an ordinary race's own reseal goes first and makes this one
+ * moot) and hands the reseal's signed header to the members it saw there. Its blocklist,
+ * from an author both camps accept, reaches the other camp, which then reseals in turn: the
+ * union of the blocklists spreads as after any race. Bounded: one reseal per blocked member
+ * for the engine's life, whoever sends such messages.
+ */
+export function noteContestedTek(core: EngineCore, from: MemberKey, version: number, tag: Uint8Array, now: number): void {
+  const creator = blockedCreatorOf(core, tag);
+  if (creator === undefined || core.contestedResealed.has(creator) || version < core.s.tek!.version) return;
+  const known = core.contested.get(creator);
+  if (known) {
+    known.version = Math.max(known.version, version);
+    known.seenFrom.add(from);
+    return;
+  }
+  core.contested.set(creator, { version, seenFrom: new Set([from]) });
+  addLog(core, now, 'merge', `${short(from)} is on TEK v${version} made by ${short(creator)}, excluded here`);
+  scheduleContestedReseal(core, now);
+}
+
+function scheduleContestedReseal(core: EngineCore, now: number): void {
+  if (core.timers.get('reseal') !== null) return;
+  const hb = core.s.params.heartbeatMs;
+  core.timers.set('reseal', now + 4 * hb + randomBelow(core, 2 * hb));
+  core.resealEarly = false;
+}
+
+/** Contested creators still ahead of or at our TEK (a newer TEK of ours moves past them: nothing to do). */
+function stillContested(core: EngineCore): MemberKey[] {
+  const v = core.s.tek?.version ?? 0;
+  for (const [c, e] of core.contested) if (e.version < v) core.contested.delete(c);
+  return [...core.contested.keys()];
+}
+
+/** The blocked member whose creators tag (alone) this is; the map is rebuilt when the blocklist grows. */
+function blockedCreatorOf(core: EngineCore, tag: Uint8Array): MemberKey | undefined {
+  const bl = core.s.blocklist;
+  if (core.blockedTags?.length !== bl.length) {
+    const byTag = new Map<string, MemberKey>();
+    for (const b of bl) byTag.set(toHex(creatorsTag(core.crypto, [b])), b);
+    core.blockedTags = { length: bl.length, byTag };
+  }
+  return core.blockedTags.byTag.get(toHex(tag));
 }
 
 /** Periodic refresh (003 [0057], 002 key lifetimes): the TEK holder bumps revisions and makes new versions. */

@@ -1,0 +1,74 @@
+// Chained exclusions (each excluder the previous one's target, 10 ms apart): members that
+// blocked an excluder before its table arrived refuse that table (T1), the others took it
+// first. Two camps then each hold a TEK made by a member the other camp blocked, each TEK
+// covers its own camp's blocklist, nobody reseals, and the group stayed split for good
+// (10 of 60 seeds at N = 32, b068a4e). A member that sees a current member's control message
+// sealed under a TEK whose creator it blocked now reseals once (docs/protocol.md §8.2,
+// "Contested TEKs"), which carries its blocklist to the other camp; the blocklists' union
+// then spreads as after any race.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { run } from './helpers.js';
+import { Attacker, honestGroup } from '../unit/attacks/forge.js';
+import { MsgType } from '../../app/core/wire.js';
+import { nodeCrypto } from '../../app/crypto/node.js';
+
+const names = (n: number) => ['a', ...Array.from({ length: n - 1 }, (_, i) => `m${i}`)];
+
+/** k exclusions `gap` ms apart; exclusion i > 0 is made by exclusion i−1's target. */
+function chained(n: number, k: number, gap: number, until: number) {
+  const nm = names(n);
+  const events: unknown[] = [{ at: 0, do: 'create', peer: 'a' }, { at: 0, do: 'bootstrap', creator: 'a', prefix: 'm', count: n - 1 }];
+  for (let i = 0; i < k; i++) events.push({ at: 4000 + gap * i, do: 'exclude', peers: [nm[n - 1 - i]], by: i > 0 ? nm[n - i] : nm[1] });
+  return { params: {}, network: { latencyMs: [5, 40], loss: 0 }, events, until };
+}
+
+// Seeds that split for good at b068a4e (two TEKs, two blocklists, no TEK change after ~5 s).
+for (const seed of [8, 13, 18, 31, 35, 36, 39, 43, 47, 48]) {
+  test(`chained exclusions 10 ms apart in 32, seed ${seed}: every member ends on one TEK and one blocklist`, () => {
+    const { report, sim } = run(chained(32, 4, 10, 60000), seed);
+    const camps = new Map<string, string[]>();
+    const names = new Map([...sim.peers.values()].map((p) => [p.key, p.name]));
+    for (const p of sim.peers.values()) {
+      if (p.engine?.state() !== 'member') continue;
+      const t = p.engine.tekInfo()!;
+      const camp = `v${t.version}:${t.fingerprint} blocked ${p.engine.blocklist().map((b) => names.get(b)).sort().join(',')}`;
+      camps.set(camp, [...(camps.get(camp) ?? []), p.name]);
+    }
+    assert.ok(report.converged && camps.size === 1, `split: ${[...camps].map(([c, v]) => `${c}: ${v.length}`).join(' | ')}`);
+    assert.deepEqual(report.violations.forward, [], 'no excluded member reads anything sent after its exclusion');
+  });
+}
+
+// Attack on the mechanism above: a current member keeps sealing control messages under made-up
+// TEKs whose creators tag is that of an excluded member, at our version and ahead, to make
+// every member reseal again and again (each reseal replaces KEKs and costs every member a table).
+// Secure: each member reseals at most once per member it blocked, whatever is sent.
+test('a member sealing under excluded members\' tags makes each member reseal at most once per excluded member', () => {
+  const g = honestGroup(['a', 'b', 'c', 'd', 'm', 'x', 'y']);
+  const m = new Attacker(g.ids.m!);
+  g.e.a!.exclude([g.ids.x!.key], g.net.now);
+  g.net.run(g.net.now + 3 * g.params.heartbeatMs);
+  g.e.a!.exclude([g.ids.y!.key], g.net.now);
+  g.net.run(g.net.now + 3 * g.params.heartbeatMs);
+  g.net.offline.add(g.ids.m!.key); // her own engine stays quiet: she speaks only through what she crafts
+  const tablesBy = (who: string) => g.net.published(g.ids[who]!.key, MsgType.Table).length;
+  const before = Object.fromEntries(['a', 'b', 'c', 'd'].map((w) => [w, tablesBy(w)]));
+  let i = 0;
+  for (let round = 0; round < 40; round++) {
+    const v = g.e.b!.tekInfo()!.version;
+    for (const blocked of ['x', 'y']) {
+      for (const ahead of [0, 1, 2]) {
+        m.sealUnder({ slot: 0, version: v + ahead, creators: [g.ids[blocked]!.key], revision: 0, key: nodeCrypto.sha256(new Uint8Array([i++, round, 7])) });
+        const hb = m.heartbeat({ sentAt: g.net.now + i, keys: [] });
+        m.sealUnder(null);
+        for (const who of ['a', 'b', 'c', 'd']) g.e[who]!.receive(m.key, 'control', hb, g.net.now);
+      }
+    }
+    g.net.run(g.net.now + g.params.heartbeatMs);
+  }
+  const reseals = ['a', 'b', 'c', 'd'].map((w) => tablesBy(w) - before[w]!);
+  assert.ok(reseals.reduce((s, r) => s + r, 0) > 0, 'the sign is acted on (a reseal goes out)');
+  for (const [j, w] of ['a', 'b', 'c', 'd'].entries()) assert.ok(reseals[j]! <= 2, `${w} published ${reseals[j]} tables for two excluded members' tags`);
+  for (const w of ['a', 'b', 'c', 'd']) assert.equal(g.e[w]!.state(), 'member');
+});
