@@ -9,7 +9,10 @@
  * the UI keeps): consecutive ones from one sender (no other item between them in
  * time order) are one row with a count and the span of their send times, and at
  * most MAX_PLACEHOLDER_ROWS rows are kept per group, the newest (`withPlaceholder`).
- * Messages and notices are never dropped by it.
+ * Membership notices likewise: at most MAX_NOTICE_ROWS per group, the newest (a large
+ * group's joins and exclusions would otherwise pile up for the whole session; they are
+ * not history, the key panel and the member list keep the state). Messages are never
+ * dropped by it.
  */
 import { useSyncExternalStore } from 'react';
 import type { BoardEntry, ChatMessage, EventPayload } from '../../app/api/contract.js';
@@ -37,6 +40,8 @@ const EMPTY: GroupFeed = { items: [], historyLimit: 0, hasMore: false, historyLo
 export const PAGE = 100;
 /** The most "cannot decrypt" rows one group keeps (each may stand for many placeholders). */
 export const MAX_PLACEHOLDER_ROWS = 100;
+/** The most membership notices (joined, left, excluded) one group keeps. */
+export const MAX_NOTICE_ROWS = 200;
 
 type Placeholder = Extract<ChatItem, { kind: 'undecryptable' }>;
 
@@ -115,7 +120,9 @@ export class FeedStore {
     const feed = this.get(group);
     const at = Date.now();
     const item: ChatItem = { kind: 'notice', key: `n:${++this.undecryptableSeq}`, at, peerId, change };
-    this.set(group, { ...feed, items: [...feed.items, item].sort(byTime) });
+    const items = [...feed.items, item].sort(byTime);
+    let excess = items.filter((i) => i.kind === 'notice').length - MAX_NOTICE_ROWS;
+    this.set(group, { ...feed, items: excess <= 0 ? items : items.filter((i) => i.kind !== 'notice' || excess-- <= 0) });
   }
 
   private addUndecryptable(u: EventPayload<'chat.undecryptable'>) {

@@ -4,7 +4,7 @@
 // the store, not the transport, is under test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FeedStore } from '../../renderer/src/feed.js';
+import { FeedStore, MAX_NOTICE_ROWS } from '../../renderer/src/feed.js';
 import type { ConclaveClient } from '../../renderer/src/client.js';
 import type { BoardStroke, ChatMessage } from '../../app/api/contract.js';
 
@@ -112,4 +112,21 @@ test('undecryptable placeholders: at most 100 rows are kept per group, the newes
   peer.push('chat.message', msg('m', 1));
   for (let i = 0; i < 300; i++) peer.push('chat.undecryptable', locked(i % 2 === 0 ? 'q' : 'r', 7000 + i));
   assert.ok((store.get(G).items as Row[]).some((r) => r.kind === 'message'));
+});
+
+test('membership notices: at most MAX_NOTICE_ROWS are kept per group, the newest, and no message is dropped', () => {
+  const peer = scripted({});
+  const store = new FeedStore(peer.client);
+  peer.push('chat.message', msg('first', 0));
+  for (let i = 0; i < MAX_NOTICE_ROWS + 50; i++) peer.push('group.member', { group: G, peerId: `peer-${i}`, change: i % 3 === 0 ? 'left' : 'joined' });
+  peer.push('chat.message', msg('last', Date.now() + 60_000));
+  const items = store.get(G).items;
+  const notices = items.filter((i) => i.kind === 'notice');
+  assert.equal(notices.length, MAX_NOTICE_ROWS);
+  assert.deepEqual(
+    [notices[0]!.kind === 'notice' && notices[0]!.peerId, notices.at(-1)!.kind === 'notice' && notices.at(-1)!.peerId],
+    ['peer-50', `peer-${MAX_NOTICE_ROWS + 49}`],
+    'the oldest notices go first',
+  );
+  assert.deepEqual(items.filter((i) => i.kind === 'message').map((i) => i.kind === 'message' && i.message.id), ['first', 'last']);
 });
