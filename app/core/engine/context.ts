@@ -321,10 +321,13 @@ export class EngineCore {
   toldExcluded = new Map<MemberKey, number>();
   /**
    * Contested TEKs (§8.2): a blocked creator → the highest TEK version of its making that a
-   * current member was seen sealing under, and those members. Set by onUnopenedControl,
-   * emptied by the reseal it schedules (resealTick).
+   * current member was seen sealing under, those members, and our TEK when first seen (a
+   * change of our TEK since drops the entry). Set by onUnopenedControl, emptied by the
+   * reseal it schedules (resealTick).
    */
-  contested = new Map<MemberKey, { version: number; seenFrom: Set<MemberKey> }>();
+  contested = new Map<MemberKey, { version: number; seenFrom: Set<MemberKey>; ourTek: string }>();
+  /** The pending 'reseal' timer was set by a contested TEK alone: an ordinary reseal may bring it forward. */
+  resealContestedOnly = false;
   /** Blocked creators that already gave this member one contested reseal: at most one each. */
   contestedResealed = new Set<MemberKey>();
   /** creatorsTag (hex) of each blocked member alone, for the blocklist length it was built at. */

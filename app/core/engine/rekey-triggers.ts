@@ -72,6 +72,7 @@ export function resealTick(core: EngineCore, now: number): void {
   if (!core.timers.due('reseal', now)) return;
   const early = core.resealEarly;
   core.timers.stop('reseal');
+  core.resealContestedOnly = false;
   const contested = stillContested(core);
   if (tekCoversBlocklist(core) && contested.length === 0) return;
   if (!canExclude(core)) return;
@@ -130,7 +131,7 @@ export function noteContestedTek(core: EngineCore, from: MemberKey, version: num
     known.seenFrom.add(from);
     return;
   }
-  core.contested.set(creator, { version, seenFrom: new Set([from]) });
+  core.contested.set(creator, { version, seenFrom: new Set([from]), ourTek: tekId(core) });
   addLog(core, now, 'merge', `${short(from)} is on TEK v${version} made by ${short(creator)}, excluded here`);
   scheduleContestedReseal(core, now);
 }
@@ -140,13 +141,25 @@ function scheduleContestedReseal(core: EngineCore, now: number): void {
   const hb = core.s.params.heartbeatMs;
   core.timers.set('reseal', now + 4 * hb + randomBelow(core, 2 * hb));
   core.resealEarly = false;
+  core.resealContestedOnly = true;
 }
 
-/** Contested creators still ahead of or at our TEK (a newer TEK of ours moves past them: nothing to do). */
+/**
+ * Contested creators whose sign still stands: our TEK is the one we held when we saw it.
+ * Any change of our TEK since (another member's reseal, most often: every member sees the
+ * same sign and the first to reseal moves the rest) drops the entry; a real second camp is
+ * seen again at its next message. Judging by the version the sign named instead let a
+ * member name one far ahead, which no reseal passes, and made every member reseal (review 16).
+ */
 function stillContested(core: EngineCore): MemberKey[] {
-  const v = core.s.tek?.version ?? 0;
-  for (const [c, e] of core.contested) if (e.version < v) core.contested.delete(c);
+  const ours = tekId(core);
+  for (const [c, e] of core.contested) if (e.ourTek !== ours) core.contested.delete(c);
   return [...core.contested.keys()];
+}
+
+function tekId(core: EngineCore): string {
+  const t = core.s.tek;
+  return t ? `${t.version}:${t.creators.join(',')}` : '';
 }
 
 /** The blocked member whose creators tag (alone) this is; the map is rebuilt when the blocklist grows. */
