@@ -16,11 +16,11 @@ import { nodeCrypto } from '../../app/crypto/node.js';
 const names = (n: number) => ['a', ...Array.from({ length: n - 1 }, (_, i) => `m${i}`)];
 
 /** k exclusions `gap` ms apart; exclusion i > 0 is made by exclusion i−1's target. */
-function chained(n: number, k: number, gap: number, until: number) {
+function chained(n: number, k: number, gap: number, until: number, loss = 0) {
   const nm = names(n);
   const events: unknown[] = [{ at: 0, do: 'create', peer: 'a' }, { at: 0, do: 'bootstrap', creator: 'a', prefix: 'm', count: n - 1 }];
   for (let i = 0; i < k; i++) events.push({ at: 4000 + gap * i, do: 'exclude', peers: [nm[n - 1 - i]], by: i > 0 ? nm[n - i] : nm[1] });
-  return { params: {}, network: { latencyMs: [5, 40], loss: 0 }, events, until };
+  return { params: {}, network: { latencyMs: [5, 40], loss }, events, until };
 }
 
 // Seeds that split for good at b068a4e (two TEKs, two blocklists, no TEK change after ~5 s).
@@ -39,6 +39,19 @@ for (const seed of [8, 13, 18, 31, 35, 36, 39, 43, 47, 48]) {
     assert.deepEqual(report.violations.forward, [], 'no excluded member reads anything sent after its exclusion');
   });
 }
+
+// Review 16, finding 3: with 10 % loss (seed 31), every table that excluded m29 was made by a
+// member m29 had blocked itself (m28, m30), so it refused every notice of its exclusion (T1),
+// stayed on a TEK of its own and took m27 along (also excluded, also unaware): two members in
+// their own eyes, chatting to nobody, for good. A designated teller whose notices are refused
+// now excludes it once more by a table of its own (tellExcluded).
+test('chained exclusions with 10 % loss, seed 31: every excluded member learns it, even one that refuses the tables that excluded it', () => {
+  const { report } = run(chained(32, 4, 10, 60000, 0.1), 31);
+  const states = Object.fromEntries(report.members.filter((m) => ['m27', 'm28', 'm29', 'm30'].includes(m.name)).map((m) => [m.name, m.state]));
+  assert.deepEqual(states, { m27: 'excluded', m28: 'member', m29: 'excluded', m30: 'excluded' });
+  assert.ok(report.converged, 'every member on one TEK and one blocklist');
+  assert.deepEqual(report.violations.forward, []);
+});
 
 // Attack on the mechanism above: a current member keeps sealing control messages under made-up
 // TEKs whose creators tag is that of an excluded member, at our version and ahead, to make
@@ -71,4 +84,29 @@ test('a member sealing under excluded members\' tags makes each member reseal at
   assert.ok(reseals.reduce((s, r) => s + r, 0) > 0, 'the sign is acted on (a reseal goes out)');
   for (const [j, w] of ['a', 'b', 'c', 'd'].entries()) assert.ok(reseals[j]! <= 2, `${w} published ${reseals[j]} tables for two excluded members' tags`);
   for (const w of ['a', 'b', 'c', 'd']) assert.equal(g.e[w]!.state(), 'member');
+});
+
+// Attack on the re-exclusion above: an excluded member keeps sending, on purpose, to make the
+// group rekey again and again. Secure: at most one table per designated teller (three), ever.
+test('an excluded member that keeps sending makes the group re-exclude it at most three times', () => {
+  const g = honestGroup(['a', 'b', 'c', 'd', 'e', 'x']);
+  g.e.a!.exclude([g.ids.x!.key], g.net.now);
+  g.net.run(g.net.now + 3 * g.params.heartbeatMs);
+  assert.equal(g.e.x!.state(), 'excluded');
+  g.net.offline.add(g.ids.x!.key);
+  const x = new Attacker(g.ids.x!);
+  const honest = ['a', 'b', 'c', 'd', 'e'];
+  const tables = () => honest.reduce((s, w) => s + g.net.published(g.ids[w]!.key, MsgType.Table).length, 0);
+  const before = tables();
+  for (let round = 0; round < 40; round++) {
+    x.sealUnder({ slot: 0, version: g.e.b!.tekInfo()!.version, creators: [g.ids.x!.key], revision: 0, key: nodeCrypto.sha256(new Uint8Array([round, 9])) });
+    const hb = x.heartbeat({ sentAt: g.net.now + 1, keys: [] });
+    x.sealUnder(null);
+    for (const w of honest) g.e[w]!.receive(x.key, 'control', hb, g.net.now);
+    g.net.run(g.net.now + g.params.heartbeatMs);
+  }
+  const extra = tables() - before;
+  assert.ok(extra >= 1, 'a target that refuses every notice is excluded again');
+  assert.ok(extra <= 3, `${extra} tables from one excluded member's messages`);
+  for (const w of honest) assert.equal(g.e[w]!.state(), 'member');
 });

@@ -319,6 +319,10 @@ export class EngineCore {
   /** Entries in `s.roster` (only setRoster adds one, none is ever removed): read on every heartbeat. */
   rosterSize: number;
   toldExcluded = new Map<MemberKey, number>();
+  /** Notices of its exclusion sent to each excluded member that kept sending (tellExcluded). */
+  toldExcludedCount = new Map<MemberKey, number>();
+  /** Excluded members this member excluded once more because they refused every notice (tellExcluded): at most once each. */
+  reExcluded = new Set<MemberKey>();
   /**
    * Contested TEKs (§8.2): a blocked creator → the highest TEK version of its making that a
    * current member was seen sealing under, those members, and our TEK when first seen (a

@@ -10,7 +10,7 @@
  * excluded member erases its secrets at once. Seeds: 003 [0072]–[0079].
  * docs/protocol.md §7, §9.
  */
-import { ENTRY_AAD, LABEL, MAX_TABLES_PER_EXCLUDER, ONE_HOP_PAIRWISE_MAX, ONE_HOP_ROSTER_MAX, RESEAL_PAIRWISE_MAX, possibleHolders, rosterInKeyOrder, MAX_VERSION_AHEAD, ZERO_NONCE, addLog, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, type EngineCore, type TableState } from './context.js';
+import { ENTRY_AAD, LABEL, MAX_TABLES_PER_EXCLUDER, ONE_HOP_PAIRWISE_MAX, ONE_HOP_ROSTER_MAX, RESEAL_PAIRWISE_MAX, possibleHolders, rosterInKeyOrder, MAX_VERSION_AHEAD, ZERO_NONCE, addLog, canExclude, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, type EngineCore, type TableState } from './context.js';
 import { addEntries, unicastHeader, checkReplaced, commitTek, headerId, headerSignatureOk, makeEntries, newTableState, pairwiseEntryKey, plannedSymbols, publishTable, readTekPrime, relayable, replacedKeks, takeEntries, unusableSlots } from './tables.js';
 import { planCompletion } from './completion-plan.js';
 import { authorizeTable, isMember, mayOwnTek, omittedBaseExclusion } from './authorization.js';
@@ -177,22 +177,43 @@ export function tellExcluded(core: EngineCore, member: MemberKey, now: number): 
   // A table this member published, else one it applied, if it is one of the three lowest-keyed
   // current members: a small group's exclusion has one publisher, the excluder (§7.1), and a
   // target it could not tell itself would stay a member for good (review 12).
-  const tables = [...core.tables.values()].filter((x) => x.header.blocklist.includes(member));
-  const t = tables.find((x) => x.published) ?? (isDesignatedTeller(core) ? tables.find((x) => x.applied) : undefined);
+  // The newest first: an older one may come from a member the target itself has blocked since
+  // (chained exclusions, §8.2), which it would refuse; a later reseal's excluder it accepts.
+  const tables = [...core.tables.values()].filter((x) => x.header.blocklist.includes(member)).sort((x, y) => y.header.newVersion - x.header.newVersion);
+  // A designated teller sends the newest it holds, applied or not: a member that took the TEK by
+  // fetch holds the table's signed header without having applied it (review 16: after a lossy
+  // chained race no designated teller had applied one, and the target never learnt).
+  const rank = tellerRank(core);
+  const t = tables.find((x) => x.published) ?? (rank >= 0 ? tables[0] : undefined);
   if (!t || now - t.firstSeen < 2 * hb || !relayable(core, t)) return;
   core.toldExcluded.set(member, now);
+  const told = (core.toldExcludedCount.get(member) ?? 0) + 1;
+  core.toldExcludedCount.set(member, told);
+  if (rank >= 0 && told > 3 + 2 * rank && !core.reExcluded.has(member) && canExclude(core)) {
+    // Still sending after several notices, a heartbeat apart: it refuses them. After chained
+    // exclusions (§8.2) every table that blocks it may come from members it blocked itself,
+    // whose tables it refuses (T1), so it stayed on a TEK of its own, a member in its own eyes
+    // (review 16). A table of ours re-excludes it, from an excluder it has no reason to refuse.
+    // Once per excluded member, by the lowest-keyed tellers in turn (rank 0 first).
+    core.reExcluded.add(member);
+    startTable(core, 'exclude', [member], now);
+    const ours = [...core.tables.values()].find((x) => x.header.excluder === core.self && x.header.newVersion === core.s.tek?.version && x.header.targets.includes(member));
+    if (ours && core.s.state === 'member') unicastHeader(core, member, ours);
+    addLog(core, now, 'exclude', `${short(member)} refused ${told - 1} notices of its exclusion: excluded again by this member's own table`);
+    return;
+  }
   unicastHeader(core, member, t);
 }
 
-/** This member is one of the three lowest-keyed current members (blocked ones left out). */
-function isDesignatedTeller(core: EngineCore): boolean {
+/** This member's rank among the three lowest-keyed current members (blocked ones left out), or −1 if it is not one of them. */
+function tellerRank(core: EngineCore): number {
   let seen = 0;
   for (const key of rosterInKeyOrder(core)) {
     if (core.s.roster[key]?.state !== 'member' || core.s.blocklist.includes(key)) continue;
-    if (key === core.self) return true;
-    if (++seen >= 3) return false;
+    if (key === core.self) return seen;
+    if (++seen >= 3) return -1;
   }
-  return false;
+  return -1;
 }
 
 /** T1: a non-admin excluding leavers under `admins` carries their signed Leaves, for members that missed them. */
