@@ -319,9 +319,13 @@ export class EngineCore {
   /** Entries in `s.roster` (only setRoster adds one, none is ever removed): read on every heartbeat. */
   rosterSize: number;
   toldExcluded = new Map<MemberKey, number>();
-  /** Notices of its exclusion sent to each excluded member that kept sending (tellExcluded). */
-  toldExcludedCount = new Map<MemberKey, number>();
-  /** Excluded members this member excluded once more because they refused every notice (tellExcluded): at most once each. */
+  /** blockedSet's cache: the blocklist array it was built from, and the set. */
+  blockedCache: { list: readonly MemberKey[]; set: Set<MemberKey> } | null = null;
+  /** Members this engine saw excluded while they were members (applyBlocklist): only they may be excluded again (noteStillSending). In memory only. */
+  excludedMembers = new Set<MemberKey>();
+  /** Per excluded member, the sealed messages it sent after its exclusion, counted at most one a heartbeat (noteStillSending). */
+  stillSending = new Map<MemberKey, { count: number; lastAt: number; nonces: string[] }>();
+  /** Excluded members this member excluded once more because they refused every notice (noteStillSending): at most once each. */
   reExcluded = new Set<MemberKey>();
   /**
    * Contested TEKs (§8.2): a blocked creator → the highest TEK version of its making that a
@@ -595,6 +599,16 @@ export function tableCreators(h: TableHeader): MemberKey[] {
 export function tableThatMade(core: EngineCore, version: number, creators: readonly MemberKey[]): TableState | undefined {
   const sorted = sortedKeys([...creators]);
   return [...core.tables.values()].find((o) => o.header.newVersion === version && sameCreators(tableCreators(o.header), sorted));
+}
+
+/** The blocklist as a set, rebuilt when it grows (it only grows, by push: applyBlocklist). */
+export function blockedSet(core: EngineCore): ReadonlySet<MemberKey> {
+  const bl = core.s.blocklist;
+  const c = core.blockedCache;
+  if (c && c.list === bl && c.set.size === bl.length) return c.set;
+  const set = new Set(bl);
+  core.blockedCache = { list: bl, set };
+  return set;
 }
 
 export function tekCoversBlocklist(core: EngineCore): boolean {

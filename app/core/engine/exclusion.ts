@@ -10,7 +10,7 @@
  * excluded member erases its secrets at once. Seeds: 003 [0072]–[0079].
  * docs/protocol.md §7, §9.
  */
-import { ENTRY_AAD, LABEL, MAX_TABLES_PER_EXCLUDER, ONE_HOP_PAIRWISE_MAX, ONE_HOP_ROSTER_MAX, RESEAL_PAIRWISE_MAX, possibleHolders, rosterInKeyOrder, MAX_VERSION_AHEAD, ZERO_NONCE, addLog, canExclude, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, type EngineCore, type TableState } from './context.js';
+import { ENTRY_AAD, LABEL, MAX_TABLES_PER_EXCLUDER, ONE_HOP_PAIRWISE_MAX, ONE_HOP_ROSTER_MAX, RESEAL_PAIRWISE_MAX, possibleHolders, rosterInKeyOrder, MAX_VERSION_AHEAD, ZERO_NONCE, addLog, blockedSet, canExclude, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, type EngineCore, type TableState } from './context.js';
 import { addEntries, unicastHeader, checkReplaced, commitTek, headerId, headerSignatureOk, makeEntries, newTableState, pairwiseEntryKey, plannedSymbols, publishTable, readTekPrime, relayable, replacedKeks, takeEntries, unusableSlots } from './tables.js';
 import { planCompletion } from './completion-plan.js';
 import { authorizeTable, isMember, mayOwnTek, omittedBaseExclusion } from './authorization.js';
@@ -18,7 +18,7 @@ import { applyTable, scheduleReseal, tableIsMoot } from './table-apply.js';
 import { pairwise } from './sealing.js';
 import { type MemberKey } from '../types.js';
 import { RemoteProtocolError, ensure } from '../errors.js';
-import { concat, equalBytes } from '../bytes.js';
+import { concat, equalBytes, toHex } from '../bytes.js';
 import { TEK_SLOT, slotsOf } from '../params.js';
 import { KEY_BYTES, creatorsTag } from '../keys.js';
 import { LIMITS, type MsgType, encodeTableHeader, type Message, type LeaveProof, type PairwiseEntry, type TableHeader } from '../wire.js';
@@ -170,11 +170,12 @@ export function onTable(core: EngineCore, from: MemberKey, m: Extract<Message, {
  * entries) so it learns of its exclusion (003 [0075]). At most once per heartbeat
  * interval per member; a heartbeat that merely crossed the table gets no answer.
  */
-export function tellExcluded(core: EngineCore, member: MemberKey, now: number): void {
+export function tellExcluded(core: EngineCore, member: MemberKey, now: number, sealed?: { tekVersion: number; nonce: Uint8Array }): void {
+  if (sealed) noteStillSending(core, member, sealed, now);
   const last = core.toldExcluded.get(member);
   const hb = core.s.params.heartbeatMs;
   if (last !== undefined && now - last < hb) return;
-  // A table this member published, else one it applied, if it is one of the three lowest-keyed
+  // A table this member published, else one it holds, if it is one of the three lowest-keyed
   // current members: a small group's exclusion has one publisher, the excluder (§7.1), and a
   // target it could not tell itself would stay a member for good (review 12).
   // The newest first: an older one may come from a member the target itself has blocked since
@@ -183,37 +184,70 @@ export function tellExcluded(core: EngineCore, member: MemberKey, now: number): 
   // A designated teller sends the newest it holds, applied or not: a member that took the TEK by
   // fetch holds the table's signed header without having applied it (review 16: after a lossy
   // chained race no designated teller had applied one, and the target never learnt).
-  const rank = tellerRank(core);
-  const t = tables.find((x) => x.published) ?? (rank >= 0 ? tables[0] : undefined);
+  const t = tables.find((x) => x.published) ?? (isDesignatedTeller(core) ? tables[0] : undefined);
   if (!t || now - t.firstSeen < 2 * hb || !relayable(core, t)) return;
   core.toldExcluded.set(member, now);
-  const told = (core.toldExcludedCount.get(member) ?? 0) + 1;
-  core.toldExcludedCount.set(member, told);
-  if (rank >= 0 && told > 3 + 2 * rank && !core.reExcluded.has(member) && canExclude(core)) {
-    // Still sending after several notices, a heartbeat apart: it refuses them. After chained
-    // exclusions (§8.2) every table that blocks it may come from members it blocked itself,
-    // whose tables it refuses (T1), so it stayed on a TEK of its own, a member in its own eyes
-    // (review 16). A table of ours re-excludes it, from an excluder it has no reason to refuse.
-    // Once per excluded member, by the lowest-keyed tellers in turn (rank 0 first).
-    core.reExcluded.add(member);
-    startTable(core, 'exclude', [member], now);
-    const ours = [...core.tables.values()].find((x) => x.header.excluder === core.self && x.header.newVersion === core.s.tek?.version && x.header.targets.includes(member));
-    if (ours && core.s.state === 'member') unicastHeader(core, member, ours);
-    addLog(core, now, 'exclude', `${short(member)} refused ${told - 1} notices of its exclusion: excluded again by this member's own table`);
-    return;
-  }
   unicastHeader(core, member, t);
 }
 
-/** This member's rank among the three lowest-keyed current members (blocked ones left out), or −1 if it is not one of them. */
-function tellerRank(core: EngineCore): number {
+/** Sealed messages of an excluded member, a heartbeat apart, before the lowest-keyed excluder excludes it once more. */
+const STILL_SENDING_BEFORE_REEXCLUSION = 5;
+
+/**
+ * An excluded member that still sends, after its exclusion, under a TEK nobody here opens, has
+ * refused every notice: after chained exclusions (§8.2) every table that excluded it may come
+ * from members it blocked itself, whose tables it refuses (T1), and it stayed on a TEK of its
+ * own, a member in its own eyes (review 16). The lowest-keyed current member that may exclude
+ * then excludes it once more by a table of its own, from an excluder the target has no reason
+ * to refuse, and sends it that header. Counted only (review 17): a member this engine saw
+ * excluded while a member (a key put on the blocklist that never was one costs nothing); a
+ * message sealed under a TEK version at or past the one that blocked it (an old message
+ * replayed by anyone counts nothing), not seen before, at most one a heartbeat; one such
+ * table per excluded member, and none for exclusions seen before a restart.
+ */
+function noteStillSending(core: EngineCore, member: MemberKey, sealed: { tekVersion: number; nonce: Uint8Array }, now: number): void {
+  if (core.reExcluded.has(member) || !core.excludedMembers.has(member) || !canExclude(core) || lowestExcluder(core) !== core.self) return;
+  const blockedAt = core.s.roster[member]?.blockedAtVersion;
+  if (blockedAt === undefined || sealed.tekVersion < blockedAt) return;
+  const e = core.stillSending.get(member) ?? { count: 0, lastAt: -Infinity, nonces: [] };
+  const id = toHex(sealed.nonce);
+  if (e.nonces.includes(id) || now - e.lastAt < core.s.params.heartbeatMs) return;
+  e.nonces.push(id);
+  if (e.nonces.length > STILL_SENDING_BEFORE_REEXCLUSION) e.nonces.shift();
+  e.count++;
+  e.lastAt = now;
+  core.stillSending.set(member, e);
+  if (e.count < STILL_SENDING_BEFORE_REEXCLUSION) return;
+  core.stillSending.delete(member);
+  core.reExcluded.add(member);
+  startTable(core, 'exclude', [member], now);
+  const ours = [...core.tables.values()].find((x) => x.header.excluder === core.self && x.header.newVersion === core.s.tek?.version && x.header.targets.includes(member));
+  if (ours && core.s.state === 'member') {
+    core.toldExcluded.set(member, now);
+    unicastHeader(core, member, ours);
+  }
+  addLog(core, now, 'exclude', `${short(member)} still sends ${e.count} heartbeats after its exclusion: excluded again by this member's own table`);
+}
+
+/** The lowest-keyed current member that may exclude under the group's policy (blocked ones left out). */
+function lowestExcluder(core: EngineCore): MemberKey | undefined {
+  const p = core.s.params.policy;
+  for (const key of rosterInKeyOrder(core)) {
+    if (core.s.roster[key]?.state !== 'member' || core.s.blocklist.includes(key)) continue;
+    if (p.exclude === 'any-member' || p.admins.includes(key)) return key;
+  }
+  return undefined;
+}
+
+/** This member is one of the three lowest-keyed current members (blocked ones left out). */
+function isDesignatedTeller(core: EngineCore): boolean {
   let seen = 0;
   for (const key of rosterInKeyOrder(core)) {
     if (core.s.roster[key]?.state !== 'member' || core.s.blocklist.includes(key)) continue;
-    if (key === core.self) return seen;
-    if (++seen >= 3) return -1;
+    if (key === core.self) return true;
+    if (++seen >= 3) return false;
   }
-  return -1;
+  return false;
 }
 
 /** T1: a non-admin excluding leavers under `admins` carries their signed Leaves, for members that missed them. */
@@ -234,12 +268,16 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
   // an admin's list is taken beyond its own targets.
   const p = core.s.params.policy;
   const trusted = p.exclude === 'any-member' || p.admins.includes(h.excluder);
+  // Runs for every table taken and every old table seen again: the common answer (nothing new) without allocating.
+  const blocked = blockedSet(core);
+  const isNew = (t: MemberKey) => !blocked.has(t) && t !== h.excluder;
+  if (!h.targets.some(isNew) && !(trusted && h.blocklist.some(isNew))) return;
   const wanted = trusted ? [...h.targets, ...h.blocklist] : h.targets;
-  const newly = [...new Set(wanted)].filter((t) => !core.s.blocklist.includes(t) && t !== h.excluder);
-  if (newly.length === 0) return;
+  const newly = [...new Set(wanted)].filter(isNew);
   for (const t of newly) {
     core.s.blocklist.push(t);
     const r = core.s.roster[t];
+    if (r?.state === 'member') core.excludedMembers.add(t);
     if (r) setRoster(core, t, { ...r, state: r.state === 'left' ? 'left' : 'excluded', blockedAtVersion: h.newVersion });
     else setRoster(core, t, { name: '', admittedAt: 0, state: 'excluded', blockedAtVersion: h.newVersion });
     core.leaveExclusions.delete(t);

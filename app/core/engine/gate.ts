@@ -75,7 +75,7 @@ export function receive(core: EngineCore, from: MemberKey, channel: Channel, byt
 /** The inner message of a SealedControl, or null when only its clear header could be used. */
 function unseal(core: EngineCore, from: MemberKey, env: SealedControlMessage, bytes: Uint8Array, now: number): Message | null {
   if (core.s.blocklist.includes(from)) {
-    tellExcluded(core, from, now);
+    tellExcluded(core, from, now, env);
     throw new RemoteProtocolError('blocked', 'control message from an excluded member');
   }
   // S1: a sender that is not a current member (a leaver) may cost a few revision steps, not 10,000.

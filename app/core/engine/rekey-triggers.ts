@@ -123,6 +123,9 @@ export function resealTick(core: EngineCore, now: number): void {
  * for the engine's life, whoever sends such messages.
  */
 export function noteContestedTek(core: EngineCore, from: MemberKey, version: number, tag: Uint8Array, now: number): void {
+  // A message kept in pendingSealed and offered again after our TEK changed is no new sign:
+  // noting it again under each new TEK chained reseals, up to one per member (review 17).
+  if (core.openingSealed > 0) return;
   const creator = blockedCreatorOf(core, tag);
   if (creator === undefined || core.contestedResealed.has(creator) || version < core.s.tek!.version) return;
   const known = core.contested.get(creator);
