@@ -173,11 +173,14 @@ export class ScenarioDriver {
   private bootstrap(ev: Extract<ScenarioEvent, { do: 'bootstrap' }>): void {
     const h = this.host;
     const peers = [ev.creator, ...Array.from({ length: ev.count }, (_, i) => `${ev.prefix}${i}`)].map((n) => h.peer(n));
-    const probe = GroupEngine.create(h.deps(peers[0]!), { seed: peers[0]!.seed, name: peers[0]!.name }, { group: SIM_GROUP, name: 'sim', params: h.params, now: h.now });
+    // The creator's own policy, when a `create` event gave it one (review 17: bootstrap used the
+    // scenario's default, so a group created under `admins` became `any-member` here).
+    const params = peers[0]!.engine ? { ...h.params, policy: peers[0]!.engine.params.policy } : h.params;
+    const probe = GroupEngine.create(h.deps(peers[0]!), { seed: peers[0]!.seed, name: peers[0]!.name }, { group: SIM_GROUP, name: 'sim', params, now: h.now });
     const members = peers.map((p) => ({ key: p.key, name: p.name, id: probe.participantIdOf(p.key) }));
     // Engines consult the pinned map first: the IDs are computed once, not once per engine.
     for (const m of members) if (!h.pinned.has(m.key)) h.pinned.set(m.key, m.id);
-    const states = settledGroupStates(SIM_GROUP, 'sim', h.params, members, peers[0]!.rng.asRng(), h.now);
+    const states = settledGroupStates(SIM_GROUP, 'sim', params, members, peers[0]!.rng.asRng(), h.now);
     this.operation(`bootstrap ${peers.length}`, false);
     peers.forEach((p, i) => {
       p.engine = GroupEngine.restoreState(h.deps(p), { seed: p.seed, name: p.name }, states[i]!, h.now);

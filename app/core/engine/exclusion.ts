@@ -199,25 +199,30 @@ const STILL_SENDING_BEFORE_REEXCLUSION = 5;
  * from members it blocked itself, whose tables it refuses (T1), and it stayed on a TEK of its
  * own, a member in its own eyes (review 16). The lowest-keyed current member that may exclude
  * then excludes it once more by a table of its own, from an excluder the target has no reason
- * to refuse, and sends it that header. Counted only (review 17): a member this engine saw
+ * to refuse, and sends it that header; the second and third lowest-keyed after 3 and 6 more
+ * messages, if none has (review 18: the lowest could be offline or restarted), and a member
+ * that sees another's re-exclusion makes none. Counted only (review 17): a member this engine saw
  * excluded while a member (a key put on the blocklist that never was one costs nothing); a
  * message sealed under a TEK version at or past the one that blocked it (an old message
  * replayed by anyone counts nothing), not seen before, at most one a heartbeat; one such
  * table per excluded member, and none for exclusions seen before a restart.
  */
 function noteStillSending(core: EngineCore, member: MemberKey, sealed: { tekVersion: number; nonce: Uint8Array }, now: number): void {
-  if (core.reExcluded.has(member) || !core.excludedMembers.has(member) || !canExclude(core) || lowestExcluder(core) !== core.self) return;
+  if (core.reExcluded.has(member) || !core.excludedMembers.has(member) || !canExclude(core)) return;
+  const rank = excluderRank(core);
+  if (rank < 0) return;
   const blockedAt = core.s.roster[member]?.blockedAtVersion;
   if (blockedAt === undefined || sealed.tekVersion < blockedAt) return;
   const e = core.stillSending.get(member) ?? { count: 0, lastAt: -Infinity, nonces: [] };
   const id = toHex(sealed.nonce);
   if (e.nonces.includes(id) || now - e.lastAt < core.s.params.heartbeatMs) return;
   e.nonces.push(id);
-  if (e.nonces.length > STILL_SENDING_BEFORE_REEXCLUSION) e.nonces.shift();
+  if (e.nonces.length > STILL_SENDING_BEFORE_REEXCLUSION + 6) e.nonces.shift();
   e.count++;
   e.lastAt = now;
   core.stillSending.set(member, e);
-  if (e.count < STILL_SENDING_BEFORE_REEXCLUSION) return;
+  // The lowest-keyed first; the next two only if it has not acted (offline, restarted: review 18).
+  if (e.count < STILL_SENDING_BEFORE_REEXCLUSION + 3 * rank) return;
   core.stillSending.delete(member);
   core.reExcluded.add(member);
   startTable(core, 'exclude', [member], now);
@@ -229,14 +234,17 @@ function noteStillSending(core: EngineCore, member: MemberKey, sealed: { tekVers
   addLog(core, now, 'exclude', `${short(member)} still sends ${e.count} heartbeats after its exclusion: excluded again by this member's own table`);
 }
 
-/** The lowest-keyed current member that may exclude under the group's policy (blocked ones left out). */
-function lowestExcluder(core: EngineCore): MemberKey | undefined {
+/** This member's rank among the three lowest-keyed current members that may exclude under the group's policy (blocked ones left out), or −1. */
+function excluderRank(core: EngineCore): number {
   const p = core.s.params.policy;
+  let seen = 0;
   for (const key of rosterInKeyOrder(core)) {
     if (core.s.roster[key]?.state !== 'member' || core.s.blocklist.includes(key)) continue;
-    if (p.exclude === 'any-member' || p.admins.includes(key)) return key;
+    if (p.exclude !== 'any-member' && !p.admins.includes(key)) continue;
+    if (key === core.self) return seen;
+    if (++seen >= 3) return -1;
   }
-  return undefined;
+  return -1;
 }
 
 /** This member is one of the three lowest-keyed current members (blocked ones left out). */
@@ -270,6 +278,14 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
   const trusted = p.exclude === 'any-member' || p.admins.includes(h.excluder);
   // Runs for every table taken and every old table seen again: the common answer (nothing new) without allocating.
   const blocked = blockedSet(core);
+  // Someone else's re-exclusion (noteStillSending: one target, blocked already, a version past
+  // the one that blocked it): this member does not make another (review 18: each member that
+  // became the lowest-keyed, as others left or were excluded, made one more).
+  if (h.targets.length === 1 && h.excluder !== core.self) {
+    const t = h.targets[0]!;
+    const at = core.s.roster[t]?.blockedAtVersion;
+    if (blocked.has(t) && at !== undefined && h.newVersion > at) core.reExcluded.add(t);
+  }
   const isNew = (t: MemberKey) => !blocked.has(t) && t !== h.excluder;
   if (!h.targets.some(isNew) && !(trusted && h.blocklist.some(isNew))) return;
   const wanted = trusted ? [...h.targets, ...h.blocklist] : h.targets;

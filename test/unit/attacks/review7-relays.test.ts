@@ -60,9 +60,28 @@ function identifyPush(listenAddrs: string[], protocols: string[] = []): Uint8Arr
   return Uint8Array.from([...varint(body.length), ...body]);
 }
 
+/**
+ * One identify-push, given at most PUSH_TIMEOUT_MS: a push the victim refuses (rate-limited)
+ * may never be read, and a sink left waiting on it hung this file on a loaded machine (a CI run
+ * of 5dfc3e5 timed out here after 10 minutes). The stream is aborted then; callers ignore the error.
+ */
+const PUSH_TIMEOUT_MS = 3000;
 async function push(conn: Connection, listenAddrs: string[]): Promise<void> {
-  const stream = await conn.newStream('/ipfs/id/push/1.0.0');
-  await stream.sink([identifyPush(listenAddrs)]);
+  const stream = await conn.newStream('/ipfs/id/push/1.0.0', { signal: AbortSignal.timeout(PUSH_TIMEOUT_MS) });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      stream.sink([identifyPush(listenAddrs)]),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('identify push timed out')), PUSH_TIMEOUT_MS);
+      }),
+    ]);
+  } catch (err) {
+    stream.abort(err as Error);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
