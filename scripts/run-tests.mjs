@@ -23,11 +23,10 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-// --test-force-exit: a test file whose tests have all finished exits even if a handle is
-// left open (test/unit/attacks/review7-relays.test.ts once passed every test on a loaded
-// machine and then did not exit for 7 minutes; CI would have run to its 90-minute limit).
-// --test-timeout: a single test that hangs fails after 10 minutes instead (the whole suite
-// takes about 6).
+// --test-timeout: a single test that hangs fails after 10 minutes, so CI reports it instead of
+// running to its 90-minute limit (the whole suite takes about 6): a loaded CI run of 5dfc3e5
+// showed one (review7-relays' identify pushes, since bounded). --test-force-exit: a file whose
+// tests have all finished exits even if a handle is left open.
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', '--test-timeout=600000', ...passThrough, ...files],
