@@ -328,12 +328,11 @@ export class EngineCore {
   /** Excluded members this member excluded once more because they refused every notice (noteStillSending): at most once each. */
   reExcluded = new Set<MemberKey>();
   /**
-   * Contested TEKs (§8.2): a blocked creator → the highest TEK version of its making that a
-   * current member was seen sealing under, those members, and our TEK when first seen (a
-   * change of our TEK since drops the entry). Set by onUnopenedControl, emptied by the
-   * reseal it schedules (resealTick).
+   * Contested TEKs (§8.2): a blocked creator → the current members seen sealing under a TEK
+   * of its making, and our TEK when first seen (a change of our TEK since drops the entry).
+   * Set by onUnopenedControl, emptied by the reseal it schedules (resealTick).
    */
-  contested = new Map<MemberKey, { version: number; seenFrom: Set<MemberKey>; ourTek: string }>();
+  contested = new Map<MemberKey, { seenFrom: Set<MemberKey>; ourTek: string }>();
   /** The pending 'reseal' timer was set by a contested TEK alone: an ordinary reseal may bring it forward. */
   resealContestedOnly = false;
   /** Blocked creators that already gave this member one contested reseal: at most one each. */
@@ -599,6 +598,12 @@ export function tableCreators(h: TableHeader): MemberKey[] {
 export function tableThatMade(core: EngineCore, version: number, creators: readonly MemberKey[]): TableState | undefined {
   const sorted = sortedKeys([...creators]);
   return [...core.tables.values()].find((o) => o.header.newVersion === version && sameCreators(tableCreators(o.header), sorted));
+}
+
+/** The current TEK as `version:creators` (one TEK, whatever its revision), '' without one. */
+export function currentTekId(core: EngineCore): string {
+  const t = core.s.tek;
+  return t ? `${t.version}:${t.creators.join(',')}` : '';
 }
 
 /** The blocklist as a set, rebuilt when it grows (it only grows, by push: applyBlocklist). */

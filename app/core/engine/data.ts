@@ -19,7 +19,7 @@
  * Seeds: 003 [0070]–[0071]. docs/protocol.md §6.
  */
 import { dataKeyOf, decryptData, dropPending, forgetCopies, samePacket } from './tek-records.js';
-import { MAX_PENDING_DATA, MAX_PENDING_PER_SENDER, dataNonceId, emit, pidOf, publish, scheduleFetchByTag, tekCoversBlocklist, type EngineCore } from './context.js';
+import { MAX_PENDING_DATA, MAX_PENDING_PER_SENDER, currentTekId, dataNonceId, emit, pidOf, publish, scheduleFetchByTag, tekCoversBlocklist, type EngineCore } from './context.js';
 import { type MemberKey } from '../types.js';
 import { RemoteProtocolError, ensure } from '../errors.js';
 import { equalBytes, toHex } from '../bytes.js';
@@ -109,7 +109,7 @@ export function flushHeldOutgoing(core: EngineCore, now: number): void {
   // Control messages that came sealed under this TEK before we held it (a table excluding
   // someone, §14) are read first: openPendingSealed flushes once it has offered them.
   const tek = core.s.tek;
-  if (core.openingSealed > 0 || (tek && core.pendingSealed.length > 0 && core.pendingSealedTek !== `${tek.version}:${tek.creators.join(',')}`)) return;
+  if (core.openingSealed > 0 || (tek && core.pendingSealed.length > 0 && core.pendingSealedTek !== currentTekId(core))) return;
   const held = core.heldOutgoing;
   core.heldOutgoing = [];
   for (const h of held) publishData(core, h.payload, now);

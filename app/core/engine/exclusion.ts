@@ -184,7 +184,7 @@ export function tellExcluded(core: EngineCore, member: MemberKey, now: number, s
   // A designated teller sends the newest it holds, applied or not: a member that took the TEK by
   // fetch holds the table's signed header without having applied it (review 16: after a lossy
   // chained race no designated teller had applied one, and the target never learnt).
-  const t = tables.find((x) => x.published) ?? (isDesignatedTeller(core) ? tables[0] : undefined);
+  const t = tables.find((x) => x.published) ?? (lowRank(core, false) >= 0 ? tables[0] : undefined);
   if (!t || now - t.firstSeen < 2 * hb || !relayable(core, t)) return;
   core.toldExcluded.set(member, now);
   unicastHeader(core, member, t);
@@ -209,7 +209,7 @@ const STILL_SENDING_BEFORE_REEXCLUSION = 5;
  */
 function noteStillSending(core: EngineCore, member: MemberKey, sealed: { tekVersion: number; nonce: Uint8Array }, now: number): void {
   if (core.reExcluded.has(member) || !core.excludedMembers.has(member) || !canExclude(core)) return;
-  const rank = excluderRank(core);
+  const rank = lowRank(core, true);
   if (rank < 0) return;
   const blockedAt = core.s.roster[member]?.blockedAtVersion;
   if (blockedAt === undefined || sealed.tekVersion < blockedAt) return;
@@ -234,28 +234,21 @@ function noteStillSending(core: EngineCore, member: MemberKey, sealed: { tekVers
   addLog(core, now, 'exclude', `${short(member)} still sends ${e.count} heartbeats after its exclusion: excluded again by this member's own table`);
 }
 
-/** This member's rank among the three lowest-keyed current members that may exclude under the group's policy (blocked ones left out), or −1. */
-function excluderRank(core: EngineCore): number {
+/**
+ * This member's rank among the three lowest-keyed current members (blocked ones left out),
+ * counting only those that may exclude under the group's policy when `excluders`; −1 if it is
+ * not one of them.
+ */
+function lowRank(core: EngineCore, excluders: boolean): number {
   const p = core.s.params.policy;
   let seen = 0;
   for (const key of rosterInKeyOrder(core)) {
     if (core.s.roster[key]?.state !== 'member' || core.s.blocklist.includes(key)) continue;
-    if (p.exclude !== 'any-member' && !p.admins.includes(key)) continue;
+    if (excluders && p.exclude !== 'any-member' && !p.admins.includes(key)) continue;
     if (key === core.self) return seen;
     if (++seen >= 3) return -1;
   }
   return -1;
-}
-
-/** This member is one of the three lowest-keyed current members (blocked ones left out). */
-function isDesignatedTeller(core: EngineCore): boolean {
-  let seen = 0;
-  for (const key of rosterInKeyOrder(core)) {
-    if (core.s.roster[key]?.state !== 'member' || core.s.blocklist.includes(key)) continue;
-    if (key === core.self) return true;
-    if (++seen >= 3) return false;
-  }
-  return false;
 }
 
 /** T1: a non-admin excluding leavers under `admins` carries their signed Leaves, for members that missed them. */

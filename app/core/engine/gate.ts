@@ -29,7 +29,7 @@ import { RemoteProtocolError, ensure } from '../errors.js';
 import { authorizeSender, authorizeUnicastTable } from './authorization.js';
 import { MsgType, decodeMessage, type Message, type SealedControlMessage } from '../wire.js';
 import { NON_MEMBER_REVISION_JUMP, openControl } from './control-seal.js';
-import { reject, type EngineCore } from './context.js';
+import { currentTekId, reject, type EngineCore } from './context.js';
 import { onHeartbeat, onUnopenedControl } from './heartbeat.js';
 import { onRevision } from './revision.js';
 import { onAdmit, onJoinRefused, onJoinRequest, onKeyGrant, onKeyRequest, onMemberAdmitted } from './admission.js';
@@ -96,7 +96,7 @@ function unseal(core: EngineCore, from: MemberKey, env: SealedControlMessage, by
 export function openPendingSealed(core: EngineCore, now: number): void {
   const tek = core.s.tek;
   if (core.pendingSealed.length === 0 || !tek) return;
-  const at = `${tek.version}:${tek.creators.join(',')}`;
+  const at = currentTekId(core);
   if (core.pendingSealedTek === at) return;
   core.pendingSealedTek = at;
   const pending = core.pendingSealed;

@@ -6,7 +6,7 @@
  * lifetimes). Seeds: 003 [0057], [0072]; 002. docs/protocol.md §7.5, §7.6, §8.2.
  */
 import { publishControl } from './control-seal.js';
-import { addLog, canExclude, emit, info, ownsTek, randomBelow, setRoster, short, tekCoversBlocklist, type EngineCore, type TableState } from './context.js';
+import { addLog, canExclude, currentTekId, emit, info, ownsTek, randomBelow, setRoster, short, tekCoversBlocklist, type EngineCore, type TableState } from './context.js';
 import { startTable } from './exclusion.js';
 import { isMember } from './authorization.js';
 import { unicastHeader } from './tables.js';
@@ -130,11 +130,10 @@ export function noteContestedTek(core: EngineCore, from: MemberKey, version: num
   if (creator === undefined || core.contestedResealed.has(creator) || version < core.s.tek!.version) return;
   const known = core.contested.get(creator);
   if (known) {
-    known.version = Math.max(known.version, version);
     known.seenFrom.add(from);
     return;
   }
-  core.contested.set(creator, { version, seenFrom: new Set([from]), ourTek: tekId(core) });
+  core.contested.set(creator, { seenFrom: new Set([from]), ourTek: currentTekId(core) });
   addLog(core, now, 'merge', `${short(from)} is on TEK v${version} made by ${short(creator)}, excluded here`);
   scheduleContestedReseal(core, now);
 }
@@ -155,15 +154,11 @@ function scheduleContestedReseal(core: EngineCore, now: number): void {
  * member name one far ahead, which no reseal passes, and made every member reseal (review 16).
  */
 function stillContested(core: EngineCore): MemberKey[] {
-  const ours = tekId(core);
+  const ours = currentTekId(core);
   for (const [c, e] of core.contested) if (e.ourTek !== ours) core.contested.delete(c);
   return [...core.contested.keys()];
 }
 
-function tekId(core: EngineCore): string {
-  const t = core.s.tek;
-  return t ? `${t.version}:${t.creators.join(',')}` : '';
-}
 
 /** The blocked member whose creators tag (alone) this is; the map is rebuilt when the blocklist grows. */
 function blockedCreatorOf(core: EngineCore, tag: Uint8Array): MemberKey | undefined {
