@@ -60,9 +60,14 @@ export function withPlaceholder(items: readonly ChatItem[], u: EventPayload<'cha
   if (sameSender(before)) out[at - 1] = { ...before, count: before.count + 1, lastSentAt: Math.max(before.lastSentAt, u.sentAt), receivedAt: Math.max(before.receivedAt, u.receivedAt) };
   else if (sameSender(after)) out[at] = { ...after, at: u.sentAt, sentAt: u.sentAt, count: after.count + 1, receivedAt: Math.max(after.receivedAt, u.receivedAt) };
   else out.splice(at, 0, { kind: 'undecryptable', key: key(), at: u.sentAt, sender: u.sender, sentAt: u.sentAt, lastSentAt: u.sentAt, receivedAt: u.receivedAt, count: 1 });
-  let excess = out.filter((i) => i.kind === 'undecryptable').length - MAX_PLACEHOLDER_ROWS;
-  if (excess <= 0) return out;
-  return out.filter((i) => i.kind !== 'undecryptable' || excess-- <= 0);
+  return keepNewest(out, 'undecryptable', MAX_PLACEHOLDER_ROWS);
+}
+
+/** `items` (in time order) without the oldest items of `kind` beyond `max`. */
+function keepNewest(items: ChatItem[], kind: ChatItem['kind'], max: number): ChatItem[] {
+  let excess = items.filter((i) => i.kind === kind).length - max;
+  if (excess <= 0) return items;
+  return items.filter((i) => i.kind !== kind || excess-- <= 0);
 }
 
 function byTime(a: ChatItem, b: ChatItem): number {
@@ -120,9 +125,7 @@ export class FeedStore {
     const feed = this.get(group);
     const at = Date.now();
     const item: ChatItem = { kind: 'notice', key: `n:${++this.undecryptableSeq}`, at, peerId, change };
-    const items = [...feed.items, item].sort(byTime);
-    let excess = items.filter((i) => i.kind === 'notice').length - MAX_NOTICE_ROWS;
-    this.set(group, { ...feed, items: excess <= 0 ? items : items.filter((i) => i.kind !== 'notice' || excess-- <= 0) });
+    this.set(group, { ...feed, items: keepNewest([...feed.items, item].sort(byTime), 'notice', MAX_NOTICE_ROWS) });
   }
 
   private addUndecryptable(u: EventPayload<'chat.undecryptable'>) {

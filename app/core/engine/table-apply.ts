@@ -271,14 +271,16 @@ export function scheduleReseal(core: EngineCore, now: number): void {
   // A back-off set while someone else's TEK was current gives way when this member has since
   // made the current TEK itself (an exclusion of its own after a race: §8.2 "Races in a row").
   const early = now + Math.max(1, Math.min(RESEAL_WINDOW_MS, Math.floor(hb / 10)));
+  // Drawn only when used: the RNG's sequence is part of every recorded simulation.
+  const deadline = () => (first ? early : now + 2 * hb + randomBelow(core, 2 * hb));
   let at: number | null = null;
   if (pending !== null && !(first && !core.resealEarly && early < pending)) {
     // A pending timer set by a contested TEK alone (4–6 heartbeats, rekey-triggers.ts) gives way to an earlier ordinary one (review 16).
     if (!core.resealContestedOnly) return;
-    at = first ? early : now + 2 * hb + randomBelow(core, 2 * hb);
+    at = deadline();
     if (at >= pending) return;
   }
-  core.timers.set('reseal', at ?? (first ? early : now + 2 * hb + randomBelow(core, 2 * hb)));
+  core.timers.set('reseal', at ?? deadline());
   core.resealEarly = first;
   core.resealContestedOnly = false;
 }
