@@ -385,7 +385,7 @@ export const Events = {
   'group.member': z.object({
     group: GroupIdString,
     peerId: PeerIdString,
-    change: z.enum(['joined', 'left', 'excluded', 'online', 'offline']),
+    change: z.enum(['joined', 'left', 'excluded', 'reinstated', 'online', 'offline']),
   }),
   'group.excluded': z.object({ group: GroupIdString, by: PeerIdString }),
   'group.joinProgress': z.object({

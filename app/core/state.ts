@@ -63,6 +63,8 @@ export interface RosterMember {
   readonly state: 'member' | 'excluded' | 'left';
   /** The TEK version whose table blocked this member (for concurrent-table rules). */
   readonly blockedAtVersion?: number;
+  /** Under `admins`: the excluders whose tables' exclusion of this member was taken here (engine/admin-races.ts). */
+  readonly blockedBy?: readonly MemberKey[];
   /** The TEK version current when this member's Leave was taken in: its last table may build on it (T1). */
   readonly leftAtVersion?: number;
   /** The member's own signature over its Leave: a non-admin's exclusion of it carries it (T1). */

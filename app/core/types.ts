@@ -134,6 +134,8 @@ export type EngineEvent =
   | { type: 'join-refused'; reason: string; at: number }
   | { type: 'member-admitted'; member: MemberKey; by: MemberKey; name: string; at: number }
   | { type: 'member-excluded'; members: MemberKey[]; by: MemberKey; at: number }
+  /** Blocks dropped under `admins`: every admin that excluded them was excluded at the same moment (§8.2). */
+  | { type: 'member-reinstated'; members: MemberKey[]; by: MemberKey; at: number }
   | { type: 'member-left'; member: MemberKey; at: number }
   | { type: 'self-excluded'; by: MemberKey; at: number }
   | { type: 'key-changed'; slot: SlotRef; version: number; revision: number; reason: string; at: number }

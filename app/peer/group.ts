@@ -86,7 +86,7 @@ const MAX_EARLY_CONTROL = 512;
 /** Engine events that leave its persistent state as it was. */
 const QUIET_EVENTS = new Set<EngineEvent['type']>(['data', 'undecryptable', 'rejected']);
 /** Events that change who is a member: written at once (state-file.ts `save`). */
-const ROSTER_EVENTS = new Set<EngineEvent['type']>(['member-admitted', 'member-excluded', 'member-left', 'self-excluded']);
+const ROSTER_EVENTS = new Set<EngineEvent['type']>(['member-admitted', 'member-excluded', 'member-reinstated', 'member-left', 'self-excluded']);
 const SELF_NAME_FALLBACK = 'anonymous';
 
 export type EngineFactory = (deps: EngineDeps) => GroupEngine;
@@ -504,6 +504,9 @@ export class GroupRuntime {
       case 'member-excluded':
         for (const m of ev.members) sink.emit('group.member', { group, peerId: this.host.peerIdOf(m), change: 'excluded' });
         this.host.memberDeparted?.(this);
+        break;
+      case 'member-reinstated':
+        for (const m of ev.members) sink.emit('group.member', { group, peerId: this.host.peerIdOf(m), change: 'reinstated' });
         break;
       case 'member-left':
         sink.emit('group.member', { group, peerId: this.host.peerIdOf(ev.member), change: 'left' });

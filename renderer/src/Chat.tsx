@@ -338,7 +338,7 @@ interface RunsProps {
   actions: MessageActions;
 }
 
-const NOTICE_TEXT = { joined: 'joined the group', left: 'left the group', excluded: 'was removed from the group' } as const;
+const NOTICE_TEXT = { joined: 'joined the group', left: 'left the group', excluded: 'was removed from the group', reinstated: 'is a member again: the admin who removed them was removed at the same moment' } as const;
 
 function senderOf(item: ChatItem): string {
   return item.kind === 'message' ? item.message.sender : item.kind === 'notice' ? item.peerId : item.sender;

@@ -19,12 +19,15 @@ import type { BoardEntry, ChatMessage, EventPayload } from '../../app/api/contra
 import { applyEntries, emptyBoard, replay, type BoardView } from './board-model.js';
 import type { ConclaveClient } from './client.js';
 
+/** Membership changes the chat shows as a line of its own. */
+export type NoticeChange = 'joined' | 'left' | 'excluded' | 'reinstated';
+
 export type ChatItem =
   | { kind: 'message'; key: string; at: number; message: ChatMessage }
   /** `count` placeholders from `sender` in a row, sent from `sentAt` to `lastSentAt`. */
   | { kind: 'undecryptable'; key: string; at: number; sender: string; sentAt: number; lastSentAt: number; receivedAt: number; count: number }
   /** A member joined, left or was excluded, seen while this client was connected (issue 18 §7). */
-  | { kind: 'notice'; key: string; at: number; peerId: string; change: 'joined' | 'left' | 'excluded' };
+  | { kind: 'notice'; key: string; at: number; peerId: string; change: NoticeChange };
 
 export interface GroupFeed {
   items: ChatItem[];
@@ -85,7 +88,7 @@ export class FeedStore {
     client.on('chat.update', (m) => this.updateMessage(m));
     client.on('chat.undecryptable', (u) => this.addUndecryptable(u));
     client.on('group.member', (e) => {
-      if (e.change === 'joined' || e.change === 'left' || e.change === 'excluded') this.addNotice(e.group, e.peerId, e.change);
+      if (e.change !== 'online' && e.change !== 'offline') this.addNotice(e.group, e.peerId, e.change);
     });
     client.on('board.entry', (e) => this.addEntry(e));
   }
@@ -121,7 +124,7 @@ export class FeedStore {
     this.set(m.group, { ...feed, items: feed.items.map((i) => (i.key === key ? { ...i, message: m } : i)) });
   }
 
-  private addNotice(group: string, peerId: string, change: 'joined' | 'left' | 'excluded') {
+  private addNotice(group: string, peerId: string, change: NoticeChange) {
     const feed = this.get(group);
     const at = Date.now();
     const item: ChatItem = { kind: 'notice', key: `n:${++this.undecryptableSeq}`, at, peerId, change };

@@ -121,22 +121,4 @@ test("the simulator's bootstrap keeps the policy the creator's group was created
   }
 });
 
-// Review 17, finding 5 (older than the contested-TEK change): under `admins`, chained exclusions
-// among admins leave two camps on the same TEK with different blocklists. The members that took
-// an excluded admin's table first block its targets; the others, the non-excluded admins among
-// them, refuse that table (T1) and keep its targets. The first camp's TEK does not cover its own
-// blocklist, but its members are not admins and cannot reseal, so they hold their outgoing data.
-test(
-  'chained exclusions among admins under the admins policy converge',
-  { todo: 'two camps on one TEK with different blocklists; the camp that blocked more has no admin to reseal and holds its data (docs/performance.md "Round fourteen")' },
-  () => {
-    const nm = names(32);
-    const events: unknown[] = [
-      { at: 0, do: 'create', peer: 'a', policy: { exclude: 'admins', admins: ['a', 'm0', 'm28', 'm29', 'm30'] } },
-      { at: 0, do: 'bootstrap', creator: 'a', prefix: 'm', count: 31 },
-    ];
-    for (let i = 0; i < 4; i++) events.push({ at: 4000 + 10 * i, do: 'exclude', peers: [nm[31 - i]], by: i > 0 ? nm[32 - i] : nm[1] });
-    const { report } = run({ params: {}, network: { latencyMs: [5, 40], loss: 0 }, events, until: 60000 }, 1);
-    assert.ok(report.converged);
-  },
-);
+// Review 17, finding 5 (chained exclusions among admins under `admins`): test/scenario/admin-races.test.ts.

@@ -130,3 +130,13 @@ test('membership notices: at most MAX_NOTICE_ROWS are kept per group, the newest
   );
   assert.deepEqual(items.filter((i) => i.kind === 'message').map((i) => i.kind === 'message' && i.message.id), ['first', 'last']);
 });
+
+test('membership notices: a reinstated member gets a line of its own; presence changes get none', () => {
+  const peer = scripted({});
+  const store = new FeedStore(peer.client);
+  peer.push('group.member', { group: G, peerId: 'peer-x', change: 'excluded' });
+  peer.push('group.member', { group: G, peerId: 'peer-x', change: 'online' });
+  peer.push('group.member', { group: G, peerId: 'peer-x', change: 'reinstated' });
+  const changes = store.get(G).items.map((i) => (i.kind === 'notice' ? i.change : i.kind));
+  assert.deepEqual(changes, ['excluded', 'reinstated']);
+});

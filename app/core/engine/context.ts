@@ -337,6 +337,8 @@ export class EngineCore {
   resealContestedOnly = false;
   /** Blocked creators that already gave this member one contested reseal: at most one each. */
   contestedResealed = new Set<MemberKey>();
+  /** Members on a contested TEK sent a blocking table's header (rekey-triggers.ts nudgeToward), and when. In memory only. */
+  nudged = new Map<MemberKey, number>();
   /** creatorsTag (hex) of each blocked member alone, for the blocklist length it was built at. */
   blockedTags: { length: number; byTag: Map<string, MemberKey> } | null = null;
   announceQueue: { key: MemberKey; name: string; admittedAt: number }[] = [];
@@ -541,6 +543,13 @@ export function refuseNonMember(core: EngineCore, from: MemberKey, what: string)
 /** Which of two versions of one key stands: the higher version; on a tie, the lower smallest creator (docs/protocol.md). */
 export function wins(core: EngineCore, a: { version: number; creators: MemberKey[] }, b: { version: number; creators: MemberKey[] }): boolean {
   if (a.version !== b.version) return a.version > b.version;
+  // Under `admins`, for a member that may not reseal: a TEK made by a member it blocked loses
+  // the tie, or nothing would move it off one (§8.2, "Concurrent exclusions of an admin").
+  if (!canExclude(core)) {
+    const blocked = blockedSet(core);
+    const aBlocked = a.creators.some((k) => blocked.has(k));
+    if (aBlocked !== b.creators.some((k) => blocked.has(k))) return !aBlocked;
+  }
   return cmpKey(a.creators[0] ?? '', b.creators[0] ?? '') < 0;
 }
 

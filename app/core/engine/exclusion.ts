@@ -16,6 +16,7 @@ import { planCompletion } from './completion-plan.js';
 import { authorizeTable, isMember, mayOwnTek, omittedBaseExclusion } from './authorization.js';
 import { applyTable, scheduleReseal, tableIsMoot } from './table-apply.js';
 import { pairwise } from './sealing.js';
+import { dropVoidBlocks, noteSupporters } from './admin-races.js';
 import { type MemberKey } from '../types.js';
 import { RemoteProtocolError, ensure } from '../errors.js';
 import { concat, equalBytes, toHex } from '../bytes.js';
@@ -277,10 +278,17 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
   if (h.targets.length === 1 && h.excluder !== core.self) {
     const t = h.targets[0]!;
     const at = core.s.roster[t]?.blockedAtVersion;
-    if (blocked.has(t) && at !== undefined && h.newVersion > at) core.reExcluded.add(t);
+    // Not one by a member whose table excluded it here (under `admins`): two admins that
+    // excluded each other refuse each other's tables, so the excluder's own re-exclusion never
+    // reaches a target that blocked it, and it suppressed every third admin's (6 of 40 lossy runs).
+    if (blocked.has(t) && at !== undefined && h.newVersion > at && !core.s.roster[t]?.blockedBy?.includes(h.excluder)) core.reExcluded.add(t);
   }
   const isNew = (t: MemberKey) => !blocked.has(t) && t !== h.excluder;
-  if (!h.targets.some(isNew) && !(trusted && h.blocklist.some(isNew))) return;
+  const admins = p.exclude === 'admins';
+  if (!h.targets.some(isNew) && !(trusted && h.blocklist.some(isNew))) {
+    if (admins) noteSupporters(core, h, trusted);
+    return;
+  }
   const wanted = trusted ? [...h.targets, ...h.blocklist] : h.targets;
   const newly = [...new Set(wanted)].filter(isNew);
   for (const t of newly) {
@@ -305,6 +313,11 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
   for (const d of Object.values(core.s.slotDir)) if (d.owner && newly.includes(d.owner)) d.owner = null;
   if (core.s.tek && core.s.tek.owner && newly.includes(core.s.tek.owner)) core.s.tek.owner = null;
   for (const k of core.s.keks) if (k.owner && newly.includes(k.owner)) k.owner = null;
+  if (admins) {
+    noteSupporters(core, h, trusted);
+    // A current admin's table: the blocks resting only on admins it excluded without naming them are dropped.
+    if (trusted && core.s.roster[h.excluder]?.state === 'member') dropVoidBlocks(core, h, newly, now);
+  }
 }
 
 /** Reads TEK' if possible, applies the table, and completes it when this member is planned or fetched it (003 [0079]). */

@@ -92,6 +92,8 @@ export function onUnopenedControl(core: EngineCore, from: MemberKey, env: Sealed
     return;
   }
   ensure(core.s.roster[from]?.state === 'member', 'not-member', 'control message under an unknown TEK from a non-member');
+  // An older TEK made by a member blocked here: an admin sends the table that blocked it (§8.2).
+  if (env.tekVersion < tek.version) noteContestedTek(core, from, env.tekVersion, env.tekTag, now);
   ensure(env.tekVersion >= tek.version, 'stale', `control message under TEK v${env.tekVersion}, no longer kept here`);
   ensure(env.tekVersion - tek.version <= MAX_VERSION_AHEAD, 'invalid', `TEK v${env.tekVersion} is more than ${MAX_VERSION_AHEAD} versions past ours`);
   core.lastSeen.set(from, now);

@@ -9,7 +9,7 @@ import { publishControl } from './control-seal.js';
 import { addLog, canExclude, currentTekId, emit, info, ownsTek, randomBelow, setRoster, short, tekCoversBlocklist, type EngineCore, type TableState } from './context.js';
 import { startTable } from './exclusion.js';
 import { isMember } from './authorization.js';
-import { unicastHeader } from './tables.js';
+import { relayable, unicastHeader } from './tables.js';
 import { creatorsTag } from '../keys.js';
 import { toHex } from '../bytes.js';
 import { createsWinningTek, scheduleReseal } from './table-apply.js';
@@ -127,7 +127,11 @@ export function noteContestedTek(core: EngineCore, from: MemberKey, version: num
   // noting it again under each new TEK chained reseals, up to one per member (review 17).
   if (core.openingSealed > 0) return;
   const creator = blockedCreatorOf(core, tag);
-  if (creator === undefined || core.contestedResealed.has(creator) || version < core.s.tek!.version) return;
+  if (creator === undefined) return;
+  if (core.contestedResealed.has(creator) || version < core.s.tek!.version) {
+    nudgeToward(core, from, creator, now);
+    return;
+  }
   const known = core.contested.get(creator);
   if (known) {
     known.seenFrom.add(from);
@@ -146,6 +150,37 @@ function scheduleContestedReseal(core: EngineCore, now: number): void {
   core.resealContestedOnly = true;
 }
 
+/** Members one header was sent to by nudgeToward, and when; cleared past this many. */
+const MAX_NUDGED = 256;
+/** Table headers one nudge sends at most. */
+const NUDGE_TABLES = 8;
+
+/**
+ * Under `admins`, an admin that sees a current member on a TEK made by a member blocked here,
+ * when it will not reseal for it (older than ours, or resealed once already), sends that member
+ * the signed header of the newest table here that blocks the creator, from an admin, at most
+ * once per 4 heartbeats per member. A member that missed that table (10 % loss) stayed on the
+ * excluded admin's TEK, blocking the member that admin excluded and refusing every newer TEK as
+ * one its excluded member made (F2): with the header it blocks the creator, drops that block
+ * when the header's admin did not name it (admin-races.ts), and fetches the group's TEK.
+ */
+function nudgeToward(core: EngineCore, member: MemberKey, creator: MemberKey, now: number): void {
+  if (core.s.params.policy.exclude !== 'admins' || !canExclude(core) || !isMember(core, member)) return;
+  const last = core.nudged.get(member);
+  if (last !== undefined && now - last < 4 * core.s.params.heartbeatMs) return;
+  // The exclusions from the one that blocked the creator on, oldest first: a lagging member may
+  // refuse a later one as long as it blocks that table's admin on the word of an admin an
+  // earlier one excludes (chained exclusions: it takes them one by one, admin-races.ts).
+  const admins = core.s.params.policy.admins;
+  const byCurrentAdmin = [...core.tables.values()].filter((t) => t.header.kind === 'exclude' && admins.includes(t.header.excluder) && !core.s.blocklist.includes(t.header.excluder));
+  if (!byCurrentAdmin.some((t) => t.header.targets.includes(creator) || t.header.blocklist.includes(creator))) return;
+  const send = byCurrentAdmin.sort((x, y) => y.header.newVersion - x.header.newVersion).slice(0, NUDGE_TABLES).reverse();
+  if (!send.every((t) => relayable(core, t))) return;
+  if (core.nudged.size >= MAX_NUDGED) core.nudged.clear();
+  core.nudged.set(member, now);
+  for (const t of send) unicastHeader(core, member, t);
+}
+
 /**
  * Contested creators whose sign still stands: our TEK is the one we held when we saw it.
  * Any change of our TEK since (another member's reseal, most often: every member sees the
@@ -155,8 +190,24 @@ function scheduleContestedReseal(core: EngineCore, now: number): void {
  */
 function stillContested(core: EngineCore): MemberKey[] {
   const ours = currentTekId(core);
-  for (const [c, e] of core.contested) if (e.ourTek !== ours) core.contested.delete(c);
+  for (const [c, e] of core.contested) {
+    if (e.ourTek === ours) continue;
+    if (madeByItsExcluders(core, c)) e.ourTek = ours;
+    else core.contested.delete(c);
+  }
   return [...core.contested.keys()];
+}
+
+/**
+ * Under `admins`, a TEK made by the admins whose tables excluded `creator` here does not end
+ * its sign: when two admins exclude each other, the camp on one's TEK has blocked the other and
+ * refuses its reseals, so only a third admin's reaches it (docs/protocol.md §8.2, "Concurrent
+ * exclusions of an admin"); the excluder's own re-exclusions and reseals had put every third
+ * admin's reseal off, for 16 s in a 16-member test.
+ */
+function madeByItsExcluders(core: EngineCore, creator: MemberKey): boolean {
+  const by = core.s.roster[creator]?.blockedBy;
+  return core.s.params.policy.exclude === 'admins' && by !== undefined && core.s.tek !== null && core.s.tek.creators.every((k) => by.includes(k));
 }
 
 

@@ -11,7 +11,7 @@
  * docs/protocol.md §7.1, §8.2.
  */
 import { keepReadable, recordTek, retireTek, retryPendingData } from './tek-records.js';
-import { RESEAL_WINDOW_MS, addLog, cmpKey, heldKey, isTekCreator, keyChanged, pidOf, randomBelow, rosterInKeyOrder, scheduleFetch, short, shortFetchDelay, tableCreators, tableThatMade, tekCoversBlocklist, wins, type EngineCore, type TableState } from './context.js';
+import { RESEAL_WINDOW_MS, addLog, canExclude, cmpKey, heldKey, isTekCreator, keyChanged, pidOf, randomBelow, rosterInKeyOrder, scheduleFetch, short, shortFetchDelay, tableCreators, tableThatMade, tekCoversBlocklist, wins, type EngineCore, type TableState } from './context.js';
 import { flushHeldOutgoing } from './data.js';
 import { type KeyOrigin, type MemberKey } from '../types.js';
 import { TEK_SLOT, slotsOf } from '../params.js';
@@ -39,7 +39,12 @@ export function applyTable(core: EngineCore, t: TableState, now: number): void {
   if (tek.version === h.newVersion && !sameCreators(tek.creators, newCreators)) {
     // A sibling: another table made the same version from the same base concurrently (003 [0083]).
     const sibling = [...core.tables.values()].find((o) => o.applied && o.header.newVersion === h.newVersion && o !== t);
-    if (sibling && sibling.undo && sameCreators(sortedKeys(sibling.header.base.creators), baseTag) && cmpKey(h.excluder, sibling.header.excluder) < 0) {
+    // Under `admins`, a member that may not reseal drops a current TEK whose excluder it has
+    // blocked since for a sibling from a member it has not: nothing else would replace it (§8.2,
+    // "Concurrent exclusions of an admin"; two admins excluding each other left 4 of 15 members
+    // on the TEK of the one the rest had excluded).
+    const blockedSibling = sibling !== undefined && !canExclude(core) && core.s.blocklist.includes(sibling.header.excluder);
+    if (sibling && sibling.undo && sameCreators(sortedKeys(sibling.header.base.creators), baseTag) && (cmpKey(h.excluder, sibling.header.excluder) < 0 || blockedSibling)) {
       // Rule: the table whose excluder has the lower key wins; the other is undone (docs/protocol.md "Concurrent tables").
       const loser = core.s.tek!;
       undoTable(core, sibling, now);
