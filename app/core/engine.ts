@@ -38,6 +38,7 @@ import { createKeys, flushAnnouncements, joinTick, tryJoinContact } from './engi
 import { failoverTick, sendHeartbeat } from './engine/heartbeat.js';
 import { expireTick, expiryAt } from './engine/tek-records.js';
 import { startTable, tablesTick } from './engine/exclusion.js';
+import { settleTick } from './engine/admin-races.js';
 import { fetchTick } from './engine/fetch.js';
 import { leaveTick, refreshTick, rescheduleLeaveExclusions, resealTick } from './engine/rekey-triggers.js';
 import { publishData } from './engine/data.js';
@@ -220,6 +221,7 @@ export class GroupEngine {
         if (housekeeping === null || now >= housekeeping) {
           core.timers.set('housekeeping', now + Math.max(1, Math.floor(core.s.params.heartbeatMs / 2)));
           expireTick(core, now);
+          settleTick(core, now);
         }
         failoverTick(core, now);
       }

@@ -20,52 +20,111 @@
  * exclusion of the member this engine took (its targets; its whole blocklist when trusted,
  * applyBlocklist); a supporter whose own exclusion named the member (a table made after its
  * exclusion of it) stays one for good, so a block made before its author's exclusion stands.
- * Supporters persist with the roster entry (`blockedBy`), at most MAX_SUPPORTERS.
+ * Supporters persist with the roster entry (`blockedBy`), at most MAX_SUPPORTERS; a block
+ * that had more stands for good.
  * Seeds: 003 [0072]–[0075] (who excludes, the blocklist changes with the key).
  */
 import type { MemberKey } from '../types.js';
 import type { TableHeader } from '../wire.js';
-import { addLog, emit, setRoster, short, type EngineCore } from './context.js';
+import { addLog, canExclude, emit, setRoster, short, type EngineCore } from './context.js';
 
-/** Supporters kept per blocked member; a block with this many is never dropped. */
-const MAX_SUPPORTERS = 16;
+/** Supporters kept per blocked member (each a 64-character key in the persisted roster). */
+const MAX_SUPPORTERS = 8;
+/** Stands in for every supporter past MAX_SUPPORTERS: a block that had more is never dropped. */
+const MANY = '*';
 
-/** Records `h.excluder` as a supporter of every blocked member its table names (taken by applyBlocklist). */
-export function noteSupporters(core: EngineCore, h: TableHeader, trusted: boolean): void {
+
+/** Heartbeats a block that lost its ground waits, for a current admin to name it, before it is dropped. */
+const DROP_AFTER_HEARTBEATS = 8;
+
+/**
+ * Under `admins`, for every table taken (applyBlocklist; `newly`: the members it blocked here):
+ * an admin's table supports the blocks it names; then, at a member that may not exclude, a
+ * current admin's table may take a block's ground away (dropVoidBlocks). Non-admins' tables
+ * (leavers' exclusions) support nothing and drop nothing: a leaver, or a key that never was a
+ * member, is never reinstated (review 19).
+ */
+export function settleBlocks(core: EngineCore, h: TableHeader, trusted: boolean, newly: readonly MemberKey[], now: number): void {
+  if (!trusted) return;
   note(core, h.excluder, h.targets);
-  if (trusted) note(core, h.excluder, h.blocklist);
+  note(core, h.excluder, h.blocklist);
+  if (!canExclude(core) && core.s.roster[h.excluder]?.state === 'member' && !core.s.blocklist.includes(h.excluder)) dropVoidBlocks(core, h, newly, now);
 }
 
+/** Supporters are recorded only for members blocked while members (applyBlocklist gives them `blockedBy: []`). */
 function note(core: EngineCore, excluder: MemberKey, named: readonly MemberKey[]): void {
   for (const x of named) {
     const r = core.s.roster[x];
-    if (r?.state !== 'excluded' || x === excluder) continue;
-    const by = r.blockedBy ?? [];
-    if (by.length >= MAX_SUPPORTERS || by.includes(excluder)) continue;
-    setRoster(core, x, { ...r, blockedBy: [...by, excluder] });
+    const by = r?.blockedBy;
+    if (!by || r.state !== 'excluded' || x === excluder || by.includes(excluder) || by.includes(MANY)) continue;
+    setRoster(core, x, { ...r, blockedBy: [...by, by.length < MAX_SUPPORTERS ? excluder : MANY] });
   }
 }
 
 /**
- * `newly` were just blocked by `h`, a current admin's table: each of them stops supporting the
- * blocks `h` does not name, and a block left with no supporter is dropped.
+ * `h` is a current admin's table, `newly` the members it just blocked here. Two ways a block
+ * it does not name loses its ground:
+ * - a member it blocked (not a leaver) stops supporting it: the table was made without
+ *   knowing of, or refusing, that member's exclusion of it;
+ * - every supporter left is no longer a member here and the table is no older than the
+ *   block (chained exclusions with loss: a supporter's exclusion named it, by an admin since
+ *   excluded too).
+ * A block with no ground left is dropped after DROP_AFTER_HEARTBEATS, unless a current admin
+ * names it meanwhile (settleTick): an admin cut off while another excluded x, that excludes
+ * that admin on its old TEK, decides nothing about x, and the admins that took x's exclusion
+ * name it in their next table (review 19: dropped at once, x was a member again everywhere and
+ * could fetch the TEK made to exclude it). Never a block with none recorded (taken at
+ * admission, or a leaver's), nor one that had more than MAX_SUPPORTERS supporters.
  */
-export function dropVoidBlocks(core: EngineCore, h: TableHeader, newly: readonly MemberKey[], now: number): void {
+function dropVoidBlocks(core: EngineCore, h: TableHeader, newly: readonly MemberKey[], now: number): void {
   let named: Set<MemberKey> | null = null;
-  const dropped: MemberKey[] = [];
+  const isNamed = (x: MemberKey) => (named ??= new Set([...h.targets, ...h.blocklist])).has(x);
+  const groundless: MemberKey[] = [];
   for (const y of newly) {
     if (core.s.roster[y]?.state !== 'excluded') continue; // a leaver's exclusions stand
     for (const x of core.s.blocklist) {
       const r = core.s.roster[x];
-      if (x === core.self || r?.state !== 'excluded' || !r.blockedBy?.includes(y)) continue;
-      named ??= new Set([...h.targets, ...h.blocklist]);
-      if (named.has(x)) continue;
+      if (x === core.self || r?.state !== 'excluded' || !r.blockedBy?.includes(y) || isNamed(x)) continue;
       const by = r.blockedBy.filter((k) => k !== y);
       setRoster(core, x, { ...r, blockedBy: by });
-      if (by.length === 0) dropped.push(x);
+      if (by.length === 0) groundless.push(x);
     }
   }
-  if (dropped.length > 0) reinstate(core, dropped, h.excluder, now);
+  for (const x of core.s.blocklist) {
+    const r = core.s.roster[x];
+    if (x === core.self || r?.state !== 'excluded' || !r.blockedBy?.length || groundless.includes(x) || core.pendingDrops.has(x)) continue;
+    if (r.blockedAtVersion === undefined || h.newVersion < r.blockedAtVersion || isNamed(x) || hasStandingSupporter(core, r.blockedBy)) continue;
+    groundless.push(x);
+  }
+  const hb = core.s.params.heartbeatMs;
+  for (const x of groundless) {
+    if (core.pendingDrops.has(x)) continue;
+    core.pendingDrops.set(x, { at: now + DROP_AFTER_HEARTBEATS * hb, by: h.excluder });
+    addLog(core, now, 'merge', `the exclusion of ${short(x)} rests only on admins excluded since: it ends in ${DROP_AFTER_HEARTBEATS} heartbeats unless a current admin names it`);
+  }
+}
+
+function hasStandingSupporter(core: EngineCore, by: readonly MemberKey[]): boolean {
+  return by.some((k) => k === MANY || (core.s.roster[k]?.state === 'member' && !core.s.blocklist.includes(k)));
+}
+
+/** On the housekeeping beat: drops the groundless blocks whose wait is over; a block a current admin named since stands. */
+export function settleTick(core: EngineCore, now: number): void {
+  if (core.pendingDrops.size === 0) return;
+  const due: MemberKey[] = [];
+  let by: MemberKey | undefined;
+  for (const [x, p] of core.pendingDrops) {
+    const r = core.s.roster[x];
+    if (r?.state !== 'excluded' || !r.blockedBy || hasStandingSupporter(core, r.blockedBy)) {
+      core.pendingDrops.delete(x);
+      continue;
+    }
+    if (now < p.at) continue;
+    core.pendingDrops.delete(x);
+    due.push(x);
+    by = p.by;
+  }
+  if (due.length > 0) reinstate(core, due, by!, now);
 }
 
 function reinstate(core: EngineCore, members: readonly MemberKey[], by: MemberKey, now: number): void {

@@ -100,7 +100,10 @@ export function authorizeTable(core: EngineCore, h: TableHeader): void {
     ensure(!h.targets.includes(h.excluder), 'invalid', 'a member cannot exclude itself');
     // A leaver this member saw leave, or whose own signed Leave the header carries.
     const proven = (t: MemberKey) => h.leaves?.some((l) => l.member === t && core.crypto.ed25519Verify(fromHex(t), leaveBody(core, t, l.sentAt), l.signature)) ?? false;
-    const onlyLeavers = admin || h.targets.every((t) => core.s.roster[t]?.state === 'left' || proven(t));
+    // A proven Leave counts only for a member of this roster: a key that never was one, "leaving" by
+    // its own signature, let a non-admin block it at one member that no admin ever heard of, whose
+    // TEK then never covered its blocklist (review 19).
+    const onlyLeavers = admin || h.targets.every((t) => core.s.roster[t]?.state === 'left' || (core.s.roster[t]?.state === 'member' && proven(t)));
     ensure(admin || onlyLeavers, 'not-authorized', `${short(h.excluder)} is not an admin and the group lets only admins exclude`);
   } else {
     ensure(h.targets.length === 0, 'invalid', 'a refresh excludes nobody');

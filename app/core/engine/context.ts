@@ -332,11 +332,13 @@ export class EngineCore {
    * of its making, and our TEK when first seen (a change of our TEK since drops the entry).
    * Set by onUnopenedControl, emptied by the reseal it schedules (resealTick).
    */
-  contested = new Map<MemberKey, { seenFrom: Set<MemberKey>; ourTek: string }>();
+  contested = new Map<MemberKey, { seenFrom: Set<MemberKey>; ourTek: string; excluders: readonly MemberKey[] }>();
   /** The pending 'reseal' timer was set by a contested TEK alone: an ordinary reseal may bring it forward. */
   resealContestedOnly = false;
   /** Blocked creators that already gave this member one contested reseal: at most one each. */
   contestedResealed = new Set<MemberKey>();
+  /** Under `admins`, at a non-admin: blocks that lost their ground and when they are dropped (admin-races.ts). In memory only: after a restart they stand. */
+  pendingDrops = new Map<MemberKey, { at: number; by: MemberKey }>();
   /** Members on a contested TEK sent a blocking table's header (rekey-triggers.ts nudgeToward), and when. In memory only. */
   nudged = new Map<MemberKey, number>();
   /** creatorsTag (hex) of each blocked member alone, for the blocklist length it was built at. */

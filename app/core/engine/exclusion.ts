@@ -16,7 +16,7 @@ import { planCompletion } from './completion-plan.js';
 import { authorizeTable, isMember, mayOwnTek, omittedBaseExclusion } from './authorization.js';
 import { applyTable, scheduleReseal, tableIsMoot } from './table-apply.js';
 import { pairwise } from './sealing.js';
-import { dropVoidBlocks, noteSupporters } from './admin-races.js';
+import { settleBlocks } from './admin-races.js';
 import { type MemberKey } from '../types.js';
 import { RemoteProtocolError, ensure } from '../errors.js';
 import { concat, equalBytes, toHex } from '../bytes.js';
@@ -286,7 +286,7 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
   const isNew = (t: MemberKey) => !blocked.has(t) && t !== h.excluder;
   const admins = p.exclude === 'admins';
   if (!h.targets.some(isNew) && !(trusted && h.blocklist.some(isNew))) {
-    if (admins) noteSupporters(core, h, trusted);
+    if (admins) settleBlocks(core, h, trusted, [], now);
     return;
   }
   const wanted = trusted ? [...h.targets, ...h.blocklist] : h.targets;
@@ -295,7 +295,8 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
     core.s.blocklist.push(t);
     const r = core.s.roster[t];
     if (r?.state === 'member') core.excludedMembers.add(t);
-    if (r) setRoster(core, t, { ...r, state: r.state === 'left' ? 'left' : 'excluded', blockedAtVersion: h.newVersion });
+    // Under `admins`, a member blocked while a member gets a list of supporters (admin-races.ts).
+    if (r) setRoster(core, t, { ...r, state: r.state === 'left' ? 'left' : 'excluded', blockedAtVersion: h.newVersion, ...(admins && r.state === 'member' ? { blockedBy: [] } : {}) });
     else setRoster(core, t, { name: '', admittedAt: 0, state: 'excluded', blockedAtVersion: h.newVersion });
     core.leaveExclusions.delete(t);
   }
@@ -313,11 +314,8 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
   for (const d of Object.values(core.s.slotDir)) if (d.owner && newly.includes(d.owner)) d.owner = null;
   if (core.s.tek && core.s.tek.owner && newly.includes(core.s.tek.owner)) core.s.tek.owner = null;
   for (const k of core.s.keks) if (k.owner && newly.includes(k.owner)) k.owner = null;
-  if (admins) {
-    noteSupporters(core, h, trusted);
-    // A current admin's table: the blocks resting only on admins it excluded without naming them are dropped.
-    if (trusted && core.s.roster[h.excluder]?.state === 'member') dropVoidBlocks(core, h, newly, now);
-  }
+  // Under `admins`: who supports each block, and the blocks a current admin's table decides against (admin-races.ts).
+  if (admins) settleBlocks(core, h, trusted, newly, now);
 }
 
 /** Reads TEK' if possible, applies the table, and completes it when this member is planned or fetched it (003 [0079]). */

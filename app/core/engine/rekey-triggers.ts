@@ -137,7 +137,7 @@ export function noteContestedTek(core: EngineCore, from: MemberKey, version: num
     known.seenFrom.add(from);
     return;
   }
-  core.contested.set(creator, { seenFrom: new Set([from]), ourTek: currentTekId(core) });
+  core.contested.set(creator, { seenFrom: new Set([from]), ourTek: currentTekId(core), excluders: core.s.roster[creator]?.blockedBy?.filter((k) => k !== core.self) ?? [] });
   addLog(core, now, 'merge', `${short(from)} is on TEK v${version} made by ${short(creator)}, excluded here`);
   scheduleContestedReseal(core, now);
 }
@@ -158,11 +158,13 @@ const NUDGE_TABLES = 8;
 /**
  * Under `admins`, an admin that sees a current member on a TEK made by a member blocked here,
  * when it will not reseal for it (older than ours, or resealed once already), sends that member
- * the signed header of the newest table here that blocks the creator, from an admin, at most
- * once per 4 heartbeats per member. A member that missed that table (10 % loss) stayed on the
- * excluded admin's TEK, blocking the member that admin excluded and refusing every newer TEK as
- * one its excluded member made (F2): with the header it blocks the creator, drops that block
- * when the header's admin did not name it (admin-races.ts), and fetches the group's TEK.
+ * the signed headers of the NUDGE_TABLES newest exclusion tables by current admins, oldest
+ * first, at most once per 4 heartbeats per member. A member that missed the table excluding the
+ * creator (10 % loss) stayed on the excluded admin's TEK, blocking the member that admin
+ * excluded and refusing every newer TEK as one its excluded member made (F2): taking the
+ * headers one by one, it blocks the creator, drops the blocks only the creator supported
+ * (admin-races.ts), takes the tables it refused on the creator's word, and fetches the
+ * group's TEK. A header it refuses (sent out of order) comes again with the next nudge.
  */
 function nudgeToward(core: EngineCore, member: MemberKey, creator: MemberKey, now: number): void {
   if (core.s.params.policy.exclude !== 'admins' || !canExclude(core) || !isMember(core, member)) return;
@@ -192,7 +194,7 @@ function stillContested(core: EngineCore): MemberKey[] {
   const ours = currentTekId(core);
   for (const [c, e] of core.contested) {
     if (e.ourTek === ours) continue;
-    if (madeByItsExcluders(core, c)) e.ourTek = ours;
+    if (madeByItsExcluders(core, e.excluders)) e.ourTek = ours;
     else core.contested.delete(c);
   }
   return [...core.contested.keys()];
@@ -205,9 +207,8 @@ function stillContested(core: EngineCore): MemberKey[] {
  * exclusions of an admin"); the excluder's own re-exclusions and reseals had put every third
  * admin's reseal off, for 16 s in a 16-member test.
  */
-function madeByItsExcluders(core: EngineCore, creator: MemberKey): boolean {
-  const by = core.s.roster[creator]?.blockedBy;
-  return core.s.params.policy.exclude === 'admins' && by !== undefined && core.s.tek !== null && core.s.tek.creators.every((k) => by.includes(k));
+function madeByItsExcluders(core: EngineCore, excluders: readonly MemberKey[]): boolean {
+  return core.s.params.policy.exclude === 'admins' && excluders.length > 0 && core.s.tek !== null && core.s.tek.creators.every((k) => excluders.includes(k));
 }
 
 
