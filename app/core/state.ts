@@ -65,6 +65,10 @@ export interface RosterMember {
   readonly blockedAtVersion?: number;
   /** Under `admins`: the excluders whose tables' exclusion of this member was taken here (engine/admin-races.ts). */
   readonly blockedBy?: readonly MemberKey[];
+  /** Under `admins`: the excluder of the table that blocked this member here. */
+  readonly excludedBy?: MemberKey;
+  /** Under `admins`, at a non-admin: when this block, left without ground, is dropped, and the admin whose table took the ground (persisted: a restart keeps the wait). */
+  readonly dropAt?: { readonly at: number; readonly by: MemberKey };
   /** The TEK version current when this member's Leave was taken in: its last table may build on it (T1). */
   readonly leftAtVersion?: number;
   /** The member's own signature over its Leave: a non-admin's exclusion of it carries it (T1). */

@@ -43,3 +43,15 @@ export function member(report: SimReport, name: string) {
 export function readers(report: SimReport, text: string): string[] {
   return report.messages.filter((m) => m.text === text).flatMap((m) => m.readBy);
 }
+
+/** Current members grouped by (TEK, blocklist), as "camp: names": one entry when the group agrees. */
+export function camps(sim: Simulation): string[] {
+  const out = new Map<string, string[]>();
+  for (const p of sim.peers.values()) {
+    if (p.engine?.state() !== 'member') continue;
+    const t = p.engine.tekInfo()!;
+    const camp = `v${t.version}:${t.fingerprint} blocking [${p.engine.blocklist().map((b) => sim.nameOf(b)).sort().join(',')}]`;
+    out.set(camp, [...(out.get(camp) ?? []), p.name]);
+  }
+  return [...out].map(([k, v]) => `${k}: ${v.join(',')}`);
+}

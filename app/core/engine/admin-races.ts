@@ -26,7 +26,9 @@
  */
 import type { MemberKey } from '../types.js';
 import type { TableHeader } from '../wire.js';
-import { addLog, canExclude, emit, setRoster, short, type EngineCore } from './context.js';
+import { addLog, canExclude, emit, reject, setRoster, short, type DataMessage, type EngineCore } from './context.js';
+import { flushHeldOutgoing, onData } from './data.js';
+import { RemoteProtocolError } from '../errors.js';
 
 /** Supporters kept per blocked member (each a 64-character key in the persisted roster). */
 const MAX_SUPPORTERS = 8;
@@ -85,6 +87,8 @@ function dropVoidBlocks(core: EngineCore, h: TableHeader, newly: readonly Member
     for (const x of core.s.blocklist) {
       const r = core.s.roster[x];
       if (x === core.self || r?.state !== 'excluded' || !r.blockedBy?.includes(y) || isNamed(x)) continue;
+      // Only a table no older than the block: one from before it (an admin cut off since) decides nothing about it (review 20).
+      if (r.blockedAtVersion === undefined || h.newVersion < r.blockedAtVersion) continue;
       const by = r.blockedBy.filter((k) => k !== y);
       setRoster(core, x, { ...r, blockedBy: by });
       if (by.length === 0) groundless.push(x);
@@ -92,31 +96,58 @@ function dropVoidBlocks(core: EngineCore, h: TableHeader, newly: readonly Member
   }
   for (const x of core.s.blocklist) {
     const r = core.s.roster[x];
-    if (x === core.self || r?.state !== 'excluded' || !r.blockedBy?.length || groundless.includes(x) || core.pendingDrops.has(x)) continue;
-    if (r.blockedAtVersion === undefined || h.newVersion < r.blockedAtVersion || isNamed(x) || hasStandingSupporter(core, r.blockedBy)) continue;
+    if (x === core.self || r?.state !== 'excluded' || !r.blockedBy || groundless.includes(x) || r.dropAt) continue;
+    if (r.blockedAtVersion === undefined || h.newVersion < r.blockedAtVersion || isNamed(x) || hasStandingSupporter(core, r.blockedBy, isNamed)) continue;
     groundless.push(x);
   }
   const hb = core.s.params.heartbeatMs;
   for (const x of groundless) {
-    if (core.pendingDrops.has(x)) continue;
-    core.pendingDrops.set(x, { at: now + DROP_AFTER_HEARTBEATS * hb, by: h.excluder });
+    const r = core.s.roster[x]!;
+    if (r.dropAt) continue;
+    setRoster(core, x, { ...r, dropAt: { at: now + DROP_AFTER_HEARTBEATS * hb, by: h.excluder } });
+    core.pendingDrops.add(x);
     addLog(core, now, 'merge', `the exclusion of ${short(x)} rests only on admins excluded since: it ends in ${DROP_AFTER_HEARTBEATS} heartbeats unless a current admin names it`);
   }
 }
 
-function hasStandingSupporter(core: EngineCore, by: readonly MemberKey[]): boolean {
-  return by.some((k) => k === MANY || (core.s.roster[k]?.state === 'member' && !core.s.blocklist.includes(k)));
+/**
+ * A supporter still a member here; or, judged against a current admin's table (`namedBy`), one
+ * that left and that table does not exclude: an admin that left of its own accord decided
+ * nothing against its exclusions (review 20: an admin waking from sleep undid them), but one
+ * that left just after the remaining admins excluded it is as excluded (review 19: the admin
+ * that lost a race, leaving at once, kept a camp's block up for good).
+ */
+function hasStandingSupporter(core: EngineCore, by: readonly MemberKey[], namedBy?: (k: MemberKey) => boolean): boolean {
+  return by.some((k) => {
+    const state = core.s.roster[k]?.state;
+    if (k === MANY || (state === 'member' && !core.s.blocklist.includes(k))) return true;
+    return state === 'left' && namedBy !== undefined && !namedBy(k);
+  });
 }
 
 /** On the housekeeping beat: drops the groundless blocks whose wait is over; a block a current admin named since stands. */
 export function settleTick(core: EngineCore, now: number): void {
+  // The index of pending drops is rebuilt from the roster once (after a restart, the wait goes on).
+  if (!core.pendingDropsLoaded) {
+    core.pendingDropsLoaded = true;
+    for (const x of core.s.blocklist) if (core.s.roster[x]?.dropAt) core.pendingDrops.add(x);
+  }
+  if (core.keptFromPending.length > 0) {
+    const grace = core.s.params.graceMs;
+    core.keptFromPending = core.keptFromPending.filter((k) => now - k.at <= grace && core.pendingDrops.has(k.from));
+  }
   if (core.pendingDrops.size === 0) return;
   const due: MemberKey[] = [];
   let by: MemberKey | undefined;
-  for (const [x, p] of core.pendingDrops) {
+  for (const x of core.pendingDrops) {
     const r = core.s.roster[x];
-    if (r?.state !== 'excluded' || !r.blockedBy || hasStandingSupporter(core, r.blockedBy)) {
+    const p = r?.dropAt;
+    if (!p || r.state !== 'excluded' || !r.blockedBy || hasStandingSupporter(core, r.blockedBy)) {
       core.pendingDrops.delete(x);
+      if (r && p) {
+        const { dropAt: _d, ...rest } = r;
+        setRoster(core, x, rest);
+      }
       continue;
     }
     if (now < p.at) continue;
@@ -127,13 +158,31 @@ export function settleTick(core: EngineCore, now: number): void {
   if (due.length > 0) reinstate(core, due, by!, now);
 }
 
+/** Data packets kept from one member whose block waits to be dropped, and from all. */
+const KEPT_PER_SENDER = 32;
+const KEPT_MAX = 128;
+
+/**
+ * Data from a member whose block waits to be dropped (`dropAt`) is refused like any blocked
+ * member's, but kept: read if the block is dropped, forgotten if it stands or after the grace
+ * window (review 20: what the reinstated member sent during the wait was lost to this camp).
+ */
+export function keepFromPendingDrop(core: EngineCore, from: MemberKey, msg: DataMessage, now: number): void {
+  if (!core.s.roster[from]?.dropAt || !core.s.blocklist.includes(from)) return;
+  let fromSender = 0;
+  for (const k of core.keptFromPending) if (k.from === from) fromSender++;
+  if (fromSender >= KEPT_PER_SENDER) return;
+  core.keptFromPending.push({ from, msg, at: now });
+  if (core.keptFromPending.length > KEPT_MAX) core.keptFromPending.shift();
+}
+
 function reinstate(core: EngineCore, members: readonly MemberKey[], by: MemberKey, now: number): void {
   const drop = new Set(members);
   // A new array: blockedSet's cache is keyed on the array and its length.
   core.s.blocklist = core.s.blocklist.filter((b) => !drop.has(b));
   core.blockedTags = null;
   for (const x of members) {
-    const { blockedAtVersion: _v, blockedBy: _b, ...rest } = core.s.roster[x]!;
+    const { blockedAtVersion: _v, blockedBy: _b, excludedBy: _e, dropAt: _d, ...rest } = core.s.roster[x]!;
     setRoster(core, x, { ...rest, state: 'member' });
     core.excludedMembers.delete(x);
     core.stillSending.delete(x);
@@ -142,5 +191,17 @@ function reinstate(core: EngineCore, members: readonly MemberKey[], by: MemberKe
     core.contested.delete(x);
   }
   emit(core, { type: 'member-reinstated', members: [...members], by, at: now });
-  addLog(core, now, 'merge', `${members.map(short).join(', ')} no longer excluded: ${short(by)}, an admin, excluded every admin that excluded them, at the same moment`);
+  addLog(core, now, 'merge', `${members.map(short).join(', ')} no longer excluded: every admin whose table excluded them is excluded here, and ${short(by)}, a current admin, does not name them`);
+  // Data held while the TEK did not cover the block goes out now (review 20: held for good when no TEK change followed).
+  flushHeldOutgoing(core, now);
+  const kept = core.keptFromPending.filter((k) => drop.has(k.from));
+  core.keptFromPending = core.keptFromPending.filter((k) => !drop.has(k.from));
+  for (const k of kept) {
+    try {
+      onData(core, k.from, k.msg, now);
+    } catch (err) {
+      if (!(err instanceof RemoteProtocolError)) throw err;
+      reject(core, k.from, err.reason, err.message, now);
+    }
+  }
 }

@@ -337,8 +337,12 @@ export class EngineCore {
   resealContestedOnly = false;
   /** Blocked creators that already gave this member one contested reseal: at most one each. */
   contestedResealed = new Set<MemberKey>();
-  /** Under `admins`, at a non-admin: blocks that lost their ground and when they are dropped (admin-races.ts). In memory only: after a restart they stand. */
-  pendingDrops = new Map<MemberKey, { at: number; by: MemberKey }>();
+  /** Under `admins`, at a non-admin: the blocked members whose roster entry has `dropAt` (admin-races.ts), an index. */
+  pendingDrops = new Set<MemberKey>();
+  /** pendingDrops was rebuilt from the roster's `dropAt` (once per engine). */
+  pendingDropsLoaded = false;
+  /** Data packets from members in pendingDrops, read if their block is dropped (admin-races.ts). */
+  keptFromPending: { from: MemberKey; msg: DataMessage; at: number }[] = [];
   /** Members on a contested TEK sent a blocking table's header (rekey-triggers.ts nudgeToward), and when. In memory only. */
   nudged = new Map<MemberKey, number>();
   /** creatorsTag (hex) of each blocked member alone, for the blocklist length it was built at. */

@@ -278,10 +278,10 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
   if (h.targets.length === 1 && h.excluder !== core.self) {
     const t = h.targets[0]!;
     const at = core.s.roster[t]?.blockedAtVersion;
-    // Not one by a member whose table excluded it here (under `admins`): two admins that
+    // Not one by the member whose table excluded it here (under `admins`): two admins that
     // excluded each other refuse each other's tables, so the excluder's own re-exclusion never
     // reaches a target that blocked it, and it suppressed every third admin's (6 of 40 lossy runs).
-    if (blocked.has(t) && at !== undefined && h.newVersion > at && !core.s.roster[t]?.blockedBy?.includes(h.excluder)) core.reExcluded.add(t);
+    if (blocked.has(t) && at !== undefined && h.newVersion > at && core.s.roster[t]?.excludedBy !== h.excluder) core.reExcluded.add(t);
   }
   const isNew = (t: MemberKey) => !blocked.has(t) && t !== h.excluder;
   const admins = p.exclude === 'admins';
@@ -296,7 +296,7 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
     const r = core.s.roster[t];
     if (r?.state === 'member') core.excludedMembers.add(t);
     // Under `admins`, a member blocked while a member gets a list of supporters (admin-races.ts).
-    if (r) setRoster(core, t, { ...r, state: r.state === 'left' ? 'left' : 'excluded', blockedAtVersion: h.newVersion, ...(admins && r.state === 'member' ? { blockedBy: [] } : {}) });
+    if (r) setRoster(core, t, { ...r, state: r.state === 'left' ? 'left' : 'excluded', blockedAtVersion: h.newVersion, ...(admins && r.state === 'member' ? { blockedBy: [], excludedBy: h.excluder } : {}) });
     else setRoster(core, t, { name: '', admittedAt: 0, state: 'excluded', blockedAtVersion: h.newVersion });
     core.leaveExclusions.delete(t);
   }

@@ -35,6 +35,7 @@ import { onRevision } from './revision.js';
 import { onAdmit, onJoinRefused, onJoinRequest, onKeyGrant, onKeyRequest, onMemberAdmitted } from './admission.js';
 import { flushHeldOutgoing, onData } from './data.js';
 import { onTable, tellExcluded } from './exclusion.js';
+import { keepFromPendingDrop } from './admin-races.js';
 import { installFetched, onFetchRequest, openFetchReply } from './fetch.js';
 import { onLeave } from './rekey-triggers.js';
 import { drivePanel, onPanel } from './panel.js';
@@ -56,6 +57,7 @@ export function receive(core: EngineCore, from: MemberKey, channel: Channel, byt
     }
     if (msg) {
       if (nested) ensure(msg.type === MsgType.Table, 'invalid', 'a fetch reply may carry only a table');
+      if (msg.type === MsgType.Data) keepFromPendingDrop(core, from, msg, now);
       authorizeSender(core, from, msg);
       if (channel === 'unicast' && !nested && msg.type === MsgType.Table) authorizeUnicastTable(core, from, msg.header.blocklist);
       dispatch(core, from, msg, now, nested);

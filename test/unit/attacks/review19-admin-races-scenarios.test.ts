@@ -25,20 +25,7 @@
 // Both tests fail on the change as written.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { run } from '../../scenario/helpers.js';
-import type { Simulation } from '../../../app/sim/simulation.js';
-
-/** Members grouped by (TEK, blocklist): one entry when the group agrees. */
-function camps(sim: Simulation): string[] {
-  const out = new Map<string, string[]>();
-  for (const p of sim.peers.values()) {
-    if (p.engine?.state() !== 'member') continue;
-    const t = p.engine.tekInfo()!;
-    const camp = `v${t.version}:${t.fingerprint} blocking [${p.engine.blocklist().map((b) => sim.nameOf(b)).sort().join(',')}]`;
-    out.set(camp, [...(out.get(camp) ?? []), p.name]);
-  }
-  return [...out].map(([k, v]) => `${k}: ${v.join(',')}`);
-}
+import { camps, run } from '../../scenario/helpers.js';
 
 const ALL = ['a', ...Array.from({ length: 15 }, (_, i) => `m${i}`)];
 

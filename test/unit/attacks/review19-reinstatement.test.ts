@@ -33,11 +33,11 @@
 // one; under `any-member` nothing records `blockedBy` and nothing is reinstated.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Attacker, PARAMS, commitTek, drain, groupBytes, honestGroup, identity, tekOf, unicastsTo, type Group, type Id } from './forge.js';
+import { Attacker, PARAMS, commitTek, groupBytes, honestGroup, identity, tekOf, type Group, type Id } from './forge.js';
+import { fetchTekAs, tekKeyOf } from './tek-leak.js';
 import { concat, fromHex, toHex, utf8 } from '../../../app/core/bytes.js';
 import { nodeCrypto } from '../../../app/crypto/node.js';
-import { MsgType, decodeMessage, encodeMessage, encodeTableHeader, type TableHeader } from '../../../app/core/wire.js';
-import type { GroupEngine } from '../../../app/core/engine.js';
+import { MsgType, encodeMessage, encodeTableHeader, type TableHeader } from '../../../app/core/wire.js';
 import type { MemberKey } from '../../../app/core/types.js';
 
 const LABEL = (s: string) => utf8(`conclave/v1/${s}`);
@@ -67,22 +67,6 @@ function exclusionWithLeaves(by: Id, o: { targets: Id[]; base: { version: number
   return encodeMessage(groupBytes, { type: MsgType.Table, header, headerSignature, entries: [], pairwise: [] });
 }
 
-/** What `victim` hands `asker` for a FetchRequest of its current TEK: the key bytes if they open for the asker. */
-function fetchTekAs(victim: GroupEngine, victimKey: MemberKey, asker: Attacker, now: number): Uint8Array | null {
-  const t = tekOf(victim);
-  drain(victim);
-  victim.receive(asker.key, 'unicast', asker.fetchRequest(0, t.version, t.creators), now);
-  for (const u of unicastsTo(drain(victim).out, asker.key, MsgType.FetchReply)) {
-    const m = decodeMessage(groupBytes, 'unicast', u);
-    if (m.type === MsgType.FetchReply && m.key) return asker.openFrom(victimKey, 'fetch', m.key);
-  }
-  return null;
-}
-
-function tekKeyOf(e: GroupEngine): string[] {
-  const t = e.tekInfo()!;
-  return e.exportKeyMaterial().filter((k) => k.slot === 0 && k.version === t.version).map((k) => toHex(k.key));
-}
 
 function dataPublished(g: Group, from: string, since: number): number {
   return g.net.log.slice(since).filter((s) => s.from === g.ids[from]!.key && s.t.kind === 'publish' && s.t.topic === 'data').length;
