@@ -26,8 +26,10 @@
  */
 import type { MemberKey } from '../types.js';
 import type { TableHeader } from '../wire.js';
-import { addLog, canExclude, emit, reject, setRoster, short, type DataMessage, type EngineCore } from './context.js';
+import { addLog, canExclude, emit, pidOf, reject, setRoster, short, type DataMessage, type EngineCore } from './context.js';
 import { flushHeldOutgoing, onData } from './data.js';
+import { openData } from './tek-records.js';
+import { equalBytes } from '../bytes.js';
 import { RemoteProtocolError } from '../errors.js';
 
 /** Supporters kept per blocked member (each a 64-character key in the persisted roster). */
@@ -132,6 +134,19 @@ export function settleTick(core: EngineCore, now: number): void {
     core.pendingDropsLoaded = true;
     for (const x of core.s.blocklist) if (core.s.roster[x]?.dropAt) core.pendingDrops.add(x);
   }
+  // The wait counts only time this member could hear the group: after a restart, or a gap of
+  // more than two heartbeats between beats (asleep, suspended), every wait starts again (review
+  // 21: a laptop closed through the wait reinstated the member on waking, before it heard the
+  // admin that had named it meanwhile, and sent it its held message).
+  const hb = core.s.params.heartbeatMs;
+  const heard = core.lastSettleAt !== null && now - core.lastSettleAt <= 2 * hb;
+  core.lastSettleAt = now;
+  if (!heard) {
+    for (const x of core.pendingDrops) {
+      const r = core.s.roster[x];
+      if (r?.dropAt && r.dropAt.at < now + DROP_AFTER_HEARTBEATS * hb) setRoster(core, x, { ...r, dropAt: { ...r.dropAt, at: now + DROP_AFTER_HEARTBEATS * hb } });
+    }
+  }
   if (core.keptFromPending.length > 0) {
     const grace = core.s.params.graceMs;
     core.keptFromPending = core.keptFromPending.filter((k) => now - k.at <= grace && core.pendingDrops.has(k.from));
@@ -160,6 +175,8 @@ export function settleTick(core: EngineCore, now: number): void {
 
 /** Data packets kept from one member whose block waits to be dropped, and from all. */
 const KEPT_PER_SENDER = 32;
+/** Of them, under a TEK this member lacks (not checkable here). */
+const KEPT_UNKNOWN_PER_SENDER = 8;
 const KEPT_MAX = 128;
 
 /**
@@ -169,10 +186,22 @@ const KEPT_MAX = 128;
  */
 export function keepFromPendingDrop(core: EngineCore, from: MemberKey, msg: DataMessage, now: number): void {
   if (!core.s.roster[from]?.dropAt || !core.s.blocklist.includes(from)) return;
-  let fromSender = 0;
-  for (const k of core.keptFromPending) if (k.from === from) fromSender++;
-  if (fromSender >= KEPT_PER_SENDER) return;
-  core.keptFromPending.push({ from, msg, at: now });
+  // Only a packet with the sender's own header, once per nonce, that opens under a TEK held here
+  // or names one this member lacks (the sender's camp's, as D1 keeps them), each kind with its
+  // own budget: a catch-up server names each packet's author, and 32 junk packets "from" it
+  // pushed its real ones out (review 21); junk under made-up TEKs now fills only its own.
+  if (!equalBytes(msg.senderId, Uint8Array.from(pidOf(core, from)))) return;
+  const opened = openData(core, msg).pt;
+  const opens = opened instanceof Uint8Array;
+  if (!opens && opened !== 'unknown') return;
+  let sameKind = 0;
+  for (const k of core.keptFromPending) {
+    if (k.from !== from) continue;
+    if (equalBytes(k.msg.nonce, msg.nonce)) return;
+    if (k.opens === opens) sameKind++;
+  }
+  if (sameKind >= (opens ? KEPT_PER_SENDER : KEPT_UNKNOWN_PER_SENDER)) return;
+  core.keptFromPending.push({ from, msg, at: now, opens });
   if (core.keptFromPending.length > KEPT_MAX) core.keptFromPending.shift();
 }
 

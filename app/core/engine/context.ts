@@ -341,8 +341,10 @@ export class EngineCore {
   pendingDrops = new Set<MemberKey>();
   /** pendingDrops was rebuilt from the roster's `dropAt` (once per engine). */
   pendingDropsLoaded = false;
+  /** When settleTick last ran (null until it has: a restart restarts every wait). */
+  lastSettleAt: number | null = null;
   /** Data packets from members in pendingDrops, read if their block is dropped (admin-races.ts). */
-  keptFromPending: { from: MemberKey; msg: DataMessage; at: number }[] = [];
+  keptFromPending: { from: MemberKey; msg: DataMessage; at: number; opens: boolean }[] = [];
   /** Members on a contested TEK sent a blocking table's header (rekey-triggers.ts nudgeToward), and when. In memory only. */
   nudged = new Map<MemberKey, number>();
   /** creatorsTag (hex) of each blocked member alone, for the blocklist length it was built at. */

@@ -278,10 +278,11 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
   if (h.targets.length === 1 && h.excluder !== core.self) {
     const t = h.targets[0]!;
     const at = core.s.roster[t]?.blockedAtVersion;
-    // Not one by the member whose table excluded it here (under `admins`): two admins that
+    // Not one by the member whose table excluded it here, when the target is an admin (it may have
+    // excluded that member in turn; a non-admin cannot, review 21): two admins that
     // excluded each other refuse each other's tables, so the excluder's own re-exclusion never
     // reaches a target that blocked it, and it suppressed every third admin's (6 of 40 lossy runs).
-    if (blocked.has(t) && at !== undefined && h.newVersion > at && core.s.roster[t]?.excludedBy !== h.excluder) core.reExcluded.add(t);
+    if (blocked.has(t) && at !== undefined && h.newVersion > at && (core.s.roster[t]?.excludedBy !== h.excluder || !mayOwnTek(core, t))) core.reExcluded.add(t);
   }
   const isNew = (t: MemberKey) => !blocked.has(t) && t !== h.excluder;
   const admins = p.exclude === 'admins';

@@ -61,13 +61,20 @@ export function advanceHeld(core: EngineCore, key: Uint8Array, from: number, to:
   return advanceRevision(core.crypto, key, from, to);
 }
 
-export function decryptData(core: EngineCore, m: Extract<Message, { type: typeof MsgType.Data }>): Uint8Array | 'unknown' | 'failed' | 'too-old' {
+/** Opens a data packet with the TEK record it names; changes nothing. */
+export function openData(core: EngineCore, m: Extract<Message, { type: typeof MsgType.Data }>): { pt: 'unknown' | 'failed' | 'too-old' } | { pt: Uint8Array; rec: TekRecord; key: Uint8Array } {
   const rec = findTekRecord(core, m.tekVersion, m.tekTag);
-  if (!rec) return 'unknown';
+  if (!rec) return { pt: 'unknown' };
   const key = tekAtRevision(core, rec, m.revision);
-  if (!(key instanceof Uint8Array)) return key;
+  if (!(key instanceof Uint8Array)) return { pt: key };
   const pt = core.crypto.open(dataKeyOf(core, key), m.nonce, m.ciphertext, dataAad(core.groupBytes, m));
-  if (!pt) return 'failed';
+  return pt ? { pt, rec, key } : { pt: 'failed' };
+}
+
+export function decryptData(core: EngineCore, m: Extract<Message, { type: typeof MsgType.Data }>): Uint8Array | 'unknown' | 'failed' | 'too-old' {
+  const opened = openData(core, m);
+  if (!('rec' in opened)) return opened.pt;
+  const { pt, rec, key } = opened;
   // A packet at a later revision of our current TEK tells us a join happened (003 [0070]).
   const tek = core.s.tek;
   if (tek && tek.version === m.tekVersion && sameCreators(tek.creators, rec.creators) && m.revision > tek.revision) {
