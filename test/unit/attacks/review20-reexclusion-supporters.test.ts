@@ -20,12 +20,12 @@ import { cmpKey } from '../../../app/core/engine/context.js';
 
 const HONEST = ['a', 'b', 'c', 'd', 'e', 'f'];
 
-function reExclusions(adminsActiveSince: boolean): { logged: number; tables: number } {
+/** Tables from x's junk after `excluderRank` (index among admins by key; −1 the highest) excluded x, with the three lowest-keyed admins excluding others since or not. */
+function reExclusions(adminsActiveSince: boolean, excluderRank = -1): { logged: number; tables: number } {
   const params = { ...PARAMS, policy: { exclude: 'admins' as const, admins: HONEST.map((n) => identity(n).key) } };
   const g = honestGroup([...HONEST, 'x', 'y0', 'y1', 'y2'], { params });
   const byKey = [...HONEST].sort((p, q) => cmpKey(g.ids[p]!.key, g.ids[q]!.key));
-  // The highest-keyed admin excludes x.
-  g.e[byKey.at(-1)!]!.exclude([g.ids.x!.key], g.net.now);
+  g.e[byKey.at(excluderRank)!]!.exclude([g.ids.x!.key], g.net.now);
   g.net.run(g.net.now + 3 * g.params.heartbeatMs);
   // Ordinary admin work: the three lowest-keyed admins each exclude someone else afterwards.
   if (adminsActiveSince) {
@@ -57,4 +57,29 @@ test('held (control): no admin table since x was excluded: one re-exclusion', ()
 test('the three lowest-keyed admins excluded someone since: x\'s junk costs three re-exclusion tables', () => {
   // Now: { logged: 3, tables: 3 }.
   assert.deepEqual(reExclusions(true), { logged: 1, tables: 1 });
+});
+
+// Review 21 (7bc301e, exclusion.ts applyBlocklist). §7.4 bounds the re-exclusions of an excluded
+// member that keeps sending to one table in the group: a member that sees another's
+// re-exclusion makes none (review 18). Review 20 narrowed the exemption to "the member whose
+// table excluded it here" (`excludedBy`): two admins that excluded each other refuse each
+// other's tables, so the excluder's own re-exclusion never reaches a target that blocked it.
+// But the exemption applies whoever the target is. In the most ordinary case, an admin
+// excluding a non-admin x that never excluded anybody, the excluder is very often the
+// lowest-keyed admin, the one noteStillSending picks first: its re-exclusion then suppresses
+// nobody, and the second-lowest makes another after 3 more of x's messages. An excluded x that
+// only keeps sending junk sealed under a made-up TEK at the current version (16 heartbeats, from
+// its own key) gets two full rekeys of the group instead of one (x would take the first: it
+// blocks nobody). Same as above, without any other admin activity.
+// Secure (§7.4): one re-exclusion table per excluded member; exempt the excluder's
+// re-exclusion only when the target may have refused it (the target could exclude: an admin).
+// Fails on 7bc301e (2 tables); the control (excluded by another admin) passes with 1; under
+// `any-member` it is 1 too.
+test('review 21, held (control): x excluded by the highest-keyed admin: one re-exclusion', () => {
+  assert.deepEqual(reExclusions(false, -1), { logged: 1, tables: 1 });
+});
+
+test('review 21: x excluded by the lowest-keyed admin: its junk costs two re-exclusion tables', () => {
+  // At 7bc301e: { logged: 2, tables: 2 }.
+  assert.deepEqual(reExclusions(false, 0), { logged: 1, tables: 1 });
 });
