@@ -10,18 +10,20 @@
  * authors nothing). The remaining admins took the other table first, refuse y's for good,
  * and never block x. Under `any-member` the first camp reseals and its blocklist spreads
  * (§8.2, contested TEKs); under `admins` a camp of non-admins may not reseal, its TEK never
- * covers x, and it held its outgoing data for good. So a block is dropped when the group's
- * remaining authority has decided against it: every member whose table named it (its
- * supporters) is excluded by a current admin's table that does not name it (made without
- * knowing of, or refusing, that supporter's exclusion of it).
+ * covers x, and it held its outgoing data for good. So, at a non-admin, a block loses its
+ * ground when a current admin's table no older than it does not name it and excludes its last
+ * supporter (an admin whose table named it), or finds none standing; it is dropped after a
+ * wait of DROP_AFTER_HEARTBEATS heard heartbeats unless a current admin names it meanwhile.
  *
- * Invariants: only under `admins`; only members blocked while members (never leavers, never
- * this member: an excluded member erased its secrets); a supporter is an excluder whose table's
- * exclusion of the member this engine took (its targets; its whole blocklist when trusted,
- * applyBlocklist); a supporter whose own exclusion named the member (a table made after its
- * exclusion of it) stays one for good, so a block made before its author's exclusion stands.
+ * Invariants: only under `admins`, and only at members that may not exclude (admins never drop
+ * a block: their blocklists merge); only members blocked while members have supporters (never
+ * leavers, never keys that never were members, never this member: an excluded member erased
+ * its secrets); only admins' tables support; a supporter stands while a member, or when it
+ * left unless the deciding table excludes it; a table older than a block decides nothing about
+ * it; the wait (`dropAt`) is persisted and restarts after a restart or a gap in this member's
+ * beats; data from a member whose block waits is kept, bounded, and read only if it is dropped.
  * Supporters persist with the roster entry (`blockedBy`), at most MAX_SUPPORTERS; a block
- * that had more stands for good.
+ * that had more stands for good. docs/protocol.md §8.2, §12 T1, D1; reviews 19–21.
  * Seeds: 003 [0072]–[0075] (who excludes, the blocklist changes with the key).
  */
 import type { MemberKey } from '../types.js';
@@ -36,7 +38,6 @@ import { RemoteProtocolError } from '../errors.js';
 const MAX_SUPPORTERS = 8;
 /** Stands in for every supporter past MAX_SUPPORTERS: a block that had more is never dropped. */
 const MANY = '*';
-
 
 /** Heartbeats a block that lost its ground waits, for a current admin to name it, before it is dropped. */
 const DROP_AFTER_HEARTBEATS = 8;
