@@ -108,7 +108,7 @@ function dropVoidBlocks(core: EngineCore, h: TableHeader, newly: readonly Member
     const r = core.s.roster[x]!;
     if (r.dropAt) continue;
     setRoster(core, x, { ...r, dropAt: { at: now + DROP_AFTER_HEARTBEATS * hb, by: h.excluder } });
-    core.pendingDrops.add(x);
+    core.drops.members.add(x);
     addLog(core, now, 'merge', `the exclusion of ${short(x)} rests only on admins excluded since: it ends in ${DROP_AFTER_HEARTBEATS} heartbeats unless a current admin names it`);
   }
 }
@@ -131,35 +131,35 @@ function hasStandingSupporter(core: EngineCore, by: readonly MemberKey[], namedB
 /** On the housekeeping beat: drops the groundless blocks whose wait is over; a block a current admin named since stands. */
 export function settleTick(core: EngineCore, now: number): void {
   // The index of pending drops is rebuilt from the roster once (after a restart, the wait goes on).
-  if (!core.pendingDropsLoaded) {
-    core.pendingDropsLoaded = true;
-    for (const x of core.s.blocklist) if (core.s.roster[x]?.dropAt) core.pendingDrops.add(x);
+  if (!core.drops.loaded) {
+    core.drops.loaded = true;
+    for (const x of core.s.blocklist) if (core.s.roster[x]?.dropAt) core.drops.members.add(x);
   }
   // The wait counts only time this member could hear the group: after a restart, or a gap of
   // more than two heartbeats between beats (asleep, suspended), every wait starts again (review
   // 21: a laptop closed through the wait reinstated the member on waking, before it heard the
   // admin that had named it meanwhile, and sent it its held message).
   const hb = core.s.params.heartbeatMs;
-  const heard = core.lastSettleAt !== null && now - core.lastSettleAt <= 2 * hb;
-  core.lastSettleAt = now;
+  const heard = core.drops.lastSettleAt !== null && now - core.drops.lastSettleAt <= 2 * hb;
+  core.drops.lastSettleAt = now;
   if (!heard) {
-    for (const x of core.pendingDrops) {
+    for (const x of core.drops.members) {
       const r = core.s.roster[x];
       if (r?.dropAt && r.dropAt.at < now + DROP_AFTER_HEARTBEATS * hb) setRoster(core, x, { ...r, dropAt: { ...r.dropAt, at: now + DROP_AFTER_HEARTBEATS * hb } });
     }
   }
-  if (core.keptFromPending.length > 0) {
+  if (core.drops.kept.length > 0) {
     const grace = core.s.params.graceMs;
-    core.keptFromPending = core.keptFromPending.filter((k) => now - k.at <= grace && core.pendingDrops.has(k.from));
+    core.drops.kept = core.drops.kept.filter((k) => now - k.at <= grace && core.drops.members.has(k.from));
   }
-  if (core.pendingDrops.size === 0) return;
+  if (core.drops.members.size === 0) return;
   const due: MemberKey[] = [];
   let by: MemberKey | undefined;
-  for (const x of core.pendingDrops) {
+  for (const x of core.drops.members) {
     const r = core.s.roster[x];
     const p = r?.dropAt;
     if (!p || r.state !== 'excluded' || !r.blockedBy || hasStandingSupporter(core, r.blockedBy)) {
-      core.pendingDrops.delete(x);
+      core.drops.members.delete(x);
       if (r && p) {
         const { dropAt: _d, ...rest } = r;
         setRoster(core, x, rest);
@@ -167,7 +167,7 @@ export function settleTick(core: EngineCore, now: number): void {
       continue;
     }
     if (now < p.at) continue;
-    core.pendingDrops.delete(x);
+    core.drops.members.delete(x);
     due.push(x);
     by = p.by;
   }
@@ -196,14 +196,14 @@ export function keepFromPendingDrop(core: EngineCore, from: MemberKey, msg: Data
   const opens = opened instanceof Uint8Array;
   if (!opens && opened !== 'unknown') return;
   let sameKind = 0;
-  for (const k of core.keptFromPending) {
+  for (const k of core.drops.kept) {
     if (k.from !== from) continue;
     if (equalBytes(k.msg.nonce, msg.nonce)) return;
     if (k.opens === opens) sameKind++;
   }
   if (sameKind >= (opens ? KEPT_PER_SENDER : KEPT_UNKNOWN_PER_SENDER)) return;
-  core.keptFromPending.push({ from, msg, at: now, opens });
-  if (core.keptFromPending.length > KEPT_MAX) core.keptFromPending.shift();
+  core.drops.kept.push({ from, msg, at: now, opens });
+  if (core.drops.kept.length > KEPT_MAX) core.drops.kept.shift();
 }
 
 function reinstate(core: EngineCore, members: readonly MemberKey[], by: MemberKey, now: number): void {
@@ -224,8 +224,8 @@ function reinstate(core: EngineCore, members: readonly MemberKey[], by: MemberKe
   addLog(core, now, 'merge', `${members.map(short).join(', ')} no longer excluded: every admin whose table excluded them is excluded here, and ${short(by)}, a current admin, does not name them`);
   // Data held while the TEK did not cover the block goes out now (review 20: held for good when no TEK change followed).
   flushHeldOutgoing(core, now);
-  const kept = core.keptFromPending.filter((k) => drop.has(k.from));
-  core.keptFromPending = core.keptFromPending.filter((k) => !drop.has(k.from));
+  const kept = core.drops.kept.filter((k) => drop.has(k.from));
+  core.drops.kept = core.drops.kept.filter((k) => !drop.has(k.from));
   for (const k of kept) {
     try {
       onData(core, k.from, k.msg, now);

@@ -23,6 +23,7 @@ import { LocalProtocolError, RemoteProtocolError } from '../errors.js';
 import { equalBytes, fromHex, toHex, utf8 } from '../bytes.js';
 import { TEK_SLOT, kekSlot, participantId, slotRef, slotsOf, validateParams } from '../params.js';
 import { creatorsTag } from '../keys.js';
+import { PendingDrops } from './pending-drops.js';
 import { MsgType, encodeMessage, type Certificate, type KeyInfo, type Message, type PairwiseEntry, type TableEntry, type TableHeader } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey, type PersistentState } from '../state.js';
 import { KeyTimes, SlotTimes, TimerTable } from './timers.js';
@@ -337,14 +338,8 @@ export class EngineCore {
   resealContestedOnly = false;
   /** Blocked creators that already gave this member one contested reseal: at most one each. */
   contestedResealed = new Set<MemberKey>();
-  /** Under `admins`, at a non-admin: the blocked members whose roster entry has `dropAt` (admin-races.ts), an index. */
-  pendingDrops = new Set<MemberKey>();
-  /** pendingDrops was rebuilt from the roster's `dropAt` (once per engine). */
-  pendingDropsLoaded = false;
-  /** When settleTick last ran (null until it has: a restart restarts every wait). */
-  lastSettleAt: number | null = null;
-  /** Data packets from members in pendingDrops, read if their block is dropped (admin-races.ts). */
-  keptFromPending: { from: MemberKey; msg: DataMessage; at: number; opens: boolean }[] = [];
+  /** Under `admins`, at a non-admin: the wait before a groundless block is dropped (admin-races.ts). */
+  readonly drops = new PendingDrops();
   /** Members on a contested TEK sent a blocking table's header (rekey-triggers.ts nudgeToward), and when. In memory only. */
   nudged = new Map<MemberKey, number>();
   /** creatorsTag (hex) of each blocked member alone, for the blocklist length it was built at. */
@@ -551,8 +546,7 @@ export function refuseNonMember(core: EngineCore, from: MemberKey, what: string)
 /** Which of two versions of one key stands: the higher version; on a tie, the lower smallest creator (docs/protocol.md). */
 export function wins(core: EngineCore, a: { version: number; creators: MemberKey[] }, b: { version: number; creators: MemberKey[] }): boolean {
   if (a.version !== b.version) return a.version > b.version;
-  // Under `admins`, for a member that may not reseal: a TEK made by a member it blocked loses
-  // the tie, or nothing would move it off one (§8.2, "Concurrent exclusions of an admin").
+  // A member that may not reseal (`admins`) ranks a TEK made by a member it blocked last, or stays on it (§8.2 "Concurrent exclusions of an admin").
   if (!canExclude(core)) {
     const blocked = blockedSet(core);
     const aBlocked = a.creators.some((k) => blocked.has(k));
