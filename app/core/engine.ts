@@ -40,7 +40,7 @@ import { expireTick, expiryAt } from './engine/tek-records.js';
 import { startTable, tablesTick } from './engine/exclusion.js';
 import { settleTick } from './engine/admin-races.js';
 import { fetchTick } from './engine/fetch.js';
-import { leaveTick, refreshTick, rescheduleLeaveExclusions, resealTick } from './engine/rekey-triggers.js';
+import { leaveTick, refreshTick, rescheduleLeaveExclusions, resealTick, uncoveredLeaversTick } from './engine/rekey-triggers.js';
 import { publishData } from './engine/data.js';
 import { publishControl } from './engine/control-seal.js';
 import { leaveBody } from './engine/sealing.js';
@@ -183,6 +183,10 @@ export class GroupEngine {
   blocklist(): MemberKey[] {
     return blocklist(this.core);
   }
+  /** When each payload `send` accepted but holds was sent (the TEK does not cover the blocklist yet, §7.2); oldest first. */
+  heldSince(): number[] {
+    return this.core.heldOutgoing.map((h) => h.at);
+  }
   /** The current TEK's public description (no key bytes). */
   tekInfo(): { version: number; revision: number; creators: MemberKey[]; fingerprint: string; origin: KeyOrigin } | null {
     return tekInfo(this.core);
@@ -222,6 +226,7 @@ export class GroupEngine {
           core.timers.set('housekeeping', now + Math.max(1, Math.floor(core.s.params.heartbeatMs / 2)));
           expireTick(core, now);
           settleTick(core, now);
+          uncoveredLeaversTick(core, now);
         }
         failoverTick(core, now);
       }

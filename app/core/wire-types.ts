@@ -13,8 +13,9 @@ import type { GroupParams, MemberKey } from './types.js';
 /**
  * 2: MemberAdmitted carries its admitter's signature over the batch; Leave is signed by the leaver (issue 14).
  * 3: control messages travel sealed under the TEK (SealedControl, issue 15 §4).
+ * 4: Admit carries the ground of each block the admitter holds under `admins` (BlockGround, §8.2).
  */
-export const WIRE_VERSION = 3;
+export const WIRE_VERSION = 4;
 
 export const LIMITS = {
   controlBytes: 512 * 1024,
@@ -36,6 +37,8 @@ export const LIMITS = {
   announced: 1000,
   /** Admission proofs in one RosterReply (each costs the asker one signature check), and roster keys a RosterRequest lists. */
   rosterProofs: 32,
+  /** Supporters an Admit's BlockGround names (engine/admin-races.ts keeps at most 8). */
+  blockSupporters: 8,
 } as const;
 
 export const MsgType = {
@@ -101,6 +104,22 @@ export type AdmissionProof =
 
 export interface OwnerInfo extends KeyInfo {
   owner: MemberKey;
+}
+
+/**
+ * Under `admins`: a block as the admitter holds it (engine/admin-races.ts), so that a joiner
+ * drops it when the admitter would: the member, the TEK version that blocked it, the admins
+ * whose tables named it (`many`: more than were kept, the block stands for good), and the
+ * current admin whose table took its ground away when it waits to be dropped.
+ */
+export interface BlockGround {
+  key: MemberKey;
+  name: string;
+  admittedAt: number;
+  blockedAtVersion: number;
+  blockedBy: MemberKey[];
+  many: boolean;
+  dropBy: MemberKey | null;
 }
 
 export interface TableHeader {
@@ -185,6 +204,8 @@ export type Message =
       params: GroupParams;
       roster: RosterEntry[];
       blocklist: MemberKey[];
+      /** Wire 4: the ground of the blocks above that may still be dropped (absent: none). */
+      blocks?: BlockGround[];
       owners: OwnerInfo[];
       grants: SealedKey[];
       certificate: Certificate;

@@ -22,7 +22,7 @@ import { RemoteProtocolError } from './errors.js';
 import type { ExclusionPolicy, GroupParams, MemberKey } from './types.js';
 
 export * from './wire-types.js';
-import { LIMITS, MsgType, SEALED_KEY_BYTES, WIRE_VERSION, type AdmissionProof, type LeaveProof, type OwnerInfo, type PlanStep, type ReplacedKek, type Certificate, type ControlMessage, type KeyInfo, type Message, type PairwiseEntry, type RosterEntry, type SealedControlMessage, type SealedKey, type TableEntry, type TableHeader } from './wire-types.js';
+import { LIMITS, MsgType, SEALED_KEY_BYTES, WIRE_VERSION, type AdmissionProof, type BlockGround, type LeaveProof, type OwnerInfo, type PlanStep, type ReplacedKek, type Certificate, type ControlMessage, type KeyInfo, type Message, type PairwiseEntry, type RosterEntry, type SealedControlMessage, type SealedKey, type TableEntry, type TableHeader } from './wire-types.js';
 
 const MAGIC = 0x43;
 const CONTROL_INNER: ReadonlySet<number> = new Set([MsgType.Heartbeat, MsgType.Revision, MsgType.MemberAdmitted, MsgType.Table, MsgType.Leave]);
@@ -306,6 +306,13 @@ function encodeBody(w: Writer, m: Message): void {
         w.str(e.name).u64(e.admittedAt);
       }
       wKeys32(w, m.blocklist);
+      w.u32(m.blocks?.length ?? 0);
+      for (const b of m.blocks ?? []) {
+        wKey(w, b.key);
+        w.str(b.name).u64(b.admittedAt).u32(b.blockedAtVersion).u8((b.many ? 1 : 0) | (b.dropBy !== null ? 2 : 0));
+        wKeys(w, b.blockedBy);
+        if (b.dropBy !== null) wKey(w, b.dropBy);
+      }
       w.u32(m.owners.length);
       for (const o of m.owners) {
         wInfo(w, o);
@@ -520,6 +527,19 @@ function decodeBody(r: Reader, type: number): Message {
       const roster: RosterEntry[] = [];
       for (let i = 0; i < n; i++) roster.push({ key: rKey(r), name: r.str(LIMITS.name), admittedAt: r.u64() });
       const blocklist = rKeys32(r, LIMITS.blocklist);
+      const nb = r.u32();
+      if (nb > blocklist.length) throw new RemoteProtocolError('decode', 'more block grounds than blocks');
+      const blocks: BlockGround[] = [];
+      for (let i = 0; i < nb; i++) {
+        const key = rKey(r);
+        const name = r.str(LIMITS.name);
+        const admittedAt = r.u64();
+        const blockedAtVersion = r.u32();
+        const flags = r.u8();
+        if (flags > 3) throw new RemoteProtocolError('decode', 'unknown block ground flags');
+        const blockedBy = rKeys(r, LIMITS.blockSupporters);
+        blocks.push({ key, name, admittedAt, blockedAtVersion, blockedBy, many: (flags & 1) !== 0, dropBy: flags & 2 ? rKey(r) : null });
+      }
       const no = r.u32();
       if (no > LIMITS.keyInfos) throw new RemoteProtocolError('decode', 'owner table too large');
       const owners: OwnerInfo[] = [];
@@ -527,7 +547,7 @@ function decodeBody(r: Reader, type: number): Message {
         const info = rInfo(r);
         owners.push({ ...info, owner: rKey(r) });
       }
-      m = { type, groupName, params, roster, blocklist, owners, grants: rSealedList(r), certificate: rCert(r) };
+      m = { type, groupName, params, roster, blocklist, blocks, owners, grants: rSealedList(r), certificate: rCert(r) };
       break;
     }
     case MsgType.JoinRefused:

@@ -279,6 +279,12 @@ export class Recorder {
       settleMs: this.settleMs(),
       settled: (t) => this.settledAt(t),
     });
+    // A message its author's engine still holds a settle window after it was sent never went out:
+    // lost, though no member can be said to have missed it (review 20: held for good, unseen).
+    for (const p of run.peers.values()) {
+      if (!p.engine || p.crashed || p.engine.state() !== 'member') continue;
+      for (const at of p.engine.heldSince()) if (now - at > this.settleMs()) violations.missed.push(`${p.name} still holds a message it sent at ${Math.round(at)}: never published`);
+    }
     const converged = this.agreement(now);
     const members = [...run.peers.values()].filter((p) => p.engine || p.state !== 'none').map((p) => this.memberReport(p));
     const ok = converged && violations.backward.length === 0 && violations.forward.length === 0 && violations.missed.length === 0 && this.errors.length === 0;

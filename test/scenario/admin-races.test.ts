@@ -57,3 +57,52 @@ for (const seed of [1, 2, 3, 4]) {
     assertOneGroup(report, sim);
   });
 }
+
+// A member that missed a Leave learns it from a non-admin's exclusion carrying the signed Leave
+// (T1). It records a leaver, with the Leave kept: before, the admins and m2, cut off during the
+// Leave, recorded m5 as excluded, a block with supporters that a later race could drop
+// (admin-races.ts drops only blocks of members excluded while members) and whose Leave it could
+// not hand on.
+for (const seed of [1, 2]) {
+  test(`a leave missed behind a partition is a leave, with its signed Leave, once a non-admin's table brings it (seed ${seed})`, () => {
+    const ms = names(16).slice(1);
+    const events = [
+      { at: 0, do: 'create', peer: 'a', policy: { exclude: 'admins', admins: ['a', 'm0', 'm1'] } },
+      { at: 0, do: 'bootstrap', creator: 'a', prefix: 'm', count: 15 },
+      { at: 3000, do: 'partition', groups: [['a', 'm0', 'm1', 'm2'], ms.filter((m) => !['m0', 'm1', 'm2'].includes(m))] },
+      { at: 4000, do: 'leave', peer: 'm5' },
+      { at: 12000, do: 'heal' },
+      { at: 12500, do: 'exclude', peers: ['m7'], by: 'a' },
+      { at: 40000, do: 'sendAll', text: 'after' },
+    ];
+    const { report, sim } = run({ params: {}, network: { latencyMs: [5, 40], loss: 0 }, events, until: 60000 }, seed);
+    assertOneGroup(report, sim);
+    const m5 = sim.keyOf('m5');
+    const seen = [...sim.peers.values()].filter((p) => p.engine?.state() === 'member').map((p) => {
+      const r = (p.engine as unknown as { core: { s: { roster: Record<string, { state: string; leaveProof?: unknown; blockedBy?: unknown }> } } }).core.s.roster[m5];
+      return `${p.name}:${r?.state}${r?.leaveProof ? '+proof' : ''}${r?.blockedBy ? '+supporters' : ''}`;
+    });
+    assert.deepEqual(seen.filter((s) => !s.endsWith(':left+proof')), [], 'every member records m5 as a leaver with its Leave');
+  });
+}
+
+// Not a race: under `admins`, after an admin was excluded, a member that joins through a
+// non-admin takes the blocklist without that admin (A5: a non-admin's word does not block an
+// admin) but was granted the TEK made against it. Its TEK's coverage was that filtered list:
+// once it learnt the admin's exclusion it held every message it sent until the next TEK change.
+for (const seed of [1, 2, 3]) {
+  test(`after an admin's exclusion, a member that joins through a non-admin is read by everyone (seed ${seed})`, () => {
+    const events = [
+      { at: 0, do: 'create', peer: 'a', policy: { exclude: 'admins', admins: ['a', 'm0', 'm1'] } },
+      { at: 0, do: 'bootstrap', creator: 'a', prefix: 'm', count: 15 },
+      { at: 4000, do: 'exclude', peers: ['m0'], by: 'a' },
+      { at: 8000, do: 'join', peer: 'j', via: 'm2' },
+      { at: 20000, do: 'send', peer: 'j', text: 'hello from j' },
+    ];
+    const { report, sim } = run({ params: {}, network: { latencyMs: [5, 40], loss: 0 }, events, until: 40000 }, seed);
+    assert.deepEqual(sim.engineOf('j')!.heldSince(), [], 'j holds nothing it sent');
+    const readers = report.messages.find((m) => m.text === 'hello from j')?.readBy ?? [];
+    assert.equal(readers.length, 15, `read by ${readers.join(',')}`);
+    assertOneGroup(report, sim);
+  });
+}

@@ -222,3 +222,23 @@ function seedsOverTwoHeartbeats(gapMs: number): string[] {
   }
   return late;
 }
+
+// Found by the random interleavings once the oracle counted held messages (a message its
+// author's engine still holds a settle window later never went out): m2 admits n0 just before
+// it takes m1's exclusion of m0, so n0's Admit and first TEK predate it; n0 is granted the new
+// TEK before it reads the table, and the grant took the coverage of n0's previous TEK (none).
+// Once n0 learnt the exclusion, its TEK seemed not to cover it, and n0 held what it sent.
+test('a member admitted just before its admitter takes an exclusion is not left holding what it sends', () => {
+  const names = ['m0', 'm1', 'm2', 'm3', 'm4', 'm5'];
+  const events = [
+    { at: 0, do: 'create', peer: 'm0' },
+    ...names.slice(1).map((p, i) => ({ at: 600 + 200 * i, do: 'join', peer: p, via: 'm0' })),
+    { at: 7238, do: 'exclude', peers: ['m0'], by: 'm1' },
+    { at: 7238, do: 'join', peer: 'n0', via: 'm2' },
+    { at: 9238, do: 'join', peer: 'n1', via: 'm1' },
+    { at: 25238, do: 'sendAll', text: 'settled' },
+  ];
+  const { report, sim } = run({ params: SMALL, events, until: 31238 }, 1);
+  assert.deepEqual(sim.engineOf('n0')!.heldSince(), [], 'n0 holds nothing it sent');
+  assertOk(report);
+});

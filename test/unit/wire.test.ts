@@ -22,7 +22,11 @@ const samples: [Message, 'control' | 'data' | 'unicast' | 'sealed'][] = [
       groupName: 'team',
       params: { ...DEFAULT_PARAMS, policy: { exclude: 'admins', admins: [key(1)] } },
       roster: [{ key: key(1), name: 'a', admittedAt: 1 }],
-      blocklist: [key(9)],
+      blocklist: [key(9), key(10)],
+      blocks: [
+        { key: key(9), name: 'x', admittedAt: 4, blockedAtVersion: 2, blockedBy: [key(1), key(3)], many: false, dropBy: key(5) },
+        { key: key(10), name: '', admittedAt: 5, blockedAtVersion: 3, blockedBy: [], many: true, dropBy: null },
+      ],
       owners: [{ ...info, owner: key(1) }],
       grants: [sealed],
       certificate: { admitter: key(1), member: key(2), admittedAt: 3, signature: new Uint8Array(64).fill(1) },
@@ -104,6 +108,27 @@ test('truncated, extended, wrong-version, wrong-group and misplaced messages are
   const data = encodeMessage(group, samples[8]![0]);
   assert.equal(reason(() => decodeMessage(group, 'control', data)), 'decode', 'data on the control topic');
 });
+
+test('an Admit\'s block grounds: more grounds than blocks, unknown flags or more than 8 supporters are refused', () => {
+  const admit = samples[4]![0] as Extract<Message, { type: typeof MsgType.Admit }>;
+  const ground = admit.blocks![0]!;
+  const tooMany = encodeMessage(group, { ...admit, blocklist: [key(9)], blocks: admit.blocks });
+  assert.equal(reason(() => decodeMessage(group, 'unicast', tooMany)), 'decode', 'two grounds for one block');
+  const supporters = encodeMessage(group, { ...admit, blocks: [{ ...ground, blockedBy: Array.from({ length: LIMITS.blockSupporters + 1 }, (_, i) => key(20 + i)) }] });
+  assert.equal(reason(() => decodeMessage(group, 'unicast', supporters)), 'decode', 'nine supporters');
+  const bytes = encodeMessage(group, { ...admit, blocks: [{ ...ground, dropBy: null }] });
+  // The flags byte follows key, name ('x'), admittedAt and blockedAtVersion of the first ground.
+  const at = indexOf(bytes, Uint8Array.from(Buffer.from(key(9), 'hex')), indexOf(bytes, Uint8Array.from(Buffer.from(key(10), 'hex')), 0) + 32) + 32 + 4 + 1 + 8 + 4;
+  assert.equal(bytes[at], 0, 'flags of the first ground found');
+  const flags = Uint8Array.from(bytes);
+  flags[at] = 4;
+  assert.equal(reason(() => decodeMessage(group, 'unicast', flags)), 'decode', 'unknown flag');
+});
+
+function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
+  for (let i = from; i + needle.length <= hay.length; i++) if (needle.every((b, j) => hay[i + j] === b)) return i;
+  return -1;
+}
 
 test('oversized messages and fields are refused before parsing', () => {
   assert.equal(reason(() => decodeMessage(group, 'data', new Uint8Array(LIMITS.dataBytes + 1))), 'decode');

@@ -52,7 +52,7 @@ test('a sealed control message: clear header, then XChaCha20-Poly1305 under HKDF
   const independent = new Uint8Array(hkdfSync('sha256', k1, new Uint8Array(0), Buffer.from('conclave/v1/control'), 32));
   assert.equal(toHex(independent), v.control);
   const bytes = fromHex(v.sealedLeave);
-  assert.deepEqual([...bytes.slice(0, 3)], [0x43, 3, MsgType.SealedControl], 'magic, wire version 3, SealedControl');
+  assert.deepEqual([...bytes.slice(0, 3)], [0x43, 4, MsgType.SealedControl], 'magic, wire version 4, SealedControl');
   const env = decodeMessage(ctx, 'control', bytes);
   assert.ok(env.type === MsgType.SealedControl);
   assert.equal(env.tekVersion, 3);

@@ -27,11 +27,12 @@
  * Seeds: 003 [0072]–[0075] (who excludes, the blocklist changes with the key).
  */
 import type { MemberKey } from '../types.js';
-import type { TableHeader } from '../wire.js';
+import type { BlockGround, TableHeader } from '../wire.js';
 import { addLog, canExclude, emit, pidOf, reject, setRoster, short, type DataMessage, type EngineCore } from './context.js';
 import { flushHeldOutgoing, onData } from './data.js';
 import { openData } from './tek-records.js';
 import { equalBytes } from '../bytes.js';
+import { mayOwnTek } from './authorization.js';
 import { RemoteProtocolError } from '../errors.js';
 
 /** Supporters kept per blocked member (each a 64-character key in the persisted roster). */
@@ -172,6 +173,39 @@ export function settleTick(core: EngineCore, now: number): void {
     by = p.by;
   }
   if (due.length > 0) reinstate(core, due, by!, now);
+}
+
+/**
+ * For an Admit (wire 4): the ground of every block this member holds that may still be dropped
+ * (a member blocked while a member, with its supporters, and the wait when one runs). A joiner
+ * took the blocklist without it and never dropped a block its admitter dropped later (review 20).
+ */
+export function blockGrounds(core: EngineCore): BlockGround[] {
+  if (core.s.params.policy.exclude !== 'admins') return [];
+  const out: BlockGround[] = [];
+  for (const key of core.s.blocklist) {
+    const r = core.s.roster[key];
+    if (r?.state !== 'excluded' || !r.blockedBy || r.blockedAtVersion === undefined) continue;
+    out.push({ key, name: r.name, admittedAt: r.admittedAt, blockedAtVersion: r.blockedAtVersion, blockedBy: r.blockedBy.filter((k) => k !== MANY).slice(0, MAX_SUPPORTERS), many: r.blockedBy.includes(MANY), dropBy: r.dropAt?.by ?? null });
+  }
+  return out;
+}
+
+/**
+ * At a joiner that may not exclude (onAdmit): the admitter's grounds for the blocks it handed
+ * over, so the rules above apply here as at the admitter; a block whose wait runs there waits
+ * here from now. Taken on the admitter's word, as its blocklist is: an admitter that lied could
+ * as well have left the block out.
+ */
+export function takeBlockGrounds(core: EngineCore, grounds: readonly BlockGround[], blocklist: readonly MemberKey[], now: number): void {
+  if (core.s.params.policy.exclude !== 'admins' || mayOwnTek(core, core.self)) return;
+  for (const g of grounds) {
+    if (g.key === core.self || !blocklist.includes(g.key)) continue;
+    const blockedBy = g.many ? [...g.blockedBy, MANY] : g.blockedBy;
+    const dropAt = g.dropBy !== null && !g.many ? { at: now + DROP_AFTER_HEARTBEATS * core.s.params.heartbeatMs, by: g.dropBy } : undefined;
+    setRoster(core, g.key, { name: g.name, admittedAt: g.admittedAt, state: 'excluded', blockedAtVersion: g.blockedAtVersion, blockedBy, ...(dropAt ? { dropAt } : {}) });
+    if (dropAt) core.drops.members.add(g.key);
+  }
 }
 
 /** Data packets kept from one member whose block waits to be dropped, and from all. */

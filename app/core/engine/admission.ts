@@ -13,7 +13,7 @@
  */
 import { recordTek, retireTek, retryPendingData } from './tek-records.js';
 import { publishControl } from './control-seal.js';
-import { addLog, checkInfo, cloneParams, emit, heldKey, info, isOwnerAlive, keyChanged, newJoin, pidOf, possibleHolders, reject, setRoster, short, syncDirFromHeld, unicast, validateRemoteParams, type EngineCore } from './context.js';
+import { addLog, checkInfo, cloneParams, emit, heldKey, info, isOwnerAlive, keyChanged, newJoin, pidOf, possibleHolders, reject, setRoster, short, syncDirFromHeld, tableThatMade, unicast, validateRemoteParams, type EngineCore } from './context.js';
 import { announceBody, certBody, certify, openSealed, pairwise, seal, verifyCertificate } from './sealing.js';
 import { onRevision, stepHeld } from './revision.js';
 import { type KeyOrigin, type MemberKey, type RejectReason } from '../types.js';
@@ -25,6 +25,7 @@ import { MsgType, type KeyInfo, type Message, type OwnerInfo, type RosterEntry, 
 import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
 import { checkRevisionJump, claimedOwner, mayOwnTek, selects } from './authorization.js';
 import { recordProof } from './roster-sync.js';
+import { blockGrounds, takeBlockGrounds } from './admin-races.js';
 
 export function createKeys(core: EngineCore, now: number): void {
   const creators = [core.self];
@@ -151,6 +152,7 @@ export function onJoinRequest(core: EngineCore, from: MemberKey, m: Extract<Mess
     params: core.s.params,
     roster,
     blocklist: core.s.blocklist,
+    blocks: blockGrounds(core),
     owners,
     grants,
     certificate,
@@ -207,15 +209,20 @@ export function onAdmit(core: EngineCore, from: MemberKey, m: Extract<Message, {
     const r = core.s.roster[b];
     if (r) setRoster(core, b, { ...r, state: 'excluded' });
   }
+  takeBlockGrounds(core, m.blocks ?? [], blocklist, now);
   for (const o of m.owners) {
     core.s.slotDir[String(o.slot)] = { version: o.version, revision: o.revision, creators: sortedKeys(o.creators), owner: claimedOwner(core, o.slot, o.owner) };
     core.heardAt.set(o.slot, now);
   }
   core.s.admittedAt = m.certificate.admittedAt;
   core.join.certificate = m.certificate;
+  core.join.coverage = [...m.blocklist];
   recordProof(core, core.self, { kind: 'certificate', certificate: m.certificate, name: core.displayName });
   core.lastSeen.set(from, now);
-  for (const { g, key } of opened) installGrant(core, g, key, now, blocklist);
+  // The TEK's coverage is the admitter's whole blocklist, admins included: A5 keeps a non-admin's
+  // word from blocking an admin here, but the TEK it hands over was made against them, and an
+  // admin's exclusion taken later must not look uncovered (held data, review 20).
+  for (const { g, key } of opened) installGrant(core, g, key, now, m.blocklist);
   emit(core, { type: 'join-progress', stage: 'keys-received', at: now });
   addLog(core, now, 'join', `admitted by ${short(from)}`);
   // Ask the holders for every key still missing, and create slots nobody holds (003 [0062], [0066]).
@@ -259,7 +266,9 @@ export function installGrant(core: EngineCore, g: SealedKey, key: Uint8Array, no
   const existing = heldKey(core, g.info.slot);
   if (existing && (existing.version > held.version || (existing.version === held.version && existing.revision >= held.revision && sameCreators(existing.creators, creators)))) return;
   if (g.info.slot === TEK_SLOT) {
-    held.coverage = [...coverage];
+    // The blocklist of the table that made this TEK when it was read here; else the one given.
+    const made = tableThatMade(core, held.version, creators);
+    held.coverage = made ? [...made.header.blocklist] : [...coverage];
     if (core.s.tek) retireTek(core, now);
     core.s.tek = held;
     recordTek(core, held, now);
@@ -360,7 +369,11 @@ export function onKeyGrant(core: EngineCore, from: MemberKey, grants: SealedKey[
     if (cur && cur.version === g.info.version && sameCreators(cur.creators, sortedKeys(g.info.creators)) && cur.revision >= g.info.revision) {
       throw new RemoteProtocolError('replay', 'grant of a key already held');
     }
-    installGrant(core, g, key, now, core.s.tek?.coverage ?? core.s.blocklist);
+    // Not the coverage of the TEK held before (an older version: a joiner granted the TEK of a
+    // table it had not read kept its first TEK's coverage), but the admitter's blocklist.
+    const tek = core.s.tek;
+    const sameTek = tek !== null && tek.version === g.info.version && sameCreators(tek.creators, sortedKeys(g.info.creators));
+    installGrant(core, g, key, now, (sameTek ? tek.coverage : undefined) ?? j.coverage ?? core.s.blocklist);
   }
   maybeJoined(core, now);
 }

@@ -121,6 +121,8 @@ export interface JoinState {
   asked: Set<MemberKey>;
   /** slot → { owner asked, next retry, tries } */
   wanted: Map<number, { asked: MemberKey | null; retryAt: number; tries: number }>;
+  /** The admitter's whole blocklist (before A5's filter): the coverage of the TEK granted after the Admit. */
+  coverage?: MemberKey[];
 }
 
 export type DataMessage = Extract<Message, { type: typeof MsgType.Data }>;

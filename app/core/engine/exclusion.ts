@@ -297,7 +297,12 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
     const r = core.s.roster[t];
     if (r?.state === 'member') core.excludedMembers.add(t);
     // Under `admins`, a member blocked while a member gets a list of supporters (admin-races.ts).
-    if (r) setRoster(core, t, { ...r, state: r.state === 'left' ? 'left' : 'excluded', blockedAtVersion: h.newVersion, ...(admins && r.state === 'member' ? { blockedBy: [], excludedBy: h.excluder } : {}) });
+    // Under `admins` a non-admin's table excludes only leavers (T1: seen to leave, or by the signed
+    // Leave it carries): a leaver here too, with that Leave kept, never a block with supporters
+    // (a block with none left may be dropped: admin-races.ts), and this member can exclude it again.
+    const proof = admins && !trusted ? h.leaves?.find((l) => l.member === t) : undefined;
+    const leaver = r?.state === 'left' || (admins && !trusted);
+    if (r) setRoster(core, t, { ...r, state: leaver ? 'left' : 'excluded', blockedAtVersion: h.newVersion, ...(proof && !r.leaveProof ? { leaveProof: { sentAt: proof.sentAt, signature: proof.signature } } : {}), ...(admins && r.state === 'member' && !leaver ? { blockedBy: [], excludedBy: h.excluder } : {}) });
     else setRoster(core, t, { name: '', admittedAt: 0, state: 'excluded', blockedAtVersion: h.newVersion });
     core.leaveExclusions.delete(t);
   }

@@ -47,11 +47,50 @@ export function rescheduleLeaveExclusions(core: EngineCore, now: number): void {
   }
 }
 
+/**
+ * Under `admins`, on the housekeeping beat of a member that may not exclude: a leaver blocked
+ * here that the TEK does not cover is excluded again, with the signed Leave this member kept
+ * (T1 lets a non-admin exclude a proven leaver). In a race of admins, a Leave sealed under the
+ * TEK of the admin the others excluded reaches only that admin's camp; when the camp comes back
+ * to the others' TEK, which never covered the leaver, it held its outgoing data for good
+ * (review 20). The usual back-off: the first table from any such member covers it everywhere.
+ */
+export function uncoveredLeaversTick(core: EngineCore, now: number): void {
+  if (core.s.params.policy.exclude !== 'admins' || canExclude(core)) return;
+  const cov = core.s.tek?.coverage;
+  if (!cov || core.s.blocklist.length === 0) return;
+  for (const x of core.s.blocklist) {
+    if (cov.includes(x) || core.leaveExclusions.has(x) || x === core.self) continue;
+    const r = core.s.roster[x];
+    if (r?.state !== 'left' || !r.leaveProof || coveringTableOnItsWay(core, x)) continue;
+    core.leaveExclusions.set(x, now + 3 * core.s.params.heartbeatMs + randomBelow(core, core.s.params.heartbeatMs * 2));
+    addLog(core, now, 'leave', `${short(x)} left, but the TEK does not cover it: excluding it again with its signed Leave unless a table covers it first`);
+  }
+}
+
+/**
+ * A table newer than our TEK that names `x`, read but not applied yet (its TEK′ is on its way:
+ * a completer's publication, a fetch): it will cover x, no new table is needed.
+ */
+function coveringTableOnItsWay(core: EngineCore, x: MemberKey): boolean {
+  const v = core.s.tek?.version ?? 0;
+  for (const t of core.tables.values()) if (!t.applied && t.header.newVersion > v && t.header.blocklist.includes(x)) return true;
+  return false;
+}
+
+/** The leaver's exclusion is still to be made: not blocked here, or blocked without the TEK covering it (uncoveredLeaversTick). */
+function leaveStillOpen(core: EngineCore, leaver: MemberKey): boolean {
+  if (!core.s.blocklist.includes(leaver)) return true;
+  if (core.s.params.policy.exclude !== 'admins' || canExclude(core)) return false;
+  const cov = core.s.tek?.coverage;
+  return cov !== undefined && !cov.includes(leaver) && core.s.roster[leaver]?.leaveProof !== undefined && !coveringTableOnItsWay(core, leaver);
+}
+
 export function leaveTick(core: EngineCore, now: number): void {
   for (const [leaver, at] of core.leaveExclusions) {
     if (now < at) continue;
     core.leaveExclusions.delete(leaver);
-    if (core.s.blocklist.includes(leaver)) continue;
+    if (!leaveStillOpen(core, leaver)) continue;
     // Under `admins`, a non-admin may exclude a member that announced its own leave (T1), so a
     // leave rekeys even with no admin online; the admin (TEK holder) goes first, others back off.
     startTable(core, 'exclude', [leaver], now);

@@ -36,6 +36,17 @@ export function applyTable(core: EngineCore, t: TableState, now: number): void {
     installTableTek(core, t, newCreators, now);
     return;
   }
+  if (tek.version === h.newVersion && sameCreators(tek.creators, newCreators)) {
+    // The table that made the TEK this member already holds (granted or fetched before it read the
+    // table): the TEK was made against its blocklist. A joiner granted it took the coverage of its
+    // previous TEK, and once it learnt the exclusion it held every message it sent until the next
+    // TEK change (random interleavings: a join through a member that took the table just after).
+    if (!sameMembers(tek.coverage ?? [], h.blocklist)) {
+      tek.coverage = [...h.blocklist];
+      flushHeldOutgoing(core, now);
+    }
+    return;
+  }
   if (tek.version === h.newVersion && !sameCreators(tek.creators, newCreators)) {
     // A sibling: another table made the same version from the same base concurrently (003 [0083]).
     const sibling = [...core.tables.values()].find((o) => o.applied && o.header.newVersion === h.newVersion && o !== t);
@@ -132,6 +143,10 @@ function handOurLosingTable(core: EngineCore, ours: TableState | undefined, winn
   if (ours.header.targets.every((m) => winner.header.blocklist.includes(m))) return;
   const creators = winner.header.panel ? winner.header.panel.members : [winner.header.excluder];
   for (const c of creators) if (c !== core.self) unicastHeader(core, c, ours);
+}
+
+function sameMembers(a: readonly MemberKey[], b: readonly MemberKey[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
 }
 
 export function installTableTek(core: EngineCore, t: TableState, creators: MemberKey[], now: number): void {

@@ -61,20 +61,25 @@ test('a C1 member restarts during the 8-heartbeat wait: it blocks m1 for good an
   assert.deepEqual({ converged: report.converged, camps: c.length, holding: holding(sim), missed: report.violations.missed }, { converged: true, camps: 1, holding: [], missed: [] }, c.join(' | '));
 });
 
-test('a member joins through a C1 member during the wait: it keeps the block of m5 for good and holds its data', { todo: 'an admission carries the admitter\'s blocklist without supporters, so the joiner never drops a block its admitter drops later (docs/protocol.md §8.2 "Concurrent exclusions of an admin", not solved)' }, () => {
-  const events = [
-    ADMINS,
-    BOOT,
-    { at: 4000, do: 'exclude', peers: ['m5'], by: 'm0' },
-    { at: 4000, do: 'exclude', peers: ['m0'], by: 'm1' },
-    { at: 8000, do: 'join', peer: 'j', via: 'm2' },
-    { at: 30000, do: 'sendAll', text: 'after the race' },
-  ];
-  const { report, sim } = run({ params: {}, network: { latencyMs: [5, 40], loss: 0 }, events, until: 40000 }, 3);
-  const c = camps(sim);
-  // Now: converged false; j alone blocking [m0,m5], holding its message.
-  assert.deepEqual({ converged: report.converged, camps: c.length, holding: holding(sim) }, { converged: true, camps: 1, holding: [] }, c.join(' | '));
-});
+// Fixed: the Admit carries the ground of each block (wire 4, admin-races.ts blockGrounds), and
+// the granted TEK's coverage is the admitter's whole blocklist. Seed 3 split (j alone blocking
+// [m0,m5]) for a join at 5, 8 or 12 s through m2 or m3; the others held j's message.
+for (const [via, at] of [['m2', 8000], ['m3', 5000], ['m2', 12000]] as const) {
+  test(`a member joins through a C1 member during the wait: it keeps the block of m5 for good and holds its data (${via} at ${at} ms)`, () => {
+    const events = [
+      ADMINS,
+      BOOT,
+      { at: 4000, do: 'exclude', peers: ['m5'], by: 'm0' },
+      { at: 4000, do: 'exclude', peers: ['m0'], by: 'm1' },
+      { at, do: 'join', peer: 'j', via },
+      { at: 30000, do: 'sendAll', text: 'after the race' },
+    ];
+    const { report, sim } = run({ params: {}, network: { latencyMs: [5, 40], loss: 0 }, events, until: 40000 }, 3);
+    const c = camps(sim);
+    // Before: converged false; j alone blocking [m0,m5], holding its message.
+    assert.deepEqual({ converged: report.converged, camps: c.length, holding: holding(sim), missed: report.violations.missed }, { converged: true, camps: 1, holding: [], missed: [] }, c.join(' | '));
+  });
+}
 
 for (const seed of [4, 5]) {
   test(`a message a C1 member sends during the wait is never published (seed ${seed})`, () => {
@@ -93,13 +98,17 @@ test('a message m1 sends during the wait is never read by the camp that reinstat
   assert.deepEqual(report.violations.missed, []);
 });
 
-test('a non-admin leaves 100 ms after two admins exclude each other: the camp that read its Leave holds its data for good', { todo: 'the Leave is sealed under the excluded admin\'s TEK and its exclusion comes from that camp\'s TEK holder, whom the other camp refuses; nothing carries the leave there (not solved)' }, () => {
-  const events = [ADMINS, BOOT, { at: 4000, do: 'exclude', peers: ['m1'], by: 'm0' }, { at: 4000, do: 'exclude', peers: ['m0'], by: 'm1' }, { at: 4100, do: 'leave', peer: 'm5' }, { at: 30000, do: 'sendAll', text: 'after the race' }];
-  const { report, sim } = run({ params: {}, network: { latencyMs: [5, 40], loss: 0 }, events, until: 45000 }, 3);
-  const c = camps(sim);
-  // Now: converged false; 'blocking [m0]: a,m1,m4,...' | 'blocking [m0,m5]: m2,m3,m6,m7,m8,m9,m11' (holding).
-  assert.deepEqual({ converged: report.converged, camps: c.length, holding: holding(sim) }, { converged: true, camps: 1, holding: [] }, c.join(' | '));
-});
+// Fixed: a non-admin that blocked a leaver its TEK does not cover excludes it again with the
+// Leave it kept (rekey-triggers.ts uncoveredLeaversTick). Seeds 1-5 and 9 split before.
+for (const seed of [1, 2, 3, 4, 5, 9]) {
+  test(`a non-admin leaves 100 ms after two admins exclude each other: the camp that read its Leave holds its data for good (seed ${seed})`, () => {
+    const events = [ADMINS, BOOT, { at: 4000, do: 'exclude', peers: ['m1'], by: 'm0' }, { at: 4000, do: 'exclude', peers: ['m0'], by: 'm1' }, { at: 4100, do: 'leave', peer: 'm5' }, { at: 30000, do: 'sendAll', text: 'after the race' }];
+    const { report, sim } = run({ params: {}, network: { latencyMs: [5, 40], loss: 0 }, events, until: 45000 }, seed);
+    const c = camps(sim);
+    // Before: converged false; 'blocking [m0]: a,m1,m4,...' | 'blocking [m0,m5]: m2,m3,m6,m7,m8,m9,m11' (holding).
+    assert.deepEqual({ converged: report.converged, camps: c.length, holding: holding(sim), missed: report.violations.missed }, { converged: true, camps: 1, holding: [], missed: [] }, c.join(' | '));
+  });
+}
 
 // 5. (Low) A ghost. m0 excludes m5 while m1 excludes m0. m5 took m0's table first: it is excluded
 //    in its own eyes and erased its secrets. Admin a took m1's first and refused m0's; C1
