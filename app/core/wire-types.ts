@@ -13,7 +13,8 @@ import type { GroupParams, MemberKey } from './types.js';
 /**
  * 2: MemberAdmitted carries its admitter's signature over the batch; Leave is signed by the leaver (issue 14).
  * 3: control messages travel sealed under the TEK (SealedControl, issue 15 §4).
- * 4: Admit carries the ground of each block the admitter holds under `admins` (BlockGround, §8.2).
+ * 4: Admit carries the ground of each block the admitter holds under `admins` (BlockGround, §8.2)
+ *    and the coverage of the admitter's TEK (AdmitTekCoverage).
  */
 export const WIRE_VERSION = 4;
 
@@ -112,6 +113,17 @@ export interface OwnerInfo extends KeyInfo {
  * whose tables named it (`many`: more than were kept, the block stands for good), and the
  * current admin whose table took its ground away when it waits to be dropped.
  */
+/**
+ * The admitter's TEK (version, creators) and the blocklist it was made against (its coverage;
+ * null when the admitter keeps none): what a joiner granted that very TEK takes as its coverage.
+ * Not the admitter's blocklist: in a race it blocks members its TEK does not cover (review 22).
+ */
+export interface AdmitTekCoverage {
+  version: number;
+  creators: MemberKey[];
+  members: MemberKey[] | null;
+}
+
 export interface BlockGround {
   key: MemberKey;
   name: string;
@@ -206,6 +218,8 @@ export type Message =
       blocklist: MemberKey[];
       /** Wire 4: the ground of the blocks above that may still be dropped (absent: none). */
       blocks?: BlockGround[];
+      /** Wire 4: the coverage of the admitter's TEK (absent or null: none given). */
+      tekCoverage?: AdmitTekCoverage | null;
       owners: OwnerInfo[];
       grants: SealedKey[];
       certificate: Certificate;

@@ -22,7 +22,7 @@ import { RemoteProtocolError } from './errors.js';
 import type { ExclusionPolicy, GroupParams, MemberKey } from './types.js';
 
 export * from './wire-types.js';
-import { LIMITS, MsgType, SEALED_KEY_BYTES, WIRE_VERSION, type AdmissionProof, type BlockGround, type LeaveProof, type OwnerInfo, type PlanStep, type ReplacedKek, type Certificate, type ControlMessage, type KeyInfo, type Message, type PairwiseEntry, type RosterEntry, type SealedControlMessage, type SealedKey, type TableEntry, type TableHeader } from './wire-types.js';
+import { LIMITS, MsgType, SEALED_KEY_BYTES, WIRE_VERSION, type AdmissionProof, type AdmitTekCoverage, type BlockGround, type LeaveProof, type OwnerInfo, type PlanStep, type ReplacedKek, type Certificate, type ControlMessage, type KeyInfo, type Message, type PairwiseEntry, type RosterEntry, type SealedControlMessage, type SealedKey, type TableEntry, type TableHeader } from './wire-types.js';
 
 const MAGIC = 0x43;
 const CONTROL_INNER: ReadonlySet<number> = new Set([MsgType.Heartbeat, MsgType.Revision, MsgType.MemberAdmitted, MsgType.Table, MsgType.Leave]);
@@ -64,6 +64,13 @@ function rKeys32(r: Reader, max: number): MemberKey[] {
   const out: MemberKey[] = [];
   for (let i = 0; i < n; i++) out.push(rKey(r));
   return out;
+}
+function wTekCoverage(w: Writer, tc: AdmitTekCoverage | null): void {
+  w.u8(tc === null ? 0 : tc.members === null ? 1 : 2);
+  if (tc === null) return;
+  w.u32(tc.version);
+  wKeys(w, tc.creators);
+  if (tc.members !== null) wKeys32(w, tc.members);
 }
 function wInfo(w: Writer, k: KeyInfo): void {
   w.u16(k.slot).u32(k.version).u32(k.revision);
@@ -313,6 +320,7 @@ function encodeBody(w: Writer, m: Message): void {
         wKeys(w, b.blockedBy);
         if (b.dropBy !== null) wKey(w, b.dropBy);
       }
+      wTekCoverage(w, m.tekCoverage ?? null);
       w.u32(m.owners.length);
       for (const o of m.owners) {
         wInfo(w, o);
@@ -540,6 +548,14 @@ function decodeBody(r: Reader, type: number): Message {
         const blockedBy = rKeys(r, LIMITS.blockSupporters);
         blocks.push({ key, name, admittedAt, blockedAtVersion, blockedBy, many: (flags & 1) !== 0, dropBy: flags & 2 ? rKey(r) : null });
       }
+      const tcKind = r.u8();
+      if (tcKind > 2) throw new RemoteProtocolError('decode', 'unknown TEK coverage kind');
+      let tekCoverage: AdmitTekCoverage | null = null;
+      if (tcKind > 0) {
+        const version = r.u32();
+        const creators = rKeys(r, LIMITS.creators);
+        tekCoverage = { version, creators, members: tcKind === 2 ? rKeys32(r, LIMITS.blocklist) : null };
+      }
       const no = r.u32();
       if (no > LIMITS.keyInfos) throw new RemoteProtocolError('decode', 'owner table too large');
       const owners: OwnerInfo[] = [];
@@ -547,7 +563,7 @@ function decodeBody(r: Reader, type: number): Message {
         const info = rInfo(r);
         owners.push({ ...info, owner: rKey(r) });
       }
-      m = { type, groupName, params, roster, blocklist, blocks, owners, grants: rSealedList(r), certificate: rCert(r) };
+      m = { type, groupName, params, roster, blocklist, blocks, tekCoverage, owners, grants: rSealedList(r), certificate: rCert(r) };
       break;
     }
     case MsgType.JoinRefused:

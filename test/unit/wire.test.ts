@@ -27,6 +27,7 @@ const samples: [Message, 'control' | 'data' | 'unicast' | 'sealed'][] = [
         { key: key(9), name: 'x', admittedAt: 4, blockedAtVersion: 2, blockedBy: [key(1), key(3)], many: false, dropBy: key(5) },
         { key: key(10), name: '', admittedAt: 5, blockedAtVersion: 3, blockedBy: [], many: true, dropBy: null },
       ],
+      tekCoverage: { version: 2, creators: [key(1)], members: [key(10)] },
       owners: [{ ...info, owner: key(1) }],
       grants: [sealed],
       certificate: { admitter: key(1), member: key(2), admittedAt: 3, signature: new Uint8Array(64).fill(1) },

@@ -153,6 +153,7 @@ export function onJoinRequest(core: EngineCore, from: MemberKey, m: Extract<Mess
     roster,
     blocklist: core.s.blocklist,
     blocks: blockGrounds(core),
+    tekCoverage: core.s.tek ? { version: core.s.tek.version, creators: core.s.tek.creators, members: core.s.tek.coverage ?? null } : null,
     owners,
     grants,
     certificate,
@@ -216,13 +217,10 @@ export function onAdmit(core: EngineCore, from: MemberKey, m: Extract<Message, {
   }
   core.s.admittedAt = m.certificate.admittedAt;
   core.join.certificate = m.certificate;
-  core.join.coverage = [...m.blocklist];
+  core.join.coverage = m.tekCoverage ?? null;
   recordProof(core, core.self, { kind: 'certificate', certificate: m.certificate, name: core.displayName });
   core.lastSeen.set(from, now);
-  // The TEK's coverage is the admitter's whole blocklist, admins included: A5 keeps a non-admin's
-  // word from blocking an admin here, but the TEK it hands over was made against them, and an
-  // admin's exclusion taken later must not look uncovered (held data, review 20).
-  for (const { g, key } of opened) installGrant(core, g, key, now, m.blocklist);
+  for (const { g, key } of opened) installGrant(core, g, key, now, grantedCoverage(core, g));
   emit(core, { type: 'join-progress', stage: 'keys-received', at: now });
   addLog(core, now, 'join', `admitted by ${short(from)}`);
   // Ask the holders for every key still missing, and create slots nobody holds (003 [0062], [0066]).
@@ -249,6 +247,25 @@ function checkGranter(core: EngineCore, from: MemberKey, g: SealedKey): void {
 export function checkGrantFor(core: EngineCore, g: SealedKey): void {
   const ok = g.info.slot === TEK_SLOT || slotsOf(core.selfId, core.s.params.V).includes(g.info.slot);
   ensure(ok, 'invalid', `granted ${slotName(g.info.slot, core.s.params.V)}, which this member does not hold`);
+}
+
+/**
+ * The coverage of a granted TEK (§8.2 *Coverage*): the TEK held already (a higher revision of
+ * it); else, when it is the TEK the Admit described, the admitter's coverage of it; else this
+ * member's blocklist (installGrant prefers the blocklist of the table that made it, when read
+ * here). Never the coverage of another TEK: a joiner granted the TEK of a table it had not read
+ * kept its first TEK's, and held what it sent for good. Never the admitter's blocklist: in a
+ * race it blocks members its TEK does not cover, and the joiner sent under a TEK an excluded
+ * member read (review 22).
+ */
+function grantedCoverage(core: EngineCore, g: SealedKey): MemberKey[] {
+  const creators = sortedKeys(g.info.creators);
+  const is = (t: { version: number; creators: readonly MemberKey[] } | null | undefined) => !!t && t.version === g.info.version && sameCreators(sortedKeys([...t.creators]), creators);
+  const tek = core.s.tek;
+  if (is(tek) && tek!.coverage) return tek!.coverage;
+  const admitted = core.join?.coverage;
+  if (is(admitted) && admitted!.members) return admitted!.members;
+  return core.s.blocklist;
 }
 
 export function installGrant(core: EngineCore, g: SealedKey, key: Uint8Array, now: number, coverage: MemberKey[]): void {
@@ -369,11 +386,7 @@ export function onKeyGrant(core: EngineCore, from: MemberKey, grants: SealedKey[
     if (cur && cur.version === g.info.version && sameCreators(cur.creators, sortedKeys(g.info.creators)) && cur.revision >= g.info.revision) {
       throw new RemoteProtocolError('replay', 'grant of a key already held');
     }
-    // Not the coverage of the TEK held before (an older version: a joiner granted the TEK of a
-    // table it had not read kept its first TEK's coverage), but the admitter's blocklist.
-    const tek = core.s.tek;
-    const sameTek = tek !== null && tek.version === g.info.version && sameCreators(tek.creators, sortedKeys(g.info.creators));
-    installGrant(core, g, key, now, (sameTek ? tek.coverage : undefined) ?? j.coverage ?? core.s.blocklist);
+    installGrant(core, g, key, now, grantedCoverage(core, g));
   }
   maybeJoined(core, now);
 }

@@ -24,7 +24,7 @@ import { equalBytes, fromHex, toHex, utf8 } from '../bytes.js';
 import { TEK_SLOT, kekSlot, participantId, slotRef, slotsOf, validateParams } from '../params.js';
 import { creatorsTag } from '../keys.js';
 import { PendingDrops } from './pending-drops.js';
-import { MsgType, encodeMessage, type Certificate, type KeyInfo, type Message, type PairwiseEntry, type TableEntry, type TableHeader } from '../wire.js';
+import { MsgType, encodeMessage, type AdmitTekCoverage, type Certificate, type KeyInfo, type Message, type PairwiseEntry, type TableEntry, type TableHeader } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey, type PersistentState } from '../state.js';
 import { KeyTimes, SlotTimes, TimerTable } from './timers.js';
 
@@ -121,8 +121,8 @@ export interface JoinState {
   asked: Set<MemberKey>;
   /** slot → { owner asked, next retry, tries } */
   wanted: Map<number, { asked: MemberKey | null; retryAt: number; tries: number }>;
-  /** The admitter's whole blocklist (before A5's filter): the coverage of the TEK granted after the Admit. */
-  coverage?: MemberKey[];
+  /** The admitter's TEK and its coverage (from the Admit): the coverage of that TEK when it is granted. */
+  coverage?: AdmitTekCoverage | null;
 }
 
 export type DataMessage = Extract<Message, { type: typeof MsgType.Data }>;

@@ -15,11 +15,11 @@ import { addEntries, unicastHeader, checkReplaced, commitTek, headerId, headerSi
 import { planCompletion } from './completion-plan.js';
 import { authorizeTable, isMember, mayOwnTek, omittedBaseExclusion } from './authorization.js';
 import { applyTable, scheduleReseal, tableIsMoot } from './table-apply.js';
-import { pairwise } from './sealing.js';
+import { leaveBody, pairwise } from './sealing.js';
 import { settleBlocks } from './admin-races.js';
 import { type MemberKey } from '../types.js';
 import { RemoteProtocolError, ensure } from '../errors.js';
-import { concat, equalBytes, toHex } from '../bytes.js';
+import { concat, equalBytes, fromHex, toHex } from '../bytes.js';
 import { TEK_SLOT, slotsOf } from '../params.js';
 import { KEY_BYTES, creatorsTag } from '../keys.js';
 import { LIMITS, type MsgType, encodeTableHeader, type Message, type LeaveProof, type PairwiseEntry, type TableHeader } from '../wire.js';
@@ -67,7 +67,7 @@ function startOneTable(core: EngineCore, kind: 'exclude' | 'refresh', targets: M
     panel: panelKey ? { round: panelKey.round, members: sortedKeys(panelKey.members) } : null,
     replaced: replacedKeks(core, targets),
     plan: [],
-    ...leaveProofsFor(core, kind, targets),
+    ...leaveProofsFor(core, kind, targets, blocklist, now),
   };
   const unusable = unusableSlots(core, header);
   const ownUsable = slotsOf(core.selfId, core.s.params.V).filter((s) => !unusable.has(s) && heldKey(core, s));
@@ -252,13 +252,32 @@ function lowRank(core: EngineCore, excluders: boolean): number {
   return -1;
 }
 
-/** T1: a non-admin excluding leavers under `admins` carries their signed Leaves, for members that missed them. */
-function leaveProofsFor(core: EngineCore, kind: 'exclude' | 'refresh', targets: MemberKey[]): { leaves?: LeaveProof[] } {
-  if (kind !== 'exclude' || mayOwnTek(core, core.self)) return {};
+/** Signed Leaves a table carries besides its targets': recent leavers of its blocklist (their Leave within the grace window). */
+const LEAVES_BESIDE_TARGETS = 32;
+
+/**
+ * T1: under `admins`, an exclusion carries the signed Leaves of its targets that left, for
+ * members that missed them (a non-admin may exclude only those), and of the recent leavers its
+ * blocklist names: a member that missed such a Leave takes it from the table (a non-admin's
+ * blocklist only with it) and records a leaver, never a block with supporters (review 22: a
+ * Leave during an admin race reached one camp only; the next leave's table covered it and nobody
+ * told the other camp; and a losing admin's exclusion of a leaver, taken as a block with
+ * supporters, was dropped and the leaver "reinstated").
+ */
+function leaveProofsFor(core: EngineCore, kind: 'exclude' | 'refresh', targets: MemberKey[], blocklist: readonly MemberKey[], now: number): { leaves?: LeaveProof[] } {
+  if (kind !== 'exclude' || core.s.params.policy.exclude !== 'admins') return {};
   const leaves: LeaveProof[] = [];
   for (const t of targets) {
     const p = core.s.roster[t]?.leaveProof;
     if (p) leaves.push({ member: t, sentAt: p.sentAt, signature: p.signature });
+  }
+  let beside = 0;
+  for (const b of blocklist) {
+    if (targets.includes(b) || beside >= LEAVES_BESIDE_TARGETS || leaves.length >= 255) continue;
+    const r = core.s.roster[b];
+    if (r?.state !== 'left' || !r.leaveProof || now - r.leaveProof.sentAt > core.s.params.graceMs) continue;
+    leaves.push({ member: b, sentAt: r.leaveProof.sentAt, signature: r.leaveProof.signature });
+    beside++;
   }
   return leaves.length > 0 ? { leaves } : {};
 }
@@ -286,11 +305,14 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
   }
   const isNew = (t: MemberKey) => !blocked.has(t) && t !== h.excluder;
   const admins = p.exclude === 'admins';
-  if (!h.targets.some(isNew) && !(trusted && h.blocklist.some(isNew))) {
+  // A non-admin's blocklist beyond its targets: only members of this roster whose signed Leave it carries (leaveProofsFor).
+  const provenLeaver = (t: MemberKey) => core.s.roster[t]?.state === 'member' && (h.leaves?.some((l) => l.member === t && core.crypto.ed25519Verify(fromHex(t), leaveBody(core, t, l.sentAt), l.signature)) ?? false);
+  const leaversBeside = !trusted && admins && h.leaves ? h.blocklist.filter((t) => isNew(t) && !h.targets.includes(t) && provenLeaver(t)) : [];
+  if (!h.targets.some(isNew) && !(trusted && h.blocklist.some(isNew)) && leaversBeside.length === 0) {
     if (admins) settleBlocks(core, h, trusted, [], now);
     return;
   }
-  const wanted = trusted ? [...h.targets, ...h.blocklist] : h.targets;
+  const wanted = trusted ? [...h.targets, ...h.blocklist] : [...h.targets, ...leaversBeside];
   const newly = [...new Set(wanted)].filter(isNew);
   for (const t of newly) {
     core.s.blocklist.push(t);
@@ -300,8 +322,8 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
     // Under `admins` a non-admin's table excludes only leavers (T1: seen to leave, or by the signed
     // Leave it carries): a leaver here too, with that Leave kept, never a block with supporters
     // (a block with none left may be dropped: admin-races.ts), and this member can exclude it again.
-    const proof = admins && !trusted ? h.leaves?.find((l) => l.member === t) : undefined;
-    const leaver = r?.state === 'left' || (admins && !trusted);
+    const proof = admins ? h.leaves?.find((l) => l.member === t) : undefined;
+    const leaver = r?.state === 'left' || (admins && (!trusted || proof !== undefined));
     if (r) setRoster(core, t, { ...r, state: leaver ? 'left' : 'excluded', blockedAtVersion: h.newVersion, ...(proof && !r.leaveProof ? { leaveProof: { sentAt: proof.sentAt, signature: proof.signature } } : {}), ...(admins && r.state === 'member' && !leaver ? { blockedBy: [], excludedBy: h.excluder } : {}) });
     else setRoster(core, t, { name: '', admittedAt: 0, state: 'excluded', blockedAtVersion: h.newVersion });
     core.leaveExclusions.delete(t);
