@@ -78,6 +78,19 @@ export function mayOwnTek(core: EngineCore, key: MemberKey): boolean {
 }
 
 /**
+ * The header carries a Leave signed by `t`, a member of this roster, after its admission (L1):
+ * only the first Leave naming `t` is tried, one signature check per member asked about (review
+ * 23: every Leave naming it was tried, for every time a blocklist named it, and one table cost
+ * a receiver thousands of checks, again on every replay).
+ */
+export function carriesLeaveOf(core: EngineCore, h: TableHeader, t: MemberKey): boolean {
+  const r = core.s.roster[t];
+  const l = h.leaves?.find((x) => x.member === t);
+  if (!l || r?.state !== 'member' || l.sentAt <= r.admittedAt) return false;
+  return core.crypto.ed25519Verify(fromHex(t), leaveBody(core, t, l.sentAt), l.signature);
+}
+
+/**
  * T1: who may change keys by a table (issue 3 §5, issue 14). The excluder is a current
  * member, or a member that left whose table builds on the TEK it knew when it left (made
  * just before its Leave); an excluded identity authors nothing, "concurrent" or not.
@@ -99,7 +112,7 @@ export function authorizeTable(core: EngineCore, h: TableHeader): void {
     ensure(h.targets.length > 0, 'invalid', 'exclusion without targets');
     ensure(!h.targets.includes(h.excluder), 'invalid', 'a member cannot exclude itself');
     // A leaver this member saw leave, or whose own signed Leave the header carries.
-    const proven = (t: MemberKey) => h.leaves?.some((l) => l.member === t && core.crypto.ed25519Verify(fromHex(t), leaveBody(core, t, l.sentAt), l.signature)) ?? false;
+    const proven = (t: MemberKey) => carriesLeaveOf(core, h, t);
     // A proven Leave counts only for a member of this roster: a key that never was one, "leaving" by
     // its own signature, let a non-admin block it at one member that no admin ever heard of, whose
     // TEK then never covered its blocklist (review 19).

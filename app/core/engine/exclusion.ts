@@ -13,13 +13,13 @@
 import { ENTRY_AAD, LABEL, MAX_TABLES_PER_EXCLUDER, ONE_HOP_PAIRWISE_MAX, ONE_HOP_ROSTER_MAX, RESEAL_PAIRWISE_MAX, possibleHolders, rosterInKeyOrder, MAX_VERSION_AHEAD, ZERO_NONCE, addLog, blockedSet, canExclude, cmpKey, emit, eraseSecrets, heldKey, randomBelow, sendFetchRequest, setRoster, short, type EngineCore, type TableState } from './context.js';
 import { addEntries, unicastHeader, checkReplaced, commitTek, headerId, headerSignatureOk, makeEntries, newTableState, pairwiseEntryKey, plannedSymbols, publishTable, readTekPrime, relayable, replacedKeks, takeEntries, unusableSlots } from './tables.js';
 import { planCompletion } from './completion-plan.js';
-import { authorizeTable, isMember, mayOwnTek, omittedBaseExclusion } from './authorization.js';
+import { authorizeTable, carriesLeaveOf, isMember, mayOwnTek, omittedBaseExclusion } from './authorization.js';
 import { applyTable, scheduleReseal, tableIsMoot } from './table-apply.js';
-import { leaveBody, pairwise } from './sealing.js';
+import { pairwise } from './sealing.js';
 import { settleBlocks } from './admin-races.js';
 import { type MemberKey } from '../types.js';
 import { RemoteProtocolError, ensure } from '../errors.js';
-import { concat, equalBytes, fromHex, toHex } from '../bytes.js';
+import { concat, equalBytes, toHex } from '../bytes.js';
 import { TEK_SLOT, slotsOf } from '../params.js';
 import { KEY_BYTES, creatorsTag } from '../keys.js';
 import { LIMITS, type MsgType, encodeTableHeader, type Message, type LeaveProof, type PairwiseEntry, type TableHeader } from '../wire.js';
@@ -305,9 +305,10 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
   }
   const isNew = (t: MemberKey) => !blocked.has(t) && t !== h.excluder;
   const admins = p.exclude === 'admins';
-  // A non-admin's blocklist beyond its targets: only members of this roster whose signed Leave it carries (leaveProofsFor).
-  const provenLeaver = (t: MemberKey) => core.s.roster[t]?.state === 'member' && (h.leaves?.some((l) => l.member === t && core.crypto.ed25519Verify(fromHex(t), leaveBody(core, t, l.sentAt), l.signature)) ?? false);
-  const leaversBeside = !trusted && admins && h.leaves ? h.blocklist.filter((t) => isNew(t) && !h.targets.includes(t) && provenLeaver(t)) : [];
+  // A non-admin's blocklist beyond its targets: only members of this roster whose signed Leave it
+  // carries (leaveProofsFor), each carried Leave looked at once, at most LEAVES_BESIDE_TARGETS
+  // checked per table (review 23: one check per blocklist entry and Leave cost thousands).
+  const leaversBeside = !trusted && admins && h.leaves ? provenLeaversBeside(core, h, isNew) : [];
   if (!h.targets.some(isNew) && !(trusted && h.blocklist.some(isNew)) && leaversBeside.length === 0) {
     if (admins) settleBlocks(core, h, trusted, [], now);
     return;
@@ -322,8 +323,10 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
     // Under `admins` a non-admin's table excludes only leavers (T1: seen to leave, or by the signed
     // Leave it carries): a leaver here too, with that Leave kept, never a block with supporters
     // (a block with none left may be dropped: admin-races.ts), and this member can exclude it again.
+    // A trusted table's Leave for a member this member had not seen leave is checked (once) before
+    // it makes a leaver: an unchecked one made an admin's exclusion a block never dropped (review 23).
     const proof = admins ? h.leaves?.find((l) => l.member === t) : undefined;
-    const leaver = r?.state === 'left' || (admins && (!trusted || proof !== undefined));
+    const leaver = r?.state === 'left' || (admins && (!trusted || (proof !== undefined && (r?.state !== 'member' || carriesLeaveOf(core, h, t)))));
     if (r) setRoster(core, t, { ...r, state: leaver ? 'left' : 'excluded', blockedAtVersion: h.newVersion, ...(proof && !r.leaveProof ? { leaveProof: { sentAt: proof.sentAt, signature: proof.signature } } : {}), ...(admins && r.state === 'member' && !leaver ? { blockedBy: [], excludedBy: h.excluder } : {}) });
     else setRoster(core, t, { name: '', admittedAt: 0, state: 'excluded', blockedAtVersion: h.newVersion });
     core.leaveExclusions.delete(t);
@@ -344,6 +347,20 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
   for (const k of core.s.keks) if (k.owner && newly.includes(k.owner)) k.owner = null;
   // Under `admins`: who supports each block, and the blocks a current admin's table decides against (admin-races.ts).
   if (admins) settleBlocks(core, h, trusted, newly, now);
+}
+
+/** The members a non-admin's blocklist names beside its targets whose Leave it carries and that verify here (applyBlocklist). */
+function provenLeaversBeside(core: EngineCore, h: TableHeader, isNew: (t: MemberKey) => boolean): MemberKey[] {
+  const listed = new Set(h.blocklist);
+  const seen = new Set<MemberKey>();
+  const out: MemberKey[] = [];
+  for (const l of h.leaves ?? []) {
+    if (seen.size >= LEAVES_BESIDE_TARGETS) break;
+    if (seen.has(l.member) || !listed.has(l.member) || h.targets.includes(l.member) || !isNew(l.member)) continue;
+    seen.add(l.member);
+    if (carriesLeaveOf(core, h, l.member)) out.push(l.member);
+  }
+  return out;
 }
 
 /** Reads TEK' if possible, applies the table, and completes it when this member is planned or fetched it (003 [0079]). */
