@@ -197,8 +197,16 @@ export function blockGrounds(core: EngineCore): BlockGround[] {
  * here from now. Taken on the admitter's word, as its blocklist is: an admitter that lied could
  * as well have left the block out.
  */
-export function takeBlockGrounds(core: EngineCore, grounds: readonly BlockGround[], blocklist: readonly MemberKey[], now: number): void {
-  if (core.s.params.policy.exclude !== 'admins' || mayOwnTek(core, core.self)) return;
+export function takeBlockGrounds(core: EngineCore, grounds: readonly BlockGround[], listed: readonly MemberKey[], blocklist: readonly MemberKey[], now: number): void {
+  if (core.s.params.policy.exclude !== 'admins') return;
+  // An admin the admitter blocks but A5 does not let it block here is a member here until a table
+  // excludes it: with no roster entry, the table that did took it as a key that never was a
+  // member, with no supporters, and the block never dropped when the group dropped it (a join
+  // through a non-admin during two admins' race blocked the reinstated admin for good, 21 of 54).
+  for (const g of grounds) {
+    if (g.key !== core.self && listed.includes(g.key) && !blocklist.includes(g.key) && !core.s.roster[g.key]) setRoster(core, g.key, { name: g.name, admittedAt: g.admittedAt, state: 'member' });
+  }
+  if (mayOwnTek(core, core.self)) return;
   for (const g of grounds) {
     if (g.key === core.self || !blocklist.includes(g.key)) continue;
     const blockedBy = g.many ? [...g.blockedBy, MANY] : g.blockedBy;

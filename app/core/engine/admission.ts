@@ -210,7 +210,7 @@ export function onAdmit(core: EngineCore, from: MemberKey, m: Extract<Message, {
     const r = core.s.roster[b];
     if (r) setRoster(core, b, { ...r, state: 'excluded' });
   }
-  takeBlockGrounds(core, m.blocks ?? [], blocklist, now);
+  takeBlockGrounds(core, m.blocks ?? [], m.blocklist, blocklist, now);
   for (const o of m.owners) {
     core.s.slotDir[String(o.slot)] = { version: o.version, revision: o.revision, creators: sortedKeys(o.creators), owner: claimedOwner(core, o.slot, o.owner) };
     core.heardAt.set(o.slot, now);
