@@ -13,7 +13,8 @@
  */
 import { recordTek, retireTek, retryPendingData } from './tek-records.js';
 import { publishControl } from './control-seal.js';
-import { addLog, checkInfo, cloneParams, emit, heldKey, info, isOwnerAlive, keyChanged, newJoin, pidOf, possibleHolders, reject, setRoster, short, syncDirFromHeld, tableThatMade, unicast, validateRemoteParams, type EngineCore } from './context.js';
+import { addLog, checkInfo, cloneParams, emit, heldKey, info, isOwnerAlive, keyChanged, pidOf, possibleHolders, reject, setRoster, short, syncDirFromHeld, tableThatMade, unicast, validateRemoteParams, type EngineCore } from './context.js';
+import { newJoin } from './join-state.js';
 import { announceBody, certBody, certify, openSealed, pairwise, seal, verifyCertificate } from './sealing.js';
 import { onRevision, stepHeld } from './revision.js';
 import { type KeyOrigin, type MemberKey, type RejectReason } from '../types.js';

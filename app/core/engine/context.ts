@@ -24,7 +24,8 @@ import { equalBytes, fromHex, toHex, utf8 } from '../bytes.js';
 import { TEK_SLOT, kekSlot, participantId, slotRef, slotsOf, validateParams } from '../params.js';
 import { creatorsTag } from '../keys.js';
 import { PendingDrops } from './pending-drops.js';
-import { MsgType, encodeMessage, type AdmitTekCoverage, type Certificate, type KeyInfo, type Message, type PairwiseEntry, type TableEntry, type TableHeader } from '../wire.js';
+import type { JoinState } from './join-state.js';
+import { MsgType, encodeMessage, type KeyInfo, type Message, type PairwiseEntry, type TableEntry, type TableHeader } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey, type PersistentState } from '../state.js';
 import { KeyTimes, SlotTimes, TimerTable } from './timers.js';
 
@@ -111,20 +112,6 @@ export interface MemberView {
 
 export type EngineState = 'listening' | 'joining' | 'member' | 'excluded' | 'left';
 
-export interface JoinState {
-  credential: Uint8Array;
-  contacts: MemberKey[];
-  next: number;
-  attemptAt: number;
-  certificate: Certificate | null;
-  /** Contacts this joiner sent a JoinRequest to: only they may admit or refuse it (A5, A6 in docs/protocol.md §12). */
-  asked: Set<MemberKey>;
-  /** slot → { owner asked, next retry, tries } */
-  wanted: Map<number, { asked: MemberKey | null; retryAt: number; tries: number }>;
-  /** The admitter's TEK and its coverage (from the Admit): the coverage of that TEK when it is granted. */
-  coverage?: AdmitTekCoverage | null;
-}
-
 export type DataMessage = Extract<Message, { type: typeof MsgType.Data }>;
 
 export const LABEL = (s: string) => utf8(`conclave/v1/${s}`);
@@ -174,10 +161,6 @@ export const MAX_PENDING_PER_SENDER = 64;
 export const CREATION_RACE_HEARTBEATS = 20;
 
 /** A fresh join attempt towards `contacts` (nearest first, 001). */
-export function newJoin(credential: Uint8Array, contacts: MemberKey[], now: number): JoinState {
-  return { credential, contacts, next: 0, attemptAt: now, certificate: null, asked: new Set(), wanted: new Map() };
-}
-
 export function cmpKey(a: MemberKey, b: MemberKey): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -11,7 +11,8 @@
  * Where a heartbeat supersedes another: learnOwnership. Seeds: 003 [0059]–[0060],
  * [0068]–[0069], [0085], claim 9. docs/protocol.md §4, §8.1, §8.4.
  */
-import { MAX_PENDING_PER_SENDER, MAX_VERSION_AHEAD, addLog, checkInfo, cmpKey, fetchingTek, heartbeatIntervalMs, heldKey, heldKeys, info, isOwnerAlive, keyChanged, newJoin, ownedKeys, randomBelow, scheduleFetch, scheduleFetchByTag, short, shortFetchDelay, tableCreators, wins, type EngineCore } from './context.js';
+import { MAX_PENDING_PER_SENDER, MAX_VERSION_AHEAD, addLog, checkInfo, cmpKey, fetchingTek, heartbeatIntervalMs, heldKey, heldKeys, info, isOwnerAlive, keyChanged, ownedKeys, randomBelow, scheduleFetch, scheduleFetchByTag, short, shortFetchDelay, tableCreators, wins, type EngineCore } from './context.js';
+import { newJoin } from './join-state.js';
 import { tellExcluded } from './exclusion.js';
 import { publishControl } from './control-seal.js';
 import { startMergeJoin, tryJoinContact } from './admission.js';
