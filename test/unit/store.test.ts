@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Profile, ProfileError, ProfileLockedError, MIGRATIONS, migrate, PROFILE_FORMAT_VERSION } from '../../app/store/profile.js';
-import { Sealer } from '../../app/store/seal.js';
+import { Sealer, fromBase64, toBase64 } from '../../app/store/seal.js';
+import { nobleCrypto } from '../../app/crypto/noble.js';
 import { AppendLog, writeFileAtomic } from '../../app/store/files.js';
 
 const dirs: string[] = [];
@@ -88,6 +89,21 @@ test('a sealed file cannot be moved to another purpose (group state swapped betw
   assert.equal(s.openJson('group/b', box), null);
   assert.equal(s.openJson('group/a', { n: '!!', c: 'x' }), null);
   assert.equal(s.openJson('group/a', null), null);
+});
+
+test('records sealed by earlier builds (the @noble cipher) open, and new seals open with it: one format on disk', () => {
+  const key = new Uint8Array(32).fill(7);
+  const s = new Sealer(key);
+  const aad = new TextEncoder().encode('group/a');
+  const nonce = new Uint8Array(24).fill(3);
+  const old = { n: toBase64(nonce), c: toBase64(nobleCrypto.seal(key, nonce, new TextEncoder().encode('{"x":1}'), aad)) };
+  assert.deepEqual(s.openJson('group/a', old), { x: 1 });
+  const box = s.sealJson('group/a', { y: 2 });
+  const opened = nobleCrypto.open(key, fromBase64(box.n)!, fromBase64(box.c)!, aad);
+  assert.equal(new TextDecoder().decode(opened!), '{"y":2}');
+  const tampered = fromBase64(box.c)!;
+  tampered[0]! ^= 1;
+  assert.equal(s.openJson('group/a', { n: box.n, c: toBase64(tampered) }), null);
 });
 
 test('history is append-only and a torn last line is skipped, not fatal', () => {
