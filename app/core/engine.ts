@@ -33,7 +33,8 @@ import { MsgType } from './wire.js';
 import { decodeState, encodeState, sortedKeys, type PersistentState } from './state.js';
 import { CREATION_RACE_HEARTBEATS, EngineCore, cloneParams, type EngineDeps, type EngineState, type Identity, type MemberView } from './engine/context.js';
 import { newJoin } from './engine/join-state.js';
-import { addLog, blocklist, canExclude, emit, eraseSecrets, ownsTek, pidOf, rosterSlots, tekCoversBlocklist } from './engine/context.js';
+import { addLog, blocklist, canExclude, emit, eraseSecrets, ownsTek, pidOf, rosterSlots, short, tekCoversBlocklist } from './engine/context.js';
+import { ExclusionContest } from './engine/exclusion-contest.js';
 import { openPendingSealed, receive, type Channel } from './engine/gate.js';
 import { createKeys, flushAnnouncements, joinTick, tryJoinContact } from './engine/admission.js';
 import { failoverTick, sendHeartbeat } from './engine/heartbeat.js';
@@ -86,9 +87,15 @@ export class GroupEngine {
   readonly group: GroupId;
   readonly self: MemberKey;
   readonly selfId: number[];
-  private readonly core: EngineCore;
+  private core: EngineCore;
+  /** A self-exclusion an admins' race may void (engine/exclusion-contest.ts). */
+  private contest: ExclusionContest | null = null;
 
-  private constructor(deps: EngineDeps, identity: Identity, state: PersistentState) {
+  private constructor(
+    private readonly deps: EngineDeps,
+    private readonly identity: Identity,
+    state: PersistentState,
+  ) {
     this.core = new EngineCore(deps, identity, state);
     this.group = this.core.group;
     this.self = this.core.self;
@@ -129,7 +136,12 @@ export class GroupEngine {
   /** As restore, from a state object the caller hands over (and no longer touches). */
   static restoreState(deps: EngineDeps, identity: Identity, state: PersistentState, now: number): GroupEngine {
     const e = new GroupEngine(deps, identity, state);
-    const core = e.core;
+    GroupEngine.resume(e.core, now);
+    return e;
+  }
+
+  /** Timers and windows of a core that starts again from its state (a restart, or a contest's shadow taken over). */
+  private static resume(core: EngineCore, now: number): void {
     if (core.s.state === 'member') core.timers.set('heartbeat', now);
     if (core.s.state === 'joining') {
       // H3: a join interrupted by a crash resumes as the same join (its contacts, its
@@ -145,7 +157,6 @@ export class GroupEngine {
     // A leave not yet turned into an exclusion is derived from the roster, not kept apart:
     // a member that left and is not blocked is excluded again after the usual back-off.
     if (core.s.state === 'member') rescheduleLeaveExclusions(core, now);
-    return e;
   }
 
   private static freshState(group: string, name: string, params: GroupParams, state: PersistentState['state']): PersistentState {
@@ -178,6 +189,10 @@ export class GroupEngine {
   state(): EngineState {
     return this.core.s.state;
   }
+  /** Excluded, but an admins' race may still void it (engine/exclusion-contest.ts): until when, else null. */
+  exclusionContestedUntil(): number | null {
+    return this.core.s.state === 'excluded' && this.contest ? this.contest.until : null;
+  }
   isBlocked(member: MemberKey): boolean {
     return this.core.s.blocklist.includes(member);
   }
@@ -202,11 +217,41 @@ export class GroupEngine {
 
   /** Every peer input enters through the gate (engine/gate.ts). */
   receive(from: MemberKey, channel: Channel, bytes: Uint8Array, now: number): void {
-    receive(this.core, from, channel, bytes, Math.floor(now));
+    now = Math.floor(now);
+    const contested = this.contest !== null && this.core.s.state === 'excluded';
+    receive(this.core, from, channel, bytes, now);
+    if (this.core.contest) {
+      this.contest = new ExclusionContest(this.deps, this.identity, this.core.contest, this.core.s.params.heartbeatMs);
+      this.core.contest = null;
+    } else if (contested) {
+      const by = this.contest!.feed(from, channel, bytes, now);
+      if (by) this.resumeFromContest(by, now);
+    }
+  }
+
+  /** The exclusion fell with its excluder's (engine/exclusion-contest.ts): a member again, the shadow's core taken over as after a restart. */
+  private resumeFromContest(by: MemberKey, now: number): void {
+    const contest = this.contest!;
+    this.contest = null;
+    const old = this.core;
+    const fresh = contest.take();
+    fresh.panel = old.panel;
+    GroupEngine.resume(fresh, now);
+    fresh.outbox.push(...old.outbox);
+    fresh.events.push(...old.events);
+    fresh.log = [...old.log, ...fresh.log];
+    this.core = fresh;
+    emit(fresh, { type: 'member-reinstated', members: [this.self], by, at: now });
+    addLog(fresh, now, 'merge', `this member's exclusion by ${short(contest.excluder)} fell with ${short(contest.excluder)}'s exclusion by ${short(by)}: a member again`);
   }
 
   tick(now: number): void {
     now = Math.floor(now);
+    if (this.contest && now >= this.contest.until) {
+      this.contest.end();
+      addLog(this.core, now, 'exclude', `the exclusion by ${short(this.contest.excluder)} stands: no admin excluded ${short(this.contest.excluder)} meanwhile`);
+      this.contest = null;
+    }
     const core = this.core;
     const st = core.s.state;
     if (st === 'left' || st === 'excluded') return;
@@ -301,7 +346,7 @@ export class GroupEngine {
   nextDeadline(): number | undefined {
     const core = this.core;
     const st = core.s.state;
-    if (st === 'left' || st === 'excluded') return undefined;
+    if (st === 'left' || st === 'excluded') return this.contest?.until;
     // Called after every input in the simulator: no closure per call (earlier() is module-level).
     let d = Infinity;
     d = earlier(d, core.timers.get('listen'));

@@ -181,7 +181,9 @@ export class Files {
     if (this.ctx.stopped()) return;
     for (const rt of this.ctx.groups.values()) {
       const state = rt.engine.state();
-      if (state === 'left' || state === 'excluded') this.dropGroup(rt.group);
+      // An exclusion an admins' race may still void keeps the files until it stands (core/engine/exclusion-contest.ts).
+      if (state === 'left' || (state === 'excluded' && rt.engine.exclusionContestedUntil() === null)) this.dropGroup(rt.group);
+      else if (state === 'excluded') continue;
       else this.attach(rt);
     }
     for (const t of this.transfers.values()) if (t.state === 'fetching') this.pump(t);

@@ -246,6 +246,12 @@ export class Simulation {
         p.state = 'excluded';
         if (p.removedAt === null) p.removedAt = this.now;
         return false;
+      case 'member-reinstated':
+        // Its own exclusion fell with its excluder's (core/engine/exclusion-contest.ts): a member again.
+        if (!ev.members.includes(p.key) || p.state !== 'excluded') return false;
+        p.state = 'member';
+        p.removedAt = null;
+        return true;
       case 'key-changed': {
         if (ev.slot.kind === 'tek' && /revision/.test(ev.reason)) this.recorder.revisionStepped(this.now);
         // A revision step teaches nothing new (it is derivable forward); a new version does.

@@ -83,6 +83,11 @@ export function useGroupsStore(client: ConclaveClient, link: LinkState, notify: 
   useEvent(client, 'group.member', (e) => {
     soon();
     if (e.group === selected) void refreshMembers();
+    // Its own exclusion fell with its excluder's in an admins' race (docs/protocol.md §8.2).
+    if (e.change === 'reinstated' && e.peerId === status?.peerId) {
+      const g = groups?.find((x) => x.group === e.group);
+      notify(`You are a member of ${g?.name ?? 'a group'} again: the admin who removed you was removed at the same moment.`, 'info');
+    }
   });
   useEvent(client, 'group.excluded', (e) => {
     soon();

@@ -17,8 +17,8 @@
  *
  * Invariants: only under `admins`, and only at members that may not exclude (admins never drop
  * a block: their blocklists merge); only members blocked while members have supporters (never
- * leavers, never keys that never were members, never this member: an excluded member erased
- * its secrets); only admins' tables support; a supporter stands while a member, or when it
+ * leavers, never keys that never were members, never this member: its own exclusion falls with
+ * its excluder's in engine/exclusion-contest.ts); only admins' tables support; a supporter stands while a member, or when it
  * left unless the deciding table excludes it; a table older than a block decides nothing about
  * it; the wait (`dropAt`) is persisted and restarts after a restart or a gap in this member's
  * beats; data from a member whose block waits is kept, bounded, and read only if it is dropped.
@@ -41,7 +41,7 @@ const MAX_SUPPORTERS = 8;
 const MANY = '*';
 
 /** Heartbeats a block that lost its ground waits, for a current admin to name it, before it is dropped. */
-const DROP_AFTER_HEARTBEATS = 8;
+export const DROP_AFTER_HEARTBEATS = 8;
 
 /**
  * Under `admins`, for every table taken (applyBlocklist; `newly`: the members it blocked here):

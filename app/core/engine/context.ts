@@ -227,6 +227,19 @@ export class TableMap extends Map<string, TableState> {
 }
 
 /** Everything one member knows about one group; the rooms read and write it. */
+/**
+ * A self-exclusion that an admins' race may void (exclusion-contest.ts): this member's state
+ * just before the excluding table (encoded, secrets included; in memory only), the table's
+ * excluder, its version and ID, and when it was taken.
+ */
+export interface ContestStart {
+  pre: Uint8Array;
+  excluder: MemberKey;
+  version: number;
+  tableId: string;
+  at: number;
+}
+
 export class EngineCore {
   readonly group: GroupId;
   readonly self: MemberKey;
@@ -237,7 +250,8 @@ export class EngineCore {
   readonly crypto: CryptoProvider;
   readonly rng: Rng;
   readonly admission: AdmissionPolicy;
-  readonly panel: PanelHook | undefined;
+  /** Not readonly: a contest's shadow runs without it, and gets it back when taken over (exclusion-contest.ts). */
+  panel: PanelHook | undefined;
   readonly pinnedIds: ReadonlyMap<MemberKey, number[]> | undefined;
   readonly seed: Uint8Array;
   readonly xSecret: Uint8Array;
@@ -325,6 +339,10 @@ export class EngineCore {
   contestedResealed = new Set<MemberKey>();
   /** Under `admins`, at a non-admin: the wait before a groundless block is dropped (admin-races.ts). */
   readonly drops = new PendingDrops();
+  /** This non-admin was just excluded by an admin's table that may yet be void (exclusion-contest.ts); taken by GroupEngine. */
+  contest: ContestStart | null = null;
+  /** A shadow's contested table: refused here (exclusion-contest.ts). */
+  refusedTable: string | null = null;
   /** Members on a contested TEK sent a blocking table's header (rekey-triggers.ts nudgeToward), and when. In memory only. */
   nudged = new Map<MemberKey, number>();
   /** creatorsTag (hex) of each blocked member alone, for the blocklist length it was built at. */

@@ -23,7 +23,7 @@ import { concat, equalBytes, toHex } from '../bytes.js';
 import { TEK_SLOT, slotsOf } from '../params.js';
 import { KEY_BYTES, creatorsTag } from '../keys.js';
 import { LIMITS, type MsgType, encodeTableHeader, type Message, type LeaveProof, type PairwiseEntry, type TableHeader } from '../wire.js';
-import { sameCreators, sortedKeys } from '../state.js';
+import { encodeState, sameCreators, sortedKeys } from '../state.js';
 
 /**
  * Most targets one table names: the wire's LIMITS.targets, and 255 because a header counts
@@ -106,6 +106,7 @@ export function onTable(core: EngineCore, from: MemberKey, m: Extract<Message, {
   if (core.s.state !== 'member') return; // a joiner gets the current TEK with its admission
   const h = m.header;
   const { headerBytes, id } = headerId(core, h);
+  if (id === core.refusedTable) throw new RemoteProtocolError('stale', 'the contested table that excluded this member (exclusion-contest.ts)');
   let t = core.tables.get(id);
   if (!t) {
     // Validate everything about the header before any state changes. A header that
@@ -315,6 +316,8 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
   }
   const wanted = trusted ? [...h.targets, ...h.blocklist] : [...h.targets, ...leaversBeside];
   const newly = [...new Set(wanted)].filter(isNew);
+  // Before anything changes: the state an admins' race may bring this member back to (exclusion-contest.ts).
+  const pre = newly.includes(core.self) && admins && trusted && !canExclude(core) && core.s.state === 'member' ? encodeState(core.s) : null;
   for (const t of newly) {
     core.s.blocklist.push(t);
     const r = core.s.roster[t];
@@ -336,6 +339,7 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
     core.s.state = 'excluded';
     emit(core, { type: 'self-excluded', by: h.excluder, at: now });
     addLog(core, now, 'exclude', `this member was excluded by ${short(h.excluder)}`);
+    if (pre) core.contest = { pre, excluder: h.excluder, version: h.newVersion, tableId: headerId(core, h).id, at: now };
     eraseSecrets(core);
     return;
   }
