@@ -559,7 +559,6 @@ export class GroupRuntime {
       this.refuse(from, 'decode', 'undecodable or unsigned application payload', at);
       return;
     }
-    this.record.lastDataAt = Math.max(this.record.lastDataAt, sentAt);
     const ctx: AuthorshipContext = { group: this.group, crypto: nodeCrypto, rosterState: (key) => this.engine.rosterState(key) ?? undefined, now: at };
     if (payload.t === 'rcpt') {
       this.receivedEphemeral = true;

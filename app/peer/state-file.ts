@@ -16,10 +16,11 @@
  *   engine, so it is not done after every input: in an idle ten-member group
  *   every member gets about ten heartbeats a second, and a comparison 150 ms
  *   after each was most of the CPU its state file cost.
- * - `lastDataAt` moves with every data message (shown to clients; reconciliation,
- *   catch-up.ts, no longer depends on it: it asks by per-author sequence numbers
- *   kept in the history log). A change to it alone is saved within 10 s, not
- *   150 ms after.
+ * - No data message changes the record: `lastDataAt` (read by nothing since
+ *   catch-up.ts asks by per-author sequence numbers kept in the history log) is
+ *   no longer moved, and its lazy save cost fifty chatting peers about 3 % of
+ *   their CPU (a snapshot, a seal and two fsyncs per peer every 10 s;
+ *   docs/performance.md "Round sixteen").
  * - Soft state alone is not written by a timer: when the only difference from
  *   the last write is in the engine's slot directory (`slotDir`: who holds which
  *   other slot at which version and revision, learnt from heartbeats and restored
@@ -40,10 +41,10 @@ const SAVE_DELAY_MS = 150;
 const SOFT_FIELDS = ['slotDir'] as const;
 
 /**
- * The record (without `lastDataAt`) as JSON with the snapshot's soft fields left
- * out. The snapshot is core/state.ts's JSON; one that does not parse is compared whole.
+ * The record as JSON with the snapshot's soft fields left out. The snapshot is
+ * core/state.ts's JSON; one that does not parse is compared whole.
  */
-function withoutSoftState(rest: Omit<GroupRecord, 'lastDataAt'>, snapshot: Uint8Array): string {
+function withoutSoftState(rest: GroupRecord, snapshot: Uint8Array): string {
   let engine: unknown;
   try {
     engine = JSON.parse(new TextDecoder().decode(snapshot));
@@ -58,8 +59,8 @@ const LAZY_SAVE_MS = 10_000;
 export class StateFile {
   private saveTimer: NodeJS.Timeout | null = null;
   private lazySaveTimer: NodeJS.Timeout | null = null;
-  /** The record as last written, without `lastDataAt` (JSON), the same without soft state, and that `lastDataAt`. */
-  private saved: { contents: string; hard: string; lastDataAt: number } | null = null;
+  /** The record as last written (JSON), and the same without soft state. */
+  private saved: { contents: string; hard: string } | null = null;
   private stopped = false;
   /** Snapshots taken to compare (written or not): for tests and benchmarks. */
   snapshots = 0;
@@ -94,25 +95,17 @@ export class StateFile {
     this.lazySaveTimer.unref?.();
   }
 
-  /**
-   * Writes the state file if it changed since the last write. From a timer, a
-   * change to soft state alone is not written, and from the 150 ms timer a change
-   * to `lastDataAt` alone is left for the lazy save.
-   */
+  /** Writes the state file if it changed since the last write. From a timer, a change to soft state alone is not written. */
   save(from: 'now' | 'timer' | 'lazy' = 'now'): void {
     try {
       this.snapshots++;
       const snapshot = this.snapshot();
       this.record.snapshot = toBase64(snapshot);
-      const { lastDataAt, ...rest } = this.record;
-      const contents = JSON.stringify(rest);
-      const hard = withoutSoftState(rest, snapshot);
-      if (this.saved && (from === 'now' ? this.saved.contents === contents : this.saved.hard === hard)) {
-        if (this.saved.lastDataAt === lastDataAt) return;
-        if (from === 'timer') return this.lazy();
-      }
+      const contents = JSON.stringify(this.record);
+      const hard = withoutSoftState(this.record, snapshot);
+      if (this.saved && (from === 'now' ? this.saved.contents === contents : this.saved.hard === hard)) return;
       this.profile.saveGroup(this.record);
-      this.saved = { contents, hard, lastDataAt };
+      this.saved = { contents, hard };
     } catch (err) {
       this.log(`group ${this.record.group.slice(0, 8)}: could not save state: ${err instanceof Error ? err.name : 'error'}`);
     }

@@ -86,7 +86,7 @@ export interface GroupRecord {
   invites?: Record<string, InviteLedgerEntry>;
   /** When this member learned each member was admitted (bounds what catch-up serves them). */
   admittedAt: Record<string, number>;
-  /** Latest receive time of group data (catch-up asks from there). */
+  /** No longer moved nor read (peer/state-file.ts); kept so that records of every version parse alike. */
   lastDataAt: number;
   /** Peers (MemberKeys) this profile refuses to admit or hear in this group. */
   blocklist: string[];

@@ -230,13 +230,12 @@ export class TableMap extends Map<string, TableState> {
 /**
  * A self-exclusion that an admins' race may void (exclusion-contest.ts): this member's state
  * just before the excluding table (encoded, secrets included; in memory only), the table's
- * excluder, its version and ID, and when it was taken.
+ * excluder and version, and when it was taken.
  */
 export interface ContestStart {
   pre: Uint8Array;
   excluder: MemberKey;
   version: number;
-  tableId: string;
   at: number;
 }
 
@@ -341,8 +340,8 @@ export class EngineCore {
   readonly drops = new PendingDrops();
   /** This non-admin was just excluded by an admin's table that may yet be void (exclusion-contest.ts); taken by GroupEngine. */
   contest: ContestStart | null = null;
-  /** A shadow's contested table: refused here (exclusion-contest.ts). */
-  refusedTable: string | null = null;
+  /** In a contest's shadow, the admin whose exclusion of this member is contested: its tables that name this member are refused (exclusion-contest.ts). */
+  contestedExcluder: MemberKey | null = null;
   /** Members on a contested TEK sent a blocking table's header (rekey-triggers.ts nudgeToward), and when. In memory only. */
   nudged = new Map<MemberKey, number>();
   /** creatorsTag (hex) of each blocked member alone, for the blocklist length it was built at. */

@@ -18,8 +18,10 @@
  * - Only a non-admin under `admins`, excluded by a trusted (admin's) table (exclusion.ts); admins
  *   never drop a block, so an excluded admin is not brought back this way.
  * - The shadow sends nothing and raises nothing: its transmits and events are dropped after
- *   every input; it is never ticked and has no panel hook (004). It never takes x's contested table (`refusedTable`) nor,
- *   once it holds x excluded, any table of x's (T1).
+ *   every input; it is never ticked and has no panel hook (004). It takes no table of x's that
+ *   names m (`contestedExcluder`: x's table, its completers' copies, x's reseals all carry x's
+ *   word alone), and once it holds x excluded, no table of x's at all (T1). Another admin's
+ *   table that names m excludes the shadow too: that admin's word stands at every member.
  * - It hears control and unicast input only (never data): what can exclude x.
  * - Its secrets are erased when the contest ends either way; they are never persisted (a
  *   restart during the contest ends it: the member stays excluded, as before this module).
@@ -44,7 +46,7 @@ export class ExclusionContest {
   constructor(deps: EngineDeps, identity: Identity, start: ContestStart, heartbeatMs: number) {
     // No panel hook (004): the shadow takes part in nothing; the member gets it back when it resumes.
     this.shadow = new EngineCore({ ...deps, panel: undefined }, identity, decodeState(start.pre));
-    this.shadow.refusedTable = start.tableId;
+    this.shadow.contestedExcluder = start.excluder;
     this.excluder = start.excluder;
     this.version = start.version;
     this.until = start.at + DROP_AFTER_HEARTBEATS * heartbeatMs;

@@ -106,7 +106,7 @@ export function onTable(core: EngineCore, from: MemberKey, m: Extract<Message, {
   if (core.s.state !== 'member') return; // a joiner gets the current TEK with its admission
   const h = m.header;
   const { headerBytes, id } = headerId(core, h);
-  if (id === core.refusedTable) throw new RemoteProtocolError('stale', 'the contested table that excluded this member (exclusion-contest.ts)');
+  if (h.excluder === core.contestedExcluder && (h.targets.includes(core.self) || h.blocklist.includes(core.self))) throw new RemoteProtocolError('stale', 'a table of the admin whose exclusion of this member is contested (exclusion-contest.ts)');
   let t = core.tables.get(id);
   if (!t) {
     // Validate everything about the header before any state changes. A header that
@@ -339,7 +339,7 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
     core.s.state = 'excluded';
     emit(core, { type: 'self-excluded', by: h.excluder, at: now });
     addLog(core, now, 'exclude', `this member was excluded by ${short(h.excluder)}`);
-    if (pre) core.contest = { pre, excluder: h.excluder, version: h.newVersion, tableId: headerId(core, h).id, at: now };
+    if (pre) core.contest = { pre, excluder: h.excluder, version: h.newVersion, at: now };
     eraseSecrets(core);
     return;
   }
