@@ -191,7 +191,7 @@ export class GroupEngine {
   }
   /** Excluded, but an admins' race may still void it (engine/exclusion-contest.ts): until when, else null. */
   exclusionContestedUntil(): number | null {
-    return this.core.s.state === 'excluded' && this.contest ? this.contest.until : null;
+    return this.core.s.state === 'excluded' && this.contest ? this.contest.deadline() : null;
   }
   isBlocked(member: MemberKey): boolean {
     return this.core.s.blocklist.includes(member);
@@ -224,8 +224,7 @@ export class GroupEngine {
       this.contest = new ExclusionContest(this.deps, this.identity, this.core.contest, this.core.s.params.heartbeatMs);
       this.core.contest = null;
     } else if (contested) {
-      const by = this.contest!.feed(from, channel, bytes, now);
-      if (by) this.resumeFromContest(by, now);
+      this.contest!.feed(from, channel, bytes, now);
     }
   }
 
@@ -247,9 +246,11 @@ export class GroupEngine {
 
   tick(now: number): void {
     now = Math.floor(now);
-    if (this.contest && now >= this.contest.until) {
-      this.contest.end();
-      addLog(this.core, now, 'exclude', `the exclusion by ${short(this.contest.excluder)} stands: no admin excluded ${short(this.contest.excluder)} meanwhile`);
+    const step = this.contest?.step(now);
+    if (step?.kind === 'resume') this.resumeFromContest(step.by, now);
+    else if (step?.kind === 'end') {
+      this.contest!.end();
+      addLog(this.core, now, 'exclude', `the exclusion by ${short(this.contest!.excluder)} stands`);
       this.contest = null;
     }
     const core = this.core;
@@ -346,7 +347,7 @@ export class GroupEngine {
   nextDeadline(): number | undefined {
     const core = this.core;
     const st = core.s.state;
-    if (st === 'left' || st === 'excluded') return this.contest?.until;
+    if (st === 'left' || st === 'excluded') return this.contest?.deadline();
     // Called after every input in the simulator: no closure per call (earlier() is module-level).
     let d = Infinity;
     d = earlier(d, core.timers.get('listen'));

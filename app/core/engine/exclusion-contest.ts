@@ -11,19 +11,28 @@
  * before x's table (`ContestStart`, set by exclusion.ts applyBlocklist) in a *shadow*: a copy of
  * its engine core that hears the group's control traffic and publishes nothing. When the shadow
  * takes an admin's table that excludes x, at a version no older than x's table, and stays a
- * member itself, m is a member again: the shadow's core becomes its own, as after a restart.
- * Otherwise, DROP_AFTER_HEARTBEATS heartbeats after the exclusion, the shadow is erased.
+ * member itself, the exclusion is void there; if it stays so for the non-admins' wait
+ * (DROP_AFTER_HEARTBEATS heartbeats, as admin-races.ts drops the block), m is a member again:
+ * the shadow's core becomes its own, as after a restart. A current admin that names m meanwhile
+ * (an admin that took x's table first keeps the block and reseals naming it) excludes the
+ * shadow, and the exclusion stands: review 24, resuming at once made m a member in its own
+ * eyes while that admin still blocked it (1 race in 4), and it admitted a newcomer nobody else
+ * counted. If nothing voids the exclusion within DROP_AFTER_HEARTBEATS heartbeats of it, the
+ * shadow is erased. Not reached: a target that missed the race's broadcasts (cut off for a
+ * moment), since the shadow cannot fetch (review 24's todo).
  *
  * Invariants:
  * - Only a non-admin under `admins`, excluded by a trusted (admin's) table (exclusion.ts); admins
  *   never drop a block, so an excluded admin is not brought back this way.
  * - The shadow sends nothing and raises nothing: its transmits and events are dropped after
- *   every input; it is never ticked and has no panel hook (004). It takes no table of x's that
+ *   every input; it is never ticked, has no panel hook (004) and admits no one (review 24: it
+ *   called the app's admission hook, which counts an invite use and announces the ledger). It takes no table of x's that
  *   names m (`contestedExcluder`: x's table, its completers' copies, x's reseals all carry x's
  *   word alone), and once it holds x excluded, no table of x's at all (T1). Another admin's
  *   table that names m excludes the shadow too: that admin's word stands at every member.
  * - It hears control and unicast input only (never data): what can exclude x.
- * - Its secrets are erased when the contest ends either way; they are never persisted (a
+ * - Its secrets are erased when the contest ends either way, and the encoded state it was
+ *   built from at once; they are never persisted (a
  *   restart during the contest ends it: the member stays excluded, as before this module).
  * - Nothing here widens what a member may do: the shadow judges every input by the same gate,
  *   and what brings m back is a signed table of a current admin that excludes x and keeps m,
@@ -32,33 +41,39 @@
  */
 import type { MemberKey } from '../types.js';
 import { decodeState } from '../state.js';
-import { EngineCore, eraseSecrets, type ContestStart, type EngineDeps, type Identity } from './context.js';
+import { EngineCore, eraseSecrets, type AdmissionPolicy, type ContestStart, type EngineDeps, type Identity } from './context.js';
 import { DROP_AFTER_HEARTBEATS } from './admin-races.js';
 import { receive, type Channel } from './gate.js';
+
+/** The shadow's admission hook: it admits no one (the member it stands for is excluded; review 24). */
+const REFUSE_ALL: AdmissionPolicy = { check: () => ({ ok: false, reason: 'this member is excluded' }) };
 
 export class ExclusionContest {
   private readonly shadow: EngineCore;
   readonly excluder: MemberKey;
-  /** When the shadow is erased if nothing voided the exclusion. */
-  readonly until: number;
+  /** Until when a table voiding the exclusion may first arrive; then the shadow is erased. */
+  private readonly until: number;
   private readonly version: number;
+  private readonly waitMs: number;
+  /** When the shadow first held the exclusion void (and the admin whose table did it), while it still does. */
+  private void: { since: number; by: MemberKey } | null = null;
+  /** The shadow itself was excluded (another admin named this member): the exclusion stands. */
+  private lost = false;
 
   constructor(deps: EngineDeps, identity: Identity, start: ContestStart, heartbeatMs: number) {
-    // No panel hook (004): the shadow takes part in nothing; the member gets it back when it resumes.
-    this.shadow = new EngineCore({ ...deps, panel: undefined }, identity, decodeState(start.pre));
+    // No panel hook (004) and no admissions: the shadow takes part in nothing; the member gets the panel back when it resumes.
+    this.shadow = new EngineCore({ ...deps, panel: undefined, admission: REFUSE_ALL }, identity, decodeState(start.pre));
+    start.pre.fill(0);
     this.shadow.contestedExcluder = start.excluder;
     this.excluder = start.excluder;
     this.version = start.version;
-    this.until = start.at + DROP_AFTER_HEARTBEATS * heartbeatMs;
+    this.waitMs = DROP_AFTER_HEARTBEATS * heartbeatMs;
+    this.until = start.at + this.waitMs;
   }
 
-  /**
-   * One control or unicast input to the shadow. Returns the admin whose table excluded the
-   * excluder when that voids this member's exclusion (the shadow is then the member's state),
-   * else null.
-   */
-  feed(from: MemberKey, channel: Channel, bytes: Uint8Array, now: number): MemberKey | null {
-    if (channel === 'data') return null;
+  /** One control or unicast input to the shadow (its output dropped). */
+  feed(from: MemberKey, channel: Channel, bytes: Uint8Array, now: number): void {
+    if (channel === 'data' || this.lost) return;
     const sh = this.shadow;
     try {
       receive(sh, from, channel, bytes, now);
@@ -67,15 +82,46 @@ export class ExclusionContest {
     }
     sh.outbox = [];
     sh.events = [];
-    if (sh.s.state !== 'member' || sh.s.blocklist.includes(sh.self)) return null;
+    if (sh.s.state !== 'member') {
+      this.lost = true;
+      this.void = null;
+      return;
+    }
+    const by = this.voidedBy();
+    if (!by) this.void = null;
+    else this.void ??= { since: now, by };
+  }
+
+  /** The admin whose table excluded the excluder, at a version no older, while the shadow is a member: the exclusion is void there. */
+  private voidedBy(): MemberKey | null {
+    const sh = this.shadow;
+    if (sh.s.blocklist.includes(sh.self)) return null;
     const x = sh.s.roster[this.excluder];
     if (x?.state !== 'excluded' || !sh.s.blocklist.includes(this.excluder)) return null;
     if (x.blockedAtVersion === undefined || x.blockedAtVersion < this.version) return null;
     return x.excludedBy ?? null;
   }
 
+  /** When `step` has something to do. */
+  deadline(): number {
+    return this.void ? this.void.since + this.waitMs : this.until;
+  }
+
+  /**
+   * At a tick: `resume` with the admin that voided the exclusion once it held void for the
+   * non-admins' wait (DROP_AFTER_HEARTBEATS, as admin-races.ts drops a block: a current admin
+   * naming this member meanwhile excludes the shadow, review 24); `end` when it lost, or when
+   * nothing voided it in time; else `wait`.
+   */
+  step(now: number): { kind: 'resume'; by: MemberKey } | { kind: 'end' } | { kind: 'wait' } {
+    if (this.lost) return { kind: 'end' };
+    if (this.void) return now >= this.void.since + this.waitMs ? { kind: 'resume', by: this.void.by } : { kind: 'wait' };
+    return now >= this.until ? { kind: 'end' } : { kind: 'wait' };
+  }
+
   /** The shadow's core, to resume as this member (its tables in flight with it); the contest is over. */
   take(): EngineCore {
+    this.shadow.contestedExcluder = null;
     return this.shadow;
   }
 
