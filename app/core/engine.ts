@@ -221,7 +221,7 @@ export class GroupEngine {
     const contested = this.contest !== null && this.core.s.state === 'excluded';
     receive(this.core, from, channel, bytes, now);
     if (this.core.contest) {
-      this.contest = new ExclusionContest(this.deps, this.identity, this.core.contest, this.core.s.params.heartbeatMs);
+      this.contest = new ExclusionContest(this.deps, this.identity, this.core.contest, this.core.s.params.heartbeatMs, this.core.s.params.graceMs);
       this.core.contest = null;
     } else if (contested) {
       this.contest!.feed(from, channel, bytes, now);

@@ -34,6 +34,7 @@ import { openData } from './tek-records.js';
 import { equalBytes } from '../bytes.js';
 import { mayOwnTek } from './authorization.js';
 import { RemoteProtocolError } from '../errors.js';
+import { headerId, relayable, unicastHeader } from './tables.js';
 
 /** Supporters kept per blocked member (each a 64-character key in the persisted roster). */
 const MAX_SUPPORTERS = 8;
@@ -111,6 +112,12 @@ function dropVoidBlocks(core: EngineCore, h: TableHeader, newly: readonly Member
     setRoster(core, x, { ...r, dropAt: { at: now + DROP_AFTER_HEARTBEATS * hb, by: h.excluder } });
     core.drops.members.add(x);
     addLog(core, now, 'merge', `the exclusion of ${short(x)} rests only on admins excluded since: it ends in ${DROP_AFTER_HEARTBEATS} heartbeats unless a current admin names it`);
+    // X itself may have taken the void exclusion and be waiting, silent, for a table that voids
+    // it (exclusion-contest.ts): its header goes to X, once per block that loses its ground
+    // here (review 24: X cut off during the race never heard it and stayed excluded in its own
+    // eyes while every other member took it back). A header carries no key.
+    const t = core.tables.get(headerId(core, h).id);
+    if (t && relayable(core, t)) unicastHeader(core, x, t);
   }
 }
 

@@ -17,9 +17,10 @@
  * (an admin that took x's table first keeps the block and reseals naming it) excludes the
  * shadow, and the exclusion stands: review 24, resuming at once made m a member in its own
  * eyes while that admin still blocked it (1 race in 4), and it admitted a newcomer nobody else
- * counted. If nothing voids the exclusion within DROP_AFTER_HEARTBEATS heartbeats of it, the
- * shadow is erased. Not reached: a target that missed the race's broadcasts (cut off for a
- * moment), since the shadow cannot fetch (review 24's todo).
+ * counted. The shadow cannot fetch: a target cut off during the race hears the voiding table
+ * from the non-admins whose block of it lost its ground (admin-races.ts sends it the header)
+ * and from whoever notifies it of its exclusion (exclusion.ts tellExcluded). If nothing voids
+ * the exclusion within the grace window (at most CONTEST_MAX_MS) of it, the shadow is erased.
  *
  * Invariants:
  * - Only a non-admin under `admins`, excluded by a trusted (admin's) table (exclusion.ts); admins
@@ -45,13 +46,20 @@ import { EngineCore, eraseSecrets, type AdmissionPolicy, type ContestStart, type
 import { DROP_AFTER_HEARTBEATS } from './admin-races.js';
 import { receive, type Channel } from './gate.js';
 
+/**
+ * How long a table voiding the exclusion may take to arrive: the grace window (old keys are kept
+ * that long for late traffic), at most this, and never less than the wait. A partition that
+ * heals within it brings the member back (the voiding header comes by unicast, admin-races.ts).
+ */
+const CONTEST_MAX_MS = 10 * 60_000;
+
 /** The shadow's admission hook: it admits no one (the member it stands for is excluded; review 24). */
 const REFUSE_ALL: AdmissionPolicy = { check: () => ({ ok: false, reason: 'this member is excluded' }) };
 
 export class ExclusionContest {
   private readonly shadow: EngineCore;
   readonly excluder: MemberKey;
-  /** Until when a table voiding the exclusion may first arrive; then the shadow is erased. */
+  /** Until when a table voiding the exclusion may first arrive (CONTEST_MAX_MS); then the shadow is erased. */
   private readonly until: number;
   private readonly version: number;
   private readonly waitMs: number;
@@ -60,7 +68,7 @@ export class ExclusionContest {
   /** The shadow itself was excluded (another admin named this member): the exclusion stands. */
   private lost = false;
 
-  constructor(deps: EngineDeps, identity: Identity, start: ContestStart, heartbeatMs: number) {
+  constructor(deps: EngineDeps, identity: Identity, start: ContestStart, heartbeatMs: number, graceMs: number) {
     // No panel hook (004) and no admissions: the shadow takes part in nothing; the member gets the panel back when it resumes.
     this.shadow = new EngineCore({ ...deps, panel: undefined, admission: REFUSE_ALL }, identity, decodeState(start.pre));
     start.pre.fill(0);
@@ -68,7 +76,7 @@ export class ExclusionContest {
     this.excluder = start.excluder;
     this.version = start.version;
     this.waitMs = DROP_AFTER_HEARTBEATS * heartbeatMs;
-    this.until = start.at + this.waitMs;
+    this.until = start.at + Math.max(this.waitMs, Math.min(graceMs, CONTEST_MAX_MS));
   }
 
   /** One control or unicast input to the shadow (its output dropped). */
