@@ -28,13 +28,13 @@
  */
 import type { MemberKey } from '../types.js';
 import type { BlockGround, TableHeader } from '../wire.js';
-import { addLog, canExclude, emit, pidOf, reject, setRoster, short, type DataMessage, type EngineCore } from './context.js';
+import { addLog, canExclude, emit, pidOf, reject, setRoster, short, type DataMessage, type EngineCore, type TableState } from './context.js';
 import { flushHeldOutgoing, onData } from './data.js';
 import { openData } from './tek-records.js';
 import { equalBytes } from '../bytes.js';
 import { mayOwnTek } from './authorization.js';
 import { RemoteProtocolError } from '../errors.js';
-import { headerId, relayable, unicastHeader } from './tables.js';
+import { relayable, unicastHeader } from './tables.js';
 
 /** Supporters kept per blocked member (each a 64-character key in the persisted roster). */
 const MAX_SUPPORTERS = 8;
@@ -112,12 +112,6 @@ function dropVoidBlocks(core: EngineCore, h: TableHeader, newly: readonly Member
     setRoster(core, x, { ...r, dropAt: { at: now + DROP_AFTER_HEARTBEATS * hb, by: h.excluder } });
     core.drops.members.add(x);
     addLog(core, now, 'merge', `the exclusion of ${short(x)} rests only on admins excluded since: it ends in ${DROP_AFTER_HEARTBEATS} heartbeats unless a current admin names it`);
-    // X itself may have taken the void exclusion and be waiting, silent, for a table that voids
-    // it (exclusion-contest.ts): its header goes to X, once per block that loses its ground
-    // here (review 24: X cut off during the race never heard it and stayed excluded in its own
-    // eyes while every other member took it back). A header carries no key.
-    const t = core.tables.get(headerId(core, h).id);
-    if (t && relayable(core, t)) unicastHeader(core, x, t);
   }
 }
 
@@ -178,8 +172,27 @@ export function settleTick(core: EngineCore, now: number): void {
     core.drops.members.delete(x);
     due.push(x);
     by = p.by;
+    tellVoided(core, x, p.by);
   }
   if (due.length > 0) reinstate(core, due, by!, now);
+}
+
+/**
+ * X is a member again here: X itself may have taken the void exclusion and be waiting, silent,
+ * for a table that voids it (exclusion-contest.ts), which it cannot fetch. The newest table of
+ * the deciding admin that does not name X goes to it, header only (no key), once per block
+ * dropped here. Review 24: X cut off during the race never heard it and stayed excluded in its
+ * own eyes while every other member took it back. Review 25: sent when the ground was lost,
+ * before the wait, it showed a member whose exclusion then stood (an admin named it during the
+ * wait) the header of a later table, and made its shadow resume on a void the group had undone.
+ */
+function tellVoided(core: EngineCore, x: MemberKey, by: MemberKey): void {
+  let voiding: TableState | undefined;
+  for (const t of core.tables.values()) {
+    if (t.header.excluder !== by || t.header.blocklist.includes(x) || t.header.targets.includes(x)) continue;
+    if (!voiding || t.header.newVersion > voiding.header.newVersion) voiding = t;
+  }
+  if (voiding && relayable(core, voiding)) unicastHeader(core, x, voiding);
 }
 
 /**

@@ -18,8 +18,8 @@
  * shadow, and the exclusion stands: review 24, resuming at once made m a member in its own
  * eyes while that admin still blocked it (1 race in 4), and it admitted a newcomer nobody else
  * counted. The shadow cannot fetch: a target cut off during the race hears the voiding table
- * from the non-admins whose block of it lost its ground (admin-races.ts sends it the header)
- * and from whoever notifies it of its exclusion (exclusion.ts tellExcluded). If nothing voids
+ * from the non-admins that drop their block of it (admin-races.ts tellVoided sends the header,
+ * after the wait: review 25). If nothing voids
  * the exclusion within the grace window (at most CONTEST_MAX_MS) of it, the shadow is erased.
  *
  * Invariants:

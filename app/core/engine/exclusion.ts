@@ -190,18 +190,6 @@ export function tellExcluded(core: EngineCore, member: MemberKey, now: number, s
   if (!t || now - t.firstSeen < 2 * hb || !relayable(core, t)) return;
   core.toldExcluded.set(member, now);
   unicastHeader(core, member, t);
-  // Under `admins`, a block that waits to be dropped (admin-races.ts): the newest table of the
-  // admin that took its ground goes with the notice, so that the target's shadow hears what voids
-  // its exclusion (exclusion-contest.ts). A target cut off during the race learnt of its exclusion
-  // by this notice alone, and stayed excluded in its own eyes while the group took it back (review 24).
-  const by = core.s.roster[member]?.dropAt?.by;
-  if (!by) return;
-  let voiding: TableState | undefined;
-  for (const x of core.tables.values()) {
-    if (x.header.excluder !== by || x.header.blocklist.includes(member) || x.header.targets.includes(member)) continue;
-    if (!voiding || x.header.newVersion > voiding.header.newVersion) voiding = x;
-  }
-  if (voiding && relayable(core, voiding)) unicastHeader(core, member, voiding);
 }
 
 /** Sealed messages of an excluded member, a heartbeat apart, before the lowest-keyed excluder excludes it once more. */

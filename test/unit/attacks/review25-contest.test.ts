@@ -1,0 +1,90 @@
+// Review 25, of 03d830e + ec7d528 (exclusion-contest.ts; admin-races.ts dropVoidBlocks' header
+// to the target; exclusion.ts tellExcluded's voiding table). Simulator, `admins` (a, m0, m1),
+// 16 members, latency 5-40 ms, no loss. m1 is cut off (with m8, m9) from 3 s to 30 s; m0
+// excludes m5 at 4 s, a plain exclusion every member on m0's side takes (admin a included);
+// on its side m1 excludes m0 at 10 s (and m9 at 15 s). After the heal a reseals naming m5:
+// m5's exclusion stands at every member. Tests 1 and 2 failed on ec7d528 (passed on 03d830e);
+// fixed since: the voiding header goes to the target only when its block is dropped
+// (admin-races.ts tellVoided), not when it loses its ground, and not with the exclusion notice.
+// Test 3 (restart inside the void wait) fails on 03d830e and after (passed on 28b3e52, which
+// resumed at once and flapped): a todo.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Simulation } from '../../../app/sim/simulation.js';
+import { parseScenario } from '../../../app/sim/scenario.js';
+import { MsgType, decodeMessage } from '../../../app/core/wire.js';
+
+const ADMINS = { at: 0, do: 'create', peer: 'a', policy: { exclude: 'admins', admins: ['a', 'm0', 'm1'] } };
+const BOOT = { at: 0, do: 'bootstrap', creator: 'a', prefix: 'm', count: 15 };
+const net = { latencyMs: [5, 40], loss: 0 };
+const SIDE_M1 = ['m1', 'm8', 'm9'];
+const SIDE_M0 = ['a', 'm0', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm10', 'm11', 'm12', 'm13', 'm14'];
+
+function runWatching(events: unknown[], seed: number, until: number) {
+  const sim = new Simulation(parseScenario({ params: {}, network: net, events, until }), { seed });
+  const headers: string[] = [];
+  const reinstated: number[] = [];
+  const n = sim.network as unknown as { unicast: (now: number, from: { name: string }, to: { name: string } | undefined, bytes: Uint8Array) => void };
+  const orig = n.unicast.bind(n);
+  n.unicast = (now, from, to, bytes) => {
+    if (to?.name === 'm5' && bytes[2] === MsgType.Table) {
+      const m = decodeMessage(sim.groupBytes, 'unicast', bytes) as { header: { excluder: string; newVersion: number } };
+      headers.push(`${now} ${from.name}: ${sim.nameOf(m.header.excluder)} v${m.header.newVersion}`);
+    }
+    orig(now, from, to, bytes);
+  };
+  const s = sim as unknown as { onEvent: (p: { name: string }, ev: { type: string }) => boolean };
+  const origE = s.onEvent.bind(sim);
+  s.onEvent = (p, ev) => {
+    if (p.name === 'm5' && ev.type === 'member-reinstated') reinstated.push(sim.now);
+    return origE(p, ev);
+  };
+  sim.run();
+  const m5 = sim.keyOf('m5');
+  const blocking = [...sim.peers.values()].filter((p) => p.name !== 'm5' && p.engine?.state() === 'member' && p.engine.isBlocked(m5)).length;
+  return { sim, headers, reinstated, blocking };
+}
+
+// 1. m5's exclusion stands (every member blocks it at the end), yet the ten members on m0's
+//    side whose block of m5 lost its ground for a few seconds each unicast m5 the header of
+//    m1's table made 6 s after m5's exclusion (targets, blocklist, plan): a header m5, on no
+//    key of that branch and hearing nothing after the heal, could not read otherwise (review 14).
+//    Secure: the voiding header reaches X only when the block is actually dropped (reinstate()).
+for (const seed of [1, 2, 3]) {
+  test(`a member whose exclusion stands is sent no header made after it (seed ${seed})`, () => {
+    const events = [ADMINS, BOOT, { at: 3000, do: 'partition', groups: [SIDE_M1, SIDE_M0] }, { at: 4000, do: 'exclude', peers: ['m5'], by: 'm0' }, { at: 10000, do: 'exclude', peers: ['m0'], by: 'm1' }, { at: 30000, do: 'heal' }];
+    const { headers, blocking } = runWatching(events, seed, 60000);
+    assert.equal(blocking, 14, 'the exclusion of m5 stands');
+    assert.deepEqual(headers.filter((h) => h.includes('m1 v')), [], headers.join('; '));
+  });
+}
+
+// 2. The same with m1 also excluding m9 at 15 s: the headers carry m1's v3 (m9's exclusion)
+//    too, and m5's shadow holds its exclusion void from m1's header (unicast ten times) but
+//    never hears a's reseal naming it (one broadcast, sealed under m1's v3, which the shadow
+//    read only the header of): m5 raises member-reinstated at ~38 s and is excluded again by
+//    a's notice 15-25 ms later (seeds 1, 2). Secure: no reinstatement of a member a current
+//    admin names; e.g. a member whose pending drop a current admin cancels sends X that
+//    admin's header as it sent the voiding one (or the voiding one goes only at the drop).
+for (const seed of [1, 2]) {
+  test(`a member whose exclusion stands is never told it is a member again (seed ${seed})`, () => {
+    const events = [ADMINS, BOOT, { at: 3000, do: 'partition', groups: [SIDE_M1, SIDE_M0] }, { at: 4000, do: 'exclude', peers: ['m5'], by: 'm0' }, { at: 10000, do: 'exclude', peers: ['m0'], by: 'm1' }, { at: 15000, do: 'exclude', peers: ['m9'], by: 'm1' }, { at: 30000, do: 'heal' }];
+    const { headers, reinstated, blocking } = runWatching(events, seed, 60000);
+    assert.equal(blocking, 13, 'the exclusion of m5 stands');
+    assert.deepEqual({ reinstated, leaked: headers.filter((h) => h.includes('m1 v')).length }, { reinstated: [], leaked: 0 }, headers.join('; '));
+  });
+}
+
+// 3. A restart of the target inside the 8-heartbeat void wait (03d830e) ends the contest: m5
+//    is excluded in its own eyes for good while all 14 others count it (seeds 3, 4, 5, 9 of
+//    1-10; none on 28b3e52, which resumed at once). Documented ("a restart ... ends it"), but
+//    the window is new. Secure: a ghost learns it was taken back (or the contest survives).
+for (const seed of [3, 4]) {
+  test(`a target restarting inside the void wait is not left a ghost (seed ${seed})`, { todo: 'the shadow is in memory only and a restart ends the contest; persisting it (sealed, like the state file) or a re-sent voiding header after the restart would close it (not done)' }, () => {
+    const events = [ADMINS, BOOT, { at: 4000, do: 'exclude', peers: ['m5'], by: 'm0' }, { at: 4000, do: 'exclude', peers: ['m0'], by: 'm1' }, { at: 6000, do: 'crash', peer: 'm5' }, { at: 8000, do: 'restart', peer: 'm5' }];
+    const { sim } = runWatching(events, seed, 40000);
+    const m5 = sim.keyOf('m5');
+    const counting = [...sim.peers.values()].filter((p) => p.name !== 'm5' && p.engine?.state() === 'member' && !p.engine.isBlocked(m5)).length;
+    assert.ok(sim.engineOf('m5')!.state() === 'member' || counting === 0, `m5 ${sim.engineOf('m5')!.state()}, a member at ${counting}`);
+  });
+}
