@@ -25,6 +25,7 @@ import { TEK_SLOT, kekSlot, participantId, slotRef, slotsOf, validateParams } fr
 import { creatorsTag } from '../keys.js';
 import { PendingDrops } from './pending-drops.js';
 import type { JoinState } from './join-state.js';
+import type { ContestStart } from './contest-start.js';
 import { MsgType, encodeMessage, type KeyInfo, type Message, type PairwiseEntry, type TableEntry, type TableHeader } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey, type PersistentState } from '../state.js';
 import { KeyTimes, SlotTimes, TimerTable } from './timers.js';
@@ -227,18 +228,6 @@ export class TableMap extends Map<string, TableState> {
 }
 
 /** Everything one member knows about one group; the rooms read and write it. */
-/**
- * A self-exclusion that an admins' race may void (exclusion-contest.ts): this member's state
- * just before the excluding table (encoded, secrets included; in memory only), the table's
- * excluder and version, and when it was taken.
- */
-export interface ContestStart {
-  pre: Uint8Array;
-  excluder: MemberKey;
-  version: number;
-  at: number;
-}
-
 export class EngineCore {
   readonly group: GroupId;
   readonly self: MemberKey;

@@ -42,7 +42,8 @@
  */
 import type { MemberKey } from '../types.js';
 import { decodeState } from '../state.js';
-import { EngineCore, eraseSecrets, type AdmissionPolicy, type ContestStart, type EngineDeps, type Identity } from './context.js';
+import { EngineCore, eraseSecrets, type AdmissionPolicy, type EngineDeps, type Identity } from './context.js';
+import type { ContestStart } from './contest-start.js';
 import { DROP_AFTER_HEARTBEATS } from './admin-races.js';
 import { receive, type Channel } from './gate.js';
 
