@@ -135,8 +135,12 @@ export class GroupEngine {
 
   /** As restore, from a state object the caller hands over (and no longer touches). */
   static restoreState(deps: EngineDeps, identity: Identity, state: PersistentState, now: number): GroupEngine {
+    const saved = state.contest;
+    delete state.contest;
     const e = new GroupEngine(deps, identity, state);
     GroupEngine.resume(e.core, now);
+    // A contest saved while excluded goes on (engine/exclusion-contest.ts); its step() at the next tick ends it if it ran out meanwhile.
+    if (saved && state.state === 'excluded') e.contest = ExclusionContest.restore(deps, identity, saved, state.params.heartbeatMs);
     return e;
   }
 
@@ -221,7 +225,7 @@ export class GroupEngine {
     const contested = this.contest !== null && this.core.s.state === 'excluded';
     receive(this.core, from, channel, bytes, now);
     if (this.core.contest) {
-      this.contest = new ExclusionContest(this.deps, this.identity, this.core.contest, this.core.s.params.heartbeatMs, this.core.s.params.graceMs);
+      this.contest = ExclusionContest.begin(this.deps, this.identity, this.core.contest, this.core.s.params.heartbeatMs, this.core.s.params.graceMs);
       this.core.contest = null;
     } else if (contested) {
       this.contest!.feed(from, channel, bytes, now);
@@ -373,7 +377,8 @@ export class GroupEngine {
   }
 
   snapshot(): Uint8Array {
-    return encodeState(this.core.s);
+    const contest = this.core.s.state === 'excluded' ? this.contest?.save() : null;
+    return encodeState(contest ? { ...this.core.s, contest } : this.core.s);
   }
 
   /** The participant ID of any member key under this group's parameters (003 [0048]). */

@@ -92,6 +92,24 @@ export interface PersistentState {
   /** While joining: the credential and the contacts asked (a restart resumes the same join, never listens). */
   joining?: { credential: Uint8Array; contacts: MemberKey[] };
   lastVersionRefreshAt: number;
+  /**
+   * Excluded, while an admins' race may still void the exclusion (engine/exclusion-contest.ts):
+   * the contest, so that a restart inside it does not end it (review 25). Sealed at rest with the
+   * rest of this state; gone once the contest ends.
+   */
+  contest?: SavedContest;
+}
+
+/** An exclusion contest as saved (engine/exclusion-contest.ts): the shadow's state, the excluding table, the windows. */
+export interface SavedContest {
+  shadow: PersistentState;
+  excluder: MemberKey;
+  version: number;
+  /** Until when a voiding table may first arrive. */
+  until: number;
+  /** Since when the shadow has held the exclusion void, and by whose table (absent: not void). */
+  voidSince?: number;
+  voidBy?: MemberKey;
 }
 
 // JSON with Uint8Array → {"$hex": "..."}

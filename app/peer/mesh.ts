@@ -7,7 +7,8 @@
  * (`net.connection`, a member `online`/`offline`).
  *
  * Invariants:
- * - Every 1.5 s, for each group this peer is in (not excluded, not left), every
+ * - Every 1.5 s, for each group this peer is in (not left, not excluded unless an admins' race
+ *   may still void it: core/engine/exclusion-contest.ts), every
  *   current member that is not connected is dialled: one attempt per member at a
  *   time, the next one after a back-off counted from the failed attempt's end
  *   (2 s doubling to 8 s; 1 s for a member whose connection closed in the last
@@ -250,7 +251,8 @@ export class Mesh {
     }
     for (const rt of this.ctx.groups.values()) {
       const state = rt.engine.state();
-      if (state === 'excluded' || state === 'left') continue;
+      // An exclusion an admins' race may still void keeps its connections (core/engine/exclusion-contest.ts: after a restart too).
+      if (state === 'left' || (state === 'excluded' && rt.engine.exclusionContestedUntil() === null)) continue;
       let missing = false;
       for (const m of rt.engine.members()) {
         if (m.key === this.ctx.selfKey || m.state !== 'member') continue;

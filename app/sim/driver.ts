@@ -138,6 +138,8 @@ export class ScenarioDriver {
         const p = h.peer(ev.peer);
         if (p.snapshot) p.engine = GroupEngine.restore(h.deps(p), { seed: p.seed, name: p.name }, p.snapshot, h.now);
         p.crashed = false;
+        // The tick queued before the crash was dropped: the restored engine's deadline is queued anew (drain).
+        p.deadline = undefined;
         this.operation(`restart ${ev.peer}`, true);
         h.drain(p);
         return;

@@ -7,7 +7,7 @@
  * m on x's word and drops that block once y's table shows x excluded (admin-races.ts); the
  * members that took y's first never block m. m itself, taking x's table, used to erase its
  * secrets for good: every other member soon counted it as a member again, and it never learnt
- * so (a silent member until invited again). Now m keeps, in memory only, its state from just
+ * so (a silent member until invited again). Now m keeps its state from just
  * before x's table (`ContestStart`, set by exclusion.ts applyBlocklist) in a *shadow*: a copy of
  * its engine core that hears the group's control traffic and publishes nothing. When the shadow
  * takes an admin's table that excludes x, at a version no older than x's table, and stays a
@@ -33,15 +33,17 @@
  *   table that names m excludes the shadow too: that admin's word stands at every member.
  * - It hears control and unicast input only (never data): what can exclude x.
  * - Its secrets are erased when the contest ends either way, and the encoded state it was
- *   built from at once; they are never persisted (a
- *   restart during the contest ends it: the member stays excluded, as before this module).
+ *   built from at once. While it lasts the shadow's state is saved with the member's own
+ *   (`save`, PersistentState.contest; sealed at rest like the rest): a restart inside the
+ *   contest goes on with it, its void wait where it was (review 25: a restart ended it and
+ *   left the member a ghost).
  * - Nothing here widens what a member may do: the shadow judges every input by the same gate,
  *   and what brings m back is a signed table of a current admin that excludes x and keeps m,
  *   which the other non-admins obey too (admin-races.ts).
  * Seeds: 003 [0072]–[0075] (who excludes; the blocklist changes with the key).
  */
 import type { MemberKey } from '../types.js';
-import { decodeState } from '../state.js';
+import { decodeState, type SavedContest } from '../state.js';
 import { EngineCore, eraseSecrets, type AdmissionPolicy, type EngineDeps, type Identity } from './context.js';
 import type { ContestStart } from './contest-start.js';
 import { DROP_AFTER_HEARTBEATS } from './admin-races.js';
@@ -57,6 +59,11 @@ const CONTEST_MAX_MS = 10 * 60_000;
 /** The shadow's admission hook: it admits no one (the member it stands for is excluded; review 24). */
 const REFUSE_ALL: AdmissionPolicy = { check: () => ({ ok: false, reason: 'this member is excluded' }) };
 
+/** No panel hook (004) and no admissions: the shadow takes part in nothing; the member gets the panel back when it resumes. */
+function shadowDeps(deps: EngineDeps): EngineDeps {
+  return { ...deps, panel: undefined, admission: REFUSE_ALL };
+}
+
 export class ExclusionContest {
   private readonly shadow: EngineCore;
   readonly excluder: MemberKey;
@@ -69,15 +76,40 @@ export class ExclusionContest {
   /** The shadow itself was excluded (another admin named this member): the exclusion stands. */
   private lost = false;
 
-  constructor(deps: EngineDeps, identity: Identity, start: ContestStart, heartbeatMs: number, graceMs: number) {
-    // No panel hook (004) and no admissions: the shadow takes part in nothing; the member gets the panel back when it resumes.
-    this.shadow = new EngineCore({ ...deps, panel: undefined, admission: REFUSE_ALL }, identity, decodeState(start.pre));
+  private constructor(shadow: EngineCore, excluder: MemberKey, version: number, until: number, waitMs: number, voided: { since: number; by: MemberKey } | null) {
+    this.shadow = shadow;
+    shadow.contestedExcluder = excluder;
+    this.excluder = excluder;
+    this.version = version;
+    this.until = until;
+    this.waitMs = waitMs;
+    this.void = voided;
+  }
+
+  /** A contest from the state just before the excluding table (exclusion.ts); `start.pre` is zeroed. */
+  static begin(deps: EngineDeps, identity: Identity, start: ContestStart, heartbeatMs: number, graceMs: number): ExclusionContest {
+    const shadow = new EngineCore(shadowDeps(deps), identity, decodeState(start.pre));
     start.pre.fill(0);
-    this.shadow.contestedExcluder = start.excluder;
-    this.excluder = start.excluder;
-    this.version = start.version;
-    this.waitMs = DROP_AFTER_HEARTBEATS * heartbeatMs;
-    this.until = start.at + Math.max(this.waitMs, Math.min(graceMs, CONTEST_MAX_MS));
+    const waitMs = DROP_AFTER_HEARTBEATS * heartbeatMs;
+    return new ExclusionContest(shadow, start.excluder, start.version, start.at + Math.max(waitMs, Math.min(graceMs, CONTEST_MAX_MS)), waitMs, null);
+  }
+
+  /** A contest saved before a restart (`save`): the shadow starts again from its saved state, its void wait where it was. */
+  static restore(deps: EngineDeps, identity: Identity, saved: SavedContest, heartbeatMs: number): ExclusionContest {
+    const shadow = new EngineCore(shadowDeps(deps), identity, saved.shadow);
+    const voided = saved.voidSince !== undefined && saved.voidBy !== undefined ? { since: saved.voidSince, by: saved.voidBy } : null;
+    return new ExclusionContest(shadow, saved.excluder, saved.version, saved.until, DROP_AFTER_HEARTBEATS * heartbeatMs, voided);
+  }
+
+  /** What a restart needs to go on with the contest (null once it is lost: it ends at the next tick). */
+  save(): SavedContest | null {
+    if (this.lost) return null;
+    const saved: SavedContest = { shadow: this.shadow.s, excluder: this.excluder, version: this.version, until: this.until };
+    if (this.void) {
+      saved.voidSince = this.void.since;
+      saved.voidBy = this.void.by;
+    }
+    return saved;
   }
 
   /** One control or unicast input to the shadow (its output dropped). */
