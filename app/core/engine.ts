@@ -40,6 +40,7 @@ import { createKeys, flushAnnouncements, joinTick, tryJoinContact } from './engi
 import { failoverTick, sendHeartbeat } from './engine/heartbeat.js';
 import { expireTick, expiryAt } from './engine/tek-records.js';
 import { startTable, tablesTick } from './engine/exclusion.js';
+import { scheduleReseal } from './engine/table-apply.js';
 import { settleTick } from './engine/admin-races.js';
 import { fetchTick } from './engine/fetch.js';
 import { leaveTick, refreshTick, rescheduleLeaveExclusions, resealTick, uncoveredLeaversTick } from './engine/rekey-triggers.js';
@@ -161,6 +162,9 @@ export class GroupEngine {
     // A leave not yet turned into an exclusion is derived from the roster, not kept apart:
     // a member that left and is not blocked is excluded again after the usual back-off.
     if (core.s.state === 'member') rescheduleLeaveExclusions(core, now);
+    // A race's reseal was a timer, lost with the process: a TEK that does not cover the blocklist
+    // after a restart gets it again (review 25: an admin down across a race kept the block alone, 2 of 10 seeds).
+    if (core.s.state === 'member' && canExclude(core)) scheduleReseal(core, now);
   }
 
   private static freshState(group: string, name: string, params: GroupParams, state: PersistentState['state']): PersistentState {
