@@ -141,7 +141,7 @@ export class GroupEngine {
     const e = new GroupEngine(deps, identity, state);
     GroupEngine.resume(e.core, now);
     // A contest saved while excluded goes on (engine/exclusion-contest.ts); its step() at the next tick ends it if it ran out meanwhile.
-    if (saved && state.state === 'excluded') e.contest = ExclusionContest.restore(deps, identity, saved, state.params.heartbeatMs);
+    if (saved && state.state === 'excluded') e.contest = ExclusionContest.restore(deps, identity, saved, state.params.heartbeatMs, now);
     return e;
   }
 
@@ -233,7 +233,18 @@ export class GroupEngine {
       this.core.contest = null;
     } else if (contested) {
       this.contest!.feed(from, channel, bytes, now);
+      // Lost: over at once (review 26: it lingered for the whole window, its keys in memory, the peer dialling the group).
+      if (this.contest!.isLost()) this.endContest(now);
     }
+  }
+
+  /** The exclusion stands: the shadow's secrets are erased and the contest forgotten. */
+  private endContest(now: number): void {
+    const contest = this.contest;
+    if (!contest) return;
+    this.contest = null;
+    contest.end();
+    addLog(this.core, now, 'exclude', `the exclusion by ${short(contest.excluder)} stands`);
   }
 
   /** The exclusion fell with its excluder's (engine/exclusion-contest.ts): a member again, the shadow's core taken over as after a restart. */
@@ -254,13 +265,9 @@ export class GroupEngine {
 
   tick(now: number): void {
     now = Math.floor(now);
-    const step = this.contest?.step(now);
+    const step = this.core.s.state === 'excluded' ? this.contest?.step(now) : undefined;
     if (step?.kind === 'resume') this.resumeFromContest(step.by, now);
-    else if (step?.kind === 'end') {
-      this.contest!.end();
-      addLog(this.core, now, 'exclude', `the exclusion by ${short(this.contest!.excluder)} stands`);
-      this.contest = null;
-    }
+    else if (step?.kind === 'end') this.endContest(now);
     const core = this.core;
     const st = core.s.state;
     if (st === 'left' || st === 'excluded') return;
@@ -335,6 +342,11 @@ export class GroupEngine {
     core.s.state = 'left';
     addLog(core, now, 'leave', 'left the group');
     eraseSecrets(core);
+    // Leaving while an admins' race may void this member's exclusion ends that too (review 26: it resumed after the leave).
+    if (this.contest) {
+      this.contest.end();
+      this.contest = null;
+    }
   }
 
   addContacts(contacts: MemberKey[], now: number): void {

@@ -40,6 +40,10 @@ const SAVE_DELAY_MS = 150;
 /** The engine snapshot's soft part (core/state.ts `PersistentState`), not worth a write of its own. */
 const SOFT_FIELDS = ['slotDir'] as const;
 
+function dropSoft(state: unknown): void {
+  if (state && typeof state === 'object') for (const f of SOFT_FIELDS) delete (state as Record<string, unknown>)[f];
+}
+
 /**
  * The record as JSON with the snapshot's soft fields left out. The snapshot is
  * core/state.ts's JSON; one that does not parse is compared whole.
@@ -51,7 +55,9 @@ function withoutSoftState(rest: GroupRecord, snapshot: Uint8Array): string {
   } catch {
     return JSON.stringify(rest);
   }
-  if (engine && typeof engine === 'object') for (const f of SOFT_FIELDS) delete (engine as Record<string, unknown>)[f];
+  dropSoft(engine);
+  // An exclusion contest's shadow (core/engine/exclusion-contest.ts) has the same soft part (review 26).
+  if (engine && typeof engine === 'object') dropSoft((engine as { contest?: { shadow?: unknown } }).contest?.shadow);
   return JSON.stringify({ ...rest, snapshot: engine });
 }
 const LAZY_SAVE_MS = 10_000;

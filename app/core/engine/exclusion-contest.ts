@@ -35,8 +35,9 @@
  * - Its secrets are erased when the contest ends either way, and the encoded state it was
  *   built from at once. While it lasts the shadow's state is saved with the member's own
  *   (`save`, PersistentState.contest; sealed at rest like the rest): a restart inside the
- *   contest goes on with it, its void wait where it was (review 25: a restart ended it and
- *   left the member a ghost).
+ *   contest goes on with it (review 25: a restart ended it and left the member a ghost), a
+ *   void held before the restart waiting again for fresh word from the group (`restore`;
+ *   review 26). A lost contest ends at once (GroupEngine), and so does one whose member leaves.
  * - Nothing here widens what a member may do: the shadow judges every input by the same gate,
  *   and what brings m back is a signed table of a current admin that excludes x and keeps m,
  *   which the other non-admins obey too (admin-races.ts).
@@ -48,6 +49,7 @@ import { EngineCore, eraseSecrets, type AdmissionPolicy, type EngineDeps, type I
 import type { ContestStart } from './contest-start.js';
 import { DROP_AFTER_HEARTBEATS } from './admin-races.js';
 import { receive, type Channel } from './gate.js';
+import { MsgType, decodeMessage } from '../wire.js';
 
 /**
  * How long a table voiding the exclusion may take to arrive: the grace window (old keys are kept
@@ -58,6 +60,22 @@ const CONTEST_MAX_MS = 10 * 60_000;
 
 /** The shadow's admission hook: it admits no one (the member it stands for is excluded; review 24). */
 const REFUSE_ALL: AdmissionPolicy = { check: () => ({ ok: false, reason: 'this member is excluded' }) };
+
+/** The TEK version a sealed control message says it is sealed under, or null (not one, or not decodable). */
+function sealedVersion(core: EngineCore, bytes: Uint8Array): number | null {
+  try {
+    const m = decodeMessage(core.groupBytes, 'control', bytes);
+    return m.type === MsgType.SealedControl ? m.tekVersion : null;
+  } catch {
+    return null;
+  }
+}
+
+function rejections(core: EngineCore): number {
+  let n = 0;
+  for (const c of core.rejectedCounts.values()) n += c;
+  return n;
+}
 
 /** No panel hook (004) and no admissions: the shadow takes part in nothing; the member gets the panel back when it resumes. */
 function shadowDeps(deps: EngineDeps): EngineDeps {
@@ -71,12 +89,16 @@ export class ExclusionContest {
   private readonly until: number;
   private readonly version: number;
   private readonly waitMs: number;
-  /** When the shadow first held the exclusion void (and the admin whose table did it), while it still does. */
-  private void: { since: number; by: MemberKey } | null = null;
+  /**
+   * When the shadow first held the exclusion void (and the admin whose table did it), while it
+   * still does. `restored`: held before a restart; the wait then counts from the restart and
+   * needs fresh word from the group (`heard`), see `restore`.
+   */
+  private void: { since: number; by: MemberKey; restored?: { heard: boolean } } | null = null;
   /** The shadow itself was excluded (another admin named this member): the exclusion stands. */
   private lost = false;
 
-  private constructor(shadow: EngineCore, excluder: MemberKey, version: number, until: number, waitMs: number, voided: { since: number; by: MemberKey } | null) {
+  private constructor(shadow: EngineCore, excluder: MemberKey, version: number, until: number, waitMs: number, voided: ExclusionContest['void']) {
     this.shadow = shadow;
     shadow.contestedExcluder = excluder;
     this.excluder = excluder;
@@ -94,10 +116,19 @@ export class ExclusionContest {
     return new ExclusionContest(shadow, start.excluder, start.version, start.at + Math.max(waitMs, Math.min(graceMs, CONTEST_MAX_MS)), waitMs, null);
   }
 
-  /** A contest saved before a restart (`save`): the shadow starts again from its saved state, its void wait where it was. */
-  static restore(deps: EngineDeps, identity: Identity, saved: SavedContest, heartbeatMs: number): ExclusionContest {
+  /**
+   * A contest saved before a restart (`save`): the shadow starts again from its saved state. A
+   * void it held before the restart does not count the time the device was down (review 26: a
+   * current admin may have named this member meanwhile, and resuming at once brought back a
+   * member the whole group had excluded, for good when nobody told it so): the wait starts
+   * again at the restart, and the member resumes only if, within it, the shadow opened a
+   * current member's control message under its own TEK and heard none under a later one (the
+   * group moved past the TEK it would resume on: it cannot tell whether that move named it,
+   * so the exclusion stands).
+   */
+  static restore(deps: EngineDeps, identity: Identity, saved: SavedContest, heartbeatMs: number, now: number): ExclusionContest {
     const shadow = new EngineCore(shadowDeps(deps), identity, saved.shadow);
-    const voided = saved.voidSince !== undefined && saved.voidBy !== undefined ? { since: saved.voidSince, by: saved.voidBy } : null;
+    const voided = saved.voidSince !== undefined && saved.voidBy !== undefined ? { since: Math.max(saved.voidSince, now), by: saved.voidBy, restored: { heard: false } } : null;
     return new ExclusionContest(shadow, saved.excluder, saved.version, saved.until, DROP_AFTER_HEARTBEATS * heartbeatMs, voided);
   }
 
@@ -116,6 +147,9 @@ export class ExclusionContest {
   feed(from: MemberKey, channel: Channel, bytes: Uint8Array, now: number): void {
     if (channel === 'data' || this.lost) return;
     const sh = this.shadow;
+    const restored = this.void?.restored;
+    const sealedAt = restored && channel === 'control' && sh.s.roster[from]?.state === 'member' ? sealedVersion(sh, bytes) : null;
+    const before = restored ? rejections(sh) : 0;
     try {
       receive(sh, from, channel, bytes, now);
     } catch {
@@ -123,14 +157,25 @@ export class ExclusionContest {
     }
     sh.outbox = [];
     sh.events = [];
-    if (sh.s.state !== 'member') {
+    if (sh.s.state !== 'member' || (restored && sealedAt !== null && sealedAt > this.restoredVersion())) {
       this.lost = true;
       this.void = null;
       return;
     }
+    if (restored && sealedAt === this.restoredVersion() && rejections(sh) === before) restored.heard = true;
     const by = this.voidedBy();
     if (!by) this.void = null;
     else this.void ??= { since: now, by };
+  }
+
+  /** The TEK version the shadow would resume on. */
+  private restoredVersion(): number {
+    return this.shadow.s.tek?.version ?? 0;
+  }
+
+  /** The contest is lost (the shadow was excluded, or a restored void met a later TEK): it ends at once. */
+  isLost(): boolean {
+    return this.lost;
   }
 
   /** The admin whose table excluded the excluder, at a version no older, while the shadow is a member: the exclusion is void there. */
@@ -156,7 +201,13 @@ export class ExclusionContest {
    */
   step(now: number): { kind: 'resume'; by: MemberKey } | { kind: 'end' } | { kind: 'wait' } {
     if (this.lost) return { kind: 'end' };
-    if (this.void) return now >= this.void.since + this.waitMs ? { kind: 'resume', by: this.void.by } : { kind: 'wait' };
+    const v = this.void;
+    if (v && now >= v.since + this.waitMs) {
+      if (!v.restored || v.restored.heard) return { kind: 'resume', by: v.by };
+      // Restored, and nothing heard from the group under the shadow's TEK within the wait: no fresh word, no resuming.
+      return { kind: 'end' };
+    }
+    if (v) return { kind: 'wait' };
     return now >= this.until ? { kind: 'end' } : { kind: 'wait' };
   }
 

@@ -97,9 +97,10 @@ for (const seed of [3, 4, 5, 9, 1, 2]) {
 }
 
 // 4. The contest is saved while it lasts: m5's snapshot taken inside it holds the shadow
-//    (a member, its keys from before m0's table), and a device down for longer than the
-//    void wait resumes as soon as it starts again.
-test('a contest is in the snapshot while it lasts, and a long outage after the void resumes at once', () => {
+//    (a member, its keys from before m0's table). A device down for longer than the void wait
+//    does not resume at once (review 26): the wait starts again at the restart and needs word
+//    from the group under the shadow's TEK, which it gets here (nobody named m5).
+test('a contest is in the snapshot while it lasts; after a long outage the wait starts again', () => {
   const events = [ADMINS, BOOT, { at: 4000, do: 'exclude', peers: ['m5'], by: 'm0' }, { at: 4000, do: 'exclude', peers: ['m0'], by: 'm1' }, { at: 6000, do: 'crash', peer: 'm5' }, { at: 100000, do: 'restart', peer: 'm5' }];
   const { sim } = runWatching(events, 3, 6001);
   const saved = decodeState(sim.peers.get('m5')!.snapshot!).contest;
@@ -107,8 +108,58 @@ test('a contest is in the snapshot while it lasts, and a long outage after the v
   assert.equal(saved.shadow.state, 'member');
   assert.equal(saved.excluder, sim.keyOf('m0'));
   assert.equal(typeof saved.voidSince, 'number', 'm1\'s table had voided it before the crash');
-  const later = runWatching(events, 3, 101000).sim;
-  assert.equal(later.engineOf('m5')!.state(), 'member');
+  const soon = runWatching(events, 3, 104000);
+  assert.equal(soon.sim.engineOf('m5')!.state(), 'excluded', 'not at once');
+  const later = runWatching(events, 3, 112000);
+  assert.equal(later.sim.engineOf('m5')!.state(), 'member');
+  assert.deepEqual(later.reinstated.length, 1);
+  assert.ok(later.reinstated[0]! >= 108000, `reinstated at ${later.reinstated[0]}`);
+});
+
+// Review 26, of eff7a11: a restored void counted the time the device was down. Seed 6, m0 and
+// m1 at 4 s: m5's shadow holds the exclusion void from ~4027 (m1's table), then a reseals
+// naming m5 (~7.7 s): without a crash the shadow hears it and the exclusion stands. m5 down
+// from 4227 missed it; restarting after the void wait it resumed at once, told the user it was
+// a member again and was excluded again ~40 ms later by a notice (1a); with every other member
+// restarted meanwhile (so no table of the reseal is left in anyone's memory to answer with),
+// it stayed a member in its own eyes for good, on a TEK the group had left (1b). Secure: the
+// restored contest sees the group under a later TEK and ends; m5 stays excluded, never reinstated.
+const RACE6 = [ADMINS, BOOT, { at: 4000, do: 'exclude', peers: ['m5'], by: 'm0' }, { at: 4000, do: 'exclude', peers: ['m0'], by: 'm1' }, { at: 4227, do: 'crash', peer: 'm5' }];
+for (const restartAt of [12527, 60000]) {
+  test(`a restored void does not bring back a member an admin named while it was down (restart at ${restartAt})`, () => {
+    const { sim, reinstated } = runWatching([...RACE6, { at: restartAt, do: 'restart', peer: 'm5' }], 6, restartAt + 20000);
+    assert.deepEqual(reinstated, []);
+    assert.equal(sim.engineOf('m5')!.state(), 'excluded');
+    assert.equal(sim.engineOf('m5')!.exclusionContestedUntil(), null, 'the contest is over');
+  });
+}
+test('a restored void does not bring back a member when nobody is left to tell it (every other member restarted)', () => {
+  const others = ['a', 'm0', 'm1', 'm2', 'm3', 'm4', 'm6', 'm7', 'm8', 'm9', 'm10', 'm11', 'm12', 'm13', 'm14'];
+  const cycle = others.flatMap((name, i) => [{ at: 30000 + 1000 * i, do: 'crash', peer: name }, { at: 30500 + 1000 * i, do: 'restart', peer: name }]);
+  const { sim, reinstated } = runWatching([...RACE6, ...cycle, { at: 60000, do: 'restart', peer: 'm5' }], 6, 90000);
+  assert.deepEqual(reinstated, []);
+  assert.equal(sim.engineOf('m5')!.state(), 'excluded');
+});
+
+// Review 26: a lost contest (the shadow heard a's reseal naming m5 at ~7.7 s, seed 6) lingered
+// for the whole window (exclusionContestedUntil 124 s: the peer kept dialling the group and
+// the files, the shadow's keys stayed in memory). Now it ends when lost.
+test('a lost contest ends at once', () => {
+  const events = [ADMINS, BOOT, { at: 4000, do: 'exclude', peers: ['m5'], by: 'm0' }, { at: 4000, do: 'exclude', peers: ['m0'], by: 'm1' }];
+  const { sim, reinstated } = runWatching(events, 6, 20000);
+  assert.deepEqual(reinstated, []);
+  assert.equal(sim.engineOf('m5')!.state(), 'excluded');
+  assert.equal(sim.engineOf('m5')!.exclusionContestedUntil(), null);
+});
+
+// Review 26: leaving while contested (seed 3: the exclusion is voided at ~4014; the user leaves
+// at 5 s, as group.leave does) resumed the member at ~12 s, a member again after it left.
+test('leaving while contested ends the contest', () => {
+  const events = [ADMINS, BOOT, { at: 4000, do: 'exclude', peers: ['m5'], by: 'm0' }, { at: 4000, do: 'exclude', peers: ['m0'], by: 'm1' }, { at: 5000, do: 'leave', peer: 'm5' }];
+  const { sim, reinstated } = runWatching(events, 3, 30000);
+  assert.deepEqual(reinstated, []);
+  assert.equal(sim.engineOf('m5')!.state(), 'left');
+  assert.equal(decodeState(sim.engineOf('m5')!.snapshot()).contest, undefined);
 });
 
 // 5. Where the exclusion stands (seed 1), the contest runs out after the grace window (120 s)
