@@ -232,7 +232,7 @@ export class GroupEngine {
       this.contest = ExclusionContest.begin(this.deps, this.identity, this.core.contest, this.core.s.params.heartbeatMs, this.core.s.params.graceMs);
       this.core.contest = null;
     } else if (contested) {
-      this.contest!.feed(from, channel, bytes, now);
+      this.core.outbox.push(...this.contest!.feed(from, channel, bytes, now));
       // Lost: over at once (review 26: it lingered for the whole window, its keys in memory, the peer dialling the group).
       if (this.contest!.isLost()) this.endContest(now);
     }
@@ -265,6 +265,7 @@ export class GroupEngine {
 
   tick(now: number): void {
     now = Math.floor(now);
+    if (this.core.s.state === 'excluded' && this.contest) this.core.outbox.push(...this.contest.fetch(now));
     const step = this.core.s.state === 'excluded' ? this.contest?.step(now) : undefined;
     if (step?.kind === 'resume') this.resumeFromContest(step.by, now);
     else if (step?.kind === 'end') this.endContest(now);

@@ -25,8 +25,8 @@
  * Invariants:
  * - Only a non-admin under `admins`, excluded by a trusted (admin's) table (exclusion.ts); admins
  *   never drop a block, so an excluded admin is not brought back this way.
- * - The shadow sends nothing and raises nothing: its transmits and events are dropped after
- *   every input; it is never ticked, has no panel hook (004) and admits no one (review 24: it
+ * - The shadow raises nothing and sends only fetch requests (fetch.ts; review 26), its other
+ *   transmits and events dropped after every input; it is never ticked (only its fetches run), has no panel hook (004) and admits no one (review 24: it
  *   called the app's admission hook, which counts an invite use and announces the ledger). It takes no table of x's that
  *   names m (`contestedExcluder`: x's table, its completers' copies, x's reseals all carry x's
  *   word alone), and once it holds x excluded, no table of x's at all (T1). Another admin's
@@ -43,13 +43,14 @@
  *   which the other non-admins obey too (admin-races.ts).
  * Seeds: 003 [0072]–[0075] (who excludes; the blocklist changes with the key).
  */
-import type { MemberKey } from '../types.js';
+import type { MemberKey, Transmit } from '../types.js';
 import { decodeState, type SavedContest } from '../state.js';
 import { EngineCore, eraseSecrets, type AdmissionPolicy, type EngineDeps, type Identity } from './context.js';
 import type { ContestStart } from './contest-start.js';
 import { DROP_AFTER_HEARTBEATS } from './admin-races.js';
 import { receive, type Channel } from './gate.js';
 import { MsgType, decodeMessage } from '../wire.js';
+import { fetchTick } from './fetch.js';
 
 /**
  * How long a table voiding the exclusion may take to arrive: the grace window (old keys are kept
@@ -95,6 +96,13 @@ export class ExclusionContest {
    * needs fresh word from the group (`heard`), see `restore`.
    */
   private void: { since: number; by: MemberKey; restored?: { heard: boolean } } | null = null;
+  /**
+   * The latest TEK version a current member's control message was sealed under, as the shadow
+   * heard it: above the shadow's own, the group moved on to a TEK the shadow lacks, and it does
+   * not resume until it has fetched it (review 26: an admin's reseal naming this member, lost
+   * to it, moved the group on; the member resumed and was excluded again 30 ms later).
+   */
+  private aheadSeen = 0;
   /** The shadow itself was excluded (another admin named this member): the exclusion stands. */
   private lost = false;
 
@@ -143,29 +151,52 @@ export class ExclusionContest {
     return saved;
   }
 
-  /** One control or unicast input to the shadow (its output dropped). */
-  feed(from: MemberKey, channel: Channel, bytes: Uint8Array, now: number): void {
-    if (channel === 'data' || this.lost) return;
+  /** One control or unicast input to the shadow; returns its fetch requests, the only output it keeps (`fetchesOut`). */
+  feed(from: MemberKey, channel: Channel, bytes: Uint8Array, now: number): Transmit[] {
+    if (channel === 'data' || this.lost) return [];
     const sh = this.shadow;
     const restored = this.void?.restored;
-    const sealedAt = restored && channel === 'control' && sh.s.roster[from]?.state === 'member' ? sealedVersion(sh, bytes) : null;
+    const sealedAt = channel === 'control' && sh.s.roster[from]?.state === 'member' ? sealedVersion(sh, bytes) : null;
+    if (sealedAt !== null && sealedAt > this.aheadSeen) this.aheadSeen = sealedAt;
     const before = restored ? rejections(sh) : 0;
     try {
       receive(sh, from, channel, bytes, now);
     } catch {
       // The gate turns bad input into a rejection; nothing the shadow hears may end the contest early.
     }
-    sh.outbox = [];
-    sh.events = [];
+    const out = this.fetchesOut();
     if (sh.s.state !== 'member' || (restored && sealedAt !== null && sealedAt > this.restoredVersion())) {
       this.lost = true;
       this.void = null;
-      return;
+      return [];
     }
     if (restored && sealedAt === this.restoredVersion() && rejections(sh) === before) restored.heard = true;
     const by = this.voidedBy();
     if (!by) this.void = null;
     else this.void ??= { since: now, by };
+    return out;
+  }
+
+  /**
+   * The shadow's fetches that are due (fetch.ts fetchTick); returns the requests. The shadow
+   * asks for a key it saw named, as a member does: a member that counts this one as a member
+   * answers (a restart or a cut-off made it miss the table that voided its exclusion; review
+   * 26: it stayed a ghost), one that blocks it refuses. It learns nothing that members counting
+   * it would not give it.
+   */
+  fetch(now: number): Transmit[] {
+    if (this.lost) return [];
+    fetchTick(this.shadow, now);
+    return this.fetchesOut();
+  }
+
+  /** The shadow's output: its fetch requests go out, everything else is dropped (it publishes nothing, raises nothing). */
+  private fetchesOut(): Transmit[] {
+    const sh = this.shadow;
+    const out = sh.outbox.filter((t) => t.kind === 'unicast' && t.bytes[2] === MsgType.FetchRequest);
+    sh.outbox = [];
+    sh.events = [];
+    return out;
   }
 
   /** The TEK version the shadow would resume on. */
@@ -188,9 +219,16 @@ export class ExclusionContest {
     return x.excludedBy ?? null;
   }
 
-  /** When `step` has something to do. */
+  /** The group is on a TEK later than the shadow's (`aheadSeen`): no resuming yet. */
+  private behind(): boolean {
+    return this.aheadSeen > this.restoredVersion();
+  }
+
+  /** When `step` or `fetch` has something to do. */
   deadline(): number {
-    return this.void ? this.void.since + this.waitMs : this.until;
+    let d = this.void && !this.behind() ? Math.min(this.until, this.void.since + this.waitMs) : this.until;
+    for (const f of this.shadow.fetches.values()) d = Math.min(d, f.at);
+    return d;
   }
 
   /**
@@ -203,11 +241,10 @@ export class ExclusionContest {
     if (this.lost) return { kind: 'end' };
     const v = this.void;
     if (v && now >= v.since + this.waitMs) {
-      if (!v.restored || v.restored.heard) return { kind: 'resume', by: v.by };
       // Restored, and nothing heard from the group under the shadow's TEK within the wait: no fresh word, no resuming.
-      return { kind: 'end' };
+      if (v.restored && !v.restored.heard) return { kind: 'end' };
+      if (!this.behind()) return { kind: 'resume', by: v.by };
     }
-    if (v) return { kind: 'wait' };
     return now >= this.until ? { kind: 'end' } : { kind: 'wait' };
   }
 

@@ -141,6 +141,54 @@ test('a restored void does not bring back a member when nobody is left to tell i
   assert.equal(sim.engineOf('m5')!.state(), 'excluded');
 });
 
+// Review 26: m5 down from 2 ms after its exclusion (before m1's voiding table reached it)
+// until 30 s: the voiding table and the non-admins' headers (at the drop, ~12 s) all went out
+// while it was down, and the restored shadow, which could not fetch, stayed a ghost (seed 4
+// crashing at 4020, 5 at 4027, 9 at 4034; a3612f0). Now the shadow fetches the TEK it hears the group on, as a member does:
+// members that count m5 answer, and it resumes after the wait. It sends nothing else: every
+// message m5 sends while excluded is a unicast FetchRequest.
+for (const [seed, crashAt] of [[4, 4020], [5, 4027], [9, 4034], [1, 4020]] as const) {
+  test(`a target down from before the void comes back through its shadow's fetches (seed ${seed})`, () => {
+    const events = [ADMINS, BOOT, { at: 4000, do: 'exclude', peers: ['m5'], by: 'm0' }, { at: 4000, do: 'exclude', peers: ['m0'], by: 'm1' }, { at: crashAt, do: 'crash', peer: 'm5' }, { at: 30000, do: 'restart', peer: 'm5' }];
+    const sim = new Simulation(parseScenario({ params: {}, network: net, events, until: 60000 }), { seed });
+    const sentWhileExcluded: string[] = [];
+    const n = sim.network as unknown as { unicast: (now: number, from: { name: string }, to: unknown, bytes: Uint8Array) => void; publish: (now: number, from: { name: string }, topic: string, bytes: Uint8Array, peers: unknown) => void };
+    const excludedNow = () => sim.engineOf('m5')?.state() === 'excluded';
+    const origU = n.unicast.bind(n);
+    n.unicast = (now, from, to, bytes) => {
+      if (from.name === 'm5' && excludedNow()) sentWhileExcluded.push(bytes[2] === MsgType.FetchRequest ? 'fetch' : `unicast ${bytes[2]}`);
+      origU(now, from, to, bytes);
+    };
+    const origP = n.publish.bind(n);
+    n.publish = (now, from, topic, bytes, peers) => {
+      if (from.name === 'm5' && excludedNow()) sentWhileExcluded.push(`publish ${topic}`);
+      origP(now, from, topic, bytes, peers);
+    };
+    sim.run();
+    const m5 = sim.keyOf('m5');
+    const counting = [...sim.peers.values()].filter((p) => p.name !== 'm5' && p.engine?.state() === 'member' && !p.engine.isBlocked(m5)).length;
+    const state = sim.engineOf('m5')!.state();
+    assert.equal(state, seed === 1 ? 'excluded' : 'member', `a member at ${counting}`);
+    assert.equal(counting, seed === 1 ? 0 : 14);
+    assert.deepEqual([...new Set(sentWhileExcluded)].filter((k) => k !== 'fetch'), [], 'the shadow sends fetch requests only');
+    if (seed !== 1) assert.ok(sentWhileExcluded.length > 0, 'it fetched');
+  });
+}
+
+// Review 26's sweep (pre-existing): m1 excludes m0 25 ms after m0 excluded m5, 10 % loss from
+// 3.5 s to 20 s, seed 1. a reseals naming m5 at ~7 s (TEK v3); m5's shadow lost it to the
+// loss, held the exclusion void for the 8 heartbeats, resumed at ~12 s ("a member again") and
+// was excluded again 34 ms later. Now a shadow that hears current members on a later TEK than
+// its own does not resume before it has fetched that TEK (members that block it refuse).
+test('a shadow behind the group does not resume (the reseal naming it was lost)', () => {
+  const events = [ADMINS, BOOT, { at: 3500, do: 'loss', rate: 0.1 }, { at: 4000, do: 'exclude', peers: ['m5'], by: 'm0' }, { at: 4025, do: 'exclude', peers: ['m0'], by: 'm1' }, { at: 20000, do: 'loss', rate: 0 }];
+  const { sim, reinstated } = runWatching(events, 1, 40000);
+  assert.deepEqual(reinstated, []);
+  assert.equal(sim.engineOf('m5')!.state(), 'excluded');
+  const m5 = sim.keyOf('m5');
+  assert.equal([...sim.peers.values()].filter((p) => p.name !== 'm5' && p.engine?.state() === 'member' && !p.engine.isBlocked(m5)).length, 0, 'the exclusion stands at every member');
+});
+
 // Review 26: a lost contest (the shadow heard a's reseal naming m5 at ~7.7 s, seed 6) lingered
 // for the whole window (exclusionContestedUntil 124 s: the peer kept dialling the group and
 // the files, the shadow's keys stayed in memory). Now it ends when lost.
