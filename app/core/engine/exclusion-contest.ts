@@ -45,11 +45,14 @@
  */
 import type { MemberKey, Transmit } from '../types.js';
 import { decodeState, type SavedContest } from '../state.js';
-import { EngineCore, eraseSecrets, type AdmissionPolicy, type EngineDeps, type Identity } from './context.js';
+import { EngineCore, MAX_VERSION_AHEAD, eraseSecrets, type AdmissionPolicy, type EngineDeps, type Identity } from './context.js';
 import type { ContestStart } from './contest-start.js';
 import { DROP_AFTER_HEARTBEATS } from './admin-races.js';
 import { receive, type Channel } from './gate.js';
 import { MsgType, decodeMessage } from '../wire.js';
+import { equalBytes } from '../bytes.js';
+import { creatorsTag } from '../keys.js';
+import { TEK_SLOT } from '../params.js';
 import { fetchTick } from './fetch.js';
 
 /**
@@ -62,11 +65,18 @@ const CONTEST_MAX_MS = 10 * 60_000;
 /** The shadow's admission hook: it admits no one (the member it stands for is excluded; review 24). */
 const REFUSE_ALL: AdmissionPolicy = { check: () => ({ ok: false, reason: 'this member is excluded' }) };
 
-/** The TEK version a sealed control message says it is sealed under, or null (not one, or not decodable). */
-function sealedVersion(core: EngineCore, bytes: Uint8Array): number | null {
+/**
+ * The TEK a sealed control message says it is sealed under, against the core's own: `version`,
+ * and `sibling` when it is another TEK of the same version (other creators); null when it is
+ * not one, or not decodable.
+ */
+function sealedUnder(core: EngineCore, bytes: Uint8Array): { version: number; sibling: boolean } | null {
   try {
     const m = decodeMessage(core.groupBytes, 'control', bytes);
-    return m.type === MsgType.SealedControl ? m.tekVersion : null;
+    if (m.type !== MsgType.SealedControl) return null;
+    const own = core.s.tek;
+    const sibling = own !== null && m.tekVersion === own.version && !equalBytes(m.tekTag, creatorsTag(core.crypto, own.creators));
+    return { version: m.tekVersion, sibling };
   } catch {
     return null;
   }
@@ -97,18 +107,32 @@ export class ExclusionContest {
    */
   private void: { since: number; by: MemberKey; restored?: { heard: boolean } } | null = null;
   /**
-   * The latest TEK version a current member's control message was sealed under, as the shadow
-   * heard it: above the shadow's own, the group moved on to a TEK the shadow lacks, and it does
-   * not resume until it has fetched it (review 26: an admin's reseal naming this member, lost
-   * to it, moved the group on; the member resumed and was excluded again 30 ms later).
+   * When a current member's control message was last sealed under a TEK version later than the
+   * shadow's: the group moved on to a TEK the shadow lacks, and it does not resume until the
+   * wait has passed since (review 26: an admin's reseal naming this member, lost to it, moved
+   * the group on; the member resumed and was excluded again 30 ms later). While the group is
+   * there its heartbeats keep it so until the shadow has fetched that TEK. A time, not the
+   * version: the clear version is a claim, and one forged packet from any member kept the
+   * member out for good (review 27); now it delays it by one wait.
    */
-  private aheadSeen = 0;
+  private aheadAt: number | null = null;
+  /**
+   * When a current member's control message was last sealed under another TEK of the shadow's
+   * own version (a sibling it does not hold: the group is split, as after admins that excluded
+   * each other): no resuming until the wait has passed since (review 26's sweep: m0 and m1
+   * excluding each other as m0 excluded m5; the shadow took m1's table, resumed, and a, on
+   * m0's side, excluded it again 5 s later).
+   */
+  private siblingAt: number | null = null;
+  /** The creators tag of a TEK the contested excluder made alone (`fetchesOut`). */
+  private readonly excluderTag: Uint8Array;
   /** The shadow itself was excluded (another admin named this member): the exclusion stands. */
   private lost = false;
 
   private constructor(shadow: EngineCore, excluder: MemberKey, version: number, until: number, waitMs: number, voided: ExclusionContest['void']) {
     this.shadow = shadow;
     shadow.contestedExcluder = excluder;
+    this.excluderTag = creatorsTag(shadow.crypto, [excluder]);
     this.excluder = excluder;
     this.version = version;
     this.until = until;
@@ -130,9 +154,11 @@ export class ExclusionContest {
    * current admin may have named this member meanwhile, and resuming at once brought back a
    * member the whole group had excluded, for good when nobody told it so): the wait starts
    * again at the restart, and the member resumes only if, within it, the shadow opened a
-   * current member's control message under its own TEK and heard none under a later one (the
-   * group moved past the TEK it would resume on: it cannot tell whether that move named it,
-   * so the exclusion stands).
+   * current member's control message under its own TEK, and (as any void) none under a later
+   * TEK within the wait before: where the group moved on while it was down, it resumes once it
+   * has fetched the later TEK from members that count it, and never where they all refuse
+   * (review 27: ending the contest at the first later TEK left a ghost after an unrelated
+   * exclusion).
    */
   static restore(deps: EngineDeps, identity: Identity, saved: SavedContest, heartbeatMs: number, now: number): ExclusionContest {
     const shadow = new EngineCore(shadowDeps(deps), identity, saved.shadow);
@@ -156,8 +182,12 @@ export class ExclusionContest {
     if (channel === 'data' || this.lost) return [];
     const sh = this.shadow;
     const restored = this.void?.restored;
-    const sealedAt = channel === 'control' && sh.s.roster[from]?.state === 'member' ? sealedVersion(sh, bytes) : null;
-    if (sealedAt !== null && sealedAt > this.aheadSeen) this.aheadSeen = sealedAt;
+    // Evidence of where the group is, from current members other than the contested excluder.
+    const sealed = channel === 'control' && from !== this.excluder && sh.s.roster[from]?.state === 'member' ? sealedUnder(sh, bytes) : null;
+    const sealedAt = sealed?.version ?? null;
+    const own = this.restoredVersion();
+    if (sealedAt !== null && sealedAt > own && sealedAt - own <= MAX_VERSION_AHEAD) this.aheadAt = now;
+    if (sealed?.sibling) this.siblingAt = now;
     const before = restored ? rejections(sh) : 0;
     try {
       receive(sh, from, channel, bytes, now);
@@ -165,12 +195,12 @@ export class ExclusionContest {
       // The gate turns bad input into a rejection; nothing the shadow hears may end the contest early.
     }
     const out = this.fetchesOut();
-    if (sh.s.state !== 'member' || (restored && sealedAt !== null && sealedAt > this.restoredVersion())) {
+    if (sh.s.state !== 'member') {
       this.lost = true;
       this.void = null;
       return [];
     }
-    if (restored && sealedAt === this.restoredVersion() && rejections(sh) === before) restored.heard = true;
+    if (restored && sealed && !sealed.sibling && sealedAt === this.restoredVersion() && rejections(sh) === before) restored.heard = true;
     const by = this.voidedBy();
     if (!by) this.void = null;
     else this.void ??= { since: now, by };
@@ -190,10 +220,15 @@ export class ExclusionContest {
     return this.fetchesOut();
   }
 
-  /** The shadow's output: its fetch requests go out, everything else is dropped (it publishes nothing, raises nothing). */
+  /**
+   * The shadow's output: its fetch requests go out, everything else is dropped (it publishes
+   * nothing, raises nothing). Not those for a TEK the contested excluder made: the shadow
+   * refuses its tables, and after a plain exclusion (no race) the whole group is on it, so each
+   * heartbeat made a request every member refused (review 27: 54 in 120 s).
+   */
   private fetchesOut(): Transmit[] {
     const sh = this.shadow;
-    const out = sh.outbox.filter((t) => t.kind === 'unicast' && t.bytes[2] === MsgType.FetchRequest);
+    const out = sh.outbox.filter((t) => t.kind === 'unicast' && t.bytes[2] === MsgType.FetchRequest && !this.asksForExcludersTek(t.bytes));
     sh.outbox = [];
     sh.events = [];
     return out;
@@ -219,14 +254,26 @@ export class ExclusionContest {
     return x.excludedBy ?? null;
   }
 
-  /** The group is on a TEK later than the shadow's (`aheadSeen`): no resuming yet. */
-  private behind(): boolean {
-    return this.aheadSeen > this.restoredVersion();
+  /**
+   * When a void may resume: the wait after it began and after the last sibling heard; never
+   * while the group is on a TEK later than the shadow's (`aheadSeen`: it must fetch it first).
+   */
+  private resumeAt(v: { since: number }): number {
+    return Math.max(v.since, this.siblingAt ?? v.since, this.aheadAt ?? v.since) + this.waitMs;
+  }
+
+  private asksForExcludersTek(bytes: Uint8Array): boolean {
+    try {
+      const m = decodeMessage(this.shadow.groupBytes, 'unicast', bytes);
+      return m.type === MsgType.FetchRequest && m.slot === TEK_SLOT && equalBytes(m.tag, this.excluderTag);
+    } catch {
+      return true;
+    }
   }
 
   /** When `step` or `fetch` has something to do. */
   deadline(): number {
-    let d = this.void && !this.behind() ? Math.min(this.until, this.void.since + this.waitMs) : this.until;
+    let d = this.void ? Math.min(this.until, this.resumeAt(this.void)) : this.until;
     for (const f of this.shadow.fetches.values()) d = Math.min(d, f.at);
     return d;
   }
@@ -243,7 +290,7 @@ export class ExclusionContest {
     if (v && now >= v.since + this.waitMs) {
       // Restored, and nothing heard from the group under the shadow's TEK within the wait: no fresh word, no resuming.
       if (v.restored && !v.restored.heard) return { kind: 'end' };
-      if (!this.behind()) return { kind: 'resume', by: v.by };
+      if (now >= this.resumeAt(v)) return { kind: 'resume', by: v.by };
     }
     return now >= this.until ? { kind: 'end' } : { kind: 'wait' };
   }

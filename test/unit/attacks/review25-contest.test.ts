@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Simulation } from '../../../app/sim/simulation.js';
 import { parseScenario } from '../../../app/sim/scenario.js';
-import { MsgType, decodeMessage } from '../../../app/core/wire.js';
+import { MsgType, decodeMessage, encodeMessage, type Message } from '../../../app/core/wire.js';
 import { decodeState } from '../../../app/core/state.js';
 
 const ADMINS = { at: 0, do: 'create', peer: 'a', policy: { exclude: 'admins', admins: ['a', 'm0', 'm1'] } };
@@ -221,4 +221,77 @@ test('a contest that ran out is no longer saved', () => {
   assert.equal(late.state(), 'excluded');
   assert.equal(late.exclusionContestedUntil(), null);
   assert.equal(decodeState(late.snapshot()).contest, undefined);
+});
+
+// Review 27, of d6a9320. (a) The shadow took the clear TEK version of any member's sealed
+// control message as where the group is: m2 (an ordinary non-admin) re-sent one of its control
+// messages to m5 with tekVersion 1000 after 4.1 s, and m5, whose exclusion the race voided
+// (seed 3), never resumed: a ghost for good. Now such a claim delays the return by one wait.
+for (const forged of [1000, 3]) {
+  test(`one forged TEK version from a member does not keep the member out (version ${forged})`, () => {
+    const events = [ADMINS, BOOT, { at: 4000, do: 'exclude', peers: ['m5'], by: 'm0' }, { at: 4000, do: 'exclude', peers: ['m0'], by: 'm1' }];
+    const sim = new Simulation(parseScenario({ params: {}, network: net, events, until: 40000 }), { seed: 3 });
+    const n = sim.network as unknown as { publish: (now: number, from: { name: string; key: string }, topic: string, bytes: Uint8Array, peers: unknown) => void };
+    const origP = n.publish.bind(n);
+    let sent = false;
+    n.publish = (now, from, topic, bytes, peers) => {
+      origP(now, from, topic, bytes, peers);
+      if (sent || from.name !== 'm2' || topic !== 'control' || now < 4100) return;
+      sent = true;
+      const m = decodeMessage(sim.groupBytes, 'control', bytes);
+      assert.equal(m.type, MsgType.SealedControl);
+      (sim as unknown as { deliver: (to: string, from: string, channel: string, bytes: Uint8Array) => void }).deliver('m5', from.key, 'control', encodeMessage(sim.groupBytes, { ...m, tekVersion: forged } as Message));
+    };
+    sim.run();
+    assert.ok(sent, 'the forged message was sent');
+    assert.equal(sim.engineOf('m5')!.state(), 'member');
+  });
+}
+
+// (b) a3612f0 ended a restored contest at the first message under a later TEK: m5 down from
+// 6 s to 10 s while m1 excluded m9 (unrelated, 7 s) stayed excluded while all 13 others
+// counted it (seeds 3, 4, 5). Now the restored shadow fetches the later TEK from members that
+// count it and resumes.
+for (const seed of [3, 4, 5]) {
+  test(`a restored contest survives an unrelated exclusion made while it was down (seed ${seed})`, () => {
+    const events = [ADMINS, BOOT, { at: 4000, do: 'exclude', peers: ['m5'], by: 'm0' }, { at: 4000, do: 'exclude', peers: ['m0'], by: 'm1' }, { at: 6000, do: 'crash', peer: 'm5' }, { at: 7000, do: 'exclude', peers: ['m9'], by: 'm1' }, { at: 10000, do: 'restart', peer: 'm5' }];
+    const { sim } = runWatching(events, seed, 40000);
+    const m5 = sim.keyOf('m5');
+    const counting = [...sim.peers.values()].filter((p) => p.name !== 'm5' && p.engine?.state() === 'member' && !p.engine.isBlocked(m5)).length;
+    assert.equal(counting, 13);
+    assert.equal(sim.engineOf('m5')!.state(), 'member');
+  });
+}
+
+// (c) Every admin's exclusion of a non-admin starts a contest; after a plain one (no race) the
+// group is on the excluder's TEK, and the shadow asked for it at every heartbeat it heard, each
+// request refused (54 in 120 s). It no longer asks for a TEK the excluder made alone.
+test('after a plain exclusion the excluded member sends nothing', () => {
+  const events = [ADMINS, BOOT, { at: 4000, do: 'exclude', peers: ['m5'], by: 'm0' }];
+  const sim = new Simulation(parseScenario({ params: {}, network: net, events, until: 60000 }), { seed: 1 });
+  let sent = 0;
+  const n = sim.network as unknown as { unicast: (now: number, from: { name: string }, to: unknown, bytes: Uint8Array) => void };
+  const origU = n.unicast.bind(n);
+  n.unicast = (now, from, to, bytes) => {
+    if (from.name === 'm5' && sim.engineOf('m5')?.state() === 'excluded') sent++;
+    origU(now, from, to, bytes);
+  };
+  sim.run();
+  assert.equal(sim.engineOf('m5')!.state(), 'excluded');
+  assert.equal(sent, 0);
+});
+
+// Review 26's sweep (pre-existing): m0 excludes m5 while m0 and m1 exclude each other (all at
+// 4 s), seed 8. m5's shadow took m1's table (excluding m0) and refused m0's (they name m5), so
+// it never learnt that m0 excluded m1; it resumed at ~12 s while a, on m0's side, kept the
+// block, and a's reseal excluded it again at ~17 s. Now a shadow that hears current members on
+// a sibling of its TEK (same version, other creators: the group is split) waits for the split
+// to end first, and here the exclusion stands without a flap.
+test('a shadow does not resume while the group is split (admins excluding each other)', () => {
+  const events = [ADMINS, BOOT, { at: 4000, do: 'exclude', peers: ['m5'], by: 'm0' }, { at: 4000, do: 'exclude', peers: ['m0'], by: 'm1' }, { at: 4000, do: 'exclude', peers: ['m1'], by: 'm0' }];
+  const { sim, reinstated } = runWatching(events, 8, 40000);
+  assert.deepEqual(reinstated, []);
+  assert.equal(sim.engineOf('m5')!.state(), 'excluded');
+  const m5 = sim.keyOf('m5');
+  assert.equal([...sim.peers.values()].filter((p) => p.name !== 'm5' && p.engine?.state() === 'member' && !p.engine.isBlocked(m5)).length, 0);
 });
