@@ -107,23 +107,25 @@ export class ExclusionContest {
    */
   private void: { since: number; by: MemberKey; restored?: { heard: boolean } } | null = null;
   /**
-   * When a current member's control message was last sealed under a TEK version later than the
-   * shadow's: the group moved on to a TEK the shadow lacks, and it does not resume until the
-   * wait has passed since (review 26: an admin's reseal naming this member, lost to it, moved
-   * the group on; the member resumed and was excluded again 30 ms later). While the group is
-   * there its heartbeats keep it so until the shadow has fetched that TEK. A time, not the
-   * version: the clear version is a claim, and one forged packet from any member kept the
-   * member out for good (review 27); now it delays it by one wait.
+   * Word that the group is elsewhere: a current member's control message (not the excluder's)
+   * sealed under a TEK version later than the shadow's (the group moved on to a TEK it lacks;
+   * review 26: an admin's reseal naming this member, lost to it, moved the group on, and the
+   * member resumed and was excluded again 34 ms later), or under a sibling of its own TEK (same
+   * version, other creators: the group is split; review 26's sweep: m0 and m1 excluding each
+   * other as m0 excluded m5, the shadow resumed and a, on m0's side, excluded it again 5 s
+   * later). The clear header is only a claim, so what is kept is when it came and from whom:
+   * the latest claim, the latest from any other member, and the latest from an admin. No
+   * resuming until the wait has passed since a second member's claim, or an admin's: one
+   * non-admin alone cannot keep this one out (review 27: keeping the highest version claimed
+   * kept it out for good after one forged packet; review 28: keeping the time of the last claim
+   * let one member do it with a packet every few seconds), while an admin, whose table could
+   * exclude it outright, may (an admin that restarted inside the race, alone on a sibling until
+   * its reseal named this member: review 28's sweep). The group's members heartbeat under the
+   * TEK they hold, so where it really is elsewhere many say so, until the shadow has fetched it.
    */
-  private aheadAt: number | null = null;
-  /**
-   * When a current member's control message was last sealed under another TEK of the shadow's
-   * own version (a sibling it does not hold: the group is split, as after admins that excluded
-   * each other): no resuming until the wait has passed since (review 26's sweep: m0 and m1
-   * excluding each other as m0 excluded m5; the shadow took m1's table, resumed, and a, on
-   * m0's side, excluded it again 5 s later).
-   */
-  private siblingAt: number | null = null;
+  private elsewhere: { from: MemberKey; at: number } | null = null;
+  private elsewhereOther: { from: MemberKey; at: number } | null = null;
+  private elsewhereAdminAt: number | null = null;
   /** The creators tag of a TEK the contested excluder made alone (`fetchesOut`). */
   private readonly excluderTag: Uint8Array;
   /** The shadow itself was excluded (another admin named this member): the exclusion stands. */
@@ -186,8 +188,7 @@ export class ExclusionContest {
     const sealed = channel === 'control' && from !== this.excluder && sh.s.roster[from]?.state === 'member' ? sealedUnder(sh, bytes) : null;
     const sealedAt = sealed?.version ?? null;
     const own = this.restoredVersion();
-    if (sealedAt !== null && sealedAt > own && sealedAt - own <= MAX_VERSION_AHEAD) this.aheadAt = now;
-    if (sealed?.sibling) this.siblingAt = now;
+    if ((sealedAt !== null && sealedAt > own && sealedAt - own <= MAX_VERSION_AHEAD) || sealed?.sibling) this.noteElsewhere(from, now);
     const before = restored ? rejections(sh) : 0;
     try {
       receive(sh, from, channel, bytes, now);
@@ -254,12 +255,17 @@ export class ExclusionContest {
     return x.excludedBy ?? null;
   }
 
-  /**
-   * When a void may resume: the wait after it began and after the last sibling heard; never
-   * while the group is on a TEK later than the shadow's (`aheadSeen`: it must fetch it first).
-   */
+  /** A claim that the group is elsewhere (`elsewhere`): the latest, and the latest from another member before it. */
+  private noteElsewhere(from: MemberKey, now: number): void {
+    const policy = this.shadow.s.params.policy;
+    if (policy.exclude === 'admins' && policy.admins.includes(from)) this.elsewhereAdminAt = now;
+    if (this.elsewhere && this.elsewhere.from !== from) this.elsewhereOther = this.elsewhere;
+    this.elsewhere = { from, at: now };
+  }
+
+  /** When a void may resume: the wait after it began, and after two members, or an admin, last said that the group is elsewhere. */
   private resumeAt(v: { since: number }): number {
-    return Math.max(v.since, this.siblingAt ?? v.since, this.aheadAt ?? v.since) + this.waitMs;
+    return Math.max(v.since, this.elsewhereOther?.at ?? v.since, this.elsewhereAdminAt ?? v.since) + this.waitMs;
   }
 
   private asksForExcludersTek(bytes: Uint8Array): boolean {

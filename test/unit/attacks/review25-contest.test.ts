@@ -295,3 +295,47 @@ test('a shadow does not resume while the group is split (admins excluding each o
   const m5 = sim.keyOf('m5');
   assert.equal([...sim.peers.values()].filter((p) => p.name !== 'm5' && p.engine?.state() === 'member' && !p.engine.isBlocked(m5)).length, 0);
 });
+
+// Review 28, of 37bc596: keeping the time of the last claim let one member keep m5 out with a
+// forged packet every few seconds (its own control messages re-sent to m5 with the clear TEK
+// version one past the real one, or with another creators tag: a sibling), the contest ran
+// out at 124 s and m5 stayed a ghost (seeds 3, 4, 5). Now one member's claims alone never
+// delay the return.
+for (const [variant, seed] of [['later version', 3], ['sibling tag', 4], ['later version', 5]] as const) {
+  test(`one member forging "the group is elsewhere" every 3 s does not keep the member out (${variant}, seed ${seed})`, () => {
+    const events = [ADMINS, BOOT, { at: 4000, do: 'exclude', peers: ['m5'], by: 'm0' }, { at: 4000, do: 'exclude', peers: ['m0'], by: 'm1' }];
+    const sim = new Simulation(parseScenario({ params: {}, network: net, events, until: 150000 }), { seed });
+    const n = sim.network as unknown as { publish: (now: number, from: { name: string; key: string }, topic: string, bytes: Uint8Array, peers: unknown) => void };
+    const origP = n.publish.bind(n);
+    let last = -Infinity;
+    let forged = 0;
+    n.publish = (now, from, topic, bytes, peers) => {
+      origP(now, from, topic, bytes, peers);
+      if (from.name !== 'm2' || topic !== 'control' || now < 4100 || now - last < 3000) return;
+      last = now;
+      forged++;
+      const m = decodeMessage(sim.groupBytes, 'control', bytes);
+      assert.equal(m.type, MsgType.SealedControl);
+      const lie = variant === 'later version' ? { ...m, tekVersion: m.tekVersion + 1 } : { ...m, tekTag: new Uint8Array(m.tekTag.length).fill(7) };
+      (sim as unknown as { deliver: (to: string, from: string, channel: string, bytes: Uint8Array) => void }).deliver('m5', from.key, 'control', encodeMessage(sim.groupBytes, lie as Message));
+    };
+    sim.run();
+    assert.ok(forged > 20, `${forged} forged packets`);
+    assert.equal(sim.engineOf('m5')!.state(), 'member');
+  });
+}
+
+// Review 28's sweep: with claims counted only from two members, admin a restarting inside the
+// race (5 s to 7 s, m1 17 ms after m0) sat alone on a sibling of the shadow's TEK until its
+// reseal named m5; m5 resumed at ~12 s and was excluded again 11 ms to 1 s later (seeds 3, 8).
+// An admin's claim counts alone: its table could exclude the member outright anyway.
+for (const seed of [3, 8]) {
+  test(`an admin alone on another TEK keeps the member waiting (seed ${seed})`, () => {
+    const events = [ADMINS, BOOT, { at: 4000, do: 'exclude', peers: ['m5'], by: 'm0' }, { at: 4017, do: 'exclude', peers: ['m0'], by: 'm1' }, { at: 5000, do: 'crash', peer: 'a' }, { at: 7000, do: 'restart', peer: 'a' }];
+    const { sim, reinstated } = runWatching(events, seed, 40000);
+    assert.deepEqual(reinstated, []);
+    const m5 = sim.keyOf('m5');
+    assert.equal(sim.engineOf('m5')!.state(), 'excluded');
+    assert.equal([...sim.peers.values()].filter((p) => p.name !== 'm5' && p.engine?.state() === 'member' && !p.engine.isBlocked(m5)).length, 0);
+  });
+}
