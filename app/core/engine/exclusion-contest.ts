@@ -187,7 +187,7 @@ export class ExclusionContest {
     // Evidence of where the group is, from current members other than the contested excluder.
     const sealed = channel === 'control' && from !== this.excluder && sh.s.roster[from]?.state === 'member' ? sealedUnder(sh, bytes) : null;
     const sealedAt = sealed?.version ?? null;
-    const own = this.restoredVersion();
+    const own = this.shadowVersion();
     if ((sealedAt !== null && sealedAt > own && sealedAt - own <= MAX_VERSION_AHEAD) || sealed?.sibling) this.noteElsewhere(from, now);
     const before = restored ? rejections(sh) : 0;
     try {
@@ -201,7 +201,7 @@ export class ExclusionContest {
       this.void = null;
       return [];
     }
-    if (restored && sealed && !sealed.sibling && sealedAt === this.restoredVersion() && rejections(sh) === before) restored.heard = true;
+    if (restored && sealed && !sealed.sibling && sealedAt === this.shadowVersion() && rejections(sh) === before) restored.heard = true;
     const by = this.voidedBy();
     if (!by) this.void = null;
     else this.void ??= { since: now, by };
@@ -236,7 +236,7 @@ export class ExclusionContest {
   }
 
   /** The TEK version the shadow would resume on. */
-  private restoredVersion(): number {
+  private shadowVersion(): number {
     return this.shadow.s.tek?.version ?? 0;
   }
 
