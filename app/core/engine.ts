@@ -425,6 +425,11 @@ export class GroupEngine {
     return Object.hasOwn(this.core.s.roster, key) ? (this.core.s.roster[key]?.name ?? '') : '';
   }
 
+  /** How many entries the roster holds, departed members included (grows with every key it lists; cheap). */
+  rosterEntries(): number {
+    return this.core.rosterSize;
+  }
+
   /** How many roster entries are current members. */
   memberCount(): number {
     let n = 0;

@@ -22,6 +22,7 @@
  * - Invites default to 10 uses and 7 days (seed 001's authenticated credential);
  *   the inviter keeps each in the group's invite ledger and alone may revoke it.
  */
+import { shownText } from './names.js';
 import { randomBytes } from 'node:crypto';
 import { classifyAddress } from '../net/node.js';
 import { memberKeyOfPeer } from '../net/ids.js';
@@ -82,7 +83,7 @@ function summary(rt: GroupRuntime): GroupSummary {
   const policy = rt.engine.params.policy;
   return {
     group: rt.group,
-    name: rt.engine.groupName,
+    name: shownText(rt.engine.groupName),
     state: state === 'listening' || state === 'joining' ? 'joining' : state,
     members: rt.engine.memberCount(),
     unread: rt.unread(),
@@ -212,21 +213,23 @@ export function peerMethods(parts: JoinParts, options: MethodOptions): Omit<Peer
       engineCall(() => rt.exclude(keys));
       return { ok: true as const };
     },
-    'group.members': ({ group }) =>
-      runtime(group)
-        .engine.members()
+    'group.members': ({ group }) => {
+      const rt = runtime(group);
+      return rt.engine
+        .members()
         .map(
           (m): Member => ({
             peerId: peerIdOf(m.key),
             key: m.key,
-            name: m.name,
+            name: m.key === selfKey ? m.name : rt.nameOf(m.key),
             participantId: m.participantId,
             role: m.admin ? 'admin' : 'member',
             online: m.key === selfKey || isConnected(node, m.key),
             self: m.key === selfKey,
             state: m.state,
           }),
-        ),
+        );
+    },
     'group.read': ({ group }) => {
       const rt = runtime(group);
       rt.record.lastReadAt = Date.now();

@@ -54,6 +54,7 @@ import { dataPacketOf, TrafficLog, UnopenedTraffic, type TrafficItem, type Traff
 import { RejectionLog } from './key-panel.js';
 import { REJECTED_LOG_LIMITS, UNDECRYPTABLE_LIMITS, WindowLimit, type Admission } from './event-limit.js';
 import { checkReceipt, makeReceipt, ReceiptClock, receiptIntervalMs } from './receipts.js';
+import { MemberNames, shownText } from './names.js';
 
 export interface GroupHost {
   readonly selfKey: MemberKey;
@@ -87,7 +88,6 @@ const MAX_EARLY_CONTROL = 512;
 const QUIET_EVENTS = new Set<EngineEvent['type']>(['data', 'undecryptable', 'rejected']);
 /** Events that change who is a member: written at once (state-file.ts `save`). */
 const ROSTER_EVENTS = new Set<EngineEvent['type']>(['member-admitted', 'member-excluded', 'member-reinstated', 'member-left', 'self-excluded']);
-const SELF_NAME_FALLBACK = 'anonymous';
 
 export type EngineFactory = (deps: EngineDeps) => GroupEngine;
 
@@ -114,6 +114,8 @@ export class GroupRuntime {
   private published: (() => void)[] = [];
   private stopped = false;
   private wasMember: boolean;
+  /** Members' labels (nameOf), rebuilt when the roster grows or this member's own name changes. */
+  private names: { names: MemberNames; entries: number; selfName: string } | null = null;
   /** The last `receive` opened a data message of its sender (row D1's proof; the transport's membership check reads it). */
   lastInputOpened = false;
   /** Tags of the payloads handed to the engine, in order: each data publish takes the first ('ephemeral': not kept). */
@@ -266,7 +268,7 @@ export class GroupRuntime {
     return this.afterPublish(async () => {
       this.history.keep(m, sender, name, m.at, to);
       await this.history.durable();
-      return this.history.message(m.id) ?? { id: m.id, group: this.group, sender, senderName: name, text: body.name, sentAt: m.at, receivedAt: m.at };
+      return this.history.message(m.id) ?? { id: m.id, group: this.group, sender, senderName: name, text: shownText(body.name) || 'file', sentAt: m.at, receivedAt: m.at };
     });
   }
 
@@ -576,8 +578,8 @@ export class GroupRuntime {
     if (payload.t === 'msg') {
       const verdict = checkAuthorship(ctx, payload.m, { from, tekVersion, boardShare: false });
       if (!verdict.ok) return this.refuse(from, verdict.reason, verdict.detail, at);
-      const name = this.engine.rosterName(from) || (verdict.body.t === 'chat' ? verdict.body.name : '') || SELF_NAME_FALLBACK;
-      this.keepReceived(payload.m, from, name, at);
+      // Named by its roster entry, never by a name in the message (peer/names.ts).
+      this.keepReceived(payload.m, from, this.nameOf(from), at);
       this.opened(from, packet, { a: payload.m.a, s: payload.m.s, k: tekVersion });
       return;
     }
@@ -589,10 +591,22 @@ export class GroupRuntime {
         this.refuse(from, verdict.reason, `re-shared ${files ? 'file message' : 'stroke'}: ${verdict.detail}`, at);
         continue;
       }
-      this.keepReceived(m, from, this.engine.rosterName(m.a), at, true);
+      this.keepReceived(m, from, this.nameOf(m.a), at, true);
     }
     // Kept, but never served by catch-up: its newcomers ask the sharer (traffic.ts `for`).
     this.opened(from, packet, { a: from, s: 0, k: tekVersion, for: [] });
+  }
+
+  /** The label a member's messages are shown under (peer/names.ts): its roster name, marked when another member shares it. */
+  nameOf(key: MemberKey): string {
+    const selfName = this.host.displayName();
+    const c = this.names;
+    if (!c || c.entries !== this.engine.rosterEntries() || c.selfName !== selfName || !c.names.knows(key)) {
+      const names = new MemberNames(this.engine.members(), this.host.selfKey, selfName);
+      this.names = { names, entries: this.engine.rosterEntries(), selfName };
+      return names.label(key);
+    }
+    return c.names.label(key);
   }
 
   /** `shared`: it came in a board or file re-share (from before this member's admission, maybe: opens no gap). */

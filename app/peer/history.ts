@@ -51,6 +51,7 @@ import { fileHandle } from './files-chunks.js';
 import { SeqRanges, type Range } from './seq-ranges.js';
 import { ChatAnnotations } from './chat-annotations.js';
 import { DeliveryLedger, ReceiptReporter, type ReceiptEntry } from './receipts.js';
+import { shownText, unnamedLabel } from './names.js';
 
 const SEQ_RESERVE = 64;
 /** How long a receipt's hint of missing messages stays a gap, how far past the last held it reaches, and for how many authors at once. */
@@ -346,10 +347,12 @@ export class GroupHistory {
     const body = parseBody(m.b);
     if (!body) return null;
     if (body.t === 'chat' || body.t === 'file') {
-      const message: ChatMessage = { id: m.id, group: this.group, sender, senderName: name || (body.t === 'chat' ? body.name : ''), text: body.t === 'chat' ? body.text : body.name, sentAt: m.at, receivedAt };
+      // The sender's label is the one group.ts gave it (its roster entry, peer/names.ts), never a name inside the message.
+      const fileName = body.t === 'file' ? shownText(body.name) || 'file' : '';
+      const message: ChatMessage = { id: m.id, group: this.group, sender, senderName: name || unnamedLabel(m.a), text: body.t === 'chat' ? body.text : fileName, sentAt: m.at, receivedAt };
       if (body.t === 'file') {
         const handle = fileHandle(m.a, body.fid);
-        message.file = { id: handle, name: body.name, size: body.size, mime: body.mime, sha256: body.sha256, ...(body.thumb ? { thumb: body.thumb } : {}) };
+        message.file = { id: handle, name: fileName, size: body.size, mime: body.mime, sha256: body.sha256, ...(body.thumb ? { thumb: body.thumb } : {}) };
         const held: HeldFile = { body: { ...body, fid: handle }, author: m.a, chunkFid: body.fid, sender, signed: m };
         if (!this.fileBodies.has(handle)) this.fileBodies.set(handle, held);
       }

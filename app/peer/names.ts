@@ -1,0 +1,85 @@
+/**
+ * @module peer/names
+ * What this peer shows for names other members chose: display names (a roster
+ * entry's name, which its owner picked when it joined), file names and group
+ * names. Every one of them is peer input, shown beside names this peer vouches
+ * for, so:
+ *
+ * - `shownText` drops what reorders or hides text: bidi embeddings, overrides and
+ *   isolates (U+202A–202E, U+2066–2069), the bidi marks (U+200E, U+200F, U+061C),
+ *   zero-width space, word joiner, invisible operators and BOM, and C0/C1 control
+ *   characters; runs of white space become one space. A file named
+ *   `invoice_2026\u202Efdp.exe` was shown as "invoice_2026exe.pdf" and saved as
+ *   an .exe (review 29). Zero-width joiners stay (emoji sequences and several
+ *   scripts need them); `nameKey` ignores them.
+ * - A message's sender is named by its roster entry only, never by a name inside
+ *   the message: a member that joined with an empty name and put another member's
+ *   name, or "Conclave · system", in each message was shown under that name
+ *   (review 29). An empty roster name is shown as `member` and the key's first 8
+ *   hex digits.
+ * - `MemberNames.label` marks a name two roster entries share (or one shares with
+ *   this member's own name), compared by `nameKey` (NFKC, case folded, invisible
+ *   characters and spaces ignored), with the first 4 hex digits of the key, so
+ *   that no member can take another's name. Look-alike letters of other scripts
+ *   (Cyrillic а for Latin a) are not folded: the avatar colour and the members
+ *   list's peer IDs tell those apart.
+ *
+ * Pure: `MemberNames` is given the roster (engine `members()`) and this member's
+ * own name, and is rebuilt when either changes.
+ */
+import type { MemberKey } from '../core/types.js';
+
+/** Bidi controls and marks, invisible formatting characters, C0 and C1 controls. */
+// eslint-disable-next-line no-control-regex -- control characters are what this strips
+const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+/** Also ignored when two names are compared: joiners and every kind of space. */
+const IGNORED_IN_KEY = /[\u200c\u200d\s]/gu;
+
+/** A peer-chosen name as this peer shows it (see the module header). */
+export function shownText(raw: string): string {
+  return raw.replace(HIDDEN, '').replace(/\s+/gu, ' ').trim();
+}
+
+/** Two names that fold to the same key look the same to a reader. */
+export function nameKey(raw: string): string {
+  return shownText(raw).normalize('NFKC').toLowerCase().replace(IGNORED_IN_KEY, '');
+}
+
+/** The label of a roster entry without a usable name. */
+export function unnamedLabel(key: MemberKey): string {
+  return `member ${key.slice(0, 8)}`;
+}
+
+export class MemberNames {
+  /** nameKey → how many roster entries (and this member's own name) carry it. */
+  private readonly counts = new Map<string, number>();
+  private readonly names = new Map<MemberKey, string>();
+
+  constructor(roster: Iterable<{ key: MemberKey; name: string }>, selfKey: MemberKey, selfName: string) {
+    for (const m of roster) {
+      if (m.key === selfKey) continue;
+      this.names.set(m.key, m.name);
+      this.count(m.name);
+    }
+    this.names.set(selfKey, selfName);
+    this.count(selfName);
+  }
+
+  private count(name: string): void {
+    const k = nameKey(name);
+    if (k) this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
+  }
+
+  /** Whether `key` is named in the roster this was built from. */
+  knows(key: MemberKey): boolean {
+    return this.names.has(key);
+  }
+
+  /** What to show for `key`: its roster name, marked with its key when another entry shares it. */
+  label(key: MemberKey): string {
+    const raw = this.names.get(key) ?? '';
+    const k = nameKey(raw);
+    if (!k) return unnamedLabel(key);
+    return (this.counts.get(k) ?? 0) > 1 ? `${shownText(raw)} (${key.slice(0, 4)})` : shownText(raw);
+  }
+}

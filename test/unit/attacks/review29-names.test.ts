@@ -1,0 +1,132 @@
+// Review 29 (UI and local surfaces, red team): names other members chose, as this peer shows them
+// (app/peer/names.ts). Each test runs the attack through a real GroupRuntime of member b and
+// asserts the secure outcome; each failed before the fix:
+// - a member that joined with an empty name was shown under whatever name it put in each message
+//   (another member's, or "Conclave · system");
+// - a member could take another member's name outright;
+// - a file named "invoice_2026<U+202E>fdp.exe" was shown as "invoice_2026exe.pdf".
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { currentTek, drain, groupBytes, honestGroup, identity, type Id } from './forge.js';
+import { GroupRuntime, newGroupRecord } from '../../../app/peer/group.js';
+import { Profile } from '../../../app/store/profile.js';
+import { nodeCrypto } from '../../../app/crypto/node.js';
+import { offlineHost } from '../solo-runtime.js';
+import { creatorsTag, dataKey } from '../../../app/core/keys.js';
+import { MsgType, dataAad, encodeMessage, type Message } from '../../../app/core/wire.js';
+import { participantId } from '../../../app/core/params.js';
+import { fromHex, toHex } from '../../../app/core/bytes.js';
+import { encodePayload, signMessage, type Body } from '../../../app/peer/payload.js';
+import { MemberNames, nameKey, shownText } from '../../../app/peer/names.js';
+
+type DataMessage = Extract<Message, { type: typeof MsgType.Data }>;
+
+/** b's runtime in a group of a, b and m (m's identity as given), and a way to publish as any member. */
+function setup(ids: Record<string, Id>) {
+  const g = honestGroup(['a', 'b', 'm'], { ids });
+  const B = g.ids.b!.key;
+  g.net.engines.delete(B);
+  drain(g.e.b!);
+  const profile = Profile.open(mkdtempSync(join(tmpdir(), 'conclave-r29-')));
+  const clock = g.net.now;
+  const rt = new GroupRuntime(offlineHost({ selfKey: B, profile, seed: g.ids.b!.seed, now: () => clock, name: 'b' }), newGroupRecord('', 'g', clock), () => g.e.b!, 100);
+  rt.drive();
+  const seq = new Map<string, number>();
+  /** `who` signs `body` and seals it under the group's TEK; b receives it. */
+  const send = (who: string, body: Body): string => {
+    const id = g.ids[who]!;
+    const s = (seq.get(who) ?? 0) + 1;
+    seq.set(who, s);
+    const t = currentTek(g.e[who]!)!;
+    const m = signMessage(toHex(groupBytes), { key: id.key, sign: (x) => nodeCrypto.ed25519Sign(id.seed, x) }, { s, k: t.version, at: clock, id: randomBytes(16).toString('hex') }, body);
+    const h: DataMessage = {
+      type: MsgType.Data,
+      senderId: Uint8Array.from(participantId(nodeCrypto, fromHex(id.key), g.params.W, g.params.V)),
+      tekVersion: t.version,
+      tekTag: creatorsTag(nodeCrypto, t.creators),
+      revision: t.revision,
+      sentAt: clock,
+      nonce: new Uint8Array(randomBytes(24)),
+      ciphertext: new Uint8Array(0),
+    };
+    h.ciphertext = nodeCrypto.seal(dataKey(nodeCrypto, t.key), h.nonce, encodePayload({ v: 2, t: 'msg', m }), dataAad(groupBytes, h));
+    assert.equal(rt.receive(id.key, 'data', encodeMessage(groupBytes, h)), 'accept');
+    return m.id;
+  };
+  const shown = (id: string) => rt.held.message(id);
+  const done = () => {
+    rt.stop();
+    profile.close();
+  };
+  return { g, rt, send, shown, done };
+}
+
+test('review29: a member that joined with an empty name is not shown under the name its messages carry', (t) => {
+  const m = { ...identity('m'), name: '' };
+  const { g, send, shown, done } = setup({ m });
+  t.after(done);
+  for (const claimed of ['a', 'Conclave · system']) {
+    const id = send('m', { t: 'chat', text: `hello from "${claimed}"`, name: claimed });
+    const name = shown(id)?.senderName;
+    assert.notEqual(name, claimed, 'the name inside the message is not shown');
+    assert.equal(name, `member ${g.ids.m!.key.slice(0, 8)}`, 'an unnamed member is shown by its key');
+  }
+});
+
+test('review29: a member that joined under another member\'s name is told apart from it', (t) => {
+  const m = { ...identity('m'), name: 'A\u200b' }; // "a" to a reader: another case and a zero-width space
+  const { g, send, shown, done } = setup({ m });
+  t.after(done);
+  const fromM = shown(send('m', { t: 'chat', text: 'it is me, a', name: 'a' }))?.senderName;
+  const fromA = shown(send('a', { t: 'chat', text: 'the real a', name: 'a' }))?.senderName;
+  assert.equal(fromM, `A (${g.ids.m!.key.slice(0, 4)})`);
+  assert.equal(fromA, `a (${g.ids.a!.key.slice(0, 4)})`);
+});
+
+test('review29: a file name cannot reverse its own extension on screen', (t) => {
+  const { send, shown, done } = setup({});
+  t.after(done);
+  const content = Buffer.from('MZ not a pdf');
+  const hashes = createHash('sha256').update(content).digest('base64');
+  const id = send('m', {
+    t: 'file',
+    fid: randomBytes(16).toString('hex'),
+    name: 'invoice_2026\u202efdp.exe',
+    size: content.length,
+    mime: 'application/pdf',
+    sha256: createHash('sha256').update(content).digest('hex'),
+    key: randomBytes(32).toString('hex'),
+    chunk: 64 * 1024,
+    count: 1,
+    hashes,
+  });
+  const msg = shown(id);
+  assert.equal(msg?.file?.name, 'invoice_2026fdp.exe', 'shown as it will be saved: no override');
+  assert.equal(msg?.text, 'invoice_2026fdp.exe');
+});
+
+test('names: what is stripped, what two names compare as, and the labels', () => {
+  assert.equal(shownText('\u202eevil\u2066 \t name\u0007\u200b'), 'evil name');
+  assert.equal(shownText('👨\u200d👩\u200d👧'), '👨\u200d👩\u200d👧', 'joiners inside an emoji stay');
+  assert.equal(nameKey('Ａlice'), nameKey('alice'), 'full-width letters fold (NFKC)');
+  assert.equal(nameKey('al ice'), nameKey('Alice'));
+  assert.notEqual(nameKey('alice'), nameKey('alicf'));
+  const [x, y, z, me] = ['aa', 'bb', 'cc', 'dd'].map((c) => c.repeat(32));
+  const names = new MemberNames(
+    [
+      { key: x!, name: 'Sam' },
+      { key: y!, name: 'sam' },
+      { key: z!, name: '\u200b\u202e' },
+    ],
+    me!,
+    'Dee',
+  );
+  assert.equal(names.label(x!), 'Sam (aaaa)');
+  assert.equal(names.label(y!), 'sam (bbbb)');
+  assert.equal(names.label(z!), 'member cccccccc', 'a name of invisible characters only is no name');
+  assert.equal(new MemberNames([{ key: x!, name: 'Dee' }], me!, 'Dee').label(x!), 'Dee (aaaa)', 'nobody takes this member\'s own name');
+});
