@@ -136,6 +136,16 @@ export class Transport {
         this.refuse(rt, from, admission, direct);
         return admission.reason === 'decode' ? TopicValidatorResult.Reject : forbidden;
       }
+      // D1 and M2 let in a non-member's message that must open here (a newcomer whose admission is
+      // news), from its author. Relayed by a peer that is no member of any of our groups either, it
+      // never reaches the engine, and gossipsub counts it against the relay (Reject, P4): one RPC of
+      // 3,000 such packets, each signed by a throwaway key, reached the engine one by one and
+      // nobody was struck, since no packet came from its author (review 29). A genuine newcomer's
+      // first copy comes from the newcomer itself (flood publishing), or later by catch-up.
+      if (admission.check === 'opened' && !direct && !this.relayedByMember(propagator)) {
+        rt.rejections.note({ type: 'rejected', from, reason: 'not-member', detail: `network: a non-member's ${channel} message relayed by a non-member`, at: Date.now() });
+        return TopicValidatorResult.Reject;
+      }
       const verdict = rt.receive(from, channel, message.data);
       const outcome = judgeVerdict(channel, admission.check, verdict, rt.lastInputOpened);
       if (outcome.result === 'reject') this.offence(from, `${channel} input rejected by the engine`, direct);
@@ -148,6 +158,12 @@ export class Transport {
       return TopicValidatorResult.Ignore;
     }
   };
+
+  /** Whether the peer that handed us a gossip message is a member of one of our groups. */
+  private relayedByMember(propagator: PeerId): boolean {
+    const key = memberKeyOfPeer(propagator);
+    return key !== null && isMemberAnywhere(this.ctx.groups, key);
+  }
 
   /** A non-member's input stopped here: noted in the group's rejection log; a stranger's own is an offence. */
   private refuse(rt: GroupRuntime, from: MemberKey, admission: Extract<Admission, { pass: false }>, direct: boolean): void {

@@ -138,9 +138,10 @@ export type Opened =
 const openedCache = new WeakMap<Uint8Array, { key: Uint8Array; opened: Opened & { kind: 'opened' } }>();
 
 /**
- * Most revision steps a SealedControl from a sender that is not a current member may cost
- * (a leaver's last Table or Leave is sealed at most a few steps past ours): an unopenable
- * message from a departed member costs ~0.4 ms, not 10,000 hashes (S1).
+ * Most revision steps a SealedControl or a Data packet from a sender that is not a current
+ * member may cost (a leaver's last Table or Leave is sealed at most a few steps past ours; a
+ * newcomer whose admission is news here speaks a step or two past it): an unopenable message
+ * from a departed member or a stranger costs ~0.4 ms, not 10,000 hashes (S1, D1; review 29).
  */
 export const NON_MEMBER_REVISION_JUMP = 256;
 

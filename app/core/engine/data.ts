@@ -19,7 +19,8 @@
  * Seeds: 003 [0070]–[0071]. docs/protocol.md §6.
  */
 import { dataKeyOf, decryptData, dropPending, forgetCopies, samePacket } from './tek-records.js';
-import { MAX_PENDING_DATA, MAX_PENDING_PER_SENDER, currentTekId, dataNonceId, emit, pidOf, publish, scheduleFetchByTag, tekCoversBlocklist, type EngineCore } from './context.js';
+import { NON_MEMBER_REVISION_JUMP } from './control-seal.js';
+import { MAX_PENDING_DATA, MAX_PENDING_PER_SENDER, MAX_REVISION_JUMP, currentTekId, dataNonceId, emit, pidOf, publish, scheduleFetchByTag, tekCoversBlocklist, type EngineCore } from './context.js';
 import { type MemberKey } from '../types.js';
 import { RemoteProtocolError, ensure } from '../errors.js';
 import { equalBytes, toHex } from '../bytes.js';
@@ -53,7 +54,10 @@ export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { 
     if (core.s.state === 'excluded') emit(core, { type: 'undecryptable', from, sentAt: m.sentAt, tekVersion: m.tekVersion, at: now });
     return;
   }
-  const result = decryptData(core, m);
+  // D1: a sender the roster does not count as a member (a newcomer whose admission is news here,
+  // or anyone else) may cost a few revision steps, not 10,000: one batch of packets naming the TEK
+  // 10,000 revisions ahead, each signed by a throwaway key, froze a member for 47 s (review 29).
+  const result = decryptData(core, m, core.s.roster[from]?.state === 'member' ? MAX_REVISION_JUMP : NON_MEMBER_REVISION_JUMP);
   if (result === 'unknown') {
     // D1: a version we do not have yet is kept (until the table or a fetch brings the key)
     // only from a member, at most MAX_PENDING_PER_SENDER per sender: a flood from anyone

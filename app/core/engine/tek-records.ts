@@ -62,17 +62,19 @@ export function advanceHeld(core: EngineCore, key: Uint8Array, from: number, to:
 }
 
 /** Opens a data packet with the TEK record it names; changes nothing. */
-export function openData(core: EngineCore, m: Extract<Message, { type: typeof MsgType.Data }>): { pt: 'unknown' | 'failed' | 'too-old' } | { pt: Uint8Array; rec: TekRecord; key: Uint8Array } {
+export function openData(core: EngineCore, m: Extract<Message, { type: typeof MsgType.Data }>, maxJump = MAX_REVISION_JUMP): { pt: 'unknown' | 'failed' | 'too-old' } | { pt: Uint8Array; rec: TekRecord; key: Uint8Array } {
   const rec = findTekRecord(core, m.tekVersion, m.tekTag);
   if (!rec) return { pt: 'unknown' };
+  // D1: a non-member's packet steps the TEK at most `maxJump` revisions before it must open (data.ts).
+  if (m.revision - rec.revision > maxJump) return { pt: 'failed' };
   const key = tekAtRevision(core, rec, m.revision);
   if (!(key instanceof Uint8Array)) return { pt: key };
   const pt = core.crypto.open(dataKeyOf(core, key), m.nonce, m.ciphertext, dataAad(core.groupBytes, m));
   return pt ? { pt, rec, key } : { pt: 'failed' };
 }
 
-export function decryptData(core: EngineCore, m: Extract<Message, { type: typeof MsgType.Data }>): Uint8Array | 'unknown' | 'failed' | 'too-old' {
-  const opened = openData(core, m);
+export function decryptData(core: EngineCore, m: Extract<Message, { type: typeof MsgType.Data }>, maxJump = MAX_REVISION_JUMP): Uint8Array | 'unknown' | 'failed' | 'too-old' {
+  const opened = openData(core, m, maxJump);
   if (!('rec' in opened)) return opened.pt;
   const { pt, rec, key } = opened;
   // A packet at a later revision of our current TEK tells us a join happened (003 [0070]).
