@@ -87,6 +87,20 @@ export interface NodeOptions {
 
 export const MAX_PUBSUB_MESSAGE_BYTES = 1024 * 1024;
 
+/** Largest messages one peer's outbound gossipsub stream may hold before its sends are dropped. */
+export const OUTBOUND_BUFFER_MESSAGES = 8;
+
+/** What one received gossipsub RPC may hold (gossipsub drops an RPC over any of these whole). */
+export const GOSSIP_RPC_LIMITS = {
+  maxSubscriptions: 512,
+  maxMessages: 1024,
+  maxIhaveMessageIDs: 5000,
+  maxIwantMessageIDs: 5000,
+  maxIdontwantMessageIDs: 5000,
+  maxControlMessages: 1024,
+  maxPeerInfos: 16,
+} as const;
+
 /**
  * Bounds of a member relay. Relay v2's defaults (128 KiB and 2 min per relayed
  * connection) are for a hole punch's handshake; a chat's relayed path carries
@@ -266,6 +280,16 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
       // address; strangers' offences are counted per peer (peer/peer-guard).
       scoreParams: { IPColocationFactorWeight: 0 },
       maxInboundDataLength: (options.maxMessageBytes ?? MAX_PUBSUB_MESSAGE_BYTES) + 64 * 1024,
+      // Bounds on what one peer can make this node hold or do (review 29). Unbounded, a subscriber
+      // that stopped granting yamux window kept every message published after it in memory (96 MiB
+      // of 100 MB published, for one stalled peer); over the bound gossipsub drops that peer's
+      // sends, and the peer catches up later like any member that was away.
+      maxOutboundBufferSize: OUTBOUND_BUFFER_MESSAGES * ((options.maxMessageBytes ?? MAX_PUBSUB_MESSAGE_BYTES) + 64 * 1024),
+      // One RPC decoded at most this much, else dropped whole: unbounded, one RPC of 3,000 messages
+      // each signed by a throwaway key was all processed before any score or block could act.
+      // Honest RPCs hold one published message, or an IWANT answer (gossip repair: catch-up is
+      // the path that matters for history), and a hello lists two topics per group.
+      decodeRpcLimits: GOSSIP_RPC_LIMITS,
     }),
     ...(options.relayServer
       ? {
