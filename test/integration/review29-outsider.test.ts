@@ -21,7 +21,7 @@ import { topicsOf } from '../../app/net/topics.js';
 import { hexToBytes, memberKeyOfPeer } from '../../app/net/ids.js';
 import { parseInvite } from '../../app/peer/invite.js';
 import { nobleCrypto } from '../../app/crypto/noble.js';
-import { MsgType, decodeMessage, encodeMessage } from '../../app/core/wire.js';
+import { decodeMessage, encodeMessage, type MsgType } from '../../app/core/wire.js';
 import { participantId } from '../../app/core/params.js';
 import { cleanup, startTestPeer, until } from './harness.js';
 import type { KeysTable } from '../../app/api/contract.js';

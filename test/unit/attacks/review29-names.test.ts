@@ -7,67 +7,14 @@
 // - a file named "invoice_2026<U+202E>fdp.exe" was shown as "invoice_2026exe.pdf".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { currentTek, drain, groupBytes, honestGroup, identity, type Id } from './forge.js';
-import { GroupRuntime, newGroupRecord } from '../../../app/peer/group.js';
-import { Profile } from '../../../app/store/profile.js';
-import { nodeCrypto } from '../../../app/crypto/node.js';
-import { offlineHost } from '../solo-runtime.js';
-import { creatorsTag, dataKey } from '../../../app/core/keys.js';
-import { MsgType, dataAad, encodeMessage, type Message } from '../../../app/core/wire.js';
-import { participantId } from '../../../app/core/params.js';
-import { fromHex, toHex } from '../../../app/core/bytes.js';
-import { encodePayload, signMessage, type Body } from '../../../app/peer/payload.js';
+import { identity } from './forge.js';
+import { runtimeOfB } from './review29-fixtures.js';
 import { MemberNames, nameKey, shownText } from '../../../app/peer/names.js';
-
-type DataMessage = Extract<Message, { type: typeof MsgType.Data }>;
-
-/** b's runtime in a group of a, b and m (m's identity as given), and a way to publish as any member. */
-function setup(ids: Record<string, Id>) {
-  const g = honestGroup(['a', 'b', 'm'], { ids });
-  const B = g.ids.b!.key;
-  g.net.engines.delete(B);
-  drain(g.e.b!);
-  const profile = Profile.open(mkdtempSync(join(tmpdir(), 'conclave-r29-')));
-  const clock = g.net.now;
-  const rt = new GroupRuntime(offlineHost({ selfKey: B, profile, seed: g.ids.b!.seed, now: () => clock, name: 'b' }), newGroupRecord('', 'g', clock), () => g.e.b!, 100);
-  rt.drive();
-  const seq = new Map<string, number>();
-  /** `who` signs `body` and seals it under the group's TEK; b receives it. */
-  const send = (who: string, body: Body): string => {
-    const id = g.ids[who]!;
-    const s = (seq.get(who) ?? 0) + 1;
-    seq.set(who, s);
-    const t = currentTek(g.e[who]!)!;
-    const m = signMessage(toHex(groupBytes), { key: id.key, sign: (x) => nodeCrypto.ed25519Sign(id.seed, x) }, { s, k: t.version, at: clock, id: randomBytes(16).toString('hex') }, body);
-    const h: DataMessage = {
-      type: MsgType.Data,
-      senderId: Uint8Array.from(participantId(nodeCrypto, fromHex(id.key), g.params.W, g.params.V)),
-      tekVersion: t.version,
-      tekTag: creatorsTag(nodeCrypto, t.creators),
-      revision: t.revision,
-      sentAt: clock,
-      nonce: new Uint8Array(randomBytes(24)),
-      ciphertext: new Uint8Array(0),
-    };
-    h.ciphertext = nodeCrypto.seal(dataKey(nodeCrypto, t.key), h.nonce, encodePayload({ v: 2, t: 'msg', m }), dataAad(groupBytes, h));
-    assert.equal(rt.receive(id.key, 'data', encodeMessage(groupBytes, h)), 'accept');
-    return m.id;
-  };
-  const shown = (id: string) => rt.held.message(id);
-  const done = () => {
-    rt.stop();
-    profile.close();
-  };
-  return { g, rt, send, shown, done };
-}
 
 test('review29: a member that joined with an empty name is not shown under the name its messages carry', (t) => {
   const m = { ...identity('m'), name: '' };
-  const { g, send, shown, done } = setup({ m });
+  const { g, send, shown, done } = runtimeOfB({ m });
   t.after(done);
   for (const claimed of ['a', 'Conclave · system']) {
     const id = send('m', { t: 'chat', text: `hello from "${claimed}"`, name: claimed });
@@ -79,7 +26,7 @@ test('review29: a member that joined with an empty name is not shown under the n
 
 test('review29: a member that joined under another member\'s name is told apart from it', (t) => {
   const m = { ...identity('m'), name: 'A\u200b' }; // "a" to a reader: another case and a zero-width space
-  const { g, send, shown, done } = setup({ m });
+  const { g, send, shown, done } = runtimeOfB({ m });
   t.after(done);
   const fromM = shown(send('m', { t: 'chat', text: 'it is me, a', name: 'a' }))?.senderName;
   const fromA = shown(send('a', { t: 'chat', text: 'the real a', name: 'a' }))?.senderName;
@@ -88,7 +35,7 @@ test('review29: a member that joined under another member\'s name is told apart 
 });
 
 test('review29: a file name cannot reverse its own extension on screen', (t) => {
-  const { send, shown, done } = setup({});
+  const { send, shown, done } = runtimeOfB();
   t.after(done);
   const content = Buffer.from('MZ not a pdf');
   const hashes = createHash('sha256').update(content).digest('base64');
