@@ -579,8 +579,9 @@ export class GroupRuntime {
       const verdict = checkAuthorship(ctx, payload.m, { from, tekVersion, boardShare: false });
       if (!verdict.ok) return this.refuse(from, verdict.reason, verdict.detail, at);
       // Named by its roster entry, never by a name in the message (peer/names.ts).
-      this.keepReceived(payload.m, from, this.nameOf(from), at);
-      this.opened(from, packet, { a: payload.m.a, s: payload.m.s, k: tekVersion });
+      // Kept for catch-up only when the history took it: a refused equivocation served on gave an
+      // asker both versions of one number, in the server's order (review 29; §12.1 "refused … dropped").
+      if (this.keepReceived(payload.m, from, this.nameOf(from), at)) this.opened(from, packet, { a: payload.m.a, s: payload.m.s, k: tekVersion });
       return;
     }
     // A member re-shared the board or the latest files for a newcomer: each item as its author signed it.
@@ -610,10 +611,14 @@ export class GroupRuntime {
   }
 
   /** `shared`: it came in a board or file re-share (from before this member's admission, maybe: opens no gap). */
-  private keepReceived(m: SignedMessage, from: MemberKey, name: string, at: number, shared = false): void {
+  /** Keeps a message that passed its checks in the history; false when the history refused it (an equivocation). */
+  private keepReceived(m: SignedMessage, from: MemberKey, name: string, at: number, shared = false): boolean {
     const lastHeld = this.history.lastReadableOf(m.a); // re-shared numbers from before this member's admission open no gap
     const result = this.history.keep(m, this.host.peerIdOf(m.a), name, at, undefined, shared);
-    if (result === 'equivocation') return this.refuse(from, 'invalid', `a second message under ${m.a.slice(0, 12)}'s number ${m.s}`, at);
+    if (result === 'equivocation') {
+      this.refuse(from, 'invalid', `a second message under ${m.a.slice(0, 12)}'s number ${m.s}`, at);
+      return false;
+    }
     if (result === 'not-author') this.refuse(from, 'invalid', `${m.a.slice(0, 12)} edits or deletes a message it did not write (held for numbering, not applied)`, at);
     // A number beyond the next expected one (less what its author declared skipped) shows a gap.
     const expected = m.skip && m.skip[0] <= lastHeld + 1 ? Math.max(lastHeld + 1, m.skip[1] + 1) : lastHeld + 1;
@@ -621,12 +626,17 @@ export class GroupRuntime {
       this.noteSync(at, `gap found: ${m.a.slice(0, 12)} ${m.s - expected} message(s) before number ${m.s}`);
       this.onSyncNeeded?.('gap');
     }
+    return true;
   }
 
   /** A refused application message: dropped, counted in the rejection log, logged; never shown. */
   private refuse(from: MemberKey, reason: RejectReason, detail: string, at: number): void {
     this.rejections.note({ type: 'rejected', from, reason, detail, at });
-    this.host.log(`group ${this.group.slice(0, 8)}: refused application message from ${from.slice(0, 12)}: ${reason}: ${detail}`);
+    // Under the same per-minute budget as the engine's refusals: one re-share of 150 strangers'
+    // items wrote 150 log lines (review 29).
+    const a = this.rejectedLogLimit.admit(`${reason} ${from}`, null, this.host.now());
+    this.noteHeldBack(a, 'log lines of rejected input (the key panel counts them all)');
+    if (a.show) this.host.log(`group ${this.group.slice(0, 8)}: refused application message from ${from.slice(0, 12)}: ${reason}: ${detail}`);
   }
 
   /** An entry for the key panel's log (reconciliation: gaps found and closed). */
