@@ -14,17 +14,19 @@
  *   only network allowance is this server's own WebSocket.
  * - No secret but the API token is printed; the token is never logged again.
  *   `--open` (what `npm start` passes when Electron cannot run, scripts/start.mjs)
- *   hands the URL to the desktop's opener (xdg-open, open, start) only where one
- *   exists and, on Linux, a display is set; otherwise the printed URL is all.
+ *   hands the desktop's opener (xdg-open, open, start), only where one exists and,
+ *   on Linux, a display is set, the path of a 0600 page in the profile that
+ *   redirects to the URL (`writeLauncher`), never the URL itself (a command line
+ *   is readable by every local user); otherwise the printed URL is all.
  * - A profile already in use by another process ends in one line naming that
  *   process, never a stack trace (issue 18 §6).
  */
 import '../net/shim.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { COMMON_HEADERS, contentTypeOf, hasBuild, rendererDir, resolveRendererFile } from '../ui-serving/renderer-files.js';
@@ -99,14 +101,37 @@ export function browserOpener(
   return dir ? { cmd: `${dir}/xdg-open`, args: [] } : null;
 }
 
-function openInBrowser(url: string, say: (line: string) => void): void {
-  const opener = browserOpener(process.platform, process.env);
+/** How long a launcher page stays on disk: time for a browser that was not running to start and read it. */
+const LAUNCHER_LIFETIME_MS = 120_000;
+
+/**
+ * A page in `dir` that sends the browser on to `url`, readable by this user only (0600; the
+ * profile directory is 0700). The opener is given this file's path, never the URL: a command
+ * line is readable by every local user (`ps`, /proc/PID/cmdline), the browser's for as long as
+ * it runs, and the URL carries the API token (review 29: another user read it there and drove
+ * the peer). `url` is this server's own (127.0.0.1, a port, a base64url token): nothing in it
+ * needs escaping.
+ */
+export function writeLauncher(dir: string, url: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, `open-${randomBytes(8).toString('hex')}.html`);
+  const page = `<!doctype html><meta charset="utf-8"><meta name="referrer" content="no-referrer"><meta http-equiv="refresh" content="0;url=${url}"><title>Conclave</title><p><a href="${url}">Open Conclave</a></p>\n`;
+  writeFileSync(path, page, { mode: 0o600, flag: 'wx' });
+  return path;
+}
+
+/** Hands the desktop's opener a launcher page for `url` (see writeLauncher); `run` starts it (spawn, detached). */
+export function openInBrowser(url: string, dir: string, say: (line: string) => void, run: (cmd: string, args: string[]) => { on(event: 'error', f: () => void): unknown; unref(): void } = (cmd, args) => spawn(cmd, args, { stdio: 'ignore', detached: true }), env: Record<string, string | undefined> = process.env): void {
+  const opener = browserOpener(process.platform, env);
   if (!opener) {
     say('No desktop browser was found here: open the URL above in a browser on this machine.');
     return;
   }
   try {
-    const child = spawn(opener.cmd, [...opener.args, url], { stdio: 'ignore', detached: true });
+    const launcher = writeLauncher(dir, url);
+    setTimeout(() => rmSync(launcher, { force: true }), LAUNCHER_LIFETIME_MS).unref();
+    process.once('exit', () => rmSync(launcher, { force: true }));
+    const child = run(opener.cmd, [...opener.args, launcher]);
     child.on('error', () => say('Could not open a browser: open the URL above yourself.'));
     child.unref();
   } catch {
@@ -211,7 +236,7 @@ async function main(argv: string[]): Promise<void> {
   say(`Conclave peer ${peer.peerId}`);
   const url = `http://127.0.0.1:${port}/?token=${token}`;
   say(`Open the app in your browser:\n\n  ${url}\n`);
-  if (args.open) openInBrowser(url, say);
+  if (args.open) openInBrowser(url, args.profile, say);
   say('Press Ctrl+C to stop.');
 
   let stopping = false;
