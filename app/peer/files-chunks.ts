@@ -46,8 +46,12 @@ export const FILE_TRANSFER_BOUNDS = {
   concurrent: 8,
   requestBytes: 4096,
   timeoutMs: 60_000,
-  /** A member that said it lacks chunks of a file is not asked for that file again for this long. */
+  /** A member that said it lacks chunks of a file is not asked for that file again for this long… */
   lackRetryMs: 3000,
+  /** …doubled each time it lacked them again, up to this (an insider's file nobody serves is asked for ever less often). */
+  lackRetryMaxMs: 10 * 60_000,
+  /** Requests in flight at once over every file of every group (1,000 unserved file messages made 1,900 requests a second). */
+  inFlightTotal: 8,
 } as const;
 
 /** The chunk size for a file of `size` bytes: 256 KiB, or more so that at most 512 chunks cover it. */

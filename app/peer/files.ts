@@ -81,6 +81,8 @@ interface Transfer {
   detail?: string;
   /** Members that lack chunks of this file, until when they are not asked again. */
   lacking: Map<MemberKey, number>;
+  /** Per member, how many times in a row it lacked them (lackedBy: the back-off doubles with each). */
+  lacks: Map<MemberKey, number>;
   nextPeer: number;
 }
 
@@ -110,6 +112,8 @@ export class Files {
   private readonly dropped = new Set<string>();
   private readonly budget = new Budget();
   private serving = 0;
+  /** Requests this member has in flight over every transfer (at most B.inFlightTotal). */
+  private fetching = 0;
   private timer: NodeJS.Timeout | null = null;
   readonly uploads: FileUploads;
 
@@ -206,6 +210,7 @@ export class Files {
       requests: 0,
       state: 'fetching',
       lacking: new Map(),
+      lacks: new Map(),
       nextPeer: 0,
     };
     this.transfers.set(id, t);
@@ -237,15 +242,17 @@ export class Files {
       .filter((m) => m.state === 'member' && m.key !== this.ctx.selfKey && isConnected(this.ctx.node, m.key) && (t.lacking.get(m.key) ?? 0) <= now)
       .map((m) => m.key);
     if (peers.length === 0) return;
-    while (t.requests < B.inFlight && t.state === 'fetching') {
+    while (t.requests < B.inFlight && this.fetching < B.inFlightTotal && t.state === 'fetching') {
       const chunks: number[] = [];
       for (let i = 0; i < t.body.count && chunks.length < B.requestChunks; i++) if (!t.held[i] && !t.inFlight.has(i)) chunks.push(i);
       if (chunks.length === 0) return;
       const peer = peers[t.nextPeer++ % peers.length]!;
       for (const i of chunks) t.inFlight.add(i);
       t.requests++;
+      this.fetching++;
       void this.fetch(t, peer, chunks).finally(() => {
         t.requests--;
+        this.fetching--;
         for (const i of chunks) t.inFlight.delete(i);
         if (t.state === 'fetching') setImmediate(() => this.pump(t));
       });
@@ -258,17 +265,18 @@ export class Files {
     if (!pid) return;
     const limits = { maxFrameBytes: t.body.chunk + TAG_BYTES + 4, maxFrames: chunks.length + 1, timeoutMs: B.timeoutMs };
     const frames = await request(this.ctx.node, pid, PROTOCOL_FILE, json({ v: 1, group: t.group, file: t.body.fid, chunks }), limits);
-    if (!frames || frames.length === 0) {
-      t.lacking.set(peer, Date.now() + B.lackRetryMs);
-      return;
-    }
+    if (!frames || frames.length === 0) return this.lackedBy(t, peer);
     const header = FileReplyHeader.safeParse(parseJsonFrame(frames[0]));
     if (!header.success) return this.distrust(t, peer, 'malformed reply header');
     if ('refused' in header.data) {
-      t.lacking.set(peer, Date.now() + Math.max(B.lackRetryMs, header.data.retryAfterMs ?? 0));
+      // A server at its budget says when to come back; anything else counts as lacking the file.
+      if (header.data.refused === 'busy' || header.data.refused === 'rate') t.lacking.set(peer, Date.now() + Math.max(B.lackRetryMs, header.data.retryAfterMs ?? 0));
+      else this.lackedBy(t, peer, header.data.retryAfterMs);
       return;
     }
-    if (header.data.missing.length > 0) t.lacking.set(peer, Date.now() + B.lackRetryMs);
+    if (header.data.missing.length > 0 && frames.length === 1) this.lackedBy(t, peer);
+    else if (header.data.missing.length > 0) t.lacking.set(peer, Date.now() + B.lackRetryMs);
+    else t.lacks.delete(peer);
     if (this.transfers.get(`${t.group}:${t.body.fid}`) !== t) return; // deleted or dropped meanwhile
     const store = this.store(t.group);
     for (const frame of frames.slice(1)) {
@@ -281,6 +289,14 @@ export class Files {
     }
     if (t.heldCount === t.body.count) this.finish(t);
     else this.progress(t);
+  }
+
+  /** `peer` gave none of the chunks asked (no answer, a refusal, or it lacks them): asked again after a back-off that doubles each time in a row. */
+  private lackedBy(t: Transfer, peer: MemberKey, retryAfterMs = 0): void {
+    const times = (t.lacks.get(peer) ?? 0) + 1;
+    t.lacks.set(peer, times);
+    const backoff = Math.min(B.lackRetryMaxMs, B.lackRetryMs * 2 ** Math.min(times - 1, 20));
+    t.lacking.set(peer, Date.now() + Math.max(backoff, retryAfterMs));
   }
 
   private distrust(t: Transfer, peer: MemberKey, why: string): void {
