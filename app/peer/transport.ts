@@ -35,6 +35,7 @@
 import { TopicValidatorResult, type Message, type PeerId } from '@libp2p/interface';
 import type { GossipSub } from '@chainsafe/libp2p-gossipsub';
 import { bytesToHex, hexToBytes, memberKeyOfPeer, peerOfMemberKey } from '../net/ids.js';
+import { boundForeignSubscriptions } from '../net/node.js';
 import { groupTopicScoreParams, topicsOf } from '../net/topics.js';
 import { GROUP_LIMITS, PROTOCOL_CATCHUP, PROTOCOL_GROUP, PROTOCOL_PEERS, sendFrames, serve, setStreamGate } from '../net/unicast.js';
 import type { MemberKey, RejectReason } from '../core/types.js';
@@ -73,6 +74,18 @@ export class Transport {
       if (this.isBlocked(id, Date.now())) this.disconnect(id, 'refused a blocked peer');
     });
     setStreamGate(ctx.node, (remote, address, protocol) => this.streamGate(remote, address, protocol));
+    // Subscriptions to other topics than our groups' are bounded per peer (net/node.ts).
+    boundForeignSubscriptions(ctx.node, (topic) => this.isOurTopic(topic));
+  }
+
+  /** A topic of a group this peer runs (joining, member, or still deciding an exclusion). */
+  private isOurTopic(topic: string): boolean {
+    if (this.topicIndex.has(topic)) return true;
+    for (const group of this.ctx.groups.keys()) {
+      const t = topicsOf(group);
+      if (t.control === topic || t.data === topic) return true;
+    }
+    return false;
   }
 
   // ── outbound ──────────────────────────────────────────────────────────────
