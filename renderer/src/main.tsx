@@ -25,7 +25,7 @@ function browserToken(): string | null {
   const fromUrl = params.get('token');
   if (fromUrl) {
     sessionStorage.setItem(TOKEN_KEY, fromUrl);
-    // Keep the secret out of the address bar, history and screenshots.
+    // Keep the secret out of the address bar and screenshots (the browser's history still has the URL it opened: docs/ui.md).
     params.delete('token');
     const rest = params.toString();
     history.replaceState(null, '', location.pathname + (rest ? `?${rest}` : '') + location.hash);
