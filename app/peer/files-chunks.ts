@@ -50,8 +50,10 @@ export const FILE_TRANSFER_BOUNDS = {
   lackRetryMs: 3000,
   /** …doubled each time it lacked them again, up to this (an insider's file nobody serves is asked for ever less often). */
   lackRetryMaxMs: 10 * 60_000,
-  /** Requests in flight at once over every file of every group (1,000 unserved file messages made 1,900 requests a second). */
-  inFlightTotal: 8,
+  /** Requests in flight at once over every file of every group (1,000 unserved file messages made 1,900 requests a second)… */
+  inFlightTotal: 16,
+  /** …and to any one member (one that takes its time holds no more than this of them). */
+  inFlightPerPeer: 2,
 } as const;
 
 /** The chunk size for a file of `size` bytes: 256 KiB, or more so that at most 512 chunks cover it. */

@@ -112,8 +112,9 @@ export class Files {
   private readonly dropped = new Set<string>();
   private readonly budget = new Budget();
   private serving = 0;
-  /** Requests this member has in flight over every transfer (at most B.inFlightTotal). */
+  /** Requests this member has in flight over every transfer (at most B.inFlightTotal), and per member asked (at most B.inFlightPerPeer). */
   private fetching = 0;
+  private readonly fetchingFrom = new Map<MemberKey, number>();
   private timer: NodeJS.Timeout | null = null;
   readonly uploads: FileUploads;
 
@@ -246,13 +247,19 @@ export class Files {
       const chunks: number[] = [];
       for (let i = 0; i < t.body.count && chunks.length < B.requestChunks; i++) if (!t.held[i] && !t.inFlight.has(i)) chunks.push(i);
       if (chunks.length === 0) return;
-      const peer = peers[t.nextPeer++ % peers.length]!;
+      const free = peers.filter((p) => (this.fetchingFrom.get(p) ?? 0) < B.inFlightPerPeer);
+      if (free.length === 0) return;
+      const peer = free[t.nextPeer++ % free.length]!;
       for (const i of chunks) t.inFlight.add(i);
       t.requests++;
       this.fetching++;
+      this.fetchingFrom.set(peer, (this.fetchingFrom.get(peer) ?? 0) + 1);
       void this.fetch(t, peer, chunks).finally(() => {
         t.requests--;
         this.fetching--;
+        const left = (this.fetchingFrom.get(peer) ?? 1) - 1;
+        if (left <= 0) this.fetchingFrom.delete(peer);
+        else this.fetchingFrom.set(peer, left);
         for (const i of chunks) t.inFlight.delete(i);
         if (t.state === 'fetching') setImmediate(() => this.pump(t));
       });
