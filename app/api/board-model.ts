@@ -154,8 +154,59 @@ function countingVersions(signed: (BoardEntry & { author: string; seq: number })
  * and that is not dated after the clear. `seen` is the clearer's own word, so the date
  * bounds it: a clear naming numbers far ahead reaches nothing written after it.
  */
-function reaches(clear: BoardEntry, win: Version): boolean {
+export function reaches(clear: BoardEntry, win: Pick<Version, 'author' | 'seq' | 'sentAt'>): boolean {
   return (clear.seen?.[win.author] ?? 0) >= win.seq && win.sentAt <= clear.sentAt;
+}
+
+/**
+ * Rule 5 for every object at once: per author, the clears' (number seen, date) pairs, numbers
+ * descending, each with the latest date among it and those before it. `reachedByAClear` then
+ * answers "does some clear reach this version" with one binary search, where asking every
+ * clear for every object made N insider clears that reach nothing cost N × objects (16,000 of
+ * each: 1.5 s per computation, review 29). The same answer as `clears.some(c => reaches(c, v))`.
+ */
+export type ClearIndex = { byAuthor: Map<string, { seq: number[]; latest: number[] }>; latestAt: number };
+
+export function clearIndex(clears: BoardEntry[]): ClearIndex {
+  const pairs = new Map<string, [number, number][]>();
+  let latestAt = -Infinity;
+  for (const c of clears) {
+    latestAt = Math.max(latestAt, c.sentAt);
+    for (const [author, seq] of Object.entries(c.seen ?? {})) {
+      let list = pairs.get(author);
+      if (!list) pairs.set(author, (list = []));
+      list.push([seq, c.sentAt]);
+    }
+  }
+  const byAuthor = new Map<string, { seq: number[]; latest: number[] }>();
+  for (const [author, list] of pairs) {
+    list.sort((x, y) => y[0] - x[0]);
+    const seq: number[] = [];
+    const latest: number[] = [];
+    let at = -Infinity;
+    for (const [n, t] of list) {
+      at = Math.max(at, t);
+      seq.push(n);
+      latest.push(at);
+    }
+    byAuthor.set(author, { seq, latest });
+  }
+  return { byAuthor, latestAt };
+}
+
+export function reachedByAClear(index: ClearIndex, win: Pick<Version, 'author' | 'seq' | 'sentAt'>): boolean {
+  // A clear that names nothing of this author still reaches a number of 0 or less (rule 5 reads a missing entry as 0).
+  if (win.seq <= 0) return index.latestAt >= win.sentAt;
+  const e = index.byAuthor.get(win.author);
+  if (!e) return false;
+  let lo = 0;
+  let hi = e.seq.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (e.seq[mid]! >= win.seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 && e.latest[lo - 1]! >= win.sentAt;
 }
 
 function winnerOf(list: Version[]): Version {
@@ -178,6 +229,7 @@ function compute(all: Iterable<BoardEntry>): Computed {
   const undoneBy = new Set(undos.map((e) => `${e.author}/${e.stroke!.target!}`));
   const undoneLegacy = new Set(undos.map((e) => `~${e.sender}/${e.stroke!.target!}`));
   const lastSignedClearAt = clears.reduce((t, c) => Math.max(t, c.sentAt), -Infinity);
+  const reach = clearIndex(clears);
   const objects: BoardObject[] = [];
   for (const e of legacyStrokes(entries)) {
     if (e.sentAt <= lastSignedClearAt || undoneLegacy.has(`~${e.sender}/${e.stroke!.id}`)) continue;
@@ -190,7 +242,7 @@ function compute(all: Iterable<BoardEntry>): Computed {
     const created = winnerOf(list.filter((c) => c.v === 1));
     if (win.op.del) continue;
     if (created.entry.stroke && undoneBy.has(`${created.author}/${created.op.id}`)) continue;
-    if (clears.some((c) => reaches(c, win))) continue;
+    if (reachedByAClear(reach, win)) continue;
     const obj = objectOf(created.op, win.op, created.sender, created.sentAt, key, created.author);
     if (created.entry.stroke?.tool === 'erase') obj.kind = 'erase';
     objects.push(obj);
