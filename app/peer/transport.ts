@@ -142,6 +142,8 @@ export class Transport {
     const direct = propagator.equals(message.from);
     const forbidden = direct ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore;
     if (this.isBlocked(message.from.toString(), Date.now())) return forbidden;
+    // A relay this peer blocked (below) hands over nothing more, not even the rest of its RPC.
+    if (!direct && this.isBlocked(propagator.toString(), Date.now())) return TopicValidatorResult.Ignore;
     const { rt, channel } = entry;
     try {
       const admission = admitGossip(rt.engine.state(), rosterStateOf(rt, from), channel, message.data);
@@ -149,20 +151,20 @@ export class Transport {
         this.refuse(rt, from, admission, direct);
         return admission.reason === 'decode' ? TopicValidatorResult.Reject : forbidden;
       }
-      // D1 and M2 let in a non-member's message that must open here (a newcomer whose admission is
-      // news), from its author. Relayed by a peer that is no member of any of our groups either, it
-      // never reaches the engine, and gossipsub counts it against the relay (Reject, P4): one RPC of
-      // 3,000 such packets, each signed by a throwaway key, reached the engine one by one and
-      // nobody was struck, since no packet came from its author (review 29). A genuine newcomer's
-      // first copy comes from the newcomer itself (flood publishing), or later by catch-up.
-      if (admission.check === 'opened' && !direct && !this.relayedByMember(propagator)) {
-        rt.rejections.note({ type: 'rejected', from, reason: 'not-member', detail: `network: a non-member's ${channel} message relayed by a non-member`, at: Date.now() });
-        return TopicValidatorResult.Reject;
-      }
       const verdict = rt.receive(from, channel, message.data);
       const outcome = judgeVerdict(channel, admission.check, verdict, rt.lastInputOpened);
       if (outcome.result === 'reject') this.offence(from, `${channel} input rejected by the engine`, direct);
       else if (outcome.refused) this.refuse(rt, from, { pass: false, reason: 'not-member', detail: outcome.refused }, direct);
+      // D1, M2: a non-member's message must open here. Relayed, and it did not: the relay passed on
+      // what it cannot have checked (a member forwards only what opened for it), so gossipsub counts
+      // it against the relay (Reject) and a relay that is a stranger gets a strike. One RPC of
+      // 3,000 packets signed by throwaway keys reached the engine one by one and struck nobody,
+      // since none came from its author (review 29); now the relay is blocked after ten, and the
+      // rest of its RPC is dropped unread (above). A newcomer's message that opens is taken as before.
+      if (!direct && admission.check === 'opened' && (outcome.result === 'forbidden' || outcome.result === 'reject')) {
+        this.strikeRelay(propagator, `relayed a non-member's ${channel} message that does not open`);
+        return TopicValidatorResult.Reject;
+      }
       if (outcome.result === 'accept') return TopicValidatorResult.Accept;
       if (outcome.result === 'ignore') return TopicValidatorResult.Ignore;
       return outcome.result === 'reject' ? TopicValidatorResult.Reject : forbidden;
@@ -172,10 +174,12 @@ export class Transport {
     }
   };
 
-  /** Whether the peer that handed us a gossip message is a member of one of our groups. */
-  private relayedByMember(propagator: PeerId): boolean {
+  /** One strike for a relay that is a stranger (members are never blocked here; gossipsub's score judges them). */
+  private strikeRelay(propagator: PeerId, what: string): void {
     const key = memberKeyOfPeer(propagator);
-    return key !== null && isMemberAnywhere(this.ctx.groups, key);
+    if (key === null || !isStranger(this.ctx.groups, key)) return;
+    const id = propagator.toString();
+    if (this.guard.strike(id, what, Date.now())) this.ctx.log(`blocked ${id.slice(-8)} for ${Math.round(this.guard.options.blockMs / 60_000)} min: ${what}`);
   }
 
   /** A non-member's input stopped here: noted in the group's rejection log; a stranger's own is an offence. */
