@@ -87,6 +87,9 @@ export interface NodeOptions {
 
 export const MAX_PUBSUB_MESSAGE_BYTES = 1024 * 1024;
 
+/** Open connections at most; a new inbound one is refused past it (peer/mesh.ts keeps room for members). */
+export const MAX_CONNECTIONS = 400;
+
 /** Subscriptions to topics that are not ours one peer may have kept in gossipsub's table. */
 export const FOREIGN_TOPICS_PER_PEER = 256;
 
@@ -145,7 +148,10 @@ export const OUTBOUND_BUFFER_MESSAGES = 8;
 
 /** What one received gossipsub RPC may hold (gossipsub drops an RPC over any of these whole). */
 export const GOSSIP_RPC_LIMITS = {
-  maxSubscriptions: 512,
+  // A hello lists every topic its peer subscribes to, two per group: one of a peer in more
+  // groups than this allows would be dropped whole, and nobody would learn its subscriptions.
+  // The subscription table is bounded per peer anyway (boundForeignSubscriptions).
+  maxSubscriptions: 8192,
   maxMessages: 1024,
   maxIhaveMessageIDs: 5000,
   maxIwantMessageIDs: 5000,
@@ -383,7 +389,7 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
     // each newcomer at once, all from one address when they share a host or a NAT. libp2p's
     // defaults (5 new inbound connections a second per address, 10 in their handshake) refused
     // them, and a fifty-member group never formed on loopback (docs/performance.md).
-    connectionManager: { maxConnections: 400, inboundConnectionThreshold: 64, maxIncomingPendingConnections: 64 },
+    connectionManager: { maxConnections: MAX_CONNECTIONS, inboundConnectionThreshold: 64, maxIncomingPendingConnections: 64 },
     connectionGater,
     // libp2p's connection monitor aborts a connection whose one ping (every 10 s) has not answered
     // within 5 s: on a busy host a live one. Each abort made both sides redial, handshake and catch

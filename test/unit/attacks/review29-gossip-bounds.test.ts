@@ -55,3 +55,19 @@ test('review29: a subscriber that stops reading holds a bounded part of what the
   assert.ok(most <= bound, `${(most / 2 ** 20).toFixed(1)} MiB held for the stalled subscriber (bound ${(bound / 2 ** 20).toFixed(1)} MiB)`);
   for (const c of member.getConnections(stalled.peerId)) c.abort(new Error('done'));
 });
+
+// The decode limits must not drop an honest hello: a peer in 300 groups lists 600 topics in one RPC
+// (review 29's second pass: a limit of 512 subscriptions hid such a peer from every other).
+test('review29: a peer in many groups is still heard subscribing to the one it shares', { timeout: 60_000 }, async () => {
+  const busy = await newNode();
+  const peer = await newNode();
+  const shared = '/conclave/1/data/shared';
+  for (let i = 0; i < 300; i++) {
+    busy.services.pubsub.subscribe(`/conclave/1/control/g${i}`);
+    busy.services.pubsub.subscribe(`/conclave/1/data/g${i}`);
+  }
+  busy.services.pubsub.subscribe(shared);
+  peer.services.pubsub.subscribe(shared);
+  await peer.dial(busy.getMultiaddrs()[0]!);
+  await until(() => peer.services.pubsub.getSubscribers(shared).some((p) => p.equals(busy.peerId)), 10_000, 'the busy peer seen on the shared topic');
+});
