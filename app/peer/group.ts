@@ -450,7 +450,10 @@ export class GroupRuntime {
       // A roster change is on disk before any client is told of it: a member a client saw must
       // survive a kill -9 (a restarted member that forgot one refuses its messages, and the
       // admission proofs roster catch-up needs are in memory only: test/integration/roster-durable).
-      if (batch.some((ev) => ROSTER_EVENTS.has(ev.type))) this.stateFile.save();
+      if (batch.some((ev) => ROSTER_EVENTS.has(ev.type))) {
+        this.stateFile.save();
+        this.names = null; // a name given or changed with the entry (nameOf)
+      }
       for (const ev of batch) {
         events.push(ev);
         this.onEvent(ev);

@@ -29,11 +29,17 @@
  */
 import type { MemberKey } from '../core/types.js';
 
-/** Bidi controls and marks, invisible formatting characters, C0 and C1 controls. */
-// eslint-disable-next-line no-control-regex -- control characters are what this strips
-const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
-/** Also ignored when two names are compared: joiners and every kind of space. */
-const IGNORED_IN_KEY = /[\u200c\u200d\s]/gu;
+/**
+ * Bidi controls and marks, invisible formatting characters (soft hyphen, combining grapheme
+ * joiner, Hangul fillers, Khmer inherent vowels, Mongolian selectors, deprecated format
+ * characters), C0 and C1 controls: review 29's second pass found `Ali<U+00AD>ce` shown as
+ * "Alice" beside the real one, and a name of U+3164 alone shown blank.
+ */
+// eslint-disable-next-line no-control-regex, no-misleading-character-class -- control and combining characters, each by its escape, are what this strips
+const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b\u200e\u200f\u202a-\u202e\u2060-\u206f\u3164\ufeff\uffa0]/g;
+/** Also ignored when two names are compared: joiners, variation selectors, tag characters and every kind of space. */
+// eslint-disable-next-line no-misleading-character-class -- joiners and selectors, each by its escape, are what this ignores
+const IGNORED_IN_KEY = /[\u200c\u200d\ufe00-\ufe0f\u{e0000}-\u{e007f}\s]/gu;
 
 /** A peer-chosen name as this peer shows it (see the module header). */
 export function shownText(raw: string): string {

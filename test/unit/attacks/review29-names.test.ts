@@ -75,5 +75,10 @@ test('names: what is stripped, what two names compare as, and the labels', () =>
   assert.equal(names.label(x!), 'Sam (aaaa)');
   assert.equal(names.label(y!), 'sam (bbbb)');
   assert.equal(names.label(z!), 'member cccccccc', 'a name of invisible characters only is no name');
+  // Review 29, second pass: invisible characters that are not spaces.
+  assert.equal(nameKey('Ali\u00adce'), nameKey('Alice'), 'a soft hyphen');
+  assert.equal(nameKey('Alice\ufe0f'), nameKey('Alice'), 'a variation selector');
+  assert.equal(nameKey('Al\u034fice\u{e0041}'), nameKey('Alice'), 'a grapheme joiner, a tag character');
+  assert.equal(new MemberNames([{ key: z!, name: '\u3164\u3164' }], me!, 'Dee').label(z!), 'member cccccccc', 'Hangul fillers alone are no name');
   assert.equal(new MemberNames([{ key: x!, name: 'Dee' }], me!, 'Dee').label(x!), 'Dee (aaaa)', 'nobody takes this member\'s own name');
 });
