@@ -37,7 +37,7 @@
  */
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { PeerId } from '@libp2p/interface';
-import { classifyAddress, foundByMdns } from '../net/node.js';
+import { MAX_CONNECTIONS, classifyAddress, foundByMdns } from '../net/node.js';
 import { memberKeyOfPeer, peerOfMemberKey } from '../net/ids.js';
 import { PEERS_LIMITS, PROTOCOL_PEERS, request, serve } from '../net/unicast.js';
 import type { MemberKey } from '../core/types.js';
@@ -49,6 +49,8 @@ import { AddressBook, MAX_ADDRESSES_PER_PEER } from './address-book.js';
 import { PEER_STORE_SWEEP_MS, trimPeerStore } from './peer-store-trim.js';
 
 const MESH_INTERVAL_MS = 1500;
+/** Open connections past which strangers' connections are closed (pruneStrangers): a quarter of the table kept for members. */
+export const STRANGERS_PRUNED_ABOVE = Math.floor((MAX_CONNECTIONS * 3) / 4);
 /**
  * A member that cannot be dialled is tried again after 2 s, doubling up to this
  * (was 30 s), counted from the end of the failed attempt.
@@ -245,6 +247,7 @@ export class Mesh {
 
   private upkeep(): void {
     if (this.ctx.stopped()) return;
+    this.pruneStrangers();
     if (Date.now() - this.lastSweep >= PEER_STORE_SWEEP_MS) {
       this.lastSweep = Date.now();
       void this.sweepPeerStore().catch(() => {});
@@ -280,6 +283,29 @@ export class Mesh {
       const key = memberKeyOfPeer(peer);
       return (key !== null && (this.lanPeers.has(key) || this.dialing.has(key) || recorded(key))) || this.reachability.knowsRelay(peer.toString());
     });
+  }
+
+  /**
+   * Keeps room for members: past STRANGERS_PRUNED_ABOVE open connections, strangers' connections
+   * are closed, oldest first, down to it. libp2p refuses every inbound connection once
+   * MAX_CONNECTIONS are open, and 400 idle connections of throwaway identities kept a newcomer
+   * with a valid invite from reaching its inviter for as long as they stayed (review 29). Never
+   * closed: members of any of our groups, relays this peer uses, LAN finds, members being dialled.
+   */
+  pruneStrangers(): number {
+    const conns = this.ctx.node.getConnections();
+    if (conns.length <= STRANGERS_PRUNED_ABOVE) return 0;
+    const strangers = conns
+      .filter((c) => {
+        const key = memberKeyOfPeer(c.remotePeer);
+        if (key !== null && (isMemberAnywhere(this.ctx.groups, key) || this.lanPeers.has(key) || this.dialing.has(key))) return false;
+        return !this.reachability.knowsRelay(c.remotePeer.toString());
+      })
+      .sort((a, b) => a.timeline.open - b.timeline.open);
+    const closing = strangers.slice(0, conns.length - STRANGERS_PRUNED_ABOVE);
+    for (const c of closing) void c.close().catch(() => c.abort(new Error('pruned: room kept for members')));
+    if (closing.length > 0) this.ctx.log(`closed ${closing.length} connection(s) of non-members: ${conns.length} were open`);
+    return closing.length;
   }
 
   /** Connected LAN peers, nearest first, for a join's contact list (001). */
