@@ -584,7 +584,7 @@ export class GroupRuntime {
       // Named by its roster entry, never by a name in the message (peer/names.ts).
       // Kept for catch-up only when the history took it: a refused equivocation served on gave an
       // asker both versions of one number, in the server's order (review 29; §12.1 "refused … dropped").
-      if (this.keepReceived(payload.m, from, this.nameOf(from), at)) this.opened(from, packet, { a: payload.m.a, s: payload.m.s, k: tekVersion });
+      if (this.keepReceived(payload.m, from, this.nameOf(from, verdict.body.t === 'chat' ? verdict.body.name : ''), at)) this.opened(from, packet, { a: payload.m.a, s: payload.m.s, k: tekVersion });
       return;
     }
     // A member re-shared the board or the latest files for a newcomer: each item as its author signed it.
@@ -602,15 +602,15 @@ export class GroupRuntime {
   }
 
   /** The label a member's messages are shown under (peer/names.ts): its roster name, marked when another member shares it. */
-  nameOf(key: MemberKey): string {
+  nameOf(key: MemberKey, claimed = ''): string {
     const selfName = this.host.displayName();
-    const c = this.names;
+    let c = this.names;
     if (!c || c.entries !== this.engine.rosterEntries() || c.selfName !== selfName || !c.names.knows(key)) {
-      const names = new MemberNames(this.engine.members(), this.host.selfKey, selfName);
-      this.names = { names, entries: this.engine.rosterEntries(), selfName };
-      return names.label(key);
+      c = { names: new MemberNames(this.engine.members(), this.host.selfKey, selfName), entries: this.engine.rosterEntries(), selfName };
+      this.names = c;
     }
-    return c.names.label(key);
+    // A sender the roster does not list yet (a newcomer whose admission is news here) goes by the name its message claims, marked when taken.
+    return c.names.knows(key) ? c.names.label(key) : c.names.labelUnlisted(key, claimed);
   }
 
   /** `shared`: it came in a board or file re-share (from before this member's admission, maybe: opens no gap). */

@@ -12,11 +12,12 @@
  *   `invoice_2026\u202Efdp.exe` was shown as "invoice_2026exe.pdf" and saved as
  *   an .exe (review 29). Zero-width joiners stay (emoji sequences and several
  *   scripts need them); `nameKey` ignores them.
- * - A message's sender is named by its roster entry only, never by a name inside
- *   the message: a member that joined with an empty name and put another member's
- *   name, or "Conclave · system", in each message was shown under that name
- *   (review 29). An empty roster name is shown as `member` and the key's first 8
- *   hex digits.
+ * - A message's sender is named by its roster entry, never by a name inside the message: a
+ *   member that joined with an empty name and put another member's name, or "Conclave · system",
+ *   in each message was shown under that name (review 29). An empty roster name is shown as
+ *   `member` and the key's first 8 hex digits. Only a sender the roster does not list yet (a
+ *   newcomer whose admission is news here: its first messages often come first) is shown under
+ *   the name its message claims, marked with its key when that name is taken (`labelUnlisted`).
  * - `MemberNames.label` marks a name two roster entries share (or one shares with
  *   this member's own name), compared by `nameKey` (NFKC, case folded, invisible
  *   characters and spaces ignored), with the first 4 hex digits of the key, so
@@ -79,6 +80,17 @@ export class MemberNames {
   /** Whether `key` is named in the roster this was built from. */
   knows(key: MemberKey): boolean {
     return this.names.has(key);
+  }
+
+  /**
+   * What to show for a key the roster does not list yet (a newcomer whose admission is news
+   * here; its first messages often come first): the name its message claims, marked with its
+   * key when that name is one a listed member or this member carries, else the unnamed label.
+   */
+  labelUnlisted(key: MemberKey, claimed: string): string {
+    const k = nameKey(claimed);
+    if (!k) return unnamedLabel(key);
+    return this.counts.has(k) ? `${shownText(claimed)} (${key.slice(0, 4)})` : shownText(claimed);
   }
 
   /** What to show for `key`: its roster name, marked with its key when another entry shares it. */

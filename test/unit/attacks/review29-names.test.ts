@@ -80,5 +80,11 @@ test('names: what is stripped, what two names compare as, and the labels', () =>
   assert.equal(nameKey('Alice\ufe0f'), nameKey('Alice'), 'a variation selector');
   assert.equal(nameKey('Al\u034fice\u{e0041}'), nameKey('Alice'), 'a grapheme joiner, a tag character');
   assert.equal(new MemberNames([{ key: z!, name: '\u3164\u3164' }], me!, 'Dee').label(z!), 'member cccccccc', 'Hangul fillers alone are no name');
+  // A newcomer the roster does not list yet goes by the name its message claims, marked when taken.
+  const newcomer = 'ee'.repeat(32);
+  assert.equal(names.labelUnlisted(newcomer, 'Carol'), 'Carol');
+  assert.equal(names.labelUnlisted(newcomer, 'SAM'), 'SAM (eeee)');
+  assert.equal(names.labelUnlisted(newcomer, 'dee'), 'dee (eeee)');
+  assert.equal(names.labelUnlisted(newcomer, ''), 'member eeeeeeee');
   assert.equal(new MemberNames([{ key: x!, name: 'Dee' }], me!, 'Dee').label(x!), 'Dee (aaaa)', 'nobody takes this member\'s own name');
 });
