@@ -609,8 +609,8 @@ export class GroupRuntime {
       c = { names: new MemberNames(this.engine.members(), this.host.selfKey, selfName), entries: this.engine.rosterEntries(), selfName };
       this.names = c;
     }
-    // A sender the roster does not list yet (a newcomer whose admission is news here) goes by the name its message claims, marked when taken.
-    return c.names.knows(key) ? c.names.label(key) : c.names.labelUnlisted(key, claimed);
+    // A sender whose roster entry has no name yet (a newcomer whose admission is news here) goes by the name its message claims, marked when taken.
+    return c.names.named(key) ? c.names.label(key) : c.names.labelUnlisted(key, claimed);
   }
 
   /** `shared`: it came in a board or file re-share (from before this member's admission, maybe: opens no gap). */

@@ -15,9 +15,11 @@
  * - A message's sender is named by its roster entry, never by a name inside the message: a
  *   member that joined with an empty name and put another member's name, or "Conclave · system",
  *   in each message was shown under that name (review 29). An empty roster name is shown as
- *   `member` and the key's first 8 hex digits. Only a sender the roster does not list yet (a
- *   newcomer whose admission is news here: its first messages often come first) is shown under
- *   the name its message claims, marked with its key when that name is taken (`labelUnlisted`).
+ *   `member` and the key's first 8 hex digits. Only a sender whose roster entry has no name yet
+ *   (a newcomer whose admission is news here: its first messages often come first, and an entry
+ *   made by its key request has no name) is shown under the name its message claims, marked
+ *   with its key when that name is taken (`labelUnlisted`); a claimed "Alice" from anyone but
+ *   Alice reads "Alice (1f2e)".
  * - `MemberNames.label` marks a name two roster entries share (or one shares with
  *   this member's own name), compared by `nameKey` (NFKC, case folded, invisible
  *   characters and spaces ignored), with the first 4 hex digits of the key, so
@@ -91,6 +93,11 @@ export class MemberNames {
     const k = nameKey(claimed);
     if (!k) return unnamedLabel(key);
     return this.counts.has(k) ? `${shownText(claimed)} (${key.slice(0, 4)})` : shownText(claimed);
+  }
+
+  /** Whether `key`'s roster entry carries a name (an entry made by a key request has none until its admission's news brings it). */
+  named(key: MemberKey): boolean {
+    return nameKey(this.names.get(key) ?? '') !== '';
   }
 
   /** What to show for `key`: its roster name, marked with its key when another entry shares it. */
