@@ -54,6 +54,8 @@ export type Reach = (group: string, key: MemberKey) => Promise<boolean>;
 
 export class Transport {
   private readonly topicIndex = new Map<string, { rt: GroupRuntime; channel: 'control' | 'data' }>();
+  /** Each group's topic names, computed once (isOurTopic). */
+  private readonly groupTopics = new Map<string, { control: string; data: string }>();
   private readonly sendQueues = new Map<string, Promise<unknown>>();
   private readonly queueDepth = new Map<string, number>();
   private readonly pubsub: PeerContext['node']['services']['pubsub'];
@@ -82,7 +84,8 @@ export class Transport {
   private isOurTopic(topic: string): boolean {
     if (this.topicIndex.has(topic)) return true;
     for (const group of this.ctx.groups.keys()) {
-      const t = topicsOf(group);
+      let t = this.groupTopics.get(group);
+      if (!t) this.groupTopics.set(group, (t = topicsOf(group))); // two hashes per group, once, not per subscription heard
       if (t.control === topic || t.data === topic) return true;
     }
     return false;
@@ -174,12 +177,10 @@ export class Transport {
     }
   };
 
-  /** One strike for a relay that is a stranger (members are never blocked here; gossipsub's score judges them). */
+  /** One strike for a relay that is a stranger, as for a stranger's own offence (members are never blocked here; gossipsub's score judges them). */
   private strikeRelay(propagator: PeerId, what: string): void {
     const key = memberKeyOfPeer(propagator);
-    if (key === null || !isStranger(this.ctx.groups, key)) return;
-    const id = propagator.toString();
-    if (this.guard.strike(id, what, Date.now())) this.ctx.log(`blocked ${id.slice(-8)} for ${Math.round(this.guard.options.blockMs / 60_000)} min: ${what}`);
+    if (key !== null) this.offence(key, what, true);
   }
 
   /** A non-member's input stopped here: noted in the group's rejection log; a stranger's own is an offence. */
