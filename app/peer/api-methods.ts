@@ -254,7 +254,9 @@ export function peerMethods(parts: JoinParts, options: MethodOptions): Omit<Peer
     'chat.edit': async ({ group, id, text }) => {
       const rt = runtime(group);
       requireMember(rt, group);
-      if (!rt.ownMessage(id)) throw new ApiError(ErrorCodes.notAllowed, 'only the author of a message can edit it, and not once deleted');
+      const own = rt.ownMessage(id);
+      if (!own) throw new ApiError(ErrorCodes.notAllowed, 'only the author of a message can edit it, and not once deleted');
+      if (own.file) throw new ApiError(ErrorCodes.notAllowed, 'a file message cannot be edited (delete it and send the file again)');
       const shown = await engineCall(() => rt.sendChatAction({ t: 'edit', target: id, text }));
       if (!shown) throw new ApiError(ErrorCodes.internal, 'edited message not held');
       return shown;

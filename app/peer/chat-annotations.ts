@@ -7,6 +7,11 @@
  *
  * Messages are named by `sender:id` (sender: the author's peer ID, the key the
  * history keeps chat under), actions name their target by message ID.
+ * A message ID belongs to the message whose ID its author's key and number
+ * derive (payload.ts `messageIdFor`; no other author can match it), else, for
+ * a message of a peer from before derived IDs, to the first one held under it
+ * (review 30: an insider that copied a victim's ID took over its replies and
+ * reactions where its copy came first).
  *
  * Invariants (each the same on every member whatever the arrival order):
  * - An edit or delete counts only for the target its own author wrote: it is
@@ -14,9 +19,12 @@
  *   (the signature proves the author: payload.ts), even when it arrives before
  *   the message it names.
  * - Of one author's edits of one message the one with the highest sequence
- *   number wins; a delete wins over every edit and is final (a tombstone).
+ *   number wins; a delete wins over every edit and is final (a tombstone). An
+ *   edit of a file message changes nothing (its text is the file's name).
  * - A reaction is per (target, emoji, reactor): the reactor's action with the
  *   highest sequence number says whether it is on; counts are the reactors on.
+ * - Reactions show on the message that owns their target ID only, never on a
+ *   copy of the ID by another author.
  * - Nothing here reads a clock; arrival order changes only the display order
  *   of emojis and reactors, never what is shown.
  * - An action is a duplicate from the moment it is received (`receive`) but
@@ -35,8 +43,8 @@ export class ChatAnnotations {
   private readonly parentOf = new Map<string, string>();
   /** Message ID → keys of the replies that quote it. */
   private readonly children = new Map<string, Set<string>>();
-  /** Message ID → the key it is held under (the first author seen with that ID). */
-  private readonly keys = new Map<string, string>();
+  /** Message ID → the key of the message that owns it (derived: its author's by key and number; else the first seen). */
+  private readonly keys = new Map<string, { key: string; derived: boolean }>();
   /** `author:target` → the author's latest edit. */
   private readonly edits = new Map<string, { s: number; at: number; text: string }>();
   /** `author:target` of every delete. */
@@ -50,19 +58,26 @@ export class ChatAnnotations {
 
   constructor(private readonly lookup: (key: string) => ChatMessage | undefined) {}
 
-  /** A chat message `sender:id` was kept; `re`: the message it replies to. */
-  chat(sender: string, id: string, re: string | undefined): void {
+  /**
+   * A chat message `sender:id` was kept; `re`: the message it replies to; `derived`: its ID is
+   * the one its author's key and number give (it owns the ID whatever came first). Returns the
+   * key of a message that owned the ID until now (its view loses the ID's reactions).
+   */
+  chat(sender: string, id: string, re: string | undefined, derived: boolean): string | undefined {
     const key = `${sender}:${id}`;
-    if (!this.keys.has(id)) this.keys.set(id, key);
-    if (!re) return;
+    const owner = this.keys.get(id);
+    if (!owner || (derived && !owner.derived)) this.keys.set(id, { key, derived });
+    const displaced = owner && this.keys.get(id)!.key !== owner.key ? owner.key : undefined;
+    if (!re) return displaced;
     this.parentOf.set(key, re);
     let set = this.children.get(re);
     if (!set) this.children.set(re, (set = new Set()));
     set.add(key);
+    return displaced;
   }
 
   keyOf(id: string): string | undefined {
-    return this.keys.get(id);
+    return this.keys.get(id)?.key;
   }
 
   hasAction(sender: string, id: string): boolean {
@@ -101,7 +116,7 @@ export class ChatAnnotations {
       if (prior && prior.s >= s) return [];
       byReactor.set(sender, { s, on: body.on });
       const held = this.keys.get(body.target);
-      return held ? [held] : [];
+      return held ? [held.key] : [];
     }
     const own = `${sender}:${body.target}`;
     if (body.t === 'edit') {
@@ -129,12 +144,13 @@ export class ChatAnnotations {
     const key = `${m.sender}:${m.id}`;
     if (this.deletes.has(key)) return { ...m, text: '', deleted: true };
     const out: ChatMessage = { ...m };
-    const edit = this.edits.get(key);
+    // A file message's text is its file's name: an edit never changes it (docs/protocol.md §13).
+    const edit = m.file ? undefined : this.edits.get(key);
     if (edit) {
       out.text = edit.text;
       out.editedAt = edit.at;
     }
-    const reactions = this.reactionsOf(m.id);
+    const reactions = this.keys.get(m.id)?.key === key ? this.reactionsOf(m.id) : [];
     if (reactions.length > 0) out.reactions = reactions;
     const parent = this.parentOf.get(key);
     if (parent) out.replyTo = this.quote(parent);
@@ -151,11 +167,11 @@ export class ChatAnnotations {
   }
 
   private quote(id: string): NonNullable<ChatMessage['replyTo']> {
-    const key = this.keys.get(id);
+    const key = this.keys.get(id)?.key;
     const parent = key ? this.lookup(key) : undefined;
     if (!key || !parent) return { id };
     if (this.deletes.has(key)) return { id, sender: parent.sender, senderName: parent.senderName, deleted: true };
-    const text = this.edits.get(key)?.text ?? parent.text;
+    const text = (parent.file ? undefined : this.edits.get(key)?.text) ?? parent.text;
     return { id, sender: parent.sender, senderName: parent.senderName, excerpt: text.slice(0, EXCERPT_CHARS) };
   }
 }

@@ -34,7 +34,6 @@
  *   receiptIntervalMs(current members) once something new is on disk here; sent or
  *   received, a receipt is never kept in the traffic log (it is ephemeral).
  */
-import { randomBytes } from 'node:crypto';
 import { GroupEngine, type EngineDeps } from '../core/engine.js';
 import type { DataPacket, EngineEvent, MemberKey, RejectReason } from '../core/types.js';
 import { samePacket } from '../core/engine/tek-records.js';
@@ -44,7 +43,7 @@ import { LocalProtocolError } from '../core/errors.js';
 import type { BoardEntry, BoardStroke, ChatMessage, ShapeOp, Stroke } from '../api/contract.js';
 import type { EventSink } from '../api/handler.js';
 import type { GroupRecord, Profile } from '../store/profile.js';
-import { decodePayload, encodePayload, FILE_SHARE_MAX, MAX_BODY_CHARS, signMessage, type ChatAction, type Body, type FileBody, type SignedMessage } from './payload.js';
+import { decodePayload, encodePayload, FILE_SHARE_MAX, MAX_BODY_CHARS, messageIdFor, signMessage, type ChatAction, type Body, type FileBody, type SignedMessage } from './payload.js';
 import { checkAuthorship, type AuthorshipContext } from './authorship.js';
 import { admit } from './admission.js';
 import { BoardShare } from './board-share.js';
@@ -347,7 +346,7 @@ export class GroupRuntime {
     const now = Math.floor(this.host.now());
     const self = this.host.selfKey;
     const seq = this.history.takeOwnSeq();
-    const m = signMessage(this.group, { key: self, sign: (bytes) => this.host.sign(bytes) }, { ...seq, k: tek.version, at: now, id: randomBytes(16).toString('hex') }, body);
+    const m = signMessage(this.group, { key: self, sign: (bytes) => this.host.sign(bytes) }, { ...seq, k: tek.version, at: now, id: messageIdFor(this.group, self, seq.s) }, body);
     this.sendPayload(encodePayload({ v: 2, t: 'msg', m }), now, { a: self, s: m.s, k: m.k });
     return m;
   }

@@ -46,7 +46,7 @@ import type { MemberKey } from '../core/types.js';
 import type { Profile } from '../store/profile.js';
 import { boardSupport } from '../api/board-model.js';
 import { boardState } from './board.js';
-import { parseBody, SignedMessage, type ChatAction, type FileBody } from './payload.js';
+import { ownsItsId, parseBody, SignedMessage, type ChatAction, type FileBody } from './payload.js';
 import { fileHandle } from './files-chunks.js';
 import { SeqRanges, type Range } from './seq-ranges.js';
 import { ChatAnnotations } from './chat-annotations.js';
@@ -103,7 +103,7 @@ export type KeepResult = 'kept' | 'duplicate' | 'equivocation' | 'not-author';
 
 /** What `index` did with a message; an `action` (edit, delete, reaction) takes effect only once on disk (`applyAction`). */
 type Indexed =
-  | { kind: 'chat'; message: ChatMessage }
+  | { kind: 'chat'; message: ChatMessage; displaced?: string | undefined }
   | { kind: 'stroke'; entry: BoardEntry; stroke?: BoardStroke }
   | { kind: 'action'; sender: string; s: number; at: number; body: ChatAction; notAuthor: boolean }
   | { kind: 'none' };
@@ -189,7 +189,7 @@ export class GroupHistory {
     for (const r of history.records) {
       if (r.kind === 'chat') {
         this.chat.set(`${r.message.sender}:${r.message.id}`, r.message);
-        this.notes.chat(r.message.sender, r.message.id, undefined);
+        this.notes.chat(r.message.sender, r.message.id, undefined, false);
       }
       else if (r.kind === 'stroke') {
         const id = r.id ?? r.stroke.stroke.id;
@@ -323,7 +323,7 @@ export class GroupHistory {
     }
     if (shown.kind === 'chat' || shown.kind === 'action') {
       // Messages shown before that this one changes: replies that now find their parent, or the target of an action.
-      const ids = shown.kind === 'chat' ? this.notes.repliesTo(shown.message.id) : this.applyAction(shown);
+      const ids = shown.kind === 'chat' ? [...this.notes.repliesTo(shown.message.id), ...(shown.displaced ? [shown.displaced] : [])] : this.applyAction(shown);
       for (const key of ids) {
         const message = this.chat.get(key);
         if (message) this.events.emit('chat.update', this.view(message));
@@ -357,7 +357,8 @@ export class GroupHistory {
         if (!this.fileBodies.has(handle)) this.fileBodies.set(handle, held);
       }
       this.chat.set(`${sender}:${m.id}`, message);
-      this.notes.chat(sender, m.id, body.t === 'chat' ? body.re : undefined);
+      // The message that owns its ID is the one its author's key and number give it (review 30).
+      const displaced = this.notes.chat(sender, m.id, body.t === 'chat' ? body.re : undefined, ownsItsId(this.group, m));
       if (message.file) {
         // Its author's delete may have come first (on disk or not yet): then the file is never fetched.
         const file = message.file;
@@ -369,7 +370,7 @@ export class GroupHistory {
         this.ownBySeq.set(m.s, `${sender}:${m.id}`);
         this.ownSeqOf.set(m.id, m.s);
       }
-      return { kind: 'chat', message };
+      return { kind: 'chat', message, displaced };
     }
     if (body.t === 'unknown') return { kind: 'none' };
     if (body.t === 'shape') {

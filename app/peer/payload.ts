@@ -30,6 +30,7 @@
  * - `verifyMessage` checks the signature against `a` before anything of the body
  *   is believed; unsigned (v1) payloads from the network are refused.
  */
+import { createHash } from 'node:crypto';
 import { signedHead, u64 } from './signed-bytes.js';
 import { z } from 'zod';
 import { ShapeOp, Stroke } from '../api/contract.js';
@@ -186,6 +187,25 @@ export function signMessage(group: string, signer: Signer, fields: { s: number; 
   if (unsigned.b.length > MAX_BODY_CHARS) throw new RangeError('message body too large');
   const sig = Buffer.from(signer.sign(signingBytes(group, unsigned))).toString('hex');
   return { ...unsigned, sig };
+}
+
+const ID_DOMAIN = new TextEncoder().encode('conclave/message-id/v1\0');
+
+/**
+ * The ID author `a` gives its message number `s` in `group` (docs/protocol.md §13 "Message IDs"):
+ * the first 16 bytes of SHA-256 over domain ‖ group ‖ a ‖ u64 s, as hex. No other author can
+ * give a message of its own this ID, so a message whose ID is derived so owns the ID (replies
+ * and reactions name their target by ID alone). Messages of peers from before it carry random IDs.
+ */
+export function messageIdFor(group: string, a: string, s: number): string {
+  const { bytes, view, at } = signedHead(ID_DOMAIN, group, a, 8);
+  u64(view, at, s);
+  return createHash('sha256').update(bytes).digest().subarray(0, 16).toString('hex');
+}
+
+/** Whether `m`'s ID is the one its author's key and number give it (`messageIdFor`). */
+export function ownsItsId(group: string, m: Pick<SignedMessage, 'a' | 's' | 'id'>): boolean {
+  return m.id === messageIdFor(group, m.a, m.s);
 }
 
 export type Verified = { ok: true; body: ReceivedBody } | { ok: false; reason: 'bad-signature' | 'decode'; detail: string };
