@@ -165,40 +165,54 @@ export function reaches(clear: BoardEntry, win: Pick<Version, 'author' | 'seq' |
  * clear for every object made N insider clears that reach nothing cost N × objects (16,000 of
  * each: 1.5 s per computation, review 29). The same answer as `clears.some(c => reaches(c, v))`.
  */
-export type ClearIndex = { byAuthor: Map<string, { seq: number[]; latest: number[] }>; latestAt: number };
+export type ClearIndex = {
+  /** Per author: numbers seen, descending; the latest date among the clears up to each; and that clear. */
+  byAuthor: Map<string, { seq: number[]; latest: number[]; clear: BoardEntry[] }>;
+  latestAt: number;
+  latestClear: BoardEntry | null;
+};
 
 export function clearIndex(clears: BoardEntry[]): ClearIndex {
-  const pairs = new Map<string, [number, number][]>();
+  const pairs = new Map<string, [number, BoardEntry][]>();
   let latestAt = -Infinity;
+  let latestClear: BoardEntry | null = null;
   for (const c of clears) {
-    latestAt = Math.max(latestAt, c.sentAt);
+    if (c.sentAt > latestAt) [latestAt, latestClear] = [c.sentAt, c];
     for (const [author, seq] of Object.entries(c.seen ?? {})) {
       let list = pairs.get(author);
       if (!list) pairs.set(author, (list = []));
-      list.push([seq, c.sentAt]);
+      list.push([seq, c]);
     }
   }
-  const byAuthor = new Map<string, { seq: number[]; latest: number[] }>();
+  const byAuthor = new Map<string, { seq: number[]; latest: number[]; clear: BoardEntry[] }>();
   for (const [author, list] of pairs) {
     list.sort((x, y) => y[0] - x[0]);
     const seq: number[] = [];
     const latest: number[] = [];
+    const clear: BoardEntry[] = [];
     let at = -Infinity;
-    for (const [n, t] of list) {
-      at = Math.max(at, t);
+    let by: BoardEntry | null = null;
+    for (const [n, c] of list) {
+      if (c.sentAt > at) [at, by] = [c.sentAt, c];
       seq.push(n);
       latest.push(at);
+      clear.push(by!);
     }
-    byAuthor.set(author, { seq, latest });
+    byAuthor.set(author, { seq, latest, clear });
   }
-  return { byAuthor, latestAt };
+  return { byAuthor, latestAt, latestClear };
 }
 
 export function reachedByAClear(index: ClearIndex, win: Pick<Version, 'author' | 'seq' | 'sentAt'>): boolean {
+  return clearReaching(index, win) !== null;
+}
+
+/** A clear that reaches `win` (the latest-dated among those that name enough of its author), or null: one binary search. */
+function clearReaching(index: ClearIndex, win: Pick<Version, 'author' | 'seq' | 'sentAt'>): BoardEntry | null {
   // A clear that names nothing of this author still reaches a number of 0 or less (rule 5 reads a missing entry as 0).
-  if (win.seq <= 0) return index.latestAt >= win.sentAt;
+  if (win.seq <= 0) return index.latestAt >= win.sentAt ? index.latestClear : null;
   const e = index.byAuthor.get(win.author);
-  if (!e) return false;
+  if (!e) return null;
   let lo = 0;
   let hi = e.seq.length;
   while (lo < hi) {
@@ -206,7 +220,7 @@ export function reachedByAClear(index: ClearIndex, win: Pick<Version, 'author' |
     if (e.seq[mid]! >= win.seq) lo = mid + 1;
     else hi = mid;
   }
-  return lo > 0 && e.latest[lo - 1]! >= win.sentAt;
+  return lo > 0 && e.latest[lo - 1]! >= win.sentAt ? e.clear[lo - 1]! : null;
 }
 
 function winnerOf(list: Version[]): Version {
@@ -217,7 +231,11 @@ function winnerOf(list: Version[]): Version {
 
 interface Computed {
   objects: BoardObject[];
-  /** Per visible signed object, the entries it rests on (re-shared with a newcomer). */
+  /**
+   * What a newcomer is re-shared: per visible signed object, the entries it rests on; per signed
+   * object that is gone, what makes it gone (its versions from 2 up to a winner that says `del`,
+   * the creator's `undo`, or a clear that reaches its winner), never its version 1.
+   */
   support: BoardEntry[];
 }
 
@@ -226,7 +244,6 @@ function compute(all: Iterable<BoardEntry>): Computed {
   const signed = entries.filter(isSigned);
   const clears = signed.filter((e) => e.stroke?.tool === 'clear');
   const undos = signed.filter((e) => e.stroke?.tool === 'undo' && e.stroke.target !== undefined);
-  const undoneBy = new Set(undos.map((e) => `${e.author}/${e.stroke!.target!}`));
   const undoneLegacy = new Set(undos.map((e) => `~${e.sender}/${e.stroke!.target!}`));
   const lastSignedClearAt = clears.reduce((t, c) => Math.max(t, c.sentAt), -Infinity);
   const reach = clearIndex(clears);
@@ -237,17 +254,31 @@ function compute(all: Iterable<BoardEntry>): Computed {
     objects.push({ ...objectOf(op, op, e.sender, e.sentAt, `~${e.sender}/${op.id}`, null), kind: e.stroke!.tool === 'erase' ? 'erase' : 'ink' });
   }
   const support: BoardEntry[] = [];
+  const goneBy = new Set<BoardEntry>();
+  const undoOf = new Map(undos.map((e) => [`${e.author}/${e.stroke!.target!}`, e]));
   for (const [key, list] of countingVersions(signed)) {
     const win = winnerOf(list);
     const created = winnerOf(list.filter((c) => c.v === 1));
-    if (win.op.del) continue;
-    if (created.entry.stroke && undoneBy.has(`${created.author}/${created.op.id}`)) continue;
-    if (reachedByAClear(reach, win)) continue;
+    if (win.op.del) {
+      for (const c of list) if (c.v > 1 && c.v <= win.v) support.push(c.entry);
+      continue;
+    }
+    const undo = created.entry.stroke ? undoOf.get(`${created.author}/${created.op.id}`) : undefined;
+    if (undo) {
+      goneBy.add(undo);
+      continue;
+    }
+    const clear = clearReaching(reach, win);
+    if (clear) {
+      goneBy.add(clear);
+      continue;
+    }
     const obj = objectOf(created.op, win.op, created.sender, created.sentAt, key, created.author);
     if (created.entry.stroke?.tool === 'erase') obj.kind = 'erase';
     objects.push(obj);
     for (const c of list) if (c.v <= win.v) support.push(c.entry);
   }
+  support.push(...goneBy);
   objects.sort((a, b) => a.z - b.z || a.createdAt - b.createdAt || cmp(a.key, b.key));
   return { objects, support };
 }
@@ -282,9 +313,13 @@ export function boardObjects(entries: Iterable<BoardEntry>): BoardObject[] {
 }
 
 /**
- * The signed entries the visible board rests on: for each object on it, every
- * counting version up to its winner. A board computed from these alone equals
- * the board (unsigned legacy strokes aside): what a newcomer is re-shared.
+ * What a newcomer is re-shared: for each object on the board, every counting
+ * version up to its winner; for each signed object gone, what makes it gone
+ * (versions 2 up to a `del` winner, the undo, or a clear that reaches it; never
+ * version 1). A board computed from these alone equals the board (unsigned
+ * legacy strokes aside), and stays equal with any of the sharer's other entries
+ * added (what another member may re-share; review 30: re-shared first versions of deleted objects drew them
+ * again at a newcomer that could not read the delete).
  */
 export function boardSupport(entries: Iterable<BoardEntry>): BoardEntry[] {
   return compute(entries).support;

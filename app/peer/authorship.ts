@@ -23,7 +23,9 @@
  *    forever; it also bounds how far a board `clear` reaches (a clear covers
  *    no version dated after it, app/api/board-model.ts rule 5).
  * 6. a board re-share carries strokes and object versions only, a file re-share
- *    file messages only (`invalid`): chat is never re-shared.
+ *    file messages and deletes only (`invalid`): chat is never re-shared (a
+ *    delete is its author's, shared so that a deleted file another member
+ *    re-shares stays deleted at the newcomer: review 30).
  */
 import type { CryptoProvider } from '../core/crypto-provider.js';
 import type { MemberKey, RejectReason } from '../core/types.js';
@@ -50,6 +52,6 @@ export function checkAuthorship(ctx: AuthorshipContext, m: SignedMessage, carrie
   if (m.k > carrier.tekVersion) return { ok: false, reason: 'invalid', detail: `signed under TEK version ${m.k}, above the packet's ${carrier.tekVersion}` };
   if (m.at > ctx.now + MAX_FUTURE_MS) return { ok: false, reason: 'invalid', detail: `dated ${Math.round((m.at - ctx.now) / 1000)} s in the future` };
   if (carrier.boardShare && verified.body.t !== 'stroke' && verified.body.t !== 'shape') return { ok: false, reason: 'invalid', detail: 'a board re-share carries strokes and object versions only' };
-  if (carrier.fileShare && verified.body.t !== 'file') return { ok: false, reason: 'invalid', detail: 'a file re-share carries file messages only' };
+  if (carrier.fileShare && verified.body.t !== 'file' && verified.body.t !== 'delete') return { ok: false, reason: 'invalid', detail: 'a file re-share carries file messages and their deletes only' };
   return verified;
 }

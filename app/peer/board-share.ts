@@ -4,8 +4,10 @@
  * cannot read traffic from before its admission (the TEK revision steps on every
  * join, 003 [0070]), yet it should see the current board and the pictures and
  * files shared before it came (issue 18 §1). The member that admitted it
- * re-shares the strokes now on the board, then the group's newest
- * FILE_SHARE_MAX file messages not deleted by their authors, under the current
+ * re-shares the board's support (the strokes and versions now on it, and what
+ * keeps deleted objects deleted), then the group's newest FILE_SHARE_MAX file
+ * messages not deleted by their authors and their authors' deletes of the
+ * newest FILE_DELETE_SHARE_MAX deleted ones, under the current
  * key, in chunks that fit one payload (`board` and `files` payloads; their
  * messages keep their authors and IDs). Chat text is not re-shared. A file
  * message carries its content key, so the newcomer can then fetch and open its
@@ -51,7 +53,7 @@ export interface BoardShareHost {
   /** True while this member may publish in the group (a current member, not stopped). */
   canShare(): boolean;
   strokes(): KeptStroke[];
-  /** The newest file messages not deleted (at most FILE_SHARE_MAX), oldest first, as signed. */
+  /** The newest file messages not deleted (at most FILE_SHARE_MAX), oldest first, then the authors' deletes of deleted ones, as signed. */
   files?(): SignedMessage[];
   /** Publishes one re-share payload on the group's data topic, kept for catch-up only for `newcomers`. */
   send(payload: Uint8Array, newcomers: MemberKey[]): void;
@@ -97,7 +99,7 @@ export class BoardShare {
     this.newcomers = [];
     if (!this.host.canShare()) return;
     this.sendChunked('board', this.host.strokes().flatMap((s) => (s.signed ? [s.signed] : [])), newcomers);
-    this.sendChunked('files', (this.host.files?.() ?? []).slice(-FILE_SHARE_MAX), newcomers);
+    this.sendChunked('files', this.host.files?.() ?? [], newcomers);
   }
 
   /** `items` in payloads of at most BOARD_CHUNK_BYTES (and FILE_SHARE_MAX files) each. */

@@ -7,8 +7,8 @@
  *
  * Messages are named by `sender:id` (sender: the author's peer ID, the key the
  * history keeps chat under), actions name their target by message ID.
- * A message ID belongs to the message whose ID its author's key and number
- * derive (payload.ts `messageIdFor`; no other author can match it), else, for
+ * A message ID belongs to the message whose ID its author and content derive
+ * (payload.ts `messageIdFor`; no other author can match it), else, for
  * a message of a peer from before derived IDs, to the first one held under it
  * (review 30: an insider that copied a victim's ID took over its replies and
  * reactions where its copy came first).
@@ -43,7 +43,7 @@ export class ChatAnnotations {
   private readonly parentOf = new Map<string, string>();
   /** Message ID → keys of the replies that quote it. */
   private readonly children = new Map<string, Set<string>>();
-  /** Message ID → the key of the message that owns it (derived: its author's by key and number; else the first seen). */
+  /** Message ID → the key of the message that owns it (derived: its ID is its author's and content's; else the first seen). */
   private readonly keys = new Map<string, { key: string; derived: boolean }>();
   /** `author:target` → the author's latest edit. */
   private readonly edits = new Map<string, { s: number; at: number; text: string }>();
@@ -60,7 +60,7 @@ export class ChatAnnotations {
 
   /**
    * A chat message `sender:id` was kept; `re`: the message it replies to; `derived`: its ID is
-   * the one its author's key and number give (it owns the ID whatever came first). Returns the
+   * the one its author and content give (it owns the ID whatever came first). Returns the
    * key of a message that owned the ID until now (its view loses the ID's reactions).
    */
   chat(sender: string, id: string, re: string | undefined, derived: boolean): string | undefined {
@@ -98,7 +98,10 @@ export class ChatAnnotations {
     this.actions.add(`${sender}:${id}`);
     if (body.t === 'react') return false;
     if (body.t === 'delete') this.deletesReceived.add(`${sender}:${body.target}`);
-    return this.keys.has(body.target) && !this.lookup(`${sender}:${body.target}`);
+    // Not its author's only when a message whose ID is derived owns it (a copy of the ID by another
+    // author, held first, proves nothing: the author's own message may come later; review 30).
+    const owner = this.keys.get(body.target);
+    return owner !== undefined && owner.derived && owner.key !== `${sender}:${body.target}`;
   }
 
   /**

@@ -43,7 +43,7 @@ import { LocalProtocolError } from '../core/errors.js';
 import type { BoardEntry, BoardStroke, ChatMessage, ShapeOp, Stroke } from '../api/contract.js';
 import type { EventSink } from '../api/handler.js';
 import type { GroupRecord, Profile } from '../store/profile.js';
-import { decodePayload, encodePayload, FILE_SHARE_MAX, MAX_BODY_CHARS, messageIdFor, signMessage, type ChatAction, type Body, type FileBody, type SignedMessage } from './payload.js';
+import { decodePayload, encodePayload, FILE_DELETE_SHARE_MAX, FILE_SHARE_MAX, MAX_BODY_CHARS, signMessage, type ChatAction, type Body, type FileBody, type SignedMessage } from './payload.js';
 import { checkAuthorship, type AuthorshipContext } from './authorship.js';
 import { admit } from './admission.js';
 import { BoardShare } from './board-share.js';
@@ -178,7 +178,7 @@ export class GroupRuntime {
       now: () => host.now(),
       canShare: () => !this.stopped && this.engine.state() === 'member',
       strokes: () => this.history.boardStrokes(),
-      files: () => this.history.shareableFiles(FILE_SHARE_MAX),
+      files: () => [...this.history.shareableFiles(FILE_SHARE_MAX), ...this.history.shareableFileDeletes(FILE_DELETE_SHARE_MAX)],
       // Kept for catch-up only for the newcomers (traffic.ts): no other asker can use it.
       send: (payload, newcomers) => this.sendPayload(payload, host.now(), { a: host.selfKey, s: 0, k: this.engine.tekInfo()?.version ?? 0, for: newcomers }),
       log: (line) => host.log(`group ${this.group.slice(0, 8)}: ${line}`),
@@ -346,7 +346,7 @@ export class GroupRuntime {
     const now = Math.floor(this.host.now());
     const self = this.host.selfKey;
     const seq = this.history.takeOwnSeq();
-    const m = signMessage(this.group, { key: self, sign: (bytes) => this.host.sign(bytes) }, { ...seq, k: tek.version, at: now, id: messageIdFor(this.group, self, seq.s) }, body);
+    const m = signMessage(this.group, { key: self, sign: (bytes) => this.host.sign(bytes) }, { ...seq, k: tek.version, at: now }, body);
     this.sendPayload(encodePayload({ v: 2, t: 'msg', m }), now, { a: self, s: m.s, k: m.k });
     return m;
   }

@@ -168,6 +168,8 @@ export class GroupHistory {
   /** Who holds this member's own chat and file messages (receipts.ts). */
   private readonly ledger = new DeliveryLedger();
   private keptTotal = 0;
+  /** `sender:target` → the author's signed delete of its message `target` (a file's is re-shared with newcomers). */
+  private readonly deletesSigned = new Map<string, SignedMessage>();
   /** Own chat and file messages: number → chat key, and message ID → number. */
   private readonly ownBySeq = new Map<number, string>();
   private readonly ownSeqOf = new Map<string, number>();
@@ -357,7 +359,7 @@ export class GroupHistory {
         if (!this.fileBodies.has(handle)) this.fileBodies.set(handle, held);
       }
       this.chat.set(`${sender}:${m.id}`, message);
-      // The message that owns its ID is the one its author's key and number give it (review 30).
+      // The message that owns an ID is the one whose author and content derive it (review 30).
       const displaced = this.notes.chat(sender, m.id, body.t === 'chat' ? body.re : undefined, ownsItsId(this.group, m));
       if (message.file) {
         // Its author's delete may have come first (on disk or not yet): then the file is never fetched.
@@ -381,6 +383,7 @@ export class GroupHistory {
     if (body.t !== 'stroke') {
       // A duplicate from now on, and judged now; its effect waits for its fsync (`show`).
       const notAuthor = this.notes.receive(sender, m.id, body);
+      if (body.t === 'delete' && !this.deletesSigned.has(`${sender}:${body.target}`)) this.deletesSigned.set(`${sender}:${body.target}`, m);
       return { kind: 'action', sender, s: m.s, at: m.at, body, notAuthor };
     }
     const stroke: BoardStroke = { group: this.group, sender, stroke: body.stroke, sentAt: m.at };
@@ -576,6 +579,21 @@ export class GroupHistory {
     const live = [...this.fileBodies.values()].filter((f) => !this.notes.deleteReceived(`${f.sender}:${f.signed.id}`)).map((f) => f.signed);
     live.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
     return live.slice(-limit);
+  }
+
+  /**
+   * The authors' signed deletes of the newest `limit` file messages held here and deleted,
+   * oldest first (re-shared with a newcomer beside the live files: another member re-sharing a
+   * deleted file message then brings back nothing there; review 30).
+   */
+  shareableFileDeletes(limit: number): SignedMessage[] {
+    const out: SignedMessage[] = [];
+    for (const f of this.fileBodies.values()) {
+      const del = this.deletesSigned.get(`${f.sender}:${f.signed.id}`);
+      if (del) out.push(del);
+    }
+    out.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
+    return out.slice(-limit);
   }
 
   private fileDeleted(f: HeldFile): boolean {

@@ -143,6 +143,8 @@ const BoardPayload = z.object({ v: z.literal(2), t: z.literal('board'), items: z
 const RcptPayload = z.object({ v: z.literal(2), t: z.literal('rcpt'), r: Receipt }).strict();
 /** At most this many file messages are re-shared with a newcomer (board-share.ts), and at most this many ride one payload. */
 export const FILE_SHARE_MAX = 50;
+/** At most this many of the authors' deletes of file messages go with a file re-share (review 30; about 300 bytes each). */
+export const FILE_DELETE_SHARE_MAX = 500;
 /** The group's latest file messages, re-shared for a newcomer (issue 18 §1): each as its author signed it. */
 const FilesPayload = z.object({ v: z.literal(2), t: z.literal('files'), items: z.array(SignedMessage).max(FILE_SHARE_MAX) }).strict();
 const AppPayload = z.discriminatedUnion('t', [MsgPayload, BoardPayload, FilesPayload, RcptPayload]);
@@ -181,31 +183,36 @@ export interface Signer {
   sign(message: Uint8Array): Uint8Array;
 }
 
-/** Signs `body` as the next message of `signer` in `group`. */
-export function signMessage(group: string, signer: Signer, fields: { s: number; k: number; at: number; id: string; skip?: [number, number] }, body: Body): SignedMessage {
-  const unsigned = { a: signer.key, ...fields, b: JSON.stringify(body) };
-  if (unsigned.b.length > MAX_BODY_CHARS) throw new RangeError('message body too large');
+/** Signs `body` as the next message of `signer` in `group`; without an `id`, it gets its derived one (`messageIdFor`). */
+export function signMessage(group: string, signer: Signer, fields: { s: number; k: number; at: number; id?: string; skip?: [number, number] }, body: Body): SignedMessage {
+  const { id, ...rest } = fields;
+  const content = { a: signer.key, ...rest, b: JSON.stringify(body) };
+  if (content.b.length > MAX_BODY_CHARS) throw new RangeError('message body too large');
+  const unsigned = { ...content, id: id ?? messageIdFor(group, content) };
   const sig = Buffer.from(signer.sign(signingBytes(group, unsigned))).toString('hex');
   return { ...unsigned, sig };
 }
 
-const ID_DOMAIN = new TextEncoder().encode('conclave/message-id/v1\0');
+const ID_DOMAIN = new TextEncoder().encode('conclave/message-id/v2\0');
+const NO_ID = '0'.repeat(32);
 
 /**
- * The ID author `a` gives its message number `s` in `group` (docs/protocol.md §13 "Message IDs"):
- * the first 16 bytes of SHA-256 over domain ‖ group ‖ a ‖ u64 s, as hex. No other author can
- * give a message of its own this ID, so a message whose ID is derived so owns the ID (replies
- * and reactions name their target by ID alone). Messages of peers from before it carry random IDs.
+ * The ID an author gives its message (docs/protocol.md §13 "Message IDs"): the first 16 bytes of
+ * SHA-256 over a domain label and the message's signing bytes with the ID field zero, as hex. It
+ * binds author, number and content: no other author can give a message of its own this ID, and
+ * nobody can compute it before the message exists (review 30: an ID derived from author and number
+ * alone could be posted under before its author wrote it). A message whose ID is so derived owns
+ * the ID (replies and reactions name their target by ID alone). Peers from before used random IDs.
  */
-export function messageIdFor(group: string, a: string, s: number): string {
-  const { bytes, view, at } = signedHead(ID_DOMAIN, group, a, 8);
-  u64(view, at, s);
-  return createHash('sha256').update(bytes).digest().subarray(0, 16).toString('hex');
+export function messageIdFor(group: string, m: Omit<SignedMessage, 'sig' | 'id'>): string {
+  const bytes = signingBytes(group, { ...m, id: NO_ID });
+  return createHash('sha256').update(ID_DOMAIN).update(bytes).digest().subarray(0, 16).toString('hex');
 }
 
-/** Whether `m`'s ID is the one its author's key and number give it (`messageIdFor`). */
-export function ownsItsId(group: string, m: Pick<SignedMessage, 'a' | 's' | 'id'>): boolean {
-  return m.id === messageIdFor(group, m.a, m.s);
+/** Whether `m`'s ID is the one its author and content give it (`messageIdFor`). */
+export function ownsItsId(group: string, m: SignedMessage): boolean {
+  const { sig: _sig, id, ...rest } = m;
+  return id === messageIdFor(group, rest);
 }
 
 export type Verified = { ok: true; body: ReceivedBody } | { ok: false; reason: 'bad-signature' | 'decode'; detail: string };

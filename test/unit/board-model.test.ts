@@ -101,7 +101,8 @@ test('the support of a board rebuilds the same board (what a newcomer is re-shar
   const entries = [base, shape(B, 1, { ...rect('r', A), v: 2, n: 1, x: 5 }), shape(A, 2, rect('gone', A)), shape(A, 3, { ...rect('gone', A), v: 2, del: true }), stroke(B, 2, { id: 's' })];
   const support = boardSupport(entries);
   assert.deepEqual(view(support), view(entries));
-  assert.equal(support.some((e) => e.shape?.id === 'gone'), false);
+  assert.equal(support.some((e) => e.shape?.id === 'gone' && e.shape.v === 1), false, 'a deleted object’s first version is not re-shared');
+  assert.equal(support.some((e) => e.shape?.id === 'gone' && e.shape.del === true), true, 'its delete is (review 30)');
 });
 
 // ── property: replicas that edit concurrently and exchange entries in any order converge ──

@@ -26,7 +26,7 @@ const seqs = new Map<string, number>();
 const sign = (who: ReturnType<typeof signer>, body: Body, at = 1000): SignedMessage => {
   const s = (seqs.get(who.key) ?? 0) + 1;
   seqs.set(who.key, s);
-  return signMessage(G, who, { s, k: 1, at, id: nextId() }, body);
+  return signMessage(G, who, { s, k: 1, at }, body); // the ID its signing bytes derive (payload.ts messageIdFor)
 };
 const chat = (text: string, re?: string): Body => (re ? { t: 'chat', text, name: 'n', re } : { t: 'chat', text, name: 'n' });
 

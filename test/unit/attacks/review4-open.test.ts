@@ -72,11 +72,11 @@ test(
   "review4: a member re-sharing a file its author deleted does not bring it back on a newcomer's device",
   {
     todo:
-      "a newcomer cannot read the author's delete (an older TEK revision) and a re-share carries file messages only, " +
-      'so a sharer may pass a deleted file message as signed: the newcomer shows the card and fetches it from whoever still ' +
-      'serves it (the sharer). Honest members drop the chunks, so only a malicious member serves it. A partial fix: honest ' +
-      "admitters re-share their authors' signed deletes of files too (rule 6 of authorship.ts, protocol §13.1); a malicious " +
-      "admitter can still omit them: only the author's own signed list of its live files would close it.",
+      "a newcomer cannot read the author's delete (an older TEK revision), so a sharer may pass a deleted file message as " +
+      'signed: the newcomer shows the card and fetches it from whoever still serves it (the sharer). Honest members drop the ' +
+      "chunks, so only a malicious member serves it. Since review 30 an honest admitter re-shares its authors' signed deletes " +
+      "of files too (review30-board-reshare.test.ts), so another member's re-share brings nothing back; a malicious admitter, " +
+      "the only sharer, can still omit them: only the author's own signed list of its live files would close it.",
   },
   () => {
     const { profile, history } = freshHistory(erin.key, 'conclave-r4-open2-');
