@@ -19,7 +19,7 @@
  *    then the lower author key, then the lower sequence number.
  * 4. `kind` and ink `points` come from the winning version 1 and never change.
  * 5. An object is gone when its winner says `del`, when its creator signed an
- *    `undo` of it (legacy strokes), or when a signed `clear` had seen its
+ *    `undo` of its ID (legacy strokes; whatever kind its version 1), or when a signed `clear` had seen its
  *    winner (`seen[author] >= seq`) and the winner is not dated after the clear
  *    (`sentAt <= clear's sentAt`): a clear reaches only what its author saw and
  *    what was written before it, and a version written after it (unseen, or
@@ -233,8 +233,9 @@ interface Computed {
   objects: BoardObject[];
   /**
    * What a newcomer is re-shared: per visible signed object, the entries it rests on; per signed
-   * object that is gone, what makes it gone (its versions from 2 up to a winner that says `del`,
-   * the creator's `undo`, or a clear that reaches its winner), never its version 1.
+   * object that is gone, what makes it gone (its versions from 2 up to a winner that says `del`;
+   * the creator's `undo`; or a clear that reaches its winner, with its versions from 2 up to the
+   * winner), never its version 1.
    */
   support: BoardEntry[];
 }
@@ -263,14 +264,20 @@ function compute(all: Iterable<BoardEntry>): Computed {
       for (const c of list) if (c.v > 1 && c.v <= win.v) support.push(c.entry);
       continue;
     }
-    const undo = created.entry.stroke ? undoOf.get(`${created.author}/${created.op.id}`) : undefined;
+    // The creator's undo takes back its object `by/id` whatever version 1 is (a stroke and a shape
+    // it signed under one ID: the undo reached the one that won here, never the other elsewhere).
+    const undo = undoOf.get(`${created.author}/${created.op.id}`);
     if (undo) {
       goneBy.add(undo);
       continue;
     }
     const clear = clearReaching(reach, win);
     if (clear) {
+      // With its versions from 2 up, the winner counts wherever version 1 comes from, and this
+      // clear reaches it: a clear that reached the winner need not reach an earlier version
+      // (dated later, or of an author it had not seen; review 30's second pass).
       goneBy.add(clear);
+      for (const c of list) if (c.v > 1 && c.v <= win.v) support.push(c.entry);
       continue;
     }
     const obj = objectOf(created.op, win.op, created.sender, created.sentAt, key, created.author);
@@ -315,8 +322,8 @@ export function boardObjects(entries: Iterable<BoardEntry>): BoardObject[] {
 /**
  * What a newcomer is re-shared: for each object on the board, every counting
  * version up to its winner; for each signed object gone, what makes it gone
- * (versions 2 up to a `del` winner, the undo, or a clear that reaches it; never
- * version 1). A board computed from these alone equals the board (unsigned
+ * (versions 2 up to a `del` winner; the undo; or a clear that reaches the winner,
+ * with versions 2 up to it; never version 1). A board computed from these alone equals the board (unsigned
  * legacy strokes aside), and stays equal with any of the sharer's other entries
  * added (what another member may re-share; review 30: re-shared first versions of deleted objects drew them
  * again at a newcomer that could not read the delete).

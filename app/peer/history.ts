@@ -170,6 +170,8 @@ export class GroupHistory {
   private keptTotal = 0;
   /** `sender:target` → the author's signed delete of its message `target` (a file's is re-shared with newcomers). */
   private readonly deletesSigned = new Map<string, SignedMessage>();
+  /** Keys (`sender:target`) of deletes that came in a file re-share: passed on even when the file never came here. */
+  private readonly deletesShared = new Set<string>();
   /** Own chat and file messages: number → chat key, and message ID → number. */
   private readonly ownBySeq = new Map<number, string>();
   private readonly ownSeqOf = new Map<string, number>();
@@ -384,6 +386,7 @@ export class GroupHistory {
       // A duplicate from now on, and judged now; its effect waits for its fsync (`show`).
       const notAuthor = this.notes.receive(sender, m.id, body);
       if (body.t === 'delete' && !this.deletesSigned.has(`${sender}:${body.target}`)) this.deletesSigned.set(`${sender}:${body.target}`, m);
+      if (body.t === 'delete' && shared) this.deletesShared.add(`${sender}:${body.target}`);
       return { kind: 'action', sender, s: m.s, at: m.at, body, notAuthor };
     }
     const stroke: BoardStroke = { group: this.group, sender, stroke: body.stroke, sentAt: m.at };
@@ -582,18 +585,30 @@ export class GroupHistory {
   }
 
   /**
-   * The authors' signed deletes of the newest `limit` file messages held here and deleted,
-   * oldest first (re-shared with a newcomer beside the live files: another member re-sharing a
-   * deleted file message then brings back nothing there; review 30).
+   * The authors' signed deletes of file messages, as re-shared with a newcomer beside the live
+   * files (another member re-sharing a deleted file message then brings back nothing there;
+   * review 30): of file messages held here, and those that came in a file re-share (a newcomer
+   * passes on what its admitter gave it, though the file never came). At most `limit`, taken in
+   * turn from each author, newest first: one author's many deletes never push out another's.
    */
   shareableFileDeletes(limit: number): SignedMessage[] {
+    const byAuthor = new Map<string, SignedMessage[]>();
+    const add = (key: string): void => {
+      const del = this.deletesSigned.get(key);
+      if (!del) return;
+      let list = byAuthor.get(del.a);
+      if (!list) byAuthor.set(del.a, (list = []));
+      list.push(del);
+    };
+    const keys = new Set(this.deletesShared);
+    for (const f of this.fileBodies.values()) keys.add(`${f.sender}:${f.signed.id}`);
+    for (const key of keys) add(key);
+    const lists = [...byAuthor.values()].map((l) => l.sort((a, b) => b.at - a.at || (a.id < b.id ? -1 : 1)));
     const out: SignedMessage[] = [];
-    for (const f of this.fileBodies.values()) {
-      const del = this.deletesSigned.get(`${f.sender}:${f.signed.id}`);
-      if (del) out.push(del);
+    for (let i = 0; out.length < limit && lists.some((l) => i < l.length); i++) {
+      for (const l of lists) if (i < l.length && out.length < limit) out.push(l[i]!);
     }
-    out.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
-    return out.slice(-limit);
+    return out.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
   }
 
   private fileDeleted(f: HeldFile): boolean {

@@ -14,6 +14,10 @@ import fc from 'fast-check';
 import { boardObjects, boardSupport, entryKey, nextVersion, type BoardObject } from '../../../app/api/board-model.js';
 import type { BoardEntry, ShapeOp } from '../../../app/api/contract.js';
 import { runtimeOfB } from './review29-fixtures.js';
+import { currentTek, groupBytes } from './forge.js';
+import { signMessage, type Body } from '../../../app/peer/payload.js';
+import { nodeCrypto } from '../../../app/crypto/node.js';
+import { toHex } from '../../../app/core/bytes.js';
 
 const G = '0123456789abcdef0123456789abcdef';
 const A = 'a'.repeat(64);
@@ -113,4 +117,77 @@ test('review30: a deleted file re-shared by another member stays deleted at a ne
   // And b, sharing in turn, passes the delete on.
   assert.deepEqual(rt.held.shareableFileDeletes(10).map((m) => m.id), [del.id]);
   assert.deepEqual(rt.held.shareableFiles(10), []);
+});
+
+// The second pass (a reviewer attacking the fix): a cleared object came back with honest members
+// only, since the share carried the clear that reached the winner and nothing else of the object,
+// and the newcomer's winner (from whatever version 1 and others it got) could be one the clear does
+// not reach. The share now carries the object's versions from 2 up to the winner too.
+const at = (author: string, seq: number, sentAt: number, body: Pick<BoardEntry, 'shape' | 'stroke' | 'seen'>): BoardEntry => ({ group: G, sender: peerOf(author), sentAt, author, seq, ...body });
+const clearBy = (seq: number, sentAt: number, seen: Record<string, number>) => at(C, seq, sentAt, { stroke: { ...pen('c'), tool: 'clear', points: [] }, seen });
+
+test('review30: a cleared object stays cleared at a newcomer (clock skew, partial sync, a tie)', () => {
+  const cases: { name: string; sharer: BoardEntry[]; replayed: BoardEntry[] }[] = [];
+  {
+    const v1 = at(A, 1, 100_000, { shape: rect('r', A) }); // A's clock 90 s ahead
+    const v2 = at(B, 1, 10_000, { shape: { ...rect('r', A), v: 2, x: 50 } });
+    cases.push({ name: 'skew: the clear reaches v2, not v1 dated after it', sharer: [v1, v2, clearBy(1, 20_000, { [A]: 1, [B]: 1 })], replayed: [v1] });
+  }
+  {
+    const v1 = at(A, 1, 10, { shape: rect('r', A) });
+    const v2 = at(B, 1, 20, { shape: { ...rect('r', A), v: 2, x: 50 } });
+    cases.push({ name: 'the clearer held the move, not the creation', sharer: [v1, v2, clearBy(1, 30, { [B]: 1 })], replayed: [v1] });
+  }
+  {
+    const v1 = at(A, 1, 10, { shape: rect('r', A) });
+    const win = at(A, 2, 20, { shape: { ...rect('r', A), v: 2, n: 0, x: 50 } });
+    const lose = at(B, 1, 40, { shape: { ...rect('r', A), v: 2, n: 1, x: 90 } });
+    cases.push({ name: 'a tie: the clear reaches the winner, not the loser written after it', sharer: [v1, win, lose, clearBy(1, 30, { [A]: 2 })], replayed: [v1, lose] });
+  }
+  {
+    const stroke = at(A, 1, 10, { stroke: pen('r') });
+    const shape = at(A, 2, 20, { shape: rect('r', A) });
+    const undo = at(A, 3, 30, { stroke: { ...pen('u'), tool: 'undo', target: 'r', points: [] } });
+    cases.push({ name: 'a creator’s undo of an ID it gave a stroke and a shape', sharer: [stroke, shape, undo], replayed: [shape] });
+  }
+  for (const c of cases) {
+    assert.equal(drawn(c.sharer), '[]', c.name);
+    assert.equal(drawn([...boardSupport(c.sharer), ...c.replayed]), '[]', c.name);
+  }
+});
+
+const fileBody = (n: number): Body => ({ t: 'file', fid: n.toString(16).padStart(32, '0'), name: `f${n}.png`, size: 10, mime: 'image/png', sha256: 'c'.repeat(64), key: 'a'.repeat(64), chunk: 64 * 1024, count: 1, hashes: Buffer.alloc(32, 7).toString('base64') });
+
+test('review30: a newcomer passes on the file deletes its admitter gave it', async (t) => {
+  const f = runtimeOfB();
+  t.after(f.done);
+  const file = f.sign('a', fileBody(1));
+  const del = f.sign('a', { t: 'delete', target: file.id });
+  f.rt.receive(f.g.ids.a!.key, 'data', f.seal('a', { v: 2, t: 'files', items: [del] }));
+  await f.rt.held.durable();
+  assert.deepEqual(f.rt.held.shareableFileDeletes(500).map((m) => m.id), [del.id]);
+});
+
+test('review30: one member’s 500 deleted files do not push another author’s delete out of the share', async (t) => {
+  const f = runtimeOfB();
+  t.after(f.done);
+  const { g, rt, seal } = f;
+  let s = 0;
+  const signM = (body: Body) => {
+    const id = g.ids.m!;
+    return signMessage(toHex(groupBytes), { key: id.key, sign: (x) => nodeCrypto.ed25519Sign(id.seed, x) }, { s: ++s, k: currentTek(g.e.m!)!.version, at: f.clock + 60_000 }, body);
+  };
+  const fileA = f.sign('a', fileBody(1));
+  const delA = f.sign('a', { t: 'delete', target: fileA.id });
+  rt.receive(g.ids.a!.key, 'data', seal('a', { v: 2, t: 'msg', m: fileA }));
+  rt.receive(g.ids.a!.key, 'data', seal('a', { v: 2, t: 'msg', m: delA }));
+  for (let i = 0; i < 500; i++) {
+    const fm = signM(fileBody(1000 + i));
+    rt.receive(g.ids.m!.key, 'data', seal('m', { v: 2, t: 'msg', m: fm }));
+    rt.receive(g.ids.m!.key, 'data', seal('m', { v: 2, t: 'msg', m: signM({ t: 'delete', target: fm.id }) }));
+  }
+  await rt.held.durable();
+  const shared = rt.held.shareableFileDeletes(500);
+  assert.equal(shared.length, 500);
+  assert.ok(shared.some((m) => m.id === delA.id), 'a’s delete is still shared');
 });
