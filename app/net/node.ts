@@ -46,6 +46,7 @@ import { isLinkLocal } from '@libp2p/utils/multiaddr/is-link-local';
 import { isLoopback } from '@libp2p/utils/multiaddr/is-loopback';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { libp2pKeyFromSeed } from './ids.js';
+import { evictStalledHandshakes, type PendingHandshakes } from './pending-handshakes.js';
 
 /**
  * The two libp2p components NAT traversal needs beyond the public API (net/punch,
@@ -89,6 +90,14 @@ export const MAX_PUBSUB_MESSAGE_BYTES = 1024 * 1024;
 
 /** Open connections at most; a new inbound one is refused past it (peer/mesh.ts keeps room for members). */
 export const MAX_CONNECTIONS = 400;
+
+/**
+ * Inbound TCP and WebSocket connections in their handshake at most: past it, a new one aborts the
+ * oldest (net/pending-handshakes.ts). libp2p's own limit (which refuses every new one) is set
+ * above it, leaving room for relayed connections' handshakes and for evicted ones still closing.
+ */
+export const PENDING_HANDSHAKES = 64;
+const LIBP2P_PENDING_HANDSHAKES = 2 * PENDING_HANDSHAKES;
 
 /** Subscriptions to topics that are not ours one peer may have kept in gossipsub's table. */
 export const FOREIGN_TOPICS_PER_PEER = 256;
@@ -378,10 +387,12 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
         denyOutboundRelayedConnection: (source: PeerId, destination: PeerId) => !(relayHolder.gate?.connect(source, destination) ?? false),
       }
     : {};
+  const pending: PendingHandshakes = new Map();
   const node = await createLibp2p({
     privateKey,
     addresses: { listen: options.listen },
-    transports: [tcp(), webSockets(), circuitRelayTransport()],
+    // Raw sockets that never finish the handshake evict each other, not newcomers (review 30).
+    transports: [evictStalledHandshakes(tcp(), PENDING_HANDSHAKES, pending), evictStalledHandshakes(webSockets(), PENDING_HANDSHAKES, pending), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,
@@ -389,7 +400,7 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
     // each newcomer at once, all from one address when they share a host or a NAT. libp2p's
     // defaults (5 new inbound connections a second per address, 10 in their handshake) refused
     // them, and a fifty-member group never formed on loopback (docs/performance.md).
-    connectionManager: { maxConnections: MAX_CONNECTIONS, inboundConnectionThreshold: 64, maxIncomingPendingConnections: 64 },
+    connectionManager: { maxConnections: MAX_CONNECTIONS, inboundConnectionThreshold: 64, maxIncomingPendingConnections: LIBP2P_PENDING_HANDSHAKES },
     connectionGater,
     // libp2p's connection monitor aborts a connection whose one ping (every 10 s) has not answered
     // within 5 s: on a busy host a live one. Each abort made both sides redial, handshake and catch
