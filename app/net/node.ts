@@ -46,7 +46,7 @@ import { isLinkLocal } from '@libp2p/utils/multiaddr/is-link-local';
 import { isLoopback } from '@libp2p/utils/multiaddr/is-loopback';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { libp2pKeyFromSeed } from './ids.js';
-import { evictStalledHandshakes, type PendingHandshakes } from './pending-handshakes.js';
+import { evictStalledHandshakes, evictStalledRelayedHandshakes, type PendingHandshakes } from './pending-handshakes.js';
 
 /**
  * The two libp2p components NAT traversal needs beyond the public API (net/punch,
@@ -92,9 +92,9 @@ export const MAX_PUBSUB_MESSAGE_BYTES = 1024 * 1024;
 export const MAX_CONNECTIONS = 400;
 
 /**
- * Inbound TCP and WebSocket connections in their handshake at most: past it, a new one aborts the
- * oldest (net/pending-handshakes.ts). libp2p's own limit (which refuses every new one) is set
- * above it, leaving room for relayed connections' handshakes and for evicted ones still closing.
+ * Inbound connections (TCP, WebSocket, relayed) in their handshake at most: past it, a new one
+ * aborts the oldest of the busiest source (net/pending-handshakes.ts). libp2p's own limit (which
+ * refuses every new one) is set above it, leaving room for evicted ones still closing.
  */
 export const PENDING_HANDSHAKES = 64;
 const LIBP2P_PENDING_HANDSHAKES = 2 * PENDING_HANDSHAKES;
@@ -392,7 +392,11 @@ export async function createConclaveNode(options: NodeOptions): Promise<Conclave
     privateKey,
     addresses: { listen: options.listen },
     // Raw sockets that never finish the handshake evict each other, not newcomers (review 30).
-    transports: [evictStalledHandshakes(tcp(), PENDING_HANDSHAKES, pending), evictStalledHandshakes(webSockets(), PENDING_HANDSHAKES, pending), circuitRelayTransport()],
+    transports: [
+      evictStalledHandshakes(tcp(), PENDING_HANDSHAKES, pending),
+      evictStalledHandshakes(webSockets(), PENDING_HANDSHAKES, pending),
+      evictStalledRelayedHandshakes(circuitRelayTransport(), PENDING_HANDSHAKES, pending),
+    ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,

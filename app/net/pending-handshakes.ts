@@ -17,8 +17,8 @@
  * oldest of the busiest source goes: it must outpace honest handshakes, not trickle.
  *
  * Invariants:
- * - Only inbound upgrades of the wrapped transport's listeners are counted; dials and other
- *   transports are untouched.
+ * - Only inbound upgrades are counted (TCP and WebSocket listeners', and relayed connections'
+ *   through `evictStalledRelayedHandshakes`); dials are untouched.
  * - A connection leaves the count when its upgrade ends, however it ends; an evicted one is
  *   aborted once (its upgrade then fails and libp2p frees its own slot). The newest connection
  *   is never the one evicted (it is the newest of its source, and ties go to the oldest's source).
@@ -36,7 +36,10 @@ export class HandshakeEvictedError extends Error {
 /** Inbound connections in their handshake, oldest first (a Map keeps insertion order), each with its source's key; one per node, shared by its transports. */
 export type PendingHandshakes = Map<MultiaddrConnection, string>;
 
-/** Whom a connection counts against: its IPv4 address, or its IPv6 address's /64 (one host may hold a whole /64). */
+/**
+ * Whom a connection counts against: its IPv4 address, or its IPv6 address's /64 (one host may hold
+ * a whole /64); a relayed connection, its relay's.
+ */
 export function sourceKey(maConn: Pick<MultiaddrConnection, 'remoteAddr'>): string {
   let address: string;
   try {
@@ -45,15 +48,19 @@ export function sourceKey(maConn: Pick<MultiaddrConnection, 'remoteAddr'>): stri
     return maConn.remoteAddr.toString(); // not an IP address (a relayed one): counted alone
   }
   if (!address.includes(':')) return address;
-  if (address.includes('.')) return address; // an IPv4-mapped IPv6 address: that IPv4 host
   const [left = '', right = ''] = address.toLowerCase().split('::');
   const head = left.split(':').filter(Boolean);
   const tail = address.includes('::') ? right.split(':').filter(Boolean) : [];
-  const groups = [...head, ...Array<string>(Math.max(0, 8 - head.length - tail.length)).fill('0'), ...tail];
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  const groups = [...head, ...Array<string>(Math.max(0, 8 - head.length - tail.length)).fill('0'), ...tail].map((g) => g.replace(/^0+(?=.)/, ''));
+  // An IPv4-mapped address (::ffff:a.b.c.d, which multiaddr writes as ::ffff:xxxx:xxxx) is that IPv4 host.
+  if (groups.slice(0, 6).join(':') === '0:0:0:0:0:ffff') {
+    const v4 = groups.slice(6).map((g) => parseInt(g, 16));
+    return [v4[0]! >> 8, v4[0]! & 255, v4[1]! >> 8, v4[1]! & 255].join('.');
+  }
+  return `${groups.slice(0, 4).join(':')}::/64`;
 }
 
-/** The connection to evict: the oldest of the source with the most in their handshake (ties: the source of the oldest). */
+/** The connection to evict: the oldest of the source with the most in their handshake (ties: the source that reached that count first). */
 function victimOf(pending: PendingHandshakes): MultiaddrConnection {
   const counts = new Map<string, number>();
   let most = '';
@@ -67,6 +74,30 @@ function victimOf(pending: PendingHandshakes): MultiaddrConnection {
   return pending.keys().next().value!;
 }
 
+/** `upgrader` with its inbound upgrades counted in `pending`: past `limit`, the oldest of the busiest source is aborted. */
+function countingUpgrader(upgrader: Upgrader, limit: number, pending: PendingHandshakes): Upgrader {
+  return {
+    upgradeInbound: async (maConn, opts) => {
+      pending.set(maConn, sourceKey(maConn));
+      while (pending.size > limit) {
+        const evicted = victimOf(pending);
+        pending.delete(evicted);
+        evicted.abort(new HandshakeEvictedError());
+      }
+      if (!pending.has(maConn)) throw new HandshakeEvictedError();
+      try {
+        await upgrader.upgradeInbound(maConn, opts);
+      } finally {
+        pending.delete(maConn);
+      }
+    },
+    upgradeOutbound: (maConn, opts) => upgrader.upgradeOutbound(maConn, opts),
+    createInboundAbortSignal: (signal) => upgrader.createInboundAbortSignal(signal),
+    getConnectionEncrypters: () => upgrader.getConnectionEncrypters(),
+    getStreamMuxers: () => upgrader.getStreamMuxers(),
+  };
+}
+
 /**
  * Wraps transport factory `make` (tcp(), webSockets()): past `limit` inbound handshakes in
  * progress (in `pending`, shared by the transports so wrapped), a new one evicts the oldest of
@@ -76,30 +107,21 @@ export function evictStalledHandshakes<C>(make: (components: C) => Transport, li
   return (components: C) => {
     const transport = make(components);
     const createListener = transport.createListener.bind(transport);
-    transport.createListener = (options: CreateListenerOptions): Listener => {
-      const upgrader = options.upgrader;
-      const counted: Upgrader = {
-        upgradeInbound: async (maConn, opts) => {
-          pending.set(maConn, sourceKey(maConn));
-          while (pending.size > limit) {
-            const evicted = victimOf(pending);
-            pending.delete(evicted);
-            evicted.abort(new HandshakeEvictedError());
-          }
-          if (!pending.has(maConn)) throw new HandshakeEvictedError();
-          try {
-            await upgrader.upgradeInbound(maConn, opts);
-          } finally {
-            pending.delete(maConn);
-          }
-        },
-        upgradeOutbound: (maConn, opts) => upgrader.upgradeOutbound(maConn, opts),
-        createInboundAbortSignal: (signal) => upgrader.createInboundAbortSignal(signal),
-        getConnectionEncrypters: () => upgrader.getConnectionEncrypters(),
-        getStreamMuxers: () => upgrader.getStreamMuxers(),
-      };
-      return createListener({ ...options, upgrader: counted });
-    };
+    transport.createListener = (options: CreateListenerOptions): Listener => createListener({ ...options, upgrader: countingUpgrader(options.upgrader, limit, pending) });
     return transport;
+  };
+}
+
+/**
+ * The same for the circuit relay transport, which upgrades relayed inbound connections with the
+ * node's upgrader (`components.upgrader`), not a listener's: a peer connected to this node may
+ * ask it to accept up to hundreds of relayed connections over that one connection, and each sat
+ * in libp2p's pending count (the attacker review of the first version: 128 silent relayed
+ * connections kept every new peer out again). They count against the relay's address.
+ */
+export function evictStalledRelayedHandshakes<C extends { upgrader: Upgrader }>(make: (components: C) => Transport, limit: number, pending: PendingHandshakes): (components: C) => Transport {
+  return (components: C) => {
+    const counted = countingUpgrader(components.upgrader, limit, pending);
+    return make(new Proxy(components, { get: (target, key, receiver) => (key === 'upgrader' ? counted : Reflect.get(target, key, receiver)) }));
   };
 }

@@ -64,3 +64,50 @@ test('review30: sockets that never start the handshake do not keep a new peer ou
   assert.ok(connected, `a new peer connected while ${sockets.size} silent sockets were open (${opened} opened, ${closedByVictim} closed by the victim)`);
   assert.ok(held, 'the victim holds the new peer’s connection');
 });
+
+// The attacker review of the first version: relayed connections. Any peer connected to this node
+// may ask it, over that one connection, to accept relayed connections (circuit relay v2 STOP
+// requests, hundreds per connection), each upgraded by the node's own upgrader, which the
+// listeners' count did not see: 150 such connections that never started their handshake filled
+// libp2p's 128 slots. Secure: they are counted too, against the relay's address.
+test('review30: relayed connections that never start the handshake do not keep a new peer out', { timeout: 120_000 }, async () => {
+  const victim = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+  const attacker = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+  nodes.push(victim, attacker);
+  const addr = victim.getMultiaddrs().find((a) => a.toString().includes('/tcp/'))!;
+  const id = attacker.peerId.toMultihash().bytes;
+  const peer = Uint8Array.from([0x0a, id.length, ...id]); // Peer { id }
+  const connect = Uint8Array.from([0x08, 0x00, 0x12, peer.length, ...peer]); // StopMessage { type: CONNECT, peer }
+  const framed = Uint8Array.from([connect.length, ...connect]);
+  let hold: () => void = () => {};
+  const held = new Promise<void>((resolve) => (hold = resolve));
+  let accepted = 0;
+  await Promise.all(
+    Array.from({ length: 150 }, async () => {
+      const stream = await attacker.dialProtocol(addr, '/libp2p/circuit/relay/0.2.0/stop');
+      void stream.sink(
+        (async function* () {
+          yield framed;
+          await held; // never a byte of the relayed connection's handshake
+        })(),
+      ).catch(() => {});
+      for await (const chunk of stream.source) {
+        if (chunk.byteLength > 0) accepted++;
+        break;
+      }
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 500));
+  const honest = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+  nodes.push(honest);
+  let connected = false;
+  for (let attempt = 0; attempt < 3 && !connected; attempt++) {
+    connected = await honest.dial(addr, { signal: AbortSignal.timeout(5000) }).then(
+      () => true,
+      () => false,
+    );
+  }
+  hold();
+  assert.ok(accepted > 128, `the victim accepted ${accepted} relayed connections`);
+  assert.ok(connected, 'a new peer connected while the relayed connections sat in their handshake');
+});

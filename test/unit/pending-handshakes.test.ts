@@ -13,6 +13,8 @@ test('a source is an IPv4 address or an IPv6 /64', () => {
   assert.equal(key('/ip6/2001:db8:1:2:bbbb:cccc:dddd:eeee/tcp/1'), '2001:db8:1:2::/64', 'one /64, any interface ID');
   assert.equal(key('/ip6/2001:0db8:0001:0003::9/tcp/1'), '2001:db8:1:3::/64');
   assert.equal(key('/ip6/::1/tcp/1'), '0:0:0:0::/64');
+  assert.equal(key('/ip6/::ffff:203.0.113.7/tcp/1'), '203.0.113.7', 'an IPv4-mapped address is its IPv4 host');
+  assert.equal(key('/ip4/198.51.100.1/tcp/1/p2p/12D3KooWGRUVh7BzBx9tkGe2pxKXeWdMfyTsSW5RmmcuFw3JA5Ps/p2p-circuit/p2p/12D3KooWGRUVh7BzBx9tkGe2pxKXeWdMfyTsSW5RmmcuFw3JA5Ps'), '198.51.100.1', 'a relayed connection counts against its relay');
 });
 
 test('past the limit, the oldest handshake of the source holding the most is aborted, never the newest', async () => {
