@@ -22,10 +22,12 @@
  *   Alice reads "Alice (1f2e)".
  * - `MemberNames.label` marks a name two roster entries share (or one shares with
  *   this member's own name), compared by `nameKey` (NFKC, case folded, invisible
- *   characters and spaces ignored), with the first 4 hex digits of the key, so
- *   that no member can take another's name. Look-alike letters of other scripts
- *   (Cyrillic а for Latin a) are not folded: the avatar colour and the members
- *   list's peer IDs tell those apart.
+ *   characters and spaces ignored, look-alike letters of other scripts and
+ *   digits folded to the Latin letter they read as: Cyrillic а for a, Greek ο
+ *   for o, a capital I for l), with the first 4 hex digits of the key, so that
+ *   no member can take another's name. The folding is a list, not Unicode's
+ *   whole table of confusables: a rarer look-alike still passes (the avatar
+ *   colour and the members list's peer IDs tell those apart).
  *
  * Pure: `MemberNames` is given the roster (engine `members()`) and this member's
  * own name, and is rebuilt when either changes.
@@ -49,9 +51,30 @@ export function shownText(raw: string): string {
   return raw.replace(HIDDEN, '').replace(/\s+/gu, ' ').trim();
 }
 
-/** Two names that fold to the same key look the same to a reader. */
+/**
+ * Letters of other scripts (and digits) that read as a Latin letter, folded to it when names are
+ * compared (review 30): "Аlice" with a Cyrillic А was shown as a second "Alice" beside the real
+ * one. Folded after NFKC and lower-casing; `i`, `l`, `1` and `|` all read as `l` (a capital I and
+ * a small l look alike in most faces), `0` as `o`. Two names folded together only gain each a
+ * key mark, so folding too much costs nothing but a mark.
+ */
+const LOOK_ALIKE: Record<string, string> = {
+  // Cyrillic
+  а: 'a', в: 'b', г: 'r', д: 'a', е: 'e', ё: 'e', з: '3', к: 'k', м: 'm', н: 'h', о: 'o', п: 'n', р: 'p', с: 'c', т: 't', у: 'y', х: 'x', ъ: 'b', ь: 'b', ѕ: 's', і: 'l', ї: 'l', ј: 'j', һ: 'h', ԁ: 'd', ԛ: 'q', ԝ: 'w', ӏ: 'l', ү: 'y', ҽ: 'e', ɡ: 'g',
+  // Greek
+  α: 'a', β: 'b', γ: 'y', ε: 'e', η: 'n', ι: 'l', κ: 'k', μ: 'u', ν: 'v', ο: 'o', ρ: 'p', σ: 'o', τ: 't', υ: 'u', χ: 'x', ω: 'w', ϲ: 'c', ϳ: 'j', ς: 'c',
+  // Latin look-alikes, digits and signs
+  ı: 'l', ɩ: 'l', i: 'l', '1': 'l', '|': 'l', ǀ: 'l', ʟ: 'l', ɑ: 'a', '0': 'o', ø: 'o', ß: 'b', ð: 'd', þ: 'p',
+};
+const LOOK_ALIKE_CHARS = new RegExp(`[${Object.keys(LOOK_ALIKE).join('')}]`, 'gu'); // none of the keys is special in a class
+
+/** Two names that fold to the same key look the same to a reader (invisible characters, case, look-alike letters). */
 export function nameKey(raw: string): string {
-  return shownText(raw).normalize('NFKC').toLowerCase().replace(IGNORED_IN_KEY, '');
+  return shownText(raw)
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(IGNORED_IN_KEY, '')
+    .replace(LOOK_ALIKE_CHARS, (c) => LOOK_ALIKE[c] ?? c);
 }
 
 /** The label of a roster entry without a usable name. */
