@@ -77,6 +77,8 @@ test('a file reaches every member whole; an excluded member gets nothing; a rest
   const big = new Uint8Array(randomBytes(3 * 1024 * 1024 + 12345));
   const sent = await sendFile(alice.peer, group, 'numbers.bin', big);
   assert.equal(await fileState(alice.peer, group, sent.file.id), 'ready');
+  // Its author cannot rename it by an edit (review 30: the text shown for a file is its name).
+  await assert.rejects(alice.peer.api.call('chat.edit', { group, id: sent.id, text: 'photos.zip' }), (err: Error & { code?: number }) => err.code === -32003 && /cannot be edited/.test(err.message));
   await until('bob to have the file', async () => (await fileState(bob.peer, group, sent.file.id)) === 'ready', 60_000);
   assert.equal(sha(await readAll(bob.peer, group, sent.file.id)), sha(big));
   assert.ok(bob.events.some((x) => x.e === 'file.progress' && x.p.state === 'fetching' && Number(x.p.have) > 0), 'progress shown while fetching');
