@@ -159,48 +159,45 @@ export function reaches(clear: BoardEntry, win: Pick<Version, 'author' | 'seq' |
 }
 
 /**
- * Rule 5 for every object at once: per author, the clears' (number seen, date) pairs, numbers
- * descending, each with the latest date among it and those before it. `reachedByAClear` then
- * answers "does some clear reach this version" with one binary search, where asking every
- * clear for every object made N insider clears that reach nothing cost N × objects (16,000 of
- * each: 1.5 s per computation, review 29). The same answer as `clears.some(c => reaches(c, v))`.
+ * Rule 5 for every object at once: per author, the clears' numbers seen, descending, each with
+ * the latest-dated clear among it and those before it. `reachedByAClear` then answers "does some
+ * clear reach this version" with one binary search, where asking every clear for every object
+ * made N insider clears that reach nothing cost N × objects (16,000 of each: 1.5 s per
+ * computation, review 29). The same answer as `clears.some(c => reaches(c, v))`.
  */
 export type ClearIndex = {
-  /** Per author: numbers seen, descending; the latest date among the clears up to each; and that clear. */
-  byAuthor: Map<string, { seq: number[]; latest: number[]; clear: BoardEntry[] }>;
-  latestAt: number;
-  latestClear: BoardEntry | null;
+  /** Per author: numbers seen, descending; and the latest-dated clear among those up to each. */
+  byAuthor: Map<string, { seq: number[]; clear: BoardEntry[] }>;
+  /** The latest-dated clear of all (it reaches a number of 0 or less of anyone). */
+  latest: BoardEntry | null;
 };
 
 export function clearIndex(clears: BoardEntry[]): ClearIndex {
   const pairs = new Map<string, [number, BoardEntry][]>();
-  let latestAt = -Infinity;
-  let latestClear: BoardEntry | null = null;
+  const later = (a: BoardEntry | null, b: BoardEntry): BoardEntry => (a && a.sentAt >= b.sentAt ? a : b);
+  let latest: BoardEntry | null = null;
   for (const c of clears) {
-    if (c.sentAt > latestAt) [latestAt, latestClear] = [c.sentAt, c];
+    latest = later(latest, c);
     for (const [author, seq] of Object.entries(c.seen ?? {})) {
       let list = pairs.get(author);
       if (!list) pairs.set(author, (list = []));
       list.push([seq, c]);
     }
   }
-  const byAuthor = new Map<string, { seq: number[]; latest: number[]; clear: BoardEntry[] }>();
+  const byAuthor = new Map<string, { seq: number[]; clear: BoardEntry[] }>();
   for (const [author, list] of pairs) {
     list.sort((x, y) => y[0] - x[0]);
     const seq: number[] = [];
-    const latest: number[] = [];
     const clear: BoardEntry[] = [];
-    let at = -Infinity;
     let by: BoardEntry | null = null;
     for (const [n, c] of list) {
-      if (c.sentAt > at) [at, by] = [c.sentAt, c];
+      by = later(by, c);
       seq.push(n);
-      latest.push(at);
-      clear.push(by!);
+      clear.push(by);
     }
-    byAuthor.set(author, { seq, latest, clear });
+    byAuthor.set(author, { seq, clear });
   }
-  return { byAuthor, latestAt, latestClear };
+  return { byAuthor, latest };
 }
 
 export function reachedByAClear(index: ClearIndex, win: Pick<Version, 'author' | 'seq' | 'sentAt'>): boolean {
@@ -210,7 +207,7 @@ export function reachedByAClear(index: ClearIndex, win: Pick<Version, 'author' |
 /** A clear that reaches `win` (the latest-dated among those that name enough of its author), or null: one binary search. */
 function clearReaching(index: ClearIndex, win: Pick<Version, 'author' | 'seq' | 'sentAt'>): BoardEntry | null {
   // A clear that names nothing of this author still reaches a number of 0 or less (rule 5 reads a missing entry as 0).
-  if (win.seq <= 0) return index.latestAt >= win.sentAt ? index.latestClear : null;
+  if (win.seq <= 0) return index.latest && index.latest.sentAt >= win.sentAt ? index.latest : null;
   const e = index.byAuthor.get(win.author);
   if (!e) return null;
   let lo = 0;
@@ -220,7 +217,8 @@ function clearReaching(index: ClearIndex, win: Pick<Version, 'author' | 'seq' | 
     if (e.seq[mid]! >= win.seq) lo = mid + 1;
     else hi = mid;
   }
-  return lo > 0 && e.latest[lo - 1]! >= win.sentAt ? e.clear[lo - 1]! : null;
+  const clear = lo > 0 ? e.clear[lo - 1]! : null;
+  return clear && clear.sentAt >= win.sentAt ? clear : null;
 }
 
 function winnerOf(list: Version[]): Version {
@@ -260,8 +258,12 @@ function compute(all: Iterable<BoardEntry>): Computed {
   for (const [key, list] of countingVersions(signed)) {
     const win = winnerOf(list);
     const created = winnerOf(list.filter((c) => c.v === 1));
-    if (win.op.del) {
+    // Versions 2 up to the winner: with them, the winner counts wherever version 1 comes from.
+    const upToWinner = (): void => {
       for (const c of list) if (c.v > 1 && c.v <= win.v) support.push(c.entry);
+    };
+    if (win.op.del) {
+      upToWinner();
       continue;
     }
     // The creator's undo takes back its object `by/id` whatever version 1 is (a stroke and a shape
@@ -273,11 +275,11 @@ function compute(all: Iterable<BoardEntry>): Computed {
     }
     const clear = clearReaching(reach, win);
     if (clear) {
-      // With its versions from 2 up, the winner counts wherever version 1 comes from, and this
-      // clear reaches it: a clear that reached the winner need not reach an earlier version
-      // (dated later, or of an author it had not seen; review 30's second pass).
+      // The winner must count at the newcomer for this clear to reach it: a clear that reached
+      // the winner need not reach an earlier version (dated later, or of an author it had not
+      // seen; review 30's second pass).
       goneBy.add(clear);
-      for (const c of list) if (c.v > 1 && c.v <= win.v) support.push(c.entry);
+      upToWinner();
       continue;
     }
     const obj = objectOf(created.op, win.op, created.sender, created.sentAt, key, created.author);
