@@ -17,6 +17,9 @@
  *   710) decides a replacement; the others follow its `recover` order;
  * - a key is handed out at most once here, and never if one of `excluded`, or a
  *   member no longer in the group, was on the panel of its round;
+ * - once the last completed round's key was used as a TEK, whose revision 0 the recovery's
+ *   θ derives, only a member that was current here when that use was learned may replace a
+ *   panel member; with none the panel is formed anew (review 31);
  * - while a panel is ready it runs one round ahead: a completed, unconsumed key
  *   waits for the next TEK version;
  * - at most one `PanelSession` at a time; a frame for another panel waits in a
@@ -33,6 +36,11 @@ import { LocalProtocolError } from './errors.js';
 import { MIN_PANEL_SIZE, PanelSession } from './session.js';
 import { MAX_PANEL_SIZE } from './wire.js';
 import { decodeFrame, encodeFrame, PANEL_ID_BYTES, TAG_DATA, TAG_FORM, TAG_RECOVER, TAG_RECRUIT, type Frame } from './panel-frames.js';
+
+/** Why a panel whose last key is in use is formed anew rather than recovered (review 31). */
+const NO_HANDOVER = 'joined after the panel\'s last key became a TEK: the recovery would give it that TEK at revision 0';
+/** Used rounds whose members-at-the-time are kept for `mayInherit` (only the last completed one is asked about). */
+const USED_STANDING_KEPT = 4;
 
 /** Frames for a panel this member does not run (yet) kept at most, oldest dropped first. */
 const MAX_WAITING_FRAMES = 128;
@@ -68,6 +76,10 @@ interface Running {
   /** Rounds of this panel already used by a table (here or anywhere), as `round|sorted members`. */
   used: Set<string>;
   ready: ReadyKey | null;
+  /** The last round completed here, as `round|sorted members`: the panel's θ is the one its key derives from. */
+  lastRound: string | null;
+  /** For the last few used rounds: the current members here when this member learned of the use (review 31). */
+  usedStanding: Map<string, Set<MemberKey>>;
   /** The member this panel is replacing right now, if a recovery runs. */
   replacing: MemberKey | null;
 }
@@ -236,14 +248,14 @@ export class FractionalPanel implements PanelHook {
     if (ready.members.some((m) => excluded.includes(m) || !this.standing.includes(m))) return null;
     // Never twice: a used round never becomes `ready` again (see round-complete).
     r.ready = null;
-    r.used.add(roundId(ready.round, ready.members));
+    this.markUsed(r, roundId(ready.round, ready.members));
     return { key: ready.key, round: ready.round, members: [...ready.members] };
   }
 
   consumed(round: number, members: MemberKey[], now: number): void {
     const r = this.running;
     if (!r) return;
-    r.used.add(roundId(round, members));
+    this.markUsed(r, roundId(round, members));
     if (r.ready && r.used.has(roundId(r.ready.round, r.ready.members))) r.ready = null;
     this.roundAhead(now);
     this.pump(now);
@@ -329,8 +341,8 @@ export class FractionalPanel implements PanelHook {
       this.orderWaitUntil ??= now + this.timeoutMs;
       return;
     }
-    const replacement = this.standing.find((m) => !panel.includes(m) && !this.suspected.has(m));
-    if (!replacement) return this.restart(`${why} and nobody can replace it`, now);
+    const replacement = this.standing.find((m) => !panel.includes(m) && !this.suspected.has(m) && this.mayInherit(r, m));
+    if (!replacement) return this.restart(`${why} and nobody can replace it (${NO_HANDOVER})`, now);
     r.ready = null; // the failed member knew it
     r.replacing = failed;
     const after = panel.map((m) => (m === failed ? replacement : m));
@@ -361,6 +373,11 @@ export class FractionalPanel implements PanelHook {
     }
     const status = r.session.status;
     if (!this.standing.includes(o.replacement) || (status !== 'ready' && status !== 'round')) return; // wait for the view, or for the running process
+    if (!this.mayInherit(r, o.replacement)) {
+      this.order = null;
+      this.emit({ kind: 'rejected', from: o.from, text: `recovery order refused: ${short(o.replacement)} ${NO_HANDOVER}` });
+      return this.restart(`recovery of ${short(o.failed)} refused`, now);
+    }
     this.order = null;
     this.orderWaitUntil = null;
     r.ready = null;
@@ -369,7 +386,7 @@ export class FractionalPanel implements PanelHook {
   }
 
   private start(id: string, formedAt: number, session: PanelSession): void {
-    this.running = { id, formedAt, session, used: new Set(), ready: null, replacing: null };
+    this.running = { id, formedAt, session, used: new Set(), ready: null, lastRound: null, usedStanding: new Map(), replacing: null };
     this.formWaitUntil = null;
     this.orderWaitUntil = null;
     if (this.order && this.order.panelId !== id) this.order = null;
@@ -447,7 +464,8 @@ export class FractionalPanel implements PanelHook {
         return;
       case 'round-complete':
         this.emit({ kind: 'panel-round', text: `round ${e.round} complete: panel ${names(e.members)}` });
-        if (!r.used.has(roundId(e.round, e.members))) r.ready = { round: e.round, key: e.key, members: [...e.members] };
+        r.lastRound = roundId(e.round, e.members);
+        if (!r.used.has(r.lastRound)) r.ready = { round: e.round, key: e.key, members: [...e.members] };
         this.roundAhead(now);
         return;
       case 'recovered':
@@ -487,6 +505,28 @@ export class FractionalPanel implements PanelHook {
       return;
     }
     this.restart(what, now);
+  }
+
+  /**
+   * Review 31: a recovery hands the replacement the panel's θ (004 §IV), and the last completed
+   * round's key derives from that θ. Once that key became a TEK version, a replacement must have
+   * been a member here when this member learned of that use: a later one was granted the version
+   * a revision on (admission), and θ would give it revision 0, every revision before its
+   * admission. With no such member the panel is formed anew instead.
+   */
+  private mayInherit(r: Running, replacement: MemberKey): boolean {
+    if (r.lastRound === null || !r.used.has(r.lastRound)) return true;
+    return r.usedStanding.get(r.lastRound)?.has(replacement) ?? false;
+  }
+
+  private markUsed(r: Running, id: string): void {
+    r.used.add(id);
+    if (r.usedStanding.has(id)) return;
+    r.usedStanding.set(id, new Set(this.standing));
+    for (const old of r.usedStanding.keys()) {
+      if (r.usedStanding.size <= USED_STANDING_KEPT) break;
+      r.usedStanding.delete(old);
+    }
   }
 
   /** Left out of this member's panel choices for a while (a crashed member may come back). */
