@@ -285,7 +285,8 @@ export type InviteSummary = z.infer<typeof InviteSummary>;
 
 /** Every method: params schema and result schema. */
 export const Methods = {
-  auth: { params: z.object({ token: z.string() }), result: z.object({ ok: z.literal(true) }) },
+  /** `token` for a program; `launch`, a single-use code from a link the browser mode printed, is traded for the token (returned). */
+  auth: { params: z.union([z.object({ token: z.string() }), z.object({ launch: z.string() })]), result: z.object({ ok: z.literal(true), token: z.string().optional() }) },
   status: {
     params: z.object({}).optional(),
     result: z.object({ peerId: PeerIdString, name: z.string(), groups: z.number().int(), version: z.string() }),

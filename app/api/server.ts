@@ -7,6 +7,10 @@
  *
  * Invariants:
  * - Binds loopback only; a non-loopback host is refused at start.
+ * - Launch codes (browser mode): `issueLaunchCode()` makes a code that one `auth`
+ *   call may trade for the token, once. The URL a browser opens carries only such a
+ *   code, so the URL its history keeps is spent (review 29 left the token there).
+ *   At most LAUNCH_CODES_KEPT unused codes are kept; the oldest goes first.
  * - Until a socket is authenticated it may call only `auth`; everything else is
  *   answered `unauthorized`, and it receives no events.
  * - Frames are bounded (1 MiB); a frame that is not a single JSON-RPC request is
@@ -20,7 +24,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { timingSafeEqual, createHash, randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCodes, type EventName } from './contract.js';
 import { ApiError, type ApiHandler } from './handler.js';
@@ -30,6 +34,8 @@ export interface ServeOptions {
   /** 0 picks a free port. */
   port: number;
   token: string;
+  /** Called after a launch code was traded for the token (browser mode prints a fresh link for another tab). */
+  onLaunchCodeUsed?: () => void;
   staticHandler?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
@@ -37,6 +43,8 @@ export interface ApiServer {
   port: number;
   url: string;
   http: Server;
+  /** A fresh single-use code that an `auth` call trades for the token (for a URL a browser opens). */
+  issueLaunchCode(): string;
   close(): Promise<void>;
 }
 
@@ -49,6 +57,8 @@ export class PortInUseError extends Error {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const MAX_FRAME = 1024 * 1024;
+/** Unused launch codes kept at once: each use issues one more, so one is normally outstanding. */
+export const LAUNCH_CODES_KEPT = 8;
 
 /** `host:port` names a browser or client may use for this loopback server. */
 function loopbackHosts(port: number): Set<string> {
@@ -106,6 +116,11 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME });
+  /** Unused launch codes by the SHA-256 of the code (a lookup by digest leaks no timing about the code). */
+  const launchCodes = new Set<string>();
+  const digestOf = (code: string): string => createHash('sha256').update(code).digest('hex');
+  /** Spends `code` if it is an unused launch code of this server: true at most once per code. */
+  const spendLaunchCode = (code: unknown): boolean => typeof code === 'string' && launchCodes.delete(digestOf(code));
 
   http.on('upgrade', (req, socket, head) => {
     let url: URL;
@@ -161,8 +176,19 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
           return;
         }
         if (req.method === 'auth') {
-          const token = (req.params as { token?: unknown } | undefined)?.token;
-          if (tokenMatches(options.token, token)) {
+          const params = req.params as { token?: unknown; launch?: unknown } | undefined;
+          if (params?.launch !== undefined) {
+            if (spendLaunchCode(params.launch)) {
+              authed = true;
+              startEvents();
+              if (!notification) reply(ws, id, { result: { ok: true, token: options.token } });
+              options.onLaunchCodeUsed?.();
+            } else if (!notification) {
+              reply(ws, id, { error: { code: ErrorCodes.unauthorized, message: 'this link was used already (each opens one tab) or is not this peer\'s' } });
+            }
+            return;
+          }
+          if (tokenMatches(options.token, params?.token)) {
             authed = true;
             startEvents();
             if (!notification) reply(ws, id, { result: { ok: true } });
@@ -203,6 +229,15 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
     port,
     url: `ws://${shownHost}:${port}/api`,
     http,
+    issueLaunchCode() {
+      const code = randomBytes(24).toString('base64url');
+      launchCodes.add(digestOf(code));
+      for (const oldest of launchCodes) {
+        if (launchCodes.size <= LAUNCH_CODES_KEPT) break;
+        launchCodes.delete(oldest);
+      }
+      return code;
+    },
     async close() {
       for (const client of wss.clients) client.terminate();
       wss.close();

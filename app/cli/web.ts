@@ -3,16 +3,19 @@
  * Browser mode: `npm run web -- --profile DIR [--port PORT]` starts a headless
  * peer and serves the built UI (dist/renderer) on http://127.0.0.1:PORT/, the
  * control API on ws://127.0.0.1:PORT/api on the same server. The page's URL
- * carries a fresh random token (printed once); the UI moves it out of the
- * address bar and authenticates its WebSocket with it. The UI is built first
- * if no build is present.
+ * carries a single-use launch code (`?launch=`), never the API token: the page
+ * trades the code for the token over its WebSocket, keeps the token in the tab's
+ * sessionStorage and takes the code out of the address bar. Once a link is used the
+ * peer prints a fresh one for another tab, so the URL a browser's history keeps is
+ * spent. The UI is built first if no build is present.
  *
  * Invariants:
  * - Loopback only (serveApi refuses other hosts); requests whose Host header is
  *   not this loopback address and port are refused (DNS-rebinding guard).
  * - Files are served from inside dist/renderer only, under a strict CSP whose
  *   only network allowance is this server's own WebSocket.
- * - No secret but the API token is printed; the token is never logged again.
+ * - No secret but launch links is printed (the token itself never is); a link is
+ *   worth one tab, once.
  *   `--open` (what `npm start` passes when Electron cannot run, scripts/start.mjs)
  *   hands the desktop's opener (xdg-open, open, start), only where one exists and,
  *   on Linux, a display is set, the path of a 0600 page in the profile that
@@ -31,6 +34,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { COMMON_HEADERS, contentTypeOf, hasBuild, rendererDir, resolveRendererFile } from '../ui-serving/renderer-files.js';
 import { webCsp } from '../ui-serving/csp.js';
+import type { ApiHandler } from '../api/handler.js';
+import type { ApiServer } from '../api/server.js';
 
 const APP_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
@@ -108,9 +113,9 @@ const LAUNCHER_LIFETIME_MS = 120_000;
  * A page in `dir` that sends the browser on to `url`, readable by this user only (0600; the
  * profile directory is 0700). The opener is given this file's path, never the URL: a command
  * line is readable by every local user (`ps`, /proc/PID/cmdline), the browser's for as long as
- * it runs, and the URL carries the API token (review 29: another user read it there and drove
- * the peer). `url` is this server's own (127.0.0.1, a port, a base64url token): nothing in it
- * needs escaping.
+ * it runs, and the URL carries a launch code worth the API token until used (review 29: another
+ * user read the token there and drove the peer). `url` is this server's own (127.0.0.1, a port,
+ * a base64url code): nothing in it needs escaping.
  */
 export function writeLauncher(dir: string, url: string): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -189,6 +194,23 @@ export async function ensureBuilt(appRoot: string, say: (line: string) => void):
   return dir;
 }
 
+/**
+ * The browser mode's server for `api`: the built UI from `root` and the control API, under a
+ * fresh token that no URL carries. Returns the first launch link; after each link is used,
+ * `say` prints a fresh one for another tab (a link is worth one tab, once: the URL a browser's
+ * history keeps is spent).
+ */
+export async function serveWeb(api: ApiHandler, options: { port: number; root: string; say: (line: string) => void }): Promise<{ server: ApiServer; url: string }> {
+  const { serveApi } = await import('../api/server.js');
+  const token = randomBytes(24).toString('base64url');
+  let port = options.port;
+  const launchUrl = (): string => `http://127.0.0.1:${port}/?launch=${server.issueLaunchCode()}`;
+  const onLaunchCodeUsed = (): void => options.say(`That link is now used: each opens one tab, once. For another tab:\n\n  ${launchUrl()}\n`);
+  const server: ApiServer = await serveApi(api, { host: '127.0.0.1', port, token, onLaunchCodeUsed, staticHandler: createStaticHandler(options.root, () => port) });
+  port = server.port;
+  return { server, url: launchUrl() };
+}
+
 async function main(argv: string[]): Promise<void> {
   let args: WebArgs;
   try {
@@ -201,7 +223,7 @@ async function main(argv: string[]): Promise<void> {
   const say = (line: string) => console.log(line);
   const root = await ensureBuilt(APP_ROOT, say);
   const { startPeer } = await import('../peer/peer.js');
-  const { serveApi, PortInUseError } = await import('../api/server.js');
+  const { PortInUseError } = await import('../api/server.js');
   const { ProfileLockedError } = await import('../store/profile.js');
   let peer: Awaited<ReturnType<typeof startPeer>>;
   try {
@@ -218,11 +240,9 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const token = randomBytes(24).toString('base64url');
-  let port = args.port;
-  let server: Awaited<ReturnType<typeof serveApi>>;
+  let served: Awaited<ReturnType<typeof serveWeb>>;
   try {
-    server = await serveApi(peer.api, { host: '127.0.0.1', port, token, staticHandler: createStaticHandler(root, () => port) });
+    served = await serveWeb(peer.api, { port: args.port, root, say });
   } catch (err) {
     await peer.stop();
     if (err instanceof PortInUseError) {
@@ -232,10 +252,9 @@ async function main(argv: string[]): Promise<void> {
     }
     throw err;
   }
-  port = server.port;
+  const { server, url } = served;
   say(`Conclave peer ${peer.peerId}`);
-  const url = `http://127.0.0.1:${port}/?token=${token}`;
-  say(`Open the app in your browser:\n\n  ${url}\n`);
+  say(`Open the app in your browser (the link works once):\n\n  ${url}\n`);
   if (args.open) openInBrowser(url, args.profile, say);
   say('Press Ctrl+C to stop.');
 

@@ -121,8 +121,8 @@ export function App({ client }: { client: ConclaveClient }) {
 
 /**
  * The peer refused this page's token: after a restart (the tab was connected
- * before) or with a wrong token. Both recover the same way: the URL the peer
- * printed last.
+ * before), or a link used already or not this peer's. All recover the same way:
+ * the newest link the peer printed.
  */
 function TokenRefused({ restarted }: { restarted: boolean }) {
   return (
@@ -132,8 +132,8 @@ function TokenRefused({ restarted }: { restarted: boolean }) {
       <p className="muted">
         {restarted
           ? 'This tab still holds the access token of its previous run, and every start makes a new one.'
-          : 'The access token in this page’s address is not the one your peer printed.'}{' '}
-        Open the URL your peer printed when it started last (<code>http://127.0.0.1:PORT/?token=…</code>); this tab cannot reconnect by itself.
+          : 'Each link your peer prints opens one tab, once: this one was used already (opened again from the browser’s history, say), or it is not this peer’s.'}{' '}
+        Open the newest link your peer printed (<code>http://127.0.0.1:PORT/?launch=…</code>); this tab cannot reconnect by itself.
       </p>
     </div>
   );

@@ -1,7 +1,10 @@
 /**
  * Entry: picks the transport. Inside the desktop app the preload has exposed
- * `window.conclave`; in a browser the page was opened from the URL the web-mode
- * peer printed, whose `?token=` authorises the WebSocket.
+ * `window.conclave`; in a browser the page was opened from a link the web-mode
+ * peer printed, whose single-use `?launch=` code the page trades for the API
+ * token over its WebSocket (a `?token=` a program put in the URL works too).
+ * Both leave the address bar at once; the token lives in the tab's sessionStorage,
+ * a code not yet traded too (so a reload before the trade still works).
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -19,29 +22,50 @@ declare global {
 }
 
 const TOKEN_KEY = 'conclave.token';
+const LAUNCH_KEY = 'conclave.launch';
 
-function browserToken(): string | null {
+type Credential = { token: string } | { launch: string };
+
+/** Takes `launch` and `token` out of the address bar into sessionStorage; the credential this tab holds, or null. */
+function browserCredential(): Credential | null {
   const params = new URLSearchParams(location.search);
-  const fromUrl = params.get('token');
-  if (fromUrl) {
-    sessionStorage.setItem(TOKEN_KEY, fromUrl);
-    // Keep the secret out of the address bar and screenshots (the browser's history still has the URL it opened: docs/ui.md).
+  const launch = params.get('launch');
+  const token = params.get('token');
+  if (launch) sessionStorage.setItem(LAUNCH_KEY, launch);
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  if (launch !== null || token !== null) {
+    params.delete('launch');
     params.delete('token');
     const rest = params.toString();
     history.replaceState(null, '', location.pathname + (rest ? `?${rest}` : '') + location.hash);
-    return fromUrl;
   }
-  return sessionStorage.getItem(TOKEN_KEY);
+  // A new link wins over a token kept from before (another peer run, say).
+  const pendingLaunch = sessionStorage.getItem(LAUNCH_KEY);
+  if (pendingLaunch && !token) return { launch: pendingLaunch };
+  const kept = sessionStorage.getItem(TOKEN_KEY);
+  return kept ? { token: kept } : null;
 }
 
 function connect(): ConclaveClient | null {
   if (window.conclave) return bridgeClient(window.conclave);
-  const token = browserToken();
-  if (!token) return null;
-  const client = wsClient({ url: apiUrlFromLocation(location, token) });
-  // A refused token is useless from now on: forget it, so a reload says to open the printed URL.
+  const credential = browserCredential();
+  if (!credential) return null;
+  const client =
+    'launch' in credential
+      ? wsClient({
+          url: apiUrlFromLocation(location),
+          launch: credential.launch,
+          onToken: (token) => {
+            sessionStorage.setItem(TOKEN_KEY, token);
+            sessionStorage.removeItem(LAUNCH_KEY);
+          },
+        })
+      : wsClient({ url: apiUrlFromLocation(location, credential.token) });
+  // A refused token or link is useless from now on: forget it, so a reload says to open a printed link.
   client.onLinkState((state) => {
-    if (state === 'refused') sessionStorage.removeItem(TOKEN_KEY);
+    if (state !== 'refused') return;
+    sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(LAUNCH_KEY);
   });
   return client;
 }
@@ -55,7 +79,7 @@ root.render(
     ) : (
       <div className="app-loading">
         <h1>Conclave</h1>
-        <p className="muted">This page needs the access token printed by <code>npm run web</code>. Open the full URL it shows.</p>
+        <p className="muted">This page needs a link printed by <code>npm run web</code>. Open the newest one it shows (each link opens one tab).</p>
       </div>
     )}
   </StrictMode>,

@@ -5,7 +5,9 @@
  * reopened with backoff when it drops, and calls in flight fail rather than hang.
  *
  * Every socket first proves its token with an `auth` call; only then is the
- * link `open` and queued calls go out. A refused token (a wrong one, or the
+ * link `open` and queued calls go out. A page opened from a launch link has no
+ * token yet: its first `auth` trades the link's single-use code for the token,
+ * which every later socket uses (`onToken` lets the page keep it for a reload). A refused token (a wrong one, or the
  * token of a peer that has since restarted: each start makes a new one) makes
  * the link `refused` for good: no retries, every call fails with the reason,
  * and the UI says how to recover (issue 18 §6). Without this the socket opened,
@@ -20,17 +22,21 @@ interface Pending {
 }
 
 interface WsClientOptions {
-  /** Full ws:// or wss:// URL including the token. */
+  /** Full ws:// or wss:// URL, including the token unless `launch` is given. */
   url: string;
+  /** A single-use launch code to trade for the token on the first socket (browser mode's printed link). */
+  launch?: string;
+  /** Called with the token a launch code was traded for. */
+  onToken?: (token: string) => void;
   /** Injected for tests running outside a browser; defaults to the global WebSocket. */
   WebSocketImpl?: typeof WebSocket;
   /** Give up reconnecting after this many consecutive failures (default: never). */
   maxRetries?: number;
 }
 
-export function apiUrlFromLocation(loc: { protocol: string; host: string }, token: string): string {
+export function apiUrlFromLocation(loc: { protocol: string; host: string }, token?: string): string {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${loc.host}/api?token=${encodeURIComponent(token)}`;
+  return `${scheme}//${loc.host}/api${token === undefined ? '' : `?token=${encodeURIComponent(token)}`}`;
 }
 
 export function wsClient(options: WsClientOptions): ConclaveClient & { close(): void } {
@@ -45,7 +51,7 @@ export function wsClient(options: WsClientOptions): ConclaveClient & { close(): 
   let failures = 0;
   let closedByUser = false;
   let refused: RpcError | null = null;
-  const token = new URL(options.url).searchParams.get('token') ?? '';
+  let credential: { token: string } | { launch: string } = options.launch !== undefined ? { launch: options.launch } : { token: new URL(options.url).searchParams.get('token') ?? '' };
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   const setState = (next: LinkState) => {
@@ -75,7 +81,16 @@ export function wsClient(options: WsClientOptions): ConclaveClient & { close(): 
   const AUTH_ID = 0;
   const authenticate = (ws: WebSocket) => {
     pending.set(AUTH_ID, {
-      resolve: () => {
+      resolve: (result) => {
+        if ('launch' in credential) {
+          const token = (result as { token?: unknown } | null)?.token;
+          if (typeof token !== 'string') {
+            refuse(ws, new RpcError(-32001, 'the peer gave no token for this link'));
+            return;
+          }
+          credential = { token };
+          options.onToken?.(token);
+        }
         failures = 0;
         setState('open');
         for (const frame of queue.splice(0)) ws.send(frame);
@@ -84,7 +99,7 @@ export function wsClient(options: WsClientOptions): ConclaveClient & { close(): 
         if (err instanceof RpcError) refuse(ws, err);
       },
     });
-    ws.send(JSON.stringify({ jsonrpc: '2.0', id: AUTH_ID, method: 'auth', params: { token } }));
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: AUTH_ID, method: 'auth', params: credential }));
   };
 
   const onMessage = (data: unknown) => {

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import type { BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { RESULTS, ROOT, buildUiFresh, launchChromium, prerequisites, startWebPeer, tempDir, type WebPeer } from './web-peers.js';
+import { RESULTS, ROOT, apiToken, buildUiFresh, launchChromium, prerequisites, startWebPeer, tempDir, type WebPeer } from './web-peers.js';
 
 const missing = prerequisites();
 const WAIT = 180_000;
@@ -31,10 +31,10 @@ const pages = new Map<string, Page>();
 
 type Rpc = { call(method: string, params: unknown): Promise<unknown>; close(): void };
 
-/** JSON-RPC over the peer's own API socket (the token is in its page URL). */
+/** JSON-RPC over the peer's own API socket (the token traded for one of its printed links). */
 async function rpc(peer: WebPeer): Promise<Rpc> {
   const url = new URL(peer.url);
-  const ws = new WebSocket(`ws://${url.host}/api?token=${url.searchParams.get('token')}`, { maxPayload: 4 << 20 });
+  const ws = new WebSocket(`ws://${url.host}/api?token=${await apiToken(peer)}`, { maxPayload: 4 << 20 });
   await new Promise((ok, fail) => ws.once('open', ok).once('error', fail));
   const waiting = new Map<number, [(v: unknown) => void, (e: Error) => void]>();
   let id = 0;
@@ -114,7 +114,7 @@ async function readAll(r: Rpc, group: string, file: string, size: number): Promi
 async function openPage(name: string): Promise<Page> {
   const p = await context.newPage();
   p.on('pageerror', (err) => console.error(`[${name} page] ${err.message}`));
-  await p.goto(peers.get(name)!.url);
+  await p.goto(await peers.get(name)!.nextLink());
   pages.set(name, p);
   return p;
 }
@@ -130,7 +130,7 @@ before(async () => {
 
 after(async () => {
   for (const [name, p] of pages) await p.screenshot({ path: join(RESULTS, `zz-files-final-${name.toLowerCase()}.png`) }).catch(() => undefined);
-  for (const [name, peer] of peers) writeFileSync(join(RESULTS, `files-peer-${name.toLowerCase()}.log`), peer.output().replace(/token=[\w-]+/g, 'token=…'));
+  for (const [name, peer] of peers) writeFileSync(join(RESULTS, `files-peer-${name.toLowerCase()}.log`), peer.output().replace(/(token|launch)=[\w-]+/g, '$1=…'));
   await context?.close().catch(() => undefined);
   await Promise.all([...peers.values()].map((p) => p.stop()));
   dirs?.remove();

@@ -48,7 +48,7 @@ before(async () => {
 
 after(async () => {
   for (const [name, p] of pages) await p.screenshot({ path: join(RESULTS, `zz-board-final-${name.toLowerCase()}.png`) }).catch(() => undefined);
-  for (const peer of peers) writeFileSync(join(RESULTS, `board-peer-${peer.name.toLowerCase()}.log`), peer.output().replace(/token=[\w-]+/g, 'token=…'));
+  for (const peer of peers) writeFileSync(join(RESULTS, `board-peer-${peer.name.toLowerCase()}.log`), peer.output().replace(/(token|launch)=[\w-]+/g, '$1=…'));
   await context?.close().catch(() => undefined);
   await Promise.all(peers.map((p) => p.stop()));
   dirs?.remove();

@@ -15,11 +15,16 @@ export const PEER_ENTRY = join(ROOT, 'app', 'peer', 'peer.ts');
 export interface WebPeer {
   name: string;
   peerId: string;
+  /** The first link the peer printed (single use: a page or `apiToken` spends it; see `nextLink`). */
   url: string;
+  /** The oldest printed link not handed out yet, waiting for the peer to print one (each used link makes it print another). */
+  nextLink(): Promise<string>;
   process: ChildProcess;
   output: () => string;
   stop(): Promise<void>;
 }
+
+const LINK = /http:\/\/127\.0\.0\.1:\d+\/\?launch=[\w-]+/;
 
 /** Starts `npm run web` for a fresh profile; resolves once it printed its URL. `port` 0 picks a free one. */
 export async function startWebPeer(name: string, baseDir: string, port = 0): Promise<WebPeer> {
@@ -35,7 +40,7 @@ export async function startWebPeer(name: string, baseDir: string, port = 0): Pro
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const started = await new Promise<{ url: string; peerId: string }>((resolveStart, reject) => {
     const check = () => {
-      const url = /http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+/.exec(out)?.[0];
+      const url = LINK.exec(out)?.[0];
       const peerId = /Conclave peer (\S+)/.exec(out)?.[1];
       if (url && peerId) {
         child.stdout!.off('data', check);
@@ -45,9 +50,19 @@ export async function startWebPeer(name: string, baseDir: string, port = 0): Pro
     child.stdout!.on('data', check);
     child.once('exit', (code) => reject(new Error(`web peer ${name} exited with ${code}:\n${out}`)));
   });
+  let handedOut = 0;
   return {
     name,
     ...started,
+    async nextLink() {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const links = [...out.matchAll(new RegExp(LINK.source, 'g'))].map((m) => m[0]);
+        if (links.length > handedOut) return links[handedOut++]!;
+        if (Date.now() > deadline) throw new Error(`${name} printed no fresh link:\n${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
     process: child,
     output: () => out,
     stop: () =>
@@ -96,7 +111,24 @@ export async function openPeerPages(context: BrowserContext, peers: readonly Web
   for (const peer of peers) {
     const p = await context.newPage();
     p.on('pageerror', (err) => console.error(`[${peer.name} page] ${err.message}`));
-    await p.goto(peer.url);
+    await p.goto(await peer.nextLink());
     pages.set(peer.name, p);
+  }
+}
+
+/** Trades one of `peer`'s printed links for its API token, as its page does (`auth` with `launch`). */
+export async function apiToken(peer: WebPeer): Promise<string> {
+  const link = new URL(await peer.nextLink());
+  const { default: WebSocket } = await import('ws');
+  const ws = new WebSocket(`ws://${link.host}/api`);
+  try {
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const reply = new Promise<string>((resolve) => ws.once('message', (d) => resolve(String(d))));
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'auth', params: { launch: link.searchParams.get('launch') } }));
+    const token = (JSON.parse(await reply) as { result?: { token?: string } }).result?.token;
+    if (!token) throw new Error(`${peer.name} refused its own printed link`);
+    return token;
+  } finally {
+    ws.close();
   }
 }

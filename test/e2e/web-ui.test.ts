@@ -16,7 +16,7 @@ import WebSocket from 'ws';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createConclaveNode } from '../../app/net/node.js';
 import { topicsOf } from '../../app/net/topics.js';
-import { RESULTS, ROOT, buildUiFresh, launchChromium, openPeerPages, prerequisites, startWebPeer, tempDir, type WebPeer } from './web-peers.js';
+import { RESULTS, ROOT, apiToken, buildUiFresh, launchChromium, openPeerPages, prerequisites, startWebPeer, tempDir, type WebPeer } from './web-peers.js';
 
 const missing = prerequisites();
 const WAIT = 90_000;
@@ -37,10 +37,10 @@ async function shot(page: Page, name: string, forDocs = false): Promise<void> {
   if (forDocs && UPDATE_DOCS) copyFileSync(file, join(DOCS, `${name.replace(/^\d+[a-z]?-/, '')}.png`));
 }
 
-/** A JSON-RPC client on a web peer's own /api WebSocket (the token is in its page URL). */
-async function rpcSocket(pageUrl: string): Promise<{ call(method: string, params: unknown): Promise<unknown>; close(): void }> {
-  const url = new URL(pageUrl);
-  const ws = new WebSocket(`ws://${url.host}/api?token=${url.searchParams.get('token')}`);
+/** A JSON-RPC client on a web peer's own /api WebSocket (the token traded for one of its printed links). */
+async function rpcSocket(peer: WebPeer): Promise<{ call(method: string, params: unknown): Promise<unknown>; close(): void }> {
+  const url = new URL(peer.url);
+  const ws = new WebSocket(`ws://${url.host}/api?token=${await apiToken(peer)}`);
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   let next = 1;
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
@@ -108,7 +108,7 @@ before(async () => {
 after(async () => {
   // Evidence for whoever reads a failure: every page as it ended, every peer's log.
   for (const [name, p] of pages) await p.screenshot({ path: join(RESULTS, `zz-final-${name.toLowerCase()}.png`) }).catch(() => undefined);
-  for (const peer of peers) writeFileSync(join(RESULTS, `peer-${peer.name.toLowerCase()}.log`), peer.output().replace(/token=[\w-]+/g, 'token=…'));
+  for (const peer of peers) writeFileSync(join(RESULTS, `peer-${peer.name.toLowerCase()}.log`), peer.output().replace(/(token|launch)=[\w-]+/g, '$1=…'));
   await context?.close().catch(() => undefined);
   await Promise.all(peers.map((p) => p.stop()));
   dirs?.remove();
@@ -123,6 +123,7 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
   await t.test('the token leaves the address bar and onboarding shows', async () => {
     await alice.getByTestId('onboarding-name').waitFor();
     assert.equal(new URL(alice.url()).searchParams.get('token'), null);
+    assert.equal(new URL(alice.url()).searchParams.get('launch'), null);
     await alice.getByTestId('onboarding-name').fill('Alice');
     await alice.getByTestId('create-group-name').fill('Design review');
     await shot(alice, '01-onboarding', true);
@@ -354,7 +355,7 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
   await t.test("a rogue peer's forged messages are refused, and Alice watches it in the live log", async () => {
     // An outsider with nothing but the group ID (it is in every invite) and a key of its own.
     const [alicePeer] = peers as [WebPeer];
-    const api = await rpcSocket(alicePeer.url);
+    const api = await rpcSocket(alicePeer);
     const rogue = await createConclaveNode({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
     try {
       const groups = (await api.call('group.list', {})) as { group: string; name: string }[];
@@ -433,7 +434,7 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
   await t.test('scroll-back loads earlier messages', async () => {
     // 105 messages through Alice's own control API (the same WebSocket her page uses).
     const [alicePeer] = peers as [WebPeer];
-    const api = await rpcSocket(alicePeer.url);
+    const api = await rpcSocket(alicePeer);
     try {
       const groups = (await api.call('group.list', {})) as { group: string; name: string }[];
       const launch = groups.find((g) => g.name === 'Launch plan')!.group;
@@ -508,8 +509,8 @@ test('trip-ups: profile in use, refused tokens, limits, emoji and RTL, leaving a
   const ep = await context.newPage();
   pages.set('Dave', dp);
   pages.set('Erin', ep);
-  await dp.goto(dave.url);
-  await ep.goto(erin.url);
+  await dp.goto(await dave.nextLink());
+  await ep.goto(await erin.nextLink());
 
   await t.test('a second process on a profile ends in one line', async () => {
     const { code, out } = await runToExit(['--profile', join(base, 'dave'), '--port', '0', '--no-mdns']);
@@ -518,10 +519,26 @@ test('trip-ups: profile in use, refused tokens, limits, emoji and RTL, leaving a
     assert.doesNotMatch(out, /\n\s+at /, `no stack trace:\n${out}`);
   });
 
+  await t.test('a link opened again (as from the browser\'s history) is refused, and the fresh one the peer printed works', async () => {
+    const p = await context.newPage();
+    try {
+      await p.goto(erin.url); // the link Erin's tab used already
+      await p.getByTestId('link-refused').filter({ hasText: 'used already' }).waitFor({ timeout: 15_000 });
+      assert.equal(await p.getByTestId('chat-input').count(), 0);
+      await shot(p, '20-used-link');
+      await p.goto(await erin.nextLink());
+      await p.getByTestId('link-refused').waitFor({ state: 'detached', timeout: 15_000 });
+      await p.getByTestId('onboarding-name').or(p.getByTestId('chat-input')).first().waitFor({ timeout: 15_000 });
+    } finally {
+      await p.close();
+    }
+  });
+
   await t.test('a wrong token says so instead of "Connecting…" forever', async () => {
     const p = await context.newPage();
     try {
       const url = new URL(erin.url);
+      url.searchParams.delete('launch');
       url.searchParams.set('token', 'not-the-token');
       await p.goto(url.toString());
       await p.getByTestId('link-refused').filter({ hasText: 'did not accept' }).waitFor({ timeout: 15_000 });
@@ -624,7 +641,7 @@ test('trip-ups: profile in use, refused tokens, limits, emoji and RTL, leaving a
 
     await openTab(dp, 'invite');
     const { invite: fresh } = await (async () => {
-      const api = await rpcSocket(dave.url);
+      const api = await rpcSocket(dave);
       try {
         const list = (await api.call('group.list', {})) as { group: string }[];
         return (await api.call('group.invite', { group: list[0]!.group })) as { invite: string };
@@ -647,7 +664,7 @@ test('trip-ups: profile in use, refused tokens, limits, emoji and RTL, leaving a
     await dp.bringToFront();
     await dp.getByTestId('link-refused').filter({ hasText: 'Your peer restarted' }).waitFor({ timeout: WAIT });
     await shot(dp, '25-peer-restarted', true);
-    await dp.goto(dave.url);
+    await dp.goto(await dave.nextLink());
     await dp.getByTestId('chat-input').waitFor({ timeout: WAIT });
   });
 });
