@@ -1,5 +1,5 @@
 /** Renders `rich-text.ts` parts as React elements: text stays text, links are http(s) only. */
-import type { ReactNode } from 'react';
+import { useMemo, type ReactNode } from 'react';
 import { richParts, type RichPart } from './rich-text.js';
 
 function render(parts: RichPart[]): ReactNode[] {
@@ -15,7 +15,7 @@ function render(parts: RichPart[]): ReactNode[] {
         return <em key={i}>{render(p.parts)}</em>;
       case 'link':
         return (
-          <a key={i} href={p.href} target="_blank" rel="noopener noreferrer" data-testid="message-link">
+          <a key={i} href={p.href} target="_blank" rel="noopener noreferrer" dir="ltr" className="message-link" data-testid="message-link">
             {p.text}
           </a>
         );
@@ -23,6 +23,8 @@ function render(parts: RichPart[]): ReactNode[] {
   });
 }
 
+/** Parsed once per text, not on every render of its row. */
 export function RichText({ text }: { text: string }) {
-  return <>{render(richParts(text))}</>;
+  const parts = useMemo(() => richParts(text), [text]);
+  return <>{render(parts)}</>;
 }

@@ -7,7 +7,12 @@
  * Invariants: only `http:` and `https:` URLs become links (no `javascript:`,
  * `data:` or `file:`); a link opens in a new window with `rel="noopener
  * noreferrer"`; trailing punctuation stays text ("see https://x.org." links
- * https://x.org); inside `code` nothing else is parsed.
+ * https://x.org); inside `code` nothing else is parsed. A link ends at any format
+ * character, bidi embeddings and overrides are dropped from the shown text (the
+ * isolates that `dir=auto` text needs stay), and RichText.tsx isolates each link
+ * left-to-right: a link's text reads in the order of its address (review 31: a
+ * right-to-left override showed https://bank.example/… over a link to evil.example).
+ * Linear in the text's length (review 31: the regex parse was cubic).
  */
 export type RichPart =
   | { kind: 'text'; text: string }
@@ -16,7 +21,10 @@ export type RichPart =
   | { kind: 'italic'; parts: RichPart[] }
   | { kind: 'link'; href: string; text: string };
 
-const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+/** A link ends at a space, a quote or bracket of HTML, or any format character (bidi controls, zero-width characters: review 31). */
+const URL_RE = /\bhttps?:\/\/[^\s<>"'`\p{Cf}]+/giu;
+/** Bidi embeddings and overrides (U+202A–U+202E): they reorder what follows them, a link included (review 31); isolates stay. */
+const EMBEDDINGS_AND_OVERRIDES = /[\u202A-\u202E]/g;
 const TRAILING = /[.,;:!?)\]}'"]+$/;
 
 function links(text: string): RichPart[] {
@@ -45,23 +53,75 @@ function links(text: string): RichPart[] {
 
 const nonEmpty = (parts: RichPart[]): RichPart[] => parts.filter((p) => p.kind !== 'text' || p.text !== '');
 
-/** Emphasis inside a stretch without code: **bold** first, then *italic* / _italic_. */
-function emphasis(text: string): RichPart[] {
-  const bold = /\*\*(?=\S)([\s\S]*?\S)\*\*/.exec(text);
-  if (bold) {
-    const middle: RichPart = { kind: 'bold', parts: emphasis(bold[1]!) };
-    return nonEmpty([...emphasis(text.slice(0, bold.index)), middle, ...emphasis(text.slice(bold.index + bold[0].length))]);
-  }
-  const italic = /(^|[^\w*])([*_])(?=\S)([\s\S]*?\S)\2(?![\w*])/.exec(text);
-  if (italic) {
-    const start = italic.index + italic[1]!.length;
-    const middle: RichPart = { kind: 'italic', parts: emphasis(italic[3]!) };
-    return nonEmpty([...emphasis(text.slice(0, start)), middle, ...emphasis(text.slice(start + italic[0].length - italic[1]!.length))]);
-  }
-  return links(text);
+const SPACE = /\s/;
+const WORD_OR_STAR = /[\w*]/;
+
+/**
+ * For every index k, the first index j >= k where `isCloser(j)` holds (`text.length` if none):
+ * one backward pass, so finding a closer is one lookup, not a scan (review 31: the regex
+ * search rescanned the rest of the text for each opener, cubic in the length, and a 16,000-
+ * character message froze every member's UI for about 100 s).
+ */
+function nextIndex(length: number, isCloser: (j: number) => boolean): Int32Array {
+  const next = new Int32Array(length + 1).fill(length);
+  for (let j = length - 1; j >= 0; j--) next[j] = isCloser(j) ? j : next[j + 1]!;
+  return next;
 }
 
-export function richParts(text: string): RichPart[] {
+/**
+ * Emphasis in a stretch without code, in one pass from the left: at each position a **bold**
+ * opener (followed by a non-space) takes the first `**` after a non-space; otherwise a `*` or `_`
+ * opener (at the start or after a character that is not a word character or `*`, followed by a
+ * non-space) takes the first same delimiter after a non-space that no word character or `*`
+ * follows. Inside, the same rules apply; plain stretches get their links. Linear in the length
+ * (each index is visited once per nesting level, and nesting only goes inward).
+ */
+function emphasis(text: string): RichPart[] {
+  const n = text.length;
+  const nonSpace = (j: number) => j >= 0 && j < n && !SPACE.test(text[j]!);
+  const boldCloser = nextIndex(n, (j) => text[j] === '*' && text[j + 1] === '*' && nonSpace(j - 1));
+  const italicCloser = (d: string) => nextIndex(n, (j) => text[j] === d && nonSpace(j - 1) && !WORD_OR_STAR.test(text[j + 1] ?? ' '));
+  const closers: Record<string, Int32Array> = { '*': italicCloser('*'), _: italicCloser('_') };
+
+  const parse = (lo: number, hi: number): RichPart[] => {
+    const out: RichPart[] = [];
+    let plainFrom = lo;
+    const flush = (to: number) => {
+      if (to > plainFrom) out.push(...links(text.slice(plainFrom, to)));
+    };
+    let i = lo;
+    while (i < hi) {
+      const c = text[i]!;
+      if (c === '*' && text[i + 1] === '*' && i + 2 < hi && nonSpace(i + 2)) {
+        const j = boldCloser[Math.min(i + 3, n)]!;
+        if (j + 2 <= hi) {
+          flush(i);
+          out.push({ kind: 'bold', parts: parse(i + 2, j) });
+          i = plainFrom = j + 2;
+          continue;
+        }
+      }
+      if ((c === '*' || c === '_') && i + 1 < hi && nonSpace(i + 1) && (i === lo || !WORD_OR_STAR.test(text[i - 1]!))) {
+        // A closer just before `hi` counts whatever follows it outside this stretch.
+        let j = closers[c]![Math.min(i + 2, n)]!;
+        if (j >= hi - 1 && hi - 1 >= i + 2 && text[hi - 1] === c && nonSpace(hi - 2)) j = hi - 1;
+        if (j < hi) {
+          flush(i);
+          out.push({ kind: 'italic', parts: parse(i + 1, j) });
+          i = plainFrom = j + 1;
+          continue;
+        }
+      }
+      i++;
+    }
+    flush(hi);
+    return nonEmpty(out);
+  };
+  return parse(0, n);
+}
+
+export function richParts(sent: string): RichPart[] {
+  const text = sent.replace(EMBEDDINGS_AND_OVERRIDES, '');
   const out: RichPart[] = [];
   const re = /`([^`\n]+)`/g;
   let at = 0;

@@ -1,9 +1,16 @@
-// Review 31 (local surfaces): the browser mode printed `http://127.0.0.1:PORT/?token=…`, and a
+// Review 31 (local surfaces, red team). 1. The browser mode printed `http://127.0.0.1:PORT/?token=…`, and a
 // browser's history keeps every URL it opened. Anyone who could read that history (another
 // person at the machine, a program reading the profile) drove the peer with the token for as long
 // as it ran: read every group's history, sent as the user, excluded members (review 29 left this
 // open). Secure: the printed link carries a single-use launch code that the page trades for the
 // token; the URL in the history is spent, and the peer prints a fresh link for another tab.
+// 2. One chat message froze every member's UI: the rich-text parse was cubic in the text's length
+// ('**x _a_ ' repeated to 16,000 characters, a legal message: about 100 s of blocked main thread on
+// every render, and again whenever the group is opened). Secure: a linear parse, once per text.
+// 3. A link showed one address and opened another: a right-to-left override around two URLs showed
+// https://bank.example/login?next=https://evil.example/ over a link to https://evil.example/.
+// Secure: a link ends at any format character, embeddings and overrides are not shown, and the
+// link is isolated left-to-right.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -15,6 +22,10 @@ import { ApiError, createApiHandler, type PeerMethods } from '../../../app/api/h
 import { ErrorCodes } from '../../../app/api/contract.js';
 import { LAUNCH_CODES_KEPT, serveApi } from '../../../app/api/server.js';
 import { wsClient } from '../../../renderer/src/ws-client.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Methods } from '../../../app/api/contract.js';
+import { richParts, type RichPart } from '../../../renderer/src/rich-text.js';
 
 function methods(): PeerMethods {
   return new Proxy({} as PeerMethods, {
@@ -92,4 +103,54 @@ test('review31: unused launch codes are bounded; the oldest is dropped first', a
   } finally {
     await server.close();
   }
+});
+
+/** Runs `richParts(text)` in a child process; null if it has not finished after `ms` (it is then killed). */
+function parseElsewhere(text: string, ms: number): number | null {
+  const script = fileURLToPath(new URL('./review31-rich-text-worker.ts', import.meta.url));
+  const run = spawnSync(process.execPath, ['--import', 'tsx', script], { input: text, timeout: ms, encoding: 'utf8' });
+  if (run.error || run.status !== 0) return null;
+  return Number(run.stdout);
+}
+
+test('review31: a legal 16,000-character message of unclosed emphasis renders at all (it froze the UI for ~100 s)', () => {
+  const text = '**x _a_ '.repeat(2000);
+  assert.ok(Methods['chat.send'].params.safeParse({ group: '0'.repeat(32), text }).success, 'chat.send takes it');
+  const parts = parseElsewhere(text, 20_000);
+  assert.notEqual(parts, null, 'the parse had not finished after 20 s');
+  // What it parses to: each _a_ is italic, and the unclosed ** stay text.
+  const small = richParts('**x _a_ **y _b_ ');
+  assert.deepEqual(small, [
+    { kind: 'text', text: '**x ' },
+    { kind: 'italic', parts: [{ kind: 'text', text: 'a' }] },
+    { kind: 'text', text: ' **y ' },
+    { kind: 'italic', parts: [{ kind: 'text', text: 'b' }] },
+    { kind: 'text', text: ' ' },
+  ]);
+  assert.deepEqual(richParts('_see **this**_ and **_that_**'), [
+    { kind: 'italic', parts: [{ kind: 'text', text: 'see ' }, { kind: 'bold', parts: [{ kind: 'text', text: 'this' }] }] },
+    { kind: 'text', text: ' and ' },
+    { kind: 'bold', parts: [{ kind: 'italic', parts: [{ kind: 'text', text: 'that' }] }] },
+  ]);
+});
+
+const flatten = (parts: RichPart[]): RichPart[] => parts.flatMap((p) => (p.kind === 'bold' || p.kind === 'italic' ? flatten(p.parts) : [p]));
+
+test('review31: a link never shows an address other than the one it opens (bidi controls)', () => {
+  const [RLO, LRE, PDF, CGJ] = ['\u202E', '\u202A', '\u202C', '\u034F'];
+  const spoof = `Log in here: ${RLO}${LRE}https://evil.example/${PDF}${CGJ}${LRE}https://bank.example/login?next=${PDF}${PDF}`;
+  const parts = flatten(richParts(spoof));
+  const linksFound = parts.filter((p): p is Extract<RichPart, { kind: 'link' }> => p.kind === 'link');
+  assert.ok(linksFound.length > 0);
+  for (const link of linksFound) {
+    assert.doesNotMatch(link.text, /\p{Cf}/u, `a link's text carries a format character: ${JSON.stringify(link.text)}`);
+    assert.equal(new URL(link.text).host, new URL(link.href).host, 'the shown address is the one opened');
+  }
+  for (const p of parts) if (p.kind !== 'link') assert.doesNotMatch('text' in p ? p.text : '', /[\u202A-\u202E]/, 'no embedding or override is shown');
+  // Right-to-left text and its isolates are kept.
+  assert.deepEqual(richParts('שלום \u2068https://x.org\u2069'), [
+    { kind: 'text', text: 'שלום \u2068' },
+    { kind: 'link', href: 'https://x.org/', text: 'https://x.org' },
+    { kind: 'text', text: '\u2069' },
+  ]);
 });
