@@ -13,6 +13,9 @@
  *   fewer than 4; only the first of that list (the group initiator of 004 §II)
  *   forms a panel, and its `form` frame carries the list, so every member runs
  *   the same ordered list even when their suspicions differ;
+ * - a `form` is taken only from one of the `panelSize` longest-standing members, dated at
+ *   most 2 minutes ahead, and, while a panel runs here, only from that panel's initiator
+ *   (review 31: any member re-formed the panel at will);
  * - only the first remaining member (the recovery initiator of 004 §IV step
  *   710) decides a replacement; the others follow its `recover` order;
  * - a key is handed out at most once here, and never if one of `excluded`, or a
@@ -39,6 +42,8 @@ import { decodeFrame, encodeFrame, PANEL_ID_BYTES, TAG_DATA, TAG_FORM, TAG_RECOV
 
 /** Why a panel whose last key is in use is formed anew rather than recovered (review 31). */
 const NO_HANDOVER = 'joined after the panel\'s last key became a TEK: the recovery would give it that TEK at revision 0';
+/** How far ahead of this member's clock a `form` or `recruit` may be dated (the signed messages' bound, review 31: a form dated far ahead outranked every later one). */
+const FORM_MAX_AHEAD_MS = 120_000;
 /** Used rounds whose members-at-the-time are kept for `mayInherit` (only the last completed one is asked about). */
 const USED_STANDING_KEPT = 4;
 
@@ -199,7 +204,7 @@ export class FractionalPanel implements PanelHook {
     } else if (frame.tag === TAG_RECOVER) {
       this.order = { ...frame, from };
     } else {
-      const problem = this.proposalProblem({ ...frame, from });
+      const problem = this.proposalProblem({ ...frame, from }, now);
       if (problem) this.emit({ kind: 'rejected', from, text: problem });
       else this.proposals.set(from, { ...frame, from });
     }
@@ -394,11 +399,13 @@ export class FractionalPanel implements PanelHook {
   }
 
   /** Why a `form`/`recruit` can never be accepted here (null: it may be, now or after a view change). */
-  private proposalProblem(p: Proposal): string | null {
+  private proposalProblem(p: Proposal, now: number): string | null {
     if (p.members.length < MIN_PANEL_SIZE) return `panel of ${p.members.length} members (004 §V needs at least 4)`;
     if (new Set(p.members).size !== p.members.length) return 'a member is listed twice';
     if (!p.members.includes(this.self)) return `${p.tag === TAG_FORM ? 'form' : 'recruit'} for a panel without this member`;
     if (p.tag === TAG_FORM && p.members[0] !== p.from) return 'only the first member of a panel forms it';
+    if (p.at > now + FORM_MAX_AHEAD_MS) return `${p.tag === TAG_FORM ? 'form' : 'recruit'} dated ${Math.round((p.at - now) / 1000)} s ahead`;
+    if (p.tag === TAG_FORM && !this.mayForm(p.from)) return 'form from a member that is not among the panel\'s longest-standing members here';
     if (p.tag === TAG_RECRUIT && (!p.members.includes(p.from) || p.from === this.self || p.members.includes(p.failed))) return 'malformed recruit';
     return null;
   }
@@ -412,6 +419,11 @@ export class FractionalPanel implements PanelHook {
     for (const p of usable) {
       const r = this.running;
       this.proposals.delete(p.from);
+      if (r && p.tag === TAG_FORM && p.from !== r.session.panel[0]) {
+        // A running panel is re-formed only by its own initiator; a failed one is dropped first (restart).
+        this.emit({ kind: 'rejected', from: p.from, text: 'form while a panel runs here, from a member that is not its initiator' });
+        continue;
+      }
       if (r && (p.at < r.formedAt || (p.panelId === r.id && r.session.panel.includes(this.self)))) continue;
       const session = new PanelSession(this.deps, this.seed, p.members, { processTimeoutMs: this.timeoutMs });
       this.start(p.panelId, p.at, session);
@@ -424,6 +436,17 @@ export class FractionalPanel implements PanelHook {
       for (const w of mine) session.receive(w.from, w.bytes, now);
       return;
     }
+  }
+
+  /**
+   * Review 31: a `form` only from one of the `panelSize` longest-standing members here (with or
+   * without this member's suspicions, which may differ from the sender's). Before, any member
+   * could form: one off the panel re-formed it every few seconds, so no round ever completed and
+   * every TEK version fell back to a single creator, with nothing naming it.
+   */
+  private mayForm(from: MemberKey): boolean {
+    const size = Math.min(this.view?.panelSize ?? 0, MAX_PANEL_SIZE);
+    return this.standing.slice(0, size).includes(from) || this.standing.filter((m) => !this.suspected.has(m)).slice(0, size).includes(from);
   }
 
   private wait(from: MemberKey, panelId: string, bytes: Uint8Array): void {

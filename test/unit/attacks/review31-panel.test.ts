@@ -5,16 +5,22 @@
 // the replacement and compute v at revision 0: every revision before its admission. No malice
 // needed: a panel member crashed just before the refresh. Secure: such a member never replaces a
 // panel member (`panel-hook.ts mayInherit`); with nobody else the panel is formed anew.
+// Second finding: `form` frames are not signed and were taken from any member. One off the panel
+// re-formed the panel every few seconds, so no round completed and every TEK version fell back to a
+// single creator, with nothing naming it; a form dated far ahead outranked every later genuine one.
+// Secure: a form only from one of the panel's longest-standing members, dated at most 2 minutes
+// ahead, and while a panel runs only from its initiator; the rest are `rejected` naming the sender.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EngineDeps } from '../../../app/core/engine.js';
 import type { MemberKey, PanelHook } from '../../../app/core/types.js';
 import { nobleCrypto } from '../../../app/crypto/noble.js';
-import { decodeFrame, TAG_DATA } from '../../../app/fractional/panel-frames.js';
 import { decodeSigned, open, openingKeys } from '../../../app/fractional/wire.js';
 import { parseScenario } from '../../../app/sim/scenario.js';
 import { Simulation } from '../../../app/sim/simulation.js';
 import { SMALL, joins } from '../../scenario/helpers.js';
+import { decodeFrame, encodeFrame, TAG_DATA, TAG_FORM } from '../../../app/fractional/panel-frames.js';
+import { TIMEOUT, started } from '../fractional/hook-net.js';
 
 /** Wraps `name`'s panel hook to record every frame it receives. */
 function recordPanelFrames(name: string, into: { from: MemberKey; bytes: Uint8Array }[]): (peer: string, deps: EngineDeps) => EngineDeps {
@@ -72,4 +78,39 @@ test('review31: a member admitted after a panel TEK was made never receives the 
   // The group goes on: the stalled round is abandoned and every live member holds one TEK.
   const live = ['a', 'b', 'd', 'e', 'g'].map((n) => sim.engineOf(n)!.tekInfo()!);
   assert.equal(new Set(live.map((t) => `${t.version}/${t.fingerprint}`)).size, 1, 'one TEK everywhere');
+});
+
+const formFrame = (id: string, at: number, members: MemberKey[]) => encodeFrame({ tag: TAG_FORM, panelId: id, at, members });
+
+test('review31: a member off the panel cannot keep re-forming it; the panel goes on making keys and the sender is named', () => {
+  const net = started(7, 5);
+  const attacker = net.key(6);
+  assert.ok(!net.hook(0).panel!.includes(attacker), 'the attacker is not on the panel');
+  const victims = [0, 1, 2, 3].map((i) => net.key(i));
+  for (let k = 0; k < 10; k++) {
+    const id = (k + 1).toString(16).padStart(16, '0');
+    for (const v of victims) net.inject(attacker, v, formFrame(id, net.now, [attacker, ...victims]));
+    net.settle();
+    net.advance(TIMEOUT / 2);
+    // The panel keeps producing keys meanwhile: take one and let the next round run.
+    const keys = [...net.takeAll().values()].filter((x) => x !== null);
+    assert.equal(keys.length, 5, `round ${k}: every panel member hands out the panel's key`);
+    net.consumeAll(keys[0]!.round, keys[0]!.members);
+  }
+  const named = [...net.events.values()].flat().filter((e) => e.kind === 'rejected' && e.from === attacker);
+  assert.ok(named.length >= 10, `the attacker's forms are rejected, naming it (${named.length})`);
+});
+
+test('review31: a form dated far ahead is refused, and the rightful initiator\'s later form is taken', () => {
+  const net = started(7, 5);
+  const [a, b, c, d, e] = [0, 1, 2, 3, 4].map((i) => net.key(i)) as [MemberKey, MemberKey, MemberKey, MemberKey, MemberKey];
+  const insider = net.key(6);
+  for (const v of [a, b, c, d]) net.inject(insider, v, formFrame('aaaaaaaaaaaaaaaa', Number.MAX_SAFE_INTEGER, [insider, b, c, d, a]));
+  net.settle();
+  for (const v of [a, b, c, d]) assert.deepEqual(net.hooks.get(v)!.panel, [a, b, c, d, e], 'the panel is unchanged');
+  assert.ok(net.texts('rejected').some((t) => /dated .* s ahead/.test(t)));
+  // Even from a panel member, while the panel runs: only its initiator re-forms it.
+  for (const v of [a, c, d, e]) net.inject(b, v, formFrame('bbbbbbbbbbbbbbbb', net.now, [b, a, c, d, e]));
+  net.settle();
+  for (const v of [a, c, d, e]) assert.deepEqual(net.hooks.get(v)!.panel, [a, b, c, d, e], 'a non-initiator cannot re-form a running panel');
 });
