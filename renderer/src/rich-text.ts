@@ -25,17 +25,34 @@ export type RichPart =
 const URL_RE = /\bhttps?:\/\/[^\s<>"'`\p{Cf}]+/giu;
 /** Bidi embeddings and overrides (U+202A–U+202E): they reorder what follows them, a link included (review 31); isolates stay. */
 const EMBEDDINGS_AND_OVERRIDES = /[\u202A-\u202E]/g;
-const TRAILING = /[.,;:!?)\]}'"]+$/;
+const TRAILING_PUNCTUATION = new Set('.,;:!?)]}\'"');
+
+/** How many characters at the end of `url` are trailing punctuation (a backward loop: a regex anchored at `$` was quadratic on long runs, review 31). */
+function trailingLength(url: string): number {
+  let n = 0;
+  while (n < url.length && TRAILING_PUNCTUATION.has(url[url.length - 1 - n]!)) n++;
+  return n;
+}
+
+/** The host as typed in `url` (between `//` and the first `/`, `?` or `#`), lowercased. */
+function typedHost(url: string): string {
+  const rest = url.slice(url.indexOf('//') + 2);
+  const end = rest.search(/[/?#]/);
+  return (end < 0 ? rest : rest.slice(0, end)).toLowerCase();
+}
+
+/** Only format characters (or nothing) between two links: they would read as one address (review 31). */
+const ONLY_FORMAT = /^\p{Cf}*$/u;
 
 function links(text: string): RichPart[] {
   const out: RichPart[] = [];
   let at = 0;
   for (const m of text.matchAll(URL_RE)) {
     let url = m[0];
-    const trail = TRAILING.exec(url)?.[0] ?? '';
+    const trail = trailingLength(url);
     // Keep a closing parenthesis that balances one inside the URL (Wikipedia links).
-    const keep = trail.startsWith(')') && (url.match(/\(/g)?.length ?? 0) > 0 ? 1 : 0;
-    url = url.slice(0, url.length - trail.length + keep);
+    const keep = trail > 0 && url[url.length - trail] === ')' && url.includes('(') ? 1 : 0;
+    url = url.slice(0, url.length - trail + keep);
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -43,8 +60,14 @@ function links(text: string): RichPart[] {
       continue;
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') continue;
-    if (m.index > at) out.push({ kind: 'text', text: text.slice(at, m.index) });
-    out.push({ kind: 'link', href: parsed.href, text: url });
+    const between = text.slice(at, m.index);
+    if (out.at(-1)?.kind === 'link' && ONLY_FORMAT.test(between)) out.push({ kind: 'text', text: ` ${between}` });
+    else if (between) out.push({ kind: 'text', text: between });
+    // A host that does not read as the one opened (look-alike letters, a slash look-alike that
+    // moves the real host further on, a user name before `@`: review 31) is shown as opened: its
+    // ASCII (punycode) form, without the user name.
+    const shown = typedHost(url) === parsed.host ? url : `${parsed.protocol}//${parsed.host}${parsed.pathname}${parsed.search}${parsed.hash}`;
+    out.push({ kind: 'link', href: parsed.href, text: shown });
     at = m.index + url.length;
   }
   if (at < text.length) out.push({ kind: 'text', text: text.slice(at) });

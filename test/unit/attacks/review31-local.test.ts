@@ -116,8 +116,12 @@ function parseElsewhere(text: string, ms: number): number | null {
 test('review31: a legal 16,000-character message of unclosed emphasis renders at all (it froze the UI for ~100 s)', () => {
   const text = '**x _a_ '.repeat(2000);
   assert.ok(Methods['chat.send'].params.safeParse({ group: '0'.repeat(32), text }).success, 'chat.send takes it');
-  const parts = parseElsewhere(text, 20_000);
-  assert.notEqual(parts, null, 'the parse had not finished after 20 s');
+  // The second attacker review: a link ending in 16,000 dots (the trailing-punctuation regex was
+  // quadratic: ~0.4 s a message here, a minute to open a page of 100). 300 of them and 100 of the
+  // first kind in one child: about two minutes before, a second or two now.
+  const messages = [...Array.from({ length: 300 }, () => `https://a/${'.'.repeat(15_989)}x`), ...Array.from({ length: 100 }, () => text)];
+  const parts = parseElsewhere(messages.join('\u0000'), 20_000);
+  assert.notEqual(parts, null, 'parsing these messages had not finished after 20 s');
   // What it parses to: each _a_ is italic, and the unclosed ** stay text.
   const small = richParts('**x _a_ **y _b_ ');
   assert.deepEqual(small, [
@@ -147,6 +151,18 @@ test('review31: a link never shows an address other than the one it opens (bidi 
     assert.equal(new URL(link.text).host, new URL(link.href).host, 'the shown address is the one opened');
   }
   for (const p of parts) if (p.kind !== 'link') assert.doesNotMatch('text' in p ? p.text : '', /[\u202A-\u202E]/, 'no embedding or override is shown');
+  // The second attacker review: a host that does not read as the one opened is shown as opened.
+  const shownAs = (text: string) => flatten(richParts(text)).find((p): p is Extract<RichPart, { kind: 'link' }> => p.kind === 'link')!;
+  for (const spoof of ['https://accounts.bank.example\u2215login\u2215session.evil.example/?continue=1', 'https://b\u0430nk.example/login', 'https://bank.example@evil.example/']) {
+    const link = shownAs(spoof);
+    const typedHost = link.text.slice(link.text.indexOf('//') + 2).split(/[/?#]/)[0]!.toLowerCase();
+    assert.equal(typedHost, new URL(link.href).host, `shown ${link.text}, opens ${link.href}`);
+  }
+  assert.equal(shownAs('see https://x.org/a_b?c=1#d.').text, 'https://x.org/a_b?c=1#d', 'an ordinary link is shown as typed');
+  // Two addresses with only a zero-width character between them are shown apart.
+  const split = richParts('https://bank.example/login?next=\u200Bhttps://evil.example/');
+  assert.deepEqual(split.map((p) => p.kind), ['link', 'text', 'link']);
+  assert.match((split[1] as { text: string }).text, /^ /, 'a visible space between the two links');
   // Right-to-left text and its isolates are kept.
   assert.deepEqual(richParts('שלום \u2068https://x.org\u2069'), [
     { kind: 'text', text: 'שלום \u2068' },
