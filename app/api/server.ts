@@ -10,7 +10,9 @@
  * - Launch codes (browser mode): `issueLaunchCode()` makes a code that one `auth`
  *   call may trade for the token, once. The URL a browser opens carries only such a
  *   code, so the URL its history keeps is spent (review 29 left the token there).
- *   At most LAUNCH_CODES_KEPT unused codes are kept; the oldest goes first.
+ *   At most LAUNCH_CODES_KEPT unused codes are kept; the oldest goes first. A spent
+ *   code presented again means two parties had it: the token is replaced and every
+ *   socket closed, so whoever won the race is out too (review 31's second pass).
  * - Until a socket is authenticated it may call only `auth`; everything else is
  *   answered `unauthorized`, and it receives no events.
  * - Frames are bounded (1 MiB); a frame that is not a single JSON-RPC request is
@@ -36,6 +38,12 @@ export interface ServeOptions {
   token: string;
   /** Called after a launch code was traded for the token (browser mode prints a fresh link for another tab). */
   onLaunchCodeUsed?: () => void;
+  /**
+   * Called after a spent launch code came back: someone else may have traded it first (a link the
+   * browser got on its command line, which every local user can read). The token was replaced and
+   * every socket closed before this is called.
+   */
+  onLaunchCodeReplayed?: () => void;
   staticHandler?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
@@ -59,6 +67,8 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const MAX_FRAME = 1024 * 1024;
 /** Unused launch codes kept at once: each use issues one more, so one is normally outstanding. */
 export const LAUNCH_CODES_KEPT = 8;
+/** Spent launch codes remembered, to notice one presented again. */
+const SPENT_CODES_KEPT = 64;
 
 /** `host:port` names a browser or client may use for this loopback server. */
 function loopbackHosts(port: number): Set<string> {
@@ -119,8 +129,28 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
   /** Unused launch codes by the SHA-256 of the code (a lookup by digest leaks no timing about the code). */
   const launchCodes = new Set<string>();
   const digestOf = (code: string): string => createHash('sha256').update(code).digest('hex');
-  /** Spends `code` if it is an unused launch code of this server: true at most once per code. */
-  const spendLaunchCode = (code: unknown): boolean => typeof code === 'string' && launchCodes.delete(digestOf(code));
+  /** Digests of spent codes, to know one when it comes back (the last SPENT_CODES_KEPT). */
+  const spentCodes = new Set<string>();
+  let token = options.token;
+  /** Spends `code` if it is an unused launch code of this server (`spent`, at most once per code); `replayed` if it was spent before. */
+  const spendLaunchCode = (code: unknown): 'spent' | 'replayed' | 'unknown' => {
+    if (typeof code !== 'string') return 'unknown';
+    const digest = digestOf(code);
+    if (!launchCodes.delete(digest)) return spentCodes.has(digest) ? 'replayed' : 'unknown';
+    spentCodes.add(digest);
+    for (const oldest of spentCodes) {
+      if (spentCodes.size <= SPENT_CODES_KEPT) break;
+      spentCodes.delete(oldest);
+    }
+    return 'spent';
+  };
+  /** Two parties held one code: a new token, every socket closed (each tab must open a fresh link). */
+  const replaceToken = (asking: WebSocket): void => {
+    token = randomBytes(24).toString('base64url');
+    // The asking socket gets its answer first (a close waits for what was sent); the rest go now.
+    for (const client of wss.clients) if (client === asking) client.close(1008, 'signed out'); else client.terminate();
+    options.onLaunchCodeReplayed?.();
+  };
 
   http.on('upgrade', (req, socket, head) => {
     let url: URL;
@@ -140,7 +170,7 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
       refuseUpgrade(socket, refusal.status, refusal.reason);
       return;
     }
-    const preAuthed = tokenMatches(options.token, url.searchParams.get('token'));
+    const preAuthed = tokenMatches(token, url.searchParams.get('token'));
     wss.handleUpgrade(req, socket, head, (ws) => attach(ws, preAuthed));
   });
 
@@ -178,17 +208,19 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
         if (req.method === 'auth') {
           const params = req.params as { token?: unknown; launch?: unknown } | undefined;
           if (params?.launch !== undefined) {
-            if (spendLaunchCode(params.launch)) {
+            const spent = spendLaunchCode(params.launch);
+            if (spent === 'spent') {
               authed = true;
               startEvents();
-              if (!notification) reply(ws, id, { result: { ok: true, token: options.token } });
+              if (!notification) reply(ws, id, { result: { ok: true, token } });
               options.onLaunchCodeUsed?.();
-            } else if (!notification) {
-              reply(ws, id, { error: { code: ErrorCodes.unauthorized, message: 'this link was used already (each opens one tab) or is not this peer\'s' } });
+              return;
             }
+            if (!notification) reply(ws, id, { error: { code: ErrorCodes.unauthorized, message: 'this link was used already (each opens one tab) or is not this peer\'s' } });
+            if (spent === 'replayed') replaceToken(ws);
             return;
           }
-          if (tokenMatches(options.token, params?.token)) {
+          if (tokenMatches(token, params?.token)) {
             authed = true;
             startEvents();
             if (!notification) reply(ws, id, { result: { ok: true } });

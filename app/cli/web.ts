@@ -206,7 +206,11 @@ export async function serveWeb(api: ApiHandler, options: { port: number; root: s
   let port = options.port;
   const launchUrl = (): string => `http://127.0.0.1:${port}/?launch=${server.issueLaunchCode()}`;
   const onLaunchCodeUsed = (): void => options.say(`That link is now used: each opens one tab, once. For another tab:\n\n  ${launchUrl()}\n`);
-  const server: ApiServer = await serveApi(api, { host: '127.0.0.1', port, token, onLaunchCodeUsed, staticHandler: createStaticHandler(options.root, () => port) });
+  const onLaunchCodeReplayed = (): void =>
+    options.say(
+      `Warning: a link that was used already was opened again. If you did not open it twice, someone else had it (a browser's command line is readable by every user of this machine). Every tab was signed out, and the old access is void. Open this new link:\n\n  ${launchUrl()}\n`,
+    );
+  const server: ApiServer = await serveApi(api, { host: '127.0.0.1', port, token, onLaunchCodeUsed, onLaunchCodeReplayed, staticHandler: createStaticHandler(options.root, () => port) });
   port = server.port;
   return { server, url: launchUrl() };
 }

@@ -128,11 +128,11 @@ function TokenRefused({ restarted }: { restarted: boolean }) {
   return (
     <div className="app-loading" data-theme-ready data-testid="link-refused" role="alert">
       <Logo size={56} />
-      <h2>{restarted ? 'Your peer restarted' : 'Your peer did not accept this link'}</h2>
+      <h2>{restarted ? 'Your peer restarted or signed this tab out' : 'Your peer did not accept this link'}</h2>
       <p className="muted">
         {restarted
-          ? 'This tab still holds the access token of its previous run, and every start makes a new one.'
-          : 'Each link your peer prints opens one tab, once: this one was used already (opened again from the browser’s history, say), or it is not this peer’s.'}{' '}
+          ? 'This tab still holds an access token the peer no longer takes: every start makes a new one, and a link opened twice signs every tab out.'
+          : 'Each link your peer prints opens one tab, once: this one was used already (opened again from the browser’s history, say), or it is not this peer’s. If it was used already, your peer signed every tab out, since someone else may have had it, and printed a new link with a warning.'}{' '}
         Open the newest link your peer printed (<code>http://127.0.0.1:PORT/?launch=…</code>); this tab cannot reconnect by itself.
       </p>
     </div>

@@ -526,9 +526,14 @@ test('trip-ups: profile in use, refused tokens, limits, emoji and RTL, leaving a
       await p.getByTestId('link-refused').filter({ hasText: 'used already' }).waitFor({ timeout: 15_000 });
       assert.equal(await p.getByTestId('chat-input').count(), 0);
       await shot(p, '20-used-link');
+      // Two parties may have held it: every tab was signed out, Erin's own included, and the peer warned.
+      await ep.getByTestId('link-refused').waitFor({ timeout: 15_000 });
+      assert.match(erin.output(), /Warning: a link that was used already was opened again/);
       await p.goto(await erin.nextLink());
       await p.getByTestId('link-refused').waitFor({ state: 'detached', timeout: 15_000 });
       await p.getByTestId('onboarding-name').or(p.getByTestId('chat-input')).first().waitFor({ timeout: 15_000 });
+      await ep.goto(await erin.nextLink());
+      await ep.getByTestId('onboarding-name').or(ep.getByTestId('chat-input')).first().waitFor({ timeout: 15_000 });
     } finally {
       await p.close();
     }
