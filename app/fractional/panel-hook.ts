@@ -20,9 +20,9 @@
  *   710) decides a replacement; the others follow its `recover` order;
  * - a key is handed out at most once here, and never if one of `excluded`, or a
  *   member no longer in the group, was on the panel of its round;
- * - once the last completed round's key was used as a TEK, whose revision 0 the recovery's
- *   θ derives, only a member that was current here when that use was learned may replace a
- *   panel member; with none the panel is formed anew (review 31);
+ * - the recovery's θ derives the last completed round's key, which may be a TEK at revision 0:
+ *   only a member that was current here when that round completed may replace a panel member;
+ *   with none the panel is formed anew (review 31);
  * - while a panel is ready it runs one round ahead: a completed, unconsumed key
  *   waits for the next TEK version;
  * - at most one `PanelSession` at a time; a frame for another panel waits in a
@@ -41,11 +41,9 @@ import { MAX_PANEL_SIZE } from './wire.js';
 import { decodeFrame, encodeFrame, PANEL_ID_BYTES, TAG_DATA, TAG_FORM, TAG_RECOVER, TAG_RECRUIT, type Frame } from './panel-frames.js';
 
 /** Why a panel whose last key is in use is formed anew rather than recovered (review 31). */
-const NO_HANDOVER = 'joined after the panel\'s last key became a TEK: the recovery would give it that TEK at revision 0';
+const NO_HANDOVER = 'joined after the panel\'s last round, whose key may be a TEK: the recovery would give it that TEK at revision 0';
 /** How far ahead of this member's clock a `form` or `recruit` may be dated (the signed messages' bound, review 31: a form dated far ahead outranked every later one). */
 const FORM_MAX_AHEAD_MS = 120_000;
-/** Used rounds whose members-at-the-time are kept for `mayInherit` (only the last completed one is asked about). */
-const USED_STANDING_KEPT = 4;
 
 /** Frames for a panel this member does not run (yet) kept at most, oldest dropped first. */
 const MAX_WAITING_FRAMES = 128;
@@ -83,8 +81,8 @@ interface Running {
   ready: ReadyKey | null;
   /** The last round completed here, as `round|sorted members`: the panel's θ is the one its key derives from. */
   lastRound: string | null;
-  /** For the last few used rounds: the current members here when this member learned of the use (review 31). */
-  usedStanding: Map<string, Set<MemberKey>>;
+  /** The current members here when that round completed (review 31: only they may replace a panel member). */
+  standingAtLastRound: Set<MemberKey> | null;
   /** The member this panel is replacing right now, if a recovery runs. */
   replacing: MemberKey | null;
 }
@@ -253,14 +251,14 @@ export class FractionalPanel implements PanelHook {
     if (ready.members.some((m) => excluded.includes(m) || !this.standing.includes(m))) return null;
     // Never twice: a used round never becomes `ready` again (see round-complete).
     r.ready = null;
-    this.markUsed(r, roundId(ready.round, ready.members));
+    r.used.add(roundId(ready.round, ready.members));
     return { key: ready.key, round: ready.round, members: [...ready.members] };
   }
 
   consumed(round: number, members: MemberKey[], now: number): void {
     const r = this.running;
     if (!r) return;
-    this.markUsed(r, roundId(round, members));
+    r.used.add(roundId(round, members));
     if (r.ready && r.used.has(roundId(r.ready.round, r.ready.members))) r.ready = null;
     this.roundAhead(now);
     this.pump(now);
@@ -391,7 +389,7 @@ export class FractionalPanel implements PanelHook {
   }
 
   private start(id: string, formedAt: number, session: PanelSession): void {
-    this.running = { id, formedAt, session, used: new Set(), ready: null, lastRound: null, usedStanding: new Map(), replacing: null };
+    this.running = { id, formedAt, session, used: new Set(), ready: null, lastRound: null, standingAtLastRound: null, replacing: null };
     this.formWaitUntil = null;
     this.orderWaitUntil = null;
     if (this.order && this.order.panelId !== id) this.order = null;
@@ -488,6 +486,7 @@ export class FractionalPanel implements PanelHook {
       case 'round-complete':
         this.emit({ kind: 'panel-round', text: `round ${e.round} complete: panel ${names(e.members)}` });
         r.lastRound = roundId(e.round, e.members);
+        r.standingAtLastRound = new Set(this.standing);
         if (!r.used.has(r.lastRound)) r.ready = { round: e.round, key: e.key, members: [...e.members] };
         this.roundAhead(now);
         return;
@@ -532,24 +531,15 @@ export class FractionalPanel implements PanelHook {
 
   /**
    * Review 31: a recovery hands the replacement the panel's θ (004 §IV), and the last completed
-   * round's key derives from that θ. Once that key became a TEK version, a replacement must have
-   * been a member here when this member learned of that use: a later one was granted the version
-   * a revision on (admission), and θ would give it revision 0, every revision before its
-   * admission. With no such member the panel is formed anew instead.
+   * round's key derives from that θ. If a table made that key TEK version v, a member admitted
+   * after v was made (granted v a revision on) would compute v at revision 0 from θ: every
+   * revision before its admission. So a replacement must have been a current member here when
+   * that round completed, before any table could use its key. Not "when this member learned of
+   * the use": a table may reach it late, or never (a TEK adopted by fetch; the second attacker
+   * review). With nobody eligible the panel is formed anew.
    */
   private mayInherit(r: Running, replacement: MemberKey): boolean {
-    if (r.lastRound === null || !r.used.has(r.lastRound)) return true;
-    return r.usedStanding.get(r.lastRound)?.has(replacement) ?? false;
-  }
-
-  private markUsed(r: Running, id: string): void {
-    r.used.add(id);
-    if (r.usedStanding.has(id)) return;
-    r.usedStanding.set(id, new Set(this.standing));
-    for (const old of r.usedStanding.keys()) {
-      if (r.usedStanding.size <= USED_STANDING_KEPT) break;
-      r.usedStanding.delete(old);
-    }
+    return r.standingAtLastRound === null || r.standingAtLastRound.has(replacement);
   }
 
   /** Left out of this member's panel choices for a while (a crashed member may come back). */

@@ -4,7 +4,11 @@
 // (granted v one revision on, so it cannot read what was sent before it joined) could be picked as
 // the replacement and compute v at revision 0: every revision before its admission. No malice
 // needed: a panel member crashed just before the refresh. Secure: such a member never replaces a
-// panel member (`panel-hook.ts mayInherit`); with nobody else the panel is formed anew.
+// panel member (`panel-hook.ts mayInherit`); with nobody else the panel is formed anew. The second
+// attacker review found the first version's test ("current when the use was learned here") open
+// when the table that used the key reached the others after the newcomer's admission, or never
+// (paths that adopt a TEK without applying its table): now a replacement must have been a current
+// member here when the panel's last round completed, before any table could use its key.
 // Second finding: `form` frames are not signed and were taken from any member. One off the panel
 // re-formed the panel every few seconds, so no round completed and every TEK version fell back to a
 // single creator, with nothing naming it; a form dated far ahead outranked every later genuine one.
@@ -20,7 +24,8 @@ import { parseScenario } from '../../../app/sim/scenario.js';
 import { Simulation } from '../../../app/sim/simulation.js';
 import { SMALL, joins } from '../../scenario/helpers.js';
 import { decodeFrame, encodeFrame, TAG_DATA, TAG_FORM } from '../../../app/fractional/panel-frames.js';
-import { TIMEOUT, started } from '../fractional/hook-net.js';
+import { FORM_DELAY, HookNet, TIMEOUT, started } from '../fractional/hook-net.js';
+import { identities } from '../fractional/harness.js';
 
 /** Wraps `name`'s panel hook to record every frame it receives. */
 function recordPanelFrames(name: string, into: { from: MemberKey; bytes: Uint8Array }[]): (peer: string, deps: EngineDeps) => EngineDeps {
@@ -78,6 +83,44 @@ test('review31: a member admitted after a panel TEK was made never receives the 
   // The group goes on: the stalled round is abandoned and every live member holds one TEK.
   const live = ['a', 'b', 'd', 'e', 'g'].map((n) => sim.engineOf(n)!.tekInfo()!);
   assert.equal(new Set(live.map((t) => `${t.version}/${t.fingerprint}`)).size, 1, 'one TEK everywhere');
+});
+
+test('review31: a member admitted after the panel key was used is no replacement, however late the others learn of the use', () => {
+  const ids = identities(6, 'late');
+  const net = new HookNet(ids, 5);
+  const newcomer = ids[5]!;
+  net.members = net.members.slice(0, 5); // the newcomer is not a member yet
+  net.updateAll();
+  net.advance(FORM_DELAY + 500);
+  assert.equal(net.readyRound(), 2);
+  // Member 3 makes TEK v from round 2's key, then crashes.
+  const maker = net.key(3);
+  const used = net.hooks.get(maker)!.takeKey('refresh', [], net.now)!;
+  assert.ok(used);
+  net.down.add(maker);
+  // The newcomer is admitted after v was made; the table reaches the others only after that.
+  net.now += 100;
+  net.members.push({ key: newcomer.key, admittedAt: net.now });
+  net.updateAll();
+  net.now += 100;
+  for (const i of [0, 1, 2, 4]) net.hook(i).consumed(used.round, used.members, net.now);
+  net.collect();
+  net.settle();
+  const toNewcomer: Uint8Array[] = [];
+  const hook = net.hooks.get(newcomer.key)!;
+  const receive = hook.receive.bind(hook);
+  hook.receive = (from, bytes, now) => {
+    toNewcomer.push(bytes);
+    receive(from, bytes, now);
+  };
+  net.advance(3 * TIMEOUT); // round 3 stalls on the crashed member and fails
+  const keys = openingKeys(nobleCrypto, newcomer.seed);
+  const kinds = toNewcomer
+    .map((b) => decodeFrame(b))
+    .flatMap((f) => (f?.tag === TAG_DATA ? [open(nobleCrypto, keys, f.bytes)] : []))
+    .flatMap((o) => (o.ok ? [decodeSigned(nobleCrypto, o.value)] : []))
+    .flatMap((m) => (m.ok ? [m.value.body.kind] : []));
+  assert.ok(!kinds.includes('handover'), 'the newcomer received the handover whose θ derives TEK v at revision 0');
 });
 
 const formFrame = (id: string, at: number, members: MemberKey[]) => encodeFrame({ tag: TAG_FORM, panelId: id, at, members });
