@@ -38,10 +38,12 @@ import type { MemberKey } from '../core/types.js';
  * Bidi controls and marks, invisible formatting characters (soft hyphen, combining grapheme
  * joiner, Hangul fillers, Khmer inherent vowels, Mongolian selectors, deprecated format
  * characters), C0 and C1 controls: review 29's second pass found `Ali<U+00AD>ce` shown as
- * "Alice" beside the real one, and a name of U+3164 alone shown blank.
+ * "Alice" beside the real one, and a name of U+3164 alone shown blank. Review 31 added the
+ * blank Braille pattern U+2800 (a name of it alone was blank; 200 of them pushed a file name's
+ * real extension out of sight), tag characters and the musical formatting controls.
  */
 // eslint-disable-next-line no-control-regex, no-misleading-character-class -- control and combining characters, each by its escape, are what this strips
-const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b\u200e\u200f\u202a-\u202e\u2060-\u206f\u3164\ufeff\uffa0]/g;
+const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b\u200e\u200f\u202a-\u202e\u2060-\u206f\u2800\u3164\ufeff\uffa0\u{1d173}-\u{1d17a}\u{e0000}-\u{e007f}]/gu;
 /** Also ignored when two names are compared: joiners, variation selectors, tag characters and every kind of space. */
 // eslint-disable-next-line no-misleading-character-class -- joiners and selectors, each by its escape, are what this ignores
 const IGNORED_IN_KEY = /[\u200c\u200d\ufe00-\ufe0f\u{e0000}-\u{e007f}\s]/gu;
@@ -77,9 +79,16 @@ export function nameKey(raw: string): string {
     .replace(LOOK_ALIKE_CHARS, (c) => LOOK_ALIKE[c] ?? c);
 }
 
+/**
+ * Hex digits of a member key that tell two members of one name apart (review 31: 4 digits, 16
+ * bits, were ground in about 65,000 key generations, so an insider joined as "Alice" with Alice's
+ * very mark). 12 digits are 48 bits: about 2^48 key generations, centuries of one core here.
+ */
+export const KEY_MARK_HEX = 12;
+
 /** The label of a roster entry without a usable name. */
 export function unnamedLabel(key: MemberKey): string {
-  return `member ${key.slice(0, 8)}`;
+  return `member ${key.slice(0, KEY_MARK_HEX)}`;
 }
 
 export class MemberNames {
@@ -115,7 +124,7 @@ export class MemberNames {
   labelUnlisted(key: MemberKey, claimed: string): string {
     const k = nameKey(claimed);
     if (!k) return unnamedLabel(key);
-    return this.counts.has(k) ? `${shownText(claimed)} (${key.slice(0, 4)})` : shownText(claimed);
+    return this.counts.has(k) ? `${shownText(claimed)} (${key.slice(0, KEY_MARK_HEX)})` : shownText(claimed);
   }
 
   /** Whether `key`'s roster entry carries a name (an entry made by a key request has none until its admission's news brings it). */
@@ -128,6 +137,6 @@ export class MemberNames {
     const raw = this.names.get(key) ?? '';
     const k = nameKey(raw);
     if (!k) return unnamedLabel(key);
-    return (this.counts.get(k) ?? 0) > 1 ? `${shownText(raw)} (${key.slice(0, 4)})` : shownText(raw);
+    return (this.counts.get(k) ?? 0) > 1 ? `${shownText(raw)} (${key.slice(0, KEY_MARK_HEX)})` : shownText(raw);
   }
 }

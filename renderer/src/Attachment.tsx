@@ -10,6 +10,7 @@ import { useEffect, useState } from 'react';
 import type { FileAttachment } from '../../app/api/contract.js';
 import { errorText, useSession } from './context.js';
 import { fileStatesOf, formatSize, isPicture, pictureUrl, readWhole, useFileState, type PendingUpload } from './attachments.js';
+import { extensionOf } from './file-name.js';
 
 /** Pictures up to this size are shown whole inline; larger ones keep their thumbnail. */
 const INLINE_MAX = 12 * 1024 * 1024;
@@ -81,9 +82,7 @@ export function Attachment({ group, file }: { group: string; file: FileAttachmen
       <div className="attachment-meta">
         {!picture && <FileGlyph />}
         <div className="attachment-text">
-          <span className="attachment-name" dir="auto" title={file.name}>
-            {file.name}
-          </span>
+          <FileName name={file.name} title />
           <span className="muted small">
             {formatSize(file.size)}
             {state === 'sending' && status && ` · ${formatSize(status.have)} here`}
@@ -101,6 +100,20 @@ export function Attachment({ group, file }: { group: string; file: FileAttachmen
   );
 }
 
+/**
+ * A file name cut in its middle, never at its end: the extension a Save gives the file is always
+ * in sight (review 31: a long name pushed `.exe` out of the card behind an ellipsis).
+ */
+function FileName({ name, title = false }: { name: string; title?: boolean }) {
+  const ext = extensionOf(name);
+  return (
+    <span className="attachment-name" dir="auto" {...(title ? { title: name } : {})}>
+      <span className="attachment-stem">{name.slice(0, name.length - ext.length)}</span>
+      {ext && <span className="attachment-ext">{ext}</span>}
+    </span>
+  );
+}
+
 /** A file this client is still sending: its message does not exist yet. */
 export function PendingAttachment({ upload, onDismiss }: { upload: PendingUpload; onDismiss(): void }) {
   return (
@@ -108,9 +121,7 @@ export function PendingAttachment({ upload, onDismiss }: { upload: PendingUpload
       <div className="attachment-meta">
         <FileGlyph />
         <div className="attachment-text">
-          <span className="attachment-name" dir="auto">
-            {upload.name}
-          </span>
+          <FileName name={upload.name} />
           <span className="muted small">
             {upload.state === 'failed' ? `Not sent: ${upload.error ?? 'failed'}` : `Sending · ${formatSize(upload.sent)} of ${formatSize(upload.size)}`}
           </span>

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { identity } from './forge.js';
 import { runtimeOfB } from './review29-fixtures.js';
-import { MemberNames, nameKey, shownText } from '../../../app/peer/names.js';
+import { KEY_MARK_HEX, MemberNames, nameKey, shownText } from '../../../app/peer/names.js';
 
 test('review29: a member that joined with an empty name cannot pass for another member', (t) => {
   const m = { ...identity('m'), name: '' };
@@ -18,9 +18,9 @@ test('review29: a member that joined with an empty name cannot pass for another 
   t.after(done);
   // Another member's name, claimed by a member without one, is marked with the claimer's key.
   const id = send('m', { t: 'chat', text: 'hello from "a"', name: 'a' });
-  assert.equal(shown(id)?.senderName, `a (${g.ids.m!.key.slice(0, 4)})`);
+  assert.equal(shown(id)?.senderName, `a (${g.ids.m!.key.slice(0, KEY_MARK_HEX)})`);
   const none = send('m', { t: 'chat', text: 'hello from nobody', name: '' });
-  assert.equal(shown(none)?.senderName, `member ${g.ids.m!.key.slice(0, 8)}`, 'an unnamed member is shown by its key');
+  assert.equal(shown(none)?.senderName, `member ${g.ids.m!.key.slice(0, KEY_MARK_HEX)}`, 'an unnamed member is shown by its key');
 });
 
 test('review29: a member that joined under another member\'s name is told apart from it', (t) => {
@@ -29,8 +29,8 @@ test('review29: a member that joined under another member\'s name is told apart 
   t.after(done);
   const fromM = shown(send('m', { t: 'chat', text: 'it is me, a', name: 'a' }))?.senderName;
   const fromA = shown(send('a', { t: 'chat', text: 'the real a', name: 'a' }))?.senderName;
-  assert.equal(fromM, `A (${g.ids.m!.key.slice(0, 4)})`);
-  assert.equal(fromA, `a (${g.ids.a!.key.slice(0, 4)})`);
+  assert.equal(fromM, `A (${g.ids.m!.key.slice(0, KEY_MARK_HEX)})`);
+  assert.equal(fromA, `a (${g.ids.a!.key.slice(0, KEY_MARK_HEX)})`);
 });
 
 test('review29: a file name cannot reverse its own extension on screen', (t) => {
@@ -71,19 +71,19 @@ test('names: what is stripped, what two names compare as, and the labels', () =>
     me!,
     'Dee',
   );
-  assert.equal(names.label(x!), 'Sam (aaaa)');
-  assert.equal(names.label(y!), 'sam (bbbb)');
-  assert.equal(names.label(z!), 'member cccccccc', 'a name of invisible characters only is no name');
+  assert.equal(names.label(x!), 'Sam (aaaaaaaaaaaa)');
+  assert.equal(names.label(y!), 'sam (bbbbbbbbbbbb)');
+  assert.equal(names.label(z!), 'member cccccccccccc', 'a name of invisible characters only is no name');
   // Review 29, second pass: invisible characters that are not spaces.
   assert.equal(nameKey('Ali\u00adce'), nameKey('Alice'), 'a soft hyphen');
   assert.equal(nameKey('Alice\ufe0f'), nameKey('Alice'), 'a variation selector');
   assert.equal(nameKey('Al\u034fice\u{e0041}'), nameKey('Alice'), 'a grapheme joiner, a tag character');
-  assert.equal(new MemberNames([{ key: z!, name: '\u3164\u3164' }], me!, 'Dee').label(z!), 'member cccccccc', 'Hangul fillers alone are no name');
+  assert.equal(new MemberNames([{ key: z!, name: '\u3164\u3164' }], me!, 'Dee').label(z!), 'member cccccccccccc', 'Hangul fillers alone are no name');
   // A newcomer the roster does not list yet goes by the name its message claims, marked when taken.
   const newcomer = 'ee'.repeat(32);
   assert.equal(names.labelUnlisted(newcomer, 'Carol'), 'Carol');
-  assert.equal(names.labelUnlisted(newcomer, 'SAM'), 'SAM (eeee)');
-  assert.equal(names.labelUnlisted(newcomer, 'dee'), 'dee (eeee)');
-  assert.equal(names.labelUnlisted(newcomer, ''), 'member eeeeeeee');
-  assert.equal(new MemberNames([{ key: x!, name: 'Dee' }], me!, 'Dee').label(x!), 'Dee (aaaa)', 'nobody takes this member\'s own name');
+  assert.equal(names.labelUnlisted(newcomer, 'SAM'), 'SAM (eeeeeeeeeeee)');
+  assert.equal(names.labelUnlisted(newcomer, 'dee'), 'dee (eeeeeeeeeeee)');
+  assert.equal(names.labelUnlisted(newcomer, ''), 'member eeeeeeeeeeee');
+  assert.equal(new MemberNames([{ key: x!, name: 'Dee' }], me!, 'Dee').label(x!), 'Dee (aaaaaaaaaaaa)', 'nobody takes this member\'s own name');
 });

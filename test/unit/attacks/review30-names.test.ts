@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { identity } from './forge.js';
 import { runtimeOfB } from './review29-fixtures.js';
-import { nameKey } from '../../../app/peer/names.js';
+import { KEY_MARK_HEX, nameKey } from '../../../app/peer/names.js';
 
 for (const lookAlike of ['\u0410lice', 'AIice', 'A1ice', 'Al\u0456ce', '\u0391lice']) {
   test(`review30: a member named ${JSON.stringify(lookAlike)} is told apart from Alice`, (t) => {
@@ -17,8 +17,8 @@ for (const lookAlike of ['\u0410lice', 'AIice', 'A1ice', 'Al\u0456ce', '\u0391li
     t.after(done);
     const fromM = shown(send('m', { t: 'chat', text: 'it is me, Alice', name: lookAlike }))?.senderName;
     const fromA = shown(send('a', { t: 'chat', text: 'the real Alice', name: 'Alice' }))?.senderName;
-    assert.equal(fromM, `${lookAlike} (${g.ids.m!.key.slice(0, 4)})`);
-    assert.equal(fromA, `Alice (${g.ids.a!.key.slice(0, 4)})`);
+    assert.equal(fromM, `${lookAlike} (${g.ids.m!.key.slice(0, KEY_MARK_HEX)})`);
+    assert.equal(fromA, `Alice (${g.ids.a!.key.slice(0, KEY_MARK_HEX)})`);
   });
 }
 
