@@ -285,8 +285,16 @@ export type InviteSummary = z.infer<typeof InviteSummary>;
 
 /** Every method: params schema and result schema. */
 export const Methods = {
-  /** `token` for a program; `launch`, a single-use code from a link the browser mode printed, is traded for the token (returned). */
-  auth: { params: z.union([z.object({ token: z.string() }), z.object({ launch: z.string() })]), result: z.object({ ok: z.literal(true), token: z.string().optional() }) },
+  /**
+   * `token` for a program; `launch`, a single-use code from a link the browser mode printed, traded
+   * for the token (returned; with a `challenge`, a `proof` the server knew the code); or a
+   * challenge-response: `challenge` → `{nonce, proof}` (the server proves it knows the token), then
+   * `response` → `{ok}` (docs/api.md "Transports").
+   */
+  auth: {
+    params: z.union([z.object({ token: z.string() }), z.object({ launch: z.string(), challenge: z.string().optional() }), z.object({ challenge: z.string() }), z.object({ response: z.string() })]),
+    result: z.union([z.object({ ok: z.literal(true), token: z.string().optional(), proof: z.string().optional() }), z.object({ nonce: z.string(), proof: z.string() })]),
+  },
   status: {
     params: z.object({}).optional(),
     result: z.object({ peerId: PeerIdString, name: z.string(), groups: z.number().int(), version: z.string() }),

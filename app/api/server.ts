@@ -26,7 +26,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { timingSafeEqual, createHash, randomBytes } from 'node:crypto';
+import { timingSafeEqual, createHash, createHmac, randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCodes, type EventName } from './contract.js';
 import { ApiError, type ApiHandler } from './handler.js';
@@ -99,6 +99,18 @@ function tokenMatches(expected: string, given: unknown): boolean {
 }
 
 type Id = string | number | null;
+
+/**
+ * The proofs of the challenge-response `auth` (both sides know the secret; it never crosses the
+ * socket): HMAC-SHA-256 keyed by the token (or, for a launch, the launch code) over a label and
+ * the two nonces, hex. `renderer/src/ws-client.ts` computes the same with WebCrypto.
+ */
+export function authProof(secret: string, label: 'server' | 'client' | 'launch', challenge: string, nonce = ''): string {
+  return createHmac('sha256', secret).update(`conclave/api-auth/${label}\0${challenge}\0${nonce}`).digest('hex');
+}
+
+/** A client's challenge: 16 to 128 base64url or hex characters. */
+const CHALLENGE = /^[\w-]{16,128}$/;
 
 function reply(ws: WebSocket, id: Id, body: { result: unknown } | { error: { code: number; message: string } }): void {
   if (ws.readyState !== ws.OPEN) return;
@@ -176,6 +188,8 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
 
   function attach(ws: WebSocket, preAuthed: boolean): void {
     let authed = preAuthed;
+    /** A challenge this socket sent and the nonce we answered with, until its response comes. */
+    let handshake: { challenge: string; nonce: string } | null = null;
     let unsubscribe: (() => void) | null = null;
     const startEvents = (): void => {
       unsubscribe ??= handler.subscribe((event: EventName, payload: unknown) => {
@@ -206,18 +220,42 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
           return;
         }
         if (req.method === 'auth') {
-          const params = req.params as { token?: unknown; launch?: unknown } | undefined;
+          const params = req.params as { token?: unknown; launch?: unknown; challenge?: unknown; response?: unknown } | undefined;
+          const challenge = typeof params?.challenge === 'string' && CHALLENGE.test(params.challenge) ? params.challenge : null;
           if (params?.launch !== undefined) {
-            const spent = spendLaunchCode(params.launch);
+            const code = params.launch;
+            const spent = spendLaunchCode(code);
             if (spent === 'spent') {
               authed = true;
               startEvents();
-              if (!notification) reply(ws, id, { result: { ok: true, token } });
+              // With a challenge, the answer proves this is the peer that printed the link.
+              const proof = challenge && typeof code === 'string' ? { proof: authProof(code, 'launch', challenge) } : {};
+              if (!notification) reply(ws, id, { result: { ok: true, token, ...proof } });
               options.onLaunchCodeUsed?.();
               return;
             }
             if (!notification) reply(ws, id, { error: { code: ErrorCodes.unauthorized, message: 'this link was used already (each opens one tab) or is not this peer\'s' } });
             if (spent === 'replayed') replaceToken(ws);
+            return;
+          }
+          // Challenge-response (review 31: a tab whose peer had stopped sent its token to whoever
+          // took the port next and took its answers): we prove we know the token first, then the
+          // client proves it does; the token itself never crosses the socket.
+          if (challenge && params?.response === undefined) {
+            handshake = { challenge, nonce: randomBytes(16).toString('base64url') };
+            if (!notification) reply(ws, id, { result: { nonce: handshake.nonce, proof: authProof(token, 'server', challenge, handshake.nonce) } });
+            return;
+          }
+          if (params?.response !== undefined) {
+            const expected = handshake ? authProof(token, 'client', handshake.challenge, handshake.nonce) : null;
+            handshake = null;
+            if (expected !== null && tokenMatches(expected, params.response)) {
+              authed = true;
+              startEvents();
+              if (!notification) reply(ws, id, { result: { ok: true } });
+            } else if (!notification) {
+              reply(ws, id, { error: { code: ErrorCodes.unauthorized, message: 'bad token' } });
+            }
             return;
           }
           if (tokenMatches(token, params?.token)) {

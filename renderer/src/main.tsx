@@ -60,7 +60,7 @@ function connect(): ConclaveClient | null {
             sessionStorage.removeItem(LAUNCH_KEY);
           },
         })
-      : wsClient({ url: apiUrlFromLocation(location, credential.token) });
+      : wsClient({ url: apiUrlFromLocation(location), token: credential.token });
   // A refused token or link is useless from now on: forget it, so a reload says to open a printed link.
   client.onLinkState((state) => {
     if (state !== 'refused') return;

@@ -22,8 +22,10 @@ interface Pending {
 }
 
 interface WsClientOptions {
-  /** Full ws:// or wss:// URL, including the token unless `launch` is given. */
+  /** Full ws:// or wss:// URL (a `token` in it is taken out and used as `token`). */
   url: string;
+  /** The API token, proven by challenge-response, never sent. */
+  token?: string;
   /** A single-use launch code to trade for the token on the first socket (browser mode's printed link). */
   launch?: string;
   /** Called with the token a launch code was traded for. */
@@ -32,6 +34,19 @@ interface WsClientOptions {
   WebSocketImpl?: typeof WebSocket;
   /** Give up reconnecting after this many consecutive failures (default: never). */
   maxRetries?: number;
+}
+
+/** `bytes` random bytes as hex (WebCrypto, in the browser and in Node). */
+function randomHex(bytes: number): string {
+  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** HMAC-SHA-256 of `text` keyed by `secret`, hex (WebCrypto; the server's `authProof`). */
+async function hmacHex(secret: string, text: string): Promise<string> {
+  const enc = new TextEncoder();
+  const key = await crypto.subtle.importKey('raw', enc.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, enc.encode(text)));
+  return [...mac].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 export function apiUrlFromLocation(loc: { protocol: string; host: string }, token?: string): string {
@@ -51,7 +66,13 @@ export function wsClient(options: WsClientOptions): ConclaveClient & { close(): 
   let failures = 0;
   let closedByUser = false;
   let refused: RpcError | null = null;
-  let credential: { token: string } | { launch: string } = options.launch !== undefined ? { launch: options.launch } : { token: new URL(options.url).searchParams.get('token') ?? '' };
+  let credential: { token: string } | { launch: string } = options.launch !== undefined ? { launch: options.launch } : { token: options.token ?? new URL(options.url).searchParams.get('token') ?? '' };
+  // The token never goes on the socket: not in the URL, not in a frame (challenge-response below).
+  const socketUrl = (() => {
+    const u = new URL(options.url);
+    u.searchParams.delete('token');
+    return u.toString();
+  })();
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   const setState = (next: LinkState) => {
@@ -77,29 +98,51 @@ export function wsClient(options: WsClientOptions): ConclaveClient & { close(): 
     setState('refused');
   };
 
-  /** The first frame on every socket: `auth` with the token; the link opens on its answer. */
+  /**
+   * The first frames on every socket (review 31: a tab whose peer had stopped handed its token to
+   * whoever took the port next and believed its answers). With a token: `auth {challenge}`, the
+   * server answers a proof that it knows the token, checked here before this side answers with
+   * its own proof; the token never crosses the socket. With a launch code: `auth {launch,
+   * challenge}`, answered with the token and a proof that the server knew the code. A server that
+   * cannot prove itself is not this tab's peer: the link is refused.
+   */
   const AUTH_ID = 0;
   const authenticate = (ws: WebSocket) => {
-    pending.set(AUTH_ID, {
-      resolve: (result) => {
-        if ('launch' in credential) {
-          const token = (result as { token?: unknown } | null)?.token;
-          if (typeof token !== 'string') {
-            refuse(ws, new RpcError(-32001, 'the peer gave no token for this link'));
-            return;
-          }
-          credential = { token };
-          options.onToken?.(token);
-        }
-        failures = 0;
-        setState('open');
-        for (const frame of queue.splice(0)) ws.send(frame);
-      },
-      reject: (err) => {
-        if (err instanceof RpcError) refuse(ws, err);
-      },
+    const challenge = randomHex(16);
+    const opened = () => {
+      failures = 0;
+      setState('open');
+      for (const frame of queue.splice(0)) ws.send(frame);
+    };
+    const notOurPeer = () => refuse(ws, new RpcError(-32001, 'the server on this address could not prove it is your peer'));
+    const ask = (params: unknown, then: (result: Record<string, unknown>) => Promise<void>) => {
+      pending.set(AUTH_ID, {
+        resolve: (result) => void then((result ?? {}) as Record<string, unknown>).catch(() => notOurPeer()),
+        reject: (err) => {
+          if (err instanceof RpcError) refuse(ws, err);
+        },
+      });
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: AUTH_ID, method: 'auth', params }));
+    };
+    if ('launch' in credential) {
+      const code = credential.launch;
+      ask({ launch: code, challenge }, async (result) => {
+        const token = result.token;
+        if (typeof token !== 'string' || result.proof !== (await hmacHex(code, `conclave/api-auth/launch\0${challenge}\0`))) return notOurPeer();
+        credential = { token };
+        options.onToken?.(token);
+        opened();
+      });
+      return;
+    }
+    const token = credential.token;
+    ask({ challenge }, async (result) => {
+      const nonce = result.nonce;
+      if (typeof nonce !== 'string' || result.proof !== (await hmacHex(token, `conclave/api-auth/server\0${challenge}\0${nonce}`))) return notOurPeer();
+      const response = await hmacHex(token, `conclave/api-auth/client\0${challenge}\0${nonce}`);
+      if (socket !== ws) return;
+      ask({ response }, async () => opened());
     });
-    ws.send(JSON.stringify({ jsonrpc: '2.0', id: AUTH_ID, method: 'auth', params: credential }));
   };
 
   const onMessage = (data: unknown) => {
@@ -115,14 +158,15 @@ export function wsClient(options: WsClientOptions): ConclaveClient & { close(): 
       pending.delete(msg.id);
       if (msg.error) p.reject(new RpcError(msg.error.code, msg.error.message));
       else p.resolve(msg.result);
-    } else if (typeof msg.method === 'string' && msg.id === undefined) {
+    } else if (typeof msg.method === 'string' && msg.id === undefined && state === 'open') {
+      // Events only once the server proved itself (a real peer sends none before).
       events.get(msg.method)?.emit(msg.params);
     }
   };
 
   const open = () => {
     setState('connecting');
-    const ws = new Impl(options.url);
+    const ws = new Impl(socketUrl);
     socket = ws;
     ws.onopen = () => authenticate(ws);
     ws.onmessage = (ev: MessageEvent) => onMessage(ev.data);

@@ -13,12 +13,18 @@
 // https://bank.example/login?next=https://evil.example/ over a link to https://evil.example/.
 // Secure: a link ends at any format character, embeddings and overrides are not shown, and the
 // link is isolated left-to-right.
+// 4. A tab whose peer had stopped kept reconnecting and trusted whoever took the port next: another
+// local user accepted its `auth`, received its token and everything the user sent, and fed it
+// made-up messages. Secure: challenge-response, the server proving first that it knows the token,
+// which never crosses the socket; a server that cannot is refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
+import { createServer } from 'node:http';
+import type { LinkState } from '../../../renderer/src/client.js';
 import { serveWeb } from '../../../app/cli/web.js';
 import { ApiError, createApiHandler, type PeerMethods } from '../../../app/api/handler.js';
 import { ErrorCodes } from '../../../app/api/contract.js';
@@ -181,4 +187,50 @@ test('review31: a link never shows an address other than the one it opens (bidi 
     { kind: 'link', href: 'https://x.org/', text: 'https://x.org' },
     { kind: 'text', text: '\u2069' },
   ]);
+});
+
+test('review31: a tab whose peer stopped never trusts, nor hands its token to, whoever takes the port next', async () => {
+  const TOKEN = 'the-real-token-of-this-run';
+  const real = await serveApi(createApiHandler(methods()), { port: 0, token: TOKEN });
+  const port = real.port;
+  const tab = wsClient({ url: `ws://127.0.0.1:${port}/api`, token: TOKEN, WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket });
+  const states: LinkState[] = [];
+  tab.onLinkState((st) => states.push(st));
+  const madeUp: unknown[] = [];
+  tab.on('chat.message', (m) => madeUp.push(m));
+  try {
+    assert.equal((await tab.call('status', {})).name, 'Tess', 'the real peer proves itself and the tab opens');
+    await real.close(); // the user stops the peer; the tab stays open, reconnecting
+    const opens = states.filter((st) => st === 'open').length;
+    // Another local user takes the port and says yes to everything.
+    const frames: string[] = [];
+    const http = createServer();
+    const wss = new WebSocketServer({ server: http });
+    wss.on('connection', (ws) => {
+      ws.on('message', (data) => {
+        frames.push(String(data));
+        const req = JSON.parse(String(data)) as { id: number; method: string };
+        ws.send(JSON.stringify({ jsonrpc: '2.0', id: req.id, result: { ok: true, nonce: 'n'.repeat(22), proof: '0'.repeat(64) } }));
+        ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'chat.message', params: { text: 'new invite link: conclave://join/ATTACKER' } }));
+      });
+    });
+    await new Promise<void>((r) => http.listen(port, '127.0.0.1', r));
+    try {
+      const deadline = Date.now() + 10_000;
+      while (states.at(-1) !== 'refused' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(states.at(-1), 'refused', `the tab refuses the squatter: ${states.join(' → ')}`);
+      assert.equal(states.filter((st) => st === 'open').length, opens, 'never open again');
+      assert.ok(frames.length > 0, 'the tab did try');
+      assert.ok(!frames.some((f) => f.includes(TOKEN)), 'the token never reached the squatter');
+      assert.deepEqual(madeUp, [], 'no made-up event reached the tab');
+      await assert.rejects(tab.call('chat.send', { group: '0'.repeat(32), text: 'secret' }));
+      assert.ok(!frames.some((f) => f.includes('secret')), 'nothing the user sends reaches it');
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      await new Promise<void>((r) => http.close(() => r()));
+    }
+  } finally {
+    tab.close();
+  }
 });
