@@ -70,14 +70,18 @@ export const LAUNCH_CODES_KEPT = 8;
 /** Spent launch codes remembered, to notice one presented again. */
 const SPENT_CODES_KEPT = 64;
 
-/** `host:port` names a browser or client may use for this loopback server. */
-function loopbackHosts(port: number): Set<string> {
-  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+/**
+ * The `host:port` a browser or client may name for this server: the address it is bound to, and
+ * only that (review 31's third pass: bound to 127.0.0.1, it also took `localhost` and `[::1]`,
+ * and another local user could bind [::1] on the same port and relay a tab's handshake).
+ */
+function loopbackHosts(host: string, port: number): Set<string> {
+  return new Set([`${host.includes(':') ? `[${host}]` : host}:${port}`]);
 }
 
 /** Why an upgrade is refused, or null: Host must be this loopback port; Origin absent or our own page. */
-function upgradeRefusal(headers: { host?: string | undefined; origin?: string | undefined }, port: number): { status: 403 | 421; reason: string } | null {
-  const hosts = loopbackHosts(port);
+function upgradeRefusal(headers: { host?: string | undefined; origin?: string | undefined }, host: string, port: number): { status: 403 | 421; reason: string } | null {
+  const hosts = loopbackHosts(host, port);
   if (!headers.host || !hosts.has(headers.host.toLowerCase())) return { status: 421, reason: 'Host is not this loopback address and port' };
   if (headers.origin === undefined) return null;
   const origins = new Set([...hosts].map((h) => `http://${h}`));
@@ -105,7 +109,7 @@ type Id = string | number | null;
  * socket): HMAC-SHA-256 keyed by the token (or, for a launch, the launch code) over a label and
  * the two nonces, hex. `renderer/src/ws-client.ts` computes the same with WebCrypto.
  */
-export function authProof(secret: string, label: 'server' | 'client' | 'launch', challenge: string, nonce = ''): string {
+export function authProof(secret: string, label: 'server' | 'client' | 'launch-server' | 'launch-client', challenge: string, nonce: string): string {
   return createHmac('sha256', secret).update(`conclave/api-auth/${label}\0${challenge}\0${nonce}`).digest('hex');
 }
 
@@ -138,8 +142,8 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME });
-  /** Unused launch codes by the SHA-256 of the code (a lookup by digest leaks no timing about the code). */
-  const launchCodes = new Set<string>();
+  /** Unused launch codes by the SHA-256 of the code (the tab names a code by its digest, which leaks nothing about it). */
+  const launchCodes = new Map<string, string>();
   const digestOf = (code: string): string => createHash('sha256').update(code).digest('hex');
   /** Digests of spent codes, to know one when it comes back (the last SPENT_CODES_KEPT). */
   const spentCodes = new Set<string>();
@@ -147,7 +151,9 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
   /** Spends `code` if it is an unused launch code of this server (`spent`, at most once per code); `replayed` if it was spent before. */
   const spendLaunchCode = (code: unknown): 'spent' | 'replayed' | 'unknown' => {
     if (typeof code !== 'string') return 'unknown';
-    const digest = digestOf(code);
+    return spendByDigest(digestOf(code));
+  };
+  const spendByDigest = (digest: string): 'spent' | 'replayed' | 'unknown' => {
     if (!launchCodes.delete(digest)) return spentCodes.has(digest) ? 'replayed' : 'unknown';
     spentCodes.add(digest);
     for (const oldest of spentCodes) {
@@ -159,6 +165,9 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
   /** Two parties held one code: a new token, every socket closed (each tab must open a fresh link). */
   const replaceToken = (asking: WebSocket): void => {
     token = randomBytes(24).toString('base64url');
+    // One leaked link costs one sign-out, not one per new link (the third pass: the same old code,
+    // sent again after each fresh link, signed the user out each time).
+    spentCodes.clear();
     // The asking socket gets its answer first (a close waits for what was sent); the rest go now.
     for (const client of wss.clients) if (client === asking) client.close(1008, 'signed out'); else client.terminate();
     options.onLaunchCodeReplayed?.();
@@ -177,7 +186,7 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
       return;
     }
     const address = http.address();
-    const refusal = upgradeRefusal(req.headers, typeof address === 'object' && address ? address.port : options.port);
+    const refusal = upgradeRefusal(req.headers, host, typeof address === 'object' && address ? address.port : options.port);
     if (refusal) {
       refuseUpgrade(socket, refusal.status, refusal.reason);
       return;
@@ -188,8 +197,8 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
 
   function attach(ws: WebSocket, preAuthed: boolean): void {
     let authed = preAuthed;
-    /** A challenge this socket sent and the nonce we answered with, until its response comes. */
-    let handshake: { challenge: string; nonce: string } | null = null;
+    /** A challenge this socket sent and the nonce we answered with, until its response comes; for a launch, the code's digest. */
+    let handshake: { challenge: string; nonce: string; launch?: string } | null = null;
     let unsubscribe: (() => void) | null = null;
     const startEvents = (): void => {
       unsubscribe ??= handler.subscribe((event: EventName, payload: unknown) => {
@@ -220,17 +229,29 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
           return;
         }
         if (req.method === 'auth') {
-          const params = req.params as { token?: unknown; launch?: unknown; challenge?: unknown; response?: unknown } | undefined;
+          const params = req.params as { token?: unknown; launch?: unknown; launchId?: unknown; challenge?: unknown; response?: unknown } | undefined;
           const challenge = typeof params?.challenge === 'string' && CHALLENGE.test(params.challenge) ? params.challenge : null;
+          // The tab's launch: it names the code by its digest, and both sides prove they hold the
+          // code before the code is spent and the token sent (the third pass: a proof keyed by a
+          // code the tab had just sent proved nothing to it).
+          if (typeof params?.launchId === 'string' && challenge && params.response === undefined) {
+            const code = launchCodes.get(params.launchId);
+            if (code === undefined) {
+              if (!notification) reply(ws, id, { error: { code: ErrorCodes.unauthorized, message: 'this link was used already (each opens one tab) or is not this peer\'s' } });
+              if (spentCodes.has(params.launchId)) replaceToken(ws);
+              return;
+            }
+            handshake = { challenge, nonce: randomBytes(16).toString('base64url'), launch: params.launchId };
+            if (!notification) reply(ws, id, { result: { nonce: handshake.nonce, proof: authProof(code, 'launch-server', challenge, handshake.nonce) } });
+            return;
+          }
           if (params?.launch !== undefined) {
             const code = params.launch;
             const spent = spendLaunchCode(code);
             if (spent === 'spent') {
               authed = true;
               startEvents();
-              // With a challenge, the answer proves this is the peer that printed the link.
-              const proof = challenge && typeof code === 'string' ? { proof: authProof(code, 'launch', challenge) } : {};
-              if (!notification) reply(ws, id, { result: { ok: true, token, ...proof } });
+              if (!notification) reply(ws, id, { result: { ok: true, token } });
               options.onLaunchCodeUsed?.();
               return;
             }
@@ -244,6 +265,21 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
           if (challenge && params?.response === undefined) {
             handshake = { challenge, nonce: randomBytes(16).toString('base64url') };
             if (!notification) reply(ws, id, { result: { nonce: handshake.nonce, proof: authProof(token, 'server', challenge, handshake.nonce) } });
+            return;
+          }
+          if (params?.response !== undefined && handshake?.launch !== undefined) {
+            const code = launchCodes.get(handshake.launch);
+            const expected = code === undefined ? null : authProof(code, 'launch-client', handshake.challenge, handshake.nonce);
+            const digest = handshake.launch;
+            handshake = null;
+            if (expected !== null && tokenMatches(expected, params.response) && spendByDigest(digest) === 'spent') {
+              authed = true;
+              startEvents();
+              if (!notification) reply(ws, id, { result: { ok: true, token } });
+              options.onLaunchCodeUsed?.();
+            } else if (!notification) {
+              reply(ws, id, { error: { code: ErrorCodes.unauthorized, message: 'this link was used already (each opens one tab) or is not this peer\'s' } });
+            }
             return;
           }
           if (params?.response !== undefined) {
@@ -301,8 +337,8 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
     http,
     issueLaunchCode() {
       const code = randomBytes(24).toString('base64url');
-      launchCodes.add(digestOf(code));
-      for (const oldest of launchCodes) {
+      launchCodes.set(digestOf(code), code);
+      for (const oldest of launchCodes.keys()) {
         if (launchCodes.size <= LAUNCH_CODES_KEPT) break;
         launchCodes.delete(oldest);
       }

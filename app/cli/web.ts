@@ -146,7 +146,9 @@ export function openInBrowser(url: string, dir: string, say: (line: string) => v
 
 /** Hosts a browser may legitimately use to reach this server. */
 function allowedHosts(port: number): Set<string> {
-  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  // Only the address the server is bound to (review 31's third pass: `localhost` and `[::1]` may
+  // name another local user's server on the same port, bound to ::1).
+  return new Set([`127.0.0.1:${port}`]);
 }
 
 /** Serves the built UI from `root` to requests for this server's own loopback host. */

@@ -41,6 +41,11 @@ function randomHex(bytes: number): string {
   return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** SHA-256 of `text`, hex (how a tab names its launch code to the server). */
+async function sha256Hex(text: string): Promise<string> {
+  return [...new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 /** HMAC-SHA-256 of `text` keyed by `secret`, hex (WebCrypto; the server's `authProof`). */
 async function hmacHex(secret: string, text: string): Promise<string> {
   const enc = new TextEncoder();
@@ -125,14 +130,25 @@ export function wsClient(options: WsClientOptions): ConclaveClient & { close(): 
       ws.send(JSON.stringify({ jsonrpc: '2.0', id: AUTH_ID, method: 'auth', params }));
     };
     if ('launch' in credential) {
+      // The code never crosses the socket either: named by its digest, proven both ways, and only
+      // then traded (review 31's third pass: a proof keyed by a code sent in the clear proved nothing).
       const code = credential.launch;
-      ask({ launch: code, challenge }, async (result) => {
-        const token = result.token;
-        if (typeof token !== 'string' || result.proof !== (await hmacHex(code, `conclave/api-auth/launch\0${challenge}\0`))) return notOurPeer();
-        credential = { token };
-        options.onToken?.(token);
-        opened();
-      });
+      void sha256Hex(code).then((launchId) =>
+        ask({ launchId, challenge }, async (result) => {
+          const nonce = result.nonce;
+          if (typeof nonce !== 'string' || result.proof !== (await hmacHex(code, `conclave/api-auth/launch-server\0${challenge}\0${nonce}`))) return notOurPeer();
+          const response = await hmacHex(code, `conclave/api-auth/launch-client\0${challenge}\0${nonce}`);
+          if (socket !== ws) return;
+          ask({ response }, async (traded) => {
+            const token = traded.token;
+            if (typeof token !== 'string') return notOurPeer();
+            if (socket !== ws) return;
+            credential = { token };
+            options.onToken?.(token);
+            opened();
+          });
+        }),
+      );
       return;
     }
     const token = credential.token;

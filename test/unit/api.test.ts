@@ -177,7 +177,11 @@ test('server: an upgrade from another Origin or to another Host is refused (cros
   // A program (no Origin) and the peer's own web UI may connect.
   assert.equal(await upgradeStatus(url, {}), 101);
   assert.equal(await upgradeStatus(url, { Origin: `http://127.0.0.1:${port}` }), 101);
-  assert.equal(await upgradeStatus(url, { Origin: `http://localhost:${port}`, Host: `localhost:${port}` }), 101);
+  // Only the address it is bound to: `localhost` and `[::1]` may name another user's server bound
+  // to ::1 on the same port (review 31's third pass).
+  assert.equal(await upgradeStatus(url, { Origin: `http://localhost:${port}`, Host: `localhost:${port}` }), 421);
+  assert.equal(await upgradeStatus(url, { Host: `[::1]:${port}` }), 421);
+  assert.equal(await upgradeStatus(url, { Origin: `http://localhost:${port}` }), 403);
   // Any other page, even on loopback at another port, or with an opaque origin, may not.
   for (const origin of ['https://evil.example', `http://evil.example:${port}`, 'http://127.0.0.1:1', `https://127.0.0.1:${port}`, 'null', 'file://']) {
     assert.equal(await upgradeStatus(url, { Origin: origin }), 403, origin);

@@ -58,13 +58,16 @@ test('the UI is served with a CSP that allows only its own WebSocket', async () 
   });
 });
 
-test('another Host (DNS rebinding) is refused; localhost works', async () => {
+test('another Host (DNS rebinding) is refused, localhost and [::1] too: only the bound 127.0.0.1', async () => {
   await withUi(async (port) => {
     assert.equal((await get(port, '/', { host: `evil.example:${port}` })).status, 421);
     assert.equal((await get(port, '/', { host: '127.0.0.1:1' })).status, 421);
-    const local = await get(port, '/', { host: `localhost:${port}` });
-    assert.equal(local.status, 200);
-    assert.match(String(local.headers['content-security-policy']), new RegExp(`connect-src ws://localhost:${port};`));
+    // Review 31's third pass: those names may reach another local user's server bound to ::1.
+    assert.equal((await get(port, '/', { host: `localhost:${port}` })).status, 421);
+    assert.equal((await get(port, '/', { host: `[::1]:${port}` })).status, 421);
+    const own = await get(port, '/', { host: `127.0.0.1:${port}` });
+    assert.equal(own.status, 200);
+    assert.match(String(own.headers['content-security-policy']), new RegExp(`connect-src ws://127.0.0.1:${port};`));
   });
 });
 

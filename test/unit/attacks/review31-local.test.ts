@@ -16,7 +16,10 @@
 // 4. A tab whose peer had stopped kept reconnecting and trusted whoever took the port next: another
 // local user accepted its `auth`, received its token and everything the user sent, and fed it
 // made-up messages. Secure: challenge-response, the server proving first that it knows the token,
-// which never crosses the socket; a server that cannot is refused.
+// which never crosses the socket; a server that cannot is refused. The third attacker review: a
+// tab that still held an untraded launch code sent it in clear, and a squatter keyed the "proof"
+// with it; and one leaked link, sent again after each fresh one, signed the user out each time.
+// Now the code is named by its digest and proven both ways; a leaked link signs out once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -24,11 +27,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createServer } from 'node:http';
+import { createHmac } from 'node:crypto';
 import type { LinkState } from '../../../renderer/src/client.js';
 import { serveWeb } from '../../../app/cli/web.js';
 import { ApiError, createApiHandler, type PeerMethods } from '../../../app/api/handler.js';
 import { ErrorCodes } from '../../../app/api/contract.js';
-import { LAUNCH_CODES_KEPT, serveApi } from '../../../app/api/server.js';
+import { LAUNCH_CODES_KEPT, authProof, serveApi } from '../../../app/api/server.js';
 import { wsClient } from '../../../renderer/src/ws-client.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -232,5 +236,65 @@ test('review31: a tab whose peer stopped never trusts, nor hands its token to, w
     }
   } finally {
     tab.close();
+  }
+});
+
+test('review31: a squatter gets neither a tab\'s launch code nor its trust; one leaked link signs the user out once', async () => {
+  const printed: string[] = [];
+  const { server, url } = await serveWeb(createApiHandler(methods()), { port: 0, root: mkdtempSync(join(tmpdir(), 'conclave-r31-ui-')), say: (line) => printed.push(line) });
+  const port = server.port;
+  const code = new URL(url).searchParams.get('launch')!;
+  // The peer stops before the page traded its code; another local user takes the port.
+  await server.close();
+  const frames: string[] = [];
+  const http = createServer();
+  const wss = new WebSocketServer({ server: http });
+  wss.on('connection', (ws) => {
+    ws.on('message', (data) => {
+      frames.push(String(data));
+      const req = JSON.parse(String(data)) as { id: number; params?: { launch?: string; launchId?: string; challenge?: string } };
+      // The best it can do: key a proof with whatever the tab sent (the code itself, before).
+      const challenge = req.params?.challenge ?? '';
+      const proof = req.params?.launch
+        ? createHmac('sha256', req.params.launch).update(`conclave/api-auth/launch\0${challenge}\0`).digest('hex')
+        : authProof(req.params?.launchId ?? 'x', 'launch-server', challenge, 'n'.repeat(22));
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: req.id, result: { ok: true, token: 'SQUATTER-TOKEN', nonce: 'n'.repeat(22), proof } }));
+    });
+  });
+  await new Promise<void>((r) => http.listen(port, '127.0.0.1', r));
+  const stored: string[] = [];
+  const states: LinkState[] = [];
+  const tab = wsClient({ url: `ws://127.0.0.1:${port}/api`, launch: code, onToken: (t) => stored.push(t), WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket });
+  tab.onLinkState((st) => states.push(st));
+  try {
+    const deadline = Date.now() + 10_000;
+    while (states.at(-1) !== 'refused' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(states.at(-1), 'refused', `the tab refuses the squatter: ${states.join(' → ')}`);
+    assert.ok(!states.includes('open'));
+    assert.deepEqual(stored, [], "the tab never took the squatter's token");
+    assert.ok(frames.length > 0 && !frames.some((f) => f.includes(code)), 'the launch code never reached the squatter');
+  } finally {
+    tab.close();
+    for (const c of wss.clients) c.terminate();
+    wss.close();
+    await new Promise<void>((r) => http.close(() => r()));
+  }
+
+  // One leaked link costs one sign-out, however often it is sent again.
+  printed.length = 0;
+  const live = await serveWeb(createApiHandler(methods()), { port: 0, root: mkdtempSync(join(tmpdir(), 'conclave-r31-ui-')), say: (line) => printed.push(line) });
+  try {
+    const first = new URL(live.url).searchParams.get('launch')!;
+    const links = (): string[] => [...printed.join('\n').matchAll(/\?launch=([\w-]+)/g)].map((m) => m[1]!);
+    assert.ok((await authThenStatus(live.server.port, { launch: first })).status.result, 'the link works once');
+    assert.ok((await authThenStatus(live.server.port, { launch: first })).auth.error, 'sent again: a sign-out');
+    const tabB = await authThenStatus(live.server.port, { launch: links().at(-1)! });
+    assert.ok(tabB.status.result, 'a new tab on the link printed with the warning');
+    const signOuts = printed.filter((l) => l.startsWith('Warning')).length;
+    await authThenStatus(live.server.port, { launch: first }); // the leaked link once more
+    assert.equal(printed.filter((l) => l.startsWith('Warning')).length, signOuts, 'no second sign-out');
+    assert.ok((await authThenStatus(live.server.port, { token: tabB.auth.result!.token! })).status.result, 'the new tab\'s token still works');
+  } finally {
+    await live.server.close();
   }
 });
