@@ -193,6 +193,28 @@ test('review31: a link never shows an address other than the one it opens (bidi 
   ]);
 });
 
+/** Another local user's server on `port` (the peer has stopped): it records every frame and answers with `answer`. */
+async function squat(port: number, answer: (ws: WebSocket, request: { id: number }) => void): Promise<{ frames: string[]; close(): Promise<void> }> {
+  const frames: string[] = [];
+  const http = createServer();
+  const wss = new WebSocketServer({ server: http });
+  wss.on('connection', (ws) => {
+    ws.on('message', (data) => {
+      frames.push(String(data));
+      answer(ws, JSON.parse(String(data)) as { id: number });
+    });
+  });
+  await new Promise<void>((r) => http.listen(port, '127.0.0.1', r));
+  return {
+    frames,
+    close: async () => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      await new Promise<void>((r) => http.close(() => r()));
+    },
+  };
+}
+
 test('review31: a tab whose peer stopped never trusts, nor hands its token to, whoever takes the port next', async () => {
   const TOKEN = 'the-real-token-of-this-run';
   const real = await serveApi(createApiHandler(methods()), { port: 0, token: TOKEN });
@@ -207,18 +229,11 @@ test('review31: a tab whose peer stopped never trusts, nor hands its token to, w
     await real.close(); // the user stops the peer; the tab stays open, reconnecting
     const opens = states.filter((st) => st === 'open').length;
     // Another local user takes the port and says yes to everything.
-    const frames: string[] = [];
-    const http = createServer();
-    const wss = new WebSocketServer({ server: http });
-    wss.on('connection', (ws) => {
-      ws.on('message', (data) => {
-        frames.push(String(data));
-        const req = JSON.parse(String(data)) as { id: number; method: string };
-        ws.send(JSON.stringify({ jsonrpc: '2.0', id: req.id, result: { ok: true, nonce: 'n'.repeat(22), proof: '0'.repeat(64) } }));
-        ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'chat.message', params: { text: 'new invite link: conclave://join/ATTACKER' } }));
-      });
+    const squatter = await squat(port, (ws, req) => {
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: req.id, result: { ok: true, nonce: 'n'.repeat(22), proof: '0'.repeat(64) } }));
+      ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'chat.message', params: { text: 'new invite link: conclave://join/ATTACKER' } }));
     });
-    await new Promise<void>((r) => http.listen(port, '127.0.0.1', r));
+    const frames = squatter.frames;
     try {
       const deadline = Date.now() + 10_000;
       while (states.at(-1) !== 'refused' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -230,9 +245,7 @@ test('review31: a tab whose peer stopped never trusts, nor hands its token to, w
       await assert.rejects(tab.call('chat.send', { group: '0'.repeat(32), text: 'secret' }));
       assert.ok(!frames.some((f) => f.includes('secret')), 'nothing the user sends reaches it');
     } finally {
-      for (const c of wss.clients) c.terminate();
-      wss.close();
-      await new Promise<void>((r) => http.close(() => r()));
+      await squatter.close();
     }
   } finally {
     tab.close();
@@ -246,22 +259,16 @@ test('review31: a squatter gets neither a tab\'s launch code nor its trust; one 
   const code = new URL(url).searchParams.get('launch')!;
   // The peer stops before the page traded its code; another local user takes the port.
   await server.close();
-  const frames: string[] = [];
-  const http = createServer();
-  const wss = new WebSocketServer({ server: http });
-  wss.on('connection', (ws) => {
-    ws.on('message', (data) => {
-      frames.push(String(data));
-      const req = JSON.parse(String(data)) as { id: number; params?: { launch?: string; launchId?: string; challenge?: string } };
-      // The best it can do: key a proof with whatever the tab sent (the code itself, before).
-      const challenge = req.params?.challenge ?? '';
-      const proof = req.params?.launch
-        ? createHmac('sha256', req.params.launch).update(`conclave/api-auth/launch\0${challenge}\0`).digest('hex')
-        : authProof(req.params?.launchId ?? 'x', 'launch-server', challenge, 'n'.repeat(22));
-      ws.send(JSON.stringify({ jsonrpc: '2.0', id: req.id, result: { ok: true, token: 'SQUATTER-TOKEN', nonce: 'n'.repeat(22), proof } }));
-    });
+  const squatter = await squat(port, (ws, data) => {
+    const req = data as { id: number; params?: { launch?: string; launchId?: string; challenge?: string } };
+    // The best it can do: key a proof with whatever the tab sent (the code itself, before).
+    const challenge = req.params?.challenge ?? '';
+    const proof = req.params?.launch
+      ? createHmac('sha256', req.params.launch).update(`conclave/api-auth/launch\0${challenge}\0`).digest('hex')
+      : authProof(req.params?.launchId ?? 'x', 'launch-server', challenge, 'n'.repeat(22));
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: req.id, result: { ok: true, token: 'SQUATTER-TOKEN', nonce: 'n'.repeat(22), proof } }));
   });
-  await new Promise<void>((r) => http.listen(port, '127.0.0.1', r));
+  const frames = squatter.frames;
   const stored: string[] = [];
   const states: LinkState[] = [];
   const tab = wsClient({ url: `ws://127.0.0.1:${port}/api`, launch: code, onToken: (t) => stored.push(t), WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket });
@@ -275,9 +282,7 @@ test('review31: a squatter gets neither a tab\'s launch code nor its trust; one 
     assert.ok(frames.length > 0 && !frames.some((f) => f.includes(code)), 'the launch code never reached the squatter');
   } finally {
     tab.close();
-    for (const c of wss.clients) c.terminate();
-    wss.close();
-    await new Promise<void>((r) => http.close(() => r()));
+    await squatter.close();
   }
 
   // One leaked link costs one sign-out, however often it is sent again.
