@@ -113,6 +113,9 @@ export function authProof(secret: string, label: 'server' | 'client' | 'launch-s
   return createHmac('sha256', secret).update(`conclave/api-auth/${label}\0${challenge}\0${nonce}`).digest('hex');
 }
 
+/** Why a launch code is refused (unknown, or spent). */
+const LINK_REFUSED = 'this link was used already (each opens one tab) or is not this peer\'s';
+
 /** A client's challenge: 16 to 128 base64url or hex characters. */
 const CHALLENGE = /^[\w-]{16,128}$/;
 
@@ -231,13 +234,24 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
         if (req.method === 'auth') {
           const params = req.params as { token?: unknown; launch?: unknown; launchId?: unknown; challenge?: unknown; response?: unknown } | undefined;
           const challenge = typeof params?.challenge === 'string' && CHALLENGE.test(params.challenge) ? params.challenge : null;
+          /** This socket is authenticated: events start, and the answer says so. */
+          const accept = (result: object): void => {
+            authed = true;
+            startEvents();
+            if (!notification) reply(ws, id, { result });
+          };
+          /** A launch code was spent here: the token goes back, and browser mode prints a fresh link. */
+          const acceptLaunch = (): void => {
+            accept({ ok: true, token });
+            options.onLaunchCodeUsed?.();
+          };
           // The tab's launch: it names the code by its digest, and both sides prove they hold the
           // code before the code is spent and the token sent (the third pass: a proof keyed by a
           // code the tab had just sent proved nothing to it).
           if (typeof params?.launchId === 'string' && challenge && params.response === undefined) {
             const code = launchCodes.get(params.launchId);
             if (code === undefined) {
-              if (!notification) reply(ws, id, { error: { code: ErrorCodes.unauthorized, message: 'this link was used already (each opens one tab) or is not this peer\'s' } });
+              if (!notification) reply(ws, id, { error: { code: ErrorCodes.unauthorized, message: LINK_REFUSED } });
               if (spentCodes.has(params.launchId)) replaceToken(ws);
               return;
             }
@@ -248,14 +262,8 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
           if (params?.launch !== undefined) {
             const code = params.launch;
             const spent = spendLaunchCode(code);
-            if (spent === 'spent') {
-              authed = true;
-              startEvents();
-              if (!notification) reply(ws, id, { result: { ok: true, token } });
-              options.onLaunchCodeUsed?.();
-              return;
-            }
-            if (!notification) reply(ws, id, { error: { code: ErrorCodes.unauthorized, message: 'this link was used already (each opens one tab) or is not this peer\'s' } });
+            if (spent === 'spent') return acceptLaunch();
+            if (!notification) reply(ws, id, { error: { code: ErrorCodes.unauthorized, message: LINK_REFUSED } });
             if (spent === 'replayed') replaceToken(ws);
             return;
           }
@@ -273,12 +281,9 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
             const digest = handshake.launch;
             handshake = null;
             if (expected !== null && tokenMatches(expected, params.response) && spendByDigest(digest) === 'spent') {
-              authed = true;
-              startEvents();
-              if (!notification) reply(ws, id, { result: { ok: true, token } });
-              options.onLaunchCodeUsed?.();
+              acceptLaunch();
             } else if (!notification) {
-              reply(ws, id, { error: { code: ErrorCodes.unauthorized, message: 'this link was used already (each opens one tab) or is not this peer\'s' } });
+              reply(ws, id, { error: { code: ErrorCodes.unauthorized, message: LINK_REFUSED } });
             }
             return;
           }
@@ -286,18 +291,14 @@ export async function serveApi(handler: ApiHandler, options: ServeOptions): Prom
             const expected = handshake ? authProof(token, 'client', handshake.challenge, handshake.nonce) : null;
             handshake = null;
             if (expected !== null && tokenMatches(expected, params.response)) {
-              authed = true;
-              startEvents();
-              if (!notification) reply(ws, id, { result: { ok: true } });
+              accept({ ok: true });
             } else if (!notification) {
               reply(ws, id, { error: { code: ErrorCodes.unauthorized, message: 'bad token' } });
             }
             return;
           }
           if (tokenMatches(token, params?.token)) {
-            authed = true;
-            startEvents();
-            if (!notification) reply(ws, id, { result: { ok: true } });
+            accept({ ok: true });
           } else {
             if (!notification) reply(ws, id, { error: { code: ErrorCodes.unauthorized, message: 'bad token' } });
           }

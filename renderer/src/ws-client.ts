@@ -54,9 +54,10 @@ async function hmacHex(secret: string, text: string): Promise<string> {
   return [...mac].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-export function apiUrlFromLocation(loc: { protocol: string; host: string }, token?: string): string {
+/** The API's address for a page served by the peer (no token: it never goes in a URL). */
+export function apiUrlFromLocation(loc: { protocol: string; host: string }): string {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${loc.host}/api${token === undefined ? '' : `?token=${encodeURIComponent(token)}`}`;
+  return `${scheme}//${loc.host}/api`;
 }
 
 export function wsClient(options: WsClientOptions): ConclaveClient & { close(): void } {
