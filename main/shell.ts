@@ -24,6 +24,7 @@ import { COMMON_HEADERS, contentTypeOf, rendererDir, resolveRendererFile } from 
 import type { IPC as IpcChannels } from '../renderer/src/bridge-api.js';
 import { checkCall, checkEvent, type CallReply } from './ipc-validation.js';
 import { findJoinLink, parseJoinLink, PROTOCOL } from './join-link.js';
+import { notificationText } from './notification-text.js';
 import { startPeerProcess, type Fork, type PeerLink } from './peer-link.js';
 import { loadOrCreateProfileKey, WeakKeychainError } from './profile-key.js';
 import { APP_ENTRY, APP_HOST, APP_ORIGIN, APP_SCHEME, isExternalLinkAllowed, isNavigationAllowed, isPermissionAllowed, secureWebPreferences } from './window-security.js';
@@ -115,11 +116,7 @@ export function runShell(electron: ShellElectron, env: ShellEnv): void {
     const reply = await running.call('group.list', {});
     const groups = (reply.ok && Array.isArray(reply.result) ? reply.result : []) as { group: string; name: string }[];
     const groupName = groups.find((g) => g.group === m.group)?.name;
-    const n = new Notification({
-      title: groupName ? `${m.senderName} · ${groupName}` : m.senderName,
-      body: m.text.length > 180 ? `${m.text.slice(0, 177)}…` : m.text,
-      silent: false,
-    });
+    const n = new Notification({ ...notificationText(m, groupName, env.platform), silent: false });
     n.on('click', focusWindow);
     n.show();
   }
