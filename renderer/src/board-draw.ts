@@ -180,7 +180,15 @@ export function boardBounds(objects: readonly BoardObject[]): Box | null {
   return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
 }
 
-const escapeXml = (s: string): string => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/**
+ * Characters XML 1.0 does not allow anywhere, not even as references (its `Char` production): C0
+ * controls but tab, LF and CR; U+FFFE, U+FFFF; unpaired surrogates. One of them in a member's board
+ * text made the exported SVG ill-formed, so the PNG export failed for everyone (review 31's
+ * suspicion, shown in renderer-ink-draw.test.ts). They are written as U+FFFD.
+ */
+// eslint-disable-next-line no-control-regex -- these are the characters it finds
+const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const escapeXml = (s: string): string => s.replace(NOT_XML, '\uFFFD').replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function nodeXml(node: SvgNode): string {
   const attrs = Object.entries(node.attrs)

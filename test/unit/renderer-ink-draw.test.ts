@@ -175,3 +175,23 @@ test('fill: the current colour for shapes, a pale tint of it for notes (readable
   assert.equal(isFilled(obj('rect', 0, 0, 1, 1, { fill: '#e11d48' })), true);
   assert.equal(isFilled(obj('arrow', 0, 0, 1, 1, { fill: '#e11d48' })), false, 'arrows are never filled');
 });
+
+// XML 1.0's `Char` production: tab, LF, CR, U+0020–U+D7FF, U+E000–U+FFFD, U+10000–U+10FFFF (as pairs).
+const XML_CHARS = /^(?:[\t\n\r\u0020-\uD7FF\uE000-\uFFFD]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
+
+test('export: a member\'s board text with C0 controls or unpaired surrogates still makes a well-formed SVG', () => {
+  // Review 31's suspicion: one such character (a member may put any in a text object) made the
+  // exported document ill-formed, so the PNG export failed for every member.
+  const hostile = obj('text', 0, 0, 80, 20, { text: 'a\u0001b\u0008c\u000Bd\u001Fe\uD800f\uDFFFg\uFFFEh\uFFFF i\u0000' });
+  const { svg } = boardSvg([hostile]);
+  assert.match(svg, XML_CHARS, 'every character of the document is one XML allows');
+  assert.match(svg, /a\uFFFDb\uFFFDc\uFFFDd\uFFFDe\uFFFDf\uFFFDg\uFFFDh\uFFFD i\uFFFD/, 'each is shown as U+FFFD, the rest kept');
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (text) => {
+      const doc = boardSvg([obj('text', 0, 0, 400, 20, { text })]).svg;
+      assert.match(doc, XML_CHARS);
+    }),
+  );
+  // Paired surrogates, tabs and ordinary text are kept as they are.
+  assert.match(boardSvg([obj('text', 0, 0, 400, 20, { text: 'x 😀\ty' })]).svg, /x 😀\ty/);
+});
