@@ -25,6 +25,7 @@ import { KEY_BYTES } from '../keys.js';
 import { MsgType, type KeyInfo, type Message, type OwnerInfo, type RosterEntry, type SealedKey } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey } from '../state.js';
 import { checkRevisionJump, claimedOwner, mayOwnTek, selects } from './authorization.js';
+import { replayPendingPanel } from './panel.js';
 import { recordProof } from './roster-sync.js';
 import { blockGrounds, takeBlockGrounds } from './admin-races.js';
 
@@ -421,9 +422,7 @@ export function maybeJoined(core: EngineCore, now: number): void {
       else throw err;
     }
   }
-  const panel = core.pendingPanel;
-  core.pendingPanel = [];
-  if (core.panel) for (const p of panel) core.panel.receive(p.from, p.body, now);
+  replayPendingPanel(core, now);
 }
 
 /** Publishes the batched admissions with the TEK's current public state. */

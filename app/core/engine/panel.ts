@@ -9,17 +9,36 @@ import { type MemberKey } from '../types.js';
 import { ensure } from '../errors.js';
 import { MsgType } from '../wire.js';
 
+/** Panel messages a joiner keeps until its keys arrive: in all, and from one sender. */
+export const MAX_PENDING_PANEL = 64;
+export const MAX_PENDING_PANEL_PER_SENDER = 8;
+
 export function onPanel(core: EngineCore, from: MemberKey, body: Uint8Array, now: number): void {
   ensure(core.panel, 'invalid', 'this member runs no fractional-key panel');
   if (core.s.state === 'joining') {
     // The admitter's panel may count us before our keys arrive: keep a few, replay on joining.
-    ensure(core.pendingPanel.length < 64, 'stale', 'too many panel messages while joining');
+    // Nobody here can tell a member yet, so each sender gets a share: one stranger's flood cannot
+    // push a member's out (review 32). Those from non-members are refused on replay.
+    ensure(core.pendingPanel.length < MAX_PENDING_PANEL, 'stale', 'too many panel messages while joining');
+    ensure(core.pendingPanel.filter((p) => p.from === from).length < MAX_PENDING_PANEL_PER_SENDER, 'stale', 'too many panel messages from one sender while joining');
     core.pendingPanel.push({ from, body });
     return;
   }
   ensure(core.s.state === 'member', 'stale', 'panel message while not a member');
   refuseNonMember(core, from, 'panel message');
   core.panel.receive(from, body, now);
+}
+
+/** On joining: the kept panel messages of current members go to the hook; the others are refused. */
+export function replayPendingPanel(core: EngineCore, now: number): void {
+  const kept = core.pendingPanel;
+  core.pendingPanel = [];
+  if (!core.panel) return;
+  for (const p of kept) {
+    if (core.s.roster[p.from]?.state === 'member' && !core.s.blocklist.includes(p.from)) core.panel.receive(p.from, p.body, now);
+    else if (core.s.blocklist.includes(p.from)) reject(core, p.from, 'blocked', 'panel message kept while joining, from an excluded member', now);
+    else reject(core, p.from, 'not-member', 'panel message kept while joining, from a non-member', now);
+  }
 }
 
 /** Feeds membership changes to the panel and carries its messages and log lines. */
