@@ -12,10 +12,28 @@ export type Range = [number, number];
 export class SeqRanges {
   private ranges: Range[] = [];
 
+  /** The set of the numbers in `ranges` (any order, overlapping or not): one sort and one pass. */
   static of(ranges: readonly Range[]): SeqRanges {
     const r = new SeqRanges();
-    for (const [lo, hi] of ranges) r.addRange(lo, hi);
+    const sorted = ranges.filter(([lo, hi]) => lo <= hi).sort((x, y) => x[0] - y[0]);
+    for (const [lo, hi] of sorted) {
+      const last = r.ranges[r.ranges.length - 1];
+      if (last && lo <= last[1] + 1) last[1] = Math.max(last[1], hi);
+      else r.ranges.push([lo, hi]);
+    }
     return r;
+  }
+
+  /** Index of the first range that ends at or after `n` (ranges.length if none). */
+  private firstEndingFrom(n: number): number {
+    let lo = 0;
+    let hi = this.ranges.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.ranges[mid]![1] < n) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   get max(): number {
@@ -47,41 +65,37 @@ export class SeqRanges {
     this.addRange(n, n);
   }
 
+  /**
+   * Adds [lo, hi]: a binary search and one splice, so that an author's numbers arriving one by one
+   * cost O(log k) each to find, not a copy of all k ranges (review 32: an insider numbering its
+   * messages 1, 3, 5, … made every member's bookkeeping quadratic, seconds per catch-up check).
+   */
   addRange(lo: number, hi: number): void {
     if (hi < lo) return;
-    const out: Range[] = [];
-    let placed = false;
-    for (const r of this.ranges) {
-      if (r[1] + 1 < lo) out.push(r);
-      else if (hi + 1 < r[0]) {
-        if (!placed) out.push([lo, hi]);
-        placed = true;
-        out.push(r);
-      } else {
-        lo = Math.min(lo, r[0]);
-        hi = Math.max(hi, r[1]);
-      }
+    const first = this.firstEndingFrom(lo - 1); // the first range that touches or follows [lo, hi]
+    let last = first; // one past the last range that touches [lo, hi]
+    while (last < this.ranges.length && this.ranges[last]![0] <= hi + 1) last++;
+    if (first < last) {
+      lo = Math.min(lo, this.ranges[first]![0]);
+      hi = Math.max(hi, this.ranges[last - 1]![1]);
     }
-    if (!placed) out.push([lo, hi]);
-    this.ranges = out;
+    if (first === this.ranges.length) this.ranges.push([lo, hi]);
+    else this.ranges.splice(first, last - first, [lo, hi]);
   }
 
   remove(n: number): void {
-    const out: Range[] = [];
-    for (const [lo, hi] of this.ranges) {
-      if (n < lo || n > hi) out.push([lo, hi]);
-      else {
-        if (lo < n) out.push([lo, n - 1]);
-        if (n < hi) out.push([n + 1, hi]);
-      }
-    }
-    this.ranges = out;
+    const i = this.firstEndingFrom(n);
+    const r = this.ranges[i];
+    if (!r || n < r[0]) return;
+    const pieces: Range[] = [];
+    if (r[0] < n) pieces.push([r[0], n - 1]);
+    if (n < r[1]) pieces.push([n + 1, r[1]]);
+    this.ranges.splice(i, 1, ...pieces);
   }
 
   /** Numbers in [1, upTo] in neither this set nor `also`, as ranges, at most `limit` of them. */
   missing(upTo: number, also: SeqRanges | undefined, limit: number): Range[] {
-    const covered = SeqRanges.of(this.ranges);
-    for (const r of also?.ranges ?? []) covered.addRange(r[0], r[1]);
+    const covered = also && also.ranges.length > 0 ? SeqRanges.of([...this.ranges, ...also.ranges]) : this;
     const out: Range[] = [];
     let next = 1;
     for (const [lo, hi] of covered.ranges) {
