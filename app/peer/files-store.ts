@@ -17,7 +17,8 @@
  * - Removed with its message: `remove` when its author deletes the file message,
  *   `removeAll` when this member leaves the group or is excluded (files.ts).
  */
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { mkdirDurable, writeFileAtomic } from '../store/files.js';
 import { join } from 'node:path';
 import type { FileBody } from './payload.js';
 import { chunkHash, plainLength, sameBytes, TAG_BYTES } from './files-chunks.js';
@@ -36,14 +37,30 @@ export class FileStore {
     return existsSync(this.path(fid, 'done'));
   }
 
+  /**
+   * Marks a file whole. Chunks are written without fsync (a slot lost to a crash is found
+   * missing by `scan` and fetched again), but `.done` makes them trusted without a scan, so the
+   * chunks are fsynced first and `.done` is written atomically, its directory fsynced (review 32:
+   * after a machine crash `.done` could outlive the chunks, and the file showed ready and could
+   * not be read or served).
+   */
   markDone(fid: string): void {
     // A 0-byte file is whole before any chunk was written: its folder may not exist yet (review 4).
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    writeFileSync(this.path(fid, 'done'), '');
+    mkdirDurable(this.dir);
+    const enc = this.path(fid, 'enc');
+    if (existsSync(enc)) {
+      const fd = openSync(enc, 'r');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    writeFileAtomic(this.path(fid, 'done'), '');
   }
 
   write(f: Pick<FileBody, 'fid' | 'chunk'>, index: number, sealed: Uint8Array): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    mkdirDurable(this.dir);
     const fd = openSync(this.path(f.fid, 'enc'), existsSync(this.path(f.fid, 'enc')) ? 'r+' : 'w+', 0o600);
     try {
       writeSync(fd, sealed, 0, sealed.length, index * (f.chunk + TAG_BYTES));

@@ -20,13 +20,29 @@
  * is fsynced; if the fsync fails it rejects (the record may not be on disk).
  * `close` fsyncs what is still waiting before it closes the file.
  */
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeSync, existsSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
+/**
+ * Creates `dir` and any missing parents (mode 0700), and fsyncs the parent of each directory it
+ * created, so that a machine crash cannot lose a directory whose files were reported durable
+ * (review 32: a new group's directory and `groups/` were never fsynced in their parents).
+ */
+export function mkdirDurable(dir: string): void {
+  const first = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (first === undefined) return;
+  const created: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    created.push(d);
+    if (d === first || dirname(d) === d) break;
+  }
+  for (const d of created.reverse()) fsyncDir(dirname(d));
+}
+
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirDurable(dir);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'wx', mode);
   try {
@@ -98,14 +114,37 @@ export class AppendLog {
   }
 
   private write(record: unknown): number {
-    if (this.fd === null) {
-      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-      this.fd = openSync(this.path, 'a', 0o600);
-    }
+    if (this.fd === null) this.fd = this.open();
     const line = Buffer.from(JSON.stringify(record) + '\n', 'utf8');
     let off = 0;
     while (off < line.length) off += writeSync(this.fd, line, off, line.length - off);
     return this.fd;
+  }
+
+  /**
+   * Opens the log for appending. A new file's directory entry is fsynced before anything is
+   * written to it. A log whose last line was torn by a crash (no final newline) gets a newline
+   * first: otherwise the next record was glued onto the fragment, read back as one bad line and
+   * lost at the next start, though its append had been reported durable (review 32).
+   */
+  private open(): number {
+    const dir = dirname(this.path);
+    mkdirDurable(dir);
+    const existed = existsSync(this.path);
+    const fd = openSync(this.path, 'a+', 0o600);
+    try {
+      if (!existed) fsyncDir(dir);
+      const size = fstatSync(fd).size;
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        readSync(fd, last, 0, 1, size - 1);
+        if (last[0] !== 0x0a) writeSync(fd, '\n');
+      }
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    return fd;
   }
 
   /** A synchronous fsync covers every line written so far: those waiting for one are done too. */
