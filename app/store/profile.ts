@@ -26,7 +26,7 @@
  *   ProfileLockedError; a lock left by a dead process (kill -9) is taken over.
  */
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, unlinkSync, writeSync, closeSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AppendLog, readFileIfExists, writeFileAtomic } from './files.js';
 import { Sealer } from './seal.js';
@@ -258,20 +258,44 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Locks this process holds (a second open of one profile in one process is refused by this, not by the PID). */
+const locksHeld = new Set<string>();
+
+/** When process `pid` started, in clock ticks since boot (Linux /proc), or null where unknown. */
+function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The lock names its holder by PID and, on Linux, the holder's start time. A lock is stale when
+ * its process is gone, or when the PID now belongs to another process (a different start time), or
+ * to this process without this process holding it (review 32: a peer killed with -9 and restarted
+ * with the same PID, as PID 1 in a container or after a reboot, refused its own profile forever).
+ */
 function acquireLock(dir: string, lockPath: string): void {
+  lockPath = resolve(lockPath);
+  if (locksHeld.has(lockPath)) throw new ProfileLockedError(dir, process.pid);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockPath, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
+      writeSync(fd, `${process.pid} ${processStart(process.pid) ?? ''}\n`);
       closeSync(fd);
+      locksHeld.add(lockPath);
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number.parseInt(readFileIfExists(lockPath) ?? '', 10);
-      if (pidAlive(pid) && pid !== process.pid) throw new ProfileLockedError(dir, pid);
-      if (pid === process.pid) throw new ProfileLockedError(dir, pid);
+      const [pidText, startText] = (readFileIfExists(lockPath) ?? '').trim().split(' ');
+      const pid = Number.parseInt(pidText ?? '', 10);
+      const start = processStart(pid);
+      const sameProcess = !startText || start === null || start === startText;
+      if (pid !== process.pid && pidAlive(pid) && sameProcess) throw new ProfileLockedError(dir, pid);
       try {
-        unlinkSync(lockPath); // stale: its process is gone
+        unlinkSync(lockPath); // stale: its process is gone (or the PID is another's now)
       } catch {
         // another starter removed it first; retry
       }
@@ -281,6 +305,7 @@ function acquireLock(dir: string, lockPath: string): void {
 }
 
 function releaseLock(lockPath: string): void {
+  locksHeld.delete(resolve(lockPath));
   try {
     const pid = Number.parseInt(readFileIfExists(lockPath) ?? '', 10);
     if (pid === process.pid) unlinkSync(lockPath);
