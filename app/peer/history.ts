@@ -272,8 +272,14 @@ export class GroupHistory {
       this.write(m, lost);
       return 'kept';
     }
-    if (this.chat.has(`${sender}:${m.id}`) || this.strokes.has(`${sender}:${m.id}`)) return 'duplicate';
-    if (this.notes.hasAction(sender, m.id)) return 'duplicate';
+    if (this.chat.has(`${sender}:${m.id}`) || this.strokes.has(`${sender}:${m.id}`) || this.notes.hasAction(sender, m.id)) {
+      // Another number of this author under an ID already held: only an author reusing its own ID
+      // makes one. Nothing of it is shown, but its number is held (in memory), or it would stay a
+      // gap that every copy fetched leaves open (review 32: catch-up ran full sessions against it
+      // for good, and members kept serving the copies).
+      this.holdNumber(m);
+      return 'duplicate';
+    }
     const shown = this.index(m, sender, name, receivedAt, to, shared);
     if (!shown) return 'duplicate';
     const record: HistoryRecord = { kind: 'msg', m, sender, name, receivedAt, ...(to ? { to } : {}), ...(shared ? { shared: true } : {}) };
@@ -335,11 +341,16 @@ export class GroupHistory {
     }
   }
 
-  private index(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[], shared = false): Indexed | null {
+  /** `m`'s (author, number) is held here, with the signature that claims it. */
+  private holdNumber(m: SignedMessage): void {
     this.bySeq.set(`${m.a}:${m.s}`, m.sig);
     let held = this.held.get(m.a);
     if (!held) this.held.set(m.a, (held = new SeqRanges()));
     held.add(m.s);
+  }
+
+  private index(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[], shared = false): Indexed | null {
+    this.holdNumber(m);
     // A re-shared message may be from before this member's admission even under the TEK version it
     // joined at (a join steps the revision only): it never starts the readable numbers (review 4).
     if (!shared && m.k >= (this.joinedTekVersion ?? 0) && m.s < (this.readableMin.get(m.a) ?? Infinity)) this.readableMin.set(m.a, m.s);
