@@ -38,6 +38,9 @@ import type { ChatAction } from './payload.js';
 
 const EXCERPT_CHARS = 200;
 
+/** How many replies' quotes one change of their parent refreshes on clients (the newest). */
+export const REPLIES_REFRESHED = 64;
+
 export class ChatAnnotations {
   /** Reply key → the message ID it quotes. */
   private readonly parentOf = new Map<string, string>();
@@ -84,9 +87,14 @@ export class ChatAnnotations {
     return this.actions.has(`${sender}:${id}`);
   }
 
-  /** Keys of the replies held that quote message `id`. */
+  /**
+   * Keys of the newest replies held that quote message `id`, at most `REPLIES_REFRESHED`: those
+   * whose shown quote a change of `id` refreshes. Not all: replies are unbounded, and an insider's
+   * 3,000 replies to its own message made each of its edits 3,000 updates to every member's UI
+   * (review 32). Older replies show the new quote when the history is next listed.
+   */
   repliesTo(id: string): string[] {
-    return [...(this.children.get(id) ?? [])];
+    return [...(this.children.get(id) ?? [])].slice(-REPLIES_REFRESHED);
   }
 
   /**
