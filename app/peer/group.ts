@@ -18,8 +18,9 @@
  * - Data the engine cannot decrypt yet is buffered by the engine itself and
  *   re-tried when keys arrive; this module only turns the outcome into events.
  * - Every received message is appended (fsynced) to the history log before its
- *   event reaches clients; what this member publishes is persisted once the
- *   publish has reached the sockets (`afterPublish`), and at stop at the latest.
+ *   event reaches clients; what this member publishes is written to its history
+ *   before the publish and fsynced after it (a kill -9 loses neither), and kept
+ *   in the traffic log once the publish has reached the sockets (`afterPublish`).
  * - Control messages seen while joining are re-offered, in arrival order, once
  *   the engine is a member (gossip can overtake this member's own Admit).
  * - Every application message is signed by its author (payload.ts) and checked
@@ -248,11 +249,10 @@ export class GroupRuntime {
   /** Publishes a chat message; resolves once it is in this member's history (fsynced). */
   sendChat(text: string, replyTo?: string): Promise<ChatMessage> {
     const name = this.host.displayName();
-    const m = this.sendSigned(replyTo ? { t: 'chat', text, name, re: replyTo } : { t: 'chat', text, name });
     const sender = this.host.peerIdOf(this.host.selfKey);
     const to = this.otherMembers();
+    const m = this.sendSigned(replyTo ? { t: 'chat', text, name, re: replyTo } : { t: 'chat', text, name }, { sender, name, to });
     return this.afterPublish(async () => {
-      this.history.keep(m, sender, name, m.at, to);
       await this.history.durable();
       return this.history.message(m.id) ?? { id: m.id, group: this.group, sender, senderName: name, text, sentAt: m.at, receivedAt: m.at };
     });
@@ -261,11 +261,10 @@ export class GroupRuntime {
   /** Publishes a file message (issue 18 §1; its chunks are already on disk: files.ts); resolves once it is in this member's history (fsynced). */
   sendFile(body: FileBody): Promise<ChatMessage> {
     const name = this.host.displayName();
-    const m = this.sendSigned(body);
     const sender = this.host.peerIdOf(this.host.selfKey);
     const to = this.otherMembers();
+    const m = this.sendSigned(body, { sender, name, to });
     return this.afterPublish(async () => {
-      this.history.keep(m, sender, name, m.at, to);
       await this.history.durable();
       return this.history.message(m.id) ?? { id: m.id, group: this.group, sender, senderName: name, text: shownText(body.name) || 'file', sentAt: m.at, receivedAt: m.at };
     });
@@ -273,9 +272,8 @@ export class GroupRuntime {
 
   /** Publishes a reaction, edit or delete (issue 18 §2); resolves with the target as shown after it. */
   sendChatAction(body: ChatAction): Promise<ChatMessage | null> {
-    const m = this.sendSigned(body);
+    const m = this.sendSigned(body, this.asSelf());
     return this.afterPublish(async () => {
-      this.history.keep(m, this.host.peerIdOf(this.host.selfKey), this.host.displayName(), m.at);
       await this.history.durable();
       return this.history.message(body.target);
     });
@@ -293,9 +291,8 @@ export class GroupRuntime {
   /** Publishes a stroke; resolves once it is in this member's history (fsynced). A clear names what it has seen. */
   draw(stroke: Stroke): Promise<void> {
     const body: Body = stroke.tool === 'clear' ? { t: 'stroke', stroke, seen: this.history.lastSeen() } : { t: 'stroke', stroke };
-    const m = this.sendSigned(body);
+    const m = this.sendSigned(body, this.asSelf());
     return this.afterPublish(async () => {
-      this.history.keep(m, this.host.peerIdOf(this.host.selfKey), this.host.displayName(), m.at);
       await this.history.durable();
     });
   }
@@ -306,9 +303,8 @@ export class GroupRuntime {
    * entry only once it is on disk, so a board read right after the call shows it.
    */
   drawShape(op: ShapeOp): Promise<void> {
-    const m = this.sendSigned({ t: 'shape', op: { ...op, by: op.by ?? this.host.selfKey } });
+    const m = this.sendSigned({ t: 'shape', op: { ...op, by: op.by ?? this.host.selfKey } }, this.asSelf());
     return this.afterPublish(async () => {
-      this.history.keep(m, this.host.peerIdOf(this.host.selfKey), this.host.displayName(), m.at);
       await this.history.durable();
     });
   }
@@ -337,8 +333,19 @@ export class GroupRuntime {
     if (this.history.reporter.pending) this.receipts.poke();
   }
 
-  /** Signs `body` as this member's next message and hands it to the engine. */
-  private sendSigned(body: Body): SignedMessage {
+  /** How this member's own messages without recipients are kept (actions, strokes, shapes). */
+  private asSelf(): { sender: string; name: string } {
+    return { sender: this.host.peerIdOf(this.host.selfKey), name: this.host.displayName() };
+  }
+
+  /**
+   * Signs `body` as this member's next message, keeps it in the history, then hands it to the
+   * engine, which publishes it. The history's line is written before the publish (its fsync runs
+   * after, off the event loop; the caller waits for it): a kill -9 between the publish and a later
+   * write lost the author's own message for good, though the members that received it had shown it
+   * (review 32). The message is shown here, as any, once fsynced.
+   */
+  private sendSigned(body: Body, keep: { sender: string; name: string; to?: MemberKey[] }): SignedMessage {
     const state = this.engine.state();
     const tek = this.engine.tekInfo();
     if (state !== 'member' || !tek) throw new LocalProtocolError(`cannot send while ${state}`);
@@ -347,17 +354,17 @@ export class GroupRuntime {
     const self = this.host.selfKey;
     const seq = this.history.takeOwnSeq();
     const m = signMessage(this.group, { key: self, sign: (bytes) => this.host.sign(bytes) }, { ...seq, k: tek.version, at: now }, body);
+    this.history.keep(m, keep.sender, keep.name, m.at, keep.to);
     this.sendPayload(encodePayload({ v: 2, t: 'msg', m }), now, { a: self, s: m.s, k: m.k });
     return m;
   }
 
   /**
-   * Runs `job` (persisting what this member just published) once the publish has
-   * reached the sockets: gossipsub signs, frames, encrypts and writes in promise
-   * continuations, which all run before a setImmediate callback. The history and
-   * traffic logs fsync every record; done before the publish, those flushes sat
-   * between a message's sentAt and the wire (two per message, tens of ms each
-   * when the disk is busy). Jobs left at stop() run there.
+   * Runs `job` (waiting for the history's fsync, keeping the traffic record) once the
+   * publish has reached the sockets: gossipsub signs, frames, encrypts and writes in
+   * promise continuations, which all run before a setImmediate callback. Done before
+   * the publish, those flushes sat between a message's sentAt and the wire (tens of
+   * ms each when the disk is busy). Jobs left at stop() run there.
    */
   private afterPublish<T>(job: () => T | Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
