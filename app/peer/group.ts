@@ -272,7 +272,7 @@ export class GroupRuntime {
 
   /** Publishes a reaction, edit or delete (issue 18 §2); resolves with the target as shown after it. */
   sendChatAction(body: ChatAction): Promise<ChatMessage | null> {
-    const m = this.sendSigned(body, this.asSelf());
+    this.sendSigned(body, this.asSelf());
     return this.afterPublish(async () => {
       await this.history.durable();
       return this.history.message(body.target);
@@ -291,7 +291,7 @@ export class GroupRuntime {
   /** Publishes a stroke; resolves once it is in this member's history (fsynced). A clear names what it has seen. */
   draw(stroke: Stroke): Promise<void> {
     const body: Body = stroke.tool === 'clear' ? { t: 'stroke', stroke, seen: this.history.lastSeen() } : { t: 'stroke', stroke };
-    const m = this.sendSigned(body, this.asSelf());
+    this.sendSigned(body, this.asSelf());
     return this.afterPublish(async () => {
       await this.history.durable();
     });
@@ -303,7 +303,7 @@ export class GroupRuntime {
    * entry only once it is on disk, so a board read right after the call shows it.
    */
   drawShape(op: ShapeOp): Promise<void> {
-    const m = this.sendSigned({ t: 'shape', op: { ...op, by: op.by ?? this.host.selfKey } }, this.asSelf());
+    this.sendSigned({ t: 'shape', op: { ...op, by: op.by ?? this.host.selfKey } }, this.asSelf());
     return this.afterPublish(async () => {
       await this.history.durable();
     });
