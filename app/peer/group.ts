@@ -83,7 +83,15 @@ export type Verdict = 'accept' | 'reject' | 'ignore';
 /** Reasons that mean the sender sent garbage (gossipsub Reject → peer score penalty). */
 const HARD_REJECT = new Set<RejectReason>(['decode', 'wire-version', 'wrong-group', 'bad-signature', 'invalid']);
 
+/**
+ * Control input kept while joining, to re-offer once a member (`replayEarlyControl`): in all, in
+ * bytes, and from one sender. Only what the engine did not refuse as garbage is kept (review 32:
+ * strangers' 1 MiB junk, 512 of it, was kept before the engine saw it: 512 MiB held for as long as
+ * the join lasted, and a member's message that came after was not kept).
+ */
 const MAX_EARLY_CONTROL = 512;
+const MAX_EARLY_CONTROL_BYTES = 8 * 1024 * 1024;
+const MAX_EARLY_CONTROL_PER_SENDER = 16;
 /** Engine events that leave its persistent state as it was. */
 const QUIET_EVENTS = new Set<EngineEvent['type']>(['data', 'undecryptable', 'rejected']);
 /** Events that change who is a member: written at once (state-file.ts `save`). */
@@ -109,6 +117,7 @@ export class GroupRuntime {
   private readonly stateFile: StateFile;
   private readonly boardShare: BoardShare;
   private earlyControl: TrafficItem[] = [];
+  private earlyControlBytes = 0;
   private timer: NodeJS.Timeout | null = null;
   /** Persistence of what this member published in the current turn (afterPublish). */
   private published: (() => void)[] = [];
@@ -194,7 +203,6 @@ export class GroupRuntime {
     if (this.record.blocklist.includes(from)) return 'ignore';
     const now = this.host.now();
     const joining = this.engine.state() === 'joining' || this.engine.state() === 'listening';
-    if (joining && channel === 'control' && this.earlyControl.length < MAX_EARLY_CONTROL) this.earlyControl.push({ from, bytes, at: now, tag: null });
     this.received = null;
     this.receivedEphemeral = false;
     this.input = channel === 'data' ? { from, bytes, packet: dataPacketOf(this.groupBytes, bytes) } : null;
@@ -211,6 +219,8 @@ export class GroupRuntime {
     for (const ev of events) {
       if (ev.type === 'rejected' && ev.from === from) verdict = HARD_REJECT.has(ev.reason) ? 'reject' : 'ignore';
     }
+    // Kept for the replay unless refused as garbage, or this input made the engine a member (replayed already).
+    if (joining && channel === 'control' && verdict !== 'reject' && this.engine.state() !== 'member') this.keepEarlyControl({ from, bytes, at: now, tag: null });
     // Kept for catch-up once it opened here (catch-up input too, so a member that caught up
     // can serve the next one); buffered for a key not held yet: apart, until it opens.
     const got = this.received as { from: MemberKey; tag: TrafficTag } | null; // set by onData during drive()
@@ -654,6 +664,15 @@ export class GroupRuntime {
     if (this.syncLog.length > 50) this.syncLog.shift();
   }
 
+  /** Keeps control input seen while joining, within the bounds above (beyond them it is dropped). */
+  private keepEarlyControl(item: TrafficItem): void {
+    if (this.earlyControl.length >= MAX_EARLY_CONTROL || this.earlyControlBytes + item.bytes.length > MAX_EARLY_CONTROL_BYTES) return;
+    let fromSender = 0;
+    for (const e of this.earlyControl) if (e.from === item.from && ++fromSender >= MAX_EARLY_CONTROL_PER_SENDER) return;
+    this.earlyControl.push(item);
+    this.earlyControlBytes += item.bytes.length;
+  }
+
   /**
    * Gossip and unicast streams are not ordered with respect to each other: an
    * announcement (say, another newcomer's admission) can overtake this member's
@@ -664,6 +683,7 @@ export class GroupRuntime {
   private replayEarlyControl(): void {
     const early = this.earlyControl;
     this.earlyControl = [];
+    this.earlyControlBytes = 0;
     for (const item of early) {
       if (this.stopped || this.engine.state() !== 'member') return;
       this.engine.receive(item.from, 'control', item.bytes, this.host.now());

@@ -1,0 +1,78 @@
+// Review 32 (h1, peer layer): while a group is joining (or listening), GroupRuntime.receive keeps
+// every control-topic input, from anyone, in `earlyControl` (up to 512 of them) before the engine
+// has even decoded it, to replay once the joiner is a member. Nothing bounds it per sender or in
+// bytes, and a message the engine refuses as garbage stays kept. The transport lets everything
+// from anyone reach the runtime while it joins (membership-gate.ts admitGossip: own state not
+// `member` → PASS), and gossipsub takes messages up to 1 MiB + 64 KiB. So an outsider who knows
+// the group ID (many throwaway identities: ten strikes each before the peer guard blocks one)
+// makes a joiner hold 512 MiB for as long as its join lasts (a join whose inviter is unreachable
+// lasts until the user gives up), and, once the list is full, a member's own control message that
+// overtook the joiner's Admit is no longer kept for the replay (the engine's own joiner buffer
+// was made stranger-proof in review 3; this one was not).
+// Secure: what the engine refuses as undecodable is not kept, the kept bytes are bounded, and a
+// member's control message that arrives after a stranger's flood is still kept for the replay.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { GroupEngine } from '../../../app/core/engine.js';
+import { GroupRuntime, newGroupRecord } from '../../../app/peer/group.js';
+import { Profile } from '../../../app/store/profile.js';
+import { MsgType, WIRE_VERSION } from '../../../app/core/wire.js';
+import { GROUP, drain, honestGroup, identity } from './forge.js';
+import { offlineHost } from '../solo-runtime.js';
+
+test('review32-h1: strangers cannot make a joiner hold hundreds of MiB of refused control input, nor crowd a member\'s control message out of its replay', () => {
+  const g = honestGroup(['a', 'b']);
+  const c = identity('c');
+  g.gate.allowed.add(c.key);
+  const profile = Profile.open(mkdtempSync(join(tmpdir(), 'conclave-r32h1-')));
+  const now = g.net.now;
+  const rt = new GroupRuntime(
+    offlineHost({ selfKey: c.key, profile, seed: c.seed, now: () => now, name: 'c' }),
+    newGroupRecord(GROUP, 'g', now),
+    (d) => GroupEngine.join(d, c, { group: GROUP, name: 'g', params: g.params, credential: new Uint8Array(), contacts: [g.ids.a!.key], now }),
+    100,
+  );
+  rt.drive();
+  try {
+    attack(g, rt, now);
+  } finally {
+    rt.stop(); // its timers would keep the test process alive
+  }
+});
+
+function attack(g: ReturnType<typeof honestGroup>, rt: GroupRuntime, now: number): void {
+  assert.equal(rt.engine.state(), 'joining');
+
+  // One 1 MiB gossipsub payload (within maxInboundDataLength), looking like a SealedControl to the
+  // network layer's three-byte peek; over the engine's 512 KiB control bound, so refused `decode`.
+  // (One buffer reused: the runtime keeps a reference per message, as it would to each distinct one.)
+  const junk = new Uint8Array(1024 * 1024);
+  junk.set([0x43, WIRE_VERSION, MsgType.SealedControl], 0);
+  const strangers = Array.from({ length: 60 }, () => randomBytes(32).toString('hex'));
+  const verdicts = { reject: 0, other: 0 };
+  for (let i = 0; i < 600; i++) {
+    const v = rt.receive(strangers[i % strangers.length]!, 'control', junk); // 10 each: at the peer guard's strike limit
+    if (v === 'reject') verdicts.reject++;
+    else verdicts.other++;
+  }
+  assert.equal(verdicts.reject, 600, 'the engine refuses every one as garbage');
+
+  // A member's genuine control message (its heartbeat, sealed under the TEK) arrives after the flood.
+  g.e.a!.tick(now + 2 * g.params.heartbeatMs);
+  const heartbeat = drain(g.e.a!).out.find((t) => t.kind === 'publish' && t.topic === 'control');
+  assert.ok(heartbeat && heartbeat.kind === 'publish');
+  rt.receive(g.ids.a!.key, 'control', heartbeat.bytes);
+
+  const early = (rt as unknown as { earlyControl?: { from: string; bytes: Uint8Array }[] }).earlyControl ?? [];
+  const strangersBytes = early.filter((e) => e.from !== g.ids.a!.key).reduce((n, e) => n + e.bytes.length, 0);
+  const memberKept = (rt as unknown as { earlyControl?: unknown }).earlyControl === undefined || early.some((e) => e.from === g.ids.a!.key);
+  assert.deepEqual(
+    { strangersMiB: Math.round(strangersBytes / 1024 / 1024), memberKept },
+    { strangersMiB: Math.min(8, Math.round(strangersBytes / 1024 / 1024)), memberKept: true },
+    "the joiner keeps strangers' refused control input (MiB) for its replay, and/or the member's control message that came after the flood is not kept",
+  );
+}
