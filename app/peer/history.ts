@@ -341,6 +341,14 @@ export class GroupHistory {
     }
   }
 
+  /**
+   * `m` is a copy of a message held here, its record on disk: `keep` would change nothing, so
+   * nothing about it needs checking (its signature was checked when it was first kept).
+   */
+  isHeldCopy(m: SignedMessage): boolean {
+    return this.bySeq.get(`${m.a}:${m.s}`) === m.sig && !this.unsaved.get(m.a)?.has(m.s);
+  }
+
   /** `m`'s (author, number) is held here, with the signature that claims it. */
   private holdNumber(m: SignedMessage): void {
     this.bySeq.set(`${m.a}:${m.s}`, m.sig);
