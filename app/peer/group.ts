@@ -118,6 +118,8 @@ export class GroupRuntime {
   private readonly boardShare: BoardShare;
   private earlyControl: TrafficItem[] = [];
   private earlyControlBytes = 0;
+  /** The keys this member made, as last seen (`madeNewKey`). */
+  private keysMade = '';
   private timer: NodeJS.Timeout | null = null;
   /** Persistence of what this member published in the current turn (afterPublish). */
   private published: (() => void)[] = [];
@@ -469,6 +471,11 @@ export class GroupRuntime {
       if (batch.some((ev) => ROSTER_EVENTS.has(ev.type))) {
         this.stateFile.save();
         this.names = null; // a name given or changed with the entry (nameOf)
+      } else if (batch.some((ev) => ev.type === 'key-changed') && this.madeNewKey()) {
+        // A key made here from fresh randomness is on disk before any byte of it leaves (the publish
+        // above writes to the sockets after this turn): restarted from the state before, a refreshing
+        // owner made the same version again with another key, and the group split in two (review 32).
+        this.stateFile.save();
       }
       for (const ev of batch) {
         events.push(ev);
@@ -487,6 +494,20 @@ export class GroupRuntime {
       this.host.onMember(this);
     }
     return events;
+  }
+
+  /** Whether the keys this member made (slot and version) changed since it last looked. */
+  private madeNewKey(): boolean {
+    const self = this.host.selfKey;
+    const made = this.engine
+      .exportKeyMaterial()
+      .filter((k) => k.creators.includes(self))
+      .map((k) => `${k.slot}:${k.version}`)
+      .sort()
+      .join();
+    if (made === this.keysMade) return false;
+    this.keysMade = made;
+    return true;
   }
 
   private armTimer(): void {
