@@ -44,7 +44,7 @@ import { LocalProtocolError } from '../core/errors.js';
 import type { BoardEntry, BoardStroke, ChatMessage, ShapeOp, Stroke } from '../api/contract.js';
 import type { EventSink } from '../api/handler.js';
 import type { GroupRecord, Profile } from '../store/profile.js';
-import { decodePayload, encodePayload, FILE_DELETE_SHARE_MAX, FILE_SHARE_MAX, MAX_BODY_CHARS, signMessage, type ChatAction, type Body, type FileBody, type SignedMessage } from './payload.js';
+import { decodePayload, encodePayload, FILE_DELETE_SHARE_MAX, FILE_SHARE_MAX, MAX_BODY_CHARS, MAX_PAYLOAD_BYTES, signMessage, type ChatAction, type Body, type FileBody, type SignedMessage } from './payload.js';
 import { checkAuthorship, type AuthorshipContext } from './authorship.js';
 import { admit } from './admission.js';
 import { BoardShare } from './board-share.js';
@@ -364,10 +364,19 @@ export class GroupRuntime {
     if (JSON.stringify(body).length > MAX_BODY_CHARS) throw new LocalProtocolError('message larger than 60 KiB');
     const now = Math.floor(this.host.now());
     const self = this.host.selfKey;
+    // Its encoded size, with the widest number fields, before a number is taken for it (a number
+    // taken and never sent would be a gap nobody can fill).
+    const widest = { a: self, s: Number.MAX_SAFE_INTEGER, k: tek.version, at: now, id: '0'.repeat(32), skip: [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER] as [number, number], b: JSON.stringify(body), sig: '0'.repeat(128) };
+    if (encodePayload({ v: 2, t: 'msg', m: widest }).length > MAX_PAYLOAD_BYTES) throw new LocalProtocolError('message larger than 64 KiB once encoded');
     const seq = this.history.takeOwnSeq();
     const m = signMessage(this.group, { key: self, sign: (bytes) => this.host.sign(bytes) }, { ...seq, k: tek.version, at: now }, body);
+    // Checked before it is kept: a message kept and then refused by the engine stayed listed as
+    // sent, never published (review 32's second pass: the body check counts UTF-16 units, the
+    // payload's bound UTF-8 bytes of a twice-encoded JSON).
+    const payload = encodePayload({ v: 2, t: 'msg', m });
+    if (payload.length > MAX_PAYLOAD_BYTES) throw new LocalProtocolError('message larger than 64 KiB once encoded');
     this.history.keep(m, keep.sender, keep.name, m.at, keep.to);
-    this.sendPayload(encodePayload({ v: 2, t: 'msg', m }), now, { a: self, s: m.s, k: m.k });
+    this.sendPayload(payload, now, { a: self, s: m.s, k: m.k });
     return m;
   }
 
