@@ -89,7 +89,7 @@ export class ChatAnnotations {
 
   /**
    * Keys of the newest replies held that quote message `id`, at most `REPLIES_REFRESHED`: those
-   * whose shown quote a change of `id` refreshes. Not all: replies are unbounded, and an insider's
+   * whose shown quote an edit of `id`, or its arrival, refreshes (a delete refreshes them all). Not all: replies are unbounded, and an insider's
    * 3,000 replies to its own message made each of its edits 3,000 updates to every member's UI
    * (review 32). Older replies show the new quote when the history is next listed.
    */
@@ -139,6 +139,9 @@ export class ChatAnnotations {
       this.deletes.add(own);
     }
     if (!this.lookup(own)) return [];
+    // A delete happens once per message, and its text must leave every quote of it on clients
+    // (review 32's second pass: replies past the newest 64 kept quoting a deleted message).
+    if (body.t === 'delete') return [own, ...(this.children.get(body.target) ?? [])];
     return [own, ...this.repliesTo(body.target)];
   }
 
