@@ -43,7 +43,7 @@ import { PEERS_LIMITS, PROTOCOL_PEERS, request, serve } from '../net/unicast.js'
 import type { MemberKey } from '../core/types.js';
 import type { GroupRecord } from '../store/profile.js';
 import type { GroupRuntime } from './group.js';
-import { isConnected, isCurrentMember, isMemberAnywhere, ownAddresses, parseJsonFrame, peerIdOf, validMultiaddr, type PeerContext } from './peer-context.js';
+import { isConnected, isCurrentMember, isMemberAnywhere, isStranger, ownAddresses, parseJsonFrame, peerIdOf, validMultiaddr, type PeerContext } from './peer-context.js';
 import { Reachability } from './reachability.js';
 import { AddressBook, MAX_ADDRESSES_PER_PEER } from './address-book.js';
 import { PEER_STORE_SWEEP_MS, trimPeerStore } from './peer-store-trim.js';
@@ -366,11 +366,12 @@ export class Mesh {
     const node = this.ctx.node;
     if (node.getConnections(pid).length > 0) return true;
     const rt = this.ctx.groups.get(group);
-    // A peer that is a current member nowhere (a stranger, or one that left or was excluded) is
-    // dialled only where an invite or mDNS put it, never where it announced itself (review 7 for
-    // strangers; review 32: an excluded member announced internal hosts, then sent control
-    // messages, and each exclusion notice made this peer dial them).
-    if (!isMemberAnywhere(this.ctx.groups, key)) return this.reachStranger(rt, pid, key);
+    // A stranger is dialled only where an invite or mDNS put it, never where it announced itself
+    // (review 7). One that left or was excluded everywhere is not dialled at all: what it learns of
+    // its exclusion comes over its own connections (review 32: an excluded member announced
+    // internal hosts, before or after its exclusion, and each notice made this peer dial them).
+    if (isStranger(this.ctx.groups, key)) return this.reachStranger(rt, pid, key);
+    if (!isMemberAnywhere(this.ctx.groups, key)) return false;
     let addrs = rt ? this.addressesOf(rt, key) : (this.addressBook.get(key) ?? []);
     if (addrs.length === 0 && rt) {
       await this.exchangePeers(rt, 1000);
