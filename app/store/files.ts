@@ -116,9 +116,22 @@ export class AppendLog {
   private write(record: unknown): number {
     if (this.fd === null) this.fd = this.open();
     const line = Buffer.from(JSON.stringify(record) + '\n', 'utf8');
+    const fd = this.fd;
     let off = 0;
-    while (off < line.length) off += writeSync(this.fd, line, off, line.length - off);
-    return this.fd;
+    try {
+      while (off < line.length) off += writeSync(fd, line, off, line.length - off);
+    } catch (err) {
+      // Part of the line may be written (disk full, EFBIG, EIO): the next write reopens the log,
+      // and `open` puts a newline after the fragment, as after a crash (review 32's second pass).
+      this.fd = null;
+      try {
+        closeSync(fd);
+      } catch {
+        // already unusable
+      }
+      throw err;
+    }
+    return fd;
   }
 
   /**
