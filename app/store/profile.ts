@@ -25,8 +25,8 @@
  * - One process per profile: a live lock holder makes `open` throw
  *   ProfileLockedError; a lock left by a dead process (kill -9) is taken over.
  */
-import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, unlinkSync, writeSync, closeSync, chmodSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, statSync, unlinkSync, writeFileSync, closeSync, chmodSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AppendLog, readFileIfExists, writeFileAtomic } from './files.js';
 import { Sealer } from './seal.js';
@@ -115,8 +115,7 @@ export class Profile {
 
   static open(dir: string, options: OpenOptions = {}): Profile {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const lockPath = join(dir, 'profile.lock');
-    acquireLock(dir, lockPath);
+    const lockPath = acquireLock(dir, join(dir, 'profile.lock'));
     try {
       const key = options.storageKey ?? loadOrCreateKeyFile(join(dir, 'storage.key'));
       return new Profile(dir, new Sealer(key), lockPath);
@@ -258,7 +257,7 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Locks this process holds (a second open of one profile in one process is refused by this, not by the PID). */
+/** Locks this process holds, by canonical path (a second open of one profile in one thread is refused by this). */
 const locksHeld = new Set<string>();
 
 /** When process `pid` started, in clock ticks since boot (Linux /proc), or null where unknown. */
@@ -271,44 +270,96 @@ function processStart(pid: number): string | null {
   }
 }
 
+/** How long a lock without a readable holder (written by an older peer, being filled) counts as held. */
+const UNREADABLE_LOCK_HELD_MS = 5_000;
+
+/** Creates `path` holding `content`, atomically (a temporary file hard-linked in): false if it exists. */
+function createFilled(path: string, content: string): boolean {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, content, { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
+}
+
 /**
- * The lock names its holder by PID and, on Linux, the holder's start time. A lock is stale when
- * its process is gone, or when the PID now belongs to another process (a different start time), or
- * to this process without this process holding it (review 32: a peer killed with -9 and restarted
- * with the same PID, as PID 1 in a container or after a reboot, refused its own profile forever).
+ * Whether the lock `text` names a holder that still holds it. The lock names its holder by PID and,
+ * on Linux, its start time. Stale: its process is gone; its PID now names a process started at
+ * another time (reused after a reboot); or it names this process at another start time (a restart
+ * after kill -9 that got the same PID, as PID 1 in a container: review 32). This very process (same
+ * PID and start time: another thread, or the profile by another path) holds it.
  */
-function acquireLock(dir: string, lockPath: string): void {
-  lockPath = resolve(lockPath);
-  if (locksHeld.has(lockPath)) throw new ProfileLockedError(dir, process.pid);
-  for (let attempt = 0; attempt < 2; attempt++) {
+function lockHeld(text: string, mtimeMs: number): boolean {
+  const [pidText, startText] = text.trim().split(' ');
+  const pid = Number.parseInt(pidText ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0) return Date.now() - mtimeMs < UNREADABLE_LOCK_HELD_MS;
+  const start = processStart(pid);
+  if (pid === process.pid) return startText !== undefined && startText !== '' && start === startText;
+  return pidAlive(pid) && (!startText || start === null || start === startText);
+}
+
+/**
+ * Takes the lock on `dir`. It is created already filled (review 32's second pass: created empty,
+ * then filled, a second starter read it empty, took it for stale and both opened the profile), and
+ * a stale one is replaced under a guard file, so that two starters cannot both replace it.
+ */
+function acquireLock(dir: string, lockPath: string): string {
+  const path = join(realpathSync(dirname(lockPath)), basename(lockPath));
+  if (locksHeld.has(path)) throw new ProfileLockedError(dir, process.pid);
+  const content = `${process.pid} ${processStart(process.pid) ?? ''}\n`;
+  const guard = `${path}.takeover`;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    if (createFilled(path, content)) {
+      locksHeld.add(path);
+      return path;
+    }
+    let text: string | null;
+    let mtimeMs = 0;
     try {
-      const fd = openSync(lockPath, 'wx', 0o600);
-      writeSync(fd, `${process.pid} ${processStart(process.pid) ?? ''}\n`);
-      closeSync(fd);
-      locksHeld.add(lockPath);
-      return;
+      text = readFileSync(path, 'utf8');
+      mtimeMs = statSync(path).mtimeMs;
+    } catch {
+      continue; // gone meanwhile: try again
+    }
+    if (lockHeld(text, mtimeMs)) throw new ProfileLockedError(dir, Number.parseInt(text, 10));
+    // Stale. Replaced only by whoever holds the guard, and only if it is still the lock judged stale.
+    try {
+      closeSync(openSync(guard, 'wx', 0o600));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const [pidText, startText] = (readFileIfExists(lockPath) ?? '').trim().split(' ');
-      const pid = Number.parseInt(pidText ?? '', 10);
-      const start = processStart(pid);
-      const sameProcess = !startText || start === null || start === startText;
-      if (pid !== process.pid && pidAlive(pid) && sameProcess) throw new ProfileLockedError(dir, pid);
       try {
-        unlinkSync(lockPath); // stale: its process is gone (or the PID is another's now)
+        if (Date.now() - statSync(guard).mtimeMs > UNREADABLE_LOCK_HELD_MS) unlinkSync(guard); // its taker died
       } catch {
-        // another starter removed it first; retry
+        // gone meanwhile
       }
+      continue;
+    }
+    try {
+      if (readFileIfExists(path) === text) {
+        unlinkSync(path);
+        if (createFilled(path, content)) {
+          locksHeld.add(path);
+          return path;
+        }
+      }
+    } finally {
+      unlinkSync(guard);
     }
   }
   throw new ProfileError(`could not take the lock on profile ${dir}`);
 }
 
 function releaseLock(lockPath: string): void {
-  locksHeld.delete(resolve(lockPath));
+  locksHeld.delete(lockPath);
   try {
-    const pid = Number.parseInt(readFileIfExists(lockPath) ?? '', 10);
-    if (pid === process.pid) unlinkSync(lockPath);
+    const [pidText, startText] = (readFileIfExists(lockPath) ?? '').trim().split(' ');
+    if (Number.parseInt(pidText ?? '', 10) === process.pid && (startText ?? '') === (processStart(process.pid) ?? '')) unlinkSync(lockPath);
   } catch {
     // already gone
   }
