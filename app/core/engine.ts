@@ -350,6 +350,11 @@ export class GroupEngine {
     }
   }
 
+  /** `key` is in this member's roster or among its join's contacts: known, even while joining. */
+  knows(key: MemberKey): boolean {
+    return this.core.s.roster[key] !== undefined || (this.core.join?.contacts.includes(key) ?? false);
+  }
+
   addContacts(contacts: MemberKey[], now: number): void {
     const j = this.core.join;
     if (!j) return;

@@ -697,11 +697,26 @@ export class GroupRuntime {
     if (this.syncLog.length > 50) this.syncLog.shift();
   }
 
-  /** Keeps control input seen while joining, within the bounds above (beyond them it is dropped). */
+  /**
+   * Keeps control input seen while joining, within the bounds above. When they are reached, input
+   * from a contact or a roster member replaces the oldest from anyone else, as in the engine's own
+   * buffer (review 32's second pass: 32 throwaway identities filled it, and the inviter's message
+   * that came after was not kept); a stranger's beyond them is dropped.
+   */
   private keepEarlyControl(item: TrafficItem): void {
-    if (this.earlyControl.length >= MAX_EARLY_CONTROL || this.earlyControlBytes + item.bytes.length > MAX_EARLY_CONTROL_BYTES) return;
+    if (item.bytes.length > MAX_EARLY_CONTROL_BYTES) return;
     let fromSender = 0;
     for (const e of this.earlyControl) if (e.from === item.from && ++fromSender >= MAX_EARLY_CONTROL_PER_SENDER) return;
+    const full = () => this.earlyControl.length >= MAX_EARLY_CONTROL || this.earlyControlBytes + item.bytes.length > MAX_EARLY_CONTROL_BYTES;
+    if (full()) {
+      if (!this.engine.knows(item.from)) return;
+      while (full()) {
+        const stranger = this.earlyControl.findIndex((e) => !this.engine.knows(e.from));
+        if (stranger < 0) return;
+        this.earlyControlBytes -= this.earlyControl[stranger]!.bytes.length;
+        this.earlyControl.splice(stranger, 1);
+      }
+    }
     this.earlyControl.push(item);
     this.earlyControlBytes += item.bytes.length;
   }

@@ -19,8 +19,15 @@ export function onPanel(core: EngineCore, from: MemberKey, body: Uint8Array, now
     // The admitter's panel may count us before our keys arrive: keep a few, replay on joining.
     // Nobody here can tell a member yet, so each sender gets a share: one stranger's flood cannot
     // push a member's out (review 32). Those from non-members are refused on replay.
-    ensure(core.pendingPanel.length < MAX_PENDING_PANEL, 'stale', 'too many panel messages while joining');
     ensure(core.pendingPanel.filter((p) => p.from === from).length < MAX_PENDING_PANEL_PER_SENDER, 'stale', 'too many panel messages from one sender while joining');
+    if (core.pendingPanel.length >= MAX_PENDING_PANEL) {
+      // Full: a contact's or a roster member's replaces the oldest from anyone else (review 32's
+      // second pass: eight throwaway identities filled it), as the sealed-control buffer does.
+      const known = (k: MemberKey) => core.s.roster[k] !== undefined || (core.join?.contacts.includes(k) ?? false);
+      const stranger = known(from) ? core.pendingPanel.findIndex((p) => !known(p.from)) : -1;
+      ensure(stranger >= 0, 'stale', 'too many panel messages while joining');
+      core.pendingPanel.splice(stranger, 1);
+    }
     core.pendingPanel.push({ from, body });
     return;
   }

@@ -16,7 +16,7 @@ import { Profile } from '../../../app/store/profile.js';
 import { counterSigner, G, signer } from './review4-fixtures.js';
 import type { ChatMessage } from '../../../app/api/contract.js';
 
-test('review32-pass2: a deleted parent\'s text stays in an older reply\'s quote on every client', async (t) => {
+test('review32-pass2: a deleted parent\'s text leaves every reply\'s quote on clients, however many replies came after', async (t) => {
   const profile = Profile.open(mkdtempSync(join(tmpdir(), 'conclave-r32p2-quote-')));
   t.after(() => profile.close());
   const shown = new Map<string, ChatMessage>();

@@ -47,7 +47,7 @@ async function until(check: () => boolean, ms = 5000): Promise<boolean> {
   return check();
 }
 
-test('review32-pass2: a member announces internal hosts, is then excluded: its exclusion notice dials them (reachStranger reads what it announced as a member)', async () => {
+test('review32-pass2: hosts a member announced before its exclusion are not dialled for its exclusion notice', async () => {
   const touched: number[] = [];
   const internal = createServer((socket) => {
     touched.push(socket.remotePort ?? 0);
