@@ -24,7 +24,8 @@ import { MsgType, WIRE_VERSION } from '../../../app/core/wire.js';
 import { GROUP, drain, honestGroup, identity } from './forge.js';
 import { offlineHost } from '../solo-runtime.js';
 
-test('review32-h1: strangers cannot make a joiner hold hundreds of MiB of refused control input, nor crowd a member\'s control message out of its replay', () => {
+/** A group of a and b, and the GroupRuntime of c joining it through a (its contact). */
+function joiner(): { g: ReturnType<typeof honestGroup>; rt: GroupRuntime; profile: Profile; now: number } {
   const g = honestGroup(['a', 'b']);
   const c = identity('c');
   g.gate.allowed.add(c.key);
@@ -37,10 +38,16 @@ test('review32-h1: strangers cannot make a joiner hold hundreds of MiB of refuse
     100,
   );
   rt.drive();
+  return { g, rt, profile, now };
+}
+
+test('review32-h1: strangers cannot make a joiner hold hundreds of MiB of refused control input, nor crowd a member\'s control message out of its replay', () => {
+  const { g, rt, profile, now } = joiner();
   try {
     attack(g, rt, now);
   } finally {
     rt.stop(); // its timers would keep the test process alive
+    profile.close();
   }
 });
 
@@ -76,3 +83,46 @@ function attack(g: ReturnType<typeof honestGroup>, rt: GroupRuntime, now: number
     "the joiner keeps strangers' refused control input (MiB) for its replay, and/or the member's control message that came after the flood is not kept",
   );
 }
+
+// Review 32 pass 2: eb267e3 keeps a joiner's early control input only when the engine did not
+// refuse it as garbage, within 512 items, 8 MiB and 16 per sender. But a joiner without a TEK
+// accepts any SealedControl whose clear header decodes (heartbeat.ts keepWhileJoining: no
+// rejection, verdict 'accept'), so a stranger's well-framed input is kept, and the per-sender
+// bound is per key: 32 throwaway identities x 16 messages fill all 512 slots (each a member's
+// heartbeat with one ciphertext byte changed: distinct gossipsub messages, no peer-guard strike).
+// A member's genuine control message that arrives after is then not kept for the replay, which
+// is what the review-32 test asserts must not happen. (The engine's own buffer lets a contact's
+// or roster member's message replace a stranger's when full; this one does not.)
+// Secure: when full, a contact's or a roster member's input replaces the oldest stranger's, as in
+// the engine's buffer. Members the joiner does not know yet cannot be told from strangers.
+test('review32-pass2: 32 stranger identities do not crowd the inviter\'s control message out of the joiner\'s early-control replay', () => {
+  const { g, rt, profile, now } = joiner();
+  try {
+    assert.equal(rt.engine.state(), 'joining');
+    g.e.a!.tick(now + 2 * g.params.heartbeatMs);
+    const hb = drain(g.e.a!).out.find((t) => t.kind === 'publish' && t.topic === 'control');
+    assert.ok(hb && hb.kind === 'publish');
+    const verdicts: Record<string, number> = {};
+    for (let s = 0; s < 32; s++) {
+      const sybil = identity(`sybil${s}`).key;
+      for (let i = 0; i < 16; i++) {
+        const bytes = Uint8Array.from(hb.bytes);
+        bytes[bytes.length - 1]! ^= s * 16 + i + 1; // another ciphertext: another gossipsub message
+        const v = rt.receive(sybil, 'control', bytes);
+        verdicts[v] = (verdicts[v] ?? 0) + 1;
+      }
+    }
+    g.e.a!.tick(now + 3 * g.params.heartbeatMs);
+    const hb2 = drain(g.e.a!).out.find((t) => t.kind === 'publish' && t.topic === 'control');
+    assert.ok(hb2 && hb2.kind === 'publish');
+    rt.receive(g.ids.a!.key, 'control', hb2.bytes);
+    const early = (rt as unknown as { earlyControl: { from: string }[] }).earlyControl;
+    assert.ok(
+      early.some((e) => e.from === g.ids.a!.key),
+      `the member's control message is not kept for the replay: ${early.length} kept, all strangers' (verdicts ${JSON.stringify(verdicts)})`,
+    );
+  } finally {
+    rt.stop();
+    profile.close();
+  }
+});

@@ -16,7 +16,7 @@ import { RelayChoice } from '../../../app/peer/relay-choice.js';
 import { Mesh } from '../../../app/peer/mesh.js';
 import type { PeerContext } from '../../../app/peer/peer-context.js';
 import type { GroupRuntime } from '../../../app/peer/group.js';
-import { contextOf, newNode } from './review8-fixtures.js';
+import { contextOf, newNode, push } from './review8-fixtures.js';
 
 async function newPeer(): Promise<PeerId> {
   return peerIdFromPrivateKey(await generateKeyPair('Ed25519'));
@@ -36,53 +36,6 @@ function knownRelays(reach: Reachability): string[] {
   return (reach as unknown as { relays: RelayChoice }).relays.all();
 }
 
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  out.push(n);
-  return out;
-}
-
-/** An identify-push message (identify.proto: listenAddrs = 2, protocols = 3), length-prefixed, unsigned. */
-function identifyPush(listenAddrs: string[], protocols: string[] = []): Uint8Array {
-  const body: number[] = [];
-  for (const a of listenAddrs) {
-    const bytes = multiaddr(a).bytes;
-    body.push(0x12, ...varint(bytes.length), ...bytes);
-  }
-  for (const p of protocols) {
-    const bytes = new TextEncoder().encode(p);
-    body.push(0x1a, ...varint(bytes.length), ...bytes);
-  }
-  return Uint8Array.from([...varint(body.length), ...body]);
-}
-
-/**
- * One identify-push, given at most PUSH_TIMEOUT_MS: a push the victim refuses (rate-limited)
- * may never be read, and a sink left waiting on it hung this file on a loaded machine (a CI run
- * of 5dfc3e5 timed out here after 10 minutes). The stream is aborted then; callers ignore the error.
- */
-const PUSH_TIMEOUT_MS = 3000;
-async function push(conn: Connection, listenAddrs: string[]): Promise<void> {
-  const stream = await conn.newStream('/ipfs/id/push/1.0.0', { signal: AbortSignal.timeout(PUSH_TIMEOUT_MS) });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      stream.sink([identifyPush(listenAddrs)]),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('identify push timed out')), PUSH_TIMEOUT_MS);
-      }),
-    ]);
-  } catch (err) {
-    stream.abort(err as Error);
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Pushes until the victim has heard one more identify from `from` (a loaded machine can refuse or
