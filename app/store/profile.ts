@@ -25,7 +25,7 @@
  * - One process per profile: a live lock holder makes `open` throw
  *   ProfileLockedError; a lock left by a dead process (kill -9) is taken over.
  */
-import { existsSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, statSync, unlinkSync, writeFileSync, closeSync, chmodSync } from 'node:fs';
+import { existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, closeSync, chmodSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AppendLog, readFileIfExists, writeFileAtomic } from './files.js';
@@ -281,10 +281,54 @@ function createFilled(path: string, content: string): boolean {
     linkSync(tmp, path);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw err;
+    // No hard links here (FAT, exFAT, some network mounts; review 32's third pass: no profile
+    // there could open). Created then filled, as before: a lock read empty counts as held for a while.
+    return createThenFill(path, content);
   } finally {
     unlinkSync(tmp);
+  }
+}
+
+function createThenFill(path: string, content: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    writeFileSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/** Removes `path` if it still holds `content` (renamed aside first, so that nobody else's is removed). */
+function removeIfStill(path: string, content: string): void {
+  const aside = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.gone`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return; // gone meanwhile
+  }
+  if (readFileIfExists(aside) === content) unlinkSync(aside);
+  else {
+    // Someone else's: put back (unless another took its place meanwhile, then theirs stands).
+    try {
+      linkSync(aside, path);
+      unlinkSync(aside);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') unlinkSync(aside); // another took its place meanwhile: theirs stands
+      else if (!existsSync(path)) renameSync(aside, path); // no hard links here
+      else unlinkSync(aside);
+    }
   }
 }
 
@@ -328,31 +372,37 @@ function acquireLock(dir: string, lockPath: string): string {
       continue; // gone meanwhile: try again
     }
     if (lockHeld(text, mtimeMs)) throw new ProfileLockedError(dir, Number.parseInt(text, 10));
-    // Stale. Replaced only by whoever holds the guard, and only if it is still the lock judged stale.
-    try {
-      closeSync(openSync(guard, 'wx', 0o600));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      try {
-        if (Date.now() - statSync(guard).mtimeMs > UNREADABLE_LOCK_HELD_MS) unlinkSync(guard); // its taker died
-      } catch {
-        // gone meanwhile
-      }
+    // Stale. Replaced only by whoever holds the guard, and only if it is still the lock judged
+    // stale. The guard names its holder as the lock does, and is broken only when its holder is
+    // gone (review 32's third pass: broken by age, two starters could each remove the other's).
+    if (!createFilled(guard, content)) {
+      const held = readFileIfExists(guard);
+      if (held !== null && !lockHeld(held, statMtime(guard))) removeIfStill(guard, held);
       continue;
     }
+    let taken = false;
     try {
       if (readFileIfExists(path) === text) {
-        unlinkSync(path);
-        if (createFilled(path, content)) {
-          locksHeld.add(path);
-          return path;
-        }
+        removeIfStill(path, text);
+        taken = createFilled(path, content);
       }
     } finally {
-      unlinkSync(guard);
+      removeIfStill(guard, content);
+    }
+    if (taken) {
+      locksHeld.add(path);
+      return path;
     }
   }
   throw new ProfileError(`could not take the lock on profile ${dir}`);
+}
+
+function statMtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
 }
 
 function releaseLock(lockPath: string): void {
