@@ -139,6 +139,9 @@ export class ChatAnnotations {
       this.deletes.add(own);
     }
     if (!this.lookup(own)) return [];
+    // Replies quote the message that owns the ID: a change of another (a copy of its ID) changes no quote
+    // (review 32's third pass: deleting a copy refreshed every reply to the genuine message).
+    if (this.keys.get(body.target)?.key !== own) return [own];
     // A delete happens once per message, and its text must leave every quote of it on clients
     // (review 32's second pass: replies past the newest 64 kept quoting a deleted message).
     if (body.t === 'delete') return [own, ...(this.children.get(body.target) ?? [])];
