@@ -374,8 +374,13 @@ export class GroupRuntime {
     // sent, never published (review 32's second pass: the body check counts UTF-16 units, the
     // payload's bound UTF-8 bytes of a twice-encoded JSON).
     const payload = encodePayload({ v: 2, t: 'msg', m });
-    if (payload.length > MAX_PAYLOAD_BYTES) throw new LocalProtocolError('message larger than 64 KiB once encoded');
-    this.history.keep(m, keep.sender, keep.name, m.at, keep.to);
+    try {
+      if (payload.length > MAX_PAYLOAD_BYTES) throw new LocalProtocolError('message larger than 64 KiB once encoded');
+      this.history.keep(m, keep.sender, keep.name, m.at, keep.to);
+    } catch (err) {
+      this.history.unsentOwnSeq(seq); // or its number would be a gap nobody can fill
+      throw err;
+    }
     this.sendPayload(payload, now, { a: self, s: m.s, k: m.k });
     return m;
   }

@@ -46,7 +46,7 @@ import type { MemberKey } from '../core/types.js';
 import type { Profile } from '../store/profile.js';
 import { boardSupport } from '../api/board-model.js';
 import { boardState } from './board.js';
-import { ownsItsId, parseBody, SignedMessage, type ChatAction, type FileBody } from './payload.js';
+import { ownsItsId, parseBody, SignedMessage, type ChatAction, type FileBody, type ReceivedBody } from './payload.js';
 import { fileHandle } from './files-chunks.js';
 import { SeqRanges, type Range } from './seq-ranges.js';
 import { ChatAnnotations } from './chat-annotations.js';
@@ -234,6 +234,12 @@ export class GroupHistory {
     return skip ? { s, skip } : { s };
   }
 
+  /** A number taken that will never be sent (its message failed before it left): the next message declares it skipped. */
+  unsentOwnSeq(taken: { s: number; skip?: [number, number] }): void {
+    const lo = Math.min(taken.skip?.[0] ?? taken.s, this.skipNext?.[0] ?? taken.s);
+    this.skipNext = [lo, Math.max(taken.s, this.skipNext?.[1] ?? taken.s)];
+  }
+
   /** At a clean stop: every reserved number beyond the last used is free again. */
   releaseOwnSeqs(): void {
     const used = this.nextOwn - 1;
@@ -280,10 +286,18 @@ export class GroupHistory {
       this.holdNumber(m);
       return 'duplicate';
     }
-    const shown = this.index(m, sender, name, receivedAt, to, shared);
-    if (!shown) return 'duplicate';
+    const body = parseBody(m.b);
+    if (!body) {
+      this.index(m, sender, name, receivedAt, to, shared, null); // its number is held; nothing shown or written
+      return 'duplicate';
+    }
     const record: HistoryRecord = { kind: 'msg', m, sender, name, receivedAt, ...(to ? { to } : {}), ...(shared ? { shared: true } : {}) };
-    this.write(m, { record, shown, listKey: shown.kind === 'chat' || shown.kind === 'stroke' ? `${sender}:${m.id}` : null });
+    // Written before it is indexed: a write that throws (disk full) leaves nothing listed and its
+    // number not held (review 32's third pass: an own message whose write failed was listed as
+    // sent, never published, and gone at the restart).
+    const written = this.profile.appendDurable(this.group, 'history', record);
+    const shown = this.index(m, sender, name, receivedAt, to, shared, body)!;
+    this.write(m, { record, shown, listKey: shown.kind === 'chat' || shown.kind === 'stroke' ? `${sender}:${m.id}` : null }, written);
     return shown.kind === 'action' && shown.notAuthor ? 'not-author' : 'kept';
   }
 
@@ -292,9 +306,8 @@ export class GroupHistory {
    * its number is no longer held (not claimed in the summary, a gap), so reconciliation
    * brings a copy, which `keep` writes again.
    */
-  private write(m: SignedMessage, w: Unsaved): void {
+  private write(m: SignedMessage, w: Unsaved, written = this.profile.appendDurable(this.group, 'history', w.record)): void {
     this.keptTotal++;
-    const written = this.profile.appendDurable(this.group, 'history', w.record);
     this.lastWrite = written;
     if (w.listKey) this.notYetDurable.add(w.listKey);
     written.then(
@@ -357,7 +370,7 @@ export class GroupHistory {
     held.add(m.s);
   }
 
-  private index(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[], shared = false): Indexed | null {
+  private index(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[], shared = false, parsed?: ReceivedBody | null): Indexed | null {
     this.holdNumber(m);
     // A re-shared message may be from before this member's admission even under the TEK version it
     // joined at (a join steps the revision only): it never starts the readable numbers (review 4).
@@ -367,7 +380,7 @@ export class GroupHistory {
       if (!skipped) this.skipped.set(m.a, (skipped = new SeqRanges()));
       skipped.addRange(m.skip[0], Math.min(m.skip[1], m.s - 1));
     }
-    const body = parseBody(m.b);
+    const body = parsed === undefined ? parseBody(m.b) : parsed;
     if (!body) return null;
     if (body.t === 'chat' || body.t === 'file') {
       // The sender's label is the one group.ts gave it (its roster entry, peer/names.ts), never a name inside the message.
