@@ -86,6 +86,14 @@ export interface LogRead<T> {
 
 type Waiter = { resolve: () => void; reject: (err: Error) => void };
 
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already unusable
+  }
+}
+
 export class AppendLog {
   private fd: number | null = null;
   /** Waiting for the next fsync (their lines are written). */
@@ -93,6 +101,8 @@ export class AppendLog {
   /** Covered by the fsync now running on the thread pool. */
   private syncing: Waiter[] = [];
   private inFlight = false;
+  /** Fds given up after a failed write, closed once the fsync running on them ends. */
+  private retired: number[] = [];
   /** fsyncs done (sync or group commit): for tests and benchmarks. */
   fsyncs = 0;
 
@@ -123,12 +133,23 @@ export class AppendLog {
     } catch (err) {
       // Part of the line may be written (disk full, EFBIG, EIO): the next write reopens the log,
       // and `open` puts a newline after the fragment, as after a crash (review 32's second pass).
+      // The lines waiting for an fsync were written whole: one fsync now settles them. The fd is
+      // closed only once no fsync runs on it (review 32's third pass: closed under a queued fsync,
+      // its number went to the next file opened, whose flush then resolved this log's records).
       this.fd = null;
+      const waiting = this.waiting;
+      this.waiting = [];
       try {
-        closeSync(fd);
-      } catch {
-        // already unusable
+        if (waiting.length > 0) {
+          fsyncSync(fd);
+          this.fsyncs++;
+        }
+        for (const w of waiting) w.resolve();
+      } catch (syncErr) {
+        for (const w of waiting) w.reject(syncErr as Error);
       }
+      if (this.inFlight) this.retired.push(fd);
+      else closeQuietly(fd);
       throw err;
     }
     return fd;
@@ -179,6 +200,7 @@ export class AppendLog {
     this.waiting = [];
     fsync(fd, (err) => {
       this.inFlight = false;
+      for (const retired of this.retired.splice(0)) closeQuietly(retired);
       const batch = this.syncing; // empty if a synchronous fsync or close() settled it first
       this.syncing = [];
       if (batch.length > 0 && !err) this.fsyncs++;
