@@ -224,11 +224,14 @@ export class GroupHistory {
 
   /** Sequence number (and skip declaration) for this member's next message; reserves on disk first. */
   takeOwnSeq(): { s: number; skip?: [number, number] } {
-    const s = this.nextOwn++;
+    const s = this.nextOwn;
     if (s > this.reservedUpTo) {
-      this.reservedUpTo = s + SEQ_RESERVE - 1;
-      this.profile.append(this.group, 'history', { kind: 'seq', upTo: this.reservedUpTo });
+      // Written before anything changes here: a reservation that fails (disk full) takes no number (review 32's fourth pass).
+      const upTo = s + SEQ_RESERVE - 1;
+      this.profile.append(this.group, 'history', { kind: 'seq', upTo });
+      this.reservedUpTo = upTo;
     }
+    this.nextOwn++;
     const skip = this.skipNext;
     this.skipNext = undefined;
     return skip ? { s, skip } : { s };
@@ -273,9 +276,11 @@ export class GroupHistory {
       // A copy of one whose record did not reach disk (reconciliation brought it back): written again.
       const lost = this.unsaved.get(m.a)?.get(m.s);
       if (!lost) return 'duplicate';
+      // Written first: a write that throws leaves it waiting for another copy (review 32's fourth pass).
+      const written = this.profile.appendDurable(this.group, 'history', lost.record);
       this.unsaved.get(m.a)!.delete(m.s);
       this.held.get(m.a)!.add(m.s);
-      this.write(m, lost);
+      this.write(m, lost, written);
       return 'kept';
     }
     if (this.chat.has(`${sender}:${m.id}`) || this.strokes.has(`${sender}:${m.id}`) || this.notes.hasAction(sender, m.id)) {

@@ -181,9 +181,21 @@ export class AppendLog {
     return fd;
   }
 
-  /** A synchronous fsync covers every line written so far: those waiting for one are done too. */
+  /**
+   * A synchronous fsync covers every line written so far: those waiting for one are done too.
+   * If it fails, so are they, and the batch of the fsync running (review 32's fourth pass: a later
+   * fsync's success was taken for theirs, though Linux reports a failed writeback only once).
+   */
   private fsyncNow(fd: number): void {
-    fsyncSync(fd);
+    try {
+      fsyncSync(fd);
+    } catch (err) {
+      const failed = [...this.syncing, ...this.waiting];
+      this.syncing = [];
+      this.waiting = [];
+      for (const w of failed) w.reject(err as Error);
+      throw err;
+    }
     this.fsyncs++;
     const done = [...this.syncing, ...this.waiting];
     this.syncing = [];
@@ -243,11 +255,8 @@ export class AppendLog {
     if (this.waiting.length > 0 || this.syncing.length > 0) {
       try {
         this.fsyncNow(fd);
-      } catch (err) {
-        const failed = [...this.syncing, ...this.waiting];
-        this.syncing = [];
-        this.waiting = [];
-        for (const w of failed) w.reject(err as Error);
+      } catch {
+        // fsyncNow rejected those waiting for it
       }
     }
     closeSync(fd);
