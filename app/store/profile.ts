@@ -27,7 +27,7 @@
  */
 import { existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, closeSync, chmodSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { AppendLog, readFileIfExists, writeFileAtomic } from './files.js';
 import { Sealer } from './seal.js';
 
@@ -309,7 +309,12 @@ function createThenFill(path: string, content: string): boolean {
   return true;
 }
 
-/** Removes `path` if it still holds `content` (renamed aside first, so that nobody else's is removed). */
+/**
+ * Removes `path` if it still holds `content`: renamed aside first, so that a file someone else put
+ * there meanwhile is never removed. Such a file is linked back; if that cannot be done (another took
+ * the name meanwhile, or no hard links), it is left aside rather than removed or written over
+ * (review 32's fourth pass: put back by unlink-on-EEXIST and by rename, a live starter's file went).
+ */
 function removeIfStill(path: string, content: string): void {
   const aside = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.gone`;
   try {
@@ -317,20 +322,23 @@ function removeIfStill(path: string, content: string): void {
   } catch {
     return; // gone meanwhile
   }
-  if (readFileIfExists(aside) === content) unlinkSync(aside);
-  else {
-    // Someone else's: put back (unless another took its place meanwhile, then theirs stands).
-    try {
-      linkSync(aside, path);
-      unlinkSync(aside);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') unlinkSync(aside); // another took its place meanwhile: theirs stands
-      else if (!existsSync(path)) renameSync(aside, path); // no hard links here
-      else unlinkSync(aside);
-    }
+  if (readFileIfExists(aside) === content) return unlinkSync(aside);
+  try {
+    linkSync(aside, path);
+    unlinkSync(aside);
+  } catch {
+    // left aside: never removed, never written over another
   }
 }
+
+/** A short name for the contents of a file that a guard is about. */
+const digestOf = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
+
+/** The guard under which a stale lock holding `staleText` is replaced (exported for the tests). */
+export const takeoverGuardPath = (lockPath: string, staleText: string): string => `${lockPath}.takeover.${digestOf(staleText)}`;
+
+/** The mark whoever breaks a guard holding `deadText` creates first (exported for the tests). */
+export const guardBreakMark = (guardPath: string, deadText: string): string => `${guardPath}.broken.${digestOf(deadText)}`;
 
 /**
  * Whether the lock `text` names a holder that still holds it. The lock names its holder by PID and,
@@ -357,7 +365,6 @@ function acquireLock(dir: string, lockPath: string): string {
   const path = join(realpathSync(dirname(lockPath)), basename(lockPath));
   if (locksHeld.has(path)) throw new ProfileLockedError(dir, process.pid);
   const content = `${process.pid} ${processStart(process.pid) ?? ''}\n`;
-  const guard = `${path}.takeover`;
   for (let attempt = 0; attempt < 4; attempt++) {
     if (createFilled(path, content)) {
       locksHeld.add(path);
@@ -372,12 +379,21 @@ function acquireLock(dir: string, lockPath: string): string {
       continue; // gone meanwhile: try again
     }
     if (lockHeld(text, mtimeMs)) throw new ProfileLockedError(dir, Number.parseInt(text, 10));
-    // Stale. Replaced only by whoever holds the guard, and only if it is still the lock judged
-    // stale. The guard names its holder as the lock does, and is broken only when its holder is
-    // gone (review 32's third pass: broken by age, two starters could each remove the other's).
+    // Stale. Replaced only by whoever holds the guard made for this very stale lock (its contents
+    // name it), so starters that judged the same lock compete for one file, and no guard is ever put
+    // back. The guard names its holder as the lock does. A guard whose holder died is broken once,
+    // by whoever creates the break mark for that dead holder (review 32's third and fourth passes:
+    // guards broken by age, then put back after a rename, let two starters hold one).
+    const guard = takeoverGuardPath(path, text);
     if (!createFilled(guard, content)) {
       const held = readFileIfExists(guard);
-      if (held !== null && !lockHeld(held, statMtime(guard))) removeIfStill(guard, held);
+      if (held !== null && !lockHeld(held, statMtime(guard)) && createFilled(guardBreakMark(guard, held), content)) {
+        try {
+          unlinkSync(guard);
+        } catch {
+          // gone meanwhile
+        }
+      }
       continue;
     }
     let taken = false;
@@ -387,7 +403,7 @@ function acquireLock(dir: string, lockPath: string): string {
         taken = createFilled(path, content);
       }
     } finally {
-      removeIfStill(guard, content);
+      if (readFileIfExists(guard) === content) unlinkSync(guard); // ours: nobody breaks a live holder's
     }
     if (taken) {
       locksHeld.add(path);

@@ -15,6 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { takeoverGuardPath } from '../../../app/store/profile.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CHILD = `
@@ -27,7 +28,7 @@ const mark = (name) => fs.writeFileSync(SYNC + '/' + name, '');
 const orig = fs.unlinkSync;
 let hooked = false;
 fs.unlinkSync = (p, ...rest) => {
-  if (!hooked && ROLE === 'C' && String(p).endsWith('profile.lock.takeover')) { hooked = true; mark('c-at-guard'); waitFor('b-paused'); }
+  if (!hooked && ROLE === 'C' && /profile\\.lock\\.takeover\\.[0-9a-f]{16}$/.test(String(p))) { hooked = true; mark('c-at-guard'); waitFor('b-paused'); }
   if (!hooked && ROLE === 'B' && String(p).endsWith('profile.lock')) { hooked = true; mark('b-paused'); waitFor('c-open'); }
   return orig(p, ...rest);
 };
@@ -62,7 +63,7 @@ test('review32-pass3: two starters that both judge an old takeover guard dead ne
   spawnSync('mkdir', ['-p', dir, sync]);
   const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
   writeFileSync(join(dir, 'profile.lock'), `${dead} 1\n`); // a lock left by a process killed with -9
-  const guard = join(dir, 'profile.lock.takeover');
+  const guard = takeoverGuardPath(join(dir, 'profile.lock'), `${dead} 1\n`);
   writeFileSync(guard, ''); // a guard whose holder was stopped (suspend, SIGSTOP, swapped) or killed
   const old = new Date(Date.now() - 10_000);
   utimesSync(guard, old, old);
