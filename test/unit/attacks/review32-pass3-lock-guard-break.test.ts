@@ -38,6 +38,7 @@ if (ROLE === 'B') waitFor('c-at-guard');
 let result;
 try { Profile.open(DIR); result = 'opened'; } catch (err) { result = 'refused ' + (err.name === 'Error' ? err.code : err.name); }
 if (ROLE === 'C' && result === 'opened') mark('c-open');
+if (ROLE === 'B') mark('b-paused'); // B is done: C, paused at its guard, goes on (B's lock hook no longer fires)
 process.stdout.write(result + '\\n');
 if (ROLE === 'C') { process.stdin.resume(); process.stdin.on('end', () => process.exit(0)); }
 `;
