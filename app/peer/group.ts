@@ -46,11 +46,12 @@ import type { EventSink } from '../api/handler.js';
 import type { GroupRecord, Profile } from '../store/profile.js';
 import { decodePayload, encodePayload, FILE_DELETE_SHARE_MAX, FILE_SHARE_MAX, MAX_BODY_CHARS, MAX_PAYLOAD_BYTES, signMessage, type ChatAction, type Body, type FileBody, type SignedMessage } from './payload.js';
 import { checkAuthorship, type AuthorshipContext } from './authorship.js';
+import { EarlyControl } from './early-control.js';
 import { admit } from './admission.js';
 import { BoardShare } from './board-share.js';
 import { GroupHistory } from './history.js';
 import { StateFile } from './state-file.js';
-import { dataPacketOf, TrafficLog, UnopenedTraffic, type TrafficItem, type TrafficTag } from './traffic.js';
+import { dataPacketOf, TrafficLog, UnopenedTraffic, type TrafficTag } from './traffic.js';
 import { RejectionLog } from './key-panel.js';
 import { REJECTED_LOG_LIMITS, UNDECRYPTABLE_LIMITS, WindowLimit, type Admission } from './event-limit.js';
 import { checkReceipt, makeReceipt, ReceiptClock, receiptIntervalMs } from './receipts.js';
@@ -83,15 +84,6 @@ export type Verdict = 'accept' | 'reject' | 'ignore';
 /** Reasons that mean the sender sent garbage (gossipsub Reject → peer score penalty). */
 const HARD_REJECT = new Set<RejectReason>(['decode', 'wire-version', 'wrong-group', 'bad-signature', 'invalid']);
 
-/**
- * Control input kept while joining, to re-offer once a member (`replayEarlyControl`): in all, in
- * bytes, and from one sender. Only what the engine did not refuse as garbage is kept (review 32:
- * strangers' 1 MiB junk, 512 of it, was kept before the engine saw it: 512 MiB held for as long as
- * the join lasted, and a member's message that came after was not kept).
- */
-const MAX_EARLY_CONTROL = 512;
-const MAX_EARLY_CONTROL_BYTES = 8 * 1024 * 1024;
-const MAX_EARLY_CONTROL_PER_SENDER = 16;
 /** Engine events that leave its persistent state as it was. */
 const QUIET_EVENTS = new Set<EngineEvent['type']>(['data', 'undecryptable', 'rejected']);
 /** Events that change who is a member: written at once (state-file.ts `save`). */
@@ -116,8 +108,8 @@ export class GroupRuntime {
   private input: { from: MemberKey; bytes: Uint8Array; packet: DataPacket | null } | null = null;
   private readonly stateFile: StateFile;
   private readonly boardShare: BoardShare;
-  private earlyControl: TrafficItem[] = [];
-  private earlyControlBytes = 0;
+  /** Control input kept while joining (peer/early-control.ts). */
+  private readonly earlyControl = new EarlyControl((key) => this.engine.knows(key));
   /** The keys this member made, as last seen (`madeNewKey`). */
   private keysMade = '';
   private timer: NodeJS.Timeout | null = null;
@@ -222,7 +214,7 @@ export class GroupRuntime {
       if (ev.type === 'rejected' && ev.from === from) verdict = HARD_REJECT.has(ev.reason) ? 'reject' : 'ignore';
     }
     // Kept for the replay unless refused as garbage, or this input made the engine a member (replayed already).
-    if (joining && channel === 'control' && verdict !== 'reject' && this.engine.state() !== 'member') this.keepEarlyControl({ from, bytes, at: now, tag: null });
+    if (joining && channel === 'control' && verdict !== 'reject' && this.engine.state() !== 'member') this.earlyControl.keep({ from, bytes });
     // Kept for catch-up once it opened here (catch-up input too, so a member that caught up
     // can serve the next one); buffered for a key not held yet: apart, until it opens.
     const got = this.received as { from: MemberKey; tag: TrafficTag } | null; // set by onData during drive()
@@ -703,30 +695,6 @@ export class GroupRuntime {
   }
 
   /**
-   * Keeps control input seen while joining, within the bounds above. When they are reached, input
-   * from a contact or a roster member replaces the oldest from anyone else, as in the engine's own
-   * buffer (review 32's second pass: 32 throwaway identities filled it, and the inviter's message
-   * that came after was not kept); a stranger's beyond them is dropped.
-   */
-  private keepEarlyControl(item: TrafficItem): void {
-    if (item.bytes.length > MAX_EARLY_CONTROL_BYTES) return;
-    let fromSender = 0;
-    for (const e of this.earlyControl) if (e.from === item.from && ++fromSender >= MAX_EARLY_CONTROL_PER_SENDER) return;
-    const full = () => this.earlyControl.length >= MAX_EARLY_CONTROL || this.earlyControlBytes + item.bytes.length > MAX_EARLY_CONTROL_BYTES;
-    if (full()) {
-      if (!this.engine.knows(item.from)) return;
-      while (full()) {
-        const stranger = this.earlyControl.findIndex((e) => !this.engine.knows(e.from));
-        if (stranger < 0) return;
-        this.earlyControlBytes -= this.earlyControl[stranger]!.bytes.length;
-        this.earlyControl.splice(stranger, 1);
-      }
-    }
-    this.earlyControl.push(item);
-    this.earlyControlBytes += item.bytes.length;
-  }
-
-  /**
    * Gossip and unicast streams are not ordered with respect to each other: an
    * announcement (say, another newcomer's admission) can overtake this member's
    * own Admit, and a joining engine drops it. Re-offer, in arrival order, the
@@ -734,10 +702,7 @@ export class GroupRuntime {
    * ignores the ones it already applied.
    */
   private replayEarlyControl(): void {
-    const early = this.earlyControl;
-    this.earlyControl = [];
-    this.earlyControlBytes = 0;
-    for (const item of early) {
+    for (const item of this.earlyControl.take()) {
       if (this.stopped || this.engine.state() !== 'member') return;
       this.engine.receive(item.from, 'control', item.bytes, this.host.now());
       this.drive();

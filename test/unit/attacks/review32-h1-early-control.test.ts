@@ -74,9 +74,9 @@ function attack(g: ReturnType<typeof honestGroup>, rt: GroupRuntime, now: number
   assert.ok(heartbeat && heartbeat.kind === 'publish');
   rt.receive(g.ids.a!.key, 'control', heartbeat.bytes);
 
-  const early = (rt as unknown as { earlyControl?: { from: string; bytes: Uint8Array }[] }).earlyControl ?? [];
+  const early = (rt as unknown as { earlyControl: { items: { from: string; bytes: Uint8Array }[] } }).earlyControl.items;
   const strangersBytes = early.filter((e) => e.from !== g.ids.a!.key).reduce((n, e) => n + e.bytes.length, 0);
-  const memberKept = (rt as unknown as { earlyControl?: unknown }).earlyControl === undefined || early.some((e) => e.from === g.ids.a!.key);
+  const memberKept = early.some((e) => e.from === g.ids.a!.key);
   assert.deepEqual(
     { strangersMiB: Math.round(strangersBytes / 1024 / 1024), memberKept },
     { strangersMiB: Math.min(8, Math.round(strangersBytes / 1024 / 1024)), memberKept: true },
@@ -116,7 +116,7 @@ test('review32-pass2: 32 stranger identities do not crowd the inviter\'s control
     const hb2 = drain(g.e.a!).out.find((t) => t.kind === 'publish' && t.topic === 'control');
     assert.ok(hb2 && hb2.kind === 'publish');
     rt.receive(g.ids.a!.key, 'control', hb2.bytes);
-    const early = (rt as unknown as { earlyControl: { from: string }[] }).earlyControl;
+    const early = (rt as unknown as { earlyControl: { items: { from: string }[] } }).earlyControl.items;
     assert.ok(
       early.some((e) => e.from === g.ids.a!.key),
       `the member's control message is not kept for the replay: ${early.length} kept, all strangers' (verdicts ${JSON.stringify(verdicts)})`,
