@@ -425,4 +425,6 @@ export const ErrorCodes = {
   expiredInvite: -32005,
   /** A file over this peer's size limit (issue 18 §1). */
   tooLarge: -32006,
+  /** This device could not write what the call must keep (a full disk, a read-only profile). */
+  storage: -32007,
 } as const;

@@ -749,6 +749,17 @@ export class GroupRuntime {
     this.stateFile.save();
   }
 
+  /** A group's first write: on failure this runtime stops, writing nothing, and StateWriteError is thrown. */
+  saveOrAbandon(): void {
+    try {
+      this.stateFile.saveOrThrow();
+    } catch (err) {
+      this.stateFile.discard();
+      this.stop();
+      throw err;
+    }
+  }
+
   stop(): void {
     if (this.stopped) return;
     this.persistPublished();

@@ -33,6 +33,7 @@ import { ErrorCodes } from '../api/contract.js';
 import { ApiError } from '../api/handler.js';
 import { LocalProtocolError } from '../core/errors.js';
 import { GroupEngine, GroupRuntime, newGroupRecord } from './group.js';
+import { StateWriteError } from './state-file.js';
 import type { GroupHost } from './group.js';
 import { joinCredential, type Invite } from './invite.js';
 import type { ContactCheck, InviteExchange } from './invite-exchange.js';
@@ -87,10 +88,14 @@ export async function joinWithInvite({ ctx, host, mesh, transport, invites }: Jo
         }),
       ctx.keepTraffic,
     );
+    // On disk before the join is asked for: admitted while its state cannot be written, this
+    // member would be gone after a restart while the group counts it (a full disk: state-file.ts).
+    rt.saveOrAbandon();
   } catch (err) {
     abandoned = true;
     transport.abandonJoin(invite.group);
     if (err instanceof LocalProtocolError) throw new ApiError(ErrorCodes.badInvite, `invite parameters refused: ${err.message}`);
+    if (err instanceof StateWriteError) throw new ApiError(ErrorCodes.storage, err.message);
     throw err;
   }
   joinRuntime = rt;

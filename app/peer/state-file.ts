@@ -31,10 +31,24 @@
  *   revisions other members' slots stepped to (docs/performance.md "Idle CPU").
  * - `save()` (API changes, stop, and a roster change before any client is told
  *   of it: peer/group.ts) writes at once if anything changed.
- * - A failed write is logged, never thrown: the next change tries again.
+ * - A failed write is logged, never thrown, except by `saveOrThrow` (a group's
+ *   first write, before anything of it is announced: group.create, group.join):
+ *   the next change tries again.
  */
 import type { GroupRecord, Profile } from '../store/profile.js';
 import { toBase64 } from '../store/seal.js';
+
+/** A state file that could not be written; `reason` is the system's code (ENOSPC, EROFS, …), never a path or a secret. */
+export class StateWriteError extends Error {
+  readonly reason: string;
+  constructor(cause: unknown) {
+    const code = (cause as { code?: unknown } | null)?.code;
+    const reason = typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : cause instanceof Error ? cause.name : 'error';
+    super(`could not write the group's state to disk (${reason})`);
+    this.name = 'StateWriteError';
+    this.reason = reason;
+  }
+}
 
 const SAVE_DELAY_MS = 150;
 /** The engine snapshot's soft part (core/state.ts `PersistentState`), not worth a write of its own. */
@@ -104,26 +118,50 @@ export class StateFile {
   /** Writes the state file if it changed since the last write. From a timer, a change to soft state alone is not written. */
   save(from: 'now' | 'timer' | 'lazy' = 'now'): void {
     try {
-      this.snapshots++;
-      const snapshot = this.snapshot();
-      this.record.snapshot = toBase64(snapshot);
-      const contents = JSON.stringify(this.record);
-      const hard = withoutSoftState(this.record, snapshot);
-      if (this.saved && (from === 'now' ? this.saved.contents === contents : this.saved.hard === hard)) return;
-      this.profile.saveGroup(this.record);
-      this.saved = { contents, hard };
+      this.write(from);
     } catch (err) {
       this.log(`group ${this.record.group.slice(0, 8)}: could not save state: ${err instanceof Error ? err.name : 'error'}`);
     }
   }
 
+  /** `save()` that throws `StateWriteError` when the file could not be written. */
+  saveOrThrow(): void {
+    try {
+      this.write('now');
+    } catch (err) {
+      throw new StateWriteError(err);
+    }
+  }
+
+  private write(from: 'now' | 'timer' | 'lazy'): void {
+    this.snapshots++;
+    const snapshot = this.snapshot();
+    this.record.snapshot = toBase64(snapshot);
+    const contents = JSON.stringify(this.record);
+    const hard = withoutSoftState(this.record, snapshot);
+    if (this.saved && (from === 'now' ? this.saved.contents === contents : this.saved.hard === hard)) return;
+    this.profile.saveGroup(this.record);
+    this.saved = { contents, hard };
+  }
+
   /** Cancels pending saves, saves once more, and schedules nothing after. */
   stop(): void {
+    if (this.stopped) return;
+    this.cancelTimers();
+    this.save();
+    this.stopped = true;
+  }
+
+  /** Cancels pending saves and writes nothing more, not even at stop (a group abandoned before its first write). */
+  discard(): void {
+    this.cancelTimers();
+    this.stopped = true;
+  }
+
+  private cancelTimers(): void {
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = null;
     if (this.lazySaveTimer) clearTimeout(this.lazySaveTimer);
     this.lazySaveTimer = null;
-    this.save();
-    this.stopped = true;
   }
 }
