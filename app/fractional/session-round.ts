@@ -9,9 +9,22 @@
  * θ_{j+1}, its new pad, the new pad commitments and SK_j (steps 545–550).
  * docs/fractional.md §5 "Rounds".
  *
+ * Equivocation (docs/fractional.md §5 "Equivocation"): a member that sent one
+ * member another commitment than the rest makes their digests disagree. A reveal
+ * whose digest disagrees with ours is refused, and we forward the sender every
+ * other member's signed commitment we hold (`evidence`, once per member and
+ * round); two commitments signed by one member for one round prove it cheated:
+ * the round ends at once naming it alone (`failed`, reason `verification`), and
+ * every other member gets both signed commitments. Sound because a member
+ * signs one commitment per iteration (sessions are not restored mid-round).
+ *
  * Invariants:
  * - a commitment from a member that sees another panel state, or a reveal from
- *   one that saw other commitments, is refused (`state-mismatch`);
+ *   one that saw other commitments, is refused (`state-mismatch`); the refusal of
+ *   such a reveal forwards our evidence to its sender, and changes nothing else;
+ * - evidence is a record signed by the member it accuses, of this epoch and
+ *   iteration, checked against the commitment that member signed to us; at most
+ *   one record per panel member is checked from each sender per round;
  * - HFK·B must equal A + F for its sender: otherwise it is a `cheater`;
  * - θ_{j+1}·B equals the sum of the commitments (a broken invariant is a BugError).
  */
@@ -19,7 +32,8 @@ import { commit, deriveSharedKey, drawScalar, hideFraction, nextBinding, nextPad
 import { bytesEqual } from './bytes.js';
 import { commitmentsDigest } from './digests.js';
 import { BugError } from './errors.js';
-import type { PanelMessage } from './wire.js';
+import type { MemberKey } from '../core/types.js';
+import { decodeSigned, type PanelMessage } from './wire.js';
 import { ACCEPTED, cheated, DEFER, reject, type RoundProcess, type SessionCore, type Verdict } from './session-state.js';
 
 /** Steps 515–525, first half: draw FK and send the commitment F = FK·B to everyone. */
@@ -32,8 +46,11 @@ export function beginRound(core: SessionCore, now: number): void {
     deadline: now + core.timeoutMs,
     fraction,
     commitments: new Map([[core.self, commit(fraction)]]),
+    commitRecords: new Map(),
     commitDigest: null,
     hidden: new Map(),
+    forwardedTo: new Set(),
+    evidenceFrom: new Map(),
   };
   core.process = round;
   const stateDigest = core.currentStateDigest();
@@ -48,13 +65,17 @@ export function onRound(core: SessionCore, round: RoundProcess, m: PanelMessage,
       if (round.commitments.has(m.sender)) return reject('replay', 'second commitment');
       if (!bytesEqual(body.stateDigest, core.currentStateDigest())) return reject('state-mismatch', 'the sender sees another panel state');
       round.commitments.set(m.sender, body.f);
+      if (m.signed) round.commitRecords.set(m.sender, m.signed.slice());
       if (round.commitments.size === core.members.length) reveal(core, round, now);
       return ACCEPTED;
     }
     case 'reveal': {
       if (round.hidden.has(m.sender)) return reject('replay', 'second hidden fractional key');
       if (!round.commitDigest) return DEFER;
-      if (!bytesEqual(body.commitDigest, round.commitDigest)) return reject('state-mismatch', 'the sender saw other commitments');
+      if (!bytesEqual(body.commitDigest, round.commitDigest)) {
+        forwardEvidence(core, round, m.sender, now);
+        return reject('state-mismatch', 'the sender saw other commitments');
+      }
       const expected = stable.pads[core.members.indexOf(m.sender)]!.add(round.commitments.get(m.sender)!);
       if (!commit(body.hfk).equals(expected)) {
         return cheated('HFK·B is not A + F', 'round', round.iteration);
@@ -63,9 +84,49 @@ export function onRound(core: SessionCore, round: RoundProcess, m: PanelMessage,
       finishRound(core, round, now);
       return ACCEPTED;
     }
+    case 'evidence':
+      return onEvidence(core, round, m.sender, body.record, now);
     default:
       return reject('unexpected', `${body.kind} during a round`);
   }
+}
+
+/** Sends `to` the signed commitment of every member but us and it (once per member and round). */
+function forwardEvidence(core: SessionCore, round: RoundProcess, to: MemberKey, now: number): void {
+  if (round.forwardedTo.has(to)) return;
+  round.forwardedTo.add(to);
+  for (const member of core.members) {
+    const record = round.commitRecords.get(member);
+    if (record && member !== to) core.send(to, 'G', round.iteration, core.stable!.epoch, { kind: 'evidence', record }, now);
+  }
+}
+
+/** A forwarded commitment: proof that its signer cheated if it differs from the one it signed to us. */
+function onEvidence(core: SessionCore, round: RoundProcess, from: MemberKey, record: Uint8Array, now: number): Verdict {
+  const checked = round.evidenceFrom.get(from) ?? 0;
+  if (checked >= core.members.length) return reject('buffer-full', 'more evidence than the panel has members');
+  const decoded = decodeSigned(core.deps.crypto, record);
+  if (!decoded.ok) return reject(decoded.reason, `evidence: ${decoded.detail}`);
+  const c = decoded.value;
+  if (c.body.kind !== 'commit' || !bytesEqual(c.epoch, core.stable!.epoch) || c.iteration !== round.iteration) {
+    return reject('unexpected', 'evidence that is not a commitment of this round');
+  }
+  if (c.sender === core.self || c.sender === from || !core.members.includes(c.sender)) return reject('unexpected', 'evidence about a member it cannot accuse');
+  const held = round.commitments.get(c.sender);
+  if (!held) return DEFER; // its commitment to us is still on its way
+  round.evidenceFrom.set(from, checked + 1);
+  if (held.equals(c.body.f)) return ACCEPTED; // the same commitment: nothing proven
+  const detail = `signed two commitments for round ${round.iteration} (one forwarded by ${from.slice(0, 8)})`;
+  core.emit({ type: 'cheater', member: c.sender, process: 'round', iteration: round.iteration, detail, at: now });
+  // Both records to every other member: whichever commitment it holds, one of the two differs (the
+  // round ends here, so a member that needed ours would otherwise never get it).
+  const ours = round.commitRecords.get(c.sender);
+  for (const member of core.others()) {
+    if (member === c.sender) continue;
+    for (const proof of ours ? [record, ours] : [record]) core.send(member, 'G', round.iteration, core.stable!.epoch, { kind: 'evidence', record: proof }, now);
+  }
+  core.abort('verification', detail, now, [c.sender]);
+  return ACCEPTED;
 }
 
 /** Second half of step 525: every commitment is in, so HFK goes to everyone with the digest of the commitments. */

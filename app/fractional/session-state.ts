@@ -41,7 +41,8 @@ export type PanelEvent =
   | { type: 'rejected'; from: MemberKey; reason: PanelRejectReason; detail: string; at: number }
   /**
    * A process ended without a result. `missing` lists members whose messages had
-   * not arrived (for `timeout`, the candidates for recovery).
+   * not arrived (for `timeout`, the candidates for recovery); for `verification`
+   * after a proven equivocation, the member proven (session-round.ts).
    */
   | {
       type: 'failed';
@@ -96,8 +97,14 @@ export interface RoundProcess {
   deadline: number;
   fraction: Scalar;
   commitments: Map<MemberKey, Point>;
+  /** The signed `commit` record of each other member, kept to forward as evidence. */
+  commitRecords: Map<MemberKey, Uint8Array>;
   commitDigest: Uint8Array | null;
   hidden: Map<MemberKey, Scalar>;
+  /** Members this member forwarded its commit records to (once each per round). */
+  forwardedTo: Set<MemberKey>;
+  /** Evidence records checked per sender this round (at most one per panel member). */
+  evidenceFrom: Map<MemberKey, number>;
 }
 
 export interface RecoveryProcess {
@@ -163,14 +170,14 @@ export class SessionCore {
     readonly timeoutMs: number,
   ) {}
 
-  /** Ends the running process without a result; its iteration number is consumed. */
-  abort(reason: 'timeout' | 'superseded' | 'verification', detail: string, now: number): void {
+  /** Ends the running process without a result; its iteration number is consumed. `blamed` replaces the members it still waits for. */
+  abort(reason: 'timeout' | 'superseded' | 'verification', detail: string, now: number, blamed?: MemberKey[]): void {
     const p = this.process;
     if (!p) return;
     this.process = null;
     const iteration = p.iteration ?? 0;
     if (this.stable && p.iteration !== null) this.stable = { ...this.stable, nextIteration: p.iteration + 1 };
-    this.emit({ type: 'failed', process: p.kind, iteration, reason, missing: this.missing(p), detail, at: now });
+    this.emit({ type: 'failed', process: p.kind, iteration, reason, missing: blamed ?? this.missing(p), detail, at: now });
   }
 
   /** Whose messages the process still waits for. */

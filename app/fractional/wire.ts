@@ -35,6 +35,8 @@ const SIGNATURE_BYTES = 64;
 const NONCE_BYTES = 24;
 const TAG_BYTES = 16;
 const HEADER_BYTES = 1 + 1 + 1 + EPOCH_BYTES + 4 + 8 + KEY_BYTES + KEY_BYTES + 2;
+/** A signed `commit` record: the only record an `evidence` body carries. */
+export const COMMIT_RECORD_BYTES = HEADER_BYTES + POINT_BYTES + DIGEST_BYTES + SIGNATURE_BYTES;
 /** The largest body: a handover carrying a full panel's pad commitments. */
 const MAX_BODY_BYTES = 3 * SCALAR_BYTES + 1 + MAX_PANEL_SIZE * POINT_BYTES;
 export const MAX_INNER_BYTES = HEADER_BYTES + MAX_BODY_BYTES + SIGNATURE_BYTES;
@@ -53,7 +55,9 @@ export type PanelBody =
   | { kind: 'xi'; xi: Scalar; failed: MemberKey; replacement: MemberKey }
   | { kind: 'handover'; theta: Scalar; xi: Scalar; failed: MemberKey; pads: Point[] }
   | { kind: 'share'; masked: Scalar; u: Point; prev: Point; d: Point; gamma: Point; stateDigest: Uint8Array }
-  | { kind: 'done'; stateDigest: Uint8Array };
+  | { kind: 'done'; stateDigest: Uint8Array }
+  /** Another member's signed `commit` record of this round, forwarded as evidence (docs/fractional.md §5 "Equivocation"). */
+  | { kind: 'evidence'; record: Uint8Array };
 
 type BodyKind = PanelBody['kind'];
 
@@ -66,6 +70,8 @@ export interface PanelMessage {
   sender: MemberKey;
   recipient: MemberKey;
   body: PanelBody;
+  /** The signed record as received (set by `decodeSigned`; absent on a message built here). */
+  signed?: Uint8Array;
 }
 
 const KINDS: readonly { kind: BodyKind; mode: Mode }[] = [
@@ -79,6 +85,7 @@ const KINDS: readonly { kind: BodyKind; mode: Mode }[] = [
   { kind: 'handover', mode: 'R' },
   { kind: 'share', mode: 'R' },
   { kind: 'done', mode: 'R' },
+  { kind: 'evidence', mode: 'G' },
 ];
 
 export const modeOf = (kind: BodyKind): Mode => KINDS.find((k) => k.kind === kind)!.mode;
@@ -114,6 +121,11 @@ function encodeBody(body: PanelBody): Uint8Array {
       return concatBytes(s(body.masked), p(body.u), p(body.prev), p(body.d), p(body.gamma), body.stateDigest);
     case 'done':
       return body.stateDigest;
+    case 'evidence': {
+      const length = new Uint8Array(2);
+      new DataView(length.buffer).setUint16(0, body.record.length);
+      return concatBytes(length, body.record);
+    }
   }
 }
 
@@ -176,6 +188,11 @@ function decodeBody(kind: BodyKind, r: Reader): PanelBody {
       };
     case 'done':
       return { kind, stateDigest: digest(r) };
+    case 'evidence': {
+      const length = r.u16();
+      if (length !== COMMIT_RECORD_BYTES) throw new RemoteProtocolError('decode', `evidence of ${length} bytes is not a commit record`);
+      return { kind, record: r.raw(length).slice() };
+    }
   }
 }
 
@@ -237,7 +254,7 @@ export function decodeSigned(crypto: CryptoProvider, bytes: Uint8Array): Decoded
     if (!crypto.ed25519Verify(senderKey, concatBytes(SIGN_DOMAIN, signedPart), signature)) {
       return { ok: false, reason: 'bad-signature', detail: `${kindEntry.kind} not signed by its sender` };
     }
-    return { ok: true, value: { mode, epoch, iteration, timestamp, sender, recipient, body } };
+    return { ok: true, value: { mode, epoch, iteration, timestamp, sender, recipient, body, signed: bytes } };
   } catch (e) {
     if (e instanceof RemoteProtocolError) return { ok: false, reason: 'decode', detail: e.message };
     throw e;

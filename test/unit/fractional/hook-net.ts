@@ -20,6 +20,8 @@ export class HookNet {
   now = 1_000_000;
   members: { key: MemberKey; admittedAt: number }[];
   blocked: MemberKey[] = [];
+  /** Return null to drop a frame, or other bytes to deliver instead. */
+  intercept: ((m: { from: MemberKey; to: MemberKey; bytes: Uint8Array }) => Uint8Array | null) | null = null;
 
   constructor(
     readonly ids: Identity[],
@@ -62,8 +64,10 @@ export class HookNet {
       const m = this.queue.shift()!;
       this.now += 10;
       if (this.down.has(m.to)) continue;
+      const bytes = this.intercept ? this.intercept(m) : m.bytes;
+      if (bytes === null) continue;
       this.received.set(m.to, (this.received.get(m.to) ?? 0) + 1);
-      this.hooks.get(m.to)!.receive(m.from, m.bytes, this.now);
+      this.hooks.get(m.to)!.receive(m.from, bytes, this.now);
       this.collect();
     }
   }
