@@ -109,6 +109,8 @@ const roundId = (round: number, members: readonly MemberKey[]) => `${round}|${[.
  * Every other member only checks and follows, so members that suspect
  * different peers still run one recovery.
  */
+const ORDER_REFUSED = 'recovery order from a member that is not the recovery initiator, or for members that do not fit the panel';
+
 export class FractionalPanel implements PanelHook {
   readonly self: MemberKey;
   private readonly timeoutMs: number;
@@ -200,7 +202,11 @@ export class FractionalPanel implements PanelHook {
       if (this.running?.id === frame.panelId) this.running.session.receive(from, frame.bytes, now);
       else this.wait(from, frame.panelId, frame.bytes);
     } else if (frame.tag === TAG_RECOVER) {
-      this.order = { ...frame, from };
+      // Review 31: a stray order must not displace one kept while the view catches up.
+      const order = { ...frame, from };
+      const verdict = this.orderVerdict(order);
+      if (verdict === 'refused') this.emit({ kind: 'rejected', from, text: ORDER_REFUSED });
+      else if (verdict === 'keep' || !this.running) this.order = order; // with no panel running here nothing can be checked yet
     } else {
       const problem = this.proposalProblem({ ...frame, from }, now);
       if (problem) this.emit({ kind: 'rejected', from, text: problem });
@@ -355,23 +361,29 @@ export class FractionalPanel implements PanelHook {
     this.transmits.push({ to: replacement, bytes: encodeFrame({ tag: TAG_RECRUIT, panelId: r.id, at: r.formedAt, failed, members: after }) });
   }
 
+  /**
+   * What an order is for the panel running here: `moot` (no panel runs, another panel, or that
+   * recovery is done here), `refused` (not from the recovery initiator, or members that do not
+   * fit), or `keep` (followed once the view and the session allow).
+   */
+  private orderVerdict(o: RecoverOrder): 'moot' | 'refused' | 'keep' {
+    const r = this.running;
+    if (!r || o.panelId !== r.id) return 'moot';
+    const panel = r.session.panel;
+    if (panel.includes(o.replacement) && !panel.includes(o.failed)) return 'moot';
+    if (!panel.includes(o.failed) || o.failed === this.self || panel.find((m) => m !== o.failed) !== o.from || panel.includes(o.replacement)) return 'refused';
+    return 'keep';
+  }
+
   /** A remaining member follows the recovery initiator's order once its own session can (a round in flight is abandoned). */
   private tryOrder(now: number): void {
     const o = this.order;
     const r = this.running;
     if (!o || !r) return;
-    if (o.panelId !== r.id) {
-      this.order = null; // for a panel this member no longer runs
-      return;
-    }
-    const panel = r.session.panel;
-    if (panel.includes(o.replacement) && !panel.includes(o.failed)) {
-      this.order = null; // that recovery is done here already
-      return;
-    }
-    if (!panel.includes(o.failed) || o.failed === this.self || panel.find((m) => m !== o.failed) !== o.from || panel.includes(o.replacement)) {
+    const verdict = this.orderVerdict(o);
+    if (verdict !== 'keep') {
       this.order = null;
-      this.emit({ kind: 'rejected', from: o.from, text: 'recovery order from a member that is not the recovery initiator, or for members that do not fit the panel' });
+      if (verdict === 'refused') this.emit({ kind: 'rejected', from: o.from, text: ORDER_REFUSED });
       return;
     }
     const status = r.session.status;
