@@ -49,6 +49,8 @@ const okpPrivate = (crv: 'Ed25519' | 'X25519') => (raw: Uint8Array) => createPri
 const okpPublic = (crv: 'Ed25519' | 'X25519') => (raw: Uint8Array) => createPublicKey({ key: { kty: 'OKP', crv, x: b64(raw) }, format: 'jwk' });
 const edKey = keyMemo(okpPrivate('Ed25519'));
 const edPub = keyMemo(okpPublic('Ed25519'));
+/** The memoized Node key object of a raw Ed25519 public key (also libp2p's verifies: net/ed25519-verify.ts). */
+export const ed25519PublicKeyObject = edPub;
 const xKey = keyMemo(okpPrivate('X25519'));
 const xPub = keyMemo(okpPublic('X25519'));
 

@@ -37,6 +37,7 @@ import { yamux } from '@chainsafe/libp2p-yamux';
 import { gossipsub, type GossipsubEvents } from '@chainsafe/libp2p-gossipsub';
 import { identify, identifyPush, type Identify, type IdentifyPush } from '@libp2p/identify';
 import { installHalfWindowUpdates } from './yamux-window.js';
+import { installMemoizedEd25519Verify } from './ed25519-verify.js';
 import { pingAnswer, type PingAnswer } from './ping-answer.js';
 import { mdns } from '@libp2p/mdns';
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2';
@@ -277,6 +278,8 @@ function rateLimitedIdentifyPush(): IdentifyPushFactory {
 export async function createConclaveNode(options: NodeOptions): Promise<ConclaveLibp2p> {
   // Flow-control frames at half a window, not after every frame read (net/yamux-window).
   installHalfWindowUpdates();
+  // Gossipsub's StrictSign check of every message on a memoized key object (net/ed25519-verify).
+  installMemoizedEd25519Verify();
   const privateKey = await libp2pKeyFromSeed(options.seed);
   const lanFinds = new Set<string>();
   const peerDiscovery = options.mdns ? [mdnsNoting(mdns({ interval: options.mdnsIntervalMs ?? 2000 }), lanFinds)] : [];
