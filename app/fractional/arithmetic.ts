@@ -52,8 +52,12 @@ export function lambda(n: number): Scalar {
 
 /** A uniform scalar: 64 random bytes reduced mod ℓ (bias below 2^-250). */
 export function drawScalar(rng: Rng): Scalar {
-  const bytes = rng(64);
-  if (bytes.length !== 64) throw new Error('rng returned the wrong length');
+  return scalarFromWide(rng(64));
+}
+
+/** 64 bytes (little-endian) reduced mod ℓ: a uniform scalar from uniform bytes. */
+export function scalarFromWide(bytes: Uint8Array): Scalar {
+  if (bytes.length !== 64) throw new Error('a wide scalar needs 64 bytes');
   let n = 0n;
   for (let i = 63; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
   return Fn.create(n);

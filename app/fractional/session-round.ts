@@ -1,9 +1,10 @@
 /**
  * @module fractional/session-round
  * One generation round (004 §III, process 500, each contribution checked as in
- * §VI): every member draws a fractional key FK, first sends its commitment
- * F = FK·B with its digest of the panel state to every other member, then — once
- * all commitments are in — the hidden fractional key HFK = α + FK with the
+ * §VI): every member derives a fractional key FK (secret, from its seed:
+ * docs/fractional.md §7 deviation 8), first sends its commitment F = FK·B
+ * with its digest of the panel state to every other member, then — once all
+ * commitments are in — the hidden fractional key HFK = α + FK with the
  * digest of the commitments (steps 515–525, split in two so that nobody reveals
  * before everybody committed). With every HFK in, each member computes
  * θ_{j+1}, its new pad, the new pad commitments and SK_j (steps 545–550).
@@ -16,19 +17,24 @@
  * round); two commitments signed by one member for one round prove it cheated:
  * the round ends at once naming it alone (`failed`, reason `verification`), and
  * every other member gets both signed commitments. Sound because a member
- * signs one commitment per iteration (sessions are not restored mid-round).
+ * signs one commitment per iteration: FK is derived from its seed and the
+ * round's public inputs (`SessionCore.roundFraction`), so even a session restored
+ * from a snapshot taken before a round it already committed in signs the same F.
  *
  * Invariants:
  * - a commitment from a member that sees another panel state, or a reveal from
  *   one that saw other commitments, is refused (`state-mismatch`); the refusal of
  *   such a reveal forwards our evidence to its sender, and changes nothing else;
- * - evidence is a record signed by the member it accuses, of this epoch and
- *   iteration, checked against the commitment that member signed to us; at most
- *   one record per panel member is checked from each sender per round;
+ * - evidence is a record signed by the member it accuses, of this epoch,
+ *   iteration and panel state digest, checked against the commitment that member
+ *   signed to us; at most one record per panel member is checked from each sender
+ *   per round;
+ * - a member's reveal refused for its digest is its last this round: another is
+ *   refused as `replay` (so the round ends naming it, not answered again);
  * - HFK·B must equal A + F for its sender: otherwise it is a `cheater`;
  * - θ_{j+1}·B equals the sum of the commitments (a broken invariant is a BugError).
  */
-import { commit, deriveSharedKey, drawScalar, hideFraction, nextBinding, nextPad, sumPoints } from './arithmetic.js';
+import { commit, deriveSharedKey, hideFraction, nextBinding, nextPad, sumPoints } from './arithmetic.js';
 import { bytesEqual } from './bytes.js';
 import { commitmentsDigest } from './digests.js';
 import { BugError } from './errors.js';
@@ -36,10 +42,10 @@ import type { MemberKey } from '../core/types.js';
 import { decodeSigned, type PanelMessage } from './wire.js';
 import { ACCEPTED, cheated, DEFER, reject, type RoundProcess, type SessionCore, type Verdict } from './session-state.js';
 
-/** Steps 515–525, first half: draw FK and send the commitment F = FK·B to everyone. */
+/** Steps 515–525, first half: derive FK and send the commitment F = FK·B to everyone. */
 export function beginRound(core: SessionCore, now: number): void {
   const stable = core.stable!;
-  const fraction = drawScalar(core.deps.rng);
+  const fraction = core.roundFraction(stable.nextIteration);
   const round: RoundProcess = {
     kind: 'round',
     iteration: stable.nextIteration,
@@ -72,6 +78,9 @@ export function onRound(core: SessionCore, round: RoundProcess, m: PanelMessage,
     case 'reveal': {
       if (round.hidden.has(m.sender)) return reject('replay', 'second hidden fractional key');
       if (!round.commitDigest) return DEFER;
+      // One reveal per member and round: after one refused for its digest (and answered with our
+      // evidence), another would let a member draw that answer every round at no cost (review 33).
+      if (round.forwardedTo.has(m.sender)) return reject('replay', 'a reveal of this member was refused already this round');
       if (!bytesEqual(body.commitDigest, round.commitDigest)) {
         forwardEvidence(core, round, m.sender, now);
         return reject('state-mismatch', 'the sender saw other commitments');
@@ -108,7 +117,11 @@ function onEvidence(core: SessionCore, round: RoundProcess, from: MemberKey, rec
   const decoded = decodeSigned(core.deps.crypto, record);
   if (!decoded.ok) return reject(decoded.reason, `evidence: ${decoded.detail}`);
   const c = decoded.value;
-  if (c.body.kind !== 'commit' || !bytesEqual(c.epoch, core.stable!.epoch) || c.iteration !== round.iteration) {
+  // The state digest too: an initiator chooses its panel's epoch alone and iterations restart at 2,
+  // so epoch and iteration could name an earlier panel's round, whose honest commitment would then
+  // "prove" its signer twice-committed (review 33). The digest covers θ and the pads, which every
+  // member randomizes; a genuine equivocation carries it, or its victim would have refused it.
+  if (c.body.kind !== 'commit' || !bytesEqual(c.epoch, core.stable!.epoch) || c.iteration !== round.iteration || !bytesEqual(c.body.stateDigest, core.currentStateDigest())) {
     return reject('unexpected', 'evidence that is not a commitment of this round');
   }
   if (c.sender === core.self || c.sender === from || !core.members.includes(c.sender)) return reject('unexpected', 'evidence about a member it cannot accuse');

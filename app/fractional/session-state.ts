@@ -19,6 +19,8 @@ import type { CryptoProvider, Rng } from '../core/crypto-provider.js';
 import type { MemberKey } from '../core/types.js';
 import type { Point, Scalar } from './arithmetic.js';
 import { stateDigest } from './digests.js';
+import { scalarFromWide } from './arithmetic.js';
+import { ascii, concatBytes, u32 } from './bytes.js';
 import { BugError } from './errors.js';
 import type { PanelRejectReason } from './errors.js';
 import type { Mode, PanelBody, SealTarget } from './wire.js';
@@ -58,6 +60,8 @@ export interface PanelTransmit {
   to: MemberKey;
   bytes: Uint8Array;
 }
+
+const FRACTION_INFO = ascii('conclave/fractional/fraction/v1');
 
 /** The state every member holds between processes. */
 export interface Stable {
@@ -199,6 +203,20 @@ export class SessionCore {
         if (p.xi === null) return [p.ring[0]!];
         return [p.replacement];
     }
+  }
+
+  /**
+   * FK_i of round `iteration`: derived from this member's seed and the round's public inputs
+   * (epoch, iteration, state digest), not drawn. A session that runs one round twice (restored
+   * from a snapshot taken before it, while the round went on elsewhere) then signs the same
+   * commitment both times, so its evidence cannot prove an honest member twice-committed
+   * (review 33, session-round.ts "Equivocation"). Distinct rounds never share those inputs (θ
+   * changes with every round), and a round run twice reveals the same HFK twice: nothing new.
+   */
+  roundFraction(iteration: number): Scalar {
+    const s = this.stable!;
+    const salt = concatBytes(s.epoch, u32(iteration), this.currentStateDigest());
+    return scalarFromWide(this.deps.crypto.hkdf(this.seed, salt, FRACTION_INFO, 64));
   }
 
   /** Memoized: it is compared on every commit and share. */
