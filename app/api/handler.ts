@@ -37,6 +37,20 @@ export interface EventSink {
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
 }
 
+/** System error codes of a write this device could not make, and what the user can do about each. */
+const STORAGE_FAILURES: Record<string, string> = {
+  ENOSPC: 'ENOSPC: the disk is full',
+  EDQUOT: 'EDQUOT: the disk quota is used up',
+  EROFS: 'EROFS: the profile is on a read-only file system',
+  EIO: 'EIO: the disk reported an error',
+};
+
+/** The storage failure an error from Node's fs stands for, named by its code alone (never its path). */
+function storageFailure(err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(STORAGE_FAILURES, code) ? STORAGE_FAILURES[code]! : null;
+}
+
 export function createApiHandler(methods: PeerMethods, onInternalError?: (method: string, err: unknown) => void): ApiHandler & EventSink {
   const listeners = new Set<EventListener>();
   return {
@@ -58,6 +72,8 @@ export function createApiHandler(methods: PeerMethods, onInternalError?: (method
       } catch (err) {
         if (err instanceof ApiError) throw err;
         onInternalError?.(name, err);
+        const storage = storageFailure(err);
+        if (storage) throw new ApiError(ErrorCodes.storage, `${name} failed: this device could not write to its disk (${storage})`);
         throw new ApiError(ErrorCodes.internal, `${name} failed`);
       }
       const checked = schema.result.safeParse(result);

@@ -86,6 +86,18 @@ test('handler: params are validated, unknown methods refused, internal errors hi
   assert.deepEqual(internal, ['group.create', 'chat.history']);
 });
 
+test('handler: a write the disk refused is a storage error naming its code, never its path', async () => {
+  const failing = (code: string) => () => {
+    throw Object.assign(new Error(`${code}: failed, write '/home/someone/.config/conclave/groups/abc/history.log'`), { code, syscall: 'write' });
+  };
+  for (const code of ['ENOSPC', 'EDQUOT', 'EROFS', 'EIO']) {
+    const api = createApiHandler({ ...stubMethods(), 'chat.send': failing(code) }, () => {});
+    await assert.rejects(api.call('chat.send', { group, text: 'hi' }), (err: ApiError) => err.code === ErrorCodes.storage && err.message.includes(code) && !err.message.includes('/home'));
+  }
+  const other = createApiHandler({ ...stubMethods(), 'chat.send': failing('ECONNRESET') }, () => {});
+  assert.equal(await codeOf(other.call('chat.send', { group, text: 'hi' })), ErrorCodes.internal, 'other system errors stay internal');
+});
+
 test('handler: events are validated before they reach subscribers', () => {
   const api = createApiHandler(stubMethods(), () => {});
   const got: string[] = [];

@@ -82,3 +82,26 @@ test('group.join on a full disk fails with a storage error before asking to be a
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('chat.send on a full disk fails with a storage error naming the cause, and the message is not listed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conclave-save-fails-send-'));
+  const peer = await startPeer({ profile: dir, name: 'full', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+  try {
+    const { group } = (await peer.api.call('group.create', { name: 'g' })) as { group: string };
+    const outcome = await whileDiskFull(() =>
+      peer.api.call('chat.send', { group, text: 'while the disk is full' }).then(
+        (value) => ({ value }),
+        (error: ApiError) => ({ error }),
+      ),
+    );
+    assert.ok('error' in outcome, 'chat.send failed');
+    assert.equal(outcome.error.code, ErrorCodes.storage, outcome.error.message);
+    assert.match(outcome.error.message, /ENOSPC: the disk is full/);
+    assert.ok(!outcome.error.message.includes(dir), 'no path in the message');
+    const history = (await peer.api.call('chat.history', { group })) as { text: string }[];
+    assert.deepEqual(history.map((m) => m.text), []);
+  } finally {
+    await peer.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
