@@ -206,7 +206,12 @@ export class FractionalPanel implements PanelHook {
       const order = { ...frame, from };
       const verdict = this.orderVerdict(order);
       if (verdict === 'refused') this.emit({ kind: 'rejected', from, text: ORDER_REFUSED });
-      else if (verdict === 'keep' || !this.running) this.order = order; // with no panel running here nothing can be checked yet
+      else if (verdict === 'keep' || !this.running) {
+        this.order = order; // with no panel running here nothing can be checked yet
+        // A kept order waits for the view at most one process timeout (review 33: crossed orders
+        // naming a key that never becomes a member kept every follower waiting, no round ever again).
+        if (verdict === 'keep') this.orderWaitUntil ??= now + this.timeoutMs;
+      }
     } else {
       const problem = this.proposalProblem({ ...frame, from }, now);
       if (problem) this.emit({ kind: 'rejected', from, text: problem });
@@ -222,7 +227,11 @@ export class FractionalPanel implements PanelHook {
     this.formDue(now);
     if (this.orderWaitUntil !== null && now >= this.orderWaitUntil) {
       this.orderWaitUntil = null;
-      if (this.running && this.running.replacing === null) this.restart('the recovery initiator gave no order', now);
+      const kept = this.order;
+      this.order = null;
+      // An order whose replacement is still no member here: its sender named someone who is not one.
+      if (kept && !this.standing.includes(kept.replacement)) this.suspect(kept.from, now);
+      if (this.running && this.running.replacing === null) this.restart(kept ? 'the recovery order could not be followed' : 'the recovery initiator gave no order', now);
     }
     if (this.formWaitUntil !== null && now >= this.formWaitUntil) {
       this.formWaitUntil = null;

@@ -31,6 +31,9 @@
  *   per round;
  * - a member's reveal refused for its digest is its last this round: another is
  *   refused as `replay` (so the round ends naming it, not answered again);
+ * - half-way to the deadline, a member holding every commitment relays its
+ *   records to each member whose reveal has not come (once each); a valid record
+ *   of a commitment we lack is adopted as that commitment;
  * - HFK·B must equal A + F for its sender: otherwise it is a `cheater`;
  * - θ_{j+1}·B equals the sum of the commitments (a broken invariant is a BugError).
  */
@@ -56,11 +59,29 @@ export function beginRound(core: SessionCore, now: number): void {
     commitDigest: null,
     hidden: new Map(),
     forwardedTo: new Set(),
+    refusedReveals: new Set(),
+    relayAt: now + Math.floor(core.timeoutMs / 2),
     evidenceFrom: new Map(),
   };
   core.process = round;
   const stateDigest = core.currentStateDigest();
-  for (const m of core.others()) core.send(m, 'G', round.iteration, stable.epoch, { kind: 'commit', f: commit(fraction), stateDigest }, now);
+  for (const m of core.others()) {
+    const record = core.send(m, 'G', round.iteration, stable.epoch, { kind: 'commit', f: commit(fraction), stateDigest }, now);
+    if (!round.commitRecords.has(core.self)) round.commitRecords.set(core.self, record);
+  }
+}
+
+/**
+ * Half-way to the deadline, a member that holds every commitment relays its commit records to
+ * each member whose reveal has not come (review 33: a member that withheld its commitment from
+ * one victim kept it from revealing, and every other member timed out naming the victim). The
+ * victim adopts the records it lacks (`onEvidence`) and reveals; only a withheld reveal then
+ * stops a round, and it names its withholder.
+ */
+export function relayCommitments(core: SessionCore, round: RoundProcess, now: number): void {
+  if (round.relayAt === null || now < round.relayAt || !round.commitDigest) return;
+  round.relayAt = null;
+  for (const m of core.others()) if (!round.hidden.has(m)) forwardEvidence(core, round, m, now);
 }
 
 export function onRound(core: SessionCore, round: RoundProcess, m: PanelMessage, now: number): Verdict {
@@ -80,8 +101,9 @@ export function onRound(core: SessionCore, round: RoundProcess, m: PanelMessage,
       if (!round.commitDigest) return DEFER;
       // One reveal per member and round: after one refused for its digest (and answered with our
       // evidence), another would let a member draw that answer every round at no cost (review 33).
-      if (round.forwardedTo.has(m.sender)) return reject('replay', 'a reveal of this member was refused already this round');
+      if (round.refusedReveals.has(m.sender)) return reject('replay', 'a reveal of this member was refused already this round');
       if (!bytesEqual(body.commitDigest, round.commitDigest)) {
+        round.refusedReveals.add(m.sender);
         forwardEvidence(core, round, m.sender, now);
         return reject('state-mismatch', 'the sender saw other commitments');
       }
@@ -106,14 +128,17 @@ function forwardEvidence(core: SessionCore, round: RoundProcess, to: MemberKey, 
   round.forwardedTo.add(to);
   for (const member of core.members) {
     const record = round.commitRecords.get(member);
-    if (record && member !== to) core.send(to, 'G', round.iteration, core.stable!.epoch, { kind: 'evidence', record }, now);
+    if (record && member !== to && member !== core.self) core.send(to, 'G', round.iteration, core.stable!.epoch, { kind: 'evidence', record }, now);
   }
+  // Ours last: the forwarded records are what proves an equivocation; ours is what a member relayed to lacks.
+  const ours = round.commitRecords.get(core.self);
+  if (ours && round.relayAt === null) core.send(to, 'G', round.iteration, core.stable!.epoch, { kind: 'evidence', record: ours }, now);
 }
 
 /** A forwarded commitment: proof that its signer cheated if it differs from the one it signed to us. */
 function onEvidence(core: SessionCore, round: RoundProcess, from: MemberKey, record: Uint8Array, now: number): Verdict {
   const checked = round.evidenceFrom.get(from) ?? 0;
-  if (checked >= core.members.length) return reject('buffer-full', 'more evidence than the panel has members');
+  if (checked >= core.members.length + 2) return reject('buffer-full', 'more evidence than a round can need');
   const decoded = decodeSigned(core.deps.crypto, record);
   if (!decoded.ok) return reject(decoded.reason, `evidence: ${decoded.detail}`);
   const c = decoded.value;
@@ -124,10 +149,17 @@ function onEvidence(core: SessionCore, round: RoundProcess, from: MemberKey, rec
   if (c.body.kind !== 'commit' || !bytesEqual(c.epoch, core.stable!.epoch) || c.iteration !== round.iteration || !bytesEqual(c.body.stateDigest, core.currentStateDigest())) {
     return reject('unexpected', 'evidence that is not a commitment of this round');
   }
-  if (c.sender === core.self || c.sender === from || !core.members.includes(c.sender)) return reject('unexpected', 'evidence about a member it cannot accuse');
-  const held = round.commitments.get(c.sender);
-  if (!held) return DEFER; // its commitment to us is still on its way
+  if (c.sender === core.self || !core.members.includes(c.sender)) return reject('unexpected', 'evidence about a member it cannot accuse');
   round.evidenceFrom.set(from, checked + 1);
+  const held = round.commitments.get(c.sender);
+  if (!held) {
+    // A commitment that never reached us (withheld, or refused for a wrong digest): its signed
+    // record, for this very round and state, is as good as the commitment itself.
+    round.commitments.set(c.sender, c.body.f);
+    round.commitRecords.set(c.sender, record);
+    if (round.commitments.size === core.members.length) reveal(core, round, now);
+    return ACCEPTED;
+  }
   if (held.equals(c.body.f)) return ACCEPTED; // the same commitment: nothing proven
   const detail = `signed two commitments for round ${round.iteration} (one forwarded by ${from.slice(0, 8)})`;
   core.emit({ type: 'cheater', member: c.sender, process: 'round', iteration: round.iteration, detail, at: now });

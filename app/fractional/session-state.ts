@@ -101,12 +101,16 @@ export interface RoundProcess {
   deadline: number;
   fraction: Scalar;
   commitments: Map<MemberKey, Point>;
-  /** The signed `commit` record of each other member, kept to forward as evidence. */
+  /** The signed `commit` record of each member (ours too), kept to forward as evidence or to relay. */
   commitRecords: Map<MemberKey, Uint8Array>;
   commitDigest: Uint8Array | null;
   hidden: Map<MemberKey, Scalar>;
   /** Members this member forwarded its commit records to (once each per round). */
   forwardedTo: Set<MemberKey>;
+  /** Members whose reveal was refused here for its commitment digest: their last this round. */
+  refusedReveals: Set<MemberKey>;
+  /** When this member relays its commit records to members whose reveal has not come (null: done). */
+  relayAt: number | null;
   /** Evidence records checked per sender this round (at most one per panel member). */
   evidenceFrom: Map<MemberKey, number>;
 }
@@ -248,7 +252,8 @@ export class SessionCore {
   }
 
   /** Signs `body` as this member and seals it to `to` (004 §I's {{T_i, M, j, Msg}K_i⁻¹}K_R). */
-  send(to: MemberKey, mode: Mode, iteration: number, epoch: Uint8Array, body: PanelBody, now: number): void {
+  /** Returns the signed record (before sealing). */
+  send(to: MemberKey, mode: Mode, iteration: number, epoch: Uint8Array, body: PanelBody, now: number): Uint8Array {
     const record = encodeSigned(this.deps.crypto, this.seed, { mode, epoch, iteration, timestamp: now, sender: this.self, recipient: to, body });
     let target = this.targets.get(to);
     if (!target) {
@@ -257,6 +262,7 @@ export class SessionCore {
       this.targets.set(to, target);
     }
     this.transmits.push({ to, bytes: seal(this.deps.crypto, this.deps.rng, target, record) });
+    return record;
   }
 
   emit(event: PanelEvent): void {

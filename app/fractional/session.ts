@@ -36,7 +36,7 @@ import type { Mode, OpeningKeys, PanelMessage } from './wire.js';
 import { decodeSigned, EPOCH_BYTES, MAX_PANEL_SIZE, modeOf, open, openingKeys } from './wire.js';
 import { DEFER, reject, SessionCore, type PanelDeps, type PanelEvent, type PanelProcessKind, type PanelTransmit, type RoundProcess, type Verdict } from './session-state.js';
 import { newInit, onInit, startInit } from './session-init.js';
-import { beginRound, onRound } from './session-round.js';
+import { beginRound, onRound, relayCommitments } from './session-round.js';
 import { onNewcomer, onRemaining, startAsNewcomer, startAsRemaining } from './session-recovery.js';
 
 export type { PanelDeps, PanelEvent, PanelProcessKind, PanelTransmit } from './session-state.js';
@@ -174,7 +174,9 @@ export class PanelSession {
 
   /** When `tick` must next be called (the running process's timeout), or null. */
   nextDeadline(): number | null {
-    return this.core.process ? this.core.process.deadline : null;
+    const p = this.core.process;
+    if (!p) return null;
+    return p.kind === 'round' && p.relayAt !== null && p.commitDigest ? Math.min(p.relayAt, p.deadline) : p.deadline;
   }
 
   // ---------------------------------------------------------------- commands
@@ -249,6 +251,8 @@ export class PanelSession {
   /** Fails the running process if its deadline has passed. */
   tick(now: number): void {
     checkTime(now);
+    const p = this.core.process;
+    if (p?.kind === 'round') relayCommitments(this.core, p, now);
     if (this.core.process && now >= this.core.process.deadline) {
       this.core.abort('timeout', `no answer within ${this.core.timeoutMs} ms`, now);
       this.drain(now);

@@ -12,10 +12,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MemberKey } from '../../../app/core/types.js';
 import { nobleCrypto } from '../../../app/crypto/noble.js';
-import { COMMIT_RECORD_BYTES, decodeSigned, encodeSigned, open, openingKeys, seal, sealTarget } from '../../../app/fractional/wire.js';
-import { decodeFrame, encodeFrame, TAG_DATA } from '../../../app/fractional/panel-frames.js';
+import { COMMIT_RECORD_BYTES, decodeSigned, encodeSigned, seal, sealTarget } from '../../../app/fractional/wire.js';
+import { encodeFrame } from '../../../app/fractional/panel-frames.js';
 import { identities, initialized, PanelNet, seededRng } from '../fractional/harness.js';
-import { FORM_DELAY, HookNet, TIMEOUT } from '../fractional/hook-net.js';
+import { FORM_DELAY, HookNet, openedFrame, TIMEOUT } from '../fractional/hook-net.js';
 
 function equivocationNet(shuffle?: string): { net: PanelNet; liar: MemberKey; victim: MemberKey; honest: MemberKey[] } {
   const ids = identities(5, 'equivocation');
@@ -117,15 +117,13 @@ test('panel hooks: after an equivocation the liar is left out of the next panel 
   let attacking = true;
   net.intercept = (m) => {
     if (!attacking || m.from !== liar.key || m.to !== victim.key) return m.bytes;
-    const frame = decodeFrame(m.bytes);
-    if (!frame || frame.tag !== TAG_DATA) return m.bytes;
-    const plain = open(nobleCrypto, openingKeys(nobleCrypto, victim.seed), frame.bytes);
-    const decoded = plain.ok ? decodeSigned(nobleCrypto, plain.value) : null;
-    if (!decoded?.ok) return m.bytes;
-    const body = decoded.value.body;
+    const opened = openedFrame(victim.seed, m.bytes);
+    if (!opened) return m.bytes;
+    const { frame, message: decoded } = opened;
+    const body = decoded.body;
     if (body.kind === 'reveal') return null;
     if (body.kind !== 'commit') return m.bytes;
-    const { signed: _, ...message } = decoded.value;
+    const { signed: _, ...message } = decoded;
     const forged = encodeSigned(nobleCrypto, liar.seed, { ...message, body: { ...body, f: body.f.double() } });
     return encodeFrame({ ...frame, bytes: seal(nobleCrypto, seededRng('forge'), sealTarget(nobleCrypto, victim.key)!, forged) });
   };

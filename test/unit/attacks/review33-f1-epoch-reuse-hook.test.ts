@@ -9,10 +9,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nobleCrypto } from '../../../app/crypto/noble.js';
 import { FractionalPanel } from '../../../app/fractional/panel-hook.js';
-import { decodeFrame, encodeFrame, TAG_DATA } from '../../../app/fractional/panel-frames.js';
-import { decodeSigned, encodeSigned, open, openingKeys, seal, sealTarget } from '../../../app/fractional/wire.js';
+import { encodeFrame } from '../../../app/fractional/panel-frames.js';
+import { decodeSigned, encodeSigned, seal, sealTarget } from '../../../app/fractional/wire.js';
 import { identities, seededRng } from '../fractional/harness.js';
-import { FORM_DELAY, HookNet, TIMEOUT } from '../fractional/hook-net.js';
+import { FORM_DELAY, HookNet, openedFrame, TIMEOUT } from '../fractional/hook-net.js';
 
 test('review33 F1 (hooks): an initiator that reuses its epoch gets an honest member suspected and left off the panel', () => {
   const ids = identities(7, 'r33-f1h');
@@ -33,13 +33,7 @@ test('review33 F1 (hooks): an initiator that reuses its epoch gets an honest mem
   const attackerHook = new FractionalPanel({ crypto: nobleCrypto, rng }, attacker.seed, { processTimeoutMs: TIMEOUT, formDelayMs: FORM_DELAY });
   net.hooks.set(attacker.key, attackerHook);
 
-  const opened = (seed: Uint8Array, bytes: Uint8Array) => {
-    const frame = decodeFrame(bytes);
-    if (!frame || frame.tag !== TAG_DATA) return null;
-    const plain = open(nobleCrypto, openingKeys(nobleCrypto, seed), frame.bytes);
-    const decoded = plain.ok ? decodeSigned(nobleCrypto, plain.value) : null;
-    return decoded?.ok ? { frame, message: decoded.value } : null;
-  };
+  const opened = openedFrame;
   let old: Uint8Array | null = null;
   let phase = 1;
   const injectedTo = new Set<string>();

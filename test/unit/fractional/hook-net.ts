@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import type { MemberKey, PanelHookEvent, PanelView } from '../../../app/core/types.js';
 import { nobleCrypto } from '../../../app/crypto/noble.js';
 import { FractionalPanel } from '../../../app/fractional/panel-hook.js';
+import { decodeFrame, TAG_DATA, type Frame } from '../../../app/fractional/panel-frames.js';
+import { decodeSigned, open, openingKeys, type PanelMessage } from '../../../app/fractional/wire.js';
 import { identities, seededRng, type Identity } from './harness.js';
 
 export const TIMEOUT = 5_000;
@@ -133,3 +135,12 @@ export function started(n = 7, panelSize = 5, admittedAt?: (i: number) => number
   return net;
 }
 
+
+/** A data frame opened with its recipient's seed (tests know every seed): the frame and the session message inside, or null. */
+export function openedFrame(recipientSeed: Uint8Array, bytes: Uint8Array): { frame: Extract<Frame, { tag: typeof TAG_DATA }>; message: PanelMessage } | null {
+  const frame = decodeFrame(bytes);
+  if (!frame || frame.tag !== TAG_DATA) return null;
+  const plain = open(nobleCrypto, openingKeys(nobleCrypto, recipientSeed), frame.bytes);
+  const decoded = plain.ok ? decodeSigned(nobleCrypto, plain.value) : null;
+  return decoded?.ok ? { frame, message: decoded.value } : null;
+}
