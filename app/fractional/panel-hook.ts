@@ -64,7 +64,8 @@ export interface FractionalPanelOptions {
 }
 
 type Proposal = Extract<Frame, { tag: typeof TAG_FORM | typeof TAG_RECRUIT }> & { from: MemberKey };
-type RecoverOrder = Extract<Frame, { tag: typeof TAG_RECOVER }> & { from: MemberKey };
+/** `keptUntil`: set once kept for the view; a kept order is dropped then (review 33). */
+type RecoverOrder = Extract<Frame, { tag: typeof TAG_RECOVER }> & { from: MemberKey; keptUntil?: number };
 
 interface ReadyKey {
   round: number;
@@ -206,12 +207,12 @@ export class FractionalPanel implements PanelHook {
       const order = { ...frame, from };
       const verdict = this.orderVerdict(order);
       if (verdict === 'refused') this.emit({ kind: 'rejected', from, text: ORDER_REFUSED });
-      else if (verdict === 'keep' || !this.running) {
-        this.order = order; // with no panel running here nothing can be checked yet
-        // A kept order waits for the view at most one process timeout (review 33: crossed orders
-        // naming a key that never becomes a member kept every follower waiting, no round ever again).
-        if (verdict === 'keep') this.orderWaitUntil ??= now + this.timeoutMs;
-      }
+      else if (verdict === 'keep') {
+        // A kept order waits for the view one process timeout from the first one kept, however
+        // many follow (review 33: crossed orders naming a key that never becomes a member kept
+        // every follower waiting, and no round ever ran again).
+        this.order = { ...order, keptUntil: this.order?.keptUntil ?? now + this.timeoutMs };
+      } else if (!this.running) this.order = order; // with no panel running here nothing can be checked yet
     } else {
       const problem = this.proposalProblem({ ...frame, from }, now);
       if (problem) this.emit({ kind: 'rejected', from, text: problem });
@@ -225,13 +226,20 @@ export class FractionalPanel implements PanelHook {
   tick(now: number): void {
     this.running?.session.tick(now);
     this.formDue(now);
+    const kept = this.order;
+    if (kept?.keptUntil !== undefined && now >= kept.keptUntil) {
+      // Dropped; the running panel goes on (it may be sound: review 33, a forged order from the
+      // second member named the first as failed). A replacement that is no member here at all (not
+      // merely blocked here) means its sender named someone who is not one: it is suspected.
+      this.order = null;
+      if (!this.view?.members.some((m) => m.key === kept.replacement)) this.suspect(kept.from, now);
+      this.emit({ kind: 'rejected', from: kept.from, text: `recovery order not followed: ${short(kept.replacement)} did not become a current member here in time` });
+      this.roundAhead(now);
+    }
     if (this.orderWaitUntil !== null && now >= this.orderWaitUntil) {
       this.orderWaitUntil = null;
-      const kept = this.order;
-      this.order = null;
-      // An order whose replacement is still no member here: its sender named someone who is not one.
-      if (kept && !this.standing.includes(kept.replacement)) this.suspect(kept.from, now);
-      if (this.running && this.running.replacing === null) this.restart(kept ? 'the recovery order could not be followed' : 'the recovery initiator gave no order', now);
+      // An order kept for the view is judged by its own expiry (`keptUntil`), not by this wait.
+      if (this.running && this.running.replacing === null && !this.order) this.restart('the recovery initiator gave no order', now);
     }
     if (this.formWaitUntil !== null && now >= this.formWaitUntil) {
       this.formWaitUntil = null;
@@ -254,7 +262,7 @@ export class FractionalPanel implements PanelHook {
   }
 
   nextDeadline(): number | null {
-    const times = [this.running?.session.nextDeadline() ?? null, this.formWaitUntil, this.orderWaitUntil, this.formAt?.at ?? null].filter((t): t is number => t !== null);
+    const times = [this.running?.session.nextDeadline() ?? null, this.formWaitUntil, this.orderWaitUntil, this.order?.keptUntil ?? null, this.formAt?.at ?? null].filter((t): t is number => t !== null);
     return times.length === 0 ? null : Math.min(...times);
   }
 

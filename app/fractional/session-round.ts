@@ -33,7 +33,10 @@
  *   refused as `replay` (so the round ends naming it, not answered again);
  * - half-way to the deadline, a member holding every commitment relays its
  *   records to each member whose reveal has not come (once each); a valid record
- *   of a commitment we lack is adopted as that commitment;
+ *   of a commitment we lack is adopted as that commitment; a member still lacking
+ *   reveals then sends its own again to those whose reveals it holds, and one
+ *   that completed the round answers once with its reveal records, each checked
+ *   as if its signer had sent it;
  * - HFK·B must equal A + F for its sender: otherwise it is a `cheater`;
  * - θ_{j+1}·B equals the sum of the commitments (a broken invariant is a BugError).
  */
@@ -60,6 +63,7 @@ export function beginRound(core: SessionCore, now: number): void {
     hidden: new Map(),
     forwardedTo: new Set(),
     refusedReveals: new Set(),
+    revealRecords: new Map(),
     relayAt: now + Math.floor(core.timeoutMs / 2),
     evidenceFrom: new Map(),
   };
@@ -81,7 +85,27 @@ export function beginRound(core: SessionCore, now: number): void {
 export function relayCommitments(core: SessionCore, round: RoundProcess, now: number): void {
   if (round.relayAt === null || now < round.relayAt || !round.commitDigest) return;
   round.relayAt = null;
-  for (const m of core.others()) if (!round.hidden.has(m)) forwardEvidence(core, round, m, now);
+  const waiting = core.others().filter((m) => !round.hidden.has(m));
+  if (waiting.length === 0) return;
+  for (const m of waiting) forwardEvidence(core, round, m, now);
+  // A reveal withheld from us alone: the members whose reveals we hold may have completed the
+  // round; our reveal again tells them we are still in it, and they relay theirs (`answerLateReveal`).
+  const hfk = round.hidden.get(core.self)!;
+  for (const m of core.others()) if (round.hidden.has(m)) core.send(m, 'G', round.iteration, core.stable!.epoch, { kind: 'reveal', hfk, commitDigest: round.commitDigest }, now);
+}
+
+/**
+ * A reveal of the round completed here last, from a member still in it: it lacks some reveal
+ * (withheld from it alone, review 33), so it gets the signed reveal records of that round, once.
+ * Returns false when `m` is not such a reveal.
+ */
+export function answerLateReveal(core: SessionCore, m: PanelMessage, now: number): boolean {
+  const last = core.lastReveals;
+  if (!last || m.body.kind !== 'reveal' || m.iteration !== last.iteration || !bytesEqual(m.epoch, last.epoch) || !core.members.includes(m.sender)) return false;
+  if (last.answered.has(m.sender)) return true;
+  last.answered.add(m.sender);
+  for (const [member, record] of last.records) if (member !== m.sender) core.send(m.sender, 'G', last.iteration, last.epoch, { kind: 'evidence', record }, now);
+  return true;
 }
 
 export function onRound(core: SessionCore, round: RoundProcess, m: PanelMessage, now: number): Verdict {
@@ -112,6 +136,7 @@ export function onRound(core: SessionCore, round: RoundProcess, m: PanelMessage,
         return cheated('HFK·B is not A + F', 'round', round.iteration);
       }
       round.hidden.set(m.sender, body.hfk);
+      if (m.signed) round.revealRecords.set(m.sender, m.signed.slice());
       finishRound(core, round, now);
       return ACCEPTED;
     }
@@ -120,6 +145,23 @@ export function onRound(core: SessionCore, round: RoundProcess, m: PanelMessage,
     default:
       return reject('unexpected', `${body.kind} during a round`);
   }
+}
+
+/** A reveal record relayed by `from` (`answerLateReveal`): checked as if its signer had sent it to us. */
+function onRelayedReveal(core: SessionCore, round: RoundProcess, from: MemberKey, checked: number, c: PanelMessage, now: number): Verdict {
+  if (!bytesEqual(c.epoch, core.stable!.epoch) || c.iteration !== round.iteration || c.sender === core.self || !core.members.includes(c.sender)) {
+    return reject('unexpected', 'a relayed reveal that is not of this round');
+  }
+  if (round.hidden.has(c.sender)) return ACCEPTED;
+  const verdict = onRound(core, round, c, now);
+  if (verdict.kind === 'defer') return verdict;
+  round.evidenceFrom.set(from, checked + 1);
+  if (verdict.kind === 'reject' && verdict.cheater) {
+    // The signer's own signed reveal contradicts its commitment: it is the cheater, not the relayer.
+    core.emit({ type: 'cheater', member: c.sender, ...verdict.cheater, detail: `${verdict.detail} (relayed by ${from.slice(0, 8)})`, at: now });
+    return reject(verdict.reason, verdict.detail);
+  }
+  return verdict;
 }
 
 /** Sends `to` the signed commitment of every member but us and it (once per member and round). */
@@ -142,6 +184,7 @@ function onEvidence(core: SessionCore, round: RoundProcess, from: MemberKey, rec
   const decoded = decodeSigned(core.deps.crypto, record);
   if (!decoded.ok) return reject(decoded.reason, `evidence: ${decoded.detail}`);
   const c = decoded.value;
+  if (c.body.kind === 'reveal') return onRelayedReveal(core, round, from, checked, c, now);
   // The state digest too: an initiator chooses its panel's epoch alone and iterations restart at 2,
   // so epoch and iteration could name an earlier panel's round, whose honest commitment would then
   // "prove" its signer twice-committed (review 33). The digest covers θ and the pads, which every
@@ -180,7 +223,10 @@ function reveal(core: SessionCore, round: RoundProcess, now: number): void {
   round.commitDigest = commitmentsDigest(core.deps.crypto, stable.epoch, round.iteration, core.members.map((m) => round.commitments.get(m)!));
   const hfk = hideFraction(stable.pad, round.fraction);
   round.hidden.set(core.self, hfk);
-  for (const m of core.others()) core.send(m, 'G', round.iteration, stable.epoch, { kind: 'reveal', hfk, commitDigest: round.commitDigest }, now);
+  for (const m of core.others()) {
+    const record = core.send(m, 'G', round.iteration, stable.epoch, { kind: 'reveal', hfk, commitDigest: round.commitDigest }, now);
+    if (!round.revealRecords.has(core.self)) round.revealRecords.set(core.self, record);
+  }
   finishRound(core, round, now);
 }
 
@@ -201,5 +247,6 @@ function finishRound(core: SessionCore, round: RoundProcess, now: number): void 
     nextIteration: round.iteration + 1,
   };
   core.process = null;
+  core.lastReveals = { epoch: stable.epoch, iteration: round.iteration, records: round.revealRecords, answered: new Set() };
   core.emit({ type: 'round-complete', round: round.iteration, key, members: [...core.members], at: now });
 }

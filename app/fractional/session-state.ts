@@ -107,6 +107,8 @@ export interface RoundProcess {
   hidden: Map<MemberKey, Scalar>;
   /** Members this member forwarded its commit records to (once each per round). */
   forwardedTo: Set<MemberKey>;
+  /** The signed `reveal` record of each member (ours too), kept to relay once the round is over. */
+  revealRecords: Map<MemberKey, Uint8Array>;
   /** Members whose reveal was refused here for its commitment digest: their last this round. */
   refusedReveals: Set<MemberKey>;
   /** When this member relays its commit records to members whose reveal has not come (null: done). */
@@ -163,6 +165,8 @@ export const cheated = (detail: string, process: PanelProcessKind, iteration: nu
 export class SessionCore {
   stable: Stable | null = null;
   process: Process | null = null;
+  /** The reveals of the last round completed here, relayed once to each member still in it (session-round.ts). */
+  lastReveals: { epoch: Uint8Array; iteration: number; records: Map<MemberKey, Uint8Array>; answered: Set<MemberKey> } | null = null;
   readonly transmits: PanelTransmit[] = [];
   readonly events: PanelEvent[] = [];
   private readonly targets = new Map<MemberKey, SealTarget>();

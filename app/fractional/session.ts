@@ -36,7 +36,7 @@ import type { Mode, OpeningKeys, PanelMessage } from './wire.js';
 import { decodeSigned, EPOCH_BYTES, MAX_PANEL_SIZE, modeOf, open, openingKeys } from './wire.js';
 import { DEFER, reject, SessionCore, type PanelDeps, type PanelEvent, type PanelProcessKind, type PanelTransmit, type RoundProcess, type Verdict } from './session-state.js';
 import { newInit, onInit, startInit } from './session-init.js';
-import { beginRound, onRound, relayCommitments } from './session-round.js';
+import { answerLateReveal, beginRound, onRound, relayCommitments } from './session-round.js';
 import { onNewcomer, onRemaining, startAsNewcomer, startAsRemaining } from './session-recovery.js';
 
 export type { PanelDeps, PanelEvent, PanelProcessKind, PanelTransmit } from './session-state.js';
@@ -321,7 +321,10 @@ export class PanelSession {
     const epoch = p && 'epoch' in p ? p.epoch : core.stable?.epoch ?? null;
     if (epoch && !bytesEqual(epoch, m.epoch)) return reject('wrong-epoch', 'message from another panel epoch');
     const expected = p ? p.iteration : this.nextIteration;
-    if (expected !== null && m.iteration < expected) return reject('wrong-iteration', `iteration ${m.iteration}, expected ${expected}`);
+    if (expected !== null && m.iteration < expected) {
+      if (answerLateReveal(core, m, now)) return reject('wrong-iteration', `a reveal of round ${m.iteration}, completed here: its reveals are relayed to the sender`);
+      return reject('wrong-iteration', `iteration ${m.iteration}, expected ${expected}`);
+    }
     if (expected !== null && m.iteration > expected) return DEFER;
     if (!p) return this.dispatchIdle(m, now);
     if (modeOf(m.body.kind) !== modeOfProcess(p.kind)) return reject('wrong-mode', `mode ${m.mode} during ${p.kind}`);
