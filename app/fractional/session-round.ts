@@ -101,7 +101,8 @@ export function relayCommitments(core: SessionCore, round: RoundProcess, now: nu
  */
 export function answerLateReveal(core: SessionCore, m: PanelMessage, now: number): boolean {
   const last = core.lastReveals;
-  if (!last || m.body.kind !== 'reveal' || m.iteration !== last.iteration || !bytesEqual(m.epoch, last.epoch) || !core.members.includes(m.sender)) return false;
+  // Only to a member of that round: a replacement recruited since never saw its reveals.
+  if (!last || m.body.kind !== 'reveal' || m.iteration !== last.iteration || !bytesEqual(m.epoch, last.epoch) || !last.members.includes(m.sender)) return false;
   if (last.answered.has(m.sender)) return true;
   last.answered.add(m.sender);
   for (const [member, record] of last.records) if (member !== m.sender) core.send(m.sender, 'G', last.iteration, last.epoch, { kind: 'evidence', record }, now);
@@ -152,10 +153,14 @@ function onRelayedReveal(core: SessionCore, round: RoundProcess, from: MemberKey
   if (!bytesEqual(c.epoch, core.stable!.epoch) || c.iteration !== round.iteration || c.sender === core.self || !core.members.includes(c.sender)) {
     return reject('unexpected', 'a relayed reveal that is not of this round');
   }
+  round.evidenceFrom.set(from, checked + 1);
+  if (!round.commitDigest) return reject('unexpected', 'a relayed reveal before every commitment is in here');
+  // Only a reveal of these very commitments: an older panel's record (an initiator may reuse an
+  // epoch) would otherwise count as its signer's refused reveal here and make its genuine one a
+  // `replay` (review 33, fourth pass). A digest that differs proves nothing about its signer now.
+  if (c.body.kind !== 'reveal' || !bytesEqual(c.body.commitDigest, round.commitDigest)) return reject('unexpected', 'a relayed reveal of other commitments');
   if (round.hidden.has(c.sender)) return ACCEPTED;
   const verdict = onRound(core, round, c, now);
-  if (verdict.kind === 'defer') return verdict;
-  round.evidenceFrom.set(from, checked + 1);
   if (verdict.kind === 'reject' && verdict.cheater) {
     // The signer's own signed reveal contradicts its commitment: it is the cheater, not the relayer.
     core.emit({ type: 'cheater', member: c.sender, ...verdict.cheater, detail: `${verdict.detail} (relayed by ${from.slice(0, 8)})`, at: now });
@@ -247,6 +252,6 @@ function finishRound(core: SessionCore, round: RoundProcess, now: number): void 
     nextIteration: round.iteration + 1,
   };
   core.process = null;
-  core.lastReveals = { epoch: stable.epoch, iteration: round.iteration, records: round.revealRecords, answered: new Set() };
+  core.lastReveals = { epoch: stable.epoch, iteration: round.iteration, members: [...core.members], records: round.revealRecords, answered: new Set() };
   core.emit({ type: 'round-complete', round: round.iteration, key, members: [...core.members], at: now });
 }

@@ -166,7 +166,7 @@ export class SessionCore {
   stable: Stable | null = null;
   process: Process | null = null;
   /** The reveals of the last round completed here, relayed once to each member still in it (session-round.ts). */
-  lastReveals: { epoch: Uint8Array; iteration: number; records: Map<MemberKey, Uint8Array>; answered: Set<MemberKey> } | null = null;
+  lastReveals: { epoch: Uint8Array; iteration: number; members: MemberKey[]; records: Map<MemberKey, Uint8Array>; answered: Set<MemberKey> } | null = null;
   readonly transmits: PanelTransmit[] = [];
   readonly events: PanelEvent[] = [];
   private readonly targets = new Map<MemberKey, SealTarget>();
