@@ -35,7 +35,6 @@ import { ApiError, type PeerMethods } from '../api/handler.js';
 import { LocalProtocolError } from '../core/errors.js';
 import type { ExclusionPolicy, MemberKey } from '../core/types.js';
 import { GroupEngine, GroupRuntime, newGroupRecord } from './group.js';
-import { StateWriteError } from './state-file.js';
 import { defaultParams } from './params.js';
 import { createInvite, InviteError, parseInvite } from './invite.js';
 import { joinWithInvite, type JoinParts } from './join.js';
@@ -63,7 +62,6 @@ function engineCall<T>(fn: () => T): T {
     return fn();
   } catch (err) {
     if (err instanceof LocalProtocolError) throw new ApiError(ErrorCodes.notAllowed, err.message);
-    if (err instanceof StateWriteError) throw new ApiError(ErrorCodes.storage, err.message);
     throw err;
   }
 }
@@ -154,7 +152,7 @@ export function peerMethods(parts: JoinParts, options: MethodOptions): Omit<Peer
       );
       rt.record.name = name;
       // On disk before anything of it is announced or an invite to it exists (a full disk: state-file.ts).
-      engineCall(() => rt.saveOrAbandon());
+      rt.saveOrAbandon(); // a write error becomes `storage` in the API handler (api/handler.ts)
       transport.attach(rt);
       rt.drive();
       rt.save();

@@ -749,7 +749,7 @@ export class GroupRuntime {
     this.stateFile.save();
   }
 
-  /** A group's first write: on failure this runtime stops, writing nothing, and StateWriteError is thrown. */
+  /** A group's first write: on failure this runtime stops, writing nothing, and the write's error is thrown. */
   saveOrAbandon(): void {
     try {
       this.stateFile.saveOrThrow();

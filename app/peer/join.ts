@@ -33,7 +33,6 @@ import { ErrorCodes } from '../api/contract.js';
 import { ApiError } from '../api/handler.js';
 import { LocalProtocolError } from '../core/errors.js';
 import { GroupEngine, GroupRuntime, newGroupRecord } from './group.js';
-import { StateWriteError } from './state-file.js';
 import type { GroupHost } from './group.js';
 import { joinCredential, type Invite } from './invite.js';
 import type { ContactCheck, InviteExchange } from './invite-exchange.js';
@@ -95,7 +94,6 @@ export async function joinWithInvite({ ctx, host, mesh, transport, invites }: Jo
     abandoned = true;
     transport.abandonJoin(invite.group);
     if (err instanceof LocalProtocolError) throw new ApiError(ErrorCodes.badInvite, `invite parameters refused: ${err.message}`);
-    if (err instanceof StateWriteError) throw new ApiError(ErrorCodes.storage, err.message);
     throw err;
   }
   joinRuntime = rt;

@@ -38,18 +38,6 @@
 import type { GroupRecord, Profile } from '../store/profile.js';
 import { toBase64 } from '../store/seal.js';
 
-/** A state file that could not be written; `reason` is the system's code (ENOSPC, EROFS, …), never a path or a secret. */
-export class StateWriteError extends Error {
-  readonly reason: string;
-  constructor(cause: unknown) {
-    const code = (cause as { code?: unknown } | null)?.code;
-    const reason = typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : cause instanceof Error ? cause.name : 'error';
-    super(`could not write the group's state to disk (${reason})`);
-    this.name = 'StateWriteError';
-    this.reason = reason;
-  }
-}
-
 const SAVE_DELAY_MS = 150;
 /** The engine snapshot's soft part (core/state.ts `PersistentState`), not worth a write of its own. */
 const SOFT_FIELDS = ['slotDir'] as const;
@@ -124,13 +112,9 @@ export class StateFile {
     }
   }
 
-  /** `save()` that throws `StateWriteError` when the file could not be written. */
+  /** `save()` that throws the write's error (the API handler names a disk error as `storage`). */
   saveOrThrow(): void {
-    try {
-      this.write('now');
-    } catch (err) {
-      throw new StateWriteError(err);
-    }
+    this.write('now');
   }
 
   private write(from: 'now' | 'timer' | 'lazy'): void {
