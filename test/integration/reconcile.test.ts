@@ -111,6 +111,12 @@ test('reconciliation: burst of 1,000+ messages, two members killed (kill -9) and
     for (const p of remaining) {
       const l = await lacking(p);
       console.log(`${p.name} lacks ${l.length}: ${l.slice(0, 8).join(', ')}`);
+      if (l.length === 0) continue;
+      // What a lagging member saw: its reconciliation entries and refusals (key panel) and its last log lines.
+      const table = await p.api.call<{ log: { at: number; kind: string; text: string }[]; rejections: { at: number; reason: string; detail?: string }[] }>('keys.table', { group }).catch(() => null);
+      for (const e of table?.log.filter((x) => x.at >= burstEnd - 120_000).slice(-30) ?? []) console.log(`  ${p.name} log +${e.at - burstEnd} ms ${e.kind}: ${e.text}`);
+      for (const r of table?.rejections.slice(-10) ?? []) console.log(`  ${p.name} refused +${r.at - burstEnd} ms ${r.reason}: ${r.detail ?? ''}`);
+      for (const line of p.spawned.stderr.slice(-20)) console.log(`  ${p.name} stderr: ${line}`);
     }
     const late = await until('every acknowledged message everywhere, late', async () => (await Promise.all(remaining.map(lacking))).every((l) => l.length === 0), 30_000, 500).then(() => `${Date.now() - burstEnd} ms`, () => 'not within 40 s');
     console.log(`# every acknowledged message everywhere: ${late} after the burst`);
