@@ -88,8 +88,15 @@ export const ChatMessage = z.object({
   senderName: z.string(),
   /** The current text (after its author's last edit); empty once deleted. */
   text: z.string(),
+  /**
+   * When it was sent, as far as this member can tell: its author's signed time, but never earlier
+   * than its arrival, its author's previous message or its author's admission allow
+   * (docs/protocol.md §13 "Message times").
+   */
   sentAt: z.number(),
   receivedAt: z.number(),
+  /** Set when its author dated it more than two minutes earlier than `sentAt`: the time it claimed. */
+  claimedAt: z.number().optional(),
   replyTo: ReplyQuote.optional(),
   reactions: z.array(Reaction).optional(),
   /** When its author last edited it (the edit's signed time). */

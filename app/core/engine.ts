@@ -425,6 +425,11 @@ export class GroupEngine {
     return Object.hasOwn(this.core.s.roster, key) ? (this.core.s.roster[key]?.state ?? null) : null;
   }
 
+  /** When a roster entry's admitter dated its admission (null for a key the roster does not list). */
+  rosterAdmittedAt(key: MemberKey): number | null {
+    return Object.hasOwn(this.core.s.roster, key) ? (this.core.s.roster[key]?.admittedAt ?? null) : null;
+  }
+
   /** The display name a roster entry carries ('' for a key the roster does not list). */
   rosterName(key: MemberKey): string {
     return Object.hasOwn(this.core.s.roster, key) ? (this.core.s.roster[key]?.name ?? '') : '';

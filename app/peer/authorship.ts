@@ -21,7 +21,9 @@
  * 5. its time is not more than MAX_FUTURE_MS ahead of the receiver's clock
  *    (`invalid`): a message dated in the future is refused, not shown first
  *    forever; it also bounds how far a board `clear` reaches (a clear covers
- *    no version dated after it, app/api/board-model.ts rule 5).
+ *    no version dated after it, app/api/board-model.ts rule 5). A date moved
+ *    back is not refused here: the history lists the message no earlier than
+ *    it can have been sent (history.ts `shownTime`).
  * 6. a board re-share carries strokes and object versions only, a file re-share
  *    file messages and deletes only (`invalid`): chat is never re-shared (a
  *    delete is its author's, shared so that a deleted file another member

@@ -49,7 +49,7 @@ import { checkAuthorship, type AuthorshipContext } from './authorship.js';
 import { EarlyControl } from './early-control.js';
 import { admit } from './admission.js';
 import { BoardShare } from './board-share.js';
-import { GroupHistory } from './history.js';
+import { CLOCK_SKEW_MS, GroupHistory } from './history.js';
 import { StateFile } from './state-file.js';
 import { dataPacketOf, TrafficLog, UnopenedTraffic, type TrafficTag } from './traffic.js';
 import { RejectionLog } from './key-panel.js';
@@ -82,6 +82,8 @@ export interface GroupHost {
 export type Verdict = 'accept' | 'reject' | 'ignore';
 
 /** Reasons that mean the sender sent garbage (gossipsub Reject → peer score penalty). */
+/** How long after its signing a message published live may honestly arrive (a held reseal, a stalled path); older is a date moved back. */
+const LIVE_LATENESS_MS = 5 * 60_000;
 const HARD_REJECT = new Set<RejectReason>(['decode', 'wire-version', 'wrong-group', 'bad-signature', 'invalid']);
 
 /** Engine events that leave its persistent state as it was. */
@@ -627,7 +629,8 @@ export class GroupRuntime {
       // Named by its roster entry, never by a name in the message (peer/names.ts).
       // Kept for catch-up only when the history took it: a refused equivocation served on gave an
       // asker both versions of one number, in the server's order (review 29; §12.1 "refused … dropped").
-      if (this.keepReceived(payload.m, from, this.nameOf(from, verdict.body.t === 'chat' ? verdict.body.name : ''), at)) this.opened(from, packet, { a: payload.m.a, s: payload.m.s, k: tekVersion });
+      const live = !this.feedingCatchUp && this.isCurrentInput(from, packet);
+      if (this.keepReceived(payload.m, from, this.nameOf(from, verdict.body.t === 'chat' ? verdict.body.name : ''), at, false, live)) this.opened(from, packet, { a: payload.m.a, s: payload.m.s, k: tekVersion });
       return;
     }
     // A member re-shared the board or the latest files for a newcomer: each item as its author signed it.
@@ -661,9 +664,9 @@ export class GroupRuntime {
 
   /** `shared`: it came in a board or file re-share (from before this member's admission, maybe: opens no gap). */
   /** Keeps a message that passed its checks in the history; false when the history refused it (an equivocation). */
-  private keepReceived(m: SignedMessage, from: MemberKey, name: string, at: number, shared = false): boolean {
+  private keepReceived(m: SignedMessage, from: MemberKey, name: string, at: number, shared = false, live = false): boolean {
     const lastHeld = this.history.lastReadableOf(m.a); // re-shared numbers from before this member's admission open no gap
-    const result = this.history.keep(m, this.host.peerIdOf(m.a), name, at, undefined, shared);
+    const result = this.history.keep(m, this.host.peerIdOf(m.a), name, at, undefined, shared, this.earliestSendTime(m.a, at, live));
     if (result === 'equivocation') {
       this.refuse(from, 'invalid', `a second message under ${m.a.slice(0, 12)}'s number ${m.s}`, at);
       return false;
@@ -676,6 +679,18 @@ export class GroupRuntime {
       this.onSyncNeeded?.('gap');
     }
     return true;
+  }
+
+  /**
+   * The earliest time a message of `author` arriving at `at` can have been sent (docs/protocol.md §13
+   * "Message times"): not before its author's admission, and, when it came live (published now, not
+   * brought by reconciliation, not held for a key), not more than LIVE_LATENESS_MS before it arrived;
+   * each less CLOCK_SKEW_MS. An honest message is later than both, so only a date its author moved
+   * back is changed.
+   */
+  private earliestSendTime(author: MemberKey, at: number, live: boolean): number {
+    const admitted = this.engine.rosterAdmittedAt(author);
+    return Math.max(admitted === null ? -Infinity : admitted - CLOCK_SKEW_MS, live ? at - LIVE_LATENESS_MS : -Infinity);
   }
 
   /** A refused application message: dropped, counted in the rejection log, logged; never shown. */

@@ -39,6 +39,11 @@
  *   one, the numbers reserved but maybe unused are declared in `skip`.
  * - The board is a pure function of its entries (app/api/board-model.ts, the
  *   model the UI uses too): order-independent.
+ * - A chat or file message is listed at its shown time (`shownTime`): its signed
+ *   time, never earlier than the caller's `notBefore` (arrival, admission) nor
+ *   than its author's previous number held here; decided once when kept and
+ *   written with it (`shownAt`), so a restart lists it alike (docs/protocol.md
+ *   §13 "Message times").
  */
 import type { BoardEntry, BoardStroke, ChatMessage, Delivery } from '../api/contract.js';
 import type { EventSink } from '../api/handler.js';
@@ -58,11 +63,25 @@ const SEQ_RESERVE = 64;
 const HINT_MS = 30_000;
 const HINT_AHEAD = 10_000;
 const HINT_AUTHORS = 256;
+/** A shown time later than the signed one by at most this is clock skew, not marked (`claimedAt`). */
+export const CLOCK_SKEW_MS = 2 * 60_000;
+
+/** The index of the greatest element of ascending `xs` below `x` (−1: none). */
+function lowerIndex(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
 
 type HistoryRecord =
   | { kind: 'chat'; message: ChatMessage }
   | { kind: 'stroke'; id?: string; stroke: BoardStroke }
-  | { kind: 'msg'; m: SignedMessage; sender: string; name: string; receivedAt: number; to?: MemberKey[]; shared?: true }
+  | { kind: 'msg'; m: SignedMessage; sender: string; name: string; receivedAt: number; to?: MemberKey[]; shared?: true; shownAt?: number }
   | { kind: 'dlv'; by: MemberKey; lo: number; hi: number }
   | { kind: 'seq'; upTo: number; exact?: boolean }
   | { kind: 'joined'; tek: number };
@@ -71,7 +90,7 @@ function parseHistory(value: unknown): HistoryRecord | null {
   if (typeof value !== 'object' || value === null) return null;
   const v = value as { kind?: unknown; m?: unknown; upTo?: unknown; tek?: unknown };
   if (v.kind === 'chat' || v.kind === 'stroke') return value as HistoryRecord;
-  if (v.kind === 'msg') return SignedMessage.safeParse(v.m).success ? (value as HistoryRecord) : null;
+  if (v.kind === 'msg') return SignedMessage.safeParse(v.m).success && ((value as { shownAt?: unknown }).shownAt === undefined || Number.isSafeInteger((value as { shownAt?: unknown }).shownAt)) ? (value as HistoryRecord) : null;
   if (v.kind === 'seq') return Number.isSafeInteger(v.upTo) ? (value as HistoryRecord) : null;
   if (v.kind === 'joined') return Number.isSafeInteger(v.tek) ? (value as HistoryRecord) : null;
   if (v.kind === 'dlv') {
@@ -175,6 +194,11 @@ export class GroupHistory {
   /** Own chat and file messages: number → chat key, and message ID → number. */
   private readonly ownBySeq = new Map<number, string>();
   private readonly ownSeqOf = new Map<string, number>();
+  /**
+   * Per author, the times its chat and file messages are shown at, by number (numbers ascending):
+   * a later number is never shown before an earlier one (`shownTime`).
+   */
+  private readonly shownTimes = new Map<MemberKey, { seqs: number[]; times: number[] }>();
   /** Set by group.ts: a message became durable here (a receipt is due). */
   onDurable: (() => void) | null = null;
   /** Set by group.ts: `key` is a current member (a recipient gone since counts only if it confirmed). */
@@ -200,7 +224,7 @@ export class GroupHistory {
         this.strokes.set(`${r.stroke.sender}:${id}`, { group: r.stroke.group, sender: r.stroke.sender, sentAt: r.stroke.sentAt, stroke: r.stroke.stroke, mid: id });
       } else if (r.kind === 'msg') {
         if (this.bySeq.has(`${r.m.a}:${r.m.s}`)) continue; // written again after a failed fsync: one message
-        const indexed = this.index(r.m, r.sender, r.name, r.receivedAt, r.to, r.shared === true);
+        const indexed = this.index(r.m, r.sender, r.name, r.receivedAt, r.to, r.shared === true, undefined, r.shownAt ?? r.m.at);
         if (indexed?.kind === 'action') this.applyAction(indexed); // read back from disk: durable
       }
       else if (r.kind === 'dlv') confirmations.push(r);
@@ -267,9 +291,10 @@ export class GroupHistory {
   /**
    * Keeps a verified signed message; tells clients once it is fsynced (`durable`). `to`: for an own
    * message, the members it was sent to; `shared`: it came in a board or file re-share (never where
-   * its author's readable numbers start, `readableMin`).
+   * its author's readable numbers start, `readableMin`); `notBefore`: the earliest time the caller
+   * knows it can have been sent (group.ts `earliestSendTime`), which `shownTime` applies.
    */
-  keep(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[], shared = false): KeepResult {
+  keep(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[], shared = false, notBefore = -Infinity): KeepResult {
     const prior = this.bySeq.get(`${m.a}:${m.s}`);
     if (prior !== undefined) {
       if (prior !== m.sig) return 'equivocation';
@@ -296,12 +321,13 @@ export class GroupHistory {
       this.index(m, sender, name, receivedAt, to, shared, null); // its number is held; nothing shown or written
       return 'duplicate';
     }
-    const record: HistoryRecord = { kind: 'msg', m, sender, name, receivedAt, ...(to ? { to } : {}), ...(shared ? { shared: true } : {}) };
+    const shownAt = body.t === 'chat' || body.t === 'file' ? this.shownTime(m, notBefore) : m.at;
+    const record: HistoryRecord = { kind: 'msg', m, sender, name, receivedAt, ...(to ? { to } : {}), ...(shared ? { shared: true } : {}), ...(shownAt !== m.at ? { shownAt } : {}) };
     // Written before it is indexed: a write that throws (disk full) leaves nothing listed and its
     // number not held (review 32's third pass: an own message whose write failed was listed as
     // sent, never published, and gone at the restart).
     const written = this.profile.appendDurable(this.group, 'history', record);
-    const shown = this.index(m, sender, name, receivedAt, to, shared, body)!;
+    const shown = this.index(m, sender, name, receivedAt, to, shared, body, shownAt)!;
     this.write(m, { record, shown, listKey: shown.kind === 'chat' || shown.kind === 'stroke' ? `${sender}:${m.id}` : null }, written);
     return shown.kind === 'action' && shown.notAuthor ? 'not-author' : 'kept';
   }
@@ -375,7 +401,7 @@ export class GroupHistory {
     held.add(m.s);
   }
 
-  private index(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[], shared = false, parsed?: ReceivedBody | null): Indexed | null {
+  private index(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[], shared = false, parsed?: ReceivedBody | null, shownAt = m.at): Indexed | null {
     this.holdNumber(m);
     // A re-shared message may be from before this member's admission even under the TEK version it
     // joined at (a join steps the revision only): it never starts the readable numbers (review 4).
@@ -390,7 +416,10 @@ export class GroupHistory {
     if (body.t === 'chat' || body.t === 'file') {
       // The sender's label is the one group.ts gave it (its roster entry, peer/names.ts), never a name inside the message.
       const fileName = body.t === 'file' ? shownText(body.name) || 'file' : '';
-      const message: ChatMessage = { id: m.id, group: this.group, sender, senderName: name || unnamedLabel(m.a), text: body.t === 'chat' ? body.text : fileName, sentAt: m.at, receivedAt };
+      const message: ChatMessage = { id: m.id, group: this.group, sender, senderName: name || unnamedLabel(m.a), text: body.t === 'chat' ? body.text : fileName, sentAt: shownAt, receivedAt };
+      // Shown later than its author dated it by more than clock skew explains: the claimed time stays visible.
+      if (shownAt - m.at > CLOCK_SKEW_MS) message.claimedAt = m.at;
+      this.noteShownTime(m.a, m.s, shownAt);
       if (body.t === 'file') {
         const handle = fileHandle(m.a, body.fid);
         message.file = { id: handle, name: fileName, size: body.size, mime: body.mime, sha256: body.sha256, ...(body.thumb ? { thumb: body.thumb } : {}) };
@@ -457,6 +486,33 @@ export class GroupHistory {
   }
 
   /** A chat message as shown: its annotations and, for an own one, its delivery state. */
+  /**
+   * The time a chat or file message is shown at (docs/protocol.md §13 "Message times"): its
+   * signed time, but no earlier than `notBefore` (what its arrival and its author's admission
+   * allow, group.ts), and later than its author's message with the next lower number held here
+   * (by a millisecond at least: its author wrote that one first, and the list shows it so). A
+   * signed time has an upper bound only (authorship.ts rule 5); without these an insider dated
+   * a message hours back and it was listed in an old stretch of the conversation.
+   */
+  private shownTime(m: SignedMessage, notBefore: number): number {
+    const list = this.shownTimes.get(m.a);
+    let previous = -Infinity;
+    if (list) {
+      const i = lowerIndex(list.seqs, m.s);
+      if (i >= 0) previous = list.times[i]! + 1;
+    }
+    return Math.max(m.at, notBefore, previous);
+  }
+
+  private noteShownTime(author: MemberKey, s: number, at: number): void {
+    let list = this.shownTimes.get(author);
+    if (!list) this.shownTimes.set(author, (list = { seqs: [], times: [] }));
+    const i = lowerIndex(list.seqs, s) + 1;
+    if (list.seqs[i] === s) return;
+    list.seqs.splice(i, 0, s);
+    list.times.splice(i, 0, at);
+  }
+
   private view(m: ChatMessage): ChatMessage {
     const shown = this.notes.view(m);
     const s = this.ownSeqOf.get(m.id);

@@ -78,6 +78,15 @@ export function MessageRow({ message: m, own, startsRun, hue, selfPeerId, canWri
               edited
             </span>
           )}
+          {m.claimedAt !== undefined && (
+            <span
+              className="edited"
+              data-testid="message-claimed-time"
+              title={`Its sender dated it ${new Date(m.claimedAt).toLocaleString()}; shown at the earliest time it can have been sent (a wrong clock, or a date moved back)`}
+            >
+              dated earlier
+            </span>
+          )}
           <time className="time" dateTime={new Date(m.sentAt).toISOString()} title={new Date(m.sentAt).toLocaleString()}>
             {clockTime(m.sentAt)}
           </time>

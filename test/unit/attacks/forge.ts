@@ -193,9 +193,10 @@ export interface Group {
  * A settled group: `names[0]` creates it, every other name joins through it, one after
  * another; afterwards the gate is locked (nobody else is admitted).
  */
-export function honestGroup(names: string[], opts: { params?: GroupParams; ids?: Record<string, Id>; panel?: (id: Id) => PanelHook } = {}): Group {
+export function honestGroup(names: string[], opts: { params?: GroupParams; ids?: Record<string, Id>; panel?: (id: Id) => PanelHook; start?: number } = {}): Group {
   const params = opts.params ?? PARAMS;
   const net = new Net();
+  net.now = opts.start ?? 0; // the clock at the group's creation
   const gate = new Gate();
   const ids: Record<string, Id> = {};
   const e: Record<string, GroupEngine> = {};
@@ -205,7 +206,7 @@ export function honestGroup(names: string[], opts: { params?: GroupParams; ids?:
   }
   const first = ids[names[0]!]!;
   const depsOf = (id: Id) => deps(id.name, { admission: gate, ...(opts.panel ? { panel: opts.panel(id) } : {}) });
-  e[names[0]!] = net.add(first, GroupEngine.create(depsOf(first), first, { group: GROUP, name: 'g', params, now: 0 }));
+  e[names[0]!] = net.add(first, GroupEngine.create(depsOf(first), first, { group: GROUP, name: 'g', params, now: net.now }));
   for (const n of names.slice(1)) {
     const id = ids[n]!;
     e[n] = net.add(id, GroupEngine.join(depsOf(id), id, { group: GROUP, name: 'g', params, credential: new Uint8Array(), contacts: [first.key], now: net.now }));

@@ -14,14 +14,17 @@ import { offlineHost } from '../solo-runtime.js';
 import { creatorsTag, dataKey } from '../../../app/core/keys.js';
 import { MsgType, dataAad, encodeMessage, type Message } from '../../../app/core/wire.js';
 import { participantId } from '../../../app/core/params.js';
+import type { GroupParams } from '../../../app/core/types.js';
 import { fromHex, toHex } from '../../../app/core/bytes.js';
 import { encodePayload, signMessage, type AppPayload, type Body, type SignedMessage } from '../../../app/peer/payload.js';
 
 type DataMessage = Extract<Message, { type: typeof MsgType.Data }>;
 
 /** b's runtime in a group of a, b and m (m's identity as given), and a way to publish as any member. */
-export function runtimeOfB(ids: Record<string, Id> = {}) {
-  const g = honestGroup(['a', 'b', 'm'], { ids });
+export function runtimeOfB(ids: Record<string, Id> = {}, opts: { start?: number; params?: GroupParams; ageMs?: number } = {}) {
+  const g = honestGroup(['a', 'b', 'm'], { ids, ...(opts.start !== undefined ? { start: opts.start } : {}), ...(opts.params ? { params: opts.params } : {}) });
+  // The group lived this long before b's runtime starts (one-second steps).
+  if (opts.ageMs) g.net.run(g.net.now + opts.ageMs, 1000);
   const B = g.ids.b!.key;
   g.net.engines.delete(B);
   drain(g.e.b!);
@@ -66,6 +69,6 @@ export function runtimeOfB(ids: Record<string, Id> = {}) {
     rt.stop();
     profile.close();
   };
-  return { g, rt, send, sign, seal, shown, done, logs, clock };
+  return { g, rt, send, sign, seal, shown, done, logs, clock, profile };
 }
 
