@@ -200,6 +200,8 @@ export const GroupSummary = z.object({
   unread: z.number().int(),
   policy: Policy,
   canExclude: z.boolean(),
+  /** This device could not write the group's state (its keys, roster) and is trying again: the cause, named by its disk error. */
+  unsaved: z.string().optional(),
 });
 export type GroupSummary = z.infer<typeof GroupSummary>;
 
@@ -412,6 +414,8 @@ export const Events = {
     path: z.enum(['lan', 'direct', 'relayed']).optional(),
   }),
   'keys.changed': z.object({ group: GroupIdString, reason: z.string() }),
+  /** The group's state could not be written on this device (`saved` false, `detail` the disk error), or was written again after that. */
+  'group.storage': z.object({ group: GroupIdString, saved: z.boolean(), detail: z.string().optional() }),
   'net.connection': z.object({ peerId: PeerIdString, address: z.string(), kind: z.enum(['lan', 'direct', 'relayed']), open: z.boolean() }),
 } as const;
 

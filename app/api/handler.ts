@@ -46,7 +46,7 @@ const STORAGE_FAILURES: Record<string, string> = {
 };
 
 /** The storage failure an error from Node's fs stands for, named by its code alone (never its path). */
-function storageFailure(err: unknown): string | null {
+export function storageFailure(err: unknown): string | null {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && Object.prototype.hasOwnProperty.call(STORAGE_FAILURES, code) ? STORAGE_FAILURES[code]! : null;
 }

@@ -89,6 +89,7 @@ function summary(rt: GroupRuntime): GroupSummary {
     unread: rt.unread(),
     policy: policy.exclude === 'admins' ? { exclude: 'admins', admins: policy.admins.map(peerIdOf) } : { exclude: 'any-member' },
     canExclude: rt.engine.canExclude(),
+    ...(rt.unsaved() ? { unsaved: rt.unsaved()! } : {}),
   };
 }
 

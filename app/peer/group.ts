@@ -179,7 +179,9 @@ export class GroupRuntime {
     });
     this.history.onDurable = () => this.receipts.poke();
     this.history.isMember = (key) => this.isCurrentMember(key);
-    this.stateFile = new StateFile(host.profile, record, () => this.engine.snapshot(), (line) => host.log(line));
+    // A write that failed (a full disk) is told to clients, and so is the next one that succeeds.
+    const onFailure = (failure: string | null): void => host.events.emit('group.storage', { group: this.group, saved: failure === null, ...(failure ? { detail: failure } : {}) });
+    this.stateFile = new StateFile(host.profile, record, () => this.engine.snapshot(), (line) => host.log(line), onFailure);
     this.boardShare = new BoardShare({
       now: () => host.now(),
       canShare: () => !this.stopped && this.engine.state() === 'member',
@@ -762,6 +764,11 @@ export class GroupRuntime {
   /** Writes the group's state file now if it changed (see state-file.ts). */
   save(): void {
     this.stateFile.save();
+  }
+
+  /** Why this device's copy of the group's state is behind (its last write failed), null when it is current. */
+  unsaved(): string | null {
+    return this.stateFile.unsaved();
   }
 
   /** A group's first write: on failure this runtime stops, writing nothing, and the write's error is thrown. */

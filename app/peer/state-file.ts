@@ -32,11 +32,14 @@
  * - `save()` (API changes, stop, and a roster change before any client is told
  *   of it: peer/group.ts) writes at once if anything changed.
  * - A failed write is logged, never thrown, except by `saveOrThrow` (a group's
- *   first write, before anything of it is announced: group.create, group.join):
- *   the next change tries again.
+ *   first write, before anything of it is announced: group.create, group.join).
+ *   It is reported (`onFailure`, named by its disk error's code, never a path)
+ *   and tried again every RETRY_MS until a write succeeds, which is reported too:
+ *   the user sees that this device's copy of the group is behind (group.storage).
  */
 import type { GroupRecord, Profile } from '../store/profile.js';
 import { toBase64 } from '../store/seal.js';
+import { storageFailure } from '../api/handler.js';
 
 const SAVE_DELAY_MS = 150;
 /** The engine snapshot's soft part (core/state.ts `PersistentState`), not worth a write of its own. */
@@ -63,10 +66,15 @@ function withoutSoftState(rest: GroupRecord, snapshot: Uint8Array): string {
   return JSON.stringify({ ...rest, snapshot: engine });
 }
 const LAZY_SAVE_MS = 10_000;
+/** After a failed write, the next try (whether or not anything changed meanwhile). */
+const RETRY_MS = 5_000;
 
 export class StateFile {
   private saveTimer: NodeJS.Timeout | null = null;
   private lazySaveTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  /** Why the last write failed, while no write has succeeded since (null: the file is current or nothing failed). */
+  private failure: string | null = null;
   /** The record as last written (JSON), and the same without soft state. */
   private saved: { contents: string; hard: string } | null = null;
   private stopped = false;
@@ -78,7 +86,14 @@ export class StateFile {
     private readonly record: GroupRecord,
     private readonly snapshot: () => Uint8Array,
     private readonly log: (line: string) => void,
+    /** A write failed (its cause), or succeeded after failing (null). Called on each change only. */
+    private readonly onFailure: (failure: string | null) => void = () => undefined,
   ) {}
+
+  /** Why the group's state could not be written, while that lasts (null: saved). */
+  unsaved(): string | null {
+    return this.failure;
+  }
 
   /** A change that shows: a save 150 ms from now, unless one is already due. */
   schedule(): void {
@@ -108,8 +123,13 @@ export class StateFile {
     try {
       this.write(from);
     } catch (err) {
-      this.log(`group ${this.record.group.slice(0, 8)}: could not save state: ${err instanceof Error ? err.name : 'error'}`);
+      const cause = storageFailure(err) ?? describeError(err);
+      this.log(`group ${this.record.group.slice(0, 8)}: could not save state: ${cause}`);
+      this.noteFailure(cause);
+      this.retryLater();
+      return;
     }
+    this.noteFailure(null);
   }
 
   /** `save()` that throws the write's error (the API handler names a disk error as `storage`). */
@@ -142,10 +162,33 @@ export class StateFile {
     this.stopped = true;
   }
 
+  private noteFailure(failure: string | null): void {
+    if (failure === this.failure) return;
+    this.failure = failure;
+    this.onFailure(failure);
+  }
+
+  private retryLater(): void {
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.stopped) this.save('now');
+    }, RETRY_MS);
+    this.retryTimer.unref?.();
+  }
+
   private cancelTimers(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = null;
     if (this.lazySaveTimer) clearTimeout(this.lazySaveTimer);
     this.lazySaveTimer = null;
   }
+}
+
+/** An error that is no known disk failure, named by its code or class (never its message, which may hold a path). */
+function describeError(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{2,32}$/.test(code) ? code : err instanceof Error ? err.name : 'error';
 }

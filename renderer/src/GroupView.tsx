@@ -44,6 +44,11 @@ export function GroupView({ group, members, store, tab, setTab, createdInvite, o
         <TabBar tab={tab} setTab={setTab} />
       </header>
       <GroupBanner state={group.state} />
+      {group.unsaved && (
+        <div className="excluded-banner" data-testid="unsaved-banner" role="alert">
+          <strong>This device cannot save this group ({group.unsaved}).</strong> Conclave keeps trying. Until it succeeds, quitting may lose the group&apos;s latest keys and members on this device.
+        </div>
+      )}
       <div className="tab-body" role="tabpanel">
         {tab === 'chat' && <Chat group={group} members={members} store={store} active onRead={onGroupChanged} />}
         {tab === 'board' && <Board group={group} store={store} active />}

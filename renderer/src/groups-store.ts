@@ -89,6 +89,13 @@ export function useGroupsStore(client: ConclaveClient, link: LinkState, notify: 
       notify(`You are a member of ${g?.name ?? 'a group'} again: the admin who removed you was removed at the same moment.`, 'info');
     }
   });
+  // Its state file could not be written (a full disk), or was written again: the group view's banner follows the list.
+  useEvent(client, 'group.storage', (e) => {
+    soon();
+    const g = groups?.find((x) => x.group === e.group);
+    if (!e.saved) notify(`Could not save ${g?.name ?? 'a group'} on this device: ${e.detail ?? 'write failed'}.`);
+    else notify(`${g?.name ?? 'The group'} is saved on this device again.`, 'info');
+  });
   useEvent(client, 'group.excluded', (e) => {
     soon();
     if (e.group === selected) void refreshMembers();

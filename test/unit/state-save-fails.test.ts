@@ -105,3 +105,36 @@ test('chat.send on a full disk fails with a storage error naming the cause, and 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a later state write that fails is reported (group.storage, group.list) and tried again until it succeeds', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conclave-save-fails-later-'));
+  const peer = await startPeer({ profile: dir, name: 'full', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+  const events: { group: string; saved: boolean; detail?: string }[] = [];
+  const unsubscribe = peer.api.subscribe((event, payload) => void (event === 'group.storage' && events.push(payload as (typeof events)[number])));
+  try {
+    const { group } = (await peer.api.call('group.create', { name: 'g' })) as { group: string };
+    const stateFile = join(groupsDir(dir), group, 'state.json');
+    const before = fs.readFileSync(stateFile);
+    const unsavedNow = async () => ((await peer.api.call('group.list', undefined)) as { group: string; unsaved?: string }[]).find((g) => g.group === group)?.unsaved;
+    await whileDiskFull(async () => {
+      // The read marker is kept in the state file: this call changes it, and the write fails.
+      await peer.api.call('group.read', { group });
+      assert.deepEqual(events, [{ group, saved: false, detail: 'ENOSPC: the disk is full' }], 'clients are told once');
+      assert.equal(await unsavedNow(), 'ENOSPC: the disk is full', 'group.list names the cause');
+      assert.ok(fs.readFileSync(stateFile).equals(before), 'the file on disk is the one from before, whole');
+      // Still full at the next try: nothing new is told.
+      await new Promise((r) => setTimeout(r, 5_500));
+      assert.equal(events.length, 1);
+    });
+    // The disk has room again: the next try writes the file, and clients are told.
+    const deadline = Date.now() + 10_000;
+    while (events.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(events.at(-1), { group, saved: true }, 'written again without any further change');
+    assert.equal(await unsavedNow(), undefined);
+    assert.ok(!fs.readFileSync(stateFile).equals(before), 'the new read marker is on disk');
+  } finally {
+    unsubscribe();
+    await peer.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
