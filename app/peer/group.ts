@@ -646,6 +646,12 @@ export class GroupRuntime {
         this.refuse(from, verdict.reason, `re-shared ${files ? 'file message' : 'stroke'}: ${verdict.detail}`, at);
         continue;
       }
+      // A re-share brings a newcomer what was said before it joined. A file message dated after this
+      // member joined comes to it live or by reconciliation, where its time is bounded; taken from a
+      // re-share, an insider's own file message dated hours back was listed in a stretch of the
+      // conversation this member had seen (review 34). Not taken, not counted against the sharer
+      // (an honest admitter re-shares a newcomer the latest files, which this member may lack).
+      if (files && verdict.body.t === 'file' && m.at > this.ownJoinTime() + CLOCK_SKEW_MS) continue;
       this.keepReceived(m, from, this.nameOf(m.a), at, true);
     }
     // Kept, but never served by catch-up: its newcomers ask the sharer (traffic.ts `for`).
@@ -687,12 +693,22 @@ export class GroupRuntime {
    * The earliest time a message of `author` arriving at `at` can have been sent (docs/protocol.md §13
    * "Message times"): not before its author's admission, and, when it came live (published now, not
    * brought by reconciliation, not held for a key), not more than LIVE_LATENESS_MS before it arrived;
-   * each less CLOCK_SKEW_MS. An honest message is later than both, so only a date its author moved
-   * back is changed.
+   * each less CLOCK_SKEW_MS; never after it arrived. An honest message is later than both, so only a
+   * date its author moved back is changed. The roster's admission times of members admitted before
+   * this one came from its admitter, unsigned (review 34: a lying admitter dated an honest member's
+   * admission a year ahead, and every message of it was listed a year late, marked): no admission
+   * counts as later than this member's own join.
    */
   private earliestSendTime(author: MemberKey, at: number, live: boolean): number {
     const admitted = this.engine.rosterAdmittedAt(author);
-    return Math.max(admitted === null ? -Infinity : admitted - CLOCK_SKEW_MS, live ? at - LIVE_LATENESS_MS : -Infinity);
+    const admission = admitted === null ? -Infinity : Math.min(admitted, this.ownJoinTime()) - CLOCK_SKEW_MS;
+    return Math.min(at, Math.max(admission, live ? at - LIVE_LATENESS_MS : -Infinity));
+  }
+
+  /** When this member joined: its own clock's record, or its admission if its admitter dated that earlier. */
+  private ownJoinTime(): number {
+    const admitted = this.engine.rosterAdmittedAt(this.host.selfKey);
+    return admitted === null ? this.record.joinedAt : Math.min(admitted, this.record.joinedAt);
   }
 
   /** A refused application message: dropped, counted in the rejection log, logged; never shown. */

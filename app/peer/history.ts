@@ -321,7 +321,7 @@ export class GroupHistory {
       this.index(m, sender, name, receivedAt, to, shared, null); // its number is held; nothing shown or written
       return 'duplicate';
     }
-    const shownAt = body.t === 'chat' || body.t === 'file' ? this.shownTime(m, notBefore) : m.at;
+    const shownAt = body.t === 'chat' || body.t === 'file' ? this.shownTime(m, notBefore, receivedAt) : m.at;
     const record: HistoryRecord = { kind: 'msg', m, sender, name, receivedAt, ...(to ? { to } : {}), ...(shared ? { shared: true } : {}), ...(shownAt !== m.at ? { shownAt } : {}) };
     // Written before it is indexed: a write that throws (disk full) leaves nothing listed and its
     // number not held (review 32's third pass: an own message whose write failed was listed as
@@ -490,18 +490,20 @@ export class GroupHistory {
    * The time a chat or file message is shown at (docs/protocol.md §13 "Message times"): its
    * signed time, but no earlier than `notBefore` (what its arrival and its author's admission
    * allow, group.ts), and later than its author's message with the next lower number held here
-   * (by a millisecond at least: its author wrote that one first, and the list shows it so). A
+   * (by a millisecond at least: its author wrote that one first, and the list shows it so), and
+   * never later than it arrived here (`receivedAt`). A
    * signed time has an upper bound only (authorship.ts rule 5); without these an insider dated
    * a message hours back and it was listed in an old stretch of the conversation.
    */
-  private shownTime(m: SignedMessage, notBefore: number): number {
+  private shownTime(m: SignedMessage, notBefore: number, receivedAt: number): number {
     const list = this.shownTimes.get(m.a);
     let previous = -Infinity;
     if (list) {
       const i = lowerIndex(list.seqs, m.s);
       if (i >= 0) previous = list.times[i]! + 1;
     }
-    return Math.max(m.at, notBefore, previous);
+    // Never later than it arrived: whatever a floor says, a message was sent before it came.
+    return Math.max(m.at, Math.min(receivedAt, Math.max(notBefore, previous)));
   }
 
   private noteShownTime(author: MemberKey, s: number, at: number): void {
