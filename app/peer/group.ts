@@ -179,6 +179,8 @@ export class GroupRuntime {
     });
     this.history.onDurable = () => this.receipts.poke();
     this.history.isMember = (key) => this.isCurrentMember(key);
+    // Whatever an excluded member sent is refused here (receive), so its missing numbers can never be filled.
+    this.history.unfillable = (key) => this.record.blocklist.includes(key);
     // A write that failed (a full disk) is told to clients, and so is the next one that succeeds.
     const onFailure = (failure: string | null): void => host.events.emit('group.storage', { group: this.group, saved: failure === null, ...(failure ? { detail: failure } : {}) });
     this.stateFile = new StateFile(host.profile, record, () => this.engine.snapshot(), (line) => host.log(line), onFailure);
@@ -227,7 +229,7 @@ export class GroupRuntime {
       if (tag) this.traffic.keep({ from, bytes, at: now, tag });
       // Neither opened, refused nor dropped: the engine buffered it (its key is not held yet).
       const buffered = this.engine.state() === 'member' && !events.some((ev) => 'from' in ev && ev.from === from);
-      if (buffered && this.input?.packet) this.unopened.hold({ from, bytes, at: now, tag: null }, this.input.packet);
+      if (buffered && this.input?.packet) this.unopened.hold({ from, bytes, at: now, tag: null }, this.input.packet, !fromCatchUp);
     }
     this.received = null;
     this.input = null;
@@ -631,8 +633,9 @@ export class GroupRuntime {
       // Named by its roster entry, never by a name in the message (peer/names.ts).
       // Kept for catch-up only when the history took it: a refused equivocation served on gave an
       // asker both versions of one number, in the server's order (review 29; §12.1 "refused … dropped").
-      const live = !this.feedingCatchUp && this.isCurrentInput(from, packet);
-      if (this.keepReceived(payload.m, from, this.nameOf(from, verdict.body.t === 'chat' ? verdict.body.name : ''), at, false, live)) this.opened(from, packet, { a: payload.m.a, s: payload.m.s, k: tekVersion });
+      // Published now, or published earlier and held here until its key came: its arrival bounds its time.
+      const liveSince = this.feedingCatchUp ? null : this.isCurrentInput(from, packet) ? at : this.unopened.liveSince(from, packet);
+      if (this.keepReceived(payload.m, from, this.nameOf(from, verdict.body.t === 'chat' ? verdict.body.name : ''), at, false, liveSince)) this.opened(from, packet, { a: payload.m.a, s: payload.m.s, k: tekVersion });
       return;
     }
     // A member re-shared the board or the latest files for a newcomer: each item as its author signed it.
@@ -672,9 +675,9 @@ export class GroupRuntime {
 
   /** `shared`: it came in a board or file re-share (from before this member's admission, maybe: opens no gap). */
   /** Keeps a message that passed its checks in the history; false when the history refused it (an equivocation). */
-  private keepReceived(m: SignedMessage, from: MemberKey, name: string, at: number, shared = false, live = false): boolean {
+  private keepReceived(m: SignedMessage, from: MemberKey, name: string, at: number, shared = false, liveSince: number | null = null): boolean {
     const lastHeld = this.history.lastReadableOf(m.a); // re-shared numbers from before this member's admission open no gap
-    const result = this.history.keep(m, this.host.peerIdOf(m.a), name, at, undefined, shared, this.earliestSendTime(m.a, at, live));
+    const result = this.history.keep(m, this.host.peerIdOf(m.a), name, at, undefined, shared, this.earliestSendTime(m.a, at, liveSince));
     if (result === 'equivocation') {
       this.refuse(from, 'invalid', `a second message under ${m.a.slice(0, 12)}'s number ${m.s}`, at);
       return false;
@@ -691,18 +694,19 @@ export class GroupRuntime {
 
   /**
    * The earliest time a message of `author` arriving at `at` can have been sent (docs/protocol.md §13
-   * "Message times"): not before its author's admission, and, when it came live (published now, not
-   * brought by reconciliation, not held for a key), not more than LIVE_LATENESS_MS before it arrived;
+   * "Message times"): not before its author's admission, and, when it came live (`liveSince`: published,
+   * not brought by reconciliation; held here for its key since then, maybe), not more than
+   * LIVE_LATENESS_MS before it arrived;
    * each less CLOCK_SKEW_MS; never after it arrived. An honest message is later than both, so only a
    * date its author moved back is changed. The roster's admission times of members admitted before
    * this one came from its admitter, unsigned (review 34: a lying admitter dated an honest member's
    * admission a year ahead, and every message of it was listed a year late, marked): no admission
    * counts as later than this member's own join.
    */
-  private earliestSendTime(author: MemberKey, at: number, live: boolean): number {
+  private earliestSendTime(author: MemberKey, at: number, liveSince: number | null): number {
     const admitted = this.engine.rosterAdmittedAt(author);
     const admission = admitted === null ? -Infinity : Math.min(admitted, this.ownJoinTime()) - CLOCK_SKEW_MS;
-    return Math.min(at, Math.max(admission, live ? at - LIVE_LATENESS_MS : -Infinity));
+    return Math.min(at, Math.max(admission, liveSince === null ? -Infinity : liveSince - LIVE_LATENESS_MS));
   }
 
   /** When this member joined: its own clock's record, or its admission if its admitter dated that earlier. */

@@ -190,17 +190,24 @@ export function dataPacketOf(group: Uint8Array, bytes: Uint8Array): DataPacket |
  * served by this member (its author and the members that opened it have it).
  */
 export class UnopenedTraffic {
-  private held: { item: TrafficItem; packet: DataPacket }[] = [];
+  /** `live`: it came published, not brought by reconciliation (its arrival bounds its message's time, history.ts). */
+  private held: { item: TrafficItem; packet: DataPacket; live: boolean }[] = [];
   private bytes = 0;
 
   get size(): number {
     return this.held.length;
   }
 
-  hold(item: TrafficItem, packet: DataPacket): void {
-    this.held.push({ item, packet });
+  hold(item: TrafficItem, packet: DataPacket, live = false): void {
+    this.held.push({ item, packet, live });
     this.bytes += item.bytes.length;
     while (this.held.length > UNOPENED_MAX || this.bytes > UNOPENED_BYTES) this.bytes -= this.held.shift()!.item.bytes.length;
+  }
+
+  /** When the packet from `from` that opened as `packet` arrived, if it waits here and came live (null otherwise). */
+  liveSince(from: MemberKey, packet: DataPacket): number | null {
+    const h = this.held.find((x) => x.item.from === from && samePacket(x.packet, packet));
+    return h?.live ? h.item.at : null;
   }
 
   /** The packet from `from` that opened as `packet`, if it waits here (it leaves). */

@@ -16,6 +16,7 @@ import { signMessage, type SignedMessage } from '../../../app/peer/payload.js';
 import { nodeCrypto } from '../../../app/crypto/node.js';
 import { toHex } from '../../../app/core/bytes.js';
 import { GroupHistory } from '../../../app/peer/history.js';
+import { MsgType } from '../../../app/core/wire.js';
 
 const HOUR = 3_600_000;
 const START = 10 * HOUR;
@@ -78,6 +79,27 @@ test("attack: an insider's first message, by reconciliation, dated before the gr
   // m's admission counts no later than b's own (the roster's times of members admitted before b came from b's admitter, unsigned).
   assert.equal(shown!.sentAt, Math.min(admitted('m'), admitted('b')) - 2 * 60_000, 'no earlier than its admission, less two minutes of skew');
   assert.equal(shown!.claimedAt, START - 5 * HOUR);
+});
+
+test('attack: an insider that makes a new TEK seals a backdated message under it, so that members hold it until the key comes', async (t) => {
+  const f = fixture();
+  t.after(f.done);
+  f.caughtUp('a', f.dated('a', 'an hour ago', f.clock - HOUR));
+  // m excludes a: its table makes a new TEK, which b does not hold yet (b's engine is the runtime's, off the forge network).
+  const before = currentTek(f.g.e.m!)!.version;
+  f.g.e.m!.exclude([f.g.ids.a!.key], f.g.net.now);
+  f.g.net.settle();
+  assert.equal(currentTek(f.g.e.m!)!.version, before + 1);
+  // Published now under the new TEK, dated three hours back: b holds it until its key comes.
+  f.live('m', f.dated('m', 'I said so before all this', f.clock - 3 * HOUR));
+  await f.rt.held.durable();
+  assert.deepEqual(f.texts(), ['an hour ago'], 'not opened yet');
+  for (const bytes of f.g.net.published(f.g.ids.m!.key, MsgType.Table)) f.rt.receive(f.g.ids.m!.key, 'control', bytes);
+  await f.rt.held.durable();
+  assert.deepEqual(f.texts(), ['an hour ago', 'I said so before all this'], 'opened once the table came, and listed after what b saw before it came');
+  const planted = f.rt.held.chatHistory(50)[1]!;
+  assert.ok(planted.sentAt >= f.clock - 5 * 60_000, `no earlier than five minutes before it arrived (${(f.clock - planted.sentAt) / HOUR} h)`);
+  assert.equal(planted.claimedAt, f.clock - 3 * HOUR);
 });
 
 test('a clamped time is kept in the history log: the same after a restart', async (t) => {
