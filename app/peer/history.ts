@@ -201,6 +201,8 @@ export class GroupHistory {
   private readonly shownTimes = new Map<MemberKey, { seqs: number[]; times: number[] }>();
   /** Set by group.ts: a message became durable here (a receipt is due). */
   onDurable: (() => void) | null = null;
+  /** Set by group.ts: `author`'s messages are refused here whoever carries them (blocked: excluded), so its missing numbers are no gap. */
+  unfillable: (author: MemberKey) => boolean = () => false;
   /** Set by group.ts: `key` is a current member (a recipient gone since counts only if it confirmed). */
   isMember: (key: MemberKey) => boolean = () => true;
 
@@ -567,7 +569,7 @@ export class GroupHistory {
    */
   hint(author: MemberKey, hi: number, now: number): boolean {
     const r = this.held.get(author);
-    if (author === this.self || !r || !this.readableMin.has(author) || hi <= r.max) return false;
+    if (author === this.self || !r || !this.readableMin.has(author) || hi <= r.max || this.unfillable(author)) return false;
     const upTo = Math.min(hi, r.max + HINT_AHEAD);
     const prior = this.hints.get(author);
     if (prior && prior.until > now && prior.hi > r.max) {
@@ -590,6 +592,7 @@ export class GroupHistory {
   gaps(limitPerAuthor = 64, now = Date.now()): { author: MemberKey; missing: Range[] }[] {
     const out: { author: MemberKey; missing: Range[] }[] = [];
     for (const [author, r] of this.held) {
+      if (this.unfillable(author)) continue;
       const min = this.readableMin.get(author);
       const lost = this.unsaved.get(author);
       if (min === undefined && !lost?.size) continue;
