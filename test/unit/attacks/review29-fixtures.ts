@@ -23,8 +23,8 @@ type DataMessage = Extract<Message, { type: typeof MsgType.Data }>;
 /** b's runtime in a group of a, b and m (m's identity as given), and a way to publish as any member. */
 export function runtimeOfB(ids: Record<string, Id> = {}, opts: { start?: number; params?: GroupParams; ageMs?: number } = {}) {
   const g = honestGroup(['a', 'b', 'm'], { ids, ...(opts.start !== undefined ? { start: opts.start } : {}), ...(opts.params ? { params: opts.params } : {}) });
-  // The group lived this long before b's runtime starts (one-second steps).
-  if (opts.ageMs) g.net.run(g.net.now + opts.ageMs, 1000);
+  // The group lived this long before b's runtime starts (steps of a sixth of a heartbeat, at least 1 s).
+  if (opts.ageMs) g.net.run(g.net.now + opts.ageMs, Math.max(1000, Math.floor(g.params.heartbeatMs / 6)));
   const B = g.ids.b!.key;
   g.net.engines.delete(B);
   drain(g.e.b!);
