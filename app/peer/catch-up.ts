@@ -212,7 +212,6 @@ export function afterGapSession(s: { gapTries: number; backoffMs: number; again:
   return { delayMs: s.backoffMs, backoffMs: Math.min(s.backoffMs * 2, CATCHUP_BOUNDS.backoffMaxMs) };
 }
 
-
 /** A periodic tick runs a session when a message was kept since the last one, or the spacing has passed (times from performance.now(): a wall-clock step cannot stall it). */
 /** What `session` returns when no member answered it. */
 const NOT_ANSWERED = -1;
