@@ -49,7 +49,8 @@ import { checkAuthorship, type AuthorshipContext } from './authorship.js';
 import { EarlyControl } from './early-control.js';
 import { admit } from './admission.js';
 import { BoardShare } from './board-share.js';
-import { CLOCK_SKEW_MS, GroupHistory } from './history.js';
+import { GroupHistory } from './history.js';
+import { datedAfterJoin, earliestSendTime, ownJoinTime } from './message-times.js';
 import { StateFile } from './state-file.js';
 import { dataPacketOf, TrafficLog, UnopenedTraffic, type TrafficTag } from './traffic.js';
 import { RejectionLog } from './key-panel.js';
@@ -82,8 +83,6 @@ export interface GroupHost {
 export type Verdict = 'accept' | 'reject' | 'ignore';
 
 /** Reasons that mean the sender sent garbage (gossipsub Reject → peer score penalty). */
-/** How long after its signing a message published live may honestly arrive (a held reseal, a stalled path); older is a date moved back. */
-const LIVE_LATENESS_MS = 5 * 60_000;
 const HARD_REJECT = new Set<RejectReason>(['decode', 'wire-version', 'wrong-group', 'bad-signature', 'invalid']);
 
 /** Engine events that leave its persistent state as it was. */
@@ -654,7 +653,7 @@ export class GroupRuntime {
       // re-share, an insider's own file message dated hours back was listed in a stretch of the
       // conversation this member had seen (review 34). Not taken, not counted against the sharer
       // (an honest admitter re-shares a newcomer the latest files, which this member may lack).
-      if (files && verdict.body.t === 'file' && m.at > this.ownJoinTime() + CLOCK_SKEW_MS) continue;
+      if (files && verdict.body.t === 'file' && datedAfterJoin(m.at, this.ownJoinTime())) continue;
       this.keepReceived(m, from, this.nameOf(m.a), at, true);
     }
     // Kept, but never served by catch-up: its newcomers ask the sharer (traffic.ts `for`).
@@ -677,7 +676,7 @@ export class GroupRuntime {
   /** Keeps a message that passed its checks in the history; false when the history refused it (an equivocation). */
   private keepReceived(m: SignedMessage, from: MemberKey, name: string, at: number, shared = false, liveSince: number | null = null): boolean {
     const lastHeld = this.history.lastReadableOf(m.a); // re-shared numbers from before this member's admission open no gap
-    const result = this.history.keep(m, this.host.peerIdOf(m.a), name, at, undefined, shared, this.earliestSendTime(m.a, at, liveSince));
+    const result = this.history.keep(m, this.host.peerIdOf(m.a), name, at, undefined, shared, earliestSendTime({ at, authorAdmittedAt: this.engine.rosterAdmittedAt(m.a), ownJoin: this.ownJoinTime(), liveSince }));
     if (result === 'equivocation') {
       this.refuse(from, 'invalid', `a second message under ${m.a.slice(0, 12)}'s number ${m.s}`, at);
       return false;
@@ -692,27 +691,9 @@ export class GroupRuntime {
     return true;
   }
 
-  /**
-   * The earliest time a message of `author` arriving at `at` can have been sent (docs/protocol.md §13
-   * "Message times"): not before its author's admission, and, when it came live (`liveSince`: published,
-   * not brought by reconciliation; held here for its key since then, maybe), not more than
-   * LIVE_LATENESS_MS before it arrived;
-   * each less CLOCK_SKEW_MS; never after it arrived. An honest message is later than both, so only a
-   * date its author moved back is changed. The roster's admission times of members admitted before
-   * this one came from its admitter, unsigned (review 34: a lying admitter dated an honest member's
-   * admission a year ahead, and every message of it was listed a year late, marked): no admission
-   * counts as later than this member's own join.
-   */
-  private earliestSendTime(author: MemberKey, at: number, liveSince: number | null): number {
-    const admitted = this.engine.rosterAdmittedAt(author);
-    const admission = admitted === null ? -Infinity : Math.min(admitted, this.ownJoinTime()) - CLOCK_SKEW_MS;
-    return Math.min(at, Math.max(admission, liveSince === null ? -Infinity : liveSince - LIVE_LATENESS_MS));
-  }
-
-  /** When this member joined: its own clock's record, or its admission if its admitter dated that earlier. */
+  /** When this member joined (message-times.ts `ownJoinTime`). */
   private ownJoinTime(): number {
-    const admitted = this.engine.rosterAdmittedAt(this.host.selfKey);
-    return admitted === null ? this.record.joinedAt : Math.min(admitted, this.record.joinedAt);
+    return ownJoinTime(this.record.joinedAt, this.engine.rosterAdmittedAt(this.host.selfKey));
   }
 
   /** A refused application message: dropped, counted in the rejection log, logged; never shown. */

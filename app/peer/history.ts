@@ -57,14 +57,13 @@ import { SeqRanges, type Range } from './seq-ranges.js';
 import { ChatAnnotations } from './chat-annotations.js';
 import { DeliveryLedger, ReceiptReporter, type ReceiptEntry } from './receipts.js';
 import { shownText, unnamedLabel } from './names.js';
+import { CLOCK_SKEW_MS } from './message-times.js';
 
 const SEQ_RESERVE = 64;
 /** How long a receipt's hint of missing messages stays a gap, how far past the last held it reaches, and for how many authors at once. */
 const HINT_MS = 30_000;
 const HINT_AHEAD = 10_000;
 const HINT_AUTHORS = 256;
-/** A shown time later than the signed one by at most this is clock skew, not marked (`claimedAt`). */
-export const CLOCK_SKEW_MS = 2 * 60_000;
 
 /** The index of the greatest element of ascending `xs` below `x` (−1: none). */
 function lowerIndex(xs: readonly number[], x: number): number {
@@ -294,7 +293,7 @@ export class GroupHistory {
    * Keeps a verified signed message; tells clients once it is fsynced (`durable`). `to`: for an own
    * message, the members it was sent to; `shared`: it came in a board or file re-share (never where
    * its author's readable numbers start, `readableMin`); `notBefore`: the earliest time the caller
-   * knows it can have been sent (group.ts `earliestSendTime`), which `shownTime` applies.
+   * knows it can have been sent (message-times.ts `earliestSendTime`), which `shownTime` applies.
    */
   keep(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[], shared = false, notBefore = -Infinity): KeepResult {
     const prior = this.bySeq.get(`${m.a}:${m.s}`);

@@ -1,6 +1,6 @@
 // Review 34, attack on 710d940 (docs/protocol.md §13 "Message times"): a message is listed no
 // earlier than its author's admission (`admittedAt` of its roster entry, group.ts
-// `earliestSendTime`). The doc calls that time "signed by its admitter", but a newcomer takes the
+// `earliestSendTime`, now message-times.ts). The doc calls that time "signed by its admitter", but a newcomer takes the
 // admittedAt of every OTHER member from the roster inside its Admit message (engine/admission.ts
 // onAdmit), which nothing signs or bounds: only the newcomer's own certificate is signed. So a
 // malicious admitter m admits the newcomer b with a roster that dates an honest member a's
@@ -17,7 +17,7 @@
 // after the newcomer's own signed admission); no shown time is an invalid date.
 // Both tests FAILED on 710d940 (the attack worked). Fixed: no admission counts as later than the
 // receiver's own join (its own clock's record, or its signed admission if earlier), and no shown
-// time is later than the message's arrival (group.ts earliestSendTime, history.ts shownTime).
+// time is later than the message's arrival (message-times.ts earliestSendTime, history.ts shownTime).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
