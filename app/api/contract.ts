@@ -240,8 +240,17 @@ export const Rejection = z.object({
   lastAt: z.number(),
   /** The latest refused input's detail. */
   detail: z.string(),
+  /**
+   * Set when the refused input was only late, repeated or early, as an honest group's members'
+   * are too (peer/key-panel.ts `expectedRefusal`), so the panel shows it apart from attempts at
+   * what the sender may not do: `out-of-date`, under a key revision this member does not hold
+   * (sent before it joined, or too old) or for a step it is past; `repeat`, a copy of what was
+   * already taken; `before-admission`, from a member whose admission had not reached this one yet.
+   */
+  expected: z.enum(['out-of-date', 'repeat', 'before-admission']).optional(),
 });
 export type Rejection = z.infer<typeof Rejection>;
+export type ExpectedRefusal = NonNullable<Rejection['expected']>;
 
 export const KeysTable = z.object({
   group: GroupIdString,

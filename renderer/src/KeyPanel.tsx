@@ -168,18 +168,18 @@ export function KeyPanel({ group, members }: { group: GroupSummary; members: Mem
               {log.length === 0 && <li className="muted small">Nothing yet.</li>}
               {log.map((entry, i) =>
                 'count' in entry ? (
-                  <li key={`r-${entry.reason}-${entry.from}`} data-kind="rejected" data-testid="key-log-rejection" data-reason={entry.reason} data-from={entry.fromPeerId} data-count={entry.count} title={entry.detail}>
+                  <li key={`r-${entry.reason}-${entry.from}`} data-kind="rejected" data-testid="key-log-rejection" data-reason={entry.reason} data-expected={entry.expected} data-from={entry.fromPeerId} data-count={entry.count} title={entry.detail}>
                     <time className="muted small mono" title={new Date(entry.at).toLocaleString()}>
                       {logTime(entry.at)}
                     </time>
-                    <span className="badge log-rejected">rejected</span>
-                    <span className="small">
-                      Refused from{' '}
+                    {entry.expected ? <span className="badge log-ignored">ignored</span> : <span className="badge log-rejected">rejected</span>}
+                    <span className={entry.expected ? 'small muted' : 'small'}>
+                      {entry.expected ? 'Ignored from' : 'Refused from'}{' '}
                       <strong className="reject-from" style={{ ['--h' as string]: hueOf(entry.fromPeerId) }} title={entry.fromPeerId}>
                         {entry.fromName}
                       </strong>
                       : {entry.reasonText}
-                      {entry.count > 1 && <span className="reject-count mono"> ×{entry.count}</span>}
+                      {entry.count > 1 && <span className={entry.expected ? 'mono' : 'reject-count mono'}> ×{entry.count}</span>}
                       {entry.detail && <span className="muted reject-detail"> — {entry.detail}</span>}
                     </span>
                   </li>

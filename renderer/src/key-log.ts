@@ -12,9 +12,11 @@
  * inputs the engine refused ("watch it refuse", issue 14 §7). The peer counts
  * refusals per (reason, sender), so a flood from one sender is one line with a
  * count (×N) that moves to the top when it grows, never a flood of lines; at most
- * MAX_REJECTION_LINES of them are shown.
+ * MAX_REJECTION_LINES of them are shown, those that were no mere late, repeated or
+ * early input first. Those (`expected`, marked by the peer: every join makes some)
+ * read "ignored", the others "refused".
  */
-import type { KeysTable, Member } from '../../app/api/contract.js';
+import type { ExpectedRefusal, KeysTable, Member } from '../../app/api/contract.js';
 import { hueAmong, memberHues, shortId } from './identity.js';
 
 export const MAX_REJECTION_LINES = 12;
@@ -65,6 +67,13 @@ const REASON_TEXT: Record<string, string> = {
   invalid: 'invalid message',
 };
 
+/** Why a refused input was only late, repeated or early, in words (docs/ui.md "Live log"). */
+const EXPECTED_TEXT: Record<ExpectedRefusal, string> = {
+  'out-of-date': 'out of date here (an earlier key revision, or a step already past)',
+  repeat: 'a repeat of what was already taken',
+  'before-admission': 'sent before their admission reached you',
+};
+
 /** A rejection reason in words (an unknown reason is shown as it is). */
 export function reasonText(reason: string): string {
   return REASON_TEXT[reason] ?? reason;
@@ -75,10 +84,13 @@ export type LogLine =
   | {
       kind: 'rejected';
       at: number;
-      /** The whole line as plain text: `refused from <name>: <reason in words>`. */
+      /** The whole line as plain text: `refused from <name>: <reason in words>`, or `ignored from …` when expected. */
       text: string;
       reason: string;
+      /** The reason in words, or for an expected refusal why it is one. */
       reasonText: string;
+      /** Set when the input was only late, repeated or early (the peer's `expected`). */
+      expected?: ExpectedRefusal;
       /** The sender: member key, peer ID, name. */
       from: string;
       fromPeerId: string;
@@ -93,16 +105,18 @@ export type LogLine =
 export function keyLogLines(table: Pick<KeysTable, 'log' | 'rejections'>, names: KeyNames): LogLine[] {
   const entries: LogLine[] = table.log.map((e) => ({ kind: e.kind, at: e.at, text: names.humanize(e.text) }));
   const refusals: LogLine[] = [...table.rejections]
-    .sort((a, b) => b.lastAt - a.lastAt)
+    .sort((a, b) => Number(a.expected !== undefined) - Number(b.expected !== undefined) || b.lastAt - a.lastAt)
     .slice(0, MAX_REJECTION_LINES)
     .map((r) => {
       const fromName = names.nameOf(r.from);
+      const why = r.expected ? EXPECTED_TEXT[r.expected] : reasonText(r.reason);
       return {
         kind: 'rejected',
         at: r.lastAt,
-        text: `refused from ${fromName}: ${reasonText(r.reason)}`,
+        text: `${r.expected ? 'ignored' : 'refused'} from ${fromName}: ${why}`,
         reason: r.reason,
-        reasonText: reasonText(r.reason),
+        reasonText: why,
+        ...(r.expected ? { expected: r.expected } : {}),
         from: r.from,
         fromPeerId: names.peerIdOf(r.from),
         fromName,

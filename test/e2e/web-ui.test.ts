@@ -299,6 +299,15 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
     for (const s of slots) assert.ok(s.owner && peerIds.has(s.owner), `slot (${s.symbol},${s.value}) owner ${s.owner} is a member`);
     const tek = bob.getByTestId('tek-info');
     assert.ok(Number(await tek.getAttribute('data-version')) >= 1);
+    // The joins made Bob refuse late and early copies (each marked by the peer, read "ignored"); no
+    // line reads "refused" in an honest group (docs/ui.md "Live log").
+    const log = bob.getByTestId('key-log');
+    await log.waitFor();
+    const refusedLines = await log.locator('[data-testid="key-log-rejection"]:not([data-expected])').allTextContents();
+    assert.deepEqual(refusedLines, [], 'no "refused" line in an honest group');
+    const ignored = await log.locator('[data-testid="key-log-rejection"][data-expected]').allTextContents();
+    for (const line of ignored) assert.match(line, /^\S+ignoredIgnored from /, line);
+    t.diagnostic(`Bob's panel: ${ignored.length} "ignored" lines: ${ignored.join(' | ').slice(0, 400)}`);
     await shot(bob, '06-keys', true);
   });
 

@@ -131,3 +131,51 @@ test('the log is newest first, and shows at most a dozen refusal lines', () => {
   assert.equal(lines[0]!.kind, 'join');
   assert.equal(lines.at(-1)!.kind, 'create');
 });
+
+test("late, repeated and early inputs are marked expected and read 'ignored'; attempts stay 'refused'", () => {
+  const log = new RejectionLog();
+  const alice = hexKey();
+  const carol = hexKey();
+  const mallory = hexKey();
+  log.note(rejected(alice, 'stale', 100, 'data under TEK v1 revision 1, older than any kept here'));
+  log.note(rejected(alice, 'replay', 110, 'heartbeat not newer than the last one from this sender'));
+  log.note(rejected(carol, 'not-member', 120, 'heartbeat from a peer that is not a member'));
+  log.note(rejected(mallory, 'not-member', 130, 'heartbeat from a peer that is not a member'));
+  log.note(rejected(mallory, 'bad-signature', 140));
+  const members = new Set([alice, carol]);
+  const list = log.list((k) => members.has(k));
+  const mark = (from: string, reason: string) => list.find((r) => r.from === from && r.reason === reason)?.expected;
+  assert.equal(mark(alice, 'stale'), 'out-of-date');
+  assert.equal(mark(alice, 'replay'), 'repeat');
+  assert.equal(mark(carol, 'not-member'), 'before-admission', 'carol is a member now: her heartbeat came before her admission');
+  assert.equal(mark(mallory, 'not-member'), undefined, 'mallory is no member: still a refusal worth a look');
+  assert.equal(mark(mallory, 'bad-signature'), undefined);
+  assert.equal(log.list().find((r) => r.from === carol)?.expected, undefined, 'without the roster nobody is taken for a member');
+
+  const self = hexKey();
+  const table = KeysTable.parse({ group: 'ab'.repeat(16), W: 2, V: 2, self, selfId: [0, 0], tek: null, slots: [], blocklist: [], log: [], rejections: list, peerIds: {} });
+  const lines = keyLogLines(table, keyNames(table, [member(self, 'Erin', true), member(alice, 'Alice'), member(carol, 'Carol')]));
+  const text = (from: string, reason: string) => lines.find((l) => 'count' in l && l.from === from && l.reason === reason)!.text;
+  assert.equal(text(alice, 'stale'), 'ignored from Alice: out of date here (an earlier key revision, or a step already past)');
+  assert.equal(text(alice, 'replay'), 'ignored from Alice: a repeat of what was already taken');
+  assert.equal(text(carol, 'not-member'), 'ignored from Carol: sent before their admission reached you');
+  assert.match(text(mallory, 'bad-signature'), /^refused from .+: bad signature$/);
+  assert.match(text(mallory, 'not-member'), /^refused from .+: sender is not a member$/);
+});
+
+test('ignored lines never crowd refusals out: neither of the peer\'s aggregates nor of the dozen lines shown', () => {
+  const log = new RejectionLog();
+  const mallory = hexKey();
+  log.note(rejected(mallory, 'bad-signature', 0));
+  // A newcomer's first minute: late copies from many members, every one newer than the forgery.
+  for (let i = 1; i <= MAX_REJECTION_KINDS + 5; i++) log.note(rejected(hexKey(), 'stale', i));
+  const list = log.list();
+  assert.equal(list.length, MAX_REJECTION_KINDS);
+  assert.ok(list.some((r) => r.from === mallory), 'the forgery is kept, late copies were evicted first');
+  const self = hexKey();
+  const table = { self, peerIds: {}, log: [], rejections: list };
+  const lines = keyLogLines(table, keyNames(table, []));
+  const shown = lines.filter((l) => 'count' in l);
+  assert.equal(shown.length, MAX_REJECTION_LINES);
+  assert.ok(shown.some((l) => 'count' in l && l.from === mallory && l.expected === undefined), 'the refusal is among the lines shown though it is the oldest');
+});
