@@ -15,6 +15,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createConclaveNode } from '../../app/net/node.js';
+import { startPeer } from '../../app/peer/peer.js';
 import { topicsOf } from '../../app/net/topics.js';
 import { RESULTS, ROOT, apiToken, buildUiFresh, launchChromium, openPeerPages, prerequisites, startWebPeer, tempDir, type WebPeer } from './web-peers.js';
 
@@ -475,6 +476,51 @@ test('three browsers: create, invite, join, chat, draw, key table, exclusion', {
     await openTab(bob, 'keys');
     await bob.getByTestId('tek-info').waitFor();
     await shot(bob, '13-keys-dark', true);
+  });
+
+  await t.test('a member that dates its message three hours back: Bob sees it where it arrived, marked "dated earlier"', async () => {
+    // Mallory, a member with a peer of her own in this process, signs her message with a clock
+    // three hours slow (a wrong clock, or an insider moving a message into an old stretch of the
+    // conversation: docs/protocol.md §13 "Message times").
+    const bob = page('Bob');
+    const [alicePeer] = peers as [WebPeer];
+    const api = await rpcSocket(alicePeer);
+    const profile = join(dirs.path, 'mallory');
+    mkdirSync(profile, { recursive: true });
+    const mallory = await startPeer({ profile, name: 'Mallory', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+    try {
+      const group = ((await api.call('group.list', {})) as { group: string; name: string }[]).find((g) => g.name === 'Design review')!.group;
+      const { invite } = (await api.call('group.invite', { group, uses: 1 })) as { invite: string };
+      await mallory.api.call('group.join', { invite });
+      await bob.bringToFront();
+      await bob.locator('[data-testid="group-item"]', { hasText: 'Design review' }).click();
+      const text = 'I said this three hours ago, honest';
+      const realNow = Date.now;
+      const deadline = realNow() + WAIT;
+      for (;;) {
+        Date.now = () => realNow() - 3 * 3_600_000;
+        try {
+          await mallory.api.call('chat.send', { group, text });
+          break;
+        } catch (err) {
+          if (realNow() > deadline) throw err;
+        } finally {
+          Date.now = realNow;
+        }
+        await new Promise((r) => setTimeout(r, 300)); // still joining
+      }
+      await seesMessage(bob, 'Mallory', text);
+      const row = bob.locator(`[data-testid="chat-message"][data-sender-peer="${mallory.peerId}"]`, { hasText: text }).first();
+      const mark = row.getByTestId('message-claimed-time');
+      await mark.waitFor({ timeout: WAIT });
+      assert.match((await mark.getAttribute('title'))!, /^Its sender dated it /);
+      const shown = Date.parse((await row.locator('time').first().getAttribute('datetime'))!);
+      assert.ok(realNow() - shown < 10 * 60_000, `listed where it arrived, not three hours back (${Math.round((realNow() - shown) / 60_000)} min ago)`);
+      await shot(bob, '15-dated-earlier');
+    } finally {
+      api.close();
+      await mallory.stop();
+    }
   });
 });
 
