@@ -39,7 +39,7 @@ import { defaultParams } from './params.js';
 import { createInvite, InviteError, parseInvite } from './invite.js';
 import { joinWithInvite, type JoinParts } from './join.js';
 import { inviteViews } from './invite-ledger.js';
-import { isConnected, isCurrentMember, ownAddresses, peerIdOf } from './peer-context.js';
+import { isConnected, ownAddresses, peerIdOf } from './peer-context.js';
 
 const PEER_VERSION = '0.1.0';
 
@@ -290,7 +290,7 @@ export function peerMethods(parts: JoinParts, options: MethodOptions): Omit<Peer
     'board.entries': ({ group }) => runtime(group).boardEntries(),
     'keys.table': ({ group }) => {
       const rt = runtime(group);
-      return keysTableResult(rt.engine.keyTable(Date.now()), rt.rejections.list((key) => isCurrentMember(rt, key)), peerIdOf, rt.syncLog);
+      return keysTableResult(rt.engine.keyTable(Date.now()), rt.rejections.list(), peerIdOf, rt.syncLog);
     },
     'net.info': () => ({
       peerId: selfPeerId,

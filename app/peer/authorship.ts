@@ -48,7 +48,12 @@ export type AuthorshipVerdict = { ok: true; body: ReceivedBody } | { ok: false; 
 export function checkAuthorship(ctx: AuthorshipContext, m: SignedMessage, carrier: { from: MemberKey; tekVersion: number; boardShare: boolean; fileShare?: boolean }): AuthorshipVerdict {
   if (!carrier.boardShare && !carrier.fileShare && m.a !== carrier.from) return { ok: false, reason: 'invalid', detail: `message signed by ${m.a.slice(0, 12)} carried as its own by another member` };
   const state = ctx.rosterState(m.a);
-  if (state !== 'member' && state !== 'left') return { ok: false, reason: 'not-member', detail: `author ${m.a.slice(0, 12)} is ${state ?? 'not in the roster'}` };
+  if (state !== 'member' && state !== 'left') {
+    // A re-share is the carrier's act: an honest sharer leaves out what no receiver takes (board-share.ts), so this
+    // is the carrier doing what it may not, never a member heard before its admission (review 35).
+    if (carrier.boardShare || carrier.fileShare) return { ok: false, reason: 'not-authorized', detail: `re-shared an item by ${m.a.slice(0, 12)}, who is ${state ?? 'not in the roster'}` };
+    return { ok: false, reason: 'not-member', detail: `author ${m.a.slice(0, 12)} is ${state ?? 'not in the roster'}` };
+  }
   const verified = verifyMessage(ctx.crypto, ctx.group, m);
   if (!verified.ok) return { ok: false, reason: verified.reason, detail: verified.detail };
   if (m.k > carrier.tekVersion) return { ok: false, reason: 'invalid', detail: `signed under TEK version ${m.k}, above the packet's ${carrier.tekVersion}` };

@@ -38,6 +38,8 @@
  * - One share timer per group; a later admission restarts the 6 s bound.
  * - Nothing is shared by a member that is not (or no longer) a current member,
  *   or once the group is stopped; an item too large for one chunk is skipped.
+ * - No item by an author the receiver refuses (an excluded member): each one read as
+ *   the sharer's own misdeed in the newcomer's key panel (review 35).
  */
 import { encodePayload, FILE_SHARE_MAX, type SignedMessage } from './payload.js';
 import type { KeptStroke } from './history.js';
@@ -55,6 +57,8 @@ export interface BoardShareHost {
   strokes(): KeptStroke[];
   /** The newest file messages not deleted (at most FILE_SHARE_MAX), oldest first, then the authors' deletes of deleted ones, as signed. */
   files?(): SignedMessage[];
+  /** Whether a receiver takes an item by `author` (authorship.ts: a member's or a departed member's, not an excluded one's). */
+  authorTaken(author: MemberKey): boolean;
   /** Publishes one re-share payload on the group's data topic, kept for catch-up only for `newcomers`. */
   send(payload: Uint8Array, newcomers: MemberKey[]): void;
   log(line: string): void;
@@ -98,8 +102,9 @@ export class BoardShare {
     const newcomers = this.newcomers;
     this.newcomers = [];
     if (!this.host.canShare()) return;
-    this.sendChunked('board', this.host.strokes().flatMap((s) => (s.signed ? [s.signed] : [])), newcomers);
-    this.sendChunked('files', this.host.files?.() ?? [], newcomers);
+    const taken = (m: SignedMessage): boolean => this.host.authorTaken(m.a);
+    this.sendChunked('board', this.host.strokes().flatMap((s) => (s.signed && taken(s.signed) ? [s.signed] : [])), newcomers);
+    this.sendChunked('files', (this.host.files?.() ?? []).filter(taken), newcomers);
   }
 
   /** `items` in payloads of at most BOARD_CHUNK_BYTES (and FILE_SHARE_MAX files) each. */

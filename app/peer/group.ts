@@ -97,7 +97,11 @@ export class GroupRuntime {
   readonly group: string;
   private readonly groupBytes: Uint8Array;
   /** Refused inputs, counted per (reason, sender), for the key panel's live log. */
-  readonly rejections = new RejectionLog();
+  /** The key panel's refusals, judged against this group's roster (peer/key-panel.ts `expectedRefusal`). */
+  readonly rejections = new RejectionLog((key) => {
+    const state = this.engine.rosterState(key);
+    return state === null ? null : { state, admittedAt: this.engine.rosterAdmittedAt(key) };
+  });
   /** How many undecryptable placeholders reach the clients, and refusals the log (event-limit.ts). */
   private readonly undecryptableLimit = new WindowLimit(UNDECRYPTABLE_LIMITS);
   private readonly rejectedLogLimit = new WindowLimit(REJECTED_LOG_LIMITS);
@@ -186,6 +190,10 @@ export class GroupRuntime {
     this.boardShare = new BoardShare({
       now: () => host.now(),
       canShare: () => !this.stopped && this.engine.state() === 'member',
+      authorTaken: (author) => {
+        const state = this.engine.rosterState(author);
+        return state === 'member' || state === 'left';
+      },
       strokes: () => this.history.boardStrokes(),
       files: () => [...this.history.shareableFiles(FILE_SHARE_MAX), ...this.history.shareableFileDeletes(FILE_DELETE_SHARE_MAX)],
       // Kept for catch-up only for the newcomers (traffic.ts): no other asker can use it.

@@ -19,8 +19,11 @@
  *   beyond that evicts the one heard from least recently, an out-of-date or repeated
  *   one first: late and repeated inputs never push out a forgery's line. Memory per
  *   group is bounded whatever a sender does (issue 14 §4: bounded per-sender state).
- * - Only what the refusal's reason and the roster now say marks it expected: a
- *   sender that is no current member never gets `before-admission`.
+ * - Nothing from a sender in no roster of the group is marked expected, whatever
+ *   its reason (review 35: an outsider's packets under an old revision read grey).
+ * - `before-admission` only for refusals that all came within ADMISSION_NEWS_MS after
+ *   the sender's admission (less ADMISSION_SKEW_MS of clock skew): not a stranger's
+ *   probing before it was invited, nor a departed member's later input (review 35).
  * - A detail is cut to MAX_DETAIL characters: it comes from remote input.
  * - Nothing here feeds back into the engine: it is a view, and it is not persisted.
  */
@@ -32,24 +35,43 @@ const MAX_DETAIL = 160;
 
 type RejectedEvent = Extract<EngineEvent, { type: 'rejected' }>;
 
+/** What the panel needs of the roster: a key's state and admission time, null for a key in no roster. */
+export type RosterLookup = (key: MemberKey) => { state: 'member' | 'left' | 'excluded'; admittedAt: number | null } | null;
+
+/** How long after a member's admission its first messages may reach a member before the admission does. */
+export const ADMISSION_NEWS_MS = 5 * 60_000;
 /**
- * Whether a refusal is one an honest group makes too (docs/ui.md "Live log"): `stale` (under a
- * key revision not held here, or for a step this member is past: a newcomer refuses what was
- * sealed before its join's revision step), `replay` (a copy already taken, an announcement not
- * newer than the last), or `not-member` from a sender that is a current member now (its
- * messages came before its admission did). Each changed nothing either way. Every other reason
- * is an attempt at what the sender may not do, or bytes no member makes: undefined.
+ * How far before its admission (the admitter's clock against ours) a refusal may come and still
+ * count as early news: clocks a second apart. A larger skew makes an honest race read red (a false
+ * alarm); a larger bound would let a stranger's probes shortly before its invite read grey (review 35).
  */
-export function expectedRefusal(r: Pick<Rejection, 'reason' | 'from'>, isCurrentMember: (key: MemberKey) => boolean): ExpectedRefusal | undefined {
+export const ADMISSION_SKEW_MS = 1000;
+
+/**
+ * Whether a refusal is one an honest group makes too (docs/ui.md "Live log"), from a sender the
+ * roster knows: `stale` (under a key revision not held here, or for a step this member is past:
+ * a newcomer refuses what was sealed before its join's revision step), `replay` (a copy already
+ * taken, an announcement not newer than the last), or `not-member` in the minutes after the
+ * sender's admission (its messages came before its admission did). Each changed nothing either
+ * way. A sender in no roster, and every other reason, is an attempt at what the sender may not
+ * do or bytes no member makes: undefined.
+ */
+export function expectedRefusal(r: Pick<Rejection, 'reason' | 'from' | 'firstAt' | 'lastAt'>, roster: RosterLookup): ExpectedRefusal | undefined {
+  const known = roster(r.from);
+  if (!known) return undefined;
   if (r.reason === 'stale') return 'out-of-date';
   if (r.reason === 'replay') return 'repeat';
-  if (r.reason === 'not-member' && isCurrentMember(r.from)) return 'before-admission';
+  const admitted = known.admittedAt;
+  if (r.reason === 'not-member' && admitted !== null && r.firstAt >= admitted - ADMISSION_SKEW_MS && r.lastAt <= admitted + ADMISSION_NEWS_MS) return 'before-admission';
   return undefined;
 }
 
 export class RejectionLog {
   /** Keyed by `${reason} ${from}`; Map order is least recently heard first. */
   private readonly byKind = new Map<string, Rejection>();
+
+  /** `roster`: the group's, as it is when asked (nobody known by default: nothing expected). */
+  constructor(private readonly roster: RosterLookup = () => null) {}
 
   note(ev: RejectedEvent): void {
     const id = `${ev.reason} ${ev.from}`;
@@ -61,16 +83,16 @@ export class RejectionLog {
       return;
     }
     if (this.byKind.size >= MAX_REJECTION_KINDS) {
-      const lateOrRepeated = [...this.byKind.entries()].find(([, r]) => expectedRefusal(r, () => false) !== undefined);
-      this.byKind.delete(lateOrRepeated ? lateOrRepeated[0] : this.byKind.keys().next().value!);
+      const expected = [...this.byKind.entries()].find(([, r]) => expectedRefusal(r, this.roster) !== undefined);
+      this.byKind.delete(expected ? expected[0] : this.byKind.keys().next().value!);
     }
     this.byKind.set(id, { reason: ev.reason, from: ev.from, count: 1, firstAt: ev.at, lastAt: ev.at, detail });
   }
 
   /** Every aggregate, most recently heard first, marked `expected` as the roster now says. */
-  list(isCurrentMember: (key: MemberKey) => boolean = () => false): Rejection[] {
+  list(): Rejection[] {
     return [...this.byKind.values()].reverse().map((r) => {
-      const expected = expectedRefusal(r, isCurrentMember);
+      const expected = expectedRefusal(r, this.roster);
       return expected ? { ...r, expected } : r;
     });
   }

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrafficLog } from '../../app/peer/traffic.js';
 import { BoardShare } from '../../app/peer/board-share.js';
+import { decodePayload } from '../../app/peer/payload.js';
 import { Profile } from '../../app/store/profile.js';
 import type { KeptStroke } from '../../app/peer/history.js';
 
@@ -49,6 +50,7 @@ test('the share names the members admitted since the last one', (t) => {
     now: () => 0,
     canShare: () => true,
     strokes: () => [{ group: G, sender: 'p', sentAt: 1, mid: 'm', signed } as KeptStroke],
+    authorTaken: () => true,
     send: (_payload, newcomers) => void sent.push(newcomers),
     log: () => undefined,
   });
@@ -58,4 +60,24 @@ test('the share names the members admitted since the last one', (t) => {
   share.admitted(true, 'd'.repeat(64));
   t.mock.timers.tick(10_000);
   assert.deepEqual(sent, [[BOB, CAROL], ['d'.repeat(64)]]);
+});
+
+test('review 35: a share leaves out items by authors receivers refuse (an excluded member): each read as the sharer\'s misdeed', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const sent: Uint8Array[] = [];
+  const item = (a: string, s: number) => ({ a, s, k: 1, at: 1, id: String(s).repeat(32).slice(0, 32), b: '{}', sig: '0'.repeat(128) });
+  const excluded = 'e'.repeat(64);
+  const share = new BoardShare({
+    now: () => 0,
+    canShare: () => true,
+    strokes: () => [item(ALICE, 1), item(excluded, 2)].map((signed) => ({ group: G, sender: 'p', sentAt: 1, mid: `m${signed.s}`, signed }) as KeptStroke),
+    files: () => [item(excluded, 3), item(ALICE, 4)],
+    authorTaken: (a) => a !== excluded,
+    send: (payload) => void sent.push(payload),
+    log: () => undefined,
+  });
+  share.admitted(true, BOB);
+  t.mock.timers.tick(10_000);
+  const items = sent.map((p) => decodePayload(p)).flatMap((p) => (p && 'items' in p ? p.items : []));
+  assert.deepEqual(items.map((m) => [m.a === ALICE ? 'alice' : 'excluded', m.s]), [['alice', 1], ['alice', 4]]);
 });

@@ -5,36 +5,16 @@
 // "refused" line is left for what no honest member sends. Five real peers on loopback, joins
 // through two admitters, everyone chatting as it joins.
 import '../../app/net/shim.js';
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPeer, type RunningPeer } from '../../app/peer/peer.js';
+import type { RunningPeer } from '../../app/peer/peer.js';
+import { loopbackPeer, until } from './loopback-peers.js';
 import type { KeysTable } from '../../app/api/contract.js';
-
-const cleanups: (() => Promise<void> | void)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
-
-async function until(what: string, ok: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test('an honest group forming and chatting: every refusal at every member is marked expected, none reads "refused"', async (t) => {
   const names = ['alice', 'bob', 'carol', 'dave', 'erin'];
   const peers: RunningPeer[] = [];
-  for (const name of names) {
-    const dir = mkdtempSync(join(tmpdir(), 'conclave-honest-refusals-'));
-    const peer = await startPeer({ profile: dir, name, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => peer.stop());
-    peers.push(peer);
-  }
+  for (const name of names) peers.push(await loopbackPeer(name));
   const [alice, bob] = peers as [RunningPeer, RunningPeer];
   const { group } = (await alice.api.call('group.create', { name: 'honest' })) as { group: string };
   const members = async (i: number) => ((await peers[i]!.api.call('group.members', { group }).catch(() => [])) as { state?: string }[]).length;

@@ -11,7 +11,7 @@ import { GroupEngine } from '../../app/core/engine.js';
 import type { EngineEvent } from '../../app/core/types.js';
 import { nobleCrypto } from '../../app/crypto/noble.js';
 import { defaultParams } from '../../app/peer/params.js';
-import { keysTableResult, MAX_REJECTION_KINDS, RejectionLog } from '../../app/peer/key-panel.js';
+import { ADMISSION_NEWS_MS, keysTableResult, MAX_REJECTION_KINDS, RejectionLog } from '../../app/peer/key-panel.js';
 import { KeysTable, type Member } from '../../app/api/contract.js';
 import { keyLogLines, keyNames, MAX_REJECTION_LINES, reasonText } from '../../renderer/src/key-log.js';
 
@@ -133,28 +133,48 @@ test('the log is newest first, and shows at most a dozen refusal lines', () => {
 });
 
 test("late, repeated and early inputs are marked expected and read 'ignored'; attempts stay 'refused'", () => {
-  const log = new RejectionLog();
   const alice = hexKey();
   const carol = hexKey();
+  const erin = hexKey();
   const mallory = hexKey();
+  const roster: Record<string, { state: 'member' | 'left' | 'excluded'; admittedAt: number | null }> = {
+    [alice]: { state: 'member', admittedAt: 0 },
+    [carol]: { state: 'member', admittedAt: 115 },
+    [erin]: { state: 'excluded', admittedAt: 125 },
+  };
+  const log = new RejectionLog((k) => roster[k] ?? null);
   log.note(rejected(alice, 'stale', 100, 'data under TEK v1 revision 1, older than any kept here'));
   log.note(rejected(alice, 'replay', 110, 'heartbeat not newer than the last one from this sender'));
   log.note(rejected(carol, 'not-member', 120, 'heartbeat from a peer that is not a member'));
+  log.note(rejected(erin, 'not-member', 130, 'heartbeat from a peer that is not a member'));
   log.note(rejected(mallory, 'not-member', 130, 'heartbeat from a peer that is not a member'));
+  log.note(rejected(mallory, 'stale', 135, 'data under TEK v1 revision 0, older than any kept here'));
   log.note(rejected(mallory, 'bad-signature', 140));
-  const members = new Set([alice, carol]);
-  const list = log.list((k) => members.has(k));
+  log.note(rejected(alice, 'not-member', ADMISSION_NEWS_MS + 1, 'catch-up request from a peer that is not a member'));
+  const list = log.list();
   const mark = (from: string, reason: string) => list.find((r) => r.from === from && r.reason === reason)?.expected;
   assert.equal(mark(alice, 'stale'), 'out-of-date');
   assert.equal(mark(alice, 'replay'), 'repeat');
-  assert.equal(mark(carol, 'not-member'), 'before-admission', 'carol is a member now: her heartbeat came before her admission');
-  assert.equal(mark(mallory, 'not-member'), undefined, 'mallory is no member: still a refusal worth a look');
+  assert.equal(mark(carol, 'not-member'), 'before-admission', 'carol\'s heartbeat came 5 ms after her admission, before its news');
+  assert.equal(mark(erin, 'not-member'), 'before-admission', 'so did erin\'s: her exclusion since does not make it an attempt');
+  assert.equal(mark(alice, 'not-member'), undefined, 'long after alice\'s admission a non-member\'s input is no race');
+  assert.equal(mark(mallory, 'not-member'), undefined, 'mallory is in no roster: still a refusal worth a look');
+  assert.equal(mark(mallory, 'stale'), undefined, 'nor is anything of hers out of date: she never held a key here');
   assert.equal(mark(mallory, 'bad-signature'), undefined);
-  assert.equal(log.list().find((r) => r.from === carol)?.expected, undefined, 'without the roster nobody is taken for a member');
+  assert.equal(new RejectionLog().list().length, 0);
+  const unknownRoster = new RejectionLog();
+  unknownRoster.note(rejected(alice, 'stale', 100));
+  assert.equal(unknownRoster.list()[0]!.expected, undefined, 'without a roster nothing is expected');
 
+  // A stranger probing before its invite stays red once it is admitted.
+  const late = { state: 'member' as const, admittedAt: 10_000 };
+  const probe = new RejectionLog((k) => (k === mallory ? late : null));
+  probe.note(rejected(mallory, 'not-member', 1_000, 'data from a peer that is not a member'));
+  probe.note(rejected(mallory, 'not-member', 10_050, 'heartbeat from a peer that is not a member'));
+  assert.equal(probe.list()[0]!.expected, undefined, 'its probes came before its admission: the count stays a refusal');
   const self = hexKey();
   const table = KeysTable.parse({ group: 'ab'.repeat(16), W: 2, V: 2, self, selfId: [0, 0], tek: null, slots: [], blocklist: [], log: [], rejections: list, peerIds: {} });
-  const lines = keyLogLines(table, keyNames(table, [member(self, 'Erin', true), member(alice, 'Alice'), member(carol, 'Carol')]));
+  const lines = keyLogLines(table, keyNames(table, [member(self, 'Dave', true), member(alice, 'Alice'), member(carol, 'Carol')]));
   const text = (from: string, reason: string) => lines.find((l) => 'count' in l && l.from === from && l.reason === reason)!.text;
   assert.equal(text(alice, 'stale'), 'ignored from Alice: out of date here (an earlier key revision, or a step already past)');
   assert.equal(text(alice, 'replay'), 'ignored from Alice: a repeat of what was already taken');
@@ -164,8 +184,8 @@ test("late, repeated and early inputs are marked expected and read 'ignored'; at
 });
 
 test('ignored lines never crowd refusals out: neither of the peer\'s aggregates nor of the dozen lines shown', () => {
-  const log = new RejectionLog();
   const mallory = hexKey();
+  const log = new RejectionLog((k) => (k === mallory ? null : { state: 'member', admittedAt: 0 }));
   log.note(rejected(mallory, 'bad-signature', 0));
   // A newcomer's first minute: late copies from many members, every one newer than the forgery.
   for (let i = 1; i <= MAX_REJECTION_KINDS + 5; i++) log.note(rejected(hexKey(), 'stale', i));
