@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseScenario } from '../../app/sim/scenario.js';
 import { Simulation, type SimReport } from '../../app/sim/simulation.js';
+import { ControlOpener } from '../../app/sim/sealed-control.js';
+import { MsgType, type TableHeader } from '../../app/core/wire.js';
+import { toHex } from '../../app/core/bytes.js';
 
 export const SMALL = { W: 8, V: 4, heartbeatMs: 500, graceMs: 60000 };
 
@@ -54,4 +57,41 @@ export function camps(sim: Simulation): string[] {
     out.set(camp, [...(out.get(camp) ?? []), p.name]);
   }
   return [...out].map(([k, v]) => `${k}: ${v.join(',')}`);
+}
+
+/**
+ * Review 14's check over a run's control traffic, opened with every key any peer ever held: the
+ * members excluded before a table that read its header only through a copy under a sibling TEK
+ * (never under the table's own seal), and the headers of the copies (every publication of a
+ * table after its first).
+ */
+export function siblingCopyReads(sim: Simulation): { leaks: string[]; copies: TableHeader[] } {
+  const peers = [...sim.peers.values()];
+  // One opener per peer (ControlOpener keeps one key per version and tag, and a bootstrap gives its creator a v1 of its own).
+  const openers = new Map(peers.map((p) => [p.name, new ControlOpener(sim.crypto, sim.groupBytes, [...p.everKeys.values()])]));
+  const open = (bytes: Uint8Array) => {
+    for (const o of openers.values()) {
+      const m = o.open(bytes);
+      if (m) return m;
+    }
+    return null;
+  };
+  const firstSeal = new Set<string>();
+  const copies: TableHeader[] = [];
+  const viaPrimary = new Map<string, boolean>(); // peer|table → opened under the first seal
+  for (const c of sim.controlLog()) {
+    const m = open(c.bytes);
+    if (m?.type !== MsgType.Table) continue;
+    const id = `${c.from}|${c.at}|${toHex(m.headerSignature)}`;
+    const primary = !firstSeal.has(id);
+    firstSeal.add(id);
+    if (!primary) copies.push(m.header);
+    for (const p of peers) {
+      if (p.removedAt === null || c.at < p.removedAt || !m.header.blocklist.includes(p.key)) continue;
+      if (!openers.get(p.name)!.open(c.bytes)) continue;
+      const key = `${p.name}|${toHex(m.headerSignature)}`;
+      viaPrimary.set(key, (viaPrimary.get(key) ?? false) || primary);
+    }
+  }
+  return { leaks: [...viaPrimary].filter(([, v]) => !v).map(([key]) => key.split('|')[0]!), copies };
 }

@@ -12,10 +12,7 @@
 //    d84f938 converges (all four targets excluded, 2 reseals). Fails on dfd87db.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ControlOpener } from '../../app/sim/sealed-control.js';
-import { MsgType } from '../../app/core/wire.js';
-import { toHex } from '../../app/core/bytes.js';
-import { run } from './helpers.js';
+import { run, siblingCopyReads } from './helpers.js';
 
 const names = (n: number) => ['a', ...Array.from({ length: n - 1 }, (_, i) => `m${i}`)];
 
@@ -28,33 +25,7 @@ function scenario(n: number, k: number, gap: number, chain: boolean, until: numb
 
 test('review 14: a member excluded in a race opens no later table header through a sibling copy that it could not open under the table itself', () => {
   const { sim } = run(scenario(16, 6, 5, false, 9000), 4);
-  const peers = [...sim.peers.values()];
-  // One opener per peer (ControlOpener keeps one key per version and tag, and the bootstrap gives `a` a v1 of its own).
-  const openers = new Map(peers.map((p) => [p.name, new ControlOpener(sim.crypto, sim.groupBytes, [...p.everKeys.values()])]));
-  const open = (bytes: Uint8Array) => {
-    for (const o of openers.values()) {
-      const m = o.open(bytes);
-      if (m) return m;
-    }
-    return null;
-  };
-  const firstSeal = new Set<string>();
-  const leaks: string[] = [];
-  const seen = new Map<string, boolean>(); // peer|table → opened under the first seal
-  for (const c of sim.controlLog()) {
-    const m = open(c.bytes);
-    if (m?.type !== MsgType.Table) continue;
-    const id = `${c.from}|${c.at}|${toHex(m.headerSignature)}`;
-    const primary = !firstSeal.has(id);
-    firstSeal.add(id);
-    for (const p of peers) {
-      if (p.removedAt === null || c.at < p.removedAt || !m.header.blocklist.includes(p.key)) continue;
-      if (!openers.get(p.name)!.open(c.bytes)) continue;
-      const key = `${p.name}|${toHex(m.headerSignature)}`;
-      seen.set(key, (seen.get(key) ?? false) || primary);
-    }
-  }
-  for (const [key, viaPrimary] of seen) if (!viaPrimary) leaks.push(key.split('|')[0]!);
+  const { leaks } = siblingCopyReads(sim);
   assert.deepEqual(leaks, [], `excluded members that read a later table's header only through a sibling copy: ${leaks.join(', ')}`);
 });
 

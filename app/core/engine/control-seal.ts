@@ -100,7 +100,8 @@ function sealingTek(core: EngineCore, m: ControlMessage): SealingTek | null {
  * TEK too: a member excluded in the race could hold a sibling made before its exclusion was
  * known and read, through the copy, a header it could not read otherwise (review 14); so a
  * copy shows nobody blocked a header it could not already read, and no entry opens for
- * them. Copies only of tables up to SIBLING_COPY_MAX_BYTES: in a large group a
+ * them. The group's first TEK, under which the reseal of its first race goes, blocked
+ * nobody: every member blocked since may hold it. Copies only of tables up to SIBLING_COPY_MAX_BYTES: in a large group a
  * reseal is tens of kilobytes and a late member fetches (k = 16 at N = 1,024: 3.6× the
  * bytes for 11 ms).
  */
@@ -109,9 +110,11 @@ function siblingsOfBase(core: EngineCore, header: TableHeader, primary: SealingT
   const made = (o: TableState) => tableCreators(o.header);
   const baseTable = tableThatMade(core, base.version, base.creators);
   // Who may hold a TEK among the members this table blocks: those its own table did not block.
+  // The group's first TEK (version 1) was made by no table and against no blocklist: any member blocked since may hold it.
   const primaryTable = tableThatMade(core, primary.version, primary.creators);
-  if (!baseTable || !primaryTable) return [];
-  const readPrimary = new Set(header.blocklist.filter((b) => !primaryTable.header.blocklist.includes(b)));
+  const primaryBlocked = primaryTable ? primaryTable.header.blocklist : primary.version === 1 ? [] : null;
+  if (!baseTable || !primaryBlocked) return [];
+  const readPrimary = new Set(header.blocklist.filter((b) => !primaryBlocked.includes(b)));
   const sameBase = (o: TableState) => o.header.base.version === baseTable.header.base.version && sameCreators(sortedKeys(o.header.base.creators), sortedKeys(baseTable.header.base.creators));
   const siblings = [...core.tables.values()].filter((o) => o !== baseTable && o.header.newVersion === base.version).sort((a, b) => Number(sameBase(a)) - Number(sameBase(b)));
   const out: SealingTek[] = [];
