@@ -96,8 +96,7 @@ export class GroupRuntime {
   readonly engine: GroupEngine;
   readonly group: string;
   private readonly groupBytes: Uint8Array;
-  /** Refused inputs, counted per (reason, sender), for the key panel's live log. */
-  /** The key panel's refusals, judged against this group's roster (peer/key-panel.ts `expectedRefusal`). */
+  /** Refused inputs, counted per (reason, sender), for the key panel's live log; judged against this group's roster (peer/key-panel.ts `expectedRefusal`). */
   readonly rejections = new RejectionLog((key) => {
     const state = this.engine.rosterState(key);
     return state === null ? null : { state, admittedAt: this.engine.rosterAdmittedAt(key) };

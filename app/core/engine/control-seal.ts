@@ -101,9 +101,9 @@ function sealingTek(core: EngineCore, m: ControlMessage): SealingTek | null {
  * known and read, through the copy, a header it could not read otherwise (review 14); so a
  * copy shows nobody blocked a header it could not already read, and no entry opens for
  * them. The group's first TEK, under which the reseal of its first race goes, blocked
- * nobody: every member blocked since may hold it. Copies only of tables up to SIBLING_COPY_MAX_BYTES: in a large group a
- * reseal is tens of kilobytes and a late member fetches (k = 16 at N = 1,024: 3.6× the
- * bytes for 11 ms).
+ * nobody: every member blocked since may hold it. Copies only of tables up to
+ * SIBLING_COPY_MAX_BYTES: in a large group a reseal is tens of kilobytes and a late member
+ * fetches (k = 16 at N = 1,024: 3.6× the bytes for 11 ms).
  */
 function siblingsOfBase(core: EngineCore, header: TableHeader, primary: SealingTek): SealingTek[] {
   const base = header.base;
