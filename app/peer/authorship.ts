@@ -45,10 +45,15 @@ export interface AuthorshipContext {
 
 export type AuthorshipVerdict = { ok: true; body: ReceivedBody } | { ok: false; reason: RejectReason; detail: string };
 
+/** Whether a message by an author in this roster state is taken: a member's, or a departed member's (not an excluded one's, nor a stranger's). */
+export function authorTaken(state: 'member' | 'excluded' | 'left' | null | undefined): boolean {
+  return state === 'member' || state === 'left';
+}
+
 export function checkAuthorship(ctx: AuthorshipContext, m: SignedMessage, carrier: { from: MemberKey; tekVersion: number; boardShare: boolean; fileShare?: boolean }): AuthorshipVerdict {
   if (!carrier.boardShare && !carrier.fileShare && m.a !== carrier.from) return { ok: false, reason: 'invalid', detail: `message signed by ${m.a.slice(0, 12)} carried as its own by another member` };
   const state = ctx.rosterState(m.a);
-  if (state !== 'member' && state !== 'left') {
+  if (!authorTaken(state)) {
     // A re-share is the carrier's act: an honest sharer leaves out what no receiver takes (board-share.ts), so this
     // is the carrier doing what it may not, never a member heard before its admission (review 35).
     if (carrier.boardShare || carrier.fileShare) return { ok: false, reason: 'not-authorized', detail: `re-shared an item by ${m.a.slice(0, 12)}, who is ${state ?? 'not in the roster'}` };

@@ -45,7 +45,7 @@ import type { BoardEntry, BoardStroke, ChatMessage, ShapeOp, Stroke } from '../a
 import type { EventSink } from '../api/handler.js';
 import type { GroupRecord, Profile } from '../store/profile.js';
 import { decodePayload, encodePayload, FILE_DELETE_SHARE_MAX, FILE_SHARE_MAX, MAX_BODY_CHARS, MAX_PAYLOAD_BYTES, signMessage, type ChatAction, type Body, type FileBody, type SignedMessage } from './payload.js';
-import { checkAuthorship, type AuthorshipContext } from './authorship.js';
+import { authorTaken, checkAuthorship, type AuthorshipContext } from './authorship.js';
 import { EarlyControl } from './early-control.js';
 import { admit } from './admission.js';
 import { BoardShare } from './board-share.js';
@@ -53,7 +53,7 @@ import { GroupHistory } from './history.js';
 import { datedAfterJoin, earliestSendTime, ownJoinTime } from './message-times.js';
 import { StateFile } from './state-file.js';
 import { dataPacketOf, TrafficLog, UnopenedTraffic, type TrafficTag } from './traffic.js';
-import { RejectionLog } from './key-panel.js';
+import { RejectionLog, rosterLookupOf } from './key-panel.js';
 import { REJECTED_LOG_LIMITS, UNDECRYPTABLE_LIMITS, WindowLimit, type Admission } from './event-limit.js';
 import { checkReceipt, makeReceipt, ReceiptClock, receiptIntervalMs } from './receipts.js';
 import { MemberNames, shownText } from './names.js';
@@ -97,10 +97,7 @@ export class GroupRuntime {
   readonly group: string;
   private readonly groupBytes: Uint8Array;
   /** Refused inputs, counted per (reason, sender), for the key panel's live log; judged against this group's roster (peer/key-panel.ts `expectedRefusal`). */
-  readonly rejections = new RejectionLog((key) => {
-    const state = this.engine.rosterState(key);
-    return state === null ? null : { state, admittedAt: this.engine.rosterAdmittedAt(key) };
-  });
+  readonly rejections: RejectionLog;
   /** How many undecryptable placeholders reach the clients, and refusals the log (event-limit.ts). */
   private readonly undecryptableLimit = new WindowLimit(UNDECRYPTABLE_LIMITS);
   private readonly rejectedLogLimit = new WindowLimit(REJECTED_LOG_LIMITS);
@@ -168,6 +165,7 @@ export class GroupRuntime {
       },
     };
     this.engine = factory(deps);
+    this.rejections = new RejectionLog(rosterLookupOf(this.engine));
     this.group = this.engine.group;
     this.groupBytes = Buffer.from(this.group, 'hex');
     this.record.group = this.group;
@@ -189,10 +187,7 @@ export class GroupRuntime {
     this.boardShare = new BoardShare({
       now: () => host.now(),
       canShare: () => !this.stopped && this.engine.state() === 'member',
-      authorTaken: (author) => {
-        const state = this.engine.rosterState(author);
-        return state === 'member' || state === 'left';
-      },
+      authorTaken: (author) => authorTaken(this.engine.rosterState(author)),
       strokes: () => this.history.boardStrokes(),
       files: () => [...this.history.shareableFiles(FILE_SHARE_MAX), ...this.history.shareableFileDeletes(FILE_DELETE_SHARE_MAX)],
       // Kept for catch-up only for the newcomers (traffic.ts): no other asker can use it.

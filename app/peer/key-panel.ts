@@ -38,6 +38,14 @@ type RejectedEvent = Extract<EngineEvent, { type: 'rejected' }>;
 /** What the panel needs of the roster: a key's state and admission time, null for a key in no roster. */
 export type RosterLookup = (key: MemberKey) => { state: 'member' | 'left' | 'excluded'; admittedAt: number | null } | null;
 
+/** The roster lookup of an engine (its `rosterState` and `rosterAdmittedAt`). */
+export function rosterLookupOf(engine: { rosterState(key: MemberKey): 'member' | 'left' | 'excluded' | null; rosterAdmittedAt(key: MemberKey): number | null }): RosterLookup {
+  return (key) => {
+    const state = engine.rosterState(key);
+    return state === null ? null : { state, admittedAt: engine.rosterAdmittedAt(key) };
+  };
+}
+
 /** How long after a member's admission its first messages may reach a member before the admission does. */
 export const ADMISSION_NEWS_MS = 5 * 60_000;
 /**
