@@ -133,7 +133,12 @@ export type EngineEvent =
   | { type: 'join-progress'; stage: 'listening' | 'requesting' | 'waiting-admission' | 'keys-received'; at: number }
   | { type: 'join-refused'; reason: string; at: number }
   | { type: 'member-admitted'; member: MemberKey; by: MemberKey; name: string; at: number }
-  | { type: 'member-excluded'; members: MemberKey[]; by: MemberKey; at: number }
+  /**
+   * A table blocked `members` here. Those it found as leavers (`left` in the roster: the rekey
+   * after a leave blocks the leaver too) were not removed: `leftHere` names the ones whose leave
+   * this table made known (a Leave it carried); the others' leave was told before (`member-left`).
+   */
+  | { type: 'member-excluded'; members: MemberKey[]; leftHere: MemberKey[]; by: MemberKey; at: number }
   /** Blocks dropped under `admins`: every admin that excluded them was excluded at the same moment (§8.2). */
   | { type: 'member-reinstated'; members: MemberKey[]; by: MemberKey; at: number }
   | { type: 'member-left'; member: MemberKey; at: number }

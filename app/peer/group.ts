@@ -557,7 +557,13 @@ export class GroupRuntime {
         if (ev.by === this.host.selfKey) this.boardShare.admitted(this.engine.keyTable(this.host.now()).tek?.owner === this.host.selfKey, ev.member);
         break;
       case 'member-excluded':
-        for (const m of ev.members) sink.emit('group.member', { group, peerId: this.host.peerIdOf(m), change: 'excluded' });
+        // The rekey after a leave blocks the leaver too (its keys are replaced), and the engine
+        // keeps it as `left`: it was not removed, and its leave was told already, or is told now
+        // when this table carried it (`leftHere`).
+        for (const m of ev.members) {
+          const change = this.engine.rosterState(m) !== 'left' ? 'excluded' : ev.leftHere.includes(m) ? 'left' : null;
+          if (change) sink.emit('group.member', { group, peerId: this.host.peerIdOf(m), change });
+        }
         this.host.memberDeparted?.(this);
         break;
       case 'member-reinstated':

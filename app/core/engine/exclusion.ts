@@ -318,6 +318,7 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
   const newly = [...new Set(wanted)].filter(isNew);
   // Before anything changes: the state an admins' race may bring this member back to (exclusion-contest.ts).
   const pre = newly.includes(core.self) && admins && trusted && !canExclude(core) && core.s.state === 'member' ? encodeState(core.s) : null;
+  const leftHere: MemberKey[] = [];
   for (const t of newly) {
     core.s.blocklist.push(t);
     const r = core.s.roster[t];
@@ -330,6 +331,7 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
     // it makes a leaver: an unchecked one made an admin's exclusion a block never dropped (review 23).
     const proof = admins ? h.leaves?.find((l) => l.member === t) : undefined;
     const leaver = r?.state === 'left' || (admins && (!trusted || (proof !== undefined && (r?.state !== 'member' || carriesLeaveOf(core, h, t)))));
+    if (r && leaver && r.state !== 'left') leftHere.push(t);
     if (r) setRoster(core, t, { ...r, state: leaver ? 'left' : 'excluded', blockedAtVersion: h.newVersion, ...(proof && !r.leaveProof ? { leaveProof: { sentAt: proof.sentAt, signature: proof.signature } } : {}), ...(admins && r.state === 'member' && !leaver ? { blockedBy: [], excludedBy: h.excluder } : {}) });
     else setRoster(core, t, { name: '', admittedAt: 0, state: 'excluded', blockedAtVersion: h.newVersion });
     core.leaveExclusions.delete(t);
@@ -343,7 +345,7 @@ export function applyBlocklist(core: EngineCore, h: TableHeader, now: number): v
     eraseSecrets(core);
     return;
   }
-  emit(core, { type: 'member-excluded', members: newly, by: h.excluder, at: now });
+  emit(core, { type: 'member-excluded', members: newly, leftHere, by: h.excluder, at: now });
   if (h.excluder !== core.self) addLog(core, now, 'exclude', `${short(h.excluder)} excluded ${newly.map(short).join(', ')}`);
   // Owners that were excluded no longer hold anything.
   for (const d of Object.values(core.s.slotDir)) if (d.owner && newly.includes(d.owner)) d.owner = null;
