@@ -557,7 +557,7 @@ const lone = (s: string) => /[\uD800-\uDFFF]/.test(s.replace(/[\uD800-\uDBFF][\u
 test('trip-ups: profile in use, refused tokens, limits, emoji and RTL, leaving and coming back, peer restart', { skip: missing ?? false, timeout: 400_000 }, async (t) => {
   const base = join(dirs.path, 'trip-ups');
   const davePort = await freePort();
-  let dave = await startWebPeer('Dave', base, davePort);
+  let dave = await startWebPeer('Dave', base, { port: davePort });
   const erin = await startWebPeer('Erin', base);
   peers.push(dave, erin);
   const dp = await context.newPage();
@@ -719,7 +719,7 @@ test('trip-ups: profile in use, refused tokens, limits, emoji and RTL, leaving a
   await t.test('a tab left open across a peer restart says the peer restarted', async () => {
     await dave.stop();
     peers.splice(peers.indexOf(dave), 1);
-    dave = await startWebPeer('Dave', base, davePort);
+    dave = await startWebPeer('Dave', base, { port: davePort });
     peers.push(dave);
     await dp.bringToFront();
     await dp.getByTestId('link-refused').filter({ hasText: 'Your peer restarted' }).waitFor({ timeout: WAIT });
