@@ -213,6 +213,10 @@ export function peerMethods(parts: JoinParts, options: MethodOptions): Omit<Peer
       for (const key of keys) {
         if (rt.engine.rosterState(key) !== 'member') throw new ApiError(ErrorCodes.notFound, `${peerIdOf(key)} is not a member`);
       }
+      // An exclusion makes keys from fresh randomness: made while the state cannot be written, it
+      // would wait on this device for a write (unsaved-hold.ts) while the member still reads everything.
+      const unsaved = rt.unsaved();
+      if (unsaved) throw new ApiError(ErrorCodes.storage, `this device cannot save this group (${unsaved}): the exclusion was not made; free some space and try again`);
       engineCall(() => rt.exclude(keys));
       return { ok: true as const };
     },

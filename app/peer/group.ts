@@ -36,7 +36,7 @@
  *   received, a receipt is never kept in the traffic log (it is ephemeral).
  */
 import { GroupEngine, type EngineDeps } from '../core/engine.js';
-import type { DataPacket, EngineEvent, MemberKey, RejectReason } from '../core/types.js';
+import type { DataPacket, EngineEvent, MemberKey, RejectReason, Transmit } from '../core/types.js';
 import { samePacket } from '../core/engine/tek-records.js';
 import { systemRng } from '../crypto/noble.js';
 import { nodeCrypto } from '../crypto/node.js';
@@ -52,6 +52,7 @@ import { BoardShare } from './board-share.js';
 import { GroupHistory } from './history.js';
 import { datedAfterJoin, earliestSendTime, ownJoinTime } from './message-times.js';
 import { StateFile } from './state-file.js';
+import { UnsavedHold } from './unsaved-hold.js';
 import { dataPacketOf, TrafficLog, UnopenedTraffic, type TrafficTag } from './traffic.js';
 import { RejectionLog, rosterLookupOf } from './key-panel.js';
 import { REJECTED_LOG_LIMITS, UNDECRYPTABLE_LIMITS, WindowLimit, type Admission } from './event-limit.js';
@@ -89,6 +90,8 @@ const HARD_REJECT = new Set<RejectReason>(['decode', 'wire-version', 'wrong-grou
 const QUIET_EVENTS = new Set<EngineEvent['type']>(['data', 'undecryptable', 'rejected']);
 /** Events that change who is a member: written at once (state-file.ts `save`). */
 const ROSTER_EVENTS = new Set<EngineEvent['type']>(['member-admitted', 'member-excluded', 'member-reinstated', 'member-left', 'self-excluded']);
+/** A transmit as the engine made it: when, and for a data publish, its traffic tag (known only then). */
+type Outgoing = { t: Transmit; at: number; tag: TrafficTag | null | 'ephemeral' };
 
 export type EngineFactory = (deps: EngineDeps) => GroupEngine;
 
@@ -124,6 +127,8 @@ export class GroupRuntime {
   lastInputOpened = false;
   /** Tags of the payloads handed to the engine, in order: each data publish takes the first ('ephemeral': not kept). */
   private sendTags: (TrafficTag | null | 'ephemeral')[] = [];
+  /** Transmits of a turn whose new key could not be saved, until a write succeeds (unsaved-hold.ts). */
+  private readonly unsavedHold = new UnsavedHold<Outgoing>((o) => this.transmit(o));
   /** The last `receive` opened a receipt (not kept for catch-up). */
   private receivedEphemeral = false;
   private readonly receipts: ReceiptClock;
@@ -182,7 +187,11 @@ export class GroupRuntime {
     // Whatever an excluded member sent is refused here (receive), so its missing numbers can never be filled.
     this.history.unfillable = (key) => this.record.blocklist.includes(key);
     // A write that failed (a full disk) is told to clients, and so is the next one that succeeds.
-    const onFailure = (failure: string | null): void => host.events.emit('group.storage', { group: this.group, saved: failure === null, ...(failure ? { detail: failure } : {}) });
+    // Once one succeeds, what a failed write held back goes out (unsaved-hold.ts).
+    const onFailure = (failure: string | null): void => {
+      host.events.emit('group.storage', { group: this.group, saved: failure === null, ...(failure ? { detail: failure } : {}) });
+      if (failure === null && !this.stopped) this.unsavedHold.flush();
+    };
     this.stateFile = new StateFile(host.profile, record, () => this.engine.snapshot(), (line) => host.log(line), onFailure);
     this.boardShare = new BoardShare({
       now: () => host.now(),
@@ -461,40 +470,38 @@ export class GroupRuntime {
   /** Drain transmits, then events, then arm the one timer. Returns the events seen. */
   drive(): EngineEvent[] {
     const now = this.host.now();
+    const outgoing: Outgoing[] = [];
     for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) {
-      if (t.kind === 'publish') {
-        this.host.publish(this.group, t.topic, t.bytes);
-        const tag = t.topic === 'data' ? this.sendTags.shift() ?? null : null;
-        if (t.topic === 'data' && tag !== 'ephemeral') {
-          const item = { from: this.host.selfKey, bytes: t.bytes, at: now, tag };
-          this.afterPublish(() => this.traffic.keep(item)).catch((err: unknown) => this.host.log(`group ${this.group.slice(0, 8)}: own data not kept: ${err instanceof Error ? err.name : 'error'}`));
-        }
-      } else {
-        this.host.unicast(this.group, t.to, t.bytes);
-      }
+      outgoing.push({ t, at: now, tag: t.kind === 'publish' && t.topic === 'data' ? this.sendTags.shift() ?? null : null });
     }
     const events: EngineEvent[] = [];
+    let passed = false;
     for (;;) {
       const batch: EngineEvent[] = [];
       for (let ev = this.engine.pollEvent(); ev; ev = this.engine.pollEvent()) batch.push(ev);
       if (batch.length === 0) break;
+      const madeKey = batch.some((ev) => ev.type === 'key-changed') && this.madeNewKey();
       // A roster change is on disk before any client is told of it: a member a client saw must
       // survive a kill -9 (a restarted member that forgot one refuses its messages, and the
       // admission proofs roster catch-up needs are in memory only: test/integration/roster-durable).
-      if (batch.some((ev) => ROSTER_EVENTS.has(ev.type))) {
+      // A key made here from fresh randomness is on disk before any byte of it leaves: restarted
+      // from the state before, a refreshing owner made the same version again with another key,
+      // and the group split in two (review 32). If that save fails, the turn's transmits wait
+      // for a write that succeeds (unsaved-hold.ts).
+      if (madeKey || batch.some((ev) => ROSTER_EVENTS.has(ev.type))) {
         this.stateFile.save();
-        this.names = null; // a name given or changed with the entry (nameOf)
-      } else if (batch.some((ev) => ev.type === 'key-changed') && this.madeNewKey()) {
-        // A key made here from fresh randomness is on disk before any byte of it leaves (the publish
-        // above writes to the sockets after this turn): restarted from the state before, a refreshing
-        // owner made the same version again with another key, and the group split in two (review 32).
-        this.stateFile.save();
+        this.names = null; // a name given or changed with a roster entry (nameOf)
+      }
+      if (!passed) {
+        this.unsavedHold.pass(outgoing, this.stateFile.unsaved() === null, madeKey);
+        passed = true;
       }
       for (const ev of batch) {
         events.push(ev);
         this.onEvent(ev);
       }
     }
+    if (!passed) this.unsavedHold.pass(outgoing, this.stateFile.unsaved() === null, false);
     this.armTimer();
     // Data and refusals change no engine state: only other events are saved promptly (state-file.ts).
     if (events.some((ev) => !QUIET_EVENTS.has(ev.type))) this.stateFile.schedule();
@@ -507,6 +514,19 @@ export class GroupRuntime {
       this.host.onMember(this);
     }
     return events;
+  }
+
+  /** Sends one transmit the engine made (now, or once a held key turn is saved: unsaved-hold.ts). */
+  private transmit({ t, at, tag }: Outgoing): void {
+    if (t.kind === 'unicast') {
+      this.host.unicast(this.group, t.to, t.bytes);
+      return;
+    }
+    this.host.publish(this.group, t.topic, t.bytes);
+    if (t.topic === 'data' && tag !== 'ephemeral') {
+      const item = { from: this.host.selfKey, bytes: t.bytes, at, tag };
+      this.afterPublish(() => this.traffic.keep(item)).catch((err: unknown) => this.host.log(`group ${this.group.slice(0, 8)}: own data not kept: ${err instanceof Error ? err.name : 'error'}`));
+    }
   }
 
   /** Whether the keys this member made (slot and version) changed since it last looked. */
@@ -797,6 +817,7 @@ export class GroupRuntime {
     this.history.releaseOwnSeqs();
     this.stateFile.stop();
     this.stopped = true;
+    this.unsavedHold.clear();
     this.receipts.stop();
     this.boardShare.stop();
     if (this.timer) clearTimeout(this.timer);
