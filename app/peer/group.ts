@@ -115,7 +115,7 @@ export class GroupRuntime {
   /** Control input kept while joining (peer/early-control.ts). */
   private readonly earlyControl = new EarlyControl((key) => this.engine.knows(key));
   /** The keys this member made, as last seen (`madeNewKey`). */
-  private keysMade = '';
+  private keysMade = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   /** Persistence of what this member published in the current turn (afterPublish). */
   private published: (() => void)[] = [];
@@ -467,41 +467,40 @@ export class GroupRuntime {
 
   // ── the polling loop ──────────────────────────────────────────────────────
 
-  /** Drain transmits, then events, then arm the one timer. Returns the events seen. */
+  /**
+   * Drain transmits and events (again while handling the events made more), then arm the one
+   * timer. Returns the events seen.
+   */
   drive(): EngineEvent[] {
     const now = this.host.now();
-    const outgoing: Outgoing[] = [];
-    for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) {
-      outgoing.push({ t, at: now, tag: t.kind === 'publish' && t.topic === 'data' ? this.sendTags.shift() ?? null : null });
-    }
     const events: EngineEvent[] = [];
-    let passed = false;
     for (;;) {
+      const outgoing: Outgoing[] = [];
+      for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) {
+        outgoing.push({ t, at: now, tag: t.kind === 'publish' && t.topic === 'data' ? this.sendTags.shift() ?? null : null });
+      }
       const batch: EngineEvent[] = [];
       for (let ev = this.engine.pollEvent(); ev; ev = this.engine.pollEvent()) batch.push(ev);
-      if (batch.length === 0) break;
+      if (outgoing.length === 0 && batch.length === 0) break;
       const madeKey = batch.some((ev) => ev.type === 'key-changed') && this.madeNewKey();
       // A roster change is on disk before any client is told of it: a member a client saw must
       // survive a kill -9 (a restarted member that forgot one refuses its messages, and the
       // admission proofs roster catch-up needs are in memory only: test/integration/roster-durable).
-      // A key made here from fresh randomness is on disk before any byte of it leaves: restarted
-      // from the state before, a refreshing owner made the same version again with another key,
-      // and the group split in two (review 32). If that save fails, the turn's transmits wait
-      // for a write that succeeds (unsaved-hold.ts).
+      // A key made here from fresh randomness is on disk before any byte of it leaves (the
+      // transmits and the events of one engine call are drained together): restarted from the
+      // state before, a refreshing owner made the same version again with another key, and the
+      // group split in two (review 32). If that save fails, the transmits wait for a write that
+      // succeeds (unsaved-hold.ts).
       if (madeKey || batch.some((ev) => ROSTER_EVENTS.has(ev.type))) {
         this.stateFile.save();
         this.names = null; // a name given or changed with a roster entry (nameOf)
       }
-      if (!passed) {
-        this.unsavedHold.pass(outgoing, this.stateFile.unsaved() === null, madeKey);
-        passed = true;
-      }
+      this.unsavedHold.pass(outgoing, this.stateFile.unsaved() === null, madeKey);
       for (const ev of batch) {
         events.push(ev);
         this.onEvent(ev);
       }
     }
-    if (!passed) this.unsavedHold.pass(outgoing, this.stateFile.unsaved() === null, false);
     this.armTimer();
     // Data and refusals change no engine state: only other events are saved promptly (state-file.ts).
     if (events.some((ev) => !QUIET_EVENTS.has(ev.type))) this.stateFile.schedule();
@@ -529,18 +528,19 @@ export class GroupRuntime {
     }
   }
 
-  /** Whether the keys this member made (slot and version) changed since it last looked. */
+  /** Whether this member holds a key it made (slot and version) that it did not hold when it last looked. */
   private madeNewKey(): boolean {
     const self = this.host.selfKey;
-    const made = this.engine
-      .exportKeyMaterial()
-      .filter((k) => k.creators.includes(self))
-      .map((k) => `${k.slot}:${k.version}`)
-      .sort()
-      .join();
-    if (made === this.keysMade) return false;
+    const made = new Set(
+      this.engine
+        .exportKeyMaterial()
+        .filter((k) => k.creators.includes(self))
+        .map((k) => `${k.slot}:${k.version}`),
+    );
+    const before = this.keysMade;
     this.keysMade = made;
-    return true;
+    for (const k of made) if (!before.has(k)) return true;
+    return false;
   }
 
   private armTimer(): void {
