@@ -175,6 +175,10 @@ export class GroupRuntime {
     this.groupBytes = Buffer.from(this.group, 'hex');
     this.record.group = this.group;
     this.wasMember = this.engine.state() === 'member';
+    // The keys it starts with are on disk (restored, or written by a create's first write) or
+    // come with the join: none is news to madeNewKey (review 37: a restarted member held its
+    // first turn back as if it had just made every key it owns).
+    this.madeNewKey();
     this.history = new GroupHistory(host.profile, this.group, host.selfKey, host.events, (line) => host.log(line));
     this.traffic = new TrafficLog(host.profile, this.group, keepTraffic, host.selfKey);
     this.receipts = new ReceiptClock({

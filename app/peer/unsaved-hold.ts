@@ -10,36 +10,46 @@
  * and one creator (review 32; `test/unit/attacks/unsaved-fresh-key.test.ts`).
  *
  * Invariants:
- * - The transmits of a turn that made a key of ours and could not be saved are held,
- *   in order, until a write of the state succeeds; then they go out first, before any
- *   later transmit.
- * - While such a turn is held, no control publication or unicast leaves (each may carry
- *   or announce the held key: a heartbeat sealed under it, a grant of it); they are
- *   dropped, as a lossy network would, and the engine repeats what matters (heartbeats,
- *   grants asked again). Data publications are held after the turn, in order, at most
- *   MAX_HELD_DATA of them; past that, dropped.
- * - Held transmits live in memory only: a restart finds the state file's keys, and no
- *   other member saw the key that was lost.
- * - With nothing held, every transmit goes out as it comes, saved or not.
+ * - From a turn that made a key of ours and could not be saved (whether or not it sent
+ *   anything) until a write of the state succeeds, no control publication or unicast of
+ *   the group leaves: each may carry or announce the held key (a table, a heartbeat sealed
+ *   under it, a grant of it). They are held, in order, and go out first once a write
+ *   succeeds, before any later transmit. A Leave made meanwhile is held like the rest
+ *   (review 37: dropped, it never went out, and the others kept the leaver as a member).
+ * - Data publications are never dropped here (a chat message the API acknowledged; review 37:
+ *   past a cap, the first version dropped them). They are held in order behind the key turn,
+ *   so that the receivers get the key first, up to MAX_HELD_DATA_BYTES; past that they go out
+ *   as they come, and one sealed under the held TEK waits at a receiver, or is caught up from
+ *   this member's traffic log, until the key arrives.
+ * - At most MAX_HELD control messages and unicasts are held; past that, the oldest that no key
+ *   turn made are dropped (heartbeats and grants the engine repeats), never a key turn's own.
+ * - Held transmits live in memory only: a restart finds the state file's keys, and no other
+ *   member saw the key that was lost.
+ * - With no key turn waiting, every transmit goes out as it comes, saved or not.
  */
 import type { Transmit } from '../core/types.js';
 
-/** Data publications held behind a held key turn at most (a user's sends fail sooner: their history line cannot be written either). */
-export const MAX_HELD_DATA = 1000;
+/** Control messages and unicasts held behind an unsaved key turn at most (hours of one member's heartbeats). */
+export const MAX_HELD = 4096;
+/** Bytes of data publications held behind an unsaved key turn at most; past that they are sent at once. */
+export const MAX_HELD_DATA_BYTES = 32 * 1024 * 1024;
 
 const isData = (t: Transmit): boolean => t.kind === 'publish' && t.topic === 'data';
 
 export class UnsavedHold<O extends { t: Transmit }> {
-  private held: O[] = [];
-  private heldData = 0;
-  /** Transmits dropped while a key turn was held (for the log). */
+  private held: { o: O; keyTurn: boolean }[] = [];
+  private heldControl = 0;
+  private heldDataBytes = 0;
+  /** A key turn waits for a successful write (set even when that turn sent nothing: review 37). */
+  private pending = false;
+  /** Transmits dropped past MAX_HELD (for the log). */
   dropped = 0;
 
   constructor(private readonly send: (o: O) => void) {}
 
   /** Whether a key turn waits for a successful write. */
   holding(): boolean {
-    return this.held.length > 0;
+    return this.pending;
   }
 
   /**
@@ -52,34 +62,42 @@ export class UnsavedHold<O extends { t: Transmit }> {
       for (const o of outgoing) this.send(o);
       return;
     }
-    if (madeKey) {
-      this.held.push(...outgoing);
-      return;
-    }
-    if (this.held.length === 0) {
+    if (madeKey) this.pending = true;
+    if (!this.pending) {
       for (const o of outgoing) this.send(o);
       return;
     }
     for (const o of outgoing) {
-      if (isData(o.t) && this.heldData < MAX_HELD_DATA) {
-        this.held.push(o);
-        this.heldData++;
-      } else this.dropped++;
+      if (isData(o.t)) {
+        if (this.heldDataBytes + o.t.bytes.length > MAX_HELD_DATA_BYTES) {
+          this.send(o);
+          continue;
+        }
+        this.heldDataBytes += o.t.bytes.length;
+      } else this.heldControl++;
+      this.held.push({ o, keyTurn: madeKey });
+    }
+    while (this.heldControl > MAX_HELD) {
+      const oldest = this.held.findIndex((h) => !h.keyTurn && !isData(h.o.t));
+      if (oldest < 0) break;
+      this.held.splice(oldest, 1);
+      this.heldControl--;
+      this.dropped++;
     }
   }
 
   /** A write succeeded: everything held goes out, in order. */
   flush(): void {
-    if (this.held.length === 0) return;
     const held = this.held;
-    this.held = [];
-    this.heldData = 0;
-    for (const o of held) this.send(o);
+    this.clear();
+    for (const h of held) this.send(h.o);
   }
 
   /** The runtime stops: what is held is lost with it (never sent after a stop). */
   clear(): void {
+    this.pending = false;
     this.held = [];
-    this.heldData = 0;
+    this.heldControl = 0;
+    this.heldDataBytes = 0;
   }
 }

@@ -2,35 +2,64 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Transmit } from '../../app/core/types.js';
-import { MAX_HELD_DATA, UnsavedHold } from '../../app/peer/unsaved-hold.js';
+import { MAX_HELD, MAX_HELD_DATA_BYTES, UnsavedHold } from '../../app/peer/unsaved-hold.js';
 
-const control = (n: number): { t: Transmit; n: number } => ({ t: { kind: 'publish', topic: 'control', bytes: new Uint8Array([n]) }, n });
-const data = (n: number): { t: Transmit; n: number } => ({ t: { kind: 'publish', topic: 'data', bytes: new Uint8Array([n]) }, n });
-const unicast = (n: number): { t: Transmit; n: number } => ({ t: { kind: 'unicast', to: 'ab'.repeat(32), bytes: new Uint8Array([n]) }, n });
+type Item = { t: Transmit; n: number };
+const control = (n: number): Item => ({ t: { kind: 'publish', topic: 'control', bytes: new Uint8Array([n]) }, n });
+const data = (n: number): Item => ({ t: { kind: 'publish', topic: 'data', bytes: new Uint8Array([n]) }, n });
+const unicast = (n: number): Item => ({ t: { kind: 'unicast', to: 'ab'.repeat(32), bytes: new Uint8Array([n]) }, n });
 
-test('a key turn that could not be saved is held, later control and unicasts are dropped, data waits behind it, all in order once saved', () => {
+test('from an unsaved key turn until a write succeeds everything is held, in order, and goes out once saved', () => {
   const sent: number[] = [];
-  const hold = new UnsavedHold<{ t: Transmit; n: number }>((o) => sent.push(o.n));
+  const hold = new UnsavedHold<Item>((o) => sent.push(o.n));
   hold.pass([control(1)], false, false);
-  assert.deepEqual(sent, [1], 'unsaved with nothing held: sent as it comes');
+  assert.deepEqual(sent, [1], 'unsaved with no key turn waiting: sent as it comes');
   hold.pass([control(2), unicast(3)], false, true);
   assert.deepEqual(sent, [1], 'the key turn is held');
   assert.ok(hold.holding());
   hold.pass([control(4), data(5), unicast(6), data(7)], false, false);
-  assert.deepEqual(sent, [1]);
-  assert.equal(hold.dropped, 2, 'the control message and the unicast after it are dropped');
+  assert.deepEqual(sent, [1], 'everything waits');
   hold.pass([control(8)], true, false);
-  assert.deepEqual(sent, [1, 2, 3, 5, 7, 8], 'once saved: the held turn, the data behind it, then the new turn');
+  assert.deepEqual(sent, [1, 2, 3, 4, 5, 6, 7, 8], 'once saved: everything held, in order, then the new turn');
   assert.ok(!hold.holding());
+  assert.equal(hold.dropped, 0);
 });
 
-test('at most MAX_HELD_DATA data publications wait behind a held key turn; a stop forgets what is held', () => {
+test('a key turn that sent nothing still holds what follows (review 37)', () => {
   const sent: number[] = [];
-  const hold = new UnsavedHold<{ t: Transmit; n: number }>((o) => sent.push(o.n));
+  const hold = new UnsavedHold<Item>((o) => sent.push(o.n));
+  hold.pass([], false, true);
+  assert.ok(hold.holding());
+  hold.pass([control(1), unicast(2)], false, false);
+  assert.deepEqual(sent, []);
+  hold.flush();
+  assert.deepEqual(sent, [1, 2]);
+});
+
+test('past MAX_HELD the oldest transmits no key turn made are dropped, never a key turn\'s; a stop forgets what is held', () => {
+  const sent: number[] = [];
+  const hold = new UnsavedHold<Item>((o) => sent.push(o.n));
   hold.pass([control(0)], false, true);
-  hold.pass(Array.from({ length: MAX_HELD_DATA + 5 }, (_, i) => data(i + 1)), false, false);
-  assert.equal(hold.dropped, 5);
+  hold.pass(Array.from({ length: MAX_HELD + 5 }, (_, i) => control(i + 1)), false, false);
+  assert.equal(hold.dropped, 6);
+  hold.flush();
+  assert.equal(sent.length, MAX_HELD);
+  assert.equal(sent[0], 0, 'the key turn\'s transmit is kept');
+  assert.equal(sent[1], 7, 'the oldest others went');
+  hold.pass([control(1)], false, true);
   hold.clear();
   hold.flush();
-  assert.deepEqual(sent, [], 'nothing held is sent after a stop');
+  assert.equal(sent.length, MAX_HELD, 'nothing held is sent after a stop');
+});
+
+test('data is never dropped: past MAX_HELD_DATA_BYTES it goes out at once instead of waiting', () => {
+  const sent: number[] = [];
+  const hold = new UnsavedHold<Item>((o) => sent.push(o.n));
+  hold.pass([control(0)], false, true);
+  const big = (n: number): Item => ({ t: { kind: 'publish', topic: 'data', bytes: new Uint8Array(MAX_HELD_DATA_BYTES / 2) }, n });
+  hold.pass([big(1), big(2), big(3)], false, false);
+  assert.deepEqual(sent, [3], 'the third would pass the bound: sent at once');
+  hold.flush();
+  assert.deepEqual(sent, [3, 0, 1, 2]);
+  assert.equal(hold.dropped, 0);
 });

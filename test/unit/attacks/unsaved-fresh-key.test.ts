@@ -9,68 +9,7 @@
 // leaves meanwhile. Restarted before that, the member made nothing anyone else saw.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs, { mkdtempSync, rmSync } from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { GroupEngine } from '../../../app/core/engine.js';
-import type { Channel } from '../../../app/core/engine/gate.js';
-import { GroupRuntime, newGroupRecord } from '../../../app/peer/group.js';
-import { Profile } from '../../../app/store/profile.js';
-import { offlineHost } from '../solo-runtime.js';
-import { GROUP, PARAMS, deps, drain, honestGroup } from './forge.js';
-
-const params = { ...PARAMS, refreshVersionMs: 60_000 };
-
-function diskFull(full: boolean): void {
-  const self = diskFull as unknown as { orig?: typeof fs.writeSync };
-  if (full && !self.orig) {
-    self.orig = fs.writeSync;
-    (fs as { writeSync: unknown }).writeSync = () => {
-      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
-    };
-  } else if (!full && self.orig) {
-    (fs as { writeSync: unknown }).writeSync = self.orig;
-    self.orig = undefined;
-  }
-  syncBuiltinESMExports();
-}
-
-/** A group of `names`; a's engine driven by a GroupRuntime over a fresh profile, whose transmits the test hands to b. */
-function setup(t: { after(fn: () => void): void }, names = ['a', 'b']) {
-  const g = honestGroup(names, { params });
-  const a = g.ids.a!;
-  g.net.engines.delete(a.key); // a's engine is driven by its runtime below, b's by the test
-  drain(g.e.a!);
-  const dir = mkdtempSync(join(tmpdir(), 'conclave-unsaved-key-'));
-  const profile = Profile.open(dir);
-  let clock = g.net.now;
-  const sent: { channel: Channel; bytes: Uint8Array }[] = [];
-  const host = {
-    ...offlineHost({ selfKey: a.key, profile, seed: a.seed, now: () => clock, name: 'a' }),
-    publish: (_group: string, topic: 'control' | 'data', bytes: Uint8Array) => void sent.push({ channel: topic, bytes }),
-    unicast: (_group: string, _to: string, bytes: Uint8Array) => void sent.push({ channel: 'unicast', bytes }),
-  };
-  const rt = new GroupRuntime(host, newGroupRecord(GROUP, 'g', clock), () => g.e.a!, 100);
-  t.after(() => {
-    diskFull(false);
-    rt.stop();
-    profile.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  rt.drive();
-  rt.save();
-  /** Hands b everything a sent since the last call. */
-  const deliverToB = (): void => {
-    for (const m of sent.splice(0)) g.e.b!.receive(a.key, m.channel, m.bytes, clock);
-    drain(g.e.b!);
-  };
-  deliverToB();
-  /** a as a restart would find it: from its state file. */
-  const fromDisk = (): GroupEngine => GroupEngine.restore(deps('a-disk'), a, new Uint8Array(Buffer.from(profile.loadGroup(GROUP)!.snapshot!, 'base64')), clock);
-  const onDisk = (): number => fromDisk().tekInfo()!.version;
-  return { g, rt, deliverToB, fromDisk, onDisk, advance: (ms: number) => (clock += ms), now: () => clock };
-}
+import { diskFull, params, setup } from './unsaved-runtime.js';
 
 test('a refresh made while the disk is full reaches no other member until it is on disk', (t) => {
   const { g, rt, deliverToB, onDisk, advance, now } = setup(t);
