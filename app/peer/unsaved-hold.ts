@@ -29,8 +29,12 @@
  */
 import type { Transmit } from '../core/types.js';
 
-/** Control messages and unicasts held behind an unsaved key turn at most (hours of one member's heartbeats). */
-export const MAX_HELD = 4096;
+/**
+ * Control messages and unicasts held behind an unsaved key turn at most: about twenty minutes of
+ * one member's heartbeats, the newest kept, so that a disk full for hours does not end in a burst
+ * of thousands of stale messages to every member.
+ */
+export const MAX_HELD = 256;
 /** Bytes of data publications held behind an unsaved key turn at most; past that they are sent at once. */
 export const MAX_HELD_DATA_BYTES = 32 * 1024 * 1024;
 
