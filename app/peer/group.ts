@@ -431,6 +431,9 @@ export class GroupRuntime {
   leave(): void {
     this.engine.leave(this.host.now());
     this.drive();
+    // What a failed save held goes out with the Leave: the others block this member, so a key it
+    // made and would forget on a restart cannot split them (unsaved-hold.ts).
+    this.unsavedHold.flush();
   }
 
   /**

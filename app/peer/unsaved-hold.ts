@@ -21,10 +21,17 @@
  *   so that the receivers get the key first, up to MAX_HELD_DATA_BYTES; past that they go out
  *   as they come, and one sealed under the held TEK waits at a receiver, or is caught up from
  *   this member's traffic log, until the key arrives.
- * - At most MAX_HELD control messages and unicasts are held; past that, the oldest that no key
- *   turn made are dropped (heartbeats and grants the engine repeats), never a key turn's own.
+ * - At most MAX_HELD control messages and unicasts that no key turn made are held; past that,
+ *   the oldest of them are dropped (heartbeats and grants the engine repeats); a key turn's own
+ *   are never dropped and do not count (review 38: once key turns alone filled the bound, every
+ *   later message, a Leave too, was dropped as it came).
+ * - A leave sends everything held at once (peer/group.ts `leave`): the others then block this
+ *   member, so no key it made and forgets can split them, and a Leave held until a write
+ *   succeeded was lost with a stop before it (review 38).
  * - Held transmits live in memory only: a restart finds the state file's keys, and no other
- *   member saw the key that was lost.
+ *   member saw the key that was lost. Data held then is lost with them (review 38): it is in
+ *   this member's history, was never published, and its numbers show as a gap to the others.
+ *   The "cannot save" banner says that quitting may lose messages.
  * - With no key turn waiting, every transmit goes out as it comes, saved or not.
  */
 import type { Transmit } from '../core/types.js';
@@ -78,7 +85,7 @@ export class UnsavedHold<O extends { t: Transmit }> {
           continue;
         }
         this.heldDataBytes += o.t.bytes.length;
-      } else this.heldControl++;
+      } else if (!madeKey) this.heldControl++;
       this.held.push({ o, keyTurn: madeKey });
     }
     while (this.heldControl > MAX_HELD) {

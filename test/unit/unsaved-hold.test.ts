@@ -41,15 +41,15 @@ test('past MAX_HELD the oldest transmits no key turn made are dropped, never a k
   const hold = new UnsavedHold<Item>((o) => sent.push(o.n));
   hold.pass([control(0)], false, true);
   hold.pass(Array.from({ length: MAX_HELD + 5 }, (_, i) => control(i + 1)), false, false);
-  assert.equal(hold.dropped, 6);
+  assert.equal(hold.dropped, 5);
   hold.flush();
-  assert.equal(sent.length, MAX_HELD);
+  assert.equal(sent.length, MAX_HELD + 1);
   assert.equal(sent[0], 0, 'the key turn\'s transmit is kept');
-  assert.equal(sent[1], 7, 'the oldest others went');
+  assert.equal(sent[1], 6, 'the oldest others went');
   hold.pass([control(1)], false, true);
   hold.clear();
   hold.flush();
-  assert.equal(sent.length, MAX_HELD, 'nothing held is sent after a stop');
+  assert.equal(sent.length, MAX_HELD + 1, 'nothing held is sent after a stop');
 });
 
 test('data is never dropped: past MAX_HELD_DATA_BYTES it goes out at once instead of waiting', () => {
@@ -62,4 +62,14 @@ test('data is never dropped: past MAX_HELD_DATA_BYTES it goes out at once instea
   hold.flush();
   assert.deepEqual(sent, [3, 0, 1, 2]);
   assert.equal(hold.dropped, 0);
+});
+
+test('a message held behind MAX_HELD key-turn transmits is kept: a key turn\'s own do not count against the bound (review 38)', () => {
+  const sent: number[] = [];
+  const hold = new UnsavedHold<Item>((o) => sent.push(o.n));
+  for (let i = 0; i < MAX_HELD; i++) hold.pass([control(i)], false, true);
+  hold.pass([control(-1)], false, false);
+  hold.flush();
+  assert.equal(hold.dropped, 0);
+  assert.equal(sent.at(-1), -1);
 });
