@@ -14,8 +14,9 @@
  *   anything) until a write of the state succeeds, no control publication or unicast of
  *   the group leaves: each may carry or announce the held key (a table, a heartbeat sealed
  *   under it, a grant of it). They are held, in order, and go out first once a write
- *   succeeds, before any later transmit. A Leave made meanwhile is held like the rest
- *   (review 37: dropped, it never went out, and the others kept the leaver as a member).
+ *   succeeds, before any later transmit. A Leave made meanwhile is never dropped (review 37:
+ *   dropped, it never went out, and the others kept the leaver as a member): it goes out at
+ *   once with everything held (below).
  * - Data publications are never dropped here (a chat message the API acknowledged; review 37:
  *   past a cap, the first version dropped them). They are held in order behind the key turn,
  *   so that the receivers get the key first, up to MAX_HELD_DATA_BYTES; past that they go out
@@ -53,7 +54,7 @@ export class UnsavedHold<O extends { t: Transmit }> {
   private heldDataBytes = 0;
   /** A key turn waits for a successful write (set even when that turn sent nothing: review 37). */
   private pending = false;
-  /** Transmits dropped past MAX_HELD (for the log). */
+  /** Transmits dropped past MAX_HELD (a count for tests and diagnostics). */
   dropped = 0;
 
   constructor(private readonly send: (o: O) => void) {}
