@@ -49,7 +49,7 @@ import { authorTaken, checkAuthorship, type AuthorshipContext } from './authorsh
 import { EarlyControl } from './early-control.js';
 import { admit } from './admission.js';
 import { BoardShare } from './board-share.js';
-import { GroupHistory } from './history.js';
+import { GroupHistory, type HeldOwn } from './history.js';
 import { datedAfterJoin, earliestSendTime, ownJoinTime } from './message-times.js';
 import { StateFile } from './state-file.js';
 import { UnsavedHold } from './unsaved-hold.js';
@@ -129,6 +129,9 @@ export class GroupRuntime {
   private sendTags: (TrafficTag | null | 'ephemeral')[] = [];
   /** Transmits of a turn whose new key could not be saved, until a write succeeds (unsaved-hold.ts). */
   private readonly unsavedHold = new UnsavedHold<Outgoing>((o) => this.transmit(o));
+  /** Own messages held at a stop and read back, waiting to be published again (`republishHeld`). */
+  private heldOwn: HeldOwn[] = [];
+  private republishing = false;
   /** The last `receive` opened a receipt (not kept for catch-up). */
   private receivedEphemeral = false;
   private readonly receipts: ReceiptClock;
@@ -180,6 +183,7 @@ export class GroupRuntime {
     // first turn back as if it had just made every key it owns).
     this.madeNewKey();
     this.history = new GroupHistory(host.profile, this.group, host.selfKey, host.events, (line) => host.log(line));
+    this.heldOwn = this.history.unpublishedOwn();
     this.traffic = new TrafficLog(host.profile, this.group, keepTraffic, host.selfKey);
     this.receipts = new ReceiptClock({
       now: () => host.now(),
@@ -388,7 +392,8 @@ export class GroupRuntime {
     const payload = encodePayload({ v: 2, t: 'msg', m });
     try {
       if (payload.length > MAX_PAYLOAD_BYTES) throw new LocalProtocolError('message larger than 64 KiB once encoded');
-      this.history.keep(m, keep.sender, keep.name, m.at, keep.to);
+      // Kept `held` when it will wait behind an unsaved key turn: published again after a restart if that wait ends with the stop.
+      this.history.keep(m, keep.sender, keep.name, m.at, keep.to, false, -Infinity, this.unsavedHold.holding() ? this.otherMembers() : null);
     } catch (err) {
       this.history.unsentOwnSeq(seq); // or its number would be a gap nobody can fill
       throw err;
@@ -508,6 +513,7 @@ export class GroupRuntime {
         this.onEvent(ev);
       }
     }
+    this.republishHeld();
     this.armTimer();
     // Data and refusals change no engine state: only other events are saved promptly (state-file.ts).
     if (events.some((ev) => !QUIET_EVENTS.has(ev.type))) this.stateFile.schedule();
@@ -522,6 +528,36 @@ export class GroupRuntime {
     return events;
   }
 
+  /**
+   * Own messages kept while a key turn was held and never published, read back after a restart
+   * (history.ts `unpublishedOwn`; review 38: they were lost with the stop, a gap in this member's
+   * numbers nobody could fill). Each goes out as signed, in number order, once this member is one,
+   * its TEK has reached the version the message names (a packet's version is never below its
+   * message's: authorship.ts rule 4), and every other member was one it was written for: a member
+   * the restart brought back by undoing an exclusion, or a newcomer, never reads it (it waits while
+   * they are members). So: at once after a held joiner's slot, at the refresh that comes due again
+   * after a held refresh, and once an exclusion the restart undid is made again.
+   */
+  private republishHeld(): void {
+    if (this.republishing || this.heldOwn.length === 0 || this.stopped) return;
+    const tek = this.engine.tekInfo();
+    if (this.engine.state() !== 'member' || !tek) return;
+    this.republishing = true;
+    try {
+      const readers = this.otherMembers();
+      for (;;) {
+        const next = this.heldOwn[0];
+        if (!next || next.m.k > tek.version || !readers.every((key) => next.writtenFor.includes(key))) break;
+        const m = this.heldOwn.shift()!.m;
+        this.sendPayload(encodePayload({ v: 2, t: 'msg', m }), this.host.now(), { a: m.a, s: m.s, k: m.k });
+      }
+    } catch (err) {
+      this.host.log(`group ${this.group.slice(0, 8)}: a held message not published again (${err instanceof Error ? err.name : 'error'})`);
+    } finally {
+      this.republishing = false;
+    }
+  }
+
   /** Sends one transmit the engine made (now, or once a held key turn is saved: unsaved-hold.ts). */
   private transmit({ t, at, tag }: Outgoing): void {
     if (t.kind === 'unicast') {
@@ -529,6 +565,7 @@ export class GroupRuntime {
       return;
     }
     this.host.publish(this.group, t.topic, t.bytes);
+    if (t.topic === 'data' && tag !== null && tag !== 'ephemeral' && tag.a === this.host.selfKey && tag.s > 0) this.history.published(tag.s);
     if (t.topic === 'data' && tag !== 'ephemeral') {
       const item = { from: this.host.selfKey, bytes: t.bytes, at, tag };
       this.afterPublish(() => this.traffic.keep(item)).catch((err: unknown) => this.host.log(`group ${this.group.slice(0, 8)}: own data not kept: ${err instanceof Error ? err.name : 'error'}`));

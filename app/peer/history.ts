@@ -8,7 +8,10 @@
  * those its author declared unused (`skip`), and this member's own numbering.
  *
  * Records: `msg` (a signed message as received, payload.ts, with its arrival
- * time and the name shown), `seq` (this member reserved its own numbers up to
+ * time and the name shown; `held`: an own message kept while a key turn waited
+ * to be saved, peer/unsaved-hold.ts, with the other members it was written
+ * for), `sent` (that held message `s` was
+ * published), `seq` (this member reserved its own numbers up to
  * `upTo`; `exact`: and used exactly those, written at a clean stop), `joined`
  * (the TEK version under which this member first became one); `chat` and
  * `stroke` are the unsigned records of older profiles, still shown. Replies,
@@ -34,6 +37,11 @@
  *   `message`, a deleted file's chunks) only once on disk too: one a kill -9 loses
  *   was never shown, and reconciliation brings it back (its number is not held
  *   after the restart). Its not-author verdict is given at once.
+ * - An own message kept `held` and with no `sent` record after it was never
+ *   published as far as the disk knows (the hold lives in memory: a stop before
+ *   the state could be saved lost it, review 38): `unpublishedOwn` lists it
+ *   after a restart, and group.ts publishes it again. A `sent` record lost to a
+ *   crash only makes it published twice, and the second copy is a duplicate.
  * - Own numbers are reserved on disk before use (`SEQ_RESERVE` at a time), so a
  *   kill -9 never makes this member sign two messages under one number; after
  *   one, the numbers reserved but maybe unused are declared in `skip`.
@@ -80,7 +88,8 @@ function lowerIndex(xs: readonly number[], x: number): number {
 type HistoryRecord =
   | { kind: 'chat'; message: ChatMessage }
   | { kind: 'stroke'; id?: string; stroke: BoardStroke }
-  | { kind: 'msg'; m: SignedMessage; sender: string; name: string; receivedAt: number; to?: MemberKey[]; shared?: true; shownAt?: number }
+  | { kind: 'msg'; m: SignedMessage; sender: string; name: string; receivedAt: number; to?: MemberKey[]; shared?: true; shownAt?: number; held?: MemberKey[] }
+  | { kind: 'sent'; s: number }
   | { kind: 'dlv'; by: MemberKey; lo: number; hi: number }
   | { kind: 'seq'; upTo: number; exact?: boolean }
   | { kind: 'joined'; tek: number };
@@ -92,6 +101,7 @@ function parseHistory(value: unknown): HistoryRecord | null {
   if (v.kind === 'msg') return SignedMessage.safeParse(v.m).success && ((value as { shownAt?: unknown }).shownAt === undefined || Number.isSafeInteger((value as { shownAt?: unknown }).shownAt)) ? (value as HistoryRecord) : null;
   if (v.kind === 'seq') return Number.isSafeInteger(v.upTo) ? (value as HistoryRecord) : null;
   if (v.kind === 'joined') return Number.isSafeInteger(v.tek) ? (value as HistoryRecord) : null;
+  if (v.kind === 'sent') return Number.isSafeInteger((value as { s?: unknown }).s) ? (value as HistoryRecord) : null;
   if (v.kind === 'dlv') {
     const d = value as { by?: unknown; lo?: unknown; hi?: unknown };
     return typeof d.by === 'string' && Number.isSafeInteger(d.lo) && Number.isSafeInteger(d.hi) ? (value as HistoryRecord) : null;
@@ -115,6 +125,12 @@ export interface HeldFile {
 
 /** A board entry as kept: with the message ID that carried it and, when signed, the signed message (re-shared as is). */
 export type KeptStroke = BoardEntry & { mid: string; signed?: SignedMessage };
+
+/** An own message kept behind an unsaved key turn, and the other members that were members when it was written. */
+export interface HeldOwn {
+  m: SignedMessage;
+  writtenFor: MemberKey[];
+}
 
 /** `not-author`: an edit or delete of a message held under another author (held for numbering, no effect). */
 export type KeepResult = 'kept' | 'duplicate' | 'equivocation' | 'not-author';
@@ -193,6 +209,8 @@ export class GroupHistory {
   /** Own chat and file messages: number → chat key, and message ID → number. */
   private readonly ownBySeq = new Map<number, string>();
   private readonly ownSeqOf = new Map<string, number>();
+  /** Own messages kept while a key turn was held and not yet published, by number, with whom they were written for (`unpublishedOwn`). */
+  private readonly unpublished = new Map<number, HeldOwn>();
   /**
    * Per author, the times its chat and file messages are shown at, by number (numbers ascending):
    * a later number is never shown before an earlier one (`shownTime`).
@@ -224,12 +242,14 @@ export class GroupHistory {
         const id = r.id ?? r.stroke.stroke.id;
         this.strokes.set(`${r.stroke.sender}:${id}`, { group: r.stroke.group, sender: r.stroke.sender, sentAt: r.stroke.sentAt, stroke: r.stroke.stroke, mid: id });
       } else if (r.kind === 'msg') {
+        if (Array.isArray(r.held) && r.m.a === self) this.unpublished.set(r.m.s, { m: r.m, writtenFor: r.held.filter((k) => typeof k === 'string') });
         if (this.bySeq.has(`${r.m.a}:${r.m.s}`)) continue; // written again after a failed fsync: one message
         const indexed = this.index(r.m, r.sender, r.name, r.receivedAt, r.to, r.shared === true, undefined, r.shownAt ?? r.m.at);
         if (indexed?.kind === 'action') this.applyAction(indexed); // read back from disk: durable
       }
       else if (r.kind === 'dlv') confirmations.push(r);
       else if (r.kind === 'seq') lastSeq = r; // reservations only grow; an exact one is the last before a clean stop
+      else if (r.kind === 'sent') this.unpublished.delete(r.s);
       else this.joinedTekVersion ??= r.tek;
     }
     const usedUpTo = this.held.get(self)?.max ?? 0;
@@ -268,6 +288,21 @@ export class GroupHistory {
     this.skipNext = [lo, Math.max(taken.s, this.skipNext?.[1] ?? taken.s)];
   }
 
+  /** Own messages kept `held` that were never published (read back after a restart), in number order. */
+  unpublishedOwn(): HeldOwn[] {
+    return [...this.unpublished.values()].sort((x, y) => x.m.s - y.m.s);
+  }
+
+  /** Own message `s` was published: if it was kept `held`, the disk learns it (not fsynced: lost, it is only published twice). */
+  published(s: number): void {
+    if (!this.unpublished.delete(s)) return;
+    try {
+      this.profile.append(this.group, 'history', { kind: 'sent', s }, false);
+    } catch (err) {
+      this.log(`group ${this.group.slice(0, 8)}: own message ${s} published, not noted (${err instanceof Error ? err.name : 'error'})`);
+    }
+  }
+
   /** At a clean stop: every reserved number beyond the last used is free again. */
   releaseOwnSeqs(): void {
     const used = this.nextOwn - 1;
@@ -293,9 +328,11 @@ export class GroupHistory {
    * Keeps a verified signed message; tells clients once it is fsynced (`durable`). `to`: for an own
    * message, the members it was sent to; `shared`: it came in a board or file re-share (never where
    * its author's readable numbers start, `readableMin`); `notBefore`: the earliest time the caller
-   * knows it can have been sent (message-times.ts `earliestSendTime`), which `shownTime` applies.
+   * knows it can have been sent (message-times.ts `earliestSendTime`), which `shownTime` applies;
+   * `heldFor`: an own message that will wait behind a key turn not yet saved, and the other members
+   * it is written for (`unpublishedOwn`).
    */
-  keep(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[], shared = false, notBefore = -Infinity): KeepResult {
+  keep(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[], shared = false, notBefore = -Infinity, heldFor: MemberKey[] | null = null): KeepResult {
     const prior = this.bySeq.get(`${m.a}:${m.s}`);
     if (prior !== undefined) {
       if (prior !== m.sig) return 'equivocation';
@@ -323,11 +360,13 @@ export class GroupHistory {
       return 'duplicate';
     }
     const shownAt = body.t === 'chat' || body.t === 'file' ? this.shownTime(m, notBefore, receivedAt) : m.at;
-    const record: HistoryRecord = { kind: 'msg', m, sender, name, receivedAt, ...(to ? { to } : {}), ...(shared ? { shared: true } : {}), ...(shownAt !== m.at ? { shownAt } : {}) };
+    const held = m.a === this.self ? heldFor : null;
+    const record: HistoryRecord = { kind: 'msg', m, sender, name, receivedAt, ...(to ? { to } : {}), ...(shared ? { shared: true } : {}), ...(shownAt !== m.at ? { shownAt } : {}), ...(held ? { held } : {}) };
     // Written before it is indexed: a write that throws (disk full) leaves nothing listed and its
     // number not held (review 32's third pass: an own message whose write failed was listed as
     // sent, never published, and gone at the restart).
     const written = this.profile.appendDurable(this.group, 'history', record);
+    if (held) this.unpublished.set(m.s, { m, writtenFor: held });
     const shown = this.index(m, sender, name, receivedAt, to, shared, body, shownAt)!;
     this.write(m, { record, shown, listKey: shown.kind === 'chat' || shown.kind === 'stroke' ? `${sender}:${m.id}` : null }, written);
     return shown.kind === 'action' && shown.notAuthor ? 'not-author' : 'kept';

@@ -30,9 +30,9 @@
  *   member, so no key it made and forgets can split them, and a Leave held until a write
  *   succeeded was lost with a stop before it (review 38).
  * - Held transmits live in memory only: a restart finds the state file's keys, and no other
- *   member saw the key that was lost. Data held then is lost with them (review 38): it is in
- *   this member's history, was never published, and its numbers show as a gap to the others.
- *   The "cannot save" banner says that quitting may lose messages.
+ *   member saw the key that was lost. An own message held then is not lost with them (review
+ *   38: it was): the history marks it `held` until it is published, and after a restart
+ *   peer/group.ts publishes it again (`republishHeld`).
  * - With no key turn waiting, every transmit goes out as it comes, saved or not.
  */
 import type { Transmit } from '../core/types.js';

@@ -46,7 +46,7 @@ export function GroupView({ group, members, store, tab, setTab, createdInvite, o
       <GroupBanner state={group.state} />
       {group.unsaved && (
         <div className="excluded-banner" data-testid="unsaved-banner" role="alert">
-          <strong>This device cannot save this group ({group.unsaved}).</strong> Conclave keeps trying. Until it succeeds, quitting may lose the group&apos;s latest keys and members on this device, and messages sent from it meanwhile.
+          <strong>This device cannot save this group ({group.unsaved}).</strong> Conclave keeps trying. Until it succeeds, quitting may lose the group&apos;s latest keys and members on this device, and messages sent from it meanwhile may wait on it.
         </div>
       )}
       <div className="tab-body" role="tabpanel">

@@ -47,9 +47,10 @@ export function setup(t: { after(fn: () => void): void }, names = ['a', 'b'], p 
     unicast: (_group: string, _to: string, bytes: Uint8Array) => void sent.push({ channel: 'unicast', bytes }),
   };
   const rt = new GroupRuntime(host, newGroupRecord(GROUP, 'g', clock), () => g.e.a!, 100);
+  const runtimes = [rt];
   t.after(() => {
     diskFull(false);
-    rt.stop();
+    for (const r of runtimes) r.stop();
     profile.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -69,7 +70,15 @@ export function setup(t: { after(fn: () => void): void }, names = ['a', 'b'], p 
   deliverToB();
   const fromDisk = (): GroupEngine => GroupEngine.restore(deps('a-disk'), a, new Uint8Array(Buffer.from(profile.loadGroup(GROUP)!.snapshot!, 'base64')), clock);
   const onDisk = (): number => fromDisk().tekInfo()!.version;
-  return { g, a, rt, profile, sent, logs, notices, bEvents, deliverToB, fromDisk, onDisk, advance: (ms: number) => (clock += ms), now: () => clock };
+  /** a starts again from its profile (its runtime stopped or killed): a new runtime over the record and engine on disk. */
+  const restart = (): GroupRuntime => {
+    const engine = fromDisk();
+    const again = new GroupRuntime(host, profile.loadGroup(GROUP)!, () => engine, 100);
+    runtimes.push(again);
+    again.drive();
+    return again;
+  };
+  return { g, a, rt, profile, sent, logs, notices, bEvents, deliverToB, fromDisk, onDisk, restart, advance: (ms: number) => (clock += ms), now: () => clock };
 }
 
 /** a refreshes its TEK while the disk is full: the key turn is held. */
