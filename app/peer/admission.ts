@@ -5,10 +5,10 @@
  * through `EngineDeps.admission.check` for every admission request it would
  * grant (docs/protocol.md §5 "Join", step 2, and "Invites and the join handshake").
  *
- * The rule, in order:
- * 1. a blocklisted key is refused;
- * 2. an allowlisted key is admitted (any credential will do);
- * 3. otherwise the credential must be a join credential (peer/invite) made for
+ * The rule, in order (the engine refused a blocklisted key before asking:
+ * engine/admission.ts `onJoinRequest`):
+ * 1. an allowlisted key is admitted (any credential will do);
+ * 2. otherwise the credential must be a join credential (peer/invite) made for
  *    the requesting identity with an invite that verifies, is not expired, is for
  *    this group, was issued by a current member (or this one), was not revoked,
  *    and is within its use limit as counted in this member's invite ledger (its
@@ -36,7 +36,6 @@ export interface AdmissionContext {
 }
 
 export function admit(ctx: AdmissionContext, request: AdmissionRequest, now: number): AdmissionDecision {
-  if (ctx.record.blocklist.includes(request.member)) return { ok: false, reason: 'blocked' };
   if (ctx.allowlisted(request.member)) return { ok: true }; // 001: an authenticated list of permitted nodes
   let ticket;
   try {

@@ -139,6 +139,8 @@ export class GroupRuntime {
   private received: { from: MemberKey; tag: TrafficTag } | null = null;
   /** True while catch-up input is fed: its replays are expected, not refusals. */
   private feedingCatchUp = false;
+  /** The current input carried an application message whose signature does not verify (never honest): its verdict is `reject`. */
+  private inputForged = false;
   /** Reconciliation's entries for the key panel's log (gaps found and closed), newest last. */
   readonly syncLog: { at: number; kind: string; text: string }[] = [];
   /** Set by catch-up.ts: this group wants a reconciliation round (a gap was seen, keys arrived). */
@@ -193,7 +195,9 @@ export class GroupRuntime {
     this.history.onDurable = () => this.receipts.poke();
     this.history.isMember = (key) => this.isCurrentMember(key);
     // Whatever an excluded member sent is refused here (receive), so its missing numbers can never be filled.
-    this.history.unfillable = (key) => this.record.blocklist.includes(key);
+    // The engine's blocklist: the group record's `blocklist` is never filled (review 40: this read it, so
+    // an excluded member's missing numbers stayed a gap, and catch-up open, for good).
+    this.history.unfillable = (key) => this.engine.isBlocked(key);
     // A write that failed (a full disk) is told to clients, and so is the next one that succeeds.
     // Once one succeeds, what a failed write held back goes out (unsaved-hold.ts).
     const onFailure = (failure: string | null): void => {
@@ -218,11 +222,11 @@ export class GroupRuntime {
   /** Bytes from an authenticated peer; the verdict feeds gossipsub's validator. */
   receive(from: MemberKey, channel: 'control' | 'data' | 'unicast', bytes: Uint8Array, fromCatchUp = false): Verdict {
     if (this.stopped) return 'ignore';
-    if (this.record.blocklist.includes(from)) return 'ignore';
     const now = this.host.now();
     const joining = this.engine.state() === 'joining' || this.engine.state() === 'listening';
     this.received = null;
     this.receivedEphemeral = false;
+    this.inputForged = false;
     this.input = channel === 'data' ? { from, bytes, packet: dataPacketOf(this.groupBytes, bytes) } : null;
     this.feedingCatchUp = fromCatchUp;
     let events: EngineEvent[];
@@ -237,6 +241,10 @@ export class GroupRuntime {
     for (const ev of events) {
       if (ev.type === 'rejected' && ev.from === from) verdict = HARD_REJECT.has(ev.reason) ? 'reject' : 'ignore';
     }
+    // A forged signature inside is never an honest member's (a clock ahead or a newer client's body
+    // is, so other application refusals keep the verdict): gossipsub forwards it to nobody (review 40).
+    if (this.inputForged) verdict = 'reject';
+    this.inputForged = false;
     // Kept for the replay unless refused as garbage, or this input made the engine a member (replayed already).
     if (joining && channel === 'control' && verdict !== 'reject' && this.engine.state() !== 'member') this.earlyControl.keep({ from, bytes });
     // Kept for catch-up once it opened here (catch-up input too, so a member that caught up
@@ -698,26 +706,40 @@ export class GroupRuntime {
       }
       return;
     }
+    const current = this.isCurrentInput(from, packet);
     if (payload.t === 'msg') {
       const verdict = checkAuthorship(ctx, payload.m, { from, tekVersion, boardShare: false });
-      if (!verdict.ok) return this.refuse(from, verdict.reason, verdict.detail, at);
+      if (!verdict.ok) {
+        if (verdict.reason === 'bad-signature' && current) this.inputForged = true;
+        return this.refuse(from, verdict.reason, verdict.detail, at);
+      }
       // Named by its roster entry, never by a name in the message (peer/names.ts).
       // Kept for catch-up only when the history took it: a refused equivocation served on gave an
       // asker both versions of one number, in the server's order (review 29; §12.1 "refused … dropped").
       // Published now, or published earlier and held here until its key came: its arrival bounds its time.
-      const liveSince = this.feedingCatchUp ? null : this.isCurrentInput(from, packet) ? at : this.unopened.liveSince(from, packet);
+      const liveSince = this.feedingCatchUp ? null : current ? at : this.unopened.liveSince(from, packet);
       if (this.keepReceived(payload.m, from, this.nameOf(from, verdict.body.t === 'chat' ? verdict.body.name : ''), at, false, liveSince)) this.opened(from, packet, { a: payload.m.a, s: payload.m.s, k: tekVersion });
       return;
     }
     // A member re-shared the board or the latest files for a newcomer: each item as its author signed it.
     const files = payload.t === 'files';
+    const checked = new Set<string>();
     for (const m of payload.items) {
       // What is held already is not checked again: every member receives every re-share, and
       // each item cost an Ed25519 verify (review 32: about 180 per 64 KiB packet, against one for a chat message).
-      if (this.history.isHeldCopy(m)) continue;
+      // Nor is an item met earlier in this packet (review 40: one item repeated cost a verify per copy).
+      if (this.history.isHeldCopy(m) || checked.has(m.sig)) continue;
+      checked.add(m.sig);
       const verdict = checkAuthorship(ctx, m, { from, tekVersion, boardShare: !files, fileShare: files });
       if (!verdict.ok) {
         this.refuse(from, verdict.reason, `re-shared ${files ? 'file message' : 'stroke'}: ${verdict.detail}`, at);
+        // A forged signature is never an honest sharer's: the rest of the packet is not checked, and
+        // its verdict is `reject` (review 40: an insider's packet of forged items cost every member a
+        // verify per item, and gossipsub forwarded it).
+        if (verdict.reason === 'bad-signature') {
+          if (current) this.inputForged = true;
+          break;
+        }
         continue;
       }
       // A re-share brings a newcomer what was said before it joined. A file message dated after this
@@ -728,8 +750,11 @@ export class GroupRuntime {
       if (files && verdict.body.t === 'file' && datedAfterJoin(m.at, this.ownJoinTime())) continue;
       this.keepReceived(m, from, this.nameOf(m.a), at, true);
     }
-    // Kept, but never served by catch-up: its newcomers ask the sharer (traffic.ts `for`).
-    this.opened(from, packet, { a: from, s: 0, k: tekVersion, for: [] });
+    // Not kept for catch-up: a received re-share is served to nobody (its newcomers ask the sharer),
+    // and kept it counted against the packets that are (review 40: an insider's stream of empty
+    // re-shares pushed every genuine message out of every member's traffic log). One buffered for
+    // its key and opened now is dropped from that buffer.
+    if (!current) this.unopened.take(from, packet);
   }
 
   /** The label a member's messages are shown under (peer/names.ts): its roster name, marked when another member shares it. */

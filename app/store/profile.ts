@@ -88,7 +88,7 @@ export interface GroupRecord {
   admittedAt: Record<string, number>;
   /** No longer moved nor read (peer/state-file.ts); kept so that records of every version parse alike. */
   lastDataAt: number;
-  /** Peers (MemberKeys) this profile refuses to admit or hear in this group. */
+  /** Never filled nor read (the engine keeps the group's blocklist in its snapshot; review 40); kept so that records of every version parse alike. */
   blocklist: string[];
   /** Last known dialable multiaddrs of fellow members (reconnect after restart). */
   addresses?: Record<string, string[]>;
