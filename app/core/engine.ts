@@ -49,6 +49,7 @@ import { publishControl } from './engine/control-seal.js';
 import { leaveBody } from './engine/sealing.js';
 import { drivePanel } from './engine/panel.js';
 import { convergenceSignature, exportKeyMaterial, heldOwners, keyTable, members, tekInfo } from './engine/views.js';
+import { restoreProofs, savedProofs } from './engine/roster-sync.js';
 
 export type { AdmissionDecision, AdmissionPolicy, AdmissionRequest, EngineDeps, EngineState, Identity, MemberView } from './engine/context.js';
 import type { AdmissionPolicy } from './engine/context.js';
@@ -138,7 +139,10 @@ export class GroupEngine {
   static restoreState(deps: EngineDeps, identity: Identity, state: PersistentState, now: number): GroupEngine {
     const saved = state.contest;
     delete state.contest;
+    const proofs = state.admissionProofs;
+    delete state.admissionProofs;
     const e = new GroupEngine(deps, identity, state);
+    restoreProofs(e.core, proofs);
     GroupEngine.resume(e.core, now);
     // A contest saved while excluded goes on (engine/exclusion-contest.ts); its step() at the next tick ends it if it ran out meanwhile.
     if (saved && state.state === 'excluded') e.contest = ExclusionContest.restore(deps, identity, saved, state.params.heartbeatMs, now);
@@ -400,7 +404,8 @@ export class GroupEngine {
 
   snapshot(): Uint8Array {
     const contest = this.core.s.state === 'excluded' ? this.contest?.save() : null;
-    return encodeState(contest ? { ...this.core.s, contest } : this.core.s);
+    const admissionProofs = savedProofs(this.core);
+    return encodeState(contest || admissionProofs ? { ...this.core.s, ...(contest ? { contest } : {}), ...(admissionProofs ? { admissionProofs } : {}) } : this.core.s);
   }
 
   /** The participant ID of any member key under this group's parameters (003 [0048]). */
@@ -428,6 +433,11 @@ export class GroupEngine {
   /** When a roster entry's admitter dated its admission (null for a key the roster does not list). */
   rosterAdmittedAt(key: MemberKey): number | null {
     return Object.hasOwn(this.core.s.roster, key) ? (this.core.s.roster[key]?.admittedAt ?? null) : null;
+  }
+
+  /** When this member took `key`'s roster entry in, by its own clock (null: from its own Admit, or not listed; RosterMember.learnedAt). */
+  rosterLearnedAt(key: MemberKey): number | null {
+    return Object.hasOwn(this.core.s.roster, key) ? (this.core.s.roster[key]?.learnedAt ?? null) : null;
   }
 
   /** The display name a roster entry carries ('' for a key the roster does not list). */

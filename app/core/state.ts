@@ -13,6 +13,7 @@
  */
 import { fromHex, fromUtf8, toHex, utf8 } from './bytes.js';
 import type { GroupParams, KeyOrigin, MemberKey } from './types.js';
+import type { AdmissionProof } from './wire-types.js';
 import { BugError } from './errors.js';
 
 export interface BasedOn {
@@ -60,6 +61,13 @@ export interface SlotInfo {
 export interface RosterMember {
   readonly name: string;
   readonly admittedAt: number;
+  /**
+   * When this member took the entry in, by its own clock: an admission it made, or learnt after
+   * its own join (an announcement, a KeyRequest, roster catch-up). Absent for the members its own
+   * Admit listed and in older state. `admittedAt` is the admitter's claim; this bounds it for
+   * message times (peer/message-times.ts; review 40).
+   */
+  readonly learnedAt?: number;
   readonly state: 'member' | 'excluded' | 'left';
   /** The TEK version whose table blocked this member (for concurrent-table rules). */
   readonly blockedAtVersion?: number;
@@ -98,6 +106,11 @@ export interface PersistentState {
    * rest of this state; gone once the contest ends.
    */
   contest?: SavedContest;
+  /**
+   * The proofs of members' admissions this member can show one that missed them (engine/roster-sync.ts):
+   * each distinct proof once, and which one proves each member. Absent in older snapshots.
+   */
+  admissionProofs?: { proofs: AdmissionProof[]; of: Record<MemberKey, number> };
 }
 
 /** An exclusion contest as saved (engine/exclusion-contest.ts): the shadow's state, the excluding table, the windows. */

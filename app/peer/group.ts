@@ -84,6 +84,8 @@ export interface GroupHost {
 export type Verdict = 'accept' | 'reject' | 'ignore';
 
 /** Reasons that mean the sender sent garbage (gossipsub Reject → peer score penalty). */
+/** Refused senders remembered (`refusedStrangers`); past that the set starts afresh. */
+const MAX_REFUSED_STRANGERS = 256;
 const HARD_REJECT = new Set<RejectReason>(['decode', 'wire-version', 'wrong-group', 'bad-signature', 'invalid']);
 
 /** Engine events that leave its persistent state as it was. */
@@ -131,6 +133,8 @@ export class GroupRuntime {
   private readonly unsavedHold = new UnsavedHold<Outgoing>((o) => this.transmit(o));
   /** Own messages held at a stop and read back, waiting to be published again (`republishHeld`). */
   private heldOwn: HeldOwn[] = [];
+  /** Senders whose input was refused as from no member (bounded): one admitted later gets a reconciliation. */
+  private readonly refusedStrangers = new Set<MemberKey>();
   private republishing = false;
   /** The last `receive` opened a receipt (not kept for catch-up). */
   private receivedEphemeral = false;
@@ -504,8 +508,9 @@ export class GroupRuntime {
       if (outgoing.length === 0 && batch.length === 0) break;
       const madeKey = batch.some((ev) => ev.type === 'key-changed') && this.madeNewKey();
       // A roster change is on disk before any client is told of it: a member a client saw must
-      // survive a kill -9 (a restarted member that forgot one refuses its messages, and the
-      // admission proofs roster catch-up needs are in memory only: test/integration/roster-durable).
+      // survive a kill -9 (a restarted member that forgot one refuses its messages:
+      // test/integration/roster-durable), and so must the proof of its admission, which a member
+      // that missed it needs (saved in the snapshot since review 39).
       // A key made here from fresh randomness is on disk before any byte of it leaves (the
       // transmits and the events of one engine call are drained together): restarted from the
       // state before, a refreshing owner made the same version again with another key, and the
@@ -626,6 +631,9 @@ export class GroupRuntime {
       }
       case 'member-admitted':
         sink.emit('group.member', { group, peerId: this.host.peerIdOf(ev.member), change: 'joined' });
+        // Learnt late (roster catch-up): what it sent before was refused here; reconcile to get it
+        // (review 39: a restarted newcomer's first message never reached the member that missed it).
+        if (this.refusedStrangers.delete(ev.member)) this.onSyncNeeded?.('gap');
         if (ev.by === this.host.selfKey) this.boardShare.admitted(this.engine.keyTable(this.host.now()).tek?.owner === this.host.selfKey, ev.member);
         break;
       case 'member-excluded':
@@ -668,6 +676,7 @@ export class GroupRuntime {
         break;
       case 'rejected': {
         if (this.feedingCatchUp && ev.reason === 'replay') break; // reconciliation re-sends what is held
+        this.noteStranger(ev.from, ev.reason);
         this.rejections.note(ev);
         const a = this.rejectedLogLimit.admit(`${ev.reason} ${ev.from}`, null, this.host.now());
         this.noteHeldBack(a, 'log lines of rejected input (the key panel counts them all)');
@@ -773,7 +782,7 @@ export class GroupRuntime {
   /** Keeps a message that passed its checks in the history; false when the history refused it (an equivocation). */
   private keepReceived(m: SignedMessage, from: MemberKey, name: string, at: number, shared = false, liveSince: number | null = null): boolean {
     const lastHeld = this.history.lastReadableOf(m.a); // re-shared numbers from before this member's admission open no gap
-    const result = this.history.keep(m, this.host.peerIdOf(m.a), name, at, undefined, shared, earliestSendTime({ at, authorAdmittedAt: this.engine.rosterAdmittedAt(m.a), ownJoin: this.ownJoinTime(), liveSince }));
+    const result = this.history.keep(m, this.host.peerIdOf(m.a), name, at, undefined, shared, earliestSendTime({ at, authorAdmittedAt: this.engine.rosterAdmittedAt(m.a), authorLearnedAt: this.engine.rosterLearnedAt(m.a), ownJoin: this.ownJoinTime(), liveSince }));
     if (result === 'equivocation') {
       this.refuse(from, 'invalid', `a second message under ${m.a.slice(0, 12)}'s number ${m.s}`, at);
       return false;
@@ -795,12 +804,20 @@ export class GroupRuntime {
 
   /** A refused application message: dropped, counted in the rejection log, logged; never shown. */
   private refuse(from: MemberKey, reason: RejectReason, detail: string, at: number): void {
+    this.noteStranger(from, reason);
     this.rejections.note({ type: 'rejected', from, reason, detail, at });
     // Under the same per-minute budget as the engine's refusals: one re-share of 150 strangers'
     // items wrote 150 log lines (review 29).
     const a = this.rejectedLogLimit.admit(`${reason} ${from}`, null, this.host.now());
     this.noteHeldBack(a, 'log lines of rejected input (the key panel counts them all)');
     if (a.show) this.host.log(`group ${this.group.slice(0, 8)}: refused application message from ${from.slice(0, 12)}: ${reason}: ${detail}`);
+  }
+
+  /** `from`'s input was refused as from no member: if it turns out to be one (admitted, learnt late), reconcile (`refusedStrangers`). */
+  private noteStranger(from: MemberKey, reason: RejectReason): void {
+    if (reason !== 'not-member') return;
+    if (this.refusedStrangers.size >= MAX_REFUSED_STRANGERS) this.refusedStrangers.clear();
+    this.refusedStrangers.add(from);
   }
 
   /** An entry for the key panel's log (reconciliation: gaps found and closed). */

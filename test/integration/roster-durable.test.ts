@@ -4,7 +4,8 @@
  * (reconcile.test.ts): erin learnt three members moments before the burst, was killed
  * 150 ms into it, came back with the roster of her previous save and refused every
  * message of theirs as "not in the roster"; roster catch-up could not help, as the
- * admission proofs of restarted members are kept in memory only.
+ * admission proofs of restarted members were kept in memory only (saved with the engine's
+ * state since review 39: test/integration/roster-proof-restart.test.ts).
  *
  * Real peers: alice creates, bob joins, then carol joins. The moment bob's client
  * hears that carol joined, bob is killed with SIGKILL; alice and carol are killed too,

@@ -151,3 +151,58 @@ test('wire: a roster reply is bounded (proofs, members named in all)', () => {
   const ok = decodeMessage(groupBytes, 'unicast', reply([batch, { kind: 'certificate', certificate: cert, name: 'x' }]));
   assert.ok(ok.type === MsgType.RosterReply && ok.proofs.length === 2);
 });
+
+test('a member offline during an admission learns the newcomer after the admitter and the newcomer both restarted (review 39)', () => {
+  // The proofs of admissions were kept in memory only: once every member that held the newcomer's
+  // proof had restarted, nobody could show it to the member that missed it, which refused the
+  // newcomer's messages as `not-member` for good. They are saved with the snapshot now.
+  const g = honestGroup(['a', 'b']);
+  const b = g.ids.b!.key;
+  g.net.offline.add(b);
+  const c = admit(g, 'c', 'a');
+  g.net.settle();
+  g.net.run(g.net.now + 4 * g.params.heartbeatMs);
+  assert.equal(c.engine.state(), 'member');
+  for (const name of ['a', 'c']) {
+    const id = g.ids[name]!;
+    const restarted = GroupEngine.restore(deps(`${name}-restarted`, { admission: g.gate }), id, g.e[name]!.snapshot(), g.net.now);
+    g.net.engines.delete(id.key);
+    g.e[name] = g.net.add(id, restarted);
+  }
+  g.net.offline.delete(b);
+  g.net.run(g.net.now + 16 * g.params.heartbeatMs);
+  assert.ok(
+    g.e.b!.members().some((m) => m.key === c.key && m.state === 'member'),
+    `b learns c (b rejected c ${notMemberFrom(g.net.eventsOf(b), c.key).length} times as not-member)`,
+  );
+  const before = notMemberFrom(g.net.eventsOf(b), c.key).length;
+  g.net.run(g.net.now + 5 * g.params.heartbeatMs);
+  assert.equal(notMemberFrom(g.net.eventsOf(b), c.key).length, before, 'and takes its messages from then on');
+});
+
+test("a newcomer's data packet that came before its admission was known is taken when reconciliation brings it again (review 39)", () => {
+  // The engine opened it, the host refused its message as from no member, and its nonce was kept
+  // as seen: the copy reconciliation brought once the newcomer was known was dropped as a replay,
+  // and the message never arrived. A sender the roster does not list leaves no nonce seen.
+  const g = honestGroup(['a', 'b', 'c']);
+  deafToAdmissions(g, 'b');
+  const d = admit(g, 'd', 'a');
+  g.net.settle();
+  assert.equal(d.engine.state(), 'member');
+  assert.ok(!g.e.b!.members().some((m) => m.key === d.key), 'b has not learnt d yet');
+  d.engine.send(new TextEncoder().encode('hello from d'), g.net.now);
+  g.net.settle();
+  const packet = g.net.log.find((s) => s.from === d.key && s.t.kind === 'publish' && s.t.topic === 'data')!.t as { bytes: Uint8Array };
+  const dataAtB = () => g.net.eventsOf(g.ids.b!.key).filter((ev) => ev.type === 'data' && ev.from === d.key).length;
+  assert.equal(dataAtB(), 1, 'b opened it live (its host refuses the message: d is in no roster here)');
+  g.net.run(g.net.now + 12 * g.params.heartbeatMs);
+  assert.ok(g.e.b!.members().some((m) => m.key === d.key && m.state === 'member'), 'b learnt d by roster catch-up');
+  const b = g.e.b!;
+  drain(b);
+  b.receive(d.key, 'data', packet.bytes, g.net.now); // the copy reconciliation brings
+  const got = drain(b).events;
+  assert.ok(got.some((ev) => ev.type === 'data' && ev.from === d.key), `taken, not dropped: ${JSON.stringify(got.map((ev) => (ev.type === 'rejected' ? ev.reason : ev.type)))}`);
+  // A copy of a known member's packet is still a replay.
+  b.receive(d.key, 'data', packet.bytes, g.net.now);
+  assert.ok(drain(b).events.some((ev) => ev.type === 'rejected' && ev.reason === 'replay'));
+});

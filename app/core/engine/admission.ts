@@ -132,7 +132,7 @@ export function onJoinRequest(core: EngineCore, from: MemberKey, m: Extract<Mess
   if (!known || known.state !== 'member') {
     // One announcement carries the new members and the TEK revision step made for them;
     // admissions within a short window share it (a burst of joins costs one message).
-    setRoster(core, from, { name: m.name.slice(0, 64), admittedAt, state: 'member' });
+    setRoster(core, from, { name: m.name.slice(0, 64), admittedAt, learnedAt: now, state: 'member' });
     core.announceQueue.push({ key: from, name: m.name.slice(0, 64), admittedAt });
     if (core.timers.get('announce') === null) core.timers.set('announce', now + Math.max(1, Math.min(250, Math.floor(core.s.params.heartbeatMs / 4))));
     emit(core, { type: 'member-admitted', member: from, by: core.self, name: m.name, at: now });
@@ -364,7 +364,7 @@ export function onKeyRequest(core: EngineCore, from: MemberKey, m: Extract<Messa
   // M1 holds here too: a certified newcomer whose announcement has not arrived enters the
   // roster only with a fresh admission time (keys are granted either way).
   if (!core.s.roster[from] && Math.abs(now - m.certificate.admittedAt) <= core.s.params.graceMs) {
-    setRoster(core, from, { name: '', admittedAt: m.certificate.admittedAt, state: 'member' });
+    setRoster(core, from, { name: '', admittedAt: m.certificate.admittedAt, learnedAt: now, state: 'member' });
     // Every roster entry is told (the announcement that follows finds it known and stays
     // silent): a host saves roster changes at once and shows them (peer/group.ts).
     emit(core, { type: 'member-admitted', member: from, by: m.certificate.admitter, name: '', at: now });
@@ -477,7 +477,7 @@ export function onMemberAdmitted(core: EngineCore, from: MemberKey, m: Extract<M
       if (!known.name) setRoster(core, e.key, { ...known, name: e.name });
       continue;
     }
-    setRoster(core, e.key, { name: e.name, admittedAt: e.admittedAt, state: 'member' });
+    setRoster(core, e.key, { name: e.name, admittedAt: e.admittedAt, learnedAt: now, state: 'member' });
     recordProof(core, e.key, { kind: 'announcement', admitter: from, members: m.members, signature: m.signature });
     emit(core, { type: 'member-admitted', member: e.key, by: from, name: e.name, at: now });
     addLog(core, now, 'join', `${short(from)} admitted ${e.name || short(e.key)}`);

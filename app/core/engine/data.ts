@@ -84,7 +84,11 @@ export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { 
     tooOld(core, from, m, now);
     return;
   }
-  core.seenNonces.set(nonceId, now);
+  // A sender the roster does not list (a newcomer whose admission is news here) has its message
+  // refused as `not-member` by the host; its packet is not remembered as seen, so the copy that
+  // reconciliation brings once its admission is known here is taken, not dropped as a replay
+  // (review 39: a restarted newcomer's first message never reached the member that missed it).
+  if (core.s.roster[from] !== undefined) core.seenNonces.set(nonceId, now);
   forgetCopies(core, from, m.nonce);
   core.lastSeen.set(from, now);
   emit(core, { type: 'data', from, payload: result, sentAt: m.sentAt, tekVersion: m.tekVersion, at: now, packet: m });

@@ -25,9 +25,12 @@
  *   most LIMITS.rosterProofs proofs (one signature check each) naming at most
  *   LIMITS.announced members (wire.ts). A responder answers each member at most once per
  *   ANSWER_INTERVAL_HEARTBEATS.
- * - Transient: proofs and request state live beside the EngineCore (a WeakMap keyed by
- *   it, read by this room only), forgotten at a restart; a restarted member still proves its own
- *   admission from the next Admit, and is told the others by any peer that kept them.
+ * - Request state is transient: it lives beside the EngineCore (a WeakMap keyed by it, read by
+ *   this room only), forgotten at a restart. The proofs live there too, and are saved with the
+ *   engine's snapshot (`savedProofs`, `restoreProofs`: each distinct proof once, with the members
+ *   it proves). Forgotten at a restart, as they were, a member offline during an admission never
+ *   learnt the newcomer once its admitter and the newcomer had both restarted (review 39: it
+ *   refused the newcomer's messages as `not-member` for good).
  */
 import { addLog, emit, rosterInKeyOrder, setRoster, short, unicast, type EngineCore } from './context.js';
 import { announceBody, certBody } from './sealing.js';
@@ -68,6 +71,35 @@ function sync(core: EngineCore): SyncState {
   let st = states.get(core);
   if (!st) states.set(core, (st = { proofs: new Map(), inFlight: new Map(), next: new Map(), lastAskAt: -Infinity, answeredAt: new Map(), behind: null }));
   return st;
+}
+
+/** The proofs of current members' admissions, as saved in the snapshot: each distinct proof once, and the index of each member's. */
+export interface SavedProofs {
+  proofs: AdmissionProof[];
+  of: Record<MemberKey, number>;
+}
+
+export function savedProofs(core: EngineCore): SavedProofs | undefined {
+  const st = states.get(core);
+  if (!st || st.proofs.size === 0) return undefined;
+  const saved: SavedProofs = { proofs: [], of: {} };
+  const index = new Map<AdmissionProof, number>();
+  for (const [member, proof] of st.proofs) {
+    if (core.s.roster[member]?.state !== 'member') continue; // never served (onRosterRequest)
+    let i = index.get(proof);
+    if (i === undefined) index.set(proof, (i = saved.proofs.push(proof) - 1));
+    saved.of[member] = i;
+  }
+  return saved;
+}
+
+/** The proofs a snapshot saved (a restart): one object per distinct proof again, so that a reply names a batch once. */
+export function restoreProofs(core: EngineCore, saved: SavedProofs | undefined): void {
+  if (!saved) return;
+  for (const [member, i] of Object.entries(saved.of)) {
+    const proof = saved.proofs[i];
+    if (proof) recordProof(core, member, proof);
+  }
 }
 
 /** Keeps the proof of `member`'s admission (the first one seen) to show it to members that missed it. */
@@ -171,7 +203,7 @@ export function onRosterReply(core: EngineCore, from: MemberKey, m: Extract<Mess
   const next = st.next.get(from);
   if (next) next.backoff = staged.size > 0 ? 1 : Math.min(MAX_BACKOFF, next.backoff * 2);
   for (const [key, s] of staged) {
-    setRoster(core, key, { name: s.entry.name, admittedAt: s.entry.admittedAt, state: 'member' });
+    setRoster(core, key, { name: s.entry.name, admittedAt: s.entry.admittedAt, learnedAt: now, state: 'member' });
     recordProof(core, key, s.proof);
     emit(core, { type: 'member-admitted', member: key, by: s.by, name: s.entry.name, at: now });
     addLog(core, now, 'join', `${short(s.by)} admitted ${s.entry.name || short(key)} (missed; shown by ${short(from)})`);
