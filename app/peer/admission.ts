@@ -22,7 +22,7 @@
 import type { AdmissionDecision, AdmissionRequest } from '../core/engine.js';
 import type { MemberKey } from '../core/types.js';
 import type { GroupRecord } from '../store/profile.js';
-import { checkCredential, InviteError } from './invite.js';
+import { checkCredential, credentialSignature, InviteError } from './invite.js';
 import { countUse, isRevoked, recordSeen } from './invite-ledger.js';
 
 export interface AdmissionContext {
@@ -51,7 +51,7 @@ export function admit(ctx: AdmissionContext, request: AdmissionRequest, now: num
   if (used.includes(request.member)) return { ok: true };
   if (used.length >= ticket.uses) return { ok: false, reason: 'invite has been used up' };
   recordSeen(ctx.record, ticket);
-  countUse(ctx.record, ticket.id, request.member);
+  countUse(ctx.record, ticket.id, request.member, credentialSignature(request.credential));
   ctx.changed();
   return { ok: true };
 }

@@ -13,18 +13,27 @@
  * Invariants:
  * - Nothing enters the ledger unverified: a ticket must carry the inviter's valid
  *   signature and name this group; a proof key must hash to the ticket's
- *   `proofCheck`; a revocation must be the inviter's signature over (group, ID).
+ *   `proofCheck`; a revocation must be the inviter's signature over (group, ID); a
+ *   use must carry the newcomer's credential signature, made with the invite's join
+ *   key, which only a holder of the invite's secret has (review 40: uses were taken
+ *   as listed, and one insider spent every invite, its inviter's own count included,
+ *   with made-up identities). A use counted here without one (an older record) is
+ *   counted here only, never sent.
  * - Expired entries are dropped when the ledger is merged or sent.
- * - Bounded: at most MAX_ENTRIES invites and `uses + USE_SLACK` identities per invite.
+ * - Bounded: at most MAX_ENTRIES invites, MAX_PER_INVITER of them one inviter's (review 40:
+ *   one member's long-lived invites filled the ledger, and no other member's new invite was
+ *   taken), and `uses + USE_SLACK` identities per invite.
  * Pure functions over the record: no I/O (peer/invite-exchange moves the bytes).
  */
 import { z } from 'zod';
 import { nobleCrypto } from '../crypto/noble.js';
 import { bytesToHex } from '../net/ids.js';
 import type { GroupRecord, InviteLedgerEntry } from '../store/profile.js';
-import { parseTicket, revocationValid, type Invite, type Ticket } from './invite.js';
+import { parseTicket, revocationValid, useProofValid, type Invite, type Ticket } from './invite.js';
 
 export const MAX_ENTRIES = 256;
+/** Invites of one inviter a ledger takes from fellow members at most (its own are always kept). */
+export const MAX_PER_INVITER = 32;
 /** Uses announced past the limit are kept (a race between admitters), up to this many more. */
 const USE_SLACK = 32;
 
@@ -37,6 +46,8 @@ export const LedgerEntryWire = z
     proofKey: B64(64).optional(),
     revocation: B64(128).optional(),
     used: z.array(Hex64).max(1000 + USE_SLACK),
+    /** The credential signature of each use, in `used`'s order. */
+    proofs: z.array(B64(88)).max(1000 + USE_SLACK).optional(),
   })
   .strict();
 export type LedgerEntryWire = z.infer<typeof LedgerEntryWire>;
@@ -107,11 +118,12 @@ export function ticketFor(record: GroupRecord, id: string, now: number): Ticket 
   return entry ? ticketOf(entry, now) : null;
 }
 
-/** Counts `member` as admitted with invite `id`; true if it was not counted before. */
-export function countUse(record: GroupRecord, id: string, member: string): boolean {
+/** Counts `member` as admitted with invite `id`, with its credential's signature (`proof`); true if it was not counted before. */
+export function countUse(record: GroupRecord, id: string, member: string, proof: Uint8Array): boolean {
   const used = (record.inviteUses[id] ??= []);
   if (used.includes(member)) return false;
   used.push(member);
+  ((record.inviteUseProofs ??= {})[id] ??= {})[member] = toB64(proof);
   return true;
 }
 
@@ -122,6 +134,7 @@ export function prune(record: GroupRecord, now: number): boolean {
     if (!ticketOf(entry, now)) {
       delete entries(record)[id];
       delete record.inviteUses[id];
+      delete record.inviteUseProofs?.[id];
       changed = true;
     }
   }
@@ -132,6 +145,7 @@ export function prune(record: GroupRecord, now: number): boolean {
       changed = true;
     }
   }
+  for (const id of Object.keys(record.inviteUseProofs ?? {})) if (!entries(record)[id]) delete record.inviteUseProofs![id];
   return changed;
 }
 
@@ -140,12 +154,18 @@ export function ledgerOf(record: GroupRecord, now: number): LedgerEntryWire[] {
   prune(record, now);
   return Object.entries(entries(record))
     .slice(0, MAX_ENTRIES)
-    .map(([id, e]) => ({
-      ticket: e.ticket,
-      ...(e.proofKey ? { proofKey: e.proofKey } : {}),
-      ...(e.revocation ? { revocation: e.revocation } : {}),
-      used: (record.inviteUses[id] ?? []).slice(0, 1000 + USE_SLACK),
-    }));
+    .map(([id, e]) => {
+      // Only uses with their proof: a fellow member counts no other.
+      const proofs = record.inviteUseProofs?.[id] ?? {};
+      const used = (record.inviteUses[id] ?? []).filter((m) => proofs[m] !== undefined).slice(0, 1000 + USE_SLACK);
+      return {
+        ticket: e.ticket,
+        ...(e.proofKey ? { proofKey: e.proofKey } : {}),
+        ...(e.revocation ? { revocation: e.revocation } : {}),
+        used,
+        proofs: used.map((m) => proofs[m]!),
+      };
+    });
 }
 
 /** Merges a fellow member's ledger into ours; every part is verified first. Returns true if ours changed. */
@@ -158,6 +178,7 @@ export function mergeLedger(record: GroupRecord, group: string, incoming: readon
     let entry = all[ticket.id];
     if (!entry) {
       if (Object.keys(all).length >= MAX_ENTRIES) continue;
+      if (Object.values(all).filter((x) => ticketOf(x, now)?.inviterKey === ticket.inviterKey).length >= MAX_PER_INVITER) continue;
       entry = all[ticket.id] = { ticket: toB64(ticket.bytes) };
       changed = true;
     }
@@ -170,13 +191,15 @@ export function mergeLedger(record: GroupRecord, group: string, incoming: readon
       changed = true;
     }
     const used = (record.inviteUses[ticket.id] ??= []);
-    for (const member of e.used) {
-      if (used.length >= ticket.uses + USE_SLACK) break;
-      if (!used.includes(member)) {
-        used.push(member);
-        changed = true;
-      }
-    }
+    e.used.forEach((member, i) => {
+      if (used.length >= ticket.uses + USE_SLACK || used.includes(member)) return;
+      const proof = e.proofs?.[i];
+      // One Ed25519 check per use new here (a use held is never checked again).
+      if (proof === undefined || !useProofValid(ticket, member, fromB64(proof))) return;
+      used.push(member);
+      ((record.inviteUseProofs ??= {})[ticket.id] ??= {})[member] = proof;
+      changed = true;
+    });
   }
   return changed;
 }

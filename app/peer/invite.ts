@@ -225,6 +225,16 @@ export function joinCredential(invite: Invite, joiner: string): Uint8Array {
   return concat(new Uint8Array([...CREDENTIAL_MAGIC, t.length >> 8, t.length & 0xff]), t, signature);
 }
 
+/** The join key's signature a credential carries: the proof that `member` used this invite (peer/invite-ledger counts uses by it). */
+export function credentialSignature(bytes: Uint8Array): Uint8Array {
+  return bytes.subarray(bytes.length - SIG_BYTES);
+}
+
+/** Whether `signature` is the invite's join key signing `member`'s credential: only a holder of the invite's secret makes one. */
+export function useProofValid(ticket: Ticket, member: string, signature: Uint8Array): boolean {
+  return /^[0-9a-f]{64}$/.test(member) && signature.length === SIG_BYTES && nodeCrypto.ed25519Verify(hexToBytes(ticket.joinKey), credentialBody(ticket, member), signature);
+}
+
 /** Verifies a credential presented by the Noise-authenticated `member`; returns its ticket or throws an InviteError. */
 export function checkCredential(bytes: Uint8Array, member: string, now: number): Ticket {
   if (bytes.length < 4 + SIG_BYTES || bytes[0] !== CREDENTIAL_MAGIC[0] || bytes[1] !== CREDENTIAL_MAGIC[1]) {

@@ -82,6 +82,11 @@ export interface GroupRecord {
   lastReadAt: number;
   /** Identities admitted per invite ID, as this member knows them (its own admissions and its fellow members'). */
   inviteUses: Record<string, string[]>;
+  /**
+   * Per invite ID, per identity counted in `inviteUses`: the join key's signature from its credential
+   * (base64url), which a fellow member checks before it counts the use (peer/invite-ledger). Absent in older records.
+   */
+  inviteUseProofs?: Record<string, Record<string, string>>;
   /** Invites known to this member, by ID (peer/invite-ledger; issue 15 §2). Absent in older records. */
   invites?: Record<string, InviteLedgerEntry>;
   /** When this member learned each member was admitted (bounds what catch-up serves them). */
