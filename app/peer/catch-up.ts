@@ -446,7 +446,7 @@ export class CatchUp {
       s.cursors.set(peer, known);
       const more = packets.length > 0 && packets.length < header.total && round + 1 < CATCHUP_BOUNDS.sessionRounds;
       if (more) pending = this.fetch(rt, s, peer, known);
-      await this.feed(rt, packets);
+      await this.feed(rt, peer, packets);
       progress(packets.length, header.total);
     }
     return answered;
@@ -470,8 +470,8 @@ export class CatchUp {
     return { header: header.data, packets: frames.slice(1).filter((f) => f.length > 32) };
   }
 
-  /** Feeds a reply's packets to the engine as if they had arrived on the data topic, yielding every `feedSlice`. */
-  private async feed(rt: GroupRuntime, packets: Uint8Array[]): Promise<void> {
+  /** Feeds `server`'s reply's packets to the engine as if they had arrived on the data topic, yielding every `feedSlice`. */
+  private async feed(rt: GroupRuntime, server: MemberKey, packets: Uint8Array[]): Promise<void> {
     for (let i = 0; i < packets.length; i++) {
       if (i > 0 && i % CATCHUP_BOUNDS.feedSlice === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.ctx.stopped() || this.ctx.groups.get(rt.group) !== rt) return;
@@ -479,7 +479,7 @@ export class CatchUp {
       const sender = bytesToHex(frame.subarray(0, 32));
       if (sender === this.ctx.selfKey && rt.trafficKept() === 0) continue;
       try {
-        rt.receive(sender, 'data', frame.slice(32), true);
+        rt.receive(sender, 'data', frame.slice(32), server);
       } catch (err) {
         this.ctx.log(`engine threw on catch-up input: ${err instanceof Error ? err.name : 'error'}`);
       }

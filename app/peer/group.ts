@@ -86,6 +86,8 @@ export type Verdict = 'accept' | 'reject' | 'ignore';
 /** Reasons that mean the sender sent garbage (gossipsub Reject → peer score penalty). */
 /** Refused senders remembered (`refusedStrangers`); past that the set starts afresh. */
 const MAX_REFUSED_STRANGERS = 256;
+/** Refusals of what a catch-up server served that an honest server never causes: they are put on the server (`noteRefusal`). */
+const SERVER_FAULTS = new Set<RejectReason>(['decode', 'wire-version', 'wrong-group', 'bad-signature', 'decrypt-failed', 'invalid']);
 const HARD_REJECT = new Set<RejectReason>(['decode', 'wire-version', 'wrong-group', 'bad-signature', 'invalid']);
 
 /** Engine events that leave its persistent state as it was. */
@@ -143,6 +145,8 @@ export class GroupRuntime {
   private received: { from: MemberKey; tag: TrafficTag } | null = null;
   /** True while catch-up input is fed: its replays are expected, not refusals. */
   private feedingCatchUp = false;
+  /** The member whose catch-up reply is being fed, when known (`noteRefusal`). */
+  private catchUpServer: MemberKey | null = null;
   /** The current input carried an application message whose signature does not verify (never honest): its verdict is `reject`. */
   private inputForged = false;
   /** Reconciliation's entries for the key panel's log (gaps found and closed), newest last. */
@@ -223,8 +227,12 @@ export class GroupRuntime {
 
   // ── inputs ────────────────────────────────────────────────────────────────
 
-  /** Bytes from an authenticated peer; the verdict feeds gossipsub's validator. */
-  receive(from: MemberKey, channel: 'control' | 'data' | 'unicast', bytes: Uint8Array, fromCatchUp = false): Verdict {
+  /**
+   * Bytes from an authenticated peer; the verdict feeds gossipsub's validator. `fromCatchUp`: fed by
+   * reconciliation, `from` being the author the server's frame names; the server's key when known
+   * (what is refused is then its word, not the author's: `noteRefusal`).
+   */
+  receive(from: MemberKey, channel: 'control' | 'data' | 'unicast', bytes: Uint8Array, fromCatchUp: boolean | MemberKey = false): Verdict {
     if (this.stopped) return 'ignore';
     const now = this.host.now();
     const joining = this.engine.state() === 'joining' || this.engine.state() === 'listening';
@@ -232,13 +240,15 @@ export class GroupRuntime {
     this.receivedEphemeral = false;
     this.inputForged = false;
     this.input = channel === 'data' ? { from, bytes, packet: dataPacketOf(this.groupBytes, bytes) } : null;
-    this.feedingCatchUp = fromCatchUp;
+    this.feedingCatchUp = fromCatchUp !== false;
+    this.catchUpServer = typeof fromCatchUp === 'string' ? fromCatchUp : null;
     let events: EngineEvent[];
     try {
       this.engine.receive(from, channel, bytes, now);
       events = this.drive();
     } finally {
       this.feedingCatchUp = false;
+      this.catchUpServer = null;
     }
     let verdict: Verdict = 'accept';
     this.lastInputOpened = events.some((ev) => (ev.type === 'data' || (ev.type === 'rejected' && ev.opened === true)) && ev.from === from);
@@ -259,7 +269,7 @@ export class GroupRuntime {
       if (tag) this.traffic.keep({ from, bytes, at: now, tag });
       // Neither opened, refused nor dropped: the engine buffered it (its key is not held yet).
       const buffered = this.engine.state() === 'member' && !events.some((ev) => 'from' in ev && ev.from === from);
-      if (buffered && this.input?.packet) this.unopened.hold({ from, bytes, at: now, tag: null }, this.input.packet, !fromCatchUp);
+      if (buffered && this.input?.packet) this.unopened.hold({ from, bytes, at: now, tag: null }, this.input.packet, fromCatchUp === false);
     }
     this.received = null;
     this.input = null;
@@ -676,11 +686,7 @@ export class GroupRuntime {
         break;
       case 'rejected': {
         if (this.feedingCatchUp && ev.reason === 'replay') break; // reconciliation re-sends what is held
-        this.noteStranger(ev.from, ev.reason);
-        this.rejections.note(ev);
-        const a = this.rejectedLogLimit.admit(`${ev.reason} ${ev.from}`, null, this.host.now());
-        this.noteHeldBack(a, 'log lines of rejected input (the key panel counts them all)');
-        if (a.show) this.host.log(`group ${group.slice(0, 8)}: rejected input from ${ev.from.slice(0, 12)}: ${ev.reason}`);
+        this.noteRefusal(ev, 'rejected input', false);
         break;
       }
       default:
@@ -804,13 +810,28 @@ export class GroupRuntime {
 
   /** A refused application message: dropped, counted in the rejection log, logged; never shown. */
   private refuse(from: MemberKey, reason: RejectReason, detail: string, at: number): void {
-    this.noteStranger(from, reason);
-    this.rejections.note({ type: 'rejected', from, reason, detail, at });
-    // Under the same per-minute budget as the engine's refusals: one re-share of 150 strangers'
-    // items wrote 150 log lines (review 29).
-    const a = this.rejectedLogLimit.admit(`${reason} ${from}`, null, this.host.now());
+    this.noteRefusal({ type: 'rejected', from, reason, detail, at }, 'refused application message', true);
+  }
+
+  /**
+   * A refusal, for the key panel and the log. Fed by reconciliation, the author a packet names is
+   * its server's word (catch-up.ts), so nothing is put on that author (review 40: a server made an
+   * honest member read red as a forger by serving forgeries in its name): what an honest server
+   * never serves (bytes that do not decode or open, a bad signature, a message carried by another)
+   * is put on the server, and what an honest one may (an author not known, or blocked, here; an
+   * old key) is not shown. Log lines share the engine's per-minute budget (review 29: one re-share
+   * of 150 strangers' items wrote 150 lines).
+   */
+  private noteRefusal(ev: Extract<EngineEvent, { type: 'rejected' }>, what: string, logDetail: boolean): void {
+    this.noteStranger(ev.from, ev.reason);
+    if (this.feedingCatchUp && this.catchUpServer !== null) {
+      if (!SERVER_FAULTS.has(ev.reason)) return;
+      ev = { ...ev, from: this.catchUpServer, detail: `served in ${ev.from.slice(0, 12)}'s name: ${ev.detail}` };
+    }
+    this.rejections.note(ev);
+    const a = this.rejectedLogLimit.admit(`${ev.reason} ${ev.from}`, null, this.host.now());
     this.noteHeldBack(a, 'log lines of rejected input (the key panel counts them all)');
-    if (a.show) this.host.log(`group ${this.group.slice(0, 8)}: refused application message from ${from.slice(0, 12)}: ${reason}: ${detail}`);
+    if (a.show) this.host.log(`group ${this.group.slice(0, 8)}: ${what} from ${ev.from.slice(0, 12)}: ${ev.reason}${logDetail ? `: ${ev.detail}` : ''}`);
   }
 
   /** `from`'s input was refused as from no member: if it turns out to be one (admitted, learnt late), reconcile (`refusedStrangers`). */
