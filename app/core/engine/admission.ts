@@ -469,6 +469,8 @@ export function onMemberAdmitted(core: EngineCore, from: MemberKey, m: Extract<M
   }
   core.lastSeen.set(from, now);
   if (m.revisions.length) onRevision(core, from, m.revisions, now);
+  // One proof object for the whole batch: it proves each of its members (roster-sync.ts saves it once).
+  const proof = { kind: 'announcement' as const, admitter: from, members: m.members, signature: m.signature };
   for (const e of m.members) {
     // An excluded identity is never re-added by an announcement ([0075]).
     if (core.s.blocklist.includes(e.key)) continue;
@@ -478,7 +480,7 @@ export function onMemberAdmitted(core: EngineCore, from: MemberKey, m: Extract<M
       continue;
     }
     setRoster(core, e.key, { name: e.name, admittedAt: e.admittedAt, learnedAt: now, state: 'member' });
-    recordProof(core, e.key, { kind: 'announcement', admitter: from, members: m.members, signature: m.signature });
+    recordProof(core, e.key, proof);
     emit(core, { type: 'member-admitted', member: e.key, by: from, name: e.name, at: now });
     addLog(core, now, 'join', `${short(from)} admitted ${e.name || short(e.key)}`);
   }

@@ -83,11 +83,14 @@ export function savedProofs(core: EngineCore): SavedProofs | undefined {
   const st = states.get(core);
   if (!st || st.proofs.size === 0) return undefined;
   const saved: SavedProofs = { proofs: [], of: {} };
-  const index = new Map<AdmissionProof, number>();
+  // By signature, not by object: one batch is saved once however many members it proves, and
+  // however it was recorded (review 41: a batch of N saved N times made the snapshot grow as N²).
+  const index = new Map<string, number>();
   for (const [member, proof] of st.proofs) {
     if (core.s.roster[member]?.state !== 'member') continue; // never served (onRosterRequest)
-    let i = index.get(proof);
-    if (i === undefined) index.set(proof, (i = saved.proofs.push(proof) - 1));
+    const id = toHex(proof.kind === 'announcement' ? proof.signature : proof.certificate.signature);
+    let i = index.get(id);
+    if (i === undefined) index.set(id, (i = saved.proofs.push(proof) - 1));
     saved.of[member] = i;
   }
   return saved;
