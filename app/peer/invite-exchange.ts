@@ -109,7 +109,7 @@ export class InviteExchange {
     const rt = this.ctx.groups.get(group);
     if (!rt || !isCurrentMember(rt, from)) return undefined;
     const now = Date.now();
-    if (mergeLedger(rt.record, group, entries, now)) rt.save();
+    if (mergeLedger(rt.record, group, entries, now, (key) => key === this.ctx.selfKey || isCurrentMember(rt, key))) rt.save();
     return [encode({ t: 'ledger', group, entries: ledgerOf(rt.record, now) })];
   }
 
@@ -180,7 +180,7 @@ export class InviteExchange {
     const now = Date.now();
     const reply = decode((await request(this.ctx.node, pid, PROTOCOL_INVITE, encode({ t: 'ledger', group: rt.group, entries: ledgerOf(rt.record, now) }), LIMITS))?.[0]);
     if (reply?.t !== 'ledger' || reply.group !== rt.group || !isCurrentMember(rt, key)) return;
-    if (mergeLedger(rt.record, rt.group, reply.entries, Date.now())) rt.save();
+    if (mergeLedger(rt.record, rt.group, reply.entries, Date.now(), (k) => k === this.ctx.selfKey || isCurrentMember(rt, k))) rt.save();
   }
 
   // ── the newcomer's side ───────────────────────────────────────────────────

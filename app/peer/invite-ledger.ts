@@ -22,7 +22,11 @@
  * - Expired entries are dropped when the ledger is merged or sent.
  * - Bounded: at most MAX_ENTRIES invites, MAX_PER_INVITER of them one inviter's (review 40:
  *   one member's long-lived invites filled the ledger, and no other member's new invite was
- *   taken), and `uses + USE_SLACK` identities per invite.
+ *   taken), and `uses + USE_SLACK` identities per invite. A fellow member's invite is taken
+ *   only from an inviter that is a current member (review 41: tickets signed with throwaway
+ *   keys filled it just the same); when full, entries of inviters no longer members go first.
+ * - A ledger carrying a use proof that does not verify is merged no further: an honest member
+ *   sends only proofs it checked (review 41: a frame of 1,032 made-up proofs cost 1,032 verifies).
  * Pure functions over the record: no I/O (peer/invite-exchange moves the bytes).
  */
 import { z } from 'zod';
@@ -168,8 +172,11 @@ export function ledgerOf(record: GroupRecord, now: number): LedgerEntryWire[] {
     });
 }
 
-/** Merges a fellow member's ledger into ours; every part is verified first. Returns true if ours changed. */
-export function mergeLedger(record: GroupRecord, group: string, incoming: readonly LedgerEntryWire[], now: number): boolean {
+/**
+ * Merges a fellow member's ledger into ours; every part is verified first. `isMember`: a current
+ * member of the group (this member included). Returns true if ours changed.
+ */
+export function mergeLedger(record: GroupRecord, group: string, incoming: readonly LedgerEntryWire[], now: number, isMember: (key: string) => boolean): boolean {
   let changed = false;
   const all = entries(record);
   for (const e of incoming.slice(0, MAX_ENTRIES)) {
@@ -177,6 +184,8 @@ export function mergeLedger(record: GroupRecord, group: string, incoming: readon
     if (!ticket || ticket.group !== group) continue;
     let entry = all[ticket.id];
     if (!entry) {
+      if (!isMember(ticket.inviterKey)) continue;
+      if (Object.keys(all).length >= MAX_ENTRIES) changed = dropNonMembers(record, now, isMember) || changed;
       if (Object.keys(all).length >= MAX_ENTRIES) continue;
       if (Object.values(all).filter((x) => ticketOf(x, now)?.inviterKey === ticket.inviterKey).length >= MAX_PER_INVITER) continue;
       entry = all[ticket.id] = { ticket: toB64(ticket.bytes) };
@@ -191,17 +200,34 @@ export function mergeLedger(record: GroupRecord, group: string, incoming: readon
       changed = true;
     }
     const used = (record.inviteUses[ticket.id] ??= []);
-    e.used.forEach((member, i) => {
-      if (used.length >= ticket.uses + USE_SLACK || used.includes(member)) return;
+    for (let i = 0; i < e.used.length; i++) {
+      const member = e.used[i]!;
+      if (used.length >= ticket.uses + USE_SLACK) break;
+      if (used.includes(member)) continue;
       const proof = e.proofs?.[i];
-      // One Ed25519 check per use new here (a use held is never checked again).
-      if (proof === undefined || !useProofValid(ticket, member, fromB64(proof))) return;
+      if (proof === undefined) continue; // an older member's use: counted where it was made only
+      // One Ed25519 check per use new here (a use held is never checked again); a bad one ends the merge.
+      if (!useProofValid(ticket, member, fromB64(proof))) return changed;
       used.push(member);
       ((record.inviteUseProofs ??= {})[ticket.id] ??= {})[member] = proof;
       changed = true;
-    });
+    }
   }
   return changed;
+}
+
+/** Drops the invites of inviters no longer members (they admit nobody: admission.ts); true if any. */
+function dropNonMembers(record: GroupRecord, now: number, isMember: (key: string) => boolean): boolean {
+  let dropped = false;
+  for (const [id, entry] of Object.entries(entries(record))) {
+    const t = ticketOf(entry, now);
+    if (t && isMember(t.inviterKey)) continue;
+    delete entries(record)[id];
+    delete record.inviteUses[id];
+    delete record.inviteUseProofs?.[id];
+    dropped = true;
+  }
+  return dropped;
 }
 
 export interface InviteView {

@@ -192,6 +192,7 @@ test('use limit group-wide: an admitter that merged a fellow member\'s ledger co
   const other = who();
   const group = bytesToHex(randomBytes(16));
   const invite = makeInvite(inviter, group, 1);
+  const members = (k: string) => k === inviter.key || k === other.key;
   const a = record(group);
   const b = record(group);
   recordIssued(a, invite, inviteKeys(invite.secret).proofKey);
@@ -200,30 +201,30 @@ test('use limit group-wide: an admitter that merged a fellow member\'s ledger co
   const second = who();
   assert.deepEqual(admit(ctx(a, inviter.key), { group, member: first.key, name: '1', credential: joinCredential(invite, first.key) }, Date.now()), { ok: true });
   // b hears of a's ledger (the announcement after each admission): the one use is spent for b too.
-  assert.equal(mergeLedger(b, group, ledgerOf(a, Date.now()), Date.now()), true);
+  assert.equal(mergeLedger(b, group, ledgerOf(a, Date.now()), Date.now(), members), true);
   assert.deepEqual(admit(ctx(b, other.key), { group, member: second.key, name: '2', credential: joinCredential(invite, second.key) }, Date.now()), { ok: false, reason: 'invite has been used up' });
   assert.deepEqual(admit(ctx(b, other.key), { group, member: first.key, name: '1', credential: joinCredential(invite, first.key) }, Date.now()), { ok: true }, 'the member that used it may use it again');
-  assert.equal(mergeLedger(b, group, ledgerOf(a, Date.now()), Date.now()), false, 'merging twice changes nothing');
+  assert.equal(mergeLedger(b, group, ledgerOf(a, Date.now()), Date.now(), members), false, 'merging twice changes nothing');
   // b learnt the proof key (it can answer newcomers' challenges) because it matches the inviter's commitment.
   assert.ok(b.invites?.[invite.id]?.proofKey);
 
   // A revocation signed by anyone but the inviter does not enter the ledger; the inviter's does, and holds group-wide.
   const c = record(group);
   const forged = ledgerOf(a, Date.now()).map((e) => ({ ...e, revocation: Buffer.from(signRevocation(other.seed, group, invite.id)).toString('base64url') }));
-  mergeLedger(c, group, forged, Date.now());
+  mergeLedger(c, group, forged, Date.now(), members);
   assert.equal(c.invites?.[invite.id]?.revocation, undefined);
   const wrongKey = ledgerOf(a, Date.now()).map((e) => ({ ...e, proofKey: Buffer.from(randomBytes(32)).toString('base64url') }));
   const d = record(group);
-  mergeLedger(d, group, wrongKey, Date.now());
+  mergeLedger(d, group, wrongKey, Date.now(), members);
   assert.equal(d.invites?.[invite.id]?.proofKey, undefined, 'a proof key that does not match the commitment is dropped');
   const fresh = makeInvite(inviter, group, 5);
   recordIssued(a, fresh, inviteKeys(fresh.secret).proofKey);
   recordRevocation(a, fresh, signRevocation(inviter.seed, group, fresh.id));
-  mergeLedger(b, group, ledgerOf(a, Date.now()), Date.now());
+  mergeLedger(b, group, ledgerOf(a, Date.now()), Date.now(), members);
   assert.deepEqual(admit(ctx(b, other.key), { group, member: second.key, name: '2', credential: joinCredential(fresh, second.key) }, Date.now()), { ok: false, reason: 'invite was revoked by its inviter' });
   const views = inviteViews(b, Date.now());
   assert.deepEqual(views.map((v) => [v.id, v.used, v.uses, v.revoked]).sort(), [[invite.id, 1, 1, false], [fresh.id, 0, 5, true]].sort());
   // Tickets of another group never enter.
   const e = record(bytesToHex(randomBytes(16)));
-  assert.equal(mergeLedger(e, e.group, ledgerOf(a, Date.now()), Date.now()), false);
+  assert.equal(mergeLedger(e, e.group, ledgerOf(a, Date.now()), Date.now(), members), false);
 });

@@ -37,6 +37,7 @@ const makeInvite = (inviter: ReturnType<typeof who>, group: string, uses: number
 test('an insider cannot spend an honest member\'s invite with made-up uses (inviter included)', () => {
   const inviter = who();
   const m = who();
+  const members = (k: string) => k === inviter.key || k === m.key;
   const group = bytesToHex(randomBytes(16));
   const invite = makeInvite(inviter, group, 5);
   const rec = newGroupRecord(group, 'g', Date.now());
@@ -44,8 +45,8 @@ test('an insider cannot spend an honest member\'s invite with made-up uses (invi
   recordIssued(rec, invite, inviteKeys(invite.secret).proofKey);
   // M, a current member, got the ledger at the last exchange and answers with the same entries, `used` filled.
   const forged = ledgerOf(rec, Date.now()).map((e) => ({ ...e, used: Array.from({ length: 5 }, () => bytesToHex(randomBytes(32))) }));
-  assert.equal(mergeLedger(rec, group, forged, Date.now()), false, "M's made-up uses change nothing at the inviter");
-  assert.equal(mergeLedger(rec, group, forged.map((e) => ({ ...e, proofs: e.used.map(() => 'A'.repeat(86)) })), Date.now()), false, 'nor with made-up proofs');
+  assert.equal(mergeLedger(rec, group, forged, Date.now(), members), false, "M's made-up uses change nothing at the inviter");
+  assert.equal(mergeLedger(rec, group, forged.map((e) => ({ ...e, proofs: e.used.map(() => 'A'.repeat(86)) })), Date.now(), members), false, 'nor with made-up proofs');
   const newcomer = who();
   const ctx = { group, record: rec, selfKey: inviter.key, allowlisted: () => false, isCurrentMember: (k: string) => k === inviter.key || k === m.key, changed: () => {} };
   const verdict = admit(ctx, { group, member: newcomer.key, name: 'n', credential: joinCredential(invite, newcomer.key) }, Date.now());
@@ -54,19 +55,20 @@ test('an insider cannot spend an honest member\'s invite with made-up uses (invi
   // A genuine use, with its credential's signature, reaches a fellow member and counts there.
   const fellow = newGroupRecord(group, 'g', Date.now());
   fellow.group = group;
-  mergeLedger(fellow, group, ledgerOf(rec, Date.now()), Date.now());
+  mergeLedger(fellow, group, ledgerOf(rec, Date.now()), Date.now(), members);
   assert.deepEqual(fellow.inviteUses[invite.id], [newcomer.key]);
   // The same use with another member's key in its place is not.
   const swapped = ledgerOf(rec, Date.now()).map((e) => ({ ...e, used: [m.key] }));
   const third = newGroupRecord(group, 'g', Date.now());
   third.group = group;
-  mergeLedger(third, group, swapped, Date.now());
+  mergeLedger(third, group, swapped, Date.now(), members);
   assert.deepEqual(third.inviteUses[invite.id], []);
 });
 
 test("an insider's 256 invites do not crowd an honest member's new invite out of another member's ledger", () => {
   const honest = who();
   const m = who();
+  const members = (k: string) => k === honest.key || k === m.key;
   const group = bytesToHex(randomBytes(16));
   const other = newGroupRecord(group, 'g', Date.now());
   other.group = group;
@@ -76,11 +78,11 @@ test("an insider's 256 invites do not crowd an honest member's new invite out of
     const inv = makeInvite(m, group, 1, Date.now() + 10 * 365 * 86_400_000);
     recordIssued(mRec, inv, inviteKeys(inv.secret).proofKey);
   }
-  mergeLedger(other, group, ledgerOf(mRec, Date.now()), Date.now());
+  mergeLedger(other, group, ledgerOf(mRec, Date.now()), Date.now(), members);
   const invite = makeInvite(honest, group, 3);
   const hRec = newGroupRecord(group, 'g', Date.now());
   hRec.group = group;
   recordIssued(hRec, invite, inviteKeys(invite.secret).proofKey);
-  mergeLedger(other, group, ledgerOf(hRec, Date.now()), Date.now());
+  mergeLedger(other, group, ledgerOf(hRec, Date.now()), Date.now(), members);
   assert.ok(other.invites?.[invite.id]?.proofKey, "the honest member's invite (and its proof key) reached the other member's ledger");
 });
