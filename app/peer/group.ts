@@ -132,7 +132,13 @@ export class GroupRuntime {
   /** Tags of the payloads handed to the engine, in order: each data publish takes the first ('ephemeral': not kept). */
   private sendTags: (TrafficTag | null | 'ephemeral')[] = [];
   /** Transmits of a turn whose new key could not be saved, until a write succeeds (unsaved-hold.ts). */
-  private readonly unsavedHold = new UnsavedHold<Outgoing>((o) => this.transmit(o));
+  private readonly unsavedHold = new UnsavedHold<Outgoing>(
+    (o) => this.transmit(o),
+    // An own message behind an unsaved key turn: published again after a restart if the wait ends with it (history.ts markHeld).
+    ({ tag }) => {
+      if (tag !== null && tag !== 'ephemeral' && tag.a === this.host.selfKey && tag.s > 0) this.history.markHeld(tag.s, this.otherMembers());
+    },
+  );
   /** Own messages held at a stop and read back, waiting to be published again (`republishHeld`). */
   private heldOwn: HeldOwn[] = [];
   /** Senders whose input was refused as from no member (bounded): one admitted later gets a reconciliation. */
@@ -414,8 +420,7 @@ export class GroupRuntime {
     const payload = encodePayload({ v: 2, t: 'msg', m });
     try {
       if (payload.length > MAX_PAYLOAD_BYTES) throw new LocalProtocolError('message larger than 64 KiB once encoded');
-      // Kept `held` when it will wait behind an unsaved key turn: published again after a restart if that wait ends with the stop.
-      this.history.keep(m, keep.sender, keep.name, m.at, keep.to, false, -Infinity, this.unsavedHold.holding() ? this.otherMembers() : null);
+      this.history.keep(m, keep.sender, keep.name, m.at, keep.to);
     } catch (err) {
       this.history.unsentOwnSeq(seq); // or its number would be a gap nobody can fill
       throw err;
@@ -588,7 +593,8 @@ export class GroupRuntime {
       return;
     }
     this.host.publish(this.group, t.topic, t.bytes);
-    if (t.topic === 'data' && tag !== null && tag !== 'ephemeral' && tag.a === this.host.selfKey && tag.s > 0) this.history.published(tag.s);
+    // Sent under a saved key (not past the hold's bound under the unsaved one): no longer to publish again.
+    if (t.topic === 'data' && tag !== null && tag !== 'ephemeral' && tag.a === this.host.selfKey && tag.s > 0 && !this.unsavedHold.holding()) this.history.published(tag.s);
     if (t.topic === 'data' && tag !== 'ephemeral') {
       const item = { from: this.host.selfKey, bytes: t.bytes, at, tag };
       this.afterPublish(() => this.traffic.keep(item)).catch((err: unknown) => this.host.log(`group ${this.group.slice(0, 8)}: own data not kept: ${err instanceof Error ? err.name : 'error'}`));

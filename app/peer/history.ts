@@ -8,10 +8,9 @@
  * those its author declared unused (`skip`), and this member's own numbering.
  *
  * Records: `msg` (a signed message as received, payload.ts, with its arrival
- * time and the name shown; `held`: an own message kept while a key turn waited
- * to be saved, peer/unsaved-hold.ts, with the other members it was written
- * for), `sent` (that held message `s` was
- * published), `seq` (this member reserved its own numbers up to
+ * time and the name shown), `held` (own message `s` waits behind a key turn not
+ * yet saved, peer/unsaved-hold.ts, with the other members then: `for`), `sent`
+ * (that held message was published), `seq` (this member reserved its own numbers up to
  * `upTo`; `exact`: and used exactly those, written at a clean stop), `joined`
  * (the TEK version under which this member first became one); `chat` and
  * `stroke` are the unsigned records of older profiles, still shown. Replies,
@@ -37,11 +36,14 @@
  *   `message`, a deleted file's chunks) only once on disk too: one a kill -9 loses
  *   was never shown, and reconciliation brings it back (its number is not held
  *   after the restart). Its not-author verdict is given at once.
- * - An own message kept `held` and with no `sent` record after it was never
+ * - An own message with a `held` record and no `sent` record after it was never
  *   published as far as the disk knows (the hold lives in memory: a stop before
  *   the state could be saved lost it, review 38): `unpublishedOwn` lists it
  *   after a restart, and group.ts publishes it again. A `sent` record lost to a
  *   crash only makes it published twice, and the second copy is a duplicate.
+ *   Marked when the hold takes it, not when it is written: a payload the engine
+ *   held first (a TEK not yet covering the blocklist) reaches the hold later
+ *   (review 41).
  * - Own numbers are reserved on disk before use (`SEQ_RESERVE` at a time), so a
  *   kill -9 never makes this member sign two messages under one number; after
  *   one, the numbers reserved but maybe unused are declared in `skip`.
@@ -88,7 +90,8 @@ function lowerIndex(xs: readonly number[], x: number): number {
 type HistoryRecord =
   | { kind: 'chat'; message: ChatMessage }
   | { kind: 'stroke'; id?: string; stroke: BoardStroke }
-  | { kind: 'msg'; m: SignedMessage; sender: string; name: string; receivedAt: number; to?: MemberKey[]; shared?: true; shownAt?: number; held?: MemberKey[] }
+  | { kind: 'msg'; m: SignedMessage; sender: string; name: string; receivedAt: number; to?: MemberKey[]; shared?: true; shownAt?: number }
+  | { kind: 'held'; s: number; for: MemberKey[] }
   | { kind: 'sent'; s: number }
   | { kind: 'dlv'; by: MemberKey; lo: number; hi: number }
   | { kind: 'seq'; upTo: number; exact?: boolean }
@@ -102,6 +105,10 @@ function parseHistory(value: unknown): HistoryRecord | null {
   if (v.kind === 'seq') return Number.isSafeInteger(v.upTo) ? (value as HistoryRecord) : null;
   if (v.kind === 'joined') return Number.isSafeInteger(v.tek) ? (value as HistoryRecord) : null;
   if (v.kind === 'sent') return Number.isSafeInteger((value as { s?: unknown }).s) ? (value as HistoryRecord) : null;
+  if (v.kind === 'held') {
+    const h = value as { s?: unknown; for?: unknown };
+    return Number.isSafeInteger(h.s) && Array.isArray(h.for) && h.for.every((k) => typeof k === 'string') ? (value as HistoryRecord) : null;
+  }
   if (v.kind === 'dlv') {
     const d = value as { by?: unknown; lo?: unknown; hi?: unknown };
     return typeof d.by === 'string' && Number.isSafeInteger(d.lo) && Number.isSafeInteger(d.hi) ? (value as HistoryRecord) : null;
@@ -209,8 +216,10 @@ export class GroupHistory {
   /** Own chat and file messages: number → chat key, and message ID → number. */
   private readonly ownBySeq = new Map<number, string>();
   private readonly ownSeqOf = new Map<string, number>();
-  /** Own messages kept while a key turn was held and not yet published, by number, with whom they were written for (`unpublishedOwn`). */
+  /** Own messages read back held and not published, by number, with whom they were written for (`unpublishedOwn`). */
   private readonly unpublished = new Map<number, HeldOwn>();
+  /** Own numbers marked held in this run and not yet published (`markHeld`, `published`). */
+  private readonly heldNow = new Set<number>();
   /**
    * Per author, the times its chat and file messages are shown at, by number (numbers ascending):
    * a later number is never shown before an earlier one (`shownTime`).
@@ -232,6 +241,8 @@ export class GroupHistory {
   ) {
     const history = profile.read(group, 'history', parseHistory);
     let lastSeq = null as { upTo: number; exact?: boolean } | null;
+    const ownSigned = new Map<number, SignedMessage>();
+    const heldRead = new Map<number, MemberKey[]>();
     const confirmations: { by: MemberKey; lo: number; hi: number }[] = [];
     for (const r of history.records) {
       if (r.kind === 'chat') {
@@ -242,15 +253,20 @@ export class GroupHistory {
         const id = r.id ?? r.stroke.stroke.id;
         this.strokes.set(`${r.stroke.sender}:${id}`, { group: r.stroke.group, sender: r.stroke.sender, sentAt: r.stroke.sentAt, stroke: r.stroke.stroke, mid: id });
       } else if (r.kind === 'msg') {
-        if (Array.isArray(r.held) && r.m.a === self) this.unpublished.set(r.m.s, { m: r.m, writtenFor: r.held.filter((k) => typeof k === 'string') });
+        if (r.m.a === self) ownSigned.set(r.m.s, r.m);
         if (this.bySeq.has(`${r.m.a}:${r.m.s}`)) continue; // written again after a failed fsync: one message
         const indexed = this.index(r.m, r.sender, r.name, r.receivedAt, r.to, r.shared === true, undefined, r.shownAt ?? r.m.at);
         if (indexed?.kind === 'action') this.applyAction(indexed); // read back from disk: durable
       }
       else if (r.kind === 'dlv') confirmations.push(r);
       else if (r.kind === 'seq') lastSeq = r; // reservations only grow; an exact one is the last before a clean stop
-      else if (r.kind === 'sent') this.unpublished.delete(r.s);
+      else if (r.kind === 'held') heldRead.set(r.s, r.for);
+      else if (r.kind === 'sent') heldRead.delete(r.s);
       else this.joinedTekVersion ??= r.tek;
+    }
+    for (const [s, writtenFor] of heldRead) {
+      const m = ownSigned.get(s);
+      if (m) this.unpublished.set(s, { m, writtenFor });
     }
     const usedUpTo = this.held.get(self)?.max ?? 0;
     this.reservedUpTo = Math.max(lastSeq?.upTo ?? 0, usedUpTo);
@@ -293,9 +309,25 @@ export class GroupHistory {
     return [...this.unpublished.values()].sort((x, y) => x.m.s - y.m.s);
   }
 
-  /** Own message `s` was published: if it was kept `held`, the disk learns it (not fsynced: lost, it is only published twice). */
+  /**
+   * Own message `s` waits behind a key turn not yet saved (unsaved-hold.ts), written for `writtenFor`
+   * (the other members then): the disk learns it, so that a restart publishes it again. Its own
+   * record was fsynced when it was kept; this one is written, fsynced with the next.
+   */
+  markHeld(s: number, writtenFor: MemberKey[]): void {
+    if (this.heldNow.has(s) || this.unpublished.has(s)) return;
+    try {
+      this.profile.append(this.group, 'history', { kind: 'held', s, for: writtenFor }, false);
+      this.heldNow.add(s);
+    } catch (err) {
+      this.log(`group ${this.group.slice(0, 8)}: own message ${s} held, not noted (${err instanceof Error ? err.name : 'error'})`);
+    }
+  }
+
+  /** Own message `s` was published under a saved key: if it was marked held, the disk learns it (not fsynced: lost, it is only published twice). */
   published(s: number): void {
-    if (!this.unpublished.delete(s)) return;
+    if (!this.heldNow.delete(s) && !this.unpublished.delete(s)) return;
+    this.unpublished.delete(s);
     try {
       this.profile.append(this.group, 'history', { kind: 'sent', s }, false);
     } catch (err) {
@@ -328,11 +360,9 @@ export class GroupHistory {
    * Keeps a verified signed message; tells clients once it is fsynced (`durable`). `to`: for an own
    * message, the members it was sent to; `shared`: it came in a board or file re-share (never where
    * its author's readable numbers start, `readableMin`); `notBefore`: the earliest time the caller
-   * knows it can have been sent (message-times.ts `earliestSendTime`), which `shownTime` applies;
-   * `heldFor`: an own message that will wait behind a key turn not yet saved, and the other members
-   * it is written for (`unpublishedOwn`).
+   * knows it can have been sent (message-times.ts `earliestSendTime`), which `shownTime` applies.
    */
-  keep(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[], shared = false, notBefore = -Infinity, heldFor: MemberKey[] | null = null): KeepResult {
+  keep(m: SignedMessage, sender: string, name: string, receivedAt: number, to?: MemberKey[], shared = false, notBefore = -Infinity): KeepResult {
     const prior = this.bySeq.get(`${m.a}:${m.s}`);
     if (prior !== undefined) {
       if (prior !== m.sig) return 'equivocation';
@@ -360,13 +390,11 @@ export class GroupHistory {
       return 'duplicate';
     }
     const shownAt = body.t === 'chat' || body.t === 'file' ? this.shownTime(m, notBefore, receivedAt) : m.at;
-    const held = m.a === this.self ? heldFor : null;
-    const record: HistoryRecord = { kind: 'msg', m, sender, name, receivedAt, ...(to ? { to } : {}), ...(shared ? { shared: true } : {}), ...(shownAt !== m.at ? { shownAt } : {}), ...(held ? { held } : {}) };
+    const record: HistoryRecord = { kind: 'msg', m, sender, name, receivedAt, ...(to ? { to } : {}), ...(shared ? { shared: true } : {}), ...(shownAt !== m.at ? { shownAt } : {}) };
     // Written before it is indexed: a write that throws (disk full) leaves nothing listed and its
     // number not held (review 32's third pass: an own message whose write failed was listed as
     // sent, never published, and gone at the restart).
     const written = this.profile.appendDurable(this.group, 'history', record);
-    if (held) this.unpublished.set(m.s, { m, writtenFor: held });
     const shown = this.index(m, sender, name, receivedAt, to, shared, body, shownAt)!;
     this.write(m, { record, shown, listKey: shown.kind === 'chat' || shown.kind === 'stroke' ? `${sender}:${m.id}` : null }, written);
     return shown.kind === 'action' && shown.notAuthor ? 'not-author' : 'kept';

@@ -31,8 +31,10 @@
  *   succeeded was lost with a stop before it (review 38).
  * - Held transmits live in memory only: a restart finds the state file's keys, and no other
  *   member saw the key that was lost. An own message held then is not lost with them (review
- *   38: it was): the history marks it `held` until it is published, and after a restart
- *   peer/group.ts publishes it again (`republishHeld`).
+ *   38: it was): every data publication that passes while a key turn waits is told to
+ *   `onData` (held, or sent at once past the bound under the unsaved key), the history marks
+ *   it held until it is published under a saved key, and after a restart peer/group.ts
+ *   publishes it again (`republishHeld`).
  * - With no key turn waiting, every transmit goes out as it comes, saved or not.
  */
 import type { Transmit } from '../core/types.js';
@@ -57,7 +59,11 @@ export class UnsavedHold<O extends { t: Transmit }> {
   /** Transmits dropped past MAX_HELD (a count for tests and diagnostics). */
   dropped = 0;
 
-  constructor(private readonly send: (o: O) => void) {}
+  /** `onData`: a data publication passed while a key turn waited (held, or sent past the bound). */
+  constructor(
+    private readonly send: (o: O) => void,
+    private readonly onData: (o: O) => void = () => undefined,
+  ) {}
 
   /** Whether a key turn waits for a successful write. */
   holding(): boolean {
@@ -81,6 +87,7 @@ export class UnsavedHold<O extends { t: Transmit }> {
     }
     for (const o of outgoing) {
       if (isData(o.t)) {
+        this.onData(o);
         if (this.heldDataBytes + o.t.bytes.length > MAX_HELD_DATA_BYTES) {
           this.send(o);
           continue;

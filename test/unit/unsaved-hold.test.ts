@@ -73,3 +73,18 @@ test('a message held behind MAX_HELD key-turn transmits is kept: a key turn\'s o
   assert.equal(hold.dropped, 0);
   assert.equal(sent.at(-1), -1);
 });
+
+test('every data publication that passes while a key turn waits is told (held, or sent past the bound), and no other (review 41)', () => {
+  // The history marks these held (peer/group.ts): a restart publishes them again. Told when the hold
+  // takes them, not when they were written: a payload the engine held first reaches the hold later.
+  const told: number[] = [];
+  const hold = new UnsavedHold<Item>(() => undefined, (o) => told.push(o.n));
+  hold.pass([data(1), control(2)], false, false);
+  assert.deepEqual(told, [], 'no key turn waiting: nothing to tell');
+  hold.pass([control(3)], false, true);
+  const big: Item = { t: { kind: 'publish', topic: 'data', bytes: new Uint8Array(MAX_HELD_DATA_BYTES) }, n: 5 };
+  hold.pass([data(4), big, unicast(6)], false, false);
+  assert.deepEqual(told, [4, 5], 'held, and sent at once past the bound under the unsaved key');
+  hold.pass([data(7)], true, false);
+  assert.deepEqual(told, [4, 5], 'once saved, nothing more');
+});
