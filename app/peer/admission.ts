@@ -23,7 +23,7 @@ import type { AdmissionDecision, AdmissionRequest } from '../core/engine.js';
 import type { MemberKey } from '../core/types.js';
 import type { GroupRecord } from '../store/profile.js';
 import { checkCredential, credentialSignature, InviteError } from './invite.js';
-import { countUse, isRevoked, recordSeen } from './invite-ledger.js';
+import { countUse, isRevoked, otherTicketHeld, recordSeen } from './invite-ledger.js';
 
 export interface AdmissionContext {
   readonly group: string;
@@ -46,6 +46,7 @@ export function admit(ctx: AdmissionContext, request: AdmissionRequest, now: num
   if (ticket.group !== ctx.group) return { ok: false, reason: 'invite is for another group' };
   const inviterIsMember = ticket.inviterKey === ctx.selfKey || ctx.isCurrentMember(ticket.inviterKey);
   if (!inviterIsMember) return { ok: false, reason: 'invite was not issued by a current member' };
+  if (otherTicketHeld(ctx.record, ticket)) return { ok: false, reason: 'invite does not match the one this group knows under its ID' };
   if (isRevoked(ctx.record, ticket.id)) return { ok: false, reason: 'invite was revoked by its inviter' };
   const used = ctx.record.inviteUses[ticket.id] ?? [];
   if (used.includes(request.member)) return { ok: true };

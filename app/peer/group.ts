@@ -153,6 +153,8 @@ export class GroupRuntime {
   private feedingCatchUp = false;
   /** The member whose catch-up reply is being fed, when known (`noteRefusal`). */
   private catchUpServer: MemberKey | null = null;
+  /** While a packet's payload is handled: who answers for it when not its carrier (`onData`; undefined: its carrier). */
+  private packetOrigin: MemberKey | null | undefined = undefined;
   /** The current input carried an application message whose signature does not verify (never honest): its verdict is `reject`. */
   private inputForged = false;
   /** Reconciliation's entries for the key panel's log (gaps found and closed), newest last. */
@@ -275,7 +277,7 @@ export class GroupRuntime {
       if (tag) this.traffic.keep({ from, bytes, at: now, tag });
       // Neither opened, refused nor dropped: the engine buffered it (its key is not held yet).
       const buffered = this.engine.state() === 'member' && !events.some((ev) => 'from' in ev && ev.from === from);
-      if (buffered && this.input?.packet) this.unopened.hold({ from, bytes, at: now, tag: null }, this.input.packet, fromCatchUp === false);
+      if (buffered && this.input?.packet) this.unopened.hold({ from, bytes, at: now, tag: null }, this.input.packet, fromCatchUp === false, this.catchUpServer);
     }
     this.received = null;
     this.input = null;
@@ -708,6 +710,19 @@ export class GroupRuntime {
   }
 
   private onData(from: MemberKey, bytes: Uint8Array, sentAt: number, tekVersion: number, at: number, packet: DataPacket): void {
+    // Who answers for what this packet holds, when not its carrier (noteRefusal): the catch-up server
+    // that brought it, now or before its key came (review 42: one that opened later was put on the
+    // author the server had named).
+    const current = this.isCurrentInput(from, packet);
+    this.packetOrigin = current ? (this.feedingCatchUp ? (this.catchUpServer ?? undefined) : undefined) : this.unopened.originOf(from, packet);
+    try {
+      this.onPayload(from, bytes, tekVersion, at, packet, current);
+    } finally {
+      this.packetOrigin = undefined;
+    }
+  }
+
+  private onPayload(from: MemberKey, bytes: Uint8Array, tekVersion: number, at: number, packet: DataPacket, current: boolean): void {
     const payload = decodePayload(bytes);
     if (!payload) {
       this.refuse(from, 'decode', 'undecodable or unsigned application payload', at);
@@ -727,7 +742,6 @@ export class GroupRuntime {
       }
       return;
     }
-    const current = this.isCurrentInput(from, packet);
     if (payload.t === 'msg') {
       const verdict = checkAuthorship(ctx, payload.m, { from, tekVersion, boardShare: false });
       if (!verdict.ok) {
@@ -795,11 +809,12 @@ export class GroupRuntime {
   private keepReceived(m: SignedMessage, from: MemberKey, name: string, at: number, shared = false, liveSince: number | null = null): boolean {
     const lastHeld = this.history.lastReadableOf(m.a); // re-shared numbers from before this member's admission open no gap
     const result = this.history.keep(m, this.host.peerIdOf(m.a), name, at, undefined, shared, earliestSendTime({ at, authorAdmittedAt: this.engine.rosterAdmittedAt(m.a), authorLearnedAt: this.engine.rosterLearnedAt(m.a), ownJoin: this.ownJoinTime(), liveSince }));
+    // Both proven by the author's own signature: its fault, whoever carried or served it (review 42).
     if (result === 'equivocation') {
-      this.refuse(from, 'invalid', `a second message under ${m.a.slice(0, 12)}'s number ${m.s}`, at);
+      this.refuse(m.a, 'invalid', `a second message under ${m.a.slice(0, 12)}'s number ${m.s}`, at, true);
       return false;
     }
-    if (result === 'not-author') this.refuse(from, 'invalid', `${m.a.slice(0, 12)} edits or deletes a message it did not write (held for numbering, not applied)`, at);
+    if (result === 'not-author') this.refuse(m.a, 'invalid', `${m.a.slice(0, 12)} edits or deletes a message it did not write (held for numbering, not applied)`, at, true);
     // A number beyond the next expected one (less what its author declared skipped) shows a gap.
     const expected = m.skip && m.skip[0] <= lastHeld + 1 ? Math.max(lastHeld + 1, m.skip[1] + 1) : lastHeld + 1;
     if (result === 'kept' && lastHeld > 0 && m.s > expected && !this.feedingCatchUp) {
@@ -815,8 +830,9 @@ export class GroupRuntime {
   }
 
   /** A refused application message: dropped, counted in the rejection log, logged; never shown. */
-  private refuse(from: MemberKey, reason: RejectReason, detail: string, at: number): void {
-    this.noteRefusal({ type: 'rejected', from, reason, detail, at }, 'refused application message', true);
+  /** `authorProven`: `from` is the author whose own signature proves the fault (put on it wherever the packet came from). */
+  private refuse(from: MemberKey, reason: RejectReason, detail: string, at: number, authorProven = false): void {
+    this.noteRefusal({ type: 'rejected', from, reason, detail, at }, 'refused application message', true, authorProven);
   }
 
   /**
@@ -828,11 +844,13 @@ export class GroupRuntime {
    * old key) is not shown. Log lines share the engine's per-minute budget (review 29: one re-share
    * of 150 strangers' items wrote 150 lines).
    */
-  private noteRefusal(ev: Extract<EngineEvent, { type: 'rejected' }>, what: string, logDetail: boolean): void {
+  private noteRefusal(ev: Extract<EngineEvent, { type: 'rejected' }>, what: string, logDetail: boolean, authorProven = false): void {
     this.noteStranger(ev.from, ev.reason);
-    if (this.feedingCatchUp && this.catchUpServer !== null) {
-      if (!SERVER_FAULTS.has(ev.reason)) return;
-      ev = { ...ev, from: this.catchUpServer, detail: `served in ${ev.from.slice(0, 12)}'s name: ${ev.detail}` };
+    const origin = this.packetOrigin !== undefined ? this.packetOrigin : this.feedingCatchUp ? (this.catchUpServer ?? undefined) : undefined;
+    if (origin !== undefined && !authorProven) {
+      // null: brought by a server not known any more; nothing is put on anyone.
+      if (origin === null || !SERVER_FAULTS.has(ev.reason)) return;
+      ev = { ...ev, from: origin, detail: `served in ${ev.from.slice(0, 12)}'s name: ${ev.detail}` };
     }
     this.rejections.note(ev);
     const a = this.rejectedLogLimit.admit(`${ev.reason} ${ev.from}`, null, this.host.now());

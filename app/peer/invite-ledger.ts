@@ -117,6 +117,12 @@ export function proofKeyOf(record: GroupRecord, id: string): Uint8Array | null {
   return k ? fromB64(k) : null;
 }
 
+/** Whether the ledger holds, under `ticket`'s ID, another ticket than this one (review 42: its uses and revocation are not this one's). */
+export function otherTicketHeld(record: GroupRecord, ticket: Ticket): boolean {
+  const held = record.invites?.[ticket.id];
+  return held !== undefined && held.ticket !== toB64(ticket.bytes);
+}
+
 export function ticketFor(record: GroupRecord, id: string, now: number): Ticket | null {
   const entry = record.invites?.[id];
   return entry ? ticketOf(entry, now) : null;
@@ -183,6 +189,8 @@ export function mergeLedger(record: GroupRecord, group: string, incoming: readon
     const ticket = ticketOf({ ticket: e.ticket }, now);
     if (!ticket || ticket.group !== group) continue;
     let entry = all[ticket.id];
+    // One ID, one ticket: another ticket under it (one inviter and one join key: invite.ts inviteIdOf) brings nothing (review 42).
+    if (entry && entry.ticket !== toB64(ticket.bytes)) continue;
     if (!entry) {
       if (!isMember(ticket.inviterKey)) continue;
       if (Object.keys(all).length >= MAX_ENTRIES) changed = dropNonMembers(record, now, isMember) || changed;

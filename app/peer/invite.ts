@@ -40,6 +40,7 @@ const SIGN_LABEL = utf8('conclave/invite/v2\0');
 const CREDENTIAL_LABEL = utf8('conclave/invite/credential/v2\0');
 const PROOF_LABEL = utf8('conclave/invite/member-proof/v2\0');
 const REVOKE_LABEL = utf8('conclave/invite/revoke/v2\0');
+const ID_LABEL = utf8('conclave/invite/id/v2\0');
 /** A credential: 'C2' ‖ ticket length (2) ‖ ticket ‖ join-key signature (64). */
 const CREDENTIAL_MAGIC = [0x43, 0x32];
 
@@ -94,7 +95,6 @@ export interface Invite extends Ticket {
 }
 
 export interface InviteKeys {
-  id: string;
   joinSeed: Uint8Array;
   joinKey: string;
   proofKey: Uint8Array;
@@ -105,7 +105,17 @@ export function inviteKeys(secret: Uint8Array): InviteKeys {
   const derive = (info: string) => nodeCrypto.hkdf(secret, utf8('conclave/invite/v2'), utf8(info), 32);
   const joinSeed = derive('join-key');
   const proofKey = derive('member-proof');
-  return { id: bytesToHex(derive('id')).slice(0, 16), joinSeed, joinKey: bytesToHex(nodeCrypto.ed25519PublicKey(joinSeed)), proofKey };
+  return { joinSeed, joinKey: bytesToHex(nodeCrypto.ed25519PublicKey(joinSeed)), proofKey };
+}
+
+/**
+ * An invite's ID: bound to its join key and its inviter, so that every member can check it
+ * (`parseTicket`). Drawn from the secret before, any member could sign a ticket of its own under an
+ * honest invite's ID, and fellow members' ledgers counted its made-up uses and its "revocation"
+ * against the honest invite (review 42). Two tickets of one ID now have one inviter and one join key.
+ */
+export function inviteIdOf(joinKey: string, inviterKey: string): string {
+  return bytesToHex(nodeCrypto.sha256(concat(ID_LABEL, hexToBytes(joinKey), hexToBytes(inviterKey)))).slice(0, 16);
 }
 
 function b64url(bytes: Uint8Array): string {
@@ -149,7 +159,7 @@ export function createInvite(input: CreateInviteInput): string {
     addrs: input.addrs.slice(0, 32),
     expiresAt: input.expiresAt,
     uses: input.uses,
-    id: keys.id,
+    id: inviteIdOf(keys.joinKey, signerKey),
     joinKey: keys.joinKey,
     proofCheck: bytesToHex(nodeCrypto.sha256(keys.proofKey)),
   };
@@ -188,6 +198,9 @@ export function parseTicket(raw: Uint8Array, now: number): Ticket {
   if (!nodeCrypto.ed25519Verify(hexToBytes(inviterKey), concat(SIGN_LABEL, bodyBytes), signature)) {
     throw new InviteError('bad-signature', 'invite signature does not verify: the link was altered or damaged after it was made; ask the inviter for a new one');
   }
+  if (body.id !== inviteIdOf(body.joinKey, inviterKey)) {
+    throw new InviteError('malformed', 'invite ID does not belong to its join key and inviter; ask the inviter for a new link');
+  }
   if (body.expiresAt <= now) {
     throw new InviteError('expired', `invite expired at ${new Date(body.expiresAt).toISOString()}; ask the inviter for a new link`);
   }
@@ -206,7 +219,7 @@ export function parseInvite(link: string, now: number): Invite {
   const ticket = parseTicket(raw.subarray(0, raw.length - SECRET_BYTES), now);
   const secret = raw.slice(raw.length - SECRET_BYTES);
   const keys = inviteKeys(secret);
-  if (keys.id !== ticket.id || keys.joinKey !== ticket.joinKey || bytesToHex(nodeCrypto.sha256(keys.proofKey)) !== ticket.proofCheck) {
+  if (keys.joinKey !== ticket.joinKey || bytesToHex(nodeCrypto.sha256(keys.proofKey)) !== ticket.proofCheck) {
     throw new InviteError('bad-signature', 'invite signature does not verify: its secret does not match what the inviter signed (the link was altered or damaged)');
   }
   return { ...ticket, link: trimmed, secret };

@@ -190,16 +190,19 @@ export function dataPacketOf(group: Uint8Array, bytes: Uint8Array): DataPacket |
  * served by this member (its author and the members that opened it have it).
  */
 export class UnopenedTraffic {
-  /** `live`: it came published, not brought by reconciliation (its arrival bounds its message's time, history.ts). */
-  private held: { item: TrafficItem; packet: DataPacket; live: boolean }[] = [];
+  /**
+   * `live`: it came published, not brought by reconciliation (its arrival bounds its message's time,
+   * history.ts); `server`: the catch-up server that brought it (null: live, or not known).
+   */
+  private held: { item: TrafficItem; packet: DataPacket; live: boolean; server: MemberKey | null }[] = [];
   private bytes = 0;
 
   get size(): number {
     return this.held.length;
   }
 
-  hold(item: TrafficItem, packet: DataPacket, live = false): void {
-    this.held.push({ item, packet, live });
+  hold(item: TrafficItem, packet: DataPacket, live = false, server: MemberKey | null = null): void {
+    this.held.push({ item, packet, live, server });
     this.bytes += item.bytes.length;
     while (this.held.length > UNOPENED_MAX || this.bytes > UNOPENED_BYTES) this.bytes -= this.held.shift()!.item.bytes.length;
   }
@@ -208,6 +211,16 @@ export class UnopenedTraffic {
   liveSince(from: MemberKey, packet: DataPacket): number | null {
     const h = this.held.find((x) => x.item.from === from && samePacket(x.packet, packet));
     return h?.live ? h.item.at : null;
+  }
+
+  /**
+   * Who answers for the contents of the packet from `from` that opened as `packet`: undefined when it
+   * came live (its carrier, `from`), the catch-up server that brought it, null when that is not known
+   * (brought without a server named, or no longer waiting here).
+   */
+  originOf(from: MemberKey, packet: DataPacket): MemberKey | null | undefined {
+    const h = this.held.find((x) => x.item.from === from && samePacket(x.packet, packet));
+    return h?.live ? undefined : (h?.server ?? null);
   }
 
   /** The packet from `from` that opened as `packet`, if it waits here (it leaves). */
