@@ -311,13 +311,14 @@ export class GroupHistory {
 
   /**
    * Own message `s` waits behind a key turn not yet saved (unsaved-hold.ts), written for `writtenFor`
-   * (the other members then): the disk learns it, so that a restart publishes it again. Its own
-   * record was fsynced when it was kept; this one is written, fsynced with the next.
+   * (the other members then): the disk learns it, so that a restart publishes it again. Fsynced
+   * now, as its message's record was (review 42: written only, a machine crash could lose the mark);
+   * held messages are rare (a disk too full to save the state).
    */
   markHeld(s: number, writtenFor: MemberKey[]): void {
     if (this.heldNow.has(s) || this.unpublished.has(s)) return;
     try {
-      this.profile.append(this.group, 'history', { kind: 'held', s, for: writtenFor }, false);
+      this.profile.append(this.group, 'history', { kind: 'held', s, for: writtenFor });
       this.heldNow.add(s);
     } catch (err) {
       this.log(`group ${this.group.slice(0, 8)}: own message ${s} held, not noted (${err instanceof Error ? err.name : 'error'})`);
