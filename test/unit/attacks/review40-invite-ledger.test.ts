@@ -16,23 +16,14 @@
 // nothing; one inviter's invites take at most MAX_PER_INVITER places in another member's ledger.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { makeInvite, who } from './invite-fixtures.js';
 import { randomBytes } from 'node:crypto';
-import { nobleCrypto } from '../../../app/crypto/noble.js';
-import { bytesToHex, peerIdStringOfMemberKey } from '../../../app/net/ids.js';
-import { createInvite, parseInvite, joinCredential, inviteKeys, type Invite } from '../../../app/peer/invite.js';
+import { bytesToHex } from '../../../app/net/ids.js';
+import { joinCredential, inviteKeys } from '../../../app/peer/invite.js';
 import { ledgerOf, mergeLedger, recordIssued, MAX_ENTRIES } from '../../../app/peer/invite-ledger.js';
 import { admit } from '../../../app/peer/admission.js';
 import { newGroupRecord } from '../../../app/peer/group.js';
-import { defaultParams } from '../../../app/peer/params.js';
 
-function who() {
-  const seed = new Uint8Array(randomBytes(32));
-  const key = bytesToHex(nobleCrypto.ed25519PublicKey(seed));
-  return { seed, key, peerId: peerIdStringOfMemberKey(key)! };
-}
-const params = defaultParams({ exclude: 'any-member' });
-const makeInvite = (inviter: ReturnType<typeof who>, group: string, uses: number, expiresAt = Date.now() + 3_600_000): Invite =>
-  parseInvite(createInvite({ group, name: 'door', params, inviterSeed: inviter.seed, inviterPeerId: inviter.peerId, addrs: [], expiresAt, uses, secret: new Uint8Array(randomBytes(16)) }), Date.now());
 
 test('an insider cannot spend an honest member\'s invite with made-up uses (inviter included)', () => {
   const inviter = who();

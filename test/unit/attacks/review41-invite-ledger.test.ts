@@ -7,26 +7,17 @@
 // bad proof ends the merge (an honest member sends only proofs it checked).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { makeInvite, who } from './invite-fixtures.js';
 import { randomBytes } from 'node:crypto';
-import { nobleCrypto } from '../../../app/crypto/noble.js';
 import { nodeCrypto } from '../../../app/crypto/node.js';
-import { bytesToHex, peerIdStringOfMemberKey } from '../../../app/net/ids.js';
-import { createInvite, parseInvite, inviteKeys, signRevocation, type Invite } from '../../../app/peer/invite.js';
+import { bytesToHex } from '../../../app/net/ids.js';
+import { inviteKeys, signRevocation } from '../../../app/peer/invite.js';
 import type { LedgerEntryWire } from '../../../app/peer/invite-ledger.js';
 import { ledgerOf, mergeLedger, recordIssued, recordRevocation, MAX_ENTRIES, MAX_PER_INVITER } from '../../../app/peer/invite-ledger.js';
 import { admit } from '../../../app/peer/admission.js';
 import { joinCredential } from '../../../app/peer/invite.js';
 import { newGroupRecord } from '../../../app/peer/group.js';
-import { defaultParams } from '../../../app/peer/params.js';
 
-function who() {
-  const seed = new Uint8Array(randomBytes(32));
-  const key = bytesToHex(nobleCrypto.ed25519PublicKey(seed));
-  return { seed, key, peerId: peerIdStringOfMemberKey(key)! };
-}
-const params = defaultParams({ exclude: 'any-member' });
-const makeInvite = (inviter: ReturnType<typeof who>, group: string, uses: number, expiresAt = Date.now() + 3_600_000): Invite =>
-  parseInvite(createInvite({ group, name: 'door', params, inviterSeed: inviter.seed, inviterPeerId: inviter.peerId, addrs: [], expiresAt, uses, secret: new Uint8Array(randomBytes(16)) }), Date.now());
 
 test('an insider with throwaway inviter keys cannot crowd an honest invite (and its revocation) out of a fellow ledger', () => {
   const group = bytesToHex(randomBytes(16));

@@ -15,24 +15,15 @@
 // parseTicket, so no ticket of anyone else carries it; and one ID holds one ticket in a ledger.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { makeInvite, params, who } from './invite-fixtures.js';
 import { randomBytes } from 'node:crypto';
-import { nobleCrypto } from '../../../app/crypto/noble.js';
 import { nodeCrypto } from '../../../app/crypto/node.js';
-import { bytesToHex, peerIdStringOfMemberKey } from '../../../app/net/ids.js';
+import { bytesToHex } from '../../../app/net/ids.js';
 import { createInvite, parseInvite, parseTicket, inviteKeys, joinCredential, signRevocation, type Invite } from '../../../app/peer/invite.js';
 import { ledgerOf, mergeLedger, recordIssued, recordRevocation, type LedgerEntryWire } from '../../../app/peer/invite-ledger.js';
 import { admit } from '../../../app/peer/admission.js';
 import { newGroupRecord } from '../../../app/peer/group.js';
-import { defaultParams } from '../../../app/peer/params.js';
 
-function who() {
-  const seed = new Uint8Array(randomBytes(32));
-  const key = bytesToHex(nobleCrypto.ed25519PublicKey(seed));
-  return { seed, key, peerId: peerIdStringOfMemberKey(key)! };
-}
-const params = defaultParams({ exclude: 'any-member' });
-const makeInvite = (inviter: ReturnType<typeof who>, group: string, uses: number): Invite =>
-  parseInvite(createInvite({ group, name: 'door', params, inviterSeed: inviter.seed, inviterPeerId: inviter.peerId, addrs: [], expiresAt: Date.now() + 3_600_000, uses, secret: new Uint8Array(randomBytes(16)) }), Date.now());
 
 /** A ticket signed by `signer` that names invite ID `id`, with the join key of a secret the attacker holds. */
 function collidingInvite(signer: ReturnType<typeof who>, group: string, id: string): Invite {
