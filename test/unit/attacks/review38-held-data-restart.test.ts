@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodePayload } from '../../../app/peer/payload.js';
-import { params, setup } from './unsaved-runtime.js';
+import { params, refreshUnsaved, setup } from './unsaved-runtime.js';
 
 /** The state file cannot be written (its atomic rewrite fails for lack of room); the history's appends still can. */
 function stateFileFails(s: ReturnType<typeof setup>): { full: boolean; kill(): void } {
@@ -38,12 +38,7 @@ for (const how of ['a clean stop', 'a kill']) {
   test(`a chat message acknowledged behind a held refresh reaches the others after ${how} before the disk had room`, async (t) => {
     const s = setup(t);
     const disk = stateFileFails(s);
-    const before = s.rt.engine.tekInfo()!.version;
-    s.advance(params.refreshVersionMs + 1);
-    s.rt.engine.tick(s.now());
-    s.rt.drive();
-    assert.equal(s.rt.engine.tekInfo()!.version, before + 1);
-    assert.ok(s.rt.unsaved(), 'the refresh turn is held');
+    const before = refreshUnsaved(s); // version before + 1, held
     // Resolved: in the history, fsynced (what the API acknowledges).
     const acked = await s.rt.sendChat('sent while the disk was full');
     const second = await s.rt.sendChat('and another');

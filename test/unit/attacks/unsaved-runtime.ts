@@ -83,8 +83,13 @@ export function setup(t: { after(fn: () => void): void }, names = ['a', 'b'], p 
 
 /** a refreshes its TEK while the disk is full: the key turn is held. */
 export function heldRefresh(s: ReturnType<typeof setup>): number {
-  const before = s.rt.engine.tekInfo()!.version;
   diskFull(true);
+  return refreshUnsaved(s);
+}
+
+/** a's refresh comes due and is made while its state cannot be written (however the test makes it fail): the key turn is held. Returns the version before. */
+export function refreshUnsaved(s: ReturnType<typeof setup>): number {
+  const before = s.rt.engine.tekInfo()!.version;
   s.advance(params.refreshVersionMs + 1);
   s.rt.engine.tick(s.now());
   s.rt.drive();
