@@ -227,11 +227,19 @@ export class GroupEngine {
     return new Map(this.core.rejectedCounts);
   }
 
-  /** Every peer input enters through the gate (engine/gate.ts). */
-  receive(from: MemberKey, channel: Channel, bytes: Uint8Array, now: number): void {
+  /**
+   * Every peer input enters through the gate (engine/gate.ts). `relayedBy`: the member that served
+   * this data packet by reconciliation, naming `from` as its author (the author is then its word).
+   */
+  receive(from: MemberKey, channel: Channel, bytes: Uint8Array, now: number, relayedBy?: MemberKey): void {
     now = Math.floor(now);
     const contested = this.contest !== null && this.core.s.state === 'excluded';
-    receive(this.core, from, channel, bytes, now);
+    this.core.inputRelay = relayedBy ?? null;
+    try {
+      receive(this.core, from, channel, bytes, now);
+    } finally {
+      this.core.inputRelay = null;
+    }
     if (this.core.contest) {
       this.contest = ExclusionContest.begin(this.deps, this.identity, this.core.contest, this.core.s.params.heartbeatMs, this.core.s.params.graceMs);
       this.core.contest = null;

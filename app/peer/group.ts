@@ -252,7 +252,7 @@ export class GroupRuntime {
     this.catchUpServer = typeof fromCatchUp === 'string' ? fromCatchUp : null;
     let events: EngineEvent[];
     try {
-      this.engine.receive(from, channel, bytes, now);
+      this.engine.receive(from, channel, bytes, now, this.catchUpServer ?? undefined);
       events = this.drive();
     } finally {
       this.feedingCatchUp = false;

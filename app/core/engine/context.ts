@@ -155,7 +155,7 @@ export const MAX_VERSION_AHEAD = 1024;
 export const MAX_TABLES_PER_EXCLUDER = 64;
 /** Most hash steps reading one table may cost (entries with spread-out KEK revisions). */
 export const MAX_TABLE_HASH_STEPS = 20_000;
-/** Fetches in flight, and data packets buffered per sender, at most. */
+/** Fetches in flight, and data packets buffered per sender (live) or per catch-up server, at most. */
 export const MAX_FETCHES = 64;
 export const MAX_PENDING_PER_SENDER = 64;
 /** How long after its listening phase a listen-first creator may still merge into another instance (H3), in heartbeats. */
@@ -265,7 +265,14 @@ export class EngineCore {
   readonly tables = new TableMap();
   /** slot → time this member takes over a silent holder's key */
   claims = new Map<number, number>();
-  pendingData: { from: MemberKey; msg: DataMessage; at: number }[] = [];
+  /**
+   * Data under a key not held yet. `via`: the catch-up server that brought it (its share, not the
+   * author's: the author a server names is only its word, review 42); null when live (gossipsub
+   * checked the author's signature on the message).
+   */
+  pendingData: { from: MemberKey; msg: DataMessage; at: number; via: MemberKey | null }[] = [];
+  /** The catch-up server whose reply is being received (`receive`'s `relayedBy`), for the current input only. */
+  inputRelay: MemberKey | null = null;
   heldOutgoing: { payload: Uint8Array; at: number }[] = [];
   seenNonces = new Map<string, number>();
   /** (author, TEK version, creators) whose too-old packet already raised an `undecryptable` in this grace window (data.ts tooOld). */

@@ -61,18 +61,20 @@ export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { 
   if (result === 'unknown') {
     // D1: a version we do not have yet is kept (until the table or a fetch brings the key)
     // only from a member, at most MAX_PENDING_PER_SENDER per sender: a flood from anyone
-    // else cannot push a genuine packet out, nor open fetches.
+    // else cannot push a genuine packet out, nor open fetches. What a catch-up server brings
+    // counts against the server's share: the author it names is its word, and junk in an
+    // honest author's name must not refuse that author's live packets (review 42).
     // Only an identical copy of a buffered packet is a replay: a different one with its
     // nonce (a forgery the author never sent) waits beside it, and the one that opens wins.
     ensure(core.s.roster[from]?.state === 'member', 'not-member', 'data under an unknown key from a non-member');
-    let fromSender = 0;
+    const via = core.inputRelay;
+    let inShare = 0;
     for (const p of core.pendingData) {
-      if (p.from !== from) continue;
-      ensure(!samePacket(p.msg, m), 'replay', 'data packet already buffered');
-      fromSender++;
+      if (p.from === from) ensure(!samePacket(p.msg, m), 'replay', 'data packet already buffered');
+      if (via === null ? p.via === null && p.from === from : p.via === via) inShare++;
     }
-    ensure(fromSender < MAX_PENDING_PER_SENDER, 'not-authorized', 'too many packets under unknown keys from this sender');
-    core.pendingData.push({ from, msg: m, at: now });
+    ensure(inShare < MAX_PENDING_PER_SENDER, 'not-authorized', via === null ? 'too many packets under unknown keys from this sender' : 'too many packets under unknown keys served by this member');
+    core.pendingData.push({ from, msg: m, at: now, via });
     if (core.pendingData.length > MAX_PENDING_DATA) dropPending(core, core.pendingData.shift()!, now);
     if (core.s.tek && m.tekVersion >= core.s.tek.version) {
       scheduleFetchByTag(core, m.tekVersion, m.tekTag, from, now);
