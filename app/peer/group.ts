@@ -504,6 +504,10 @@ export class GroupRuntime {
       throw err;
     }
     this.drive();
+    // Still untransmitted: the engine holds it (its TEK does not cover its blocklist yet, §7.2), in
+    // memory only. An own message is marked held as behind an unsaved key turn, so that a kill
+    // before the reseal does not lose it (republishHeld; test attacks/engine-held-restart).
+    if (tag !== null && tag !== 'ephemeral' && tag.a === this.host.selfKey && tag.s > 0 && this.sendTags.includes(tag)) this.history.markHeld(tag.s, this.otherMembers());
   }
 
   // ── the polling loop ──────────────────────────────────────────────────────

@@ -43,7 +43,8 @@
  *   crash only makes it published twice, and the second copy is a duplicate.
  *   Marked when the hold takes it, not when it is written: a payload the engine
  *   held first (a TEK not yet covering the blocklist) reaches the hold later
- *   (review 41).
+ *   (review 41); one the engine holds is marked when the engine takes it
+ *   (group.ts `sendPayload`: that hold is in memory only).
  * - Own numbers are reserved on disk before use (`SEQ_RESERVE` at a time), so a
  *   kill -9 never makes this member sign two messages under one number; after
  *   one, the numbers reserved but maybe unused are declared in `skip`.

@@ -1,0 +1,67 @@
+// Written down at the last stop: the engine holds an own payload while its TEK does not cover its whole
+// blocklist (core/engine/data.ts, §7.2: two concurrent exclusions, until the reseal), in memory only.
+// A chat message the API acknowledged in that window (in the author's history, fsynced) was lost
+// with a kill before the reseal: never published, a gap in the author's numbers nobody could fill.
+// Now it is marked held in the history like one behind an unsaved key turn (review 38), and after
+// a restart it is published again once the engine sends.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodePayload } from '../../../app/peer/payload.js';
+import { setup } from './unsaved-runtime.js';
+import type { GroupRuntime } from '../../../app/peer/group.js';
+
+test('a chat message the engine held for a reseal reaches the others after a kill', async (t) => {
+  const s = setup(t, ['a', 'b', 'c', 'd', 'e']);
+  const { g } = s;
+  const key = (n: string) => g.ids[n]!.key;
+  let fed = g.net.log.length;
+  /** a reads everything the others sent since it last did. */
+  const feed = (rt: GroupRuntime): void => {
+    for (const m of g.net.log.slice(fed)) {
+      if (m.t.kind === 'unicast') {
+        if (m.t.to === s.a.key) rt.receive(m.from, 'unicast', m.t.bytes);
+      } else rt.receive(m.from, m.t.topic, m.t.bytes);
+    }
+    fed = g.net.log.length;
+  };
+  // Two concurrent exclusions: b excludes d, c excludes e. a reads both tables, and its TEK (one
+  // table's) does not cover the other's target until a reseal.
+  g.e.b!.exclude([key('d')], g.net.now);
+  g.e.c!.exclude([key('e')], g.net.now);
+  g.net.settle();
+  feed(s.rt);
+  assert.ok(s.rt.engine.heldSince().length === 0, 'nothing held yet');
+  const acked = await s.rt.sendChat('during the reseal wait');
+  assert.equal(s.rt.engine.heldSince().length, 1, 'the engine holds the message (setup: a window before the reseal)');
+  s.rt.save();
+  // Killed: no stop, nothing of the engine's memory survives.
+  const again = s.restart();
+  for (let i = 0; i < 20 && chatIds().length === 0; i++) {
+    s.advance(g.params.heartbeatMs);
+    g.net.run(s.now(), 1000);
+    feed(again);
+    again.engine.tick(s.now());
+    again.drive();
+    s.deliverToB();
+  }
+  function chatIds(): string[] {
+    return s.bEvents.flatMap((e) => {
+      if (e.type !== 'data' || e.from !== s.a.key) return [];
+      const p = decodePayload(e.payload);
+      return p && p.t === 'msg' ? [p.m.id] : [];
+    });
+  }
+  assert.deepEqual(chatIds(), [acked.id], 'b received the acknowledged message');
+  // Published once: the next restart does not send it again.
+  again.stop();
+  const third = s.restart();
+  for (let i = 0; i < 3; i++) {
+    s.advance(g.params.heartbeatMs);
+    g.net.run(s.now(), 1000);
+    feed(third);
+    third.engine.tick(s.now());
+    third.drive();
+    s.deliverToB();
+  }
+  assert.deepEqual(chatIds(), [acked.id], 'not published again after the next restart');
+});
