@@ -14,7 +14,8 @@ export interface PeerArgs {
   command: 'peer';
   profile: string;
   name?: string;
-  listen: string[];
+  /** Absent: the port this profile listened on last time, on every IPv4 interface (peer.ts `startPeer`). */
+  listen?: string[];
   /** Relays to reserve a slot on when behind a NAT (a bootstrap list; more are learnt from invites). */
   relays?: string[];
   apiPort: number;
@@ -121,7 +122,7 @@ export function parseArgs(argv: string[]): PeerArgs | RelayArgs {
     command,
     profile,
     ...(name ? { name } : {}),
-    listen: listen.length > 0 ? listen : ['/ip4/0.0.0.0/tcp/0'],
+    ...(listen.length > 0 ? { listen } : {}),
     ...(lists.relay.length > 0 ? { relays: lists.relay } : {}),
     apiPort: Number(strings.get('api-port') ?? 0),
     ...(create ? { create } : {}),

@@ -55,7 +55,7 @@ function keepRunningOnStrayRejections(verbose: boolean): void {
 async function runPeer(args: PeerArgs): Promise<void> {
   const log = args.verbose ? (line: string) => process.stderr.write(`[peer] ${line}\n`) : undefined;
   keepRunningOnStrayRejections(args.verbose);
-  const peer = await startPeer({ profile: args.profile, ...(args.name ? { name: args.name } : {}), listen: args.listen, ...(args.relays ? { relays: args.relays } : {}), mdns: args.mdns, ...(args.memberRelay === false ? { memberRelay: false } : {}), inviteAddresses: args.inviteAddresses, ...(args.keepMessages ? { keepTraffic: args.keepMessages } : {}), allow: args.allow, ...(log ? { log } : {}) });
+  const peer = await startPeer({ profile: args.profile, ...(args.name ? { name: args.name } : {}), ...(args.listen ? { listen: args.listen } : {}), ...(args.relays ? { relays: args.relays } : {}), mdns: args.mdns, ...(args.memberRelay === false ? { memberRelay: false } : {}), inviteAddresses: args.inviteAddresses, ...(args.keepMessages ? { keepTraffic: args.keepMessages } : {}), allow: args.allow, ...(log ? { log } : {}) });
   let server;
   try {
     const token = randomBytes(24).toString('base64url');

@@ -43,7 +43,7 @@ export const WEB_USAGE = `usage: npm run web -- --profile DIR [--port PORT] [--n
   --profile DIR      the peer's profile directory (created if missing)
   --port PORT        HTTP port on 127.0.0.1 for the UI and its API (default 7420; 0 picks a free one)
   --name NAME        display name (you can also choose it in the UI)
-  --listen MULTIADDR libp2p listen address, repeatable (default /ip4/0.0.0.0/tcp/0)
+  --listen MULTIADDR libp2p listen address, repeatable (default: the TCP port this profile used last, on every IPv4 interface)
   --no-mdns          do not look for peers on the LAN
   --open             open the URL in the desktop's browser, where there is one
   --verbose          print the peer's diagnostic lines`;

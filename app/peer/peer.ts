@@ -95,7 +95,20 @@ export async function startPeer(options: StartPeerOptions): Promise<RunningPeer>
       identity = { ...identity, name: options.name };
       profile.saveIdentity(identity);
     }
-    node = await createConclaveNode({ seed: identity.seed, listen: options.listen ?? ['/ip4/0.0.0.0/tcp/0'], mdns: options.mdns ?? true, memberRelay: options.memberRelay ?? true });
+    const nodeOn = (listen: string[]) => createConclaveNode({ seed: identity.seed, listen, mdns: options.mdns ?? true, memberRelay: options.memberRelay ?? true });
+    if (options.listen) node = await nodeOn(options.listen);
+    else {
+      node = await nodeOnStickyPort(identity.listenPort, nodeOn, log);
+      const port = tcpPortOf(node);
+      if (port !== null && port !== identity.listenPort) {
+        identity = { ...identity, listenPort: port };
+        try {
+          profile.saveIdentity(identity);
+        } catch (err) {
+          log(`listening port not saved (${err instanceof Error ? err.name : 'error'}): the next start may take another`);
+        }
+      }
+    }
   } catch (err) {
     profile.close();
     throw err;
@@ -107,6 +120,32 @@ export async function startPeer(options: StartPeerOptions): Promise<RunningPeer>
     profile.close();
     throw err;
   }
+}
+
+/**
+ * The default listen address: every IPv4 interface, on the TCP port this profile used last time
+ * (a new one the first time, or when that port is taken now). A peer that came back on a new
+ * port was unreachable at the addresses its fellow members saved for it: when every member of a
+ * group restarted, with no mDNS and no relay, nobody found anybody (review 39).
+ */
+async function nodeOnStickyPort(port: number | undefined, nodeOn: (listen: string[]) => Promise<ConclaveLibp2p>, log: (line: string) => void): Promise<ConclaveLibp2p> {
+  const any = ['/ip4/0.0.0.0/tcp/0'];
+  if (port === undefined) return nodeOn(any);
+  try {
+    return await nodeOn([`/ip4/0.0.0.0/tcp/${port}`]);
+  } catch (err) {
+    log(`listening port ${port} not available (${err instanceof Error ? err.name : 'error'}): a new one is taken`);
+    return nodeOn(any);
+  }
+}
+
+/** The TCP port the node listens on (its first IPv4 TCP address), or null. */
+function tcpPortOf(node: ConclaveLibp2p): number | null {
+  for (const a of node.getMultiaddrs()) {
+    const m = /^\/ip4\/[^/]+\/tcp\/(\d+)(\/p2p\/[^/]+)?$/.exec(a.toString());
+    if (m) return Number(m[1]);
+  }
+  return null;
 }
 
 /** The access list of 001: peer IDs admitted without an invite, as member keys. */

@@ -64,6 +64,12 @@ export function migrate(record: Record<string, unknown>, kind: string): Record<s
 export interface ProfileIdentity {
   seed: Uint8Array;
   name: string;
+  /**
+   * The TCP port this peer listened on when last started with the default listen address: taken
+   * again at the next start, so that the addresses fellow members saved for it still reach it
+   * (peer.ts `startPeer`). Absent in older profiles and before the first start.
+   */
+  listenPort?: number;
 }
 
 /** One invite in a group's ledger (base64url): its signed ticket, the member proof key, the inviter's revocation. */
@@ -145,11 +151,13 @@ export class Profile {
     if (typeof seedHex !== 'string' || !/^[0-9a-f]{64}$/.test(seedHex) || typeof name !== 'string') {
       throw new ProfileError('profile.json is damaged (identity fields missing)');
     }
-    return { seed: new Uint8Array(Buffer.from(seedHex, 'hex')), name };
+    const port = record.listenPort;
+    const listenPort = typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
+    return { seed: new Uint8Array(Buffer.from(seedHex, 'hex')), name, ...(listenPort ? { listenPort } : {}) };
   }
 
   saveIdentity(identity: ProfileIdentity): void {
-    const record = { version: PROFILE_FORMAT_VERSION, seed: Buffer.from(identity.seed).toString('hex'), name: identity.name };
+    const record = { version: PROFILE_FORMAT_VERSION, seed: Buffer.from(identity.seed).toString('hex'), name: identity.name, ...(identity.listenPort ? { listenPort: identity.listenPort } : {}) };
     writeFileAtomic(join(this.dir, 'profile.json'), this.sealRecord('profile', record));
   }
 

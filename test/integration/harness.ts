@@ -159,7 +159,8 @@ export interface PeerSpec {
   profile?: string;
   create?: string;
   join?: string;
-  listen?: string[];
+  /** null: no --listen (the peer's default: every IPv4 interface, the port its profile used last). */
+  listen?: string[] | null;
   mdns?: boolean;
   wrapper?: string[];
   inviteAddresses?: 'all' | 'none';
@@ -173,7 +174,7 @@ export interface PeerSpec {
 
 export async function startTestPeer(spec: PeerSpec): Promise<TestPeer> {
   const profile = spec.profile ?? tempDir();
-  const args = ['peer', '--profile', profile, '--name', spec.name, '--listen', ...(spec.listen ?? ['/ip4/127.0.0.1/tcp/0'])];
+  const args = ['peer', '--profile', profile, '--name', spec.name, ...(spec.listen === null ? [] : ['--listen', ...(spec.listen ?? ['/ip4/127.0.0.1/tcp/0'])])];
   if (spec.mdns !== true) args.push('--no-mdns');
   if (spec.create) args.push('--create', spec.create);
   if (spec.join) args.push('--join', spec.join);

@@ -12,7 +12,6 @@ test('peer: defaults', () => {
   assert.deepEqual(parseArgs(['peer', '--profile', 'p']), {
     command: 'peer',
     profile: 'p',
-    listen: ['/ip4/0.0.0.0/tcp/0'],
     apiPort: 0,
     mdns: true,
     inviteAddresses: 'all',
@@ -41,7 +40,7 @@ test('peer: every flag; --listen and --allow take several values, in order, and 
     verbose: true,
   });
   assert.deepEqual(parseArgs(['peer', '--profile', 'p', '--join', 'conclave://join/x', '--api-port', '65535']), {
-    command: 'peer', profile: 'p', listen: ['/ip4/0.0.0.0/tcp/0'], apiPort: 65535, join: 'conclave://join/x', mdns: true, inviteAddresses: 'all', allow: [], verbose: false,
+    command: 'peer', profile: 'p', apiPort: 65535, join: 'conclave://join/x', mdns: true, inviteAddresses: 'all', allow: [], verbose: false,
   });
   assert.deepEqual(parseArgs(['peer', '--listen', 'a', '-x', '--profile', 'p']).listen, ['a', '-x'], 'a word after --listen is a value unless it starts with --');
 });
