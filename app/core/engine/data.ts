@@ -4,7 +4,10 @@
  * (sender ID, TEK version and creators tag, revision), and opening received packets.
  *
  * Invariants: a packet is delivered once (replay window = grace window): its sender and
- * nonce count as seen from when it is delivered, for every copy whatever its bytes; one
+ * nonce count as seen from when it is delivered, for every copy whatever its bytes, when it
+ * came live (gossipsub checked its author's signature); one a catch-up server brought (`relayedBy`,
+ * the author being the server's word) counts by its bytes too, and moves no revision (review 44:
+ * an insider holds the TEK and re-sealed a genuine packet's nonce around its own payload); one
  * buffered for a key not held yet refuses only a copy identical to it byte for byte (a
  * catch-up server names the author, so a forgery under a made-up key carrying a genuine
  * packet's nonce must not shadow the genuine one, review 7), and nothing is seen of a
@@ -18,9 +21,9 @@
  * (`packet`: the host keeps for catch-up only that one, app/peer/traffic.ts).
  * Seeds: 003 [0070]–[0071]. docs/protocol.md §6.
  */
-import { dataKeyOf, decryptData, dropPending, forgetCopies, samePacket } from './tek-records.js';
+import { dataKeyOf, decryptData, dropPending, forgetCopies, markDelivered, samePacket, seenBefore } from './tek-records.js';
 import { NON_MEMBER_REVISION_JUMP } from './control-seal.js';
-import { MAX_PENDING_DATA, MAX_PENDING_PER_SENDER, MAX_REVISION_JUMP, currentTekId, dataNonceId, emit, pidOf, publish, scheduleFetchByTag, tekCoversBlocklist, type EngineCore } from './context.js';
+import { MAX_PENDING_DATA, MAX_PENDING_PER_SENDER, MAX_REVISION_JUMP, currentTekId, emit, pidOf, publish, scheduleFetchByTag, tekCoversBlocklist, type EngineCore } from './context.js';
 import { type MemberKey } from '../types.js';
 import { RemoteProtocolError, ensure } from '../errors.js';
 import { equalBytes, toHex } from '../bytes.js';
@@ -47,8 +50,8 @@ export function publishData(core: EngineCore, payload: Uint8Array, now: number):
 
 export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { type: typeof MsgType.Data }>, now: number): void {
   ensure(!core.s.blocklist.includes(from), 'blocked', 'data from an excluded member');
-  const nonceId = dataNonceId(from, m.nonce);
-  ensure(!core.seenNonces.has(nonceId), 'replay', 'data packet already received');
+  ensure(!seenBefore(core, from, m), 'replay', 'data packet already received');
+  const via = core.inputRelay;
   ensure(equalBytes(m.senderId, Uint8Array.from(pidOf(core, from))), 'invalid', 'header participant ID does not match the sender');
   if (core.s.state !== 'member') {
     if (core.s.state === 'excluded') emit(core, { type: 'undecryptable', from, sentAt: m.sentAt, tekVersion: m.tekVersion, at: now });
@@ -57,7 +60,7 @@ export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { 
   // D1: a sender the roster does not count as a member (a newcomer whose admission is news here,
   // or anyone else) may cost a few revision steps, not 10,000: one batch of packets naming the TEK
   // 10,000 revisions ahead, each signed by a throwaway key, froze a member for 47 s (review 29).
-  const result = decryptData(core, m, core.s.roster[from]?.state === 'member' ? MAX_REVISION_JUMP : NON_MEMBER_REVISION_JUMP);
+  const result = decryptData(core, m, now, core.s.roster[from]?.state === 'member' ? MAX_REVISION_JUMP : NON_MEMBER_REVISION_JUMP, via === null);
   if (result === 'unknown') {
     // D1: a version we do not have yet is kept (until the table or a fetch brings the key)
     // only from a member, at most MAX_PENDING_PER_SENDER per sender: a flood from anyone
@@ -67,7 +70,6 @@ export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { 
     // Only an identical copy of a buffered packet is a replay: a different one with its
     // nonce (a forgery the author never sent) waits beside it, and the one that opens wins.
     ensure(core.s.roster[from]?.state === 'member', 'not-member', 'data under an unknown key from a non-member');
-    const via = core.inputRelay;
     let inShare = 0;
     for (const p of core.pendingData) {
       if (p.from === from) ensure(!samePacket(p.msg, m), 'replay', 'data packet already buffered');
@@ -76,8 +78,11 @@ export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { 
     ensure(inShare < MAX_PENDING_PER_SENDER, 'not-authorized', via === null ? 'too many packets under unknown keys from this sender' : 'too many packets under unknown keys served by this member');
     core.pendingData.push({ from, msg: m, at: now, via });
     if (core.pendingData.length > MAX_PENDING_DATA) dropPending(core, core.pendingData.shift()!, now);
+    // A key named by what a catch-up server brought is fetched on the server's account, and from it
+    // first (it served a packet under that key): junk in an author's name must not use up that
+    // author's one tag-only fetch (review 44).
     if (core.s.tek && m.tekVersion >= core.s.tek.version) {
-      scheduleFetchByTag(core, m.tekVersion, m.tekTag, from, now);
+      scheduleFetchByTag(core, m.tekVersion, m.tekTag, via ?? from, now);
     }
     return;
   }
@@ -90,8 +95,8 @@ export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { 
   // refused as `not-member` by the host; its packet is not remembered as seen, so the copy that
   // reconciliation brings once its admission is known here is taken, not dropped as a replay
   // (review 39: a restarted newcomer's first message never reached the member that missed it).
-  if (core.s.roster[from] !== undefined) core.seenNonces.set(nonceId, now);
-  forgetCopies(core, from, m.nonce);
+  if (core.s.roster[from] !== undefined) markDelivered(core, from, m, via, now);
+  forgetCopies(core, from, m, via !== null);
   core.lastSeen.set(from, now);
   emit(core, { type: 'data', from, payload: result, sentAt: m.sentAt, tekVersion: m.tekVersion, at: now, packet: m });
 }

@@ -13,7 +13,7 @@
  * docs/protocol.md §5 (join revisions) and §6 (data).
  */
 import { MAX_REVISION_JUMP, dataNonceId, emit, type EngineCore } from './context.js';
-import { equalBytes } from '../bytes.js';
+import { equalBytes, toHex } from '../bytes.js';
 import { advanceRevision, creatorsTag, dataKey } from '../keys.js';
 import { dataAad, type MsgType, type Message } from '../wire.js';
 import { sameCreators, sortedKeys, type HeldKey, type TekRecord } from '../state.js';
@@ -73,16 +73,24 @@ export function openData(core: EngineCore, m: Extract<Message, { type: typeof Ms
   return pt ? { pt, rec, key } : { pt: 'failed' };
 }
 
-export function decryptData(core: EngineCore, m: Extract<Message, { type: typeof MsgType.Data }>, maxJump = MAX_REVISION_JUMP): Uint8Array | 'unknown' | 'failed' | 'too-old' {
+/**
+ * Opens a data packet; one at a later revision of the current TEK moves this member's revision
+ * there (a join happened, 003 [0070]) when `adopt`: not for a copy a catch-up server brought, whose
+ * author is its word (review 44: an insider's copy one revision ahead, in an honest author's
+ * name, made the revision the genuine packet was under expire here).
+ */
+export function decryptData(core: EngineCore, m: Extract<Message, { type: typeof MsgType.Data }>, now: number, maxJump = MAX_REVISION_JUMP, adopt = true): Uint8Array | 'unknown' | 'failed' | 'too-old' {
   const opened = openData(core, m, maxJump);
   if (!('rec' in opened)) return opened.pt;
   const { pt, rec, key } = opened;
   // A packet at a later revision of our current TEK tells us a join happened (003 [0070]).
   const tek = core.s.tek;
-  if (tek && tek.version === m.tekVersion && sameCreators(tek.creators, rec.creators) && m.revision > tek.revision) {
+  if (adopt && tek && tek.version === m.tekVersion && sameCreators(tek.creators, rec.creators) && m.revision > tek.revision) {
     tek.key = key;
     tek.revision = m.revision;
-    recordTek(core, tek, -1);
+    // The superseded revision stays readable for a grace window from now (review 44: -1 here made
+    // it expire at 1970 + graceMs, erased at the next beat on a real clock).
+    recordTek(core, tek, now);
   }
   return pt;
 }
@@ -105,12 +113,12 @@ export function retryPendingData(core: EngineCore, now: number): void {
   const still: typeof core.pendingData = [];
   for (const p of core.pendingData) {
     // Another copy with its sender and nonce was delivered meanwhile: a replay (or a forgery).
-    if (core.seenNonces.has(dataNonceId(p.from, p.msg.nonce))) continue;
-    const r = decryptData(core, p.msg);
+    if (seenBefore(core, p.from, p.msg)) continue;
+    const r = decryptData(core, p.msg, now, MAX_REVISION_JUMP, p.via === null);
     if (r === 'unknown') still.push(p);
     else if (r instanceof Uint8Array) {
       // A replay for the grace window from its delivery, not from when it was buffered.
-      core.seenNonces.set(dataNonceId(p.from, p.msg.nonce), now);
+      markDelivered(core, p.from, p.msg, p.via, now);
       emit(core, { type: 'data', from: p.from, payload: r, sentAt: p.msg.sentAt, tekVersion: p.msg.tekVersion, at: now, packet: p.msg });
     } else dropPending(core, p, now);
   }
@@ -128,10 +136,42 @@ export function dropPending(core: EngineCore, p: PendingData, now: number): void
   emit(core, { type: 'undecryptable', from: p.from, sentAt: p.msg.sentAt, tekVersion: p.msg.tekVersion, at: now });
 }
 
-/** Buffered copies of a packet just delivered (same sender and nonce) can never be delivered: they leave, and free their sender's share. */
-export function forgetCopies(core: EngineCore, from: MemberKey, nonce: Uint8Array): void {
-  if (!core.pendingData.some((p) => p.from === from && equalBytes(p.msg.nonce, nonce))) return;
-  core.pendingData = core.pendingData.filter((p) => p.from !== from || !equalBytes(p.msg.nonce, nonce));
+/**
+ * Buffered copies of a packet just delivered (same sender and nonce) can never be delivered: they
+ * leave, and free their sender's share. After a copy a catch-up server brought (`relayed`), only
+ * copies identical to it: another with its nonce may be the genuine one (review 44).
+ */
+export function forgetCopies(core: EngineCore, from: MemberKey, m: DataPacket, relayed: boolean): void {
+  const copy = (p: PendingData) => p.from === from && (relayed ? samePacket(p.msg, m) : equalBytes(p.msg.nonce, m.nonce));
+  if (!core.pendingData.some(copy)) return;
+  core.pendingData = core.pendingData.filter((p) => !copy(p));
+}
+
+/**
+ * Whether a copy of this packet was delivered within the replay window: live, any copy with its
+ * sender and nonce; brought by a catch-up server, only one with these very bytes (an insider holds
+ * the TEK, and could otherwise seal its own payload under a genuine packet's nonce, in its
+ * author's name, and make the genuine packet a replay: review 44).
+ */
+export function seenBefore(core: EngineCore, from: MemberKey, m: DataPacket): boolean {
+  const nonceId = dataNonceId(from, m.nonce);
+  if (core.seenNonces.has(nonceId)) return true;
+  return core.relayedNonces.has(nonceId) && core.seenNonces.has(relayedCopyId(core, nonceId, m));
+}
+
+/** Counts a packet as delivered for the replay window (`seenBefore`); `via`: the catch-up server that brought it. */
+export function markDelivered(core: EngineCore, from: MemberKey, m: DataPacket, via: MemberKey | null, now: number): void {
+  const nonceId = dataNonceId(from, m.nonce);
+  if (via === null) {
+    core.seenNonces.set(nonceId, now);
+    return;
+  }
+  core.seenNonces.set(relayedCopyId(core, nonceId, m), now);
+  core.relayedNonces.set(nonceId, now);
+}
+
+function relayedCopyId(core: EngineCore, nonceId: string, m: DataPacket): string {
+  return `${nonceId}#${toHex(core.crypto.sha256(m.ciphertext))}`;
 }
 
 /** Two data packets identical byte for byte (every header field the AAD covers, and the ciphertext). */
@@ -203,6 +243,7 @@ export function expireTick(core: EngineCore, now: number): void {
   }
   core.pendingData = keep;
   for (const [id, at] of core.seenNonces) if (at + g < now) core.seenNonces.delete(id);
+  for (const [id, at] of core.relayedNonces) if (at + g < now) core.relayedNonces.delete(id);
   for (const [id, at] of core.tooOldNoted) if (at + g < now) core.tooOldNoted.delete(id);
   for (const [id, t] of core.tables) {
     if (t.firstSeen + g >= now || t.completeAt !== null) continue;
