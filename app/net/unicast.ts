@@ -29,6 +29,8 @@ export interface StreamLimits {
   maxFrameBytes: number;
   maxFrames: number;
   timeoutMs: number;
+  /** All frames together at most (absent: maxFrames × maxFrameBytes). */
+  maxTotalBytes?: number;
 }
 
 export const GROUP_LIMITS: StreamLimits = { maxFrameBytes: 1024 * 1024, maxFrames: 1, timeoutMs: 10_000 };
@@ -46,13 +48,17 @@ function toBytes(chunk: Uint8ArrayList | Uint8Array): Uint8Array {
 
 async function readFrames(stream: Stream, limits: StreamLimits): Promise<Uint8Array[]> {
   const frames: Uint8Array[] = [];
+  let total = 0;
   const timer = setTimeout(() => stream.abort(new StreamLimitError('stream timed out')), limits.timeoutMs);
   try {
     for await (const chunk of lp.decode(stream.source, { maxDataLength: limits.maxFrameBytes })) {
-      frames.push(toBytes(chunk));
-      if (frames.length > limits.maxFrames) {
-        stream.abort(new StreamLimitError('too many frames'));
-        throw new StreamLimitError('too many frames');
+      const frame = toBytes(chunk);
+      frames.push(frame);
+      total += frame.length;
+      const over = frames.length > limits.maxFrames ? 'too many frames' : limits.maxTotalBytes !== undefined && total > limits.maxTotalBytes ? 'too many bytes' : null;
+      if (over) {
+        stream.abort(new StreamLimitError(over));
+        throw new StreamLimitError(over);
       }
     }
   } finally {

@@ -81,7 +81,17 @@ export const CATCHUP_BOUNDS = {
 } as const;
 
 const MAX_REQUEST_BYTES = 60 * 1024;
-const RESPONSE_LIMITS: StreamLimits = { maxFrameBytes: LIMITS.dataBytes + 32, maxFrames: CATCHUP_BOUNDS.replyItems + 1, timeoutMs: 30_000 };
+/**
+ * What the asker reads of one reply: what an honest server sends at most (`replyBytes` of packets,
+ * each framed with its 32-byte author, and the header), not the frame count times the largest
+ * frame (review 44: a hostile member's 501 frames of 128 KiB were 66 MB held per reply).
+ */
+export const CATCHUP_REPLY_LIMITS: StreamLimits = {
+  maxFrameBytes: LIMITS.dataBytes + 32,
+  maxFrames: CATCHUP_BOUNDS.replyItems + 1,
+  timeoutMs: 30_000,
+  maxTotalBytes: CATCHUP_BOUNDS.replyBytes + 32 * CATCHUP_BOUNDS.replyItems + 64 * 1024,
+};
 
 const Hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
 const Int = z.number().int().min(0).max(2 ** 48);
@@ -459,7 +469,7 @@ export class CatchUp {
     const req: CatchUpRequest = { v: 2, group: rt.group, have: boundedSummary(rt.held.summary(), 1500), minTek: rt.held.readableFrom(), cursor: known?.next ?? 0, ...(known ? { epoch: known.epoch } : {}) };
     const superseded = new Promise<null>((resolve) => (s.cancel = () => resolve(null)));
     s.roundAt = Date.now();
-    const frames = await Promise.race([request(this.ctx.node, pid, PROTOCOL_CATCHUP, encodeJson(req), RESPONSE_LIMITS), superseded]);
+    const frames = await Promise.race([request(this.ctx.node, pid, PROTOCOL_CATCHUP, encodeJson(req), CATCHUP_REPLY_LIMITS), superseded]);
     s.cancel = null;
     if (!frames || frames.length === 0 || this.ctx.stopped()) return null;
     const header = CatchUpHeader.safeParse(parseJsonFrame(frames[0]));
