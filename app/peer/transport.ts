@@ -149,6 +149,7 @@ export class Transport {
     if (!direct && this.isBlocked(propagator.toString(), Date.now())) return TopicValidatorResult.Ignore;
     const { rt, channel } = entry;
     try {
+      const joining = rt.engine.state() !== 'member';
       const admission = admitGossip(rt.engine.state(), rosterStateOf(rt, from), channel, message.data);
       if (!admission.pass) {
         this.refuse(rt, from, admission, direct);
@@ -168,6 +169,11 @@ export class Transport {
         this.strikeRelay(propagator, `relayed a non-member's ${channel} message that does not open`);
         return TopicValidatorResult.Reject;
       }
+      // A peer not yet a member checked nothing it could pass on (it holds no key, knows no
+      // roster): what it keeps for itself it forwards to nobody. Forwarded, an outsider's junk
+      // reached the inviter as relayed by the joiner, a stranger there: ten strikes and the
+      // inviter blocked the joiner for ten minutes (review 44: one RPC kept a newcomer out).
+      if (joining && outcome.result === 'accept') return TopicValidatorResult.Ignore;
       if (outcome.result === 'accept') return TopicValidatorResult.Accept;
       if (outcome.result === 'ignore') return TopicValidatorResult.Ignore;
       return outcome.result === 'reject' ? TopicValidatorResult.Reject : forbidden;
