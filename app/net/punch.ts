@@ -23,7 +23,11 @@
  * Invariants: only IPv4 literals that classify as public are ever dialled; a
  * punch attempt is bounded by PUNCH_TIMEOUT_MS (its dial only: the
  * connection it makes outlives it); a failure leaves the relayed
- * connection untouched. On success the relayed connections to that peer are
+ * connection untouched. A request is answered only for a peer `mayServe`
+ * admits (the peer layer: a current member of one of our groups), and at most
+ * MAX_SERVED_PUNCHES answered punches dial at once (review 44: any stranger over
+ * a relay learnt this peer's public IPv4 address, which the relay hides, and
+ * made it dial any public host and port, 32 at once per throwaway identity). On success the relayed connections to that peer are
  * closed and gossipsub is moved onto the direct one (`rebindGossip`).
  */
 import { createServer } from 'node:net';
@@ -36,6 +40,8 @@ export const PROTOCOL_PUNCH = '/conclave/punch/1.0.0';
 const PUNCH_LIMITS: StreamLimits = { maxFrameBytes: 256, maxFrames: 1, timeoutMs: 10_000 };
 /** Covers the SYN retransmissions at 1 s and 3 s. */
 const PUNCH_TIMEOUT_MS = 5000;
+/** Punches asked of this peer that may be dialling at once (its own are one per peer: peer/reachability). */
+export const MAX_SERVED_PUNCHES = 4;
 
 interface Endpoint {
   ip: string;
@@ -77,16 +83,28 @@ export class HolePuncher {
     /** This peer's public IPv4 address as others see it, if known. */
     private readonly publicIp: () => string | null,
     private readonly log: (line: string) => void,
+    /** Whether a punch asked by `peer` is answered at all (it learns our public address, and we dial where it says). */
+    private readonly mayServe: (peer: PeerId) => boolean,
   ) {}
+
+  /** Answered punches dialling now (MAX_SERVED_PUNCHES). */
+  private served = 0;
 
   /** Answers punch requests: replies with our predicted endpoint, then dials theirs. */
   async serve(): Promise<void> {
     await serve(this.node, PROTOCOL_PUNCH, PUNCH_LIMITS, async (remote, frames) => {
       const theirs = parseEndpoint(frames[0]);
       const ip = this.publicIp();
-      if (!theirs || !ip || this.hasDirect(remote)) return undefined;
-      const port = await freePort();
-      setTimeout(() => void this.dial(remote, theirs, port, false), 0);
+      if (!theirs || !ip || !this.mayServe(remote) || this.served >= MAX_SERVED_PUNCHES || this.hasDirect(remote)) return undefined;
+      this.served++;
+      let port: number;
+      try {
+        port = await freePort();
+      } catch (err) {
+        this.served--;
+        throw err;
+      }
+      setTimeout(() => void this.dial(remote, theirs, port, false).finally(() => this.served--), 0);
       return [encode({ ip, port })];
     });
   }

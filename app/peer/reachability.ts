@@ -150,7 +150,11 @@ export class Reachability {
     private readonly onMoved: () => void,
   ) {
     for (const r of bootstrapRelays) this.learnRelay(r.replace(/\/p2p-circuit$/, ''), true);
-    this.puncher = new HolePuncher(ctx.node, () => this.publicIp, ctx.log);
+    // Only a current member of one of our groups is told our public address and gets a dial (review 44).
+    this.puncher = new HolePuncher(ctx.node, () => this.publicIp, ctx.log, (peer) => {
+      const key = memberKeyOfPeer(peer);
+      return key !== null && isMemberAnywhere(ctx.groups, key);
+    });
   }
 
   async serve(): Promise<void> {

@@ -41,7 +41,7 @@ test('an outsider connected to a joiner cannot get it blocked by its inviter', {
   await attacker.dial(multiaddr(bobAddr));
   const topic = topicsOf(group).control;
   const groupBytes = hexToBytes(group);
-  const messages = [];
+  const messages: unknown[] = [];
   for (let s = 0; s < 3; s++) {
     const key = await generateKeyPair('Ed25519');
     const pid = peerIdFromPrivateKey(key);
