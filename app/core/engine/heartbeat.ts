@@ -27,6 +27,12 @@ import { creatorsTag } from '../keys.js';
 
 /** Sealed control messages a joiner keeps until it holds a TEK (the peer layer keeps its own copy too). */
 export const MAX_PENDING_SEALED = 512;
+/**
+ * ...and their bytes, in all and per sender (review 44: 8 throwaway identities × 64 messages of
+ * 512 KiB made a joiner hold 256 MiB; the peer layer's copy was bounded to 8 MiB, this one was not).
+ */
+export const MAX_PENDING_SEALED_BYTES = 8 * 1024 * 1024;
+export const MAX_PENDING_SEALED_BYTES_PER_SENDER = 1024 * 1024;
 import { sameCreators, sortedKeys } from '../state.js';
 import { authorizeHeldKeys, mayOwnTek } from './authorization.js';
 import { noteRosterCount } from './roster-sync.js';
@@ -57,7 +63,8 @@ export function sendHeartbeat(core: EngineCore, now: number): void {
  * its clear header is the only thing read, and it says what a heartbeat's TEK said before.
  * - listening: someone already heads this group: join it (003 [0059], [0061]);
  * - joining without a TEK: kept (at most MAX_PENDING_PER_SENDER per sender, MAX_PENDING_SEALED in
- *   all, contacts and roster members first) and opened once a member;
+ *   all, and MAX_PENDING_SEALED_BYTES[_PER_SENDER] in bytes; contacts and roster members first)
+ *   and opened once a member;
  * - a member, from a member, naming a TEK version ahead of ours (at most MAX_VERSION_AHEAD)
  *   or a concurrent one: someone is ahead of us: find its table or fetch the TEK by tag
  *   (003 [0079], [0085] (b)/(d)); the message is kept and opened when our TEK changes; a fetch by
@@ -102,9 +109,7 @@ export function onUnopenedControl(core: EngineCore, from: MemberKey, env: Sealed
   noteContestedTek(core, from, env.tekVersion, env.tekTag, now);
   // Kept until our TEK changes (a table one version ahead opens once we read the one before it),
   // at most MAX_PENDING_PER_SENDER per sender, as D1 keeps data under unknown keys.
-  let fromSender = 0;
-  for (const p of core.pendingSealed) if (p.from === from) fromSender++;
-  if (fromSender < MAX_PENDING_PER_SENDER && core.pendingSealed.length < MAX_PENDING_SEALED) core.pendingSealed.push({ from, bytes, at: now });
+  if (roomForSealed(core, from, bytes.length) && core.pendingSealed.length < MAX_PENDING_SEALED) core.pendingSealed.push({ from, bytes, at: now });
   const table = [...core.tables.values()].find((t) => t.header.newVersion === env.tekVersion && equalBytes(creatorsTag(core.crypto, tableCreators(t.header)), env.tekTag));
   if (table) {
     const creators = tableCreators(table.header);
@@ -121,17 +126,35 @@ export function onUnopenedControl(core: EngineCore, from: MemberKey, env: Sealed
  * oldest one from anyone else (a few strangers' keys cannot crowd the members out either).
  */
 function keepWhileJoining(core: EngineCore, from: MemberKey, bytes: Uint8Array, now: number): void {
-  let fromSender = 0;
-  for (const p of core.pendingSealed) if (p.from === from) fromSender++;
-  if (fromSender >= MAX_PENDING_PER_SENDER) return;
-  if (core.pendingSealed.length >= MAX_PENDING_SEALED) {
+  if (!roomForSealed(core, from, bytes.length, true)) return;
+  const full = () => core.pendingSealed.length >= MAX_PENDING_SEALED || sealedBytes(core) + bytes.length > MAX_PENDING_SEALED_BYTES;
+  if (full()) {
     const known = (k: MemberKey) => core.s.roster[k] !== undefined || (core.join?.contacts.includes(k) ?? false);
     if (!known(from)) return;
-    const stranger = core.pendingSealed.findIndex((p) => !known(p.from));
-    if (stranger < 0) return;
-    core.pendingSealed.splice(stranger, 1);
+    while (full()) {
+      const stranger = core.pendingSealed.findIndex((p) => !known(p.from));
+      if (stranger < 0) return;
+      core.pendingSealed.splice(stranger, 1);
+    }
   }
   core.pendingSealed.push({ from, bytes, at: now });
+}
+
+function sealedBytes(core: EngineCore, from?: MemberKey): number {
+  let n = 0;
+  for (const p of core.pendingSealed) if (from === undefined || p.from === from) n += p.bytes.length;
+  return n;
+}
+
+/**
+ * Whether `from` may have one more sealed message of `size` bytes kept: within its share in count
+ * and bytes, and (unless `evicting`: the joiner makes room below) within the bytes of all.
+ */
+function roomForSealed(core: EngineCore, from: MemberKey, size: number, evicting = false): boolean {
+  let count = 0;
+  for (const p of core.pendingSealed) if (p.from === from) count++;
+  if (count >= MAX_PENDING_PER_SENDER || sealedBytes(core, from) + size > MAX_PENDING_SEALED_BYTES_PER_SENDER) return false;
+  return evicting || sealedBytes(core) + size <= MAX_PENDING_SEALED_BYTES;
 }
 
 
