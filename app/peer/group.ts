@@ -548,6 +548,11 @@ export class GroupRuntime {
       }
     }
     this.republishHeld();
+    // A tag waits only for a payload the engine still holds (it sends them in order): one whose
+    // payload the engine dropped (erased with its keys at its own exclusion) would otherwise name
+    // the next publication, marking the wrong own number published (review 44).
+    const held = this.engine.heldSince().length;
+    if (this.sendTags.length > held) this.sendTags.splice(0, this.sendTags.length - held);
     this.armTimer();
     // Data and refusals change no engine state: only other events are saved promptly (state-file.ts).
     if (events.some((ev) => !QUIET_EVENTS.has(ev.type))) this.stateFile.schedule();

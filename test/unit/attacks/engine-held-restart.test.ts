@@ -65,3 +65,36 @@ test('a chat message the engine held for a reseal reaches the others after a kil
   }
   assert.deepEqual(chatIds(), [acked.id], 'not published again after the next restart');
 });
+
+test('a payload the engine drops with its keys (its own exclusion) leaves no tag behind to name a later publication', async (t) => {
+  const s = setup(t, ['a', 'b', 'c', 'd', 'e']);
+  const { g } = s;
+  const key = (n: string) => g.ids[n]!.key;
+  let fed = g.net.log.length;
+  const feed = (): void => {
+    for (const m of g.net.log.slice(fed)) {
+      if (m.t.kind === 'unicast') {
+        if (m.t.to === s.a.key) s.rt.receive(m.from, 'unicast', m.t.bytes);
+      } else s.rt.receive(m.from, m.t.topic, m.t.bytes);
+    }
+    fed = g.net.log.length;
+  };
+  g.e.b!.exclude([key('d')], g.net.now);
+  g.e.c!.exclude([key('e')], g.net.now);
+  g.net.settle();
+  feed();
+  await s.rt.sendChat('held, then dropped with the keys');
+  assert.equal(s.rt.engine.heldSince().length, 1, 'setup: the engine holds it');
+  // b excludes a before any reseal reaches a: a's engine erases its keys and what it held.
+  const before = g.net.log.length;
+  g.e.b!.exclude([s.a.key], g.net.now);
+  g.net.settle();
+  fed = before;
+  const tables = g.net.log.slice(before);
+  g.net.log.splice(before, tables.length, ...tables.filter((m) => m.from === key('b')));
+  feed();
+  assert.notEqual(s.rt.engine.state(), 'member', 'a is excluded');
+  assert.equal(s.rt.engine.heldSince().length, 0, 'the engine dropped the payload');
+  const tags = (s.rt as unknown as { sendTags: unknown[] }).sendTags;
+  assert.deepEqual(tags, [], 'no tag waits for a payload nobody holds');
+});
