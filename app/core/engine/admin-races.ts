@@ -30,7 +30,7 @@ import type { MemberKey } from '../types.js';
 import type { BlockGround, TableHeader } from '../wire.js';
 import { addLog, canExclude, emit, pidOf, reject, setRoster, short, type DataMessage, type EngineCore, type TableState } from './context.js';
 import { flushHeldOutgoing, onData } from './data.js';
-import { openData } from './tek-records.js';
+import { openData, samePacket } from './tek-records.js';
 import { equalBytes } from '../bytes.js';
 import { mayOwnTek } from './authorization.js';
 import { RemoteProtocolError } from '../errors.js';
@@ -253,18 +253,20 @@ export function keepFromPendingDrop(core: EngineCore, from: MemberKey, msg: Data
   // or names one this member lacks (the sender's camp's, as D1 keeps them), each kind with its
   // own budget: a catch-up server names each packet's author, and 32 junk packets "from" it
   // pushed its real ones out (review 21); junk under made-up TEKs now fills only its own.
+  // What a catch-up server brings counts against the server's share, and is kept by its bytes:
+  // an insider holds the TEK, so its packets in the author's name open here too (review 44).
   if (!equalBytes(msg.senderId, Uint8Array.from(pidOf(core, from)))) return;
   const opened = openData(core, msg).pt;
   const opens = opened instanceof Uint8Array;
   if (!opens && opened !== 'unknown') return;
+  const via = core.inputRelay;
   let sameKind = 0;
   for (const k of core.drops.kept) {
-    if (k.from !== from) continue;
-    if (equalBytes(k.msg.nonce, msg.nonce)) return;
-    if (k.opens === opens) sameKind++;
+    if (k.from === from && (via === null && k.via === null ? equalBytes(k.msg.nonce, msg.nonce) : samePacket(k.msg, msg))) return;
+    if (k.opens === opens && (via === null ? k.from === from && k.via === null : k.via === via)) sameKind++;
   }
   if (sameKind >= (opens ? KEPT_PER_SENDER : KEPT_UNKNOWN_PER_SENDER)) return;
-  core.drops.kept.push({ from, msg, at: now, opens });
+  core.drops.kept.push({ from, msg, at: now, opens, via });
   if (core.drops.kept.length > KEPT_MAX) core.drops.kept.shift();
 }
 
@@ -288,12 +290,17 @@ function reinstate(core: EngineCore, members: readonly MemberKey[], by: MemberKe
   flushHeldOutgoing(core, now);
   const kept = core.drops.kept.filter((k) => drop.has(k.from));
   core.drops.kept = core.drops.kept.filter((k) => !drop.has(k.from));
+  const input = core.inputRelay;
   for (const k of kept) {
+    // Read as it came: a served copy keeps its server (data.ts: seen by its bytes, no revision taken).
+    core.inputRelay = k.via;
     try {
       onData(core, k.from, k.msg, now);
     } catch (err) {
       if (!(err instanceof RemoteProtocolError)) throw err;
       reject(core, k.from, err.reason, err.message, now);
+    } finally {
+      core.inputRelay = input;
     }
   }
 }

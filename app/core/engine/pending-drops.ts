@@ -19,5 +19,6 @@ export class PendingDrops {
   /** When settleTick last ran (null until it has: a restart restarts every wait). */
   lastSettleAt: number | null = null;
   /** Data packets from waiting members, read if their block is dropped. */
-  kept: { from: MemberKey; msg: Extract<Message, { type: typeof MsgType.Data }>; at: number; opens: boolean }[] = [];
+  /** `via`: the catch-up server that brought it (its share; null: live). */
+  kept: { from: MemberKey; msg: Extract<Message, { type: typeof MsgType.Data }>; at: number; opens: boolean; via: MemberKey | null }[] = [];
 }
