@@ -6,8 +6,8 @@
  * Invariants: a packet is delivered once (replay window = grace window): its sender and
  * nonce count as seen from when it is delivered, for every copy whatever its bytes, when it
  * came live (gossipsub checked its author's signature); one a catch-up server brought (`relayedBy`,
- * the author being the server's word) counts by its bytes too, and moves no revision (review 44:
- * an insider holds the TEK and re-sealed a genuine packet's nonce around its own payload); one
+ * the author being the server's word) counts by its bytes too (review 44: an insider holds the
+ * TEK and re-sealed a genuine packet's nonce around its own payload); one
  * buffered for a key not held yet refuses only a copy identical to it byte for byte (a
  * catch-up server names the author, so a forgery under a made-up key carrying a genuine
  * packet's nonce must not shadow the genuine one, review 7), and nothing is seen of a
@@ -60,7 +60,7 @@ export function onData(core: EngineCore, from: MemberKey, m: Extract<Message, { 
   // D1: a sender the roster does not count as a member (a newcomer whose admission is news here,
   // or anyone else) may cost a few revision steps, not 10,000: one batch of packets naming the TEK
   // 10,000 revisions ahead, each signed by a throwaway key, froze a member for 47 s (review 29).
-  const result = decryptData(core, m, now, core.s.roster[from]?.state === 'member' ? MAX_REVISION_JUMP : NON_MEMBER_REVISION_JUMP, via === null);
+  const result = decryptData(core, m, now, core.s.roster[from]?.state === 'member' ? MAX_REVISION_JUMP : NON_MEMBER_REVISION_JUMP);
   if (result === 'unknown') {
     // D1: a version we do not have yet is kept (until the table or a fetch brings the key)
     // only from a member, at most MAX_PENDING_PER_SENDER per sender: a flood from anyone

@@ -75,17 +75,18 @@ export function openData(core: EngineCore, m: Extract<Message, { type: typeof Ms
 
 /**
  * Opens a data packet; one at a later revision of the current TEK moves this member's revision
- * there (a join happened, 003 [0070]) when `adopt`: not for a copy a catch-up server brought, whose
- * author is its word (review 44: an insider's copy one revision ahead, in an honest author's
- * name, made the revision the genuine packet was under expire here).
+ * there (a join happened, 003 [0070]), a copy a catch-up server brought too: a member back from
+ * a join it missed must send at the revision the others hold (review 45: one that did not move
+ * sent at the old one, erased there, and its message was lost). An insider can move everyone's
+ * revision live anyway; what made its served step harmful was the nonce it shadowed (seenBefore).
  */
-export function decryptData(core: EngineCore, m: Extract<Message, { type: typeof MsgType.Data }>, now: number, maxJump = MAX_REVISION_JUMP, adopt = true): Uint8Array | 'unknown' | 'failed' | 'too-old' {
+export function decryptData(core: EngineCore, m: Extract<Message, { type: typeof MsgType.Data }>, now: number, maxJump = MAX_REVISION_JUMP): Uint8Array | 'unknown' | 'failed' | 'too-old' {
   const opened = openData(core, m, maxJump);
   if (!('rec' in opened)) return opened.pt;
   const { pt, rec, key } = opened;
   // A packet at a later revision of our current TEK tells us a join happened (003 [0070]).
   const tek = core.s.tek;
-  if (adopt && tek && tek.version === m.tekVersion && sameCreators(tek.creators, rec.creators) && m.revision > tek.revision) {
+  if (tek && tek.version === m.tekVersion && sameCreators(tek.creators, rec.creators) && m.revision > tek.revision) {
     tek.key = key;
     tek.revision = m.revision;
     // The superseded revision stays readable for a grace window from now (review 44: -1 here made
@@ -114,7 +115,7 @@ export function retryPendingData(core: EngineCore, now: number): void {
   for (const p of core.pendingData) {
     // Another copy with its sender and nonce was delivered meanwhile: a replay (or a forgery).
     if (seenBefore(core, p.from, p.msg)) continue;
-    const r = decryptData(core, p.msg, now, MAX_REVISION_JUMP, p.via === null);
+    const r = decryptData(core, p.msg, now);
     if (r === 'unknown') still.push(p);
     else if (r instanceof Uint8Array) {
       // A replay for the grace window from its delivery, not from when it was buffered.
