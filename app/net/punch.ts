@@ -24,10 +24,11 @@
  * punch attempt is bounded by PUNCH_TIMEOUT_MS (its dial only: the
  * connection it makes outlives it); a failure leaves the relayed
  * connection untouched. A request is answered only for a peer `mayServe`
- * admits (the peer layer: a current member of one of our groups), and at most
- * MAX_SERVED_PUNCHES answered punches dial at once (review 44: any stranger over
+ * admits (the peer layer: a current member of one of our groups), at most one at
+ * a time per asker and MAX_SERVED_PUNCHES in all (review 44: any stranger over
  * a relay learnt this peer's public IPv4 address, which the relay hides, and
- * made it dial any public host and port, 32 at once per throwaway identity). On success the relayed connections to that peer are
+ * made it dial any public host and port, 32 at once per throwaway identity;
+ * review 45: one member holding all four slots refused everyone else's punch). On success the relayed connections to that peer are
  * closed and gossipsub is moved onto the direct one (`rebindGossip`).
  */
 import { createServer } from 'node:net';
@@ -87,24 +88,25 @@ export class HolePuncher {
     private readonly mayServe: (peer: PeerId) => boolean,
   ) {}
 
-  /** Answered punches dialling now (MAX_SERVED_PUNCHES). */
-  private served = 0;
+  /** The peers whose answered punch is dialling now (one each, MAX_SERVED_PUNCHES in all). */
+  private readonly served = new Set<string>();
 
   /** Answers punch requests: replies with our predicted endpoint, then dials theirs. */
   async serve(): Promise<void> {
     await serve(this.node, PROTOCOL_PUNCH, PUNCH_LIMITS, async (remote, frames) => {
       const theirs = parseEndpoint(frames[0]);
       const ip = this.publicIp();
-      if (!theirs || !ip || !this.mayServe(remote) || this.served >= MAX_SERVED_PUNCHES || this.hasDirect(remote)) return undefined;
-      this.served++;
+      const asker = remote.toString();
+      if (!theirs || !ip || !this.mayServe(remote) || this.served.has(asker) || this.served.size >= MAX_SERVED_PUNCHES || this.hasDirect(remote)) return undefined;
+      this.served.add(asker);
       let port: number;
       try {
         port = await freePort();
       } catch (err) {
-        this.served--;
+        this.served.delete(asker);
         throw err;
       }
-      setTimeout(() => void this.dial(remote, theirs, port, false).finally(() => this.served--), 0);
+      setTimeout(() => void this.dial(remote, theirs, port, false).finally(() => this.served.delete(asker)), 0);
       return [encode({ ip, port })];
     });
   }
