@@ -28,7 +28,7 @@ import { memberKeyOfPeer, peerOfMemberKey } from '../net/ids.js';
 import { request, serve, type StreamLimits } from '../net/unicast.js';
 import type { MemberKey } from '../core/types.js';
 import type { GroupRuntime } from './group.js';
-import { memberProof, proofMatches, revocationValid, inviteKeys, signRevocation, type Invite } from './invite.js';
+import { memberProof, memberProofSeed, proofMatches, revocationValid, signRevocation, type Invite } from './invite.js';
 import { LedgerEntryWire, inviteViews, ledgerOf, mergeLedger, proofKeyOf, recordIssued, recordRevocation, revocationOf, ticketFor } from './invite-ledger.js';
 import { isConnected, isCurrentMember, type PeerContext } from './peer-context.js';
 
@@ -41,7 +41,7 @@ const B64 = (n: number) => z.string().regex(new RegExp(`^[A-Za-z0-9_-]{${n}}$`))
 const GroupId = z.string().regex(/^[0-9a-f]{32}$/);
 const Frame = z.discriminatedUnion('t', [
   z.object({ t: z.literal('challenge'), id: z.string().regex(/^[0-9a-f]{16}$/), nonce: B64(43) }).strict(),
-  z.object({ t: z.literal('proof'), proof: B64(43) }).strict(),
+  z.object({ t: z.literal('proof'), proof: B64(86) }).strict(),
   z.object({ t: z.literal('revoked'), revocation: B64(86) }).strict(),
   z.object({ t: z.literal('ledger'), group: GroupId, entries: z.array(LedgerEntryWire).max(256) }).strict(),
 ]);
@@ -115,7 +115,7 @@ export class InviteExchange {
 
   /** The inviter keeps the invite it made, with its proof key, and tells fellow members. */
   issued(rt: GroupRuntime, invite: Invite): void {
-    recordIssued(rt.record, invite, inviteKeys(invite.secret).proofKey);
+    recordIssued(rt.record, invite, memberProofSeed(this.ctx.identity.current.seed, invite.secret));
     rt.save();
     this.announce(rt);
   }
@@ -201,7 +201,7 @@ export function judgeAnswer(invite: Invite, self: MemberKey, contact: MemberKey,
   if (!answer) return 'no-proof';
   const frame = decode(answer);
   if (frame?.t === 'proof') {
-    const ok = proofMatches(inviteKeys(invite.secret).proofKey, { group: invite.group, id: invite.id, joiner: self, contact, nonce }, unb64(frame.proof));
+    const ok = proofMatches(invite, { group: invite.group, id: invite.id, joiner: self, contact, nonce }, unb64(frame.proof));
     return ok ? 'member' : 'forged';
   }
   if (frame?.t === 'revoked') return revocationValid(invite, unb64(frame.revocation)) ? 'revoked' : 'forged';

@@ -12,8 +12,8 @@
  *
  * Invariants:
  * - Nothing enters the ledger unverified: a ticket must carry the inviter's valid
- *   signature and name this group; a proof key must hash to the ticket's
- *   `proofCheck`; a revocation must be the inviter's signature over (group, ID); a
+ *   signature and name this group; a member proof seed must be the one whose public key is the ticket's
+ *   `proofKey` (the public key of the seed); a revocation must be the inviter's signature over (group, ID); a
  *   use must carry the newcomer's credential signature, made with the invite's join
  *   key, which only a holder of the invite's secret has (review 40: uses were taken
  *   as listed, and one insider spent every invite, its inviter's own count included,
@@ -30,10 +30,8 @@
  * Pure functions over the record: no I/O (peer/invite-exchange moves the bytes).
  */
 import { z } from 'zod';
-import { nobleCrypto } from '../crypto/noble.js';
-import { bytesToHex } from '../net/ids.js';
 import type { GroupRecord, InviteLedgerEntry } from '../store/profile.js';
-import { parseTicket, revocationValid, useProofValid, type Invite, type Ticket } from './invite.js';
+import { parseTicket, proofSeedMatches, revocationValid, useProofValid, type Invite, type Ticket } from './invite.js';
 
 export const MAX_ENTRIES = 256;
 /** Invites of one inviter a ledger takes from fellow members at most (its own are always kept). */
@@ -199,7 +197,7 @@ export function mergeLedger(record: GroupRecord, group: string, incoming: readon
       entry = all[ticket.id] = { ticket: toB64(ticket.bytes) };
       changed = true;
     }
-    if (!entry.proofKey && e.proofKey && bytesToHex(nobleCrypto.sha256(fromB64(e.proofKey))) === ticket.proofCheck) {
+    if (!entry.proofKey && e.proofKey && proofSeedMatches(ticket, fromB64(e.proofKey))) {
       entry.proofKey = e.proofKey;
       changed = true;
     }

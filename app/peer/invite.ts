@@ -6,14 +6,20 @@
  * of `len (2) ‖ ticket body ‖ signature (64) ‖ secret (16)`:
  * - the **ticket** (body + the inviter's Ed25519 signature) names the group, its
  *   name and parameters, the inviter, its addresses, an expiry, a use limit, the
- *   invite ID and two commitments to the secret: `joinKey` (the public key of an
- *   Ed25519 key derived from it) and `proofCheck` (SHA-256 of the member proof key
- *   derived from it). Members hold tickets; a ticket admits nobody by itself.
- * - the **secret** never leaves the newcomer. From it come the join key, with which
+ *   invite ID, `joinKey` (the public key of an Ed25519 key derived from the
+ *   secret) and `proofKey` (the public key of the member proof key, which the
+ *   inviter derives from its own identity seed and the secret: `memberProofSeed`).
+ *   Members hold tickets; a ticket admits nobody by itself.
+ * - the **secret** never leaves the newcomer. From it comes the join key, with which
  *   the newcomer signs a credential bound to its own identity and the group (so a
- *   credential is worth nothing to anyone else), and the member proof key, which
- *   the inviter shares with fellow members (peer/invite-ledger) so that any member
- *   can prove, before the newcomer says anything, that it belongs to the group.
+ *   credential is worth nothing to anyone else).
+ * - the **member proof key** is never in the link: the inviter shares it with fellow
+ *   members (peer/invite-ledger), so that any member, and only a member, can prove to
+ *   the newcomer, before it says anything, that it belongs to the group (a signature
+ *   the newcomer checks against the ticket's `proofKey`). In v2 it was derived from
+ *   the secret, so anyone else holding the same multi-use link made the proof too
+ *   and pulled its fellow holders into a group of its own (review 45): v2 tickets are
+ *   refused.
  *
  * Invariants:
  * - `parseInvite` either returns a fully verified invite (signature, secret matching
@@ -24,7 +30,6 @@
  * - `checkCredential` accepts a credential only for the identity that signed it
  *   with the join key the inviter committed to, for the group the ticket names.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { nodeCrypto } from '../crypto/node.js';
 import type { GroupParams } from '../core/types.js';
@@ -38,7 +43,8 @@ const SIG_BYTES = 64;
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const SIGN_LABEL = utf8('conclave/invite/v2\0');
 const CREDENTIAL_LABEL = utf8('conclave/invite/credential/v2\0');
-const PROOF_LABEL = utf8('conclave/invite/member-proof/v2\0');
+const PROOF_LABEL = utf8('conclave/invite/member-proof/v3\0');
+const PROOF_SEED_LABEL = utf8('conclave/invite/member-proof-seed/v3');
 const REVOKE_LABEL = utf8('conclave/invite/revoke/v2\0');
 const ID_LABEL = utf8('conclave/invite/id/v2\0');
 /** A credential: 'C2' ‖ ticket length (2) ‖ ticket ‖ join-key signature (64). */
@@ -60,7 +66,7 @@ const Hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
 
 const TicketBodySchema = z
   .object({
-    v: z.literal(2),
+    v: z.literal(3),
     group: Hex(32),
     name: z.string().min(1).max(100),
     params: GroupParamsSchema,
@@ -72,8 +78,8 @@ const TicketBodySchema = z
     id: Hex(16),
     /** Ed25519 public key derived from the secret: verifies the newcomer's credential. */
     joinKey: Hex(64),
-    /** SHA-256 of the member proof key derived from the secret. */
-    proofCheck: Hex(64),
+    /** Ed25519 public key of the member proof key (`memberProofSeed`): verifies a contact's proof of membership. */
+    proofKey: Hex(64),
   })
   .strict();
 
@@ -97,15 +103,21 @@ export interface Invite extends Ticket {
 export interface InviteKeys {
   joinSeed: Uint8Array;
   joinKey: string;
-  proofKey: Uint8Array;
 }
 
 /** Everything derived from an invite's secret. */
 export function inviteKeys(secret: Uint8Array): InviteKeys {
-  const derive = (info: string) => nodeCrypto.hkdf(secret, utf8('conclave/invite/v2'), utf8(info), 32);
-  const joinSeed = derive('join-key');
-  const proofKey = derive('member-proof');
-  return { joinSeed, joinKey: bytesToHex(nodeCrypto.ed25519PublicKey(joinSeed)), proofKey };
+  const joinSeed = nodeCrypto.hkdf(secret, utf8('conclave/invite/v2'), utf8('join-key'), 32);
+  return { joinSeed, joinKey: bytesToHex(nodeCrypto.ed25519PublicKey(joinSeed)) };
+}
+
+/**
+ * The member proof key's seed of the invite with `secret`, made by the inviter with identity seed
+ * `inviterSeed`: nobody can derive it from the link (review 45). The inviter gives it to fellow
+ * members with the ticket (peer/invite-ledger).
+ */
+export function memberProofSeed(inviterSeed: Uint8Array, secret: Uint8Array): Uint8Array {
+  return nodeCrypto.hkdf(inviterSeed, PROOF_SEED_LABEL, secret, 32);
 }
 
 /**
@@ -151,7 +163,7 @@ export function createInvite(input: CreateInviteInput): string {
   if (memberKeyOfPeer(input.inviterPeerId) !== signerKey) throw new RangeError('inviter peer ID does not match the signing seed');
   const keys = inviteKeys(input.secret);
   const body: TicketBody = {
-    v: 2,
+    v: 3,
     group: input.group,
     name: input.name,
     params: input.params,
@@ -161,7 +173,7 @@ export function createInvite(input: CreateInviteInput): string {
     uses: input.uses,
     id: inviteIdOf(keys.joinKey, signerKey),
     joinKey: keys.joinKey,
-    proofCheck: bytesToHex(nodeCrypto.sha256(keys.proofKey)),
+    proofKey: bytesToHex(nodeCrypto.ed25519PublicKey(memberProofSeed(input.inviterSeed, input.secret))),
   };
   TicketBodySchema.parse(body);
   const bodyBytes = utf8(JSON.stringify(body));
@@ -186,6 +198,9 @@ export function parseTicket(raw: Uint8Array, now: number): Ticket {
   }
   if (json && typeof json === 'object' && (json as { v?: unknown }).v === 1) {
     throw new InviteError('malformed', 'this invite was made by an older version of Conclave, which gave the invite away to whoever answered first; ask for a new link');
+  }
+  if (json && typeof json === 'object' && (json as { v?: unknown }).v === 2) {
+    throw new InviteError('malformed', 'this invite was made by an older version of Conclave, with which anyone else given the same link could pose as the group; ask for a new link');
   }
   const parsed = TicketBodySchema.safeParse(json);
   if (!parsed.success) {
@@ -219,7 +234,7 @@ export function parseInvite(link: string, now: number): Invite {
   const ticket = parseTicket(raw.subarray(0, raw.length - SECRET_BYTES), now);
   const secret = raw.slice(raw.length - SECRET_BYTES);
   const keys = inviteKeys(secret);
-  if (keys.joinKey !== ticket.joinKey || bytesToHex(nodeCrypto.sha256(keys.proofKey)) !== ticket.proofCheck) {
+  if (keys.joinKey !== ticket.joinKey) {
     throw new InviteError('bad-signature', 'invite signature does not verify: its secret does not match what the inviter signed (the link was altered or damaged)');
   }
   return { ...ticket, link: trimmed, secret };
@@ -272,15 +287,23 @@ export interface ProofContext {
   nonce: Uint8Array;
 }
 
-/** HMAC-SHA-256 under the member proof key over the group, invite ID, both identities and the newcomer's nonce. */
-export function memberProof(proofKey: Uint8Array, c: ProofContext): Uint8Array {
-  const data = concat(PROOF_LABEL, hexToBytes(c.group), utf8(c.id), hexToBytes(c.joiner), hexToBytes(c.contact), c.nonce);
-  return new Uint8Array(createHmac('sha256', proofKey).update(data).digest());
+function proofBody(c: ProofContext): Uint8Array {
+  return concat(PROOF_LABEL, hexToBytes(c.group), utf8(c.id), hexToBytes(c.joiner), hexToBytes(c.contact), c.nonce);
 }
 
-export function proofMatches(proofKey: Uint8Array, c: ProofContext, proof: Uint8Array): boolean {
-  const expected = memberProof(proofKey, c);
-  return proof.length === expected.length && timingSafeEqual(proof, expected);
+/** The member proof key's signature over the group, invite ID, both identities and the newcomer's nonce. */
+export function memberProof(proofSeed: Uint8Array, c: ProofContext): Uint8Array {
+  return nodeCrypto.ed25519Sign(proofSeed, proofBody(c));
+}
+
+/** Whether `proof` is the member proof key's (the ticket's `proofKey`) for this handshake. */
+export function proofMatches(ticket: Pick<Ticket, 'proofKey'>, c: ProofContext, proof: Uint8Array): boolean {
+  return proof.length === SIG_BYTES && nodeCrypto.ed25519Verify(hexToBytes(ticket.proofKey), proofBody(c), proof);
+}
+
+/** Whether `seed` is the member proof key the ticket names (a ledger entry's, peer/invite-ledger). */
+export function proofSeedMatches(ticket: Pick<Ticket, 'proofKey'>, seed: Uint8Array): boolean {
+  return seed.length === 32 && bytesToHex(nodeCrypto.ed25519PublicKey(seed)) === ticket.proofKey;
 }
 
 // ── revocation (signed by the inviter, checked by every member) ─────────────

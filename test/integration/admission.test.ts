@@ -18,7 +18,9 @@ import { nobleCrypto } from '../../app/crypto/noble.js';
 import { PROTOCOL_GROUP, serve } from '../../app/net/unicast.js';
 import { noteMdnsFind } from '../../app/net/node.js';
 import { PROTOCOL_INVITE } from '../../app/peer/invite-exchange.js';
-import { inviteKeys, memberProof, parseInvite } from '../../app/peer/invite.js';
+import { memberProof } from '../../app/peer/invite.js';
+import { proofKeyOf } from '../../app/peer/invite-ledger.js';
+import { createConclaveNode } from '../../app/net/node.js';
 import { until } from './harness.js';
 
 const running: RunningPeer[] = [];
@@ -156,7 +158,9 @@ test('an excluded member that kept the invite ledger cannot lure a newcomer hold
   const host = await peer('host');
   const { group } = (await host.peer.api.call('group.create', { name: 'den' })) as { group: string };
   const { invite, id } = (await host.peer.api.call('group.invite', { group, uses: 5, ttlSec: 600 })) as { invite: string; id: string };
-  const mole = await peer('mole');
+  const moleDir = mkdtempSync(join(tmpdir(), 'conclave-adm-'));
+  dirs.push(moleDir);
+  const mole = await peer('mole', [], moleDir);
   await mole.peer.api.call('group.join', { invite });
   await until('the mole to be admitted', async () => (await state(mole.peer, group)) === 'member', 30_000);
   await until('the mole to hold the invite in its ledger', async () => ((await mole.peer.api.call('invite.list', { group })) as { id: string }[]).some((x) => x.id === id), 30_000);
@@ -164,25 +168,31 @@ test('an excluded member that kept the invite ledger cannot lure a newcomer hold
   await host.peer.api.call('group.exclude', { group, peers: [mole.peer.node.peerId.toString()] });
   await until('the mole to be excluded', () => mole.events.find((x) => x.e === 'group.excluded'), 30_000);
 
-  // The mole turns hostile: it answers challenges with the proof key its ledger held, and listens for join requests.
-  const proofKey = inviteKeys(parseInvite(invite, Date.now()).secret).proofKey;
-  const moleKey = memberKeyOfPeer(mole.peer.node.peerId)!;
+  // The mole turns hostile: it answers challenges with the member proof key its ledger held, and listens
+  // for join requests (a node of its own under its identity, its peer stopped to read its profile).
+  await mole.peer.stop();
+  running.splice(running.indexOf(mole.peer), 1);
+  const moleProfile = Profile.open(moleDir);
+  const moleSeed = moleProfile.identity('mole').seed;
+  const proofKey = proofKeyOf(moleProfile.loadGroup(group)!, id);
+  moleProfile.close();
+  assert.ok(proofKey, 'the mole held the member proof key in its ledger');
+  const moleNode = await createConclaveNode({ seed: moleSeed, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+  const moleKey = memberKeyOfPeer(moleNode.peerId)!;
   const joinRequests: Uint8Array[] = [];
-  await mole.peer.node.unhandle(PROTOCOL_INVITE);
-  await serve(mole.peer.node, PROTOCOL_INVITE, { maxFrameBytes: 4096, maxFrames: 1, timeoutMs: 10_000 }, (remote, frames) => {
+  await serve(moleNode, PROTOCOL_INVITE, { maxFrameBytes: 4096, maxFrames: 1, timeoutMs: 10_000 }, (remote, frames) => {
     const challenge = JSON.parse(new TextDecoder().decode(frames[0])) as { id: string; nonce: string };
     const proof = memberProof(proofKey, { group, id: challenge.id, joiner: memberKeyOfPeer(remote)!, contact: moleKey, nonce: new Uint8Array(Buffer.from(challenge.nonce, 'base64url')) });
     return [new TextEncoder().encode(JSON.stringify({ t: 'proof', proof: Buffer.from(proof).toString('base64url') }))];
   });
-  await mole.peer.node.unhandle(PROTOCOL_GROUP);
-  await serve(mole.peer.node, PROTOCOL_GROUP, { maxFrameBytes: 1024 * 1024, maxFrames: 1, timeoutMs: 10_000 }, (_remote, frames) => {
+  await serve(moleNode, PROTOCOL_GROUP, { maxFrameBytes: 1024 * 1024, maxFrames: 1, timeoutMs: 10_000 }, (_remote, frames) => {
     if (frames[0]) joinRequests.push(frames[0]);
     return undefined;
   });
 
   const newcomer = await peer('newcomer');
-  await newcomer.peer.node.dial(mole.peer.node.getMultiaddrs()[0]!);
-  newcomer.peer.node.dispatchEvent(new CustomEvent('peer:discovery', { detail: { id: mole.peer.node.peerId, multiaddrs: mole.peer.node.getMultiaddrs() } }));
+  await newcomer.peer.node.dial(moleNode.getMultiaddrs()[0]!);
+  newcomer.peer.node.dispatchEvent(new CustomEvent('peer:discovery', { detail: { id: moleNode.peerId, multiaddrs: moleNode.getMultiaddrs() } }));
   await newcomer.peer.api.call('group.join', { invite });
   await until('the newcomer to be told the invite was revoked', () => newcomer.events.find((x) => x.e === 'group.joinProgress' && x.p.stage === 'failed' && /revoked/.test(String(x.p.detail))), 30_000);
   await new Promise((r) => setTimeout(r, 2000));
@@ -190,4 +200,5 @@ test('an excluded member that kept the invite ledger cannot lure a newcomer hold
   assert.notEqual(await state(newcomer.peer, group), 'member');
   const list = (await host.peer.api.call('invite.list', { group })) as { id: string; revoked: boolean }[];
   assert.ok(list.find((x) => x.id === id)?.revoked, 'the inviter revoked the invite the excluded member knew');
+  await moleNode.stop();
 });

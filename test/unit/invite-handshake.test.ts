@@ -22,7 +22,7 @@ import { bytesToHex, peerIdStringOfMemberKey } from '../../app/net/ids.js';
 import { Profile } from '../../app/store/profile.js';
 import { GroupRuntime, newGroupRecord, type GroupHost } from '../../app/peer/group.js';
 import { defaultParams } from '../../app/peer/params.js';
-import { createInvite, parseInvite, joinCredential, checkCredential, inviteKeys, memberProof, signRevocation, InviteError, type Invite } from '../../app/peer/invite.js';
+import { createInvite, parseInvite, joinCredential, checkCredential, memberProofSeed, memberProof, signRevocation, InviteError, type Invite } from '../../app/peer/invite.js';
 import { judgeAnswer, challengeFrame } from '../../app/peer/invite-exchange.js';
 import { admit } from '../../app/peer/admission.js';
 import { ledgerOf, mergeLedger, recordIssued, recordRevocation, inviteViews } from '../../app/peer/invite-ledger.js';
@@ -113,7 +113,7 @@ test('a fake contact that answers first gets a challenge with nothing reusable, 
   const fakeRevocation = new TextEncoder().encode(JSON.stringify({ t: 'revoked', revocation: Buffer.from(signRevocation(fake.seed, invite.group, invite.id)).toString('base64url') }));
   assert.equal(judgeAnswer(invite, newcomer.key, fake.key, nonce, fakeRevocation), 'forged', 'only the inviter can revoke');
   // A member's genuine proof verifies only for that member, this newcomer and this nonce.
-  const { proofKey } = inviteKeys(invite.secret);
+  const proofKey = memberProofSeed(inviter.seed, invite.secret);
   const frame = (contact: string, n: Uint8Array) =>
     new TextEncoder().encode(JSON.stringify({ t: 'proof', proof: Buffer.from(memberProof(proofKey, { group: invite.group, id: invite.id, joiner: newcomer.key, contact, nonce: n })).toString('base64url') }));
   assert.equal(judgeAnswer(invite, newcomer.key, inviter.key, nonce, frame(inviter.key, nonce)), 'member');
@@ -154,7 +154,7 @@ test('over runtimes: the engine asks only contacts that proved membership, and a
   net.runtimes.set(member.key, memberRt);
   memberRt.drive();
   const invite = makeInvite(member, memberRt.group, 1);
-  recordIssued(memberRt.record, invite, inviteKeys(invite.secret).proofKey);
+  recordIssued(memberRt.record, invite, memberProofSeed(member.seed, invite.secret));
 
   // The fake runs a group of its own making with the same ID and admits anyone.
   const fakeRt = new GroupRuntime(net.host(fake), newGroupRecord('', 'door', now), (deps) => GroupEngine.create({ ...deps, admission: admitEveryone }, { seed: fake.seed, name: 'fake' }, { group: memberRt.group, name: 'door', params, now }), 100);
@@ -195,7 +195,7 @@ test('use limit group-wide: an admitter that merged a fellow member\'s ledger co
   const members = (k: string) => k === inviter.key || k === other.key;
   const a = record(group);
   const b = record(group);
-  recordIssued(a, invite, inviteKeys(invite.secret).proofKey);
+  recordIssued(a, invite, memberProofSeed(inviter.seed, invite.secret));
   const ctx = (r: GroupRecord, self: string) => ({ group, record: r, selfKey: self, allowlisted: () => false, isCurrentMember: (k: string) => k === inviter.key || k === other.key, changed: () => {} });
   const first = who();
   const second = who();
@@ -218,7 +218,7 @@ test('use limit group-wide: an admitter that merged a fellow member\'s ledger co
   mergeLedger(d, group, wrongKey, Date.now(), members);
   assert.equal(d.invites?.[invite.id]?.proofKey, undefined, 'a proof key that does not match the commitment is dropped');
   const fresh = makeInvite(inviter, group, 5);
-  recordIssued(a, fresh, inviteKeys(fresh.secret).proofKey);
+  recordIssued(a, fresh, memberProofSeed(inviter.seed, fresh.secret));
   recordRevocation(a, fresh, signRevocation(inviter.seed, group, fresh.id));
   mergeLedger(b, group, ledgerOf(a, Date.now()), Date.now(), members);
   assert.deepEqual(admit(ctx(b, other.key), { group, member: second.key, name: '2', credential: joinCredential(fresh, second.key) }, Date.now()), { ok: false, reason: 'invite was revoked by its inviter' });

@@ -83,9 +83,9 @@ test('malformed input: prefix, alphabet, truncation, size, inviter type', () => 
 
 test('parameters out of bounds are refused even when correctly signed', () => {
   const body = JSON.stringify({
-    v: 2, group: '0123456789abcdef0123456789abcdef', name: 'x',
+    v: 3, group: '0123456789abcdef0123456789abcdef', name: 'x',
     params: { ...defaultParams({ exclude: 'any-member' }), V: 3 },
-    inviter: peerId, addrs: [], expiresAt: now + 1000, uses: 1, id: '0123456789abcdef', joinKey: 'ab'.repeat(32), proofCheck: 'cd'.repeat(32),
+    inviter: peerId, addrs: [], expiresAt: now + 1000, uses: 1, id: '0123456789abcdef', joinKey: 'ab'.repeat(32), proofKey: 'cd'.repeat(32),
   });
   const bodyBytes = Buffer.from(body);
   const sig = nobleCrypto.ed25519Sign(seed, Buffer.concat([Buffer.from('conclave/invite/v2\0'), bodyBytes]));
@@ -100,6 +100,17 @@ test('parameters out of bounds are refused even when correctly signed', () => {
   })();
   assert.equal(err?.code, 'malformed');
   assert.match(err!.message, /params\.V/);
+});
+
+test('a v2 invite (its member proof key derived from the link) is refused with a sentence a user can act on', () => {
+  const body = JSON.stringify({
+    v: 2, group: '0123456789abcdef0123456789abcdef', name: 'x', params: defaultParams({ exclude: 'any-member' }),
+    inviter: peerId, addrs: [], expiresAt: now + 1000, uses: 1, id: '0123456789abcdef', joinKey: 'ab'.repeat(32), proofCheck: 'cd'.repeat(32),
+  });
+  const bodyBytes = Buffer.from(body);
+  const sig = nobleCrypto.ed25519Sign(seed, Buffer.concat([Buffer.from('conclave/invite/v2\0'), bodyBytes]));
+  const out = Buffer.concat([Buffer.from([bodyBytes.length >> 8, bodyBytes.length & 0xff]), bodyBytes, Buffer.from(sig), Buffer.alloc(16, 1)]);
+  assert.throws(() => parseInvite(INVITE_PREFIX + out.toString('base64url'), now), (e: unknown) => e instanceof InviteError && e.code === 'malformed' && /older version/.test(e.message) && /new link/.test(e.message));
 });
 
 test('property: any mutation of a valid invite yields a verified invite or an InviteError, never another throw', () => {

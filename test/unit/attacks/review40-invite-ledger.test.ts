@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import { makeInvite, who } from './invite-fixtures.js';
 import { randomBytes } from 'node:crypto';
 import { bytesToHex } from '../../../app/net/ids.js';
-import { joinCredential, inviteKeys } from '../../../app/peer/invite.js';
+import { joinCredential, memberProofSeed } from '../../../app/peer/invite.js';
 import { ledgerOf, mergeLedger, recordIssued, MAX_ENTRIES } from '../../../app/peer/invite-ledger.js';
 import { admit } from '../../../app/peer/admission.js';
 import { newGroupRecord } from '../../../app/peer/group.js';
@@ -33,7 +33,7 @@ test('an insider cannot spend an honest member\'s invite with made-up uses (invi
   const invite = makeInvite(inviter, group, 5);
   const rec = newGroupRecord(group, 'g', Date.now());
   rec.group = group;
-  recordIssued(rec, invite, inviteKeys(invite.secret).proofKey);
+  recordIssued(rec, invite, memberProofSeed(inviter.seed, invite.secret));
   // M, a current member, got the ledger at the last exchange and answers with the same entries, `used` filled.
   const forged = ledgerOf(rec, Date.now()).map((e) => ({ ...e, used: Array.from({ length: 5 }, () => bytesToHex(randomBytes(32))) }));
   assert.equal(mergeLedger(rec, group, forged, Date.now(), members), false, "M's made-up uses change nothing at the inviter");
@@ -67,13 +67,13 @@ test("an insider's 256 invites do not crowd an honest member's new invite out of
   mRec.group = group;
   for (let i = 0; i < MAX_ENTRIES; i++) {
     const inv = makeInvite(m, group, 1, Date.now() + 10 * 365 * 86_400_000);
-    recordIssued(mRec, inv, inviteKeys(inv.secret).proofKey);
+    recordIssued(mRec, inv, memberProofSeed(m.seed, inv.secret));
   }
   mergeLedger(other, group, ledgerOf(mRec, Date.now()), Date.now(), members);
   const invite = makeInvite(honest, group, 3);
   const hRec = newGroupRecord(group, 'g', Date.now());
   hRec.group = group;
-  recordIssued(hRec, invite, inviteKeys(invite.secret).proofKey);
+  recordIssued(hRec, invite, memberProofSeed(honest.seed, invite.secret));
   mergeLedger(other, group, ledgerOf(hRec, Date.now()), Date.now(), members);
   assert.ok(other.invites?.[invite.id]?.proofKey, "the honest member's invite (and its proof key) reached the other member's ledger");
 });

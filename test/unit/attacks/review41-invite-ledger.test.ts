@@ -11,7 +11,7 @@ import { makeInvite, who } from './invite-fixtures.js';
 import { randomBytes } from 'node:crypto';
 import { nodeCrypto } from '../../../app/crypto/node.js';
 import { bytesToHex } from '../../../app/net/ids.js';
-import { inviteKeys, signRevocation } from '../../../app/peer/invite.js';
+import { memberProofSeed, signRevocation } from '../../../app/peer/invite.js';
 import type { LedgerEntryWire } from '../../../app/peer/invite-ledger.js';
 import { ledgerOf, mergeLedger, recordIssued, recordRevocation, MAX_ENTRIES, MAX_PER_INVITER } from '../../../app/peer/invite-ledger.js';
 import { admit } from '../../../app/peer/admission.js';
@@ -30,7 +30,7 @@ test('an insider with throwaway inviter keys cannot crowd an honest invite (and 
     const sybil = who();
     for (let i = 0; i < MAX_PER_INVITER; i++) {
       const inv = makeInvite(sybil, group, 1, Date.now() + 10 * 365 * 86_400_000);
-      recordIssued(mRec, inv, inviteKeys(inv.secret).proofKey);
+      recordIssued(mRec, inv, memberProofSeed(sybil.seed, inv.secret));
     }
   }
   const other = newGroupRecord(group, 'g', Date.now());
@@ -40,7 +40,7 @@ test('an insider with throwaway inviter keys cannot crowd an honest invite (and 
   const invite = makeInvite(honest, group, 3);
   const hRec = newGroupRecord(group, 'g', Date.now());
   hRec.group = group;
-  recordIssued(hRec, invite, inviteKeys(invite.secret).proofKey);
+  recordIssued(hRec, invite, memberProofSeed(honest.seed, invite.secret));
   recordRevocation(hRec, invite, signRevocation(honest.seed, group, invite.id));
   mergeLedger(other, group, ledgerOf(hRec, Date.now()), Date.now(), members);
   // Consequence: `other` admits with the revoked invite.
@@ -58,7 +58,7 @@ test('a ledger frame of bogus use proofs costs the receiver at most a few verifi
   const invite = makeInvite(inviter, group, 1000);
   const rec = newGroupRecord(group, 'g', Date.now());
   rec.group = group;
-  recordIssued(rec, invite, inviteKeys(invite.secret).proofKey);
+  recordIssued(rec, invite, memberProofSeed(inviter.seed, invite.secret));
   const [entry] = ledgerOf(rec, Date.now());
   // M answers with the same entry, `used` filled with made-up keys and random 64-byte "proofs".
   const n = 1000 + 32;

@@ -19,7 +19,7 @@ import { makeInvite, params, who } from './invite-fixtures.js';
 import { randomBytes } from 'node:crypto';
 import { nodeCrypto } from '../../../app/crypto/node.js';
 import { bytesToHex } from '../../../app/net/ids.js';
-import { createInvite, parseInvite, parseTicket, inviteKeys, joinCredential, signRevocation, type Invite } from '../../../app/peer/invite.js';
+import { createInvite, parseInvite, parseTicket, memberProofSeed, joinCredential, signRevocation, type Invite } from '../../../app/peer/invite.js';
 import { ledgerOf, mergeLedger, recordIssued, recordRevocation, type LedgerEntryWire } from '../../../app/peer/invite-ledger.js';
 import { admit } from '../../../app/peer/admission.js';
 import { newGroupRecord } from '../../../app/peer/group.js';
@@ -55,12 +55,12 @@ test("an insider's ticket under an honest invite's ID neither spends nor revokes
   // A issues a one-use invite X; H learns it from A's ledger.
   const x = makeInvite(A, group, 1);
   const aRec = newGroupRecord(group, 'g', Date.now());
-  recordIssued(aRec, x, inviteKeys(x.secret).proofKey);
+  recordIssued(aRec, x, memberProofSeed(A.seed, x.secret));
   const hRec = newGroupRecord(group, 'g', Date.now());
   mergeLedger(hRec, group, ledgerOf(aRec, Date.now()), Date.now(), isMember);
   // Later, H issues invite Y and revokes it (it leaked).
   const y = makeInvite(H, group, 5);
-  recordIssued(hRec, y, inviteKeys(y.secret).proofKey);
+  recordIssued(hRec, y, memberProofSeed(H.seed, y.secret));
   recordRevocation(hRec, y, signRevocation(H.seed, group, y.id));
 
   // M sends H one ledger entry: its own ticket under X's ID, signed by throwaway key Z, a made-up
