@@ -3,8 +3,9 @@
  * The `/conclave/invite/1.0.0` protocol (issue 15 §2; docs/protocol.md §5
  * "Invites and the join handshake", docs/architecture.md "Unicast protocols"):
  * - **the join handshake**: a newcomer sends a contact `challenge {id, nonce}`;
- *   a member whose ledger holds the invite's proof key answers
- *   `proof = HMAC(proofKey, group ‖ id ‖ newcomer ‖ contact ‖ nonce)`, or, if the
+ *   a member whose ledger holds the invite's member proof seed answers with its
+ *   signature over (group ‖ id ‖ newcomer ‖ contact ‖ nonce), which the newcomer
+ *   checks against the ticket's `proofKey` (invites v3, review 45), or, if the
  *   inviter revoked the invite, the inviter's signed revocation. The newcomer
  *   offers a contact to its engine (which then sends it the credential) only
  *   after a proof that matches; anyone else hears nothing from it but a random

@@ -45,6 +45,7 @@ const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 export const LedgerEntryWire = z
   .object({
     ticket: B64(4096),
+    /** The member proof key's private seed (the ticket's `proofKey` is its public key): for members only. */
     proofKey: B64(64).optional(),
     revocation: B64(128).optional(),
     used: z.array(Hex64).max(1000 + USE_SLACK),

@@ -31,6 +31,7 @@
  *   with the join key the inviter committed to, for the group the ticket names.
  */
 import { z } from 'zod';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { nodeCrypto } from '../crypto/node.js';
 import type { GroupParams } from '../core/types.js';
 import { memberKeyOfPeer, hexToBytes, bytesToHex } from '../net/ids.js';
@@ -74,7 +75,7 @@ const TicketBodySchema = z
     addrs: z.array(z.string().min(1).max(600)).max(32),
     expiresAt: z.number().int().positive(),
     uses: z.number().int().min(1).max(1000),
-    /** The invite's ID (use counting, revocation, the handshake): 16 hex, derived from the secret. */
+    /** The invite's ID (use counting, revocation, the handshake): 16 hex, bound to the join key and the inviter (`inviteIdOf`). */
     id: Hex(16),
     /** Ed25519 public key derived from the secret: verifies the newcomer's credential. */
     joinKey: Hex(64),
@@ -213,6 +214,13 @@ export function parseTicket(raw: Uint8Array, now: number): Ticket {
   if (!nodeCrypto.ed25519Verify(hexToBytes(inviterKey), concat(SIGN_LABEL, bodyBytes), signature)) {
     throw new InviteError('bad-signature', 'invite signature does not verify: the link was altered or damaged after it was made; ask the inviter for a new one');
   }
+  // A small-order key verifies one fixed signature for every message (Ed25519 as OpenSSL checks it):
+  // as `proofKey` it let anyone answer the challenge, as `joinKey` it made the ticket itself a
+  // credential for anyone (review 46: only its own inviter can sign such a ticket, but then nobody
+  // but a member must be able to use it).
+  if (!strongKey(body.joinKey) || !strongKey(body.proofKey)) {
+    throw new InviteError('malformed', 'invite carries a key no honest inviter makes; ask the inviter for a new link');
+  }
   if (body.id !== inviteIdOf(body.joinKey, inviterKey)) {
     throw new InviteError('malformed', 'invite ID does not belong to its join key and inviter; ask the inviter for a new link');
   }
@@ -220,6 +228,15 @@ export function parseTicket(raw: Uint8Array, now: number): Ticket {
     throw new InviteError('expired', `invite expired at ${new Date(body.expiresAt).toISOString()}; ask the inviter for a new link`);
   }
   return { ...body, inviterKey, bytes: raw.slice() };
+}
+
+/** An Ed25519 public key that decodes to a point of large order. */
+function strongKey(hex: string): boolean {
+  try {
+    return !ed25519.Point.fromHex(hex).isSmallOrder();
+  } catch {
+    return false;
+  }
 }
 
 /** Decode and verify an invite link. `now` is checked against the expiry. */
