@@ -19,10 +19,17 @@
 // genuine message is read at m as at n. Fails on 7bc301e; the control (no flood) passes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Attacker, PARAMS, honestGroup, identity } from './forge.js';
-import { utf8 } from '../../../app/core/bytes.js';
+import { randomBytes } from 'node:crypto';
+import { Attacker, PARAMS, currentTek, groupBytes, honestGroup, identity } from './forge.js';
+import { fromHex, utf8 } from '../../../app/core/bytes.js';
+import { creatorsTag, dataKey } from '../../../app/core/keys.js';
+import { nodeCrypto } from '../../../app/crypto/node.js';
+import { participantId } from '../../../app/core/params.js';
+import { MsgType, dataAad, encodeMessage, type Message } from '../../../app/core/wire.js';
 
-function race(flood: boolean): { readBy: string[]; reinstatedAt: string[] } {
+type DataMessage = Extract<Message, { type: typeof MsgType.Data }>;
+
+function race(flood: boolean | 'insider'): { readBy: string[]; reinstatedAt: string[] } {
   const params = { ...PARAMS, policy: { exclude: 'admins' as const, admins: ['a', 'b'].map((n) => identity(n).key) } };
   const g = honestGroup(['a', 'b', 'm', 'n', 'x'], { params });
   const hb = g.params.heartbeatMs;
@@ -38,10 +45,29 @@ function race(flood: boolean): { readBy: string[]; reinstatedAt: string[] } {
   assert.equal(g.e.x!.state(), 'member', 'x never took b\'s table: a member on a\'s TEK in its own eyes');
   g.net.run(g.net.now + 2 * hb);
   for (const w of ['m', 'n']) assert.ok(g.e[w]!.isBlocked(x), `${w} blocks x during the wait`);
-  if (flood) {
+  if (flood === true) {
     // A member serving m's catch-up names x as the author of 32 junk packets (no secret of x needed).
     const junk = new Attacker(g.ids.x!);
     for (let i = 0; i < 32; i++) g.e.m!.receive(x, 'data', junk.data({ params: g.params, tekVersion: g.e.m!.tekInfo()!.version, sentAt: g.net.now }), g.net.now);
+  }
+  if (flood === 'insider') {
+    // Review 44: insider n serves m's catch-up: 32 packets "by x", sealed under the TEK m holds
+    // (n holds it too), so they open; they used to fill x's share. Now they count against n's.
+    const t = currentTek(g.e.n!)!;
+    for (let i = 0; i < 32; i++) {
+      const h: DataMessage = {
+        type: MsgType.Data,
+        senderId: Uint8Array.from(participantId(nodeCrypto, fromHex(x), g.params.W, g.params.V)),
+        tekVersion: t.version,
+        tekTag: creatorsTag(nodeCrypto, t.creators),
+        revision: t.revision,
+        sentAt: g.net.now,
+        nonce: new Uint8Array(randomBytes(24)),
+        ciphertext: new Uint8Array(0),
+      };
+      h.ciphertext = nodeCrypto.seal(dataKey(nodeCrypto, t.key), h.nonce, utf8(`junk ${i}`), dataAad(groupBytes, h));
+      g.e.m!.receive(x, 'data', encodeMessage(groupBytes, h), g.net.now, g.ids.n!.key);
+    }
   }
   g.e.x!.send(utf8('from x during the wait'), g.net.now);
   g.net.run(g.net.now + 12 * hb);
@@ -59,4 +85,8 @@ test('held (control): x\'s message sent during the wait is read at m and n once 
 test('32 junk packets named x, handed over by a catch-up server, push x\'s genuine message out of m\'s kept packets', () => {
   // Now: { readBy: ['a', 'n'], reinstatedAt: ['m', 'n'] }.
   assert.deepEqual(race(true), { readBy: ['a', 'm', 'n'], reinstatedAt: ['m', 'n'] });
+});
+
+test("review 44: an insider's 32 packets in x's name, served by catch-up and opening under the TEK it holds, do not push x's genuine message out", () => {
+  assert.deepEqual(race('insider'), { readBy: ['a', 'm', 'n'], reinstatedAt: ['m', 'n'] });
 });

@@ -11,7 +11,7 @@ import { GroupRuntime, newGroupRecord } from '../../../app/peer/group.js';
 import { Profile } from '../../../app/store/profile.js';
 import { nodeCrypto } from '../../../app/crypto/node.js';
 import { offlineHost } from '../solo-runtime.js';
-import { creatorsTag, dataKey } from '../../../app/core/keys.js';
+import { advanceRevision, creatorsTag, dataKey } from '../../../app/core/keys.js';
 import { MsgType, dataAad, encodeMessage, type Message } from '../../../app/core/wire.js';
 import { participantId } from '../../../app/core/params.js';
 import type { GroupParams } from '../../../app/core/types.js';
@@ -30,8 +30,10 @@ export function runtimeOfB(ids: Record<string, Id> = {}, opts: { start?: number;
   drain(g.e.b!);
   const profile = Profile.open(mkdtempSync(join(tmpdir(), 'conclave-r29-')));
   const clock = g.net.now;
+  /** b's clock (moved by `advance`). */
+  const time = { now: clock };
   const logs: string[] = [];
-  const rt = new GroupRuntime(offlineHost({ selfKey: B, profile, seed: g.ids.b!.seed, now: () => clock, name: 'b', log: (l) => logs.push(l) }), newGroupRecord('', 'g', clock), () => g.e.b!, 100);
+  const rt = new GroupRuntime(offlineHost({ selfKey: B, profile, seed: g.ids.b!.seed, now: () => time.now, name: 'b', log: (l) => logs.push(l) }), newGroupRecord('', 'g', clock), () => g.e.b!, 100);
   rt.drive();
   const seq = new Map<string, number>();
   /** `who` signs `body` as its next message (or as number `s`). */
@@ -39,23 +41,27 @@ export function runtimeOfB(ids: Record<string, Id> = {}, opts: { start?: number;
     const id = g.ids[who]!;
     const n = s ?? (seq.get(who) ?? 0) + 1;
     seq.set(who, Math.max(n, seq.get(who) ?? 0));
-    return signMessage(toHex(groupBytes), { key: id.key, sign: (x) => nodeCrypto.ed25519Sign(id.seed, x) }, { s: n, k: currentTek(g.e[who]!)!.version, at: clock, id: randomBytes(16).toString('hex') }, body);
+    return signMessage(toHex(groupBytes), { key: id.key, sign: (x) => nodeCrypto.ed25519Sign(id.seed, x) }, { s: n, k: currentTek(g.e[who]!)!.version, at: time.now, id: randomBytes(16).toString('hex') }, body);
   };
-  /** `payload` sealed under the group's TEK as `who`'s data packet. */
-  const seal = (who: string, payload: AppPayload): Uint8Array => {
+  /**
+   * `payload` sealed as `who`'s data packet (its participant ID) under the TEK `insider` holds (default:
+   * `who`), at `revision` (default: that TEK's) with `nonce` (default: fresh): an insider's view.
+   */
+  const seal = (who: string, payload: AppPayload, o: { insider?: string; revision?: number; nonce?: Uint8Array; sentAt?: number } = {}): Uint8Array => {
     const id = g.ids[who]!;
-    const t = currentTek(g.e[who]!)!;
+    const t = currentTek(g.e[o.insider ?? who]!)!;
+    const revision = o.revision ?? t.revision;
     const h: DataMessage = {
       type: MsgType.Data,
       senderId: Uint8Array.from(participantId(nodeCrypto, fromHex(id.key), g.params.W, g.params.V)),
       tekVersion: t.version,
       tekTag: creatorsTag(nodeCrypto, t.creators),
-      revision: t.revision,
-      sentAt: clock,
-      nonce: new Uint8Array(randomBytes(24)),
+      revision,
+      sentAt: o.sentAt ?? time.now,
+      nonce: o.nonce ?? new Uint8Array(randomBytes(24)),
       ciphertext: new Uint8Array(0),
     };
-    h.ciphertext = nodeCrypto.seal(dataKey(nodeCrypto, t.key), h.nonce, encodePayload(payload), dataAad(groupBytes, h));
+    h.ciphertext = nodeCrypto.seal(dataKey(nodeCrypto, advanceRevision(nodeCrypto, t.key, t.revision, revision)), h.nonce, encodePayload(payload), dataAad(groupBytes, h));
     return encodeMessage(groupBytes, h);
   };
   /** `who` signs `body` and b receives it as a live data packet; returns the message ID. */
@@ -65,10 +71,19 @@ export function runtimeOfB(ids: Record<string, Id> = {}, opts: { start?: number;
     return m.id;
   };
   const shown = (id: string) => rt.held.message(id);
+  /** Moves b's clock and lets its engine tick (its housekeeping beat) every 500 ms. */
+  const advance = (ms: number) => {
+    const end = time.now + ms;
+    while (time.now < end) {
+      time.now = Math.min(end, time.now + 500);
+      rt.engine.tick(time.now);
+      rt.drive();
+    }
+  };
   const done = () => {
     rt.stop();
     profile.close();
   };
-  return { g, rt, send, sign, seal, shown, done, logs, clock, profile };
+  return { g, rt, send, sign, seal, shown, advance, done, logs, clock, time, profile };
 }
 

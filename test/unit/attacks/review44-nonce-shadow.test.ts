@@ -48,10 +48,9 @@ test('an insider catch-up server cannot shadow a genuine message by re-sealing i
 });
 
 test('… nor lose it for good by re-sealing its nonce one revision ahead', async (t) => {
-  const { clockedRuntimeOfB } = await import('./clocked-runtime.js');
   const { decodeMessage: decode } = await import('../../../app/core/wire.js');
-  // A group that has lived past the grace window since its last join.
-  const f = clockedRuntimeOfB({ ageMs: 125_000 });
+  // A group on a real clock that has lived past the grace window since its last join.
+  const f = runtimeOfB({}, { start: 1_765_000_000_000, ageMs: 125_000 });
   t.after(f.done);
   const A = f.g.ids.a!.key;
   const M = f.g.ids.m!.key;
