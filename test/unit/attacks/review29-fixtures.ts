@@ -71,6 +71,14 @@ export function runtimeOfB(ids: Record<string, Id> = {}, opts: { start?: number;
     return m.id;
   };
   const shown = (id: string) => rt.held.message(id);
+  /** b reads what the others sent (gossip, and unicasts to b) since the net's log held `from` entries. */
+  const readNetSince = (from: number): void => {
+    for (const s of g.net.log.slice(from)) {
+      if (s.t.kind === 'unicast') {
+        if (s.t.to === B) rt.receive(s.from, 'unicast', s.t.bytes);
+      } else rt.receive(s.from, s.t.topic, s.t.bytes);
+    }
+  };
   /** Moves b's clock and lets its engine tick (its housekeeping beat) every 500 ms. */
   const advance = (ms: number) => {
     const end = time.now + ms;
@@ -84,6 +92,6 @@ export function runtimeOfB(ids: Record<string, Id> = {}, opts: { start?: number;
     rt.stop();
     profile.close();
   };
-  return { g, rt, send, sign, seal, shown, advance, done, logs, clock, time, profile };
+  return { g, rt, send, sign, seal, shown, readNetSince, advance, done, logs, clock, time, profile };
 }
 

@@ -13,33 +13,12 @@
 // member's control message that arrives after a stranger's flood is still kept for the replay.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { GroupEngine } from '../../../app/core/engine.js';
-import { GroupRuntime, newGroupRecord } from '../../../app/peer/group.js';
-import { Profile } from '../../../app/store/profile.js';
 import { MsgType, WIRE_VERSION } from '../../../app/core/wire.js';
-import { GROUP, drain, honestGroup, identity } from './forge.js';
-import { offlineHost } from '../solo-runtime.js';
+import { drain, identity, type honestGroup } from './forge.js';
+import type { GroupRuntime } from '../../../app/peer/group.js';
+import { joiner } from './joiner-runtime.js';
 
-/** A group of a and b, and the GroupRuntime of c joining it through a (its contact). */
-function joiner(): { g: ReturnType<typeof honestGroup>; rt: GroupRuntime; profile: Profile; now: number } {
-  const g = honestGroup(['a', 'b']);
-  const c = identity('c');
-  g.gate.allowed.add(c.key);
-  const profile = Profile.open(mkdtempSync(join(tmpdir(), 'conclave-r32h1-')));
-  const now = g.net.now;
-  const rt = new GroupRuntime(
-    offlineHost({ selfKey: c.key, profile, seed: c.seed, now: () => now, name: 'c' }),
-    newGroupRecord(GROUP, 'g', now),
-    (d) => GroupEngine.join(d, c, { group: GROUP, name: 'g', params: g.params, credential: new Uint8Array(), contacts: [g.ids.a!.key], now }),
-    100,
-  );
-  rt.drive();
-  return { g, rt, profile, now };
-}
 
 test('review32-h1: strangers cannot make a joiner hold hundreds of MiB of refused control input, nor crowd a member\'s control message out of its replay', () => {
   const { g, rt, profile, now } = joiner();

@@ -6,32 +6,15 @@
 // all, 1 MiB per sender, and a contact's message still makes room by evicting strangers'.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { GroupEngine } from '../../../app/core/engine.js';
-import { GroupRuntime, newGroupRecord } from '../../../app/peer/group.js';
-import { Profile } from '../../../app/store/profile.js';
 import { LIMITS } from '../../../app/core/wire-types.js';
 import { MsgType, encodeMessage } from '../../../app/core/wire.js';
 import { MAX_PENDING_SEALED_BYTES } from '../../../app/core/engine/heartbeat.js';
-import { GROUP, groupBytes, honestGroup, identity } from './forge.js';
-import { offlineHost } from '../solo-runtime.js';
+import { groupBytes, identity } from './forge.js';
+import { joiner } from './joiner-runtime.js';
 
 test('strangers cannot make a joining engine hold more than a few MiB of sealed control it cannot open', () => {
-  const g = honestGroup(['a', 'b']);
-  const c = identity('c');
-  g.gate.allowed.add(c.key);
-  const profile = Profile.open(mkdtempSync(join(tmpdir(), 'conclave-r44b-')));
-  const now = g.net.now;
-  const rt = new GroupRuntime(
-    offlineHost({ selfKey: c.key, profile, seed: c.seed, now: () => now, name: 'c' }),
-    newGroupRecord(GROUP, 'g', now),
-    (d) => GroupEngine.join(d, c, { group: GROUP, name: 'g', params: g.params, credential: new Uint8Array(), contacts: [g.ids.a!.key], now }),
-    100,
-  );
-  rt.drive();
+  const { g, rt, profile } = joiner();
   try {
     assert.equal(rt.engine.state(), 'joining');
     // A well-framed SealedControl as big as the control bound allows (its TEK is unknown to the joiner).
