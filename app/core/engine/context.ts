@@ -275,10 +275,7 @@ export class EngineCore {
   inputRelay: MemberKey | null = null;
   heldOutgoing: { payload: Uint8Array; at: number }[] = [];
   seenNonces = new Map<string, number>();
-  /**
-   * Senders and nonces (`dataNonceId`) delivered only in copies a catch-up server brought: each
-   * such copy is seen by its bytes too (data.ts `markDelivered`), not by its nonce alone.
-   */
+  /** Senders and nonces delivered only in copies a catch-up server brought (tek-records.ts `markDelivered`). */
   relayedNonces = new Map<string, number>();
   /** (author, TEK version, creators) whose too-old packet already raised an `undecryptable` in this grace window (data.ts tooOld). */
   tooOldNoted = new Map<string, number>();
@@ -789,15 +786,6 @@ export function eraseSecrets(core: EngineCore): void {
   core.pendingData = [];
   core.heldOutgoing = [];
   core.pendingPanel = [];
-}
-
-/**
- * A delivered data packet's key in `seenNonces` (the replay window): its sender and nonce, so no
- * other copy is delivered whatever its bytes. Not for a copy a catch-up server brought, which is
- * seen by its bytes as well (data.ts `markDelivered`).
- */
-export function dataNonceId(from: MemberKey, nonce: Uint8Array): string {
-  return `${from}:${toHex(nonce)}`;
 }
 
 /** Asks `to` for a key (003 [0079]) and remembers the request: only an asked member may answer (F2). */

@@ -12,7 +12,7 @@
  * nonce leave the buffer then (they can never be delivered).
  * docs/protocol.md §5 (join revisions) and §6 (data).
  */
-import { MAX_REVISION_JUMP, dataNonceId, emit, type EngineCore } from './context.js';
+import { MAX_REVISION_JUMP, emit, type EngineCore } from './context.js';
 import { equalBytes, toHex } from '../bytes.js';
 import { advanceRevision, creatorsTag, dataKey } from '../keys.js';
 import { dataAad, type MsgType, type Message } from '../wire.js';
@@ -169,6 +169,15 @@ export function markDelivered(core: EngineCore, from: MemberKey, m: DataPacket, 
   }
   core.seenNonces.set(relayedCopyId(core, nonceId, m), now);
   core.relayedNonces.set(nonceId, now);
+}
+
+/**
+ * A delivered data packet's key in `seenNonces` (the replay window): its sender and nonce, so no
+ * other copy is delivered whatever its bytes. A copy a catch-up server brought is seen by its
+ * bytes as well (`relayedCopyId`).
+ */
+function dataNonceId(from: MemberKey, nonce: Uint8Array): string {
+  return `${from}:${toHex(nonce)}`;
 }
 
 function relayedCopyId(core: EngineCore, nonceId: string, m: DataPacket): string {
