@@ -10,40 +10,49 @@ import { decodePayload } from '../../../app/peer/payload.js';
 import { setup } from './unsaved-runtime.js';
 import type { GroupRuntime } from '../../../app/peer/group.js';
 
-test('a chat message the engine held for a reseal reaches the others after a kill', async (t) => {
+/**
+ * a (a real runtime over a profile) in a group of five, after b excluded d and c excluded e at once:
+ * a read both tables, and its TEK (one table's) covers only one target until a reseal.
+ */
+async function afterConcurrentExclusions(t: Parameters<typeof setup>[0]) {
   const s = setup(t, ['a', 'b', 'c', 'd', 'e']);
   const { g } = s;
   const key = (n: string) => g.ids[n]!.key;
   let fed = g.net.log.length;
-  /** a reads everything the others sent since it last did. */
-  const feed = (rt: GroupRuntime): void => {
-    for (const m of g.net.log.slice(fed)) {
+  /** `rt` (a's runtime) reads everything the others sent since a last did (or since log entry `from`). */
+  const feed = (rt: GroupRuntime, from = fed): void => {
+    for (const m of g.net.log.slice(from)) {
       if (m.t.kind === 'unicast') {
         if (m.t.to === s.a.key) rt.receive(m.from, 'unicast', m.t.bytes);
       } else rt.receive(m.from, m.t.topic, m.t.bytes);
     }
     fed = g.net.log.length;
   };
-  // Two concurrent exclusions: b excludes d, c excludes e. a reads both tables, and its TEK (one
-  // table's) does not cover the other's target until a reseal.
+  /** One heartbeat: the others run, `rt` reads them and ticks, b reads what a sent. */
+  const beat = (rt: GroupRuntime): void => {
+    s.advance(g.params.heartbeatMs);
+    g.net.run(s.now(), 1000);
+    feed(rt);
+    rt.engine.tick(s.now());
+    rt.drive();
+    s.deliverToB();
+  };
   g.e.b!.exclude([key('d')], g.net.now);
   g.e.c!.exclude([key('e')], g.net.now);
   g.net.settle();
   feed(s.rt);
+  return { s, g, key, feed, beat };
+}
+
+test('a chat message the engine held for a reseal reaches the others after a kill', async (t) => {
+  const { s, beat } = await afterConcurrentExclusions(t);
   assert.ok(s.rt.engine.heldSince().length === 0, 'nothing held yet');
   const acked = await s.rt.sendChat('during the reseal wait');
   assert.equal(s.rt.engine.heldSince().length, 1, 'the engine holds the message (setup: a window before the reseal)');
   s.rt.save();
   // Killed: no stop, nothing of the engine's memory survives.
   const again = s.restart();
-  for (let i = 0; i < 20 && chatIds().length === 0; i++) {
-    s.advance(g.params.heartbeatMs);
-    g.net.run(s.now(), 1000);
-    feed(again);
-    again.engine.tick(s.now());
-    again.drive();
-    s.deliverToB();
-  }
+  for (let i = 0; i < 20 && chatIds().length === 0; i++) beat(again);
   function chatIds(): string[] {
     return s.bEvents.flatMap((e) => {
       if (e.type !== 'data' || e.from !== s.a.key) return [];
@@ -55,44 +64,21 @@ test('a chat message the engine held for a reseal reaches the others after a kil
   // Published once: the next restart does not send it again.
   again.stop();
   const third = s.restart();
-  for (let i = 0; i < 3; i++) {
-    s.advance(g.params.heartbeatMs);
-    g.net.run(s.now(), 1000);
-    feed(third);
-    third.engine.tick(s.now());
-    third.drive();
-    s.deliverToB();
-  }
+  for (let i = 0; i < 3; i++) beat(third);
   assert.deepEqual(chatIds(), [acked.id], 'not published again after the next restart');
 });
 
 test('a payload the engine drops with its keys (its own exclusion) leaves no tag behind to name a later publication', async (t) => {
-  const s = setup(t, ['a', 'b', 'c', 'd', 'e']);
-  const { g } = s;
-  const key = (n: string) => g.ids[n]!.key;
-  let fed = g.net.log.length;
-  const feed = (): void => {
-    for (const m of g.net.log.slice(fed)) {
-      if (m.t.kind === 'unicast') {
-        if (m.t.to === s.a.key) s.rt.receive(m.from, 'unicast', m.t.bytes);
-      } else s.rt.receive(m.from, m.t.topic, m.t.bytes);
-    }
-    fed = g.net.log.length;
-  };
-  g.e.b!.exclude([key('d')], g.net.now);
-  g.e.c!.exclude([key('e')], g.net.now);
-  g.net.settle();
-  feed();
+  const { s, g, key, feed } = await afterConcurrentExclusions(t);
   await s.rt.sendChat('held, then dropped with the keys');
   assert.equal(s.rt.engine.heldSince().length, 1, 'setup: the engine holds it');
   // b excludes a before any reseal reaches a: a's engine erases its keys and what it held.
   const before = g.net.log.length;
   g.e.b!.exclude([s.a.key], g.net.now);
   g.net.settle();
-  fed = before;
   const tables = g.net.log.slice(before);
   g.net.log.splice(before, tables.length, ...tables.filter((m) => m.from === key('b')));
-  feed();
+  feed(s.rt, before);
   assert.notEqual(s.rt.engine.state(), 'member', 'a is excluded');
   assert.equal(s.rt.engine.heldSince().length, 0, 'the engine dropped the payload');
   const tags = (s.rt as unknown as { sendTags: unknown[] }).sendTags;
